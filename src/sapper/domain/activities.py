@@ -1,0 +1,147 @@
+"""Land-release activities (NTS, TS, clearance) and the devices they find.
+
+The record of an area is its geometry and history: each activity may cancel, reduce or clear part of it. The balance
+``original = cancelled + reduced + cleared + remaining`` must hold within ``AREA_TOLERANCE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import shapely
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from sapper.domain.geometry import LocalProjection
+from sapper.domain.hazards import DeviceCategory, HazardArea
+from sapper.domain.resources import Method
+from sapper.errors import Fault, ValidationError
+
+#: Relative tolerance of the land-release balance (0.1 % of the original area, at least 1 m²).
+AREA_TOLERANCE = 1e-3
+
+
+class ActivityType(StrEnum):
+    NTS = "nts"  # non-technical survey, IMAS 08.10
+    TS = "ts"  # technical survey, IMAS 08.20
+    CLEARANCE = "clearance"  # IMAS 09.10
+    BAC = "bac"  # battle area clearance
+    EOD = "eod"  # explosive ordnance disposal spot task
+
+
+class ActivityStatus(StrEnum):
+    PLANNED = "planned"
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+    SUSPENDED = "suspended"
+
+
+class DeviceCondition(StrEnum):
+    ARMED = "armed"
+    UNARMED = "unarmed"
+    DAMAGED = "damaged"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFound:
+    """A device found during an activity: where, what, in what condition, how deep."""
+
+    position: Point
+    category: DeviceCategory
+    device_type: str = ""
+    condition: DeviceCondition = DeviceCondition.UNKNOWN
+    depth_cm: float | None = None
+
+    def __post_init__(self) -> None:
+        faults = []
+        if self.depth_cm is not None and self.depth_cm < 0:
+            faults.append(Fault("device", "depth cannot be negative (cm)", "depth_cm"))
+        if self.position.is_empty:
+            faults.append(Fault("device", "position is empty", "position"))
+        ValidationError.raise_if("device", faults)
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One land-release activity on one hazard area, with the geometry it cancelled, reduced and cleared."""
+
+    id: str
+    hazard_id: str
+    activity_type: ActivityType
+    status: ActivityStatus
+    organisation_id: str | None = None
+    method: Method | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    cancelled: BaseGeometry | None = None
+    reduced: BaseGeometry | None = None
+    cleared: BaseGeometry | None = None
+    clearance_depth_cm: float | None = None
+    devices: tuple[DeviceFound, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        record = f"activity {self.id}"
+        faults = []
+        if self.start and self.end and self.end < self.start:
+            faults.append(Fault(record, f"ends ({self.end}) before it starts ({self.start})", "end"))
+        if self.activity_type is ActivityType.NTS and (self.reduced is not None or self.cleared is not None):
+            faults.append(Fault(record, "a non-technical survey can only cancel land", "reduced"))
+        if self.activity_type is ActivityType.TS and self.cleared is not None:
+            faults.append(Fault(record, "a technical survey reduces land; clearance clears it", "cleared"))
+        if self.clearance_depth_cm is not None and self.clearance_depth_cm <= 0:
+            faults.append(Fault(record, "clearance depth must be positive (cm)", "clearance_depth_cm"))
+        ValidationError.raise_if(record, faults)
+
+    @property
+    def outcomes(self) -> dict[str, BaseGeometry]:
+        return {k: g for k, g in (("cancelled", self.cancelled), ("reduced", self.reduced),
+                                  ("cleared", self.cleared)) if g is not None and not g.is_empty}
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseBalance:
+    """Areas (m²) of one hazard after its activities; ``remaining`` is what is still hazardous."""
+
+    original_m2: float
+    cancelled_m2: float
+    reduced_m2: float
+    cleared_m2: float
+    remaining_m2: float
+    remaining: BaseGeometry
+
+    @property
+    def residual_m2(self) -> float:
+        """original − (cancelled + reduced + cleared + remaining): zero within tolerance when the record is sound."""
+        return self.original_m2 - (self.cancelled_m2 + self.reduced_m2 + self.cleared_m2 + self.remaining_m2)
+
+
+def release_balance(hazard: HazardArea, activities: list[Activity]) -> ReleaseBalance:
+    """The land-release balance of ``hazard``: each activity's outcome is clipped to what was still hazardous.
+
+    Raises ValidationError when an outcome overlaps land an earlier activity already released, beyond tolerance, or
+    lies outside the hazard (the record would then not balance).
+    """
+    proj = LocalProjection.around(hazard.geometry)
+    original = proj.to_local(hazard.geometry)
+    remaining = original
+    totals = {"cancelled": 0.0, "reduced": 0.0, "cleared": 0.0}
+    tol = max(1.0, AREA_TOLERANCE * original.area)
+    faults = []
+    for act in sorted(activities, key=lambda a: (a.end or a.start or dt.date.min, a.id)):
+        if act.hazard_id != hazard.id:
+            faults.append(Fault(f"activity {act.id}", f"belongs to hazard {act.hazard_id}, not {hazard.id}"))
+            continue
+        for kind, geom in act.outcomes.items():
+            local = proj.to_local(geom)
+            inside = shapely.intersection(local, remaining)
+            if local.area - inside.area > tol:
+                faults.append(Fault(f"activity {act.id}", f"{kind} land lies {local.area - inside.area:.0f} m² "
+                                    "outside what was still hazardous", kind))
+            totals[kind] += inside.area
+            remaining = shapely.difference(remaining, inside)
+    ValidationError.raise_if(f"hazard area {hazard.id}", faults)
+    return ReleaseBalance(original.area, totals["cancelled"], totals["reduced"], totals["cleared"],
+                          remaining.area, proj.to_wgs84(remaining))

@@ -1,0 +1,88 @@
+"""Geometry rules: WGS84 for storage and exchange, an equal-area projection for every area and distance.
+
+Areas are computed in a Lambert azimuthal equal-area projection centred on the data (exact for areas, and distances
+within a few hundred kilometres of the centre are off by well under 1 %). Geometry is stored as WGS84 lon/lat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+WGS84 = CRS.from_epsg(4326)
+WGS84_SRS_ID = 4326
+
+
+@dataclass(frozen=True)
+class LocalProjection:
+    """An equal-area projection centred on (``lon``, ``lat``), with transforms to and from WGS84."""
+
+    lon: float
+    lat: float
+    _cache: dict[str, Transformer] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def crs(self) -> CRS:
+        return CRS.from_proj4(
+            f"+proj=laea +lat_0={self.lat:.6f} +lon_0={self.lon:.6f} +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+        )
+
+    @cached_property
+    def _forward(self) -> Transformer:
+        return Transformer.from_crs(WGS84, self.crs, always_xy=True)
+
+    @cached_property
+    def _inverse(self) -> Transformer:
+        return Transformer.from_crs(self.crs, WGS84, always_xy=True)
+
+    def to_local(self, geom: BaseGeometry) -> BaseGeometry:
+        """WGS84 lon/lat geometry → metres in this projection."""
+        return shapely.transform(geom, lambda xy: _stack(self._forward.transform(xy[:, 0], xy[:, 1])))
+
+    def to_wgs84(self, geom: BaseGeometry) -> BaseGeometry:
+        """Metres in this projection → WGS84 lon/lat geometry."""
+        return shapely.transform(geom, lambda xy: _stack(self._inverse.transform(xy[:, 0], xy[:, 1])))
+
+    def area_m2(self, geom: BaseGeometry) -> float:
+        return float(self.to_local(geom).area)
+
+    @classmethod
+    def around(cls, geom: BaseGeometry) -> LocalProjection:
+        """The projection centred on the centre of ``geom``'s bounding box (WGS84)."""
+        minx, miny, maxx, maxy = geom.bounds
+        return cls(lon=(minx + maxx) / 2.0, lat=(miny + maxy) / 2.0)
+
+
+def _stack(xy: tuple[object, object]) -> object:
+    import numpy as np
+
+    return np.column_stack(xy)
+
+
+def area_m2(geom: BaseGeometry) -> float:
+    """Area of a WGS84 geometry in square metres, computed in an equal-area projection centred on it."""
+    if geom.is_empty:
+        return 0.0
+    return LocalProjection.around(geom).area_m2(geom)
+
+
+def require_crs(crs: object | None, *, record: str) -> CRS:
+    """Return ``crs`` as a pyproj CRS; refuse data that has none (sapper never guesses a CRS)."""
+    from sapper.errors import CRSError, Fault
+
+    if crs is None or crs == "":
+        raise CRSError(record, [Fault(record, "has no coordinate reference system; sapper does not guess one")])
+    try:
+        return CRS.from_user_input(crs)
+    except Exception as exc:  # pyproj raises CRSError with an internal message
+        raise CRSError(record, [Fault(record, f"has an unreadable coordinate reference system ({crs!r})")]) from exc
+
+
+def in_wgs84_range(geom: BaseGeometry) -> bool:
+    """True when every coordinate is a plausible lon/lat (catches projected data labelled WGS84)."""
+    minx, miny, maxx, maxy = geom.bounds
+    return -180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0

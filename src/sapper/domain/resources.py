@@ -1,0 +1,95 @@
+"""Organisations, deminer teams and builder brigades."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shapely.geometry import Point
+
+from sapper.errors import Fault, ValidationError
+
+
+class Method(StrEnum):
+    """How a deminer team works. ``survey`` teams do non-technical and technical survey."""
+
+    SURVEY = "survey"
+    MANUAL = "manual"
+    DOG = "dog"
+    MECHANICAL = "mechanical"
+
+
+class Trade(StrEnum):
+    """What a builder brigade repairs."""
+
+    ROAD = "road"
+    BRIDGE = "bridge"
+    POWER = "power"
+    WATER = "water"
+    BUILDING = "building"
+
+
+class OrgKind(StrEnum):
+    OPERATOR = "operator"  # a demining operator (state or commercial or humanitarian)
+    CONTRACTOR = "contractor"  # a reconstruction contractor
+    AUTHORITY = "authority"  # the national mine action authority or a regional government
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: str
+    name: str
+    kind: OrgKind
+
+    def __post_init__(self) -> None:
+        faults = []
+        if not self.id.strip():
+            faults.append(Fault("organisation", "id is empty", "id"))
+        if not self.name.strip():
+            faults.append(Fault(f"organisation {self.id}", "name is empty", "name"))
+        ValidationError.raise_if(f"organisation {self.id}", faults)
+
+
+def _base_faults(record: str, size: int, base: Point) -> list[Fault]:
+    faults = []
+    if size <= 0:
+        faults.append(Fault(record, f"size must be at least 1 person, got {size}", "size"))
+    if base.is_empty or not (-180 <= base.x <= 180 and -90 <= base.y <= 90):
+        faults.append(Fault(record, "base must be a WGS84 lon/lat point", "base"))
+    return faults
+
+
+@dataclass(frozen=True, slots=True)
+class DeminerTeam:
+    """A deminer team: ``size`` people working by one ``method`` at ``productivity_m2_per_day`` per working day."""
+
+    id: str
+    organisation_id: str
+    method: Method
+    size: int
+    base: Point
+    productivity_m2_per_day: float
+    synthetic: bool = False
+
+    def __post_init__(self) -> None:
+        record = f"team {self.id}"
+        faults = _base_faults(record, self.size, self.base)
+        if not self.productivity_m2_per_day > 0:
+            faults.append(Fault(record, "productivity must be positive (m² per team-day)", "productivity_m2_per_day"))
+        ValidationError.raise_if(record, faults)
+
+
+@dataclass(frozen=True, slots=True)
+class BuilderBrigade:
+    """A builder brigade of ``size`` people of one ``trade``; its capacity is ``size`` builder-days per working day."""
+
+    id: str
+    organisation_id: str
+    trade: Trade
+    size: int
+    base: Point
+    synthetic: bool = False
+
+    def __post_init__(self) -> None:
+        record = f"brigade {self.id}"
+        ValidationError.raise_if(record, _base_faults(record, self.size, self.base))

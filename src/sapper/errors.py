@@ -1,0 +1,96 @@
+"""One exception tree for sapper.
+
+Every error carries a stable ``code`` (for scripts and the API), an HTTP status (for the API adapter) and a message
+that is safe to show to a user: it names the record and the reason, never internals. The CLI maps these to a one-line
+message and an exit code (see ``docs/cli.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One thing wrong with one record: where (``record``, ``field``) and why (``reason``)."""
+
+    record: str
+    reason: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.record}.{self.field}" if self.field else self.record
+        return f"{where}: {self.reason}"
+
+
+class SapperError(Exception):
+    """Base of every error sapper raises on purpose."""
+
+    code = "sapper_error"
+    http_status = 500
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(SapperError):
+    """Input is wrong; carries every fault found, not just the first."""
+
+    code = "validation_error"
+    http_status = 422
+    exit_code = 2
+
+    def __init__(self, what: str, faults: Sequence[Fault]) -> None:
+        self.what = what
+        self.faults = tuple(faults)
+        lines = "; ".join(str(f) for f in self.faults[:10])
+        more = f" (and {len(self.faults) - 10} more)" if len(self.faults) > 10 else ""
+        super().__init__(f"{what} is invalid: {lines}{more}")
+
+    @classmethod
+    def raise_if(cls, what: str, faults: Iterable[Fault]) -> None:
+        """Raise one error listing all ``faults``, if there are any."""
+        found = list(faults)
+        if found:
+            raise cls(what, found)
+
+
+class CRSError(ValidationError):
+    """Geometry came without a coordinate reference system, or with one sapper cannot use."""
+
+    code = "crs_error"
+
+
+class ImportFileError(SapperError):
+    """A file cannot be read as the layer asked for (missing, unreadable, wrong columns)."""
+
+    code = "import_file_error"
+    http_status = 422
+    exit_code = 2
+
+
+class NotFoundError(SapperError):
+    """A record or store that was asked for does not exist."""
+
+    code = "not_found"
+    http_status = 404
+    exit_code = 3
+
+
+class StoreError(SapperError):
+    """The store cannot do what was asked (wrong schema version, locked, not a sapper store)."""
+
+    code = "store_error"
+    http_status = 503
+    exit_code = 4
+
+
+class PlanError(SapperError):
+    """A planning problem cannot be built or solved as asked."""
+
+    code = "plan_error"
+    http_status = 422
+    exit_code = 5

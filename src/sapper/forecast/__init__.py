@@ -1,0 +1,1 @@
+"""Forecasts of completion with uncertainty (Monte Carlo over plans). Not built yet: see the open issues."""
