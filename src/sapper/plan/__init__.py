@@ -1,1 +1,25 @@
-"""plan."""
+"""The scheduling engine: a validated, index-based problem; ``solve()``; a self-checking schedule.
+
+Only ``plan/cpsat`` imports OR-Tools. The rest (problem, checker, greedy baseline, lower bounds) is plain Python and
+numpy, so every CP-SAT answer is verified by code that does not share the model.
+"""
+
+from sapper.plan.problem import Mode, Objective, Precedence, Problem, Resource, Task
+from sapper.plan.solution import Schedule, check, objective_value
+from sapper.plan.solve import Result, SolveParams, Status, solve
+
+__all__ = [
+    "Mode",
+    "Objective",
+    "Precedence",
+    "Problem",
+    "Resource",
+    "Result",
+    "Schedule",
+    "SolveParams",
+    "Status",
+    "Task",
+    "check",
+    "objective_value",
+    "solve",
+]

@@ -1,0 +1,37 @@
+# sapper — the README's two commands live here: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= demo
+TIME_LIMIT ?= 60
+
+.PHONY: demo test lint bench clean install
+
+install: $(STAMP)
+
+# The virtualenv at the repository root, with sapper installed editable and the dev tools.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# Build the kursk-border scenario, plan it, and write demo/sapper.gpkg, demo/plan.json, demo/report.html.
+demo: $(STAMP)
+	$(BIN)/sapper demo --out $(OUT) --time-limit $(TIME_LIMIT)
+
+# Lint (ruff, mypy --strict, import-linter contracts), then the test suite.
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/plan_kursk_border.py
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info

@@ -1,0 +1,66 @@
+"""Running CP-SAT: parameters, the solve, and what comes back."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from sapper.plan.cpsat.model import add_hint, build, read_schedule
+from sapper.plan.problem import Problem
+from sapper.plan.solution import Schedule
+
+_STATUS = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    cp_model.MODEL_INVALID: "model_invalid",
+    cp_model.UNKNOWN: "unknown",
+}
+
+
+@dataclass(frozen=True)
+class CpSatOutcome:
+    """What CP-SAT said: its status, best schedule (if any), objective, proven bound and wall time."""
+
+    status: str
+    schedule: Schedule | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+    version: str
+
+
+def solve_cpsat(
+    problem: Problem,
+    *,
+    time_limit_s: float,
+    workers: int = 2,
+    seed: int = 0,
+    hint: Schedule | None = None,
+    log: bool = False,
+) -> CpSatOutcome:
+    """Solve ``problem`` with CP-SAT from an optional ``hint``; deterministic for a seed and worker count."""
+    import ortools
+
+    t0 = time.perf_counter()
+    model = build(problem)
+    if hint is not None:
+        add_hint(model, hint)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.max_time_in_seconds = max(0.01, time_limit_s - (time.perf_counter() - t0))
+    params.num_workers = workers
+    params.random_seed = seed
+    params.log_search_progress = log
+    code = solver.solve(model.cp)
+    status = _STATUS.get(code, "unknown")
+    schedule = None
+    objective = None
+    bound = None
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        schedule = read_schedule(model, solver)
+        objective = float(solver.objective_value)
+        bound = float(solver.best_objective_bound)
+    return CpSatOutcome(status, schedule, objective, bound, time.perf_counter() - t0, ortools.__version__)

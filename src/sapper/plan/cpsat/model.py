@@ -1,0 +1,151 @@
+"""Building the CP-SAT model: variables, constraints and objective, one function per constraint family.
+
+Each mode has its own optional interval with its own start and end variables, linked to the task's start and end by
+the mode's presence literal. Sharing one start/end pair between all modes has produced false optimality proofs in
+OR-Tools 9.14/9.15 (google/or-tools #5293); this formulation avoids it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from sapper.plan.problem import Objective, Problem
+from sapper.plan.solution import Schedule
+
+
+@dataclass
+class TaskVars:
+    start: cp_model.IntVar
+    end: cp_model.IntVar
+    # per mode: (presence literal or None when the task has a single mode, interval, start, end)
+    modes: list[tuple[cp_model.IntVar | None, cp_model.IntervalVar, cp_model.IntVar, cp_model.IntVar]] = field(
+        default_factory=list
+    )
+
+
+@dataclass
+class Model:
+    problem: Problem
+    cp: cp_model.CpModel
+    tasks: list[TaskVars]
+    makespan: cp_model.IntVar | None = None
+
+
+def build(problem: Problem) -> Model:
+    """The CP-SAT model of ``problem``."""
+    cp = cp_model.CpModel()
+    model = Model(problem, cp, _task_variables(cp, problem))
+    _precedences(model)
+    _resources(model)
+    _objective(model)
+    return model
+
+
+def _task_variables(cp: cp_model.CpModel, problem: Problem) -> list[TaskVars]:
+    horizon = problem.horizon
+    out: list[TaskVars] = []
+    for j, task in enumerate(problem.tasks):
+        latest_end = horizon if task.deadline is None else min(horizon, task.deadline)
+        dmin = min(m.duration for m in task.modes)
+        dmax = max(m.duration for m in task.modes)
+        start = cp.new_int_var(task.release, latest_end - dmin, f"s{j}")
+        end = cp.new_int_var(task.release + dmin, latest_end, f"e{j}")
+        tv = TaskVars(start, end)
+        if len(task.modes) == 1:
+            cp.add(end == start + dmax)
+            tv.modes.append((None, cp.new_interval_var(start, dmax, end, f"i{j}"), start, end))
+        else:
+            presences = []
+            for m, mode in enumerate(task.modes):
+                d = mode.duration
+                p = cp.new_bool_var(f"p{j}_{m}")
+                sm = cp.new_int_var(task.release, max(task.release, latest_end - d), f"s{j}_{m}")
+                em = cp.new_int_var(task.release + d, max(task.release + d, latest_end), f"e{j}_{m}")
+                iv = cp.new_optional_interval_var(sm, d, em, p, f"i{j}_{m}")
+                cp.add(start == sm).only_enforce_if(p)
+                cp.add(end == em).only_enforce_if(p)
+                if task.release + d > latest_end:
+                    cp.add(p == 0)
+                presences.append(p)
+                tv.modes.append((p, iv, sm, em))
+            cp.add_exactly_one(presences)
+        out.append(tv)
+    return out
+
+
+def _precedences(model: Model) -> None:
+    """end[pred] + lag <= start[succ]."""
+    for p in model.problem.precedences:
+        model.cp.add(model.tasks[p.pred].end + p.lag <= model.tasks[p.succ].start)
+
+
+def _resources(model: Model) -> None:
+    """One cumulative per resource; unavailable spans are fixed intervals taking their units."""
+    problem = model.problem
+    for r, res in enumerate(problem.resources):
+        intervals: list[cp_model.IntervalVar] = []
+        demands: list[int] = []
+        for j, task in enumerate(problem.tasks):
+            for m, mode in enumerate(task.modes):
+                if mode.duration == 0:
+                    continue
+                for rr, units in mode.demands:
+                    if rr == r:
+                        intervals.append(model.tasks[j].modes[m][1])
+                        demands.append(units)
+        if not intervals:
+            continue
+        for k, (s, e, u) in enumerate(res.unavailable):
+            intervals.append(model.cp.new_fixed_size_interval_var(s, e - s, f"off{r}_{k}"))
+            demands.append(u)
+        if res.capacity == 1 and all(d == 1 for d in demands):
+            model.cp.add_no_overlap(intervals)
+        else:
+            model.cp.add_cumulative(intervals, demands, res.capacity)
+
+
+def _objective(model: Model) -> None:
+    problem = model.problem
+    if problem.objective is Objective.MAKESPAN:
+        mk = model.cp.new_int_var(0, problem.horizon, "makespan")
+        model.cp.add_max_equality(mk, [tv.end for tv in model.tasks])
+        model.makespan = mk
+        model.cp.minimize(mk)
+    else:
+        model.cp.minimize(sum(t.weight * tv.end for t, tv in zip(problem.tasks, model.tasks, strict=True)
+                              if t.weight))
+
+
+def add_hint(model: Model, schedule: Schedule) -> None:
+    """Hint every variable from a feasible ``schedule``, so CP-SAT starts from it."""
+    cp = model.cp
+    problem = model.problem
+    for j, tv in enumerate(model.tasks):
+        s = schedule.starts[j]
+        chosen = schedule.modes[j]
+        e = s + problem.tasks[j].modes[chosen].duration
+        cp.add_hint(tv.start, s)
+        cp.add_hint(tv.end, e)
+        if len(tv.modes) > 1:
+            for m, (p, _, sm, em) in enumerate(tv.modes):
+                assert p is not None
+                cp.add_hint(p, m == chosen)
+                if m == chosen:
+                    cp.add_hint(sm, s)
+                    cp.add_hint(em, e)
+    if model.makespan is not None:
+        cp.add_hint(model.makespan, max(schedule.ends(problem), default=0))
+
+
+def read_schedule(model: Model, solver: cp_model.CpSolver) -> Schedule:
+    starts = []
+    modes = []
+    for tv in model.tasks:
+        starts.append(int(solver.value(tv.start)))
+        if len(tv.modes) == 1:
+            modes.append(0)
+        else:
+            modes.append(next(m for m, (p, *_rest) in enumerate(tv.modes) if p is not None and solver.value(p)))
+    return Schedule(tuple(starts), tuple(modes))

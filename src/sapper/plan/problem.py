@@ -1,0 +1,175 @@
+"""A multi-mode resource-constrained scheduling problem: immutable, validated, index-based.
+
+Time is counted in integer periods (sapper uses working days). A task runs in exactly one of its modes; a mode has a
+duration and demands on renewable resources. A resource has a capacity, reduced during ``unavailable`` spans (e.g. a
+winter stand-down takes all of a clearance pool). A precedence ``(pred, succ, lag)`` means
+``start[succ] >= end[pred] + lag``. The objective is the weighted sum of task completion times, or the makespan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+from sapper.errors import Fault, ValidationError
+
+
+class Objective(StrEnum):
+    WEIGHTED_COMPLETION = "weighted_completion"
+    MAKESPAN = "makespan"
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A renewable resource pool of ``capacity`` units; ``unavailable`` lists (start, end, units) taken away."""
+
+    name: str
+    capacity: int
+    unavailable: tuple[tuple[int, int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """One way to run a task: ``duration`` periods using ``demands`` = ((resource index, units), ...)."""
+
+    duration: int
+    demands: tuple[tuple[int, int], ...] = ()
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A task: its modes, the weight of its completion time, its release date and optional deadline (latest end)."""
+
+    name: str
+    modes: tuple[Mode, ...]
+    weight: int = 0
+    release: int = 0
+    deadline: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Precedence:
+    pred: int
+    succ: int
+    lag: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The whole problem. Construction validates everything and reports every fault at once."""
+
+    resources: tuple[Resource, ...]
+    tasks: tuple[Task, ...]
+    precedences: tuple[Precedence, ...]
+    horizon: int
+    objective: Objective = Objective.WEIGHTED_COMPLETION
+    _topo: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        faults = self._faults()
+        ValidationError.raise_if("planning problem", faults)
+        topo = _topological_order(len(self.tasks), self.precedences)
+        if topo is None:
+            raise ValidationError("planning problem", [Fault("precedences", "contain a cycle")])
+        object.__setattr__(self, "_topo", tuple(topo))
+
+    def _faults(self) -> list[Fault]:
+        faults: list[Fault] = []
+        if self.horizon <= 0:
+            faults.append(Fault("problem", f"horizon must be positive, got {self.horizon}", "horizon"))
+        for r, res in enumerate(self.resources):
+            rec = f"resource {r} ({res.name})"
+            if res.capacity < 0:
+                faults.append(Fault(rec, "capacity cannot be negative", "capacity"))
+            for s, e, u in res.unavailable:
+                if not 0 <= s < e <= self.horizon:
+                    faults.append(Fault(rec, f"unavailable span [{s}, {e}) is outside [0, {self.horizon})"))
+                if not 0 < u <= res.capacity:
+                    faults.append(Fault(rec, f"unavailable units {u} must be in 1..capacity"))
+        n_res = len(self.resources)
+        for j, task in enumerate(self.tasks):
+            rec = f"task {j} ({task.name})"
+            if not task.modes:
+                faults.append(Fault(rec, "has no mode", "modes"))
+            if task.weight < 0:
+                faults.append(Fault(rec, "weight cannot be negative", "weight"))
+            if task.release < 0:
+                faults.append(Fault(rec, "release cannot be negative", "release"))
+            for m, mode in enumerate(task.modes):
+                if mode.duration < 0:
+                    faults.append(Fault(rec, f"mode {m} has a negative duration", "duration"))
+                if task.release + mode.duration > self.horizon:
+                    faults.append(Fault(rec, f"mode {m} cannot end within the horizon {self.horizon}", "duration"))
+                for r, units in mode.demands:
+                    if not 0 <= r < n_res:
+                        faults.append(Fault(rec, f"mode {m} uses unknown resource {r}", "demands"))
+                    elif not 0 < units <= self.resources[r].capacity:
+                        faults.append(Fault(rec, f"mode {m} needs {units} of {self.resources[r].name}, which has "
+                                            f"{self.resources[r].capacity}", "demands"))
+            if task.deadline is not None and task.deadline < task.release + min(
+                (m.duration for m in task.modes), default=0
+            ):
+                faults.append(Fault(rec, "deadline is before the earliest possible end", "deadline"))
+        n = len(self.tasks)
+        for p in self.precedences:
+            if not (0 <= p.pred < n and 0 <= p.succ < n):
+                faults.append(Fault(f"precedence {p.pred}->{p.succ}", "names a task that does not exist"))
+            elif p.pred == p.succ:
+                faults.append(Fault(f"precedence {p.pred}->{p.succ}", "links a task to itself"))
+        return faults
+
+    def replace(self, **changes: Any) -> Problem:
+        """A copy with ``changes`` (for what-if questions), validated again."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def topological_order(self) -> tuple[int, ...]:
+        return self._topo
+
+    @cached_property
+    def predecessors(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+        """For each task, its (predecessor, lag) pairs."""
+        preds: list[list[tuple[int, int]]] = [[] for _ in self.tasks]
+        for p in self.precedences:
+            preds[p.succ].append((p.pred, p.lag))
+        return tuple(tuple(x) for x in preds)
+
+    @cached_property
+    def successors(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+        """For each task, its (successor, lag) pairs."""
+        succs: list[list[tuple[int, int]]] = [[] for _ in self.tasks]
+        for p in self.precedences:
+            succs[p.pred].append((p.succ, p.lag))
+        return tuple(tuple(x) for x in succs)
+
+    def capacity_profile(self, r: int) -> list[int]:
+        """Capacity of resource ``r`` in each period of the horizon."""
+        res = self.resources[r]
+        cap = [res.capacity] * self.horizon
+        for s, e, u in res.unavailable:
+            for t in range(s, e):
+                cap[t] -= u
+        return cap
+
+
+def _topological_order(n: int, precedences: Sequence[Precedence]) -> list[int] | None:
+    indeg = [0] * n
+    succs: list[list[int]] = [[] for _ in range(n)]
+    for p in precedences:
+        succs[p.pred].append(p.succ)
+        indeg[p.succ] += 1
+    stack = [j for j in range(n - 1, -1, -1) if indeg[j] == 0]
+    order: list[int] = []
+    while stack:
+        j = stack.pop()
+        order.append(j)
+        for k in succs[j]:
+            indeg[k] -= 1
+            if indeg[k] == 0:
+                stack.append(k)
+    return order if len(order) == n else None

@@ -1,0 +1,154 @@
+"""``solve(problem, params=...) -> Result``: the one front door of the scheduling engine.
+
+1. The baseline: the serial schedule-generation scheme with the planner's own priority order (a person's plan).
+2. Starting solutions from other priority rules; the best is CP-SAT's hint.
+3. CP-SAT improves it within the time limit and proves a bound.
+4. The independent checker verifies the schedule returned; a schedule it rejects is never returned.
+5. The lower bound is the best of CP-SAT's proven bound and sapper's own (precedence and outages, no capacity),
+   so it stays valid even if CP-SAT's proof were wrong; a claimed optimum above a heuristic solution is flagged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sapper.errors import PlanError
+from sapper.plan.greedy import descendant_weight_rule, earliest_start_bound, serial_sgs
+from sapper.plan.problem import Objective, Problem
+from sapper.plan.solution import Schedule, check, objective_value
+
+
+class Status(StrEnum):
+    OPTIMAL = "optimal"  # proven optimal (objective equals the lower bound)
+    FEASIBLE = "feasible"  # a checked plan, optimality not proven
+    INFEASIBLE = "infeasible"  # proven that no plan exists
+    UNKNOWN = "unknown"  # no plan found and nothing proven within the limits
+
+
+@dataclass(frozen=True, slots=True)
+class SolveParams:
+    """How hard to try: CP-SAT time limit (s), workers, seed; ``engine`` "cpsat" or "greedy"."""
+
+    time_limit_s: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    engine: str = "cpsat"
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    """What ``solve`` found: always a status, objective, bound, runtime — also when there is no plan."""
+
+    status: Status
+    schedule: Schedule | None
+    objective: float | None
+    lower_bound: float | None
+    baseline_objective: float | None
+    baseline: Schedule | None
+    engine: str
+    solve_seconds: float
+    details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        """Relative distance from the lower bound: (objective − bound) / objective."""
+        if self.objective is None or self.lower_bound is None or self.objective == 0:
+            return None
+        return (self.objective - self.lower_bound) / self.objective
+
+    @property
+    def improvement_over_baseline(self) -> float | None:
+        """(baseline − objective) / baseline: how much better than the priority-list plan."""
+        if self.objective is None or not self.baseline_objective:
+            return None
+        return (self.baseline_objective - self.objective) / self.baseline_objective
+
+
+def own_lower_bound(problem: Problem) -> float:
+    """A bound every plan respects: each task ends no earlier than precedence, release and outages allow."""
+    ends = earliest_start_bound(problem)
+    if problem.objective is Objective.MAKESPAN:
+        return float(max(ends, default=0))
+    return float(sum(t.weight * e for t, e in zip(problem.tasks, ends, strict=True)))
+
+
+def solve(problem: Problem, *, params: SolveParams | None = None,
+          priority: Sequence[float] | None = None) -> Result:
+    """Plan ``problem``. ``priority`` (higher first) is the planner's own order for the baseline; default: weights."""
+    params = params or SolveParams()
+    if params.engine not in ("cpsat", "greedy"):
+        raise PlanError(f"unknown engine {params.engine!r}: use 'cpsat' or 'greedy'")
+    t0 = time.perf_counter()
+    base_priority = list(priority) if priority is not None else [float(t.weight) for t in problem.tasks]
+    details: dict[str, object] = {}
+    candidates: list[tuple[float, str, Schedule]] = []
+    baseline: Schedule | None = None
+    baseline_obj: float | None = None
+    try:
+        baseline = serial_sgs(problem, base_priority)
+    except PlanError as exc:  # deadlines the priority order cannot meet: CP-SAT may still find a plan
+        details["baseline_error"] = exc.message
+    else:
+        _verify(problem, baseline, "greedy baseline")
+        baseline_obj = float(objective_value(problem, baseline))
+        candidates.append((baseline_obj, "greedy", baseline))
+    if problem.objective is Objective.WEIGHTED_COMPLETION:
+        try:
+            alt = serial_sgs(problem, descendant_weight_rule(problem))
+        except PlanError:
+            pass
+        else:
+            _verify(problem, alt, "greedy (descendant weight rule)")
+            candidates.append((float(objective_value(problem, alt)), "greedy-dw", alt))
+    best_obj: float | None = None
+    best: Schedule | None = None
+    engine = "greedy"
+    if candidates:
+        best_obj, engine, best = min(candidates, key=lambda c: c[0])
+    try:
+        bound: float | None = own_lower_bound(problem)
+    except PlanError as exc:  # some task cannot run even alone
+        return Result(Status.INFEASIBLE, None, None, None, None, None, "bound", time.perf_counter() - t0,
+                      {"reason": exc.message})
+    details.update(own_lower_bound=bound, heuristic_objective=best_obj)
+    if params.engine == "cpsat":
+        from sapper.plan.cpsat import solve_cpsat
+
+        remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
+        out = solve_cpsat(problem, time_limit_s=remaining, workers=params.workers, seed=params.seed,
+                          hint=best, log=params.log)
+        details.update(cpsat_status=out.status, cpsat_objective=out.objective, cpsat_bound=out.bound,
+                       cpsat_seconds=out.seconds, ortools=out.version)
+        if out.status == "infeasible":
+            if best is not None:
+                raise PlanError("CP-SAT says infeasible, but a checked heuristic plan exists: solver fault")
+            return Result(Status.INFEASIBLE, None, None, None, baseline_obj, baseline, "cpsat",
+                          time.perf_counter() - t0, details)
+        if out.schedule is not None:
+            _verify(problem, out.schedule, "CP-SAT schedule")
+            obj = float(objective_value(problem, out.schedule))
+            if out.objective is not None and abs(obj - out.objective) > 1e-6:
+                raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
+            if out.status == "optimal" and best_obj is not None and obj > best_obj:
+                details["false_proof"] = True  # a heuristic beat a claimed optimum: do not trust the bound
+            elif out.bound is not None:
+                bound = max(bound, out.bound)
+            if best_obj is None or obj <= best_obj:
+                best_obj, engine, best = obj, "cpsat", out.schedule
+    if best is None or best_obj is None:
+        return Result(Status.UNKNOWN, None, None, bound, baseline_obj, baseline, engine, time.perf_counter() - t0,
+                      details)
+    if best_obj < bound - 1e-6:
+        raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
+    status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
+    return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
+
+
+def _verify(problem: Problem, schedule: Schedule, what: str) -> None:
+    faults = check(problem, schedule)
+    if faults:
+        raise PlanError(f"{what} failed the independent check: " + "; ".join(str(f) for f in faults[:5]))

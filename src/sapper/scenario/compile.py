@@ -1,0 +1,252 @@
+"""Compile the register into a scheduling problem: release before repair.
+
+Tasks, in working days of one calendar:
+- **survey** of each hazard area by a survey team (non-technical plus technical survey), split into lots;
+- **clearance** of the share survey is expected not to release, split into lots of at most ``lot_max_days``, each
+  done by one team in one of the methods suited to the land use (manual, dog, mechanical);
+- **released**: a zero-length milestone once survey and clearance of the area are done;
+- **repair** of each asset per trade by builder brigades, split into lots; every repair lot waits for the release of
+  every hazard area that intersects the asset's work site (asset + work buffer);
+- **restored**: a zero-length milestone once every repair lot of the asset is done.
+Resources are pools (one per method and per trade) of teams and brigades; a pool's capacity is its number of units.
+Clearance and survey pools stand down in winter. The objective weights are the priority scores: the completion of
+each ``restored`` and ``released`` milestone, weighted by ``asset_weight`` and ``hazard_weight``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import shapely
+
+from sapper.domain.assets import Asset
+from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
+from sapper.domain.geometry import LocalProjection
+from sapper.domain.hazards import HazardArea, HazardStatus, LandUse
+from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
+from sapper.errors import Fault, PlanError, ValidationError
+from sapper.plan.problem import Mode, Precedence, Problem, Resource, Task
+from sapper.prioritise import score_asset, score_hazard
+
+#: Clearance methods suited to each land use (manual is always possible). Assumption, after operators' practice:
+#: machines on open and agricultural land, dogs in vegetation, hand clearance in settlements and wetland.
+METHODS_BY_LAND_USE: dict[LandUse, tuple[Method, ...]] = {
+    LandUse.AGRICULTURAL: (Method.MANUAL, Method.MECHANICAL),
+    LandUse.INFRASTRUCTURE: (Method.MANUAL, Method.MECHANICAL),
+    LandUse.FOREST: (Method.MANUAL, Method.DOG),
+    LandUse.RESIDENTIAL: (Method.MANUAL, Method.DOG),
+    LandUse.WETLAND: (Method.MANUAL,),
+    LandUse.OTHER: (Method.MANUAL, Method.DOG, Method.MECHANICAL),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompileParams:
+    """How the register becomes a problem. Durations are working days of the calendar."""
+
+    lot_max_days: int = 60
+    weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
+    demining_stand_down: SeasonalWindow | None = WINTER_STAND_DOWN
+    building_stand_down: SeasonalWindow | None = None
+    horizon_days: int = 365 * 8
+    weight_scale: int = 100
+
+    def __post_init__(self) -> None:
+        faults = []
+        if self.lot_max_days < 1:
+            faults.append(Fault("compile parameters", "lot_max_days must be at least 1", "lot_max_days"))
+        if self.weight_scale < 1:
+            faults.append(Fault("compile parameters", "weight_scale must be at least 1", "weight_scale"))
+        ValidationError.raise_if("compile parameters", faults)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """What a problem task means in the register."""
+
+    kind: str  # survey | clearance | released | repair | restored
+    hazard_id: str | None = None
+    asset_id: str | None = None
+    trade: Trade | None = None
+    work: float = 0.0  # m² (survey, clearance) or builder-days (repair)
+    work_unit: str = ""
+    mode_methods: tuple[str, ...] = ()  # resource name used by each mode
+
+
+@dataclass(frozen=True)
+class CompiledPlan:
+    problem: Problem
+    info: tuple[TaskInfo, ...]
+    priority: tuple[float, ...]  # the planner's own order for the greedy baseline (higher first)
+    calendar: Calendar
+    units: dict[str, tuple[str, ...]]  # resource name → team or brigade ids, in resource order
+    blocking: dict[str, tuple[str, ...]] = field(default_factory=dict)  # asset id → hazard ids blocking it
+
+    def resource_names(self) -> list[str]:
+        return [r.name for r in self.problem.resources]
+
+
+def _lots(total_days: float, lot_max_days: int) -> int:
+    return max(1, math.ceil(total_days / lot_max_days - 1e-9))
+
+
+def compile_problem(
+    hazards: Sequence[HazardArea],
+    assets: Sequence[Asset],
+    teams: Sequence[DeminerTeam],
+    brigades: Sequence[BuilderBrigade],
+    *,
+    start_date: dt.date,
+    params: CompileParams | None = None,
+) -> CompiledPlan:
+    """The scheduling problem of releasing ``hazards`` and repairing ``assets`` with ``teams`` and ``brigades``."""
+    params = params or CompileParams()
+    calendar = Calendar(start_date, weekdays=params.weekdays, horizon_days=params.horizon_days)
+    horizon = calendar.working_days
+
+    # Resource pools: one per method, one per trade, in a fixed order.
+    team_pools: dict[Method, list[DeminerTeam]] = defaultdict(list)
+    for t in sorted(teams, key=lambda t: t.id):
+        team_pools[t.method].append(t)
+    brigade_pools: dict[Trade, list[BuilderBrigade]] = defaultdict(list)
+    for b in sorted(brigades, key=lambda b: b.id):
+        brigade_pools[b.trade].append(b)
+    resources: list[Resource] = []
+    index: dict[str, int] = {}
+    units: dict[str, tuple[str, ...]] = {}
+    productivity: dict[Method, float] = {}
+
+    def spans(window: SeasonalWindow | None, cap: int) -> tuple[tuple[int, int, int], ...]:
+        return tuple((s, e, cap) for s, e in calendar.blocked_spans(window)) if window and cap else ()
+
+    for method in Method:
+        pool = team_pools.get(method, [])
+        if not pool:
+            continue
+        name = f"deminers:{method.value}"
+        index[name] = len(resources)
+        resources.append(Resource(name, len(pool), spans(params.demining_stand_down, len(pool))))
+        units[name] = tuple(t.id for t in pool)
+        productivity[method] = sum(t.productivity_m2_per_day for t in pool) / len(pool)
+    brigade_size: dict[Trade, float] = {}
+    for trade in Trade:
+        bpool = brigade_pools.get(trade, [])
+        if not bpool:
+            continue
+        name = f"builders:{trade.value}"
+        index[name] = len(resources)
+        resources.append(Resource(name, len(bpool), spans(params.building_stand_down, len(bpool))))
+        units[name] = tuple(b.id for b in bpool)
+        brigade_size[trade] = sum(b.size for b in bpool) / len(bpool)
+
+    faults: list[Fault] = []
+    open_hazards = [h for h in sorted(hazards, key=lambda h: h.id) if h.status is HazardStatus.OPEN]
+    if open_hazards and Method.SURVEY not in productivity:
+        faults.append(Fault("workforce", "open hazard areas need at least one survey team"))
+    needs_clearance = any(h.clearance_share > 0 for h in open_hazards)
+    if needs_clearance and Method.MANUAL not in productivity:
+        faults.append(Fault("workforce", "clearance needs at least one manual team"))
+    for a in assets:
+        for trade in a.repair_work:
+            if trade not in brigade_size:
+                faults.append(Fault(f"asset {a.id}", f"needs {trade.value} work but there is no {trade.value} brigade"))
+    ValidationError.raise_if("planning input", faults)
+
+    tasks: list[Task] = []
+    info: list[TaskInfo] = []
+    priority: list[float] = []
+    precedences: list[Precedence] = []
+
+    # Which hazards block which assets: intersection of work sites and hazard polygons, in metres.
+    all_geoms = [h.geometry for h in open_hazards] + [a.geometry for a in assets]
+    proj = LocalProjection.around(shapely.GeometryCollection(all_geoms)) if all_geoms else None
+    blocking: dict[str, tuple[str, ...]] = {}
+    hazard_blocks: dict[str, list[float]] = defaultdict(list)
+    asset_scores = {a.id: score_asset(a).value for a in assets}
+    if proj is not None and open_hazards:
+        local_h = [proj.to_local(h.geometry) for h in open_hazards]
+        tree = shapely.STRtree(local_h)
+        for a in sorted(assets, key=lambda a: a.id):
+            site = a.work_site(proj)
+            hits = tree.query(site, predicate="intersects")
+            ids = tuple(sorted(open_hazards[int(i)].id for i in hits))
+            blocking[a.id] = ids
+            for hid in ids:
+                hazard_blocks[hid].append(asset_scores[a.id])
+
+    # Land release.
+    released: dict[str, int] = {}
+    for h in open_hazards:
+        own = score_hazard(h).value
+        # A person clears first what matters most: its own value plus the reconstruction it unblocks.
+        prio = own + sum(hazard_blocks.get(h.id, []))
+        weight = 1 + round(params.weight_scale * own / 4)
+        area = h.area_m2
+        survey_days = area / productivity[Method.SURVEY]
+        n_survey = _lots(survey_days, params.lot_max_days)
+        survey_ids = []
+        for k in range(n_survey):
+            d = max(1, math.ceil(survey_days / n_survey))
+            survey_ids.append(len(tasks))
+            tasks.append(Task(f"survey {h.id}/{k + 1}", (Mode(d, ((index["deminers:survey"], 1),), "survey"),)))
+            info.append(TaskInfo("survey", hazard_id=h.id, work=area / n_survey, work_unit="m²",
+                                 mode_methods=("deminers:survey",)))
+            priority.append(prio)
+        clear_area = area * h.clearance_share
+        clear_ids = []
+        if clear_area > 0:
+            methods = [m for m in METHODS_BY_LAND_USE[h.land_use] if m in productivity]
+            slowest = min(productivity[m] for m in methods)
+            n_lots = _lots(clear_area / slowest, params.lot_max_days)
+            lot_area = clear_area / n_lots
+            modes = tuple(
+                Mode(max(1, math.ceil(lot_area / productivity[m])), ((index[f"deminers:{m.value}"], 1),), m.value)
+                for m in methods
+            )
+            for k in range(n_lots):
+                j = len(tasks)
+                clear_ids.append(j)
+                tasks.append(Task(f"clearance {h.id}/{k + 1}", modes))
+                info.append(TaskInfo("clearance", hazard_id=h.id, work=lot_area, work_unit="m²",
+                                     mode_methods=tuple(f"deminers:{m.value}" for m in methods)))
+                priority.append(prio)
+                precedences.extend(Precedence(s, j) for s in survey_ids)
+        rel = len(tasks)
+        released[h.id] = rel
+        tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight))
+        info.append(TaskInfo("released", hazard_id=h.id, work=area, work_unit="m²"))
+        priority.append(prio)
+        precedences.extend(Precedence(j, rel) for j in (clear_ids or survey_ids))
+
+    # Reconstruction.
+    for a in sorted(assets, key=lambda a: a.id):
+        score = asset_scores[a.id]
+        weight = 1 + round(params.weight_scale * score)
+        lots_of_asset = []
+        for trade, builder_days in sorted(a.repair_work.items()):
+            days = builder_days / brigade_size[trade]
+            n_lots = _lots(days, params.lot_max_days)
+            d = max(1, math.ceil(days / n_lots))
+            name = f"builders:{trade.value}"
+            for k in range(n_lots):
+                j = len(tasks)
+                lots_of_asset.append(j)
+                tasks.append(Task(f"repair {a.id} {trade.value}/{k + 1}", (Mode(d, ((index[name], 1),), trade.value),)))
+                info.append(TaskInfo("repair", asset_id=a.id, trade=trade, work=builder_days / n_lots,
+                                     work_unit="builder-days", mode_methods=(name,)))
+                priority.append(score)
+                precedences.extend(Precedence(released[hid], j) for hid in blocking.get(a.id, ()))
+        done = len(tasks)
+        tasks.append(Task(f"restored {a.id}", (Mode(0),), weight=weight))
+        info.append(TaskInfo("restored", asset_id=a.id, work=a.total_builder_days, work_unit="builder-days"))
+        priority.append(score)
+        precedences.extend(Precedence(j, done) for j in lots_of_asset)
+
+    if not tasks:
+        raise PlanError("nothing to plan: the store has no open hazard areas and no assets")
+    problem = Problem(tuple(resources), tuple(tasks), tuple(precedences), horizon)
+    return CompiledPlan(problem, tuple(info), tuple(priority), calendar, units, blocking)

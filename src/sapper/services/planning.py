@@ -1,0 +1,180 @@
+"""Plan the register held in a store: compile, solve, assign teams and brigades, save, summarise."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sapper.domain.assets import Asset
+from sapper.domain.hazards import HazardArea
+from sapper.plan import Result, SolveParams, solve
+from sapper.plan.assign import assign_units
+from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
+from sapper.store import open_store
+from sapper.store.records import PlannedTask, PlanRun
+
+def _checkpoints(start: dt.date, finish: dt.date) -> list[dt.date]:
+    """Half-year ends between ``start`` and ``finish``, then ``finish``: where the summary reports progress."""
+    out = []
+    year = start.year
+    while True:
+        for month in (6, 12):
+            d = dt.date(year, month, 30 if month == 6 else 31)
+            if start < d < finish:
+                out.append(d)
+        if dt.date(year, 12, 31) >= finish:
+            break
+        year += 1
+    return [*out, finish]
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Everything that decides a plan: solver limits and how the register is compiled."""
+
+    time_limit_s: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    engine: str = "cpsat"
+    compile: CompileParams = field(default_factory=CompileParams)
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    summary: dict[str, Any]
+    run: PlanRun
+    compiled: CompiledPlan
+    result: Result
+
+
+def plan_store(db: str | Path, *, settings: PlanSettings | None = None,
+               progress: Callable[[str], None] | None = None) -> PlanOutcome:
+    """Plan every open hazard area and asset in the store at ``db`` and save the plan in it."""
+    settings = settings or PlanSettings()
+    say = progress or (lambda _msg: None)
+    with open_store(db) as store:
+        hazards = store.hazards()
+        assets = store.assets()
+        teams = store.teams()
+        brigades = store.brigades()
+        meta = store.meta()
+    start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else dt.date.today()
+    say("compiling the register into a scheduling problem")
+    compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile)
+    say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
+    result = solve(compiled.problem, priority=compiled.priority,
+                   params=SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers,
+                                      seed=settings.seed, engine=settings.engine))
+    run = _plan_run(compiled, result, settings, hazards, assets, synthetic=meta.get("synthetic") == "true")
+    with open_store(db) as store, store.write() as uow:
+        run_id = uow.save_plan(run)
+    run = dataclasses.replace(run, id=run_id)
+    return PlanOutcome(json.loads(run.summary), run, compiled, result)
+
+
+def _plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, hazards: list[HazardArea],
+              assets: list[Asset], *, synthetic: bool) -> PlanRun:
+    problem = compiled.problem
+    cal = compiled.calendar
+    schedule = result.schedule
+    tasks: list[PlannedTask] = []
+    finish = cal.start
+    if schedule is not None:
+        units = [compiled.units[r.name] for r in problem.resources]
+        assigned = assign_units(problem, schedule, units)
+        for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
+            mode = task.modes[schedule.modes[j]]
+            s = schedule.starts[j]
+            e = s + mode.duration
+            resource = problem.resources[mode.demands[0][0]].name if mode.demands else ""
+            end_date = cal.end_date_of(e) if e > 0 else cal.start
+            start_date = cal.date_of(s) if mode.duration else end_date
+            finish = max(finish, end_date)
+            tasks.append(PlannedTask(task_id=task.name, kind=info.kind, hazard_id=info.hazard_id,
+                                     asset_id=info.asset_id, mode=mode.name, resource=resource,
+                                     unit_id=",".join(assigned[j]), start_date=start_date, end_date=end_date,
+                                     work=info.work, work_unit=info.work_unit))
+    summary = _summary(compiled, result, tasks, hazards, assets, finish)
+    summary["synthetic"] = synthetic
+    params = {"time_limit_s": settings.time_limit_s, "workers": settings.workers, "seed": settings.seed,
+              "engine": settings.engine, "lot_max_days": settings.compile.lot_max_days,
+              "weekdays": sorted(settings.compile.weekdays),
+              "demining_stand_down": _window(settings.compile.demining_stand_down),
+              "building_stand_down": _window(settings.compile.building_stand_down)}
+    return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                   status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
+                   baseline_objective=result.baseline_objective,
+                   finish_date=finish.isoformat() if schedule is not None else None,
+                   solve_seconds=round(result.solve_seconds, 2), task_count=len(problem.tasks),
+                   params=json.dumps(params), summary=json.dumps(summary), tasks=tuple(tasks))
+
+
+def _window(w: object) -> list[list[int]] | None:
+    if w is None:
+        return None
+    return [list(w.start), list(w.end)]  # type: ignore[attr-defined]
+
+
+def _summary(compiled: CompiledPlan, result: Result, tasks: list[PlannedTask], hazards: list[HazardArea],
+             assets: list[Asset], finish: dt.date) -> dict[str, Any]:
+    problem = compiled.problem
+    released = {t.hazard_id: t.end_date for t in tasks if t.kind == "released"}
+    restored = {t.asset_id: t.end_date for t in tasks if t.kind == "restored"}
+    area = {h.id: h.area_m2 for h in hazards if h.id in released}
+    total_area = sum(area.values())
+    critical = [a.id for a in assets if a.criticality >= 4]
+    progress = []
+    if tasks:
+        for d in _checkpoints(compiled.calendar.start, finish):
+            rel = sum(a for hid, a in area.items() if released[hid] <= d)
+            crit = sum(1 for aid in critical if restored.get(aid, dt.date.max) <= d)
+            allr = sum(1 for d2 in restored.values() if d2 <= d)
+            progress.append({
+                "date": d.isoformat(),
+                "hazard_area_released_km2": round(rel / 1e6, 2),
+                "hazard_area_released_pct": round(100 * rel / total_area, 1) if total_area else None,
+                "critical_assets_restored_pct": round(100 * crit / len(critical), 1) if critical else None,
+                "assets_restored_pct": round(100 * allr / len(restored), 1) if restored else None,
+            })
+    return {
+        "status": result.status.value,
+        "objective": result.objective,
+        "lower_bound": result.lower_bound,
+        "baseline_objective": result.baseline_objective,
+        "gap_pct": round(100 * result.gap, 2) if result.gap is not None else None,
+        "improvement_over_baseline_pct": (round(100 * result.improvement_over_baseline, 2)
+                                          if result.improvement_over_baseline is not None else None),
+        "engine": result.engine,
+        "start_date": compiled.calendar.start.isoformat(),
+        "finish_date": finish.isoformat() if tasks else None,
+        "task_count": len(problem.tasks),
+        "work_task_count": sum(1 for t in problem.tasks if any(m.duration for m in t.modes)),
+        "solve_seconds": round(result.solve_seconds, 2),
+        "objective_meaning": "priority-weighted completion: Σ weight × completion (working days from the start)"
+                             " over each hazard area's release and each asset's restoration",
+        "hazard_areas": len(released),
+        "hazard_area_km2": round(total_area / 1e6, 2),
+        "assets": len(restored),
+        "critical_assets": len(critical),
+        "progress": progress,
+        "details": {k: v for k, v in result.details.items() if isinstance(v, int | float | str | bool | None)},
+    }
+
+
+def write_plan_json(outcome: PlanOutcome, path: str | Path) -> Path:
+    """Write the plan summary and every planned task to ``path`` as JSON."""
+    path = Path(path)
+    doc = dict(outcome.summary)
+    doc["tasks"] = [
+        {"task_id": t.task_id, "kind": t.kind, "hazard_id": t.hazard_id, "asset_id": t.asset_id, "mode": t.mode,
+         "resource": t.resource, "unit_id": t.unit_id, "start_date": t.start_date.isoformat(),
+         "end_date": t.end_date.isoformat(), "work": round(t.work, 1), "work_unit": t.work_unit}
+        for t in outcome.run.tasks
+    ]
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -1,0 +1,51 @@
+"""Build a reference scenario into a store, in one transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sapper.errors import NotFoundError, StoreError
+from sapper.scenario.kursk_border import build_kursk_border
+from sapper.store import open_store
+from sapper.store.records import ContextArea, Settlement
+
+SCENARIOS = ("kursk-border",)
+
+
+def build_scenario(name: str, db: str | Path, *, seed: int = 2025, replace: bool = False) -> dict[str, int]:
+    """Build scenario ``name`` with ``seed`` into a new store at ``db``; returns the counts per layer.
+
+    The store must not exist, unless ``replace`` is set (the file is then deleted first).
+    """
+    if name not in SCENARIOS:
+        raise NotFoundError(f"no scenario {name!r}; known: {', '.join(SCENARIOS)}")
+    db = Path(db)
+    if db.exists():
+        if not replace:
+            raise StoreError(f"{db} already exists; pass --replace to build the scenario over it")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    sc = build_kursk_border(seed)
+    with open_store(db, create=True) as store, store.write() as uow:
+        uow.add_organisations(sc.organisations)
+        uow.add_hazards(sc.hazards)
+        uow.add_assets(sc.assets)
+        uow.add_teams(sc.teams)
+        uow.add_brigades(sc.brigades)
+        uow.add_settlements([Settlement(s.name, s.population, s.point, s.source, s.synthetic)
+                             for s in sc.settlements])
+        uow.add_context_areas("admin_areas", [ContextArea(sc_name, poly, "Natural Earth", False)
+                                              for sc_name, poly in (("Kursk Oblast", sc.oblast), *sc.neighbours)])
+        uow.add_context_areas("contested_zone", [ContextArea("contested zone (synthetic)", sc.contested_zone,
+                                                             "synthetic", True)])
+        uow.set_meta({
+            "scenario": sc.name,
+            "seed": str(sc.seed),
+            "start_date": sc.start_date.isoformat(),
+            "synthetic": "true",
+            "attributions": "\n".join(sc.attributions),
+            "notes": "\n".join(sc.notes),
+            "border_wkt": sc.border.wkt,
+        })
+    with open_store(db) as store:
+        return store.counts()

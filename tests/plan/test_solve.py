@@ -1,0 +1,123 @@
+"""Greedy and CP-SAT plans are feasible, CP-SAT is never worse, and its optimum matches exhaustive search."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from sapper.errors import PlanError
+from sapper.plan import Mode, Problem, Resource, SolveParams, Status, Task, check, objective_value, solve
+from sapper.plan.assign import assign_units
+from sapper.plan.greedy import serial_sgs
+from sapper.plan.solution import Schedule
+
+from .conftest import random_problem
+
+
+def _exhaustive_optimum(problem: Problem) -> int:
+    """Best objective over every priority order and mode choice through a mode-fixing serial SGS.
+
+    For a regular objective the active schedules contain an optimum and the serial scheme generates every active
+    schedule, so this is the true optimum of a small instance.
+    """
+    n = len(problem.tasks)
+    best = None
+    mode_choices = [range(len(t.modes)) for t in problem.tasks]
+    for modes in itertools.product(*mode_choices):
+        fixed = problem.replace(tasks=tuple(
+            Task(t.name, (t.modes[m],), t.weight, t.release, t.deadline) for t, m in zip(problem.tasks, modes,
+                                                                                        strict=True)))
+        for order in itertools.permutations(range(n)):
+            prio = [0.0] * n
+            for rank, j in enumerate(order):
+                prio[j] = float(n - rank)
+            try:
+                s = serial_sgs(fixed, prio)
+            except PlanError:
+                continue
+            val = objective_value(fixed, s)
+            best = val if best is None else min(best, val)
+    assert best is not None
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_cpsat_optimum_matches_exhaustive_search(seed: int) -> None:
+    """On small multi-mode instances CP-SAT's proven optimum equals the exhaustive one (no false proofs)."""
+    p = random_problem(seed, n=6)
+    r = solve(p, params=SolveParams(time_limit_s=10, workers=2))
+    assert r.schedule is not None and check(p, r.schedule) == []
+    assert r.status is Status.OPTIMAL
+    assert r.objective == _exhaustive_optimum(p)
+    assert r.lower_bound == r.objective
+
+
+def test_cpsat_never_worse_than_baseline_and_bound_below() -> None:
+    """On a bigger instance: feasible, objective ≤ greedy baseline, lower bound ≤ objective."""
+    p = random_problem(11, n=40, horizon=1000)
+    r = solve(p, params=SolveParams(time_limit_s=3))
+    assert r.schedule is not None and check(p, r.schedule) == []
+    assert r.objective is not None and r.baseline_objective is not None and r.lower_bound is not None
+    assert r.lower_bound <= r.objective <= r.baseline_objective
+    assert r.details["ortools"] == "9.15.6755"
+
+
+def test_greedy_engine_only() -> None:
+    """engine='greedy' returns the best heuristic plan without CP-SAT and says so."""
+    p = random_problem(5, n=12)
+    r = solve(p, params=SolveParams(engine="greedy"))
+    assert r.engine.startswith("greedy")
+    assert "cpsat_status" not in r.details
+    assert r.schedule is not None and check(p, r.schedule) == []
+
+
+def test_infeasible_and_hard_deadlines_report_a_status() -> None:
+    """When the person's order misses a deadline CP-SAT still plans; when nobody can, the status says so."""
+    two = (Task("x", (Mode(5, ((0, 1),)),)), Task("y", (Mode(5, ((0, 1),)),), deadline=6))
+    p = Problem((Resource("a", 1),), two, (), horizon=20)
+    r = solve(p, priority=[1.0, 0.0], params=SolveParams(time_limit_s=5))  # x first: y misses its deadline
+    assert r.baseline is None and "baseline_error" in r.details
+    assert r.status is Status.OPTIMAL and r.schedule is not None and check(p, r.schedule) == []
+    impossible = p.replace(tasks=(Task("x", (Mode(5, ((0, 1),)),), deadline=5), two[1]))
+    r = solve(impossible, params=SolveParams(time_limit_s=5))
+    assert r.status is Status.INFEASIBLE and r.schedule is None and r.objective is None
+
+
+def test_assign_units_respects_pools() -> None:
+    """Concrete units never overlap, and nothing is assigned during an outage."""
+    p = random_problem(7, n=30, horizon=500)
+    r = solve(p, params=SolveParams(time_limit_s=2))
+    assert r.schedule is not None
+    units = [[f"{res.name}{k}" for k in range(res.capacity)] for res in p.resources]
+    assigned = assign_units(p, r.schedule, units)
+    busy: dict[str, list[tuple[int, int]]] = {}
+    for j, ids in enumerate(assigned):
+        mode = p.tasks[j].modes[r.schedule.modes[j]]
+        assert len(ids) == sum(u for _, u in mode.demands) or mode.duration == 0
+        for uid in ids:
+            busy.setdefault(uid, []).append((r.schedule.starts[j], r.schedule.starts[j] + mode.duration))
+    for spans in busy.values():
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+    for j, ids in enumerate(assigned):
+        mode = p.tasks[j].modes[r.schedule.modes[j]]
+        if any(uid.startswith("a") for uid in ids):
+            s, e = r.schedule.starts[j], r.schedule.starts[j] + mode.duration
+            assert e <= 5 or s >= 9
+
+
+def test_bad_schedule_from_a_solver_is_never_returned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If CP-SAT returned an infeasible schedule, solve() raises instead of returning it."""
+    import sapper.plan.cpsat as cpsat_pkg
+    from sapper.plan.cpsat.backend import CpSatOutcome
+
+    p = random_problem(8, n=8)
+
+    def broken(problem: Problem, **_: object) -> CpSatOutcome:
+        bad = Schedule(tuple(0 for _ in problem.tasks), tuple(0 for _ in problem.tasks))
+        return CpSatOutcome("feasible", bad, 0.0, 0.0, 0.0, "test")
+
+    monkeypatch.setattr(cpsat_pkg, "solve_cpsat", broken)
+    with pytest.raises(PlanError, match="independent check"):
+        solve(p, params=SolveParams(time_limit_s=1))
