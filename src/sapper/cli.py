@@ -137,7 +137,9 @@ def plan(
     time_limit: Annotated[float, typer.Option("--time-limit", help="Solver time limit in seconds.")] = 60.0,
     workers: Annotated[int, typer.Option(help="CP-SAT workers (threads).")] = 2,
     seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
-    engine: Annotated[str, typer.Option(help="cpsat (optimise) or greedy (the priority-list baseline only).")] = "cpsat",
+    engine: Annotated[
+        str, typer.Option(help="cpsat (optimise) or greedy (the priority-list baseline only).")
+    ] = "cpsat",
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan summary as JSON.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write plan.json (summary + tasks).")] = None,
 ) -> None:

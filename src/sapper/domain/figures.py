@@ -90,4 +90,6 @@ class HazardSizeDistribution:
             (1.0, 3_060_000.0),
         )
     )
-    source: str = "BHMAC hazard maps, vectorised: median 39,562 m², p25 8.7k, p75 110k, p90 250k, p99 809k, max 3.06 km²"
+    source: str = (
+        "BHMAC hazard maps, vectorised: median 39,562 m², p25 8.7k, p75 110k, p90 250k, p99 809k, max 3.06 km²"
+    )

@@ -100,11 +100,11 @@ class Problem:
                 faults.append(Fault(rec, "weight cannot be negative", "weight"))
             if task.release < 0:
                 faults.append(Fault(rec, "release cannot be negative", "release"))
+            if task.modes and all(task.release + m.duration > self.horizon for m in task.modes):
+                faults.append(Fault(rec, f"no mode can end within the horizon {self.horizon}", "duration"))
             for m, mode in enumerate(task.modes):
                 if mode.duration < 0:
                     faults.append(Fault(rec, f"mode {m} has a negative duration", "duration"))
-                if task.release + mode.duration > self.horizon:
-                    faults.append(Fault(rec, f"mode {m} cannot end within the horizon {self.horizon}", "duration"))
                 for r, units in mode.demands:
                     if not 0 <= r < n_res:
                         faults.append(Fault(rec, f"mode {m} uses unknown resource {r}", "demands"))

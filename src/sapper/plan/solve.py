@@ -20,6 +20,9 @@ from sapper.plan.greedy import descendant_weight_rule, earliest_start_bound, ser
 from sapper.plan.problem import Objective, Problem
 from sapper.plan.solution import Schedule, check, objective_value
 
+#: Above this many tasks CP-SAT works on windows of the plan rather than on the whole model at once.
+LARGE_PROBLEM_TASKS = 3000
+
 
 class Status(StrEnum):
     OPTIMAL = "optimal"  # proven optimal (objective equals the lower bound)
@@ -110,12 +113,15 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
     if candidates:
         best_obj, engine, best = min(candidates, key=lambda c: c[0])
     try:
-        bound: float | None = own_lower_bound(problem)
+        bound = own_lower_bound(problem)
     except PlanError as exc:  # some task cannot run even alone
         return Result(Status.INFEASIBLE, None, None, None, None, None, "bound", time.perf_counter() - t0,
                       {"reason": exc.message})
     details.update(own_lower_bound=bound, heuristic_objective=best_obj)
-    if params.engine == "cpsat":
+    if params.engine == "cpsat" and best is not None and best_obj is not None \
+            and len(problem.tasks) > LARGE_PROBLEM_TASKS:
+        best_obj, engine, best = _large(problem, (best_obj, engine, best), params, t0, details)
+    elif params.engine == "cpsat":
         from sapper.plan.cpsat import solve_cpsat
 
         remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
@@ -146,6 +152,28 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
         raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
     status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
     return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
+
+
+def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: SolveParams, t0: float,
+           details: dict[str, object]) -> tuple[float, str, Schedule]:
+    """Region-sized problems: CP-SAT on time windows of the best heuristic plan (see ``plan.lns``)."""
+    from sapper.plan.cpsat import ORTOOLS_VERSION, solve_cpsat
+    from sapper.plan.lns import window_lns
+
+    def sub_solver(sub: Problem, hint: Schedule, limit: float) -> Schedule | None:
+        out = solve_cpsat(sub, time_limit_s=limit, workers=params.workers, seed=params.seed, hint=hint)
+        return out.schedule
+
+    start_obj, _, start = incumbent
+    remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
+    schedule, stats = window_lns(problem, start, sub_solver, time_limit_s=remaining)
+    _verify(problem, schedule, "CP-SAT window search schedule")
+    details.update(lns_windows=stats.windows, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
+                   ortools=ORTOOLS_VERSION)
+    obj = float(objective_value(problem, schedule))
+    if obj < start_obj:
+        return obj, "cpsat-lns", schedule
+    return incumbent
 
 
 def _verify(problem: Problem, schedule: Schedule, what: str) -> None:

@@ -90,6 +90,20 @@ class CompiledPlan:
         return [r.name for r in self.problem.resources]
 
 
+def _horizon_days_needed(tasks: Sequence[Task], pools: Sequence[tuple[str, int, SeasonalWindow | None]],
+                         params: CompileParams) -> int:
+    """Calendar days that surely hold a plan: twice the heaviest pool's work, stretched for stand-downs."""
+    load = [0.0] * len(pools)
+    for t in tasks:
+        fastest = min(t.modes, key=lambda m: m.duration)
+        for r, units in fastest.demands:
+            load[r] += fastest.duration * units / max(1, pools[r][1])
+    longest = max((max(m.duration for m in t.modes) for t in tasks), default=0)
+    working = 2.0 * max(load, default=0.0) + 4 * longest
+    # A stand-down of up to 4 months a year stretches working time by 12/8; weekends by 7/len(weekdays).
+    return int(working * 1.5 * 7 / len(params.weekdays)) + 365
+
+
 def _lots(total_days: float, lot_max_days: int) -> int:
     return max(1, math.ceil(total_days / lot_max_days - 1e-9))
 
@@ -105,8 +119,6 @@ def compile_problem(
 ) -> CompiledPlan:
     """The scheduling problem of releasing ``hazards`` and repairing ``assets`` with ``teams`` and ``brigades``."""
     params = params or CompileParams()
-    calendar = Calendar(start_date, weekdays=params.weekdays, horizon_days=params.horizon_days)
-    horizon = calendar.working_days
 
     # Resource pools: one per method, one per trade, in a fixed order.
     team_pools: dict[Method, list[DeminerTeam]] = defaultdict(list)
@@ -115,21 +127,18 @@ def compile_problem(
     brigade_pools: dict[Trade, list[BuilderBrigade]] = defaultdict(list)
     for b in sorted(brigades, key=lambda b: b.id):
         brigade_pools[b.trade].append(b)
-    resources: list[Resource] = []
+    # (name, capacity, stand-down window), in resource order; the calendar comes once the workload is known.
+    pools: list[tuple[str, int, SeasonalWindow | None]] = []
     index: dict[str, int] = {}
     units: dict[str, tuple[str, ...]] = {}
     productivity: dict[Method, float] = {}
-
-    def spans(window: SeasonalWindow | None, cap: int) -> tuple[tuple[int, int, int], ...]:
-        return tuple((s, e, cap) for s, e in calendar.blocked_spans(window)) if window and cap else ()
-
     for method in Method:
         pool = team_pools.get(method, [])
         if not pool:
             continue
         name = f"deminers:{method.value}"
-        index[name] = len(resources)
-        resources.append(Resource(name, len(pool), spans(params.demining_stand_down, len(pool))))
+        index[name] = len(pools)
+        pools.append((name, len(pool), params.demining_stand_down))
         units[name] = tuple(t.id for t in pool)
         productivity[method] = sum(t.productivity_m2_per_day for t in pool) / len(pool)
     brigade_size: dict[Trade, float] = {}
@@ -138,8 +147,8 @@ def compile_problem(
         if not bpool:
             continue
         name = f"builders:{trade.value}"
-        index[name] = len(resources)
-        resources.append(Resource(name, len(bpool), spans(params.building_stand_down, len(bpool))))
+        index[name] = len(pools)
+        pools.append((name, len(bpool), params.building_stand_down))
         units[name] = tuple(b.id for b in bpool)
         brigade_size[trade] = sum(b.size for b in bpool) / len(bpool)
 
@@ -248,5 +257,11 @@ def compile_problem(
 
     if not tasks:
         raise PlanError("nothing to plan: the store has no open hazard areas and no assets")
-    problem = Problem(tuple(resources), tuple(tasks), tuple(precedences), horizon)
+    calendar = Calendar(start_date, weekdays=params.weekdays,
+                        horizon_days=max(params.horizon_days, _horizon_days_needed(tasks, pools, params)))
+    resources = tuple(
+        Resource(name, cap, tuple((s, e, cap) for s, e in calendar.blocked_spans(window)) if window and cap else ())
+        for name, cap, window in pools
+    )
+    problem = Problem(resources, tuple(tasks), tuple(precedences), calendar.working_days)
     return CompiledPlan(problem, tuple(info), tuple(priority), calendar, units, blocking)

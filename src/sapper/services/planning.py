@@ -18,6 +18,7 @@ from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
 from sapper.store import open_store
 from sapper.store.records import PlannedTask, PlanRun
 
+
 def _checkpoints(start: dt.date, finish: dt.date) -> list[dt.date]:
     """Half-year ends between ``start`` and ``finish``, then ``finish``: where the summary reports progress."""
     out = []
@@ -74,7 +75,7 @@ def plan_store(db: str | Path, *, settings: PlanSettings | None = None,
     with open_store(db) as store, store.write() as uow:
         run_id = uow.save_plan(run)
     run = dataclasses.replace(run, id=run_id)
-    return PlanOutcome(json.loads(run.summary), run, compiled, result)
+    return PlanOutcome(dict(run.summary), run, compiled, result)
 
 
 def _plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, hazards: list[HazardArea],
@@ -106,12 +107,12 @@ def _plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, ha
               "weekdays": sorted(settings.compile.weekdays),
               "demining_stand_down": _window(settings.compile.demining_stand_down),
               "building_stand_down": _window(settings.compile.building_stand_down)}
-    return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                    status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
                    baseline_objective=result.baseline_objective,
-                   finish_date=finish.isoformat() if schedule is not None else None,
+                   finish_date=finish if schedule is not None else None,
                    solve_seconds=round(result.solve_seconds, 2), task_count=len(problem.tasks),
-                   params=json.dumps(params), summary=json.dumps(summary), tasks=tuple(tasks))
+                   params=params, summary=summary, tasks=tuple(tasks))
 
 
 def _window(w: object) -> list[list[int]] | None:

@@ -132,11 +132,19 @@ def add_hint(model: Model, schedule: Schedule) -> None:
             for m, (p, _, sm, em) in enumerate(tv.modes):
                 assert p is not None
                 cp.add_hint(p, m == chosen)
-                if m == chosen:
-                    cp.add_hint(sm, s)
-                    cp.add_hint(em, e)
+                # Unchosen modes get a consistent, in-domain placeholder so the hint is complete.
+                d = problem.tasks[j].modes[m].duration
+                lo, hi = _bounds(sm)
+                ms = min(max(s, lo), hi)
+                cp.add_hint(sm, ms)
+                cp.add_hint(em, ms + d)
     if model.makespan is not None:
         cp.add_hint(model.makespan, max(schedule.ends(problem), default=0))
+
+
+def _bounds(var: cp_model.IntVar) -> tuple[int, int]:
+    dom = list(var.proto.domain)  # this repeated field type does not support negative indexing
+    return int(dom[0]), int(dom[-1])
 
 
 def read_schedule(model: Model, solver: cp_model.CpSolver) -> Schedule:

@@ -1,0 +1,297 @@
+"""Vector files in and out through pyogrio: which layer, which CRS, geometry to WGS84, drivers by suffix.
+
+Reading gives a :class:`RawLayer`: each feature's attribute values (column names lower-cased) and its geometry
+in WGS84 lon/lat (2D), or the reason it could not be read. Nothing is validated here beyond what a file is.
+
+CRS rules (sapper never guesses one):
+
+* GeoPackage, GeoJSON and other GDAL formats carry their CRS; data in another CRS is reprojected to WGS84. A
+  file without a CRS is refused unless ``crs`` names it; a ``crs`` that contradicts the file's own is refused.
+* CSV has no CRS of its own: it needs ``crs`` or a sidecar ``.prj`` file (sapper's CSV export writes one).
+* CSV geometry comes from a ``wkt`` (or ``geometry``, ``geom``) column of WKT text, or, for points, from
+  ``lon``/``lat`` (or ``longitude``/``latitude``, ``x``/``y``) columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.enums import WktVersion
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from sapper.domain.geometry import WGS84, require_crs
+from sapper.errors import CRSError, Fault, ImportFileError, ValidationError
+from sapper.io.fields import FORMULA_START, is_missing
+
+#: GDAL driver by file suffix, for the formats sapper writes.
+WRITE_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".csv": "CSV"}
+
+_WKT_COLUMNS = ("wkt", "geometry", "geom")
+_XY_COLUMNS = (("lon", "lat"), ("longitude", "latitude"), ("x", "y"))
+_PYOGRIO_ERRORS: tuple[type[Exception], ...] = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawLayer:
+    """One layer of a file, read but not interpreted."""
+
+    path: Path
+    layer: str
+    #: Column names as in the file, lower-cased and stripped (the geometry column excluded).
+    columns: list[str]
+    #: Attribute values per feature, keyed by lower-cased column name.
+    rows: list[dict[str, Any]]
+    #: Geometry per feature in WGS84 (None when the feature has none or it could not be read).
+    geometries: list[BaseGeometry | None]
+    #: Why a feature's geometry could not be read (None when it could, or when it is simply missing).
+    geometry_faults: list[str | None]
+    #: The columns that held geometry (CSV), so they are not reported as unused.
+    geometry_columns: tuple[str, ...]
+    is_csv: bool
+
+
+def _fail(path: Path, reason: str) -> ImportFileError:
+    return ImportFileError(f"{path}: {reason}")
+
+
+def _crs_error(path: Path, reason: str) -> CRSError:
+    return CRSError(str(path), [Fault(path.name, reason)])
+
+
+def _choose_layer(path: Path, layer: str | None, preferred: str) -> str:
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+    except _PYOGRIO_ERRORS as exc:
+        raise _fail(path, f"cannot be read as a vector file ({exc})") from None
+    if not layers:
+        raise _fail(path, "has no layers")
+    if layer is not None:
+        if layer not in layers:
+            raise _fail(path, f"has no layer {layer!r} (layers: {', '.join(layers)})")
+        return layer
+    if len(layers) == 1:
+        return layers[0]
+    if preferred in layers:
+        return preferred
+    raise _fail(path, f"has {len(layers)} layers ({', '.join(layers)}): choose one with --layer")
+
+
+def _sidecar_crs(path: Path) -> CRS | None:
+    prj = path.with_suffix(".prj")
+    if not prj.is_file():
+        return None
+    try:
+        return CRS.from_user_input(prj.read_text(encoding="utf-8", errors="replace").strip())
+    except Exception:  # pyproj's CRSError carries PROJ internals
+        raise _crs_error(path, f"the coordinate reference system in {prj.name} cannot be read") from None
+
+
+def _source_crs(path: Path, file_crs: Any, crs: str | None, *, is_csv: bool) -> CRS:
+    given = require_crs(crs, record="--crs") if crs is not None else None
+    if is_csv:
+        found = given or _sidecar_crs(path)
+        if found is None:
+            raise _crs_error(
+                path,
+                "a CSV file has no coordinate reference system of its own: pass it with --crs "
+                "(e.g. --crs EPSG:4326 for lon/lat degrees) or put a .prj file next to it",
+            )
+        return found
+    if file_crs is None or file_crs == "":
+        if given is None:
+            raise _crs_error(
+                path,
+                "has no coordinate reference system; sapper does not guess one: pass it with "
+                "--crs if you know it (e.g. --crs EPSG:4326)",
+            )
+        return given
+    own = CRS.from_user_input(file_crs)
+    if given is not None and not own.equals(given, ignore_axis_order=True):
+        raise _crs_error(
+            path,
+            f"the file says its coordinate reference system is {own.to_string()}, "
+            f"but --crs says {given.to_string()}; leave out --crs to use the file's",
+        )
+    return own
+
+
+def is_wgs84(crs: CRS) -> bool:
+    return bool(crs.equals(WGS84, ignore_axis_order=True)) or crs == CRS.from_user_input("OGC:CRS84")
+
+
+def to_wgs84(geoms: Sequence[BaseGeometry | None], crs: CRS) -> list[BaseGeometry | None]:
+    """``geoms`` (None allowed) from ``crs`` to WGS84 lon/lat, 2D; coordinates kept as they are if WGS84."""
+    arr = shapely.force_2d(np.asarray(geoms, dtype=object))
+    if not is_wgs84(crs):
+        transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+
+        def project(xy: np.ndarray) -> np.ndarray:
+            x, y = transformer.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack((x, y))
+
+        arr = shapely.transform(arr, project)
+    return list(arr)
+
+
+def _csv_geometry(
+    path: Path, frame: pd.DataFrame, columns: list[str]
+) -> tuple[list[BaseGeometry | None], list[str | None], tuple[str, ...]]:
+    wkt_col = next((c for c in _WKT_COLUMNS if c in columns), None)
+    geoms: list[BaseGeometry | None] = []
+    faults: list[str | None] = []
+    if wkt_col is not None:
+        for value in frame[wkt_col]:
+            if is_missing(value):
+                geoms.append(None)
+                faults.append(None)
+                continue
+            try:
+                geoms.append(shapely.from_wkt(str(value).strip(), on_invalid="raise"))
+                faults.append(None)
+            except shapely.errors.ShapelyError as exc:
+                geoms.append(None)
+                faults.append(f"{wkt_col} is not readable WKT ({str(exc).splitlines()[0]})")
+        return geoms, faults, (wkt_col,)
+    pair = next(((x, y) for x, y in _XY_COLUMNS if x in columns and y in columns), None)
+    if pair is None:
+        raise _fail(
+            path,
+            "a CSV needs a 'wkt' column (or 'geometry') with WKT, or 'lon' and 'lat' columns for "
+            f"points; found columns: {', '.join(columns)}",
+        )
+    xcol, ycol = pair
+    for xv, yv in zip(frame[xcol], frame[ycol], strict=True):
+        if is_missing(xv) and is_missing(yv):
+            geoms.append(None)
+            faults.append(None)
+            continue
+        try:
+            x, y = float(str(xv).strip()), float(str(yv).strip())
+        except ValueError:
+            geoms.append(None)
+            faults.append(f"{xcol}/{ycol} must both be numbers, got {xv!r}/{yv!r}")
+            continue
+        geoms.append(Point(x, y))
+        faults.append(None)
+    return geoms, faults, pair
+
+
+def read_layer(
+    path: str | Path, *, layer: str | None = None, crs: str | None = None, preferred_layer: str = ""
+) -> RawLayer:
+    """Read one layer of a vector file, geometry in WGS84 (see the module docstring for the CRS rules)."""
+    p = Path(path)
+    if not p.exists():
+        raise _fail(p, "no such file")
+    is_csv = p.suffix.lower() == ".csv"
+    name = _choose_layer(p, layer, preferred_layer)
+    try:
+        if is_csv:
+            frame = pyogrio.read_dataframe(p, layer=name, read_geometry=False)
+            file_crs = None
+        else:
+            info = pyogrio.read_info(p, layer=name)
+            if info.get("geometry_type") is None:
+                raise _fail(p, f"layer {name!r} has no geometry")
+            frame = pyogrio.read_dataframe(p, layer=name)
+            file_crs = frame.crs
+    except _PYOGRIO_ERRORS as exc:
+        raise _fail(p, f"cannot be read ({exc})") from None
+    source_crs = _source_crs(p, file_crs, crs, is_csv=is_csv)
+    attrs = (
+        pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame.columns and not is_csv else frame
+    )
+    renames = {c: str(c).strip().lower() for c in attrs.columns}
+    attrs = attrs.rename(columns=renames)
+    columns = [str(c) for c in attrs.columns]
+    if is_csv:
+        geoms, faults, geometry_columns = _csv_geometry(p, attrs, columns)
+    else:
+        geoms = [None if g is None else g for g in frame.geometry]
+        faults = [None] * len(geoms)
+        geometry_columns = ()
+    rows: list[dict[str, Any]] = attrs.astype(object).to_dict(orient="records")  # type: ignore[assignment]
+    return RawLayer(p, name, columns, rows, to_wgs84(geoms, source_crs), faults, geometry_columns, is_csv)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writing
+# ----------------------------------------------------------------------------------------------------
+
+
+def driver_for(path: Path) -> str:
+    driver = WRITE_DRIVERS.get(path.suffix.lower())
+    if driver is None:
+        allowed = ", ".join(sorted(WRITE_DRIVERS))
+        raise ValidationError(
+            "export",
+            [
+                Fault(
+                    "export",
+                    f"cannot write {path.suffix or 'files without a suffix'}: use one of {allowed}",
+                    "path",
+                )
+            ],
+        )
+    return driver
+
+
+def _guard(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_layer(
+    path: str | Path,
+    frame: pd.DataFrame,
+    geometries: Sequence[BaseGeometry],
+    *,
+    layer: str,
+    text_columns: Sequence[str] = (),
+) -> None:
+    """Write ``frame`` with ``geometries`` (WGS84) to ``path``; the driver comes from the suffix.
+
+    A GeoPackage gets (or has replaced) the layer ``layer`` and keeps its other layers; GeoJSON is written as
+    RFC 7946 (WGS84, no ``crs`` member) with full coordinate precision; CSV gets a ``wkt`` column with full
+    precision, text cells that a spreadsheet would run as formulas prefixed with ``'``, and a ``.prj`` file
+    naming WGS84.
+    """
+    p = Path(path)
+    driver = driver_for(p)
+    try:
+        if driver == "CSV":
+            out = frame.copy()
+            for col in text_columns:
+                out[col] = out[col].map(_guard)
+            out.insert(0, "wkt", shapely.to_wkt(np.asarray(geometries, dtype=object), rounding_precision=-1))
+            pyogrio.write_dataframe(out, p, driver="CSV", layer_options={"STRING_QUOTING": "IF_NEEDED"})
+            p.with_suffix(".prj").write_text(WGS84.to_wkt(WktVersion.WKT1_ESRI), encoding="utf-8")
+            return
+        gdf = gpd.GeoDataFrame(frame, geometry=list(geometries), crs="EPSG:4326")
+        options: dict[str, Any] = {}
+        if driver == "GeoJSON":
+            options = {"layer_options": {"RFC7946": "YES", "COORDINATE_PRECISION": 15}}
+        pyogrio.write_dataframe(
+            gdf, p, layer=layer, driver=driver, geometry_type="Unknown" if gdf.empty else None, **options
+        )
+    except _PYOGRIO_ERRORS as exc:
+        raise ImportFileError(f"{p}: cannot be written ({exc})") from None

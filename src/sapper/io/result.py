@@ -1,0 +1,42 @@
+"""What reading a file gives: the records that passed, and the features repaired or rejected, with reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureIssue:
+    """A feature repaired or rejected: its number in the file (1-based), its id if known, and why."""
+
+    index: int
+    id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"feature {self.index}" + (f" (id {self.id})" if self.id else "")
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult(Generic[T]):
+    """Records read from a file (in file order), the features repaired on the way, and those rejected.
+
+    A repaired feature is among ``records`` too. ``ignored_columns`` lists the file's columns sapper does not
+    use.
+    """
+
+    records: list[T] = field(default_factory=list)
+    repaired: list[FeatureIssue] = field(default_factory=list)
+    rejected: list[FeatureIssue] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    #: 1-based feature number in the file of each record, parallel to ``records``.
+    indexes: list[int] = field(default_factory=list)
+
+    @property
+    def feature_count(self) -> int:
+        """Features in the file: accepted plus rejected."""
+        return len(self.records) + len(self.rejected)

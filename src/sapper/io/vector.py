@@ -1,0 +1,342 @@
+"""Hazard areas and assets from and to GeoPackage, GeoJSON and CSV files.
+
+Columns mirror the store's (flat snake_case, see ``docs`` and ``sapper.store.schema``). Reading never writes
+and never stops at a bad feature: each feature is accepted, repaired (invalid geometry made valid, reason
+reported) or rejected with its reasons; only a file that cannot be used at all (unreadable, no CRS, required
+columns missing) is refused as a whole.
+
+Hazard areas need ``id`` and ``hazard_class`` (``SHA``/``CHA``). Optional, with defaults: ``name`` (""),
+``status`` (open), ``evidence`` (direct for a CHA, indirect for an SHA, as IMAS 08.10 defines them),
+``device_categories`` (comma-separated, none), ``land_use`` (other), ``beneficiaries`` (0),
+``organisation_id`` (none), ``expected_clearance_share`` (the class default), ``synthetic`` (false).
+``area_m2`` and ``fid`` are ignored on reading (sapper computes the area).
+
+Assets need ``id``, ``asset_type``, ``damage`` and at least one builder-day column (``work_road_bd``,
+``work_bridge_bd``, ``work_power_bd``, ``work_water_bd``, ``work_building_bd``; empty or 0 means no work of
+that trade). Optional: ``name`` (""), ``criticality`` (3), ``people_served`` (0), ``work_buffer_m`` (the asset
+type's default), ``synthetic`` (false).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from sapper.domain.assets import Asset, AssetType, DamageLevel
+from sapper.domain.geometry import LocalProjection
+from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
+from sapper.domain.resources import Trade
+from sapper.errors import ImportFileError, ValidationError
+from sapper.io.fields import FieldReader
+from sapper.io.files import RawLayer, read_layer, write_layer
+from sapper.io.result import FeatureIssue, ReadResult
+
+T = TypeVar("T")
+
+HAZARD_COLUMNS = (
+    "id",
+    "name",
+    "hazard_class",
+    "status",
+    "evidence",
+    "device_categories",
+    "land_use",
+    "beneficiaries",
+    "organisation_id",
+    "expected_clearance_share",
+    "area_m2",
+    "synthetic",
+)
+HAZARD_REQUIRED = ("id", "hazard_class")
+
+TRADE_COLUMNS: dict[Trade, str] = {trade: f"work_{trade.value}_bd" for trade in Trade}
+ASSET_COLUMNS = (
+    "id",
+    "name",
+    "asset_type",
+    "damage",
+    "criticality",
+    "people_served",
+    "work_buffer_m",
+    *TRADE_COLUMNS.values(),
+    "synthetic",
+)
+ASSET_REQUIRED = ("id", "asset_type", "damage")
+
+#: Evidence implied by the class when a file does not say (IMAS 08.10: a CHA is defined by direct evidence).
+_EVIDENCE_BY_CLASS = {HazardClass.SHA: Evidence.INDIRECT, HazardClass.CHA: Evidence.DIRECT}
+_IGNORED_ON_READ = {"fid", "area_m2"}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Geometry checks
+# ----------------------------------------------------------------------------------------------------
+
+
+def _parts_of_dimension(geom: BaseGeometry, dimension: int) -> list[BaseGeometry]:
+    out: list[BaseGeometry] = []
+    for part in shapely.get_parts(geom):
+        if part.geom_type.startswith("Multi") or part.geom_type == "GeometryCollection":
+            out += _parts_of_dimension(part, dimension)
+        elif shapely.get_dimensions(part) == dimension and not part.is_empty:
+            out.append(part)
+    return out
+
+
+def _assemble(parts: list[BaseGeometry], dimension: int) -> BaseGeometry:
+    if len(parts) == 1:
+        return parts[0]
+    if dimension == 2:
+        multi = MultiPolygon(parts)
+        return multi if multi.is_valid else shapely.union_all(parts)
+    return shapely.union_all(parts) if dimension == 0 else shapely.line_merge(shapely.union_all(parts))
+
+
+def check_geometry(
+    geom: BaseGeometry | None, read_fault: str | None, *, polygonal: bool
+) -> tuple[BaseGeometry | None, str | None, str | None]:
+    """(usable geometry, repair reason, rejection reason) for one feature's geometry.
+
+    Invalid geometry is repaired with ``make_valid``; the parts of the original's dimension are kept (for
+    hazard areas, the polygons). The repair reason is GEOS's ``is_valid_reason`` (e.g.
+    ``Self-intersection[35.1 51.2]``).
+    """
+    if read_fault is not None:
+        return None, None, read_fault
+    if geom is None:
+        return None, None, "geometry is null"
+    if geom.is_empty:
+        return None, None, "geometry is empty"
+    if geom.is_valid:
+        return geom, None, None
+    reason = shapely.is_valid_reason(geom)
+    dimension = 2 if polygonal else int(shapely.get_dimensions(geom))
+    parts = _parts_of_dimension(shapely.make_valid(geom), dimension)
+    if not parts:
+        what = "no polygon" if dimension == 2 else "nothing of it"
+        return None, None, f"geometry is invalid ({reason}) and {what} remains after repair"
+    return _assemble(parts, dimension), reason, None
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reading
+# ----------------------------------------------------------------------------------------------------
+
+
+def _require(raw: RawLayer, required: Sequence[str]) -> None:
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        found = ", ".join(raw.columns) or "none"
+        raise ImportFileError(
+            f"{raw.path}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (found: {found})"
+        )
+
+
+def _read(
+    raw: RawLayer,
+    known: Iterable[str],
+    *,
+    polygonal: bool,
+    build: Callable[[FieldReader, BaseGeometry | None], T],
+) -> ReadResult[T]:
+    """Turn each feature into a record with ``build`` (which adds attribute faults to the reader or raises the
+    domain's ValidationError), collecting repairs and rejections."""
+    result: ReadResult[T] = ReadResult(
+        ignored_columns=[
+            c for c in raw.columns if c not in set(known) | _IGNORED_ON_READ | set(raw.geometry_columns)
+        ]
+    )
+    first_seen: dict[str, int] = {}
+    for n, (row, geom, read_fault) in enumerate(
+        zip(raw.rows, raw.geometries, raw.geometry_faults, strict=True), start=1
+    ):
+        fields = FieldReader(row, csv=raw.is_csv)
+        fid = fields.text("id") or None
+        usable, repaired, rejected = check_geometry(geom, read_fault, polygonal=polygonal)
+        id_reasons = []
+        if fid is None:
+            id_reasons.append("id is empty")
+        elif fid in first_seen:
+            id_reasons.append(f"id {fid} appears earlier in the file (feature {first_seen[fid]})")
+        record: T | None = None
+        domain_reasons: list[str] = []
+        try:
+            record = build(fields, usable)
+        except ValidationError as exc:
+            domain_reasons = [f.reason for f in exc.faults]
+        reasons = ([rejected] if rejected else []) + id_reasons + fields.faults + domain_reasons
+        if reasons or record is None:
+            result.rejected.append(FeatureIssue(n, fid, "; ".join(reasons) or "cannot be read"))
+            continue
+        assert fid is not None
+        first_seen[fid] = n
+        if repaired:
+            result.repaired.append(FeatureIssue(n, fid, repaired))
+        result.records.append(record)
+        result.indexes.append(n)
+    return result
+
+
+def _hazard(fields: FieldReader, geom: BaseGeometry | None) -> HazardArea | None:
+    hazard_class = fields.enum("hazard_class", HazardClass)
+    if hazard_class is None and not fields.has("hazard_class"):
+        fields.faults.append("hazard_class is empty")
+    evidence = fields.enum("evidence", Evidence)
+    values: dict[str, Any] = {
+        "id": fields.text("id"),
+        "name": fields.text("name"),
+        "status": fields.enum("status", HazardStatus) or HazardStatus.OPEN,
+        "device_categories": fields.enums("device_categories", DeviceCategory),
+        "land_use": fields.enum("land_use", LandUse) or LandUse.OTHER,
+        "beneficiaries": fields.integer("beneficiaries", 0),
+        "organisation_id": fields.opt_text("organisation_id"),
+        "expected_clearance_share": fields.number("expected_clearance_share"),
+        "synthetic": fields.boolean("synthetic"),
+    }
+    if fields.faults or hazard_class is None or geom is None or not values["id"]:
+        return None
+    return HazardArea(
+        hazard_class=hazard_class,
+        geometry=geom,
+        evidence=evidence or _EVIDENCE_BY_CLASS[hazard_class],
+        **values,
+    )
+
+
+def _asset(fields: FieldReader, geom: BaseGeometry | None) -> Asset | None:
+    asset_type = fields.enum("asset_type", AssetType)
+    if asset_type is None and not fields.has("asset_type"):
+        fields.faults.append("asset_type is empty")
+    damage = fields.enum("damage", DamageLevel)
+    if damage is None and not fields.has("damage"):
+        fields.faults.append("damage is empty")
+    work: dict[Trade, float] = {}
+    for trade, column in TRADE_COLUMNS.items():
+        days = fields.number(column)
+        if days is not None and days != 0:
+            work[trade] = days
+    values: dict[str, Any] = {
+        "id": fields.text("id"),
+        "name": fields.text("name"),
+        "criticality": fields.integer("criticality", 3),
+        "people_served": fields.integer("people_served", 0),
+        "work_buffer_m": fields.number("work_buffer_m"),
+        "synthetic": fields.boolean("synthetic"),
+    }
+    if fields.faults or asset_type is None or damage is None or geom is None or not values["id"]:
+        return None
+    return Asset(asset_type=asset_type, geometry=geom, damage=damage, repair_work=work, **values)
+
+
+def read_hazards(
+    path: str | Path, *, layer: str | None = None, crs: str | None = None
+) -> ReadResult[HazardArea]:
+    """Hazard areas from a GeoPackage, GeoJSON or CSV file (the module docstring lists columns and defaults).
+
+    ``layer`` picks a layer (default: the only one, or ``hazard_areas``); ``crs`` names the CRS of a CSV or of
+    a file that lacks one. Raises ImportFileError or CRSError when the file cannot be used at all.
+    """
+    raw = read_layer(path, layer=layer, crs=crs, preferred_layer="hazard_areas")
+    _require(raw, HAZARD_REQUIRED)
+    return _read(raw, HAZARD_COLUMNS, polygonal=True, build=_hazard)  # type: ignore[arg-type]
+
+
+def read_assets(path: str | Path, *, layer: str | None = None, crs: str | None = None) -> ReadResult[Asset]:
+    """Damaged assets from a GeoPackage, GeoJSON or CSV file (columns and defaults: the module docstring)."""
+    raw = read_layer(path, layer=layer, crs=crs, preferred_layer="assets")
+    _require(raw, ASSET_REQUIRED)
+    if not any(c in raw.columns for c in TRADE_COLUMNS.values()):
+        raise ImportFileError(
+            f"{raw.path}: needs at least one builder-day column "
+            f"({', '.join(TRADE_COLUMNS.values())}); found: {', '.join(raw.columns)}"
+        )
+    return _read(raw, ASSET_COLUMNS, polygonal=False, build=_asset)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writing
+# ----------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _projection(lon: int, lat: int) -> LocalProjection:
+    return LocalProjection(lon=float(lon), lat=float(lat))
+
+
+def _area_m2(geom: BaseGeometry) -> float:
+    """As ``sapper.domain.geometry.area_m2``, sharing the equal-area projection per degree cell (same area to
+    ~1e-12, ~500x faster; see ``sapper.store.mapping.area_m2``)."""
+    if geom.is_empty:
+        return 0.0
+    minx, miny, maxx, maxy = geom.bounds
+    return _projection(round((minx + maxx) / 2.0), round((miny + maxy) / 2.0)).area_m2(geom)
+
+
+def hazards_frame(hazards: Sequence[HazardArea]) -> tuple[pd.DataFrame, list[BaseGeometry]]:
+    """Hazard areas as a flat table with the store's columns, and their geometries."""
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series([h.id for h in hazards], dtype=object),
+            "name": pd.Series([h.name for h in hazards], dtype=object),
+            "hazard_class": pd.Series([h.hazard_class.value for h in hazards], dtype=object),
+            "status": pd.Series([h.status.value for h in hazards], dtype=object),
+            "evidence": pd.Series([h.evidence.value for h in hazards], dtype=object),
+            "device_categories": pd.Series(
+                [",".join(sorted(c.value for c in h.device_categories)) for h in hazards], dtype=object
+            ),
+            "land_use": pd.Series([h.land_use.value for h in hazards], dtype=object),
+            "beneficiaries": pd.Series([h.beneficiaries for h in hazards], dtype="int64"),
+            "organisation_id": pd.Series([h.organisation_id for h in hazards], dtype=object),
+            "expected_clearance_share": pd.Series(
+                [h.expected_clearance_share for h in hazards], dtype="float64"
+            ),
+            "area_m2": pd.Series([_area_m2(h.geometry) for h in hazards], dtype="float64"),
+            "synthetic": pd.Series([h.synthetic for h in hazards], dtype="bool"),
+        }
+    )
+    return frame, [h.geometry for h in hazards]
+
+
+def assets_frame(assets: Sequence[Asset]) -> tuple[pd.DataFrame, list[BaseGeometry]]:
+    """Assets as a flat table with the store's columns (builder-days per trade, 0 when none), and geometry."""
+    columns: dict[str, pd.Series[Any]] = {
+        "id": pd.Series([a.id for a in assets], dtype=object),
+        "name": pd.Series([a.name for a in assets], dtype=object),
+        "asset_type": pd.Series([a.asset_type.value for a in assets], dtype=object),
+        "damage": pd.Series([a.damage.value for a in assets], dtype=object),
+        "criticality": pd.Series([a.criticality for a in assets], dtype="int64"),
+        "people_served": pd.Series([a.people_served for a in assets], dtype="int64"),
+        "work_buffer_m": pd.Series([a.work_buffer_m for a in assets], dtype="float64"),
+    }
+    for trade, column in TRADE_COLUMNS.items():
+        columns[column] = pd.Series([float(a.repair_work.get(trade, 0.0)) for a in assets], dtype="float64")
+    columns["synthetic"] = pd.Series([a.synthetic for a in assets], dtype="bool")
+    return pd.DataFrame(columns), [a.geometry for a in assets]
+
+
+_HAZARD_TEXT = ("id", "name", "organisation_id")
+_ASSET_TEXT = ("id", "name")
+
+
+def write_hazards(path: str | Path, hazards: Iterable[HazardArea]) -> int:
+    """Write hazards to ``path`` (GeoPackage layer ``hazard_areas``, GeoJSON or CSV); returns the count."""
+    items = list(hazards)
+    frame, geoms = hazards_frame(items)
+    write_layer(path, frame, geoms, layer="hazard_areas", text_columns=_HAZARD_TEXT)
+    return len(items)
+
+
+def write_assets(path: str | Path, assets: Iterable[Asset]) -> int:
+    """Write assets to ``path`` (.gpkg layer ``assets``, .geojson/.json or .csv); returns the count."""
+    items = list(assets)
+    frame, geoms = assets_frame(items)
+    write_layer(path, frame, geoms, layer="assets", text_columns=_ASSET_TEXT)
+    return len(items)

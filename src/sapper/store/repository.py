@@ -1,0 +1,360 @@
+"""The SQL of the store: every statement runs on a Connection from ``Store``, which owns the transactions.
+
+Writes check what the database would refuse before it refuses it (ids already taken, references to records
+that do not exist) so the ValidationError names the records; IntegrityError from SQLite is the backstop.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, Table, delete, func, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from sapper.domain.activities import Activity
+from sapper.domain.assets import Asset
+from sapper.domain.hazards import HazardArea
+from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
+from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.store import gpkg, mapping, schema
+from sapper.store.records import ContextArea, PlanRun, Settlement
+
+T = TypeVar("T")
+#: Bound parameters per IN (...) list; SQLite's default limit is far higher, this keeps statements small.
+_CHUNK = 500
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def existing_ids(conn: Connection, table: Table, ids: Iterable[str], column: str = "id") -> set[str]:
+    """Those of ``ids`` already present in ``table.column``."""
+    wanted = sorted(set(ids))
+    col: Column[Any] = table.c[column]
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        found.update(conn.execute(select(col).where(col.in_(chunk))).scalars())
+    return found
+
+
+def _check_new_ids(conn: Connection, table: Table, what: str, ids: list[str], replace: bool) -> None:
+    faults = []
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            faults.append(Fault(f"{what} {i}", "id appears twice in what was given", "id"))
+        seen.add(i)
+    if not replace:
+        faults += [
+            Fault(f"{what} {i}", "id already exists in the store (pass replace=True to overwrite it)", "id")
+            for i in sorted(existing_ids(conn, table, ids))
+        ]
+    ValidationError.raise_if(f"{what}s to add", faults)
+
+
+def _check_refs(
+    conn: Connection, what: str, refs: list[tuple[str, str | None]], target: Table, target_what: str
+) -> None:
+    """Refuse records whose reference (``(record id, referenced id)``) names no row of ``target``."""
+    wanted = {r for _, r in refs if r is not None}
+    missing = wanted - existing_ids(conn, target, wanted)
+    faults = [
+        Fault(f"{what} {rid}", f"{target_what} {ref} is not in the store", f"{target_what}_id")
+        for rid, ref in refs
+        if ref in missing
+    ]
+    ValidationError.raise_if(f"{what}s to add", faults)
+
+
+def _write_rows(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], *, replace: bool, key: str = "id"
+) -> None:
+    if not rows:
+        return
+    if not replace:
+        conn.execute(table.insert(), rows)
+        return
+    stmt = sqlite_insert(table)
+    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in ("fid", key)}
+    conn.execute(stmt.on_conflict_do_update(index_elements=[table.c[key]], set_=updates), rows)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Writes
+# ----------------------------------------------------------------------------------------------------
+
+
+def add_organisations(conn: Connection, orgs: Sequence[Organisation], *, replace: bool) -> int:
+    _check_new_ids(conn, schema.organisations, "organisation", [o.id for o in orgs], replace)
+    _write_rows(conn, schema.organisations, [mapping.organisation_row(o) for o in orgs], replace=replace)
+    return len(orgs)
+
+
+def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: bool) -> int:
+    _check_new_ids(conn, schema.hazard_areas, "hazard area", [h.id for h in hazards], replace)
+    _check_refs(
+        conn,
+        "hazard area",
+        [(h.id, h.organisation_id) for h in hazards],
+        schema.organisations,
+        "organisation",
+    )
+    _write_rows(conn, schema.hazard_areas, [mapping.hazard_row(h) for h in hazards], replace=replace)
+    return len(hazards)
+
+
+def add_assets(conn: Connection, assets: Sequence[Asset], *, replace: bool) -> int:
+    _check_new_ids(conn, schema.assets, "asset", [a.id for a in assets], replace)
+    _write_rows(conn, schema.assets, [mapping.asset_row(a) for a in assets], replace=replace)
+    return len(assets)
+
+
+def add_activities(conn: Connection, activities: Sequence[Activity], *, replace: bool) -> int:
+    ids = [a.id for a in activities]
+    _check_new_ids(conn, schema.activities, "activity", ids, replace)
+    _check_refs(conn, "activity", [(a.id, a.hazard_id) for a in activities], schema.hazard_areas, "hazard")
+    _check_refs(
+        conn,
+        "activity",
+        [(a.id, a.organisation_id) for a in activities],
+        schema.organisations,
+        "organisation",
+    )
+    rows, outcomes, devices = [], [], []
+    for a in activities:
+        row, outs, devs = mapping.activity_rows(a)
+        rows.append(row)
+        outcomes += outs
+        devices += devs
+    if replace:
+        for chunk in _chunks(ids):
+            conn.execute(
+                delete(schema.land_release_outcomes).where(
+                    schema.land_release_outcomes.c.activity_id.in_(chunk)
+                )
+            )
+            conn.execute(delete(schema.devices_found).where(schema.devices_found.c.activity_id.in_(chunk)))
+    _write_rows(conn, schema.activities, rows, replace=replace)
+    if outcomes:
+        conn.execute(schema.land_release_outcomes.insert(), outcomes)
+    if devices:
+        conn.execute(schema.devices_found.insert(), devices)
+    return len(activities)
+
+
+def add_teams(conn: Connection, teams: Sequence[DeminerTeam], *, replace: bool) -> int:
+    _check_new_ids(conn, schema.teams, "team", [t.id for t in teams], replace)
+    _check_refs(
+        conn, "team", [(t.id, t.organisation_id) for t in teams], schema.organisations, "organisation"
+    )
+    _write_rows(conn, schema.teams, [mapping.team_row(t) for t in teams], replace=replace)
+    return len(teams)
+
+
+def add_brigades(conn: Connection, brigades: Sequence[BuilderBrigade], *, replace: bool) -> int:
+    _check_new_ids(conn, schema.brigades, "brigade", [b.id for b in brigades], replace)
+    _check_refs(
+        conn, "brigade", [(b.id, b.organisation_id) for b in brigades], schema.organisations, "organisation"
+    )
+    _write_rows(conn, schema.brigades, [mapping.brigade_row(b) for b in brigades], replace=replace)
+    return len(brigades)
+
+
+def add_settlements(conn: Connection, settlements: Sequence[Settlement]) -> int:
+    if settlements:
+        conn.execute(schema.settlements.insert(), [mapping.settlement_row(s) for s in settlements])
+    return len(settlements)
+
+
+def context_table(layer: str) -> Table:
+    try:
+        return schema.CONTEXT_LAYERS[layer]
+    except KeyError:
+        allowed = ", ".join(schema.CONTEXT_LAYERS)
+        raise ValidationError(
+            "context layer", [Fault("context layer", f"{layer!r} is not one of {allowed}", "layer")]
+        ) from None
+
+
+def add_context_areas(conn: Connection, layer: str, areas: Sequence[ContextArea]) -> int:
+    table = context_table(layer)
+    if areas:
+        conn.execute(table.insert(), [mapping.context_row(a) for a in areas])
+    return len(areas)
+
+
+def set_meta(conn: Connection, values: Mapping[str, object]) -> None:
+    rows = [{"key": str(k), "value": str(v)} for k, v in values.items()]
+    faults = [Fault("meta", "key is empty", "key") for r in rows if not r["key"].strip()]
+    ValidationError.raise_if("store metadata", faults)
+    _write_rows(conn, schema.sapper_meta, rows, replace=True, key="key")
+
+
+def save_plan(conn: Connection, run: PlanRun) -> int:
+    if run.id is not None and existing_ids(conn, schema.plan_runs, [run.id]):  # type: ignore[list-item]
+        raise ValidationError(
+            f"plan run {run.id}", [Fault(f"plan run {run.id}", "id already exists in the store", "id")]
+        )
+    result = conn.execute(schema.plan_runs.insert(), mapping.plan_run_row(run))
+    run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    if run.tasks:
+        conn.execute(schema.plan_tasks.insert(), [mapping.planned_task_row(run_id, t) for t in run.tasks])
+    return run_id
+
+
+def refresh_contents(conn: Connection, tables: Iterable[str]) -> None:
+    """Update gpkg_contents' bbox (from the R-tree) and last_change for ``tables`` and the views on them."""
+    touched = set(tables)
+    if touched & {"plan_runs", "plan_tasks", "hazard_areas"}:
+        touched.add("planned_hazard_release")
+    if touched & {"plan_runs", "plan_tasks", "assets"}:
+        touched.add("planned_asset_restoration")
+    now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+    for table in sorted(touched):
+        source = {"planned_hazard_release": "hazard_areas", "planned_asset_restoration": "assets"}.get(
+            table, table
+        )
+        if source in schema.SPATIAL_LAYERS:
+            rtree = gpkg.rtree_name(source)
+            conn.execute(
+                text(
+                    f"UPDATE gpkg_contents SET min_x = (SELECT min(minx) FROM {rtree}), "
+                    f"min_y = (SELECT min(miny) FROM {rtree}), max_x = (SELECT max(maxx) FROM {rtree}), "
+                    f"max_y = (SELECT max(maxy) FROM {rtree}), last_change = {now} WHERE table_name = :t"
+                ),
+                {"t": table},
+            )
+        else:
+            conn.execute(
+                text(f"UPDATE gpkg_contents SET last_change = {now} WHERE table_name = :t"), {"t": table}
+            )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reads
+# ----------------------------------------------------------------------------------------------------
+
+
+def organisations(conn: Connection) -> list[Organisation]:
+    rows = conn.execute(select(schema.organisations).order_by(schema.organisations.c.id)).mappings()
+    return [mapping.organisation_from(r) for r in rows]
+
+
+def hazards(conn: Connection, ids: Sequence[str] | None = None) -> list[HazardArea]:
+    t = schema.hazard_areas
+    stmt = select(t).order_by(t.c.fid)
+    if ids is not None:
+        stmt = stmt.where(t.c.id.in_(ids))
+    return [mapping.hazard_from(r) for r in conn.execute(stmt).mappings()]
+
+
+def hazard(conn: Connection, hazard_id: str) -> HazardArea:
+    found = hazards(conn, [hazard_id])
+    if not found:
+        raise NotFoundError(f"hazard area {hazard_id} is not in the store")
+    return found[0]
+
+
+def assets(conn: Connection) -> list[Asset]:
+    t = schema.assets
+    return [mapping.asset_from(r) for r in conn.execute(select(t).order_by(t.c.fid)).mappings()]
+
+
+def activities(conn: Connection, hazard_id: str | None = None) -> list[Activity]:
+    a, o, d = schema.activities, schema.land_release_outcomes, schema.devices_found
+    stmt = select(a).order_by(a.c.fid)
+    if hazard_id is not None:
+        stmt = stmt.where(a.c.hazard_id == hazard_id)
+    rows = list(conn.execute(stmt).mappings())
+    if not rows:
+        return []
+    outcomes: dict[str, list[Mapping[Any, Any]]] = defaultdict(list)
+    devices: dict[str, list[Mapping[Any, Any]]] = defaultdict(list)
+    ids = [r["id"] for r in rows]
+    for chunk in _chunks(ids):
+        for r in conn.execute(select(o).where(o.c.activity_id.in_(chunk)).order_by(o.c.fid)).mappings():
+            outcomes[r["activity_id"]].append(r)
+        for r in conn.execute(select(d).where(d.c.activity_id.in_(chunk)).order_by(d.c.fid)).mappings():
+            devices[r["activity_id"]].append(r)
+    return [mapping.activity_from(r, outcomes[r["id"]], devices[r["id"]]) for r in rows]
+
+
+def teams(conn: Connection) -> list[DeminerTeam]:
+    t = schema.teams
+    return [mapping.team_from(r) for r in conn.execute(select(t).order_by(t.c.id)).mappings()]
+
+
+def brigades(conn: Connection) -> list[BuilderBrigade]:
+    t = schema.brigades
+    return [mapping.brigade_from(r) for r in conn.execute(select(t).order_by(t.c.id)).mappings()]
+
+
+def settlements(conn: Connection) -> list[Settlement]:
+    t = schema.settlements
+    return [mapping.settlement_from(r) for r in conn.execute(select(t).order_by(t.c.fid)).mappings()]
+
+
+def context_areas(conn: Connection, layer: str) -> list[ContextArea]:
+    t = context_table(layer)
+    return [mapping.context_from(r) for r in conn.execute(select(t).order_by(t.c.fid)).mappings()]
+
+
+def meta(conn: Connection) -> dict[str, str]:
+    t = schema.sapper_meta
+    return {r.key: r.value for r in conn.execute(select(t.c.key, t.c.value).order_by(t.c.key))}
+
+
+def plan(conn: Connection, run_id: int) -> PlanRun:
+    row = conn.execute(select(schema.plan_runs).where(schema.plan_runs.c.id == run_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"plan run {run_id} is not in the store")
+    t = schema.plan_tasks
+    tasks = list(conn.execute(select(t).where(t.c.run_id == run_id).order_by(t.c.fid)).mappings())
+    return mapping.plan_run_from(row, tasks)
+
+
+def latest_plan(conn: Connection) -> PlanRun | None:
+    run_id = conn.execute(select(func.max(schema.plan_runs.c.id))).scalar()
+    return None if run_id is None else plan(conn, int(run_id))
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for table in schema.metadata.sorted_tables:
+        out[table.name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    return dict(sorted(out.items()))
+
+
+def bbox_search(
+    conn: Connection, layer: str, minx: float, miny: float, maxx: float, maxy: float
+) -> list[str]:
+    """Ids of ``layer``'s records whose envelope meets the box, found through the R-tree.
+
+    The R-tree keeps float32 bounds rounded outwards, so candidates are checked against the exact envelope
+    kept in each geometry's header.
+    """
+    if layer not in schema.SEARCHABLE:
+        allowed = ", ".join(schema.SEARCHABLE)
+        raise ValidationError(
+            "bbox search", [Fault("bbox search", f"layer {layer!r} is not one of {allowed}", "layer")]
+        )
+    faults = []
+    if not minx <= maxx:
+        faults.append(Fault("bbox search", f"minx {minx} is greater than maxx {maxx}", "minx"))
+    if not miny <= maxy:
+        faults.append(Fault("bbox search", f"miny {miny} is greater than maxy {maxy}", "miny"))
+    ValidationError.raise_if("bbox search", faults)
+    rtree = gpkg.rtree_name(layer)
+    sql = text(
+        f"SELECT b.id FROM {rtree} AS r JOIN {layer} AS b ON b.fid = r.id "
+        "WHERE r.minx <= :maxx AND r.maxx >= :minx AND r.miny <= :maxy AND r.maxy >= :miny "
+        "AND ST_MinX(b.geom) <= :maxx AND ST_MaxX(b.geom) >= :minx "
+        "AND ST_MinY(b.geom) <= :maxy AND ST_MaxY(b.geom) >= :miny ORDER BY b.id"
+    )
+    params = {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+    return [str(r[0]) for r in conn.execute(sql, params)]

@@ -1,0 +1,326 @@
+"""The store: one SQLite file that is also a GeoPackage 1.4, opened with :func:`open_store`.
+
+Writes happen in units of work: ``with store.write() as uow: uow.add_hazards(...); uow.add_assets(...)``
+commits both or neither. The ``Store.add_*`` shortcuts each run in their own unit of work, or join the one
+already open in this thread, so ``with store.write(): store.add_hazards(...)`` is atomic too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+
+from sapper.domain.activities import Activity
+from sapper.domain.assets import Asset
+from sapper.domain.hazards import HazardArea
+from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
+from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
+from sapper.store import engine as engines
+from sapper.store import repository as repo
+from sapper.store import schema
+from sapper.store.records import ContextArea, PlanRun, Settlement
+
+
+class UnitOfWork:
+    """Writes (and reads) inside one ``BEGIN IMMEDIATE`` transaction; see :meth:`Store.write`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.touched: set[str] = set()
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
+
+    def add_organisations(self, orgs: Iterable[Organisation], *, replace: bool = False) -> int:
+        self.touched.add("organisations")
+        return repo.add_organisations(self._conn, list(orgs), replace=replace)
+
+    def add_hazards(self, hazards: Iterable[HazardArea], *, replace: bool = False) -> int:
+        self.touched.add("hazard_areas")
+        return repo.add_hazards(self._conn, list(hazards), replace=replace)
+
+    def add_assets(self, assets: Iterable[Asset], *, replace: bool = False) -> int:
+        self.touched.add("assets")
+        return repo.add_assets(self._conn, list(assets), replace=replace)
+
+    def add_activities(self, activities: Iterable[Activity], *, replace: bool = False) -> int:
+        self.touched.update(("activities", "land_release_outcomes", "devices_found"))
+        return repo.add_activities(self._conn, list(activities), replace=replace)
+
+    def add_teams(self, teams: Iterable[DeminerTeam], *, replace: bool = False) -> int:
+        self.touched.add("teams")
+        return repo.add_teams(self._conn, list(teams), replace=replace)
+
+    def add_brigades(self, brigades: Iterable[BuilderBrigade], *, replace: bool = False) -> int:
+        self.touched.add("brigades")
+        return repo.add_brigades(self._conn, list(brigades), replace=replace)
+
+    def add_settlements(self, settlements: Iterable[Settlement]) -> int:
+        self.touched.add("settlements")
+        return repo.add_settlements(self._conn, list(settlements))
+
+    def add_context_areas(self, layer: str, areas: Iterable[ContextArea]) -> int:
+        repo.context_table(layer)
+        self.touched.add(layer)
+        return repo.add_context_areas(self._conn, layer, list(areas))
+
+    def set_meta(self, values: Mapping[str, object]) -> None:
+        self.touched.add("sapper_meta")
+        repo.set_meta(self._conn, values)
+
+    def save_plan(self, run: PlanRun) -> int:
+        self.touched.update(("plan_runs", "plan_tasks"))
+        return repo.save_plan(self._conn, run)
+
+    def existing_ids(self, layer: str, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` already in ``layer`` (a table with text ids: hazard_areas, assets, teams…)."""
+        table = schema.metadata.tables.get(layer)
+        if table is None or "id" not in table.c or layer in ("plan_runs",):
+            raise ValidationError("id lookup", [Fault("id lookup", f"{layer!r} has no text ids", "layer")])
+        return repo.existing_ids(self._conn, table, ids)
+
+
+class Store:
+    """An open store file. Use :func:`open_store`; close it (or use it as a context manager) when done."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self._path = path
+        self._engine = engine
+        self._local = threading.local()
+        self._closed = False
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        """Close every connection (the WAL is checkpointed when the last one closes)."""
+        if not self._closed:
+            self._engine.dispose()
+            self._closed = True
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self._path)!r})"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store {self._path} is closed")
+
+    # ----------------------------------------------------------------------------------------------------
+    # Transactions
+    # ----------------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        """A unit of work: all it does commits together, or nothing does if an exception escapes.
+
+        A nested ``write()`` in the same thread joins the outer unit of work.
+        """
+        self._check_open()
+        active: UnitOfWork | None = getattr(self._local, "uow", None)
+        if active is not None:
+            yield active
+            return
+        try:
+            with self._engine.connect() as conn:
+                conn = conn.execution_options(**{engines.WRITE: True})
+                with conn.begin():
+                    uow = UnitOfWork(conn)
+                    self._local.uow = uow
+                    try:
+                        yield uow
+                        repo.refresh_contents(conn, uow.touched)
+                    finally:
+                        self._local.uow = None
+        except sa_exc.IntegrityError as exc:
+            raise ValidationError("write", [Fault("store", f"refused by the database: {exc.orig}")]) from None
+        except sa_exc.OperationalError as exc:
+            raise StoreError(f"the store {self._path} cannot be written: {exc.orig}") from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        self._check_open()
+        active: UnitOfWork | None = getattr(self._local, "uow", None)
+        if active is not None:
+            yield active.connection
+            return
+        try:
+            with self._engine.connect() as conn, conn.begin():
+                yield conn
+        except sa_exc.OperationalError as exc:
+            raise StoreError(f"the store {self._path} cannot be read: {exc.orig}") from None
+
+    # ----------------------------------------------------------------------------------------------------
+    # Writes (each its own unit of work, or part of the open one)
+    # ----------------------------------------------------------------------------------------------------
+
+    def add_organisations(self, orgs: Iterable[Organisation], *, replace: bool = False) -> int:
+        with self.write() as uow:
+            return uow.add_organisations(orgs, replace=replace)
+
+    def add_hazards(self, hazards: Iterable[HazardArea], *, replace: bool = False) -> int:
+        with self.write() as uow:
+            return uow.add_hazards(hazards, replace=replace)
+
+    def add_assets(self, assets: Iterable[Asset], *, replace: bool = False) -> int:
+        with self.write() as uow:
+            return uow.add_assets(assets, replace=replace)
+
+    def add_activities(self, activities: Iterable[Activity], *, replace: bool = False) -> int:
+        with self.write() as uow:
+            return uow.add_activities(activities, replace=replace)
+
+    def add_teams(self, teams: Iterable[DeminerTeam], *, replace: bool = False) -> int:
+        with self.write() as uow:
+            return uow.add_teams(teams, replace=replace)
+
+    def add_brigades(self, brigades: Iterable[BuilderBrigade], *, replace: bool = False) -> int:
+        with self.write() as uow:
+            return uow.add_brigades(brigades, replace=replace)
+
+    def add_settlements(self, settlements: Iterable[Settlement]) -> int:
+        with self.write() as uow:
+            return uow.add_settlements(settlements)
+
+    def add_context_areas(self, layer: str, areas: Iterable[ContextArea]) -> int:
+        with self.write() as uow:
+            return uow.add_context_areas(layer, areas)
+
+    def set_meta(self, values: Mapping[str, object]) -> None:
+        with self.write() as uow:
+            uow.set_meta(values)
+
+    def save_plan(self, run: PlanRun) -> int:
+        """Save ``run`` with its tasks; returns its id (the latest plan is the one with the highest id)."""
+        with self.write() as uow:
+            return uow.save_plan(run)
+
+    # ----------------------------------------------------------------------------------------------------
+    # Reads
+    # ----------------------------------------------------------------------------------------------------
+
+    def organisations(self) -> list[Organisation]:
+        with self._reading() as conn:
+            return repo.organisations(conn)
+
+    def hazards(self) -> list[HazardArea]:
+        with self._reading() as conn:
+            return repo.hazards(conn)
+
+    def hazard(self, hazard_id: str) -> HazardArea:
+        """One hazard area; NotFoundError when there is none with that id."""
+        with self._reading() as conn:
+            return repo.hazard(conn, hazard_id)
+
+    def assets(self) -> list[Asset]:
+        with self._reading() as conn:
+            return repo.assets(conn)
+
+    def activities(self, hazard_id: str | None = None) -> list[Activity]:
+        with self._reading() as conn:
+            return repo.activities(conn, hazard_id)
+
+    def teams(self) -> list[DeminerTeam]:
+        with self._reading() as conn:
+            return repo.teams(conn)
+
+    def brigades(self) -> list[BuilderBrigade]:
+        with self._reading() as conn:
+            return repo.brigades(conn)
+
+    def settlements(self) -> list[Settlement]:
+        with self._reading() as conn:
+            return repo.settlements(conn)
+
+    def context_areas(self, layer: str) -> list[ContextArea]:
+        with self._reading() as conn:
+            return repo.context_areas(conn, layer)
+
+    def meta(self) -> dict[str, str]:
+        with self._reading() as conn:
+            return repo.meta(conn)
+
+    def latest_plan(self) -> PlanRun | None:
+        with self._reading() as conn:
+            return repo.latest_plan(conn)
+
+    def plan(self, run_id: int) -> PlanRun:
+        """One saved plan; NotFoundError when there is none with that id."""
+        with self._reading() as conn:
+            return repo.plan(conn, run_id)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, by table name."""
+        with self._reading() as conn:
+            return repo.counts(conn)
+
+    def bbox_search(self, layer: str, minx: float, miny: float, maxx: float, maxy: float) -> list[str]:
+        """Ids (sorted) of ``layer``'s records whose envelope meets the box (WGS84), through the R-tree."""
+        with self._reading() as conn:
+            return repo.bbox_search(conn, layer, minx, miny, maxx, maxy)
+
+    def revision(self) -> str | None:
+        """The schema revision of the file (Alembic)."""
+        with self._reading() as conn:
+            return engines.current_revision(conn)
+
+
+def open_store(path: str | Path, *, create: bool = False) -> Store:
+    """Open the store at ``path``, upgrading an older schema; with ``create``, make it when it does not exist.
+
+    Raises NotFoundError for a missing file (without ``create``) and StoreError for a file that is not a
+    sapper store (the file is not changed) or was made by a newer sapper.
+    """
+    p = Path(path).expanduser()
+    created = False
+    if not p.exists():
+        if not create:
+            raise NotFoundError(f"no store at {p} (create one with create=True)")
+        if not p.parent.is_dir():
+            raise NotFoundError(f"cannot create a store at {p}: the folder {p.parent} does not exist")
+        created = True
+    elif p.is_dir():
+        raise StoreError(f"{p} is a folder, not a store file")
+    else:
+        found = engines.probe(p)
+        if found.kind == "foreign":
+            raise StoreError(f"{p} is not a sapper store: {found.reason}")
+        if found.kind == "empty" and not create:
+            raise StoreError(
+                f"{p} is not a sapper store: {found.reason} (open it with create=True to make one)"
+            )
+        if (
+            found.kind == "sapper"
+            and found.revision is not None
+            and found.revision not in engines.known_revisions()
+        ):
+            raise StoreError(
+                f"{p} was made by a newer sapper (schema revision {found.revision}); upgrade sapper"
+            )
+    engine = engines.make_engine(p)
+    try:
+        engines.upgrade(engine)
+    except Exception as exc:
+        engine.dispose()
+        if created:
+            for leftover in (p, p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        if isinstance(exc, sa_exc.OperationalError):
+            raise StoreError(f"the store {p} cannot be opened: {exc.orig}") from exc
+        raise
+    return Store(p, engine)
