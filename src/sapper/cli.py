@@ -29,22 +29,19 @@ out = Console()
 err = Console(stderr=True)
 
 Db = Annotated[Path, typer.Option("--db", help="The store: a SQLite file that is also a GeoPackage.")]
-Kind = Annotated[str, typer.Argument(help="hazards or assets")]
-
-
-def _kind(kind: str) -> str:
-    if kind not in ("hazards", "assets"):
-        raise typer.BadParameter(f"{kind!r}: use 'hazards' or 'assets'")
-    return kind
+Crs = Annotated[
+    str | None, typer.Option(help="CRS of a file that carries none (CSV, or a layer without one), e.g. EPSG:4326.")
+]
 
 
 @app.command()
 def init(db: Db) -> None:
     """Create an empty store."""
+    from sapper.errors import StoreError
     from sapper.store import open_store
 
     if db.exists():
-        raise SapperError(f"{db} already exists; sapper init does not overwrite a file")
+        raise StoreError(f"{db} already exists; sapper init does not overwrite a file")
     with open_store(db, create=True) as store:
         out.print(f"created {store.path}")
 
@@ -62,7 +59,8 @@ def info(db: Db, as_json: Annotated[bool, typer.Option("--json", help="Print JSO
     for k, v in doc["counts"].items():
         out.print(f"{k:>28}: {v}")
     for k, v in doc["meta"].items():
-        out.print(f"{k:>28}: {v}")
+        text = str(v) if len(str(v)) <= 200 else f"{str(v)[:80]} … ({len(str(v)):,} characters; see --json)"
+        out.print(f"{k:>28}: {text}", markup=False, highlight=False)
 
 
 @import_app.command("hazards")
@@ -70,7 +68,7 @@ def import_hazards(
     file: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON or CSV file.")],
     db: Db,
     layer: Annotated[str | None, typer.Option(help="Layer name in a multi-layer file.")] = None,
-    crs: Annotated[str | None, typer.Option(help="CRS of a CSV file, e.g. EPSG:4326 (CSV carries none).")] = None,
+    crs: Crs = None,
     strict: Annotated[bool, typer.Option(help="Exit 2 if any feature was rejected.")] = False,
 ) -> None:
     """Import hazard areas; repairs invalid polygons and reports every repaired or rejected feature."""
@@ -82,7 +80,7 @@ def import_assets(
     file: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON or CSV file.")],
     db: Db,
     layer: Annotated[str | None, typer.Option(help="Layer name in a multi-layer file.")] = None,
-    crs: Annotated[str | None, typer.Option(help="CRS of a CSV file, e.g. EPSG:4326 (CSV carries none).")] = None,
+    crs: Crs = None,
     strict: Annotated[bool, typer.Option(help="Exit 2 if any feature was rejected.")] = False,
 ) -> None:
     """Import damaged assets; reports every repaired or rejected feature."""
@@ -138,7 +136,7 @@ def plan(
     workers: Annotated[int, typer.Option(help="CP-SAT workers (threads).")] = 2,
     seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
     engine: Annotated[
-        str, typer.Option(help="cpsat (optimise) or greedy (the priority-list baseline only).")
+        str, typer.Option(help="cpsat (optimise) or greedy (priority-list heuristics only, no solver).")
     ] = "cpsat",
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan summary as JSON.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write plan.json (summary + tasks).")] = None,
@@ -154,6 +152,9 @@ def plan(
         print(json.dumps(outcome.summary, indent=1, ensure_ascii=False))
     else:
         _print_summary(outcome.summary)
+    if outcome.summary["status"] not in ("optimal", "feasible"):
+        err.print(f"sapper: no plan: status {outcome.summary['status']}", markup=False, highlight=False)
+        raise typer.Exit(5)
 
 
 @app.command()
@@ -228,7 +229,7 @@ def _print_summary(s: dict[str, Any]) -> None:
     if s.get("synthetic"):
         out.print("[bold yellow]SYNTHETIC scenario: hazards, assets and workforce split are generated.[/bold yellow]")
     out.print(f"plan status      : {s['status']} ({s['engine']}, {s['solve_seconds']} s, {s['task_count']} tasks)")
-    out.print(f"objective        : {_fmt(s['objective'])}  (priority-weighted completion, working days)")
+    out.print(f"objective        : {_fmt(s['objective'])}  (priority-weighted completion: Σ weight × working day)")
     out.print(f"greedy baseline  : {_fmt(s['baseline_objective'])}  "
               f"(improvement {s['improvement_over_baseline_pct']} %)")
     out.print(f"lower bound      : {_fmt(s['lower_bound'])}  (gap {s['gap_pct']} %)")
@@ -242,7 +243,7 @@ def _print_summary(s: dict[str, Any]) -> None:
 def main() -> None:
     """Entry point: run the app; map sapper errors to one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the code of typer.Exit instead of raising it
     except SapperError as exc:
         err.print(f"sapper: error [{exc.code}]: {exc.message}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
@@ -251,12 +252,11 @@ def main() -> None:
     except typer.Abort:
         err.print("sapper: aborted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors (unknown command, missing or bad option): click's message
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -46,8 +46,8 @@ def _norm(text: str) -> str:
 
 
 def unguard(text: str) -> str:
-    """Undo the CSV export's formula guard (``'=x`` → ``=x``)."""
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
+    """Undo the CSV export's formula guard (``'=x`` → ``=x``, ``''=x`` → ``'=x``)."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
         return text[1:]
     return text
 

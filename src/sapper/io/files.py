@@ -14,6 +14,7 @@ CRS rules (sapper never guesses one):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
+import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.enums import WktVersion
@@ -194,6 +196,19 @@ def _csv_geometry(
     return geoms, faults, pair
 
 
+def _decode_wkb(wkb: Sequence[bytes | None]) -> tuple[list[BaseGeometry | None], list[str | None]]:
+    """Each feature's geometry (None when null), or why it cannot be read (e.g. a ring that is not closed)."""
+    geoms: list[BaseGeometry | None] = list(shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore"))
+    faults: list[str | None] = [None] * len(geoms)
+    for i, (geom, blob) in enumerate(zip(geoms, wkb, strict=True)):
+        if geom is None and blob is not None:
+            try:
+                geoms[i] = shapely.from_wkb(blob)
+            except shapely.errors.ShapelyError as exc:
+                faults[i] = f"geometry cannot be read ({str(exc).splitlines()[0]})"
+    return geoms, faults
+
+
 def read_layer(
     path: str | Path, *, layer: str | None = None, crs: str | None = None, preferred_layer: str = ""
 ) -> RawLayer:
@@ -211,24 +226,29 @@ def read_layer(
             info = pyogrio.read_info(p, layer=name)
             if info.get("geometry_type") is None:
                 raise _fail(p, f"layer {name!r} has no geometry")
-            frame = pyogrio.read_dataframe(p, layer=name)
-            file_crs = frame.crs
+            # Raw WKB, decoded feature by feature below: one unreadable geometry (an unclosed ring in GeoJSON)
+            # must reject that feature, not stop the whole read.
+            with warnings.catch_warnings():
+                # GDAL's warning says nothing of which feature; that feature is rejected with the reason instead.
+                warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
+                meta, _, wkb, field_data = pyogrio.raw.read(p, layer=name)
+            if wkb is None:
+                wkb = [None] * (len(field_data[0]) if field_data else 0)
+            names = [str(f) for f in meta["fields"]]
+            frame = pd.DataFrame(dict(zip(names, field_data, strict=True)), columns=names)
+            file_crs = meta["crs"]
     except _PYOGRIO_ERRORS as exc:
         raise _fail(p, f"cannot be read ({exc})") from None
     source_crs = _source_crs(p, file_crs, crs, is_csv=is_csv)
-    attrs = (
-        pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame.columns and not is_csv else frame
-    )
-    renames = {c: str(c).strip().lower() for c in attrs.columns}
-    attrs = attrs.rename(columns=renames)
+    renames = {c: str(c).strip().lower() for c in frame.columns}
+    attrs = frame.rename(columns=renames)
     columns = [str(c) for c in attrs.columns]
     if is_csv:
         geoms, faults, geometry_columns = _csv_geometry(p, attrs, columns)
     else:
-        geoms = [None if g is None else g for g in frame.geometry]
-        faults = [None] * len(geoms)
+        geoms, faults = _decode_wkb(wkb)
         geometry_columns = ()
-    rows: list[dict[str, Any]] = attrs.astype(object).to_dict(orient="records")  # type: ignore[assignment]
+    rows: list[dict[str, Any]] = attrs.astype(object).to_dict(orient="records")
     return RawLayer(p, name, columns, rows, to_wgs84(geoms, source_crs), faults, geometry_columns, is_csv)
 
 
@@ -255,9 +275,15 @@ def driver_for(path: Path) -> str:
 
 
 def _guard(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    # Also text that already looks guarded ("'=x"), so that reading (fields.unguard) gives back what was written.
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def _exact(value: Any) -> Any:
+    """A float as the shortest text that reads back as the same float (GDAL's CSV writer keeps 15 digits)."""
+    return None if is_missing(value) else repr(float(value))
 
 
 def write_layer(
@@ -282,16 +308,28 @@ def write_layer(
             out = frame.copy()
             for col in text_columns:
                 out[col] = out[col].map(_guard)
+            for col in out.columns:
+                if pd.api.types.is_float_dtype(out[col]):
+                    out[col] = out[col].astype(object).map(_exact)
             out.insert(0, "wkt", shapely.to_wkt(np.asarray(geometries, dtype=object), rounding_precision=-1))
+            p.unlink(missing_ok=True)  # GDAL's CSV driver will not replace a file; the other drivers do
             pyogrio.write_dataframe(out, p, driver="CSV", layer_options={"STRING_QUOTING": "IF_NEEDED"})
             p.with_suffix(".prj").write_text(WGS84.to_wkt(WktVersion.WKT1_ESRI), encoding="utf-8")
             return
         gdf = gpd.GeoDataFrame(frame, geometry=list(geometries), crs="EPSG:4326")
         options: dict[str, Any] = {}
         if driver == "GeoJSON":
-            options = {"layer_options": {"RFC7946": "YES", "COORDINATE_PRECISION": 15}}
+            # 17 decimals: GDAL writes the shortest text that reads back as the same double (15 rounds).
+            options = {"layer_options": {"RFC7946": "YES", "COORDINATE_PRECISION": 17}}
+        # promote_to_multi=False: a Polygon stays a Polygon beside MultiPolygons (the layer type is then generic).
         pyogrio.write_dataframe(
-            gdf, p, layer=layer, driver=driver, geometry_type="Unknown" if gdf.empty else None, **options
+            gdf,
+            p,
+            layer=layer,
+            driver=driver,
+            geometry_type="Unknown" if gdf.empty else None,
+            promote_to_multi=False,
+            **options,
         )
     except _PYOGRIO_ERRORS as exc:
         raise ImportFileError(f"{p}: cannot be written ({exc})") from None

@@ -131,6 +131,8 @@ def check_geometry(
 
 
 def _require(raw: RawLayer, required: Sequence[str]) -> None:
+    if not raw.rows and not raw.columns:
+        return  # no features and so no columns (an empty GeoJSON): nothing to import, nothing missing
     missing = [c for c in required if c not in raw.columns]
     if missing:
         found = ", ".join(raw.columns) or "none"
@@ -173,11 +175,13 @@ def _read(
         except ValidationError as exc:
             domain_reasons = [f.reason for f in exc.faults]
         reasons = ([rejected] if rejected else []) + id_reasons + fields.faults + domain_reasons
+        if fid is not None:
+            # Rejected features count too: a later feature with the same id is as ambiguous either way.
+            first_seen.setdefault(fid, n)
         if reasons or record is None:
             result.rejected.append(FeatureIssue(n, fid, "; ".join(reasons) or "cannot be read"))
             continue
         assert fid is not None
-        first_seen[fid] = n
         if repaired:
             result.repaired.append(FeatureIssue(n, fid, repaired))
         result.records.append(record)
@@ -253,7 +257,7 @@ def read_assets(path: str | Path, *, layer: str | None = None, crs: str | None =
     """Damaged assets from a GeoPackage, GeoJSON or CSV file (columns and defaults: the module docstring)."""
     raw = read_layer(path, layer=layer, crs=crs, preferred_layer="assets")
     _require(raw, ASSET_REQUIRED)
-    if not any(c in raw.columns for c in TRADE_COLUMNS.values()):
+    if raw.columns and not any(c in raw.columns for c in TRADE_COLUMNS.values()):
         raise ImportFileError(
             f"{raw.path}: needs at least one builder-day column "
             f"({', '.join(TRADE_COLUMNS.values())}); found: {', '.join(raw.columns)}"

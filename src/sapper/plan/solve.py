@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sapper.errors import PlanError
+from sapper.plan.bounds import fluid_lower_bound
 from sapper.plan.greedy import descendant_weight_rule, earliest_start_bound, serial_sgs
 from sapper.plan.problem import Objective, Problem
 from sapper.plan.solution import Schedule, check, objective_value
@@ -72,11 +73,9 @@ class Result:
 
 
 def own_lower_bound(problem: Problem) -> float:
-    """A bound every plan respects: each task ends no earlier than precedence, release and outages allow."""
-    ends = earliest_start_bound(problem)
-    if problem.objective is Objective.MAKESPAN:
-        return float(max(ends, default=0))
-    return float(sum(t.weight * e for t, e in zip(problem.tasks, ends, strict=True)))
+    """A bound every plan respects: each task ends no earlier than precedence, release and outages allow, and no
+    resource group does more work than its capacity (the fluid bound of :mod:`sapper.plan.bounds`)."""
+    return fluid_lower_bound(problem, earliest_start_bound(problem))
 
 
 def solve(problem: Problem, *, params: SolveParams | None = None,

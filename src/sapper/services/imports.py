@@ -19,6 +19,7 @@ from sapper.domain.hazards import HazardArea
 from sapper.errors import Fault, ValidationError
 from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
 from sapper.store import UnitOfWork, open_store
+from sapper.store.engine import probe
 
 Kind = Literal["hazards", "assets"]
 
@@ -133,6 +134,19 @@ def export_file(db_path: str | Path, file_path: str | Path, kind: Kind) -> int:
         raise ValidationError(
             "export",
             [Fault("export", "the export file is the store itself; choose another path", "file_path")],
+        )
+    target = Path(file_path)
+    if target.suffix.lower() == ".gpkg" and target.is_file() and probe(target).kind == "sapper":
+        # GDAL would replace the store's table with one without its constraints (unique id, foreign keys).
+        raise ValidationError(
+            "export",
+            [
+                Fault(
+                    "export",
+                    f"{target} is a sapper store; export to a new file (use sapper import to fill a store)",
+                    "file_path",
+                )
+            ],
         )
     with open_store(db_path) as store:
         if kind == "hazards":

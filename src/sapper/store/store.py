@@ -290,7 +290,7 @@ def open_store(path: str | Path, *, create: bool = False) -> Store:
     created = False
     if not p.exists():
         if not create:
-            raise NotFoundError(f"no store at {p} (create one with create=True)")
+            raise NotFoundError(f"no store at {p} (create one with `sapper init --db {p}`)")
         if not p.parent.is_dir():
             raise NotFoundError(f"cannot create a store at {p}: the folder {p.parent} does not exist")
         created = True

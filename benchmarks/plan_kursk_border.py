@@ -1,0 +1,136 @@
+"""Benchmark: plan the kursk-border reference scenario; greedy baseline and optimiser side by side, in one run.
+
+    .venv/bin/python benchmarks/plan_kursk_border.py [--seed 2025] [--time-limits 30 60 120] [--workers 2]
+                                                      [--write docs/benchmarks.md]
+
+The scenario is built once (fixed seed); each configuration then plans a fresh copy of the store through the
+installed CLI (`sapper plan --json`) in its own process, so the peak memory reported is that process's own
+(``wait4`` rusage). The table gives, for each solver time limit: the greedy baseline (serial schedule generation
+with the priority list a planner would use by hand), the best of the heuristics, the final objective, its ratio
+to the baseline, the lower bound and the gap, wall time and peak memory. With ``--write`` the results replace the
+section between the markers in the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BEGIN = "<!-- kursk-border:begin -->"
+END = "<!-- kursk-border:end -->"
+SAPPER = str(Path(sys.executable).with_name("sapper"))
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({cpu}){mem}, {system}"
+
+
+def _plan(db: Path, time_limit: float, workers: int, engine: str) -> dict[str, Any]:
+    """Plan ``db`` with the CLI in a child process; its JSON plus wall time and the child's own peak RSS."""
+    args = [SAPPER, "plan", "--db", str(db), "--time-limit", str(time_limit), "--workers", str(workers),
+            "--engine", engine, "--json"]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"sapper plan failed ({proc.returncode}): {err.read().strip()}")
+        doc: dict[str, Any] = json.loads(out.read())
+    doc["wall_seconds"] = round(wall, 1)
+    doc["peak_rss_mib"] = round(usage.ru_maxrss / 1024)  # Linux: KiB
+    return doc
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--time-limits", type=float, nargs="+", default=[30.0, 60.0, 120.0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--write", type=Path, default=None, help="Markdown file whose kursk-border section is replaced.")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="sapper-bench-"))
+    base = work / "kursk.gpkg"
+    subprocess.run([SAPPER, "scenario", "build", "kursk-border", "--db", str(base), "--seed", str(args.seed)],
+                   check=True, capture_output=True)
+    rows = []
+    configs = [("greedy", 0.0), *(("cpsat", t) for t in args.time_limits)]
+    for engine, limit in configs:
+        db = work / f"{engine}-{limit:g}.gpkg"
+        shutil.copy(base, db)
+        r = _plan(db, max(limit, 1.0), args.workers, engine)
+        rows.append((engine, limit, r))
+        print(f"{engine:>6} {limit:>5g} s: objective {_fmt(r['objective'])}, baseline {_fmt(r['baseline_objective'])}, "
+              f"bound {_fmt(r['lower_bound'])}, {r['wall_seconds']} s, {r['peak_rss_mib']} MiB", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+    first = rows[0][2]
+    lines = [
+        BEGIN,
+        f"Scenario kursk-border, seed {args.seed}: {first['task_count']:,} tasks "
+        f"({first['work_task_count']:,} with work), {first['hazard_areas']:,} hazard areas "
+        f"({first['hazard_area_km2']} km²), {first['assets']:,} assets. Workers: {args.workers}. "
+        f"Run on {time.strftime('%Y-%m-%d')}, {_machine()}.",
+        "",
+        "Command: `.venv/bin/python benchmarks/plan_kursk_border.py "
+        f"--seed {args.seed} --time-limits {' '.join(f'{t:g}' for t in args.time_limits)} --workers {args.workers} "
+        "--write docs/benchmarks.md`",
+        "",
+        "| engine | time limit (s) | greedy baseline | best heuristic | objective | vs baseline | lower bound | gap "
+        "| finish | wall (s) | peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for _engine, limit, r in rows:
+        ratio = r["objective"] / r["baseline_objective"] if r["baseline_objective"] else None
+        lines.append(
+            f"| {r['engine']} | {limit:g} | {_fmt(r['baseline_objective'])} | "
+            f"{_fmt(r['details'].get('heuristic_objective'))} | {_fmt(r['objective'])} | "
+            f"{'—' if ratio is None else f'{ratio:.3f}'} | {_fmt(r['lower_bound'])} | {r['gap_pct']} % | "
+            f"{r['finish_date']} | {r['wall_seconds']} | {r['peak_rss_mib']} |"
+        )
+    lines.append(END)
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        doc = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
+        if BEGIN in doc and END in doc:
+            doc = doc[: doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
+        else:
+            doc = doc + ("\n" if doc else "") + text + "\n"
+        args.write.write_text(doc, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
