@@ -25,8 +25,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(scenario_app, name="scenario")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # piped output stays one record a line
+err = Console(stderr=True, soft_wrap=True)
 
 Db = Annotated[Path, typer.Option("--db", help="The store: a SQLite file that is also a GeoPackage.")]
 Crs = Annotated[

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import shapely
-import shapely.ops
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -75,7 +75,7 @@ def write_frame(path: Path, records: dict[str, list[Any]], geoms: list[BaseGeome
 def equal_area_m2(geom: BaseGeometry) -> float:
     """Area of a WGS84 geometry in square metres, projected with pyproj to LAEA Europe (not sapper's code)."""
     to_laea = Transformer.from_crs("EPSG:4326", EQUAL_AREA, always_xy=True)
-    return float(shapely.ops.transform(to_laea.transform, geom).area)
+    return float(shapely.transform(geom, lambda xy: np.column_stack(to_laea.transform(xy[:, 0], xy[:, 1]))).area)
 
 
 # ----------------------------------------------------------------------------------------------------
