@@ -163,27 +163,22 @@ settlements = Table(
     sqlite_autoincrement=True,
 )
 
-admin_areas = Table(
-    "admin_areas",
-    metadata,
-    _fid(),
-    Column("geom", Geometry("GEOMETRY"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("source", Text, nullable=False, server_default=""),
-    _synthetic(),
-    sqlite_autoincrement=True,
-)
+def _context_table(name: str) -> Table:
+    """A map-context layer (areas with a name, a source and a synthetic flag)."""
+    return Table(
+        name,
+        metadata,
+        _fid(),
+        Column("geom", Geometry("GEOMETRY"), nullable=False),
+        Column("name", Text, nullable=False),
+        Column("source", Text, nullable=False, server_default=""),
+        _synthetic(),
+        sqlite_autoincrement=True,
+    )
 
-contested_zone = Table(
-    "contested_zone",
-    metadata,
-    _fid(),
-    Column("geom", Geometry("GEOMETRY"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("source", Text, nullable=False, server_default=""),
-    _synthetic(),
-    sqlite_autoincrement=True,
-)
+
+admin_areas = _context_table("admin_areas")
+contested_zone = _context_table("contested_zone")
 
 sapper_meta = Table(
     "sapper_meta",
