@@ -18,7 +18,7 @@ from rich.console import Console
 from sapper.errors import SapperError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0] if __doc__ else None)
-import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas or assets from GeoPackage, GeoJSON or CSV.")
+import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
 export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas or assets to GeoPackage, GeoJSON or CSV.")
 scenario_app = typer.Typer(no_args_is_help=True, help="Reference scenarios.")
 app.add_typer(import_app, name="import")
@@ -85,6 +85,23 @@ def import_assets(
 ) -> None:
     """Import damaged assets; reports every repaired or rejected feature."""
     _import("assets", file, db, layer, crs, strict)
+
+
+@import_app.command("workforce")
+def import_workforce(
+    file: Annotated[Path, typer.Argument(help="CSV file (or GeoPackage table): one team or brigade a row.")],
+    db: Db,
+    layer: Annotated[str | None, typer.Option(help="Table name in a GeoPackage.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 2 if any row was rejected.")] = False,
+) -> None:
+    """Import deminer teams and builder brigades: one row each (see docs/cli.md for the columns)."""
+    from sapper.services.imports import import_workforce as run
+
+    summary = run(db, file, layer=layer)
+    for line in summary.lines():
+        out.print(line, markup=False, highlight=False)
+    if strict and summary.rejected:
+        raise typer.Exit(2)
 
 
 def _import(kind: str, file: Path, db: Path, layer: str | None, crs: str | None, strict: bool) -> None:

@@ -16,8 +16,10 @@ from typing import Literal
 
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
+from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, OrgKind
 from sapper.errors import Fault, ValidationError
 from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
+from sapper.io.workforce import read_workforce
 from sapper.store import UnitOfWork, open_store
 from sapper.store.engine import probe
 
@@ -38,10 +40,12 @@ class ImportSummary:
     repaired: list[FeatureIssue] = field(default_factory=list)
     rejected: list[FeatureIssue] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """A human summary: the counts, then a line per repaired or rejected feature, then unused columns."""
+        """A human summary: the counts, notes, a line per repaired or rejected feature, then unused columns."""
         out = [f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"]
+        out += self.notes
         out += [f"repaired {issue}" for issue in self.repaired]
         out += [f"rejected {issue}" for issue in self.rejected]
         if self.ignored_columns:
@@ -152,3 +156,36 @@ def export_file(db_path: str | Path, file_path: str | Path, kind: Kind) -> int:
         if kind == "hazards":
             return write_hazards(file_path, store.hazards())
         return write_assets(file_path, store.assets())
+
+
+def import_workforce(db_path: str | Path, file_path: str | Path, *, layer: str | None = None) -> ImportSummary:
+    """Import deminer teams and builder brigades from a table, all or nothing (see :mod:`sapper.io.workforce`).
+
+    An organisation the store does not know is created with its id as name (an operator for teams, a contractor
+    for brigades) and said so in the summary; a team or brigade whose id is already stored is rejected.
+    """
+    result = read_workforce(file_path, layer=layer)
+    records: list[DeminerTeam | BuilderBrigade] = [*result.teams, *result.brigades]
+    with open_store(db_path) as store, store.write() as uow:
+        taken = uow.existing_ids("teams", [t.id for t in result.teams])
+        taken |= uow.existing_ids("brigades", [b.id for b in result.brigades])
+        refused = [FeatureIssue(result.rows[r.id], r.id, f"id {r.id} already exists in the store")
+                   for r in records if r.id in taken]
+        accepted = [r for r in records if r.id not in taken]
+        wanted = {r.organisation_id: isinstance(r, DeminerTeam) for r in accepted}
+        known = uow.existing_ids("organisations", wanted)
+        new_orgs = [Organisation(oid, oid, OrgKind.OPERATOR if is_team else OrgKind.CONTRACTOR)
+                    for oid, is_team in sorted(wanted.items()) if oid not in known]
+        uow.add_organisations(new_orgs)
+        uow.add_teams([r for r in accepted if isinstance(r, DeminerTeam)])
+        uow.add_brigades([r for r in accepted if isinstance(r, BuilderBrigade)])
+    notes = [f"created organisation {o.id} ({o.kind.value}, named by its id)" for o in new_orgs]
+    teams = sum(isinstance(r, DeminerTeam) for r in accepted)
+    people = sum(r.size for r in accepted)
+    return ImportSummary(
+        kind="workforce",
+        imported=len(accepted),
+        rejected=sorted([*result.rejected, *refused], key=lambda issue: issue.index),
+        ignored_columns=list(result.ignored_columns),
+        notes=[f"{teams} teams and {len(accepted) - teams} brigades, {people:,} people", *notes],
+    )
