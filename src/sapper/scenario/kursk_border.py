@@ -25,6 +25,7 @@ from sapper.domain.assets import Asset, AssetType
 from sapper.domain.figures import BRIGADE_SIZE, METHOD_FIGURES, HazardSizeDistribution
 from sapper.domain.geometry import WGS84, LocalProjection
 from sapper.domain.hazards import HazardArea, HazardStatus
+from sapper.domain.places import SYNTHETIC_SOURCE, Settlement
 from sapper.domain.resources import Method, Trade
 from sapper.errors import Fault, ValidationError
 from sapper.scenario import _geodata
@@ -42,7 +43,7 @@ from sapper.scenario._network import (
 from sapper.scenario._synth import to_wgs84_many
 from sapper.scenario._workforce import ORGANISATIONS, builder_brigades, deminer_teams
 from sapper.scenario._zone import border_section, contested_zone, largest_polygon
-from sapper.scenario.model import SYNTHETIC_SOURCE, Scenario, Settlement
+from sapper.scenario.model import Scenario
 
 __all__ = ["SCENARIO_NAME", "HazardComponent", "KurskBorderConfig", "build_kursk_border"]
 

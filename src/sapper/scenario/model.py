@@ -13,45 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from shapely.geometry import LineString, MultiLineString, Point, Polygon
+from shapely.geometry import LineString, MultiLineString, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.assets import Asset
 from sapper.domain.geometry import LocalProjection, in_wgs84_range
 from sapper.domain.hazards import HazardArea
+from sapper.domain.places import SYNTHETIC_SOURCE, Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import Fault, NotFoundError, ValidationError
-
-#: ``Settlement.source`` of a generated village.
-SYNTHETIC_SOURCE = "synthetic"
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    """A populated place: a real town from a gazetteer (``source`` names it) or a generated village
-    (``synthetic``).
-    """
-
-    name: str
-    population: int
-    point: Point
-    source: str
-    synthetic: bool
-
-    def __post_init__(self) -> None:
-        record = f"settlement {self.name!r}"
-        faults = []
-        if not self.name.strip():
-            faults.append(Fault("settlement", "name is empty", "name"))
-        if self.population < 0:
-            faults.append(Fault(record, "population cannot be negative", "population"))
-        if self.point.is_empty or not in_wgs84_range(self.point):
-            faults.append(Fault(record, "point must be a WGS84 lon/lat point", "point"))
-        if self.synthetic != (self.source == SYNTHETIC_SOURCE):
-            faults.append(Fault(record, f"source {self.source!r} disagrees with synthetic={self.synthetic}",
-                                "source"))
-        ValidationError.raise_if(record, faults)
-
 
 #: Any record of a scenario that carries a ``synthetic`` flag.
 Record = HazardArea | Asset | DeminerTeam | BuilderBrigade | Settlement
@@ -108,6 +78,9 @@ class Scenario:
         owners += [(h.id, h.organisation_id) for h in self.hazards if h.organisation_id is not None]
         faults.extend(Fault(record, f"{rid} belongs to unknown organisation {oid!r}", "organisation_id")
                       for rid, oid in owners if oid not in org_ids)
+        faults.extend(Fault(record, f"settlement {s.name!r}: source {s.source!r} disagrees with "
+                                    f"synthetic={s.synthetic}", "settlements")
+                      for s in self.settlements if s.synthetic != (s.source == SYNTHETIC_SOURCE))
         shapes: list[tuple[str, BaseGeometry]] = [("oblast", self.oblast), ("border", self.border),
                                                   ("contested_zone", self.contested_zone), *self.neighbours]
         for label, geom in shapes:

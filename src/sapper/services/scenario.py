@@ -7,7 +7,7 @@ from pathlib import Path
 from sapper.errors import NotFoundError, StoreError
 from sapper.scenario.kursk_border import build_kursk_border
 from sapper.store import open_store
-from sapper.store.records import ContextArea, Settlement
+from sapper.store.records import ContextArea
 
 SCENARIOS = ("kursk-border",)
 
@@ -32,8 +32,7 @@ def build_scenario(name: str, db: str | Path, *, seed: int = 2025, replace: bool
         uow.add_assets(sc.assets)
         uow.add_teams(sc.teams)
         uow.add_brigades(sc.brigades)
-        uow.add_settlements([Settlement(s.name, s.population, s.point, s.source, s.synthetic)
-                             for s in sc.settlements])
+        uow.add_settlements(sc.settlements)
         uow.add_context_areas("admin_areas", [ContextArea(sc_name, poly, "Natural Earth", False)
                                               for sc_name, poly in (("Kursk Oblast", sc.oblast), *sc.neighbours)])
         uow.add_context_areas("contested_zone", [ContextArea("contested zone (synthetic)", sc.contested_zone,

@@ -4,7 +4,8 @@ Public API: :func:`open_store`, :class:`Store` (and its :class:`UnitOfWork`), an
 the domain objects: :class:`PlanRun`, :class:`PlannedTask`, :class:`Settlement`, :class:`ContextArea`.
 """
 
-from sapper.store.records import ContextArea, PlannedTask, PlanRun, Settlement
+from sapper.domain.places import Settlement
+from sapper.store.records import ContextArea, PlannedTask, PlanRun
 from sapper.store.store import Store, UnitOfWork, open_store
 
 __all__ = ["ContextArea", "PlanRun", "PlannedTask", "Settlement", "Store", "UnitOfWork", "open_store"]

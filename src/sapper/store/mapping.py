@@ -22,9 +22,10 @@ from sapper.domain.activities import Activity, ActivityStatus, ActivityType, Dev
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.geometry import LocalProjection
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
+from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.errors import Fault, ValidationError
-from sapper.store.records import ContextArea, PlannedTask, PlanRun, Settlement
+from sapper.store.records import ContextArea, PlannedTask, PlanRun
 
 Row = Mapping[Any, Any]
 E = TypeVar("E", bound=StrEnum)

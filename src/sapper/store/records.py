@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.geometry import in_wgs84_range
@@ -100,30 +99,6 @@ class PlanRun:
             if task.task_id in seen:
                 faults.append(Fault(record, f"task {task.task_id} appears twice", "tasks"))
             seen.add(task.task_id)
-        ValidationError.raise_if(record, faults)
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    """A settlement on the context map: its name, population and location (WGS84)."""
-
-    name: str
-    population: int
-    point: Point
-    source: str = ""
-    synthetic: bool = False
-
-    def __post_init__(self) -> None:
-        record = f"settlement {self.name}"
-        faults = []
-        if not self.name.strip():
-            faults.append(Fault("settlement", "name is empty", "name"))
-        if self.population < 0:
-            faults.append(Fault(record, "population cannot be negative", "population"))
-        if not isinstance(self.point, Point) or self.point.is_empty:
-            faults.append(Fault(record, "location must be a non-empty point", "point"))
-        elif not in_wgs84_range(self.point):
-            faults.append(Fault(record, "location is not WGS84 lon/lat", "point"))
         ValidationError.raise_if(record, faults)
 
 

@@ -17,10 +17,11 @@ from sqlalchemy.engine import Connection
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
+from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.store import gpkg, mapping, schema
-from sapper.store.records import ContextArea, PlanRun, Settlement
+from sapper.store.records import ContextArea, PlanRun
 
 T = TypeVar("T")
 #: Bound parameters per IN (...) list; SQLite's default limit is far higher, this keeps statements small.

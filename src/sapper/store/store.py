@@ -19,12 +19,13 @@ from sqlalchemy.engine import Connection, Engine
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
+from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
 from sapper.store import engine as engines
 from sapper.store import repository as repo
 from sapper.store import schema
-from sapper.store.records import ContextArea, PlanRun, Settlement
+from sapper.store.records import ContextArea, PlanRun
 
 
 class UnitOfWork:
