@@ -62,6 +62,7 @@ def _window_problem(problem: Problem, schedule: Schedule, free: list[int]) -> tu
     precs = tuple(Precedence(local[p.pred], local[p.succ], p.lag) for p in problem.precedences
                   if is_free[p.pred] and is_free[p.succ])
     resources: list[Resource] = []
+    # The fixed tasks' load is counted here, not with the checker's code, so that the checker stays independent.
     for r, res in enumerate(problem.resources):
         use = np.zeros(horizon + 1, dtype=np.int64)
         for s, e, u in res.unavailable:

@@ -40,12 +40,13 @@ def _bars(run: PlanRun) -> tuple[GanttBar, ...]:
     return tuple(bars)
 
 
-def _summary_rows(run: PlanRun | None, counts: dict[str, int], meta: dict[str, str]) -> tuple[SummaryRow, ...]:
+def _summary_rows(run: PlanRun | None, counts: dict[str, int], *, deminers: int,
+                  builders: int) -> tuple[SummaryRow, ...]:
     rows = [
         SummaryRow("hazard areas", f"{counts.get('hazard_areas', 0):,}", "SHA and CHA polygons in the register"),
         SummaryRow("damaged assets", f"{counts.get('assets', 0):,}", "roads, bridges, power, water, buildings"),
-        SummaryRow("deminer teams", f"{counts.get('teams', 0):,}", f"{meta.get('deminers', '?')} deminers"),
-        SummaryRow("builder brigades", f"{counts.get('brigades', 0):,}", f"{meta.get('builders', '?')} builders"),
+        SummaryRow("deminer teams", f"{counts.get('teams', 0):,}", f"{deminers:,} deminers"),
+        SummaryRow("builder brigades", f"{counts.get('brigades', 0):,}", f"{builders:,} builders"),
     ]
     if run is None:
         return tuple(rows)
@@ -79,7 +80,6 @@ def situation_data(db: str | Path, *, title: str | None = None) -> ReportData:
         run = store.latest_plan()
     if not hazards and not assets:
         raise NotFoundError(f"{db} holds no hazard areas and no assets: nothing to report")
-    meta = {**meta, "deminers": str(sum(t.size for t in teams)), "builders": str(sum(b.size for b in brigades))}
     released: dict[str, dt.date] = {}
     restored: dict[str, dt.date] = {}
     if run is not None:
@@ -116,7 +116,8 @@ def situation_data(db: str | Path, *, title: str | None = None) -> ReportData:
         assets=tuple(MapAsset(a.id, a.name or a.id, a.asset_type.value, a.geometry, a.criticality,
                               restored.get(a.id)) for a in assets),
         bars=_bars(run) if run is not None else (),
-        summary=_summary_rows(run, counts, meta),
+        summary=_summary_rows(run, counts, deminers=sum(t.size for t in teams),
+                              builders=sum(b.size for b in brigades)),
         plan_status=run.status if run is not None else "no plan",
         objective=run.objective if run is not None else None,
         baseline_objective=run.baseline_objective if run is not None else None,
