@@ -64,6 +64,18 @@ class CRSError(ValidationError):
     code = "crs_error"
 
 
+class TransitionError(ValidationError):
+    """A land-release change the hazard area's state does not allow (IMAS 07.11); nothing was changed."""
+
+    code = "illegal_transition"
+    http_status = 409
+
+    def __init__(self, what: str, faults: Sequence[Fault]) -> None:
+        super().__init__(what, faults)
+        self.message = "; ".join(str(f) for f in self.faults)
+        self.args = (self.message,)
+
+
 class ImportFileError(SapperError):
     """A file cannot be read as the layer asked for (missing, unreadable, wrong columns)."""
 

@@ -14,13 +14,18 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.geometry import LocalProjection
+from sapper.domain.geometry import projection_near
 from sapper.domain.hazards import DeviceCategory, HazardArea
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
 
 #: Relative tolerance of the land-release balance (0.1 % of the original area, at least 1 m²).
 AREA_TOLERANCE = 1e-3
+
+
+def release_tolerance_m2(original_m2: float) -> float:
+    """The stated tolerance (m²) of the balance of a hazard of ``original_m2``: 0.1 % of it, at least 1 m²."""
+    return max(1.0, AREA_TOLERANCE * original_m2)
 
 
 class ActivityType(StrEnum):
@@ -117,6 +122,16 @@ class ReleaseBalance:
         """original − (cancelled + reduced + cleared + remaining): zero within tolerance when the record is sound."""
         return self.original_m2 - (self.cancelled_m2 + self.reduced_m2 + self.cleared_m2 + self.remaining_m2)
 
+    @property
+    def tolerance_m2(self) -> float:
+        """How far the residual may be from zero: :func:`release_tolerance_m2` of the original area."""
+        return release_tolerance_m2(self.original_m2)
+
+    @property
+    def balanced(self) -> bool:
+        """True when ``original = cancelled + reduced + cleared + remaining`` holds within the tolerance."""
+        return abs(self.residual_m2) <= self.tolerance_m2
+
 
 def release_balance(hazard: HazardArea, activities: list[Activity]) -> ReleaseBalance:
     """The land-release balance of ``hazard``: each activity's outcome is clipped to what was still hazardous.
@@ -124,11 +139,11 @@ def release_balance(hazard: HazardArea, activities: list[Activity]) -> ReleaseBa
     Raises ValidationError when an outcome overlaps land an earlier activity already released, beyond tolerance, or
     lies outside the hazard (the record would then not balance).
     """
-    proj = LocalProjection.around(hazard.geometry)
+    proj = projection_near(hazard.geometry)
     original = proj.to_local(hazard.geometry)
     remaining = original
     totals = {"cancelled": 0.0, "reduced": 0.0, "cleared": 0.0}
-    tol = max(1.0, AREA_TOLERANCE * original.area)
+    tol = release_tolerance_m2(original.area)
     faults = []
     for act in sorted(activities, key=lambda a: (a.end or a.start or dt.date.min, a.id)):
         if act.hazard_id != hazard.id:

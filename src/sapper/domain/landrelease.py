@@ -1,0 +1,749 @@
+"""Land release (IMAS 07.11) of one hazard area: an explicit state machine with an append-only history.
+
+A hazard area is *suspected* (SHA, open) or *confirmed* (CHA, open) until nothing hazardous remains; it is then
+*released* (status closed) and finally *handed over* to its users. Every change is a :class:`ReleaseEvent` that
+records who, when (UTC), why, the state before and after, and the areas involved. :data:`TRANSITIONS` lists every
+(from, to) pair each kind of event may make; anything else raises :class:`~sapper.errors.TransitionError` naming
+the hazard area and the reason, and changes nothing (a :class:`LandRelease` is immutable: each command returns a
+new one with one more event).
+
+Activities (NTS, TS, clearance, BAC, EOD) cancel, reduce or clear land. Their outcome polygons are clipped to what
+is still hazardous; whatever was clipped away (outside the area, or already released) is reported in the event as
+``clipped_m2``. After every event the balance ``original = cancelled + reduced + cleared + remaining`` is checked
+within :func:`~sapper.domain.activities.release_tolerance_m2` (0.1 % of the original area, at least 1 m²). Areas
+are computed in an equal-area projection centred near the hazard (:func:`~sapper.domain.geometry.projection_near`,
+a :class:`~sapper.domain.geometry.LocalProjection`); geometry is kept in WGS84.
+
+Quality management (IMAS 07.12): a QA visit on an activity records non-conformities (minor, major, critical), each
+moving open → corrected → closed (a correction that is not accepted goes back to open). A critical
+non-conformity that is not closed blocks release and handover.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import shapely
+from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from sapper.domain.activities import Activity, ActivityStatus, ReleaseBalance, release_tolerance_m2
+from sapper.domain.geometry import LocalProjection, in_wgs84_range, projection_near
+from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus
+from sapper.errors import Fault, TransitionError, ValidationError
+
+
+class ReleaseState(StrEnum):
+    """Where a hazard area is in its land release."""
+
+    SUSPECTED = "suspected"  # SHA, open: indirect evidence
+    CONFIRMED = "confirmed"  # CHA, open: direct evidence
+    RELEASED = "released"  # closed: nothing hazardous remains
+    HANDED_OVER = "handed_over"  # released land formally handed to its users
+
+
+OPEN_STATES = frozenset({ReleaseState.SUSPECTED, ReleaseState.CONFIRMED})
+
+
+class EventKind(StrEnum):
+    RECORDED = "recorded"  # the history starts: the area as the register holds it
+    ACTIVITY = "activity"  # NTS, TS, clearance, BAC or EOD: land cancelled, reduced or cleared, devices found
+    RECLASSIFIED = "reclassified"  # SHA → CHA on direct evidence
+    RELEASED = "released"  # closed: nothing hazardous remains
+    HANDED_OVER = "handed_over"  # released land handed to its users
+    QA_VISIT = "qa_visit"  # IMAS 07.12 quality-assurance visit on an activity, with its non-conformities
+    NON_CONFORMITY = "non_conformity"  # a non-conformity corrected, closed or reopened
+
+
+_S = ReleaseState
+
+#: Every (from state, to state) each kind of event may make; ``None`` is "no history yet". Guards on top of the
+#: table: an activity releases the area only when nothing hazardous remains and nothing blocks release; release
+#: needs the same; handover needs no blocking non-conformity.
+TRANSITIONS: Mapping[EventKind, frozenset[tuple[ReleaseState | None, ReleaseState]]] = {
+    EventKind.RECORDED: frozenset({(None, _S.SUSPECTED), (None, _S.CONFIRMED)}),
+    EventKind.ACTIVITY: frozenset({(s, s) for s in OPEN_STATES} | {(s, _S.RELEASED) for s in OPEN_STATES}),
+    EventKind.RECLASSIFIED: frozenset({(_S.SUSPECTED, _S.CONFIRMED)}),
+    EventKind.RELEASED: frozenset({(s, _S.RELEASED) for s in OPEN_STATES}),
+    EventKind.HANDED_OVER: frozenset({(_S.RELEASED, _S.HANDED_OVER)}),
+    EventKind.QA_VISIT: frozenset({(s, s) for s in (*OPEN_STATES, _S.RELEASED)}),
+    EventKind.NON_CONFORMITY: frozenset({(s, s) for s in _S}),
+}
+
+_VERB = {
+    EventKind.RECORDED: "start the land-release history",
+    EventKind.ACTIVITY: "record an activity",
+    EventKind.RECLASSIFIED: "reclassify the area as CHA",
+    EventKind.RELEASED: "release the area",
+    EventKind.HANDED_OVER: "hand the area over",
+    EventKind.QA_VISIT: "record a QA visit",
+    EventKind.NON_CONFORMITY: "change a non-conformity",
+}
+
+
+def state_of(hazard_class: HazardClass, status: HazardStatus) -> ReleaseState:
+    """The state a register record (class and status) stands for."""
+    if status is HazardStatus.CLOSED:
+        return ReleaseState.RELEASED
+    if status is HazardStatus.HANDED_OVER:
+        return ReleaseState.HANDED_OVER
+    return ReleaseState.CONFIRMED if hazard_class is HazardClass.CHA else ReleaseState.SUSPECTED
+
+
+def status_of(state: ReleaseState) -> HazardStatus:
+    """The register status of a state."""
+    if state is ReleaseState.RELEASED:
+        return HazardStatus.CLOSED
+    if state is ReleaseState.HANDED_OVER:
+        return HazardStatus.HANDED_OVER
+    return HazardStatus.OPEN
+
+
+class Severity(StrEnum):
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"  # not closed, it blocks release and handover
+
+
+class NCStatus(StrEnum):
+    OPEN = "open"
+    CORRECTED = "corrected"  # the operator says it is corrected; QA has not verified it yet
+    CLOSED = "closed"  # QA verified the correction
+
+
+#: Allowed moves of a non-conformity: open → corrected → closed; a correction QA does not accept goes back to open.
+NC_TRANSITIONS: Mapping[NCStatus, frozenset[NCStatus]] = {
+    NCStatus.OPEN: frozenset({NCStatus.CORRECTED}),
+    NCStatus.CORRECTED: frozenset({NCStatus.CLOSED, NCStatus.OPEN}),
+    NCStatus.CLOSED: frozenset(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NonConformity:
+    """A finding of a QA visit: what does not conform to the standard, how serious it is, and where it stands."""
+
+    id: str
+    severity: Severity
+    description: str
+    status: NCStatus = NCStatus.OPEN
+
+    def __post_init__(self) -> None:
+        record = f"non-conformity {self.id}"
+        faults = []
+        if not self.id.strip():
+            faults.append(Fault("non-conformity", "id is empty", "id"))
+        if not self.description.strip():
+            faults.append(Fault(record, "description is empty", "description"))
+        ValidationError.raise_if(record, faults)
+
+    @property
+    def blocks_release(self) -> bool:
+        """A critical non-conformity blocks release and handover until QA closes it."""
+        return self.severity is Severity.CRITICAL and self.status is not NCStatus.CLOSED
+
+
+@dataclass(frozen=True, slots=True)
+class QAVisit:
+    """A quality-assurance visit (IMAS 07.12) on one activity, with the non-conformities it found (all open)."""
+
+    id: str
+    activity_id: str
+    date: dt.date
+    non_conformities: tuple[NonConformity, ...] = ()
+    inspecting_organisation_id: str | None = None
+    inspected_organisation_id: str | None = None
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "non_conformities", tuple(self.non_conformities))
+        record = f"QA visit {self.id}"
+        faults = []
+        if not self.id.strip():
+            faults.append(Fault("QA visit", "id is empty", "id"))
+        if not self.activity_id.strip():
+            faults.append(Fault(record, "activity id is empty", "activity_id"))
+        seen: set[str] = set()
+        for nc in self.non_conformities:
+            if nc.id in seen:
+                faults.append(Fault(record, f"non-conformity {nc.id} appears twice", "non_conformities"))
+            seen.add(nc.id)
+        ValidationError.raise_if(record, faults)
+
+
+def _utc(value: dt.datetime, record: str) -> dt.datetime:
+    """``value`` in UTC to the millisecond (what the store keeps); a time without a time zone is refused."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(record, [Fault(record, f"time {value} has no time zone; give it in UTC", "at")])
+    value = value.astimezone(dt.UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseEvent:
+    """One change in the land release of a hazard area: who, when, why, from which state to which, and the areas.
+
+    Areas are in m² for this event: land cancelled, reduced and cleared (after clipping), land the outcomes claimed
+    that was clipped away (outside the area or already released), and what remains hazardous after the event.
+    ``activity`` (activity events) is the activity as recorded, its outcomes clipped. ``evidence`` is the direct
+    evidence of a reclassification; ``recipient`` who received the land at handover.
+    """
+
+    hazard_id: str
+    seq: int
+    kind: EventKind
+    at: dt.datetime
+    actor: str
+    reason: str
+    from_state: ReleaseState | None
+    to_state: ReleaseState
+    cancelled_m2: float = 0.0
+    reduced_m2: float = 0.0
+    cleared_m2: float = 0.0
+    clipped_m2: float = 0.0
+    remaining_m2: float = 0.0
+    activity: Activity | None = None
+    visit: QAVisit | None = None
+    non_conformity_id: str | None = None
+    nc_status: NCStatus | None = None
+    evidence: str = ""
+    recipient: str = ""
+
+    def __post_init__(self) -> None:
+        record = f"event {self.seq} of hazard area {self.hazard_id}"
+        object.__setattr__(self, "at", _utc(self.at, record))
+        faults = []
+        if self.seq < 1:
+            faults.append(Fault(record, "sequence numbers start at 1", "seq"))
+        if not self.actor.strip():
+            faults.append(Fault(record, "actor is empty: say who made the change", "actor"))
+        if not self.reason.strip():
+            faults.append(Fault(record, "reason is empty: say why the change was made", "reason"))
+        for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "clipped_m2", "remaining_m2"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                faults.append(Fault(record, f"{name} must be a non-negative area, got {value}", name))
+        wants = {
+            "activity": self.kind is EventKind.ACTIVITY,
+            "visit": self.kind is EventKind.QA_VISIT,
+            "non_conformity_id": self.kind is EventKind.NON_CONFORMITY,
+            "nc_status": self.kind is EventKind.NON_CONFORMITY,
+            "evidence": self.kind is EventKind.RECLASSIFIED,
+            "recipient": self.kind is EventKind.HANDED_OVER,
+        }
+        for name, wanted in wants.items():
+            value = getattr(self, name)
+            given = value is not None and (not isinstance(value, str) or bool(value.strip()))
+            if wanted and not given:
+                faults.append(Fault(record, f"a {self.kind} event needs {name.replace('_', ' ')}", name))
+            elif given and not wanted:
+                faults.append(Fault(record, f"a {self.kind} event has no {name.replace('_', ' ')}", name))
+        ValidationError.raise_if(record, faults)
+
+    @property
+    def released_m2(self) -> float:
+        """Land this event released: cancelled + reduced + cleared."""
+        return self.cancelled_m2 + self.reduced_m2 + self.cleared_m2
+
+    def describe(self) -> str:
+        """One line saying what happened, for people."""
+        if self.kind is EventKind.RECORDED:
+            cls = "CHA" if self.to_state is ReleaseState.CONFIRMED else "SHA"
+            return f"recorded as {cls}: {self.remaining_m2:,.0f} m² suspected or confirmed hazardous"
+        if self.kind is EventKind.ACTIVITY and self.activity is not None:
+            a = self.activity
+            parts = [f"{a.activity_type.value.upper()} {a.id}"]
+            parts += [f"{k} {getattr(self, k + '_m2'):,.0f} m²" for k in ("cancelled", "reduced", "cleared")
+                      if getattr(self, k + "_m2") > 0]
+            if self.clipped_m2 > 0:
+                parts.append(f"{self.clipped_m2:,.0f} m² of its outcomes lay outside what was still hazardous "
+                             "and was clipped off")
+            if a.devices:
+                parts.append(f"{len(a.devices)} device(s) found")
+            parts.append(f"{self.remaining_m2:,.0f} m² remain")
+            return "; ".join(parts)
+        if self.kind is EventKind.RECLASSIFIED:
+            return f"reclassified SHA → CHA on direct evidence: {self.evidence}"
+        if self.kind is EventKind.RELEASED:
+            return f"released: nothing hazardous remains ({self.remaining_m2:,.0f} m² left, within tolerance)"
+        if self.kind is EventKind.HANDED_OVER:
+            return f"handed over to {self.recipient}"
+        if self.kind is EventKind.QA_VISIT and self.visit is not None:
+            v = self.visit
+            found = ", ".join(f"{nc.id} ({nc.severity.value})" for nc in v.non_conformities) or "none"
+            return f"QA visit {v.id} on activity {v.activity_id} ({v.date}): non-conformities {found}"
+        return f"non-conformity {self.non_conformity_id} is now {self.nc_status}"
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygonal part of ``geom`` (overlays can return lines or points where boundaries touch)."""
+    if isinstance(geom, Polygon | MultiPolygon):
+        return geom
+    polys: list[BaseGeometry] = []
+    for part in shapely.get_parts(geom):
+        if isinstance(part, Polygon) and not part.is_empty:
+            polys.append(part)
+        elif isinstance(part, MultiPolygon | GeometryCollection):
+            sub = _polygonal(part)
+            if not sub.is_empty:
+                polys.append(sub)
+    if not polys:
+        return Polygon()
+    return polys[0] if len(polys) == 1 else _polygonal(shapely.union_all(polys))
+
+
+@dataclass(frozen=True, slots=True)
+class _Effects:
+    """What one event changes; the fields left None stay as they were."""
+
+    to_state: ReleaseState
+    hazard_class: HazardClass | None = None
+    remaining: BaseGeometry | None = None
+    cancelled_m2: float = 0.0
+    reduced_m2: float = 0.0
+    cleared_m2: float = 0.0
+    clipped_m2: float = 0.0
+    activity: Activity | None = None
+    visit: QAVisit | None = None
+    non_conformity: NonConformity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LandRelease:
+    """The land-release record of one hazard area: its state, its balance and its history.
+
+    Make one with :meth:`start` (a new history) or :meth:`replay` (a stored history); change it only through its
+    commands (:meth:`record_activity`, :meth:`reclassify`, :meth:`release`, :meth:`hand_over`,
+    :meth:`record_qa_visit`, :meth:`set_non_conformity`), each of which returns a new record with one more event
+    or raises TransitionError (or ValidationError for bad input) and leaves this one as it was.
+    """
+
+    hazard_id: str
+    geometry: BaseGeometry  # the perimeter as recorded (WGS84); it does not change, what remains does
+    hazard_class: HazardClass
+    state: ReleaseState
+    history: tuple[ReleaseEvent, ...]
+    cancelled_m2: float
+    reduced_m2: float
+    cleared_m2: float
+    activities: Mapping[str, Activity]  # activities of the history (outcomes clipped), by id
+    visits: Mapping[str, QAVisit]
+    non_conformities: Mapping[str, NonConformity]  # current status of each
+    devices_found: frozenset[DeviceCategory]
+    _proj: LocalProjection = field(repr=False, compare=False)
+    _original: BaseGeometry = field(repr=False, compare=False)  # metres, in _proj
+    _remaining: BaseGeometry = field(repr=False, compare=False)  # metres, in _proj
+
+    # ------------------------------------------------------------------------------------------------
+    # Making one
+    # ------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def _blank(cls, hazard: HazardArea, state: ReleaseState) -> LandRelease:
+        proj = projection_near(hazard.geometry)
+        original = _polygonal(proj.to_local(hazard.geometry))
+        return cls(
+            hazard_id=hazard.id,
+            geometry=hazard.geometry,
+            hazard_class=HazardClass.CHA if state is ReleaseState.CONFIRMED else HazardClass.SHA,
+            state=state,
+            history=(),
+            cancelled_m2=0.0,
+            reduced_m2=0.0,
+            cleared_m2=0.0,
+            activities={},
+            visits={},
+            non_conformities={},
+            devices_found=frozenset(),
+            _proj=proj,
+            _original=original,
+            _remaining=original,
+        )
+
+    @classmethod
+    def start(cls, hazard: HazardArea, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """A new history of ``hazard``: one ``recorded`` event, from the register's class (the area must be open)."""
+        blank = cls._blank(hazard, state_of(hazard.hazard_class, hazard.status))
+        if hazard.status is not HazardStatus.OPEN:
+            raise blank._refuse(f"cannot start the land-release history: the register has the area "
+                                f"{hazard.status.value}; a history starts with an open area")
+        return blank._step(EventKind.RECORDED, actor=actor, at=at, reason=reason)
+
+    @classmethod
+    def replay(cls, hazard: HazardArea, events: Sequence[ReleaseEvent]) -> LandRelease:
+        """The record that ``events`` (a stored history of ``hazard``) produce, each checked as it was first made.
+
+        Every event must be allowed from the state before it, follow the previous one in sequence and time, and
+        agree with what the rules compute (state after it, areas within tolerance); otherwise ValidationError
+        names the event and says why.
+        """
+        record = f"land-release history of hazard area {hazard.id}"
+        if not events:
+            raise ValidationError(record, [Fault(record, "has no events")])
+        first = events[0]
+        if first.kind is not EventKind.RECORDED:
+            raise ValidationError(record, [Fault(record, f"starts with a {first.kind} event, not 'recorded'")])
+        state = first.to_state if first.to_state in OPEN_STATES else ReleaseState.SUSPECTED
+        current = cls._blank(hazard, state)
+        for event in events:
+            current = current._step(
+                event.kind,
+                actor=event.actor,
+                at=event.at,
+                reason=event.reason,
+                activity=event.activity,
+                visit=event.visit,
+                nc_id=event.non_conformity_id,
+                nc_status=event.nc_status,
+                evidence=event.evidence,
+                recipient=event.recipient,
+                recorded=event,
+            )
+        return current
+
+    # ------------------------------------------------------------------------------------------------
+    # Commands
+    # ------------------------------------------------------------------------------------------------
+
+    def record_activity(self, activity: Activity, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """An NTS, TS, clearance, BAC or EOD activity with its outcomes (clipped to what is still hazardous).
+
+        When nothing hazardous remains afterwards (within tolerance) and no critical non-conformity is unresolved,
+        the same event releases the area (status closed): an NTS that cancels all of it cancels the area in full.
+        """
+        return self._step(EventKind.ACTIVITY, actor=actor, at=at, reason=reason, activity=activity)
+
+    def reclassify(self, *, evidence: str, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """SHA → CHA on direct evidence (described in ``evidence``)."""
+        return self._step(EventKind.RECLASSIFIED, actor=actor, at=at, reason=reason, evidence=evidence)
+
+    def release(self, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """Close an open area whose land is all released, once nothing blocks it (see :attr:`blockers`)."""
+        return self._step(EventKind.RELEASED, actor=actor, at=at, reason=reason)
+
+    def hand_over(self, *, recipient: str, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """Hand released land to ``recipient`` (its users or the authority that takes it)."""
+        return self._step(EventKind.HANDED_OVER, actor=actor, at=at, reason=reason, recipient=recipient)
+
+    def record_qa_visit(self, visit: QAVisit, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """A QA visit on an activity of this history, with its (open) non-conformities."""
+        return self._step(EventKind.QA_VISIT, actor=actor, at=at, reason=reason, visit=visit)
+
+    def set_non_conformity(
+        self, nc_id: str, status: NCStatus, *, actor: str, at: dt.datetime, reason: str
+    ) -> LandRelease:
+        """Move a non-conformity along :data:`NC_TRANSITIONS` (open → corrected → closed; corrected → open)."""
+        return self._step(EventKind.NON_CONFORMITY, actor=actor, at=at, reason=reason, nc_id=nc_id,
+                          nc_status=status)
+
+    # ------------------------------------------------------------------------------------------------
+    # What it says
+    # ------------------------------------------------------------------------------------------------
+
+    @property
+    def original_m2(self) -> float:
+        return float(self._original.area)
+
+    @property
+    def remaining_m2(self) -> float:
+        return float(self._remaining.area)
+
+    @property
+    def remaining(self) -> BaseGeometry:
+        """What is still hazardous, in WGS84."""
+        return self._proj.to_wgs84(self._remaining)
+
+    @property
+    def tolerance_m2(self) -> float:
+        return release_tolerance_m2(self.original_m2)
+
+    @property
+    def balance(self) -> ReleaseBalance:
+        """original, cancelled, reduced, cleared and remaining areas (m²) and the remaining geometry."""
+        return ReleaseBalance(self.original_m2, self.cancelled_m2, self.reduced_m2, self.cleared_m2,
+                              self.remaining_m2, self.remaining)
+
+    @property
+    def blockers(self) -> tuple[NonConformity, ...]:
+        """Critical non-conformities not closed yet: they block release and handover."""
+        return tuple(nc for nc in self.non_conformities.values() if nc.blocks_release)
+
+    @property
+    def nothing_remains(self) -> bool:
+        """True when what is still hazardous is within the tolerance of zero."""
+        return self.remaining_m2 <= self.tolerance_m2
+
+    @property
+    def awaiting_release(self) -> bool:
+        """Open with nothing hazardous left: held back by a blocker (see :attr:`blockers`) or awaiting release."""
+        return self.state in OPEN_STATES and self.nothing_remains
+
+    def register_record(self, hazard: HazardArea) -> HazardArea:
+        """``hazard`` (the register's record of this area) updated to this state: class, status, evidence, devices."""
+        if hazard.id != self.hazard_id:
+            raise ValidationError(f"hazard area {hazard.id}", [
+                Fault(f"hazard area {hazard.id}", f"is not the area of this history ({self.hazard_id})", "id")])
+        evidence = Evidence.DIRECT if self.hazard_class is HazardClass.CHA else hazard.evidence
+        return dataclasses.replace(
+            hazard,
+            hazard_class=self.hazard_class,
+            status=status_of(self.state),
+            evidence=evidence,
+            device_categories=hazard.device_categories | self.devices_found,
+        )
+
+    # ------------------------------------------------------------------------------------------------
+    # The machine
+    # ------------------------------------------------------------------------------------------------
+
+    def _refuse(self, reason: str) -> TransitionError:
+        what = f"hazard area {self.hazard_id}"
+        return TransitionError(what, [Fault(what, reason)])
+
+    def _step(
+        self,
+        kind: EventKind,
+        *,
+        actor: str,
+        at: dt.datetime,
+        reason: str,
+        activity: Activity | None = None,
+        visit: QAVisit | None = None,
+        nc_id: str | None = None,
+        nc_status: NCStatus | None = None,
+        evidence: str = "",
+        recipient: str = "",
+        recorded: ReleaseEvent | None = None,
+    ) -> LandRelease:
+        """Apply one event (new, or ``recorded`` when replaying); return the record after it."""
+        seq = len(self.history) + 1
+        where = f"event {seq} of hazard area {self.hazard_id}"
+        at = _utc(at, where)
+        faults = []
+        if not actor.strip():
+            faults.append(Fault(where, "actor is empty: say who made the change", "actor"))
+        if not reason.strip():
+            faults.append(Fault(where, "reason is empty: say why the change was made", "reason"))
+        ValidationError.raise_if(where, faults)
+        from_state = self.state if self.history else None
+        allowed_from = {f for f, _ in TRANSITIONS[kind]}
+        if from_state not in allowed_from:
+            if from_state is None:
+                raise self._refuse(f"cannot {_VERB[kind]}: its land-release history has not started "
+                                   "(the first event is 'recorded')")
+            if kind is EventKind.RECORDED:
+                raise self._refuse(f"cannot {_VERB[kind]}: it started with event 1")
+            names = ", ".join(sorted(s.value for s in allowed_from if s is not None)) or "never"
+            raise self._refuse(f"cannot {_VERB[kind]}: the area is {from_state.value}; allowed only when it is "
+                               f"{names}")
+        if self.history and at < self.history[-1].at:
+            last = self.history[-1]
+            raise self._refuse(f"cannot {_VERB[kind]} at {at.isoformat()}: it is before event {last.seq} "
+                               f"({last.at.isoformat()}); the history only grows forward")
+        if recorded is not None and (recorded.seq != seq or recorded.hazard_id != self.hazard_id):
+            raise ValidationError(where, [Fault(where, f"stored as event {recorded.seq} of hazard area "
+                                                f"{recorded.hazard_id}; expected event {seq} of this area")])
+
+        if kind is EventKind.RECORDED:
+            effects = _Effects(to_state=self.state)
+        elif kind is EventKind.ACTIVITY:
+            if activity is None:
+                raise ValidationError(where, [Fault(where, "an activity event needs its activity", "activity")])
+            effects = self._activity(activity)
+        elif kind is EventKind.RECLASSIFIED:
+            effects = _Effects(to_state=ReleaseState.CONFIRMED, hazard_class=HazardClass.CHA)
+        elif kind is EventKind.RELEASED:
+            effects = self._release()
+        elif kind is EventKind.HANDED_OVER:
+            self._check_unblocked("hand the area over")
+            effects = _Effects(to_state=ReleaseState.HANDED_OVER)
+        elif kind is EventKind.QA_VISIT:
+            if visit is None:
+                raise ValidationError(where, [Fault(where, "a QA visit event needs its visit", "visit")])
+            effects = self._qa_visit(visit)
+        else:
+            effects = self._non_conformity(nc_id, nc_status)
+
+        if (from_state, effects.to_state) not in TRANSITIONS[kind]:  # the handlers only make allowed moves
+            raise self._refuse(f"cannot {_VERB[kind]}: {from_state} → {effects.to_state} is not a land-release "
+                               "transition")
+        remaining = effects.remaining if effects.remaining is not None else self._remaining
+        event = ReleaseEvent(
+            hazard_id=self.hazard_id,
+            seq=seq,
+            kind=kind,
+            at=at,
+            actor=actor,
+            reason=reason,
+            from_state=from_state,
+            to_state=effects.to_state,
+            cancelled_m2=effects.cancelled_m2,
+            reduced_m2=effects.reduced_m2,
+            cleared_m2=effects.cleared_m2,
+            clipped_m2=effects.clipped_m2,
+            remaining_m2=float(remaining.area),
+            activity=effects.activity,
+            visit=visit,
+            non_conformity_id=nc_id,
+            nc_status=nc_status,
+            evidence=evidence,
+            recipient=recipient,
+        )
+        if recorded is not None:
+            self._check_replayed(recorded, event)
+            event = recorded
+        nxt = self._after(event, effects, remaining)
+        nxt._check_balance(event)
+        return nxt
+
+    def _after(self, event: ReleaseEvent, effects: _Effects, remaining: BaseGeometry) -> LandRelease:
+        activities = dict(self.activities)
+        devices = self.devices_found
+        if event.activity is not None:
+            activities[event.activity.id] = event.activity
+            devices = devices | {d.category for d in event.activity.devices}
+        visits = dict(self.visits)
+        ncs = dict(self.non_conformities)
+        if event.visit is not None:
+            visits[event.visit.id] = event.visit
+            ncs.update((nc.id, nc) for nc in event.visit.non_conformities)
+        if effects.non_conformity is not None:
+            ncs[effects.non_conformity.id] = effects.non_conformity
+        return dataclasses.replace(
+            self,
+            hazard_class=self.hazard_class if effects.hazard_class is None else effects.hazard_class,
+            state=event.to_state,
+            history=(*self.history, event),
+            cancelled_m2=self.cancelled_m2 + event.cancelled_m2,
+            reduced_m2=self.reduced_m2 + event.reduced_m2,
+            cleared_m2=self.cleared_m2 + event.cleared_m2,
+            activities=activities,
+            visits=visits,
+            non_conformities=ncs,
+            devices_found=devices,
+            _remaining=remaining,
+        )
+
+    def _check_balance(self, event: ReleaseEvent) -> None:
+        """The invariant: original = cancelled + reduced + cleared + remaining, within the tolerance."""
+        bal = ReleaseBalance(self.original_m2, self.cancelled_m2, self.reduced_m2, self.cleared_m2,
+                             self.remaining_m2, self._remaining)  # areas only: no need to project back to WGS84
+        if not bal.balanced:
+            what = f"hazard area {self.hazard_id}"
+            raise ValidationError(what, [Fault(what, (
+                f"land-release balance broken after event {event.seq}: original {bal.original_m2:,.1f} m² ≠ "
+                f"cancelled {bal.cancelled_m2:,.1f} + reduced {bal.reduced_m2:,.1f} + cleared "
+                f"{bal.cleared_m2:,.1f} + remaining {bal.remaining_m2:,.1f} (residual {bal.residual_m2:,.1f} m², "
+                f"tolerance {bal.tolerance_m2:,.1f} m²)"))])
+
+    def _check_replayed(self, recorded: ReleaseEvent, computed: ReleaseEvent) -> None:
+        where = f"event {recorded.seq} of hazard area {self.hazard_id}"
+        faults = []
+        if recorded.from_state != computed.from_state or recorded.to_state != computed.to_state:
+            faults.append(Fault(where, f"is stored as {recorded.from_state} → {recorded.to_state}, but the rules "
+                                f"give {computed.from_state} → {computed.to_state}", "to_state"))
+        tol = self.tolerance_m2
+        for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2"):
+            stored, now = getattr(recorded, name), getattr(computed, name)
+            if abs(stored - now) > tol:
+                faults.append(Fault(where, f"is stored with {name} {stored:,.1f}, but its outcomes give "
+                                    f"{now:,.1f} (tolerance {tol:,.1f} m²)", name))
+        ValidationError.raise_if(where, faults)
+
+    def _check_unblocked(self, verb: str) -> None:
+        blockers = self.blockers
+        if blockers:
+            listed = ", ".join(f"{nc.id} ({nc.status.value})" for nc in blockers)
+            raise self._refuse(f"cannot {verb}: critical non-conformity {listed} is not closed")
+
+    def _release(self) -> _Effects:
+        if not self.nothing_remains:
+            raise self._refuse(f"cannot release the area: {self.remaining_m2:,.0f} m² is still hazardous "
+                               f"(tolerance {self.tolerance_m2:,.0f} m²)")
+        self._check_unblocked("release the area")
+        return _Effects(to_state=ReleaseState.RELEASED)
+
+    def _activity(self, activity: Activity) -> _Effects:
+        what = f"activity {activity.id}"
+        if activity.hazard_id != self.hazard_id:
+            raise self._refuse(f"cannot record {what}: it belongs to hazard area {activity.hazard_id}")
+        if activity.id in self.activities:
+            raise self._refuse(f"cannot record {what}: it is already in the history")
+        if activity.status is ActivityStatus.PLANNED:
+            raise self._refuse(f"cannot record {what}: it is only planned; record it when it has results")
+        if self.hazard_class is HazardClass.CHA and activity.cancelled is not None and not activity.cancelled.is_empty:
+            raise self._refuse(f"cannot record {what}: it cancels land in a confirmed area (CHA); land with direct "
+                               "evidence is reduced by technical survey or cleared, not cancelled")
+        faults = []
+        for kind, geom in activity.outcomes.items():
+            if not isinstance(geom, Polygon | MultiPolygon):
+                faults.append(Fault(what, f"{kind} land must be a polygon, got {geom.geom_type}", kind))
+            elif not geom.is_valid:
+                faults.append(Fault(what, f"{kind} land is not a valid polygon", kind))
+            elif not in_wgs84_range(geom):
+                faults.append(Fault(what, f"{kind} land is not in WGS84 lon/lat", kind))
+        ValidationError.raise_if(what, faults)
+
+        remaining = self._remaining
+        areas = {"cancelled": 0.0, "reduced": 0.0, "cleared": 0.0}
+        kept: dict[str, BaseGeometry | None] = {}
+        clipped = 0.0
+        for kind, geom in activity.outcomes.items():
+            local = self._proj.to_local(geom)
+            inside = _polygonal(shapely.intersection(local, remaining))
+            clipped += max(0.0, float(local.area - inside.area))
+            remaining = _polygonal(shapely.difference(remaining, local))
+            areas[kind] = float(inside.area)
+            kept[kind] = self._to_wgs84(inside)
+        recorded = dataclasses.replace(
+            activity,
+            cancelled=kept.get("cancelled"),
+            reduced=kept.get("reduced"),
+            cleared=kept.get("cleared"),
+        )
+        left = float(remaining.area) <= self.tolerance_m2
+        to_state = ReleaseState.RELEASED if left and not self.blockers else self.state
+        return _Effects(to_state=to_state, remaining=remaining, cancelled_m2=areas["cancelled"],
+                        reduced_m2=areas["reduced"], cleared_m2=areas["cleared"], clipped_m2=clipped,
+                        activity=recorded)
+
+    def _to_wgs84(self, local: BaseGeometry) -> BaseGeometry | None:
+        if local.is_empty:
+            return None
+        geom = self._proj.to_wgs84(local)
+        if not geom.is_valid:
+            geom = _polygonal(shapely.make_valid(geom))
+        return None if geom.is_empty else geom
+
+    def _qa_visit(self, visit: QAVisit) -> _Effects:
+        what = f"QA visit {visit.id}"
+        if visit.activity_id not in self.activities:
+            raise self._refuse(f"cannot record {what}: activity {visit.activity_id} is not in this area's "
+                               "land-release history")
+        if visit.id in self.visits:
+            raise self._refuse(f"cannot record {what}: it is already in the history")
+        for nc in visit.non_conformities:
+            if nc.id in self.non_conformities:
+                raise self._refuse(f"cannot record {what}: non-conformity {nc.id} is already recorded")
+            if nc.status is not NCStatus.OPEN:
+                raise self._refuse(f"cannot record {what}: non-conformity {nc.id} is {nc.status.value}; a new "
+                                   "finding is open")
+        return _Effects(to_state=self.state)
+
+    def _non_conformity(self, nc_id: str | None, status: NCStatus | None) -> _Effects:
+        if nc_id is None or status is None:
+            raise ValidationError(f"hazard area {self.hazard_id}", [
+                Fault(f"hazard area {self.hazard_id}", "a non-conformity change needs its id and new status")])
+        nc = self.non_conformities.get(nc_id)
+        if nc is None:
+            raise self._refuse(f"cannot change non-conformity {nc_id}: no QA visit of this area recorded it")
+        if status not in NC_TRANSITIONS[nc.status]:
+            allowed = ", ".join(sorted(s.value for s in NC_TRANSITIONS[nc.status])) or "nothing (it is closed)"
+            raise self._refuse(f"cannot move non-conformity {nc_id} from {nc.status.value} to {status.value}; "
+                               f"from {nc.status.value} it may go to {allowed}")
+        return _Effects(to_state=self.state, non_conformity=dataclasses.replace(nc, status=status))
