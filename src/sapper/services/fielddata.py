@@ -1,0 +1,498 @@
+"""Field data from ODK Central and KoboToolbox: import exports into staging, review them, apply what was approved.
+
+* :func:`import_export` reads an export (``sapper.io.fieldexport``) and stages every submission it can read, in one
+  write transaction. A version already staged is left alone, so importing the same export twice changes nothing; an
+  edited submission becomes a new version of it (the rules: ``sapper.store.fieldstaging``).
+* :func:`change_state` moves a staged version along the workflow (staged → reviewed → approved, or rejected), with
+  who and why.
+* :func:`apply_approved` writes, per submission, the latest approved version to the register: clearance and brigade
+  progress to ``field_progress`` (for the re-planner), NTS and TS reports as activities (``Store.add_activities``).
+  A version that cannot be applied (an unknown hazard area, asset, team or brigade; answers that do not fit) stays
+  approved with the reason in ``apply_fault``, and the others are applied. Applying again changes nothing.
+
+The field names are those of sapper's XLSForm templates (``sapper.io.form_fields.FIELD_NAMES``); ``APPLY_READS``
+lists the ones read here, and a test checks the templates have them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound
+from sapper.domain.fielddata import (
+    ProgressKind,
+    ProgressReport,
+    StagedSubmission,
+    StagingState,
+    Submission,
+    find_key,
+)
+from sapper.domain.geometry import area_m2
+from sapper.domain.hazards import DeviceCategory
+from sapper.domain.resources import Method
+from sapper.errors import Fault, ValidationError
+from sapper.io.fieldanswers import AnswerReader
+from sapper.io.fieldexport import RowFault, read_field_export
+from sapper.io.form_fields import FIELD_NAMES
+from sapper.store import Store, open_store
+from sapper.store.fieldstaging import FieldStaging, StageOutcome
+
+#: Who the import and apply steps are recorded as, when no person is named.
+IMPORT_ACTOR = "sapper import field"
+APPLY_ACTOR = "sapper field apply"
+#: The kind of a submission whose form is not one of sapper's templates.
+UNKNOWN_FORM = "unknown"
+#: The kinds ``apply`` writes to the register (form keys of FIELD_NAMES).
+APPLIED_KINDS = ("clearance", "brigade", "nts", "ts")
+#: The template fields ``apply`` reads, per form key ("devices" is the repeat group of TS and clearance).
+APPLY_READS: Mapping[str, tuple[str, ...]] = {
+    "clearance": ("hazard_id", "team_id", "work_date", "cleared_m2", "cleared_shape", "deminers_working",
+                  "hours_worked", "devices_found"),
+    "brigade": ("asset_id", "brigade_id", "work_date", "builder_days", "percent_complete", "blocked_by_hazard",
+                "blocking_hazard_id", "blocking_location"),
+    "nts": ("hazard_id", "survey_date", "organisation_id", "new_area", "outcome", "cancelled_shape"),
+    "ts": ("hazard_id", "survey_date", "organisation_id", "method", "reduced_shape", "devices_found"),
+    "devices": ("device_position", "device_category", "device_type", "device_condition", "device_depth_cm"),
+}
+#: What a GeoJSON export calls a feature's geometry (it does not say which question it answers).
+FEATURE_GEOMETRY = "geometry"
+#: Fields never staged: personal data of accident victims (sapper has no encrypted store for them yet).
+SENSITIVE_FIELDS = frozenset(name for form in FIELD_NAMES.values() for name in form.sensitive)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Which form
+# ----------------------------------------------------------------------------------------------------
+
+
+def form_kind(form_id: str, columns: frozenset[str]) -> str:
+    """The template an export was filled in on (a key of FIELD_NAMES), or ``UNKNOWN_FORM``.
+
+    By form id first (ODK Central names its export after it; ``--form`` names a Kobo one); otherwise the template
+    every one of whose top-level fields is a column of the export (the one with most fields, if several are).
+    """
+    for key, form in FIELD_NAMES.items():
+        if form.form_id == form_id:
+            return key
+    names = dict.fromkeys(columns)
+    matches = [key for key, form in FIELD_NAMES.items() if all(find_key(names, f) for f in form.fields)]
+    return max(matches, key=lambda k: len(FIELD_NAMES[k].fields)) if matches else UNKNOWN_FORM
+
+
+def _without_sensitive(sub: Submission) -> tuple[Submission, list[str]]:
+    """``sub`` without personal data (SENSITIVE_FIELDS), and the names left out."""
+
+    def keep(name: str) -> bool:
+        return name.replace("-", "/").rsplit("/", 1)[-1] not in SENSITIVE_FIELDS
+
+    dropped = sorted({k for k in [*sub.fields, *sub.geometries] if not keep(k)}
+                     | {k for rows in sub.repeats.values() for r in rows for k in r.fields if not keep(k)})
+    if not dropped:
+        return sub, []
+    repeats = {}
+    for path, rows in sub.repeats.items():
+        kept = [dataclasses.replace(r, fields={k: v for k, v in r.fields.items() if keep(k)},
+                                    geometries={k: g for k, g in r.geometries.items() if keep(k)}) for r in rows]
+        if any(r.fields or r.geometries for r in kept):
+            repeats[path] = kept
+    return dataclasses.replace(
+        sub, fields={k: v for k, v in sub.fields.items() if keep(k)},
+        geometries={k: g for k, g in sub.geometries.items() if keep(k)}, repeats=repeats), dropped
+
+
+# ----------------------------------------------------------------------------------------------------
+# Import
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldImportSummary:
+    """What importing one export did."""
+
+    file: str
+    source: str
+    form_id: str
+    kind: str
+    new: int = 0
+    versions: int = 0
+    unchanged: int = 0
+    #: Versions staged from a file without repeat groups that this export completed with them.
+    completed: int = 0
+    #: Submissions staged with other answers under the same instance id: not imported.
+    conflicts: list[str] = field(default_factory=list)
+    faults: list[RowFault] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: Staging ids of the versions this import staged.
+    staged_ids: list[int] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """Submissions left out because a row of theirs could not be read (rows without an id count one each)."""
+        named = {f.submission for f in self.faults if f.submission}
+        return len(named) + sum(1 for f in self.faults if not f.submission)
+
+    def lines(self) -> list[str]:
+        out = [f"{self.file}: {self.source} form {self.form_id} ({self.kind}): staged {self.new} new, "
+               f"{self.versions} new versions, {self.unchanged} already staged, {len(self.conflicts)} conflicts, "
+               f"{self.rejected} rejected" + (f", {self.completed} completed with repeat groups" if self.completed
+                                              else "")]
+        out += self.notes
+        out += [f"conflict: {c}" for c in self.conflicts]
+        out += [f"rejected {f}" for f in self.faults]
+        return out
+
+
+def import_export(
+    db_path: str | Path, file_path: str | Path, *, form_id: str | None = None, actor: str = IMPORT_ACTOR,
+    at: dt.datetime | None = None,
+) -> FieldImportSummary:
+    """Stage the submissions of an ODK Central or KoboToolbox export in the store, all in one transaction.
+
+    Raises ImportFileError when the file cannot be used at all (nothing is written).
+    """
+    export = read_field_export(file_path, form_id=form_id)
+    kind = form_kind(export.form_id, export.columns)
+    when = at or _now()
+    notes = list(export.notes)
+    if kind == UNKNOWN_FORM:
+        notes.append(f"form {export.form_id} is not one of sapper's templates (forms: "
+                     f"{', '.join(f.form_id for f in FIELD_NAMES.values())}); its submissions are staged but cannot "
+                     "be applied (name the form with --form if it is one)")
+    template = FIELD_NAMES.get(kind)
+    if template is not None and template.repeats and not any(find_key(dict.fromkeys(export.columns), r)
+                                                            for r in template.repeats):
+        notes.append(f"{export.path.name} has no repeat groups ({', '.join(template.repeats)}): its submissions are "
+                     "staged without them; import the export that has them (ODK Central's CSV zip, Kobo's XLSX) "
+                     "to complete them before approving")
+    counts = {o: 0 for o in StageOutcome}
+    conflicts: list[str] = []
+    staged: list[int] = []
+    dropped: set[str] = set()
+    with open_store(db_path) as store, store.write() as uow:
+        staging = uow.field_staging
+        for sub in export.submissions:
+            clean, left_out = _without_sensitive(sub)
+            dropped.update(left_out)
+            result = staging.stage(clean, kind=kind, source_file=export.path.name, actor=actor, at=when)
+            counts[result.outcome] += 1
+            if result.outcome is StageOutcome.CONFLICT:
+                conflicts.append(f"submission {sub.instance_id} is already staged (id {result.staged_id}) with other "
+                                 "answers; an instance id names one version, so this one was not imported")
+            elif result.outcome in (StageOutcome.NEW, StageOutcome.VERSION):
+                staged.append(result.staged_id)
+    if dropped:
+        notes.append(f"personal data not kept: {', '.join(sorted(dropped))} (sapper has no encrypted store for it; "
+                     "keep it in the server's protected form data)")
+    return FieldImportSummary(
+        file=export.path.name, source=export.source.value, form_id=export.form_id, kind=kind,
+        new=counts[StageOutcome.NEW], versions=counts[StageOutcome.VERSION],
+        unchanged=counts[StageOutcome.UNCHANGED], completed=counts[StageOutcome.COMPLETED], conflicts=conflicts,
+        faults=list(export.faults), notes=notes,
+        staged_ids=staged,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Review
+# ----------------------------------------------------------------------------------------------------
+
+
+def list_staged(db_path: str | Path, *, state: StagingState | str | None = None) -> list[StagedSubmission]:
+    """Staged versions with their history, in the order they were staged (only those in ``state``, if given)."""
+    wanted = _state(state) if state is not None else None
+    with open_store(db_path) as store:
+        return store.field_submissions(wanted)
+
+
+def _state(value: StagingState | str) -> StagingState:
+    try:
+        return StagingState(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in StagingState)
+        raise ValidationError("state", [Fault("state", f"{value!r} is not one of {allowed}", "state")]) from None
+
+
+def change_state(
+    db_path: str | Path, staged_id: int, to_state: StagingState | str, *, actor: str, reason: str = "",
+    at: dt.datetime | None = None,
+) -> StagedSubmission:
+    """Move staged version ``staged_id`` to ``to_state`` (reviewed, approved or rejected), recording who and why.
+
+    The workflow's rules (``sapper.domain.fielddata.TRANSITIONS``) say which changes are allowed; applying is
+    :func:`apply_approved`'s, not a person's. A rejection needs a reason.
+    """
+    wanted = _state(to_state)
+    if wanted in (StagingState.APPLIED, StagingState.SUPERSEDED, StagingState.STAGED):
+        raise ValidationError(f"staged submission {staged_id}", [Fault(
+            f"staged submission {staged_id}", f"cannot be set to {wanted.value} by hand (use review, approve, "
+            "reject; `sapper field apply` applies)", "state")])
+    with open_store(db_path) as store, store.write() as uow:
+        return uow.field_staging.transition(staged_id, wanted, actor=actor, reason=reason, at=at or _now())
+
+
+# ----------------------------------------------------------------------------------------------------
+# Apply
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplySummary:
+    """What one ``apply`` did."""
+
+    applied: list[str] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
+    #: Versions left approved, with why they could not be applied.
+    faults: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"applied {len(self.applied)}, superseded {len(self.superseded)}, not applied {len(self.faults)}"]
+        out += [f"applied {a}" for a in self.applied]
+        out += [f"superseded {s}" for s in self.superseded]
+        out += self.notes
+        out += [f"not applied: {f}" for f in self.faults]
+        return out
+
+
+def _ranks(versions: Sequence[StagedSubmission]) -> dict[int, tuple[int, int, int]]:
+    """How late each version of one submission is: a version that replaces another (``meta/deprecatedID``) is later
+    than it, however they arrived; then more edits; then staged later."""
+    by_instance = {v.submission.instance_id: v for v in versions}
+    depth: dict[int, int] = {}
+
+    def chain(v: StagedSubmission, seen: frozenset[int] = frozenset()) -> int:
+        if v.id not in depth:
+            before = by_instance.get(v.submission.deprecated_id or "")
+            depth[v.id] = 0 if before is None or before.id in seen else 1 + chain(before, seen | {v.id})
+        return depth[v.id]
+
+    return {v.id: (chain(v), v.submission.edits, v.version) for v in versions}
+
+
+class _Effects:
+    """Builds what one staged version means for the register, collecting faults; reads the store as needed."""
+
+    def __init__(self, store: Store, staging: FieldStaging, staged: StagedSubmission) -> None:
+        self.store = store
+        self.staging = staging
+        self.staged = staged
+        self.sub = staged.submission
+        self.read = AnswerReader(self.sub, self.sub.record)
+        self.faults: list[Fault] = []
+        self.notes: list[str] = []
+
+    def fault(self, name: str | None, reason: str) -> None:
+        self.faults.append(Fault(self.sub.record, reason, name))
+
+    def known(self, table: str, what: str, name: str, value: str | None, hint: str = "") -> None:
+        if value is not None and not self.staging.existing(table, [value]):
+            self.fault(name, f"{what} {value} is not in the store{hint}")
+
+    def shape(self, name: str, *, required: bool = False) -> BaseGeometry | None:
+        """A geoshape answer; from a GeoJSON export, the features' geometry stands in for a missing column."""
+        geom = self.read.geometry(name, kind="polygon")
+        if geom is None and not find_key(self.sub.fields, name) and find_key(self.sub.geometries, FEATURE_GEOMETRY):
+            geom = self.read.geometry(FEATURE_GEOMETRY, kind="polygon")
+        if geom is None and required:
+            self.fault(name, "is empty")
+        return geom
+
+    def devices(self) -> tuple[DeviceFound, ...]:
+        found = []
+        for n, row in enumerate(self.sub.repeat("devices"), start=1):
+            r = AnswerReader(row, f"{self.sub.record} devices[{n}]")
+            position = r.geometry("device_position", kind="point", required=True)
+            category = r.choice("device_category", DeviceCategory, required=True)
+            condition = r.choice("device_condition", DeviceCondition) or DeviceCondition.UNKNOWN
+            depth = r.number("device_depth_cm")
+            device_type = r.text("device_type") or ""
+            self.faults += r.faults
+            if r.faults or not isinstance(position, Point) or category is None:
+                continue
+            try:
+                found.append(DeviceFound(position, category, device_type, condition, depth))
+            except ValidationError as exc:
+                self.faults += [Fault(f"{self.sub.record} devices[{n}]", f.reason, f.field) for f in exc.faults]
+        said = self.read.yes_no("devices_found")
+        entries = len(self.sub.repeat("devices"))
+        if said is True and entries == 0:
+            self.fault("devices_found", "is yes, but no device is recorded")
+        if said is False and entries:
+            self.fault("devices_found", f"is no, but {entries} devices are recorded")
+        return tuple(found)
+
+    def done(self) -> list[Fault]:
+        return [*self.read.faults, *self.faults]
+
+
+def _clearance(e: _Effects) -> ProgressReport | None:
+    r = e.read
+    hazard, team = r.text("hazard_id", required=True), r.text("team_id", required=True)
+    day = r.date("work_date", required=True)
+    cleared = r.number("cleared_m2")
+    outline = e.shape("cleared_shape")
+    if cleared is None and outline is not None:
+        cleared = round(area_m2(outline), 1)
+        e.notes.append(f"{e.sub.record}: cleared_m2 is empty; {cleared:,.1f} m² is the area of cleared_shape")
+    if cleared is None and outline is None:
+        e.fault("cleared_m2", "is empty, and so is cleared_shape")
+    deminers, hours = r.integer("deminers_working"), r.number("hours_worked")
+    devices = e.devices()
+    e.known("hazard_areas", "hazard area", "hazard_id", hazard)
+    e.known("teams", "team", "team_id", team, " (import it with sapper import workforce)")
+    if e.done() or day is None:
+        return None
+    return ProgressReport(e.sub.submission_key, ProgressKind.CLEARANCE, day, hazard_id=hazard, team_id=team,
+                          area_cleared_m2=cleared, deminers=deminers, hours_worked=hours, geometry=outline,
+                          devices=devices)
+
+
+def _brigade(e: _Effects) -> ProgressReport | None:
+    r = e.read
+    asset, brigade = r.text("asset_id", required=True), r.text("brigade_id", required=True)
+    day = r.date("work_date", required=True)
+    days, percent = r.number("builder_days"), r.number("percent_complete")
+    if days is None and percent is None:
+        e.fault("builder_days", "is empty, and so is percent_complete: the report says no work")
+    blocked = r.yes_no("blocked_by_hazard")
+    blocking_id = r.text("blocking_hazard_id")
+    where = r.geometry("blocking_location", kind="point")
+    e.known("assets", "asset", "asset_id", asset)
+    e.known("brigades", "brigade", "brigade_id", brigade, " (import it with sapper import workforce)")
+    if e.done() or day is None:
+        return None
+    return ProgressReport(e.sub.submission_key, ProgressKind.BRIGADE, day, asset_id=asset, brigade_id=brigade,
+                          builder_days=days, percent_complete=percent, blocked_by_hazard=blocked,
+                          blocking_hazard_id=blocking_id, geometry=where)
+
+
+def activity_id(submission_key: str) -> str:
+    """The id of the activity an NTS or TS submission becomes (the same for every version of it)."""
+    return "field-" + submission_key.removeprefix("uuid:")
+
+
+def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
+    r = e.read
+    hazard = r.text("hazard_id", required=True)
+    day = r.date("survey_date", required=True)
+    organisation = r.text("organisation_id")
+    hint = ""
+    if activity_type is ActivityType.NTS and r.yes_no("new_area"):
+        hint = (" (the survey registers a new area: add it to the register with sapper import hazards, then apply "
+                "again)")
+    e.known("hazard_areas", "hazard area", "hazard_id", hazard, hint)
+    e.known("organisations", "organisation", "organisation_id", organisation)
+    values: dict[str, Any] = {}
+    if activity_type is ActivityType.NTS:
+        outcome = r.text("outcome", required=True)
+        values["method"] = Method.SURVEY
+        if outcome == "reduce":
+            values["cancelled"] = e.shape("cancelled_shape", required=True)
+        elif outcome == "cancel" and hazard is not None and not e.done():
+            values["cancelled"] = e.store.hazard(hazard).geometry
+            e.notes.append(f"{e.sub.record}: outcome cancel: the whole of hazard area {hazard} is cancelled")
+        elif outcome in ("sha", "confirm"):
+            e.notes.append(f"{e.sub.record}: outcome {outcome}: no land released; a change of class is recorded "
+                           "with the land-release service, not by applying field data")
+        elif outcome is not None and outcome != "cancel":
+            e.fault("outcome", f"{outcome!r} is not one of cancel, sha, confirm, reduce")
+    else:
+        values["method"] = r.choice("method", Method)
+        values["reduced"] = e.shape("reduced_shape")
+        values["devices"] = e.devices()
+    if e.done() or hazard is None or day is None:
+        return None
+    try:
+        return Activity(activity_id(e.sub.submission_key), hazard, activity_type, ActivityStatus.COMPLETED,
+                        organisation_id=organisation, start=day, end=day, **values)
+    except ValidationError as exc:
+        e.faults += list(exc.faults)
+        return None
+
+
+_BUILDERS: dict[str, Callable[[_Effects], ProgressReport | Activity | None]] = {
+    "clearance": _clearance,
+    "brigade": _brigade,
+    "nts": lambda e: _survey(e, ActivityType.NTS),
+    "ts": lambda e: _survey(e, ActivityType.TS),
+}
+
+
+def _fault_text(f: Fault, record: str) -> str:
+    """A fault of a submission being applied, without repeating the submission (but naming a repeat entry)."""
+    entry = f.record.removeprefix(record).strip() if f.record.startswith(record) else ""
+    where = ".".join(p for p in (entry, f.field or "") if p)
+    return f"{where}: {f.reason}" if where else f.reason
+
+
+def _describe(s: StagedSubmission) -> str:
+    return f"{s.id} ({s.kind}, {s.submission.instance_id}, version {s.version})"
+
+
+def apply_approved(db_path: str | Path, *, actor: str = APPLY_ACTOR, at: dt.datetime | None = None) -> ApplySummary:
+    """Apply, for each submission, its latest approved version (see the module docstring); one transaction."""
+    when = at or _now()
+    summary = ApplySummary()
+    with open_store(db_path) as store, store.write() as uow:
+        staging = uow.field_staging
+        approved: dict[str, list[StagedSubmission]] = {}
+        for s in staging.submissions(StagingState.APPROVED):
+            approved.setdefault(s.submission.submission_key, []).append(s)
+        for key, group in approved.items():
+            _apply_one(store, staging, key, group, actor=actor, at=when, summary=summary)
+    return summary
+
+
+def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[StagedSubmission], *, actor: str,
+               at: dt.datetime, summary: ApplySummary) -> None:
+    versions = staging.versions(key)
+    rank = _ranks(versions)
+    latest = max(group, key=lambda v: rank[v.id])
+    current = next((v for v in versions if v.state is StagingState.APPLIED), None)
+    if current is not None and rank[current.id] > rank[latest.id]:
+        for old in group:
+            staging.transition(old.id, StagingState.SUPERSEDED, actor=actor, at=at,
+                               reason=f"version {current.version} of the same submission is applied already")
+            summary.superseded.append(_describe(old))
+        return
+    builder = _BUILDERS.get(latest.kind)
+    if builder is None:
+        why = ("accident reports are not applied: the register has no accident records yet" if latest.kind
+               == "accident" else f"form {latest.submission.form_id} is not one of sapper's templates")
+        staging.set_apply_fault(latest.id, why)
+        summary.faults.append(f"{_describe(latest)}: {why}")
+        return
+    effects = _Effects(store, staging, latest)
+    try:
+        effect = builder(effects)
+    except ValidationError as exc:  # e.g. a field name that matches two fields
+        effects.faults += list(exc.faults)
+        effect = None
+    faults = effects.done()
+    if effect is not None and not faults:
+        older = [v.id for v in group if v is not latest] + ([current.id] if current is not None else [])
+        try:
+            staging.apply(latest.id, effect, actor=actor, at=at, supersede=older)
+        except ValidationError as exc:
+            faults = list(exc.faults)
+        else:
+            summary.applied.append(_describe(latest))
+            summary.superseded.extend(_describe(v) for v in [*group, *([current] if current else [])]
+                                      if v is not latest)
+            summary.notes.extend(effects.notes + effects.read.notes)
+            return
+    why = "; ".join(_fault_text(f, latest.submission.record) for f in faults) or "nothing to apply"
+    staging.set_apply_fault(latest.id, why)
+    summary.faults.append(f"{_describe(latest)}: {why}")
