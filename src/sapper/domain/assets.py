@@ -13,7 +13,7 @@ from enum import StrEnum
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.figures import WORK_BUFFER_M
-from sapper.domain.geometry import LocalProjection, in_wgs84_range
+from sapper.domain.geometry import LocalProjection, in_wgs84_range, is_valid
 from sapper.domain.resources import Trade
 from sapper.errors import Fault, ValidationError
 
@@ -75,7 +75,7 @@ class Asset:
             kind = self.geometry.geom_type
             if self.asset_type in _LINEAR and kind not in ("LineString", "MultiLineString"):
                 faults.append(Fault(record, f"a {self.asset_type} must be a line, got {kind}", "geometry"))
-            if not self.geometry.is_valid:
+            if not is_valid(self.geometry):
                 faults.append(Fault(record, "geometry is not valid", "geometry"))
             elif not in_wgs84_range(self.geometry):
                 faults.append(Fault(record, "coordinates are not WGS84 lon/lat", "geometry"))

@@ -6,6 +6,7 @@ within a few hundred kilometres of the centre are off by well under 1 %). Geomet
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -68,6 +69,16 @@ def _area_projection(lon: float, lat: float) -> LocalProjection:
     return LocalProjection(lon=lon, lat=lat)
 
 
+def projection_near(geom: BaseGeometry) -> LocalProjection:
+    """A shared equal-area projection for work on ``geom`` (areas, overlays), centred on the 0.5° grid near it.
+
+    Areas do not depend on the centre of an equal-area projection, and shapes barely do within a few hundred
+    kilometres, so geometries near each other share one projection (building one costs a PROJ pipeline).
+    """
+    minx, miny, maxx, maxy = geom.bounds
+    return _area_projection(round(minx + maxx) / 2, round(miny + maxy) / 2)
+
+
 def area_m2(geom: BaseGeometry) -> float:
     """Area of a WGS84 geometry in square metres, in an equal-area projection centred near it.
 
@@ -90,6 +101,20 @@ def require_crs(crs: object | None, *, record: str) -> CRS:
         return CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises CRSError with an internal message
         raise CRSError(record, [Fault(record, f"has an unreadable coordinate reference system ({crs!r})")]) from exc
+
+
+#: Validity of geometries still alive, so that a geometry checked on import is not checked again when the record
+#: built from it checks itself (for a jagged 100,000-vertex polygon each check costs about a second).
+_VALIDITY: weakref.WeakKeyDictionary[BaseGeometry, bool] = weakref.WeakKeyDictionary()
+
+
+def is_valid(geom: BaseGeometry) -> bool:
+    """``geom.is_valid`` (OGC validity), remembered for as long as ``geom`` (or an equal geometry) lives."""
+    try:
+        return _VALIDITY[geom]
+    except KeyError:
+        valid = _VALIDITY[geom] = bool(geom.is_valid)
+        return valid
 
 
 def in_wgs84_range(geom: BaseGeometry) -> bool:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.geometry import area_m2, in_wgs84_range
+from sapper.domain.geometry import area_m2, in_wgs84_range, is_valid
 from sapper.errors import Fault, ValidationError
 
 
@@ -85,7 +85,7 @@ class HazardArea:
             faults.append(Fault(record, f"geometry must be a polygon, got {self.geometry.geom_type}", "geometry"))
         elif self.geometry.is_empty:
             faults.append(Fault(record, "geometry is empty", "geometry"))
-        elif not self.geometry.is_valid:
+        elif not is_valid(self.geometry):
             faults.append(Fault(record, "geometry is not valid (repair it with make_valid on import)", "geometry"))
         elif not in_wgs84_range(self.geometry):
             faults.append(Fault(record, "coordinates are not WGS84 lon/lat", "geometry"))

@@ -1,4 +1,5 @@
-"""Files in and out: hazard areas and assets as GeoPackage, GeoJSON and CSV (pyogrio/geopandas live here)."""
+"""Files in and out: hazard areas and assets as GeoPackage, GeoJSON, CSV and zipped Shapefile (pyogrio/geopandas
+live here)."""
 
 from sapper.io.result import FeatureIssue, ReadResult
 from sapper.io.vector import read_assets, read_hazards, write_assets, write_hazards

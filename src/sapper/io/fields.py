@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 E = TypeVar("E", bound=StrEnum)
@@ -33,6 +34,8 @@ def is_missing(value: Any) -> bool:
         return not value.strip()
     if isinstance(value, float):
         return math.isnan(value)
+    if isinstance(value, int):  # bool too: the common cases, without pandas
+        return False
     try:
         import pandas as pd
 
@@ -43,6 +46,12 @@ def is_missing(value: Any) -> bool:
 
 def _norm(text: str) -> str:
     return text.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+@lru_cache(maxsize=64)
+def _members(cls: type[StrEnum]) -> dict[str, StrEnum]:
+    """``cls``'s members by normalised value (looked up once per enumeration, not once per cell)."""
+    return {_norm(m.value): m for m in cls}
 
 
 def unguard(text: str) -> str:
@@ -150,10 +159,9 @@ class FieldReader:
         return frozenset(members)
 
     def _member(self, name: str, cls: type[E], text: str) -> E | None:
-        wanted = _norm(text)
-        for member in cls:
-            if _norm(member.value) == wanted:
-                return member
+        member = _members(cls).get(_norm(text))
+        if member is not None:
+            return member  # type: ignore[return-value]
         allowed = ", ".join(m.value for m in cls)
         self.faults.append(f"{name} {text.strip()!r} is not one of {allowed}")
         return None

@@ -5,8 +5,9 @@ in WGS84 lon/lat (2D), or the reason it could not be read. Nothing is validated 
 
 CRS rules (sapper never guesses one):
 
-* GeoPackage, GeoJSON and other GDAL formats carry their CRS; data in another CRS is reprojected to WGS84. A
-  file without a CRS is refused unless ``crs`` names it; a ``crs`` that contradicts the file's own is refused.
+* GeoPackage, GeoJSON, Shapefile (its ``.prj``; zipped or not) and other GDAL formats carry their CRS; data in
+  another CRS is reprojected to WGS84. A file without a CRS is refused unless ``crs`` names it; a ``crs`` that
+  contradicts the file's own is refused.
 * CSV has no CRS of its own: it needs ``crs`` or a sidecar ``.prj`` file (sapper's CSV export writes one).
 * CSV geometry comes from a ``wkt`` (or ``geometry``, ``geom``) column of WKT text, or, for points, from
   ``lon``/``lat`` (or ``longitude``/``latitude``, ``x``/``y``) columns.
@@ -14,7 +15,10 @@ CRS rules (sapper never guesses one):
 
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +40,23 @@ from sapper.domain.geometry import WGS84, require_crs
 from sapper.errors import CRSError, Fault, ImportFileError, ValidationError
 from sapper.io.fields import FORMULA_START, is_missing
 
-#: GDAL driver by file suffix, for the formats sapper writes.
-WRITE_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".csv": "CSV"}
+SHAPEFILE = "ESRI Shapefile"
+#: Longest column name a Shapefile (dBase) holds.
+SHAPEFILE_NAME_LIMIT = 10
+#: The files of a Shapefile sapper writes (``.cpg``: the text encoding, UTF-8).
+_SHAPEFILE_PARTS = ("shp", "shx", "dbf", "prj", "cpg")
+#: GDAL driver by file suffix, for the formats sapper writes (a Shapefile always zipped: one file to hand over).
+WRITE_DRIVERS = {
+    ".gpkg": "GPKG",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".csv": "CSV",
+    ".shp.zip": SHAPEFILE,
+    ".zip": SHAPEFILE,
+}
 
+#: Suffixes of formats with exactly one layer, read without listing layers first.
+_ONE_LAYER_SUFFIXES = (".geojson", ".json")
 _WKT_COLUMNS = ("wkt", "geometry", "geom")
 _XY_COLUMNS = (("lon", "lat"), ("longitude", "latitude"), ("x", "y"))
 _PYOGRIO_ERRORS: tuple[type[Exception], ...] = (
@@ -198,14 +216,17 @@ def _csv_geometry(
 
 def _decode_wkb(wkb: Sequence[bytes | None]) -> tuple[list[BaseGeometry | None], list[str | None]]:
     """Each feature's geometry (None when null), or why it cannot be read (e.g. a ring that is not closed)."""
-    geoms: list[BaseGeometry | None] = list(shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore"))
-    faults: list[str | None] = [None] * len(geoms)
-    for i, (geom, blob) in enumerate(zip(geoms, wkb, strict=True)):
-        if geom is None and blob is not None:
-            try:
-                geoms[i] = shapely.from_wkb(blob)
-            except shapely.errors.ShapelyError as exc:
-                faults[i] = f"geometry cannot be read ({str(exc).splitlines()[0]})"
+    with np.errstate(invalid="ignore"):  # NaN coordinates: the feature is rejected for them, by name, later
+        geoms: list[BaseGeometry | None] = list(
+            shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore")
+        )
+        faults: list[str | None] = [None] * len(geoms)
+        for i, (geom, blob) in enumerate(zip(geoms, wkb, strict=True)):
+            if geom is None and blob is not None:
+                try:
+                    geoms[i] = shapely.from_wkb(blob)
+                except shapely.errors.ShapelyError as exc:
+                    faults[i] = f"geometry cannot be read ({str(exc).splitlines()[0]})"
     return geoms, faults
 
 
@@ -217,21 +238,23 @@ def read_layer(
     if not p.exists():
         raise _fail(p, "no such file")
     is_csv = p.suffix.lower() == ".csv"
-    name = _choose_layer(p, layer, preferred_layer)
+    # GDAL parses a whole GeoJSON file each time it opens one (a second per 10 MB), and it has one layer: open it
+    # once, to read it, instead of also to list its layers.
+    one_layer = layer is None and p.name.lower().endswith(_ONE_LAYER_SUFFIXES)
+    name = p.stem if one_layer else _choose_layer(p, layer, preferred_layer)
     try:
         if is_csv:
             frame = pyogrio.read_dataframe(p, layer=name, read_geometry=False)
             file_crs = None
         else:
-            info = pyogrio.read_info(p, layer=name)
-            if info.get("geometry_type") is None:
-                raise _fail(p, f"layer {name!r} has no geometry")
             # Raw WKB, decoded feature by feature below: one unreadable geometry (an unclosed ring in GeoJSON)
             # must reject that feature, not stop the whole read.
             with warnings.catch_warnings():
                 # GDAL's warning says nothing of which feature; that feature is rejected with the reason instead.
                 warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
-                meta, _, wkb, field_data = pyogrio.raw.read(p, layer=name)
+                meta, _, wkb, field_data = pyogrio.raw.read(p, layer=None if one_layer else name)
+            if meta.get("geometry_type") is None:
+                raise _fail(p, f"layer {name!r} has no geometry")
             if wkb is None:
                 wkb = [None] * (len(field_data[0]) if field_data else 0)
             names = [str(f) for f in meta["fields"]]
@@ -258,7 +281,8 @@ def read_layer(
 
 
 def driver_for(path: Path) -> str:
-    driver = WRITE_DRIVERS.get(path.suffix.lower())
+    name = path.name.lower()
+    driver = next((d for suffix, d in WRITE_DRIVERS.items() if name.endswith(suffix)), None)
     if driver is None:
         allowed = ", ".join(sorted(WRITE_DRIVERS))
         raise ValidationError(
@@ -286,6 +310,46 @@ def _exact(value: Any) -> Any:
     return None if is_missing(value) else repr(float(value))
 
 
+def _shapefile_geometry_type(geometries: Sequence[BaseGeometry]) -> str:
+    """The one Shapefile geometry type for ``geometries``, or a ValidationError if they mix points, lines and
+    polygons (a Shapefile holds one kind)."""
+    kinds = {int(d) for d in shapely.get_dimensions(np.asarray(geometries, dtype=object))}
+    if len(kinds) > 1:
+        raise ValidationError(
+            "export",
+            [Fault("export", "a Shapefile holds one kind of geometry, and these records mix points, lines and "
+                   "polygons: export to .gpkg or .geojson instead", "path")],
+        )
+    return {0: "MultiPoint", 1: "MultiLineString"}.get(kinds.pop() if kinds else 2, "MultiPolygon")
+
+
+def _write_shapefile_zip(
+    path: Path, frame: pd.DataFrame, geometries: Sequence[BaseGeometry], *, layer: str, short_names: dict[str, str]
+) -> None:
+    """A zipped Shapefile: ``<layer>.shp/.shx/.dbf/.prj/.cpg`` (UTF-8), columns renamed to ``short_names``."""
+    out = frame.rename(columns=short_names)
+    too_long = [c for c in out.columns if len(str(c)) > SHAPEFILE_NAME_LIMIT]
+    if too_long:
+        raise ValidationError(
+            "export", [Fault("export", f"no Shapefile name for column {c}", "columns") for c in too_long]
+        )
+    geometry_type = _shapefile_geometry_type(geometries)
+    gdf = gpd.GeoDataFrame(out, geometry=list(geometries), crs="EPSG:4326")
+    with tempfile.TemporaryDirectory(prefix=".sapper-shp-", dir=path.parent) as tmp:
+        folder = Path(tmp)
+        pyogrio.write_dataframe(
+            gdf, folder / f"{layer}.shp", driver=SHAPEFILE, geometry_type=geometry_type, promote_to_multi=True,
+            encoding="UTF-8",
+        )
+        staged = folder / "staged.zip"
+        with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as z:
+            for ext in _SHAPEFILE_PARTS:
+                part = folder / f"{layer}.{ext}"
+                if part.exists():
+                    z.write(part, part.name)
+        os.replace(staged, path)
+
+
 def write_layer(
     path: str | Path,
     frame: pd.DataFrame,
@@ -293,17 +357,23 @@ def write_layer(
     *,
     layer: str,
     text_columns: Sequence[str] = (),
+    short_names: dict[str, str] | None = None,
 ) -> None:
     """Write ``frame`` with ``geometries`` (WGS84) to ``path``; the driver comes from the suffix.
 
     A GeoPackage gets (or has replaced) the layer ``layer`` and keeps its other layers; GeoJSON is written as
     RFC 7946 (WGS84, no ``crs`` member) with full coordinate precision; CSV gets a ``wkt`` column with full
     precision, text cells that a spreadsheet would run as formulas prefixed with ``'``, and a ``.prj`` file
-    naming WGS84.
+    naming WGS84. A ``.shp.zip`` (or ``.zip``) is a zipped Shapefile holding ``<layer>.shp`` and its companions,
+    with columns renamed by ``short_names`` (at most 10 characters), text in UTF-8 (``.cpg``) and numbers to 15
+    significant digits; it is refused when the geometries mix points, lines and polygons.
     """
     p = Path(path)
     driver = driver_for(p)
     try:
+        if driver == SHAPEFILE:
+            _write_shapefile_zip(p, frame, geometries, layer=layer, short_names=short_names or {})
+            return
         if driver == "CSV":
             out = frame.copy()
             for col in text_columns:

@@ -1,9 +1,11 @@
-"""Hazard areas and assets from and to GeoPackage, GeoJSON and CSV files.
+"""Hazard areas and assets from and to GeoPackage, GeoJSON, CSV and zipped Shapefile files.
 
-Columns mirror the store's (flat snake_case, see ``docs`` and ``sapper.store.schema``). Reading never writes
-and never stops at a bad feature: each feature is accepted, repaired (invalid geometry made valid, reason
-reported) or rejected with its reasons; only a file that cannot be used at all (unreadable, no CRS, required
-columns missing) is refused as a whole.
+Columns mirror the store's (flat snake_case, see ``docs`` and ``sapper.store.schema``); a Shapefile's names of at
+most 10 characters (:data:`SHORT_NAMES`, or the long name cut to 10) are read as the long ones, and written by a
+``.shp.zip`` export. Reading never writes and never stops at a bad feature: each feature is accepted, repaired
+(invalid geometry made valid, reason reported) or rejected with its reasons (null, empty, unreadable, non-finite or
+out-of-range coordinates, a repeated id; for hazard areas also a repeated geometry); only a file that cannot be
+used at all (unreadable, no CRS, required columns missing) is refused as a whole.
 
 Hazard areas need ``id`` and ``hazard_class`` (``SHA``/``CHA``). Optional, with defaults: ``name`` (""),
 ``status`` (open), ``evidence`` (direct for a CHA, indirect for an SHA, as IMAS 08.10 defines them),
@@ -20,22 +22,24 @@ type's default), ``synthetic`` (false).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.assets import Asset, AssetType, DamageLevel
-from sapper.domain.geometry import LocalProjection
+from sapper.domain.geometry import LocalProjection, in_wgs84_range, is_valid
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.resources import Trade
 from sapper.errors import ImportFileError, ValidationError
 from sapper.io.fields import FieldReader
-from sapper.io.files import RawLayer, read_layer, write_layer
+from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer, write_layer
 from sapper.io.result import FeatureIssue, ReadResult
 
 T = TypeVar("T")
@@ -70,6 +74,23 @@ ASSET_COLUMNS = (
 )
 ASSET_REQUIRED = ("id", "asset_type", "damage")
 
+#: Column names of at most 10 characters (a Shapefile's limit) for sapper's longer ones: a zipped Shapefile export
+#: uses them, and reading accepts them (and GDAL's 10-character truncation of the long name) in any format.
+SHORT_NAMES: dict[str, str] = {
+    "hazard_class": "haz_class",
+    "device_categories": "devices",
+    "beneficiaries": "benefic",
+    "organisation_id": "org_id",
+    "expected_clearance_share": "clear_shr",
+    "criticality": "critical",
+    "people_served": "people",
+    "work_buffer_m": "buffer_m",
+    "work_road_bd": "road_bd",
+    "work_bridge_bd": "bridge_bd",
+    "work_power_bd": "power_bd",
+    "work_water_bd": "water_bd",
+    "work_building_bd": "build_bd",
+}
 #: Evidence implied by the class when a file does not say (IMAS 08.10: a CHA is defined by direct evidence).
 _EVIDENCE_BY_CLASS = {HazardClass.SHA: Evidence.INDIRECT, HazardClass.CHA: Evidence.DIRECT}
 _IGNORED_ON_READ = {"fid", "area_m2"}
@@ -99,13 +120,34 @@ def _assemble(parts: list[BaseGeometry], dimension: int) -> BaseGeometry:
     return shapely.union_all(parts) if dimension == 0 else shapely.line_merge(shapely.union_all(parts))
 
 
+def _out_of_range(geom: BaseGeometry) -> str | None:
+    """Why ``geom`` cannot be WGS84 lon/lat (coordinates beyond ±180°/±90°), or None."""
+    if in_wgs84_range(geom):
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    return (
+        f"coordinates are not WGS84 lon/lat (x {minx:.10g} to {maxx:.10g}, y {miny:.10g} to {maxy:.10g}): "
+        "projected coordinates, such as metres, in a file whose CRS says degrees? Correct the file's CRS"
+    )
+
+
+def _repair(geom: BaseGeometry) -> BaseGeometry:
+    """``make_valid``: for polygons GEOS's "structure" method, which keeps all the land the rings enclose (parts
+    that overlap are merged, not cancelled out as the "linework" method does) and is much faster on big rings;
+    lines and points get the default method."""
+    if int(shapely.get_dimensions(geom)) == 2:
+        return shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    return shapely.make_valid(geom)
+
+
 def check_geometry(
     geom: BaseGeometry | None, read_fault: str | None, *, polygonal: bool
 ) -> tuple[BaseGeometry | None, str | None, str | None]:
     """(usable geometry, repair reason, rejection reason) for one feature's geometry.
 
-    Invalid geometry is repaired with ``make_valid``; the parts of the original's dimension are kept (for
-    hazard areas, the polygons). The repair reason is GEOS's ``is_valid_reason`` (e.g.
+    Coordinates must be finite and within WGS84's range (metres in a file labelled EPSG:4326 are not). Invalid
+    geometry is repaired with ``make_valid`` (:func:`_repair`); the parts of the original's dimension are kept
+    (for hazard areas, the polygons). The repair reason is GEOS's ``is_valid_reason`` (e.g.
     ``Self-intersection[35.1 51.2]``).
     """
     if read_fault is not None:
@@ -114,20 +156,72 @@ def check_geometry(
         return None, None, "geometry is null"
     if geom.is_empty:
         return None, None, "geometry is empty"
-    if geom.is_valid:
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return None, None, "coordinates are not finite numbers (NaN or infinity)"
+    out_of_range = _out_of_range(geom)
+    if out_of_range is not None:
+        return None, None, out_of_range
+    if is_valid(geom):
         return geom, None, None
     reason = shapely.is_valid_reason(geom)
     dimension = 2 if polygonal else int(shapely.get_dimensions(geom))
-    parts = _parts_of_dimension(shapely.make_valid(geom), dimension)
+    try:
+        parts = _parts_of_dimension(_repair(geom), dimension)
+    except shapely.errors.GEOSException as exc:
+        return None, None, f"geometry is invalid ({reason}) and cannot be repaired ({str(exc).splitlines()[0]})"
     if not parts:
         what = "no polygon" if dimension == 2 else "nothing of it"
         return None, None, f"geometry is invalid ({reason}) and {what} remains after repair"
     return _assemble(parts, dimension), reason, None
 
 
+def check_geometries(
+    geoms: Sequence[BaseGeometry | None], read_faults: Sequence[str | None], *, polygonal: bool
+) -> list[tuple[BaseGeometry | None, str | None, str | None]]:
+    """:func:`check_geometry` for every feature of a layer: what can be is checked for all features at once (null,
+    empty, within WGS84's range), and validity one geometry at a time through the domain's remembered
+    :func:`~sapper.domain.geometry.is_valid`, so the record built from the geometry does not check it again."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    with np.errstate(invalid="ignore"):
+        bounds = shapely.bounds(arr)
+        in_range = (
+            (bounds[:, 0] >= -180.0) & (bounds[:, 2] <= 180.0) & (bounds[:, 1] >= -90.0) & (bounds[:, 3] <= 90.0)
+        )
+    plain = ~shapely.is_missing(arr) & ~shapely.is_empty(arr) & in_range
+    return [
+        (geom, None, None) if ok and fault is None and geom is not None and is_valid(geom)
+        else check_geometry(geom, fault, polygonal=polygonal)
+        for geom, fault, ok in zip(geoms, read_faults, plain, strict=True)
+    ]
+
+
 # ----------------------------------------------------------------------------------------------------
 # Reading
 # ----------------------------------------------------------------------------------------------------
+
+
+def _aliases(name: str) -> list[str]:
+    """The other names a column is read under: its short name, and its first 10 characters (GDAL's truncation)."""
+    out = [SHORT_NAMES[name]] if name in SHORT_NAMES else []
+    if len(name) > SHAPEFILE_NAME_LIMIT and name[:SHAPEFILE_NAME_LIMIT] not in out:
+        out.append(name[:SHAPEFILE_NAME_LIMIT])
+    return out
+
+
+def _canonical(raw: RawLayer, known: Sequence[str]) -> RawLayer:
+    """``raw`` with short column names (a Shapefile's) renamed to sapper's; a long name in the file wins."""
+    renames: dict[str, str] = {}
+    for name in known:
+        if name in raw.columns:
+            continue
+        found = next((a for a in _aliases(name) if a in raw.columns and a not in renames), None)
+        if found is not None:
+            renames[found] = name
+    if not renames:
+        return raw
+    rows = [{renames.get(k, k): v for k, v in row.items()} for row in raw.rows]
+    return replace(raw, columns=[renames.get(c, c) for c in raw.columns], rows=rows)
 
 
 def _require(raw: RawLayer, required: Sequence[str]) -> None:
@@ -136,9 +230,9 @@ def _require(raw: RawLayer, required: Sequence[str]) -> None:
     missing = [c for c in required if c not in raw.columns]
     if missing:
         found = ", ".join(raw.columns) or "none"
+        named = ", ".join(f"{c} (or {' or '.join(_aliases(c))})" if _aliases(c) else c for c in missing)
         raise ImportFileError(
-            f"{raw.path}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (found: {found})"
+            f"{raw.path}: missing required column{'s' if len(missing) > 1 else ''} {named} (found: {found})"
         )
 
 
@@ -150,19 +244,18 @@ def _read(
     build: Callable[[FieldReader, BaseGeometry | None], T],
 ) -> ReadResult[T]:
     """Turn each feature into a record with ``build`` (which adds attribute faults to the reader or raises the
-    domain's ValidationError), collecting repairs and rejections."""
+    domain's ValidationError), collecting repairs and rejections. ``polygonal``: the geometry must be polygons
+    (the parts kept when an invalid geometry is repaired)."""
     result: ReadResult[T] = ReadResult(
         ignored_columns=[
             c for c in raw.columns if c not in set(known) | _IGNORED_ON_READ | set(raw.geometry_columns)
         ]
     )
     first_seen: dict[str, int] = {}
-    for n, (row, geom, read_fault) in enumerate(
-        zip(raw.rows, raw.geometries, raw.geometry_faults, strict=True), start=1
-    ):
+    checked = check_geometries(raw.geometries, raw.geometry_faults, polygonal=polygonal)
+    for n, (row, (usable, repaired, rejected)) in enumerate(zip(raw.rows, checked, strict=True), start=1):
         fields = FieldReader(row, csv=raw.is_csv)
         fid = fields.text("id") or None
-        usable, repaired, rejected = check_geometry(geom, read_fault, polygonal=polygonal)
         id_reasons = []
         if fid is None:
             id_reasons.append("id is empty")
@@ -187,6 +280,32 @@ def _read(
         result.records.append(record)
         result.indexes.append(n)
     return result
+
+
+def _without_repeated_geometry(result: ReadResult[HazardArea]) -> ReadResult[HazardArea]:
+    """``result`` with each hazard area whose geometry is an earlier one's (vertex for vertex, ring order and
+    orientation aside) moved to the rejected features: the same land recorded twice would be surveyed and cleared
+    twice in a plan."""
+    geoms = np.asarray([r.geometry for r in result.records], dtype=object)
+    keys = shapely.to_wkb(shapely.normalize(geoms)) if len(geoms) else []
+    first: dict[bytes, int] = {}
+    repeated: dict[int, FeatureIssue] = {}
+    for k, (key, n, record) in enumerate(zip(keys, result.indexes, result.records, strict=True)):
+        earlier = first.setdefault(key, k)
+        if earlier != k:
+            repeated[k] = FeatureIssue(n, record.id, f"same geometry as feature {result.indexes[earlier]} "
+                                                     f"(id {result.records[earlier].id})")
+    if not repeated:
+        return result
+    dropped = {issue.index for issue in repeated.values()}
+    keep = [k for k in range(len(result.records)) if k not in repeated]
+    return ReadResult(
+        records=[result.records[k] for k in keep],
+        repaired=[issue for issue in result.repaired if issue.index not in dropped],
+        rejected=sorted([*result.rejected, *repeated.values()], key=lambda issue: issue.index),
+        ignored_columns=result.ignored_columns,
+        indexes=[result.indexes[k] for k in keep],
+    )
 
 
 def _hazard(fields: FieldReader, geom: BaseGeometry | None) -> HazardArea | None:
@@ -248,14 +367,14 @@ def read_hazards(
     ``layer`` picks a layer (default: the only one, or ``hazard_areas``); ``crs`` names the CRS of a CSV or of
     a file that lacks one. Raises ImportFileError or CRSError when the file cannot be used at all.
     """
-    raw = read_layer(path, layer=layer, crs=crs, preferred_layer="hazard_areas")
+    raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="hazard_areas"), HAZARD_COLUMNS)
     _require(raw, HAZARD_REQUIRED)
-    return _read(raw, HAZARD_COLUMNS, polygonal=True, build=_hazard)  # type: ignore[arg-type]
+    return _without_repeated_geometry(_read(raw, HAZARD_COLUMNS, polygonal=True, build=_hazard))  # type: ignore[arg-type]
 
 
 def read_assets(path: str | Path, *, layer: str | None = None, crs: str | None = None) -> ReadResult[Asset]:
     """Damaged assets from a GeoPackage, GeoJSON or CSV file (columns and defaults: the module docstring)."""
-    raw = read_layer(path, layer=layer, crs=crs, preferred_layer="assets")
+    raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="assets"), ASSET_COLUMNS)
     _require(raw, ASSET_REQUIRED)
     if raw.columns and not any(c in raw.columns for c in TRADE_COLUMNS.values()):
         raise ImportFileError(
@@ -331,16 +450,17 @@ _ASSET_TEXT = ("id", "name")
 
 
 def write_hazards(path: str | Path, hazards: Iterable[HazardArea]) -> int:
-    """Write hazards to ``path`` (GeoPackage layer ``hazard_areas``, GeoJSON or CSV); returns the count."""
+    """Write hazards to ``path`` (GeoPackage layer ``hazard_areas``, GeoJSON, CSV or a zipped Shapefile with
+    :data:`SHORT_NAMES`); returns the count."""
     items = list(hazards)
     frame, geoms = hazards_frame(items)
-    write_layer(path, frame, geoms, layer="hazard_areas", text_columns=_HAZARD_TEXT)
+    write_layer(path, frame, geoms, layer="hazard_areas", text_columns=_HAZARD_TEXT, short_names=SHORT_NAMES)
     return len(items)
 
 
 def write_assets(path: str | Path, assets: Iterable[Asset]) -> int:
-    """Write assets to ``path`` (.gpkg layer ``assets``, .geojson/.json or .csv); returns the count."""
+    """Write assets to ``path`` (.gpkg layer ``assets``, .geojson/.json, .csv or .shp.zip); returns the count."""
     items = list(assets)
     frame, geoms = assets_frame(items)
-    write_layer(path, frame, geoms, layer="assets", text_columns=_ASSET_TEXT)
+    write_layer(path, frame, geoms, layer="assets", text_columns=_ASSET_TEXT, short_names=SHORT_NAMES)
     return len(items)

@@ -1,24 +1,38 @@
 """Import hazard areas or assets from a file into a store, and export them back out.
 
 An import is all-or-nothing: every accepted feature is written in one write transaction, so a failure part-way
-(disk full, the process killed, a bug) leaves the store as it was. Features the file gets wrong are not
-failures: they are rejected one by one with their reasons, and the rest are imported. A feature whose id is
-already in the store is rejected too (or, with ``replace=True``, updates the stored record), so importing the
-same file twice changes nothing the second time.
+(disk full, the process killed, a bug) leaves the store as it was, and running the same import again does all of
+it. Features the file gets wrong are not failures: they are rejected one by one with their reasons, and the rest
+are imported.
+
+A feature whose id is already in the store is, by default, rejected (so importing the same file twice changes
+nothing the second time). With ``skip_existing`` it is compared with the stored record instead: identical (same
+attributes, same geometry) is *skipped* and counted, so a re-run after an interruption reports only what is new;
+different is a *conflict*, reported with the fields that differ and never written over the stored record. With
+``replace`` it updates the stored record.
+
+Resuming needs no journal: the store holds either all of an import or none of it, so "resume" is "run it again",
+and ``skip_existing`` makes a re-run of an import that did commit (say the process was killed after the commit,
+before it could print) a no-op that says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, OrgKind
 from sapper.errors import Fault, ValidationError
 from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
+from sapper.io.issues import ReportedIssue, check_report_path, write_report
 from sapper.io.workforce import read_workforce
 from sapper.store import UnitOfWork, open_store
 from sapper.store.engine import probe
@@ -27,13 +41,18 @@ Kind = Literal["hazards", "assets"]
 
 #: Records per INSERT batch inside the one import transaction.
 BATCH_SIZE = 500
+#: Two geometries are the same record's when every vertex agrees to this many degrees (about 0.1 mm).
+SAME_VERTEX_DEG = 1e-9
+#: Two numbers are the same value when they agree to this relative tolerance (a Shapefile keeps 15 digits).
+SAME_NUMBER_REL = 1e-9
 _KINDS = ("hazards", "assets")
 _LAYER = {"hazards": "hazard_areas", "assets": "assets"}
 
 
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
-    """What an import did: how many records were imported, and which features were repaired or rejected."""
+    """What an import did: how many records were imported, and which features were repaired, rejected, skipped
+    (already stored, identical) or in conflict with the store (already stored, different)."""
 
     kind: str
     imported: int
@@ -41,13 +60,54 @@ class ImportSummary:
     rejected: list[FeatureIssue] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: list[FeatureIssue] = field(default_factory=list)
+    conflicts: list[FeatureIssue] = field(default_factory=list)
+    #: Whether features already stored were compared (``skip_existing``): the counts then name skips and conflicts.
+    compared: bool = False
 
-    def lines(self) -> list[str]:
-        """A human summary: the counts, notes, a line per repaired or rejected feature, then unused columns."""
-        out = [f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"]
-        out += self.notes
-        out += [f"repaired {issue}" for issue in self.repaired]
-        out += [f"rejected {issue}" for issue in self.rejected]
+    @property
+    def counts(self) -> str:
+        line = f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"
+        if self.compared:
+            line += f", skipped {len(self.skipped)}, conflicts {len(self.conflicts)}"
+        return line
+
+    @property
+    def refused(self) -> int:
+        """Features not imported because of a fault: rejected, or in conflict with the store."""
+        return len(self.rejected) + len(self.conflicts)
+
+    def issues(self) -> list[ReportedIssue]:
+        """Every repaired, rejected, skipped or conflicting feature, in file order."""
+        items = [
+            *(ReportedIssue("repaired", i) for i in self.repaired),
+            *(ReportedIssue("rejected", i) for i in self.rejected),
+            *(ReportedIssue("skipped", i) for i in self.skipped),
+            *(ReportedIssue("conflict", i) for i in self.conflicts),
+        ]
+        return sorted(items, key=lambda item: item.issue.index)
+
+    def figures(self) -> dict[str, Any]:
+        """The counts as a mapping (the head of a JSON report)."""
+        return {
+            "kind": self.kind,
+            "imported": self.imported,
+            "repaired": len(self.repaired),
+            "rejected": len(self.rejected),
+            "skipped": len(self.skipped),
+            "conflicts": len(self.conflicts),
+            "ignored_columns": list(self.ignored_columns),
+            "notes": list(self.notes),
+        }
+
+    def lines(self, *, features: bool = True) -> list[str]:
+        """A human summary: the counts, notes, a line per repaired, rejected or conflicting feature (unless
+        ``features`` is false), then unused columns. Skipped features are counted, not listed."""
+        out = [self.counts, *self.notes]
+        if features:
+            out += [f"repaired {issue}" for issue in self.repaired]
+            out += [f"rejected {issue}" for issue in self.rejected]
+            out += [f"conflict {issue}" for issue in self.conflicts]
         if self.ignored_columns:
             out.append(f"columns not used: {', '.join(self.ignored_columns)}")
         return out
@@ -60,6 +120,46 @@ def _check_kind(kind: str) -> None:
         )
 
 
+def same_geometry(a: BaseGeometry, b: BaseGeometry) -> bool:
+    """The same shape vertex for vertex (within :data:`SAME_VERTEX_DEG`), whatever the ring start or winding."""
+    if a.geom_type != b.geom_type:
+        return False
+    return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=SAME_VERTEX_DEG))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=SAME_NUMBER_REL, abs_tol=1e-12)
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same_value(float(a[k]), float(b[k])) for k in a)
+    return bool(a == b)
+
+
+def differences(new: HazardArea | Asset, stored: HazardArea | Asset) -> list[str]:
+    """The fields in which ``new`` differs from ``stored`` (empty when they are the same record)."""
+    out = []
+    for f in fields(new):
+        if not f.compare:
+            continue
+        a, b = getattr(new, f.name), getattr(stored, f.name)
+        same = same_geometry(a, b) if isinstance(a, BaseGeometry) else _same_value(a, b)
+        if not same:
+            out.append(f.name)
+    return out
+
+
+@dataclass
+class _Screened:
+    accepted: list[HazardArea | Asset] = field(default_factory=list)
+    refused: list[FeatureIssue] = field(default_factory=list)
+    skipped: list[FeatureIssue] = field(default_factory=list)
+    conflicts: list[FeatureIssue] = field(default_factory=list)
+
+    @property
+    def not_imported(self) -> set[int]:
+        return {i.index for i in (*self.refused, *self.skipped, *self.conflicts)}
+
+
 def _screen(
     uow: UnitOfWork,
     kind: str,
@@ -67,22 +167,34 @@ def _screen(
     records: Sequence[HazardArea | Asset],
     *,
     replace: bool,
-) -> tuple[list[HazardArea | Asset], list[FeatureIssue]]:
-    """Split records into those to write and those the store refuses (id taken, organisation unknown)."""
+    skip_existing: bool,
+) -> _Screened:
+    """Split records into those to write and those the store refuses (id taken, organisation unknown), skips
+    (already stored, identical) or holds differently (a conflict)."""
+    out = _Screened()
     taken = set() if replace else uow.existing_ids(_LAYER[kind], [r.id for r in records])
+    stored: dict[str, HazardArea | Asset] = {}
+    if skip_existing and taken:
+        found = uow.hazards_by_id(taken) if kind == "hazards" else uow.assets_by_id(taken)
+        stored = {r.id: r for r in found}
     refs = {r.organisation_id for r in records if isinstance(r, HazardArea) and r.organisation_id}
     orgs = uow.existing_ids("organisations", refs) if refs else set()
-    accepted: list[HazardArea | Asset] = []
-    refused: list[FeatureIssue] = []
     for index, record in zip(indexes, records, strict=True):
         org = record.organisation_id if isinstance(record, HazardArea) else None
-        if record.id in taken:
-            refused.append(FeatureIssue(index, record.id, f"id {record.id} already exists in the store"))
+        if record.id in stored:
+            diff = differences(record, stored[record.id])
+            if diff:
+                reason = f"id {record.id} is in the store with different {', '.join(diff)}; the stored record is kept"
+                out.conflicts.append(FeatureIssue(index, record.id, reason))
+            else:
+                out.skipped.append(FeatureIssue(index, record.id, "already in the store, identical"))
+        elif record.id in taken:
+            out.refused.append(FeatureIssue(index, record.id, f"id {record.id} already exists in the store"))
         elif org is not None and org not in orgs:
-            refused.append(FeatureIssue(index, record.id, f"organisation {org} is not in the store"))
+            out.refused.append(FeatureIssue(index, record.id, f"organisation {org} is not in the store"))
         else:
-            accepted.append(record)
-    return accepted, refused
+            out.accepted.append(record)
+    return out
 
 
 def _write(uow: UnitOfWork, kind: str, records: Sequence[HazardArea | Asset], *, replace: bool) -> None:
@@ -102,16 +214,26 @@ def import_file(
     layer: str | None = None,
     crs: str | None = None,
     replace: bool = False,
+    skip_existing: bool = False,
     create: bool = False,
+    report: str | Path | None = None,
 ) -> ImportSummary:
     """Import the hazard areas or assets of ``file_path`` into the store at ``db_path``, all or nothing.
 
-    ``layer`` and ``crs`` are passed to the reader (``crs`` is needed for CSV without a ``.prj``). With
-    ``replace``, records whose id is already stored are updated instead of rejected; with ``create``, a
-    missing store is created. Raises ImportFileError/CRSError when the file cannot be used at all (nothing is
-    written).
+    ``layer`` and ``crs`` are passed to the reader (``crs`` is needed for CSV without a ``.prj``). A record whose
+    id is already stored is rejected, unless ``skip_existing`` (skipped when identical, a conflict when not) or
+    ``replace`` (the stored record is updated). With ``create``, a missing store is created. With ``report``, every
+    repaired, rejected, skipped or conflicting feature is written to that ``.csv`` or ``.json`` file once the
+    import has committed (the path is checked before anything is read). Raises ImportFileError/CRSError when the
+    file cannot be used at all (nothing is written).
     """
     _check_kind(kind)
+    if replace and skip_existing:
+        raise ValidationError(
+            "import", [Fault("import", "choose replace or skip_existing, not both", "skip_existing")]
+        )
+    if report is not None:
+        check_report_path(report, not_one_of=(file_path, db_path))
     result: ReadResult[HazardArea] | ReadResult[Asset]
     if kind == "hazards":
         result = read_hazards(file_path, layer=layer, crs=crs)
@@ -119,16 +241,22 @@ def import_file(
         result = read_assets(file_path, layer=layer, crs=crs)
     with open_store(db_path, create=create) as store, store.write() as uow:
         records: list[HazardArea | Asset] = list(result.records)
-        accepted, refused = _screen(uow, kind, result.indexes, records, replace=replace)
-        _write(uow, kind, accepted, replace=replace)
-    refused_at = {issue.index for issue in refused}
-    return ImportSummary(
+        screened = _screen(uow, kind, result.indexes, records, replace=replace, skip_existing=skip_existing)
+        _write(uow, kind, screened.accepted, replace=replace)
+    summary = ImportSummary(
         kind=kind,
-        imported=len(accepted),
-        repaired=[issue for issue in result.repaired if issue.index not in refused_at],
-        rejected=sorted([*result.rejected, *refused], key=lambda issue: issue.index),
+        imported=len(screened.accepted),
+        repaired=[issue for issue in result.repaired if issue.index not in screened.not_imported],
+        rejected=sorted([*result.rejected, *screened.refused], key=lambda issue: issue.index),
         ignored_columns=list(result.ignored_columns),
+        skipped=screened.skipped,
+        conflicts=screened.conflicts,
+        compared=skip_existing,
     )
+    if report is not None:
+        figures = {"file": str(file_path), "store": str(db_path), **summary.figures()}
+        write_report(report, summary.issues(), figures=figures)
+    return summary
 
 
 def export_file(db_path: str | Path, file_path: str | Path, kind: Kind) -> int:
