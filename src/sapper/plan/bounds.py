@@ -37,7 +37,9 @@ from sapper.plan.problem import Objective, Problem
 
 
 def resource_groups(problem: Problem) -> list[list[int]]:
-    """Resources joined when one task has modes on both (union–find), in order of their first resource."""
+    """Renewable resources joined when one task has modes on both (union–find), in order of their first resource.
+
+    Budgets (non-renewable resources) take no time and belong to no group."""
     parent = list(range(len(problem.resources)))
 
     def find(r: int) -> int:
@@ -47,13 +49,13 @@ def resource_groups(problem: Problem) -> list[list[int]]:
         return r
 
     for task in problem.tasks:
-        used = [r for mode in task.modes for r, _ in mode.demands]
+        used = [r for mode in task.modes for r, _ in mode.demands if problem.resources[r].renewable]
         for r in used[1:]:
             a, b = find(used[0]), find(r)
             if a != b:
                 parent[max(a, b)] = min(a, b)
     groups: dict[int, list[int]] = {}
-    for r in range(len(problem.resources)):
+    for r in problem.renewable:
         groups.setdefault(find(r), []).append(r)
     return [groups[k] for k in sorted(groups)]
 
@@ -125,10 +127,11 @@ def fluid_lower_bound(problem: Problem, earliest_ends: Sequence[int]) -> float:
     for k in range(n):
         task = problem.tasks[k]
         per_group: dict[int, float] = {}
-        for g in {group_of[r] for mode in task.modes for r, _ in mode.demands}:
+        for g in {group_of[r] for mode in task.modes for r, _ in mode.demands if r in group_of}:
             amounts = []
             for mode in task.modes:
-                amounts.append(sum(units * speeds[r] for r, units in mode.demands if group_of[r] == g) * mode.duration)
+                amounts.append(sum(units * speeds[r] for r, units in mode.demands if group_of.get(r) == g)
+                               * mode.duration)
             per_group[g] = min(amounts)
         for g, a in per_group.items():
             if a <= 0:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sapper.errors import PlanError
-from sapper.plan.problem import Problem
+from sapper.plan.problem import Precedence, Problem, Resource
 from sapper.plan.solution import Schedule
 
 
@@ -31,23 +31,25 @@ def _earliest_fit(ok: np.ndarray, est: int, duration: int) -> int | None:
     return est + int(starts[fits[0]])
 
 
-def serial_sgs(problem: Problem, priority: Sequence[float]) -> Schedule:
+def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None = None) -> Schedule:
     """Schedule tasks one by one, highest ``priority`` first among those whose predecessors are scheduled.
 
-    Ties go to the lower task index. Each task takes the mode that finishes earliest (ties: lower mode index).
-    Raises PlanError if a task cannot be placed within the horizon.
+    Ties go to the lower task index. Each task takes the mode that finishes earliest (ties: lower mode index) among
+    those that leave enough of every budget (non-renewable resource) for the cheapest modes of the tasks still to
+    come; ``modes`` fixes the mode of every task instead. Raises PlanError if a task cannot be placed.
     """
     n = len(problem.tasks)
     if len(priority) != n:
         raise PlanError(f"priority has {len(priority)} values for {n} tasks")
     horizon = problem.horizon
-    free = [np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in range(len(problem.resources))]
+    free = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
+    budget = _Budget(problem)
     preds = problem.predecessors
     succs = problem.successors
     waiting = [len(p) for p in preds]
     est = [t.release for t in problem.tasks]
     starts = [0] * n
-    modes = [0] * n
+    chosen = [0] * n
     heap = [(-priority[j], j) for j in range(n) if waiting[j] == 0]
     heapq.heapify(heap)
     placed = 0
@@ -56,26 +58,23 @@ def serial_sgs(problem: Problem, priority: Sequence[float]) -> Schedule:
         task = problem.tasks[j]
         best: tuple[int, int, int] | None = None  # (end, mode, start)
         for m, mode in enumerate(task.modes):
-            if mode.duration == 0 or not mode.demands:
-                t: int | None = est[j] if est[j] + mode.duration <= horizon else None
-            else:
-                ok = np.ones(horizon, dtype=bool)
-                for r, units in mode.demands:
-                    ok &= free[r] >= units
-                t = _earliest_fit(ok, est[j], mode.duration)
-            if t is None or t + mode.duration > horizon:
+            if (modes is not None and m != modes[j]) or not budget.allows(j, m):
                 continue
-            if task.deadline is not None and t + mode.duration > task.deadline:
+            t = _fit(free, mode.demands, mode.duration, est[j], horizon)
+            if t is None or (task.deadline is not None and t + mode.duration > task.deadline):
                 continue
             cand = (t + mode.duration, m, t)
             if best is None or cand < best:
                 best = cand
         if best is None:
-            raise PlanError(f"task {j} ({task.name}) cannot be placed within the horizon of {horizon} periods")
+            raise PlanError(f"task {j} ({task.name}) cannot be placed within the horizon of {horizon} periods"
+                            + (" and the budgets" if problem.non_renewable else ""))
         end, m, t = best
-        starts[j], modes[j] = t, m
+        starts[j], chosen[j] = t, m
+        budget.spend(j, m)
         for r, units in task.modes[m].demands:
-            free[r][t:end] -= units
+            if r in free:
+                free[r][t:end] -= units
         placed += 1
         for k, lag in succs[j]:
             est[k] = max(est[k], end + lag)
@@ -84,7 +83,47 @@ def serial_sgs(problem: Problem, priority: Sequence[float]) -> Schedule:
                 heapq.heappush(heap, (-priority[k], k))
     if placed != n:
         raise PlanError("precedences left tasks unscheduled (cycle)")
-    return Schedule(tuple(starts), tuple(modes))
+    return Schedule(tuple(starts), tuple(chosen))
+
+
+def _fit(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], duration: int, est: int,
+         horizon: int) -> int | None:
+    """Earliest start >= ``est`` where every renewable demand fits for ``duration`` periods within the horizon."""
+    renewable = [(r, u) for r, u in demands if r in free]
+    if duration == 0 or not renewable:
+        return est if est + duration <= horizon else None
+    ok = np.ones(horizon, dtype=bool)
+    for r, units in renewable:
+        ok &= free[r] >= units
+    t = _earliest_fit(ok, est, duration)
+    return t if t is not None and t + duration <= horizon else None
+
+
+class _Budget:
+    """What is left of each non-renewable resource, and what the tasks not yet scheduled need at least."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.left = {r: problem.resources[r].capacity for r in problem.non_renewable}
+        self.cheapest: list[dict[int, int]] = []
+        self.reserve = dict.fromkeys(self.left, 0)
+        for task in problem.tasks:
+            low = {r: min(dict(m.demands).get(r, 0) for m in task.modes) for r in self.left}
+            self.cheapest.append(low)
+            for r, u in low.items():
+                self.reserve[r] += u
+
+    def allows(self, j: int, m: int) -> bool:
+        if not self.left:
+            return True
+        need = dict(self.problem.tasks[j].modes[m].demands)
+        return all(need.get(r, 0) + self.reserve[r] - self.cheapest[j][r] <= self.left[r] for r in self.left)
+
+    def spend(self, j: int, m: int) -> None:
+        need = dict(self.problem.tasks[j].modes[m].demands)
+        for r in self.left:
+            self.left[r] -= need.get(r, 0)
+            self.reserve[r] -= self.cheapest[j][r]
 
 
 def descendant_weight_rule(problem: Problem) -> list[float]:
@@ -131,3 +170,93 @@ def earliest_start_bound(problem: Problem) -> list[int]:
             es[k] = max(es[k], best + lag)
     return ef
 
+
+
+def longest_tail_rule(problem: Problem) -> list[float]:
+    """A priority rule for the makespan: the longest path (shortest durations, lags) from a task to the end.
+
+    The classic latest-finish-time rule: a task with much work still behind it goes first.
+    """
+    tail = [0.0] * len(problem.tasks)
+    for j in reversed(problem.topological_order):
+        d = min(m.duration for m in problem.tasks[j].modes)
+        tail[j] = d + max((tail[k] + lag for k, lag in problem.successors[j]), default=0.0)
+    return tail
+
+
+def justify(problem: Problem, schedule: Schedule, rounds: int = 3) -> Schedule:
+    """Forward–backward improvement (double justification) of a makespan schedule, modes kept.
+
+    Backward pass: in order of latest end first, each task is moved as late as the tasks after it allow within the
+    current makespan (the serial scheme on the time-reversed problem); forward pass: in order of earliest start,
+    each is moved as early as possible. Neither pass lengthens the plan; a round often shortens it. Problems with
+    release dates or deadlines are returned unchanged (their reversal is not a plain scheduling problem).
+    """
+    if any(t.release or t.deadline is not None for t in problem.tasks):
+        return schedule
+    best = schedule
+    best_mk = max(schedule.ends(problem), default=0)
+    for _ in range(rounds):
+        mk = max(best.ends(problem), default=0)
+        try:
+            mirrored = _mirror(problem, mk)
+            back = serial_sgs(mirrored, [float(e) for e in best.ends(problem)], best.modes)
+            # Forward again, in order of the backward schedule's start (its mirrored end).
+            order = [float(mk - back.end(mirrored, j)) for j in range(len(problem.tasks))]
+            fwd = serial_sgs(problem, [-x for x in order], best.modes)
+        except PlanError:
+            return best
+        new_mk = max(fwd.ends(problem), default=0)
+        if new_mk >= best_mk:
+            break
+        best, best_mk = fwd, new_mk
+    return best
+
+
+def _mirror(problem: Problem, horizon: int) -> Problem:
+    """The problem with time reversed over [0, horizon): precedences turned around, outages mirrored."""
+    resources = tuple(
+        Resource(r.name, r.capacity,
+                 tuple((horizon - min(e, horizon), horizon - s, u) for s, e, u in r.unavailable if s < horizon),
+                 r.renewable)
+        for r in problem.resources
+    )
+    precedences = tuple(Precedence(p.succ, p.pred, p.lag) for p in problem.precedences)
+    return Problem(resources, problem.tasks, precedences, horizon, problem.objective)
+
+
+def unlock_ratio_rule(problem: Problem, max_visits: int = 20_000_000) -> list[float]:
+    """A priority rule for weighted completion: the weight each task helps unlock per unit of work needed to unlock it.
+
+    For every weighted task ``m`` (a milestone such as "asset restored"), ``ratio(m) = weight(m) / work(m)``, where
+    ``work(m)`` is the least work (duration × units, over the cheapest mode) of ``m`` and all its ancestors: what must
+    be done before ``m`` counts. A task's priority is the sum of ``ratio(m)`` over the milestones it is an ancestor of
+    (or is). This is Smith's rule applied to whole chains rather than to single tasks (as in Sidney's decomposition
+    for precedence-constrained weighted completion): a cheap clearance that unlocks a valuable repair goes before an
+    expensive one that unlocks little. Falls back to the descendant-weight rule when the ancestor sets are too large
+    to enumerate (``max_visits``).
+    """
+    n = len(problem.tasks)
+    work = [float(min(m.duration * max((u for r, u in m.demands if problem.resources[r].renewable), default=1)
+                      for m in t.modes)) for t in problem.tasks]
+    score = [0.0] * n
+    visits = 0
+    preds = problem.predecessors
+    for m, task in enumerate(problem.tasks):
+        if task.weight <= 0:
+            continue
+        seen = {m}
+        stack = [m]
+        while stack:
+            x = stack.pop()
+            for q, _ in preds[x]:
+                if q not in seen:
+                    seen.add(q)
+                    stack.append(q)
+        visits += len(seen)
+        if visits > max_visits:
+            return descendant_weight_rule(problem)
+        ratio = task.weight / (1.0 + sum(work[x] for x in seen))
+        for x in seen:
+            score[x] += ratio
+    return score

@@ -7,7 +7,9 @@ current schedule are freed, everything else stays fixed, and the window becomes 
   start (− lag) of its fixed successors;
 - fixed tasks' resource use becomes unavailable capacity;
 - resource-free milestones (e.g. "released", "restored") whose predecessors are freed are freed too, so an earlier
-  finish shows in the objective.
+  finish shows in the objective;
+- a freed task keeps its anchor (its start in a previous plan) and the sub-problem the move cost, so a window weighs
+  moving a task against what it gains, as the whole problem does.
 Fixed tasks do not move, so the sub-problem's objective differs from the whole one by a constant: an improvement
 found in a window is an improvement of the plan. The current schedule is the sub-problem's hint, so no window makes
 the plan worse. Every accepted schedule is checked independently by the caller.
@@ -58,7 +60,7 @@ def _window_problem(problem: Problem, schedule: Schedule, free: list[int]) -> tu
             if not is_free[s]:
                 limit = schedule.starts[s] - lag
                 deadline = limit if deadline is None else min(deadline, limit)
-        tasks.append(Task(t.name, t.modes, t.weight, release, deadline))
+        tasks.append(Task(t.name, t.modes, t.weight, release, deadline, t.anchor))
     precs = tuple(Precedence(local[p.pred], local[p.succ], p.lag) for p in problem.precedences
                   if is_free[p.pred] and is_free[p.succ])
     resources: list[Resource] = []
@@ -83,7 +85,7 @@ def _window_problem(problem: Problem, schedule: Schedule, free: list[int]) -> tu
             if load[a] > 0:
                 spans.append((int(a), int(b), int(load[a])))
         resources.append(Resource(res.name, res.capacity, tuple(spans)))
-    sub = Problem(tuple(resources), tuple(tasks), precs, horizon, problem.objective)
+    sub = Problem(tuple(resources), tuple(tasks), precs, horizon, problem.objective, move_cost=problem.move_cost)
     hint = Schedule(tuple(schedule.starts[j] for j in free), tuple(schedule.modes[j] for j in free))
     return sub, hint
 

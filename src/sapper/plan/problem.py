@@ -3,7 +3,15 @@
 Time is counted in integer periods (sapper uses working days). A task runs in exactly one of its modes; a mode has a
 duration and demands on renewable resources. A resource has a capacity, reduced during ``unavailable`` spans (e.g. a
 winter stand-down takes all of a clearance pool). A precedence ``(pred, succ, lag)`` means
-``start[succ] >= end[pred] + lag``. The objective is the weighted sum of task completion times, or the makespan.
+``start[succ] >= end[pred] + lag`` (a negative lag lets the successor start before its predecessor ends).
+A non-renewable resource (a budget) is consumed once by the mode a task runs in; the chosen modes together may not use
+more than its capacity. The objective is the weighted sum of task completion times or the makespan, optionally
+followed by further objectives ranked lexicographically (``then``): each is minimised while the ones before it keep
+their best value found.
+
+Stability (re-planning): a task may carry an ``anchor``, the start it had in the previous plan (in this problem's
+time frame). Every anchored task that does not start at its anchor adds ``move_cost`` to the first objective, so a
+task that need not move stays where it was unless moving it gains more than ``move_cost``.
 """
 
 from __future__ import annotations
@@ -25,11 +33,17 @@ class Objective(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """A renewable resource pool of ``capacity`` units; ``unavailable`` lists (start, end, units) taken away."""
+    """A resource of ``capacity`` units.
+
+    Renewable (a pool of teams): ``capacity`` units per period, less the ``unavailable`` (start, end, units) spans,
+    so capacity may vary by period (a winter stand-down). Non-renewable (a budget): ``capacity`` units for the whole
+    plan, consumed once by each task's chosen mode.
+    """
 
     name: str
     capacity: int
     unavailable: tuple[tuple[int, int, int], ...] = ()
+    renewable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +57,17 @@ class Mode:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """A task: its modes, the weight of its completion time, its release date and optional deadline (latest end)."""
+    """A task: its modes, the weight of its completion time, its release date and optional deadline (latest end).
+
+    ``anchor`` is the start the task had in a previous plan (None: it has none); see ``Problem.move_cost``.
+    """
 
     name: str
     modes: tuple[Mode, ...]
     weight: int = 0
     release: int = 0
     deadline: int | None = None
+    anchor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +86,9 @@ class Problem:
     precedences: tuple[Precedence, ...]
     horizon: int
     objective: Objective = Objective.WEIGHTED_COMPLETION
+    then: tuple[Objective, ...] = ()
+    #: Added to the first objective for each anchored task that does not start at its anchor.
+    move_cost: int = 0
     _topo: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -82,10 +103,14 @@ class Problem:
         faults: list[Fault] = []
         if self.horizon <= 0:
             faults.append(Fault("problem", f"horizon must be positive, got {self.horizon}", "horizon"))
+        if self.move_cost < 0:
+            faults.append(Fault("problem", f"move cost cannot be negative, got {self.move_cost}", "move_cost"))
         for r, res in enumerate(self.resources):
             rec = f"resource {r} ({res.name})"
             if res.capacity < 0:
                 faults.append(Fault(rec, "capacity cannot be negative", "capacity"))
+            if not res.renewable and res.unavailable:
+                faults.append(Fault(rec, "a non-renewable resource (a budget) has no unavailable spans"))
             for s, e, u in res.unavailable:
                 if not 0 <= s < e <= self.horizon:
                     faults.append(Fault(rec, f"unavailable span [{s}, {e}) is outside [0, {self.horizon})"))
@@ -100,6 +125,8 @@ class Problem:
                 faults.append(Fault(rec, "weight cannot be negative", "weight"))
             if task.release < 0:
                 faults.append(Fault(rec, "release cannot be negative", "release"))
+            if task.anchor is not None and task.anchor < 0:
+                faults.append(Fault(rec, f"anchor cannot be negative, got {task.anchor}", "anchor"))
             if task.modes and all(task.release + m.duration > self.horizon for m in task.modes):
                 faults.append(Fault(rec, f"no mode can end within the horizon {self.horizon}", "duration"))
             for m, mode in enumerate(task.modes):
@@ -121,6 +148,9 @@ class Problem:
                 faults.append(Fault(f"precedence {p.pred}->{p.succ}", "names a task that does not exist"))
             elif p.pred == p.succ:
                 faults.append(Fault(f"precedence {p.pred}->{p.succ}", "links a task to itself"))
+        for k, obj in enumerate(self.then):
+            if obj in (self.objective, *self.then[:k]):
+                faults.append(Fault("problem", f"objective {obj.value} is ranked twice", "then"))
         return faults
 
     def replace(self, **changes: Any) -> Problem:
@@ -146,6 +176,26 @@ class Problem:
         for p in self.precedences:
             succs[p.pred].append((p.succ, p.lag))
         return tuple(tuple(x) for x in succs)
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        """The objectives in lexicographic order: ``objective`` first, then ``then``."""
+        return (self.objective, *self.then)
+
+    @cached_property
+    def anchored(self) -> tuple[int, ...]:
+        """Indices of the tasks with an anchor (a start in a previous plan)."""
+        return tuple(j for j, t in enumerate(self.tasks) if t.anchor is not None)
+
+    @cached_property
+    def renewable(self) -> tuple[int, ...]:
+        """Indices of the renewable resources (pools per period)."""
+        return tuple(r for r, res in enumerate(self.resources) if res.renewable)
+
+    @cached_property
+    def non_renewable(self) -> tuple[int, ...]:
+        """Indices of the non-renewable resources (budgets for the whole plan)."""
+        return tuple(r for r, res in enumerate(self.resources) if not res.renewable)
 
     def capacity_profile(self, r: int) -> list[int]:
         """Capacity of resource ``r`` in each period of the horizon."""

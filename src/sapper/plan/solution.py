@@ -28,16 +28,35 @@ class Schedule:
         return [self.end(problem, j) for j in range(len(self.starts))]
 
 
-def objective_value(problem: Problem, schedule: Schedule) -> int:
-    """The objective of ``schedule``: weighted completion Σ w_j·end_j, or the makespan."""
+def objective_value(problem: Problem, schedule: Schedule, objective: Objective | None = None) -> int:
+    """``objective`` (default: the problem's first) of ``schedule``: weighted completion Σ w_j·end_j, or makespan.
+
+    The first objective also counts ``move_cost`` for each anchored task moved (:func:`moved_tasks`).
+    """
+    wanted = objective or problem.objective
     ends = schedule.ends(problem)
-    if problem.objective is Objective.MAKESPAN:
-        return max(ends, default=0)
-    return sum(t.weight * e for t, e in zip(problem.tasks, ends, strict=True))
+    if wanted is Objective.MAKESPAN:
+        value = max(ends, default=0)
+    else:
+        value = sum(t.weight * e for t, e in zip(problem.tasks, ends, strict=True))
+    if wanted is problem.objective and problem.move_cost:
+        value += problem.move_cost * len(moved_tasks(problem, schedule))
+    return value
+
+
+def moved_tasks(problem: Problem, schedule: Schedule) -> list[int]:
+    """The anchored tasks that ``schedule`` does not start at their anchor (their start in the previous plan)."""
+    return [j for j in problem.anchored if schedule.starts[j] != problem.tasks[j].anchor]
+
+
+def objective_values(problem: Problem, schedule: Schedule) -> tuple[int, ...]:
+    """Every objective of ``problem`` in its lexicographic order."""
+    return tuple(objective_value(problem, schedule, o) for o in problem.objectives)
 
 
 def check(problem: Problem, schedule: Schedule, *, max_faults: int = 50) -> list[Fault]:
-    """Every way ``schedule`` breaks ``problem``: modes, release, deadline, horizon, precedence, capacity per period.
+    """Every way ``schedule`` breaks ``problem``: modes, release, deadline, horizon, precedence, capacity per period,
+    budgets of non-renewable resources.
 
     Returns an empty list when the schedule is feasible.
     """
@@ -72,6 +91,13 @@ def check(problem: Problem, schedule: Schedule, *, max_faults: int = 50) -> list
     horizon = problem.horizon
     width = max([horizon, *ends]) + 1
     for r, res in enumerate(problem.resources):
+        if not res.renewable:
+            spent = sum(units for j, task in enumerate(problem.tasks) if 0 <= schedule.modes[j] < len(task.modes)
+                        for rr, units in task.modes[schedule.modes[j]].demands if rr == r)
+            if spent > res.capacity:
+                faults.append(Fault(f"resource {r} ({res.name})",
+                                    f"non-renewable: the chosen modes use {spent} > {res.capacity}"))
+            continue
         use = np.zeros(width + 1, dtype=np.int64)
         for s, e, u in res.unavailable:
             use[s] += u

@@ -1,7 +1,8 @@
 """``solve(problem, params=...) -> Result``: the one front door of the scheduling engine.
 
 1. The baseline: the serial schedule-generation scheme with the planner's own priority order (a person's plan).
-2. Starting solutions from other priority rules; the best is CP-SAT's hint.
+2. Starting solutions from other priority rules (weighted completion: descendant weight and unlock ratio; makespan:
+   longest tail, then forward–backward improvement); the best is CP-SAT's hint.
 3. CP-SAT improves it within the time limit and proves a bound.
 4. The independent checker verifies the schedule returned; a schedule it rejects is never returned.
 5. The lower bound is the best of CP-SAT's proven bound and sapper's own (precedence and outages, no capacity),
@@ -12,14 +13,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sapper.errors import PlanError
 from sapper.plan.bounds import fluid_lower_bound
-from sapper.plan.greedy import descendant_weight_rule, earliest_start_bound, serial_sgs
-from sapper.plan.problem import Objective, Problem
-from sapper.plan.solution import Schedule, check, objective_value
+from sapper.plan.greedy import (
+    descendant_weight_rule,
+    earliest_start_bound,
+    justify,
+    longest_tail_rule,
+    serial_sgs,
+    unlock_ratio_rule,
+)
+from sapper.plan.problem import Objective, Problem, Resource
+from sapper.plan.solution import Schedule, check, objective_value, objective_values
+
+if TYPE_CHECKING:
+    from sapper.plan.cpsat import CpSatOutcome
 
 #: Above this many tasks CP-SAT works on windows of the plan rather than on the whole model at once.
 LARGE_PROBLEM_TASKS = 3000
@@ -98,14 +110,22 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
         _verify(problem, baseline, "greedy baseline")
         baseline_obj = float(objective_value(problem, baseline))
         candidates.append((baseline_obj, "greedy", baseline))
-    if problem.objective is Objective.WEIGHTED_COMPLETION:
+    rules = {Objective.WEIGHTED_COMPLETION: (("greedy-dw", descendant_weight_rule),
+                                             ("greedy-unlock", unlock_ratio_rule)),
+             Objective.MAKESPAN: (("greedy-lft", longest_tail_rule),)}
+    for name, rule in rules[problem.objective]:
         try:
-            alt = serial_sgs(problem, descendant_weight_rule(problem))
+            alt = serial_sgs(problem, rule(problem))
         except PlanError:
-            pass
-        else:
-            _verify(problem, alt, "greedy (descendant weight rule)")
-            candidates.append((float(objective_value(problem, alt)), "greedy-dw", alt))
+            continue
+        _verify(problem, alt, f"greedy ({name})")
+        candidates.append((float(objective_value(problem, alt)), name, alt))
+    if problem.objective is Objective.MAKESPAN:
+        for obj, _, sched in list(candidates):
+            improved = justify(problem, sched)
+            if objective_value(problem, improved) < obj:
+                _verify(problem, improved, "forward-backward improvement")
+                candidates.append((float(objective_value(problem, improved)), "greedy-fbi", improved))
     best_obj: float | None = None
     best: Schedule | None = None
     engine = "greedy"
@@ -121,29 +141,45 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
             and len(problem.tasks) > LARGE_PROBLEM_TASKS:
         best_obj, engine, best = _large(problem, (best_obj, engine, best), params, t0, details)
     elif params.engine == "cpsat":
-        from sapper.plan.cpsat import solve_cpsat
 
-        remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
-        out = solve_cpsat(problem, time_limit_s=remaining, workers=params.workers, seed=params.seed,
-                          hint=best, log=params.log)
-        details.update(cpsat_status=out.status, cpsat_objective=out.objective, cpsat_bound=out.bound,
-                       cpsat_seconds=out.seconds, ortools=out.version)
-        if out.status == "infeasible":
-            if best is not None:
-                raise PlanError("CP-SAT says infeasible, but a checked heuristic plan exists: solver fault")
-            return Result(Status.INFEASIBLE, None, None, None, baseline_obj, baseline, "cpsat",
-                          time.perf_counter() - t0, details)
-        if out.schedule is not None:
-            _verify(problem, out.schedule, "CP-SAT schedule")
-            obj = float(objective_value(problem, out.schedule))
-            if out.objective is not None and abs(obj - out.objective) > 1e-6:
-                raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
-            if out.status == "optimal" and best_obj is not None and obj > best_obj:
-                details["false_proof"] = True  # a heuristic beat a claimed optimum: do not trust the bound
-            elif out.bound is not None:
-                bound = max(bound, out.bound)
-            if best_obj is None or obj <= best_obj:
-                best_obj, engine, best = obj, "cpsat", out.schedule
+        # A makespan plan of the heuristic's length exists, so CP-SAT may search within it: tighter domains.
+        model_problem = problem
+        if problem.objective is Objective.MAKESPAN and best_obj is not None:
+            model_problem = within_horizon(problem, int(best_obj))
+        stages = problem.objectives
+        caps: list[tuple[Objective, int]] = []
+        for k, stage in enumerate(stages):
+            left = params.time_limit_s - (time.perf_counter() - t0)
+            remaining = max(1.0 if k == 0 else 0.2, left / (len(stages) - k))
+            out = _cpsat_stage(model_problem, stage, caps, best, remaining, params)
+            prefix = "cpsat" if k == 0 else f"cpsat_stage{k + 1}"
+            details.update({f"{prefix}_status": out.status, f"{prefix}_objective": out.objective,
+                            f"{prefix}_bound": out.bound, f"{prefix}_seconds": out.seconds, "ortools": out.version})
+            if out.status == "infeasible" and k == 0:
+                if best is not None:
+                    raise PlanError("CP-SAT says infeasible, but a checked heuristic plan exists: solver fault")
+                return Result(Status.INFEASIBLE, None, None, None, baseline_obj, baseline, "cpsat",
+                              time.perf_counter() - t0, details)
+            if out.schedule is not None:
+                _verify(problem, out.schedule, "CP-SAT schedule")
+                obj = float(objective_value(problem, out.schedule, stage))
+                if out.objective is not None and abs(obj - out.objective) > 1e-6:
+                    raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
+                if k == 0:
+                    if out.status == "optimal" and best_obj is not None and obj > best_obj:
+                        details["false_proof"] = True  # a heuristic beat a claimed optimum: do not trust the bound
+                    elif out.bound is not None:
+                        bound = max(bound, out.bound)
+                    if best_obj is None or obj <= best_obj:
+                        best_obj, engine, best = obj, "cpsat", out.schedule
+                elif best is not None and objective_values(problem, out.schedule)[:k + 1] <= \
+                        objective_values(problem, best)[:k + 1]:
+                    best = out.schedule  # later stages keep the earlier objectives (caps), so only ties move
+            if best is None:
+                break
+            caps.append((stage, objective_value(problem, best, stage)))
+        if best is not None and len(stages) > 1:
+            details["objectives"] = {o.value: objective_value(problem, best, o) for o in stages}
     if best is None or best_obj is None:
         return Result(Status.UNKNOWN, None, None, bound, baseline_obj, baseline, engine, time.perf_counter() - t0,
                       details)
@@ -151,6 +187,51 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
         raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
     status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
     return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
+
+
+def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective, int]], hint: Schedule | None,
+                 limit: float, params: SolveParams) -> CpSatOutcome:
+    """One CP-SAT stage. A makespan stage first tries for 1 s to prove the optimum with a proof-oriented portfolio
+    (most small instances close there); if that does not close it, the default portfolio, which finds better plans
+    on larger instances, improves the best plan found for the rest of the time. The bound kept is the better of the
+    two phases' bounds (both are bounds of the same model)."""
+    from sapper.plan.cpsat import solve_cpsat
+
+    def run(seconds: float, focus: str, start: Schedule | None) -> CpSatOutcome:
+        return solve_cpsat(problem, time_limit_s=seconds, workers=params.workers, seed=params.seed, hint=start,
+                           log=params.log, objective=stage, caps=caps, focus=focus)
+
+    if stage is not Objective.MAKESPAN or limit < 2.0:
+        return run(limit, "default", hint)
+    t0 = time.perf_counter()
+    first = run(1.0, "proof", hint)
+    if first.status in ("optimal", "infeasible"):
+        return first
+    rest = limit - (time.perf_counter() - t0)
+    if rest <= 0.05:
+        return first
+    second = run(rest, "default", first.schedule or hint)
+    if second.schedule is None or (first.objective is not None and second.objective is not None
+                                   and first.objective < second.objective):
+        best = first
+    else:
+        best = second
+    bound = max((b for b in (first.bound, second.bound) if b is not None), default=None)
+    status = "optimal" if best.objective is not None and bound is not None and bound >= best.objective \
+        else best.status
+    return replace(best, status=status, bound=bound, seconds=time.perf_counter() - t0)
+
+
+def within_horizon(problem: Problem, horizon: int) -> Problem:
+    """``problem`` with a shorter horizon (outages clipped to it), when a plan that short is known to exist."""
+    if horizon >= problem.horizon:
+        return problem
+    resources = tuple(
+        Resource(r.name, r.capacity, tuple((s, min(e, horizon), u) for s, e, u in r.unavailable if s < horizon),
+                 r.renewable)
+        for r in problem.resources
+    )
+    return problem.replace(resources=resources, horizon=horizon)
 
 
 def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: SolveParams, t0: float,
@@ -164,6 +245,10 @@ def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: Sol
         return out.schedule
 
     start_obj, _, start = incumbent
+    if problem.non_renewable:
+        # A window would have to share each budget with the fixed tasks; not built yet, so keep the heuristic plan.
+        details["lns_skipped"] = "the problem has non-renewable resources (budgets)"
+        return incumbent
     remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
     schedule, stats = window_lns(problem, start, sub_solver, time_limit_s=remaining)
     _verify(problem, schedule, "CP-SAT window search schedule")

@@ -11,6 +11,10 @@ Tasks, in working days of one calendar:
 Resources are pools (one per method and per trade) of teams and brigades; a pool's capacity is its number of units.
 Clearance and survey pools stand down in winter. The objective weights are the priority scores: the completion of
 each ``restored`` and ``released`` milestone, weighted by ``asset_weight`` and ``hazard_weight``.
+
+A re-plan (``sapper.services.replan``) says what work is left: ``lots`` gives, per piece of work (a hazard area's
+survey or clearance, an asset's repair in one trade), the lots still to do with their work, and any work added since
+(:class:`LotPlan`); the rest is compiled as usual.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import shapely
@@ -77,6 +81,39 @@ class TaskInfo:
     mode_methods: tuple[str, ...] = ()  # resource name used by each mode
 
 
+#: A piece of work: ("survey" or "clearance", hazard id, "") or ("repair", asset id, trade).
+WorkKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class LotPlan:
+    """The lots of one piece of work that a re-plan gives explicitly.
+
+    ``lots`` (lot number, work) are planned as they are (work in m² or builder-days; lots without work are left out);
+    ``extra`` work, added since the last plan (a hazard area found larger), becomes new lots of at most
+    ``lot_max_days`` for the slowest suitable method, numbered from ``first_new`` (and after every lot in ``lots``).
+    An empty plan means the work is done.
+    """
+
+    lots: tuple[tuple[int, float], ...] = ()
+    extra: float = 0.0
+    first_new: int = 1
+
+
+def _explicit_lots(plan: LotPlan, rate: float, lot_max_days: int) -> list[tuple[int, float]]:
+    """(lot number, work) of ``plan``; ``rate`` is the work per working day of the slowest suitable unit."""
+    out = [(k, w) for k, w in plan.lots if w > 0]
+    if plan.extra > 0:
+        n = _lots(plan.extra / rate, lot_max_days)
+        first = max([plan.first_new, *(k + 1 for k, _ in plan.lots)])
+        out += [(first + i, plan.extra / n) for i in range(n)]
+    return out
+
+
+def _days(work: float, rate: float) -> int:
+    return max(1, math.ceil(work / rate - 1e-9))
+
+
 @dataclass(frozen=True)
 class CompiledPlan:
     problem: Problem
@@ -116,9 +153,14 @@ def compile_problem(
     *,
     start_date: dt.date,
     params: CompileParams | None = None,
+    lots: Mapping[WorkKey, LotPlan] | None = None,
 ) -> CompiledPlan:
-    """The scheduling problem of releasing ``hazards`` and repairing ``assets`` with ``teams`` and ``brigades``."""
+    """The scheduling problem of releasing ``hazards`` and repairing ``assets`` with ``teams`` and ``brigades``.
+
+    ``lots`` replaces the usual split into lots for the pieces of work it names (see :class:`LotPlan`).
+    """
     params = params or CompileParams()
+    lots = lots or {}
 
     # Resource pools: one per method, one per trade, in a fixed order.
     team_pools: dict[Method, list[DeminerTeam]] = defaultdict(list)
@@ -195,35 +237,44 @@ def compile_problem(
         prio = own + sum(hazard_blocks.get(h.id, []))
         weight = 1 + round(params.weight_scale * own / 4)
         area = h.area_m2
-        survey_days = area / productivity[Method.SURVEY]
-        n_survey = _lots(survey_days, params.lot_max_days)
+        survey_rate = productivity[Method.SURVEY]
+        survey_days = area / survey_rate
+        if ("survey", h.id, "") in lots:
+            survey_lots = [(k, w, _days(w, survey_rate))
+                           for k, w in _explicit_lots(lots["survey", h.id, ""], survey_rate, params.lot_max_days)]
+        else:
+            n_survey = _lots(survey_days, params.lot_max_days)
+            survey_lots = [(k + 1, area / n_survey, max(1, math.ceil(survey_days / n_survey))) for k in range(n_survey)]
         survey_ids = []
-        for k in range(n_survey):
-            d = max(1, math.ceil(survey_days / n_survey))
+        for k, w, d in survey_lots:
             survey_ids.append(len(tasks))
-            tasks.append(Task(f"survey {h.id}/{k + 1}", (Mode(d, ((index["deminers:survey"], 1),), "survey"),)))
-            info.append(TaskInfo("survey", hazard_id=h.id, work=area / n_survey, work_unit="m²",
+            tasks.append(Task(f"survey {h.id}/{k}", (Mode(d, ((index["deminers:survey"], 1),), "survey"),)))
+            info.append(TaskInfo("survey", hazard_id=h.id, work=w, work_unit="m²",
                                  mode_methods=("deminers:survey",)))
             priority.append(prio)
         clear_area = area * h.clearance_share
         clear_ids = []
-        if clear_area > 0:
-            methods = [m for m in METHODS_BY_LAND_USE[h.land_use] if m in productivity]
+        methods = [m for m in METHODS_BY_LAND_USE[h.land_use] if m in productivity]
+        clear_lots: list[tuple[int, float]] = []
+        if ("clearance", h.id, "") in lots:
+            slowest = min(productivity[m] for m in methods)
+            clear_lots = _explicit_lots(lots["clearance", h.id, ""], slowest, params.lot_max_days)
+        elif clear_area > 0:
             slowest = min(productivity[m] for m in methods)
             n_lots = _lots(clear_area / slowest, params.lot_max_days)
-            lot_area = clear_area / n_lots
+            clear_lots = [(k + 1, clear_area / n_lots) for k in range(n_lots)]
+        for k, lot_area in clear_lots:
             modes = tuple(
                 Mode(max(1, math.ceil(lot_area / productivity[m])), ((index[f"deminers:{m.value}"], 1),), m.value)
                 for m in methods
             )
-            for k in range(n_lots):
-                j = len(tasks)
-                clear_ids.append(j)
-                tasks.append(Task(f"clearance {h.id}/{k + 1}", modes))
-                info.append(TaskInfo("clearance", hazard_id=h.id, work=lot_area, work_unit="m²",
-                                     mode_methods=tuple(f"deminers:{m.value}" for m in methods)))
-                priority.append(prio)
-                precedences.extend(Precedence(s, j) for s in survey_ids)
+            j = len(tasks)
+            clear_ids.append(j)
+            tasks.append(Task(f"clearance {h.id}/{k}", modes))
+            info.append(TaskInfo("clearance", hazard_id=h.id, work=lot_area, work_unit="m²",
+                                 mode_methods=tuple(f"deminers:{m.value}" for m in methods)))
+            priority.append(prio)
+            precedences.extend(Precedence(s, j) for s in survey_ids)
         rel = len(tasks)
         released[h.id] = rel
         tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight))
@@ -237,15 +288,21 @@ def compile_problem(
         weight = 1 + round(params.weight_scale * score)
         lots_of_asset = []
         for trade, builder_days in sorted(a.repair_work.items()):
-            days = builder_days / brigade_size[trade]
-            n_lots = _lots(days, params.lot_max_days)
-            d = max(1, math.ceil(days / n_lots))
+            size = brigade_size[trade]
+            days = builder_days / size
+            if ("repair", a.id, trade.value) in lots:
+                repair_lots = [(k, w, _days(w, size))
+                               for k, w in _explicit_lots(lots["repair", a.id, trade.value], size, params.lot_max_days)]
+            else:
+                n_lots = _lots(days, params.lot_max_days)
+                d = max(1, math.ceil(days / n_lots))
+                repair_lots = [(k + 1, builder_days / n_lots, d) for k in range(n_lots)]
             name = f"builders:{trade.value}"
-            for k in range(n_lots):
+            for k, w, d in repair_lots:
                 j = len(tasks)
                 lots_of_asset.append(j)
-                tasks.append(Task(f"repair {a.id} {trade.value}/{k + 1}", (Mode(d, ((index[name], 1),), trade.value),)))
-                info.append(TaskInfo("repair", asset_id=a.id, trade=trade, work=builder_days / n_lots,
+                tasks.append(Task(f"repair {a.id} {trade.value}/{k}", (Mode(d, ((index[name], 1),), trade.value),)))
+                info.append(TaskInfo("repair", asset_id=a.id, trade=trade, work=w,
                                      work_unit="builder-days", mode_methods=(name,)))
                 priority.append(score)
                 precedences.extend(Precedence(released[hid], j) for hid in blocking.get(a.id, ()))

@@ -7,6 +7,7 @@ OR-Tools 9.14/9.15 (google/or-tools #5293); this formulation avoids it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -31,15 +32,24 @@ class Model:
     cp: cp_model.CpModel
     tasks: list[TaskVars]
     makespan: cp_model.IntVar | None = None
+    #: (task, literal true iff the task does not start at its anchor), made when the objective needs them.
+    moved: list[tuple[int, cp_model.IntVar]] | None = None
+    #: Anchored tasks that cannot start at their anchor at all (it is outside their start's domain).
+    always_moved: int = 0
 
 
-def build(problem: Problem) -> Model:
-    """The CP-SAT model of ``problem``."""
+def build(problem: Problem, *, objective: Objective | None = None,
+          caps: Sequence[tuple[Objective, int]] = ()) -> Model:
+    """The CP-SAT model of ``problem`` minimising ``objective`` (default: the problem's first), with each of ``caps``
+    (objective, value) kept at or below its value (how lexicographic objectives are solved, one stage at a time)."""
     cp = cp_model.CpModel()
     model = Model(problem, cp, _task_variables(cp, problem))
     _precedences(model)
     _resources(model)
-    _objective(model)
+    _budgets(model)
+    for obj, value in caps:
+        cp.add(_objective_expr(model, obj) <= value)
+    cp.minimize(_objective_expr(model, objective or problem.objective))
     return model
 
 
@@ -84,7 +94,8 @@ def _precedences(model: Model) -> None:
 def _resources(model: Model) -> None:
     """One cumulative per resource; unavailable spans are fixed intervals taking their units."""
     problem = model.problem
-    for r, res in enumerate(problem.resources):
+    for r in problem.renewable:
+        res = problem.resources[r]
         intervals: list[cp_model.IntervalVar] = []
         demands: list[int] = []
         for j, task in enumerate(problem.tasks):
@@ -106,16 +117,68 @@ def _resources(model: Model) -> None:
             model.cp.add_cumulative(intervals, demands, res.capacity)
 
 
-def _objective(model: Model) -> None:
+def _budgets(model: Model) -> None:
+    """Σ over chosen modes of the units of each non-renewable resource <= its capacity."""
     problem = model.problem
-    if problem.objective is Objective.MAKESPAN:
-        mk = model.cp.new_int_var(0, problem.horizon, "makespan")
-        model.cp.add_max_equality(mk, [tv.end for tv in model.tasks])
-        model.makespan = mk
-        model.cp.minimize(mk)
+    for r in problem.non_renewable:
+        terms = []
+        fixed = 0
+        for j, task in enumerate(problem.tasks):
+            for m, mode in enumerate(task.modes):
+                units = sum(u for rr, u in mode.demands if rr == r)
+                if units:
+                    presence = model.tasks[j].modes[m][0]
+                    if presence is None:
+                        fixed += units
+                    else:
+                        terms.append(units * presence)
+        if terms or fixed:
+            model.cp.add(sum(terms) + fixed <= problem.resources[r].capacity)
+
+
+def _objective_expr(model: Model, objective: Objective) -> cp_model.LinearExprT:
+    """``objective`` as a linear expression; the problem's first objective includes the move cost (``_moves``)."""
+    problem = model.problem
+    expr: cp_model.LinearExprT
+    if objective is Objective.MAKESPAN:
+        if model.makespan is None:
+            mk = model.cp.new_int_var(0, problem.horizon, "makespan")
+            # Only tasks without successors can end last (lags >= 0); the others are bounded through them.
+            last = [tv.end for j, tv in enumerate(model.tasks)
+                    if not any(lag >= 0 for _, lag in problem.successors[j])]
+            for end in last:
+                model.cp.add(mk >= end)
+            model.makespan = mk
+        expr = model.makespan
     else:
-        model.cp.minimize(sum(t.weight * tv.end for t, tv in zip(problem.tasks, model.tasks, strict=True)
-                              if t.weight))
+        expr = sum(t.weight * tv.end for t, tv in zip(problem.tasks, model.tasks, strict=True) if t.weight)
+    if objective is problem.objective and problem.move_cost:
+        moved = _moves(model)
+        expr = expr + problem.move_cost * (sum(b for _, b in moved) + model.always_moved)
+    return expr
+
+
+def _moves(model: Model) -> list[tuple[int, cp_model.IntVar]]:
+    """One literal per anchored task, true exactly when the task does not start at its anchor (made once).
+
+    Both directions are constrained, so the move cost CP-SAT reports is the one the checker counts
+    (``solution.moved_tasks``), also in a solution that is not optimal.
+    """
+    if model.moved is None:
+        model.moved = []
+        for j in model.problem.anchored:
+            anchor = model.problem.tasks[j].anchor
+            assert anchor is not None
+            start = model.tasks[j].start
+            lo, hi = _bounds(start)
+            if not lo <= anchor <= hi:
+                model.always_moved += 1
+                continue
+            b = model.cp.new_bool_var(f"moved{j}")
+            model.cp.add(start == anchor).only_enforce_if(~b)
+            model.cp.add(start != anchor).only_enforce_if(b)
+            model.moved.append((j, b))
+    return model.moved
 
 
 def add_hint(model: Model, schedule: Schedule) -> None:
@@ -140,6 +203,8 @@ def add_hint(model: Model, schedule: Schedule) -> None:
                 cp.add_hint(em, ms + d)
     if model.makespan is not None:
         cp.add_hint(model.makespan, max(schedule.ends(problem), default=0))
+    for j, b in model.moved or ():
+        cp.add_hint(b, schedule.starts[j] != problem.tasks[j].anchor)
 
 
 def _bounds(var: cp_model.IntVar) -> tuple[int, int]:

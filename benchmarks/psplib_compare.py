@@ -1,0 +1,168 @@
+"""sapper's engine and PyJobShop 0.0.9 side by side on PSPLIB, in one run, instance by instance.
+
+For every instance both engines get the same time limit, workers and seed, one right after the other, so that the
+machine's load at that moment is the same for both. sapper's figures come from ``sapper.services.bench`` (the code
+behind ``sapper bench psplib``: every schedule verified by the independent checker); PyJobShop's from
+``benchmarks/pyjobshop_runner.py``. Seconds are wall time of reading + model + solve for both.
+
+    python benchmarks/psplib_compare.py --write docs/benchmarks.md          # all three sets (about 25 minutes)
+    python benchmarks/psplib_compare.py --sets mm_j10 --limit 20            # a quick look
+
+Needs the ``bench`` extra (``make bench`` installs it). Data: ../shared/data/psplib (see SOURCES.md there); cite
+Kolisch & Sprecher (1997) with any figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, write_section
+from pyjobshop_runner import solve_with_pyjobshop
+
+from sapper.io.psplib import read_references
+from sapper.services.bench import instance_files, solve_instance
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "psplib"
+#: set → (folder, pattern, time limit per instance in seconds). The J60 selection and 10 s are the issue's.
+SETS: dict[str, tuple[str, str, float]] = {
+    "j30": ("j30", "j30*_*.sm", 5.0),
+    "mm_j10": ("mm_j10", "j10*_*.mm", 10.0),
+    "j60": ("j60", "j60*_1.sm", 10.0),
+}
+BEGIN, END = "<!-- psplib:begin -->", "<!-- psplib:end -->"
+RESULTS = Path(__file__).resolve().parent / "results" / "psplib_compare.json"
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    devs = [r["deviation_pct"] for r in rows if r["deviation_pct"] is not None]
+    return {
+        "count": len(rows),
+        "at_reference": sum(r["makespan"] is not None and r["reference"] is not None
+                            and r["makespan"] <= r["reference"] for r in rows),
+        "proven_optimal": sum(bool(r["proven_optimal"]) for r in rows),
+        "mean_deviation_pct": round(statistics.fmean(devs), 4) if devs else None,
+        "max_deviation_pct": round(max(devs), 4) if devs else None,
+        "mean_seconds": round(statistics.fmean(r["seconds"] for r in rows), 3) if rows else None,
+        "false_proofs": sum(bool(r["false_proof"]) for r in rows),
+        "unsolved": sum(r["makespan"] is None for r in rows),
+    }
+
+
+def run_set(key: str, *, limit: int | None, time_limit: float | None, workers: int, seed: int) -> dict[str, Any]:
+    folder, pattern, default_limit = SETS[key]
+    directory = DATA / folder
+    tl = time_limit if time_limit is not None else default_limit
+    refs = read_references(directory)
+    sapper_rows: list[dict[str, Any]] = []
+    pjs_rows: list[dict[str, Any]] = []
+    for path in instance_files(directory, pattern, limit):
+        ref = refs.get(path.name)
+        mine = solve_instance(path, ref, time_limit_s=tl, workers=workers, seed=seed) if ref else None
+        if mine is None:
+            continue
+        sapper_rows.append(asdict(mine))
+        theirs = solve_with_pyjobshop(path, time_limit_s=tl, workers=workers, seed=seed)
+        best = ref.best_known
+        dev = round(100.0 * (theirs.makespan - best) / best, 4) if theirs.makespan is not None and best else None
+        false_proof = bool(theirs.proven_optimal and theirs.makespan is not None and best is not None
+                           and theirs.makespan > best)
+        pjs_rows.append({"name": path.name, "makespan": theirs.makespan, "reference": best,
+                         "proven_optimal": theirs.proven_optimal, "deviation_pct": dev,
+                         "seconds": round(theirs.seconds + theirs.build_seconds, 4), "status": theirs.status,
+                         "false_proof": false_proof})
+        print(f"{key} {path.name}: sapper {mine.makespan} ({mine.seconds:.2f} s) pyjobshop {theirs.makespan} "
+              f"({theirs.seconds + theirs.build_seconds:.2f} s) reference {best}", file=sys.stderr, flush=True)
+    return {"set": key, "pattern": pattern, "time_limit_s": tl, "workers": workers, "seed": seed,
+            "sapper": {"summary": _summary(sapper_rows), "instances": sapper_rows},
+            "pyjobshop": {"summary": _summary(pjs_rows), "instances": pjs_rows}}
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.2f}"
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    from importlib.metadata import version
+
+    runs = "; ".join(f"{r['set']}: `{r['command']}` on {r['date']}, {r['seconds'] / 60:.0f} min" for r in results)
+    machines = sorted({r["machine"] for r in results})
+    lines = [
+        BEGIN,
+        f"Runs: {runs}. Machine: {'; '.join(machines)}; OR-Tools {version('ortools')} in both engines, PyJobShop "
+        f"{version('pyjobshop')}. Each instance is solved by sapper, then at once by PyJobShop, with the same "
+        "time limit, workers and seed. Seconds are wall time per instance including reading and model building. "
+        "*At reference*: makespan equal to the proven optimum, or at most the best known upper bound where the "
+        "optimum is open. Deviation is from the optimum or best known upper bound. A *false proof* is a makespan "
+        "claimed optimal above a known feasible one.",
+        "",
+        "| set | instances | limit | engine | at reference | proven optimal | mean dev. % | max dev. % | "
+        "mean s | false proofs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        for engine in ("sapper", "pyjobshop"):
+            s = res[engine]["summary"]
+            lines.append(f"| {res['set']} (`{res['pattern']}`) | {s['count']} | {res['time_limit_s']:g} s | {engine} | "
+                         f"{s['at_reference']}/{s['count']} | {s['proven_optimal']} | {s['mean_deviation_pct']} | "
+                         f"{s['max_deviation_pct']} | {s['mean_seconds']} | {s['false_proofs']} |")
+    lines += ["", "Ratios, sapper / PyJobShop (below 1 is better for sapper):", "",
+              "| set | mean deviation | mean seconds |", "|---|---|---|"]
+    for res in results:
+        a, b = res["sapper"]["summary"], res["pyjobshop"]["summary"]
+        lines.append(f"| {res['set']} | {_ratio(a['mean_deviation_pct'], b['mean_deviation_pct'])} | "
+                     f"{_ratio(a['mean_seconds'], b['mean_seconds'])} |")
+    lines += ["", "Instances where the two engines differ, or either misses the reference:", "",
+              "| set | instance | reference | sapper | PyJobShop |", "|---|---|---|---|---|"]
+    for res in results:
+        for mine, theirs in zip(res["sapper"]["instances"], res["pyjobshop"]["instances"], strict=True):
+            if mine["makespan"] != theirs["makespan"] or mine["makespan"] != mine["reference"]:
+                lines.append(f"| {res['set']} | {mine['name']} | {mine['reference']} | {mine['makespan']}"
+                             f"{' (opt.)' if mine['proven_optimal'] else ''} | {theirs['makespan']}"
+                             f"{' (opt.)' if theirs['proven_optimal'] else ''} |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sets", default="j30,mm_j10,j60", help="comma-separated: " + ", ".join(SETS))
+    parser.add_argument("--limit", type=int, default=None, help="first N instances of each set, by name")
+    parser.add_argument("--time-limit", type=float, default=None, help="override the per-set time limits")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=RESULTS,
+                        help="results file: each set run replaces its own entry, the others are kept (default: "
+                             "benchmarks/results/psplib_compare.json); the markdown shows every set in it")
+    parser.add_argument("--write", type=Path, default=None, help="replace the psplib section of this markdown file")
+    args = parser.parse_args()
+    stored: dict[str, Any] = json.loads(args.json.read_text()) if args.json.exists() else {}
+    command = ("python benchmarks/psplib_compare.py " + " ".join(sys.argv[1:])).strip()
+    for key in args.sets.split(","):
+        t0 = time.perf_counter()
+        res = run_set(key.strip(), limit=args.limit, time_limit=args.time_limit, workers=args.workers,
+                      seed=args.seed)
+        res.update(command=command, seconds=round(time.perf_counter() - t0), machine=machine(),
+                   date=time.strftime("%Y-%m-%d"))
+        stored[key.strip()] = res
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(stored, indent=1) + "\n")  # after each set: a crash loses one set at most
+    results = [stored[k] for k in SETS if k in stored]
+    text = markdown(results)
+    print(text)
+    if args.write:
+        write_section(args.write, BEGIN, END, text, "## PSPLIB: sapper and PyJobShop side by side")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,333 @@
+"""Re-planning with stability: how far new facts push the previous plan, the previous plan repaired to them, and a
+solve that starts from that repair.
+
+A re-planned problem carries each task's start in the previous plan as its ``anchor`` (``Problem.move_cost`` prices a
+move). The tools here work on it without knowing what the tasks mean:
+
+- :func:`propagate` pushes starts forward through precedences, releases and outages (no other capacity), each task
+  no earlier than its anchor: the previous plan pushed forward, with ``pushed_by`` saying what pushed each task.
+  Without anchors it gives each task's earliest start: an anchored task whose earliest start is after its anchor
+  moves in every plan.
+- :func:`shift` is the serial scheme (``greedy.serial_sgs``) in the previous plan's order, no task before its anchor;
+  :func:`repair` places tasks in that order too, but keeps every anchor it can and puts a task that cannot keep its
+  start where it takes no other task's slot, unless waiting for such a place costs more than the moves it saves;
+  :func:`warm_start` takes the better of them by the objective.
+- :func:`solve_warm` improves the warm start with CP-SAT (whole problem, hinted) or its window search (``plan.lns``),
+  as :func:`sapper.plan.solve.solve` does from its greedy plans; the warm start is its baseline.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sapper.errors import PlanError
+from sapper.plan.greedy import serial_sgs
+from sapper.plan.problem import Problem, Task
+from sapper.plan.solution import Schedule, check, moved_tasks, objective_value
+from sapper.plan.solve import LARGE_PROBLEM_TASKS, Result, SolveParams, Status, own_lower_bound
+
+#: ``Propagation.pushed_by`` of a task no predecessor pushed.
+NOT_PUSHED = -1
+
+
+@dataclass(frozen=True)
+class Propagation:
+    """The previous plan pushed forward: each task's start and end, and what set its start.
+
+    ``pushed_by[j]`` is the index of the predecessor whose end (plus lag) is later than task j's anchor (or, without
+    one, its release) and latest among its predecessors', or ``NOT_PUSHED``. ``over_outage[j]`` is true when an outage
+    of a resource it needs (a stand-down) then pushed it further.
+    """
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    pushed_by: tuple[int, ...]
+    over_outage: tuple[bool, ...]
+
+    def must_move(self, problem: Problem) -> list[int]:
+        """Anchored tasks whose propagated start is not their anchor."""
+        return [j for j in problem.anchored if self.starts[j] != problem.tasks[j].anchor]
+
+
+def _first_fit(ok: np.ndarray, est: int, duration: int) -> int | None:
+    """First t >= est with ok[t:t+duration] all true, or None."""
+    if duration == 0:
+        return est
+    seg = ok[est:]
+    bad = np.flatnonzero(~seg)
+    starts = np.concatenate(([0], bad + 1))
+    stops = np.concatenate((bad, [seg.size]))
+    fits = np.flatnonzero(stops - starts >= duration)
+    return None if fits.size == 0 else est + int(starts[fits[0]])
+
+
+def propagate(problem: Problem, modes: Sequence[int | None]) -> Propagation:
+    """Push the previous plan forward (see the module docstring): in precedence order, each task starts at the latest
+    of its release, its anchor and its predecessors' ends (plus lags), then at the first time the resources of its mode
+    are not taken by an outage for its whole duration. ``modes[j]`` fixes task j's mode; with None, its start and end
+    are the earliest over its modes (possibly of two different modes, so both stay lower bounds). Other tasks' use of
+    the resources is ignored. Raises PlanError if a task cannot fit within the horizon."""
+    n = len(problem.tasks)
+    if len(modes) != n:
+        raise PlanError(f"modes has {len(modes)} values for {n} tasks")
+    horizon = problem.horizon
+    profile = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
+    starts = [0] * n
+    ends = [0] * n
+    pushed = [NOT_PUSHED] * n
+    over = [False] * n
+    for j in problem.topological_order:
+        task = problem.tasks[j]
+        floor = max(task.release, task.anchor if task.anchor is not None else 0)
+        est, by = floor, NOT_PUSHED
+        for p, lag in problem.predecessors[j]:
+            if ends[p] + lag > est:
+                est, by = ends[p] + lag, p
+        first_end: int | None = None
+        first_start: int | None = None
+        for m, mode in enumerate(task.modes):
+            if modes[j] is not None and m != modes[j]:
+                continue
+            used = [(r, u) for r, u in mode.demands if r in profile]
+            if mode.duration == 0 or not used:
+                t: int | None = est
+            else:
+                ok = np.ones(horizon, dtype=bool)
+                for r, u in used:
+                    ok &= profile[r] >= u
+                t = _first_fit(ok, est, mode.duration)
+            if t is not None and t + mode.duration <= horizon:
+                first_end = t + mode.duration if first_end is None else min(first_end, t + mode.duration)
+                first_start = t if first_start is None else min(first_start, t)
+        if first_end is None or first_start is None:
+            raise PlanError(f"task {j} ({task.name}) cannot fit within the horizon of {horizon} periods")
+        ends[j], starts[j] = first_end, first_start
+        over[j] = starts[j] > est
+        pushed[j] = by
+    return Propagation(tuple(starts), tuple(ends), tuple(pushed), tuple(over))
+
+
+def shift(problem: Problem, order: Sequence[float], modes: Sequence[int | None]) -> Schedule:
+    """The previous plan shifted to ``problem``: the serial scheme (``greedy.serial_sgs``) in ``order`` (higher first;
+    the previous plan's order, earliest start first) with each anchored task placed no earlier than its anchor, in
+    mode ``modes[j]`` when given. A task that cannot keep its start takes the first slot free after it, which may be
+    another task's, so one late task can shift many. Raises PlanError when a task cannot be placed."""
+    n = len(problem.tasks)
+    if len(order) != n or len(modes) != n:
+        raise PlanError(f"order and modes need {n} values each, got {len(order)} and {len(modes)}")
+    kept: list[list[int]] = []
+    tasks: list[Task] = []
+    for j, t in enumerate(problem.tasks):
+        which = [m for m in range(len(t.modes)) if modes[j] is None or m == modes[j]]
+        if not which:
+            raise PlanError(f"task {j} ({t.name}) has no mode {modes[j]}")
+        shortest = min(t.modes[m].duration for m in which)
+        release = t.release
+        if t.anchor is not None and t.anchor > release and t.anchor + shortest <= problem.horizon and (
+                t.deadline is None or t.anchor + shortest <= t.deadline):
+            release = t.anchor
+        kept.append(which)
+        tasks.append(Task(t.name, tuple(t.modes[m] for m in which), t.weight, release, t.deadline))
+    shifted = Problem(problem.resources, tuple(tasks), problem.precedences, problem.horizon, problem.objective)
+    s = serial_sgs(shifted, order)
+    return Schedule(s.starts, tuple(kept[j][m] for j, m in enumerate(s.modes)))
+
+
+def downstream_weight(problem: Problem) -> list[float]:
+    """For each task, its weight plus its successors' downstream weight: how much objective a day's delay of it may
+    cost at most (a descendant reached by two paths counts twice, so it is an over-estimate)."""
+    down = [float(t.weight) for t in problem.tasks]
+    for j in reversed(problem.topological_order):
+        for k, _ in problem.successors[j]:
+            down[j] += down[k]
+    return down
+
+
+def repair(problem: Problem, order: Sequence[float], modes: Sequence[int | None], *,
+           cascade: float = 1.0) -> Schedule:
+    """The previous plan repaired to ``problem``, keeping every start it can.
+
+    Tasks are placed one by one in ``order`` (higher first; the previous plan's order), each once its predecessors
+    are: an anchored task whose predecessors allow it keeps its anchor when its resources are free there, in mode
+    ``modes[j]`` (its previous mode) or else in another mode. Every other task goes either to the first time its
+    resources are free, or to the first time they are free *without taking the slot an anchored task still to be
+    placed holds* (its anchor): the second moves no other task, the first may push one and through it many. It takes
+    the second unless waiting for it costs more than ``cascade`` moves would (``cascade`` × ``problem.move_cost``);
+    waiting costs its delay times its downstream weight (:func:`downstream_weight`). Raises PlanError when a task
+    cannot be placed within the horizon and its deadline.
+    """
+    n = len(problem.tasks)
+    if len(order) != n or len(modes) != n:
+        raise PlanError(f"order and modes need {n} values each, got {len(order)} and {len(modes)}")
+    if problem.non_renewable:
+        raise PlanError("repair does not handle budgets (non-renewable resources)")
+    horizon = problem.horizon
+    cap = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
+    used = {r: np.zeros(horizon, dtype=np.int64) for r in cap}
+    held = {r: np.zeros(horizon, dtype=np.int64) for r in cap}  # anchors of anchored tasks not placed yet
+
+    def book(profile: dict[int, np.ndarray], j: int, m: int, t: int, units: int) -> None:
+        mode = problem.tasks[j].modes[m]
+        for r, u in mode.demands:
+            if r in profile and mode.duration:
+                profile[r][t:min(t + mode.duration, horizon)] += units * u
+
+    def fit(j: int, m: int, est: int, *, keep_held: bool) -> int | None:
+        mode = problem.tasks[j].modes[m]
+        demands = [(r, u) for r, u in mode.demands if r in cap]
+        if mode.duration == 0 or not demands:
+            t: int | None = est
+        else:
+            ok = np.ones(horizon, dtype=bool)
+            for r, u in demands:
+                ok &= (used[r] + held[r] if keep_held else used[r]) + u <= cap[r]
+            t = _first_fit(ok, est, mode.duration)
+        deadline = problem.tasks[j].deadline
+        if t is None or t + mode.duration > horizon or (deadline is not None and t + mode.duration > deadline):
+            return None
+        return t
+
+    holds: dict[int, int] = {}
+    for j in problem.anchored:
+        a = problem.tasks[j].anchor
+        fixed = modes[j]
+        m = fixed if fixed is not None else 0
+        if a is not None and a + problem.tasks[j].modes[m].duration <= horizon:
+            book(held, j, m, a, 1)
+            holds[j] = m
+    down = downstream_weight(problem)
+    est = [t.release for t in problem.tasks]
+    waiting = [len(p) for p in problem.predecessors]
+    heap = [(-order[j], j) for j in range(n) if waiting[j] == 0]
+    heapq.heapify(heap)
+    starts = [0] * n
+    chosen = [0] * n
+    while heap:
+        _, j = heapq.heappop(heap)
+        task = problem.tasks[j]
+        if j in holds:
+            book(held, j, holds.pop(j), task.anchor or 0, -1)
+        fixed = modes[j]
+        preferred = [fixed] if fixed is not None else []
+        order_m = preferred + [m for m in range(len(task.modes)) if m not in preferred]
+        placed: tuple[int, int] | None = None
+        if task.anchor is not None and est[j] <= task.anchor:
+            placed = next(((m, task.anchor) for m in order_m
+                           if fit(j, m, task.anchor, keep_held=False) == task.anchor), None)
+        if placed is None:
+            best: tuple[float, int, int, int] | None = None  # (cost, end, preference, mode) of the best start
+            for rank, m in enumerate(order_m):
+                d = task.modes[m].duration
+                for keep, extra in ((True, 0.0), (False, cascade * problem.move_cost)):
+                    t = fit(j, m, est[j], keep_held=keep)
+                    if t is not None:
+                        cand = (down[j] * (t + d) + extra, t + d, rank, m)
+                        if best is None or cand < best:
+                            best = cand
+                            placed = (m, t)
+        if placed is None:
+            raise PlanError(f"task {j} ({task.name}) cannot be placed within the horizon of {horizon} periods"
+                            + (f" and its deadline {task.deadline}" if task.deadline is not None else ""))
+        m, t = placed
+        starts[j], chosen[j] = t, m
+        book(used, j, m, t, 1)
+        end = t + task.modes[m].duration
+        for k, lag in problem.successors[j]:
+            est[k] = max(est[k], end + lag)
+            waiting[k] -= 1
+            if waiting[k] == 0:
+                heapq.heappush(heap, (-order[k], k))
+    if any(waiting):
+        raise PlanError("precedences left tasks unscheduled (cycle)")
+    return Schedule(tuple(starts), tuple(chosen))
+
+
+#: How many moves :func:`warm_start` expects a task that takes another's slot to cause, tried in turn: one, or a chain
+#: through a busy pool (on kursk-border, shifting the plan after a week of delays moved about 400 lots by 1–3 days).
+CASCADES = (1.0, 4.0, 16.0, 64.0)
+
+
+def warm_start(problem: Problem, order: Sequence[float], modes: Sequence[int | None]) -> Schedule:
+    """The best, by ``problem``'s objective (move cost included), of :func:`repair` with each of ``CASCADES`` and of
+    :func:`shift`."""
+    found = []
+    for cascade in (*CASCADES, None):
+        try:
+            found.append(shift(problem, order, modes) if cascade is None
+                         else repair(problem, order, modes, cascade=cascade))
+        except PlanError:
+            continue
+    if not found:
+        raise PlanError("the previous plan cannot be repaired to the new facts within the horizon")
+    return min(found, key=lambda s: objective_value(problem, s))
+
+
+def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None = None) -> Result:
+    """Improve the feasible schedule ``start`` (the repaired previous plan) within ``params``' limits.
+
+    The result's baseline is ``start``. With engine "greedy" it is returned as it is; up to ``LARGE_PROBLEM_TASKS``
+    tasks CP-SAT solves the whole problem hinted with it; above, CP-SAT improves windows of it (``plan.lns``). The
+    schedule returned passed the independent checker; its objective is the checker's, compared with CP-SAT's. Only
+    the first objective is optimised (a re-plan has no ``then`` objectives).
+    """
+    params = params or SolveParams()
+    if params.engine not in ("cpsat", "greedy"):
+        raise PlanError(f"unknown engine {params.engine!r}: use 'cpsat' or 'greedy'")
+    t0 = time.perf_counter()
+    _verify(problem, start, "the repaired previous plan")
+    start_obj = float(objective_value(problem, start))
+    bound = own_lower_bound(problem)
+    details: dict[str, object] = {"own_lower_bound": bound, "heuristic_objective": start_obj,
+                                  "warm_start_moved": len(moved_tasks(problem, start))}
+    best, best_obj, engine = start, start_obj, "warm-start"
+    if params.engine == "cpsat" and len(problem.tasks) > LARGE_PROBLEM_TASKS:
+        from sapper.plan.cpsat import ORTOOLS_VERSION, solve_cpsat
+        from sapper.plan.lns import window_lns
+
+        def sub_solver(sub: Problem, hint: Schedule, limit: float) -> Schedule | None:
+            return solve_cpsat(sub, time_limit_s=limit, workers=params.workers, seed=params.seed, hint=hint).schedule
+
+        left = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
+        schedule, stats = window_lns(problem, start, sub_solver, time_limit_s=left)
+        _verify(problem, schedule, "CP-SAT window search schedule")
+        details.update(lns_windows=stats.windows, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
+                       ortools=ORTOOLS_VERSION)
+        obj = float(objective_value(problem, schedule))
+        if obj < best_obj:
+            best, best_obj, engine = schedule, obj, "cpsat-lns"
+    elif params.engine == "cpsat":
+        from sapper.plan.cpsat import solve_cpsat
+
+        left = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
+        out = solve_cpsat(problem, time_limit_s=left, workers=params.workers, seed=params.seed, hint=start,
+                          log=params.log)
+        details.update(cpsat_status=out.status, cpsat_objective=out.objective, cpsat_bound=out.bound,
+                       cpsat_seconds=out.seconds, ortools=out.version)
+        if out.status == "infeasible":
+            raise PlanError("CP-SAT says infeasible, but the repaired previous plan is feasible: solver fault")
+        if out.schedule is not None:
+            _verify(problem, out.schedule, "CP-SAT schedule")
+            obj = float(objective_value(problem, out.schedule))
+            if out.objective is not None and abs(obj - out.objective) > 1e-6:
+                raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
+            if out.status == "optimal" and obj > best_obj:
+                details["false_proof"] = True  # the warm start beat a claimed optimum: do not trust the bound
+            elif out.bound is not None:
+                bound = max(bound, out.bound)
+            if obj <= best_obj:
+                best, best_obj, engine = out.schedule, obj, "cpsat"
+    if best_obj < bound - 1e-6:
+        raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
+    status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
+    return Result(status, best, best_obj, bound, start_obj, start, engine, time.perf_counter() - t0, details)
+
+
+def _verify(problem: Problem, schedule: Schedule, what: str) -> None:
+    faults = check(problem, schedule)
+    if faults:
+        raise PlanError(f"{what} failed the independent check: " + "; ".join(str(f) for f in faults[:5]))

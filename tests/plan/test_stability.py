@@ -1,0 +1,222 @@
+"""Stability in the engine: anchors and the move cost, counted alike by the checker and by CP-SAT; the warm start
+keeps what it can; a re-plan with nothing changed moves nothing, and with one task delayed moves only what must move.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from sapper.errors import ValidationError
+from sapper.plan import (
+    Mode,
+    Objective,
+    Precedence,
+    Problem,
+    Resource,
+    Schedule,
+    SolveParams,
+    Status,
+    Task,
+    check,
+    solve,
+)
+from sapper.plan.assign import assign_units
+from sapper.plan.cpsat import solve_cpsat
+from sapper.plan.greedy import serial_sgs
+from sapper.plan.lns import _window_problem, window_lns
+from sapper.plan.solution import moved_tasks, objective_value
+from sapper.plan.stability import propagate, repair, shift, solve_warm, warm_start
+
+from .conftest import random_problem
+
+
+def anchored(problem: Problem, schedule: Schedule, move_cost: int) -> Problem:
+    """``problem`` with every task anchored at its start in ``schedule``."""
+    tasks = tuple(dataclasses.replace(t, anchor=s) for t, s in zip(problem.tasks, schedule.starts, strict=True))
+    return problem.replace(tasks=tasks, move_cost=move_cost)
+
+
+def previous_order(schedule: Schedule) -> list[float]:
+    return [-float(s) for s in schedule.starts]
+
+
+def test_anchor_and_move_cost_are_validated() -> None:
+    """A negative anchor and a negative move cost are both reported, at once."""
+    with pytest.raises(ValidationError) as info:
+        Problem((Resource("a", 1),), (Task("t", (Mode(1, ((0, 1),)),), anchor=-1),), (), 10, move_cost=-2)
+    assert {f.field for f in info.value.faults} == {"anchor", "move_cost"}
+
+
+def test_checker_charges_each_anchored_task_moved() -> None:
+    """The first objective counts move_cost per anchored task off its anchor, whatever the distance; a makespan
+    objective too; an objective ranked after it does not."""
+    tasks = (Task("a", (Mode(2, ((0, 1),)),), weight=3, anchor=0), Task("b", (Mode(2, ((0, 1),)),), weight=1, anchor=2),
+             Task("c", (Mode(1, ((0, 1),)),), weight=2))
+    p = Problem((Resource("r", 1),), tasks, (), 20, move_cost=10)
+    stay = Schedule((0, 2, 4), (0, 0, 0))
+    moved = Schedule((0, 9, 4), (0, 0, 0))
+    assert moved_tasks(p, stay) == [] and moved_tasks(p, moved) == [1]
+    assert objective_value(p, stay) == 3 * 2 + 1 * 4 + 2 * 5
+    assert objective_value(p, moved) == 3 * 2 + 1 * 11 + 2 * 5 + 10
+    mk = p.replace(objective=Objective.MAKESPAN, then=(Objective.WEIGHTED_COMPLETION,))
+    assert objective_value(mk, moved) == 11 + 10
+    assert objective_value(mk, moved, Objective.WEIGHTED_COMPLETION) == 3 * 2 + 1 * 11 + 2 * 5
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cpsat_objective_equals_the_checkers_with_anchors(seed: int) -> None:
+    """With anchors (some out of reach) and a move cost, CP-SAT's objective is the checker's, with and without a
+    hint, for weighted completion and for the makespan; solve() (which refuses any difference) proves the optimum."""
+    rng = random.Random(seed)
+    p = random_problem(seed, n=8, horizon=60)
+    tasks = tuple(dataclasses.replace(t, anchor=rng.choice((None, rng.randint(0, 25), 70))) for t in p.tasks)
+    q = p.replace(tasks=tasks, move_cost=rng.randint(1, 20))
+    hint = serial_sgs(q, [float(t.weight) for t in q.tasks])
+    for problem in (q, q.replace(objective=Objective.MAKESPAN)):
+        for h in (None, hint):
+            out = solve_cpsat(problem, time_limit_s=10, hint=h)
+            assert out.schedule is not None and check(problem, out.schedule) == []
+            assert out.objective == objective_value(problem, out.schedule)
+    r = solve(q, params=SolveParams(time_limit_s=10))
+    assert r.status is Status.OPTIMAL and r.schedule is not None
+    assert r.objective == objective_value(q, r.schedule) == r.lower_bound
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nothing_changed_moves_nothing(seed: int) -> None:
+    """Anchored at an optimal plan's own starts, the warm start is that plan, nothing must move, and the re-plan
+    moves nothing and costs what the plan did."""
+    p = random_problem(seed, n=8)
+    r = solve(p, params=SolveParams(time_limit_s=10))
+    assert r.status is Status.OPTIMAL and r.schedule is not None
+    q = anchored(p, r.schedule, move_cost=5)
+    modes = list(r.schedule.modes)
+    start = warm_start(q, previous_order(r.schedule), modes)
+    assert start == r.schedule
+    assert propagate(q, modes).must_move(q) == []
+    again = solve_warm(q, start, params=SolveParams(time_limit_s=10))
+    assert again.schedule is not None and moved_tasks(q, again.schedule) == []
+    assert again.objective == r.objective
+
+
+def _delay_problem() -> tuple[Problem, Schedule]:
+    """Pool A (2 units) and B (1 unit). t0 runs and now needs 6 periods instead of 4 (pinned at 0); t1 and t2 follow
+    it; t3 follows it with slack; t4, t5 and t6 are independent of it."""
+    a, b = ((0, 1),), ((1, 1),)
+    tasks = (
+        Task("t0", (Mode(6, a),), release=0, deadline=6, anchor=0),
+        Task("t1", (Mode(3, a),), anchor=4),
+        Task("t2", (Mode(2, b),), weight=3, anchor=7),
+        Task("t3", (Mode(2, b),), weight=2, anchor=12),
+        Task("t4", (Mode(5, a),), anchor=0),
+        Task("t5", (Mode(3, b),), weight=1, anchor=0),
+        Task("t6", (Mode(2, a),), weight=2, anchor=5),
+    )
+    precs = (Precedence(0, 1), Precedence(1, 2), Precedence(0, 3), Precedence(4, 6))
+    p = Problem((Resource("A", 2), Resource("B", 1)), tasks, precs, 40, move_cost=100)
+    old = Schedule((0, 4, 7, 12, 0, 0, 5), (0,) * 7)
+    return p, old
+
+
+def test_one_delayed_task_moves_only_what_must_move() -> None:
+    """t0 runs two periods longer: t1 and t2 must move (their predecessors now end after their starts); the warm
+    start and the optimal re-plan move exactly those two, not t3 (slack) nor the others."""
+    p, old = _delay_problem()
+    modes = [0] * len(p.tasks)
+    must = propagate(p, modes).must_move(p)
+    unanchored = p.replace(tasks=tuple(dataclasses.replace(t, anchor=None) for t in p.tasks))
+    earliest = propagate(unanchored, [None] * len(p.tasks))
+    assert must == [1, 2] == [j for j in p.anchored if earliest.starts[j] > (p.tasks[j].anchor or 0)]
+    start = warm_start(p, previous_order(old), modes)
+    assert moved_tasks(p, start) == must
+    r = solve_warm(p, start, params=SolveParams(time_limit_s=10))
+    assert r.status is Status.OPTIMAL and r.schedule is not None
+    assert moved_tasks(p, r.schedule) == must
+    assert r.schedule.starts[1:3] == (6, 9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_delay_moves_exactly_the_tasks_pushed_forward(seed: int) -> None:
+    """Random precedence networks with room in every pool: one task with successors runs longer (pinned at its
+    start); with a move cost above any gain, the optimal re-plan moves exactly the tasks that propagation says must
+    move, and so does the warm start."""
+    rng = random.Random(seed)
+    n = 9
+    tasks = [Task(f"t{j}", (Mode(rng.randint(1, 4), ((j % 2, 1),)),), weight=rng.randint(0, 3)) for j in range(n)]
+    precs = tuple({(i, j): Precedence(i, j) for j in range(n) for i in range(j) if rng.random() < 0.3}.values())
+    p = Problem((Resource("a", n), Resource("b", n)), tuple(tasks), precs, 80)
+    old = serial_sgs(p, [-float(j) for j in range(n)])
+    late = next(j for j in range(n) if any(old.starts[k] == old.end(p, j) + lag for k, lag in p.successors[j]))
+    d = p.tasks[late].modes[0].duration + rng.randint(1, 3)
+    grown = [dataclasses.replace(t, anchor=s) for t, s in zip(p.tasks, old.starts, strict=True)]
+    grown[late] = Task(p.tasks[late].name, (Mode(d, p.tasks[late].modes[0].demands),), p.tasks[late].weight,
+                       release=old.starts[late], deadline=old.starts[late] + d, anchor=old.starts[late])
+    q = p.replace(tasks=tuple(grown), move_cost=100_000)
+    modes = [0] * n
+    must = propagate(q, modes).must_move(q)
+    assert must, "the delayed task should push at least one successor"
+    start = warm_start(q, previous_order(old), modes)
+    r = solve_warm(q, start, params=SolveParams(time_limit_s=10))
+    assert r.status is Status.OPTIMAL and r.schedule is not None
+    assert moved_tasks(q, start) == moved_tasks(q, r.schedule) == must
+
+
+def test_warm_start_does_not_ripple_through_a_busy_pool() -> None:
+    """One unit, lots back to back, then room: when the running lot overruns, shifting the old plan moves every lot
+    after it; the repair moves one lot to the room at the end (cheaper with this move cost), and the warm start
+    takes it."""
+    one = ((0, 1),)
+    tasks = (Task("run", (Mode(4, one),), release=0, deadline=4, anchor=0),
+             *(Task(f"lot{k}", (Mode(3, one),), weight=1, anchor=3 * k) for k in range(1, 5)))
+    p = Problem((Resource("u", 1),), tasks, (), 40, move_cost=50)
+    order = [-float(t.anchor or 0) for t in p.tasks]
+    modes: list[int | None] = [0] * len(p.tasks)
+    assert moved_tasks(p, shift(p, order, modes)) == [1, 2, 3, 4]
+    kept = repair(p, order, modes, cascade=4.0)
+    assert moved_tasks(p, kept) == [1] and kept.starts[1] == 15
+    assert warm_start(p, order, modes) == kept
+
+
+def test_lns_windows_carry_anchors_and_the_move_cost() -> None:
+    """A window's sub-problem keeps its tasks' anchors and the move cost, so its objective differs from the whole
+    one by a constant; the window search from a plan never ends worse and its plan passes the checker."""
+    p = random_problem(21, n=40, horizon=400)
+    base = solve(p, params=SolveParams(engine="greedy")).schedule
+    assert base is not None
+    rng = random.Random(5)
+    q = p.replace(tasks=tuple(dataclasses.replace(t, anchor=s + rng.choice((0, 0, 2)))
+                              for t, s in zip(p.tasks, base.starts, strict=True)), move_cost=7)
+    free = list(range(10, 20))
+    sub, hint = _window_problem(q, base, free)
+    assert sub.move_cost == 7 and [t.anchor for t in sub.tasks] == [q.tasks[j].anchor for j in free]
+    moved_sub = Schedule(tuple(s + (1 if k == 3 else 0) for k, s in enumerate(hint.starts)), hint.modes)
+    whole = list(base.starts)
+    for k, j in enumerate(free):
+        whole[j] = moved_sub.starts[k]
+    moved_whole = Schedule(tuple(whole), base.modes)
+    assert (objective_value(q, moved_whole) - objective_value(sub, moved_sub)
+            == objective_value(q, base) - objective_value(sub, hint))
+
+    def sub_solver(problem: Problem, h: Schedule, limit: float) -> Schedule | None:
+        return solve_cpsat(problem, time_limit_s=limit, hint=h).schedule
+
+    found, stats = window_lns(q, base, sub_solver, time_limit_s=4, window_tasks=12, window_seconds=0.5)
+    assert check(q, found) == [] and stats.objective <= stats.start_objective
+    assert stats.objective == objective_value(q, found)
+
+
+def test_assignment_keeps_preferred_units() -> None:
+    """A task keeps the unit it prefers when that unit is free at its start; a unit another task will want soon is
+    left free when it can be."""
+    one = ((0, 1),)
+    p = Problem((Resource("pool", 2),), (Task("x", (Mode(2, one),)), Task("y", (Mode(2, one),)),
+                                          Task("z", (Mode(2, one),))), (), 10)
+    s = Schedule((0, 2, 2), (0, 0, 0))
+    assert assign_units(p, s, [("u1", "u2")]) == [("u1",), ("u1",), ("u2",)]
+    kept = assign_units(p, s, [("u1", "u2")], prefer=[(), ("u2",), ("u1",)])
+    assert kept == [("u1",), ("u2",), ("u1",)]
+    # x takes the unit nobody asks for later, so y keeps the one it asks for.
+    assert assign_units(p, s, [("u1", "u2")], prefer=[(), ("u1",), ()])[:2] == [("u2",), ("u1",)]
