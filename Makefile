@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= demo
 TIME_LIMIT ?= 60
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench bench-psplib clean install
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_kursk_border.py
+
+# sapper and PyJobShop side by side on PSPLIB J30, MM-J10 and J60 (about 40 minutes); writes docs/benchmarks.md.
+bench-psplib: $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/python benchmarks/psplib_compare.py --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info

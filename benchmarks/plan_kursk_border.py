@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -25,28 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import machine, write_section
+
 BEGIN = "<!-- kursk-border:begin -->"
 END = "<!-- kursk-border:end -->"
 SAPPER = str(Path(sys.executable).with_name("sapper"))
-
-
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kb / 2**20:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    return f"{os.cpu_count()} cores ({cpu}){mem}, {system}"
 
 
 def _plan(db: Path, time_limit: float, workers: int, engine: str) -> dict[str, Any]:
@@ -102,7 +84,7 @@ def main() -> None:
         f"Scenario kursk-border, seed {args.seed}: {first['task_count']:,} tasks "
         f"({first['work_task_count']:,} with work), {first['hazard_areas']:,} hazard areas "
         f"({first['hazard_area_km2']} km²), {first['assets']:,} assets. Workers: {args.workers}. "
-        f"Run on {time.strftime('%Y-%m-%d')}, {_machine()}.",
+        f"Run on {time.strftime('%Y-%m-%d')}, {machine()}.",
         "",
         "Command: `.venv/bin/python benchmarks/plan_kursk_border.py "
         f"--seed {args.seed} --time-limits {' '.join(f'{t:g}' for t in args.time_limits)} --workers {args.workers} "
@@ -124,12 +106,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        doc = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
-        if BEGIN in doc and END in doc:
-            doc = doc[: doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
-        else:
-            doc = doc + ("\n" if doc else "") + text + "\n"
-        args.write.write_text(doc, encoding="utf-8")
+        write_section(args.write, BEGIN, END, text)
 
 
 if __name__ == "__main__":

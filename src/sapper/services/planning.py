@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,23 +71,27 @@ def plan_store(db: str | Path, *, settings: PlanSettings | None = None,
     result = solve(compiled.problem, priority=compiled.priority,
                    params=SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers,
                                       seed=settings.seed, engine=settings.engine))
-    run = _plan_run(compiled, result, settings, hazards, assets, synthetic=meta.get("synthetic") == "true")
+    run = plan_run(compiled, result, settings, hazards, assets, synthetic=meta.get("synthetic") == "true")
     with open_store(db) as store, store.write() as uow:
         run_id = uow.save_plan(run)
     run = dataclasses.replace(run, id=run_id)
     return PlanOutcome(dict(run.summary), run, compiled, result)
 
 
-def _plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, hazards: list[HazardArea],
-              assets: list[Asset], *, synthetic: bool) -> PlanRun:
+def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, hazards: list[HazardArea],
+             assets: list[Asset], *, synthetic: bool, prefer: Sequence[Sequence[str]] | None = None,
+             history: Sequence[PlannedTask] = (), extra_params: Mapping[str, Any] | None = None) -> PlanRun:
+    """The plan run to save: every task of ``result``'s schedule with its dates and team or brigade (``prefer``: the
+    units each task should keep when free, see ``assign_units``), after the ``history`` (tasks already done, which a
+    re-plan keeps), with the summary and the parameters (plus ``extra_params``)."""
     problem = compiled.problem
     cal = compiled.calendar
     schedule = result.schedule
-    tasks: list[PlannedTask] = []
-    finish = cal.start
+    tasks: list[PlannedTask] = list(history)
+    finish = max([cal.start, *(t.end_date for t in history)])
     if schedule is not None:
         units = [compiled.units[r.name] for r in problem.resources]
-        assigned = assign_units(problem, schedule, units)
+        assigned = assign_units(problem, schedule, units, prefer=prefer)
         for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
             mode = task.modes[schedule.modes[j]]
             s = schedule.starts[j]
@@ -106,7 +110,7 @@ def _plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, ha
               "engine": settings.engine, "lot_max_days": settings.compile.lot_max_days,
               "weekdays": sorted(settings.compile.weekdays),
               "demining_stand_down": _window(settings.compile.demining_stand_down),
-              "building_stand_down": _window(settings.compile.building_stand_down)}
+              "building_stand_down": _window(settings.compile.building_stand_down), **(extra_params or {})}
     return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                    status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
                    baseline_objective=result.baseline_objective,
@@ -167,15 +171,21 @@ def _summary(compiled: CompiledPlan, result: Result, tasks: list[PlannedTask], h
     }
 
 
-def write_plan_json(outcome: PlanOutcome, path: str | Path) -> Path:
-    """Write the plan summary and every planned task to ``path`` as JSON."""
-    path = Path(path)
-    doc = dict(outcome.summary)
+def plan_document(summary: Mapping[str, Any], tasks: Sequence[PlannedTask]) -> dict[str, Any]:
+    """The plan summary and every planned task, as the JSON document ``--out`` writes."""
+    doc = dict(summary)
     doc["tasks"] = [
         {"task_id": t.task_id, "kind": t.kind, "hazard_id": t.hazard_id, "asset_id": t.asset_id, "mode": t.mode,
          "resource": t.resource, "unit_id": t.unit_id, "start_date": t.start_date.isoformat(),
          "end_date": t.end_date.isoformat(), "work": round(t.work, 1), "work_unit": t.work_unit}
-        for t in outcome.run.tasks
+        for t in tasks
     ]
+    return doc
+
+
+def write_plan_json(outcome: PlanOutcome, path: str | Path) -> Path:
+    """Write the plan summary and every planned task to ``path`` as JSON."""
+    path = Path(path)
+    doc = plan_document(outcome.summary, outcome.run.tasks)
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     return path

@@ -7,6 +7,7 @@ sapper (say in QGIS) raises a ValidationError naming the record, never a bare Va
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,15 @@ from sapper.domain.activities import Activity, ActivityStatus, ActivityType, Dev
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.geometry import LocalProjection
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
+from sapper.domain.landrelease import (
+    EventKind,
+    NCStatus,
+    NonConformity,
+    QAVisit,
+    ReleaseEvent,
+    ReleaseState,
+    Severity,
+)
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.errors import Fault, ValidationError
@@ -430,4 +440,113 @@ def plan_run_from(row: Row, tasks: Sequence[Row]) -> PlanRun:
         params=json.loads(row["params"] or "{}"),
         summary=json.loads(row["summary"] or "{}"),
         tasks=tuple(planned_task_from(t) for t in tasks),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Land release: QA visits, non-conformities, events
+# ----------------------------------------------------------------------------------------------------
+
+
+def qa_visit_rows(v: QAVisit) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The visit row and one row per non-conformity it found."""
+    row = {
+        "id": v.id,
+        "activity_id": v.activity_id,
+        "visit_date": v.date,
+        "inspecting_organisation_id": v.inspecting_organisation_id,
+        "inspected_organisation_id": v.inspected_organisation_id,
+        "notes": v.notes,
+    }
+    ncs = [
+        {"id": nc.id, "visit_id": v.id, "severity": nc.severity.value, "description": nc.description,
+         "status": nc.status.value}
+        for nc in v.non_conformities
+    ]
+    return row, ncs
+
+
+def non_conformity_from(row: Row) -> NonConformity:
+    record = f"non-conformity {row['id']}"
+    return NonConformity(
+        id=row["id"],
+        severity=_enum(Severity, row["severity"], record, "severity"),
+        description=row["description"],
+        status=_enum(NCStatus, row["status"], record, "status"),
+    )
+
+
+def qa_visit_from(row: Row, ncs: Sequence[Row]) -> QAVisit:
+    """A visit with its non-conformities at their current status."""
+    return QAVisit(
+        id=row["id"],
+        activity_id=row["activity_id"],
+        date=row["visit_date"],
+        non_conformities=tuple(non_conformity_from(r) for r in ncs),
+        inspecting_organisation_id=row["inspecting_organisation_id"],
+        inspected_organisation_id=row["inspected_organisation_id"],
+        notes=row["notes"] or "",
+    )
+
+
+def release_event_row(e: ReleaseEvent) -> dict[str, Any]:
+    return {
+        "hazard_id": e.hazard_id,
+        "seq": e.seq,
+        "kind": e.kind.value,
+        "occurred_at": e.at,
+        "actor": e.actor,
+        "reason": e.reason,
+        "from_state": e.from_state.value if e.from_state is not None else None,
+        "to_state": e.to_state.value,
+        "cancelled_m2": e.cancelled_m2,
+        "reduced_m2": e.reduced_m2,
+        "cleared_m2": e.cleared_m2,
+        "clipped_m2": e.clipped_m2,
+        "remaining_m2": e.remaining_m2,
+        "activity_id": e.activity.id if e.activity is not None else None,
+        "visit_id": e.visit.id if e.visit is not None else None,
+        "non_conformity_id": e.non_conformity_id,
+        "nc_status": e.nc_status.value if e.nc_status is not None else None,
+        "evidence": e.evidence,
+        "recipient": e.recipient,
+    }
+
+
+def release_event_from(row: Row, activity: Activity | None, visit: QAVisit | None) -> ReleaseEvent:
+    """An event from its row, its activity and its QA visit (as read from the store).
+
+    A QA visit event carries the visit as it was recorded, so its non-conformities are given open (a new finding
+    is open); their later status comes from the ``non_conformity`` events that follow.
+    """
+    record = f"event {row['seq']} of hazard area {row['hazard_id']}"
+    faults = []
+    if row["activity_id"] is not None and activity is None:
+        faults.append(Fault(record, f"activity {row['activity_id']} is not an activity of this area", "activity_id"))
+    if row["visit_id"] is not None and visit is None:
+        faults.append(Fault(record, f"QA visit {row['visit_id']} is not in the store", "visit_id"))
+    ValidationError.raise_if(record, faults)
+    if visit is not None:
+        opened = tuple(dataclasses.replace(nc, status=NCStatus.OPEN) for nc in visit.non_conformities)
+        visit = dataclasses.replace(visit, non_conformities=opened)
+    return ReleaseEvent(
+        hazard_id=row["hazard_id"],
+        seq=int(row["seq"]),
+        kind=_enum(EventKind, row["kind"], record, "kind"),
+        at=row["occurred_at"],
+        actor=row["actor"],
+        reason=row["reason"],
+        from_state=_opt_enum(ReleaseState, row["from_state"], record, "from_state"),
+        to_state=_enum(ReleaseState, row["to_state"], record, "to_state"),
+        cancelled_m2=float(row["cancelled_m2"]),
+        reduced_m2=float(row["reduced_m2"]),
+        cleared_m2=float(row["cleared_m2"]),
+        clipped_m2=float(row["clipped_m2"]),
+        remaining_m2=float(row["remaining_m2"]),
+        activity=activity,
+        visit=visit,
+        non_conformity_id=row["non_conformity_id"],
+        nc_status=_opt_enum(NCStatus, row["nc_status"], record, "nc_status"),
+        evidence=row["evidence"] or "",
+        recipient=row["recipient"] or "",
     )

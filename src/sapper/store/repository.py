@@ -10,13 +10,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Table, delete, func, select, text
+from sqlalchemy import Column, Table, delete, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
+from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import Fault, NotFoundError, ValidationError
@@ -208,6 +209,48 @@ def save_plan(conn: Connection, run: PlanRun) -> int:
     return run_id
 
 
+def add_qa_visit(conn: Connection, visit: QAVisit) -> None:
+    """Insert a QA visit and its non-conformities; refuse ids already taken and references to nothing."""
+    what = f"QA visit {visit.id}"
+    faults = []
+    if existing_ids(conn, schema.qa_visits, [visit.id]):
+        faults.append(Fault(what, "id already exists in the store", "id"))
+    taken = existing_ids(conn, schema.non_conformities, [nc.id for nc in visit.non_conformities])
+    faults += [Fault(f"non-conformity {i}", "id already exists in the store", "id") for i in sorted(taken)]
+    if not existing_ids(conn, schema.activities, [visit.activity_id]):
+        faults.append(Fault(what, f"activity {visit.activity_id} is not in the store", "activity_id"))
+    orgs = {o for o in (visit.inspecting_organisation_id, visit.inspected_organisation_id) if o is not None}
+    missing = orgs - existing_ids(conn, schema.organisations, orgs)
+    faults += [Fault(what, f"organisation {o} is not in the store", "organisation_id") for o in sorted(missing)]
+    ValidationError.raise_if(what, faults)
+    row, ncs = mapping.qa_visit_rows(visit)
+    conn.execute(schema.qa_visits.insert(), row)
+    if ncs:
+        conn.execute(schema.non_conformities.insert(), ncs)
+
+
+def set_non_conformity_status(conn: Connection, nc_id: str, status: NCStatus) -> None:
+    """Record the current status of a non-conformity (its history is in land_release_events)."""
+    t = schema.non_conformities
+    result = conn.execute(update(t).where(t.c.id == nc_id).values(status=status.value))
+    if result.rowcount == 0:
+        raise NotFoundError(f"non-conformity {nc_id} is not in the store")
+
+
+def append_release_events(conn: Connection, events: Sequence[ReleaseEvent]) -> int:
+    """Append land-release events (the table refuses gaps in a hazard's sequence, updates and deletes)."""
+    _check_refs(
+        conn,
+        "land-release event",
+        [(f"{e.seq} of hazard area {e.hazard_id}", e.hazard_id) for e in events],
+        schema.hazard_areas,
+        "hazard",
+    )
+    if events:
+        conn.execute(schema.land_release_events.insert(), [mapping.release_event_row(e) for e in events])
+    return len(events)
+
+
 def refresh_contents(conn: Connection, tables: Iterable[str]) -> None:
     """Update gpkg_contents' bbox (from the R-tree) and last_change for ``tables`` and the views on them."""
     touched = set(tables)
@@ -261,9 +304,12 @@ def hazard(conn: Connection, hazard_id: str) -> HazardArea:
     return found[0]
 
 
-def assets(conn: Connection) -> list[Asset]:
+def assets(conn: Connection, ids: Sequence[str] | None = None) -> list[Asset]:
     t = schema.assets
-    return [mapping.asset_from(r) for r in conn.execute(select(t).order_by(t.c.fid)).mappings()]
+    stmt = select(t).order_by(t.c.fid)
+    if ids is not None:
+        stmt = stmt.where(t.c.id.in_(ids))
+    return [mapping.asset_from(r) for r in conn.execute(stmt).mappings()]
 
 
 def activities(conn: Connection, hazard_id: str | None = None) -> list[Activity]:
@@ -283,6 +329,65 @@ def activities(conn: Connection, hazard_id: str | None = None) -> list[Activity]
         for r in conn.execute(select(d).where(d.c.activity_id.in_(chunk)).order_by(d.c.fid)).mappings():
             devices[r["activity_id"]].append(r)
     return [mapping.activity_from(r, outcomes[r["id"]], devices[r["id"]]) for r in rows]
+
+
+def qa_visits(
+    conn: Connection, *, hazard_id: str | None = None, ids: Sequence[str] | None = None
+) -> list[QAVisit]:
+    """QA visits (with their non-conformities at their current status), of one hazard area or by id."""
+    v, a, n = schema.qa_visits, schema.activities, schema.non_conformities
+    stmt = select(v).order_by(v.c.visit_date, v.c.id)
+    if hazard_id is not None:
+        stmt = stmt.join(a, a.c.id == v.c.activity_id).where(a.c.hazard_id == hazard_id)
+    if ids is not None:
+        stmt = stmt.where(v.c.id.in_(sorted(set(ids))))
+    rows = list(conn.execute(stmt).mappings())
+    ncs: dict[str, list[Mapping[Any, Any]]] = defaultdict(list)
+    for chunk in _chunks([r["id"] for r in rows]):
+        for r in conn.execute(select(n).where(n.c.visit_id.in_(chunk)).order_by(n.c.id)).mappings():
+            ncs[r["visit_id"]].append(r)
+    return [mapping.qa_visit_from(r, ncs[r["id"]]) for r in rows]
+
+
+def release_events(conn: Connection, hazard_id: str) -> list[ReleaseEvent]:
+    """The land-release history of a hazard area, in sequence (empty when it has none)."""
+    t = schema.land_release_events
+    rows = list(conn.execute(select(t).where(t.c.hazard_id == hazard_id).order_by(t.c.seq)).mappings())
+    if not rows:
+        return []
+    acts = {a.id: a for a in activities(conn, hazard_id)}
+    visits = {v.id: v for v in qa_visits(conn, ids=[r["visit_id"] for r in rows if r["visit_id"] is not None])}
+    return [
+        mapping.release_event_from(
+            r,
+            acts.get(r["activity_id"]) if r["activity_id"] is not None else None,
+            visits.get(r["visit_id"]) if r["visit_id"] is not None else None,
+        )
+        for r in rows
+    ]
+
+
+def hazard_of_activity(conn: Connection, activity_id: str) -> str:
+    """The id of the hazard area an activity belongs to; NotFoundError when there is no such activity."""
+    a = schema.activities
+    found = conn.execute(select(a.c.hazard_id).where(a.c.id == activity_id)).scalar()
+    if found is None:
+        raise NotFoundError(f"activity {activity_id} is not in the store")
+    return str(found)
+
+
+def hazard_of_non_conformity(conn: Connection, nc_id: str) -> str:
+    """The id of the hazard area whose QA visit found a non-conformity; NotFoundError when there is none."""
+    n, v, a = schema.non_conformities, schema.qa_visits, schema.activities
+    stmt = (
+        select(a.c.hazard_id)
+        .select_from(n.join(v, v.c.id == n.c.visit_id).join(a, a.c.id == v.c.activity_id))
+        .where(n.c.id == nc_id)
+    )
+    found = conn.execute(stmt).scalar()
+    if found is None:
+        raise NotFoundError(f"non-conformity {nc_id} is not in the store")
+    return str(found)
 
 
 def teams(conn: Connection) -> list[DeminerTeam]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from sapper.store.types import Geometry, GpkgDateTime
@@ -225,6 +226,164 @@ plan_tasks = Table(
     sqlite_autoincrement=True,
 )
 
+# Land release (IMAS 07.11) and quality management (IMAS 07.12): revision 0002. ``land_release_events`` and
+# ``qa_visits`` are append-only (triggers refuse UPDATE and DELETE); of a non-conformity only the status changes,
+# along open → corrected → closed. Activities in a history, their outcomes and devices, and the perimeter of a
+# hazard area with a history cannot be changed either (see migration 0002).
+
+#: Kinds of land-release events (sapper.domain.landrelease.EventKind).
+RELEASE_EVENT_KINDS = (
+    "recorded", "activity", "reclassified", "released", "handed_over", "qa_visit", "non_conformity",
+)
+
+qa_visits = Table(
+    "qa_visits",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("activity_id", Text, ForeignKey("activities.id"), nullable=False, index=True),
+    Column("visit_date", Date, nullable=False),
+    Column("inspecting_organisation_id", Text, ForeignKey("organisations.id"), nullable=True),
+    Column("inspected_organisation_id", Text, ForeignKey("organisations.id"), nullable=True),
+    Column("notes", Text, nullable=False, server_default=""),
+)
+
+non_conformities = Table(
+    "non_conformities",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("visit_id", Text, ForeignKey("qa_visits.id"), nullable=False, index=True),
+    Column("severity", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="open"),
+    CheckConstraint("severity IN ('minor', 'major', 'critical')", name="ck_non_conformities_severity"),
+    CheckConstraint("status IN ('open', 'corrected', 'closed')", name="ck_non_conformities_status"),
+)
+
+land_release_events = Table(
+    "land_release_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hazard_id", Text, ForeignKey("hazard_areas.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("occurred_at", GpkgDateTime(), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("from_state", Text, nullable=True),
+    Column("to_state", Text, nullable=False),
+    Column("cancelled_m2", REAL, nullable=False, server_default="0"),
+    Column("reduced_m2", REAL, nullable=False, server_default="0"),
+    Column("cleared_m2", REAL, nullable=False, server_default="0"),
+    Column("clipped_m2", REAL, nullable=False, server_default="0"),
+    Column("remaining_m2", REAL, nullable=False),
+    Column("activity_id", Text, ForeignKey("activities.id"), nullable=True, index=True),
+    Column("visit_id", Text, ForeignKey("qa_visits.id"), nullable=True),
+    Column("non_conformity_id", Text, ForeignKey("non_conformities.id"), nullable=True),
+    Column("nc_status", Text, nullable=True),
+    Column("evidence", Text, nullable=False, server_default=""),
+    Column("recipient", Text, nullable=False, server_default=""),
+    UniqueConstraint("hazard_id", "seq", name="uq_land_release_events_hazard_seq"),
+    CheckConstraint(
+        "kind IN (" + ", ".join(f"'{k}'" for k in RELEASE_EVENT_KINDS) + ")", name="ck_land_release_events_kind"
+    ),
+    CheckConstraint("trim(actor) <> '' AND trim(reason) <> ''", name="ck_land_release_events_who_why"),
+    sqlite_autoincrement=True,
+)
+
+# Field data from ODK Central / KoboToolbox: revision 0003 (store/fieldstaging.py). One row per version of a
+# submission (``instance_id`` unique: the idempotency key), its workflow history, and the progress reports that
+# applied clearance and brigade submissions became.
+
+#: States of a staged version (sapper.domain.fielddata.StagingState).
+STAGING_STATES = ("staged", "reviewed", "approved", "applied", "rejected", "superseded")
+
+field_submissions = Table(
+    "field_submissions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", Text, nullable=False),
+    Column("submission_key", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("form_id", Text, nullable=False),
+    Column("form_version", Text, nullable=False, server_default=""),
+    Column("kind", Text, nullable=False),
+    Column("submitted_at", GpkgDateTime(), nullable=True),
+    Column("submitter", Text, nullable=False, server_default=""),
+    Column("edits", Integer, nullable=False, server_default="0"),
+    Column("deprecated_id", Text, nullable=True),
+    Column("record_id", Text, nullable=True),
+    Column("content_hash", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("source_file", Text, nullable=False, server_default=""),
+    Column("state", Text, nullable=False),
+    Column("imported_at", GpkgDateTime(), nullable=False),
+    Column("apply_fault", Text, nullable=True),
+    UniqueConstraint("instance_id", name="uq_field_submissions_instance_id"),
+    UniqueConstraint("submission_key", "version", name="uq_field_submissions_key_version"),
+    Index("ix_field_submissions_state", "state"),
+    CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in STAGING_STATES) + ")",
+                    name="ck_field_submissions_state"),
+    sqlite_autoincrement=True,
+)
+
+field_submission_events = Table(
+    "field_submission_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("submission_id", Integer, ForeignKey("field_submissions.id", ondelete="CASCADE"), nullable=False),
+    Column("from_state", Text, nullable=True),
+    Column("to_state", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", GpkgDateTime(), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Index("ix_field_submission_events_submission_id", "submission_id"),
+    CheckConstraint("trim(actor) <> ''", name="ck_field_submission_events_actor"),
+    sqlite_autoincrement=True,
+)
+
+field_progress = Table(
+    "field_progress",
+    metadata,
+    _fid(),
+    Column("geom", Geometry("GEOMETRY"), nullable=True),
+    Column("submission_key", Text, nullable=False),
+    Column("submission_id", Integer, ForeignKey("field_submissions.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("work_date", Date, nullable=False),
+    Column("hazard_id", Text, ForeignKey("hazard_areas.id"), nullable=True),
+    Column("team_id", Text, ForeignKey("teams.id"), nullable=True),
+    Column("asset_id", Text, ForeignKey("assets.id"), nullable=True),
+    Column("brigade_id", Text, ForeignKey("brigades.id"), nullable=True),
+    Column("area_cleared_m2", REAL, nullable=True),
+    Column("devices_found", Integer, nullable=False, server_default="0"),
+    Column("deminers", Integer, nullable=True),
+    Column("hours_worked", REAL, nullable=True),
+    Column("builder_days", REAL, nullable=True),
+    Column("percent_complete", REAL, nullable=True),
+    Column("blocked_by_hazard", Integer, nullable=True),
+    Column("blocking_hazard_id", Text, nullable=True),
+    UniqueConstraint("submission_key", name="uq_field_progress_submission_key"),
+    Index("ix_field_progress_hazard_date", "hazard_id", "work_date"),
+    Index("ix_field_progress_asset_date", "asset_id", "work_date"),
+    CheckConstraint("kind IN ('clearance', 'brigade')", name="ck_field_progress_kind"),
+    sqlite_autoincrement=True,
+)
+
+field_progress_devices = Table(
+    "field_progress_devices",
+    metadata,
+    _fid(),
+    Column("geom", Geometry("POINT"), nullable=False),
+    Column("progress_fid", Integer, ForeignKey("field_progress.fid", ondelete="CASCADE"), nullable=False),
+    Column("category", Text, nullable=False),
+    Column("device_type", Text, nullable=False, server_default=""),
+    Column("condition", Text, nullable=False),
+    Column("depth_cm", REAL, nullable=True),
+    Index("ix_field_progress_devices_progress_fid", "progress_fid"),
+    sqlite_autoincrement=True,
+)
+
 #: Spatial layers (tables) and their GeoPackage geometry type; each has an R-tree ``rtree_<table>_geom``.
 SPATIAL_LAYERS: dict[str, str] = {
     "hazard_areas": "GEOMETRY",
@@ -235,10 +394,14 @@ SPATIAL_LAYERS: dict[str, str] = {
     "settlements": "POINT",
     "admin_areas": "GEOMETRY",
     "contested_zone": "GEOMETRY",
+    "field_progress": "GEOMETRY",
+    "field_progress_devices": "POINT",
 }
 
 #: Attribute (non-spatial) tables registered in gpkg_contents.
-ATTRIBUTE_TABLES = ("organisations", "teams", "brigades", "sapper_meta", "plan_runs", "plan_tasks")
+ATTRIBUTE_TABLES = ("organisations", "teams", "brigades", "sapper_meta", "plan_runs", "plan_tasks",
+                    "qa_visits", "non_conformities", "land_release_events",
+                    "field_submissions", "field_submission_events")
 
 #: Spatial views over the latest plan, registered as feature layers (no R-tree of their own).
 PLAN_VIEWS = ("planned_hazard_release", "planned_asset_restoration")

@@ -18,13 +18,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
+from sapper.domain.fielddata import ProgressReport, StagedSubmission, StagingState
 from sapper.domain.hazards import HazardArea
+from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
 from sapper.store import engine as engines
 from sapper.store import repository as repo
 from sapper.store import schema
+from sapper.store.fieldstaging import FieldStaging
 from sapper.store.records import ContextArea, PlanRun
 
 
@@ -80,12 +83,40 @@ class UnitOfWork:
         self.touched.update(("plan_runs", "plan_tasks"))
         return repo.save_plan(self._conn, run)
 
+    def add_qa_visit(self, visit: QAVisit) -> None:
+        self.touched.update(("qa_visits", "non_conformities"))
+        repo.add_qa_visit(self._conn, visit)
+
+    def set_non_conformity_status(self, nc_id: str, status: NCStatus) -> None:
+        self.touched.add("non_conformities")
+        repo.set_non_conformity_status(self._conn, nc_id, status)
+
+    def append_release_events(self, events: Iterable[ReleaseEvent]) -> int:
+        """Append events to land-release histories (use sapper.services.landrelease, which checks the rules)."""
+        self.touched.add("land_release_events")
+        return repo.append_release_events(self._conn, list(events))
+
+    @property
+    def field_staging(self) -> FieldStaging:
+        """Field-data staging (ODK Central / KoboToolbox submissions, their review, progress) in this unit of work."""
+        return FieldStaging(self._conn, self.touched)
+
     def existing_ids(self, layer: str, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` already in ``layer`` (a table with text ids: hazard_areas, assets, teams…)."""
         table = schema.metadata.tables.get(layer)
         if table is None or "id" not in table.c or layer in ("plan_runs",):
             raise ValidationError("id lookup", [Fault("id lookup", f"{layer!r} has no text ids", "layer")])
         return repo.existing_ids(self._conn, table, ids)
+
+    def hazards_by_id(self, ids: Iterable[str]) -> list[HazardArea]:
+        """The stored hazard areas among ``ids``, read inside this unit of work (in chunks: any number of ids)."""
+        wanted = sorted(set(ids))
+        return [h for start in range(0, len(wanted), 500) for h in repo.hazards(self._conn, wanted[start:start + 500])]
+
+    def assets_by_id(self, ids: Iterable[str]) -> list[Asset]:
+        """The stored assets among ``ids``, read inside this unit of work (in chunks: any number of ids)."""
+        wanted = sorted(set(ids))
+        return [a for start in range(0, len(wanted), 500) for a in repo.assets(self._conn, wanted[start:start + 500])]
 
 
 class Store:
@@ -236,6 +267,24 @@ class Store:
         with self._reading() as conn:
             return repo.activities(conn, hazard_id)
 
+    def release_events(self, hazard_id: str) -> list[ReleaseEvent]:
+        """The land-release history of a hazard area, in sequence (empty when it has none)."""
+        with self._reading() as conn:
+            return repo.release_events(conn, hazard_id)
+
+    def qa_visits(self, hazard_id: str | None = None) -> list[QAVisit]:
+        """QA visits (of one hazard area's activities, or all), non-conformities at their current status."""
+        with self._reading() as conn:
+            return repo.qa_visits(conn, hazard_id=hazard_id)
+
+    def hazard_of_activity(self, activity_id: str) -> str:
+        with self._reading() as conn:
+            return repo.hazard_of_activity(conn, activity_id)
+
+    def hazard_of_non_conformity(self, nc_id: str) -> str:
+        with self._reading() as conn:
+            return repo.hazard_of_non_conformity(conn, nc_id)
+
     def teams(self) -> list[DeminerTeam]:
         with self._reading() as conn:
             return repo.teams(conn)
@@ -264,6 +313,21 @@ class Store:
         """One saved plan; NotFoundError when there is none with that id."""
         with self._reading() as conn:
             return repo.plan(conn, run_id)
+
+    def field_submissions(self, state: StagingState | None = None) -> list[StagedSubmission]:
+        """Staged versions of field submissions, with their review history (only those in ``state``, if given)."""
+        with self._reading() as conn:
+            return FieldStaging(conn, set()).submissions(state)
+
+    def field_submission(self, staged_id: int) -> StagedSubmission:
+        """One staged version; NotFoundError when there is none with that id."""
+        with self._reading() as conn:
+            return FieldStaging(conn, set()).get(staged_id)
+
+    def field_progress(self) -> list[ProgressReport]:
+        """Progress reported from the field (applied clearance and brigade submissions), by work date."""
+        with self._reading() as conn:
+            return FieldStaging(conn, set()).progress()
 
     def counts(self) -> dict[str, int]:
         """Rows per table, by table name."""

@@ -1,0 +1,591 @@
+"""Re-plan from progress (``sapper replan``): the work left as of a date, planned so that the previous plan stays as it
+was wherever the facts allow, and what changed and why.
+
+1. **What is left** (``services.remaining``): the previous plan's lots less the progress reported since, against the
+   register as it is now. Time 0 of the new problem is the as-of date (working days of the previous plan's calendar).
+2. **The problem** is the register compiled with those lots. Finished lots are history (kept in the saved plan with
+   their dates); a running lot keeps its method and is pinned to start at time 0 (it continues with the unit that
+   reported on it) when its predecessors are done, its unit is still in the store and its pool has room; every other
+   lot of the previous plan that was not due yet gets its previous start as its *anchor*, and moving it costs
+   ``move_cost`` (``Problem.move_cost``; ``--move-cost`` days × the median weight of a release or restoration).
+3. **The warm start** is the previous plan repaired to the new facts (``plan.stability.warm_start``: in the previous
+   plan's order, each lot at its previous start where it can be, else where it moves no other lot unless that costs
+   more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
+   (``plan.stability.solve_warm``).
+4. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
+   it was not started or started early, its predecessor is late (slower than planned, a hazard area larger than
+   planned, …), the winter stand-down, its pool is busier (or lost a team), or the optimiser chose to (the gain
+   outweighed the move cost). The lots that *must* move (``plan.stability.propagate``: the old plan pushed forward
+   through precedences and stand-downs) are counted too, so the plan's moves can be compared with them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import json
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
+from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
+from sapper.plan import Precedence, Problem, Result, Schedule, SolveParams, solve
+from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
+from sapper.plan.solution import moved_tasks, objective_value
+from sapper.plan.stability import NOT_PUSHED, Propagation, propagate, solve_warm, warm_start
+from sapper.scenario.compile import CompiledPlan, CompileParams, TaskInfo, WorkKey, compile_problem
+from sapper.services.planning import PlanSettings, plan_document, plan_run
+from sapper.services.remaining import WORK_KINDS, Lot, LotStatus, WorkLeft, remaining_work
+from sapper.store import open_store
+from sapper.store.records import PlannedTask, PlanRun
+
+#: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
+MOVE_COST_DAYS = 20.0
+
+
+@dataclass(frozen=True)
+class ReplanSettings:
+    """How to re-plan. ``stable`` False re-plans from scratch (no anchors, no warm start), for comparison."""
+
+    as_of: dt.date | None = None
+    time_limit_s: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    engine: str = "cpsat"
+    move_cost_days: float = MOVE_COST_DAYS
+    stable: bool = True
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The re-plan problem and how each of its tasks relates to the previous plan."""
+
+    problem: Problem
+    lots: dict[int, Lot]  # task index → the previous plan's lot it continues
+    old_start: dict[int, int | None]  # task index → previous start in the new frame (None: was due, not started)
+    modes: list[int | None]  # the previous plan's mode of each task, where it still exists
+    order: list[float]  # the previous plan's order (higher first), for the repair
+    prefer: list[tuple[str, ...]]  # units each task should keep
+    unpinned: dict[int, str]  # running lots that could not simply continue, and why
+    move_cost: int
+    #: Each unit's lots in the previous plan's order (running first), as precedences: a unit does one lot at a time.
+    chains: tuple[Precedence, ...] = ()
+
+    def pushed_forward(self, problem: Problem) -> Propagation:
+        """The previous plan pushed forward team by team: precedences, stand-downs and each unit's own sequence."""
+        return propagate(problem.replace(precedences=problem.precedences + self.chains), self.modes)
+
+
+@dataclass(frozen=True)
+class ReplanOutcome:
+    summary: dict[str, Any]
+    run: PlanRun
+    compiled: CompiledPlan
+    result: Result
+    frame: Frame
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def _window(value: Any) -> SeasonalWindow | None:
+    return None if value is None else SeasonalWindow((int(value[0][0]), int(value[0][1])),
+                                                     (int(value[1][0]), int(value[1][1])))
+
+
+def compile_params_of(previous: PlanRun) -> CompileParams:
+    """The compile parameters a saved plan was made with (defaults for those it does not record)."""
+    p = previous.params
+    default = CompileParams()
+    return CompileParams(
+        lot_max_days=int(p.get("lot_max_days", default.lot_max_days)),
+        weekdays=frozenset(int(d) for d in p.get("weekdays", sorted(default.weekdays))),
+        demining_stand_down=_window(p["demining_stand_down"]) if "demining_stand_down" in p else WINTER_STAND_DOWN,
+        building_stand_down=_window(p["building_stand_down"]) if "building_stand_down" in p else None,
+    )
+
+
+def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
+                 progress: Callable[[str], None] | None = None) -> ReplanOutcome:
+    """Re-plan the store at ``db`` from its latest plan and the progress reported since; save the new plan."""
+    settings = settings or ReplanSettings()
+    say = progress or (lambda _msg: None)
+    faults = []
+    if settings.move_cost_days < 0:
+        faults.append(Fault("re-plan", f"move cost cannot be negative, got {settings.move_cost_days}", "move_cost"))
+    ValidationError.raise_if("re-plan settings", faults)
+    with open_store(db) as store:
+        previous = store.latest_plan()
+        if previous is None:
+            raise NotFoundError(f"{db} holds no plan to re-plan: run sapper plan first")
+        hazards, assets = store.hazards(), store.assets()
+        teams, brigades = store.teams(), store.brigades()
+        reports, activities, meta = store.field_progress(), store.activities(), store.meta()
+    plan_start = dt.date.fromisoformat(str(previous.summary["start_date"]))
+    through = previous.params.get("progress_through")
+    progress_from = dt.date.fromisoformat(str(through)) if through else None
+    as_of = settings.as_of
+    if as_of is None:
+        dates = [r.work_date for r in reports if progress_from is None or r.work_date >= progress_from]
+        as_of = max(dates) + dt.timedelta(days=1) if dates else plan_start
+    if as_of < plan_start:
+        raise ValidationError("re-plan", [Fault("re-plan", f"as-of date {as_of} is before the start of the previous "
+                                            f"plan ({plan_start})", "as_of")])
+    cparams = compile_params_of(previous)
+    say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
+    left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
+                          activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays)
+    compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
+                               lots=left.plans)
+    frame = build_frame(compiled, left, move_cost_days=settings.move_cost_days)
+    problem = frame.problem if settings.stable else frame.problem.replace(move_cost=0)
+    compiled = dataclasses.replace(compiled, problem=problem)
+    prop = frame.pushed_forward(problem)
+    repaired = warm_start(problem, frame.order, frame.modes)
+    params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
+                         engine=settings.engine)
+    start_from = "the repaired previous plan" if settings.stable else "scratch"
+    say(f"solving {len(problem.tasks)} tasks (from {start_from}, {settings.engine}, {settings.time_limit_s:g} s)")
+    if settings.stable:
+        result = solve_warm(problem, repaired, params=params)
+    else:
+        result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
+    changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
+                               earliest=propagate(problem.replace(tasks=tuple(
+                                   dataclasses.replace(t, anchor=None) for t in problem.tasks)),
+                                   [None] * len(problem.tasks)))
+    plan_settings = PlanSettings(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
+                                 engine=settings.engine, compile=cparams)
+    history = [*left.history, *_finished(left), *left.reached]
+    planned = {t.name for t in problem.tasks}
+    history = [t for t in history if t.task_id not in planned]
+    run = plan_run(compiled, result, plan_settings, hazards, assets, synthetic=meta.get("synthetic") == "true",
+                   prefer=frame.prefer, history=history,
+                   extra_params={"replan_of": previous.id, "as_of": as_of.isoformat(),
+                                 "progress_through": as_of.isoformat(), "stable": settings.stable,
+                                 "move_cost": problem.move_cost, "move_cost_days": settings.move_cost_days})
+    summary = dict(run.summary)
+    summary["replan"] = {k: v for k, v in changes.items() if not isinstance(v, list)}
+    if result.schedule is not None:
+        moves = len(moved_tasks(problem, result.schedule)) * problem.move_cost
+        summary["weighted_completion"] = objective_value(problem, result.schedule) - moves
+        summary["move_cost_total"] = moves
+    summary["objective_meaning"] = ("priority-weighted completion (Σ weight × completion, working days from the as-of "
+                                    "date) plus the move cost of each lot that does not keep its previous start")
+    summary["baseline_meaning"] = ("the previous plan repaired to the new facts" if settings.stable else
+                                   "the greedy plan in the best of the planner's order and the priority rules, "
+                                   "running lots first")
+    run = dataclasses.replace(run, summary=summary)
+    with open_store(db) as store, store.write() as uow:
+        run_id = uow.save_plan(run)
+    run = dataclasses.replace(run, id=run_id)
+    return ReplanOutcome(summary, run, compiled, result, frame, changes)
+
+
+def _scratch_priority(problem: Problem, planner: Sequence[float]) -> list[float]:
+    """The priority order for a re-plan from scratch: the best (by the objective of the serial scheme's plan) of the
+    planner's order and the priority rules ``solve`` tries (descendant weight, unlock ratio), with the running lots
+    first. ``solve`` tries those rules itself, but a running lot must start at 0 (it has a deadline), which a rule
+    that does not place it first misses."""
+    best: tuple[float, list[float]] | None = None
+    for rule in (list(planner), descendant_weight_rule(problem), unlock_ratio_rule(problem)):
+        first = max(rule, default=0.0) + 1.0
+        priority = [first if t.deadline is not None else rule[j] for j, t in enumerate(problem.tasks)]
+        try:
+            value = float(objective_value(problem, serial_sgs(problem, priority)))
+        except PlanError:
+            continue
+        if best is None or value < best[0]:
+            best = (value, priority)
+    return best[1] if best is not None else list(planner)
+
+
+def _info_key(info: TaskInfo) -> WorkKey:
+    """The piece of work a compiled task belongs to."""
+    if info.kind == "repair":
+        return ("repair", info.asset_id or "", info.trade.value if info.trade else "")
+    return (info.kind, info.hazard_id or "", "")
+
+
+def _median_weight(problem: Problem) -> float:
+    weights = [t.weight for t in problem.tasks if t.weight > 0]
+    return statistics.median(weights) if weights else 1.0
+
+
+def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float) -> Frame:
+    """The re-plan problem: anchors, running lots pinned, methods kept, the previous order (module docstring)."""
+    p = compiled.problem
+    cal = compiled.calendar
+    n = len(p.tasks)
+    tasks = list(p.tasks)
+    lots: dict[int, Lot] = {}
+    old_start: dict[int, int | None] = {}
+    modes: list[int | None] = [None] * n
+    key: list[float | None] = [None] * n
+    prefer: list[tuple[str, ...]] = [()] * n
+    for j, t in enumerate(p.tasks):
+        if all(not m.demands for m in t.modes):
+            key[j] = -2e9  # milestones: as soon as they may
+            continue
+        lot = left.lots.get(t.name)
+        if lot is None:
+            continue
+        lots[j] = lot
+        old = cal.index_of(lot.task.start_date) if lot.task.start_date >= left.as_of else None
+        m_old = next((m for m, mode in enumerate(t.modes) if mode.name == lot.task.mode), None)
+        planned_units = tuple(u for u in (lot.task.unit_id or "").split(",") if u)
+        if lot.status in (LotStatus.RUNNING, LotStatus.EARLY):
+            if m_old is not None:
+                tasks[j] = dataclasses.replace(t, modes=(t.modes[m_old],), anchor=0)
+                modes[j] = 0
+            else:
+                tasks[j] = dataclasses.replace(t, anchor=0)
+            old_start[j] = 0 if lot.status is LotStatus.RUNNING else old
+            key[j] = -1e9
+            prefer[j] = (lot.unit,) if lot.unit else planned_units
+        else:
+            modes[j] = m_old
+            prefer[j] = planned_units
+            if lot.status is LotStatus.PENDING and old is not None:
+                tasks[j] = dataclasses.replace(t, anchor=old)
+                old_start[j] = old
+                key[j] = float(old)
+            else:  # late: its start has passed
+                old_start[j] = None
+                key[j] = float((lot.task.start_date - left.as_of).days)
+    # New lots go after the lots of their piece of work; work new to the plan after everything, by priority.
+    group_key: dict[tuple[str, str, str], float] = defaultdict(lambda: -1e9)
+    for j, lot in lots.items():
+        if key[j] is not None:
+            group_key[lot.key] = max(group_key[lot.key], key[j] or 0.0)
+    top = max(compiled.priority, default=0.0)
+    for j, info in enumerate(compiled.info):
+        if key[j] is None:
+            gk = _info_key(info)
+            key[j] = group_key[gk] + 0.5 if gk in group_key else 1e6 + top - compiled.priority[j]
+    weight = _median_weight(p)
+    move_cost = max(1, round(move_cost_days * weight)) if move_cost_days > 0 else 0
+    unpinned: dict[int, str] = {}
+    anchored = p.replace(tasks=tuple(tasks), move_cost=move_cost)
+    first = propagate(anchored, modes)
+    pins: dict[str, list[tuple[int, int]]] = defaultdict(list)  # resource → (task, duration)
+    for j, lot in lots.items():
+        if lot.status not in (LotStatus.RUNNING, LotStatus.EARLY):
+            continue
+        mode = anchored.tasks[j].modes[0]
+        resource = anchored.resources[mode.demands[0][0]].name if mode.demands else ""
+        if lot.unit is not None and lot.unit not in compiled.units.get(resource, ()):
+            unpinned[j] = "team lost"
+        elif first.starts[j] != 0:
+            unpinned[j] = "winter stand-down" if first.pushed_by[j] == NOT_PUSHED else "waits for a predecessor"
+        else:
+            pins[resource].append((j, mode.duration))
+    for resource, items in pins.items():
+        r = next(i for i, res in enumerate(anchored.resources) if res.name == resource)
+        cap = anchored.capacity_profile(r)
+        load = [0] * len(cap)
+        for j, d in sorted(items, key=lambda x: (-x[1], x[0])):
+            if all(load[k] < cap[k] for k in range(d)):
+                for k in range(d):
+                    load[k] += 1
+                tasks[j] = dataclasses.replace(anchored.tasks[j], release=0, deadline=d)
+            else:
+                unpinned[j] = "team lost" if len(compiled.units.get(resource, ())) < len(items) else "pool busy"
+    problem = p.replace(tasks=tuple(tasks), move_cost=move_cost)
+    order = [-(k if k is not None else 0.0) for k in key]
+    sequences: dict[str, list[tuple[int, dt.date, int]]] = defaultdict(list)
+    for j, lot in lots.items():
+        running = lot.status in (LotStatus.RUNNING, LotStatus.EARLY)
+        unit = lot.unit if running else (lot.task.unit_id or "").split(",")[0]
+        if unit:
+            sequences[unit].append((0 if running else 1, lot.task.start_date, j))
+    chains = tuple(Precedence(a[2], b[2]) for seq in sequences.values() for a, b in itertools.pairwise(sorted(seq)))
+    return Frame(problem, lots, old_start, modes, order, prefer, unpinned, move_cost, chains)
+
+
+def _finished(left: WorkLeft) -> list[PlannedTask]:
+    """Lots finished since the previous plan, as history: the days work was reported on them, and the unit."""
+    out = []
+    for lot in left.lots.values():
+        if lot.status is not LotStatus.DONE:
+            continue
+        t = lot.task
+        end = min(lot.last_report or t.end_date, left.as_of - dt.timedelta(days=1))
+        start = min(lot.first_report or t.start_date, end)
+        out.append(dataclasses.replace(t, start_date=start, end_date=end, work=lot.done or t.work,
+                                       unit_id=",".join(lot.by) if lot.by else t.unit_id))
+    return out
+
+
+def _shift(previous_cal: Calendar, old: dt.date, new: dt.date) -> int:
+    return previous_cal.index_of(new) - previous_cal.index_of(old)
+
+
+def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, frame: Frame, prop: Propagation,
+                     repaired: Schedule, result: Result, *, stable: bool, earliest: Propagation) -> dict[str, Any]:
+    """What changed from the previous plan and why (see the module docstring): counts and, per lot, the details.
+
+    ``prop`` is the previous plan pushed forward team by team (``Frame.pushed_forward``); ``earliest`` the earliest
+    start of every task by precedences, releases and stand-downs alone: a lot whose earliest start is after its
+    previous start must move in every plan.
+    """
+    problem = compiled.problem
+    cal = compiled.calendar
+    schedule = result.schedule
+    plan_start = dt.date.fromisoformat(str(previous.summary["start_date"]))
+    horizon_end = cal.date_of(cal.working_days - 1)
+    prev_cal = Calendar(plan_start, weekdays=compile_params_of(previous).weekdays,
+                        horizon_days=(horizon_end - plan_start).days + 7)
+    pools = _pool_causes(previous, left, compiled, frame)
+    status = Counter(lot.status.value for lot in left.lots.values())
+    pushed = [j for j, old in frame.old_start.items() if old is None or prop.starts[j] != old]
+    must = [j for j, old in frame.old_start.items() if old is None or earliest.starts[j] > old]
+    repair_moved = [j for j, old in frame.old_start.items() if old is None or repaired.starts[j] != old]
+    moved: list[dict[str, Any]] = []
+    team_changed = 0
+    if schedule is not None:
+        units = _units(problem, schedule, compiled, frame)
+        reasons = _explain(compiled, schedule, frame, left, pools)
+        for j, old in sorted(frame.old_start.items()):
+            lot = frame.lots[j]
+            new = schedule.starts[j]
+            if old is not None and new == old:
+                if units[j] and lot.task.unit_id and units[j] != lot.task.unit_id and lot.status is LotStatus.PENDING:
+                    team_changed += 1
+                continue
+            reason, cause = reasons[j]
+            new_date = cal.date_of(new)
+            old_date = lot.task.start_date if lot.status is not LotStatus.RUNNING else left.as_of
+            moved.append({"task_id": problem.tasks[j].name, "status": lot.status.value,
+                          "old_start": old_date.isoformat(), "new_start": new_date.isoformat(),
+                          "shift_working_days": _shift(prev_cal, old_date, new_date), "reason": reason,
+                          "cause": cause, "must_move": j in must})
+    shifts = [m["shift_working_days"] for m in moved]
+    added = []
+    for j, t in enumerate(problem.tasks):
+        info = compiled.info[j]
+        if j in frame.lots or info.kind not in WORK_KINDS:
+            continue
+        k = _info_key(info)
+        why = left.added[k][1] if k in left.added else "new in the register"
+        added.append({"task_id": t.name, "reason": why, "work": round(info.work, 1), "work_unit": info.work_unit})
+    removed = [{"task_id": lot.task.task_id, "reason": lot.why} for lot in left.lots.values()
+               if lot.status is LotStatus.REMOVED]
+    finished = [{"task_id": lot.task.task_id, "work": round(lot.done, 1), "work_unit": lot.task.work_unit,
+                 "by": ",".join(lot.by)} for lot in left.lots.values() if lot.status is LotStatus.DONE]
+    return {
+        "previous_plan_id": previous.id,
+        "previous_start_date": plan_start.isoformat(),
+        "as_of": left.as_of.isoformat(),
+        "progress_from": left.progress_from.isoformat() if left.progress_from else None,
+        "progress_reports": left.reports_used,
+        "stable": stable,
+        "move_cost": problem.move_cost,
+        "lots_compared": len(frame.old_start),
+        "finished": status.get("done", 0),
+        "running": status.get("running", 0),
+        "started_early": status.get("early", 0),
+        "not_started_as_planned": status.get("late", 0),
+        "removed": len(removed),
+        "removed_by_reason": dict(Counter(r["reason"] for r in removed).most_common()),
+        "added": len(added),
+        "added_by_reason": dict(Counter(a["reason"] for a in added).most_common()),
+        "moved": len(moved),
+        "moved_earlier": sum(1 for s in shifts if s < 0),
+        "moved_later": sum(1 for s in shifts if s > 0),
+        "shift_working_days": ({"min": min(shifts), "median": statistics.median(shifts), "max": max(shifts)}
+                               if shifts else None),
+        "moved_by_reason": dict(Counter(m["reason"] for m in moved).most_common()),
+        "moved_by_cause": dict(Counter(m["cause"] for m in moved if m["cause"]).most_common()),
+        "must_move": len(must),
+        "pushed_forward": len(pushed),
+        "repair_moved": len(repair_moved),
+        "team_changed": team_changed,
+        "pinned_running": sum(1 for j, lot in frame.lots.items()
+                              if lot.status in (LotStatus.RUNNING, LotStatus.EARLY) and j not in frame.unpinned),
+        "running_not_continuing": dict(Counter(frame.unpinned.values()).most_common()),
+        "notes": left.notes,
+        "moved_tasks": moved,
+        "added_tasks": added,
+        "removed_tasks": removed,
+        "finished_tasks": finished,
+    }
+
+
+def _units(problem: Problem, schedule: Schedule, compiled: CompiledPlan, frame: Frame) -> list[str]:
+    from sapper.plan.assign import assign_units
+
+    units = [compiled.units[r.name] for r in problem.resources]
+    return [",".join(u) for u in assign_units(problem, schedule, units, prefer=frame.prefer)]
+
+
+def _pool_causes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, frame: Frame) -> dict[str, str]:
+    """What takes more of each pool's time than the previous plan did: its lots running longer than planned, lots
+    not started, lots added, units lost. The cause named for a lot that moved because its pool was busier."""
+    problem = compiled.problem
+    cal = compiled.calendar
+    found: dict[str, set[str]] = defaultdict(set)
+    old: dict[str, set[str]] = defaultdict(set)
+    for t in previous.tasks:
+        if t.resource and t.unit_id:
+            old[t.resource].update(u for u in t.unit_id.split(",") if u)
+    for pool, ids in old.items():
+        if ids - set(compiled.units.get(pool, ())):
+            found[pool].add("team lost")
+    for j, lot in frame.lots.items():
+        pool = lot.task.resource
+        if lot.status is LotStatus.LATE:
+            found[pool].add("not started as planned")
+        elif j in frame.unpinned:
+            found[pool].add(frame.unpinned[j])
+        elif lot.status is LotStatus.RUNNING:
+            planned_end = cal.index_of(lot.task.end_date) + 1 if lot.task.end_date >= left.as_of else 0
+            if problem.tasks[j].modes[0].duration > planned_end:
+                found[pool].add("slower than planned")
+    for j, info in enumerate(compiled.info):
+        if j in frame.lots or info.kind not in WORK_KINDS:
+            continue
+        k = _info_key(info)
+        for mode in problem.tasks[j].modes:
+            for r, _ in mode.demands:
+                found[problem.resources[r].name].add(left.added[k][1] if k in left.added else "new in the register")
+    return {pool: ", ".join(sorted(causes)) for pool, causes in found.items()}
+
+
+def _explain(compiled: CompiledPlan, schedule: Schedule, frame: Frame, left: WorkLeft,
+             pools: Mapping[str, str]) -> dict[int, tuple[str, str]]:
+    """(reason, cause) of each lot of the previous plan that ``schedule`` moves, read off the new plan itself: what
+    stops the lot from starting where it did before. In precedence order, so a lot late because of a predecessor
+    carries that predecessor's cause (a milestone passes on the cause of its latest predecessor)."""
+    problem = compiled.problem
+    ends = schedule.ends(problem)
+    horizon = problem.horizon
+    load: dict[int, np.ndarray] = {}
+    cap = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
+    for r in problem.renewable:
+        use = np.zeros(max(horizon, *ends, 0) + 2, dtype=np.int64)
+        for j, task in enumerate(problem.tasks):
+            mode = task.modes[schedule.modes[j]]
+            for rr, u in mode.demands:
+                if rr == r and mode.duration:
+                    use[schedule.starts[j]] += u
+                    use[ends[j]] -= u
+        load[r] = np.cumsum(use)
+    late: dict[int, str] = {}  # why each task ends when it does, passed on to its successors
+    out: dict[int, tuple[str, str]] = {}
+    busy: list[tuple[int, int, int, int]] = []  # (lot, resource, from, to): its old slot is taken in its pool
+
+    def latest_pred(j: int) -> tuple[int, int] | None:
+        found = [(ends[p] + lag, p) for p, lag in problem.predecessors[j]]
+        return max(found) if found else None
+
+    def why_not_at(j: int, old: int) -> tuple[str, str]:
+        lot = frame.lots[j]
+        if lot.status is LotStatus.LATE:
+            return "not started as planned", ""
+        if lot.status is LotStatus.EARLY:
+            return "started early", ""
+        binding = latest_pred(j)
+        if j in frame.unpinned:
+            return frame.unpinned[j], late.get(binding[1], "") if binding and binding[0] > 0 else ""
+        if binding is not None and binding[0] > old:
+            return "predecessor late", late.get(binding[1], "")
+        start = schedule.starts[j]
+        if start < old:
+            return "optimiser's choice", "moved earlier"
+        mode = problem.tasks[j].modes[schedule.modes[j]]
+        span = slice(old, min(old + mode.duration, horizon))
+        for r, u in mode.demands:
+            if r not in cap:
+                continue
+            if (cap[r][span] < u).any():
+                return "winter stand-down", "longer than planned"  # the old slot was clear of it for the old lot
+            own = np.zeros(span.stop - span.start, dtype=np.int64)
+            t0, t1 = max(start, old), min(ends[j], span.stop)
+            if t1 > t0:
+                own[t0 - old:t1 - old] = u
+            if (load[r][span] - own + u > cap[r][span]).any():
+                busy.append((j, r, span.start, span.stop))
+                return "pool busy", pools.get(problem.resources[r].name, "")
+        return "optimiser's choice", ""
+
+    for j in problem.topological_order:
+        task = problem.tasks[j]
+        old = frame.old_start.get(j, -1)
+        lot = frame.lots.get(j)
+        if lot is not None and (old is None or schedule.starts[j] != old):
+            out[j] = why_not_at(j, old if old is not None else 0)
+            late[j] = out[j][1] or (out[j][0] if out[j][0] != "pool busy" else "")
+        elif all(not m.demands for m in task.modes):
+            binding = latest_pred(j)
+            late[j] = late.get(binding[1], "") if binding else ""
+        elif lot is None:
+            k = _info_key(compiled.info[j])
+            late[j] = left.added[k][1] if k in left.added else "new in the register"
+        elif lot.status is LotStatus.RUNNING:
+            late[j] = "slower than planned"
+        else:
+            late[j] = "longer than planned"
+    # A lot whose old slot is taken: the cause of the moved or new lots that took it (they may have been pushed
+    # there themselves, so a few rounds), else what its pool lost or gained, else "other lots moved".
+    by_resource: dict[int, list[int]] = defaultdict(list)
+    for j in range(len(problem.tasks)):
+        if j in out or j not in frame.lots:
+            for r, _ in problem.tasks[j].modes[schedule.modes[j]].demands:
+                by_resource[r].append(j)
+    for _ in range(5):
+        changed = False
+        for j, r, a, b in busy:
+            takers = Counter(late[k] for k in by_resource[r]
+                             if k != j and schedule.starts[k] < b and ends[k] > a and late.get(k))
+            cause = out[j][1] or (takers.most_common(1)[0][0] if takers else "")
+            if cause != out[j][1]:
+                out[j] = ("pool busy", cause)
+                late[j] = cause
+                changed = True
+        if not changed:
+            break
+    for j, _, _, _ in busy:
+        if not out[j][1]:
+            out[j] = ("pool busy", "other lots moved")
+    return out
+
+
+def write_replan_json(outcome: ReplanOutcome, path: str | Path) -> Path:
+    """Write the re-plan's summary, every planned task and every change (with its reason) to ``path`` as JSON."""
+    path = Path(path)
+    doc = plan_document(outcome.summary, outcome.run.tasks)
+    doc["changes"] = outcome.changes
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def change_lines(changes: Mapping[str, Any]) -> list[str]:
+    """What changed, in a few lines for a person."""
+    out = [f"re-plan of plan run {changes['previous_plan_id']} as of {changes['as_of']} "
+           f"({changes['progress_reports']} progress reports)",
+           f"lots: {changes['finished']} finished, {changes['running']} continuing, {changes['started_early']} started "
+           f"early, {changes['not_started_as_planned']} not started as planned, {changes['removed']} removed, "
+           f"{changes['added']} added",
+           f"moved: {changes['moved']} of {changes['lots_compared']} lots ({changes['moved_earlier']} earlier, "
+           f"{changes['moved_later']} later); {changes['must_move']} must move in any plan, "
+           f"{changes['pushed_forward']} move when the previous plan is pushed forward team by team, the repaired "
+           "previous plan "
+           f"moves {changes['repair_moved']}"]
+    sh = changes.get("shift_working_days")
+    if sh:
+        out.append(f"shift in working days: min {sh['min']}, median {sh['median']:g}, max {sh['max']}")
+    for name, counts in (("moved, by reason", changes["moved_by_reason"]),
+                         ("moved, by first cause", changes["moved_by_cause"]),
+                         ("removed, by reason", changes["removed_by_reason"]),
+                         ("added, by reason", changes["added_by_reason"]),
+                         ("running lots that do not simply continue", changes["running_not_continuing"])):
+        if counts:
+            out.append(f"{name}: " + "; ".join(f"{k} {v}" for k, v in counts.items()))
+    out += [f"note: {n}" for n in changes["notes"]]
+    return out
