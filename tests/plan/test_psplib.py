@@ -144,3 +144,20 @@ def test_bench_cli_writes_json(tmp_path: Path) -> None:
     first = doc["instances"][0]
     assert set(first) >= {"name", "makespan", "reference", "proven_optimal", "deviation_pct", "seconds"}
     assert first["name"] == "j3011_1.sm" and first["makespan"] == 54 and first["reference"] == 54
+
+
+def test_bench_cli_on_a_missing_folder_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from sapper.cli import main
+
+    argv = sys.argv
+    sys.argv = ["sapper", "bench", "psplib", str(tmp_path / "nowhere")]
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main()
+    finally:
+        sys.argv = argv
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nowhere" in err[0] and "not a folder" in err[0]

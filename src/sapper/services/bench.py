@@ -100,9 +100,10 @@ def run_psplib(directory: Path, *, pattern: str | None = None, limit: int | None
                workers: int = 2, seed: int = 0,
                progress: Callable[[InstanceResult], None] | None = None) -> BenchReport:
     """Solve every selected instance of ``directory`` and compare with the references found there."""
+    files = instance_files(directory, pattern, limit)  # first: a missing folder is a clear error
     refs = read_references(directory)
     results = []
-    for path in instance_files(directory, pattern, limit):
+    for path in files:
         result = solve_instance(path, refs.get(path.name, Reference()), time_limit_s=time_limit_s, workers=workers,
                                 seed=seed)
         results.append(result)
