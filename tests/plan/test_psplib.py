@@ -146,7 +146,7 @@ def test_bench_cli_writes_json(tmp_path: Path) -> None:
     assert first["name"] == "j3011_1.sm" and first["makespan"] == 54 and first["reference"] == 54
 
 
-def test_bench_cli_on_a_missing_folder_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_cli_on_a_missing_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sys
 
     from sapper.cli import main
