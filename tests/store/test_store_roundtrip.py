@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -208,16 +207,17 @@ def test_store_edited_into_nonsense_reports_the_record(filled: Store) -> None:
         filled.hazards()
 
 
-def test_three_thousand_polygons_write_fast(store: Store) -> None:
-    """3,000 polygons (with their areas and R-tree entries) are written in well under 5 s."""
+def test_three_thousand_polygons_in_one_write(store: Store) -> None:
+    """3,000 polygons are written in one call, each findable through the R-tree (write speed is measured by
+    benchmarks/import_messy.py, not here: a timed test fails on a busy machine)."""
     boxes = [shapely.box(30 + (i % 60) * 0.1, 45 + (i // 60) * 0.1, 30.05 + (i % 60) * 0.1, 45.05 + (i // 60) * 0.1)
              for i in range(3000)]
     many = [HazardArea(f"p-{i}", HazardClass.SHA, box, Evidence.INDIRECT) for i, box in enumerate(boxes)]
-    start = time.perf_counter()
     store.add_hazards(many)
-    elapsed = time.perf_counter() - start
     assert store.counts()["hazard_areas"] == 3000
-    assert elapsed < 2.5, f"took {elapsed:.2f} s"
+    # the last row of boxes (i // 60 == 49) and nothing else lies in this band
+    assert sorted(store.bbox_search("hazard_areas", 29.9, 49.88, 36.1, 49.96)) == sorted(f"p-{i}"
+                                                                                       for i in range(2940, 3000))
 
 
 def test_closed_store_refuses_use(db_path: Path) -> None:
