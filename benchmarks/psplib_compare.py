@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from dataclasses import asdict
@@ -29,7 +28,7 @@ from _common import machine, write_section
 from pyjobshop_runner import solve_with_pyjobshop
 
 from sapper.io.psplib import read_references
-from sapper.services.bench import instance_files, solve_instance
+from sapper.services.bench import InstanceResult, compare, instance_files, solve_instance, summarise
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "psplib"
 #: set → (folder, pattern, time limit per instance in seconds). The J60 selection and 10 s are the issue's.
@@ -42,48 +41,29 @@ BEGIN, END = "<!-- psplib:begin -->", "<!-- psplib:end -->"
 RESULTS = Path(__file__).resolve().parent / "results" / "psplib_compare.json"
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    devs = [r["deviation_pct"] for r in rows if r["deviation_pct"] is not None]
-    return {
-        "count": len(rows),
-        "at_reference": sum(r["makespan"] is not None and r["reference"] is not None
-                            and r["makespan"] <= r["reference"] for r in rows),
-        "proven_optimal": sum(bool(r["proven_optimal"]) for r in rows),
-        "mean_deviation_pct": round(statistics.fmean(devs), 4) if devs else None,
-        "max_deviation_pct": round(max(devs), 4) if devs else None,
-        "mean_seconds": round(statistics.fmean(r["seconds"] for r in rows), 3) if rows else None,
-        "false_proofs": sum(bool(r["false_proof"]) for r in rows),
-        "unsolved": sum(r["makespan"] is None for r in rows),
-    }
-
-
 def run_set(key: str, *, limit: int | None, time_limit: float | None, workers: int, seed: int) -> dict[str, Any]:
     folder, pattern, default_limit = SETS[key]
     directory = DATA / folder
     tl = time_limit if time_limit is not None else default_limit
     refs = read_references(directory)
-    sapper_rows: list[dict[str, Any]] = []
-    pjs_rows: list[dict[str, Any]] = []
+    sapper_rows: list[InstanceResult] = []
+    pjs_rows: list[InstanceResult] = []
     for path in instance_files(directory, pattern, limit):
         ref = refs.get(path.name)
         mine = solve_instance(path, ref, time_limit_s=tl, workers=workers, seed=seed) if ref else None
         if mine is None:
             continue
-        sapper_rows.append(asdict(mine))
-        theirs = solve_with_pyjobshop(path, time_limit_s=tl, workers=workers, seed=seed)
-        best = ref.best_known
-        dev = round(100.0 * (theirs.makespan - best) / best, 4) if theirs.makespan is not None and best else None
-        false_proof = bool(theirs.proven_optimal and theirs.makespan is not None and best is not None
-                           and theirs.makespan > best)
-        pjs_rows.append({"name": path.name, "makespan": theirs.makespan, "reference": best,
-                         "proven_optimal": theirs.proven_optimal, "deviation_pct": dev,
-                         "seconds": round(theirs.seconds + theirs.build_seconds, 4), "status": theirs.status,
-                         "false_proof": false_proof})
+        sapper_rows.append(mine)
+        run = solve_with_pyjobshop(path, time_limit_s=tl, workers=workers, seed=seed)
+        # Judged by the same rule as sapper's runs; PyJobShop's bound is not recorded (it reports none without a plan).
+        theirs = compare(path.name, ref, makespan=run.makespan, proven_optimal=run.proven_optimal, lower_bound=None,
+                         seconds=run.seconds + run.build_seconds, status=run.status)
+        pjs_rows.append(theirs)
         print(f"{key} {path.name}: sapper {mine.makespan} ({mine.seconds:.2f} s) pyjobshop {theirs.makespan} "
-              f"({theirs.seconds + theirs.build_seconds:.2f} s) reference {best}", file=sys.stderr, flush=True)
+              f"({theirs.seconds:.2f} s) reference {theirs.reference}", file=sys.stderr, flush=True)
     return {"set": key, "pattern": pattern, "time_limit_s": tl, "workers": workers, "seed": seed,
-            "sapper": {"summary": _summary(sapper_rows), "instances": sapper_rows},
-            "pyjobshop": {"summary": _summary(pjs_rows), "instances": pjs_rows}}
+            "sapper": {"summary": summarise(sapper_rows), "instances": [asdict(r) for r in sapper_rows]},
+            "pyjobshop": {"summary": summarise(pjs_rows), "instances": [asdict(r) for r in pjs_rows]}}
 
 
 def _ratio(a: float | None, b: float | None) -> str:

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -37,7 +37,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound
-from sapper.domain.geometry import LocalProjection, area_m2, in_wgs84_range
+from sapper.domain.geometry import area_m2, in_wgs84_range, projection_near
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.resources import Method, Organisation, OrgKind
 from sapper.errors import Fault, ImportFileError, ValidationError
@@ -293,23 +293,17 @@ AREA_TOLERANCE = 1e-3
 # ----------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
-def _projection(lon: int, lat: int) -> LocalProjection:
-    return LocalProjection(lon=float(lon), lat=float(lat))
-
-
 def measure(geom: BaseGeometry) -> tuple[float, tuple[float, float] | None]:
     """The area (m²) of ``geom`` and the (lat, lon) of its centroid, both taken in an equal-area projection.
 
-    The projection is centred on the whole degree nearest the data (as ``sapper.io.vector`` does for areas), so a
-    few projections serve a whole region: areas are exact in any equal-area projection, and a centroid taken up to a
+    The projection is the shared one near the data (``sapper.domain.geometry.projection_near``), so a few
+    projections serve a whole region: areas are exact in any equal-area projection, and a centroid taken up to a
     degree off the projection's centre differs from one taken at it by well under a millimetre per 100 m of polygon.
     Areas are rounded to 0.01 m², the centroid to 7 decimals (~1 cm).
     """
     if geom.is_empty:
         return 0.0, None
-    minx, miny, maxx, maxy = geom.bounds
-    proj = _projection(round((minx + maxx) / 2), round((miny + maxy) / 2))
+    proj = projection_near(geom)
     local = proj.to_local(geom)
     point = proj.to_wgs84(local.centroid)
     return round(float(local.area), 2), (round(point.y, 7), round(point.x, 7))

@@ -12,7 +12,7 @@ import fnmatch
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -46,21 +46,7 @@ class BenchReport:
 
     @property
     def summary(self) -> dict[str, Any]:
-        devs = [r.deviation_pct for r in self.instances if r.deviation_pct is not None]
-        with_ref = [r for r in self.instances if r.reference is not None]
-        return {
-            "count": len(self.instances),
-            "with_reference": len(with_ref),
-            "solved": sum(r.makespan is not None for r in self.instances),
-            "at_reference": sum(r.makespan is not None and r.reference is not None and r.makespan <= r.reference
-                                for r in self.instances),
-            "proven_optimal": sum(r.proven_optimal for r in self.instances),
-            "mean_deviation_pct": round(statistics.fmean(devs), 4) if devs else None,
-            "max_deviation_pct": round(max(devs), 4) if devs else None,
-            "mean_seconds": round(statistics.fmean(r.seconds for r in self.instances), 4) if self.instances else None,
-            "max_seconds": round(max(r.seconds for r in self.instances), 4) if self.instances else None,
-            "false_proofs": sum(r.false_proof for r in self.instances),
-        }
+        return summarise(self.instances)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +59,24 @@ class BenchReport:
 
     def write_json(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+
+def summarise(instances: Sequence[InstanceResult]) -> dict[str, Any]:
+    """The summary of a run: counts at the reference and proven, deviations, seconds, false proofs."""
+    devs = [r.deviation_pct for r in instances if r.deviation_pct is not None]
+    return {
+        "count": len(instances),
+        "with_reference": sum(r.reference is not None for r in instances),
+        "solved": sum(r.makespan is not None for r in instances),
+        "at_reference": sum(r.makespan is not None and r.reference is not None and r.makespan <= r.reference
+                            for r in instances),
+        "proven_optimal": sum(r.proven_optimal for r in instances),
+        "mean_deviation_pct": round(statistics.fmean(devs), 4) if devs else None,
+        "max_deviation_pct": round(max(devs), 4) if devs else None,
+        "mean_seconds": round(statistics.fmean(r.seconds for r in instances), 4) if instances else None,
+        "max_seconds": round(max(r.seconds for r in instances), 4) if instances else None,
+        "false_proofs": sum(r.false_proof for r in instances),
+    }
 
 
 def instance_files(directory: Path, pattern: str | None = None, limit: int | None = None) -> list[Path]:
@@ -120,16 +124,23 @@ def solve_instance(path: Path, ref: Reference, *, time_limit_s: float, workers: 
     seconds = time.perf_counter() - t0
     makespan = int(result.objective) if result.objective is not None else None
     bound = round(result.lower_bound) if result.lower_bound is not None else None
-    proven = result.status is Status.OPTIMAL
+    return compare(path.name, ref, makespan=makespan, proven_optimal=result.status is Status.OPTIMAL,
+                   lower_bound=bound, seconds=seconds, status=result.status.value,
+                   solver_false_proof=bool(result.details.get("false_proof", False)))
+
+
+def compare(name: str, ref: Reference, *, makespan: int | None, proven_optimal: bool, lower_bound: int | None,
+            seconds: float, status: str, solver_false_proof: bool = False) -> InstanceResult:
+    """One engine's answer on one instance against its reference: deviation and false proof (for any engine)."""
     best = ref.best_known
     deviation = None
     if makespan is not None and best:
         deviation = round(100.0 * (makespan - best) / best, 4)
     false_proof = bool(
-        (proven and makespan is not None and best is not None and makespan > best)
-        or (bound is not None and ref.optimum is not None and bound > ref.optimum)
-        or (bound is not None and ref.upper is not None and bound > ref.upper)
-        or result.details.get("false_proof", False)
+        (proven_optimal and makespan is not None and best is not None and makespan > best)
+        or (lower_bound is not None and ref.optimum is not None and lower_bound > ref.optimum)
+        or (lower_bound is not None and ref.upper is not None and lower_bound > ref.upper)
+        or solver_false_proof
     )
-    return InstanceResult(path.name, makespan, best, proven, deviation, round(seconds, 4), bound,
-                          result.status.value, false_proof)
+    return InstanceResult(name, makespan, best, proven_optimal, deviation, round(seconds, 4), lower_bound, status,
+                          false_proof)
