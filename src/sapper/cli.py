@@ -262,9 +262,15 @@ def replan(
                                                  "progress report.")
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Solver time limit in seconds.")] = 60.0,
+    moves: Annotated[
+        str, typer.Option("--moves", help="fewest: move only the lots the new facts force to move (the fewest CP-SAT "
+                                          "finds, proven where it can), then plan best without moving more; priced: "
+                                          "a lot may also move when what it gains outweighs --move-cost.")
+    ] = "fewest",
     move_cost: Annotated[
         float, typer.Option("--move-cost", help="Cost of moving a task from its previous start, in working days of "
-                                                "delay of a median-weight release or restoration; 0: no stability.")
+                                                "delay of a median-weight release or restoration (with --moves "
+                                                "priced; 0: moves cost nothing).")
     ] = 20.0,
     workers: Annotated[int, typer.Option(help="CP-SAT workers (threads).")] = 2,
     seed: Annotated[int, typer.Option(help="Solver random seed.")] = 0,
@@ -283,7 +289,8 @@ def replan(
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise ValidationError("--as-of", [Fault("--as-of", f"{as_of!r} is not a date YYYY-MM-DD")]) from None
-    settings = ReplanSettings(as_of=day, time_limit_s=time_limit, workers=workers, seed=seed, move_cost_days=move_cost)
+    settings = ReplanSettings(as_of=day, time_limit_s=time_limit, workers=workers, seed=seed, move_cost_days=move_cost,
+                              moves=moves)
     outcome = replan_store(db, settings=settings, progress=None if as_json else _say)
     if out_file:
         write_replan_json(outcome, out_file)

@@ -28,7 +28,7 @@ from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import serial_sgs
 from sapper.plan.lns import _window_problem, window_lns
 from sapper.plan.solution import moved_tasks, objective_value
-from sapper.plan.stability import propagate, repair, shift, solve_warm, warm_start
+from sapper.plan.stability import moves_lower_bound, must_move, propagate, repair, shift, solve_warm, warm_start
 
 from .conftest import random_problem
 
@@ -220,3 +220,111 @@ def test_assignment_keeps_preferred_units() -> None:
     assert kept == [("u1",), ("u2",), ("u1",)]
     # x takes the unit nobody asks for later, so y keeps the one it asks for.
     assert assign_units(p, s, [("u1", "u2")], prefer=[(), ("u1",), ()])[:2] == [("u2",), ("u1",)]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Fewest moves (lexicographic: moves first, then the objective)
+# ----------------------------------------------------------------------------------------------------
+
+
+def _early_finish_problem(move_cost: int) -> tuple[Problem, Schedule]:
+    """One unit. The running lot finished early (now 2 periods, was 5); the next lot, of weight 10, keeps its anchor
+    at 5 unless it moves forward to 2, which gains 30 (3 periods × 10)."""
+    one = ((0, 1),)
+    tasks = (Task("run", (Mode(2, one),), release=0, deadline=2, anchor=0),
+             Task("next", (Mode(3, one),), weight=10, anchor=5),
+             Task("later", (Mode(2, one),), weight=1, anchor=8))
+    p = Problem((Resource("u", 1),), tasks, (), 30, move_cost=move_cost)
+    return p, Schedule((0, 5, 8), (0, 0, 0))
+
+
+def test_fewest_moves_never_moves_a_lot_by_choice() -> None:
+    """With a move cost below the gain, the priced re-plan moves the next lot forward (not the light one after it:
+    3 periods × weight 1 gain less than the cost); with fewest moves ranked first nothing moves, the minimum (0) is
+    proven, and the objective is the checker's."""
+    p, old = _early_finish_problem(move_cost=5)
+    start = warm_start(p, previous_order(old), [0, 0, 0])
+    priced = solve_warm(p, start, params=SolveParams(time_limit_s=10))
+    assert priced.schedule is not None and moved_tasks(p, priced.schedule) == [1]
+    fewest = solve_warm(p, start, params=SolveParams(time_limit_s=10), fewest_moves=True)
+    assert fewest.schedule is not None and moved_tasks(p, fewest.schedule) == []
+    assert fewest.details["fewest_moves"] == fewest.details["fewest_moves_bound"] == 0
+    assert fewest.details["fewest_moves_proven"] is True
+    assert fewest.objective == objective_value(p, fewest.schedule) > priced.objective  # type: ignore[operator]
+    assert fewest.lower_bound is not None and fewest.lower_bound <= fewest.objective  # type: ignore[operator]
+
+
+def _minimum_moves_by_enumeration(p: Problem) -> int:
+    """The fewest anchored tasks any feasible plan moves, found without the engine's moves model: for k = 0, 1, …,
+    each set of k anchored tasks is let free and the others fixed at their anchors; the first k with a feasible plan
+    (a CP-SAT feasibility model, then the independent checker) is the minimum."""
+    import itertools
+
+    anchored_tasks = list(p.anchored)
+    for k in range(len(anchored_tasks) + 1):
+        for free in itertools.combinations(anchored_tasks, k):
+            fixed = tuple(t if j in free or t.anchor is None else
+                          dataclasses.replace(t, release=t.anchor, deadline=t.anchor + min(m.duration for m in t.modes)
+                                              if len(t.modes) == 1 else t.deadline)
+                          for j, t in enumerate(p.tasks))
+            q = p.replace(tasks=fixed, move_cost=0)
+            out = solve_cpsat(q, time_limit_s=10)
+            if out.schedule is None:
+                assert out.status == "infeasible"
+                continue
+            s = out.schedule
+            if check(p, s) == [] and all(s.starts[j] == p.tasks[j].anchor for j in anchored_tasks if j not in free):
+                return k
+    raise AssertionError("no feasible plan at all")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fewest_moves_is_the_true_minimum(seed: int) -> None:
+    """Random single-mode problems on tight pools, anchored at an old plan whose durations then grew: the fewest
+    moves solve_warm proves equals the minimum found by enumerating the sets of tasks let free; the plan it returns
+    moves exactly that many, passes the checker, and no later improvement added a move."""
+    rng = random.Random(100 + seed)
+    n = 7
+    tasks = [Task(f"t{j}", (Mode(rng.randint(1, 4), ((j % 2, 1),)),), weight=rng.randint(0, 4)) for j in range(n)]
+    precs = tuple({(i, j): Precedence(i, j) for j in range(n) for i in range(j) if rng.random() < 0.2}.values())
+    p = Problem((Resource("a", 2), Resource("b", 1)), tuple(tasks), precs, 60)
+    old = serial_sgs(p, [-float(j) for j in range(n)])
+    grown = [dataclasses.replace(t, anchor=s) for t, s in zip(p.tasks, old.starts, strict=True)]
+    for j in rng.sample(range(n), 2):
+        mode = grown[j].modes[0]
+        grown[j] = dataclasses.replace(grown[j], modes=(Mode(mode.duration + rng.randint(1, 3), mode.demands),))
+    q = p.replace(tasks=tuple(grown), move_cost=1)
+    start = warm_start(q, previous_order(old), [0] * n)
+    r = solve_warm(q, start, params=SolveParams(time_limit_s=10), fewest_moves=True)
+    assert r.schedule is not None and check(q, r.schedule) == []
+    assert r.details["fewest_moves_proven"] is True
+    minimum = _minimum_moves_by_enumeration(q)
+    assert r.details["fewest_moves"] == r.details["fewest_moves_bound"] == minimum
+    assert len(moved_tasks(q, r.schedule)) == minimum
+    assert must_move(q) <= moves_lower_bound(q, start, time_limit_s=10) <= minimum
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fewest_moves_on_the_region_path(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path region-sized problems take (relaxation bound, then CP-SAT windows to improve the plan), forced on small
+    problems: the bound stays at or below the enumerated minimum, the plan is checked, and the improvement never
+    adds a move to the fewest found."""
+    import sapper.plan.stability as stability
+
+    monkeypatch.setattr(stability, "LARGE_PROBLEM_TASKS", 3)
+    rng = random.Random(200 + seed)
+    n = 7
+    tasks = [Task(f"t{j}", (Mode(rng.randint(1, 4), ((j % 2, 1),)),), weight=rng.randint(1, 4)) for j in range(n)]
+    p = Problem((Resource("a", 1), Resource("b", 1)), tuple(tasks), (), 60)
+    old = serial_sgs(p, [-float(j) for j in range(n)])
+    grown = [dataclasses.replace(t, anchor=s) for t, s in zip(p.tasks, old.starts, strict=True)]
+    j = rng.randrange(2)  # one of the first lots of a pool whose lots run back to back: later ones must move
+    grown[j] = dataclasses.replace(grown[j], modes=(Mode(grown[j].modes[0].duration + 3, grown[j].modes[0].demands),))
+    q = p.replace(tasks=tuple(grown), move_cost=1)
+    start = warm_start(q, previous_order(old), [0] * n)
+    r = solve_warm(q, start, params=SolveParams(time_limit_s=6), fewest_moves=True)
+    assert r.schedule is not None and check(q, r.schedule) == []
+    assert "lns_windows" in r.details and "fewest_moves_relaxation_bound" in r.details
+    minimum = _minimum_moves_by_enumeration(q)
+    assert r.details["fewest_moves_bound"] <= minimum <= len(moved_tasks(q, r.schedule))  # type: ignore[operator]
+    assert len(moved_tasks(q, r.schedule)) <= r.details["fewest_moves"]  # type: ignore[operator]

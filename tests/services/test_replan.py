@@ -287,6 +287,7 @@ def test_cli_replan_end_to_end(db: Path, tmp_path: Path) -> None:
     proc = _run("replan", "--db", str(db), "--time-limit", "3", "--move-cost", "30", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "moved: 1 of" in proc.stdout and "predecessor late 1" in proc.stdout
+    assert "that moved: 1; fewest found: 1, the minimum (proven)" in proc.stdout
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["changes"]["moved_tasks"][0]["task_id"] == "repair A-1 road/1"
     assert doc["replan"]["as_of"] == "2025-06-08"  # default: the day after the last report (Saturday 7 June)
@@ -302,3 +303,14 @@ def test_cli_replan_errors(tmp_path: Path, db: Path) -> None:
     assert proc.returncode == 3 and "run sapper plan first" in proc.stderr
     assert _run("replan", "--db", str(db), "--as-of", "9 June").returncode == 2
     assert _run("replan", "--db", str(db), "--as-of", "2025-05-01").returncode == 2
+    proc = _run("replan", "--db", str(db), "--moves", "sideways")
+    assert proc.returncode == 2 and "moves must be one of fewest, priced" in proc.stderr
+
+
+def test_priced_moves_skip_the_fewest_moves_stage(db: Path) -> None:
+    """With moves "priced" the re-plan does not rank moves first (no fewest-moves figures), and still moves only the
+    lot that must move here (test_cli_replan_end_to_end checks the default's proof of that minimum)."""
+    report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
+    priced = replan_store(db, settings=_settings(moves="priced"))
+    assert priced.changes["fewest_moves_bound"] is None and priced.changes["moved"] == 1
+    assert _plan(db).params["moves"] == "priced"

@@ -19,6 +19,7 @@ move). The tools here work on it without knowing what the tasks mean:
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import numpy as np
 
 from sapper.errors import PlanError
 from sapper.plan.greedy import serial_sgs
-from sapper.plan.problem import Problem, Task
+from sapper.plan.problem import Precedence, Problem, Task
 from sapper.plan.solution import Schedule, check, moved_tasks, objective_value
 from sapper.plan.solve import LARGE_PROBLEM_TASKS, Result, SolveParams, Status, own_lower_bound
 
@@ -267,13 +268,35 @@ def warm_start(problem: Problem, order: Sequence[float], modes: Sequence[int | N
     return min(found, key=lambda s: objective_value(problem, s))
 
 
-def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None = None) -> Result:
+#: Share of the time limit :func:`solve_warm` gives to finding the fewest moves (the rest improves the plan).
+FEWEST_MOVES_SHARE = 0.5
+
+
+def must_move(problem: Problem) -> int:
+    """How many anchored tasks move in every plan: their earliest start by precedences, releases and outages alone
+    (:func:`propagate` without anchors) is after their anchor. A lower bound on the moves of any plan."""
+    free = problem.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline) for t in problem.tasks))
+    try:
+        earliest = propagate(free, [None] * len(problem.tasks))
+    except PlanError:
+        return 0
+    return sum(1 for j in problem.anchored if earliest.starts[j] > (problem.tasks[j].anchor or 0))
+
+
+def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None = None,
+               fewest_moves: bool = False) -> Result:
     """Improve the feasible schedule ``start`` (the repaired previous plan) within ``params``' limits.
 
     The result's baseline is ``start``. With engine "greedy" it is returned as it is; up to ``LARGE_PROBLEM_TASKS``
     tasks CP-SAT solves the whole problem hinted with it; above, CP-SAT improves windows of it (``plan.lns``). The
     schedule returned passed the independent checker; its objective is the checker's, compared with CP-SAT's. Only
     the first objective is optimised (a re-plan has no ``then`` objectives).
+
+    ``fewest_moves`` ranks the number of moved tasks first: CP-SAT first finds the fewest anchored tasks a plan must
+    move (``cpsat.solve_fewest_moves``, for ``FEWEST_MOVES_SHARE`` of the time limit, proving the minimum where it
+    can), then improves that plan with each move priced above any gain in the objective, so no plan with more moves
+    is ever taken. ``details`` then holds ``fewest_moves`` (the moves of that plan), ``fewest_moves_bound`` (no plan
+    moves fewer: CP-SAT's bound, or the tasks that must move by precedences alone) and ``fewest_moves_proven``.
     """
     params = params or SolveParams()
     if params.engine not in ("cpsat", "greedy"):
@@ -284,7 +307,159 @@ def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None 
     bound = own_lower_bound(problem)
     details: dict[str, object] = {"own_lower_bound": bound, "heuristic_objective": start_obj,
                                   "warm_start_moved": len(moved_tasks(problem, start))}
-    best, best_obj, engine = start, start_obj, "warm-start"
+    solver_problem, first = problem, start
+    if fewest_moves:
+        first, moves_bound = _fewest_moves(problem, start, params, details)
+        bound += problem.move_cost * moves_bound
+        # Price a move above the most the objective could still gain, so the improvement never adds one.
+        plain = problem.replace(move_cost=0)
+        gain = float(objective_value(plain, first)) - own_lower_bound(plain)
+        solver_problem = problem.replace(move_cost=max(problem.move_cost, math.ceil(max(0.0, gain)) + 1))
+        details["lexicographic_move_cost"] = solver_problem.move_cost
+    best, engine, cpsat_bound = _improve(solver_problem, first, params, t0, details)
+    if solver_problem is problem and cpsat_bound is not None:
+        bound = max(bound, cpsat_bound)
+    best_obj = float(objective_value(problem, best))
+    if fewest_moves and engine == "warm-start" and first is not start:
+        engine = "cpsat-fewest-moves"
+    if best_obj < bound - 1e-6:
+        raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
+    status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
+    return Result(status, best, best_obj, bound, start_obj, start, engine, time.perf_counter() - t0, details)
+
+
+#: Horizons (periods from time 0) of the windows whose fewest moves bound the whole problem's (``moves_lower_bound``).
+MOVES_WINDOWS = (10, 20, 40, 80)
+
+
+def _pool_groups(problem: Problem) -> list[list[int]]:
+    """Tasks grouped by the renewable resources their modes use, resources joined when one task's modes use both:
+    each group holds the tasks all of whose modes use only that group's resources (tasks using none are left out)."""
+    parent = {r: r for r in problem.renewable}
+
+    def root(r: int) -> int:
+        while parent[r] != r:
+            parent[r] = parent[parent[r]]
+            r = parent[r]
+        return r
+
+    uses = [sorted({r for m in t.modes for r, _ in m.demands if r in parent}) for t in problem.tasks]
+    for rs in uses:
+        for r in rs[1:]:
+            parent[root(r)] = root(rs[0])
+    groups: dict[int, list[int]] = {}
+    for j, rs in enumerate(uses):
+        if rs:
+            groups.setdefault(root(rs[0]), []).append(j)
+    return [g for _, g in sorted(groups.items())]
+
+
+def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int = 0) -> int:
+    """A lower bound on the anchored tasks any plan of ``problem`` moves, from relaxations of it that CP-SAT can
+    prove quickly (``cpsat.solve_fewest_moves``, hinted with ``start``).
+
+    A relaxation keeps some tasks, with the precedences between them and each release raised to the task's earliest
+    start by precedences, releases and outages in the whole problem (true of every plan), and drops the rest. Every
+    plan of the whole problem, restricted to the kept tasks, is a plan of the relaxation moving the same of them, so
+    the relaxation's fewest moves (or CP-SAT's proven bound on them) bounds the whole problem's moves among the kept
+    tasks. Two families: the *pool groups* (:func:`_pool_groups`; disjoint, so their bounds add up) and the *windows*
+    of ``MOVES_WINDOWS`` (the anchored tasks whose anchor is before T, solved in turn until one is not proven). The
+    bound is the better of the two. Each solve gets at most a quarter of the time left. A move forced through
+    precedences between pools by another move is missed by both, so this bounds, it does not decide.
+    """
+    from sapper.plan.cpsat import solve_fewest_moves
+
+    t0 = time.perf_counter()
+    n = len(problem.tasks)
+    free = problem.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline) for t in problem.tasks))
+    try:
+        earliest = propagate(free, [None] * n).starts
+    except PlanError:
+        return 0
+
+    def fewest(keep: list[int]) -> tuple[int, bool] | None:
+        left = time_limit_s - (time.perf_counter() - t0)
+        if left <= 0.2:
+            return None
+        index = {j: k for k, j in enumerate(keep)}
+        tasks = tuple(Task(problem.tasks[j].name, problem.tasks[j].modes, 0,
+                           max(problem.tasks[j].release, earliest[j]), problem.tasks[j].deadline,
+                           problem.tasks[j].anchor) for j in keep)
+        precs = tuple(Precedence(index[p.pred], index[p.succ], p.lag) for p in problem.precedences
+                      if p.pred in index and p.succ in index)
+        part = problem.replace(tasks=tasks, precedences=precs, then=(), move_cost=1)
+        hint = Schedule(tuple(start.starts[j] for j in keep), tuple(start.modes[j] for j in keep))
+        out = solve_fewest_moves(part, time_limit_s=left / 4, seed=seed, hint=hint)
+        return (0 if out.bound is None else math.ceil(out.bound - 1e-6)), out.status == "optimal"
+
+    by_pools = 0
+    for group in _pool_groups(problem):
+        if any(problem.tasks[j].anchor is not None for j in group):
+            found = fewest(group)
+            by_pools += found[0] if found else 0
+    by_windows = 0
+    last = -1
+    for horizon in MOVES_WINDOWS:
+        keep = [j for j in problem.anchored if (problem.tasks[j].anchor or 0) < horizon]
+        if len(keep) == last:
+            break
+        last = len(keep)
+        found = fewest(keep)
+        if found is None:
+            break
+        by_windows = max(by_windows, found[0])
+        if not found[1]:
+            break
+    return max(by_pools, by_windows)
+
+
+def _fewest_moves(problem: Problem, start: Schedule, params: SolveParams,
+                  details: dict[str, object]) -> tuple[Schedule, int]:
+    """The plan with the fewest moves found from ``start`` and a bound on the moves of any plan (``solve_warm``):
+    the tasks that must move by precedences alone (:func:`must_move`), relaxations (:func:`moves_lower_bound`), then
+    CP-SAT on the whole problem with that bound, which stops as soon as it finds a plan that meets it."""
+    t0 = time.perf_counter()
+    moves = len(moved_tasks(problem, start))
+    floor = must_move(problem)
+    best, proven = start, moves <= floor
+    if params.engine == "cpsat" and not proven:
+        from sapper.plan.cpsat import solve_fewest_moves
+
+        share = FEWEST_MOVES_SHARE * params.time_limit_s
+        if len(problem.tasks) > LARGE_PROBLEM_TASKS:
+            floor = max(floor, moves_lower_bound(problem, start, time_limit_s=share / 3, seed=params.seed))
+            details["fewest_moves_relaxation_bound"] = floor
+        if moves > floor:
+            out = solve_fewest_moves(problem, time_limit_s=share - (time.perf_counter() - t0), seed=params.seed,
+                                     hint=start, log=params.log, at_least=floor)
+            details["fewest_moves_status"] = out.status
+            if out.status == "infeasible":
+                raise PlanError("CP-SAT says infeasible, but the repaired previous plan is feasible: a bound on the "
+                                "moves is wrong or the solver is at fault")
+            if out.schedule is not None:
+                _verify(problem, out.schedule, "CP-SAT fewest-moves schedule")
+                found = len(moved_tasks(problem, out.schedule))
+                if out.objective is not None and found != round(out.objective):
+                    raise PlanError(f"CP-SAT reported {out.objective} moves, the checker counts {found}")
+                if found < moves:
+                    best, moves = out.schedule, found
+            if out.bound is not None:
+                if out.status == "optimal" and moves > round(out.objective or 0):
+                    details["false_proof"] = True  # a plan with fewer moves than the claimed minimum: no bound
+                else:
+                    floor = max(floor, math.ceil(out.bound - 1e-6))
+        details["fewest_moves_seconds"] = round(time.perf_counter() - t0, 2)
+        proven = moves <= floor
+    details.update(fewest_moves=moves, fewest_moves_bound=floor, fewest_moves_proven=proven)
+    return best, floor
+
+
+def _improve(problem: Problem, start: Schedule, params: SolveParams, t0: float,
+             details: dict[str, object]) -> tuple[Schedule, str, float | None]:
+    """``start`` improved by CP-SAT (whole problem or windows) in the time left: the best schedule by ``problem``'s
+    objective, the engine that found it and CP-SAT's proven bound on that objective (None: no bound)."""
+    best, best_obj, engine = start, float(objective_value(problem, start)), "warm-start"
+    bound: float | None = None
     if params.engine == "cpsat" and len(problem.tasks) > LARGE_PROBLEM_TASKS:
         from sapper.plan.cpsat import ORTOOLS_VERSION, solve_cpsat
         from sapper.plan.lns import window_lns
@@ -318,13 +493,10 @@ def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None 
             if out.status == "optimal" and obj > best_obj:
                 details["false_proof"] = True  # the warm start beat a claimed optimum: do not trust the bound
             elif out.bound is not None:
-                bound = max(bound, out.bound)
+                bound = out.bound
             if obj <= best_obj:
                 best, best_obj, engine = out.schedule, obj, "cpsat"
-    if best_obj < bound - 1e-6:
-        raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
-    status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
-    return Result(status, best, best_obj, bound, start_obj, start, engine, time.perf_counter() - t0, details)
+    return best, engine, bound
 
 
 def _verify(problem: Problem, schedule: Schedule, what: str) -> None:

@@ -11,7 +11,9 @@ was wherever the facts allow, and what changed and why.
 3. **The warm start** is the previous plan repaired to the new facts (``plan.stability.warm_start``: in the previous
    plan's order, each lot at its previous start where it can be, else where it moves no other lot unless that costs
    more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
-   (``plan.stability.solve_warm``).
+   (``plan.stability.solve_warm``). With ``moves="fewest"`` (the default) CP-SAT first finds the fewest lots any plan
+   must move (proving it where it can) and then plans as well as it can without moving one more; with ``"priced"`` a
+   lot that need not move may still move when what it gains outweighs the move cost.
 4. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
    it was not started or started early, its predecessor is late (slower than planned, a hazard area larger than
    planned, …), the winter stand-down, its pool is busier (or lost a team), or the optimiser chose to (the gain
@@ -48,11 +50,15 @@ from sapper.store.records import PlannedTask, PlanRun
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
+#: How a stable re-plan treats moves (``ReplanSettings.moves``).
+MOVES = ("fewest", "priced")
 
 
 @dataclass(frozen=True)
 class ReplanSettings:
-    """How to re-plan. ``stable`` False re-plans from scratch (no anchors, no warm start), for comparison."""
+    """How to re-plan. ``stable`` False re-plans from scratch (no anchors, no warm start), for comparison.
+    ``moves``: "fewest" moves only the lots the new facts force to move (as few as CP-SAT can find, the minimum when
+    it proves it), "priced" lets a lot move when the gain outweighs ``move_cost_days`` (module docstring)."""
 
     as_of: dt.date | None = None
     time_limit_s: float = 60.0
@@ -61,6 +67,7 @@ class ReplanSettings:
     engine: str = "cpsat"
     move_cost_days: float = MOVE_COST_DAYS
     stable: bool = True
+    moves: str = "fewest"
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,8 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     faults = []
     if settings.move_cost_days < 0:
         faults.append(Fault("re-plan", f"move cost cannot be negative, got {settings.move_cost_days}", "move_cost"))
+    if settings.moves not in MOVES:
+        faults.append(Fault("re-plan", f"moves must be one of {', '.join(MOVES)}, got {settings.moves!r}", "moves"))
     ValidationError.raise_if("re-plan settings", faults)
     with open_store(db) as store:
         previous = store.latest_plan()
@@ -152,7 +161,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     start_from = "the repaired previous plan" if settings.stable else "scratch"
     say(f"solving {len(problem.tasks)} tasks (from {start_from}, {settings.engine}, {settings.time_limit_s:g} s)")
     if settings.stable:
-        result = solve_warm(problem, repaired, params=params)
+        result = solve_warm(problem, repaired, params=params, fewest_moves=settings.moves == "fewest")
     else:
         result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
@@ -168,6 +177,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
                    prefer=frame.prefer, history=history,
                    extra_params={"replan_of": previous.id, "as_of": as_of.isoformat(),
                                  "progress_through": as_of.isoformat(), "stable": settings.stable,
+                                 "moves": settings.moves,
                                  "move_cost": problem.move_cost, "move_cost_days": settings.move_cost_days})
     summary = dict(run.summary)
     summary["replan"] = {k: v for k, v in changes.items() if not isinstance(v, list)}
@@ -403,6 +413,10 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
         "moved_by_reason": dict(Counter(m["reason"] for m in moved).most_common()),
         "moved_by_cause": dict(Counter(m["cause"] for m in moved if m["cause"]).most_common()),
         "must_move": len(must),
+        "anchored_moved": len(moved_tasks(problem, schedule)) if schedule is not None else None,
+        "fewest_moves": result.details.get("fewest_moves"),
+        "fewest_moves_bound": result.details.get("fewest_moves_bound"),
+        "fewest_moves_proven": result.details.get("fewest_moves_proven"),
         "pushed_forward": len(pushed),
         "repair_moved": len(repair_moved),
         "team_changed": team_changed,
@@ -577,6 +591,11 @@ def change_lines(changes: Mapping[str, Any]) -> list[str]:
            f"{changes['pushed_forward']} move when the previous plan is pushed forward team by team, the repaired "
            "previous plan "
            f"moves {changes['repair_moved']}"]
+    if changes.get("fewest_moves_bound") is not None:
+        proven = "the minimum (proven)" if changes["fewest_moves_proven"] else (
+            f"no plan moves fewer than {changes['fewest_moves_bound']}")
+        out.append(f"lots with a previous start still ahead that moved: {changes['anchored_moved']}; "
+                   f"fewest found: {changes['fewest_moves']}, {proven}")
     sh = changes.get("shift_working_days")
     if sh:
         out.append(f"shift in working days: min {sh['min']}, median {sh['median']:g}, max {sh['max']}")

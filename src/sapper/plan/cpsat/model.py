@@ -39,9 +39,10 @@ class Model:
 
 
 def build(problem: Problem, *, objective: Objective | None = None,
-          caps: Sequence[tuple[Objective, int]] = ()) -> Model:
+          caps: Sequence[tuple[Objective, int]] = (), moves_only: bool = False) -> Model:
     """The CP-SAT model of ``problem`` minimising ``objective`` (default: the problem's first), with each of ``caps``
-    (objective, value) kept at or below its value (how lexicographic objectives are solved, one stage at a time)."""
+    (objective, value) kept at or below its value (how lexicographic objectives are solved, one stage at a time).
+    ``moves_only`` minimises instead the number of anchored tasks that do not start at their anchor."""
     cp = cp_model.CpModel()
     model = Model(problem, cp, _task_variables(cp, problem))
     _precedences(model)
@@ -49,7 +50,10 @@ def build(problem: Problem, *, objective: Objective | None = None,
     _budgets(model)
     for obj, value in caps:
         cp.add(_objective_expr(model, obj) <= value)
-    cp.minimize(_objective_expr(model, objective or problem.objective))
+    if moves_only:
+        cp.minimize(sum(b for _, b in _moves(model)) + model.always_moved)
+    else:
+        cp.minimize(_objective_expr(model, objective or problem.objective))
     return model
 
 
