@@ -287,7 +287,7 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         f"(`--moves fewest`) moved **{c['moved']}**: the {c['moved'] - c['anchored_moved']} lots without a start "
         f"left to keep, and {c['anchored_moved']} of the lots whose previous start was still ahead, where no plan "
         f"can move fewer than **{c['fewest_moves_bound']}** of them"
-        + (" (CP-SAT proved this minimum)" if c["fewest_moves_proven"] else
+        + (" (so that is the minimum: the plan meets the proven bound)" if c["fewest_moves_proven"] else
            f" (the fewest CP-SAT found: {c['fewest_moves']}, not proven)")
         + f". Move cost: {c['move_cost']:,} per lot moved "
         f"({ReplanSettings().move_cost_days:g} working days × the median weight of a release or restoration).",

@@ -301,7 +301,7 @@ def test_fewest_moves_is_the_true_minimum(seed: int) -> None:
     minimum = _minimum_moves_by_enumeration(q)
     assert r.details["fewest_moves"] == r.details["fewest_moves_bound"] == minimum
     assert len(moved_tasks(q, r.schedule)) == minimum
-    assert must_move(q) <= moves_lower_bound(q, start, time_limit_s=10) <= minimum
+    assert must_move(q) <= moves_lower_bound(q, start, time_limit_s=10).bound <= minimum
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -328,3 +328,22 @@ def test_fewest_moves_on_the_region_path(seed: int, monkeypatch: pytest.MonkeyPa
     minimum = _minimum_moves_by_enumeration(q)
     assert r.details["fewest_moves_bound"] <= minimum <= len(moved_tasks(q, r.schedule))  # type: ignore[operator]
     assert len(moved_tasks(q, r.schedule)) <= r.details["fewest_moves"]  # type: ignore[operator]
+
+
+def test_repair_moving_only_the_freed_tasks() -> None:
+    """One unit, lots back to back from 0, the first running two periods longer: repaired with the last lot let
+    free, only that lot moves (to the end), where the plain repair in order pushes the ones after the overrun."""
+    one = ((0, 1),)
+    tasks = (Task("run", (Mode(5, one),), release=0, deadline=5, anchor=0),
+             Task("a", (Mode(2, one),), weight=1, anchor=3),
+             Task("b", (Mode(2, one),), weight=1, anchor=5),
+             Task("c", (Mode(2, one),), weight=1, anchor=7))
+    p = Problem((Resource("u", 1),), tasks, (), 30, move_cost=1)
+    old = Schedule((0, 3, 5, 7), (0, 0, 0, 0))
+    start = shift(p, previous_order(old), [0] * 4)
+    assert moved_tasks(p, start) == [1, 2, 3]
+    from sapper.plan.stability import _repair_moving
+
+    freed = _repair_moving(p, start, [frozenset({1})])
+    assert freed is not None and check(p, freed) == [] and moved_tasks(p, freed) == [1]
+    assert freed.starts[1] >= 9

@@ -354,7 +354,16 @@ def _pool_groups(problem: Problem) -> list[list[int]]:
     return [g for _, g in sorted(groups.items())]
 
 
-def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int = 0) -> int:
+@dataclass(frozen=True)
+class MovesBound:
+    """What :func:`moves_lower_bound` found: the bound, and the tasks the relaxations' best plans move (the pool
+    groups' together, then each window's), which :func:`_fewest_moves` tries to move alone in the whole problem."""
+
+    bound: int
+    moved_sets: tuple[frozenset[int], ...] = ()
+
+
+def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int = 0) -> MovesBound:
     """A lower bound on the anchored tasks any plan of ``problem`` moves, from relaxations of it that CP-SAT can
     prove quickly (``cpsat.solve_fewest_moves``, hinted with ``start``).
 
@@ -375,9 +384,9 @@ def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float,
     try:
         earliest = propagate(free, [None] * n).starts
     except PlanError:
-        return 0
+        return MovesBound(0)
 
-    def fewest(keep: list[int]) -> tuple[int, bool] | None:
+    def fewest(keep: list[int]) -> tuple[int, bool, frozenset[int]] | None:
         left = time_limit_s - (time.perf_counter() - t0)
         if left <= 0.2:
             return None
@@ -390,13 +399,19 @@ def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float,
         part = problem.replace(tasks=tasks, precedences=precs, then=(), move_cost=1)
         hint = Schedule(tuple(start.starts[j] for j in keep), tuple(start.modes[j] for j in keep))
         out = solve_fewest_moves(part, time_limit_s=left / 4, seed=seed, hint=hint)
-        return (0 if out.bound is None else math.ceil(out.bound - 1e-6)), out.status == "optimal"
+        moved = frozenset(keep[k] for k in moved_tasks(part, out.schedule)) if out.schedule is not None else None
+        bound = 0 if out.bound is None else math.ceil(out.bound - 1e-6)
+        return bound, out.status == "optimal", moved if moved is not None else frozenset()
 
     by_pools = 0
+    pools_moved: set[int] = set()
+    sets: list[frozenset[int]] = []
     for group in _pool_groups(problem):
         if any(problem.tasks[j].anchor is not None for j in group):
             found = fewest(group)
             by_pools += found[0] if found else 0
+            pools_moved |= found[2] if found else set()
+    sets.append(frozenset(pools_moved))
     by_windows = 0
     last = -1
     for horizon in MOVES_WINDOWS:
@@ -408,9 +423,10 @@ def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float,
         if found is None:
             break
         by_windows = max(by_windows, found[0])
+        sets.append(found[2])
         if not found[1]:
             break
-    return max(by_pools, by_windows)
+    return MovesBound(max(by_pools, by_windows), tuple(sets))
 
 
 def _fewest_moves(problem: Problem, start: Schedule, params: SolveParams,
@@ -427,8 +443,14 @@ def _fewest_moves(problem: Problem, start: Schedule, params: SolveParams,
 
         share = FEWEST_MOVES_SHARE * params.time_limit_s
         if len(problem.tasks) > LARGE_PROBLEM_TASKS:
-            floor = max(floor, moves_lower_bound(problem, start, time_limit_s=share / 3, seed=params.seed))
+            relaxed = moves_lower_bound(problem, start, time_limit_s=share / 3, seed=params.seed)
+            floor = max(floor, relaxed.bound)
             details["fewest_moves_relaxation_bound"] = floor
+            guided = _repair_moving(problem, start, relaxed.moved_sets)
+            if guided is not None and len(moved_tasks(problem, guided)) < moves:
+                _verify(problem, guided, "the plan repaired around the relaxations' moves")
+                best, moves = guided, len(moved_tasks(problem, guided))
+                details["fewest_moves_from_relaxations"] = moves
         if moves > floor:
             out = solve_fewest_moves(problem, time_limit_s=share - (time.perf_counter() - t0), seed=params.seed,
                                      hint=start, log=params.log, at_least=floor)
@@ -452,6 +474,28 @@ def _fewest_moves(problem: Problem, start: Schedule, params: SolveParams,
         proven = moves <= floor
     details.update(fewest_moves=moves, fewest_moves_bound=floor, fewest_moves_proven=proven)
     return best, floor
+
+
+def _repair_moving(problem: Problem, start: Schedule, moved_sets: Sequence[frozenset[int]]) -> Schedule | None:
+    """The plan with the fewest moves among :func:`repair`s of ``problem`` in ``start``'s order, each with one of
+    ``moved_sets`` let free (their anchors dropped) and every other anchored task kept at its anchor where it can be;
+    None when no repair succeeds. The relaxations' best plans often show which tasks can absorb the disruption; the
+    whole problem may then need no other move."""
+    order = [-float(t) for t in start.starts]
+    modes: list[int | None] = list(start.modes)
+    best: tuple[int, Schedule] | None = None
+    for moved in moved_sets:
+        freed = problem.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline) if j in moved
+                                            else t for j, t in enumerate(problem.tasks)))
+        for cascade in CASCADES:
+            try:
+                s = repair(freed, order, modes, cascade=cascade)
+            except PlanError:
+                continue
+            count = len(moved_tasks(problem, s))
+            if best is None or count < best[0]:
+                best = (count, s)
+    return best[1] if best is not None else None
 
 
 def _improve(problem: Problem, start: Schedule, params: SolveParams, t0: float,
