@@ -13,7 +13,7 @@ report nothing. Every report goes the way field data does: staged as an ODK Cent
 and applied (``sapper.services.fielddata``); each says SYNTHETIC in its notes.
 
 The re-plans (``sapper.services.replan``: the default, fewest moves first and then the best plan that moves no more,
-with CP-SAT's proven minimum; the warm start with the default move cost; from scratch; and the warm start with
+with the bound on the moves it proves; the warm start with the default move cost; from scratch; and the warm start with
 ``HIGH_COST`` times the default move cost) read copies of the same store, with the same time limit. "Moved" counts
 the lots of the previous plan (survey, clearance, repair) still to do whose start changed (a lot in progress that
 simply continues has not moved). For scale: "must move" are the lots whose earliest start by precedences and
@@ -288,7 +288,7 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         f"left to keep, and {c['anchored_moved']} of the lots whose previous start was still ahead, where no plan "
         f"can move fewer than **{c['fewest_moves_bound']}** of them"
         + (" (so that is the minimum: the plan meets the proven bound)" if c["fewest_moves_proven"] else
-           f" (the fewest CP-SAT found: {c['fewest_moves']}, not proven)")
+           f" (the fewest found: {c['fewest_moves']}; not proven the minimum)")
         + f". Move cost: {c['move_cost']:,} per lot moved "
         f"({ReplanSettings().move_cost_days:g} working days × the median weight of a release or restoration).",
         "",

@@ -296,7 +296,8 @@ def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None 
     move (``cpsat.solve_fewest_moves``, for ``FEWEST_MOVES_SHARE`` of the time limit, proving the minimum where it
     can), then improves that plan with each move priced above any gain in the objective, so no plan with more moves
     is ever taken. ``details`` then holds ``fewest_moves`` (the moves of that plan), ``fewest_moves_bound`` (no plan
-    moves fewer: CP-SAT's bound, or the tasks that must move by precedences alone) and ``fewest_moves_proven``.
+    moves fewer: the best of CP-SAT's bound, the relaxations' of :func:`moves_lower_bound` and the tasks that must move
+    by precedences alone) and ``fewest_moves_proven`` (the two meet).
     """
     params = params or SolveParams()
     if params.engine not in ("cpsat", "greedy"):
@@ -321,7 +322,7 @@ def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None 
         bound = max(bound, cpsat_bound)
     best_obj = float(objective_value(problem, best))
     if fewest_moves and engine == "warm-start" and first is not start:
-        engine = "cpsat-fewest-moves"
+        engine = "fewest-moves"
     if best_obj < bound - 1e-6:
         raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
     status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
@@ -451,9 +452,9 @@ def _fewest_moves(problem: Problem, start: Schedule, params: SolveParams,
                 _verify(problem, guided, "the plan repaired around the relaxations' moves")
                 best, moves = guided, len(moved_tasks(problem, guided))
                 details["fewest_moves_from_relaxations"] = moves
-        if moves > floor:
+        if moves > floor and share - (time.perf_counter() - t0) > 1.0:
             out = solve_fewest_moves(problem, time_limit_s=share - (time.perf_counter() - t0), seed=params.seed,
-                                     hint=start, log=params.log, at_least=floor)
+                                     hint=best, log=params.log, at_least=floor)
             details["fewest_moves_status"] = out.status
             if out.status == "infeasible":
                 raise PlanError("CP-SAT says infeasible, but the repaired previous plan is feasible: a bound on the "
