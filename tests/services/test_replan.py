@@ -288,6 +288,7 @@ def test_cli_replan_end_to_end(db: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "moved: 1 of" in proc.stdout and "predecessor late 1" in proc.stdout
     assert "that moved: 1; fewest found: 1, the minimum (proven)" in proc.stdout
+    assert "the previous plan repaired to the new facts" in proc.stdout and "greedy baseline" not in proc.stdout
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["changes"]["moved_tasks"][0]["task_id"] == "repair A-1 road/1"
     assert doc["replan"]["as_of"] == "2025-06-08"  # default: the day after the last report (Saturday 7 June)
