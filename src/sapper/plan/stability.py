@@ -18,10 +18,11 @@ move). The tools here work on it without knowing what the tasks mean:
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -272,15 +273,26 @@ def warm_start(problem: Problem, order: Sequence[float], modes: Sequence[int | N
 FEWEST_MOVES_SHARE = 0.5
 
 
+def without_anchors(problem: Problem, tasks: Collection[int] | None = None) -> Problem:
+    """``problem`` with the anchors of ``tasks`` (default: every task) dropped."""
+    return problem.replace(tasks=tuple(dataclasses.replace(t, anchor=None) if tasks is None or j in tasks else t
+                                       for j, t in enumerate(problem.tasks)))
+
+
+def earliest(problem: Problem) -> Propagation:
+    """Each task's earliest start and end by precedences, releases and outages alone (:func:`propagate` without
+    anchors, any mode): true of every plan. Raises PlanError as :func:`propagate` does."""
+    return propagate(without_anchors(problem), [None] * len(problem.tasks))
+
+
 def must_move(problem: Problem) -> int:
-    """How many anchored tasks move in every plan: their earliest start by precedences, releases and outages alone
-    (:func:`propagate` without anchors) is after their anchor. A lower bound on the moves of any plan."""
-    free = problem.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline) for t in problem.tasks))
+    """How many anchored tasks move in every plan: their :func:`earliest` start is after their anchor. A lower bound
+    on the moves of any plan."""
     try:
-        earliest = propagate(free, [None] * len(problem.tasks))
+        first = earliest(problem).starts
     except PlanError:
         return 0
-    return sum(1 for j in problem.anchored if earliest.starts[j] > (problem.tasks[j].anchor or 0))
+    return sum(1 for j in problem.anchored if first[j] > (problem.tasks[j].anchor or 0))
 
 
 def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None = None,
@@ -380,10 +392,8 @@ def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float,
     from sapper.plan.cpsat import solve_fewest_moves
 
     t0 = time.perf_counter()
-    n = len(problem.tasks)
-    free = problem.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline) for t in problem.tasks))
     try:
-        earliest = propagate(free, [None] * n).starts
+        first = earliest(problem).starts
     except PlanError:
         return MovesBound(0)
 
@@ -393,7 +403,7 @@ def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float,
             return None
         index = {j: k for k, j in enumerate(keep)}
         tasks = tuple(Task(problem.tasks[j].name, problem.tasks[j].modes, 0,
-                           max(problem.tasks[j].release, earliest[j]), problem.tasks[j].deadline,
+                           max(problem.tasks[j].release, first[j]), problem.tasks[j].deadline,
                            problem.tasks[j].anchor) for j in keep)
         precs = tuple(Precedence(index[p.pred], index[p.succ], p.lag) for p in problem.precedences
                       if p.pred in index and p.succ in index)
@@ -486,8 +496,7 @@ def _repair_moving(problem: Problem, start: Schedule, moved_sets: Sequence[froze
     modes: list[int | None] = list(start.modes)
     best: tuple[int, Schedule] | None = None
     for moved in moved_sets:
-        freed = problem.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline) if j in moved
-                                            else t for j, t in enumerate(problem.tasks)))
+        freed = without_anchors(problem, moved)
         for cascade in CASCADES:
             try:
                 s = repair(freed, order, modes, cascade=cascade)

@@ -41,7 +41,7 @@ from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
 from sapper.plan import Precedence, Problem, Result, Schedule, SolveParams, solve
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
 from sapper.plan.solution import moved_tasks, objective_value
-from sapper.plan.stability import NOT_PUSHED, Propagation, propagate, solve_warm, warm_start
+from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, solve_warm, warm_start
 from sapper.scenario.compile import CompiledPlan, CompileParams, TaskInfo, WorkKey, compile_problem
 from sapper.services.planning import PlanSettings, plan_document, plan_run
 from sapper.services.remaining import WORK_KINDS, Lot, LotStatus, WorkLeft, remaining_work
@@ -165,9 +165,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     else:
         result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
-                               earliest=propagate(problem.replace(tasks=tuple(
-                                   dataclasses.replace(t, anchor=None) for t in problem.tasks)),
-                                   [None] * len(problem.tasks)))
+                               earliest=earliest(problem))
     plan_settings = PlanSettings(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                  engine=settings.engine, compile=cparams)
     history = [*left.history, *_finished(left), *left.reached]
