@@ -1,8 +1,13 @@
-"""The serial schedule-generation scheme: the priority-list plan a person makes by hand.
+"""Schedule-generation schemes: the priority-list plans a person makes by hand.
 
-Take the most important task whose predecessors are all scheduled, put it in the mode and at the earliest time where
-its resources are free for its whole duration, and repeat. With the planner's own priority order this is the
-*baseline* sapper must beat; with other priority rules it supplies CP-SAT's starting solutions.
+*Serial*: take the most important task whose predecessors are all scheduled, put it in the mode and at the earliest
+time where its resources are free for its whole duration, and repeat. With the planner's own priority order this is
+the *baseline* sapper must beat.
+
+*Parallel* (time-incrementing): walk forward in time; at each moment start, most important first, every task that is
+ready and whose resources are free from that moment for its whole duration. It never leaves a team idle when a ready
+task fits (a non-delay plan), which the serial scheme may. Neither scheme dominates the other, so ``solve`` runs
+both with several priority rules and gives the best plan to CP-SAT as its starting solution.
 """
 
 from __future__ import annotations
@@ -84,6 +89,87 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     if placed != n:
         raise PlanError("precedences left tasks unscheduled (cycle)")
     return Schedule(tuple(starts), tuple(chosen))
+
+
+def parallel_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None = None) -> Schedule:
+    """Walk the decision times (releases, ends, capacity changes) in order; at each, start the ready tasks that fit
+    from that time for their whole duration, highest ``priority`` first (ties: lower index), each in the fitting mode
+    that ends first and leaves enough of every budget (as in ``serial_sgs``; ``modes`` fixes them instead).
+
+    Raises PlanError when a task can no longer be placed within its deadline or the horizon.
+    """
+    n = len(problem.tasks)
+    if len(priority) != n:
+        raise PlanError(f"priority has {len(priority)} values for {n} tasks")
+    horizon = problem.horizon
+    free = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
+    budget = _Budget(problem)
+    succs = problem.successors
+    waiting = [len(p) for p in problem.predecessors]
+    est = [t.release for t in problem.tasks]
+    starts = [0] * n
+    chosen = [0] * n
+    ready = {j for j in range(n) if waiting[j] == 0}
+    events = sorted({0, *(est[j] for j in ready)}
+                    | {x for r in problem.renewable for s, e, _ in problem.resources[r].unavailable for x in (s, e)})
+    heapq.heapify(events)
+    placed = 0
+    t = -1
+    while placed < n:
+        while events and events[0] <= t:
+            heapq.heappop(events)
+        if not events or events[0] > horizon:
+            j = min(ready, key=lambda k: (-priority[k], k))
+            raise PlanError(f"task {j} ({problem.tasks[j].name}) cannot be placed within the horizon of "
+                            f"{horizon} periods" + (" and the budgets" if problem.non_renewable else ""))
+        t = heapq.heappop(events)
+        started = True
+        while started:  # a task of zero duration may make its successors ready at the same time
+            started = False
+            for j in sorted((k for k in ready if est[k] <= t), key=lambda k: (-priority[k], k)):
+                task = problem.tasks[j]
+                best: tuple[int, int] | None = None  # (end, mode)
+                for m, mode in enumerate(task.modes):
+                    if (modes is not None and m != modes[j]) or not budget.allows(j, m):
+                        continue
+                    end = t + mode.duration
+                    if end > horizon or (task.deadline is not None and end > task.deadline):
+                        continue
+                    if _fits_at(free, mode.demands, mode.duration, t) and (best is None or (end, m) < best):
+                        best = (end, m)
+                if best is None:
+                    shortest = min(mode.duration for mode in task.modes)
+                    if task.deadline is not None and t + shortest > task.deadline:
+                        raise PlanError(f"task {j} ({task.name}) cannot be placed within its deadline "
+                                        f"{task.deadline}")
+                    continue
+                end, m = best
+                starts[j], chosen[j] = t, m
+                budget.spend(j, m)
+                for r, units in task.modes[m].demands:
+                    if r in free:
+                        free[r][t:end] -= units
+                ready.discard(j)
+                placed += 1
+                started = True
+                heapq.heappush(events, end)
+                for k, lag in succs[j]:
+                    est[k] = max(est[k], end + lag)
+                    waiting[k] -= 1
+                    if waiting[k] == 0:
+                        ready.add(k)
+                        heapq.heappush(events, est[k])
+    return Schedule(tuple(starts), tuple(chosen))
+
+
+def _fits_at(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], duration: int, t: int) -> bool:
+    """Whether every renewable demand fits from ``t`` for ``duration`` periods (checked at ``t`` first: cheap)."""
+    if duration == 0:
+        return True
+    for r, units in demands:
+        if r in free and (free[r][t] < units or (duration > 1 and int(free[r][t:t + duration].min()) < units)):
+            return False
+    return True
 
 
 def _fit(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], duration: int, est: int,
