@@ -5,7 +5,8 @@ a 20,000-task instance), so sapper builds the neighbourhoods itself: the work ta
 current schedule are freed, everything else stays fixed, and the window becomes a small, ordinary ``Problem``:
 - a freed task's release is pushed to the end (+ lag) of its fixed predecessors, and its deadline pulled to the
   start (− lag) of its fixed successors;
-- fixed tasks' resource use becomes unavailable capacity;
+- fixed tasks' resource use becomes unavailable capacity, and what their modes spend of each budget (non-renewable
+  resource) is spent by one extra task of no duration and no weight, placed last;
 - resource-free milestones (e.g. "released", "restored") whose predecessors are freed are freed too, so an earlier
   finish shows in the objective;
 - a freed task keeps its anchor (its start in a previous plan) and the sub-problem the move cost, so a window weighs
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapper.plan.problem import Precedence, Problem, Resource, Task
+from sapper.plan.problem import Mode, Precedence, Problem, Resource, Task
 from sapper.plan.solution import Schedule, objective_value
 
 #: A sub-solver: (problem, hint, time limit) → improved schedule or None. The CP-SAT one is passed in by ``solve``.
@@ -64,13 +65,21 @@ def _window_problem(problem: Problem, schedule: Schedule, free: list[int]) -> tu
     precs = tuple(Precedence(local[p.pred], local[p.succ], p.lag) for p in problem.precedences
                   if is_free[p.pred] and is_free[p.succ])
     resources: list[Resource] = []
+    fixed = np.flatnonzero(~is_free).tolist()
+    spent: list[tuple[int, int]] = []
     # The fixed tasks' load is counted here, not with the checker's code, so that the checker stays independent.
     for r, res in enumerate(problem.resources):
+        if not res.renewable:
+            units = sum(u for j in fixed for rr, u in problem.tasks[j].modes[schedule.modes[j]].demands if rr == r)
+            if units:
+                spent.append((r, units))
+            resources.append(res)
+            continue
         use = np.zeros(horizon + 1, dtype=np.int64)
         for s, e, u in res.unavailable:
             use[s] += u
             use[e] -= u
-        for j in np.flatnonzero(~is_free).tolist():
+        for j in fixed:
             mode = problem.tasks[j].modes[schedule.modes[j]]
             if mode.duration == 0:
                 continue
@@ -85,9 +94,16 @@ def _window_problem(problem: Problem, schedule: Schedule, free: list[int]) -> tu
             if load[a] > 0:
                 spans.append((int(a), int(b), int(load[a])))
         resources.append(Resource(res.name, res.capacity, tuple(spans)))
+    starts = [schedule.starts[j] for j in free]
+    modes = [schedule.modes[j] for j in free]
+    if spent:
+        # What the fixed tasks spend of each budget, as one last task of no duration and no weight: the budget keeps
+        # its capacity (so every mode stays valid) and the window's tasks share what is left.
+        tasks.append(Task("budget spent outside the window", (Mode(0, tuple(spent)),)))
+        starts.append(0)
+        modes.append(0)
     sub = Problem(tuple(resources), tuple(tasks), precs, horizon, problem.objective, move_cost=problem.move_cost)
-    hint = Schedule(tuple(schedule.starts[j] for j in free), tuple(schedule.modes[j] for j in free))
-    return sub, hint
+    return sub, Schedule(tuple(starts), tuple(modes))
 
 
 def _with_milestones(problem: Problem, core: list[int]) -> list[int]:

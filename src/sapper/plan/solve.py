@@ -202,10 +202,10 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
 
     A makespan stage runs CP-SAT's proof-oriented portfolio (see ``solve_cpsat``) for 1 s, which closes most small
     instances; if the optimum is not proven, it restarts from the best plan found, with the next seed, for the rest
-    of the time. Measured side by side on PSPLIB (docs/benchmarks.md): on the two hardest 30-job instances this
-    found the optimum in 10 and 10 runs of 12, against 4 and 10 for one uninterrupted run and 0 and 4 for a
-    restart into the default portfolio, which also did no better on the hardest 60-job instances. The bound kept
-    is the better of the two runs' bounds (both are bounds of the same model).
+    of the time. Measured on PSPLIB with several seeds (docs/benchmarks.md): on the two hardest 30-job instances
+    this found the optimum in 18 and 18 runs of 24, against 4 and 10 of 12 for one uninterrupted run and 0 and 4 of
+    12 for a restart into the default portfolio, which did no better on the hardest 60-job instances either. The
+    bound kept is the better of the two runs' bounds (both are bounds of the same model).
     """
     from sapper.plan.cpsat import solve_cpsat
 
@@ -259,10 +259,6 @@ def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: Sol
         return out.schedule
 
     start_obj, _, start = incumbent
-    if problem.non_renewable:
-        # A window would have to share each budget with the fixed tasks; not built yet, so keep the heuristic plan.
-        details["lns_skipped"] = "the problem has non-renewable resources (budgets)"
-        return incumbent
     remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
     schedule, stats = window_lns(problem, start, sub_solver, time_limit_s=remaining)
     _verify(problem, schedule, "CP-SAT window search schedule")
