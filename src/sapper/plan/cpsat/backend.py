@@ -85,7 +85,7 @@ def solve_cpsat(
         # makespan model), which proves the optimum of hard 30-job instances sooner and, from the hints of the
         # parallel scheme, also finds their optima more often than the default portfolio. The cumulative overload
         # checker, on until this version, is left off: with it the nine hardest 60-job instances ended 0.27–0.36 %
-        # from their best-known plans (five runs), without it 0.22–0.24 % (four runs).
+        # from their best-known plans (six runs), without it 0.22–0.24 % (four runs).
         params.exploit_all_precedences = True
         # The worker that is not the full search interleaves large-neighbourhood searches; leaving out the generic
         # ones (and the feasibility pump and local search) gives its time to the scheduling neighbourhoods. Measured
