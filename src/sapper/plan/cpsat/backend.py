@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 from ortools.sat.python import cp_model
 
-from sapper.plan.cpsat.model import add_hint, build, read_schedule
+from sapper.plan.cpsat.model import Model, add_hint, build, read_schedule
 from sapper.plan.problem import Objective, Problem
 from sapper.plan.solution import Schedule
 
@@ -68,17 +68,8 @@ def solve_cpsat(
     model = build(problem, objective=objective, caps=caps)
     if hint is not None:
         add_hint(model, hint)
-    solver = cp_model.CpSolver()
+    solver = _solver(problem, time_limit_s=time_limit_s, workers=workers, seed=seed, log=log, t0=t0)
     params = solver.parameters
-    params.max_time_in_seconds = max(0.01, time_limit_s - (time.perf_counter() - t0))
-    params.num_workers = workers
-    params.random_seed = seed
-    params.log_search_progress = log
-    if len(problem.tasks) > LARGE_MODEL_TASKS:
-        # On region-sized models probing and symmetry detection take the whole time limit before any search
-        # (measured on ~20,000 tasks: two probing rounds of 15 s each); go straight to improving the hint.
-        params.cp_model_probing_level = 0
-        params.symmetry_level = 0
     if (objective or problem.objective) is Objective.MAKESPAN:
         # Measured on PSPLIB (docs/benchmarks.md): all-precedence reasoning helps makespan models. With
         # ``focus="proof"`` and two workers, the one full-search worker runs without the LP relaxation (empty for a
@@ -94,16 +85,7 @@ def solve_cpsat(
         params.ignore_subsolvers.extend(GENERIC_SUBSOLVERS)
         if focus == "proof" and workers <= 2:
             params.subsolvers.append("no_lp")
-    code = solver.solve(model.cp)
-    status = _STATUS.get(code, "unknown")
-    schedule = None
-    value: float | None = None
-    bound: float | None = None
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        schedule = read_schedule(model, solver)
-        value = float(solver.objective_value)
-        bound = float(solver.best_objective_bound)
-    return CpSatOutcome(status, schedule, value, bound, time.perf_counter() - t0, ORTOOLS_VERSION)
+    return _run(model, solver, t0)
 
 
 def solve_fewest_moves(problem: Problem, *, time_limit_s: float, seed: int = 0, hint: Schedule | None = None,
@@ -126,16 +108,31 @@ def solve_fewest_moves(problem: Problem, *, time_limit_s: float, seed: int = 0, 
         model.cp.add(sum(b for _, b in model.moved or ()) + model.always_moved >= at_least)
     if hint is not None:
         add_hint(model, hint)
+    solver = _solver(problem, time_limit_s=time_limit_s, workers=1, seed=seed, log=log, t0=t0)
+    solver.parameters.optimize_with_core = True
+    return _run(model, solver, t0)
+
+
+def _solver(problem: Problem, *, time_limit_s: float, workers: int, seed: int, log: bool,
+            t0: float) -> cp_model.CpSolver:
+    """A solver with the settings every sapper search shares: what is left of the time limit since ``t0``, workers,
+    seed, logging, and light presolve on region-sized models."""
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.max_time_in_seconds = max(0.01, time_limit_s - (time.perf_counter() - t0))
-    params.num_workers = 1
+    params.num_workers = workers
     params.random_seed = seed
     params.log_search_progress = log
-    params.optimize_with_core = True
     if len(problem.tasks) > LARGE_MODEL_TASKS:
+        # On region-sized models probing and symmetry detection take the whole time limit before any search
+        # (measured on ~20,000 tasks: two probing rounds of 15 s each); go straight to improving the hint.
         params.cp_model_probing_level = 0
         params.symmetry_level = 0
+    return solver
+
+
+def _run(model: Model, solver: cp_model.CpSolver, t0: float) -> CpSatOutcome:
+    """Solve ``model`` and say what came back: status, schedule, objective and bound (when a plan was found)."""
     code = solver.solve(model.cp)
     schedule = None
     value: float | None = None
