@@ -333,10 +333,14 @@ def evolve(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int 
     while more():
         pop = np.empty((size, n), dtype=np.int64)
         fit = np.empty(size, dtype=np.int64)
-        for i in range(size):
+        made = 0
+        while made < size and (made < 2 or more()):  # on a large problem time may run out first
             order = _topological(problem, rng.uniform(0.0, 1.0, n))
-            fit[i] = _decode(order, *args, starts, _ROUNDS)
-            pop[i] = order
+            fit[made] = _decode(order, *args, starts, _ROUNDS)
+            pop[made] = order
+            made += 1
+        made -= made % 2
+        pop, fit = pop[:made], fit[:made]
         fit[fit < 0] = _MISSED
         idx = np.argsort(fit, kind="stable")
         pop, fit = pop[idx].copy(), fit[idx].copy()
@@ -350,7 +354,7 @@ def evolve(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int 
             best_fit, best = int(fit[0]), pop[0].copy()
     if best_fit >= _MISSED:
         return start
-    _decode(best, *args, starts, _ROUNDS)  # the same list decodes to the same plan
+    _decode(best, *args, starts, _ROUNDS)  # the best list holds its plan's start order: this plan or a shorter one
     result = Schedule(tuple(int(x) for x in starts), start.modes)
     if max(result.ends(problem), default=0) >= max(start.ends(problem), default=0):
         return start
