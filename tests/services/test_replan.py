@@ -130,6 +130,7 @@ def report(db: Path, rows: list[dict[str, Any]], *, percent: float | None = None
                           "builder_days": f"{r['amount']:.4f}"}
                 if percent is not None:
                     fields["percent_complete"] = f"{percent:g}"
+            fields.update(r.get("extra", {}))
             sub = Submission(SubmissionSource.ODK_CENTRAL, form, instance, instance, fields=fields)
             staged = uow.field_staging.stage(sub, kind=kind, source_file="test", actor="tester", at=AT)
             uow.field_staging.transition(staged.staged_id, StagingState.REVIEWED, actor="tester", reason="", at=AT)
@@ -315,3 +316,64 @@ def test_priced_moves_skip_the_fewest_moves_stage(db: Path) -> None:
     priced = replan_store(db, settings=_settings(moves="priced"))
     assert priced.changes["fewest_moves_bound"] is None and priced.changes["moved"] == 1
     assert _plan(db).params["moves"] == "priced"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Brigades reporting their work blocked by a hazard
+# ----------------------------------------------------------------------------------------------------
+
+def _blocked_report(day: dt.date, **extra: str) -> dict[str, Any]:
+    """B-BLD-1's report on the house A-3 (far from every hazard area) of ``day``, with the blocked-by-hazard answers."""
+    return {"kind": "repair", "target": "A-3", "unit": "B-BLD-1", "day": day, "amount": 0.0, "extra": extra}
+
+
+@pytest.mark.parametrize(("extra", "linked", "said"), [
+    ({"blocked_by_hazard": "yes", "blocking_hazard_id": "H-2"}, ("H-2",), "by hazard area H-2: its remaining work"),
+    ({"blocked_by_hazard": "yes", "blocking_location": "50.1015 35.113 0 5"}, ("H-2",), "a point inside hazard area"),
+    # 0.0014° of longitude east of H-2 at 50.1° N: 100 m
+    ({"blocked_by_hazard": "yes", "blocking_location": "50.1015 35.1174 0 5"}, ("H-2",), "100 m from hazard area H-2"),
+    ({"blocked_by_hazard": "yes", "blocking_location": "50.3 35.3 0 5"}, None, "a hazard not in the register?"),
+    ({"blocked_by_hazard": "yes", "blocking_hazard_id": "H-9"}, None, "H-9, which is not in the register"),
+    ({"blocked_by_hazard": "yes"}, None, "without naming the area or giving its location"),
+])
+def test_a_blocked_report_links_the_asset_to_the_hazard_it_names_or_lies_in(
+        db: Path, extra: dict[str, str], linked: tuple[str, ...] | None, said: str) -> None:
+    report(db, [*week_as_planned(db), _blocked_report(dt.date(2025, 6, 6), **extra)])
+    _, left = _left(db)
+    assert left.blocked == ({"A-3": linked} if linked else {})
+    (note,) = [n for n in left.notes if "reported asset A-3 blocked on 2025-06-06" in n]
+    assert said in note
+
+
+def test_a_later_report_of_unblocked_work_lifts_the_block(db: Path) -> None:
+    report(db, [*week_as_planned(db), _blocked_report(dt.date(2025, 6, 5), blocked_by_hazard="yes",
+                                                      blocking_hazard_id="H-2"),
+                _blocked_report(dt.date(2025, 6, 6), blocked_by_hazard="no")])
+    _, left = _left(db)
+    assert left.blocked == {}
+
+
+def test_replan_makes_a_blocked_asset_wait_for_the_release_and_keeps_the_block_next_week(db: Path) -> None:
+    """A-3's brigade reports its work blocked by H-2: A-3's remaining repair waits for H-2's release in the re-plan
+    (and says so), and still in a re-plan a week later with no new report."""
+    before = [t for t in _plan(db).tasks if t.kind == "repair" and t.asset_id == "A-3" and t.end_date >= AS_OF]
+    assert before and min(t.start_date for t in before) < dt.date(2025, 6, 12)  # it was due to go on at once
+    report(db, [*week_as_planned(db), _blocked_report(dt.date(2025, 6, 7), blocked_by_hazard="yes",
+                                                      blocking_hazard_id="H-2")])
+    notes = []
+    for as_of in (AS_OF, AS_OF + dt.timedelta(days=7)):
+        outcome = replan_store(db, settings=_settings(as_of=as_of))
+        notes.append([n for n in outcome.changes["notes"] if "blocked" in n])
+        if as_of == AS_OF:  # the running lot of A-3 may no longer simply continue, and the report is the cause
+            causes = {(m["reason"], m["cause"]) for m in outcome.changes["moved_tasks"]
+                      if m["task_id"].startswith("repair A-3")}
+            assert causes == {("waits for a predecessor", "reported blocked by hazard area H-2")}
+        assert check(outcome.compiled.problem, outcome.result.schedule) == []
+        tasks = outcome.run.tasks
+        (released,) = [t for t in tasks if t.kind == "released" and t.hazard_id == "H-2"]
+        repairs = [t for t in tasks if t.kind == "repair" and t.asset_id == "A-3" and t.start_date >= as_of]
+        assert repairs and all(t.start_date > released.end_date for t in repairs)
+        assert outcome.compiled.blocking["A-3"] == ("H-2",)
+    assert len(notes[0]) == 1 and "by hazard area H-2" in notes[0][0]
+    assert notes[1] == []  # said once, when reported
+

@@ -154,10 +154,13 @@ def compile_problem(
     start_date: dt.date,
     params: CompileParams | None = None,
     lots: Mapping[WorkKey, LotPlan] | None = None,
+    blocked: Mapping[str, Sequence[str]] | None = None,
 ) -> CompiledPlan:
     """The scheduling problem of releasing ``hazards`` and repairing ``assets`` with ``teams`` and ``brigades``.
 
-    ``lots`` replaces the usual split into lots for the pieces of work it names (see :class:`LotPlan`).
+    ``lots`` replaces the usual split into lots for the pieces of work it names (see :class:`LotPlan`). ``blocked``
+    (asset id → hazard ids, e.g. from brigades' reports) adds hazard areas an asset's repair waits for, beside those
+    its work site crosses; ids of areas not among ``hazards`` are ignored.
     """
     params = params or CompileParams()
     lots = lots or {}
@@ -221,10 +224,12 @@ def compile_problem(
     if proj is not None and open_hazards:
         local_h = [proj.to_local(h.geometry) for h in open_hazards]
         tree = shapely.STRtree(local_h)
+        open_ids = {h.id for h in open_hazards}
         for a in sorted(assets, key=lambda a: a.id):
             site = a.work_site(proj)
             hits = tree.query(site, predicate="intersects")
-            ids = tuple(sorted(open_hazards[int(i)].id for i in hits))
+            extra = {hid for hid in (blocked or {}).get(a.id, ()) if hid in open_ids}
+            ids = tuple(sorted({open_hazards[int(i)].id for i in hits} | extra))
             blocking[a.id] = ids
             for hid in ids:
                 hazard_blocks[hid].append(asset_scores[a.id])

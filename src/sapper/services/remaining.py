@@ -18,6 +18,12 @@ found larger, more repair work) becomes new lots; less (an area found smaller, l
 lots first, so lots that need not change keep their work. A lot is then done, running (it continues with the unit that
 reported on it), early (running, but planned to start later), late (it was due to start and nothing was reported),
 pending (not due yet) or removed (no longer needed).
+
+A brigade that reports its work **blocked by a hazard** makes the asset wait for that hazard area's release from
+then on (``WorkLeft.blocked``), beside the areas its work site crosses: the area it names, if that area is open; else
+the open area its point lies in, or the nearest within ``BLOCKING_NEAR_M``. A report that names a released or unknown
+area, or whose point is near no open area (a hazard not in the register: survey it), links nothing and is said in the
+notes, as is every link made.
 """
 
 from __future__ import annotations
@@ -29,12 +35,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
 from sapper.domain.calendar import Calendar
 from sapper.domain.fielddata import ProgressKind, ProgressReport
-from sapper.domain.geometry import area_m2
+from sapper.domain.geometry import LocalProjection, area_m2
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.resources import BuilderBrigade
 from sapper.scenario.compile import LotPlan, WorkKey
@@ -96,6 +103,8 @@ class WorkLeft:
     reached: list[PlannedTask]
     reports_used: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Asset id → open hazard areas its brigades reported it blocked by (beside those its work site crosses).
+    blocked: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def work_key(task: PlannedTask) -> WorkKey:
@@ -318,7 +327,84 @@ def remaining_work(
                     and has_work([k for k in (("survey", h.id, ""), ("clearance", h.id, "")) if k in need])]
     plan_assets = [a for a in assets if has_work([("repair", a.id, t.value) for t in a.repair_work])]
     reached = _reached(previous, plan_start, lots, {h.id for h in plan_hazards}, {a.id for a in plan_assets})
-    return WorkLeft(as_of, progress_from, lots, plans, added, plan_hazards, plan_assets, history, reached, used, notes)
+    blocked = _blocked([r for r in progress if r.work_date < as_of], progress_from, hz, plan_hazards,
+                       {a.id for a in plan_assets}, notes)
+    return WorkLeft(as_of, progress_from, lots, plans, added, plan_hazards, plan_assets, history, reached, used, notes,
+                    blocked)
+
+
+#: A blocked report without an area id links the open hazard area its point lies in, or the nearest within this.
+BLOCKING_NEAR_M = 200.0
+
+
+def _blocked(reports: Sequence[ProgressReport], progress_from: dt.date | None, hazards: Mapping[str, HazardArea],
+             open_hazards: Sequence[HazardArea], assets_left: set[str], notes: list[str]) -> dict[str, tuple[str, ...]]:
+    """Asset id → the open hazard areas brigades reported its work blocked by (module docstring).
+
+    Every report so far counts, not only those since the last plan: a block holds until the area is released (it is
+    then no longer open) or a later report on the asset says its work is not blocked. Notes are written for the
+    reports since ``progress_from`` only.
+    """
+    open_ids = {h.id for h in open_hazards}
+    links: dict[str, set[str]] = defaultdict(set)
+    quiet: list[str] = []
+    for r in sorted(reports, key=lambda r: (r.work_date, r.submission_key)):
+        if r.kind is not ProgressKind.BRIGADE or r.blocked_by_hazard is None or not r.asset_id:
+            continue
+        if r.asset_id not in assets_left:
+            continue  # its work is done or gone: nothing waits
+        if not r.blocked_by_hazard:
+            links.pop(r.asset_id, None)
+            continue
+        who = f"brigade {r.brigade_id} reported asset {r.asset_id} blocked on {r.work_date}"
+        say = notes if progress_from is None or r.work_date >= progress_from else quiet
+        named = r.blocking_hazard_id
+        if named and named in open_ids:
+            links[r.asset_id].add(named)
+            say.append(f"{who} by hazard area {named}: its remaining work now waits for that area's release")
+            continue
+        if named:
+            if named not in hazards:
+                state = "not in the register"
+            elif hazards[named].status is HazardStatus.OPEN:
+                state = "open but has no work left to plan"
+            else:
+                state = f"{hazards[named].status.value}"
+            say.append(f"{who} by hazard area {named}, which is {state}: nothing linked; check it on the ground")
+            if r.geometry is None:
+                continue
+        if r.geometry is None:
+            say.append(f"{who} without naming the area or giving its location: nothing linked")
+            continue
+        found = _nearest_open(r.geometry, open_hazards)
+        if found is None:
+            lon, lat = r.geometry.centroid.x, r.geometry.centroid.y
+            say.append(f"{who} at {lat:.5f}, {lon:.5f}, more than {BLOCKING_NEAR_M:g} m from any open hazard area: "
+                       "a hazard not in the register? Survey it (non-technical survey) and add it")
+            continue
+        hid, distance = found
+        links[r.asset_id].add(hid)
+        where = "inside" if distance == 0 else f"{distance:.0f} m from"
+        say.append(f"{who} at a point {where} hazard area {hid}: its remaining work now waits for that area's "
+                   "release")
+    return {a: tuple(sorted(ids)) for a, ids in sorted(links.items())}
+
+
+def _nearest_open(point: BaseGeometry, open_hazards: Sequence[HazardArea]) -> tuple[str, float] | None:
+    """The open hazard area containing ``point``, or the nearest within ``BLOCKING_NEAR_M`` (metres), and the
+    distance; None if there is none."""
+    # 0.05° is more than 200 m in any direction below 88° of latitude: a cheap filter before measuring in metres.
+    near = [h for h in open_hazards if h.geometry.distance(point) <= 0.05]
+    if not near:
+        return None
+    proj = LocalProjection.around(point)
+    local = proj.to_local(point)
+    best: tuple[float, str] | None = None
+    for h in near:
+        d = float(local.distance(proj.to_local(h.geometry)))
+        if d <= BLOCKING_NEAR_M and (best is None or (d, h.id) < best):
+            best = (d, h.id)
+    return None if best is None else (best[1], best[0])
 
 
 def _status(f: _Fill, as_of: dt.date) -> LotStatus:

@@ -150,7 +150,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
                           activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays)
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
-                               lots=left.plans)
+                               lots=left.plans, blocked=left.blocked)
     frame = build_frame(compiled, left, move_cost_days=settings.move_cost_days)
     problem = frame.problem if settings.stable else frame.problem.replace(move_cost=0)
     compiled = dataclasses.replace(compiled, problem=problem)
@@ -496,6 +496,15 @@ def _explain(compiled: CompiledPlan, schedule: Schedule, frame: Frame, left: Wor
         found = [(ends[p] + lag, p) for p, lag in problem.predecessors[j]]
         return max(found) if found else None
 
+    def cause_of(j: int, binding: tuple[int, int]) -> str:
+        """The cause a lot late for its predecessor carries: a brigade's report that the asset is blocked by the
+        hazard area whose release it waits for, else the predecessor's own."""
+        info, pred = compiled.info[j], compiled.info[binding[1]]
+        if info.kind == "repair" and pred.kind == "released" and \
+                pred.hazard_id in left.blocked.get(info.asset_id or "", ()):
+            return f"reported blocked by hazard area {pred.hazard_id}"
+        return late.get(binding[1], "")
+
     def why_not_at(j: int, old: int) -> tuple[str, str]:
         lot = frame.lots[j]
         if lot.status is LotStatus.LATE:
@@ -504,9 +513,9 @@ def _explain(compiled: CompiledPlan, schedule: Schedule, frame: Frame, left: Wor
             return "started early", ""
         binding = latest_pred(j)
         if j in frame.unpinned:
-            return frame.unpinned[j], late.get(binding[1], "") if binding and binding[0] > 0 else ""
+            return frame.unpinned[j], cause_of(j, binding) if binding and binding[0] > 0 else ""
         if binding is not None and binding[0] > old:
-            return "predecessor late", late.get(binding[1], "")
+            return "predecessor late", cause_of(j, binding)
         start = schedule.starts[j]
         if start < old:
             return "optimiser's choice", "moved earlier"
