@@ -315,6 +315,7 @@ def evolve(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int 
     by a new random one (the best plan found so far is kept aside)."""
     if not applies(problem):
         raise PlanError("the genetic search needs a makespan problem without move cost and with non-negative lags")
+    _ready()  # compiling (or loading the compiled code) is not search time
     t0 = time.perf_counter()
     n = len(problem.tasks)
     arr = _Arrays(problem, start.modes)
@@ -370,6 +371,16 @@ def decode(problem: Problem, order: list[int], modes: tuple[int, ...], *, improv
                    arr.dem_u, arr.pred_ptr, arr.pred_idx, arr.pred_lag, arr.succ_ptr, arr.succ_idx, arr.succ_lag,
                    arr.rank, starts, _ROUNDS if improve else 0)
     return None if made < 0 else Schedule(tuple(int(x) for x in starts), modes)
+
+
+_LOADED: list[bool] = []
+
+
+def _ready() -> None:
+    """Compile, or load from Numba's cache (about 0.3 s), once per process."""
+    if not _LOADED:
+        _LOADED.append(True)
+        warm_up()
 
 
 def warm_up() -> None:

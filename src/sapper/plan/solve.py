@@ -236,13 +236,15 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
     start = first.schedule or hint
     outcomes = [first]
     if start is not None and not caps and evolve.applies(problem):
-        found = evolve.evolve(problem, start, time_limit_s=GENETIC_SHARE * rest, seed=params.seed)
+        budget = GENETIC_SHARE * rest
+        found = evolve.evolve(problem, start, time_limit_s=budget, seed=params.seed)
         if found is not start:
             _verify(problem, found, "genetic search")
             start = found
             outcomes.append(replace(first, status="feasible", schedule=found,
                                     objective=float(objective_value(problem, found, stage))))
-        rest = limit - (time.perf_counter() - t0)
+        # CP-SAT keeps its share even when the search ran over (the first search of a process may compile it).
+        rest = max(rest - budget, limit - (time.perf_counter() - t0))
     second = run(max(0.05, rest), "proof", start, params.seed + 1)
     outcomes.insert(0, second)  # on a tie, CP-SAT's last word (it may carry the proof)
     best = min((o for o in outcomes if o.objective is not None), key=lambda o: o.objective or 0.0, default=first)
