@@ -121,3 +121,34 @@ def test_bad_schedule_from_a_solver_is_never_returned(monkeypatch: pytest.Monkey
     monkeypatch.setattr(cpsat_pkg, "solve_cpsat", broken)
     with pytest.raises(PlanError, match="independent check"):
         solve(p, params=SolveParams(time_limit_s=1))
+
+
+def test_a_makespan_search_not_closed_at_once_runs_the_genetic_search_and_restarts_from_its_plan(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first CP-SAT run is made to come back unproven with the heuristic plan (as on a hard instance); the genetic
+    search then finds a shorter plan, the restart is given it as its hint, and the result is the proven optimum."""
+    from pathlib import Path
+
+    import sapper.plan.cpsat as cpsat_pkg
+    from sapper.io.psplib import read_instance
+    from sapper.plan.cpsat.backend import CpSatOutcome
+
+    real = cpsat_pkg.solve_cpsat
+    hints: list[Schedule | None] = []
+
+    def first_unproven(problem: Problem, **kw: object) -> CpSatOutcome:
+        hint = kw["hint"]
+        assert hint is None or isinstance(hint, Schedule)
+        hints.append(hint)
+        if len(hints) == 1 and hint is not None:
+            return CpSatOutcome("feasible", hint, float(objective_value(problem, hint)), 0.0, 0.0, "test")
+        return real(problem, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cpsat_pkg, "solve_cpsat", first_unproven)
+    p = read_instance(Path(__file__).parents[1] / "data" / "psplib" / "j3011_1.sm")  # optimum 54 (j30opt.sm)
+    result = solve(p, params=SolveParams(time_limit_s=10))
+    heuristic = result.details["heuristic_objective"]
+    genetic = result.details["genetic_objective"]
+    assert isinstance(heuristic, float) and isinstance(genetic, int) and genetic < heuristic
+    assert len(hints) == 2 and hints[1] is not None and objective_value(p, hints[1]) == genetic
+    assert result.status is Status.OPTIMAL and result.objective == 54

@@ -161,7 +161,7 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
         for k, stage in enumerate(stages):
             left = params.time_limit_s - (time.perf_counter() - t0)
             remaining = max(1.0 if k == 0 else 0.2, left / (len(stages) - k))
-            out = _cpsat_stage(model_problem, stage, caps, best, remaining, params)
+            out = _cpsat_stage(model_problem, stage, caps, best, remaining, params, details)
             prefix = "cpsat" if k == 0 else f"cpsat_stage{k + 1}"
             details.update({f"{prefix}_status": out.status, f"{prefix}_objective": out.objective,
                             f"{prefix}_bound": out.bound, f"{prefix}_seconds": out.seconds, "ortools": out.version})
@@ -200,7 +200,7 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
 
 
 def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective, int]], hint: Schedule | None,
-                 limit: float, params: SolveParams) -> CpSatOutcome:
+                 limit: float, params: SolveParams, details: dict[str, object]) -> CpSatOutcome:
     """One CP-SAT stage from ``hint``.
 
     A makespan stage runs CP-SAT's proof-oriented portfolio (see ``solve_cpsat``) for 1 s, which closes most small
@@ -211,9 +211,9 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
     bound kept is the better of the two runs' bounds (both are bounds of the same model).
 
     Between the two runs a genetic search (``plan.evolve``) takes ``GENETIC_SHARE`` of the time left, where it
-    applies; the restart begins from its plan when that is shorter. On the nine 60-job instances CP-SAT does not
-    close at once this took the mean deviation from the best-known plans (over all 48 of the set) from 0.22–0.27 %
-    to 0.12–0.18 % (docs/benchmarks.md).
+    applies; the restart begins from its plan when that is shorter (``details`` gets ``genetic_objective`` and
+    ``genetic_seconds``). On the nine 60-job instances CP-SAT does not close at once this took the mean deviation
+    from the best-known plans (over all 48 of the set) from 0.22–0.27 % to 0.12–0.18 % (docs/benchmarks.md).
     """
     from sapper.plan import evolve
     from sapper.plan.cpsat import solve_cpsat
@@ -237,7 +237,10 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
     outcomes = [first]
     if start is not None and not caps and evolve.applies(problem):
         budget = GENETIC_SHARE * rest
+        began = time.perf_counter()
         found = evolve.evolve(problem, start, time_limit_s=budget, seed=params.seed)
+        details.update(genetic_objective=objective_value(problem, found, stage),
+                       genetic_seconds=round(time.perf_counter() - began, 3))
         if found is not start:
             _verify(problem, found, "genetic search")
             start = found
