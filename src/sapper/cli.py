@@ -472,6 +472,63 @@ def _history_json(found: Any) -> dict[str, Any]:
     return doc
 
 
+@release_app.command("record")
+def release_record(
+    hazard_id: HazardId,
+    db: Db,
+    activity_type: Annotated[str, typer.Option("--type", help="nts, ts, clearance, bac or eod.")],
+    activity_id: Annotated[str, typer.Option("--id", help="The activity's id (as in the operator's report).")],
+    date: Annotated[str, typer.Option("--date", help="The day the activity ended, YYYY-MM-DD.")],
+    actor: Actor,
+    reason: Reason,
+    start: Annotated[str | None, typer.Option("--start", help="The day it began, YYYY-MM-DD. Default: --date.")
+                     ] = None,
+    organisation: Annotated[str | None, typer.Option("--org", help="The organisation that did it (its id).")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="survey, manual, dog or mechanical.")] = None,
+    cancelled: Annotated[Path | None, typer.Option("--cancelled", help="Vector file of the land cancelled.")] = None,
+    reduced: Annotated[Path | None, typer.Option("--reduced", help="Vector file of the land reduced.")] = None,
+    cleared: Annotated[Path | None, typer.Option("--cleared", help="Vector file of the land cleared.")] = None,
+    crs: Annotated[str | None, typer.Option("--crs", help="CRS of outcome files that carry none (e.g. EPSG:32637).")
+                   ] = None,
+    depth: Annotated[float | None, typer.Option("--depth", help="Clearance depth in cm.")] = None,
+    at: At = None,
+) -> None:
+    """Record a completed NTS, TS, clearance, BAC or EOD activity from its report, with the land it cancelled, reduced
+    or cleared read from vector files (clipped to the area, and said so)."""
+    import datetime as dt
+
+    from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+    from sapper.domain.resources import Method
+    from sapper.errors import Fault, ValidationError
+    from sapper.io.vector import read_outline
+    from sapper.services.landrelease import record_activity
+
+    faults = []
+    days: dict[str, dt.date | None] = {}
+    for name, value in (("--date", date), ("--start", start)):
+        try:
+            days[name] = dt.date.fromisoformat(value) if value else None
+        except ValueError:
+            faults.append(Fault(name, f"{value!r} is not a date YYYY-MM-DD"))
+    if activity_type not in {t.value for t in ActivityType}:
+        faults.append(Fault("--type", f"{activity_type!r} is not one of {', '.join(t.value for t in ActivityType)}"))
+    if method is not None and method not in {m.value for m in Method}:
+        faults.append(Fault("--method", f"{method!r} is not one of {', '.join(m.value for m in Method)}"))
+    ValidationError.raise_if(f"activity {activity_id}", faults)
+    outcomes = {}
+    for name, path in (("cancelled", cancelled), ("reduced", reduced), ("cleared", cleared)):
+        if path is not None:
+            geometry, repaired = read_outline(path, crs=crs)
+            outcomes[name] = geometry
+            for issue in repaired:
+                out.print(f"{path}: feature {issue.index} repaired ({issue.reason})", markup=False, highlight=False)
+    activity = Activity(activity_id, hazard_id, ActivityType(activity_type), ActivityStatus.COMPLETED,
+                        organisation_id=organisation, method=Method(method) if method else None,
+                        start=days["--start"] or days["--date"], end=days["--date"], clearance_depth_cm=depth,
+                        **outcomes)
+    _print_transition(record_activity(db, activity, actor=actor, reason=reason, at=_parse_at(at)))
+
+
 @release_app.command("reclassify")
 def release_reclassify(
     hazard_id: HazardId,

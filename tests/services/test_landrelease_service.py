@@ -181,3 +181,55 @@ def test_release_commands_on_the_command_line(
     assert refused.returncode == 2
     assert refused.stderr.strip() == ("sapper: error [illegal_transition]: hazard area H-1: cannot hand the area "
                                       "over: the area is confirmed; allowed only when it is released")
+
+
+def _geojson(path: Path, *geoms: shapely.Geometry) -> Path:
+    crs84 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    doc = {"type": "FeatureCollection", "crs": crs84,
+           "features": [{"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(g))}
+                        for g in geoms]}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _csv(path: Path, geom: shapely.Geometry) -> Path:
+    path.write_text(f'id,wkt\n1,"{geom.wkt}"\n')
+    return path
+
+
+def test_release_record_reads_the_outcome_from_a_file_repairs_it_and_says_so(
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sapper release record`: a clearance report's cleared land from a GeoJSON file, one feature self-intersecting
+    (repaired, and said); what the NTS cancelled before is clipped off. Bad input changes nothing."""
+    monkeypatch.chdir(db.parent)
+    bowtie = shapely.Polygon([(35.3012, 51.3002), (35.3018, 51.3008), (35.3018, 51.3002), (35.3012, 51.3008)])
+    cleared = _geojson(db.parent / "cleared.geojson", WEST, bowtie)
+    before = snapshot(db)
+    for args, code, expected in [
+        (("--type", "sweep"), 2, "'sweep' is not one of nts, ts, clearance, bac, eod"),
+        (("--type", "clearance", "--cleared", str(_geojson(db.parent / "point.geojson", shapely.Point(35.3, 51.3)))),
+         2, "point.geojson: feature 1: is a Point, not a polygon"),
+        (("--type", "clearance", "--cleared", str(_csv(db.parent / "cleared.csv", WEST))),
+         2, "a CSV file has no coordinate reference system of its own: pass it with --crs"),
+    ]:
+        got, _, err = run(monkeypatch, capsys, "release", "record", "H-1", "--db", db.name, "--id", "CL-1",
+                          "--date", "2025-06-20", "--actor", "imo", "--reason", "report 7", *args)
+        assert (got, expected in err) == (code, True), err
+    assert snapshot(db) == before
+    code, out, err = run(monkeypatch, capsys, "release", "record", "H-1", "--db", db.name, "--type", "clearance",
+                         "--id", "CL-1", "--date", "2025-06-20", "--start", "2025-06-18", "--org", "op-1", "--method",
+                         "manual", "--cleared", cleared.name, "--depth", "13", "--actor", "imo", "--reason", "report 7")
+    assert code == 0, err
+    assert "cleared.geojson: feature 2 repaired (Self-intersection" in out
+    found = lr.history(db, "H-1")
+    assert found.record is not None
+    (event,) = [e for e in found.record.history if e.activity is not None and e.activity.id == "CL-1"]
+    expected = area_m2(shapely.union_all([WEST, shapely.make_valid(bowtie)]).difference(STRIP))
+    assert event.cleared_m2 == pytest.approx(expected, abs=1.0)
+    assert event.activity is not None and event.activity.method is not None
+    assert (event.activity.start, event.activity.end, event.activity.clearance_depth_cm) == (
+        dt.date(2025, 6, 18), dt.date(2025, 6, 20), 13.0)
+    again, _, err = run(monkeypatch, capsys, "release", "record", "H-1", "--db", db.name, "--type", "clearance",
+                        "--id", "CL-1", "--date", "2025-06-21", "--actor", "imo", "--reason", "report 7 again")
+    assert (again, "cannot record activity CL-1: it is already in the history" in err) == (2, True), err

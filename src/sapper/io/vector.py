@@ -282,6 +282,33 @@ def _read(
     return result
 
 
+def read_outline(path: str | Path, *, layer: str | None = None, crs: str | None = None
+                 ) -> tuple[BaseGeometry, list[FeatureIssue]]:
+    """The polygons of every feature of a vector file as one WGS84 geometry (an activity's land cancelled, reduced or
+    cleared), and the features repaired on the way (``make_valid``). The CRS rules of :func:`read_layer` hold (a
+    file without one is refused unless ``crs`` is given). A feature that cannot be used — no geometry, not a polygon,
+    beyond repair — fails the whole file, naming every such feature: an outcome must not be recorded in part."""
+    raw = read_layer(path, layer=layer, crs=crs)
+    if not raw.geometries:
+        raise ImportFileError(f"{path}: holds no feature")
+    usable: list[BaseGeometry] = []
+    repaired: list[FeatureIssue] = []
+    bad: list[str] = []
+    checked = check_geometries(raw.geometries, raw.geometry_faults, polygonal=True)
+    for n, (geom, fixed, rejected) in enumerate(checked, start=1):
+        if rejected is None and geom is not None and geom.geom_type not in ("Polygon", "MultiPolygon"):
+            rejected = f"is a {geom.geom_type}, not a polygon"
+        if rejected is not None or geom is None:
+            bad.append(f"feature {n}: {rejected}")
+            continue
+        if fixed:
+            repaired.append(FeatureIssue(n, None, fixed))
+        usable.append(geom)
+    if bad:
+        raise ImportFileError(f"{path}: " + "; ".join(bad))
+    return shapely.union_all(usable), repaired
+
+
 def _without_repeated_geometry(result: ReadResult[HazardArea]) -> ReadResult[HazardArea]:
     """``result`` with each hazard area whose geometry is an earlier one's (vertex for vertex, ring order and
     orientation aside) moved to the rejected features: the same land recorded twice would be surveyed and cleared
