@@ -20,10 +20,10 @@ reported on it), early (running, but planned to start later), late (it was due t
 pending (not due yet) or removed (no longer needed).
 
 A brigade that reports its work **blocked by a hazard** makes the asset wait for that hazard area's release from
-then on (``WorkLeft.blocked``), beside the areas its work site crosses: the area it names, if that area is open; else
-the open area its point lies in, or the nearest within ``BLOCKING_NEAR_M``. A report that names a released or unknown
-area, or whose point is near no open area (a hazard not in the register: survey it), links nothing and is said in the
-notes, as is every link made.
+then on (``WorkLeft.blocked``), beside the areas its work site crosses: the area it names, if it is open with work
+left; else the open area its point lies in, or the nearest within ``BLOCKING_NEAR_M``. A report that names a released
+or unknown area, or whose point is near no open area (a hazard not in the register: survey it), links nothing and is
+said in the notes, as is every link made.
 """
 
 from __future__ import annotations
