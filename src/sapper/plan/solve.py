@@ -213,7 +213,7 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
     Between the two runs a genetic search (``plan.evolve``) takes ``GENETIC_SHARE`` of the time left, where it
     applies; the restart begins from its plan when that is shorter (``details`` gets ``genetic_objective`` and
     ``genetic_seconds``). On the nine 60-job instances CP-SAT does not close at once this took the mean deviation
-    from the best-known plans (over all 48 of the set) from 0.22–0.27 % to 0.12–0.18 % (docs/benchmarks.md).
+    from the best-known plans (over all 48 of the set) from 0.22–0.27 % to 0.12–0.16 % (docs/benchmarks.md).
     """
     from sapper.plan import evolve
     from sapper.plan.cpsat import solve_cpsat
