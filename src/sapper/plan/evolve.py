@@ -112,6 +112,26 @@ def _csr(n: int, edges: list[tuple[int, int, int]]) -> tuple[_I, _I, _I]:
 
 
 @_compiled
+def _clash(avail: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, j: int, lo: int, hi: int, step: int) -> int:
+    """The first period of [lo, hi) — from ``lo`` up (``step`` 1) or from ``hi`` − 1 down (−1) — where task ``j``'s
+    demands do not fit in ``avail``; −1 if they fit throughout."""
+    first, stop = (lo, hi) if step > 0 else (hi - 1, lo - 1)
+    for tau in range(first, stop, step):
+        for k in range(dem_ptr[j], dem_ptr[j + 1]):
+            if avail[dem_r[k], tau] < dem_u[k]:
+                return tau
+    return -1
+
+
+@_compiled
+def _take(avail: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, j: int, lo: int, hi: int) -> None:
+    """Task ``j``'s demands taken from ``avail`` over [lo, hi)."""
+    for tau in range(lo, hi):
+        for k in range(dem_ptr[j], dem_ptr[j + 1]):
+            avail[dem_r[k], tau] -= dem_u[k]
+
+
+@_compiled
 def _forward(order: _I, a_cap: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
              pred_idx: _I, pred_lag: _I, starts: _I) -> int:
     """Serial SGS: each task of ``order`` at its earliest precedence- and resource-feasible start. Makespan or -1."""
@@ -127,21 +147,12 @@ def _forward(order: _I, a_cap: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_
         while True:
             if t + d > lend[j] or t + d > horizon:
                 return _FAIL
-            clash = -1
-            for tau in range(t, t + d):
-                for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                    if avail[dem_r[k], tau] < dem_u[k]:
-                        clash = tau
-                        break
-                if clash >= 0:
-                    break
+            clash = _clash(avail, dem_ptr, dem_r, dem_u, j, t, t + d, 1)
             if clash < 0:
                 break
             t = clash + 1
         starts[j] = t
-        for tau in range(t, t + d):
-            for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                avail[dem_r[k], tau] -= dem_u[k]
+        _take(avail, dem_ptr, dem_r, dem_u, j, t, t + d)
         makespan = max(makespan, t + d)
     return makespan
 
@@ -160,21 +171,12 @@ def _backward(order: _I, limit: int, a_cap: _I, dur: _I, rel: _I, lend: _I, dem_
         while True:
             if t < rel[j]:
                 return _FAIL
-            clash = -1
-            for tau in range(t + d - 1, t - 1, -1):
-                for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                    if avail[dem_r[k], tau] < dem_u[k]:
-                        clash = tau
-                        break
-                if clash >= 0:
-                    break
+            clash = _clash(avail, dem_ptr, dem_r, dem_u, j, t, t + d, -1)
             if clash < 0:
                 break
             t = clash - d
         starts[j] = t
-        for tau in range(t, t + d):
-            for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                avail[dem_r[k], tau] -= dem_u[k]
+        _take(avail, dem_ptr, dem_r, dem_u, j, t, t + d)
     return 0
 
 

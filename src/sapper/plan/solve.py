@@ -239,13 +239,12 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
         budget = GENETIC_SHARE * rest
         began = time.perf_counter()
         found = evolve.evolve(problem, start, time_limit_s=budget, seed=params.seed)
-        details.update(genetic_objective=objective_value(problem, found, stage),
-                       genetic_seconds=round(time.perf_counter() - began, 3))
+        value = objective_value(problem, found, stage)
+        details.update(genetic_objective=value, genetic_seconds=round(time.perf_counter() - began, 3))
         if found is not start:
             _verify(problem, found, "genetic search")
             start = found
-            outcomes.append(replace(first, status="feasible", schedule=found,
-                                    objective=float(objective_value(problem, found, stage))))
+            outcomes.append(replace(first, status="feasible", schedule=found, objective=float(value)))
         # CP-SAT keeps its share even when the search ran over (the first search of a process may compile it).
         rest = max(rest - budget, limit - (time.perf_counter() - t0))
     second = run(max(0.05, rest), "proof", start, params.seed + 1)
