@@ -239,9 +239,10 @@ def plan(
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write plan.json (summary + tasks).")] = None,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
+    from sapper.plan import Engine
     from sapper.services.planning import PlanSettings, plan_store, write_plan_json
 
-    settings = PlanSettings(time_limit_s=time_limit, workers=workers, seed=seed, engine=engine)
+    settings = PlanSettings(time_limit_s=time_limit, workers=workers, seed=seed, engine=Engine.parse(engine))
     outcome = plan_store(db, settings=settings, progress=None if as_json else _say)
     if out_file:
         write_plan_json(outcome, out_file)
@@ -283,6 +284,7 @@ def replan(
     import datetime as dt
 
     from sapper.errors import Fault, ValidationError
+    from sapper.plan import MovePolicy
     from sapper.services.replan import ReplanSettings, change_lines, replan_store, write_replan_json
 
     try:
@@ -290,7 +292,7 @@ def replan(
     except ValueError:
         raise ValidationError("--as-of", [Fault("--as-of", f"{as_of!r} is not a date YYYY-MM-DD")]) from None
     settings = ReplanSettings(as_of=day, time_limit_s=time_limit, workers=workers, seed=seed, move_cost_days=move_cost,
-                              moves=moves)
+                              moves=MovePolicy.parse(moves))
     outcome = replan_store(db, settings=settings, progress=None if as_json else _say)
     if out_file:
         write_replan_json(outcome, out_file)

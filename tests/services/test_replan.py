@@ -28,7 +28,7 @@ from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.fielddata import StagingState, Submission, SubmissionSource
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
-from sapper.plan import check
+from sapper.plan import MovePolicy, check
 from sapper.scenario.compile import compile_problem
 from sapper.services.fielddata import apply_approved
 from sapper.services.planning import PlanSettings, plan_store
@@ -313,7 +313,7 @@ def test_priced_moves_skip_the_fewest_moves_stage(db: Path) -> None:
     """With moves "priced" the re-plan does not rank moves first (no fewest-moves figures), and still moves only the
     lot that must move here (test_cli_replan_end_to_end checks the default's proof of that minimum)."""
     report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
-    priced = replan_store(db, settings=_settings(moves="priced"))
+    priced = replan_store(db, settings=_settings(moves=MovePolicy.PRICED))
     assert priced.changes["fewest_moves_bound"] is None and priced.changes["moved"] == 1
     assert _plan(db).params["moves"] == "priced"
 

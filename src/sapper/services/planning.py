@@ -12,7 +12,7 @@ from typing import Any
 
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
-from sapper.plan import Result, SolveParams, solve
+from sapper.plan import Engine, Result, SolveParams, solve
 from sapper.plan.assign import assign_units
 from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
 from sapper.store import open_store
@@ -41,7 +41,7 @@ class PlanSettings:
     time_limit_s: float = 60.0
     workers: int = 2
     seed: int = 0
-    engine: str = "cpsat"
+    engine: Engine = Engine.CPSAT
     compile: CompileParams = field(default_factory=CompileParams)
 
 
@@ -107,7 +107,7 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     summary = _summary(compiled, result, tasks, hazards, assets, finish)
     summary["synthetic"] = synthetic
     params = {"time_limit_s": settings.time_limit_s, "workers": settings.workers, "seed": settings.seed,
-              "engine": settings.engine, "lot_max_days": settings.compile.lot_max_days,
+              "engine": settings.engine.value, "lot_max_days": settings.compile.lot_max_days,
               "weekdays": sorted(settings.compile.weekdays),
               "demining_stand_down": _window(settings.compile.demining_stand_down),
               "building_stand_down": _window(settings.compile.building_stand_down), **(extra_params or {})}

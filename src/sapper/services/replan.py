@@ -11,9 +11,9 @@ was wherever the facts allow, and what changed and why.
 3. **The warm start** is the previous plan repaired to the new facts (``plan.stability.warm_start``: in the previous
    plan's order, each lot at its previous start where it can be, else where it moves no other lot unless that costs
    more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
-   (``plan.stability.solve_warm``). With ``moves="fewest"`` (the default) CP-SAT first finds the fewest lots any plan
-   must move (proving it where it can) and then plans as well as it can without moving one more; with ``"priced"`` a
-   lot that need not move may still move when what it gains outweighs the move cost.
+   (``plan.solve`` with ``start``). With ``moves=MovePolicy.FEWEST`` (the default) CP-SAT first finds the fewest lots
+   any plan must move (proving it where it can) and then plans as well as it can without moving one more; with
+   ``PRICED`` a lot that need not move may still move when what it gains outweighs the move cost.
 4. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
    it was not started or started early, its predecessor is late (slower than planned, a hazard area larger than
    planned, …), the winter stand-down, its pool is busier (or lost a team), or the optimiser chose to (the gain
@@ -38,10 +38,10 @@ import numpy as np
 
 from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
-from sapper.plan import Precedence, Problem, Result, Schedule, SolveParams, solve
+from sapper.plan import Engine, MovePolicy, Precedence, Problem, Result, Schedule, SolveParams, solve
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
 from sapper.plan.solution import moved_tasks, objective_value
-from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, solve_warm, warm_start
+from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
 from sapper.scenario.compile import CompiledPlan, CompileParams, TaskInfo, WorkKey, compile_problem
 from sapper.services.planning import PlanSettings, plan_document, plan_run
 from sapper.services.remaining import WORK_KINDS, Lot, LotStatus, WorkLeft, remaining_work
@@ -50,24 +50,22 @@ from sapper.store.records import PlannedTask, PlanRun
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
-#: How a stable re-plan treats moves (``ReplanSettings.moves``).
-MOVES = ("fewest", "priced")
 
 
 @dataclass(frozen=True)
 class ReplanSettings:
     """How to re-plan. ``stable`` False re-plans from scratch (no anchors, no warm start), for comparison.
-    ``moves``: "fewest" moves only the lots the new facts force to move (as few as CP-SAT can find, the minimum when
-    it proves it), "priced" lets a lot move when the gain outweighs ``move_cost_days`` (module docstring)."""
+    ``moves``: FEWEST moves only the lots the new facts force to move (as few as CP-SAT can find, the minimum when
+    it proves it), PRICED lets a lot move when the gain outweighs ``move_cost_days`` (module docstring)."""
 
     as_of: dt.date | None = None
     time_limit_s: float = 60.0
     workers: int = 2
     seed: int = 0
-    engine: str = "cpsat"
+    engine: Engine = Engine.CPSAT
     move_cost_days: float = MOVE_COST_DAYS
     stable: bool = True
-    moves: str = "fewest"
+    moves: MovePolicy = MovePolicy.FEWEST
 
 
 @dataclass(frozen=True)
@@ -125,8 +123,6 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     faults = []
     if settings.move_cost_days < 0:
         faults.append(Fault("re-plan", f"move cost cannot be negative, got {settings.move_cost_days}", "move_cost"))
-    if settings.moves not in MOVES:
-        faults.append(Fault("re-plan", f"moves must be one of {', '.join(MOVES)}, got {settings.moves!r}", "moves"))
     ValidationError.raise_if("re-plan settings", faults)
     with open_store(db) as store:
         previous = store.latest_plan()
@@ -161,7 +157,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     start_from = "the repaired previous plan" if settings.stable else "scratch"
     say(f"solving {len(problem.tasks)} tasks (from {start_from}, {settings.engine}, {settings.time_limit_s:g} s)")
     if settings.stable:
-        result = solve_warm(problem, repaired, params=params, fewest_moves=settings.moves == "fewest")
+        result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
         result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
@@ -175,7 +171,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
                    prefer=frame.prefer, history=history,
                    extra_params={"replan_of": previous.id, "as_of": as_of.isoformat(),
                                  "progress_through": as_of.isoformat(), "stable": settings.stable,
-                                 "moves": settings.moves,
+                                 "moves": settings.moves.value,
                                  "move_cost": problem.move_cost, "move_cost_days": settings.move_cost_days})
     summary = dict(run.summary)
     summary["replan"] = {k: v for k, v in changes.items() if not isinstance(v, list)}
