@@ -44,11 +44,9 @@ from sapper.domain.fielddata import ProgressKind, ProgressReport
 from sapper.domain.geometry import LocalProjection, area_m2
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.resources import BuilderBrigade
-from sapper.scenario.compile import LotPlan, WorkKey
+from sapper.scenario.compile import WORK_KINDS, LotPlan, WorkKey
 from sapper.store.records import PlannedTask, PlanRun
 
-#: Kinds of planned tasks that carry work (the others are milestones).
-WORK_KINDS = ("survey", "clearance", "repair")
 #: Relative tolerance below which work left counts as none (rounding of reports and dates).
 TOLERANCE = 1e-3
 
@@ -204,7 +202,7 @@ def remaining_work(
 ) -> WorkLeft:
     """The work left as of ``as_of`` (see the module docstring). Reports dated in [``progress_from``, ``as_of``) count
     (from the beginning when ``progress_from`` is None); ``weekdays`` is the previous plan's working week."""
-    plan_start = dt.date.fromisoformat(str(previous.summary["start_date"]))
+    plan_start = previous.start_date
     hz = {h.id: h for h in hazards}
     asset_by_id = {a.id: a for a in assets}
     trade_of = {b.id: b.trade.value for b in brigades}
