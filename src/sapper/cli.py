@@ -10,12 +10,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from sapper.errors import SapperError
+
+if TYPE_CHECKING:
+    from sapper.store.records import PlanSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0] if __doc__ else None)
 import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
@@ -239,18 +242,22 @@ def plan(
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write plan.json (summary + tasks).")] = None,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
+    from sapper.plan import Engine
     from sapper.services.planning import PlanSettings, plan_store, write_plan_json
+    from sapper.store import open_store
+    from sapper.store.planjson import summary_to_json
 
-    settings = PlanSettings(time_limit_s=time_limit, workers=workers, seed=seed, engine=engine)
-    outcome = plan_store(db, settings=settings, progress=None if as_json else _say)
+    settings = PlanSettings(time_limit_s=time_limit, workers=workers, seed=seed, engine=Engine.parse(engine))
+    with open_store(db) as store:
+        outcome = plan_store(store, settings=settings, progress=None if as_json else _say)
     if out_file:
         write_plan_json(outcome, out_file)
     if as_json:
-        print(json.dumps(outcome.summary, indent=1, ensure_ascii=False))
+        print(json.dumps(summary_to_json(outcome.summary), indent=1, ensure_ascii=False))
     else:
         _print_summary(outcome.summary)
-    if outcome.summary["status"] not in ("optimal", "feasible"):
-        err.print(f"sapper: no plan: status {outcome.summary['status']}", markup=False, highlight=False)
+    if not outcome.summary.has_plan:
+        err.print(f"sapper: no plan: status {outcome.summary.status.value}", markup=False, highlight=False)
         raise typer.Exit(5)
 
 
@@ -283,25 +290,29 @@ def replan(
     import datetime as dt
 
     from sapper.errors import Fault, ValidationError
+    from sapper.plan import MovePolicy
     from sapper.services.replan import ReplanSettings, change_lines, replan_store, write_replan_json
+    from sapper.store import open_store
+    from sapper.store.planjson import summary_to_json
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise ValidationError("--as-of", [Fault("--as-of", f"{as_of!r} is not a date YYYY-MM-DD")]) from None
     settings = ReplanSettings(as_of=day, time_limit_s=time_limit, workers=workers, seed=seed, move_cost_days=move_cost,
-                              moves=moves)
-    outcome = replan_store(db, settings=settings, progress=None if as_json else _say)
+                              moves=MovePolicy.parse(moves))
+    with open_store(db) as store:
+        outcome = replan_store(store, settings=settings, progress=None if as_json else _say)
     if out_file:
         write_replan_json(outcome, out_file)
     if as_json:
-        print(json.dumps(outcome.summary, indent=1, ensure_ascii=False))
+        print(json.dumps(summary_to_json(outcome.summary), indent=1, ensure_ascii=False))
     else:
         _print_summary(outcome.summary)
         for line in change_lines(outcome.changes):
             out.print(line, markup=False, highlight=False)
-    if outcome.summary["status"] not in ("optimal", "feasible"):
-        err.print(f"sapper: no plan: status {outcome.summary['status']}", markup=False, highlight=False)
+    if not outcome.summary.has_plan:
+        err.print(f"sapper: no plan: status {outcome.summary.status.value}", markup=False, highlight=False)
         raise typer.Exit(5)
 
 
@@ -329,6 +340,7 @@ def demo(
     from sapper.report.situation import write_situation_report
     from sapper.services.planning import PlanSettings, plan_store, write_plan_json
     from sapper.services.scenario import build_scenario
+    from sapper.store import open_store
 
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "sapper.gpkg"
@@ -337,8 +349,8 @@ def demo(
         counts = build_scenario("kursk-border", db, seed=seed, replace=True)
     _say(f"scenario: {counts}")
     settings = PlanSettings(time_limit_s=time_limit, workers=workers)
-    with _spinner(f"planning (CP-SAT, up to {time_limit:g} s)"):
-        outcome = plan_store(db, settings=settings)
+    with _spinner(f"planning (CP-SAT, up to {time_limit:g} s)"), open_store(db) as store:
+        outcome = plan_store(store, settings=settings)
     write_plan_json(outcome, out_dir / "plan.json")
     with _spinner("writing the report"):
         write_situation_report(db, out_dir / "report.html")
@@ -766,25 +778,26 @@ def _fmt(x: object) -> str:
     return f"{x:,.0f}" if isinstance(x, int | float) else str(x)
 
 
-def _print_summary(s: dict[str, Any]) -> None:
-    if s.get("synthetic"):
+def _print_summary(s: PlanSummary) -> None:
+    if s.synthetic:
         out.print("[bold yellow]SYNTHETIC scenario: hazards, assets and workforce split are generated.[/bold yellow]")
-    out.print(f"plan status      : {s['status']} ({s['engine']}, {s['solve_seconds']} s, {s['task_count']} tasks)")
-    if "move_cost_total" in s:  # a re-plan: the objective includes the moves, the baseline is the repaired plan
-        out.print(f"objective        : {_fmt(s['objective'])}  (priority-weighted completion "
-                  f"{_fmt(s['weighted_completion'])} + move cost {_fmt(s['move_cost_total'])})")
-        out.print(f"baseline         : {_fmt(s['baseline_objective'])}  ({s['baseline_meaning']}; improvement "
-                  f"{s['improvement_over_baseline_pct']} %)")
+    out.print(f"plan status      : {s.status.value} ({s.engine}, {s.solve_seconds} s, {s.task_count} tasks)")
+    r = s.replan
+    if r is not None and r.move_cost_total is not None:  # the objective includes the moves, the baseline is repaired
+        out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion "
+                  f"{_fmt(r.weighted_completion)} + move cost {_fmt(r.move_cost_total)})")
+        out.print(f"baseline         : {_fmt(s.baseline_objective)}  ({r.baseline_meaning}; improvement "
+                  f"{s.improvement_over_baseline_pct} %)")
     else:
-        out.print(f"objective        : {_fmt(s['objective'])}  (priority-weighted completion: Σ weight × working day)")
-        out.print(f"greedy baseline  : {_fmt(s['baseline_objective'])}  "
-                  f"(improvement {s['improvement_over_baseline_pct']} %)")
-    out.print(f"lower bound      : {_fmt(s['lower_bound'])}  (gap {s['gap_pct']} %)")
-    out.print(f"start → finish   : {s['start_date']} → {s['finish_date']}")
+        out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion: Σ weight × working day)")
+        out.print(f"greedy baseline  : {_fmt(s.baseline_objective)}  "
+                  f"(improvement {s.improvement_over_baseline_pct} %)")
+    out.print(f"lower bound      : {_fmt(s.lower_bound)}  (gap {s.gap_pct} %)")
+    out.print(f"start → finish   : {s.start_date.isoformat()} → {s.finish_date.isoformat() if s.finish_date else None}")
     out.print("by date          :  hazard area released      critical assets restored")
-    for p in s.get("progress", []):
-        out.print(f"  {p['date']}     : {p['hazard_area_released_km2']:>8} km² ({p['hazard_area_released_pct']} %)"
-                  f"      {p['critical_assets_restored_pct']} %")
+    for p in s.progress:
+        out.print(f"  {p.date.isoformat()}     : {p.hazard_area_released_km2:>8} km² ({p.hazard_area_released_pct} %)"
+                  f"      {p.critical_assets_restored_pct} %")
 
 
 def main() -> None:

@@ -64,7 +64,7 @@ def test_gdal_edit_keeps_store_consistent(filled: Store) -> None:
 def test_planned_views_read_with_gdal(filled: Store) -> None:
     """After saving plans, the views give each hazard/asset the finish date of its last task in the latest run."""
     def task(tid: str, end: dt.date, **kw: str) -> PlannedTask:
-        return PlannedTask(tid, "work", dt.date(2026, 4, 1), end, 1.0, "m2", **kw)
+        return PlannedTask(tid, "clearance", dt.date(2026, 4, 1), end, 1.0, "m2", **kw)
 
     filled.save_plan(PlanRun("old", tasks=(task("x", dt.date(2030, 1, 1), hazard_id="h-1"),)))
     filled.save_plan(PlanRun("new", tasks=(

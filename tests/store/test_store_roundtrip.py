@@ -17,6 +17,7 @@ from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, OrgKind
 from sapper.errors import NotFoundError, StoreError, ValidationError
 from sapper.store import ContextArea, PlannedTask, PlanRun, Settlement, Store, gpkg, open_store
+from sapper.store.records import PlanParams
 
 
 def wkb(geom: object) -> bytes:
@@ -123,8 +124,7 @@ def test_plan_round_trip_and_latest(store: Store) -> None:
     )
     first = PlanRun("optimal", created_at=dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC),
                     objective=10.5, lower_bound=10.5, baseline_objective=14.0, finish_date=dt.date(2026, 5, 1),
-                    solve_seconds=3.2, params={"horizon_days": 365, "start": dt.date(2026, 4, 1)},
-                    summary={"released_m2": 8000.0}, tasks=tasks)
+                    solve_seconds=3.2, params=PlanParams(seed=3, lot_max_days=20), tasks=tasks)
     run_id = store.save_plan(first)
     second_id = store.save_plan(PlanRun("feasible", tasks=tasks[:1]))
     assert second_id > run_id
@@ -132,7 +132,7 @@ def test_plan_round_trip_and_latest(store: Store) -> None:
     assert saved.id == run_id
     assert saved.tasks == tasks and saved.task_count == 2
     assert saved.created_at == dt.datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=dt.UTC)
-    assert saved.params == {"horizon_days": 365, "start": "2026-04-01"}
+    assert saved.params == PlanParams(seed=3, lot_max_days=20) and saved.summary is None
     assert (saved.objective, saved.lower_bound, saved.baseline_objective) == (10.5, 10.5, 14.0)
     latest = store.latest_plan()
     assert latest is not None and latest.id == second_id and latest.status == "feasible"

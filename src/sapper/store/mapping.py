@@ -34,7 +34,8 @@ from sapper.domain.landrelease import (
 )
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
-from sapper.errors import Fault, ValidationError
+from sapper.errors import Fault, StoreError, ValidationError
+from sapper.store import planjson
 from sapper.store.records import ContextArea, PlannedTask, PlanRun
 
 Row = Mapping[Any, Any]
@@ -374,6 +375,13 @@ def context_from(row: Row) -> ContextArea:
     )
 
 
+def _json_object(text: str | None, record: str, field: str) -> object:
+    try:
+        return json.loads(text or "{}")
+    except ValueError as exc:
+        raise StoreError(f"{record}: {field} is not valid JSON ({exc})") from None
+
+
 def plan_run_row(run: PlanRun) -> dict[str, Any]:
     record = f"plan run {run.id if run.id is not None else '(new)'}"
     row: dict[str, Any] = {
@@ -385,8 +393,9 @@ def plan_run_row(run: PlanRun) -> dict[str, Any]:
         "finish_date": run.finish_date,
         "solve_seconds": run.solve_seconds,
         "task_count": run.task_count,
-        "params": to_json(run.params, record, "params"),
-        "summary": to_json(run.summary, record, "summary"),
+        "params": to_json(planjson.params_to_json(run.params), record, "params"),
+        "summary": to_json(planjson.summary_to_json(run.summary) if run.summary is not None else {}, record,
+                           "summary"),
     }
     if run.id is not None:
         row["id"] = run.id
@@ -427,6 +436,7 @@ def planned_task_from(row: Row) -> PlannedTask:
 
 
 def plan_run_from(row: Row, tasks: Sequence[Row]) -> PlanRun:
+    record = f"plan run {row['id']}"
     return PlanRun(
         id=int(row["id"]),
         created_at=row["created_at"],
@@ -437,8 +447,8 @@ def plan_run_from(row: Row, tasks: Sequence[Row]) -> PlanRun:
         finish_date=row["finish_date"],
         solve_seconds=float(row["solve_seconds"]),
         task_count=int(row["task_count"]),
-        params=json.loads(row["params"] or "{}"),
-        summary=json.loads(row["summary"] or "{}"),
+        params=planjson.params_from_json(_json_object(row["params"], record, "params"), record),
+        summary=planjson.summary_from_json(_json_object(row["summary"], record, "summary"), record),
         tasks=tuple(planned_task_from(t) for t in tasks),
     )
 
