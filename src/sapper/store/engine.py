@@ -120,9 +120,8 @@ def make_engine(target: str | Path | Target) -> Engine:
 
 
 def _pg_engine(url: URL) -> Engine:
-    # GeoAlchemy2 registers PostGIS' geometry type with SQLAlchemy's reflection (Alembic compares the schema).
-    import geoalchemy2  # noqa: F401
-
+    # GeoAlchemy2 is not imported: its table-creation hooks fail on SQLAlchemy 2.1 (ColumnCollection), and
+    # sapper's own Geometry type (store/types.py) binds and reads PostGIS geometry without it.
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 
 
