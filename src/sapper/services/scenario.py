@@ -19,14 +19,18 @@ def build_scenario(name: str, db: str | Path, *, seed: int = 2025, replace: bool
     """
     if name not in SCENARIOS:
         raise NotFoundError(f"no scenario {name!r}; known: {', '.join(SCENARIOS)}")
-    db = Path(db)
-    if db.exists():
+    if isinstance(db, str) and "://" in db:  # a PostgreSQL database: it must be new or empty
+        if replace:
+            raise StoreError("--replace deletes a store file; empty or drop the database instead")
+    elif (db := Path(db)).exists():
         if not replace:
             raise StoreError(f"{db} already exists; pass --replace to build the scenario over it")
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     sc = build_kursk_border(seed)
     with open_store(db, create=True) as store, store.write() as uow:
+        if any(store.counts().values()):
+            raise StoreError(f"{store.url} already holds records; build the scenario into a new store")
         uow.add_organisations(sc.organisations)
         uow.add_hazards(sc.hazards)
         uow.add_assets(sc.assets)
