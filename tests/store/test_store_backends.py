@@ -113,7 +113,8 @@ def test_postgis_migrations_down_to_base_and_up(postgis: PostgisServer) -> None:
 
 
 def test_postgis_columns_and_indexes(postgis: PostgisServer) -> None:
-    """Geometry is geometry(<type>, 4326) with a GiST index, timestamps timestamptz, floats double precision."""
+    """Geometry is geometry(<type>, 4326) with a GiST index, timestamps timestamptz, floats double precision; the
+    columns are exactly those schema.py declares."""
     url = postgis.new_store_database()
     try:
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
@@ -135,6 +136,9 @@ def test_postgis_columns_and_indexes(postgis: PostgisServer) -> None:
     assert types[("activities", "start_date")] == "date"
     assert types[("hazard_areas", "area_m2")] == "double precision"
     assert types[("hazard_areas", "version")] == "integer"
+    declared = {(t.name, c.name) for t in metadata.sorted_tables for c in t.columns}
+    made = {key for key in types if key[0] in metadata.tables}
+    assert made == declared  # the migrations make exactly the columns schema.py declares
 
 
 # ----------------------------------------------------------------------------------------------------

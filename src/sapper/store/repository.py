@@ -12,10 +12,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     Column,
     Float,
     Integer,
+    LargeBinary,
     Select,
     Table,
     bindparam,
@@ -24,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy import column as sa_column
@@ -542,7 +547,10 @@ def _bbox_select(dialect: str, layer: str, features: bool, limited: bool) -> Sel
     """
     table = schema.SEARCHABLE[layer]
     g = table.c.geom
-    columns = [table.c.id, g, table.c.version] if features else [table.c.id]
+    # Geometry comes back raw (GeoPackage binary, or WKB from ST_AsBinary) and is decoded for the whole page at
+    # once by bbox_features: one vectorised shapely call instead of one per row.
+    raw = func.ST_AsBinary(g, type_=LargeBinary()) if dialect == "postgresql" else type_coerce(g, LargeBinary())
+    columns = [table.c.id, raw.label("geom"), table.c.version] if features else [table.c.id]
     minx, miny, maxx, maxy = (bindparam(n, type_=Float()) for n in ("minx", "miny", "maxx", "maxy"))
     if dialect == "postgresql":
         env = func.ST_MakeEnvelope(minx, miny, maxx, maxy, literal_column("4326"))
@@ -592,7 +600,13 @@ def bbox_features(
     if limit is not None:
         params["limit"] = limit
     stmt = _bbox_select(conn.dialect.name, layer, True, limit is not None)
-    return [LayerFeature(str(r.id), r.geom, int(r.version)) for r in conn.execute(stmt, params)]
+    rows = conn.execute(stmt, params).all()
+    blobs = [None if r.geom is None else bytes(r.geom) for r in rows]
+    if conn.dialect.name == "postgresql":
+        geoms: list[BaseGeometry | None] = list(shapely.from_wkb(np.asarray(blobs, dtype=object)))
+    else:
+        geoms = gpkg.decode_many(blobs)
+    return [LayerFeature(str(r.id), g, int(r.version)) for r, g in zip(rows, geoms, strict=True)]
 
 
 # ----------------------------------------------------------------------------------------------------
