@@ -33,7 +33,7 @@ from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
 
 
 class UnitOfWork:
-    """Writes (and reads) inside one ``BEGIN IMMEDIATE`` transaction; see :meth:`Store.write`."""
+    """Writes (and reads) inside one transaction (``BEGIN IMMEDIATE`` on SQLite); see :meth:`Store.write`."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -126,7 +126,8 @@ class UnitOfWork:
 
 
 class Store:
-    """An open store file. Use :func:`open_store`; close it (or use it as a context manager) when done."""
+    """An open store (a GeoPackage file or a PostGIS database). Use :func:`open_store`; close it (or use it as a
+    context manager) when done."""
 
     def __init__(self, target: engines.Target, engine: Engine) -> None:
         self._target = target
