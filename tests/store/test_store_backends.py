@@ -34,6 +34,7 @@ def test_password_is_never_shown(tmp_path: Path) -> None:
     """A URL's password appears neither in the store's name nor in a connection error."""
     target = engines.parse_target("postgresql://sapper:s3cr3t-pw@127.0.0.1:1/register")
     assert "s3cr3t-pw" not in target.display and "***" in target.display
+    assert target.scrub("server said: bad s3cr3t-pw") == "server said: bad ***"  # what errors pass through
     with pytest.raises(StoreError) as refused:
         open_store("postgresql://sapper:s3cr3t-pw@127.0.0.1:1/register")
     assert "s3cr3t-pw" not in str(refused.value)
