@@ -11,10 +11,12 @@ import pytest
 from sapper.domain.fielddata import StagingState
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import DeminerTeam, Method, Organisation, OrgKind
+from sapper.errors import StoreError
 from sapper.services import fielddata as fd
 from sapper.services.imports import export_file, import_file
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.services.replan import replan_store
+from sapper.services.scenario import build_scenario
 from sapper.store import open_store
 from tests.conftest import PostgisServer
 from tests.io.field_exports import clearance, odk_zip
@@ -85,3 +87,15 @@ def test_plan_and_replan_on_postgis(pg: str) -> None:
         assert len(store.field_progress()) > 0
     assert outcome.changes["moved"] == 0
 
+
+
+def test_scenario_is_built_only_into_an_empty_database(pg: str) -> None:
+    """A database holding records is refused before anything is built; --replace is for files only."""
+    with open_store(pg) as store:
+        store.set_meta({"owner": "someone"})
+    with pytest.raises(StoreError, match="already holds records"):
+        build_scenario("kursk-border", pg)
+    with pytest.raises(StoreError, match="deletes a store file"):
+        build_scenario("kursk-border", pg, replace=True)
+    with open_store(pg) as store:
+        assert store.counts()["sapper_meta"] == 1 and store.counts()["hazard_areas"] == 0
