@@ -1,1 +1,2 @@
-"""Use cases: build a scenario, import and export, plan. Each takes a store path and typed settings."""
+"""Use cases: build a scenario, import and export, plan. Each takes a store (a file path or a
+postgresql:// URL) and typed settings."""

@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.calendar import WINTER_STAND_DOWN, SeasonalWindow
 from sapper.domain.geometry import in_wgs84_range
+from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, LandUse
 from sapper.errors import Fault, StoreError, ValidationError
 from sapper.plan import Engine, MovePolicy, Status
 from sapper.scenario.compile import CompileParams, TaskKind
@@ -288,3 +289,44 @@ class ContextArea:
         elif not in_wgs84_range(self.geometry):
             faults.append(Fault(record, "coordinates are not WGS84 lon/lat", "geometry"))
         ValidationError.raise_if(record, faults)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerFeature:
+    """A feature of a spatial layer as a map page needs it: its id, geometry (WGS84) and row version."""
+
+    id: str
+    geometry: BaseGeometry | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class HazardEdit:
+    """The editable attributes of a hazard area, all of them (a whole replacement, not a patch).
+
+    Start from :meth:`of` the stored area and ``dataclasses.replace`` what changes. Class and status change
+    through land release (sapper.services.landrelease), not here; the id never changes.
+    """
+
+    geometry: BaseGeometry
+    name: str
+    evidence: Evidence
+    device_categories: frozenset[DeviceCategory]
+    land_use: LandUse
+    beneficiaries: int
+    organisation_id: str | None
+    expected_clearance_share: float | None
+
+    @classmethod
+    def of(cls, hazard: HazardArea) -> HazardEdit:
+        """The editable attributes of ``hazard`` as they are."""
+        return cls(
+            geometry=hazard.geometry,
+            name=hazard.name,
+            evidence=hazard.evidence,
+            device_categories=hazard.device_categories,
+            land_use=hazard.land_use,
+            beneficiaries=hazard.beneficiaries,
+            organisation_id=hazard.organisation_id,
+            expected_clearance_share=hazard.expected_clearance_share,
+        )
