@@ -151,11 +151,12 @@ def _insert(path: Path, rows: list[tuple[str, str, str]]) -> None:
                          "VALUES ('2025-06-02T08:00:00.000Z', ?, 1.0, 0, ?, ?)", (status, params, summary))
 
 
-def test_plans_saved_in_the_old_format_load(store: Store, db_path: Path) -> None:
+def test_plans_saved_in_the_old_format_load(gpkg_store: Store, db_path: Path) -> None:
     """Plan runs written by the untyped code (a plan, a re-plan from before fewest moves, a run with empty params and
     summary) load into the typed records, with the defaults they were made with for what they do not record."""
     _insert(db_path, [("optimal", OLD_PLAN_PARAMS, OLD_PLAN_SUMMARY), ("feasible", OLD_REPLAN_PARAMS,
                                                                        OLD_REPLAN_SUMMARY), ("old", "{}", "{}")])
+    store = gpkg_store
     plan, replan, bare = store.plan(1), store.plan(2), store.plan(3)
     assert plan.params == PlanParams() and plan.params.compile_params().demining_stand_down == WINTER_STAND_DOWN
     assert plan.summary is not None and plan.summary.status is Status.OPTIMAL
@@ -188,9 +189,9 @@ def test_plans_saved_in_the_old_format_load(store: Store, db_path: Path) -> None
     ("{}", "[1, 2]", r"plan run 1: summary is not a JSON object"),
     ("{", "{}", r"plan run 1: params is not valid JSON"),
 ])
-def test_a_wrong_saved_value_names_the_run_and_the_key(store: Store, db_path: Path, params: str, summary: str,
+def test_a_wrong_saved_value_names_the_run_and_the_key(gpkg_store: Store, db_path: Path, params: str, summary: str,
                                                        message: str) -> None:
     """A stored value of the wrong type is a one-line StoreError naming the plan run and the key, not a traceback."""
     _insert(db_path, [("optimal", params, summary)])
     with pytest.raises(StoreError, match=message):
-        store.plan(1)
+        gpkg_store.plan(1)
