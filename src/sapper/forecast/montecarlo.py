@@ -1,0 +1,129 @@
+"""Monte Carlo over a plan used as a policy.
+
+Each run samples a world (productivity, survey outcome, damage, weather, accidents; see ``sample``) and re-schedules
+the plan's tasks in the plan's start order, in the planned modes, under the same capacities, precedences and
+release-before-repair, by the serial schedule-generation scheme the genetic search decodes with
+(``sapper.plan.evolve.simulate``, compiled, runs in parallel). A late lot therefore delays what waits for it and
+what queues behind it on the same pool — not a sum of durations along one path.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from sapper.errors import Fault, ValidationError
+from sapper.forecast.inputs import Floats, ForecastTasks, Ints
+from sapper.forecast.model import UncertaintyModel
+from sapper.forecast.sample import Conditions, sample_worlds
+from sapper.plan.evolve import simulate
+from sapper.plan.problem import Problem
+
+#: The percentiles every forecast reports.
+LEVELS = (10, 50, 80, 90)
+#: Runs per compiled batch: bounds memory (starts of every task in a batch) while keeping both cores busy.
+CHUNK = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """P10, P50, P80, P90 of a completion, in periods (working days from the plan's start; the end, exclusive)."""
+
+    p10: int
+    p50: int
+    p80: int
+    p90: int
+
+    @classmethod
+    def of(cls, samples: npt.NDArray[np.integer]) -> Percentiles:
+        q = np.percentile(samples, LEVELS, method="inverted_cdf")
+        return cls(*(int(x) for x in q))
+
+
+@dataclass(frozen=True, eq=False)
+class Fan:
+    """The burn-down fan: at each of ``periods``, released km² and restored assets, P10/P50/P90 over runs
+    (rows in that order)."""
+
+    periods: Ints
+    released_km2: Floats
+    restored_assets: Floats
+
+
+@dataclass(frozen=True, eq=False)
+class MonteCarloResult:
+    """What the runs say, in periods. ``criticality``: per task, the share of runs in which it lies on the chain
+    that decides the finish. ``beyond_horizon``: runs that would end past ``horizon`` (counted as ending at it)."""
+
+    runs: int
+    seconds: float
+    horizon: int
+    overall: Percentiles
+    released: tuple[Percentiles, ...]
+    restored: tuple[Percentiles, ...]
+    asset_classes: dict[str, Percentiles]
+    criticality: Floats
+    fan: Fan
+    beyond_horizon: int
+    makespans: Ints
+    restored_ends: npt.NDArray[np.int32]
+
+
+def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *, runs: int,
+                 rng: np.random.Generator, horizon: int, conditions: Conditions | None = None,
+                 fan_points: int = 60) -> MonteCarloResult:
+    """``runs`` Monte Carlo runs of the plan ``tasks`` describes, on ``problem``'s capacities over ``horizon``
+    periods; all randomness from ``rng``."""
+    ValidationError.raise_if("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")]
+                             if runs < 1 else [])
+    ValidationError.raise_if("forecast", [Fault("forecast", f"horizon must be positive, got {horizon}", "horizon")]
+                             if horizon < 1 else [])
+    tasks.validate(problem)
+    t0 = time.perf_counter()
+    n = len(problem.tasks)
+    spans = np.empty(runs, dtype=np.int64)
+    rel_ends = np.empty((runs, len(tasks.released)), dtype=np.int32)
+    res_ends = np.empty((runs, len(tasks.restored)), dtype=np.int32)
+    on_path = np.zeros(n, dtype=np.int64)
+    earliest = None if conditions is None else conditions.earliest
+    for lo in range(0, runs, CHUNK):
+        hi = min(runs, lo + CHUNK)
+        worlds = sample_worlds(tasks, model, hi - lo, rng, horizon=horizon, conditions=conditions)
+        out = simulate(problem, tasks.modes, tasks.order, worlds.durations, horizon=horizon, earliest=earliest)
+        ends = out.starts + worlds.durations
+        failed = out.makespan < 0
+        ends[failed] = horizon
+        spans[lo:hi] = np.where(failed, horizon, out.makespan)
+        rel_ends[lo:hi] = np.minimum(ends[:, tasks.released], horizon)
+        res_ends[lo:hi] = np.minimum(ends[:, tasks.restored], horizon)
+        on_path += out.on_path[~failed].sum(axis=0)
+    seconds = time.perf_counter() - t0
+    classes: dict[str, list[int]] = {}
+    for a, cls in enumerate(tasks.asset_class):
+        classes.setdefault(cls, []).append(a)
+    return MonteCarloResult(
+        runs=runs, seconds=seconds, horizon=horizon, overall=Percentiles.of(spans),
+        released=tuple(Percentiles.of(rel_ends[:, h]) for h in range(rel_ends.shape[1])),
+        restored=tuple(Percentiles.of(res_ends[:, a]) for a in range(res_ends.shape[1])),
+        asset_classes={c: Percentiles.of(res_ends[:, idx].max(axis=1)) for c, idx in sorted(classes.items())},
+        criticality=on_path / runs, fan=_fan(rel_ends, res_ends, tasks.hazard_area_m2, spans, fan_points),
+        beyond_horizon=int((spans >= horizon).sum()), makespans=spans, restored_ends=res_ends)
+
+
+def _fan(rel_ends: npt.NDArray[np.int32], res_ends: npt.NDArray[np.int32], area_m2: Floats, spans: Ints,
+         points: int) -> Fan:
+    """Released km² and restored assets at ``points`` periods up to the latest finish, P10/P50/P90 over runs."""
+    last = int(spans.max(initial=1))
+    periods = np.unique(np.linspace(0, last, max(2, points)).round().astype(np.int64))
+    released = np.empty((len(spans), len(periods)))
+    restored = np.empty((len(spans), len(periods)))
+    for i in range(len(spans)):
+        o = np.argsort(rel_ends[i], kind="stable")
+        cum = np.concatenate(([0.0], np.cumsum(area_m2[o]))) / 1e6
+        released[i] = cum[np.searchsorted(rel_ends[i][o], periods, side="right")]
+        restored[i] = np.searchsorted(np.sort(res_ends[i]), periods, side="right")
+    q = (10, 50, 90)
+    return Fan(periods, np.percentile(released, q, axis=0), np.percentile(restored, q, axis=0))
