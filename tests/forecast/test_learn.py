@@ -39,9 +39,9 @@ def test_many_reports_move_the_mean_to_the_real_pace() -> None:
 
 def test_survey_posterior_is_the_closed_form() -> None:
     """Beta(2, 38) with areas leaving 30 % and 50 % for clearance becomes Beta(2.8, 39.2)."""
-    post = update_survey(SurveyOutcome(2.0, 38.0, 4.0),
+    post = update_survey(SurveyOutcome(2.0, 38.0, 0.5),
                          [SurveyReport(SHA, 1000.0, 300.0), SurveyReport(SHA, 2000.0, 1000.0)])
-    assert (post.alpha, post.beta, post.concentration) == (pytest.approx(2.8), pytest.approx(39.2), 4.0)
+    assert (post.alpha, post.beta, post.area_sd) == (pytest.approx(2.8), pytest.approx(39.2), 0.5)
 
 
 def test_learn_updates_only_the_groups_and_classes_reported() -> None:
@@ -52,6 +52,7 @@ def test_learn_updates_only_the_groups_and_classes_reported() -> None:
     assert after.of("dog") == model.of("dog")
     assert after.outcome(CHA).alpha == model.outcome(CHA).alpha + 1
     assert after.outcome(SHA) == model.outcome(SHA)
+    assert after.prior_outcome(CHA) == model.outcome(CHA)
 
 
 def test_bad_reports_are_named_at_once() -> None:

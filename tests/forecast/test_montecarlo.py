@@ -78,7 +78,7 @@ def _still() -> UncertaintyModel:
     """A model without variance: planned rates, shares as planned, no weather, no accidents, damage as assessed."""
     exact = Productivity(0.0, 0.0, 0.0, 0.0)
     return UncertaintyModel(productivity={}, fallback=exact,
-                            survey={SHA: SurveyOutcome(5e7, 95e7, 1e12), CHA: SurveyOutcome(35e7, 65e7, 1e12)},
+                            survey={SHA: SurveyOutcome(5e7, 95e7, 0.0), CHA: SurveyOutcome(35e7, 65e7, 0.0)},
                             weather=Weather(0.0), accidents=Accidents(0.0), damage=Damage(0.0, 0.0))
 
 
@@ -129,7 +129,7 @@ def test_the_programme_factor_widens_the_interval() -> None:
     """On a programme of many lots, shared factors give a wider P10–P90 than independent noise of the same size."""
     problem, tasks = programme(lots=12, winter=False)
     rng = np.random.default_rng(11)
-    survey = {SHA: SurveyOutcome(2.0, 38.0, 1e4), CHA: SurveyOutcome(7.0, 13.0, 1e4)}
+    survey = {SHA: SurveyOutcome(2.0, 38.0, 0.0), CHA: SurveyOutcome(7.0, 13.0, 0.0)}
     quiet = UncertaintyModel(survey=survey, weather=Weather(0.0), accidents=Accidents(0.0))
     joint = run_forecast(problem, tasks, quiet, runs=400, rng=rng, horizon=800)
     naive = run_forecast(problem, tasks, dataclasses.replace(quiet, independent=True), runs=400, rng=rng,

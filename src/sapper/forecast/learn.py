@@ -98,4 +98,5 @@ def learn(model: UncertaintyModel, pace: Iterable[PaceReport], surveys: Iterable
         g: update_productivity(model.of(g), rs) for g, rs in by_group.items()}}
     survey: Mapping[SurveyClass, SurveyOutcome] = {**model.survey, **{
         c: update_survey(model.outcome(c), rs) for c, rs in by_class.items()}}
-    return dataclasses.replace(model, productivity=productivity, survey=survey)
+    prior = model.survey if model.survey_prior is None else model.survey_prior
+    return dataclasses.replace(model, productivity=productivity, survey=survey, survey_prior=prior)

@@ -45,22 +45,24 @@ class Productivity:
 
 @dataclass(frozen=True, slots=True)
 class SurveyOutcome:
-    """Share of a suspected area that survey leaves for clearance: the class mean m ~ Beta(``alpha``, ``beta``), one
-    draw per run shared by every area of the class; each area's share ~ Beta(m·``concentration``,
-    (1 − m)·``concentration``)."""
+    """Share of a suspected area that survey leaves for clearance. The class mean m ~ Beta(``alpha``, ``beta``) is
+    drawn once per run and shared by every area of the class: each area's planned share is scaled by m / E[m]. Each
+    area then varies on its own by a lognormal factor with log-sd ``area_sd`` (mean one)."""
 
     alpha: float
     beta: float
-    concentration: float = 4.0
+    area_sd: float = 0.5
 
     @property
     def mean(self) -> float:
         return self.alpha / (self.alpha + self.beta)
 
     def faults(self, record: str) -> list[Fault]:
-        return [Fault(record, f"{name} must be a finite number > 0, got {getattr(self, name)}", name)
-                for name in ("alpha", "beta", "concentration")
-                if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0)]
+        out = [Fault(record, f"{name} must be a finite number > 0, got {getattr(self, name)}", name)
+               for name in ("alpha", "beta") if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0)]
+        if not (math.isfinite(self.area_sd) and self.area_sd >= 0):
+            out.append(Fault(record, f"area_sd must be a finite number ≥ 0, got {self.area_sd}", "area_sd"))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,8 @@ class UncertaintyModel:
     accidents: Accidents = Accidents()
     damage: Damage = Damage()
     independent: bool = False
+    #: The survey outcomes the plan's shares were set against (before any learning); None: ``survey`` itself.
+    survey_prior: Mapping[SurveyClass, SurveyOutcome] | None = None
 
     def __post_init__(self) -> None:
         faults = self.fallback.faults("forecast model: fallback productivity")
@@ -142,4 +146,12 @@ class UncertaintyModel:
 
     def outcome(self, cls: SurveyClass) -> SurveyOutcome:
         """The survey-outcome model of a class (the SHA/indirect one for a class it does not name)."""
-        return self.survey.get(cls) or self.survey.get((HazardClass.SHA, Evidence.INDIRECT)) or SurveyOutcome(2, 38)
+        return _outcome(self.survey, cls)
+
+    def prior_outcome(self, cls: SurveyClass) -> SurveyOutcome:
+        """The survey-outcome model of a class before learning from progress."""
+        return _outcome(self.survey if self.survey_prior is None else self.survey_prior, cls)
+
+
+def _outcome(survey: Mapping[SurveyClass, SurveyOutcome], cls: SurveyClass) -> SurveyOutcome:
+    return survey.get(cls) or survey.get((HazardClass.SHA, Evidence.INDIRECT)) or SurveyOutcome(2.0, 38.0)

@@ -68,6 +68,8 @@ class MonteCarloResult:
     criticality: Floats
     fan: Fan
     beyond_horizon: int
+    #: Sampled lots longer than their pool's longest working season, cut to it (the scheme does not pause a lot).
+    clipped: int
     makespans: Ints
     restored_ends: npt.NDArray[np.int32]
 
@@ -88,12 +90,17 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
     rel_ends = np.empty((runs, len(tasks.released)), dtype=np.int32)
     res_ends = np.empty((runs, len(tasks.restored)), dtype=np.int32)
     on_path = np.zeros(n, dtype=np.int64)
+    longest = _longest_windows(problem, tasks, horizon)
+    clipped = 0
     earliest = None if conditions is None else conditions.earliest
     for lo in range(0, runs, CHUNK):
         hi = min(runs, lo + CHUNK)
         worlds = sample_worlds(tasks, model, hi - lo, rng, horizon=horizon, conditions=conditions)
-        out = simulate(problem, tasks.modes, tasks.order, worlds.durations, horizon=horizon, earliest=earliest)
-        ends = out.starts + worlds.durations
+        durations = worlds.durations
+        clipped += int((durations > longest).sum())
+        durations = np.minimum(durations, longest)
+        out = simulate(problem, tasks.modes, tasks.order, durations, horizon=horizon, earliest=earliest)
+        ends = out.starts + durations
         failed = out.makespan < 0
         ends[failed] = horizon
         spans[lo:hi] = np.where(failed, horizon, out.makespan)
@@ -110,7 +117,25 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
         restored=tuple(Percentiles.of(res_ends[:, a]) for a in range(res_ends.shape[1])),
         asset_classes={c: Percentiles.of(res_ends[:, idx].max(axis=1)) for c, idx in sorted(classes.items())},
         criticality=on_path / runs, fan=_fan(rel_ends, res_ends, tasks.hazard_area_m2, spans, fan_points),
-        beyond_horizon=int((spans >= horizon).sum()), makespans=spans, restored_ends=res_ends)
+        beyond_horizon=int((spans >= horizon).sum()), clipped=clipped, makespans=spans, restored_ends=res_ends)
+
+
+def _longest_windows(problem: Problem, tasks: ForecastTasks, horizon: int) -> Ints:
+    """Per task, the longest run of periods in which its pools work (capacity > 0) within ``horizon``."""
+    best = np.full(len(problem.resources), horizon, dtype=np.int64)
+    for r, res in enumerate(problem.resources):
+        if not res.unavailable:
+            continue
+        profile = np.full(horizon, res.capacity, dtype=np.int64)
+        for s, e, u in res.unavailable:
+            profile[s:min(e, horizon)] -= u
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], (profile > 0).astype(np.int64), [0]))))
+        best[r] = int((edges[1::2] - edges[0::2]).max(initial=0))
+    out = np.full(len(problem.tasks), horizon, dtype=np.int64)
+    for j, task in enumerate(problem.tasks):
+        for r, _ in task.modes[tasks.modes[j]].demands:
+            out[j] = min(out[j], best[r])
+    return out
 
 
 def _fan(rel_ends: npt.NDArray[np.int32], res_ends: npt.NDArray[np.int32], area_m2: Floats, spans: Ints,

@@ -45,61 +45,73 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
 
 
 def _shares(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng: np.random.Generator) -> Floats:
-    """Each run's share of each hazard area left for clearance: a class-wide mean per run, then per area."""
+    """Each run's share of each hazard area left for clearance: the planned share scaled by the class mean's draw
+    relative to its prior mean (one per class and run), times a lognormal factor of the area's own."""
+    if not tasks.hazard_class:
+        return np.zeros((runs, 0))
     classes = sorted(set(tasks.hazard_class))
     idx = np.array([classes.index(c) for c in tasks.hazard_class], dtype=np.int64)
-    if not classes:
-        return np.zeros((runs, 0))
     outcomes = [model.outcome(c) for c in classes]
     a = np.array([o.alpha for o in outcomes])
     b = np.array([o.beta for o in outcomes])
-    kappa = np.array([o.concentration for o in outcomes])[idx]
+    prior = np.array([model.prior_outcome(c).mean for c in classes])
+    sd = np.array([o.area_sd for o in outcomes])[idx]
     if model.independent:
-        mean = np.broadcast_to((a / (a + b))[idx], (runs, len(idx)))
+        scale = np.broadcast_to((a / (a + b) / prior)[idx], (runs, len(idx)))
     else:
-        mean = rng.beta(a, b, size=(runs, len(classes)))[:, idx]
-    mean = np.clip(mean, 1e-6, 1 - 1e-6)
-    return np.asarray(rng.beta(mean * kappa, (1 - mean) * kappa), dtype=np.float64)
+        scale = (rng.beta(a, b, size=(runs, len(classes))) / prior)[:, idx]
+    own = np.exp(rng.standard_normal((runs, len(idx))) * sd - sd**2 / 2)
+    return np.asarray(np.clip(tasks.planned_share * scale * own, 0.0, 1.0), dtype=np.float64)
 
 
 def _durations(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng: np.random.Generator, shares: Floats,
                horizon: int) -> Ints:
+    """Each work task's days: planned days × work factor (survey outcome, damage) / productivity factor. Drawn in
+    single precision on the work tasks only (milestones take no time): the draws are most of a forecast's time."""
     n = len(tasks.kind)
-    g = np.maximum(tasks.group, 0)
+    work = np.flatnonzero(tasks.kind != WorkKind.MILESTONE)
+    g = tasks.group[work]
     prods = [model.of(name) for name in tasks.groups] or [model.fallback]
-    mu = np.array([p.mean for p in prods])[g]
-    sd = np.array([p.sd for p in prods])[g]
-    unit_sd = np.array([p.unit_sd for p in prods])[g]
-    day_sd = np.array([p.day_sd for p in prods])[g] / np.sqrt(np.maximum(tasks.base_days, 1.0))
+    mean = np.array([p.mean for p in prods], dtype=np.float32)
+    sd = np.array([p.sd for p in prods], dtype=np.float32)
+    unit_sd = np.array([p.unit_sd for p in prods], dtype=np.float32)
+    day_sd = (np.array([p.day_sd for p in prods])[g] / np.sqrt(np.maximum(tasks.base_days[work], 1.0))
+              ).astype(np.float32)
+    unit = tasks.unit[work]
+    has = unit >= 0
+    noise = rng.standard_normal((runs, len(work)), dtype=np.float32)
     if model.independent:
-        total = np.sqrt(sd**2 + np.where(tasks.unit >= 0, unit_sd**2, 0.0) + day_sd**2)
-        logp = mu + rng.standard_normal((runs, n)) * total
+        total = np.sqrt(sd[g] ** 2 + np.where(has, unit_sd[g] ** 2, 0.0) + day_sd**2).astype(np.float32)
+        log_days = -(mean[g] + noise * total)
     else:
-        programme = rng.normal(size=(runs, len(prods))) * np.array([p.sd for p in prods]) \
-            + np.array([p.mean for p in prods])
+        programme = rng.standard_normal((runs, len(prods)), dtype=np.float32) * sd + mean
         unit_group = np.zeros(max(1, tasks.units), dtype=np.int64)
-        has = tasks.unit >= 0
-        unit_group[tasks.unit[has]] = g[has]
-        per_unit = rng.standard_normal((runs, max(1, tasks.units))) * np.array([p.unit_sd for p in prods])[unit_group]
-        logp = programme[:, g] + np.where(has, per_unit[:, np.maximum(tasks.unit, 0)], 0.0) \
-            + rng.standard_normal((runs, n)) * day_sd
-    factor = np.ones((runs, n))
-    clear = tasks.kind == WorkKind.CLEARANCE
-    if clear.any():
-        h = tasks.hazard[clear]
-        factor[:, clear] = shares[:, h] / tasks.planned_share[h]
-    repair = tasks.kind == WorkKind.REPAIR
-    if repair.any():
+        unit_group[unit[has]] = g[has]
+        per_unit = rng.standard_normal((runs, max(1, tasks.units)), dtype=np.float32) * unit_sd[unit_group]
+        noise *= day_sd
+        noise += programme[:, g]
+        noise += np.where(has, per_unit[:, np.maximum(unit, 0)], np.float32(0.0))
+        log_days = -noise
+    kind = tasks.kind[work]
+    clear = np.flatnonzero(kind == WorkKind.CLEARANCE)
+    if len(clear):
+        h = tasks.hazard[work[clear]]
+        with np.errstate(divide="ignore"):
+            log_days[:, clear] += np.log(shares[:, h] / tasks.planned_share[h]).astype(np.float32)
+    repair = np.flatnonzero(kind == WorkKind.REPAIR)
+    if len(repair):
         d = model.damage
         if model.independent:
-            factor[:, repair] = np.exp(rng.normal(d.mean, d.sd, size=(runs, int(repair.sum()))))
+            log_days[:, repair] += rng.normal(d.mean, d.sd, size=(runs, len(repair))).astype(np.float32)
         else:
-            per_asset = np.exp(rng.normal(d.mean, d.sd, size=(runs, len(tasks.restored))))
-            factor[:, repair] = per_asset[:, tasks.asset[repair]]
-    days = tasks.base_days * factor * np.exp(-logp)
-    out = np.ceil(np.minimum(days, horizon) - 1e-9).astype(np.int64)
-    out[:, tasks.kind == WorkKind.MILESTONE] = 0
-    return np.maximum(out, 0)
+            per_asset = rng.normal(d.mean, d.sd, size=(runs, len(tasks.restored))).astype(np.float32)
+            log_days[:, repair] += per_asset[:, tasks.asset[work[repair]]]
+    log_days += np.log(np.maximum(tasks.base_days[work], 1e-9)).astype(np.float32)
+    days = np.minimum(np.exp(log_days), np.float32(horizon))
+    out = np.zeros((runs, n), dtype=np.int64)
+    out[:, work] = np.ceil(days - np.float32(1e-4))
+    out[:, work[tasks.base_days[work] <= 0]] = 0
+    return out
 
 
 def _stoppages(tasks: ForecastTasks, model: UncertaintyModel, durations: Ints, rng: np.random.Generator) -> Ints:
@@ -107,20 +119,21 @@ def _stoppages(tasks: ForecastTasks, model: UncertaintyModel, durations: Ints, r
     model's, shared by every lot in the run) and accidents (each stops the team for days). A lot is one team's
     uninterrupted work, so a stop lengthens it rather than opening a gap in the pool."""
     runs = durations.shape[0]
-    hit = np.array([tasks.group[j] >= 0 and tasks.groups[tasks.group[j]] in tasks.weather_groups
-                    for j in range(len(tasks.kind))], dtype=bool)
+    weather = np.array([name in tasks.weather_groups for name in tasks.groups] or [False], dtype=bool)
+    hit = np.flatnonzero((tasks.group >= 0) & weather[np.maximum(tasks.group, 0)])
     extra = np.zeros_like(durations)
-    if not hit.any():
+    if not len(hit):
         return extra
     days = durations[:, hit]
     w = model.weather
     rate = w.days_per_year if model.independent or w.shape <= 0 else rng.gamma(w.shape, w.days_per_year / w.shape,
                                                                               size=(runs, 1))
-    extra[:, hit] += rng.poisson(days * np.asarray(rate) / WORKING_DAYS_PER_YEAR)
+    stop = rng.poisson(days * (np.asarray(rate) / WORKING_DAYS_PER_YEAR))
+    # An accident in a lot is rare (λ = days × rate / 300, about 0.01 for a 60-day lot), so at most one per lot is
+    # drawn: a uniform draw below 1 − e^−λ (two in one lot, O(λ²), are left out).
     acc = model.accidents
-    count = rng.poisson(days * acc.per_team_year / WORKING_DAYS_PER_YEAR)
-    stop = np.zeros_like(days)
-    for k in range(1, int(count.max(initial=0)) + 1):
-        stop += np.where(count >= k, rng.integers(acc.min_days, acc.max_days + 1, size=days.shape), 0)
-    extra[:, hit] += stop
+    p = -np.expm1(-days * (acc.per_team_year / WORKING_DAYS_PER_YEAR)).astype(np.float32)
+    at = np.nonzero(rng.random(days.shape, dtype=np.float32) < p)
+    stop[at] += rng.integers(acc.min_days, acc.max_days + 1, size=len(at[0]))
+    extra[:, hit] = stop
     return extra

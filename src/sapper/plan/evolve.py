@@ -514,6 +514,12 @@ def simulate(problem: Problem, modes: tuple[int, ...], order: npt.NDArray[np.int
     return Runs(starts, span, on_path)
 
 
+def activity_list(problem: Problem, key: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The tasks by increasing ``key`` (e.g. a plan's start periods), moved where needed so that every predecessor
+    comes first: an order the serial scheme can decode."""
+    return _topological(problem, key)
+
+
 def _topological(problem: Problem, key: np.ndarray) -> np.ndarray:
     """The tasks by increasing ``key``, moved where needed so that every predecessor comes first."""
     n = len(problem.tasks)
