@@ -147,3 +147,22 @@ def test_cli_forecast_prints_json_and_text(db: Path) -> None:
     assert dt.date.fromisoformat(doc["overall"]["p10"]) <= dt.date.fromisoformat(doc["overall"]["p90"])
     res = runner.invoke(app, ["forecast", "--db", str(db), "--runs", "100"])
     assert res.exit_code == 0 and "region done" in res.stdout and "P80" in res.stdout
+
+
+def test_the_command_is_documented() -> None:
+    """The `## sapper forecast` section (docs/forecast.md until the command is wired into the CLI) names every option
+    with its real default."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "forecast.md").read_text(encoding="utf-8")
+    section = text.split("\n## sapper forecast\n", 1)[1].split("\n## ", 1)[0]
+    app = typer.Typer()
+    register(app)
+    app.command("noop", hidden=True)(lambda: None)
+    cmd = typer.main.get_command(app).commands["forecast"]  # type: ignore[attr-defined]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("|")]
+    for param in cmd.params:
+        opt = param.opts[0]
+        row = next((r for r in rows if r[0].startswith(f"`{opt}")), None)
+        assert row is not None, f"{opt} is not in the section"
+        if not getattr(param, "is_flag", False):
+            assert row[1] == ("required" if param.required else str(param.default)), opt

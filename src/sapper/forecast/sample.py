@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,12 +15,15 @@ WORKING_DAYS_PER_YEAR = 300
 
 @dataclass(frozen=True, eq=False)
 class Conditions:
-    """What is already known when forecasting from part-way through: ``known`` tasks take ``known_days`` (done);
-    ``earliest`` is each task's earliest start (the forecast date for work not started)."""
+    """What is already known when forecasting from part-way through: ``known`` tasks took ``known_days`` (done);
+    ``running`` tasks have worked ``running_days`` and take at least one day more; ``earliest`` is each task's
+    earliest start (its real start if it has started, the forecast date if not)."""
 
     known: Ints
     known_days: Ints
     earliest: Ints
+    running: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    running_days: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,8 +42,9 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
     durations = _durations(tasks, model, runs, rng, shares, horizon)
     durations += _stoppages(tasks, model, durations, rng)
     durations = np.minimum(durations, horizon)
-    if conditions is not None and len(conditions.known):
+    if conditions is not None:
         durations[:, conditions.known] = conditions.known_days
+        durations[:, conditions.running] = np.maximum(durations[:, conditions.running], conditions.running_days + 1)
     return Worlds(durations, shares)
 
 
