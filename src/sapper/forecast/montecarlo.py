@@ -107,17 +107,23 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
         rel_ends[lo:hi] = np.minimum(ends[:, tasks.released], horizon)
         res_ends[lo:hi] = np.minimum(ends[:, tasks.restored], horizon)
         on_path += out.on_path[~failed].sum(axis=0)
-    seconds = time.perf_counter() - t0
     classes: dict[str, list[int]] = {}
     for a, cls in enumerate(tasks.asset_class):
         classes.setdefault(cls, []).append(a)
     return MonteCarloResult(
-        runs=runs, seconds=seconds, horizon=horizon, overall=Percentiles.of(spans),
-        released=tuple(Percentiles.of(rel_ends[:, h]) for h in range(rel_ends.shape[1])),
-        restored=tuple(Percentiles.of(res_ends[:, a]) for a in range(res_ends.shape[1])),
+        runs=runs, seconds=time.perf_counter() - t0, horizon=horizon, overall=Percentiles.of(spans),
+        released=_columns(rel_ends), restored=_columns(res_ends),
         asset_classes={c: Percentiles.of(res_ends[:, idx].max(axis=1)) for c, idx in sorted(classes.items())},
         criticality=on_path / runs, fan=_fan(rel_ends, res_ends, tasks.hazard_area_m2, spans, fan_points),
         beyond_horizon=int((spans >= horizon).sum()), clipped=clipped, makespans=spans, restored_ends=res_ends)
+
+
+def _columns(ends: npt.NDArray[np.int32]) -> tuple[Percentiles, ...]:
+    """The percentiles of each column (a milestone) over the runs (rows), at once."""
+    if ends.shape[1] == 0:
+        return ()
+    q = np.percentile(ends, LEVELS, axis=0, method="inverted_cdf").astype(np.int64)
+    return tuple(Percentiles(*(int(x) for x in q[:, k])) for k in range(ends.shape[1]))
 
 
 def _longest_windows(problem: Problem, tasks: ForecastTasks, horizon: int) -> Ints:
@@ -143,12 +149,15 @@ def _fan(rel_ends: npt.NDArray[np.int32], res_ends: npt.NDArray[np.int32], area_
     """Released km² and restored assets at ``points`` periods up to the latest finish, P10/P50/P90 over runs."""
     last = int(spans.max(initial=1))
     periods = np.unique(np.linspace(0, last, max(2, points)).round().astype(np.int64))
-    released = np.empty((len(spans), len(periods)))
-    restored = np.empty((len(spans), len(periods)))
-    for i in range(len(spans)):
-        o = np.argsort(rel_ends[i], kind="stable")
-        cum = np.concatenate(([0.0], np.cumsum(area_m2[o]))) / 1e6
-        released[i] = cum[np.searchsorted(rel_ends[i][o], periods, side="right")]
-        restored[i] = np.searchsorted(np.sort(res_ends[i]), periods, side="right")
     q = (10, 50, 90)
-    return Fan(periods, np.percentile(released, q, axis=0), np.percentile(restored, q, axis=0))
+    return Fan(periods, np.percentile(_by(rel_ends, periods, area_m2 / 1e6), q, axis=0),
+               np.percentile(_by(res_ends, periods, np.ones(res_ends.shape[1])), q, axis=0))
+
+
+def _by(ends: npt.NDArray[np.int32], periods: Ints, weight: Floats) -> Floats:
+    """Per run (row), the total ``weight`` of the columns ending at or before each of ``periods``."""
+    runs, k = ends.shape[0], len(periods)
+    slot = np.searchsorted(periods, ends, side="left")  # the first period at or after the end
+    flat = (np.arange(runs)[:, None] * (k + 1) + slot).ravel()
+    sums = np.bincount(flat, weights=np.broadcast_to(weight, ends.shape).ravel(), minlength=runs * (k + 1))
+    return np.asarray(np.cumsum(sums.reshape(runs, k + 1), axis=1)[:, :k], dtype=np.float64)

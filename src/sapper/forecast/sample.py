@@ -132,7 +132,11 @@ def _stoppages(tasks: ForecastTasks, model: UncertaintyModel, durations: Ints, r
     w = model.weather
     rate = w.days_per_year if model.independent or w.shape <= 0 else rng.gamma(w.shape, w.days_per_year / w.shape,
                                                                               size=(runs, 1))
-    stop = rng.poisson(days * (np.asarray(rate) / WORKING_DAYS_PER_YEAR))
+    # A lot's weather days: its expected number at the run's rate, rounded up or down at random (unbiased). The
+    # spread that matters is the run's rate, shared by every lot; per-lot Poisson noise would average out and costs
+    # more than the rest of the sampling.
+    expected = days * (np.asarray(rate, dtype=np.float32) / np.float32(WORKING_DAYS_PER_YEAR))
+    stop = np.floor(expected + rng.random(days.shape, dtype=np.float32)).astype(np.int64)
     # An accident in a lot is rare (λ = days × rate / 300, about 0.01 for a 60-day lot), so at most one per lot is
     # drawn: a uniform draw below 1 − e^−λ (two in one lot, O(λ²), are left out).
     acc = model.accidents
