@@ -13,7 +13,8 @@ The truth of a world (its programme's real productivity per method and trade, ea
 share left for clearance, damage, weather and accidents) is drawn once and kept hidden, from a distribution WIDER than
 the forecast's prior (every log-sd 1.4 times, the survey-outcome Beta half as concentrated, weather 1.5 times as
 variable); its outcome is the plan's order re-scheduled with the true durations. The forecast sees the plan, and at
-4 and 8 weeks the progress the truth produced by then: pace reports per team (work done and days worked) and the
+4 and 8 weeks the progress the truth produced by then: pace reports per team (work done and days worked, the days
+standing still for weather or an accident left out, as a daily report comes from a day worked) and the
 outcome of every survey finished; work finished is known, work running keeps its start. Measured against the truth:
 coverage of P50 and P80 (share of worlds finishing on or before them) for the region's completion and each asset's
 restoration, pinball loss (working days, mean over P10/P50/P80/P90), the PIT histogram (where the truth falls in the
@@ -145,9 +146,10 @@ def wider(model: UncertaintyModel) -> UncertaintyModel:
         damage=dataclasses.replace(model.damage, sd=model.damage.sd * 1.4))
 
 
-def progress(tasks: ForecastTasks, truth_days: np.ndarray, truth_starts: np.ndarray, share: np.ndarray,
-             week: int) -> tuple[Conditions, list[PaceReport], list[SurveyReport]]:
-    """What the field has reported by ``week`` (6-day weeks) of the true schedule."""
+def progress(tasks: ForecastTasks, truth_days: np.ndarray, truth_starts: np.ndarray, stood: np.ndarray,
+             share: np.ndarray, week: int) -> tuple[Conditions, list[PaceReport], list[SurveyReport]]:
+    """What the field has reported by ``week`` (6-day weeks) of the true schedule: daily reports come from days
+    worked, so a lot's days standing still (weather, accidents; spread evenly over it) are not in its pace."""
     n = len(tasks.kind)
     now = 6 * week
     ends = truth_starts + truth_days
@@ -165,9 +167,12 @@ def progress(tasks: ForecastTasks, truth_days: np.ndarray, truth_starts: np.ndar
         factor = share[tasks.hazard[j]] / tasks.planned_share[tasks.hazard[j]] \
             if tasks.kind[j] == WorkKind.CLEARANCE else 1.0
         done_work = tasks.base_days[j] * factor * days / truth_days[j]
+        worked = days * (1.0 - stood[j] / truth_days[j])
+        if worked <= 0:
+            continue
         acc = by_unit.setdefault((int(tasks.group[j]), int(tasks.unit[j])), [0.0, 0.0])
         acc[0] += done_work
-        acc[1] += days
+        acc[1] += worked
     pace = [PaceReport(tasks.groups[g], w, d, 1.0) for (g, _), (w, d) in by_unit.items() if w > 0]
     surveyed = [h for h in range(len(tasks.hazard_class)) if any(
         ends[j] <= now for j in np.flatnonzero((tasks.kind == WorkKind.SURVEY) & (tasks.hazard == h)).tolist())]
@@ -210,7 +215,8 @@ def main() -> None:
         t_finish = float(out.makespan[0])
         t_assets = t_ends[tasks.restored].astype(float)
         for week in STAGES:
-            cond, pace, surveys = progress(tasks, t_days, t_starts, true.shares[0], week) if week else (None, [], [])
+            cond, pace, surveys = (progress(tasks, t_days, t_starts, true.stood[0], true.shares[0], week) if week
+                                   else (None, [], []))
             for name, base in models.items():
                 model = learn(base, pace, surveys)
                 f = run_forecast(problem, tasks, model, runs=args.runs, rng=np.random.default_rng([args.seed, world,

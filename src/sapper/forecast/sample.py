@@ -28,11 +28,12 @@ class Conditions:
 
 @dataclass(frozen=True, eq=False)
 class Worlds:
-    """Sampled runs: ``durations`` (runs × tasks) and each hazard area's share left for clearance (runs × hazard
-    areas)."""
+    """Sampled runs: ``durations`` (runs × tasks; stand-still days included), the days of it each lot ``stood``
+    still (weather, accidents) and each hazard area's share left for clearance (runs × hazard areas)."""
 
     durations: Ints
     shares: Floats
+    stood: Ints
 
 
 def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng: np.random.Generator, *,
@@ -40,12 +41,12 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
     """``runs`` worlds drawn from ``model`` for the plan ``tasks`` describes (durations capped at ``horizon``)."""
     shares = _shares(tasks, model, runs, rng)
     durations = _durations(tasks, model, runs, rng, shares, horizon)
-    durations += _stoppages(tasks, model, durations, rng)
-    durations = np.minimum(durations, horizon)
+    stood = _stoppages(tasks, model, durations, rng)
+    durations = np.minimum(durations + stood, horizon)
     if conditions is not None:
         durations[:, conditions.known] = conditions.known_days
         durations[:, conditions.running] = np.maximum(durations[:, conditions.running], conditions.running_days + 1)
-    return Worlds(durations, shares)
+    return Worlds(durations, shares, stood)
 
 
 def _shares(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng: np.random.Generator) -> Floats:
