@@ -254,7 +254,7 @@ def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: 
     learned_model = learn(model, pace, surveys)
     # Runs may take up to three times the plan's length (and at least two more years) before they count as beyond
     # the horizon; a shorter profile keeps each run's scan short.
-    planned = int((tasks.base_days > 0).any()) and compiled.calendar.index_of(run.finish_date or start) + 1
+    planned = compiled.calendar.index_of(run.finish_date or start) + 1
     horizon = min(compiled.problem.horizon, 3 * planned + 600)
     result = run_forecast(compiled.problem, tasks, learned_model, runs=runs, rng=np.random.default_rng(seed),
                           horizon=horizon)
