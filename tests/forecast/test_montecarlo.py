@@ -98,8 +98,7 @@ def test_a_world_without_variance_is_the_serial_plan() -> None:
 
 
 def test_percentiles_are_ordered_and_criticality_is_a_share() -> None:
-    """P10 ≤ P50 ≤ P80 ≤ P90 everywhere; criticality lies in [0, 1], the last milestone's chain is often critical;
-    the burn-down fan's bands are ordered and end with everything released."""
+    """Percentiles are ordered, criticality is a share, the fan's bands are ordered and end with all released."""
     problem, tasks = programme()
     result = run_forecast(problem, tasks, UncertaintyModel(), runs=300, rng=np.random.default_rng(2), horizon=400)
     for p in (result.overall, *result.released, *result.restored, *result.asset_classes.values()):

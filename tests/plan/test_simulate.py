@@ -24,8 +24,7 @@ def _with(problem: Problem, modes: tuple[int, ...], durations: np.ndarray) -> Pr
 
 
 def test_each_run_is_the_serial_plan_of_its_durations() -> None:
-    """On random multi-mode problems with an outage, run i equals decode(order, durations[i]) without improvement
-    and passes the checker."""
+    """On random problems with an outage, run i is decode(order) with durations[i] and passes the checker."""
     for seed in range(8):
         problem = random_problem(seed, n=10, horizon=300)
         rng = random.Random(seed)

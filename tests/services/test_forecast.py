@@ -150,8 +150,7 @@ def test_cli_forecast_prints_json_and_text(db: Path) -> None:
 
 
 def test_the_command_is_documented() -> None:
-    """The `## sapper forecast` section (in docs/cli.md, or docs/forecast.md until the command is wired into the CLI)
-    names every option with its real default."""
+    """The `## sapper forecast` section (docs/cli.md, else docs/forecast.md) names every option and its default."""
     docs = Path(__file__).resolve().parents[2] / "docs"
     texts = [(docs / name).read_text(encoding="utf-8") for name in ("cli.md", "forecast.md")]
     text = next(t for t in texts if "\n## sapper forecast\n" in t)

@@ -120,10 +120,11 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
 
 def _columns(ends: npt.NDArray[np.int32]) -> tuple[Percentiles, ...]:
     """The percentiles of each column (a milestone) over the runs (rows), at once."""
-    if ends.shape[1] == 0:
-        return ()
-    q = np.percentile(ends, LEVELS, axis=0, method="inverted_cdf").astype(np.int64)
-    return tuple(Percentiles(*(int(x) for x in q[:, k])) for k in range(ends.shape[1]))
+    out: list[Percentiles] = []
+    for lo in range(0, ends.shape[1], CHUNK):  # in blocks of columns, to keep the sorted copy small
+        q = np.percentile(ends[:, lo:lo + CHUNK], LEVELS, axis=0, method="inverted_cdf").astype(np.int64)
+        out.extend(Percentiles(*(int(x) for x in q[:, k])) for k in range(q.shape[1]))
+    return tuple(out)
 
 
 def _longest_windows(problem: Problem, tasks: ForecastTasks, horizon: int) -> Ints:
@@ -157,7 +158,12 @@ def _fan(rel_ends: npt.NDArray[np.int32], res_ends: npt.NDArray[np.int32], area_
 def _by(ends: npt.NDArray[np.int32], periods: Ints, weight: Floats) -> Floats:
     """Per run (row), the total ``weight`` of the columns ending at or before each of ``periods``."""
     runs, k = ends.shape[0], len(periods)
-    slot = np.searchsorted(periods, ends, side="left")  # the first period at or after the end
-    flat = (np.arange(runs)[:, None] * (k + 1) + slot).ravel()
-    sums = np.bincount(flat, weights=np.broadcast_to(weight, ends.shape).ravel(), minlength=runs * (k + 1))
-    return np.asarray(np.cumsum(sums.reshape(runs, k + 1), axis=1)[:, :k], dtype=np.float64)
+    out = np.empty((runs, k))
+    for lo in range(0, runs, CHUNK):  # in blocks of runs, to keep the index arrays small
+        block = ends[lo:lo + CHUNK]
+        rows = block.shape[0]
+        slot = np.searchsorted(periods, block, side="left")  # the first period at or after the end
+        flat = (np.arange(rows)[:, None] * (k + 1) + slot).ravel()
+        sums = np.bincount(flat, weights=np.broadcast_to(weight, block.shape).ravel(), minlength=rows * (k + 1))
+        out[lo:lo + rows] = np.cumsum(sums.reshape(rows, k + 1), axis=1)[:, :k]
+    return out
