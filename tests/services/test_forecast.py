@@ -21,6 +21,7 @@ from sapper.domain.fielddata import StagingState, Submission, SubmissionSource
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.errors import NotFoundError, PlanError
+from sapper.plan import Engine
 from sapper.services.fielddata import apply_approved
 from sapper.services.forecast import forecast_document, forecast_plan
 from sapper.services.planning import PlanSettings, plan_store
@@ -58,7 +59,8 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-built store with one greedy plan."""
     db = tmp_path_factory.mktemp("forecast") / "register.gpkg"
     _register(db)
-    plan_store(db, settings=PlanSettings(engine="greedy", time_limit_s=5))
+    with open_store(db) as store:
+        plan_store(store, settings=PlanSettings(engine=Engine.GREEDY, time_limit_s=5))
     return db
 
 

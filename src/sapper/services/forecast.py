@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from sapper.domain.activities import ActivityStatus, ActivityType
-from sapper.domain.calendar import SeasonalWindow
 from sapper.domain.fielddata import ProgressKind
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import HazardArea
@@ -118,25 +117,11 @@ class Forecast:
     learned: Learned
 
 
-def _window(value: Any) -> SeasonalWindow | None:
-    if not value:
-        return None
-    (m1, d1), (m2, d2) = value
-    return SeasonalWindow((int(m1), int(d1)), (int(m2), int(d2)))
-
-
 def _compile_params(run: PlanRun) -> CompileParams:
     """The parameters the plan was compiled with, with a calendar long enough for slow runs."""
-    p = run.params
-    base = CompileParams()
+    planned = run.params.compile_params()
     span = (run.finish_date - run.created_at.date()).days if run.finish_date else 0
-    return CompileParams(
-        lot_max_days=int(p.get("lot_max_days", base.lot_max_days)),
-        weekdays=frozenset(int(d) for d in p.get("weekdays", sorted(base.weekdays))),
-        demining_stand_down=_window(p["demining_stand_down"]) if "demining_stand_down" in p
-        else base.demining_stand_down,
-        building_stand_down=_window(p.get("building_stand_down")),
-        horizon_days=max(base.horizon_days, 3 * abs(span) + 2 * 365))
+    return dataclasses.replace(planned, horizon_days=max(planned.horizon_days, 3 * abs(span) + 2 * 365))
 
 
 def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardArea],
