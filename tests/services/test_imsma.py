@@ -189,6 +189,6 @@ def test_cli_export_then_import_and_every_fault_on_stderr(
     assert len([line for line in lines if line.startswith("fault: ")]) == 10  # 4 hazard areas, 6 activities
     assert "fault: activity A-6.activity_id: is already in the store" in err
     assert lines[-1] == "sapper: error [validation_error]: IMSMA import of x.xlsx: 10 faults (listed above); " \
-                        "nothing was imported"
+                        "nothing was changed"
     code, out, err = run_cli(capsys, monkeypatch, "export", "imsma", "x.csv", "--db", db)
     assert code == 2 and "give a .xlsx workbook" in err

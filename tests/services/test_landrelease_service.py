@@ -18,7 +18,7 @@ from sapper.domain.landrelease import EventKind, NCStatus, NonConformity, QAVisi
 from sapper.domain.resources import Organisation, OrgKind
 from sapper.errors import NotFoundError, TransitionError, ValidationError
 from sapper.services import landrelease as lr
-from sapper.store import open_store
+from sapper.store import Store, open_store
 from tests.services.test_cli_import import sapper
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
@@ -50,32 +50,32 @@ def snapshot(path: Path) -> tuple[dict[str, int], HazardArea, list[Activity]]:
         return store.counts(), store.hazard("H-1"), store.activities("H-1")
 
 
-def test_a_whole_release_through_the_service(db: Path) -> None:
+def test_a_whole_release_through_the_service(db: Path, reg: Store) -> None:
     """Adopt the old NTS, confirm, reduce, QA with a critical NC, clear, close once the NC is closed, hand over."""
-    done = lr.reclassify(db, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
+    done = lr.reclassify(reg, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
                          at=later(1))
     assert [(e.kind, e.reason) for e in done.events] == [
         (EventKind.RECORDED, lr.START_REASON), (EventKind.ACTIVITY, lr.ADOPT_REASON.format(id="A-0")),
         (EventKind.RECLASSIFIED, "TS report")]
     adopted = done.events[1]
     assert adopted.clipped_m2 == pytest.approx(area_m2(STRIP) / 2, rel=1e-3)  # the half outside was clipped off
-    lr.record_activity(db, Activity("A-1", "H-1", ActivityType.TS, ActivityStatus.COMPLETED, organisation_id="op-1",
+    lr.record_activity(reg, Activity("A-1", "H-1", ActivityType.TS, ActivityStatus.COMPLETED, organisation_id="op-1",
                                     reduced=WEST), actor="team 3", reason="TS completion report", at=later(2))
     visit = QAVisit("V-1", "A-1", later(3).date(), (NonConformity("V-1-1", Severity.CRITICAL, "lane 4 skipped"),))
-    lr.record_qa_visit(db, visit, actor="qa", reason="monthly visit", at=later(3))
-    done = lr.record_activity(db, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
+    lr.record_qa_visit(reg, visit, actor="qa", reason="monthly visit", at=later(3))
+    done = lr.record_activity(reg, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
                                            cleared=FIELD), actor="team 3", reason="completion", at=later(4))
     assert done.record.state is ReleaseState.CONFIRMED and done.record.awaiting_release
     assert "release is held back: critical non-conformity V-1-1 (open)" in done.lines()[-1]
     with pytest.raises(TransitionError, match="V-1-1 \\(open\\) is not closed"):
-        lr.release(db, "H-1", actor="imo", reason="r", at=later(5))
-    lr.set_non_conformity(db, "V-1-1", NCStatus.CORRECTED, actor="team 3", reason="re-searched", at=later(5))
-    lr.set_non_conformity(db, "V-1-1", NCStatus.CLOSED, actor="qa", reason="verified", at=later(6))
-    lr.release(db, "H-1", actor="imo", reason="NC closed", at=later(7))
-    done = lr.hand_over(db, "H-1", recipient="Sudzha village council", actor="nmaa", reason="certificate 17",
+        lr.release(reg, "H-1", actor="imo", reason="r", at=later(5))
+    lr.set_non_conformity(reg, "V-1-1", NCStatus.CORRECTED, actor="team 3", reason="re-searched", at=later(5))
+    lr.set_non_conformity(reg, "V-1-1", NCStatus.CLOSED, actor="qa", reason="verified", at=later(6))
+    lr.release(reg, "H-1", actor="imo", reason="NC closed", at=later(7))
+    done = lr.hand_over(reg, "H-1", recipient="Sudzha village council", actor="nmaa", reason="certificate 17",
                         at=later(8))
 
-    found = lr.history(db, "H-1")
+    found = lr.history(reg, "H-1")
     assert found.record == done.record
     assert [e.seq for e in found.record.history] == list(range(1, 11))
     assert (found.hazard.hazard_class, found.hazard.evidence, found.hazard.status) == (
@@ -92,31 +92,31 @@ def test_a_whole_release_through_the_service(db: Path) -> None:
     assert released == pytest.approx(area_m2(FIELD), rel=1e-3)
 
 
-def test_a_failing_transition_writes_nothing(db: Path) -> None:
+def test_a_failing_transition_writes_nothing(db: Path, reg: Store) -> None:
     """An illegal move or a store refusal leaves the file as it was: no history, the old activity unclipped."""
     before = snapshot(db)
     with pytest.raises(TransitionError, match="cannot hand the area over: the area is suspected"):
-        lr.hand_over(db, "H-1", recipient="x", actor="a", reason="r")
+        lr.hand_over(reg, "H-1", recipient="x", actor="a", reason="r")
     visit = QAVisit("V-1", "A-0", T0.date(), inspecting_organisation_id="nobody")
     with pytest.raises(ValidationError, match="organisation nobody is not in the store"):
-        lr.record_qa_visit(db, visit, actor="qa", reason="r")  # fails after adopting A-0 and clipping it
+        lr.record_qa_visit(reg, visit, actor="qa", reason="r")  # fails after adopting A-0 and clipping it
     with pytest.raises(ValidationError, match="reason is empty"):
-        lr.reclassify(db, "H-1", evidence="mine", actor="imo", reason=" ")
+        lr.reclassify(reg, "H-1", evidence="mine", actor="imo", reason=" ")
     assert snapshot(db) == before
     with pytest.raises(NotFoundError, match="hazard area H-9 is not in the store"):
-        lr.reclassify(db, "H-9", evidence="mine", actor="imo", reason="r")
+        lr.reclassify(reg, "H-9", evidence="mine", actor="imo", reason="r")
 
 
-def test_a_register_changed_behind_the_history_is_refused(db: Path) -> None:
+def test_a_register_changed_behind_the_history_is_refused(db: Path, reg: Store) -> None:
     """If the register's status is edited outside the service, reading the history names the contradiction."""
-    lr.reclassify(db, "H-1", evidence="mine", actor="imo", reason="r", at=later(1))
+    lr.reclassify(reg, "H-1", evidence="mine", actor="imo", reason="r", at=later(1))
     with open_store(db) as store:
         edited = HazardArea("H-1", HazardClass.CHA, store.hazard("H-1").geometry, Evidence.DIRECT,
                             status=HazardStatus.CLOSED)
         store.add_hazards([edited], replace=True)
     with pytest.raises(ValidationError, match="the register has it CHA and closed, but its land-release history "
                                               "leads to CHA and confirmed"):
-        lr.history(db, "H-1")
+        lr.history(reg, "H-1")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -149,7 +149,7 @@ def test_release_commands_on_the_command_line(
                          "--actor", "team", "--reason", "re-searched", "--at", "2025-06-18T09:00:00Z")
     assert code == 0, err
     for args, expected in [
-        (("--nc", "grave:x"), "--nc 'grave:x': give SEVERITY:DESCRIPTION"),
+        (("--nc", "grave:x"), "non-conformity 'grave:x': give SEVERITY:DESCRIPTION"),
         (("--date", "18/06/2025"), "'18/06/2025' is not a date YYYY-MM-DD"),
     ]:
         code, _, err = run(monkeypatch, capsys, "release", "qa", "A-0", "--db", name, "--visit", "V-2", "--actor",
@@ -198,8 +198,7 @@ def _csv(path: Path, geom: shapely.Geometry) -> Path:
 
 
 def test_release_record_reads_the_outcome_from_a_file_repairs_it_and_says_so(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reg: Store) -> None:
     """`sapper release record`: a clearance report's cleared land from a GeoJSON file, one feature self-intersecting
     (repaired, and said); what the NTS cancelled before is clipped off. Bad input changes nothing."""
     monkeypatch.chdir(db.parent)
@@ -222,7 +221,7 @@ def test_release_record_reads_the_outcome_from_a_file_repairs_it_and_says_so(
                          "manual", "--cleared", cleared.name, "--depth", "13", "--actor", "imo", "--reason", "report 7")
     assert code == 0, err
     assert "cleared.geojson: feature 2 repaired (Self-intersection" in out
-    found = lr.history(db, "H-1")
+    found = lr.history(reg, "H-1")
     assert found.record is not None
     (event,) = [e for e in found.record.history if e.activity is not None and e.activity.id == "CL-1"]
     expected = area_m2(shapely.union_all([WEST, shapely.make_valid(bowtie)]).difference(STRIP))
