@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from sapper.cli import main
 from sapper.store import open_store
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``sapper args`` through the real entry point, in this process: exit code, stdout, stderr."""
-    monkeypatch.setattr(sys, "argv", ["sapper", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
+from tests.cli.entry import run
 
 
 def test_version_prints_the_package_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from sapper.errors import NotFoundError, ValidationError
 from sapper.io.form_fields import FIELD_NAMES
 from sapper.services import fielddata as fd
 from sapper.store import Store, open_store
+from tests.cli.entry import run
 from tests.io.field_exports import STRIP, Report, clearance, kobo_csv, kobo_geojson, kobo_xlsx, odk_zip
 
 A, B, C = ("uuid:0a1b861f-a5fd-4f49-846a-78dcf06cfc1b", "uuid:39f3dd36-161e-45cb-a1a4-395831d253a7",
@@ -493,17 +493,6 @@ def test_apply_reads_only_template_fields() -> None:
 # ----------------------------------------------------------------------------------------------------
 # The command line
 # ----------------------------------------------------------------------------------------------------
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run ``sapper args`` through the real entry point (in this process); its exit code, stdout and stderr."""
-    from sapper.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["sapper", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def test_cli_field_commands(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

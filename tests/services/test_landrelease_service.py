@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import shapely
 
-from sapper import cli
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass, HazardStatus
@@ -19,6 +17,7 @@ from sapper.domain.resources import Organisation, OrgKind
 from sapper.errors import NotFoundError, TransitionError, ValidationError
 from sapper.services import landrelease as lr
 from sapper.store import Store, open_store
+from tests.cli.entry import run
 from tests.services.test_cli_import import sapper
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
@@ -117,18 +116,6 @@ def test_a_register_changed_behind_the_history_is_refused(db: Path, reg: Store) 
     with pytest.raises(ValidationError, match="the register has it CHA and closed, but its land-release history "
                                               "leads to CHA and confirmed"):
         lr.history(reg, "H-1")
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``sapper args`` in this process, through the same entry point and error mapping as the installed command."""
-    monkeypatch.setattr(sys, "argv", ["sapper", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_release_commands_on_the_command_line(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +21,13 @@ from sapper.cli._options import Db, Seed, TimeLimit, Workers, parse_day, setting
 from sapper.cli._output import Spinner, error_line, lines, out, plan_summary, say
 
 
-def _no_plan(summary: Mapping[str, Any]) -> None:
+def _show(summary: Mapping[str, Any], *, as_json: bool, then: Iterable[str] = ()) -> None:
+    """The summary as JSON, or as text followed by ``then``; exit 5 when there is no plan (after printing it)."""
+    if as_json:
+        print(json.dumps(summary, indent=1, ensure_ascii=False))
+    else:
+        plan_summary(summary)
+        lines(then)
     if summary["status"] not in ("optimal", "feasible"):
         error_line(f"sapper: no plan: status {summary['status']}")
         raise typer.Exit(5)
@@ -47,11 +53,7 @@ def plan(
     outcome = plan_store(str(run.db), settings=params, progress=None if as_json else say)
     if out_file:
         write_plan_json(outcome, out_file)
-    if as_json:
-        print(json.dumps(outcome.summary, indent=1, ensure_ascii=False))
-    else:
-        plan_summary(outcome.summary)
-    _no_plan(outcome.summary)
+    _show(outcome.summary, as_json=as_json)
 
 
 def replan(
@@ -88,12 +90,7 @@ def replan(
     outcome = replan_store(str(run.db), settings=params, progress=None if as_json else say)
     if out_file:
         write_replan_json(outcome, out_file)
-    if as_json:
-        print(json.dumps(outcome.summary, indent=1, ensure_ascii=False))
-    else:
-        plan_summary(outcome.summary)
-        lines(change_lines(outcome.changes))
-    _no_plan(outcome.summary)
+    _show(outcome.summary, as_json=as_json, then=change_lines(outcome.changes))
 
 
 def report(

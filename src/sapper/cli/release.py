@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
 from sapper.cli._options import AsJson, Db, parse_at, settings
 from sapper.cli._output import lines
+
+if TYPE_CHECKING:
+    from sapper.services.register import Store
 
 release_app = typer.Typer(
     no_args_is_help=True, help="Land release (IMAS 07.11): history, reclassification, closure, handover, QA."
@@ -21,6 +26,20 @@ Reason = Annotated[str, typer.Option("--reason", help="Why the change is made; k
 At = Annotated[
     str | None, typer.Option("--at", help="When it happened: ISO 8601 with a time zone. Default: now (UTC).")
 ]
+
+
+class _Said(Protocol):
+    def lines(self) -> list[str]: ...
+
+
+def _change(ctx: typer.Context, db: Path, at: str | None, change: Callable[[Store, dt.datetime | None], _Said]
+            ) -> None:
+    """Open the store, make the one change at ``--at`` and print what it did."""
+    from sapper.services.register import open_register
+
+    when = parse_at(at)
+    with open_register(settings(ctx, db=db)) as store:
+        lines(change(store, when).lines())
 
 
 @release_app.command("history")
@@ -62,14 +81,11 @@ def release_record(
     """Record a completed NTS, TS, clearance, BAC or EOD activity from its report, with the land it cancelled, reduced
     or cleared read from vector files (clipped to the area, and said so)."""
     from sapper.services.landrelease import ActivityReport, record_report
-    from sapper.services.register import open_register
 
     report = ActivityReport(hazard_id, activity_id, activity_type, date, start=start, organisation_id=organisation,
                             method=method, cancelled=cancelled, reduced=reduced, cleared=cleared, crs=crs,
                             depth_cm=depth)
-    when = parse_at(at)
-    with open_register(settings(ctx, db=db)) as store:
-        lines(record_report(store, report, actor=actor, reason=reason, at=when).lines())
+    _change(ctx, db, at, lambda store, when: record_report(store, report, actor=actor, reason=reason, at=when))
 
 
 @release_app.command("reclassify")
@@ -84,11 +100,9 @@ def release_reclassify(
 ) -> None:
     """Reclassify a suspected area (SHA) as confirmed (CHA) on direct evidence."""
     from sapper.services.landrelease import reclassify
-    from sapper.services.register import open_register
 
-    when = parse_at(at)
-    with open_register(settings(ctx, db=db)) as store:
-        lines(reclassify(store, hazard_id, evidence=evidence, actor=actor, reason=reason, at=when).lines())
+    _change(ctx, db, at, lambda store, when: reclassify(store, hazard_id, evidence=evidence, actor=actor,
+                                                        reason=reason, at=when))
 
 
 @release_app.command("close")
@@ -96,11 +110,8 @@ def release_close(ctx: typer.Context, hazard_id: HazardId, db: Db, actor: Actor,
                   ) -> None:
     """Release (close) an open area with nothing hazardous left, once no critical non-conformity holds it back."""
     from sapper.services.landrelease import release
-    from sapper.services.register import open_register
 
-    when = parse_at(at)
-    with open_register(settings(ctx, db=db)) as store:
-        lines(release(store, hazard_id, actor=actor, reason=reason, at=when).lines())
+    _change(ctx, db, at, lambda store, when: release(store, hazard_id, actor=actor, reason=reason, at=when))
 
 
 @release_app.command("handover")
@@ -115,11 +126,9 @@ def release_handover(
 ) -> None:
     """Hand a released area over to its users."""
     from sapper.services.landrelease import hand_over
-    from sapper.services.register import open_register
 
-    when = parse_at(at)
-    with open_register(settings(ctx, db=db)) as store:
-        lines(hand_over(store, hazard_id, recipient=to, actor=actor, reason=reason, at=when).lines())
+    _change(ctx, db, at, lambda store, when: hand_over(store, hazard_id, recipient=to, actor=actor, reason=reason,
+                                                       at=when))
 
 
 @release_app.command("qa")
@@ -140,12 +149,9 @@ def release_qa(
 ) -> None:
     """Record a QA visit (IMAS 07.12) on an activity, with the non-conformities it found."""
     from sapper.services.landrelease import QAReport, record_qa_report
-    from sapper.services.register import open_register
 
     report = QAReport(visit, activity_id, tuple(nc or ()), date=date, inspector=inspector)
-    when = parse_at(at)
-    with open_register(settings(ctx, db=db)) as store:
-        lines(record_qa_report(store, report, actor=actor, reason=reason, at=when).lines())
+    _change(ctx, db, at, lambda store, when: record_qa_report(store, report, actor=actor, reason=reason, at=when))
 
 
 @release_app.command("nc")
@@ -160,8 +166,6 @@ def release_nc(
 ) -> None:
     """Move a non-conformity on: open → corrected → closed, or corrected back to open."""
     from sapper.services.landrelease import set_non_conformity
-    from sapper.services.register import open_register
 
-    when = parse_at(at)
-    with open_register(settings(ctx, db=db)) as store:
-        lines(set_non_conformity(store, nc_id, status, actor=actor, reason=reason, at=when).lines())
+    _change(ctx, db, at, lambda store, when: set_non_conformity(store, nc_id, status, actor=actor, reason=reason,
+                                                                at=when))
