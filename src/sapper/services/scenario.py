@@ -21,8 +21,13 @@ def check_scenario(name: str) -> None:
 
 
 def build_scenario(store: Store, name: str, *, seed: int = 2025) -> dict[str, int]:
-    """Build scenario ``name`` with ``seed`` into ``store`` (an empty one) in one transaction; the counts per layer."""
+    """Build scenario ``name`` with ``seed`` into ``store`` in one transaction; the counts per layer.
+
+    ``store`` must hold no records (StoreError otherwise: a scenario is never mixed into a register).
+    """
     check_scenario(name)
+    if any(store.counts().values()):
+        raise StoreError(f"{store.path} already holds records; build the scenario into a new store")
     sc = build_kursk_border(seed)
     with store.write() as uow:
         uow.add_organisations(sc.organisations)
@@ -51,11 +56,16 @@ def build_scenario_register(settings: Settings, name: str, *, seed: int = 2025, 
                             ) -> dict[str, int]:
     """Build scenario ``name`` into a new store at ``settings.db``; the counts per layer.
 
-    The store must not exist, unless ``replace`` is set (the file is then deleted first, once the name is known to
-    be a scenario).
+    A store file must not exist, unless ``replace`` is set (the file is then deleted first, once the name is known
+    to be a scenario). A database URL (``postgresql://…``) is never dropped: ``replace`` is refused for it.
     """
     check_scenario(name)
-    db = Path(settings.db) if settings.db is not None else None
+    if settings.db is not None and "://" in settings.db:  # a database: it must be new or empty, never dropped here
+        if replace:
+            raise StoreError("--replace deletes a store file; empty or drop the database instead")
+        db = None
+    else:
+        db = Path(settings.db) if settings.db is not None else None
     if db is not None and db.exists():
         if not replace:
             raise StoreError(f"{db} already exists; pass --replace to build the scenario over it")
