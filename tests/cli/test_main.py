@@ -72,3 +72,13 @@ def test_one_fault_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     code, _, err = run(monkeypatch, capsys, "replan", "--db", str(db), "--as-of", "tomorrow")
     assert (code, err.splitlines()) == (2, ["sapper: error [validation_error]: --as-of is invalid: --as-of: "
                                             "'tomorrow' is not a date YYYY-MM-DD"])
+
+
+def test_importing_the_command_line_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing sapper.cli with a broken SAPPER_WORKERS succeeds: the settings are built when a command runs."""
+    import importlib
+
+    import sapper.cli
+
+    monkeypatch.setenv("SAPPER_WORKERS", "many")
+    importlib.reload(sapper.cli)

@@ -38,12 +38,3 @@ def test_settings_are_checked_and_frozen() -> None:
     with pytest.raises(AttributeError):
         base.db = "y"  # type: ignore[misc]
 
-
-def test_importing_the_command_line_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Importing sapper.cli with a broken SAPPER_WORKERS succeeds: the settings are built when a command runs."""
-    import importlib
-
-    import sapper.cli
-
-    monkeypatch.setenv("SAPPER_WORKERS", "many")
-    importlib.reload(sapper.cli)
