@@ -50,7 +50,8 @@ from sapper.scenario.kursk_border import DEFAULT_TEAM_SIZES, KurskBorderConfig, 
 from sapper.services.fielddata import apply_approved
 from sapper.services.planning import PlanOutcome, PlanSettings, plan_store
 from sapper.services.replan import ReplanOutcome, ReplanSettings, replan_store
-from sapper.services.scenario import build_scenario
+from sapper.services.scenario import build_scenario_register
+from sapper.services.settings import Settings
 from sapper.store import open_store
 
 BEGIN = "<!-- replan-week:begin -->"
@@ -179,7 +180,8 @@ def write_week(db: Path, week: Week, seed: int) -> int:
             staged = staging.stage(sub, kind=kind, source_file="replan_week (synthetic)", actor="benchmark", at=AT)
             staging.transition(staged.staged_id, StagingState.REVIEWED, actor="benchmark", reason="", at=AT)
             staging.transition(staged.staged_id, StagingState.APPROVED, actor="benchmark", reason="synthetic", at=AT)
-    summary = apply_approved(db, actor="benchmark", at=AT)
+    with open_store(db) as store:
+        summary = apply_approved(store, actor="benchmark", at=AT)
     if summary.faults:
         raise SystemExit("progress not applied: " + "; ".join(summary.faults[:5]))
     return len(summary.applied)
@@ -210,7 +212,7 @@ def main() -> None:
     if args.small:
         _small_store(base, args.seed)
     else:
-        build_scenario("kursk-border", base, seed=args.seed)
+        build_scenario_register(Settings(db=str(base)), "kursk-border", seed=args.seed)
     t0 = time.perf_counter()
     with open_store(base) as store:
         plan = plan_store(store, settings=PlanSettings(time_limit_s=args.time_limit, workers=args.workers))

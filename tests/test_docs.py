@@ -124,3 +124,30 @@ def test_every_error_code_is_in_the_exit_code_table() -> None:
         assert row[0] == str(error.exit_code), (
             f"{error.__name__}: docs/cli.md says exit {row[0]}, errors.py says {error.exit_code}"
         )
+
+
+def test_every_option_of_the_app_itself_is_documented() -> None:
+    """Options of ``sapper`` itself (not of a command: --version) are in docs/cli.md's 'Version and environment'."""
+    text = CLI_MD.read_text(encoding="utf-8")
+    section = text.split("\n## Version and environment\n", 1)[1].split("\n## ", 1)[0]
+    root = typer.main.get_command(sapper.cli.app)
+    options = [opt for p in _visible_params(root) for opt in p.opts]
+    assert "--version" in options
+    for opt in options:
+        assert _mentions(section, opt), f"sapper {opt} is not in the 'Version and environment' section of docs/cli.md"
+
+
+def test_every_environment_variable_is_documented() -> None:
+    """Each SAPPER_* variable the settings read, and each an option reads, has a row in docs/cli.md."""
+    from sapper.services.settings import ENVIRONMENT
+
+    text = CLI_MD.read_text(encoding="utf-8")
+    section = text.split("\n## Version and environment\n", 1)[1].split("\n## ", 1)[0]
+    names = set(ENVIRONMENT)
+    for cmd in _commands().values():
+        for p in _visible_params(cmd):
+            envvar = getattr(p, "envvar", None)
+            names.update([envvar] if isinstance(envvar, str) else list(envvar or ()))
+    assert names >= {"SAPPER_DB", "SAPPER_TIME_LIMIT", "SAPPER_WORKERS"}
+    for name in names:
+        assert _mentions(section, f"`{name}`"), f"{name} has no row in docs/cli.md's 'Version and environment'"

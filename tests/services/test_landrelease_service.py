@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import shapely
 
-from sapper import cli
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass, HazardStatus
@@ -19,7 +18,8 @@ from sapper.domain.landrelease import EventKind, NCStatus, NonConformity, QAVisi
 from sapper.domain.resources import Organisation, OrgKind
 from sapper.errors import NotFoundError, TransitionError, ValidationError
 from sapper.services import landrelease as lr
-from sapper.store import open_store
+from sapper.store import Store, open_store
+from tests.cli.entry import run
 from tests.services.test_cli_import import sapper
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
@@ -57,43 +57,50 @@ def register(store_target: str | Path) -> str | Path:
     return store_target
 
 
+@pytest.fixture
+def on_both(register: str | Path) -> Iterator[Store]:
+    """The seeded store on each backend, open, as an entry point hands it to the services."""
+    with open_store(register) as store:
+        yield store
+
+
 def snapshot(path: str | Path) -> tuple[dict[str, int], HazardArea, list[Activity]]:
     with open_store(path) as store:
         return store.counts(), store.hazard("H-1"), store.activities("H-1")
 
 
-def test_a_whole_release_through_the_service(register: str | Path) -> None:
+def test_a_whole_release_through_the_service(on_both: Store) -> None:
     """Adopt the old NTS, confirm, reduce, QA with a critical NC, clear, close once the NC is closed, hand over."""
-    done = lr.reclassify(register, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
+    reg = on_both
+    done = lr.reclassify(reg, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
                          at=later(1))
     assert [(e.kind, e.reason) for e in done.events] == [
         (EventKind.RECORDED, lr.START_REASON), (EventKind.ACTIVITY, lr.ADOPT_REASON.format(id="A-0")),
         (EventKind.RECLASSIFIED, "TS report")]
     adopted = done.events[1]
     assert adopted.clipped_m2 == pytest.approx(area_m2(STRIP) / 2, rel=1e-3)  # the half outside was clipped off
-    lr.record_activity(register, Activity("A-1", "H-1", ActivityType.TS, ActivityStatus.COMPLETED,
-                                          organisation_id="op-1", reduced=WEST),
-                       actor="team 3", reason="TS completion report", at=later(2))
+    lr.record_activity(reg, Activity("A-1", "H-1", ActivityType.TS, ActivityStatus.COMPLETED, organisation_id="op-1",
+                                    reduced=WEST), actor="team 3", reason="TS completion report", at=later(2))
     visit = QAVisit("V-1", "A-1", later(3).date(), (NonConformity("V-1-1", Severity.CRITICAL, "lane 4 skipped"),))
-    lr.record_qa_visit(register, visit, actor="qa", reason="monthly visit", at=later(3))
-    done = lr.record_activity(register, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
+    lr.record_qa_visit(reg, visit, actor="qa", reason="monthly visit", at=later(3))
+    done = lr.record_activity(reg, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
                                            cleared=FIELD), actor="team 3", reason="completion", at=later(4))
     assert done.record.state is ReleaseState.CONFIRMED and done.record.awaiting_release
     assert "release is held back: critical non-conformity V-1-1 (open)" in done.lines()[-1]
     with pytest.raises(TransitionError, match="V-1-1 \\(open\\) is not closed"):
-        lr.release(register, "H-1", actor="imo", reason="r", at=later(5))
-    lr.set_non_conformity(register, "V-1-1", NCStatus.CORRECTED, actor="team 3", reason="re-searched", at=later(5))
-    lr.set_non_conformity(register, "V-1-1", NCStatus.CLOSED, actor="qa", reason="verified", at=later(6))
-    lr.release(register, "H-1", actor="imo", reason="NC closed", at=later(7))
-    done = lr.hand_over(register, "H-1", recipient="Sudzha village council", actor="nmaa", reason="certificate 17",
+        lr.release(reg, "H-1", actor="imo", reason="r", at=later(5))
+    lr.set_non_conformity(reg, "V-1-1", NCStatus.CORRECTED, actor="team 3", reason="re-searched", at=later(5))
+    lr.set_non_conformity(reg, "V-1-1", NCStatus.CLOSED, actor="qa", reason="verified", at=later(6))
+    lr.release(reg, "H-1", actor="imo", reason="NC closed", at=later(7))
+    done = lr.hand_over(reg, "H-1", recipient="Sudzha village council", actor="nmaa", reason="certificate 17",
                         at=later(8))
 
-    found = lr.history(register, "H-1")
+    found = lr.history(reg, "H-1")
     assert found.record == done.record
     assert [e.seq for e in found.record.history] == list(range(1, 11))
     assert (found.hazard.hazard_class, found.hazard.evidence, found.hazard.status) == (
         HazardClass.CHA, Evidence.DIRECT, HazardStatus.HANDED_OVER)
-    with open_store(register) as store:
+    with open_store(db) as store:
         stored = {a.id: a for a in store.activities("H-1")}
         (qa,) = store.qa_visits("H-1")
     assert qa.inspected_organisation_id == "op-1"  # the organisation that carried out the activity
@@ -105,43 +112,33 @@ def test_a_whole_release_through_the_service(register: str | Path) -> None:
     assert released == pytest.approx(area_m2(FIELD), rel=1e-3)
 
 
-def test_a_failing_transition_writes_nothing(register: str | Path) -> None:
+def test_a_failing_transition_writes_nothing(register: str | Path, on_both: Store) -> None:
     """An illegal move or a store refusal leaves the file as it was: no history, the old activity unclipped."""
-    before = snapshot(register)
+    db, reg = register, on_both
+    before = snapshot(db)
     with pytest.raises(TransitionError, match="cannot hand the area over: the area is suspected"):
-        lr.hand_over(register, "H-1", recipient="x", actor="a", reason="r")
+        lr.hand_over(reg, "H-1", recipient="x", actor="a", reason="r")
     visit = QAVisit("V-1", "A-0", T0.date(), inspecting_organisation_id="nobody")
     with pytest.raises(ValidationError, match="organisation nobody is not in the store"):
-        lr.record_qa_visit(register, visit, actor="qa", reason="r")  # fails after adopting A-0 and clipping it
+        lr.record_qa_visit(reg, visit, actor="qa", reason="r")  # fails after adopting A-0 and clipping it
     with pytest.raises(ValidationError, match="reason is empty"):
-        lr.reclassify(register, "H-1", evidence="mine", actor="imo", reason=" ")
-    assert snapshot(register) == before
+        lr.reclassify(reg, "H-1", evidence="mine", actor="imo", reason=" ")
+    assert snapshot(db) == before
     with pytest.raises(NotFoundError, match="hazard area H-9 is not in the store"):
-        lr.reclassify(register, "H-9", evidence="mine", actor="imo", reason="r")
+        lr.reclassify(reg, "H-9", evidence="mine", actor="imo", reason="r")
 
 
-def test_a_register_changed_behind_the_history_is_refused(register: str | Path) -> None:
+def test_a_register_changed_behind_the_history_is_refused(register: str | Path, on_both: Store) -> None:
     """If the register's status is edited outside the service, reading the history names the contradiction."""
-    lr.reclassify(register, "H-1", evidence="mine", actor="imo", reason="r", at=later(1))
-    with open_store(register) as store:
+    db, reg = register, on_both
+    lr.reclassify(reg, "H-1", evidence="mine", actor="imo", reason="r", at=later(1))
+    with open_store(db) as store:
         edited = HazardArea("H-1", HazardClass.CHA, store.hazard("H-1").geometry, Evidence.DIRECT,
                             status=HazardStatus.CLOSED)
         store.add_hazards([edited], replace=True)
     with pytest.raises(ValidationError, match="the register has it CHA and closed, but its land-release history "
                                               "leads to CHA and confirmed"):
-        lr.history(register, "H-1")
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``sapper args`` in this process, through the same entry point and error mapping as the installed command."""
-    monkeypatch.setattr(sys, "argv", ["sapper", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+        lr.history(reg, "H-1")
 
 
 def test_release_commands_on_the_command_line(
@@ -162,7 +159,7 @@ def test_release_commands_on_the_command_line(
                          "--actor", "team", "--reason", "re-searched", "--at", "2025-06-18T09:00:00Z")
     assert code == 0, err
     for args, expected in [
-        (("--nc", "grave:x"), "--nc 'grave:x': give SEVERITY:DESCRIPTION"),
+        (("--nc", "grave:x"), "non-conformity 'grave:x': give SEVERITY:DESCRIPTION"),
         (("--date", "18/06/2025"), "'18/06/2025' is not a date YYYY-MM-DD"),
     ]:
         code, _, err = run(monkeypatch, capsys, "release", "qa", "A-0", "--db", name, "--visit", "V-2", "--actor",
@@ -211,8 +208,7 @@ def _csv(path: Path, geom: shapely.Geometry) -> Path:
 
 
 def test_release_record_reads_the_outcome_from_a_file_repairs_it_and_says_so(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reg: Store) -> None:
     """`sapper release record`: a clearance report's cleared land from a GeoJSON file, one feature self-intersecting
     (repaired, and said); what the NTS cancelled before is clipped off. Bad input changes nothing."""
     monkeypatch.chdir(db.parent)
@@ -235,7 +231,7 @@ def test_release_record_reads_the_outcome_from_a_file_repairs_it_and_says_so(
                          "manual", "--cleared", cleared.name, "--depth", "13", "--actor", "imo", "--reason", "report 7")
     assert code == 0, err
     assert "cleared.geojson: feature 2 repaired (Self-intersection" in out
-    found = lr.history(db, "H-1")
+    found = lr.history(reg, "H-1")
     assert found.record is not None
     (event,) = [e for e in found.record.history if e.activity is not None and e.activity.id == "CL-1"]
     expected = area_m2(shapely.union_all([WEST, shapely.make_valid(bowtie)]).difference(STRIP))

@@ -138,7 +138,8 @@ def report(db: Path, rows: list[dict[str, Any]], *, percent: float | None = None
             staged = uow.field_staging.stage(sub, kind=kind, source_file="test", actor="tester", at=AT)
             uow.field_staging.transition(staged.staged_id, StagingState.REVIEWED, actor="tester", reason="", at=AT)
             uow.field_staging.transition(staged.staged_id, StagingState.APPROVED, actor="tester", reason="ok", at=AT)
-    summary = apply_approved(db, actor="tester", at=AT)
+    with open_store(db) as store:
+        summary = apply_approved(store, actor="tester", at=AT)
     assert not summary.faults, summary.faults
 
 

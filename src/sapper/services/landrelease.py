@@ -17,13 +17,27 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sapper.domain.activities import Activity, ActivityStatus
+from shapely.geometry.base import BaseGeometry
+
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.hazards import HazardArea
-from sapper.domain.landrelease import LandRelease, NCStatus, QAVisit, ReleaseEvent, state_of
+from sapper.domain.landrelease import (
+    LandRelease,
+    NCStatus,
+    NonConformity,
+    QAVisit,
+    ReleaseEvent,
+    Severity,
+    state_of,
+)
+from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
-from sapper.store import Store, UnitOfWork, open_store
+from sapper.io.vector import read_outline
+from sapper.store import Store, UnitOfWork
 
 #: Reason of the first event of a history the service starts.
 START_REASON = "land-release history starts from the register's record of the area"
@@ -39,6 +53,57 @@ class HazardHistory:
 
     hazard: HazardArea
     record: LandRelease | None
+
+    def lines(self) -> list[str]:
+        """The state and balance, each non-conformity, then one line per event (``sapper release history``)."""
+        h, record = self.hazard, self.record
+        if record is None:
+            return [f"hazard area {h.id}: no land-release history yet; the register has it {h.hazard_class.value}, "
+                    f"{h.status.value}, {h.area_m2:,.0f} m²"]
+        b = record.balance
+        out = [f"hazard area {h.id} is {record.state.value} ({record.hazard_class.value}): original "
+               f"{b.original_m2:,.0f} m² = cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared "
+               f"{b.cleared_m2:,.0f} + remaining {b.remaining_m2:,.0f} (residual {b.residual_m2:,.1f} m², tolerance "
+               f"{b.tolerance_m2:,.0f} m²)"]
+        out += [f"  non-conformity {nc.id} ({nc.severity.value}, {nc.status.value}): {nc.description}"
+                for nc in record.non_conformities.values()]
+        out += [f"{e.seq:>4}  {e.at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {e.kind.value:<14} "
+                f"{e.from_state or 'new'} → {e.to_state.value}  by {e.actor}: {e.describe()} (reason: {e.reason})"
+                for e in record.history]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The history as JSON (``sapper release history --json``): state, balance in m² (0.1), blockers,
+        non-conformities and every event with its areas, records and summary."""
+        h, record = self.hazard, self.record
+        doc: dict[str, Any] = {"hazard_id": h.id, "hazard_class": h.hazard_class.value, "status": h.status.value,
+                               "state": None, "events": [], "non_conformities": []}
+        if record is None:
+            return doc
+        b = record.balance
+        doc.update({
+            "state": record.state.value,
+            **{k: round(getattr(b, k), 1) for k in ("original_m2", "cancelled_m2", "reduced_m2", "cleared_m2",
+                                                     "remaining_m2", "residual_m2", "tolerance_m2")},
+            "blockers": [nc.id for nc in record.blockers],
+            "non_conformities": [{"id": nc.id, "severity": nc.severity.value, "status": nc.status.value,
+                                  "description": nc.description} for nc in record.non_conformities.values()],
+        })
+        doc["events"] = [{
+            "seq": e.seq, "kind": e.kind.value, "at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor,
+            "reason": e.reason, "from_state": e.from_state.value if e.from_state else None,
+            "to_state": e.to_state.value,
+            **{k: round(getattr(e, k), 1) for k in ("cancelled_m2", "reduced_m2", "cleared_m2", "clipped_m2",
+                                                     "remaining_m2")},
+            "activity_id": e.activity.id if e.activity else None,
+            "activity_type": e.activity.activity_type.value if e.activity else None,
+            "devices_found": len(e.activity.devices) if e.activity else 0,
+            "visit_id": e.visit.id if e.visit else None,
+            "non_conformity_id": e.non_conformity_id,
+            "nc_status": e.nc_status.value if e.nc_status else None,
+            "evidence": e.evidence, "recipient": e.recipient, "summary": e.describe(),
+        } for e in record.history]
+        return doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +177,10 @@ def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...]) -> None:
 
 
 def _advance(
-    db: str | Path, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command
+    store: Store, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command
 ) -> Transition:
     when = at if at is not None else _now()
-    with open_store(db) as store, store.write() as uow:
+    with store.write() as uow:
         hazard, record = _load(store, locate(store))
         before = 0 if record is None else len(record.history)
         if record is None:
@@ -133,45 +198,44 @@ def _advance(
     return Transition(record, appended)
 
 
-def history(db: str | Path, hazard_id: str) -> HazardHistory:
+def history(store: Store, hazard_id: str) -> HazardHistory:
     """The hazard area and its replayed land-release record (read only; NotFoundError for an unknown id)."""
-    with open_store(db) as store:
-        hazard, record = _load(store, hazard_id)
+    hazard, record = _load(store, hazard_id)
     return HazardHistory(hazard, record)
 
 
 def record_activity(
-    db: str | Path, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Record an NTS, TS, clearance, BAC or EOD activity (outcomes clipped; it may release the area)."""
-    return _advance(db, lambda _: activity.hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: activity.hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.record_activity(activity, actor=actor, at=when, reason=reason))
 
 
 def reclassify(
-    db: str | Path, hazard_id: str, *, evidence: str, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, hazard_id: str, *, evidence: str, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Reclassify a suspected area (SHA) as confirmed (CHA) on direct ``evidence``."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.reclassify(evidence=evidence, actor=actor, at=when, reason=reason))
 
 
-def release(db: str | Path, hazard_id: str, *, actor: str, reason: str, at: dt.datetime | None = None) -> Transition:
+def release(store: Store, hazard_id: str, *, actor: str, reason: str, at: dt.datetime | None = None) -> Transition:
     """Close an open area with nothing hazardous left whose release was held back."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.release(actor=actor, at=when, reason=reason))
 
 
 def hand_over(
-    db: str | Path, hazard_id: str, *, recipient: str, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, hazard_id: str, *, recipient: str, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Hand a released area over to ``recipient``."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.hand_over(recipient=recipient, actor=actor, at=when, reason=reason))
 
 
 def record_qa_visit(
-    db: str | Path, visit: QAVisit, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, visit: QAVisit, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Record a QA visit on an activity and the non-conformities it found.
 
@@ -185,13 +249,121 @@ def record_qa_visit(
             v = dataclasses.replace(v, inspected_organisation_id=inspected.organisation_id)
         return record.record_qa_visit(v, actor=actor, at=when, reason=reason)
 
-    return _advance(db, lambda store: store.hazard_of_activity(visit.activity_id), actor=actor, at=at,
+    return _advance(store, lambda store: store.hazard_of_activity(visit.activity_id), actor=actor, at=at,
                     command=command)
 
 
 def set_non_conformity(
-    db: str | Path, nc_id: str, status: NCStatus, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, nc_id: str, status: NCStatus | str, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Move a non-conformity to ``status`` (open → corrected → closed, or corrected → open)."""
-    return _advance(db, lambda store: store.hazard_of_non_conformity(nc_id), actor=actor, at=at,
-                    command=lambda r, when: r.set_non_conformity(nc_id, status, actor=actor, at=when, reason=reason))
+    if status not in {s.value for s in NCStatus}:
+        raise ValidationError("status", [Fault("status", f"{status!r} is not one of open, corrected, closed")])
+    wanted = NCStatus(status)
+    return _advance(store, lambda store: store.hazard_of_non_conformity(nc_id), actor=actor, at=at,
+                    command=lambda r, when: r.set_non_conformity(nc_id, wanted, actor=actor, at=when, reason=reason))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reports as they come in (text as typed, outcome land as files): checked, built, recorded
+# ----------------------------------------------------------------------------------------------------
+
+
+def _day(name: str, value: str | None, faults: list[Fault]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        faults.append(Fault(name, f"{value!r} is not a date YYYY-MM-DD"))
+        return None
+
+
+def _choice(name: str, value: str, allowed: type[StrEnum], faults: list[Fault]) -> None:
+    if value not in {m.value for m in allowed}:
+        faults.append(Fault(name, f"{value!r} is not one of {', '.join(m.value for m in allowed)}"))
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityReport:
+    """A completed NTS, TS, clearance, BAC or EOD activity as its report gives it: words and dates as text, the land
+    it cancelled, reduced or cleared as vector files (read in WGS84; ``crs`` for files that carry none)."""
+
+    hazard_id: str
+    activity_id: str
+    activity_type: str
+    date: str
+    start: str | None = None
+    organisation_id: str | None = None
+    method: str | None = None
+    cancelled: Path | None = None
+    reduced: Path | None = None
+    cleared: Path | None = None
+    crs: str | None = None
+    depth_cm: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedReport:
+    """What recording a report did: the outcome features repaired on reading, and the transition."""
+
+    repairs: tuple[str, ...]
+    transition: Transition
+
+    def lines(self) -> list[str]:
+        """One line per repaired feature, then the transition's lines."""
+        return [*self.repairs, *self.transition.lines()]
+
+
+def record_report(
+    store: Store, report: ActivityReport, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> RecordedReport:
+    """Check ``report`` (every fault at once), read its outcome files, and record it as a completed activity."""
+    faults: list[Fault] = []
+    end = _day("date", report.date, faults)
+    start = _day("start", report.start, faults)
+    _choice("type", report.activity_type, ActivityType, faults)
+    if report.method is not None:
+        _choice("method", report.method, Method, faults)
+    ValidationError.raise_if(f"activity {report.activity_id}", faults)
+    outcomes: dict[str, BaseGeometry] = {}
+    repairs: list[str] = []
+    for name, path in (("cancelled", report.cancelled), ("reduced", report.reduced), ("cleared", report.cleared)):
+        if path is not None:
+            outcomes[name], repaired = read_outline(path, crs=report.crs)
+            repairs += [f"{path}: feature {issue.index} repaired ({issue.reason})" for issue in repaired]
+    activity = Activity(report.activity_id, report.hazard_id, ActivityType(report.activity_type),
+                        ActivityStatus.COMPLETED, organisation_id=report.organisation_id,
+                        method=Method(report.method) if report.method else None, start=start or end, end=end,
+                        clearance_depth_cm=report.depth_cm, **outcomes)
+    return RecordedReport(tuple(repairs), record_activity(store, activity, actor=actor, reason=reason, at=at))
+
+
+@dataclass(frozen=True, slots=True)
+class QAReport:
+    """A QA visit as reported: its id, the activity inspected, each non-conformity as ``SEVERITY:DESCRIPTION``,
+    the day (YYYY-MM-DD; default: the day of the transition) and the inspecting organisation."""
+
+    visit_id: str
+    activity_id: str
+    non_conformities: tuple[str, ...] = ()
+    date: str | None = None
+    inspector: str | None = None
+
+
+def record_qa_report(
+    store: Store, report: QAReport, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """Check ``report`` (every fault at once), number its non-conformities VISIT-1, VISIT-2, … and record it."""
+    faults: list[Fault] = []
+    ncs = []
+    for i, spec in enumerate(report.non_conformities, start=1):
+        severity, _, text = spec.partition(":")
+        if severity.strip().lower() not in {s.value for s in Severity} or not text.strip():
+            faults.append(Fault(f"non-conformity {spec!r}",
+                                "give SEVERITY:DESCRIPTION, severity minor, major or critical"))
+        else:
+            ncs.append(NonConformity(f"{report.visit_id}-{i}", Severity(severity.strip().lower()), text.strip()))
+    day = _day("date", report.date, faults) or (at or _now()).date()
+    ValidationError.raise_if("QA visit", faults)
+    visit = QAVisit(report.visit_id, report.activity_id, day, tuple(ncs),
+                    inspecting_organisation_id=report.inspector)
+    return record_qa_visit(store, visit, actor=actor, reason=reason, at=at)

@@ -11,20 +11,22 @@ from pathlib import Path
 
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
-from sapper.plan import Engine, Result, SolveParams, solve
+from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
+from sapper.plan import Result, SolveParams, solve
 from sapper.plan.assign import assign_units
 from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
 from sapper.store import Store
 from sapper.store.planjson import plan_document
+from sapper.store.planjson import summary_to_json as summary_to_json
 from sapper.store.records import (
     Checkpoint,
     PlannedTask,
     PlanParams,
     PlanRun,
-    PlanSummary,
     ReplanParams,
     Scalar,
 )
+from sapper.store.records import PlanSummary as PlanSummary
 
 
 def _checkpoints(start: dt.date, finish: dt.date) -> list[dt.date]:

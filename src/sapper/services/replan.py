@@ -37,7 +37,8 @@ import numpy as np
 
 from sapper.domain.calendar import Calendar
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
-from sapper.plan import Engine, MovePolicy, Precedence, Problem, Result, Schedule, SolveParams, solve
+from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, solve
+from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
 from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
