@@ -1,5 +1,5 @@
 """Forecasting the store's latest plan: dates in order, reproducible for a seed, learning from reported progress,
-clear errors without a plan, and `sapper forecast` (registered on an app of its own until the lead wires it in)."""
+clear errors without a plan, and `sapper forecast`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from pathlib import Path
 
 import pytest
 import shapely
-import typer
 from shapely.geometry import LineString, Point
-from typer.testing import CliRunner
 
-from sapper.cli_forecast_new import register
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.fielddata import StagingState, Submission, SubmissionSource
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
@@ -26,6 +23,7 @@ from sapper.services.fielddata import apply_approved
 from sapper.services.forecast import forecast_document, forecast_plan
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.store import open_store
+from tests.cli.entry import run
 
 BASE = Point(35.0, 50.0)
 START = dt.date(2025, 6, 2)
@@ -83,7 +81,8 @@ def _slow_clearance(db: Path, factor: float, days: int = 40) -> None:
                 uow.field_staging.transition(staged.staged_id, StagingState.REVIEWED, actor="t", reason="", at=AT)
                 uow.field_staging.transition(staged.staged_id, StagingState.APPROVED, actor="t", reason="", at=AT)
             day += dt.timedelta(days=2 if day.weekday() == 5 else 1)
-    assert not apply_approved(db, actor="t", at=AT).faults
+    with open_store(db) as store:
+        assert not apply_approved(store, actor="t", at=AT).faults
 
 
 def test_forecast_gives_ordered_dates_for_region_areas_and_assets(db: Path) -> None:
@@ -136,36 +135,14 @@ def test_no_plan_and_a_changed_register_are_refused(tmp_path: Path, db: Path) ->
         forecast_plan(store, runs=10)
 
 
-def test_cli_forecast_prints_json_and_text(db: Path) -> None:
+def test_cli_forecast_prints_json_and_text(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
     """`sapper forecast --json` prints the overall percentiles as ISO dates, runs and seed; the text form the dates."""
-    app = typer.Typer()
-    register(app)
-    app.command("noop", hidden=True)(lambda: None)  # a second command, so that typer keeps the command's name
-    runner = CliRunner()
-    res = runner.invoke(app, ["forecast", "--db", str(db), "--runs", "200", "--seed", "4", "--json"])
-    assert res.exit_code == 0, res.output
-    doc = json.loads(res.stdout)
+    code, stdout, stderr = run(monkeypatch, capsys, "forecast", "--db", db, "--runs", "200", "--seed", "4", "--json")
+    assert code == 0, stderr
+    doc = json.loads(stdout)
     assert doc["runs"] == 200 and doc["seed"] == 4
     assert dt.date.fromisoformat(doc["overall"]["p10"]) <= dt.date.fromisoformat(doc["overall"]["p90"])
-    res = runner.invoke(app, ["forecast", "--db", str(db), "--runs", "100"])
-    assert res.exit_code == 0 and "region done" in res.stdout and "P80" in res.stdout
+    code, stdout, stderr = run(monkeypatch, capsys, "forecast", "--db", db, "--runs", "100")
+    assert code == 0 and "region done" in stdout and "P80" in stdout, stderr
 
-
-def test_the_command_is_documented() -> None:
-    """The `## sapper forecast` section (docs/cli.md, else docs/forecast.md) names every option and its default."""
-    docs = Path(__file__).resolve().parents[2] / "docs"
-    texts = [(docs / name).read_text(encoding="utf-8") for name in ("cli.md", "forecast.md")]
-    text = next(t for t in texts if "\n## sapper forecast\n" in t)
-    section = text.split("\n## sapper forecast\n", 1)[1].split("\n## ", 1)[0]
-    app = typer.Typer()
-    register(app)
-    app.command("noop", hidden=True)(lambda: None)
-    cmd = typer.main.get_command(app).commands["forecast"]  # type: ignore[attr-defined]
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in section.splitlines()
-            if line.startswith("|")]
-    for param in cmd.params:
-        opt = param.opts[0]
-        row = next((r for r in rows if r[0].startswith(f"`{opt}")), None)
-        assert row is not None, f"{opt} is not in the section"
-        if not getattr(param, "is_flag", False):
-            assert row[1] == ("required" if param.required else str(param.default)), opt

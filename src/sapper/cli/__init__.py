@@ -3,9 +3,9 @@
 Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS, parameters; or rejected features
 under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
 
-One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``bench``, ``release``,
-``field``): a command parses its options, calls one service and prints what it returns. This module builds the app,
-the run's :class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every
+One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``bench``,
+``release``, ``field``): a command parses its options, calls one service and prints what it returns. This module
+builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every
 :class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
 """
 
@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from sapper.cli import bench, field, forms, imports, plan, release, scenario, store
+from sapper.cli import bench, field, forecast, forms, imports, plan, release, scenario, store
 from sapper.cli._output import err, error_line
 from sapper.errors import SapperError, ValidationError
 from sapper.services.settings import Settings
@@ -51,6 +51,7 @@ def _start(
 
 app.command()(store.init)
 app.command()(store.info)
+app.command()(store.copy)
 app.add_typer(imports.import_app, name="import")
 app.add_typer(imports.export_app, name="export")
 app.add_typer(scenario.scenario_app, name="scenario")
@@ -59,6 +60,7 @@ app.command()(plan.plan)
 app.command()(plan.replan)
 app.command()(plan.report)
 app.command()(plan.demo)
+app.command()(forecast.forecast)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(release.release_app, name="release")
 app.add_typer(field.field_app, name="field")

@@ -12,7 +12,9 @@ from sapper.errors import Fault, ValidationError
 from sapper.services.settings import Settings
 
 Db = Annotated[
-    Path, typer.Option("--db", envvar="SAPPER_DB", help="The store: a SQLite file that is also a GeoPackage.")
+    str,
+    typer.Option("--db", envvar="SAPPER_DB",
+                 help="The store: a SQLite file that is also a GeoPackage, or a postgresql:// database URL."),
 ]
 Crs = Annotated[
     str | None, typer.Option(help="CRS of a file that carries none (CSV, or a layer without one), e.g. EPSG:4326.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -44,7 +43,7 @@ def field_list(
         out.print("no staged submissions" + (f" in state {state}" if state else ""))
 
 
-def _change(ctx: typer.Context, to_state: str, staged_id: int, db: Path, actor: str, reason: str | None) -> None:
+def _change(ctx: typer.Context, to_state: str, staged_id: int, db: str, actor: str, reason: str | None) -> None:
     from sapper.services.fielddata import change_state
     from sapper.services.register import open_register
 

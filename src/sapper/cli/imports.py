@@ -63,7 +63,7 @@ def import_assets(
 
 
 def _import(
-    ctx: typer.Context, kind: Kind, file: Path, db: Path, layer: str | None, crs: str | None, strict: bool,
+    ctx: typer.Context, kind: Kind, file: Path, db: str, layer: str | None, crs: str | None, strict: bool,
     skip_existing: bool, report: Path | None,
 ) -> None:
     from sapper.services.imports import import_file

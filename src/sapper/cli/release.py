@@ -32,7 +32,7 @@ class _Said(Protocol):
     def lines(self) -> list[str]: ...
 
 
-def _change(ctx: typer.Context, db: Path, at: str | None, change: Callable[[Store, dt.datetime | None], _Said]
+def _change(ctx: typer.Context, db: str, at: str | None, change: Callable[[Store, dt.datetime | None], _Said]
             ) -> None:
     """Open the store, make the one change at ``--at`` and print what it did."""
     from sapper.services.register import open_register

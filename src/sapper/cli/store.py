@@ -1,8 +1,9 @@
-"""``sapper init`` and ``sapper info``: make a store, say what one holds."""
+"""``sapper init``, ``sapper info`` and ``sapper copy``: make a store, say what one holds, copy one into another."""
 
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
@@ -11,11 +12,21 @@ from sapper.cli._output import out
 
 
 def init(ctx: typer.Context, db: Db) -> None:
-    """Create an empty store."""
-    from sapper.services.register import create_register
+    """Create an empty store: a new GeoPackage file, or sapper's schema in a new or empty PostgreSQL database."""
+    from sapper.services.copy import init_store
 
-    with create_register(settings(ctx, db=db)) as store:
-        out.print(f"created {store.path}")
+    out.print(f"created {init_store(settings(ctx, db=db).db or '')}", markup=False, highlight=False)
+
+
+def copy(
+    source: Annotated[str, typer.Option("--from", help="The store to copy: a GeoPackage file or a postgresql:// URL.")],
+    target: Annotated[str, typer.Option("--to", help="The new or empty store to copy into (created if missing).")],
+) -> None:
+    """Copy a whole register into a new or empty store, of either kind, without loss."""
+    from sapper.services.copy import copy_register
+
+    for line in copy_register(source, target).lines():
+        out.print(line, markup=False, highlight=False)
 
 
 def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:

@@ -1,41 +1,32 @@
-"""``sapper forecast``: when the store's latest plan will really finish, with P10–P90 dates (the lead moves this into
-the cli package; ``register`` adds the command to an app)."""
+"""``sapper forecast``: when the store's latest plan will really finish, with P10–P90 dates."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from sapper.errors import Fault, ValidationError
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``forecast`` to ``app``."""
-    app.command("forecast")(forecast)
+from sapper.cli._options import Db, settings
+from sapper.cli._output import out
 
 
 def forecast(
-    db: Annotated[Path, typer.Option("--db", help="The store: a SQLite file that is also a GeoPackage.")],
+    ctx: typer.Context,
+    db: Db,
     runs: Annotated[int, typer.Option("--runs", help="Monte Carlo runs.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same forecast.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the forecast as JSON.")] = False,
 ) -> None:
     """Forecast the latest plan: P10/P50/P80/P90 dates for the region, each hazard area and each asset."""
     from sapper.services.forecast import forecast_document, forecast_plan
-    from sapper.store import open_store
+    from sapper.services.register import open_register
 
-    if not db.exists():
-        raise ValidationError("forecast", [Fault("forecast", f"no store at {db}", "db")])
-    with open_store(db) as store:
+    with open_register(settings(ctx, db=db)) as store:
         result = forecast_plan(store, runs=runs, seed=seed)
     if as_json:
         print(json.dumps(forecast_document(result), indent=1, ensure_ascii=False))
         return
-    out = Console(soft_wrap=True, highlight=False)
     o = result.overall
     out.print(f"forecast of plan {result.plan_id}: {result.runs} runs, seed {result.seed}, {result.seconds:.1f} s")
     out.print(f"planned finish   : {result.planned_finish}")
