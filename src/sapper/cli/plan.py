@@ -46,13 +46,18 @@ def plan(
     ] = "cpsat",
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan summary as JSON.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write plan.json (summary + tasks).")] = None,
+    start_date: Annotated[
+        str | None, typer.Option("--start-date", help="The plan's first day (YYYY-MM-DD); default: the programme's "
+                                                      "start the store records, else today.")
+    ] = None,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
     from sapper.services.planning import Engine, PlanSettings, plan_store, write_plan_json
     from sapper.services.register import open_register
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
-    params = PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine))
+    params = PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
+                          start_date=parse_day("--start-date", start_date))
     with open_register(run) as store:
         outcome = plan_store(store, settings=params, progress=None if as_json else say)
     if out_file:

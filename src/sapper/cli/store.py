@@ -7,15 +7,23 @@ from typing import Annotated
 
 import typer
 
-from sapper.cli._options import AsJson, Db, settings
+from sapper.cli._options import AsJson, Db, parse_day, settings
 from sapper.cli._output import out
 
 
-def init(ctx: typer.Context, db: Db) -> None:
+def init(
+    ctx: typer.Context,
+    db: Db,
+    start_date: Annotated[
+        str | None, typer.Option("--start-date", help="The programme's first day (YYYY-MM-DD): plans start there.")
+    ] = None,
+) -> None:
     """Create an empty store: a new GeoPackage file, or sapper's schema in a new or empty PostgreSQL database."""
     from sapper.services.copy import init_store
 
-    out.print(f"created {init_store(settings(ctx, db=db).db or '')}", markup=False, highlight=False)
+    first = parse_day("--start-date", start_date)
+    out.print(f"created {init_store(settings(ctx, db=db).db or '', start_date=first)}", markup=False,
+              highlight=False)
 
 
 def copy(

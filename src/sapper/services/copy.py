@@ -8,6 +8,7 @@ CLI's ``sapper copy``, a script) can show that nothing was lost.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,9 +79,12 @@ def copy_register(source: str | Path, target: str | Path) -> CopyReport:
         return copy_store(src, dst)
 
 
-def init_store(target: str | Path) -> str:
+def init_store(target: str | Path, *, start_date: dt.date | None = None) -> str:
     """Create a new, empty store at ``target`` (a file path that must not exist, or a ``postgresql://`` URL of a
     database that is missing or empty); returns what it is, for a message (a URL's password hidden).
+
+    ``start_date`` is the programme's first day, recorded in the store: plans start there (not on the day they are
+    made) until a plan or re-plan says otherwise.
 
     StoreError when the file exists or the database already holds a sapper store with rows.
     """
@@ -92,4 +96,6 @@ def init_store(target: str | Path) -> str:
         held = {name: n for name, n in store.counts().items() if n}
         if held:
             raise StoreError(f"{store.url} already holds a sapper store with records; sapper init does not touch it")
+        if start_date is not None:
+            store.set_meta({"start_date": start_date.isoformat()})
         return store.url

@@ -53,6 +53,9 @@ class PlanSettings:
     seed: int = 0
     engine: Engine = Engine.CPSAT
     compile: CompileParams = field(default_factory=CompileParams)
+    #: The plan's first day; None: the programme's start date the store records (``sapper init --start-date``, a
+    #: scenario's), else today.
+    start_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     teams = store.teams()
     brigades = store.brigades()
     meta = store.meta()
-    start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else dt.date.today()
+    start = settings.start_date or (dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta
+                                    else dt.date.today())
     say("compiling the register into a scheduling problem")
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile)
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
