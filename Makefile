@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= demo
 TIME_LIMIT ?= 60
 
-.PHONY: demo test lint bench bench-psplib clean install
+.PHONY: demo test lint bench bench-psplib clean install web chromium
 
-install: $(STAMP)
+install: $(STAMP) web
 
 # The virtualenv at the repository root, with sapper installed editable and the dev tools.
 $(STAMP): pyproject.toml
@@ -22,8 +22,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/sapper demo --out $(OUT) --time-limit $(TIME_LIMIT)
 
+# The map UI's vendored browser libraries and offline basemap (src/sapper/web/static): npm ci from web/package-lock.json,
+# then web/build.mjs copies them in. The built files are committed, so without npm this keeps them as they are.
+web:
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: keeping the committed build in src/sapper/web/static"; exit 0; }; \
+	cd web && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs
+
+# Headless Chromium for the map UI's browser tests (Debian's package; needs root).
+chromium:
+	dpkg -s chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
 # Lint (ruff, mypy --strict, import-linter contracts), then the test suite.
-test: $(STAMP) lint
+test: $(STAMP) lint chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
