@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from sapper.web import MEDIA_TYPES, static_dir
 
@@ -287,7 +287,7 @@ def make_handler(api: FakeApi) -> type[SimpleHTTPRequestHandler]:
             api.log.append(("GET", self.path))
             url = urlsplit(self.path)
             query = parse_qs(url.query)
-            parts = url.path.strip("/").split("/")
+            parts = [unquote(p) for p in url.path.strip("/").split("/")]
             if parts[0] == "map":
                 self.path = "/" + "/".join(parts[1:]) + (f"?{url.query}" if url.query else "")
                 if self.path == "/":
@@ -358,10 +358,10 @@ def make_handler(api: FakeApi) -> type[SimpleHTTPRequestHandler]:
         def do_POST(self) -> None:
             api.log.append(("POST", self.path))
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-            api.posts.append((self.path, body, self.headers.get("X-CSRF-Token")))
+            api.posts.append((unquote(self.path), body, self.headers.get("X-CSRF-Token")))
             if self.headers.get("X-CSRF-Token") != CSRF:
                 return self._problem(403, "CSRF token missing or wrong")
-            parts = urlsplit(self.path).path.strip("/").split("/")
+            parts = [unquote(p) for p in urlsplit(self.path).path.strip("/").split("/")]
             if parts[:2] == ["api", "submissions"] and len(parts) == 4 and parts[3] in ("approve", "reject"):
                 state = "approved" if parts[3] == "approve" else "rejected"
                 api.decided[parts[2]] = state

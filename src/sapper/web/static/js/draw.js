@@ -62,6 +62,7 @@ export class DrawTool {
     if (!this.active) return null;
     const ring = this.vertices.slice();
     this._stop();
+    this.onChange?.(ring.length);
     if (ring.length < 3) {
       this.onFinish(null);
       return null;

@@ -246,10 +246,10 @@ async function submitOutcome(event) {
     draw.clear();
     let message = t("draw.saved", { area: m2(result.outcome.area_m2), kind: t(`draw.${result.outcome.kind}`), name: hazard.name });
     if (result.outcome.clipped) message += ` ${t("draw.clipped", { note: result.outcome.note })}`;
-    showStatus(message, "ok");
     window.sapperMap.lastOutcome = result;
     await loadData();
     await selectHazard(hazard.id);
+    showStatus(message, "ok");
   } catch (error) {
     showStatus(t("error.save", { message: error.message }), "error");
   }
