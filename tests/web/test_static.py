@@ -138,3 +138,11 @@ def test_every_static_file_ships_in_the_wheel() -> None:
         if path.is_file():
             rel = path.relative_to(package).as_posix()
             assert any(fnmatch.fnmatch(rel, p) and rel.count("/") == p.count("/") for p in patterns), rel
+
+
+def test_every_land_release_event_kind_has_a_label() -> None:
+    """Each EventKind the register records has an event.{kind} label, so the history table never shows a raw code."""
+    from sapper.domain.landrelease import EventKind
+
+    missing = [kind.value for kind in EventKind if f"event.{kind.value}" not in catalogue("en")]
+    assert not missing, missing

@@ -193,8 +193,8 @@ async function selectHazard(id) {
   markData([record]);
   const b = record.balance || {};
   const plan = record.plan;
-  const history = (record.history || []).map((e) => `<tr><td>${e.seq}</td><td>${escapeHtml(formatDate(e.date))}</td>
-    <td>${escapeHtml(e.kind)}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.reason)}</td><td class="num">${escapeHtml(m2(e.area_m2))}</td></tr>`).join("");
+  const history = (record.history || []).map((e) => `<tr><td>${e.seq}</td><td class="date">${escapeHtml(formatDate(e.date))}</td>
+    <td>${escapeHtml(t(`event.${e.kind}`))}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.reason)}</td><td class="num">${escapeHtml(m2(e.area_m2))}</td></tr>`).join("");
   document.getElementById("record").innerHTML = `<h2>${escapeHtml(t("hazard.title"))}: ${escapeHtml(record.name)}</h2>
     ${dl([[t("hazard.class"), record.hazard_class], [t("hazard.status"), t(`state.${record.release_phase}`)],
       [t("hazard.area"), m2(record.area_m2)]])}

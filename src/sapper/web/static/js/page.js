@@ -25,6 +25,7 @@ export async function setupPage(current, onLanguage) {
   select.addEventListener("change", async () => {
     await loadLanguage(select.value);
     translatePage();
+    showStatus("");
     onLanguage?.(select.value);
   });
   translatePage();
