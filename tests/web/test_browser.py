@@ -118,7 +118,6 @@ def test_map_renders_hazards_and_assets_offline(browser: Browser, server: TestSe
 
 def test_map_follows_next_links(browser: Browser, server: TestServer) -> None:
     """With a page size below the collection's, the layer still gets every feature by following rel=next."""
-    server.api.hazards.extend(server.api.hazards[:0])  # unchanged fixture; the page limit below forces paging
     count = browser.evaluate(
         "import('./js/api.js').then((m) => m.allFeatures('hazard_areas', { limit: 4 }))"
         ".then((fc) => fc.features.length)"
@@ -208,6 +207,19 @@ def test_language_switch_to_ukrainian_and_russian(browser: Browser, server: Test
         "[...document.querySelectorAll('.oblast-label')].map((e) => e.textContent).join('|')"
     )
     browser.evaluate("localStorage.setItem('sapper.lang', 'en')")
+
+
+def test_generalised_footprints_are_said(browser: Browser, server: TestServer) -> None:
+    """Given a viewer's generalised footprints the map still draws them and says they are generalised."""
+    for feature in server.api.hazards:
+        feature["properties"]["generalised"] = True
+    try:
+        open_map(browser, server)
+        assert browser.evaluate("window.sapperMap.renderedFeatureCount('hazards')") == 6
+        assert not browser.evaluate("document.getElementById('generalised-badge').hidden")
+    finally:
+        for feature in server.api.hazards:
+            feature["properties"]["generalised"] = False
 
 
 def test_plan_page_gantt_and_burndown(browser: Browser, server: TestServer, shots: Path) -> None:
