@@ -300,7 +300,6 @@ async function main() {
     center: [35.4, 51.4],
     zoom: 7,
     attributionControl: false,
-    canvasContextAttributes: { preserveDrawingBuffer: true },
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }));
