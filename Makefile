@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= demo
 TIME_LIMIT ?= 60
 
-.PHONY: demo test lint bench bench-psplib bench-store clean install postgis
+.PHONY: demo test lint bench bench-psplib bench-store clean install postgis web chromium
 
 install: $(STAMP)
 
@@ -22,8 +22,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/sapper demo --out $(OUT) --time-limit $(TIME_LIMIT)
 
-# Lint (ruff, mypy --strict, import-linter contracts), then the test suite (on SQLite and on PostGIS).
-test: $(STAMP) lint postgis
+# The map UI's vendored browser libraries and offline basemap (src/sapper/web/static): npm ci from web/package-lock.json,
+# then web/build.mjs copies them in. The built files are committed (a clone needs no npm); run this after changing
+# web/package.json. Without npm it keeps them as they are.
+web:
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: keeping the committed build in src/sapper/web/static"; exit 0; }; \
+	cd web && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs
+
+# Headless Chromium for the map UI's browser tests (Debian's package; needs root).
+chromium:
+	dpkg -s chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
+# Lint (ruff, mypy --strict, import-linter contracts), then the test suite (on SQLite and on PostGIS; the map UI in
+# headless Chromium).
+test: $(STAMP) lint postgis chromium
 	$(BIN)/python -m pytest -q
 
 # PostgreSQL 15 + PostGIS 3 for the store tests on PostGIS (SAPPER_TEST_PG, default

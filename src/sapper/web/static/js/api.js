@@ -1,0 +1,67 @@
+// The server's two APIs as the pages use them (docs/web.md is the contract): OGC API – Features for map layers and the
+// REST API under /api for records, plans and decisions. Same-origin only; writes carry the CSRF header.
+const CSRF_COOKIE = "sapper_csrf";
+const CSRF_HEADER = "X-CSRF-Token";
+
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function problem(response) {
+  let message = `HTTP ${response.status}`;
+  try {
+    const body = await response.json();
+    message = body.detail || body.title || message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  return new ApiError(message, response.status);
+}
+
+export async function getJSON(url) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) throw await problem(response);
+  return response.json();
+}
+
+export function csrfToken() {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith(`${CSRF_COOKIE}=`));
+  return cookie ? decodeURIComponent(cookie.slice(CSRF_COOKIE.length + 1)) : "";
+}
+
+export async function postJSON(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", [CSRF_HEADER]: csrfToken() },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await problem(response);
+  return response.status === 204 ? null : response.json();
+}
+
+/** Every feature of an OGC API – Features collection, following rel=next links page by page. */
+export async function allFeatures(collection, { bbox = null, limit = 500 } = {}) {
+  const params = new URLSearchParams({ limit: String(limit), f: "json" });
+  if (bbox) params.set("bbox", bbox.join(","));
+  let url = `/collections/${collection}/items?${params}`;
+  const features = [];
+  const seen = new Set();
+  while (url && !seen.has(url)) {
+    seen.add(url);
+    const page = await getJSON(url);
+    features.push(...(page.features || []));
+    const next = (page.links || []).find((link) => link.rel === "next");
+    url = next ? sameOrigin(next.href) : null;
+  }
+  return { type: "FeatureCollection", features };
+}
+
+// A next link may be absolute (the server's own base URL); the page only ever follows it on its own origin.
+function sameOrigin(href) {
+  const target = new URL(href, location.href);
+  return target.pathname + target.search;
+}
