@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from sapper.errors import ImportFileError
 from sapper.io.psplib import Reference, read_instance, read_references
+from sapper.jsontypes import JsonObject
 from sapper.plan import SolveParams, Status, solve
 
 INSTANCE_SUFFIXES = (".sm", ".mm")
@@ -45,10 +45,10 @@ class BenchReport:
     instances: list[InstanceResult]
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> JsonObject:
         return summarise(self.instances)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "directory": self.directory,
             "time_limit_s": self.time_limit_s,
@@ -61,7 +61,7 @@ class BenchReport:
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
 
 
-def summarise(instances: Sequence[InstanceResult]) -> dict[str, Any]:
+def summarise(instances: Sequence[InstanceResult]) -> JsonObject:
     """The summary of a run: counts at the reference and proven, deviations, seconds, false proofs."""
     devs = [r.deviation_pct for r in instances if r.deviation_pct is not None]
     return {

@@ -43,6 +43,7 @@ from sapper.errors import Fault, ValidationError
 from sapper.io.fieldanswers import AnswerReader
 from sapper.io.fieldexport import RowFault, read_field_export
 from sapper.io.form_fields import FIELD_NAMES
+from sapper.jsontypes import JsonObject
 from sapper.store import Store
 from sapper.store.fieldstaging import FieldStaging, StageOutcome
 
@@ -216,7 +217,7 @@ def list_staged(store: Store, *, state: StagingState | str | None = None) -> lis
     return store.field_submissions(wanted)
 
 
-def staged_to_json(s: StagedSubmission) -> dict[str, Any]:
+def staged_to_json(s: StagedSubmission) -> JsonObject:
     """One staged version as JSON: its identity, every answer (geometries as WKT in lon/lat), the tool's metadata
     and the whole review history (the shape of ``sapper field list --json``)."""
     sub = s.submission
@@ -428,7 +429,7 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
                 "again)")
     e.known("hazard_areas", "hazard area", "hazard_id", hazard, hint)
     e.known("organisations", "organisation", "organisation_id", organisation)
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # keyword arguments of Activity, not a document
     if activity_type is ActivityType.NTS:
         outcome = r.text("outcome", required=True)
         values["method"] = Method.SURVEY

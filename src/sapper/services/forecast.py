@@ -35,6 +35,7 @@ from sapper.forecast import (
     learn,
     run_forecast,
 )
+from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
 from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
 from sapper.store import Store
@@ -282,7 +283,7 @@ def _iso(p: DatePercentiles) -> dict[str, str]:
     return {"p10": p.p10.isoformat(), "p50": p.p50.isoformat(), "p80": p.p80.isoformat(), "p90": p.p90.isoformat()}
 
 
-def forecast_document(f: Forecast) -> dict[str, Any]:
+def forecast_document(f: Forecast) -> JsonObject:
     """The forecast as the JSON document ``sapper forecast --json`` prints."""
     return {
         "plan_id": f.plan_id, "runs": f.runs, "seed": f.seed, "seconds": f.seconds,

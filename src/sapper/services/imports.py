@@ -34,6 +34,7 @@ from sapper.errors import Fault, ValidationError
 from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
 from sapper.io.issues import ReportedIssue, check_report_path, write_report
 from sapper.io.workforce import read_workforce
+from sapper.jsontypes import JsonObject
 from sapper.store import Store, UnitOfWork
 from sapper.store.engine import probe
 
@@ -87,7 +88,7 @@ class ImportSummary:
         ]
         return sorted(items, key=lambda item: item.issue.index)
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self) -> JsonObject:
         """The counts as a mapping (the head of a JSON report)."""
         return {
             "kind": self.kind,

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
@@ -37,6 +36,7 @@ from sapper.domain.landrelease import (
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
 from sapper.io.vector import read_outline
+from sapper.jsontypes import JsonObject
 from sapper.store import Store, UnitOfWork
 
 #: Reason of the first event of a history the service starts.
@@ -72,11 +72,11 @@ class HazardHistory:
                 for e in record.history]
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The history as JSON (``sapper release history --json``): state, balance in m² (0.1), blockers,
         non-conformities and every event with its areas, records and summary."""
         h, record = self.hazard, self.record
-        doc: dict[str, Any] = {"hazard_id": h.id, "hazard_class": h.hazard_class.value, "status": h.status.value,
+        doc: JsonObject = {"hazard_id": h.id, "hazard_class": h.hazard_class.value, "status": h.status.value,
                                "state": None, "events": [], "non_conformities": []}
         if record is None:
             return doc
