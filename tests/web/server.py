@@ -254,6 +254,8 @@ class FakeApi:
     log: list[tuple[str, str]] = field(default_factory=list)
     posts: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
     decided: dict[str, str] = field(default_factory=dict)
+    require_login: bool = False  # answer 401 to every data request, as the API does without a session
+    has_plan: bool = True
 
 
 def make_handler(api: FakeApi) -> type[SimpleHTTPRequestHandler]:
@@ -293,6 +295,10 @@ def make_handler(api: FakeApi) -> type[SimpleHTTPRequestHandler]:
                 if self.path == "/":
                     self.path = "/index.html"
                 return super().do_GET()
+            if api.require_login and parts[0] in ("api", "collections"):
+                return self._problem(401, "not authenticated")
+            if url.path.startswith("/api/plan/") and not api.has_plan:
+                return self._problem(404, "no plan yet")
             if parts[0] == "collections" and len(parts) == 3 and parts[2] == "items":
                 features = {"hazard_areas": api.hazards, "assets": api.assets}.get(parts[1])
                 if features is None:

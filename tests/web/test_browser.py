@@ -265,6 +265,34 @@ def test_review_page_approves_and_rejects_with_csrf(browser: Browser, server: Te
     assert_offline(browser, server)
 
 
+def test_pages_without_a_session_ask_to_sign_in(browser: Browser, server: TestServer) -> None:
+    """When the API answers 401 the map and the review page say to sign in instead of failing silently."""
+    server.api.require_login = True
+    try:
+        browser.goto(f"{server.base}/map/index.html")
+        browser.wait_for("window.sapperMap && window.sapperMap.ready")
+        browser.evaluate("window.sapperMap.ready")
+        assert "Sign in" in browser.evaluate("document.getElementById('status').textContent")
+        assert browser.evaluate("window.sapperMap.renderedFeatureCount('hazards')") == 0
+        browser.goto(f"{server.base}/map/review.html")
+        browser.wait_for("window.sapperReview")
+        assert "Sign in" in browser.evaluate("document.getElementById('status').textContent")
+    finally:
+        server.api.require_login = False
+
+
+def test_plan_page_without_a_plan_says_so(browser: Browser, server: TestServer) -> None:
+    """With no plan yet (404) the plan page says so and draws no lanes."""
+    server.api.has_plan = False
+    try:
+        browser.goto(f"{server.base}/map/plan.html")
+        browser.wait_for("window.sapperPlan")
+        assert browser.evaluate("document.getElementById('status').textContent") == "No plan yet."
+        assert browser.evaluate("window.sapperPlan.laneCount()") == 0
+    finally:
+        server.api.has_plan = True
+
+
 def test_png_decoder_reads_a_known_image() -> None:
     """The screenshot decoder recovers the pixels of a PNG built here, with every row filter."""
     import struct

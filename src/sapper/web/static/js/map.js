@@ -6,7 +6,7 @@ import * as maplibregl from "../vendor/maplibre-gl.mjs";
 import { allFeatures, getJSON, postJSON } from "./api.js";
 import { formatDate, formatNumber, t, translatePage } from "./i18n.js";
 import { DrawTool } from "./draw.js";
-import { escapeHtml, markData, setupPage, showStatus } from "./page.js";
+import { describeError, escapeHtml, markData, setupPage, showStatus } from "./page.js";
 
 export const STATE_COLOURS = {
   open: "#d7301f",
@@ -271,11 +271,11 @@ function wireControls() {
     draw.clear();
   });
   map.on("click", "hazard-fill", (e) => {
-    if (!draw.active) selectHazard(e.features[0].properties.id).catch((err) => showStatus(t("error.load", { what: e.features[0].properties.id, message: err.message }), "error"));
+    if (!draw.active) selectHazard(e.features[0].properties.id).catch((err) => showStatus(describeError(err, e.features[0].properties.id), "error"));
   });
   for (const layer of ["asset-point", "asset-line", "asset-fill"]) {
     map.on("click", layer, (e) => {
-      if (!draw.active) selectAsset(e.features[0].properties.id).catch((err) => showStatus(t("error.load", { what: e.features[0].properties.id, message: err.message }), "error"));
+      if (!draw.active) selectAsset(e.features[0].properties.id).catch((err) => showStatus(describeError(err, e.features[0].properties.id), "error"));
     });
   }
 }
@@ -317,9 +317,13 @@ async function main() {
     const [box] = await Promise.all([loadData(), addLabels()]);
     if (box) map.fitBounds(box, { padding: 80, maxZoom: 12, duration: 0 });
   } catch (error) {
-    showStatus(t("error.load", { what: t("map.hazards"), message: error.message }), "error");
+    showStatus(describeError(error, t("map.hazards")), "error");
   }
-  await map.once("idle");
+  // Wait for a frame with everything drawn (the map may already be idle, so ask for a repaint to get an idle event).
+  await new Promise((resolve) => {
+    map.once("idle", resolve);
+    map.triggerRepaint();
+  });
   resolveReady(true);
 }
 

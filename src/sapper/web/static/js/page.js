@@ -44,6 +44,11 @@ export function showStatus(message, kind = "info") {
   status.className = `status ${kind}`;
 }
 
+/** The line to show for a failed request: a sign-in prompt for 401, else what failed and the server's detail. */
+export function describeError(error, what) {
+  return error.status === 401 ? t("error.signin") : t("error.load", { what, message: error.message });
+}
+
 export function escapeHtml(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }

@@ -2,7 +2,7 @@
 // burn-down of released km² and restored assets over time, both drawn as SVG from GET /api/plan/latest/{gantt,burndown}.
 import { getJSON } from "./api.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
-import { escapeHtml, markData, setupPage, showStatus } from "./page.js";
+import { describeError, escapeHtml, markData, setupPage, showStatus } from "./page.js";
 
 export const TASK_COLOURS = { survey: "#80b1d3", clearance: "#fb8072", restoration: "#8dd3c7" };
 const LABEL_W = 230;
@@ -115,7 +115,7 @@ async function main() {
     markData([data.gantt, data.burndown]);
     render();
   } catch (error) {
-    showStatus(error.status === 404 ? t("plan.none") : t("error.load", { what: t("plan.title"), message: error.message }), "error");
+    showStatus(error.status === 404 ? t("plan.none") : describeError(error, t("plan.title")), "error");
   }
   window.sapperPlan = {
     laneCount: () => document.querySelectorAll("#gantt .lane-label").length,

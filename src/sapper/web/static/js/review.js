@@ -2,7 +2,7 @@
 // reason) by POST /api/submissions/{id}/{approve|reject}, carrying the session's CSRF header.
 import { getJSON, postJSON } from "./api.js";
 import { formatDate, t } from "./i18n.js";
-import { escapeHtml, markData, setupPage, showStatus } from "./page.js";
+import { describeError, escapeHtml, markData, setupPage, showStatus } from "./page.js";
 
 let items = [];
 const decisions = {};
@@ -52,7 +52,7 @@ async function main() {
     markData(items);
     render();
   } catch (error) {
-    showStatus(t("error.load", { what: t("review.title"), message: error.message }), "error");
+    showStatus(describeError(error, t("review.title")), "error");
   }
   window.sapperReview = { rowCount: () => items.length, decisions, decide, loaded: true };
 }
