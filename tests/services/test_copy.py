@@ -31,9 +31,11 @@ UUID = "uuid:0a1b861f-a5fd-4f49-846a-78dcf06cfc1b"
 def full_register(target: str | Path, tmp_path: Path) -> None:
     """Every table of the store holds rows: the field-data seed and an applied clearance report, the rich records
     of the store tests, a land-release history with a QA visit, settlements, context areas, metadata, two plans."""
-    fd.import_export(target, odk_zip(tmp_path / "day.zip", "sapper_clearance", [clearance(UUID)]), at=AT)
+    with open_store(target) as store:
+        fd.import_export(store, odk_zip(tmp_path / "day.zip", "sapper_clearance", [clearance(UUID)]), at=AT)
     approve(target, 1)  # type: ignore[arg-type]
-    assert fd.apply_approved(target, at=AT).faults == []
+    with open_store(target) as store:
+        assert fd.apply_approved(store, at=AT).faults == []
     with open_store(target) as store:
         fill(store)
         hazard = store.hazard("H-2")

@@ -69,9 +69,9 @@ def snapshot(path: str | Path) -> tuple[dict[str, int], HazardArea, list[Activit
         return store.counts(), store.hazard("H-1"), store.activities("H-1")
 
 
-def test_a_whole_release_through_the_service(on_both: Store) -> None:
+def test_a_whole_release_through_the_service(register: str | Path, on_both: Store) -> None:
     """Adopt the old NTS, confirm, reduce, QA with a critical NC, clear, close once the NC is closed, hand over."""
-    reg = on_both
+    db, reg = register, on_both
     done = lr.reclassify(reg, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
                          at=later(1))
     assert [(e.kind, e.reason) for e in done.events] == [
