@@ -8,7 +8,13 @@ QA visit, the new events and the register's updated class and status. When anyth
 An area without a history gets one on its first transition: a ``recorded`` event, then, before the command, one
 ``activity`` event for each activity the store already holds for the area that is not merely planned (written
 with ``Store.add_activities`` rather than through this service), so the history accounts for all land released.
-Those adopted activities' outcomes are clipped like any other, and the events say they were adopted.
+Those adopted activities' outcomes are clipped like any other, follow the same rules (outcome by type, clearance
+depth), and the events say they were adopted.
+
+The programme's settings (:class:`~sapper.domain.releaserules.ReleaseRules`) are read from the store
+(``Store.release_rules``); :func:`set_rules` keeps new ones. Release is the authority's acceptance (:func:`accept`)
+after a passed post-clearance inspection (:func:`inspect`); :func:`reopen` and :func:`extend` put land back or grow
+the perimeter; :func:`certificate` gives the completion and handover record of a released area.
 """
 
 from __future__ import annotations
@@ -19,9 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shapely.geometry.base import BaseGeometry
+
 from sapper.domain.activities import Activity, ActivityStatus
+from sapper.domain.handover import HandoverCertificate, completion_record
 from sapper.domain.hazards import HazardArea
-from sapper.domain.landrelease import LandRelease, NCStatus, QAVisit, ReleaseEvent, state_of
+from sapper.domain.landrelease import Inspection, LandRelease, NCStatus, QAVisit, ReleaseEvent, state_of
+from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, ValidationError
 from sapper.store import Store, UnitOfWork, open_store
 
@@ -60,10 +70,15 @@ class Transition:
             f"cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared {b.cleared_m2:,.0f} + "
             f"remaining {b.remaining_m2:,.0f} (tolerance {b.tolerance_m2:,.0f} m²)"
         )
-        if self.record.awaiting_release and self.record.blockers:
-            listed = ", ".join(f"{nc.id} ({nc.status.value})" for nc in self.record.blockers)
-            out.append(f"nothing hazardous remains, but release is held back: critical non-conformity {listed} "
-                       "is not closed")
+        if self.record.awaiting_release:
+            holds = self.record.release_holds
+            if holds:
+                out.append("all land is processed; release awaits: " + "; ".join(holds))
+            else:
+                out.append("all land is processed and inspected: the authority may accept it as released")
+        for activity_id, depth in self.record.deep_finds:
+            out.append(f"flag: activity {activity_id} found a device at {depth:g} cm, below the required clearance "
+                       f"depth of {self.record.required_depth_cm:g} cm (IMAS 09.10): review the depth")
         return out
 
 
@@ -73,7 +88,7 @@ def _now() -> dt.datetime:
 
 def _replayed(store: Store, hazard: HazardArea, events: list[ReleaseEvent]) -> LandRelease:
     """The record the stored history gives, refused when the register was changed behind the history's back."""
-    record = LandRelease.replay(hazard, events)
+    record = LandRelease.replay(hazard, events, store.release_rules())
     what = f"hazard area {hazard.id}"
     faults = []
     if (hazard.hazard_class, state_of(hazard.hazard_class, hazard.status)) != (record.hazard_class, record.state):
@@ -119,7 +134,8 @@ def _advance(
         hazard, record = _load(store, locate(store))
         before = 0 if record is None else len(record.history)
         if record is None:
-            record = LandRelease.start(hazard, actor=actor, at=when, reason=START_REASON)
+            record = LandRelease.start(hazard, actor=actor, at=when, reason=START_REASON,
+                                       rules=store.release_rules())
         stray = [a for a in store.activities(hazard.id)
                  if a.id not in record.activities and a.status is not ActivityStatus.PLANNED]
         for act in sorted(stray, key=lambda a: (a.end or a.start or dt.date.min, a.id)):
@@ -195,3 +211,68 @@ def set_non_conformity(
     """Move a non-conformity to ``status`` (open → corrected → closed, or corrected → open)."""
     return _advance(db, lambda store: store.hazard_of_non_conformity(nc_id), actor=actor, at=at,
                     command=lambda r, when: r.set_non_conformity(nc_id, status, actor=actor, at=when, reason=reason))
+
+
+def inspect(
+    db: str | Path, hazard_id: str, inspection: Inspection, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """Record a post-clearance inspection (IMAS 09.20): a failed one reopens its failed area."""
+    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.inspect(inspection, actor=actor, at=when, reason=reason))
+
+
+def accept(
+    db: str | Path, hazard_id: str, *, authority: str, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """The authority (``authority``, signed by ``actor``) accepts the processed land as released."""
+    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.accept(authority=authority, actor=actor, at=when, reason=reason))
+
+
+def reopen(
+    db: str | Path,
+    hazard_id: str,
+    area: BaseGeometry,
+    *,
+    residual_risk: str,
+    evidence: str = "",
+    actor: str,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> Transition:
+    """Reopen the processed or released land within ``area`` (a later find; IMAS 07.14)."""
+    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.reopen(area, residual_risk=residual_risk, evidence=evidence,
+                                                     actor=actor, at=when, reason=reason))
+
+
+def extend(
+    db: str | Path, hazard_id: str, area: BaseGeometry, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """Grow the perimeter of an open area by ``area``."""
+    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.extend(area, actor=actor, at=when, reason=reason))
+
+
+def certificate(db: str | Path, hazard_id: str) -> HandoverCertificate:
+    """The completion report / handover certificate of a released or handed-over area (from its history)."""
+    with open_store(db) as store:
+        hazard, record = _load(store, hazard_id)
+        organisations = {o.id: o.name for o in store.organisations()}
+    if record is None:
+        what = f"hazard area {hazard_id}"
+        raise ValidationError(what, [Fault(what, "has no land-release history: nothing to certify")])
+    return completion_record(hazard, record, organisations=organisations)
+
+
+def rules(db: str | Path) -> ReleaseRules:
+    """The programme's land-release settings."""
+    with open_store(db) as store:
+        return store.release_rules()
+
+
+def set_rules(db: str | Path, new: ReleaseRules) -> ReleaseRules:
+    """Keep the programme's land-release settings (they apply to events recorded from now on)."""
+    with open_store(db) as store, store.write() as uow:
+        uow.set_release_rules(new)
+    return new
