@@ -18,9 +18,23 @@ CLI_MD = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 HEADING = re.compile(r"^## sapper (?P<path>.+?)\s*$")
 
 
+def _app_command() -> Any:
+    """The app's command tree, with the issue-18 release commands of ``sapper.cli_release_new`` in the release group
+    when the app does not register them yet (they move into the command-line package when it is merged)."""
+    from sapper import cli_release_new
+
+    root = typer.main.get_command(sapper.cli.app)
+    release = root.commands["release"]  # type: ignore[attr-defined]
+    extra = typer.Typer()
+    cli_release_new.register(extra)
+    for name, sub in typer.main.get_command(extra).commands.items():  # type: ignore[attr-defined]
+        release.commands.setdefault(name, sub)
+    return root
+
+
 def _commands(cmd: Any | None = None, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
     """Every visible command (not group) of the Typer app, by its path (``("import", "hazards")``)."""
-    cmd = cmd if cmd is not None else typer.main.get_command(sapper.cli.app)
+    cmd = cmd if cmd is not None else _app_command()
     subs = getattr(cmd, "commands", None)
     if subs is None:  # a command, not a group (Typer vendors click, so test by shape rather than class)
         return {path: cmd}
