@@ -115,7 +115,8 @@ def completion_record(hazard: HazardArea, record: LandRelease, *,
             inspections.append(f"{i.id} ({i.date}) by {i.organisation}: sample {i.sample_m2:,.0f} m²"
                                + (f", {i.plan}" if i.plan else "") + (": passed" if i.passed
                                                                       else f": failed ({i.finding})"))
-        elif e.kind in (EventKind.ACCEPTED, EventKind.RELEASED):
+        elif e.to_state is ReleaseState.RELEASED and e.from_state is not ReleaseState.RELEASED:
+            # an accepted event, or a legacy one (released before acceptance was its own step)
             authority = e.authority or "(implied: released before acceptance was recorded)"
             signatories.append(Signatory("accepted by", e.actor, authority, e.at))
             released_at = e.at

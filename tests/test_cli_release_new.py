@@ -1,0 +1,111 @@
+"""The issue-18 release commands (sapper.cli_release_new) on a small Typer app, as a user runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import shapely
+import typer
+from typer.testing import CliRunner
+
+from sapper.cli_release_new import register
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+from sapper.domain.hazards import Evidence, HazardArea, HazardClass
+from sapper.errors import SapperError
+from sapper.services import landrelease as lr
+from sapper.store import open_store
+
+FIELD = shapely.box(35.30, 51.30, 35.302, 51.301)
+LANE = shapely.box(35.3005, 51.3002, 35.3010, 51.3004)
+
+
+def app() -> typer.Typer:
+    """A `release` group holding only the new commands."""
+    release = typer.Typer()
+    register(release)
+    return release
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    """Run a command; a sapper error becomes its exit code and one line, as the entry point does."""
+    result = CliRunner().invoke(app(), list(args))
+    if isinstance(result.exception, SapperError):
+        return result.exception.exit_code, f"sapper: error [{result.exception.code}]: {result.exception.message}"
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def geojson(path: Path, geom: shapely.Geometry) -> Path:
+    crs84 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "crs": crs84, "features": [
+        {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(geom))}]}))
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A store with a CHA, H-1, cleared in full to 13 cm (its history started through the service)."""
+    path = tmp_path / "register.gpkg"
+    with open_store(path, create=True) as store, store.write() as uow:
+        uow.add_hazards([HazardArea("H-1", HazardClass.CHA, FIELD, Evidence.DIRECT)])
+    lr.record_activity(path, Activity("A-1", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
+                                      cleared=FIELD, clearance_depth_cm=13.0), actor="team", reason="report",
+                       at=dt.datetime(2025, 6, 17, tzinfo=dt.UTC))
+    return path
+
+
+def test_inspect_fail_then_pass_accept_and_certificate(db: Path, tmp_path: Path) -> None:
+    """A failed QC reopens its lane; accept is refused with the reason; after re-clearance and a pass it is accepted
+    and the certificate prints, as text, JSON and HTML."""
+    lane = geojson(tmp_path / "lane.geojson", LANE)
+    code, out = invoke("inspect", "H-1", "--db", str(db), "--id", "QC-1", "--date", "2025-06-18", "--sample-m2",
+                       "500", "--org", "NMAA QA", "--failed", "--failed-area", str(lane), "--finding",
+                       "mine in lane 3", "--actor", "qa", "--reason", "QC 1", "--at", "2025-06-18T10:00:00Z")
+    assert code == 0, out
+    assert "FAILED (mine in lane 3)" in out and "reopened" in out
+    code, out = invoke("accept", "H-1", "--db", str(db), "--authority", "NMAA", "--actor", "d", "--reason", "r",
+                       "--at", "2025-06-18T11:00:00Z")
+    assert code == 2 and "cannot accept the area as released" in out and "is still hazardous" in out
+    lr.record_activity(db, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED, cleared=LANE,
+                                    clearance_depth_cm=13.0), actor="team", reason="lane re-cleared",
+                       at=dt.datetime(2025, 6, 19, tzinfo=dt.UTC))
+    code, out = invoke("inspect", "H-1", "--db", str(db), "--id", "QC-2", "--date", "2025-06-20", "--sample-m2",
+                       "200", "--org", "NMAA QA", "--actor", "qa", "--reason", "QC 2", "--at", "2025-06-20T10:00:00Z")
+    assert code == 0 and "the authority may accept it as released" in out, out
+    code, out = invoke("accept", "H-1", "--db", str(db), "--authority", "NMAA Ukraine", "--actor", "O. Kovalenko",
+                       "--reason", "CR-17", "--at", "2025-06-21T10:00:00Z")
+    assert code == 0 and "accepted as released by NMAA Ukraine" in out, out
+    code, out = invoke("certificate", "H-1", "--db", str(db))
+    assert code == 0 and "accepted by: O. Kovalenko for NMAA Ukraine (2025-06-21)" in out, out
+    assert "benchmark: not recorded" in out
+    code, out = invoke("certificate", "H-1", "--db", str(db), "--json")
+    doc = json.loads(out)
+    assert (doc["state"], doc["required_depth_cm"], len(doc["inspections"])) == ("released", 13.0, 2)
+    page = tmp_path / "cert.html"
+    code, out = invoke("certificate", "H-1", "--db", str(db), "--html", str(page))
+    assert code == 0 and page.exists()
+    html = page.read_text(encoding="utf-8")
+    assert "Completion report and handover certificate" in html and "O. Kovalenko" in html
+
+
+def test_reopen_extend_and_rules(db: Path, tmp_path: Path) -> None:
+    """Extension of an open area, a reopening without a residual-risk statement refused, and the rules shown and
+    changed."""
+    beyond = geojson(tmp_path / "beyond.geojson", shapely.box(35.302, 51.30, 35.3025, 51.301))
+    code, out = invoke("extend", "H-1", "--db", str(db), "--area", str(beyond), "--actor", "team", "--reason",
+                       "mines to the east edge", "--at", "2025-06-18T10:00:00Z")
+    assert code == 0 and "perimeter extended by" in out, out
+    code, out = invoke("reopen", "H-1", "--db", str(db), "--area", str(geojson(tmp_path / "l.geojson", LANE)),
+                       "--residual-risk", " ", "--actor", "imo", "--reason", "r", "--at", "2025-06-18T11:00:00Z")
+    assert code == 2 and "residual-risk statement" in out
+    code, out = invoke("rules", "--db", str(db))
+    assert code == 0 and "residual_area_m2 = 1.0" in out and "nts_may_cancel_in_cha = False" in out
+    code, out = invoke("rules", "--db", str(db), "--clearance-depth-cm", "20", "--nts-may-cancel-in-cha")
+    assert code == 0 and "clearance_depth_cm = 20.0" in out and "nts_may_cancel_in_cha = True" in out
+    assert lr.rules(db).clearance_depth_cm == 20.0
+    code, out = invoke("inspect", "H-1", "--db", str(db), "--id", "QC-9", "--date", "18/06/2025", "--sample-m2",
+                       "5", "--org", "QA", "--actor", "qa", "--reason", "r")
+    assert code == 2 and "'18/06/2025' is not a date YYYY-MM-DD" in out
