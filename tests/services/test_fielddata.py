@@ -364,7 +364,7 @@ def test_bad_device_entry_is_named(db: Path, tmp_path: Path) -> None:
     approve(db, 1)
     (fault,) = fd.apply_approved(db, at=AT).faults
     assert fault.endswith("devices[2].device_category: 'grenade' is not one of ap_mine, at_mine, erw_uxo, "
-                          "cluster_submunition, ied_booby_trap")
+                          "erw_axo, small_arms_ammunition, cluster_submunition, ied_booby_trap, unknown")
 
 
 def test_clearance_area_from_the_outline_when_not_typed(db: Path, tmp_path: Path) -> None:
@@ -564,3 +564,54 @@ def test_a_new_version_cannot_change_an_activity_in_a_land_release_history(db: P
         assert [store.field_submission(i).state for i in (1, 2, 3)] == [
             StagingState.APPLIED, StagingState.APPROVED, StagingState.APPLIED]
         assert len(store.field_progress()) == 1
+
+
+def test_clearance_progress_adds_its_cleared_land_to_the_record(db: Path, tmp_path: Path) -> None:
+    """An applied daily clearance report with its outline becomes an ongoing clearance activity (depth, method,
+    organisation and devices kept), which the area's next land-release change adopts into its history."""
+    from sapper.domain.activities import ActivityStatus
+    from sapper.domain.landrelease import EventKind
+    from sapper.services import landrelease
+
+    fd.import_export(db, odk_zip(tmp_path / "x.zip", "sapper_clearance", [clearance(A)]), at=AT)
+    approve(db, 1)
+    assert fd.apply_approved(db, at=AT).faults == []
+    with open_store(db) as store:
+        (act,) = store.activities("H-1")
+    assert (act.activity_type, act.status, act.clearance_depth_cm, act.method, act.organisation_id) == (
+        ActivityType.CLEARANCE, ActivityStatus.ONGOING, 13.0, Method.MANUAL, "op-1")
+    assert act.cleared == Polygon([(lon, lat) for lat, lon in STRIP]) and len(act.devices) == 2
+    done = landrelease.extend(db, "H-1", shapely.box(35.11, 50.10, 35.111, 50.11), actor="IMO",
+                              reason="clearance continues east", at=AT + dt.timedelta(days=1))
+    adopted = done.events[1]
+    assert adopted.kind is EventKind.ACTIVITY and adopted.activity is not None and adopted.activity.id == act.id
+    assert adopted.cleared_m2 > 0
+
+
+def test_clearance_report_without_depth_is_a_fault(db: Path, tmp_path: Path) -> None:
+    """The clearance depth is mandatory in a clearance report (IMAS 09.10)."""
+    fd.import_export(db, odk_zip(tmp_path / "x.zip", "sapper_clearance", [clearance(A, clearance_depth_cm=None)]),
+                     at=AT)
+    approve(db, 1)
+    (fault,) = fd.apply_approved(db, at=AT).faults
+    assert fault.endswith("clearance_depth_cm: is empty")
+
+
+def test_nts_confirm_makes_the_area_a_cha(db: Path, tmp_path: Path) -> None:
+    """An NTS with outcome `confirm` is direct evidence: applied, it is an activity carrying it, and the area becomes
+    a CHA (an automatic reclassification) when the activity enters its land-release history."""
+    from sapper.domain.landrelease import EventKind
+    from sapper.services import landrelease
+
+    fd.import_export(db, odk_zip(tmp_path / "n.zip", "sapper_nts", [_nts(A, hazard_id="H-2", outcome="confirm",
+                                                                          cancelled_shape=None)]), at=AT)
+    approve(db, 1)
+    result = fd.apply_approved(db, at=AT)
+    assert result.faults == [] and any("outcome confirm: direct evidence" in n for n in result.notes)
+    with open_store(db) as store:
+        (act,) = store.activities("H-2")
+    assert act.direct_evidence.startswith("NTS outcome confirm") and not act.outcomes
+    done = landrelease.extend(db, "H-2", shapely.box(35.21, 50.2, 35.211, 50.21), actor="IMO", reason="r",
+                              at=AT + dt.timedelta(days=1))
+    assert [e.kind for e in done.events][:3] == [EventKind.RECORDED, EventKind.ACTIVITY, EventKind.RECLASSIFIED]
+    assert landrelease.history(db, "H-2").hazard.hazard_class is HazardClass.CHA

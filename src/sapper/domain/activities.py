@@ -108,6 +108,9 @@ class Activity:
     cleared: BaseGeometry | None = None
     clearance_depth_cm: float | None = None
     devices: tuple[DeviceFound, ...] = field(default_factory=tuple)
+    #: Direct evidence the activity found other than devices (e.g. an NTS whose outcome is "confirm"): it makes an
+    #: SHA a CHA when the activity enters the land-release history (IMAS 08.10).
+    direct_evidence: str = ""
 
     def __post_init__(self) -> None:
         record = f"activity {self.id}"

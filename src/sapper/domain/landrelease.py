@@ -1058,8 +1058,12 @@ class LandRelease:
             to_state = ReleaseState.RELEASED  # released under the legacy rules: an implied acceptance
         found = sum(d.quantity for d in activity.devices)
         pending = None
-        if found and self.hazard_class is HazardClass.SHA and not legacy:
-            pending = f"{found} device(s) found by {activity.activity_type.value.upper()} {activity.id}"
+        name = f"{activity.activity_type.value.upper()} {activity.id}"
+        if self.hazard_class is HazardClass.SHA and not legacy:
+            if found:
+                pending = f"{found} device(s) found by {name}"
+            elif activity.direct_evidence.strip():
+                pending = f"direct evidence reported by {name}: {activity.direct_evidence.strip()}"
         physical = areas["reduced"] + areas["cleared"] > 0
         return _Effects(to_state=to_state, remaining=remaining, cancelled_m2=areas["cancelled"],
                         reduced_m2=areas["reduced"], cleared_m2=areas["cleared"], clipped_m2=clipped,

@@ -141,9 +141,15 @@ _DEVICE_CATEGORY_LABELS: Final[Mapping[DeviceCategory, Text]] = {
     DeviceCategory.AT_MINE: Text("Anti-tank (anti-vehicle) mine", "Протитанкова міна", "Противотанковая мина"),
     DeviceCategory.ERW_UXO: Text("ERW / unexploded ordnance", "ВЗВ / нерозірвані боєприпаси",
                                  "ВПВ / неразорвавшиеся боеприпасы"),
+    DeviceCategory.ERW_AXO: Text("ERW / abandoned ordnance", "ВЗВ / покинуті боєприпаси",
+                                 "ВПВ / оставленные боеприпасы"),
+    DeviceCategory.SMALL_ARMS: Text("Small-arms ammunition", "Боєприпаси до стрілецької зброї",
+                                    "Боеприпасы к стрелковому оружию"),
     DeviceCategory.CLUSTER: Text("Cluster submunition", "Касетний суббоєприпас", "Кассетный суббоеприпас"),
     DeviceCategory.IED: Text("Improvised explosive device / booby trap", "Саморобний вибуховий пристрій / міна-пастка",
                              "Самодельное взрывное устройство / мина-ловушка"),
+    DeviceCategory.UNKNOWN: Text("Unknown (not identified)", "Невідомо (не ідентифіковано)",
+                                 "Неизвестно (не идентифицировано)"),
 }
 _UNKNOWN: Final = Text("Unknown", "Невідомо", "Неизвестно")
 _OTHER: Final = Text("Other", "Інше", "Другое")
@@ -152,7 +158,7 @@ _OTHER: Final = Text("Other", "Інше", "Другое")
 CHOICES: Final[Mapping[str, tuple[Choice, ...]]] = {
     "yes_no": _choices(("yes", Text("Yes", "Так", "Да")), ("no", Text("No", "Ні", "Нет"))),
     "device_category": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),
-    "accident_device": (*_from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS), Choice("unknown", _UNKNOWN)),
+    "accident_device": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),  # "unknown" is a category now
     "device_condition": _from_enum(DeviceCondition, {
         DeviceCondition.ARMED: Text("Armed (fuzed)", "У бойовому положенні", "В боевом положении"),
         DeviceCondition.UNARMED: Text("Not armed", "Не в бойовому положенні", "Не в боевом положении"),
@@ -493,7 +499,7 @@ CLEARANCE: Final = Form(
         Question("integer", "clearance_depth_cm",
                  Text("Clearance depth, cm", "Глибина розмінування, см", "Глубина разминирования, см"),
                  Text("As set in the task order.", "Як визначено в завданні.", "Как указано в задании."),
-                 constraint=". > 0 and . <= 300",
+                 required=True, constraint=". > 0 and . <= 300",
                  constraint_message=Text("From 1 to 300 cm.", "Від 1 до 300 см.", "От 1 до 300 см.")),
         Question("integer", "deminers_working",
                  Text("Deminers working today", "Кількість саперів, які працювали сьогодні",

@@ -337,10 +337,15 @@ class _Effects:
         return [*self.read.faults, *self.faults]
 
 
-def _clearance(e: _Effects) -> ProgressReport | None:
+def _clearance(e: _Effects) -> ProgressReport | tuple[ProgressReport, Activity] | None:
+    """The day's progress; with the outline of the land cleared, also the land-release activity that adds it to
+    the area's record (an ongoing clearance, adopted into the history at the area's next land-release change)."""
     r = e.read
     hazard, team = r.text("hazard_id", required=True), r.text("team_id", required=True)
     day = r.date("work_date", required=True)
+    depth = r.number("clearance_depth_cm", required=True)  # IMAS 09.10: a clearance report states its depth
+    organisation = r.text("organisation_id")
+    method = r.choice("method", Method)
     cleared = r.number("cleared_m2")
     outline = e.shape("cleared_shape")
     if cleared is None and outline is not None:
@@ -352,11 +357,22 @@ def _clearance(e: _Effects) -> ProgressReport | None:
     devices = e.devices()
     e.known("hazard_areas", "hazard area", "hazard_id", hazard)
     e.known("teams", "team", "team_id", team, " (import it with sapper import workforce)")
+    e.known("organisations", "organisation", "organisation_id", organisation)
     if e.done() or day is None:
         return None
-    return ProgressReport(e.sub.submission_key, ProgressKind.CLEARANCE, day, hazard_id=hazard, team_id=team,
-                          area_cleared_m2=cleared, deminers=deminers, hours_worked=hours, geometry=outline,
-                          devices=devices)
+    report = ProgressReport(e.sub.submission_key, ProgressKind.CLEARANCE, day, hazard_id=hazard, team_id=team,
+                            area_cleared_m2=cleared, deminers=deminers, hours_worked=hours, geometry=outline,
+                            devices=devices)
+    if outline is None or hazard is None:
+        return report
+    try:
+        cleared_land = Activity(activity_id(e.sub.submission_key), hazard, ActivityType.CLEARANCE,
+                                ActivityStatus.ONGOING, organisation_id=organisation, method=method, start=day,
+                                end=day, cleared=outline, clearance_depth_cm=depth, devices=devices)
+    except ValidationError as exc:
+        e.faults += list(exc.faults)
+        return None
+    return report, cleared_land
 
 
 def _brigade(e: _Effects) -> ProgressReport | None:
@@ -403,9 +419,12 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
         elif outcome == "cancel" and hazard is not None and not e.done():
             values["cancelled"] = e.store.hazard(hazard).geometry
             e.notes.append(f"{e.sub.record}: outcome cancel: the whole of hazard area {hazard} is cancelled")
-        elif outcome in ("sha", "confirm"):
-            e.notes.append(f"{e.sub.record}: outcome {outcome}: no land released; a change of class is recorded "
-                           "with the land-release service, not by applying field data")
+        elif outcome == "confirm":  # direct evidence: the area becomes a CHA when the activity enters its history
+            values["direct_evidence"] = f"NTS outcome confirm (field submission {e.sub.submission_key})"
+            e.notes.append(f"{e.sub.record}: outcome confirm: direct evidence; hazard area {hazard} becomes a CHA "
+                           "at its next land-release change")
+        elif outcome == "sha":
+            e.notes.append(f"{e.sub.record}: outcome sha: no land released, the area stays suspected")
         elif outcome is not None and outcome != "cancel":
             e.fault("outcome", f"{outcome!r} is not one of cancel, sha, confirm, reduce")
     else:
@@ -422,7 +441,9 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
         return None
 
 
-_BUILDERS: dict[str, Callable[[_Effects], ProgressReport | Activity | None]] = {
+_Effect = ProgressReport | Activity | tuple[ProgressReport, Activity]
+
+_BUILDERS: dict[str, Callable[[_Effects], _Effect | None]] = {
     "clearance": _clearance,
     "brigade": _brigade,
     "nts": lambda e: _survey(e, ActivityType.NTS),

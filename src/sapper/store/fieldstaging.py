@@ -354,8 +354,8 @@ class FieldStaging:
 
     # Applying ---------------------------------------------------------------------------------------
 
-    def apply(self, staged_id: int, effect: ProgressReport | Activity, *, actor: str, at: dt.datetime,
-              supersede: Sequence[int] = ()) -> None:
+    def apply(self, staged_id: int, effect: ProgressReport | Activity | tuple[ProgressReport, Activity], *,
+              actor: str, at: dt.datetime, supersede: Sequence[int] = ()) -> None:
         """Write what version ``staged_id`` says to the register and mark it applied; versions ``supersede`` become
         superseded. All of it or none of it (a savepoint): a refusal by the database is a ValidationError naming
         the version, and leaves the rest of the unit of work alone."""
@@ -363,7 +363,13 @@ class FieldStaging:
         where = f"version {staged.version}"
         try:
             with self._conn.begin_nested():
-                if isinstance(effect, ProgressReport):
+                if isinstance(effect, tuple):  # a day's clearance progress and the cleared land it adds
+                    report, cleared = effect
+                    self._write_progress(report, staged_id)
+                    repo.add_activities(self._conn, [cleared], replace=True)
+                    self._touched.update(ACTIVITY_TABLES)
+                    what = f"{report.kind.value} progress of {report.work_date} and activity {cleared.id}"
+                elif isinstance(effect, ProgressReport):
                     self._write_progress(effect, staged_id)
                     what = f"{effect.kind.value} progress of {effect.work_date}"
                 else:

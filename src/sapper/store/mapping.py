@@ -271,6 +271,7 @@ def activity_rows(a: Activity) -> tuple[dict[str, Any], list[dict[str, Any]], li
         "start_date": a.start,
         "end_date": a.end,
         "clearance_depth_cm": a.clearance_depth_cm,
+        "direct_evidence": a.direct_evidence,
     }
     outcome_rows = [
         {"activity_id": a.id, "outcome": kind, "geom": g, "area_m2": area_m2(g)} for kind, g in outcomes
@@ -329,6 +330,7 @@ def activity_from(row: Row, outcomes: Sequence[Row], devices: Sequence[Row]) -> 
         cleared=by_kind.get("cleared"),
         clearance_depth_cm=_opt_float(row["clearance_depth_cm"]),
         devices=tuple(device_from(d) for d in devices),
+        direct_evidence=row["direct_evidence"] or "",
     )
 
 

@@ -99,6 +99,7 @@ activities = Table(
     Column("start_date", Date, nullable=True),
     Column("end_date", Date, nullable=True),
     Column("clearance_depth_cm", REAL, nullable=True),
+    Column("direct_evidence", Text, nullable=False, server_default=""),  # revision 0005
     sqlite_autoincrement=True,
 )
 

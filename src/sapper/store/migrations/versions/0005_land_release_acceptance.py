@@ -12,7 +12,8 @@ sample), the area reopened or added to the perimeter (``area_wkb``: WGS84 WKB as
 backend), the residual-risk statement, the accepting authority, the areas extended and reopened, and ``legacy``.
 Every event already in the store is marked ``legacy`` (recorded under the rules before this revision): replay
 applies those rules to it, so an area an activity released stays released, its acceptance implied and recorded as
-such. ``devices_found`` gains quantity, fuze, disposal and its date; ``hazard_areas`` a per-area clearance depth and
+such. ``devices_found`` gains quantity, fuze, disposal and its date; ``activities`` the direct evidence an activity
+reported (an NTS "confirm"); ``hazard_areas`` a per-area clearance depth and
 the marking status; the new point layer ``hazard_points`` holds each area's benchmark and turning points.
 
 Direct evidence makes a CHA (IMAS 08.10): an open SHA whose register says direct evidence becomes a CHA, with a
@@ -186,6 +187,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("fuze", sa.Text, nullable=False, server_default=""))
         batch.add_column(sa.Column("disposal", sa.Text, nullable=True))
         batch.add_column(sa.Column("disposal_date", sa.Date, nullable=True))
+    with op.batch_alter_table("activities") as batch:
+        batch.add_column(sa.Column("direct_evidence", sa.Text, nullable=False, server_default=""))
     with op.batch_alter_table("hazard_areas") as batch:
         batch.add_column(sa.Column("clearance_depth_cm", sa.REAL, nullable=True))
         batch.add_column(sa.Column("marking", sa.Text, nullable=False, server_default="unknown"))
@@ -231,7 +234,8 @@ def downgrade() -> None:
             op.execute(stmt)
     op.drop_table("hazard_points")
     for table, columns in (("hazard_areas", ("marking", "clearance_depth_cm")),
-                           ("devices_found", ("disposal_date", "disposal", "fuze", "quantity"))):
+                           ("devices_found", ("disposal_date", "disposal", "fuze", "quantity")),
+                           ("activities", ("direct_evidence",))):
         for column in columns:  # SQLite ≥ 3.35 drops a column in place: no rebuild, the layer's triggers stay
             op.drop_column(table, column)
     if sqlite:
