@@ -65,8 +65,10 @@ class LandUse(StrEnum):
 
 
 #: Share of a hazard's area that survey is expected not to release, so that it needs clearance, by class.
-#: No public source gives this per area; defaults follow the BiH 2016 split of release (46.9 km² cancelled,
-#: 10.4 km² reduced, 1.3 km² cleared: survey released ~98 %), made larger for confirmed areas. Assumption.
+#: No public source gives this per area; defaults follow the BiH split of release reported for 2016 (46.9 km²
+#: cancelled, 10.4 km² reduced, 1.3 km² cleared: survey released ~98 %; Landmine Monitor 2017 notes the cancellation
+#: figure may cover three years) and in all of 2017 (5.23 km²: 2.45 cancelled, 2.48 reduced, 0.30 cleared, survey
+#: ~94 %; Landmine Monitor 2018), made larger for confirmed areas. Assumption.
 DEFAULT_CLEARANCE_SHARE: dict[HazardClass, float] = {HazardClass.SHA: 0.05, HazardClass.CHA: 0.35}
 
 
