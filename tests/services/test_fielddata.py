@@ -13,7 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from sapper.domain.activities import ActivityType, DeviceCondition
+from sapper.domain.activities import ActivityType, DeviceCondition, Disposal
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.fielddata import StagingState
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass
@@ -581,6 +581,10 @@ def test_clearance_progress_adds_its_cleared_land_to_the_record(db: Path, tmp_pa
     assert (act.activity_type, act.status, act.clearance_depth_cm, act.method, act.organisation_id) == (
         ActivityType.CLEARANCE, ActivityStatus.ONGOING, 13.0, Method.MANUAL, "op-1")
     assert act.cleared == Polygon([(lon, lat) for lat, lon in STRIP]) and len(act.devices) == 2
+    uxo = act.devices[1]
+    assert (uxo.quantity, uxo.fuze, uxo.disposal, uxo.disposal_date) == (
+        3, "UDZ", Disposal.DESTROYED_IN_PLACE, dt.date(2025, 6, 18))
+    assert act.devices[0].quantity == 1 and act.devices[0].disposal is None
     done = landrelease.extend(db, "H-1", shapely.box(35.11, 50.10, 35.111, 50.11), actor="IMO",
                               reason="clearance continues east", at=AT + dt.timedelta(days=1))
     adopted = done.events[1]

@@ -60,6 +60,10 @@ _DEVICES: Final[Mapping[str, str]] = {
     "device_type": "text",
     "device_condition": "select_one device_condition",
     "device_depth_cm": "integer",
+    "device_quantity": "integer",
+    "device_fuze": "text",
+    "device_disposal": "select_one disposal",
+    "device_disposal_date": "date",
 }
 
 #: Form key → its fields. The keys are the names ``sapper forms write --form`` takes.

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final, TypeVar
 
-from sapper.domain.activities import DeviceCondition
+from sapper.domain.activities import DeviceCondition, Disposal
 from sapper.domain.hazards import DeviceCategory, Evidence, LandUse
 from sapper.domain.resources import Method, Trade
 from sapper.errors import ImportFileError, NotFoundError
@@ -159,6 +159,14 @@ CHOICES: Final[Mapping[str, tuple[Choice, ...]]] = {
     "yes_no": _choices(("yes", Text("Yes", "Так", "Да")), ("no", Text("No", "Ні", "Нет"))),
     "device_category": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),
     "accident_device": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),  # "unknown" is a category now
+    "disposal": _from_enum(Disposal, {
+        Disposal.DESTROYED_IN_PLACE: Text("Destroyed in place", "Знищено на місці", "Уничтожен на месте"),
+        Disposal.MOVED: Text("Moved and destroyed elsewhere", "Переміщено і знищено в іншому місці",
+                             "Перемещён и уничтожен в другом месте"),
+        Disposal.HANDED_OVER: Text("Handed over (police, army, another operator)",
+                                   "Передано (поліції, армії, іншому оператору)",
+                                   "Передан (полиции, армии, другому оператору)"),
+    }),
     "device_condition": _from_enum(DeviceCondition, {
         DeviceCondition.ARMED: Text("Armed (fuzed)", "У бойовому положенні", "В боевом положении"),
         DeviceCondition.UNARMED: Text("Not armed", "Не в бойовому положенні", "Не в боевом положении"),
@@ -338,6 +346,20 @@ def _devices() -> Repeat:
                      constraint=". >= 0 and . <= 200",
                      constraint_message=Text("Depth must be from 0 to 200 cm.", "Глибина має бути від 0 до 200 см.",
                                              "Глубина должна быть от 0 до 200 см.")),
+            Question("integer", "device_quantity", Text("Quantity", "Кількість", "Количество"),
+                     Text("How many of this device at this point (empty: 1).",
+                          "Скільки таких предметів у цій точці (порожньо: 1).",
+                          "Сколько таких предметов в этой точке (пусто: 1)."),
+                     constraint=". > 0 and . <= 10000",
+                     constraint_message=Text("From 1 to 10,000.", "Від 1 до 10 000.", "От 1 до 10 000.")),
+            Question("text", "device_fuze", Text("Fuze, where known", "Підривник, якщо відомо",
+                                                 "Взрыватель, если известно")),
+            Question("select_one disposal", "device_disposal",
+                     Text("Disposal", "Знешкодження", "Обезвреживание")),
+            Question("date", "device_disposal_date", Text("Date of disposal", "Дата знешкодження",
+                                                          "Дата обезвреживания"),
+                     relevant="${device_disposal} != ''", constraint=". <= today()",
+                     constraint_message=_NOT_FUTURE),
         ),
         relevant="${devices_found} = 'yes'",
     )

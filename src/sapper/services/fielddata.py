@@ -26,7 +26,7 @@ from typing import Any
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound, Disposal
 from sapper.domain.fielddata import (
     ProgressKind,
     ProgressReport,
@@ -60,7 +60,8 @@ APPLY_READS: Mapping[str, tuple[str, ...]] = {
                 "blocking_hazard_id", "blocking_location"),
     "nts": ("hazard_id", "survey_date", "organisation_id", "new_area", "outcome", "cancelled_shape"),
     "ts": ("hazard_id", "survey_date", "organisation_id", "method", "reduced_shape", "devices_found"),
-    "devices": ("device_position", "device_category", "device_type", "device_condition", "device_depth_cm"),
+    "devices": ("device_position", "device_category", "device_type", "device_condition", "device_depth_cm",
+                "device_quantity", "device_fuze", "device_disposal", "device_disposal_date"),
 }
 #: What a GeoJSON export calls a feature's geometry (it does not say which question it answers).
 FEATURE_GEOMETRY = "geometry"
@@ -318,11 +319,17 @@ class _Effects:
             condition = r.choice("device_condition", DeviceCondition) or DeviceCondition.UNKNOWN
             depth = r.number("device_depth_cm")
             device_type = r.text("device_type") or ""
+            quantity = r.integer("device_quantity")
+            fuze = r.text("device_fuze") or ""
+            disposal = r.choice("device_disposal", Disposal)
+            disposed = r.date("device_disposal_date")
             self.faults += r.faults
             if r.faults or not isinstance(position, Point) or category is None:
                 continue
             try:
-                found.append(DeviceFound(position, category, device_type, condition, depth))
+                found.append(DeviceFound(position, category, device_type, condition, depth,
+                                         quantity=1 if quantity is None else quantity, fuze=fuze, disposal=disposal,
+                                         disposal_date=disposed))
             except ValidationError as exc:
                 self.faults += [Fault(f"{self.sub.record} devices[{n}]", f.reason, f.field) for f in exc.faults]
         said = self.read.yes_no("devices_found")
