@@ -446,13 +446,14 @@ class LandRelease:
     """The land-release record of one hazard area: its state, its balance and its history.
 
     Make one with :meth:`start` (a new history) or :meth:`replay` (a stored history); change it only through its
-    commands (:meth:`record_activity`, :meth:`reclassify`, :meth:`release`, :meth:`hand_over`,
-    :meth:`record_qa_visit`, :meth:`set_non_conformity`), each of which returns a new record with one more event
-    or raises TransitionError (or ValidationError for bad input) and leaves this one as it was.
+    commands (:meth:`record_activity`, :meth:`reclassify`, :meth:`inspect`, :meth:`accept` (or :meth:`release`),
+    :meth:`hand_over`, :meth:`reopen`, :meth:`extend`, :meth:`record_qa_visit`, :meth:`set_non_conformity`), each
+    of which returns a new record with one more event (two when direct evidence brings an automatic
+    reclassification) or raises TransitionError (or ValidationError for bad input) and leaves this one as it was.
     """
 
     hazard_id: str
-    geometry: BaseGeometry  # the perimeter as recorded (WGS84); it does not change, what remains does
+    geometry: BaseGeometry  # the perimeter as recorded (WGS84); extensions are events (see :attr:`perimeter`)
     hazard_class: HazardClass
     state: ReleaseState
     history: tuple[ReleaseEvent, ...]
