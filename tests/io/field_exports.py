@@ -38,9 +38,9 @@ BRIGADE = {"start": "", "end": "", "work_date": "", "organisation_id": "", "brig
 NTS = {"start": "", "end": "", "survey_date": "", "organisation_id": "", "team_id": "", "new_area": "",
        "hazard_id": "", "area_shape": "shape", "evidence_found": "", "evidence": "", "device_categories": "",
        "evidence_photo": "", "land_use": "", "beneficiaries": "", "outcome": "", "cancelled_shape": "shape",
-       "notes": ""}
+       "benchmark": "point", "marking": "", "notes": ""}
 TS = {"start": "", "end": "", "survey_date": "", "organisation_id": "", "team_id": "", "hazard_id": "", "ts_type": "",
-      "method": "", "reduced_shape": "shape", "devices_found": "", "notes": ""}
+      "method": "", "reduced_shape": "shape", "devices_found": "", "benchmark": "point", "marking": "", "notes": ""}
 ACCIDENT = {"start": "", "end": "", "accident_date": "", "accident_location": "point", "place_description": "",
             "accident_type": "", "organisation_id": "", "hazard_id": "", "device_category": "", "device_type": "",
             "description": "", "victim_count": ""}

@@ -16,7 +16,7 @@ from shapely.geometry import Point, Polygon
 from sapper.domain.activities import ActivityType, DeviceCondition, Disposal
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.fielddata import StagingState
-from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass
+from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, Marking
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.errors import NotFoundError, ValidationError
 from sapper.io.form_fields import FIELD_NAMES
@@ -619,3 +619,20 @@ def test_nts_confirm_makes_the_area_a_cha(db: Path, tmp_path: Path) -> None:
                               at=AT + dt.timedelta(days=1))
     assert [e.kind for e in done.events][:3] == [EventKind.RECORDED, EventKind.ACTIVITY, EventKind.RECLASSIFIED]
     assert landrelease.history(db, "H-2").hazard.hazard_class is HazardClass.CHA
+
+
+def test_survey_records_the_benchmark_and_marking_of_the_area(db: Path, tmp_path: Path) -> None:
+    """An NTS giving the benchmark (outside the area) and the marking updates the register's record of the area; a
+    benchmark inside the area is a fault naming the submission, and nothing of it is applied."""
+    fd.import_export(db, odk_zip(tmp_path / "n.zip", "sapper_nts", [
+        _nts(A, hazard_id="H-2", outcome="sha", cancelled_shape=None, benchmark=(50.199, 35.199), marking="fenced"),
+        _nts(B, hazard_id="H-1", outcome="sha", cancelled_shape=None, benchmark=(50.105, 35.105))]), at=AT)
+    approve(db, 1, 2)
+    result = fd.apply_approved(db, at=AT)
+    assert result.applied == [f"1 (nts, {A}, version 1)"]
+    (fault,) = result.faults
+    assert fault.startswith(f"2 (nts, {B}, version 1)") and "benchmark lies inside the area" in fault
+    with open_store(db) as store:
+        h2, h1 = store.hazard("H-2"), store.hazard("H-1")
+    assert (h2.benchmark, h2.marking) == (Point(35.199, 50.199), Marking.FENCED)
+    assert h1.benchmark is None

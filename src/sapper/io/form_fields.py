@@ -87,6 +87,8 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "beneficiaries": "integer",
             "outcome": "select_one nts_outcome",
             "cancelled_shape": "geoshape",
+            "benchmark": "geopoint",
+            "marking": "select_one marking",
             "notes": "text",
         },
         repeats={
@@ -109,6 +111,8 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "method": "select_one method",
             "reduced_shape": "geoshape",
             "devices_found": "select_one yes_no",
+            "benchmark": "geopoint",
+            "marking": "select_one marking",
             "notes": "text",
         },
         repeats={"devices": _DEVICES},

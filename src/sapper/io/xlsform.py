@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from sapper.domain.activities import DeviceCondition, Disposal
-from sapper.domain.hazards import DeviceCategory, Evidence, LandUse
+from sapper.domain.hazards import DeviceCategory, Evidence, LandUse, Marking
 from sapper.domain.resources import Method, Trade
 from sapper.errors import ImportFileError, NotFoundError
 
@@ -159,6 +159,13 @@ CHOICES: Final[Mapping[str, tuple[Choice, ...]]] = {
     "yes_no": _choices(("yes", Text("Yes", "Так", "Да")), ("no", Text("No", "Ні", "Нет"))),
     "device_category": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),
     "accident_device": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),  # "unknown" is a category now
+    "marking": _from_enum(Marking, {
+        Marking.UNKNOWN: _UNKNOWN,
+        Marking.NONE: Text("Not marked", "Не позначено", "Не обозначен"),
+        Marking.TEMPORARY: Text("Temporary marking", "Тимчасове позначення", "Временное обозначение"),
+        Marking.PERMANENT: Text("Permanent marking", "Постійне позначення", "Постоянное обозначение"),
+        Marking.FENCED: Text("Fenced", "Огороджено", "Огорожен"),
+    }),
     "disposal": _from_enum(Disposal, {
         Disposal.DESTROYED_IN_PLACE: Text("Destroyed in place", "Знищено на місці", "Уничтожен на месте"),
         Disposal.MOVED: Text("Moved and destroyed elsewhere", "Переміщено і знищено в іншому місці",
@@ -311,6 +318,20 @@ def _method(label: Text) -> Question:
     return Question("select_one method", "method", label, required=True)
 
 
+def _marking() -> tuple[Question, Question]:
+    """The area's benchmark and its marking (IMAS 08.30/08.40), both optional."""
+    return (
+        Question("geopoint", "benchmark",
+                 Text("Benchmark (a fixed point outside the area)", "Репер (нерухома точка поза ділянкою)",
+                      "Репер (неподвижная точка вне участка)"),
+                 Text("Optional. The point from which the turning points are measured; never inside the area.",
+                      "Необов’язково. Точка, від якої вимірюють поворотні точки; ніколи не всередині ділянки.",
+                      "Необязательно. Точка, от которой измеряют поворотные точки; никогда не внутри участка.")),
+        Question("select_one marking", "marking", Text("Marking of the area", "Позначення ділянки",
+                                                       "Обозначение участка")),
+    )
+
+
 def _notes() -> Question:
     return Question("text", "notes", Text("Notes", "Примітки", "Примечания"), appearance="multiline")
 
@@ -459,6 +480,7 @@ NTS: Final = Form(
                       "Часть территории, которую высвобождает это обследование (доказательств там нет); остальное "
                       "остаётся опасным."),
                  required=True, relevant="${outcome} = 'reduce'"),
+        *_marking(),
         _notes(),
     ),
 )
@@ -490,6 +512,7 @@ TS: Final = Form(
                       "пустым, если ничего не высвобождено.")),
         _devices_found(),
         _devices(),
+        *_marking(),
         _notes(),
     ),
 )

@@ -36,7 +36,7 @@ from sapper.domain.fielddata import (
     find_key,
 )
 from sapper.domain.geometry import area_m2
-from sapper.domain.hazards import DeviceCategory
+from sapper.domain.hazards import DeviceCategory, HazardArea, Marking
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
 from sapper.io.fieldanswers import AnswerReader
@@ -58,8 +58,10 @@ APPLY_READS: Mapping[str, tuple[str, ...]] = {
                   "hours_worked", "devices_found"),
     "brigade": ("asset_id", "brigade_id", "work_date", "builder_days", "percent_complete", "blocked_by_hazard",
                 "blocking_hazard_id", "blocking_location"),
-    "nts": ("hazard_id", "survey_date", "organisation_id", "new_area", "outcome", "cancelled_shape"),
-    "ts": ("hazard_id", "survey_date", "organisation_id", "method", "reduced_shape", "devices_found"),
+    "nts": ("hazard_id", "survey_date", "organisation_id", "new_area", "outcome", "cancelled_shape", "benchmark",
+            "marking"),
+    "ts": ("hazard_id", "survey_date", "organisation_id", "method", "reduced_shape", "devices_found", "benchmark",
+           "marking"),
     "devices": ("device_position", "device_category", "device_type", "device_condition", "device_depth_cm",
                 "device_quantity", "device_fuze", "device_disposal", "device_disposal_date"),
 }
@@ -406,7 +408,8 @@ def activity_id(submission_key: str) -> str:
     return "field-" + submission_key.removeprefix("uuid:")
 
 
-def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
+def _survey(e: _Effects, activity_type: ActivityType) -> Activity | tuple[Activity, HazardArea] | None:
+    """The survey as an activity; with a benchmark or marking, also the register's record of the area with them."""
     r = e.read
     hazard = r.text("hazard_id", required=True)
     day = r.date("survey_date", required=True)
@@ -438,17 +441,25 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
         values["method"] = r.choice("method", Method)
         values["reduced"] = e.shape("reduced_shape")
         values["devices"] = e.devices()
+    benchmark = r.geometry("benchmark", kind="point")
+    marking = r.choice("marking", Marking)
     if e.done() or hazard is None or day is None:
         return None
     try:
-        return Activity(activity_id(e.sub.submission_key), hazard, activity_type, ActivityStatus.COMPLETED,
-                        organisation_id=organisation, start=day, end=day, **values)
+        activity = Activity(activity_id(e.sub.submission_key), hazard, activity_type, ActivityStatus.COMPLETED,
+                            organisation_id=organisation, start=day, end=day, **values)
+        if benchmark is None and marking is None:
+            return activity
+        known = e.store.hazard(hazard)
+        marked = dataclasses.replace(known, benchmark=benchmark if isinstance(benchmark, Point) else known.benchmark,
+                                     marking=marking or known.marking)
     except ValidationError as exc:
-        e.faults += list(exc.faults)
+        e.faults += [Fault(e.sub.record, f.reason, f.field) for f in exc.faults]
         return None
+    return activity, marked
 
 
-_Effect = ProgressReport | Activity | tuple[ProgressReport, Activity]
+_Effect = ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea]
 
 _BUILDERS: dict[str, Callable[[_Effects], _Effect | None]] = {
     "clearance": _clearance,
