@@ -94,7 +94,8 @@ def _cli(file: Path, db: Path) -> Run:
 
 def _in_process(file: Path, db: Path) -> Run:
     t0, c0 = time.perf_counter(), time.process_time()
-    summary = import_file(db, file, "hazards")
+    with open_store(db) as store:  # opened inside the timing, as the command opens it
+        summary = import_file(store, file, "hazards")
     return Run(time.perf_counter() - t0, time.process_time() - c0, summary.counts)
 
 

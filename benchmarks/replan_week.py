@@ -33,6 +33,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +43,15 @@ from shapely import affinity
 
 from sapper.domain.fielddata import StagingState, Submission, SubmissionSource
 from sapper.domain.resources import Method, Trade
-from sapper.plan import Schedule
+from sapper.plan import MovePolicy, Schedule
 from sapper.plan.solution import objective_value
 from sapper.plan.stability import shift
 from sapper.scenario.kursk_border import DEFAULT_TEAM_SIZES, KurskBorderConfig, build_kursk_border
 from sapper.services.fielddata import apply_approved
 from sapper.services.planning import PlanOutcome, PlanSettings, plan_store
 from sapper.services.replan import ReplanOutcome, ReplanSettings, replan_store
-from sapper.services.scenario import build_scenario
+from sapper.services.scenario import build_scenario_register
+from sapper.services.settings import Settings
 from sapper.store import open_store
 
 BEGIN = "<!-- replan-week:begin -->"
@@ -178,7 +180,8 @@ def write_week(db: Path, week: Week, seed: int) -> int:
             staged = staging.stage(sub, kind=kind, source_file="replan_week (synthetic)", actor="benchmark", at=AT)
             staging.transition(staged.staged_id, StagingState.REVIEWED, actor="benchmark", reason="", at=AT)
             staging.transition(staged.staged_id, StagingState.APPROVED, actor="benchmark", reason="synthetic", at=AT)
-    summary = apply_approved(db, actor="benchmark", at=AT)
+    with open_store(db) as store:
+        summary = apply_approved(store, actor="benchmark", at=AT)
     if summary.faults:
         raise SystemExit("progress not applied: " + "; ".join(summary.faults[:5]))
     return len(summary.applied)
@@ -186,7 +189,8 @@ def write_week(db: Path, week: Week, seed: int) -> int:
 
 def _replan(db: Path, settings: ReplanSettings) -> tuple[ReplanOutcome, float]:
     t0 = time.perf_counter()
-    out = replan_store(db, settings=settings)
+    with open_store(db) as store:
+        out = replan_store(store, settings=settings)
     return out, time.perf_counter() - t0
 
 
@@ -208,11 +212,12 @@ def main() -> None:
     if args.small:
         _small_store(base, args.seed)
     else:
-        build_scenario("kursk-border", base, seed=args.seed)
+        build_scenario_register(Settings(db=str(base)), "kursk-border", seed=args.seed)
     t0 = time.perf_counter()
-    plan = plan_store(base, settings=PlanSettings(time_limit_s=args.time_limit, workers=args.workers))
+    with open_store(base) as store:
+        plan = plan_store(store, settings=PlanSettings(time_limit_s=args.time_limit, workers=args.workers))
     plan_seconds = time.perf_counter() - t0
-    print(f"planned: {plan.summary['task_count']} tasks, objective {_fmt(plan.result.objective)}, "
+    print(f"planned: {plan.summary.task_count} tasks, objective {_fmt(plan.result.objective)}, "
           f"{plan_seconds:.1f} s", flush=True)
     week = simulate_week(plan, np.random.default_rng(args.seed))
     applied = write_week(base, week, args.seed)
@@ -221,15 +226,17 @@ def main() -> None:
     runs: dict[str, tuple[ReplanOutcome, float]] = {}
     default = ReplanSettings().move_cost_days
     for n, (name, stable, moves, days) in enumerate((
-            (FEWEST, True, "fewest", default), ("warm start + move cost (--moves priced)", True, "priced", default),
-            ("from scratch", False, "priced", default),
-            (f"warm start + move cost × {HIGH_COST:g} (--moves priced)", True, "priced", default * HIGH_COST))):
+            (FEWEST, True, MovePolicy.FEWEST, default),
+            ("warm start + move cost (--moves priced)", True, MovePolicy.PRICED, default),
+            ("from scratch", False, MovePolicy.PRICED, default),
+            (f"warm start + move cost × {HIGH_COST:g} (--moves priced)", True, MovePolicy.PRICED,
+             default * HIGH_COST))):
         db = work / f"replan-{n}.gpkg"
         shutil.copy(base, db)
         runs[name] = _replan(db, ReplanSettings(time_limit_s=args.time_limit, workers=args.workers, stable=stable,
                                                 moves=moves, move_cost_days=days))
         out, seconds = runs[name]
-        print(f"{name}: moved {out.changes['moved']}, objective {_fmt(out.result.objective)}, {seconds:.1f} s",
+        print(f"{name}: moved {out.changes.counts.moved}, objective {_fmt(out.result.objective)}, {seconds:.1f} s",
               flush=True)
     shutil.rmtree(work, ignore_errors=True)
     text = _section(args, plan, week, applied, runs)
@@ -252,44 +259,45 @@ def _weighted(out: ReplanOutcome, schedule: Schedule | None) -> float | None:
 def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: int,
              runs: dict[str, tuple[ReplanOutcome, float]]) -> str:
     warm = runs[FEWEST][0]
-    c = warm.changes
+    c = warm.changes.counts
     scenario = "kursk-border" if not args.small else "kursk-border, small store (240 hazard areas)"
     shifted = shift(warm.compiled.problem, warm.frame.order, warm.frame.modes)
     rows: list[tuple[str, int, float | None, float | None, str]] = [
         ("previous plan, shifted (serial scheme, no lot before its old start)", _moves(warm, shifted.starts),
          _weighted(warm, shifted), None, "—"),
-        ("previous plan, repaired (the warm start)", c["repair_moved"], _weighted(warm, warm.result.baseline),
+        ("previous plan, repaired (the warm start)", c.repair_moved, _weighted(warm, warm.result.baseline),
          None, "—"),
     ]
     for name, (out, seconds) in runs.items():
-        rows.append((f"re-plan: {name}", out.changes["moved"], out.summary.get("weighted_completion"),
-                     out.summary.get("move_cost_total"), f"{seconds:.1f}"))
+        r = out.summary.replan
+        rows.append((f"re-plan: {name}", out.changes.counts.moved, r.weighted_completion if r else None,
+                     r.move_cost_total if r else None, f"{seconds:.1f}"))
     lines = [
         BEGIN,
-        f"Scenario {scenario}, seed {args.seed}: {plan.summary['task_count']:,} tasks planned from "
-        f"{plan.summary['start_date']} (`sapper plan`, {args.time_limit:g} s, objective {_fmt(plan.result.objective)})."
+        f"Scenario {scenario}, seed {args.seed}: {plan.summary.task_count:,} tasks planned from "
+        f"{plan.summary.start_date} (`sapper plan`, {args.time_limit:g} s, objective {_fmt(plan.result.objective)})."
         f" Run on {time.strftime('%Y-%m-%d')}, {machine()}, CP-SAT workers: {args.workers}.",
         "",
         "Command: `.venv/bin/python benchmarks/replan_week.py "
         f"--seed {args.seed} --time-limit {args.time_limit:g} --workers {args.workers}"
         f"{' --small' if args.small else ''} --write docs/benchmarks.md`",
         "",
-        f"The week (SYNTHETIC, {week.days} working days, re-planned as of {c['as_of']}): {applied:,} clearance and "
+        f"The week (SYNTHETIC, {week.days} working days, re-planned as of {c.as_of}): {applied:,} clearance and "
         f"brigade reports, applied through field-data staging; {len(week.slow_units)} of the teams and brigades with "
         f"work at {SLOW_FACTOR:.0%} of the planned pace; hazard area {week.larger_hazard} found {LARGER_FACTOR:g} × "
-        f"larger; lot `{week.early_lot}` finished early. The previous plan's lots: {c['finished']} finished, "
-        f"{c['running']} continuing, {c['not_started_as_planned']} not started as planned, {c['removed']} removed; "
-        f"{c['added']} added; {c['lots_compared']:,} lots still to do compared.",
+        f"larger; lot `{week.early_lot}` finished early. The previous plan's lots: {c.finished} finished, "
+        f"{c.running} continuing, {c.not_started_as_planned} not started as planned, {c.removed} removed; "
+        f"{c.added} added; {c.lots_compared:,} lots still to do compared.",
         "",
-        f"Lots that must move by precedences and stand-downs alone: **{c['must_move']}** "
-        f"(the {c['not_started_as_planned']} not started as planned among them); **{c['pushed_forward']}** move when "
+        f"Lots that must move by precedences and stand-downs alone: **{c.must_move}** "
+        f"(the {c.not_started_as_planned} not started as planned among them); **{c.pushed_forward}** move when "
         f"the previous plan is pushed forward team by team (each team keeps its lots in order). The default re-plan "
-        f"(`--moves fewest`) moved **{c['moved']}**: the {c['moved'] - c['anchored_moved']} lots without a start "
-        f"left to keep, and {c['anchored_moved']} of the lots whose previous start was still ahead, where no plan "
-        f"can move fewer than **{c['fewest_moves_bound']}** of them"
-        + (" (so that is the minimum: the plan meets the proven bound)" if c["fewest_moves_proven"] else
-           f" (the fewest found: {c['fewest_moves']}; not proven the minimum)")
-        + f". Move cost: {c['move_cost']:,} per lot moved "
+        f"(`--moves fewest`) moved **{c.moved}**: the {c.moved - (c.anchored_moved or 0)} lots without a start "
+        f"left to keep, and {c.anchored_moved} of the lots whose previous start was still ahead, where no plan "
+        f"can move fewer than **{c.fewest_moves_bound}** of them"
+        + (" (so that is the minimum: the plan meets the proven bound)" if c.fewest_moves_proven else
+           f" (the fewest found: {c.fewest_moves}; not proven the minimum)")
+        + f". Move cost: {c.move_cost:,} per lot moved "
         f"({ReplanSettings().move_cost_days:g} working days × the median weight of a release or restoration).",
         "",
         "| plan | lots moved | weighted completion | move cost | seconds |",
@@ -299,15 +307,15 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         lines.append(f"| {name} | {moved:,} | {_fmt(weighted)} | {_fmt(cost)} | {seconds} |")
     lines += ["", "Moved lots:", ""]
     for name, (out, _) in runs.items():
-        ch = out.changes
-        lines.append(f"- {name}: {ch['moved_earlier']:,} lots moved earlier and {ch['moved_later']:,} later. By "
-                     f"reason: {_counts(ch['moved_by_reason'])}. By first cause: {_counts(ch['moved_by_cause'])}. "
-                     f"{ch['team_changed']:,} lots keep their start with another team or brigade.")
+        ch = out.changes.counts
+        lines.append(f"- {name}: {ch.moved_earlier:,} lots moved earlier and {ch.moved_later:,} later. By "
+                     f"reason: {_counts(ch.moved_by_reason)}. By first cause: {_counts(ch.moved_by_cause)}. "
+                     f"{ch.team_changed:,} lots keep their start with another team or brigade.")
     lines.append(END)
     return "\n".join(lines)
 
 
-def _counts(counts: dict[str, int]) -> str:
+def _counts(counts: Mapping[str, int]) -> str:
     return "; ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
 
 

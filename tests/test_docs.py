@@ -18,23 +18,9 @@ CLI_MD = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 HEADING = re.compile(r"^## sapper (?P<path>.+?)\s*$")
 
 
-def _app_command() -> Any:
-    """The app's command tree, with the issue-18 release commands of ``sapper.cli_release_new`` in the release group
-    when the app does not register them yet (they move into the command-line package when it is merged)."""
-    from sapper import cli_release_new
-
-    root = typer.main.get_command(sapper.cli.app)
-    release = root.commands["release"]  # type: ignore[attr-defined]
-    extra = typer.Typer()
-    cli_release_new.register(extra)
-    for name, sub in typer.main.get_command(extra).commands.items():  # type: ignore[attr-defined]
-        release.commands.setdefault(name, sub)
-    return root
-
-
 def _commands(cmd: Any | None = None, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
     """Every visible command (not group) of the Typer app, by its path (``("import", "hazards")``)."""
-    cmd = cmd if cmd is not None else _app_command()
+    cmd = cmd if cmd is not None else typer.main.get_command(sapper.cli.app)
     subs = getattr(cmd, "commands", None)
     if subs is None:  # a command, not a group (Typer vendors click, so test by shape rather than class)
         return {path: cmd}
@@ -138,3 +124,30 @@ def test_every_error_code_is_in_the_exit_code_table() -> None:
         assert row[0] == str(error.exit_code), (
             f"{error.__name__}: docs/cli.md says exit {row[0]}, errors.py says {error.exit_code}"
         )
+
+
+def test_every_option_of_the_app_itself_is_documented() -> None:
+    """Options of ``sapper`` itself (not of a command: --version) are in docs/cli.md's 'Version and environment'."""
+    text = CLI_MD.read_text(encoding="utf-8")
+    section = text.split("\n## Version and environment\n", 1)[1].split("\n## ", 1)[0]
+    root = typer.main.get_command(sapper.cli.app)
+    options = [opt for p in _visible_params(root) for opt in p.opts]
+    assert "--version" in options
+    for opt in options:
+        assert _mentions(section, opt), f"sapper {opt} is not in the 'Version and environment' section of docs/cli.md"
+
+
+def test_every_environment_variable_is_documented() -> None:
+    """Each SAPPER_* variable the settings read, and each an option reads, has a row in docs/cli.md."""
+    from sapper.services.settings import ENVIRONMENT
+
+    text = CLI_MD.read_text(encoding="utf-8")
+    section = text.split("\n## Version and environment\n", 1)[1].split("\n## ", 1)[0]
+    names = set(ENVIRONMENT)
+    for cmd in _commands().values():
+        for p in _visible_params(cmd):
+            envvar = getattr(p, "envvar", None)
+            names.update([envvar] if isinstance(envvar, str) else list(envvar or ()))
+    assert names >= {"SAPPER_DB", "SAPPER_TIME_LIMIT", "SAPPER_WORKERS"}
+    for name in names:
+        assert _mentions(section, f"`{name}`"), f"{name} has no row in docs/cli.md's 'Version and environment'"

@@ -100,6 +100,17 @@ class StoreError(SapperError):
     exit_code = 4
 
 
+class ConflictError(SapperError):
+    """A record changed since it was read: the update named a row version the store no longer holds.
+
+    Nothing was written; read the record again (with its new version) and redo the change.
+    """
+
+    code = "conflict"
+    http_status = 409
+    exit_code = 6
+
+
 class PlanError(SapperError):
     """A planning problem cannot be built or solved as asked."""
 

@@ -6,8 +6,20 @@ import itertools
 
 import pytest
 
-from sapper.errors import PlanError
-from sapper.plan import Mode, Problem, Resource, SolveParams, Status, Task, check, objective_value, solve
+from sapper.errors import PlanError, ValidationError
+from sapper.plan import (
+    Engine,
+    Mode,
+    MovePolicy,
+    Problem,
+    Resource,
+    SolveParams,
+    Status,
+    Task,
+    check,
+    objective_value,
+    solve,
+)
 from sapper.plan.assign import assign_units
 from sapper.plan.greedy import serial_sgs
 from sapper.plan.solution import Schedule
@@ -70,6 +82,19 @@ def test_greedy_engine_only() -> None:
     assert r.engine.startswith("greedy")
     assert "cpsat_status" not in r.details
     assert r.schedule is not None and check(p, r.schedule) == []
+
+
+def test_engine_and_move_policy_are_enums_with_their_old_names() -> None:
+    """SolveParams takes an engine's name as the enum (so saved text stays the same) and refuses an unknown one;
+    Engine.parse and MovePolicy.parse name the choices in a ValidationError."""
+    assert SolveParams(engine="greedy").engine is Engine.GREEDY and Engine.CPSAT == "cpsat"
+    with pytest.raises(PlanError, match="unknown engine 'quantum'"):
+        SolveParams(engine="quantum")
+    assert MovePolicy.parse("priced") is MovePolicy.PRICED
+    with pytest.raises(ValidationError, match="engine must be one of cpsat, greedy, got 'cp-sat'"):
+        Engine.parse("cp-sat")
+    with pytest.raises(ValidationError, match="moves must be one of fewest, priced"):
+        MovePolicy.parse("sideways")
 
 
 def test_infeasible_and_hard_deadlines_report_a_status() -> None:

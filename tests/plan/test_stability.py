@@ -12,6 +12,7 @@ import pytest
 from sapper.errors import ValidationError
 from sapper.plan import (
     Mode,
+    MovePolicy,
     Objective,
     Precedence,
     Problem,
@@ -28,7 +29,7 @@ from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import serial_sgs
 from sapper.plan.lns import _window_problem, window_lns
 from sapper.plan.solution import moved_tasks, objective_value
-from sapper.plan.stability import moves_lower_bound, must_move, propagate, repair, shift, solve_warm, warm_start
+from sapper.plan.stability import moves_lower_bound, must_move, propagate, repair, shift, warm_start
 
 from .conftest import random_problem
 
@@ -97,7 +98,7 @@ def test_nothing_changed_moves_nothing(seed: int) -> None:
     start = warm_start(q, previous_order(r.schedule), modes)
     assert start == r.schedule
     assert propagate(q, modes).must_move(q) == []
-    again = solve_warm(q, start, params=SolveParams(time_limit_s=10))
+    again = solve(q, params=SolveParams(time_limit_s=10), start=start)
     assert again.schedule is not None and moved_tasks(q, again.schedule) == []
     assert again.objective == r.objective
 
@@ -132,7 +133,7 @@ def test_one_delayed_task_moves_only_what_must_move() -> None:
     assert must == [1, 2] == [j for j in p.anchored if earliest.starts[j] > (p.tasks[j].anchor or 0)]
     start = warm_start(p, previous_order(old), modes)
     assert moved_tasks(p, start) == must
-    r = solve_warm(p, start, params=SolveParams(time_limit_s=10))
+    r = solve(p, params=SolveParams(time_limit_s=10), start=start)
     assert r.status is Status.OPTIMAL and r.schedule is not None
     assert moved_tasks(p, r.schedule) == must
     assert r.schedule.starts[1:3] == (6, 9)
@@ -159,7 +160,7 @@ def test_random_delay_moves_exactly_the_tasks_pushed_forward(seed: int) -> None:
     must = propagate(q, modes).must_move(q)
     assert must, "the delayed task should push at least one successor"
     start = warm_start(q, previous_order(old), modes)
-    r = solve_warm(q, start, params=SolveParams(time_limit_s=10))
+    r = solve(q, params=SolveParams(time_limit_s=10), start=start)
     assert r.status is Status.OPTIMAL and r.schedule is not None
     assert moved_tasks(q, start) == moved_tasks(q, r.schedule) == must
 
@@ -244,9 +245,9 @@ def test_fewest_moves_never_moves_a_lot_by_choice() -> None:
     proven, and the objective is the checker's."""
     p, old = _early_finish_problem(move_cost=5)
     start = warm_start(p, previous_order(old), [0, 0, 0])
-    priced = solve_warm(p, start, params=SolveParams(time_limit_s=10))
+    priced = solve(p, params=SolveParams(time_limit_s=10), start=start)
     assert priced.schedule is not None and moved_tasks(p, priced.schedule) == [1]
-    fewest = solve_warm(p, start, params=SolveParams(time_limit_s=10), fewest_moves=True)
+    fewest = solve(p, params=SolveParams(time_limit_s=10), start=start, moves=MovePolicy.FEWEST)
     assert fewest.schedule is not None and moved_tasks(p, fewest.schedule) == []
     assert fewest.details["fewest_moves"] == fewest.details["fewest_moves_bound"] == 0
     assert fewest.details["fewest_moves_proven"] is True
@@ -281,8 +282,8 @@ def _minimum_moves_by_enumeration(p: Problem) -> int:
 @pytest.mark.parametrize("seed", range(5))
 def test_fewest_moves_is_the_true_minimum(seed: int) -> None:
     """Random single-mode problems on tight pools, anchored at an old plan whose durations then grew: the fewest
-    moves solve_warm proves equals the minimum found by enumerating the sets of tasks let free; the plan it returns
-    moves exactly that many, passes the checker, and no later improvement added a move."""
+    moves solve(start=..., moves=FEWEST) proves equals the minimum found by enumerating the sets of tasks let free;
+    the plan it returns moves exactly that many, passes the checker, and no later improvement added a move."""
     rng = random.Random(100 + seed)
     n = 7
     tasks = [Task(f"t{j}", (Mode(rng.randint(1, 4), ((j % 2, 1),)),), weight=rng.randint(0, 4)) for j in range(n)]
@@ -295,7 +296,7 @@ def test_fewest_moves_is_the_true_minimum(seed: int) -> None:
         grown[j] = dataclasses.replace(grown[j], modes=(Mode(mode.duration + rng.randint(1, 3), mode.demands),))
     q = p.replace(tasks=tuple(grown), move_cost=1)
     start = warm_start(q, previous_order(old), [0] * n)
-    r = solve_warm(q, start, params=SolveParams(time_limit_s=10), fewest_moves=True)
+    r = solve(q, params=SolveParams(time_limit_s=10), start=start, moves=MovePolicy.FEWEST)
     assert r.schedule is not None and check(q, r.schedule) == []
     assert r.details["fewest_moves_proven"] is True
     minimum = _minimum_moves_by_enumeration(q)
@@ -309,9 +310,14 @@ def test_fewest_moves_on_the_region_path(seed: int, monkeypatch: pytest.MonkeyPa
     """The path region-sized problems take (relaxation bound, then CP-SAT windows to improve the plan), forced on small
     problems: the bound stays at or below the enumerated minimum, the plan is checked, and the improvement never
     adds a move to the fewest found."""
+    import importlib
+
     import sapper.plan.stability as stability
 
+    solve_module = importlib.import_module("sapper.plan.solve")  # the package's ``solve`` is the function
+
     monkeypatch.setattr(stability, "LARGE_PROBLEM_TASKS", 3)
+    monkeypatch.setattr(solve_module, "LARGE_PROBLEM_TASKS", 3)
     rng = random.Random(200 + seed)
     n = 7
     tasks = [Task(f"t{j}", (Mode(rng.randint(1, 4), ((j % 2, 1),)),), weight=rng.randint(1, 4)) for j in range(n)]
@@ -322,7 +328,7 @@ def test_fewest_moves_on_the_region_path(seed: int, monkeypatch: pytest.MonkeyPa
     grown[j] = dataclasses.replace(grown[j], modes=(Mode(grown[j].modes[0].duration + 3, grown[j].modes[0].demands),))
     q = p.replace(tasks=tuple(grown), move_cost=1)
     start = warm_start(q, previous_order(old), [0] * n)
-    r = solve_warm(q, start, params=SolveParams(time_limit_s=6), fewest_moves=True)
+    r = solve(q, params=SolveParams(time_limit_s=6), start=start, moves=MovePolicy.FEWEST)
     assert r.schedule is not None and check(q, r.schedule) == []
     assert "lns_windows" in r.details and "fewest_moves_relaxation_bound" in r.details
     minimum = _minimum_moves_by_enumeration(q)

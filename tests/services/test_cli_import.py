@@ -12,7 +12,7 @@ import pyogrio
 import pytest
 
 from sapper.services.imports import import_file
-from sapper.store import open_store
+from sapper.store import Store, open_store
 from tests.io.messy import messy_hazards, write_csv
 
 SAPPER = str(Path(sys.executable).with_name("sapper")) if Path(sys.executable).with_name("sapper").exists() else (
@@ -109,10 +109,10 @@ def test_missing_store_exits_3(tmp_path: Path) -> None:
     assert not (tmp_path / "none.gpkg").exists()
 
 
-def test_export_geojson_reads_back_as_wgs84(db: Path) -> None:
+def test_export_geojson_reads_back_as_wgs84(db: Path, reg: Store) -> None:
     """sapper export hazards out.geojson writes the stored hazards; pyogrio reads them with CRS EPSG:4326."""
     messy = messy_hazards(db.parent / "messy.geojson")
-    assert import_file(db, messy.path, "hazards").imported == 3
+    assert import_file(reg, messy.path, "hazards").imported == 3
     done = sapper("export", "hazards", "out.geojson", "--db", db.name, cwd=db.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "exported 3 hazard areas to out.geojson"

@@ -17,7 +17,9 @@ from sapper.errors import CRSError, ImportFileError, NotFoundError, ValidationEr
 from sapper.io import read_hazards, write_hazards
 from sapper.services import imports
 from sapper.services.imports import export_file, import_file
-from sapper.store import UnitOfWork, open_store
+from sapper.services.register import open_register
+from sapper.services.settings import Settings
+from sapper.store import Store, UnitOfWork, open_store
 from tests.io.messy import (
     BOW_TIE,
     box_ring,
@@ -59,10 +61,10 @@ def new_hazards_file(path: Path, ids: Iterable[str]) -> Path:
     )
 
 
-def test_messy_import_summary_and_store(db: Path, tmp_path: Path) -> None:
+def test_messy_import_summary_and_store(db: Path, tmp_path: Path, reg: Store) -> None:
     """The valid and repaired features are stored; the summary counts them and lists each rejected id and reason."""
     messy = messy_hazards(tmp_path / "messy.geojson")
-    summary = import_file(db, messy.path, "hazards")
+    summary = import_file(reg, messy.path, "hazards")
     assert summary.imported == len(messy.imported) == 3
     assert [i.id for i in summary.repaired] == ["bow"]
     assert [(i.index, i.id) for i in summary.rejected] == [(n, fid) for n, (fid, _) in messy.rejected.items()]
@@ -76,10 +78,10 @@ def test_messy_import_summary_and_store(db: Path, tmp_path: Path) -> None:
         assert store.counts()["hazard_areas"] == 5
 
 
-def test_repaired_bow_tie_stored_with_its_area(db: Path, tmp_path: Path) -> None:
+def test_repaired_bow_tie_stored_with_its_area(db: Path, tmp_path: Path, reg: Store) -> None:
     """The stored bow-tie (record and area_m2 column) has the area of make_valid(original) in an equal-area CRS."""
     write_geojson(tmp_path / "bow.geojson", [feature(polygon(BOW_TIE), id="bow", hazard_class="SHA")])
-    import_file(db, tmp_path / "bow.geojson", "hazards")
+    import_file(reg, tmp_path / "bow.geojson", "hazards")
     expected = equal_area_m2(shapely.make_valid(Polygon(BOW_TIE)))
     with open_store(db) as store:
         stored = store.hazard("bow")
@@ -91,8 +93,7 @@ def test_repaired_bow_tie_stored_with_its_area(db: Path, tmp_path: Path) -> None
 
 
 def test_failure_after_first_batch_leaves_store_as_before(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reg: Store) -> None:
     """A write that fails after the first batch went in rolls the whole import back: counts and records as before."""
     before = snapshot(db)
     path = new_hazards_file(tmp_path / "new.geojson", [f"n-{i}" for i in range(5)])
@@ -108,30 +109,29 @@ def test_failure_after_first_batch_leaves_store_as_before(
 
     monkeypatch.setattr(UnitOfWork, "add_hazards", fail_second)
     with pytest.raises(OSError, match="disk full"):
-        import_file(db, path, "hazards")
+        import_file(reg, path, "hazards")
     assert len(calls) == 2  # the first batch was written before the failure
     assert snapshot(db) == before
 
 
 def test_constraint_violation_in_second_batch_leaves_store_as_before(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reg: Store) -> None:
     """If the database refuses a record of the second batch (a taken id), nothing of the import is kept."""
     before = snapshot(db)
     path = new_hazards_file(tmp_path / "new.geojson", ["n-1", "n-2", "h-1", "n-3"])
     monkeypatch.setattr(imports, "BATCH_SIZE", 2)
     monkeypatch.setattr(UnitOfWork, "existing_ids", lambda self, layer, ids: set())  # let h-1 through screening
     with pytest.raises(ValidationError, match=r"h-1\.id: id already exists in the store"):
-        import_file(db, path, "hazards")
+        import_file(reg, path, "hazards")
     assert snapshot(db) == before
 
 
-def test_importing_twice_imports_nothing_the_second_time(db: Path, tmp_path: Path) -> None:
+def test_importing_twice_imports_nothing_the_second_time(db: Path, tmp_path: Path, reg: Store) -> None:
     """The second import of a file imports 0 and rejects every feature as already in the store."""
     messy = messy_hazards(tmp_path / "messy.geojson")
-    first = import_file(db, messy.path, "hazards")
+    first = import_file(reg, messy.path, "hazards")
     after_first = snapshot(db)
-    second = import_file(db, messy.path, "hazards")
+    second = import_file(reg, messy.path, "hazards")
     assert (first.imported, second.imported) == (3, 0)
     assert second.repaired == []  # the repaired feature was not imported this time
     already = {i.id: i.reason for i in second.rejected if i.reason.endswith("already exists in the store")}
@@ -141,18 +141,18 @@ def test_importing_twice_imports_nothing_the_second_time(db: Path, tmp_path: Pat
     assert snapshot(db) == after_first
 
 
-def test_replace_updates_stored_records(db: Path, tmp_path: Path) -> None:
+def test_replace_updates_stored_records(db: Path, tmp_path: Path, reg: Store) -> None:
     """With replace=True a feature whose id is stored updates that record instead of being rejected."""
     write_geojson(tmp_path / "h.geojson",
                   [feature(polygon(box_ring(37.0, 51.0)), id="h-1", hazard_class="CHA", name="renamed")])
-    summary = import_file(db, tmp_path / "h.geojson", "hazards", replace=True)
+    summary = import_file(reg, tmp_path / "h.geojson", "hazards", replace=True)
     assert (summary.imported, summary.rejected) == (1, [])
     with open_store(db) as store:
         assert store.counts()["hazard_areas"] == 2
         assert (store.hazard("h-1").name, store.hazard("h-1").hazard_class) == ("renamed", "CHA")
 
 
-def test_unknown_organisation_rejected(db: Path, tmp_path: Path) -> None:
+def test_unknown_organisation_rejected(db: Path, tmp_path: Path, reg: Store) -> None:
     """A hazard naming an organisation the store does not have is rejected; one naming a known one is imported."""
     write_geojson(
         tmp_path / "h.geojson",
@@ -161,42 +161,38 @@ def test_unknown_organisation_rejected(db: Path, tmp_path: Path) -> None:
             feature(polygon(box_ring(37.1, 51.0)), id="unknown", hazard_class="SHA", organisation_id="org-9"),
         ],
     )
-    summary = import_file(db, tmp_path / "h.geojson", "hazards")
+    summary = import_file(reg, tmp_path / "h.geojson", "hazards")
     assert summary.imported == 1
     assert [str(i) for i in summary.rejected] == ["feature 2 (id unknown): organisation org-9 is not in the store"]
 
 
-def test_refused_file_writes_nothing(db: Path, tmp_path: Path) -> None:
+def test_refused_file_writes_nothing(db: Path, tmp_path: Path, reg: Store) -> None:
     """A file refused whole (no CRS, missing column) changes no store and creates none."""
     before = snapshot(db)
     no_crs = write_csv(tmp_path / "h.csv", ["id", "hazard_class", "wkt"], [["a", "SHA", "POINT (1 1)"]])
     no_class = write_geojson(tmp_path / "h.geojson", [feature(polygon(box_ring(35, 50)), id="a")])
     with pytest.raises(CRSError):
-        import_file(db, no_crs, "hazards")
+        import_file(reg, no_crs, "hazards")
     with pytest.raises(ImportFileError, match="hazard_class"):
-        import_file(db, no_class, "hazards")
+        import_file(reg, no_class, "hazards")
     assert snapshot(db) == before
-    fresh = tmp_path / "fresh.gpkg"
-    with pytest.raises(CRSError):
-        import_file(fresh, no_crs, "hazards", create=True)
-    assert not fresh.exists()
 
 
-def test_missing_store_and_bad_kind_refused(tmp_path: Path) -> None:
-    """Importing into a store that does not exist is NotFoundError (nothing created); an unknown kind is refused."""
+def test_missing_store_and_bad_kind_refused(tmp_path: Path, reg: Store) -> None:
+    """Opening a store that does not exist to import is NotFoundError (nothing created); an unknown kind is refused."""
     path = new_hazards_file(tmp_path / "h.geojson", ["a"])
     with pytest.raises(NotFoundError):
-        import_file(tmp_path / "none.gpkg", path, "hazards")
+        open_register(Settings(db=str(tmp_path / "none.gpkg")))
     assert not (tmp_path / "none.gpkg").exists()
     with pytest.raises(ValidationError, match="kind 'roads'"):
-        import_file(tmp_path / "none.gpkg", path, "roads")  # type: ignore[arg-type]
+        import_file(reg, path, "roads")  # type: ignore[arg-type]
 
 
-def test_summary_lists_unused_columns(db: Path, tmp_path: Path) -> None:
+def test_summary_lists_unused_columns(db: Path, tmp_path: Path, reg: Store) -> None:
     """Columns of the file that sapper does not use are reported at the end of the summary."""
     write_geojson(tmp_path / "h.geojson",
                   [feature(polygon(box_ring(37.0, 51.0)), id="x", hazard_class="SHA", Colour="red", notes="n")])
-    summary = import_file(db, tmp_path / "h.geojson", "hazards")
+    summary = import_file(reg, tmp_path / "h.geojson", "hazards")
     assert summary.ignored_columns == ["colour", "notes"]
     assert summary.lines() == ["imported 1, repaired 0, rejected 0", "columns not used: colour, notes"]
 
@@ -213,8 +209,9 @@ def test_export_then_import_gives_the_same_records(tmp_path: Path, suffix: str) 
         store.add_organisations(ORGS)
     for kind in ("hazards", "assets"):
         path = tmp_path / f"{kind}.{suffix}"
-        assert export_file(source, path, kind) == len(clean_hazards() if kind == "hazards" else clean_assets())
-        summary = import_file(target, path, kind)
+        with open_store(source) as a, open_store(target) as b:
+            assert export_file(a, path, kind) == len(clean_hazards() if kind == "hazards" else clean_assets())
+            summary = import_file(b, path, kind)
         assert (summary.rejected, summary.repaired) == ([], [])
     with open_store(source) as a, open_store(target) as b:
         if suffix == "geojson":  # RFC 7946 rewinds rings: compare normalised geometry
@@ -227,27 +224,27 @@ def test_export_then_import_gives_the_same_records(tmp_path: Path, suffix: str) 
         assert b.assets() == a.assets()
 
 
-def test_export_refuses_to_write_into_a_store(db: Path, tmp_path: Path) -> None:
+def test_export_refuses_to_write_into_a_store(db: Path, tmp_path: Path, reg: Store) -> None:
     """Exporting onto the store itself or another store is refused and leaves that file byte for byte the same."""
     other = tmp_path / "other.gpkg"
     with open_store(other, create=True):
         pass
     untouched = other.read_bytes()
     with pytest.raises(ValidationError, match="the store itself"):
-        export_file(db, db, "hazards")
+        export_file(reg, db, "hazards")
     with pytest.raises(ValidationError, match="is a sapper store"):
-        export_file(db, other, "hazards")
+        export_file(reg, other, "hazards")
     assert other.read_bytes() == untouched
     with open_store(other) as store:
         assert store.counts()["hazard_areas"] == 0
 
 
-def test_export_into_a_plain_geopackage_keeps_its_layers(db: Path, tmp_path: Path) -> None:
+def test_export_into_a_plain_geopackage_keeps_its_layers(db: Path, tmp_path: Path, reg: Store) -> None:
     """Exporting hazards then assets into one plain GeoPackage gives both layers."""
     with open_store(db) as store:
         store.add_assets(clean_assets())
     out = tmp_path / "out.gpkg"
-    assert export_file(db, out, "hazards") == 2
-    assert export_file(db, out, "assets") == len(clean_assets())
+    assert export_file(reg, out, "hazards") == 2
+    assert export_file(reg, out, "assets") == len(clean_assets())
     assert [h.id for h in read_hazards(out).records] == ["h-1", "h-2"]
     write_hazards(tmp_path / "again.gpkg", read_hazards(out).records)  # what was exported is writable again

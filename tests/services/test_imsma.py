@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import filecmp
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,13 @@ import pyogrio
 import pytest
 import shapely
 
-from sapper import cli
 from sapper.domain.hazards import HazardArea
 from sapper.domain.resources import Organisation, OrgKind
 from sapper.errors import ValidationError
 from sapper.io.imsma import RECORD_TYPES, write_imsma
 from sapper.services.imsma import export_imsma, import_imsma
 from sapper.store import open_store
+from tests.cli.entry import run
 from tests.io.imsma_records import activities, geometries_equal, hazards, make_store, organisations
 
 FORMATS = {"csv": "exchange", "xlsx": "exchange.xlsx", "gpkg": "exchange.gpkg"}
@@ -159,36 +158,26 @@ def test_export_will_not_write_into_a_store(tmp_path: Path, db: Path) -> None:
     assert other.read_bytes() == before
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str | Path) -> tuple[
-        int, str, str]:
-    """Run ``sapper args`` in-process through its entry point: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["sapper", *map(str, args)])
-    with pytest.raises(SystemExit) as exited:
-        cli.main()
-    captured = capsys.readouterr()
-    return int(exited.value.code or 0), captured.out, captured.err
-
-
 def test_cli_export_then_import_and_every_fault_on_stderr(
     tmp_path: Path, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """sapper export imsma / import imsma: counts on stdout; a second import exits 2 with one line per fault."""
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, monkeypatch, "export", "imsma", "x.xlsx", "--db", db)
+    code, out, err = run(monkeypatch, capsys, "export", "imsma", "x.xlsx", "--db", db)
     assert code == 0, err
     assert out.strip() == "exported 4 organisations, 4 hazard areas, 6 activities, 3 devices found to x.xlsx (xlsx)"
     with open_store(tmp_path / "b.gpkg", create=True):
         pass
-    code, out, err = run_cli(capsys, monkeypatch, "import", "imsma", "x.xlsx", "--db", "b.gpkg")
+    code, out, err = run(monkeypatch, capsys, "import", "imsma", "x.xlsx", "--db", "b.gpkg")
     assert code == 0, err
     assert out.splitlines()[0] == "imported 4 organisations, 4 hazard areas, 6 activities, 3 devices found from " \
                                   "x.xlsx (xlsx)"
-    code, out, err = run_cli(capsys, monkeypatch, "import", "imsma", "x.xlsx", "--db", "b.gpkg")
+    code, out, err = run(monkeypatch, capsys, "import", "imsma", "x.xlsx", "--db", "b.gpkg")
     assert code == 2
     lines = err.splitlines()
     assert len([line for line in lines if line.startswith("fault: ")]) == 10  # 4 hazard areas, 6 activities
     assert "fault: activity A-6.activity_id: is already in the store" in err
     assert lines[-1] == "sapper: error [validation_error]: IMSMA import of x.xlsx: 10 faults (listed above); " \
-                        "nothing was imported"
-    code, out, err = run_cli(capsys, monkeypatch, "export", "imsma", "x.csv", "--db", db)
+                        "nothing was changed"
+    code, out, err = run(monkeypatch, capsys, "export", "imsma", "x.csv", "--db", db)
     assert code == 2 and "give a .xlsx workbook" in err

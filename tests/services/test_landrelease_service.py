@@ -1,16 +1,16 @@
-"""Advancing land release in a real store file: one transition per transaction, all or nothing, and the CLI on top."""
+"""Advancing land release in a real store (a file, a PostGIS database): one transition per transaction, all or
+nothing, and the CLI on top."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import shapely
 
-from sapper import cli
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass, HazardStatus
@@ -26,7 +26,8 @@ from sapper.domain.landrelease import (
 from sapper.domain.resources import Organisation, OrgKind
 from sapper.errors import NotFoundError, TransitionError, ValidationError
 from sapper.services import landrelease as lr
-from sapper.store import open_store
+from sapper.store import Store, open_store
+from tests.cli.entry import run
 from tests.services.test_cli_import import sapper
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
@@ -40,63 +41,81 @@ def later(hours: int) -> dt.datetime:
     return T0 + dt.timedelta(hours=hours)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
+def seed(target: str | Path) -> None:
     """A store with one SHA, H-1, an operator, and an NTS already recorded the old way (no history yet)."""
-    path = tmp_path / "register.gpkg"
-    with open_store(path, create=True) as store, store.write() as uow:
+    with open_store(target, create=True) as store, store.write() as uow:
         uow.add_organisations([Organisation("op-1", "Operator One", OrgKind.OPERATOR)])
         uow.add_hazards([HazardArea("H-1", HazardClass.SHA, FIELD, Evidence.INDIRECT)])
         uow.add_activities([Activity("A-0", "H-1", ActivityType.NTS, ActivityStatus.COMPLETED,
                                      organisation_id="op-1", end=dt.date(2025, 6, 1), cancelled=STRIP),
                             Activity("A-P", "H-1", ActivityType.TS, ActivityStatus.PLANNED)])
-    return path
 
 
-def snapshot(path: Path) -> tuple[dict[str, int], HazardArea, list[Activity]]:
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """The seeded store as a GeoPackage file (for the command line, which takes a path)."""
+    seed(tmp_path / "register.gpkg")
+    return tmp_path / "register.gpkg"
+
+
+@pytest.fixture
+def register(store_target: str | Path) -> str | Path:
+    """The seeded store on each backend (a GeoPackage file, a PostGIS database)."""
+    seed(store_target)
+    return store_target
+
+
+@pytest.fixture
+def on_both(register: str | Path) -> Iterator[Store]:
+    """The seeded store on each backend, open, as an entry point hands it to the services."""
+    with open_store(register) as store:
+        yield store
+
+
+def snapshot(path: str | Path) -> tuple[dict[str, int], HazardArea, list[Activity]]:
     with open_store(path) as store:
         return store.counts(), store.hazard("H-1"), store.activities("H-1")
 
 
-def test_a_whole_release_through_the_service(db: Path) -> None:
+def test_a_whole_release_through_the_service(on_both: Store) -> None:
     """Adopt the old NTS, confirm, reduce, QA with a critical NC, clear, inspect, accept once the NC is closed, hand
     over."""
-    done = lr.reclassify(db, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
+    reg = on_both
+    done = lr.reclassify(reg, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
                          at=later(1))
     assert [(e.kind, e.reason) for e in done.events] == [
         (EventKind.RECORDED, lr.START_REASON), (EventKind.ACTIVITY, lr.ADOPT_REASON.format(id="A-0")),
         (EventKind.RECLASSIFIED, "TS report")]
     adopted = done.events[1]
     assert adopted.clipped_m2 == pytest.approx(area_m2(STRIP) / 2, rel=1e-3)  # the half outside was clipped off
-    lr.record_activity(db, Activity("A-1", "H-1", ActivityType.TS, ActivityStatus.COMPLETED, organisation_id="op-1",
+    lr.record_activity(reg, Activity("A-1", "H-1", ActivityType.TS, ActivityStatus.COMPLETED, organisation_id="op-1",
                                     reduced=WEST), actor="team 3", reason="TS completion report", at=later(2))
     visit = QAVisit("V-1", "A-1", later(3).date(), (NonConformity("V-1-1", Severity.CRITICAL, "lane 4 skipped"),))
-    lr.record_qa_visit(db, visit, actor="qa", reason="monthly visit", at=later(3))
-    done = lr.record_activity(db, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
-                                           cleared=FIELD, clearance_depth_cm=13.0), actor="team 3",
-                                  reason="completion", at=later(4))
+    lr.record_qa_visit(reg, visit, actor="qa", reason="monthly visit", at=later(3))
+    done = lr.record_activity(reg, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
+                                            cleared=FIELD, clearance_depth_cm=13.0), actor="team 3",
+                              reason="completion", at=later(4))
     assert done.record.state is ReleaseState.CONFIRMED and done.record.awaiting_release
     assert done.lines()[-1].startswith("all land is processed; release awaits: no post-clearance inspection")
     assert "critical non-conformity V-1-1 (open) is not closed" in done.lines()[-1]
-    lr.inspect(db, "H-1", Inspection("I-1", later(5).date(), 500.0, True, "NMAA QA"), actor="qa",
+    lr.inspect(reg, "H-1", Inspection("I-1", later(5).date(), 500.0, True, "NMAA QA"), actor="qa",
                reason="post-clearance inspection", at=later(5))
     with pytest.raises(TransitionError, match="V-1-1 \\(open\\) is not closed"):
-        lr.release(db, "H-1", actor="imo", reason="r", at=later(5))
-    lr.set_non_conformity(db, "V-1-1", NCStatus.CORRECTED, actor="team 3", reason="re-searched", at=later(5))
-    lr.set_non_conformity(db, "V-1-1", NCStatus.CLOSED, actor="qa", reason="verified", at=later(6))
-    lr.release(db, "H-1", actor="imo", reason="NC closed", at=later(7))
-    done = lr.hand_over(db, "H-1", recipient="Sudzha village council", actor="nmaa", reason="certificate 17",
+        lr.release(reg, "H-1", actor="imo", reason="r", at=later(5))
+    lr.set_non_conformity(reg, "V-1-1", NCStatus.CORRECTED, actor="team 3", reason="re-searched", at=later(5))
+    lr.set_non_conformity(reg, "V-1-1", NCStatus.CLOSED, actor="qa", reason="verified", at=later(6))
+    lr.release(reg, "H-1", actor="imo", reason="NC closed", at=later(7))
+    done = lr.hand_over(reg, "H-1", recipient="Sudzha village council", actor="nmaa", reason="certificate 17",
                         at=later(8))
 
-    found = lr.history(db, "H-1")
+    found = lr.history(reg, "H-1")
     assert found.record == done.record
     assert [e.seq for e in found.record.history] == list(range(1, 12))
     assert found.record.history[-2].kind is EventKind.ACCEPTED
     assert (found.hazard.hazard_class, found.hazard.evidence, found.hazard.status) == (
         HazardClass.CHA, Evidence.DIRECT, HazardStatus.HANDED_OVER)
-    with open_store(db) as store:
-        stored = {a.id: a for a in store.activities("H-1")}
-        (qa,) = store.qa_visits("H-1")
+    stored = {a.id: a for a in reg.activities("H-1")}
+    (qa,) = reg.qa_visits("H-1")
     assert qa.inspected_organisation_id == "op-1"  # the organisation that carried out the activity
     for aid in ("A-0", "A-1", "A-2"):  # stored clipped: inside the area, not overlapping each other
         for geom in stored[aid].outcomes.values():
@@ -106,43 +125,33 @@ def test_a_whole_release_through_the_service(db: Path) -> None:
     assert released == pytest.approx(area_m2(FIELD), rel=1e-3)
 
 
-def test_a_failing_transition_writes_nothing(db: Path) -> None:
+def test_a_failing_transition_writes_nothing(register: str | Path, on_both: Store) -> None:
     """An illegal move or a store refusal leaves the file as it was: no history, the old activity unclipped."""
+    db, reg = register, on_both
     before = snapshot(db)
     with pytest.raises(TransitionError, match="cannot hand the area over: the area is suspected"):
-        lr.hand_over(db, "H-1", recipient="x", actor="a", reason="r")
+        lr.hand_over(reg, "H-1", recipient="x", actor="a", reason="r")
     visit = QAVisit("V-1", "A-0", T0.date(), inspecting_organisation_id="nobody")
     with pytest.raises(ValidationError, match="organisation nobody is not in the store"):
-        lr.record_qa_visit(db, visit, actor="qa", reason="r")  # fails after adopting A-0 and clipping it
+        lr.record_qa_visit(reg, visit, actor="qa", reason="r")  # fails after adopting A-0 and clipping it
     with pytest.raises(ValidationError, match="reason is empty"):
-        lr.reclassify(db, "H-1", evidence="mine", actor="imo", reason=" ")
+        lr.reclassify(reg, "H-1", evidence="mine", actor="imo", reason=" ")
     assert snapshot(db) == before
     with pytest.raises(NotFoundError, match="hazard area H-9 is not in the store"):
-        lr.reclassify(db, "H-9", evidence="mine", actor="imo", reason="r")
+        lr.reclassify(reg, "H-9", evidence="mine", actor="imo", reason="r")
 
 
-def test_a_register_changed_behind_the_history_is_refused(db: Path) -> None:
+def test_a_register_changed_behind_the_history_is_refused(register: str | Path, on_both: Store) -> None:
     """If the register's status is edited outside the service, reading the history names the contradiction."""
-    lr.reclassify(db, "H-1", evidence="mine", actor="imo", reason="r", at=later(1))
+    db, reg = register, on_both
+    lr.reclassify(reg, "H-1", evidence="mine", actor="imo", reason="r", at=later(1))
     with open_store(db) as store:
         edited = HazardArea("H-1", HazardClass.CHA, store.hazard("H-1").geometry, Evidence.DIRECT,
                             status=HazardStatus.CLOSED)
         store.add_hazards([edited], replace=True)
     with pytest.raises(ValidationError, match="the register has it CHA and closed, but its land-release history "
                                               "leads to CHA and confirmed"):
-        lr.history(db, "H-1")
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``sapper args`` in this process, through the same entry point and error mapping as the installed command."""
-    monkeypatch.setattr(sys, "argv", ["sapper", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+        lr.history(reg, "H-1")
 
 
 def test_release_commands_on_the_command_line(
@@ -163,7 +172,7 @@ def test_release_commands_on_the_command_line(
                          "--actor", "team", "--reason", "re-searched", "--at", "2025-06-18T09:00:00Z")
     assert code == 0, err
     for args, expected in [
-        (("--nc", "grave:x"), "--nc 'grave:x': give SEVERITY:DESCRIPTION"),
+        (("--nc", "grave:x"), "non-conformity 'grave:x': give SEVERITY:DESCRIPTION"),
         (("--date", "18/06/2025"), "'18/06/2025' is not a date YYYY-MM-DD"),
     ]:
         code, _, err = run(monkeypatch, capsys, "release", "qa", "A-0", "--db", name, "--visit", "V-2", "--actor",
@@ -212,8 +221,7 @@ def _csv(path: Path, geom: shapely.Geometry) -> Path:
 
 
 def test_release_record_reads_the_outcome_from_a_file_repairs_it_and_says_so(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reg: Store) -> None:
     """`sapper release record`: a clearance report's cleared land from a GeoJSON file, one feature self-intersecting
     (repaired, and said); what the NTS cancelled before is clipped off. Bad input changes nothing."""
     monkeypatch.chdir(db.parent)
@@ -236,7 +244,7 @@ def test_release_record_reads_the_outcome_from_a_file_repairs_it_and_says_so(
                          "manual", "--cleared", cleared.name, "--depth", "13", "--actor", "imo", "--reason", "report 7")
     assert code == 0, err
     assert "cleared.geojson: feature 2 repaired (Self-intersection" in out
-    found = lr.history(db, "H-1")
+    found = lr.history(reg, "H-1")
     assert found.record is not None
     (event,) = [e for e in found.record.history if e.activity is not None and e.activity.id == "CL-1"]
     expected = area_m2(shapely.union_all([WEST, shapely.make_valid(bowtie)]).difference(STRIP))

@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.errors import ValidationError
-from sapper.services.imports import export_file, import_file
+from sapper.services.imports import ImportSummary, Kind, export_file, import_file
 from sapper.store import open_store
 from tests.io.messy import box_ring, feature, polygon, write_geojson
 from tests.io.messy_gis import MessyRegister, geodesic_area_m2, messy_register, write_messy
@@ -53,6 +53,18 @@ def stored_rows(db: Path) -> dict[str, tuple[float, BaseGeometry]]:
 def integrity(db: Path) -> str:
     with sqlite3.connect(db) as conn:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def import_into(db: Path, file: Path, kind: Kind, **options: object) -> ImportSummary:
+    """``import_file`` into the store at ``db``, opened for the one import as an entry point opens it."""
+    with open_store(db) as store:
+        return import_file(store, file, kind, **options)  # type: ignore[arg-type]
+
+
+def export_from(db: Path, file: Path, kind: Kind) -> int:
+    """``export_file`` from the store at ``db``, opened for the one export."""
+    with open_store(db) as store:
+        return export_file(store, file, kind)
 
 
 def empty_store(path: Path) -> Path:
@@ -190,7 +202,7 @@ def test_killed_import_leaves_the_store_unchanged_and_a_rerun_completes(
     that did commit: test_skip_existing_skips_identical_features.)"""
     file, ids = mid
     db = empty_store(tmp_path / "store.gpkg")
-    import_file(db, write_geojson(tmp_path / "one.geojson", [
+    import_into(db, write_geojson(tmp_path / "one.geojson", [
         feature(polygon(box_ring(30.0, 45.0)), id="before", hazard_class="SHA")]), "hazards")
     args = [SAPPER, "import", "hazards", str(file), "--db", str(db)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -232,7 +244,7 @@ def test_disk_full_import_fails_cleanly_and_a_rerun_completes(mid: tuple[Path, s
     assert line.startswith(f"sapper: error [store_error]: the store {db} cannot be written: ")
     assert done.stdout == ""
     assert stored_rows(db) == {} and integrity(db) == "ok"
-    assert import_file(db, file, "hazards").imported == len(ids)
+    assert import_into(db, file, "hazards").imported == len(ids)
     assert set(stored_rows(db)) == ids
 
 
@@ -247,7 +259,7 @@ def small(tmp_path: Path) -> tuple[Path, Path, MessyRegister]:
     register = messy_register("geojson", 300, seed=11, big=0)
     file = write_messy(register, tmp_path / "small.geojson")
     db = empty_store(tmp_path / "store.gpkg")
-    import_file(db, file, "hazards")
+    import_into(db, file, "hazards")
     return file, db, register
 
 
@@ -256,7 +268,7 @@ def test_skip_existing_skips_identical_features(small: tuple[Path, Path, MessyRe
     broken ones as before; the store is byte for byte unchanged."""
     file, db, register = small
     before = db.read_bytes()
-    summary = import_file(db, file, "hazards", skip_existing=True)
+    summary = import_into(db, file, "hazards", skip_existing=True)
     assert summary.imported == 0
     assert [i.index for i in summary.skipped] == [f.index for f in register.stored]
     assert {i.reason for i in summary.skipped} == {"already in the store, identical"}
@@ -274,9 +286,9 @@ def test_store_exported_as_shapefile_reimports_as_identical(
     back with skip_existing is skipped feature by feature: nothing differs, nothing is written."""
     _, db, register = small
     out = tmp_path / "export.shp.zip"
-    assert export_file(db, out, "hazards") == len(register.stored)
+    assert export_from(db, out, "hazards") == len(register.stored)
     before = db.read_bytes()
-    summary = import_file(db, out, "hazards", skip_existing=True)
+    summary = import_into(db, out, "hazards", skip_existing=True)
     assert (summary.imported, summary.rejected, summary.conflicts) == (0, [], [])
     assert len(summary.skipped) == len(register.stored)
     assert db.read_bytes() == before
@@ -304,7 +316,7 @@ def test_skip_existing_reports_changed_features_as_conflicts(
         feature(polygon(box_ring(30.0, 45.0)), id="brand-new", hazard_class="CHA"),
     ]
     path = write_geojson(tmp_path / "changed.geojson", feats)
-    summary = import_file(db, path, "hazards", skip_existing=True, report=tmp_path / "changed.csv")
+    summary = import_into(db, path, "hazards", skip_existing=True, report=tmp_path / "changed.csv")
     assert summary.imported == 1
     conflicts = {i.id: i.reason for i in summary.conflicts}
     assert conflicts[first.id] == f"id {first.id} is in the store with different name; the stored record is kept"
@@ -328,7 +340,7 @@ def test_csv_report_lists_every_issue_in_file_order(
     id, outcome and reason (importing into a fresh store: the same features as the first import)."""
     file, db, register = small
     fresh = empty_store(tmp_path / "fresh.gpkg")
-    summary = import_file(fresh, file, "hazards", report=tmp_path / "r.csv")
+    summary = import_into(fresh, file, "hazards", report=tmp_path / "r.csv")
     assert stored_rows(fresh).keys() == stored_rows(db).keys()
     with (tmp_path / "r.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
@@ -348,6 +360,6 @@ def test_report_path_checked_before_anything_is_read(small: tuple[Path, Path, Me
     for bad, why in (("issues.txt", "must end in .csv or .json"), ("missing/issues.csv", "does not exist"),
                      (copy.name, "is the file being imported or the store")):
         with pytest.raises(ValidationError, match=why):
-            import_file(db, copy, "hazards", report=tmp_path / bad)
+            import_into(db, copy, "hazards", report=tmp_path / bad)
     assert db.read_bytes() == before
     assert copy.read_bytes() == file.read_bytes()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import Method, Organisation, OrgKind
 from sapper.errors import TransitionError, ValidationError
 from sapper.services import landrelease as lr
-from sapper.store import open_store
+from sapper.store import Store, open_store
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
 FIELD = shapely.box(35.30, 51.30, 35.302, 51.301)
@@ -31,15 +32,16 @@ def later(hours: int) -> dt.datetime:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A store with one SHA, H-1, marked and fenced, with its benchmark and turning points, and an operator."""
-    path = tmp_path / "register.gpkg"
-    with open_store(path, create=True) as store, store.write() as uow:
-        uow.add_organisations([Organisation("op-1", "Operator One", OrgKind.OPERATOR)])
-        uow.add_hazards([HazardArea("H-1", HazardClass.SHA, FIELD, Evidence.INDIRECT, name="Field by the school",
-                                    benchmark=BENCHMARK, turning_points=CORNERS, marking=Marking.FENCED,
-                                    clearance_depth_cm=20.0)])
-    return path
+def db(store_target: str | Path) -> Iterator[Store]:
+    """On each backend (a GeoPackage file, a PostGIS database), open: a store with one SHA, H-1, marked and fenced,
+    with its benchmark and turning points, and an operator."""
+    with open_store(store_target, create=True) as store:
+        with store.write() as uow:
+            uow.add_organisations([Organisation("op-1", "Operator One", OrgKind.OPERATOR)])
+            uow.add_hazards([HazardArea("H-1", HazardClass.SHA, FIELD, Evidence.INDIRECT, name="Field by the school",
+                                        benchmark=BENCHMARK, turning_points=CORNERS, marking=Marking.FENCED,
+                                        clearance_depth_cm=20.0)])
+        yield store
 
 
 def clearance(aid: str, cleared: shapely.Geometry, *devices: DeviceFound, depth: float = 20.0) -> Activity:
@@ -47,7 +49,7 @@ def clearance(aid: str, cleared: shapely.Geometry, *devices: DeviceFound, depth:
                     method=Method.MANUAL, cleared=cleared, clearance_depth_cm=depth, devices=devices)
 
 
-def test_clear_fail_qc_reclear_inspect_accept_hand_over_find_and_reopen(db: Path) -> None:
+def test_clear_fail_qc_reclear_inspect_accept_hand_over_find_and_reopen(db: Store) -> None:
     """The whole cycle in a store: every event is stored, replays, and the register follows the history."""
     mine = DeviceFound(Point(35.3007, 51.3003), DeviceCategory.AP_MINE, "PMN-2", depth_cm=25.0, fuze="MD-9",
                        disposal=Disposal.DESTROYED_IN_PLACE, disposal_date=dt.date(2025, 6, 17))
@@ -93,7 +95,7 @@ def test_clear_fail_qc_reclear_inspect_accept_hand_over_find_and_reopen(db: Path
         lr.certificate(db, "H-1")
 
 
-def test_extension_is_stored_and_replayed(db: Path) -> None:
+def test_extension_is_stored_and_replayed(db: Store) -> None:
     """An extension event keeps its area in the store; the next clearance beyond the old perimeter is not clipped."""
     beyond = shapely.box(35.302, 51.30, 35.3025, 51.301)
     lr.extend(db, "H-1", beyond, actor="team 3", reason="mines found up to the east edge", at=later(1))
@@ -107,7 +109,7 @@ def test_extension_is_stored_and_replayed(db: Path) -> None:
     assert area_m2(shapely.symmetric_difference(ext.area, beyond)) < 1e-6
 
 
-def test_programme_rules_are_kept_in_the_store_and_applied(db: Path) -> None:
+def test_programme_rules_are_kept_in_the_store_and_applied(db: Store) -> None:
     """Rules stored for the programme apply to the next events: a stricter depth refuses a shallow clearance; a
     programme allowing NTS to cancel in a CHA lets it."""
     assert lr.rules(db) == ReleaseRules()
@@ -121,9 +123,9 @@ def test_programme_rules_are_kept_in_the_store_and_applied(db: Path) -> None:
     assert done.record.required_depth_cm == 20.0  # the area's own depth overrides the programme's
 
 
-def test_a_bad_rule_in_the_store_is_named(db: Path) -> None:
+def test_a_bad_rule_in_the_store_is_named(db: Store) -> None:
     """A setting edited into something that is not a number is refused with its key."""
-    with open_store(db) as store, store.write() as uow:
+    with db.write() as uow:
         uow.set_meta({"release_rules.residual_area_m2": "one"})
     with pytest.raises(ValidationError, match=r"release_rules\.residual_area_m2 = 'one' is not a float"):
         lr.rules(db)

@@ -28,14 +28,16 @@ from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.fielddata import StagingState, Submission, SubmissionSource
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
-from sapper.plan import check
+from sapper.plan import MovePolicy, check
 from sapper.scenario.compile import compile_problem
 from sapper.services.fielddata import apply_approved
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.services.remaining import LotStatus, remaining_work
-from sapper.services.replan import ReplanSettings, build_frame, compile_params_of, replan_store
+from sapper.services.replan import ReplanOutcome, ReplanSettings, build_frame, replan_store
 from sapper.store import open_store
+from sapper.store.planjson import summary_to_json
 from sapper.store.records import PlanRun
+from tests.store.test_planjson import PLAN_KEYS, REPLAN_KEYS
 
 SAPPER = str(Path(sys.executable).with_name("sapper"))
 BASE = Point(35.0, 50.0)
@@ -77,8 +79,9 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-built store with one plan (CP-SAT proves it optimal well within the limit)."""
     db = tmp_path_factory.mktemp("replan") / "register.gpkg"
     _register(db)
-    outcome = plan_store(db, settings=PlanSettings(time_limit_s=5))
-    assert outcome.summary["status"] == "optimal"
+    with open_store(db) as store:
+        outcome = plan_store(store, settings=PlanSettings(time_limit_s=5))
+    assert outcome.summary.status == "optimal"
     return db
 
 
@@ -135,7 +138,8 @@ def report(db: Path, rows: list[dict[str, Any]], *, percent: float | None = None
             staged = uow.field_staging.stage(sub, kind=kind, source_file="test", actor="tester", at=AT)
             uow.field_staging.transition(staged.staged_id, StagingState.REVIEWED, actor="tester", reason="", at=AT)
             uow.field_staging.transition(staged.staged_id, StagingState.APPROVED, actor="tester", reason="ok", at=AT)
-    summary = apply_approved(db, actor="tester", at=AT)
+    with open_store(db) as store:
+        summary = apply_approved(store, actor="tester", at=AT)
     assert not summary.faults, summary.faults
 
 
@@ -147,7 +151,12 @@ def _left(db: Path, **changes: Any) -> Any:
                                   "progress": store.field_progress(), "activities": store.activities()}
     kwargs.update(changes)
     return previous, remaining_work(previous, as_of=AS_OF, progress_from=None,
-                                    weekdays=compile_params_of(previous).weekdays, **kwargs)
+                                    weekdays=previous.params.weekdays, **kwargs)
+
+
+def _replan(db: Path, settings: ReplanSettings) -> ReplanOutcome:
+    with open_store(db) as store:
+        return replan_store(store, settings=settings)
 
 
 def _settings(**kw: Any) -> ReplanSettings:
@@ -212,15 +221,15 @@ def test_no_deviation_moves_nothing_and_links_the_plans(db: Path) -> None:
     the previous plan run."""
     previous = _plan(db)
     report(db, week_as_planned(db))
-    outcome = replan_store(db, settings=_settings())
-    c = outcome.changes
-    assert (c["moved"], c["must_move"], c["pushed_forward"], c["repair_moved"]) == (0, 0, 0, 0)
-    assert c["finished"] == 2 and c["running"] == 2 and c["removed"] == c["added"] == 0
+    outcome = _replan(db, _settings())
+    c = outcome.changes.counts
+    assert (c.moved, c.must_move, c.pushed_forward, c.repair_moved) == (0, 0, 0, 0)
+    assert c.finished == 2 and c.running == 2 and c.removed == c.added == 0
     assert outcome.result.schedule is not None
     assert check(outcome.compiled.problem, outcome.result.schedule) == []
     run = _plan(db)
-    assert run.id == outcome.run.id and run.params["replan_of"] == previous.id
-    assert run.params["as_of"] == AS_OF.isoformat()
+    assert run.id == outcome.run.id and run.params.replan is not None
+    assert run.params.replan.replan_of == previous.id and run.params.replan.as_of == AS_OF
     old = {t.task_id: t for t in previous.tasks}
     new = {t.task_id: t for t in run.tasks}
     assert new.keys() == old.keys()  # finished lots are kept as history
@@ -235,15 +244,15 @@ def test_one_lot_delayed_moves_only_what_must_move(db: Path) -> None:
     that does, for the reason 'predecessor late' caused by 'slower than planned'; a second re-plan of the same
     facts moves nothing more."""
     report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
-    outcome = replan_store(db, settings=_settings())
-    c = outcome.changes
-    assert c["must_move"] == c["pushed_forward"] == c["moved"] == 1
-    (moved,) = c["moved_tasks"]
-    assert moved["task_id"] == "repair A-1 road/1" and moved["must_move"]
-    assert (moved["reason"], moved["cause"]) == ("predecessor late", "slower than planned")
-    assert moved["shift_working_days"] > 0
-    again = replan_store(db, settings=_settings())
-    assert again.changes["moved"] == 0 and again.changes["progress_reports"] == 0
+    outcome = _replan(db, _settings())
+    c = outcome.changes.counts
+    assert c.must_move == c.pushed_forward == c.moved == 1
+    (moved,) = outcome.changes.moved_tasks
+    assert moved.task_id == "repair A-1 road/1" and moved.must_move
+    assert (moved.reason, moved.cause) == ("predecessor late", "slower than planned")
+    assert moved.shift_working_days > 0
+    again = _replan(db, _settings())
+    assert again.changes.counts.moved == 0 and again.changes.counts.progress_reports == 0
 
 
 def test_team_lost_unpins_its_running_lot(db: Path) -> None:
@@ -255,7 +264,7 @@ def test_team_lost_unpins_its_running_lot(db: Path) -> None:
         teams = [t for t in store.teams() if t.id != "T-MAN-1"]
         brigades = store.brigades()
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=AS_OF,
-                               params=compile_params_of(previous), lots=left.plans)
+                               params=previous.params.compile_params(), lots=left.plans)
     frame = build_frame(compiled, left, move_cost_days=20.0)
     (j,) = [j for j, t in enumerate(frame.problem.tasks) if t.name == "clearance H-1/1"]
     assert frame.unpinned == {j: "team lost"}
@@ -266,10 +275,10 @@ def test_scratch_replan_counts_its_moves_against_the_same_plan(db: Path) -> None
     """Re-planned from scratch (no anchors, no warm start) the same facts are compared with the same previous plan;
     it never moves fewer lots than must move."""
     report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
-    outcome = replan_store(db, settings=_settings(stable=False))
-    c = outcome.changes
-    assert c["stable"] is False and c["move_cost"] == 0 and c["moved"] >= c["must_move"] == 1
-    assert outcome.summary["baseline_meaning"].startswith("the greedy plan")
+    outcome = _replan(db, _settings(stable=False))
+    c = outcome.changes.counts
+    assert c.stable is False and c.move_cost == 0 and c.moved >= c.must_move == 1
+    assert outcome.summary.replan is not None and outcome.summary.replan.baseline_meaning.startswith("the greedy plan")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -294,7 +303,25 @@ def test_cli_replan_end_to_end(db: Path, tmp_path: Path) -> None:
     assert doc["changes"]["moved_tasks"][0]["task_id"] == "repair A-1 road/1"
     assert doc["replan"]["as_of"] == "2025-06-08"  # default: the day after the last report (Saturday 7 June)
     assert {t["task_id"] for t in doc["tasks"]} >= {"survey H-1/1", "clearance H-1/1", "restored A-1"}
-    assert _plan(db).params["move_cost_days"] == 30.0
+    saved = _plan(db).params.replan
+    assert saved is not None and saved.move_cost_days == 30.0
+
+
+def test_cli_plan_and_replan_json_keep_their_keys(db: Path) -> None:
+    """`sapper plan --json` prints the summary with the keys it printed before the summary was typed; `sapper replan
+    --json` adds the re-plan's four; both read back from the store as the same summary."""
+    proc = _run("plan", "--db", str(db), "--time-limit", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)
+    assert list(plan) == PLAN_KEYS and plan["start_date"] == START.isoformat()
+    assert plan["status"] == _plan(db).status
+    report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
+    proc = _run("replan", "--db", str(db), "--time-limit", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    replan = json.loads(proc.stdout)
+    assert list(replan) == PLAN_KEYS + REPLAN_KEYS and replan["replan"]["moved"] == 1
+    saved = _plan(db).summary
+    assert saved is not None and summary_to_json(saved) == replan
 
 
 def test_cli_replan_errors(tmp_path: Path, db: Path) -> None:
@@ -313,9 +340,10 @@ def test_priced_moves_skip_the_fewest_moves_stage(db: Path) -> None:
     """With moves "priced" the re-plan does not rank moves first (no fewest-moves figures), and still moves only the
     lot that must move here (test_cli_replan_end_to_end checks the default's proof of that minimum)."""
     report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
-    priced = replan_store(db, settings=_settings(moves="priced"))
-    assert priced.changes["fewest_moves_bound"] is None and priced.changes["moved"] == 1
-    assert _plan(db).params["moves"] == "priced"
+    priced = _replan(db, _settings(moves=MovePolicy.PRICED))
+    assert priced.changes.counts.fewest_moves_bound is None and priced.changes.counts.moved == 1
+    saved = _plan(db).params.replan
+    assert saved is not None and saved.moves is MovePolicy.PRICED
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -362,11 +390,11 @@ def test_replan_makes_a_blocked_asset_wait_for_the_release_and_keeps_the_block_n
                                                       blocking_hazard_id="H-2")])
     notes = []
     for as_of in (AS_OF, AS_OF + dt.timedelta(days=7)):
-        outcome = replan_store(db, settings=_settings(as_of=as_of))
-        notes.append([n for n in outcome.changes["notes"] if "blocked" in n])
+        outcome = _replan(db, _settings(as_of=as_of))
+        notes.append([n for n in outcome.changes.notes if "blocked" in n])
         if as_of == AS_OF:  # the running lot of A-3 may no longer simply continue, and the report is the cause
-            causes = {(m["reason"], m["cause"]) for m in outcome.changes["moved_tasks"]
-                      if m["task_id"].startswith("repair A-3")}
+            causes = {(m.reason, m.cause) for m in outcome.changes.moved_tasks
+                      if m.task_id.startswith("repair A-3")}
             assert causes == {("waits for a predecessor", "reported blocked by hazard area H-2")}
         assert check(outcome.compiled.problem, outcome.result.schedule) == []
         tasks = outcome.run.tasks

@@ -15,7 +15,7 @@ from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import Method, Trade
 from sapper.errors import ImportFileError
 from sapper.io import write_assets, write_hazards
-from sapper.services.imports import import_workforce
+from sapper.services.imports import ImportSummary, import_workforce
 from sapper.store import open_store
 
 SAPPER = str(Path(sys.executable).with_name("sapper"))
@@ -37,6 +37,12 @@ def _sapper(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SAPPER, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
+def _import(db: Path, csv: Path) -> ImportSummary:
+    """``import_workforce`` into the store at ``db``, opened for the one import."""
+    with open_store(db) as opened:
+        return import_workforce(opened, csv)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     db = tmp_path / "s.gpkg"
@@ -48,7 +54,7 @@ def test_rows_imported_and_bad_rows_rejected_with_reasons(store: Path, tmp_path:
     """Good rows become teams and brigades (default productivity from the figures); bad rows are named with why."""
     csv = tmp_path / "wf.csv"
     csv.write_text(HEADER + GOOD + BAD, encoding="utf-8")
-    summary = import_workforce(store, csv)
+    summary = _import(store, csv)
     assert summary.imported == 3
     reasons = {issue.id: issue.reason for issue in summary.rejected}
     assert reasons.keys() == {"T-1", "T-9", "B-9", "X-1"}
@@ -69,7 +75,7 @@ def test_second_import_changes_nothing(store: Path, tmp_path: Path) -> None:
     """Importing the same table twice imports nothing the second time; --strict then exits 2."""
     csv = tmp_path / "wf.csv"
     csv.write_text(HEADER + GOOD, encoding="utf-8")
-    assert import_workforce(store, csv).imported == 3
+    assert _import(store, csv).imported == 3
     with open_store(store) as s:
         before = s.counts()
     proc = _sapper("import", "workforce", str(csv), "--db", str(store), "--strict")
@@ -84,7 +90,7 @@ def test_missing_column_refuses_the_file(store: Path, tmp_path: Path) -> None:
     csv = tmp_path / "wf.csv"
     csv.write_text("id,kind,organisation_id,size,base_lon\nT-1,team,op,8,35\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match="base_lat"):
-        import_workforce(store, csv)
+        _import(store, csv)
     with open_store(store) as s:
         assert s.counts()["teams"] == 0
 

@@ -1,4 +1,9 @@
-"""Fixtures for the store tests: a fresh store per test and small domain records built in code."""
+"""Fixtures for the store tests: a fresh store per test and small domain records built in code.
+
+``store`` and ``filled`` run each test on both backends (a GeoPackage file and a PostGIS database, see
+tests/conftest.py); ``gpkg_store`` and ``gpkg_filled`` are for what only a GeoPackage has (its binary, R-trees,
+gpkg_* tables, GDAL, WAL).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,15 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
+def store(store_target: str | Path) -> Iterator[Store]:
+    """A fresh, empty store on each backend."""
+    with open_store(store_target, create=True) as s:
+        yield s
+
+
+@pytest.fixture
+def gpkg_store(db_path: Path) -> Iterator[Store]:
+    """A fresh, empty GeoPackage store (for what only SQLite/GeoPackage has)."""
     with open_store(db_path, create=True) as s:
         yield s
 
@@ -150,10 +163,29 @@ def orgs() -> list[Organisation]:
     return [ORG, BUILDER]
 
 
+def fill(store: Store) -> Store:
+    """``store`` with one of everything (organisations, hazards, assets, activities, teams, brigades)."""
+    with store.write() as uow:
+        uow.add_organisations([ORG, BUILDER])
+        uow.add_hazards(rich_hazards())
+        uow.add_assets(rich_assets())
+        uow.add_activities(rich_activities())
+        uow.add_teams(rich_teams())
+        uow.add_brigades(rich_brigades())
+    return store
+
+
+@pytest.fixture
+def gpkg_filled(gpkg_store: Store) -> Store:
+    """A GeoPackage store holding one of everything."""
+    return fill(gpkg_store)
+
+
 @pytest.fixture
 def filled(store: Store, orgs: list[Organisation], hazards: list[HazardArea], assets: list[Asset],
            activities: list[Activity], teams: list[DeminerTeam], brigades: list[BuilderBrigade]) -> Store:
-    """A store holding one of everything (organisations, hazards, assets, activities, teams, brigades)."""
+    """A store (each backend) holding one of everything (organisations, hazards, assets, activities, teams,
+    brigades)."""
     with store.write() as uow:
         uow.add_organisations(orgs)
         uow.add_hazards(hazards)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import shapely
 from alembic import command
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
 
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
@@ -153,27 +155,33 @@ def test_qa_visit_references_are_checked(recorded: tuple[Store, LandRelease]) ->
         assert expected in text
 
 
-def test_migration_0002_downgrades_and_upgrades(recorded: tuple[Store, LandRelease]) -> None:
+def test_migration_0002_downgrades_and_upgrades(recorded: tuple[Store, LandRelease], store_target: str | Path) -> None:
     """Downgrading to 0001 drops the land-release tables and their guards; upgrading brings them back, empty."""
     store, _ = recorded
-    path = store.path
     store.close()
-    engine = engines.make_engine(path)
+    engine = engines.make_engine(store_target)
     try:
         with engine.connect() as conn:
             conn = conn.execution_options(**{engines.WRITE: True})
             with conn.begin():
                 command.downgrade(engines.alembic_config(conn), "0001")
-                names = {row[0] for row in conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
-                contents = {row[0] for row in conn.exec_driver_sql("SELECT table_name FROM gpkg_contents")}
+                if conn.dialect.name == "sqlite":
+                    names = {row[0] for row in conn.exec_driver_sql(
+                        "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+                    names |= {row[0] for row in conn.exec_driver_sql("SELECT table_name FROM gpkg_contents")}
+                else:
+                    names = {row[0] for row in conn.execute(text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' UNION "
+                        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal UNION "
+                        "SELECT proname FROM pg_proc WHERE proname LIKE '%in_history%'"))}
     finally:
         engine.dispose()
-    assert not {"land_release_events", "qa_visits", "non_conformities"} & (names | contents)
+    assert "hazard_areas" in names
+    assert not {"land_release_events", "qa_visits", "non_conformities"} & names
     assert not any("in_history" in n for n in names)
     from sapper.store import open_store
 
-    with open_store(path) as again:
+    with open_store(store_target) as again:
         assert again.revision() == engines.head_revision()
         assert again.release_events("H-1") == []
         again.add_activities([act("A-2", ActivityType.TS, reduced=EAST)], replace=True)  # no history, no guard

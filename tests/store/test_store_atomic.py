@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,16 +49,19 @@ def test_store_shortcuts_join_the_open_unit_of_work(store: Store, hazards: list[
     assert store.counts()["hazard_areas"] == 0
 
 
-def test_commit_is_visible_to_another_connection(store: Store, hazards: list[HazardArea]) -> None:
-    """After write() exits, a second Store on the same file sees the rows."""
+def test_commit_is_visible_to_another_connection(store: Store, store_target: str | Path,
+                                                 hazards: list[HazardArea]) -> None:
+    """After write() exits, a second Store on the same file or database sees the rows."""
     store.add_hazards(hazards[:1])
-    with open_store(store.path) as other:
+    with open_store(store_target) as other:
         assert other.hazards() == hazards[:1]
 
 
-def test_concurrent_writers_wait_for_the_lock(store: Store, hazards: list[HazardArea]) -> None:
-    """A second writer waits (BEGIN IMMEDIATE + busy timeout) while the first holds the lock, then succeeds."""
-    other = open_store(store.path)
+def test_concurrent_writers_wait_for_the_lock(store: Store, store_target: str | Path,
+                                              hazards: list[HazardArea]) -> None:
+    """A second writer is not refused while the first holds its transaction open (SQLite: it waits on BEGIN
+    IMMEDIATE + busy timeout; PostgreSQL: rows do not collide), and both commit."""
+    other = open_store(store_target)
     started, errors = threading.Event(), []
 
     def second_writer() -> None:
@@ -79,11 +83,12 @@ def test_concurrent_writers_wait_for_the_lock(store: Store, hazards: list[Hazard
     assert [h.id for h in store.hazards()] == ["h-1", "h-3"]
 
 
-def test_reader_sees_snapshot_during_write(store: Store, hazards: list[HazardArea]) -> None:
-    """In WAL mode a reader is not blocked by an open write and sees only committed rows."""
+def test_reader_sees_snapshot_during_write(store: Store, store_target: str | Path,
+                                          hazards: list[HazardArea]) -> None:
+    """A reader is not blocked by an open write and sees only committed rows (WAL on SQLite, MVCC on PostgreSQL)."""
     store.add_hazards(hazards[:1])
     seen: list[int] = []
-    with open_store(store.path) as reader, store.write() as uow:
+    with open_store(store_target) as reader, store.write() as uow:
         uow.add_assets([])
         uow.connection.exec_driver_sql("DELETE FROM hazard_areas")
         seen.append(len(reader.hazards()))

@@ -136,29 +136,29 @@ def test_older_revision_is_upgraded(db_path: Path) -> None:
         assert store.counts()["hazard_areas"] == 0
 
 
-def test_pragmas_on_every_connection(store: Store) -> None:
+def test_pragmas_on_every_connection(gpkg_store: Store) -> None:
     """Connections run in WAL mode with foreign keys on and a busy timeout of at least 5 s."""
-    with store.write() as uow:
+    with gpkg_store.write() as uow:
         conn = uow.connection
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
-    with raw(store.path) as other:
+    with raw(gpkg_store.path) as other:
         assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-def test_geopackage_header_and_integrity(filled: Store) -> None:
+def test_geopackage_header_and_integrity(gpkg_filled: Store) -> None:
     """application_id is 'GPKG', user_version 10400, and integrity_check and foreign_key_check are clean."""
-    with raw(filled.path) as conn:
+    with raw(gpkg_filled.path) as conn:
         assert conn.execute("PRAGMA application_id").fetchone() == (0x47504B47,)
         assert conn.execute("PRAGMA user_version").fetchone() == (10400,)
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
-def test_geopackage_metadata_tables(store: Store) -> None:
+def test_geopackage_metadata_tables(gpkg_store: Store) -> None:
     """The gpkg_* tables register every layer, the required SRS rows and an R-tree extension per layer."""
-    with raw(store.path) as conn:
+    with raw(gpkg_store.path) as conn:
         srs = {r[0] for r in conn.execute("SELECT srs_id FROM gpkg_spatial_ref_sys")}
         contents = dict(conn.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         geometry = dict(conn.execute("SELECT table_name, srs_id FROM gpkg_geometry_columns").fetchall())
@@ -172,9 +172,9 @@ def test_geopackage_metadata_tables(store: Store) -> None:
     assert rtrees == set(SPATIAL_LAYERS)
 
 
-def test_migration_matches_schema_module(store: Store) -> None:
+def test_migration_matches_schema_module(gpkg_store: Store) -> None:
     """The tables the migration creates are exactly what schema.py declares (no drift between the two)."""
-    with store.write() as uow:
+    with gpkg_store.write() as uow:
         opts = {"include_name": include_name, "compare_type": False}
         diff = compare_metadata(MigrationContext.configure(uow.connection, opts=opts), metadata)
         declared = {

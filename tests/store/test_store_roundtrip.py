@@ -17,6 +17,7 @@ from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, OrgKind
 from sapper.errors import NotFoundError, StoreError, ValidationError
 from sapper.store import ContextArea, PlannedTask, PlanRun, Settlement, Store, gpkg, open_store
+from sapper.store.records import PlanParams
 
 
 def wkb(geom: object) -> bytes:
@@ -32,12 +33,13 @@ def test_hazards_round_trip(filled: Store, hazards: list[HazardArea]) -> None:
         assert got.area_m2 == sent.area_m2
 
 
-def test_area_column_matches_domain_area(filled: Store, hazards: list[HazardArea]) -> None:
-    """The stored area_m2 column agrees with sapper.domain.geometry.area_m2 to within 1e-9."""
-    with sqlite3.connect(filled.path) as conn:
+def test_area_column_matches_domain_area(gpkg_filled: Store, hazards: list[HazardArea]) -> None:
+    """The stored area_m2 column is sapper.domain.geometry.area_m2, exactly (one area function for every layer)."""
+    assert gpkg_filled.path is not None
+    with sqlite3.connect(gpkg_filled.path) as conn:
         stored = dict(conn.execute("SELECT id, area_m2 FROM hazard_areas").fetchall())
     for h in hazards:
-        assert stored[h.id] == pytest.approx(area_m2(h.geometry), rel=1e-9)
+        assert stored[h.id] == area_m2(h.geometry)
 
 
 def test_hazard_by_id(filled: Store, hazards: list[HazardArea]) -> None:
@@ -54,9 +56,9 @@ def test_assets_round_trip(filled: Store, assets: list[Asset]) -> None:
     assert [wkb(a.geometry) for a in back] == [wkb(a.geometry) for a in assets]
 
 
-def test_asset_trade_columns(filled: Store) -> None:
+def test_asset_trade_columns(gpkg_filled: Store) -> None:
     """Each trade's builder-days land in its own column, 0 when the asset needs none of it."""
-    with sqlite3.connect(filled.path) as conn:
+    with sqlite3.connect(gpkg_filled.path) as conn:
         row = conn.execute("SELECT work_road_bd, work_bridge_bd, work_power_bd, work_water_bd, work_building_bd "
                            "FROM assets WHERE id = 'a-bridge'").fetchone()
     assert row == (20.0, 300.5, 0.0, 0.0, 0.0)
@@ -74,9 +76,9 @@ def test_activities_round_trip(filled: Store, activities: list[Activity]) -> Non
     assert filled.activities(hazard_id="h-4") == []
 
 
-def test_activity_rows_in_gis_tables(filled: Store) -> None:
+def test_activity_rows_in_gis_tables(gpkg_filled: Store) -> None:
     """Outcomes and devices are separate layers; the activity's geometry is the union of its outcomes."""
-    with sqlite3.connect(filled.path) as conn:
+    with sqlite3.connect(gpkg_filled.path) as conn:
         outcomes = conn.execute("SELECT activity_id, outcome FROM land_release_outcomes ORDER BY fid").fetchall()
         devices = conn.execute("SELECT activity_id, category, depth_cm FROM devices_found ORDER BY fid").fetchall()
         geom = conn.execute("SELECT geom FROM activities WHERE id = 'act-3'").fetchone()[0]
@@ -123,8 +125,7 @@ def test_plan_round_trip_and_latest(store: Store) -> None:
     )
     first = PlanRun("optimal", created_at=dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC),
                     objective=10.5, lower_bound=10.5, baseline_objective=14.0, finish_date=dt.date(2026, 5, 1),
-                    solve_seconds=3.2, params={"horizon_days": 365, "start": dt.date(2026, 4, 1)},
-                    summary={"released_m2": 8000.0}, tasks=tasks)
+                    solve_seconds=3.2, params=PlanParams(seed=3, lot_max_days=20), tasks=tasks)
     run_id = store.save_plan(first)
     second_id = store.save_plan(PlanRun("feasible", tasks=tasks[:1]))
     assert second_id > run_id
@@ -132,7 +133,7 @@ def test_plan_round_trip_and_latest(store: Store) -> None:
     assert saved.id == run_id
     assert saved.tasks == tasks and saved.task_count == 2
     assert saved.created_at == dt.datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=dt.UTC)
-    assert saved.params == {"horizon_days": 365, "start": "2026-04-01"}
+    assert saved.params == PlanParams(seed=3, lot_max_days=20) and saved.summary is None
     assert (saved.objective, saved.lower_bound, saved.baseline_objective) == (10.5, 10.5, 14.0)
     latest = store.latest_plan()
     assert latest is not None and latest.id == second_id and latest.status == "feasible"
@@ -153,18 +154,18 @@ def test_duplicate_within_batch_is_refused(store: Store, hazards: list[HazardAre
     assert store.counts()["hazard_areas"] == 0
 
 
-def test_replace_overwrites_and_keeps_fid(filled: Store, hazards: list[HazardArea]) -> None:
+def test_replace_overwrites_and_keeps_fid(gpkg_filled: Store, hazards: list[HazardArea]) -> None:
     """replace=True updates the stored record in place (same fid) instead of refusing it."""
     changed = HazardArea(**{**{f: getattr(hazards[0], f) for f in HazardArea.__slots__}, "name": "renamed",
                             "beneficiaries": 5})
-    with sqlite3.connect(filled.path) as conn:
+    with sqlite3.connect(gpkg_filled.path) as conn:
         fid_before = conn.execute("SELECT fid FROM hazard_areas WHERE id = 'h-1'").fetchone()
-    filled.add_hazards([changed], replace=True)
-    with sqlite3.connect(filled.path) as conn:
+    gpkg_filled.add_hazards([changed], replace=True)
+    with sqlite3.connect(gpkg_filled.path) as conn:
         fid_after = conn.execute("SELECT fid FROM hazard_areas WHERE id = 'h-1'").fetchone()
-    assert filled.hazard("h-1") == changed
+    assert gpkg_filled.hazard("h-1") == changed
     assert fid_after == fid_before
-    assert filled.counts()["hazard_areas"] == len(hazards)
+    assert gpkg_filled.counts()["hazard_areas"] == len(hazards)
 
 
 def test_replace_activity_replaces_outcomes_and_devices(filled: Store, activities: list[Activity]) -> None:
@@ -198,13 +199,13 @@ def test_counts(filled: Store) -> None:
     assert counts["plan_runs"] == 0
 
 
-def test_store_edited_into_nonsense_reports_the_record(filled: Store) -> None:
+def test_store_edited_into_nonsense_reports_the_record(gpkg_filled: Store) -> None:
     """A row edited outside sapper into an unknown value is a ValidationError naming the record and field."""
-    with sqlite3.connect(filled.path) as conn:
+    with sqlite3.connect(gpkg_filled.path) as conn:
         gpkg.register_functions(conn)  # the R-tree triggers call ST_IsEmpty & co. on any UPDATE
         conn.execute("UPDATE hazard_areas SET hazard_class = 'XXX' WHERE id = 'h-3'")
     with pytest.raises(ValidationError, match=r"hazard area h-3\.hazard_class: 'XXX' is not one of"):
-        filled.hazards()
+        gpkg_filled.hazards()
 
 
 def test_three_thousand_polygons_in_one_write(store: Store) -> None:
@@ -228,9 +229,9 @@ def test_closed_store_refuses_use(db_path: Path) -> None:
         store.hazards()
 
 
-def test_geometry_blob_is_geopackage_binary(filled: Store) -> None:
+def test_geometry_blob_is_geopackage_binary(gpkg_filled: Store) -> None:
     """Stored geometry starts with the GP header: version 0, little-endian, XY envelope, srs_id 4326."""
-    with sqlite3.connect(filled.path) as conn:
+    with sqlite3.connect(gpkg_filled.path) as conn:
         blob = conn.execute("SELECT geom FROM hazard_areas WHERE id = 'h-1'").fetchone()[0]
     assert blob[:2] == b"GP" and blob[2] == 0 and blob[3] == 0b0000_0011
     assert gpkg.srs_id_of(blob) == 4326

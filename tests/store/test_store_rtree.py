@@ -71,40 +71,40 @@ def test_bbox_search_other_layers_and_bad_input(filled: Store) -> None:
         filled.bbox_search("assets", 1, 0, 0, 1)
 
 
-def test_triggers_follow_update_of_geometry(store: Store) -> None:
+def test_triggers_follow_update_of_geometry(gpkg_store: Store) -> None:
     """UPDATE of geom through plain SQL moves the feature in the R-tree (GeoPackage update6 trigger)."""
-    store.add_hazards(random_hazards(50, seed=3))
+    gpkg_store.add_hazards(random_hazards(50, seed=3))
     moved = shapely.box(10.0, 10.0, 10.5, 10.5)
-    with connect(store) as conn:
+    with connect(gpkg_store) as conn:
         conn.execute("UPDATE hazard_areas SET geom = ? WHERE id = 'r-7'", (gpkg.encode(moved),))
     conn.close()
-    assert store.bbox_search("hazard_areas", 9.9, 9.9, 10.1, 10.1) == ["r-7"]
-    assert "r-7" not in store.bbox_search("hazard_areas", 33.0, 49.0, 37.0, 52.0)
+    assert gpkg_store.bbox_search("hazard_areas", 9.9, 9.9, 10.1, 10.1) == ["r-7"]
+    assert "r-7" not in gpkg_store.bbox_search("hazard_areas", 33.0, 49.0, 37.0, 52.0)
 
 
-def test_triggers_follow_empty_null_and_delete(filled: Store) -> None:
+def test_triggers_follow_empty_null_and_delete(gpkg_filled: Store) -> None:
     """Geometry set to empty or NULL leaves the R-tree, set back re-enters it, and a deleted row leaves it."""
     box = (35.0, 49.0, 36.0, 51.0)
-    with connect(filled) as conn:
+    with connect(gpkg_filled) as conn:
         conn.execute("UPDATE activities SET geom = ? WHERE id = 'act-1'", (gpkg.encode(shapely.Polygon()),))
-        assert filled.bbox_search("activities", *box) == ["act-2"]
+        assert gpkg_filled.bbox_search("activities", *box) == ["act-2"]
         conn.execute("UPDATE activities SET geom = NULL WHERE id = 'act-2'")
-        assert filled.bbox_search("activities", *box) == []
+        assert gpkg_filled.bbox_search("activities", *box) == []
         conn.execute("UPDATE activities SET geom = ? WHERE id = 'act-3'", (gpkg.encode(shapely.box(35, 50, 35.1,
                                                                                                   50.1)),))
-        assert filled.bbox_search("activities", *box) == ["act-3"]
+        assert gpkg_filled.bbox_search("activities", *box) == ["act-3"]
         conn.execute("DELETE FROM devices_found")
         conn.execute("DELETE FROM land_release_outcomes")
         conn.execute("DELETE FROM activities WHERE id = 'act-3'")
         rtree_rows = conn.execute("SELECT count(*) FROM rtree_activities_geom").fetchone()[0]
     conn.close()
-    assert filled.bbox_search("activities", *box) == []
+    assert gpkg_filled.bbox_search("activities", *box) == []
     assert rtree_rows == 0
 
 
-def test_rtree_holds_every_nonempty_geometry(filled: Store) -> None:
+def test_rtree_holds_every_nonempty_geometry(gpkg_filled: Store) -> None:
     """Each spatial layer's R-tree has one entry per row with a non-empty geometry, with its bounds."""
-    with connect(filled) as conn:
+    with connect(gpkg_filled) as conn:
         for layer in ("hazard_areas", "assets", "land_release_outcomes", "devices_found"):
             rows = conn.execute(f"SELECT count(*) FROM {layer} WHERE NOT ST_IsEmpty(geom)").fetchone()[0]
             tree = conn.execute(f"SELECT count(*) FROM rtree_{layer}_geom").fetchone()[0]
@@ -115,9 +115,9 @@ def test_rtree_holds_every_nonempty_geometry(filled: Store) -> None:
     assert bounds == pytest.approx((35.01, 35.012, 50.0, 50.002), abs=1e-5)
 
 
-def test_contents_bbox_follows_writes(filled: Store, hazards: list[HazardArea]) -> None:
+def test_contents_bbox_follows_writes(gpkg_filled: Store, hazards: list[HazardArea]) -> None:
     """gpkg_contents keeps each written layer's bbox (what QGIS zooms to) and a last_change timestamp."""
-    with sqlite3.connect(filled.path) as conn:
+    with sqlite3.connect(gpkg_filled.path) as conn:
         bbox = conn.execute("SELECT min_x, min_y, max_x, max_y, last_change FROM gpkg_contents "
                             "WHERE table_name = 'hazard_areas'").fetchone()
     conn.close()

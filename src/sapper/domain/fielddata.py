@@ -27,6 +27,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.activities import DeviceFound
+from sapper.domain.text import normalise_key
 from sapper.errors import Fault, ValidationError
 
 
@@ -35,22 +36,17 @@ class SubmissionSource(StrEnum):
     KOBOTOOLBOX = "kobotoolbox"
 
 
-def _norm(path: str) -> str:
-    """A field path for comparison: ODK Central joins groups with ``-``, Kobo with ``/``; both count as one."""
-    return path.strip().replace("-", "/").lower()
-
-
 def find_key(keys: Mapping[str, object], name: str) -> list[str]:
     """The keys of ``keys`` that name field ``name``: the exact path, or else every path ending in ``/name``.
 
     ``name`` may be a bare field name (``hazard_id``) or a path (``site/hazard_id``); ``-`` and ``/`` are alike, and
     case is ignored.
     """
-    wanted = _norm(name)
-    exact = [k for k in keys if _norm(k) == wanted]
+    wanted = normalise_key(name, path=True)
+    exact = [k for k in keys if normalise_key(k, path=True) == wanted]
     if exact:
         return exact
-    return [k for k in keys if _norm(k).endswith("/" + wanted)]
+    return [k for k in keys if normalise_key(k, path=True).endswith("/" + wanted)]
 
 
 def _lookup(keys: Mapping[str, object], name: str, record: str) -> str | None:

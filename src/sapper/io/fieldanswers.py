@@ -24,6 +24,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.fielddata import RepeatRow, Submission
+from sapper.domain.text import normalise_key
 from sapper.errors import Fault, ValidationError
 from sapper.io.fieldexport import parse_geo
 
@@ -63,10 +64,6 @@ def parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(t)
     except ValueError:
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
-
-
-def _norm(text: str) -> str:
-    return text.strip().lower().replace(" ", "_").replace("-", "_")
 
 
 class AnswerReader:
@@ -139,9 +136,9 @@ class AnswerReader:
         text = self.text(name, required=required)
         if text is None:
             return None
-        wanted = _norm(text)
+        wanted = normalise_key(text)
         for member in cls:
-            if _norm(member.value) == wanted:
+            if normalise_key(member.value) == wanted:
                 return member
         self._fault(name, f"{text!r} is not one of {', '.join(m.value for m in cls)}")
         return None

@@ -18,6 +18,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from sapper.domain.text import normalise_key
+
 E = TypeVar("E", bound=StrEnum)
 
 _TRUE = {"1", "true", "t", "yes", "y"}
@@ -44,14 +46,10 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def _norm(text: str) -> str:
-    return text.strip().lower().replace(" ", "_").replace("-", "_")
-
-
 @lru_cache(maxsize=64)
 def _members(cls: type[StrEnum]) -> dict[str, StrEnum]:
     """``cls``'s members by normalised value (looked up once per enumeration, not once per cell)."""
-    return {_norm(m.value): m for m in cls}
+    return {normalise_key(m.value): m for m in cls}
 
 
 def unguard(text: str) -> str:
@@ -159,7 +157,7 @@ class FieldReader:
         return frozenset(members)
 
     def _member(self, name: str, cls: type[E], text: str) -> E | None:
-        member = _members(cls).get(_norm(text))
+        member = _members(cls).get(normalise_key(text))
         if member is not None:
             return member  # type: ignore[return-value]
         allowed = ", ".join(m.value for m in cls)

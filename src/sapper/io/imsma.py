@@ -40,6 +40,7 @@ from sapper.domain.activities import Activity, ActivityStatus, ActivityType, Dev
 from sapper.domain.geometry import area_m2, in_wgs84_range, projection_near
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.resources import Method, Organisation, OrgKind
+from sapper.domain.text import normalise_key
 from sapper.errors import Fault, ImportFileError, ValidationError
 from sapper.io.fields import FieldReader, is_missing
 from sapper.io.sheets import Format, Kind, RawTable, Table, read_tables, write_tables
@@ -50,11 +51,6 @@ E = TypeVar("E", bound=StrEnum)
 # ----------------------------------------------------------------------------------------------------
 # Vocabularies
 # ----------------------------------------------------------------------------------------------------
-
-
-def _norm(text: str) -> str:
-    """Spelling-insensitive key: ``"IED/booby trap"``, ``"ied_booby_trap"`` and ``"IED / Booby-trap"`` agree."""
-    return re.sub(r"[\s_\-/]+", "_", text.strip().lower()).strip("_")
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ class Vocabulary(Generic[E]):
         table: dict[str, E] = {}
         for text, member in [*((m.value, m) for m in self.enum), *((v, k) for k, v in self.labels.items()),
                              *self.aliases.items()]:
-            if table.setdefault(_norm(text), member) is not member:
+            if table.setdefault(normalise_key(text), member) is not member:
                 raise ValueError(f"{text!r} names two members of {self.enum.__name__}")
         return table
 
@@ -86,7 +82,7 @@ class Vocabulary(Generic[E]):
 
     def parse(self, text: str) -> E | None:
         """The member ``text`` names (ignoring case, spaces, ``_``, ``-`` and ``/``), or None."""
-        return self._lookup.get(_norm(text))
+        return self._lookup.get(normalise_key(text))
 
     def allowed(self) -> str:
         return ", ".join(self.labels[m] for m in self.enum)

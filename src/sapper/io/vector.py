@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,7 +33,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.assets import Asset, AssetType, DamageLevel
-from sapper.domain.geometry import LocalProjection, in_wgs84_range, is_valid
+from sapper.domain.geometry import area_m2, in_wgs84_range, is_valid
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.resources import Trade
 from sapper.errors import ImportFileError, ValidationError
@@ -416,20 +415,6 @@ def read_assets(path: str | Path, *, layer: str | None = None, crs: str | None =
 # ----------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _projection(lon: int, lat: int) -> LocalProjection:
-    return LocalProjection(lon=float(lon), lat=float(lat))
-
-
-def _area_m2(geom: BaseGeometry) -> float:
-    """As ``sapper.domain.geometry.area_m2``, sharing the equal-area projection per degree cell (same area to
-    ~1e-12, ~500x faster; see ``sapper.store.mapping.area_m2``)."""
-    if geom.is_empty:
-        return 0.0
-    minx, miny, maxx, maxy = geom.bounds
-    return _projection(round((minx + maxx) / 2.0), round((miny + maxy) / 2.0)).area_m2(geom)
-
-
 def hazards_frame(hazards: Sequence[HazardArea]) -> tuple[pd.DataFrame, list[BaseGeometry]]:
     """Hazard areas as a flat table with the store's columns, and their geometries."""
     frame = pd.DataFrame(
@@ -448,7 +433,7 @@ def hazards_frame(hazards: Sequence[HazardArea]) -> tuple[pd.DataFrame, list[Bas
             "expected_clearance_share": pd.Series(
                 [h.expected_clearance_share for h in hazards], dtype="float64"
             ),
-            "area_m2": pd.Series([_area_m2(h.geometry) for h in hazards], dtype="float64"),
+            "area_m2": pd.Series([area_m2(h.geometry) for h in hazards], dtype="float64"),
             "synthetic": pd.Series([h.synthetic for h in hazards], dtype="bool"),
         }
     )

@@ -6,10 +6,12 @@ numpy, so every CP-SAT answer is verified by code that does not share the model.
 
 from sapper.plan.problem import Mode, Objective, Precedence, Problem, Resource, Task
 from sapper.plan.solution import Schedule, check, objective_value
-from sapper.plan.solve import Result, SolveParams, Status, solve
+from sapper.plan.solve import Engine, MovePolicy, Result, SolveParams, Status, solve
 
 __all__ = [
+    "Engine",
     "Mode",
+    "MovePolicy",
     "Objective",
     "Precedence",
     "Problem",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapper.errors import Fault
+from sapper.errors import Fault, PlanError
 from sapper.plan.problem import Objective, Problem
 
 
@@ -121,3 +121,10 @@ def check(problem: Problem, schedule: Schedule, *, max_faults: int = 50) -> list
                                 f"over capacity in {over.size} periods, first at {t}: "
                                 f"{int(load[t])} > {res.capacity} (unavailable spans included)"))
     return faults[:max_faults]
+
+
+def verify(problem: Problem, schedule: Schedule, what: str) -> None:
+    """Raise PlanError when ``schedule`` fails :func:`check`: no plan the checker rejects is ever returned."""
+    faults = check(problem, schedule)
+    if faults:
+        raise PlanError(f"{what} failed the independent check: " + "; ".join(str(f) for f in faults[:5]))

@@ -8,17 +8,23 @@
 4. The independent checker verifies the schedule returned; a schedule it rejects is never returned.
 5. The lower bound is the best of CP-SAT's proven bound and sapper's own (precedence and outages, no capacity),
    so it stays valid even if CP-SAT's proof were wrong; a claimed optimum above a heuristic solution is flagged.
+
+With ``start`` (a re-plan: the previous plan repaired to the new facts, ``plan.stability.warm_start``) steps 1–2 are
+replaced by that schedule, which is then the baseline; with ``moves=MovePolicy.FEWEST`` the fewest moves any plan
+needs are found first (``plan.stability.fewest_moves``) and CP-SAT then optimises with each further move priced above
+any gain. Steps 3–5 are the same code for both.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from sapper.errors import PlanError
+from sapper.errors import Fault, PlanError, ValidationError
 from sapper.plan.bounds import fluid_lower_bound
 from sapper.plan.greedy import (
     descendant_weight_rule,
@@ -30,7 +36,7 @@ from sapper.plan.greedy import (
     unlock_ratio_rule,
 )
 from sapper.plan.problem import Objective, Problem, Resource
-from sapper.plan.solution import Schedule, check, objective_value, objective_values
+from sapper.plan.solution import Schedule, moved_tasks, objective_value, objective_values, verify
 
 if TYPE_CHECKING:
     from sapper.plan.cpsat import CpSatOutcome
@@ -49,15 +55,57 @@ class Status(StrEnum):
     UNKNOWN = "unknown"  # no plan found and nothing proven within the limits
 
 
+class Engine(StrEnum):
+    """What ``solve`` may use: CP-SAT after the heuristics, or the priority-list heuristics alone (no solver)."""
+
+    CPSAT = "cpsat"
+    GREEDY = "greedy"
+
+    @classmethod
+    def parse(cls, value: str) -> Engine:
+        """The engine named ``value``; ValidationError naming the choices when there is none."""
+        return _parse(cls, value, "engine")
+
+
+class MovePolicy(StrEnum):
+    """How ``solve`` from a ``start`` treats moving an anchored task (``Problem.move_cost``)."""
+
+    FEWEST = "fewest"  # move only as many tasks as any plan must (the fewest found), then optimise
+    PRICED = "priced"  # a task moves when what it gains outweighs the move cost
+
+    @classmethod
+    def parse(cls, value: str) -> MovePolicy:
+        """The move policy named ``value``; ValidationError naming the choices when there is none."""
+        return _parse(cls, value, "moves")
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _parse(cls: type[_E], value: str, what: str) -> _E:
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(e.value for e in cls)
+        raise ValidationError(what, [Fault(what, f"{what} must be one of {choices}, got {value!r}", what)]) from None
+
+
 @dataclass(frozen=True, slots=True)
 class SolveParams:
-    """How hard to try: CP-SAT time limit (s), workers, seed; ``engine`` "cpsat" or "greedy"."""
+    """How hard to try: CP-SAT time limit (s), workers, seed; ``engine`` (an ``Engine`` or its name)."""
 
     time_limit_s: float = 60.0
     workers: int = 2
     seed: int = 0
-    engine: str = "cpsat"
+    engine: Engine = Engine.CPSAT
     log: bool = False
+
+    def __post_init__(self) -> None:
+        try:
+            engine = Engine(self.engine)
+        except ValueError:
+            raise PlanError(f"unknown engine {self.engine!r}: use 'cpsat' or 'greedy'") from None
+        object.__setattr__(self, "engine", engine)
 
 
 @dataclass(frozen=True)
@@ -95,15 +143,102 @@ def own_lower_bound(problem: Problem) -> float:
     return fluid_lower_bound(problem, earliest_start_bound(problem))
 
 
-def solve(problem: Problem, *, params: SolveParams | None = None,
-          priority: Sequence[float] | None = None) -> Result:
-    """Plan ``problem``. ``priority`` (higher first) is the planner's own order for the baseline; default: weights."""
+def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequence[float] | None = None,
+          start: Schedule | None = None, moves: MovePolicy = MovePolicy.PRICED) -> Result:
+    """Plan ``problem`` (module docstring). ``priority`` (higher first) is the planner's own order for the baseline;
+    default: weights.
+
+    ``start``: a feasible schedule of ``problem`` to improve instead of the greedy plans (it is the baseline; a
+    re-plan passes the previous plan repaired to the new facts). ``moves`` says how moves off the anchors count then:
+    ``PRICED``, each costs ``problem.move_cost``; ``FEWEST``, the number of moved tasks ranks first: CP-SAT first finds
+    the fewest anchored tasks a plan must move (``plan.stability.fewest_moves``, for ``FEWEST_MOVES_SHARE`` of the time
+    limit, proving the minimum where it can), then improves that plan with each move priced above any gain in the
+    objective, so no plan with more moves is ever taken. ``details`` then holds ``fewest_moves``,
+    ``fewest_moves_bound`` and ``fewest_moves_proven``. The engine named in the result is "warm-start" or
+    "fewest-moves" when CP-SAT did not improve on those.
+    """
     params = params or SolveParams()
-    if params.engine not in ("cpsat", "greedy"):
-        raise PlanError(f"unknown engine {params.engine!r}: use 'cpsat' or 'greedy'")
     t0 = time.perf_counter()
-    base_priority = list(priority) if priority is not None else [float(t.weight) for t in problem.tasks]
     details: dict[str, object] = {}
+    model = problem  # what CP-SAT optimises: ``problem``, or with moves priced above any gain (``FEWEST``)
+    if start is None:
+        baseline, baseline_obj, candidates = _greedy_plans(problem, priority, details)
+        try:
+            bound = own_lower_bound(problem)
+        except PlanError as exc:  # some task cannot run even alone
+            return Result(Status.INFEASIBLE, None, None, None, None, None, "bound", time.perf_counter() - t0,
+                          {"reason": exc.message})
+    else:
+        baseline, baseline_obj = start, float(objective_value(problem, start))
+        model, first, bound = _from_start(problem, start, moves, params, details)
+        candidates = [(float(objective_value(model, first)), "warm-start" if first is start else "fewest-moves",
+                       first)]
+    best_obj: float | None = None
+    best: Schedule | None = None
+    engine = "greedy"
+    if candidates:
+        best_obj, engine, best = min(candidates, key=lambda c: c[0])
+    if start is None:
+        details.update(own_lower_bound=bound, heuristic_objective=best_obj)
+    if params.engine is Engine.CPSAT and best is not None and best_obj is not None \
+            and len(problem.tasks) > LARGE_PROBLEM_TASKS:
+        best_obj, engine, best = _large(model, (best_obj, engine, best), params, t0, details)
+    elif params.engine is Engine.CPSAT:
+
+        # A makespan plan of the heuristic's length exists, so CP-SAT may search within it: tighter domains.
+        model_problem = model
+        if model.objective is Objective.MAKESPAN and best_obj is not None:
+            model_problem = within_horizon(model, int(best_obj))
+        stages = model.objectives
+        caps: list[tuple[Objective, int]] = []
+        for k, stage in enumerate(stages):
+            left = params.time_limit_s - (time.perf_counter() - t0)
+            remaining = max(1.0 if k == 0 else 0.2, left / (len(stages) - k))
+            out = _cpsat_stage(model_problem, stage, caps, best, remaining, params, details)
+            prefix = "cpsat" if k == 0 else f"cpsat_stage{k + 1}"
+            details.update({f"{prefix}_status": out.status, f"{prefix}_objective": out.objective,
+                            f"{prefix}_bound": out.bound, f"{prefix}_seconds": out.seconds, "ortools": out.version})
+            if out.status == "infeasible" and k == 0:
+                if best is not None:
+                    raise PlanError("CP-SAT says infeasible, but a checked heuristic plan exists: solver fault")
+                return Result(Status.INFEASIBLE, None, None, None, baseline_obj, baseline, "cpsat",
+                              time.perf_counter() - t0, details)
+            if out.schedule is not None:
+                verify(problem, out.schedule, "CP-SAT schedule")
+                obj = float(objective_value(model, out.schedule, stage))
+                if out.objective is not None and abs(obj - out.objective) > 1e-6:
+                    raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
+                if k == 0:
+                    if out.status == "optimal" and best_obj is not None and obj > best_obj:
+                        details["false_proof"] = True  # a heuristic beat a claimed optimum: do not trust the bound
+                    elif out.bound is not None and model is problem:  # else a bound of the priced model only
+                        bound = max(bound, out.bound)
+                    if best_obj is None or obj <= best_obj:
+                        best_obj, engine, best = obj, "cpsat", out.schedule
+                elif best is not None and objective_values(model, out.schedule)[:k + 1] <= \
+                        objective_values(model, best)[:k + 1]:
+                    best = out.schedule  # later stages keep the earlier objectives (caps), so only ties move
+            if best is None:
+                break
+            caps.append((stage, objective_value(model, best, stage)))
+        if best is not None and len(stages) > 1:
+            details["objectives"] = {o.value: objective_value(problem, best, o) for o in stages}
+    if best is None or best_obj is None:
+        return Result(Status.UNKNOWN, None, None, bound, baseline_obj, baseline, engine, time.perf_counter() - t0,
+                      details)
+    if model is not problem:
+        best_obj = float(objective_value(problem, best))
+    if best_obj < bound - 1e-6:
+        raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
+    status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
+    return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
+
+
+def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: dict[str, object]
+                  ) -> tuple[Schedule | None, float | None, list[tuple[float, str, Schedule]]]:
+    """The baseline (the serial scheme in ``priority``, default: weights; None when its order cannot meet the
+    deadlines) with its objective, and every checked greedy plan as (objective, engine name, schedule)."""
+    base_priority = list(priority) if priority is not None else [float(t.weight) for t in problem.tasks]
     candidates: list[tuple[float, str, Schedule]] = []
     baseline: Schedule | None = None
     baseline_obj: float | None = None
@@ -112,7 +247,7 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
     except PlanError as exc:  # deadlines the priority order cannot meet: CP-SAT may still find a plan
         details["baseline_error"] = exc.message
     else:
-        _verify(problem, baseline, "greedy baseline")
+        verify(problem, baseline, "greedy baseline")
         baseline_obj = float(objective_value(problem, baseline))
         candidates.append((baseline_obj, "greedy", baseline))
     rules = {Objective.WEIGHTED_COMPLETION: (("greedy-dw", descendant_weight_rule),
@@ -128,75 +263,43 @@ def solve(problem: Problem, *, params: SolveParams | None = None,
                 alt = sgs(problem, order)
             except PlanError:
                 continue
-            _verify(problem, alt, f"greedy ({name}{scheme})")
+            verify(problem, alt, f"greedy ({name}{scheme})")
             candidates.append((float(objective_value(problem, alt)), name + scheme, alt))
     if problem.objective is Objective.MAKESPAN:
         for obj, _, sched in list(candidates):
             improved = justify(problem, sched)
             if objective_value(problem, improved) < obj:
-                _verify(problem, improved, "forward-backward improvement")
+                verify(problem, improved, "forward-backward improvement")
                 candidates.append((float(objective_value(problem, improved)), "greedy-fbi", improved))
-    best_obj: float | None = None
-    best: Schedule | None = None
-    engine = "greedy"
-    if candidates:
-        best_obj, engine, best = min(candidates, key=lambda c: c[0])
-    try:
-        bound = own_lower_bound(problem)
-    except PlanError as exc:  # some task cannot run even alone
-        return Result(Status.INFEASIBLE, None, None, None, None, None, "bound", time.perf_counter() - t0,
-                      {"reason": exc.message})
-    details.update(own_lower_bound=bound, heuristic_objective=best_obj)
-    if params.engine == "cpsat" and best is not None and best_obj is not None \
-            and len(problem.tasks) > LARGE_PROBLEM_TASKS:
-        best_obj, engine, best = _large(problem, (best_obj, engine, best), params, t0, details)
-    elif params.engine == "cpsat":
+    return baseline, baseline_obj, candidates
 
-        # A makespan plan of the heuristic's length exists, so CP-SAT may search within it: tighter domains.
-        model_problem = problem
-        if problem.objective is Objective.MAKESPAN and best_obj is not None:
-            model_problem = within_horizon(problem, int(best_obj))
-        stages = problem.objectives
-        caps: list[tuple[Objective, int]] = []
-        for k, stage in enumerate(stages):
-            left = params.time_limit_s - (time.perf_counter() - t0)
-            remaining = max(1.0 if k == 0 else 0.2, left / (len(stages) - k))
-            out = _cpsat_stage(model_problem, stage, caps, best, remaining, params, details)
-            prefix = "cpsat" if k == 0 else f"cpsat_stage{k + 1}"
-            details.update({f"{prefix}_status": out.status, f"{prefix}_objective": out.objective,
-                            f"{prefix}_bound": out.bound, f"{prefix}_seconds": out.seconds, "ortools": out.version})
-            if out.status == "infeasible" and k == 0:
-                if best is not None:
-                    raise PlanError("CP-SAT says infeasible, but a checked heuristic plan exists: solver fault")
-                return Result(Status.INFEASIBLE, None, None, None, baseline_obj, baseline, "cpsat",
-                              time.perf_counter() - t0, details)
-            if out.schedule is not None:
-                _verify(problem, out.schedule, "CP-SAT schedule")
-                obj = float(objective_value(problem, out.schedule, stage))
-                if out.objective is not None and abs(obj - out.objective) > 1e-6:
-                    raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
-                if k == 0:
-                    if out.status == "optimal" and best_obj is not None and obj > best_obj:
-                        details["false_proof"] = True  # a heuristic beat a claimed optimum: do not trust the bound
-                    elif out.bound is not None:
-                        bound = max(bound, out.bound)
-                    if best_obj is None or obj <= best_obj:
-                        best_obj, engine, best = obj, "cpsat", out.schedule
-                elif best is not None and objective_values(problem, out.schedule)[:k + 1] <= \
-                        objective_values(problem, best)[:k + 1]:
-                    best = out.schedule  # later stages keep the earlier objectives (caps), so only ties move
-            if best is None:
-                break
-            caps.append((stage, objective_value(problem, best, stage)))
-        if best is not None and len(stages) > 1:
-            details["objectives"] = {o.value: objective_value(problem, best, o) for o in stages}
-    if best is None or best_obj is None:
-        return Result(Status.UNKNOWN, None, None, bound, baseline_obj, baseline, engine, time.perf_counter() - t0,
-                      details)
-    if best_obj < bound - 1e-6:
-        raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
-    status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
-    return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
+
+#: Share of the time limit ``solve`` from a ``start`` gives to finding the fewest moves (the rest improves the plan).
+FEWEST_MOVES_SHARE = 0.5
+
+
+def _from_start(problem: Problem, start: Schedule, moves: MovePolicy, params: SolveParams,
+                details: dict[str, object]) -> tuple[Problem, Schedule, float]:
+    """What ``solve`` improves from ``start``: the problem CP-SAT optimises, the first plan and the lower bound.
+
+    With ``FEWEST`` the first plan has the fewest moves found, the bound adds the moves no plan avoids, and the
+    problem prices a move above the most the objective could still gain, so the improvement never adds one."""
+    from sapper.plan.stability import fewest_moves
+
+    verify(problem, start, "the start schedule (the repaired previous plan)")
+    bound = own_lower_bound(problem)
+    details.update(own_lower_bound=bound, heuristic_objective=float(objective_value(problem, start)),
+                   warm_start_moved=len(moved_tasks(problem, start)))
+    if moves is MovePolicy.PRICED:
+        return problem, start, bound
+    first, moves_bound = fewest_moves(problem, start, params, details,
+                                      time_limit_s=FEWEST_MOVES_SHARE * params.time_limit_s)
+    bound += problem.move_cost * moves_bound
+    plain = problem.replace(move_cost=0)
+    gain = float(objective_value(plain, first)) - own_lower_bound(plain)
+    model = problem.replace(move_cost=max(problem.move_cost, math.ceil(max(0.0, gain)) + 1))
+    details["lexicographic_move_cost"] = model.move_cost
+    return model, first, bound
 
 
 def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective, int]], hint: Schedule | None,
@@ -242,7 +345,7 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
         value = objective_value(problem, found, stage)
         details.update(genetic_objective=value, genetic_seconds=round(time.perf_counter() - began, 3))
         if found is not start:
-            _verify(problem, found, "genetic search")
+            verify(problem, found, "genetic search")
             start = found
             outcomes.append(replace(first, status="feasible", schedule=found, objective=float(value)))
         # CP-SAT keeps its share even when the search ran over (the first search of a process may compile it).
@@ -281,16 +384,10 @@ def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: Sol
     start_obj, _, start = incumbent
     remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
     schedule, stats = window_lns(problem, start, sub_solver, time_limit_s=remaining)
-    _verify(problem, schedule, "CP-SAT window search schedule")
+    verify(problem, schedule, "CP-SAT window search schedule")
     details.update(lns_windows=stats.windows, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
                    ortools=ORTOOLS_VERSION)
     obj = float(objective_value(problem, schedule))
     if obj < start_obj:
         return obj, "cpsat-lns", schedule
     return incumbent
-
-
-def _verify(problem: Problem, schedule: Schedule, what: str) -> None:
-    faults = check(problem, schedule)
-    if faults:
-        raise PlanError(f"{what} failed the independent check: " + "; ".join(str(f) for f in faults[:5]))

@@ -12,8 +12,10 @@ move). The tools here work on it without knowing what the tasks mean:
   :func:`repair` places tasks in that order too, but keeps every anchor it can and puts a task that cannot keep its
   start where it takes no other task's slot, unless waiting for such a place costs more than the moves it saves;
   :func:`warm_start` takes the better of them by the objective.
-- :func:`solve_warm` improves the warm start with CP-SAT (whole problem, hinted) or its window search (``plan.lns``),
-  as :func:`sapper.plan.solve.solve` does from its greedy plans; the warm start is its baseline.
+- :func:`fewest_moves` finds the plan with the fewest moves it can and a bound on the moves of any plan.
+
+:func:`sapper.plan.solve.solve` with ``start`` (the warm start) improves it with CP-SAT (whole problem, hinted) or its
+window search (``plan.lns``), as it does from its greedy plans; the warm start is then its baseline.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import numpy as np
 from sapper.errors import PlanError
 from sapper.plan.greedy import serial_sgs
 from sapper.plan.problem import Precedence, Problem, Task
-from sapper.plan.solution import Schedule, check, moved_tasks, objective_value
-from sapper.plan.solve import LARGE_PROBLEM_TASKS, Result, SolveParams, Status, own_lower_bound
+from sapper.plan.solution import Schedule, moved_tasks, objective_value, verify
+from sapper.plan.solve import LARGE_PROBLEM_TASKS, Engine, SolveParams
 
 #: ``Propagation.pushed_by`` of a task no predecessor pushed.
 NOT_PUSHED = -1
@@ -269,10 +271,6 @@ def warm_start(problem: Problem, order: Sequence[float], modes: Sequence[int | N
     return min(found, key=lambda s: objective_value(problem, s))
 
 
-#: Share of the time limit :func:`solve_warm` gives to finding the fewest moves (the rest improves the plan).
-FEWEST_MOVES_SHARE = 0.5
-
-
 def without_anchors(problem: Problem, tasks: Collection[int] | None = None) -> Problem:
     """``problem`` with the anchors of ``tasks`` (default: every task) dropped."""
     return problem.replace(tasks=tuple(dataclasses.replace(t, anchor=None) if tasks is None or j in tasks else t
@@ -293,52 +291,6 @@ def must_move(problem: Problem) -> int:
     except PlanError:
         return 0
     return sum(1 for j in problem.anchored if first[j] > (problem.tasks[j].anchor or 0))
-
-
-def solve_warm(problem: Problem, start: Schedule, *, params: SolveParams | None = None,
-               fewest_moves: bool = False) -> Result:
-    """Improve the feasible schedule ``start`` (the repaired previous plan) within ``params``' limits.
-
-    The result's baseline is ``start``. With engine "greedy" it is returned as it is; up to ``LARGE_PROBLEM_TASKS``
-    tasks CP-SAT solves the whole problem hinted with it; above, CP-SAT improves windows of it (``plan.lns``). The
-    schedule returned passed the independent checker; its objective is the checker's, compared with CP-SAT's. Only
-    the first objective is optimised (a re-plan has no ``then`` objectives).
-
-    ``fewest_moves`` ranks the number of moved tasks first: CP-SAT first finds the fewest anchored tasks a plan must
-    move (``cpsat.solve_fewest_moves``, for ``FEWEST_MOVES_SHARE`` of the time limit, proving the minimum where it
-    can), then improves that plan with each move priced above any gain in the objective, so no plan with more moves
-    is ever taken. ``details`` then holds ``fewest_moves`` (the moves of that plan), ``fewest_moves_bound`` (no plan
-    moves fewer: the best of CP-SAT's bound, the relaxations' of :func:`moves_lower_bound` and the tasks that must move
-    by precedences alone) and ``fewest_moves_proven`` (the two meet).
-    """
-    params = params or SolveParams()
-    if params.engine not in ("cpsat", "greedy"):
-        raise PlanError(f"unknown engine {params.engine!r}: use 'cpsat' or 'greedy'")
-    t0 = time.perf_counter()
-    _verify(problem, start, "the repaired previous plan")
-    start_obj = float(objective_value(problem, start))
-    bound = own_lower_bound(problem)
-    details: dict[str, object] = {"own_lower_bound": bound, "heuristic_objective": start_obj,
-                                  "warm_start_moved": len(moved_tasks(problem, start))}
-    solver_problem, first = problem, start
-    if fewest_moves:
-        first, moves_bound = _fewest_moves(problem, start, params, details)
-        bound += problem.move_cost * moves_bound
-        # Price a move above the most the objective could still gain, so the improvement never adds one.
-        plain = problem.replace(move_cost=0)
-        gain = float(objective_value(plain, first)) - own_lower_bound(plain)
-        solver_problem = problem.replace(move_cost=max(problem.move_cost, math.ceil(max(0.0, gain)) + 1))
-        details["lexicographic_move_cost"] = solver_problem.move_cost
-    best, engine, cpsat_bound = _improve(solver_problem, first, params, t0, details)
-    if solver_problem is problem and cpsat_bound is not None:
-        bound = max(bound, cpsat_bound)
-    best_obj = float(objective_value(problem, best))
-    if fewest_moves and engine == "warm-start" and first is not start:
-        engine = "fewest-moves"
-    if best_obj < bound - 1e-6:
-        raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
-    status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
-    return Result(status, best, best_obj, bound, start_obj, start, engine, time.perf_counter() - t0, details)
 
 
 #: Horizons (periods from time 0) of the windows whose fewest moves bound the whole problem's (``moves_lower_bound``).
@@ -370,7 +322,7 @@ def _pool_groups(problem: Problem) -> list[list[int]]:
 @dataclass(frozen=True)
 class MovesBound:
     """What :func:`moves_lower_bound` found: the bound, and the tasks the relaxations' best plans move (the pool
-    groups' together, then each window's), which :func:`_fewest_moves` tries to move alone in the whole problem."""
+    groups' together, then each window's), which :func:`fewest_moves` tries to move alone in the whole problem."""
 
     bound: int
     moved_sets: tuple[frozenset[int], ...] = ()
@@ -440,26 +392,31 @@ def moves_lower_bound(problem: Problem, start: Schedule, *, time_limit_s: float,
     return MovesBound(max(by_pools, by_windows), tuple(sets))
 
 
-def _fewest_moves(problem: Problem, start: Schedule, params: SolveParams,
-                  details: dict[str, object]) -> tuple[Schedule, int]:
-    """The plan with the fewest moves found from ``start`` and a bound on the moves of any plan (``solve_warm``):
-    the tasks that must move by precedences alone (:func:`must_move`), relaxations (:func:`moves_lower_bound`), then
-    CP-SAT on the whole problem with that bound, which stops as soon as it finds a plan that meets it."""
+def fewest_moves(problem: Problem, start: Schedule, params: SolveParams, details: dict[str, object], *,
+                 time_limit_s: float) -> tuple[Schedule, int]:
+    """The plan with the fewest moves found from ``start`` in ``time_limit_s`` and a bound on the moves of any plan
+    (``solve(start=..., moves=MovePolicy.FEWEST)``): the tasks that must move by precedences alone
+    (:func:`must_move`), relaxations (:func:`moves_lower_bound`), then CP-SAT on the whole problem with that bound,
+    which stops as soon as it finds a plan that meets it.
+
+    ``details`` gets ``fewest_moves`` (the moves of that plan), ``fewest_moves_bound`` (no plan moves fewer: the best
+    of CP-SAT's bound, the relaxations' and the tasks that must move by precedences alone) and
+    ``fewest_moves_proven`` (the two meet)."""
     t0 = time.perf_counter()
     moves = len(moved_tasks(problem, start))
     floor = must_move(problem)
     best, proven = start, moves <= floor
-    if params.engine == "cpsat" and not proven:
+    if params.engine is Engine.CPSAT and not proven:
         from sapper.plan.cpsat import solve_fewest_moves
 
-        share = FEWEST_MOVES_SHARE * params.time_limit_s
+        share = time_limit_s
         if len(problem.tasks) > LARGE_PROBLEM_TASKS:
             relaxed = moves_lower_bound(problem, start, time_limit_s=share / 3, seed=params.seed)
             floor = max(floor, relaxed.bound)
             details["fewest_moves_relaxation_bound"] = floor
             guided = _repair_moving(problem, start, relaxed.moved_sets)
             if guided is not None and len(moved_tasks(problem, guided)) < moves:
-                _verify(problem, guided, "the plan repaired around the relaxations' moves")
+                verify(problem, guided, "the plan repaired around the relaxations' moves")
                 best, moves = guided, len(moved_tasks(problem, guided))
                 details["fewest_moves_from_relaxations"] = moves
         if moves > floor and share - (time.perf_counter() - t0) > 1.0:
@@ -470,7 +427,7 @@ def _fewest_moves(problem: Problem, start: Schedule, params: SolveParams,
                 raise PlanError("CP-SAT says infeasible, but the repaired previous plan is feasible: a bound on the "
                                 "moves is wrong or the solver is at fault")
             if out.schedule is not None:
-                _verify(problem, out.schedule, "CP-SAT fewest-moves schedule")
+                verify(problem, out.schedule, "CP-SAT fewest-moves schedule")
                 found = len(moved_tasks(problem, out.schedule))
                 if out.objective is not None and found != round(out.objective):
                     raise PlanError(f"CP-SAT reported {out.objective} moves, the checker counts {found}")
@@ -506,54 +463,3 @@ def _repair_moving(problem: Problem, start: Schedule, moved_sets: Sequence[froze
             if best is None or count < best[0]:
                 best = (count, s)
     return best[1] if best is not None else None
-
-
-def _improve(problem: Problem, start: Schedule, params: SolveParams, t0: float,
-             details: dict[str, object]) -> tuple[Schedule, str, float | None]:
-    """``start`` improved by CP-SAT (whole problem or windows) in the time left: the best schedule by ``problem``'s
-    objective, the engine that found it and CP-SAT's proven bound on that objective (None: no bound)."""
-    best, best_obj, engine = start, float(objective_value(problem, start)), "warm-start"
-    bound: float | None = None
-    if params.engine == "cpsat" and len(problem.tasks) > LARGE_PROBLEM_TASKS:
-        from sapper.plan.cpsat import ORTOOLS_VERSION, solve_cpsat
-        from sapper.plan.lns import window_lns
-
-        def sub_solver(sub: Problem, hint: Schedule, limit: float) -> Schedule | None:
-            return solve_cpsat(sub, time_limit_s=limit, workers=params.workers, seed=params.seed, hint=hint).schedule
-
-        left = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
-        schedule, stats = window_lns(problem, start, sub_solver, time_limit_s=left)
-        _verify(problem, schedule, "CP-SAT window search schedule")
-        details.update(lns_windows=stats.windows, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
-                       ortools=ORTOOLS_VERSION)
-        obj = float(objective_value(problem, schedule))
-        if obj < best_obj:
-            best, best_obj, engine = schedule, obj, "cpsat-lns"
-    elif params.engine == "cpsat":
-        from sapper.plan.cpsat import solve_cpsat
-
-        left = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
-        out = solve_cpsat(problem, time_limit_s=left, workers=params.workers, seed=params.seed, hint=start,
-                          log=params.log)
-        details.update(cpsat_status=out.status, cpsat_objective=out.objective, cpsat_bound=out.bound,
-                       cpsat_seconds=out.seconds, ortools=out.version)
-        if out.status == "infeasible":
-            raise PlanError("CP-SAT says infeasible, but the repaired previous plan is feasible: solver fault")
-        if out.schedule is not None:
-            _verify(problem, out.schedule, "CP-SAT schedule")
-            obj = float(objective_value(problem, out.schedule))
-            if out.objective is not None and abs(obj - out.objective) > 1e-6:
-                raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
-            if out.status == "optimal" and obj > best_obj:
-                details["false_proof"] = True  # the warm start beat a claimed optimum: do not trust the bound
-            elif out.bound is not None:
-                bound = out.bound
-            if obj <= best_obj:
-                best, best_obj, engine = out.schedule, obj, "cpsat"
-    return best, engine, bound
-
-
-def _verify(problem: Problem, schedule: Schedule, what: str) -> None:
-    faults = check(problem, schedule)
-    if faults:
-        raise PlanError(f"{what} failed the independent check: " + "; ".join(str(f) for f in faults[:5]))

@@ -15,11 +15,12 @@ from shapely.geometry.base import BaseGeometry
 from sapper.errors import NotFoundError
 from sapper.report.html import write_report
 from sapper.report.model import GanttBar, MapAsset, MapHazard, ReportData, SummaryRow, Town
+from sapper.scenario.compile import TaskKind
 from sapper.store import open_store
 from sapper.store.records import PlanRun
 
 #: Task kinds that occupy a team or brigade, and how the Gantt chart names them.
-_WORK_KINDS = {"survey": "survey", "clearance": "clearance", "repair": "repair"}
+_WORK_KINDS = {TaskKind.SURVEY: "survey", TaskKind.CLEARANCE: "clearance", TaskKind.REPAIR: "repair"}
 
 
 def _lane_group(resource: str) -> str:
@@ -52,15 +53,15 @@ def _summary_rows(run: PlanRun | None, counts: dict[str, int], *, deminers: int,
         return tuple(rows)
     s = run.summary
     rows += [
-        SummaryRow("planned tasks", f"{run.task_count:,}", f"solved by {s.get('engine', '?')} in "
+        SummaryRow("planned tasks", f"{run.task_count:,}", f"solved by {s.engine if s else '?'} in "
                                                             f"{run.solve_seconds:g} s"),
         SummaryRow("plan finish", str(run.finish_date or "—"), "last task of the plan (working calendar)"),
     ]
-    for p in s.get("progress", []):
+    for p in s.progress if s else ():
         rows.append(SummaryRow(
-            f"by {p['date']}",
-            f"{p['hazard_area_released_km2']} km² released ({p['hazard_area_released_pct']} %)",
-            f"critical assets restored: {p['critical_assets_restored_pct']} %",
+            f"by {p.date.isoformat()}",
+            f"{p.hazard_area_released_km2} km² released ({p.hazard_area_released_pct} %)",
+            f"critical assets restored: {p.critical_assets_restored_pct} %",
         ))
     return tuple(rows)
 
@@ -83,8 +84,8 @@ def situation_data(db: str | Path, *, title: str | None = None) -> ReportData:
     released: dict[str, dt.date] = {}
     restored: dict[str, dt.date] = {}
     if run is not None:
-        released = {t.hazard_id: t.end_date for t in run.tasks if t.kind == "released" and t.hazard_id}
-        restored = {t.asset_id: t.end_date for t in run.tasks if t.kind == "restored" and t.asset_id}
+        released = {t.hazard_id: t.end_date for t in run.tasks if t.kind is TaskKind.RELEASED and t.hazard_id}
+        restored = {t.asset_id: t.end_date for t in run.tasks if t.kind is TaskKind.RESTORED and t.asset_id}
     outline = next((a.geometry for a in admin if a.name == "Kursk Oblast"), None)
     if outline is None and admin:
         outline = admin[0].geometry

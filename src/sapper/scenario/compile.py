@@ -27,6 +27,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import shapely
 
@@ -77,11 +78,25 @@ class CompileParams:
         ValidationError.raise_if("compile parameters", faults)
 
 
+class TaskKind(StrEnum):
+    """What a planned task is: work on a hazard area or an asset, or the milestone that ends it."""
+
+    SURVEY = "survey"  # non-technical or technical survey of a hazard area (m²)
+    CLEARANCE = "clearance"  # one clearance lot of a hazard area (m²)
+    RELEASED = "released"  # milestone: the hazard area is released
+    REPAIR = "repair"  # one repair lot of an asset by one trade (builder-days)
+    RESTORED = "restored"  # milestone: the asset is restored
+
+
+#: The kinds that are work done by a team or brigade (the others are milestones).
+WORK_KINDS = (TaskKind.SURVEY, TaskKind.CLEARANCE, TaskKind.REPAIR)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskInfo:
     """What a problem task means in the register."""
 
-    kind: str  # survey | clearance | released | repair | restored
+    kind: TaskKind
     hazard_id: str | None = None
     asset_id: str | None = None
     trade: Trade | None = None
@@ -263,7 +278,7 @@ def compile_problem(
         for k, w, d in survey_lots:
             survey_ids.append(len(tasks))
             tasks.append(Task(f"survey {h.id}/{k}", (Mode(d, ((index["deminers:survey"], 1),), "survey"),)))
-            info.append(TaskInfo("survey", hazard_id=h.id, work=w, work_unit="m²",
+            info.append(TaskInfo(TaskKind.SURVEY, hazard_id=h.id, work=w, work_unit="m²",
                                  mode_methods=("deminers:survey",)))
             priority.append(prio)
         clear_area = area * h.clearance_share
@@ -285,14 +300,14 @@ def compile_problem(
             j = len(tasks)
             clear_ids.append(j)
             tasks.append(Task(f"clearance {h.id}/{k}", modes))
-            info.append(TaskInfo("clearance", hazard_id=h.id, work=lot_area, work_unit="m²",
+            info.append(TaskInfo(TaskKind.CLEARANCE, hazard_id=h.id, work=lot_area, work_unit="m²",
                                  mode_methods=tuple(f"deminers:{m.value}" for m in methods)))
             priority.append(prio)
             precedences.extend(Precedence(s, j) for s in survey_ids)
         rel = len(tasks)
         released[h.id] = rel
         tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight))
-        info.append(TaskInfo("released", hazard_id=h.id, work=area, work_unit="m²"))
+        info.append(TaskInfo(TaskKind.RELEASED, hazard_id=h.id, work=area, work_unit="m²"))
         priority.append(prio)
         if clear_ids:  # cleared land is inspected and accepted before the land is worked on
             precedences.extend(Precedence(j, rel, params.inspection_lag_days) for j in clear_ids)
@@ -319,13 +334,13 @@ def compile_problem(
                 j = len(tasks)
                 lots_of_asset.append(j)
                 tasks.append(Task(f"repair {a.id} {trade.value}/{k}", (Mode(d, ((index[name], 1),), trade.value),)))
-                info.append(TaskInfo("repair", asset_id=a.id, trade=trade, work=w,
+                info.append(TaskInfo(TaskKind.REPAIR, asset_id=a.id, trade=trade, work=w,
                                      work_unit="builder-days", mode_methods=(name,)))
                 priority.append(score)
                 precedences.extend(Precedence(released[hid], j) for hid in blocking.get(a.id, ()))
         done = len(tasks)
         tasks.append(Task(f"restored {a.id}", (Mode(0),), weight=weight))
-        info.append(TaskInfo("restored", asset_id=a.id, work=a.total_builder_days, work_unit="builder-days"))
+        info.append(TaskInfo(TaskKind.RESTORED, asset_id=a.id, work=a.total_builder_days, work_unit="builder-days"))
         priority.append(score)
         precedences.extend(Precedence(j, done) for j in lots_of_asset)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
@@ -42,7 +43,7 @@ from sapper.errors import Fault, ValidationError
 from sapper.io.fieldanswers import AnswerReader
 from sapper.io.fieldexport import RowFault, read_field_export
 from sapper.io.form_fields import FIELD_NAMES
-from sapper.store import Store, open_store
+from sapper.store import Store
 from sapper.store.fieldstaging import FieldStaging, StageOutcome
 
 #: Who the import and apply steps are recorded as, when no person is named.
@@ -158,10 +159,10 @@ class FieldImportSummary:
 
 
 def import_export(
-    db_path: str | Path, file_path: str | Path, *, form_id: str | None = None, actor: str = IMPORT_ACTOR,
+    store: Store, file_path: str | Path, *, form_id: str | None = None, actor: str = IMPORT_ACTOR,
     at: dt.datetime | None = None,
 ) -> FieldImportSummary:
-    """Stage the submissions of an ODK Central or KoboToolbox export in the store, all in one transaction.
+    """Stage the submissions of an ODK Central or KoboToolbox export in ``store``, all in one transaction.
 
     Raises ImportFileError when the file cannot be used at all (nothing is written).
     """
@@ -183,7 +184,7 @@ def import_export(
     conflicts: list[str] = []
     staged: list[int] = []
     dropped: set[str] = set()
-    with open_store(db_path) as store, store.write() as uow:
+    with store.write() as uow:
         staging = uow.field_staging
         for sub in export.submissions:
             clean, left_out = _without_sensitive(sub)
@@ -212,11 +213,44 @@ def import_export(
 # ----------------------------------------------------------------------------------------------------
 
 
-def list_staged(db_path: str | Path, *, state: StagingState | str | None = None) -> list[StagedSubmission]:
+def list_staged(store: Store, *, state: StagingState | str | None = None) -> list[StagedSubmission]:
     """Staged versions with their history, in the order they were staged (only those in ``state``, if given)."""
     wanted = _state(state) if state is not None else None
-    with open_store(db_path) as store:
-        return store.field_submissions(wanted)
+    return store.field_submissions(wanted)
+
+
+def staged_to_json(s: StagedSubmission) -> dict[str, Any]:
+    """One staged version as JSON: its identity, every answer (geometries as WKT in lon/lat), the tool's metadata
+    and the whole review history (the shape of ``sapper field list --json``)."""
+    sub = s.submission
+
+    def wkt(geoms: Mapping[str, BaseGeometry]) -> dict[str, str]:
+        return {k: shapely.to_wkt(g, rounding_precision=-1) for k, g in geoms.items()}
+
+    return {
+        "id": s.id, "state": s.state.value, "version": s.version, "kind": s.kind, "form_id": sub.form_id,
+        "source": sub.source.value, "instance_id": sub.instance_id, "submission_key": sub.submission_key,
+        "edits": sub.edits, "form_version": sub.form_version, "submitter": sub.submitter,
+        "submitted_at": sub.submitted_at.isoformat() if sub.submitted_at else None,
+        "imported_at": s.imported_at.isoformat(), "source_file": s.source_file, "apply_fault": s.apply_fault,
+        "fields": sub.fields, "geometries": wkt(sub.geometries),
+        "repeats": {path: [{"key": r.key, "fields": r.fields, "geometries": wkt(r.geometries)} for r in rows]
+                    for path, rows in sub.repeats.items()},
+        "tool_meta": sub.tool_meta,
+        "history": [{"from": e.from_state.value if e.from_state else None, "to": e.to_state.value, "actor": e.actor,
+                     "at": e.at.isoformat(), "reason": e.reason} for e in s.history],
+    }
+
+
+def staged_line(s: StagedSubmission) -> list[str]:
+    """One staged version as ``sapper field list`` prints it: one line, and one more when it was not applied."""
+    sub = s.submission
+    when = sub.submitted_at.strftime("%Y-%m-%dT%H:%MZ") if sub.submitted_at else "-"
+    out = [f"{s.id:>5}  {s.state.value:<10} v{s.version:<3} {s.kind:<10} {sub.form_id}  {when}  "
+           f"{sub.submitter or '-'}  {sub.instance_id}"]
+    if s.apply_fault:
+        out.append(f"       not applied: {s.apply_fault}")
+    return out
 
 
 def _state(value: StagingState | str) -> StagingState:
@@ -228,7 +262,7 @@ def _state(value: StagingState | str) -> StagingState:
 
 
 def change_state(
-    db_path: str | Path, staged_id: int, to_state: StagingState | str, *, actor: str, reason: str = "",
+    store: Store, staged_id: int, to_state: StagingState | str, *, actor: str, reason: str = "",
     at: dt.datetime | None = None,
 ) -> StagedSubmission:
     """Move staged version ``staged_id`` to ``to_state`` (reviewed, approved or rejected), recording who and why.
@@ -241,7 +275,7 @@ def change_state(
         raise ValidationError(f"staged submission {staged_id}", [Fault(
             f"staged submission {staged_id}", f"cannot be set to {wanted.value} by hand (use review, approve, "
             "reject; `sapper field apply` applies)", "state")])
-    with open_store(db_path) as store, store.write() as uow:
+    with store.write() as uow:
         return uow.field_staging.transition(staged_id, wanted, actor=actor, reason=reason, at=at or _now())
 
 
@@ -480,11 +514,11 @@ def _describe(s: StagedSubmission) -> str:
     return f"{s.id} ({s.kind}, {s.submission.instance_id}, version {s.version})"
 
 
-def apply_approved(db_path: str | Path, *, actor: str = APPLY_ACTOR, at: dt.datetime | None = None) -> ApplySummary:
+def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | None = None) -> ApplySummary:
     """Apply, for each submission, its latest approved version (see the module docstring); one transaction."""
     when = at or _now()
     summary = ApplySummary()
-    with open_store(db_path) as store, store.write() as uow:
+    with store.write() as uow:
         staging = uow.field_staging
         approved: dict[str, list[StagedSubmission]] = {}
         for s in staging.submissions(StagingState.APPROVED):

@@ -34,7 +34,7 @@ from sapper.errors import Fault, ValidationError
 from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
 from sapper.io.issues import ReportedIssue, check_report_path, write_report
 from sapper.io.workforce import read_workforce
-from sapper.store import UnitOfWork, open_store
+from sapper.store import Store, UnitOfWork
 from sapper.store.engine import probe
 
 Kind = Literal["hazards", "assets"]
@@ -207,7 +207,7 @@ def _write(uow: UnitOfWork, kind: str, records: Sequence[HazardArea | Asset], *,
 
 
 def import_file(
-    db_path: str | Path,
+    store: Store,
     file_path: str | Path,
     kind: Kind,
     *,
@@ -215,14 +215,13 @@ def import_file(
     crs: str | None = None,
     replace: bool = False,
     skip_existing: bool = False,
-    create: bool = False,
     report: str | Path | None = None,
 ) -> ImportSummary:
-    """Import the hazard areas or assets of ``file_path`` into the store at ``db_path``, all or nothing.
+    """Import the hazard areas or assets of ``file_path`` into ``store``, all or nothing.
 
     ``layer`` and ``crs`` are passed to the reader (``crs`` is needed for CSV without a ``.prj``). A record whose
     id is already stored is rejected, unless ``skip_existing`` (skipped when identical, a conflict when not) or
-    ``replace`` (the stored record is updated). With ``create``, a missing store is created. With ``report``, every
+    ``replace`` (the stored record is updated). With ``report``, every
     repaired, rejected, skipped or conflicting feature is written to that ``.csv`` or ``.json`` file once the
     import has committed (the path is checked before anything is read). Raises ImportFileError/CRSError when the
     file cannot be used at all (nothing is written).
@@ -233,13 +232,13 @@ def import_file(
             "import", [Fault("import", "choose replace or skip_existing, not both", "skip_existing")]
         )
     if report is not None:
-        check_report_path(report, not_one_of=(file_path, db_path))
+        check_report_path(report, not_one_of=(file_path, *([store.path] if store.path is not None else [])))
     result: ReadResult[HazardArea] | ReadResult[Asset]
     if kind == "hazards":
         result = read_hazards(file_path, layer=layer, crs=crs)
     else:
         result = read_assets(file_path, layer=layer, crs=crs)
-    with open_store(db_path, create=create) as store, store.write() as uow:
+    with store.write() as uow:
         records: list[HazardArea | Asset] = list(result.records)
         screened = _screen(uow, kind, result.indexes, records, replace=replace, skip_existing=skip_existing)
         _write(uow, kind, screened.accepted, replace=replace)
@@ -254,15 +253,15 @@ def import_file(
         compared=skip_existing,
     )
     if report is not None:
-        figures = {"file": str(file_path), "store": str(db_path), **summary.figures()}
+        figures = {"file": str(file_path), "store": store.url, **summary.figures()}
         write_report(report, summary.issues(), figures=figures)
     return summary
 
 
-def export_file(db_path: str | Path, file_path: str | Path, kind: Kind) -> int:
-    """Write the store's hazard areas or assets to ``file_path`` (GeoPackage, GeoJSON, CSV); returns count."""
+def export_file(store: Store, file_path: str | Path, kind: Kind) -> int:
+    """Write ``store``'s hazard areas or assets to ``file_path`` (GeoPackage, GeoJSON, CSV); returns count."""
     _check_kind(kind)
-    if Path(file_path).resolve() == Path(db_path).resolve():
+    if store.path is not None and Path(file_path).resolve() == store.path.resolve():
         raise ValidationError(
             "export",
             [Fault("export", "the export file is the store itself; choose another path", "file_path")],
@@ -280,13 +279,12 @@ def export_file(db_path: str | Path, file_path: str | Path, kind: Kind) -> int:
                 )
             ],
         )
-    with open_store(db_path) as store:
-        if kind == "hazards":
-            return write_hazards(file_path, store.hazards())
-        return write_assets(file_path, store.assets())
+    if kind == "hazards":
+        return write_hazards(file_path, store.hazards())
+    return write_assets(file_path, store.assets())
 
 
-def import_workforce(db_path: str | Path, file_path: str | Path, *, layer: str | None = None) -> ImportSummary:
+def import_workforce(store: Store, file_path: str | Path, *, layer: str | None = None) -> ImportSummary:
     """Import deminer teams and builder brigades from a table, all or nothing (see :mod:`sapper.io.workforce`).
 
     An organisation the store does not know is created with its id as name (an operator for teams, a contractor
@@ -294,7 +292,7 @@ def import_workforce(db_path: str | Path, file_path: str | Path, *, layer: str |
     """
     result = read_workforce(file_path, layer=layer)
     records: list[DeminerTeam | BuilderBrigade] = [*result.teams, *result.brigades]
-    with open_store(db_path) as store, store.write() as uow:
+    with store.write() as uow:
         taken = uow.existing_ids("teams", [t.id for t in result.teams])
         taken |= uow.existing_ids("brigades", [b.id for b in result.brigades])
         refused = [FeatureIssue(result.rows[r.id], r.id, f"id {r.id} already exists in the store")

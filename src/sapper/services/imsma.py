@@ -48,7 +48,7 @@ def export_imsma(store: Store, path: str | Path) -> ExchangeCounts:
     """
     target = Path(path)
     faults = []
-    if target.resolve() == store.path.resolve():
+    if store.path is not None and target.resolve() == store.path.resolve():
         faults.append(Fault("export", "the export file is the store itself; choose another path", "path"))
     elif target.suffix.lower() == ".gpkg" and target.is_file() and probe(target).kind == "sapper":
         faults.append(Fault("export", f"{target} is a sapper store; export to a new file (sapper import imsma "

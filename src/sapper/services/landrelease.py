@@ -23,17 +23,32 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.activities import Activity, ActivityStatus
-from sapper.domain.handover import HandoverCertificate, completion_record
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+from sapper.domain.handover import HandoverCertificate as HandoverCertificate  # re-exported for the entry points
+from sapper.domain.handover import completion_record
 from sapper.domain.hazards import HazardArea
-from sapper.domain.landrelease import Inspection, LandRelease, NCStatus, QAVisit, ReleaseEvent, state_of
+from sapper.domain.landrelease import (
+    Inspection,
+    LandRelease,
+    NCStatus,
+    NonConformity,
+    QAVisit,
+    ReleaseEvent,
+    Severity,
+    state_of,
+)
 from sapper.domain.releaserules import ReleaseRules
+from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
-from sapper.store import Store, UnitOfWork, open_store
+from sapper.io.vector import read_outline
+from sapper.store import Store, UnitOfWork
 
 #: Reason of the first event of a history the service starts.
 START_REASON = "land-release history starts from the register's record of the area"
@@ -49,6 +64,62 @@ class HazardHistory:
 
     hazard: HazardArea
     record: LandRelease | None
+
+    def lines(self) -> list[str]:
+        """The state and balance, each non-conformity, then one line per event (``sapper release history``)."""
+        h, record = self.hazard, self.record
+        if record is None:
+            return [f"hazard area {h.id}: no land-release history yet; the register has it {h.hazard_class.value}, "
+                    f"{h.status.value}, {h.area_m2:,.0f} m²"]
+        b = record.balance
+        out = [f"hazard area {h.id} is {record.state.value} ({record.hazard_class.value}): original "
+               f"{b.original_m2:,.0f} m² = cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared "
+               f"{b.cleared_m2:,.0f} + remaining {b.remaining_m2:,.0f} (residual {b.residual_m2:,.1f} m², tolerance "
+               f"{b.tolerance_m2:,.0f} m²)"]
+        out += [f"  non-conformity {nc.id} ({nc.severity.value}, {nc.status.value}): {nc.description}"
+                for nc in record.non_conformities.values()]
+        out += [f"{e.seq:>4}  {e.at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {e.kind.value:<14} "
+                f"{e.from_state or 'new'} → {e.to_state.value}  by {e.actor}: {e.describe()} (reason: {e.reason})"
+                for e in record.history]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The history as JSON (``sapper release history --json``): state, balance in m² (0.1), blockers,
+        non-conformities and every event with its areas, records and summary."""
+        h, record = self.hazard, self.record
+        doc: dict[str, Any] = {"hazard_id": h.id, "hazard_class": h.hazard_class.value, "status": h.status.value,
+                               "state": None, "events": [], "non_conformities": []}
+        if record is None:
+            return doc
+        b = record.balance
+        doc.update({
+            "state": record.state.value,
+            **{k: round(getattr(b, k), 1) for k in ("original_m2", "cancelled_m2", "reduced_m2", "cleared_m2",
+                                                     "remaining_m2", "residual_m2", "tolerance_m2")},
+            "blockers": [nc.id for nc in record.blockers],
+            "non_conformities": [{"id": nc.id, "severity": nc.severity.value, "status": nc.status.value,
+                                  "description": nc.description} for nc in record.non_conformities.values()],
+        })
+        doc["events"] = [{
+            "seq": e.seq, "kind": e.kind.value, "at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor,
+            "reason": e.reason, "from_state": e.from_state.value if e.from_state else None,
+            "to_state": e.to_state.value,
+            **{k: round(getattr(e, k), 1) for k in ("cancelled_m2", "reduced_m2", "cleared_m2", "clipped_m2",
+                                                     "remaining_m2", "extended_m2", "reopened_m2")},
+            "activity_id": e.activity.id if e.activity else None,
+            "activity_type": e.activity.activity_type.value if e.activity else None,
+            "devices_found": len(e.activity.devices) if e.activity else 0,
+            "visit_id": e.visit.id if e.visit else None,
+            "non_conformity_id": e.non_conformity_id,
+            "nc_status": e.nc_status.value if e.nc_status else None,
+            "evidence": e.evidence, "recipient": e.recipient, "authority": e.authority,
+            "residual_risk": e.residual_risk,
+            "inspection_id": e.inspection.id if e.inspection else None,
+            "inspection_passed": e.inspection.passed if e.inspection else None,
+            "area": mapping(e.area) if e.area is not None else None,
+            "legacy": e.legacy, "summary": e.describe(),
+        } for e in record.history]
+        return doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +198,10 @@ def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...]) -> None:
 
 
 def _advance(
-    db: str | Path, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command
+    store: Store, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command
 ) -> Transition:
     when = at if at is not None else _now()
-    with open_store(db) as store, store.write() as uow:
+    with store.write() as uow:
         hazard, record = _load(store, locate(store))
         before = 0 if record is None else len(record.history)
         if record is None:
@@ -149,45 +220,44 @@ def _advance(
     return Transition(record, appended)
 
 
-def history(db: str | Path, hazard_id: str) -> HazardHistory:
+def history(store: Store, hazard_id: str) -> HazardHistory:
     """The hazard area and its replayed land-release record (read only; NotFoundError for an unknown id)."""
-    with open_store(db) as store:
-        hazard, record = _load(store, hazard_id)
+    hazard, record = _load(store, hazard_id)
     return HazardHistory(hazard, record)
 
 
 def record_activity(
-    db: str | Path, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Record an NTS, TS, clearance, BAC or EOD activity (outcomes clipped; it may release the area)."""
-    return _advance(db, lambda _: activity.hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: activity.hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.record_activity(activity, actor=actor, at=when, reason=reason))
 
 
 def reclassify(
-    db: str | Path, hazard_id: str, *, evidence: str, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, hazard_id: str, *, evidence: str, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Reclassify a suspected area (SHA) as confirmed (CHA) on direct ``evidence``."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.reclassify(evidence=evidence, actor=actor, at=when, reason=reason))
 
 
-def release(db: str | Path, hazard_id: str, *, actor: str, reason: str, at: dt.datetime | None = None) -> Transition:
+def release(store: Store, hazard_id: str, *, actor: str, reason: str, at: dt.datetime | None = None) -> Transition:
     """Close an open area with nothing hazardous left whose release was held back."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.release(actor=actor, at=when, reason=reason))
 
 
 def hand_over(
-    db: str | Path, hazard_id: str, *, recipient: str, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, hazard_id: str, *, recipient: str, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Hand a released area over to ``recipient``."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.hand_over(recipient=recipient, actor=actor, at=when, reason=reason))
 
 
 def record_qa_visit(
-    db: str | Path, visit: QAVisit, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, visit: QAVisit, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Record a QA visit on an activity and the non-conformities it found.
 
@@ -201,36 +271,39 @@ def record_qa_visit(
             v = dataclasses.replace(v, inspected_organisation_id=inspected.organisation_id)
         return record.record_qa_visit(v, actor=actor, at=when, reason=reason)
 
-    return _advance(db, lambda store: store.hazard_of_activity(visit.activity_id), actor=actor, at=at,
+    return _advance(store, lambda store: store.hazard_of_activity(visit.activity_id), actor=actor, at=at,
                     command=command)
 
 
 def set_non_conformity(
-    db: str | Path, nc_id: str, status: NCStatus, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, nc_id: str, status: NCStatus | str, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Move a non-conformity to ``status`` (open → corrected → closed, or corrected → open)."""
-    return _advance(db, lambda store: store.hazard_of_non_conformity(nc_id), actor=actor, at=at,
-                    command=lambda r, when: r.set_non_conformity(nc_id, status, actor=actor, at=when, reason=reason))
+    if status not in {s.value for s in NCStatus}:
+        raise ValidationError("status", [Fault("status", f"{status!r} is not one of open, corrected, closed")])
+    wanted = NCStatus(status)
+    return _advance(store, lambda store: store.hazard_of_non_conformity(nc_id), actor=actor, at=at,
+                    command=lambda r, when: r.set_non_conformity(nc_id, wanted, actor=actor, at=when, reason=reason))
 
 
 def inspect(
-    db: str | Path, hazard_id: str, inspection: Inspection, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, hazard_id: str, inspection: Inspection, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Record a post-clearance inspection (IMAS 09.20): a failed one reopens its failed area."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.inspect(inspection, actor=actor, at=when, reason=reason))
 
 
 def accept(
-    db: str | Path, hazard_id: str, *, authority: str, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, hazard_id: str, *, authority: str, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """The authority (``authority``, signed by ``actor``) accepts the processed land as released."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.accept(authority=authority, actor=actor, at=when, reason=reason))
 
 
 def reopen(
-    db: str | Path,
+    store: Store,
     hazard_id: str,
     area: BaseGeometry,
     *,
@@ -241,38 +314,208 @@ def reopen(
     at: dt.datetime | None = None,
 ) -> Transition:
     """Reopen the processed or released land within ``area`` (a later find; IMAS 07.14)."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.reopen(area, residual_risk=residual_risk, evidence=evidence,
                                                      actor=actor, at=when, reason=reason))
 
 
 def extend(
-    db: str | Path, hazard_id: str, area: BaseGeometry, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, hazard_id: str, area: BaseGeometry, *, actor: str, reason: str, at: dt.datetime | None = None
 ) -> Transition:
     """Grow the perimeter of an open area by ``area``."""
-    return _advance(db, lambda _: hazard_id, actor=actor, at=at,
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
                     command=lambda r, when: r.extend(area, actor=actor, at=when, reason=reason))
 
 
-def certificate(db: str | Path, hazard_id: str) -> HandoverCertificate:
+def certificate(store: Store, hazard_id: str) -> HandoverCertificate:
     """The completion report / handover certificate of a released or handed-over area (from its history)."""
-    with open_store(db) as store:
-        hazard, record = _load(store, hazard_id)
-        organisations = {o.id: o.name for o in store.organisations()}
+    hazard, record = _load(store, hazard_id)
+    organisations = {o.id: o.name for o in store.organisations()}
     if record is None:
         what = f"hazard area {hazard_id}"
         raise ValidationError(what, [Fault(what, "has no land-release history: nothing to certify")])
     return completion_record(hazard, record, organisations=organisations)
 
 
-def rules(db: str | Path) -> ReleaseRules:
+def rules(store: Store) -> ReleaseRules:
     """The programme's land-release settings."""
-    with open_store(db) as store:
-        return store.release_rules()
+    return store.release_rules()
 
 
-def set_rules(db: str | Path, new: ReleaseRules) -> ReleaseRules:
+def set_rules(store: Store, new: ReleaseRules) -> ReleaseRules:
     """Keep the programme's land-release settings (they apply to events recorded from now on)."""
-    with open_store(db) as store, store.write() as uow:
+    with store.write() as uow:
         uow.set_release_rules(new)
     return new
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reports as they come in (text as typed, outcome land as files): checked, built, recorded
+# ----------------------------------------------------------------------------------------------------
+
+
+def _day(name: str, value: str | None, faults: list[Fault]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        faults.append(Fault(name, f"{value!r} is not a date YYYY-MM-DD"))
+        return None
+
+
+def _choice(name: str, value: str, allowed: type[StrEnum], faults: list[Fault]) -> None:
+    if value not in {m.value for m in allowed}:
+        faults.append(Fault(name, f"{value!r} is not one of {', '.join(m.value for m in allowed)}"))
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityReport:
+    """A completed NTS, TS, clearance, BAC or EOD activity as its report gives it: words and dates as text, the land
+    it cancelled, reduced or cleared as vector files (read in WGS84; ``crs`` for files that carry none)."""
+
+    hazard_id: str
+    activity_id: str
+    activity_type: str
+    date: str
+    start: str | None = None
+    organisation_id: str | None = None
+    method: str | None = None
+    cancelled: Path | None = None
+    reduced: Path | None = None
+    cleared: Path | None = None
+    crs: str | None = None
+    depth_cm: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedReport:
+    """What recording a report did: the outcome features repaired on reading, and the transition."""
+
+    repairs: tuple[str, ...]
+    transition: Transition
+
+    def lines(self) -> list[str]:
+        """One line per repaired feature, then the transition's lines."""
+        return [*self.repairs, *self.transition.lines()]
+
+
+def record_report(
+    store: Store, report: ActivityReport, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> RecordedReport:
+    """Check ``report`` (every fault at once), read its outcome files, and record it as a completed activity."""
+    faults: list[Fault] = []
+    end = _day("date", report.date, faults)
+    start = _day("start", report.start, faults)
+    _choice("type", report.activity_type, ActivityType, faults)
+    if report.method is not None:
+        _choice("method", report.method, Method, faults)
+    ValidationError.raise_if(f"activity {report.activity_id}", faults)
+    outcomes: dict[str, BaseGeometry] = {}
+    repairs: list[str] = []
+    for name, path in (("cancelled", report.cancelled), ("reduced", report.reduced), ("cleared", report.cleared)):
+        if path is not None:
+            outcomes[name], repaired = read_outline(path, crs=report.crs)
+            repairs += [f"{path}: feature {issue.index} repaired ({issue.reason})" for issue in repaired]
+    activity = Activity(report.activity_id, report.hazard_id, ActivityType(report.activity_type),
+                        ActivityStatus.COMPLETED, organisation_id=report.organisation_id,
+                        method=Method(report.method) if report.method else None, start=start or end, end=end,
+                        clearance_depth_cm=report.depth_cm, **outcomes)
+    return RecordedReport(tuple(repairs), record_activity(store, activity, actor=actor, reason=reason, at=at))
+
+
+@dataclass(frozen=True, slots=True)
+class QAReport:
+    """A QA visit as reported: its id, the activity inspected, each non-conformity as ``SEVERITY:DESCRIPTION``,
+    the day (YYYY-MM-DD; default: the day of the transition) and the inspecting organisation."""
+
+    visit_id: str
+    activity_id: str
+    non_conformities: tuple[str, ...] = ()
+    date: str | None = None
+    inspector: str | None = None
+
+
+def record_qa_report(
+    store: Store, report: QAReport, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """Check ``report`` (every fault at once), number its non-conformities VISIT-1, VISIT-2, … and record it."""
+    faults: list[Fault] = []
+    ncs = []
+    for i, spec in enumerate(report.non_conformities, start=1):
+        severity, _, text = spec.partition(":")
+        if severity.strip().lower() not in {s.value for s in Severity} or not text.strip():
+            faults.append(Fault(f"non-conformity {spec!r}",
+                                "give SEVERITY:DESCRIPTION, severity minor, major or critical"))
+        else:
+            ncs.append(NonConformity(f"{report.visit_id}-{i}", Severity(severity.strip().lower()), text.strip()))
+    day = _day("date", report.date, faults) or (at or _now()).date()
+    ValidationError.raise_if("QA visit", faults)
+    visit = QAVisit(report.visit_id, report.activity_id, day, tuple(ncs),
+                    inspecting_organisation_id=report.inspector)
+    return record_qa_visit(store, visit, actor=actor, reason=reason, at=at)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Inspections, reopening and extension as reported: the area a vector file (read in WGS84; ``crs`` for files
+# that carry none), the repairs made on reading it said alongside the transition
+# ----------------------------------------------------------------------------------------------------
+
+
+def _read_area(path: Path, crs: str | None) -> tuple[BaseGeometry, tuple[str, ...]]:
+    geometry, repaired = read_outline(path, crs=crs)
+    return geometry, tuple(f"{path}: feature {issue.index} repaired ({issue.reason})" for issue in repaired)
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionReport:
+    """A post-clearance inspection as reported: its id, the day (YYYY-MM-DD), the area sampled (m²), the result,
+    the inspecting organisation, the sampling plan, and for a failed one the finding and the lot or lane that failed
+    (a vector file)."""
+
+    inspection_id: str
+    date: str
+    sample_m2: float
+    passed: bool
+    organisation: str
+    plan: str = ""
+    finding: str = ""
+    failed_area: Path | None = None
+    crs: str | None = None
+    devices_found: int = 0
+
+
+def record_inspection(
+    store: Store, hazard_id: str, report: InspectionReport, *, actor: str, reason: str,
+    at: dt.datetime | None = None,
+) -> RecordedReport:
+    """Check ``report``, read its failed area and record it (:func:`inspect`)."""
+    faults: list[Fault] = []
+    day = _day("date", report.date, faults)
+    if day is None and not faults:
+        faults.append(Fault("date", "is empty: give the day of the inspection, YYYY-MM-DD"))
+    ValidationError.raise_if(f"inspection {report.inspection_id}", faults)
+    assert day is not None
+    area, repairs = (None, ()) if report.failed_area is None else _read_area(report.failed_area, report.crs)
+    inspection = Inspection(report.inspection_id, day, report.sample_m2, report.passed, report.organisation,
+                            plan=report.plan, finding=report.finding, failed_area=area,
+                            devices_found=report.devices_found)
+    return RecordedReport(repairs, inspect(store, hazard_id, inspection, actor=actor, reason=reason, at=at))
+
+
+def reopen_from(
+    store: Store, hazard_id: str, path: Path, *, crs: str | None = None, residual_risk: str, evidence: str = "",
+    actor: str, reason: str, at: dt.datetime | None = None,
+) -> RecordedReport:
+    """Reopen the land within the area of the vector file ``path`` (:func:`reopen`)."""
+    area, repairs = _read_area(path, crs)
+    done = reopen(store, hazard_id, area, residual_risk=residual_risk, evidence=evidence, actor=actor,
+                  reason=reason, at=at)
+    return RecordedReport(repairs, done)
+
+
+def extend_from(
+    store: Store, hazard_id: str, path: Path, *, crs: str | None = None, actor: str, reason: str,
+    at: dt.datetime | None = None,
+) -> RecordedReport:
+    """Extend the perimeter by the area of the vector file ``path`` (:func:`extend`)."""
+    area, repairs = _read_area(path, crs)
+    return RecordedReport(repairs, extend(store, hazard_id, area, actor=actor, reason=reason, at=at))

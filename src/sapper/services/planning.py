@@ -8,15 +8,25 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
+from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Result, SolveParams, solve
 from sapper.plan.assign import assign_units
-from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
-from sapper.store import open_store
-from sapper.store.records import PlannedTask, PlanRun
+from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
+from sapper.store import Store
+from sapper.store.planjson import plan_document
+from sapper.store.planjson import summary_to_json as summary_to_json
+from sapper.store.records import (
+    Checkpoint,
+    PlannedTask,
+    PlanParams,
+    PlanRun,
+    ReplanParams,
+    Scalar,
+)
+from sapper.store.records import PlanSummary as PlanSummary
 
 
 def _checkpoints(start: dt.date, finish: dt.date) -> list[dt.date]:
@@ -41,30 +51,35 @@ class PlanSettings:
     time_limit_s: float = 60.0
     workers: int = 2
     seed: int = 0
-    engine: str = "cpsat"
+    engine: Engine = Engine.CPSAT
     compile: CompileParams = field(default_factory=CompileParams)
+    #: The plan's first day; None: the programme's start date the store records (``sapper init --start-date``, a
+    #: scenario's), else today.
+    start_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    summary: dict[str, Any]
+    """A saved plan: its summary, the run as saved (with its id), the compiled problem and the solver's result."""
+
+    summary: PlanSummary
     run: PlanRun
     compiled: CompiledPlan
     result: Result
 
 
-def plan_store(db: str | Path, *, settings: PlanSettings | None = None,
+def plan_store(store: Store, *, settings: PlanSettings | None = None,
                progress: Callable[[str], None] | None = None) -> PlanOutcome:
-    """Plan every open hazard area and asset in the store at ``db`` and save the plan in it."""
+    """Plan every open hazard area and asset in ``store`` and save the plan in it."""
     settings = settings or PlanSettings()
     say = progress or (lambda _msg: None)
-    with open_store(db) as store:
-        hazards = store.hazards()
-        assets = store.assets()
-        teams = store.teams()
-        brigades = store.brigades()
-        meta = store.meta()
-    start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else dt.date.today()
+    hazards = store.hazards()
+    assets = store.assets()
+    teams = store.teams()
+    brigades = store.brigades()
+    meta = store.meta()
+    start = settings.start_date or (dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta
+                                    else dt.date.today())
     say("compiling the register into a scheduling problem")
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile)
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
@@ -72,18 +87,22 @@ def plan_store(db: str | Path, *, settings: PlanSettings | None = None,
                    params=SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers,
                                       seed=settings.seed, engine=settings.engine))
     run = plan_run(compiled, result, settings, hazards, assets, synthetic=meta.get("synthetic") == "true")
-    with open_store(db) as store, store.write() as uow:
-        run_id = uow.save_plan(run)
-    run = dataclasses.replace(run, id=run_id)
-    return PlanOutcome(dict(run.summary), run, compiled, result)
+    run = dataclasses.replace(run, id=store.save_plan(run))
+    return PlanOutcome(_summary_of(run), run, compiled, result)
+
+
+def _summary_of(run: PlanRun) -> PlanSummary:
+    if run.summary is None:  # plan_run always writes one
+        raise AssertionError("a plan run made by plan_run has a summary")
+    return run.summary
 
 
 def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, hazards: list[HazardArea],
              assets: list[Asset], *, synthetic: bool, prefer: Sequence[Sequence[str]] | None = None,
-             history: Sequence[PlannedTask] = (), extra_params: Mapping[str, Any] | None = None) -> PlanRun:
+             history: Sequence[PlannedTask] = (), replan: ReplanParams | None = None) -> PlanRun:
     """The plan run to save: every task of ``result``'s schedule with its dates and team or brigade (``prefer``: the
     units each task should keep when free, see ``assign_units``), after the ``history`` (tasks already done, which a
-    re-plan keeps), with the summary and the parameters (plus ``extra_params``)."""
+    re-plan keeps), with the summary and the parameters (``replan``: the re-plan's)."""
     problem = compiled.problem
     cal = compiled.calendar
     schedule = result.schedule
@@ -104,13 +123,12 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
                                      asset_id=info.asset_id, mode=mode.name, resource=resource,
                                      unit_id=",".join(assigned[j]), start_date=start_date, end_date=end_date,
                                      work=info.work, work_unit=info.work_unit))
-    summary = _summary(compiled, result, tasks, hazards, assets, finish)
-    summary["synthetic"] = synthetic
-    params = {"time_limit_s": settings.time_limit_s, "workers": settings.workers, "seed": settings.seed,
-              "engine": settings.engine, "lot_max_days": settings.compile.lot_max_days,
-              "weekdays": sorted(settings.compile.weekdays),
-              "demining_stand_down": _window(settings.compile.demining_stand_down),
-              "building_stand_down": _window(settings.compile.building_stand_down), **(extra_params or {})}
+    summary = _summary(compiled, result, tasks, hazards, assets, finish, synthetic=synthetic)
+    c = settings.compile
+    params = PlanParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
+                        engine=settings.engine, lot_max_days=c.lot_max_days, weekdays=c.weekdays,
+                        demining_stand_down=c.demining_stand_down, building_stand_down=c.building_stand_down,
+                        replan=replan)
     return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                    status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
                    baseline_objective=result.baseline_objective,
@@ -119,17 +137,11 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
                    params=params, summary=summary, tasks=tuple(tasks))
 
 
-def _window(w: object) -> list[list[int]] | None:
-    if w is None:
-        return None
-    return [list(w.start), list(w.end)]  # type: ignore[attr-defined]
-
-
 def _summary(compiled: CompiledPlan, result: Result, tasks: list[PlannedTask], hazards: list[HazardArea],
-             assets: list[Asset], finish: dt.date) -> dict[str, Any]:
+             assets: list[Asset], finish: dt.date, *, synthetic: bool) -> PlanSummary:
     problem = compiled.problem
-    released = {t.hazard_id: t.end_date for t in tasks if t.kind == "released"}
-    restored = {t.asset_id: t.end_date for t in tasks if t.kind == "restored"}
+    released = {t.hazard_id: t.end_date for t in tasks if t.kind is TaskKind.RELEASED}
+    restored = {t.asset_id: t.end_date for t in tasks if t.kind is TaskKind.RESTORED}
     area = {h.id: h.area_m2 for h in hazards if h.id in released}
     total_area = sum(area.values())
     critical = [a.id for a in assets if a.criticality >= 4]
@@ -139,53 +151,51 @@ def _summary(compiled: CompiledPlan, result: Result, tasks: list[PlannedTask], h
             rel = sum(a for hid, a in area.items() if released[hid] <= d)
             crit = sum(1 for aid in critical if restored.get(aid, dt.date.max) <= d)
             allr = sum(1 for d2 in restored.values() if d2 <= d)
-            progress.append({
-                "date": d.isoformat(),
-                "hazard_area_released_km2": round(rel / 1e6, 2),
-                "hazard_area_released_pct": round(100 * rel / total_area, 1) if total_area else None,
-                "critical_assets_restored_pct": round(100 * crit / len(critical), 1) if critical else None,
-                "assets_restored_pct": round(100 * allr / len(restored), 1) if restored else None,
-            })
-    return {
-        "status": result.status.value,
-        "objective": result.objective,
-        "lower_bound": result.lower_bound,
-        "baseline_objective": result.baseline_objective,
-        "gap_pct": round(100 * result.gap, 2) if result.gap is not None else None,
-        "improvement_over_baseline_pct": (round(100 * result.improvement_over_baseline, 2)
-                                          if result.improvement_over_baseline is not None else None),
-        "engine": result.engine,
-        "start_date": compiled.calendar.start.isoformat(),
-        "finish_date": finish.isoformat() if tasks else None,
-        "task_count": len(problem.tasks),
-        "work_task_count": sum(1 for t in problem.tasks if any(m.duration for m in t.modes)),
-        "solve_seconds": round(result.solve_seconds, 2),
-        "objective_meaning": "priority-weighted completion: Σ weight × completion (working days from the start)"
-                             " over each hazard area's release and each asset's restoration",
-        "hazard_areas": len(released),
-        "hazard_area_km2": round(total_area / 1e6, 2),
-        "assets": len(restored),
-        "critical_assets": len(critical),
-        "progress": progress,
-        "details": {k: v for k, v in result.details.items() if isinstance(v, int | float | str | bool | None)},
-    }
+            progress.append(Checkpoint(
+                date=d,
+                hazard_area_released_km2=round(rel / 1e6, 2),
+                hazard_area_released_pct=round(100 * rel / total_area, 1) if total_area else None,
+                critical_assets_restored_pct=round(100 * crit / len(critical), 1) if critical else None,
+                assets_restored_pct=round(100 * allr / len(restored), 1) if restored else None,
+            ))
+    return PlanSummary(
+        status=result.status,
+        objective=result.objective,
+        lower_bound=result.lower_bound,
+        baseline_objective=result.baseline_objective,
+        gap_pct=round(100 * result.gap, 2) if result.gap is not None else None,
+        improvement_over_baseline_pct=(round(100 * result.improvement_over_baseline, 2)
+                                       if result.improvement_over_baseline is not None else None),
+        engine=result.engine,
+        start_date=compiled.calendar.start,
+        finish_date=finish if tasks else None,
+        task_count=len(problem.tasks),
+        work_task_count=sum(1 for t in problem.tasks if any(m.duration for m in t.modes)),
+        solve_seconds=round(result.solve_seconds, 2),
+        objective_meaning="priority-weighted completion: Σ weight × completion (working days from the start)"
+                          " over each hazard area's release and each asset's restoration",
+        hazard_areas=len(released),
+        hazard_area_km2=round(total_area / 1e6, 2),
+        assets=len(restored),
+        critical_assets=len(critical),
+        progress=tuple(progress),
+        details=_scalars(result.details),
+        synthetic=synthetic,
+    )
 
 
-def plan_document(summary: Mapping[str, Any], tasks: Sequence[PlannedTask]) -> dict[str, Any]:
-    """The plan summary and every planned task, as the JSON document ``--out`` writes."""
-    doc = dict(summary)
-    doc["tasks"] = [
-        {"task_id": t.task_id, "kind": t.kind, "hazard_id": t.hazard_id, "asset_id": t.asset_id, "mode": t.mode,
-         "resource": t.resource, "unit_id": t.unit_id, "start_date": t.start_date.isoformat(),
-         "end_date": t.end_date.isoformat(), "work": round(t.work, 1), "work_unit": t.work_unit}
-        for t in tasks
-    ]
-    return doc
+def _scalars(details: Mapping[str, object]) -> dict[str, Scalar]:
+    """The engine's diagnostics that are single values (nested ones, e.g. per-objective values, are left out)."""
+    out: dict[str, Scalar] = {}
+    for k, v in details.items():
+        if v is None or isinstance(v, int | float | str | bool):
+            out[k] = v
+    return out
 
 
 def write_plan_json(outcome: PlanOutcome, path: str | Path) -> Path:
     """Write the plan summary and every planned task to ``path`` as JSON."""
     path = Path(path)
-    doc = plan_document(outcome.summary, outcome.run.tasks)
+    doc = plan_document(outcome.summary, outcome.run.tasks)  # the one JSON shape (store.planjson)
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     return path

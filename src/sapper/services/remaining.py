@@ -44,11 +44,9 @@ from sapper.domain.fielddata import ProgressKind, ProgressReport
 from sapper.domain.geometry import LocalProjection, area_m2
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.resources import BuilderBrigade
-from sapper.scenario.compile import LotPlan, WorkKey
+from sapper.scenario.compile import WORK_KINDS, LotPlan, TaskKind, WorkKey
 from sapper.store.records import PlannedTask, PlanRun
 
-#: Kinds of planned tasks that carry work (the others are milestones).
-WORK_KINDS = ("survey", "clearance", "repair")
 #: Relative tolerance below which work left counts as none (rounding of reports and dates).
 TOLERANCE = 1e-3
 
@@ -109,7 +107,7 @@ class WorkLeft:
 
 def work_key(task: PlannedTask) -> WorkKey:
     """The piece of work a planned survey, clearance or repair task belongs to."""
-    if task.kind == "repair":
+    if task.kind is TaskKind.REPAIR:
         return ("repair", task.asset_id or "", task.mode)
     return (task.kind, task.hazard_id or "", "")
 
@@ -204,7 +202,7 @@ def remaining_work(
 ) -> WorkLeft:
     """The work left as of ``as_of`` (see the module docstring). Reports dated in [``progress_from``, ``as_of``) count
     (from the beginning when ``progress_from`` is None); ``weekdays`` is the previous plan's working week."""
-    plan_start = dt.date.fromisoformat(str(previous.summary["start_date"]))
+    plan_start = previous.start_date
     hz = {h.id: h for h in hazards}
     asset_by_id = {a.id: a for a in assets}
     trade_of = {b.id: b.trade.value for b in brigades}
@@ -252,7 +250,7 @@ def remaining_work(
     cal = Calendar(plan_start, weekdays=weekdays,
                    horizon_days=(max([as_of, *(t.end_date for t in pending)]) - plan_start).days + 14)
     cleared_started = {k[1] for k, rows in reports.items() if k[0] == "clearance" and rows} | {
-        t.hazard_id for t in history if t.kind == "clearance"}
+        t.hazard_id for t in history if t.kind is TaskKind.CLEARANCE}
     for key, fills in groups.items():
         if key[0] != "survey":
             continue
@@ -456,9 +454,9 @@ def _reached(previous: PlanRun, plan_start: dt.date, lots: Mapping[str, Lot], op
     for t in previous.tasks:
         if t.end_date < plan_start:
             continue
-        if t.kind == "released" and t.hazard_id not in open_hazards and ("hazard", t.hazard_id or "") in last:
+        if t.kind is TaskKind.RELEASED and t.hazard_id not in open_hazards and ("hazard", t.hazard_id or "") in last:
             day = last["hazard", t.hazard_id or ""]
-        elif t.kind == "restored" and t.asset_id not in open_assets and ("asset", t.asset_id or "") in last:
+        elif t.kind is TaskKind.RESTORED and t.asset_id not in open_assets and ("asset", t.asset_id or "") in last:
             day = last["asset", t.asset_id or ""]
         else:
             continue

@@ -11,9 +11,9 @@ was wherever the facts allow, and what changed and why.
 3. **The warm start** is the previous plan repaired to the new facts (``plan.stability.warm_start``: in the previous
    plan's order, each lot at its previous start where it can be, else where it moves no other lot unless that costs
    more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
-   (``plan.stability.solve_warm``). With ``moves="fewest"`` (the default) CP-SAT first finds the fewest lots any plan
-   must move (proving it where it can) and then plans as well as it can without moving one more; with ``"priced"`` a
-   lot that need not move may still move when what it gains outweighs the move cost.
+   (``plan.solve`` with ``start``). With ``moves=MovePolicy.FEWEST`` (the default) CP-SAT first finds the fewest lots
+   any plan must move (proving it where it can) and then plans as well as it can without moving one more; with
+   ``PRICED`` a lot that need not move may still move when what it gains outweighs the move cost.
 4. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
    it was not started or started early, its predecessor is late (slower than planned, a hazard area larger than
    planned, …), the winter stand-down, its pool is busier (or lost a team), or the optimiser chose to (the gain
@@ -30,44 +30,51 @@ import json
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
+from sapper.domain.calendar import Calendar
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
-from sapper.plan import Precedence, Problem, Result, Schedule, SolveParams, solve
+from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, solve
+from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
 from sapper.plan.solution import moved_tasks, objective_value
-from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, solve_warm, warm_start
-from sapper.scenario.compile import CompiledPlan, CompileParams, TaskInfo, WorkKey, compile_problem
-from sapper.services.planning import PlanSettings, plan_document, plan_run
-from sapper.services.remaining import WORK_KINDS, Lot, LotStatus, WorkLeft, remaining_work
-from sapper.store import open_store
-from sapper.store.records import PlannedTask, PlanRun
+from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
+from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind, WorkKey, compile_problem
+from sapper.services.planning import PlanSettings, plan_run
+from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
+from sapper.store import Store
+from sapper.store.planjson import JsonObject, plan_document, replan_counts_to_json
+from sapper.store.records import (
+    PlannedTask,
+    PlanRun,
+    PlanSummary,
+    ReplanCounts,
+    ReplanParams,
+    ReplanSummary,
+    ShiftStats,
+)
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
-#: How a stable re-plan treats moves (``ReplanSettings.moves``).
-MOVES = ("fewest", "priced")
 
 
 @dataclass(frozen=True)
 class ReplanSettings:
     """How to re-plan. ``stable`` False re-plans from scratch (no anchors, no warm start), for comparison.
-    ``moves``: "fewest" moves only the lots the new facts force to move (as few as CP-SAT can find, the minimum when
-    it proves it), "priced" lets a lot move when the gain outweighs ``move_cost_days`` (module docstring)."""
+    ``moves``: FEWEST moves only the lots the new facts force to move (as few as CP-SAT can find, the minimum when
+    it proves it), PRICED lets a lot move when the gain outweighs ``move_cost_days`` (module docstring)."""
 
     as_of: dt.date | None = None
     time_limit_s: float = 60.0
     workers: int = 2
     seed: int = 0
-    engine: str = "cpsat"
+    engine: Engine = Engine.CPSAT
     move_cost_days: float = MOVE_COST_DAYS
     stable: bool = True
-    moves: str = "fewest"
+    moves: MovePolicy = MovePolicy.FEWEST
 
 
 @dataclass(frozen=True)
@@ -90,54 +97,91 @@ class Frame:
         return propagate(problem.replace(precedences=problem.precedences + self.chains), self.modes)
 
 
+@dataclass(frozen=True, slots=True)
+class MovedLot:
+    """A lot of the previous plan that starts elsewhere now, and why (``reason``, and the first ``cause`` that can
+    be named); ``must_move``: no plan could keep its start."""
+
+    task_id: str
+    status: LotStatus
+    old_start: dt.date
+    new_start: dt.date
+    shift_working_days: int
+    reason: str
+    cause: str
+    must_move: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AddedLot:
+    """A lot the previous plan did not have."""
+
+    task_id: str
+    reason: str
+    work: float
+    work_unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedLot:
+    """A lot of the previous plan that is no longer needed."""
+
+    task_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedLot:
+    """A lot of the previous plan finished since: the work reported and the units that reported it."""
+
+    task_id: str
+    work: float
+    work_unit: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ReplanChanges:
+    """What changed from the previous plan and why: the counts (saved with the plan's summary), the notes on the
+    progress reports, and every lot that moved, was added, removed or finished."""
+
+    counts: ReplanCounts
+    notes: tuple[str, ...] = ()
+    moved_tasks: tuple[MovedLot, ...] = ()
+    added_tasks: tuple[AddedLot, ...] = ()
+    removed_tasks: tuple[RemovedLot, ...] = ()
+    finished_tasks: tuple[FinishedLot, ...] = ()
+
+
 @dataclass(frozen=True)
 class ReplanOutcome:
-    summary: dict[str, Any]
+    """A saved re-plan: its summary, the run as saved, the problem, the solver's result, the frame and the changes."""
+
+    summary: PlanSummary
     run: PlanRun
     compiled: CompiledPlan
     result: Result
     frame: Frame
-    changes: dict[str, Any] = field(default_factory=dict)
+    changes: ReplanChanges
 
 
-def _window(value: Any) -> SeasonalWindow | None:
-    return None if value is None else SeasonalWindow((int(value[0][0]), int(value[0][1])),
-                                                     (int(value[1][0]), int(value[1][1])))
-
-
-def compile_params_of(previous: PlanRun) -> CompileParams:
-    """The compile parameters a saved plan was made with (defaults for those it does not record)."""
-    p = previous.params
-    default = CompileParams()
-    return CompileParams(
-        lot_max_days=int(p.get("lot_max_days", default.lot_max_days)),
-        weekdays=frozenset(int(d) for d in p.get("weekdays", sorted(default.weekdays))),
-        demining_stand_down=_window(p["demining_stand_down"]) if "demining_stand_down" in p else WINTER_STAND_DOWN,
-        building_stand_down=_window(p["building_stand_down"]) if "building_stand_down" in p else None,
-    )
-
-
-def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
+def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                  progress: Callable[[str], None] | None = None) -> ReplanOutcome:
-    """Re-plan the store at ``db`` from its latest plan and the progress reported since; save the new plan."""
+    """Re-plan ``store`` from its latest plan and the progress reported since; save the new plan in it."""
     settings = settings or ReplanSettings()
     say = progress or (lambda _msg: None)
     faults = []
     if settings.move_cost_days < 0:
         faults.append(Fault("re-plan", f"move cost cannot be negative, got {settings.move_cost_days}", "move_cost"))
-    if settings.moves not in MOVES:
-        faults.append(Fault("re-plan", f"moves must be one of {', '.join(MOVES)}, got {settings.moves!r}", "moves"))
     ValidationError.raise_if("re-plan settings", faults)
-    with open_store(db) as store:
-        previous = store.latest_plan()
-        if previous is None:
-            raise NotFoundError(f"{db} holds no plan to re-plan: run sapper plan first")
-        hazards, assets = store.hazards(), store.assets()
-        teams, brigades = store.teams(), store.brigades()
-        reports, activities, meta = store.field_progress(), store.activities(), store.meta()
-    plan_start = dt.date.fromisoformat(str(previous.summary["start_date"]))
-    through = previous.params.get("progress_through")
-    progress_from = dt.date.fromisoformat(str(through)) if through else None
+    previous = store.latest_plan()
+    if previous is None:
+        raise NotFoundError("the store holds no plan to re-plan: run sapper plan first")
+    hazards, assets = store.hazards(), store.assets()
+    teams, brigades = store.teams(), store.brigades()
+    reports, activities, meta = store.field_progress(), store.activities(), store.meta()
+    plan_start = previous.start_date
+    progress_from = previous.params.progress_through
     as_of = settings.as_of
     if as_of is None:
         dates = [r.work_date for r in reports if progress_from is None or r.work_date >= progress_from]
@@ -145,7 +189,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     if as_of < plan_start:
         raise ValidationError("re-plan", [Fault("re-plan", f"as-of date {as_of} is before the start of the previous "
                                             f"plan ({plan_start})", "as_of")])
-    cparams = compile_params_of(previous)
+    cparams = previous.params.compile_params()
     say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
                           activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays)
@@ -161,7 +205,7 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     start_from = "the repaired previous plan" if settings.stable else "scratch"
     say(f"solving {len(problem.tasks)} tasks (from {start_from}, {settings.engine}, {settings.time_limit_s:g} s)")
     if settings.stable:
-        result = solve_warm(problem, repaired, params=params, fewest_moves=settings.moves == "fewest")
+        result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
         result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
@@ -173,25 +217,26 @@ def replan_store(db: str | Path, *, settings: ReplanSettings | None = None,
     history = [t for t in history if t.task_id not in planned]
     run = plan_run(compiled, result, plan_settings, hazards, assets, synthetic=meta.get("synthetic") == "true",
                    prefer=frame.prefer, history=history,
-                   extra_params={"replan_of": previous.id, "as_of": as_of.isoformat(),
-                                 "progress_through": as_of.isoformat(), "stable": settings.stable,
-                                 "moves": settings.moves,
-                                 "move_cost": problem.move_cost, "move_cost_days": settings.move_cost_days})
-    summary = dict(run.summary)
-    summary["replan"] = {k: v for k, v in changes.items() if not isinstance(v, list)}
+                   replan=ReplanParams(replan_of=previous.id, as_of=as_of, progress_through=as_of,
+                                       stable=settings.stable, moves=settings.moves, move_cost=problem.move_cost,
+                                       move_cost_days=settings.move_cost_days))
+    weighted: float | None = None
+    moves: int | None = None
     if result.schedule is not None:
         moves = len(moved_tasks(problem, result.schedule)) * problem.move_cost
-        summary["weighted_completion"] = objective_value(problem, result.schedule) - moves
-        summary["move_cost_total"] = moves
-    summary["objective_meaning"] = ("priority-weighted completion (Σ weight × completion, working days from the as-of "
-                                    "date) plus the move cost of each lot that does not keep its previous start")
-    summary["baseline_meaning"] = ("the previous plan repaired to the new facts" if settings.stable else
-                                   "the greedy plan in the best of the planner's order and the priority rules, "
-                                   "running lots first")
+        weighted = objective_value(problem, result.schedule) - moves
+    if run.summary is None:  # plan_run always writes one
+        raise AssertionError("a plan run made by plan_run has a summary")
+    summary = dataclasses.replace(
+        run.summary,
+        objective_meaning=("priority-weighted completion (Σ weight × completion, working days from the as-of "
+                           "date) plus the move cost of each lot that does not keep its previous start"),
+        replan=ReplanSummary(changes.counts, weighted, moves,
+                             "the previous plan repaired to the new facts" if settings.stable else
+                             "the greedy plan in the best of the planner's order and the priority rules, "
+                             "running lots first"))
     run = dataclasses.replace(run, summary=summary)
-    with open_store(db) as store, store.write() as uow:
-        run_id = uow.save_plan(run)
-    run = dataclasses.replace(run, id=run_id)
+    run = dataclasses.replace(run, id=store.save_plan(run))
     return ReplanOutcome(summary, run, compiled, result, frame, changes)
 
 
@@ -215,7 +260,7 @@ def _scratch_priority(problem: Problem, planner: Sequence[float]) -> list[float]
 
 def _info_key(info: TaskInfo) -> WorkKey:
     """The piece of work a compiled task belongs to."""
-    if info.kind == "repair":
+    if info.kind is TaskKind.REPAIR:
         return ("repair", info.asset_id or "", info.trade.value if info.trade else "")
     return (info.kind, info.hazard_id or "", "")
 
@@ -335,7 +380,7 @@ def _shift(previous_cal: Calendar, old: dt.date, new: dt.date) -> int:
 
 
 def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, frame: Frame, prop: Propagation,
-                     repaired: Schedule, result: Result, *, stable: bool, earliest: Propagation) -> dict[str, Any]:
+                     repaired: Schedule, result: Result, *, stable: bool, earliest: Propagation) -> ReplanChanges:
     """What changed from the previous plan and why (see the module docstring): counts and, per lot, the details.
 
     ``prop`` is the previous plan pushed forward team by team (``Frame.pushed_forward``); ``earliest`` the earliest
@@ -345,16 +390,16 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
     problem = compiled.problem
     cal = compiled.calendar
     schedule = result.schedule
-    plan_start = dt.date.fromisoformat(str(previous.summary["start_date"]))
+    plan_start = previous.start_date
     horizon_end = cal.date_of(cal.working_days - 1)
-    prev_cal = Calendar(plan_start, weekdays=compile_params_of(previous).weekdays,
+    prev_cal = Calendar(plan_start, weekdays=previous.params.weekdays,
                         horizon_days=(horizon_end - plan_start).days + 7)
     pools = _pool_causes(previous, left, compiled, frame)
     status = Counter(lot.status.value for lot in left.lots.values())
     pushed = [j for j, old in frame.old_start.items() if old is None or prop.starts[j] != old]
     must = [j for j, old in frame.old_start.items() if old is None or earliest.starts[j] > old]
     repair_moved = [j for j, old in frame.old_start.items() if old is None or repaired.starts[j] != old]
-    moved: list[dict[str, Any]] = []
+    moved: list[MovedLot] = []
     team_changed = 0
     if schedule is not None:
         units = _units(problem, schedule, compiled, frame)
@@ -369,11 +414,9 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
             reason, cause = reasons[j]
             new_date = cal.date_of(new)
             old_date = lot.task.start_date if lot.status is not LotStatus.RUNNING else left.as_of
-            moved.append({"task_id": problem.tasks[j].name, "status": lot.status.value,
-                          "old_start": old_date.isoformat(), "new_start": new_date.isoformat(),
-                          "shift_working_days": _shift(prev_cal, old_date, new_date), "reason": reason,
-                          "cause": cause, "must_move": j in must})
-    shifts = [m["shift_working_days"] for m in moved]
+            moved.append(MovedLot(problem.tasks[j].name, lot.status, old_date, new_date,
+                                  _shift(prev_cal, old_date, new_date), reason, cause, j in must))
+    shifts = [m.shift_working_days for m in moved]
     added = []
     for j, t in enumerate(problem.tasks):
         info = compiled.info[j]
@@ -381,52 +424,50 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
             continue
         k = _info_key(info)
         why = left.added[k][1] if k in left.added else "new in the register"
-        added.append({"task_id": t.name, "reason": why, "work": round(info.work, 1), "work_unit": info.work_unit})
-    removed = [{"task_id": lot.task.task_id, "reason": lot.why} for lot in left.lots.values()
+        added.append(AddedLot(t.name, why, round(info.work, 1), info.work_unit))
+    removed = [RemovedLot(lot.task.task_id, lot.why) for lot in left.lots.values()
                if lot.status is LotStatus.REMOVED]
-    finished = [{"task_id": lot.task.task_id, "work": round(lot.done, 1), "work_unit": lot.task.work_unit,
-                 "by": ",".join(lot.by)} for lot in left.lots.values() if lot.status is LotStatus.DONE]
-    return {
-        "previous_plan_id": previous.id,
-        "previous_start_date": plan_start.isoformat(),
-        "as_of": left.as_of.isoformat(),
-        "progress_from": left.progress_from.isoformat() if left.progress_from else None,
-        "progress_reports": left.reports_used,
-        "stable": stable,
-        "move_cost": problem.move_cost,
-        "lots_compared": len(frame.old_start),
-        "finished": status.get("done", 0),
-        "running": status.get("running", 0),
-        "started_early": status.get("early", 0),
-        "not_started_as_planned": status.get("late", 0),
-        "removed": len(removed),
-        "removed_by_reason": dict(Counter(r["reason"] for r in removed).most_common()),
-        "added": len(added),
-        "added_by_reason": dict(Counter(a["reason"] for a in added).most_common()),
-        "moved": len(moved),
-        "moved_earlier": sum(1 for s in shifts if s < 0),
-        "moved_later": sum(1 for s in shifts if s > 0),
-        "shift_working_days": ({"min": min(shifts), "median": statistics.median(shifts), "max": max(shifts)}
-                               if shifts else None),
-        "moved_by_reason": dict(Counter(m["reason"] for m in moved).most_common()),
-        "moved_by_cause": dict(Counter(m["cause"] for m in moved if m["cause"]).most_common()),
-        "must_move": len(must),
-        "anchored_moved": len(moved_tasks(problem, schedule)) if schedule is not None else None,
-        "fewest_moves": result.details.get("fewest_moves"),
-        "fewest_moves_bound": result.details.get("fewest_moves_bound"),
-        "fewest_moves_proven": result.details.get("fewest_moves_proven"),
-        "pushed_forward": len(pushed),
-        "repair_moved": len(repair_moved),
-        "team_changed": team_changed,
-        "pinned_running": sum(1 for j, lot in frame.lots.items()
-                              if lot.status in (LotStatus.RUNNING, LotStatus.EARLY) and j not in frame.unpinned),
-        "running_not_continuing": dict(Counter(frame.unpinned.values()).most_common()),
-        "notes": left.notes,
-        "moved_tasks": moved,
-        "added_tasks": added,
-        "removed_tasks": removed,
-        "finished_tasks": finished,
-    }
+    finished = [FinishedLot(lot.task.task_id, round(lot.done, 1), lot.task.work_unit, ",".join(lot.by))
+                for lot in left.lots.values() if lot.status is LotStatus.DONE]
+    fewest = result.details.get("fewest_moves")
+    fewest_bound = result.details.get("fewest_moves_bound")
+    proven = result.details.get("fewest_moves_proven")
+    counts = ReplanCounts(
+        previous_plan_id=previous.id,
+        previous_start_date=plan_start,
+        as_of=left.as_of,
+        progress_from=left.progress_from,
+        progress_reports=left.reports_used,
+        stable=stable,
+        move_cost=problem.move_cost,
+        lots_compared=len(frame.old_start),
+        finished=status.get("done", 0),
+        running=status.get("running", 0),
+        started_early=status.get("early", 0),
+        not_started_as_planned=status.get("late", 0),
+        removed=len(removed),
+        removed_by_reason=dict(Counter(r.reason for r in removed).most_common()),
+        added=len(added),
+        added_by_reason=dict(Counter(a.reason for a in added).most_common()),
+        moved=len(moved),
+        moved_earlier=sum(1 for s in shifts if s < 0),
+        moved_later=sum(1 for s in shifts if s > 0),
+        shift_working_days=(ShiftStats(min(shifts), statistics.median(shifts), max(shifts)) if shifts else None),
+        moved_by_reason=dict(Counter(m.reason for m in moved).most_common()),
+        moved_by_cause=dict(Counter(m.cause for m in moved if m.cause).most_common()),
+        must_move=len(must),
+        anchored_moved=len(moved_tasks(problem, schedule)) if schedule is not None else None,
+        fewest_moves=fewest if isinstance(fewest, int) else None,
+        fewest_moves_bound=fewest_bound if isinstance(fewest_bound, int) else None,
+        fewest_moves_proven=proven if isinstance(proven, bool) else None,
+        pushed_forward=len(pushed),
+        repair_moved=len(repair_moved),
+        team_changed=team_changed,
+        pinned_running=sum(1 for j, lot in frame.lots.items()
+                           if lot.status in (LotStatus.RUNNING, LotStatus.EARLY) and j not in frame.unpinned),
+        running_not_continuing=dict(Counter(frame.unpinned.values()).most_common()),
+    )
+    return ReplanChanges(counts, tuple(left.notes), tuple(moved), tuple(added), tuple(removed), tuple(finished))
 
 
 def _units(problem: Problem, schedule: Schedule, compiled: CompiledPlan, frame: Frame) -> list[str]:
@@ -500,7 +541,7 @@ def _explain(compiled: CompiledPlan, schedule: Schedule, frame: Frame, left: Wor
         """The cause a lot late for its predecessor carries: a brigade's report that the asset is blocked by the
         hazard area whose release it waits for, else the predecessor's own."""
         info, pred = compiled.info[j], compiled.info[binding[1]]
-        if info.kind == "repair" and pred.kind == "released" and \
+        if info.kind is TaskKind.REPAIR and pred.kind is TaskKind.RELEASED and \
                 pred.hazard_id in left.blocked.get(info.asset_id or "", ()):
             return f"reported blocked by hazard area {pred.hazard_id}"
         return late.get(binding[1], "")
@@ -581,37 +622,54 @@ def write_replan_json(outcome: ReplanOutcome, path: str | Path) -> Path:
     """Write the re-plan's summary, every planned task and every change (with its reason) to ``path`` as JSON."""
     path = Path(path)
     doc = plan_document(outcome.summary, outcome.run.tasks)
-    doc["changes"] = outcome.changes
+    doc["changes"] = changes_to_json(outcome.changes)
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     return path
 
 
-def change_lines(changes: Mapping[str, Any]) -> list[str]:
+def changes_to_json(changes: ReplanChanges) -> JsonObject:
+    """The changes as the ``changes`` object of the re-plan's plan.json: the counts, the notes, then every lot."""
+    doc = replan_counts_to_json(changes.counts)
+    doc["notes"] = list(changes.notes)
+    doc["moved_tasks"] = [{"task_id": m.task_id, "status": m.status.value, "old_start": m.old_start.isoformat(),
+                           "new_start": m.new_start.isoformat(), "shift_working_days": m.shift_working_days,
+                           "reason": m.reason, "cause": m.cause, "must_move": m.must_move}
+                          for m in changes.moved_tasks]
+    doc["added_tasks"] = [{"task_id": a.task_id, "reason": a.reason, "work": a.work, "work_unit": a.work_unit}
+                          for a in changes.added_tasks]
+    doc["removed_tasks"] = [{"task_id": r.task_id, "reason": r.reason} for r in changes.removed_tasks]
+    doc["finished_tasks"] = [{"task_id": f.task_id, "work": f.work, "work_unit": f.work_unit, "by": f.by}
+                             for f in changes.finished_tasks]
+    return doc
+
+
+def change_lines(changes: ReplanChanges) -> list[str]:
     """What changed, in a few lines for a person."""
-    out = [f"re-plan of plan run {changes['previous_plan_id']} as of {changes['as_of']} "
-           f"({changes['progress_reports']} progress reports)",
-           f"lots: {changes['finished']} finished, {changes['running']} continuing, {changes['started_early']} started "
-           f"early, {changes['not_started_as_planned']} not started as planned, {changes['removed']} removed, "
-           f"{changes['added']} added",
-           f"moved: {changes['moved']} of {changes['lots_compared']} lots ({changes['moved_earlier']} earlier, "
-           f"{changes['moved_later']} later); {changes['must_move']} must move in any plan, "
-           f"{changes['pushed_forward']} move when the previous plan is pushed forward team by team, the repaired "
+    c = changes.counts
+    out = [f"re-plan of plan run {c.previous_plan_id} as of {c.as_of.isoformat()} "
+           f"({c.progress_reports} progress reports)",
+           f"lots: {c.finished} finished, {c.running} continuing, {c.started_early} started "
+           f"early, {c.not_started_as_planned} not started as planned, {c.removed} removed, "
+           f"{c.added} added",
+           f"moved: {c.moved} of {c.lots_compared} lots ({c.moved_earlier} earlier, "
+           f"{c.moved_later} later); {c.must_move} must move in any plan, "
+           f"{c.pushed_forward} move when the previous plan is pushed forward team by team, the repaired "
            "previous plan "
-           f"moves {changes['repair_moved']}"]
-    if changes.get("fewest_moves_bound") is not None:
-        proven = "the minimum (proven)" if changes["fewest_moves_proven"] else (
-            f"no plan moves fewer than {changes['fewest_moves_bound']}")
-        out.append(f"lots with a previous start still ahead that moved: {changes['anchored_moved']}; "
-                   f"fewest found: {changes['fewest_moves']}, {proven}")
-    sh = changes.get("shift_working_days")
+           f"moves {c.repair_moved}"]
+    if c.fewest_moves_bound is not None:
+        proven = "the minimum (proven)" if c.fewest_moves_proven else (
+            f"no plan moves fewer than {c.fewest_moves_bound}")
+        out.append(f"lots with a previous start still ahead that moved: {c.anchored_moved}; "
+                   f"fewest found: {c.fewest_moves}, {proven}")
+    sh = c.shift_working_days
     if sh:
-        out.append(f"shift in working days: min {sh['min']}, median {sh['median']:g}, max {sh['max']}")
-    for name, counts in (("moved, by reason", changes["moved_by_reason"]),
-                         ("moved, by first cause", changes["moved_by_cause"]),
-                         ("removed, by reason", changes["removed_by_reason"]),
-                         ("added, by reason", changes["added_by_reason"]),
-                         ("running lots that do not simply continue", changes["running_not_continuing"])):
+        out.append(f"shift in working days: min {sh.min}, median {sh.median:g}, max {sh.max}")
+    for name, counts in (("moved, by reason", c.moved_by_reason),
+                         ("moved, by first cause", c.moved_by_cause),
+                         ("removed, by reason", c.removed_by_reason),
+                         ("added, by reason", c.added_by_reason),
+                         ("running lots that do not simply continue", c.running_not_continuing)):
         if counts:
             out.append(f"{name}: " + "; ".join(f"{k} {v}" for k, v in counts.items()))
-    out += [f"note: {n}" for n in changes["notes"]]
+    out += [f"note: {n}" for n in changes.notes]
     return out

@@ -1,4 +1,4 @@
-"""Build a reference scenario into a store, in one transaction."""
+"""Build a reference scenario into a new store, in one transaction."""
 
 from __future__ import annotations
 
@@ -6,27 +6,30 @@ from pathlib import Path
 
 from sapper.errors import NotFoundError, StoreError
 from sapper.scenario.kursk_border import build_kursk_border
-from sapper.store import open_store
+from sapper.services.register import create_register
+from sapper.services.settings import Settings
+from sapper.store import Store
 from sapper.store.records import ContextArea
 
 SCENARIOS = ("kursk-border",)
 
 
-def build_scenario(name: str, db: str | Path, *, seed: int = 2025, replace: bool = False) -> dict[str, int]:
-    """Build scenario ``name`` with ``seed`` into a new store at ``db``; returns the counts per layer.
-
-    The store must not exist, unless ``replace`` is set (the file is then deleted first).
-    """
+def check_scenario(name: str) -> None:
+    """NotFoundError unless ``name`` is a reference scenario."""
     if name not in SCENARIOS:
         raise NotFoundError(f"no scenario {name!r}; known: {', '.join(SCENARIOS)}")
-    db = Path(db)
-    if db.exists():
-        if not replace:
-            raise StoreError(f"{db} already exists; pass --replace to build the scenario over it")
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def build_scenario(store: Store, name: str, *, seed: int = 2025) -> dict[str, int]:
+    """Build scenario ``name`` with ``seed`` into ``store`` in one transaction; the counts per layer.
+
+    ``store`` must hold no records (StoreError otherwise: a scenario is never mixed into a register).
+    """
+    check_scenario(name)
+    if any(store.counts().values()):
+        raise StoreError(f"{store.url} already holds records; build the scenario into a new store")
     sc = build_kursk_border(seed)
-    with open_store(db, create=True) as store, store.write() as uow:
+    with store.write() as uow:
         uow.add_organisations(sc.organisations)
         uow.add_hazards(sc.hazards)
         uow.add_assets(sc.assets)
@@ -46,5 +49,27 @@ def build_scenario(name: str, db: str | Path, *, seed: int = 2025, replace: bool
             "notes": "\n".join(sc.notes),
             "border_wkt": sc.border.wkt,
         })
-    with open_store(db) as store:
-        return store.counts()
+    return store.counts()
+
+
+def build_scenario_register(settings: Settings, name: str, *, seed: int = 2025, replace: bool = False
+                            ) -> dict[str, int]:
+    """Build scenario ``name`` into a new store at ``settings.db``; the counts per layer.
+
+    A store file must not exist, unless ``replace`` is set (the file is then deleted first, once the name is known
+    to be a scenario). A database URL (``postgresql://…``) is never dropped: ``replace`` is refused for it.
+    """
+    check_scenario(name)
+    if settings.db is not None and "://" in settings.db:  # a database: it must be new or empty, never dropped here
+        if replace:
+            raise StoreError("--replace deletes a store file; empty or drop the database instead")
+        db = None
+    else:
+        db = Path(settings.db) if settings.db is not None else None
+    if db is not None and db.exists():
+        if not replace:
+            raise StoreError(f"{db} already exists; pass --replace to build the scenario over it")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with create_register(settings) as store:
+        return build_scenario(store, name, seed=seed)

@@ -1,6 +1,14 @@
-"""Connections to a store file and its schema migrations.
+"""Connections to a store (an SQLite/GeoPackage file or a PostgreSQL/PostGIS database) and its schema migrations.
 
-Every connection sapper opens: autocommit at the driver (sapper emits BEGIN itself), ``busy_timeout`` 10 s,
+A store is named by a *target*: a file path (SQLite, the default) or a ``postgresql://`` /
+``postgresql+psycopg://`` URL (PostgreSQL with PostGIS, through psycopg 3). Nothing connects until a store is
+opened; a password in a URL is never shown (``Target.display`` masks it, and error messages are scrubbed of it).
+
+On PostgreSQL, connections use plain READ COMMITTED transactions: concurrent edits are kept apart by row versions
+(see ``repository.update_hazard``), not by locking the database. Migrations take a transaction-level advisory lock,
+so two processes opening a new database at once migrate it once.
+
+Every SQLite connection sapper opens: autocommit at the driver (sapper emits BEGIN itself), ``busy_timeout`` 10 s,
 WAL journal, foreign keys on, and the ST_ functions the GeoPackage R-tree triggers call. A connection marked
 with ``execution_options(sapper_write=True)`` starts its transactions with ``BEGIN IMMEDIATE`` (it takes the
 write lock up front, so it waits on a busy store instead of failing when a deferred reader upgrades); others
@@ -11,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,8 +28,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from sapper.errors import StoreError
 from sapper.store import gpkg
@@ -29,6 +39,8 @@ from sapper.store import gpkg
 WRITE = "sapper_write"
 #: Milliseconds a connection waits for a lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
+#: Advisory-lock key that serialises migrations on PostgreSQL ("sapper" in ASCII).
+MIGRATION_LOCK = 0x736170706572
 #: Where the migrations live (packaged with sapper).
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -50,8 +62,70 @@ def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(path: str | Path) -> Engine:
-    """An engine on the SQLite file ``path`` with sapper's connection setup (see the module docstring)."""
+class Backend(StrEnum):
+    """The kind of database behind a store."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a store lives: a file (``path``) or a PostgreSQL database (``url``); ``display`` hides the password."""
+
+    backend: Backend
+    display: str
+    path: Path | None = None
+    url: URL | None = None
+
+    def scrub(self, message: str) -> str:
+        """``message`` with the URL's password (if any) replaced by ``***``."""
+        password = None if self.url is None else self.url.password
+        return message.replace(str(password), "***") if password else message
+
+
+def is_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostgreSQL database (a ``postgresql://`` or ``postgresql+psycopg://`` URL)."""
+    return isinstance(target, str) and target.split("://", 1)[0] in ("postgresql", "postgresql+psycopg", "postgres")
+
+
+def parse_target(target: str | Path) -> Target:
+    """The store ``target`` names: a PostgreSQL URL, or else a file path (``~`` expanded)."""
+    if isinstance(target, str) and "://" in target and not is_url(target):
+        scheme = target.split("://", 1)[0]
+        raise StoreError(f"a store is a file path or a postgresql:// URL, not a {scheme}:// URL")
+    if not is_url(target):
+        path = Path(target).expanduser()
+        return Target(Backend.SQLITE, str(path), path=path)
+    try:
+        url = make_url(str(target))
+    except sa_exc.ArgumentError:
+        raise StoreError(
+            "the store URL cannot be read (expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE)"
+        ) from None
+    url = url.set(drivername="postgresql+psycopg")
+    if not url.database:
+        raise StoreError(f"the store URL {url.render_as_string(hide_password=True)} names no database")
+    return Target(Backend.POSTGRESQL, url.render_as_string(hide_password=True), url=url)
+
+
+def make_engine(target: str | Path | Target) -> Engine:
+    """An engine on the store ``target`` with sapper's connection setup (see the module docstring)."""
+    found = target if isinstance(target, Target) else parse_target(target)
+    if found.backend is Backend.POSTGRESQL:
+        assert found.url is not None
+        return _pg_engine(found.url)
+    assert found.path is not None
+    return _sqlite_engine(found.path)
+
+
+def _pg_engine(url: URL) -> Engine:
+    # GeoAlchemy2 is not imported: its table-creation hooks fail on SQLAlchemy 2.1 (ColumnCollection), and
+    # sapper's own Geometry type (store/types.py) binds and reads PostGIS geometry without it.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+
+def _sqlite_engine(path: Path) -> Engine:
     url = URL.create("sqlite+pysqlite", database=str(path))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
@@ -93,10 +167,12 @@ def upgrade(engine: Engine) -> None:
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITE: True})
         with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             before = current_revision(conn)
             command.upgrade(alembic_config(conn), "head")
             after = current_revision(conn)
-        if after != before:
+        if after != before and conn.dialect.name == "sqlite":
             driver = conn.connection.driver_connection
             if driver is not None:
                 driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -142,6 +218,42 @@ def probe(path: Path) -> Probe:
         return Probe("foreign", reason=f"it is {what} of another application (schema revision {revision})")
     finally:
         conn.close()
+
+
+#: Tables PostGIS itself puts in a database (not a sign of another application).
+_POSTGIS_TABLES = frozenset({"spatial_ref_sys", "geography_columns", "geometry_columns", "raster_columns",
+                             "raster_overviews"})
+
+
+def probe_database(engine: Engine, display: str) -> Probe:
+    """Inspect a PostgreSQL database (read only) to decide whether it is a sapper store, like :func:`probe`."""
+    with engine.connect() as conn:
+        names = set(inspect(conn).get_table_names()) | set(inspect(conn).get_view_names())
+        tables = names - _POSTGIS_TABLES
+        if not tables:
+            return Probe("empty", reason="it is an empty database")
+        if "alembic_version" not in tables:
+            return Probe("foreign", reason="it is a database without sapper's tables")
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        conn.rollback()
+    revision = None if row is None else str(row[0])
+    if revision in known_revisions() or "sapper_meta" in tables:
+        return Probe("sapper", revision=revision)
+    if revision is None and tables == {"alembic_version"}:
+        return Probe("sapper", revision=None)
+    return Probe("foreign", reason=f"it is a database of another application (schema revision {revision})")
+
+
+def create_database(url: URL) -> None:
+    """Create the database ``url`` names (connecting to the server's ``postgres`` database to do it)."""
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 10})
+    try:
+        with admin.connect() as conn:
+            name = conn.dialect.identifier_preparer.quote(str(url.database))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        admin.dispose()
 
 
 def known_revisions() -> set[str]:

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from enum import Enum, StrEnum
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import shapely
@@ -28,7 +27,7 @@ from sapper.domain.activities import (
     Disposal,
 )
 from sapper.domain.assets import Asset, AssetType, DamageLevel
-from sapper.domain.geometry import LocalProjection
+from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import (
     DeviceCategory,
     Evidence,
@@ -51,7 +50,8 @@ from sapper.domain.landrelease import (
 from sapper.domain.places import Settlement
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
-from sapper.errors import Fault, ValidationError
+from sapper.errors import Fault, StoreError, ValidationError
+from sapper.store import planjson
 from sapper.store.records import ContextArea, PlannedTask, PlanRun
 
 Row = Mapping[Any, Any]
@@ -66,25 +66,6 @@ OUTCOMES = ("cancelled", "reduced", "cleared")
 # ----------------------------------------------------------------------------------------------------
 # Helpers
 # ----------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=512)
-def _projection(lon: int, lat: int) -> LocalProjection:
-    return LocalProjection(lon=float(lon), lat=float(lat))
-
-
-def area_m2(geom: BaseGeometry | None) -> float:
-    """Area in m² as ``sapper.domain.geometry.area_m2`` computes it, sharing the projection per degree cell.
-
-    The domain function builds a new equal-area projection centred on every geometry, which costs ~12 ms (a
-    PROJ pipeline) and would make a 3,000-feature import take half a minute. A Lambert azimuthal equal-area
-    projection keeps areas everywhere, so centring it on the nearest whole degree gives the same area
-    (relative difference ~1e-12 for hazard-sized polygons) at ~20 µs per geometry.
-    """
-    if geom is None or geom.is_empty:
-        return 0.0
-    minx, miny, maxx, maxy = geom.bounds
-    return _projection(round((minx + maxx) / 2.0), round((miny + maxy) / 2.0)).area_m2(geom)
 
 
 def _enum(cls: type[E], value: Any, record: str, field: str) -> E:
@@ -427,6 +408,13 @@ def context_from(row: Row) -> ContextArea:
     )
 
 
+def _json_object(text: str | None, record: str, field: str) -> object:
+    try:
+        return json.loads(text or "{}")
+    except ValueError as exc:
+        raise StoreError(f"{record}: {field} is not valid JSON ({exc})") from None
+
+
 def plan_run_row(run: PlanRun) -> dict[str, Any]:
     record = f"plan run {run.id if run.id is not None else '(new)'}"
     row: dict[str, Any] = {
@@ -438,8 +426,9 @@ def plan_run_row(run: PlanRun) -> dict[str, Any]:
         "finish_date": run.finish_date,
         "solve_seconds": run.solve_seconds,
         "task_count": run.task_count,
-        "params": to_json(run.params, record, "params"),
-        "summary": to_json(run.summary, record, "summary"),
+        "params": to_json(planjson.params_to_json(run.params), record, "params"),
+        "summary": to_json(planjson.summary_to_json(run.summary) if run.summary is not None else {}, record,
+                           "summary"),
     }
     if run.id is not None:
         row["id"] = run.id
@@ -480,6 +469,7 @@ def planned_task_from(row: Row) -> PlannedTask:
 
 
 def plan_run_from(row: Row, tasks: Sequence[Row]) -> PlanRun:
+    record = f"plan run {row['id']}"
     return PlanRun(
         id=int(row["id"]),
         created_at=row["created_at"],
@@ -490,8 +480,8 @@ def plan_run_from(row: Row, tasks: Sequence[Row]) -> PlanRun:
         finish_date=row["finish_date"],
         solve_seconds=float(row["solve_seconds"]),
         task_count=int(row["task_count"]),
-        params=json.loads(row["params"] or "{}"),
-        summary=json.loads(row["summary"] or "{}"),
+        params=planjson.params_from_json(_json_object(row["params"], record, "params"), record),
+        summary=planjson.summary_from_json(_json_object(row["summary"], record, "summary"), record),
         tasks=tuple(planned_task_from(t) for t in tasks),
     )
 

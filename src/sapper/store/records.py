@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from sapper.domain.calendar import WINTER_STAND_DOWN, SeasonalWindow
 from sapper.domain.geometry import in_wgs84_range
-from sapper.errors import Fault, ValidationError
+from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, LandUse
+from sapper.errors import Fault, StoreError, ValidationError
+from sapper.plan import Engine, MovePolicy, Status
+from sapper.scenario.compile import CompileParams, TaskKind
+
+#: A value of the engine's diagnostics (``PlanSummary.details``).
+Scalar = int | float | str | bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +29,7 @@ class PlannedTask:
     """
 
     task_id: str
-    kind: str
+    kind: TaskKind
     start_date: dt.date
     end_date: dt.date
     work: float
@@ -38,8 +45,11 @@ class PlannedTask:
         faults = []
         if not self.task_id.strip():
             faults.append(Fault("planned task", "task id is empty", "task_id"))
-        if not self.kind.strip():
-            faults.append(Fault(record, "kind is empty", "kind"))
+        try:
+            object.__setattr__(self, "kind", TaskKind(self.kind))
+        except ValueError:
+            kinds = ", ".join(k.value for k in TaskKind)
+            faults.append(Fault(record, f"kind must be one of {kinds}, got {self.kind!r}", "kind"))
         if self.end_date < self.start_date:
             faults.append(
                 Fault(record, f"ends ({self.end_date}) before it starts ({self.start_date})", "end_date")
@@ -58,12 +68,161 @@ def _utc_ms(value: dt.datetime) -> dt.datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Progress a plan reaches by a date (half-year ends, then the finish). A percentage is None when there is
+    nothing of that kind to count."""
+
+    date: dt.date
+    hazard_area_released_km2: float
+    hazard_area_released_pct: float | None
+    critical_assets_restored_pct: float | None
+    assets_restored_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftStats:
+    """How far the lots that moved moved, in working days (negative: earlier)."""
+
+    min: int
+    median: float
+    max: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanCounts:
+    """What changed in a re-plan, counted (``services.replan`` module docstring); the ``*_by_*`` mappings count lots
+    by reason or cause, most common first. The ``fewest_moves*`` figures are None unless moves were ranked first."""
+
+    previous_plan_id: int | None
+    previous_start_date: dt.date
+    as_of: dt.date
+    progress_from: dt.date | None
+    progress_reports: int
+    stable: bool
+    move_cost: int
+    lots_compared: int
+    finished: int
+    running: int
+    started_early: int
+    not_started_as_planned: int
+    removed: int
+    removed_by_reason: Mapping[str, int]
+    added: int
+    added_by_reason: Mapping[str, int]
+    moved: int
+    moved_earlier: int
+    moved_later: int
+    shift_working_days: ShiftStats | None
+    moved_by_reason: Mapping[str, int]
+    moved_by_cause: Mapping[str, int]
+    must_move: int
+    anchored_moved: int | None
+    fewest_moves: int | None
+    fewest_moves_bound: int | None
+    fewest_moves_proven: bool | None
+    pushed_forward: int
+    repair_moved: int
+    team_changed: int
+    pinned_running: int
+    running_not_continuing: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanSummary:
+    """The re-plan part of a plan's summary: what changed (``counts``), the objective split into the weighted
+    completion and the move cost (None without a plan), and what the baseline was."""
+
+    counts: ReplanCounts
+    weighted_completion: float | None
+    move_cost_total: int | None
+    baseline_meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """How a plan went, for a person and for the next re-plan: the solve (status, objective, bound, baseline, the
+    engine that found the plan — e.g. ``cpsat``, ``greedy-dw``, ``warm-start`` — and its time), the calendar, what
+    is planned and the progress by date. ``details`` holds the engine's diagnostics (an open set of named values:
+    CP-SAT statuses, bounds, seconds). ``replan`` is set on a re-plan."""
+
+    status: Status
+    objective: float | None
+    lower_bound: float | None
+    baseline_objective: float | None
+    gap_pct: float | None
+    improvement_over_baseline_pct: float | None
+    engine: str
+    start_date: dt.date
+    finish_date: dt.date | None
+    task_count: int
+    work_task_count: int
+    solve_seconds: float
+    objective_meaning: str
+    hazard_areas: int
+    hazard_area_km2: float
+    assets: int
+    critical_assets: int
+    progress: tuple[Checkpoint, ...] = ()
+    details: Mapping[str, Scalar] = field(default_factory=dict)
+    synthetic: bool = False
+    replan: ReplanSummary | None = None
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether the solve found a plan (optimal or feasible)."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanParams:
+    """What a re-plan was asked: the plan it continues, the date it plans from, how it treats moves."""
+
+    replan_of: int | None
+    as_of: dt.date
+    progress_through: dt.date
+    stable: bool = True
+    moves: MovePolicy = MovePolicy.FEWEST
+    move_cost: int = 0
+    move_cost_days: float = 0.0
+
+
+_COMPILE = CompileParams()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanParams:
+    """The parameters a plan was made with: solver limits, how the register was compiled (the defaults are those of
+    ``CompileParams``, which is also what a saved plan that does not record one was made with), and the re-plan's."""
+
+    time_limit_s: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    engine: Engine = Engine.CPSAT
+    lot_max_days: int = _COMPILE.lot_max_days
+    weekdays: frozenset[int] = _COMPILE.weekdays
+    demining_stand_down: SeasonalWindow | None = WINTER_STAND_DOWN
+    building_stand_down: SeasonalWindow | None = None
+    replan: ReplanParams | None = None
+
+    def compile_params(self) -> CompileParams:
+        """The compile parameters the plan was made with (defaults for what it does not record)."""
+        return CompileParams(lot_max_days=self.lot_max_days, weekdays=self.weekdays,
+                             demining_stand_down=self.demining_stand_down,
+                             building_stand_down=self.building_stand_down)
+
+    @property
+    def progress_through(self) -> dt.date | None:
+        """The day up to which field progress was taken into account (None: none yet)."""
+        return self.replan.progress_through if self.replan is not None else None
+
+
+@dataclass(frozen=True, slots=True)
 class PlanRun:
     """A saved plan: how the solve went, the parameters it used, a summary, and its tasks.
 
     ``id`` is None until the store saves it. ``created_at`` is kept in UTC to the millisecond (naive is
-    taken as UTC). ``task_count`` defaults to the number of ``tasks``. ``params`` and ``summary`` must be
-    JSON-serialisable (dates and enums are written as text, so they come back as text).
+    taken as UTC). ``task_count`` defaults to the number of ``tasks``. ``summary`` is None for a run saved without
+    one (the store keeps both as JSON, ``store.planjson``).
     """
 
     status: str
@@ -74,10 +233,17 @@ class PlanRun:
     finish_date: dt.date | None = None
     solve_seconds: float = 0.0
     task_count: int | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
+    params: PlanParams = field(default_factory=PlanParams)
+    summary: PlanSummary | None = None
     tasks: tuple[PlannedTask, ...] = ()
     id: int | None = None
+
+    @property
+    def start_date(self) -> dt.date:
+        """The first day of the plan's calendar; StoreError for a run saved without a summary."""
+        if self.summary is None:
+            raise StoreError(f"plan run {self.id} has no summary, so no start date: plan again with sapper plan")
+        return self.summary.start_date
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
@@ -123,3 +289,44 @@ class ContextArea:
         elif not in_wgs84_range(self.geometry):
             faults.append(Fault(record, "coordinates are not WGS84 lon/lat", "geometry"))
         ValidationError.raise_if(record, faults)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerFeature:
+    """A feature of a spatial layer as a map page needs it: its id, geometry (WGS84) and row version."""
+
+    id: str
+    geometry: BaseGeometry | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class HazardEdit:
+    """The editable attributes of a hazard area, all of them (a whole replacement, not a patch).
+
+    Start from :meth:`of` the stored area and ``dataclasses.replace`` what changes. Class and status change
+    through land release (sapper.services.landrelease), not here; the id never changes.
+    """
+
+    geometry: BaseGeometry
+    name: str
+    evidence: Evidence
+    device_categories: frozenset[DeviceCategory]
+    land_use: LandUse
+    beneficiaries: int
+    organisation_id: str | None
+    expected_clearance_share: float | None
+
+    @classmethod
+    def of(cls, hazard: HazardArea) -> HazardEdit:
+        """The editable attributes of ``hazard`` as they are."""
+        return cls(
+            geometry=hazard.geometry,
+            name=hazard.name,
+            evidence=hazard.evidence,
+            device_categories=hazard.device_categories,
+            land_use=hazard.land_use,
+            beneficiaries=hazard.beneficiaries,
+            organisation_id=hazard.organisation_id,
+            expected_clearance_share=hazard.expected_clearance_share,
+        )

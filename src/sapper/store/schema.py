@@ -9,7 +9,6 @@ the two agree.
 from __future__ import annotations
 
 from sqlalchemy import (
-    REAL,
     CheckConstraint,
     Column,
     Date,
@@ -22,13 +21,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from sapper.store.types import Geometry, GpkgDateTime
+from sapper.store.types import Geometry, GpkgDateTime, Real
 
 metadata = MetaData()
 
 
 def _fid() -> Column[int]:
     return Column("fid", Integer, primary_key=True)
+
+
+def _version() -> Column[int]:
+    """The row version (revision 0004): 1 when written, + 1 on every update; see ``repository.update_hazard``."""
+    return Column("version", Integer, nullable=False, server_default="1")
 
 
 def _synthetic() -> Column[int]:
@@ -57,10 +61,11 @@ hazard_areas = Table(
     Column("land_use", Text, nullable=False),
     Column("beneficiaries", Integer, nullable=False, server_default="0"),
     Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=True),
-    Column("expected_clearance_share", REAL, nullable=True),
-    Column("area_m2", REAL, nullable=False),
+    Column("expected_clearance_share", Real, nullable=True),
+    Column("area_m2", Real, nullable=False),
     _synthetic(),
-    Column("clearance_depth_cm", REAL, nullable=True),  # revision 0005
+    _version(),
+    Column("clearance_depth_cm", Real, nullable=True),  # revision 0005
     Column("marking", Text, nullable=False, server_default="unknown"),  # revision 0005
     sqlite_autoincrement=True,
 )
@@ -79,9 +84,10 @@ assets = Table(
     Column("damage", Text, nullable=False),
     Column("criticality", Integer, nullable=False),
     Column("people_served", Integer, nullable=False, server_default="0"),
-    Column("work_buffer_m", REAL, nullable=True),
-    *(Column(name, REAL, nullable=False, server_default="0") for name in TRADE_COLUMNS),
+    Column("work_buffer_m", Real, nullable=True),
+    *(Column(name, Real, nullable=False, server_default="0") for name in TRADE_COLUMNS),
     _synthetic(),
+    _version(),
     sqlite_autoincrement=True,
 )
 
@@ -98,7 +104,8 @@ activities = Table(
     Column("method", Text, nullable=True),
     Column("start_date", Date, nullable=True),
     Column("end_date", Date, nullable=True),
-    Column("clearance_depth_cm", REAL, nullable=True),
+    Column("clearance_depth_cm", Real, nullable=True),
+    _version(),
     Column("direct_evidence", Text, nullable=False, server_default=""),  # revision 0005
     sqlite_autoincrement=True,
 )
@@ -110,7 +117,7 @@ land_release_outcomes = Table(
     Column("geom", Geometry("GEOMETRY"), nullable=False),
     Column("activity_id", Text, ForeignKey("activities.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("outcome", Text, nullable=False),
-    Column("area_m2", REAL, nullable=False),
+    Column("area_m2", Real, nullable=False),
     CheckConstraint(
         "outcome IN ('cancelled', 'reduced', 'cleared')", name="ck_land_release_outcomes_outcome"
     ),
@@ -126,7 +133,7 @@ devices_found = Table(
     Column("category", Text, nullable=False),
     Column("device_type", Text, nullable=False, server_default=""),
     Column("condition", Text, nullable=False),
-    Column("depth_cm", REAL, nullable=True),
+    Column("depth_cm", Real, nullable=True),
     Column("quantity", Integer, nullable=False, server_default="1"),  # revision 0005
     Column("fuze", Text, nullable=False, server_default=""),
     Column("disposal", Text, nullable=True),
@@ -141,10 +148,11 @@ teams = Table(
     Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=False),
     Column("method", Text, nullable=False),
     Column("size", Integer, nullable=False),
-    Column("productivity_m2_per_day", REAL, nullable=False),
-    Column("base_lon", REAL, nullable=False),
-    Column("base_lat", REAL, nullable=False),
+    Column("productivity_m2_per_day", Real, nullable=False),
+    Column("base_lon", Real, nullable=False),
+    Column("base_lat", Real, nullable=False),
     _synthetic(),
+    _version(),
 )
 
 brigades = Table(
@@ -154,9 +162,10 @@ brigades = Table(
     Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=False),
     Column("trade", Text, nullable=False),
     Column("size", Integer, nullable=False),
-    Column("base_lon", REAL, nullable=False),
-    Column("base_lat", REAL, nullable=False),
+    Column("base_lon", Real, nullable=False),
+    Column("base_lat", Real, nullable=False),
     _synthetic(),
+    _version(),
 )
 
 settlements = Table(
@@ -201,11 +210,11 @@ plan_runs = Table(
     Column("id", Integer, primary_key=True),
     Column("created_at", GpkgDateTime(), nullable=False),
     Column("status", Text, nullable=False),
-    Column("objective", REAL, nullable=True),
-    Column("lower_bound", REAL, nullable=True),
-    Column("baseline_objective", REAL, nullable=True),
+    Column("objective", Real, nullable=True),
+    Column("lower_bound", Real, nullable=True),
+    Column("baseline_objective", Real, nullable=True),
     Column("finish_date", Date, nullable=True),
-    Column("solve_seconds", REAL, nullable=False, server_default="0"),
+    Column("solve_seconds", Real, nullable=False, server_default="0"),
     Column("task_count", Integer, nullable=False, server_default="0"),
     Column("params", Text, nullable=False, server_default="{}"),
     Column("summary", Text, nullable=False, server_default="{}"),
@@ -226,7 +235,7 @@ plan_tasks = Table(
     Column("unit_id", Text, nullable=True),
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=False),
-    Column("work", REAL, nullable=False),
+    Column("work", Real, nullable=False),
     Column("work_unit", Text, nullable=False),
     Index("ix_plan_tasks_run_hazard", "run_id", "hazard_id"),
     Index("ix_plan_tasks_run_asset", "run_id", "asset_id"),
@@ -279,11 +288,11 @@ land_release_events = Table(
     Column("reason", Text, nullable=False),
     Column("from_state", Text, nullable=True),
     Column("to_state", Text, nullable=False),
-    Column("cancelled_m2", REAL, nullable=False, server_default="0"),
-    Column("reduced_m2", REAL, nullable=False, server_default="0"),
-    Column("cleared_m2", REAL, nullable=False, server_default="0"),
-    Column("clipped_m2", REAL, nullable=False, server_default="0"),
-    Column("remaining_m2", REAL, nullable=False),
+    Column("cancelled_m2", Real, nullable=False, server_default="0"),
+    Column("reduced_m2", Real, nullable=False, server_default="0"),
+    Column("cleared_m2", Real, nullable=False, server_default="0"),
+    Column("clipped_m2", Real, nullable=False, server_default="0"),
+    Column("remaining_m2", Real, nullable=False),
     Column("activity_id", Text, ForeignKey("activities.id"), nullable=True, index=True),
     Column("visit_id", Text, ForeignKey("qa_visits.id"), nullable=True),
     Column("non_conformity_id", Text, ForeignKey("non_conformities.id"), nullable=True),
@@ -294,7 +303,7 @@ land_release_events = Table(
     Column("inspection_id", Text, nullable=True),
     Column("inspected_on", Date, nullable=True),
     Column("inspector", Text, nullable=False, server_default=""),
-    Column("sample_m2", REAL, nullable=True),
+    Column("sample_m2", Real, nullable=True),
     Column("sampling_plan", Text, nullable=False, server_default=""),
     Column("passed", Integer, nullable=True),
     Column("finding", Text, nullable=False, server_default=""),
@@ -302,8 +311,8 @@ land_release_events = Table(
     Column("area_wkb", Text, nullable=True),  # WGS84 WKB, hex: the area reopened, added, or failing inspection
     Column("residual_risk", Text, nullable=False, server_default=""),
     Column("authority", Text, nullable=False, server_default=""),
-    Column("extended_m2", REAL, nullable=False, server_default="0"),
-    Column("reopened_m2", REAL, nullable=False, server_default="0"),
+    Column("extended_m2", Real, nullable=False, server_default="0"),
+    Column("reopened_m2", Real, nullable=False, server_default="0"),
     Column("legacy", Integer, nullable=False, server_default="0"),
     UniqueConstraint("hazard_id", "seq", name="uq_land_release_events_hazard_seq"),
     CheckConstraint(
@@ -392,12 +401,12 @@ field_progress = Table(
     Column("team_id", Text, ForeignKey("teams.id"), nullable=True),
     Column("asset_id", Text, ForeignKey("assets.id"), nullable=True),
     Column("brigade_id", Text, ForeignKey("brigades.id"), nullable=True),
-    Column("area_cleared_m2", REAL, nullable=True),
+    Column("area_cleared_m2", Real, nullable=True),
     Column("devices_found", Integer, nullable=False, server_default="0"),
     Column("deminers", Integer, nullable=True),
-    Column("hours_worked", REAL, nullable=True),
-    Column("builder_days", REAL, nullable=True),
-    Column("percent_complete", REAL, nullable=True),
+    Column("hours_worked", Real, nullable=True),
+    Column("builder_days", Real, nullable=True),
+    Column("percent_complete", Real, nullable=True),
     Column("blocked_by_hazard", Integer, nullable=True),
     Column("blocking_hazard_id", Text, nullable=True),
     UniqueConstraint("submission_key", name="uq_field_progress_submission_key"),
@@ -416,7 +425,7 @@ field_progress_devices = Table(
     Column("category", Text, nullable=False),
     Column("device_type", Text, nullable=False, server_default=""),
     Column("condition", Text, nullable=False),
-    Column("depth_cm", REAL, nullable=True),
+    Column("depth_cm", Real, nullable=True),
     Index("ix_field_progress_devices_progress_fid", "progress_fid"),
     sqlite_autoincrement=True,
 )

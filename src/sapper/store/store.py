@@ -1,4 +1,5 @@
-"""The store: one SQLite file that is also a GeoPackage 1.4, opened with :func:`open_store`.
+"""The store, opened with :func:`open_store`: one SQLite file that is also a GeoPackage 1.4 (the default), or a
+PostgreSQL database with PostGIS (a ``postgresql://`` URL), behind the same API.
 
 Writes happen in units of work: ``with store.write() as uow: uow.add_hazards(...); uow.add_assets(...)``
 commits both or neither. The ``Store.add_*`` shortcuts each run in their own unit of work, or join the one
@@ -29,11 +30,11 @@ from sapper.store import engine as engines
 from sapper.store import mapping, schema
 from sapper.store import repository as repo
 from sapper.store.fieldstaging import FieldStaging
-from sapper.store.records import ContextArea, PlanRun
+from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
 
 
 class UnitOfWork:
-    """Writes (and reads) inside one ``BEGIN IMMEDIATE`` transaction; see :meth:`Store.write`."""
+    """Writes (and reads) inside one transaction (``BEGIN IMMEDIATE`` on SQLite); see :meth:`Store.write`."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -84,6 +85,11 @@ class UnitOfWork:
         """Keep the programme's land-release settings (sapper_meta ``release_rules.*``)."""
         self.set_meta(mapping.release_rules_meta(rules))
 
+    def update_hazard(self, hazard_id: str, edit: HazardEdit, *, expected_version: int) -> int:
+        """See :meth:`Store.update_hazard`."""
+        self.touched.add("hazard_areas")
+        return repo.update_hazard(self._conn, hazard_id, edit, expected_version=expected_version)
+
     def save_plan(self, run: PlanRun) -> int:
         self.touched.update(("plan_runs", "plan_tasks"))
         return repo.save_plan(self._conn, run)
@@ -125,17 +131,29 @@ class UnitOfWork:
 
 
 class Store:
-    """An open store file. Use :func:`open_store`; close it (or use it as a context manager) when done."""
+    """An open store (a GeoPackage file or a PostGIS database). Use :func:`open_store`; close it (or use it as a
+    context manager) when done."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
-        self._path = path
+    def __init__(self, target: engines.Target, engine: Engine) -> None:
+        self._target = target
         self._engine = engine
         self._local = threading.local()
         self._closed = False
 
     @property
-    def path(self) -> Path:
-        return self._path
+    def path(self) -> Path | None:
+        """The store file (None for a PostgreSQL store)."""
+        return self._target.path
+
+    @property
+    def url(self) -> str:
+        """What the store is, for messages: the file path, or the PostgreSQL URL with its password hidden."""
+        return self._target.display
+
+    @property
+    def backend(self) -> engines.Backend:
+        """``sqlite`` (a GeoPackage file) or ``postgresql`` (PostGIS)."""
+        return self._target.backend
 
     def close(self) -> None:
         """Close every connection (the WAL is checkpointed when the last one closes)."""
@@ -152,11 +170,15 @@ class Store:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Store({str(self._path)!r})"
+        return f"Store({self.url!r})"
 
     def _check_open(self) -> None:
         if self._closed:
-            raise StoreError(f"the store {self._path} is closed")
+            raise StoreError(f"the store {self.url} is closed")
+
+    def _message(self, exc: sa_exc.DBAPIError) -> str:
+        """The database's own message, first line only, with any password scrubbed."""
+        return self._target.scrub(str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else str(exc))
 
     # ----------------------------------------------------------------------------------------------------
     # Transactions
@@ -185,9 +207,22 @@ class Store:
                     finally:
                         self._local.uow = None
         except sa_exc.IntegrityError as exc:
-            raise ValidationError("write", [Fault("store", f"refused by the database: {exc.orig}")]) from None
-        except sa_exc.OperationalError as exc:
-            raise StoreError(f"the store {self._path} cannot be written: {exc.orig}") from None
+            raise ValidationError("write", [Fault("store", f"refused by the database: {self._message(exc)}")]) from None
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be written: {self._message(exc)}") from None
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one state of the store throughout (REPEATABLE READ on PostgreSQL)."""
+        self._check_open()
+        try:
+            with self._engine.connect() as conn:
+                if self.backend is engines.Backend.POSTGRESQL:
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be read: {self._message(exc)}") from None
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -199,8 +234,8 @@ class Store:
         try:
             with self._engine.connect() as conn, conn.begin():
                 yield conn
-        except sa_exc.OperationalError as exc:
-            raise StoreError(f"the store {self._path} cannot be read: {exc.orig}") from None
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be read: {self._message(exc)}") from None
 
     # ----------------------------------------------------------------------------------------------------
     # Writes (each its own unit of work, or part of the open one)
@@ -242,6 +277,27 @@ class Store:
         with self.write() as uow:
             uow.set_meta(values)
 
+    def update_hazard(self, hazard_id: str, edit: HazardEdit, *, expected_version: int) -> int:
+        """Write ``edit`` to a hazard area still at ``expected_version`` (see :meth:`hazard_version`).
+
+        Returns the new version. ConflictError (nothing written) when someone else changed the area since that
+        version was read; NotFoundError when there is no such area; ValidationError for an invalid edit.
+        """
+        with self.write() as uow:
+            return uow.update_hazard(hazard_id, edit, expected_version=expected_version)
+
+    def copy_into(self, target: Store) -> dict[str, int]:
+        """Copy this whole store into the new or empty store ``target`` (either backend); rows copied per table.
+
+        One snapshot of this store is read, and everything is written in one transaction on ``target``: all of
+        it or nothing. StoreError when ``target`` holds anything, or is this store.
+        """
+        if target is self or target.url == self.url:
+            raise StoreError(f"cannot copy the store {self.url} into itself")
+        with self._snapshot() as source, target.write() as uow:
+            uow.touched.update(schema.metadata.tables)
+            return repo.copy_tables(source, uow.connection)
+
     def save_plan(self, run: PlanRun) -> int:
         """Save ``run`` with its tasks; returns its id (the latest plan is the one with the highest id)."""
         with self.write() as uow:
@@ -263,6 +319,11 @@ class Store:
         """One hazard area; NotFoundError when there is none with that id."""
         with self._reading() as conn:
             return repo.hazard(conn, hazard_id)
+
+    def hazard_version(self, hazard_id: str) -> int:
+        """The row version of a hazard area (to pass to :meth:`update_hazard`); NotFoundError when there is none."""
+        with self._reading() as conn:
+            return repo.hazard_version(conn, hazard_id)
 
     def assets(self) -> list[Asset]:
         with self._reading() as conn:
@@ -348,19 +409,81 @@ class Store:
         with self._reading() as conn:
             return repo.bbox_search(conn, layer, minx, miny, maxx, maxy)
 
+    def bbox_features(
+        self, layer: str, minx: float, miny: float, maxx: float, maxy: float, *, limit: int | None = None
+    ) -> list[LayerFeature]:
+        """Id, geometry and version of ``layer``'s records whose envelope meets the box (WGS84), by id.
+
+        What a map page needs, through the spatial index (R-tree or GiST); at most ``limit`` features.
+        """
+        with self._reading() as conn:
+            return repo.bbox_features(conn, layer, minx, miny, maxx, maxy, limit=limit)
+
     def revision(self) -> str | None:
         """The schema revision of the file (Alembic)."""
         with self._reading() as conn:
             return engines.current_revision(conn)
 
 
-def open_store(path: str | Path, *, create: bool = False) -> Store:
-    """Open the store at ``path``, upgrading an older schema; with ``create``, make it when it does not exist.
+def open_store(target: str | Path, *, create: bool = False) -> Store:
+    """Open the store ``target`` (a file path, or a ``postgresql://`` URL), upgrading an older schema.
 
-    Raises NotFoundError for a missing file (without ``create``) and StoreError for a file that is not a
-    sapper store (the file is not changed) or was made by a newer sapper.
+    With ``create``, make it when it does not exist (a new file; on PostgreSQL a new database, or sapper's schema
+    in an empty one). Raises NotFoundError for a missing file or database (without ``create``) and StoreError for
+    one that is not a sapper store (it is not changed) or was made by a newer sapper.
     """
-    p = Path(path).expanduser()
+    found = engines.parse_target(target)
+    if found.backend is engines.Backend.POSTGRESQL:
+        return _open_database(found, create=create)
+    assert found.path is not None
+    return _open_file(found, found.path, create=create)
+
+
+def _check_probe(found: engines.Probe, where: str, *, create: bool) -> None:
+    if found.kind == "foreign":
+        raise StoreError(f"{where} is not a sapper store: {found.reason}")
+    if found.kind == "empty" and not create:
+        raise StoreError(f"{where} is not a sapper store: {found.reason} (open it with create=True to make one)")
+    if found.kind == "sapper" and found.revision is not None and found.revision not in engines.known_revisions():
+        raise StoreError(f"{where} was made by a newer sapper (schema revision {found.revision}); upgrade sapper")
+
+
+def _open_database(target: engines.Target, *, create: bool) -> Store:
+    assert target.url is not None
+    engine = engines.make_engine(target)
+    try:
+        try:
+            found = engines.probe_database(engine, target.display)
+        except sa_exc.OperationalError as exc:
+            message = target.scrub(str(exc.orig))
+            if f'database "{target.url.database}" does not exist' not in message:
+                raise StoreError(f"the store {target.display} cannot be opened: {message.strip().splitlines()[0]}") \
+                    from None
+            if not create:
+                raise NotFoundError(
+                    f"no store at {target.display}: the database does not exist "
+                    f"(create one with `sapper init --db URL`)"
+                ) from None
+            engine.dispose()
+            try:
+                engines.create_database(target.url)
+            except sa_exc.DBAPIError as err:
+                line = target.scrub(str(err.orig)).strip().splitlines()[0]
+                raise StoreError(f"cannot create the store {target.display}: {line}") from None
+            found = engines.probe_database(engine, target.display)
+        _check_probe(found, target.display, create=create)
+        engines.upgrade(engine)
+    except sa_exc.DBAPIError as exc:
+        engine.dispose()
+        line = target.scrub(str(exc.orig)).strip().splitlines()[0]
+        raise StoreError(f"the store {target.display} cannot be opened: {line}") from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(target, engine)
+
+
+def _open_file(target: engines.Target, p: Path, *, create: bool) -> Store:
     created = False
     if not p.exists():
         if not create:
@@ -371,22 +494,8 @@ def open_store(path: str | Path, *, create: bool = False) -> Store:
     elif p.is_dir():
         raise StoreError(f"{p} is a folder, not a store file")
     else:
-        found = engines.probe(p)
-        if found.kind == "foreign":
-            raise StoreError(f"{p} is not a sapper store: {found.reason}")
-        if found.kind == "empty" and not create:
-            raise StoreError(
-                f"{p} is not a sapper store: {found.reason} (open it with create=True to make one)"
-            )
-        if (
-            found.kind == "sapper"
-            and found.revision is not None
-            and found.revision not in engines.known_revisions()
-        ):
-            raise StoreError(
-                f"{p} was made by a newer sapper (schema revision {found.revision}); upgrade sapper"
-            )
-    engine = engines.make_engine(p)
+        _check_probe(engines.probe(p), str(p), create=create)
+    engine = engines.make_engine(target)
     try:
         engines.upgrade(engine)
     except Exception as exc:
@@ -397,4 +506,4 @@ def open_store(path: str | Path, *, create: bool = False) -> Store:
         if isinstance(exc, sa_exc.OperationalError):
             raise StoreError(f"the store {p} cannot be opened: {exc.orig}") from exc
         raise
-    return Store(p, engine)
+    return Store(target, engine)

@@ -1,8 +1,9 @@
 """Alembic environment of sapper's store.
 
-sapper runs migrations in code (``sapper.store.engine.upgrade``) and hands over an open connection inside a
-``BEGIN IMMEDIATE`` transaction, so a migration is all-or-nothing. For developers,
-``alembic -x db=PATH revision --autogenerate`` also works with a Config pointing ``script_location`` here.
+sapper runs migrations in code (``sapper.store.engine.upgrade``) and hands over an open connection inside one
+transaction (``BEGIN IMMEDIATE`` on SQLite; on PostgreSQL under an advisory lock), so a migration is all-or-nothing
+on both backends. For developers, ``alembic -x db=PATH_OR_URL revision --autogenerate`` also works with a Config
+pointing ``script_location`` here.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ def run() -> None:
         run_with(connection)
         return
     if context.is_offline_mode():
-        raise RuntimeError("sapper's migrations need a live SQLite connection (no offline mode)")
+        raise RuntimeError("sapper's migrations need a live connection (no offline mode)")
     from sapper.store.engine import make_engine
 
     db = context.get_x_argument(as_dictionary=True).get("db") or config.get_main_option("sqlalchemy.url")
     if not db:
-        raise RuntimeError("pass the store with: alembic -x db=PATH ...")
+        raise RuntimeError("pass the store with: alembic -x db=PATH_OR_URL ...")
     engine = make_engine(db.removeprefix("sqlite:///"))
     try:
         with engine.connect() as conn:

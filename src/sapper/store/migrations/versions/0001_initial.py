@@ -5,6 +5,9 @@ Revises:
 Create Date: 2025-11-25
 
 Column types are frozen here (not imported from ``schema.py``) so this migration keeps meaning what it meant.
+
+On PostgreSQL: the PostGIS extension, ``geometry(<type>, 4326)`` columns with GiST indexes, and the same views;
+the GeoPackage metadata tables, R-trees and application id are SQLite's alone.
 """
 
 from __future__ import annotations
@@ -14,31 +17,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.types import UserDefinedType
 
-from sapper.store import gpkg
+from sapper.store import ddl, gpkg
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-class _Geom(UserDefinedType[Any]):
-    cache_ok = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.name
-
-
-class _DateTime(UserDefinedType[Any]):
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "DATETIME"
 
 
 def _fid() -> sa.Column[Any]:
@@ -143,7 +128,7 @@ def _create_tables() -> None:
     op.create_table(
         "hazard_areas",
         _fid(),
-        sa.Column("geom", _Geom("GEOMETRY"), nullable=False),
+        sa.Column("geom", ddl.geom("GEOMETRY"), nullable=False),
         sa.Column("id", sa.Text, nullable=False, unique=True),
         sa.Column("name", sa.Text, nullable=False, server_default=""),
         sa.Column("hazard_class", sa.Text, nullable=False),
@@ -153,34 +138,34 @@ def _create_tables() -> None:
         sa.Column("land_use", sa.Text, nullable=False),
         sa.Column("beneficiaries", sa.Integer, nullable=False, server_default="0"),
         sa.Column("organisation_id", sa.Text, sa.ForeignKey("organisations.id"), nullable=True),
-        sa.Column("expected_clearance_share", sa.REAL, nullable=True),
-        sa.Column("area_m2", sa.REAL, nullable=False),
+        sa.Column("expected_clearance_share", ddl.real(), nullable=True),
+        sa.Column("area_m2", ddl.real(), nullable=False),
         _synthetic(),
         sqlite_autoincrement=True,
     )
     op.create_table(
         "assets",
         _fid(),
-        sa.Column("geom", _Geom("GEOMETRY"), nullable=False),
+        sa.Column("geom", ddl.geom("GEOMETRY"), nullable=False),
         sa.Column("id", sa.Text, nullable=False, unique=True),
         sa.Column("name", sa.Text, nullable=False, server_default=""),
         sa.Column("asset_type", sa.Text, nullable=False),
         sa.Column("damage", sa.Text, nullable=False),
         sa.Column("criticality", sa.Integer, nullable=False),
         sa.Column("people_served", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("work_buffer_m", sa.REAL, nullable=True),
-        sa.Column("work_road_bd", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("work_bridge_bd", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("work_power_bd", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("work_water_bd", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("work_building_bd", sa.REAL, nullable=False, server_default="0"),
+        sa.Column("work_buffer_m", ddl.real(), nullable=True),
+        sa.Column("work_road_bd", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("work_bridge_bd", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("work_power_bd", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("work_water_bd", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("work_building_bd", ddl.real(), nullable=False, server_default="0"),
         _synthetic(),
         sqlite_autoincrement=True,
     )
     op.create_table(
         "activities",
         _fid(),
-        sa.Column("geom", _Geom("GEOMETRY"), nullable=True),
+        sa.Column("geom", ddl.geom("GEOMETRY"), nullable=True),
         sa.Column("id", sa.Text, nullable=False, unique=True),
         sa.Column("hazard_id", sa.Text, sa.ForeignKey("hazard_areas.id"), nullable=False),
         sa.Column("activity_type", sa.Text, nullable=False),
@@ -189,17 +174,17 @@ def _create_tables() -> None:
         sa.Column("method", sa.Text, nullable=True),
         sa.Column("start_date", sa.Date, nullable=True),
         sa.Column("end_date", sa.Date, nullable=True),
-        sa.Column("clearance_depth_cm", sa.REAL, nullable=True),
+        sa.Column("clearance_depth_cm", ddl.real(), nullable=True),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_activities_hazard_id", "activities", ["hazard_id"])
     op.create_table(
         "land_release_outcomes",
         _fid(),
-        sa.Column("geom", _Geom("GEOMETRY"), nullable=False),
+        sa.Column("geom", ddl.geom("GEOMETRY"), nullable=False),
         sa.Column("activity_id", sa.Text, sa.ForeignKey("activities.id", ondelete="CASCADE"), nullable=False),
         sa.Column("outcome", sa.Text, nullable=False),
-        sa.Column("area_m2", sa.REAL, nullable=False),
+        sa.Column("area_m2", ddl.real(), nullable=False),
         sa.CheckConstraint(
             "outcome IN ('cancelled', 'reduced', 'cleared')", name="ck_land_release_outcomes_outcome"
         ),
@@ -209,12 +194,12 @@ def _create_tables() -> None:
     op.create_table(
         "devices_found",
         _fid(),
-        sa.Column("geom", _Geom("POINT"), nullable=False),
+        sa.Column("geom", ddl.geom("POINT"), nullable=False),
         sa.Column("activity_id", sa.Text, sa.ForeignKey("activities.id", ondelete="CASCADE"), nullable=False),
         sa.Column("category", sa.Text, nullable=False),
         sa.Column("device_type", sa.Text, nullable=False, server_default=""),
         sa.Column("condition", sa.Text, nullable=False),
-        sa.Column("depth_cm", sa.REAL, nullable=True),
+        sa.Column("depth_cm", ddl.real(), nullable=True),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_devices_found_activity_id", "devices_found", ["activity_id"])
@@ -224,9 +209,9 @@ def _create_tables() -> None:
         sa.Column("organisation_id", sa.Text, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("method", sa.Text, nullable=False),
         sa.Column("size", sa.Integer, nullable=False),
-        sa.Column("productivity_m2_per_day", sa.REAL, nullable=False),
-        sa.Column("base_lon", sa.REAL, nullable=False),
-        sa.Column("base_lat", sa.REAL, nullable=False),
+        sa.Column("productivity_m2_per_day", ddl.real(), nullable=False),
+        sa.Column("base_lon", ddl.real(), nullable=False),
+        sa.Column("base_lat", ddl.real(), nullable=False),
         _synthetic(),
     )
     op.create_table(
@@ -235,14 +220,14 @@ def _create_tables() -> None:
         sa.Column("organisation_id", sa.Text, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("trade", sa.Text, nullable=False),
         sa.Column("size", sa.Integer, nullable=False),
-        sa.Column("base_lon", sa.REAL, nullable=False),
-        sa.Column("base_lat", sa.REAL, nullable=False),
+        sa.Column("base_lon", ddl.real(), nullable=False),
+        sa.Column("base_lat", ddl.real(), nullable=False),
         _synthetic(),
     )
     op.create_table(
         "settlements",
         _fid(),
-        sa.Column("geom", _Geom("POINT"), nullable=False),
+        sa.Column("geom", ddl.geom("POINT"), nullable=False),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("population", sa.Integer, nullable=False, server_default="0"),
         sa.Column("source", sa.Text, nullable=False, server_default=""),
@@ -253,7 +238,7 @@ def _create_tables() -> None:
         op.create_table(
             name,
             _fid(),
-            sa.Column("geom", _Geom("GEOMETRY"), nullable=False),
+            sa.Column("geom", ddl.geom("GEOMETRY"), nullable=False),
             sa.Column("name", sa.Text, nullable=False),
             sa.Column("source", sa.Text, nullable=False, server_default=""),
             _synthetic(),
@@ -267,13 +252,13 @@ def _create_tables() -> None:
     op.create_table(
         "plan_runs",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("created_at", _DateTime(), nullable=False),
+        sa.Column("created_at", ddl.datetime(), nullable=False),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("objective", sa.REAL, nullable=True),
-        sa.Column("lower_bound", sa.REAL, nullable=True),
-        sa.Column("baseline_objective", sa.REAL, nullable=True),
+        sa.Column("objective", ddl.real(), nullable=True),
+        sa.Column("lower_bound", ddl.real(), nullable=True),
+        sa.Column("baseline_objective", ddl.real(), nullable=True),
         sa.Column("finish_date", sa.Date, nullable=True),
-        sa.Column("solve_seconds", sa.REAL, nullable=False, server_default="0"),
+        sa.Column("solve_seconds", ddl.real(), nullable=False, server_default="0"),
         sa.Column("task_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("params", sa.Text, nullable=False, server_default="{}"),
         sa.Column("summary", sa.Text, nullable=False, server_default="{}"),
@@ -292,7 +277,7 @@ def _create_tables() -> None:
         sa.Column("unit_id", sa.Text, nullable=True),
         sa.Column("start_date", sa.Date, nullable=False),
         sa.Column("end_date", sa.Date, nullable=False),
-        sa.Column("work", sa.REAL, nullable=False),
+        sa.Column("work", ddl.real(), nullable=False),
         sa.Column("work_unit", sa.Text, nullable=False),
         sqlite_autoincrement=True,
     )
@@ -301,6 +286,14 @@ def _create_tables() -> None:
 
 
 def upgrade() -> None:
+    if not ddl.is_sqlite():
+        op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        _create_tables()
+        for table in _LAYERS:
+            op.execute(ddl.gist_index(table))
+        for sql, _ in _VIEWS.values():
+            op.execute(sql)
+        return
     for stmt in gpkg.CORE_DDL:
         op.execute(stmt)
     _create_tables()
@@ -322,14 +315,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    sqlite = ddl.is_sqlite()
     for view in _VIEWS:
-        for stmt in gpkg.unregister_ddl(view):
+        for stmt in gpkg.unregister_ddl(view) if sqlite else ():
             op.execute(stmt)
         op.execute(f"DROP VIEW {view}")
-    for table in _LAYERS:
+    for table in _LAYERS if sqlite else ():
         for stmt in gpkg.unregister_ddl(table, spatial_index=True):
             op.execute(stmt)
-    for table in _ATTRIBUTES:
+    for table in _ATTRIBUTES if sqlite else ():
         for stmt in gpkg.unregister_ddl(table):
             op.execute(stmt)
     for table in (
@@ -349,6 +343,8 @@ def downgrade() -> None:
         "organisations",
     ):
         op.drop_table(table)
+    if not sqlite:
+        return  # PostGIS stays: other schemas of the database may use it
     for table in ("gpkg_extensions", "gpkg_geometry_columns", "gpkg_contents", "gpkg_spatial_ref_sys"):
         op.drop_table(table)
     op.execute("PRAGMA application_id = 0")

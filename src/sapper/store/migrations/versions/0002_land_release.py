@@ -5,6 +5,7 @@ Revises: 0001
 Create Date: 2026-11-25
 
 Column types are frozen here (not imported from ``schema.py``) so this migration keeps meaning what it meant.
+On PostgreSQL the same rules are PL/pgSQL trigger functions raising a check violation with the same message.
 
 ``land_release_events`` and ``qa_visits`` are audit tables: triggers refuse every UPDATE and DELETE, and events of a
 hazard area are appended in sequence (1, 2, 3, … without gaps). Of a non-conformity only the status may change, and
@@ -16,25 +17,17 @@ that has a history: the history would no longer say what happened.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.types import UserDefinedType
 
-from sapper.store import gpkg
+from sapper.store import ddl, gpkg
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-class _DateTime(UserDefinedType[Any]):
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "DATETIME"
 
 
 _ATTRIBUTES: dict[str, str] = {
@@ -46,15 +39,30 @@ _ATTRIBUTES: dict[str, str] = {
 _KINDS = ("recorded", "activity", "reclassified", "released", "handed_over", "qa_visit", "non_conformity")
 
 
-def _refuse(name: str, when: str, table: str, message: str, condition: str = "") -> str:
-    where = f" WHEN {condition}" if condition else ""
-    return f"CREATE TRIGGER {name} BEFORE {when} ON {table}{where}\nBEGIN\n  SELECT RAISE(ABORT, '{message}');\nEND"
+class _Trigger(NamedTuple):
+    name: str
+    when: str
+    table: str
+    message: str
+    condition: str = ""
+
+    def ddl(self) -> list[str]:
+        """The trigger on the backend in use (on PostgreSQL a trigger function; ``IS NOT`` is SQLite's)."""
+        if not ddl.is_sqlite():
+            condition = self.condition.replace(" IS NOT ", " IS DISTINCT FROM ")
+            return ddl.pg_refuse(self.name, self.when, self.table, self.message, condition)
+        where = f" WHEN {self.condition}" if self.condition else ""
+        return [f"CREATE TRIGGER {self.name} BEFORE {self.when} ON {self.table}{where}\nBEGIN\n"
+                f"  SELECT RAISE(ABORT, '{self.message}');\nEND"]
+
+
+_refuse = _Trigger
 
 
 _IN_HISTORY = "EXISTS (SELECT 1 FROM land_release_events AS e WHERE e.activity_id = OLD.{key})"
 
 #: Triggers on sapper's older tables (dropped explicitly on downgrade; the new tables take theirs with them).
-_GUARDS: dict[str, str] = {
+_GUARDS: dict[str, _Trigger] = {
     "activities_in_history_no_update": _refuse(
         "activities_in_history_no_update", "UPDATE", "activities",
         "activity is in a land-release history and cannot be changed", _IN_HISTORY.format(key="id")),
@@ -78,7 +86,7 @@ _GUARDS: dict[str, str] = {
         "NEW.geom IS NOT OLD.geom AND EXISTS (SELECT 1 FROM land_release_events AS e WHERE e.hazard_id = OLD.id)"),
 }
 
-_OWN_TRIGGERS: tuple[str, ...] = (
+_OWN_TRIGGERS: tuple[_Trigger, ...] = (
     _refuse("land_release_events_no_update", "UPDATE", "land_release_events",
             "land_release_events is append-only: an event cannot be changed"),
     _refuse("land_release_events_no_delete", "DELETE", "land_release_events",
@@ -129,16 +137,16 @@ def _create_tables() -> None:
         sa.Column("hazard_id", sa.Text, sa.ForeignKey("hazard_areas.id"), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
-        sa.Column("occurred_at", _DateTime(), nullable=False),
+        sa.Column("occurred_at", ddl.datetime(), nullable=False),
         sa.Column("actor", sa.Text, nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("from_state", sa.Text, nullable=True),
         sa.Column("to_state", sa.Text, nullable=False),
-        sa.Column("cancelled_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("reduced_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("cleared_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("clipped_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("remaining_m2", sa.REAL, nullable=False),
+        sa.Column("cancelled_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("reduced_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("cleared_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("clipped_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("remaining_m2", ddl.real(), nullable=False),
         sa.Column("activity_id", sa.Text, sa.ForeignKey("activities.id"), nullable=True),
         sa.Column("visit_id", sa.Text, sa.ForeignKey("qa_visits.id"), nullable=True),
         sa.Column("non_conformity_id", sa.Text, sa.ForeignKey("non_conformities.id"), nullable=True),
@@ -157,18 +165,23 @@ def _create_tables() -> None:
 
 def upgrade() -> None:
     _create_tables()
-    for table, description in _ATTRIBUTES.items():
+    for table, description in _ATTRIBUTES.items() if ddl.is_sqlite() else ():
         for stmt in gpkg.register_attributes_ddl(table, description=description):
             op.execute(stmt)
-    for stmt in (*_OWN_TRIGGERS, *_GUARDS.values()):
-        op.execute(stmt)
+    for trigger in (*_OWN_TRIGGERS, *_GUARDS.values()):
+        for stmt in trigger.ddl():
+            op.execute(stmt)
 
 
 def downgrade() -> None:
-    for name in _GUARDS:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for table in _ATTRIBUTES:
+    sqlite = ddl.is_sqlite()
+    for name, trigger in _GUARDS.items():
+        for stmt in [f"DROP TRIGGER IF EXISTS {name}"] if sqlite else ddl.pg_drop_refuse(name, trigger.table):
+            op.execute(stmt)
+    for table in _ATTRIBUTES if sqlite else ():
         for stmt in gpkg.unregister_ddl(table):
             op.execute(stmt)
     for table in ("land_release_events", "non_conformities", "qa_visits"):
         op.drop_table(table)
+    for trigger in _OWN_TRIGGERS if not sqlite else ():
+        op.execute(f"DROP FUNCTION IF EXISTS {trigger.name}_fn()")

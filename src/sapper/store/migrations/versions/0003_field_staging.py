@@ -16,35 +16,16 @@ clearance and brigade reports said, one report per submission.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.types import UserDefinedType
 
-from sapper.store import gpkg
+from sapper.store import ddl, gpkg
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-class _Geom(UserDefinedType[Any]):
-    cache_ok = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.name
-
-
-class _DateTime(UserDefinedType[Any]):
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "DATETIME"
 
 
 _STATES = ("staged", "reviewed", "approved", "applied", "rejected", "superseded")
@@ -71,7 +52,7 @@ def _create_tables() -> None:
         sa.Column("form_id", sa.Text, nullable=False),
         sa.Column("form_version", sa.Text, nullable=False, server_default=""),
         sa.Column("kind", sa.Text, nullable=False),
-        sa.Column("submitted_at", _DateTime(), nullable=True),
+        sa.Column("submitted_at", ddl.datetime(), nullable=True),
         sa.Column("submitter", sa.Text, nullable=False, server_default=""),
         sa.Column("edits", sa.Integer, nullable=False, server_default="0"),
         sa.Column("deprecated_id", sa.Text, nullable=True),
@@ -80,7 +61,7 @@ def _create_tables() -> None:
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("source_file", sa.Text, nullable=False, server_default=""),
         sa.Column("state", sa.Text, nullable=False),
-        sa.Column("imported_at", _DateTime(), nullable=False),
+        sa.Column("imported_at", ddl.datetime(), nullable=False),
         sa.Column("apply_fault", sa.Text, nullable=True),
         sa.UniqueConstraint("instance_id", name="uq_field_submissions_instance_id"),
         sa.UniqueConstraint("submission_key", "version", name="uq_field_submissions_key_version"),
@@ -97,7 +78,7 @@ def _create_tables() -> None:
         sa.Column("from_state", sa.Text, nullable=True),
         sa.Column("to_state", sa.Text, nullable=False),
         sa.Column("actor", sa.Text, nullable=False),
-        sa.Column("at", _DateTime(), nullable=False),
+        sa.Column("at", ddl.datetime(), nullable=False),
         sa.Column("reason", sa.Text, nullable=False, server_default=""),
         sa.CheckConstraint("trim(actor) <> ''", name="ck_field_submission_events_actor"),
         sqlite_autoincrement=True,
@@ -106,7 +87,7 @@ def _create_tables() -> None:
     op.create_table(
         "field_progress",
         sa.Column("fid", sa.Integer, primary_key=True),
-        sa.Column("geom", _Geom("GEOMETRY"), nullable=True),
+        sa.Column("geom", ddl.geom("GEOMETRY"), nullable=True),
         sa.Column("submission_key", sa.Text, nullable=False),
         sa.Column("submission_id", sa.Integer, sa.ForeignKey("field_submissions.id"), nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
@@ -115,12 +96,12 @@ def _create_tables() -> None:
         sa.Column("team_id", sa.Text, sa.ForeignKey("teams.id"), nullable=True),
         sa.Column("asset_id", sa.Text, sa.ForeignKey("assets.id"), nullable=True),
         sa.Column("brigade_id", sa.Text, sa.ForeignKey("brigades.id"), nullable=True),
-        sa.Column("area_cleared_m2", sa.REAL, nullable=True),
+        sa.Column("area_cleared_m2", ddl.real(), nullable=True),
         sa.Column("devices_found", sa.Integer, nullable=False, server_default="0"),
         sa.Column("deminers", sa.Integer, nullable=True),
-        sa.Column("hours_worked", sa.REAL, nullable=True),
-        sa.Column("builder_days", sa.REAL, nullable=True),
-        sa.Column("percent_complete", sa.REAL, nullable=True),
+        sa.Column("hours_worked", ddl.real(), nullable=True),
+        sa.Column("builder_days", ddl.real(), nullable=True),
+        sa.Column("percent_complete", ddl.real(), nullable=True),
         sa.Column("blocked_by_hazard", sa.Integer, nullable=True),
         sa.Column("blocking_hazard_id", sa.Text, nullable=True),
         sa.UniqueConstraint("submission_key", name="uq_field_progress_submission_key"),
@@ -132,13 +113,13 @@ def _create_tables() -> None:
     op.create_table(
         "field_progress_devices",
         sa.Column("fid", sa.Integer, primary_key=True),
-        sa.Column("geom", _Geom("POINT"), nullable=False),
+        sa.Column("geom", ddl.geom("POINT"), nullable=False),
         sa.Column("progress_fid", sa.Integer, sa.ForeignKey("field_progress.fid", ondelete="CASCADE"),
                   nullable=False),
         sa.Column("category", sa.Text, nullable=False),
         sa.Column("device_type", sa.Text, nullable=False, server_default=""),
         sa.Column("condition", sa.Text, nullable=False),
-        sa.Column("depth_cm", sa.REAL, nullable=True),
+        sa.Column("depth_cm", ddl.real(), nullable=True),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_field_progress_devices_progress_fid", "field_progress_devices", ["progress_fid"])
@@ -146,6 +127,10 @@ def _create_tables() -> None:
 
 def upgrade() -> None:
     _create_tables()
+    if not ddl.is_sqlite():
+        for table in _LAYERS:
+            op.execute(ddl.gist_index(table))
+        return
     for table, (geometry_type, description) in _LAYERS.items():
         for stmt in gpkg.register_features_ddl(table, geometry_type=geometry_type, description=description):
             op.execute(stmt)
@@ -155,6 +140,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if not ddl.is_sqlite():
+        for table in ("field_progress_devices", "field_progress", "field_submission_events", "field_submissions"):
+            op.drop_table(table)
+        return
     for table in _LAYERS:
         for stmt in gpkg.unregister_ddl(table, spatial_index=True):
             op.execute(stmt)

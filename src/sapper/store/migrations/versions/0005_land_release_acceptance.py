@@ -1,10 +1,12 @@
 """Land release a national authority would certify: inspection, acceptance, reopening, extension, depth, marking.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 
-Column types are frozen here (not imported from ``schema.py``) so this migration keeps meaning what it meant.
+Column types are frozen here (not imported from ``schema.py``; the backend's types come from ``store/ddl.py``, frozen
+too) so this migration keeps meaning what it meant. It runs on SQLite/GeoPackage and on PostgreSQL/PostGIS: there
+``hazard_points.geom`` is ``geometry(POINT, 4326)`` with a GiST index.
 
 ``land_release_events`` takes four new kinds (``inspected``, ``accepted``, ``reopened``, ``extended``) and the
 columns they need: the inspection (id, date, inspector, sample size and plan, result, finding, devices in the
@@ -21,8 +23,9 @@ legacy ``reclassified`` event appended when it has a land-release history; a rel
 class (its history says what happened) and is recorded as indirect evidence, the only consistent reading.
 
 SQLite cannot change a CHECK constraint in place: there the events table is rebuilt (copy, drop, rename, with its
-index and append-only triggers made again); other backends alter it. Downgrading is refused while any event was
-recorded under this revision's rules: the older rules would read it differently.
+index and append-only triggers made again); PostgreSQL alters it, and marks the old events ``legacy`` with its
+append-only trigger disabled for that one UPDATE (inside the migration's transaction). Downgrading is refused
+while any event was recorded under this revision's rules: the older rules would read it differently.
 """
 
 from __future__ import annotations
@@ -32,31 +35,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.types import UserDefinedType
 
-from sapper.store import gpkg
+from sapper.store import ddl, gpkg
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-class _Geom(UserDefinedType[Any]):
-    cache_ok = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.name
-
-
-class _DateTime(UserDefinedType[Any]):
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "DATETIME"
 
 
 _OLD_KINDS = ("recorded", "activity", "reclassified", "released", "handed_over", "qa_visit", "non_conformity")
@@ -72,7 +57,7 @@ def _new_event_columns() -> list[sa.Column[Any]]:
         sa.Column("inspection_id", sa.Text, nullable=True),
         sa.Column("inspected_on", sa.Date, nullable=True),
         sa.Column("inspector", sa.Text, nullable=False, server_default=""),
-        sa.Column("sample_m2", sa.REAL, nullable=True),
+        sa.Column("sample_m2", ddl.real(), nullable=True),
         sa.Column("sampling_plan", sa.Text, nullable=False, server_default=""),
         sa.Column("passed", sa.Integer, nullable=True),
         sa.Column("finding", sa.Text, nullable=False, server_default=""),
@@ -80,8 +65,8 @@ def _new_event_columns() -> list[sa.Column[Any]]:
         sa.Column("area_wkb", sa.Text, nullable=True),
         sa.Column("residual_risk", sa.Text, nullable=False, server_default=""),
         sa.Column("authority", sa.Text, nullable=False, server_default=""),
-        sa.Column("extended_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("reopened_m2", sa.REAL, nullable=False, server_default="0"),
+        sa.Column("extended_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("reopened_m2", ddl.real(), nullable=False, server_default="0"),
         sa.Column("legacy", sa.Integer, nullable=False, server_default="0"),
     ]
 
@@ -93,16 +78,16 @@ def _events_table(name: str, kinds: Sequence[str], *, extra: bool) -> None:
         sa.Column("hazard_id", sa.Text, sa.ForeignKey("hazard_areas.id"), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
-        sa.Column("occurred_at", _DateTime(), nullable=False),
+        sa.Column("occurred_at", ddl.datetime(), nullable=False),
         sa.Column("actor", sa.Text, nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("from_state", sa.Text, nullable=True),
         sa.Column("to_state", sa.Text, nullable=False),
-        sa.Column("cancelled_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("reduced_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("cleared_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("clipped_m2", sa.REAL, nullable=False, server_default="0"),
-        sa.Column("remaining_m2", sa.REAL, nullable=False),
+        sa.Column("cancelled_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("reduced_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("cleared_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("clipped_m2", ddl.real(), nullable=False, server_default="0"),
+        sa.Column("remaining_m2", ddl.real(), nullable=False),
         sa.Column("activity_id", sa.Text, sa.ForeignKey("activities.id"), nullable=True),
         sa.Column("visit_id", sa.Text, sa.ForeignKey("qa_visits.id"), nullable=True),
         sa.Column("non_conformity_id", sa.Text, sa.ForeignKey("non_conformities.id"), nullable=True),
@@ -166,9 +151,10 @@ WHERE h.hazard_class = 'SHA' AND h.evidence = 'direct' AND h.status = 'open'
 
 def _direct_evidence_makes_a_cha() -> None:
     op.execute(_RECLASSIFY_WITH_HISTORY)
-    op.execute("UPDATE hazard_areas SET hazard_class = 'CHA' WHERE hazard_class = 'SHA' AND evidence = 'direct' "
-               "AND status = 'open'")
-    op.execute("UPDATE hazard_areas SET evidence = 'indirect' WHERE hazard_class = 'SHA' AND evidence = 'direct'")
+    op.execute("UPDATE hazard_areas SET hazard_class = 'CHA', version = version + 1 WHERE hazard_class = 'SHA' "
+               "AND evidence = 'direct' AND status = 'open'")
+    op.execute("UPDATE hazard_areas SET evidence = 'indirect', version = version + 1 WHERE hazard_class = 'SHA' "
+               "AND evidence = 'direct'")
 
 
 def upgrade() -> None:
@@ -181,7 +167,10 @@ def upgrade() -> None:
                                    "kind IN (" + ", ".join(f"'{k}'" for k in _KINDS) + ")")
         for column in _new_event_columns():
             op.add_column("land_release_events", column)
+        # the append-only trigger (revision 0002) refuses every UPDATE: off for this one, in this transaction
+        op.execute("ALTER TABLE land_release_events DISABLE TRIGGER land_release_events_no_update")
         op.execute("UPDATE land_release_events SET legacy = 1")
+        op.execute("ALTER TABLE land_release_events ENABLE TRIGGER land_release_events_no_update")
     with op.batch_alter_table("devices_found") as batch:
         batch.add_column(sa.Column("quantity", sa.Integer, nullable=False, server_default="1"))
         batch.add_column(sa.Column("fuze", sa.Text, nullable=False, server_default=""))
@@ -190,12 +179,12 @@ def upgrade() -> None:
     with op.batch_alter_table("activities") as batch:
         batch.add_column(sa.Column("direct_evidence", sa.Text, nullable=False, server_default=""))
     with op.batch_alter_table("hazard_areas") as batch:
-        batch.add_column(sa.Column("clearance_depth_cm", sa.REAL, nullable=True))
+        batch.add_column(sa.Column("clearance_depth_cm", ddl.real(), nullable=True))
         batch.add_column(sa.Column("marking", sa.Text, nullable=False, server_default="unknown"))
     op.create_table(
         "hazard_points",
         sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("geom", _Geom("POINT"), nullable=False),
+        sa.Column("geom", ddl.geom("POINT"), nullable=False),
         sa.Column("hazard_id", sa.Text, sa.ForeignKey("hazard_areas.id", ondelete="CASCADE"), nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("ordinal", sa.Integer, nullable=False),
@@ -204,6 +193,8 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_hazard_points_hazard_id", "hazard_points", ["hazard_id"])
+    if not sqlite:
+        op.execute(ddl.gist_index("hazard_points"))
     if sqlite:
         for stmt in gpkg.register_features_ddl(
                 "hazard_points", geometry_type="POINT",

@@ -1,0 +1,97 @@
+"""The ``sapper`` command line. Commands call services; user mistakes give one line on stderr and an exit code.
+
+Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS, parameters; or rejected features
+under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
+
+One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``bench``,
+``release``, ``field``): a command parses its options, calls one service and prints what it returns. This module
+builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every
+:class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import typer
+
+from sapper.cli import bench, field, forecast, forms, imports, plan, release, scenario, store
+from sapper.cli._output import err, error_line
+from sapper.errors import SapperError, ValidationError
+from sapper.services.settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0] if __doc__ else None)
+
+
+def _version(show: bool) -> None:
+    if show:
+        try:
+            number = version("sapper")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        print(f"sapper {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _start(
+    ctx: typer.Context,
+    show_version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_version)
+    ] = False,
+) -> None:
+    """Build the run's settings from the environment (``SAPPER_*``), once, for every command."""
+    ctx.obj = Settings.from_env(os.environ)
+
+
+app.command()(store.init)
+app.command()(store.info)
+app.command()(store.copy)
+app.add_typer(imports.import_app, name="import")
+app.add_typer(imports.export_app, name="export")
+app.add_typer(scenario.scenario_app, name="scenario")
+app.add_typer(forms.forms_app, name="forms")
+app.command()(plan.plan)
+app.command()(plan.replan)
+app.command()(plan.report)
+app.command()(plan.demo)
+app.command()(forecast.forecast)
+app.add_typer(bench.bench_app, name="bench")
+app.add_typer(release.release_app, name="release")
+app.add_typer(field.field_app, name="field")
+
+
+def _report(exc: SapperError) -> None:
+    """The error's lines on stderr: a ValidationError with several faults lists each (``fault: …``) first."""
+    if isinstance(exc, ValidationError) and len(exc.faults) > 1:
+        for fault in exc.faults:
+            error_line(f"fault: {fault}")
+        error_line(f"sapper: error [{exc.code}]: {exc.what}: {len(exc.faults)} faults (listed above); nothing was "
+                   "changed")
+    else:
+        error_line(f"sapper: error [{exc.code}]: {exc.message}")
+
+
+def main() -> None:
+    """Entry point: run the app; map sapper errors to their lines and exit code."""
+    try:
+        code = app(standalone_mode=False)  # returns the code of typer.Exit instead of raising it
+    except SapperError as exc:
+        _report(exc)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("sapper: aborted")
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors (unknown command, missing or bad option): click's message
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    sys.exit(code if isinstance(code, int) else 0)

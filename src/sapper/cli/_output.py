@@ -1,0 +1,86 @@
+"""Printing for every command: results on standard output, progress and errors on standard error.
+
+Piped output stays one record a line (``soft_wrap``); text from records is printed as is (no Rich markup or
+highlighting), so a hazard name with brackets cannot change the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from sapper.services.planning import PlanSummary
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def say(msg: str) -> None:
+    """A progress line on standard error: ``… msg``."""
+    err.print(f"[dim]… {msg}[/dim]")
+
+
+def lines(text: Iterable[str]) -> None:
+    """Each line on standard output, as is."""
+    for line in text:
+        out.print(line, markup=False, highlight=False)
+
+
+def error_line(text: str) -> None:
+    """One line on standard error, as is."""
+    err.print(text, markup=False, highlight=False)
+
+
+def counts(values: Mapping[str, object], *, width: int) -> None:
+    """``key: value`` lines, keys right-aligned to ``width``."""
+    for k, v in values.items():
+        out.print(f"{k:>{width}}: {v}")
+
+
+class Spinner:
+    """A status spinner on a terminal; a plain progress line otherwise (CI logs stay clean)."""
+
+    def __init__(self, msg: str) -> None:
+        self.msg = msg
+        self.status: Any = None
+
+    def __enter__(self) -> None:
+        if err.is_terminal:
+            self.status = err.status(self.msg)
+            self.status.__enter__()
+        else:
+            say(self.msg)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+
+def _fmt(x: object) -> str:
+    return f"{x:,.0f}" if isinstance(x, int | float) else str(x)
+
+
+def plan_summary(s: PlanSummary) -> None:
+    """A plan's (or re-plan's) summary as aligned text: status, objective, baseline, bound, dates, progress."""
+    if s.synthetic:
+        out.print("[bold yellow]SYNTHETIC scenario: hazards, assets and workforce split are generated.[/bold yellow]")
+    out.print(f"plan status      : {s.status.value} ({s.engine}, {s.solve_seconds} s, {s.task_count} tasks)")
+    r = s.replan
+    if r is not None and r.move_cost_total is not None:  # the objective includes the moves, the baseline is repaired
+        out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion "
+                  f"{_fmt(r.weighted_completion)} + move cost {_fmt(r.move_cost_total)})")
+        out.print(f"baseline         : {_fmt(s.baseline_objective)}  ({r.baseline_meaning}; improvement "
+                  f"{s.improvement_over_baseline_pct} %)")
+    else:
+        out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion: Σ weight × working day)")
+        out.print(f"greedy baseline  : {_fmt(s.baseline_objective)}  "
+                  f"(improvement {s.improvement_over_baseline_pct} %)")
+    out.print(f"lower bound      : {_fmt(s.lower_bound)}  (gap {s.gap_pct} %)")
+    out.print(f"start → finish   : {s.start_date.isoformat()} → {s.finish_date.isoformat() if s.finish_date else None}")
+    out.print("by date          :  hazard area released      critical assets restored")
+    for p in s.progress:
+        out.print(f"  {p.date.isoformat()}     : {p.hazard_area_released_km2:>8} km² ({p.hazard_area_released_pct} %)"
+                  f"      {p.critical_assets_restored_pct} %")

@@ -1,0 +1,48 @@
+"""``sapper forecast``: when the store's latest plan will really finish, with P10–P90 dates."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from sapper.cli._options import Db, settings
+from sapper.cli._output import out
+
+
+def forecast(
+    ctx: typer.Context,
+    db: Db,
+    runs: Annotated[int, typer.Option("--runs", help="Monte Carlo runs.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same forecast.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the forecast as JSON.")] = False,
+) -> None:
+    """Forecast the latest plan: P10/P50/P80/P90 dates for the region, each hazard area and each asset."""
+    from sapper.services.forecast import forecast_document, forecast_plan
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        result = forecast_plan(store, runs=runs, seed=seed)
+    if as_json:
+        print(json.dumps(forecast_document(result), indent=1, ensure_ascii=False))
+        return
+    o = result.overall
+    out.print(f"forecast of plan {result.plan_id}: {result.runs} runs, seed {result.seed}, {result.seconds:.1f} s")
+    out.print(f"planned finish   : {result.planned_finish}")
+    out.print(f"region done      : P10 {o.p10}  P50 {o.p50}  P80 {o.p80}  P90 {o.p90}")
+    out.print("by asset type    :            P50          P80          P90")
+    for name, p in result.asset_types.items():
+        out.print(f"  {name:<14} : {p.p50}   {p.p80}   {p.p90}")
+    critical = sorted((a for a in result.assets if a.criticality >= 4), key=lambda a: a.restoration.p80)[-10:]
+    if critical:
+        out.print("critical assets restored last (P50 / P80):")
+        for a in critical:
+            out.print(f"  {a.asset_id:<14} {a.asset_type:<11} planned {a.planned}  P50 {a.restoration.p50}  "
+                      f"P80 {a.restoration.p80}")
+    learned = result.learned
+    out.print(f"learned from     : {learned.pace_reports} team/brigade pace reports, {learned.survey_reports} "
+              "completed technical surveys")
+    if result.beyond_horizon:
+        out.print(f"[yellow]{result.beyond_horizon} runs did not finish within the forecast horizon (counted at "
+                  "its end)[/yellow]")

@@ -1,0 +1,162 @@
+"""``sapper import …`` and ``sapper export …``: hazard areas, assets, the workforce, IMSMA files, field exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sapper.cli._options import Crs, Db, settings
+from sapper.cli._output import lines, out
+
+if TYPE_CHECKING:
+    from sapper.services.imports import Kind
+
+import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
+export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas or assets to GeoPackage, GeoJSON or CSV.")
+
+VectorFileArg = Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, CSV or zipped Shapefile (.zip).")]
+LayerOpt = Annotated[str | None, typer.Option(help="Layer name in a multi-layer file.")]
+StrictOpt = Annotated[bool, typer.Option(help="Exit 2 if any feature was rejected or is in conflict with the store.")]
+SkipExistingOpt = Annotated[
+    bool,
+    typer.Option(help="Skip features already in the store with identical content (a re-run after an "
+                      "interruption); report those stored with different content as conflicts."),
+]
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option(help="Write every repaired, rejected, skipped or conflicting feature to this .csv or .json file."),
+]
+OutFileArg = Annotated[Path, typer.Argument(help="Output .gpkg, .geojson, .csv or .shp.zip.")]
+ImsmaFile = Annotated[Path, typer.Argument(help="A .xlsx workbook, a .gpkg GeoPackage, or a folder of CSV files.")]
+
+
+@import_app.command("hazards")
+def import_hazards(
+    ctx: typer.Context,
+    file: VectorFileArg,
+    db: Db,
+    layer: LayerOpt = None,
+    crs: Crs = None,
+    strict: StrictOpt = False,
+    skip_existing: SkipExistingOpt = False,
+    report: ReportOpt = None,
+) -> None:
+    """Import hazard areas; repairs invalid polygons and reports every repaired or rejected feature."""
+    _import(ctx, "hazards", file, db, layer, crs, strict, skip_existing, report)
+
+
+@import_app.command("assets")
+def import_assets(
+    ctx: typer.Context,
+    file: VectorFileArg,
+    db: Db,
+    layer: LayerOpt = None,
+    crs: Crs = None,
+    strict: StrictOpt = False,
+    skip_existing: SkipExistingOpt = False,
+    report: ReportOpt = None,
+) -> None:
+    """Import damaged assets; reports every repaired or rejected feature."""
+    _import(ctx, "assets", file, db, layer, crs, strict, skip_existing, report)
+
+
+def _import(
+    ctx: typer.Context, kind: Kind, file: Path, db: str, layer: str | None, crs: str | None, strict: bool,
+    skip_existing: bool, report: Path | None,
+) -> None:
+    from sapper.services.imports import import_file
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        summary = import_file(store, file, kind, layer=layer, crs=crs, skip_existing=skip_existing, report=report)
+    lines(summary.lines(features=report is None))
+    if report is not None:
+        lines([f"wrote {len(summary.issues())} repaired, rejected, skipped or conflicting features to {report}"])
+    if strict and summary.refused:
+        raise typer.Exit(2)
+
+
+@import_app.command("workforce")
+def import_workforce(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV file (or GeoPackage table): one team or brigade a row.")],
+    db: Db,
+    layer: Annotated[str | None, typer.Option(help="Table name in a GeoPackage.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 2 if any row was rejected.")] = False,
+) -> None:
+    """Import deminer teams and builder brigades: one row each (see docs/cli.md for the columns)."""
+    from sapper.services.imports import import_workforce as run
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        summary = run(store, file, layer=layer)
+    lines(summary.lines())
+    if strict and summary.rejected:
+        raise typer.Exit(2)
+
+
+@import_app.command("imsma")
+def import_imsma(ctx: typer.Context, file: ImsmaFile, db: Db) -> None:
+    """Import hazard areas, activities and devices found from an IMSMA (MDR) exchange file, all or nothing."""
+    from sapper.services.imsma import import_imsma as run
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        summary = run(store, file)
+    lines(summary.lines())
+
+
+@import_app.command("field")
+def import_field(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="ODK Central .zip or .csv; KoboToolbox .csv, .xlsx or .geojson.")],
+    db: Db,
+    form: Annotated[
+        str | None, typer.Option("--form", help="Form id: picks the form in an ODK Central zip, names a Kobo one's.")
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 2 if any submission was rejected or in conflict.")] = False,
+) -> None:
+    """Stage the submissions of an ODK Central or KoboToolbox export for review; importing twice changes nothing."""
+    from sapper.services.fielddata import import_export
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        summary = import_export(store, file, form_id=form)
+    lines(summary.lines())
+    if strict and (summary.faults or summary.conflicts):
+        raise typer.Exit(2)
+
+
+@export_app.command("hazards")
+def export_hazards(ctx: typer.Context, file: OutFileArg, db: Db) -> None:
+    """Export hazard areas (WGS84)."""
+    from sapper.services.imports import export_file
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        n = export_file(store, file, "hazards")
+    out.print(f"exported {n} hazard areas to {file}")
+
+
+@export_app.command("assets")
+def export_assets(ctx: typer.Context, file: OutFileArg, db: Db) -> None:
+    """Export damaged assets (WGS84)."""
+    from sapper.services.imports import export_file
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        n = export_file(store, file, "assets")
+    out.print(f"exported {n} assets to {file}")
+
+
+@export_app.command("imsma")
+def export_imsma(ctx: typer.Context, file: ImsmaFile, db: Db) -> None:
+    """Export hazard areas, activities and devices found under GICHD MDR field names, for IMSMA."""
+    from sapper.services.imsma import export_imsma as run
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        counts = run(store, file)
+    lines([f"exported {counts.describe()} to {file} ({counts.format})"])

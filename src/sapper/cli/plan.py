@@ -1,0 +1,146 @@
+"""``sapper plan``, ``replan``, ``report`` and ``demo``: plan the store's work, re-plan it, report it.
+
+As in every command module, services are imported inside the command: ``sapper --help`` and a one-file import do
+not pay for loading the solver, the store and the file readers of every other command (about 1.5 s).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sapper.cli._options import Db, Seed, TimeLimit, Workers, parse_day, settings
+from sapper.cli._output import Spinner, error_line, lines, out, plan_summary, say
+
+if TYPE_CHECKING:
+    from sapper.services.planning import PlanSummary
+
+
+def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = ()) -> None:
+    """The summary as JSON, or as text followed by ``then``; exit 5 when there is no plan (after printing it)."""
+    from sapper.services.planning import summary_to_json
+
+    if as_json:
+        print(json.dumps(summary_to_json(summary), indent=1, ensure_ascii=False))
+    else:
+        plan_summary(summary)
+        lines(then)
+    if not summary.has_plan:
+        error_line(f"sapper: no plan: status {summary.status.value}")
+        raise typer.Exit(5)
+
+
+def plan(
+    ctx: typer.Context,
+    db: Db,
+    time_limit: TimeLimit = 60.0,
+    workers: Workers = 2,
+    seed: Seed = 0,
+    engine: Annotated[
+        str, typer.Option(help="cpsat (optimise) or greedy (priority-list heuristics only, no solver).")
+    ] = "cpsat",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan summary as JSON.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write plan.json (summary + tasks).")] = None,
+    start_date: Annotated[
+        str | None, typer.Option("--start-date", help="The plan's first day (YYYY-MM-DD); default: the programme's "
+                                                      "start the store records, else today.")
+    ] = None,
+) -> None:
+    """Plan every open hazard area and damaged asset in the store; save the plan in it."""
+    from sapper.services.planning import Engine, PlanSettings, plan_store, write_plan_json
+    from sapper.services.register import open_register
+
+    run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
+    params = PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
+                          start_date=parse_day("--start-date", start_date))
+    with open_register(run) as store:
+        outcome = plan_store(store, settings=params, progress=None if as_json else say)
+    if out_file:
+        write_plan_json(outcome, out_file)
+    _show(outcome.summary, as_json=as_json)
+
+
+def replan(
+    ctx: typer.Context,
+    db: Db,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Plan from this date (YYYY-MM-DD); default: the day after the latest "
+                                                 "progress report.")
+    ] = None,
+    time_limit: TimeLimit = 60.0,
+    moves: Annotated[
+        str, typer.Option("--moves", help="fewest: move only the lots the new facts force to move (the fewest CP-SAT "
+                                          "finds, proven where it can), then plan best without moving more; priced: "
+                                          "a lot may also move when what it gains outweighs --move-cost.")
+    ] = "fewest",
+    move_cost: Annotated[
+        float, typer.Option("--move-cost", help="Cost of moving a task from its previous start, in working days of "
+                                                "delay of a median-weight release or restoration (with --moves "
+                                                "priced; 0: moves cost nothing).")
+    ] = 20.0,
+    workers: Workers = 2,
+    seed: Seed = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan summary and the changes as JSON.")] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write plan.json (summary, tasks, every change).")
+    ] = None,
+) -> None:
+    """Re-plan from the latest plan and the progress reported since; keep the plan stable; say what changed and why."""
+    from sapper.services.register import open_register
+    from sapper.services.replan import MovePolicy, ReplanSettings, change_lines, replan_store, write_replan_json
+
+    run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
+    params = ReplanSettings(as_of=parse_day("--as-of", as_of), time_limit_s=run.time_limit_s, workers=run.workers,
+                            seed=seed, move_cost_days=move_cost, moves=MovePolicy.parse(moves))
+    with open_register(run) as store:
+        outcome = replan_store(store, settings=params, progress=None if as_json else say)
+    if out_file:
+        write_replan_json(outcome, out_file)
+    _show(outcome.summary, as_json=as_json, then=change_lines(outcome.changes))
+
+
+def report(
+    ctx: typer.Context,
+    db: Db,
+    out_file: Annotated[Path, typer.Option("--out", help="Output HTML file.")] = Path("report.html"),
+) -> None:
+    """Write the situation report (map, Gantt, burn-down) of the latest plan as one offline HTML file."""
+    from sapper.report.situation import write_situation_report
+
+    path = write_situation_report(str(settings(ctx, db=db).db), out_file)
+    out.print(f"wrote {path}")
+
+
+def demo(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder (replaced files: sapper.gpkg, plan.json, "
+                                                        "report.html).")] = Path("demo"),
+    seed: Annotated[int, typer.Option(help="Scenario seed.")] = 2025,
+    time_limit: TimeLimit = 60.0,
+    workers: Workers = 2,
+) -> None:
+    """Build kursk-border, plan 1,000 deminers and 5,000 builders over it, and write the store, plan and report."""
+    from sapper.report.situation import write_situation_report
+    from sapper.services.planning import PlanSettings, plan_store, write_plan_json
+    from sapper.services.register import open_register
+    from sapper.services.scenario import build_scenario_register
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    db = out_dir / "sapper.gpkg"
+    run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
+    t0 = time.perf_counter()
+    with Spinner("building the kursk-border scenario (synthetic hazards and assets on real geography)"):
+        counts = build_scenario_register(run, "kursk-border", seed=seed, replace=True)
+    say(f"scenario: {counts}")
+    with Spinner(f"planning (CP-SAT, up to {run.time_limit_s:g} s)"), open_register(run) as store:
+        outcome = plan_store(store, settings=PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers))
+    write_plan_json(outcome, out_dir / "plan.json")
+    with Spinner("writing the report"):
+        write_situation_report(db, out_dir / "report.html")
+    plan_summary(outcome.summary)
+    out.print(f"\nwrote {db}, {out_dir / 'plan.json'}, {out_dir / 'report.html'} in {time.perf_counter() - t0:.0f} s")

@@ -1,0 +1,157 @@
+"""The uncertainty model: what varies in a mine-action and reconstruction programme, and how much.
+
+Every default below is listed in docs/forecast.md with its source or the label "assumption". The correlated parts —
+one programme-wide productivity factor per method and per trade, one share of land left for clearance per hazard class
+shared by every area of that class in a run — are what keep intervals honest: independent noise per task averages out
+over thousands of tasks and gives intervals far too narrow (Trietsch et al. 2012; DOMAIN.md, "Forecasting").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sapper.domain.hazards import Evidence, HazardClass
+from sapper.domain.resources import Method, Trade
+from sapper.errors import Fault, ValidationError
+
+#: A survey-outcome class: hazard class and evidence (a CHA always has direct evidence).
+SurveyClass = tuple[HazardClass, Evidence]
+
+
+@dataclass(frozen=True, slots=True)
+class Productivity:
+    """Log-productivity of one method or trade relative to the planned rate: log(actual / planned) =
+    programme (one draw per run, Normal(``mean``, ``sd``), shared by every task of the method) + unit (one draw per
+    team or brigade per run, sd ``unit_sd``) + day-to-day noise (sd ``day_sd`` per day, averaged over a task's days)."""
+
+    mean: float = 0.0
+    sd: float = 0.25
+    unit_sd: float = 0.2
+    day_sd: float = 0.5
+
+    def faults(self, record: str) -> list[Fault]:
+        out = []
+        for name in ("sd", "unit_sd", "day_sd"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                out.append(Fault(record, f"{name} must be a finite number ≥ 0, got {value}", name))
+        if not math.isfinite(self.mean):
+            out.append(Fault(record, f"mean must be finite, got {self.mean}", "mean"))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyOutcome:
+    """Share of a suspected area that survey leaves for clearance. The class mean m ~ Beta(``alpha``, ``beta``) is
+    drawn once per run and shared by every area of the class: each area's planned share is scaled by m / E[m]. Each
+    area then varies on its own by a lognormal factor with log-sd ``area_sd`` (mean one)."""
+
+    alpha: float
+    beta: float
+    area_sd: float = 0.5
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+    def faults(self, record: str) -> list[Fault]:
+        out = [Fault(record, f"{name} must be a finite number > 0, got {getattr(self, name)}", name)
+               for name in ("alpha", "beta") if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0)]
+        if not (math.isfinite(self.area_sd) and self.area_sd >= 0):
+            out.append(Fault(record, f"area_sd must be a finite number ≥ 0, got {self.area_sd}", "area_sd"))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Weather:
+    """Weather stand-down days outside the seasonal stand-down, during which a demining lot stands still. A run's
+    rate is Gamma-distributed with mean ``days_per_year`` (per 300 working days) and shape ``shape`` (a wet year
+    is wet for every team; 0: the same rate in every run); each lot's days are Poisson at that rate."""
+
+    days_per_year: float = 10.0
+    shape: float = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Accidents:
+    """Demining accidents: Poisson with ``per_team_year`` per team and 300 working days; each stops the team (and
+    its lot) for a whole number of working days uniform in [``min_days``, ``max_days``]."""
+
+    per_team_year: float = 0.05
+    min_days: int = 10
+    max_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """Repair work found on site relative to the assessment: log(actual / assessed) ~ Normal(``mean``, ``sd``), one
+    draw per asset per run, shared by all its repair lots."""
+
+    mean: float = 0.1
+    sd: float = 0.25
+
+
+def _default_productivity() -> Mapping[str, Productivity]:
+    out: dict[str, Productivity] = {m.value: Productivity(-0.1, 0.3, 0.2, 0.5) for m in Method}
+    out.update({t.value: Productivity(-0.1, 0.2, 0.15, 0.3) for t in Trade})
+    return MappingProxyType(out)
+
+
+def _default_survey() -> Mapping[SurveyClass, SurveyOutcome]:
+    return MappingProxyType({
+        (HazardClass.SHA, Evidence.INDIRECT): SurveyOutcome(2.0, 38.0),
+        (HazardClass.SHA, Evidence.DIRECT): SurveyOutcome(3.0, 17.0),
+        (HazardClass.CHA, Evidence.DIRECT): SurveyOutcome(7.0, 13.0),
+    })
+
+
+@dataclass(frozen=True)
+class UncertaintyModel:
+    """The whole model. ``productivity`` is keyed by method or trade value (``"manual"``, ``"road"``, …);
+    ``fallback`` serves a group it does not name. ``independent`` makes the naive model: no programme, unit or
+    class-wide factor; each task's log-productivity drawn alone with the same total variance."""
+
+    productivity: Mapping[str, Productivity] = field(default_factory=_default_productivity)
+    survey: Mapping[SurveyClass, SurveyOutcome] = field(default_factory=_default_survey)
+    fallback: Productivity = Productivity(-0.1, 0.3, 0.2, 0.5)
+    weather: Weather = Weather()
+    accidents: Accidents = Accidents()
+    damage: Damage = Damage()
+    independent: bool = False
+    #: The survey outcomes the plan's shares were set against (before any learning); None: ``survey`` itself.
+    survey_prior: Mapping[SurveyClass, SurveyOutcome] | None = None
+
+    def __post_init__(self) -> None:
+        faults = self.fallback.faults("forecast model: fallback productivity")
+        for name, p in self.productivity.items():
+            faults += p.faults(f"forecast model: productivity of {name}")
+        for (cls, ev), s in self.survey.items():
+            faults += s.faults(f"forecast model: survey outcome of {cls.value}/{ev.value}")
+        if not (self.weather.days_per_year >= 0 and self.weather.shape >= 0):
+            faults.append(Fault("forecast model", "weather days per year and shape must be ≥ 0", "weather"))
+        a = self.accidents
+        if not a.per_team_year >= 0 or not 1 <= a.min_days <= a.max_days:
+            faults.append(Fault("forecast model", "accidents need a rate ≥ 0 and 1 ≤ min_days ≤ max_days",
+                                "accidents"))
+        if not self.damage.sd >= 0:
+            faults.append(Fault("forecast model", "damage sd must be ≥ 0", "damage"))
+        ValidationError.raise_if("forecast model", faults)
+
+    def of(self, group: str) -> Productivity:
+        """The productivity model of a method or trade."""
+        return self.productivity.get(group, self.fallback)
+
+    def outcome(self, cls: SurveyClass) -> SurveyOutcome:
+        """The survey-outcome model of a class (the SHA/indirect one for a class it does not name)."""
+        return _outcome(self.survey, cls)
+
+    def prior_outcome(self, cls: SurveyClass) -> SurveyOutcome:
+        """The survey-outcome model of a class before learning from progress."""
+        return _outcome(self.survey if self.survey_prior is None else self.survey_prior, cls)
+
+
+def _outcome(survey: Mapping[SurveyClass, SurveyOutcome], cls: SurveyClass) -> SurveyOutcome:
+    return survey.get(cls) or survey.get((HazardClass.SHA, Evidence.INDIRECT)) or SurveyOutcome(2.0, 38.0)

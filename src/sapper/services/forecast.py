@@ -1,0 +1,307 @@
+"""Forecast the store's latest plan: when each area is released, each asset restored and the region done, with
+honest intervals that learn from reported progress.
+
+The inputs are built by compiling the register again the way the plan was compiled (the saved plan's parameters,
+with a calendar three times as long so that slow runs still have dates) and matching each compiled task to the saved
+plan's task of the same name: the plan gives the start order (the priority list each run re-schedules with) and the
+mode (method) of every task; the compilation gives the precedences, capacities and release-before-repair links that
+a saved plan does not hold. A register changed since the plan (a task the plan does not know) is refused: plan again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sapper.domain.activities import ActivityStatus, ActivityType
+from sapper.domain.fielddata import ProgressKind
+from sapper.domain.geometry import area_m2
+from sapper.domain.hazards import HazardArea
+from sapper.domain.resources import Method
+from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
+from sapper.forecast import (
+    ForecastTasks,
+    MonteCarloResult,
+    PaceReport,
+    Percentiles,
+    SurveyReport,
+    UncertaintyModel,
+    WorkKind,
+    learn,
+    run_forecast,
+)
+from sapper.plan.evolve import activity_list
+from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
+from sapper.store import Store
+from sapper.store.records import PlanRun
+
+_KINDS = {"survey": WorkKind.SURVEY, "clearance": WorkKind.CLEARANCE, "repair": WorkKind.REPAIR,
+          "released": WorkKind.MILESTONE, "restored": WorkKind.MILESTONE}
+
+
+@dataclass(frozen=True, slots=True)
+class DatePercentiles:
+    """P10, P50, P80, P90 as dates (the working day the work finishes)."""
+
+    p10: dt.date
+    p50: dt.date
+    p80: dt.date
+    p90: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class AreaForecast:
+    hazard_id: str
+    area_m2: float
+    planned: dt.date
+    release: DatePercentiles
+
+
+@dataclass(frozen=True, slots=True)
+class AssetForecast:
+    asset_id: str
+    asset_type: str
+    criticality: int
+    planned: dt.date
+    restoration: DatePercentiles
+
+
+@dataclass(frozen=True, slots=True)
+class FanPoint:
+    """Released km² and restored assets by ``date``: P10, P50, P90 over the runs."""
+
+    date: dt.date
+    released_km2: tuple[float, float, float]
+    restored_assets: tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalTask:
+    task_id: str
+    criticality: float
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What reported progress taught the model: reports used, and the programme factor (the mean of
+    log(actual / planned rate)) per method or trade before and after."""
+
+    pace_reports: int
+    survey_reports: int
+    factor_before: dict[str, float]
+    factor_after: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The forecast of one saved plan. ``seconds`` is the Monte Carlo's own time."""
+
+    plan_id: int | None
+    runs: int
+    seed: int
+    seconds: float
+    planned_finish: dt.date | None
+    overall: DatePercentiles
+    areas: tuple[AreaForecast, ...]
+    assets: tuple[AssetForecast, ...]
+    asset_types: dict[str, DatePercentiles]
+    critical: tuple[CriticalTask, ...]
+    fan: tuple[FanPoint, ...]
+    beyond_horizon: int
+    clipped_lots: int
+    learned: Learned
+
+
+def _compile_params(run: PlanRun) -> CompileParams:
+    """The parameters the plan was compiled with, with a calendar long enough for slow runs."""
+    planned = run.params.compile_params()
+    span = (run.finish_date - run.created_at.date()).days if run.finish_date else 0
+    return dataclasses.replace(planned, horizon_days=max(planned.horizon_days, 3 * abs(span) + 2 * 365))
+
+
+def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardArea],
+                    asset_types: dict[str, str]) -> ForecastTasks:
+    """The Monte Carlo's inputs: ``compiled``'s tasks in ``run``'s order and modes."""
+    problem, cal = compiled.problem, compiled.calendar
+    saved = {t.task_id: t for t in run.tasks}
+    unknown = [t.name for t in problem.tasks if t.name not in saved]
+    if unknown:
+        raise PlanError(f"the latest plan does not match the register ({len(unknown)} tasks it does not know, e.g. "
+                        f"{unknown[0]!r}): run sapper plan again before forecasting")
+    hazard_by_id = {h.id: h for h in hazards}
+    hazard_ids = [i.hazard_id for i in compiled.info if i.kind == "released" and i.hazard_id]
+    asset_ids = [i.asset_id for i in compiled.info if i.kind == "restored" and i.asset_id]
+    h_index = {h: k for k, h in enumerate(hazard_ids)}
+    a_index = {a: k for k, a in enumerate(asset_ids)}
+    unit_ids = sorted({u for names in compiled.units.values() for u in names})
+    u_index = {u: k for k, u in enumerate(unit_ids)}
+    groups: list[str] = []
+    n = len(problem.tasks)
+    kind = np.zeros(n, dtype=np.int64)
+    group = np.full(n, -1, dtype=np.int64)
+    unit = np.full(n, -1, dtype=np.int64)
+    base = np.zeros(n)
+    hazard = np.full(n, -1, dtype=np.int64)
+    asset = np.full(n, -1, dtype=np.int64)
+    key = np.zeros(n)
+    modes: list[int] = []
+    faults: list[Fault] = []
+    for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
+        planned = saved[task.name]
+        m = next((k for k, mode in enumerate(task.modes) if mode.name == planned.mode), None)
+        if m is None:
+            faults.append(Fault(f"planned task {task.name}", f"mode {planned.mode!r} is not one of the task's modes"))
+            m = 0
+        modes.append(m)
+        mode = task.modes[m]
+        kind[j] = _KINDS[info.kind]
+        if mode.duration > 0:
+            name = mode.name or (info.trade.value if info.trade else "")
+            if name not in groups:
+                groups.append(name)
+            group[j] = groups.index(name)
+            first = (planned.unit_id or "").split(",")[0]
+            unit[j] = u_index.get(first, -1)
+            base[j] = mode.duration
+            key[j] = cal.index_of(planned.start_date)
+        else:
+            key[j] = cal.index_of(planned.end_date) + 1
+        hazard[j] = h_index.get(info.hazard_id or "", -1)
+        asset[j] = a_index.get(info.asset_id or "", -1)
+    ValidationError.raise_if("plan", faults)
+    released = np.array([j for j, i in enumerate(compiled.info) if i.kind == "released"], dtype=np.int64)
+    restored = np.array([j for j, i in enumerate(compiled.info) if i.kind == "restored"], dtype=np.int64)
+    return ForecastTasks(
+        kind=kind, group=group, unit=unit, base_days=base, hazard=hazard, asset=asset, groups=tuple(groups),
+        units=len(unit_ids),
+        hazard_class=tuple((hazard_by_id[h].hazard_class, hazard_by_id[h].evidence) for h in hazard_ids),
+        planned_share=np.array([hazard_by_id[h].clearance_share for h in hazard_ids]),
+        hazard_area_m2=np.array([hazard_by_id[h].area_m2 for h in hazard_ids]), released=released,
+        asset_class=tuple(asset_types[a] for a in asset_ids), restored=restored, modes=tuple(modes),
+        order=activity_list(problem, key), weather_groups=frozenset(m.value for m in Method))
+
+
+def progress_reports(store: Store, hazards: list[HazardArea]) -> tuple[list[PaceReport], list[SurveyReport]]:
+    """Pace per team and brigade from the field's progress reports (each team's days summed, as its own factor is
+    shared by them all), and survey outcomes from completed technical surveys."""
+    teams = {t.id: t for t in store.teams()}
+    brigades = {b.id: b for b in store.brigades()}
+    work: dict[tuple[str, str, float], list[float]] = defaultdict(list)
+    for r in store.field_progress():
+        if r.kind is ProgressKind.CLEARANCE and r.team_id in teams and r.area_cleared_m2:
+            t = teams[r.team_id]
+            work[t.method.value, t.id, t.productivity_m2_per_day].append(r.area_cleared_m2)
+        elif r.kind is ProgressKind.BRIGADE and r.brigade_id in brigades and r.builder_days:
+            b = brigades[r.brigade_id]
+            work[b.trade.value, b.id, float(b.size)].append(r.builder_days)
+    pace = [PaceReport(g, sum(days), len(days), rate) for (g, _, rate), days in sorted(work.items())]
+    surveys = []
+    by_id = {h.id: h for h in hazards}
+    done: dict[str, float] = defaultdict(float)
+    surveyed: set[str] = set()
+    for a in store.activities():
+        if a.hazard_id not in by_id or a.activity_type not in (ActivityType.NTS, ActivityType.TS):
+            continue
+        for geom in (a.cancelled, a.reduced):
+            if geom is not None and not geom.is_empty:
+                done[a.hazard_id] += area_m2(geom)
+        if a.activity_type is ActivityType.TS and a.status is ActivityStatus.COMPLETED:
+            surveyed.add(a.hazard_id)
+    for hid in sorted(surveyed):
+        h = by_id[hid]
+        total = max(h.area_m2, done[hid])  # the area as registered, which survey's outcomes lie within
+        surveys.append(SurveyReport((h.hazard_class, h.evidence), total, max(0.0, total - done[hid])))
+    return pace, surveys
+
+
+def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: bool = True,
+                  model: UncertaintyModel | None = None) -> Forecast:
+    """Forecast the store's latest plan with ``runs`` Monte Carlo runs from ``seed``; with ``progress``, the model
+    first learns from the progress reported in the store."""
+    if runs < 1:
+        raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
+    run = store.latest_plan()
+    if run is None:
+        raise NotFoundError("the store has no plan to forecast: run sapper plan first")
+    hazards, assets = store.hazards(), store.assets()
+    meta = store.meta()
+    start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date()
+    params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
+    compiled = compile_problem(hazards, assets, store.teams(), store.brigades(), start_date=start, params=params)
+    tasks = forecast_inputs(compiled, run, hazards, {a.id: a.asset_type.value for a in assets})
+    model = model or UncertaintyModel()
+    pace, surveys = progress_reports(store, hazards) if progress else ([], [])
+    learned_model = learn(model, pace, surveys)
+    # Runs may take up to three times the plan's length (and at least two more years) before they count as beyond
+    # the horizon; a shorter profile keeps each run's scan short.
+    planned = compiled.calendar.index_of(run.finish_date or start) + 1
+    horizon = min(compiled.problem.horizon, 3 * planned + 600)
+    result = run_forecast(compiled.problem, tasks, learned_model, runs=runs, rng=np.random.default_rng(seed),
+                          horizon=horizon)
+    learned = Learned(len(pace), len(surveys), {g: round(model.of(g).mean, 4) for g in tasks.groups},
+                      {g: round(learned_model.of(g).mean, 4) for g in tasks.groups})
+    return _forecast(compiled, run, result, tasks, seed, learned, assets)
+
+
+def _forecast(compiled: CompiledPlan, run: PlanRun, result: MonteCarloResult, tasks: ForecastTasks, seed: int,
+              learned: Learned, assets: list[Any]) -> Forecast:
+    cal = compiled.calendar
+    problem = compiled.problem
+
+    def dates(p: Percentiles) -> DatePercentiles:
+        return DatePercentiles(*(cal.end_date_of(x) if x > 0 else cal.start for x in (p.p10, p.p50, p.p80, p.p90)))
+
+    planned = {t.task_id: t.end_date for t in run.tasks}
+    areas = tuple(AreaForecast(compiled.info[j].hazard_id or "", round(float(tasks.hazard_area_m2[k]), 1),
+                               planned[problem.tasks[j].name], dates(result.released[k]))
+                  for k, j in enumerate(tasks.released.tolist()))
+    by_id = {a.id: a for a in assets}
+    out_assets = tuple(AssetForecast(a_id, by_id[a_id].asset_type.value, by_id[a_id].criticality,
+                                     planned[problem.tasks[j].name], dates(result.restored[k]))
+                       for k, j in enumerate(tasks.restored.tolist())
+                       if (a_id := compiled.info[j].asset_id or "") in by_id)
+    order = np.argsort(-result.criticality, kind="stable")
+    critical = tuple(CriticalTask(problem.tasks[j].name, round(float(result.criticality[j]), 4))
+                     for j in order[:20].tolist() if result.criticality[j] > 0)
+    fan = tuple(FanPoint(cal.end_date_of(int(p)) if p > 0 else cal.start,
+                         tuple(round(float(x), 3) for x in result.fan.released_km2[:, i]),  # type: ignore[arg-type]
+                         tuple(float(x) for x in result.fan.restored_assets[:, i]))  # type: ignore[arg-type]
+                for i, p in enumerate(result.fan.periods.tolist()))
+    return Forecast(plan_id=run.id, runs=result.runs, seed=seed, seconds=round(result.seconds, 3),
+                    planned_finish=run.finish_date, overall=dates(result.overall), areas=areas, assets=out_assets,
+                    asset_types={c: dates(p) for c, p in result.asset_classes.items()}, critical=critical, fan=fan,
+                    beyond_horizon=result.beyond_horizon, clipped_lots=result.clipped, learned=learned)
+
+
+def _iso(p: DatePercentiles) -> dict[str, str]:
+    return {"p10": p.p10.isoformat(), "p50": p.p50.isoformat(), "p80": p.p80.isoformat(), "p90": p.p90.isoformat()}
+
+
+def forecast_document(f: Forecast) -> dict[str, Any]:
+    """The forecast as the JSON document ``sapper forecast --json`` prints."""
+    return {
+        "plan_id": f.plan_id, "runs": f.runs, "seed": f.seed, "seconds": f.seconds,
+        "planned_finish": f.planned_finish.isoformat() if f.planned_finish else None,
+        "overall": _iso(f.overall),
+        "areas": [{"hazard_id": a.hazard_id, "area_m2": a.area_m2, "planned": a.planned.isoformat(), **_iso(a.release)}
+                  for a in f.areas],
+        "assets": [{"asset_id": a.asset_id, "asset_type": a.asset_type, "criticality": a.criticality,
+                    "planned": a.planned.isoformat(), **_iso(a.restoration)} for a in f.assets],
+        "asset_types": {c: _iso(p) for c, p in f.asset_types.items()},
+        "critical_tasks": [{"task_id": c.task_id, "criticality": c.criticality} for c in f.critical],
+        "burn_down": [{"date": p.date.isoformat(), "released_km2": list(p.released_km2),
+                       "restored_assets": list(p.restored_assets)} for p in f.fan],
+        "beyond_horizon": f.beyond_horizon,
+        "clipped_lots": f.clipped_lots,
+        "learned": {"pace_reports": f.learned.pace_reports, "survey_reports": f.learned.survey_reports,
+                    "factor_before": f.learned.factor_before, "factor_after": f.learned.factor_after},
+        "percentile_meaning": "share of Monte Carlo runs finished by the date (the last working day of the work)",
+    }
+
+
+__all__ = ["Forecast", "forecast_document", "forecast_inputs", "forecast_plan", "progress_reports"]

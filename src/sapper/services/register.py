@@ -1,0 +1,52 @@
+"""Open, create and describe the store (the register) a command or request works on.
+
+Entry points open the store once per operation through :func:`open_register` and pass the open
+:class:`~sapper.store.Store` to the services, so no operation opens it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sapper.errors import Fault, StoreError, ValidationError
+from sapper.services.settings import Settings
+from sapper.store import Store, open_store
+
+__all__ = ["RegisterInfo", "Store", "create_register", "describe", "open_register"]
+
+
+def _target(settings: Settings) -> str:
+    if settings.db is None:
+        raise ValidationError("settings", [Fault("settings", "no store named (give --db or set SAPPER_DB)", "db")])
+    return settings.db
+
+
+def open_register(settings: Settings) -> Store:
+    """The store ``settings.db`` names, open (NotFoundError when there is none, StoreError when it is not one)."""
+    return open_store(_target(settings))
+
+
+def create_register(settings: Settings) -> Store:
+    """A new, empty store at ``settings.db``, open; StoreError when the file already exists (never overwritten)."""
+    db = Path(_target(settings))
+    if db.exists():
+        raise StoreError(f"{db} already exists; sapper init does not overwrite a file")
+    return open_store(db, create=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterInfo:
+    """What a store holds: rows per table, and its metadata (all text)."""
+
+    counts: dict[str, int]
+    meta: dict[str, str]
+
+    def to_json(self) -> dict[str, dict[str, int] | dict[str, str]]:
+        """``{"counts": {table: rows}, "meta": {key: value}}``."""
+        return {"counts": dict(self.counts), "meta": dict(self.meta)}
+
+
+def describe(store: Store) -> RegisterInfo:
+    """Rows per table and the metadata of ``store`` (read only)."""
+    return RegisterInfo(store.counts(), store.meta())

@@ -1,0 +1,66 @@
+"""What an entry point (the command line, later the web API) is configured with, built once per run.
+
+A :class:`Settings` is a frozen value: the entry point builds it from its options and the ``SAPPER_*`` environment
+variables (:meth:`Settings.from_env`) when it starts, and passes it on; nothing reads the environment at import time
+(STYLE.md: settings passed in, as Datasette's ``Datasette`` object; not osmnx's mutable module settings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sapper.errors import Fault, ValidationError
+
+#: The environment variables :meth:`Settings.from_env` reads, and the field each sets.
+ENVIRONMENT = {"SAPPER_DB": "db", "SAPPER_TIME_LIMIT": "time_limit_s", "SAPPER_WORKERS": "workers"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The store to work on and the defaults of long-running work.
+
+    ``db`` is the store: a file path (SQLite/GeoPackage) or a database URL, as text; None until an option or
+    ``SAPPER_DB`` names one. ``time_limit_s`` and ``workers`` are the planner's defaults (solver time limit in
+    seconds, CP-SAT threads).
+    """
+
+    db: str | None = None
+    time_limit_s: float = 60.0
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        faults = []
+        if not self.time_limit_s > 0:
+            faults.append(Fault("settings", f"must be above 0, not {self.time_limit_s}", "time_limit_s"))
+        if self.workers < 1:
+            faults.append(Fault("settings", f"must be at least 1, not {self.workers}", "workers"))
+        if self.db is not None and not self.db.strip():
+            faults.append(Fault("settings", "is empty", "db"))
+        ValidationError.raise_if("settings", faults)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings from ``SAPPER_DB``, ``SAPPER_TIME_LIMIT`` and ``SAPPER_WORKERS`` in ``environ`` (defaults for
+        the rest); every unusable value is a fault, all reported at once."""
+        values: dict[str, object] = {}
+        faults = []
+        for name, key in ENVIRONMENT.items():
+            text = environ.get(name)
+            if text is None or text == "":
+                continue
+            if key == "db":
+                values[key] = text
+                continue
+            try:
+                values[key] = float(text) if key == "time_limit_s" else int(text)
+            except ValueError:
+                kind = "a number" if key == "time_limit_s" else "a whole number"
+                faults.append(Fault(name, f"{text!r} is not {kind}"))
+        ValidationError.raise_if("environment", faults)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with ``changes`` (checked like a new one)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

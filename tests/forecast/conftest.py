@@ -1,0 +1,74 @@
+"""A small programme built in code: three hazard areas (survey, clearance lots, release) and two assets whose repair
+waits for the areas' release, on survey, manual, dog and road pools with a winter outage."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sapper.domain.hazards import Evidence, HazardClass
+from sapper.forecast import ForecastTasks, WorkKind
+from sapper.plan import Mode, Precedence, Problem, Resource, Task
+from sapper.plan.evolve import decode
+
+GROUPS = ("survey", "manual", "dog", "road")
+SHA = (HazardClass.SHA, Evidence.INDIRECT)
+CHA = (HazardClass.CHA, Evidence.DIRECT)
+
+
+def programme(*, lots: int = 3, winter: bool = True) -> tuple[Problem, ForecastTasks]:
+    """The problem and its forecast input; the plan's order is the serial scheme's plan of the topological order."""
+    resources = (Resource("survey", 2), Resource("manual", 2, ((40, 60, 2),) if winter else ()), Resource("dog", 1),
+                 Resource("road", 1))
+    tasks: list[Task] = []
+    kind, group, unit, base, hazard, asset = [], [], [], [], [], []
+    precedences: list[Precedence] = []
+    released = []
+    classes = (SHA, CHA, SHA)
+    shares = (0.05, 0.35, 0.05)
+
+    def add(task: Task, k: WorkKind, g: int, u: int, b: float, h: int, a: int) -> int:
+        tasks.append(task)
+        kind.append(int(k))
+        group.append(g)
+        unit.append(u)
+        base.append(b)
+        hazard.append(h)
+        asset.append(a)
+        return len(tasks) - 1
+
+    for h in range(3):
+        s = add(Task(f"survey {h}", (Mode(4, ((0, 1),), "survey"),)), WorkKind.SURVEY, 0, h % 2, 3.5, h, -1)
+        clear = []
+        for k in range(lots):
+            pool = 1 if k % 2 == 0 else 2
+            j = add(Task(f"clearance {h}/{k}", (Mode(6, ((pool, 1),), GROUPS[pool]),)), WorkKind.CLEARANCE, pool,
+                    2 + (k // 2) % 2 if pool == 1 else 4, 5.5, h, -1)
+            precedences.append(Precedence(s, j))
+            clear.append(j)
+        r = add(Task(f"released {h}", (Mode(0),), weight=1), WorkKind.MILESTONE, -1, -1, 0.0, h, -1)
+        precedences.extend(Precedence(j, r) for j in clear)
+        released.append(r)
+    restored = []
+    for a, needs in enumerate(((0, 1), (2,))):
+        rep = [add(Task(f"repair {a}/{k}", (Mode(5, ((3, 1),), "road"),)), WorkKind.REPAIR, 3, 5, 4.5, -1, a)
+               for k in range(2)]
+        for j in rep:
+            precedences.extend(Precedence(released[h], j) for h in needs)
+        m = add(Task(f"restored {a}", (Mode(0),), weight=2), WorkKind.MILESTONE, -1, -1, 0.0, -1, a)
+        precedences.extend(Precedence(j, m) for j in rep)
+        restored.append(m)
+    problem = Problem(resources, tuple(tasks), tuple(precedences), 400)
+    modes = (0,) * len(tasks)
+    plan = decode(problem, list(problem.topological_order), modes, improve=False)
+    assert plan is not None
+    rank = np.empty(len(tasks), dtype=np.int64)
+    rank[list(problem.topological_order)] = np.arange(len(tasks))
+    order = np.lexsort((rank, np.array(plan.starts)))
+    return problem, ForecastTasks(
+        kind=np.array(kind, dtype=np.int64), group=np.array(group, dtype=np.int64),
+        unit=np.array(unit, dtype=np.int64), base_days=np.array(base), hazard=np.array(hazard, dtype=np.int64),
+        asset=np.array(asset, dtype=np.int64), groups=GROUPS, units=6, hazard_class=classes,
+        planned_share=np.array(shares), hazard_area_m2=np.array([1e5, 2e5, 5e4]),
+        released=np.array(released, dtype=np.int64), asset_class=("road", "school"),
+        restored=np.array(restored, dtype=np.int64), modes=modes, order=order.astype(np.int64),
+        weather_groups=frozenset({"survey", "manual", "dog"}))
