@@ -16,7 +16,8 @@ from sapper.services import fielddata as fd
 from sapper.services.imports import export_file, import_file
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.services.replan import replan_store
-from sapper.services.scenario import build_scenario
+from sapper.services.scenario import build_scenario_register
+from sapper.services.settings import Settings
 from sapper.store import open_store
 from tests.conftest import PostgisServer
 from tests.io.field_exports import clearance, odk_zip
@@ -37,15 +38,17 @@ def test_import_and_export_on_postgis(pg: str, tmp_path: Path) -> None:
     with open_store(pg) as store:
         store.add_organisations(ORGS)
     messy = messy_hazards(tmp_path / "messy.geojson")
-    summary = import_file(pg, messy.path, "hazards")
+    with open_store(pg) as store:
+        summary = import_file(store, messy.path, "hazards")
     assert (summary.imported, [i.id for i in summary.repaired]) == (3, ["bow"])
     assert len(summary.rejected) == len(messy.rejected)
     out = tmp_path / "out.gpkg"
-    assert export_file(pg, out, "hazards") == 3
+    with open_store(pg) as store:
+        assert export_file(store, out, "hazards") == 3
     again = tmp_path / "again.gpkg"
     with open_store(again, create=True) as store:
         store.add_organisations([ORG, *ORGS[1:]])
-    import_file(again, out, "hazards")
+        import_file(store, out, "hazards")
     with open_store(pg) as a, open_store(again) as b:
         assert [h.id for h in a.hazards()] == [h.id for h in b.hazards()]
         assert all(x.geometry.equals(y.geometry) for x, y in zip(a.hazards(), b.hazards(), strict=True))
@@ -58,12 +61,14 @@ def test_field_data_on_postgis(pg: str, tmp_path: Path) -> None:
         uow.add_hazards([HazardArea("H-1", HazardClass.CHA, H1, Evidence.DIRECT)])
         uow.add_teams([DeminerTeam("T-1", "op-1", Method.MANUAL, 8, H1.centroid, 180.0)])
     export = odk_zip(tmp_path / "day.zip", "sapper_clearance", [clearance("uuid:0a1b861f-a5fd-4f49-846a")])
-    assert fd.import_export(pg, export, at=AT).new == 1
-    assert fd.import_export(pg, export, at=AT).unchanged == 1
+    with open_store(pg) as store:
+        assert fd.import_export(store, export, at=AT).new == 1
+        assert fd.import_export(store, export, at=AT).unchanged == 1
     with open_store(pg) as store, store.write() as uow:
         uow.field_staging.transition(1, StagingState.REVIEWED, actor="reviewer", reason="", at=AT)
         uow.field_staging.transition(1, StagingState.APPROVED, actor="reviewer", reason="ok", at=AT)
-    assert fd.apply_approved(pg, at=AT).faults == []
+    with open_store(pg) as store:
+        assert fd.apply_approved(store, at=AT).faults == []
     with open_store(pg) as store:
         (progress,) = store.field_progress()
         assert (progress.hazard_id, progress.area_cleared_m2, len(progress.devices)) == ("H-1", 250.5, 2)
@@ -95,8 +100,8 @@ def test_scenario_is_built_only_into_an_empty_database(pg: str) -> None:
     with open_store(pg) as store:
         store.set_meta({"owner": "someone"})
     with pytest.raises(StoreError, match="already holds records"):
-        build_scenario("kursk-border", pg)
+        build_scenario_register(Settings(db=pg.replace("+psycopg", "")), "kursk-border")
     with pytest.raises(StoreError, match="deletes a store file"):
-        build_scenario("kursk-border", pg, replace=True)
+        build_scenario_register(Settings(db=pg.replace("+psycopg", "")), "kursk-border", replace=True)
     with open_store(pg) as store:
         assert store.counts()["sapper_meta"] == 1 and store.counts()["hazard_areas"] == 0
