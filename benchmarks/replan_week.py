@@ -171,7 +171,8 @@ def write_week(db: Path, week: Week, seed: int) -> int:
             if r["kind"] == "clearance":
                 form, kind = "sapper_clearance", "clearance"
                 fields = {"work_date": r["day"].isoformat(), "hazard_id": r["hazard_id"], "team_id": r["unit"],
-                          "cleared_m2": f"{r['amount']:.3f}", "devices_found": "no", "notes": NOTE}
+                          "cleared_m2": f"{r['amount']:.3f}", "clearance_depth_cm": "13", "devices_found": "no",
+                          "notes": NOTE}
             else:
                 form, kind = "sapper_brigade", "brigade"
                 fields = {"work_date": r["day"].isoformat(), "asset_id": r["asset_id"], "brigade_id": r["unit"],

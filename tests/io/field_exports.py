@@ -30,16 +30,17 @@ CLEARANCE = {"start": "", "end": "", "work_date": "", "organisation_id": "", "te
              "method": "", "cleared_m2": "", "cleared_shape": "shape", "clearance_depth_cm": "",
              "deminers_working": "", "hours_worked": "", "devices_found": "", "notes": ""}
 DEVICES = {"device_position": "point", "device_category": "", "device_type": "", "device_condition": "",
-           "device_depth_cm": ""}
+           "device_depth_cm": "", "device_quantity": "", "device_fuze": "", "device_disposal": "",
+           "device_disposal_date": ""}
 BRIGADE = {"start": "", "end": "", "work_date": "", "organisation_id": "", "brigade_id": "", "asset_id": "",
            "trade": "", "builder_days": "", "percent_complete": "", "blocked_by_hazard": "", "blocking_hazard_id": "",
            "blocking_location": "point", "photo": "", "notes": ""}
 NTS = {"start": "", "end": "", "survey_date": "", "organisation_id": "", "team_id": "", "new_area": "",
        "hazard_id": "", "area_shape": "shape", "evidence_found": "", "evidence": "", "device_categories": "",
        "evidence_photo": "", "land_use": "", "beneficiaries": "", "outcome": "", "cancelled_shape": "shape",
-       "notes": ""}
+       "benchmark": "point", "marking": "", "notes": ""}
 TS = {"start": "", "end": "", "survey_date": "", "organisation_id": "", "team_id": "", "hazard_id": "", "ts_type": "",
-      "method": "", "reduced_shape": "shape", "devices_found": "", "notes": ""}
+      "method": "", "reduced_shape": "shape", "devices_found": "", "benchmark": "point", "marking": "", "notes": ""}
 ACCIDENT = {"start": "", "end": "", "accident_date": "", "accident_location": "point", "place_description": "",
             "accident_type": "", "organisation_id": "", "hazard_id": "", "device_category": "", "device_type": "",
             "description": "", "victim_count": ""}
@@ -276,7 +277,8 @@ def clearance(instance: str, **answers: Any) -> Report:
         {"device_position": (50.1015, 35.1021), "device_category": "ap_mine", "device_type": "PMN-2",
          "device_condition": "armed", "device_depth_cm": "7"},
         {"device_position": (50.1022, 35.1033), "device_category": "erw_uxo", "device_type": "VOG-17",
-         "device_condition": "damaged", "device_depth_cm": "3,5"},
+         "device_condition": "damaged", "device_depth_cm": "3,5", "device_quantity": "3", "device_fuze": "UDZ",
+         "device_disposal": "destroyed_in_place", "device_disposal_date": "2025-06-18"},
     ]
     extra = answers.pop("repeats", None)
     values.update(answers)

@@ -47,7 +47,7 @@ def hazards() -> list[HazardArea]:
         HazardArea("H-2", HazardClass.SHA,
                    MultiPolygon([box(X0, Y0 + 2 * D), box(X0 + 2 * D, Y0 + 2 * D)]), Evidence.INDIRECT,
                    land_use=LandUse.FOREST, name="+7 field", synthetic=True),
-        HazardArea("H-3", HazardClass.SHA, holed, Evidence.DIRECT,
+        HazardArea("H-3", HazardClass.SHA, holed, Evidence.INDIRECT,
                    frozenset({DeviceCategory.ERW_UXO, DeviceCategory.CLUSTER}), LandUse.RESIDENTIAL,
                    status=HazardStatus.CLOSED, beneficiaries=3_400, organisation_id="-ORG", name="Поле біля Суджі"),
         HazardArea("H-4", HazardClass.CHA, box(X0 + 5 * D, Y0), Evidence.DIRECT,

@@ -155,7 +155,7 @@ def clean_hazards() -> list[HazardArea]:
             "h-3",
             HazardClass.SHA,
             MultiPolygon([square(35.1, 50.1), square(35.2, 50.1)]),
-            Evidence.DIRECT,
+            Evidence.INDIRECT,
             device_categories=frozenset({DeviceCategory.CLUSTER}),
             status=HazardStatus.HANDED_OVER,
             land_use=LandUse.FOREST,

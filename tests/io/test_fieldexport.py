@@ -98,7 +98,9 @@ def test_odk_central_zip_with_repeats(tmp_path: Path) -> None:
     assert {d.parent_key for d in devices} == {A}
     assert devices[0].geometry("device_position") == Point(35.1021, 50.1015)
     assert devices[1].fields == {"device_category": "erw_uxo", "device_type": "VOG-17",
-                                 "device_condition": "damaged", "device_depth_cm": "3,5"}
+                                 "device_condition": "damaged", "device_depth_cm": "3,5", "device_quantity": "3",
+                                 "device_fuze": "UDZ", "device_disposal": "destroyed_in_place",
+                                 "device_disposal_date": "2025-06-18"}
     assert second.repeat("devices") == [] and second.value("team_id") == "T-2"
     assert first.tool_meta["DeviceID"] == "collect:X7" and "KEY" not in first.tool_meta
     assert {"hazard_id", "cleared_shape", "devices", "work_date"} <= export.columns
@@ -164,7 +166,8 @@ def test_odk_broken_rows_reject_their_submission_only(tmp_path: Path) -> None:
     root.append([*no_key, "extra"])  # one cell too many
     root.append(no_key)  # no KEY
     devices[1][0] = "95.1015"  # A's first device: latitude out of range
-    devices.append(["50.2", "35.2", "0", "0", "ap_mine", "PMN", "armed", "5", "uuid:nobody", "uuid:nobody/devices[1]"])
+    devices.append(["50.2", "35.2", "0", "0", "ap_mine", "PMN", "armed", "5", "", "", "", "", "uuid:nobody",
+                    "uuid:nobody/devices[1]"])
     path = tmp_path / "broken.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("sapper_clearance.csv", _text(root))

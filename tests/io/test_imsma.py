@@ -113,7 +113,7 @@ def test_vocabularies_read_labels_values_and_synonyms_and_nothing_else() -> None
     """A word is read whatever its case, spacing or separators; sapper's values and synonyms too; others are not."""
     assert imsma.DEVICE_CATEGORIES.parse("IED / Booby-trap") is DeviceCategory.IED
     assert imsma.DEVICE_CATEGORIES.parse("ap_mine") is DeviceCategory.AP_MINE
-    assert imsma.DEVICE_CATEGORIES.parse("AXO") is DeviceCategory.ERW_UXO
+    assert imsma.DEVICE_CATEGORIES.parse("AXO") is DeviceCategory.ERW_AXO
     assert imsma.HAZARD_STATUSES.parse("HANDED OVER") is HazardStatus.HANDED_OVER
     assert imsma.HAZARD_STATUSES.parse("Active") is HazardStatus.OPEN
     assert imsma.HAZARD_TYPES.parse("suspected hazardous area") is HazardClass.SHA

@@ -18,8 +18,8 @@ from pyxform.xls2xform import convert
 
 import sapper.io
 from sapper.cli import main
-from sapper.domain.activities import DeviceCondition
-from sapper.domain.hazards import DeviceCategory, Evidence, LandUse
+from sapper.domain.activities import DeviceCondition, Disposal
+from sapper.domain.hazards import DeviceCategory, Evidence, LandUse, Marking
 from sapper.domain.resources import Method, Trade
 from sapper.io.form_fields import FIELD_NAMES, FormFields
 from sapper.io.xlsform import FORMS, LANGUAGES, Form, Repeat, sheet_rows, write_form
@@ -284,7 +284,8 @@ def test_choice_lists_carry_the_registers_values(xforms: dict[str, ET.Element]) 
                  "land_use": [u.value for u in LandUse], "device_condition": [c.value for c in DeviceCondition],
                  "trade": [t.value for t in Trade],
                  "method": [Method.MANUAL.value, Method.DOG.value, Method.MECHANICAL.value],
-                 "accident_device": [*(c.value for c in DeviceCategory), "unknown"]}
+                 "accident_device": [c.value for c in DeviceCategory], "disposal": [d.value for d in Disposal],
+                 "marking": [m.value for m in Marking]}
     seen = set()
     for key in KEYS:
         for list_name, values in choice_values(xforms[key]).items():

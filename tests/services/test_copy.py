@@ -33,10 +33,8 @@ def full_register(target: str | Path, tmp_path: Path) -> None:
     of the store tests, a land-release history with a QA visit, settlements, context areas, metadata, two plans."""
     with open_store(target) as store:
         fd.import_export(store, odk_zip(tmp_path / "day.zip", "sapper_clearance", [clearance(UUID)]), at=AT)
-    approve(target, 1)  # type: ignore[arg-type]
-    with open_store(target) as store:
+        approve(target, 1)  # type: ignore[arg-type]
         assert fd.apply_approved(store, at=AT).faults == []
-    with open_store(target) as store:
         fill(store)
         hazard = store.hazard("H-2")
         record = LandRelease.start(hazard, actor="imo", at=T0, reason="register import")
@@ -49,7 +47,9 @@ def full_register(target: str | Path, tmp_path: Path) -> None:
                     inspecting_organisation_id="op-1"),
             actor="qa", at=T0 + dt.timedelta(hours=2), reason="monthly visit")
         with store.write() as uow:
-            uow.add_hazards([record.register_record(hazard)], replace=True)
+            marked = dataclasses.replace(record.register_record(hazard), benchmark=Point(34.5, 49.5),
+                                         turning_points=(Point(35.2, 50.2), Point(35.205, 50.2)))
+            uow.add_hazards([marked], replace=True)
             save(uow, record)
             uow.add_settlements([Settlement("Суджа", 5500, Point(35.27, 51.19), source="OSM")])
             uow.add_context_areas("admin_areas", [ContextArea("oblast", shapely.box(34, 50, 36, 52), "NE", False)])

@@ -12,10 +12,10 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from sapper.domain.activities import ActivityType, DeviceCondition
+from sapper.domain.activities import ActivityType, DeviceCondition, Disposal
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.fielddata import StagingState
-from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass
+from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, Marking
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.errors import NotFoundError, ValidationError
 from sapper.io.form_fields import FIELD_NAMES
@@ -368,7 +368,7 @@ def test_bad_device_entry_is_named(db: Path, tmp_path: Path, reg: Store) -> None
     approve(db, 1)
     (fault,) = fd.apply_approved(reg, at=AT).faults
     assert fault.endswith("devices[2].device_category: 'grenade' is not one of ap_mine, at_mine, erw_uxo, "
-                          "cluster_submunition, ied_booby_trap")
+                          "erw_axo, small_arms_ammunition, cluster_submunition, ied_booby_trap, unknown")
 
 
 def test_clearance_area_from_the_outline_when_not_typed(db: Path, tmp_path: Path, reg: Store) -> None:
@@ -559,3 +559,75 @@ def test_a_new_version_cannot_change_an_activity_in_a_land_release_history(
         assert [store.field_submission(i).state for i in (1, 2, 3)] == [
             StagingState.APPLIED, StagingState.APPROVED, StagingState.APPLIED]
         assert len(store.field_progress()) == 1
+
+
+def test_clearance_progress_adds_its_cleared_land_to_the_record(db: Path, tmp_path: Path, reg: Store) -> None:
+    """An applied daily clearance report with its outline becomes an ongoing clearance activity (depth, method,
+    organisation and devices kept), which the area's next land-release change adopts into its history."""
+    from sapper.domain.activities import ActivityStatus
+    from sapper.domain.landrelease import EventKind
+    from sapper.services import landrelease
+
+    fd.import_export(reg, odk_zip(tmp_path / "x.zip", "sapper_clearance", [clearance(A)]), at=AT)
+    approve(db, 1)
+    assert fd.apply_approved(reg, at=AT).faults == []
+    with open_store(db) as store:
+        (act,) = store.activities("H-1")
+    assert (act.activity_type, act.status, act.clearance_depth_cm, act.method, act.organisation_id) == (
+        ActivityType.CLEARANCE, ActivityStatus.ONGOING, 13.0, Method.MANUAL, "op-1")
+    assert act.cleared == Polygon([(lon, lat) for lat, lon in STRIP]) and len(act.devices) == 2
+    uxo = act.devices[1]
+    assert (uxo.quantity, uxo.fuze, uxo.disposal, uxo.disposal_date) == (
+        3, "UDZ", Disposal.DESTROYED_IN_PLACE, dt.date(2025, 6, 18))
+    assert act.devices[0].quantity == 1 and act.devices[0].disposal is None
+    done = landrelease.extend(reg, "H-1", shapely.box(35.11, 50.10, 35.111, 50.11), actor="IMO",
+                              reason="clearance continues east", at=AT + dt.timedelta(days=1))
+    adopted = done.events[1]
+    assert adopted.kind is EventKind.ACTIVITY and adopted.activity is not None and adopted.activity.id == act.id
+    assert adopted.cleared_m2 > 0
+
+
+def test_clearance_report_without_depth_is_a_fault(db: Path, tmp_path: Path, reg: Store) -> None:
+    """The clearance depth is mandatory in a clearance report (IMAS 09.10)."""
+    fd.import_export(reg, odk_zip(tmp_path / "x.zip", "sapper_clearance", [clearance(A, clearance_depth_cm=None)]),
+                     at=AT)
+    approve(db, 1)
+    (fault,) = fd.apply_approved(reg, at=AT).faults
+    assert fault.endswith("clearance_depth_cm: is empty")
+
+
+def test_nts_confirm_makes_the_area_a_cha(db: Path, tmp_path: Path, reg: Store) -> None:
+    """An NTS with outcome `confirm` is direct evidence: applied, it is an activity carrying it, and the area becomes
+    a CHA (an automatic reclassification) when the activity enters its land-release history."""
+    from sapper.domain.landrelease import EventKind
+    from sapper.services import landrelease
+
+    fd.import_export(reg, odk_zip(tmp_path / "n.zip", "sapper_nts", [_nts(A, hazard_id="H-2", outcome="confirm",
+                                                                          cancelled_shape=None)]), at=AT)
+    approve(db, 1)
+    result = fd.apply_approved(reg, at=AT)
+    assert result.faults == [] and any("outcome confirm: direct evidence" in n for n in result.notes)
+    with open_store(db) as store:
+        (act,) = store.activities("H-2")
+    assert act.direct_evidence.startswith("NTS outcome confirm") and not act.outcomes
+    done = landrelease.extend(reg, "H-2", shapely.box(35.21, 50.2, 35.211, 50.21), actor="IMO", reason="r",
+                              at=AT + dt.timedelta(days=1))
+    assert [e.kind for e in done.events][:3] == [EventKind.RECORDED, EventKind.ACTIVITY, EventKind.RECLASSIFIED]
+    assert landrelease.history(reg, "H-2").hazard.hazard_class is HazardClass.CHA
+
+
+def test_survey_records_the_benchmark_and_marking_of_the_area(db: Path, tmp_path: Path, reg: Store) -> None:
+    """An NTS giving the benchmark (outside the area) and the marking updates the register's record of the area; a
+    benchmark inside the area is a fault naming the submission, and nothing of it is applied."""
+    fd.import_export(reg, odk_zip(tmp_path / "n.zip", "sapper_nts", [
+        _nts(A, hazard_id="H-2", outcome="sha", cancelled_shape=None, benchmark=(50.199, 35.199), marking="fenced"),
+        _nts(B, hazard_id="H-1", outcome="sha", cancelled_shape=None, benchmark=(50.105, 35.105))]), at=AT)
+    approve(db, 1, 2)
+    result = fd.apply_approved(reg, at=AT)
+    assert result.applied == [f"1 (nts, {A}, version 1)"]
+    (fault,) = result.faults
+    assert fault.startswith(f"2 (nts, {B}, version 1)") and "benchmark lies inside the area" in fault
+    with open_store(db) as store:
+        h2, h1 = store.hazard("H-2"), store.hazard("H-1")
+    assert (h2.benchmark, h2.marking) == (Point(35.199, 50.199), Marking.FENCED)
+    assert h1.benchmark is None

@@ -75,7 +75,7 @@ def _slow_clearance(db: Path, factor: float, days: int = 40) -> None:
             for team in ("T-MAN-1", "T-MAN-2"):
                 instance = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{db}-{team}-{n}')}"
                 fields = {"work_date": day.isoformat(), "hazard_id": "H-2", "team_id": team,
-                          "cleared_m2": f"{300.0 * factor:.2f}", "devices_found": "no"}
+                          "cleared_m2": f"{300.0 * factor:.2f}", "clearance_depth_cm": "13", "devices_found": "no"}
                 sub = Submission(SubmissionSource.ODK_CENTRAL, "sapper_clearance", instance, instance, fields=fields)
                 staged = uow.field_staging.stage(sub, kind="clearance", source_file="test", actor="t", at=AT)
                 uow.field_staging.transition(staged.staged_id, StagingState.REVIEWED, actor="t", reason="", at=AT)

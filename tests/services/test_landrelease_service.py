@@ -14,7 +14,15 @@ import shapely
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass, HazardStatus
-from sapper.domain.landrelease import EventKind, NCStatus, NonConformity, QAVisit, ReleaseState, Severity
+from sapper.domain.landrelease import (
+    EventKind,
+    Inspection,
+    NCStatus,
+    NonConformity,
+    QAVisit,
+    ReleaseState,
+    Severity,
+)
 from sapper.domain.resources import Organisation, OrgKind
 from sapper.errors import NotFoundError, TransitionError, ValidationError
 from sapper.services import landrelease as lr
@@ -69,9 +77,10 @@ def snapshot(path: str | Path) -> tuple[dict[str, int], HazardArea, list[Activit
         return store.counts(), store.hazard("H-1"), store.activities("H-1")
 
 
-def test_a_whole_release_through_the_service(register: str | Path, on_both: Store) -> None:
-    """Adopt the old NTS, confirm, reduce, QA with a critical NC, clear, close once the NC is closed, hand over."""
-    db, reg = register, on_both
+def test_a_whole_release_through_the_service(on_both: Store) -> None:
+    """Adopt the old NTS, confirm, reduce, QA with a critical NC, clear, inspect, accept once the NC is closed, hand
+    over."""
+    reg = on_both
     done = lr.reclassify(reg, "H-1", evidence="PMN-2 fuze at the east edge", actor="imo", reason="TS report",
                          at=later(1))
     assert [(e.kind, e.reason) for e in done.events] == [
@@ -84,9 +93,13 @@ def test_a_whole_release_through_the_service(register: str | Path, on_both: Stor
     visit = QAVisit("V-1", "A-1", later(3).date(), (NonConformity("V-1-1", Severity.CRITICAL, "lane 4 skipped"),))
     lr.record_qa_visit(reg, visit, actor="qa", reason="monthly visit", at=later(3))
     done = lr.record_activity(reg, Activity("A-2", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
-                                           cleared=FIELD), actor="team 3", reason="completion", at=later(4))
+                                            cleared=FIELD, clearance_depth_cm=13.0), actor="team 3",
+                              reason="completion", at=later(4))
     assert done.record.state is ReleaseState.CONFIRMED and done.record.awaiting_release
-    assert "release is held back: critical non-conformity V-1-1 (open)" in done.lines()[-1]
+    assert done.lines()[-1].startswith("all land is processed; release awaits: no post-clearance inspection")
+    assert "critical non-conformity V-1-1 (open) is not closed" in done.lines()[-1]
+    lr.inspect(reg, "H-1", Inspection("I-1", later(5).date(), 500.0, True, "NMAA QA"), actor="qa",
+               reason="post-clearance inspection", at=later(5))
     with pytest.raises(TransitionError, match="V-1-1 \\(open\\) is not closed"):
         lr.release(reg, "H-1", actor="imo", reason="r", at=later(5))
     lr.set_non_conformity(reg, "V-1-1", NCStatus.CORRECTED, actor="team 3", reason="re-searched", at=later(5))
@@ -97,12 +110,12 @@ def test_a_whole_release_through_the_service(register: str | Path, on_both: Stor
 
     found = lr.history(reg, "H-1")
     assert found.record == done.record
-    assert [e.seq for e in found.record.history] == list(range(1, 11))
+    assert [e.seq for e in found.record.history] == list(range(1, 12))
+    assert found.record.history[-2].kind is EventKind.ACCEPTED
     assert (found.hazard.hazard_class, found.hazard.evidence, found.hazard.status) == (
         HazardClass.CHA, Evidence.DIRECT, HazardStatus.HANDED_OVER)
-    with open_store(db) as store:
-        stored = {a.id: a for a in store.activities("H-1")}
-        (qa,) = store.qa_visits("H-1")
+    stored = {a.id: a for a in reg.activities("H-1")}
+    (qa,) = reg.qa_visits("H-1")
     assert qa.inspected_organisation_id == "op-1"  # the organisation that carried out the activity
     for aid in ("A-0", "A-1", "A-2"):  # stored clipped: inside the area, not overlapping each other
         for geom in stored[aid].outcomes.values():

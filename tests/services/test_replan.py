@@ -126,7 +126,7 @@ def report(db: Path, rows: list[dict[str, Any]], *, percent: float | None = None
             if r["kind"] == "clearance":
                 form, kind = "sapper_clearance", "clearance"
                 fields = {"work_date": r["day"].isoformat(), "hazard_id": r["target"], "team_id": r["unit"],
-                          "cleared_m2": f"{r['amount']:.4f}", "devices_found": "no"}
+                          "cleared_m2": f"{r['amount']:.4f}", "clearance_depth_cm": "13", "devices_found": "no"}
             else:
                 form, kind = "sapper_brigade", "brigade"
                 fields = {"work_date": r["day"].isoformat(), "asset_id": r["target"], "brigade_id": r["unit"],

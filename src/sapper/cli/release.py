@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -14,10 +15,13 @@ from sapper.cli._options import AsJson, Db, parse_at, settings
 from sapper.cli._output import lines
 
 if TYPE_CHECKING:
+    from sapper.services.landrelease import HandoverCertificate
     from sapper.services.register import Store
 
 release_app = typer.Typer(
-    no_args_is_help=True, help="Land release (IMAS 07.11): history, reclassification, closure, handover, QA."
+    no_args_is_help=True,
+    help="Land release (IMAS 07.11): history, reclassification, QA, inspection, acceptance, reopening, extension, "
+         "handover and its certificate.",
 )
 
 HazardId = Annotated[str, typer.Argument(help="The hazard area's id.")]
@@ -26,6 +30,8 @@ Reason = Annotated[str, typer.Option("--reason", help="Why the change is made; k
 At = Annotated[
     str | None, typer.Option("--at", help="When it happened: ISO 8601 with a time zone. Default: now (UTC).")
 ]
+AreaFile = Annotated[Path, typer.Option("--area", help="Vector file of the area (polygons; WGS84 or its own CRS).")]
+AreaCrs = Annotated[str | None, typer.Option("--crs", help="CRS of an area file that carries none (e.g. EPSG:32637).")]
 
 
 class _Said(Protocol):
@@ -169,3 +175,185 @@ def release_nc(
 
     _change(ctx, db, at, lambda store, when: set_non_conformity(store, nc_id, status, actor=actor, reason=reason,
                                                                 at=when))
+
+
+@release_app.command("inspect")
+def release_inspect(
+    ctx: typer.Context,
+    hazard_id: HazardId,
+    db: Db,
+    inspection_id: Annotated[str, typer.Option("--id", help="The inspection's id (as in its report).")],
+    date: Annotated[str, typer.Option("--date", help="The day of the inspection, YYYY-MM-DD.")],
+    sample_m2: Annotated[float, typer.Option("--sample-m2", help="Area sampled (the sample size), m².")],
+    organisation: Annotated[str, typer.Option("--org", help="The inspecting organisation (QA/QC body).")],
+    actor: Actor,
+    reason: Reason,
+    passed: Annotated[bool, typer.Option("--passed/--failed", help="The result of the inspection.")] = True,
+    plan: Annotated[str, typer.Option("--plan", help="The sampling plan followed (e.g. ISO 2859-1).")] = "",
+    failed_area: Annotated[Path | None, typer.Option(
+        "--failed-area", help="Vector file of the lot or lane that failed (needed with --failed).")] = None,
+    finding: Annotated[str, typer.Option("--finding", help="What the inspection found (needed with --failed).")
+                       ] = "",
+    devices: Annotated[int, typer.Option("--devices", help="Devices found in the sample (fails it).")] = 0,
+    crs: AreaCrs = None,
+    at: At = None,
+) -> None:
+    """Record a post-clearance inspection (IMAS 09.20); a failed one reopens its failed area."""
+    from sapper.services.landrelease import InspectionReport, record_inspection
+
+    report = InspectionReport(inspection_id, date, sample_m2, passed, organisation, plan=plan, finding=finding,
+                              failed_area=failed_area, crs=crs, devices_found=devices)
+    _change(ctx, db, at, lambda store, when: record_inspection(store, hazard_id, report, actor=actor, reason=reason,
+                                                               at=when))
+
+
+@release_app.command("accept")
+def release_accept(
+    ctx: typer.Context,
+    hazard_id: HazardId,
+    db: Db,
+    authority: Annotated[str, typer.Option("--authority", help="The accepting authority (e.g. the NMAA).")],
+    actor: Actor,
+    reason: Reason,
+    at: At = None,
+) -> None:
+    """The authority accepts the processed land as released (after a passed inspection where land was reduced or
+    cleared, with nothing left and no critical non-conformity open)."""
+    from sapper.services.landrelease import accept
+
+    _change(ctx, db, at, lambda store, when: accept(store, hazard_id, authority=authority, actor=actor, reason=reason,
+                                                    at=when))
+
+
+@release_app.command("reopen")
+def release_reopen(
+    ctx: typer.Context,
+    hazard_id: HazardId,
+    db: Db,
+    area: AreaFile,
+    residual_risk: Annotated[str, typer.Option("--residual-risk", help="The residual-risk statement.")],
+    actor: Actor,
+    reason: Reason,
+    evidence: Annotated[str, typer.Option(
+        "--evidence", help="The device or other direct evidence found (makes an SHA a CHA).")] = "",
+    crs: AreaCrs = None,
+    at: At = None,
+) -> None:
+    """Reopen the processed or released land within an area (a device found later; IMAS 07.14)."""
+    from sapper.services.landrelease import reopen_from
+
+    _change(ctx, db, at, lambda store, when: reopen_from(store, hazard_id, area, crs=crs, residual_risk=residual_risk,
+                                                         evidence=evidence, actor=actor, reason=reason, at=when))
+
+
+@release_app.command("extend")
+def release_extend(ctx: typer.Context, hazard_id: HazardId, db: Db, area: AreaFile, actor: Actor, reason: Reason,
+                   crs: AreaCrs = None, at: At = None) -> None:
+    """Extend the perimeter of an open area by an area (land beyond it found hazardous or to be processed)."""
+    from sapper.services.landrelease import extend_from
+
+    _change(ctx, db, at, lambda store, when: extend_from(store, hazard_id, area, crs=crs, actor=actor, reason=reason,
+                                                         at=when))
+
+
+@release_app.command("certificate")
+def release_certificate(
+    ctx: typer.Context,
+    hazard_id: HazardId,
+    db: Db,
+    html: Annotated[Path | None, typer.Option("--html", help="Write the certificate as an HTML page here.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """The completion report and handover certificate of a released area, from its history."""
+    from sapper.report.certificate import write_certificate
+    from sapper.services.landrelease import certificate
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        cert = certificate(store, hazard_id)
+    if html is not None:
+        write_certificate(cert, html)
+        lines([f"wrote {html}"])
+    if as_json:
+        print(json.dumps(_certificate_json(cert), indent=1, ensure_ascii=False))
+    elif html is None:
+        lines(_certificate_lines(cert))
+
+
+@release_app.command("rules")
+def release_rules(
+    ctx: typer.Context,
+    db: Db,
+    residual_area_m2: Annotated[float | None, typer.Option(
+        "--residual-area-m2", help="Largest remaining area that may be released (m²).")] = None,
+    residual_width_m: Annotated[float | None, typer.Option(
+        "--residual-width-m", help="Widest remaining sliver that may be released (m).")] = None,
+    nts_may_cancel_in_cha: Annotated[bool | None, typer.Option(
+        "--nts-may-cancel-in-cha/--nts-may-not-cancel-in-cha", help="Whether NTS may cancel CHA land.")] = None,
+    depth_cm: Annotated[float | None, typer.Option(
+        "--clearance-depth-cm", help="Required clearance depth where an area sets none (cm).")] = None,
+    lag_days: Annotated[int | None, typer.Option(
+        "--inspection-lag-days", help="Days planned for inspection and handover before building.")] = None,
+) -> None:
+    """Show the programme's land-release settings; with options, change them (for events from now on)."""
+    from sapper.services.landrelease import rules, set_rules
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        current = rules(store)
+        changed = dataclasses.replace(
+            current,
+            residual_area_m2=current.residual_area_m2 if residual_area_m2 is None else residual_area_m2,
+            residual_width_m=current.residual_width_m if residual_width_m is None else residual_width_m,
+            nts_may_cancel_in_cha=(current.nts_may_cancel_in_cha if nts_may_cancel_in_cha is None
+                                   else nts_may_cancel_in_cha),
+            clearance_depth_cm=current.clearance_depth_cm if depth_cm is None else depth_cm,
+            inspection_lag_days=current.inspection_lag_days if lag_days is None else lag_days,
+        )
+        if changed != current:
+            current = set_rules(store, changed)
+    lines(f"{f.name} = {getattr(current, f.name)}" for f in dataclasses.fields(current))
+
+
+def _certificate_lines(cert: HandoverCertificate) -> list[str]:
+    out = [
+        f"hazard area {cert.hazard_id} ({cert.hazard_class.value}, {cert.state.value}): {cert.area_m2:,.0f} m² "
+        f"(cancelled {cert.cancelled_m2:,.0f}, reduced {cert.reduced_m2:,.0f}, cleared {cert.cleared_m2:,.0f}); "
+        f"released {cert.released_on.date()}",
+        "benchmark: " + (f"{cert.benchmark.y:.6f} N {cert.benchmark.x:.6f} E" if cert.benchmark is not None
+                         else "not recorded") + f"; {len(cert.turning_points)} turning point(s); marking "
+        f"{cert.marking.value}",
+        "method: " + ("; ".join(cert.methods) or "none"),
+        f"depth: required {cert.required_depth_cm:g} cm; reported "
+        + (", ".join(f"{d:g} cm" for d in cert.reported_depths_cm) or "none"),
+        f"devices: {cert.devices_total}",
+    ]
+    out += [f"  {d.quantity} × {d.category.value} {d.device_type} by {d.activity_id}"
+            + (f", {d.disposal.value}" if d.disposal else "")
+            + (" (FLAG: below the required depth)" if d.below_required_depth else "") for d in cert.devices]
+    out += [f"inspection {i}" for i in cert.inspections]
+    out += [f"{s.role}: {s.name}" + (f" for {s.on_behalf_of}" if s.on_behalf_of else "") + f" ({s.at.date()})"
+            for s in cert.signatories]
+    out.append(f"residual risk: {cert.residual_risk}")
+    return out
+
+
+def _certificate_json(cert: HandoverCertificate) -> dict[str, object]:
+    return {
+        "hazard_id": cert.hazard_id, "hazard_class": cert.hazard_class.value, "state": cert.state.value,
+        **{k: round(getattr(cert, k), 1) for k in ("area_m2", "cancelled_m2", "reduced_m2", "cleared_m2",
+                                                   "reopened_m2", "extended_m2")},
+        "benchmark": None if cert.benchmark is None else [cert.benchmark.x, cert.benchmark.y],
+        "turning_points": [[p.x, p.y] for p in cert.turning_points], "marking": cert.marking.value,
+        "methods": list(cert.methods), "required_depth_cm": cert.required_depth_cm,
+        "reported_depths_cm": list(cert.reported_depths_cm),
+        "devices": [{"activity_id": d.activity_id, "category": d.category.value, "device_type": d.device_type,
+                     "quantity": d.quantity, "fuze": d.fuze, "depth_cm": d.depth_cm,
+                     "disposal": d.disposal.value if d.disposal else None,
+                     "disposal_date": d.disposal_date.isoformat() if d.disposal_date else None,
+                     "below_required_depth": d.below_required_depth} for d in cert.devices],
+        "inspections": list(cert.inspections),
+        "signatories": [{"role": s.role, "name": s.name, "on_behalf_of": s.on_behalf_of,
+                         "at": s.at.isoformat().replace("+00:00", "Z")} for s in cert.signatories],
+        "residual_risk": cert.residual_risk,
+    }

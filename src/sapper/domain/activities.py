@@ -43,6 +43,14 @@ class ActivityStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class Disposal(StrEnum):
+    """What became of a device found (IMAS 09.30)."""
+
+    DESTROYED_IN_PLACE = "destroyed_in_place"
+    MOVED = "moved"  # moved and destroyed elsewhere (demolition site)
+    HANDED_OVER = "handed_over"  # handed to the police, the army or another operator
+
+
 class DeviceCondition(StrEnum):
     ARMED = "armed"
     UNARMED = "unarmed"
@@ -52,13 +60,18 @@ class DeviceCondition(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DeviceFound:
-    """A device found during an activity: where, what, in what condition, how deep."""
+    """A device (or a group of the same devices) found during an activity: where, what, how many, how deep, and
+    what became of it (disposal and its date)."""
 
     position: Point
     category: DeviceCategory
     device_type: str = ""
     condition: DeviceCondition = DeviceCondition.UNKNOWN
     depth_cm: float | None = None
+    quantity: int = 1
+    fuze: str = ""  # where known
+    disposal: Disposal | None = None
+    disposal_date: dt.date | None = None
 
     def __post_init__(self) -> None:
         faults = []
@@ -66,7 +79,16 @@ class DeviceFound:
             faults.append(Fault("device", "depth cannot be negative (cm)", "depth_cm"))
         if self.position.is_empty:
             faults.append(Fault("device", "position is empty", "position"))
+        if self.quantity < 1:
+            faults.append(Fault("device", f"quantity must be at least 1, got {self.quantity}", "quantity"))
+        if self.disposal_date is not None and self.disposal is None:
+            faults.append(Fault("device", "a disposal date needs the disposal (destroyed in place, moved, handed "
+                                "over)", "disposal"))
         ValidationError.raise_if("device", faults)
+
+    def below(self, depth_cm: float) -> bool:
+        """True when the device was found deeper than ``depth_cm`` (the required clearance depth): flagged."""
+        return self.depth_cm is not None and self.depth_cm > depth_cm
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +108,9 @@ class Activity:
     cleared: BaseGeometry | None = None
     clearance_depth_cm: float | None = None
     devices: tuple[DeviceFound, ...] = field(default_factory=tuple)
+    #: Direct evidence the activity found other than devices (e.g. an NTS whose outcome is "confirm"): it makes an
+    #: SHA a CHA when the activity enters the land-release history (IMAS 08.10).
+    direct_evidence: str = ""
 
     def __post_init__(self) -> None:
         record = f"activity {self.id}"
@@ -108,7 +133,12 @@ class Activity:
 
 @dataclass(frozen=True, slots=True)
 class ReleaseBalance:
-    """Areas (m²) of one hazard after its activities; ``remaining`` is what is still hazardous."""
+    """Areas (m²) of one hazard after its activities; ``remaining`` is what is still hazardous.
+
+    ``extended_m2`` is land added to the perimeter by boundary extensions, ``reopened_m2`` released land put back
+    in the hazardous part after a failed inspection or a later find; the balance is
+    ``original + extended + reopened = cancelled + reduced + cleared + remaining``.
+    """
 
     original_m2: float
     cancelled_m2: float
@@ -116,11 +146,14 @@ class ReleaseBalance:
     cleared_m2: float
     remaining_m2: float
     remaining: BaseGeometry
+    extended_m2: float = 0.0
+    reopened_m2: float = 0.0
 
     @property
     def residual_m2(self) -> float:
-        """original − (cancelled + reduced + cleared + remaining): zero within tolerance when the record is sound."""
-        return self.original_m2 - (self.cancelled_m2 + self.reduced_m2 + self.cleared_m2 + self.remaining_m2)
+        """(original + extended + reopened) − (cancelled + reduced + cleared + remaining): zero within tolerance."""
+        return (self.original_m2 + self.extended_m2 + self.reopened_m2
+                - (self.cancelled_m2 + self.reduced_m2 + self.cleared_m2 + self.remaining_m2))
 
     @property
     def tolerance_m2(self) -> float:

@@ -22,7 +22,7 @@ class Figure:
 METHOD_FIGURES: dict[Method, tuple[Figure, int]] = {
     Method.MANUAL: (
         Figure(180.0, "m²/team-day", "6 deminers × 30 m²/deminer/day; HALO Trust gives 10–50 m² per deminer per day"),
-        8,  # leader + 6 deminers + medic (FSD Iraq make-up)
+        8,  # leader + 6 deminers + medic: sapper's assumption (see TEAM_MAKEUP)
     ),
     Method.DOG: (
         Figure(850.0, "m²/team-day", "SFOR: two dogs 800–900 m²/day, not above 30 °C"),
@@ -45,6 +45,23 @@ METHOD_FIGURES: dict[Method, tuple[Figure, int]] = {
         ),
         6,
     ),
+}
+
+#: Manual team make-ups reported by operators, for the manual team size of 8 (leader + 6 deminers + medic), which is
+#: sapper's assumption between them: FSD in Iraq fields a team leader, 5 deminers and a medic (7); DDG a section
+#: leader and 6 deminers (7, without its medic).
+TEAM_MAKEUP: dict[str, Figure] = {
+    "FSD Iraq": Figure(7.0, "people/team", "FSD Iraq: team leader + 5 deminers + medic"),
+    "DDG": Figure(7.0, "people/section", "DDG: section leader + 6 deminers"),
+}
+
+#: Land released in Bosnia and Herzegovina, as the Landmine Monitor reports it (km²), for the survey/clearance split.
+BIH_RELEASE: dict[str, Figure] = {
+    "2016 cancelled": Figure(46.9, "km²", "Landmine Monitor 2017; the figure may cover three years, not 2016 alone"),
+    "2016 reduced": Figure(10.4, "km²", "Landmine Monitor 2017"),
+    "2016 cleared": Figure(1.3, "km²", "Landmine Monitor 2017"),
+    "2017 released": Figure(5.23, "km²", "Landmine Monitor 2018: all of 2017 (2.45 cancelled, 2.48 reduced, "
+                                         "0.30 cleared)"),
 }
 
 #: Builders in one brigade by default (assumption).

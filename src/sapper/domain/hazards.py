@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.geometry import area_m2, in_wgs84_range, is_valid
@@ -28,9 +28,26 @@ class HazardStatus(StrEnum):
 class DeviceCategory(StrEnum):
     AP_MINE = "ap_mine"
     AT_MINE = "at_mine"
-    ERW_UXO = "erw_uxo"
+    ERW_UXO = "erw_uxo"  # ERW: unexploded ordnance (fired, dropped or thrown, failed to function)
+    ERW_AXO = "erw_axo"  # ERW: abandoned explosive ordnance (CCW Protocol V)
+    SMALL_ARMS = "small_arms_ammunition"  # ERW: small-arms ammunition
     CLUSTER = "cluster_submunition"
     IED = "ied_booby_trap"
+    UNKNOWN = "unknown"  # not identified
+
+
+#: Device categories that are mines (AP, AT): an area with only other categories is ERW-only (BAC/EOD work).
+MINE_CATEGORIES = frozenset({DeviceCategory.AP_MINE, DeviceCategory.AT_MINE})
+
+
+class Marking(StrEnum):
+    """Marking and fencing of a hazard area on the ground (IMAS 08.40)."""
+
+    UNKNOWN = "unknown"
+    NONE = "none"
+    TEMPORARY = "temporary"  # temporary marking (signs, tape)
+    PERMANENT = "permanent"  # permanent marking
+    FENCED = "fenced"  # fenced
 
 
 class Evidence(StrEnum):
@@ -48,8 +65,10 @@ class LandUse(StrEnum):
 
 
 #: Share of a hazard's area that survey is expected not to release, so that it needs clearance, by class.
-#: No public source gives this per area; defaults follow the BiH 2016 split of release (46.9 km² cancelled,
-#: 10.4 km² reduced, 1.3 km² cleared: survey released ~98 %), made larger for confirmed areas. Assumption.
+#: No public source gives this per area; defaults follow the BiH split of release reported for 2016 (46.9 km²
+#: cancelled, 10.4 km² reduced, 1.3 km² cleared: survey released ~98 %; Landmine Monitor 2017 notes the cancellation
+#: figure may cover three years) and in all of 2017 (5.23 km²: 2.45 cancelled, 2.48 reduced, 0.30 cleared, survey
+#: ~94 %; Landmine Monitor 2018), made larger for confirmed areas. Assumption.
 DEFAULT_CLEARANCE_SHARE: dict[HazardClass, float] = {HazardClass.SHA: 0.05, HazardClass.CHA: 0.35}
 
 
@@ -58,6 +77,9 @@ class HazardArea:
     """A suspected or confirmed hazardous area: its perimeter (WGS84) and what is known of it.
 
     ``expected_clearance_share`` is the planning estimate of the share that survey will not release (0–1).
+    ``clearance_depth_cm`` overrides the programme's required clearance depth for this area (IMAS 09.10).
+    ``benchmark`` is the fixed point outside the area from which its ``turning_points`` (the perimeter's corners,
+    in order) are measured (IMAS 08.30/08.40, the minefield record); ``marking`` its marking or fencing.
     """
 
     id: str
@@ -72,6 +94,10 @@ class HazardArea:
     name: str = ""
     expected_clearance_share: float | None = None
     synthetic: bool = False
+    clearance_depth_cm: float | None = None
+    benchmark: Point | None = None
+    turning_points: tuple[Point, ...] = ()
+    marking: Marking = Marking.UNKNOWN
 
     def __post_init__(self) -> None:
         ValidationError.raise_if(f"hazard area {self.id}", self.faults())
@@ -91,6 +117,23 @@ class HazardArea:
             faults.append(Fault(record, "coordinates are not WGS84 lon/lat", "geometry"))
         if self.hazard_class is HazardClass.CHA and self.evidence is not Evidence.DIRECT:
             faults.append(Fault(record, "a CHA needs direct evidence (IMAS 08.10)", "evidence"))
+        if self.hazard_class is HazardClass.SHA and self.evidence is Evidence.DIRECT:
+            faults.append(Fault(record, "direct evidence makes a CHA, not an SHA (IMAS 08.10): record it as a CHA",
+                                "evidence"))
+        if self.clearance_depth_cm is not None and not self.clearance_depth_cm > 0:
+            faults.append(Fault(record, "clearance depth must be positive (cm)", "clearance_depth_cm"))
+        if self.benchmark is not None:
+            if not isinstance(self.benchmark, Point) or self.benchmark.is_empty or not in_wgs84_range(self.benchmark):
+                faults.append(Fault(record, "benchmark must be a WGS84 point", "benchmark"))
+            elif isinstance(self.geometry, Polygon | MultiPolygon) and not self.geometry.disjoint(self.benchmark):
+                faults.append(Fault(record, "benchmark lies inside the area; it must be a fixed point outside it "
+                                    "(IMAS 08.30)", "benchmark"))
+        for i, tp in enumerate(self.turning_points, start=1):
+            if not isinstance(tp, Point) or tp.is_empty or not in_wgs84_range(tp):
+                faults.append(Fault(record, f"turning point {i} must be a WGS84 point", "turning_points"))
+        if self.turning_points and self.benchmark is None:
+            faults.append(Fault(record, "turning points are measured from a benchmark: give the benchmark",
+                                "benchmark"))
         if self.beneficiaries < 0:
             faults.append(Fault(record, "beneficiaries cannot be negative", "beneficiaries"))
         share = self.expected_clearance_share

@@ -17,6 +17,16 @@ a :class:`~sapper.domain.geometry.LocalProjection`); geometry is kept in WGS84.
 Quality management (IMAS 07.12): a QA visit on an activity records non-conformities (minor, major, critical), each
 moving open → corrected → closed (a correction that is not accepted goes back to open). A critical
 non-conformity that is not closed blocks release and handover.
+
+Acceptance is its own step (IMAS 07.11, 08.30, 09.20): activities only *process* land; once nothing hazardous is
+left (no more than the programme's residual area and no part wider than its sliver width, :class:`ReleaseRules`),
+a post-clearance inspection must pass wherever land was reduced or cleared, and the authority must accept the
+area (``accepted`` event) before it is released. A failed inspection, or a device found later, *reopens* exactly
+the affected part of the processed or released land (IMAS 07.14, residual risk), and the history keeps it all.
+Each activity type yields only its own outcome (NTS cancels, TS reduces, clearance and BAC clear, an EOD spot task
+releases no area); direct evidence makes the area a CHA at once (an automatic ``reclassified`` event); clearance
+states its depth, which must reach the required depth. Events recorded before these rules (store revision 0005)
+are *legacy*: replayed under the rules they were made with, their release counting as an implied acceptance.
 """
 
 from __future__ import annotations
@@ -32,9 +42,10 @@ import shapely
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.activities import Activity, ActivityStatus, ReleaseBalance, release_tolerance_m2
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType, ReleaseBalance, release_tolerance_m2
 from sapper.domain.geometry import LocalProjection, in_wgs84_range, projection_near
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus
+from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, TransitionError, ValidationError
 
 
@@ -58,6 +69,10 @@ class EventKind(StrEnum):
     HANDED_OVER = "handed_over"  # released land handed to its users
     QA_VISIT = "qa_visit"  # IMAS 07.12 quality-assurance visit on an activity, with its non-conformities
     NON_CONFORMITY = "non_conformity"  # a non-conformity corrected, closed or reopened
+    INSPECTED = "inspected"  # post-clearance inspection / quality control by sampling (IMAS 09.20), pass or fail
+    ACCEPTED = "accepted"  # the authority accepts the processed land as released (IMAS 07.11, 08.30)
+    REOPENED = "reopened"  # released or processed land back in the hazardous part (IMAS 07.14 residual risk)
+    EXTENDED = "extended"  # the perimeter grows: land beyond it found hazardous or processed (IMAS 08.20)
 
 
 _S = ReleaseState
@@ -67,12 +82,28 @@ _S = ReleaseState
 #: needs the same; handover needs no blocking non-conformity.
 TRANSITIONS: Mapping[EventKind, frozenset[tuple[ReleaseState | None, ReleaseState]]] = {
     EventKind.RECORDED: frozenset({(None, _S.SUSPECTED), (None, _S.CONFIRMED)}),
+    # an activity releases the area itself only in legacy histories (recorded before acceptance was its own step)
     EventKind.ACTIVITY: frozenset({(s, s) for s in OPEN_STATES} | {(s, _S.RELEASED) for s in OPEN_STATES}),
     EventKind.RECLASSIFIED: frozenset({(_S.SUSPECTED, _S.CONFIRMED)}),
     EventKind.RELEASED: frozenset({(s, _S.RELEASED) for s in OPEN_STATES}),
     EventKind.HANDED_OVER: frozenset({(_S.RELEASED, _S.HANDED_OVER)}),
     EventKind.QA_VISIT: frozenset({(s, s) for s in (*OPEN_STATES, _S.RELEASED)}),
     EventKind.NON_CONFORMITY: frozenset({(s, s) for s in _S}),
+    EventKind.INSPECTED: frozenset({(s, s) for s in OPEN_STATES}),
+    EventKind.ACCEPTED: frozenset({(s, _S.RELEASED) for s in OPEN_STATES}),
+    EventKind.REOPENED: frozenset({(s, s) for s in OPEN_STATES}
+                                  | {(f, t) for f in (_S.RELEASED, _S.HANDED_OVER) for t in OPEN_STATES}),
+    EventKind.EXTENDED: frozenset({(s, s) for s in OPEN_STATES}),
+}
+
+#: The only outcome each activity type may have (IMAS 07.11, 08.10, 08.20, 09.10, 09.11): an EOD spot task
+#: (IMAS 09.30) destroys items and releases no area.
+OUTCOMES_BY_TYPE: Mapping[ActivityType, frozenset[str]] = {
+    ActivityType.NTS: frozenset({"cancelled"}),
+    ActivityType.TS: frozenset({"reduced"}),
+    ActivityType.CLEARANCE: frozenset({"cleared"}),
+    ActivityType.BAC: frozenset({"cleared"}),
+    ActivityType.EOD: frozenset(),
 }
 
 _VERB = {
@@ -83,6 +114,10 @@ _VERB = {
     EventKind.HANDED_OVER: "hand the area over",
     EventKind.QA_VISIT: "record a QA visit",
     EventKind.NON_CONFORMITY: "change a non-conformity",
+    EventKind.INSPECTED: "record a post-clearance inspection",
+    EventKind.ACCEPTED: "accept the area as released",
+    EventKind.REOPENED: "reopen land",
+    EventKind.EXTENDED: "extend the perimeter",
 }
 
 
@@ -176,6 +211,56 @@ class QAVisit:
         ValidationError.raise_if(record, faults)
 
 
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """A post-clearance inspection or quality-control sampling (IMAS 09.20) of the processed land of an area.
+
+    ``sample_m2`` is the area the inspectors sampled (the sample size of the sampling plan), ``plan`` the sampling
+    plan followed (e.g. "ISO 2859-1, single sampling"). A failed inspection says where (``failed_area``: the lot
+    or lane that failed, WGS84) and what was found (``finding``); ``devices_found`` counts devices found in the
+    sample, which fails the inspection and is direct evidence.
+    """
+
+    id: str
+    date: dt.date
+    sample_m2: float
+    passed: bool
+    organisation: str
+    plan: str = ""
+    finding: str = ""
+    failed_area: BaseGeometry | None = None
+    devices_found: int = 0
+
+    def __post_init__(self) -> None:
+        record = f"inspection {self.id}"
+        faults = []
+        if not self.id.strip():
+            faults.append(Fault("inspection", "id is empty", "id"))
+        if not (math.isfinite(self.sample_m2) and self.sample_m2 > 0):
+            faults.append(Fault(record, f"sample size must be a positive area (m²), got {self.sample_m2}",
+                                "sample_m2"))
+        if not self.organisation.strip():
+            faults.append(Fault(record, "inspecting organisation is empty", "organisation"))
+        if self.devices_found < 0:
+            faults.append(Fault(record, "devices found cannot be negative", "devices_found"))
+        if self.passed:
+            if self.failed_area is not None:
+                faults.append(Fault(record, "a passed inspection has no failed area", "failed_area"))
+            if self.devices_found:
+                faults.append(Fault(record, "a device found in the sample fails the inspection (IMAS 09.20)",
+                                    "passed"))
+        else:
+            if self.failed_area is None or self.failed_area.is_empty:
+                faults.append(Fault(record, "a failed inspection needs the failed area (the lot or lane to "
+                                    "clear again)", "failed_area"))
+            elif not isinstance(self.failed_area, Polygon | MultiPolygon) or not self.failed_area.is_valid \
+                    or not in_wgs84_range(self.failed_area):
+                faults.append(Fault(record, "failed area must be a valid WGS84 polygon", "failed_area"))
+            if not self.finding.strip():
+                faults.append(Fault(record, "a failed inspection needs its finding", "finding"))
+        ValidationError.raise_if(record, faults)
+
+
 def _utc(value: dt.datetime, record: str) -> dt.datetime:
     """``value`` in UTC to the millisecond (what the store keeps); a time without a time zone is refused."""
     if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
@@ -213,6 +298,13 @@ class ReleaseEvent:
     nc_status: NCStatus | None = None
     evidence: str = ""
     recipient: str = ""
+    inspection: Inspection | None = None
+    area: BaseGeometry | None = None  # WGS84: the land reopened, or added to the perimeter
+    residual_risk: str = ""
+    authority: str = ""
+    extended_m2: float = 0.0
+    reopened_m2: float = 0.0
+    legacy: bool = False  # recorded before store revision 0005: its release is an implied acceptance
 
     def __post_init__(self) -> None:
         record = f"event {self.seq} of hazard area {self.hazard_id}"
@@ -224,21 +316,34 @@ class ReleaseEvent:
             faults.append(Fault(record, "actor is empty: say who made the change", "actor"))
         if not self.reason.strip():
             faults.append(Fault(record, "reason is empty: say why the change was made", "reason"))
-        for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "clipped_m2", "remaining_m2"):
+        for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "clipped_m2", "remaining_m2", "extended_m2",
+                     "reopened_m2"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 faults.append(Fault(record, f"{name} must be a non-negative area, got {value}", name))
-        wants = {
-            "activity": self.kind is EventKind.ACTIVITY,
-            "visit": self.kind is EventKind.QA_VISIT,
-            "non_conformity_id": self.kind is EventKind.NON_CONFORMITY,
-            "nc_status": self.kind is EventKind.NON_CONFORMITY,
-            "evidence": self.kind is EventKind.RECLASSIFIED,
-            "recipient": self.kind is EventKind.HANDED_OVER,
+        k = self.kind
+        wants: dict[str, bool | None] = {  # True: required, False: refused, None: optional
+            "activity": k is EventKind.ACTIVITY,
+            "visit": k is EventKind.QA_VISIT,
+            "non_conformity_id": k is EventKind.NON_CONFORMITY,
+            "nc_status": k is EventKind.NON_CONFORMITY,
+            "evidence": True if k is EventKind.RECLASSIFIED else (None if k is EventKind.REOPENED else False),
+            "recipient": k is EventKind.HANDED_OVER,
+            "inspection": k is EventKind.INSPECTED,
+            "area": k in (EventKind.REOPENED, EventKind.EXTENDED),
+            "residual_risk": k is EventKind.REOPENED,
+            "authority": k is EventKind.ACCEPTED,
         }
+        if self.legacy and k not in (EventKind.RECORDED, EventKind.ACTIVITY, EventKind.RECLASSIFIED,
+                                     EventKind.RELEASED, EventKind.HANDED_OVER, EventKind.QA_VISIT,
+                                     EventKind.NON_CONFORMITY):
+            faults.append(Fault(record, f"a {k} event cannot be legacy: the kind is newer than the legacy rules",
+                                "legacy"))
         for name, wanted in wants.items():
             value = getattr(self, name)
             given = value is not None and (not isinstance(value, str) or bool(value.strip()))
+            if wanted is None:
+                continue
             if wanted and not given:
                 faults.append(Fault(record, f"a {self.kind} event needs {name.replace('_', ' ')}", name))
             elif given and not wanted:
@@ -264,13 +369,31 @@ class ReleaseEvent:
                 parts.append(f"{self.clipped_m2:,.0f} m² of its outcomes lay outside what was still hazardous "
                              "and was clipped off")
             if a.devices:
-                parts.append(f"{len(a.devices)} device(s) found")
+                parts.append(f"{sum(d.quantity for d in a.devices)} device(s) found")
+            if a.clearance_depth_cm is not None:
+                parts.append(f"cleared to {a.clearance_depth_cm:g} cm")
             parts.append(f"{self.remaining_m2:,.0f} m² remain")
             return "; ".join(parts)
         if self.kind is EventKind.RECLASSIFIED:
             return f"reclassified SHA → CHA on direct evidence: {self.evidence}"
         if self.kind is EventKind.RELEASED:
             return f"released: nothing hazardous remains ({self.remaining_m2:,.0f} m² left, within tolerance)"
+        if self.kind is EventKind.ACCEPTED:
+            return f"accepted as released by {self.authority} ({self.remaining_m2:,.2f} m² left)"
+        if self.kind is EventKind.INSPECTED and self.inspection is not None:
+            i = self.inspection
+            head = (f"inspection {i.id} by {i.organisation} ({i.date}), sample {i.sample_m2:,.0f} m²"
+                    + (f" ({i.plan})" if i.plan else ""))
+            if i.passed:
+                return f"{head}: passed"
+            return (f"{head}: FAILED ({i.finding}); {self.reopened_m2:,.0f} m² reopened, "
+                    f"{self.remaining_m2:,.0f} m² remain")
+        if self.kind is EventKind.REOPENED:
+            found = f" on {self.evidence}" if self.evidence else ""
+            return (f"reopened {self.reopened_m2:,.0f} m²{found}; residual risk: {self.residual_risk}; "
+                    f"{self.remaining_m2:,.0f} m² remain")
+        if self.kind is EventKind.EXTENDED:
+            return f"perimeter extended by {self.extended_m2:,.0f} m²; {self.remaining_m2:,.0f} m² remain"
         if self.kind is EventKind.HANDED_OVER:
             return f"handed over to {self.recipient}"
         if self.kind is EventKind.QA_VISIT and self.visit is not None:
@@ -311,6 +434,11 @@ class _Effects:
     activity: Activity | None = None
     visit: QAVisit | None = None
     non_conformity: NonConformity | None = None
+    perimeter: BaseGeometry | None = None
+    extended_m2: float = 0.0
+    reopened_m2: float = 0.0
+    inspection_due: bool | None = None
+    evidence_pending: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,13 +446,14 @@ class LandRelease:
     """The land-release record of one hazard area: its state, its balance and its history.
 
     Make one with :meth:`start` (a new history) or :meth:`replay` (a stored history); change it only through its
-    commands (:meth:`record_activity`, :meth:`reclassify`, :meth:`release`, :meth:`hand_over`,
-    :meth:`record_qa_visit`, :meth:`set_non_conformity`), each of which returns a new record with one more event
-    or raises TransitionError (or ValidationError for bad input) and leaves this one as it was.
+    commands (:meth:`record_activity`, :meth:`reclassify`, :meth:`inspect`, :meth:`accept` (or :meth:`release`),
+    :meth:`hand_over`, :meth:`reopen`, :meth:`extend`, :meth:`record_qa_visit`, :meth:`set_non_conformity`), each
+    of which returns a new record with one more event (two when direct evidence brings an automatic
+    reclassification) or raises TransitionError (or ValidationError for bad input) and leaves this one as it was.
     """
 
     hazard_id: str
-    geometry: BaseGeometry  # the perimeter as recorded (WGS84); it does not change, what remains does
+    geometry: BaseGeometry  # the perimeter as recorded (WGS84); extensions are events (see :attr:`perimeter`)
     hazard_class: HazardClass
     state: ReleaseState
     history: tuple[ReleaseEvent, ...]
@@ -338,13 +467,20 @@ class LandRelease:
     _proj: LocalProjection = field(repr=False, compare=False)
     _original: BaseGeometry = field(repr=False, compare=False)  # metres, in _proj
     _remaining: BaseGeometry = field(repr=False, compare=False)  # metres, in _proj
+    rules: ReleaseRules = field(default_factory=ReleaseRules)
+    required_depth_cm: float = 13.0  # the area's override, else the programme's (IMAS 09.10)
+    extended_m2: float = 0.0
+    reopened_m2: float = 0.0
+    inspection_due: bool = False  # land reduced, cleared or reopened since the last passed inspection
+    evidence_pending: str = ""  # direct evidence found in an SHA: the next event reclassifies it
+    _perimeter: BaseGeometry | None = field(default=None, repr=False, compare=False)  # metres; None: _original
 
     # ------------------------------------------------------------------------------------------------
     # Making one
     # ------------------------------------------------------------------------------------------------
 
     @classmethod
-    def _blank(cls, hazard: HazardArea, state: ReleaseState) -> LandRelease:
+    def _blank(cls, hazard: HazardArea, state: ReleaseState, rules: ReleaseRules) -> LandRelease:
         proj = projection_near(hazard.geometry)
         original = _polygonal(proj.to_local(hazard.geometry))
         return cls(
@@ -363,19 +499,23 @@ class LandRelease:
             _proj=proj,
             _original=original,
             _remaining=original,
+            rules=rules,
+            required_depth_cm=hazard.clearance_depth_cm or rules.clearance_depth_cm,
         )
 
     @classmethod
-    def start(cls, hazard: HazardArea, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+    def start(cls, hazard: HazardArea, *, actor: str, at: dt.datetime, reason: str,
+              rules: ReleaseRules | None = None) -> LandRelease:
         """A new history of ``hazard``: one ``recorded`` event, from the register's class (the area must be open)."""
-        blank = cls._blank(hazard, state_of(hazard.hazard_class, hazard.status))
+        blank = cls._blank(hazard, state_of(hazard.hazard_class, hazard.status), rules or ReleaseRules())
         if hazard.status is not HazardStatus.OPEN:
             raise blank._refuse(f"cannot start the land-release history: the register has the area "
                                 f"{hazard.status.value}; a history starts with an open area")
         return blank._step(EventKind.RECORDED, actor=actor, at=at, reason=reason)
 
     @classmethod
-    def replay(cls, hazard: HazardArea, events: Sequence[ReleaseEvent]) -> LandRelease:
+    def replay(cls, hazard: HazardArea, events: Sequence[ReleaseEvent],
+               rules: ReleaseRules | None = None) -> LandRelease:
         """The record that ``events`` (a stored history of ``hazard``) produce, each checked as it was first made.
 
         Every event must be allowed from the state before it, follow the previous one in sequence and time, and
@@ -389,7 +529,7 @@ class LandRelease:
         if first.kind is not EventKind.RECORDED:
             raise ValidationError(record, [Fault(record, f"starts with a {first.kind} event, not 'recorded'")])
         state = first.to_state if first.to_state in OPEN_STATES else ReleaseState.SUSPECTED
-        current = cls._blank(hazard, state)
+        current = cls._blank(hazard, state, rules or ReleaseRules())
         for event in events:
             current = current._step(
                 event.kind,
@@ -402,6 +542,10 @@ class LandRelease:
                 nc_status=event.nc_status,
                 evidence=event.evidence,
                 recipient=event.recipient,
+                inspection=event.inspection,
+                area=event.area,
+                residual_risk=event.residual_risk,
+                authority=event.authority,
                 recorded=event,
             )
         return current
@@ -413,18 +557,56 @@ class LandRelease:
     def record_activity(self, activity: Activity, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
         """An NTS, TS, clearance, BAC or EOD activity with its outcomes (clipped to what is still hazardous).
 
-        When nothing hazardous remains afterwards (within tolerance) and no critical non-conformity is unresolved,
-        the same event releases the area (status closed): an NTS that cancels all of it cancels the area in full.
+        It processes land; it never releases the area (see :meth:`accept`). Devices found in an SHA make it a CHA:
+        an automatic ``reclassified`` event follows.
         """
-        return self._step(EventKind.ACTIVITY, actor=actor, at=at, reason=reason, activity=activity)
+        nxt = self._step(EventKind.ACTIVITY, actor=actor, at=at, reason=reason, activity=activity)
+        return nxt._follow_evidence(actor=actor, at=at)
+
+    def inspect(self, inspection: Inspection, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """A post-clearance inspection (IMAS 09.20) of the processed land: a failed one reopens its failed area."""
+        nxt = self._step(EventKind.INSPECTED, actor=actor, at=at, reason=reason, inspection=inspection,
+                         evidence="")
+        return nxt._follow_evidence(actor=actor, at=at)
+
+    def accept(self, *, authority: str, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """The authority accepts the processed land as released: nothing (no sliver) remains, the inspection
+        passed where land was reduced or cleared, and no critical non-conformity is open."""
+        return self._step(EventKind.ACCEPTED, actor=actor, at=at, reason=reason, authority=authority)
+
+    def reopen(self, area: BaseGeometry, *, residual_risk: str, evidence: str = "", actor: str, at: dt.datetime,
+               reason: str) -> LandRelease:
+        """Put the processed or released land within ``area`` back in the hazardous part (IMAS 07.14).
+
+        ``evidence`` describes a device or other direct evidence found (it makes an SHA a CHA);
+        ``residual_risk`` is the residual-risk statement of the find.
+        """
+        nxt = self._step(EventKind.REOPENED, actor=actor, at=at, reason=reason, area=area,
+                         residual_risk=residual_risk, evidence=evidence)
+        return nxt._follow_evidence(actor=actor, at=at)
+
+    def extend(self, area: BaseGeometry, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
+        """Grow the perimeter by ``area`` (the land beyond it is hazardous until processed)."""
+        return self._step(EventKind.EXTENDED, actor=actor, at=at, reason=reason, area=area)
+
+    def _follow_evidence(self, *, actor: str, at: dt.datetime) -> LandRelease:
+        """Class follows evidence: the automatic SHA → CHA event after direct evidence was found."""
+        if not self.evidence_pending:
+            return self
+        return self._step(EventKind.RECLASSIFIED, actor=actor, at=at,
+                          reason="automatic: direct evidence makes a CHA (IMAS 08.10)",
+                          evidence=self.evidence_pending)
 
     def reclassify(self, *, evidence: str, actor: str, at: dt.datetime, reason: str) -> LandRelease:
         """SHA → CHA on direct evidence (described in ``evidence``)."""
         return self._step(EventKind.RECLASSIFIED, actor=actor, at=at, reason=reason, evidence=evidence)
 
     def release(self, *, actor: str, at: dt.datetime, reason: str) -> LandRelease:
-        """Close an open area whose land is all released, once nothing blocks it (see :attr:`blockers`)."""
-        return self._step(EventKind.RELEASED, actor=actor, at=at, reason=reason)
+        """Close an open area: the authority's acceptance, with ``actor`` as the authority (see :meth:`accept`).
+
+        ``released`` events are only replayed from legacy histories; a new release is an ``accepted`` event.
+        """
+        return self.accept(authority=actor, actor=actor, at=at, reason=reason)
 
     def hand_over(self, *, recipient: str, actor: str, at: dt.datetime, reason: str) -> LandRelease:
         """Hand released land to ``recipient`` (its users or the authority that takes it)."""
@@ -459,6 +641,20 @@ class LandRelease:
         return self._proj.to_wgs84(self._remaining)
 
     @property
+    def _outline(self) -> BaseGeometry:
+        return self._original if self._perimeter is None else self._perimeter
+
+    @property
+    def perimeter(self) -> BaseGeometry:
+        """The perimeter with its extensions, in WGS84."""
+        return self.geometry if self._perimeter is None else self._proj.to_wgs84(self._perimeter)
+
+    @property
+    def processed_m2(self) -> float:
+        """Land of the perimeter that is no longer hazardous (cancelled, reduced or cleared, not reopened)."""
+        return float(_polygonal(shapely.difference(self._outline, self._remaining)).area)
+
+    @property
     def tolerance_m2(self) -> float:
         return release_tolerance_m2(self.original_m2)
 
@@ -466,7 +662,7 @@ class LandRelease:
     def balance(self) -> ReleaseBalance:
         """original, cancelled, reduced, cleared and remaining areas (m²) and the remaining geometry."""
         return ReleaseBalance(self.original_m2, self.cancelled_m2, self.reduced_m2, self.cleared_m2,
-                              self.remaining_m2, self.remaining)
+                              self.remaining_m2, self.remaining, self.extended_m2, self.reopened_m2)
 
     @property
     def blockers(self) -> tuple[NonConformity, ...]:
@@ -475,13 +671,36 @@ class LandRelease:
 
     @property
     def nothing_remains(self) -> bool:
-        """True when what is still hazardous is within the tolerance of zero."""
-        return self.remaining_m2 <= self.tolerance_m2
+        """True when what is still hazardous is no more than the programme's residual area and no wider than its
+        sliver width (:meth:`ReleaseRules.leaves_nothing`)."""
+        return self.rules.leaves_nothing(self._remaining)
 
     @property
     def awaiting_release(self) -> bool:
-        """Open with nothing hazardous left: held back by a blocker (see :attr:`blockers`) or awaiting release."""
+        """Open with all land processed: awaiting inspection and acceptance, or held back by a blocker."""
         return self.state in OPEN_STATES and self.nothing_remains
+
+    @property
+    def release_holds(self) -> tuple[str, ...]:
+        """Why the area cannot be accepted as released now (empty when it can)."""
+        holds: list[str] = []
+        if self.state not in OPEN_STATES:
+            return (f"the area is {self.state.value}",)
+        if not self.nothing_remains:
+            holds.append(self.rules.widest_m(self._remaining))
+        if self.evidence_pending:
+            holds.append(f"direct evidence awaits reclassification: {self.evidence_pending}")
+        if self.inspection_due:
+            holds.append("no post-clearance inspection has passed since land was last reduced, cleared or "
+                         "reopened (IMAS 09.20)")
+        holds += [f"critical non-conformity {nc.id} ({nc.status.value}) is not closed" for nc in self.blockers]
+        return tuple(holds)
+
+    @property
+    def deep_finds(self) -> tuple[tuple[str, float], ...]:
+        """Devices found deeper than the required clearance depth: (activity id, depth cm), flagged for review."""
+        return tuple((a.id, d.depth_cm) for a in self.activities.values() for d in a.devices
+                     if d.depth_cm is not None and d.below(self.required_depth_cm))
 
     def register_record(self, hazard: HazardArea) -> HazardArea:
         """``hazard`` (the register's record of this area) updated to this state: class, status, evidence, devices."""
@@ -518,9 +737,14 @@ class LandRelease:
         nc_status: NCStatus | None = None,
         evidence: str = "",
         recipient: str = "",
+        inspection: Inspection | None = None,
+        area: BaseGeometry | None = None,
+        residual_risk: str = "",
+        authority: str = "",
         recorded: ReleaseEvent | None = None,
     ) -> LandRelease:
         """Apply one event (new, or ``recorded`` when replaying); return the record after it."""
+        legacy = recorded is not None and recorded.legacy
         seq = len(self.history) + 1
         where = f"event {seq} of hazard area {self.hazard_id}"
         at = _utc(at, where)
@@ -548,17 +772,34 @@ class LandRelease:
         if recorded is not None and (recorded.seq != seq or recorded.hazard_id != self.hazard_id):
             raise ValidationError(where, [Fault(where, f"stored as event {recorded.seq} of hazard area "
                                                 f"{recorded.hazard_id}; expected event {seq} of this area")])
+        if self.evidence_pending and kind is not EventKind.RECLASSIFIED:
+            raise self._refuse(f"cannot {_VERB[kind]}: direct evidence ({self.evidence_pending}) makes the area a "
+                               "CHA first (IMAS 08.10)")
 
         if kind is EventKind.RECORDED:
             effects = _Effects(to_state=self.state)
         elif kind is EventKind.ACTIVITY:
             if activity is None:
                 raise ValidationError(where, [Fault(where, "an activity event needs its activity", "activity")])
-            effects = self._activity(activity)
+            effects = self._activity(activity, legacy=legacy)
         elif kind is EventKind.RECLASSIFIED:
-            effects = _Effects(to_state=ReleaseState.CONFIRMED, hazard_class=HazardClass.CHA)
+            effects = _Effects(to_state=ReleaseState.CONFIRMED, hazard_class=HazardClass.CHA, evidence_pending="")
         elif kind is EventKind.RELEASED:
+            if not legacy:
+                raise self._refuse("cannot release the area without the authority's acceptance: record a passed "
+                                   "inspection and accept it ('accepted' event)")
             effects = self._release()
+        elif kind is EventKind.ACCEPTED:
+            effects = self._accept(authority)
+        elif kind is EventKind.INSPECTED:
+            if inspection is None:
+                raise ValidationError(where, [Fault(where, "an inspection event needs its inspection",
+                                                    "inspection")])
+            effects = self._inspect(inspection)
+        elif kind is EventKind.REOPENED:
+            effects = self._reopen(area, residual_risk, evidence)
+        elif kind is EventKind.EXTENDED:
+            effects = self._extend(area)
         elif kind is EventKind.HANDED_OVER:
             self._check_unblocked("hand the area over")
             effects = _Effects(to_state=ReleaseState.HANDED_OVER)
@@ -593,6 +834,13 @@ class LandRelease:
             nc_status=nc_status,
             evidence=evidence,
             recipient=recipient,
+            inspection=inspection,
+            area=area,
+            residual_risk=residual_risk,
+            authority=authority,
+            extended_m2=effects.extended_m2,
+            reopened_m2=effects.reopened_m2,
+            legacy=legacy,
         )
         if recorded is not None:
             self._check_replayed(recorded, event)
@@ -627,16 +875,23 @@ class LandRelease:
             non_conformities=ncs,
             devices_found=devices,
             _remaining=remaining,
+            extended_m2=self.extended_m2 + event.extended_m2,
+            reopened_m2=self.reopened_m2 + event.reopened_m2,
+            inspection_due=self.inspection_due if effects.inspection_due is None else effects.inspection_due,
+            evidence_pending=self.evidence_pending if effects.evidence_pending is None else effects.evidence_pending,
+            _perimeter=self._perimeter if effects.perimeter is None else effects.perimeter,
         )
 
     def _check_balance(self, event: ReleaseEvent) -> None:
         """The invariant: original = cancelled + reduced + cleared + remaining, within the tolerance."""
         bal = ReleaseBalance(self.original_m2, self.cancelled_m2, self.reduced_m2, self.cleared_m2,
-                             self.remaining_m2, self._remaining)  # areas only: no need to project back to WGS84
+                             self.remaining_m2, self._remaining,  # areas only: no need to project back to WGS84
+                             self.extended_m2, self.reopened_m2)
         if not bal.balanced:
             what = f"hazard area {self.hazard_id}"
             raise ValidationError(what, [Fault(what, (
-                f"land-release balance broken after event {event.seq}: original {bal.original_m2:,.1f} m² ≠ "
+                f"land-release balance broken after event {event.seq}: original {bal.original_m2:,.1f} m² "
+                f"+ extended {bal.extended_m2:,.1f} + reopened {bal.reopened_m2:,.1f} ≠ "
                 f"cancelled {bal.cancelled_m2:,.1f} + reduced {bal.reduced_m2:,.1f} + cleared "
                 f"{bal.cleared_m2:,.1f} + remaining {bal.remaining_m2:,.1f} (residual {bal.residual_m2:,.1f} m², "
                 f"tolerance {bal.tolerance_m2:,.1f} m²)"))])
@@ -648,7 +903,7 @@ class LandRelease:
             faults.append(Fault(where, f"is stored as {recorded.from_state} → {recorded.to_state}, but the rules "
                                 f"give {computed.from_state} → {computed.to_state}", "to_state"))
         tol = self.tolerance_m2
-        for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2"):
+        for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2", "extended_m2", "reopened_m2"):
             stored, now = getattr(recorded, name), getattr(computed, name)
             if abs(stored - now) > tol:
                 faults.append(Fault(where, f"is stored with {name} {stored:,.1f}, but its outcomes give "
@@ -662,13 +917,103 @@ class LandRelease:
             raise self._refuse(f"cannot {verb}: critical non-conformity {listed} is not closed")
 
     def _release(self) -> _Effects:
-        if not self.nothing_remains:
+        """A legacy ``released`` event: nothing left within the balance tolerance (the rule before 0005)."""
+        if self.remaining_m2 > self.tolerance_m2:
             raise self._refuse(f"cannot release the area: {self.remaining_m2:,.0f} m² is still hazardous "
                                f"(tolerance {self.tolerance_m2:,.0f} m²)")
         self._check_unblocked("release the area")
         return _Effects(to_state=ReleaseState.RELEASED)
 
-    def _activity(self, activity: Activity) -> _Effects:
+    def _accept(self, authority: str) -> _Effects:
+        if not authority.strip():
+            raise ValidationError(f"hazard area {self.hazard_id}", [Fault(
+                f"hazard area {self.hazard_id}", "acceptance needs the accepting authority", "authority")])
+        holds = self.release_holds
+        if holds:
+            raise self._refuse("cannot accept the area as released: " + "; ".join(holds))
+        return _Effects(to_state=ReleaseState.RELEASED)
+
+    def _local_polygon(self, geom: BaseGeometry | None, what: str, name: str) -> BaseGeometry:
+        where = f"hazard area {self.hazard_id}"
+        if geom is None or geom.is_empty:
+            raise ValidationError(where, [Fault(where, f"{what} needs its area", name)])
+        if not isinstance(geom, Polygon | MultiPolygon) or not geom.is_valid or not in_wgs84_range(geom):
+            raise ValidationError(where, [Fault(where, f"{what}: the area must be a valid WGS84 polygon", name)])
+        return _polygonal(self._proj.to_local(geom))
+
+    def _put_back(self, local: BaseGeometry, what: str) -> tuple[BaseGeometry, float]:
+        """``local`` ∩ the processed land, added back to what remains: (remaining after, area put back)."""
+        processed = _polygonal(shapely.difference(self._outline, self._remaining))
+        part = _polygonal(shapely.intersection(local, processed))
+        if float(part.area) <= self.rules.residual_area_m2:
+            raise self._refuse(f"cannot reopen land for {what}: its area does not overlap land this area has "
+                               "processed or released")
+        return _polygonal(shapely.union(self._remaining, part)), float(part.area)
+
+    def _inspect(self, inspection: Inspection) -> _Effects:
+        what = f"inspection {inspection.id}"
+        if any(e.inspection is not None and e.inspection.id == inspection.id for e in self.history):
+            raise self._refuse(f"cannot record {what}: it is already in the history")
+        processed = self.processed_m2
+        if processed <= self.rules.residual_area_m2:
+            raise self._refuse(f"cannot record {what}: no land of the area has been processed yet")
+        if inspection.sample_m2 > processed + self.tolerance_m2:
+            raise self._refuse(f"cannot record {what}: its sample of {inspection.sample_m2:,.0f} m² is larger "
+                               f"than the {processed:,.0f} m² processed")
+        if inspection.passed:
+            return _Effects(to_state=self.state, inspection_due=False)
+        local = self._local_polygon(inspection.failed_area, what, "failed_area")
+        remaining, put_back = self._put_back(local, what)
+        evidence = (f"{inspection.devices_found} device(s) found by inspection {inspection.id}: {inspection.finding}"
+                    if inspection.devices_found and self.hazard_class is HazardClass.SHA else None)
+        return _Effects(to_state=self.state, remaining=remaining, reopened_m2=put_back, inspection_due=True,
+                        evidence_pending=evidence)
+
+    def _reopen(self, area: BaseGeometry | None, residual_risk: str, evidence: str) -> _Effects:
+        where = f"hazard area {self.hazard_id}"
+        if not residual_risk.strip():
+            raise ValidationError(where, [Fault(where, "reopening needs a residual-risk statement (IMAS 07.14)",
+                                                "residual_risk")])
+        local = self._local_polygon(area, "reopening", "area")
+        remaining, put_back = self._put_back(local, "reopening")
+        to_state = ReleaseState.CONFIRMED if self.hazard_class is HazardClass.CHA else ReleaseState.SUSPECTED
+        pending = evidence if evidence.strip() and self.hazard_class is HazardClass.SHA else None
+        return _Effects(to_state=to_state, remaining=remaining, reopened_m2=put_back, inspection_due=True,
+                        evidence_pending=pending)
+
+    def _extend(self, area: BaseGeometry | None) -> _Effects:
+        local = self._local_polygon(area, "extension", "area")
+        added = _polygonal(shapely.difference(local, self._outline))
+        if float(added.area) <= self.rules.residual_area_m2:
+            raise self._refuse("cannot extend the perimeter: the extension lies within it")
+        return _Effects(to_state=self.state, remaining=_polygonal(shapely.union(self._remaining, added)),
+                        perimeter=_polygonal(shapely.union(self._outline, added)), extended_m2=float(added.area))
+
+    def _check_outcomes(self, activity: Activity) -> None:
+        """The rules an activity recorded now must follow (legacy events were recorded before them)."""
+        what = f"activity {activity.id}"
+        kind = activity.activity_type
+        wrong = sorted(set(activity.outcomes) - OUTCOMES_BY_TYPE[kind])
+        if wrong:
+            allowed = ", ".join(sorted(OUTCOMES_BY_TYPE[kind])) or "no area (it destroys items; IMAS 09.30)"
+            raise self._refuse(f"cannot record {what}: a {kind.value.upper()} activity may not record "
+                               f"{' or '.join(wrong)} land; it yields {allowed} (IMAS 07.11: NTS cancels, TS "
+                               "reduces, clearance and BAC clear, an EOD spot task releases no area)")
+        if (self.hazard_class is HazardClass.CHA and "cancelled" in activity.outcomes
+                and not self.rules.nts_may_cancel_in_cha):
+            raise self._refuse(f"cannot record {what}: it cancels land in a confirmed area (CHA); land with direct "
+                               "evidence is reduced by technical survey or cleared, not cancelled (IMAS 08.10; "
+                               "the programme does not allow NTS to cancel in a CHA)")
+        if kind in (ActivityType.CLEARANCE, ActivityType.BAC) and "cleared" in activity.outcomes:
+            depth = activity.clearance_depth_cm
+            if depth is None:
+                raise self._refuse(f"cannot record {what}: a clearance report must state the clearance depth "
+                                   f"(required {self.required_depth_cm:g} cm, IMAS 09.10)")
+            if depth < self.required_depth_cm:
+                raise self._refuse(f"cannot record {what}: cleared to {depth:g} cm, shallower than the required "
+                                   f"{self.required_depth_cm:g} cm (IMAS 09.10)")
+
+    def _activity(self, activity: Activity, *, legacy: bool = False) -> _Effects:
         what = f"activity {activity.id}"
         if activity.hazard_id != self.hazard_id:
             raise self._refuse(f"cannot record {what}: it belongs to hazard area {activity.hazard_id}")
@@ -676,9 +1021,12 @@ class LandRelease:
             raise self._refuse(f"cannot record {what}: it is already in the history")
         if activity.status is ActivityStatus.PLANNED:
             raise self._refuse(f"cannot record {what}: it is only planned; record it when it has results")
-        if self.hazard_class is HazardClass.CHA and activity.cancelled is not None and not activity.cancelled.is_empty:
-            raise self._refuse(f"cannot record {what}: it cancels land in a confirmed area (CHA); land with direct "
-                               "evidence is reduced by technical survey or cleared, not cancelled")
+        if legacy:
+            if self.hazard_class is HazardClass.CHA and "cancelled" in activity.outcomes:
+                raise self._refuse(f"cannot record {what}: it cancels land in a confirmed area (CHA); land with "
+                                   "direct evidence is reduced by technical survey or cleared, not cancelled")
+        else:
+            self._check_outcomes(activity)
         faults = []
         for kind, geom in activity.outcomes.items():
             if not isinstance(geom, Polygon | MultiPolygon):
@@ -706,11 +1054,22 @@ class LandRelease:
             reduced=kept.get("reduced"),
             cleared=kept.get("cleared"),
         )
-        left = float(remaining.area) <= self.tolerance_m2
-        to_state = ReleaseState.RELEASED if left and not self.blockers else self.state
+        to_state = self.state
+        if legacy and float(remaining.area) <= self.tolerance_m2 and not self.blockers:
+            to_state = ReleaseState.RELEASED  # released under the legacy rules: an implied acceptance
+        found = sum(d.quantity for d in activity.devices)
+        pending = None
+        name = f"{activity.activity_type.value.upper()} {activity.id}"
+        if self.hazard_class is HazardClass.SHA and not legacy:
+            if found:
+                pending = f"{found} device(s) found by {name}"
+            elif activity.direct_evidence.strip():
+                pending = f"direct evidence reported by {name}: {activity.direct_evidence.strip()}"
+        physical = areas["reduced"] + areas["cleared"] > 0
         return _Effects(to_state=to_state, remaining=remaining, cancelled_m2=areas["cancelled"],
                         reduced_m2=areas["reduced"], cleared_m2=areas["cleared"], clipped_m2=clipped,
-                        activity=recorded)
+                        activity=recorded, inspection_due=True if physical and not legacy else None,
+                        evidence_pending=pending)
 
     def _to_wgs84(self, local: BaseGeometry) -> BaseGeometry | None:
         if local.is_empty:

@@ -60,6 +60,10 @@ _DEVICES: Final[Mapping[str, str]] = {
     "device_type": "text",
     "device_condition": "select_one device_condition",
     "device_depth_cm": "integer",
+    "device_quantity": "integer",
+    "device_fuze": "text",
+    "device_disposal": "select_one disposal",
+    "device_disposal_date": "date",
 }
 
 #: Form key → its fields. The keys are the names ``sapper forms write --form`` takes.
@@ -83,6 +87,8 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "beneficiaries": "integer",
             "outcome": "select_one nts_outcome",
             "cancelled_shape": "geoshape",
+            "benchmark": "geopoint",
+            "marking": "select_one marking",
             "notes": "text",
         },
         repeats={
@@ -105,6 +111,8 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "method": "select_one method",
             "reduced_shape": "geoshape",
             "devices_found": "select_one yes_no",
+            "benchmark": "geopoint",
+            "marking": "select_one marking",
             "notes": "text",
         },
         repeats={"devices": _DEVICES},

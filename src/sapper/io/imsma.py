@@ -106,15 +106,19 @@ DEVICE_CATEGORIES = Vocabulary(
         DeviceCategory.AP_MINE: "AP mine",
         DeviceCategory.AT_MINE: "AT mine",
         DeviceCategory.ERW_UXO: "ERW/UXO",
+        DeviceCategory.ERW_AXO: "ERW/AXO",
+        DeviceCategory.SMALL_ARMS: "Small arms ammunition",
         DeviceCategory.CLUSTER: "Cluster submunition",
         DeviceCategory.IED: "IED/booby trap",
+        DeviceCategory.UNKNOWN: "Unknown",
     },
     {
         "Anti-personnel mine": DeviceCategory.AP_MINE,
         "Anti-tank mine": DeviceCategory.AT_MINE,
         "ERW": DeviceCategory.ERW_UXO,
         "UXO": DeviceCategory.ERW_UXO,
-        "AXO": DeviceCategory.ERW_UXO,  # abandoned ordnance is ERW (CCW Protocol V)
+        "AXO": DeviceCategory.ERW_AXO,  # abandoned ordnance is ERW (CCW Protocol V), kept apart from UXO
+        "SAA": DeviceCategory.SMALL_ARMS,
         "Submunition": DeviceCategory.CLUSTER,
         "Cluster munition": DeviceCategory.CLUSTER,
         "IED": DeviceCategory.IED,

@@ -28,8 +28,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Final, TypeVar
 
-from sapper.domain.activities import DeviceCondition
-from sapper.domain.hazards import DeviceCategory, Evidence, LandUse
+from sapper.domain.activities import DeviceCondition, Disposal
+from sapper.domain.hazards import DeviceCategory, Evidence, LandUse, Marking
 from sapper.domain.resources import Method, Trade
 from sapper.errors import ImportFileError, NotFoundError
 
@@ -141,9 +141,15 @@ _DEVICE_CATEGORY_LABELS: Final[Mapping[DeviceCategory, Text]] = {
     DeviceCategory.AT_MINE: Text("Anti-tank (anti-vehicle) mine", "Протитанкова міна", "Противотанковая мина"),
     DeviceCategory.ERW_UXO: Text("ERW / unexploded ordnance", "ВЗВ / нерозірвані боєприпаси",
                                  "ВПВ / неразорвавшиеся боеприпасы"),
+    DeviceCategory.ERW_AXO: Text("ERW / abandoned ordnance", "ВЗВ / покинуті боєприпаси",
+                                 "ВПВ / оставленные боеприпасы"),
+    DeviceCategory.SMALL_ARMS: Text("Small-arms ammunition", "Боєприпаси до стрілецької зброї",
+                                    "Боеприпасы к стрелковому оружию"),
     DeviceCategory.CLUSTER: Text("Cluster submunition", "Касетний суббоєприпас", "Кассетный суббоеприпас"),
     DeviceCategory.IED: Text("Improvised explosive device / booby trap", "Саморобний вибуховий пристрій / міна-пастка",
                              "Самодельное взрывное устройство / мина-ловушка"),
+    DeviceCategory.UNKNOWN: Text("Unknown (not identified)", "Невідомо (не ідентифіковано)",
+                                 "Неизвестно (не идентифицировано)"),
 }
 _UNKNOWN: Final = Text("Unknown", "Невідомо", "Неизвестно")
 _OTHER: Final = Text("Other", "Інше", "Другое")
@@ -152,7 +158,22 @@ _OTHER: Final = Text("Other", "Інше", "Другое")
 CHOICES: Final[Mapping[str, tuple[Choice, ...]]] = {
     "yes_no": _choices(("yes", Text("Yes", "Так", "Да")), ("no", Text("No", "Ні", "Нет"))),
     "device_category": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),
-    "accident_device": (*_from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS), Choice("unknown", _UNKNOWN)),
+    "accident_device": _from_enum(DeviceCategory, _DEVICE_CATEGORY_LABELS),  # "unknown" is a category now
+    "marking": _from_enum(Marking, {
+        Marking.UNKNOWN: _UNKNOWN,
+        Marking.NONE: Text("Not marked", "Не позначено", "Не обозначен"),
+        Marking.TEMPORARY: Text("Temporary marking", "Тимчасове позначення", "Временное обозначение"),
+        Marking.PERMANENT: Text("Permanent marking", "Постійне позначення", "Постоянное обозначение"),
+        Marking.FENCED: Text("Fenced", "Огороджено", "Огорожен"),
+    }),
+    "disposal": _from_enum(Disposal, {
+        Disposal.DESTROYED_IN_PLACE: Text("Destroyed in place", "Знищено на місці", "Уничтожен на месте"),
+        Disposal.MOVED: Text("Moved and destroyed elsewhere", "Переміщено і знищено в іншому місці",
+                             "Перемещён и уничтожен в другом месте"),
+        Disposal.HANDED_OVER: Text("Handed over (police, army, another operator)",
+                                   "Передано (поліції, армії, іншому оператору)",
+                                   "Передан (полиции, армии, другому оператору)"),
+    }),
     "device_condition": _from_enum(DeviceCondition, {
         DeviceCondition.ARMED: Text("Armed (fuzed)", "У бойовому положенні", "В боевом положении"),
         DeviceCondition.UNARMED: Text("Not armed", "Не в бойовому положенні", "Не в боевом положении"),
@@ -297,6 +318,20 @@ def _method(label: Text) -> Question:
     return Question("select_one method", "method", label, required=True)
 
 
+def _marking() -> tuple[Question, Question]:
+    """The area's benchmark and its marking (IMAS 08.30/08.40), both optional."""
+    return (
+        Question("geopoint", "benchmark",
+                 Text("Benchmark (a fixed point outside the area)", "Репер (нерухома точка поза ділянкою)",
+                      "Репер (неподвижная точка вне участка)"),
+                 Text("Optional. The point from which the turning points are measured; never inside the area.",
+                      "Необов’язково. Точка, від якої вимірюють поворотні точки; ніколи не всередині ділянки.",
+                      "Необязательно. Точка, от которой измеряют поворотные точки; никогда не внутри участка.")),
+        Question("select_one marking", "marking", Text("Marking of the area", "Позначення ділянки",
+                                                       "Обозначение участка")),
+    )
+
+
 def _notes() -> Question:
     return Question("text", "notes", Text("Notes", "Примітки", "Примечания"), appearance="multiline")
 
@@ -332,6 +367,20 @@ def _devices() -> Repeat:
                      constraint=". >= 0 and . <= 200",
                      constraint_message=Text("Depth must be from 0 to 200 cm.", "Глибина має бути від 0 до 200 см.",
                                              "Глубина должна быть от 0 до 200 см.")),
+            Question("integer", "device_quantity", Text("Quantity", "Кількість", "Количество"),
+                     Text("How many of this device at this point (empty: 1).",
+                          "Скільки таких предметів у цій точці (порожньо: 1).",
+                          "Сколько таких предметов в этой точке (пусто: 1)."),
+                     constraint=". > 0 and . <= 10000",
+                     constraint_message=Text("From 1 to 10,000.", "Від 1 до 10 000.", "От 1 до 10 000.")),
+            Question("text", "device_fuze", Text("Fuze, where known", "Підривник, якщо відомо",
+                                                 "Взрыватель, если известно")),
+            Question("select_one disposal", "device_disposal",
+                     Text("Disposal", "Знешкодження", "Обезвреживание")),
+            Question("date", "device_disposal_date", Text("Date of disposal", "Дата знешкодження",
+                                                          "Дата обезвреживания"),
+                     relevant="${device_disposal} != ''", constraint=". <= today()",
+                     constraint_message=_NOT_FUTURE),
         ),
         relevant="${devices_found} = 'yes'",
     )
@@ -431,6 +480,7 @@ NTS: Final = Form(
                       "Часть территории, которую высвобождает это обследование (доказательств там нет); остальное "
                       "остаётся опасным."),
                  required=True, relevant="${outcome} = 'reduce'"),
+        *_marking(),
         _notes(),
     ),
 )
@@ -462,6 +512,7 @@ TS: Final = Form(
                       "пустым, если ничего не высвобождено.")),
         _devices_found(),
         _devices(),
+        *_marking(),
         _notes(),
     ),
 )
@@ -493,7 +544,7 @@ CLEARANCE: Final = Form(
         Question("integer", "clearance_depth_cm",
                  Text("Clearance depth, cm", "Глибина розмінування, см", "Глубина разминирования, см"),
                  Text("As set in the task order.", "Як визначено в завданні.", "Как указано в задании."),
-                 constraint=". > 0 and . <= 300",
+                 required=True, constraint=". > 0 and . <= 300",
                  constraint_message=Text("From 1 to 300 cm.", "Від 1 до 300 см.", "От 1 до 300 см.")),
         Question("integer", "deminers_working",
                  Text("Deminers working today", "Кількість саперів, які працювали сьогодні",

@@ -209,7 +209,11 @@ def _attributes(
     py = np.array([p.point.y for p in places])
     place_d = np.hypot(cx[:, None] - px[None, :], cy[:, None] - py[None, :])
     nearest = np.argmin(place_d, axis=1)
-    cha_base = params.cha_share / sum(w * CHA_ODDS[c] for c, w in _normalised(params.mix))
+    # direct evidence makes a CHA (IMAS 08.10): the areas confirmed by direct evidence among the rest count towards
+    # the CHA share, so the first draw aims at p with p + (1 - p) * direct = cha_share
+    direct_share = params.sha_direct_evidence
+    first = max(0.0, (params.cha_share - direct_share) / (1.0 - direct_share)) if direct_share < 1 else 0.0
+    cha_base = first / sum(w * CHA_ODDS[c] for c, w in _normalised(params.mix))
     out: list[HazardDraft] = []
     for k, (comp, poly) in enumerate(zip(comps, geoms, strict=True)):
         place = places[int(nearest[k])]
@@ -221,13 +225,11 @@ def _attributes(
         if not devices:
             devices = frozenset({DeviceCategory.ERW_UXO})
         is_cha = float(rng.random()) < min(1.0, cha_base * CHA_ODDS[comp])
-        if is_cha:
+        if is_cha or float(rng.random()) < params.sha_direct_evidence:
             hazard_class, evidence = HazardClass.CHA, Evidence.DIRECT
             share = float(rng.uniform(*params.cha_clearance_share))
         else:
-            hazard_class = HazardClass.SHA
-            direct = float(rng.random()) < params.sha_direct_evidence
-            evidence = Evidence.DIRECT if direct else Evidence.INDIRECT
+            hazard_class, evidence = HazardClass.SHA, Evidence.INDIRECT
             share = float(rng.uniform(*params.sha_clearance_share))
         radius = params.beneficiary_radius_m
         beneficiaries = round(place.population * max(0.0, 1.0 - d_place / radius))

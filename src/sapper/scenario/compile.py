@@ -4,7 +4,10 @@ Tasks, in working days of one calendar:
 - **survey** of each hazard area by a survey team (non-technical plus technical survey), split into lots;
 - **clearance** of the share survey is expected not to release, split into lots of at most ``lot_max_days``, each
   done by one team in one of the methods suited to the land use (manual, dog, mechanical);
-- **released**: a zero-length milestone once survey and clearance of the area are done;
+- **released**: a zero-length milestone once survey and clearance of the area are done and, where land was cleared,
+  ``inspection_lag_days`` working days later: post-clearance inspection (IMAS 09.20), the authority's acceptance
+  and handover (IMAS 08.30) come between the end of clearance and the builders' start (14 calendar days by default,
+  ``ReleaseRules.inspection_lag_days``, i.e. 12 working days of a six-day week; an assumption, a parameter);
 - **repair** of each asset per trade by builder brigades, split into lots; every repair lot waits for the release of
   every hazard area that intersects the asset's work site (asset + work buffer);
 - **restored**: a zero-length milestone once every repair lot of the asset is done.
@@ -59,6 +62,9 @@ class CompileParams:
     building_stand_down: SeasonalWindow | None = None
     horizon_days: int = 365 * 8
     weight_scale: int = 100
+    #: Working days between the end of an area's clearance and its release milestone (inspection, acceptance,
+    #: handover): ReleaseRules' 14 calendar days in a six-day working week.
+    inspection_lag_days: int = 12
 
     def __post_init__(self) -> None:
         faults = []
@@ -66,6 +72,9 @@ class CompileParams:
             faults.append(Fault("compile parameters", "lot_max_days must be at least 1", "lot_max_days"))
         if self.weight_scale < 1:
             faults.append(Fault("compile parameters", "weight_scale must be at least 1", "weight_scale"))
+        if self.inspection_lag_days < 0:
+            faults.append(Fault("compile parameters", "inspection_lag_days cannot be negative",
+                                "inspection_lag_days"))
         ValidationError.raise_if("compile parameters", faults)
 
 
@@ -300,7 +309,10 @@ def compile_problem(
         tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight))
         info.append(TaskInfo(TaskKind.RELEASED, hazard_id=h.id, work=area, work_unit="m²"))
         priority.append(prio)
-        precedences.extend(Precedence(j, rel) for j in (clear_ids or survey_ids))
+        if clear_ids:  # cleared land is inspected and accepted before the land is worked on
+            precedences.extend(Precedence(j, rel, params.inspection_lag_days) for j in clear_ids)
+        else:
+            precedences.extend(Precedence(j, rel) for j in survey_ids)
 
     # Reconstruction.
     for a in sorted(assets, key=lambda a: a.id):

@@ -112,7 +112,8 @@ class KurskBorderConfig:
     #: DOMAIN.md).
     sha_clearance_share: tuple[float, float] = (0.0, 0.15)
     cha_clearance_share: tuple[float, float] = (0.2, 0.6)
-    #: Share of suspected areas that nevertheless carry some direct evidence.
+    #: Share of the areas not confirmed at first that carry direct evidence: they are CHAs (IMAS 08.10), counted
+    #: within ``cha_share``.
     sha_direct_evidence: float = 0.1
     #: Damaged assets in all (houses fill the count up after the networks and facilities).
     asset_count: int = 1_300

@@ -27,7 +27,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound, Disposal
 from sapper.domain.fielddata import (
     ProgressKind,
     ProgressReport,
@@ -37,7 +37,7 @@ from sapper.domain.fielddata import (
     find_key,
 )
 from sapper.domain.geometry import area_m2
-from sapper.domain.hazards import DeviceCategory
+from sapper.domain.hazards import DeviceCategory, HazardArea, Marking
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
 from sapper.io.fieldanswers import AnswerReader
@@ -60,9 +60,12 @@ APPLY_READS: Mapping[str, tuple[str, ...]] = {
                   "hours_worked", "devices_found"),
     "brigade": ("asset_id", "brigade_id", "work_date", "builder_days", "percent_complete", "blocked_by_hazard",
                 "blocking_hazard_id", "blocking_location"),
-    "nts": ("hazard_id", "survey_date", "organisation_id", "new_area", "outcome", "cancelled_shape"),
-    "ts": ("hazard_id", "survey_date", "organisation_id", "method", "reduced_shape", "devices_found"),
-    "devices": ("device_position", "device_category", "device_type", "device_condition", "device_depth_cm"),
+    "nts": ("hazard_id", "survey_date", "organisation_id", "new_area", "outcome", "cancelled_shape", "benchmark",
+            "marking"),
+    "ts": ("hazard_id", "survey_date", "organisation_id", "method", "reduced_shape", "devices_found", "benchmark",
+           "marking"),
+    "devices": ("device_position", "device_category", "device_type", "device_condition", "device_depth_cm",
+                "device_quantity", "device_fuze", "device_disposal", "device_disposal_date"),
 }
 #: What a GeoJSON export calls a feature's geometry (it does not say which question it answers).
 FEATURE_GEOMETRY = "geometry"
@@ -353,11 +356,17 @@ class _Effects:
             condition = r.choice("device_condition", DeviceCondition) or DeviceCondition.UNKNOWN
             depth = r.number("device_depth_cm")
             device_type = r.text("device_type") or ""
+            quantity = r.integer("device_quantity")
+            fuze = r.text("device_fuze") or ""
+            disposal = r.choice("device_disposal", Disposal)
+            disposed = r.date("device_disposal_date")
             self.faults += r.faults
             if r.faults or not isinstance(position, Point) or category is None:
                 continue
             try:
-                found.append(DeviceFound(position, category, device_type, condition, depth))
+                found.append(DeviceFound(position, category, device_type, condition, depth,
+                                         quantity=1 if quantity is None else quantity, fuze=fuze, disposal=disposal,
+                                         disposal_date=disposed))
             except ValidationError as exc:
                 self.faults += [Fault(f"{self.sub.record} devices[{n}]", f.reason, f.field) for f in exc.faults]
         said = self.read.yes_no("devices_found")
@@ -372,10 +381,15 @@ class _Effects:
         return [*self.read.faults, *self.faults]
 
 
-def _clearance(e: _Effects) -> ProgressReport | None:
+def _clearance(e: _Effects) -> ProgressReport | tuple[ProgressReport, Activity] | None:
+    """The day's progress; with the outline of the land cleared, also the land-release activity that adds it to
+    the area's record (an ongoing clearance, adopted into the history at the area's next land-release change)."""
     r = e.read
     hazard, team = r.text("hazard_id", required=True), r.text("team_id", required=True)
     day = r.date("work_date", required=True)
+    depth = r.number("clearance_depth_cm", required=True)  # IMAS 09.10: a clearance report states its depth
+    organisation = r.text("organisation_id")
+    method = r.choice("method", Method)
     cleared = r.number("cleared_m2")
     outline = e.shape("cleared_shape")
     if cleared is None and outline is not None:
@@ -387,11 +401,22 @@ def _clearance(e: _Effects) -> ProgressReport | None:
     devices = e.devices()
     e.known("hazard_areas", "hazard area", "hazard_id", hazard)
     e.known("teams", "team", "team_id", team, " (import it with sapper import workforce)")
+    e.known("organisations", "organisation", "organisation_id", organisation)
     if e.done() or day is None:
         return None
-    return ProgressReport(e.sub.submission_key, ProgressKind.CLEARANCE, day, hazard_id=hazard, team_id=team,
-                          area_cleared_m2=cleared, deminers=deminers, hours_worked=hours, geometry=outline,
-                          devices=devices)
+    report = ProgressReport(e.sub.submission_key, ProgressKind.CLEARANCE, day, hazard_id=hazard, team_id=team,
+                            area_cleared_m2=cleared, deminers=deminers, hours_worked=hours, geometry=outline,
+                            devices=devices)
+    if outline is None or hazard is None:
+        return report
+    try:
+        cleared_land = Activity(activity_id(e.sub.submission_key), hazard, ActivityType.CLEARANCE,
+                                ActivityStatus.ONGOING, organisation_id=organisation, method=method, start=day,
+                                end=day, cleared=outline, clearance_depth_cm=depth, devices=devices)
+    except ValidationError as exc:
+        e.faults += list(exc.faults)
+        return None
+    return report, cleared_land
 
 
 def _brigade(e: _Effects) -> ProgressReport | None:
@@ -418,7 +443,8 @@ def activity_id(submission_key: str) -> str:
     return "field-" + submission_key.removeprefix("uuid:")
 
 
-def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
+def _survey(e: _Effects, activity_type: ActivityType) -> Activity | tuple[Activity, HazardArea] | None:
+    """The survey as an activity; with a benchmark or marking, also the register's record of the area with them."""
     r = e.read
     hazard = r.text("hazard_id", required=True)
     day = r.date("survey_date", required=True)
@@ -438,26 +464,39 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | None:
         elif outcome == "cancel" and hazard is not None and not e.done():
             values["cancelled"] = e.store.hazard(hazard).geometry
             e.notes.append(f"{e.sub.record}: outcome cancel: the whole of hazard area {hazard} is cancelled")
-        elif outcome in ("sha", "confirm"):
-            e.notes.append(f"{e.sub.record}: outcome {outcome}: no land released; a change of class is recorded "
-                           "with the land-release service, not by applying field data")
+        elif outcome == "confirm":  # direct evidence: the area becomes a CHA when the activity enters its history
+            values["direct_evidence"] = f"NTS outcome confirm (field submission {e.sub.submission_key})"
+            e.notes.append(f"{e.sub.record}: outcome confirm: direct evidence; hazard area {hazard} becomes a CHA "
+                           "at its next land-release change")
+        elif outcome == "sha":
+            e.notes.append(f"{e.sub.record}: outcome sha: no land released, the area stays suspected")
         elif outcome is not None and outcome != "cancel":
             e.fault("outcome", f"{outcome!r} is not one of cancel, sha, confirm, reduce")
     else:
         values["method"] = r.choice("method", Method)
         values["reduced"] = e.shape("reduced_shape")
         values["devices"] = e.devices()
+    benchmark = r.geometry("benchmark", kind="point")
+    marking = r.choice("marking", Marking)
     if e.done() or hazard is None or day is None:
         return None
     try:
-        return Activity(activity_id(e.sub.submission_key), hazard, activity_type, ActivityStatus.COMPLETED,
-                        organisation_id=organisation, start=day, end=day, **values)
+        activity = Activity(activity_id(e.sub.submission_key), hazard, activity_type, ActivityStatus.COMPLETED,
+                            organisation_id=organisation, start=day, end=day, **values)
+        if benchmark is None and marking is None:
+            return activity
+        known = e.store.hazard(hazard)
+        marked = dataclasses.replace(known, benchmark=benchmark if isinstance(benchmark, Point) else known.benchmark,
+                                     marking=marking or known.marking)
     except ValidationError as exc:
-        e.faults += list(exc.faults)
+        e.faults += [Fault(e.sub.record, f.reason, f.field) for f in exc.faults]
         return None
+    return activity, marked
 
 
-_BUILDERS: dict[str, Callable[[_Effects], ProgressReport | Activity | None]] = {
+_Effect = ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea]
+
+_BUILDERS: dict[str, Callable[[_Effects], _Effect | None]] = {
     "clearance": _clearance,
     "brigade": _brigade,
     "nts": lambda e: _survey(e, ActivityType.NTS),

@@ -8,7 +8,13 @@ QA visit, the new events and the register's updated class and status. When anyth
 An area without a history gets one on its first transition: a ``recorded`` event, then, before the command, one
 ``activity`` event for each activity the store already holds for the area that is not merely planned (written
 with ``Store.add_activities`` rather than through this service), so the history accounts for all land released.
-Those adopted activities' outcomes are clipped like any other, and the events say they were adopted.
+Those adopted activities' outcomes are clipped like any other, follow the same rules (outcome by type, clearance
+depth), and the events say they were adopted.
+
+The programme's settings (:class:`~sapper.domain.releaserules.ReleaseRules`) are read from the store
+(``Store.release_rules``); :func:`set_rules` keeps new ones. Release is the authority's acceptance (:func:`accept`)
+after a passed post-clearance inspection (:func:`inspect`); :func:`reopen` and :func:`extend` put land back or grow
+the perimeter; :func:`certificate` gives the completion and handover record of a released area.
 """
 
 from __future__ import annotations
@@ -20,11 +26,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+from sapper.domain.handover import HandoverCertificate as HandoverCertificate  # re-exported for the entry points
+from sapper.domain.handover import completion_record
 from sapper.domain.hazards import HazardArea
 from sapper.domain.landrelease import (
+    Inspection,
     LandRelease,
     NCStatus,
     NonConformity,
@@ -33,6 +43,7 @@ from sapper.domain.landrelease import (
     Severity,
     state_of,
 )
+from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
 from sapper.io.vector import read_outline
@@ -94,14 +105,19 @@ class HazardHistory:
             "reason": e.reason, "from_state": e.from_state.value if e.from_state else None,
             "to_state": e.to_state.value,
             **{k: round(getattr(e, k), 1) for k in ("cancelled_m2", "reduced_m2", "cleared_m2", "clipped_m2",
-                                                     "remaining_m2")},
+                                                     "remaining_m2", "extended_m2", "reopened_m2")},
             "activity_id": e.activity.id if e.activity else None,
             "activity_type": e.activity.activity_type.value if e.activity else None,
             "devices_found": len(e.activity.devices) if e.activity else 0,
             "visit_id": e.visit.id if e.visit else None,
             "non_conformity_id": e.non_conformity_id,
             "nc_status": e.nc_status.value if e.nc_status else None,
-            "evidence": e.evidence, "recipient": e.recipient, "summary": e.describe(),
+            "evidence": e.evidence, "recipient": e.recipient, "authority": e.authority,
+            "residual_risk": e.residual_risk,
+            "inspection_id": e.inspection.id if e.inspection else None,
+            "inspection_passed": e.inspection.passed if e.inspection else None,
+            "area": mapping(e.area) if e.area is not None else None,
+            "legacy": e.legacy, "summary": e.describe(),
         } for e in record.history]
         return doc
 
@@ -125,10 +141,15 @@ class Transition:
             f"cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared {b.cleared_m2:,.0f} + "
             f"remaining {b.remaining_m2:,.0f} (tolerance {b.tolerance_m2:,.0f} m²)"
         )
-        if self.record.awaiting_release and self.record.blockers:
-            listed = ", ".join(f"{nc.id} ({nc.status.value})" for nc in self.record.blockers)
-            out.append(f"nothing hazardous remains, but release is held back: critical non-conformity {listed} "
-                       "is not closed")
+        if self.record.awaiting_release:
+            holds = self.record.release_holds
+            if holds:
+                out.append("all land is processed; release awaits: " + "; ".join(holds))
+            else:
+                out.append("all land is processed and inspected: the authority may accept it as released")
+        for activity_id, depth in self.record.deep_finds:
+            out.append(f"flag: activity {activity_id} found a device at {depth:g} cm, below the required clearance "
+                       f"depth of {self.record.required_depth_cm:g} cm (IMAS 09.10): review the depth")
         return out
 
 
@@ -138,7 +159,7 @@ def _now() -> dt.datetime:
 
 def _replayed(store: Store, hazard: HazardArea, events: list[ReleaseEvent]) -> LandRelease:
     """The record the stored history gives, refused when the register was changed behind the history's back."""
-    record = LandRelease.replay(hazard, events)
+    record = LandRelease.replay(hazard, events, store.release_rules())
     what = f"hazard area {hazard.id}"
     faults = []
     if (hazard.hazard_class, state_of(hazard.hazard_class, hazard.status)) != (record.hazard_class, record.state):
@@ -184,7 +205,8 @@ def _advance(
         hazard, record = _load(store, locate(store))
         before = 0 if record is None else len(record.history)
         if record is None:
-            record = LandRelease.start(hazard, actor=actor, at=when, reason=START_REASON)
+            record = LandRelease.start(hazard, actor=actor, at=when, reason=START_REASON,
+                                       rules=store.release_rules())
         stray = [a for a in store.activities(hazard.id)
                  if a.id not in record.activities and a.status is not ActivityStatus.PLANNED]
         for act in sorted(stray, key=lambda a: (a.end or a.start or dt.date.min, a.id)):
@@ -262,6 +284,69 @@ def set_non_conformity(
     wanted = NCStatus(status)
     return _advance(store, lambda store: store.hazard_of_non_conformity(nc_id), actor=actor, at=at,
                     command=lambda r, when: r.set_non_conformity(nc_id, wanted, actor=actor, at=when, reason=reason))
+
+
+def inspect(
+    store: Store, hazard_id: str, inspection: Inspection, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """Record a post-clearance inspection (IMAS 09.20): a failed one reopens its failed area."""
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.inspect(inspection, actor=actor, at=when, reason=reason))
+
+
+def accept(
+    store: Store, hazard_id: str, *, authority: str, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """The authority (``authority``, signed by ``actor``) accepts the processed land as released."""
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.accept(authority=authority, actor=actor, at=when, reason=reason))
+
+
+def reopen(
+    store: Store,
+    hazard_id: str,
+    area: BaseGeometry,
+    *,
+    residual_risk: str,
+    evidence: str = "",
+    actor: str,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> Transition:
+    """Reopen the processed or released land within ``area`` (a later find; IMAS 07.14)."""
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.reopen(area, residual_risk=residual_risk, evidence=evidence,
+                                                     actor=actor, at=when, reason=reason))
+
+
+def extend(
+    store: Store, hazard_id: str, area: BaseGeometry, *, actor: str, reason: str, at: dt.datetime | None = None
+) -> Transition:
+    """Grow the perimeter of an open area by ``area``."""
+    return _advance(store, lambda _: hazard_id, actor=actor, at=at,
+                    command=lambda r, when: r.extend(area, actor=actor, at=when, reason=reason))
+
+
+def certificate(store: Store, hazard_id: str) -> HandoverCertificate:
+    """The completion report / handover certificate of a released or handed-over area (from its history)."""
+    hazard, record = _load(store, hazard_id)
+    organisations = {o.id: o.name for o in store.organisations()}
+    if record is None:
+        what = f"hazard area {hazard_id}"
+        raise ValidationError(what, [Fault(what, "has no land-release history: nothing to certify")])
+    return completion_record(hazard, record, organisations=organisations)
+
+
+def rules(store: Store) -> ReleaseRules:
+    """The programme's land-release settings."""
+    return store.release_rules()
+
+
+def set_rules(store: Store, new: ReleaseRules) -> ReleaseRules:
+    """Keep the programme's land-release settings (they apply to events recorded from now on)."""
+    with store.write() as uow:
+        uow.set_release_rules(new)
+    return new
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -367,3 +452,70 @@ def record_qa_report(
     visit = QAVisit(report.visit_id, report.activity_id, day, tuple(ncs),
                     inspecting_organisation_id=report.inspector)
     return record_qa_visit(store, visit, actor=actor, reason=reason, at=at)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Inspections, reopening and extension as reported: the area a vector file (read in WGS84; ``crs`` for files
+# that carry none), the repairs made on reading it said alongside the transition
+# ----------------------------------------------------------------------------------------------------
+
+
+def _read_area(path: Path, crs: str | None) -> tuple[BaseGeometry, tuple[str, ...]]:
+    geometry, repaired = read_outline(path, crs=crs)
+    return geometry, tuple(f"{path}: feature {issue.index} repaired ({issue.reason})" for issue in repaired)
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionReport:
+    """A post-clearance inspection as reported: its id, the day (YYYY-MM-DD), the area sampled (m²), the result,
+    the inspecting organisation, the sampling plan, and for a failed one the finding and the lot or lane that failed
+    (a vector file)."""
+
+    inspection_id: str
+    date: str
+    sample_m2: float
+    passed: bool
+    organisation: str
+    plan: str = ""
+    finding: str = ""
+    failed_area: Path | None = None
+    crs: str | None = None
+    devices_found: int = 0
+
+
+def record_inspection(
+    store: Store, hazard_id: str, report: InspectionReport, *, actor: str, reason: str,
+    at: dt.datetime | None = None,
+) -> RecordedReport:
+    """Check ``report``, read its failed area and record it (:func:`inspect`)."""
+    faults: list[Fault] = []
+    day = _day("date", report.date, faults)
+    if day is None and not faults:
+        faults.append(Fault("date", "is empty: give the day of the inspection, YYYY-MM-DD"))
+    ValidationError.raise_if(f"inspection {report.inspection_id}", faults)
+    assert day is not None
+    area, repairs = (None, ()) if report.failed_area is None else _read_area(report.failed_area, report.crs)
+    inspection = Inspection(report.inspection_id, day, report.sample_m2, report.passed, report.organisation,
+                            plan=report.plan, finding=report.finding, failed_area=area,
+                            devices_found=report.devices_found)
+    return RecordedReport(repairs, inspect(store, hazard_id, inspection, actor=actor, reason=reason, at=at))
+
+
+def reopen_from(
+    store: Store, hazard_id: str, path: Path, *, crs: str | None = None, residual_risk: str, evidence: str = "",
+    actor: str, reason: str, at: dt.datetime | None = None,
+) -> RecordedReport:
+    """Reopen the land within the area of the vector file ``path`` (:func:`reopen`)."""
+    area, repairs = _read_area(path, crs)
+    done = reopen(store, hazard_id, area, residual_risk=residual_risk, evidence=evidence, actor=actor,
+                  reason=reason, at=at)
+    return RecordedReport(repairs, done)
+
+
+def extend_from(
+    store: Store, hazard_id: str, path: Path, *, crs: str | None = None, actor: str, reason: str,
+    at: dt.datetime | None = None,
+) -> RecordedReport:
+    """Extend the perimeter by the area of the vector file ``path`` (:func:`extend`)."""
+    area, repairs = _read_area(path, crs)
+    return RecordedReport(repairs, extend(store, hazard_id, area, actor=actor, reason=reason, at=at))

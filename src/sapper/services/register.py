@@ -28,8 +28,13 @@ def open_register(settings: Settings) -> Store:
 
 
 def create_register(settings: Settings) -> Store:
-    """A new, empty store at ``settings.db``, open; StoreError when the file already exists (never overwritten)."""
-    db = Path(_target(settings))
+    """A new store at ``settings.db``, open; StoreError when the file already exists (never overwritten). A
+    ``postgresql://`` URL is opened with create (its tables made when missing); what may go into it is the caller's
+    check (e.g. the scenario builder refuses a database holding records)."""
+    target = _target(settings)
+    if "://" in target:
+        return open_store(target, create=True)
+    db = Path(target)
     if db.exists():
         raise StoreError(f"{db} already exists; sapper init does not overwrite a file")
     return open_store(db, create=True)

@@ -44,7 +44,7 @@ from sapper.domain.fielddata import (
     SubmissionSource,
     check_transition,
 )
-from sapper.domain.hazards import DeviceCategory
+from sapper.domain.hazards import DeviceCategory, HazardArea
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.store import repository as repo
 from sapper.store import schema
@@ -354,8 +354,9 @@ class FieldStaging:
 
     # Applying ---------------------------------------------------------------------------------------
 
-    def apply(self, staged_id: int, effect: ProgressReport | Activity, *, actor: str, at: dt.datetime,
-              supersede: Sequence[int] = ()) -> None:
+    def apply(self, staged_id: int,
+              effect: ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea], *,
+              actor: str, at: dt.datetime, supersede: Sequence[int] = ()) -> None:
         """Write what version ``staged_id`` says to the register and mark it applied; versions ``supersede`` become
         superseded. All of it or none of it (a savepoint): a refusal by the database is a ValidationError naming
         the version, and leaves the rest of the unit of work alone."""
@@ -363,7 +364,21 @@ class FieldStaging:
         where = f"version {staged.version}"
         try:
             with self._conn.begin_nested():
-                if isinstance(effect, ProgressReport):
+                if isinstance(effect, tuple) and isinstance(effect[1], HazardArea):  # a survey that marked the area
+                    survey, marked = effect
+                    assert isinstance(survey, Activity)
+                    repo.add_activities(self._conn, [survey], replace=True)
+                    repo.add_hazards(self._conn, [marked], replace=True)
+                    self._touched.update((*ACTIVITY_TABLES, "hazard_areas", "hazard_points"))
+                    what = f"activity {survey.id} and the benchmark and marking of hazard area {marked.id}"
+                elif isinstance(effect, tuple):  # a day's clearance progress and the cleared land it adds
+                    report, cleared = effect
+                    assert isinstance(report, ProgressReport) and isinstance(cleared, Activity)
+                    self._write_progress(report, staged_id)
+                    repo.add_activities(self._conn, [cleared], replace=True)
+                    self._touched.update(ACTIVITY_TABLES)
+                    what = f"{report.kind.value} progress of {report.work_date} and activity {cleared.id}"
+                elif isinstance(effect, ProgressReport):
                     self._write_progress(effect, staged_id)
                     what = f"{effect.kind.value} progress of {effect.work_date}"
                 else:

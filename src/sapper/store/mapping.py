@@ -18,12 +18,28 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound
+from sapper.domain.activities import (
+    Activity,
+    ActivityStatus,
+    ActivityType,
+    DeviceCondition,
+    DeviceFound,
+    Disposal,
+)
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.geometry import area_m2
-from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
+from sapper.domain.hazards import (
+    DeviceCategory,
+    Evidence,
+    HazardArea,
+    HazardClass,
+    HazardStatus,
+    LandUse,
+    Marking,
+)
 from sapper.domain.landrelease import (
     EventKind,
+    Inspection,
     NCStatus,
     NonConformity,
     QAVisit,
@@ -32,6 +48,7 @@ from sapper.domain.landrelease import (
     Severity,
 )
 from sapper.domain.places import Settlement
+from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.errors import Fault, StoreError, ValidationError
 from sapper.store import planjson
@@ -130,12 +147,27 @@ def hazard_row(h: HazardArea) -> dict[str, Any]:
         "expected_clearance_share": h.expected_clearance_share,
         "area_m2": area_m2(h.geometry),
         "synthetic": int(h.synthetic),
+        "clearance_depth_cm": h.clearance_depth_cm,
+        "marking": h.marking.value,
     }
 
 
-def hazard_from(row: Row) -> HazardArea:
+def hazard_point_rows(h: HazardArea) -> list[dict[str, Any]]:
+    """The benchmark (ordinal 0) and the turning points (1, 2, … in order) of a hazard area."""
+    rows = [] if h.benchmark is None else [{"hazard_id": h.id, "kind": "benchmark", "ordinal": 0,
+                                            "geom": h.benchmark}]
+    rows += [{"hazard_id": h.id, "kind": "turning_point", "ordinal": i, "geom": p}
+             for i, p in enumerate(h.turning_points, start=1)]
+    return rows
+
+
+def hazard_from(row: Row, points: Sequence[Row] = ()) -> HazardArea:
+    """A hazard area from its row and its ``hazard_points`` rows (benchmark and turning points)."""
     record = f"hazard area {row['id']}"
     cats = [c.strip() for c in (row["device_categories"] or "").split(",") if c.strip()]
+    benchmark = next((_point(p["geom"], record) for p in points if p["kind"] == "benchmark"), None)
+    turning = tuple(_point(p["geom"], record) for p in sorted(points, key=lambda p: int(p["ordinal"]))
+                    if p["kind"] == "turning_point")
     return HazardArea(
         id=row["id"],
         hazard_class=_enum(HazardClass, row["hazard_class"], record, "hazard_class"),
@@ -149,7 +181,18 @@ def hazard_from(row: Row) -> HazardArea:
         name=row["name"] or "",
         expected_clearance_share=_opt_float(row["expected_clearance_share"]),
         synthetic=bool(row["synthetic"]),
+        clearance_depth_cm=_opt_float(row["clearance_depth_cm"]),
+        benchmark=benchmark,
+        turning_points=turning,
+        marking=_enum(Marking, row["marking"] or "unknown", record, "marking"),
     )
+
+
+def _point(value: Any, record: str) -> Point:
+    geom = _geometry(value, record)
+    if not isinstance(geom, Point):
+        raise ValidationError(record, [Fault(record, f"benchmark or turning point is a {geom.geom_type}", "geom")])
+    return geom
 
 
 def asset_row(a: Asset) -> dict[str, Any]:
@@ -209,6 +252,7 @@ def activity_rows(a: Activity) -> tuple[dict[str, Any], list[dict[str, Any]], li
         "start_date": a.start,
         "end_date": a.end,
         "clearance_depth_cm": a.clearance_depth_cm,
+        "direct_evidence": a.direct_evidence,
     }
     outcome_rows = [
         {"activity_id": a.id, "outcome": kind, "geom": g, "area_m2": area_m2(g)} for kind, g in outcomes
@@ -221,6 +265,10 @@ def activity_rows(a: Activity) -> tuple[dict[str, Any], list[dict[str, Any]], li
             "device_type": d.device_type,
             "condition": d.condition.value,
             "depth_cm": d.depth_cm,
+            "quantity": d.quantity,
+            "fuze": d.fuze,
+            "disposal": d.disposal.value if d.disposal is not None else None,
+            "disposal_date": d.disposal_date,
         }
         for d in a.devices
     ]
@@ -235,6 +283,10 @@ def device_from(row: Row) -> DeviceFound:
         device_type=row["device_type"] or "",
         condition=_enum(DeviceCondition, row["condition"], record, "condition"),
         depth_cm=_opt_float(row["depth_cm"]),
+        quantity=int(row["quantity"]),
+        fuze=row["fuze"] or "",
+        disposal=_opt_enum(Disposal, row["disposal"], record, "disposal"),
+        disposal_date=row["disposal_date"],
     )
 
 
@@ -259,6 +311,7 @@ def activity_from(row: Row, outcomes: Sequence[Row], devices: Sequence[Row]) -> 
         cleared=by_kind.get("cleared"),
         clearance_depth_cm=_opt_float(row["clearance_depth_cm"]),
         devices=tuple(device_from(d) for d in devices),
+        direct_evidence=row["direct_evidence"] or "",
     )
 
 
@@ -500,7 +553,45 @@ def release_event_row(e: ReleaseEvent) -> dict[str, Any]:
         "nc_status": e.nc_status.value if e.nc_status is not None else None,
         "evidence": e.evidence,
         "recipient": e.recipient,
+        **_inspection_columns(e.inspection),
+        "area_wkb": _wkb(e.area if e.inspection is None else e.inspection.failed_area),
+        "residual_risk": e.residual_risk,
+        "authority": e.authority,
+        "extended_m2": e.extended_m2,
+        "reopened_m2": e.reopened_m2,
+        "legacy": int(e.legacy),
     }
+
+
+def _wkb(geom: BaseGeometry | None) -> str | None:
+    """WGS84 geometry as hex WKB text (exact, and portable to any backend)."""
+    return None if geom is None else str(shapely.to_wkb(geom, hex=True))
+
+
+def _from_wkb(text: str | None, record: str) -> BaseGeometry | None:
+    if text is None:
+        return None
+    try:
+        return shapely.from_wkb(text)
+    except Exception as exc:  # shapely raises GEOSException for bad WKB
+        raise ValidationError(record, [Fault(record, f"area is not valid WKB ({exc})", "area_wkb")]) from exc
+
+
+def _inspection_columns(i: Inspection | None) -> dict[str, Any]:
+    if i is None:
+        return {"inspection_id": None, "inspected_on": None, "inspector": "", "sample_m2": None,
+                "sampling_plan": "", "passed": None, "finding": "", "devices_in_sample": 0}
+    return {"inspection_id": i.id, "inspected_on": i.date, "inspector": i.organisation, "sample_m2": i.sample_m2,
+            "sampling_plan": i.plan, "passed": int(i.passed), "finding": i.finding,
+            "devices_in_sample": i.devices_found}
+
+
+def _inspection_from(row: Row, area: BaseGeometry | None, record: str) -> Inspection | None:
+    if row["inspection_id"] is None:
+        return None
+    return Inspection(id=row["inspection_id"], date=row["inspected_on"], sample_m2=float(row["sample_m2"]),
+                      passed=bool(row["passed"]), organisation=row["inspector"], plan=row["sampling_plan"] or "",
+                      finding=row["finding"] or "", failed_area=area, devices_found=int(row["devices_in_sample"]))
 
 
 def release_event_from(row: Row, activity: Activity | None, visit: QAVisit | None) -> ReleaseEvent:
@@ -516,6 +607,8 @@ def release_event_from(row: Row, activity: Activity | None, visit: QAVisit | Non
     if row["visit_id"] is not None and visit is None:
         faults.append(Fault(record, f"QA visit {row['visit_id']} is not in the store", "visit_id"))
     ValidationError.raise_if(record, faults)
+    area = _from_wkb(row["area_wkb"], record)
+    inspection = _inspection_from(row, area, record)
     if visit is not None:
         opened = tuple(dataclasses.replace(nc, status=NCStatus.OPEN) for nc in visit.non_conformities)
         visit = dataclasses.replace(visit, non_conformities=opened)
@@ -539,4 +632,50 @@ def release_event_from(row: Row, activity: Activity | None, visit: QAVisit | Non
         nc_status=_opt_enum(NCStatus, row["nc_status"], record, "nc_status"),
         evidence=row["evidence"] or "",
         recipient=row["recipient"] or "",
+        inspection=inspection,
+        area=None if inspection is not None else area,
+        residual_risk=row["residual_risk"] or "",
+        authority=row["authority"] or "",
+        extended_m2=float(row["extended_m2"]),
+        reopened_m2=float(row["reopened_m2"]),
+        legacy=bool(row["legacy"]),
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Programme settings of land release, kept in sapper_meta as ``release_rules.<field>``
+# ----------------------------------------------------------------------------------------------------
+
+RULES_PREFIX = "release_rules."
+
+
+def release_rules_meta(rules: ReleaseRules) -> dict[str, str]:
+    """The rules as sapper_meta rows."""
+    return {RULES_PREFIX + f.name: str(getattr(rules, f.name)).lower() if isinstance(getattr(rules, f.name), bool)
+            else str(getattr(rules, f.name)) for f in dataclasses.fields(rules)}
+
+
+def release_rules_from(meta: Mapping[str, str]) -> ReleaseRules:
+    """The programme's rules from sapper_meta: each setting stored, else its default."""
+    record = "store metadata (release rules)"
+    values: dict[str, Any] = {}
+    faults = []
+    for f in dataclasses.fields(ReleaseRules):
+        text = meta.get(RULES_PREFIX + f.name)
+        if text is None:
+            continue
+        default = getattr(ReleaseRules(), f.name)
+        try:
+            if isinstance(default, bool):
+                if text not in ("true", "false"):
+                    raise ValueError(text)
+                values[f.name] = text == "true"
+            elif isinstance(default, int):
+                values[f.name] = int(text)
+            else:
+                values[f.name] = float(text)
+        except ValueError:
+            faults.append(Fault(record, f"{RULES_PREFIX}{f.name} = {text!r} is not a {type(default).__name__}",
+                                f.name))
+    ValidationError.raise_if(record, faults)
+    return ReleaseRules(**values)

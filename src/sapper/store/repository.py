@@ -134,6 +134,12 @@ def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: boo
         "organisation",
     )
     _write_rows(conn, schema.hazard_areas, [mapping.hazard_row(h) for h in hazards], replace=replace)
+    if replace:
+        for chunk in _chunks([h.id for h in hazards]):
+            conn.execute(delete(schema.hazard_points).where(schema.hazard_points.c.hazard_id.in_(chunk)))
+    points = [row for h in hazards for row in mapping.hazard_point_rows(h)]
+    if points:
+        conn.execute(schema.hazard_points.insert(), points)
     return len(hazards)
 
 
@@ -378,7 +384,17 @@ def hazards(conn: Connection, ids: Sequence[str] | None = None) -> list[HazardAr
     stmt = select(t).order_by(t.c.fid)
     if ids is not None:
         stmt = stmt.where(t.c.id.in_(ids))
-    return [mapping.hazard_from(r) for r in conn.execute(stmt).mappings()]
+    rows = list(conn.execute(stmt).mappings())
+    p = schema.hazard_points
+    points: dict[str, list[Mapping[Any, Any]]] = defaultdict(list)
+    if ids is None:
+        for r in conn.execute(select(p).order_by(p.c.fid)).mappings():
+            points[r["hazard_id"]].append(r)
+    else:
+        for chunk in _chunks(list(ids)):
+            for r in conn.execute(select(p).where(p.c.hazard_id.in_(chunk)).order_by(p.c.fid)).mappings():
+                points[r["hazard_id"]].append(r)
+    return [mapping.hazard_from(r, points[r["id"]]) for r in rows]
 
 
 def hazard(conn: Connection, hazard_id: str) -> HazardArea:

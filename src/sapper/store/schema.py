@@ -65,6 +65,8 @@ hazard_areas = Table(
     Column("area_m2", Real, nullable=False),
     _synthetic(),
     _version(),
+    Column("clearance_depth_cm", Real, nullable=True),  # revision 0005
+    Column("marking", Text, nullable=False, server_default="unknown"),  # revision 0005
     sqlite_autoincrement=True,
 )
 
@@ -104,6 +106,7 @@ activities = Table(
     Column("end_date", Date, nullable=True),
     Column("clearance_depth_cm", Real, nullable=True),
     _version(),
+    Column("direct_evidence", Text, nullable=False, server_default=""),  # revision 0005
     sqlite_autoincrement=True,
 )
 
@@ -131,6 +134,10 @@ devices_found = Table(
     Column("device_type", Text, nullable=False, server_default=""),
     Column("condition", Text, nullable=False),
     Column("depth_cm", Real, nullable=True),
+    Column("quantity", Integer, nullable=False, server_default="1"),  # revision 0005
+    Column("fuze", Text, nullable=False, server_default=""),
+    Column("disposal", Text, nullable=True),
+    Column("disposal_date", Date, nullable=True),
     sqlite_autoincrement=True,
 )
 
@@ -243,6 +250,7 @@ plan_tasks = Table(
 #: Kinds of land-release events (sapper.domain.landrelease.EventKind).
 RELEASE_EVENT_KINDS = (
     "recorded", "activity", "reclassified", "released", "handed_over", "qa_visit", "non_conformity",
+    "inspected", "accepted", "reopened", "extended",  # revision 0005
 )
 
 qa_visits = Table(
@@ -291,11 +299,40 @@ land_release_events = Table(
     Column("nc_status", Text, nullable=True),
     Column("evidence", Text, nullable=False, server_default=""),
     Column("recipient", Text, nullable=False, server_default=""),
+    # revision 0005: inspections, acceptance, reopening, extension; legacy = recorded under the rules before it
+    Column("inspection_id", Text, nullable=True),
+    Column("inspected_on", Date, nullable=True),
+    Column("inspector", Text, nullable=False, server_default=""),
+    Column("sample_m2", Real, nullable=True),
+    Column("sampling_plan", Text, nullable=False, server_default=""),
+    Column("passed", Integer, nullable=True),
+    Column("finding", Text, nullable=False, server_default=""),
+    Column("devices_in_sample", Integer, nullable=False, server_default="0"),
+    Column("area_wkb", Text, nullable=True),  # WGS84 WKB, hex: the area reopened, added, or failing inspection
+    Column("residual_risk", Text, nullable=False, server_default=""),
+    Column("authority", Text, nullable=False, server_default=""),
+    Column("extended_m2", Real, nullable=False, server_default="0"),
+    Column("reopened_m2", Real, nullable=False, server_default="0"),
+    Column("legacy", Integer, nullable=False, server_default="0"),
     UniqueConstraint("hazard_id", "seq", name="uq_land_release_events_hazard_seq"),
     CheckConstraint(
         "kind IN (" + ", ".join(f"'{k}'" for k in RELEASE_EVENT_KINDS) + ")", name="ck_land_release_events_kind"
     ),
     CheckConstraint("trim(actor) <> '' AND trim(reason) <> ''", name="ck_land_release_events_who_why"),
+    sqlite_autoincrement=True,
+)
+
+# Benchmark and turning points of hazard areas (IMAS 08.30/08.40): revision 0005, a point layer.
+hazard_points = Table(
+    "hazard_points",
+    metadata,
+    _fid(),
+    Column("geom", Geometry("POINT"), nullable=False),
+    Column("hazard_id", Text, ForeignKey("hazard_areas.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", Text, nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    CheckConstraint("kind IN ('benchmark', 'turning_point')", name="ck_hazard_points_kind"),
+    UniqueConstraint("hazard_id", "kind", "ordinal", name="uq_hazard_points_hazard_kind_ordinal"),
     sqlite_autoincrement=True,
 )
 
@@ -405,6 +442,7 @@ SPATIAL_LAYERS: dict[str, str] = {
     "contested_zone": "GEOMETRY",
     "field_progress": "GEOMETRY",
     "field_progress_devices": "POINT",
+    "hazard_points": "POINT",
 }
 
 #: Attribute (non-spatial) tables registered in gpkg_contents.

@@ -23,11 +23,12 @@ from sapper.domain.fielddata import ProgressReport, StagedSubmission, StagingSta
 from sapper.domain.hazards import HazardArea
 from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
+from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
 from sapper.store import engine as engines
+from sapper.store import mapping, schema
 from sapper.store import repository as repo
-from sapper.store import schema
 from sapper.store.fieldstaging import FieldStaging
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
 
@@ -48,7 +49,7 @@ class UnitOfWork:
         return repo.add_organisations(self._conn, list(orgs), replace=replace)
 
     def add_hazards(self, hazards: Iterable[HazardArea], *, replace: bool = False) -> int:
-        self.touched.add("hazard_areas")
+        self.touched.update(("hazard_areas", "hazard_points"))
         return repo.add_hazards(self._conn, list(hazards), replace=replace)
 
     def add_assets(self, assets: Iterable[Asset], *, replace: bool = False) -> int:
@@ -79,6 +80,10 @@ class UnitOfWork:
     def set_meta(self, values: Mapping[str, object]) -> None:
         self.touched.add("sapper_meta")
         repo.set_meta(self._conn, values)
+
+    def set_release_rules(self, rules: ReleaseRules) -> None:
+        """Keep the programme's land-release settings (sapper_meta ``release_rules.*``)."""
+        self.set_meta(mapping.release_rules_meta(rules))
 
     def update_hazard(self, hazard_id: str, edit: HazardEdit, *, expected_version: int) -> int:
         """See :meth:`Store.update_hazard`."""
@@ -365,6 +370,10 @@ class Store:
     def meta(self) -> dict[str, str]:
         with self._reading() as conn:
             return repo.meta(conn)
+
+    def release_rules(self) -> ReleaseRules:
+        """The programme's land-release settings: those stored, the documented defaults for the rest."""
+        return mapping.release_rules_from(self.meta())
 
     def latest_plan(self) -> PlanRun | None:
         with self._reading() as conn:
