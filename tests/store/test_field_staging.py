@@ -49,6 +49,7 @@ def test_field_staging_migration_down_and_up(tmp_path: Path) -> None:
     after_names, after_contents, revision = _state(path)
     assert revision == "0002"
     assert not {n for n in after_names if n.startswith(("field_", "rtree_field_"))}
-    assert set(contents) - set(after_contents) == set(TABLES)
+    later = {"users", "api_tokens", "sessions", "audit", "jobs"}  # registered by revision 0006, also undone
+    assert set(contents) - set(after_contents) - later == set(TABLES)
     _migrate(path, "head", down=False)
     assert _state(path) == (names, contents, engines.head_revision())
