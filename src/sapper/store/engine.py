@@ -48,6 +48,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
     dbapi_conn.isolation_level = None
     gpkg.register_functions(dbapi_conn)
+    gpkg.register_spatial_predicates(dbapi_conn)
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
