@@ -134,10 +134,9 @@ def authenticate(request: Request) -> Principal | None:
 
 def _checker(rule: Rule) -> Callable[[Request], Principal | None]:
     def check(request: Request) -> Principal | None:
+        if rule.roles is None:  # a public route: whatever credentials came (or failed) do not matter
+            return None
         principal = authenticate(request)
-        if rule.roles is None:
-            request.state.principal = principal
-            return principal
         if principal is None:
             raise _unauthorised("credentials are needed (HTTP Basic, a bearer token, or a browser session)")
         if principal.role not in rule.roles:

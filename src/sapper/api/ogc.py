@@ -329,7 +329,8 @@ def items_options(collection_id: str, caller: Caller) -> Response:
 
 @router.options("/collections/{collection_id}/items/{feature_id}", summary="Methods allowed on a feature",
                 **guard(READ))
-def item_options(collection_id: str, feature_id: str, caller: Caller) -> Response:
+def item_options(request: Request, collection_id: str, feature_id: str, caller: Caller) -> Response:
+    service.one(runtime(request).store, caller, _layer(collection_id), feature_id)  # 404 when not theirs
     return Response(status_code=204, headers={"Allow": _allowed(_layer(collection_id), True)})
 
 
