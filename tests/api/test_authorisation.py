@@ -45,7 +45,7 @@ def _object_operations(api: Api) -> list[tuple[str, str]]:
     for path, method, op in _operations(spec):
         rule = op["x-sapper-auth"]
         assert isinstance(rule, dict)
-        if rule["scoped"] and re.search(r"\{(feature_id|hazard_id)\}", path):
+        if rule["scoped"] and re.search(r"\{(featureId|hazard_id)\}", path):
             out.append((path, method))
     return out
 
@@ -56,7 +56,7 @@ def test_cross_organisation_objects_are_404_on_every_object_route(api: Api) -> N
     operations = _object_operations(api)
     assert {m for _, m in operations} >= {"get", "put", "patch", "delete", "options"}
     for path, method in operations:
-        url = path.replace("{collection_id}", "hazard_areas").replace("{feature_id}", "HA-B1").replace(
+        url = path.replace("{collectionId}", "hazard_areas").replace("{featureId}", "HA-B1").replace(
             "{hazard_id}", "HA-B1")
         r = api.client.request(method.upper(), url, auth=api.auth("plan-a"), content=b"{}",
                                headers={"If-Match": '"1"', "Content-Type": "application/merge-patch+json"})

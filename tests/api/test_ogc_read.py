@@ -74,6 +74,7 @@ def test_datetime_interval_on_activities(api: Api) -> None:
     ("hazard_class IN ('CHA')", ["HA-A2"]),
     ("beneficiaries BETWEEN 50 AND 150", ["HA-A1"]),
     ("hazard_class = 'SHA' AND NOT name = 'Field A1'", ["HA-B1"]),
+    ("(hazard_class = 'SHA') AND (NOT (name = 'Field A1'))", ["HA-B1"]),
     ("S_INTERSECTS(geom, POLYGON((35.295 50.295, 35.305 50.295, 35.305 50.305, 35.295 50.305, 35.295 50.295)))",
      ["HA-B1"]),
     ("S_WITHIN(geometry, BBOX(35.0, 50.0, 35.2, 50.2))", ["HA-A1", "HA-A2"]),

@@ -34,6 +34,10 @@ MERGE_PATCH = "application/merge-patch+json"
 #: Collections that accept POST, PUT, PATCH and DELETE.
 EDITABLE = frozenset({"hazard_areas"})
 
+#: Filter languages: CQL2 text, and ``cql-text`` (the draft's name, which GDAL's OAPIF driver looks for in the
+#: OpenAPI document and sends; the text it builds is CQL2) as an alias.
+FILTER_LANGS = ("cql2-text", "cql-text")
+
 READ = Rule(ALL_ROLES, scoped=True)
 WRITE = Rule(MANAGERS, scoped=True)
 PUBLIC = Rule(None)
@@ -118,6 +122,8 @@ def _collection(base: str, name: str) -> schemas.Collection:
         schemas.Link(href=f"{href}/items?f=html", rel="items", type="text/html", title=f"{spec.title} (HTML)"),
         schemas.Link(href=f"{href}/queryables", rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
                      type="application/schema+json", title="Queryables"),
+        schemas.Link(href=f"{href}/queryables", rel="queryables", type="application/schema+json",
+                     title="Queryables (draft relation name, for older clients)"),
     ]
     return schemas.Collection(id=name, title=spec.title, description=spec.description, links=links,
                               crs=list(crsmod.SUPPORTED), storageCrs=crsmod.CRS84)
@@ -136,34 +142,36 @@ def collections(request: Request, caller: Caller, f: str | None = None) -> Any:
     return doc
 
 
-def _layer(collection_id: str) -> str:
-    if collection_id not in LAYERS:
+def _layer(collectionId: str) -> str:
+    if collectionId not in LAYERS:
         from sapper.errors import NotFoundError
 
-        raise NotFoundError(f"collection {collection_id} does not exist (collections: {', '.join(LAYERS)})")
-    return collection_id
+        raise NotFoundError(f"collection {collectionId} does not exist (collections: {', '.join(LAYERS)})")
+    return collectionId
 
 
-@router.get("/collections/{collection_id}", response_model=schemas.Collection, summary="One collection",
+@router.get("/collections/{collectionId}", response_model=schemas.Collection, summary="One collection",
             **guard(READ))
-def collection(request: Request, collection_id: str, caller: Caller, f: str | None = None) -> Any:
-    doc = _collection(_base(request), _layer(collection_id))
+def collection(request: Request, collectionId: str, caller: Caller, f: str | None = None) -> Any:
+    doc = _collection(_base(request), _layer(collectionId))
     if _html_wanted(request, f):
         return _page(doc.title, f"<p>{html.escape(doc.description)}</p>" + _links_html(doc.links))
     return doc
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Queryable properties (JSON Schema)",
+@router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)",
             responses={200: {"content": {"application/schema+json": {}}}}, **guard(READ))
-def queryables_route(request: Request, collection_id: str, caller: Caller) -> JSONResponse:
-    name = _layer(collection_id)
+def queryables_route(request: Request, collectionId: str, caller: Caller) -> JSONResponse:
+    name = _layer(collectionId)
     props: dict[str, Any] = {"geometry": {"$ref": "https://geojson.org/schema/Geometry.json",
                                           "x-ogc-role": "primary-geometry"}}
     for prop, (kind, fmt) in queryables(name).items():
         props[prop] = {"type": kind, "title": prop, **({"format": fmt} if fmt else {})}
     body = {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"{_base(request)}/collections/{name}/queryables", "type": "object", "title": LAYERS[name].title,
-            "properties": props, "additionalProperties": False}
+            "properties": props, "additionalProperties": False,
+            # The draft's list form, which GDAL's OAPIF driver reads to decide what it may filter on the server:
+            "queryables": [{"id": p, "type": v.get("type", "geometry")} for p, v in props.items()]}
     return JSONResponse(body, media_type="application/schema+json")
 
 
@@ -235,11 +243,11 @@ def _items_html(name: str, body: dict[str, Any]) -> HTMLResponse:
                  f"<p>{links}</p><table border='1'><tr><th>id</th>{head}<th>geometry</th></tr>{''.join(rows)}</table>")
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection",
+@router.get("/collections/{collectionId}/items", summary="Features of a collection",
             responses={200: {"model": schemas.FeatureCollectionPublic, "content": {GEOJSON: {}, "text/html": {}}}},
             **guard(READ))
 def items(
-    request: Request, collection_id: str, caller: Caller,
+    request: Request, collectionId: str, caller: Caller,
     limit: Annotated[int, Query(ge=1)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
     bbox: str | None = None,
@@ -247,13 +255,14 @@ def items(
     crs: str | None = None,
     datetime: str | None = None,
     filter: str | None = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang",
+                                             json_schema_extra={"enum": list(FILTER_LANGS)})] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
     f: str | None = None,
 ) -> Response:
-    name = _layer(collection_id)
+    name = _layer(collectionId)
     out_crs = crsmod.check(crs, "crs")
-    if filter_lang not in (None, "cql2-text"):
+    if filter_lang is not None and filter_lang not in FILTER_LANGS:
         raise ValidationError("filter-lang", [Fault("filter-lang", f"{filter_lang!r} is not cql2-text",
                                                     "filter-lang")])
     if filter_crs not in (None, crsmod.CRS84):
@@ -294,14 +303,14 @@ def _etag(version: int | None) -> dict[str, str]:
     return {} if version is None else {"ETag": f'"{version}"'}
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature",
+@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature",
             responses={200: {"model": schemas.FeaturePublic, "content": {GEOJSON: {}, "text/html": {}}}},
             **guard(READ))
-def item(request: Request, collection_id: str, feature_id: str, caller: Caller, crs: str | None = None,
+def item(request: Request, collectionId: str, featureId: str, caller: Caller, crs: str | None = None,
          f: str | None = None) -> Response:
-    name = _layer(collection_id)
+    name = _layer(collectionId)
     out_crs = crsmod.check(crs, "crs")
-    row = service.one(runtime(request).store, caller, name, feature_id)
+    row = service.one(runtime(request).store, caller, name, featureId)
     body = _feature(_base(request), name, row, caller, out_crs)
     body["links"].append({"href": f"{_base(request)}/collections/{name}", "rel": "collection",
                           "type": "application/json"})
@@ -322,16 +331,16 @@ def _allowed(name: str, one: bool) -> str:
     return "GET, HEAD, PUT, PATCH, DELETE, OPTIONS" if one else "GET, HEAD, POST, OPTIONS"
 
 
-@router.options("/collections/{collection_id}/items", summary="Methods allowed on items", **guard(READ))
-def items_options(collection_id: str, caller: Caller) -> Response:
-    return Response(status_code=204, headers={"Allow": _allowed(_layer(collection_id), False)})
+@router.options("/collections/{collectionId}/items", summary="Methods allowed on items", **guard(READ))
+def items_options(collectionId: str, caller: Caller) -> Response:
+    return Response(status_code=204, headers={"Allow": _allowed(_layer(collectionId), False)})
 
 
-@router.options("/collections/{collection_id}/items/{feature_id}", summary="Methods allowed on a feature",
+@router.options("/collections/{collectionId}/items/{featureId}", summary="Methods allowed on a feature",
                 **guard(READ))
-def item_options(request: Request, collection_id: str, feature_id: str, caller: Caller) -> Response:
-    service.one(runtime(request).store, caller, _layer(collection_id), feature_id)  # 404 when not theirs
-    return Response(status_code=204, headers={"Allow": _allowed(_layer(collection_id), True)})
+def item_options(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    service.one(runtime(request).store, caller, _layer(collectionId), featureId)  # 404 when not theirs
+    return Response(status_code=204, headers={"Allow": _allowed(_layer(collectionId), True)})
 
 
 def _editable(name: str, one: bool) -> None:
@@ -340,18 +349,18 @@ def _editable(name: str, one: bool) -> None:
                           headers={"Allow": _allowed(name, one)})
 
 
-def _check_if_match(request: Request, caller: Principal, name: str, feature_id: str) -> int:
+def _check_if_match(request: Request, caller: Principal, name: str, featureId: str) -> int:
     """The version named by If-Match, checked against the stored row before anything else (412 / 428)."""
     header = request.headers.get("if-match")
-    current = service.version_of(runtime(request).store, caller, name, feature_id)
+    current = service.version_of(runtime(request).store, caller, name, featureId)
     if header is None:
-        raise HTTPProblem(428, "precondition_required", f"{name} {feature_id}: send If-Match with the ETag you read "
+        raise HTTPProblem(428, "precondition_required", f"{name} {featureId}: send If-Match with the ETag you read "
                                                         f"(currently \"{current}\")")
     wanted = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
     if "*" in wanted:
         return current
     if str(current) not in wanted:
-        raise HTTPProblem(412, "precondition_failed", f"{name} {feature_id} is at version {current}, not "
+        raise HTTPProblem(412, "precondition_failed", f"{name} {featureId} is at version {current}, not "
                                                       f"{header}: read it again and redo the edit",
                           headers=_etag(current))
     return current
@@ -402,12 +411,12 @@ def _reason(request: Request) -> str:
     return request.headers.get("sapper-reason", "")
 
 
-@router.post("/collections/{collection_id}/items", status_code=201, summary="Add a feature (server-assigned id)",
+@router.post("/collections/{collectionId}/items", status_code=201, summary="Add a feature (server-assigned id)",
              openapi_extra={"x-sapper-auth": WRITE.describe(),
                             "requestBody": {"content": {GEOJSON: {"schema": schemas.FeatureIn.model_json_schema()}}}},
              dependencies=guard(WRITE)["dependencies"])
-async def create(request: Request, collection_id: str, caller: Caller) -> Response:
-    name = _layer(collection_id)
+async def create(request: Request, collectionId: str, caller: Caller) -> Response:
+    name = _layer(collectionId)
     _editable(name, False)
     feature = _parse(schemas.FeatureIn, await _json(request))
     given = service.hazard_input(feature.properties.model_dump(exclude_none=True))
@@ -416,11 +425,11 @@ async def create(request: Request, collection_id: str, caller: Caller) -> Respon
     return _written(request, name, result, caller, 201)
 
 
-async def _edit(request: Request, collection_id: str, feature_id: str, caller: Principal, *,
+async def _edit(request: Request, collectionId: str, featureId: str, caller: Principal, *,
                 replace: bool) -> Response:
-    name = _layer(collection_id)
+    name = _layer(collectionId)
     _editable(name, True)
-    version = await run_in_threadpool(_check_if_match, request, caller, name, feature_id)
+    version = await run_in_threadpool(_check_if_match, request, caller, name, featureId)
     raw = await _json(request)
     store = runtime(request).store
     if replace:
@@ -433,33 +442,33 @@ async def _edit(request: Request, collection_id: str, feature_id: str, caller: P
         patch = _parse(schemas.FeaturePatch, raw)
         props, geom = patch.properties, _geometry(patch.geometry)
     sent = props.model_dump(exclude_none=True, exclude={"id", "area_m2", "synthetic", "generalised"})
-    result = await run_in_threadpool(service.edit_hazard, store, caller, feature_id, service.hazard_input(sent),
+    result = await run_in_threadpool(service.edit_hazard, store, caller, featureId, service.hazard_input(sent),
                                      geom, expected_version=version, replace=replace, reason=_reason(request))
     return _written(request, name, result, caller, 200)
 
 
-@router.put("/collections/{collection_id}/items/{feature_id}", summary="Replace a feature (If-Match)",
+@router.put("/collections/{collectionId}/items/{featureId}", summary="Replace a feature (If-Match)",
             openapi_extra={"x-sapper-auth": WRITE.describe(),
                            "requestBody": {"content": {GEOJSON: {"schema": schemas.FeatureIn.model_json_schema()}}}},
             dependencies=guard(WRITE)["dependencies"])
-async def replace(request: Request, collection_id: str, feature_id: str, caller: Caller) -> Response:
-    return await _edit(request, collection_id, feature_id, caller, replace=True)
+async def replace(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    return await _edit(request, collectionId, featureId, caller, replace=True)
 
 
-@router.patch("/collections/{collection_id}/items/{feature_id}", summary="Change a feature (merge patch, If-Match)",
+@router.patch("/collections/{collectionId}/items/{featureId}", summary="Change a feature (merge patch, If-Match)",
               openapi_extra={"x-sapper-auth": WRITE.describe(), "requestBody": {"content": {
                   MERGE_PATCH: {"schema": schemas.FeaturePatch.model_json_schema()}}}},
               dependencies=guard(WRITE)["dependencies"])
-async def patch(request: Request, collection_id: str, feature_id: str, caller: Caller) -> Response:
-    return await _edit(request, collection_id, feature_id, caller, replace=False)
+async def patch(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    return await _edit(request, collectionId, featureId, caller, replace=False)
 
 
-@router.delete("/collections/{collection_id}/items/{feature_id}", status_code=204,
+@router.delete("/collections/{collectionId}/items/{featureId}", status_code=204,
                summary="Delete a feature (If-Match)", **guard(WRITE))
-def delete(request: Request, collection_id: str, feature_id: str, caller: Caller) -> Response:
-    name = _layer(collection_id)
+def delete(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    name = _layer(collectionId)
     _editable(name, True)
-    version = _check_if_match(request, caller, name, feature_id)
-    service.delete_hazard(runtime(request).store, caller, feature_id, expected_version=version,
+    version = _check_if_match(request, caller, name, featureId)
+    service.delete_hazard(runtime(request).store, caller, featureId, expected_version=version,
                           reason=_reason(request))
     return Response(status_code=204)

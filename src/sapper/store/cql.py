@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import shapely
+from lark import Lark
 from pygeofilter import ast
 from pygeofilter import values as gvalues
-from pygeofilter.parsers.cql2_text import parse as parse_text
+from pygeofilter.parsers.cql2_text import parser as cql2_text
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import LargeBinary, and_, bindparam, false, func, literal, not_, or_, true
@@ -36,10 +39,25 @@ class FilterError(ValidationError):
     http_status = 400
 
 
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """pygeofilter's CQL2-text grammar with one fix: ``NOT (condition)``, as CQL2 allows and GDAL sends (pygeofilter
+    0.3.3 accepts ``NOT`` only before a bare predicate)."""
+    grammar_path = Path(cql2_text.__file__).with_name("grammar.lark")
+    grammar = grammar_path.read_text(encoding="utf-8")
+    fixed = grammar.replace('| "NOT"i predicate                                               -> not_',
+                            '| "NOT"i predicate                                               -> not_\n'
+                            '            | "NOT"i "(" condition ")"                                       -> not_')
+    if fixed == grammar:  # a later pygeofilter changed the grammar: use its own parser as it is
+        return cql2_text.parser  # type: ignore[no-any-return]
+    return Lark(fixed, parser="lalr", maybe_placeholders=False, transformer=cql2_text.CQLTransformer(),
+                import_paths=[str(grammar_path.parent.parent)])
+
+
 def parse(text: str) -> ast.AstType:
     """The AST of a CQL2-text filter; FilterError with the parser's reason when it is not CQL2."""
     try:
-        return parse_text(text)
+        return _parser().parse(text)
     except Exception as exc:  # lark raises several exception types, none of them sapper's
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FilterError("filter", [Fault("filter", f"not CQL2 text: {reason}", "filter")]) from None
