@@ -40,8 +40,8 @@ def serve(
 
 @org_app.command("add")
 def org_add(
-    org_id: Annotated[str, typer.Argument(metavar="NAME", help="The organisation's id (also its name unless "
-                                                               "--title is given).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The organisation's id (also its name unless "
+                                                             "--title is given).")],
     db: Db,
     authority: Annotated[bool, typer.Option("--authority", help="The national authority: sees every "
                                                                 "organisation's records.")] = False,
@@ -50,7 +50,7 @@ def org_add(
     """Add an organisation."""
     kind = OrgKind.AUTHORITY if authority else OrgKind.OPERATOR
     with open_store(db) as store:
-        org = accounts.add_organisation(store, org_id, name=title, kind=kind, authority=authority)
+        org = accounts.add_organisation(store, name, name=title, kind=kind, authority=authority)
     typer.echo(f"organisation {org.id} added" + (" (national authority)" if authority else ""))
 
 
