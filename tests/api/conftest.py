@@ -19,7 +19,7 @@ from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.places import Settlement
-from sapper.domain.resources import DeminerTeam, Method, OrgKind, Trade
+from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, OrgKind, Trade
 from sapper.domain.users import Role
 from sapper.services import accounts
 from sapper.store import accounts as account_rows
@@ -90,7 +90,10 @@ def fill(target: str | Path) -> None:
                      method=Method.SURVEY, start=dt.date(2026, 6, 1), end=dt.date(2026, 6, 9)),
         ])
         store.add_teams([DeminerTeam("T-A", "op-a", Method.MANUAL, 8, Point(35.0, 50.0), 300.0),
-                         DeminerTeam("T-B", "op-b", Method.MANUAL, 8, Point(35.3, 50.3), 300.0)])
+                         DeminerTeam("T-B", "op-b", Method.MANUAL, 8, Point(35.3, 50.3), 300.0),
+                         DeminerTeam("T-S", "op-a", Method.SURVEY, 4, Point(35.0, 50.0), 20_000.0)])
+        store.add_brigades([BuilderBrigade("B-R", "nmaa", Trade.ROAD, 10, Point(35.0, 50.0)),
+                            BuilderBrigade("B-B", "nmaa", Trade.BRIDGE, 10, Point(35.0, 50.0))])
         store.add_settlements([Settlement("Village", 900, Point(35.02, 50.01))])
 
 

@@ -77,7 +77,7 @@ def test_operator_lists_only_its_own_records(api: Api) -> None:
     assert ids("ima", "hazard_areas") == ["HA-A1", "HA-A2", "HA-B1"]
     assert ids("plan-a", "activities") == ["ACT-A"]
     teams = api.client.get("/api/v1/teams", auth=api.auth("plan-a")).json()["items"]
-    assert [t["id"] for t in teams] == ["T-A"]
+    assert [t["id"] for t in teams] == ["T-A", "T-S"]
 
 
 def test_cross_organisation_write_is_refused(api: Api) -> None:
