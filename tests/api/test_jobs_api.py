@@ -30,6 +30,11 @@ def test_plan_job_runs_in_the_background_and_feeds_plan_tasks(api: Api) -> None:
     assert tasks["numberMatched"] > 0
     assert {f["properties"]["run_id"] for f in tasks["features"]} == {job["plan_id"]}
     assert all(f["geometry"] is not None for f in tasks["features"])
+    hazard = api.client.get("/api/hazards/HA-A1", auth=api.auth("ima")).json()
+    assert hazard["plan"]["release_date"] is not None
+    assert hazard["balance"]["remaining_m2"] == hazard["balance"]["original_m2"]
+    asset = api.client.get("/api/assets/AS-1", auth=api.auth("ima")).json()
+    assert asset["plan"]["restoration_start"] <= asset["plan"]["restoration_end"]
 
 
 def test_finished_job_cannot_be_cancelled_and_viewers_cannot_plan(api: Api) -> None:

@@ -16,8 +16,10 @@ from sapper.domain.fielddata import StagingState
 from sapper.domain.hazards import HazardStatus
 from sapper.domain.landrelease import LandRelease, state_of
 from sapper.domain.users import ALL_ROLES, MANAGERS, Job, Principal, Role
+from sapper.scenario.compile import TaskKind
 from sapper.services import accounts, jobs, review
 from sapper.services import features as features_service
+from sapper.store.records import PlannedTask
 
 router = APIRouter(prefix="/api")
 Caller = Annotated[Principal, Depends(principal)]
@@ -88,6 +90,12 @@ class EventPublic(BaseModel):
     area_m2: float | None
 
 
+class HazardPlanPublic(BaseModel):
+    survey_start: str | None
+    clearance_start: str | None
+    release_date: str | None
+
+
 class HazardPublic(BaseModel):
     id: str
     name: str
@@ -102,6 +110,7 @@ class HazardPublic(BaseModel):
     version: int
     balance: BalancePublic
     history: list[EventPublic]
+    plan: HazardPlanPublic | None
 
 
 def _phase(state: str, remaining: float, original: float) -> str:
@@ -140,7 +149,51 @@ def hazard(request: Request, hazard_id: str, caller: Caller) -> HazardPublic:
         state=state, release_phase=_phase(state, balance.remaining_m2, balance.original_m2),
         area_m2=balance.original_m2, organisation_id=area.organisation_id, synthetic=area.synthetic,
         generalised=not caller.precise_geometry, version=row.version or 0,
-        balance=balance, history=history)
+        balance=balance, history=history, plan=_hazard_plan(store.latest_plan_tasks(hazard_id=hazard_id)))
+
+
+def _first(tasks: list[PlannedTask], kind: TaskKind, *, end: bool = False) -> str | None:
+    dates = [t.end_date if end else t.start_date for t in tasks if t.kind is kind]
+    return (max(dates) if end else min(dates)).isoformat() if dates else None
+
+
+def _hazard_plan(tasks: list[PlannedTask]) -> HazardPlanPublic | None:
+    if not tasks:
+        return None
+    return HazardPlanPublic(survey_start=_first(tasks, TaskKind.SURVEY),
+                            clearance_start=_first(tasks, TaskKind.CLEARANCE),
+                            release_date=_first(tasks, TaskKind.RELEASED, end=True))
+
+
+class AssetPlanPublic(BaseModel):
+    restoration_start: str | None
+    restoration_end: str | None
+
+
+class AssetPublic(BaseModel):
+    id: str
+    name: str
+    asset_type: str
+    damage: str
+    synthetic: bool
+    plan: AssetPlanPublic | None
+
+
+@router.get("/assets/{asset_id}", response_model=AssetPublic, summary="An asset with its planned restoration",
+            **guard(READ))
+@router.get("/v1/assets/{asset_id}", response_model=AssetPublic, summary="An asset with its planned restoration",
+            **guard(READ))
+def asset(request: Request, asset_id: str, caller: Caller) -> AssetPublic:
+    store = runtime(request).store
+    row = features_service.one(store, caller, "assets", asset_id)
+    tasks = store.latest_plan_tasks(asset_id=asset_id)
+    repairs = [t for t in tasks if t.kind is TaskKind.REPAIR]
+    plan = AssetPlanPublic(restoration_start=min(t.start_date for t in repairs).isoformat() if repairs else None,
+                           restoration_end=max(t.end_date for t in repairs).isoformat() if repairs else None
+                           ) if tasks else None
+    p = row.properties
+    return AssetPublic(id=row.id, name=str(p["name"]), asset_type=str(p["asset_type"]), damage=str(p["damage"]),
+                       synthetic=bool(p["synthetic"]), plan=plan)
 
 
 class TeamPublic(BaseModel):

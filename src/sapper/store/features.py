@@ -25,7 +25,8 @@ from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.elements import ColumnElement
 
 from sapper.errors import Fault, NotFoundError, ValidationError
-from sapper.store import gpkg, schema
+from sapper.store import gpkg, mapping, schema
+from sapper.store.records import PlannedTask
 
 #: A property value as stored (dates as ``datetime.date``).
 Value = str | int | float | bool | dt.date | dt.datetime | None
@@ -283,3 +284,16 @@ def feature(conn: Connection, name: str, feature_id: str, *, scope: str | None =
         raise NotFoundError(f"{spec.name} feature {feature_id} does not exist")
     geom = _decode(conn.dialect.name, [None if row["geom"] is None else bytes(row["geom"])])[0]
     return _row(spec, row, geom)
+
+
+def latest_plan_tasks(conn: Connection, *, hazard_id: str | None = None,
+                      asset_id: str | None = None) -> list[PlannedTask]:
+    """The latest plan's tasks on one hazard area or asset, by start date (one indexed query)."""
+    t, r = schema.plan_tasks, schema.plan_runs
+    stmt = select(t).where(t.c.run_id == select(func.max(r.c.id)).scalar_subquery())
+    if hazard_id is not None:
+        stmt = stmt.where(t.c.hazard_id == hazard_id)
+    if asset_id is not None:
+        stmt = stmt.where(t.c.asset_id == asset_id)
+    return [mapping.planned_task_from(row) for row in conn.execute(stmt.order_by(t.c.start_date, t.c.task_id))
+            .mappings()]

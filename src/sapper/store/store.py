@@ -31,7 +31,7 @@ from sapper.store import engine as engines
 from sapper.store import features as feats
 from sapper.store import repository as repo
 from sapper.store.fieldstaging import FieldStaging
-from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
+from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun
 
 
 class UnitOfWork:
@@ -430,6 +430,11 @@ class Store:
         """One feature of a collection; NotFoundError when there is none (or another organisation owns it)."""
         with self._reading() as conn:
             return feats.feature(conn, layer, feature_id, scope=scope)
+
+    def latest_plan_tasks(self, *, hazard_id: str | None = None, asset_id: str | None = None) -> list[PlannedTask]:
+        """The latest plan's tasks on one hazard area or asset (empty without a plan), by start date."""
+        with self._reading() as conn:
+            return feats.latest_plan_tasks(conn, hazard_id=hazard_id, asset_id=asset_id)
 
     def user_credentials(self, name: str) -> tuple[Principal, str] | None:
         """The active user ``name`` and their argon2 hash, or None."""
