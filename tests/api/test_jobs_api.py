@@ -30,7 +30,13 @@ def test_plan_job_runs_in_the_background_and_feeds_plan_tasks(api: Api) -> None:
     assert tasks["numberMatched"] > 0
     assert {f["properties"]["run_id"] for f in tasks["features"]} == {job["plan_id"]}
     assert all(f["geometry"] is not None for f in tasks["features"])
+    items = api.client.get("/collections/hazard_areas/items", params={"filter": "release_phase = 'open'"},
+                           auth=api.auth("ima")).json()
+    props = {f["id"]: f["properties"] for f in items["features"]}
+    assert (props["HA-A1"]["state"], props["HA-A2"]["state"]) == ("suspected", "confirmed")
+    assert all(p["planned_release_date"] is not None for p in props.values())
     hazard = api.client.get("/api/hazards/HA-A1", auth=api.auth("ima")).json()
+    assert props["HA-A1"]["planned_release_date"] == hazard["plan"]["release_date"]
     assert hazard["plan"]["release_date"] is not None
     assert hazard["balance"]["remaining_m2"] == hazard["balance"]["original_m2"]
     asset = api.client.get("/api/assets/AS-1", auth=api.auth("ima")).json()

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Float, LargeBinary, and_, func, literal_column, select, type_coerce
+from sqlalchemy import Float, LargeBinary, and_, case, func, literal_column, select, type_coerce
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.engine import Connection
@@ -70,7 +70,8 @@ def _props(table: Any, *, drop: tuple[str, ...] = ()) -> tuple[str, ...]:
 LAYERS: dict[str, Layer] = {
     "hazard_areas": Layer(
         "hazard_areas", "Hazard areas", "Suspected and confirmed hazardous areas (IMAS 07.11) with their state",
-        "id", _props(schema.hazard_areas), organisation_column="organisation_id"),
+        "id", (*_props(schema.hazard_areas), "state", "release_phase", "planned_release_date"),
+        organisation_column="organisation_id"),
     "assets": Layer(
         "assets", "Assets", "Damaged infrastructure to restore: roads, bridges, power, water, buildings",
         "id", _props(schema.assets)),
@@ -155,8 +156,31 @@ def _source(name: str) -> _Source:
         return _Source(sub, sub.c.task_id, sub.c.geom, None, None, {p: sub.c[p] for p in spec.properties})
     table = schema.metadata.tables[name]
     version = table.c.version if "version" in table.c else None
+    derived = _hazard_derived() if name == "hazard_areas" else {}
     return _Source(table, table.c[spec.key], table.c.geom, table.c.fid, version,
-                   {p: table.c[p] for p in spec.properties})
+                   {p: derived[p] if p in derived else table.c[p] for p in spec.properties})
+
+
+def _hazard_derived() -> dict[str, ColumnElement[Any]]:
+    """Columns of a hazard area computed in SQL from its land-release history and the latest plan: ``state`` (the
+    last event's state, else the register's class and status), ``release_phase`` (open, in_progress, processed,
+    released) and ``planned_release_date`` (the latest plan's release milestone)."""
+    h, e, t, r = schema.hazard_areas, schema.land_release_events, schema.plan_tasks, schema.plan_runs
+
+    def last(column: Any) -> ColumnElement[Any]:
+        return (select(column).where(e.c.hazard_id == h.c.id).order_by(e.c.seq.desc()).limit(1)
+                .correlate(h).scalar_subquery())
+
+    register = case((h.c.status == "closed", "released"), (h.c.status == "handed_over", "handed_over"),
+                    (h.c.hazard_class == "CHA", "confirmed"), else_="suspected")
+    state = func.coalesce(last(e.c.to_state), register)
+    remaining = func.coalesce(last(e.c.remaining_m2), h.c.area_m2)
+    phase = case((state.in_(["released", "handed_over"]), "released"), (remaining <= 0.5, "processed"),
+                 (remaining < h.c.area_m2 - 0.5, "in_progress"), else_="open")
+    latest = select(func.max(r.c.id)).scalar_subquery()
+    planned = (select(func.max(t.c.end_date)).where(t.c.hazard_id == h.c.id, t.c.kind == "released",
+                                                    t.c.run_id == latest).correlate(h).scalar_subquery())
+    return {"state": state, "release_phase": phase, "planned_release_date": planned}
 
 
 def queryables(name: str) -> dict[str, tuple[str, str | None]]:
