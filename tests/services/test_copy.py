@@ -13,10 +13,12 @@ from shapely.geometry import Point
 
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.landrelease import LandRelease, NonConformity, QAVisit, Severity
+from sapper.domain.users import AuditEntry, Role
 from sapper.errors import StoreError
 from sapper.services import fielddata as fd
 from sapper.services.copy import copy_register, copy_store, init_store
 from sapper.store import ContextArea, HazardEdit, PlannedTask, PlanRun, Settlement, Store, open_store
+from sapper.store import accounts as accounts_repo
 from tests.conftest import PostgisServer
 from tests.io.field_exports import clearance, odk_zip
 from tests.services.test_fielddata import AT, approve
@@ -63,6 +65,13 @@ def full_register(target: str | Path, tmp_path: Path) -> None:
         store.save_plan(PlanRun("feasible", tasks=tasks[:1]))
         store.update_hazard("h-1", dataclasses.replace(HazardEdit.of(store.hazard("h-1")), name="edited"),
                             expected_version=1)
+        with store.write() as uow:  # the web service's tables (revision 0006)
+            org = store.organisations()[0].id
+            user = accounts_repo.add_user(uow.connection, "anna", Role.PLANNER, org, "stored-argon2-hash")
+            accounts_repo.add_token(uow.connection, "anna", "token-sha256", T0 + dt.timedelta(days=30))
+            accounts_repo.add_session(uow.connection, user.id, "session-sha256", "csrf", T0 + dt.timedelta(hours=1))
+            uow.audit(AuditEntry("anna", org, "hazard_areas", "h-1", "update", "copy test", "{}", "{}"))
+            accounts_repo.add_job(uow.connection, "plan", "anna", "{}")
 
 
 def contents(store: Store) -> dict[str, object]:

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from sapper.cli import bench, field, forecast, forms, imports, plan, release, scenario, store
+from sapper.cli import bench, field, forecast, forms, imports, plan, release, scenario, store, web
 from sapper.cli._output import err, error_line
 from sapper.errors import SapperError, ValidationError
 from sapper.services.settings import Settings
@@ -64,6 +64,9 @@ app.command()(forecast.forecast)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(release.release_app, name="release")
 app.add_typer(field.field_app, name="field")
+app.command()(web.serve)
+app.add_typer(web.org_app, name="org")
+app.add_typer(web.user_app, name="user")
 
 
 def _report(exc: SapperError) -> None:

@@ -48,6 +48,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
     dbapi_conn.isolation_level = None
     gpkg.register_functions(dbapi_conn)
+    gpkg.register_spatial_predicates(dbapi_conn)
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -120,7 +121,7 @@ def make_engine(target: str | Path | Target) -> Engine:
 
 
 def _pg_engine(url: URL) -> Engine:
-    # GeoAlchemy2 is not imported: its table-creation hooks fail on SQLAlchemy 2.1 (ColumnCollection), and
+    # No GeoAlchemy2 (not a dependency): 0.18's table-creation hooks fail on SQLAlchemy 2.1 (ColumnCollection), and
     # sapper's own Geometry type (store/types.py) binds and reads PostGIS geometry without it.
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import shapely
@@ -361,3 +361,25 @@ def unregister_ddl(table: str, *, column: str = "geom", spatial_index: bool = Fa
 def iter_sql(groups: Iterable[Iterable[str]]) -> list[str]:
     """Flatten groups of statements."""
     return [s for group in groups for s in group]
+
+
+def _sql_predicate(test: Callable[[BaseGeometry, BaseGeometry], bool]) -> Callable[[object, object], int | None]:
+    """A SQL function of (GeoPackage blob, WKB literal) → 1/0 (None for a missing or unreadable geometry)."""
+
+    def predicate(blob: object, wkb: object) -> int | None:
+        if not isinstance(blob, bytes) or not isinstance(wkb, bytes):
+            return None
+        try:
+            geom = decode(blob)
+            other = shapely.from_wkb(wkb)
+        except (GeometryBlobError, shapely.errors.GEOSException):
+            return None
+        return None if geom is None else int(test(geom, other))
+
+    return predicate
+
+
+def register_spatial_predicates(conn: sqlite3.Connection) -> None:
+    """Define ST_Intersects and ST_Within (GeoPackage blob, WKB) on ``conn``: CQL2's spatial filters on SQLite."""
+    conn.create_function("ST_Intersects", 2, _sql_predicate(lambda g, o: bool(g.intersects(o))), deterministic=True)
+    conn.create_function("ST_Within", 2, _sql_predicate(lambda g, o: bool(g.within(o))), deterministic=True)

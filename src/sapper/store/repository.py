@@ -195,6 +195,20 @@ def update_hazard(conn: Connection, hazard_id: str, edit: HazardEdit, *, expecte
     return expected_version + 1
 
 
+def delete_hazard(conn: Connection, hazard_id: str, *, expected_version: int) -> None:
+    """Delete a hazard area if its row is still at ``expected_version``.
+
+    NotFoundError when there is none; ConflictError when it moved on; a ValidationError (refused by the
+    database) when activities or a land-release history refer to it.
+    """
+    t = schema.hazard_areas
+    found = hazard_version(conn, hazard_id)
+    if found != expected_version:
+        raise _conflict(hazard_id, found, expected_version)
+    if conn.execute(delete(t).where(t.c.id == hazard_id, t.c.version == expected_version)).rowcount != 1:
+        raise _conflict(hazard_id, hazard_version(conn, hazard_id), expected_version)
+
+
 def add_assets(conn: Connection, assets: Sequence[Asset], *, replace: bool) -> int:
     _check_new_ids(conn, schema.assets, "asset", [a.id for a in assets], replace)
     _write_rows(conn, schema.assets, [mapping.asset_row(a) for a in assets], replace=replace)

@@ -45,6 +45,7 @@ organisations = Table(
     Column("id", Text, primary_key=True),
     Column("name", Text, nullable=False),
     Column("kind", Text, nullable=False),
+    Column("authority", Integer, nullable=False, server_default="0"),
 )
 
 hazard_areas = Table(
@@ -430,6 +431,89 @@ field_progress_devices = Table(
     sqlite_autoincrement=True,
 )
 
+# The web service (revision 0006): users, API tokens, browser sessions, the append-only audit trail and jobs.
+
+#: Roles of users (sapper.domain.users.Role).
+ROLES = ("admin", "im-officer", "planner", "field", "viewer")
+
+#: States of a background job (sapper.domain.users.JobState).
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", GpkgDateTime(), nullable=False),
+    Column("active", Integer, nullable=False, server_default="1"),
+    CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="ck_users_role"),
+    sqlite_autoincrement=True,
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("created_at", GpkgDateTime(), nullable=False),
+    Column("expires_at", GpkgDateTime(), nullable=False),
+    Column("revoked_at", GpkgDateTime(), nullable=True),
+    sqlite_autoincrement=True,
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("session_hash", Text, nullable=False, unique=True),
+    Column("csrf_token", Text, nullable=False),
+    Column("created_at", GpkgDateTime(), nullable=False),
+    Column("expires_at", GpkgDateTime(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", GpkgDateTime(), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("organisation_id", Text, nullable=True),
+    Column("table_name", Text, nullable=False),
+    Column("record_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("before_json", Text, nullable=True),
+    Column("after_json", Text, nullable=True),
+    CheckConstraint("action IN ('insert', 'update', 'delete')", name="ck_audit_action"),
+    CheckConstraint("trim(actor) <> ''", name="ck_audit_actor"),
+    Index("ix_audit_table_record", "table_name", "record_id"),
+    sqlite_autoincrement=True,
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("progress", Real, nullable=False, server_default="0"),
+    Column("actor", Text, nullable=False),
+    Column("created_at", GpkgDateTime(), nullable=False),
+    Column("updated_at", GpkgDateTime(), nullable=False),
+    Column("params", Text, nullable=False, server_default="{}"),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("plan_id", Integer, nullable=True),
+    Column("cancel_requested", Integer, nullable=False, server_default="0"),
+    CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in JOB_STATES) + ")", name="ck_jobs_state"),
+    sqlite_autoincrement=True,
+)
+
 #: Spatial layers (tables) and their GeoPackage geometry type; each has an R-tree ``rtree_<table>_geom``.
 SPATIAL_LAYERS: dict[str, str] = {
     "hazard_areas": "GEOMETRY",
@@ -448,7 +532,8 @@ SPATIAL_LAYERS: dict[str, str] = {
 #: Attribute (non-spatial) tables registered in gpkg_contents.
 ATTRIBUTE_TABLES = ("organisations", "teams", "brigades", "sapper_meta", "plan_runs", "plan_tasks",
                     "qa_visits", "non_conformities", "land_release_events",
-                    "field_submissions", "field_submission_events")
+                    "field_submissions", "field_submission_events",
+                    "users", "api_tokens", "sessions", "audit", "jobs")
 
 #: Spatial views over the latest plan, registered as feature layers (no R-tree of their own).
 PLAN_VIEWS = ("planned_hazard_release", "planned_asset_restoration")

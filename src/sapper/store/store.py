@@ -25,12 +25,14 @@ from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
+from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
+from sapper.store import accounts, mapping, schema
 from sapper.store import engine as engines
-from sapper.store import mapping, schema
+from sapper.store import features as feats
 from sapper.store import repository as repo
 from sapper.store.fieldstaging import FieldStaging
-from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
+from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun
 
 
 class UnitOfWork:
@@ -106,6 +108,15 @@ class UnitOfWork:
         """Append events to land-release histories (use sapper.services.landrelease, which checks the rules)."""
         self.touched.add("land_release_events")
         return repo.append_release_events(self._conn, list(events))
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Append an audit row in this unit of work (so it commits with the write it describes)."""
+        accounts.write_audit(self._conn, entry)
+
+    def delete_hazard(self, hazard_id: str, *, expected_version: int) -> None:
+        """Delete a hazard area still at ``expected_version`` (ConflictError when it moved on)."""
+        self.touched.add("hazard_areas")
+        repo.delete_hazard(self._conn, hazard_id, expected_version=expected_version)
 
     @property
     def field_staging(self) -> FieldStaging:
@@ -418,6 +429,42 @@ class Store:
         """
         with self._reading() as conn:
             return repo.bbox_features(conn, layer, minx, miny, maxx, maxy, limit=limit)
+
+    def features(self, query: feats.FeatureQuery) -> feats.FeaturePage:
+        """One page of a collection's features (OGC API – Features), filtered and counted in SQL."""
+        with self._reading() as conn:
+            return feats.features(conn, query)
+
+    def feature(self, layer: str, feature_id: str, *, scope: str | None = None) -> feats.FeatureRow:
+        """One feature of a collection; NotFoundError when there is none (or another organisation owns it)."""
+        with self._reading() as conn:
+            return feats.feature(conn, layer, feature_id, scope=scope)
+
+    def latest_plan_tasks(self, *, hazard_id: str | None = None, asset_id: str | None = None) -> list[PlannedTask]:
+        """The latest plan's tasks on one hazard area or asset (empty without a plan), by start date."""
+        with self._reading() as conn:
+            return feats.latest_plan_tasks(conn, hazard_id=hazard_id, asset_id=asset_id)
+
+    def user_credentials(self, name: str) -> tuple[Principal, str] | None:
+        """The active user ``name`` and their argon2 hash, or None."""
+        with self._reading() as conn:
+            return accounts.user_credentials(conn, name)
+
+    def token_principal(self, token_hash: str) -> Principal | None:
+        """The user a live API token (its SHA-256) belongs to, or None."""
+        with self._reading() as conn:
+            return accounts.token_principal(conn, token_hash)
+
+    def session_principal(self, session_hash: str) -> tuple[Principal, str] | None:
+        """The user and CSRF token of a live browser session (its SHA-256), or None."""
+        with self._reading() as conn:
+            return accounts.session_principal(conn, session_hash)
+
+    def audit_entries(self, *, table_name: str | None = None, record_id: str | None = None,
+                      limit: int = 100) -> list[AuditEntry]:
+        """Audit rows, newest first (of one table and record, if given)."""
+        with self._reading() as conn:
+            return accounts.audit_entries(conn, table_name=table_name, record_id=record_id, limit=limit)
 
     def revision(self) -> str | None:
         """The schema revision of the file (Alembic)."""

@@ -1,0 +1,161 @@
+"""Who is asking, and may they: authentication (HTTP Basic, bearer tokens, browser sessions with CSRF) and the
+per-route authorisation rule every route declares.
+
+A rule names the roles allowed and whether organisation scoping applies; ``guard(rule)`` gives a route both the
+dependency that enforces it and an ``x-sapper-auth`` entry in the OpenAPI document (a test fails for a route
+without one). Requests without credentials get 401 (with ``WWW-Authenticate: Basic``) on every non-public route.
+
+Browser sessions: ``POST /api/session`` sets ``sapper_session`` (HttpOnly, SameSite=Strict) and ``sapper_csrf``
+(readable by the page, SameSite=Strict); every unsafe request authenticated by the session cookie must carry the
+header ``X-CSRF-Token`` equal to the session's CSRF token (double submit), or it is refused with 403.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+
+from sapper.api.problems import HTTPProblem
+from sapper.domain.users import Principal, Role
+from sapper.services import accounts
+from sapper.store import Store
+
+SESSION_COOKIE = "sapper_session"
+CSRF_COOKIE = "sapper_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Who may call a route: ``roles`` (None: anyone, even without credentials) and whether the records it
+    touches are limited to the caller's organisation (``scoped``; the national authority sees all)."""
+
+    roles: frozenset[Role] | None
+    scoped: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"public": self.roles is None,
+                "roles": sorted(r.value for r in self.roles) if self.roles is not None else [],
+                "scoped": self.scoped}
+
+
+PUBLIC = Rule(None)
+
+
+class BasicCache:
+    """Verified HTTP Basic credentials (by SHA-256 of the header) for a short time: argon2 costs ~50 ms."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._seen: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Principal | None:
+        with self._lock:
+            found = self._seen.get(key)
+            if found is None or found[0] < time.monotonic():
+                self._seen.pop(key, None)
+                return None
+            return found[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._seen) > 1000:
+                self._seen.clear()
+            self._seen[key] = (time.monotonic() + self.seconds, principal)
+
+
+@dataclass
+class Runtime:
+    """What the app holds while it runs: the open store and the Basic cache."""
+
+    store: Store
+    basic: BasicCache
+    secure_cookies: bool
+
+
+def runtime(request: Request) -> Runtime:
+    found: Runtime = request.app.state.runtime
+    return found
+
+
+def _unauthorised(message: str) -> HTTPProblem:
+    return HTTPProblem(401, "unauthorised", message, headers={"WWW-Authenticate": 'Basic realm="sapper"'})
+
+
+def authenticate(request: Request) -> Principal | None:
+    """The caller, from the Authorization header or the session cookie; None when they sent no credentials.
+    Wrong credentials are a 401; a session write without the CSRF header a 403."""
+    rt = runtime(request)
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "basic":
+            key = hashlib.sha256(header.encode("utf-8")).hexdigest()
+            cached = rt.basic.get(key)
+            if cached is not None:
+                return cached
+            try:
+                name, _, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                raise _unauthorised("the Basic credentials are not base64 of name:password") from None
+            principal = accounts.authenticate_password(rt.store, name, password)
+            if principal is None:
+                raise _unauthorised("unknown user or wrong password")
+            rt.basic.put(key, principal)
+            return principal
+        if scheme.lower() == "bearer":
+            principal = accounts.authenticate_token(rt.store, credentials.strip())
+            if principal is None:
+                raise _unauthorised("the token is unknown, expired or revoked")
+            return principal
+        raise _unauthorised(f"unsupported authorization scheme {scheme!r} (use Basic or Bearer)")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = accounts.session(rt.store, cookie)
+        if found is None:
+            raise _unauthorised("the session has expired; sign in again")
+        principal, csrf = found
+        if request.method not in _SAFE and request.headers.get(CSRF_HEADER) != csrf:
+            raise HTTPProblem(403, "csrf_failed", f"a write from a browser session needs the {CSRF_HEADER} header "
+                                                  f"holding the {CSRF_COOKIE} cookie's value")
+        return principal
+    return None
+
+
+def _checker(rule: Rule) -> Callable[[Request], Principal | None]:
+    def check(request: Request) -> Principal | None:
+        if rule.roles is None:  # a public route: whatever credentials came (or failed) do not matter
+            return None
+        principal = authenticate(request)
+        if principal is None:
+            raise _unauthorised("credentials are needed (HTTP Basic, a bearer token, or a browser session)")
+        if principal.role not in rule.roles:
+            raise HTTPProblem(403, "forbidden", f"the role {principal.role.value} may not do this "
+                                                f"(allowed: {', '.join(sorted(r.value for r in rule.roles))})")
+        request.state.principal = principal
+        return principal
+
+    return check
+
+
+def guard(rule: Rule) -> dict[str, Any]:
+    """Route keyword arguments that enforce ``rule`` and declare it in the OpenAPI document."""
+    return {"dependencies": [Depends(_checker(rule))], "openapi_extra": {"x-sapper-auth": rule.describe()}}
+
+
+def principal(request: Request) -> Principal:
+    """The caller of a guarded, non-public route (set by its rule's dependency)."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is None:
+        raise _unauthorised("credentials are needed")
+    return found

@@ -1,0 +1,474 @@
+"""OGC API – Features (Parts 1–4) over the store: landing page, conformance, collections, items, one item,
+queryables, CRS, CQL2 filters and transactions (hazard areas).
+
+Routes parse the request, call ``services.features`` and shape GeoJSON or HTML. Writes check ``If-Match`` against
+the row version BEFORE the body is read (412 when stale; 428 when missing), so a stale edit is refused without
+parsing a byte of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from typing import Annotated, Any, TypeVar
+
+import shapely.geometry
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError as PydanticValidationError
+from shapely.geometry.base import BaseGeometry
+from starlette.concurrency import run_in_threadpool
+
+from sapper.api import crs as crsmod
+from sapper.api import schemas
+from sapper.api.auth import Rule, guard, principal, runtime
+from sapper.api.problems import HTTPProblem
+from sapper.domain.users import ALL_ROLES, MANAGERS, Principal
+from sapper.errors import Fault, ValidationError
+from sapper.services import features as service
+from sapper.store.features import LAYERS, FeatureQuery, FeatureRow, queryables
+
+GEOJSON = "application/geo+json"
+MERGE_PATCH = "application/merge-patch+json"
+#: Collections that accept POST, PUT, PATCH and DELETE.
+EDITABLE = frozenset({"hazard_areas"})
+
+#: Filter languages: CQL2 text, and ``cql-text`` (the draft's name, which GDAL's OAPIF driver looks for in the
+#: OpenAPI document and sends; the text it builds is CQL2) as an alias.
+FILTER_LANGS = ("cql2-text", "cql-text")
+
+READ = Rule(ALL_ROLES, scoped=True)
+WRITE = Rule(MANAGERS, scoped=True)
+PUBLIC = Rule(None)
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+]
+
+router = APIRouter()
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def _html_wanted(request: Request, f: str | None) -> bool:
+    if f is not None:
+        if f not in ("json", "html"):
+            raise ValidationError("f", [Fault("f", f"{f!r} is not json or html", "f")])
+        return f == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+
+
+def _links_html(links: list[schemas.Link]) -> str:
+    return "<ul>" + "".join(f"<li><a href='{html.escape(ln.href)}'>{html.escape(ln.title or ln.rel)}</a></li>"
+                            for ln in links) + "</ul>"
+
+
+@router.get("/", response_model=schemas.LandingPage, summary="Landing page", **guard(PUBLIC))
+def landing(request: Request, f: str | None = None) -> Any:
+    base = _base(request)
+    links = [
+        schemas.Link(href=f"{base}/", rel="self", type="application/json", title="This document"),
+        schemas.Link(href=f"{base}/api", rel="service-desc", type="application/vnd.oai.openapi+json;version=3.0",
+                     title="The OpenAPI document"),
+        schemas.Link(href=f"{base}/conformance", rel="conformance", type="application/json",
+                     title="Conformance classes"),
+        schemas.Link(href=f"{base}/collections", rel="data", type="application/json", title="Collections"),
+    ]
+    doc = schemas.LandingPage(title="sapper", description="Mine-action and reconstruction register (OGC API – "
+                              "Features)", links=links)
+    if _html_wanted(request, f):
+        return _page("sapper", f"<p>{html.escape(doc.description)}</p>" + _links_html(links))
+    return doc
+
+
+@router.get("/conformance", response_model=schemas.Conformance, summary="Conformance classes", **guard(PUBLIC))
+def conformance(request: Request, f: str | None = None) -> Any:
+    if _html_wanted(request, f):
+        return _page("Conformance", "<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in CONFORMANCE) + "</ul>")
+    return schemas.Conformance(conformsTo=CONFORMANCE)
+
+
+def _collection(base: str, name: str) -> schemas.Collection:
+    spec = LAYERS[name]
+    href = f"{base}/collections/{name}"
+    links = [
+        schemas.Link(href=href, rel="self", type="application/json", title=spec.title),
+        schemas.Link(href=f"{href}/items?f=json", rel="items", type=GEOJSON, title=f"{spec.title} (GeoJSON)"),
+        schemas.Link(href=f"{href}/items?f=html", rel="items", type="text/html", title=f"{spec.title} (HTML)"),
+        schemas.Link(href=f"{href}/queryables", rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                     type="application/schema+json", title="Queryables"),
+        schemas.Link(href=f"{href}/queryables", rel="queryables", type="application/schema+json",
+                     title="Queryables (draft relation name, for older clients)"),
+    ]
+    return schemas.Collection(id=name, title=spec.title, description=spec.description, links=links,
+                              crs=list(crsmod.SUPPORTED), storageCrs=crsmod.CRS84)
+
+
+@router.get("/collections", response_model=schemas.Collections, summary="Collections", **guard(READ))
+def collections(request: Request, caller: Caller, f: str | None = None) -> Any:
+    base = _base(request)
+    doc = schemas.Collections(
+        links=[schemas.Link(href=f"{base}/collections", rel="self", type="application/json")],
+        collections=[_collection(base, name) for name in LAYERS])
+    if _html_wanted(request, f):
+        return _page("Collections", "<ul>" + "".join(
+            f"<li><a href='{html.escape(c.id)}?f=html'>{html.escape(c.title)}</a>: {html.escape(c.description)}</li>"
+            for c in doc.collections) + "</ul>")
+    return doc
+
+
+def _layer(collectionId: str) -> str:
+    if collectionId not in LAYERS:
+        from sapper.errors import NotFoundError
+
+        raise NotFoundError(f"collection {collectionId} does not exist (collections: {', '.join(LAYERS)})")
+    return collectionId
+
+
+@router.get("/collections/{collectionId}", response_model=schemas.Collection, summary="One collection",
+            **guard(READ))
+def collection(request: Request, collectionId: str, caller: Caller, f: str | None = None) -> Any:
+    doc = _collection(_base(request), _layer(collectionId))
+    if _html_wanted(request, f):
+        return _page(doc.title, f"<p>{html.escape(doc.description)}</p>" + _links_html(doc.links))
+    return doc
+
+
+@router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)",
+            responses={200: {"content": {"application/schema+json": {}}}}, **guard(READ))
+def queryables_route(request: Request, collectionId: str, caller: Caller) -> JSONResponse:
+    name = _layer(collectionId)
+    props: dict[str, Any] = {"geometry": {"$ref": "https://geojson.org/schema/Geometry.json",
+                                          "x-ogc-role": "primary-geometry"}}
+    for prop, (kind, fmt) in queryables(name).items():
+        props[prop] = {"type": kind, "title": prop, **({"format": fmt} if fmt else {})}
+    body = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{_base(request)}/collections/{name}/queryables", "type": "object", "title": LAYERS[name].title,
+            "properties": props, "additionalProperties": False,
+            # The draft's list form, which GDAL's OAPIF driver reads to decide what it may filter on the server:
+            "queryables": [{"id": p, "type": v.get("type", "geometry")} for p, v in props.items()]}
+    return JSONResponse(body, media_type="application/schema+json")
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _feature(base: str, name: str, row: FeatureRow, caller: Principal, out_crs: str) -> dict[str, Any]:
+    geom: BaseGeometry | None = row.geometry
+    props = {k: _json_value(v) for k, v in row.properties.items()}
+    if name in service.SENSITIVE:
+        props["generalised"] = not caller.precise_geometry
+    return {
+        "type": "Feature", "id": row.id,
+        "geometry": None if geom is None else shapely.geometry.mapping(crsmod.from_crs84(geom, out_crs)),
+        "properties": props,
+        "links": [{"href": f"{base}/collections/{name}/items/{row.id}", "rel": "self", "type": GEOJSON}],
+    }
+
+
+def _interval(text: str | None) -> tuple[dt.date | None, dt.date | None]:
+    if not text:
+        return None, None
+
+    def one(part: str) -> dt.date | None:
+        if part in ("", ".."):
+            return None
+        try:
+            return dt.datetime.fromisoformat(part.replace("Z", "+00:00")).date()
+        except ValueError:
+            raise ValidationError("datetime", [Fault("datetime", f"{part!r} is not an ISO 8601 date or time",
+                                                     "datetime")]) from None
+
+    if "/" in text:
+        start, _, end = text.partition("/")
+        return one(start), one(end)
+    day = one(text)
+    return day, day
+
+
+def _bbox(text: str | None, bbox_crs: str) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise ValidationError("bbox", [Fault("bbox", f"{text!r} is not four numbers", "bbox")]) from None
+    if len(parts) == 6:
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4:
+        raise ValidationError("bbox", [Fault("bbox", f"{text!r} is not four numbers", "bbox")])
+    return crsmod.bbox_to_crs84((parts[0], parts[1], parts[2], parts[3]), bbox_crs)
+
+
+def _items_html(name: str, body: dict[str, Any]) -> HTMLResponse:
+    rows = []
+    for feat in body["features"]:
+        cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in feat["properties"].values())
+        geom = feat["geometry"]
+        rows.append(f"<tr><td><a href='items/{html.escape(feat['id'])}?f=html'>{html.escape(feat['id'])}</a></td>"
+                    f"{cells}<td>{html.escape(json.dumps(geom)[:200] if geom else '')}</td></tr>")
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in (body["features"][0]["properties"] if body["features"]
+                                                            else []))
+    links = "".join(f"<a href='{html.escape(ln['href'].replace('f=json', 'f=html'))}'>{html.escape(ln['rel'])}</a> "
+                    for ln in body["links"] if ln["rel"] in ("next", "prev"))
+    return _page(f"{LAYERS[name].title}: {body['numberReturned']} of {body['numberMatched']}",
+                 f"<p>{links}</p><table border='1'><tr><th>id</th>{head}<th>geometry</th></tr>{''.join(rows)}</table>")
+
+
+@router.get("/collections/{collectionId}/items", summary="Features of a collection",
+            responses={200: {"model": schemas.FeatureCollectionPublic, "content": {GEOJSON: {}, "text/html": {}}}},
+            **guard(READ))
+def items(
+    request: Request, collectionId: str, caller: Caller,
+    limit: Annotated[int, Query(ge=1)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    bbox: str | None = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    crs: str | None = None,
+    datetime: str | None = None,
+    filter: str | None = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang",
+                                             json_schema_extra={"enum": list(FILTER_LANGS)})] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
+    f: str | None = None,
+) -> Response:
+    name = _layer(collectionId)
+    out_crs = crsmod.check(crs, "crs")
+    if filter_lang is not None and filter_lang not in FILTER_LANGS:
+        raise ValidationError("filter-lang", [Fault("filter-lang", f"{filter_lang!r} is not cql2-text",
+                                                    "filter-lang")])
+    if filter_crs not in (None, crsmod.CRS84):
+        raise crsmod.CRSParamError("filter-crs", [Fault("filter-crs", "filters are in CRS84 only", "filter-crs")])
+    limit = min(limit, 10_000)
+    start, end = _interval(datetime)
+    query = FeatureQuery(name, limit=limit, offset=offset, bbox=_bbox(bbox, crsmod.check(bbox_crs, "bbox-crs")),
+                         filter=filter, start=start, end=end)
+    found = service.page(runtime(request).store, caller, query)
+    base = _base(request)
+    url = request.url
+    links: list[dict[str, Any]] = [{"href": str(url), "rel": "self", "type": GEOJSON},
+                                   {"href": f"{base}/collections/{name}", "rel": "collection",
+                                    "type": "application/json"}]
+    if offset + len(found.features) < found.number_matched:
+        links.append({"href": str(url.include_query_params(offset=offset + limit, limit=limit)), "rel": "next",
+                      "type": GEOJSON})
+    if offset > 0:
+        links.append({"href": str(url.include_query_params(offset=max(0, offset - limit), limit=limit)),
+                      "rel": "prev", "type": GEOJSON})
+    body = {
+        "type": "FeatureCollection",
+        "features": [_feature(base, name, r, caller, out_crs) for r in found.features],
+        "links": links,
+        "numberMatched": found.number_matched,
+        "numberReturned": len(found.features),
+        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+    headers = {"Content-Crs": f"<{out_crs}>"}
+    if _html_wanted(request, f):
+        page = _items_html(name, body)
+        page.headers.update(headers)
+        return page
+    return JSONResponse(body, media_type=GEOJSON, headers=headers)
+
+
+def _etag(version: int | None) -> dict[str, str]:
+    return {} if version is None else {"ETag": f'"{version}"'}
+
+
+@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature",
+            responses={200: {"model": schemas.FeaturePublic, "content": {GEOJSON: {}, "text/html": {}}}},
+            **guard(READ))
+def item(request: Request, collectionId: str, featureId: str, caller: Caller, crs: str | None = None,
+         f: str | None = None) -> Response:
+    name = _layer(collectionId)
+    out_crs = crsmod.check(crs, "crs")
+    row = service.one(runtime(request).store, caller, name, featureId)
+    body = _feature(_base(request), name, row, caller, out_crs)
+    body["links"].append({"href": f"{_base(request)}/collections/{name}", "rel": "collection",
+                          "type": "application/json"})
+    headers = {"Content-Crs": f"<{out_crs}>", **_etag(row.version)}
+    if _html_wanted(request, f):
+        props = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                        for k, v in body["properties"].items())
+        page = _page(f"{name} {row.id}", f"<table>{props}</table><pre>{html.escape(json.dumps(body['geometry']))}"
+                                         f"</pre>")
+        page.headers.update(headers)
+        return page
+    return JSONResponse(body, media_type=GEOJSON, headers=headers)
+
+
+def _allowed(name: str, one: bool) -> str:
+    if name not in EDITABLE:
+        return "GET, HEAD, OPTIONS"
+    return "GET, HEAD, PUT, PATCH, DELETE, OPTIONS" if one else "GET, HEAD, POST, OPTIONS"
+
+
+@router.options("/collections/{collectionId}/items", summary="Methods allowed on items", **guard(READ))
+def items_options(collectionId: str, caller: Caller) -> Response:
+    return Response(status_code=204, headers={"Allow": _allowed(_layer(collectionId), False)})
+
+
+@router.options("/collections/{collectionId}/items/{featureId}", summary="Methods allowed on a feature",
+                **guard(READ))
+def item_options(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    service.one(runtime(request).store, caller, _layer(collectionId), featureId)  # 404 when not theirs
+    return Response(status_code=204, headers={"Allow": _allowed(_layer(collectionId), True)})
+
+
+def _editable(name: str, one: bool) -> None:
+    if name not in EDITABLE:
+        raise HTTPProblem(405, "method_not_allowed", f"the collection {name} is read-only",
+                          headers={"Allow": _allowed(name, one)})
+
+
+def _check_if_match(request: Request, caller: Principal, name: str, featureId: str) -> int:
+    """The version named by If-Match, checked against the stored row before anything else (412 / 428)."""
+    header = request.headers.get("if-match")
+    current = service.version_of(runtime(request).store, caller, name, featureId)
+    if header is None:
+        raise HTTPProblem(428, "precondition_required", f"{name} {featureId}: send If-Match with the ETag you read "
+                                                        f"(currently \"{current}\")")
+    wanted = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
+    if "*" in wanted:
+        return current
+    if str(current) not in wanted:
+        raise HTTPProblem(412, "precondition_failed", f"{name} {featureId} is at version {current}, not "
+                                                      f"{header}: read it again and redo the edit",
+                          headers=_etag(current))
+    return current
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationError("body", [Fault("body", "not JSON", "body")]) from None
+
+
+def _geometry(value: dict[str, Any] | None) -> BaseGeometry | None:
+    if value is None:
+        return None
+    try:
+        return shapely.geometry.shape(value)
+    except Exception:  # shapely raises several types for a malformed GeoJSON geometry
+        raise ValidationError("feature", [Fault("feature", "geometry is not a GeoJSON geometry", "geometry")]) \
+            from None
+
+
+M = TypeVar("M", schemas.FeatureIn, schemas.FeaturePatch)
+
+
+def _parse(model: type[M], raw: Any) -> M:
+    try:
+        return model.model_validate(raw)
+    except PydanticValidationError as exc:
+        faults = [Fault("feature", str(e.get("msg")), ".".join(str(p) for p in e.get("loc", ())))
+                  for e in exc.errors()[:10]]
+        raise ValidationError("feature", faults) from None
+
+
+def _written(request: Request, name: str, result: service.EditResult, caller: Principal, status: int) -> Response:
+    base = _base(request)
+    body = _feature(base, name, result.feature, caller, crsmod.CRS84)
+    headers = {**_etag(result.feature.version), "Content-Crs": f"<{crsmod.CRS84}>"}
+    if status == 201:
+        headers["Location"] = f"{base}/collections/{name}/items/{result.feature.id}"
+    if result.repairs:
+        headers["Sapper-Geometry-Repair"] = "; ".join(result.repairs)
+        body["repairs"] = list(result.repairs)
+    return JSONResponse(body, status_code=status, media_type=GEOJSON, headers=headers)
+
+
+def _reason(request: Request) -> str:
+    return request.headers.get("sapper-reason", "")
+
+
+@router.post("/collections/{collectionId}/items", status_code=201, summary="Add a feature (server-assigned id)",
+             openapi_extra={"x-sapper-auth": WRITE.describe(),
+                            "requestBody": {"content": {GEOJSON: {"schema": schemas.FeatureIn.model_json_schema()}}}},
+             dependencies=guard(WRITE)["dependencies"])
+async def create(request: Request, collectionId: str, caller: Caller) -> Response:
+    name = _layer(collectionId)
+    _editable(name, False)
+    feature = _parse(schemas.FeatureIn, await _json(request))
+    given = service.hazard_input(feature.properties.model_dump(exclude_none=True))
+    result = await run_in_threadpool(service.create_hazard, runtime(request).store, caller, given,
+                                     _geometry(feature.geometry), reason=_reason(request))
+    return _written(request, name, result, caller, 201)
+
+
+async def _edit(request: Request, collectionId: str, featureId: str, caller: Principal, *,
+                replace: bool) -> Response:
+    name = _layer(collectionId)
+    _editable(name, True)
+    version = await run_in_threadpool(_check_if_match, request, caller, name, featureId)
+    raw = await _json(request)
+    store = runtime(request).store
+    if replace:
+        full = _parse(schemas.FeatureIn, raw)
+        props, geom = full.properties, _geometry(full.geometry)
+    else:
+        media = request.headers.get("content-type", "").split(";")[0].strip()
+        if media not in (MERGE_PATCH, "application/json", GEOJSON):
+            raise HTTPProblem(415, "unsupported_media_type", f"PATCH takes {MERGE_PATCH}, not {media or 'nothing'}")
+        patch = _parse(schemas.FeaturePatch, raw)
+        props, geom = patch.properties, _geometry(patch.geometry)
+    sent = props.model_dump(exclude_none=True, exclude={"id", "area_m2", "synthetic", "generalised"})
+    result = await run_in_threadpool(service.edit_hazard, store, caller, featureId, service.hazard_input(sent),
+                                     geom, expected_version=version, replace=replace, reason=_reason(request))
+    return _written(request, name, result, caller, 200)
+
+
+@router.put("/collections/{collectionId}/items/{featureId}", summary="Replace a feature (If-Match)",
+            openapi_extra={"x-sapper-auth": WRITE.describe(),
+                           "requestBody": {"content": {GEOJSON: {"schema": schemas.FeatureIn.model_json_schema()}}}},
+            dependencies=guard(WRITE)["dependencies"])
+async def replace(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    return await _edit(request, collectionId, featureId, caller, replace=True)
+
+
+@router.patch("/collections/{collectionId}/items/{featureId}", summary="Change a feature (merge patch, If-Match)",
+              openapi_extra={"x-sapper-auth": WRITE.describe(), "requestBody": {"content": {
+                  MERGE_PATCH: {"schema": schemas.FeaturePatch.model_json_schema()}}}},
+              dependencies=guard(WRITE)["dependencies"])
+async def patch(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    return await _edit(request, collectionId, featureId, caller, replace=False)
+
+
+@router.delete("/collections/{collectionId}/items/{featureId}", status_code=204,
+               summary="Delete a feature (If-Match)", **guard(WRITE))
+def delete(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
+    name = _layer(collectionId)
+    _editable(name, True)
+    version = _check_if_match(request, caller, name, featureId)
+    service.delete_hazard(runtime(request).store, caller, featureId, expected_version=version,
+                          reason=_reason(request))
+    return Response(status_code=204)

@@ -1,0 +1,74 @@
+"""One place that turns errors into ``application/problem+json`` (RFC 9457): SapperError by its code and HTTP
+status, FastAPI's request validation by field, anything else as a 500 without internals."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sapper.errors import SapperError, ValidationError
+
+PROBLEM = "application/problem+json"
+_LOG = logging.getLogger("sapper.api")
+
+
+class HTTPProblem(SapperError):
+    """An HTTP-level refusal (401, 403, 412, 428, 415 …) with a stable code."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.http_status = status
+        self.code = code
+        self.headers = headers or {}
+
+
+def problem(status: int, code: str, title: str, detail: str, *, field: str | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, object] = {"type": f"https://sapper.invalid/problems/{code}", "title": title,
+                               "status": status, "detail": detail, "code": code}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _title(exc: SapperError) -> str:
+    return type(exc).__name__ if not isinstance(exc, HTTPProblem) else exc.code.replace("_", " ")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(SapperError)
+    async def sapper_error(request: Request, exc: SapperError) -> JSONResponse:
+        field = None
+        if isinstance(exc, ValidationError) and exc.faults:
+            field = exc.faults[0].field
+        headers = exc.headers if isinstance(exc, HTTPProblem) else None
+        return problem(exc.http_status, exc.code, _title(exc), exc.message, field=field, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p not in ('body', 'query', 'path', 'header'))}: "
+            f"{e.get('msg', 'invalid')}" for e in errors[:10])
+        return problem(422, "validation_error", "ValidationError", detail, field=field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, code.replace("_", " "), str(exc.detail),
+                       headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        _LOG.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "Internal error",
+                       "the server met an unexpected error; it is logged, nothing of this request was written")

@@ -1,0 +1,313 @@
+"""The REST API the map UI and scripts use (``/api/...``): sign-in, hazard records with their land-release
+history and balance, teams, the audit trail, plan jobs and field review. Thin: parse, call a service, shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+
+from sapper.api import schemas
+from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, guard, principal, runtime
+from sapper.api.problems import HTTPProblem
+from sapper.domain.fielddata import StagingState
+from sapper.domain.hazards import HazardStatus
+from sapper.domain.landrelease import LandRelease, state_of
+from sapper.domain.users import ALL_ROLES, MANAGERS, Job, Principal, Role
+from sapper.scenario.compile import TaskKind
+from sapper.services import accounts, jobs, review
+from sapper.services import features as features_service
+from sapper.store.records import PlannedTask
+
+router = APIRouter(prefix="/api")
+Caller = Annotated[Principal, Depends(principal)]
+
+READ = Rule(ALL_ROLES, scoped=True)
+ANYONE_SIGNED_IN = Rule(ALL_ROLES)
+PLANNERS = Rule(MANAGERS)
+OFFICERS = Rule(frozenset({Role.ADMIN, Role.IM_OFFICER}))
+AUDITORS = Rule(frozenset({Role.ADMIN, Role.IM_OFFICER}), scoped=True)
+
+
+@router.post("/session", response_model=schemas.SessionPublic, summary="Sign in (browser session)", **guard(PUBLIC))
+def sign_in(request: Request, response: Response, body: schemas.SessionCreate) -> schemas.SessionPublic:
+    rt = runtime(request)
+    found = accounts.authenticate_password(rt.store, body.name, body.password)
+    if found is None:
+        raise HTTPProblem(401, "unauthorised", "unknown user or wrong password")
+    session = accounts.start_session(rt.store, found)
+    max_age = int((session.expires_at - session.expires_at.now(session.expires_at.tzinfo)).total_seconds())
+    response.set_cookie(SESSION_COOKIE, session.secret, max_age=max_age, httponly=True, samesite="strict",
+                        secure=rt.secure_cookies, path="/")
+    response.set_cookie(CSRF_COOKIE, session.csrf_token, max_age=max_age, httponly=False, samesite="strict",
+                        secure=rt.secure_cookies, path="/")
+    return schemas.SessionPublic(name=found.name, role=found.role.value, organisation_id=found.organisation_id,
+                                 csrf_token=session.csrf_token)
+
+
+@router.delete("/session", status_code=204, summary="Sign out", **guard(ANYONE_SIGNED_IN))
+def sign_out(request: Request, caller: Caller) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.end_session(runtime(request).store, cookie)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+class MePublic(BaseModel):
+    name: str
+    role: str
+    organisation_id: str
+    authority: bool
+
+
+@router.get("/v1/me", response_model=MePublic, summary="Who am I", **guard(ANYONE_SIGNED_IN))
+def me(caller: Caller) -> MePublic:
+    return MePublic(name=caller.name, role=caller.role.value, organisation_id=caller.organisation_id,
+                    authority=caller.authority)
+
+
+class BalancePublic(BaseModel):
+    original_m2: float
+    cancelled_m2: float
+    reduced_m2: float
+    cleared_m2: float
+    remaining_m2: float
+
+
+class EventPublic(BaseModel):
+    seq: int
+    kind: str
+    date: str
+    actor: str
+    reason: str
+    from_state: str | None
+    to_state: str
+    area_m2: float | None
+
+
+class HazardPlanPublic(BaseModel):
+    survey_start: str | None
+    clearance_start: str | None
+    release_date: str | None
+
+
+class HazardPublic(BaseModel):
+    id: str
+    name: str
+    hazard_class: str
+    status: str
+    state: str
+    release_phase: str
+    area_m2: float
+    organisation_id: str | None
+    synthetic: bool
+    generalised: bool
+    version: int
+    balance: BalancePublic
+    history: list[EventPublic]
+    plan: HazardPlanPublic | None
+
+
+def _phase(state: str, remaining: float, original: float) -> str:
+    if state in ("released", "handed_over"):
+        return "released"
+    if remaining <= 0.5:
+        return "processed"
+    return "in_progress" if remaining < original - 0.5 else "open"
+
+
+@router.get("/v1/hazards/{hazard_id}", response_model=HazardPublic, summary="A hazard area with its land-release "
+            "history and balance", **guard(READ))
+@router.get("/hazards/{hazard_id}", response_model=HazardPublic, summary="A hazard area (the map UI's path)",
+            **guard(READ))
+def hazard(request: Request, hazard_id: str, caller: Caller) -> HazardPublic:
+    store = runtime(request).store
+    row = features_service.one(store, caller, "hazard_areas", hazard_id)  # 404 for another organisation's area
+    area = store.hazard(hazard_id)
+    events = store.release_events(hazard_id)
+    if events:
+        record = LandRelease.replay(area, events)
+        state, b = record.state.value, record.balance
+        balance = BalancePublic(original_m2=b.original_m2, cancelled_m2=b.cancelled_m2, reduced_m2=b.reduced_m2,
+                                cleared_m2=b.cleared_m2, remaining_m2=b.remaining_m2)
+    else:  # no land-release history yet: all of it remains (unless the register says it is closed)
+        state = state_of(area.hazard_class, area.status).value
+        remaining = area.area_m2 if area.status is HazardStatus.OPEN else 0.0
+        balance = BalancePublic(original_m2=area.area_m2, cancelled_m2=0.0, reduced_m2=0.0, cleared_m2=0.0,
+                                remaining_m2=remaining)
+    history = [EventPublic(seq=e.seq, kind=e.kind.value, date=e.at.date().isoformat(), actor=e.actor,
+                           reason=e.reason, from_state=e.from_state.value if e.from_state else None,
+                           to_state=e.to_state.value,
+                           area_m2=(e.cancelled_m2 + e.reduced_m2 + e.cleared_m2) or None) for e in events]
+    return HazardPublic(
+        id=area.id, name=area.name, hazard_class=area.hazard_class.value, status=area.status.value,
+        state=state, release_phase=_phase(state, balance.remaining_m2, balance.original_m2),
+        area_m2=balance.original_m2, organisation_id=area.organisation_id, synthetic=area.synthetic,
+        generalised=not caller.precise_geometry, version=row.version or 0,
+        balance=balance, history=history, plan=_hazard_plan(store.latest_plan_tasks(hazard_id=hazard_id)))
+
+
+def _first(tasks: list[PlannedTask], kind: TaskKind, *, end: bool = False) -> str | None:
+    dates = [t.end_date if end else t.start_date for t in tasks if t.kind is kind]
+    return (max(dates) if end else min(dates)).isoformat() if dates else None
+
+
+def _hazard_plan(tasks: list[PlannedTask]) -> HazardPlanPublic | None:
+    if not tasks:
+        return None
+    return HazardPlanPublic(survey_start=_first(tasks, TaskKind.SURVEY),
+                            clearance_start=_first(tasks, TaskKind.CLEARANCE),
+                            release_date=_first(tasks, TaskKind.RELEASED, end=True))
+
+
+class AssetPlanPublic(BaseModel):
+    restoration_start: str | None
+    restoration_end: str | None
+
+
+class AssetPublic(BaseModel):
+    id: str
+    name: str
+    asset_type: str
+    damage: str
+    synthetic: bool
+    plan: AssetPlanPublic | None
+
+
+@router.get("/assets/{asset_id}", response_model=AssetPublic, summary="An asset with its planned restoration",
+            **guard(READ))
+@router.get("/v1/assets/{asset_id}", response_model=AssetPublic, summary="An asset with its planned restoration",
+            **guard(READ))
+def asset(request: Request, asset_id: str, caller: Caller) -> AssetPublic:
+    store = runtime(request).store
+    row = features_service.one(store, caller, "assets", asset_id)
+    tasks = store.latest_plan_tasks(asset_id=asset_id)
+    repairs = [t for t in tasks if t.kind is TaskKind.REPAIR]
+    plan = AssetPlanPublic(restoration_start=min(t.start_date for t in repairs).isoformat() if repairs else None,
+                           restoration_end=max(t.end_date for t in repairs).isoformat() if repairs else None
+                           ) if tasks else None
+    p = row.properties
+    return AssetPublic(id=row.id, name=str(p["name"]), asset_type=str(p["asset_type"]), damage=str(p["damage"]),
+                       synthetic=bool(p["synthetic"]), plan=plan)
+
+
+class TeamPublic(BaseModel):
+    id: str
+    organisation_id: str
+    method: str
+    size: int
+    productivity_m2_per_day: float
+
+
+class TeamList(BaseModel):
+    items: list[TeamPublic]
+
+
+@router.get("/v1/teams", response_model=TeamList, summary="Deminer teams (your organisation's)", **guard(READ))
+def teams(request: Request, caller: Caller) -> TeamList:
+    found = runtime(request).store.teams()
+    return TeamList(items=[TeamPublic(id=t.id, organisation_id=t.organisation_id, method=t.method.value,
+                                      size=t.size, productivity_m2_per_day=t.productivity_m2_per_day)
+                           for t in found if caller.scope is None or t.organisation_id == caller.scope])
+
+
+@router.get("/v1/audit", response_model=schemas.AuditList, summary="The audit trail (newest first)",
+            **guard(AUDITORS))
+def audit(request: Request, caller: Caller, table: str | None = None, record: str | None = None,
+          limit: int = 100) -> schemas.AuditList:
+    found = runtime(request).store.audit_entries(table_name=table, record_id=record, limit=min(max(limit, 1), 1000))
+    return schemas.AuditList(items=[
+        schemas.AuditPublic(id=e.id, at=e.at, actor=e.actor, organisation_id=e.organisation_id,
+                            table_name=e.table_name, record_id=e.record_id, action=e.action, reason=e.reason,
+                            before=None if e.before_json is None else json.loads(e.before_json),
+                            after=None if e.after_json is None else json.loads(e.after_json))
+        for e in found if caller.scope is None or e.organisation_id == caller.scope])
+
+
+def _job(job: Job) -> schemas.JobPublic:
+    return schemas.JobPublic(id=job.id, kind=job.kind, state=job.state.value, progress=job.progress,
+                             actor=job.actor, message=job.message, plan_id=job.plan_id,
+                             cancel_requested=job.cancel_requested)
+
+
+@router.post("/v1/plans/jobs", status_code=202, response_model=schemas.JobPublic,
+             summary="Plan the register (a background job)", **guard(PLANNERS))
+def start_plan(request: Request, response: Response, caller: Caller, body: schemas.JobCreate) -> schemas.JobPublic:
+    job = jobs.start_plan(runtime(request).store, caller, time_limit_s=body.time_limit_s, seed=body.seed)
+    response.headers["Location"] = f"{str(request.base_url).rstrip('/')}/api/v1/jobs/{job.id}"
+    return _job(job)
+
+
+@router.get("/v1/jobs", response_model=schemas.JobList, summary="Background jobs", **guard(PLANNERS))
+def list_jobs(request: Request, caller: Caller) -> schemas.JobList:
+    return schemas.JobList(items=[_job(j) for j in jobs.listed(runtime(request).store)])
+
+
+@router.get("/v1/jobs/{job_id}", response_model=schemas.JobPublic, summary="One job's state and progress",
+            **guard(PLANNERS))
+def get_job(request: Request, job_id: int, caller: Caller) -> schemas.JobPublic:
+    return _job(jobs.get(runtime(request).store, job_id))
+
+
+@router.post("/v1/jobs/{job_id}/cancel", response_model=schemas.JobPublic, summary="Cancel a job",
+             **guard(PLANNERS))
+def cancel_job(request: Request, job_id: int, caller: Caller) -> schemas.JobPublic:
+    return _job(jobs.cancel(runtime(request).store, job_id))
+
+
+class SubmissionPublic(BaseModel):
+    id: int
+    source: str
+    form_id: str
+    submitted_at: str | None
+    submitter: str
+    state: str
+    kind: str
+    summary: str
+
+
+class SubmissionList(BaseModel):
+    items: list[SubmissionPublic]
+
+
+class Decision(BaseModel):
+    reason: str = ""
+
+
+class DecisionPublic(BaseModel):
+    id: int
+    state: str
+
+
+@router.get("/submissions", response_model=SubmissionList, summary="Staged field submissions", **guard(OFFICERS))
+@router.get("/v1/submissions", response_model=SubmissionList, summary="Staged field submissions",
+            **guard(OFFICERS))
+def submissions(request: Request, caller: Caller, state: str | None = None) -> SubmissionList:
+    found = review.staged(runtime(request).store, state)
+    return SubmissionList(items=[SubmissionPublic(
+        id=s.id, source=s.submission.source.value, form_id=s.submission.form_id,
+        submitted_at=s.submission.submitted_at.isoformat() if s.submission.submitted_at else None,
+        submitter=s.submission.submitter, state=s.state.value, kind=s.kind,
+        summary=f"{s.kind} by {s.submission.submitter or 'unknown'}") for s in found])
+
+
+def _decide(request: Request, caller: Principal, staged_id: int, to: StagingState, reason: str) -> DecisionPublic:
+    done = review.decide(runtime(request).store, caller, staged_id, to, reason=reason)
+    return DecisionPublic(id=done.id, state=done.state.value)
+
+
+@router.post("/submissions/{staged_id}/approve", response_model=DecisionPublic, summary="Approve a submission",
+             **guard(OFFICERS))
+def approve(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
+    return _decide(request, caller, staged_id, StagingState.APPROVED, body.reason)
+
+
+@router.post("/submissions/{staged_id}/reject", response_model=DecisionPublic, summary="Reject a submission",
+             **guard(OFFICERS))
+def reject(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
+    return _decide(request, caller, staged_id, StagingState.REJECTED, body.reason)

@@ -1,0 +1,153 @@
+"""Pydantic schema families of the API (Create / Update / Public per resource), separate from the domain
+dataclasses and the tables: what clients send and get, validated at the edge and documented in OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class LandingPage(BaseModel):
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(BaseModel):
+    conformsTo: list[str]
+
+
+class Collection(BaseModel):
+    id: str
+    title: str
+    description: str
+    links: list[Link]
+    itemType: str = "feature"
+    crs: list[str]
+    storageCrs: str
+
+
+class Collections(BaseModel):
+    links: list[Link]
+    collections: list[Collection]
+
+
+class FeaturePublic(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+    links: list[Link] = []
+
+
+class FeatureCollectionPublic(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[FeaturePublic]
+    links: list[Link]
+    numberMatched: int
+    numberReturned: int
+    timeStamp: str
+
+
+class HazardCreate(BaseModel):
+    """Properties of a new hazard area (POST/PUT). Unknown properties are refused, naming them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    hazard_class: Literal["SHA", "CHA"] | None = None
+    status: str | None = None
+    evidence: Literal["direct", "indirect"] | None = None
+    device_categories: str | None = None
+    land_use: str | None = None
+    beneficiaries: int | None = Field(default=None, ge=0)
+    organisation_id: str | None = None
+    expected_clearance_share: float | None = Field(default=None, ge=0, le=1)
+    # Read-only properties a client may echo back unchanged (GDAL and QGIS send every field):
+    id: str | None = None
+    area_m2: float | None = None
+    synthetic: int | bool | None = None
+    generalised: bool | None = None
+
+
+class HazardUpdate(HazardCreate):
+    """A merge patch of a hazard area's properties (PATCH): what is sent changes, what is absent stays."""
+
+
+class FeatureIn(BaseModel):
+    """A GeoJSON feature sent to POST or PUT (geometry in CRS84)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["Feature"]
+    geometry: dict[str, Any] | None
+    properties: HazardCreate = HazardCreate()
+
+
+class FeaturePatch(BaseModel):
+    """A merge patch of a feature (PATCH, ``application/merge-patch+json``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["Feature"] | None = None
+    geometry: dict[str, Any] | None = None
+    properties: HazardUpdate = HazardUpdate()
+
+
+class SessionCreate(BaseModel):
+    name: str
+    password: str
+
+
+class SessionPublic(BaseModel):
+    name: str
+    role: str
+    organisation_id: str
+    csrf_token: str
+
+
+class AuditPublic(BaseModel):
+    id: int
+    at: str
+    actor: str
+    organisation_id: str | None
+    table_name: str
+    record_id: str
+    action: str
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditList(BaseModel):
+    items: list[AuditPublic]
+
+
+class JobPublic(BaseModel):
+    id: int
+    kind: str
+    state: str
+    progress: float
+    actor: str
+    message: str
+    plan_id: int | None
+    cancel_requested: bool
+
+
+class JobList(BaseModel):
+    items: list[JobPublic]
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit_s: float = Field(default=10.0, gt=0, le=3600)
+    seed: int = 0

@@ -1,0 +1,23 @@
+"""What the web service is built from: passed to ``create_app`` (nothing is read from the environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """``db``: the store (a GeoPackage path or a ``postgresql://`` URL), opened at startup and closed at shutdown.
+
+    ``secure_cookies``: mark the session cookies ``Secure`` (behind HTTPS). ``static_dir``: the map UI's folder,
+    mounted at ``/map/`` when it exists (None: ``sapper.web.static_dir()`` if that package is installed).
+    ``basic_cache_seconds``: how long a verified HTTP Basic password is remembered (hashed) so a client such as
+    GDAL, which sends it on every request, does not pay an argon2 verification each time.
+    """
+
+    db: str | Path
+    secure_cookies: bool = False
+    static_dir: Path | None = None
+    basic_cache_seconds: float = 60.0
+    title: str = "sapper"

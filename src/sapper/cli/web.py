@@ -1,0 +1,89 @@
+"""Commands of the web service: ``sapper serve``, ``sapper org add``, ``sapper user add``, ``sapper user token``.
+
+Each command parses, calls one service, prints. Errors are SapperErrors, printed as one line by ``cli.main``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from sapper.cli._options import Db, settings
+from sapper.errors import Fault, ValidationError
+from sapper.services import accounts
+from sapper.services.accounts import OrgKind, Role
+from sapper.services.register import open_register
+
+org_app = typer.Typer(no_args_is_help=True, help="Organisations (the national authority sees every organisation's "
+                                                 "records).")
+user_app = typer.Typer(no_args_is_help=True, help="Users of the web service and their API tokens.")
+
+
+
+def serve(
+    db: Db,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+) -> None:
+    """Serve the store as OGC API – Features and the REST API (see docs/api.md)."""
+    from sapper.api.serving import serve as run  # the server extra, only when serving
+
+    if workers < 1:
+        raise ValidationError("serve", [Fault("serve", f"--workers {workers} is less than 1", "workers")])
+    run(db, host=host, port=port, workers=workers)
+
+
+@org_app.command("add")
+def org_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The organisation's id (also its name unless "
+                                                             "--title is given).")],
+    db: Db,
+    authority: Annotated[bool, typer.Option("--authority", help="The national authority: sees every "
+                                                                "organisation's records.")] = False,
+    title: Annotated[str | None, typer.Option("--title", help="The organisation's full name.")] = None,
+) -> None:
+    """Add an organisation."""
+    kind = OrgKind.AUTHORITY if authority else OrgKind.OPERATOR
+    with open_register(settings(ctx, db=db)) as store:
+        org = accounts.add_organisation(store, name, name=title, kind=kind, authority=authority)
+    typer.echo(f"organisation {org.id} added" + (" (national authority)" if authority else ""))
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The user's sign-in name.")],
+    db: Db,
+    role: Annotated[Role, typer.Option("--role", help="admin, im-officer, planner, field or viewer.")],
+    org: Annotated[str, typer.Option("--org", help="The user's organisation.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line "
+                                                                          "of standard input.")] = False,
+) -> None:
+    """Add a user (the password is argon2-hashed; it is read from standard input, never from an argument)."""
+    if not password_stdin:
+        raise ValidationError(f"user {name}", [Fault(f"user {name}", "give the password on standard input with "
+                                                                      "--password-stdin", "password")])
+    password = sys.stdin.readline().rstrip("\r\n")
+    with open_register(settings(ctx, db=db)) as store:
+        user = accounts.add_user(store, name, role=role, organisation_id=org, password=password)
+    typer.echo(f"user {user.name} added ({user.role.value}, {user.organisation_id})")
+
+
+@user_app.command("token")
+def user_token(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The user the token is for.")],
+    db: Db,
+    days: Annotated[int, typer.Option("--days", help="Days until the token expires.")] = accounts.TOKEN_DAYS,
+) -> None:
+    """Print a new API token for a user (shown once; only its hash is stored)."""
+    with open_register(settings(ctx, db=db)) as store:
+        issued = accounts.issue_token(store, name, days=days)
+    typer.echo(issued.token)
+    typer.echo(f"expires {issued.expires_at.isoformat(timespec='seconds')}", err=True)
+
+

@@ -1,0 +1,105 @@
+"""Who uses the register through the web service: roles, the signed-in principal, and what each role may do.
+
+Pure data: no I/O, no hashing (that is ``services.accounts``), no web framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a user may do. ``admin`` and ``im-officer`` manage the register; ``planner`` edits and plans; ``field``
+    edits activities and submits field data; ``viewer`` reads, and sees hazard geometry only generalised."""
+
+    ADMIN = "admin"
+    IM_OFFICER = "im-officer"
+    PLANNER = "planner"
+    FIELD = "field"
+    VIEWER = "viewer"
+
+
+#: Every role.
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+
+#: Roles that may change records.
+EDITORS: frozenset[Role] = frozenset({Role.ADMIN, Role.IM_OFFICER, Role.PLANNER, Role.FIELD})
+
+#: Roles that may change the register's hazard areas and assets and run plans.
+MANAGERS: frozenset[Role] = frozenset({Role.ADMIN, Role.IM_OFFICER, Role.PLANNER})
+
+
+class JobState(StrEnum):
+    """The life of a background job; ``interrupted`` is a job found running when the service started."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user of one request: name, role, organisation, and whether that organisation is the national
+    authority (which sees every organisation's records)."""
+
+    user_id: int
+    name: str
+    role: Role
+    organisation_id: str
+    authority: bool
+
+    @property
+    def scope(self) -> str | None:
+        """The organisation whose records this user is limited to; None for the national authority (sees all)."""
+        return None if self.authority else self.organisation_id
+
+    @property
+    def precise_geometry(self) -> bool:
+        """Whether this user may see hazard geometry as recorded (a viewer sees a generalised footprint)."""
+        return self.role is not Role.VIEWER
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A stored user (without the password hash)."""
+
+    id: int
+    name: str
+    role: Role
+    organisation_id: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited write: who, what table and record, which action, why, and the record before and after (JSON)."""
+
+    actor: str
+    organisation_id: str | None
+    table_name: str
+    record_id: str
+    action: str
+    reason: str
+    before_json: str | None
+    after_json: str | None
+    id: int = 0
+    at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A background job as stored."""
+
+    id: int
+    kind: str
+    state: JobState
+    progress: float
+    actor: str
+    message: str
+    plan_id: int | None
+    cancel_requested: bool
+    params: str

@@ -1,0 +1,323 @@
+"""Feature queries for OGC API – Features: one page of a layer, filtered and counted in SQL, on both backends.
+
+``features(conn, query)`` builds one SELECT for the page (``LIMIT``/``OFFSET``, ordered by the layer's key) and one
+``count(*)`` with the same WHERE: a bbox (through the R-tree on SQLite, ``&&`` on the GiST index on PostGIS), a
+date interval, a CQL2 filter (``store.cql``) and the organisation scope. No page ever loads the whole layer.
+Geometry comes back raw and is decoded for the page at once (as ``repository.bbox_features`` does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Float, LargeBinary, and_, case, func, literal_column, select, type_coerce
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.elements import ColumnElement
+
+from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.store import gpkg, mapping, schema
+from sapper.store.records import PlannedTask
+
+#: A property value as stored (dates as ``datetime.date``).
+Value = str | int | float | bool | dt.date | dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A layer served as a collection: its table, key, properties, and which columns scope and date it."""
+
+    name: str
+    title: str
+    description: str
+    key: str
+    properties: tuple[str, ...]
+    organisation_column: str | None = None
+    start_column: str | None = None
+    end_column: str | None = None
+    spatial_index: bool = True
+
+
+def rtree_prefilter(rtree_table: str, fid: ColumnElement[Any]) -> Callable[
+        [tuple[float, float, float, float]], ColumnElement[bool] | None]:
+    """The R-tree prefilter of a GeoPackage layer: ``fid IN (R-tree ids whose box meets the envelope)``."""
+    rtree = sa_table(rtree_table, sa_column("id"), sa_column("minx"), sa_column("maxx"), sa_column("miny"),
+                     sa_column("maxy"))
+
+    def build(env: tuple[float, float, float, float]) -> ColumnElement[bool] | None:
+        minx, miny, maxx, maxy = env
+        r = rtree.c
+        ids = select(r.id).where(r.minx <= maxx, r.maxx >= minx, r.miny <= maxy, r.maxy >= miny)
+        return fid.in_(ids)
+
+    return build
+
+
+def _props(table: Any, *, drop: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns if c.name not in ("fid", "geom", "version", *drop))
+
+
+#: The collections, by name.
+LAYERS: dict[str, Layer] = {
+    "hazard_areas": Layer(
+        "hazard_areas", "Hazard areas", "Suspected and confirmed hazardous areas (IMAS 07.11) with their state",
+        "id", (*_props(schema.hazard_areas), "state", "release_phase", "planned_release_date"),
+        organisation_column="organisation_id"),
+    "assets": Layer(
+        "assets", "Assets", "Damaged infrastructure to restore: roads, bridges, power, water, buildings",
+        "id", _props(schema.assets)),
+    "activities": Layer(
+        "activities", "Activities", "Land-release activities: surveys and clearance, with dates",
+        "id", _props(schema.activities), organisation_column="organisation_id",
+        start_column="start_date", end_column="end_date"),
+    "settlements": Layer(
+        "settlements", "Settlements", "Populated places", "fid", ("fid", *_props(schema.settlements))),
+    "plan_tasks": Layer(
+        "plan_tasks", "Planned tasks", "The latest plan's tasks, on their hazard area's or asset's geometry",
+        "task_id", ("task_id", "kind", "hazard_id", "asset_id", "mode", "resource", "unit_id", "start_date",
+                    "end_date", "work", "work_unit", "run_id"),
+        start_column="start_date", end_column="end_date", spatial_index=False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureQuery:
+    """What one items request asks: a page (limit, offset) of a layer, with optional filters.
+
+    ``bbox`` is in WGS84 longitude/latitude; ``start``/``end`` bound a date interval (either may be open);
+    ``scope`` is the organisation the caller is limited to (None: every organisation).
+    """
+
+    layer: str
+    limit: int = 10
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    filter: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    scope: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureRow:
+    """One feature: its id, geometry (WGS84, may be None), properties and row version (None when unversioned)."""
+
+    id: str
+    geometry: BaseGeometry | None
+    properties: Mapping[str, Value]
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturePage:
+    """A page of features and how many match in all."""
+
+    features: list[FeatureRow]
+    number_matched: int
+
+
+def layer(name: str) -> Layer:
+    if name not in LAYERS:
+        raise NotFoundError(f"collection {name} does not exist (collections: {', '.join(LAYERS)})")
+    return LAYERS[name]
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    table: FromClause
+    key: ColumnElement[Any]
+    geom: ColumnElement[Any]
+    fid: ColumnElement[Any] | None
+    version: ColumnElement[Any] | None
+    columns: dict[str, ColumnElement[Any]]
+
+
+@lru_cache(maxsize=16)
+def _source(name: str) -> _Source:
+    spec = LAYERS[name]
+    if name == "plan_tasks":
+        t, h, a, r = schema.plan_tasks, schema.hazard_areas, schema.assets, schema.plan_runs
+        latest = select(func.max(r.c.id)).scalar_subquery()
+        sub = (
+            select(*(t.c[p] for p in spec.properties), func.coalesce(h.c.geom, a.c.geom).label("geom"))
+            .select_from(t.outerjoin(h, h.c.id == t.c.hazard_id).outerjoin(a, a.c.id == t.c.asset_id))
+            .where(t.c.run_id == latest)
+            .subquery("plan_tasks_latest")
+        )
+        return _Source(sub, sub.c.task_id, sub.c.geom, None, None, {p: sub.c[p] for p in spec.properties})
+    table = schema.metadata.tables[name]
+    version = table.c.version if "version" in table.c else None
+    derived = _hazard_derived() if name == "hazard_areas" else {}
+    return _Source(table, table.c[spec.key], table.c.geom, table.c.fid, version,
+                   {p: derived[p] if p in derived else table.c[p] for p in spec.properties})
+
+
+def _hazard_derived() -> dict[str, ColumnElement[Any]]:
+    """Columns of a hazard area computed in SQL from its land-release history and the latest plan: ``state`` (the
+    last event's state, else the register's class and status), ``release_phase`` (open, in_progress, processed,
+    released) and ``planned_release_date`` (the latest plan's release milestone)."""
+    h, e, t, r = schema.hazard_areas, schema.land_release_events, schema.plan_tasks, schema.plan_runs
+
+    def last(column: Any) -> ColumnElement[Any]:
+        return (select(column).where(e.c.hazard_id == h.c.id).order_by(e.c.seq.desc()).limit(1)
+                .correlate(h).scalar_subquery())
+
+    register = case((h.c.status == "closed", "released"), (h.c.status == "handed_over", "handed_over"),
+                    (h.c.hazard_class == "CHA", "confirmed"), else_="suspected")
+    state = func.coalesce(last(e.c.to_state), register)
+    remaining = func.coalesce(last(e.c.remaining_m2), h.c.area_m2)
+    phase = case((state.in_(["released", "handed_over"]), "released"), (remaining <= 0.5, "processed"),
+                 (remaining < h.c.area_m2 - 0.5, "in_progress"), else_="open")
+    latest = select(func.max(r.c.id)).scalar_subquery()
+    planned = (select(func.max(t.c.end_date)).where(t.c.hazard_id == h.c.id, t.c.kind == "released",
+                                                    t.c.run_id == latest).correlate(h).scalar_subquery())
+    return {"state": state, "release_phase": phase, "planned_release_date": planned}
+
+
+def queryables(name: str) -> dict[str, tuple[str, str | None]]:
+    """The queryable properties of a layer: JSON Schema type and format (``date`` for dates), by name."""
+    src = _source(layer(name).name)
+    out: dict[str, tuple[str, str | None]] = {}
+    for prop, column in src.columns.items():
+        try:
+            kind: type = column.type.python_type
+        except NotImplementedError:
+            kind = str
+        if kind is int:
+            out[prop] = ("integer", None)
+        elif kind is float:
+            out[prop] = ("number", None)
+        elif kind is dt.date:
+            out[prop] = ("string", "date")
+        else:
+            out[prop] = ("string", None)
+    return out
+
+
+def _raw_geometry(dialect: str, geom: ColumnElement[Any]) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.ST_AsBinary(geom, type_=LargeBinary()).label("geom")
+    return type_coerce(geom, LargeBinary()).label("geom")
+
+
+def _where(conn: Connection, spec: Layer, src: _Source, query: FeatureQuery) -> list[ColumnElement[bool]]:
+    dialect = conn.dialect.name
+    where: list[ColumnElement[bool]] = []
+    if query.scope is not None and spec.organisation_column is not None:
+        where.append(src.columns[spec.organisation_column] == query.scope)
+    if query.bbox is not None:
+        minx, miny, maxx, maxy = query.bbox
+        faults = []
+        if not minx <= maxx:
+            faults.append(Fault("bbox", f"minx {minx} is greater than maxx {maxx}", "bbox"))
+        if not miny <= maxy:
+            faults.append(Fault("bbox", f"miny {miny} is greater than maxy {maxy}", "bbox"))
+        ValidationError.raise_if("bbox", faults)
+        g = src.geom
+        if dialect == "postgresql":
+            env = func.ST_MakeEnvelope(minx, miny, maxx, maxy, literal_column("4326"))
+            where.append(g.op("&&")(env))
+        else:
+            if spec.spatial_index and src.fid is not None:
+                narrowed = rtree_prefilter(gpkg.rtree_name(spec.name), src.fid)(query.bbox)
+                if narrowed is not None:
+                    where.append(narrowed)
+            where.extend([func.ST_MinX(g, type_=Float()) <= maxx, func.ST_MaxX(g, type_=Float()) >= minx,
+                          func.ST_MinY(g, type_=Float()) <= maxy, func.ST_MaxY(g, type_=Float()) >= miny])
+    if query.start is not None or query.end is not None:
+        if spec.start_column is None:
+            raise ValidationError("datetime", [Fault(spec.name, "this collection has no date", "datetime")])
+        first = src.columns[spec.start_column]
+        last = src.columns[spec.end_column or spec.start_column]
+        if query.end is not None:
+            where.append(first <= query.end)
+        if query.start is not None:
+            where.append(func.coalesce(last, first) >= query.start)
+    if query.filter:
+        from sapper.store import cql  # pygeofilter (the server extra) only when a filter is asked for
+
+        prefilter = (rtree_prefilter(gpkg.rtree_name(spec.name), src.fid)
+                     if dialect == "sqlite" and spec.spatial_index and src.fid is not None else None)
+        translate = cql.Translator(src.columns, src.geom, dialect=dialect, prefilter=prefilter)
+        where.append(translate(cql.parse(query.filter)))
+    return where
+
+
+def _decode(dialect: str, blobs: list[bytes | None]) -> list[BaseGeometry | None]:
+    if dialect == "postgresql":
+        return list(shapely.from_wkb(np.asarray(blobs, dtype=object)))
+    return gpkg.decode_many(blobs)
+
+
+def features(conn: Connection, query: FeatureQuery) -> FeaturePage:
+    """One page of ``query.layer``'s features matching the query, with the number matched in all."""
+    spec = layer(query.layer)
+    if not 0 <= query.limit <= 10_000:
+        raise ValidationError("items", [Fault("items", f"limit {query.limit} is not between 0 and 10000", "limit")])
+    if query.offset < 0:
+        raise ValidationError("items", [Fault("items", f"offset {query.offset} is negative", "offset")])
+    src = _source(spec.name)
+    where = _where(conn, spec, src, query)
+    cond = and_(*where) if where else None
+    count = select(func.count()).select_from(src.table)
+    page = select(src.key.label("_key"), _raw_geometry(conn.dialect.name, src.geom),
+                  *(c.label(p) for p, c in src.columns.items()),
+                  *([src.version.label("_version")] if src.version is not None else []))
+    page = page.select_from(src.table)
+    if cond is not None:
+        count, page = count.where(cond), page.where(cond)
+    page = page.order_by(src.fid if src.fid is not None else src.key).limit(query.limit).offset(query.offset)
+    matched = int(conn.execute(count).scalar_one())
+    rows = conn.execute(page).mappings().all()
+    geoms = _decode(conn.dialect.name, [None if r["geom"] is None else bytes(r["geom"]) for r in rows])
+    return FeaturePage([_row(spec, r, g) for r, g in zip(rows, geoms, strict=True)], matched)
+
+
+def _row(spec: Layer, row: Mapping[Any, Any], geom: BaseGeometry | None) -> FeatureRow:
+    version = row.get("_version")
+    return FeatureRow(str(row["_key"]), geom, {p: row[p] for p in spec.properties},
+                      None if version is None else int(version))
+
+
+def feature(conn: Connection, name: str, feature_id: str, *, scope: str | None = None) -> FeatureRow:
+    """One feature by its id; NotFoundError when there is none, or it belongs to another organisation."""
+    spec = layer(name)
+    src = _source(spec.name)
+    key: object = feature_id
+    if spec.key == "fid":
+        try:
+            key = int(feature_id)
+        except ValueError:
+            raise NotFoundError(f"{spec.name} feature {feature_id} does not exist") from None
+    where = _where(conn, spec, src, FeatureQuery(spec.name, scope=scope))
+    stmt = select(src.key.label("_key"), _raw_geometry(conn.dialect.name, src.geom),
+                  *(c.label(p) for p, c in src.columns.items()),
+                  *([src.version.label("_version")] if src.version is not None else [])
+                  ).select_from(src.table).where(src.key == key, *where)
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        raise NotFoundError(f"{spec.name} feature {feature_id} does not exist")
+    geom = _decode(conn.dialect.name, [None if row["geom"] is None else bytes(row["geom"])])[0]
+    return _row(spec, row, geom)
+
+
+def latest_plan_tasks(conn: Connection, *, hazard_id: str | None = None,
+                      asset_id: str | None = None) -> list[PlannedTask]:
+    """The latest plan's tasks on one hazard area or asset, by start date (one indexed query)."""
+    t, r = schema.plan_tasks, schema.plan_runs
+    stmt = select(t).where(t.c.run_id == select(func.max(r.c.id)).scalar_subquery())
+    if hazard_id is not None:
+        stmt = stmt.where(t.c.hazard_id == hazard_id)
+    if asset_id is not None:
+        stmt = stmt.where(t.c.asset_id == asset_id)
+    return [mapping.planned_task_from(row) for row in conn.execute(stmt.order_by(t.c.start_date, t.c.task_id))
+            .mappings()]
