@@ -2,7 +2,9 @@
 
 Each line of the ``sh`` block under "## A short tour" is run in order by one shell, in a scratch folder that holds
 what a fresh clone holds at its root (``.venv``, ``examples``, ``tests``: symbolic links), so the files the tour
-writes stay out of the working tree. A line that fails stops the tour and fails the test with its output.
+writes stay out of the working tree. A line that fails stops the tour and fails the test with its output. The
+tour's last line, ``sapper serve``, runs until stopped: the test starts it in the background, asks the service for
+the hazard areas with the user the tour made, and stops it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def test_the_tour_has_the_steps_a_new_user_needs() -> None:
     """The tour starts from an empty store, imports the shipped examples, plans, and reads field data back."""
     joined = "\n".join(tour_lines())
     for step in ("init --db", "import hazards examples/", "import assets examples/", "import workforce examples/",
-                 "plan --db", "import field examples/", "field apply", "replan", "report"):
+                 "plan --db", "import field examples/", "field apply", "replan", "report", "user add", "serve --db"):
         assert step in joined, f"the README's tour lacks {step!r}"
 
 
@@ -48,7 +50,18 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     for name in ("examples", "tests"):
         (tmp_path / name).symlink_to(ROOT / name, target_is_directory=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    script = "set -e\n" + "\n".join(f"echo '$ {line}' >&2\n{line}" for line in tour_lines()) + "\n"
+    *steps, serve = tour_lines()
+    assert " serve " in serve, "the tour ends by serving the register"
+    port = re.search(r"--port (\d+)", serve)
+    assert port is not None
+    url = f"http://127.0.0.1:{port.group(1)}/collections/hazard_areas/items?limit=100"
+    probe = (f"{serve} > serve.log 2>&1 & pid=$!\n"
+             f"for i in $(seq 100); do curl -sf -u 'ima:a long password' '{url}' > items.json && break\n"
+             "sleep 0.3; done\n"
+             "kill $pid; wait $pid || true\n"
+             "grep -q '\"numberReturned\": *6' items.json || grep -q '\"numberReturned\":6' items.json\n")
+    script = ("set -e\n" + "\n".join(f"echo '$ {line}' >&2\n{line}" for line in steps) + "\n"
+              + f"echo '$ {serve}' >&2\n" + probe)
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=900, check=False)
     assert done.returncode == 0, f"the tour stopped:\n{done.stderr[-3000:]}\n{done.stdout[-2000:]}"
