@@ -191,7 +191,7 @@ def test_csv_points_from_lon_lat_columns(tmp_path: Path) -> None:
     got = read_assets(tmp_path / "a.csv", crs="EPSG:4326")
     (clinic,) = got.records
     assert clinic.geometry == Point(35.5, 50.5)
-    assert [(i.id, i.reason) for i in got.rejected] == [("bad", "lon/lat must both be numbers, got 'east'/'50'")]
+    assert [(i.id, i.reason) for i in got.rejected] == [("bad", "lon/lat: 'east' is neither decimal degrees nor degrees-minutes-seconds")]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -273,7 +273,8 @@ def test_projected_data_labelled_wgs84_rejected(tmp_path: Path) -> None:
     got = read_hazards(path, crs="EPSG:4326")
     assert [(i.id, i.reason) for i in got.rejected] == [
         ("m", "coordinates are not WGS84 lon/lat (x 500000 to 500100, y 5540000 to 5540100): projected "
-              "coordinates, such as metres, in a file whose CRS says degrees? Correct the file's CRS")
+              "coordinates, such as metres, in a file whose CRS says degrees? Correct the file's CRS: looks like UTM, "
+              "e.g. EPSG:32636 for zone 36N")
     ]
 
 
