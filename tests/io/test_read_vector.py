@@ -300,8 +300,9 @@ def test_assets_need_a_builder_day_column(tmp_path: Path) -> None:
         read_assets(tmp_path / "a.csv", crs="EPSG:4326")
 
 
-def test_unknown_columns_reported_as_not_used(tmp_path: Path) -> None:
-    """Columns sapper does not use are listed (lower-cased); area_m2, fid and the geometry column are not."""
+def test_unknown_columns_kept_as_source_attributes(tmp_path: Path) -> None:
+    """Columns sapper does not use are kept per record as the file spells them, and named in a note; area_m2, fid
+    and the geometry column are not kept."""
     write_csv(
         tmp_path / "h.csv",
         ["ID", "Hazard_Class", "Colour", "area_m2", "notes", "WKT"],
@@ -309,7 +310,9 @@ def test_unknown_columns_reported_as_not_used(tmp_path: Path) -> None:
     )
     got = read_hazards(tmp_path / "h.csv", crs="EPSG:4326")
     assert [h.id for h in got.records] == ["a"]
-    assert got.ignored_columns == ["colour", "notes"]
+    assert got.ignored_columns == []
+    assert got.attributes == [{"Colour": "red", "notes": "x"}]
+    assert "columns kept as source attributes: Colour, notes" in got.notes
 
 
 def test_layer_choice(tmp_path: Path) -> None:

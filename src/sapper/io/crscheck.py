@@ -43,7 +43,7 @@ def _span(b: np.ndarray) -> str:
 
 
 def _in_degrees(b: np.ndarray) -> bool:
-    return bool(-180 <= b[0] and b[2] <= 180 and -90 <= b[1] and b[3] <= 90)
+    return bool(b[0] >= -180 and b[2] <= 180 and b[1] >= -90 and b[3] <= 90)
 
 
 def _looks_utm(b: np.ndarray) -> bool:
@@ -55,7 +55,7 @@ def _geographic_fault(b: np.ndarray, crs: CRS) -> str | None:
     if _in_degrees(b):
         return None
     label = "WGS84" if crs.to_epsg() == 4326 else _name(crs)
-    if -90 <= b[0] and b[2] <= 90 and -180 <= b[1] and b[3] <= 180:
+    if b[0] >= -90 and b[2] <= 90 and b[1] >= -180 and b[3] <= 180:
         hint = "latitude beyond ±90° where the longitude would fit: longitude and latitude look swapped (x is the " \
                "longitude): swap the two columns"
     elif _looks_utm(b):

@@ -298,7 +298,8 @@ def read_layer(
     attrs = frame.rename(columns=renames)
     columns = [str(c) for c in attrs.columns]
     geoms, faults = _decode_wkb(wkb)
-    rows: list[dict[str, Any]] = attrs.astype(object).to_dict(orient="records")
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                  for r in attrs.astype(object).to_dict(orient="records")]
     spelled = {low: str(orig) for orig, low in renames.items()}
     return _checked(RawLayer(p, name, columns, rows, geoms, faults, (), False, [], spelled), source_crs)
 
