@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
@@ -129,6 +130,16 @@ class UnitOfWork:
         if table is None or "id" not in table.c or layer in ("plan_runs",):
             raise ValidationError("id lookup", [Fault("id lookup", f"{layer!r} has no text ids", "layer")])
         return repo.existing_ids(self._conn, table, ids)
+
+    def set_source_attributes(self, layer: str, attributes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace the source attributes (the imported file's columns sapper does not use) of the records of
+        ``layer`` (``hazard_areas`` or ``assets``) named in ``attributes``, by id."""
+        self.touched.add(layer)
+        repo.set_source_attributes(self._conn, layer, attributes)
+
+    def source_attributes(self, layer: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The source attributes of those of ``ids`` in ``layer`` that have any, by id."""
+        return repo.source_attributes(self._conn, layer, sorted(set(ids)))
 
     def hazards_by_id(self, ids: Iterable[str]) -> list[HazardArea]:
         """The stored hazard areas among ``ids``, read inside this unit of work (in chunks: any number of ids)."""
@@ -339,6 +350,12 @@ class Store:
     def assets(self) -> list[Asset]:
         with self._reading() as conn:
             return repo.assets(conn)
+
+    def source_attributes(self, layer: str) -> dict[str, dict[str, Any]]:
+        """The source attributes of every record of ``layer`` (``hazard_areas`` or ``assets``) that has any, by id:
+        the columns of the file it was imported from that sapper does not use."""
+        with self._reading() as conn:
+            return repo.source_attributes(conn, layer)
 
     def activities(self, hazard_id: str | None = None) -> list[Activity]:
         with self._reading() as conn:
