@@ -68,22 +68,6 @@ class MappedLayer:
     gaps: list[ValueGap] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def gap_message(self) -> str | None:
-        """All gaps in one line (None when there are none)."""
-        if not self.gaps:
-            return None
-        by_field: dict[str, list[ValueGap]] = {}
-        for gap in self.gaps:
-            by_field.setdefault(gap.field, []).append(gap)
-        parts = [f"{name}: {', '.join(str(g) for g in gaps)}" for name, gaps in by_field.items()]
-        return ("values sapper does not know (map them with --value \"FIELD:SOURCE VALUE=TARGET VALUE\" or "
-                f"[values.FIELD] in a profile): {'; '.join(parts)}")
-
-    @property
-    def refused_fields(self) -> list[str]:
-        """Required fields with unknown values: the import cannot go on until the value map names them."""
-        return sorted({g.field for g in self.gaps if g.required})
-
 
 def source_value(value: Any) -> SourceValue | None:
     """A cell as a JSON scalar (None when empty): numbers as numbers, dates as ISO text, anything else as text."""
@@ -173,7 +157,8 @@ def _ids(rows: list[dict[str, Any]], geoms: Sequence[BaseGeometry | None], has_i
                 seen[v] += 1
                 values[i] = f"{v}-{seen[v]}"
         features = sum(counts[v] for v in repeated)
-        notes.append(f"id: {features} features share {len(repeated)} source ids; each got the source id and an "
+        ids = f"{len(repeated)} source id{'s' if len(repeated) > 1 else ''}"
+        notes.append(f"id: {features} features share {ids}; each got the source id and an "
                      f"ordinal in file order ({next(iter(sorted(repeated)))}-1, -2, …)")
     derived = 0
     for i, (v, geom) in enumerate(zip(values, geoms, strict=True)):

@@ -234,6 +234,20 @@ class Store:
             raise StoreError(f"the store {self.url} cannot be written: {self._message(exc)}") from None
 
     @contextmanager
+    def dry_run(self) -> Iterator[UnitOfWork]:
+        """A unit of work that is rolled back at its end, whatever it did: what a change would do, not doing it."""
+        self._check_open()
+        try:
+            with self._engine.connect() as conn:
+                transaction = conn.begin()
+                try:
+                    yield UnitOfWork(conn)
+                finally:
+                    transaction.rollback()
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be read: {self._message(exc)}") from None
+
+    @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
         """A read-only transaction that sees one state of the store throughout (REPEATABLE READ on PostgreSQL)."""
         self._check_open()
