@@ -185,7 +185,8 @@ def _whole(text: str) -> bool:
 def apply_profile(raw: RawLayer, profile: ImportProfile | None, spec: FieldSpec) -> MappedLayer:
     """``raw`` in sapper's field names, with value gaps, decisions and source attributes (module docstring).
 
-    Without a profile only the source attributes are kept (and gaps counted): ids are the file's own."""
+    Without a profile only the source attributes are kept: ids are the file's own, and an unknown value rejects
+    its feature rather than counting as a gap."""
     chosen = profile or ImportProfile()
     if profile is not None:
         profile.check(spec.fields)
@@ -229,6 +230,8 @@ def apply_profile(raw: RawLayer, profile: ImportProfile | None, spec: FieldSpec)
     columns = [*used, *(["id"] if profile is not None and "id" not in used else []),
                *(t for t in chosen.defaults if t not in used)]
     mapped = replace(raw, columns=list(dict.fromkeys(columns)), rows=rows, geometry_columns=())
-    gap_list = [ValueGap(f, v, n, f in spec.required)
-                for (f, v), n in sorted(gaps.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))]
+    # Without a profile an unknown value rejects its feature (the reason names it), as sapper's own files expect.
+    gap_list = [] if profile is None else [
+        ValueGap(f, v, n, f in spec.required)
+        for (f, v), n in sorted(gaps.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))]
     return MappedLayer(mapped, attributes, gap_list, notes)
