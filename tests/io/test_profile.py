@@ -81,7 +81,8 @@ def test_geometry_ids_stable_whatever_ring_start_or_winding() -> None:
     """The id derived from a shape is the same for its rotated or reversed ring and for sub-centimetre noise,
     and differs for another shape."""
     square = shapely.box(35.1, 51.3, 35.11, 51.31)
-    rotated = shapely.Polygon(list(square.exterior.coords)[1:] + [list(square.exterior.coords)[1]])
+    coords = list(square.exterior.coords)
+    rotated = shapely.Polygon([*coords[1:], coords[1]])
     noisy = shapely.affinity.translate(square, 1e-9, -1e-9)
     other = shapely.box(35.1, 51.3, 35.12, 51.31)
     assert geometry_id(square) == geometry_id(rotated) == geometry_id(square.reverse()) == geometry_id(noisy)

@@ -191,7 +191,8 @@ def test_csv_points_from_lon_lat_columns(tmp_path: Path) -> None:
     got = read_assets(tmp_path / "a.csv", crs="EPSG:4326")
     (clinic,) = got.records
     assert clinic.geometry == Point(35.5, 50.5)
-    assert [(i.id, i.reason) for i in got.rejected] == [("bad", "lon/lat: 'east' is neither decimal degrees nor degrees-minutes-seconds")]
+    assert [(i.id, i.reason) for i in got.rejected] == [
+        ("bad", "lon/lat: 'east' is neither decimal degrees nor degrees-minutes-seconds")]
 
 
 # ----------------------------------------------------------------------------------------------------
