@@ -147,6 +147,7 @@ def test_kml_and_kmz(tmp_path: Path) -> None:
         got = read_hazards(path, profile=profile)
         assert [(h.id, h.hazard_class.value) for h in got.records] == [("Поле", "SHA")], path
         assert got.records[0].geometry.equals_exact(SQUARE, 1e-9)
+        assert set(got.attributes[0]) <= {"id", "description", "timestamp", "begin", "end"}  # no drawing fields
 
 
 # ----------------------------------------------------------------------------------------------------

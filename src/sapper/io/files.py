@@ -64,6 +64,8 @@ WRITE_DRIVERS = {
 
 #: Suffixes of formats with exactly one layer, read without listing layers first.
 _ONE_LAYER_SUFFIXES = (".geojson", ".json")
+#: KML fields (GDAL's LIBKML) that say how a placemark is drawn: not kept as source attributes.
+_KML_STYLE = frozenset({"altitudemode", "tessellate", "extrude", "visibility", "draworder", "icon"})
 #: Suffixes of tables read cell by cell (geometry from columns), not through GDAL.
 _TABLE_SUFFIXES = (".csv", ".xlsx")
 _PYOGRIO_ERRORS: tuple[type[Exception], ...] = (
@@ -294,6 +296,8 @@ def read_layer(
     except UnicodeDecodeError as exc:
         raise _fail(p, f"cannot be read: its text is not in the encoding it declares ({exc.reason})") from None
     source_crs = _source_crs(p, file_crs, crs, is_csv=False)
+    if p.suffix.lower() in (".kml", ".kmz"):  # how Google Earth draws a placemark, not what it records
+        frame = frame.drop(columns=[c for c in frame.columns if str(c).lower() in _KML_STYLE])
     renames = {c: str(c).strip().lower() for c in frame.columns}
     attrs = frame.rename(columns=renames)
     columns = [str(c) for c in attrs.columns]
