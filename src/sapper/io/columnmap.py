@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from sapper.domain.text import normalise_key
 from sapper.errors import ImportFileError
 from sapper.io.fields import is_missing
 from sapper.io.files import RawLayer
-from sapper.io.profile import ImportProfile
+from sapper.io.profile import ImportProfile, value_key
 from sapper.io.result import SourceAttributes, SourceValue, ValueGap
 
 #: Degrees a geometry is rounded to before its id is derived from it (about 1 cm).
@@ -119,28 +120,38 @@ def _used_columns(raw: RawLayer, profile: ImportProfile, spec: FieldSpec) -> dic
     return used
 
 
-def _member(cls: type[StrEnum], text: str) -> bool:
-    key = normalise_key(text)
-    return any(normalise_key(m.value) == key for m in cls)
+@lru_cache(maxsize=64)
+def _member_keys(cls: type[StrEnum]) -> frozenset[str]:
+    return frozenset(normalise_key(m.value) for m in cls)
 
 
-def _translate(value: Any, target: str, profile: ImportProfile, spec: FieldSpec, gaps: Counter[tuple[str, str]]) -> Any:
-    if is_missing(value):
+class _Translator:
+    """The profile's value maps as lookups (built once per import, not once per cell), counting gaps."""
+
+    def __init__(self, profile: ImportProfile, spec: FieldSpec) -> None:
+        self.spec = spec
+        self.maps = {t: {value_key(k): v for k, v in table.items()} for t, table in profile.values.items()}
+        self.gaps: Counter[tuple[str, str]] = Counter()
+
+    def _one(self, target: str, value: Any, cls: type[StrEnum] | None) -> Any:
+        table = self.maps.get(target)
+        found = table.get(value_key(value)) if table else None
+        if found is not None:
+            return found
+        if cls is not None and normalise_key(str(value)) not in _member_keys(cls):
+            self.gaps[(target, str(value).strip())] += 1
         return value
-    cls = spec.enums.get(target)
-    if target in spec.lists and cls is not None:
-        parts = [p.strip() for p in str(value).replace(";", ",").split(",") if p.strip()]
-        out = []
-        for part in parts:
-            new = profile.translate(target, part)
-            if not profile.knows(target, part) and not _member(cls, str(new)):
-                gaps[(target, part)] += 1
-            out.append(str(new))
-        return ",".join(out)
-    new = profile.translate(target, value)
-    if cls is not None and not profile.knows(target, value) and not _member(cls, str(new)):
-        gaps[(target, str(value).strip())] += 1
-    return new
+
+    def __call__(self, target: str, value: Any) -> Any:
+        if is_missing(value):
+            return value
+        cls = self.spec.enums.get(target)
+        if target in self.spec.lists and cls is not None:
+            parts = [p.strip() for p in str(value).replace(";", ",").split(",") if p.strip()]
+            return ",".join(str(self._one(target, part, cls)) for part in parts)
+        if cls is None and target not in self.maps:
+            return value
+        return self._one(target, value, cls)
 
 
 def _ids(rows: list[dict[str, Any]], geoms: Sequence[BaseGeometry | None], has_id: bool) -> list[str]:
@@ -193,14 +204,15 @@ def apply_profile(raw: RawLayer, profile: ImportProfile | None, spec: FieldSpec)
     used = _used_columns(raw, chosen, spec)
     consumed = set(used.values()) | set(raw.geometry_columns) | set(NOT_KEPT)
     kept = [c for c in raw.columns if c not in consumed]
-    gaps: Counter[tuple[str, str]] = Counter()
+    translate = _Translator(chosen, spec) if profile is not None else None
     filled: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
     attributes: list[SourceAttributes] = []
     for row in raw.rows:
-        new: dict[str, Any] = {}
-        for target, source in used.items():
-            new[target] = _translate(row.get(source), target, chosen, spec, gaps)
+        if translate is None:
+            new = {target: row.get(source) for target, source in used.items()}
+        else:
+            new = {target: translate(target, row.get(source)) for target, source in used.items()}
         for target, default in chosen.defaults.items():
             if is_missing(new.get(target)):
                 new[target] = default
@@ -231,7 +243,7 @@ def apply_profile(raw: RawLayer, profile: ImportProfile | None, spec: FieldSpec)
                *(t for t in chosen.defaults if t not in used)]
     mapped = replace(raw, columns=list(dict.fromkeys(columns)), rows=rows, geometry_columns=())
     # Without a profile an unknown value rejects its feature (the reason names it), as sapper's own files expect.
-    gap_list = [] if profile is None else [
+    gap_list = [] if translate is None else [
         ValueGap(f, v, n, f in spec.required)
-        for (f, v), n in sorted(gaps.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))]
+        for (f, v), n in sorted(translate.gaps.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))]
     return MappedLayer(mapped, attributes, gap_list, notes)
