@@ -211,6 +211,18 @@ def test_swapped_lon_lat_rejected(tmp_path: Path) -> None:
     assert "longitude and latitude look swapped" in issue.reason
 
 
+def test_one_swapped_feature_among_others_rejected(tmp_path: Path) -> None:
+    """Within range both ways (lon 35, lat 51 written as 51, 35), a feature far from the rest of the file that would
+    lie among them swapped is rejected as swapped; a genuinely distant feature (another region) is not."""
+    rows = ["c1,clinic,severe,3,35.20,51.50", "c2,clinic,severe,3,35.30,51.60", "c3,clinic,severe,3,35.10,51.40",
+            "swapped,clinic,severe,3,51.45,35.25", "far,clinic,severe,3,24.0,48.9"]
+    path = _csv(tmp_path / "a.csv", "id,asset_type,damage,work_building_bd,lon,lat\n" + "\n".join(rows) + "\n")
+    got = read_assets(path, crs="EPSG:4326")
+    assert [i.id for i in got.rejected] == ["swapped"]
+    assert "longitude and latitude look swapped" in got.rejected[0].reason
+    assert [a.id for a in got.records] == ["c1", "c2", "c3", "far"]
+
+
 def test_utm_of_another_zone_outside_area_of_use(tmp_path: Path) -> None:
     """UTM 36N coordinates of a point near Kursk declared as UTM 30N land far outside zone 30's area of use:
     rejected, naming the area and where they would have landed."""

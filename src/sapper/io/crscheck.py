@@ -10,7 +10,9 @@ each feature is checked against the declared CRS, on its coordinates as written:
 * **metres read as degrees**: a geographic CRS with coordinates beyond ±180/±90: rejected, "looks like a projected
   CRS in metres" (and which, when the numbers have the shape of UTM);
 * **longitude and latitude swapped**: a geographic CRS whose "latitude" is beyond ±90 while the "longitude" is
-  within it: rejected, "swap the columns";
+  within it; or a feature more than :data:`SWAP_FAR_DEG` from where most of the file's features are which, swapped,
+  would lie among them: rejected, "swap the columns". (A file swapped as a whole, every value within range, cannot be
+  told from a file of another region: the area-of-use check catches it only for a CRS of limited extent.)
 * **outside the CRS's area of use** (pyproj ``CRS.area_of_use``, widened by :data:`AREA_MARGIN_DEG` because data
   a little beyond a UTM zone's edge is common and fine): rejected, naming the area.
 
@@ -28,6 +30,10 @@ from shapely.geometry.base import BaseGeometry
 
 #: How far beyond a CRS's published area of use (degrees) a feature may lie before it is refused.
 AREA_MARGIN_DEG = 2.0
+#: How far (degrees) a feature's centre must be from the file's median centre to be checked for swapped axes.
+SWAP_FAR_DEG = 5.0
+#: How far beyond the box of the file's other features a swapped feature may fall and still be among them.
+SWAP_NEAR_DEG = 0.5
 #: The shape of UTM coordinates: easting 100–900 km, northing 0–10,000 km.
 _UTM_EASTING = (100_000.0, 900_000.0)
 _UTM_NORTHING = (0.0, 10_000_000.0)
@@ -98,8 +104,9 @@ def crs_faults(
         out_bounds = shapely.bounds(out)
     usable = np.isfinite(src_bounds).all(axis=1)
     geographic = bool(crs.is_geographic)
+    swapped = _swap_faults(out_bounds, usable) if geographic else [None] * len(out_bounds)
     faults: list[str | None] = []
-    for ok, b, w in zip(usable, src_bounds, out_bounds, strict=True):
+    for ok, b, w, swap in zip(usable, src_bounds, out_bounds, swapped, strict=True):
         if not ok:
             faults.append(None)
             continue
@@ -111,5 +118,33 @@ def crs_faults(
                      "origin): looks like EPSG:4326; declare --crs EPSG:4326")
         else:
             fault = None
-        faults.append(fault or _area_fault(w, crs))
+        faults.append(fault or _area_fault(w, crs) or swap)
     return faults
+
+
+def _swap_faults(bounds: np.ndarray, usable: np.ndarray) -> list[str | None]:
+    """For each feature far from most of the file's (its centre more than :data:`SWAP_FAR_DEG` from the median
+    centre) whose swapped centre falls among them (within the box of the others, widened by :data:`SWAP_NEAR_DEG`):
+    the reason; None for the others. Nothing is said unless most features are near one another."""
+    out: list[str | None] = [None] * len(bounds)
+    with np.errstate(invalid="ignore"):
+        x = (bounds[:, 0] + bounds[:, 2]) / 2
+        y = (bounds[:, 1] + bounds[:, 3]) / 2
+        ok = usable & np.isfinite(x) & np.isfinite(y) & (np.abs(y) <= 90) & (np.abs(x) <= 180)
+    if ok.sum() < 3:
+        return out
+    mx, my = float(np.median(x[ok])), float(np.median(y[ok]))
+    far = ok & (np.hypot(x - mx, y - my) > SWAP_FAR_DEG)
+    near = ok & ~far
+    if near.sum() <= ok.sum() / 2 or not far.any():
+        return out
+    m = SWAP_NEAR_DEG
+    west, east = x[near].min() - m, x[near].max() + m
+    south, north = y[near].min() - m, y[near].max() + m
+    for i in np.flatnonzero(far):
+        sx, sy = y[i], x[i]
+        if west <= sx <= east and south <= sy <= north:
+            out[i] = (f"longitude and latitude look swapped: as written it lies at longitude {x[i]:.6g}, latitude "
+                      f"{y[i]:.6g}, far from the file's other features (around longitude {mx:.6g}, latitude {my:.6g}); "
+                      "swapped it would lie among them: swap the two columns (x is the longitude)")
+    return out
