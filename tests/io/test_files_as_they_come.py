@@ -18,6 +18,7 @@ from sapper.errors import CRSError, ImportFileError
 from sapper.io import read_assets, read_hazards
 from sapper.io.coords import parse_angle, parse_mgrs, utm_crs
 from sapper.io.profile import ImportProfile
+from sapper.io.workforce import read_workforce
 from tests.io.foreign import MAP, VALUES, imsma_ng_csv
 
 SQUARE = shapely.box(35.10, 51.30, 35.11, 51.31)
@@ -48,6 +49,14 @@ def test_semicolons_and_decimal_commas(tmp_path: Path) -> None:
     assert clinic.geometry.equals(Point(35.25, 51.5))
     assert sum(clinic.repair_work.values()) == 12.5
     assert any("3 numbers with a decimal comma" in n for n in got.notes)
+
+
+def test_workforce_csv_in_cp1251_with_semicolons(tmp_path: Path) -> None:
+    """The workforce table reads as the other tables do: cp1251, ``;``, decimal commas in its coordinates."""
+    path = _csv(tmp_path / "w.csv", "id;kind;organisation_id;method;size;base_lon;base_lat;примітка\n"
+                                    "Т-1;team;ДСНС;manual;8;35,2;51,5;синтетика\n", "cp1251")
+    got = read_workforce(path)
+    assert [(t.id, t.organisation_id, t.base.x, t.base.y) for t in got.teams] == [("Т-1", "ДСНС", 35.2, 51.5)]
 
 
 def test_comma_file_keeps_decimal_commas_refused(tmp_path: Path) -> None:
