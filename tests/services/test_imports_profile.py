@@ -99,7 +99,8 @@ def test_profile_import_reports_every_decision_and_a_second_adds_nothing(store: 
     foreign.path.write_bytes(text.encode("cp1251"))
     third = import_file(store, foreign.path, "hazards", profile=profile)
     assert third.lines()[0] == "added 0, updated 1, unchanged 4, repaired 0, rejected 0"
-    assert [(i.id, i.reason) for i in third.updated] == [("146", "updated: source attributes")]
+    assert [(i.id, i.reason) for i in third.updated] == [("146", "source attributes changed")]
+    assert "updated feature 3 (id 146): source attributes changed" in third.lines()
     assert len(store.hazards()) == 5
     assert store.source_attributes("hazard_areas")["146"]["comments"] == "міни ПМН-2, ПОМ-2"
 

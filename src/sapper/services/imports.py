@@ -119,6 +119,7 @@ class ImportSummary:
             *(ReportedIssue("rejected", i) for i in self.rejected),
             *(ReportedIssue("skipped", i) for i in self.skipped),
             *(ReportedIssue("conflict", i) for i in self.conflicts),
+            *(ReportedIssue("updated", i) for i in self.updated),
         ]
         return sorted(items, key=lambda item: item.issue.index)
 
@@ -150,6 +151,7 @@ class ImportSummary:
             out += [f"repaired {issue}" for issue in self.repaired]
             out += [f"rejected {issue}" for issue in self.rejected]
             out += [f"conflict {issue}" for issue in self.conflicts]
+            out += [f"updated {issue}" for issue in self.updated]
         if self.ignored_columns:
             out.append(f"columns not used: {', '.join(self.ignored_columns)}")
         return out
@@ -282,7 +284,7 @@ def _screen(
             if org is not None and org not in orgs:
                 out.refused.append(FeatureIssue(index, record.id, f"organisation {org} is not in the store"))
                 continue
-            out.updated.append(FeatureIssue(index, record.id, f"updated: {', '.join(diff)}"))
+            out.updated.append(FeatureIssue(index, record.id, f"{', '.join(diff)} changed"))
             out.accepted.append(record)
         elif record.id in stored:
             diff = differences(record, stored[record.id])
