@@ -21,14 +21,30 @@ def _audit(api: Api, record: str) -> list[tuple[str, str, str]]:
                                                                            record_id=record)]
 
 
-def test_options_announce_post_on_editable_collections(api: Api) -> None:
-    """OPTIONS on items announces POST for hazard areas (QGIS enables editing on it), GET only for assets."""
-    r = api.client.options("/collections/hazard_areas/items", auth=api.auth("ima"))
-    assert "POST" in r.headers["allow"]
-    assert "PATCH" in api.client.options("/collections/hazard_areas/items/HA-A1", auth=api.auth("ima")).headers[
-        "allow"]
-    assert "POST" not in api.client.options("/collections/assets/items", auth=api.auth("ima")).headers["allow"]
-    assert api.client.post("/collections/assets/items", json=NEW, auth=api.auth("ima")).status_code == 405
+def test_options_announce_what_the_caller_may_do(api: Api) -> None:
+    """OPTIONS on items announces POST where the caller may add (QGIS enables editing on it): hazard areas,
+    assets, settlements and activities for the authority's IM officer; activities append-only (a recorded one
+    takes GET only); the plan's tasks read-only for everyone, and POST to them is a 405 with Allow."""
+    def allow(path: str, user: str = "ima") -> set[str]:
+        r = api.client.options(path, auth=api.auth(user))
+        assert r.status_code == 204, r.text
+        return {m.strip() for m in r.headers["allow"].split(",")}
+
+    for name in ("hazard_areas", "assets", "settlements", "activities"):
+        assert "POST" in allow(f"/collections/{name}/items"), name
+    assert {"PUT", "PATCH", "DELETE"} <= allow("/collections/hazard_areas/items/HA-A1")
+    assert {"PUT", "PATCH", "DELETE"} <= allow("/collections/assets/items/AS-1")
+    assert {"PUT", "PATCH", "DELETE"} <= allow("/collections/settlements/items/1")
+    assert allow("/collections/activities/items/ACT-A") == {"GET", "HEAD", "OPTIONS"}
+    assert allow("/collections/plan_tasks/items") == {"GET", "HEAD", "OPTIONS"}
+    refused = api.client.post("/collections/plan_tasks/items", json=NEW, auth=api.auth("ima"))
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET, HEAD, OPTIONS"
+    # A viewer is told every collection is read-only; an operator's planner may not add assets or settlements.
+    assert "POST" not in allow("/collections/hazard_areas/items", "viewer")
+    assert "POST" not in allow("/collections/assets/items", "plan-a")
+    assert "POST" not in allow("/collections/settlements/items", "plan-a")
+    assert "POST" in allow("/collections/activities/items", "field-a")
 
 
 def test_post_patch_delete_round_trip_is_audited(api: Api) -> None:
