@@ -69,7 +69,8 @@ def test_post_patch_delete_round_trip_is_audited(api: Api) -> None:
                              auth=api.auth("plan-a"))
     assert gone.status_code == 204
     assert api.client.get(f"/collections/hazard_areas/items/{new_id}", auth=api.auth("plan-a")).status_code == 404
-    assert _audit(api, new_id) == [("delete", "plan-a", ""), ("update", "plan-a", ""),
+    assert _audit(api, new_id) == [("delete", "plan-a", "no reason given (DELETE from testclient)"),
+                                   ("update", "plan-a", "no reason given (PATCH from testclient)"),
                                    ("insert", "plan-a", "reported by the village council")]
     with open_store(api.target) as store:
         entries = store.audit_entries(record_id=new_id)
@@ -79,13 +80,17 @@ def test_post_patch_delete_round_trip_is_audited(api: Api) -> None:
 
 
 def test_stale_if_match_is_412_before_the_body_is_read(api: Api) -> None:
-    """A stale If-Match is a 412 even with a body that is not JSON; no If-Match is a 428; nothing is written."""
+    """A stale If-Match is a 412 even with a body that is not JSON; a PUT without If-Match is a 428 (PATCH and
+    DELETE may omit it, as QGIS does); nothing is written."""
     r = api.client.patch("/collections/hazard_areas/items/HA-A1", content=b"{not json",
                          headers={"If-Match": '"7"', "Content-Type": "application/merge-patch+json"},
                          auth=api.auth("plan-a"))
     assert r.status_code == 412
     assert r.headers["etag"] == '"1"'
-    assert api.client.delete("/collections/hazard_areas/items/HA-A1", auth=api.auth("plan-a")).status_code == 428
+    assert api.client.put("/collections/hazard_areas/items/HA-A1", json=NEW, auth=api.auth("plan-a")).status_code \
+        == 428
+    assert api.client.delete("/collections/hazard_areas/items/HA-A1", headers={"If-Match": '"2"'},
+                             auth=api.auth("plan-a")).status_code == 412
     assert _audit(api, "HA-A1") == []
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import json
 from typing import Annotated, Any, TypeVar
@@ -29,7 +30,7 @@ from sapper.api import schemas
 from sapper.api.auth import Rule, guard, principal, runtime
 from sapper.api.problems import HTTPProblem
 from sapper.domain.users import ALL_ROLES, EDITORS, Principal
-from sapper.errors import Fault, ValidationError
+from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.services import edits
 from sapper.services import features as service
 from sapper.store.features import LAYERS, FeatureQuery, FeatureRow, queryables
@@ -148,8 +149,6 @@ def collections(request: Request, caller: Caller, f: str | None = None) -> Any:
 
 def _layer(collectionId: str) -> str:
     if collectionId not in LAYERS:
-        from sapper.errors import NotFoundError
-
         raise NotFoundError(f"collection {collectionId} does not exist (collections: {', '.join(LAYERS)})")
     return collectionId
 
@@ -358,18 +357,26 @@ def items_options(request: Request, collectionId: str, caller: Caller) -> Respon
                 "caller)", **guard(READ))
 def item_options(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
     name = _layer(collectionId)
-    service.one(runtime(request).store, caller, name, featureId)  # 404 when not theirs
-    return Response(status_code=204, headers={"Allow": _allowed_to(request, caller, name, True)})
+    allow = _allowed_to(request, caller, name, True)
+    try:
+        service.one(runtime(request).store, caller, name, featureId)
+    except NotFoundError as exc:
+        # 404 when not theirs, as for a missing one; the Allow header (the same for any id of the collection, so it
+        # discloses nothing) still answers QGIS, which probes OPTIONS on ``items/unknown_id`` when the collection
+        # it reads is empty.
+        raise HTTPProblem(404, "not_found", exc.message, headers={"Allow": allow}) from None
+    return Response(status_code=204, headers={"Allow": allow})
 
 
 def _not_allowed(name: str, one: bool, why: str) -> HTTPProblem:
     return HTTPProblem(405, "method_not_allowed", why, headers={"Allow": _methods(name, one)})
 
 
-def _check_if_match(request: Request, caller: Principal, name: str, featureId: str) -> str:
+def _check_if_match(request: Request, caller: Principal, name: str, featureId: str, *, required: bool) -> str:
     """Whether ``caller`` may change this feature, and the ETag named by If-Match, checked against the stored
     row before anything else: 404 when the feature is not theirs, 405 on a read-only or append-only collection,
-    403 when their role or organisation may not edit it, 428 without If-Match, 412 when stale."""
+    403 when their role or organisation may not edit it, 412 when stale. Without If-Match: 428 when ``required``
+    (PUT), else the ETag just read (PATCH and DELETE, which QGIS sends without If-Match)."""
     if edits.EDITING.get(name, edits.Editing.READ) is edits.Editing.READ:
         raise _not_allowed(name, True, f"the collection {name} is read-only")
     store = runtime(request).store
@@ -378,6 +385,8 @@ def _check_if_match(request: Request, caller: Principal, name: str, featureId: s
         raise _not_allowed(name, True, f"{name} {featureId}: {edits.APPEND_ONLY}")
     edits.check_may_edit(store, caller, name)
     header = request.headers.get("if-match")
+    if header is None and not required:
+        return current
     if header is None:
         raise HTTPProblem(428, "precondition_required", f"{name} {featureId}: send If-Match with the ETag you read "
                                                         f"(currently \"{current}\")")
@@ -426,8 +435,12 @@ In = TypeVar("In", service.HazardInput, edits.AssetInput, edits.SettlementInput,
 
 def _given(kind: type[In], name: str, properties: dict[str, Any]) -> In:
     """The collection's properties model checks what was sent (unknown properties refused, naming them); the
-    values that were sent, without the read-only ones, as the service's input."""
-    checked = _parse(schemas.PROPERTIES[name], properties, within=("properties",))
+    values that were sent, without the read-only ones, as the service's input. Properties the collection serves
+    but nobody writes (e.g. a hazard area's computed ``state``) are ignored: QGIS and GDAL send every field back."""
+    model = schemas.PROPERTIES[name]
+    served = set(LAYERS[name].properties)
+    checked = _parse(model, {k: v for k, v in properties.items() if k in model.model_fields or k not in served},
+                     within=("properties",))
     sent = checked.model_dump(exclude_none=True, exclude=set(schemas.READ_ONLY))
     known = {f.name for f in dataclasses.fields(kind)}
     return kind(**{k: v for k, v in sent.items() if k in known})
@@ -449,7 +462,15 @@ def _written(request: Request, name: str, result: service.EditResult, caller: Pr
 
 
 def _reason(request: Request) -> str:
-    return request.headers.get("sapper-reason", "")
+    """Why, for the audit: the ``Sapper-Reason`` header, or that none was given and by which client (QGIS and GDAL
+    cannot send one)."""
+    given = request.headers.get("sapper-reason", "").strip()
+    if given:
+        return given
+    client = (request.headers.get("user-agent") or "unknown client").split(" ")
+    named = next((part for part in client if part.upper().startswith(("QGIS/", "GDAL/"))), client[0])
+    product = "/".join(named.split("/")[:2])  # e.g. QGIS/33400
+    return f"no reason given ({request.method} from {product[:80]})"
 
 
 def _feature_schema(patch: bool) -> dict[str, Any]:
@@ -501,7 +522,8 @@ async def create(request: Request, collectionId: str, caller: Caller) -> Respons
 async def _edit(request: Request, collectionId: str, featureId: str, caller: Principal, *,
                 replace: bool) -> Response:
     name = _layer(collectionId)
-    tag = await run_in_threadpool(_check_if_match, request, caller, name, featureId)
+    tag = await run_in_threadpool(functools.partial(_check_if_match, request, caller, name, featureId,
+                                                    required=replace))
     source_crs = crsmod.content_crs(request.headers.get("content-crs"))
     raw = await _json(request)
     store = runtime(request).store
@@ -551,7 +573,7 @@ async def patch(request: Request, collectionId: str, featureId: str, caller: Cal
                dependencies=guard(WRITE)["dependencies"])
 def delete(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
     name = _layer(collectionId)
-    tag = _check_if_match(request, caller, name, featureId)
+    tag = _check_if_match(request, caller, name, featureId, required=False)
     store, reason = runtime(request).store, _reason(request)
     if name == "hazard_areas":
         service.delete_hazard(store, caller, featureId, expected_version=int(tag), reason=reason)
