@@ -197,6 +197,22 @@ def test_settlement_writes_are_for_the_authoritys_officers(recon: Api) -> None:
     assert (round(x, 5), round(y, 5)) == (35.0, 50.0)
 
 
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_settlement_changes_are_refused_to_operators_per_method(recon: Api, method: str) -> None:
+    """PUT, PATCH and DELETE of a settlement by an operator's planner, a contractor's planner or a field user are
+    403 (the authority keeps the gazetteer); the settlement and the audit are unchanged."""
+    body = json.dumps(_feature(shapely.Point(35.0, 50.0), name="Renamed"))
+    tag = recon.client.get("/collections/settlements/items/1", auth=recon.auth("ima")).headers["etag"]
+    for user in ("plan-a", "builder", "field-a"):
+        r = recon.client.request(method.upper(), "/collections/settlements/items/1", content=body,
+                                 auth=recon.auth(user), headers={"If-Match": tag,
+                                                                 "Content-Type": "application/merge-patch+json"})
+        assert r.status_code == 403, f"{method} {user}: {r.status_code}"
+    assert recon.client.get("/collections/settlements/items/1", auth=recon.auth("ima")).json()["properties"][
+        "name"] == "Village"
+    assert _all_audit(recon) == []
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Activities
 # ----------------------------------------------------------------------------------------------------------------
