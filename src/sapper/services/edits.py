@@ -37,7 +37,7 @@ from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.places import Settlement
 from sapper.domain.resources import Method, OrgKind, Trade
 from sapper.domain.users import EDITORS, MANAGERS, AuditEntry, Principal, Role
-from sapper.errors import ConflictError, Fault, NotFoundError, SapperError, ValidationError
+from sapper.errors import ConflictError, EditForbidden, Fault, NotFoundError, ValidationError
 from sapper.services import landrelease
 from sapper.services.features import EditResult, repair_geometry
 from sapper.store import Store
@@ -45,14 +45,6 @@ from sapper.store import edits as rows
 from sapper.store.accounts import audit_json
 from sapper.store.features import FeatureRow, Value
 from sapper.store.schema import TRADE_COLUMNS
-
-
-class EditForbidden(SapperError):
-    """The caller's role or organisation may not edit this collection (HTTP 403)."""
-
-    code = "forbidden"
-    http_status = 403
-    exit_code = 7
 
 
 #: What a collection takes: ``full`` (POST, PUT, PATCH, DELETE), ``append`` (POST only: a ledger) or ``read``.
