@@ -164,7 +164,8 @@ def record_outcome(store: Store, principal: Principal, hazard_id: str, given: Ou
         uow.audit(AuditEntry(
             principal.name, principal.organisation_id, "hazard_areas", hazard_id, "update", given.reason,
             audit_json({"events": len(before), "state": before[-1].to_state.value if before else None}),
-            audit_json({"change": "land-release outcome", "events": len(before) + len(transition.events), "state": transition.record.state.value,
+            audit_json({"change": "land-release outcome", "events": len(before) + len(transition.events),
+                        "state": transition.record.state.value,
                         "activity_id": activity.id, "activity_type": activity_type.value, "kind": kind.value,
                         "date": day.isoformat(), "area_m2": round(area, 1), "clipped_m2": round(event.clipped_m2, 1),
                         "remaining_m2": round(transition.record.balance.remaining_m2, 1),

@@ -32,15 +32,39 @@ export function csrfToken() {
   return cookie ? decodeURIComponent(cookie.slice(CSRF_COOKIE.length + 1)) : "";
 }
 
-export async function postJSON(url, body) {
+/** A write (POST, DELETE, …) with the session's CSRF header; the JSON answer, or null for 204. */
+export async function sendJSON(method, url, body = undefined) {
+  const headers = { Accept: "application/json", [CSRF_HEADER]: csrfToken() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
-    method: "POST",
+    method,
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", [CSRF_HEADER]: csrfToken() },
-    body: JSON.stringify(body),
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw await problem(response);
   return response.status === 204 ? null : response.json();
+}
+
+export function postJSON(url, body) {
+  return sendJSON("POST", url, body);
+}
+
+/** Sign in (POST /api/session): the server sets the session cookie and the readable CSRF cookie. */
+export async function signIn(name, password) {
+  const response = await fetch("/api/session", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ name, password }),
+  });
+  if (!response.ok) throw await problem(response);
+  return response.json();
+}
+
+/** Sign out (DELETE /api/session, a write: it carries the CSRF header). */
+export function signOut() {
+  return sendJSON("DELETE", "/api/session");
 }
 
 /** Every feature of an OGC API – Features collection, following rel=next links page by page. */
