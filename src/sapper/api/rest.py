@@ -317,6 +317,26 @@ def approve(request: Request, staged_id: int, caller: Caller, body: Decision) ->
     return _decide(request, caller, staged_id, StagingState.APPROVED, body.reason)
 
 
+@router.post("/submissions/{staged_id}/review", response_model=DecisionPublic,
+             summary="Mark a staged submission reviewed (the step before approval)", **guard(OFFICERS))
+def mark_reviewed(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
+    return _decide(request, caller, staged_id, StagingState.REVIEWED, body.reason)
+
+
+class ApplyPublic(BaseModel):
+    applied: list[str]
+    superseded: list[str]
+    not_applied: list[str]
+    notes: list[str]
+
+
+@router.post("/submissions/apply", response_model=ApplyPublic,
+             summary="Write the approved submissions into the register (audited)", **guard(OFFICERS))
+def apply_submissions(request: Request, caller: Caller) -> ApplyPublic:
+    done = review.apply(runtime(request).store, caller)
+    return ApplyPublic(applied=done.applied, superseded=done.superseded, not_applied=done.faults, notes=done.notes)
+
+
 @router.post("/submissions/{staged_id}/reject", response_model=DecisionPublic, summary="Reject a submission",
              **guard(OFFICERS))
 def reject(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
