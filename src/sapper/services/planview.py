@@ -65,7 +65,8 @@ class GanttLane:
 
 @dataclass(frozen=True, slots=True)
 class Gantt:
-    """The latest plan's lanes, from the plan's first day to the day after its last task ends."""
+    """The latest plan's lanes, from the plan's first day to the day after its last task or milestone ends;
+    ``synthetic`` when the plan is of synthetic data."""
 
     plan_id: int
     created: dt.date
@@ -141,10 +142,18 @@ def gantt(store: Store) -> Gantt:
                                tuple(sorted(found, key=lambda b: (b.start, b.id)))))
     lanes.sort(key=lambda lane: (lane.organisation, lane.role.value, lane.id))
     start = _start(run)
-    end = max((b.end for lane in lanes for b in lane.bars), default=start + dt.timedelta(days=1))
-    synthetic = run.summary.synthetic if run.summary is not None else False
-    return Gantt(run_id, run.created_at.date(), start, max(end, start + dt.timedelta(days=1)), synthetic,
-                 tuple(lanes))
+    end = max((t.end_date + dt.timedelta(days=1) for t in run.tasks), default=start + dt.timedelta(days=1))
+    return Gantt(run_id, run.created_at.date(), start, max(end, start + dt.timedelta(days=1)),
+                 _synthetic(store, run), tuple(lanes))
+
+
+def _synthetic(store: Store, run: PlanRun) -> bool:
+    """Whether the plan is of synthetic data: its summary says so, or a hazard area or asset it plans does."""
+    if run.summary is not None and run.summary.synthetic:
+        return True
+    planned = {t.hazard_id or t.asset_id for t in run.tasks}
+    return (any(h.synthetic and h.id in planned for h in store.hazards())
+            or any(a.synthetic and a.id in planned for a in store.assets()))
 
 
 def burndown(store: Store) -> Burndown:
@@ -171,6 +180,5 @@ def burndown(store: Store) -> Burndown:
             points[0] = BurndownPoint(start, point.released_km2, point.restored_assets)
         else:
             points.append(point)
-    synthetic = run.summary.synthetic if run.summary is not None else False
     total = sum(area.get(h, 0.0) for h in released)
-    return Burndown(run_id, round(total / 1e6, 4), len(restored), synthetic, tuple(points))
+    return Burndown(run_id, round(total / 1e6, 4), len(restored), _synthetic(store, run), tuple(points))

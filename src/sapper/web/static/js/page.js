@@ -73,7 +73,8 @@ async function showAccount() {
 /** Show the SYNTHETIC DATA badge when any record says it is synthetic; the generalised note likewise. */
 export function markData(records) {
   const props = records.map((r) => r.properties ?? r);
-  if (props.some((p) => p.synthetic === true)) document.getElementById("synthetic-badge").hidden = false;
+  // GeoPackage keeps booleans as integers: the OGC items say 1 where the REST records say true.
+  if (props.some((p) => p.synthetic === true || p.synthetic === 1)) document.getElementById("synthetic-badge").hidden = false;
   if (props.some((p) => p.generalised === true)) document.getElementById("generalised-badge").hidden = false;
 }
 
