@@ -217,3 +217,77 @@ class JobCreate(BaseModel):
 
     time_limit_s: float = Field(default=10.0, gt=0, le=3600)
     seed: int = 0
+
+
+class OutcomeCreate(BaseModel):
+    """A cancelled, reduced or cleared polygon drawn on a hazard area (``POST /api/hazards/{id}/outcomes``).
+
+    The kind picks the activity (cancelled: NTS, reduced: TS, cleared: clearance) unless ``activity_type`` names
+    another that yields it (``bac`` for cleared); a cleared outcome states ``depth_cm``. Geometry is a GeoJSON
+    Polygon or MultiPolygon in CRS84."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["cancelled", "reduced", "cleared"]
+    date: str = Field(description="the day the work was done, YYYY-MM-DD (not in the future)")
+    reason: str = Field(min_length=1, description="why: e.g. the completion report's reference")
+    geometry: dict[str, Any]
+    activity_type: Literal["nts", "ts", "clearance", "bac"] | None = None
+    depth_cm: float | None = Field(default=None, description="clearance depth reached (cm); needed when cleared")
+
+
+class OutcomePublic(BaseModel):
+    """The outcome as recorded: the activity it became, the area after clipping, and what clipping removed."""
+
+    id: str
+    kind: str
+    activity_type: str
+    area_m2: float
+    drawn_m2: float
+    clipped_m2: float
+    clipped: bool
+    note: str
+
+
+class GanttTaskPublic(BaseModel):
+    id: str
+    kind: Literal["survey", "clearance", "restoration"]
+    label: str
+    target_id: str
+    start: str
+    end: str = Field(description="exclusive: the day after the last day worked")
+
+
+class GanttLanePublic(BaseModel):
+    id: str
+    label: str
+    organisation: str
+    role: Literal["team", "brigade"]
+    tasks: list[GanttTaskPublic]
+
+
+class GanttPublic(BaseModel):
+    """The latest plan's Gantt chart: one lane per team and brigade."""
+
+    plan_id: str
+    created: str
+    start: str
+    end: str
+    synthetic: bool
+    lanes: list[GanttLanePublic]
+
+
+class BurndownPointPublic(BaseModel):
+    date: str
+    released_km2: float
+    restored_assets: int
+
+
+class BurndownPublic(BaseModel):
+    """Released km² and restored assets over the latest plan, cumulative, in date order."""
+
+    plan_id: str
+    total_km2: float
+    total_assets: int
+    synthetic: bool
+    points: list[BurndownPointPublic]
