@@ -18,9 +18,11 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organis
 from sapper.errors import NotFoundError, ValidationError
 from sapper.plan import Engine
 from sapper.services.planning import PlanSettings, plan_store
-from sapper.services.whatif import Count, compare, parse_variant, variant_workforce, whatif_document
+from sapper.services.replan import ReplanSettings, replan_store
+from sapper.services.whatif import Count, compare, parse_variant, run_variant, variant_workforce, whatif_document
 from sapper.store import open_store
 from tests.cli.entry import run
+from tests.services.test_forecast import _slow_clearance
 
 BASE = Point(35.0, 50.0)
 START = dt.date(2025, 6, 2)
@@ -102,11 +104,18 @@ def test_a_bad_key_or_value_names_the_variant_and_the_key(text: str, key: str, s
     assert says in fault.reason
 
 
-@pytest.mark.parametrize("text", ["double", "double:", ":deminers=5", "current:deminers=5", "a b:deminers=5"])
-def test_a_variant_without_a_name_or_changes_is_refused(text: str) -> None:
-    """NAME:KEY=VALUE is required, and `current` is the latest plan's column."""
+@pytest.mark.parametrize("text", ["double", ":deminers=5", "current:deminers=5", "a b:deminers=5"])
+def test_a_variant_without_a_name_is_refused(text: str) -> None:
+    """NAME: is required, and `current` is the latest plan's column."""
     with pytest.raises(ValidationError):
         parse_variant(text)
+
+
+def test_a_variant_without_changes_is_a_control() -> None:
+    """`same:` changes nothing: the latest plan re-planned the way the variants are."""
+    v = parse_variant("same:")
+    assert (v.deminers, v.builders, v.teams, v.brigades) == (None, None, (), ())
+    assert v.winter_work is None and v.start_date is None
 
 
 # --- the workforce ----------------------------------------------------------------------------------------------
@@ -198,6 +207,31 @@ def test_a_later_start_moves_the_plan(db: Path) -> None:
     assert late.planned_finish is not None and current.planned_finish is not None
     assert late.planned_finish > current.planned_finish
     assert late.finish.p10 >= dt.date(2026, 6, 1)
+
+
+def test_after_a_replan_variants_are_replanned_from_the_same_progress(db: Path) -> None:
+    """When the latest plan is a re-plan, each variant re-plans the plan it continued, as of the same day and from
+    the same reported progress (from scratch, free to use its own teams); the store keeps its two plans."""
+    _slow_clearance(db, 1.0, days=20)
+    with open_store(db) as store:
+        replan_store(store, settings=ReplanSettings(engine=Engine.GREEDY, time_limit_s=5))
+        latest = store.latest_plan()
+        before = store.counts()
+        assert latest is not None and latest.params.replan is not None
+        start = latest.start_date
+        plan, forecast, workforce, _ = run_variant(store, latest, parse_variant("more:manual_teams=+2"), start=start,
+                                                   runs=RUNS, seed=2, time_limit_s=5)
+        same, same_forecast, _, _ = run_variant(store, latest, parse_variant("same:"), start=start, runs=RUNS,
+                                                seed=2, time_limit_s=5)
+        assert store.counts() == before and store.latest_plan() == latest
+    for p in (plan, same):
+        assert p.params.replan is not None and p.params.replan.as_of == latest.params.replan.as_of
+        assert p.params.replan.replan_of == latest.params.replan.replan_of and not p.params.replan.stable
+        assert p.id is None
+    done = {t.task_id for t in latest.tasks if t.end_date < latest.params.replan.as_of}
+    assert done and done <= {t.task_id for t in plan.tasks}  # the work done before the re-plan is kept as history
+    assert workforce.teams == (("survey", 1), ("manual", 4), ("dog", 1))
+    assert forecast.overall.p50 <= same_forecast.overall.p50
 
 
 def test_without_a_plan_there_is_nothing_to_compare(tmp_path: Path) -> None:

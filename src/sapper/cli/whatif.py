@@ -31,7 +31,8 @@ def _table(w: WhatIf) -> list[str]:
     for c in w.columns:
         winter = "works in winter" if c.winter_work else "stands down in winter"
         seconds = f"re-planned in {c.plan_seconds:.1f} s, " if c.name != "current" else ""
-        text.append(f"  {c.name}: {c.changes or '-'} → {c.workforce.describe()}; demining {winter}; starts "
+        changes = c.changes or "no change (a control: re-planned as the variants are)"
+        text.append(f"  {c.name}: {changes} → {c.workforce.describe()}; demining {winter}; starts "
                     f"{c.start_date}; plan {c.plan_status}, planned finish {c.planned_finish}; {seconds}forecast "
                     f"{c.forecast_seconds:.1f} s" + (f"; {c.beyond_horizon} runs beyond the horizon"
                                                      if c.beyond_horizon else ""))

@@ -31,10 +31,12 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, StoreError, ValidationError
 from sapper.jsontypes import JsonObject
 from sapper.prioritise import score_asset
+from sapper.scenario.compile import CompileParams
 from sapper.services.forecast import DatePercentiles, FanPoint, Forecast, forecast_plan
 from sapper.services.planning import PlanSettings, plan_store
+from sapper.services.replan import ReplanSettings, replan_store
 from sapper.store import Store
-from sapper.store.records import PlannedTask, PlanRun
+from sapper.store.records import PlannedTask, PlanParams, PlanRun
 from sapper.store.store import UnitOfWork
 
 #: The name of the first column, the store's own latest plan (no variant may take it).
@@ -96,9 +98,7 @@ def parse_variant(text: str) -> Variant:
     brigades: list[tuple[Trade, Count]] = []
     methods = {f"{m.value}_teams": m for m in Method}
     trades = {f"{t.value}_brigades": t for t in Trade}
-    pairs = [p for p in body.split(",") if p.strip()]
-    if not pairs:
-        faults.append(Fault(record, "changes nothing: give at least one KEY=VALUE"))
+    pairs = [p for p in body.split(",") if p.strip()]  # none: a control, re-planned the way variants are
     seen: set[str] = set()
     for pair in pairs:
         key, eq, raw = (s.strip() for s in pair.partition("="))
@@ -214,15 +214,16 @@ class Workforce:
 
 class _VariantView(Store):
     """The source store as a variant sees it: the variant's teams, brigades and start date, and its plan (kept in
-    memory); everything else read from the source. It never writes: a write raises StoreError."""
+    memory; before it is made, ``previous``: the plan a re-plan continues); everything else read from the source. It
+    never writes: a write raises StoreError."""
 
     def __init__(self, source: Store, *, teams: Sequence[DeminerTeam], brigades: Sequence[BuilderBrigade],
-                 start: dt.date) -> None:
+                 start: dt.date, previous: PlanRun | None = None) -> None:
         super().__init__(source._target, source._engine)  # the source's open engine, shared read-only
         self._teams = list(teams)
         self._brigades = list(brigades)
         self._start = start
-        self._plan: PlanRun | None = None
+        self._plan: PlanRun | None = previous  # until the variant's own plan is saved: the plan a re-plan continues
 
     def close(self) -> None:
         """Nothing to close: the engine is the source's."""
@@ -335,15 +336,44 @@ def _column(name: str, changes: str, run: PlanRun, forecast: Forecast, workforce
         round(plan_seconds, 2), forecast.seconds, forecast.beyond_horizon)
 
 
+P = TypeVar("P", CompileParams, PlanParams)
+
+
+def _winter(params: P, variant: Variant) -> P:
+    """``params`` with the variant's winter work: no stand-down at all, or demining's default one."""
+    if variant.winter_work is True:
+        return dataclasses.replace(params, demining_stand_down=None, building_stand_down=None)
+    if variant.winter_work is False:
+        return dataclasses.replace(params, demining_stand_down=WINTER_STAND_DOWN)
+    return params
+
+
 def _settings(run: PlanRun, variant: Variant, *, start: dt.date, time_limit_s: float | None) -> PlanSettings:
     p = run.params
-    compile_params = p.compile_params()
-    if variant.winter_work is True:
-        compile_params = dataclasses.replace(compile_params, demining_stand_down=None, building_stand_down=None)
-    elif variant.winter_work is False:
-        compile_params = dataclasses.replace(compile_params, demining_stand_down=WINTER_STAND_DOWN)
+    compile_params = _winter(p.compile_params(), variant)
     return PlanSettings(time_limit_s=time_limit_s if time_limit_s is not None else p.time_limit_s,
                         workers=p.workers, seed=p.seed, engine=p.engine, compile=compile_params, start_date=start)
+
+
+def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run: PlanRun, variant: Variant,
+            time_limit_s: float | None) -> _VariantView | None:
+    """Re-plan ``variant`` as the latest plan, itself a re-plan, was made: from the plan it continues, as of its date
+    (or the variant's start date), from scratch (a variant must be free to use its own teams: the stable re-plan
+    keeps lots where they were). None when the latest plan is not a re-plan or the plan it continues is gone."""
+    rp = run.params.replan
+    if rp is None or rp.replan_of is None:
+        return None
+    try:
+        previous = store.plan(rp.replan_of)
+    except NotFoundError:
+        return None
+    previous = dataclasses.replace(previous, params=_winter(previous.params, variant))
+    view = view_of(previous)
+    p = run.params
+    replan_store(view, settings=ReplanSettings(
+        as_of=variant.start_date or rp.as_of, time_limit_s=time_limit_s if time_limit_s is not None else p.time_limit_s,
+        workers=p.workers, seed=p.seed, engine=p.engine, move_cost_days=rp.move_cost_days, stable=False))
+    return view
 
 
 def variant_workforce(store: Store, variant: Variant) -> tuple[list[DeminerTeam], list[BuilderBrigade]]:
@@ -362,23 +392,28 @@ def run_variant(store: Store, run: PlanRun, variant: Variant, *, start: dt.date,
     forecast, the variant's workforce and the planning seconds. Errors name the variant."""
     record = f"variant {variant.name}"
     teams, brigades = variant_workforce(store, variant)
-    view = _VariantView(store, teams=teams, brigades=brigades, start=variant.start_date or start)
+    begin = variant.start_date or start
+
+    def view_of(previous: PlanRun | None) -> _VariantView:
+        return _VariantView(store, teams=teams, brigades=brigades, start=begin, previous=previous)
+
     try:
         t0 = time.perf_counter()
-        outcome = plan_store(view, settings=_settings(run, variant, start=variant.start_date or start,
-                                                      time_limit_s=time_limit_s))
+        view = _replan(store, view_of, run, variant, time_limit_s)
+        if view is None:
+            view = view_of(None)
+            plan_store(view, settings=_settings(run, variant, start=begin, time_limit_s=time_limit_s))
         seconds = time.perf_counter() - t0
-        if outcome.run.finish_date is None:
-            raise PlanError(f"no plan found (status {outcome.run.status}); try a longer --time-limit")
+        made = view.latest_plan()
+        if made is None or made.finish_date is None:
+            status = made.status if made is not None else "none"
+            raise PlanError(f"no plan found (status {status}); try a longer --time-limit")
         forecast = forecast_plan(view, runs=runs, seed=seed)
     except ValidationError as exc:
         raise ValidationError(f"{record}: {exc.what}", exc.faults) from None
     except SapperError as exc:
         raise type(exc)(f"{record}: {exc}") from None
-    saved = view.latest_plan()
-    if saved is None:  # pragma: no cover - plan_store saves through the view
-        raise AssertionError("plan_store saved no plan")
-    return saved, forecast, Workforce.of(teams, brigades), seconds
+    return made, forecast, Workforce.of(teams, brigades), seconds
 
 
 def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, seed: int = 0,
