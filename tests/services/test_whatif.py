@@ -15,11 +15,19 @@ from shapely.geometry import LineString, Point
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass, LandUse
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
-from sapper.errors import NotFoundError, ValidationError
+from sapper.errors import NotFoundError, StoreError, ValidationError
 from sapper.plan import Engine
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.services.replan import ReplanSettings, replan_store
-from sapper.services.whatif import Count, compare, parse_variant, run_variant, variant_workforce, whatif_document
+from sapper.services.whatif import (
+    Count,
+    _VariantView,
+    compare,
+    parse_variant,
+    run_variant,
+    variant_workforce,
+    whatif_document,
+)
 from sapper.store import open_store
 from tests.cli.entry import run
 from tests.services.test_forecast import _slow_clearance
@@ -29,7 +37,7 @@ START = dt.date(2025, 6, 2)
 RUNS = 150
 
 
-def _register(db: Path) -> None:
+def _register(db: str | Path) -> None:
     """Three hazard areas (one forest, where dogs may clear), a road crossing one, a house; few teams."""
     with open_store(db, create=True) as store, store.write() as uow:
         uow.add_organisations([Organisation("op-1", "Operator", OrgKind.OPERATOR),
@@ -196,6 +204,24 @@ def test_whatif_never_touches_the_stores_plan(db: Path) -> None:
         assert store.counts() == before
         assert store.latest_plan() == plan_before
         assert store.teams() == teams_before
+
+
+def test_whatif_on_both_backends_and_the_view_refuses_writes(store_target: str | Path) -> None:
+    """On a GeoPackage and on PostGIS the comparison runs and leaves the store as it was; the variant's view of the
+    store refuses every write (StoreError), and closing it leaves the store open."""
+    _register(store_target)
+    with open_store(store_target) as store:
+        plan_store(store, settings=PlanSettings(engine=Engine.GREEDY, time_limit_s=5))
+        before, latest = store.counts(), store.latest_plan()
+        w = compare(store, [parse_variant("double:deminers=48")], runs=40, seed=1, time_limit_s=5)
+        assert w.columns[1].finish.p50 <= w.columns[0].finish.p50
+        view = _VariantView(store, teams=store.teams()[:2], brigades=store.brigades(), start=START)
+        assert [t.id for t in view.teams()] == [t.id for t in store.teams()[:2]]
+        assert view.meta()["start_date"] == START.isoformat() and view.hazards() == store.hazards()
+        with pytest.raises(StoreError, match="never writes"):
+            view.add_teams(store.teams()[:1], replace=True)
+        view.close()
+        assert store.counts() == before and store.latest_plan() == latest
 
 
 def test_a_later_start_moves_the_plan(db: Path) -> None:
