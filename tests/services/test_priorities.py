@@ -1,9 +1,9 @@
 """Priorities explained: weight profiles from TOML with every fault named, scores whose contributions add up to them
-exactly over a whole scenario register, explanations that are the planner's own figures, and `sapper priorities`."""
+exactly over a whole scenario register, and explanations that are the planner's own figures (the command:
+tests/cli/test_priorities.py)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -25,7 +25,6 @@ from sapper.services.priorities import (
     rank,
 )
 from sapper.store import open_store
-from tests.cli.entry import run
 from tests.services.test_whatif import _register
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "profiles"
@@ -183,31 +182,3 @@ def test_explain_an_asset_says_what_it_waits_for(db: Path) -> None:
 def test_explain_an_unknown_id(db: Path) -> None:
     with open_store(db) as store, pytest.raises(NotFoundError, match="H-9"):
         explain(store, "H-9")
-
-
-def test_sapper_priorities_lists_and_explains(db: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    """Text lists both kinds with contributions; JSON contributions add up to each score; --explain works in both;
-    a bad profile is exit code 2."""
-    code, out, err = run(monkeypatch, capsys, "priorities", "--db", db)
-    assert code == 0, err
-    assert "hazard areas by score (3 open)" in out and "A-1" in out and "threat 0.3000" in out
-    code, out, err = run(monkeypatch, capsys, "priorities", "--db", db, "--json", "--profile",
-                         EXAMPLES / "default.toml")
-    assert code == 0, err
-    doc = json.loads(out)
-    for r in doc["hazard_areas"] + doc["assets"]:
-        total = 0.0
-        for c in r["contributions"]:
-            total += c["value"]
-        assert total == r["score"]
-    code, out, err = run(monkeypatch, capsys, "priorities", "--db", db, "--explain", "H-1")
-    assert code == 0, err
-    assert "unlocks 1 assets" in out and "A-1" in out and "released 20" in out
-    code, out, err = run(monkeypatch, capsys, "priorities", "--db", db, "--explain", "A-3", "--json")
-    assert code == 0, err
-    assert json.loads(out)["waits_for"][0]["hazard_id"] == "H-2"
-    bad = db.parent / "bad.toml"
-    bad.write_text("[hazard]\nthreat = 2\n", encoding="utf-8")
-    code, out, err = run(monkeypatch, capsys, "priorities", "--db", db, "--profile", bad)
-    assert code == 2 and "bad" in err

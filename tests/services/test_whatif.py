@@ -1,10 +1,10 @@
 """What-ifs side by side: variants parsed with clear errors, the workforce scaled to whole teams, each variant
-re-planned and forecast with the same seed without touching the store, and `sapper whatif`."""
+re-planned and forecast with the same seed without touching the store, on both backends and after a re-plan
+(the command: tests/cli/test_whatif.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
 
@@ -29,7 +29,6 @@ from sapper.services.whatif import (
     whatif_document,
 )
 from sapper.store import open_store
-from tests.cli.entry import run
 from tests.services.test_forecast import _slow_clearance
 
 BASE = Point(35.0, 50.0)
@@ -266,36 +265,3 @@ def test_without_a_plan_there_is_nothing_to_compare(tmp_path: Path) -> None:
     _register(db)
     with open_store(db) as store, pytest.raises(NotFoundError, match="no plan"):
         compare(store, [parse_variant("x:deminers=10")], runs=10)
-
-
-# --- the command ------------------------------------------------------------------------------------------------
-
-
-def test_sapper_whatif_prints_both_variants_side_by_side(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    """The table has a row per column, the critical assets' dates per column; --out writes the same JSON."""
-    out_file = tmp_path / "whatif.json"
-    code, out, err = run(monkeypatch, capsys, "whatif", "--db", db, "--variant", "double:deminers=48",
-                         "--variant", "dogs:dog_teams=+2", "--runs", "60", "--time-limit", "5", "--out", out_file)
-    assert code == 0, err
-    rows = {line.split()[0] for line in out.splitlines() if line and not line.startswith(" ")}
-    assert {"current", "double", "dogs"} <= rows
-    assert "A-1 (road" in out and "double 20" in out
-    doc = json.loads(out_file.read_text(encoding="utf-8"))
-    assert list(doc["variants"]) == ["current", "double", "dogs"]
-    assert doc["variants"]["dogs"]["workforce"]["teams"]["dog"] == 3
-
-
-def test_sapper_whatif_json_and_a_bad_key(db: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
-    """--json prints one entry per variant by name; an unknown key is one line and exit code 2."""
-    code, out, err = run(monkeypatch, capsys, "whatif", "--db", db, "--variant", "cold:winter_work=true",
-                         "--runs", "30", "--json")
-    assert code == 0, err
-    doc = json.loads(out)
-    assert list(doc["variants"]) == ["current", "cold"]
-    assert doc["variants"]["cold"]["winter_work"] is True
-    code, out, err = run(monkeypatch, capsys, "whatif", "--db", db, "--variant", "double:deminerz=2")
-    assert code == 2
-    assert err.strip().count("\n") == 0
-    assert "variant double" in err and "deminerz" in err
