@@ -43,9 +43,9 @@ pdf:
 # them into each language's .po (new ones untranslated: tests/report/test_catalogue.py fails until they are).
 catalogues: $(STAMP)
 	mkdir -p build
-	$(BIN)/pybabel extract -F babel.cfg -k n_:1,2 --no-location --sort-output -o build/sapper.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k n_:1,2 --no-location --sort-output -w 120 -o build/sapper.pot .
 	for lang in en uk ru; do $(BIN)/pybabel update -i build/sapper.pot -d src/sapper/locale -D sapper -l $$lang \
-	  --no-fuzzy-matching --ignore-obsolete --no-location; done
+	  --no-fuzzy-matching --ignore-obsolete -w 120; done
 
 # Lint (ruff, mypy --strict, import-linter contracts), then the test suite (on SQLite and on PostGIS; the map UI in
 # headless Chromium; the PDF reports through WeasyPrint and poppler).

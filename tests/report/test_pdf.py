@@ -157,7 +157,7 @@ def test_html_report_through_the_command_line(planned: Path, tmp_path: Path, mon
     """`sapper report --format html` in the language SAPPER_LANG names; a bad --lang or --format is one line."""
     monkeypatch.setenv("SAPPER_LANG", "ru")
     out = tmp_path / "r.html"
-    code, stdout, err = run(monkeypatch, capsys, "report", "--db", planned, "--out", out, "--forecast-runs", "0")
+    code, _, err = run(monkeypatch, capsys, "report", "--db", planned, "--out", out, "--forecast-runs", "0")
     assert code == 0, err
     page = out.read_text(encoding="utf-8")
     assert '<html lang="ru">' in page and "Отчёт о ситуации" in page and "@font-face" not in page
@@ -175,7 +175,7 @@ def test_certificate_pdf(planned: Path, tmp_path: Path, lang: Lang, monkeypatch:
     db = tmp_path / "r.gpkg"
     shutil.copy(planned, db)
     out = tmp_path / "cert.pdf"
-    code, stdout, err = run(monkeypatch, capsys, "release", "certificate", "H-4", "--db", db, "--out", out,
+    code, _, err = run(monkeypatch, capsys, "release", "certificate", "H-4", "--db", db, "--out", out,
                             "--format", "pdf", "--lang", lang.value)
     assert code == 0, err
     sp = Speaker(lang)

@@ -96,8 +96,8 @@ class Speaker:
         return format_decimal(v, format="#,##0." + "0" * digits, locale=self.lang.value)
 
     def fmt_pct(self, share: float | None) -> str:
-        """``share`` in 0–1 as a percentage for the locale (e.g. ``42 %`` in Ukrainian)."""
-        return "—" if share is None else format_percent(share, format="#,##0 %", locale=self.lang.value)
+        """``share`` in 0–1 as a percentage as the locale writes it (``42%`` in English, ``42 %`` in Russian)."""
+        return "—" if share is None else format_percent(share, locale=self.lang.value)
 
     def fmt_date(self, d: dt.date | dt.datetime | None, *, style: str = "medium") -> str:
         return "—" if d is None else _babel_date(d, format=style, locale=self.lang.value)
