@@ -21,19 +21,20 @@ from sapper.domain.geometry import LocalProjection
 from sapper.domain.landrelease import ReleaseState
 from sapper.report.i18n import Speaker
 from sapper.report.mapview import (
+    CONTEXT_COLOURS,
     MARGIN,
     MapOptions,
-    _context,
-    _context_style,
-    _criticality_radius,
-    _criticality_width,
-    _frame_height,
-    _hatch,
-    _is_areal,
-    _outline,
-    _towns,
-    _work_extent,
+    context_style,
+    criticality_radius,
+    criticality_width,
+    draw_context,
+    draw_outline,
+    draw_towns,
+    frame_height,
+    hatch_pattern,
+    is_areal,
     view_bounds_m,
+    work_extent,
 )
 from sapper.report.series import DateBins
 from sapper.report.sitdata import SituationData
@@ -46,7 +47,6 @@ HAZARD_COLOURS = {
     ReleaseState.SUSPECTED: "#F4A259",
     ReleaseState.CONFIRMED: "#C0392B",
 }
-_CONTEXT_COLOURS = ("#b2182b", "#2166ac", "#762a83", "#8c510a")
 INSET_W, INSET_H = 210.0, 160.0
 #: The classes the shared drawing helpers use, styled inside the figure (WeasyPrint does not apply the page's CSS to
 #: inline SVG).
@@ -89,7 +89,7 @@ def _inset(outline: BaseGeometry | None, context: Sequence[tuple[str, BaseGeomet
         parts.append(el("path", d=path_d(view.project([shapely.simplify(outline, tol)])[0]), fill="#f3f1ea",
                         stroke="#6e7781", stroke_width=0.8))
     for i, (name, geom) in enumerate(context):
-        style = _context_style(i, name, _is_areal(geom))
+        style = context_style(i, name, is_areal(geom))
         style["stroke_width"] = 0.8
         parts.append(el("path", d=path_d(view.project([shapely.simplify(geom, tol)])[0]), **style))
     parts.append(el("path", d=path_d(view.project([frame.exterior])[0]), fill="none", stroke="#cf222e",
@@ -97,7 +97,7 @@ def _inset(outline: BaseGeometry | None, context: Sequence[tuple[str, BaseGeomet
     return el("g", "".join(parts), cls="inset")
 
 
-def _scale_bar(view: Viewport, height: float, sp: Speaker) -> str:
+def scale_bar(view: Viewport, height: float, sp: Speaker) -> str:
     most = view.width / view.scale / 6.0  # the longest 1-2-5 length within a sixth of the width
     metres = max(m for m in (nice_step(most, 1) / k for k in (1, 2, 2.5, 5)) if m <= most)
     length = metres * view.scale
@@ -146,17 +146,17 @@ def map_svg(data: SituationData, bins: DateBins, sp: Speaker, *, width: float = 
     context_m = [(name, proj.to_local(g)) for name, g in data.context if not g.is_empty]
 
     # Zoomed to the hazardous areas (where the work is; assets are spread over the whole region), else the assets.
-    extent = _work_extent([g for g in hazards_m if not g.is_empty] or assets_m, outline_m, towns_m)
-    height = min(_frame_height(extent, width), 720.0)
+    extent = work_extent([g for g in hazards_m if not g.is_empty] or assets_m, outline_m, towns_m)
+    height = min(frame_height(extent, width), 720.0)
     view = Viewport(extent, 0.0, 0.0, width, height)
     tol = max(simplify_m, 0.4 / view.scale)
     frame = box(*view_bounds_m(view))
     defs = [el("clipPath", el("rect", x=0.0, y=0.0, width=width, height=height), id="sit-map-clip"),
-            *(_hatch(i, c) for i, c in enumerate(_CONTEXT_COLOURS))]
+            *(hatch_pattern(i, c) for i, c in enumerate(CONTEXT_COLOURS))]
     body = [el("rect", x=0.0, y=0.0, width=width, height=height, fill="#eceff1")]
     if outline_m is not None:
-        body.append(_outline(outline_m, view, frame, tol))
-    body.append(_context(context_m, view, frame, tol))
+        body.append(draw_outline(outline_m, view, frame, tol))
+    body.append(draw_context(context_m, view, frame, tol))
 
     px = view.project(shapely.simplify(np.asarray(hazards_m, dtype=object), tol))
     for state, colour in HAZARD_COLOURS.items():
@@ -174,16 +174,16 @@ def map_svg(data: SituationData, bins: DateBins, sp: Speaker, *, width: float = 
         colour = bins.colour(a.restore_date)
         if "Point" in g.geom_type or "Polygon" in g.geom_type:
             c = g.centroid if "Polygon" in g.geom_type else g
-            r = _criticality_radius(a.criticality) + 0.6
+            r = criticality_radius(a.criticality) + 0.6
             points += [circle(x, y, r, fill=colour, stroke="#ffffff", stroke_width=0.8) for x, y in point_xy(c)]
         else:
-            w = _criticality_width(a.criticality) + 0.4
+            w = criticality_width(a.criticality) + 0.4
             d = path_d(g)
             lines.append(el("path", d=d, stroke="#ffffff", stroke_width=w + 1.6, fill="none"))
             lines.append(el("path", d=d, stroke=colour, stroke_width=w, fill="none", stroke_linecap="round"))
     body.append(el("g", "".join(lines)) + el("g", "".join(points)))
-    body.append(_towns(data.towns, towns_m, view, MapOptions(width=width, label_min_population=5000)))
-    body.append(_scale_bar(view, height, sp))
+    body.append(draw_towns(data.towns, towns_m, view, MapOptions(width=width, label_min_population=5000)))
+    body.append(scale_bar(view, height, sp))
     figure = el("g", "".join(body), clip_path="url(#sit-map-clip)")
     figure += el("rect", x=0.5, y=0.5, width=width - 1.0, height=height - 1.0, fill="none", stroke="#8c959f")
     if outline_m is not None:  # without a region outline the inset would show the frame alone
