@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -22,7 +23,6 @@ from sapper.domain.landrelease import ReleaseState
 from sapper.report.i18n import Speaker
 from sapper.report.mapview import (
     CONTEXT_COLOURS,
-    MARGIN,
     MapOptions,
     context_style,
     criticality_radius,
@@ -48,6 +48,8 @@ HAZARD_COLOURS = {
     ReleaseState.CONFIRMED: "#C0392B",
 }
 INSET_W, INSET_H = 210.0, 160.0
+#: With fewer hazardous areas (or assets) than this, the zoomed map shows all of them.
+FOCUS_MIN = 20
 #: The classes the shared drawing helpers use, styled inside the figure (WeasyPrint does not apply the page's CSS to
 #: inline SVG).
 _STYLE = (
@@ -78,7 +80,7 @@ def bin_label(sp: Speaker, start: dt.date, end: dt.date, step_months: int) -> st
 
 
 def _inset(outline: BaseGeometry | None, context: Sequence[tuple[str, BaseGeometry]], zoom: Viewport,
-           x0: float, y0: float) -> str:
+           x0: float, y0: float, hazards: Sequence[tuple[ReleaseState, BaseGeometry]] = ()) -> str:
     frame = box(*view_bounds_m(zoom))
     whole = frame if outline is None else frame.union(box(*outline.bounds))
     view = Viewport(whole.bounds, x0 + 4, y0 + 4, INSET_W - 8, INSET_H - 8)
@@ -92,6 +94,9 @@ def _inset(outline: BaseGeometry | None, context: Sequence[tuple[str, BaseGeomet
         style = context_style(i, name, is_areal(geom))
         style["stroke_width"] = 0.8
         parts.append(el("path", d=path_d(view.project([shapely.simplify(geom, tol)])[0]), **style))
+    if hazards:  # every hazardous area as a dot: those outside the zoomed frame are seen here
+        centres = view.project(shapely.centroid(np.asarray([g for _, g in hazards], dtype=object)))
+        parts += [circle(p.x, p.y, 1.3, fill=HAZARD_COLOURS[s]) for (s, _), p in zip(hazards, centres, strict=True)]
     parts.append(el("path", d=path_d(view.project([frame.exterior])[0]), fill="none", stroke="#cf222e",
                     stroke_width=1.6))
     return el("g", "".join(parts), cls="inset")
@@ -109,33 +114,36 @@ def scale_bar(view: Viewport, height: float, sp: Speaker) -> str:
               + text(x + length / 2, y - 6, label, cls="tick", text_anchor="middle"))
 
 
-def zoom_box(data: SituationData) -> tuple[float, float, float, float] | None:
-    """The lon/lat box the zoomed map shows at least (the hazardous areas' box with the map's margin), or None."""
-    shown = [h.geometry for h in data.hazards if not h.geometry.is_empty] or [
-        a.geometry for a in data.assets if not a.geometry.is_empty]
-    if not shown:
-        return None
-    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(np.asarray(shown, dtype=object)))
-    pad = MARGIN * max(maxx - minx, maxy - miny)
-    return minx - pad, miny - pad, maxx + pad, maxy + pad
+def focus(geoms: Sequence[BaseGeometry]) -> list[BaseGeometry]:
+    """The geometries the zoomed map must show: all of them when there are few; else those whose centre lies within
+    the 5th to 95th percentile of the centres east-west and north-south (a few areas far from the rest, such as an
+    isolated suspected area at the other end of the region, would otherwise zoom the map out to the whole region:
+    they are counted under the map and drawn on the inset)."""
+    shown = [g for g in geoms if not g.is_empty]
+    if len(shown) < FOCUS_MIN:
+        return shown
+    c = shapely.get_coordinates(shapely.centroid(np.asarray(shown, dtype=object)))
+    lo, hi = np.percentile(c, 5, axis=0), np.percentile(c, 95, axis=0)
+    inside = np.all((c >= lo) & (c <= hi), axis=1)
+    return [g for g, keep in zip(shown, inside, strict=True) if keep]
 
 
-def assets_outside(data: SituationData) -> int:
-    """How many assets lie wholly outside the zoomed map's box (they are counted under the map, not drawn)."""
-    zb = zoom_box(data)
-    if zb is None:
-        return 0
-    frame = box(*zb)
-    return sum(1 for a in data.assets if not a.geometry.is_empty and not a.geometry.intersects(frame))
+@dataclass(frozen=True)
+class MapFigure:
+    """The map's ``<svg>`` and how many hazardous areas and assets lie outside its frame (not drawn on it)."""
+
+    svg: str
+    hazards_outside: int
+    assets_outside: int
 
 
 def map_svg(data: SituationData, bins: DateBins, sp: Speaker, *, width: float = 1000.0,
-            simplify_m: float = 20.0) -> str:
-    """The map as one ``<svg>`` (no legend: the page carries it)."""
+            simplify_m: float = 20.0) -> MapFigure:
+    """The map (no legend: the page carries it)."""
     geoms = [h.geometry for h in data.hazards] + [a.geometry for a in data.assets]
     shown = [g for g in geoms if not g.is_empty]
     if not shown:
-        return svg_root(width, 40.0, "")
+        return MapFigure(svg_root(width, 40.0, ""), 0, 0)
     outline = data.outline if data.outline is not None and not data.outline.is_empty else None
     proj = LocalProjection.around(outline if outline is not None else
                                   box(*shapely.total_bounds(np.asarray(shown, dtype=object))))
@@ -146,7 +154,7 @@ def map_svg(data: SituationData, bins: DateBins, sp: Speaker, *, width: float = 
     context_m = [(name, proj.to_local(g)) for name, g in data.context if not g.is_empty]
 
     # Zoomed to the hazardous areas (where the work is; assets are spread over the whole region), else the assets.
-    extent = work_extent([g for g in hazards_m if not g.is_empty] or assets_m, outline_m, towns_m)
+    extent = work_extent(focus(hazards_m) or focus(assets_m), outline_m, towns_m)
     height = min(frame_height(extent, width), 720.0)
     view = Viewport(extent, 0.0, 0.0, width, height)
     tol = max(simplify_m, 0.4 / view.scale)
@@ -187,5 +195,9 @@ def map_svg(data: SituationData, bins: DateBins, sp: Speaker, *, width: float = 
     figure = el("g", "".join(body), clip_path="url(#sit-map-clip)")
     figure += el("rect", x=0.5, y=0.5, width=width - 1.0, height=height - 1.0, fill="none", stroke="#8c959f")
     if outline_m is not None:  # without a region outline the inset would show the frame alone
-        figure += _inset(outline_m, context_m, view, width - INSET_W - 8.0, 8.0)
-    return svg_root(width, height, _STYLE + el("defs", "".join(defs)) + figure, cls="map", role="img")
+        figure += _inset(outline_m, context_m, view, width - INSET_W - 8.0, 8.0,
+                         [(h.state, g) for h, g in zip(data.hazards, hazards_m, strict=True) if not g.is_empty])
+    h_out = sum(1 for g in hazards_m if not g.is_empty and not g.intersects(frame))
+    a_out = sum(1 for g in assets_m if not g.is_empty and not g.intersects(frame))
+    return MapFigure(svg_root(width, height, _STYLE + el("defs", "".join(defs)) + figure, cls="map", role="img"),
+                     h_out, a_out)

@@ -22,7 +22,7 @@ from sapper.report.i18n import Lang, Speaker
 from sapper.report.pages import Format, environment, font_faces, html_to_pdf, state_name
 from sapper.report.series import date_bins
 from sapper.report.sitdata import Priority, SituationData, Unit, gather
-from sapper.report.sitmap import HAZARD_COLOURS, assets_outside, bin_label, map_svg
+from sapper.report.sitmap import HAZARD_COLOURS, bin_label, map_svg
 
 #: Gantt rows (group headings and lanes) on one landscape A4 page, and on the first (under the heading and legend).
 ROWS_PER_PAGE, FIRST_PAGE_ROWS = 44, 36
@@ -134,6 +134,7 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
     """The report page (HTML) for ``data`` in ``lang``; with ``pdf``, laid out for WeasyPrint (A4, fonts)."""
     sp = Speaker(lang)
     bins = date_bins([a.restore_date for a in data.assets])
+    the_map = map_svg(data, bins, sp)
     domain = gantt.domain_of(data.bars, data.plan_start or data.start_date)
     gantt_pages = gantt.pages(gantt.rows(data.units, data.bars, sp), ROWS_PER_PAGE, sp, first=FIRST_PAGE_ROWS)
     states = {s: sum(1 for h in data.hazards if h.state is s) for s in ReleaseState}
@@ -151,8 +152,8 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "generated": sp.fmt_date(data.generated_at),
         "states": [(state_name(sp, s), HAZARD_COLOURS[s], states[s], state_km2[s]) for s in HAZARD_COLOURS],
         "bins": [(bin_label(sp, b.start, b.end, bins.step_months), b.colour) for b in bins.bins],
-        "map_svg": Markup(map_svg(data, bins, sp)),
-        "outside": assets_outside(data),
+        "map": the_map,
+        "map_svg": Markup(the_map.svg),
         "release_chart": Markup(release_chart) if release_chart else None,
         "assets_chart": Markup(assets_chart) if assets_chart else None,
         "fan_chart": Markup(fan) if fan else None,
