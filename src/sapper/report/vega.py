@@ -142,7 +142,7 @@ def forecast_fan_chart(forecast: Forecast, sp: Speaker, *, planned: Sequence[tup
              "encoding": {"x": {"field": "d", "type": "temporal"}, "y": {"field": "v", "type": "quantitative"},
                           "color": {"field": "s", "type": "nominal", "title": None,
                                     "scale": {"domain": [median, plan], "range": [PALETTE[0], "#000000"]}},
-                          "strokeDash": {"field": "s", "type": "nominal", "legend": None,
+                          "strokeDash": {"field": "s", "type": "nominal", "title": None,
                                          "scale": {"domain": [median, plan], "range": [[1, 0], [5, 3]]}}}},
         ],
     }, sp)
