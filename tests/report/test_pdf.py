@@ -48,7 +48,8 @@ def _register(db: Path) -> None:
             uow.add_organisations([Organisation("op-1", "Northern Demining", OrgKind.OPERATOR),
                                    Organisation("con-1", "Oblast Roads", OrgKind.CONTRACTOR)])
             uow.add_hazards([
-                HazardArea("H-1", HazardClass.CHA, H1, Evidence.DIRECT, beneficiaries=1200),
+                HazardArea("H-1", HazardClass.CHA, H1, Evidence.DIRECT, beneficiaries=1200,
+                           name="<b>School field</b>"),
                 HazardArea("H-2", HazardClass.CHA, shapely.box(35.110, 50.100, 35.116, 50.103), Evidence.DIRECT),
                 HazardArea("H-3", HazardClass.SHA, H3, Evidence.INDIRECT),
                 HazardArea("H-4", HazardClass.CHA, H4, Evidence.DIRECT),
@@ -161,10 +162,13 @@ def test_html_report_through_the_command_line(planned: Path, tmp_path: Path, mon
     assert code == 0, err
     page = out.read_text(encoding="utf-8")
     assert '<html lang="ru">' in page and "Отчёт о ситуации" in page and "@font-face" not in page
+    assert "&lt;b&gt;School field&lt;/b&gt;" in page and "<b>School field</b>" not in page  # names are escaped
     code, _, err = run(monkeypatch, capsys, "report", "--db", planned, "--out", tmp_path / "x.pdf", "--lang", "de")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "en, uk, ru" in err
     code, _, err = run(monkeypatch, capsys, "report", "--db", planned, "--out", tmp_path / "x.doc", "--format", "doc")
     assert code == 2 and "html or pdf" in err and not (tmp_path / "x.doc").exists()
+    code, _, err = run(monkeypatch, capsys, "report", "--db", planned, "--out", out, "--forecast-runs", "-1")
+    assert code == 2 and "--forecast-runs" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("lang", list(Lang))

@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.hazards import HazardArea, HazardClass, HazardStatus
 from sapper.domain.landrelease import EventKind, ReleaseEvent, ReleaseState
-from sapper.errors import NotFoundError, PlanError, SapperError
+from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
 from sapper.prioritise.score import Contribution, score_asset, score_hazard
 from sapper.report.model import GanttBar, Town
 from sapper.scenario.compile import TaskKind
@@ -199,6 +199,9 @@ def _previous_plan(store_plan: PlanRun | None, load: object) -> PlanRun | None:
 def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt.date | None = None,
            now: dt.datetime | None = None) -> SituationData:
     """Everything the situation report of the store at ``db`` shows (see the module docstring)."""
+    if forecast_runs < 0:
+        raise ValidationError("report", [Fault("--forecast-runs",
+                                               f"must be 0 (no forecast) or more, got {forecast_runs}")])
     with open_store(db) as store:
         meta = store.meta()
         hazards = store.hazards()
