@@ -31,24 +31,29 @@ def residual_risk(sp: Speaker, text: str) -> str:
     return standard + text[len(STANDARD_RESIDUAL_RISK):] if text.startswith(STANDARD_RESIDUAL_RISK) else text
 
 
-def _words(sp: Speaker) -> dict[str, str]:
+def _words(sp: Speaker) -> dict[tuple[str, str], str]:
+    """Words for the record's coded values, by (kind of value, value): ``unknown`` is a marking and a device
+    category."""
     return {
-        HazardClass.SHA.value: sp._("suspected hazardous area (SHA)"),
-        HazardClass.CHA.value: sp._("confirmed hazardous area (CHA)"),
-        Marking.UNKNOWN.value: sp._("not known"), Marking.NONE.value: sp._("not marked"),
-        Marking.TEMPORARY.value: sp._("temporary marking"), Marking.PERMANENT.value: sp._("permanent marking"),
-        Marking.FENCED.value: sp._("fenced"),
-        DeviceCategory.AP_MINE.value: sp._("anti-personnel mine"), DeviceCategory.AT_MINE.value: sp._("anti-tank mine"),
-        DeviceCategory.ERW_UXO.value: sp._("unexploded ordnance"),
-        DeviceCategory.ERW_AXO.value: sp._("abandoned explosive ordnance"),
-        DeviceCategory.SMALL_ARMS.value: sp._("small-arms ammunition"),
-        DeviceCategory.CLUSTER.value: sp._("cluster submunition"),
-        DeviceCategory.IED.value: sp._("improvised explosive device or booby trap"),
-        DeviceCategory.UNKNOWN.value: sp._("unknown device"),
-        "destroyed_in_place": sp._("destroyed in place"), "moved": sp._("moved and destroyed elsewhere"),
-        "handed_over": sp._("handed over"),
-        "accepted by": sp._("accepted by"), "handed over by": sp._("handed over by"),
-        "received by": sp._("received by"),
+        ("class", HazardClass.SHA.value): sp._("suspected hazardous area (SHA)"),
+        ("class", HazardClass.CHA.value): sp._("confirmed hazardous area (CHA)"),
+        ("marking", Marking.UNKNOWN.value): sp._("not known"), ("marking", Marking.NONE.value): sp._("not marked"),
+        ("marking", Marking.TEMPORARY.value): sp._("temporary marking"),
+        ("marking", Marking.PERMANENT.value): sp._("permanent marking"),
+        ("marking", Marking.FENCED.value): sp._("fenced"),
+        ("device", DeviceCategory.AP_MINE.value): sp._("anti-personnel mine"),
+        ("device", DeviceCategory.AT_MINE.value): sp._("anti-tank mine"),
+        ("device", DeviceCategory.ERW_UXO.value): sp._("unexploded ordnance"),
+        ("device", DeviceCategory.ERW_AXO.value): sp._("abandoned explosive ordnance"),
+        ("device", DeviceCategory.SMALL_ARMS.value): sp._("small-arms ammunition"),
+        ("device", DeviceCategory.CLUSTER.value): sp._("cluster submunition"),
+        ("device", DeviceCategory.IED.value): sp._("improvised explosive device or booby trap"),
+        ("device", DeviceCategory.UNKNOWN.value): sp._("unknown device"),
+        ("disposal", "destroyed_in_place"): sp._("destroyed in place"),
+        ("disposal", "moved"): sp._("moved and destroyed elsewhere"),
+        ("disposal", "handed_over"): sp._("handed over"),
+        ("role", "accepted by"): sp._("accepted by"), ("role", "handed over by"): sp._("handed over by"),
+        ("role", "received by"): sp._("received by"),
     }
 
 
@@ -58,7 +63,8 @@ def render_certificate(cert: HandoverCertificate, *, lang: Lang = Lang.EN, pdf: 
     words = _words(sp)
     return environment(lang).get_template("certificate.html.j2").render(
         c=cert, sp=sp, lang=lang.value, pdf=pdf, font_faces=Markup(font_faces()) if pdf else "",
-        word=lambda v: words.get(str(v), str(v)), state=state_name(sp, ReleaseState(cert.state)),
+        word=lambda kind, v: words.get((kind, str(v)), str(v)), state=state_name(sp, ReleaseState(cert.state)),
+        cm=lambda v: sp._("{n} cm").format(n=sp.fmt_num(v)), m2=lambda v: sp._("{n} m²").format(n=sp.fmt_int(v)),
         residual=residual_risk(sp, cert.residual_risk))
 
 
