@@ -118,3 +118,9 @@ def test_the_residual_risk_statement_is_translated_as_the_domain_words_it() -> N
     assert residual_risk(Speaker(Lang.EN), text) == text
     uk = residual_risk(Speaker(Lang.UK), text)
     assert uk.startswith("Докладено всіх розумних зусиль") and uk.endswith(" Earlier finds: PMN-2 at 12 cm.")
+
+
+def test_small_areas_are_not_shown_as_nothing() -> None:
+    """An area of 637 m² in km² is "< 0.01", not "0"; zero stays zero."""
+    assert Speaker(Lang.EN).fmt_km2(637 / 1e6) == "< 0.01" and Speaker(Lang.EN).fmt_km2(0.0) == "0.00"
+    assert Speaker(Lang.UK).fmt_km2(170.634) == "170,63"

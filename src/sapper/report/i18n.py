@@ -91,6 +91,12 @@ class Speaker:
         pattern = "#,##0." + "#" * digits if digits > 0 else "#,##0"
         return format_decimal(v, format=pattern, locale=self.lang.value)
 
+    def fmt_km2(self, v: float) -> str:
+        """An area in km² with two decimals; a positive area below 0.01 km² as ``< 0.01`` (not as 0)."""
+        if 0 < v < 0.005:
+            return "< " + format_decimal(0.01, format="0.00", locale=self.lang.value)
+        return format_decimal(v, format="#,##0.00", locale=self.lang.value)
+
     def fmt_fixed(self, v: float, digits: int) -> str:
         """A figure with exactly ``digits`` decimals (scores: ``0.30``, ``0,30``)."""
         return format_decimal(v, format="#,##0." + "0" * digits, locale=self.lang.value)
