@@ -211,10 +211,13 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         settlements = store.settlements()
         admin = store.context_areas("admin_areas")
         zone = store.context_areas("contested_zone")
-        events = {h.id: store.release_events(h.id) for h in hazards}
+        counts = store.counts()
+        # One query per area (the store reads a history by area): skipped when no area has any history yet.
+        events = {h.id: store.release_events(h.id) if counts.get("land_release_events") else [] for h in hazards}
         run = store.latest_plan()
         previous = _previous_plan(run, store.plan)
-        accidents = [s for s in store.field_submissions() if s.kind == "accident"]
+        accidents = [s for s in store.field_submissions() if s.kind == "accident"] if counts.get(
+            "field_submissions") else []
         forecast: Forecast | None = None
         note = ""
         if run is None:
