@@ -117,3 +117,11 @@ class PlanError(SapperError):
     code = "plan_error"
     http_status = 422
     exit_code = 5
+
+
+class EditForbidden(SapperError):
+    """The caller's role or organisation may not do this write (HTTP 403)."""
+
+    code = "forbidden"
+    http_status = 403
+    exit_code = 7

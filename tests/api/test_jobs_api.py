@@ -41,6 +41,8 @@ def test_plan_job_runs_in_the_background_and_feeds_plan_tasks(api: Api) -> None:
     assert hazard["balance"]["remaining_m2"] == hazard["balance"]["original_m2"]
     asset = api.client.get("/api/assets/AS-1", auth=api.auth("ima")).json()
     assert asset["plan"]["restoration_start"] <= asset["plan"]["restoration_end"]
+    feature = api.client.get("/collections/assets/items/AS-1", auth=api.auth("ima")).json()
+    assert feature["properties"]["planned_restoration_date"] == asset["plan"]["restoration_end"]
 
 
 def test_finished_job_cannot_be_cancelled_and_viewers_cannot_plan(api: Api) -> None:

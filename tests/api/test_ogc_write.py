@@ -21,14 +21,30 @@ def _audit(api: Api, record: str) -> list[tuple[str, str, str]]:
                                                                            record_id=record)]
 
 
-def test_options_announce_post_on_editable_collections(api: Api) -> None:
-    """OPTIONS on items announces POST for hazard areas (QGIS enables editing on it), GET only for assets."""
-    r = api.client.options("/collections/hazard_areas/items", auth=api.auth("ima"))
-    assert "POST" in r.headers["allow"]
-    assert "PATCH" in api.client.options("/collections/hazard_areas/items/HA-A1", auth=api.auth("ima")).headers[
-        "allow"]
-    assert "POST" not in api.client.options("/collections/assets/items", auth=api.auth("ima")).headers["allow"]
-    assert api.client.post("/collections/assets/items", json=NEW, auth=api.auth("ima")).status_code == 405
+def test_options_announce_what_the_caller_may_do(api: Api) -> None:
+    """OPTIONS on items announces POST where the caller may add (QGIS enables editing on it): hazard areas,
+    assets, settlements and activities for the authority's IM officer; activities append-only (a recorded one
+    takes GET only); the plan's tasks read-only for everyone, and POST to them is a 405 with Allow."""
+    def allow(path: str, user: str = "ima") -> set[str]:
+        r = api.client.options(path, auth=api.auth(user))
+        assert r.status_code == 204, r.text
+        return {m.strip() for m in r.headers["allow"].split(",")}
+
+    for name in ("hazard_areas", "assets", "settlements", "activities"):
+        assert "POST" in allow(f"/collections/{name}/items"), name
+    assert {"PUT", "PATCH", "DELETE"} <= allow("/collections/hazard_areas/items/HA-A1")
+    assert {"PUT", "PATCH", "DELETE"} <= allow("/collections/assets/items/AS-1")
+    assert {"PUT", "PATCH", "DELETE"} <= allow("/collections/settlements/items/1")
+    assert allow("/collections/activities/items/ACT-A") == {"GET", "HEAD", "OPTIONS"}
+    assert allow("/collections/plan_tasks/items") == {"GET", "HEAD", "OPTIONS"}
+    refused = api.client.post("/collections/plan_tasks/items", json=NEW, auth=api.auth("ima"))
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET, HEAD, OPTIONS"
+    # A viewer is told every collection is read-only; an operator's planner may not add assets or settlements.
+    assert "POST" not in allow("/collections/hazard_areas/items", "viewer")
+    assert "POST" not in allow("/collections/assets/items", "plan-a")
+    assert "POST" not in allow("/collections/settlements/items", "plan-a")
+    assert "POST" in allow("/collections/activities/items", "field-a")
 
 
 def test_post_patch_delete_round_trip_is_audited(api: Api) -> None:
@@ -53,7 +69,8 @@ def test_post_patch_delete_round_trip_is_audited(api: Api) -> None:
                              auth=api.auth("plan-a"))
     assert gone.status_code == 204
     assert api.client.get(f"/collections/hazard_areas/items/{new_id}", auth=api.auth("plan-a")).status_code == 404
-    assert _audit(api, new_id) == [("delete", "plan-a", ""), ("update", "plan-a", ""),
+    assert _audit(api, new_id) == [("delete", "plan-a", "no reason given (DELETE from testclient)"),
+                                   ("update", "plan-a", "no reason given (PATCH from testclient)"),
                                    ("insert", "plan-a", "reported by the village council")]
     with open_store(api.target) as store:
         entries = store.audit_entries(record_id=new_id)
@@ -63,13 +80,17 @@ def test_post_patch_delete_round_trip_is_audited(api: Api) -> None:
 
 
 def test_stale_if_match_is_412_before_the_body_is_read(api: Api) -> None:
-    """A stale If-Match is a 412 even with a body that is not JSON; no If-Match is a 428; nothing is written."""
+    """A stale If-Match is a 412 even with a body that is not JSON; a PUT without If-Match is a 428 (PATCH and
+    DELETE may omit it, as QGIS does); nothing is written."""
     r = api.client.patch("/collections/hazard_areas/items/HA-A1", content=b"{not json",
                          headers={"If-Match": '"7"', "Content-Type": "application/merge-patch+json"},
                          auth=api.auth("plan-a"))
     assert r.status_code == 412
     assert r.headers["etag"] == '"1"'
-    assert api.client.delete("/collections/hazard_areas/items/HA-A1", auth=api.auth("plan-a")).status_code == 428
+    assert api.client.put("/collections/hazard_areas/items/HA-A1", json=NEW, auth=api.auth("plan-a")).status_code \
+        == 428
+    assert api.client.delete("/collections/hazard_areas/items/HA-A1", headers={"If-Match": '"2"'},
+                             auth=api.auth("plan-a")).status_code == 412
     assert _audit(api, "HA-A1") == []
 
 

@@ -1,27 +1,10 @@
-"""The small SVG helpers: escaping, path data, fitting metres into pixels, ticks and time axes."""
+"""The small SVG helpers: escaping, path data, fitting metres into pixels."""
 
 from __future__ import annotations
 
-import datetime as dt
-import xml.etree.ElementTree as ET
-
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from sapper.report.svg import (
-    TimeScale,
-    Viewport,
-    YMap,
-    attrs,
-    el,
-    esc,
-    nice_ticks,
-    num,
-    path_d,
-    point_xy,
-    step_path,
-    svg_root,
-    time_axis,
-)
+from sapper.report.svg import Viewport, attrs, el, esc, num, path_d, point_xy
 
 
 def test_escape_and_attributes() -> None:
@@ -55,21 +38,3 @@ def test_viewport_fits_and_flips_y() -> None:
     assert view.xy(1000.0, 0.0) == (200.0, 150.0)
     moved = view.project([LineString([(0, 0), (1000, 500)])])[0]
     assert list(moved.coords) == [(0.0, 150.0), (200.0, 50.0)]
-
-
-def test_nice_ticks() -> None:
-    """Ticks are round numbers covering the range."""
-    assert nice_ticks(0, 174.7, 5) == [0, 50, 100, 150]
-    assert nice_ticks(0, 1, 4) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    assert nice_ticks(3, 12, 3) == [5, 10]
-
-
-def test_time_axis_and_step_path_are_well_formed() -> None:
-    """A time axis labels months and years; a step path holds each value until the next date."""
-    ts = TimeScale(dt.date(2025, 7, 1), dt.date(2026, 7, 1), 100.0, 465.0)
-    axis = ET.fromstring(svg_root(500, 100, time_axis(ts, y=50.0, grid_top=0.0)))
-    texts = [t.text for t in axis.iter("{http://www.w3.org/2000/svg}text")]
-    assert "2025" in texts and "2026" in texts and "Jul" in texts
-    ym = YMap(0.0, 10.0, bottom=100.0, top=0.0)
-    d = step_path(((dt.date(2025, 7, 1), 10.0), (dt.date(2025, 8, 1), 5.0)), ts, y_of=ym, end=ts.end)
-    assert d == "M100 0H131V50H465"

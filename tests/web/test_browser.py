@@ -1,5 +1,8 @@
-"""The map UI in headless Chromium against a fake API on 127.0.0.1: layers render, colours show, clicks, drawing,
-review decisions and the language switch work, and no request leaves the machine.
+"""The map UI in headless Chromium against the real service: ``create_app`` over a register built from the README
+tour's example files (tests/web/realapp.py), under uvicorn on 127.0.0.1. Signing in through the form, the map's layers
+and colours, a click's record, drawing an outcome (the register and its audit change), the plan page, field review
+(the staged submission is approved in the store), the language switch, a viewer's generalised footprints, a
+register without a plan — and no request leaves 127.0.0.1.
 
 Skipped (with the reason printed) only when Chromium is not installed; under CI (env CI set) that is a failure.
 Screenshots go to $SAPPER_WEB_SCREENSHOTS, or to pytest's temporary folder.
@@ -7,14 +10,17 @@ Screenshots go to $SAPPER_WEB_SCREENSHOTS, or to pytest's temporary folder.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sapper.store import open_store
 from tests.web.chromium import Browser, Png, find_chromium
-from tests.web.server import CSRF, FakeApi, TestServer
+from tests.web.realapp import PASSWORD, PHASES, LiveServer, build_empty_register, build_register
 
 # The land-release colours of js/map.js (STATE_COLOURS); the test reads them from the page too.
 STATE_RGB = {
@@ -25,6 +31,7 @@ STATE_RGB = {
 }
 NO_DATE_RGB = (0x9E, 0x9E, 0x9E)
 EARLIEST_RGB = (0x21, 0x66, 0xAC)
+CLEARANCE_RGB = (0xFB, 0x80, 0x72)
 
 
 @pytest.fixture(scope="module")
@@ -50,23 +57,44 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[TestServer]:
-    """The fake API, fresh for this module."""
-    with TestServer(FakeApi()) as srv:
-        yield srv
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The register built from the tour's examples."""
+    path = tmp_path_factory.mktemp("register") / "register.gpkg"
+    build_register(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(store_path: Path) -> Iterator[LiveServer]:
+    """The real service over that register."""
+    with LiveServer(store_path) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Browser]:
-    """One headless Chromium for the module (a fresh profile)."""
+    """One headless Chromium for the module (a fresh profile: no session yet)."""
     with Browser(chromium) as b:
         yield b
 
 
-def open_map(browser: Browser, server: TestServer, query: str = "") -> None:
-    """Load the map page and wait until its layers have loaded and drawn."""
-    browser.goto(f"{server.base}/map/index.html{query}")
-    browser.wait_for("window.sapperMap && window.sapperMap.ready")
+def go(browser: Browser, url: str, ready: str) -> None:
+    """Navigate to url and wait until the new page says it is ready (the old page's globals do not count)."""
+    browser.evaluate("window.__leaving = true")
+    browser.goto(url)
+    browser.wait_for(f"!window.__leaving && !!({ready})")
+
+
+def sign_in(browser: Browser, name: str, password: str) -> None:
+    """Fill the sign-in form and submit it."""
+    browser.evaluate(f"""(() => {{ const f = document.getElementById('signin-form');
+        f.elements.name.value = {json.dumps(name)}; f.elements.password.value = {json.dumps(password)};
+        f.requestSubmit(); }})()""")
+
+
+def wait_map(browser: Browser) -> None:
+    """Wait until the map page's layers have loaded and drawn."""
+    browser.wait_for("!window.__leaving && window.sapperMap && window.sapperMap.ready")
     assert browser.evaluate("window.sapperMap.ready") is True
     idle(browser)
 
@@ -78,121 +106,176 @@ def idle(browser: Browser) -> None:
     )
 
 
-def hazard_pixel(browser: Browser, hazard_id: str) -> tuple[float, float]:
-    """The viewport pixel at the centre of a hazard area (page coordinates of the map canvas)."""
+def hazard_pixel(browser: Browser, hazard_id: str, fx: float = 0.5, fy: float = 0.5) -> tuple[float, float]:
+    """The viewport pixel at a fraction (fx, fy) across a hazard area's bounding box (fy from the north)."""
     x, y = browser.evaluate(
         f"""(() => {{ const m = window.sapperMap.map;
           const f = m.getSource('hazards')._data.geojson.features.find((f) => f.id === '{hazard_id}');
-          const ring = f.geometry.coordinates[0];
-          const lng = (ring[0][0] + ring[2][0]) / 2, lat = (ring[0][1] + ring[2][1]) / 2;
+          const ring = f.geometry.coordinates[0]; const xs = ring.map((c) => c[0]), ys = ring.map((c) => c[1]);
+          const lng = Math.min(...xs) + {fx} * (Math.max(...xs) - Math.min(...xs));
+          const lat = Math.max(...ys) - {fy} * (Math.max(...ys) - Math.min(...ys));
           const p = m.project([lng, lat]); const r = m.getCanvas().getBoundingClientRect();
           return [p.x + r.left, p.y + r.top]; }})()"""
     )
     return float(x), float(y)
 
 
-def assert_offline(browser: Browser, server: TestServer) -> None:
-    """Every request the browser made went to the test server (data: URLs are in-page)."""
-    foreign = [u for u in browser.requests if not u.startswith((server.base + "/", "data:", "blob:"))]
+def api(browser: Browser, path: str) -> object:
+    """GET a JSON document of the API from inside the page (with the page's session)."""
+    return browser.evaluate(f"fetch({json.dumps(path)}, {{ headers: {{ 'X-Requested-With': 'test' }} }})"
+                            ".then((r) => r.json())")
+
+
+def assert_offline(browser: Browser, server: LiveServer) -> None:
+    """Every request the browser made went to the service on 127.0.0.1 (data: and blob: URLs are in-page)."""
+    foreign = [u for u in browser.requests if not u.startswith((server.base + "/", "data:", "blob:", "about:"))]
     assert browser.requests and not foreign, foreign
 
 
-def test_map_renders_hazards_and_assets_offline(browser: Browser, server: TestServer, shots: Path) -> None:
-    """The map draws all six hazard areas and the assets, in the four state colours, with nothing fetched elsewhere."""
-    open_map(browser, server)
+def test_sign_in_form_refuses_then_lets_in(browser: Browser, server: LiveServer, shots: Path) -> None:
+    """Without a session the map sends the browser to the sign-in form; a wrong password gets one message that
+    does not say which field was wrong; the right one sets the session (HttpOnly) and CSRF cookies and goes back to
+    the map."""
+    browser.goto(f"{server.base}/map/")
+    browser.wait_for("window.sapperSignIn && window.sapperSignIn.ready")
+    assert browser.evaluate("location.pathname + location.search") == "/map/signin.html?next=index.html"
+    sign_in(browser, "ima", "not the password")
+    browser.wait_for("document.getElementById('status').classList.contains('error')")
+    refused = browser.evaluate("document.getElementById('status').textContent")
+    sign_in(browser, "nobody", "not the password")
+    browser.wait_for(f"document.getElementById('status').textContent === {json.dumps(refused)} && "
+                     "!document.querySelector('#signin-form button').disabled")
+    assert refused == "Sign-in failed: the user name or the password is not right."
+    browser.screenshot(shots / "signin-refused.png")
+    assert browser.evaluate("document.cookie") == ""  # nothing set by a refused sign-in
+    sign_in(browser, "ima", PASSWORD)
+    wait_map(browser)
+    assert browser.evaluate("location.pathname").endswith("/map/index.html")
+    cookies = browser.evaluate("document.cookie")
+    assert "sapper_csrf=" in cookies and "sapper_session" not in cookies  # the session cookie is HttpOnly
+    assert "ima (im-officer, NMAA)" in browser.evaluate("document.getElementById('account').textContent")
+    assert browser.exceptions == []
+
+
+def test_map_renders_the_register_in_state_colours(browser: Browser, server: LiveServer, shots: Path) -> None:
+    """The map draws the six hazard areas and five assets of the register, each land-release phase in its colour
+    (pixels of the screenshot), marked synthetic, with the basemap's attribution, all from 127.0.0.1."""
     assert browser.evaluate("window.sapperMap.renderedFeatureCount('hazards')") == 6
-    assert browser.evaluate("window.sapperMap.renderedFeatureCount('assets')") == 3
+    assert browser.evaluate("window.sapperMap.renderedFeatureCount('assets')") == 5
     assert browser.evaluate("window.sapperMap.renderedFeatureCount('towns')") >= 1
     colours = browser.evaluate("window.sapperMap.STATE_COLOURS")
     assert {k: tuple(int(v[i : i + 2], 16) for i in (1, 3, 5)) for k, v in colours.items()} == STATE_RGB
+    phases = {f["id"]: f["properties"]["release_phase"] for f in
+              api(browser, "/collections/hazard_areas/items?limit=100")["features"]}  # type: ignore[index]
+    assert phases == PHASES
     png = browser.screenshot(shots / "map.png")
     for phase, rgb in STATE_RGB.items():
-        assert png.count_near(rgb, step=2) > 200, f"no {phase} hazard fill in the screenshot"
+        assert png.count_near(rgb, step=2) > 100, f"no {phase} hazard fill in the screenshot"
     assert not browser.evaluate("document.getElementById('synthetic-badge').hidden")
-    assert "Natural Earth" in browser.evaluate("document.querySelector('.maplibregl-ctrl-attrib').textContent")
-    assert "GeoNames CC BY 4.0" in browser.evaluate("document.querySelector('.maplibregl-ctrl-attrib').textContent")
+    attribution = browser.evaluate("document.querySelector('.maplibregl-ctrl-attrib').textContent")
+    assert "Natural Earth" in attribution and "GeoNames CC BY 4.0" in attribution
     assert browser.exceptions == []
     assert_offline(browser, server)
-    assert ("GET", "/collections/hazard_areas/items?limit=500&f=json") in server.api.log
 
 
-def test_map_follows_next_links(browser: Browser, server: TestServer) -> None:
+def test_map_follows_next_links(browser: Browser, server: LiveServer) -> None:
     """With a page size below the collection's, the layer still gets every feature by following rel=next."""
     count = browser.evaluate(
         "import('./js/api.js').then((m) => m.allFeatures('hazard_areas', { limit: 4 }))"
         ".then((fc) => fc.features.length)"
     )
     assert count == 6
-    assert ("GET", "/collections/hazard_areas/items?limit=4&offset=4&f=json") in server.api.log
+    pages = [u for u in browser.requests if "/collections/hazard_areas/items" in u and "limit=4" in u]
+    assert len(pages) == 2 and "offset=4" in pages[1]
 
 
-def test_colour_by_planned_release_date(browser: Browser, server: TestServer, shots: Path) -> None:
-    """The toggle recolours hazards by planned release date: state colours go, the unplanned one turns grey."""
+def test_colour_by_planned_release_date(browser: Browser, server: LiveServer, shots: Path) -> None:
+    """The toggle recolours hazards by the plan's release dates: state colours go, the released (unplanned) area
+    turns grey, the earliest release is the ramp's blue."""
     browser.evaluate("document.querySelector('input[name=colour][value=date]').click()")
     idle(browser)
     png = browser.screenshot(shots / "map-by-date.png")
     assert browser.evaluate("window.sapperMap.mode") == "date"
     assert png.count_near(STATE_RGB["open"], step=2) == 0
-    assert png.count_near(NO_DATE_RGB, step=2) > 200  # the released area has no planned date
-    assert png.count_near(EARLIEST_RGB, step=2) > 200  # the earliest release (2027-02-01)
+    assert png.count_near(NO_DATE_RGB, step=2) > 100  # EX-H4 is released: not in the plan
+    assert png.count_near(EARLIEST_RGB, step=2) > 50
     legend = browser.evaluate("document.getElementById('legend-items').textContent")
-    assert "not planned" in legend and "2027" in legend
+    assert "not planned" in legend and "2026" in legend
     browser.evaluate("document.querySelector('input[name=colour][value=state]').click()")
     idle(browser)
 
 
-def test_click_shows_record_history_and_plan(browser: Browser, server: TestServer, shots: Path) -> None:
-    """Clicking a hazard area fetches its record and shows its balance, history rows and plan dates."""
-    x, y = hazard_pixel(browser, "HZ-001")
+def test_click_shows_record_history_and_plan(browser: Browser, server: LiveServer, shots: Path) -> None:
+    """A click on a hazard area shows its record from the register: balance, every land-release event and the
+    latest plan's release date."""
+    record = api(browser, "/api/hazards/EX-H2")
+    assert isinstance(record, dict)
+    x, y = hazard_pixel(browser, "EX-H2", 0.8, 0.15)  # the unreduced half, clear of the bridge (EX-A2)
     browser.click(x, y)
-    browser.wait_for("document.querySelectorAll('#record table.history tbody tr').length === 2")
+    rows = len(record["history"])
+    assert rows == 2
+    browser.wait_for(f"document.querySelectorAll('#record table.history tbody tr').length === {rows}")
     text = browser.evaluate("document.getElementById('record').textContent")
-    assert "Field 1 (synthetic)" in text and "Land-release history" in text
-    assert "Jun 30, 2027" in text  # planned release
-    assert "Записано в реєстр" in text  # a Cyrillic reason renders as text
-    assert ("GET", "/api/hazards/HZ-001") in server.api.log
+    assert "Tree line by the bridge" in text and "Land-release history" in text and "TS report 7" in text
+    release = dt.date.fromisoformat(record["plan"]["release_date"])
+    assert f"{release:%b} {release.day}, {release.year}" in text  # e.g. "Jul 13, 2027"
     browser.screenshot(shots / "map-record.png")
 
 
-def test_draw_an_outcome_polygon_posts_it(browser: Browser, server: TestServer, shots: Path) -> None:
-    """Clicking four vertices and double-clicking posts a closed polygon, with the CSRF header, to the hazard."""
-    x, y = hazard_pixel(browser, "HZ-001")
+def test_draw_an_outcome_changes_the_register(browser: Browser, server: LiveServer, store_path: Path,
+                                              shots: Path) -> None:
+    """Drawing a reduced polygon that reaches beyond an open area posts it with the CSRF header; the service
+    clips it, records a TS activity in the land-release history with an audit row, and the page says so."""
+    with open_store(store_path) as store:
+        assert store.release_events("EX-H1") == []
+    browser.evaluate("window.sapperMap.selectHazard('EX-H1')")
     browser.evaluate("document.getElementById('draw-start').click()")
-    for dx, dy in ((-20, -15), (20, -15), (25, 15)):
-        browser.click(x + dx, y + dy)
-    browser.click(x - 20, y + 15)
-    browser.click(x - 20, y + 15, count=2)
+    for fx, fy in ((0.2, 0.2), (0.7, 0.2), (0.7, 0.8)):
+        browser.click(*hazard_pixel(browser, "EX-H1", fx, fy))
+    x, y = hazard_pixel(browser, "EX-H1", -0.3, 0.8)  # west of the area: clipped off
+    browser.click(x, y)
+    browser.click(x, y, count=2)
     browser.wait_for("!document.getElementById('outcome-form').hidden")
     browser.screenshot(shots / "map-draw.png")
     browser.evaluate("""(() => { const f = document.getElementById('outcome-form');
-        f.elements.kind.value = 'reduced'; f.elements.reason.value = 'TS: no contamination found';
-        f.requestSubmit(); })()""")
+        f.elements.kind.value = 'reduced'; f.elements.kind.dispatchEvent(new Event('change'));
+        f.elements.reason.value = 'TS report 12'; f.requestSubmit(); })()""")
     browser.wait_for("document.getElementById('status').textContent.includes('Recorded')")
-    path, body, token = server.api.posts[-1]
-    assert path == "/api/hazards/HZ-001/outcomes" and token == CSRF
-    assert body["kind"] == "reduced" and body["reason"] == "TS: no contamination found"
-    ring = body["geometry"]["coordinates"][0]
-    assert body["geometry"]["type"] == "Polygon" and len(ring) == 5 and ring[0] == ring[-1]
-    assert "clipped" in browser.evaluate("document.getElementById('status').textContent")
+    status = browser.evaluate("document.getElementById('status').textContent")
+    assert "clipped" in status, status
+    browser.wait_for("document.querySelectorAll('#record table.history tbody tr').length === 2")
+    idle(browser)
+    browser.screenshot(shots / "map-after-outcome.png")
+    with open_store(store_path) as store:
+        events = store.release_events("EX-H1")
+        audit = store.audit_entries(table_name="hazard_areas", record_id="EX-H1")
+    assert [e.kind.value for e in events] == ["recorded", "activity"]
+    activity = events[-1].activity
+    assert activity is not None and activity.activity_type.value == "ts" and events[-1].actor == "ima"
+    assert events[-1].reduced_m2 > 0 and events[-1].clipped_m2 > 0
+    assert [(e.actor, e.reason) for e in audit] == [("ima", "TS report 12")]
+    assert browser.evaluate("window.sapperMap.lastOutcome.hazard.release_phase") == "in_progress"
     assert_offline(browser, server)
 
 
-def test_draw_refuses_fewer_than_three_vertices(browser: Browser, server: TestServer) -> None:
+def test_draw_refuses_fewer_than_three_vertices(browser: Browser, server: LiveServer) -> None:
     """Finishing a sketch of two vertices posts nothing and says why."""
-    posts = len(server.api.posts)
-    x, y = hazard_pixel(browser, "HZ-002")
+    before = len(browser.requests)
+    browser.evaluate("window.sapperMap.selectHazard('EX-H6')")
     browser.evaluate("document.getElementById('draw-start').click()")
-    browser.click(x - 10, y)
-    browser.click(x + 10, y)
-    browser.click(x + 10, y, count=2)
+    browser.click(*hazard_pixel(browser, "EX-H6", 0.3, 0.5))
+    x, y = hazard_pixel(browser, "EX-H6", 0.7, 0.5)
+    browser.click(x, y)
+    browser.click(x, y, count=2)
     browser.wait_for("document.getElementById('status').textContent.includes('three vertices')")
-    assert len(server.api.posts) == posts
+    assert not any("/outcomes" in u for u in browser.requests[before:])
     assert browser.evaluate("document.getElementById('outcome-form').hidden")
 
 
-def test_language_switch_to_ukrainian_and_russian(browser: Browser, server: TestServer, shots: Path) -> None:
+def test_language_switch_to_ukrainian_and_russian(browser: Browser, server: LiveServer, shots: Path) -> None:
     """The switcher re-labels the page in Ukrainian, then Russian, and remembers the choice across pages."""
-    for lang, open_label, badge in (("uk", "відкрита", "СИНТЕТИЧНІ ДАНІ"), ("ru", "открыт", "СИНТЕТИЧЕСКИЕ ДАННЫЕ")):
+    for lang, open_label, badge, sign_out in (("uk", "відкрита", "СИНТЕТИЧНІ ДАНІ", "Вийти"),
+                                              ("ru", "открыт", "СИНТЕТИЧЕСКИЕ ДАННЫЕ", "Выйти")):
         browser.evaluate(f"""(() => {{ const s = document.getElementById('lang'); s.value = '{lang}';
             s.dispatchEvent(new Event('change')); }})()""")
         browser.wait_for(
@@ -200,97 +283,98 @@ def test_language_switch_to_ukrainian_and_russian(browser: Browser, server: Test
             f"document.getElementById('legend-items').textContent.includes('{open_label}')"
         )
         assert browser.evaluate("document.getElementById('synthetic-badge').textContent") == badge
+        assert browser.evaluate("document.getElementById('sign-out').textContent") == sign_out
         browser.screenshot(shots / f"map-{lang}.png")
-    open_map(browser, server)
-    assert browser.evaluate("document.documentElement.lang") == "ru"
     assert "Курская область" in browser.evaluate(
         "[...document.querySelectorAll('.oblast-label')].map((e) => e.textContent).join('|')"
     )
+    go(browser, f"{server.base}/map/review.html", "window.sapperReview && window.sapperReview.loaded")
+    assert browser.evaluate("document.documentElement.lang") == "ru"
+    assert browser.evaluate("document.querySelector('h1').textContent") == "Полевые данные на проверке"
     browser.evaluate("localStorage.setItem('sapper.lang', 'en')")
 
 
-def test_generalised_footprints_are_said(browser: Browser, server: TestServer) -> None:
-    """Given a viewer's generalised footprints the map still draws them and says they are generalised."""
-    for feature in server.api.hazards:
-        feature["properties"]["generalised"] = True
-    try:
-        open_map(browser, server)
-        assert browser.evaluate("window.sapperMap.renderedFeatureCount('hazards')") == 6
-        assert not browser.evaluate("document.getElementById('generalised-badge').hidden")
-    finally:
-        for feature in server.api.hazards:
-            feature["properties"]["generalised"] = False
-
-
-def test_plan_page_gantt_and_burndown(browser: Browser, server: TestServer, shots: Path) -> None:
-    """The plan page labels every lane, groups lanes by organisation and role, and draws the burn-down."""
-    browser.goto(f"{server.base}/map/plan.html")
-    browser.wait_for("window.sapperPlan")
-    assert browser.evaluate("window.sapperPlan.laneCount()") == 4
-    assert browser.evaluate("window.sapperPlan.barCount()") == 6
-    assert browser.evaluate("window.sapperPlan.laneLabels()") == [
-        "Team Alpha",
-        "Team Bravo",
-        "Команда Гамма",
-        "Brigade 1",
-    ]
+def test_plan_page_gantt_and_burndown(browser: Browser, server: LiveServer, shots: Path) -> None:
+    """The plan page draws a labelled lane per team and brigade of the latest plan, every task's bar, grouped by
+    organisation and role, and the burn-down."""
+    go(browser, f"{server.base}/map/plan.html", "window.sapperPlan")
+    gantt = api(browser, "/api/plan/latest/gantt")
+    assert isinstance(gantt, dict)
+    assert browser.evaluate("window.sapperPlan.laneCount()") == len(gantt["lanes"]) == 8
+    assert browser.evaluate("window.sapperPlan.barCount()") == sum(len(lane["tasks"]) for lane in gantt["lanes"])
+    assert browser.evaluate("window.sapperPlan.laneLabels()") == [lane["label"] for lane in gantt["lanes"]]
     groups = browser.evaluate("[...document.querySelectorAll('#gantt .group')].map((e) => e.textContent)")
-    assert groups == ["FSD · Teams", "HALO · Teams", "Reconstruction agency · Brigades"]
+    assert groups == ["Demining operator 1 (synthetic) · Teams", "Reconstruction agency (synthetic) · Brigades"]
     assert browser.evaluate("window.sapperPlan.burndownDrawn()") is True
+    assert not browser.evaluate("document.getElementById('synthetic-badge').hidden")
     png = browser.screenshot(shots / "plan.png")
-    assert png.count_near((0xFB, 0x80, 0x72), step=2) > 100  # clearance bars
-    assert_offline(browser, server)
-
-
-def test_review_page_approves_and_rejects_with_csrf(browser: Browser, server: TestServer, shots: Path) -> None:
-    """Approve and reject (with a reason) post to the API with the CSRF header; a reject without a reason is held."""
-    browser.goto(f"{server.base}/map/review.html")
-    browser.wait_for("window.sapperReview && window.sapperReview.rowCount() === 2")
-    posts = len(server.api.posts)
-    browser.evaluate("document.querySelector('button[data-action=reject][data-id=\"uuid:9c2e\"]').click()")
-    browser.wait_for("document.getElementById('status').classList.contains('error')")
-    assert len(server.api.posts) == posts  # no reason given: nothing sent
-    browser.evaluate("document.querySelector('button[data-action=approve][data-id=\"uuid:4b1f\"]').click()")
-    browser.wait_for("window.sapperReview.decisions['uuid:4b1f'] === 'approved'")
-    browser.evaluate("""(() => { document.querySelector('input[data-reason="uuid:9c2e"]').value = 'Wrong hazard area';
-        document.querySelector('button[data-action=reject][data-id="uuid:9c2e"]').click(); })()""")
-    browser.wait_for("window.sapperReview.decisions['uuid:9c2e'] === 'rejected'")
-    assert server.api.posts[-2:] == [
-        ("/api/submissions/uuid:4b1f/approve", {}, CSRF),
-        ("/api/submissions/uuid:9c2e/reject", {"reason": "Wrong hazard area"}, CSRF),
-    ]
-    assert server.api.decided == {"uuid:4b1f": "approved", "uuid:9c2e": "rejected"}
-    browser.screenshot(shots / "review.png")
+    assert png.count_near(CLEARANCE_RGB, step=2) > 100  # clearance bars
     assert browser.exceptions == []
     assert_offline(browser, server)
 
 
-def test_pages_without_a_session_ask_to_sign_in(browser: Browser, server: TestServer) -> None:
-    """When the API answers 401 the map and the review page say to sign in instead of failing silently."""
-    server.api.require_login = True
-    try:
-        browser.goto(f"{server.base}/map/index.html")
-        browser.wait_for("window.sapperMap && window.sapperMap.ready")
-        browser.evaluate("window.sapperMap.ready")
-        assert "Sign in" in browser.evaluate("document.getElementById('status').textContent")
-        assert browser.evaluate("window.sapperMap.renderedFeatureCount('hazards')") == 0
-        browser.goto(f"{server.base}/map/review.html")
-        browser.wait_for("window.sapperReview")
-        assert "Sign in" in browser.evaluate("document.getElementById('status').textContent")
-    finally:
-        server.api.require_login = False
+def test_review_page_takes_a_submission_into_the_register(browser: Browser, server: LiveServer, store_path: Path,
+                                                         shots: Path) -> None:
+    """The staged ODK submission is marked reviewed, approved and written into the register from the page (each a
+    CSRF-checked POST): the store has it applied, its activity added, and an audit row per step."""
+    with open_store(store_path) as store:
+        activities = store.counts()["activities"]
+    go(browser, f"{server.base}/map/review.html", "window.sapperReview && window.sapperReview.loaded")
+    assert browser.evaluate("window.sapperReview.rowCount()") == 1
+    [item] = api(browser, "/api/submissions?state=staged")["items"]  # type: ignore[index]
+    sid = item["id"]
+    browser.evaluate(f"document.querySelector('button[data-action=reject][data-id=\"{sid}\"]').click()")
+    browser.wait_for("document.getElementById('status').classList.contains('error')")  # no reason: nothing sent
+    for step, state in (("review", "reviewed"), ("approve", "approved")):
+        browser.evaluate(f"document.querySelector('button[data-action={step}][data-id=\"{sid}\"]').click()")
+        browser.wait_for(f"window.sapperReview.decisions['{sid}'] === '{state}'")
+    browser.screenshot(shots / "review-approved.png")
+    browser.evaluate("document.getElementById('apply').click()")
+    browser.wait_for("window.sapperReview.lastApply")
+    assert len(browser.evaluate("window.sapperReview.lastApply.applied")) == 1
+    browser.wait_for("document.querySelector('td.state').textContent === 'in the register'")
+    browser.screenshot(shots / "review.png")
+    with open_store(store_path) as store:
+        assert store.field_submission(sid).state.value == "applied"
+        assert store.counts()["activities"] == activities + 1
+        audit = store.audit_entries(table_name="field_submissions", record_id=str(sid))
+    assert sorted((e.actor, json.loads(e.after_json or "{}")["state"]) for e in audit) == [
+        ("ima", "applied"), ("ima", "approved"), ("ima", "reviewed")]
+    assert browser.exceptions == []
+    assert_offline(browser, server)
 
 
-def test_plan_page_without_a_plan_says_so(browser: Browser, server: TestServer) -> None:
-    """With no plan yet (404) the plan page says so and draws no lanes."""
-    server.api.has_plan = False
-    try:
-        browser.goto(f"{server.base}/map/plan.html")
-        browser.wait_for("window.sapperPlan")
-        assert browser.evaluate("document.getElementById('status').textContent") == "No plan yet."
-        assert browser.evaluate("window.sapperPlan.laneCount()") == 0
-    finally:
-        server.api.has_plan = True
+def test_viewer_signs_in_and_sees_generalised_footprints(browser: Browser, server: LiveServer,
+                                                         shots: Path) -> None:
+    """Signing out (a CSRF-checked DELETE) returns to the form; a viewer then sees every hazard area as its
+    generalised footprint, and the page says so."""
+    go(browser, f"{server.base}/map/plan.html", "window.sapperPlan")
+    browser.evaluate("document.getElementById('sign-out').click()")
+    browser.wait_for("window.sapperSignIn && window.sapperSignIn.ready")
+    assert browser.evaluate("document.getElementById('status').textContent") == "You have signed out."
+    assert api(browser, "/api/v1/me")["status"] == 401  # type: ignore[index]
+    sign_in(browser, "viewer", PASSWORD)
+    wait_map(browser)
+    assert browser.evaluate("window.sapperMap.renderedFeatureCount('hazards')") == 6
+    assert not browser.evaluate("document.getElementById('generalised-badge').hidden")
+    browser.screenshot(shots / "map-viewer.png")
+    assert_offline(browser, server)
+
+
+def test_register_without_a_plan(browser: Browser, tmp_path: Path) -> None:
+    """On another register with no hazard areas and no plan, the plan page says there is none. (Last: cookies do
+    not tell ports apart, so signing in here replaces the session of the first service.)"""
+    path = tmp_path / "empty.gpkg"
+    build_empty_register(path)
+    b = browser
+    with LiveServer(path) as live:
+        go(b, f"{live.base}/map/plan.html", "window.sapperSignIn && window.sapperSignIn.ready")
+        sign_in(b, "ima", PASSWORD)
+        b.wait_for("!!window.sapperPlan")
+        assert b.evaluate("document.getElementById('status').textContent") == "No plan yet."
+        assert b.evaluate("window.sapperPlan.laneCount()") == 0
+        assert api(b, "/collections/hazard_areas/items")["numberMatched"] == 0  # type: ignore[index]
+        assert not [u for u in b.requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:", "about:"))]
 
 
 def test_png_decoder_reads_a_known_image() -> None:

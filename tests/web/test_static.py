@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sapper.web import LANGUAGES, PAGES, static_dir
+from sapper.web import LANGUAGES, PAGES, SIGN_IN, static_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = static_dir()
@@ -94,7 +94,7 @@ def test_no_absolute_url_to_another_host() -> None:
 
 def test_pages_load_only_local_assets() -> None:
     """Each page's script and stylesheet references are relative paths inside the static folder that exist."""
-    for page in PAGES:
+    for page in (*PAGES, SIGN_IN):
         html = (STATIC / page).read_text(encoding="utf-8")
         refs = re.findall(r'(?:src|href)="([^"]+)"', html)
         assert refs, page

@@ -3,7 +3,9 @@ per-route authorisation rule every route declares.
 
 A rule names the roles allowed and whether organisation scoping applies; ``guard(rule)`` gives a route both the
 dependency that enforces it and an ``x-sapper-auth`` entry in the OpenAPI document (a test fails for a route
-without one). Requests without credentials get 401 (with ``WWW-Authenticate: Basic``) on every non-public route.
+without one). Requests without credentials get 401 (with ``WWW-Authenticate: Basic``) on every non-public route,
+except that a request carrying ``X-Requested-With`` (a script that handles 401 itself, as the map UI does) gets no
+Basic challenge: browsers answer one with a password dialog of their own instead of the page's sign-in form.
 
 Browser sessions: ``POST /api/session`` sets ``sapper_session`` (HttpOnly, SameSite=Strict) and ``sapper_csrf``
 (readable by the page, SameSite=Strict); every unsafe request authenticated by the session cookie must carry the
@@ -88,7 +90,14 @@ def runtime(request: Request) -> Runtime:
     return found
 
 
-def _unauthorised(message: str) -> HTTPProblem:
+#: A header a script sends to say it handles 401 itself (the map UI does): its 401s carry no Basic challenge, or
+#: the browser would answer the page's fetch with its own password dialog instead of letting the page sign in.
+SCRIPT_HEADER = "X-Requested-With"
+
+
+def _unauthorised(message: str, request: Request) -> HTTPProblem:
+    if request.headers.get(SCRIPT_HEADER):
+        return HTTPProblem(401, "unauthorised", message)
     return HTTPProblem(401, "unauthorised", message, headers={"WWW-Authenticate": 'Basic realm="sapper"'})
 
 
@@ -107,23 +116,23 @@ def authenticate(request: Request) -> Principal | None:
             try:
                 name, _, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                raise _unauthorised("the Basic credentials are not base64 of name:password") from None
+                raise _unauthorised("the Basic credentials are not base64 of name:password", request) from None
             principal = accounts.authenticate_password(rt.store, name, password)
             if principal is None:
-                raise _unauthorised("unknown user or wrong password")
+                raise _unauthorised("unknown user or wrong password", request)
             rt.basic.put(key, principal)
             return principal
         if scheme.lower() == "bearer":
             principal = accounts.authenticate_token(rt.store, credentials.strip())
             if principal is None:
-                raise _unauthorised("the token is unknown, expired or revoked")
+                raise _unauthorised("the token is unknown, expired or revoked", request)
             return principal
-        raise _unauthorised(f"unsupported authorization scheme {scheme!r} (use Basic or Bearer)")
+        raise _unauthorised(f"unsupported authorization scheme {scheme!r} (use Basic or Bearer)", request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         found = accounts.session(rt.store, cookie)
         if found is None:
-            raise _unauthorised("the session has expired; sign in again")
+            raise _unauthorised("the session has expired; sign in again", request)
         principal, csrf = found
         if request.method not in _SAFE and request.headers.get(CSRF_HEADER) != csrf:
             raise HTTPProblem(403, "csrf_failed", f"a write from a browser session needs the {CSRF_HEADER} header "
@@ -138,7 +147,7 @@ def _checker(rule: Rule) -> Callable[[Request], Principal | None]:
             return None
         principal = authenticate(request)
         if principal is None:
-            raise _unauthorised("credentials are needed (HTTP Basic, a bearer token, or a browser session)")
+            raise _unauthorised("credentials are needed (HTTP Basic, a bearer token, or a browser session)", request)
         if principal.role not in rule.roles:
             raise HTTPProblem(403, "forbidden", f"the role {principal.role.value} may not do this "
                                                 f"(allowed: {', '.join(sorted(r.value for r in rule.roles))})")
@@ -157,5 +166,5 @@ def principal(request: Request) -> Principal:
     """The caller of a guarded, non-public route (set by its rule's dependency)."""
     found: Principal | None = getattr(request.state, "principal", None)
     if found is None:
-        raise _unauthorised("credentials are needed")
+        raise _unauthorised("credentials are needed", request)
     return found

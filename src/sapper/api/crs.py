@@ -70,3 +70,23 @@ def bbox_to_crs84(bbox: tuple[float, float, float, float], uri: str) -> tuple[fl
     tr = _transformer(uri, CRS84)
     minx, miny, maxx, maxy = tr.transform_bounds(*bbox, densify_pts=21)
     return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def to_crs84(geom: BaseGeometry, uri: str) -> BaseGeometry:
+    """``geom`` given in the CRS ``uri`` (its axis order: EPSG:4326 latitude first) in CRS84."""
+    if uri == CRS84 or geom.is_empty:
+        return geom
+    tr = _transformer(uri, CRS84)
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        a, b = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([a, b])
+
+    return shapely.transform(geom, move)
+
+
+def content_crs(header: str | None) -> str:
+    """The CRS of a request body from its ``Content-Crs`` header (``<uri>`` or a bare URI; CRS84 when absent)."""
+    if header is None:
+        return CRS84
+    return check(header.strip().removeprefix("<").removesuffix(">").strip(), "Content-Crs")

@@ -1,14 +1,18 @@
 """OGC API – Features (Parts 1–4) over the store: landing page, conformance, collections, items, one item,
-queryables, CRS, CQL2 filters and transactions (hazard areas).
+queryables, CRS, CQL2 filters and transactions (hazard areas, assets and settlements; activities append-only; the
+plan's tasks read-only).
 
-Routes parse the request, call ``services.features`` and shape GeoJSON or HTML. Writes check ``If-Match`` against
-the row version BEFORE the body is read (412 when stale; 428 when missing), so a stale edit is refused without
-parsing a byte of it.
+Routes parse the request, call ``services.features`` (hazard areas) or ``services.edits`` (the others) and shape
+GeoJSON or HTML. Writes check the organisation (404), the collection's editing mode (405), the caller's role (403)
+and ``If-Match`` against the row's ETag BEFORE the body is read (412 when stale; 428 when missing), so a stale edit
+is refused without parsing a byte of it. A body's geometry is in CRS84 or in the CRS its ``Content-Crs`` names.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import html
 import json
 from typing import Annotated, Any, TypeVar
@@ -16,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import shapely.geometry
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from shapely.geometry.base import BaseGeometry
 from starlette.concurrency import run_in_threadpool
@@ -24,22 +29,22 @@ from sapper.api import crs as crsmod
 from sapper.api import schemas
 from sapper.api.auth import Rule, guard, principal, runtime
 from sapper.api.problems import HTTPProblem
-from sapper.domain.users import ALL_ROLES, MANAGERS, Principal
-from sapper.errors import Fault, ValidationError
+from sapper.domain.users import ALL_ROLES, EDITORS, Principal
+from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.services import edits
 from sapper.services import features as service
 from sapper.store.features import LAYERS, FeatureQuery, FeatureRow, queryables
 
 GEOJSON = "application/geo+json"
 MERGE_PATCH = "application/merge-patch+json"
-#: Collections that accept POST, PUT, PATCH and DELETE.
-EDITABLE = frozenset({"hazard_areas"})
 
 #: Filter languages: CQL2 text, and ``cql-text`` (the draft's name, which GDAL's OAPIF driver looks for in the
 #: OpenAPI document and sends; the text it builds is CQL2) as an alias.
 FILTER_LANGS = ("cql2-text", "cql-text")
 
 READ = Rule(ALL_ROLES, scoped=True)
-WRITE = Rule(MANAGERS, scoped=True)
+#: Writes: any editor at the route; who may edit which collection is ``services.edits.refusal`` (403).
+WRITE = Rule(EDITORS, scoped=True)
 PUBLIC = Rule(None)
 
 CONFORMANCE = [
@@ -144,8 +149,6 @@ def collections(request: Request, caller: Caller, f: str | None = None) -> Any:
 
 def _layer(collectionId: str) -> str:
     if collectionId not in LAYERS:
-        from sapper.errors import NotFoundError
-
         raise NotFoundError(f"collection {collectionId} does not exist (collections: {', '.join(LAYERS)})")
     return collectionId
 
@@ -299,8 +302,8 @@ def items(
     return JSONResponse(body, media_type=GEOJSON, headers=headers)
 
 
-def _etag(version: int | None) -> dict[str, str]:
-    return {} if version is None else {"ETag": f'"{version}"'}
+def _etag(tag: str | int | None) -> dict[str, str]:
+    return {} if tag is None else {"ETag": f'"{tag}"'}
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature",
@@ -314,7 +317,7 @@ def item(request: Request, collectionId: str, featureId: str, caller: Caller, cr
     body = _feature(_base(request), name, row, caller, out_crs)
     body["links"].append({"href": f"{_base(request)}/collections/{name}", "rel": "collection",
                           "type": "application/json"})
-    headers = {"Content-Crs": f"<{out_crs}>", **_etag(row.version)}
+    headers = {"Content-Crs": f"<{out_crs}>", **_etag(edits.etag(row))}
     if _html_wanted(request, f):
         props = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
                         for k, v in body["properties"].items())
@@ -325,41 +328,72 @@ def item(request: Request, collectionId: str, featureId: str, caller: Caller, cr
     return JSONResponse(body, media_type=GEOJSON, headers=headers)
 
 
-def _allowed(name: str, one: bool) -> str:
-    if name not in EDITABLE:
-        return "GET, HEAD, OPTIONS"
+_READ_ONLY = "GET, HEAD, OPTIONS"
+
+
+def _methods(name: str, one: bool) -> str:
+    """The methods a collection's items (``one``: a feature) take, whoever asks."""
+    mode = edits.EDITING.get(name, edits.Editing.READ)
+    if mode is edits.Editing.READ or (one and mode is edits.Editing.APPEND):
+        return _READ_ONLY
     return "GET, HEAD, PUT, PATCH, DELETE, OPTIONS" if one else "GET, HEAD, POST, OPTIONS"
 
 
-@router.options("/collections/{collectionId}/items", summary="Methods allowed on items", **guard(READ))
-def items_options(collectionId: str, caller: Caller) -> Response:
-    return Response(status_code=204, headers={"Allow": _allowed(_layer(collectionId), False)})
+def _allowed_to(request: Request, caller: Principal, name: str, one: bool) -> str:
+    """The methods ``caller`` may use: QGIS enables editing a layer only when OPTIONS announces POST, so a role
+    that may not edit the collection is told it is read-only."""
+    if edits.refusal(runtime(request).store, caller, name) is not None:
+        return _READ_ONLY
+    return _methods(name, one)
 
 
-@router.options("/collections/{collectionId}/items/{featureId}", summary="Methods allowed on a feature",
+@router.options("/collections/{collectionId}/items", summary="Methods allowed on items (for the caller)",
                 **guard(READ))
+def items_options(request: Request, collectionId: str, caller: Caller) -> Response:
+    return Response(status_code=204, headers={"Allow": _allowed_to(request, caller, _layer(collectionId), False)})
+
+
+@router.options("/collections/{collectionId}/items/{featureId}", summary="Methods allowed on a feature (for the "
+                "caller)", **guard(READ))
 def item_options(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
-    service.one(runtime(request).store, caller, _layer(collectionId), featureId)  # 404 when not theirs
-    return Response(status_code=204, headers={"Allow": _allowed(_layer(collectionId), True)})
+    name = _layer(collectionId)
+    allow = _allowed_to(request, caller, name, True)
+    try:
+        service.one(runtime(request).store, caller, name, featureId)
+    except NotFoundError as exc:
+        # 404 when not theirs, as for a missing one; the Allow header (the same for any id of the collection, so it
+        # discloses nothing) still answers QGIS, which probes OPTIONS on ``items/unknown_id`` when the collection
+        # it reads is empty.
+        raise HTTPProblem(404, "not_found", exc.message, headers={"Allow": allow}) from None
+    return Response(status_code=204, headers={"Allow": allow})
 
 
-def _editable(name: str, one: bool) -> None:
-    if name not in EDITABLE:
-        raise HTTPProblem(405, "method_not_allowed", f"the collection {name} is read-only",
-                          headers={"Allow": _allowed(name, one)})
+def _not_allowed(name: str, one: bool, why: str) -> HTTPProblem:
+    return HTTPProblem(405, "method_not_allowed", why, headers={"Allow": _methods(name, one)})
 
 
-def _check_if_match(request: Request, caller: Principal, name: str, featureId: str) -> int:
-    """The version named by If-Match, checked against the stored row before anything else (412 / 428)."""
+def _check_if_match(request: Request, caller: Principal, name: str, featureId: str, *, required: bool) -> str:
+    """Whether ``caller`` may change this feature, and the ETag named by If-Match, checked against the stored
+    row before anything else: 404 when the feature is not theirs, 405 on a read-only or append-only collection,
+    403 when their role or organisation may not edit it, 412 when stale. Without If-Match: 428 when ``required``
+    (PUT), else the ETag just read (PATCH and DELETE, which QGIS sends without If-Match)."""
+    if edits.EDITING.get(name, edits.Editing.READ) is edits.Editing.READ:
+        raise _not_allowed(name, True, f"the collection {name} is read-only")
+    store = runtime(request).store
+    current = edits.etag(service.one(store, caller, name, featureId))
+    if edits.EDITING[name] is edits.Editing.APPEND:
+        raise _not_allowed(name, True, f"{name} {featureId}: {edits.APPEND_ONLY}")
+    edits.check_may_edit(store, caller, name)
     header = request.headers.get("if-match")
-    current = service.version_of(runtime(request).store, caller, name, featureId)
+    if header is None and not required:
+        return current
     if header is None:
         raise HTTPProblem(428, "precondition_required", f"{name} {featureId}: send If-Match with the ETag you read "
                                                         f"(currently \"{current}\")")
     wanted = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
     if "*" in wanted:
         return current
-    if str(current) not in wanted:
+    if current not in wanted:
         raise HTTPProblem(412, "precondition_failed", f"{name} {featureId} is at version {current}, not "
                                                       f"{header}: read it again and redo the edit",
                           headers=_etag(current))
@@ -373,102 +407,178 @@ async def _json(request: Request) -> Any:
         raise ValidationError("body", [Fault("body", "not JSON", "body")]) from None
 
 
-def _geometry(value: dict[str, Any] | None) -> BaseGeometry | None:
+def _geometry(value: dict[str, Any] | None, source_crs: str) -> BaseGeometry | None:
     if value is None:
         return None
     try:
-        return shapely.geometry.shape(value)
+        geom = shapely.geometry.shape(value)
     except Exception:  # shapely raises several types for a malformed GeoJSON geometry
         raise ValidationError("feature", [Fault("feature", "geometry is not a GeoJSON geometry", "geometry")]) \
             from None
+    return crsmod.to_crs84(geom, source_crs)
 
 
-M = TypeVar("M", schemas.FeatureIn, schemas.FeaturePatch)
+M = TypeVar("M", bound=BaseModel)
 
 
-def _parse(model: type[M], raw: Any) -> M:
+def _parse(model: type[M], raw: Any, *, within: tuple[str, ...] = ()) -> M:
     try:
         return model.model_validate(raw)
     except PydanticValidationError as exc:
-        faults = [Fault("feature", str(e.get("msg")), ".".join(str(p) for p in e.get("loc", ())))
+        faults = [Fault("feature", str(e.get("msg")), ".".join(str(p) for p in (*within, *e.get("loc", ()))))
                   for e in exc.errors()[:10]]
         raise ValidationError("feature", faults) from None
+
+
+In = TypeVar("In", service.HazardInput, edits.AssetInput, edits.SettlementInput, edits.ActivityInput)
+
+
+def _given(kind: type[In], name: str, properties: dict[str, Any]) -> In:
+    """The collection's properties model checks what was sent (unknown properties refused, naming them); the
+    values that were sent, without the read-only ones, as the service's input. Properties the collection serves
+    but nobody writes (e.g. a hazard area's computed ``state``) are ignored: QGIS and GDAL send every field back."""
+    model = schemas.PROPERTIES[name]
+    served = set(LAYERS[name].properties)
+    checked = _parse(model, {k: v for k, v in properties.items() if k in model.model_fields or k not in served},
+                     within=("properties",))
+    sent = checked.model_dump(exclude_none=True, exclude=set(schemas.READ_ONLY))
+    known = {f.name for f in dataclasses.fields(kind)}
+    return kind(**{k: v for k, v in sent.items() if k in known})
 
 
 def _written(request: Request, name: str, result: service.EditResult, caller: Principal, status: int) -> Response:
     base = _base(request)
     body = _feature(base, name, result.feature, caller, crsmod.CRS84)
-    headers = {**_etag(result.feature.version), "Content-Crs": f"<{crsmod.CRS84}>"}
+    headers = {**_etag(edits.etag(result.feature)), "Content-Crs": f"<{crsmod.CRS84}>"}
     if status == 201:
         headers["Location"] = f"{base}/collections/{name}/items/{result.feature.id}"
     if result.repairs:
         headers["Sapper-Geometry-Repair"] = "; ".join(result.repairs)
         body["repairs"] = list(result.repairs)
+    if result.notes:
+        headers["Sapper-Outcome-Clipped-M2"] = f"{result.clipped_m2:.1f}"
+        body["notes"] = list(result.notes)
     return JSONResponse(body, status_code=status, media_type=GEOJSON, headers=headers)
 
 
 def _reason(request: Request) -> str:
-    return request.headers.get("sapper-reason", "")
+    """Why, for the audit: the ``Sapper-Reason`` header, or that none was given and by which client (QGIS and GDAL
+    cannot send one)."""
+    given = request.headers.get("sapper-reason", "").strip()
+    if given:
+        return given
+    client = (request.headers.get("user-agent") or "unknown client").split(" ")
+    named = next((part for part in client if part.upper().startswith(("QGIS/", "GDAL/"))), client[0])
+    product = "/".join(named.split("/")[:2])  # e.g. QGIS/33400
+    return f"no reason given ({request.method} from {product[:80]})"
+
+
+def _feature_schema(patch: bool) -> dict[str, Any]:
+    """The request body of POST/PUT (``patch``: PATCH) in the OpenAPI document: one feature per collection."""
+    return {"oneOf": [{"title": name, "type": "object", "properties": {
+        "type": {"const": "Feature"}, "geometry": {"type": ["object", "null"]},
+        "properties": model.model_json_schema()}, "required": [] if patch else ["type", "geometry"]}
+        for name, model in schemas.PROPERTIES.items()]}
+
+
+_WRITE_DOC = {"x-sapper-auth": WRITE.describe(), "x-sapper-collection-rules": {
+    name: {"hazard_areas": "admin, im-officer, planner; own organisation's areas",
+           "assets": "admin, im-officer, planner of the authority or a contractor (reconstruction) organisation",
+           "settlements": "admin, im-officer of the national authority",
+           "activities": "POST only (append-only ledger): admin, im-officer, planner, field; on a hazard area of "
+                         "their organisation",
+           "plan_tasks": "read-only"}[name] for name in edits.EDITING}}
 
 
 @router.post("/collections/{collectionId}/items", status_code=201, summary="Add a feature (server-assigned id)",
-             openapi_extra={"x-sapper-auth": WRITE.describe(),
-                            "requestBody": {"content": {GEOJSON: {"schema": schemas.FeatureIn.model_json_schema()}}}},
+             openapi_extra={**_WRITE_DOC, "requestBody": {"content": {GEOJSON: {"schema": _feature_schema(False)}}}},
              dependencies=guard(WRITE)["dependencies"])
 async def create(request: Request, collectionId: str, caller: Caller) -> Response:
     name = _layer(collectionId)
-    _editable(name, False)
+    if edits.EDITING.get(name, edits.Editing.READ) is edits.Editing.READ:
+        raise _not_allowed(name, False, f"the collection {name} is read-only")
+    store = runtime(request).store
+    await run_in_threadpool(edits.check_may_edit, store, caller, name)
+    source_crs = crsmod.content_crs(request.headers.get("content-crs"))
     feature = _parse(schemas.FeatureIn, await _json(request))
-    given = service.hazard_input(feature.properties.model_dump(exclude_none=True))
-    result = await run_in_threadpool(service.create_hazard, runtime(request).store, caller, given,
-                                     _geometry(feature.geometry), reason=_reason(request))
+    geom, reason = _geometry(feature.geometry, source_crs), _reason(request)
+    result: service.EditResult
+    if name == "hazard_areas":
+        result = await run_in_threadpool(service.create_hazard, store, caller,
+                                         _given(service.HazardInput, name, feature.properties), geom, reason=reason)
+    elif name == "assets":
+        result = await run_in_threadpool(edits.create_asset, store, caller,
+                                         _given(edits.AssetInput, name, feature.properties), geom, reason=reason)
+    elif name == "settlements":
+        result = await run_in_threadpool(edits.create_settlement, store, caller,
+                                         _given(edits.SettlementInput, name, feature.properties), geom,
+                                         reason=reason)
+    else:
+        result = await run_in_threadpool(edits.record_activity, store, caller,
+                                         _given(edits.ActivityInput, name, feature.properties), geom, reason=reason)
     return _written(request, name, result, caller, 201)
 
 
 async def _edit(request: Request, collectionId: str, featureId: str, caller: Principal, *,
                 replace: bool) -> Response:
     name = _layer(collectionId)
-    _editable(name, True)
-    version = await run_in_threadpool(_check_if_match, request, caller, name, featureId)
+    tag = await run_in_threadpool(functools.partial(_check_if_match, request, caller, name, featureId,
+                                                    required=replace))
+    source_crs = crsmod.content_crs(request.headers.get("content-crs"))
     raw = await _json(request)
     store = runtime(request).store
     if replace:
         full = _parse(schemas.FeatureIn, raw)
-        props, geom = full.properties, _geometry(full.geometry)
+        props, geom = full.properties, _geometry(full.geometry, source_crs)
     else:
         media = request.headers.get("content-type", "").split(";")[0].strip()
         if media not in (MERGE_PATCH, "application/json", GEOJSON):
             raise HTTPProblem(415, "unsupported_media_type", f"PATCH takes {MERGE_PATCH}, not {media or 'nothing'}")
         patch = _parse(schemas.FeaturePatch, raw)
-        props, geom = patch.properties, _geometry(patch.geometry)
-    sent = props.model_dump(exclude_none=True, exclude={"id", "area_m2", "synthetic", "generalised"})
-    result = await run_in_threadpool(service.edit_hazard, store, caller, featureId, service.hazard_input(sent),
-                                     geom, expected_version=version, replace=replace, reason=_reason(request))
+        props, geom = patch.properties, _geometry(patch.geometry, source_crs)
+    reason = _reason(request)
+    result: service.EditResult
+    if name == "hazard_areas":
+        result = await run_in_threadpool(service.edit_hazard, store, caller, featureId,
+                                         _given(service.HazardInput, name, props), geom, expected_version=int(tag),
+                                         replace=replace, reason=reason)
+    elif name == "assets":
+        result = await run_in_threadpool(edits.edit_asset, store, caller, featureId,
+                                         _given(edits.AssetInput, name, props), geom, expected_version=int(tag),
+                                         replace=replace, reason=reason)
+    else:
+        result = await run_in_threadpool(edits.edit_settlement, store, caller, featureId,
+                                         _given(edits.SettlementInput, name, props), geom, expected=tag,
+                                         replace=replace, reason=reason)
     return _written(request, name, result, caller, 200)
 
 
 @router.put("/collections/{collectionId}/items/{featureId}", summary="Replace a feature (If-Match)",
-            openapi_extra={"x-sapper-auth": WRITE.describe(),
-                           "requestBody": {"content": {GEOJSON: {"schema": schemas.FeatureIn.model_json_schema()}}}},
+            openapi_extra={**_WRITE_DOC, "requestBody": {"content": {GEOJSON: {"schema": _feature_schema(False)}}}},
             dependencies=guard(WRITE)["dependencies"])
 async def replace(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
     return await _edit(request, collectionId, featureId, caller, replace=True)
 
 
 @router.patch("/collections/{collectionId}/items/{featureId}", summary="Change a feature (merge patch, If-Match)",
-              openapi_extra={"x-sapper-auth": WRITE.describe(), "requestBody": {"content": {
-                  MERGE_PATCH: {"schema": schemas.FeaturePatch.model_json_schema()}}}},
+              openapi_extra={**_WRITE_DOC, "requestBody": {"content": {
+                  MERGE_PATCH: {"schema": _feature_schema(True)}}}},
               dependencies=guard(WRITE)["dependencies"])
 async def patch(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
     return await _edit(request, collectionId, featureId, caller, replace=False)
 
 
 @router.delete("/collections/{collectionId}/items/{featureId}", status_code=204,
-               summary="Delete a feature (If-Match)", **guard(WRITE))
+               summary="Delete a feature (If-Match)", openapi_extra=_WRITE_DOC,
+               dependencies=guard(WRITE)["dependencies"])
 def delete(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
     name = _layer(collectionId)
-    _editable(name, True)
-    version = _check_if_match(request, caller, name, featureId)
-    service.delete_hazard(runtime(request).store, caller, featureId, expected_version=version,
-                          reason=_reason(request))
+    tag = _check_if_match(request, caller, name, featureId, required=False)
+    store, reason = runtime(request).store, _reason(request)
+    if name == "hazard_areas":
+        service.delete_hazard(store, caller, featureId, expected_version=int(tag), reason=reason)
+    elif name == "assets":
+        edits.delete_asset(store, caller, featureId, expected_version=int(tag), reason=reason)
+    else:
+        edits.delete_settlement(store, caller, featureId, expected=tag, reason=reason)
     return Response(status_code=204)

@@ -4,10 +4,12 @@ history and balance, teams, the audit trail, plan jobs and field review. Thin: p
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
+import shapely.geometry
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
+from shapely.geometry.base import BaseGeometry
 
 from sapper.api import schemas
 from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, guard, principal, runtime
@@ -15,10 +17,12 @@ from sapper.api.problems import HTTPProblem
 from sapper.domain.fielddata import StagingState
 from sapper.domain.hazards import HazardStatus
 from sapper.domain.landrelease import LandRelease, state_of
-from sapper.domain.users import ALL_ROLES, MANAGERS, Job, Principal, Role
+from sapper.domain.users import ALL_ROLES, EDITORS, MANAGERS, Job, Principal, Role
+from sapper.errors import Fault, ValidationError
 from sapper.scenario.compile import TaskKind
-from sapper.services import accounts, jobs, review
+from sapper.services import accounts, jobs, outcomes, planview, review
 from sapper.services import features as features_service
+from sapper.store import Store
 from sapper.store.records import PlannedTask
 
 router = APIRouter(prefix="/api")
@@ -29,6 +33,9 @@ ANYONE_SIGNED_IN = Rule(ALL_ROLES)
 PLANNERS = Rule(MANAGERS)
 OFFICERS = Rule(frozenset({Role.ADMIN, Role.IM_OFFICER}))
 AUDITORS = Rule(frozenset({Role.ADMIN, Role.IM_OFFICER}), scoped=True)
+#: Recording land-release outcomes: whoever edits records (field team leaders included), on their organisation's
+#: hazard areas.
+RECORDERS = Rule(EDITORS, scoped=True)
 
 
 @router.post("/session", response_model=schemas.SessionPublic, summary="Sign in (browser session)", **guard(PUBLIC))
@@ -126,7 +133,10 @@ def _phase(state: str, remaining: float, original: float) -> str:
 @router.get("/hazards/{hazard_id}", response_model=HazardPublic, summary="A hazard area (the map UI's path)",
             **guard(READ))
 def hazard(request: Request, hazard_id: str, caller: Caller) -> HazardPublic:
-    store = runtime(request).store
+    return _hazard_public(runtime(request).store, caller, hazard_id)
+
+
+def _hazard_public(store: Store, caller: Principal, hazard_id: str) -> HazardPublic:
     row = features_service.one(store, caller, "hazard_areas", hazard_id)  # 404 for another organisation's area
     area = store.hazard(hazard_id)
     events = store.release_events(hazard_id)
@@ -307,7 +317,88 @@ def approve(request: Request, staged_id: int, caller: Caller, body: Decision) ->
     return _decide(request, caller, staged_id, StagingState.APPROVED, body.reason)
 
 
+@router.post("/submissions/{staged_id}/review", response_model=DecisionPublic,
+             summary="Mark a staged submission reviewed (the step before approval)", **guard(OFFICERS))
+def mark_reviewed(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
+    return _decide(request, caller, staged_id, StagingState.REVIEWED, body.reason)
+
+
+class ApplyPublic(BaseModel):
+    applied: list[str]
+    superseded: list[str]
+    not_applied: list[str]
+    notes: list[str]
+
+
+@router.post("/submissions/apply", response_model=ApplyPublic,
+             summary="Write the approved submissions into the register (audited)", **guard(OFFICERS))
+def apply_submissions(request: Request, caller: Caller) -> ApplyPublic:
+    done = review.apply(runtime(request).store, caller)
+    return ApplyPublic(applied=done.applied, superseded=done.superseded, not_applied=done.faults, notes=done.notes)
+
+
 @router.post("/submissions/{staged_id}/reject", response_model=DecisionPublic, summary="Reject a submission",
              **guard(OFFICERS))
 def reject(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
     return _decide(request, caller, staged_id, StagingState.REJECTED, body.reason)
+
+
+def _visible_hazard(request: Request, hazard_id: str) -> str:
+    """The hazard area's id once the caller may see it: 404 for another organisation's area, before the body is
+    read (so a cross-organisation request learns nothing from validation messages)."""
+    features_service.one(runtime(request).store, principal(request), "hazard_areas", hazard_id)
+    return hazard_id
+
+
+def _polygon(value: dict[str, Any], record: str) -> BaseGeometry:
+    try:
+        return shapely.geometry.shape(value)
+    except Exception:  # shapely raises several types for a malformed GeoJSON geometry
+        raise ValidationError(record, [Fault(record, "geometry is not a GeoJSON geometry", "geometry")]) from None
+
+
+class OutcomeRecordedPublic(BaseModel):
+    hazard: HazardPublic
+    outcome: schemas.OutcomePublic
+
+
+@router.post("/hazards/{hazard_id}/outcomes", status_code=201, response_model=OutcomeRecordedPublic,
+             summary="Record a cancelled, reduced or cleared polygon on a hazard area (land release)",
+             **guard(RECORDERS))
+def record_outcome(request: Request, hazard_id: Annotated[str, Depends(_visible_hazard)], caller: Caller,
+                   body: schemas.OutcomeCreate) -> OutcomeRecordedPublic:
+    store = runtime(request).store
+    given = outcomes.OutcomeInput(kind=body.kind, date=body.date, reason=body.reason,
+                                  geometry=_polygon(body.geometry, f"hazard area {hazard_id}"),
+                                  activity_type=body.activity_type, depth_cm=body.depth_cm)
+    done = outcomes.record_outcome(store, caller, hazard_id, given)
+    return OutcomeRecordedPublic(
+        hazard=_hazard_public(store, caller, hazard_id),
+        outcome=schemas.OutcomePublic(id=done.activity_id, kind=done.kind.value,
+                                      activity_type=done.activity_type.value, area_m2=round(done.area_m2, 1),
+                                      drawn_m2=round(done.drawn_m2, 1), clipped_m2=round(done.clipped_m2, 1),
+                                      clipped=done.clipped, note=done.note))
+
+
+@router.get("/plan/latest/gantt", response_model=schemas.GanttPublic, summary="The latest plan as a Gantt chart of "
+            "teams and brigades", **guard(ANYONE_SIGNED_IN))
+def plan_gantt(request: Request, caller: Caller) -> schemas.GanttPublic:
+    g = planview.gantt(runtime(request).store)
+    return schemas.GanttPublic(
+        plan_id=str(g.plan_id), created=g.created.isoformat(), start=g.start.isoformat(), end=g.end.isoformat(),
+        synthetic=g.synthetic,
+        lanes=[schemas.GanttLanePublic(
+            id=lane.id, label=lane.label, organisation=lane.organisation, role=lane.role.value,
+            tasks=[schemas.GanttTaskPublic(id=b.id, kind=b.kind.value, label=b.label, target_id=b.target_id,
+                                           start=b.start.isoformat(), end=b.end.isoformat()) for b in lane.bars])
+            for lane in g.lanes])
+
+
+@router.get("/plan/latest/burndown", response_model=schemas.BurndownPublic, summary="Released km² and restored "
+            "assets over the latest plan", **guard(ANYONE_SIGNED_IN))
+def plan_burndown(request: Request, caller: Caller) -> schemas.BurndownPublic:
+    b = planview.burndown(runtime(request).store)
+    return schemas.BurndownPublic(
+        plan_id=str(b.plan_id), total_km2=b.total_km2, total_assets=b.total_assets, synthetic=b.synthetic,
+        points=[schemas.BurndownPointPublic(date=p.date.isoformat(), released_km2=p.released_km2,
+                                            restored_assets=p.restored_assets) for p in b.points])

@@ -107,12 +107,28 @@ def replan(
 def report(
     ctx: typer.Context,
     db: Db,
-    out_file: Annotated[Path, typer.Option("--out", help="Output HTML file.")] = Path("report.html"),
+    out_file: Annotated[Path, typer.Option("--out", help="Output file (HTML or PDF, as --format says).")] = Path(
+        "report.html"),
+    fmt: Annotated[str, typer.Option("--format", help="html (one offline page) or pdf (A4, for print).")] = "html",
+    lang: Annotated[
+        str | None, typer.Option("--lang", envvar="SAPPER_LANG", help="Language of the report: en, uk or ru.")
+    ] = None,
+    forecast_runs: Annotated[
+        int, typer.Option("--forecast-runs", help="Monte Carlo runs of the forecast shown in the report (0: none).")
+    ] = 500,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Report what changed since this day (YYYY-MM-DD); default: the day "
+                                                 "the plan before the latest was made, else the start of the work.")
+    ] = None,
 ) -> None:
-    """Write the situation report (map, Gantt, burn-down) of the latest plan as one offline HTML file."""
-    from sapper.report.situation import write_situation_report
+    """Write the situation report of the latest plan (map, land release, forecast, teams, priorities, schedule) as
+    an offline HTML page or a PDF, in English, Ukrainian or Russian."""
+    from sapper.report.i18n import Lang
+    from sapper.report.pages import Format
+    from sapper.report.sitrep import write_situation
 
-    path = write_situation_report(str(settings(ctx, db=db).db), out_file)
+    path = write_situation(str(settings(ctx, db=db).db), out_file, fmt=Format.parse(fmt), lang=Lang.parse(lang),
+                           forecast_runs=forecast_runs, since=parse_day("--since", since))
     out.print(f"wrote {path}")
 
 
@@ -125,7 +141,7 @@ def demo(
     workers: Workers = 2,
 ) -> None:
     """Build kursk-border, plan 1,000 deminers and 5,000 builders over it, and write the store, plan and report."""
-    from sapper.report.situation import write_situation_report
+    from sapper.report.sitrep import write_situation
     from sapper.services.planning import PlanSettings, plan_store, write_plan_json
     from sapper.services.register import open_register
     from sapper.services.scenario import build_scenario_register
@@ -141,6 +157,6 @@ def demo(
         outcome = plan_store(store, settings=PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers))
     write_plan_json(outcome, out_dir / "plan.json")
     with Spinner("writing the report"):
-        write_situation_report(db, out_dir / "report.html")
+        write_situation(db, out_dir / "report.html")
     plan_summary(outcome.summary)
     out.print(f"\nwrote {db}, {out_dir / 'plan.json'}, {out_dir / 'report.html'} in {time.perf_counter() - t0:.0f} s")

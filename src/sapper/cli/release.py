@@ -262,21 +262,32 @@ def release_certificate(
     hazard_id: HazardId,
     db: Db,
     html: Annotated[Path | None, typer.Option("--html", help="Write the certificate as an HTML page here.")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the certificate here, as --format says (html or pdf).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Format of --out: html or pdf (A4, for print).")] = "html",
+    lang: Annotated[
+        str | None, typer.Option("--lang", envvar="SAPPER_LANG", help="Language of the page: en, uk or ru.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """The completion report and handover certificate of a released area, from its history."""
     from sapper.report.certificate import write_certificate
+    from sapper.report.i18n import Lang
+    from sapper.report.pages import Format
     from sapper.services.landrelease import certificate
     from sapper.services.register import open_register
 
+    language, out_format = Lang.parse(lang), Format.parse(fmt)
     with open_register(settings(ctx, db=db)) as store:
         cert = certificate(store, hazard_id)
-    if html is not None:
-        write_certificate(cert, html)
-        lines([f"wrote {html}"])
+    for target, kind in ((html, Format.HTML), (out_file, out_format)):
+        if target is not None:
+            write_certificate(cert, target, fmt=kind, lang=language)
+            lines([f"wrote {target}"])
     if as_json:
         print(json.dumps(_certificate_json(cert), indent=1, ensure_ascii=False))
-    elif html is None:
+    elif html is None and out_file is None:
         lines(_certificate_lines(cert))
 
 

@@ -46,7 +46,8 @@ class Contribution:
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """A score in 0–1 and the contributions it is the sum of."""
+    """A score in 0–1 and the contributions it is the sum of: ``value`` is ``sum(c.value for c in contributions)``,
+    added in that order, so the explanation adds up to the score exactly (not to within rounding)."""
 
     record: str
     value: float

@@ -1,15 +1,7 @@
-"""Reports: the plan as one self-contained HTML page (map, Gantt, burn-down) built from ReportData."""
+"""Reports: the situation report (HTML or PDF, en/uk/ru) of a store and the completion report / handover certificate
+of a released area; words from the gettext catalogues in ``sapper/locale``."""
 
-from sapper.report.html import render_report, write_report
-from sapper.report.model import GanttBar, MapAsset, MapHazard, ReportData, SummaryRow, Town
+from sapper.report.i18n import Lang, Speaker
+from sapper.report.pages import Format
 
-__all__ = [
-    "GanttBar",
-    "MapAsset",
-    "MapHazard",
-    "ReportData",
-    "SummaryRow",
-    "Town",
-    "render_report",
-    "write_report",
-]
+__all__ = ["Format", "Lang", "Speaker"]

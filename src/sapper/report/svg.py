@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +16,6 @@ import shapely
 from markupsafe import escape
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
-
-from sapper.report.series import MONTHS, Series
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -179,22 +177,6 @@ def nice_step(span: float, target: int) -> float:
     return next(m * mag for limit, m in ((1.5, 1), (3.0, 2), (7.0, 5), (math.inf, 10)) if raw / mag < limit)
 
 
-def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi]."""
-    step = nice_step(hi - lo, target)
-    first = math.floor(lo / step) * step
-    ticks = []
-    v = first
-    while v <= hi + step * 1e-9:
-        if v >= lo - step * 1e-9:
-            ticks.append(round(v, 10))
-        v += step
-    return ticks
-
-
-# -- time charts ---------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class TimeScale:
     """Days in [``start``, ``end``) → x pixels in [``x0``, ``x1``]."""
@@ -211,81 +193,3 @@ class TimeScale:
     @property
     def px_per_day(self) -> float:
         return (self.x1 - self.x0) / max((self.end - self.start).days, 1)
-
-
-def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
-    """First days of the months in [start, end]."""
-    out = []
-    d = start.replace(day=1)
-    if d < start:
-        d = (d + dt.timedelta(days=32)).replace(day=1)
-    while d <= end:
-        out.append(d)
-        d = (d + dt.timedelta(days=32)).replace(day=1)
-    return out
-
-
-def time_axis(ts: TimeScale, *, y: float, grid_top: float | None = None, above: bool = False) -> str:
-    """Month ticks with labels and year labels along ``y``; with ``grid_top``, light month and stronger year
-    grid lines up to it. ``above`` puts the labels above the axis line (for an axis at the top of a chart)."""
-    months = months_between(ts.start, ts.end)
-    per_month = ts.px_per_day * 30.4
-    sign = -1.0 if above else 1.0
-    parts = [el("line", x1=ts.x0, y1=y, x2=ts.x1, y2=y, cls="axis")]
-    grid = []
-    for m in months:
-        x = ts.x(m)
-        is_year = m.month == 1
-        if grid_top is not None:
-            grid.append(el("line", x1=x, y1=grid_top, x2=x, y2=y, cls="grid-year" if is_year else "grid"))
-        parts.append(el("line", x1=x, y1=y, x2=x, y2=y + sign * (7.0 if is_year else 4.0), cls="axis"))
-        if m >= ts.end:
-            continue
-        mid = ts.x(min(ts.end, (m + dt.timedelta(days=32)).replace(day=1))) if per_month < 400 else x
-        cx = (x + mid) / 2.0
-        label = MONTHS[m.month - 1] if per_month >= 24 else MONTHS[m.month - 1][0] if per_month >= 9 else ""
-        if label:
-            parts.append(
-                text(cx, y + sign * 5.0 + (0.0 if above else 9.0), label, cls="tick", text_anchor="middle")
-            )
-        if is_year or m == months[0]:
-            parts.append(text(x + 2.0, y + sign * 18.0 + (0.0 if above else 8.0), str(m.year), cls="year"))
-    return "".join(grid) + "".join(parts)
-
-
-def step_path(series: Series, ts: TimeScale, *, y_of: YMap, end: dt.date) -> str:
-    """A step line through ``series`` (each value holds until the next date), continued to ``end``."""
-    if not series:
-        return ""
-    d0, v0 = series[0]
-    x, y = ts.x(max(d0, ts.start)), y_of(v0)
-    parts = [f"M{num(x)} {num(y)}"]
-    for d, v in series[1:]:
-        parts.append(f"H{num(ts.x(min(max(d, ts.start), end)))}V{num(y_of(v))}")
-    parts.append(f"H{num(ts.x(end))}")
-    return "".join(parts)
-
-
-@dataclass(frozen=True)
-class YMap:
-    """Values in [``lo``, ``hi``] → y pixels from ``bottom`` up to ``top``."""
-
-    lo: float
-    hi: float
-    bottom: float
-    top: float
-
-    def __call__(self, v: float) -> float:
-        span = self.hi - self.lo or 1.0
-        return self.bottom - (v - self.lo) / span * (self.bottom - self.top)
-
-
-def y_axis(ym: YMap, ticks: Iterable[float], *, x0: float, x1: float, fmt: str = "{:g}") -> str:
-    """Horizontal grid lines with labels left of ``x0``."""
-    parts = []
-    for t in ticks:
-        y = ym(t)
-        parts.append(el("line", x1=x0, y1=y, x2=x1, y2=y, cls="grid"))
-        parts.append(text(x0 - 6.0, y + 3.5, fmt.format(t), cls="tick", text_anchor="end"))
-    parts.append(el("line", x1=x0, y1=ym.bottom, x2=x0, y2=ym.top, cls="axis"))
-    return "".join(parts)

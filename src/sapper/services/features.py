@@ -67,10 +67,13 @@ class HazardInput:
 
 @dataclass(frozen=True, slots=True)
 class EditResult:
-    """What an edit wrote: the feature as stored now, and what was repaired on the way (empty when nothing)."""
+    """What an edit wrote: the feature as stored now, what was repaired on the way (empty when nothing), and
+    anything else the client should be told (``notes``; an activity's outcome clipped to its hazard area, in m²)."""
 
     feature: FeatureRow
     repairs: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    clipped_m2: float = 0.0
 
 
 def repair_geometry(record: str, geom: BaseGeometry | None) -> tuple[BaseGeometry, tuple[str, ...]]:

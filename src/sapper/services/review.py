@@ -9,6 +9,7 @@ import json
 from sapper.domain.fielddata import StagedSubmission, StagingState
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, ValidationError
+from sapper.services.fielddata import ApplySummary, apply_approved
 from sapper.store import Store
 
 
@@ -38,3 +39,18 @@ def decide(store: Store, principal: Principal, staged_id: int, to_state: Staging
                              "update", reason, json.dumps({"state": before.state.value}),
                              json.dumps({"state": after.state.value})))
     return after
+
+
+def apply(store: Store, principal: Principal) -> ApplySummary:
+    """Write what review let through into the register as ``principal`` (``fielddata.apply_approved``), with one
+    audit row per submission applied, superseded or left approved with a fault, in the same transaction."""
+    with store.write() as uow:
+        before = {s.id: s.state for s in store.field_submissions(StagingState.APPROVED)}
+        summary = apply_approved(store, actor=principal.name)
+        for s in store.field_submissions():
+            if s.id in before and (s.state is not before[s.id] or s.apply_fault):
+                uow.audit(AuditEntry(principal.name, principal.organisation_id, "field_submissions", str(s.id),
+                                     "update", "apply approved field submissions",
+                                     json.dumps({"state": before[s.id].value}),
+                                     json.dumps({"state": s.state.value, "fault": s.apply_fault or None})))
+    return summary

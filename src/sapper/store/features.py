@@ -77,7 +77,7 @@ LAYERS: dict[str, Layer] = {
         organisation_column="organisation_id"),
     "assets": Layer(
         "assets", "Assets", "Damaged infrastructure to restore: roads, bridges, power, water, buildings",
-        "id", _props(schema.assets)),
+        "id", (*_props(schema.assets), "planned_restoration_date")),
     "activities": Layer(
         "activities", "Activities", "Land-release activities: surveys and clearance, with dates",
         "id", _props(schema.activities), organisation_column="organisation_id",
@@ -159,7 +159,7 @@ def _source(name: str) -> _Source:
         return _Source(sub, sub.c.task_id, sub.c.geom, None, None, {p: sub.c[p] for p in spec.properties})
     table = schema.metadata.tables[name]
     version = table.c.version if "version" in table.c else None
-    derived = _hazard_derived() if name == "hazard_areas" else {}
+    derived = _hazard_derived() if name == "hazard_areas" else _asset_derived() if name == "assets" else {}
     return _Source(table, table.c[spec.key], table.c.geom, table.c.fid, version,
                    {p: derived[p] if p in derived else table.c[p] for p in spec.properties})
 
@@ -184,6 +184,15 @@ def _hazard_derived() -> dict[str, ColumnElement[Any]]:
     planned = (select(func.max(t.c.end_date)).where(t.c.hazard_id == h.c.id, t.c.kind == "released",
                                                     t.c.run_id == latest).correlate(h).scalar_subquery())
     return {"state": state, "release_phase": phase, "planned_release_date": planned}
+
+
+def _asset_derived() -> dict[str, ColumnElement[Any]]:
+    """``planned_restoration_date`` of an asset: the latest plan's restoration milestone (what the map colours)."""
+    a, t, r = schema.assets, schema.plan_tasks, schema.plan_runs
+    latest = select(func.max(r.c.id)).scalar_subquery()
+    planned = (select(func.max(t.c.end_date)).where(t.c.asset_id == a.c.id, t.c.kind == "restored",
+                                                    t.c.run_id == latest).correlate(a).scalar_subquery())
+    return {"planned_restoration_date": planned}
 
 
 def queryables(name: str) -> dict[str, tuple[str, str | None]]:

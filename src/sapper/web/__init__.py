@@ -14,6 +14,9 @@ from pathlib import Path
 #: The pages, in the order the navigation bar shows them.
 PAGES = ("index.html", "plan.html", "review.html")
 
+#: The sign-in page (not in the navigation bar: a page without a session goes there, and comes back after).
+SIGN_IN = "signin.html"
+
 #: The UI languages; each has a complete catalogue under ``static/i18n/{code}.json``.
 LANGUAGES = ("en", "uk", "ru")
 

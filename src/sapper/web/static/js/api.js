@@ -2,6 +2,9 @@
 // REST API under /api for records, plans and decisions. Same-origin only; writes carry the CSRF header.
 const CSRF_COOKIE = "sapper_csrf";
 const CSRF_HEADER = "X-CSRF-Token";
+// Says "this page handles 401 itself": the server then sends no Basic challenge, which would make the browser pop
+// up its own password dialog instead of the page going to its sign-in form.
+const SCRIPT = { "X-Requested-With": "sapper-web" };
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -22,7 +25,7 @@ async function problem(response) {
 }
 
 export async function getJSON(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const response = await fetch(url, { credentials: "same-origin", headers: { ...SCRIPT, Accept: "application/json" } });
   if (!response.ok) throw await problem(response);
   return response.json();
 }
@@ -32,15 +35,39 @@ export function csrfToken() {
   return cookie ? decodeURIComponent(cookie.slice(CSRF_COOKIE.length + 1)) : "";
 }
 
-export async function postJSON(url, body) {
+/** A write (POST, DELETE, …) with the session's CSRF header; the JSON answer, or null for 204. */
+export async function sendJSON(method, url, body = undefined) {
+  const headers = { ...SCRIPT, Accept: "application/json", [CSRF_HEADER]: csrfToken() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
-    method: "POST",
+    method,
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", [CSRF_HEADER]: csrfToken() },
-    body: JSON.stringify(body),
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw await problem(response);
   return response.status === 204 ? null : response.json();
+}
+
+export function postJSON(url, body) {
+  return sendJSON("POST", url, body);
+}
+
+/** Sign in (POST /api/session): the server sets the session cookie and the readable CSRF cookie. */
+export async function signIn(name, password) {
+  const response = await fetch("/api/session", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { ...SCRIPT, "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ name, password }),
+  });
+  if (!response.ok) throw await problem(response);
+  return response.json();
+}
+
+/** Sign out (DELETE /api/session, a write: it carries the CSRF header). */
+export function signOut() {
+  return sendJSON("DELETE", "/api/session");
 }
 
 /** Every feature of an OGC API – Features collection, following rel=next links page by page. */

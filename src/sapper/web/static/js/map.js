@@ -240,12 +240,14 @@ async function submitOutcome(event) {
   const hazard = state.record;
   const body = { kind: form.elements.kind.value, date: form.elements.date.value, reason: form.elements.reason.value,
     geometry: JSON.parse(form.dataset.geometry) };
+  if (body.kind === "cleared" && form.elements.depth.value) body.depth_cm = Number(form.elements.depth.value);
   try {
     const result = await postJSON(`/api/hazards/${encodeURIComponent(hazard.id)}/outcomes`, body);
     form.hidden = true;
     draw.clear();
+    // The server's note says what was recorded, what clipping removed and what still holds release back.
     let message = t("draw.saved", { area: m2(result.outcome.area_m2), kind: t(`draw.${result.outcome.kind}`), name: hazard.name });
-    if (result.outcome.clipped) message += ` ${t("draw.clipped", { note: result.outcome.note })}`;
+    message += ` ${result.outcome.clipped ? t("draw.clipped", { note: result.outcome.note }) : result.outcome.note}`;
     window.sapperMap.lastOutcome = result;
     await loadData();
     await selectHazard(hazard.id);
@@ -266,6 +268,13 @@ function wireControls() {
   });
   const form = document.getElementById("outcome-form");
   form.addEventListener("submit", submitOutcome);
+  const depth = form.querySelector("label.depth");
+  const showDepth = () => {
+    depth.hidden = form.elements.kind.value !== "cleared";
+    form.elements.depth.required = !depth.hidden;
+  };
+  form.elements.kind.addEventListener("change", showDepth);
+  showDepth();
   form.elements.cancel.addEventListener("click", () => {
     form.hidden = true;
     draw.clear();

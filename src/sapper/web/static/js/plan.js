@@ -86,7 +86,9 @@ function renderBurndown() {
   const maxAssets = Math.max(b.total_assets, ...points.map((p) => p.restored_assets), 1);
   const yKm2 = (v) => height - pad.b - (v / maxKm2) * (height - pad.t - pad.b);
   const yAssets = (v) => height - pad.b - (v / maxAssets) * (height - pad.t - pad.b);
-  const path = (y, key) => points.map((p, i) => `${i ? "L" : "M"}${x(day(p.date)).toFixed(1)},${y(p[key]).toFixed(1)}`).join("");
+  // Cumulative figures change on a date and hold until the next one: a step line (across, then up).
+  const path = (y, key) => points.map((p, i) => (i ? `H${x(day(p.date)).toFixed(1)}V${y(p[key]).toFixed(1)}`
+    : `M${x(day(p.date)).toFixed(1)},${y(p[key]).toFixed(1)}`)).join("");
   const parts = [`<line class="grid" x1="${pad.l}" x2="${width - pad.r}" y1="${height - pad.b}" y2="${height - pad.b}"/>`];
   for (const tick of monthTicks(lo, hi)) {
     parts.push(`<line class="grid" x1="${x(tick)}" x2="${x(tick)}" y1="${pad.t}" y2="${height - pad.b}"/>`,
