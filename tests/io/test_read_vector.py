@@ -191,7 +191,8 @@ def test_csv_points_from_lon_lat_columns(tmp_path: Path) -> None:
     got = read_assets(tmp_path / "a.csv", crs="EPSG:4326")
     (clinic,) = got.records
     assert clinic.geometry == Point(35.5, 50.5)
-    assert [(i.id, i.reason) for i in got.rejected] == [("bad", "lon/lat must both be numbers, got 'east'/'50'")]
+    assert [(i.id, i.reason) for i in got.rejected] == [
+        ("bad", "lon/lat: 'east' is neither decimal degrees nor degrees-minutes-seconds")]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -273,7 +274,8 @@ def test_projected_data_labelled_wgs84_rejected(tmp_path: Path) -> None:
     got = read_hazards(path, crs="EPSG:4326")
     assert [(i.id, i.reason) for i in got.rejected] == [
         ("m", "coordinates are not WGS84 lon/lat (x 500000 to 500100, y 5540000 to 5540100): projected "
-              "coordinates, such as metres, in a file whose CRS says degrees? Correct the file's CRS")
+              "coordinates, such as metres, in a file whose CRS says degrees? Correct the file's CRS: looks like UTM, "
+              "e.g. EPSG:32636 for zone 36N")
     ]
 
 
@@ -299,8 +301,9 @@ def test_assets_need_a_builder_day_column(tmp_path: Path) -> None:
         read_assets(tmp_path / "a.csv", crs="EPSG:4326")
 
 
-def test_unknown_columns_reported_as_not_used(tmp_path: Path) -> None:
-    """Columns sapper does not use are listed (lower-cased); area_m2, fid and the geometry column are not."""
+def test_unknown_columns_kept_as_source_attributes(tmp_path: Path) -> None:
+    """Columns sapper does not use are kept per record as the file spells them, and named in a note; area_m2, fid
+    and the geometry column are not kept."""
     write_csv(
         tmp_path / "h.csv",
         ["ID", "Hazard_Class", "Colour", "area_m2", "notes", "WKT"],
@@ -308,7 +311,9 @@ def test_unknown_columns_reported_as_not_used(tmp_path: Path) -> None:
     )
     got = read_hazards(tmp_path / "h.csv", crs="EPSG:4326")
     assert [h.id for h in got.records] == ["a"]
-    assert got.ignored_columns == ["colour", "notes"]
+    assert got.ignored_columns == []
+    assert got.attributes == [{"Colour": "red", "notes": "x"}]
+    assert "columns kept as source attributes: Colour, notes" in got.notes
 
 
 def test_layer_choice(tmp_path: Path) -> None:

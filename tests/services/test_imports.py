@@ -188,13 +188,16 @@ def test_missing_store_and_bad_kind_refused(tmp_path: Path, reg: Store) -> None:
         import_file(reg, path, "roads")  # type: ignore[arg-type]
 
 
-def test_summary_lists_unused_columns(db: Path, tmp_path: Path, reg: Store) -> None:
-    """Columns of the file that sapper does not use are reported at the end of the summary."""
+def test_summary_names_columns_kept_as_source_attributes(db: Path, tmp_path: Path, reg: Store) -> None:
+    """Columns of the file that sapper does not use are kept with the record, as the file spells them, and the
+    summary says so."""
     write_geojson(tmp_path / "h.geojson",
                   [feature(polygon(box_ring(37.0, 51.0)), id="x", hazard_class="SHA", Colour="red", notes="n")])
     summary = import_file(reg, tmp_path / "h.geojson", "hazards")
-    assert summary.ignored_columns == ["colour", "notes"]
-    assert summary.lines() == ["imported 1, repaired 0, rejected 0", "columns not used: colour, notes"]
+    assert summary.ignored_columns == []
+    assert summary.lines() == ["imported 1, repaired 0, rejected 0",
+                               "columns kept as source attributes: Colour, notes"]
+    assert reg.source_attributes("hazard_areas") == {"x": {"Colour": "red", "notes": "n"}}
 
 
 @pytest.mark.parametrize("suffix", ["gpkg", "geojson", "csv"])

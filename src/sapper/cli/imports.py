@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
 export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas or assets to GeoPackage, GeoJSON or CSV.")
 
-VectorFileArg = Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, CSV or zipped Shapefile (.zip).")]
+VectorFileArg = Annotated[
+    Path, typer.Argument(help="GeoPackage, GeoJSON, CSV, XLSX, KML/KMZ or zipped Shapefile (.zip).")
+]
 LayerOpt = Annotated[str | None, typer.Option(help="Layer name in a multi-layer file.")]
 StrictOpt = Annotated[bool, typer.Option(help="Exit 2 if any feature was rejected or is in conflict with the store.")]
 SkipExistingOpt = Annotated[
@@ -27,6 +30,31 @@ SkipExistingOpt = Annotated[
 ReportOpt = Annotated[
     Path | None,
     typer.Option(help="Write every repaired, rejected, skipped or conflicting feature to this .csv or .json file."),
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="TARGET=SOURCE: read sapper's field TARGET from the file's column SOURCE "
+                               "(e.g. id=fileId). Repeat for each field."),
+]
+ValueOpt = Annotated[
+    list[str] | None,
+    typer.Option("--value", help='"FIELD:SOURCE VALUE=TARGET VALUE": translate a value of FIELD (e.g. '
+                                 '"hazard_class:Suspected Minefield=SHA"). Repeat for each value.'),
+]
+DefaultOpt = Annotated[
+    list[str] | None,
+    typer.Option("--default", help="FIELD=VALUE: the value of FIELD where the file has none (e.g. status=open)."),
+]
+ProfileOpt = Annotated[
+    Path | None, typer.Option("--profile", help="A TOML import profile holding maps, values and defaults.")
+]
+SaveProfileOpt = Annotated[
+    Path | None, typer.Option("--save-profile", help="Write the profile used (with the options above) to this "
+                                                     ".toml file, for the next delivery from the same source.")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Say what the import would do (counts, repairs, rejections, unknown "
+                                         "values) and write nothing.")
 ]
 OutFileArg = Annotated[Path, typer.Argument(help="Output .gpkg, .geojson, .csv or .shp.zip.")]
 ImsmaFile = Annotated[Path, typer.Argument(help="A .xlsx workbook, a .gpkg GeoPackage, or a folder of CSV files.")]
@@ -42,9 +70,16 @@ def import_hazards(
     strict: StrictOpt = False,
     skip_existing: SkipExistingOpt = False,
     report: ReportOpt = None,
+    map_: MapOpt = None,
+    value: ValueOpt = None,
+    default: DefaultOpt = None,
+    profile: ProfileOpt = None,
+    save_profile: SaveProfileOpt = None,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Import hazard areas; repairs invalid polygons and reports every repaired or rejected feature."""
-    _import(ctx, "hazards", file, db, layer, crs, strict, skip_existing, report)
+    _import(ctx, "hazards", file, db, _Choices(layer, crs, strict, skip_existing, report, map_ or [], value or [],
+                                               default or [], profile, save_profile, dry_run))
 
 
 @import_app.command("assets")
@@ -57,24 +92,59 @@ def import_assets(
     strict: StrictOpt = False,
     skip_existing: SkipExistingOpt = False,
     report: ReportOpt = None,
+    map_: MapOpt = None,
+    value: ValueOpt = None,
+    default: DefaultOpt = None,
+    profile: ProfileOpt = None,
+    save_profile: SaveProfileOpt = None,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Import damaged assets; reports every repaired or rejected feature."""
-    _import(ctx, "assets", file, db, layer, crs, strict, skip_existing, report)
+    _import(ctx, "assets", file, db, _Choices(layer, crs, strict, skip_existing, report, map_ or [], value or [],
+                                              default or [], profile, save_profile, dry_run))
 
 
-def _import(
-    ctx: typer.Context, kind: Kind, file: Path, db: str, layer: str | None, crs: str | None, strict: bool,
-    skip_existing: bool, report: Path | None,
-) -> None:
-    from sapper.services.imports import import_file
+@dataclass(frozen=True, slots=True)
+class _Choices:
+    layer: str | None
+    crs: str | None
+    strict: bool
+    skip_existing: bool
+    report: Path | None
+    maps: list[str]
+    values: list[str]
+    defaults: list[str]
+    profile: Path | None
+    save_profile: Path | None
+    dry_run: bool
+
+
+def _import(ctx: typer.Context, kind: Kind, file: Path, db: str, c: _Choices) -> None:
+    from sapper.services.imports import build_profile, import_file, keep_profile
     from sapper.services.register import open_register
 
+    profile = build_profile(c.profile, maps=c.maps, values=c.values, defaults=c.defaults, kind=kind, crs=c.crs)
+    if c.save_profile is not None:
+        if profile is None:
+            raise typer.BadParameter("give --map, --value, --default or --profile to save a profile",
+                                     param_hint="--save-profile")
+        keep_profile(c.save_profile, profile)
     with open_register(settings(ctx, db=db)) as store:
-        summary = import_file(store, file, kind, layer=layer, crs=crs, skip_existing=skip_existing, report=report)
-    lines(summary.lines(features=report is None))
-    if report is not None:
-        lines([f"wrote {len(summary.issues())} repaired, rejected, skipped or conflicting features to {report}"])
-    if strict and summary.refused:
+        summary = import_file(store, file, kind, layer=c.layer, crs=c.crs, skip_existing=c.skip_existing,
+                              report=c.report, profile=profile, dry_run=c.dry_run)
+    lines(summary.lines(features=c.report is None or c.dry_run))
+    if c.save_profile is not None:
+        lines([f"saved the profile to {c.save_profile}"])
+    if c.report is not None and not c.dry_run:
+        lines([f"wrote {len(summary.issues())} repaired, rejected, skipped or conflicting features to {c.report}"])
+    if summary.refused_fields:
+        lines([f"refused: values of {', '.join(summary.refused_fields)} are not mapped (see above)"])
+        raise typer.Exit(2)
+    if summary.stored_nothing:
+        lines([f"nothing {'would be ' if c.dry_run else ''}imported: all {len(summary.rejected)} features were "
+               "rejected"])
+        raise typer.Exit(2)
+    if c.strict and summary.refused:
         raise typer.Exit(2)
 
 

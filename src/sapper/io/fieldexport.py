@@ -261,7 +261,10 @@ def _sniff_delimiter(text: str) -> str:
     first = text.split("\n", 1)[0]
     best, best_score = ",", (-1, -1)
     for delimiter in (",", ";", "\t"):
-        header = next(csv.reader([first], delimiter=delimiter), [])
+        try:
+            header = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:  # not text at all (a NUL, a stray carriage return): the reading says so
+            continue
         score = (len(_KNOWN_COLUMNS & {h.strip() for h in header}), len(header))
         if score > best_score:
             best, best_score = delimiter, score
@@ -844,7 +847,11 @@ def read_kobo_geojson(path: str | Path, *, form_id: str | None = None) -> FieldE
 
 def _csv_kind(path: Path) -> SubmissionSource:
     text = _decode(path, path.read_bytes()[:65536], [])
-    header = {h.strip() for h in next(csv.reader([text.split("\n", 1)[0]], delimiter=_sniff_delimiter(text)), [])}
+    try:
+        first = next(csv.reader([text.split("\n", 1)[0]], delimiter=_sniff_delimiter(text)), [])
+    except csv.Error as exc:
+        raise ImportFileError(f"{path}: is not readable CSV ({exc})") from None
+    header = {h.strip() for h in first}
     if "KEY" in header and not {"_uuid", "_id"} & header:
         return SubmissionSource.ODK_CENTRAL
     if {"_uuid", "_id", "meta/instanceID"} & header:

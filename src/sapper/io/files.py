@@ -8,9 +8,14 @@ CRS rules (sapper never guesses one):
 * GeoPackage, GeoJSON, Shapefile (its ``.prj``; zipped or not) and other GDAL formats carry their CRS; data in
   another CRS is reprojected to WGS84. A file without a CRS is refused unless ``crs`` names it; a ``crs`` that
   contradicts the file's own is refused.
-* CSV has no CRS of its own: it needs ``crs`` or a sidecar ``.prj`` file (sapper's CSV export writes one).
-* CSV geometry comes from a ``wkt`` (or ``geometry``, ``geom``) column of WKT text, or, for points, from
-  ``lon``/``lat`` (or ``longitude``/``latitude``, ``x``/``y``) columns.
+* CSV and XLSX have no CRS of their own: they need ``crs`` or a sidecar ``.prj`` file (sapper's CSV export writes
+  one), unless their coordinates are MGRS or UTM with a zone column (WGS84 by definition).
+* CSV and XLSX are read cell by cell (:mod:`sapper.io.tabular`: encodings, separators, decimal commas), their
+  geometry from WKT or coordinate columns (:mod:`sapper.io.coords`: degrees, DMS, MGRS, UTM). KML and KMZ are read
+  through GDAL (LIBKML).
+
+Every feature's geometry is checked against the declared CRS (:mod:`sapper.io.crscheck`: degrees read as metres,
+swapped axes, outside the CRS's area of use); one that does not fit gets the reason as its geometry fault.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +38,14 @@ import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.enums import WktVersion
-from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.geometry import WGS84, require_crs
 from sapper.errors import CRSError, Fault, ImportFileError, ValidationError
+from sapper.io.coords import geometry_from_columns
+from sapper.io.crscheck import crs_faults
 from sapper.io.fields import FORMULA_START, is_missing
+from sapper.io.tabular import TextTable, read_csv, read_xlsx, xlsx_sheets
 
 SHAPEFILE = "ESRI Shapefile"
 #: Longest column name a Shapefile (dBase) holds.
@@ -57,8 +64,10 @@ WRITE_DRIVERS = {
 
 #: Suffixes of formats with exactly one layer, read without listing layers first.
 _ONE_LAYER_SUFFIXES = (".geojson", ".json")
-_WKT_COLUMNS = ("wkt", "geometry", "geom")
-_XY_COLUMNS = (("lon", "lat"), ("longitude", "latitude"), ("x", "y"))
+#: KML fields (GDAL's LIBKML) that say how a placemark is drawn: not kept as source attributes.
+_KML_STYLE = frozenset({"altitudemode", "tessellate", "extrude", "visibility", "draworder", "icon"})
+#: Suffixes of tables read cell by cell (geometry from columns), not through GDAL.
+_TABLE_SUFFIXES = (".csv", ".xlsx")
 _PYOGRIO_ERRORS: tuple[type[Exception], ...] = (
     pyogrio.errors.DataSourceError,
     pyogrio.errors.DataLayerError,
@@ -86,21 +95,30 @@ class RawLayer:
     #: The columns that held geometry (CSV), so they are not reported as unused.
     geometry_columns: tuple[str, ...]
     is_csv: bool
+    #: What reading decided that a user should hear (the encoding of a CSV that is not UTF-8, decimal commas).
+    notes: list[str] = field(default_factory=list)
+    #: The column names as the file spells them, by lower-cased name (for source attributes kept as written).
+    spelled: dict[str, str] = field(default_factory=dict)
 
 
 def _fail(path: Path, reason: str) -> ImportFileError:
     return ImportFileError(f"{path}: {reason}")
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def _crs_error(path: Path, reason: str) -> CRSError:
     return CRSError(str(path), [Fault(path.name, reason)])
 
 
-def _choose_layer(path: Path, layer: str | None, preferred: str) -> str:
-    try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
-    except _PYOGRIO_ERRORS as exc:
-        raise _fail(path, f"cannot be read as a vector file ({exc})") from None
+def _choose_layer(path: Path, layer: str | None, preferred: str, layers: list[str] | None = None) -> str:
+    if layers is None:
+        try:
+            layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        except _PYOGRIO_ERRORS as exc:
+            raise _fail(path, f"cannot be read as a vector file ({_first_line(exc)})") from None
     if not layers:
         raise _fail(path, "has no layers")
     if layer is not None:
@@ -129,9 +147,10 @@ def _source_crs(path: Path, file_crs: Any, crs: str | None, *, is_csv: bool) -> 
     if is_csv:
         found = given or _sidecar_crs(path)
         if found is None:
+            what = "an XLSX sheet" if path.suffix.lower() == ".xlsx" else "a CSV file"
             raise _crs_error(
                 path,
-                "a CSV file has no coordinate reference system of its own: pass it with --crs "
+                f"{what} has no coordinate reference system of its own: pass it with --crs "
                 "(e.g. --crs EPSG:4326 for lon/lat degrees) or put a .prj file next to it",
             )
         return found
@@ -171,47 +190,60 @@ def to_wgs84(geoms: Sequence[BaseGeometry | None], crs: CRS) -> list[BaseGeometr
     return list(arr)
 
 
-def _csv_geometry(
-    path: Path, frame: pd.DataFrame, columns: list[str]
-) -> tuple[list[BaseGeometry | None], list[str | None], tuple[str, ...]]:
-    wkt_col = next((c for c in _WKT_COLUMNS if c in columns), None)
-    geoms: list[BaseGeometry | None] = []
-    faults: list[str | None] = []
-    if wkt_col is not None:
-        for value in frame[wkt_col]:
-            if is_missing(value):
-                geoms.append(None)
-                faults.append(None)
-                continue
-            try:
-                geoms.append(shapely.from_wkt(str(value).strip(), on_invalid="raise"))
-                faults.append(None)
-            except shapely.errors.ShapelyError as exc:
-                geoms.append(None)
-                faults.append(f"{wkt_col} is not readable WKT ({str(exc).splitlines()[0]})")
-        return geoms, faults, (wkt_col,)
-    pair = next(((x, y) for x, y in _XY_COLUMNS if x in columns and y in columns), None)
-    if pair is None:
+def _read_table(path: Path, layer: str | None, preferred: str) -> tuple[str, TextTable]:
+    """The sheet (XLSX) or the file (CSV) as a table."""
+    if path.suffix.lower() == ".csv":
+        return path.stem, read_csv(path)
+    name = _choose_layer(path, layer, preferred, xlsx_sheets(path))
+    return name, read_xlsx(path, name)
+
+
+def _tabular(path: Path, layer: str | None, crs: str | None, preferred: str) -> RawLayer:
+    """A CSV file or an XLSX sheet as a layer, its geometry from WKT or coordinate columns (:mod:`sapper.io.coords`)."""
+    name, table = _read_table(path, layer, preferred)
+    spelled: dict[str, str] = {}
+    for column in table.columns:
+        key = column.lower()
+        if key and key in spelled:
+            raise _fail(path, f"the column {column!r} appears twice")
+        if key:
+            spelled[key] = column
+    columns = list(spelled)
+    keys = [c.lower() for c in table.columns]
+    rows = [{k: (row[i] if i < len(row) else None) for i, k in enumerate(keys) if k} for row in table.rows]
+    found = geometry_from_columns(columns, rows)
+    if found is None:
         raise _fail(
             path,
-            "a CSV needs a 'wkt' column (or 'geometry') with WKT, or 'lon' and 'lat' columns for "
-            f"points; found columns: {', '.join(columns)}",
+            "a table needs its geometry in a 'wkt' (or 'geometry') column of WKT, or points in 'lon' and 'lat' "
+            "(decimal degrees or degrees-minutes-seconds), 'mgrs', or 'easting' and 'northing' (with 'utm_zone') "
+            f"columns; found columns: {', '.join(table.columns) or 'none'}",
         )
-    xcol, ycol = pair
-    for xv, yv in zip(frame[xcol], frame[ycol], strict=True):
-        if is_missing(xv) and is_missing(yv):
-            geoms.append(None)
-            faults.append(None)
-            continue
-        try:
-            x, y = float(str(xv).strip()), float(str(yv).strip())
-        except ValueError:
-            geoms.append(None)
-            faults.append(f"{xcol}/{ycol} must both be numbers, got {xv!r}/{yv!r}")
-            continue
-        geoms.append(Point(x, y))
-        faults.append(None)
-    return geoms, faults, pair
+    if found.self_crs is not None:
+        if crs is not None and not require_crs(crs, record="--crs").equals(found.self_crs, ignore_axis_order=True):
+            raise _crs_error(path, f"{found.notation} coordinates are WGS84 by definition, but --crs says {crs}; "
+                                   "leave out --crs")
+        source_crs = found.self_crs
+    else:
+        source_crs = _source_crs(path, None, crs, is_csv=True)
+    notes = [*table.notes]
+    if found.notation not in ("WKT", "decimal degrees"):
+        notes.append(f"{path.name}: coordinates read as {found.notation} from {', '.join(found.columns)}")
+    is_csv = path.suffix.lower() == ".csv"
+    return _checked(RawLayer(path, name, columns, rows, found.geometries, found.faults, found.columns, is_csv, notes,
+                             spelled), source_crs)
+
+
+def _checked(raw: RawLayer, source_crs: CRS) -> RawLayer:
+    """``raw`` (geometry as the file wrote it) reprojected to WGS84, each feature checked against ``source_crs``
+    (:mod:`sapper.io.crscheck`); a feature that does not fit it gets the reason as its geometry fault."""
+    wgs84 = to_wgs84(raw.geometries, source_crs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        checked = crs_faults(raw.geometries, wgs84, source_crs)
+    faults = [old or new for old, new in zip(raw.geometry_faults, checked, strict=True)]
+    return RawLayer(raw.path, raw.layer, raw.columns, raw.rows, wgs84, faults, raw.geometry_columns, raw.is_csv,
+                    raw.notes, raw.spelled)
 
 
 def _decode_wkb(wkb: Sequence[bytes | None]) -> tuple[list[BaseGeometry | None], list[str | None]]:
@@ -233,46 +265,47 @@ def _decode_wkb(wkb: Sequence[bytes | None]) -> tuple[list[BaseGeometry | None],
 def read_layer(
     path: str | Path, *, layer: str | None = None, crs: str | None = None, preferred_layer: str = ""
 ) -> RawLayer:
-    """Read one layer of a vector file, geometry in WGS84 (see the module docstring for the CRS rules)."""
+    """Read one layer of a vector file or table, geometry in WGS84 (see the module docstring for the CRS rules)."""
     p = Path(path)
     if not p.exists():
         raise _fail(p, "no such file")
-    is_csv = p.suffix.lower() == ".csv"
+    if p.is_file() and p.stat().st_size == 0:
+        raise _fail(p, "is empty")
+    if p.suffix.lower() in _TABLE_SUFFIXES:
+        return _tabular(p, layer, crs, preferred_layer)
     # GDAL parses a whole GeoJSON file each time it opens one (a second per 10 MB), and it has one layer: open it
     # once, to read it, instead of also to list its layers.
     one_layer = layer is None and p.name.lower().endswith(_ONE_LAYER_SUFFIXES)
     name = p.stem if one_layer else _choose_layer(p, layer, preferred_layer)
     try:
-        if is_csv:
-            frame = pyogrio.read_dataframe(p, layer=name, read_geometry=False)
-            file_crs = None
-        else:
-            # Raw WKB, decoded feature by feature below: one unreadable geometry (an unclosed ring in GeoJSON)
-            # must reject that feature, not stop the whole read.
-            with warnings.catch_warnings():
-                # GDAL's warning says nothing of which feature; that feature is rejected with the reason instead.
-                warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
-                meta, _, wkb, field_data = pyogrio.raw.read(p, layer=None if one_layer else name)
-            if meta.get("geometry_type") is None:
-                raise _fail(p, f"layer {name!r} has no geometry")
-            if wkb is None:
-                wkb = [None] * (len(field_data[0]) if field_data else 0)
-            names = [str(f) for f in meta["fields"]]
-            frame = pd.DataFrame(dict(zip(names, field_data, strict=True)), columns=names)
-            file_crs = meta["crs"]
+        # Raw WKB, decoded feature by feature below: one unreadable geometry (an unclosed ring in GeoJSON)
+        # must reject that feature, not stop the whole read.
+        with warnings.catch_warnings():
+            # GDAL's warning says nothing of which feature; that feature is rejected with the reason instead.
+            warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
+            meta, _, wkb, field_data = pyogrio.raw.read(p, layer=None if one_layer else name)
+        if meta.get("geometry_type") is None:
+            raise _fail(p, f"layer {name!r} has no geometry")
+        if wkb is None:
+            wkb = [None] * (len(field_data[0]) if field_data else 0)
+        names = [str(f) for f in meta["fields"]]
+        frame = pd.DataFrame(dict(zip(names, field_data, strict=True)), columns=names)
+        file_crs = meta["crs"]
     except _PYOGRIO_ERRORS as exc:
-        raise _fail(p, f"cannot be read ({exc})") from None
-    source_crs = _source_crs(p, file_crs, crs, is_csv=is_csv)
+        raise _fail(p, f"cannot be read ({_first_line(exc)})") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(p, f"cannot be read: its text is not in the encoding it declares ({exc.reason})") from None
+    source_crs = _source_crs(p, file_crs, crs, is_csv=False)
+    if p.suffix.lower() in (".kml", ".kmz"):  # how Google Earth draws a placemark, not what it records
+        frame = frame.drop(columns=[c for c in frame.columns if str(c).lower() in _KML_STYLE])
     renames = {c: str(c).strip().lower() for c in frame.columns}
     attrs = frame.rename(columns=renames)
     columns = [str(c) for c in attrs.columns]
-    if is_csv:
-        geoms, faults, geometry_columns = _csv_geometry(p, attrs, columns)
-    else:
-        geoms, faults = _decode_wkb(wkb)
-        geometry_columns = ()
-    rows: list[dict[str, Any]] = attrs.astype(object).to_dict(orient="records")
-    return RawLayer(p, name, columns, rows, to_wgs84(geoms, source_crs), faults, geometry_columns, is_csv)
+    geoms, faults = _decode_wkb(wkb)
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                  for r in attrs.astype(object).to_dict(orient="records")]
+    spelled = {low: str(orig) for orig, low in renames.items()}
+    return _checked(RawLayer(p, name, columns, rows, geoms, faults, (), False, [], spelled), source_crs)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sapper.errors import Fault, ValidationError
 from sapper.io.fields import FORMULA_START
 from sapper.io.result import FeatureIssue
 
-Outcome = Literal["repaired", "rejected", "skipped", "conflict"]
+Outcome = Literal["repaired", "rejected", "skipped", "conflict", "updated"]
 REPORT_SUFFIXES = (".csv", ".json")
 REPORT_COLUMNS = ("feature", "id", "outcome", "reason")
 

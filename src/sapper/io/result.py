@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, TypeAlias, TypeVar
 
 T = TypeVar("T")
+
+#: A source attribute value: JSON's scalars.
+SourceValue: TypeAlias = str | int | float | bool
+#: A record's source attributes: the file's columns sapper does not use, by the name the file gives them.
+SourceAttributes: TypeAlias = dict[str, SourceValue]
+
+
+@dataclass(frozen=True, slots=True)
+class ValueGap:
+    """A value of a categorical field that sapper does not know and the value map does not translate, and how many
+    features have it; ``required``: the field is one the import cannot do without."""
+
+    field: str
+    value: str
+    count: int
+    required: bool
+
+    def __str__(self) -> str:
+        return f"{self.value!r} ×{self.count}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +54,12 @@ class ReadResult(Generic[T]):
     ignored_columns: list[str] = field(default_factory=list)
     #: 1-based feature number in the file of each record, parallel to ``records``.
     indexes: list[int] = field(default_factory=list)
+    #: Each record's source attributes (the file's columns not used), parallel to ``records``.
+    attributes: list[SourceAttributes] = field(default_factory=list)
+    #: What reading decided (encoding, mapped columns, ids made distinct or derived, defaults used), with counts.
+    notes: list[str] = field(default_factory=list)
+    #: Values of categorical fields that sapper does not know and the value map does not translate.
+    gaps: list[ValueGap] = field(default_factory=list)
 
     @property
     def feature_count(self) -> int:

@@ -24,6 +24,7 @@ import datetime as dt
 import io
 import math
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,8 +342,12 @@ def _read_xlsx(path: Path, names: Sequence[str]) -> RawTables:
 
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImportFileError(f"{path}: is empty")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, EOFError):
+        raise ImportFileError(f"{path}: cannot be read as an XLSX workbook (a damaged or truncated zip)") from None
     except (InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise ImportFileError(f"{path}: cannot be read as an XLSX workbook ({exc})") from None
     try:

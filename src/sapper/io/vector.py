@@ -21,7 +21,8 @@ type's default), ``synthetic`` (false).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,9 +38,11 @@ from sapper.domain.geometry import area_m2, in_wgs84_range, is_valid
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.resources import Trade
 from sapper.errors import ImportFileError, ValidationError
+from sapper.io.columnmap import SOURCE_COLUMN, SOURCE_COLUMN_SHORT, FieldSpec, MappedLayer, apply_profile
 from sapper.io.fields import FieldReader
 from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer, write_layer
-from sapper.io.result import FeatureIssue, ReadResult
+from sapper.io.profile import ImportProfile
+from sapper.io.result import FeatureIssue, ReadResult, SourceAttributes
 
 T = TypeVar("T")
 
@@ -89,10 +92,10 @@ SHORT_NAMES: dict[str, str] = {
     "work_power_bd": "power_bd",
     "work_water_bd": "water_bd",
     "work_building_bd": "build_bd",
+    SOURCE_COLUMN: SOURCE_COLUMN_SHORT,
 }
 #: Evidence implied by the class when a file does not say (IMAS 08.10: a CHA is defined by direct evidence).
 _EVIDENCE_BY_CLASS = {HazardClass.SHA: Evidence.INDIRECT, HazardClass.CHA: Evidence.DIRECT}
-_IGNORED_ON_READ = {"fid", "area_m2"}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -236,8 +239,7 @@ def _require(raw: RawLayer, required: Sequence[str]) -> None:
 
 
 def _read(
-    raw: RawLayer,
-    known: Iterable[str],
+    mapped: MappedLayer,
     *,
     polygonal: bool,
     build: Callable[[FieldReader, BaseGeometry | None], T],
@@ -245,11 +247,8 @@ def _read(
     """Turn each feature into a record with ``build`` (which adds attribute faults to the reader or raises the
     domain's ValidationError), collecting repairs and rejections. ``polygonal``: the geometry must be polygons
     (the parts kept when an invalid geometry is repaired)."""
-    result: ReadResult[T] = ReadResult(
-        ignored_columns=[
-            c for c in raw.columns if c not in set(known) | _IGNORED_ON_READ | set(raw.geometry_columns)
-        ]
-    )
+    raw = mapped.raw
+    result: ReadResult[T] = ReadResult(notes=[*raw.notes, *mapped.notes], gaps=list(mapped.gaps))
     first_seen: dict[str, int] = {}
     checked = check_geometries(raw.geometries, raw.geometry_faults, polygonal=polygonal)
     for n, (row, (usable, repaired, rejected)) in enumerate(zip(raw.rows, checked, strict=True), start=1):
@@ -278,6 +277,7 @@ def _read(
             result.repaired.append(FeatureIssue(n, fid, repaired))
         result.records.append(record)
         result.indexes.append(n)
+        result.attributes.append(mapped.attributes[n - 1])
     return result
 
 
@@ -331,6 +331,9 @@ def _without_repeated_geometry(result: ReadResult[HazardArea]) -> ReadResult[Haz
         rejected=sorted([*result.rejected, *repeated.values()], key=lambda issue: issue.index),
         ignored_columns=result.ignored_columns,
         indexes=[result.indexes[k] for k in keep],
+        attributes=[result.attributes[k] for k in keep],
+        notes=result.notes,
+        gaps=result.gaps,
     )
 
 
@@ -385,29 +388,51 @@ def _asset(fields: FieldReader, geom: BaseGeometry | None) -> Asset | None:
     return Asset(asset_type=asset_type, geometry=geom, damage=damage, repair_work=work, **values)
 
 
+#: sapper's hazard-area fields, which of them are categorical (lists among them) and which are required.
+HAZARD_SPEC = FieldSpec(
+    fields=tuple(c for c in HAZARD_COLUMNS if c != "area_m2"),
+    enums={"hazard_class": HazardClass, "status": HazardStatus, "evidence": Evidence, "land_use": LandUse,
+           "device_categories": DeviceCategory},
+    lists=frozenset({"device_categories"}),
+    required=frozenset(HAZARD_REQUIRED),
+)
+#: sapper's asset fields, as :data:`HAZARD_SPEC`.
+ASSET_SPEC = FieldSpec(
+    fields=ASSET_COLUMNS,
+    enums={"asset_type": AssetType, "damage": DamageLevel},
+    required=frozenset(ASSET_REQUIRED),
+)
+
+
 def read_hazards(
-    path: str | Path, *, layer: str | None = None, crs: str | None = None
+    path: str | Path, *, layer: str | None = None, crs: str | None = None, profile: ImportProfile | None = None
 ) -> ReadResult[HazardArea]:
-    """Hazard areas from a GeoPackage, GeoJSON or CSV file (the module docstring lists columns and defaults).
+    """Hazard areas from a GeoPackage, GeoJSON, CSV, XLSX, KML/KMZ or zipped Shapefile (the module docstring lists
+    columns and defaults); with ``profile``, the file's own columns and values mapped to sapper's
+    (:mod:`sapper.io.columnmap`).
 
     ``layer`` picks a layer (default: the only one, or ``hazard_areas``); ``crs`` names the CRS of a CSV or of
     a file that lacks one. Raises ImportFileError or CRSError when the file cannot be used at all.
     """
     raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="hazard_areas"), HAZARD_COLUMNS)
-    _require(raw, HAZARD_REQUIRED)
-    return _without_repeated_geometry(_read(raw, HAZARD_COLUMNS, polygonal=True, build=_hazard))  # type: ignore[arg-type]
+    mapped = apply_profile(raw, profile, HAZARD_SPEC)
+    _require(mapped.raw, HAZARD_REQUIRED)
+    return _without_repeated_geometry(_read(mapped, polygonal=True, build=_hazard))  # type: ignore[arg-type]
 
 
-def read_assets(path: str | Path, *, layer: str | None = None, crs: str | None = None) -> ReadResult[Asset]:
-    """Damaged assets from a GeoPackage, GeoJSON or CSV file (columns and defaults: the module docstring)."""
+def read_assets(
+    path: str | Path, *, layer: str | None = None, crs: str | None = None, profile: ImportProfile | None = None
+) -> ReadResult[Asset]:
+    """Damaged assets from a file (columns and defaults: the module docstring; ``profile``: as for hazards)."""
     raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="assets"), ASSET_COLUMNS)
-    _require(raw, ASSET_REQUIRED)
-    if raw.columns and not any(c in raw.columns for c in TRADE_COLUMNS.values()):
+    mapped = apply_profile(raw, profile, ASSET_SPEC)
+    _require(mapped.raw, ASSET_REQUIRED)
+    if mapped.raw.columns and not any(c in mapped.raw.columns for c in TRADE_COLUMNS.values()):
         raise ImportFileError(
             f"{raw.path}: needs at least one builder-day column "
-            f"({', '.join(TRADE_COLUMNS.values())}); found: {', '.join(raw.columns)}"
+            f"({', '.join(TRADE_COLUMNS.values())}); found: {', '.join(raw.spelled.get(c, c) for c in raw.columns)}"
         )
-    return _read(raw, ASSET_COLUMNS, polygonal=False, build=_asset)  # type: ignore[arg-type]
+    return _read(mapped, polygonal=False, build=_asset)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -461,18 +486,39 @@ _HAZARD_TEXT = ("id", "name", "organisation_id")
 _ASSET_TEXT = ("id", "name")
 
 
-def write_hazards(path: str | Path, hazards: Iterable[HazardArea]) -> int:
+def _with_sources(
+    frame: pd.DataFrame, ids: Sequence[str], attributes: Mapping[str, SourceAttributes] | None
+) -> pd.DataFrame:
+    """``frame`` with a ``source_attributes`` column (JSON text; empty for a record without) when any record has
+    source attributes; unchanged otherwise."""
+    if not attributes or not any(attributes.get(i) for i in ids):
+        return frame
+    texts = [json.dumps(attributes[i], ensure_ascii=False, sort_keys=True) if attributes.get(i) else None
+             for i in ids]
+    out = frame.copy()
+    out[SOURCE_COLUMN] = pd.Series(texts, dtype=object)
+    return out
+
+
+def write_hazards(
+    path: str | Path, hazards: Iterable[HazardArea], *, attributes: Mapping[str, SourceAttributes] | None = None
+) -> int:
     """Write hazards to ``path`` (GeoPackage layer ``hazard_areas``, GeoJSON, CSV or a zipped Shapefile with
-    :data:`SHORT_NAMES`); returns the count."""
+    :data:`SHORT_NAMES`); returns the count. ``attributes`` (by id) adds the ``source_attributes`` column."""
     items = list(hazards)
     frame, geoms = hazards_frame(items)
+    frame = _with_sources(frame, [h.id for h in items], attributes)
     write_layer(path, frame, geoms, layer="hazard_areas", text_columns=_HAZARD_TEXT, short_names=SHORT_NAMES)
     return len(items)
 
 
-def write_assets(path: str | Path, assets: Iterable[Asset]) -> int:
-    """Write assets to ``path`` (.gpkg layer ``assets``, .geojson/.json, .csv or .shp.zip); returns the count."""
+def write_assets(
+    path: str | Path, assets: Iterable[Asset], *, attributes: Mapping[str, SourceAttributes] | None = None
+) -> int:
+    """Write assets to ``path`` (.gpkg layer ``assets``, .geojson/.json, .csv or .shp.zip); returns the count.
+    ``attributes`` (by id) adds the ``source_attributes`` column."""
     items = list(assets)
     frame, geoms = assets_frame(items)
+    frame = _with_sources(frame, [a.id for a in items], attributes)
     write_layer(path, frame, geoms, layer="assets", text_columns=_ASSET_TEXT, short_names=SHORT_NAMES)
     return len(items)

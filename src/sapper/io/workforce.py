@@ -13,13 +13,16 @@ Columns (names are case-insensitive):
 | ``base_lon``, ``base_lat`` | yes | where it is based, WGS84 decimal degrees |
 | ``productivity_m2_per_day`` | no | m² per team-day; default: the method's figure in ``sapper.domain.figures`` |
 
-Each row is checked on its own; a bad row is rejected with its number, id and every reason, and the rest are read.
+A CSV may be UTF-8 or cp1251, separated by ``,`` or ``;`` (decimal commas in a ``;`` file), as
+:mod:`sapper.io.tabular` reads it. Each row is checked on its own; a bad row is rejected with its number, id and
+every reason, and the rest are read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyogrio
 from shapely.geometry import Point
@@ -29,6 +32,7 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import ImportFileError, ValidationError
 from sapper.io.fields import FieldReader
 from sapper.io.result import FeatureIssue
+from sapper.io.tabular import read_csv
 
 REQUIRED = ("id", "kind", "organisation_id", "size", "base_lon", "base_lat")
 OPTIONAL = ("method", "trade", "productivity_m2_per_day", "synthetic")
@@ -50,11 +54,20 @@ def read_workforce(path: str | Path, *, layer: str | None = None) -> WorkforceRe
     p = Path(path)
     if not p.exists():
         raise ImportFileError(f"{p}: no such file")
-    try:
-        frame = pyogrio.read_dataframe(p, layer=layer, read_geometry=False)
-    except Exception as exc:  # GDAL's own message says what is wrong with the file
-        raise ImportFileError(f"{p}: cannot be read as a table ({exc})") from None
-    columns = {str(c).strip().lower(): str(c) for c in frame.columns}
+    records: list[dict[str, Any]]
+    if p.suffix.lower() == ".csv":  # UTF-8 or cp1251, "," or ";", decimal commas (sapper.io.tabular)
+        table = read_csv(p)
+        names = [c for c in table.columns if c]
+        records = [{c: (row[i] if i < len(row) else None) for i, c in enumerate(table.columns) if c}
+                   for row in table.rows]
+    else:
+        try:
+            frame = pyogrio.read_dataframe(p, layer=layer, read_geometry=False)
+        except Exception as exc:  # GDAL's own message says what is wrong with the file
+            raise ImportFileError(f"{p}: cannot be read as a table ({str(exc).strip().splitlines()[0]})") from None
+        names = [str(c) for c in frame.columns]
+        records = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+    columns = {c.strip().lower(): c for c in names}
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise ImportFileError(f"{p}: missing required columns {', '.join(missing)} "
@@ -62,7 +75,7 @@ def read_workforce(path: str | Path, *, layer: str | None = None) -> WorkforceRe
     out = WorkforceRead(ignored_columns=sorted(c for c in columns if c not in REQUIRED + OPTIONAL))
     seen: set[str] = set()
     is_csv = p.suffix.lower() == ".csv"
-    for i, row in enumerate(frame.to_dict("records"), start=1):
+    for i, row in enumerate(records, start=1):
         fields = FieldReader({k: row[v] for k, v in columns.items()}, csv=is_csv)
         rid = fields.text("id")
         if not rid:

@@ -14,6 +14,13 @@ different is a *conflict*, reported with the fields that differ and never writte
 Resuming needs no journal: the store holds either all of an import or none of it, so "resume" is "run it again",
 and ``skip_existing`` makes a re-run of an import that did commit (say the process was killed after the commit,
 before it could print) a no-op that says so.
+
+An import through a *profile* (a foreign file's column map, value map and defaults, :mod:`sapper.io.profile`) is a
+delivery from another system, which comes again: it *upserts* by id. A record already stored identically (fields,
+geometry and source attributes) is *unchanged*; one stored differently is *updated* to the file's; a new one is
+*added*. So importing the same file twice adds nothing the second time ("added 0, updated 0, unchanged N"). Values
+of a required field that the value map does not cover refuse the whole import, all of them named in one message
+with their counts. ``dry_run`` does everything but write, and says what would happen.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, O
 from sapper.errors import Fault, ValidationError
 from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
 from sapper.io.issues import ReportedIssue, check_report_path, write_report
+from sapper.io.profile import ImportProfile, from_options, load_profile, save_profile
+from sapper.io.result import SourceAttributes, ValueGap
 from sapper.io.workforce import read_workforce
 from sapper.jsontypes import JsonObject
 from sapper.store import Store, UnitOfWork
@@ -65,13 +74,38 @@ class ImportSummary:
     conflicts: list[FeatureIssue] = field(default_factory=list)
     #: Whether features already stored were compared (``skip_existing``): the counts then name skips and conflicts.
     compared: bool = False
+    #: Whether the import upserted by id (through a profile): the counts then name added, updated and unchanged.
+    upserted: bool = False
+    #: Records already stored that the file changed (upsert), among ``imported``.
+    updated: list[FeatureIssue] = field(default_factory=list)
+    #: Records already stored identically (upsert): nothing written for them.
+    unchanged: int = 0
+    #: Values of categorical fields that neither sapper nor the value map knows, with counts.
+    gaps: list[ValueGap] = field(default_factory=list)
+    #: Nothing was written: what the import would do.
+    dry_run: bool = False
 
     @property
     def counts(self) -> str:
-        line = f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"
+        if self.upserted:
+            added = self.imported - len(self.updated)
+            line = (f"added {added}, updated {len(self.updated)}, unchanged {self.unchanged}, "
+                    f"repaired {len(self.repaired)}, rejected {len(self.rejected)}")
+        else:
+            line = f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"
         if self.compared:
             line += f", skipped {len(self.skipped)}, conflicts {len(self.conflicts)}"
-        return line
+        return ("dry run, nothing written: would have " + line) if self.dry_run else line
+
+    @property
+    def refused_fields(self) -> list[str]:
+        """Required fields with values the value map does not cover (the import is refused for them)."""
+        return sorted({g.field for g in self.gaps if g.required})
+
+    @property
+    def stored_nothing(self) -> bool:
+        """Features were rejected and none was imported or found already stored: the import achieved nothing."""
+        return bool(self.rejected) and self.imported == 0 and self.unchanged == 0 and not self.skipped
 
     @property
     def refused(self) -> int:
@@ -85,6 +119,7 @@ class ImportSummary:
             *(ReportedIssue("rejected", i) for i in self.rejected),
             *(ReportedIssue("skipped", i) for i in self.skipped),
             *(ReportedIssue("conflict", i) for i in self.conflicts),
+            *(ReportedIssue("updated", i) for i in self.updated),
         ]
         return sorted(items, key=lambda item: item.issue.index)
 
@@ -99,19 +134,66 @@ class ImportSummary:
             "conflicts": len(self.conflicts),
             "ignored_columns": list(self.ignored_columns),
             "notes": list(self.notes),
+            **({"updated": len(self.updated), "unchanged": self.unchanged} if self.upserted else {}),
+            "value_gaps": [{"field": g.field, "value": g.value, "count": g.count, "required": g.required}
+                           for g in self.gaps],
+            "dry_run": self.dry_run,
         }
 
     def lines(self, *, features: bool = True) -> list[str]:
         """A human summary: the counts, notes, a line per repaired, rejected or conflicting feature (unless
         ``features`` is false), then unused columns. Skipped features are counted, not listed."""
         out = [self.counts, *self.notes]
+        gaps = gap_message(self.gaps)
+        if gaps:
+            out.append(gaps)
         if features:
             out += [f"repaired {issue}" for issue in self.repaired]
             out += [f"rejected {issue}" for issue in self.rejected]
             out += [f"conflict {issue}" for issue in self.conflicts]
+            out += [f"updated {issue}" for issue in self.updated]
         if self.ignored_columns:
             out.append(f"columns not used: {', '.join(self.ignored_columns)}")
         return out
+
+
+def gap_message(gaps: Sequence[ValueGap]) -> str | None:
+    """Every unknown value in one line, by field, with counts (None when there are none)."""
+    if not gaps:
+        return None
+    by_field: dict[str, list[ValueGap]] = {}
+    for gap in gaps:
+        by_field.setdefault(gap.field, []).append(gap)
+    parts = [f"{name}{' (required)' if items[0].required else ''}: {', '.join(str(g) for g in items)}"
+             for name, items in by_field.items()]
+    return ("values sapper does not know; map them with --value \"FIELD:SOURCE VALUE=TARGET VALUE\" or "
+            f"[values.FIELD] in the profile: {'; '.join(parts)}")
+
+
+def build_profile(
+    path: str | Path | None = None,
+    *,
+    maps: Sequence[str] = (),
+    values: Sequence[str] = (),
+    defaults: Sequence[str] = (),
+    kind: str | None = None,
+    crs: str | None = None,
+) -> ImportProfile | None:
+    """The profile an import uses: the file's (``path``), with the command line's ``--map``, ``--value`` and
+    ``--default`` added (they win); None when there is neither."""
+    given = from_options(maps, values, defaults)
+    if path is None and given.is_empty:
+        return None
+    base = load_profile(path) if path is not None else ImportProfile()
+    if kind is not None and base.kind is not None and base.kind != kind:
+        raise ValidationError("import profile", [Fault(str(path), f"is a profile for {base.kind}, not {kind}",
+                                                       "kind")])
+    return base.merged(ImportProfile(given.columns, given.values, given.defaults, kind=kind, crs=crs))
+
+
+def keep_profile(path: str | Path, profile: ImportProfile) -> None:
+    """Write ``profile`` to ``path`` (TOML) for the next delivery from the same source."""
+    save_profile(path, profile)
 
 
 def _check_kind(kind: str) -> None:
@@ -155,10 +237,12 @@ class _Screened:
     refused: list[FeatureIssue] = field(default_factory=list)
     skipped: list[FeatureIssue] = field(default_factory=list)
     conflicts: list[FeatureIssue] = field(default_factory=list)
+    updated: list[FeatureIssue] = field(default_factory=list)
+    unchanged: list[FeatureIssue] = field(default_factory=list)
 
     @property
     def not_imported(self) -> set[int]:
-        return {i.index for i in (*self.refused, *self.skipped, *self.conflicts)}
+        return {i.index for i in (*self.refused, *self.skipped, *self.conflicts, *self.unchanged)}
 
 
 def _screen(
@@ -169,20 +253,40 @@ def _screen(
     *,
     replace: bool,
     skip_existing: bool,
+    upsert: bool = False,
+    attributes: Sequence[SourceAttributes] = (),
 ) -> _Screened:
     """Split records into those to write and those the store refuses (id taken, organisation unknown), skips
-    (already stored, identical) or holds differently (a conflict)."""
+    (already stored, identical) or holds differently (a conflict); with ``upsert``, those stored identically
+    (record and source attributes) are unchanged and those stored differently are updated."""
     out = _Screened()
     taken = set() if replace else uow.existing_ids(_LAYER[kind], [r.id for r in records])
     stored: dict[str, HazardArea | Asset] = {}
-    if skip_existing and taken:
+    if (skip_existing or upsert) and taken:
         found = uow.hazards_by_id(taken) if kind == "hazards" else uow.assets_by_id(taken)
         stored = {r.id: r for r in found}
+    kept: dict[str, dict[str, Any]] = {}
+    given: dict[str, SourceAttributes] = {}
+    if upsert:
+        kept = uow.source_attributes(_LAYER[kind], taken) if taken else {}
+        given = dict(zip((r.id for r in records), attributes, strict=True)) if attributes else {}
     refs = {r.organisation_id for r in records if isinstance(r, HazardArea) and r.organisation_id}
     orgs = uow.existing_ids("organisations", refs) if refs else set()
     for index, record in zip(indexes, records, strict=True):
         org = record.organisation_id if isinstance(record, HazardArea) else None
-        if record.id in stored:
+        if upsert and record.id in stored:
+            diff = differences(record, stored[record.id])
+            if given.get(record.id, {}) != kept.get(record.id, {}):
+                diff.append("source attributes")
+            if not diff:
+                out.unchanged.append(FeatureIssue(index, record.id, "already in the store, unchanged"))
+                continue
+            if org is not None and org not in orgs:
+                out.refused.append(FeatureIssue(index, record.id, f"organisation {org} is not in the store"))
+                continue
+            out.updated.append(FeatureIssue(index, record.id, f"{', '.join(diff)} changed"))
+            out.accepted.append(record)
+        elif record.id in stored:
             diff = differences(record, stored[record.id])
             if diff:
                 reason = f"id {record.id} is in the store with different {', '.join(diff)}; the stored record is kept"
@@ -217,43 +321,66 @@ def import_file(
     replace: bool = False,
     skip_existing: bool = False,
     report: str | Path | None = None,
+    profile: ImportProfile | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Import the hazard areas or assets of ``file_path`` into ``store``, all or nothing.
 
     ``layer`` and ``crs`` are passed to the reader (``crs`` is needed for CSV without a ``.prj``). A record whose
     id is already stored is rejected, unless ``skip_existing`` (skipped when identical, a conflict when not) or
-    ``replace`` (the stored record is updated). With ``report``, every
-    repaired, rejected, skipped or conflicting feature is written to that ``.csv`` or ``.json`` file once the
-    import has committed (the path is checked before anything is read). Raises ImportFileError/CRSError when the
-    file cannot be used at all (nothing is written).
+    ``replace`` (the stored record is updated). With ``profile`` the file's columns and values are mapped to
+    sapper's and the import upserts by id (the module docstring); values of a required field the value map does
+    not cover refuse it (ValidationError naming them all). With ``report``, every repaired, rejected, skipped or
+    conflicting feature is written to that ``.csv`` or ``.json`` file once the import has committed (the path is
+    checked before anything is read). ``dry_run``: nothing is written, to the store or the report; the summary says
+    what would have been. Raises ImportFileError/CRSError when the file cannot be used at all (nothing is written).
+    Every record's source attributes (the file's columns not used) are stored with it.
     """
     _check_kind(kind)
     if replace and skip_existing:
         raise ValidationError(
             "import", [Fault("import", "choose replace or skip_existing, not both", "skip_existing")]
         )
-    if report is not None:
+    upsert = profile is not None and not replace and not skip_existing
+    if report is not None and not dry_run:
         check_report_path(report, not_one_of=(file_path, *([store.path] if store.path is not None else [])))
+    crs = crs or (profile.crs if profile is not None else None)
     result: ReadResult[HazardArea] | ReadResult[Asset]
     if kind == "hazards":
-        result = read_hazards(file_path, layer=layer, crs=crs)
+        result = read_hazards(file_path, layer=layer, crs=crs, profile=profile)
     else:
-        result = read_assets(file_path, layer=layer, crs=crs)
-    with store.write() as uow:
-        records: list[HazardArea | Asset] = list(result.records)
-        screened = _screen(uow, kind, result.indexes, records, replace=replace, skip_existing=skip_existing)
-        _write(uow, kind, screened.accepted, replace=replace)
+        result = read_assets(file_path, layer=layer, crs=crs, profile=profile)
+    refused = sorted({g.field for g in result.gaps if g.required})
+    if refused and not dry_run:
+        raise ValidationError(f"import of {Path(file_path).name}", [
+            Fault(Path(file_path).name, gap_message(result.gaps) or "", ", ".join(refused))])
+    records: list[HazardArea | Asset] = list(result.records)
+    with store.dry_run() if dry_run else store.write() as uow:
+        screened = _screen(uow, kind, result.indexes, records, replace=replace, skip_existing=skip_existing,
+                           upsert=upsert, attributes=result.attributes)
+        if not dry_run:
+            _write(uow, kind, screened.accepted, replace=replace or upsert)
+            chosen = {i.id for i in screened.accepted}
+            attrs = {r.id: a for r, a in zip(records, result.attributes, strict=True) if r.id in chosen}
+            if attrs and (any(attrs.values()) or upsert or replace):
+                uow.set_source_attributes(_LAYER[kind], attrs)
     summary = ImportSummary(
         kind=kind,
         imported=len(screened.accepted),
         repaired=[issue for issue in result.repaired if issue.index not in screened.not_imported],
         rejected=sorted([*result.rejected, *screened.refused], key=lambda issue: issue.index),
         ignored_columns=list(result.ignored_columns),
+        notes=list(result.notes),
         skipped=screened.skipped,
         conflicts=screened.conflicts,
         compared=skip_existing,
+        upserted=upsert,
+        updated=screened.updated,
+        unchanged=len(screened.unchanged),
+        gaps=list(result.gaps),
+        dry_run=dry_run,
     )
-    if report is not None:
+    if report is not None and not dry_run:
         figures = {"file": str(file_path), "store": store.url, **summary.figures()}
         write_report(report, summary.issues(), figures=figures)
     return summary
@@ -281,8 +408,8 @@ def export_file(store: Store, file_path: str | Path, kind: Kind) -> int:
             ],
         )
     if kind == "hazards":
-        return write_hazards(file_path, store.hazards())
-    return write_assets(file_path, store.assets())
+        return write_hazards(file_path, store.hazards(), attributes=store.source_attributes("hazard_areas"))
+    return write_assets(file_path, store.assets(), attributes=store.source_attributes("assets"))
 
 
 def import_workforce(store: Store, file_path: str | Path, *, layer: str | None = None) -> ImportSummary:

@@ -63,7 +63,10 @@ def rtree_prefilter(rtree_table: str, fid: ColumnElement[Any]) -> Callable[
 
 
 def _props(table: Any, *, drop: tuple[str, ...] = ()) -> tuple[str, ...]:
-    return tuple(c.name for c in table.columns if c.name not in ("fid", "geom", "version", *drop))
+    # source_attributes (revision 0007): whatever an imported file held besides sapper's fields, possibly personal
+    # data; served by no collection until a sensitive-data rule says which of it may be.
+    return tuple(c.name for c in table.columns
+                 if c.name not in ("fid", "geom", "version", "source_attributes", *drop))
 
 
 #: The collections, by name.

@@ -7,6 +7,7 @@ that do not exist) so the ValidationError names the records; IntegrityError from
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
@@ -105,8 +106,11 @@ def _write_rows(
         conn.execute(table.insert(), rows)
         return
     stmt = pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
+    # Only the columns the rows give: a column written separately (source_attributes) keeps its value.
     updates: dict[str, Any] = {
-        c.name: stmt.excluded[c.name] for c in table.columns if c.name not in ("fid", key, "version")
+        c.name: stmt.excluded[c.name]
+        for c in table.columns
+        if c.name in rows[0] and c.name not in ("fid", key, "version")
     }
     if "version" in table.c:
         updates["version"] = table.c.version + 1
@@ -637,6 +641,47 @@ def bbox_features(
     else:
         geoms = gpkg.decode_many(blobs)
     return [LayerFeature(str(r.id), g, int(r.version)) for r, g in zip(rows, geoms, strict=True)]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Source attributes (revision 0007)
+# ----------------------------------------------------------------------------------------------------
+
+_SOURCE_TABLES = {"hazard_areas": schema.hazard_areas, "assets": schema.assets}
+
+
+def _source_table(layer: str) -> Table:
+    table = _SOURCE_TABLES.get(layer)
+    if table is None:
+        raise ValidationError("source attributes", [Fault("source attributes", f"{layer!r} keeps none", "layer")])
+    return table
+
+
+def set_source_attributes(conn: Connection, layer: str, attributes: Mapping[str, Mapping[str, Any]]) -> None:
+    """Replace the source attributes of the records of ``layer`` (``hazard_areas`` or ``assets``) named in
+    ``attributes`` (by id; JSON scalars by column name)."""
+    table = _source_table(layer)
+    stmt = update(table).where(table.c.id == bindparam("_id")).values(source_attributes=bindparam("_attrs"))
+    rows = [{"_id": rid, "_attrs": json.dumps(dict(attrs), ensure_ascii=False, sort_keys=True)}
+            for rid, attrs in attributes.items()]
+    for start in range(0, len(rows), 500):
+        conn.execute(stmt, rows[start:start + 500])
+
+
+def source_attributes(conn: Connection, layer: str, ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The source attributes of ``layer``'s records (those of ``ids``, or all), by id; records without any are left
+    out."""
+    table = _source_table(layer)
+    stmt = select(table.c.id, table.c.source_attributes).where(table.c.source_attributes != "{}")
+    out: dict[str, dict[str, Any]] = {}
+    chunks = [None] if ids is None else list(_chunks(list(ids)))
+    for chunk in chunks:
+        query = stmt if chunk is None else stmt.where(table.c.id.in_(chunk))
+        for rid, text_value in conn.execute(query):
+            data = json.loads(text_value or "{}")
+            if isinstance(data, dict) and data:
+                out[str(rid)] = data
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ hazard_areas = Table(
     _version(),
     Column("clearance_depth_cm", Real, nullable=True),  # revision 0005
     Column("marking", Text, nullable=False, server_default="unknown"),  # revision 0005
+    Column("source_attributes", Text, nullable=False, server_default="{}"),  # revision 0007
     sqlite_autoincrement=True,
 )
 
@@ -89,6 +90,7 @@ assets = Table(
     *(Column(name, Real, nullable=False, server_default="0") for name in TRADE_COLUMNS),
     _synthetic(),
     _version(),
+    Column("source_attributes", Text, nullable=False, server_default="{}"),  # revision 0007
     sqlite_autoincrement=True,
 )
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
@@ -130,6 +131,16 @@ class UnitOfWork:
             raise ValidationError("id lookup", [Fault("id lookup", f"{layer!r} has no text ids", "layer")])
         return repo.existing_ids(self._conn, table, ids)
 
+    def set_source_attributes(self, layer: str, attributes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace the source attributes (the imported file's columns sapper does not use) of the records of
+        ``layer`` (``hazard_areas`` or ``assets``) named in ``attributes``, by id."""
+        self.touched.add(layer)
+        repo.set_source_attributes(self._conn, layer, attributes)
+
+    def source_attributes(self, layer: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The source attributes of those of ``ids`` in ``layer`` that have any, by id."""
+        return repo.source_attributes(self._conn, layer, sorted(set(ids)))
+
     def hazards_by_id(self, ids: Iterable[str]) -> list[HazardArea]:
         """The stored hazard areas among ``ids``, read inside this unit of work (in chunks: any number of ids)."""
         wanted = sorted(set(ids))
@@ -221,6 +232,20 @@ class Store:
             raise ValidationError("write", [Fault("store", f"refused by the database: {self._message(exc)}")]) from None
         except sa_exc.DBAPIError as exc:
             raise StoreError(f"the store {self.url} cannot be written: {self._message(exc)}") from None
+
+    @contextmanager
+    def dry_run(self) -> Iterator[UnitOfWork]:
+        """A unit of work that is rolled back at its end, whatever it did: what a change would do, not doing it."""
+        self._check_open()
+        try:
+            with self._engine.connect() as conn:
+                transaction = conn.begin()
+                try:
+                    yield UnitOfWork(conn)
+                finally:
+                    transaction.rollback()
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be read: {self._message(exc)}") from None
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
@@ -339,6 +364,12 @@ class Store:
     def assets(self) -> list[Asset]:
         with self._reading() as conn:
             return repo.assets(conn)
+
+    def source_attributes(self, layer: str) -> dict[str, dict[str, Any]]:
+        """The source attributes of every record of ``layer`` (``hazard_areas`` or ``assets``) that has any, by id:
+        the columns of the file it was imported from that sapper does not use."""
+        with self._reading() as conn:
+            return repo.source_attributes(conn, layer)
 
     def activities(self, hazard_id: str | None = None) -> list[Activity]:
         with self._reading() as conn:
