@@ -138,3 +138,22 @@ def test_profile_for_another_kind_refused(tmp_path: Path) -> None:
     keep_profile(tmp_path / "p.toml", build_profile(maps=[f"id={MAP['id']}"], kind="hazards"))
     with pytest.raises(ValidationError, match="is a profile for hazards, not assets"):
         build_profile(tmp_path / "p.toml", kind="assets")
+
+
+def test_reimport_does_not_rewrite_a_hazard_with_land_release_history(store: Store, tmp_path: Path) -> None:
+    """Once an area has a land-release history its class, status, evidence and perimeter change only through
+    land-release activities: a re-import whose row still says SHA for an area reclassified CHA since is a conflict
+    naming the field, and the stored area is kept; other records of the file are compared as before."""
+    from sapper.services import landrelease
+
+    foreign = imsma_ng_csv(tmp_path / "ng.csv")
+    profile = build_profile(maps=map_options(), values=value_options(), kind="hazards", crs="EPSG:4326")
+    import_file(store, foreign.path, "hazards", profile=profile)
+    landrelease.reclassify(store, "147", evidence="mine seen by NTS team", actor="ima", reason="direct evidence")
+    assert _rows(store)["147"][0] == "CHA"
+    again = import_file(store, foreign.path, "hazards", profile=profile)
+    assert again.lines()[0] == "added 0, updated 0, unchanged 4, repaired 0, rejected 0, conflicts 1"
+    (conflict,) = again.conflicts
+    assert conflict.id == "147"
+    assert conflict.reason.startswith("hazard_class, evidence changed, but the area has a land-release history")
+    assert _rows(store)["147"][0] == "CHA" and landrelease.history(store, "147").record is not None

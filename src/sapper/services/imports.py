@@ -91,6 +91,8 @@ class ImportSummary:
             added = self.imported - len(self.updated)
             line = (f"added {added}, updated {len(self.updated)}, unchanged {self.unchanged}, "
                     f"repaired {len(self.repaired)}, rejected {len(self.rejected)}")
+            if self.conflicts:
+                line += f", conflicts {len(self.conflicts)}"
         else:
             line = f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"
         if self.compared:
@@ -245,6 +247,11 @@ class _Screened:
         return {i.index for i in (*self.refused, *self.skipped, *self.conflicts, *self.unchanged)}
 
 
+#: Fields of a hazard area that, once it has a land-release history, only land-release activities change: a
+#: re-import must not redraw the perimeter or the class under the ledger's balance (docs/import.md).
+_LEDGER_FIELDS = frozenset({"geometry", "hazard_class", "status", "evidence"})
+
+
 def _screen(
     uow: UnitOfWork,
     kind: str,
@@ -270,6 +277,7 @@ def _screen(
     if upsert:
         kept = uow.source_attributes(_LAYER[kind], taken) if taken else {}
         given = dict(zip((r.id for r in records), attributes, strict=True)) if attributes else {}
+    ledgered = uow.hazards_with_history(stored) if upsert and kind == "hazards" and stored else set()
     refs = {r.organisation_id for r in records if isinstance(r, HazardArea) and r.organisation_id}
     orgs = uow.existing_ids("organisations", refs) if refs else set()
     for index, record in zip(indexes, records, strict=True):
@@ -283,6 +291,13 @@ def _screen(
                 continue
             if org is not None and org not in orgs:
                 out.refused.append(FeatureIssue(index, record.id, f"organisation {org} is not in the store"))
+                continue
+            guarded = [d for d in diff if d in _LEDGER_FIELDS]
+            if record.id in ledgered and guarded:
+                out.conflicts.append(FeatureIssue(index, record.id, (
+                    f"{', '.join(guarded)} changed, but the area has a land-release history: these change only "
+                    "through land-release activities (`sapper release ...`, e.g. `release extend` for the perimeter); "
+                    "the stored record is kept")))
                 continue
             out.updated.append(FeatureIssue(index, record.id, f"{', '.join(diff)} changed"))
             out.accepted.append(record)

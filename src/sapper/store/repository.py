@@ -485,6 +485,18 @@ def release_events(conn: Connection, hazard_id: str) -> list[ReleaseEvent]:
     ]
 
 
+def hazards_with_history(conn: Connection, ids: Sequence[str]) -> set[str]:
+    """Those of ``ids`` that have at least one land-release event."""
+    t = schema.land_release_events
+    out: set[str] = set()
+    wanted = list(ids)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        found = conn.execute(select(t.c.hazard_id).where(t.c.hazard_id.in_(chunk)).distinct()).scalars()
+        out |= {str(r) for r in found}
+    return out
+
+
 def hazard_of_activity(conn: Connection, activity_id: str) -> str:
     """The id of the hazard area an activity belongs to; NotFoundError when there is no such activity."""
     a = schema.activities

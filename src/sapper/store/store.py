@@ -141,6 +141,10 @@ class UnitOfWork:
         """The source attributes of those of ``ids`` in ``layer`` that have any, by id."""
         return repo.source_attributes(self._conn, layer, sorted(set(ids)))
 
+    def hazards_with_history(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` whose land-release history has at least one event."""
+        return repo.hazards_with_history(self._conn, list(ids))
+
     def hazards_by_id(self, ids: Iterable[str]) -> list[HazardArea]:
         """The stored hazard areas among ``ids``, read inside this unit of work (in chunks: any number of ids)."""
         wanted = sorted(set(ids))
