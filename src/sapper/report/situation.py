@@ -20,7 +20,8 @@ from sapper.store import open_store
 from sapper.store.records import PlanRun
 
 #: Task kinds that occupy a team or brigade, and how the Gantt chart names them.
-_WORK_KINDS = {TaskKind.SURVEY: "survey", TaskKind.CLEARANCE: "clearance", TaskKind.REPAIR: "repair"}
+_WORK_KINDS = {TaskKind.SURVEY: "survey", TaskKind.NTS: "survey", TaskKind.TS: "survey", TaskKind.EOD: "clearance",
+               TaskKind.CLEARANCE: "clearance", TaskKind.REPAIR: "repair"}
 
 
 def _lane_group(resource: str) -> str:
