@@ -3,7 +3,8 @@
 A store built by hand (three hazard areas, three assets, a survey team, two manual teams, two brigades) is planned
 once; each test copies it, reports a week of progress through field-data staging (review, approve, apply), and
 re-plans. The first week of its plan: survey of H-1 (NTS 2 days, TS 2 days: 2–5 June) and H-3 (NTS and TS a day each:
-6–7 June) by T-SUR-1, clearance of H-1 by T-MAN-1 from 6 June, repair of A-3 by B-BLD-1 from 2 June; the road A-1 crosses H-1 and waits for its release.
+6–7 June) by T-SUR-1, clearance of H-1 by T-MAN-1 from 6 June, repair of A-3 by B-BLD-1 from 2 June; the road A-1
+crosses H-1 and waits for its release.
 """
 
 from __future__ import annotations
