@@ -32,9 +32,11 @@ SAPPER = str(Path(sys.executable).with_name("sapper"))
 
 
 def _plan(db: Path, time_limit: float, workers: int, engine: str) -> dict[str, Any]:
-    """Plan ``db`` with the CLI in a child process; its JSON plus wall time and the child's own peak RSS."""
+    """Plan ``db`` with the CLI in a child process; its JSON plus wall time and the child's own peak RSS, and the
+    plan's tasks (``--out``) under ``tasks``."""
+    tasks_file = db.with_suffix(".plan.json")
     args = [SAPPER, "plan", "--db", str(db), "--time-limit", str(time_limit), "--workers", str(workers),
-            "--engine", engine, "--json"]
+            "--engine", engine, "--json", "--out", str(tasks_file)]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
@@ -46,9 +48,30 @@ def _plan(db: Path, time_limit: float, workers: int, engine: str) -> dict[str, A
         if proc.returncode != 0:
             raise SystemExit(f"sapper plan failed ({proc.returncode}): {err.read().strip()}")
         doc: dict[str, Any] = json.loads(out.read())
+    doc["tasks"] = json.loads(tasks_file.read_text(encoding="utf-8"))["tasks"]
     doc["wall_seconds"] = round(wall, 1)
     doc["peak_rss_mib"] = round(usage.ru_maxrss / 1024)  # Linux: KiB
     return doc
+
+
+def _land_release(doc: dict[str, Any]) -> str:
+    """What the plan holds of land release, by task kind (issue 18: NTS, EOD spot tasks, TS, BAC and mine clearance,
+    the inspection lag), counted from the plan's own tasks."""
+    tasks = doc.get("tasks", [])
+    kinds: dict[str, int] = {}
+    for t in tasks:
+        kinds[t["kind"]] = kinds.get(t["kind"], 0) + 1
+    clearance = [t for t in tasks if t["kind"] == "clearance"]
+    bac = [t for t in clearance if t["mode"] == "bac"]
+    by_mode: dict[str, int] = {}
+    for t in clearance:
+        by_mode[t["mode"]] = by_mode.get(t["mode"], 0) + 1
+    modes = ", ".join(f"{m} {n:,}" for m, n in sorted(by_mode.items()))
+    return (f"Land release in the greedy plan: {kinds.get('nts', 0):,} NTS tasks (one per area, days by size band), "
+            f"{kinds.get('eod', 0):,} EOD spot tasks (one per ERW-only area, on BAC/EOD teams), "
+            f"{kinds.get('ts', 0):,} TS lots, {len(clearance):,} clearance lots ({modes}; the {len(bac):,} BAC lots "
+            "are those of the ERW-only areas); each release after clearance waits the inspection lag (12 working "
+            "days).")
 
 
 def _fmt(x: float | None) -> str:
@@ -85,6 +108,8 @@ def main() -> None:
         f"({first['work_task_count']:,} with work), {first['hazard_areas']:,} hazard areas "
         f"({first['hazard_area_km2']} km²), {first['assets']:,} assets. Workers: {args.workers}. "
         f"Run on {time.strftime('%Y-%m-%d')}, {machine()}.",
+        "",
+        _land_release(first),
         "",
         "Command: `.venv/bin/python benchmarks/plan_kursk_border.py "
         f"--seed {args.seed} --time-limits {' '.join(f'{t:g}' for t in args.time_limits)} --workers {args.workers} "

@@ -128,7 +128,7 @@ def test_gantt_and_burndown_of_the_latest_plan(api: Api) -> None:
         hazard_m2 = {h.id: h.area_m2 for h in store.hazards()}
     gantt = api.client.get("/api/plan/latest/gantt", auth=api.auth("viewer")).json()
     assert gantt["plan_id"] == str(run.id) and gantt["start"] == "2027-03-01"
-    worked = {u for t in run.tasks if t.kind.value in ("survey", "clearance", "repair") for u in
+    worked = {u for t in run.tasks if t.kind.value in ("nts", "ts", "eod", "survey", "clearance", "repair") for u in
               (t.unit_id or "").split(",") if u}
     assert {lane["id"] for lane in gantt["lanes"]} == worked
     roles = {lane["id"]: lane["role"] for lane in gantt["lanes"]}

@@ -57,7 +57,7 @@ def test_several_faults_are_listed_once_each_then_counted(
     assert err.splitlines() == [
         "fault: date: '20/06/2025' is not a date YYYY-MM-DD",
         "fault: type: 'sweep' is not one of nts, ts, clearance, bac, eod",
-        "fault: method: 'rake' is not one of survey, manual, dog, mechanical",
+        "fault: method: 'rake' is not one of survey, manual, dog, mechanical, bac",
         "sapper: error [validation_error]: activity A-1: 3 faults (listed above); nothing was changed",
     ]
     assert db.read_bytes() == before

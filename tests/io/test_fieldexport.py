@@ -383,7 +383,7 @@ def test_answer_reader_collects_every_fault(tmp_path: Path) -> None:
         ("deminers_working", "'six' is not a number"),
         ("cleared_m2", "'1,2.3' has both '.' and ','"),
         ("missing_field", "is empty"),
-        ("method", "'laser' is not one of survey, manual, dog, mechanical"),
+        ("method", "'laser' is not one of survey, manual, dog, mechanical, bac"),
     ]
 
 

@@ -47,7 +47,7 @@ def test_release_waits_the_inspection_lag_after_clearance_and_builders_wait_for_
     last_clearance = max(e for n, e in ends.items() if n.startswith("clearance H-1/"))
     assert starts["released H-1"] >= last_clearance + 12
     assert min(s for n, s in starts.items() if n.startswith("repair A-1")) >= starts["released H-1"]
-    assert starts["released H-2"] == max(e for n, e in ends.items() if n.startswith("survey H-2/"))
+    assert starts["released H-2"] == max(e for n, e in ends.items() if n.startswith("ts H-2/"))
     no_lag, no_lag_ends = _plan(0)
     assert no_lag["released H-1"] == max(e for n, e in no_lag_ends.items() if n.startswith("clearance H-1/"))
     assert starts["released H-1"] - no_lag["released H-1"] >= 12

@@ -278,11 +278,13 @@ def test_many_assets_wait_for_land_release(scenario: Scenario, proj: LocalProjec
 
 
 def test_workforce_sums_to_the_announcement(scenario: Scenario) -> None:
-    """1,000 deminers in teams by method and 5,000 builders in brigades of 25, all synthetic."""
+    """1,000 deminers in teams by method (BAC/EOD teams among them) and 5,000 builders in brigades of 25, all
+    synthetic."""
     assert scenario.deminers == sum(t.size for t in scenario.teams) == 1_000
     assert scenario.builders == sum(b.size for b in scenario.brigades) == 5_000
     by_method = Counter(t.method for t in scenario.teams)
-    assert by_method == {Method.SURVEY: 40, Method.MANUAL: 60, Method.DOG: 10, Method.MECHANICAL: 22}
+    assert by_method == {Method.SURVEY: 40, Method.MANUAL: 45, Method.DOG: 10, Method.MECHANICAL: 18,
+                         Method.BAC: 20}
     assert all(t.size == METHOD_FIGURES[t.method][1] for t in scenario.teams)
     assert all(t.productivity_m2_per_day == METHOD_FIGURES[t.method][0].value for t in scenario.teams)
     by_trade = Counter(b.trade for b in scenario.brigades)

@@ -2,8 +2,9 @@
 
 A store built by hand (three hazard areas, three assets, a survey team, two manual teams, two brigades) is planned
 once; each test copies it, reports a week of progress through field-data staging (review, approve, apply), and
-re-plans. The first week of its plan: survey of H-1 (2–5 June) and H-3 (6–7 June) by T-SUR-1, clearance of H-1 by
-T-MAN-1 from 6 June, repair of A-3 by B-BLD-1 from 2 June; the road A-1 crosses H-1 and waits for its release.
+re-plans. The first week of its plan: survey of H-1 (NTS 2 days, TS 2 days: 2–5 June) and H-3 (NTS and TS a day each:
+6–7 June) by T-SUR-1, clearance of H-1 by T-MAN-1 from 6 June, repair of A-3 by B-BLD-1 from 2 June; the road A-1
+crosses H-1 and waits for its release.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _register(db: Path) -> None:
             Asset("A-3", AssetType.HOUSE, Point(35.2, 50.2), DamageLevel.MODERATE, {Trade.BUILDING: 100.0},
                   people_served=5),
         ])
-        uow.add_teams([DeminerTeam("T-SUR-1", "op-1", Method.SURVEY, 4, BASE, 5000.0),
+        uow.add_teams([DeminerTeam("T-SUR-1", "op-1", Method.SURVEY, 4, BASE, 8000.0),
                        DeminerTeam("T-MAN-1", "op-1", Method.MANUAL, 8, BASE, 300.0),
                        DeminerTeam("T-MAN-2", "op-1", Method.MANUAL, 8, BASE, 300.0)])
         uow.add_brigades([BuilderBrigade("B-ROAD-1", "con-1", Trade.ROAD, 10, BASE),
@@ -173,9 +174,9 @@ def test_week_as_planned_leaves_the_planned_work(db: Path) -> None:
     report(db, week_as_planned(db))
     _, left = _left(db)
     status = {tid: lot.status for tid, lot in left.lots.items()}
-    assert status["survey H-1/1"] is status["survey H-3/1"] is LotStatus.DONE
+    assert status["nts H-1/1"] is status["ts H-1/1"] is status["nts H-3/1"] is status["ts H-3/1"] is LotStatus.DONE
     assert status["clearance H-1/1"] is status["repair A-3 building/1"] is LotStatus.RUNNING
-    assert status["survey H-2/1"] is status["clearance H-3/1"] is LotStatus.PENDING
+    assert status["nts H-2/1"] is status["ts H-2/1"] is status["clearance H-3/1"] is LotStatus.PENDING
     a3 = left.lots["repair A-3 building/1"]
     assert a3.done == pytest.approx(60.0) and a3.left == pytest.approx(40.0) and a3.by == ("B-BLD-1",)
     assert left.added == {} and left.reports_used == 8
@@ -224,7 +225,7 @@ def test_no_deviation_moves_nothing_and_links_the_plans(db: Path) -> None:
     outcome = _replan(db, _settings())
     c = outcome.changes.counts
     assert (c.moved, c.must_move, c.pushed_forward, c.repair_moved) == (0, 0, 0, 0)
-    assert c.finished == 2 and c.running == 2 and c.removed == c.added == 0
+    assert c.finished == 4 and c.running == 2 and c.removed == c.added == 0  # NTS and TS of H-1 and H-3
     assert outcome.result.schedule is not None
     assert check(outcome.compiled.problem, outcome.result.schedule) == []
     run = _plan(db)
@@ -234,7 +235,7 @@ def test_no_deviation_moves_nothing_and_links_the_plans(db: Path) -> None:
     new = {t.task_id: t for t in run.tasks}
     assert new.keys() == old.keys()  # finished lots are kept as history
     for tid, t in new.items():
-        if t.kind in ("survey", "clearance", "repair") and old[tid].start_date >= AS_OF:
+        if t.kind in ("nts", "ts", "clearance", "repair") and old[tid].start_date >= AS_OF:
             assert (t.start_date, t.unit_id) == (old[tid].start_date, old[tid].unit_id), tid
     assert new["clearance H-1/1"].unit_id == "T-MAN-1" and new["clearance H-1/1"].start_date == AS_OF
 
@@ -302,7 +303,7 @@ def test_cli_replan_end_to_end(db: Path, tmp_path: Path) -> None:
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["changes"]["moved_tasks"][0]["task_id"] == "repair A-1 road/1"
     assert doc["replan"]["as_of"] == "2025-06-08"  # default: the day after the last report (Saturday 7 June)
-    assert {t["task_id"] for t in doc["tasks"]} >= {"survey H-1/1", "clearance H-1/1", "restored A-1"}
+    assert {t["task_id"] for t in doc["tasks"]} >= {"nts H-1/1", "ts H-1/1", "clearance H-1/1", "restored A-1"}
     saved = _plan(db).params.replan
     assert saved is not None and saved.move_cost_days == 30.0
 

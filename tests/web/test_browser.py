@@ -300,7 +300,7 @@ def test_plan_page_gantt_and_burndown(browser: Browser, server: LiveServer, shot
     go(browser, f"{server.base}/map/plan.html", "window.sapperPlan")
     gantt = api(browser, "/api/plan/latest/gantt")
     assert isinstance(gantt, dict)
-    assert browser.evaluate("window.sapperPlan.laneCount()") == len(gantt["lanes"]) == 8
+    assert browser.evaluate("window.sapperPlan.laneCount()") == len(gantt["lanes"]) == 9
     assert browser.evaluate("window.sapperPlan.barCount()") == sum(len(lane["tasks"]) for lane in gantt["lanes"])
     assert browser.evaluate("window.sapperPlan.laneLabels()") == [lane["label"] for lane in gantt["lanes"]]
     groups = browser.evaluate("[...document.querySelectorAll('#gantt .group')].map((e) => e.textContent)")

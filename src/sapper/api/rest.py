@@ -170,7 +170,7 @@ def _first(tasks: list[PlannedTask], kind: TaskKind, *, end: bool = False) -> st
 def _hazard_plan(tasks: list[PlannedTask]) -> HazardPlanPublic | None:
     if not tasks:
         return None
-    return HazardPlanPublic(survey_start=_first(tasks, TaskKind.SURVEY),
+    return HazardPlanPublic(survey_start=_first(tasks, TaskKind.NTS) or _first(tasks, TaskKind.SURVEY),
                             clearance_start=_first(tasks, TaskKind.CLEARANCE),
                             release_date=_first(tasks, TaskKind.RELEASED, end=True))
 

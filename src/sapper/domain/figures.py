@@ -1,7 +1,8 @@
 """Planning figures: sapper's defaults, each with the source it comes from.
 
 These are defaults for a scenario, not facts about any one operation: every figure is a parameter a planner can change.
-Figures without a good public source (survey productivity, the winter threshold) are marked as assumptions.
+Figures without a good public source (technical survey and BAC productivity, non-technical survey days per area, the
+winter threshold) are marked as assumptions.
 """
 
 from __future__ import annotations
@@ -39,13 +40,44 @@ METHOD_FIGURES: dict[Method, tuple[Figure, int]] = {
     ),
     Method.SURVEY: (
         Figure(
-            20000.0,
+            10000.0,
             "m²/team-day",
-            "non-technical plus technical survey of suspected land; no good public source (assumption, a parameter)",
+            "technical survey (IMAS 08.20): targeted physical investigation of the land non-technical survey does not "
+            "cancel; no good public source (DOMAIN.md): assumption, a parameter. Non-technical survey is planned per "
+            "area (NTS_DAYS), not per m²",
         ),
         6,
     ),
+    Method.BAC: (
+        Figure(
+            1000.0,
+            "m²/team-day",
+            "battle area clearance (IMAS 09.11): surface and sub-surface search with detectors of land known to hold "
+            "no mines; no good public source (DOMAIN.md): assumption, a parameter, between manual mine clearance "
+            "(180) and dogs (850) as not every signal is excavated as a possible mine",
+        ),
+        8,  # team leader qualified to EOD level 2, 6 searchers, medic: sapper's assumption, as a manual team
+    ),
 }
+
+#: Days one survey team spends on the non-technical survey (IMAS 08.10) of one hazard area, by the area's size: the
+#: visit, interviews, walking the perimeter, marking and the report take days per area, not m² per day over the
+#: polygon. (upper bound of the size band in m², working days); assumption, a parameter (no public source gives NTS
+#: time per area).
+NTS_DAYS: tuple[tuple[float, int], ...] = ((10_000.0, 1), (100_000.0, 2), (1_000_000.0, 4), (float("inf"), 6))
+NTS_DAYS_SOURCE = "assumption (no public source gives non-technical survey time per area), a parameter"
+
+#: Survey outcome shares in Bosnia and Herzegovina in 2017 (Landmine Monitor 2018: 2.45 km² cancelled, 2.48 reduced,
+#: 0.30 cleared of 5.23 released): non-technical survey cancelled 47 % of the land released. Planning uses it as the
+#: share of a suspected area's land NTS cancels (never more than the area's share that needs no clearance); the rest
+#: goes to technical survey, which reduces what it does not send to clearance.
+NTS_CANCEL_SHARE = Figure(round(2.45 / 5.23, 3), "share of area",
+                          "Landmine Monitor 2018: BiH 2017, 2.45 km² cancelled of 5.23 km² released")
+
+#: Working days of one EOD spot task (IMAS 09.30 EOD, as IMAS 07.11 places it in land release: it releases no
+#: area): the items non-technical survey reports on the surface of an ERW-only area are destroyed or removed by a
+#: BAC/EOD team before technical survey. One task per ERW-only area; assumption, a parameter.
+EOD_SPOT_DAYS = Figure(1.0, "team-days per area", "assumption: one EOD spot task per ERW-only area, a parameter")
 
 #: Manual team make-ups reported by operators, for the manual team size of 8 (leader + 6 deminers + medic), which is
 #: sapper's assumption between them: FSD in Iraq fields a team leader, 5 deminers and a medic (7); DDG a section

@@ -11,12 +11,14 @@ from sapper.errors import Fault, ValidationError
 
 
 class Method(StrEnum):
-    """How a deminer team works. ``survey`` teams do non-technical and technical survey."""
+    """How a deminer team works. ``survey`` teams do non-technical and technical survey; ``bac`` teams do battle area
+    clearance and EOD spot tasks (IMAS 09.11) where the contamination is explosive remnants of war only."""
 
     SURVEY = "survey"
     MANUAL = "manual"
     DOG = "dog"
     MECHANICAL = "mechanical"
+    BAC = "bac"
 
 
 class Trade(StrEnum):

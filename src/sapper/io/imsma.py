@@ -163,8 +163,9 @@ ACTIVITY_STATUSES = Vocabulary(
 )
 METHODS = Vocabulary(
     Method,
-    {Method.SURVEY: "Survey", Method.MANUAL: "Manual", Method.DOG: "MDD", Method.MECHANICAL: "Mechanical"},
-    {"Mine detection dog": Method.DOG},
+    {Method.SURVEY: "Survey", Method.MANUAL: "Manual", Method.DOG: "MDD", Method.MECHANICAL: "Mechanical",
+     Method.BAC: "BAC/EOD"},
+    {"Mine detection dog": Method.DOG, "Battle area clearance": Method.BAC},
 )
 CONDITIONS = Vocabulary(
     DeviceCondition,

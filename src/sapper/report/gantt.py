@@ -39,6 +39,7 @@ def role_name(sp: Speaker, role: str) -> str:
     names = {
         "survey": sp._("survey teams"), "manual": sp._("manual clearance teams"),
         "dog": sp._("mine detection dog teams"), "mechanical": sp._("mechanical clearance teams"),
+        "bac": sp._("battle area clearance and EOD teams"),
         "road": sp._("road brigades"), "bridge": sp._("bridge brigades"), "power": sp._("power brigades"),
         "water": sp._("water brigades"), "building": sp._("building brigades"),
     }

@@ -29,6 +29,10 @@ from sapper.store.records import PlanRun
 #: How many hazard areas and assets the priorities section lists.
 TOP_N = 10
 
+#: How the Gantt chart draws each kind of work: survey (NTS, TS), clearance (mine clearance, BAC, EOD), repair.
+_BAR_KIND = {TaskKind.NTS: "survey", TaskKind.TS: "survey", TaskKind.SURVEY: "survey", TaskKind.EOD: "clearance",
+             TaskKind.CLEARANCE: "clearance", TaskKind.REPAIR: "repair"}
+
 
 @dataclass(frozen=True)
 class SitHazard:
@@ -169,11 +173,13 @@ def _release_series(events: list[ReleaseEvent], run: PlanRun | None) -> list[Rel
     for day, vals in sorted(by_day.items()):
         out += [ReleasePoint(day, k, v) for k, v in vals.items()]
     if run is not None:
-        for kind, name in ((TaskKind.SURVEY, "planned_survey"), (TaskKind.CLEARANCE, "planned_clearance")):
+        # Survey as planned: the area non-technical survey covers (plans saved before NTS and TS were apart: survey).
+        for kinds, name in (((TaskKind.NTS, TaskKind.SURVEY), "planned_survey"),
+                            ((TaskKind.CLEARANCE,), "planned_clearance")):
             cum = 0.0
             per_day: dict[dt.date, float] = defaultdict(float)
             for t in run.tasks:
-                if t.kind is kind and t.work_unit in ("m2", "m²"):
+                if t.kind in kinds and t.work_unit in ("m2", "m²"):
                     per_day[t.end_date] += t.work
             if per_day:
                 out.append(ReleasePoint(run.start_date if run.summary else min(per_day), name, 0.0))
@@ -253,11 +259,12 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
     group_of = {t.id: f"{orgs.get(t.organisation_id, t.organisation_id)}\x1f{t.method.value}" for t in teams}
     group_of |= {b.id: f"{orgs.get(b.organisation_id, b.organisation_id)}\x1f{b.trade.value}" for b in brigades}
     for t in run.tasks if run is not None else ():
-        if t.kind not in (TaskKind.SURVEY, TaskKind.CLEARANCE, TaskKind.REPAIR) or not t.unit_id:
+        bar = _BAR_KIND.get(t.kind)
+        if bar is None or not t.unit_id:
             continue
         for unit in t.unit_id.split(","):
             bars.append(GanttBar(unit, group_of.get(unit, "?\x1f" + t.resource), t.hazard_id or t.asset_id or "",
-                                 t.kind.value, t.start_date, t.end_date))
+                                 bar, t.start_date, t.end_date))
             busy[unit] |= _working_days(t.start_date, t.end_date, weekdays)
             span[unit] += [t.start_date, t.end_date]
     units = [Unit(t.id, orgs.get(t.organisation_id, t.organisation_id), "team", t.method.value, t.size,

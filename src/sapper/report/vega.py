@@ -55,7 +55,7 @@ def land_release_chart(points: Sequence[ReleasePoint], sp: Speaker, *, width: in
         "cancelled": sp._("cancelled (non-technical survey), recorded"),
         "reduced": sp._("reduced (technical survey), recorded"),
         "cleared": sp._("cleared, recorded"),
-        "planned_survey": sp._("surveyed, planned (cancelled or reduced)"),
+        "planned_survey": sp._("surveyed, planned"),
         "planned_clearance": sp._("cleared, planned"),
     }
     colours = {"cancelled": PALETTE[1], "reduced": PALETTE[4], "cleared": PALETTE[0],

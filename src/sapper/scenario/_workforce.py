@@ -30,6 +30,7 @@ TEAM_OPERATORS: dict[Method, tuple[str, ...]] = {
     Method.MANUAL: ("ORG-STATE", "ORG-STATE", "ORG-OPA", "ORG-OPB"),
     Method.DOG: ("ORG-OPA",),
     Method.MECHANICAL: ("ORG-STATE", "ORG-STATE", "ORG-OPB"),
+    Method.BAC: ("ORG-STATE", "ORG-OPA", "ORG-OPB"),
 }
 
 #: Which contractors field brigades of each trade, in turn.
@@ -42,7 +43,7 @@ BRIGADE_CONTRACTORS: dict[Trade, tuple[str, ...]] = {
 }
 
 METHOD_CODES: dict[Method, str] = {Method.SURVEY: "SUR", Method.MANUAL: "MAN", Method.DOG: "DOG",
-                                   Method.MECHANICAL: "MEC"}
+                                   Method.MECHANICAL: "MEC", Method.BAC: "BAC"}
 
 
 def deminer_teams(split: Sequence[tuple[Method, int]], sizes: dict[Method, int], bases: Sequence[Point]

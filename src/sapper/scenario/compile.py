@@ -1,9 +1,19 @@
 """Compile the register into a scheduling problem: release before repair.
 
-Tasks, in working days of one calendar:
-- **survey** of each hazard area by a survey team (non-technical plus technical survey), split into lots;
+Tasks, in working days of one calendar, following the land-release rules (docs/land-release.md, "Planning"):
+- **nts**: the non-technical survey of each hazard area (IMAS 08.10) by a survey team, one task of a few days by the
+  area's size band (``CompileParams.nts_days``), not m² per day over the polygon;
+- **eod**: in an ERW-only area (its register lists explosive remnants of war and nothing else: no mines, IEDs, booby
+  traps or unidentified items), one EOD spot task by a BAC/EOD team for the items NTS reports; it releases no area;
+- **ts**: technical survey (IMAS 08.20) by survey teams, per m², over the part NTS does not cancel (in a suspected
+  area ``nts_cancel_share`` of it, never more than the share that needs no clearance; nothing in a confirmed area
+  unless ``nts_may_cancel_in_cha``), split into lots;
 - **clearance** of the share survey is expected not to release, split into lots of at most ``lot_max_days``, each
-  done by one team in one of the methods suited to the land use (manual, dog, mechanical);
+  done by one team: in an ERW-only area by battle area clearance (IMAS 09.11) on BAC/EOD teams only, elsewhere in one
+  of the mine-clearance methods suited to the land use (manual, dog, mechanical; IMAS 09.10), dogs left out where
+  the programme's rules exclude them (IMAS 09.40/09.41: ``dog_excluded_devices``, ``dog_excluded_land_uses``,
+  ``dog_excluded_hazards``);
+- NTS precedes the EOD task and TS, TS precedes clearance;
 - **released**: a zero-length milestone once survey and clearance of the area are done and, where land was cleared,
   ``inspection_lag_days`` working days later: post-clearance inspection (IMAS 09.20), the authority's acceptance
   and handover (IMAS 08.30) come between the end of clearance and the builders' start (14 calendar days by default,
@@ -16,8 +26,8 @@ Clearance and survey pools stand down in winter. The objective weights are the p
 each ``restored`` and ``released`` milestone, weighted by ``asset_weight`` and ``hazard_weight``.
 
 A re-plan (``sapper.services.replan``) says what work is left: ``lots`` gives, per piece of work (a hazard area's
-survey or clearance, an asset's repair in one trade), the lots still to do with their work, and any work added since
-(:class:`LotPlan`); the rest is compiled as usual.
+NTS, EOD spot task, TS or clearance, an asset's repair in one trade), the lots still to do with their work, and any
+work added since (:class:`LotPlan`); the rest is compiled as usual.
 """
 
 from __future__ import annotations
@@ -33,8 +43,9 @@ import shapely
 
 from sapper.domain.assets import Asset
 from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
+from sapper.domain.figures import EOD_SPOT_DAYS, NTS_CANCEL_SHARE, NTS_DAYS
 from sapper.domain.geometry import LocalProjection
-from sapper.domain.hazards import HazardArea, HazardStatus, LandUse
+from sapper.domain.hazards import DeviceCategory, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, PlanError, ValidationError
 from sapper.plan.problem import Mode, Precedence, Problem, Resource, Task
@@ -51,6 +62,23 @@ METHODS_BY_LAND_USE: dict[LandUse, tuple[Method, ...]] = {
     LandUse.OTHER: (Method.MANUAL, Method.DOG, Method.MECHANICAL),
 }
 
+#: Device categories that are explosive remnants of war (UXO, AXO, small-arms ammunition, cluster submunitions). An
+#: area whose register lists only these is ERW-only: battle area clearance (IMAS 09.11), not mine clearance. Mines,
+#: IEDs and booby traps, unidentified items, or no category recorded at all, keep an area for mine clearance.
+ERW_CATEGORIES = frozenset({DeviceCategory.ERW_UXO, DeviceCategory.ERW_AXO, DeviceCategory.SMALL_ARMS,
+                            DeviceCategory.CLUSTER})
+
+#: Where dogs are not sent by default (IMAS 09.40/09.41 leave the conditions to the national authority and the
+#: operator's accredited procedures): areas with tripwires or booby traps (a dog can set one off) and areas with
+#: cluster submunitions (ground saturated with explosive residue masks the scent the dog works on). Assumption, a
+#: programme setting (``CompileParams.dog_excluded_devices``).
+DOG_EXCLUDED_DEVICES = frozenset({DeviceCategory.IED, DeviceCategory.CLUSTER})
+
+
+def is_erw_only(h: HazardArea) -> bool:
+    """True when the register lists explosive remnants of war in ``h`` and nothing else (see ERW_CATEGORIES)."""
+    return bool(h.device_categories) and h.device_categories <= ERW_CATEGORIES
+
 
 @dataclass(frozen=True, slots=True)
 class CompileParams:
@@ -65,9 +93,33 @@ class CompileParams:
     #: Working days between the end of an area's clearance and its release milestone (inspection, acceptance,
     #: handover): ReleaseRules' 14 calendar days in a six-day working week.
     inspection_lag_days: int = 12
+    #: Non-technical survey days of one area by size band: (upper bound of the band in m², working days), bands in
+    #: increasing order (figures.NTS_DAYS, an assumption).
+    nts_days: tuple[tuple[float, int], ...] = NTS_DAYS
+    #: Share of a suspected area's land NTS is expected to cancel (figures.NTS_CANCEL_SHARE, BiH 2017).
+    nts_cancel_share: float = NTS_CANCEL_SHARE.value
+    #: Whether NTS may cancel land in a confirmed area (ReleaseRules.nts_may_cancel_in_cha; default no).
+    nts_may_cancel_in_cha: bool = False
+    #: Working days of the EOD spot task of an ERW-only area (figures.EOD_SPOT_DAYS); 0 plans none.
+    eod_spot_days: int = round(EOD_SPOT_DAYS.value)
+    #: Dogs are not sent to areas listing any of these device categories (IMAS 09.40/09.41; assumption).
+    dog_excluded_devices: frozenset[DeviceCategory] = DOG_EXCLUDED_DEVICES
+    #: ... nor to areas of these land uses (e.g. high vegetation not cut back; none by default) ...
+    dog_excluded_land_uses: frozenset[LandUse] = frozenset()
+    #: ... nor to these hazard areas, flagged by the register (by id). ERW-only areas never get dogs (BAC only).
+    dog_excluded_hazards: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         faults = []
+        bounds = [b for b, _ in self.nts_days]
+        if not self.nts_days or any(d < 1 for _, d in self.nts_days) or bounds != sorted(bounds) \
+                or bounds[-1] != float("inf"):
+            faults.append(Fault("compile parameters", "nts_days needs size bands in increasing order, each of at "
+                                "least 1 day, the last without an upper bound (inf)", "nts_days"))
+        if not 0.0 <= self.nts_cancel_share < 1.0:
+            faults.append(Fault("compile parameters", "nts_cancel_share must be in [0, 1)", "nts_cancel_share"))
+        if self.eod_spot_days < 0:
+            faults.append(Fault("compile parameters", "eod_spot_days cannot be negative", "eod_spot_days"))
         if self.lot_max_days < 1:
             faults.append(Fault("compile parameters", "lot_max_days must be at least 1", "lot_max_days"))
         if self.weight_scale < 1:
@@ -81,15 +133,21 @@ class CompileParams:
 class TaskKind(StrEnum):
     """What a planned task is: work on a hazard area or an asset, or the milestone that ends it."""
 
-    SURVEY = "survey"  # non-technical or technical survey of a hazard area (m²)
-    CLEARANCE = "clearance"  # one clearance lot of a hazard area (m²)
+    NTS = "nts"  # non-technical survey of a hazard area (m² of the area; days by size band)
+    TS = "ts"  # one technical-survey lot of a hazard area (m², the part NTS does not cancel)
+    EOD = "eod"  # EOD spot task in an ERW-only area: team time, no area released (work: items, 1 task)
+    CLEARANCE = "clearance"  # one clearance lot of a hazard area (m²): mine clearance, or BAC in an ERW-only area
+    SURVEY = "survey"  # survey as plans saved before NTS and TS were planned apart had it (never compiled now)
     RELEASED = "released"  # milestone: the hazard area is released
     REPAIR = "repair"  # one repair lot of an asset by one trade (builder-days)
     RESTORED = "restored"  # milestone: the asset is restored
 
 
 #: The kinds that are work done by a team or brigade (the others are milestones).
-WORK_KINDS = (TaskKind.SURVEY, TaskKind.CLEARANCE, TaskKind.REPAIR)
+WORK_KINDS = (TaskKind.NTS, TaskKind.TS, TaskKind.EOD, TaskKind.SURVEY, TaskKind.CLEARANCE, TaskKind.REPAIR)
+
+#: Work kinds of a hazard area that have no daily progress form: a re-plan takes them as progressing as planned.
+SURVEY_KINDS = (TaskKind.NTS, TaskKind.TS, TaskKind.EOD, TaskKind.SURVEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +163,7 @@ class TaskInfo:
     mode_methods: tuple[str, ...] = ()  # resource name used by each mode
 
 
-#: A piece of work: ("survey" or "clearance", hazard id, "") or ("repair", asset id, trade).
+#: A piece of work: ("nts", "eod", "ts" or "clearance", hazard id, "") or ("repair", asset id, trade).
 WorkKey = tuple[str, str, str]
 
 
@@ -169,6 +227,46 @@ def _lots(total_days: float, lot_max_days: int) -> int:
     return max(1, math.ceil(total_days / lot_max_days - 1e-9))
 
 
+def nts_days(area_m2: float, bands: Sequence[tuple[float, int]]) -> int:
+    """Working days of the non-technical survey of an area of ``area_m2`` (the first band it fits in)."""
+    return next((d for bound, d in bands if area_m2 <= bound), bands[-1][1])
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyPlan:
+    """How land release is planned for one hazard area: what NTS cancels, TS covers and clearance clears (m²)."""
+
+    erw_only: bool
+    cancel_m2: float  # expected to be cancelled by NTS
+    ts_m2: float  # investigated by TS (the rest): TS reduces what it does not send to clearance
+    clear_m2: float  # expected to be cleared (mine clearance, or BAC in an ERW-only area)
+
+
+def survey_plan(h: HazardArea, params: CompileParams) -> SurveyPlan:
+    """NTS cancels ``nts_cancel_share`` of a suspected area (never more than the share that needs no clearance; nothing
+    in a confirmed area unless ``nts_may_cancel_in_cha``); TS covers the rest; clearance the area's clearance share."""
+    area = h.area_m2
+    share = h.clearance_share
+    may_cancel = h.hazard_class is HazardClass.SHA or params.nts_may_cancel_in_cha
+    cancel = min(params.nts_cancel_share, 1.0 - share) if may_cancel else 0.0
+    return SurveyPlan(is_erw_only(h), area * cancel, area * (1.0 - cancel), area * share)
+
+
+def dogs_excluded(h: HazardArea, params: CompileParams) -> bool:
+    """True when the programme's rules keep dogs out of ``h`` (module docstring)."""
+    return (is_erw_only(h) or bool(h.device_categories & params.dog_excluded_devices)
+            or h.land_use in params.dog_excluded_land_uses or h.id in params.dog_excluded_hazards)
+
+
+def clearance_methods(h: HazardArea, params: CompileParams) -> tuple[Method, ...]:
+    """The methods that may clear ``h``: BAC alone in an ERW-only area; else the mine-clearance methods suited to its
+    land use, without dogs where the programme's rules exclude them."""
+    if is_erw_only(h):
+        return (Method.BAC,)
+    no_dogs = dogs_excluded(h, params)
+    return tuple(m for m in METHODS_BY_LAND_USE[h.land_use] if not (m is Method.DOG and no_dogs))
+
+
 def compile_problem(
     hazards: Sequence[HazardArea],
     assets: Sequence[Asset],
@@ -225,9 +323,14 @@ def compile_problem(
     open_hazards = [h for h in sorted(hazards, key=lambda h: h.id) if h.status is HazardStatus.OPEN]
     if open_hazards and Method.SURVEY not in productivity:
         faults.append(Fault("workforce", "open hazard areas need at least one survey team"))
-    needs_clearance = any(h.clearance_share > 0 for h in open_hazards)
+    needs_clearance = any(h.clearance_share > 0 for h in open_hazards if not is_erw_only(h))
     if needs_clearance and Method.MANUAL not in productivity:
         faults.append(Fault("workforce", "clearance needs at least one manual team"))
+    erw_only = [h.id for h in open_hazards if is_erw_only(h)
+                and (h.clearance_share > 0 or params.eod_spot_days > 0)]
+    if erw_only and Method.BAC not in productivity:
+        faults.append(Fault("workforce", f"{len(erw_only)} ERW-only hazard areas (e.g. {erw_only[0]}) need battle "
+                            "area clearance and EOD spot tasks (IMAS 09.11) but there is no BAC/EOD team (method bac)"))
     for a in assets:
         for trade in a.repair_work:
             if trade not in brigade_size:
@@ -258,52 +361,87 @@ def compile_problem(
             for hid in ids:
                 hazard_blocks[hid].append(asset_scores[a.id])
 
-    # Land release.
+    # Land release: NTS → (EOD spot task) → TS → clearance → (inspection lag) → released.
     released: dict[str, int] = {}
+    survey_pool = index.get("deminers:survey", -1)
+
+    def add_lots(kind: TaskKind, h: HazardArea, prio: float, unit: str,
+                 lots_: Sequence[tuple[int, float, tuple[Mode, ...]]], names: tuple[str, ...]) -> list[int]:
+        ids = []
+        for k, w, modes in lots_:
+            ids.append(len(tasks))
+            tasks.append(Task(f"{kind.value} {h.id}/{k}", modes))
+            info.append(TaskInfo(kind, hazard_id=h.id, work=w, work_unit=unit, mode_methods=names))
+            priority.append(prio)
+        return ids
+
     for h in open_hazards:
         own = score_hazard(h).value
         # A person clears first what matters most: its own value plus the reconstruction it unblocks.
         prio = own + sum(hazard_blocks.get(h.id, []))
         weight = 1 + round(params.weight_scale * own / 4)
         area = h.area_m2
-        survey_rate = productivity[Method.SURVEY]
-        survey_days = area / survey_rate
-        if ("survey", h.id, "") in lots:
-            survey_lots = [(k, w, _days(w, survey_rate))
-                           for k, w in _explicit_lots(lots["survey", h.id, ""], survey_rate, params.lot_max_days)]
+        plan = survey_plan(h, params)
+        survey_mode = ((survey_pool, 1),)
+
+        # Non-technical survey: one task, days by the area's size band.
+        full_days = nts_days(area, params.nts_days)
+        if ("nts", h.id, "") in lots:
+            lp = lots["nts", h.id, ""]
+            nts = [(k, w) for k, w in lp.lots if w > 0]
+            if lp.extra > 0:
+                nts.append((max([lp.first_new, *(k + 1 for k, _ in lp.lots)]), lp.extra))
         else:
-            n_survey = _lots(survey_days, params.lot_max_days)
-            survey_lots = [(k + 1, area / n_survey, max(1, math.ceil(survey_days / n_survey))) for k in range(n_survey)]
-        survey_ids = []
-        for k, w, d in survey_lots:
-            survey_ids.append(len(tasks))
-            tasks.append(Task(f"survey {h.id}/{k}", (Mode(d, ((index["deminers:survey"], 1),), "survey"),)))
-            info.append(TaskInfo(TaskKind.SURVEY, hazard_id=h.id, work=w, work_unit="m²",
-                                 mode_methods=("deminers:survey",)))
-            priority.append(prio)
-        clear_area = area * h.clearance_share
-        clear_ids = []
-        methods = [m for m in METHODS_BY_LAND_USE[h.land_use] if m in productivity]
+            nts = [(1, area)]
+        nts_ids = add_lots(TaskKind.NTS, h, prio, "m²", [
+            (k, w, (Mode(max(1, math.ceil(full_days * min(1.0, w / area) - 1e-9)), survey_mode, "survey"),))
+            for k, w in nts], ("deminers:survey",))
+
+        # EOD spot task of an ERW-only area: BAC/EOD team time, no area released.
+        eod: list[tuple[int, float]] = []
+        if plan.erw_only and params.eod_spot_days > 0:
+            if ("eod", h.id, "") in lots:
+                lp = lots["eod", h.id, ""]
+                eod = [(k, w) for k, w in lp.lots if w > 0]
+                if lp.extra > 0:
+                    eod.append((max([lp.first_new, *(k + 1 for k, _ in lp.lots)]), lp.extra))
+            else:
+                eod = [(1, 1.0)]
+        bac = index.get(f"deminers:{Method.BAC.value}", -1)
+        eod_ids = add_lots(TaskKind.EOD, h, prio, "spot tasks", [
+            (k, w, (Mode(max(1, math.ceil(params.eod_spot_days * min(1.0, w) - 1e-9)), ((bac, 1),),
+                         Method.BAC.value),)) for k, w in eod], (f"deminers:{Method.BAC.value}",))
+
+        # Technical survey over the part NTS does not cancel, per m².
+        ts_rate = productivity[Method.SURVEY]
+        if ("ts", h.id, "") in lots:
+            ts = _explicit_lots(lots["ts", h.id, ""], ts_rate, params.lot_max_days)
+        elif plan.ts_m2 > 0:
+            n_ts = _lots(plan.ts_m2 / ts_rate, params.lot_max_days)
+            ts = [(k + 1, plan.ts_m2 / n_ts) for k in range(n_ts)]
+        else:
+            ts = []
+        ts_ids = add_lots(TaskKind.TS, h, prio, "m²", [
+            (k, w, (Mode(_days(w, ts_rate), survey_mode, "survey"),)) for k, w in ts], ("deminers:survey",))
+
+        # Clearance of what survey is expected not to release: BAC in an ERW-only area, else mine clearance.
+        methods = [m for m in clearance_methods(h, params) if m in productivity]
         clear_lots: list[tuple[int, float]] = []
-        if ("clearance", h.id, "") in lots:
+        if methods and ("clearance", h.id, "") in lots:
             slowest = min(productivity[m] for m in methods)
             clear_lots = _explicit_lots(lots["clearance", h.id, ""], slowest, params.lot_max_days)
-        elif clear_area > 0:
+        elif methods and plan.clear_m2 > 0:
             slowest = min(productivity[m] for m in methods)
-            n_lots = _lots(clear_area / slowest, params.lot_max_days)
-            clear_lots = [(k + 1, clear_area / n_lots) for k in range(n_lots)]
-        for k, lot_area in clear_lots:
-            modes = tuple(
-                Mode(max(1, math.ceil(lot_area / productivity[m])), ((index[f"deminers:{m.value}"], 1),), m.value)
-                for m in methods
-            )
-            j = len(tasks)
-            clear_ids.append(j)
-            tasks.append(Task(f"clearance {h.id}/{k}", modes))
-            info.append(TaskInfo(TaskKind.CLEARANCE, hazard_id=h.id, work=lot_area, work_unit="m²",
-                                 mode_methods=tuple(f"deminers:{m.value}" for m in methods)))
-            priority.append(prio)
-            precedences.extend(Precedence(s, j) for s in survey_ids)
+            n_lots = _lots(plan.clear_m2 / slowest, params.lot_max_days)
+            clear_lots = [(k + 1, plan.clear_m2 / n_lots) for k in range(n_lots)]
+        clear_ids = add_lots(TaskKind.CLEARANCE, h, prio, "m²", [
+            (k, w, tuple(Mode(max(1, math.ceil(w / productivity[m])), ((index[f"deminers:{m.value}"], 1),), m.value)
+                         for m in methods)) for k, w in clear_lots], tuple(f"deminers:{m.value}" for m in methods))
+
+        precedences.extend(Precedence(a, b) for a in nts_ids for b in eod_ids + ts_ids)
+        precedences.extend(Precedence(a, b) for a in eod_ids for b in ts_ids)
+        before_clearance = ts_ids or nts_ids + eod_ids
+        precedences.extend(Precedence(a, b) for a in before_clearance for b in clear_ids)
         rel = len(tasks)
         released[h.id] = rel
         tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight))
@@ -312,7 +450,7 @@ def compile_problem(
         if clear_ids:  # cleared land is inspected and accepted before the land is worked on
             precedences.extend(Precedence(j, rel, params.inspection_lag_days) for j in clear_ids)
         else:
-            precedences.extend(Precedence(j, rel) for j in survey_ids)
+            precedences.extend(Precedence(j, rel) for j in nts_ids + eod_ids + ts_ids)
 
     # Reconstruction.
     for a in sorted(assets, key=lambda a: a.id):

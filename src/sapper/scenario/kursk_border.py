@@ -51,8 +51,12 @@ SCENARIO_NAME = "kursk-border"
 OBLAST = "Kursk Oblast"
 NEIGHBOURS = ("Sumy Oblast", "Belgorod Oblast")
 
+#: Teams per method: 40 survey teams of 6 (240 people: NTS and TS), 45 manual of 8 (360), 10 dog of 6 (60), 18
+#: mechanical of 10 (180) and 20 BAC/EOD teams of 8 (160) for the ERW-only areas (battle area clearance and EOD spot
+#: tasks, IMAS 09.11), taken from the manual and mechanical teams of the split before them (60 and 22). No public
+#: source gives such a split; assumption, a parameter (docs/scenario-kursk-border.md).
 DEFAULT_TEAM_SPLIT: tuple[tuple[Method, int], ...] = (
-    (Method.SURVEY, 40), (Method.MANUAL, 60), (Method.DOG, 10), (Method.MECHANICAL, 22),
+    (Method.SURVEY, 40), (Method.MANUAL, 45), (Method.DOG, 10), (Method.MECHANICAL, 18), (Method.BAC, 20),
 )
 DEFAULT_TEAM_SIZES: tuple[tuple[Method, int], ...] = tuple((m, METHOD_FIGURES[m][1]) for m in Method)
 DEFAULT_BRIGADE_SPLIT: tuple[tuple[Trade, int], ...] = (

@@ -41,7 +41,8 @@ from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
 from sapper.store import Store
 from sapper.store.records import PlanRun
 
-_KINDS = {"survey": WorkKind.SURVEY, "clearance": WorkKind.CLEARANCE, "repair": WorkKind.REPAIR,
+_KINDS = {"survey": WorkKind.SURVEY, "nts": WorkKind.SURVEY, "ts": WorkKind.SURVEY, "eod": WorkKind.SURVEY,
+          "clearance": WorkKind.CLEARANCE, "repair": WorkKind.REPAIR,
           "released": WorkKind.MILESTONE, "restored": WorkKind.MILESTONE}
 
 

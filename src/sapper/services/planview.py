@@ -37,7 +37,8 @@ class BarKind(StrEnum):
     RESTORATION = "restoration"
 
 
-_BARS = {TaskKind.SURVEY: BarKind.SURVEY, TaskKind.CLEARANCE: BarKind.CLEARANCE, TaskKind.REPAIR: BarKind.RESTORATION}
+_BARS = {TaskKind.NTS: BarKind.SURVEY, TaskKind.TS: BarKind.SURVEY, TaskKind.SURVEY: BarKind.SURVEY,
+         TaskKind.EOD: BarKind.CLEARANCE, TaskKind.CLEARANCE: BarKind.CLEARANCE, TaskKind.REPAIR: BarKind.RESTORATION}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,20 @@
 """What is left to do: the previous plan's work, less the progress reported since, against the register as it is now.
 
-The unit is a *lot*: one survey, clearance or repair task of the previous plan (``PlannedTask``), with its work
-(m² or builder-days) as that plan left it. A *piece of work* is what lots share: the survey of a hazard area, its
-clearance, or an asset's repair in one trade (a ``WorkKey``). For each piece of work, as of the as-of date:
+The unit is a *lot*: one NTS, EOD spot task, TS, clearance or repair task of the previous plan (``PlannedTask``), with
+its work (m², spot tasks or builder-days) as that plan left it. A *piece of work* is what lots share: the NTS, EOD spot
+task, TS or clearance of a hazard area, or an asset's repair in one trade (a ``WorkKey``). For each piece of work, as
+of the as-of date:
 
 - **done before**: the work of the previous plan's tasks that ended before that plan's start (its history);
 - **done since**: clearance reports (m² cleared, by team), brigade reports (builder-days, by brigade; a percentage
-  complete, when given, states what is left of the trade's work on the asset outright), and — survey having no daily
-  form — survey lots assumed to progress as planned, day by day; a hazard area whose clearance has started has been
-  surveyed. Reported work goes first to the lots the reporting unit was planned on, in planned order, then to the
-  others, in planned order;
-- **needed now**: from the register: a hazard area's survey is its area, less land cancelled or reduced by activities
-  recorded since; its clearance that area times its expected clearance share; an asset's repair its builder-days.
+  complete, when given, states what is left of the trade's work on the asset outright), and — NTS, TS and EOD spot
+  tasks having no daily form — their lots assumed to progress as planned, day by day; a hazard area whose clearance
+  has started has been surveyed. Survey lots of a plan saved before NTS and TS were planned apart (kind ``survey``)
+  are removed and the area's NTS and TS planned anew. Reported work goes first to the lots the reporting unit was
+  planned on, in planned order, then to the others, in planned order;
+- **needed now**: from the register: a hazard area's NTS is its area, less land cancelled or reduced by activities
+  recorded since; its TS and clearance what ``compile.survey_plan`` gives for that area; its EOD spot task one, in an
+  ERW-only area; an asset's repair its builder-days.
 
 What is left (needed now − done before − done since) is compared with what the lots still hold: more (a hazard area
 found larger, more repair work) becomes new lots; less (an area found smaller, land cancelled) is taken from the last
@@ -44,7 +47,7 @@ from sapper.domain.fielddata import ProgressKind, ProgressReport
 from sapper.domain.geometry import LocalProjection, area_m2
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.resources import BuilderBrigade
-from sapper.scenario.compile import WORK_KINDS, LotPlan, TaskKind, WorkKey
+from sapper.scenario.compile import SURVEY_KINDS, WORK_KINDS, CompileParams, LotPlan, TaskKind, WorkKey, survey_plan
 from sapper.store.records import PlannedTask, PlanRun
 
 #: Relative tolerance below which work left counts as none (rounding of reports and dates).
@@ -119,13 +122,19 @@ def lot_number(task_id: str) -> int:
 
 
 def _needed_now(hazards: Mapping[str, HazardArea], assets: Mapping[str, Asset],
-                reduced: Mapping[str, float]) -> dict[WorkKey, float]:
+                reduced: Mapping[str, float], params: CompileParams) -> dict[WorkKey, float]:
     need: dict[WorkKey, float] = {}
     for h in hazards.values():
         if h.status is not HazardStatus.OPEN:
             continue
         area = max(0.0, h.area_m2 - reduced.get(h.id, 0.0))
-        need["survey", h.id, ""] = area
+        scale = area / h.area_m2 if h.area_m2 > 0 else 0.0
+        plan = survey_plan(h, params)
+        need["nts", h.id, ""] = area
+        if plan.erw_only and params.eod_spot_days > 0:
+            need["eod", h.id, ""] = 1.0
+        if plan.ts_m2 > 0:
+            need["ts", h.id, ""] = plan.ts_m2 * scale
         if h.clearance_share > 0:
             need["clearance", h.id, ""] = area * h.clearance_share
     for a in assets.values():
@@ -199,9 +208,12 @@ def remaining_work(
     as_of: dt.date,
     progress_from: dt.date | None,
     weekdays: frozenset[int],
+    params: CompileParams | None = None,
 ) -> WorkLeft:
     """The work left as of ``as_of`` (see the module docstring). Reports dated in [``progress_from``, ``as_of``) count
-    (from the beginning when ``progress_from`` is None); ``weekdays`` is the previous plan's working week."""
+    (from the beginning when ``progress_from`` is None); ``weekdays`` is the previous plan's working week, ``params``
+    how the register is compiled (the defaults when None)."""
+    params = params or CompileParams(weekdays=weekdays)
     plan_start = previous.start_date
     hz = {h.id: h for h in hazards}
     asset_by_id = {a.id: a for a in assets}
@@ -246,13 +258,14 @@ def remaining_work(
     for key, rows in reports.items():
         excess[key] = _allocate(groups.get(key, []), rows)
 
-    # Survey: no daily form. A lot progresses as planned, day by day; clearance that has begun means survey is done.
+    # NTS, TS, EOD spot tasks: no daily form. A lot progresses as planned, day by day; clearance that has begun means
+    # survey is done.
     cal = Calendar(plan_start, weekdays=weekdays,
                    horizon_days=(max([as_of, *(t.end_date for t in pending)]) - plan_start).days + 14)
     cleared_started = {k[1] for k, rows in reports.items() if k[0] == "clearance" and rows} | {
         t.hazard_id for t in history if t.kind is TaskKind.CLEARANCE}
     for key, fills in groups.items():
-        if key[0] != "survey":
+        if key[0] not in SURVEY_KINDS:
             continue
         for f in fills:
             t = f.lot
@@ -266,7 +279,7 @@ def remaining_work(
                 f.last = min(t.end_date, as_of - dt.timedelta(days=1))
 
     # Needed now, and the reconciliation of each piece of work.
-    need = _needed_now(hz, asset_by_id, _reduced_since(hz, activities, progress_from, as_of))
+    need = _needed_now(hz, asset_by_id, _reduced_since(hz, activities, progress_from, as_of), params)
     lots: dict[str, Lot] = {}
     plans: dict[WorkKey, LotPlan] = {}
     added: dict[WorkKey, tuple[float, str]] = {}
@@ -322,7 +335,8 @@ def remaining_work(
         return any(k not in plans or plans[k].lots or plans[k].extra for k in kind_keys)
 
     plan_hazards = [h for h in hazards if h.status is HazardStatus.OPEN
-                    and has_work([k for k in (("survey", h.id, ""), ("clearance", h.id, "")) if k in need])]
+                    and has_work([k for k in ((kind, h.id, "") for kind in ("nts", "eod", "ts", "clearance"))
+                                  if k in need])]
     plan_assets = [a for a in assets if has_work([("repair", a.id, t.value) for t in a.repair_work])]
     reached = _reached(previous, plan_start, lots, {h.id for h in plan_hazards}, {a.id for a in plan_assets})
     blocked = _blocked([r for r in progress if r.work_date < as_of], progress_from, hz, plan_hazards,
@@ -425,6 +439,10 @@ def _gone(key: WorkKey, hazards: Mapping[str, HazardArea], assets: Mapping[str, 
         return "the hazard area is no longer in the register"
     if h.status is not HazardStatus.OPEN:
         return f"the hazard area is {h.status.value}"
+    if key[0] == TaskKind.SURVEY:
+        return "survey is now planned as non-technical and technical survey (NTS, TS)"
+    if key[0] in (TaskKind.EOD, TaskKind.TS):
+        return f"the hazard area needs no {key[0].upper()} any more"
     return "the hazard area needs no clearance any more"
 
 

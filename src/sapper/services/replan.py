@@ -192,7 +192,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     cparams = previous.params.compile_params()
     say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
-                          activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays)
+                          activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays,
+                          params=cparams)
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
                                lots=left.plans, blocked=left.blocked)
     frame = build_frame(compiled, left, move_cost_days=settings.move_cost_days)
