@@ -81,14 +81,18 @@ class ChunkResult:
     on_path: Ints
     clipped: int
     failed: int
+    #: With ``keep``: each run's days and starts (runs × tasks), to check its schedule; else None.
+    days: Ints | None = None
+    starts: Ints | None = None
 
 
 #: How chunks are run: ``chunk_map(run_chunk_job, job, specs)`` returns the results of every spec, in any order.
 ChunkMap = Callable[[Callable[[Job, ChunkSpec], ChunkResult], Job, Sequence[ChunkSpec]], list[ChunkResult]]
 
 
-def run_chunk_job(job: Job, spec: ChunkSpec) -> ChunkResult:
-    """Sample and schedule one chunk (the compiled kernel releases the GIL: threads run chunks in parallel)."""
+def run_chunk_job(job: Job, spec: ChunkSpec, *, keep: bool = False) -> ChunkResult:
+    """Sample and schedule one chunk (the compiled kernel releases the GIL: threads run chunks in parallel);
+    ``keep`` also returns every run's days and starts."""
     rng = np.random.default_rng(spec.seed)
     s = job.sampler
     shared = draw_shared(s, spec.runs, rng)
@@ -98,14 +102,16 @@ def run_chunk_job(job: Job, spec: ChunkSpec) -> ChunkResult:
     res_end = np.zeros((spec.runs, len(job.restored)), dtype=np.int32)
     on_path = np.zeros(n, dtype=np.int64)
     counts = np.zeros(2, dtype=np.int64)
-    unkept = np.zeros((1, n), dtype=np.int64)
+    rows = spec.runs if keep else 1
+    days, stood, starts = (np.zeros((rows, n), dtype=np.int64) for _ in range(3))
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               job.longest, s.fixed, s.minimum, shared.programme, shared.per_unit, shared.log_share, shared.damage,
               shared.weather_rate, s.horizon, s.accident_rate, s.accident_min, s.accident_max, s.damage_mean,
               s.damage_sd, s.independent, True, job.order, job.cap, job.rel, job.lend, job.dem_ptr, job.dem_r,
               job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released, job.restored, spans, rel_end,
-              res_end, on_path, counts, unkept, unkept, unkept)
-    return ChunkResult(spec.index, spans, rel_end, res_end, on_path, int(counts[0]), int(counts[1]))
+              res_end, on_path, counts, days, stood, starts)
+    return ChunkResult(spec.index, spans, rel_end, res_end, on_path, int(counts[0]), int(counts[1]),
+                       days if keep else None, starts if keep else None)
 
 
 def local_map(fn: Callable[[Job, ChunkSpec], ChunkResult], job: Job, specs: Sequence[ChunkSpec]) -> list[ChunkResult]:
