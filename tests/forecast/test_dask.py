@@ -3,12 +3,16 @@ same chunks from the same seeds — so the percentiles, the makespan of every ru
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from sapper.forecast import UncertaintyModel, run_forecast
-from sapper.forecast.montecarlo import CHUNK, ChunkResult, ChunkSpec, Job, local_map, run_chunk_job
+from sapper.forecast.montecarlo import CHUNK, ChunkResult, ChunkSpec, Job, run_chunk_job
 from sapper.services.forecast import dask_chunk_map
+from tests.cli.entry import run
 
 from .conftest import programme
 
@@ -40,4 +44,19 @@ def test_dask_threads_and_serial_give_identical_forecasts() -> None:
         assert other.overall == local.overall and other.released == local.released  # type: ignore[attr-defined]
         assert other.restored == local.restored and other.clipped == local.clipped  # type: ignore[attr-defined]
     assert len(set(local.makespans.tolist())) > 5  # type: ignore[attr-defined]  # the runs differ: a real sample
-    assert local_map is not None
+
+
+def test_cli_forecast_on_dask_worker_processes_is_the_local_forecast(
+        replanned: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sapper forecast --dask --workers 2` (two worker processes) prints the same forecast as without --dask;
+    --workers without --dask is a usage error."""
+    args = ("forecast", "--db", replanned, "--runs", "300", "--seed", "2", "--json")
+    code, local, err = run(monkeypatch, capsys, *args)
+    assert code == 0, err
+    code, remote, err = run(monkeypatch, capsys, *args, "--dask", "--workers", "2")
+    assert code == 0, err
+    a, b = json.loads(local), json.loads(remote)
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+    code, _, err = run(monkeypatch, capsys, *args, "--workers", "2")
+    assert code == 2 and "--workers needs --dask" in err

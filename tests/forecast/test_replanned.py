@@ -9,45 +9,10 @@ the as-of date."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 from pathlib import Path
 
-import pytest
-
-from sapper.cli import main
 from sapper.services.forecast import forecast_plan
 from sapper.store import open_store
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def _sapper(*args: str | Path) -> None:
-    """``sapper args`` through the real entry point; fails the test on a non-zero exit."""
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        mp.setattr(sys, "argv", ["sapper", *map(str, args)])
-        with pytest.raises(SystemExit) as exited:
-            main()
-    assert not exited.value.code, (args, err.getvalue())
-
-
-@pytest.fixture(scope="module")
-def replanned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tour's register: planned, a day of clearance reported and applied, re-planned."""
-    db = tmp_path_factory.mktemp("replanned") / "my.gpkg"
-    _sapper("init", "--db", db, "--start-date", "2026-11-02")
-    _sapper("import", "hazards", EXAMPLES / "survey.geojson", "--db", db)
-    _sapper("import", "assets", EXAMPLES / "damage.csv", "--crs", "EPSG:4326", "--db", db)
-    _sapper("import", "workforce", EXAMPLES / "teams.csv", "--db", db)
-    _sapper("plan", "--db", db, "--engine", "greedy")
-    _sapper("import", "field", EXAMPLES / "odk_clearance.zip", "--db", db)
-    _sapper("field", "review", "1", "--actor", "IM officer", "--db", db)
-    _sapper("field", "approve", "1", "--actor", "IM officer", "--db", db)
-    _sapper("field", "apply", "--db", db)
-    _sapper("replan", "--db", db, "--time-limit", "5")
-    return db
 
 
 def test_a_replan_is_forecast_from_its_as_of_date(replanned: Path) -> None:
