@@ -173,3 +173,37 @@ def run_chunk(state: _U,
                 on_path[j] += 1
                 marks[j] = False
     counts[0] += cut
+
+
+@njit(cache=True, nogil=True)
+def column_ranks(ends: npt.NDArray[np.int32], top: int, ranks: _I, out: _I) -> None:
+    """``out[l, c]``: the ``ranks[l]``-th smallest value (from 0) of column ``c`` of ``ends`` (runs × columns,
+    values in 0 … ``top``), by counting — the order statistics the percentiles need, without sorting."""
+    runs, cols = ends.shape
+    block = 64
+    for lo in range(0, cols, block):
+        hi = min(cols, lo + block)
+        count = np.zeros((hi - lo, top + 1), dtype=np.int64)
+        for i in range(runs):
+            for c in range(lo, hi):
+                count[c - lo, ends[i, c]] += 1
+        for c in range(lo, hi):
+            seen = 0
+            level = 0
+            for v in range(top + 1):
+                seen += count[c - lo, v]
+                while level < ranks.shape[0] and seen > ranks[level]:
+                    out[level, c] = v
+                    level += 1
+                if level == ranks.shape[0]:
+                    break
+
+
+@njit(cache=True, nogil=True)
+def slot_sums(ends: npt.NDArray[np.int32], slot_of: _I, weight: _F, out: _F) -> None:
+    """``out[i, s]``: the total ``weight`` of the columns of row ``i`` of ``ends`` whose end falls in slot ``s``
+    (``slot_of`` maps each period to its slot)."""
+    runs, cols = ends.shape
+    for i in range(runs):
+        for c in range(cols):
+            out[i, slot_of[ends[i, c]]] += weight[c]

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from sapper.errors import Fault, ValidationError
 from sapper.forecast.inputs import Floats, ForecastTasks, Ints
-from sapper.forecast.kernel import run_chunk
+from sapper.forecast.kernel import column_ranks, run_chunk, slot_sums
 from sapper.forecast.model import UncertaintyModel
 from sapper.forecast.sample import Conditions, Sampler, draw_shared, sampler, task_state
 from sapper.plan.evolve import scheme_arrays
@@ -36,8 +36,6 @@ LEVELS = (10, 50, 80, 90)
 #: Runs per chunk: the unit of seeding and of parallel work. Fixed, so that a forecast is the same computation
 #: however many threads or workers run it.
 CHUNK = 125
-#: Columns or rows per block when reducing results (keeps the temporary copies small).
-_BLOCK = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +160,9 @@ def warm_up() -> None:
                           weather_groups=frozenset({"manual"}))
     job = make_job(problem, tasks, Model(), horizon=4)
     run_chunk_job(job, ChunkSpec(0, 1, np.random.SeedSequence(0)))
+    ends = np.ones((1, 1), dtype=np.int32)
+    _columns(ends)
+    _by(ends, np.array([0, 1], dtype=np.int64), np.ones(1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,13 +245,19 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
         restored_ends=res_ends)
 
 
+def _ranks(runs: int) -> Ints:
+    """The order statistics (from 0) that are the P10, P50, P80, P90 of ``runs`` values (numpy's
+    ``inverted_cdf``: the smallest value with at least that share of runs at or below it)."""
+    return np.array([max(0, -(-runs * q // 100) - 1) for q in LEVELS], dtype=np.int64)
+
+
 def _columns(ends: npt.NDArray[np.int32]) -> tuple[Percentiles, ...]:
-    """The percentiles of each column (a milestone) over the runs (rows), at once."""
-    out: list[Percentiles] = []
-    for lo in range(0, ends.shape[1], _BLOCK):  # in blocks of columns, to keep the sorted copy small
-        q = np.percentile(ends[:, lo:lo + _BLOCK], LEVELS, axis=0, method="inverted_cdf").astype(np.int64)
-        out.extend(Percentiles(*(int(x) for x in q[:, k])) for k in range(q.shape[1]))
-    return tuple(out)
+    """The percentiles of each column (a milestone) over the runs (rows), at once, by counting (ends lie in
+    0 … the horizon)."""
+    out = np.zeros((len(LEVELS), ends.shape[1]), dtype=np.int64)
+    if ends.size:
+        column_ranks(np.ascontiguousarray(ends), int(ends.max()), _ranks(ends.shape[0]), out)
+    return tuple(Percentiles(*(int(x) for x in out[:, k])) for k in range(out.shape[1]))
 
 
 def _longest_windows(problem: Problem, tasks: ForecastTasks, horizon: int) -> Ints:
@@ -284,12 +291,8 @@ def _fan(rel_ends: npt.NDArray[np.int32], res_ends: npt.NDArray[np.int32], area_
 def _by(ends: npt.NDArray[np.int32], periods: Ints, weight: Floats) -> Floats:
     """Per run (row), the total ``weight`` of the columns ending at or before each of ``periods``."""
     runs, k = ends.shape[0], len(periods)
-    out = np.empty((runs, k))
-    for lo in range(0, runs, _BLOCK):  # in blocks of runs, to keep the index arrays small
-        block = ends[lo:lo + _BLOCK]
-        rows = block.shape[0]
-        slot = np.searchsorted(periods, block, side="left")  # the first period at or after the end
-        flat = (np.arange(rows)[:, None] * (k + 1) + slot).ravel()
-        sums = np.bincount(flat, weights=np.broadcast_to(weight, block.shape).ravel(), minlength=rows * (k + 1))
-        out[lo:lo + rows] = np.cumsum(sums.reshape(rows, k + 1), axis=1)[:, :k]
-    return out
+    top = int(max(ends.max(initial=0), periods[-1]))
+    slot_of = np.searchsorted(periods, np.arange(top + 1), side="left")  # the first period at or after each end
+    sums = np.zeros((runs, k + 1))
+    slot_sums(np.ascontiguousarray(ends), slot_of, np.asarray(weight, dtype=np.float64), sums)
+    return np.asarray(np.cumsum(sums, axis=1)[:, :k], dtype=np.float64)
