@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--dask-workers", type=int, default=2)
     ap.add_argument("--write", type=Path, default=None)
     args = ap.parse_args()
+    here = machine()  # before Dask, which sets OMP_NUM_THREADS=1 in this process (nproc would then say 1)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "kursk.gpkg"
         subprocess.run([SAPPER, "scenario", "build", "kursk-border", "--seed", str(args.seed), "--db", str(db)],
@@ -69,7 +70,7 @@ def main() -> None:
                 dask.update(seconds=d.seconds, identical=all(local[k] == remote[k] for k in keys))
     doc = {"command": f"python benchmarks/forecast_speed.py --seed {args.seed} --runs {args.runs} "
                       f"--dask-workers {args.dask_workers}",
-           "date": dt.date.today().isoformat(), "machine": machine(),
+           "date": dt.date.today().isoformat(), "machine": here,
            "load_average_before": load_before, "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
            "runs": f.runs, "tasks": n_tasks,
            "monte_carlo_seconds": f.seconds, "runs_per_second": round(f.runs / f.seconds, 1),
