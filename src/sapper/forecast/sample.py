@@ -131,33 +131,37 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
 
 @dataclass(frozen=True, eq=False)
 class Shared:
-    """What each run of a chunk (rows) shares across tasks: programme factor per group, factor per unit, share of
-    each hazard area left for clearance (and its log relative to the planned share), damage per asset, weather
-    stand-down rate per working day."""
+    """What each run of a chunk (rows) shares across tasks: programme factor per group, factor per unit, the log of
+    each hazard area's share left for clearance relative to its planned share, damage per asset, weather stand-down
+    rate per working day."""
 
     programme: Floats
     per_unit: Floats
-    shares: Floats
     log_share: Floats
     damage: Floats
     weather_rate: Floats
 
 
 def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
-    """The shared draws of ``runs`` runs, in a fixed order from ``rng``."""
+    """The shared draws of ``runs`` runs, in a fixed order from ``rng``. An area's share left for clearance is its
+    planned share × the class draw over its prior mean × its own lognormal factor, at most 1: its log relative to
+    the planned share is min(log scale + own, −log planned share), with no exponential or logarithm per area."""
     h = len(s.hazard_class)
     if h:
         a, b = s.alpha, s.beta
         if s.independent:
-            scale = np.broadcast_to((a / (a + b) / s.prior_mean)[s.hazard_class], (runs, h))
+            scale = np.broadcast_to(a / (a + b) / s.prior_mean, (runs, len(a)))
         else:
-            scale = (rng.beta(a, b, size=(runs, len(a))) / s.prior_mean)[:, s.hazard_class]
-        own = np.exp(rng.standard_normal((runs, h)) * s.area_sd - s.area_sd**2 / 2)
-        shares = np.clip(s.planned_share * scale * own, 0.0, 1.0)
+            scale = rng.beta(a, b, size=(runs, len(a))) / s.prior_mean
+        with np.errstate(divide="ignore"):
+            log_scale = np.log(scale)
+            ceiling = -np.log(s.planned_share)
+        log_share = rng.standard_normal((runs, h))
+        log_share *= s.area_sd
+        log_share += log_scale[:, s.hazard_class] - s.area_sd**2 / 2
+        np.minimum(log_share, ceiling, out=log_share)
     else:
-        shares = np.zeros((runs, 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_share = np.log(shares / s.planned_share)
+        log_share = np.zeros((runs, 0))
     groups, units = len(s.mean), len(s.unit_sd)
     if s.independent:
         programme = np.broadcast_to(s.mean, (runs, groups)).copy()
@@ -171,8 +175,7 @@ def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
         rate = np.full(runs, s.weather_days)
     else:
         rate = rng.gamma(s.weather_shape, s.weather_days / s.weather_shape, size=runs)
-    return Shared(programme, per_unit, np.asarray(shares, dtype=np.float64), log_share, damage,
-                  rate / WORKING_DAYS_PER_YEAR)
+    return Shared(programme, per_unit, log_share, damage, rate / WORKING_DAYS_PER_YEAR)
 
 
 def task_state(rng: np.random.Generator) -> npt.NDArray[np.uint64]:
@@ -200,4 +203,5 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
               none, np.zeros((1, 1), dtype=np.int64), none, none, none, none, none, none, none, none, none, none,
               np.zeros(runs, dtype=np.int64), no_ends, no_ends, np.zeros(n, dtype=np.int64),
               np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64))
-    return Worlds(days, shared.shares, stood)
+    shares = np.minimum(1.0, s.planned_share * np.exp(shared.log_share)) if len(s.planned_share) else shared.log_share
+    return Worlds(days, shares, stood)
