@@ -105,6 +105,7 @@ def run_chunk(state: _U,
     avail = cap.copy()
     bits0 = exhausted_periods(cap)
     bits = bits0.copy()
+    dirty = 0  # periods [0, dirty) of ``avail`` (and their words of ``bits``) may differ from the pristine profile
     marks = np.zeros(n, dtype=np.bool_)
     width = cap.shape[1]
     cut = 0
@@ -150,10 +151,13 @@ def run_chunk(state: _U,
                 kept_stood[i, j] = stood
         if not schedule:
             continue
-        avail[:, :] = cap
-        bits[:, :] = bits0
+        if dirty > 0:  # a run uses periods up to its makespan: only they need restoring
+            avail[:, :dirty] = cap[:, :dirty]
+            words = min(bits.shape[1], (dirty >> 6) + 1)
+            bits[:, :words] = bits0[:, :words]
         made = serial_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
                              avail, bits)
+        dirty = made if made >= 0 else width
         if keep:
             kept_starts[i, :] = starts
         if made < 0:
