@@ -45,12 +45,12 @@ def programme(*, lots: int = 3, winter: bool = True) -> tuple[Problem, ForecastT
         return len(tasks) - 1
 
     for h in range(3):
-        s = add(Task(f"survey {h}", (Mode(4, ((0, 1),), "survey"),)), WorkKind.SURVEY, 0, h % 2, 4.0, h, -1)
+        s = add(Task(f"survey {h}", (Mode(4, ((0, 1),), "survey"),)), WorkKind.SURVEY, 0, h % 2, 3.5, h, -1)
         clear = []
         for k in range(lots):
             pool = 1 if k % 2 == 0 else 2
             j = add(Task(f"clearance {h}/{k}", (Mode(6, ((pool, 1),), GROUPS[pool]),)), WorkKind.CLEARANCE, pool,
-                    2 + (k // 2) % 2 if pool == 1 else 4, 6.0, h, -1)
+                    2 + (k // 2) % 2 if pool == 1 else 4, 5.5, h, -1)
             precedences.append(Precedence(s, j))
             clear.append(j)
         r = add(Task(f"released {h}", (Mode(0),), weight=1), WorkKind.MILESTONE, -1, -1, 0.0, h, -1)
@@ -58,7 +58,7 @@ def programme(*, lots: int = 3, winter: bool = True) -> tuple[Problem, ForecastT
         released.append(r)
     restored = []
     for a, needs in enumerate(((0, 1), (2,))):
-        rep = [add(Task(f"repair {a}/{k}", (Mode(5, ((3, 1),), "road"),)), WorkKind.REPAIR, 3, 5, 5.0, -1, a)
+        rep = [add(Task(f"repair {a}/{k}", (Mode(5, ((3, 1),), "road"),)), WorkKind.REPAIR, 3, 5, 4.5, -1, a)
                for k in range(2)]
         for j in rep:
             precedences.extend(Precedence(released[h], j) for h in needs)

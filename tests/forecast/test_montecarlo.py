@@ -122,19 +122,6 @@ def test_a_world_without_variance_is_the_serial_plan() -> None:
     assert result.beyond_horizon == 0
 
 
-def test_a_nearly_still_world_lands_on_the_plan() -> None:
-    """With programme factors of sd 0.001 (and nothing else uncertain) every run keeps the planned whole days: the
-    median world is the plan. Rounding the planned days times the factor up again (as the kernel once did) made
-    about half the lots a day longer and the P50 later than the plan."""
-    problem, tasks = programme(lots=6)
-    near = dataclasses.replace(_still(), fallback=Productivity(0.0, 0.001, 0.0, 0.0), independent=False)
-    result = run_forecast(problem, tasks, near, runs=200, rng=np.random.default_rng(4), horizon=400)
-    plan = decode(problem, tasks.order.tolist(), tasks.modes, improve=False)
-    assert plan is not None
-    assert result.overall.p10 == result.overall.p90 == max(plan.ends(problem))
-    assert [p.p50 for p in result.released] == [plan.end(problem, int(j)) for j in tasks.released]
-
-
 def test_percentiles_are_ordered_and_criticality_is_a_share() -> None:
     """Percentiles are ordered, criticality is a share, the fan's bands are ordered and end with all released."""
     problem, tasks = programme()

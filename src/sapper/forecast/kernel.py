@@ -85,14 +85,12 @@ def run_chunk(state: _U,
               counts: _I, kept_days: _I, kept_stood: _I, kept_starts: _I) -> None:
     """Sample and schedule ``programme.shape[0]`` runs.
 
-    Each work task's days: exp(log planned days (−inf for none) − (noise_sd × Z + programme[group] + per_unit[unit])
-    + log_share [clearance] + damage [repair]), capped at the horizon and rounded to the nearest day (kind 0, a
-    milestone, takes no time). The planned days are the plan's, already whole days rounded up from the work;
-    rounding up again would add half a day to every lot of every noisy world. A weather task then stands still for
-    floor(days × weather_rate + U) days and, with probability 1 − exp(−days × accident_rate), for an accident of
-    ``accident_min``–``accident_max`` days (the conditional uniform U / p picks them). ``fixed`` ≥ 0 replaces the
-    days (work done), ``minimum`` bounds them below (work running), and days beyond ``longest`` (the pool's longest
-    season) are cut to it (``counts[0]``).
+    Each work task's days: exp(log planned days (−inf for none) − (noise_sd × Z + programme[group] +
+    per_unit[unit]) + log_share [clearance] + damage [repair]), capped at the horizon and rounded up (kind 0, a
+    milestone, takes no time). A weather task then stands still for floor(days × weather_rate + U) days and, with
+    probability 1 − exp(−days × accident_rate), for an accident of ``accident_min``–``accident_max`` days (the
+    conditional uniform U / p picks them). ``fixed`` ≥ 0 replaces the days (work done), ``minimum`` bounds them below
+    (work running), and days beyond ``longest`` (the pool's longest season) are cut to it (``counts[0]``).
 
     With ``schedule``: the serial scheme over ``order`` gives ``span`` (the horizon for a run past it), the end of
     each ``released`` and ``restored`` milestone (at most the horizon) and adds the chain that decides the finish to
@@ -130,7 +128,7 @@ def run_chunk(state: _U,
                     else:
                         log_days += damage[i, asset[j]]
                 x = min(np.exp(log_days), float(horizon))
-                d = int(np.floor(x + 0.5))  # to the nearest day: the planned days are whole already
+                d = int(np.ceil(x - 1e-4))
             stood = 0
             if weather[j]:
                 stood = int(np.floor(d * weather_rate[i] + _uniform(state)))
