@@ -1,10 +1,18 @@
 """A small programme built in code: three hazard areas (survey, clearance lots, release) and two assets whose repair
-waits for the areas' release, on survey, manual, dog and road pools with a winter outage."""
+waits for the areas' release, on survey, manual, dog and road pools with a winter outage; and the README tour's
+register (synthetic examples), planned, with a day of progress, re-planned."""
 
 from __future__ import annotations
 
-import numpy as np
+import contextlib
+import io
+import sys
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+from sapper.cli import main
 from sapper.domain.hazards import Evidence, HazardClass
 from sapper.forecast import ForecastTasks, WorkKind
 from sapper.plan import Mode, Precedence, Problem, Resource, Task
@@ -72,3 +80,33 @@ def programme(*, lots: int = 3, winter: bool = True) -> tuple[Problem, ForecastT
         released=np.array(released, dtype=np.int64), asset_class=("road", "school"),
         restored=np.array(restored, dtype=np.int64), modes=modes, order=order.astype(np.int64),
         weather_groups=frozenset({"survey", "manual", "dog"}))
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _sapper(*args: str | Path) -> None:
+    """``sapper args`` through the real entry point; fails the test on a non-zero exit."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        mp.setattr(sys, "argv", ["sapper", *map(str, args)])
+        with pytest.raises(SystemExit) as exited:
+            main()
+    assert not exited.value.code, (args, err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def replanned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tour's register: planned, a day of clearance reported and applied, re-planned."""
+    db = tmp_path_factory.mktemp("replanned") / "my.gpkg"
+    _sapper("init", "--db", db, "--start-date", "2026-11-02")
+    _sapper("import", "hazards", EXAMPLES / "survey.geojson", "--db", db)
+    _sapper("import", "assets", EXAMPLES / "damage.csv", "--crs", "EPSG:4326", "--db", db)
+    _sapper("import", "workforce", EXAMPLES / "teams.csv", "--db", db)
+    _sapper("plan", "--db", db, "--engine", "greedy")
+    _sapper("import", "field", EXAMPLES / "odk_clearance.zip", "--db", db)
+    _sapper("field", "review", "1", "--actor", "IM officer", "--db", db)
+    _sapper("field", "approve", "1", "--actor", "IM officer", "--db", db)
+    _sapper("field", "apply", "--db", db)
+    _sapper("replan", "--db", db, "--time-limit", "5")
+    return db

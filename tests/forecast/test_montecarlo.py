@@ -21,6 +21,7 @@ from sapper.forecast import (
     run_forecast,
     sample_worlds,
 )
+from sapper.forecast.montecarlo import ChunkSpec, make_job, run_chunk_job
 from sapper.plan import Mode, Problem, Task, check
 from sapper.plan.evolve import decode, simulate
 from sapper.plan.solution import Schedule
@@ -72,6 +73,30 @@ def test_runs_from_part_way_pass_the_checker() -> None:
     for i in range(20):
         own = _world_problem(problem, worlds.durations[i], 3000, earliest)
         assert check(own, Schedule(tuple(int(x) for x in runs.starts[i]), tasks.modes)) == []
+
+
+def test_every_kernel_run_passes_the_checker() -> None:
+    """The forecast's own compiled kernel (sampling and scheduling in one call, from part-way through): each run's
+    schedule passes plan.solution.check with that run's days, and its makespan and milestone ends are the kernel's."""
+    problem, tasks = programme()
+    n = len(problem.tasks)
+    earliest = np.full(n, 20, dtype=np.int64)
+    earliest[tasks.order[:3]] = 0
+    cond = Conditions(known=tasks.order[:3].copy(), known_days=np.array([5, 5, 7]), earliest=earliest,
+                      running=tasks.order[3:4].copy(), running_days=np.array([4]))
+    job = make_job(problem, tasks, _noisy(), horizon=3000, conditions=cond)
+    out = run_chunk_job(job, ChunkSpec(0, 40, np.random.SeedSequence(9)), keep=True)
+    assert out.days is not None and out.starts is not None and out.failed == 0
+    assert (out.days[:, tasks.order[:3]] == [5, 5, 7]).all() and (out.days[:, tasks.order[3]] >= 5).all()
+    assert len({tuple(r) for r in out.days.tolist()}) == 40  # every run its own world
+    for i in range(40):
+        own = _world_problem(problem, out.days[i], 3000, earliest)
+        schedule = Schedule(tuple(int(x) for x in out.starts[i]), tasks.modes)
+        assert check(own, schedule) == []
+        ends = schedule.ends(own)
+        assert max(ends) == out.spans[i]
+        assert [ends[j] for j in tasks.released] == out.released_end[i].tolist()
+        assert [ends[j] for j in tasks.restored] == out.restored_end[i].tolist()
 
 
 def _still() -> UncertaintyModel:

@@ -17,13 +17,21 @@ def forecast(
     runs: Annotated[int, typer.Option("--runs", help="Monte Carlo runs.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same forecast.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the forecast as JSON.")] = False,
+    dask: Annotated[bool, typer.Option("--dask", help="Run the Monte Carlo on a Dask LocalCluster (the `scale` "
+                                                     "extra); the same seed gives the same forecast.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Dask worker processes (default: one "
+                                                                          "per core); with --dask only.")] = None,
 ) -> None:
     """Forecast the latest plan: P10/P50/P80/P90 dates for the region, each hazard area and each asset."""
-    from sapper.services.forecast import forecast_document, forecast_plan
+    from contextlib import nullcontext
+
+    from sapper.services.forecast import dask_chunk_map, forecast_document, forecast_plan
     from sapper.services.register import open_register
 
-    with open_register(settings(ctx, db=db)) as store:
-        result = forecast_plan(store, runs=runs, seed=seed)
+    if workers is not None and not dask:
+        raise typer.BadParameter("--workers needs --dask", param_hint="--workers")
+    with open_register(settings(ctx, db=db)) as store, (dask_chunk_map(workers) if dask else nullcontext()) as cmap:
+        result = forecast_plan(store, runs=runs, seed=seed, chunk_map=cmap)
     if as_json:
         print(json.dumps(forecast_document(result), indent=1, ensure_ascii=False))
         return

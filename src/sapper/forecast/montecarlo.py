@@ -3,13 +3,21 @@
 Each run samples a world (productivity, survey outcome, damage, weather, accidents; see ``sample``) and re-schedules
 the plan's tasks in the plan's start order, in the planned modes, under the same capacities, precedences and
 release-before-repair, by the serial schedule-generation scheme the genetic search decodes with
-(``sapper.plan.evolve.simulate``, compiled, runs in parallel). A late lot therefore delays what waits for it and
-what queues behind it on the same pool — not a sum of durations along one path.
+(``sapper.plan.evolve``'s, compiled). A late lot therefore delays what waits for it and what queues behind it on the
+same pool — not a sum of durations along one path.
+
+The runs are split into chunks of ``CHUNK``; chunk k draws from its own Generator, seeded by the k-th child
+(``numpy.random.SeedSequence.spawn``) of one seed sequence drawn from the caller's Generator. A chunk is one call of
+the compiled kernel (``sapper.forecast.kernel``) that samples and schedules all its runs; chunks are independent, so
+they run on a thread per core here or on a Dask cluster (``chunk_map``), and the percentiles are the same either way.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,15 +25,144 @@ import numpy.typing as npt
 
 from sapper.errors import Fault, ValidationError
 from sapper.forecast.inputs import Floats, ForecastTasks, Ints
+from sapper.forecast.kernel import column_ranks, run_chunk, slot_sums
 from sapper.forecast.model import UncertaintyModel
-from sapper.forecast.sample import Conditions, sample_worlds
-from sapper.plan.evolve import simulate
+from sapper.forecast.sample import Conditions, Sampler, draw_shared, sampler, task_state
+from sapper.plan.evolve import scheme_arrays
 from sapper.plan.problem import Problem
 
 #: The percentiles every forecast reports.
 LEVELS = (10, 50, 80, 90)
-#: Runs per compiled batch: bounds memory (starts of every task in a batch) while keeping both cores busy.
-CHUNK = 256
+#: Runs per chunk: the unit of seeding and of parallel work. Fixed, so that a forecast is the same computation
+#: however many threads or workers run it.
+CHUNK = 125
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """Everything a chunk of runs needs, built once per forecast (sent once to each Dask worker)."""
+
+    sampler: Sampler
+    longest: Ints
+    order: Ints
+    cap: Ints
+    rel: Ints
+    lend: Ints
+    dem_ptr: Ints
+    dem_r: Ints
+    dem_u: Ints
+    pred_ptr: Ints
+    pred_idx: Ints
+    pred_lag: Ints
+    released: Ints
+    restored: Ints
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSpec:
+    """Chunk ``index``: ``runs`` runs drawn from the Generator of ``seed``."""
+
+    index: int
+    runs: int
+    seed: np.random.SeedSequence
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkResult:
+    """What a chunk's runs say: makespans (the horizon past it), ends of the release and restoration milestones,
+    how many runs each task was on the deciding chain of, lots cut to a season, runs past the horizon."""
+
+    index: int
+    spans: Ints
+    released_end: npt.NDArray[np.int32]
+    restored_end: npt.NDArray[np.int32]
+    on_path: Ints
+    clipped: int
+    failed: int
+    #: With ``keep``: each run's days and starts (runs × tasks), to check its schedule; else None.
+    days: Ints | None = None
+    starts: Ints | None = None
+
+
+#: How chunks are run: ``chunk_map(run_chunk_job, job, specs)`` returns the results of every spec, in any order.
+ChunkMap = Callable[[Callable[[Job, ChunkSpec], ChunkResult], Job, Sequence[ChunkSpec]], list[ChunkResult]]
+
+
+def run_chunk_job(job: Job, spec: ChunkSpec, *, keep: bool = False) -> ChunkResult:
+    """Sample and schedule one chunk (the compiled kernel releases the GIL: threads run chunks in parallel);
+    ``keep`` also returns every run's days and starts."""
+    rng = np.random.default_rng(spec.seed)
+    s = job.sampler
+    shared = draw_shared(s, spec.runs, rng)
+    n = len(s.kind)
+    spans = np.zeros(spec.runs, dtype=np.int64)
+    rel_end = np.zeros((spec.runs, len(job.released)), dtype=np.int32)
+    res_end = np.zeros((spec.runs, len(job.restored)), dtype=np.int32)
+    on_path = np.zeros(n, dtype=np.int64)
+    counts = np.zeros(2, dtype=np.int64)
+    rows = spec.runs if keep else 1
+    days, stood, starts = (np.zeros((rows, n), dtype=np.int64) for _ in range(3))
+    run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
+              job.longest, s.fixed, s.minimum, shared.programme, shared.per_unit, shared.log_share, shared.damage,
+              shared.weather_rate, s.horizon, s.accident_rate, s.accident_min, s.accident_max, s.damage_mean,
+              s.damage_sd, s.independent, True, job.order, job.cap, job.rel, job.lend, job.dem_ptr, job.dem_r,
+              job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released, job.restored, spans, rel_end,
+              res_end, on_path, counts, days, stood, starts)
+    return ChunkResult(spec.index, spans, rel_end, res_end, on_path, int(counts[0]), int(counts[1]),
+                       days if keep else None, starts if keep else None)
+
+
+def local_map(fn: Callable[[Job, ChunkSpec], ChunkResult], job: Job, specs: Sequence[ChunkSpec]) -> list[ChunkResult]:
+    """Chunks on a thread per core of this process."""
+    workers = max(1, min(len(specs), os.cpu_count() or 1))
+    if workers == 1:
+        return [fn(job, spec) for spec in specs]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda spec: fn(job, spec), specs))
+
+
+def chunk_specs(runs: int, rng: np.random.Generator) -> list[ChunkSpec]:
+    """``runs`` split into chunks of ``CHUNK``, each seeded by a child of one seed sequence drawn from ``rng``."""
+    root = np.random.SeedSequence([int(x) for x in rng.integers(0, 2**63, size=4)])
+    count = -(-runs // CHUNK)
+    return [ChunkSpec(k, min(CHUNK, runs - k * CHUNK), seed) for k, seed in enumerate(root.spawn(count))]
+
+
+def make_job(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
+             conditions: Conditions | None = None) -> Job:
+    """The job of a forecast of ``tasks`` on ``problem`` over ``horizon`` periods."""
+    arr = scheme_arrays(problem, tasks.modes, horizon=horizon)
+    rel = arr.rel if conditions is None else np.maximum(arr.rel, conditions.earliest).astype(np.int64)
+    n = len(problem.tasks)
+    return Job(sampler(tasks, model, horizon=horizon, conditions=conditions), _longest_windows(problem, tasks, horizon),
+               np.ascontiguousarray(tasks.order, dtype=np.int64), arr.cap, rel, np.full(n, horizon, dtype=np.int64),
+               arr.dem_ptr, arr.dem_r, arr.dem_u, arr.pred_ptr, arr.pred_idx, arr.pred_lag,
+               np.asarray(tasks.released, dtype=np.int64), np.asarray(tasks.restored, dtype=np.int64))
+
+
+_WARM: list[bool] = []
+
+
+def warm_up() -> None:
+    """Compile the kernel (or load it from Numba's cache) once per process, outside a forecast's own time."""
+    if _WARM:
+        return
+    _WARM.append(True)
+    from sapper.forecast.model import UncertaintyModel as Model
+    from sapper.plan.problem import Mode, Resource, Task
+
+    problem = Problem((Resource("r", 1),), (Task("t", (Mode(1, ((0, 1),), "manual"),)),), (), 4)
+    one = np.zeros(1, dtype=np.int64)
+    tasks = ForecastTasks(kind=np.ones(1, dtype=np.int64), group=one, unit=one, base_days=np.ones(1),
+                          hazard=np.full(1, -1), asset=np.full(1, -1), groups=("manual",), units=1, hazard_class=(),
+                          planned_share=np.zeros(0), hazard_area_m2=np.zeros(0), released=np.zeros(0, dtype=np.int64),
+                          asset_class=(), restored=np.zeros(0, dtype=np.int64), modes=(0,), order=one,
+                          weather_groups=frozenset({"manual"}))
+    job = make_job(problem, tasks, Model(), horizon=4)
+    run_chunk_job(job, ChunkSpec(0, 1, np.random.SeedSequence(0)))
+    ends = np.ones((1, 1), dtype=np.int32)
+    _columns(ends)
+    _by(ends, np.array([0, 1], dtype=np.int64), np.ones(1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,37 +213,26 @@ class MonteCarloResult:
 
 def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *, runs: int,
                  rng: np.random.Generator, horizon: int, conditions: Conditions | None = None,
-                 fan_points: int = 60) -> MonteCarloResult:
+                 fan_points: int = 60, chunk_map: ChunkMap | None = None) -> MonteCarloResult:
     """``runs`` Monte Carlo runs of the plan ``tasks`` describes, on ``problem``'s capacities over ``horizon``
-    periods; all randomness from ``rng``."""
+    periods; all randomness from ``rng`` (see the module's note on chunks). ``chunk_map`` runs the chunks (default:
+    a thread per core); any map gives the same result."""
     ValidationError.raise_if("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")]
                              if runs < 1 else [])
     ValidationError.raise_if("forecast", [Fault("forecast", f"horizon must be positive, got {horizon}", "horizon")]
                              if horizon < 1 else [])
     tasks.validate(problem)
+    warm_up()
     t0 = time.perf_counter()
-    n = len(problem.tasks)
-    spans = np.empty(runs, dtype=np.int64)
-    rel_ends = np.empty((runs, len(tasks.released)), dtype=np.int32)
-    res_ends = np.empty((runs, len(tasks.restored)), dtype=np.int32)
-    on_path = np.zeros(n, dtype=np.int64)
-    longest = _longest_windows(problem, tasks, horizon)
-    clipped = 0
-    earliest = None if conditions is None else conditions.earliest
-    for lo in range(0, runs, CHUNK):
-        hi = min(runs, lo + CHUNK)
-        worlds = sample_worlds(tasks, model, hi - lo, rng, horizon=horizon, conditions=conditions)
-        durations = worlds.durations
-        clipped += int((durations > longest).sum())
-        durations = np.minimum(durations, longest)
-        out = simulate(problem, tasks.modes, tasks.order, durations, horizon=horizon, earliest=earliest)
-        ends = out.starts + durations
-        failed = out.makespan < 0
-        ends[failed] = horizon
-        spans[lo:hi] = np.where(failed, horizon, out.makespan)
-        rel_ends[lo:hi] = np.minimum(ends[:, tasks.released], horizon)
-        res_ends[lo:hi] = np.minimum(ends[:, tasks.restored], horizon)
-        on_path += out.on_path[~failed].sum(axis=0)
+    job = make_job(problem, tasks, model, horizon=horizon, conditions=conditions)
+    specs = chunk_specs(runs, rng)
+    done = sorted((chunk_map or local_map)(run_chunk_job, job, specs), key=lambda r: r.index)
+    if [r.index for r in done] != [s.index for s in specs]:
+        raise RuntimeError("the chunk map did not return one result per chunk")
+    spans = np.concatenate([r.spans for r in done])
+    rel_ends = np.concatenate([r.released_end for r in done])
+    res_ends = np.concatenate([r.restored_end for r in done])
+    on_path = np.sum([r.on_path for r in done], axis=0)
     classes: dict[str, list[int]] = {}
     for a, cls in enumerate(tasks.asset_class):
         classes.setdefault(cls, []).append(a)
@@ -115,16 +241,23 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
         released=_columns(rel_ends), restored=_columns(res_ends),
         asset_classes={c: Percentiles.of(res_ends[:, idx].max(axis=1)) for c, idx in sorted(classes.items())},
         criticality=on_path / runs, fan=_fan(rel_ends, res_ends, tasks.hazard_area_m2, spans, fan_points),
-        beyond_horizon=int((spans >= horizon).sum()), clipped=clipped, makespans=spans, restored_ends=res_ends)
+        beyond_horizon=int((spans >= horizon).sum()), clipped=sum(r.clipped for r in done), makespans=spans,
+        restored_ends=res_ends)
+
+
+def _ranks(runs: int) -> Ints:
+    """The order statistics (from 0) that are the P10, P50, P80, P90 of ``runs`` values (numpy's
+    ``inverted_cdf``: the smallest value with at least that share of runs at or below it)."""
+    return np.array([max(0, -(-runs * q // 100) - 1) for q in LEVELS], dtype=np.int64)
 
 
 def _columns(ends: npt.NDArray[np.int32]) -> tuple[Percentiles, ...]:
-    """The percentiles of each column (a milestone) over the runs (rows), at once."""
-    out: list[Percentiles] = []
-    for lo in range(0, ends.shape[1], CHUNK):  # in blocks of columns, to keep the sorted copy small
-        q = np.percentile(ends[:, lo:lo + CHUNK], LEVELS, axis=0, method="inverted_cdf").astype(np.int64)
-        out.extend(Percentiles(*(int(x) for x in q[:, k])) for k in range(q.shape[1]))
-    return tuple(out)
+    """The percentiles of each column (a milestone) over the runs (rows), at once, by counting (ends lie in
+    0 … the horizon)."""
+    out = np.zeros((len(LEVELS), ends.shape[1]), dtype=np.int64)
+    if ends.size:
+        column_ranks(np.ascontiguousarray(ends), int(ends.max()), _ranks(ends.shape[0]), out)
+    return tuple(Percentiles(*(int(x) for x in out[:, k])) for k in range(out.shape[1]))
 
 
 def _longest_windows(problem: Problem, tasks: ForecastTasks, horizon: int) -> Ints:
@@ -158,12 +291,8 @@ def _fan(rel_ends: npt.NDArray[np.int32], res_ends: npt.NDArray[np.int32], area_
 def _by(ends: npt.NDArray[np.int32], periods: Ints, weight: Floats) -> Floats:
     """Per run (row), the total ``weight`` of the columns ending at or before each of ``periods``."""
     runs, k = ends.shape[0], len(periods)
-    out = np.empty((runs, k))
-    for lo in range(0, runs, CHUNK):  # in blocks of runs, to keep the index arrays small
-        block = ends[lo:lo + CHUNK]
-        rows = block.shape[0]
-        slot = np.searchsorted(periods, block, side="left")  # the first period at or after the end
-        flat = (np.arange(rows)[:, None] * (k + 1) + slot).ravel()
-        sums = np.bincount(flat, weights=np.broadcast_to(weight, block.shape).ravel(), minlength=rows * (k + 1))
-        out[lo:lo + rows] = np.cumsum(sums.reshape(rows, k + 1), axis=1)[:, :k]
-    return out
+    top = int(max(ends.max(initial=0), periods[-1]))
+    slot_of = np.searchsorted(periods, np.arange(top + 1), side="left")  # the first period at or after each end
+    sums = np.zeros((runs, k + 1))
+    slot_sums(np.ascontiguousarray(ends), slot_of, np.asarray(weight, dtype=np.float64), sums)
+    return np.asarray(np.cumsum(sums, axis=1)[:, :k], dtype=np.float64)

@@ -1,12 +1,21 @@
-"""Sampling worlds: each run's task durations and capacity losses, from the uncertainty model and a Generator."""
+"""Sampling worlds: each run's task durations and capacity losses, from the uncertainty model and a Generator.
+
+What a run shares across tasks (the programme factor of each method and trade, each team's and brigade's factor, each
+hazard class's survey outcome and each area's own, the damage of each asset, the weather year) is drawn here in numpy,
+a chunk of runs at a time; what each task draws alone is drawn in the compiled kernel (``sapper.forecast.kernel``),
+which also schedules the run. ``sample_worlds`` runs the same kernel without scheduling, so the worlds it returns are
+the worlds a forecast schedules.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from sapper.forecast.inputs import Floats, ForecastTasks, Ints, WorkKind
+from sapper.forecast.kernel import run_chunk
 from sapper.forecast.model import UncertaintyModel
 
 #: Working days in a year of the default six-day calendar less holidays (rates "per year" are per this many days).
@@ -36,113 +45,163 @@ class Worlds:
     stood: Ints
 
 
+@dataclass(frozen=True, eq=False)
+class Sampler:
+    """The model and the plan's tasks as the arrays a chunk of runs is drawn from (built once per forecast)."""
+
+    #: Per task: WorkKind code, group, unit, hazard, asset; log planned days (−inf for none); the sd of the normal
+    #: deviate each task draws alone; whether weather and accidents stop it; days fixed by progress (−1: none) and
+    #: the least days a running task still takes.
+    kind: Ints
+    group: Ints
+    unit: Ints
+    hazard: Ints
+    asset: Ints
+    log_base: Floats
+    noise_sd: Floats
+    weather: npt.NDArray[np.bool_]
+    fixed: Ints
+    minimum: Ints
+    #: Per group: programme factor mean and sd; per unit: its sd.
+    mean: Floats
+    sd: Floats
+    unit_sd: Floats
+    #: Per hazard area: class index, planned share, the sd of its own factor; per class: Beta α, β and prior mean.
+    hazard_class: Ints
+    planned_share: Floats
+    area_sd: Floats
+    alpha: Floats
+    beta: Floats
+    prior_mean: Floats
+    assets: int
+    independent: bool
+    horizon: int
+    weather_days: float
+    weather_shape: float
+    accident_rate: float
+    accident_min: int
+    accident_max: int
+    damage_mean: float
+    damage_sd: float
+
+
+def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
+            conditions: Conditions | None = None) -> Sampler:
+    """The arrays to draw ``tasks``' worlds from ``model`` (durations capped at ``horizon``)."""
+    n = len(tasks.kind)
+    work = tasks.kind != WorkKind.MILESTONE
+    prods = [model.of(name) for name in tasks.groups] or [model.fallback]
+    mean = np.array([p.mean for p in prods])
+    sd = np.array([p.sd for p in prods])
+    unit_sd = np.array([p.unit_sd for p in prods])
+    g = np.maximum(tasks.group, 0)
+    has = tasks.unit >= 0
+    day_sd = np.array([p.day_sd for p in prods])[g] / np.sqrt(np.maximum(tasks.base_days, 1.0))
+    # The naive model: each task's deviate carries the programme's, the unit's and its own variance alone.
+    total = np.sqrt(sd[g] ** 2 + np.where(has, unit_sd[g] ** 2, 0.0) + day_sd**2)
+    noise_sd = total if model.independent else day_sd
+    with np.errstate(divide="ignore"):
+        log_base = np.where(work & (tasks.base_days > 0), np.log(np.maximum(tasks.base_days, 1e-300)), -np.inf)
+    unit_group = np.zeros(max(1, tasks.units), dtype=np.int64)
+    unit_group[tasks.unit[has]] = g[has]
+    weather_of = np.array([name in tasks.weather_groups for name in tasks.groups] or [False], dtype=bool)
+    fixed = np.full(n, -1, dtype=np.int64)
+    minimum = np.zeros(n, dtype=np.int64)
+    if conditions is not None:
+        fixed[conditions.known] = conditions.known_days
+        minimum[conditions.running] = np.asarray(conditions.running_days) + 1
+    classes = sorted(set(tasks.hazard_class))
+    outcomes = [model.outcome(c) for c in classes]
+    return Sampler(
+        kind=np.asarray(tasks.kind, dtype=np.int64), group=np.asarray(tasks.group, dtype=np.int64),
+        unit=np.asarray(tasks.unit, dtype=np.int64), hazard=np.asarray(tasks.hazard, dtype=np.int64),
+        asset=np.asarray(tasks.asset, dtype=np.int64), log_base=log_base, noise_sd=noise_sd,
+        weather=(tasks.group >= 0) & weather_of[g], fixed=fixed, minimum=minimum,
+        mean=mean, sd=sd, unit_sd=unit_sd[unit_group],
+        hazard_class=np.array([classes.index(c) for c in tasks.hazard_class], dtype=np.int64),
+        planned_share=np.asarray(tasks.planned_share, dtype=np.float64),
+        area_sd=np.array([model.outcome(c).area_sd for c in tasks.hazard_class]),
+        alpha=np.array([o.alpha for o in outcomes]), beta=np.array([o.beta for o in outcomes]),
+        prior_mean=np.array([model.prior_outcome(c).mean for c in classes]),
+        assets=len(tasks.restored), independent=model.independent, horizon=horizon,
+        weather_days=model.weather.days_per_year, weather_shape=model.weather.shape,
+        accident_rate=model.accidents.per_team_year / WORKING_DAYS_PER_YEAR, accident_min=model.accidents.min_days,
+        accident_max=model.accidents.max_days, damage_mean=model.damage.mean, damage_sd=model.damage.sd)
+
+
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """What each run of a chunk (rows) shares across tasks: programme factor per group, factor per unit, the log of
+    each hazard area's share left for clearance relative to its planned share, damage per asset, weather stand-down
+    rate per working day."""
+
+    programme: Floats
+    per_unit: Floats
+    log_share: Floats
+    damage: Floats
+    weather_rate: Floats
+
+
+def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
+    """The shared draws of ``runs`` runs, in a fixed order from ``rng``. An area's share left for clearance is its
+    planned share × the class draw over its prior mean × its own lognormal factor, at most 1: its log relative to
+    the planned share is min(log scale + own, −log planned share), with no exponential or logarithm per area."""
+    h = len(s.hazard_class)
+    if h:
+        a, b = s.alpha, s.beta
+        if s.independent:
+            scale = np.broadcast_to(a / (a + b) / s.prior_mean, (runs, len(a)))
+        else:
+            scale = rng.beta(a, b, size=(runs, len(a))) / s.prior_mean
+        with np.errstate(divide="ignore"):
+            log_scale = np.log(scale)
+            ceiling = -np.log(s.planned_share)
+        log_share = rng.standard_normal((runs, h))
+        log_share *= s.area_sd
+        log_share += log_scale[:, s.hazard_class] - s.area_sd**2 / 2
+        np.minimum(log_share, ceiling, out=log_share)
+    else:
+        log_share = np.zeros((runs, 0))
+    groups, units = len(s.mean), len(s.unit_sd)
+    if s.independent:
+        programme = np.broadcast_to(s.mean, (runs, groups)).copy()
+        per_unit = np.zeros((runs, units))
+        damage = np.zeros((runs, max(1, s.assets)))
+    else:
+        programme = rng.standard_normal((runs, groups)) * s.sd + s.mean
+        per_unit = rng.standard_normal((runs, units)) * s.unit_sd
+        damage = rng.normal(s.damage_mean, s.damage_sd, size=(runs, max(1, s.assets)))
+    if s.independent or s.weather_shape <= 0:
+        rate = np.full(runs, s.weather_days)
+    else:
+        rate = rng.gamma(s.weather_shape, s.weather_days / s.weather_shape, size=runs)
+    return Shared(programme, per_unit, log_share, damage, rate / WORKING_DAYS_PER_YEAR)
+
+
+def task_state(rng: np.random.Generator) -> npt.NDArray[np.uint64]:
+    """The kernel's own generator state (four words, not all zero), drawn from ``rng``."""
+    state = rng.integers(0, 2**64, size=4, dtype=np.uint64, endpoint=False)
+    state[0] |= np.uint64(1)
+    return state
+
+
 def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng: np.random.Generator, *,
                   horizon: int, conditions: Conditions | None = None) -> Worlds:
-    """``runs`` worlds drawn from ``model`` for the plan ``tasks`` describes (durations capped at ``horizon``)."""
-    shares = _shares(tasks, model, runs, rng)
-    durations = _durations(tasks, model, runs, rng, shares, horizon)
-    stood = _stoppages(tasks, model, durations, rng)
-    durations = np.minimum(durations + stood, horizon)
-    if conditions is not None:
-        durations[:, conditions.known] = conditions.known_days
-        durations[:, conditions.running] = np.maximum(durations[:, conditions.running], conditions.running_days + 1)
-    return Worlds(durations, shares, stood)
-
-
-def _shares(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng: np.random.Generator) -> Floats:
-    """Each run's share of each hazard area left for clearance: the planned share scaled by the class mean's draw
-    relative to its prior mean (one per class and run), times a lognormal factor of the area's own."""
-    if not tasks.hazard_class:
-        return np.zeros((runs, 0))
-    classes = sorted(set(tasks.hazard_class))
-    idx = np.array([classes.index(c) for c in tasks.hazard_class], dtype=np.int64)
-    outcomes = [model.outcome(c) for c in classes]
-    a = np.array([o.alpha for o in outcomes])
-    b = np.array([o.beta for o in outcomes])
-    prior = np.array([model.prior_outcome(c).mean for c in classes])
-    sd = np.array([o.area_sd for o in outcomes])[idx]
-    if model.independent:
-        scale = np.broadcast_to((a / (a + b) / prior)[idx], (runs, len(idx)))
-    else:
-        scale = (rng.beta(a, b, size=(runs, len(classes))) / prior)[:, idx]
-    own = np.exp(rng.standard_normal((runs, len(idx))) * sd - sd**2 / 2)
-    return np.asarray(np.clip(tasks.planned_share * scale * own, 0.0, 1.0), dtype=np.float64)
-
-
-def _durations(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng: np.random.Generator, shares: Floats,
-               horizon: int) -> Ints:
-    """Each work task's days: planned days × work factor (survey outcome, damage) / productivity factor. Drawn in
-    single precision on the work tasks only (milestones take no time): the draws are most of a forecast's time."""
+    """``runs`` worlds drawn from ``model`` for the plan ``tasks`` describes (durations capped at ``horizon``): the
+    kernel a forecast runs, without scheduling."""
+    s = sampler(tasks, model, horizon=horizon, conditions=conditions)
+    shared = draw_shared(s, runs, rng)
     n = len(tasks.kind)
-    work = np.flatnonzero(tasks.kind != WorkKind.MILESTONE)
-    g = tasks.group[work]
-    prods = [model.of(name) for name in tasks.groups] or [model.fallback]
-    mean = np.array([p.mean for p in prods], dtype=np.float32)
-    sd = np.array([p.sd for p in prods], dtype=np.float32)
-    unit_sd = np.array([p.unit_sd for p in prods], dtype=np.float32)
-    day_sd = (np.array([p.day_sd for p in prods])[g] / np.sqrt(np.maximum(tasks.base_days[work], 1.0))
-              ).astype(np.float32)
-    unit = tasks.unit[work]
-    has = unit >= 0
-    noise = rng.standard_normal((runs, len(work)), dtype=np.float32)
-    if model.independent:
-        total = np.sqrt(sd[g] ** 2 + np.where(has, unit_sd[g] ** 2, 0.0) + day_sd**2).astype(np.float32)
-        log_days = -(mean[g] + noise * total)
-    else:
-        programme = rng.standard_normal((runs, len(prods)), dtype=np.float32) * sd + mean
-        unit_group = np.zeros(max(1, tasks.units), dtype=np.int64)
-        unit_group[unit[has]] = g[has]
-        per_unit = rng.standard_normal((runs, max(1, tasks.units)), dtype=np.float32) * unit_sd[unit_group]
-        noise *= day_sd
-        noise += programme[:, g]
-        noise += np.where(has, per_unit[:, np.maximum(unit, 0)], np.float32(0.0))
-        log_days = -noise
-    kind = tasks.kind[work]
-    clear = np.flatnonzero(kind == WorkKind.CLEARANCE)
-    if len(clear):
-        h = tasks.hazard[work[clear]]
-        with np.errstate(divide="ignore"):
-            log_days[:, clear] += np.log(shares[:, h] / tasks.planned_share[h]).astype(np.float32)
-    repair = np.flatnonzero(kind == WorkKind.REPAIR)
-    if len(repair):
-        d = model.damage
-        if model.independent:
-            log_days[:, repair] += rng.normal(d.mean, d.sd, size=(runs, len(repair))).astype(np.float32)
-        else:
-            per_asset = rng.normal(d.mean, d.sd, size=(runs, len(tasks.restored))).astype(np.float32)
-            log_days[:, repair] += per_asset[:, tasks.asset[work[repair]]]
-    log_days += np.log(np.maximum(tasks.base_days[work], 1e-9)).astype(np.float32)
-    days = np.minimum(np.exp(log_days), np.float32(horizon))
-    out = np.zeros((runs, n), dtype=np.int64)
-    out[:, work] = np.ceil(days - np.float32(1e-4))
-    out[:, work[tasks.base_days[work] <= 0]] = 0
-    return out
-
-
-def _stoppages(tasks: ForecastTasks, model: UncertaintyModel, durations: Ints, rng: np.random.Generator) -> Ints:
-    """Days a demining lot stands still: weather (a run's rate of bad days per year, Gamma-distributed around the
-    model's, shared by every lot in the run) and accidents (each stops the team for days). A lot is one team's
-    uninterrupted work, so a stop lengthens it rather than opening a gap in the pool."""
-    runs = durations.shape[0]
-    weather = np.array([name in tasks.weather_groups for name in tasks.groups] or [False], dtype=bool)
-    hit = np.flatnonzero((tasks.group >= 0) & weather[np.maximum(tasks.group, 0)])
-    extra = np.zeros_like(durations)
-    if not len(hit):
-        return extra
-    days = durations[:, hit]
-    w = model.weather
-    rate = w.days_per_year if model.independent or w.shape <= 0 else rng.gamma(w.shape, w.days_per_year / w.shape,
-                                                                              size=(runs, 1))
-    # A lot's weather days: its expected number at the run's rate, rounded up or down at random (unbiased). The
-    # spread that matters is the run's rate, shared by every lot; per-lot Poisson noise would average out and costs
-    # more than the rest of the sampling.
-    expected = days * (np.asarray(rate, dtype=np.float32) / np.float32(WORKING_DAYS_PER_YEAR))
-    stop = np.floor(expected + rng.random(days.shape, dtype=np.float32)).astype(np.int64)
-    # An accident in a lot is rare (λ = days × rate / 300, about 0.01 for a 60-day lot), so at most one per lot is
-    # drawn: a uniform draw below 1 − e^−λ (two in one lot, O(λ²), are left out).
-    acc = model.accidents
-    p = -np.expm1(-days * (acc.per_team_year / WORKING_DAYS_PER_YEAR)).astype(np.float32)
-    at = np.nonzero(rng.random(days.shape, dtype=np.float32) < p)
-    stop[at] += rng.integers(acc.min_days, acc.max_days + 1, size=len(at[0]))
-    extra[:, hit] = stop
-    return extra
+    days = np.zeros((runs, n), dtype=np.int64)
+    stood = np.zeros((runs, n), dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    no_ends = np.zeros((runs, 0), dtype=np.int32)
+    run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
+              np.full(n, horizon, dtype=np.int64), s.fixed, s.minimum, shared.programme, shared.per_unit,
+              shared.log_share, shared.damage, shared.weather_rate, horizon, s.accident_rate, s.accident_min,
+              s.accident_max, s.damage_mean, s.damage_sd, s.independent, False,
+              none, np.zeros((1, 1), dtype=np.int64), none, none, none, none, none, none, none, none, none, none,
+              np.zeros(runs, dtype=np.int64), no_ends, no_ends, np.zeros(n, dtype=np.int64),
+              np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64))
+    shares = np.minimum(1.0, s.planned_share * np.exp(shared.log_share)) if len(s.planned_share) else shared.log_share
+    return Worlds(days, shares, stood)

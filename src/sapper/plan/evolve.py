@@ -30,6 +30,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 
 from sapper.errors import PlanError
 from sapper.plan.problem import Mode, Objective, Problem, Resource, Task
@@ -133,32 +134,61 @@ def _take(avail: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, j: int, lo: int, hi: int
             avail[dem_r[k], tau] -= dem_u[k]
 
 
-@_compiled
-def _free(skip: _I, r: int, t: int) -> int:
-    """The first period at or after ``t`` where resource ``r`` has capacity left (the horizon if none)."""
-    root = t
-    while skip[r, root] != root:
-        root = skip[r, root]
-    while skip[r, t] != root:  # path compression
-        nxt = skip[r, t]
-        skip[r, t] = root
-        t = nxt
-    return root
+#: Bit masks of the exhausted-period maps (numba keeps unsigned arithmetic unsigned only with unsigned operands).
+_ONE = np.uint64(1)
+#: Count of trailing zero bits of a word (an LLVM intrinsic; typed Any for mypy, which sees its compile-time form).
+_ctz: Any = _trailing_zeros
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @_compiled
-def _forward(order: _I, a_cap: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
-             pred_idx: _I, pred_lag: _I, starts: _I) -> int:
-    """Serial SGS: each task of ``order`` at its earliest precedence- and resource-feasible start. Makespan or -1."""
-    avail = a_cap.copy()
+def _exhausted(avail: _I) -> npt.NDArray[np.uint64]:
+    """Per resource, a bit map of the periods before the horizon without capacity left (``avail`` ≤ 0), 64 periods
+    a word, with a spare word at the end: no task can start in such a period, so the scheme skips runs of them."""
     horizon = avail.shape[1] - 1
-    # Per resource, a pointer from each period towards the first period at or after it with capacity left (a
-    # union-find over exhausted periods): no task can start in a run of exhausted periods, so the search skips them
-    # at once. A speed-up only: the plans are the same.
-    skip = np.empty_like(avail)
+    bits = np.zeros((avail.shape[0], (horizon + 1) // 64 + 2), dtype=np.uint64)
     for r in range(avail.shape[0]):
-        for tau in range(horizon + 1):
-            skip[r, tau] = tau + 1 if avail[r, tau] <= 0 and tau < horizon else tau
+        for tau in range(horizon):
+            if avail[r, tau] <= 0:
+                bits[r, tau >> 6] |= _ONE << np.uint64(tau & 63)
+    return bits
+
+
+@_compiled
+def _first_open(bits: npt.NDArray[np.uint64], r: int, t: int) -> int:
+    """The first period at or after ``t`` not exhausted on resource ``r`` (the horizon is never exhausted)."""
+    w = t >> 6
+    x = ~bits[r, w] & (_ALL << np.uint64(t & 63))
+    while x == 0:
+        w += 1
+        x = ~bits[r, w]
+    return (w << 6) + int(_ctz(x))
+
+
+@_compiled
+def _first_exhausted(bits: npt.NDArray[np.uint64], r: int, lo: int, hi: int) -> int:
+    """The first exhausted period of [lo, hi) on resource ``r``; −1 if none."""
+    w = lo >> 6
+    x = bits[r, w] & (_ALL << np.uint64(lo & 63))
+    while True:
+        if x != 0:
+            tau = (w << 6) + int(_ctz(x))
+            return tau if tau < hi else -1
+        w += 1
+        if w << 6 >= hi:
+            return -1
+        x = bits[r, w]
+
+
+@_compiled
+def _serial(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I, pred_idx: _I,
+            pred_lag: _I, starts: _I, avail: _I, bits: npt.NDArray[np.uint64]) -> int:
+    """Serial SGS: each task of ``order`` at its earliest precedence- and resource-feasible start, on the capacity
+    left in ``avail`` (periods × resources, the last period the horizon, at 0) with its exhausted-period map
+    ``bits`` (see :func:`_exhausted`); both are used up. Makespan, or -1 when a task misses its latest end ``lend``
+    or the horizon. A demand of one unit finds its first clash in the bit map a word at a time; a larger demand
+    scans its periods."""
+    horizon = avail.shape[1] - 1
     makespan = 0
     for j in order:
         t = rel[j]
@@ -166,25 +196,47 @@ def _forward(order: _I, a_cap: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_
             p = pred_idx[k]
             t = max(t, starts[p] + dur[p] + pred_lag[k])
         d = dur[j]
-        while True:
-            if d > 0:
-                for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                    t = _free(skip, dem_r[k], t)
+        while d > 0:
+            for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                t = _first_open(bits, dem_r[k], t)
             if t + d > lend[j] or t + d > horizon:
                 return _FAIL
-            clash = _clash(avail, dem_ptr, dem_r, dem_u, j, t, t + d, 1)
+            clash = -1
+            for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                r = dem_r[k]
+                if dem_u[k] == 1:
+                    c = _first_exhausted(bits, r, t, t + d)
+                else:
+                    c = -1
+                    for tau in range(t, t + d):
+                        if avail[r, tau] < dem_u[k]:
+                            c = tau
+                            break
+                if c >= 0 and (clash < 0 or c < clash):
+                    clash = c
             if clash < 0:
                 break
             t = clash + 1
+        if t + d > lend[j] or t + d > horizon:
+            return _FAIL
         starts[j] = t
-        _take(avail, dem_ptr, dem_r, dem_u, j, t, t + d)
         for k in range(dem_ptr[j], dem_ptr[j + 1]):
             r = dem_r[k]
             for tau in range(t, t + d):
+                avail[r, tau] -= dem_u[k]
                 if avail[r, tau] <= 0:
-                    skip[r, tau] = tau + 1
+                    bits[r, tau >> 6] |= _ONE << np.uint64(tau & 63)
         makespan = max(makespan, t + d)
     return makespan
+
+
+@_compiled
+def _forward(order: _I, a_cap: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
+             pred_idx: _I, pred_lag: _I, starts: _I) -> int:
+    """Serial SGS (:func:`_serial`) on a fresh copy of the capacity profile ``a_cap``. Makespan or -1."""
+    avail = a_cap.copy()
+    return _serial(order, dur, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts, avail,
+                   _exhausted(avail))
 
 
 @_compiled
@@ -512,6 +564,37 @@ def simulate(problem: Problem, modes: tuple[int, ...], order: npt.NDArray[np.int
           rel, lend, arr.dem_ptr, arr.dem_r, arr.dem_u, arr.pred_ptr, arr.pred_idx, arr.pred_lag, starts, span,
           on_path)
     return Runs(starts, span, on_path)
+
+
+@dataclass(frozen=True, eq=False)
+class SchemeArrays:
+    """A problem with modes fixed as the flat arrays the compiled serial scheme takes (see :func:`scheme_arrays`):
+    ``cap`` (resources × periods, the last period the horizon, at 0), ``rel`` (release dates), demands in CSR form
+    (``dem_ptr``, ``dem_r``, ``dem_u``) and predecessors in CSR form (``pred_ptr``, ``pred_idx``, ``pred_lag``)."""
+
+    cap: npt.NDArray[np.int64]
+    rel: npt.NDArray[np.int64]
+    dem_ptr: npt.NDArray[np.int64]
+    dem_r: npt.NDArray[np.int64]
+    dem_u: npt.NDArray[np.int64]
+    pred_ptr: npt.NDArray[np.int64]
+    pred_idx: npt.NDArray[np.int64]
+    pred_lag: npt.NDArray[np.int64]
+
+
+def scheme_arrays(problem: Problem, modes: tuple[int, ...], *, horizon: int) -> SchemeArrays:
+    """``problem`` in ``modes`` over ``horizon`` periods (full capacity past the problem's own horizon), for a
+    compiled loop over many worlds that calls :data:`serial_scheme` itself (as ``sapper.forecast`` does)."""
+    arr = _Arrays(problem, modes, horizon=horizon)
+    return SchemeArrays(arr.cap, arr.rel, arr.dem_ptr, arr.dem_r, arr.dem_u, arr.pred_ptr, arr.pred_idx,
+                        arr.pred_lag)
+
+
+#: The compiled serial scheme on preallocated scratch (``_serial``), the exhausted-period map it needs
+#: (``_exhausted``) and the chain trace (``_trace``), for compiled callers that run many worlds in one call.
+serial_scheme = _serial
+exhausted_periods = _exhausted
+trace_chain = _trace
 
 
 def activity_list(problem: Problem, key: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import os
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from sapper.domain.activities import ActivityStatus, ActivityType
+from sapper.domain.assets import Asset
 from sapper.domain.fielddata import ProgressKind
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import HazardArea
 from sapper.domain.resources import Method
-from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
+from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
 from sapper.forecast import (
     ForecastTasks,
     MonteCarloResult,
@@ -35,9 +40,11 @@ from sapper.forecast import (
     learn,
     run_forecast,
 )
+from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, warm_up
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
 from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
+from sapper.services.remaining import remaining_work
 from sapper.store import Store
 from sapper.store.records import PlanRun
 
@@ -221,21 +228,73 @@ def progress_reports(store: Store, hazards: list[HazardArea]) -> tuple[list[Pace
     return pace, surveys
 
 
+@contextmanager
+def dask_chunk_map(workers: int | None = None, *, processes: bool = True) -> Iterator[ChunkMap]:
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded workers (default: one per core; ``processes``: worker
+    processes, else threads of this process) that runs a forecast's chunks: the job is sent to every worker once,
+    each chunk is one task. The chunks and their seeds are the local run's, so the percentiles are the same."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise SapperError("forecasting on Dask needs the scale extra: pip install 'sapper[scale]'") from exc
+    n = workers or os.cpu_count() or 1
+    if n < 1:
+        raise ValidationError("forecast", [Fault("forecast", f"workers must be at least 1, got {n}", "workers")])
+    where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process; processes over loopback only
+    with (LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,  # type: ignore[no-untyped-call]
+                       dashboard_address=None, silence_logs=logging.ERROR, **where) as cluster,
+          Client(cluster) as client):  # type: ignore[no-untyped-call]
+        client.run(warm_up)  # each worker compiles (or loads) the kernel before the forecast's clock starts
+
+        def run(fn: Callable[[Job, ChunkSpec], ChunkResult], job: Job, specs: Sequence[ChunkSpec]
+                ) -> list[ChunkResult]:
+            shared = client.scatter(job, broadcast=True)
+            futures = client.map(fn, [shared] * len(specs), list(specs), pure=False)
+            return list(client.gather(futures))
+
+        yield run
+
+
+def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
+                        assets: list[Asset]) -> tuple[CompiledPlan, list[HazardArea]]:
+    """The problem ``run`` was solved on (with a longer calendar) and the hazard areas as it planned them.
+
+    A plan from ``sapper plan`` starts on the programme's start date with the whole register. A re-plan starts on
+    its as-of date with the work left then (the previous plan less the progress reported before it, as
+    ``sapper replan`` compiled it): compiling the whole register from the programme's start instead would re-run
+    finished work and let what is left start before the as-of date, in the past, so that its dates came out months
+    before the re-plan's own."""
+    teams, brigades = store.teams(), store.brigades()
+    replan = run.params.replan
+    if replan is None or replan.replan_of is None:
+        meta = store.meta()
+        start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date()
+        params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
+        return compile_problem(hazards, assets, teams, brigades, start_date=start, params=params), hazards
+    previous = store.plan(replan.replan_of)
+    start = replan.as_of
+    cparams = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
+    left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades,
+                          progress=store.field_progress(), activities=store.activities(), as_of=start,
+                          progress_from=previous.params.progress_through, weekdays=cparams.weekdays)
+    return compile_problem(left.hazards, left.assets, teams, brigades, start_date=start, params=cparams,
+                           lots=left.plans, blocked=left.blocked), left.hazards
+
+
 def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: bool = True,
-                  model: UncertaintyModel | None = None) -> Forecast:
+                  model: UncertaintyModel | None = None, chunk_map: ChunkMap | None = None) -> Forecast:
     """Forecast the store's latest plan with ``runs`` Monte Carlo runs from ``seed``; with ``progress``, the model
-    first learns from the progress reported in the store."""
+    first learns from the progress reported in the store. ``chunk_map`` runs the Monte Carlo's chunks elsewhere
+    (e.g. :func:`dask_chunk_map`); the result is the same."""
     if runs < 1:
         raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
     run = store.latest_plan()
     if run is None:
         raise NotFoundError("the store has no plan to forecast: run sapper plan first")
     hazards, assets = store.hazards(), store.assets()
-    meta = store.meta()
-    start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date()
-    params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
-    compiled = compile_problem(hazards, assets, store.teams(), store.brigades(), start_date=start, params=params)
-    tasks = forecast_inputs(compiled, run, hazards, {a.id: a.asset_type.value for a in assets})
+    compiled, planned_hazards = _compile_as_planned(store, run, hazards, assets)
+    start = compiled.calendar.start
+    tasks = forecast_inputs(compiled, run, planned_hazards, {a.id: a.asset_type.value for a in assets})
     model = model or UncertaintyModel()
     pace, surveys = progress_reports(store, hazards) if progress else ([], [])
     learned_model = learn(model, pace, surveys)
@@ -244,7 +303,7 @@ def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: 
     planned = compiled.calendar.index_of(run.finish_date or start) + 1
     horizon = min(compiled.problem.horizon, 3 * planned + 600)
     result = run_forecast(compiled.problem, tasks, learned_model, runs=runs, rng=np.random.default_rng(seed),
-                          horizon=horizon)
+                          horizon=horizon, chunk_map=chunk_map)
     learned = Learned(len(pace), len(surveys), {g: round(model.of(g).mean, 4) for g in tasks.groups},
                       {g: round(learned_model.of(g).mean, 4) for g in tasks.groups})
     return _forecast(compiled, run, result, tasks, seed, learned, assets)
@@ -306,4 +365,4 @@ def forecast_document(f: Forecast) -> JsonObject:
     }
 
 
-__all__ = ["Forecast", "forecast_document", "forecast_inputs", "forecast_plan", "progress_reports"]
+__all__ = ["Forecast", "dask_chunk_map", "forecast_document", "forecast_inputs", "forecast_plan", "progress_reports"]

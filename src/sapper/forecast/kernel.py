@@ -1,0 +1,213 @@
+"""The compiled Monte Carlo kernel: one Numba call samples every run of a chunk and schedules it with the plan's
+serial scheme (``sapper.plan.evolve``'s, shared, not copied), without Python per run or per task.
+
+What is drawn per run and shared by many tasks (programme and unit factors, class survey outcomes, damage per asset,
+the weather year) is drawn in numpy by the caller (``sapper.forecast.sample``) and passed in as arrays; what is drawn
+per task (day-to-day noise, weather rounding, accidents) is drawn here from xoshiro256** (Blackman and Vigna 2018,
+https://prng.di.unimi.it/), seeded from the chunk's numpy Generator, with normal deviates by Marsaglia's polar
+method. Everything is deterministic for a chunk's seed, whichever thread or process runs it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from sapper.plan.evolve import exhausted_periods, serial_scheme, trace_chain
+
+_U = npt.NDArray[np.uint64]
+_I = npt.NDArray[np.int64]
+_F = npt.NDArray[np.float64]
+_B = npt.NDArray[np.bool_]
+
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@njit(cache=True, inline="always")
+def _rotl(x: np.uint64, k: int) -> np.uint64:
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@njit(cache=True)
+def _next(s: _U) -> np.uint64:
+    """xoshiro256**: the next 64 random bits of state ``s`` (four words, not all zero)."""
+    result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
+    t = s[1] << np.uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+@njit(cache=True)
+def _uniform(s: _U) -> float:
+    """Uniform on [0, 1), 53 bits."""
+    return float(_next(s) >> np.uint64(11)) * _TO_UNIT
+
+
+@njit(cache=True)
+def _normal(s: _U, spare: _F) -> float:
+    """Standard normal (Marsaglia's polar method; the second deviate of each pair is kept in ``spare``)."""
+    if spare[0] != 0.0:
+        spare[0] = 0.0
+        return float(spare[1])
+    while True:
+        u = 2.0 * _uniform(s) - 1.0
+        v = 2.0 * _uniform(s) - 1.0
+        q = u * u + v * v
+        if 0.0 < q < 1.0:
+            break
+    f = np.sqrt(-2.0 * np.log(q) / q)
+    spare[0] = 1.0
+    spare[1] = v * f
+    return float(u * f)
+
+
+@njit(cache=True, nogil=True)
+def run_chunk(state: _U,
+              # per task
+              kind: _I, group: _I, unit: _I, hazard: _I, asset: _I, log_base: _F, noise_sd: _F, weather: _B,
+              longest: _I, fixed: _I, minimum: _I,
+              # per run (rows) and what they are shared by (columns)
+              programme: _F, per_unit: _F, log_share: _F, damage: _F, weather_rate: _F,
+              # scalars
+              horizon: int, accident_rate: float, accident_min: int, accident_max: int, damage_mean: float,
+              damage_sd: float, damage_per_task: bool, schedule: bool,
+              # the scheme
+              order: _I, cap: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
+              pred_idx: _I, pred_lag: _I, released: _I, restored: _I,
+              # out
+              span: _I, released_end: npt.NDArray[np.int32], restored_end: npt.NDArray[np.int32], on_path: _I,
+              counts: _I, kept_days: _I, kept_stood: _I, kept_starts: _I) -> None:
+    """Sample and schedule ``programme.shape[0]`` runs.
+
+    Each work task's days: exp(log planned days (−inf for none) − (noise_sd × Z + programme[group] +
+    per_unit[unit]) + log_share [clearance] + damage [repair]), capped at the horizon and rounded up (kind 0, a
+    milestone, takes no time). A weather task then stands still for floor(days × weather_rate + U) days and, with
+    probability 1 − exp(−days × accident_rate), for an accident of ``accident_min``–``accident_max`` days (the
+    conditional uniform U / p picks them). ``fixed`` ≥ 0 replaces the days (work done), ``minimum`` bounds them below
+    (work running), and days beyond ``longest`` (the pool's longest season) are cut to it (``counts[0]``).
+
+    With ``schedule``: the serial scheme over ``order`` gives ``span`` (the horizon for a run past it), the end of
+    each ``released`` and ``restored`` milestone (at most the horizon) and adds the chain that decides the finish to
+    ``on_path`` (runs past the horizon are not traced). ``kept_*`` with as many rows as runs keep each run's days,
+    stand-still days and starts (for checking); with one row they are left alone."""
+    runs = programme.shape[0]
+    n = kind.shape[0]
+    keep = kept_days.shape[0] == runs
+    spare = np.zeros(2)
+    days = np.zeros(n, dtype=np.int64)
+    starts = np.zeros(n, dtype=np.int64)
+    avail = cap.copy()
+    bits0 = exhausted_periods(cap)
+    bits = bits0.copy()
+    dirty = 0  # periods [0, dirty) of ``avail`` (and their words of ``bits``) may differ from the pristine profile
+    marks = np.zeros(n, dtype=np.bool_)
+    width = cap.shape[1]
+    cut = 0
+    for i in range(runs):
+        for j in range(n):
+            d = 0
+            if kind[j] != 0:
+                z = _normal(state, spare)
+                log_days = log_base[j] - noise_sd[j] * z
+                g = group[j]
+                if g >= 0:
+                    log_days -= programme[i, g]
+                if unit[j] >= 0:
+                    log_days -= per_unit[i, unit[j]]
+                if kind[j] == 2:
+                    log_days += log_share[i, hazard[j]]
+                elif kind[j] == 3:
+                    if damage_per_task:
+                        log_days += damage_mean + damage_sd * _normal(state, spare)
+                    else:
+                        log_days += damage[i, asset[j]]
+                x = min(np.exp(log_days), float(horizon))
+                d = int(np.ceil(x - 1e-4))
+            stood = 0
+            if weather[j]:
+                stood = int(np.floor(d * weather_rate[i] + _uniform(state)))
+                u = _uniform(state)
+                lam = d * accident_rate
+                if u < lam:  # 1 − e^−λ ≤ λ: only then can it be an accident
+                    p = -np.expm1(-lam)
+                    if u < p:
+                        stood += min(accident_max, accident_min + int(u / p * (accident_max - accident_min + 1)))
+            d = min(d + stood, horizon)
+            if fixed[j] >= 0:
+                d = fixed[j]
+            d = max(d, minimum[j])
+            if d > longest[j]:
+                cut += 1
+                d = longest[j]
+            days[j] = d
+            if keep:
+                kept_days[i, j] = d
+                kept_stood[i, j] = stood
+        if not schedule:
+            continue
+        if dirty > 0:  # a run uses periods up to its makespan: only they need restoring
+            avail[:, :dirty] = cap[:, :dirty]
+            words = min(bits.shape[1], (dirty >> 6) + 1)
+            bits[:, :words] = bits0[:, :words]
+        made = serial_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
+                             avail, bits)
+        dirty = made if made >= 0 else width
+        if keep:
+            kept_starts[i, :] = starts
+        if made < 0:
+            span[i] = horizon
+            released_end[i, :] = horizon
+            restored_end[i, :] = horizon
+            counts[1] += 1
+            continue
+        span[i] = made
+        for k in range(released.shape[0]):
+            released_end[i, k] = min(starts[released[k]] + days[released[k]], horizon)
+        for k in range(restored.shape[0]):
+            restored_end[i, k] = min(starts[restored[k]] + days[restored[k]], horizon)
+        trace_chain(starts, days, rel, dem_ptr, dem_r, pred_ptr, pred_idx, pred_lag, width, marks)
+        for j in range(n):
+            if marks[j]:
+                on_path[j] += 1
+                marks[j] = False
+    counts[0] += cut
+
+
+@njit(cache=True, nogil=True)
+def column_ranks(ends: npt.NDArray[np.int32], top: int, ranks: _I, out: _I) -> None:
+    """``out[l, c]``: the ``ranks[l]``-th smallest value (from 0) of column ``c`` of ``ends`` (runs × columns,
+    values in 0 … ``top``), by counting — the order statistics the percentiles need, without sorting."""
+    runs, cols = ends.shape
+    block = 64
+    for lo in range(0, cols, block):
+        hi = min(cols, lo + block)
+        count = np.zeros((hi - lo, top + 1), dtype=np.int64)
+        for i in range(runs):
+            for c in range(lo, hi):
+                count[c - lo, ends[i, c]] += 1
+        for c in range(lo, hi):
+            seen = 0
+            level = 0
+            for v in range(top + 1):
+                seen += count[c - lo, v]
+                while level < ranks.shape[0] and seen > ranks[level]:
+                    out[level, c] = v
+                    level += 1
+                if level == ranks.shape[0]:
+                    break
+
+
+@njit(cache=True, nogil=True)
+def slot_sums(ends: npt.NDArray[np.int32], slot_of: _I, weight: _F, out: _F) -> None:
+    """``out[i, s]``: the total ``weight`` of the columns of row ``i`` of ``ends`` whose end falls in slot ``s``
+    (``slot_of`` maps each period to its slot)."""
+    runs, cols = ends.shape
+    for i in range(runs):
+        for c in range(cols):
+            out[i, slot_of[ends[i, c]]] += weight[c]
