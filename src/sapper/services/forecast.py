@@ -276,7 +276,8 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
     cparams = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades,
                           progress=store.field_progress(), activities=store.activities(), as_of=start,
-                          progress_from=previous.params.progress_through, weekdays=cparams.weekdays)
+                          progress_from=previous.params.progress_through, weekdays=cparams.weekdays,
+                          params=cparams)
     return compile_problem(left.hazards, left.assets, teams, brigades, start_date=start, params=cparams,
                            lots=left.plans, blocked=left.blocked), left.hazards
 
