@@ -14,10 +14,12 @@ end). Three servers run on the loopback, each with the same number of worker pro
 
 * ``sapper serve --db GPKG --workers N`` and ``sapper serve --db POSTGIS_URL --workers N`` (uvicorn);
 * pygeoapi (PyPI, the version pinned in the ``bench`` extra) under gunicorn with N sync workers, serving the same
-  GeoPackage's ``hazard_areas`` through its SQLiteGPKG provider, from a config YAML and OpenAPI document this script
-  writes. That provider needs SQLite extension loading (for SpatiaLite, Debian's ``libsqlite3-mod-spatialite``);
-  the virtualenv's Python is built without it, so pygeoapi runs with ``pysqlite3-binary`` standing in for the
-  standard ``sqlite3`` module (a WSGI shim this script writes; nothing else of pygeoapi changes).
+  GeoPackage's ``hazard_areas`` (a copy of the file made with SQLite's backup: its provider runs DDL on the file on
+  every request) through its SQLiteGPKG provider, from a config YAML and OpenAPI document this script writes. That
+  provider needs SQLite extension loading (for SpatiaLite, Debian's ``libsqlite3-mod-spatialite``); the
+  virtualenv's Python is built without it, so pygeoapi runs with ``pysqlite3-binary`` standing in for the standard
+  ``sqlite3`` module, its busy timeout raised from 5 to 60 s so that its workers wait for each other's DDL instead
+  of failing (a WSGI shim this script writes; nothing else of pygeoapi changes).
 
 The load: ``--clients`` concurrent keep-alive HTTP/1.1 connections (a minimal asyncio client, so the client costs
 little of the machine's two cores) each fetching ``/collections/hazard_areas/items?limit=100&bbox=...`` as fast as
@@ -76,6 +78,17 @@ import sys
 
 import pysqlite3.dbapi2
 
+# pygeoapi's provider opens the file on every request and runs AutoGPKGStart (DDL: it recreates SpatiaLite's
+# virtual tables), so two workers take the write lock in turn; with the default 5 s busy timeout a loaded machine
+# turns that wait into a 500. A 60 s timeout makes it wait instead (it changes nothing else).
+_connect = pysqlite3.dbapi2.connect
+
+
+def connect(database, timeout=60.0, **kwargs):
+    return _connect(database, timeout=timeout, **kwargs)
+
+
+pysqlite3.dbapi2.connect = connect
 sys.modules["sqlite3"] = pysqlite3.dbapi2
 
 from pygeoapi.flask_app import APP  # noqa: E402,F401
@@ -400,7 +413,10 @@ def main() -> None:
                                                          "--workers", str(args.workers)], env,
                                       {"Authorization": f"Bearer {token(db)}"}))
             port = free_port()
-            config = pygeoapi_config(work, gpkg, port, tuple(extent))
+            own = work / "pygeoapi.gpkg"  # a copy (SQLite's backup): pygeoapi's provider writes DDL into its file
+            with contextlib.closing(sqlite3.connect(gpkg)) as src, contextlib.closing(sqlite3.connect(own)) as dst:
+                src.backup(dst)
+            config = pygeoapi_config(work, own, port, tuple(extent))
             servers.append(Server(
                 "pygeoapi_gpkg", "pygeoapi, GeoPackage", port,
                 [GUNICORN, "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
