@@ -354,9 +354,14 @@ def features(conn: Connection, query: FeatureQuery) -> FeaturePage:
     else:
         count, page = _prepared(dialect, spec.name, **_flags(spec, query))
     matched = int(conn.execute(count, params).scalar_one())
-    rows = conn.execute(page, params).mappings().all()
-    geoms = _decode(conn.dialect.name, [None if r["geom"] is None else bytes(r["geom"]) for r in rows])
-    return FeaturePage([_row(spec, r, g) for r, g in zip(rows, geoms, strict=True)], matched)
+    rows = conn.execute(page, params).all()  # positional: _key, geom, the properties in order, [_version]
+    geoms = _decode(dialect, [None if r[1] is None else bytes(r[1]) for r in rows])
+    n = len(spec.properties)
+    names = spec.properties
+    versioned = src.version is not None
+    return FeaturePage([FeatureRow(str(r[0]), g, dict(zip(names, r[2:2 + n], strict=True)),
+                                   None if not versioned or r[2 + n] is None else int(r[2 + n]))
+                        for r, g in zip(rows, geoms, strict=True)], matched)
 
 
 def _statements(dialect: str, name: str, extra: list[ColumnElement[bool]], *, scope: bool, bbox: bool, start: bool,
