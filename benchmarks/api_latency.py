@@ -18,8 +18,10 @@ end). Three servers run on the loopback, each with the same number of worker pro
   every request) through its SQLiteGPKG provider, from a config YAML and OpenAPI document this script writes. That
   provider needs SQLite extension loading (for SpatiaLite, Debian's ``libsqlite3-mod-spatialite``); the
   virtualenv's Python is built without it, so pygeoapi runs with ``pysqlite3-binary`` standing in for the standard
-  ``sqlite3`` module, its busy timeout raised from 5 to 60 s so that its workers wait for each other's DDL instead
-  of failing (a WSGI shim this script writes; nothing else of pygeoapi changes).
+  ``sqlite3`` module. Its provider recreates SpatiaLite's virtual tables (DDL) each time it opens the file, and two
+  workers doing so at once fail (500s), so that opening is serialised across the workers by a file lock and the
+  busy timeout is 60 s instead of 5: the workers wait for each other's DDL instead of failing (a WSGI shim this
+  script writes; nothing else of pygeoapi changes).
 
 The load: ``--clients`` concurrent keep-alive HTTP/1.1 connections (a minimal asyncio client, so the client costs
 little of the machine's two cores) each fetching ``/collections/hazard_areas/items?limit=100&bbox=...`` as fast as
@@ -74,13 +76,16 @@ USER, PASSWORD = "ima", "benchmark password (synthetic)"
 WSGI_SHIM = '''"""pygeoapi's Flask app with pysqlite3 (SQLite built with extension loading) as ``sqlite3`` (written by
 benchmarks/api_latency.py: the virtualenv's Python cannot load SpatiaLite, which pygeoapi's GeoPackage provider
 needs)."""
+import fcntl
+import os
 import sys
 
 import pysqlite3.dbapi2
 
 # pygeoapi's provider opens the file on every request and runs AutoGPKGStart (DDL: it recreates SpatiaLite's
-# virtual tables), so two workers take the write lock in turn; with the default 5 s busy timeout a loaded machine
-# turns that wait into a 500. A 60 s timeout makes it wait instead (it changes nothing else).
+# virtual tables). Two workers doing that at once fail (AutoGPKGStart returns 0: a 500), so the provider's
+# opening is serialised across the workers by a file lock, and SQLite's busy timeout is 60 s instead of 5 s, so
+# that a worker waits for the other's DDL instead of failing. Nothing else changes.
 _connect = pysqlite3.dbapi2.connect
 
 
@@ -90,6 +95,23 @@ def connect(database, timeout=60.0, **kwargs):
 
 pysqlite3.dbapi2.connect = connect
 sys.modules["sqlite3"] = pysqlite3.dbapi2
+
+from pygeoapi.provider import sqlite as provider  # noqa: E402
+
+_LOCK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pygeoapi.lock")
+_load = provider.SQLiteGPKGProvider._SQLiteGPKGProvider__load
+
+
+def _serialised_load(self):
+    with open(_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _load(self)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+provider.SQLiteGPKGProvider._SQLiteGPKGProvider__load = _serialised_load
 
 from pygeoapi.flask_app import APP  # noqa: E402,F401
 '''
