@@ -353,29 +353,35 @@ def features(conn: Connection, query: FeatureQuery) -> FeaturePage:
         count, page = _statements(dialect, spec.name, _filter(dialect, spec, src, query), **_flags(spec, query))
     else:
         count, page = _prepared(dialect, spec.name, **_flags(spec, query))
-    matched = int(conn.execute(count, params).scalar_one())
-    rows = conn.execute(page, params).all()  # positional: _key, geom, the properties in order, [_version]
-    geoms = _decode(dialect, [None if r[1] is None else bytes(r[1]) for r in rows])
+    # positional: the count, _key, geom, the properties in order, [_version]
+    rows = conn.execute(page, params).all()
+    # The count rides on the page's rows (one statement, one round trip); an empty page asks it on its own.
+    matched = int(rows[0][0]) if rows else int(conn.execute(count, params).scalar_one())
+    geoms = _decode(dialect, [None if r[2] is None else bytes(r[2]) for r in rows])
     n = len(spec.properties)
     names = spec.properties
     versioned = src.version is not None
-    return FeaturePage([FeatureRow(str(r[0]), g, dict(zip(names, r[2:2 + n], strict=True)),
-                                   None if not versioned or r[2 + n] is None else int(r[2 + n]))
+    return FeaturePage([FeatureRow(str(r[1]), g, dict(zip(names, r[3:3 + n], strict=True)),
+                                   None if not versioned or r[3 + n] is None else int(r[3 + n]))
                         for r, g in zip(rows, geoms, strict=True)], matched)
 
 
 def _statements(dialect: str, name: str, extra: list[ColumnElement[bool]], *, scope: bool, bbox: bool, start: bool,
                 end: bool) -> tuple[Select[Any], Select[Any]]:
-    """The count and the page of a layer under ``_conditions`` and ``extra``; limit and offset are parameters."""
+    """The count and the page of a layer under ``_conditions`` and ``extra``; limit and offset are parameters.
+    The page's first column is the count too (an uncorrelated scalar subquery: evaluated once, by SQLite and by
+    PostgreSQL alike)."""
     src = _source(name)
     where = [*_conditions(dialect, name, scope=scope, bbox=bbox, start=start, end=end), *extra]
     count = select(func.count()).select_from(src.table)
-    page = select(src.key.label("_key"), _raw_geometry(dialect, src.geom),
+    if where:
+        count = count.where(and_(*where))
+    page = select(count.correlate(None).scalar_subquery().label("_matched"), src.key.label("_key"),
+                  _raw_geometry(dialect, src.geom),
                   *(c.label(p) for p, c in src.columns.items()),
                   *([src.version.label("_version")] if src.version is not None else [])).select_from(src.table)
     if where:
-        cond = and_(*where)
-        count, page = count.where(cond), page.where(cond)
+        page = page.where(and_(*where))
     page = (page.order_by(src.fid if src.fid is not None else src.key)
             .limit(bindparam("q_limit", type_=Integer())).offset(bindparam("q_offset", type_=Integer())))
     return count, page
