@@ -75,7 +75,7 @@ bench-store: $(STAMP) postgis
 	$(BIN)/python benchmarks/store_bbox.py --write docs/benchmarks.md
 
 # The web service's items path under 50 concurrent clients on GeoPackage and PostGIS, beside pygeoapi serving the same
-# GeoPackage (about 3 minutes): pygeoapi from the bench extra, SpatiaLite for its GeoPackage provider (Debian's
+# GeoPackage (about 6 minutes): pygeoapi from the bench extra, SpatiaLite for its GeoPackage provider (Debian's
 # libsqlite3-mod-spatialite, as root with apt); writes docs/benchmarks.md and benchmarks/results/api_latency.json.
 bench-api: $(STAMP) postgis
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,server,bench]'

@@ -2,7 +2,7 @@
 pygeoapi serving the same GeoPackage, in one run.
 
     .venv/bin/python benchmarks/api_latency.py [--workers 2] [--clients 50] [--duration 20] [--warmup 5]
-                                               [--rounds 1] [--seed 2025] [--limit 100]
+                                               [--rounds 2] [--seed 2025] [--limit 100]
                                                [--pg postgresql://postgres@127.0.0.1:5432/postgres]
                                                [--write docs/benchmarks.md]
 
@@ -402,7 +402,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--boxes", type=int, default=500)
