@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= demo
 TIME_LIMIT ?= 60
 
-.PHONY: demo test lint bench bench-psplib bench-store clean install postgis web chromium pdf catalogues
+.PHONY: demo test lint bench bench-psplib bench-store bench-api clean install postgis web chromium pdf catalogues
 
 install: $(STAMP)
 
@@ -87,6 +87,16 @@ bench-psplib: $(STAMP)
 # docs/benchmarks.md and benchmarks/results/store_bbox.json.
 bench-store: $(STAMP) postgis
 	$(BIN)/python benchmarks/store_bbox.py --write docs/benchmarks.md
+
+# The web service's items path under 50 concurrent clients on GeoPackage and PostGIS, beside pygeoapi serving the same
+# GeoPackage (about 6 minutes): pygeoapi from the bench extra, SpatiaLite for its GeoPackage provider (Debian's
+# libsqlite3-mod-spatialite, as root with apt); writes docs/benchmarks.md and benchmarks/results/api_latency.json.
+bench-api: $(STAMP) postgis
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,server,bench]'
+	@dpkg -s libsqlite3-mod-spatialite >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libsqlite3-mod-spatialite); } || \
+	  echo "libsqlite3-mod-spatialite is missing and cannot be installed here: pygeoapi will not start"
+	$(BIN)/python benchmarks/api_latency.py --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info

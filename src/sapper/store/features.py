@@ -17,7 +17,20 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Float, LargeBinary, and_, case, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    Float,
+    Integer,
+    LargeBinary,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.engine import Connection
@@ -62,10 +75,34 @@ def rtree_prefilter(rtree_table: str, fid: ColumnElement[Any]) -> Callable[
     return build
 
 
+#: More than the spacing of 32-bit floats below 256 (2**-16): the R-tree stores its boxes as 32-bit floats, rounded
+#: outwards, so a box that meets the query by more than this margin on every side is sure to be met by the exact
+#: envelope too.
+_RTREE_MARGIN = 1e-4
+
+
+def rtree_bbox(rtree_table: str, fid: ColumnElement[Any], env: tuple[Any, Any, Any, Any],
+               inner: tuple[Any, Any, Any, Any], exact: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Features whose envelope meets ``env`` (minx, miny, maxx, maxy), answered by the R-tree: every candidate
+    whose R-tree box meets ``inner`` (``env`` shrunk by ``_RTREE_MARGIN`` on every side) is in; only those within
+    the margin of the query's edges are checked with ``exact`` (the envelope from the geometry blob, a Python
+    function per row). The same rows as the R-tree prefilter followed by ``exact`` on every candidate, at a
+    fraction of the cost."""
+    minx, miny, maxx, maxy = env
+    minx_in, miny_in, maxx_in, maxy_in = inner
+    rtree = sa_table(rtree_table, sa_column("id"), sa_column("minx"), sa_column("maxx"), sa_column("miny"),
+                     sa_column("maxy"))
+    r = rtree.c
+    meets = select(r.id).where(r.minx <= maxx, r.maxx >= minx, r.miny <= maxy, r.maxy >= miny)
+    clear = select(r.id).where(r.minx <= maxx_in, r.maxx >= minx_in, r.miny <= maxy_in, r.maxy >= miny_in)
+    return and_(fid.in_(meets), or_(fid.in_(clear), exact))
+
+
 def _props(table: Any, *, drop: tuple[str, ...] = ()) -> tuple[str, ...]:
     # source_attributes (revision 0007): whatever an imported file held besides sapper's fields, possibly personal
-    # data; served by no collection until a sensitive-data rule says which of it may be.
-    return tuple(c.name for c in table.columns
+    # data; served by no collection until a sensitive-data rule says which of it may be. Plain ``str`` names
+    # (SQLAlchemy's are a subclass), so properties keyed by them serialise with orjson.
+    return tuple(str(c.name) for c in table.columns
                  if c.name not in ("fid", "geom", "version", "source_attributes", *drop))
 
 
@@ -222,10 +259,23 @@ def _raw_geometry(dialect: str, geom: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def _where(conn: Connection, spec: Layer, src: _Source, query: FeatureQuery) -> list[ColumnElement[bool]]:
-    dialect = conn.dialect.name
-    where: list[ColumnElement[bool]] = []
+    """The WHERE conditions of ``query``, with its values bound (``_conditions`` with ``_params``)."""
+    params = _params(spec, query)
+    where = [w.params(params) for w in _conditions(conn.dialect.name, spec.name, **_flags(spec, query))]
+    return [*where, *_filter(conn.dialect.name, spec, src, query)]
+
+
+def _flags(spec: Layer, query: FeatureQuery) -> dict[str, bool]:
+    return {"scope": query.scope is not None and spec.organisation_column is not None,
+            "bbox": query.bbox is not None, "start": query.start is not None, "end": query.end is not None}
+
+
+def _params(spec: Layer, query: FeatureQuery) -> dict[str, object]:
+    """The values of the parameters ``_conditions`` binds, checked (a bbox the wrong way round, a date interval on
+    a collection without dates)."""
+    params: dict[str, object] = {}
     if query.scope is not None and spec.organisation_column is not None:
-        where.append(src.columns[spec.organisation_column] == query.scope)
+        params["q_scope"] = query.scope
     if query.bbox is not None:
         minx, miny, maxx, maxy = query.bbox
         faults = []
@@ -234,34 +284,65 @@ def _where(conn: Connection, spec: Layer, src: _Source, query: FeatureQuery) -> 
         if not miny <= maxy:
             faults.append(Fault("bbox", f"miny {miny} is greater than maxy {maxy}", "bbox"))
         ValidationError.raise_if("bbox", faults)
+        m = _RTREE_MARGIN
+        params.update(q_minx=minx, q_miny=miny, q_maxx=maxx, q_maxy=maxy,
+                      q_minx_in=minx + m, q_miny_in=miny + m, q_maxx_in=maxx - m, q_maxy_in=maxy - m)
+    if query.start is not None or query.end is not None:
+        if spec.start_column is None:
+            raise ValidationError("datetime", [Fault(spec.name, "this collection has no date", "datetime")])
+        if query.end is not None:
+            params["q_end"] = query.end
+        if query.start is not None:
+            params["q_start"] = query.start
+    return params
+
+
+@lru_cache(maxsize=128)
+def _conditions(dialect: str, name: str, *, scope: bool, bbox: bool, start: bool,
+                end: bool) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE conditions for the organisation scope, a bbox (through the R-tree on SQLite, ``&&`` on the GiST
+    index on PostGIS) and a date interval, with their values as named parameters (``_params``): built once per
+    layer and kind of query, so a request binds values instead of building SQL."""
+    spec, src = LAYERS[name], _source(name)
+    where: list[ColumnElement[bool]] = []
+    if scope:
+        assert spec.organisation_column is not None
+        where.append(src.columns[spec.organisation_column] == bindparam("q_scope"))
+    if bbox:
+        minx, miny, maxx, maxy = (bindparam(f"q_{k}", type_=Float()) for k in ("minx", "miny", "maxx", "maxy"))
         g = src.geom
         if dialect == "postgresql":
             env = func.ST_MakeEnvelope(minx, miny, maxx, maxy, literal_column("4326"))
             where.append(g.op("&&")(env))
         else:
+            exact = and_(func.ST_MinX(g, type_=Float()) <= maxx, func.ST_MaxX(g, type_=Float()) >= minx,
+                         func.ST_MinY(g, type_=Float()) <= maxy, func.ST_MaxY(g, type_=Float()) >= miny)
             if spec.spatial_index and src.fid is not None:
-                narrowed = rtree_prefilter(gpkg.rtree_name(spec.name), src.fid)(query.bbox)
-                if narrowed is not None:
-                    where.append(narrowed)
-            where.extend([func.ST_MinX(g, type_=Float()) <= maxx, func.ST_MaxX(g, type_=Float()) >= minx,
-                          func.ST_MinY(g, type_=Float()) <= maxy, func.ST_MaxY(g, type_=Float()) >= miny])
-    if query.start is not None or query.end is not None:
-        if spec.start_column is None:
-            raise ValidationError("datetime", [Fault(spec.name, "this collection has no date", "datetime")])
+                inner = [bindparam(f"q_{k}_in", type_=Float()) for k in ("minx", "miny", "maxx", "maxy")]
+                where.append(rtree_bbox(gpkg.rtree_name(spec.name), src.fid, (minx, miny, maxx, maxy),
+                                        (inner[0], inner[1], inner[2], inner[3]), exact))
+            else:
+                where.append(exact)
+    if start or end:
+        assert spec.start_column is not None
         first = src.columns[spec.start_column]
         last = src.columns[spec.end_column or spec.start_column]
-        if query.end is not None:
-            where.append(first <= query.end)
-        if query.start is not None:
-            where.append(func.coalesce(last, first) >= query.start)
-    if query.filter:
-        from sapper.store import cql  # pygeofilter (the server extra) only when a filter is asked for
+        if end:
+            where.append(first <= bindparam("q_end", type_=first.type))
+        if start:
+            where.append(func.coalesce(last, first) >= bindparam("q_start", type_=first.type))
+    return tuple(where)
 
-        prefilter = (rtree_prefilter(gpkg.rtree_name(spec.name), src.fid)
-                     if dialect == "sqlite" and spec.spatial_index and src.fid is not None else None)
-        translate = cql.Translator(src.columns, src.geom, dialect=dialect, prefilter=prefilter)
-        where.append(translate(cql.parse(query.filter)))
-    return where
+
+def _filter(dialect: str, spec: Layer, src: _Source, query: FeatureQuery) -> list[ColumnElement[bool]]:
+    if not query.filter:
+        return []
+    from sapper.store import cql  # pygeofilter (the server extra) only when a filter is asked for
+
+    prefilter = (rtree_prefilter(gpkg.rtree_name(spec.name), src.fid)
+                 if dialect == "sqlite" and spec.spatial_index and src.fid is not None else None)
+    translate = cql.Translator(src.columns, src.geom, dialect=dialect, prefilter=prefilter)
+    return [translate(cql.parse(query.filter))]
 
 
 def _decode(dialect: str, blobs: list[bytes | None]) -> list[BaseGeometry | None]:
@@ -278,20 +359,52 @@ def features(conn: Connection, query: FeatureQuery) -> FeaturePage:
     if query.offset < 0:
         raise ValidationError("items", [Fault("items", f"offset {query.offset} is negative", "offset")])
     src = _source(spec.name)
-    where = _where(conn, spec, src, query)
-    cond = and_(*where) if where else None
+    params = {**_params(spec, query), "q_limit": query.limit, "q_offset": query.offset}
+    dialect = conn.dialect.name
+    if query.filter:
+        count, page = _statements(dialect, spec.name, _filter(dialect, spec, src, query), **_flags(spec, query))
+    else:
+        count, page = _prepared(dialect, spec.name, **_flags(spec, query))
+    # positional: the count, _key, geom, the properties in order, [_version]
+    rows = conn.execute(page, params).all()
+    # The count rides on the page's rows (one statement, one round trip); an empty page asks it on its own.
+    matched = int(rows[0][0]) if rows else int(conn.execute(count, params).scalar_one())
+    geoms = _decode(dialect, [None if r[2] is None else bytes(r[2]) for r in rows])
+    n = len(spec.properties)
+    names = spec.properties
+    versioned = src.version is not None
+    return FeaturePage([FeatureRow(str(r[1]), g, dict(zip(names, r[3:3 + n], strict=True)),
+                                   None if not versioned or r[3 + n] is None else int(r[3 + n]))
+                        for r, g in zip(rows, geoms, strict=True)], matched)
+
+
+def _statements(dialect: str, name: str, extra: list[ColumnElement[bool]], *, scope: bool, bbox: bool, start: bool,
+                end: bool) -> tuple[Select[Any], Select[Any]]:
+    """The count and the page of a layer under ``_conditions`` and ``extra``; limit and offset are parameters.
+    The page's first column is the count too (an uncorrelated scalar subquery: evaluated once, by SQLite and by
+    PostgreSQL alike)."""
+    src = _source(name)
+    where = [*_conditions(dialect, name, scope=scope, bbox=bbox, start=start, end=end), *extra]
     count = select(func.count()).select_from(src.table)
-    page = select(src.key.label("_key"), _raw_geometry(conn.dialect.name, src.geom),
+    if where:
+        count = count.where(and_(*where))
+    page = select(count.correlate(None).scalar_subquery().label("_matched"), src.key.label("_key"),
+                  _raw_geometry(dialect, src.geom),
                   *(c.label(p) for p, c in src.columns.items()),
-                  *([src.version.label("_version")] if src.version is not None else []))
-    page = page.select_from(src.table)
-    if cond is not None:
-        count, page = count.where(cond), page.where(cond)
-    page = page.order_by(src.fid if src.fid is not None else src.key).limit(query.limit).offset(query.offset)
-    matched = int(conn.execute(count).scalar_one())
-    rows = conn.execute(page).mappings().all()
-    geoms = _decode(conn.dialect.name, [None if r["geom"] is None else bytes(r["geom"]) for r in rows])
-    return FeaturePage([_row(spec, r, g) for r, g in zip(rows, geoms, strict=True)], matched)
+                  *([src.version.label("_version")] if src.version is not None else [])).select_from(src.table)
+    if where:
+        page = page.where(and_(*where))
+    page = (page.order_by(src.fid if src.fid is not None else src.key)
+            .limit(bindparam("q_limit", type_=Integer())).offset(bindparam("q_offset", type_=Integer())))
+    return count, page
+
+
+@lru_cache(maxsize=128)
+def _prepared(dialect: str, name: str, *, scope: bool, bbox: bool, start: bool,
+              end: bool) -> tuple[Select[Any], Select[Any]]:
+    """``_statements`` without a CQL filter, built once per layer and kind of query (SQLAlchemy then finds their
+    compiled form in its cache at once; a request only binds values)."""
+    return _statements(dialect, name, [], scope=scope, bbox=bbox, start=start, end=end)
 
 
 def _row(spec: Layer, row: Mapping[Any, Any], geom: BaseGeometry | None) -> FeatureRow:
