@@ -12,7 +12,7 @@ import pytest
 from sapper.errors import NotFoundError, ValidationError
 from sapper.plan import Engine
 from sapper.prioritise import DEFAULT_PROFILE, WeightProfile, score_asset, score_hazard
-from sapper.scenario.compile import TaskKind, compile_problem
+from sapper.scenario.compile import WORK_KINDS, TaskKind, compile_problem
 from sapper.scenario.kursk_border import build_kursk_border
 from sapper.scenario.model import Scenario
 from sapper.services.planning import PlanSettings, plan_store
@@ -64,7 +64,7 @@ def test_every_areas_explanation_is_the_planners_own_priority_exactly(kursk: Sce
     those whose work site it blocks, and the weights are the objective's."""
     compiled = compile_problem(kursk.hazards, kursk.assets, kursk.teams, kursk.brigades, start_date=kursk.start_date)
     why = area_explanations(compiled, kursk.hazards, kursk.assets)
-    prio = {i.hazard_id: p for i, p in zip(compiled.info, compiled.priority, strict=True) if i.kind is TaskKind.SURVEY}
+    prio = {i.hazard_id: p for i, p in zip(compiled.info, compiled.priority, strict=True) if i.kind is TaskKind.NTS}
     weights = {i.hazard_id or i.asset_id: t.weight for t, i in zip(compiled.problem.tasks, compiled.info, strict=True)
                if i.kind in (TaskKind.RELEASED, TaskKind.RESTORED)}
     assert set(why) == set(prio)
@@ -161,8 +161,7 @@ def test_explain_an_area_says_what_it_unlocks_and_when_the_plan_does_it(db: Path
     assert isinstance(e, AreaExplanation) and plan is not None
     assert [u.asset_id for u in e.unlocks] == ["A-1"]
     mine = [t for t in plan.tasks if t.hazard_id == "H-1"]
-    assert {w.task_id for w in e.work} == {t.task_id for t in mine if t.kind in (TaskKind.SURVEY,
-                                                                                   TaskKind.CLEARANCE)}
+    assert {w.task_id for w in e.work} == {t.task_id for t in mine if t.kind in WORK_KINDS}
     assert e.released == next(t.end_date for t in mine if t.kind is TaskKind.RELEASED)
     first = min(w.start for w in e.work)
     assert e.week == f"{first.isocalendar()[0]}-W{first.isocalendar()[1]:02d}"

@@ -134,7 +134,7 @@ def test_deminers_scale_every_method_in_proportion_to_whole_teams(db: Path) -> N
         teams, brigades = variant_workforce(store, parse_variant("x:deminers=48"))
     by_method = {m: [t for t in teams if t.method is m] for m in Method}
     assert {m: len(ts) for m, ts in by_method.items()} == {Method.SURVEY: 2, Method.MANUAL: 4, Method.DOG: 2,
-                                                           Method.MECHANICAL: 0}
+                                                           Method.MECHANICAL: 0, Method.BAC: 0}
     assert sum(t.size for t in teams) == 48
     assert len({t.id for t in teams}) == len(teams)
     assert all(t.productivity_m2_per_day == 300.0 for t in by_method[Method.MANUAL])
