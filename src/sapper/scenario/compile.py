@@ -25,6 +25,11 @@ Resources are pools (one per method and per trade) of teams and brigades; a pool
 Clearance and survey pools stand down in winter. The objective weights are the priority scores: the completion of
 each ``restored`` and ``released`` milestone, weighted by ``asset_weight`` and ``hazard_weight``.
 
+A fresh plan of a register with land-release history (``sapper.services.planning``) says, per open area, what its
+record says is done (:class:`Processed`): a fully processed area (awaiting inspection and acceptance) gets only its
+``released`` milestone after the inspection lag; a partly processed one the work on what is left
+(:func:`remaining_survey_plan`).
+
 A re-plan (``sapper.services.replan``) says what work is left: ``lots`` gives, per piece of work (a hazard area's
 NTS, EOD spot task, TS or clearance, an asset's repair in one trade), the lots still to do with their work, and any
 work added since (:class:`LotPlan`); the rest is compiled as usual.
@@ -242,6 +247,44 @@ class SurveyPlan:
     clear_m2: float  # expected to be cleared (mine clearance, or BAC in an ERW-only area)
 
 
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """What the land-release record of an open hazard area says is already done (``services.planning`` reads it).
+
+    ``remaining_m2`` is what is still hazardous; ``nothing_remains`` says it is none under the programme's sliver
+    rules (the area is awaiting inspection and acceptance). ``surveyed``: an NTS, TS, clearance or BAC activity is
+    recorded (NTS is not planned again); ``clearance_started``: a clearance or BAC activity is recorded (what remains
+    is cleared, not surveyed again); ``eod_done``: an EOD spot task is recorded; ``needs_inspection``: land was reduced,
+    cleared or reopened (land only cancelled by NTS needs no post-clearance inspection); ``last_activity``: the
+    latest end (else start) date of the recorded activities.
+    """
+
+    remaining_m2: float
+    nothing_remains: bool
+    surveyed: bool = False
+    clearance_started: bool = False
+    eod_done: bool = False
+    needs_inspection: bool = False
+    last_activity: dt.date | None = None
+
+
+def remaining_survey_plan(h: HazardArea, done: Processed, params: CompileParams) -> SurveyPlan:
+    """The land release still to plan for ``h``, whose record says ``done``: nothing when nothing remains; clearance
+    of all that remains once clearance has started; else what :func:`survey_plan` gives for the remaining area (NTS
+    cancels nothing once it is done), clearance capped at the area's clearance share of its original area."""
+    erw = is_erw_only(h)
+    left = max(0.0, done.remaining_m2)
+    if done.nothing_remains:
+        return SurveyPlan(erw, 0.0, 0.0, 0.0)
+    if done.clearance_started:
+        return SurveyPlan(erw, 0.0, 0.0, left)
+    share = h.clearance_share
+    may_cancel = (h.hazard_class is HazardClass.SHA or params.nts_may_cancel_in_cha) and not done.surveyed
+    cancel = left * min(params.nts_cancel_share, 1.0 - share) if may_cancel else 0.0
+    ts = left - cancel
+    return SurveyPlan(erw, cancel, ts, min(ts, h.area_m2 * share))
+
+
 def survey_plan(h: HazardArea, params: CompileParams) -> SurveyPlan:
     """NTS cancels ``nts_cancel_share`` of a suspected area (never more than the share that needs no clearance; nothing
     in a confirmed area unless ``nts_may_cancel_in_cha``); TS covers the rest; clearance the area's clearance share."""
@@ -277,15 +320,25 @@ def compile_problem(
     params: CompileParams | None = None,
     lots: Mapping[WorkKey, LotPlan] | None = None,
     blocked: Mapping[str, Sequence[str]] | None = None,
+    processed: Mapping[str, Processed] | None = None,
 ) -> CompiledPlan:
     """The scheduling problem of releasing ``hazards`` and repairing ``assets`` with ``teams`` and ``brigades``.
 
     ``lots`` replaces the usual split into lots for the pieces of work it names (see :class:`LotPlan`). ``blocked``
     (asset id → hazard ids, e.g. from brigades' reports) adds hazard areas an asset's repair waits for, beside those
-    its work site crosses; ids of areas not among ``hazards`` are ignored.
+    its work site crosses; ids of areas not among ``hazards`` are ignored. ``processed`` (hazard id → what its
+    land-release record says is done) plans only what is left of those areas (:class:`Processed`): a fully processed
+    area gets no NTS, EOD, TS or clearance, only its ``released`` milestone, ``inspection_lag_days`` after the start
+    (or after its last activity, if later) when land was reduced or cleared; a partly processed one the work of
+    :func:`remaining_survey_plan`. Pieces of work named in ``lots`` are planned as ``lots`` says.
     """
     params = params or CompileParams()
     lots = lots or {}
+    processed = processed or {}
+    days_of = Calendar(start_date, weekdays=params.weekdays,
+                       horizon_days=max([params.horizon_days, *(
+                           (p.last_activity - start_date).days + 366 for p in processed.values()
+                           if p.last_activity is not None)]))
 
     # Resource pools: one per method, one per trade, in a fixed order.
     team_pools: dict[Method, list[DeminerTeam]] = defaultdict(list)
@@ -381,16 +434,24 @@ def compile_problem(
         prio = own + sum(hazard_blocks.get(h.id, []))
         weight = 1 + round(params.weight_scale * own / 4)
         area = h.area_m2
-        plan = survey_plan(h, params)
+        known = processed.get(h.id)
+        plan = survey_plan(h, params) if known is None else remaining_survey_plan(h, known, params)
         survey_mode = ((survey_pool, 1),)
 
-        # Non-technical survey: one task, days by the area's size band.
+        # Non-technical survey: one task, days by the area's size band (none once the record says it is done).
         full_days = nts_days(area, params.nts_days)
         if ("nts", h.id, "") in lots:
             lp = lots["nts", h.id, ""]
             nts = [(k, w) for k, w in lp.lots if w > 0]
             if lp.extra > 0:
                 nts.append((max([lp.first_new, *(k + 1 for k, _ in lp.lots)]), lp.extra))
+        elif known is not None and (known.surveyed or known.nothing_remains):
+            nts = []
+        elif known is not None:
+            area_left = max(1.0, known.remaining_m2)
+            full_days = nts_days(area_left, params.nts_days)
+            nts = [(1, area_left)]
+            area = area_left
         else:
             nts = [(1, area)]
         nts_ids = add_lots(TaskKind.NTS, h, prio, "m²", [
@@ -399,13 +460,14 @@ def compile_problem(
 
         # EOD spot task of an ERW-only area: BAC/EOD team time, no area released.
         eod: list[tuple[int, float]] = []
+        eod_left = known is None or not (known.eod_done or known.clearance_started or known.nothing_remains)
         if plan.erw_only and params.eod_spot_days > 0:
             if ("eod", h.id, "") in lots:
                 lp = lots["eod", h.id, ""]
                 eod = [(k, w) for k, w in lp.lots if w > 0]
                 if lp.extra > 0:
                     eod.append((max([lp.first_new, *(k + 1 for k, _ in lp.lots)]), lp.extra))
-            else:
+            elif eod_left:
                 eod = [(1, 1.0)]
         bac = index.get(f"deminers:{Method.BAC.value}", -1)
         eod_ids = add_lots(TaskKind.EOD, h, prio, "spot tasks", [
@@ -444,13 +506,19 @@ def compile_problem(
         precedences.extend(Precedence(a, b) for a in before_clearance for b in clear_ids)
         rel = len(tasks)
         released[h.id] = rel
-        tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight))
-        info.append(TaskInfo(TaskKind.RELEASED, hazard_id=h.id, work=area, work_unit="m²"))
+        # A fully processed area awaits only inspection and acceptance: from the start, or its last activity if later.
+        not_before = 0
+        if known is not None and known.nothing_remains and not (nts_ids or eod_ids or ts_ids or clear_ids):
+            after = 0 if known.last_activity is None else days_of.index_of(known.last_activity + dt.timedelta(days=1))
+            not_before = after + (params.inspection_lag_days if known.needs_inspection else 0)
+        tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight, release=not_before))
+        info.append(TaskInfo(TaskKind.RELEASED, hazard_id=h.id, work=h.area_m2, work_unit="m²"))
         priority.append(prio)
         if clear_ids:  # cleared land is inspected and accepted before the land is worked on
             precedences.extend(Precedence(j, rel, params.inspection_lag_days) for j in clear_ids)
-        else:
-            precedences.extend(Precedence(j, rel) for j in nts_ids + eod_ids + ts_ids)
+        else:  # land the record says was reduced or cleared is inspected too
+            lag = params.inspection_lag_days if known is not None and known.needs_inspection else 0
+            precedences.extend(Precedence(j, rel, lag) for j in nts_ids + eod_ids + ts_ids)
 
     # Reconstruction.
     for a in sorted(assets, key=lambda a: a.id):
@@ -485,7 +553,7 @@ def compile_problem(
     if not tasks:
         raise PlanError("nothing to plan: the store has no open hazard areas and no assets")
     calendar = Calendar(start_date, weekdays=params.weekdays,
-                        horizon_days=max(params.horizon_days, _horizon_days_needed(tasks, pools, params)))
+                        horizon_days=max(days_of.horizon_days, _horizon_days_needed(tasks, pools, params)))
     resources = tuple(
         Resource(name, cap, tuple((s, e, cap) for s, e in calendar.blocked_spans(window)) if window and cap else ())
         for name, cap, window in pools

@@ -44,6 +44,7 @@ from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, wa
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
 from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
+from sapper.services.planning import processed_work
 from sapper.services.remaining import remaining_work
 from sapper.store import Store
 from sapper.store.records import PlanRun
@@ -259,8 +260,9 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
                         assets: list[Asset]) -> tuple[CompiledPlan, list[HazardArea]]:
     """The problem ``run`` was solved on (with a longer calendar) and the hazard areas as it planned them.
 
-    A plan from ``sapper plan`` starts on the programme's start date with the whole register. A re-plan starts on
-    its as-of date with the work left then (the previous plan less the progress reported before it, as
+    A plan from ``sapper plan`` starts on the programme's start date with the whole register, less what the open
+    areas' land-release records say is done (``planning.processed_work``, as ``sapper plan`` compiles it). A re-plan
+    starts on its as-of date with the work left then (the previous plan less the progress reported before it, as
     ``sapper replan`` compiled it): compiling the whole register from the programme's start instead would re-run
     finished work and let what is left start before the as-of date, in the past, so that its dates came out months
     before the re-plan's own."""
@@ -270,7 +272,8 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
         meta = store.meta()
         start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date()
         params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
-        return compile_problem(hazards, assets, teams, brigades, start_date=start, params=params), hazards
+        return compile_problem(hazards, assets, teams, brigades, start_date=start, params=params,
+                               processed=processed_work(store, hazards)), hazards
     previous = store.plan(replan.replan_of)
     start = replan.as_of
     cparams = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))

@@ -9,12 +9,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sapper.domain.activities import ActivityType
 from sapper.domain.assets import Asset
-from sapper.domain.hazards import HazardArea
+from sapper.domain.hazards import HazardArea, HazardStatus
+from sapper.domain.landrelease import LandRelease
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Result, SolveParams, solve
 from sapper.plan.assign import assign_units
-from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
+from sapper.scenario.compile import CompiledPlan, CompileParams, Processed, TaskKind, compile_problem
+from sapper.services import landrelease
 from sapper.store import Store
 from sapper.store.planjson import plan_document
 from sapper.store.planjson import summary_to_json as summary_to_json
@@ -80,8 +83,12 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     meta = store.meta()
     start = settings.start_date or (dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta
                                     else dt.date.today())
+    done = processed_work(store, hazards)
+    if done:
+        say(f"{len(done)} open hazard areas have land-release records: planning what is left of them")
     say("compiling the register into a scheduling problem")
-    compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile)
+    compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
+                               processed=done)
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
     result = solve(compiled.problem, priority=compiled.priority,
                    params=SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers,
@@ -89,6 +96,39 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     run = plan_run(compiled, result, settings, hazards, assets, synthetic=meta.get("synthetic") == "true")
     run = dataclasses.replace(run, id=store.save_plan(run))
     return PlanOutcome(_summary_of(run), run, compiled, result)
+
+
+#: Activity types after which NTS is not planned again (survey precedes them), and those that start clearance.
+_SURVEYED = frozenset({ActivityType.NTS, ActivityType.TS, ActivityType.CLEARANCE, ActivityType.BAC})
+_CLEARING = frozenset({ActivityType.CLEARANCE, ActivityType.BAC})
+
+
+def processed_of(record: LandRelease) -> Processed:
+    """What ``record`` (an open area's land-release record) says is done, for the compiler."""
+    acts = list(record.activities.values())
+    types = {a.activity_type for a in acts}
+    dates = [d for a in acts if (d := a.end or a.start) is not None]
+    return Processed(
+        remaining_m2=record.remaining_m2,
+        nothing_remains=record.nothing_remains,
+        surveyed=bool(types & _SURVEYED),
+        clearance_started=bool(types & _CLEARING),
+        eod_done=ActivityType.EOD in types,
+        needs_inspection=record.reduced_m2 + record.cleared_m2 + record.reopened_m2 > 0,
+        last_activity=max(dates, default=None),
+    )
+
+
+def processed_work(store: Store, hazards: Sequence[HazardArea]) -> dict[str, Processed]:
+    """For each open area of ``hazards`` with a land-release history, what its record says is done (the history
+    replayed and checked, :func:`sapper.services.landrelease.history`). Areas without a history are planned whole."""
+    open_ids = [h.id for h in hazards if h.status is HazardStatus.OPEN]
+    out: dict[str, Processed] = {}
+    for hid in sorted(store.hazards_with_history(open_ids)):
+        record = landrelease.history(store, hid).record
+        if record is not None:
+            out[hid] = processed_of(record)
+    return out
 
 
 def _summary_of(run: PlanRun) -> PlanSummary:

@@ -384,6 +384,11 @@ class Store:
         with self._reading() as conn:
             return repo.release_events(conn, hazard_id)
 
+    def hazards_with_history(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` whose land-release history has at least one event (read only)."""
+        with self._reading() as conn:
+            return repo.hazards_with_history(conn, list(ids))
+
     def qa_visits(self, hazard_id: str | None = None) -> list[QAVisit]:
         """QA visits (of one hazard area's activities, or all), non-conformities at their current status."""
         with self._reading() as conn:
