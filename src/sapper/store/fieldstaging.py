@@ -251,6 +251,11 @@ class FieldStaging:
         """Those of ``ids`` in ``table`` (hazard_areas, assets, teams, brigades, organisations)."""
         return repo.existing_ids(self._conn, schema.metadata.tables[table], ids)
 
+    def ids(self, table: str) -> set[str]:
+        """Every id of ``table`` (hazard_areas, assets, teams, brigades, organisations)."""
+        column = schema.metadata.tables[table].c.id
+        return {str(v) for v in self._conn.execute(select(column)).scalars()}
+
     # Staging ----------------------------------------------------------------------------------------
 
     def _key_for(self, sub: Submission) -> str:
