@@ -285,7 +285,7 @@ class ReviewRow:
 
 
 def _number_text(value: float) -> str:
-    return f"{value:,.0f}" if value.is_integer() or value >= 100 else f"{value:,.1f}"
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
 
 
 def describe(s: StagedSubmission) -> ReviewRow:

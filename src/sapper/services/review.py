@@ -142,25 +142,21 @@ def decide_many(store: Store, rows: Sequence[ReviewRow], to_state: StagingState,
         raise ValidationError("state", [Fault("state", f"cannot be set to {to_state.value} by hand (use review, "
                                               "approve, reject; `sapper field apply` applies)", "state")])
     when = at or dt.datetime.now(dt.UTC)
-    done: list[StagedSubmission] = []
     with store.write() as uow:
-        staging = uow.field_staging
-        for row in rows:
-            before = row.staged
-            try:
-                after = staging.transition(before.id, to_state, actor=actor, reason=reason, at=when)
-            except ValidationError as exc:
-                if len(rows) == 1:
-                    raise
-                first = exc.faults[0]
-                raise ValidationError(before.record, [Fault(
-                    before.record, f"{first.reason} (batch of {len(rows)}: nothing was changed)", first.field)]
-                ) from None
-            if principal is not None:
-                uow.audit(AuditEntry(principal.name, principal.organisation_id, "field_submissions", str(before.id),
-                                     "update", reason, json.dumps({"state": before.state.value}),
+        try:
+            done = uow.field_staging.transition_many([r.staged.id for r in rows], to_state, actor=actor,
+                                                     reason=reason, at=when)
+        except ValidationError as exc:
+            if len(rows) == 1:
+                raise
+            first = exc.faults[0]
+            raise ValidationError(f"batch of {len(rows)}", [Fault(
+                first.record, f"{first.reason}; nothing was changed")]) from None
+        if principal is not None:
+            for before, after in zip(rows, done, strict=True):
+                uow.audit(AuditEntry(principal.name, principal.organisation_id, "field_submissions",
+                                     str(after.id), "update", reason, json.dumps({"state": before.staged.state.value}),
                                      json.dumps({"state": after.state.value})))
-            done.append(after)
     return done
 
 
