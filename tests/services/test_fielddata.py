@@ -327,8 +327,10 @@ def test_unknown_hazard_stays_approved_with_a_fault_until_fixed(db: Path, tmp_pa
     approve(db, 1, 2)
     result = fd.apply_approved(reg, at=AT)
     assert result.applied == [f"2 (clearance, {B}, version 1)"]
-    assert result.faults == [f"1 (clearance, {A}, version 1): hazard_id: hazard area H-9 is not in the store; "
-                             "team_id: team T-9 is not in the store (import it with sapper import workforce)"]
+    assert result.faults == [f"1 (clearance, {A}, version 1): hazard_id: H-9 is not a hazard area in the store; "
+                             "team_id: T-9 is not a team in the store (no id in the store is close to it: correct "
+                             "the submission, or, if the register lacks this unit, add it with sapper import "
+                             "workforce)"]
     with open_store(db) as store:
         staged = store.field_submission(1)
     assert staged.state is StagingState.APPROVED and staged.apply_fault is not None
@@ -455,7 +457,7 @@ def test_nts_of_a_new_area_says_what_to_do(db: Path, tmp_path: Path, reg: Store)
                                  [_nts(A, new_area="yes", hazard_id="H-NEW")]), at=AT)
     approve(db, 1)
     (fault,) = fd.apply_approved(reg, at=AT).faults
-    assert "hazard area H-NEW is not in the store (the survey registers a new area: add it to the register with " \
+    assert "H-NEW is not a hazard area in the store (the survey registers a new area: add it to the register with " \
            "sapper import hazards, then apply again)" in fault
 
 
@@ -504,8 +506,8 @@ def test_cli_field_commands(db: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     assert code == 0 and out.splitlines()[0].startswith("sapper_clearance.zip: odk_central form sapper_clearance "
                                                         "(clearance): staged 2 new")
     code, out, _ = run(monkeypatch, capsys, "field", "list", "--db", str(db))
-    assert code == 0 and [line.split()[:3] for line in out.splitlines()] == [["1", "staged", "v1"],
-                                                                             ["2", "staged", "v1"]]
+    assert code == 0 and [line.split()[:3] for line in out.splitlines()[1:]] == [["1", "staged", "v1"],
+                                                                                 ["2", "staged", "v1"]]
     code, _, err = run(monkeypatch, capsys, "field", "approve", "1", "--db", str(db), "--actor", "OK")
     assert code == 2 and "is staged and cannot become approved" in err
     code, _, err = run(monkeypatch, capsys, "field", "reject", "2", "--db", str(db), "--actor", "OK")

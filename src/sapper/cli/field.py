@@ -7,16 +7,26 @@ from typing import Annotated
 
 import typer
 
-from sapper.cli._options import Db, settings
+from sapper.cli._options import Db, parse_day, settings
 from sapper.cli._output import lines, out
 
 field_app = typer.Typer(
     no_args_is_help=True, help="Field data from ODK Central and KoboToolbox: review staged submissions, apply them."
 )
 
-StagedId = Annotated[int, typer.Argument(help="The staged version's id, as `sapper field list` shows it.")]
+StagedIds = Annotated[list[int] | None, typer.Argument(
+    help="The staged versions' ids, as `sapper field list` shows them; several in one command. Or use the filters.",
+    show_default=False)]
 FieldActor = Annotated[str, typer.Option("--actor", help="Who makes the change (a name or id); kept in its history.")]
 FieldReason = Annotated[str | None, typer.Option("--reason", help="Why; kept in its history. Needed to reject.")]
+Team = Annotated[str | None, typer.Option(
+    "--team", help="Only the reports of this team (clearance) or brigade (brigade progress).")]
+Form = Annotated[str | None, typer.Option(
+    "--form", help="Only this form: clearance, brigade, nts, ts, accident (or its form id, e.g. sapper_clearance).")]
+Since = Annotated[str | None, typer.Option(
+    "--since", help="Only reports of this date or later (YYYY-MM-DD; the work or survey date).")]
+AllValid = Annotated[bool, typer.Option(
+    "--all-valid", help="Every version that would apply (verdict valid in `sapper field list`).")]
 
 
 @field_app.command("list")
@@ -26,52 +36,76 @@ def field_list(
     state: Annotated[str | None, typer.Option(
         "--state", help="Only versions in this state: staged, reviewed, approved, applied, rejected, superseded."
     )] = None,
+    team: Team = None,
+    form: Form = None,
+    since: Since = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: every answer and the whole history.")] = False,
 ) -> None:
-    """List staged versions of field submissions: state, version, form, when, who; and why any was not applied."""
-    from sapper.services.fielddata import list_staged, staged_line, staged_to_json
+    """List staged versions in columns: id, state, version, form, team, hazard/asset, date, m² or builder-days,
+    devices found and the verdict (valid, or the first fault); and why any was not applied."""
+    from sapper.services.fielddata import REVIEW_HEADER, review_line, staged_to_json
     from sapper.services.register import open_register
+    from sapper.services.review import Selection, listing
 
+    day = parse_day("since", since)
     with open_register(settings(ctx, db=db)) as store:
-        staged = list_staged(store, state=state)
+        rows = listing(store, Selection(team=team, form=form, since=day), state=state)
     if as_json:
-        print(json.dumps([staged_to_json(s) for s in staged], indent=1, ensure_ascii=False))
+        print(json.dumps([{**staged_to_json(r.staged), "verdict": r.verdict} for r in rows], indent=1,
+                         ensure_ascii=False))
         return
-    for s in staged:
-        lines(staged_line(s))
-    if not staged:
-        out.print("no staged submissions" + (f" in state {state}" if state else ""))
+    if not rows:
+        out.print("no staged submissions" + (f" in state {state}" if state else "")
+                  + (" matching the filters" if team or form or since else ""))
+        return
+    lines([REVIEW_HEADER])
+    for r in rows:
+        lines(review_line(r))
 
 
-def _change(ctx: typer.Context, to_state: str, staged_id: int, db: str, actor: str, reason: str | None) -> None:
-    from sapper.services.fielddata import change_state
+def _batch(ctx: typer.Context, to_state: str, db: str, actor: str, reason: str | None, ids: list[int] | None, *,
+           team: str | None = None, form: str | None = None, since: str | None = None, all_valid: bool = False
+           ) -> None:
     from sapper.services.register import open_register
+    from sapper.services.review import Selection, batch
 
+    selection = Selection(tuple(ids or ()), team=team, form=form, since=parse_day("since", since),
+                          all_valid=all_valid)
     with open_register(settings(ctx, db=db)) as store:
-        done = change_state(store, staged_id, to_state, actor=actor, reason=reason or "")
-    lines([f"staged submission {done.id} ({done.submission.instance_id}, version {done.version}) is now "
-           f"{done.state.value}"])
+        done = batch(store, to_state, selection, actor=actor, reason=reason or "")
+    if not done:
+        out.print(f"no staged submission can become {to_state} with these filters; nothing was changed")
+        return
+    lines([f"staged submission {d.id} ({d.submission.instance_id}, version {d.version}) is now {d.state.value}"
+           for d in done])
+    if len(done) > 1:
+        lines([f"{len(done)} staged submissions are now {to_state} (one transaction)"])
 
 
 @field_app.command("review")
-def field_review(ctx: typer.Context, staged_id: StagedId, db: Db, actor: FieldActor, reason: FieldReason = None
-                 ) -> None:
-    """Mark a staged version as reviewed (checked by someone)."""
-    _change(ctx, "reviewed", staged_id, db, actor, reason)
+def field_review(ctx: typer.Context, db: Db, actor: FieldActor, staged_ids: StagedIds = None,
+                 reason: FieldReason = None, team: Team = None, form: Form = None, since: Since = None,
+                 all_valid: AllValid = False) -> None:
+    """Mark staged versions as reviewed (checked by someone): the ids named, or every staged one the filters
+    select; all in one transaction."""
+    _batch(ctx, "reviewed", db, actor, reason, staged_ids, team=team, form=form, since=since, all_valid=all_valid)
 
 
 @field_app.command("approve")
-def field_approve(ctx: typer.Context, staged_id: StagedId, db: Db, actor: FieldActor, reason: FieldReason = None
-                  ) -> None:
-    """Approve a reviewed version: `sapper field apply` will write it to the register."""
-    _change(ctx, "approved", staged_id, db, actor, reason)
+def field_approve(ctx: typer.Context, db: Db, actor: FieldActor, staged_ids: StagedIds = None,
+                  reason: FieldReason = None, team: Team = None, form: Form = None, since: Since = None,
+                  all_valid: AllValid = False) -> None:
+    """Approve reviewed versions (the ids named, or every reviewed one the filters select; `--all-valid`: each that
+    would apply): `sapper field apply` will write them to the register. One transaction."""
+    _batch(ctx, "approved", db, actor, reason, staged_ids, team=team, form=form, since=since, all_valid=all_valid)
 
 
 @field_app.command("reject")
-def field_reject(ctx: typer.Context, staged_id: StagedId, db: Db, actor: FieldActor, reason: FieldReason = None
-                 ) -> None:
-    """Reject a version that is not applied yet (a reason is required); it is never applied."""
-    _change(ctx, "rejected", staged_id, db, actor, reason)
+def field_reject(ctx: typer.Context, db: Db, actor: FieldActor, staged_ids: StagedIds = None,
+                 reason: FieldReason = None, team: Team = None, form: Form = None, since: Since = None) -> None:
+    """Reject versions not applied yet (the ids named, or every open one the filters select; a reason is
+    required); they are never applied. One transaction."""
+    _batch(ctx, "rejected", db, actor, reason, staged_ids, team=team, form=form, since=since)
 
 
 @field_app.command("apply")

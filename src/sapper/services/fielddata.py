@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,15 +245,134 @@ def staged_to_json(s: StagedSubmission) -> JsonObject:
     }
 
 
-def staged_line(s: StagedSubmission) -> list[str]:
-    """One staged version as ``sapper field list`` prints it: one line, and one more when it was not applied."""
+#: The states in which a version is still open to review (validated, counted, selectable).
+OPEN_STATES = frozenset({StagingState.STAGED, StagingState.REVIEWED, StagingState.APPROVED})
+#: Per form kind: the unit (team or brigade), the record worked on (hazard area or asset), and the date field.
+_COLUMNS: Mapping[str, tuple[str | None, str | None, str | None]] = {
+    "clearance": ("team_id", "hazard_id", "work_date"),
+    "brigade": ("brigade_id", "asset_id", "work_date"),
+    "nts": (None, "hazard_id", "survey_date"),
+    "ts": (None, "hazard_id", "survey_date"),
+    "accident": (None, None, "accident_date"),
+}
+_SHAPES = {"clearance": "cleared_shape", "nts": "cancelled_shape", "ts": "reduced_shape"}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """What a reviewer sees of one staged version (``sapper field list``): its unit, the hazard area or asset, the
+    date, the work done, the devices found, and whether it would apply (``faults``; None when not checked)."""
+
+    staged: StagedSubmission
+    unit: str | None = None
+    target: str | None = None
+    day: dt.date | None = None
+    #: m² cleared, cancelled or reduced (clearance, NTS, TS); builder-days or percent complete (brigade).
+    amount: str = ""
+    devices: int | None = None
+    faults: tuple[str, ...] | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.faults is not None and not self.faults
+
+    @property
+    def verdict(self) -> str:
+        """``valid``, the first fault, or ``-`` for a version no longer open to review (applied, rejected…)."""
+        if self.faults is None:
+            return "-"
+        return self.faults[0] if self.faults else "valid"
+
+
+def _number_text(value: float) -> str:
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+
+
+def describe(s: StagedSubmission) -> ReviewRow:
+    """The columns of one staged version, read from its answers as they are (unreadable answers left blank)."""
     sub = s.submission
-    when = sub.submitted_at.strftime("%Y-%m-%dT%H:%MZ") if sub.submitted_at else "-"
-    out = [f"{s.id:>5}  {s.state.value:<10} v{s.version:<3} {s.kind:<10} {sub.form_id}  {when}  "
-           f"{sub.submitter or '-'}  {sub.instance_id}"]
+    read = AnswerReader(sub, sub.record)
+    unit_field, target_field, date_field = _COLUMNS.get(s.kind, (None, None, None))
+    unit = read.text(unit_field) if unit_field else None
+    target = read.text(target_field) if target_field else None
+    day = read.date(date_field) if date_field else None
+    if day is None and sub.submitted_at is not None:
+        day = sub.submitted_at.date()
+    amount = ""
+    if s.kind == "brigade":
+        days, percent = read.number("builder_days"), read.number("percent_complete")
+        amount = (f"{_number_text(days)} builder-days" if days is not None
+                  else f"{_number_text(percent)} %" if percent is not None else "")
+    elif s.kind in _SHAPES:
+        m2 = read.number("cleared_m2") if s.kind == "clearance" else None
+        if m2 is None:
+            shape = read.geometry(_SHAPES[s.kind], kind="polygon")
+            m2 = area_m2(shape) if shape is not None and not shape.is_empty else None
+        amount = f"{_number_text(m2)} m²" if m2 is not None else ""
+    devices = None
+    if s.kind in ("clearance", "ts"):
+        try:
+            devices = len(sub.repeat("devices"))
+        except ValidationError:
+            devices = None
+    return ReviewRow(s, unit=unit, target=target, day=day, amount=amount, devices=devices)
+
+
+def validate(store: Store, staged: Sequence[StagedSubmission]) -> dict[int, tuple[str, ...]]:
+    """Per version open to review (OPEN_STATES), why ``sapper field apply`` would not apply it (empty: valid).
+
+    The same checks as apply (answers, ids known to the register, with the nearest id suggested for a typo), read
+    in one rolled-back transaction: nothing is written.
+    """
+    out: dict[int, tuple[str, ...]] = {}
+    with store.dry_run() as uow:
+        staging = uow.field_staging
+        ids = RegisterIds(staging)
+        for s in staged:
+            if s.state not in OPEN_STATES:
+                continue
+            builder = _BUILDERS.get(s.kind)
+            if builder is None:
+                out[s.id] = (_not_applied(s),)
+                continue
+            effects = _Effects(store, staging, s, ids)
+            try:
+                effect = builder(effects)
+            except ValidationError as exc:
+                effects.faults += list(exc.faults)
+                effect = None
+            faults = tuple(_fault_text(f, s.submission.record) for f in effects.done())
+            out[s.id] = faults if faults or effect is not None else ("nothing to apply",)
+    return out
+
+
+def review_rows(store: Store, staged: Sequence[StagedSubmission]) -> list[ReviewRow]:
+    """:func:`describe` of each version, with the verdict of :func:`validate` for those open to review."""
+    verdicts = validate(store, staged)
+    return [dataclasses.replace(describe(s), faults=verdicts.get(s.id)) for s in staged]
+
+
+def review_line(row: ReviewRow) -> list[str]:
+    """One staged version as ``sapper field list`` prints it: one line of columns (id, state, version, form, unit,
+    hazard area or asset, date, m² or builder-days, devices found, verdict), and one more when apply refused it."""
+    s = row.staged
+    devices = "-" if row.devices is None else str(row.devices)
+    out = [f"{s.id:>5}  {s.state.value:<10} v{s.version:<3} {s.kind:<10} {row.unit or '-':<12} "
+           f"{row.target or '-':<12} {row.day.isoformat() if row.day else '-':<10}  {row.amount or '-':>16}  "
+           f"{devices:>3}  {row.verdict}"]
     if s.apply_fault:
         out.append(f"       not applied: {s.apply_fault}")
     return out
+
+
+#: The header of :func:`review_line`'s columns.
+REVIEW_HEADER = (f"{'id':>5}  {'state':<10} {'v':<4} {'form':<10} {'team':<12} {'hazard/asset':<12} {'date':<10}  "
+                 f"{'m² / b-days':>16}  {'dev':>3}  verdict")
+
+
+def parse_state(value: StagingState | str) -> StagingState:
+    """A state by its name; ValidationError naming the states when it is none of them."""
+    return _state(value)
 
 
 def _state(value: StagingState | str) -> StagingState:
@@ -319,12 +440,77 @@ def _ranks(versions: Sequence[StagedSubmission]) -> dict[int, tuple[int, int, in
     return {v.id: (chain(v), v.submission.edits, v.version) for v in versions}
 
 
+#: What a team or brigade that is not in the store is told when no id in the store is close to it.
+NEW_TEAM = (" (no id in the store is close to it: correct the submission, or, if the register lacks this unit, add "
+            "it with sapper import workforce)")
+#: How close (difflib ratio, ids compared without case and leading zeros) an id must be to be suggested.
+SUGGEST_CUTOFF = 0.8
+_NUMBER = re.compile(r"\d+")
+
+
+def _id_key(value: str) -> str:
+    """An id as compared for suggestions: upper case, spaces trimmed, numbers without leading zeros."""
+    return _NUMBER.sub(lambda m: str(int(m.group())), value.strip().upper())
+
+
+def nearest_ids(value: str, ids: Iterable[str], *, cutoff: float = SUGGEST_CUTOFF) -> list[str]:
+    """The ids of ``ids`` nearest to ``value`` (a typo of one of them?), best first: those equal to it but for case
+    and leading zeros (``T-MAN-1`` → ``T-MAN-001``); else the closest by difflib at or above ``cutoff``, all that are
+    equally close; empty when none is close."""
+    by_key: dict[str, list[str]] = {}
+    for i in ids:
+        by_key.setdefault(_id_key(i), []).append(i)
+    key = _id_key(value)
+    if key in by_key:
+        return sorted(i for i in by_key[key] if i != value)
+    matcher = difflib.SequenceMatcher(b=key, autojunk=False)
+    scored: list[tuple[float, str]] = []
+    for k in by_key:
+        matcher.set_seq1(k)
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
+            ratio = matcher.ratio()
+            if ratio >= cutoff:
+                scored.append((ratio, k))
+    if not scored:
+        return []
+    best = max(r for r, _ in scored)
+    return sorted(i for r, k in scored if r == best for i in by_key[k])
+
+
+class RegisterIds:
+    """The register's ids, read once per table, to check a submission's ids and suggest the nearest for a typo."""
+
+    def __init__(self, staging: FieldStaging) -> None:
+        self._staging = staging
+        self._ids: dict[str, set[str]] = {}
+
+    def all(self, table: str) -> set[str]:
+        if table not in self._ids:
+            self._ids[table] = self._staging.ids(table)
+        return self._ids[table]
+
+    def has(self, table: str, value: str) -> bool:
+        return value in self.all(table)
+
+    def unknown(self, table: str, what: str, value: str, hint: str = "", *, suggest: bool = True) -> str:
+        """Why ``value`` is refused: ``T-MAN-1 is not a team; did you mean T-MAN-001?``, or, when no id in the
+        store is close (or ``suggest`` is off), that it is not in the store, with ``hint``. A suggestion never
+        advises adding the id to the register: a typo must not become a phantom team."""
+        article = "an" if what[:1] in "aeiou" else "a"
+        near = nearest_ids(value, self.all(table)) if suggest else []
+        if near:
+            return f"{value} is not {article} {what}; did you mean {' or '.join(near[:3])}?"
+        return f"{value} is not {article} {what} in the store{hint}"
+
+
 class _Effects:
     """Builds what one staged version means for the register, collecting faults; reads the store as needed."""
 
-    def __init__(self, store: Store, staging: FieldStaging, staged: StagedSubmission) -> None:
+    def __init__(self, store: Store, staging: FieldStaging, staged: StagedSubmission,
+                 ids: RegisterIds | None = None) -> None:
         self.store = store
         self.staging = staging
+        self.ids = ids or RegisterIds(staging)
         self.staged = staged
         self.sub = staged.submission
         self.read = AnswerReader(self.sub, self.sub.record)
@@ -335,8 +521,8 @@ class _Effects:
         self.faults.append(Fault(self.sub.record, reason, name))
 
     def known(self, table: str, what: str, name: str, value: str | None, hint: str = "") -> None:
-        if value is not None and not self.staging.existing(table, [value]):
-            self.fault(name, f"{what} {value} is not in the store{hint}")
+        if value is not None and not self.ids.has(table, value):
+            self.fault(name, self.ids.unknown(table, what, value, hint))
 
     def shape(self, name: str, *, required: bool = False) -> BaseGeometry | None:
         """A geoshape answer; from a GeoJSON export, the features' geometry stands in for a missing column."""
@@ -400,7 +586,7 @@ def _clearance(e: _Effects) -> ProgressReport | tuple[ProgressReport, Activity] 
     deminers, hours = r.integer("deminers_working"), r.number("hours_worked")
     devices = e.devices()
     e.known("hazard_areas", "hazard area", "hazard_id", hazard)
-    e.known("teams", "team", "team_id", team, " (import it with sapper import workforce)")
+    e.known("teams", "team", "team_id", team, NEW_TEAM)
     e.known("organisations", "organisation", "organisation_id", organisation)
     if e.done() or day is None:
         return None
@@ -430,7 +616,7 @@ def _brigade(e: _Effects) -> ProgressReport | None:
     blocking_id = r.text("blocking_hazard_id")
     where = r.geometry("blocking_location", kind="point")
     e.known("assets", "asset", "asset_id", asset)
-    e.known("brigades", "brigade", "brigade_id", brigade, " (import it with sapper import workforce)")
+    e.known("brigades", "brigade", "brigade_id", brigade, NEW_TEAM)
     if e.done() or day is None:
         return None
     return ProgressReport(e.sub.submission_key, ProgressKind.BRIGADE, day, asset_id=asset, brigade_id=brigade,
@@ -453,7 +639,8 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | tuple[Activi
     if activity_type is ActivityType.NTS and r.yes_no("new_area"):
         hint = (" (the survey registers a new area: add it to the register with sapper import hazards, then apply "
                 "again)")
-    e.known("hazard_areas", "hazard area", "hazard_id", hazard, hint)
+    if hazard is not None and not e.ids.has("hazard_areas", hazard):
+        e.fault("hazard_id", e.ids.unknown("hazard_areas", "hazard area", hazard, hint, suggest=not hint))
     e.known("organisations", "organisation", "organisation_id", organisation)
     values: dict[str, Any] = {}  # keyword arguments of Activity, not a document
     if activity_type is ActivityType.NTS:
@@ -524,13 +711,20 @@ def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | 
         approved: dict[str, list[StagedSubmission]] = {}
         for s in staging.submissions(StagingState.APPROVED):
             approved.setdefault(s.submission.submission_key, []).append(s)
+        ids = RegisterIds(staging)
         for key, group in approved.items():
-            _apply_one(store, staging, key, group, actor=actor, at=when, summary=summary)
+            _apply_one(store, staging, key, group, actor=actor, at=when, summary=summary, ids=ids)
     return summary
 
 
+def _not_applied(s: StagedSubmission) -> str:
+    """Why a version of a form apply has no builder for is not applied."""
+    return ("accident reports are not applied: the register has no accident records yet" if s.kind == "accident"
+            else f"form {s.submission.form_id} is not one of sapper's templates")
+
+
 def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[StagedSubmission], *, actor: str,
-               at: dt.datetime, summary: ApplySummary) -> None:
+               at: dt.datetime, summary: ApplySummary, ids: RegisterIds) -> None:
     versions = staging.versions(key)
     rank = _ranks(versions)
     latest = max(group, key=lambda v: rank[v.id])
@@ -543,12 +737,11 @@ def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[St
         return
     builder = _BUILDERS.get(latest.kind)
     if builder is None:
-        why = ("accident reports are not applied: the register has no accident records yet" if latest.kind
-               == "accident" else f"form {latest.submission.form_id} is not one of sapper's templates")
+        why = _not_applied(latest)
         staging.set_apply_fault(latest.id, why)
         summary.faults.append(f"{_describe(latest)}: {why}")
         return
-    effects = _Effects(store, staging, latest)
+    effects = _Effects(store, staging, latest, ids)
     try:
         effect = builder(effects)
     except ValidationError as exc:  # e.g. a field name that matches two fields
