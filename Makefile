@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,server]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,server,scale]'
 	$(BIN)/python -c "from sapper.plan.evolve import warm_up; warm_up()"  # compile the genetic search once (~15 s)
 	touch $(STAMP)
 
