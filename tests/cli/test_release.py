@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
-from sapper.domain.hazards import Evidence, HazardArea, HazardClass
+from sapper.domain.hazards import Evidence, HazardArea, HazardClass, LandUse
 from sapper.services import landrelease as lr
 from sapper.store import open_store
 from tests.cli.entry import run
@@ -109,6 +109,14 @@ def test_reopen_extend_and_rules(db: str, tmp_path: Path, invoke: Invoke) -> Non
     assert code == 0 and "clearance_depth_cm = 20.0" in out and "nts_may_cancel_in_cha = True" in out
     with open_store(db) as store:
         assert lr.rules(store).clearance_depth_cm == 20.0
+    code, out = invoke("rules", "--db", db, "--dog-excluded-land-uses", "forest, wetland",
+                       "--inspection-lag-working-days", "15")
+    assert code == 0 and "dog_excluded_land_uses = forest,wetland" in out and \
+        "inspection_lag_working_days = 15" in out, out
+    code, out = invoke("rules", "--db", db, "--dog-excluded-land-uses", "forest,jungle")
+    assert code == 2 and "'jungle' is not one of" in out and len(out.strip().splitlines()) == 1, out
+    with open_store(db) as store:
+        assert lr.rules(store).dog_excluded_land_uses == {LandUse.FOREST, LandUse.WETLAND}
     code, out = invoke("inspect", "H-1", "--db", db, "--id", "QC-9", "--date", "18/06/2025", "--sample-m2",
                        "5", "--org", "QA", "--actor", "qa", "--reason", "r")
     assert code == 2 and "'18/06/2025' is not a date YYYY-MM-DD" in out

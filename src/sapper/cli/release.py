@@ -304,12 +304,24 @@ def release_rules(
     depth_cm: Annotated[float | None, typer.Option(
         "--clearance-depth-cm", help="Required clearance depth where an area sets none (cm).")] = None,
     lag_days: Annotated[int | None, typer.Option(
-        "--inspection-lag-days", help="Days planned for inspection and handover before building.")] = None,
+        "--inspection-lag-working-days",
+        help="Working days planned for inspection, acceptance and handover after clearance.")] = None,
+    dog_devices: Annotated[str | None, typer.Option(
+        "--dog-excluded-devices", help="Device categories where no dogs are sent, comma-separated (\"\" none).",
+    )] = None,
+    dog_land_uses: Annotated[str | None, typer.Option(
+        "--dog-excluded-land-uses", help="Land uses where no dogs are sent, comma-separated (\"\" none).",
+    )] = None,
+    dog_hazards: Annotated[str | None, typer.Option(
+        "--dog-excluded-hazards", help="Hazard area ids where no dogs are sent, comma-separated (\"\" none).",
+    )] = None,
 ) -> None:
     """Show the programme's land-release settings; with options, change them (for events from now on)."""
-    from sapper.services.landrelease import rules, set_rules
+    from sapper.services.landrelease import devices_of, land_uses_of, list_text, parse_list, rules, set_rules
     from sapper.services.register import open_register
 
+    devices = None if dog_devices is None else devices_of(dog_devices, "--dog-excluded-devices")
+    land_uses = None if dog_land_uses is None else land_uses_of(dog_land_uses, "--dog-excluded-land-uses")
     with open_register(settings(ctx, db=db)) as store:
         current = rules(store)
         changed = dataclasses.replace(
@@ -319,11 +331,16 @@ def release_rules(
             nts_may_cancel_in_cha=(current.nts_may_cancel_in_cha if nts_may_cancel_in_cha is None
                                    else nts_may_cancel_in_cha),
             clearance_depth_cm=current.clearance_depth_cm if depth_cm is None else depth_cm,
-            inspection_lag_days=current.inspection_lag_days if lag_days is None else lag_days,
+            inspection_lag_working_days=current.inspection_lag_working_days if lag_days is None else lag_days,
+            dog_excluded_devices=current.dog_excluded_devices if devices is None else devices,
+            dog_excluded_land_uses=current.dog_excluded_land_uses if land_uses is None else land_uses,
+            dog_excluded_hazards=(current.dog_excluded_hazards if dog_hazards is None
+                                  else parse_list("dog_excluded_hazards", dog_hazards)),
         )
         if changed != current:
             current = set_rules(store, changed)
-    lines(f"{f.name} = {getattr(current, f.name)}" for f in dataclasses.fields(current))
+    lines(f"{f.name} = {list_text(v) if isinstance(v := getattr(current, f.name), frozenset) else v}"
+          for f in dataclasses.fields(current))
 
 
 def _certificate_lines(cert: HandoverCertificate) -> list[str]:

@@ -9,10 +9,18 @@ to the events recorded after it; a stored history is replayed with the rules it 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from shapely.geometry.base import BaseGeometry
 
+from sapper.domain.hazards import DeviceCategory, LandUse
 from sapper.errors import Fault, ValidationError
+
+#: Where dogs are not sent by default (see ``ReleaseRules.dog_excluded_devices``; the same set as
+#: ``sapper.scenario.compile.DOG_EXCLUDED_DEVICES``, the compiler's default).
+DOG_EXCLUDED_DEVICES = frozenset({DeviceCategory.IED, DeviceCategory.CLUSTER})
+
+E = TypeVar("E", DeviceCategory, LandUse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +39,25 @@ class ReleaseRules:
     ``clearance_depth_cm``: the required clearance depth where the area sets none (IMAS 09.10 leaves the depth to
     the national authority; 13 cm is a common national figure for anti-personnel mine clearance; assumption).
 
-    ``inspection_lag_days``: calendar days planned between the end of clearance and the start of work on the land,
-    for post-clearance inspection (IMAS 09.20), acceptance and handover (IMAS 08.30). Assumption, a parameter.
+    ``inspection_lag_working_days``: working days (of the plan's calendar, as planning counts) planned between the
+    end of clearance and the area's release milestone, for post-clearance inspection (IMAS 09.20), acceptance and
+    handover (IMAS 08.30): 12, i.e. 14 calendar days of a six-day week. Assumption, a parameter. (Stores written
+    before this setting kept ``inspection_lag_days`` in calendar days; it is read as ``round(days * 6 / 7)``.)
+
+    ``dog_excluded_devices``, ``dog_excluded_land_uses``, ``dog_excluded_hazards``: planning sends no mine
+    detection dogs to areas listing any of these device categories, of these land uses, or with these hazard ids
+    (IMAS 09.40/09.41 leave the conditions to the national authority). Default: areas with IEDs/booby traps (a dog
+    can set off a tripwire) or cluster submunitions (explosive residue masks the scent); no land use; no area.
     """
 
     residual_area_m2: float = 1.0
     residual_width_m: float = 0.05
     nts_may_cancel_in_cha: bool = False
     clearance_depth_cm: float = 13.0
-    inspection_lag_days: int = 14
+    inspection_lag_working_days: int = 12
+    dog_excluded_devices: frozenset[DeviceCategory] = DOG_EXCLUDED_DEVICES
+    dog_excluded_land_uses: frozenset[LandUse] = frozenset()
+    dog_excluded_hazards: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         record = "release rules"
@@ -50,8 +68,18 @@ class ReleaseRules:
             faults.append(Fault(record, "residual width must be ≥ 0 m", "residual_width_m"))
         if not self.clearance_depth_cm > 0:
             faults.append(Fault(record, "clearance depth must be positive (cm)", "clearance_depth_cm"))
-        if self.inspection_lag_days < 0:
-            faults.append(Fault(record, "inspection lag cannot be negative (days)", "inspection_lag_days"))
+        if self.inspection_lag_working_days < 0:
+            faults.append(Fault(record, "inspection lag cannot be negative (working days)",
+                                "inspection_lag_working_days"))
+        faults += [Fault(record, f"{v!r} is not a device category ({', '.join(m.value for m in DeviceCategory)})",
+                         "dog_excluded_devices")
+                   for v in self.dog_excluded_devices if not isinstance(v, DeviceCategory)]
+        faults += [Fault(record, f"{v!r} is not a land use ({', '.join(m.value for m in LandUse)})",
+                         "dog_excluded_land_uses")
+                   for v in self.dog_excluded_land_uses if not isinstance(v, LandUse)]
+        faults += [Fault(record, f"{v!r} is not a hazard area id (empty, or with a comma or spaces around it)",
+                         "dog_excluded_hazards") for v in self.dog_excluded_hazards
+                   if not isinstance(v, str) or not v or "," in v or v != v.strip()]
         ValidationError.raise_if(record, faults)
 
     def leaves_nothing(self, remaining_local: BaseGeometry) -> bool:
@@ -69,3 +97,34 @@ class ReleaseRules:
             return f"{area:,.1f} m² is still hazardous (programme threshold {self.residual_area_m2:g} m²)"
         return (f"{area:,.2f} m² is still hazardous and part of it is wider than {self.residual_width_m:g} m "
                 "(programme sliver width)")
+
+
+def parse_list(key: str, text: str) -> frozenset[str]:
+    """The values of a comma-separated setting (``"ied_booby_trap, cluster_submunition"``); "" is none."""
+    return frozenset(v.strip() for v in text.split(",") if v.strip())
+
+
+def devices_of(text: str, record: str = "release rules") -> frozenset[DeviceCategory]:
+    """Device categories from a comma-separated list; ValidationError naming the first value that is not one."""
+    return _enums(DeviceCategory, "dog_excluded_devices", text, record)
+
+
+def land_uses_of(text: str, record: str = "release rules") -> frozenset[LandUse]:
+    """Land uses from a comma-separated list; ValidationError naming the first value that is not one."""
+    return _enums(LandUse, "dog_excluded_land_uses", text, record)
+
+
+def _enums(cls: type[E], key: str, text: str, record: str) -> frozenset[E]:
+    out = []
+    for v in sorted(parse_list(key, text)):
+        try:
+            out.append(cls(v))
+        except ValueError:
+            allowed = ", ".join(m.value for m in cls)
+            raise ValidationError(record, [Fault(record, f"{key}: {v!r} is not one of {allowed}", key)]) from None
+    return frozenset(out)
+
+
+def list_text(values: frozenset[DeviceCategory] | frozenset[LandUse] | frozenset[str]) -> str:
+    """A list setting as stored and shown: its values sorted, comma-separated ("" for none)."""
+    return ",".join(sorted(str(v) for v in values))

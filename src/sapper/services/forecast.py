@@ -27,6 +27,7 @@ from sapper.domain.assets import Asset
 from sapper.domain.fielddata import ProgressKind
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import HazardArea
+from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import Method
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
 from sapper.forecast import (
@@ -44,7 +45,7 @@ from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, wa
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
 from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
-from sapper.services.planning import processed_work
+from sapper.services.planning import processed_work, with_release_rules
 from sapper.services.remaining import remaining_work
 from sapper.store import Store
 from sapper.store.records import PlanRun
@@ -127,9 +128,10 @@ class Forecast:
     learned: Learned
 
 
-def _compile_params(run: PlanRun) -> CompileParams:
-    """The parameters the plan was compiled with, with a calendar long enough for slow runs."""
-    planned = run.params.compile_params()
+def _compile_params(run: PlanRun, rules: ReleaseRules) -> CompileParams:
+    """The parameters the plan was compiled with (its land-release fields from the programme's ``rules``, as
+    ``sapper plan`` compiles them), with a calendar long enough for slow runs."""
+    planned = with_release_rules(run.params.compile_params(), rules)
     span = (run.finish_date - run.created_at.date()).days if run.finish_date else 0
     return dataclasses.replace(planned, horizon_days=max(planned.horizon_days, 3 * abs(span) + 2 * 365))
 
@@ -271,12 +273,14 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
     if replan is None or replan.replan_of is None:
         meta = store.meta()
         start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date()
-        params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
+        params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())),
+                                 store.release_rules())
         return compile_problem(hazards, assets, teams, brigades, start_date=start, params=params,
                                processed=processed_work(store, hazards)), hazards
     previous = store.plan(replan.replan_of)
     start = replan.as_of
-    cparams = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())))
+    cparams = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())),
+                              store.release_rules())
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades,
                           progress=store.field_progress(), activities=store.activities(), as_of=start,
                           progress_from=previous.params.progress_through, weekdays=cparams.weekdays,

@@ -44,6 +44,10 @@ from sapper.domain.landrelease import (
     state_of,
 )
 from sapper.domain.releaserules import ReleaseRules
+from sapper.domain.releaserules import devices_of as devices_of  # re-exported for the CLI's `release rules`
+from sapper.domain.releaserules import land_uses_of as land_uses_of
+from sapper.domain.releaserules import list_text as list_text
+from sapper.domain.releaserules import parse_list as parse_list
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
 from sapper.io.vector import read_outline

@@ -13,6 +13,7 @@ from sapper.domain.activities import ActivityType
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.landrelease import LandRelease
+from sapper.domain.releaserules import ReleaseRules
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Result, SolveParams, solve
 from sapper.plan.assign import assign_units
@@ -71,6 +72,17 @@ class PlanOutcome:
     result: Result
 
 
+def with_release_rules(params: CompileParams, rules: ReleaseRules) -> CompileParams:
+    """``params`` with the land-release fields the programme's settings decide (the store's
+    ``release_rules.*``, :class:`ReleaseRules`): the one source of truth of what NTS may cancel, the inspection lag
+    (working days) and where dogs are not sent, for plan, re-plan and forecast alike."""
+    return dataclasses.replace(params, nts_may_cancel_in_cha=rules.nts_may_cancel_in_cha,
+                               inspection_lag_days=rules.inspection_lag_working_days,
+                               dog_excluded_devices=rules.dog_excluded_devices,
+                               dog_excluded_land_uses=rules.dog_excluded_land_uses,
+                               dog_excluded_hazards=rules.dog_excluded_hazards)
+
+
 def plan_store(store: Store, *, settings: PlanSettings | None = None,
                progress: Callable[[str], None] | None = None) -> PlanOutcome:
     """Plan every open hazard area and asset in ``store`` and save the plan in it."""
@@ -87,6 +99,7 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     if done:
         say(f"{len(done)} open hazard areas have land-release records: planning what is left of them")
     say("compiling the register into a scheduling problem")
+    settings = dataclasses.replace(settings, compile=with_release_rules(settings.compile, store.release_rules()))
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
                                processed=done)
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")

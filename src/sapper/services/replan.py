@@ -43,7 +43,7 @@ from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_
 from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
 from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind, WorkKey, compile_problem
-from sapper.services.planning import PlanSettings, plan_run
+from sapper.services.planning import PlanSettings, plan_run, with_release_rules
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.store import Store
 from sapper.store.planjson import JsonObject, plan_document, replan_counts_to_json
@@ -189,7 +189,7 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     if as_of < plan_start:
         raise ValidationError("re-plan", [Fault("re-plan", f"as-of date {as_of} is before the start of the previous "
                                             f"plan ({plan_start})", "as_of")])
-    cparams = previous.params.compile_params()
+    cparams = with_release_rules(previous.params.compile_params(), store.release_rules())
     say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
                           activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays,

@@ -48,7 +48,7 @@ from sapper.domain.landrelease import (
     Severity,
 )
 from sapper.domain.places import Settlement
-from sapper.domain.releaserules import ReleaseRules
+from sapper.domain.releaserules import ReleaseRules, devices_of, land_uses_of, list_text, parse_list
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.errors import Fault, StoreError, ValidationError
 from sapper.store import planjson
@@ -649,24 +649,50 @@ def release_event_from(row: Row, activity: Activity | None, visit: QAVisit | Non
 RULES_PREFIX = "release_rules."
 
 
+def _rule_text(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, frozenset):
+        return list_text(value)
+    return str(value)
+
+
 def release_rules_meta(rules: ReleaseRules) -> dict[str, str]:
-    """The rules as sapper_meta rows."""
-    return {RULES_PREFIX + f.name: str(getattr(rules, f.name)).lower() if isinstance(getattr(rules, f.name), bool)
-            else str(getattr(rules, f.name)) for f in dataclasses.fields(rules)}
+    """The rules as sapper_meta rows (lists comma-separated, sorted)."""
+    return {RULES_PREFIX + f.name: _rule_text(getattr(rules, f.name)) for f in dataclasses.fields(rules)}
+
+
+#: The inspection lag of stores written before it was counted in working days (calendar days, 6-day week).
+_OLD_LAG = RULES_PREFIX + "inspection_lag_days"
 
 
 def release_rules_from(meta: Mapping[str, str]) -> ReleaseRules:
-    """The programme's rules from sapper_meta: each setting stored, else its default."""
+    """The programme's rules from sapper_meta: each setting stored, else its default.
+
+    An old store's ``release_rules.inspection_lag_days`` (calendar days) is read, when no
+    ``release_rules.inspection_lag_working_days`` is stored, as ``round(days * 6 / 7)`` working days."""
     record = "store metadata (release rules)"
     values: dict[str, Any] = {}
     faults = []
+    meta = dict(meta)
+    if _OLD_LAG in meta and RULES_PREFIX + "inspection_lag_working_days" not in meta:
+        try:
+            meta[RULES_PREFIX + "inspection_lag_working_days"] = str(round(int(meta[_OLD_LAG]) * 6 / 7))
+        except ValueError:
+            faults.append(Fault(record, f"{_OLD_LAG} = {meta[_OLD_LAG]!r} is not an int", "inspection_lag_days"))
     for f in dataclasses.fields(ReleaseRules):
         text = meta.get(RULES_PREFIX + f.name)
         if text is None:
             continue
         default = getattr(ReleaseRules(), f.name)
         try:
-            if isinstance(default, bool):
+            if f.name == "dog_excluded_devices":
+                values[f.name] = devices_of(text, record)
+            elif f.name == "dog_excluded_land_uses":
+                values[f.name] = land_uses_of(text, record)
+            elif f.name == "dog_excluded_hazards":
+                values[f.name] = parse_list(f.name, text)
+            elif isinstance(default, bool):
                 if text not in ("true", "false"):
                     raise ValueError(text)
                 values[f.name] = text == "true"
@@ -677,5 +703,7 @@ def release_rules_from(meta: Mapping[str, str]) -> ReleaseRules:
         except ValueError:
             faults.append(Fault(record, f"{RULES_PREFIX}{f.name} = {text!r} is not a {type(default).__name__}",
                                 f.name))
+        except ValidationError as e:
+            faults.extend(e.faults)
     ValidationError.raise_if(record, faults)
     return ReleaseRules(**values)
