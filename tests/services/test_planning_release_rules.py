@@ -12,10 +12,10 @@ from shapely.geometry import Point
 
 from sapper.domain.figures import NTS_CANCEL_SHARE
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, LandUse
-from sapper.domain.releaserules import ReleaseRules
+from sapper.domain.releaserules import DOG_EXCLUDED_DEVICES, ReleaseRules
 from sapper.domain.resources import DeminerTeam, Method, Organisation, OrgKind
 from sapper.errors import ValidationError
-from sapper.scenario.compile import DOG_EXCLUDED_DEVICES, CompiledPlan, CompileParams, TaskKind
+from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind
 from sapper.services import landrelease as lr
 from sapper.services.planning import Engine, PlanOutcome, PlanSettings, plan_store
 from sapper.store import open_store

@@ -16,8 +16,10 @@ from shapely.geometry.base import BaseGeometry
 from sapper.domain.hazards import DeviceCategory, LandUse
 from sapper.errors import Fault, ValidationError
 
-#: Where dogs are not sent by default (see ``ReleaseRules.dog_excluded_devices``; the same set as
-#: ``sapper.scenario.compile.DOG_EXCLUDED_DEVICES``, the compiler's default).
+#: Where dogs are not sent by default (IMAS 09.40/09.41 leave the conditions to the national authority and the
+#: operator's accredited procedures): areas with tripwires or booby traps (a dog can set one off) and areas with
+#: cluster submunitions (ground saturated with explosive residue masks the scent the dog works on). Assumption, a
+#: programme setting (``ReleaseRules.dog_excluded_devices``; the compiler's default too).
 DOG_EXCLUDED_DEVICES = frozenset({DeviceCategory.IED, DeviceCategory.CLUSTER})
 
 E = TypeVar("E", DeviceCategory, LandUse)

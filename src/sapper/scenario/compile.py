@@ -16,8 +16,8 @@ Tasks, in working days of one calendar, following the land-release rules (docs/l
 - NTS precedes the EOD task and TS, TS precedes clearance;
 - **released**: a zero-length milestone once survey and clearance of the area are done and, where land was cleared,
   ``inspection_lag_days`` working days later: post-clearance inspection (IMAS 09.20), the authority's acceptance
-  and handover (IMAS 08.30) come between the end of clearance and the builders' start (14 calendar days by default,
-  ``ReleaseRules.inspection_lag_days``, i.e. 12 working days of a six-day week; an assumption, a parameter);
+  and handover (IMAS 08.30) come between the end of clearance and the builders' start (the programme's
+  ``ReleaseRules.inspection_lag_working_days``, 12 by default; an assumption, a parameter);
 - **repair** of each asset per trade by builder brigades, split into lots; every repair lot waits for the release of
   every hazard area that intersects the asset's work site (asset + work buffer);
 - **restored**: a zero-length milestone once every repair lot of the asset is done.
@@ -51,6 +51,7 @@ from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
 from sapper.domain.figures import EOD_SPOT_DAYS, NTS_CANCEL_SHARE, NTS_DAYS
 from sapper.domain.geometry import LocalProjection
 from sapper.domain.hazards import DeviceCategory, HazardArea, HazardClass, HazardStatus, LandUse
+from sapper.domain.releaserules import DOG_EXCLUDED_DEVICES
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, PlanError, ValidationError
 from sapper.plan.problem import Mode, Precedence, Problem, Resource, Task
@@ -73,11 +74,6 @@ METHODS_BY_LAND_USE: dict[LandUse, tuple[Method, ...]] = {
 ERW_CATEGORIES = frozenset({DeviceCategory.ERW_UXO, DeviceCategory.ERW_AXO, DeviceCategory.SMALL_ARMS,
                             DeviceCategory.CLUSTER})
 
-#: Where dogs are not sent by default (IMAS 09.40/09.41 leave the conditions to the national authority and the
-#: operator's accredited procedures): areas with tripwires or booby traps (a dog can set one off) and areas with
-#: cluster submunitions (ground saturated with explosive residue masks the scent the dog works on). Assumption, a
-#: programme setting (``CompileParams.dog_excluded_devices``).
-DOG_EXCLUDED_DEVICES = frozenset({DeviceCategory.IED, DeviceCategory.CLUSTER})
 
 
 def is_erw_only(h: HazardArea) -> bool:
@@ -96,7 +92,7 @@ class CompileParams:
     horizon_days: int = 365 * 8
     weight_scale: int = 100
     #: Working days between the end of an area's clearance and its release milestone (inspection, acceptance,
-    #: handover): ReleaseRules' 14 calendar days in a six-day working week.
+    #: handover): the programme's ``ReleaseRules.inspection_lag_working_days`` (services set it from the store).
     inspection_lag_days: int = 12
     #: Non-technical survey days of one area by size band: (upper bound of the band in m², working days), bands in
     #: increasing order (figures.NTS_DAYS, an assumption).
