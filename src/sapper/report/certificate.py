@@ -18,7 +18,7 @@ from sapper.domain.handover import STANDARD_RESIDUAL_RISK, HandoverCertificate
 from sapper.domain.hazards import DeviceCategory, HazardClass, Marking
 from sapper.domain.landrelease import ReleaseState
 from sapper.report.i18n import Lang, Speaker
-from sapper.report.pages import Format, environment, font_faces, html_to_pdf, state_name
+from sapper.report.pages import Format, environment, font_faces, state_name, write_page
 
 
 def residual_risk(sp: Speaker, text: str) -> str:
@@ -71,16 +71,4 @@ def render_certificate(cert: HandoverCertificate, *, lang: Lang = Lang.EN, pdf: 
 def write_certificate(cert: HandoverCertificate, path: str | Path, *, fmt: Format = Format.HTML,
                       lang: Lang = Lang.EN) -> Path:
     """Write the certificate to ``path`` as HTML (UTF-8) or PDF; the file is written whole or not at all."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part")
-    try:
-        page = render_certificate(cert, lang=lang, pdf=fmt is Format.PDF)
-        if fmt is Format.PDF:
-            html_to_pdf(page, tmp)
-        else:
-            tmp.write_text(page, encoding="utf-8")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_page(render_certificate(cert, lang=lang, pdf=fmt is Format.PDF), path, fmt)

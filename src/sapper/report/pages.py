@@ -60,3 +60,20 @@ def html_to_pdf(page: str, path: Path) -> None:
     from weasyprint import HTML  # loaded only for a PDF: it takes about a second
 
     HTML(string=page, base_url=str(path.parent)).write_pdf(str(path))
+
+
+def write_page(page: str, path: str | Path, fmt: Format) -> Path:
+    """Write a rendered page to ``path`` as HTML (UTF-8) or PDF, whole or not at all (a temporary file beside it,
+    renamed); return the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        if fmt is Format.PDF:
+            html_to_pdf(page, tmp)
+        else:
+            tmp.write_text(page, encoding="utf-8")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

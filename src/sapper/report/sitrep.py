@@ -19,7 +19,7 @@ from sapper.domain.landrelease import ReleaseState
 from sapper.prioritise.score import Contribution
 from sapper.report import gantt, vega
 from sapper.report.i18n import Lang, Speaker
-from sapper.report.pages import Format, environment, font_faces, html_to_pdf, state_name
+from sapper.report.pages import Format, environment, font_faces, state_name, write_page
 from sapper.report.series import date_bins
 from sapper.report.sitdata import Priority, SituationData, Unit, gather
 from sapper.report.sitmap import HAZARD_COLOURS, bin_label, map_svg
@@ -181,16 +181,4 @@ def write_situation(db: str | Path, path: str | Path, *, fmt: Format = Format.HT
     """Write the situation report of the store at ``db`` to ``path`` as HTML or PDF in ``lang``; return the path.
     The file is written whole or not at all (a temporary file beside it, renamed)."""
     data = gather(db, forecast_runs=forecast_runs, since=since)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        page = render_situation(data, lang=lang, pdf=fmt is Format.PDF)
-        if fmt is Format.PDF:
-            html_to_pdf(page, tmp)
-        else:
-            tmp.write_text(page, encoding="utf-8")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_page(render_situation(data, lang=lang, pdf=fmt is Format.PDF), path, fmt)
