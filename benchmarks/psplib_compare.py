@@ -84,18 +84,22 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "time limit, workers and seed. Seconds are wall time per instance including reading and model building. "
         "*At reference*: makespan equal to the proven optimum, or at most the best known upper bound where the "
         "optimum is open. Deviation is from the optimum or best known upper bound. A *false proof* is a makespan "
-        "claimed optimal above a known feasible one.",
+        "claimed optimal above a known feasible one (or a bound above a known optimum); an *impossible* makespan one "
+        "below a proven optimum or lower bound (a checker fault or a wrong reference). The *instances* column counts "
+        "the instances of the pattern that have a reference: where a set's file holds none for some, the row covers "
+        "that subset only.",
         "",
         "| set | instances | limit | engine | at reference | proven optimal | mean dev. % | max dev. % | "
-        "mean s | false proofs |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "mean s | false proofs | impossible |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
         for engine in ("sapper", "pyjobshop"):
             s = res[engine]["summary"]
             lines.append(f"| {res['set']} (`{res['pattern']}`) | {s['count']} | {res['time_limit_s']:g} s | {engine} | "
                          f"{s['at_reference']}/{s['count']} | {s['proven_optimal']} | {s['mean_deviation_pct']} | "
-                         f"{s['max_deviation_pct']} | {s['mean_seconds']} | {s['false_proofs']} |")
+                         f"{s['max_deviation_pct']} | {s['mean_seconds']} | {s['false_proofs']} | "
+                         f"{s.get('impossible', 'not checked')} |")
     lines += ["", "Ratios, sapper / PyJobShop (below 1 is better for sapper):", "",
               "| set | mean deviation | mean seconds |", "|---|---|---|"]
     for res in results:
