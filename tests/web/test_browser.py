@@ -130,6 +130,7 @@ def assert_offline(browser: Browser, server: LiveServer) -> None:
     """Every request the browser made went to the service on 127.0.0.1 (data: and blob: URLs are in-page)."""
     foreign = [u for u in browser.requests if not u.startswith((server.base + "/", "data:", "blob:", "about:"))]
     assert browser.requests and not foreign, foreign
+    assert browser.security == []  # no Content-Security-Policy violation (the service sends the policy)
 
 
 @pytest.fixture()

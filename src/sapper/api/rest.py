@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from shapely.geometry.base import BaseGeometry
 
 from sapper.api import schemas
-from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, guard, principal, runtime
+from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, check_password, guard, principal, runtime
 from sapper.api.problems import HTTPProblem
 from sapper.domain.fielddata import StagingState
 from sapper.domain.hazards import HazardStatus
@@ -41,7 +41,7 @@ RECORDERS = Rule(EDITORS, scoped=True)
 @router.post("/session", response_model=schemas.SessionPublic, summary="Sign in (browser session)", **guard(PUBLIC))
 def sign_in(request: Request, response: Response, body: schemas.SessionCreate) -> schemas.SessionPublic:
     rt = runtime(request)
-    found = accounts.authenticate_password(rt.store, body.name, body.password)
+    found = check_password(request, body.name, body.password)
     if found is None:
         raise HTTPProblem(401, "unauthorised", "unknown user or wrong password")
     session = accounts.start_session(rt.store, found)

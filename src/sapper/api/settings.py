@@ -14,6 +14,10 @@ class Settings:
     mounted at ``/map/`` when it exists (None: ``sapper.web.static_dir()`` if that package is installed).
     ``basic_cache_seconds``: how long a verified HTTP Basic password is remembered (hashed) so a client such as
     GDAL, which sends it on every request, does not pay an argon2 verification each time.
+
+    Limits (``sapper.api.guards``): ``max_body_bytes``, the largest request body (413 beyond it, before it is read);
+    ``sign_in_failures_per_name`` / ``_per_address``, failed password checks per user name / client address in a
+    minute before sign-in answers 429.
     """
 
     db: str | Path
@@ -21,3 +25,6 @@ class Settings:
     static_dir: Path | None = None
     basic_cache_seconds: float = 60.0
     title: str = "sapper"
+    max_body_bytes: int = 16 * 2**20
+    sign_in_failures_per_name: int = 10
+    sign_in_failures_per_address: int = 30
