@@ -166,3 +166,24 @@ def test_an_expired_token_is_refused_at_once(client: TestClient, store: Path) ->
     with open_store(store) as s:
         assert accounts.revoke_tokens(s, "ima") >= 1
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {live.token}"}).status_code == 401
+
+
+def test_a_geometry_with_too_many_vertices_is_refused(store: Path) -> None:
+    """A polygon of 100,001 vertices (a circle) is refused with one message naming the count; nothing is stored."""
+    import math
+
+    from sapper.domain.geometry import MAX_VERTICES
+
+    n = MAX_VERTICES + 1
+    ring = [[35.05 + 0.01 * math.cos(2 * math.pi * k / n), 50.05 + 0.01 * math.sin(2 * math.pi * k / n)]
+            for k in range(n - 1)]
+    ring.append(ring[0])
+    feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+               "properties": {"name": "Jagged", "hazard_class": "SHA", "evidence": "indirect", "land_use": "forest"}}
+    with open_store(store) as s:
+        before = s.counts()["hazard_areas"]
+    with TestClient(create_app(Settings(db=store))) as c:
+        r = c.post("/collections/hazard_areas/items", json=feature, auth=("plan-a", PASSWORD))
+    assert r.status_code == 422 and f"{n:,} vertices" in r.json()["detail"], r.text
+    with open_store(store) as s:
+        assert s.counts()["hazard_areas"] == before
