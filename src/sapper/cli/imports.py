@@ -248,6 +248,10 @@ def export_imsma(
     db: Db,
     value: ImsmaValueOpt = None,
     profile: ImsmaProfileOpt = None,
+    mdr_report: Annotated[
+        Path | None, typer.Option("--mdr-report", help="Also write every record's missing GICHD MDR items to this "
+                                                       ".csv file.")
+    ] = None,
 ) -> None:
     """Export organisations, hazard areas, activities and devices found as IMSMA Core loads them (imsma_id,
     imsma_links, value names, devices as a related table; polygons in the .gpkg), listing each record's missing
@@ -258,5 +262,5 @@ def export_imsma(
 
     names = build_profile(profile, values=value or [])
     with open_register(settings(ctx, db=db)) as store:
-        summary = run(store, file, profile=names)
+        summary = run(store, file, profile=names, mdr_report=mdr_report)
     lines(summary.lines())

@@ -62,7 +62,7 @@ from sapper.domain.hazards import (
 from sapper.domain.resources import Method, Organisation, OrgKind
 from sapper.domain.text import normalise_key
 from sapper.errors import Fault, ImportFileError, ValidationError
-from sapper.io.fields import FieldReader, is_missing
+from sapper.io.fields import FORMULA_START, FieldReader, is_missing
 from sapper.io.profile import ImportProfile
 from sapper.io.sheets import Format, Kind, RawTable, Table, read_tables, write_tables
 from sapper.io.vector import check_geometry
@@ -461,6 +461,27 @@ class MdrGap:
 
     def line(self) -> str:
         return f"MDR: {self.record} ({self.imsma_id}) lacks {', '.join(self.missing)}"
+
+
+def write_mdr_report(path: str | Path, gaps: Sequence[MdrGap]) -> None:
+    """Every record's missing MDR items as CSV (UTF-8 with a byte-order mark; ``record``, ``imsma_id``,
+    ``missing`` joined by ``; ``), text guarded against spreadsheet formulas as the exchange's CSV is."""
+    import csv
+
+    p = Path(path)
+    if p.suffix.lower() != ".csv":
+        raise ValidationError("MDR report", [Fault("MDR report", f"{p.name}: give a .csv file", "path")])
+
+    def cell(text: str) -> str:
+        return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+
+    try:
+        with open(p, "w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["record", "imsma_id", "missing"])
+            writer.writerows([cell(g.record), cell(g.imsma_id), "; ".join(g.missing)] for g in gaps)
+    except OSError as exc:
+        raise ImportFileError(f"{p}: cannot be written ({exc.strerror or exc})") from None
 
 
 def mdr_gaps(hazards: Sequence[HazardArea], activities: Sequence[Activity]) -> list[MdrGap]:

@@ -16,6 +16,7 @@ same cells; a workbook also carries its save time).
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from sapper.io.imsma import (
     mdr_gaps,
     read_imsma,
     write_imsma,
+    write_mdr_report,
 )
 from sapper.io.profile import ImportProfile
 from sapper.store import Store, UnitOfWork
@@ -44,19 +46,33 @@ from sapper.store.engine import probe
 _WHAT = {ORGANISATION: "organisation", HAZARD: "hazard area", ACTIVITY: "activity", DEVICE: "device found"}
 
 
+#: Records whose missing MDR items are printed one line each; beyond, the count per item and the report file.
+SHOWN_GAPS = 50
+
+
 @dataclass(frozen=True, slots=True)
 class ImsmaExportSummary:
-    """What an IMSMA export wrote, and the MDR items each record lacks (one line per record)."""
+    """What an IMSMA export wrote, and the MDR items each record lacks (one line per record; for many records the
+    first :data:`SHOWN_GAPS` and a count per item, every record in the report file when one was asked for)."""
 
     path: Path
     counts: ExchangeCounts
     gaps: list[MdrGap] = field(default_factory=list)
+    report: Path | None = None
 
     def lines(self) -> list[str]:
         out = [f"exported {self.counts.describe()} to {self.path} ({self.counts.format})"]
-        if self.gaps:
-            out.append(f"{len(self.gaps)} records lack GICHD MDR items (written all the same):")
-            out += [g.line() for g in self.gaps]
+        if not self.gaps:
+            return out
+        out.append(f"{len(self.gaps)} records lack GICHD MDR items (written all the same):")
+        out += [g.line() for g in self.gaps[:SHOWN_GAPS]]
+        if len(self.gaps) > SHOWN_GAPS:
+            per_item = Counter(item for g in self.gaps for item in g.missing)
+            where = f"every record is in {self.report}" if self.report else "--mdr-report FILE.csv lists every record"
+            out.append(f"… and {len(self.gaps) - SHOWN_GAPS:,} more records ({where}); lacking, in all: "
+                       + ", ".join(f"{item} {n:,}" for item, n in per_item.most_common()))
+        elif self.report is not None:
+            out.append(f"the list is also in {self.report}")
         return out
 
 
@@ -104,9 +120,11 @@ def release_facts(store: Store, hazard_ids: Sequence[str]) -> dict[str, ReleaseF
     return facts
 
 
-def export_imsma(store: Store, path: str | Path, *, profile: ImportProfile | None = None) -> ImsmaExportSummary:
+def export_imsma(store: Store, path: str | Path, *, profile: ImportProfile | None = None,
+                 mdr_report: str | Path | None = None) -> ImsmaExportSummary:
     """Write the store's organisations, hazard areas and activities to ``path`` (``.xlsx``, ``.gpkg`` or a folder),
-    with the programme's value names from ``profile``; returns the counts and each record's missing MDR items.
+    with the programme's value names from ``profile``; returns the counts and each record's missing MDR items, also
+    written to ``mdr_report`` (CSV) when given.
 
     Refuses (ValidationError) to write into the store itself or another sapper store.
     """
@@ -123,7 +141,11 @@ def export_imsma(store: Store, path: str | Path, *, profile: ImportProfile | Non
     activities = store.activities()
     facts = release_facts(store, [h.id for h in hazards])
     counts = write_imsma(target, store.organisations(), hazards, activities, names=names, facts=facts)
-    return ImsmaExportSummary(target, counts, mdr_gaps(hazards, activities))
+    gaps = mdr_gaps(hazards, activities)
+    report = None if mdr_report is None else Path(mdr_report)
+    if report is not None:
+        write_mdr_report(report, gaps)
+    return ImsmaExportSummary(target, counts, gaps, report)
 
 
 def known_records(store: Store) -> KnownRecords:
