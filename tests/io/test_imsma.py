@@ -625,8 +625,8 @@ def test_imsma_words_semicolons_and_unused_columns(tmp_path: Path) -> None:
 
 
 def test_files_that_cannot_be_used_at_all(tmp_path: Path) -> None:
-    """No record type in the file, a required column missing, no id column at all, a repeated column or a bad
-    suffix: refused whole."""
+    """No record type in the file, a required column missing, no id column at all, a file in the exchange sapper
+    wrote before IMSMA ids, a repeated column or a bad suffix: refused whole."""
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match="holds none of the IMSMA record types"):
@@ -636,6 +636,10 @@ def test_files_that_cannot_be_used_at_all(tmp_path: Path) -> None:
         read_imsma(folder)
     folder = write_csvs(tmp_path / "z", {"hazard_area": (["type_of_area", "wkt"], [["SHA", square(0)]])})
     with pytest.raises(ImportFileError, match="hazard_area lacks the column hazard_id or imsma_id"):
+        read_imsma(folder)
+    folder = write_csvs(tmp_path / "old", {"activity": (["activity_id", "activity_type", "status", "linked_hazards"],
+                                                        [["A-1", "NTS", "Planned", "H-1"]])})
+    with pytest.raises(ImportFileError, match="before IMSMA ids; export it again"):
         read_imsma(folder)
     folder = write_csvs(tmp_path / "y", {"hazard_area": (["hazard_id", "Hazard_ID"], [["H-1", "H-2"]])})
     with pytest.raises(ImportFileError, match="appears twice"):

@@ -285,6 +285,8 @@ def test_a_programme_value_map_is_used_both_ways(tmp_path: Path, db: Path) -> No
     same_register(tmp_path / "b.gpkg", db)
     with open_store(db) as store, pytest.raises(ValidationError, match="not one of"):
         export_imsma(store, tmp_path / "y", profile=ImportProfile(values={"status": {"X": "gone"}}))
+    with open_store(db) as store, pytest.raises(ValidationError, match=r"only a profile's \[values.COLUMN\]"):
+        export_imsma(store, tmp_path / "y", profile=ImportProfile(columns={"id": "fileId"}))
 
 
 def test_export_will_not_write_into_a_store(tmp_path: Path, db: Path) -> None:

@@ -338,7 +338,8 @@ ACTIVITY_FIELDS: tuple[MdrField, ...] = (
 DEVICE_FIELDS: tuple[MdrField, ...] = (
     _ID,
     _LINKS,
-    MdrField("globalid", "text", "the device's own row id", f"{CORE} (Survey123)"),
+    MdrField("globalid", "text", "the device's own row id (made from its IMSMA id)", f"{CORE} (Survey123)",
+             read=False),
     MdrField("parentglobalid", "text", "the globalid of the activity that found it", f"{CORE} (Survey123)"),
     MdrField("device_category", "text", "DeviceFound.category", f"{MDR_LR}: Device (category of devices found and "
              "destroyed)", DEVICE_CATEGORIES, required=True),
@@ -1235,9 +1236,16 @@ def _one(row: _Row, column: str, what: str, found: Sequence[str], links: _Links,
     return None
 
 
+#: Link columns of the exchange sapper wrote before IMSMA ids (revision 0008).
+_OLD_LINKS = ("linked_hazards", "linked_activities", "linked_devices")
+
+
 def _required_columns(raw: RawTable, path: Path) -> None:
     if not raw.rows:
         return
+    if "imsma_links" not in raw.columns and any(c in raw.columns for c in _OLD_LINKS):
+        raise ImportFileError(f"{path}: {raw.name} links records in linked_* columns, as sapper wrote the exchange "
+                              "before IMSMA ids; export it again with this version (docs/imsma.md)")
     required = [f.column for f in FIELDS[raw.name] if f.required]
     missing = [c for c in required if c not in raw.columns]
     key = ID_COLUMN[raw.name]

@@ -94,8 +94,14 @@ class ImsmaImportSummary:
 
 
 def _names(profile: ImportProfile | None) -> ValueNames:
+    """The programme's value names from ``profile``; a profile's column map or defaults, which the IMSMA exchange
+    does not use, are refused rather than ignored."""
     names = ValueNames(profile or ImportProfile())
-    ValidationError.raise_if("IMSMA value map", names.faults())
+    faults = names.faults()
+    if profile is not None and (profile.columns or profile.defaults):
+        faults.append(Fault("value map", "the IMSMA exchange reads only a profile's [values.COLUMN] tables; its [map] "
+                            "and [defaults] are for sapper import hazards/assets", None))
+    ValidationError.raise_if("IMSMA value map", faults)
     return names
 
 
