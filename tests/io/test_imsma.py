@@ -696,3 +696,23 @@ def test_written_columns_are_the_mapping_tables(tmp_path: Path) -> None:
         with open(tmp_path / "x" / f"{name}.csv", encoding="utf-8-sig", newline="") as f:
             header: list[Any] = next(csv.reader(f))
         assert header == [f.column for f in fields] + wkt[name]
+
+
+def test_a_device_linked_to_another_hazard_area_than_its_activity_and_two_organisations_are_faults(
+    tmp_path: Path,
+) -> None:
+    """The links of a device must not contradict its activity's hazard area; a hazard area links at most one
+    organisation."""
+    folder = write_csvs(tmp_path / "x", {
+        "organisation": (["imsma_id", "organisation_name", "organisation_type"],
+                         [["organization_1", "One", "Operator"], ["organization_2", "Two", "Operator"]]),
+        "hazard_area": (HAZARD_HEAD, [["hazard_poly_1", "H-1", "SHA", "organization_1, organization_2", square(0)],
+                                      ["hazard_poly_2", "H-2", "SHA", "", square(1)]]),
+        "activity": (ACTIVITY_HEAD, [["activity_1", "A-1", "Clearance", "Ongoing", "hazard_poly_2", "{G1}", ""]]),
+        "device_found": (DEVICE_HEAD, [["device_1", "{G1}", "hazard_poly_1", "UXO", f"POINT ({X0} {Y0})"]]),
+    })
+    read = read_imsma(folder)
+    assert "linked to 2 organisations (organization_1, organization_2)" in fault_at(read, "hazard area H-1",
+                                                                                     "imsma_links").reason
+    assert "its device device_1 is linked to hazard area H-1, the activity to H-2" in fault_at(
+        read, "activity A-1", "imsma_links").reason

@@ -1310,15 +1310,23 @@ def read_imsma(path: str | Path, *, names: ValueNames | None = None, known: Know
     devices = {id(r): d for r in every[DEVICE] if (d := _device(r)) is not None}
     links = _Links(rows, known)
 
+    # who lists whom: row → the rows of each kind in the file whose imsma_links name it
+    listing: dict[int, dict[str, list[_Row]]] = defaultdict(lambda: defaultdict(list))
+    for kind in (HAZARD, ACTIVITY):
+        for r in rows[kind]:
+            for _, t in links.of(r):
+                if t is not None and t.row is not None:
+                    listing[id(t.row)][kind].append(r)
+
     def listed_by(row: _Row, kind: str) -> list[_Row]:
         """The rows of ``kind`` in the file whose imsma_links name ``row``."""
-        return [r for r in rows[kind] if row.imsma_id and any(t is not None and t.row is row
-                                                            for _, t in links.of(r))]
+        return listing[id(row)][kind] if id(row) in listing else []
 
     # devices → their activity (the related table's parentglobalid, or links from either side)
     by_globalid = {str(r.values.get("globalid") or "").strip(): r for r in rows[ACTIVITY]
                    if not is_missing(r.values.get("globalid"))}
-    devices_of: dict[int, list[DeviceFound]] = defaultdict(list)
+    activity_rows = {r.id: r for r in rows[ACTIVITY]}
+    devices_of: dict[int, list[tuple[_Row, DeviceFound]]] = defaultdict(list)
     for row in rows[DEVICE]:
         found = [t.row.id for t in links.named(row, ACTIVITY) if t.row is not None]
         found += [a.id for a in listed_by(row, ACTIVITY)]
@@ -1336,11 +1344,10 @@ def read_imsma(path: str | Path, *, names: ValueNames | None = None, known: Know
         activity_id = _one(row, "parentglobalid", "activity", found, links, required=True)
         if activity_id is None:
             continue
-        activity_row = next(r for r in rows[ACTIVITY] if r.id == activity_id)
         if id(row) in devices:
             device = devices[id(row)]
             kept = links.kept(row, (ACTIVITY, HAZARD))
-            devices_of[id(activity_row)].append(dataclasses.replace(device, imsma_links=kept))
+            devices_of[id(activity_rows[activity_id])].append((row, dataclasses.replace(device, imsma_links=kept)))
 
     for row, org in orgs:
         if org is not None and id(row) in first and not row.faults:
@@ -1361,13 +1368,13 @@ def read_imsma(path: str | Path, *, names: ValueNames | None = None, known: Know
         hazard_id = _one(row, "imsma_links", "hazard area", hazard_ids, links, required=True) if kept_row else None
         org_id = _one(row, "imsma_links", "organisation", [t.id for t in links.named(row, ORGANISATION)], links,
                       required=False)
-        for d in devices_of.get(id(row), []):
-            for t in links.named(next(r for r in rows[DEVICE] if r.imsma_id == d.imsma_id), HAZARD) \
-                    if d.imsma_id else []:
+        found_here = devices_of.get(id(row), [])
+        for device_row, d in found_here:
+            for t in links.named(device_row, HAZARD):
                 if hazard_id is not None and t.id != hazard_id:
                     row.fault(f"its device {d.imsma_id} is linked to hazard area {t.id}, the activity to "
                               f"{hazard_id}", "imsma_links")
-        activity = _activity(part, hazard_id, org_id, devices_of.get(id(row), []) if kept_row else [],
+        activity = _activity(part, hazard_id, org_id, [d for _, d in found_here] if kept_row else [],
                              links.kept(row, (HAZARD, ORGANISATION, DEVICE)))
         if activity is not None and kept_row:
             out.activities.append(activity)
