@@ -68,3 +68,28 @@ def test_only_keeps_the_named_sources() -> None:
     manual = w.of("manual")
     assert (manual.mean, manual.sd, manual.unit_sd, manual.day_sd) == (0.0, m.of("manual").sd, 0.0, 0.0)
     assert all(o.area_sd == 0 and abs(o.mean - m.outcome(c).mean) < 1e-9 for c, o in w.survey.items())
+
+
+def test_unbiased_rounding_takes_half_a_day_less_per_lot_than_rounding_up() -> None:
+    """Rounding a noisy lot's days up adds about half a day per lot; the unbiased (stochastic) rounding does not."""
+    import dataclasses
+
+    import numpy as np
+
+    from sapper.forecast import WorkKind, sample_worlds
+
+    from .conftest import programme
+
+    problem, tasks = programme(winter=False)
+    work = tasks.kind != WorkKind.MILESTONE
+    noisy = UncertaintyModel().only(Source.DAY)
+    means = {}
+    for up in (True, False):
+        worlds = sample_worlds(tasks, dataclasses.replace(noisy, round_up=up), 4000, np.random.default_rng(5),
+                               horizon=problem.horizon)
+        means[up] = float(worlds.durations[:, work].mean())
+    assert 0.4 < means[True] - means[False] < 0.6
+    whole = dataclasses.replace(tasks, base_days=np.ceil(tasks.base_days))  # a plan's days are whole days
+    certain = sample_worlds(whole, dataclasses.replace(UncertaintyModel.certain(), round_up=False), 50,
+                            np.random.default_rng(5), horizon=problem.horizon)
+    assert (certain.durations[:, work] == whole.base_days[work]).all()  # no noise: nothing to round

@@ -139,6 +139,9 @@ class UncertaintyModel:
     independent: bool = False
     #: The survey outcomes the plan's shares were set against (before any learning); None: ``survey`` itself.
     survey_prior: Mapping[SurveyClass, SurveyOutcome] | None = None
+    #: A sampled lot's days are rounded up to whole days (a conservative bias, the default the calibration was
+    #: measured with); False: rounded down or up at random with the fraction as the chance of up (unbiased).
+    round_up: bool = True
 
     def __post_init__(self) -> None:
         faults = self.fallback.faults("forecast model: fallback productivity")
