@@ -98,6 +98,12 @@ def test_a_profile_changes_the_priority_order_and_the_plan(db: Path, monkeypatch
     assert doc["plan_profile"]["name"] == "threat-first" and doc["plan_profile"]["hash"] == weights.digest
     assert doc["plan_score"] == doc["score"]  # scored under the profile the plan was made with
 
+    code, out, err = run(monkeypatch, capsys, "replan", "--db", db, "--time-limit", "5")
+    assert code == 0, err
+    with open_store(db) as store:
+        again = store.latest_plan()
+        assert again is not None and again.id != saved.id and again.params.profile == weights  # kept by a re-plan
+
 
 def test_a_bad_profile_plans_nothing(db: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
