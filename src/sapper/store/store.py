@@ -28,12 +28,12 @@ from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
-from sapper.store import accounts, mapping, schema
+from sapper.store import accounts, mapping, schema, whatifjson
 from sapper.store import engine as engines
 from sapper.store import features as feats
 from sapper.store import repository as repo
 from sapper.store.fieldstaging import FieldStaging
-from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun
+from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun, SavedWhatIf
 
 
 class UnitOfWork:
@@ -421,6 +421,15 @@ class Store:
     def meta(self) -> dict[str, str]:
         with self._reading() as conn:
             return repo.meta(conn)
+
+    def save_whatif(self, comparison: SavedWhatIf) -> None:
+        """Keep ``comparison`` as the latest what-if comparison (replacing the one before)."""
+        self.set_meta({whatifjson.KEY: whatifjson.whatif_to_text(comparison)})
+
+    def latest_whatif(self) -> SavedWhatIf | None:
+        """The latest what-if comparison saved (None: none yet)."""
+        text = self.meta().get(whatifjson.KEY)
+        return whatifjson.whatif_from_text(text) if text else None
 
     def release_rules(self) -> ReleaseRules:
         """The programme's land-release settings: those stored, the documented defaults for the rest."""
