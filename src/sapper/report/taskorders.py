@@ -35,7 +35,7 @@ from sapper.services.taskorders import IssueResult, UnitOrders
 #: Output formats of ``sapper tasks``.
 FORMATS = ("pdf", "html", "csv", "kml", "gpx")
 
-MAP_W, MAP_H = 700.0, 300.0
+MAP_W, MAP_H = 700.0, 260.0
 #: A settlement or medical facility this close to the site is brought into the frame (metres).
 BRING_IN_M = 2_000.0
 _STYLE = (
