@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from sapper.domain.geometry import LocalProjection
-from sapper.domain.taskorders import OrderSheet, SiteKind
+from sapper.domain.taskorders import OrderSheet, SiteKind, WaitingAsset
 from sapper.io.taskorders import write_csv, write_gpx, write_kml
 from sapper.report.i18n import Lang, Speaker
 from sapper.report.mapview import clipped, view_bounds_m
@@ -36,6 +36,8 @@ from sapper.services.taskorders import IssueResult, UnitOrders
 FORMATS = ("pdf", "html", "csv", "kml", "gpx")
 
 MAP_W, MAP_H = 700.0, 260.0
+#: At most this many waiting assets are named on an order (the most critical, then the soonest restored).
+WAITING_SHOWN = 5
 #: A settlement or medical facility this close to the site is brought into the frame (metres).
 BRING_IN_M = 2_000.0
 _STYLE = (
@@ -214,9 +216,14 @@ def render_unit(result: IssueResult, unit: UnitOrders, *, lang: Lang = Lang.EN, 
     maps = {sh.order.number: Markup(site_map(sh, sp)) for sh in unit.sheets}
     return environment(lang).get_template("taskorders.html.j2").render(
         r=result, u=unit, sp=sp, lang=lang.value, pdf=pdf, font_faces=Markup(font_faces()) if pdf else "",
-        maps=maps, word=lambda kind, v: words.get((kind, str(v)), str(v)),
+        maps=maps, WAITING_SHOWN=WAITING_SHOWN, waiting=_waiting, word=lambda kind, v: words.get((kind, str(v)), str(v)),
         compass=lambda v: _compass(sp, v), dist=lambda v: _distance(sp, v),
         m2=lambda v: sp._("{n} m²").format(n=sp.fmt_int(v)), day=lambda v: sp.fmt_date(dt.date.fromisoformat(v)))
+
+
+def _waiting(assets: Sequence[WaitingAsset]) -> list[WaitingAsset]:
+    """The waiting assets an order names: the most critical first, then the soonest restored; ``WAITING_SHOWN``."""
+    return sorted(assets, key=lambda a: (-a.criticality, a.restored or dt.date.max, a.id))[:WAITING_SHOWN]
 
 
 def file_name(unit_id: str, result: IssueResult, fmt: str) -> str:
