@@ -28,7 +28,7 @@ from sapper.services.taskorders import (
     orders_affected,
 )
 from sapper.store import Store, open_store
-from sapper.store.records import PlannedTask, PlanRun
+from sapper.store.records import PlannedTask, PlanParams, PlanRun, ReplanParams
 from tests.conftest import PostgisServer
 from tests.store.test_planjson import _summary
 
@@ -220,3 +220,15 @@ def test_unknown_unit_and_organisation_suggest_the_nearest(store: Store) -> None
         issue_orders(store, OrderRequest(unit="T-MAN-001", all_units=True), actor="ops", at=AT)
     with pytest.raises(ValidationError, match="must be 1 to 52"):
         issue_orders(store, OrderRequest(unit="T-MAN-001", weeks=0), actor="ops", at=AT)
+
+
+def test_the_period_starts_on_a_replans_as_of_date(store: Store) -> None:
+    """Without --from, the period of a re-plan starts on its as-of date (the plan's status date), not its start."""
+    params = PlanParams(replan=ReplanParams(replan_of=1, as_of=dt.date(2026, 3, 9),
+                                            progress_through=dt.date(2026, 3, 8)))
+    summary = dataclasses.replace(_summary(replan=False), start_date=START)
+    store.save_plan(PlanRun("feasible", summary=summary, params=params, tasks=PLAN_TASKS))
+    result = issue_orders(store, OrderRequest(unit="T-MAN-001", weeks=1), actor="ops", at=AT)
+    assert (result.period_start, result.period_end) == (dt.date(2026, 3, 9), dt.date(2026, 3, 15))
+    [sheet] = result.units[0].sheets
+    assert [lot.task_id for lot in sheet.order.lots] == ["clearance H-1/1", "clearance H-1/2"]

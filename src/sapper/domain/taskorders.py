@@ -59,6 +59,9 @@ class SiteKind(StrEnum):
     ASSET = "asset"
 
 
+#: How an access point was chosen: ``road:<asset id>`` (the perimeter's point nearest that road) or ``base``.
+ACCESS_FROM_ROAD, ACCESS_FROM_BASE = "road:", "base"
+
 NUMBER = re.compile(r"^TO-(\d{4})-(\d{4,})$")
 
 
@@ -179,15 +182,18 @@ class TaskOrder:
 
 @dataclass(frozen=True, slots=True)
 class Nearby:
-    """A feature near a site: what it is, its id and name (``""`` for a settlement's id), how far (metres) and in
-    which direction from the site (``N``, ``NE`` …, the 8 points of the compass), and where."""
+    """A feature near a site: its id and name (``""`` for a settlement's id), how far (metres) and in which direction
+    from the site (``N``, ``NE`` …, the 8 points of the compass; ``""`` when it touches the site), and where. For an
+    asset (a road, a clinic) its damage and planned restoration; for a settlement its population."""
 
     id: str
     name: str
     distance_m: float
     direction: str
     geometry: BaseGeometry
-    detail: str = ""
+    damage: str = ""
+    restored: dt.date | None = None
+    population: int = 0
 
 
 @dataclass(frozen=True, slots=True)

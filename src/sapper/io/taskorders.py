@@ -116,7 +116,6 @@ def _lots_text(sheet: OrderSheet) -> str:
 
 def write_kml(title: str, sheets: Sequence[OrderSheet], path: str | Path) -> Path:
     """A KML document: per order a folder with the site (polygon, line or point) and the access point."""
-    ET.register_namespace("", KML_NS)
     kml = ET.Element("kml", xmlns=KML_NS)
     doc = ET.SubElement(kml, "Document")
     ET.SubElement(doc, "name").text = title
@@ -163,7 +162,6 @@ def _lines(geom: BaseGeometry) -> list[Sequence[Sequence[float]]]:
 
 def write_gpx(title: str, sheets: Sequence[OrderSheet], path: str | Path) -> Path:
     """A GPX 1.1 file: access points (and point sites) as waypoints, site outlines and lines as routes."""
-    ET.register_namespace("", GPX_NS)
     gpx = ET.Element("gpx", {"xmlns": GPX_NS, "version": "1.1", "creator": "sapper"})
     meta = ET.SubElement(gpx, "metadata")
     ET.SubElement(meta, "name").text = title

@@ -5,8 +5,8 @@ forms to report with. CSV, KML and GPX go through :mod:`sapper.io.taskorders`.
 
 The map is drawn offline from the register (no tiles): the site (red), the other open hazard areas near it (orange,
 dashed, labelled), the register's roads (grey; the nearest darker, labelled), the access point (green ``A``), the
-nearest settlement and medical facility when they lie within the frame (else their distance and direction in the
-corner), a scale bar and north.
+nearest settlement and medical facility when they lie within the frame (their distance and direction are in the
+tables beside the map in any case), a scale bar and north.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from sapper.domain.geometry import LocalProjection
-from sapper.domain.taskorders import OrderSheet, SiteKind, WaitingAsset
+from sapper.domain.taskorders import ACCESS_FROM_ROAD, OrderSheet, SiteKind, WaitingAsset
 from sapper.io.taskorders import write_csv, write_gpx, write_kml
 from sapper.report.i18n import Lang, Speaker
-from sapper.report.mapview import clipped, view_bounds_m
+from sapper.report.mapview import clipped, overlap, view_bounds_m
 from sapper.report.pages import Format, environment, font_faces, write_page
 from sapper.report.sitmap import scale_bar
 from sapper.report.svg import Viewport, circle, el, path_d, svg_root, text, title
@@ -48,6 +48,7 @@ _STYLE = (
     ".lbl.halo,.lbl.site.halo,.lbl.nb.halo,.lbl.road.halo{fill:#fff;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
     ".halo-box{fill:#fff;fill-opacity:0.85}.scalebar{fill:none;stroke:#24292f;stroke-width:1.5}"
     ".tick{font-family:'DejaVu Sans',sans-serif;font-size:11px;fill:#57606a}"
+    ".acc{font-family:'DejaVu Sans',sans-serif;font-size:11px;font-weight:bold;fill:#fff}"
     ".note{font-family:'DejaVu Sans',sans-serif;font-size:11px;fill:#1f2328}"
     "</style>"
 )
@@ -86,7 +87,7 @@ def _words(sp: Speaker) -> dict[tuple[str, str], str]:
         ("state", "completed"): sp._("completed"), ("state", "cancelled"): sp._("cancelled"),
         ("role", "team"): sp._("deminer team"), ("role", "brigade"): sp._("builder brigade"),
         ("unit", "m²"): sp._("m²"), ("unit", "m2"): sp._("m²"), ("unit", "builder-days"): sp._("builder-days"),
-        ("unit", "builder_days"): sp._("builder-days"), ("unit", "spot tasks"): sp._("spot tasks"),
+        ("unit", "builder_days"): sp._("builder-days"),
         ("form", "sapper_nts"): sp._("non-technical survey form"),
         ("form", "sapper_ts"): sp._("technical survey form"),
         ("form", "sapper_clearance"): sp._("daily clearance progress form"),
@@ -107,11 +108,37 @@ def _distance(sp: Speaker, metres: float) -> str:
 
 
 def _label_at(geom: BaseGeometry) -> tuple[float, float] | None:
+    """Where to write a feature's label: the middle of a line, a point inside anything else."""
     if geom.is_empty:
         return None
-    p = geom.representative_point() if "Polygon" in geom.geom_type else geom.interpolate(0.5, normalized=True) \
-        if "Line" in geom.geom_type and geom.geom_type == "LineString" else geom.representative_point()
+    p = geom.interpolate(0.5, normalized=True) if geom.geom_type == "LineString" else geom.representative_point()
     return float(p.x), float(p.y)
+
+
+class _Labels:
+    """Map labels placed by priority (0 first); one that would overlap a label already placed, the access point or
+    the frame's edge is left out (neighbours' ids are the first to go)."""
+
+    def __init__(self, width: float, height: float) -> None:
+        self.width, self.height = width, height
+        self.pending: list[tuple[int, int, float, float, str, str, str, float]] = []
+        self.taken: list[tuple[float, float, float, float]] = []
+
+    def later(self, priority: int, x: float, y: float, label: str, cls: str, anchor: str, size: float) -> None:
+        self.pending.append((priority, len(self.pending), x, y, label, cls, anchor, size))
+
+    def place(self) -> list[str]:
+        out = []
+        for _, _, x, y, label, cls, anchor, size in sorted(self.pending):
+            w = 0.62 * size * len(label)
+            left = x - w / 2 if anchor == "middle" else x
+            rect = (left, y - size, left + w, y + 2)
+            outside = rect[0] < 2 or rect[2] > self.width - 2 or rect[1] < 2 or rect[3] > self.height - 2
+            if not cls.endswith("site") and (outside or any(overlap(rect, t) for t in self.taken)):
+                continue  # the site's id is always written
+            self.taken.append(rect)
+            out.append(text(x, y, label, cls=cls, text_anchor=anchor))
+        return out
 
 
 def site_map(sheet: OrderSheet, sp: Speaker, *, width: float = MAP_W, height: float = MAP_H) -> str:
@@ -134,7 +161,7 @@ def site_map(sheet: OrderSheet, sp: Speaker, *, width: float = MAP_W, height: fl
     frame = box(*view_bounds_m(view))
     tol = 0.5 / view.scale
     body = [el("rect", x=0.0, y=0.0, width=width, height=height, fill="#f6f6f2")]
-    labels: list[str] = []
+    labels = _Labels(width, height)
 
     def px(geom: BaseGeometry) -> BaseGeometry:
         return view.project([clipped(geom, frame, tol)])[0]
@@ -151,7 +178,7 @@ def site_map(sheet: OrderSheet, sp: Speaker, *, width: float = MAP_W, height: fl
                        stroke_width=3.5 if main else 2.5, stroke_linecap="round"))
         at = _label_at(g)
         if main and at is not None:
-            labels.append(text(at[0] + 6, at[1] - 6, road_id, cls="lbl road"))
+            labels.later(2, at[0] + 6, at[1] - 6, road_id, "lbl road", "start", 10.0)
     for hid, geom in s.neighbours:
         g = px(proj.to_local(geom))
         d = path_d(g)
@@ -160,7 +187,7 @@ def site_map(sheet: OrderSheet, sp: Speaker, *, width: float = MAP_W, height: fl
                            stroke_width=1.0, stroke_dasharray="4 3"))
             at = _label_at(g)
             if at is not None and 0 < at[0] < width and 0 < at[1] < height:
-                labels.append(text(at[0], at[1], hid, cls="lbl nb", text_anchor="middle"))
+                labels.later(3, at[0], at[1], hid, "lbl nb", "middle", 10.0)
     g = px(site)
     if s.kind is SiteKind.HAZARD_AREA or "Polygon" in site.geom_type:
         body.append(el("path", d=path_d(g), fill="#C0392B", fill_opacity=0.45, stroke="#8b0000", stroke_width=2.0))
@@ -169,10 +196,15 @@ def site_map(sheet: OrderSheet, sp: Speaker, *, width: float = MAP_W, height: fl
     else:
         body += [circle(p.x, p.y, 7.0, fill="#C0392B", stroke="#8b0000", stroke_width=1.5)
                  for p in getattr(g, "geoms", [g])]
-    at = _label_at(g)
-    if at is not None:
-        labels.append(text(at[0], at[1], s.id, cls="lbl site", text_anchor="middle"))
-    notes = []
+    if not g.is_empty:
+        minx, miny, maxx, maxy = g.bounds
+        if max(maxx - minx, maxy - miny) < 12:  # a site a few pixels wide: ringed, so it cannot be missed
+            c = g.centroid
+            body.append(circle(c.x, c.y, 14.0, fill="none", stroke="#8b0000", stroke_width=2.0))
+            miny -= 14
+        # Above the site (its outline and the access point stay visible), or inside it at the frame's top edge.
+        x, y = (minx + maxx) / 2, miny - 6
+        labels.later(0, x, y if y > 16 else (miny + maxy) / 2, s.id, "lbl site", "middle", 13.0)
     for near, symbol in ((s.settlement, "town"), (s.medical, "medical")):
         if near is None:
             continue
@@ -188,23 +220,17 @@ def site_map(sheet: OrderSheet, sp: Speaker, *, width: float = MAP_W, height: fl
                                stroke_width=1.5))
                 body.append(el("path", d=f"M{x - 4:.1f} {y:.1f}h8M{x:.1f} {y - 4:.1f}v8", stroke="#cf222e",
                                stroke_width=2.5))
-            labels.append(text(x + 9, y + 4, name, cls="lbl"))
-        else:
-            what = sp._("Nearest settlement") if symbol == "town" else sp._("Nearest medical facility")
-            notes.append(f"{what}: {name}, {_distance(sp, near.distance_m)} {_compass(sp, near.direction)}")
+            labels.later(1, x + 9, y + 4, name, "lbl", "start", 11.0)
     ax, ay = view.xy(access.x, access.y)
     body.append(circle(ax, ay, 8.0, fill="#1a7f37", stroke="#ffffff", stroke_width=2.0))
-    labels.append(text(ax, ay + 4, "A", cls="lbl", text_anchor="middle", fill="#ffffff", stroke="none",
-                       font_weight="bold"))
-    for i, note in enumerate(notes):
-        y0 = 8.0 + i * 20.0
-        body.append(el("rect", x=6.0, y=y0, width=min(width - 12, 7.0 * len(note) + 12), height=17.0,
-                       cls="halo-box"))
-        body.append(text(12.0, y0 + 13, "→ " + note, cls="note"))
+    labels.taken.append((ax - 9, ay - 9, ax + 9, ay + 9))
+    marker = text(ax, ay + 4, "A", cls="acc", text_anchor="middle")
+    labels.taken += [(0.0, height - 46, 170.0, height), (width - 40, height - 66, width, height)]  # scale, north
     north = el("g", el("path", d=f"M{width - 24:.1f} {height - 20:.1f}l8 -26l8 26l-8 -6z", fill="#24292f")
                + text(width - 16, height - 52, sp._("N"), cls="tick", text_anchor="middle"))
-    halos = [lbl.replace('class="lbl', 'class="halo lbl', 1) for lbl in labels if 'fill="#ffffff"' not in lbl]
-    content = ("".join(body) + "".join(halos) + "".join(labels) + scale_bar(view, height, sp) + north
+    placed = labels.place()
+    halos = [lbl.replace('class="lbl', 'class="halo lbl', 1) for lbl in placed]
+    content = ("".join(body) + "".join(halos) + "".join(placed) + marker + scale_bar(view, height, sp) + north
                + el("rect", x=0.5, y=0.5, width=width - 1.0, height=height - 1.0, fill="none", stroke="#8c959f"))
     return svg_root(width, height, _STYLE + el("g", content), cls="map", role="img")
 
@@ -216,9 +242,10 @@ def render_unit(result: IssueResult, unit: UnitOrders, *, lang: Lang = Lang.EN, 
     maps = {sh.order.number: Markup(site_map(sh, sp)) for sh in unit.sheets}
     return environment(lang).get_template("taskorders.html.j2").render(
         r=result, u=unit, sp=sp, lang=lang.value, pdf=pdf, font_faces=Markup(font_faces()) if pdf else "",
-        maps=maps, WAITING_SHOWN=WAITING_SHOWN, waiting=_waiting, word=lambda kind, v: words.get((kind, str(v)), str(v)),
+        maps=maps, WAITING_SHOWN=WAITING_SHOWN, waiting=_waiting,
+        word=lambda kind, v: words.get((kind, str(v)), str(v)),
         compass=lambda v: _compass(sp, v), dist=lambda v: _distance(sp, v),
-        m2=lambda v: sp._("{n} m²").format(n=sp.fmt_int(v)), day=lambda v: sp.fmt_date(dt.date.fromisoformat(v)))
+        m2=lambda v: sp._("{n} m²").format(n=sp.fmt_int(v)), ACCESS_FROM_ROAD=ACCESS_FROM_ROAD)
 
 
 def _waiting(assets: Sequence[WaitingAsset]) -> list[WaitingAsset]:

@@ -43,6 +43,8 @@ from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam
 from sapper.domain.taskorders import (
+    ACCESS_FROM_BASE,
+    ACCESS_FROM_ROAD,
     ACCIDENT_FORM,
     ACTIVE,
     FORMS,
@@ -294,32 +296,37 @@ class _Register:
     def local(self, geom: BaseGeometry) -> BaseGeometry:
         return self.proj.to_local(geom)
 
-    def _nearest(self, site: BaseGeometry, ids: Sequence[str], geoms: Sequence[BaseGeometry], names: Sequence[str],
-                 details: Sequence[str] | None = None) -> Nearby | None:
-        if not ids:
+    def _nearest(self, site: BaseGeometry, geoms: Sequence[BaseGeometry]) -> tuple[int, float, str] | None:
+        """The index of the geometry of ``geoms`` nearest to ``site``, its distance and direction."""
+        if not geoms:
             return None
         d = shapely.distance(np.asarray(geoms, dtype=object), site)
         i = int(np.argmin(d))
         here, there = nearest_points(site, geoms[i])
-        return Nearby(ids[i], names[i], float(d[i]), _direction(here, there) if float(d[i]) > 0 else "",
-                      self.proj.to_wgs84(geoms[i]), details[i] if details else "")
+        return i, float(d[i]), _direction(here, there) if float(d[i]) > 0 else ""
+
+    def _asset(self, site: BaseGeometry, ids: Sequence[str]) -> Nearby | None:
+        found = self._nearest(site, [self.a_local[i] for i in ids])
+        if found is None:
+            return None
+        k, distance, direction = found
+        a = self.assets[ids[k]]
+        return Nearby(a.id, a.name, distance, direction, a.geometry, damage=a.damage.value,
+                      restored=self.restored.get(a.id))
 
     def road(self, site: BaseGeometry, *, exclude: str | None = None) -> Nearby | None:
-        ids = [i for i in self.road_ids if i != exclude]
-        return self._nearest(site, ids, [self.a_local[i] for i in ids], [self.assets[i].name for i in ids])
-
-    def settlement(self, site: BaseGeometry) -> Nearby | None:
-        names = [s.name for s in self.settlements]
-        return self._nearest(site, ["" for _ in names], self.s_local, names,
-                             [f"{s.population}" for s in self.settlements])
+        return self._asset(site, [i for i in self.road_ids if i != exclude])
 
     def medical(self, site: BaseGeometry) -> Nearby | None:
-        ids = self.clinic_ids
-        details = []
-        for i in ids:
-            restored = self.restored.get(i)
-            details.append(f"{self.assets[i].damage.value}|{restored.isoformat() if restored else ''}")
-        return self._nearest(site, ids, [self.a_local[i] for i in ids], [self.assets[i].name for i in ids], details)
+        return self._asset(site, self.clinic_ids)
+
+    def settlement(self, site: BaseGeometry) -> Nearby | None:
+        found = self._nearest(site, self.s_local)
+        if found is None:
+            return None
+        k, distance, direction = found
+        s = self.settlements[k]
+        return Nearby("", s.name, distance, direction, s.point, population=s.population)
 
     def near_hazards(self, site: BaseGeometry, exclude: str) -> tuple[tuple[str, BaseGeometry], ...]:
         if self.h_tree is None:
@@ -369,10 +376,10 @@ class _Register:
         edge = g.exterior if g.geom_type == "Polygon" else g.boundary if "Polygon" in g.geom_type else g
         if site.road is not None:
             point = nearest_points(edge, self.local(site.road.geometry))[0]
-            how = f"road:{site.road.id}"
+            how = ACCESS_FROM_ROAD + site.road.id
         else:
             point = nearest_points(edge, self.local(unit.base))[0]
-            how = "base"
+            how = ACCESS_FROM_BASE
         p = self.proj.to_wgs84(point)
         return Point(round(p.x, 6), round(p.y, 6)), how
 

@@ -26,7 +26,7 @@ from sapper.domain.taskorders import (
     number_seq,
     order_number,
 )
-from sapper.errors import NotFoundError
+from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.store import schema
 
 _O = schema.task_orders
@@ -113,12 +113,14 @@ class TaskOrders:
         and starts issued, with an event saying who issued it); return them as stored."""
         if not orders:
             return []
+        if not actor.strip():
+            raise ValidationError("task orders", [Fault("task orders", "who issues them (the actor) is empty",
+                                                        "actor")])
         seq = self._next_seq(at.year)
         numbers = []
         for order in orders:
             number = order_number(at.year, seq)
             seq += 1
-            check_transition(number, OrderState.ISSUED, OrderState.ACKNOWLEDGED, actor=actor, reason=reason)
             order_id = int(self._conn.execute(_O.insert().values(
                 number=number, unit_id=order.unit_id, unit_role=order.unit_role.value,
                 organisation_id=order.organisation_id, site_kind=order.site_kind.value, site_id=order.site_id,
