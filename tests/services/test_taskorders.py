@@ -216,7 +216,7 @@ def test_unknown_unit_and_organisation_suggest_the_nearest(store: Store) -> None
         issue_orders(store, OrderRequest(unit="T-MAN-1"), actor="ops", at=AT)
     with pytest.raises(NotFoundError, match="OP1 is not an organisation; did you mean OP-1"):
         issue_orders(store, OrderRequest(organisation="OP1"), actor="ops", at=AT)
-    with pytest.raises(ValidationError, match="name one team or brigade"):
+    with pytest.raises(ValidationError, match="name exactly one: a team or brigade"):
         issue_orders(store, OrderRequest(unit="T-MAN-001", all_units=True), actor="ops", at=AT)
     with pytest.raises(ValidationError, match="must be 1 to 52"):
         issue_orders(store, OrderRequest(unit="T-MAN-001", weeks=0), actor="ops", at=AT)

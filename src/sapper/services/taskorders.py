@@ -231,8 +231,8 @@ def _units(store: Store) -> dict[str, Unit]:
 def _chosen(store: Store, units: dict[str, Unit], request: OrderRequest) -> list[Unit]:
     given = sum((request.unit is not None, request.organisation is not None, request.all_units))
     if given != 1:
-        raise ValidationError("task orders", [Fault("task orders", "name one team or brigade (--team), one "
-                                                                   "organisation (--org) or --all", "--team")])
+        raise ValidationError("task orders", [Fault("--team, --org or --all", "name exactly one: a team or brigade "
+                                                                         "(--team), an organisation (--org) or --all")])
     if request.unit is not None:
         unit = units.get(request.unit.strip())
         if unit is None:
@@ -354,6 +354,9 @@ class _Register:
         return tuple(sorted(self.open_ids[int(k)] for k in self.h_tree.query(site, predicate="intersects")))
 
     def site(self, kind: SiteKind, site_id: str) -> OrderSite:
+        if site_id not in (self.hazards if kind is SiteKind.HAZARD_AREA else self.assets):
+            raise NotFoundError(f"{kind.value.replace('_', ' ')} {site_id}, where the plan orders work, is not in the "
+                                "register any more: plan again (sapper plan or sapper replan)")
         if kind is SiteKind.HAZARD_AREA:
             h: HazardArea = self.hazards[site_id]
             g = self.h_local[site_id] if site_id in self.h_local else self.local(h.geometry)
@@ -453,10 +456,6 @@ def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.date
         if not fresh:
             continue
         unit = units[unit_id]
-        if (kind is SiteKind.HAZARD_AREA and site_id not in register.hazards) or (
-                kind is SiteKind.ASSET and site_id not in register.assets):
-            raise NotFoundError(f"plan run {plan.id} orders work on {kind.value} {site_id}, which is not in the "
-                                "register any more: plan again (sapper plan or sapper replan)")
         access, how = register.access(site_of(kind, site_id), unit)
         order_lots = tuple(_lot(t) for t in fresh)
         new.append(TaskOrder("", unit_id, unit.role, unit.organisation_id, kind, site_id, plan.id, start, end,
