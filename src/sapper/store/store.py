@@ -26,6 +26,7 @@ from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
+from sapper.domain.taskorders import OrderState, TaskOrder
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
 from sapper.store import accounts, mapping, schema, whatifjson
@@ -34,6 +35,7 @@ from sapper.store import features as feats
 from sapper.store import repository as repo
 from sapper.store.fieldstaging import FieldStaging
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun, SavedWhatIf
+from sapper.store.taskorders import TaskOrders
 
 
 class UnitOfWork:
@@ -123,6 +125,11 @@ class UnitOfWork:
     def field_staging(self) -> FieldStaging:
         """Field-data staging (ODK Central / KoboToolbox submissions, their review, progress) in this unit of work."""
         return FieldStaging(self._conn, self.touched)
+
+    @property
+    def task_orders(self) -> TaskOrders:
+        """Task orders (issue, change state, read) in this unit of work."""
+        return TaskOrders(self._conn, self.touched)
 
     def existing_ids(self, layer: str, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` already in ``layer`` (a table with text ids: hazard_areas, assets, teams…)."""
@@ -458,6 +465,12 @@ class Store:
         """Progress reported from the field (applied clearance and brigade submissions), by work date."""
         with self._reading() as conn:
             return FieldStaging(conn, set()).progress()
+
+    def task_orders(self, *, unit_ids: Iterable[str] | None = None, states: Iterable[OrderState] | None = None,
+                    numbers: Iterable[str] | None = None) -> list[TaskOrder]:
+        """Task orders with their lots and history, in the order issued (filtered as ``TaskOrders.select``)."""
+        with self._reading() as conn:
+            return TaskOrders(conn, set()).select(unit_ids=unit_ids, states=states, numbers=numbers)
 
     def counts(self) -> dict[str, int]:
         """Rows per table, by table name."""
