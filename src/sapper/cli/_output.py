@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from sapper.messages import Msg
+from sapper.report.i18n import Lang, Speaker
+
 if TYPE_CHECKING:
     from sapper.services.planning import PlanSummary
 
@@ -26,12 +29,12 @@ def say(msg: str) -> None:
 def lines(text: Iterable[str]) -> None:
     """Each line on standard output, as is."""
     for line in text:
-        out.print(line, markup=False, highlight=False)
+        out.print(localise(line), markup=False, highlight=False)
 
 
 def error_line(text: str) -> None:
-    """One line on standard error, as is."""
-    err.print(text, markup=False, highlight=False)
+    """One line on standard error, as is (a message translated)."""
+    err.print(localise(text), markup=False, highlight=False)
 
 
 def counts(values: Mapping[str, object], *, width: int) -> None:
@@ -84,3 +87,37 @@ def plan_summary(s: PlanSummary) -> None:
     for p in s.progress:
         out.print(f"  {p.date.isoformat()}     : {p.hazard_area_released_km2:>8} km² ({p.hazard_area_released_pct} %)"
                   f"      {p.critical_assets_restored_pct} %")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Language: the command line's own messages through the catalogues (SAPPER_LANG / sapper --lang)
+# ----------------------------------------------------------------------------------------------------
+
+
+class _Voice:
+    """The run's language, chosen once by the app's callback (English until then: usage errors, ``--help``)."""
+
+    speaker: Speaker | None = None
+
+
+def use_language(lang: Lang) -> None:
+    """Say every later message in ``lang``."""
+    _Voice.speaker = None if lang is Lang.EN else Speaker(lang)
+
+
+def localise(text: object) -> str:
+    """``text`` in the run's language when it is a :class:`~sapper.messages.Msg`; other text as it is."""
+    sp = _Voice.speaker
+    if sp is None or not isinstance(text, Msg):
+        return str(text)
+    return text.translated(sp._, sp.n_)
+
+
+def tr(template: str, /, **params: object) -> str:
+    """A message of the command line itself, in the run's language."""
+    return localise(Msg(template, **params))
+
+
+def tr_n(singular: str, plural: str, n: int, /, **params: object) -> str:
+    """A message with a count ``n`` (``{n}``), in the run's language (the language's plural forms)."""
+    return localise(Msg(singular, plural, n=n, **params))

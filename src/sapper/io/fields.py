@@ -25,7 +25,7 @@ E = TypeVar("E", bound=StrEnum)
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
 #: Characters a spreadsheet reads as a formula start; sapper's CSV export prefixes such text with ``'``.
-FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def is_missing(value: Any) -> bool:

@@ -38,14 +38,14 @@ from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, OrgKind
 from sapper.errors import Fault, ValidationError
-from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
+from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards
 from sapper.io.issues import ReportedIssue, check_report_path, write_report
 from sapper.io.profile import ImportProfile, from_options, load_profile, save_profile
 from sapper.io.result import SourceAttributes, ValueGap
 from sapper.io.workforce import read_workforce
 from sapper.jsontypes import JsonObject
+from sapper.services.exports import export_records
 from sapper.store import Store, UnitOfWork
-from sapper.store.engine import probe
 
 Kind = Literal["hazards", "assets"]
 
@@ -402,29 +402,9 @@ def import_file(
 
 
 def export_file(store: Store, file_path: str | Path, kind: Kind) -> int:
-    """Write ``store``'s hazard areas or assets to ``file_path`` (GeoPackage, GeoJSON, CSV); returns count."""
-    _check_kind(kind)
-    if store.path is not None and Path(file_path).resolve() == store.path.resolve():
-        raise ValidationError(
-            "export",
-            [Fault("export", "the export file is the store itself; choose another path", "file_path")],
-        )
-    target = Path(file_path)
-    if target.suffix.lower() == ".gpkg" and target.is_file() and probe(target).kind == "sapper":
-        # GDAL would replace the store's table with one without its constraints (unique id, foreign keys).
-        raise ValidationError(
-            "export",
-            [
-                Fault(
-                    "export",
-                    f"{target} is a sapper store; export to a new file (use sapper import to fill a store)",
-                    "file_path",
-                )
-            ],
-        )
-    if kind == "hazards":
-        return write_hazards(file_path, store.hazards(), attributes=store.source_attributes("hazard_areas"))
-    return write_assets(file_path, store.assets(), attributes=store.source_attributes("assets"))
+    """Write ``store``'s hazard areas or assets to ``file_path`` with the default options
+    (:func:`sapper.services.exports.export_records`); returns the count."""
+    return export_records(store, file_path, kind)
 
 
 def import_workforce(store: Store, file_path: str | Path, *, layer: str | None = None) -> ImportSummary:
