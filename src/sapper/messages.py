@@ -30,6 +30,10 @@ class Msg(str):
         obj.template, obj.plural, obj.params = template, plural, dict(params)
         return obj
 
+    def __reduce__(self) -> tuple[Callable[..., Msg], tuple[str, str | None, dict[str, Any]]]:
+        """Pickled (and copied) as its template and values, not as its English text."""
+        return _rebuild, (self.template, self.plural, dict(self.params))
+
     def translated(self, gettext: Translate, ngettext: TranslatePlural) -> str:
         """The message in the language of ``gettext``/``ngettext``, its message values translated too."""
         values = {k: v.translated(gettext, ngettext) if isinstance(v, Msg) else v for k, v in self.params.items()}
@@ -37,6 +41,10 @@ class Msg(str):
         if self.plural is not None and isinstance(n, int):
             return ngettext(self.template, self.plural, n).format(**values)
         return gettext(self.template).format(**values)
+
+
+def _rebuild(template: str, plural: str | None, params: dict[str, Any]) -> Msg:
+    return Msg(template, plural, **params)
 
 
 def msg(template: str, /, **params: Any) -> Msg:

@@ -134,15 +134,18 @@ def _import(ctx: typer.Context, kind: Kind, file: Path, db: str, c: _Choices) ->
                               report=c.report, profile=profile, dry_run=c.dry_run)
     lines(summary.lines(features=c.report is None or c.dry_run))
     if c.save_profile is not None:
-        lines([f"saved the profile to {c.save_profile}"])
+        lines([tr("saved the profile to {file}", file=c.save_profile)])
     if c.report is not None and not c.dry_run:
-        lines([f"wrote {len(summary.issues())} repaired, rejected, skipped or conflicting features to {c.report}"])
+        lines([tr("wrote {n} repaired, rejected, skipped or conflicting features to {file}", n=len(summary.issues()),
+                  file=c.report)])
     if summary.refused_fields:
-        lines([f"refused: values of {', '.join(summary.refused_fields)} are not mapped (see above)"])
+        lines([tr("refused: values of {fields} are not mapped (see above)", fields=", ".join(summary.refused_fields))])
         raise typer.Exit(2)
     if summary.stored_nothing:
-        lines([f"nothing {'would be ' if c.dry_run else ''}imported: all {len(summary.rejected)} features were "
-               "rejected"])
+        if c.dry_run:
+            lines([tr("nothing would be imported: all {n} features were rejected", n=len(summary.rejected))])
+        else:
+            lines([tr("nothing imported: all {n} features were rejected", n=len(summary.rejected))])
         raise typer.Exit(2)
     if c.strict and summary.refused:
         raise typer.Exit(2)

@@ -40,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 from sapper.errors import Fault, ImportFileError, ValidationError
 from sapper.io.files import guard_formula, write_layer
 from sapper.io.styles import LayerStyle, to_kml_styles, to_qml, to_sld
+from sapper.messages import msg
 
 #: The geometry column of a CSV or XLSX export (WKT, full precision), pickable with the other fields.
 WKT = "wkt"
@@ -71,11 +72,12 @@ def pick_fields(layer: ExportLayer, fields: Sequence[str] | None, *, with_wkt: b
         return layer
     known = [*([WKT] if with_wkt else []), *map(str, layer.frame.columns)]
     wanted = [f.strip().lower() for f in fields if f.strip()]
-    faults = [Fault("--fields", f"unknown field {f!r} (fields: {', '.join(known)})") for f in wanted if f not in known]
+    faults = [Fault("--fields", msg("unknown field {name} (fields: {fields})", name=repr(f), fields=", ".join(known)))
+              for f in wanted if f not in known]
     twice = sorted({f for f in wanted if wanted.count(f) > 1})
-    faults += [Fault("--fields", f"field {f!r} is named twice") for f in twice]
+    faults += [Fault("--fields", msg("field {name} is named twice", name=repr(f))) for f in twice]
     if not wanted:
-        faults.append(Fault("--fields", f"names no field (fields: {', '.join(known)})"))
+        faults.append(Fault("--fields", msg("names no field (fields: {fields})", fields=", ".join(known))))
     ValidationError.raise_if("export", faults)
     columns = [f for f in wanted if f != WKT]
     frame = layer.frame[columns].copy()

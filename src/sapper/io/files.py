@@ -46,6 +46,7 @@ from sapper.io.coords import geometry_from_columns
 from sapper.io.crscheck import crs_faults
 from sapper.io.fields import FORMULA_START, is_missing
 from sapper.io.tabular import TextTable, read_csv, read_xlsx, xlsx_sheets
+from sapper.messages import msg
 
 SHAPEFILE = "ESRI Shapefile"
 #: Longest column name a Shapefile (dBase) holds.
@@ -102,7 +103,7 @@ class RawLayer:
 
 
 def _fail(path: Path, reason: str) -> ImportFileError:
-    return ImportFileError(f"{path}: {reason}")
+    return ImportFileError(msg("{path}: {reason}", path=path, reason=reason))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -120,16 +121,18 @@ def _choose_layer(path: Path, layer: str | None, preferred: str, layers: list[st
         except _PYOGRIO_ERRORS as exc:
             raise _fail(path, f"cannot be read as a vector file ({_first_line(exc)})") from None
     if not layers:
-        raise _fail(path, "has no layers")
+        raise _fail(path, msg("has no layers"))
     if layer is not None:
         if layer not in layers:
-            raise _fail(path, f"has no layer {layer!r} (layers: {', '.join(layers)})")
+            raise _fail(path, msg("has no layer {layer} (layers: {layers})", layer=repr(layer),
+                                  layers=", ".join(layers)))
         return layer
     if len(layers) == 1:
         return layers[0]
     if preferred in layers:
         return preferred
-    raise _fail(path, f"has {len(layers)} layers ({', '.join(layers)}): choose one with --layer")
+    raise _fail(path, msg("has {n} layers ({layers}): choose one with --layer", n=len(layers),
+                         layers=", ".join(layers)))
 
 
 def _sidecar_crs(path: Path) -> CRS | None:
@@ -205,7 +208,7 @@ def _tabular(path: Path, layer: str | None, crs: str | None, preferred: str) -> 
     for column in table.columns:
         key = column.lower()
         if key and key in spelled:
-            raise _fail(path, f"the column {column!r} appears twice")
+            raise _fail(path, msg("the column {column} appears twice", column=repr(column)))
         if key:
             spelled[key] = column
     columns = list(spelled)
@@ -268,9 +271,9 @@ def read_layer(
     """Read one layer of a vector file or table, geometry in WGS84 (see the module docstring for the CRS rules)."""
     p = Path(path)
     if not p.exists():
-        raise _fail(p, "no such file")
+        raise _fail(p, msg("no such file"))
     if p.is_file() and p.stat().st_size == 0:
-        raise _fail(p, "is empty")
+        raise _fail(p, msg("is empty"))
     if p.suffix.lower() in _TABLE_SUFFIXES:
         return _tabular(p, layer, crs, preferred_layer)
     # GDAL parses a whole GeoJSON file each time it opens one (a second per 10 MB), and it has one layer: open it

@@ -20,6 +20,7 @@ import vl_convert as vlc
 
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.io.exports import readable
+from sapper.messages import msg
 from sapper.report.gantt import HEAD_H, ROW_H, domain_of, legend_svg, page_svg, rows
 from sapper.report.i18n import Lang, Speaker
 from sapper.report.sitdata import gather
@@ -36,7 +37,8 @@ _SUFFIXES = (".svg", ".png")
 def _check(path: Path) -> None:
     if path.suffix.lower() not in _SUFFIXES:
         what = path.suffix or "a file without a suffix"
-        raise ValidationError("export", [Fault("export", f"cannot draw a chart as {what}: use .svg or .png", "file")])
+        raise ValidationError("export", [Fault("export", msg("cannot draw a chart as {what}: use .svg or .png",
+                                                             what=what), "file")])
 
 
 @lru_cache(maxsize=1)

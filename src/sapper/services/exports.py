@@ -25,6 +25,7 @@ from typing import Literal
 from sapper.domain.sensitive import generalised_footprint
 from sapper.errors import Fault, ValidationError
 from sapper.io.vector import AssetProgress, HazardProgress, write_assets, write_hazards
+from sapper.messages import msg
 from sapper.store import Store
 from sapper.store.engine import probe
 from sapper.store.features import FeatureQuery
@@ -49,15 +50,16 @@ class ExportOptions:
 def _check_target(store: Store, target: Path) -> None:
     name = target.name.lower()
     if not name.endswith(SUFFIXES):
-        raise ValidationError("export", [Fault("export", f"cannot write {target.suffix or 'a file without a suffix'}"
-                                                         f": use one of {', '.join(SUFFIXES)}", "file")])
+        what = target.suffix or "a file without a suffix"
+        raise ValidationError("export", [Fault("export", msg("cannot write {what}: use one of {suffixes}", what=what,
+                                                             suffixes=", ".join(SUFFIXES)), "file")])
     if store.path is not None and target.resolve() == store.path.resolve():
-        raise ValidationError("export", [Fault("export", "the export file is the store itself; choose another path",
-                                               "file")])
+        raise ValidationError("export", [Fault("export", msg("the export file is the store itself; choose another "
+                                                                 "path"), "file")])
     if name.endswith(".gpkg") and target.is_file() and probe(target).kind == "sapper":
         # GDAL would replace the store's table with one without its constraints (unique id, foreign keys).
-        raise ValidationError("export", [Fault("export", f"{target} is a sapper store; export to a new file (use "
-                                                         "sapper import to fill a store)", "file")])
+        raise ValidationError("export", [Fault("export", msg("{path} is a sapper store; export to a new file (use "
+                                                             "sapper import to fill a store)", path=target), "file")])
 
 
 def _derived(store: Store, layer: str) -> dict[str, dict[str, object]]:

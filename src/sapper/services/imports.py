@@ -44,6 +44,7 @@ from sapper.io.profile import ImportProfile, from_options, load_profile, save_pr
 from sapper.io.result import SourceAttributes, ValueGap
 from sapper.io.workforce import read_workforce
 from sapper.jsontypes import JsonObject
+from sapper.messages import msg
 from sapper.services.exports import export_records
 from sapper.store import Store, UnitOfWork
 
@@ -87,17 +88,22 @@ class ImportSummary:
 
     @property
     def counts(self) -> str:
+        """The counts in one line (a translatable message)."""
+        more: str = ""
         if self.upserted:
-            added = self.imported - len(self.updated)
-            line = (f"added {added}, updated {len(self.updated)}, unchanged {self.unchanged}, "
-                    f"repaired {len(self.repaired)}, rejected {len(self.rejected)}")
+            head = msg("added {added}, updated {updated}, unchanged {unchanged}, repaired {repaired}, rejected "
+                       "{rejected}", added=self.imported - len(self.updated), updated=len(self.updated),
+                       unchanged=self.unchanged, repaired=len(self.repaired), rejected=len(self.rejected))
             if self.conflicts:
-                line += f", conflicts {len(self.conflicts)}"
+                more = msg(", conflicts {conflicts}", conflicts=len(self.conflicts))
         else:
-            line = f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"
+            head = msg("imported {imported}, repaired {repaired}, rejected {rejected}", imported=self.imported,
+                       repaired=len(self.repaired), rejected=len(self.rejected))
         if self.compared:
-            line += f", skipped {len(self.skipped)}, conflicts {len(self.conflicts)}"
-        return ("dry run, nothing written: would have " + line) if self.dry_run else line
+            more = msg(", skipped {skipped}, conflicts {conflicts}", skipped=len(self.skipped),
+                       conflicts=len(self.conflicts))
+        line = msg("{counts}{more}", counts=head, more=more)
+        return msg("dry run, nothing written: would have {counts}", counts=line) if self.dry_run else line
 
     @property
     def refused_fields(self) -> list[str]:
@@ -150,12 +156,12 @@ class ImportSummary:
         if gaps:
             out.append(gaps)
         if features:
-            out += [f"repaired {issue}" for issue in self.repaired]
-            out += [f"rejected {issue}" for issue in self.rejected]
-            out += [f"conflict {issue}" for issue in self.conflicts]
-            out += [f"updated {issue}" for issue in self.updated]
+            out += [msg("repaired {feature}", feature=str(issue)) for issue in self.repaired]
+            out += [msg("rejected {feature}", feature=str(issue)) for issue in self.rejected]
+            out += [msg("conflict {feature}", feature=str(issue)) for issue in self.conflicts]
+            out += [msg("updated {feature}", feature=str(issue)) for issue in self.updated]
         if self.ignored_columns:
-            out.append(f"columns not used: {', '.join(self.ignored_columns)}")
+            out.append(msg("columns not used: {columns}", columns=", ".join(self.ignored_columns)))
         return out
 
 
@@ -428,7 +434,8 @@ def import_workforce(store: Store, file_path: str | Path, *, layer: str | None =
         uow.add_organisations(new_orgs)
         uow.add_teams([r for r in accepted if isinstance(r, DeminerTeam)])
         uow.add_brigades([r for r in accepted if isinstance(r, BuilderBrigade)])
-    notes = [f"created organisation {o.id} ({o.kind.value}, named by its id)" for o in new_orgs]
+    notes: list[str] = [msg("created organisation {id} ({kind}, named by its id)", id=o.id, kind=o.kind.value)
+                        for o in new_orgs]
     teams = sum(isinstance(r, DeminerTeam) for r in accepted)
     people = sum(r.size for r in accepted)
     return ImportSummary(
@@ -436,5 +443,6 @@ def import_workforce(store: Store, file_path: str | Path, *, layer: str | None =
         imported=len(accepted),
         rejected=sorted([*result.rejected, *refused], key=lambda issue: issue.index),
         ignored_columns=list(result.ignored_columns),
-        notes=[f"{teams} teams and {len(accepted) - teams} brigades, {people:,} people", *notes],
+        notes=[msg("{teams} teams and {brigades} brigades, {people} people", teams=teams,
+                   brigades=len(accepted) - teams, people=f"{people:,}"), *notes],
     )
