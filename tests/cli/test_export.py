@@ -12,7 +12,6 @@ import sqlite3
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import openpyxl
 import pyogrio
@@ -27,33 +26,10 @@ from sapper.store import open_store
 from tests.cli.entry import run
 from tests.io.messy import clean_hazards
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
 KML = "{http://www.opengis.net/kml/2.2}"
 SLD = "{http://www.opengis.net/sld}"
 #: Text a spreadsheet would run: OWASP's formula starts, a tab and a carriage return.
 HOSTILE = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tTAB", "\rCR"]
-
-
-@pytest.fixture(scope="module")
-def tour(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README tour's register: six hazard areas, five assets, nine teams and brigades, a greedy plan."""
-    mp = pytest.MonkeyPatch()
-    db = tmp_path_factory.mktemp("export") / "my.gpkg"
-
-    class _Cap:  # run() wants capsys; at module scope the output is not looked at
-        @staticmethod
-        def readouterr() -> SimpleNamespace:
-            return SimpleNamespace(out="", err="")
-
-    for args in (["init", "--db", db, "--start-date", "2026-11-02"],
-                 ["import", "hazards", EXAMPLES / "survey.geojson", "--db", db],
-                 ["import", "assets", EXAMPLES / "damage.csv", "--crs", "EPSG:4326", "--db", db],
-                 ["import", "workforce", EXAMPLES / "teams.csv", "--db", db],
-                 ["plan", "--db", db, "--engine", "greedy"]):
-        code, _, _ = run(mp, _Cap, *args)  # type: ignore[arg-type]
-        assert code == 0, args
-    mp.undo()
-    return db
 
 
 def _map_colours() -> dict[str, str]:

@@ -51,6 +51,7 @@ def _start(
     ] = None,
 ) -> None:
     """Build the run's settings from the environment (``SAPPER_*``), once, for every command; choose the language."""
+    use_language(Lang.EN)  # a language that cannot be parsed is refused in English
     use_language(Lang.parse(lang))
     ctx.obj = Settings.from_env(os.environ)
 

@@ -78,7 +78,7 @@ def pick_fields(layer: ExportLayer, fields: Sequence[str] | None, *, with_wkt: b
     faults += [Fault("--fields", msg("field {name} is named twice", name=repr(f))) for f in twice]
     if not wanted:
         faults.append(Fault("--fields", msg("names no field (fields: {fields})", fields=", ".join(known))))
-    ValidationError.raise_if("export", faults)
+    ValidationError.raise_if(msg("export"), faults)
     columns = [f for f in wanted if f != WKT]
     frame = layer.frame[columns].copy()
     if with_wkt and WKT not in wanted:
@@ -222,9 +222,9 @@ def _write_xlsx(path: Path, layer: ExportLayer) -> None:
     if WKT in frame.columns:
         too_long = [i for i, w in zip(ids, frame[WKT], strict=True) if len(w) > XLSX_CELL_LIMIT]
         if too_long:
-            raise ValidationError("export", [Fault(i, f"its geometry as WKT is longer than the {XLSX_CELL_LIMIT:,} "
-                                                      "characters an XLSX cell holds: export to .gpkg, or leave wkt "
-                                                      "out of --fields") for i in too_long])
+            reason = msg("its geometry as WKT is longer than the {limit} characters an XLSX cell holds: export to "
+                         ".gpkg, or leave wkt out of --fields", limit=f"{XLSX_CELL_LIMIT:,}")
+            raise ValidationError(msg("export"), [Fault(i, reason) for i in too_long])
     book = Workbook(write_only=True)
     sheet = book.create_sheet(layer.layer)
     sheet.freeze_panes = "A2"

@@ -47,7 +47,7 @@ class Lang(StrEnum):
             return cls(code)
         except ValueError:
             where = "--lang" if value is not None else LANG_ENV
-            raise ValidationError("language", [Fault(where, msg("must be one of en, uk, ru, got {value}",
+            raise ValidationError(msg("language"), [Fault(where, msg("must be one of en, uk, ru, got {value}",
                                                                 value=repr(raw)))]) from None
 
 
