@@ -1,6 +1,7 @@
 """The catalogues (src/sapper/locale/*/LC_MESSAGES/sapper.po): every message the report code and the command line
-mark is in each catalogue (extracted here with Babel's own extractor, from the whole package), Ukrainian and Russian translate every one of them with all three
-plural forms and the same placeholders, and the plural rules, dates and numbers follow each locale."""
+mark is in each catalogue (extracted here with Babel's own extractor, from the whole package), Ukrainian and Russian
+translate every one of them with all three plural forms and the same placeholders, and the plural rules, dates and
+numbers follow each locale."""
 
 from __future__ import annotations
 
