@@ -63,3 +63,15 @@ def test_an_unknown_language_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("SAPPER_LANG", "de")
     code, _, err = run(monkeypatch, capsys, "info", "--db", tmp_path / "x.gpkg")
     assert code == 2 and err.count("\n") == 1 and "en, uk, ru" in err and "SAPPER_LANG" in err
+
+
+def test_charts_follow_the_run_language(tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`sapper --lang uk export gantt` draws the chart in Ukrainian and says so in Ukrainian; the command's own --lang
+    wins for the chart."""
+    svg = tmp_path / "g.svg"
+    code, out, _ = run(monkeypatch, capsys, "--lang", "uk", "export", "gantt", svg, "--db", tour)
+    assert code == 0 and out.strip() == f"записано діаграму Ганта для 9 груп і бригад у {svg}"
+    assert "Графік груп і бригад" in svg.read_text(encoding="utf-8")
+    code, _, _ = run(monkeypatch, capsys, "--lang", "uk", "export", "gantt", svg, "--db", tour, "--lang", "ru")
+    assert code == 0 and "График групп и бригад" in svg.read_text(encoding="utf-8")

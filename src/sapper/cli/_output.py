@@ -108,6 +108,11 @@ def use_language(lang: Lang) -> None:
     _Voice.speaker = None if lang is Lang.EN else Speaker(lang)
 
 
+def language() -> Lang:
+    """The run's language (``sapper --lang`` or ``SAPPER_LANG``)."""
+    return Lang.EN if _Voice.speaker is None else _Voice.speaker.lang
+
+
 def localise(text: object) -> str:
     """``text`` in the run's language when it is a :class:`~sapper.messages.Msg`; other text as it is."""
     sp = _Voice.speaker

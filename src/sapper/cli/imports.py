@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Crs, Db, settings
-from sapper.cli._output import lines, tr, tr_n
+from sapper.cli._output import language, lines, tr, tr_n
 
 if TYPE_CHECKING:
     from sapper.services.imports import Kind
@@ -244,7 +244,8 @@ def export_assets(ctx: typer.Context, file: OutFileArg, db: Db, fields: FieldsOp
 
 
 FigureFile = Annotated[Path, typer.Argument(help="Output .svg or .png.")]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="en, uk or ru (default: $SAPPER_LANG, else en).")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="en, uk or ru (default: sapper --lang, else $SAPPER_LANG, "
+                                                                   "else en).")]
 
 
 @export_app.command("gantt")
@@ -252,7 +253,7 @@ def export_gantt(ctx: typer.Context, file: FigureFile, db: Db, lang: LangOpt = N
     """The latest plan's Gantt chart (every team and brigade, grouped by organisation and role) as SVG or PNG."""
     from sapper.report.figures import write_gantt
 
-    lanes = write_gantt(settings(ctx, db=db).db or db, file, lang=lang)
+    lanes = write_gantt(settings(ctx, db=db).db or db, file, lang=lang or language().value)
     lines([tr_n("wrote the Gantt chart of {n} team or brigade to {file}",
                 "wrote the Gantt chart of {n} teams and brigades to {file}", lanes, file=file)])
 
@@ -262,7 +263,7 @@ def export_burndown(ctx: typer.Context, file: FigureFile, db: Db, lang: LangOpt 
     """The latest plan's burn-down (hazard area left to release, assets left to restore) as SVG or PNG."""
     from sapper.report.figures import write_burndown
 
-    write_burndown(settings(ctx, db=db).db or db, file, lang=lang)
+    write_burndown(settings(ctx, db=db).db or db, file, lang=lang or language().value)
     lines([tr("wrote the burn-down chart to {file}", file=file)])
 
 
