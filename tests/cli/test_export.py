@@ -263,3 +263,14 @@ def test_charts_need_a_plan_and_a_figure_suffix(tmp_path: Path, monkeypatch: pyt
     assert code == 3 and err.count("\n") == 1 and "no plan" in err
     code, _, err = run(monkeypatch, capsys, "export", "burndown", tmp_path / "g.pdf", "--db", db)
     assert code == 2 and ".svg or .png" in err
+
+
+def test_no_styles_writes_no_styles_table(tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """--no-styles: the GeoPackage has the layer and no layer_styles table; the KML has no styles."""
+    out, kml = tmp_path / "plain.gpkg", tmp_path / "plain.kml"
+    assert run(monkeypatch, capsys, "export", "hazards", out, "--db", tour, "--no-styles")[0] == 0
+    assert {str(n) for n, _ in pyogrio.list_layers(out)} == {"hazard_areas"}
+    assert run(monkeypatch, capsys, "export", "hazards", kml, "--db", tour, "--no-styles")[0] == 0
+    doc = ET.parse(kml).getroot()
+    assert not list(doc.iter(f"{KML}Style")) and len(list(doc.iter(f"{KML}Placemark"))) == 6

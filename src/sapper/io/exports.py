@@ -103,12 +103,7 @@ def write_export(path: str | Path, layer: ExportLayer) -> None:
                     short_names=layer.short_names, geometry=False)
     else:
         styles = [s for s in layer.styles if _styled(layer.frame, s)]
-        short = {k: v for k, v in layer.short_names.items() if k in layer.frame.columns}
-        sidecars: dict[str, str] = {}
-        if styles:
-            aliases = {short.get(c, c): c for c in map(str, layer.frame.columns) if short.get(c, c) != c}
-            sidecars[f"{layer.layer}.qml"] = to_qml(styles[0], lambda c: short.get(c, c), aliases=aliases)
-        sidecars[f"{layer.layer}_fields.csv"] = _alias_table(layer, short)
+        sidecars = _shapefile_sidecars(layer, styles) if name.endswith(".zip") else None
         write_layer(p, layer.frame, layer.geometries, layer=layer.layer, text_columns=layer.text_columns,
                     short_names=layer.short_names, sidecars=sidecars)
         if name.endswith(".gpkg") and styles:
@@ -137,6 +132,18 @@ def readable(path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     path.chmod(0o666 & ~mask)
+
+
+def _shapefile_sidecars(layer: ExportLayer, styles: Sequence[LayerStyle]) -> dict[str, str]:
+    """``<layer>.qml`` (the default style, with the full column names as aliases of the short ones) and
+    ``<layer>_fields.csv`` (short name, full name, description)."""
+    short = {k: v for k, v in layer.short_names.items() if k in layer.frame.columns}
+    sidecars: dict[str, str] = {}
+    if styles:
+        aliases = {short.get(c, c): c for c in map(str, layer.frame.columns) if short.get(c, c) != c}
+        sidecars[f"{layer.layer}.qml"] = to_qml(styles[0], lambda c: short.get(c, c), aliases=aliases)
+    sidecars[f"{layer.layer}_fields.csv"] = _alias_table(layer, short)
+    return sidecars
 
 
 def _alias_table(layer: ExportLayer, short: dict[str, str]) -> str:
