@@ -21,7 +21,7 @@ import vl_convert as vlc
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.io.exports import readable
 from sapper.messages import msg
-from sapper.report.gantt import HEAD_H, ROW_H, domain_of, legend_svg, page_svg, rows
+from sapper.report.gantt import HEAD_H, ROW_H, domain_of, legend_svg, page_svg, pages, rows
 from sapper.report.i18n import Lang, Speaker
 from sapper.report.sitdata import gather
 from sapper.report.svg import el, svg_root, text
@@ -31,6 +31,8 @@ from sapper.store import open_store
 
 #: PNG pixels per SVG pixel.
 PNG_SCALE = 2.0
+#: Rows between two month axes of the standalone Gantt chart.
+ROWS_PER_BLOCK = 60
 _SUFFIXES = (".svg", ".png")
 
 
@@ -71,21 +73,26 @@ def gantt_svg(db: str | Path, sp: Speaker) -> tuple[str, int]:
     with open_store(db) as store:
         synthetic = data.synthetic or gantt(store).synthetic
     all_rows = rows(data.units, data.bars, sp)
-    start = data.plan_start or data.start_date
-    chart = page_svg(all_rows, domain_of(data.bars, start), sp)
+    domain = domain_of(data.bars, data.plan_start or data.start_date)
     legend = legend_svg(sp)
     head = sp._("Schedule of teams and brigades")
     if data.plan_at is not None:
         head += " — " + sp._("plan of {date}").format(date=sp.fmt_date(data.plan_at.date()))
     if synthetic:
         head += " — " + sp._("synthetic data")
-    chart_h = HEAD_H + ROW_H * len(all_rows) + 4.0  # as page_svg draws it
+    # Blocks of at most ROWS_PER_BLOCK rows stacked on one page, each with its month axis (a long chart stays
+    # readable far from the top), a group carried over repeating its heading, as the report's pages do.
+    charts: list[str] = []
+    y = 48.0
+    for block in pages(all_rows, ROWS_PER_BLOCK, sp):
+        charts.append(page_svg(block, domain, sp).replace("<svg ", f'<svg y="{y:g}" ', 1))
+        y += HEAD_H + ROW_H * len(block) + 4.0  # as page_svg draws it
     width = 1000.0
-    body = (el("rect", x=0.0, y=0.0, width=width, height=chart_h + 52.0, fill="#ffffff")
+    body = (el("rect", x=0.0, y=0.0, width=width, height=y, fill="#ffffff")
             + text(4.0, 18.0, head, font_size=14, font_weight="bold")
-            + legend.replace("<svg ", '<svg y="24" ', 1) + chart.replace("<svg ", '<svg y="48" ', 1))
+            + legend.replace("<svg ", '<svg y="24" ', 1) + "".join(charts))
     lanes = sum(1 for r in all_rows if r.unit is not None)
-    return svg_root(width, chart_h + 52.0, body, font_family=f"{FONT}, sans-serif"), lanes
+    return svg_root(width, y, body, font_family=f"{FONT}, sans-serif"), lanes
 
 
 def write_gantt(db: str | Path, path: str | Path, *, lang: str | None = None) -> int:
