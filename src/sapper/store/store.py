@@ -29,6 +29,7 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.domain.taskorders import OrderState, TaskOrder
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
+from sapper.messages import msg
 from sapper.store import accounts, mapping, schema, whatifjson
 from sapper.store import engine as engines
 from sapper.store import features as feats
@@ -550,11 +551,12 @@ def open_store(target: str | Path, *, create: bool = False) -> Store:
 
 def _check_probe(found: engines.Probe, where: str, *, create: bool) -> None:
     if found.kind == "foreign":
-        raise StoreError(f"{where} is not a sapper store: {found.reason}")
+        raise StoreError(msg("{where} is not a sapper store: {reason}", where=where, reason=found.reason))
     if found.kind == "empty" and not create:
         raise StoreError(f"{where} is not a sapper store: {found.reason} (open it with create=True to make one)")
     if found.kind == "sapper" and found.revision is not None and found.revision not in engines.known_revisions():
-        raise StoreError(f"{where} was made by a newer sapper (schema revision {found.revision}); upgrade sapper")
+        raise StoreError(msg("{where} was made by a newer sapper (schema revision {revision}); upgrade sapper",
+                               where=where, revision=found.revision))
 
 
 def _open_database(target: engines.Target, *, create: bool) -> Store:
@@ -569,10 +571,8 @@ def _open_database(target: engines.Target, *, create: bool) -> Store:
                 raise StoreError(f"the store {target.display} cannot be opened: {message.strip().splitlines()[0]}") \
                     from None
             if not create:
-                raise NotFoundError(
-                    f"no store at {target.display}: the database does not exist "
-                    f"(create one with `sapper init --db URL`)"
-                ) from None
+                raise NotFoundError(msg("no store at {url}: the database does not exist (create one with `sapper init "
+                                        "--db URL`)", url=target.display)) from None
             engine.dispose()
             try:
                 engines.create_database(target.url)
@@ -596,9 +596,10 @@ def _open_file(target: engines.Target, p: Path, *, create: bool) -> Store:
     created = False
     if not p.exists():
         if not create:
-            raise NotFoundError(f"no store at {p} (create one with `sapper init --db {p}`)")
+            raise NotFoundError(msg("no store at {path} (create one with `sapper init --db {path}`)", path=p))
         if not p.parent.is_dir():
-            raise NotFoundError(f"cannot create a store at {p}: the folder {p.parent} does not exist")
+            raise NotFoundError(msg("cannot create a store at {path}: the folder {folder} does not exist", path=p,
+                                      folder=p.parent))
         created = True
     elif p.is_dir():
         raise StoreError(f"{p} is a folder, not a store file")
