@@ -10,15 +10,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from sapper.api import ogc, problems, rest
-from sapper.api.auth import PUBLIC, BasicCache, Runtime, guard
+from sapper.api.auth import PUBLIC, Runtime, guard
 from sapper.api.settings import Settings
-from sapper.services import jobs
+from sapper.services import accounts, jobs
 from sapper.store import open_store
 
 
@@ -39,9 +40,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.threads
         store = open_store(settings.db)
         jobs.interrupt_stale(store)
-        app.state.runtime = Runtime(store, BasicCache(settings.basic_cache_seconds), settings.secure_cookies)
+        app.state.runtime = Runtime(store, accounts.CredentialCache(settings.credential_cache_seconds),
+                                    settings.secure_cookies)
         try:
             yield
         finally:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,35 +51,12 @@ class Rule:
 PUBLIC = Rule(None)
 
 
-class BasicCache:
-    """Verified HTTP Basic credentials (by SHA-256 of the header) for a short time: argon2 costs ~50 ms."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._seen: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Principal | None:
-        with self._lock:
-            found = self._seen.get(key)
-            if found is None or found[0] < time.monotonic():
-                self._seen.pop(key, None)
-                return None
-            return found[1]
-
-    def put(self, key: str, principal: Principal) -> None:
-        with self._lock:
-            if len(self._seen) > 1000:
-                self._seen.clear()
-            self._seen[key] = (time.monotonic() + self.seconds, principal)
-
-
 @dataclass
 class Runtime:
-    """What the app holds while it runs: the open store and the Basic cache."""
+    """What the app holds while it runs: the open store and the verified credentials it remembers."""
 
     store: Store
-    basic: BasicCache
+    credentials: accounts.CredentialCache
     secure_cookies: bool
 
 
@@ -109,21 +84,17 @@ def authenticate(request: Request) -> Principal | None:
     if header:
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() == "basic":
-            key = hashlib.sha256(header.encode("utf-8")).hexdigest()
-            cached = rt.basic.get(key)
-            if cached is not None:
-                return cached
             try:
                 name, _, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise _unauthorised("the Basic credentials are not base64 of name:password", request) from None
-            principal = accounts.authenticate_password(rt.store, name, password)
+            key = hashlib.sha256(header.encode("utf-8")).hexdigest()
+            principal = accounts.authenticate_basic(rt.store, key, name, password, rt.credentials)
             if principal is None:
                 raise _unauthorised("unknown user or wrong password", request)
-            rt.basic.put(key, principal)
             return principal
         if scheme.lower() == "bearer":
-            principal = accounts.authenticate_token(rt.store, credentials.strip())
+            principal = accounts.authenticate_token(rt.store, credentials.strip(), rt.credentials)
             if principal is None:
                 raise _unauthorised("the token is unknown, expired or revoked", request)
             return principal
@@ -162,9 +133,14 @@ def guard(rule: Rule) -> dict[str, Any]:
     return {"dependencies": [Depends(_checker(rule))], "openapi_extra": {"x-sapper-auth": rule.describe()}}
 
 
-def principal(request: Request) -> Principal:
+def caller_of(request: Request) -> Principal:
     """The caller of a guarded, non-public route (set by its rule's dependency)."""
     found: Principal | None = getattr(request.state, "principal", None)
     if found is None:
         raise _unauthorised("credentials are needed", request)
     return found
+
+
+async def principal(request: Request) -> Principal:
+    """``caller_of`` as a route dependency (a coroutine, so FastAPI does not send it to a worker thread)."""
+    return caller_of(request)
