@@ -4,7 +4,7 @@ pygeoapi serving the same GeoPackage, in one run.
     .venv/bin/python benchmarks/api_latency.py [--workers 2] [--clients 50] [--duration 20] [--warmup 5]
                                                [--rounds 2] [--seed 2025] [--limit 100]
                                                [--pg postgresql://postgres@127.0.0.1:5432/postgres]
-                                               [--write docs/benchmarks.md] [--no-pygeoapi]
+                                               [--threads 16] [--write docs/benchmarks.md] [--no-pygeoapi]
 
 The store is the kursk-border reference scenario (synthetic), built by sapper's scenario builder into a new
 GeoPackage (fixed seed) and planned once with the greedy engine (so ``planned_release_date`` is filled, as in the
@@ -367,7 +367,8 @@ def markdown(res: dict[str, Any]) -> str:
         "pygeoapi's clients reconnect, and that counts in its latency); sapper under uvicorn "
         f"{res['uvicorn_version']}.",
         "",
-        "sapper without its access log (`--no-access-log`; gunicorn writes none unless told to). *Answers per "
+        f"sapper with `--threads {res['threads']}` and without its access log (`--no-access-log`; gunicorn writes "
+        "none unless told to). *Answers per "
         "CPU-second*: requests answered per second of CPU used by the server's own processes while measured "
         "(the database server's CPU is not in it for PostGIS).",
         "",
@@ -435,6 +436,7 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("SAPPER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--json", type=Path, default=RESULTS)
     parser.add_argument("--write", type=Path, default=None, help="replace the api-latency section of this file")
+    parser.add_argument("--threads", type=int, default=16, help="sapper serve --threads (requests per worker at once)")
     parser.add_argument("--no-pygeoapi", action="store_true",
                         help="sapper only (a quick run where pygeoapi is not installed); nothing is written")
     args = parser.parse_args()
@@ -444,7 +446,8 @@ def main() -> None:
     res: dict[str, Any] = {
         "command": ("python benchmarks/api_latency.py " + " ".join(sys.argv[1:])).strip(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "load": load_avg,
-        "workers": args.workers, "clients": args.clients, "duration": args.duration, "warmup": args.warmup,
+        "workers": args.workers, "threads": args.threads, "clients": args.clients, "duration": args.duration,
+        "warmup": args.warmup,
         "rounds": args.rounds, "seed": args.seed, "limit": args.limit, "boxes": args.boxes,
         "uvicorn_version": metadata.version("uvicorn"),
     }
@@ -467,7 +470,8 @@ def main() -> None:
                                    ("sapper_postgis", "sapper, PostGIS", pg_url)):
                 port = free_port()
                 servers.append(Server(key, label, port, [SAPPER, "serve", "--db", db, "--port", str(port),
-                                                         "--workers", str(args.workers), "--no-access-log"], env,
+                                                         "--workers", str(args.workers), "--no-access-log",
+                                                         "--threads", str(args.threads)], env,
                                       {"Authorization": f"Bearer {token(db)}"}))
             if not args.no_pygeoapi:
                 port = free_port()
