@@ -72,10 +72,14 @@ def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
 
 def _on_begin(conn: Connection) -> None:
     mode = "IMMEDIATE" if conn.get_execution_options().get(WRITE) else "DEFERRED"
-    # Straight to the driver: through SQLAlchemy's execution machinery this cost as much as a small query.
+    # Straight to the driver: through SQLAlchemy's execution machinery this cost as much as a small query. A
+    # driver error (the store busy past the timeout) is raised as SQLAlchemy's, as that machinery would have.
     driver = conn.connection.driver_connection
     assert driver is not None
-    driver.execute(f"BEGIN {mode}")
+    try:
+        driver.execute(f"BEGIN {mode}")
+    except sqlite3.Error as exc:
+        raise sa_exc.OperationalError(f"BEGIN {mode}", None, exc) from exc
 
 
 class Backend(StrEnum):
