@@ -10,16 +10,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from sapper.api import ogc, problems, rest
-from sapper.api.auth import PUBLIC, BasicCache, Runtime, guard
+from sapper.api.auth import PUBLIC, Runtime, guard
 from sapper.api.guards import LoginThrottle, SecurityHeaders
 from sapper.api.settings import Settings
-from sapper.services import jobs
+from sapper.services import accounts, jobs
 from sapper.store import open_store
 
 
@@ -40,12 +41,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.threads
         store = open_store(settings.db)
         jobs.interrupt_stale(store)
         throttle = LoginThrottle(per_name=settings.sign_in_failures_per_name,
                                  per_address=settings.sign_in_failures_per_address)
-        app.state.runtime = Runtime(store, BasicCache(settings.basic_cache_seconds), settings.secure_cookies,
-                                    throttle)
+        app.state.runtime = Runtime(store, accounts.CredentialCache(settings.credential_cache_seconds),
+                                    settings.secure_cookies, throttle)
         try:
             yield
         finally:

@@ -12,7 +12,17 @@ from pydantic import BaseModel
 from shapely.geometry.base import BaseGeometry
 
 from sapper.api import schemas
-from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, check_password, guard, principal, runtime
+from sapper.api.auth import (
+    CSRF_COOKIE,
+    PUBLIC,
+    SESSION_COOKIE,
+    Rule,
+    caller_of,
+    check_password,
+    guard,
+    principal,
+    runtime,
+)
 from sapper.api.problems import HTTPProblem
 from sapper.domain.fielddata import StagingState
 from sapper.domain.geometry import require_vertices_at_most
@@ -347,7 +357,7 @@ def reject(request: Request, staged_id: int, caller: Caller, body: Decision) -> 
 def _visible_hazard(request: Request, hazard_id: str) -> str:
     """The hazard area's id once the caller may see it: 404 for another organisation's area, before the body is
     read (so a cross-organisation request learns nothing from validation messages)."""
-    features_service.one(runtime(request).store, principal(request), "hazard_areas", hazard_id)
+    features_service.one(runtime(request).store, caller_of(request), "hazard_areas", hazard_id)
     return hazard_id
 
 

@@ -45,7 +45,7 @@ from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import ConflictError, Fault, NotFoundError, StoreError, ValidationError
-from sapper.store import gpkg, mapping, schema
+from sapper.store import accounts, gpkg, mapping, schema
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
 
 T = TypeVar("T")
@@ -128,6 +128,8 @@ def _write_rows(
 def add_organisations(conn: Connection, orgs: Sequence[Organisation], *, replace: bool) -> int:
     _check_new_ids(conn, schema.organisations, "organisation", [o.id for o in orgs], replace)
     _write_rows(conn, schema.organisations, [mapping.organisation_row(o) for o in orgs], replace=replace)
+    if replace:  # a rewritten row may change what a remembered credential grants (store/accounts.py)
+        accounts.bump_auth_epoch(conn)
     return len(orgs)
 
 
@@ -544,8 +546,10 @@ def context_areas(conn: Connection, layer: str) -> list[ContextArea]:
 
 
 def meta(conn: Connection) -> dict[str, str]:
+    """The store's metadata, without the credentials epoch (bookkeeping of the web service, store/accounts.py)."""
     t = schema.sapper_meta
-    return {r.key: r.value for r in conn.execute(select(t.c.key, t.c.value).order_by(t.c.key))}
+    return {r.key: r.value for r in conn.execute(select(t.c.key, t.c.value).where(t.c.key != accounts.AUTH_EPOCH_KEY)
+                                                 .order_by(t.c.key))}
 
 
 def plan(conn: Connection, run_id: int) -> PlanRun:

@@ -8,6 +8,7 @@ already open in this thread, so ``with store.write(): store.add_hazards(...)`` i
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -517,6 +518,26 @@ class Store:
         """The user a live API token (its SHA-256) belongs to, or None."""
         with self._reading() as conn:
             return accounts.token_principal(conn, token_hash)
+
+    def token_grant(self, token_hash: str) -> tuple[Principal, dt.datetime, str] | None:
+        """The user a live API token belongs to, when the token expires, and the credentials epoch read before
+        them in the same transaction (so a revocation committed in between shows as a new epoch), or None."""
+        with self._reading() as conn:
+            epoch = accounts.auth_epoch(conn)
+            found = accounts.token_grant(conn, token_hash)
+        return None if found is None else (found[0], found[1], epoch)
+
+    def auth_epoch(self) -> str:
+        """The credentials epoch: it changes with every revocation, password change or authority change."""
+        self._check_open()
+        if getattr(self._local, "uow", None) is not None:
+            with self._reading() as conn:
+                return accounts.auth_epoch(conn)
+        try:
+            with self._engine.connect() as conn:
+                return accounts.auth_epoch_now(conn)
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be read: {self._message(exc)}") from None
 
     def session_principal(self, session_hash: str) -> tuple[Principal, str] | None:
         """The user and CSRF token of a live browser session (its SHA-256), or None."""
