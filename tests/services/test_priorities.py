@@ -41,7 +41,8 @@ def kursk() -> Scenario:
 def test_every_score_of_the_scenario_is_the_exact_sum_of_its_contributions(kursk: Scenario) -> None:
     """Over every hazard area and asset of kursk-border, under the default and another profile, the contributions
     (normalised × weight), added in order, give the score exactly — no rounding."""
-    other = WeightProfile("services", hazard={"beneficiaries": 0.7, "land_use": 0.1, "threat": 0.2},
+    other = WeightProfile("services", hazard={"beneficiaries": 0.7, "land_use": 0.1, "threat": 0.1,
+                                              "likelihood": 0.1},
                           asset={"criticality": 0.2, "people_served": 0.7, "damage": 0.1})
     for profile in (DEFAULT_PROFILE, other):
         p = rank(kursk.hazards, kursk.assets, profile)
@@ -107,7 +108,8 @@ def test_every_example_profile_loads() -> None:
 
 def test_a_profile_changes_scores_as_its_weights_say(kursk: Scenario) -> None:
     """With all the weight on threat, a CHA scores 1 and an SHA with indirect evidence 0.5."""
-    p = WeightProfile("threat", hazard={"beneficiaries": 0, "land_use": 0, "threat": 1.0})
+    p = WeightProfile("threat", hazard={"beneficiaries": 0, "land_use": 0, "threat": 1.0,
+                                             "likelihood": 0})
     for h in kursk.hazards[:200]:
         s = score_hazard(h, p.hazard).value
         assert s in (0.5, 1.0)

@@ -132,6 +132,16 @@ def ranked(result: Likelihoods, *, open_ids: set[str] | None = None, top: int | 
                   key=lambda a: (-a.probability, a.hazard_id))[:top]
 
 
+def likelihood_by_id(store: Store) -> dict[str, float] | None:
+    """The model's probability of each area, for scoring (the planner, ``sapper priorities``, the forecast); None
+    when the register has too few recorded outcomes to fit it (or no area): every area then scores with its class
+    prior."""
+    if not store.hazards():
+        return None
+    result = area_likelihoods(store)
+    return result.by_id() if result.fitted else None
+
+
 def likelihood_document(result: Likelihoods, *, open_ids: set[str] | None = None, top: int | None = None
                         ) -> JsonObject:
     """The result as JSON: the model's state and the areas of :func:`ranked`."""
@@ -149,5 +159,6 @@ def likelihood_document(result: Likelihoods, *, open_ids: set[str] | None = None
     }
 
 
-__all__ = ["LikelihoodView", "area_likelihoods", "likelihood_document", "likelihood_view", "outcomes", "ranked",
+__all__ = ["LikelihoodView", "area_likelihoods", "likelihood_by_id", "likelihood_document",
+           "likelihood_view", "outcomes", "ranked",
            "recorded_classes"]
