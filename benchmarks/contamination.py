@@ -97,7 +97,7 @@ def main() -> None:
     doc = {"command": command, "date": dt.date.today().isoformat(), "machine": machine(),
            "load_average_at_end": [round(x, 2) for x in os.getloadavg()], "seconds": round(seconds, 1),
            "areas": len(hazards), "with_devices": int(y.sum()), "surveyed": int(surveyed.sum()),
-           "blocks": int(len(set(groups.tolist()))),
+           "blocks": len(set(groups.tolist())),
            "results": {k: {"roc_auc": round(r, 3), "pr_auc": round(p, 3)} for k, (r, p) in rows.items()}}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(doc, indent=1) + "\n")

@@ -3,6 +3,7 @@ fallback, the register's labels, the score criterion and the forecast's tilt, an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -23,10 +24,11 @@ from sapper.domain.hazards import (
     HazardStatus,
     LandUse,
 )
-from sapper.forecast import sample_worlds
+from sapper.forecast import UncertaintyModel, sample_worlds
 from sapper.likelihood import (
     FEATURES,
     Context,
+    FeatureTable,
     Find,
     HazardInput,
     ModelParams,
@@ -110,8 +112,6 @@ def test_spatial_blocks_group_by_square_and_folds_hold_out_whole_blocks() -> Non
     xs, ys = rng.uniform(0, 60, n), rng.uniform(0, 60, n)
     truth = rng.random(n) < 1 / (1 + np.exp(-(xs - 30) / 5))
     values = np.column_stack([xs / 10] + [np.zeros(n)] * (len(FEATURES) - 1))
-    from sapper.likelihood import FeatureTable
-
     groups = spatial_blocks(xs, ys)
     cv = block_cv(groups, truth, np.ones(n, dtype=bool), lambda known: FeatureTable(tuple(map(str, range(n))),
                                                                                     values, xs, ys),
@@ -172,8 +172,6 @@ def test_the_forecast_tilts_each_areas_share_by_its_probability() -> None:
     """An area twice as likely as its class prior keeps about twice the share for clearance; no tilt changes
     nothing."""
     _, tasks = programme()
-    import dataclasses
-
     base = sample_worlds(tasks, _model(), 4000, np.random.default_rng(1), horizon=2000)
     tilted = dataclasses.replace(tasks, tilt=np.array([2.0, 1.0, 0.5]))
     worlds = sample_worlds(tilted, _model(), 4000, np.random.default_rng(1), horizon=2000)
@@ -185,9 +183,7 @@ def test_the_forecast_tilts_each_areas_share_by_its_probability() -> None:
     assert np.array_equal(same.shares, base.shares)
 
 
-def _model():  # type: ignore[no-untyped-def]
-    from sapper.forecast import UncertaintyModel
-
+def _model() -> UncertaintyModel:
     return UncertaintyModel()
 
 
