@@ -39,5 +39,6 @@ def likelihood(
         prior = ", ".join(f"{c} {p:g}" for c, p in view.prior.items())
         head = f"too few outcomes to fit the model: {result.reason}; every area gets its class prior ({prior})"
     text = [head, f"open hazard areas by chance of devices ({len(view.open_ids)} open):"]
-    text += [f"  {a.hazard_id:<14} {a.probability:.3f}  ({a.source.value})" for a in view.ranked(n)]
+    found = {True: "; devices found", False: "; processed, none found", None: ""}
+    text += [f"  {a.hazard_id:<14} {a.probability:.3f}  ({a.source.value}{found[a.outcome]})" for a in view.ranked(n)]
     lines(text)

@@ -18,6 +18,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardClass
 from sapper.errors import Fault, ValidationError
@@ -96,10 +97,14 @@ def classifier(params: ModelParams) -> HistGradientBoostingClassifier:
 
 
 def fit_predict(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, params: ModelParams) -> Floats:
-    """Fit on ``train`` (rows × FEATURES) with ``labels`` and return the probability of devices for ``predict``."""
+    """Fit on ``train`` (rows × FEATURES) with ``labels`` and return the probability of devices for ``predict``.
+
+    On one thread: a register's few thousand rows need no more, and scikit-learn's OpenMP threads spin-wait on a busy
+    machine (profiled on two shared, busy cores: a fit on 731 areas took 38 s, most of it threads spinning)."""
     model = classifier(params)
-    model.fit(train, labels.astype(np.int64))
-    return np.asarray(model.predict_proba(predict)[:, 1], dtype=np.float64)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model.fit(train, labels.astype(np.int64))
+        return np.asarray(model.predict_proba(predict)[:, 1], dtype=np.float64)
 
 
 def too_few(labels: Sequence[bool], params: ModelParams) -> str:

@@ -49,6 +49,7 @@ def explain(sp: Speaker, parts: tuple[Contribution, ...]) -> str:
     """A score's parts in words: ``people nearby: 1,200 (0.77 × 0.40)``."""
     names = {
         "beneficiaries": sp._("people nearby"), "land_use": sp._("land use"), "threat": sp._("evidence of mines"),
+        "likelihood": sp._("chance of devices"),
         "criticality": sp._("criticality (1–5)"), "people_served": sp._("people served"), "damage": sp._("damage"),
     }
     return "; ".join(f"{names.get(c.criterion, c.criterion)}: {_raw(sp, c.raw)} "
