@@ -40,6 +40,8 @@ def _raw(sp: Speaker, raw: object) -> str:
     }
     if isinstance(raw, bool):
         return str(raw)
+    if isinstance(raw, float) and 0.0 < raw < 1.0:  # a probability (the likelihood criterion): two decimals
+        return sp.fmt_num(raw, digits=2)
     if isinstance(raw, int | float):
         return sp.fmt_num(float(raw))
     return words.get(str(raw), str(raw))
