@@ -84,6 +84,8 @@ def test_features_of_a_small_case() -> None:
     assert table.column("mines_expected").tolist() == [1.0, 1.0]
     assert np.isnan(table.column("found_share_nearby")).all()  # no area has a recorded outcome
     assert table.values.shape == (2, len(FEATURES))
+    no_border = feature_table([inside, outside], Context(zone=zone)).column("contested_days")
+    assert np.isnan(no_border[0]) and no_border[1] == 0.0  # without the border, days inside the zone are unknown
 
 
 def test_an_areas_own_devices_never_enter_its_features() -> None:
@@ -273,3 +275,21 @@ def test_the_registers_labels_and_recorded_class(tmp_path: Path) -> None:
     known, finds = outcomes(hz, acts)
     assert known == {"F": True, "C": False}  # P is only partly cancelled: no outcome yet
     assert [f.hazard_id for f in finds] == ["F"]
+
+
+def test_the_class_is_the_one_the_area_was_recorded_with(tmp_path: Path) -> None:
+    """An area recorded as an SHA and confirmed since (a find makes it a CHA) counts as an SHA in its features: the
+    find is its label, not a feature."""
+    from sapper.domain.landrelease import EventKind, ReleaseEvent, ReleaseState
+    from sapper.services.likelihood import recorded_classes
+
+    db = tmp_path / "r.gpkg"
+    hz = [HazardArea("N", HazardClass.CHA, _square(35.0, 50.0), Evidence.DIRECT),
+          HazardArea("M", HazardClass.CHA, _square(35.01, 50.0), Evidence.DIRECT)]
+    at = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
+    with open_store(db, create=True) as store:
+        with store.write() as uow:
+            uow.add_hazards(hz)
+            uow.append_release_events([ReleaseEvent("N", 1, EventKind.RECORDED, at, "test", "registered", None,
+                                                    ReleaseState.SUSPECTED)])
+        assert recorded_classes(store, store.hazards()) == {"N": HazardClass.SHA, "M": HazardClass.CHA}

@@ -167,10 +167,11 @@ def feature_table(hazards: Sequence[HazardInput], context: Context, *, nearby_km
         border = proj.to_local(context.border) if context.border is not None else None
         line = contested_line(zone, border)
         front = np.asarray(shapely.distance(line, arr), dtype=np.float64)
-        to_border = (np.asarray(shapely.distance(border, arr), dtype=np.float64) if border is not None
-                     else np.full(n, np.inf))
         inside = np.asarray(shapely.intersects(zone, shapely.centroid(arr)), dtype=bool)
-        days = contest_days(front, np.where(np.isfinite(to_border), to_border, 0.0), inside)
+        if border is not None and not border.is_empty:
+            days = contest_days(front, np.asarray(shapely.distance(border, arr), dtype=np.float64), inside)
+        else:  # without the border the way from the line to it is unknown: so are the days, inside the zone
+            days = np.where(inside, np.nan, 0.0)
         front_km = np.minimum(front, cap) / 1e3
         inside_f = inside.astype(np.float64)
     else:
