@@ -293,3 +293,17 @@ def test_the_class_is_the_one_the_area_was_recorded_with(tmp_path: Path) -> None
             uow.append_release_events([ReleaseEvent("N", 1, EventKind.RECORDED, at, "test", "registered", None,
                                                     ReleaseState.SUSPECTED)])
         assert recorded_classes(store, store.hazards()) == {"N": HazardClass.SHA, "M": HazardClass.CHA}
+
+
+def test_the_forecasts_tilt_keeps_each_classs_mean() -> None:
+    """The tilt is each area's probability over its class's mean: it averages 1 within each class (the class's
+    sourced share is kept, only shared out); no model, no tilt."""
+    from sapper.services.forecast import survey_tilt
+
+    hz = [HazardArea(f"S{k}", HazardClass.SHA, _square(35.0 + 0.01 * k, 50.0), Evidence.INDIRECT) for k in range(3)]
+    hz += [HazardArea(f"C{k}", HazardClass.CHA, _square(35.0 + 0.01 * k, 50.1), Evidence.DIRECT) for k in range(2)]
+    tilt = survey_tilt({"S0": 0.1, "S1": 0.2, "S2": 0.6, "C0": 0.9}, hz)  # C1 unnamed: its class prior
+    assert tilt is not None
+    assert tilt[:3] == pytest.approx([1 / 3, 2 / 3, 2.0])
+    assert tilt[3:] == pytest.approx([0.9 / 0.875, 0.85 / 0.875])
+    assert survey_tilt(None, hz) is None

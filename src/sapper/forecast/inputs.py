@@ -43,8 +43,9 @@ class ForecastTasks:
     - ``modes``: the mode each task runs in (as planned); ``order``: the plan's start order (every predecessor first).
     - ``weather_groups``: the groups whose pools stand down in bad weather and have accidents (demining).
     - ``tilt`` (per hazard, optional): the contamination model's probability that the area holds devices over the
-      prior of its class; the area's expected share left for clearance is scaled by it (an area twice as likely as
-      its class to hold devices keeps, on average, twice the share for clearance; at most the whole area). None: 1.
+      mean probability of its class; the area's expected share left for clearance is scaled by it (an area twice as
+      likely as its class to hold devices keeps, on average, twice the share for clearance; at most the whole area).
+      None: 1.
     """
 
     kind: Ints

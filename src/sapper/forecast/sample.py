@@ -148,9 +148,10 @@ class Shared:
 
 def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
     """The shared draws of ``runs`` runs, in a fixed order from ``rng``. An area's share left for clearance is its
-    planned share × the class draw over its prior mean × its tilt (the contamination model's probability over its
-    class prior; 1 without a model) × its own lognormal factor, at most 1: its log relative to the planned share is
-    min(log scale + log tilt + own, −log planned share), with no exponential or logarithm per area in the loop."""
+    planned share × the class draw over its prior mean × its tilt (the contamination model's probability over the
+    mean of its class; 1 without a model) × its own lognormal factor, at most 1: its log relative to the planned
+    share is min(log scale + log tilt + own, −log planned share), with no exponential or logarithm per area in the
+    loop."""
     h = len(s.hazard_class)
     if h:
         a, b = s.alpha, s.beta

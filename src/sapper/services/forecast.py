@@ -200,15 +200,19 @@ def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardAr
         hazard_area_m2=np.array([hazard_by_id[h].area_m2 for h in hazard_ids]), released=released,
         asset_class=tuple(asset_types[a] for a in asset_ids), restored=restored, modes=tuple(modes),
         order=activity_list(problem, key), weather_groups=frozenset(m.value for m in Method),
-        tilt=_tilt(likelihood, [hazard_by_id[h] for h in hazard_ids]))
+        tilt=survey_tilt(likelihood, [hazard_by_id[h] for h in hazard_ids]))
 
 
-def _tilt(likelihood: Mapping[str, float] | None, hazards: Sequence[HazardArea]) -> Floats | None:
-    """Each area's probability of devices over its class prior (None: no model, no tilt)."""
-    if likelihood is None:
+def survey_tilt(likelihood: Mapping[str, float] | None, hazards: Sequence[HazardArea]) -> Floats | None:
+    """Each area's probability of devices over the mean probability of its survey class among ``hazards`` (None: no
+    model, no tilt): the class's expected share for clearance is kept, and shared out by the model's odds."""
+    if likelihood is None or not hazards:
         return None
-    return np.array([likelihood.get(h.id, PRIOR_CONTAMINATION[h.hazard_class]) / PRIOR_CONTAMINATION[h.hazard_class]
-                     for h in hazards], dtype=np.float64)
+    p = np.array([likelihood.get(h.id, PRIOR_CONTAMINATION[h.hazard_class]) for h in hazards], dtype=np.float64)
+    p = np.maximum(p, 1e-3)  # a probability of 0 would leave nothing for clearance whatever survey finds
+    cls = [(h.hazard_class, h.evidence) for h in hazards]
+    means = {c: float(np.mean([q for q, k in zip(p, cls, strict=True) if k == c])) for c in set(cls)}
+    return np.asarray(p / np.array([means[c] for c in cls]), dtype=np.float64)
 
 
 def progress_reports(store: Store, hazards: list[HazardArea]) -> tuple[list[PaceReport], list[SurveyReport]]:
