@@ -4,7 +4,8 @@ Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS,
 under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
 
 One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``whatif``,
-``priorities``, ``bench``, ``release``, ``field``, ``tasks``): a command parses its options, calls one service and
+``priorities``, ``likelihood``, ``bench``, ``release``, ``field``, ``tasks``): a command parses its options, calls
+one service and
 prints what it returns. This module builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in
 the app's callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place,
 :func:`main`.
@@ -25,6 +26,7 @@ from sapper.cli import (
     forecast,
     forms,
     imports,
+    likelihood,
     plan,
     priorities,
     release,
@@ -85,6 +87,7 @@ app.command()(plan.demo)
 app.command()(forecast.forecast)
 app.command()(whatif.whatif)
 app.command()(priorities.priorities)
+app.command()(likelihood.likelihood)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(release.release_app, name="release")
 app.add_typer(field.field_app, name="field")
