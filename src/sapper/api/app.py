@@ -15,10 +15,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from sapper.api import ogc, problems, rest
+from sapper.api import accidents, ogc, problems, rest
 from sapper.api.auth import PUBLIC, BasicCache, Runtime, guard
 from sapper.api.settings import Settings
-from sapper.services import jobs
+from sapper.services import datakeys, jobs
 from sapper.store import open_store
 
 
@@ -35,13 +35,15 @@ def _static_dir(settings: Settings) -> Path | None:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The web service over the store ``settings.db`` (opened at startup)."""
+    """The web service over the store ``settings.db`` (opened at startup). DataKeyError, before anything starts,
+    when the data key is missing or a placeholder outside development (``settings.development``)."""
+    cipher = datakeys.check_for_service(settings.data_key, development=settings.development)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.db)
         jobs.interrupt_stale(store)
-        app.state.runtime = Runtime(store, BasicCache(settings.basic_cache_seconds), settings.secure_cookies)
+        app.state.runtime = Runtime(store, BasicCache(settings.basic_cache_seconds), settings.secure_cookies, cipher)
         try:
             yield
         finally:
@@ -53,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     app.include_router(ogc.router)
     app.include_router(rest.router)
+    app.include_router(accidents.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -29,6 +29,7 @@ from sapper.api.problems import HTTPProblem
 from sapper.domain.users import Principal, Role
 from sapper.services import accounts
 from sapper.store import Store
+from sapper.store.cipher import FieldCipher
 
 SESSION_COOKIE = "sapper_session"
 CSRF_COOKIE = "sapper_csrf"
@@ -78,11 +79,13 @@ class BasicCache:
 
 @dataclass
 class Runtime:
-    """What the app holds while it runs: the open store and the Basic cache."""
+    """What the app holds while it runs: the open store, the Basic cache, and the cipher of the data key (None when
+    the service runs without one, in development: the victim routes then answer 503)."""
 
     store: Store
     basic: BasicCache
     secure_cookies: bool
+    cipher: FieldCipher | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -14,6 +14,10 @@ class Settings:
     mounted at ``/map/`` when it exists (None: ``sapper.web.static_dir()`` if that package is installed).
     ``basic_cache_seconds``: how long a verified HTTP Basic password is remembered (hashed) so a client such as
     GDAL, which sends it on every request, does not pay an argon2 verification each time.
+
+    ``data_key``: the base64 AES-256 key of victims' personal data (``SAPPER_DATA_KEY``; never in a repr).
+    ``development``: accept a placeholder or missing key (``sapper serve --dev``); otherwise the service refuses to
+    start without a real one (``sapper.services.datakeys.check_for_service``).
     """
 
     db: str | Path
@@ -21,3 +25,5 @@ class Settings:
     static_dir: Path | None = None
     basic_cache_seconds: float = 60.0
     title: str = "sapper"
+    data_key: str | None = field(default=None, repr=False)
+    development: bool = False

@@ -4,9 +4,9 @@ Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS,
 under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
 
 One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``whatif``,
-``priorities``, ``bench``, ``release``, ``field``): a command parses its options, calls one service and prints what it
-returns. This module builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in the app's
-callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
+``priorities``, ``bench``, ``release``, ``field``, ``web``, ``trust``): a command parses its options, calls one
+service and prints what it returns. This module builds the app, the run's
+:class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,21 @@ from typing import Annotated
 
 import typer
 
-from sapper.cli import bench, field, forecast, forms, imports, plan, priorities, release, scenario, store, web, whatif
+from sapper.cli import (
+    bench,
+    field,
+    forecast,
+    forms,
+    imports,
+    plan,
+    priorities,
+    release,
+    scenario,
+    store,
+    trust,
+    web,
+    whatif,
+)
 from sapper.cli._output import err, error_line
 from sapper.errors import SapperError, ValidationError
 from sapper.services.settings import Settings
@@ -69,6 +83,10 @@ app.add_typer(field.field_app, name="field")
 app.command()(web.serve)
 app.add_typer(web.org_app, name="org")
 app.add_typer(web.user_app, name="user")
+app.command()(trust.backup)
+app.command()(trust.restore)
+app.command()(trust.audit)
+app.add_typer(trust.keys_app, name="keys")
 
 
 def _report(exc: SapperError) -> None:
