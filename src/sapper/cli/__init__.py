@@ -6,7 +6,8 @@ under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/
 One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``whatif``,
 ``priorities``, ``bench``, ``release``, ``field``, ``web``, ``trust``): a command parses its options, calls one
 service and prints what it returns. This module builds the app, the run's
-:class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
+:class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every
+:class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
 """
 
 from __future__ import annotations

@@ -138,18 +138,6 @@ def _check_links(store: Store, accident: Accident) -> None:
     ValidationError.raise_if(record, faults)
 
 
-def put_from_field(store: Store, accident: Accident, *, actor: str, reason: str) -> None:
-    """Write an accident applied from a field submission (sapper.services.fielddata), audited, in the unit of work
-    already open."""
-    with store.write() as uow:
-        before = None
-        if uow.existing_ids("accidents", [accident.id]):
-            before = audit_json(_public(uow.accident(accident.id)))
-        new = uow.put_accident(accident)
-        uow.audit(AuditEntry(actor, accident.organisation_id, "accidents", accident.id,
-                             "insert" if new else "update", reason, before, audit_json(_public(accident))))
-
-
 def _require_victim_permission(principal: Principal) -> None:
     if not principal.reads_victims:
         raise EditForbidden(f"{principal.name} ({principal.role.value}) does not hold the victim permission")
