@@ -103,7 +103,8 @@ def backup(target: engines.Target, out: Path) -> None:
 def _sqlite_copy(source: Path, dest: Path) -> None:
     if not source.is_file():
         raise NotFoundError(f"no store at {source}")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=engines.BUSY_TIMEOUT_MS / 1000)
+    # A read-write connection (that only reads): a read-only one would leave the store's -wal and -shm behind.
+    src = sqlite3.connect(f"file:{source}?mode=rw", uri=True, timeout=engines.BUSY_TIMEOUT_MS / 1000)
     dst = sqlite3.connect(dest)
     try:
         src.backup(dst)  # pages=-1: every page in one step, from one snapshot
