@@ -143,9 +143,8 @@ def test_keys_are_checked_for_the_service() -> None:
 
 def test_victims_and_accidents_are_checked(store: Store) -> None:
     """The database refuses a victim of no accident; the domain refuses an accident without a place."""
-    with pytest.raises(ValidationError):
-        with store.write() as uow:
-            uow.add_victim(Victim("VI-9", "AC-nowhere", "x", Gender.MALE, VictimOutcome.KILLED), FieldCipher(KEY))
+    with pytest.raises(ValidationError), store.write() as uow:
+        uow.add_victim(Victim("VI-9", "AC-nowhere", "x", Gender.MALE, VictimOutcome.KILLED), FieldCipher(KEY))
     with pytest.raises(ValidationError, match="neither a position"):
         Accident("AC-2", dt.date(2025, 1, 1), AccidentKind.MINE, DeviceCategory.UNKNOWN)
     assert Sensitivity.RESTRICTED.allows(Sensitivity.PUBLIC)

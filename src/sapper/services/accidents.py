@@ -129,12 +129,12 @@ def _check_links(store: Store, accident: Accident) -> None:
     record = f"accident {accident.id}"
     faults = []
     with store.write() as uow:
-        for layer, what, value in (("hazard_areas", "hazard area", accident.hazard_id),
-                                   ("activities", "activity", accident.activity_id),
-                                   ("organisations", "organisation", accident.organisation_id)):
+        for layer, what, name, value in (("hazard_areas", "hazard area", "hazard_id", accident.hazard_id),
+                                         ("activities", "activity", "activity_id", accident.activity_id),
+                                         ("organisations", "organisation", "organisation_id",
+                                          accident.organisation_id)):
             if value is not None and not uow.existing_ids(layer, [value]):
-                faults.append(Fault(record, f"names {what} {value}, which is not in the register",
-                                    f"{layer.rstrip('s')}_id" if layer != "activities" else "activity_id"))
+                faults.append(Fault(record, f"names {what} {value}, which is not in the register", name))
     ValidationError.raise_if(record, faults)
 
 
