@@ -186,16 +186,45 @@ def test_scanner_no_victim_value_in_any_export(api: Api, tmp_path: Path, monkeyp
     code, _, err = run(monkeypatch, capsys, "report", "--db", db, "--out", str(report))
     assert code == 0, err
     made.append(report)
+    for level in ("public", "restricted", "confidential"):
+        for ext in ("csv", "geojson"):
+            out = tmp_path / f"accidents-{level}.{ext}"
+            code, _, err = run(monkeypatch, capsys, "export", "accidents", str(out), "--level", level, "--db", db)
+            assert code == 0, err
+            made.append(out)
+    assert ACCIDENT["place"] in (tmp_path / "accidents-restricted.csv").read_text(encoding="utf-8")
     backup = tmp_path / "backup.bin"
     code, _, err = run(monkeypatch, capsys, "backup", "--db", db, "--out", str(backup))
     assert code == 0, err
     made.append(backup)
     files = [f for m in made for f in ([m] if m.is_file() else sorted(m.rglob("*")))]
-    assert len(files) >= 12
+    assert len(files) >= 18
     for f in files:
         raw = f.read_bytes()
         leaked = [s for s in SECRETS if s.encode("utf-8") in raw]
         assert not leaked, f"{f.name}: {leaked}"
+
+
+def test_accident_exports_omit_records_above_the_level(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """``sapper export accidents --level`` writes the records up to that class and says how many it left out; a
+    strictly confidential export is refused in one line (exit 7)."""
+    for sensitivity in ("public", "restricted", "confidential", "strictly_confidential"):
+        _accident(api, "ima", sensitivity=sensitivity, organisation_id="op-a")
+    db = str(api.target)
+    for level, kept in (("public", {"public"}), ("restricted", {"public", "restricted"}),
+                        ("confidential", {"public", "restricted", "confidential"})):
+        out = tmp_path / f"a-{level}.geojson"
+        code, printed, err = run(monkeypatch, capsys, "export", "accidents", str(out), "--level", level, "--db", db)
+        assert code == 0, err
+        found = {f["properties"]["sensitivity"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]}
+        assert found == kept and f"({4 - len(kept)} above {level} left out)" in printed
+    code, _, err = run(monkeypatch, capsys, "export", "accidents", str(tmp_path / "x.csv"), "--level",
+                       "strictly-confidential", "--db", db)
+    assert code == 7 and err.count("\n") == 1 and not (tmp_path / "x.csv").exists()
+    code, _, err = run(monkeypatch, capsys, "export", "accidents", str(tmp_path / "x.csv"), "--level", "secret",
+                       "--db", db)
+    assert code == 2 and "--level" in err
 
 
 def test_service_refuses_a_placeholder_key_outside_development(tmp_path: Path) -> None:

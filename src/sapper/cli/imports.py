@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sapper.services.imports import Kind
 
 import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
-export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas or assets to GeoPackage, GeoJSON or CSV.")
+export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas, assets or accidents; IMSMA exchange.")
 
 VectorFileArg = Annotated[
     Path, typer.Argument(help="GeoPackage, GeoJSON, CSV, XLSX, KML/KMZ or zipped Shapefile (.zip).")
@@ -219,6 +219,24 @@ def export_assets(ctx: typer.Context, file: OutFileArg, db: Db) -> None:
     with open_register(settings(ctx, db=db)) as store:
         n = export_file(store, file, "assets")
     out.print(f"exported {n} assets to {file}")
+
+
+@export_app.command("accidents")
+def export_accidents(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Output .csv or .geojson.")],
+    db: Db,
+    level: Annotated[str, typer.Option("--level", help="The most sensitive class written: public, restricted or "
+                                                       "confidential (victims are never exported).")] = "public",
+) -> None:
+    """Export accidents up to a sensitivity class (no victim field, ever)."""
+    from sapper.services.accidents import export, parse_level
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        written, left_out = export(store, file, level=parse_level(level))
+    out.print(f"exported {written} accidents to {file}" + (f" ({left_out} above {level} left out)" if left_out
+                                                           else ""), markup=False, highlight=False)
 
 
 @export_app.command("imsma")

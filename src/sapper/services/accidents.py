@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from sapper.domain.accidents import (
     VICTIM_FIELDS,
@@ -33,6 +34,7 @@ from sapper.domain.accidents import (
 from sapper.domain.hazards import DeviceCategory
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import EditForbidden, Fault, NotFoundError, ValidationError
+from sapper.io.accidents import write_accidents
 from sapper.store import Store
 from sapper.store.accounts import audit_json
 from sapper.store.cipher import FieldCipher
@@ -91,10 +93,19 @@ def one(store: Store, principal: Principal, accident_id: str) -> Accident:
     return found
 
 
-def counts(store: Store, *, level: Sensitivity = Sensitivity.STRICTLY_CONFIDENTIAL) -> AccidentCounts:
-    """Accidents aggregated (per month, kind, device category; people reported) over the records of class up to
-    ``level``: what reports and maps show. No victim field is read."""
-    return count_accidents([a for a in store.accidents() if level.allows(a.sensitivity)])
+#: The most sensitive class an export writes: strictly confidential records are read through the API only.
+EXPORT_LEVELS = (Sensitivity.PUBLIC, Sensitivity.RESTRICTED, Sensitivity.CONFIDENTIAL)
+
+
+def export(store: Store, path: Path, *, level: Sensitivity) -> tuple[int, int]:
+    """Write the accidents of class up to ``level`` to ``path`` (CSV or GeoJSON); the others are left out (how
+    many is returned with how many were written). A ``strictly_confidential`` export is refused: such records
+    leave only through the API, to a caller cleared for them. Victims are never exported."""
+    if level not in EXPORT_LEVELS:
+        raise EditForbidden(f"exports stop at confidential; {level.value} records are read through the API only")
+    every = store.accidents()
+    kept = [a for a in every if level.allows(a.sensitivity)]
+    return write_accidents(path, kept), len(every) - len(kept)
 
 
 def counts_for(store: Store, principal: Principal) -> AccidentCounts:
@@ -172,3 +183,12 @@ def victims(store: Store, principal: Principal, cipher: FieldCipher, accident_id
                                  None, audit_json({"accident_id": accident_id})))
     return found
 
+
+
+def parse_level(text: str) -> Sensitivity:
+    """A sensitivity class from its name (``strictly-confidential`` also understood); ValidationError otherwise."""
+    try:
+        return Sensitivity(text.strip().lower().replace("-", "_"))
+    except ValueError:
+        raise ValidationError("--level", [Fault("--level", f"{text!r} is not one of "
+                                          f"{', '.join(s.value for s in Sensitivity)}", "level")]) from None
