@@ -11,7 +11,9 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
+from sapper.domain.accidents import Accident, AccidentKind, Gender, Victim, VictimOutcome
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+from sapper.domain.hazards import DeviceCategory
 from sapper.domain.landrelease import LandRelease, NonConformity, QAVisit, Severity
 from sapper.domain.users import AuditEntry, Role
 from sapper.errors import StoreError
@@ -19,6 +21,7 @@ from sapper.services import fielddata as fd
 from sapper.services.copy import copy_register, copy_store, init_store
 from sapper.store import ContextArea, HazardEdit, PlannedTask, PlanRun, Settlement, Store, open_store
 from sapper.store import accounts as accounts_repo
+from sapper.store.cipher import DataKey, FieldCipher
 from tests.conftest import PostgisServer
 from tests.io.field_exports import clearance, odk_zip
 from tests.services.test_fielddata import AT, approve
@@ -27,6 +30,11 @@ from tests.store.conftest import fill
 from tests.store.test_land_release_store import save
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
+KEY = DataKey.generate()
+ACCIDENT = Accident("AC-1", dt.date(2025, 6, 3), AccidentKind.DEMINING, DeviceCategory.AP_MINE, place="lane 4",
+                    lon=35.2, lat=50.2, hazard_id="H-2", activity_id="A-H2-1", victim_count=1,
+                    investigation="fuze sensitive to vibration")
+VICTIM = Victim("VI-1", "AC-1", "Іван Тест", Gender.MALE, VictimOutcome.INJURED, birth_date=dt.date(1990, 1, 1))
 UUID = "uuid:0a1b861f-a5fd-4f49-846a-78dcf06cfc1b"
 
 
@@ -72,6 +80,9 @@ def full_register(target: str | Path, tmp_path: Path) -> None:
             accounts_repo.add_session(uow.connection, user.id, "session-sha256", "csrf", T0 + dt.timedelta(hours=1))
             uow.audit(AuditEntry("anna", org, "hazard_areas", "h-1", "update", "copy test", "{}", "{}"))
             accounts_repo.add_job(uow.connection, "plan", "anna", "{}")
+        with store.write() as uow:  # accidents and victims (revision 0012): victims travel as ciphertext
+            uow.put_accident(ACCIDENT)
+            uow.add_victim(VICTIM, FieldCipher(KEY))
 
 
 def contents(store: Store) -> dict[str, object]:
@@ -86,7 +97,13 @@ def contents(store: Store) -> dict[str, object]:
         "versions": {h: store.hazard_version(h) for h in hazard_ids},
         "plans": [store.plan(1), store.plan(2)], "latest": store.latest_plan(),
         "submissions": store.field_submissions(), "progress": store.field_progress(),
+        "accidents": store.accidents(), "victims": _victims(store),
     }
+
+
+def _victims(store: Store) -> list[Victim]:
+    with store.dry_run() as uow:
+        return uow.victims("AC-1", FieldCipher(KEY))
 
 
 def test_copy_geopackage_to_postgis_and_back(seeded: Path, tmp_path: Path, postgis: PostgisServer) -> None:
