@@ -61,6 +61,29 @@ def test_accident_is_recorded_scoped_and_audited(api: Api) -> None:
     assert (entry.actor, entry.action, entry.reason) == ("field-a", "insert", "police report 7")
 
 
+def test_investigation_is_added_with_optimistic_locking(api: Api) -> None:
+    """The investigation's findings are added at the version read (audited before and after); a change naming an
+    older version is a 409 and writes nothing; another operator gets 404."""
+    made = _accident(api)
+    accident_id, version = made["id"], made["version"]
+    assert version == 1
+    r = api.client.patch(f"/api/v1/accidents/{accident_id}", auth=api.auth("plan-a"),
+                         json={"version": 1, "investigation": "tripwire across the path", "reason": "board report"})
+    assert r.status_code == 200 and (r.json()["investigation"], r.json()["version"]) == ("tripwire across the path", 2)
+    stale = api.client.patch(f"/api/v1/accidents/{accident_id}", auth=api.auth("field-a"),
+                             json={"version": 1, "investigation": "overwritten"})
+    assert stale.status_code == 409
+    other = api.client.patch(f"/api/v1/accidents/{accident_id}", auth=api.auth("plan-b"),
+                             json={"version": 2, "investigation": "x"})
+    assert other.status_code == 404
+    got = api.client.get(f"/api/v1/accidents/{accident_id}", auth=api.auth("ima")).json()
+    assert (got["investigation"], got["version"]) == ("tripwire across the path", 2)
+    with open_store(api.target) as store:
+        trail = list(reversed(store.audit_entries(table_name="accidents", record_id=str(accident_id))))
+    assert [(e.action, e.actor) for e in trail] == [("insert", "field-a"), ("update", "plan-a")]
+    assert json.loads(trail[1].before_json or "{}")["investigation"] == ""
+
+
 def test_cross_organisation_and_unknown_links_are_refused(api: Api) -> None:
     """Operator A cannot record an accident for operator B (403), nor name a hazard area that is not there (422);
     nothing is written."""

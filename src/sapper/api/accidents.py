@@ -64,6 +64,16 @@ class AccidentPublic(BaseModel):
     victim_count: int
     sensitivity: str
     source: str
+    version: int
+
+
+class AccidentUpdate(BaseModel):
+    version: int = Field(description="The version read: a change to an accident that moved on since is a 409.")
+    investigation: str | None = Field(None, max_length=20000)
+    description: str | None = Field(None, max_length=5000)
+    victim_count: int | None = Field(None, ge=0, le=10000)
+    sensitivity: Sensitivity | None = None
+    reason: str = Field("", max_length=500)
 
 
 class AccidentList(BaseModel):
@@ -108,8 +118,9 @@ class VictimList(BaseModel):
     items: list[VictimPublic]
 
 
-def _accident(a: Accident) -> AccidentPublic:
-    return AccidentPublic(id=a.id, date=a.date.isoformat(), kind=a.kind.value, device_category=a.device_category.value,
+def _accident(a: Accident, version: int) -> AccidentPublic:
+    return AccidentPublic(version=version, id=a.id, date=a.date.isoformat(), kind=a.kind.value,
+                          device_category=a.device_category.value,
                           place=a.place, lon=a.lon, lat=a.lat, organisation_id=a.organisation_id,
                           hazard_id=a.hazard_id, activity_id=a.activity_id, device_type=a.device_type,
                           description=a.description, investigation=a.investigation, victim_count=a.victim_count,
@@ -133,7 +144,9 @@ def _cipher(request: Request) -> FieldCipher:
 @router.get("/accidents", response_model=AccidentList, summary="Accidents (no victim data; those above your "
             "sensitivity clearance are left out)", **guard(READ))
 def accident_list(request: Request, caller: Caller) -> AccidentList:
-    return AccidentList(items=[_accident(a) for a in service.listed(runtime(request).store, caller)])
+    store = runtime(request).store
+    versions = service.versions(store)
+    return AccidentList(items=[_accident(a, versions.get(a.id, 1)) for a in service.listed(store, caller)])
 
 
 @router.post("/accidents", status_code=201, response_model=AccidentPublic, summary="Record an accident (audited)",
@@ -144,7 +157,7 @@ def accident_create(request: Request, caller: Caller, body: AccidentCreate) -> A
         lat=body.lat, organisation_id=body.organisation_id, hazard_id=body.hazard_id, activity_id=body.activity_id,
         device_type=body.device_type, description=body.description, investigation=body.investigation,
         victim_count=body.victim_count, sensitivity=body.sensitivity)
-    return _accident(service.record_accident(runtime(request).store, caller, given, reason=body.reason))
+    return _accident(service.record_accident(runtime(request).store, caller, given, reason=body.reason), 1)
 
 
 @router.get("/accident-counts", response_model=AccidentCountsPublic, summary="Accidents aggregated (what maps "
@@ -160,7 +173,20 @@ def accident_counts(request: Request, caller: Caller) -> AccidentCountsPublic:
 @router.get("/accidents/{accident_id}", response_model=AccidentPublic, summary="One accident (no victim data)",
             **guard(READ))
 def accident_one(request: Request, accident_id: str, caller: Caller) -> AccidentPublic:
-    return _accident(service.one(runtime(request).store, caller, accident_id))
+    store = runtime(request).store
+    found = service.one(store, caller, accident_id)
+    return _accident(found, service.versions(store).get(found.id, 1))
+
+
+@router.patch("/accidents/{accident_id}", response_model=AccidentPublic, summary="Change an accident: the "
+              "investigation's findings, description, people reported, class (optimistic locking; audited)",
+              **guard(RECORDERS))
+def accident_change(request: Request, accident_id: str, caller: Caller, body: AccidentUpdate) -> AccidentPublic:
+    change = service.AccidentChange(investigation=body.investigation, description=body.description,
+                                    victim_count=body.victim_count, sensitivity=body.sensitivity)
+    done, version = service.change_accident(runtime(request).store, caller, accident_id, change,
+                                            expected_version=body.version, reason=body.reason)
+    return _accident(done, version)
 
 
 @router.get("/accidents/{accident_id}/victims", response_model=VictimList, summary="An accident's victims "

@@ -33,7 +33,7 @@ from sapper.domain.accidents import (
 )
 from sapper.domain.hazards import DeviceCategory
 from sapper.domain.users import AuditEntry, Principal
-from sapper.errors import EditForbidden, Fault, NotFoundError, ValidationError
+from sapper.errors import ConflictError, EditForbidden, Fault, NotFoundError, ValidationError
 from sapper.io.accidents import write_accidents
 from sapper.store import Store
 from sapper.store.accounts import audit_json
@@ -133,6 +133,43 @@ def record_accident(store: Store, principal: Principal, given: AccidentInput, *,
         uow.audit(AuditEntry(principal.name, principal.organisation_id, "accidents", accident.id, "insert", reason,
                              None, audit_json(_public(accident))))
     return accident
+
+
+@dataclass(frozen=True, slots=True)
+class AccidentChange:
+    """What may change on an accident after it is recorded (None: unchanged): the investigation's findings as they
+    come, the description, the people reported, and the class."""
+
+    investigation: str | None = None
+    description: str | None = None
+    victim_count: int | None = None
+    sensitivity: Sensitivity | None = None
+
+
+def change_accident(store: Store, principal: Principal, accident_id: str, change: AccidentChange, *,
+                    expected_version: int, reason: str = "") -> tuple[Accident, int]:
+    """Change an accident the caller can see, still at ``expected_version`` (ConflictError, nothing written, when it
+    moved on); audited with before and after. Returns the accident and its new version."""
+    before = one(store, principal, accident_id)
+    if change.sensitivity is not None and not principal.clearance.allows(change.sensitivity):
+        raise EditForbidden(f"{principal.name} is cleared for {principal.clearance.value} records, not "
+                            f"{change.sensitivity.value}")
+    values = {k: v for k, v in dataclasses.asdict(change).items() if v is not None}
+    after = dataclasses.replace(before, **values)
+    with store.write() as uow:
+        found = uow.accident_version(accident_id)
+        if found != expected_version:
+            raise ConflictError(f"accident {accident_id} is at version {found}, not {expected_version}: read it "
+                                "again and redo the change")
+        uow.put_accident(after)
+        uow.audit(AuditEntry(principal.name, principal.organisation_id, "accidents", accident_id, "update", reason,
+                             audit_json(_public(before)), audit_json(_public(after))))
+    return after, expected_version + 1
+
+
+def versions(store: Store) -> dict[str, int]:
+    """Every accident's row version (what a change names as ``expected_version``), by id."""
+    return store.accident_versions()
 
 
 def _check_links(store: Store, accident: Accident) -> None:

@@ -5,7 +5,6 @@ that passed a :class:`~sapper.store.cipher.FieldCipher` (the services check the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -71,6 +70,19 @@ def accident(conn: Connection, accident_id: str) -> Accident:
     return _accident(row)
 
 
+def accident_version(conn: Connection, accident_id: str) -> int:
+    """The row version of an accident (1 when written, + 1 on every change); NotFoundError when there is none."""
+    found = conn.execute(select(_A.c.version).where(_A.c.id == accident_id)).first()
+    if found is None:
+        raise NotFoundError(f"no accident {accident_id!r}")
+    return int(found.version)
+
+
+def accident_versions(conn: Connection) -> dict[str, int]:
+    """Every accident's row version, by id."""
+    return {str(i): int(v) for i, v in conn.execute(select(_A.c.id, _A.c.version))}
+
+
 def _where(victim_id: str, name: str) -> str:
     return f"victims/{victim_id}/{name}"
 
@@ -130,6 +142,3 @@ def victim_key_ids(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(_V.c.key_id, func.count()).group_by(_V.c.key_id))
     return {str(k): int(n) for k, n in rows}
 
-
-__all__: Sequence[str] = ("accident", "accidents", "add_victim", "put_accident", "reencrypt_victims", "victim_count",
-                          "victim_ids", "victim_key_ids", "victims")

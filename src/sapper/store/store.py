@@ -126,6 +126,9 @@ class UnitOfWork:
     def accident(self, accident_id: str) -> Accident:
         return accident_rows.accident(self._conn, accident_id)
 
+    def accident_version(self, accident_id: str) -> int:
+        return accident_rows.accident_version(self._conn, accident_id)
+
     def add_victim(self, victim: Victim, cipher: FieldCipher) -> None:
         """Insert a victim, each personal field encrypted with ``cipher`` (use sapper.services.accidents)."""
         self.touched.add("victims")
@@ -539,6 +542,11 @@ class Store:
         """Accidents (no victim data), of organisation ``scope`` only when given."""
         with self._reading() as conn:
             return accident_rows.accidents(conn, scope=scope)
+
+    def accident_versions(self) -> dict[str, int]:
+        """Every accident's row version, by id."""
+        with self._reading() as conn:
+            return accident_rows.accident_versions(conn)
 
     def victim_key_ids(self) -> dict[str, int]:
         """How many victims each data key id encrypted."""
