@@ -212,9 +212,9 @@ def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
 
 
 def test_migration_0012_down_and_up(migrated: str | Path) -> None:
-    """Down to 0007: accidents and victims go, the audit keeps its writes (not the read), and stays append-only;
-    up again: the tables come back empty and the audit accepts reads."""
-    _migrate(migrated, "0007", down=True)
+    """Down to the revision before (0008): accidents and victims go, the audit keeps its writes (not the read), and
+    stays append-only; up again: the tables come back empty and the audit accepts reads."""
+    _migrate(migrated, "0008", down=True)
     assert not {"accidents", "victims"} & _tables(migrated)
     engine = engines.make_engine(migrated)
     try:

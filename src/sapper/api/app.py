@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from sapper.api import accidents, ogc, problems, rest
 from sapper.api.auth import PUBLIC, BasicCache, Runtime, guard
+from sapper.api.guards import LoginThrottle, SecurityHeaders
 from sapper.api.settings import Settings
 from sapper.services import datakeys, jobs
 from sapper.store import open_store
@@ -43,7 +44,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.db)
         jobs.interrupt_stale(store)
-        app.state.runtime = Runtime(store, BasicCache(settings.basic_cache_seconds), settings.secure_cookies, cipher)
+        throttle = LoginThrottle(per_name=settings.sign_in_failures_per_name,
+                                 per_address=settings.sign_in_failures_per_address)
+        app.state.runtime = Runtime(store, BasicCache(settings.basic_cache_seconds), settings.secure_cookies,
+                                    throttle, cipher)
         try:
             yield
         finally:
@@ -52,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title=settings.title, version="1", lifespan=lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None, description="sapper's register as OGC API – Features (Parts 1–4) and a REST API.")
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies, max_body_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(ogc.router)
     app.include_router(rest.router)

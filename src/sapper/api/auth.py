@@ -20,11 +20,12 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request
 
+from sapper.api.guards import LoginThrottle
 from sapper.api.problems import HTTPProblem
 from sapper.domain.users import Principal, Role
 from sapper.services import accounts
@@ -79,12 +80,13 @@ class BasicCache:
 
 @dataclass
 class Runtime:
-    """What the app holds while it runs: the open store, the Basic cache, and the cipher of the data key (None when
-    the service runs without one, in development: the victim routes then answer 503)."""
+    """What the app holds while it runs: the open store, the Basic cache, the sign-in throttle, and the cipher of
+    the data key (None when the service runs without one, in development: the victim routes then answer 503)."""
 
     store: Store
     basic: BasicCache
     secure_cookies: bool
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     cipher: FieldCipher | None = None
 
 
@@ -120,7 +122,7 @@ def authenticate(request: Request) -> Principal | None:
                 name, _, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise _unauthorised("the Basic credentials are not base64 of name:password", request) from None
-            principal = accounts.authenticate_password(rt.store, name, password)
+            principal = check_password(request, name, password)
             if principal is None:
                 raise _unauthorised("unknown user or wrong password", request)
             rt.basic.put(key, principal)
@@ -142,6 +144,18 @@ def authenticate(request: Request) -> Principal | None:
                                                   f"holding the {CSRF_COOKIE} cookie's value")
         return principal
     return None
+
+
+def check_password(request: Request, name: str, password: str) -> Principal | None:
+    """The user ``name`` if ``password`` is theirs, else None — unless the name or the client's address has failed
+    too often in the last minute (429, whatever the password; ``sapper.api.guards.LoginThrottle``)."""
+    rt = runtime(request)
+    address = request.client.host if request.client else None
+    rt.throttle.check(name, address)
+    principal = accounts.authenticate_password(rt.store, name, password)
+    if principal is None:
+        rt.throttle.failed(name, address)
+    return principal
 
 
 def _checker(rule: Rule) -> Callable[[Request], Principal | None]:

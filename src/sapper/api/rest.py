@@ -12,9 +12,10 @@ from pydantic import BaseModel
 from shapely.geometry.base import BaseGeometry
 
 from sapper.api import schemas
-from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, guard, principal, runtime
+from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, check_password, guard, principal, runtime
 from sapper.api.problems import HTTPProblem
 from sapper.domain.fielddata import StagingState
+from sapper.domain.geometry import require_vertices_at_most
 from sapper.domain.hazards import HazardStatus
 from sapper.domain.landrelease import LandRelease, state_of
 from sapper.domain.users import ALL_ROLES, EDITORS, MANAGERS, Job, Principal, Role
@@ -41,7 +42,7 @@ RECORDERS = Rule(EDITORS, scoped=True)
 @router.post("/session", response_model=schemas.SessionPublic, summary="Sign in (browser session)", **guard(PUBLIC))
 def sign_in(request: Request, response: Response, body: schemas.SessionCreate) -> schemas.SessionPublic:
     rt = runtime(request)
-    found = accounts.authenticate_password(rt.store, body.name, body.password)
+    found = check_password(request, body.name, body.password)
     if found is None:
         raise HTTPProblem(401, "unauthorised", "unknown user or wrong password")
     session = accounts.start_session(rt.store, found)
@@ -352,9 +353,11 @@ def _visible_hazard(request: Request, hazard_id: str) -> str:
 
 def _polygon(value: dict[str, Any], record: str) -> BaseGeometry:
     try:
-        return shapely.geometry.shape(value)
+        geom = shapely.geometry.shape(value)
     except Exception:  # shapely raises several types for a malformed GeoJSON geometry
         raise ValidationError(record, [Fault(record, "geometry is not a GeoJSON geometry", "geometry")]) from None
+    require_vertices_at_most(geom, record=record)
+    return geom
 
 
 class OutcomeRecordedPublic(BaseModel):

@@ -15,6 +15,10 @@ class Settings:
     ``basic_cache_seconds``: how long a verified HTTP Basic password is remembered (hashed) so a client such as
     GDAL, which sends it on every request, does not pay an argon2 verification each time.
 
+    Limits (``sapper.api.guards``): ``max_body_bytes``, the largest request body (413 beyond it, before it is read);
+    ``sign_in_failures_per_name`` / ``_per_address``, failed password checks per user name / client address in a
+    minute before sign-in answers 429.
+
     ``data_key``: the base64 AES-256 key of victims' personal data (``SAPPER_DATA_KEY``; never in a repr).
     ``development``: accept a placeholder or missing key (``sapper serve --dev``); otherwise the service refuses to
     start without a real one (``sapper.services.datakeys.check_for_service``).
@@ -27,3 +31,6 @@ class Settings:
     title: str = "sapper"
     data_key: str | None = field(default=None, repr=False)
     development: bool = False
+    max_body_bytes: int = 16 * 2**20
+    sign_in_failures_per_name: int = 10
+    sign_in_failures_per_address: int = 30

@@ -167,14 +167,34 @@ def import_workforce(
         raise typer.Exit(2)
 
 
+ImsmaValueOpt = Annotated[
+    list[str] | None,
+    typer.Option("--value", help='"COLUMN:IMSMA NAME=SAPPER VALUE": the programme\'s IMSMA Core value name for a '
+                                 'choice column (e.g. "activity_type:Technical Survey=TS"); used both ways. Repeat.'),
+]
+ImsmaProfileOpt = Annotated[
+    Path | None, typer.Option("--profile", help="A TOML profile whose [values.COLUMN] tables hold the programme's "
+                                                "IMSMA Core value names (as --value).")
+]
+
+
 @import_app.command("imsma")
-def import_imsma(ctx: typer.Context, file: ImsmaFile, db: Db) -> None:
-    """Import hazard areas, activities and devices found from an IMSMA (MDR) exchange file, all or nothing."""
+def import_imsma(
+    ctx: typer.Context,
+    file: ImsmaFile,
+    db: Db,
+    value: ImsmaValueOpt = None,
+    profile: ImsmaProfileOpt = None,
+) -> None:
+    """Import organisations, hazard areas, activities and devices found from an IMSMA Core exchange file (imsma_id,
+    imsma_links, related device table), all or nothing."""
+    from sapper.services.imports import build_profile
     from sapper.services.imsma import import_imsma as run
     from sapper.services.register import open_register
 
+    names = build_profile(profile, values=value or [])
     with open_register(settings(ctx, db=db)) as store:
-        summary = run(store, file)
+        summary = run(store, file, profile=names)
     lines(summary.lines())
 
 
@@ -240,11 +260,25 @@ def export_accidents(
 
 
 @export_app.command("imsma")
-def export_imsma(ctx: typer.Context, file: ImsmaFile, db: Db) -> None:
-    """Export hazard areas, activities and devices found under GICHD MDR field names, for IMSMA."""
+def export_imsma(
+    ctx: typer.Context,
+    file: ImsmaFile,
+    db: Db,
+    value: ImsmaValueOpt = None,
+    profile: ImsmaProfileOpt = None,
+    mdr_report: Annotated[
+        Path | None, typer.Option("--mdr-report", help="Also write every record's missing GICHD MDR items to this "
+                                                       ".csv file.")
+    ] = None,
+) -> None:
+    """Export organisations, hazard areas, activities and devices found as IMSMA Core loads them (imsma_id,
+    imsma_links, value names, devices as a related table; polygons in the .gpkg), listing each record's missing
+    GICHD MDR items."""
+    from sapper.services.imports import build_profile
     from sapper.services.imsma import export_imsma as run
     from sapper.services.register import open_register
 
+    names = build_profile(profile, values=value or [])
     with open_register(settings(ctx, db=db)) as store:
-        counts = run(store, file)
-    lines([f"exported {counts.describe()} to {file} ({counts.format})"])
+        summary = run(store, file, profile=names, mdr_report=mdr_report)
+    lines(summary.lines())

@@ -92,3 +92,16 @@ def user_token(
     typer.echo(f"expires {issued.expires_at.isoformat(timespec='seconds')}", err=True)
 
 
+
+
+@user_app.command("revoke")
+def user_revoke(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The user whose tokens are revoked.")],
+    db: Db,
+) -> None:
+    """Revoke every live API token of a user (refused on their next request; a lost or leaked token)."""
+    with open_register(settings(ctx, db=db)) as store:
+        accounts.require_user(store, name)
+        count = accounts.revoke_tokens(store, name)
+    typer.echo(f"{count} token{'s' if count != 1 else ''} of {name} revoked")

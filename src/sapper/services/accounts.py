@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from sapper.domain.resources import Organisation, OrgKind
-from sapper.domain.users import Principal, Role, User
+from sapper.domain.users import Principal, Role, User, password_faults
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.store import Store
 from sapper.store import accounts as repo
@@ -47,10 +47,11 @@ def add_organisation(store: Store, org_id: str, *, name: str | None = None, kind
 
 
 def add_user(store: Store, name: str, *, role: Role, organisation_id: str, password: str) -> User:
-    """Add a user with an argon2 hash of ``password`` (at least 8 characters)."""
-    if len(password) < 8:
-        raise ValidationError(f"user {name}", [Fault(f"user {name}", "the password has fewer than 8 characters",
-                                                     "password")])
+    """Add a user with an argon2 hash of ``password``, which must pass the password policy
+    (``sapper.domain.users.password_faults``: at least 12 characters, not the name, not a common choice)."""
+    faults = password_faults(name, password)
+    if faults:
+        raise ValidationError(f"user {name}", [Fault(f"user {name}", reason, "password") for reason in faults])
     hashed = _HASHER.hash(password)
     with store.write() as uow:
         return repo.add_user(uow.connection, name, role, organisation_id, hashed)

@@ -101,9 +101,14 @@ def rtree_bbox(rtree_table: str, fid: ColumnElement[Any], env: tuple[Any, Any, A
 def _props(table: Any, *, drop: tuple[str, ...] = ()) -> tuple[str, ...]:
     # source_attributes (revision 0007): whatever an imported file held besides sapper's fields, possibly personal
     # data; served by no collection until a sensitive-data rule says which of it may be. Plain ``str`` names
-    # (SQLAlchemy's are a subclass), so properties keyed by them serialise with orjson.
+    # (SQLAlchemy's are a subclass), so properties keyed by them serialise with orjson. The IMSMA exchange's columns
+    # (revision 0008) are not served either: their stored NULL stands for a default only the mapping knows.
     return tuple(str(c.name) for c in table.columns
-                 if c.name not in ("fid", "geom", "version", "source_attributes", *drop))
+                 if c.name not in ("fid", "geom", "version", "source_attributes", *_IMSMA_ONLY, *drop))
+
+
+#: Columns of revision 0008 that only the IMSMA exchange reads and writes.
+_IMSMA_ONLY = ("imsma_id", "imsma_links", "beneficiaries_sadd", "benchmark_lon", "benchmark_lat")
 
 
 #: The collections, by name.

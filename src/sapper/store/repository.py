@@ -112,6 +112,9 @@ def _write_rows(
         for c in table.columns
         if c.name in rows[0] and c.name not in ("fid", key, "version")
     }
+    for name in ("imsma_id", "imsma_links"):  # NULL in a row: keep the IMSMA id and links the store has
+        if name in updates:
+            updates[name] = func.coalesce(stmt.excluded[name], table.c[name])
     if "version" in table.c:
         updates["version"] = table.c.version + 1
     conn.execute(stmt.on_conflict_do_update(index_elements=[table.c[key]], set_=updates), rows)

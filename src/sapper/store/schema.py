@@ -8,6 +8,8 @@ the two agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -39,6 +41,12 @@ def _synthetic() -> Column[int]:
     return Column("synthetic", Integer, nullable=False, server_default="0")
 
 
+def _imsma_columns() -> tuple[Column[Any], Column[Any]]:
+    """IMSMA Core's identifier of the record (NULL: the store's default, the type prefix and the fid) and its
+    links to IMSMA records sapper does not keep (comma-separated; NULL when none)."""
+    return Column("imsma_id", Text, nullable=True), Column("imsma_links", Text, nullable=True)
+
+
 organisations = Table(
     "organisations",
     metadata,
@@ -46,6 +54,7 @@ organisations = Table(
     Column("name", Text, nullable=False),
     Column("kind", Text, nullable=False),
     Column("authority", Integer, nullable=False, server_default="0"),
+    Column("imsma_id", Text, nullable=True),  # revision 0008
 )
 
 hazard_areas = Table(
@@ -69,6 +78,8 @@ hazard_areas = Table(
     Column("clearance_depth_cm", Real, nullable=True),  # revision 0005
     Column("marking", Text, nullable=False, server_default="unknown"),  # revision 0005
     Column("source_attributes", Text, nullable=False, server_default="{}"),  # revision 0007
+    *_imsma_columns(),  # revision 0008
+    Column("beneficiaries_sadd", Text, nullable=True),  # revision 0008: JSON object of the eight groups
     sqlite_autoincrement=True,
 )
 
@@ -110,6 +121,9 @@ activities = Table(
     Column("clearance_depth_cm", Real, nullable=True),
     _version(),
     Column("direct_evidence", Text, nullable=False, server_default=""),  # revision 0005
+    *_imsma_columns(),  # revision 0008
+    Column("benchmark_lon", Real, nullable=True),  # revision 0008: benchmark of the land released
+    Column("benchmark_lat", Real, nullable=True),
     sqlite_autoincrement=True,
 )
 
@@ -141,6 +155,7 @@ devices_found = Table(
     Column("fuze", Text, nullable=False, server_default=""),
     Column("disposal", Text, nullable=True),
     Column("disposal_date", Date, nullable=True),
+    *_imsma_columns(),  # revision 0008
     sqlite_autoincrement=True,
 )
 

@@ -1,7 +1,7 @@
 """Accidents and victims (IMAS 10.60), and reads in the audit trail (issue 16).
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07
 
 ``accidents`` holds operational records (place, date, device category, demining or mine/ERW accident, the activity
@@ -25,7 +25,7 @@ from alembic import op
 from sapper.store import ddl, gpkg
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
