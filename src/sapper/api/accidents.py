@@ -133,6 +133,16 @@ def _victim(v: Victim) -> VictimPublic:
                         address=v.address, activity=v.activity)
 
 
+def _visible_accident(request: Request, accident_id: str) -> str:
+    """The accident's id once the caller may see it: 404 for another organisation's (or a too sensitive) accident,
+    before the body is read, so a cross-organisation request learns nothing from validation messages."""
+    service.one(runtime(request).store, principal(request), accident_id)
+    return accident_id
+
+
+Visible = Annotated[str, Depends(_visible_accident)]
+
+
 def _cipher(request: Request) -> FieldCipher:
     found = runtime(request).cipher
     if found is None:
@@ -181,7 +191,7 @@ def accident_one(request: Request, accident_id: str, caller: Caller) -> Accident
 @router.patch("/accidents/{accident_id}", response_model=AccidentPublic, summary="Change an accident: the "
               "investigation's findings, description, people reported, class (optimistic locking; audited)",
               **guard(RECORDERS))
-def accident_change(request: Request, accident_id: str, caller: Caller, body: AccidentUpdate) -> AccidentPublic:
+def accident_change(request: Request, accident_id: Visible, caller: Caller, body: AccidentUpdate) -> AccidentPublic:
     change = service.AccidentChange(investigation=body.investigation, description=body.description,
                                     victim_count=body.victim_count, sensitivity=body.sensitivity)
     done, version = service.change_accident(runtime(request).store, caller, accident_id, change,
@@ -198,7 +208,7 @@ def victim_list(request: Request, accident_id: str, caller: Caller, reason: str 
 
 @router.post("/accidents/{accident_id}/victims", status_code=201, response_model=VictimPublic,
              summary="Add a victim (victim permission; encrypted per field; audited)", **guard(VICTIM_ROLES))
-def victim_create(request: Request, accident_id: str, caller: Caller, body: VictimCreate) -> VictimPublic:
+def victim_create(request: Request, accident_id: Visible, caller: Caller, body: VictimCreate) -> VictimPublic:
     given = service.VictimInput(name=body.name, gender=body.gender, outcome=body.outcome, birth_date=body.birth_date,
                                 address=body.address, activity=body.activity)
     return _victim(service.add_victim(runtime(request).store, caller, _cipher(request), accident_id, given,
