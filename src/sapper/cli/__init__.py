@@ -4,11 +4,10 @@ Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS,
 under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
 
 One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``whatif``,
-``priorities``, ``likelihood``, ``bench``, ``release``, ``field``, ``tasks``): a command parses its options, calls
-one service and
-prints what it returns. This module builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in
-the app's callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place,
-:func:`main`.
+``priorities``, ``likelihood``, ``bench``, ``release``, ``field``, ``tasks``, ``web``, ``trust``): a command parses
+its options, calls one service and prints what it returns. This module builds the app, the run's
+:class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every
+:class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from sapper.cli import (
     scenario,
     store,
     tasks,
+    trust,
     web,
     whatif,
 )
@@ -96,6 +96,10 @@ app.add_typer(tasks.task_order_app, name="task-order")
 app.command()(web.serve)
 app.add_typer(web.org_app, name="org")
 app.add_typer(web.user_app, name="user")
+app.command()(trust.backup)
+app.command()(trust.restore)
+app.command()(trust.audit)
+app.add_typer(trust.keys_app, name="keys")
 
 
 def _fault(fault: Fault) -> str:

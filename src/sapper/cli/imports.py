@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from sapper.services.imports import Kind
 
 import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
-export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas, assets, IMSMA files or the plan's charts.")
+export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas, assets, accidents, IMSMA files or the "
+                                                     "plan's charts.")
 
 VectorFileArg = Annotated[
     Path, typer.Argument(help="GeoPackage, GeoJSON, CSV, XLSX, KML/KMZ or zipped Shapefile (.zip).")
@@ -285,6 +286,24 @@ def export_burndown(ctx: typer.Context, file: FigureFile, db: Db, lang: LangOpt 
 
     write_burndown(settings(ctx, db=db).db or db, file, lang=lang or language().value)
     lines([tr("wrote the burn-down chart to {file}", file=file)])
+
+
+@export_app.command("accidents")
+def export_accidents(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Output .csv or .geojson.")],
+    db: Db,
+    level: Annotated[str, typer.Option("--level", help="The most sensitive class written: public, restricted or "
+                                                       "confidential (victims are never exported).")] = "public",
+) -> None:
+    """Export accidents up to a sensitivity class (no victim field, ever)."""
+    from sapper.services.accidents import export, parse_level
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        written, left_out = export(store, file, level=parse_level(level))
+    lines([tr("exported {count} accidents to {file}", count=written, file=file)
+           + (tr(" ({left_out} above {level} left out)", left_out=left_out, level=level) if left_out else "")])
 
 
 @export_app.command("imsma")
