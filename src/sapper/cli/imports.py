@@ -302,8 +302,9 @@ def export_accidents(
 
     with open_register(settings(ctx, db=db)) as store:
         written, left_out = export(store, file, level=parse_level(level))
-    lines([tr("exported {count} accidents to {file}", count=written, file=file)
-           + (tr(" ({left_out} above {level} left out)", left_out=left_out, level=level) if left_out else "")])
+    lines([tr_n("exported {n} accident to {file}", "exported {n} accidents to {file}", written, file=file)
+           + (tr_n(" ({n} above {level} left out)", " ({n} above {level} left out)", left_out, level=level)
+              if left_out else "")])
 
 
 @export_app.command("imsma")
