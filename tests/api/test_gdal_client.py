@@ -25,7 +25,7 @@ import pyogrio
 import pytest
 
 from sapper.store import open_store
-from tests.api.conftest import PASSWORD, fill
+from tests.api.conftest import DATA_KEY, PASSWORD, fill
 
 _SERVE = "from sapper.cli import main; main()"
 
@@ -41,7 +41,7 @@ def server(store_target: str | Path, tmp_path: Path) -> Iterator[str]:
     """`sapper serve` over a filled store, in a subprocess; its base URL."""
     fill(store_target)
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "SAPPER_DATA_KEY": DATA_KEY}
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-c", _SERVE, "serve", "--db", str(store_target), "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
