@@ -13,6 +13,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from sapper.services.planning import PlanSummary
+    from sapper.services.replan import ReplanSummary
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -63,6 +64,23 @@ def _fmt(x: object) -> str:
     return f"{x:,.0f}" if isinstance(x, int | float) else str(x)
 
 
+def _against(pct: float | None, r: ReplanSummary | None) -> str:
+    """How the plan compares with its baseline, in words that cannot be read as the optimiser making things worse: a
+    re-plan that keeps more lots in place than the repaired previous plan may complete later, by choice."""
+    if pct is None:
+        return ""
+    if pct > 0:
+        return f"— this plan is {pct:g} % lower (better)"
+    if pct == 0:
+        return "— this plan is the same"
+    c = r.counts if r is not None else None
+    if c is not None and c.anchored_moved is not None and c.repair_moved > c.anchored_moved:
+        return (f"— this plan is {-pct:g} % higher because it keeps more lots where they were: it moves "
+                f"{c.anchored_moved} lots where the repaired plan moves {c.repair_moved} (stability first, "
+                "--moves fewest)")
+    return f"— this plan is {-pct:g} % higher: the optimiser kept lots in place the move cost protects"
+
+
 def plan_summary(s: PlanSummary) -> None:
     """A plan's (or re-plan's) summary as aligned text: status, objective, baseline, bound, dates, progress."""
     if s.synthetic:
@@ -72,12 +90,12 @@ def plan_summary(s: PlanSummary) -> None:
     if r is not None and r.move_cost_total is not None:  # the objective includes the moves, the baseline is repaired
         out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion "
                   f"{_fmt(r.weighted_completion)} + move cost {_fmt(r.move_cost_total)})")
-        out.print(f"baseline         : {_fmt(s.baseline_objective)}  ({r.baseline_meaning}; improvement "
-                  f"{s.improvement_over_baseline_pct} %)")
+        out.print(f"compared with    : {_fmt(s.baseline_objective)}  ({r.baseline_meaning}) "
+                  f"{_against(s.improvement_over_baseline_pct, r)}")
     else:
         out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion: Σ weight × working day)")
-        out.print(f"greedy baseline  : {_fmt(s.baseline_objective)}  "
-                  f"(improvement {s.improvement_over_baseline_pct} %)")
+        out.print(f"greedy baseline  : {_fmt(s.baseline_objective)}  (the priority-list plan a planner makes by hand) "
+                  f"{_against(s.improvement_over_baseline_pct, None)}")
     out.print(f"lower bound      : {_fmt(s.lower_bound)}  (gap {s.gap_pct} %)")
     out.print(f"start → finish   : {s.start_date.isoformat()} → {s.finish_date.isoformat() if s.finish_date else None}")
     out.print("by date          :  hazard area released      critical assets restored")
