@@ -18,7 +18,21 @@ from typing import Annotated
 
 import typer
 
-from sapper.cli import bench, field, forecast, forms, imports, plan, priorities, release, scenario, store, web, whatif
+from sapper.cli import (
+    bench,
+    calendar,
+    field,
+    forecast,
+    forms,
+    imports,
+    plan,
+    priorities,
+    release,
+    scenario,
+    store,
+    web,
+    whatif,
+)
 from sapper.cli._output import err, error_line
 from sapper.errors import SapperError, ValidationError
 from sapper.services.settings import Settings
@@ -56,6 +70,7 @@ app.add_typer(imports.import_app, name="import")
 app.add_typer(imports.export_app, name="export")
 app.add_typer(scenario.scenario_app, name="scenario")
 app.add_typer(forms.forms_app, name="forms")
+app.add_typer(calendar.calendar_app, name="calendar")
 app.command()(plan.plan)
 app.command()(plan.replan)
 app.command()(plan.report)

@@ -43,7 +43,7 @@ from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_
 from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
 from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind, WorkKey, compile_problem
-from sapper.services.planning import PlanSettings, plan_run, with_release_rules
+from sapper.services.planning import PlanSettings, plan_run, with_calendar, with_release_rules
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.services.teamchanges import LotFacts, TeamChanges, UnitUse, team_changes, team_lines, unit_use
 from sapper.store import Store
@@ -202,10 +202,12 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     if as_of < plan_start:
         raise ValidationError("re-plan", [Fault("re-plan", f"as-of date {as_of} is before the start of the previous "
                                             f"plan ({plan_start})", "as_of")])
-    cparams = with_release_rules(previous.params.compile_params(), store.release_rules())
+    cparams = with_calendar(with_release_rules(previous.params.compile_params(), store.release_rules()),
+                            store.calendar())
     say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
-                          activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays,
+                          activities=activities, as_of=as_of, progress_from=progress_from,
+                          weekdays=previous.params.weekdays, holidays=previous.params.holidays,
                           params=cparams)
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
                                lots=left.plans, blocked=left.blocked)
@@ -430,7 +432,7 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
     schedule = result.schedule
     plan_start = previous.start_date
     horizon_end = cal.date_of(cal.working_days - 1)
-    prev_cal = Calendar(plan_start, weekdays=previous.params.weekdays,
+    prev_cal = Calendar(plan_start, weekdays=previous.params.weekdays, holidays=previous.params.holidays,
                         horizon_days=(horizon_end - plan_start).days + 7)
     pools = _pool_causes(previous, left, compiled, frame)
     status = Counter(lot.status.value for lot in left.lots.values())

@@ -55,6 +55,8 @@ def params_to_json(p: PlanParams) -> JsonObject:
         "demining_stand_down": _window(p.demining_stand_down),
         "building_stand_down": _window(p.building_stand_down),
     }
+    if p.holidays:  # plans made without holidays keep the keys they always had
+        out["holidays"] = [d.isoformat() for d in sorted(p.holidays)]
     if p.replan is not None:
         r = p.replan
         out.update(replan_of=r.replan_of, as_of=r.as_of.isoformat(), progress_through=r.progress_through.isoformat(),
@@ -273,7 +275,19 @@ def params_from_json(data: object, record: str) -> PlanParams:
                       seed=f.whole("seed", d.seed), engine=Engine(engine),
                       lot_max_days=f.whole("lot_max_days", d.lot_max_days), weekdays=frozenset(weekdays),
                       demining_stand_down=f.window("demining_stand_down", WINTER_STAND_DOWN),
-                      building_stand_down=f.window("building_stand_down", None), replan=replan)
+                      building_stand_down=f.window("building_stand_down", None), replan=replan,
+                      holidays=_holidays(f))
+
+
+def _holidays(f: _Fields) -> frozenset[dt.date]:
+    """The ``holidays`` of a plan's parameters (none in plans made before the programme had a calendar)."""
+    v = f.data.get("holidays", [])
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise f._bad("holidays", "a list of dates YYYY-MM-DD")
+    try:
+        return frozenset(dt.date.fromisoformat(x) for x in v)
+    except ValueError:
+        raise f._bad("holidays", "a list of dates YYYY-MM-DD") from None
 
 
 def _checkpoint(f: _Fields) -> Checkpoint:

@@ -203,12 +203,14 @@ class PlanParams:
     demining_stand_down: SeasonalWindow | None = WINTER_STAND_DOWN
     building_stand_down: SeasonalWindow | None = None
     replan: ReplanParams | None = None
+    #: The programme's holidays the plan was made with.
+    holidays: frozenset[dt.date] = frozenset()
 
     def compile_params(self) -> CompileParams:
         """The compile parameters the plan was made with (defaults for what it does not record)."""
         return CompileParams(lot_max_days=self.lot_max_days, weekdays=self.weekdays,
                              demining_stand_down=self.demining_stand_down,
-                             building_stand_down=self.building_stand_down)
+                             building_stand_down=self.building_stand_down, holidays=self.holidays)
 
     @property
     def progress_through(self) -> dt.date | None:

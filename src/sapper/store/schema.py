@@ -207,6 +207,13 @@ sapper_meta = Table(
     Column("value", Text, nullable=False),
 )
 
+calendar_holidays = Table(  # revision 0010; the working week and stand-downs are sapper_meta calendar.*
+    "calendar_holidays",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
+)
+
 plan_runs = Table(
     "plan_runs",
     metadata,
@@ -535,7 +542,7 @@ SPATIAL_LAYERS: dict[str, str] = {
 ATTRIBUTE_TABLES = ("organisations", "teams", "brigades", "sapper_meta", "plan_runs", "plan_tasks",
                     "qa_visits", "non_conformities", "land_release_events",
                     "field_submissions", "field_submission_events",
-                    "users", "api_tokens", "sessions", "audit", "jobs")
+                    "users", "api_tokens", "sessions", "audit", "jobs", "calendar_holidays")
 
 #: Spatial views over the latest plan, registered as feature layers (no R-tree of their own).
 PLAN_VIEWS = ("planned_hazard_release", "planned_asset_restoration")
