@@ -55,8 +55,12 @@ def test_a_slow_week_lists_each_units_changes_with_reasons(db: Path, tmp_path: P
     assert (moved.new_start, moved.new_end) == (new.start_date, new.end_date) and new.start_date > old.start_date
     assert moved.reason == "predecessor late: slower than planned"
     assert moved.old_unit == moved.new_unit == "B-ROAD-1"
-    # Units that changed nothing are not listed.
-    assert "T-MAN-2" not in {t.unit_id for t in teams} or _team(teams, "T-MAN-2").changes
+    # T-MAN-1's running lot ends later (slower than planned); units that changed nothing (T-MAN-2, B-BLD-1, whose
+    # running repair ends as planned) are not listed.
+    assert {t.unit_id for t in teams} == {"B-ROAD-1", "T-MAN-1", "T-SUR-1"}
+    (slow,) = _team(teams, "T-MAN-1").of(ChangeKind.MOVED)
+    assert slow.task_id == "clearance H-1/1" and slow.reason == "slower than planned"
+    assert slow.new_end is not None and slow.old_end is not None and slow.new_end > slow.old_end
     doc = json.loads(write_replan_json(outcome, tmp_path / "replan.json").read_text(encoding="utf-8"))
     (m,) = doc["changes"]["moved_tasks"]
     assert (m["old_unit"], m["new_unit"]) == ("B-ROAD-1", "B-ROAD-1")
@@ -96,6 +100,8 @@ def test_units_without_work_and_idle_units_are_listed(db: Path) -> None:
     use = outcome.changes.unit_use
     assert use is not None and use.unused == ("B-PWR-1",)
     assert "T-SUR-1" in {s.unit_id for s in use.idle}
+    survey = [s for s in use.idle if s.unit_id == "T-SUR-1"]
+    assert any(s.after_last_lot for s in survey)  # its surveys end long before the last clearance lot
     assert all(s.working_days >= 6 and s.first_day <= s.last_day for s in use.idle)
     strict = _replan(db, _settings(idle_weeks=500)).changes.unit_use
     assert strict is not None and strict.idle == () and strict.unused == ("B-PWR-1",)

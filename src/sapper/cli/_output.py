@@ -64,15 +64,20 @@ def _fmt(x: object) -> str:
     return f"{x:,.0f}" if isinstance(x, int | float) else str(x)
 
 
-def _against(pct: float | None, r: ReplanSummary | None) -> str:
+def _against(s: PlanSummary, r: ReplanSummary | None) -> str:
     """How the plan compares with its baseline, in words that cannot be read as the optimiser making things worse: a
     re-plan that keeps more lots in place than the repaired previous plan may complete later, by choice."""
-    if pct is None:
+    pct = s.improvement_over_baseline_pct
+    if pct is None or s.objective is None or s.baseline_objective is None:
         return ""
+    if s.objective == s.baseline_objective:
+        return "— this plan is the same"
+    if pct == 0:  # a difference below the rounding of the percentage
+        lower = s.objective < s.baseline_objective
+        return (f"— this plan is {_fmt(abs(s.baseline_objective - s.objective))} "
+                f"{'lower (better)' if lower else 'higher'}, under 0.01 %")
     if pct > 0:
         return f"— this plan is {pct:g} % lower (better)"
-    if pct == 0:
-        return "— this plan is the same"
     c = r.counts if r is not None else None
     if c is not None and c.anchored_moved is not None and c.repair_moved > c.anchored_moved:
         return (f"— this plan is {-pct:g} % higher because it keeps more lots where they were: it moves "
@@ -91,11 +96,11 @@ def plan_summary(s: PlanSummary) -> None:
         out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion "
                   f"{_fmt(r.weighted_completion)} + move cost {_fmt(r.move_cost_total)})")
         out.print(f"compared with    : {_fmt(s.baseline_objective)}  ({r.baseline_meaning}) "
-                  f"{_against(s.improvement_over_baseline_pct, r)}")
+                  f"{_against(s, r)}")
     else:
         out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion: Σ weight × working day)")
         out.print(f"greedy baseline  : {_fmt(s.baseline_objective)}  (the priority-list plan a planner makes by hand) "
-                  f"{_against(s.improvement_over_baseline_pct, None)}")
+                  f"{_against(s, None)}")
     out.print(f"lower bound      : {_fmt(s.lower_bound)}  (gap {s.gap_pct} %)")
     out.print(f"start → finish   : {s.start_date.isoformat()} → {s.finish_date.isoformat() if s.finish_date else None}")
     out.print("by date          :  hazard area released      critical assets restored")

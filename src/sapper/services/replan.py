@@ -694,7 +694,7 @@ def changes_to_json(changes: ReplanChanges) -> JsonObject:
     if use is not None:
         doc["idle_units"] = {"min_weeks": use.min_weeks, "unused": list(use.unused), "idle": [
             {"unit_id": s.unit_id, "first_day": s.first_day.isoformat(), "last_day": s.last_day.isoformat(),
-             "working_days": s.working_days} for s in use.idle]}
+             "working_days": s.working_days, "after_last_lot": s.after_last_lot} for s in use.idle]}
     return doc
 
 

@@ -80,6 +80,8 @@ class IdleSpan:
     first_day: dt.date
     last_day: dt.date
     working_days: int
+    #: The unit has no more work after it (the span runs to the last working day of its kind of units).
+    after_last_lot: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,18 +224,18 @@ def unit_use(tasks: Sequence[PlannedTask], *, units: Mapping[str, Sequence[str]]
                 unused.append(u)
                 continue
             free_from = 0
-            gaps: list[tuple[int, int]] = []
+            gaps: list[tuple[int, int, bool]] = []
             for a, b in spans:
                 if a > free_from:
-                    gaps.append((free_from, a))
+                    gaps.append((free_from, a, False))
                 free_from = max(free_from, b)
             if end > free_from:
-                gaps.append((free_from, end))
-            for a, b in gaps:
+                gaps.append((free_from, end, True))
+            for a, b, last in gaps:
                 days = [i for i in range(a, min(b, calendar.working_days))
                         if cap is None or i >= len(cap) or cap[i] > 0]
                 if len(days) >= min_days:
-                    idle.append(IdleSpan(u, calendar.date_of(days[0]), calendar.date_of(days[-1]), len(days)))
+                    idle.append(IdleSpan(u, calendar.date_of(days[0]), calendar.date_of(days[-1]), len(days), last))
     idle.sort(key=lambda s: (-s.working_days, s.unit_id, s.first_day))
     return UnitUse(min_weeks, tuple(idle), tuple(sorted(unused)))
 
@@ -252,10 +254,16 @@ def team_lines(teams: Sequence[TeamChanges], use: UnitUse | None) -> list[str]:
         if use.unused:
             out.append(f"units given no work ({len(use.unused)}): {', '.join(use.unused)}")
         if use.idle:
-            out.append(f"units idle for {use.min_weeks} weeks or more (working days outside stand-downs):")
+            spans: dict[str, list[IdleSpan]] = defaultdict(list)
             for s in use.idle:
-                out.append(f"  {s.unit_id}: {s.first_day.isoformat()} → {s.last_day.isoformat()} "
-                           f"({s.working_days} working days)")
+                spans[s.unit_id].append(s)
+            out.append(f"units idle for {use.min_weeks} weeks or more ({len(spans)}; working days outside "
+                       "stand-downs, most idle first):")
+            for unit, idle in sorted(spans.items(), key=lambda kv: (-sum(s.working_days for s in kv[1]), kv[0])):
+                listed = ", ".join(f"{s.first_day.isoformat()} → {s.last_day.isoformat()} ({s.working_days}"
+                                   f"{', no more work' if s.after_last_lot else ''})"
+                                   for s in sorted(idle, key=lambda s: s.first_day))
+                out.append(f"  {unit}: {sum(s.working_days for s in idle)} working days: {listed}")
     return out
 
 
