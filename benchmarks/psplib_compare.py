@@ -7,6 +7,10 @@ behind ``sapper bench psplib``: every schedule verified by the independent check
 
     python benchmarks/psplib_compare.py --write docs/benchmarks.md          # all three sets (about 25 minutes)
     python benchmarks/psplib_compare.py --sets mm_j10 --limit 20            # a quick look
+    python benchmarks/psplib_compare.py --render-only --write docs/benchmarks.md  # the section again, from the results
+
+tests/test_benchmark_docs.py fails when docs/benchmarks.md's section is not what this script renders from
+``benchmarks/results/psplib_compare.json`` (so a figure cannot be typed in by hand or left stale).
 
 Needs the ``bench`` extra (``make bench`` installs it). Data: ../shared/data/psplib (see SOURCES.md there); cite
 Kolisch & Sprecher (1997) with any figure.
@@ -16,16 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from dataclasses import asdict
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, write_section
-from pyjobshop_runner import solve_with_pyjobshop
 
 from sapper.io.psplib import read_references
 from sapper.services.bench import InstanceResult, compare, instance_files, solve_instance, summarise
@@ -39,9 +44,12 @@ SETS: dict[str, tuple[str, str, float]] = {
 }
 BEGIN, END = "<!-- psplib:begin -->", "<!-- psplib:end -->"
 RESULTS = Path(__file__).resolve().parent / "results" / "psplib_compare.json"
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def run_set(key: str, *, limit: int | None, time_limit: float | None, workers: int, seed: int) -> dict[str, Any]:
+    from pyjobshop_runner import solve_with_pyjobshop  # the bench extra: not needed to render the markdown
+
     folder, pattern, default_limit = SETS[key]
     directory = DATA / folder
     tl = time_limit if time_limit is not None else default_limit
@@ -72,30 +80,44 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}"
 
 
-def markdown(results: list[dict[str, Any]]) -> str:
-    from importlib.metadata import version
+def _versions(res: dict[str, Any]) -> str:
+    """The engines' versions a set was measured with: recorded in the results since they carry them; for older
+    entries, the exact pins of pyproject.toml (OR-Tools in the core dependencies, PyJobShop in the bench extra)."""
+    if "versions" in res:
+        v = res["versions"]
+        return f"OR-Tools {v['ortools']} in both engines, PyJobShop {v['pyjobshop']}"
+    pins = dict(re.findall(r'"(ortools|pyjobshop)==([^"]+)"', PYPROJECT.read_text(encoding="utf-8")))
+    return (f"OR-Tools {pins.get('ortools', '?')} in both engines, PyJobShop {pins.get('pyjobshop', '?')} "
+            "(the pins of pyproject.toml)")
 
+
+def markdown(results: list[dict[str, Any]]) -> str:
     runs = "; ".join(f"{r['set']}: `{r['command']}` on {r['date']}, {r['seconds'] / 60:.0f} min" for r in results)
     machines = sorted({r["machine"] for r in results})
+    versions = sorted({_versions(r) for r in results})
     lines = [
         BEGIN,
-        f"Runs: {runs}. Machine: {'; '.join(machines)}; OR-Tools {version('ortools')} in both engines, PyJobShop "
-        f"{version('pyjobshop')}. Each instance is solved by sapper, then at once by PyJobShop, with the same "
+        f"Runs: {runs}. Machine: {'; '.join(machines)}; {'; '.join(versions)}. Each instance is solved by sapper, "
+        "then at once by PyJobShop, with the same "
         "time limit, workers and seed. Seconds are wall time per instance including reading and model building. "
         "*At reference*: makespan equal to the proven optimum, or at most the best known upper bound where the "
         "optimum is open. Deviation is from the optimum or best known upper bound. A *false proof* is a makespan "
-        "claimed optimal above a known feasible one.",
+        "claimed optimal above a known feasible one (or a bound above a known optimum); an *impossible* makespan one "
+        "below a proven optimum or lower bound (a checker fault or a wrong reference). The *instances* column counts "
+        "the instances of the pattern that have a reference: where a set's file holds none for some, the row covers "
+        "that subset only.",
         "",
         "| set | instances | limit | engine | at reference | proven optimal | mean dev. % | max dev. % | "
-        "mean s | false proofs |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "mean s | false proofs | impossible |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
         for engine in ("sapper", "pyjobshop"):
             s = res[engine]["summary"]
             lines.append(f"| {res['set']} (`{res['pattern']}`) | {s['count']} | {res['time_limit_s']:g} s | {engine} | "
                          f"{s['at_reference']}/{s['count']} | {s['proven_optimal']} | {s['mean_deviation_pct']} | "
-                         f"{s['max_deviation_pct']} | {s['mean_seconds']} | {s['false_proofs']} |")
+                         f"{s['max_deviation_pct']} | {s['mean_seconds']} | {s['false_proofs']} | "
+                         f"{s.get('impossible', 'not checked')} |")
     lines += ["", "Ratios, sapper / PyJobShop (below 1 is better for sapper):", "",
               "| set | mean deviation | mean seconds |", "|---|---|---|"]
     for res in results:
@@ -125,15 +147,19 @@ def main() -> None:
                         help="results file: each set run replaces its own entry, the others are kept (default: "
                              "benchmarks/results/psplib_compare.json); the markdown shows every set in it")
     parser.add_argument("--write", type=Path, default=None, help="replace the psplib section of this markdown file")
+    parser.add_argument("--render-only", action="store_true",
+                        help="solve nothing: write the section again from the results file as it is (each set keeps "
+                             "the command, date and machine it was measured with)")
     args = parser.parse_args()
     stored: dict[str, Any] = json.loads(args.json.read_text()) if args.json.exists() else {}
     command = ("python benchmarks/psplib_compare.py " + " ".join(sys.argv[1:])).strip()
-    for key in args.sets.split(","):
+    for key in [] if args.render_only else args.sets.split(","):
         t0 = time.perf_counter()
         res = run_set(key.strip(), limit=args.limit, time_limit=args.time_limit, workers=args.workers,
                       seed=args.seed)
         res.update(command=command, seconds=round(time.perf_counter() - t0), machine=machine(),
-                   date=time.strftime("%Y-%m-%d"))
+                   date=time.strftime("%Y-%m-%d"),
+                   versions={"ortools": version("ortools"), "pyjobshop": version("pyjobshop")})
         stored[key.strip()] = res
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(stored, indent=1) + "\n")  # after each set: a crash loses one set at most

@@ -13,7 +13,7 @@ from sapper.errors import ImportFileError
 from sapper.io.psplib import Reference, read_instance, read_references
 from sapper.plan import Objective, SolveParams, Status, check, objective_value, solve
 from sapper.plan.greedy import justify, longest_tail_rule, serial_sgs
-from sapper.services.bench import instance_files, run_psplib
+from sapper.services.bench import compare, instance_files, run_psplib, summarise
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "psplib"
 OPTIMA = {"j301_1.sm": 43, "j3011_1.sm": 54, "j3021_1.sm": 84, "j3041_1.sm": 86,
@@ -128,6 +128,27 @@ def test_bench_summary_counts_what_it_saw() -> None:
     assert s["count"] == 5 and s["at_reference"] == 5 and s["false_proofs"] == 0
     assert s["mean_deviation_pct"] == 0.0
     assert all(r.makespan == OPTIMA[r.name] for r in report.instances)
+
+
+def test_compare_flags_a_false_proof_and_an_impossible_makespan() -> None:
+    ref = Reference(lower=40, upper=43, optimum=43)
+    honest = compare("a.sm", ref, makespan=43, proven_optimal=True, lower_bound=43, seconds=1.0, status="optimal")
+    assert not honest.false_proof and not honest.impossible and honest.deviation_pct == 0.0
+    claimed = compare("b.sm", ref, makespan=45, proven_optimal=True, lower_bound=45, seconds=1.0, status="optimal")
+    assert claimed.false_proof and not claimed.impossible
+    bound_too_high = compare("c.sm", ref, makespan=45, proven_optimal=False, lower_bound=44, seconds=1.0,
+                             status="feasible")
+    assert bound_too_high.false_proof
+    below = compare("d.sm", ref, makespan=41, proven_optimal=False, lower_bound=None, seconds=1.0, status="feasible")
+    assert below.impossible and not below.false_proof
+    open_ref = Reference(lower=40, upper=43)  # no proven optimum: the lower bound is the floor
+    assert compare("e.sm", open_ref, makespan=39, proven_optimal=False, lower_bound=None, seconds=1.0,
+                   status="feasible").impossible
+    assert not compare("f.sm", open_ref, makespan=41, proven_optimal=False, lower_bound=None, seconds=1.0,
+                       status="feasible").impossible
+    s = summarise([honest, claimed, bound_too_high, below])
+    assert s["false_proofs"] == 2 and s["impossible"] == 1
+    assert s["at_reference"] == 1  # an impossible makespan is not counted as reaching the reference
 
 
 def test_bench_cli_writes_json(tmp_path: Path) -> None:

@@ -177,3 +177,40 @@ def test_a_makespan_search_not_closed_at_once_runs_the_genetic_search_and_restar
     assert isinstance(heuristic, float) and isinstance(genetic, int) and genetic < heuristic
     assert len(hints) == 2 and hints[1] is not None and objective_value(p, hints[1]) == genetic
     assert result.status is Status.OPTIMAL and result.objective == 54
+
+
+def test_a_cpsat_bound_above_a_checked_plan_is_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A solver that claims a bound above a plan the checker accepted has a wrong proof: the result keeps its plan,
+    says false_proof, claims no optimum and reports sapper's own bound instead."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    import sapper.plan.cpsat as cpsat
+    from sapper.io.psplib import read_instance
+
+    real = cpsat.solve_cpsat
+
+    def overclaiming(*args: object, **kwargs: object) -> cpsat.CpSatOutcome:
+        out = real(*args, **kwargs)  # type: ignore[arg-type]
+        if out.objective is None:
+            return out
+        return replace(out, status="optimal", bound=out.objective + 3)
+
+    monkeypatch.setattr(cpsat, "solve_cpsat", overclaiming)
+    problem = read_instance(Path(__file__).resolve().parents[1] / "data" / "psplib" / "j301_1.sm")
+    result = solve(problem, params=SolveParams(time_limit_s=3, workers=1, seed=1))
+    assert result.details.get("false_proof") is True
+    assert result.status is Status.FEASIBLE and "proof" not in result.details
+    assert result.objective is not None and result.lower_bound is not None
+    assert result.lower_bound == result.details["own_lower_bound"] and result.lower_bound < result.objective
+
+
+def test_an_optimum_says_what_proves_it() -> None:
+    from pathlib import Path
+
+    from sapper.io.psplib import read_instance
+
+    problem = read_instance(Path(__file__).resolve().parents[1] / "data" / "psplib" / "j301_1.sm")
+    result = solve(problem, params=SolveParams(time_limit_s=5, workers=1, seed=1))
+    assert result.status is Status.OPTIMAL and result.objective == 43
+    assert result.details["proof"] == ("own-bound" if result.details["own_lower_bound"] == 43 else "cpsat")

@@ -1,6 +1,7 @@
-"""The report catalogues (src/sapper/locale/*/LC_MESSAGES/sapper.po): every message the report code marks is in each
-catalogue (extracted here with Babel's own extractor), Ukrainian and Russian translate every one of them with all three
-plural forms and the same placeholders, and the plural rules, dates and numbers follow each locale."""
+"""The catalogues (src/sapper/locale/*/LC_MESSAGES/sapper.po): every message the report code and the command line
+mark is in each catalogue (extracted here with Babel's own extractor, from the whole package), Ukrainian and Russian
+translate every one of them with all three plural forms and the same placeholders, and the plural rules, dates and
+numbers follow each locale."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sapper.errors import ValidationError
 from sapper.report.certificate import residual_risk
 from sapper.report.i18n import Lang, Speaker, catalogue_path
 
-REPORT = Path(sapper.__file__).parent / "report"
+PACKAGE = Path(sapper.__file__).parent
 TRANSLATED = (Lang.UK, Lang.RU)
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
 
@@ -30,22 +31,27 @@ def _catalogue(lang: Lang) -> Catalog:
 
 
 def _marked() -> set[str]:
-    """Every msgid marked in sapper.report: sp._(...) and sp.n_(...) in Python, _() and ngettext() in templates."""
+    """Every msgid marked in sapper: sp._(...) and sp.n_(...) in the reports, msg(...)/msg_n(...) where a message is
+    made (sapper.messages), tr(...)/tr_n(...) in the command line, _() and ngettext() in the report templates."""
     found = extract_from_dir(
-        str(REPORT),
-        method_map=[("**.py", "python"), ("templates/**.j2", "jinja2.ext:babel_extract")],
-        options_map={"templates/**.j2": {"extensions": "jinja2.ext.i18n"}},
-        keywords={**DEFAULT_KEYWORDS, "n_": (1, 2)},
+        str(PACKAGE),
+        method_map=[("**.py", "python"), ("report/templates/**.j2", "jinja2.ext:babel_extract")],
+        options_map={"report/templates/**.j2": {"extensions": "jinja2.ext.i18n"}},
+        keywords={**DEFAULT_KEYWORDS, "n_": (1, 2), "msg": None, "msg_n": (1, 2), "tr": None, "tr_n": (1, 2)},
     )
     return {m[2] if isinstance(m[2], str) else m[2][0] for m in found}
 
 
-def test_the_extractor_finds_the_reports_messages() -> None:
-    """The extraction sees the Python and the template messages (else the next test would pass on nothing)."""
+def test_the_extractor_finds_the_marked_messages() -> None:
+    """The extraction sees the report's Python and template messages and the command line's (else the next test
+    would pass on nothing)."""
     marked = _marked()
     assert {"Key figures", "{n} unit", "%(num)s deminer", "survey teams", "Completion report and handover certificate",
             "no work planned"} <= marked
-    assert len(marked) > 150
+    assert {"sapper: error [{code}]: {message}", "exported {n} hazard area to {file}", "unknown field {name} (fields: "
+            "{fields})", "no store at {path} (create one with `sapper init --db {path}`)", "{path}: {reason}",
+            "imported {imported}, repaired {repaired}, rejected {rejected}"} <= marked
+    assert len(marked) > 250
 
 
 @pytest.mark.parametrize("lang", list(Lang))

@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.calendar import Holiday, ProgrammeCalendar
 from sapper.domain.landrelease import LandRelease, NonConformity, QAVisit, Severity
+from sapper.domain.taskorders import OrderLot, OrderState, SiteKind, TaskOrder, UnitRole
 from sapper.domain.users import AuditEntry, Role
 from sapper.errors import StoreError
 from sapper.services import fielddata as fd
@@ -74,6 +75,13 @@ def full_register(target: str | Path, tmp_path: Path) -> None:
             accounts_repo.add_session(uow.connection, user.id, "session-sha256", "csrf", T0 + dt.timedelta(hours=1))
             uow.audit(AuditEntry("anna", org, "hazard_areas", "h-1", "update", "copy test", "{}", "{}"))
             accounts_repo.add_job(uow.connection, "plan", "anna", "{}")
+        with store.write() as uow:  # task orders (revision 0009): one issued, then acknowledged
+            lot = OrderLot("survey-h-1", "survey", "survey", dt.date(2026, 4, 1), dt.date(2026, 4, 3), 8000.0, "m2")
+            [order] = uow.task_orders.issue([TaskOrder(
+                "", "t-1", UnitRole.TEAM, None, SiteKind.HAZARD_AREA, "h-1", 1, dt.date(2026, 4, 1),
+                dt.date(2026, 4, 14), OrderState.ISSUED, T0, (lot,), Point(35.2, 50.2), "base", ("sapper_nts",))],
+                actor="ops", at=T0)
+            uow.task_orders.transition([order.number], OrderState.ACKNOWLEDGED, actor="tl", reason="", at=T0)
 
 
 def contents(store: Store) -> dict[str, object]:
@@ -87,7 +95,8 @@ def contents(store: Store) -> dict[str, object]:
         "history": {h: store.release_events(h) for h in hazard_ids},
         "versions": {h: store.hazard_version(h) for h in hazard_ids},
         "plans": [store.plan(1), store.plan(2)], "latest": store.latest_plan(),
-        "submissions": store.field_submissions(), "progress": store.field_progress(), "calendar": store.calendar(),
+        "submissions": store.field_submissions(), "progress": store.field_progress(),
+        "task_orders": store.task_orders(), "calendar": store.calendar(),
     }
 
 

@@ -40,13 +40,13 @@ def test_users_and_tokens_are_stored_hashed(store: Store) -> None:
     """A user's password and a token's secret are nowhere in the store; both authenticate; a duplicate name and
     an unknown organisation are refused naming the field."""
     accounts.add_organisation(store, "org", authority=True)
-    accounts.add_user(store, "anna", role=Role.PLANNER, organisation_id="org", password="s3cret-pass")
+    accounts.add_user(store, "anna", role=Role.PLANNER, organisation_id="org", password="s3cret-passphrase")
     token = accounts.issue_token(store, "anna", days=2)
     with store.write() as uow:
         dump = " ".join(str(v) for table in ("users", "api_tokens")
                         for row in uow.connection.execute(text(f"SELECT * FROM {table}")) for v in row)
-    assert "s3cret-pass" not in dump and token.token not in dump
-    found = accounts.authenticate_password(store, "anna", "s3cret-pass")
+    assert "s3cret-passphrase" not in dump and token.token not in dump
+    found = accounts.authenticate_password(store, "anna", "s3cret-passphrase")
     assert found is not None and found.authority and found.role is Role.PLANNER
     assert accounts.authenticate_password(store, "anna", "wrong-pass") is None
     assert accounts.authenticate_token(store, token.token) == found

@@ -46,9 +46,9 @@ def test_calendar_round_trips(target: str | Path) -> None:
 
 
 def test_migration_0010_down_and_up(target: str | Path) -> None:
-    """Down to 0007 drops the holidays table and the calendar settings (the default calendar is read by the older
+    """Down to 0009 drops the holidays table and the calendar settings (the default calendar is read by the older
     code's defaults); up again gives an empty holidays table and the default calendar."""
-    _migrate(target, "0007", down=True)
+    _migrate(target, "0009", down=True)
     with pytest.raises(NoSuchTableError):
         _columns(target, "calendar_holidays")
     _migrate(target, "0010", down=False)

@@ -94,3 +94,28 @@ def test_reader_sees_snapshot_during_write(store: Store, store_target: str | Pat
         seen.append(len(reader.hazards()))
     assert seen == [1]
     assert store.hazards() == []
+
+
+def test_a_store_busy_past_the_timeout_is_a_one_line_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   ) -> None:
+    """SQLite's BEGIN IMMEDIATE goes straight to the driver (store.engine._on_begin); a store still locked by
+    another writer when the busy timeout ends is a StoreError naming the store, not the driver's exception."""
+    import sqlite3
+
+    from sapper.errors import StoreError
+    from sapper.store import engine
+
+    path = tmp_path / "busy.gpkg"
+    open_store(path, create=True).close()
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 100)
+    holder = sqlite3.connect(path, isolation_level=None)
+    with open_store(path) as store:
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+            with pytest.raises(StoreError, match=r"cannot be written.*locked"):
+                store.set_meta({"k": "v"})
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        store.set_meta({"k": "v"})  # free again
+        assert store.meta()["k"] == "v"

@@ -71,6 +71,7 @@ class Browser:
     requests: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
+    security: list[str] = field(default_factory=list)
     log: Any = subprocess.DEVNULL
 
     def __enter__(self) -> Browser:
@@ -104,7 +105,7 @@ class Browser:
         targets = self.send("Target.getTargets")["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
         self._session = self.send("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
-        for domain in ("Page", "Network", "Runtime"):
+        for domain in ("Page", "Network", "Runtime", "Log"):
             self.send(f"{domain}.enable", session=True)
         self.send(
             "Emulation.setDeviceMetricsOverride",
@@ -168,6 +169,8 @@ class Browser:
             self.requests.append(params["request"]["url"])
         elif method == "Runtime.consoleAPICalled":
             self.console.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
+        elif method == "Log.entryAdded" and params["entry"].get("source") == "security":
+            self.security.append(params["entry"].get("text", ""))  # e.g. a Content-Security-Policy violation
         elif method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
             self.exceptions.append(details.get("exception", {}).get("description", details.get("text", "")))

@@ -130,6 +130,32 @@ def assert_offline(browser: Browser, server: LiveServer) -> None:
     """Every request the browser made went to the service on 127.0.0.1 (data: and blob: URLs are in-page)."""
     foreign = [u for u in browser.requests if not u.startswith((server.base + "/", "data:", "blob:", "about:"))]
     assert browser.requests and not foreign, foreign
+    assert browser.security == []  # no Content-Security-Policy violation (the service sends the policy)
+
+
+@pytest.fixture()
+def signed_in(browser: Browser, server: LiveServer) -> Browser:
+    """The browser with the im-officer's session on this service: the module's tests run in order and the first
+    signs in through the form; a test run on its own (``-k``) signs in here instead."""
+    if browser.evaluate("location.origin") == server.base:
+        me = api(browser, "/api/v1/me")
+        if isinstance(me, dict) and me.get("name") == "ima":
+            return browser
+    browser.goto(f"{server.base}/map/")
+    browser.wait_for("window.sapperSignIn && window.sapperSignIn.ready")
+    sign_in(browser, "ima", PASSWORD)
+    wait_map(browser)
+    return browser
+
+
+@pytest.fixture()
+def on_map(signed_in: Browser, server: LiveServer) -> Browser:
+    """The map page, signed in (loaded here when an earlier test did not leave the browser on it)."""
+    if not signed_in.evaluate("location.pathname").endswith("/map/index.html") or \
+            not signed_in.evaluate("!!(window.sapperMap && window.sapperMap.ready)"):
+        go(signed_in, f"{server.base}/map/index.html", "window.sapperMap && window.sapperMap.ready")
+        wait_map(signed_in)
+    return signed_in
 
 
 def test_sign_in_form_refuses_then_lets_in(browser: Browser, server: LiveServer, shots: Path) -> None:
@@ -157,6 +183,7 @@ def test_sign_in_form_refuses_then_lets_in(browser: Browser, server: LiveServer,
     assert browser.exceptions == []
 
 
+@pytest.mark.usefixtures("on_map")
 def test_map_renders_the_register_in_state_colours(browser: Browser, server: LiveServer, shots: Path) -> None:
     """The map draws the six hazard areas and five assets of the register, each land-release phase in its colour
     (pixels of the screenshot), marked synthetic, with the basemap's attribution, all from 127.0.0.1."""
@@ -178,6 +205,7 @@ def test_map_renders_the_register_in_state_colours(browser: Browser, server: Liv
     assert_offline(browser, server)
 
 
+@pytest.mark.usefixtures("on_map")
 def test_map_follows_next_links(browser: Browser, server: LiveServer) -> None:
     """With a page size below the collection's, the layer still gets every feature by following rel=next."""
     count = browser.evaluate(
@@ -189,6 +217,7 @@ def test_map_follows_next_links(browser: Browser, server: LiveServer) -> None:
     assert len(pages) == 2 and "offset=4" in pages[1]
 
 
+@pytest.mark.usefixtures("on_map")
 def test_colour_by_planned_release_date(browser: Browser, server: LiveServer, shots: Path) -> None:
     """The toggle recolours hazards by the plan's release dates: state colours go, the released (unplanned) area
     turns grey, the earliest release is the ramp's blue."""
@@ -205,6 +234,7 @@ def test_colour_by_planned_release_date(browser: Browser, server: LiveServer, sh
     idle(browser)
 
 
+@pytest.mark.usefixtures("on_map")
 def test_click_shows_record_history_and_plan(browser: Browser, server: LiveServer, shots: Path) -> None:
     """A click on a hazard area shows its record from the register: balance, every land-release event and the
     latest plan's release date."""
@@ -222,6 +252,7 @@ def test_click_shows_record_history_and_plan(browser: Browser, server: LiveServe
     browser.screenshot(shots / "map-record.png")
 
 
+@pytest.mark.usefixtures("on_map")
 def test_draw_an_outcome_changes_the_register(browser: Browser, server: LiveServer, store_path: Path,
                                               shots: Path) -> None:
     """Drawing a reduced polygon that reaches beyond an open area posts it with the CSRF header; the service
@@ -258,6 +289,7 @@ def test_draw_an_outcome_changes_the_register(browser: Browser, server: LiveServ
     assert_offline(browser, server)
 
 
+@pytest.mark.usefixtures("on_map")
 def test_draw_refuses_fewer_than_three_vertices(browser: Browser, server: LiveServer) -> None:
     """Finishing a sketch of two vertices posts nothing and says why."""
     before = len(browser.requests)
@@ -272,6 +304,7 @@ def test_draw_refuses_fewer_than_three_vertices(browser: Browser, server: LiveSe
     assert browser.evaluate("document.getElementById('outcome-form').hidden")
 
 
+@pytest.mark.usefixtures("on_map")
 def test_language_switch_to_ukrainian_and_russian(browser: Browser, server: LiveServer, shots: Path) -> None:
     """The switcher re-labels the page in Ukrainian, then Russian, and remembers the choice across pages."""
     for lang, open_label, badge, sign_out in (("uk", "відкрита", "СИНТЕТИЧНІ ДАНІ", "Вийти"),
@@ -294,6 +327,7 @@ def test_language_switch_to_ukrainian_and_russian(browser: Browser, server: Live
     browser.evaluate("localStorage.setItem('sapper.lang', 'en')")
 
 
+@pytest.mark.usefixtures("signed_in")
 def test_plan_page_gantt_and_burndown(browser: Browser, server: LiveServer, shots: Path) -> None:
     """The plan page draws a labelled lane per team and brigade of the latest plan, every task's bar, grouped by
     organisation and role, and the burn-down."""
@@ -313,6 +347,7 @@ def test_plan_page_gantt_and_burndown(browser: Browser, server: LiveServer, shot
     assert_offline(browser, server)
 
 
+@pytest.mark.usefixtures("signed_in")
 def test_review_page_takes_a_submission_into_the_register(browser: Browser, server: LiveServer, store_path: Path,
                                                          shots: Path) -> None:
     """The staged ODK submission is marked reviewed, approved and written into the register from the page (each a

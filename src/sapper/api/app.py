@@ -10,15 +10,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from sapper.api import ogc, problems, rest
-from sapper.api.auth import PUBLIC, BasicCache, Runtime, guard
+from sapper.api.auth import PUBLIC, Runtime, guard
+from sapper.api.guards import LoginThrottle, SecurityHeaders
 from sapper.api.settings import Settings
-from sapper.services import jobs
+from sapper.services import accounts, jobs
 from sapper.store import open_store
 
 
@@ -39,9 +41,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.threads
         store = open_store(settings.db)
         jobs.interrupt_stale(store)
-        app.state.runtime = Runtime(store, BasicCache(settings.basic_cache_seconds), settings.secure_cookies)
+        throttle = LoginThrottle(per_name=settings.sign_in_failures_per_name,
+                                 per_address=settings.sign_in_failures_per_address)
+        app.state.runtime = Runtime(store, accounts.CredentialCache(settings.credential_cache_seconds),
+                                    settings.secure_cookies, throttle)
         try:
             yield
         finally:
@@ -50,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title=settings.title, version="1", lifespan=lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None, description="sapper's register as OGC API – Features (Parts 1–4) and a REST API.")
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies, max_body_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(ogc.router)
     app.include_router(rest.router)

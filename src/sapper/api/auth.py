@@ -17,14 +17,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request
 
+from sapper.api.guards import LoginThrottle
 from sapper.api.problems import HTTPProblem
 from sapper.domain.users import Principal, Role
 from sapper.services import accounts
@@ -53,36 +52,15 @@ class Rule:
 PUBLIC = Rule(None)
 
 
-class BasicCache:
-    """Verified HTTP Basic credentials (by SHA-256 of the header) for a short time: argon2 costs ~50 ms."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._seen: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Principal | None:
-        with self._lock:
-            found = self._seen.get(key)
-            if found is None or found[0] < time.monotonic():
-                self._seen.pop(key, None)
-                return None
-            return found[1]
-
-    def put(self, key: str, principal: Principal) -> None:
-        with self._lock:
-            if len(self._seen) > 1000:
-                self._seen.clear()
-            self._seen[key] = (time.monotonic() + self.seconds, principal)
-
-
 @dataclass
 class Runtime:
-    """What the app holds while it runs: the open store and the Basic cache."""
+    """What the app holds while it runs: the open store, the verified credentials it remembers and the sign-in
+    throttle."""
 
     store: Store
-    basic: BasicCache
+    credentials: accounts.CredentialCache
     secure_cookies: bool
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def runtime(request: Request) -> Runtime:
@@ -109,21 +87,17 @@ def authenticate(request: Request) -> Principal | None:
     if header:
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() == "basic":
-            key = hashlib.sha256(header.encode("utf-8")).hexdigest()
-            cached = rt.basic.get(key)
-            if cached is not None:
-                return cached
             try:
                 name, _, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise _unauthorised("the Basic credentials are not base64 of name:password", request) from None
-            principal = accounts.authenticate_password(rt.store, name, password)
+            key = hashlib.sha256(header.encode("utf-8")).hexdigest()
+            principal = check_password(request, name, password, key=key)
             if principal is None:
                 raise _unauthorised("unknown user or wrong password", request)
-            rt.basic.put(key, principal)
             return principal
         if scheme.lower() == "bearer":
-            principal = accounts.authenticate_token(rt.store, credentials.strip())
+            principal = accounts.authenticate_token(rt.store, credentials.strip(), rt.credentials)
             if principal is None:
                 raise _unauthorised("the token is unknown, expired or revoked", request)
             return principal
@@ -139,6 +113,20 @@ def authenticate(request: Request) -> Principal | None:
                                                   f"holding the {CSRF_COOKIE} cookie's value")
         return principal
     return None
+
+
+def check_password(request: Request, name: str, password: str, *, key: str | None = None) -> Principal | None:
+    """The user ``name`` if ``password`` is theirs, else None — unless the name or the client's address has failed
+    too often in the last minute (429, whatever the password; ``sapper.api.guards.LoginThrottle``). With ``key`` (a
+    hash of the HTTP Basic header) a verified password is remembered in the credential cache."""
+    rt = runtime(request)
+    address = request.client.host if request.client else None
+    rt.throttle.check(name, address)
+    principal = (accounts.authenticate_basic(rt.store, key, name, password, rt.credentials) if key is not None
+                 else accounts.authenticate_password(rt.store, name, password))
+    if principal is None:
+        rt.throttle.failed(name, address)
+    return principal
 
 
 def _checker(rule: Rule) -> Callable[[Request], Principal | None]:
@@ -162,9 +150,14 @@ def guard(rule: Rule) -> dict[str, Any]:
     return {"dependencies": [Depends(_checker(rule))], "openapi_extra": {"x-sapper-auth": rule.describe()}}
 
 
-def principal(request: Request) -> Principal:
+def caller_of(request: Request) -> Principal:
     """The caller of a guarded, non-public route (set by its rule's dependency)."""
     found: Principal | None = getattr(request.state, "principal", None)
     if found is None:
         raise _unauthorised("credentials are needed", request)
     return found
+
+
+async def principal(request: Request) -> Principal:
+    """``caller_of`` as a route dependency (a coroutine, so FastAPI does not send it to a worker thread)."""
+    return caller_of(request)

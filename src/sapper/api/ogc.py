@@ -33,6 +33,7 @@ from sapper.api import crs as crsmod
 from sapper.api import schemas
 from sapper.api.auth import Rule, guard, principal, runtime
 from sapper.api.problems import HTTPProblem
+from sapper.domain.geometry import require_vertices_at_most
 from sapper.domain.users import ALL_ROLES, EDITORS, Principal
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.services import edits
@@ -443,6 +444,7 @@ def _geometry(value: dict[str, Any] | None, source_crs: str) -> BaseGeometry | N
     except Exception:  # shapely raises several types for a malformed GeoJSON geometry
         raise ValidationError("feature", [Fault("feature", "geometry is not a GeoJSON geometry", "geometry")]) \
             from None
+    require_vertices_at_most(geom, record="feature")
     return crsmod.to_crs84(geom, source_crs)
 
 

@@ -63,7 +63,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code,
+                                                                                          "http_error")
         return problem(exc.status_code, code, code.replace("_", " "), str(exc.detail),
                        headers=dict(exc.headers or {}))
 

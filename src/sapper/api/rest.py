@@ -12,9 +12,20 @@ from pydantic import BaseModel
 from shapely.geometry.base import BaseGeometry
 
 from sapper.api import schemas
-from sapper.api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Rule, guard, principal, runtime
+from sapper.api.auth import (
+    CSRF_COOKIE,
+    PUBLIC,
+    SESSION_COOKIE,
+    Rule,
+    caller_of,
+    check_password,
+    guard,
+    principal,
+    runtime,
+)
 from sapper.api.problems import HTTPProblem
 from sapper.domain.fielddata import StagingState
+from sapper.domain.geometry import require_vertices_at_most
 from sapper.domain.hazards import HazardStatus
 from sapper.domain.landrelease import LandRelease, state_of
 from sapper.domain.users import ALL_ROLES, EDITORS, MANAGERS, Job, Principal, Role
@@ -41,7 +52,7 @@ RECORDERS = Rule(EDITORS, scoped=True)
 @router.post("/session", response_model=schemas.SessionPublic, summary="Sign in (browser session)", **guard(PUBLIC))
 def sign_in(request: Request, response: Response, body: schemas.SessionCreate) -> schemas.SessionPublic:
     rt = runtime(request)
-    found = accounts.authenticate_password(rt.store, body.name, body.password)
+    found = check_password(request, body.name, body.password)
     if found is None:
         raise HTTPProblem(401, "unauthorised", "unknown user or wrong password")
     session = accounts.start_session(rt.store, found)
@@ -346,15 +357,17 @@ def reject(request: Request, staged_id: int, caller: Caller, body: Decision) -> 
 def _visible_hazard(request: Request, hazard_id: str) -> str:
     """The hazard area's id once the caller may see it: 404 for another organisation's area, before the body is
     read (so a cross-organisation request learns nothing from validation messages)."""
-    features_service.one(runtime(request).store, principal(request), "hazard_areas", hazard_id)
+    features_service.one(runtime(request).store, caller_of(request), "hazard_areas", hazard_id)
     return hazard_id
 
 
 def _polygon(value: dict[str, Any], record: str) -> BaseGeometry:
     try:
-        return shapely.geometry.shape(value)
+        geom = shapely.geometry.shape(value)
     except Exception:  # shapely raises several types for a malformed GeoJSON geometry
         raise ValidationError(record, [Fault(record, "geometry is not a GeoJSON geometry", "geometry")]) from None
+    require_vertices_at_most(geom, record=record)
+    return geom
 
 
 class OutcomeRecordedPublic(BaseModel):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+#: Requests a worker process runs at once, unless told otherwise (``Settings.threads``).
+DEFAULT_THREADS = 16
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -12,12 +15,27 @@ class Settings:
 
     ``secure_cookies``: mark the session cookies ``Secure`` (behind HTTPS). ``static_dir``: the map UI's folder,
     mounted at ``/map/`` when it exists (None: ``sapper.web.static_dir()`` if that package is installed).
-    ``basic_cache_seconds``: how long a verified HTTP Basic password is remembered (hashed) so a client such as
-    GDAL, which sends it on every request, does not pay an argon2 verification each time.
+    ``credential_cache_seconds``: how long a verified API token or HTTP Basic password is remembered (by its
+    SHA-256), so a client such as QGIS or GDAL, which sends it on every request, does not pay a token join or an
+    argon2 verification each time; expiry and revocation are still seen at once (``services.accounts
+    .CredentialCache``). 0 turns the cache off.
+
+    ``threads``: how many requests a worker process runs at once in its thread pool (the synchronous routes and
+    dependencies); fewer than the store's connection pool (``store.engine.POOL_SIZE``), so a busy worker never
+    opens a connection per request, and few enough that two cores are not shared by dozens of threads fighting
+    for the interpreter lock (the rest wait their turn, first come first served).
+
+    Limits (``sapper.api.guards``): ``max_body_bytes``, the largest request body (413 beyond it, before it is read);
+    ``sign_in_failures_per_name`` / ``_per_address``, failed password checks per user name / client address in a
+    minute before sign-in answers 429.
     """
 
     db: str | Path
     secure_cookies: bool = False
     static_dir: Path | None = None
-    basic_cache_seconds: float = 60.0
+    credential_cache_seconds: float = 60.0
+    threads: int = DEFAULT_THREADS
     title: str = "sapper"
+    max_body_bytes: int = 16 * 2**20
+    sign_in_failures_per_name: int = 10
+    sign_in_failures_per_address: int = 30

@@ -4,9 +4,10 @@ Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS,
 under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
 
 One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``whatif``,
-``priorities``, ``bench``, ``release``, ``field``): a command parses its options, calls one service and prints what it
-returns. This module builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in the app's
-callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
+``priorities``, ``bench``, ``release``, ``field``, ``tasks``): a command parses its options, calls one service and
+prints what it returns. This module builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in
+the app's callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place,
+:func:`main`.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from sapper.cli import (
     release,
     scenario,
     store,
+    tasks,
     web,
     whatif,
 )
-from sapper.cli._output import err, error_line
-from sapper.errors import SapperError, ValidationError
+from sapper.cli._output import error_line, localise, tr, tr_n, use_language
+from sapper.errors import Fault, SapperError, TransitionError, ValidationError
+from sapper.report.i18n import Lang
 from sapper.services.settings import Settings
 
 __all__ = ["app", "main"]
@@ -58,8 +61,14 @@ def _start(
     show_version: Annotated[
         bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_version)
     ] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of sapper's messages: en, uk or ru (default: $SAPPER_LANG, "
+                                                "else en). Put it before the command: sapper --lang uk info ...")
+    ] = None,
 ) -> None:
-    """Build the run's settings from the environment (``SAPPER_*``), once, for every command."""
+    """Build the run's settings from the environment (``SAPPER_*``), once, for every command; choose the language."""
+    use_language(Lang.EN)  # a language that cannot be parsed is refused in English
+    use_language(Lang.parse(lang))
     ctx.obj = Settings.from_env(os.environ)
 
 
@@ -81,20 +90,39 @@ app.command()(priorities.priorities)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(release.release_app, name="release")
 app.add_typer(field.field_app, name="field")
+app.command()(tasks.tasks)
+app.add_typer(tasks.task_order_app, name="task-order")
 app.command()(web.serve)
 app.add_typer(web.org_app, name="org")
 app.add_typer(web.user_app, name="user")
+
+
+def _fault(fault: Fault) -> str:
+    where = f"{fault.record}.{fault.field}" if fault.field else fault.record
+    return f"{where}: {localise(fault.reason)}"
+
+
+def _message(exc: SapperError) -> str:
+    """The error's message in the run's language (the faults' reasons translated one by one)."""
+    if isinstance(exc, TransitionError):
+        return "; ".join(_fault(f) for f in exc.faults)
+    if isinstance(exc, ValidationError):
+        shown = "; ".join(_fault(f) for f in exc.faults[:10])
+        more = len(exc.faults) - 10
+        text = tr("{what} is invalid: {faults}", what=localise(exc.what), faults=shown)
+        return text + (tr_n(" (and {n} more)", " (and {n} more)", more) if more > 0 else "")
+    return localise(exc.message)
 
 
 def _report(exc: SapperError) -> None:
     """The error's lines on stderr: a ValidationError with several faults lists each (``fault: …``) first."""
     if isinstance(exc, ValidationError) and len(exc.faults) > 1:
         for fault in exc.faults:
-            error_line(f"fault: {fault}")
-        error_line(f"sapper: error [{exc.code}]: {exc.what}: {len(exc.faults)} faults (listed above); nothing was "
-                   "changed")
+            error_line(tr("fault: {fault}", fault=_fault(fault)))
+        error_line(tr("sapper: error [{code}]: {what}: {n} faults (listed above); nothing was changed",
+                      code=exc.code, what=localise(exc.what), n=len(exc.faults)))
     else:
-        error_line(f"sapper: error [{exc.code}]: {exc.message}")
+        error_line(tr("sapper: error [{code}]: {message}", code=exc.code, message=_message(exc)))
 
 
 def main() -> None:
@@ -107,7 +135,7 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        err.print("sapper: aborted")
+        error_line(tr("sapper: aborted"))
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors (unknown command, missing or bad option): click's message
         show = getattr(exc, "show", None)

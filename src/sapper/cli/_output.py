@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from sapper.messages import Msg
+from sapper.report.i18n import Lang, Speaker
+
 if TYPE_CHECKING:
     from sapper.services.planning import PlanSummary
     from sapper.services.replan import ReplanSummary
@@ -27,12 +30,12 @@ def say(msg: str) -> None:
 def lines(text: Iterable[str]) -> None:
     """Each line on standard output, as is."""
     for line in text:
-        out.print(line, markup=False, highlight=False)
+        out.print(localise(line), markup=False, highlight=False)
 
 
 def error_line(text: str) -> None:
-    """One line on standard error, as is."""
-    err.print(text, markup=False, highlight=False)
+    """One line on standard error, as is (a message translated)."""
+    err.print(localise(text), markup=False, highlight=False)
 
 
 def counts(values: Mapping[str, object], *, width: int) -> None:
@@ -71,39 +74,82 @@ def _against(s: PlanSummary, r: ReplanSummary | None) -> str:
     if pct is None or s.objective is None or s.baseline_objective is None:
         return ""
     if s.objective == s.baseline_objective:
-        return "— this plan is the same"
+        return tr("— this plan is the same")
     if pct == 0:  # a difference below the rounding of the percentage
-        lower = s.objective < s.baseline_objective
-        return (f"— this plan is {_fmt(abs(s.baseline_objective - s.objective))} "
-                f"{'lower (better)' if lower else 'higher'}, under 0.01 %")
+        diff = _fmt(abs(s.baseline_objective - s.objective))
+        if s.objective < s.baseline_objective:
+            return tr("— this plan is {diff} lower (better), under 0.01 %", diff=diff)
+        return tr("— this plan is {diff} higher, under 0.01 %", diff=diff)
     if pct > 0:
-        return f"— this plan is {pct:g} % lower (better)"
+        return tr("— this plan is {pct} % lower (better)", pct=f"{pct:g}")
     c = r.counts if r is not None else None
     if c is not None and c.anchored_moved is not None and c.repair_moved > c.anchored_moved:
-        return (f"— this plan is {-pct:g} % higher because it keeps more lots where they were: it moves "
-                f"{c.anchored_moved} lots where the repaired plan moves {c.repair_moved} (stability first, "
-                "--moves fewest)")
-    return f"— this plan is {-pct:g} % higher: the optimiser kept lots in place the move cost protects"
+        return tr("— this plan is {pct} % higher because it keeps more lots where they were: it moves {moved} lots "
+                  "where the repaired plan moves {repaired} (stability first, --moves fewest)",
+                  pct=f"{-pct:g}", moved=c.anchored_moved, repaired=c.repair_moved)
+    return tr("— this plan is {pct} % higher: the optimiser kept lots in place the move cost protects", pct=f"{-pct:g}")
 
 
 def plan_summary(s: PlanSummary) -> None:
     """A plan's (or re-plan's) summary as aligned text: status, objective, baseline, bound, dates, progress."""
     if s.synthetic:
-        out.print("[bold yellow]SYNTHETIC scenario: hazards, assets and workforce split are generated.[/bold yellow]")
-    out.print(f"plan status      : {s.status.value} ({s.engine}, {s.solve_seconds} s, {s.task_count} tasks)")
+        out.print(f"[bold yellow]{tr('SYNTHETIC scenario: hazards, assets and workforce split are generated.')}"
+                  "[/bold yellow]")
+    lines([tr("plan status      : {status} ({engine}, {seconds} s, {tasks} tasks)", status=s.status.value,
+             engine=s.engine, seconds=s.solve_seconds, tasks=s.task_count)])
     r = s.replan
     if r is not None and r.move_cost_total is not None:  # the objective includes the moves, the baseline is repaired
-        out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion "
-                  f"{_fmt(r.weighted_completion)} + move cost {_fmt(r.move_cost_total)})")
-        out.print(f"compared with    : {_fmt(s.baseline_objective)}  ({r.baseline_meaning}) "
-                  f"{_against(s, r)}")
+        lines([tr("objective        : {objective}  (priority-weighted completion {completion} + move cost {moves})",
+                 objective=_fmt(s.objective), completion=_fmt(r.weighted_completion), moves=_fmt(r.move_cost_total)),
+              tr("compared with    : {baseline}  ({meaning}) {verdict}", baseline=_fmt(s.baseline_objective),
+                 meaning=r.baseline_meaning, verdict=_against(s, r))])
     else:
-        out.print(f"objective        : {_fmt(s.objective)}  (priority-weighted completion: Σ weight × working day)")
-        out.print(f"greedy baseline  : {_fmt(s.baseline_objective)}  (the priority-list plan a planner makes by hand) "
-                  f"{_against(s, None)}")
-    out.print(f"lower bound      : {_fmt(s.lower_bound)}  (gap {s.gap_pct} %)")
-    out.print(f"start → finish   : {s.start_date.isoformat()} → {s.finish_date.isoformat() if s.finish_date else None}")
-    out.print("by date          :  hazard area released      critical assets restored")
+        lines([tr("objective        : {objective}  (priority-weighted completion: Σ weight × working day)",
+                 objective=_fmt(s.objective)),
+              tr("greedy baseline  : {baseline}  (the priority-list plan a planner makes by hand) {verdict}",
+                 baseline=_fmt(s.baseline_objective), verdict=_against(s, None))])
+    lines([tr("lower bound      : {bound}  (gap {gap} %)", bound=_fmt(s.lower_bound), gap=s.gap_pct),
+          tr("start → finish   : {start} → {finish}", start=s.start_date.isoformat(),
+             finish=s.finish_date.isoformat() if s.finish_date else None),
+          tr("by date          :  hazard area released      critical assets restored")])
     for p in s.progress:
         out.print(f"  {p.date.isoformat()}     : {p.hazard_area_released_km2:>8} km² ({p.hazard_area_released_pct} %)"
                   f"      {p.critical_assets_restored_pct} %")
+
+# ----------------------------------------------------------------------------------------------------
+# Language: the command line's own messages through the catalogues (SAPPER_LANG / sapper --lang)
+# ----------------------------------------------------------------------------------------------------
+
+
+class _Voice:
+    """The run's language, chosen once by the app's callback (English until then: usage errors, ``--help``)."""
+
+    speaker: Speaker | None = None
+
+
+def use_language(lang: Lang) -> None:
+    """Say every later message in ``lang``."""
+    _Voice.speaker = None if lang is Lang.EN else Speaker(lang)
+
+
+def language() -> Lang:
+    """The run's language (``sapper --lang`` or ``SAPPER_LANG``)."""
+    return Lang.EN if _Voice.speaker is None else _Voice.speaker.lang
+
+
+def localise(text: object) -> str:
+    """``text`` in the run's language when it is a :class:`~sapper.messages.Msg`; other text as it is."""
+    sp = _Voice.speaker
+    if sp is None or not isinstance(text, Msg):
+        return str(text)
+    return text.translated(sp._, sp.n_)
+
+
+def tr(template: str, /, **params: object) -> str:
+    """A message of the command line itself, in the run's language."""
+    return localise(Msg(template, **params))
+
+
+def tr_n(singular: str, plural: str, n: int, /, **params: object) -> str:
+    """A message with a count ``n`` (``{n}``), in the run's language (the language's plural forms)."""
+    return localise(Msg(singular, plural, n=n, **params))

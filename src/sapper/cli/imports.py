@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Crs, Db, settings
-from sapper.cli._output import lines, out
+from sapper.cli._output import language, lines, tr, tr_n
 
 if TYPE_CHECKING:
     from sapper.services.imports import Kind
 
 import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
-export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas or assets to GeoPackage, GeoJSON or CSV.")
+export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas, assets, IMSMA files or the plan's charts.")
 
 VectorFileArg = Annotated[
     Path, typer.Argument(help="GeoPackage, GeoJSON, CSV, XLSX, KML/KMZ or zipped Shapefile (.zip).")
@@ -56,7 +56,7 @@ DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Say what the import would do (counts, repairs, rejections, unknown "
                                          "values) and write nothing.")
 ]
-OutFileArg = Annotated[Path, typer.Argument(help="Output .gpkg, .geojson, .csv or .shp.zip.")]
+OutFileArg = Annotated[Path, typer.Argument(help="Output .gpkg, .geojson, .csv, .xlsx, .kml, .kmz or .shp.zip.")]
 ImsmaFile = Annotated[Path, typer.Argument(help="A .xlsx workbook, a .gpkg GeoPackage, or a folder of CSV files.")]
 
 
@@ -134,15 +134,18 @@ def _import(ctx: typer.Context, kind: Kind, file: Path, db: str, c: _Choices) ->
                               report=c.report, profile=profile, dry_run=c.dry_run)
     lines(summary.lines(features=c.report is None or c.dry_run))
     if c.save_profile is not None:
-        lines([f"saved the profile to {c.save_profile}"])
+        lines([tr("saved the profile to {file}", file=c.save_profile)])
     if c.report is not None and not c.dry_run:
-        lines([f"wrote {len(summary.issues())} repaired, rejected, skipped or conflicting features to {c.report}"])
+        lines([tr("wrote {n} repaired, rejected, skipped or conflicting features to {file}", n=len(summary.issues()),
+                  file=c.report)])
     if summary.refused_fields:
-        lines([f"refused: values of {', '.join(summary.refused_fields)} are not mapped (see above)"])
+        lines([tr("refused: values of {fields} are not mapped (see above)", fields=", ".join(summary.refused_fields))])
         raise typer.Exit(2)
     if summary.stored_nothing:
-        lines([f"nothing {'would be ' if c.dry_run else ''}imported: all {len(summary.rejected)} features were "
-               "rejected"])
+        if c.dry_run:
+            lines([tr("nothing would be imported: all {n} features were rejected", n=len(summary.rejected))])
+        else:
+            lines([tr("nothing imported: all {n} features were rejected", n=len(summary.rejected))])
         raise typer.Exit(2)
     if c.strict and summary.refused:
         raise typer.Exit(2)
@@ -167,14 +170,34 @@ def import_workforce(
         raise typer.Exit(2)
 
 
+ImsmaValueOpt = Annotated[
+    list[str] | None,
+    typer.Option("--value", help='"COLUMN:IMSMA NAME=SAPPER VALUE": the programme\'s IMSMA Core value name for a '
+                                 'choice column (e.g. "activity_type:Technical Survey=TS"); used both ways. Repeat.'),
+]
+ImsmaProfileOpt = Annotated[
+    Path | None, typer.Option("--profile", help="A TOML profile whose [values.COLUMN] tables hold the programme's "
+                                                "IMSMA Core value names (as --value).")
+]
+
+
 @import_app.command("imsma")
-def import_imsma(ctx: typer.Context, file: ImsmaFile, db: Db) -> None:
-    """Import hazard areas, activities and devices found from an IMSMA (MDR) exchange file, all or nothing."""
+def import_imsma(
+    ctx: typer.Context,
+    file: ImsmaFile,
+    db: Db,
+    value: ImsmaValueOpt = None,
+    profile: ImsmaProfileOpt = None,
+) -> None:
+    """Import organisations, hazard areas, activities and devices found from an IMSMA Core exchange file (imsma_id,
+    imsma_links, related device table), all or nothing."""
+    from sapper.services.imports import build_profile
     from sapper.services.imsma import import_imsma as run
     from sapper.services.register import open_register
 
+    names = build_profile(profile, values=value or [])
     with open_register(settings(ctx, db=db)) as store:
-        summary = run(store, file)
+        summary = run(store, file, profile=names)
     lines(summary.lines())
 
 
@@ -199,26 +222,69 @@ def import_field(
         raise typer.Exit(2)
 
 
-@export_app.command("hazards")
-def export_hazards(ctx: typer.Context, file: OutFileArg, db: Db) -> None:
-    """Export hazard areas (WGS84)."""
-    from sapper.services.imports import export_file
+FieldsOpt = Annotated[
+    str | None,
+    typer.Option("--fields", help="a,b,c: write only these columns, in this order (names as in docs/export.md; "
+                                  "wkt is a table's geometry column)."),
+]
+StylesOpt = Annotated[
+    bool, typer.Option("--styles/--no-styles", help="Write the layer styles (GeoPackage layer_styles, the "
+                                                    "Shapefile's .qml, KML styles) so the file opens coloured.")
+]
+GeneraliseOpt = Annotated[
+    bool, typer.Option("--generalise", help="Write what a viewer sees: hazard geometry generalised to a 100 m grid, "
+                                            "no source attributes (for a file that leaves the organisation).")
+]
+
+
+def _export(ctx: typer.Context, kind: Kind, file: Path, db: str, fields: str | None, styles: bool,
+            generalise: bool) -> int:
+    from sapper.services.exports import ExportOptions, export_records
     from sapper.services.register import open_register
 
+    picked = tuple(f for f in fields.split(",")) if fields is not None else None
     with open_register(settings(ctx, db=db)) as store:
-        n = export_file(store, file, "hazards")
-    out.print(f"exported {n} hazard areas to {file}")
+        return export_records(store, file, kind, ExportOptions(picked, styles, generalise))
+
+
+@export_app.command("hazards")
+def export_hazards(ctx: typer.Context, file: OutFileArg, db: Db, fields: FieldsOpt = None, styles: StylesOpt = True,
+                   generalise: GeneraliseOpt = False) -> None:
+    """Export hazard areas (WGS84), coloured by land-release state (docs/export.md)."""
+    n = _export(ctx, "hazards", file, db, fields, styles, generalise)
+    lines([tr_n("exported {n} hazard area to {file}", "exported {n} hazard areas to {file}", n, file=file)])
 
 
 @export_app.command("assets")
-def export_assets(ctx: typer.Context, file: OutFileArg, db: Db) -> None:
-    """Export damaged assets (WGS84)."""
-    from sapper.services.imports import export_file
-    from sapper.services.register import open_register
+def export_assets(ctx: typer.Context, file: OutFileArg, db: Db, fields: FieldsOpt = None, styles: StylesOpt = True,
+                  generalise: GeneraliseOpt = False) -> None:
+    """Export damaged assets (WGS84), coloured by planned restoration date (docs/export.md)."""
+    n = _export(ctx, "assets", file, db, fields, styles, generalise)
+    lines([tr_n("exported {n} asset to {file}", "exported {n} assets to {file}", n, file=file)])
 
-    with open_register(settings(ctx, db=db)) as store:
-        n = export_file(store, file, "assets")
-    out.print(f"exported {n} assets to {file}")
+
+FigureFile = Annotated[Path, typer.Argument(help="Output .svg or .png.")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="en, uk or ru (default: sapper --lang, else $SAPPER_LANG, "
+                                                                   "else en).")]
+
+
+@export_app.command("gantt")
+def export_gantt(ctx: typer.Context, file: FigureFile, db: Db, lang: LangOpt = None) -> None:
+    """The latest plan's Gantt chart (every team and brigade, grouped by organisation and role) as SVG or PNG."""
+    from sapper.report.figures import write_gantt
+
+    lanes = write_gantt(settings(ctx, db=db).db or db, file, lang=lang or language().value)
+    lines([tr_n("wrote the Gantt chart of {n} team or brigade to {file}",
+                "wrote the Gantt chart of {n} teams and brigades to {file}", lanes, file=file)])
+
+
+@export_app.command("burndown")
+def export_burndown(ctx: typer.Context, file: FigureFile, db: Db, lang: LangOpt = None) -> None:
+    """The latest plan's burn-down (hazard area left to release, assets left to restore) as SVG or PNG."""
+    from sapper.report.figures import write_burndown
+
+    write_burndown(settings(ctx, db=db).db or db, file, lang=lang or language().value)
+    lines([tr("wrote the burn-down chart to {file}", file=file)])
 
 
 @export_app.command("plan")
@@ -243,15 +309,29 @@ def export_plan(
         done = run(store, file, plan_id=plan_id, generalise=generalise)
     where = "generalised footprints" if done.generalised else "exact hazard polygons: sensitive, share with care"
     extra = f"; {done.without_geometry} without a site (no longer in the register)" if done.without_geometry else ""
-    out.print(f"exported {done.rows} lots of plan run {done.plan_id} to {done.path} ({done.format}, {where}{extra})")
+    lines([f"exported {done.rows} lots of plan run {done.plan_id} to {done.path} ({done.format}, {where}{extra})"])
 
 
 @export_app.command("imsma")
-def export_imsma(ctx: typer.Context, file: ImsmaFile, db: Db) -> None:
-    """Export hazard areas, activities and devices found under GICHD MDR field names, for IMSMA."""
+def export_imsma(
+    ctx: typer.Context,
+    file: ImsmaFile,
+    db: Db,
+    value: ImsmaValueOpt = None,
+    profile: ImsmaProfileOpt = None,
+    mdr_report: Annotated[
+        Path | None, typer.Option("--mdr-report", help="Also write every record's missing GICHD MDR items to this "
+                                                       ".csv file.")
+    ] = None,
+) -> None:
+    """Export organisations, hazard areas, activities and devices found as IMSMA Core loads them (imsma_id,
+    imsma_links, value names, devices as a related table; polygons in the .gpkg), listing each record's missing
+    GICHD MDR items."""
+    from sapper.services.imports import build_profile
     from sapper.services.imsma import export_imsma as run
     from sapper.services.register import open_register
 
+    names = build_profile(profile, values=value or [])
     with open_register(settings(ctx, db=db)) as store:
-        counts = run(store, file)
-    lines([f"exported {counts.describe()} to {file} ({counts.format})"])
+        summary = run(store, file, profile=names, mdr_report=mdr_report)
+    lines(summary.lines())

@@ -19,14 +19,20 @@ from sapper.cli._output import Spinner, error_line, lines, out, plan_summary, sa
 
 if TYPE_CHECKING:
     from sapper.services.planning import PlanSummary
+    from sapper.services.priorities import WeightProfile
 
 
-def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = ()) -> None:
-    """The summary as JSON, or as text followed by ``then``; exit 5 when there is no plan (after printing it)."""
+def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = (), profile: WeightProfile | None = None
+          ) -> None:
+    """The summary as JSON, or as text followed by ``then``; exit 5 when there is no plan (after printing it).
+    ``profile``: the weight profile the plan was made with (said in both)."""
     from sapper.services.planning import summary_to_json
 
     if as_json:
-        print(json.dumps(summary_to_json(summary), indent=1, ensure_ascii=False))
+        doc = summary_to_json(summary)
+        if profile is not None:
+            doc["profile"] = {"name": profile.name, "hash": profile.digest}
+        print(json.dumps(doc, indent=1, ensure_ascii=False))
     else:
         plan_summary(summary)
         lines(then)
@@ -50,19 +56,29 @@ def plan(
         str | None, typer.Option("--start-date", help="The plan's first day (YYYY-MM-DD); default: the programme's "
                                                       "start the store records, else today.")
     ] = None,
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="A weight profile (TOML, as sapper priorities --profile): the "
+                                                    "scores behind each area's and asset's weight; default: the "
+                                                    "built-in profile.")
+    ] = None,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
-    from sapper.services.planning import Engine, PlanSettings, plan_store, write_plan_json
+    from sapper.services.planning import Engine, PlanSettings, plan_store, with_profile, write_plan_json
+    from sapper.services.priorities import load_profile
     from sapper.services.register import open_register
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
-    params = PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
-                          start_date=parse_day("--start-date", start_date))
+    params = with_profile(PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed,
+                                       engine=Engine.parse(engine), start_date=parse_day("--start-date", start_date)),
+                          load_profile(profile))
     with open_register(run) as store:
         outcome = plan_store(store, settings=params, progress=None if as_json else say)
     if out_file:
         write_plan_json(outcome, out_file)
-    _show(outcome.summary, as_json=as_json)
+    used = outcome.run.params.profile
+    _show(outcome.summary, as_json=as_json, profile=used,
+          then=[f"weight profile   : {used.name} ({used.digest})" + ("" if used.is_default else
+                                                                     ", not the default weights")])
 
 
 def replan(

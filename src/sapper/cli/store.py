@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import AsJson, Db, parse_day, settings
-from sapper.cli._output import out
+from sapper.cli._output import lines, out, tr
 
 
 def init(
@@ -22,8 +22,7 @@ def init(
     from sapper.services.copy import init_store
 
     first = parse_day("--start-date", start_date)
-    out.print(f"created {init_store(settings(ctx, db=db).db or '', start_date=first)}", markup=False,
-              highlight=False)
+    lines([tr("created {store}", store=init_store(settings(ctx, db=db).db or "", start_date=first))])
 
 
 def copy(
@@ -33,8 +32,7 @@ def copy(
     """Copy a whole register into a new or empty store, of either kind, without loss."""
     from sapper.services.copy import copy_register
 
-    for line in copy_register(source, target).lines():
-        out.print(line, markup=False, highlight=False)
+    lines(copy_register(source, target).lines())
 
 
 def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:

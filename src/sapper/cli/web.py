@@ -27,13 +27,19 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    threads: Annotated[int, typer.Option("--threads", help="Requests each worker process runs at once (at most "
+                                                           "20).")] = 16,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log",
+                                             help="A line per request on standard output.")] = True,
 ) -> None:
     """Serve the store as OGC API – Features and the REST API (see docs/api.md)."""
     from sapper.api.serving import serve as run  # the server extra, only when serving
 
     if workers < 1:
         raise ValidationError("serve", [Fault("serve", f"--workers {workers} is less than 1", "workers")])
-    run(db, host=host, port=port, workers=workers)
+    if not 1 <= threads <= 20:
+        raise ValidationError("serve", [Fault("serve", f"--threads {threads} is not between 1 and 20", "threads")])
+    run(db, host=host, port=port, workers=workers, threads=threads, access_log=access_log)
 
 
 @org_app.command("add")
@@ -87,3 +93,16 @@ def user_token(
     typer.echo(f"expires {issued.expires_at.isoformat(timespec='seconds')}", err=True)
 
 
+
+
+@user_app.command("revoke")
+def user_revoke(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The user whose tokens are revoked.")],
+    db: Db,
+) -> None:
+    """Revoke every live API token of a user (refused on their next request; a lost or leaked token)."""
+    with open_register(settings(ctx, db=db)) as store:
+        accounts.require_user(store, name)
+        count = accounts.revoke_tokens(store, name)
+    typer.echo(f"{count} token{'s' if count != 1 else ''} of {name} revoked")

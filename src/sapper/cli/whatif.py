@@ -55,11 +55,14 @@ def whatif(
                                           "priority score).")] = 5,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the JSON to this file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    save: Annotated[bool, typer.Option("--save/--no-save", help="Keep the comparison in the store for the "
+                                       "situation report (it replaces the one before; the plans are never saved).")
+                    ] = True,
 ) -> None:
     """Compare the latest plan with variants of it, each re-planned (never saved) and forecast: finish P50/P80,
     released km² by a date and the critical assets' dates."""
     from sapper.services.register import open_register
-    from sapper.services.whatif import compare, parse_variant, whatif_document, write_whatif_json
+    from sapper.services.whatif import compare, parse_variant, save_comparison, whatif_document, write_whatif_json
 
     parsed = [parse_variant(v) for v in variant]
     day = parse_day("--by", by)
@@ -67,6 +70,8 @@ def whatif(
         if not as_json:
             say(f"forecasting the latest plan and re-planning {len(parsed)} variants")
         result = compare(store, parsed, runs=runs, seed=seed, time_limit_s=time_limit, by=day, critical=critical)
+        if save:
+            save_comparison(store, result)
     if out_file is not None:
         write_whatif_json(result, out_file)
     if as_json:

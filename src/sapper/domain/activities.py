@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.geometry import projection_near
+from sapper.domain.geometry import in_wgs84_range, projection_near
 from sapper.domain.hazards import DeviceCategory, HazardArea
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
@@ -72,6 +72,10 @@ class DeviceFound:
     fuze: str = ""  # where known
     disposal: Disposal | None = None
     disposal_date: dt.date | None = None
+    #: The record's identifier in IMSMA Core (``device_12``) and its links to IMSMA records sapper does not keep;
+    #: metadata, not part of the value.
+    imsma_id: str = field(default="", compare=False)
+    imsma_links: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         faults = []
@@ -89,6 +93,11 @@ class DeviceFound:
     def below(self, depth_cm: float) -> bool:
         """True when the device was found deeper than ``depth_cm`` (the required clearance depth): flagged."""
         return self.depth_cm is not None and self.depth_cm > depth_cm
+
+    @property
+    def destroyed(self) -> bool:
+        """Found and destroyed (GICHD MDR): destroyed in place, or moved and destroyed elsewhere."""
+        return self.disposal in (Disposal.DESTROYED_IN_PLACE, Disposal.MOVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +120,24 @@ class Activity:
     #: Direct evidence the activity found other than devices (e.g. an NTS whose outcome is "confirm"): it makes an
     #: SHA a CHA when the activity enters the land-release history (IMAS 08.10).
     direct_evidence: str = ""
+    #: The benchmark of the land it released (GICHD MDR, land release product: "Benchmark and perimeter of all
+    #: cancelled/reduced/cleared areas"): a fixed point outside that land, WGS84.
+    benchmark: Point | None = None
+    #: The record's identifier in IMSMA Core (``activity_7``) and its links to IMSMA records sapper does not keep;
+    #: metadata, not part of the value.
+    imsma_id: str = field(default="", compare=False)
+    imsma_links: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         record = f"activity {self.id}"
         faults = []
+        if self.benchmark is not None:
+            if not isinstance(self.benchmark, Point) or self.benchmark.is_empty \
+                    or not in_wgs84_range(self.benchmark):
+                faults.append(Fault(record, "benchmark must be a WGS84 point", "benchmark"))
+            elif any(not g.disjoint(self.benchmark) for g in self.outcomes.values()):
+                faults.append(Fault(record, "benchmark lies inside the land it released; it must be a fixed point "
+                                    "outside it", "benchmark"))
         if self.start and self.end and self.end < self.start:
             faults.append(Fault(record, f"ends ({self.end}) before it starts ({self.start})", "end"))
         if self.activity_type is ActivityType.NTS and (self.reduced is not None or self.cleared is not None):

@@ -103,6 +103,22 @@ def require_crs(crs: object | None, *, record: str) -> CRS:
         raise CRSError(record, [Fault(record, f"has an unreadable coordinate reference system ({crs!r})")]) from exc
 
 
+#: The most vertices one geometry may have when it is written through the web service: a surveyed hazard polygon has
+#: tens to a few thousand; a million-vertex sketch is a mistake or an attack (validity checks and R-tree updates on it
+#: cost seconds each).
+MAX_VERTICES = 100_000
+
+
+def require_vertices_at_most(geom: BaseGeometry, limit: int = MAX_VERTICES, *, record: str) -> None:
+    """Refuse a geometry with more than ``limit`` vertices (one line naming the record and the count)."""
+    from sapper.errors import Fault, ValidationError
+
+    count = int(shapely.get_num_coordinates(geom))
+    if count > limit:
+        raise ValidationError(record, [Fault(record, f"the geometry has {count:,} vertices, more than the "
+                                                     f"{limit:,} allowed", "geometry")])
+
+
 #: Validity of geometries still alive, so that a geometry checked on import is not checked again when the record
 #: built from it checks itself (for a jagged 100,000-vertex polygon each check costs about a second).
 _VALIDITY: weakref.WeakKeyDictionary[BaseGeometry, bool] = weakref.WeakKeyDictionary()

@@ -64,6 +64,42 @@ class LandUse(StrEnum):
     OTHER = "other"
 
 
+@dataclass(frozen=True, slots=True)
+class Beneficiaries:
+    """People who benefit from the release of an area, by sex and age (SADD), direct and indirect (IMAS 05.10).
+
+    Direct beneficiaries use the released land themselves; indirect ones benefit through them (a village whose road
+    reopens). Girls and boys are under 18.
+    """
+
+    direct_women: int = 0
+    direct_men: int = 0
+    direct_girls: int = 0
+    direct_boys: int = 0
+    indirect_women: int = 0
+    indirect_men: int = 0
+    indirect_girls: int = 0
+    indirect_boys: int = 0
+
+    def __post_init__(self) -> None:
+        faults = [Fault("beneficiaries", f"{name.replace('_', ' ')} cannot be negative", name)
+                  for name in BENEFICIARY_GROUPS if getattr(self, name) < 0]
+        ValidationError.raise_if("beneficiaries", faults)
+
+    @property
+    def direct(self) -> int:
+        return self.direct_women + self.direct_men + self.direct_girls + self.direct_boys
+
+    @property
+    def indirect(self) -> int:
+        return self.indirect_women + self.indirect_men + self.indirect_girls + self.indirect_boys
+
+
+#: The eight groups of :class:`Beneficiaries`, in order.
+BENEFICIARY_GROUPS = tuple(f"{kind}_{who}" for kind in ("direct", "indirect") for who in ("women", "men", "girls",
+                                                                                          "boys"))
+
+
 #: Share of a hazard's area that survey is expected not to release, so that it needs clearance, by class.
 #: No public source gives this per area; defaults follow the BiH split of release reported for 2016 (46.9 km²
 #: cancelled, 10.4 km² reduced, 1.3 km² cleared: survey released ~98 %; Landmine Monitor 2017 notes the cancellation
@@ -98,6 +134,13 @@ class HazardArea:
     benchmark: Point | None = None
     turning_points: tuple[Point, ...] = ()
     marking: Marking = Marking.UNKNOWN
+    #: Beneficiaries of the land's release by sex and age (GICHD MDR "Beneficiaries of land release SADD"), when
+    #: known; ``beneficiaries`` stays the total sapper plans with.
+    beneficiaries_sadd: Beneficiaries | None = None
+    #: The record's identifier in IMSMA Core (``hazard_poly_145``) and its links to IMSMA records sapper does not
+    #: keep (accidents, victims, …), kept so they travel back; metadata, not part of the value.
+    imsma_id: str = field(default="", compare=False)
+    imsma_links: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         ValidationError.raise_if(f"hazard area {self.id}", self.faults())

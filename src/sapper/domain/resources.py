@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shapely.geometry import Point
@@ -42,6 +42,9 @@ class Organisation:
     id: str
     name: str
     kind: OrgKind
+    #: The record's identifier in IMSMA Core (``organization_2``): kept from an IMSMA import, else made by the store;
+    #: metadata, not part of the value (two organisations that differ only in it are equal).
+    imsma_id: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         faults = []

@@ -103,3 +103,35 @@ class Job:
     plan_id: int | None
     cancel_requested: bool
     params: str
+
+
+#: The shortest password accepted (NIST SP 800-63B asks at least 8 and a check against common choices; a register of
+#: safety data asks more).
+MIN_PASSWORD_LENGTH = 12
+
+#: Choices every guessing list starts with, compared after lower-casing and dropping digits, spaces and punctuation
+#: (so "Password2025!" counts as "password"). A short list of our own, not a breach corpus: the length rule does most
+#: of the work.
+COMMON_PASSWORD_STEMS = frozenset({
+    "password", "passw", "qwerty", "qwertyuiop", "asdfgh", "zxcvbn", "letmein", "welcome", "iloveyou", "admin",
+    "administrator", "changeme", "secret", "sapper", "demining", "mineaction", "monkey", "dragon", "football",
+    "abc", "abcdef", "abcdefgh", "login", "master", "superuser", "root", "test", "user", "default", "",
+})
+
+
+def password_faults(name: str, password: str) -> list[str]:
+    """Why ``password`` may not be ``name``'s password (empty when it may): too short, the user's name inside it,
+    one character repeated, or a common choice with digits and punctuation around it."""
+    faults = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        faults.append(f"the password has fewer than {MIN_PASSWORD_LENGTH} characters")
+    lowered = password.casefold()
+    if name and len(name) >= 3 and name.casefold() in lowered:
+        faults.append("the password contains the user name")
+    if password and len(set(password)) <= 2:
+        faults.append("the password repeats one or two characters")
+    stem = "".join(c for c in lowered if c.isalpha())
+    if stem in COMMON_PASSWORD_STEMS:
+        faults.append("the password is a common choice (a word every guessing list starts with, or only digits "
+                      "and punctuation)")
+    return faults

@@ -8,14 +8,30 @@ over thousands of tasks and gives intervals far too narrow (Trietsch et al. 2012
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 
 from sapper.domain.hazards import Evidence, HazardClass
 from sapper.domain.resources import Method, Trade
 from sapper.errors import Fault, ValidationError
+
+
+class Source(StrEnum):
+    """A source of variation of the model, to switch on alone (``UncertaintyModel.only``)."""
+
+    BIAS = "productivity bias"  # the programme factor's mean (planning optimism)
+    PROGRAMME = "programme factor"  # its spread (one draw per run and method or trade)
+    UNIT = "team factor"  # one draw per team or brigade and run
+    DAY = "day-to-day noise"
+    SURVEY = "survey outcome"  # class-wide Beta and each area's own factor
+    WEATHER = "weather"
+    ACCIDENTS = "accidents"
+    DAMAGE = "damage"
+
 
 #: A survey-outcome class: hazard class and evidence (a CHA always has direct evidence).
 SurveyClass = tuple[HazardClass, Evidence]
@@ -123,6 +139,9 @@ class UncertaintyModel:
     independent: bool = False
     #: The survey outcomes the plan's shares were set against (before any learning); None: ``survey`` itself.
     survey_prior: Mapping[SurveyClass, SurveyOutcome] | None = None
+    #: A sampled lot's days are rounded up to whole days (a conservative bias, the default the calibration was
+    #: measured with); False: rounded down or up at random with the fraction as the chance of up (unbiased).
+    round_up: bool = True
 
     def __post_init__(self) -> None:
         faults = self.fallback.faults("forecast model: fallback productivity")
@@ -139,6 +158,40 @@ class UncertaintyModel:
         if not self.damage.sd >= 0:
             faults.append(Fault("forecast model", "damage sd must be ≥ 0", "damage"))
         ValidationError.raise_if("forecast model", faults)
+
+    @classmethod
+    def certain(cls) -> UncertaintyModel:
+        """A world equal to the plan's assumptions: planned rates and survey shares, no weather days, accidents or
+        damage beyond the assessment, no noise. Every run is then the plan's serial schedule (tested: a forecast under
+        it finishes on the plan's dates)."""
+        still = Productivity(0.0, 0.0, 0.0, 0.0)
+        return cls(productivity={}, fallback=still,
+                   survey={k: SurveyOutcome(v.alpha, v.beta, 0.0) for k, v in _default_survey().items()},
+                   weather=Weather(0.0, 0.0), accidents=Accidents(0.0), damage=Damage(0.0, 0.0), independent=True)
+
+    def only(self, *sources: Source) -> UncertaintyModel:
+        """This model with every source of variation but ``sources`` switched off (planned rates, planned survey
+        shares, no weather days, accidents or extra damage): ``only()`` is a world equal to the plan's assumptions,
+        ``only(Source.WEATHER)`` adds this model's weather alone. The correlated model is kept (a survey class
+        switched off draws its mean with a Beta of α + β = 10¹⁶, i.e. the planned mean to within 10⁻⁶ of it)."""
+        on = set(sources)
+
+        def prod(p: Productivity) -> Productivity:
+            return Productivity(p.mean if Source.BIAS in on else 0.0, p.sd if Source.PROGRAMME in on else 0.0,
+                                p.unit_sd if Source.UNIT in on else 0.0, p.day_sd if Source.DAY in on else 0.0)
+
+        def still(o: SurveyOutcome) -> SurveyOutcome:
+            return SurveyOutcome(o.mean * 1e16, (1.0 - o.mean) * 1e16, 0.0)
+
+        return dataclasses.replace(
+            self, productivity=MappingProxyType({k: prod(p) for k, p in self.productivity.items()}),
+            fallback=prod(self.fallback),
+            survey=self.survey if Source.SURVEY in on else MappingProxyType(
+                {k: still(o) for k, o in self.survey.items()}),
+            survey_prior=self.survey_prior if Source.SURVEY in on else None,
+            weather=self.weather if Source.WEATHER in on else Weather(0.0, 0.0),
+            accidents=self.accidents if Source.ACCIDENTS in on else Accidents(0.0),
+            damage=self.damage if Source.DAMAGE in on else Damage(0.0, 0.0))
 
     def of(self, group: str) -> Productivity:
         """The productivity model of a method or trade."""

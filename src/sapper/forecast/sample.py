@@ -83,6 +83,7 @@ class Sampler:
     accident_max: int
     damage_mean: float
     damage_sd: float
+    round_up: bool = True
 
 
 def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
@@ -126,7 +127,8 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
         assets=len(tasks.restored), independent=model.independent, horizon=horizon,
         weather_days=model.weather.days_per_year, weather_shape=model.weather.shape,
         accident_rate=model.accidents.per_team_year / WORKING_DAYS_PER_YEAR, accident_min=model.accidents.min_days,
-        accident_max=model.accidents.max_days, damage_mean=model.damage.mean, damage_sd=model.damage.sd)
+        accident_max=model.accidents.max_days, damage_mean=model.damage.mean, damage_sd=model.damage.sd,
+        round_up=model.round_up)
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,7 +201,7 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               np.full(n, horizon, dtype=np.int64), s.fixed, s.minimum, shared.programme, shared.per_unit,
               shared.log_share, shared.damage, shared.weather_rate, horizon, s.accident_rate, s.accident_min,
-              s.accident_max, s.damage_mean, s.damage_sd, s.independent, False,
+              s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up,
               none, np.zeros((1, 1), dtype=np.int64), none, none, none, none, none, none, none, none, none, none,
               np.zeros(runs, dtype=np.int64), no_ends, no_ends, np.zeros(n, dtype=np.int64),
               np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64))

@@ -42,6 +42,11 @@ from sapper.io.result import SourceAttributes, SourceValue, ValueGap
 
 #: Degrees a geometry is rounded to before its id is derived from it (about 1 cm).
 ID_PRECISION_DEG = 1e-7
+#: Columns an export adds from the land-release history and the latest plan: computed, so not read back from a
+#: sapper export (a file holding all of one kind's; a foreign file's lone ``state`` column is kept).
+HAZARD_PLAN_COLUMNS = ("state", "release_phase", "planned_release_date")
+ASSET_PLAN_COLUMNS = ("planned_restoration_date",)
+PLAN_COLUMNS = (*HAZARD_PLAN_COLUMNS, *ASSET_PLAN_COLUMNS)
 #: Columns never kept as source attributes (what sapper computes itself, GDAL's feature id).
 NOT_KEPT = ("fid", "area_m2")
 #: The column a sapper export writes a record's source attributes to (JSON text); read back as them.
@@ -193,6 +198,12 @@ def _whole(text: str) -> bool:
     return math.isfinite(number) and number.is_integer() and "." in text and not text.startswith("0")
 
 
+def computed_columns(columns: Sequence[str]) -> set[str]:
+    """The columns of ``columns`` that a sapper export computed (all of one kind's :data:`PLAN_COLUMNS` present)."""
+    found = set(columns)
+    return {c for group in (HAZARD_PLAN_COLUMNS, ASSET_PLAN_COLUMNS) if set(group) <= found for c in group}
+
+
 def apply_profile(raw: RawLayer, profile: ImportProfile | None, spec: FieldSpec) -> MappedLayer:
     """``raw`` in sapper's field names, with value gaps, decisions and source attributes (module docstring).
 
@@ -202,7 +213,7 @@ def apply_profile(raw: RawLayer, profile: ImportProfile | None, spec: FieldSpec)
     if profile is not None:
         profile.check(spec.fields)
     used = _used_columns(raw, chosen, spec)
-    consumed = set(used.values()) | set(raw.geometry_columns) | set(NOT_KEPT)
+    consumed = set(used.values()) | set(raw.geometry_columns) | set(NOT_KEPT) | computed_columns(raw.columns)
     kept = [c for c in raw.columns if c not in consumed]
     translate = _Translator(chosen, spec) if profile is not None else None
     filled: Counter[str] = Counter()

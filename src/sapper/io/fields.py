@@ -24,8 +24,9 @@ E = TypeVar("E", bound=StrEnum)
 
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
-#: Characters a spreadsheet reads as a formula start; sapper's CSV export prefixes such text with ``'``.
-FORMULA_START = ("=", "+", "-", "@")
+#: Characters a spreadsheet reads as a formula start (OWASP: = + - @ tab CR; and LF, which XLSX makes of a CR); sapper's
+#: CSV and XLSX exports prefix such text with ``'``.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def is_missing(value: Any) -> bool:

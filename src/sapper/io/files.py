@@ -46,6 +46,7 @@ from sapper.io.coords import geometry_from_columns
 from sapper.io.crscheck import crs_faults
 from sapper.io.fields import FORMULA_START, is_missing
 from sapper.io.tabular import TextTable, read_csv, read_xlsx, xlsx_sheets
+from sapper.messages import msg
 
 SHAPEFILE = "ESRI Shapefile"
 #: Longest column name a Shapefile (dBase) holds.
@@ -102,7 +103,7 @@ class RawLayer:
 
 
 def _fail(path: Path, reason: str) -> ImportFileError:
-    return ImportFileError(f"{path}: {reason}")
+    return ImportFileError(msg("{path}: {reason}", path=path, reason=reason))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -120,16 +121,18 @@ def _choose_layer(path: Path, layer: str | None, preferred: str, layers: list[st
         except _PYOGRIO_ERRORS as exc:
             raise _fail(path, f"cannot be read as a vector file ({_first_line(exc)})") from None
     if not layers:
-        raise _fail(path, "has no layers")
+        raise _fail(path, msg("has no layers"))
     if layer is not None:
         if layer not in layers:
-            raise _fail(path, f"has no layer {layer!r} (layers: {', '.join(layers)})")
+            raise _fail(path, msg("has no layer {layer} (layers: {layers})", layer=repr(layer),
+                                  layers=", ".join(layers)))
         return layer
     if len(layers) == 1:
         return layers[0]
     if preferred in layers:
         return preferred
-    raise _fail(path, f"has {len(layers)} layers ({', '.join(layers)}): choose one with --layer")
+    raise _fail(path, msg("has {n} layers ({layers}): choose one with --layer", n=len(layers),
+                         layers=", ".join(layers)))
 
 
 def _sidecar_crs(path: Path) -> CRS | None:
@@ -205,7 +208,7 @@ def _tabular(path: Path, layer: str | None, crs: str | None, preferred: str) -> 
     for column in table.columns:
         key = column.lower()
         if key and key in spelled:
-            raise _fail(path, f"the column {column!r} appears twice")
+            raise _fail(path, msg("the column {column} appears twice", column=repr(column)))
         if key:
             spelled[key] = column
     columns = list(spelled)
@@ -268,9 +271,9 @@ def read_layer(
     """Read one layer of a vector file or table, geometry in WGS84 (see the module docstring for the CRS rules)."""
     p = Path(path)
     if not p.exists():
-        raise _fail(p, "no such file")
+        raise _fail(p, msg("no such file"))
     if p.is_file() and p.stat().st_size == 0:
-        raise _fail(p, "is empty")
+        raise _fail(p, msg("is empty"))
     if p.suffix.lower() in _TABLE_SUFFIXES:
         return _tabular(p, layer, crs, preferred_layer)
     # GDAL parses a whole GeoJSON file each time it opens one (a second per 10 MB), and it has one layer: open it
@@ -331,7 +334,9 @@ def driver_for(path: Path) -> str:
     return driver
 
 
-def _guard(value: Any) -> Any:
+def guard_formula(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a carriage return: OWASP's list
+    for CSV injection) with a leading ``'``; other values as they are."""
     # Also text that already looks guarded ("'=x"), so that reading (fields.unguard) gives back what was written.
     if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START):
         return "'" + value
@@ -357,9 +362,11 @@ def _shapefile_geometry_type(geometries: Sequence[BaseGeometry]) -> str:
 
 
 def _write_shapefile_zip(
-    path: Path, frame: pd.DataFrame, geometries: Sequence[BaseGeometry], *, layer: str, short_names: dict[str, str]
+    path: Path, frame: pd.DataFrame, geometries: Sequence[BaseGeometry], *, layer: str, short_names: dict[str, str],
+    sidecars: dict[str, str],
 ) -> None:
-    """A zipped Shapefile: ``<layer>.shp/.shx/.dbf/.prj/.cpg`` (UTF-8), columns renamed to ``short_names``."""
+    """A zipped Shapefile: ``<layer>.shp/.shx/.dbf/.prj/.cpg`` (UTF-8), columns renamed to ``short_names``, and
+    ``sidecars`` (file name → text, UTF-8)."""
     out = frame.rename(columns=short_names)
     too_long = [c for c in out.columns if len(str(c)) > SHAPEFILE_NAME_LIMIT]
     if too_long:
@@ -380,6 +387,8 @@ def _write_shapefile_zip(
                 part = folder / f"{layer}.{ext}"
                 if part.exists():
                     z.write(part, part.name)
+            for name, text in sidecars.items():
+                z.writestr(name, text.encode("utf-8"))
         os.replace(staged, path)
 
 
@@ -391,6 +400,8 @@ def write_layer(
     layer: str,
     text_columns: Sequence[str] = (),
     short_names: dict[str, str] | None = None,
+    geometry: bool = True,
+    sidecars: dict[str, str] | None = None,
 ) -> None:
     """Write ``frame`` with ``geometries`` (WGS84) to ``path``; the driver comes from the suffix.
 
@@ -399,22 +410,27 @@ def write_layer(
     precision, text cells that a spreadsheet would run as formulas prefixed with ``'``, and a ``.prj`` file
     naming WGS84. A ``.shp.zip`` (or ``.zip``) is a zipped Shapefile holding ``<layer>.shp`` and its companions,
     with columns renamed by ``short_names`` (at most 10 characters), text in UTF-8 (``.cpg``) and numbers to 15
-    significant digits; it is refused when the geometries mix points, lines and polygons.
+    significant digits; it is refused when the geometries mix points, lines and polygons; ``sidecars`` (file name →
+    text) are added to the zip. A CSV with ``geometry`` false gets no ``wkt`` column (``frame`` holds one already, or
+    the table is meant without geometry); every text cell of it is guarded, ``text_columns`` or not.
     """
     p = Path(path)
     driver = driver_for(p)
     try:
         if driver == SHAPEFILE:
-            _write_shapefile_zip(p, frame, geometries, layer=layer, short_names=short_names or {})
+            _write_shapefile_zip(p, frame, geometries, layer=layer, short_names=short_names or {},
+                                 sidecars=sidecars or {})
             return
         if driver == "CSV":
             out = frame.copy()
-            for col in text_columns:
-                out[col] = out[col].map(_guard)
+            for col in out.columns:
+                if col in text_columns or (not geometry and col != "wkt" and out[col].dtype == object):
+                    out[col] = out[col].map(guard_formula)
             for col in out.columns:
                 if pd.api.types.is_float_dtype(out[col]):
                     out[col] = out[col].astype(object).map(_exact)
-            out.insert(0, "wkt", shapely.to_wkt(np.asarray(geometries, dtype=object), rounding_precision=-1))
+            if geometry:
+                out.insert(0, "wkt", shapely.to_wkt(np.asarray(geometries, dtype=object), rounding_precision=-1))
             p.unlink(missing_ok=True)  # GDAL's CSV driver will not replace a file; the other drivers do
             pyogrio.write_dataframe(out, p, driver="CSV", layer_options={"STRING_QUOTING": "IF_NEEDED"})
             p.with_suffix(".prj").write_text(WGS84.to_wkt(WktVersion.WKT1_ESRI), encoding="utf-8")

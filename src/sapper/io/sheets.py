@@ -216,7 +216,7 @@ def _write_xlsx(path: Path, tables: Sequence[Table]) -> None:
         raise ImportFileError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
-_DTYPES: dict[Kind, str] = {"text": "object", "int": "int64", "float": "float64", "bool": "bool", "date": "object"}
+_DTYPES: dict[Kind, str] = {"text": "object", "int": "Int64", "float": "float64", "bool": "bool", "date": "object"}
 
 
 def _frame(table: Table) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from typing import Any
 
 from sapper.errors import ImportFileError
 from sapper.io.fields import is_missing
+from sapper.messages import msg
 
 #: Encodings tried, in order (``utf-8-sig`` is UTF-8 whose byte-order mark is dropped).
 ENCODINGS = ("utf-8-sig", "cp1251")
@@ -46,15 +47,15 @@ class TextTable:
 
 
 def _fail(path: Path, reason: str) -> ImportFileError:
-    return ImportFileError(f"{path}: {reason}")
+    return ImportFileError(msg("{path}: {reason}", path=path, reason=reason))
 
 
 def decode(path: Path, data: bytes) -> tuple[str, str]:
     """``data`` as text and the encoding used (``utf-8`` or ``cp1251``), or ImportFileError saying why neither."""
     if not data.strip():
-        raise _fail(path, "is empty")
+        raise _fail(path, msg("is empty"))
     if b"\x00" in data:
-        raise _fail(path, "is not a text file (it holds binary data)")
+        raise _fail(path, msg("is not a text file (it holds binary data)"))
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -97,7 +98,7 @@ def read_csv(path: Path) -> TextTable:
     except csv.Error as exc:
         raise _fail(path, f"is not readable CSV ({exc})") from None
     if not lines:
-        raise _fail(path, "is empty")
+        raise _fail(path, msg("is empty"))
     header, rows = [c.strip() for c in lines[0]], lines[1:]
     if delimiter != ",":
         converted = 0
@@ -126,9 +127,9 @@ def _open_xlsx(path: Path) -> Any:
     from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
-        raise _fail(path, "no such file")
+        raise _fail(path, msg("no such file"))
     if path.stat().st_size == 0:
-        raise _fail(path, "is empty")
+        raise _fail(path, msg("is empty"))
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
@@ -143,7 +144,7 @@ def read_xlsx(path: Path, sheet: str) -> TextTable:
         rows = book[sheet].iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            raise _fail(path, f"sheet {sheet!r} is empty")
+            raise _fail(path, msg("sheet {sheet} is empty", sheet=repr(sheet)))
         columns = ["" if is_missing(v) else str(v).strip() for v in header]
         while columns and not columns[-1]:
             columns.pop()

@@ -21,9 +21,10 @@ type's default), ``synthetic`` (false).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,11 +39,21 @@ from sapper.domain.geometry import area_m2, in_wgs84_range, is_valid
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.resources import Trade
 from sapper.errors import ImportFileError, ValidationError
-from sapper.io.columnmap import SOURCE_COLUMN, SOURCE_COLUMN_SHORT, FieldSpec, MappedLayer, apply_profile
+from sapper.io.columnmap import (
+    ASSET_PLAN_COLUMNS,
+    HAZARD_PLAN_COLUMNS,
+    SOURCE_COLUMN,
+    SOURCE_COLUMN_SHORT,
+    FieldSpec,
+    MappedLayer,
+    apply_profile,
+)
+from sapper.io.exports import ExportLayer, pick_fields, write_export
 from sapper.io.fields import FieldReader
-from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer, write_layer
+from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer
 from sapper.io.profile import ImportProfile
 from sapper.io.result import FeatureIssue, ReadResult, SourceAttributes
+from sapper.io.styles import LayerStyle, date_style, kinds_of, phase_style
 
 T = TypeVar("T")
 
@@ -93,7 +104,54 @@ SHORT_NAMES: dict[str, str] = {
     "work_water_bd": "water_bd",
     "work_building_bd": "build_bd",
     SOURCE_COLUMN: SOURCE_COLUMN_SHORT,
+    "release_phase": "rel_phase",
+    "planned_release_date": "release_on",
+    "planned_restoration_date": "restore_on",
 }
+#: What each exported column holds (a Shapefile export's alias table, ``<layer>_fields.csv``).
+DESCRIPTIONS: dict[str, str] = {
+    "id": "the record's id",
+    "name": "name",
+    "hazard_class": "SHA (suspected, indirect evidence) or CHA (confirmed, direct evidence)",
+    "status": "open, closed (all land released) or handed_over",
+    "evidence": "direct or indirect (IMAS 08.10)",
+    "device_categories": "device categories found or suspected, comma-separated",
+    "land_use": "what the land is used for",
+    "beneficiaries": "people who benefit when the area is released",
+    "organisation_id": "the organisation responsible",
+    "expected_clearance_share": "share of the area expected to need clearance after survey (0-1)",
+    "area_m2": "area in square metres (computed by sapper; not read on import)",
+    "synthetic": "true for generated (synthetic) data",
+    "state": "land-release state: suspected, confirmed, released or handed_over (export only)",
+    "release_phase": "open, in_progress, processed or released: what the map colours (export only)",
+    "planned_release_date": "release date in the latest plan, YYYY-MM-DD (export only)",
+    "asset_type": "type of asset",
+    "damage": "damage level",
+    "criticality": "1 (low) to 5 (critical)",
+    "people_served": "people the asset serves",
+    "work_buffer_m": "land around the asset that must be released before work, metres",
+    **{column: f"{trade.value} builder-days of repair" for trade, column in TRADE_COLUMNS.items()},
+    "planned_restoration_date": "restoration date in the latest plan, YYYY-MM-DD (export only)",
+    SOURCE_COLUMN: "the imported file's own columns sapper does not use, as JSON",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HazardProgress:
+    """What an export adds to a hazard area from its land-release history and the latest plan (not read back)."""
+
+    state: str
+    release_phase: str
+    planned_release_date: dt.date | None
+    #: The recorded area, when the geometry written is not the recorded one (a generalised export).
+    recorded_area_m2: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetProgress:
+    """What an export adds to an asset from the latest plan (not read back)."""
+
+    planned_restoration_date: dt.date | None
 #: Evidence implied by the class when a file does not say (IMAS 08.10: a CHA is defined by direct evidence).
 _EVIDENCE_BY_CLASS = {HazardClass.SHA: Evidence.INDIRECT, HazardClass.CHA: Evidence.DIRECT}
 
@@ -252,7 +310,7 @@ def _read(
     first_seen: dict[str, int] = {}
     checked = check_geometries(raw.geometries, raw.geometry_faults, polygonal=polygonal)
     for n, (row, (usable, repaired, rejected)) in enumerate(zip(raw.rows, checked, strict=True), start=1):
-        fields = FieldReader(row, csv=raw.is_csv)
+        fields = FieldReader(row, csv=raw.is_csv or raw.path.suffix.lower() == ".xlsx")
         fid = fields.text("id") or None
         id_reasons = []
         if fid is None:
@@ -414,7 +472,8 @@ def read_hazards(
     ``layer`` picks a layer (default: the only one, or ``hazard_areas``); ``crs`` names the CRS of a CSV or of
     a file that lacks one. Raises ImportFileError or CRSError when the file cannot be used at all.
     """
-    raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="hazard_areas"), HAZARD_COLUMNS)
+    raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="hazard_areas"),
+                     (*HAZARD_COLUMNS, *HAZARD_PLAN_COLUMNS))
     mapped = apply_profile(raw, profile, HAZARD_SPEC)
     _require(mapped.raw, HAZARD_REQUIRED)
     return _without_repeated_geometry(_read(mapped, polygonal=True, build=_hazard))  # type: ignore[arg-type]
@@ -424,7 +483,8 @@ def read_assets(
     path: str | Path, *, layer: str | None = None, crs: str | None = None, profile: ImportProfile | None = None
 ) -> ReadResult[Asset]:
     """Damaged assets from a file (columns and defaults: the module docstring; ``profile``: as for hazards)."""
-    raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="assets"), ASSET_COLUMNS)
+    raw = _canonical(read_layer(path, layer=layer, crs=crs, preferred_layer="assets"),
+                     (*ASSET_COLUMNS, *ASSET_PLAN_COLUMNS))
     mapped = apply_profile(raw, profile, ASSET_SPEC)
     _require(mapped.raw, ASSET_REQUIRED)
     if mapped.raw.columns and not any(c in mapped.raw.columns for c in TRADE_COLUMNS.values()):
@@ -500,25 +560,77 @@ def _with_sources(
     return out
 
 
+def _iso(d: dt.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _dimensions(geoms: Sequence[BaseGeometry]) -> list[int]:
+    return [int(d) for d in shapely.get_dimensions(np.asarray(geoms, dtype=object))] if len(geoms) else []
+
+
 def write_hazards(
-    path: str | Path, hazards: Iterable[HazardArea], *, attributes: Mapping[str, SourceAttributes] | None = None
+    path: str | Path,
+    hazards: Iterable[HazardArea],
+    *,
+    attributes: Mapping[str, SourceAttributes] | None = None,
+    progress: Mapping[str, HazardProgress] | None = None,
+    fields: Sequence[str] | None = None,
+    styles: bool = True,
 ) -> int:
-    """Write hazards to ``path`` (GeoPackage layer ``hazard_areas``, GeoJSON, CSV or a zipped Shapefile with
-    :data:`SHORT_NAMES`); returns the count. ``attributes`` (by id) adds the ``source_attributes`` column."""
+    """Write hazards to ``path`` (GeoPackage layer ``hazard_areas``, GeoJSON, CSV, XLSX, KML/KMZ or a zipped
+    Shapefile with :data:`SHORT_NAMES`); returns the count. ``attributes`` (by id) adds the ``source_attributes``
+    column; ``progress`` (by id) the ``state``, ``release_phase`` and ``planned_release_date`` columns, which the
+    styles colour by (``styles``: GeoPackage ``layer_styles``, the Shapefile's ``.qml``, KML styles). ``fields``
+    picks and orders the columns (:func:`sapper.io.exports.pick_fields`)."""
     items = list(hazards)
     frame, geoms = hazards_frame(items)
+    if progress is not None:
+        known = [progress.get(h.id) for h in items]
+        frame["state"] = pd.Series([p.state if p else None for p in known], dtype=object)
+        frame["release_phase"] = pd.Series([p.release_phase if p else None for p in known], dtype=object)
+        frame["planned_release_date"] = pd.Series([_iso(p.planned_release_date) if p else None for p in known],
+                                                  dtype=object)
+        recorded = [p.recorded_area_m2 if p else None for p in known]
+        frame["area_m2"] = [a if a is not None else m for a, m in zip(recorded, frame["area_m2"], strict=True)]
     frame = _with_sources(frame, [h.id for h in items], attributes)
-    write_layer(path, frame, geoms, layer="hazard_areas", text_columns=_HAZARD_TEXT, short_names=SHORT_NAMES)
+    kinds = kinds_of(_dimensions(geoms))
+    layer_styles: tuple[LayerStyle, ...] = ()
+    if styles and progress is not None:
+        layer_styles = (phase_style(kinds),
+                        date_style("planned release date", "Hazard areas by planned release date (latest plan)",
+                                   "planned_release_date", (p.planned_release_date for p in progress.values()), kinds))
+    layer = ExportLayer(frame, geoms, "hazard_areas", _HAZARD_TEXT, SHORT_NAMES, DESCRIPTIONS, layer_styles)
+    write_export(path, pick_fields(layer, fields, with_wkt=_is_table(path)))
     return len(items)
 
 
 def write_assets(
-    path: str | Path, assets: Iterable[Asset], *, attributes: Mapping[str, SourceAttributes] | None = None
+    path: str | Path,
+    assets: Iterable[Asset],
+    *,
+    attributes: Mapping[str, SourceAttributes] | None = None,
+    progress: Mapping[str, AssetProgress] | None = None,
+    fields: Sequence[str] | None = None,
+    styles: bool = True,
 ) -> int:
-    """Write assets to ``path`` (.gpkg layer ``assets``, .geojson/.json, .csv or .shp.zip); returns the count.
-    ``attributes`` (by id) adds the ``source_attributes`` column."""
+    """Write assets to ``path`` (the formats of :func:`write_hazards`; layer ``assets``); returns the count.
+    ``progress`` adds ``planned_restoration_date``, which the styles colour by; ``attributes``, ``fields``:
+    as for hazards."""
     items = list(assets)
     frame, geoms = assets_frame(items)
+    if progress is not None:
+        frame["planned_restoration_date"] = pd.Series(
+            [_iso(p.planned_restoration_date) if (p := progress.get(a.id)) else None for a in items], dtype=object)
     frame = _with_sources(frame, [a.id for a in items], attributes)
-    write_layer(path, frame, geoms, layer="assets", text_columns=_ASSET_TEXT, short_names=SHORT_NAMES)
+    layer_styles: tuple[LayerStyle, ...] = ()
+    if styles and progress is not None:
+        layer_styles = (date_style("planned restoration date", "Assets by planned restoration date (latest plan)",
+                                   "planned_restoration_date", (p.planned_restoration_date for p in progress.values()),
+                                   kinds_of(_dimensions(geoms))),)
+    layer = ExportLayer(frame, geoms, "assets", _ASSET_TEXT, SHORT_NAMES, DESCRIPTIONS, layer_styles)
+    write_export(path, pick_fields(layer, fields, with_wkt=_is_table(path)))
     return len(items)
+
+
+def _is_table(path: str | Path) -> bool:
+    return Path(path).name.lower().endswith((".csv", ".xlsx"))

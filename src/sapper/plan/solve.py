@@ -209,8 +209,11 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
                 if out.objective is not None and abs(obj - out.objective) > 1e-6:
                     raise PlanError(f"CP-SAT reported objective {out.objective}, the checker computes {obj}")
                 if k == 0:
+                    known = obj if best_obj is None else min(obj, best_obj)  # a checked plan of this value exists
                     if out.status == "optimal" and best_obj is not None and obj > best_obj:
                         details["false_proof"] = True  # a heuristic beat a claimed optimum: do not trust the bound
+                    elif out.bound is not None and out.bound > known + 1e-6:
+                        details["false_proof"] = True  # a bound above a checked plan: CP-SAT's proof is wrong
                     elif out.bound is not None and model is problem:  # else a bound of the priced model only
                         bound = max(bound, out.bound)
                     if best_obj is None or obj <= best_obj:
@@ -231,6 +234,9 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     if best_obj < bound - 1e-6:
         raise PlanError(f"objective {best_obj} below the lower bound {bound}: a bound is wrong")
     status = Status.OPTIMAL if abs(best_obj - bound) <= 1e-6 else Status.FEASIBLE
+    own = details.get("own_lower_bound")
+    if status is Status.OPTIMAL:  # what the claim rests on: sapper's own bound, or CP-SAT's proof (docs/planning.md)
+        details["proof"] = "own-bound" if isinstance(own, (int, float)) and abs(best_obj - own) <= 1e-6 else "cpsat"
     return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
 
 

@@ -8,6 +8,8 @@ and each kind's weights sum to 1, so a score lies in 0–1.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -52,6 +54,14 @@ class WeightProfile:
         faults = [] if self.name.strip() else [Fault("weight profile", "the profile needs a name", "name")]
         faults += _weight_faults(record, "hazard", self.hazard) + _weight_faults(record, "asset", self.asset)
         ValidationError.raise_if(record, faults)
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the weights (not the name): the first 12 hex digits of the SHA-256 of the weights as
+        canonical JSON. Two profiles with the same weights have the same digest."""
+        text = json.dumps({"hazard": dict(sorted(self.hazard.items())), "asset": dict(sorted(self.asset.items()))},
+                          sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
     def is_default(self) -> bool:

@@ -25,6 +25,7 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 DOMAIN = "sapper"
 #: The environment variable that chooses the language when ``--lang`` is not given.
@@ -46,7 +47,8 @@ class Lang(StrEnum):
             return cls(code)
         except ValueError:
             where = "--lang" if value is not None else LANG_ENV
-            raise ValidationError("language", [Fault(where, f"must be one of en, uk, ru, got {raw!r}")]) from None
+            raise ValidationError(msg("language"), [Fault(where, msg("must be one of en, uk, ru, got {value}",
+                                                                value=repr(raw)))]) from None
 
 
 def catalogue_path(lang: Lang) -> resources.abc.Traversable:

@@ -19,12 +19,13 @@ from shapely.geometry.base import BaseGeometry
 from sapper.domain.hazards import HazardArea, HazardClass, HazardStatus
 from sapper.domain.landrelease import EventKind, ReleaseEvent, ReleaseState
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
+from sapper.prioritise import DEFAULT_PROFILE, WeightProfile
 from sapper.prioritise.score import Contribution, score_asset, score_hazard
 from sapper.report.model import GanttBar, Town
 from sapper.scenario.compile import TaskKind
 from sapper.services.forecast import Forecast, forecast_plan
 from sapper.store import open_store
-from sapper.store.records import PlanRun
+from sapper.store.records import PlanRun, SavedWhatIf
 
 #: How many hazard areas and assets the priorities section lists.
 TOP_N = 10
@@ -138,6 +139,12 @@ class SituationData:
     accidents: Accidents
     forecast: Forecast | None
     forecast_note: str  # why there is no forecast (an English reason from the services), or ""
+    #: The weight profile the scores are under: the latest plan's (the default without a plan).
+    profile: WeightProfile = DEFAULT_PROFILE
+    #: The latest what-if comparison saved by ``sapper whatif`` (None: none), and whether the latest plan is another
+    #: than the one it started from.
+    whatif: SavedWhatIf | None = None
+    whatif_stale: bool = False
 
 
 def _state(h: HazardArea, events: list[ReleaseEvent]) -> ReleaseState:
@@ -224,6 +231,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         previous = _previous_plan(run, store.plan)
         accidents = [s for s in store.field_submissions() if s.kind == "accident"] if counts.get(
             "field_submissions") else []
+        whatif = store.latest_whatif()
         forecast: Forecast | None = None
         note = ""
         if run is None:
@@ -276,11 +284,12 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
     sit_hazards = tuple(SitHazard(h.id, h.name, h.hazard_class, _state(h, events[h.id]), h.geometry, h.area_m2,
                                   released.get(h.id)) for h in hazards)
     open_ids = {h.id for h in sit_hazards if h.state in (ReleaseState.SUSPECTED, ReleaseState.CONFIRMED)}
+    profile = run.params.profile if run is not None else DEFAULT_PROFILE
     prios = [Priority(h.id, h.name, "hazard", s.value, s.contributions, released.get(h.id))
-             for h in hazards if h.id in open_ids for s in (score_hazard(h),)]
+             for h in hazards if h.id in open_ids for s in (score_hazard(h, profile.hazard),)]
     prios.sort(key=lambda p: (-p.score, p.record_id))
     aprios = [Priority(a.id, a.name, "asset", s.value, s.contributions, restored.get(a.id))
-              for a in assets for s in (score_asset(a),)]
+              for a in assets for s in (score_asset(a, profile.asset),)]
     aprios.sort(key=lambda p: (-p.score, p.record_id))
 
     since_day = since or (previous.created_at.date() if previous is not None else start)
@@ -324,4 +333,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
                             tuple(sorted(Counter(s.state.value for s in accidents).items()))),
         forecast=forecast,
         forecast_note=note,
+        profile=profile,
+        whatif=whatif,
+        whatif_stale=whatif is not None and (run is None or whatif.plan_id != run.id),
     )

@@ -130,6 +130,16 @@ def change_lines(data: SituationData, sp: Speaker) -> list[str]:
     return out
 
 
+def _whatif_assets(data: SituationData) -> list[tuple[str, str, list[tuple[dt.date | None, dt.date | None]]]]:
+    """The saved comparison's critical assets: id, type, and (P50, P80) in each column."""
+    w = data.whatif
+    if w is None or not w.columns:
+        return []
+    first = w.columns[0].assets
+    per = [{a.asset_id: (a.p50, a.p80) for a in c.assets} for c in w.columns]
+    return [(a.asset_id, a.asset_type, [col.get(a.asset_id, (None, None)) for col in per]) for a in first]
+
+
 def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> str:
     """The report page (HTML) for ``data`` in ``lang``; with ``pdf``, laid out for WeasyPrint (A4, fonts)."""
     sp = Speaker(lang)
@@ -163,6 +173,10 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "gantt_pages": [Markup(gantt.page_svg(p, domain, sp)) for p in gantt_pages],
         "idle_total": sum(1 for u in data.units if u.busy_days == 0),
         "util": utilisation(data, sp),
+        "profile": data.profile,
+        "whatif_chart": Markup(chart) if data.whatif is not None and (chart := vega.whatif_chart(data.whatif, sp))
+        else None,
+        "whatif_assets": _whatif_assets(data),
         "hazard_prios": [p for p in prios if p.kind == "hazard"],
         "asset_prios": [p for p in prios if p.kind == "asset"],
         "explain": lambda p: explain(sp, p.contributions),

@@ -19,6 +19,7 @@ import vl_convert as vlc
 from sapper.report.i18n import Lang, Speaker
 from sapper.report.sitdata import ReleasePoint, SitAsset
 from sapper.services.forecast import Forecast
+from sapper.store import SavedWhatIf
 
 FONT = "DejaVu Sans"
 _D3_LOCALE: dict[Lang, Literal["en-US", "uk-UA", "ru-RU"]] = {Lang.EN: "en-US", Lang.UK: "uk-UA", Lang.RU: "ru-RU"}
@@ -117,6 +118,35 @@ def assets_by_class_chart(assets: Sequence[SitAsset], sp: Speaker, *, width: int
                       "scale": {"domain": labels, "range": colours}},
             "order": {"field": "o", "type": "quantitative"},
         },
+    }, sp)
+
+
+def whatif_chart(w: SavedWhatIf, sp: Speaker, *, width: int = 600) -> str | None:
+    """The region's finish in each column of a what-if comparison: a line from P10 to P90, a bar from P50 to P80,
+    a dot at P50; the plan's own finish as a tick."""
+    if not w.columns:
+        return None
+    names = [c.name for c in w.columns]
+    values = [{"v": c.name, "p10": c.p10.isoformat(), "p50": c.p50.isoformat(), "p80": c.p80.isoformat(),
+               "p90": c.p90.isoformat(), "plan": c.planned_finish.isoformat() if c.planned_finish else None}
+              for c in w.columns]
+    y = {"field": "v", "type": "nominal", "title": None, "sort": names}
+    when = sp._("finish of the region")
+    return render({
+        "width": width, "height": {"step": 26},
+        "data": {"values": values},
+        "layer": [
+            {"mark": {"type": "rule", "color": PALETTE[0]},
+             "encoding": {"y": y, "x": {"field": "p10", "type": "temporal", "title": when,
+                                        "axis": {"format": "%Y", "tickCount": "year"}},
+                          "x2": {"field": "p90"}}},
+            {"mark": {"type": "bar", "color": PALETTE[0], "opacity": 0.5, "height": 12},
+             "encoding": {"y": y, "x": {"field": "p50", "type": "temporal"}, "x2": {"field": "p80"}}},
+            {"mark": {"type": "point", "filled": True, "color": PALETTE[0], "size": 50},
+             "encoding": {"y": y, "x": {"field": "p50", "type": "temporal"}}},
+            {"mark": {"type": "tick", "color": PALETTE[5], "thickness": 2, "size": 16},
+             "encoding": {"y": y, "x": {"field": "plan", "type": "temporal"}}},
+        ],
     }, sp)
 
 

@@ -55,7 +55,7 @@ from sapper.domain.releaserules import DOG_EXCLUDED_DEVICES
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, PlanError, ValidationError
 from sapper.plan.problem import Mode, Precedence, Problem, Resource, Task
-from sapper.prioritise import score_asset, score_hazard
+from sapper.prioritise import DEFAULT_PROFILE, WeightProfile, score_asset, score_hazard
 
 #: Clearance methods suited to each land use (manual is always possible). Assumption, after operators' practice:
 #: machines on open and agricultural land, dogs in vegetation, hand clearance in settlements and wetland.
@@ -111,6 +111,9 @@ class CompileParams:
     dog_excluded_land_uses: frozenset[LandUse] = frozenset()
     #: ... nor to these hazard areas, flagged by the register (by id). ERW-only areas never get dogs (BAC only).
     dog_excluded_hazards: frozenset[str] = frozenset()
+    #: The programme's weight profile: the priority scores behind each area's and asset's weight in the objective
+    #: and the greedy order (``sapper plan --profile``; docs/priorities.md).
+    profile: WeightProfile = DEFAULT_PROFILE
 
     def __post_init__(self) -> None:
         faults = []
@@ -398,7 +401,7 @@ def compile_problem(
     proj = LocalProjection.around(shapely.GeometryCollection(all_geoms)) if all_geoms else None
     blocking: dict[str, tuple[str, ...]] = {}
     hazard_blocks: dict[str, list[float]] = defaultdict(list)
-    asset_scores = {a.id: score_asset(a).value for a in assets}
+    asset_scores = {a.id: score_asset(a, params.profile.asset).value for a in assets}
     if proj is not None and open_hazards:
         local_h = [proj.to_local(h.geometry) for h in open_hazards]
         tree = shapely.STRtree(local_h)
@@ -427,7 +430,7 @@ def compile_problem(
         return ids
 
     for h in open_hazards:
-        own = score_hazard(h).value
+        own = score_hazard(h, params.profile.hazard).value
         # A person clears first what matters most: its own value plus the reconstruction it unblocks.
         prio = own + sum(hazard_blocks.get(h.id, []))
         weight = 1 + round(params.weight_scale * own / 4)

@@ -3,7 +3,8 @@
 Every schedule is verified by the independent checker inside ``solve``. An instance counts as *at the reference* when
 its makespan is at most the best known value (the optimum where proven). A *false proof* is a makespan claimed optimal
 that is worse than a known feasible makespan, or a proven lower bound above a known optimum: either means the
-solver's proof is wrong.
+solver's proof is wrong. An *impossible* makespan is one below a proven optimum or below the reference's lower bound:
+either the schedule breaks a constraint the checker missed or the reference is wrong — never a result to report.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class InstanceResult:
     lower_bound: int | None
     status: str
     false_proof: bool
+    impossible: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,14 @@ def summarise(instances: Sequence[InstanceResult]) -> JsonObject:
         "with_reference": sum(r.reference is not None for r in instances),
         "solved": sum(r.makespan is not None for r in instances),
         "at_reference": sum(r.makespan is not None and r.reference is not None and r.makespan <= r.reference
-                            for r in instances),
+                            and not r.impossible for r in instances),
         "proven_optimal": sum(r.proven_optimal for r in instances),
         "mean_deviation_pct": round(statistics.fmean(devs), 4) if devs else None,
         "max_deviation_pct": round(max(devs), 4) if devs else None,
         "mean_seconds": round(statistics.fmean(r.seconds for r in instances), 4) if instances else None,
         "max_seconds": round(max(r.seconds for r in instances), 4) if instances else None,
         "false_proofs": sum(r.false_proof for r in instances),
+        "impossible": sum(r.impossible for r in instances),
     }
 
 
@@ -142,5 +145,7 @@ def compare(name: str, ref: Reference, *, makespan: int | None, proven_optimal: 
         or (lower_bound is not None and ref.upper is not None and lower_bound > ref.upper)
         or solver_false_proof
     )
+    floor = ref.optimum if ref.optimum is not None else ref.lower
+    impossible = makespan is not None and floor is not None and makespan < floor
     return InstanceResult(name, makespan, best, proven_optimal, deviation, round(seconds, 4), lower_bound, status,
-                          false_proof)
+                          false_proof, impossible)

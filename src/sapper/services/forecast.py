@@ -292,13 +292,27 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
                            lots=left.plans, blocked=left.blocked), left.hazards
 
 
-def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: bool = True,
-                  model: UncertaintyModel | None = None, chunk_map: ChunkMap | None = None) -> Forecast:
-    """Forecast the store's latest plan with ``runs`` Monte Carlo runs from ``seed``; with ``progress``, the model
-    first learns from the progress reported in the store. ``chunk_map`` runs the Monte Carlo's chunks elsewhere
-    (e.g. :func:`dask_chunk_map`); the result is the same."""
-    if runs < 1:
-        raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
+@dataclass(frozen=True, eq=False)
+class PreparedForecast:
+    """A saved plan made ready for the Monte Carlo: its problem compiled again as planned, the typed inputs, the model
+    after learning from progress, and the horizon. Several models can be run on it without compiling again."""
+
+    run: PlanRun
+    compiled: CompiledPlan
+    tasks: ForecastTasks
+    hazards: tuple[HazardArea, ...]
+    assets: tuple[Asset, ...]
+    prior: UncertaintyModel
+    model: UncertaintyModel
+    horizon: int
+    pace_reports: int
+    survey_reports: int
+
+
+def prepare_forecast(store: Store, *, progress: bool = True, model: UncertaintyModel | None = None
+                     ) -> PreparedForecast:
+    """The store's latest plan made ready to forecast (``model``, default :class:`UncertaintyModel`, learns from the
+    progress reported in the store when ``progress``)."""
     run = store.latest_plan()
     if run is None:
         raise NotFoundError("the store has no plan to forecast: run sapper plan first")
@@ -306,18 +320,40 @@ def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: 
     compiled, planned_hazards = _compile_as_planned(store, run, hazards, assets)
     start = compiled.calendar.start
     tasks = forecast_inputs(compiled, run, planned_hazards, {a.id: a.asset_type.value for a in assets})
-    model = model or UncertaintyModel()
+    prior = model or UncertaintyModel()
     pace, surveys = progress_reports(store, hazards) if progress else ([], [])
-    learned_model = learn(model, pace, surveys)
     # Runs may take up to three times the plan's length (and at least two more years) before they count as beyond
     # the horizon; a shorter profile keeps each run's scan short.
     planned = compiled.calendar.index_of(run.finish_date or start) + 1
     horizon = min(compiled.problem.horizon, 3 * planned + 600)
-    result = run_forecast(compiled.problem, tasks, learned_model, runs=runs, rng=np.random.default_rng(seed),
-                          horizon=horizon, chunk_map=chunk_map)
-    learned = Learned(len(pace), len(surveys), {g: round(model.of(g).mean, 4) for g in tasks.groups},
-                      {g: round(learned_model.of(g).mean, 4) for g in tasks.groups})
-    return _forecast(compiled, run, result, tasks, seed, learned, assets)
+    return PreparedForecast(run, compiled, tasks, tuple(planned_hazards), tuple(assets), prior,
+                            learn(prior, pace, surveys), horizon, len(pace), len(surveys))
+
+
+def run_prepared(prep: PreparedForecast, *, runs: int, seed: int, model: UncertaintyModel | None = None,
+                 chunk_map: ChunkMap | None = None) -> Forecast:
+    """Forecast ``prep`` with ``runs`` runs from ``seed``, under ``model`` if given (as it is: no learning) else
+    under the prepared (learned) model."""
+    if runs < 1:
+        raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
+    used = model or prep.model
+    result = run_forecast(prep.compiled.problem, prep.tasks, used, runs=runs, rng=np.random.default_rng(seed),
+                          horizon=prep.horizon, chunk_map=chunk_map)
+    groups = prep.tasks.groups
+    learned = Learned(prep.pace_reports, prep.survey_reports, {g: round(prep.prior.of(g).mean, 4) for g in groups},
+                      {g: round(used.of(g).mean, 4) for g in groups})
+    return _forecast(prep.compiled, prep.run, result, prep.tasks, seed, learned, list(prep.assets))
+
+
+def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: bool = True,
+                  model: UncertaintyModel | None = None, chunk_map: ChunkMap | None = None) -> Forecast:
+    """Forecast the store's latest plan with ``runs`` Monte Carlo runs from ``seed``; with ``progress``, the model
+    first learns from the progress reported in the store. ``chunk_map`` runs the Monte Carlo's chunks elsewhere
+    (e.g. :func:`dask_chunk_map`); the result is the same."""
+    if runs < 1:
+        raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
+    return run_prepared(prepare_forecast(store, progress=progress, model=model), runs=runs, seed=seed,
+                        chunk_map=chunk_map)
 
 
 def _forecast(compiled: CompiledPlan, run: PlanRun, result: MonteCarloResult, tasks: ForecastTasks, seed: int,
@@ -376,4 +412,5 @@ def forecast_document(f: Forecast) -> JsonObject:
     }
 
 
-__all__ = ["Forecast", "dask_chunk_map", "forecast_document", "forecast_inputs", "forecast_plan", "progress_reports"]
+__all__ = ["Forecast", "PreparedForecast", "dask_chunk_map", "forecast_document", "forecast_inputs", "forecast_plan",
+           "prepare_forecast", "progress_reports", "run_prepared"]

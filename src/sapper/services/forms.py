@@ -50,11 +50,12 @@ def register_lists(store: Store) -> RegisterLists:
 def write_register_forms_from(store: Store, directory: Path, form: str | None = None) -> RegisterForms:
     """Write the form ``form`` (all when None) into ``directory`` with its organisation, team, brigade, hazard-area
     and asset questions as ``select_one_from_file`` over the register's current lists, and those lists as CSV
-    attachments beside it. Open task orders are not a list yet: this register keeps no task orders (a note says so)."""
+    attachments beside it. Open task orders are not a list yet: the forms ask for no task order (a note says so)."""
     lists = register_lists(store)
     paths = write_register_forms(directory, lists, [form] if form else None)
     rows = {name: len(items) for name, items in lists.files().items() if any(p.name == name for p in paths)}
     notes = [f"{name} is empty: the register has none; the question cannot be answered until it has"
              for name, n in rows.items() if n == 0]
-    notes.append("open task orders: this register keeps no task orders yet, so no task_orders.csv list was written")
+    notes.append("open task orders: the forms have no task-order question yet (the field importer reads none), so no "
+                 "task_orders.csv list was written")
     return RegisterForms(tuple(paths), rows, tuple(notes))

@@ -38,14 +38,15 @@ from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, OrgKind
 from sapper.errors import Fault, ValidationError
-from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards, write_assets, write_hazards
+from sapper.io import FeatureIssue, ReadResult, read_assets, read_hazards
 from sapper.io.issues import ReportedIssue, check_report_path, write_report
 from sapper.io.profile import ImportProfile, from_options, load_profile, save_profile
 from sapper.io.result import SourceAttributes, ValueGap
 from sapper.io.workforce import read_workforce
 from sapper.jsontypes import JsonObject
+from sapper.messages import msg
+from sapper.services.exports import export_records
 from sapper.store import Store, UnitOfWork
-from sapper.store.engine import probe
 
 Kind = Literal["hazards", "assets"]
 
@@ -87,17 +88,22 @@ class ImportSummary:
 
     @property
     def counts(self) -> str:
+        """The counts in one line (a translatable message)."""
+        more: str = ""
         if self.upserted:
-            added = self.imported - len(self.updated)
-            line = (f"added {added}, updated {len(self.updated)}, unchanged {self.unchanged}, "
-                    f"repaired {len(self.repaired)}, rejected {len(self.rejected)}")
+            head = msg("added {added}, updated {updated}, unchanged {unchanged}, repaired {repaired}, rejected "
+                       "{rejected}", added=self.imported - len(self.updated), updated=len(self.updated),
+                       unchanged=self.unchanged, repaired=len(self.repaired), rejected=len(self.rejected))
             if self.conflicts:
-                line += f", conflicts {len(self.conflicts)}"
+                more = msg(", conflicts {conflicts}", conflicts=len(self.conflicts))
         else:
-            line = f"imported {self.imported}, repaired {len(self.repaired)}, rejected {len(self.rejected)}"
+            head = msg("imported {imported}, repaired {repaired}, rejected {rejected}", imported=self.imported,
+                       repaired=len(self.repaired), rejected=len(self.rejected))
         if self.compared:
-            line += f", skipped {len(self.skipped)}, conflicts {len(self.conflicts)}"
-        return ("dry run, nothing written: would have " + line) if self.dry_run else line
+            more = msg(", skipped {skipped}, conflicts {conflicts}", skipped=len(self.skipped),
+                       conflicts=len(self.conflicts))
+        line = msg("{counts}{more}", counts=head, more=more)
+        return msg("dry run, nothing written: would have {counts}", counts=line) if self.dry_run else line
 
     @property
     def refused_fields(self) -> list[str]:
@@ -150,12 +156,12 @@ class ImportSummary:
         if gaps:
             out.append(gaps)
         if features:
-            out += [f"repaired {issue}" for issue in self.repaired]
-            out += [f"rejected {issue}" for issue in self.rejected]
-            out += [f"conflict {issue}" for issue in self.conflicts]
-            out += [f"updated {issue}" for issue in self.updated]
+            out += [msg("repaired {feature}", feature=str(issue)) for issue in self.repaired]
+            out += [msg("rejected {feature}", feature=str(issue)) for issue in self.rejected]
+            out += [msg("conflict {feature}", feature=str(issue)) for issue in self.conflicts]
+            out += [msg("updated {feature}", feature=str(issue)) for issue in self.updated]
         if self.ignored_columns:
-            out.append(f"columns not used: {', '.join(self.ignored_columns)}")
+            out.append(msg("columns not used: {columns}", columns=", ".join(self.ignored_columns)))
         return out
 
 
@@ -402,29 +408,9 @@ def import_file(
 
 
 def export_file(store: Store, file_path: str | Path, kind: Kind) -> int:
-    """Write ``store``'s hazard areas or assets to ``file_path`` (GeoPackage, GeoJSON, CSV); returns count."""
-    _check_kind(kind)
-    if store.path is not None and Path(file_path).resolve() == store.path.resolve():
-        raise ValidationError(
-            "export",
-            [Fault("export", "the export file is the store itself; choose another path", "file_path")],
-        )
-    target = Path(file_path)
-    if target.suffix.lower() == ".gpkg" and target.is_file() and probe(target).kind == "sapper":
-        # GDAL would replace the store's table with one without its constraints (unique id, foreign keys).
-        raise ValidationError(
-            "export",
-            [
-                Fault(
-                    "export",
-                    f"{target} is a sapper store; export to a new file (use sapper import to fill a store)",
-                    "file_path",
-                )
-            ],
-        )
-    if kind == "hazards":
-        return write_hazards(file_path, store.hazards(), attributes=store.source_attributes("hazard_areas"))
-    return write_assets(file_path, store.assets(), attributes=store.source_attributes("assets"))
+    """Write ``store``'s hazard areas or assets to ``file_path`` with the default options
+    (:func:`sapper.services.exports.export_records`); returns the count."""
+    return export_records(store, file_path, kind)
 
 
 def import_workforce(store: Store, file_path: str | Path, *, layer: str | None = None) -> ImportSummary:
@@ -448,7 +434,8 @@ def import_workforce(store: Store, file_path: str | Path, *, layer: str | None =
         uow.add_organisations(new_orgs)
         uow.add_teams([r for r in accepted if isinstance(r, DeminerTeam)])
         uow.add_brigades([r for r in accepted if isinstance(r, BuilderBrigade)])
-    notes = [f"created organisation {o.id} ({o.kind.value}, named by its id)" for o in new_orgs]
+    notes: list[str] = [msg("created organisation {id} ({kind}, named by its id)", id=o.id, kind=o.kind.value)
+                        for o in new_orgs]
     teams = sum(isinstance(r, DeminerTeam) for r in accepted)
     people = sum(r.size for r in accepted)
     return ImportSummary(
@@ -456,5 +443,6 @@ def import_workforce(store: Store, file_path: str | Path, *, layer: str | None =
         imported=len(accepted),
         rejected=sorted([*result.rejected, *refused], key=lambda issue: issue.index),
         ignored_columns=list(result.ignored_columns),
-        notes=[f"{teams} teams and {len(accepted) - teams} brigades, {people:,} people", *notes],
+        notes=[msg("{teams} teams and {brigades} brigades, {people} people", teams=teams,
+                   brigades=len(accepted) - teams, people=f"{people:,}"), *notes],
     )

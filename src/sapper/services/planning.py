@@ -18,6 +18,7 @@ from sapper.domain.releaserules import ReleaseRules
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Result, SolveParams, solve
 from sapper.plan.assign import assign_units
+from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, Processed, TaskKind, compile_problem
 from sapper.services import landrelease
 from sapper.store import Store
@@ -61,6 +62,11 @@ class PlanSettings:
     #: The plan's first day; None: the programme's start date the store records (``sapper init --start-date``, a
     #: scenario's), else today.
     start_date: dt.date | None = None
+
+
+def with_profile(settings: PlanSettings, profile: WeightProfile) -> PlanSettings:
+    """``settings`` planning with the weights of ``profile`` (``sapper plan --profile``)."""
+    return dataclasses.replace(settings, compile=dataclasses.replace(settings.compile, profile=profile))
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     params = PlanParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                         engine=settings.engine, lot_max_days=c.lot_max_days, weekdays=c.weekdays,
                         demining_stand_down=c.demining_stand_down, building_stand_down=c.building_stand_down,
-                        replan=replan, holidays=c.holidays)
+                        replan=replan, profile=c.profile, holidays=c.holidays)
     return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                    status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
                    baseline_objective=result.baseline_objective,

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sapper.errors import NotFoundError
+from sapper.messages import msg
 from sapper.scenario.compile import TaskKind
 from sapper.store import Store
 from sapper.store.records import PlanRun
 
-NO_PLAN = "there is no plan yet: plan the register (sapper plan, or POST /api/v1/plans/jobs)"
+NO_PLAN = msg("there is no plan yet: plan the register (sapper plan, or POST /api/v1/plans/jobs)")
 
 
 class LaneRole(StrEnum):

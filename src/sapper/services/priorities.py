@@ -56,11 +56,13 @@ class Ranked:
 
 @dataclass(frozen=True)
 class Priorities:
-    """Open hazard areas and assets, highest score first (ties by id), under ``profile``."""
+    """Open hazard areas and assets, highest score first (ties by id), under ``profile``; ``plan_profile``: the
+    profile the latest plan was made with (None: no plan)."""
 
     profile: WeightProfile
     hazards: tuple[Ranked, ...]
     assets: tuple[Ranked, ...]
+    plan_profile: WeightProfile | None = None
 
 
 def _hazard_label(h: HazardArea) -> str:
@@ -81,9 +83,12 @@ def rank(hazards: Sequence[HazardArea], assets: Sequence[Asset], profile: Weight
     )
 
 
-def priorities(store: Store, profile: WeightProfile = DEFAULT_PROFILE) -> Priorities:
-    """The store's open hazard areas and assets by score under ``profile``."""
-    return rank(store.hazards(), store.assets(), profile)
+def priorities(store: Store, profile: WeightProfile | None = None) -> Priorities:
+    """The store's open hazard areas and assets by score under ``profile`` (None: the profile the latest plan was
+    made with, else the default)."""
+    planned = plan_profile(store)
+    return dataclasses.replace(rank(store.hazards(), store.assets(), profile or planned or DEFAULT_PROFILE),
+                               plan_profile=planned)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -93,8 +98,8 @@ def priorities(store: Store, profile: WeightProfile = DEFAULT_PROFILE) -> Priori
 
 @dataclass(frozen=True, slots=True)
 class Unlocked:
-    """An asset whose work site the area blocks: its score (default profile, as the planner uses) and its weight in
-    the plan's objective."""
+    """An asset whose work site the area blocks: its score (under the plan's profile, as the planner used it) and its
+    weight in the plan's objective."""
 
     asset_id: str
     asset_type: str
@@ -126,12 +131,12 @@ class PlannedWork:
 class AreaExplanation:
     """Why an area is where the plan puts it.
 
-    ``ranked``: its score under the asked profile. ``plan_score``: its score under the default profile, which the
-    planner uses. ``unlocked`` = the scores of ``unlocks`` added in order (from 0); ``priority`` = ``plan_score`` +
-    ``unlocked``, exactly as the planner adds them: the priority its survey and clearance lots carry in the
-    planner's order; ``priority_rank`` its place among the open areas (1 = first). ``plan_weight``: the weight of
-    its release in the objective. ``work``, ``released``, ``week``: its lots in the latest plan, the release date
-    and the ISO week its first lot starts (empty / None without a plan).
+    ``ranked``: its score under the asked profile. ``plan_score``: its score under the profile the latest plan was
+    made with (the default without a plan). ``unlocked`` = the scores of ``unlocks`` added in order (from 0);
+    ``priority`` = ``plan_score`` + ``unlocked``, exactly as the planner adds them: the priority its survey and
+    clearance lots carry in the planner's order; ``priority_rank`` its place among the open areas (1 = first).
+    ``plan_weight``: the weight of its release in the objective. ``work``, ``released``, ``week``: its lots in the
+    latest plan, the release date and the ISO week its first lot starts (empty / None without a plan).
     """
 
     ranked: Ranked
@@ -146,6 +151,7 @@ class AreaExplanation:
     work: tuple[PlannedWork, ...] = ()
     released: dt.date | None = None
     week: str | None = None
+    plan_profile: WeightProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -161,11 +167,14 @@ class AssetExplanation:
     work: tuple[PlannedWork, ...] = ()
     restored: dt.date | None = None
     week: str | None = None
+    plan_profile: WeightProfile | None = None
 
 
 def area_explanations(compiled: CompiledPlan, hazards: Sequence[HazardArea], assets: Sequence[Asset],
-                      profile: WeightProfile = DEFAULT_PROFILE) -> dict[str, AreaExplanation]:
-    """Each open area of ``compiled`` (the register compiled by the planner) explained, without plan dates."""
+                      profile: WeightProfile = DEFAULT_PROFILE, planned: WeightProfile = DEFAULT_PROFILE
+                      ) -> dict[str, AreaExplanation]:
+    """Each open area of ``compiled`` (the register compiled by the planner with the ``planned`` profile) explained,
+    without plan dates; ``ranked`` under ``profile``."""
     by_hazard = {h.id: h for h in hazards}
     by_asset = {a.id: a for a in assets}
     weight: dict[str, int] = {}
@@ -180,12 +189,12 @@ def area_explanations(compiled: CompiledPlan, hazards: Sequence[HazardArea], ass
     for asset_id in sorted(compiled.blocking):  # the planner adds the scores in asset-id order
         a = by_asset[asset_id]
         for hid in compiled.blocking[asset_id]:
-            unlocks[hid].append(Unlocked(a.id, a.asset_type.value, score_asset(a).value, weight[a.id]))
+            unlocks[hid].append(Unlocked(a.id, a.asset_type.value, score_asset(a, planned.asset).value, weight[a.id]))
     order = sorted(unlocks, key=lambda hid: (-priority[hid], hid))
     out: dict[str, AreaExplanation] = {}
     for place, hid in enumerate(order, start=1):
         h = by_hazard[hid]
-        own = score_hazard(h).value
+        own = score_hazard(h, planned.hazard).value
         parts = tuple(unlocks[hid])
         unlocked = sum(u.score for u in parts)
         out[hid] = AreaExplanation(Ranked(hid, _hazard_label(h), score_hazard(h, profile.hazard)), own, weight[hid],
@@ -210,10 +219,17 @@ def _milestone(tasks: Sequence[PlannedTask], kind: TaskKind) -> dt.date | None:
     return next((t.end_date for t in tasks if t.kind is kind), None)
 
 
-def explain(store: Store, record_id: str, profile: WeightProfile = DEFAULT_PROFILE
+def plan_profile(store: Store) -> WeightProfile | None:
+    """The weight profile the store's latest plan was made with (None: no plan yet)."""
+    run = store.latest_plan()
+    return run.params.profile if run is not None else None
+
+
+def explain(store: Store, record_id: str, profile: WeightProfile | None = None
             ) -> AreaExplanation | AssetExplanation:
     """Why the latest plan puts the open hazard area or asset ``record_id`` where it is (NotFoundError when it is
-    neither). The register is compiled as the latest plan compiled it (default parameters without a plan)."""
+    neither), its score under ``profile`` (None: the latest plan's profile, else the default). The register is
+    compiled as the latest plan compiled it (default parameters without a plan)."""
     hazards, assets = store.hazards(), store.assets()
     open_ids = {h.id for h in hazards if h.status is HazardStatus.OPEN}
     asset = next((a for a in assets if a.id == record_id), None)
@@ -227,14 +243,16 @@ def explain(store: Store, record_id: str, profile: WeightProfile = DEFAULT_PROFI
     else:
         start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else dt.date.today()
     params = run.params.compile_params() if run is not None else CompileParams()
+    planned = run.params.profile if run is not None else None
+    profile = profile or planned or DEFAULT_PROFILE
     compiled = compile_problem(hazards, assets, store.teams(), store.brigades(), start_date=start, params=params)
     plan_id = run.id if run is not None else None
     if asset is None:
-        base = area_explanations(compiled, hazards, assets, profile)[record_id]
+        base = area_explanations(compiled, hazards, assets, profile, params.profile)[record_id]
         tasks = store.latest_plan_tasks(hazard_id=record_id) if run is not None else []
         work = _work(tasks)
         return dataclasses.replace(base, plan_id=plan_id, work=work, released=_milestone(tasks, TaskKind.RELEASED),
-                                   week=_week(work))
+                                   week=_week(work), plan_profile=planned)
     weight = next(t.weight for t, i in zip(compiled.problem.tasks, compiled.info, strict=True)
                   if i.kind is TaskKind.RESTORED and i.asset_id == record_id)
     released: dict[str, dt.date] = {}
@@ -243,9 +261,9 @@ def explain(store: Store, record_id: str, profile: WeightProfile = DEFAULT_PROFI
     tasks = store.latest_plan_tasks(asset_id=record_id) if run is not None else []
     work = _work(tasks)
     return AssetExplanation(Ranked(asset.id, asset.asset_type.value, score_asset(asset, profile.asset)),
-                            score_asset(asset).value, weight,
+                            score_asset(asset, params.profile.asset).value, weight,
                             tuple(Blocking(hid, released.get(hid)) for hid in compiled.blocking.get(record_id, ())),
-                            plan_id, work, _milestone(tasks, TaskKind.RESTORED), _week(work))
+                            plan_id, work, _milestone(tasks, TaskKind.RESTORED), _week(work), planned)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -260,12 +278,14 @@ def _ranked_json(r: Ranked) -> JsonObject:
 
 
 def _profile_json(p: WeightProfile) -> JsonObject:
-    return {"name": p.name, "default": p.is_default, "hazard": dict(p.hazard), "asset": dict(p.asset)}
+    return {"name": p.name, "hash": p.digest, "default": p.is_default, "hazard": dict(p.hazard),
+            "asset": dict(p.asset)}
 
 
 def priorities_document(p: Priorities, *, limit: int | None = None) -> JsonObject:
     """Scores with every contribution, full precision (the contributions, added in order, give the score exactly)."""
     return {"profile": _profile_json(p.profile),
+            "plan_profile": _profile_json(p.plan_profile) if p.plan_profile is not None else None,
             "hazard_areas": [_ranked_json(r) for r in p.hazards[:limit]],
             "assets": [_ranked_json(r) for r in p.assets[:limit]]}
 
@@ -275,9 +295,11 @@ def _work_json(w: PlannedWork) -> JsonObject:
             "end": w.end.isoformat()}
 
 
-def explanation_document(e: AreaExplanation | AssetExplanation, profile: WeightProfile) -> JsonObject:
-    """The explanation as JSON."""
-    common: JsonObject = {"profile": _profile_json(profile), **_ranked_json(e.ranked), "plan_score": e.plan_score,
+def explanation_document(e: AreaExplanation | AssetExplanation, profile: WeightProfile | None = None) -> JsonObject:
+    """The explanation as JSON (``profile``: the one asked for; None: the plan's, else the default)."""
+    common: JsonObject = {"profile": _profile_json(profile or e.plan_profile or DEFAULT_PROFILE),
+                          "plan_profile": _profile_json(e.plan_profile) if e.plan_profile is not None else None,
+                          **_ranked_json(e.ranked), "plan_score": e.plan_score,
                           "plan_weight": e.plan_weight, "plan_id": e.plan_id, "week": e.week,
                           "work": [_work_json(w) for w in e.work]}
     if isinstance(e, AreaExplanation):
@@ -292,5 +314,6 @@ def explanation_document(e: AreaExplanation | AssetExplanation, profile: WeightP
             "restored": e.restored.isoformat() if e.restored else None}
 
 
-__all__ = ["AreaExplanation", "AssetExplanation", "Priorities", "Ranked", "area_explanations", "explain",
-           "explanation_document", "load_profile", "priorities", "priorities_document", "rank"]
+__all__ = ["AreaExplanation", "AssetExplanation", "Priorities", "Ranked", "WeightProfile", "area_explanations",
+           "explain", "explanation_document", "load_profile", "plan_profile", "priorities", "priorities_document",
+           "rank"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sapper.errors import NotFoundError, StoreError
-from sapper.scenario.kursk_border import build_kursk_border
+from sapper.scenario.kursk_border import KurskBorderConfig, build_kursk_border
 from sapper.services.register import create_register
 from sapper.services.settings import Settings
 from sapper.store import Store
@@ -20,15 +20,17 @@ def check_scenario(name: str) -> None:
         raise NotFoundError(f"no scenario {name!r}; known: {', '.join(SCENARIOS)}")
 
 
-def build_scenario(store: Store, name: str, *, seed: int = 2025) -> dict[str, int]:
-    """Build scenario ``name`` with ``seed`` into ``store`` in one transaction; the counts per layer.
+def build_scenario(store: Store, name: str, *, seed: int = 2025, config: KurskBorderConfig | None = None
+                   ) -> dict[str, int]:
+    """Build scenario ``name`` with ``seed`` (and ``config``, default the reference one) into ``store`` in one
+    transaction; the counts per layer.
 
     ``store`` must hold no records (StoreError otherwise: a scenario is never mixed into a register).
     """
     check_scenario(name)
     if any(store.counts().values()):
         raise StoreError(f"{store.url} already holds records; build the scenario into a new store")
-    sc = build_kursk_border(seed)
+    sc = build_kursk_border(seed, config=config)
     with store.write() as uow:
         uow.add_organisations(sc.organisations)
         uow.add_hazards(sc.hazards)

@@ -36,7 +36,7 @@ from sapper.services.forecast import DatePercentiles, FanPoint, Forecast, foreca
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.services.replan import ReplanSettings, replan_store
 from sapper.store import Store
-from sapper.store.records import PlannedTask, PlanParams, PlanRun
+from sapper.store.records import PlannedTask, PlanParams, PlanRun, SavedWhatIf, WhatIfAsset, WhatIfColumn
 from sapper.store.store import UnitOfWork
 
 #: The name of the first column, the store's own latest plan (no variant may take it).
@@ -317,6 +317,8 @@ class WhatIf:
     critical_rule: str
     hazard_area_km2: float
     columns: tuple[Column, ...]
+    #: The latest plan the comparison starts from.
+    plan_id: int | None = None
 
 
 def _released_by(fan: Sequence[FanPoint], day: dt.date) -> tuple[float, float, float]:
@@ -451,7 +453,9 @@ def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, see
     start = (run.summary.start_date if run.summary is not None else
              dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date())
     assets = store.assets()
-    ranked = sorted(((a.id, a.asset_type.value, score_asset(a).value) for a in assets), key=lambda x: (-x[2], x[0]))
+    weights = run.params.profile  # the latest plan's weight profile
+    ranked = sorted(((a.id, a.asset_type.value, score_asset(a, weights.asset).value) for a in assets),
+                    key=lambda x: (-x[2], x[0]))
     top = ranked[:critical]
     current = forecast_plan(store, runs=runs, seed=seed)
     day = by or run.finish_date or current.overall.p50
@@ -462,9 +466,26 @@ def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, see
                                                          time_limit_s=time_limit_s)
         columns.append(_column(v.name, v.text, plan, forecast, workforce, top, day, seconds))
     total = sum(a.area_m2 for a in current.areas) / 1e6
-    rule = (f"the {len(top)} assets with the highest priority score (default profile: criticality, people served, "
-            "damage; see sapper priorities), ties by id; the same assets in every column")
-    return WhatIf(day, runs, seed, rule, round(total, 3), tuple(columns))
+    rule = (f"the {len(top)} assets with the highest priority score (profile {weights.name} of the latest plan: "
+            "criticality, people served, damage; see sapper priorities), ties by id; the same assets in every column")
+    return WhatIf(day, runs, seed, rule, round(total, 3), tuple(columns), run.id)
+
+
+def saved(w: WhatIf, *, made_at: dt.datetime | None = None) -> SavedWhatIf:
+    """The comparison as the store keeps it for the report (region and critical assets per column)."""
+    return SavedWhatIf(
+        w.plan_id, (made_at or dt.datetime.now(dt.UTC)).replace(microsecond=0), w.runs, w.seed, w.by,
+        w.hazard_area_km2,
+        tuple(WhatIfColumn(c.name, c.changes, c.workforce.deminers, c.workforce.builders, c.winter_work,
+                           c.planned_finish, c.finish.p10, c.finish.p50, c.finish.p80, c.finish.p90,
+                           c.released_km2[1],
+                           tuple(WhatIfAsset(a.asset_id, a.asset_type, a.planned, a.p50, a.p80) for a in c.critical))
+              for c in w.columns))
+
+
+def save_comparison(store: Store, w: WhatIf) -> None:
+    """Keep ``w`` in ``store`` as its latest what-if comparison (the situation report shows it)."""
+    store.save_whatif(saved(w))
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -514,4 +535,4 @@ def write_whatif_json(w: WhatIf, path: str | Path) -> Path:
 
 
 __all__ = ["CURRENT", "Column", "Count", "Variant", "WhatIf", "Workforce", "compare", "parse_variant", "run_variant",
-           "variant_keys", "variant_workforce", "whatif_document", "write_whatif_json"]
+           "save_comparison", "saved", "variant_keys", "variant_workforce", "whatif_document", "write_whatif_json"]

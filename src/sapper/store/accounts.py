@@ -3,15 +3,23 @@
 Secrets never reach the store: passwords arrive as argon2 hashes, tokens and session cookies as their SHA-256
 (``services.accounts`` makes both). Audit rows are written on the caller's connection, so they commit with the
 write they describe, or not at all.
+
+The *credentials epoch* (``sapper_meta`` key ``auth_epoch``) changes, in the same transaction, with every write
+that can withdraw or change what a verified credential grants: a token revoked, a password changed, an
+organisation's authority set or its row rewritten. A web worker that remembers verified credentials reads it on
+every request (one primary-key read) and forgets them all when it has changed, so a revocation is seen at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from sapper.domain.users import AuditEntry, Job, JobState, Principal, Role, User
@@ -23,11 +31,49 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+#: The ``sapper_meta`` key of the credentials epoch (see the module docstring).
+AUTH_EPOCH_KEY = "auth_epoch"
+_EPOCH_SQL = f"SELECT value FROM sapper_meta WHERE key = '{AUTH_EPOCH_KEY}'"
+
+
+def auth_epoch(conn: Connection) -> str:
+    """The credentials epoch ("" before the first change)."""
+    row = conn.exec_driver_sql(_EPOCH_SQL).first()
+    return "" if row is None else str(row[0])
+
+
+def auth_epoch_now(conn: Connection) -> str:
+    """``auth_epoch`` as one statement straight to the driver, outside any transaction (it runs on every request
+    of a busy web worker; through SQLAlchemy's execution and a BEGIN/COMMIT it cost three times as much)."""
+    driver: Any = conn.connection.driver_connection
+    cur = driver.cursor()
+    try:
+        cur.execute(_EPOCH_SQL)
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    if conn.dialect.name == "postgresql":
+        driver.rollback()  # end the transaction the driver opened for the statement (no round trip when idle)
+    return "" if row is None else str(row[0])
+
+
+def bump_auth_epoch(conn: Connection) -> None:
+    """A new credentials epoch, written on ``conn`` (so it commits with the change it announces)."""
+    t = schema.sapper_meta
+    values = {"key": AUTH_EPOCH_KEY, "value": secrets.token_hex(8)}
+    if conn.dialect.name == "postgresql":
+        stmt: Any = pg_dialect.insert(t).values(values)
+    else:
+        stmt = sqlite_dialect.insert(t).values(values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.key], set_={"value": stmt.excluded.value}))
+
+
 def set_authority(conn: Connection, org_id: str, authority: bool) -> None:
     """Mark an organisation as the national authority (or not); NotFoundError when there is none."""
     t = schema.organisations
     if conn.execute(update(t).where(t.c.id == org_id).values(authority=int(authority))).rowcount != 1:
         raise NotFoundError(f"organisation {org_id} is not in the store")
+    bump_auth_epoch(conn)
 
 
 def organisation_ids(conn: Connection) -> set[str]:
@@ -70,6 +116,7 @@ def user_credentials(conn: Connection, name: str) -> tuple[Principal, str] | Non
 
 def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
     conn.execute(update(schema.users).where(schema.users.c.id == user_id).values(password_hash=password_hash))
+    bump_auth_epoch(conn)
 
 
 def add_token(conn: Connection, user_name: str, token_hash: str, expires_at: dt.datetime) -> None:
@@ -85,19 +132,27 @@ def revoke_tokens(conn: Connection, user_name: str) -> int:
     """Revoke every live token of ``user_name``; how many."""
     t, u = schema.api_tokens, schema.users
     ids = select(u.c.id).where(u.c.name == user_name).scalar_subquery()
-    return int(conn.execute(update(t).where(t.c.user_id == ids, t.c.revoked_at.is_(None))
-                            .values(revoked_at=_now())).rowcount)
+    revoked = int(conn.execute(update(t).where(t.c.user_id == ids, t.c.revoked_at.is_(None))
+                               .values(revoked_at=_now())).rowcount)
+    bump_auth_epoch(conn)
+    return revoked
 
 
-def token_principal(conn: Connection, token_hash: str) -> Principal | None:
-    """The user a live (unexpired, unrevoked) token belongs to, or None."""
+def token_grant(conn: Connection, token_hash: str) -> tuple[Principal, dt.datetime] | None:
+    """The user a live (unexpired, unrevoked) token belongs to and when the token expires, or None."""
     t = schema.api_tokens
     stmt = _user_select().join(t, t.c.user_id == schema.users.c.id).where(
         t.c.token_hash == token_hash, t.c.revoked_at.is_(None))
     row = conn.execute(stmt.add_columns(t.c.expires_at)).first()
     if row is None or row.expires_at <= _now():
         return None
-    return _principal(row)
+    return _principal(row), row.expires_at
+
+
+def token_principal(conn: Connection, token_hash: str) -> Principal | None:
+    """The user a live (unexpired, unrevoked) token belongs to, or None."""
+    found = token_grant(conn, token_hash)
+    return None if found is None else found[0]
 
 
 def add_session(conn: Connection, user_id: int, session_hash: str, csrf_token: str, expires_at: dt.datetime) -> None:

@@ -13,11 +13,19 @@ WAL journal, foreign keys on, and the ST_ functions the GeoPackage R-tree trigge
 with ``execution_options(sapper_write=True)`` starts its transactions with ``BEGIN IMMEDIATE`` (it takes the
 write lock up front, so it waits on a busy store instead of failing when a deferred reader upgrades); others
 use plain ``BEGIN``.
+
+Pools: both backends keep up to ``POOL_SIZE`` connections open (``sapper serve`` runs up to
+``api.settings.Settings.threads`` requests at once per worker process, fewer than that), so a busy server reuses
+its connections instead of opening and closing one per request (opening an SQLite connection, with its pragmas and
+functions, cost more than the query it served). A PostgreSQL connection that sat idle in the pool for
+``IDLE_PING_SECONDS`` or more is pinged before it is handed out, and replaced when the ping fails (a server restart):
+busy connections are not pinged, which saves a round trip per request.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +43,10 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sapper.errors import StoreError
 from sapper.store import gpkg
 
+#: Connections a store's pool keeps open (and as many more, closed again when returned, at a peak).
+POOL_SIZE = 20
+#: A pooled PostgreSQL connection idle this long is pinged before use.
+IDLE_PING_SECONDS = 30.0
 #: Execution option that makes a connection's transactions ``BEGIN IMMEDIATE``.
 WRITE = "sapper_write"
 #: Milliseconds a connection waits for a lock before giving up.
@@ -60,7 +72,14 @@ def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
 
 def _on_begin(conn: Connection) -> None:
     mode = "IMMEDIATE" if conn.get_execution_options().get(WRITE) else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # Straight to the driver: through SQLAlchemy's execution machinery this cost as much as a small query. A
+    # driver error (the store busy past the timeout) is raised as SQLAlchemy's, as that machinery would have.
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        driver.execute(f"BEGIN {mode}")
+    except sqlite3.Error as exc:
+        raise sa_exc.OperationalError(f"BEGIN {mode}", None, exc) from exc
 
 
 class Backend(StrEnum):
@@ -120,15 +139,40 @@ def make_engine(target: str | Path | Target) -> Engine:
     return _sqlite_engine(found.path)
 
 
+def _on_checkin(dbapi_conn: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _on_checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+    """Ping a connection that has been idle ``IDLE_PING_SECONDS`` or more; a dead one is replaced (the pool
+    retries the checkout on DisconnectionError)."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        return
+    try:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("SELECT 1")
+        finally:
+            cur.close()
+        dbapi_conn.rollback()
+    except Exception as exc:  # whatever the driver raises for a dead connection
+        raise sa_exc.DisconnectionError(str(exc)) from exc
+
+
 def _pg_engine(url: URL) -> Engine:
     # No GeoAlchemy2 (not a dependency): 0.18's table-creation hooks fail on SQLAlchemy 2.1 (ColumnCollection), and
     # sapper's own Geometry type (store/types.py) binds and reads PostGIS geometry without it.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, connect_args={"connect_timeout": 10})
+    event.listen(engine, "checkin", _on_checkin)
+    event.listen(engine, "checkout", _on_checkout)
+    return engine
 
 
 def _sqlite_engine(path: Path) -> Engine:
     url = URL.create("sqlite+pysqlite", database=str(path))
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE,
+                           connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine

@@ -101,9 +101,14 @@ def rtree_bbox(rtree_table: str, fid: ColumnElement[Any], env: tuple[Any, Any, A
 def _props(table: Any, *, drop: tuple[str, ...] = ()) -> tuple[str, ...]:
     # source_attributes (revision 0007): whatever an imported file held besides sapper's fields, possibly personal
     # data; served by no collection until a sensitive-data rule says which of it may be. Plain ``str`` names
-    # (SQLAlchemy's are a subclass), so properties keyed by them serialise with orjson.
+    # (SQLAlchemy's are a subclass), so properties keyed by them serialise with orjson. The IMSMA exchange's columns
+    # (revision 0008) are not served either: their stored NULL stands for a default only the mapping knows.
     return tuple(str(c.name) for c in table.columns
-                 if c.name not in ("fid", "geom", "version", "source_attributes", *drop))
+                 if c.name not in ("fid", "geom", "version", "source_attributes", *_IMSMA_ONLY, *drop))
+
+
+#: Columns of revision 0008 that only the IMSMA exchange reads and writes.
+_IMSMA_ONLY = ("imsma_id", "imsma_links", "beneficiaries_sadd", "benchmark_lon", "benchmark_lat")
 
 
 #: The collections, by name.
@@ -201,26 +206,61 @@ def _source(name: str) -> _Source:
                    {p: derived[p] if p in derived else table.c[p] for p in spec.properties})
 
 
+#: Square metres of slack in ``release_phase``: a remainder this small counts as none, one within it of the whole
+#: area as untouched.
+_PHASE_SLACK_M2 = 0.5
+
+
+def _last_event(column: Any) -> ColumnElement[Any]:
+    """The value of ``column`` in a hazard area's last land-release event (correlated)."""
+    h, e = schema.hazard_areas, schema.land_release_events
+    return (select(column).where(e.c.hazard_id == h.c.id).order_by(e.c.seq.desc()).limit(1)
+            .correlate(h).scalar_subquery())
+
+
+def _hazard_state() -> ColumnElement[Any]:
+    h, e = schema.hazard_areas, schema.land_release_events
+    register = case((h.c.status == "closed", "released"), (h.c.status == "handed_over", "handed_over"),
+                    (h.c.hazard_class == "CHA", "confirmed"), else_="suspected")
+    return func.coalesce(_last_event(e.c.to_state), register)
+
+
+def _hazard_remaining() -> ColumnElement[Any]:
+    h, e = schema.hazard_areas, schema.land_release_events
+    return func.coalesce(_last_event(e.c.remaining_m2), h.c.area_m2)
+
+
 def _hazard_derived() -> dict[str, ColumnElement[Any]]:
     """Columns of a hazard area computed in SQL from its land-release history and the latest plan: ``state`` (the
     last event's state, else the register's class and status), ``release_phase`` (open, in_progress, processed,
     released) and ``planned_release_date`` (the latest plan's release milestone)."""
-    h, e, t, r = schema.hazard_areas, schema.land_release_events, schema.plan_tasks, schema.plan_runs
-
-    def last(column: Any) -> ColumnElement[Any]:
-        return (select(column).where(e.c.hazard_id == h.c.id).order_by(e.c.seq.desc()).limit(1)
-                .correlate(h).scalar_subquery())
-
-    register = case((h.c.status == "closed", "released"), (h.c.status == "handed_over", "handed_over"),
-                    (h.c.hazard_class == "CHA", "confirmed"), else_="suspected")
-    state = func.coalesce(last(e.c.to_state), register)
-    remaining = func.coalesce(last(e.c.remaining_m2), h.c.area_m2)
-    phase = case((state.in_(["released", "handed_over"]), "released"), (remaining <= 0.5, "processed"),
-                 (remaining < h.c.area_m2 - 0.5, "in_progress"), else_="open")
+    h, t, r = schema.hazard_areas, schema.plan_tasks, schema.plan_runs
+    state = _hazard_state()
+    phase = release_phase_sql(state, _hazard_remaining(), h.c.area_m2)
     latest = select(func.max(r.c.id)).scalar_subquery()
     planned = (select(func.max(t.c.end_date)).where(t.c.hazard_id == h.c.id, t.c.kind == "released",
                                                     t.c.run_id == latest).correlate(h).scalar_subquery())
     return {"state": state, "release_phase": phase, "planned_release_date": planned}
+
+
+def release_phase_sql(state: ColumnElement[Any], remaining_m2: ColumnElement[Any],
+                      area_m2: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``release_phase`` in SQL (what filters on it use)."""
+    return case((state.in_(["released", "handed_over"]), "released"), (remaining_m2 <= _PHASE_SLACK_M2, "processed"),
+                (remaining_m2 < area_m2 - _PHASE_SLACK_M2, "in_progress"), else_="open")
+
+
+def release_phase(state: object, remaining_m2: object, area_m2: object) -> str:
+    """``release_phase`` as ``_hazard_derived`` computes it in SQL, from a page's ``state`` and the remaining
+    area: a page selects those two once instead of the SQL expression, which repeats their subqueries."""
+    if state in ("released", "handed_over"):
+        return "released"
+    remaining, area = float(remaining_m2 or 0.0), float(area_m2 or 0.0)  # type: ignore[arg-type]
+    if remaining_m2 is not None and remaining <= _PHASE_SLACK_M2:
+        return "processed"
+    if remaining_m2 is not None and area_m2 is not None and remaining < area - _PHASE_SLACK_M2:
+        return "in_progress"
+    return "open"
 
 
 def _asset_derived() -> dict[str, ColumnElement[Any]]:
@@ -373,9 +413,14 @@ def features(conn: Connection, query: FeatureQuery) -> FeaturePage:
     n = len(spec.properties)
     names = spec.properties
     versioned = src.version is not None
-    return FeaturePage([FeatureRow(str(r[1]), g, dict(zip(names, r[3:3 + n], strict=True)),
-                                   None if not versioned or r[3 + n] is None else int(r[3 + n]))
-                        for r, g in zip(rows, geoms, strict=True)], matched)
+    out = [FeatureRow(str(r[1]), g, dict(zip(names, r[3:3 + n], strict=True)),
+                      None if not versioned or r[3 + n] is None else int(r[3 + n]))
+           for r, g in zip(rows, geoms, strict=True)]
+    if spec.name == "hazard_areas":  # the page selected the remaining area in its place (_page_column)
+        for f in out:
+            props: dict[str, Value] = f.properties  # type: ignore[assignment]  # built just above
+            props["release_phase"] = release_phase(props["state"], props["release_phase"], props["area_m2"])
+    return FeaturePage(out, matched)
 
 
 def _statements(dialect: str, name: str, extra: list[ColumnElement[bool]], *, scope: bool, bbox: bool, start: bool,
@@ -390,13 +435,21 @@ def _statements(dialect: str, name: str, extra: list[ColumnElement[bool]], *, sc
         count = count.where(and_(*where))
     page = select(count.correlate(None).scalar_subquery().label("_matched"), src.key.label("_key"),
                   _raw_geometry(dialect, src.geom),
-                  *(c.label(p) for p, c in src.columns.items()),
+                  *(_page_column(name, p, c) for p, c in src.columns.items()),
                   *([src.version.label("_version")] if src.version is not None else [])).select_from(src.table)
     if where:
         page = page.where(and_(*where))
     page = (page.order_by(src.fid if src.fid is not None else src.key)
             .limit(bindparam("q_limit", type_=Integer())).offset(bindparam("q_offset", type_=Integer())))
     return count, page
+
+
+def _page_column(name: str, prop: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """What a page selects for ``prop``: the column, except a hazard area's ``release_phase``, for which it selects
+    the remaining area (``features`` computes the phase with ``release_phase``)."""
+    if name == "hazard_areas" and prop == "release_phase":
+        return _hazard_remaining().label(prop)
+    return column.label(prop)
 
 
 @lru_cache(maxsize=128)

@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from sapper.domain import imsmaids
 from sapper.domain.activities import (
     Activity,
     ActivityStatus,
@@ -30,6 +31,8 @@ from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.calendar import Holiday, ProgrammeCalendar, StandDownGroup, parse_window, window_text
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import (
+    BENEFICIARY_GROUPS,
+    Beneficiaries,
     DeviceCategory,
     Evidence,
     HazardArea,
@@ -125,12 +128,38 @@ def to_json(value: Mapping[str, Any], record: str, field: str) -> str:
 
 
 def organisation_row(org: Organisation) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "kind": org.kind.value}
+    return {"id": org.id, "name": org.name, "kind": org.kind.value, "imsma_id": org.imsma_id or None}
 
 
 def organisation_from(row: Row) -> Organisation:
     record = f"organisation {row['id']}"
-    return Organisation(id=row["id"], name=row["name"], kind=_enum(OrgKind, row["kind"], record, "kind"))
+    return Organisation(id=row["id"], name=row["name"], kind=_enum(OrgKind, row["kind"], record, "kind"),
+                        imsma_id=row.get("imsma_id") or imsmaids.default_id("organisation", row["id"]))
+
+
+def _imsma_columns(imsma_id: str, links: tuple[str, ...]) -> dict[str, Any]:
+    """IMSMA id and links as stored: NULL when there are none (an upsert then keeps what the store has)."""
+    return {"imsma_id": imsma_id or None, "imsma_links": imsmaids.join_links(links) or None}
+
+
+def _imsma_values(row: Row, kind: str) -> dict[str, Any]:
+    """IMSMA id (the store's default when none is stored) and links of a record's row."""
+    imsma_id = row.get("imsma_id") or (imsmaids.default_id(kind, row["fid"]) if row.get("fid") is not None else "")
+    return {"imsma_id": imsma_id, "imsma_links": imsmaids.split_links(row.get("imsma_links"))}
+
+
+def _sadd_json(b: Beneficiaries | None) -> str | None:
+    return None if b is None else json.dumps({g: getattr(b, g) for g in BENEFICIARY_GROUPS}, sort_keys=True)
+
+
+def _sadd_from(text: str | None, record: str) -> Beneficiaries | None:
+    if not text:
+        return None
+    value = _json_object(text, record, "beneficiaries_sadd")
+    if not isinstance(value, dict) or set(value) - set(BENEFICIARY_GROUPS):
+        raise ValidationError(record, [Fault(record, "stored beneficiaries by sex and age are not the eight groups",
+                                             "beneficiaries_sadd")])
+    return Beneficiaries(**{g: int(value.get(g, 0)) for g in BENEFICIARY_GROUPS})
 
 
 def hazard_row(h: HazardArea) -> dict[str, Any]:
@@ -150,6 +179,8 @@ def hazard_row(h: HazardArea) -> dict[str, Any]:
         "synthetic": int(h.synthetic),
         "clearance_depth_cm": h.clearance_depth_cm,
         "marking": h.marking.value,
+        "beneficiaries_sadd": _sadd_json(h.beneficiaries_sadd),
+        **_imsma_columns(h.imsma_id, h.imsma_links),
     }
 
 
@@ -186,6 +217,8 @@ def hazard_from(row: Row, points: Sequence[Row] = ()) -> HazardArea:
         benchmark=benchmark,
         turning_points=turning,
         marking=_enum(Marking, row["marking"] or "unknown", record, "marking"),
+        beneficiaries_sadd=_sadd_from(row.get("beneficiaries_sadd"), record),
+        **_imsma_values(row, "hazard_area"),
     )
 
 
@@ -254,6 +287,9 @@ def activity_rows(a: Activity) -> tuple[dict[str, Any], list[dict[str, Any]], li
         "end_date": a.end,
         "clearance_depth_cm": a.clearance_depth_cm,
         "direct_evidence": a.direct_evidence,
+        "benchmark_lon": None if a.benchmark is None else a.benchmark.x,
+        "benchmark_lat": None if a.benchmark is None else a.benchmark.y,
+        **_imsma_columns(a.imsma_id, a.imsma_links),
     }
     outcome_rows = [
         {"activity_id": a.id, "outcome": kind, "geom": g, "area_m2": area_m2(g)} for kind, g in outcomes
@@ -270,6 +306,7 @@ def activity_rows(a: Activity) -> tuple[dict[str, Any], list[dict[str, Any]], li
             "fuze": d.fuze,
             "disposal": d.disposal.value if d.disposal is not None else None,
             "disposal_date": d.disposal_date,
+            **_imsma_columns(d.imsma_id, d.imsma_links),
         }
         for d in a.devices
     ]
@@ -288,6 +325,7 @@ def device_from(row: Row) -> DeviceFound:
         fuze=row["fuze"] or "",
         disposal=_opt_enum(Disposal, row["disposal"], record, "disposal"),
         disposal_date=row["disposal_date"],
+        **_imsma_values(row, "device_found"),
     )
 
 
@@ -313,6 +351,9 @@ def activity_from(row: Row, outcomes: Sequence[Row], devices: Sequence[Row]) -> 
         clearance_depth_cm=_opt_float(row["clearance_depth_cm"]),
         devices=tuple(device_from(d) for d in devices),
         direct_evidence=row["direct_evidence"] or "",
+        benchmark=None if row.get("benchmark_lon") is None or row.get("benchmark_lat") is None
+        else Point(float(row["benchmark_lon"]), float(row["benchmark_lat"])),
+        **_imsma_values(row, "activity"),
     )
 
 

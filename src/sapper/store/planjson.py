@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from sapper.domain.calendar import WINTER_STAND_DOWN, SeasonalWindow
 from sapper.errors import SapperError, StoreError
 from sapper.plan import Engine, MovePolicy, Status
+from sapper.prioritise import DEFAULT_PROFILE, profile_from_mapping
 from sapper.store.records import (
     Checkpoint,
     PlannedTask,
@@ -57,6 +58,9 @@ def params_to_json(p: PlanParams) -> JsonObject:
     }
     if p.holidays:  # plans made without holidays keep the keys they always had
         out["holidays"] = [d.isoformat() for d in sorted(p.holidays)]
+    if not p.profile.is_default or p.profile.name != DEFAULT_PROFILE.name:
+        out["profile"] = {"name": p.profile.name, "hash": p.profile.digest, "hazard": dict(p.profile.hazard),
+                          "asset": dict(p.profile.asset)}
     if p.replan is not None:
         r = p.replan
         out.update(replan_of=r.replan_of, as_of=r.as_of.isoformat(), progress_through=r.progress_through.isoformat(),
@@ -271,7 +275,17 @@ def params_from_json(data: object, record: str) -> PlanParams:
                               progress_through=f.day("progress_through", as_of.isoformat()),
                               stable=f.flag("stable", True), moves=MovePolicy(moves), move_cost=f.whole("move_cost", 0),
                               move_cost_days=f.num("move_cost_days", 0.0))
-    return PlanParams(time_limit_s=f.num("time_limit_s", d.time_limit_s), workers=f.whole("workers", d.workers),
+    profile = DEFAULT_PROFILE
+    if f.has("profile"):
+        raw = f.data.get("profile")
+        try:
+            if not isinstance(raw, Mapping):
+                raise TypeError("not an object")
+            profile = profile_from_mapping({k: v for k, v in raw.items() if k != "hash"}, source="profile")
+        except (SapperError, TypeError) as exc:
+            raise f._bad("profile", f"a weight profile ({exc})") from None
+    return PlanParams(profile=profile,
+                      time_limit_s=f.num("time_limit_s", d.time_limit_s), workers=f.whole("workers", d.workers),
                       seed=f.whole("seed", d.seed), engine=Engine(engine),
                       lot_max_days=f.whole("lot_max_days", d.lot_max_days), weekdays=frozenset(weekdays),
                       demining_stand_down=f.window("demining_stand_down", WINTER_STAND_DOWN),

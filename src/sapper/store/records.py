@@ -13,6 +13,7 @@ from sapper.domain.geometry import in_wgs84_range
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, LandUse
 from sapper.errors import Fault, StoreError, ValidationError
 from sapper.plan import Engine, MovePolicy, Status
+from sapper.prioritise import DEFAULT_PROFILE, WeightProfile
 from sapper.scenario.compile import CompileParams, TaskKind
 
 #: A value of the engine's diagnostics (``PlanSummary.details``).
@@ -203,6 +204,8 @@ class PlanParams:
     demining_stand_down: SeasonalWindow | None = WINTER_STAND_DOWN
     building_stand_down: SeasonalWindow | None = None
     replan: ReplanParams | None = None
+    #: The weight profile the plan was made with (a plan saved before profiles were recorded: the default).
+    profile: WeightProfile = DEFAULT_PROFILE
     #: The programme's holidays the plan was made with.
     holidays: frozenset[dt.date] = frozenset()
 
@@ -210,7 +213,8 @@ class PlanParams:
         """The compile parameters the plan was made with (defaults for what it does not record)."""
         return CompileParams(lot_max_days=self.lot_max_days, weekdays=self.weekdays,
                              demining_stand_down=self.demining_stand_down,
-                             building_stand_down=self.building_stand_down, holidays=self.holidays)
+                             building_stand_down=self.building_stand_down, profile=self.profile,
+                             holidays=self.holidays)
 
     @property
     def progress_through(self) -> dt.date | None:
@@ -332,3 +336,46 @@ class HazardEdit:
             organisation_id=hazard.organisation_id,
             expected_clearance_share=hazard.expected_clearance_share,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfAsset:
+    """A critical asset in one column of a saved what-if comparison: planned restoration, forecast P50 and P80."""
+
+    asset_id: str
+    asset_type: str
+    planned: dt.date | None
+    p50: dt.date | None
+    p80: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfColumn:
+    """One column of a saved what-if comparison (``current``: the latest plan then; else a variant)."""
+
+    name: str
+    changes: str
+    deminers: int
+    builders: int
+    winter_work: bool
+    planned_finish: dt.date | None
+    p10: dt.date
+    p50: dt.date
+    p80: dt.date
+    p90: dt.date
+    released_km2_p50: float
+    assets: tuple[WhatIfAsset, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedWhatIf:
+    """The latest what-if comparison (``sapper whatif``), kept for the report: the plan it was made from, when, how
+    many runs from which seed, the date released km² are read at, and its columns."""
+
+    plan_id: int | None
+    made_at: dt.datetime
+    runs: int
+    seed: int
+    released_by: dt.date
+    hazard_area_km2: float
+    columns: tuple[WhatIfColumn, ...]

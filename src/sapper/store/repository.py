@@ -46,7 +46,7 @@ from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import ConflictError, Fault, NotFoundError, StoreError, ValidationError
-from sapper.store import gpkg, mapping, schema
+from sapper.store import accounts, gpkg, mapping, schema
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
 
 T = TypeVar("T")
@@ -113,6 +113,9 @@ def _write_rows(
         for c in table.columns
         if c.name in rows[0] and c.name not in ("fid", key, "version")
     }
+    for name in ("imsma_id", "imsma_links"):  # NULL in a row: keep the IMSMA id and links the store has
+        if name in updates:
+            updates[name] = func.coalesce(stmt.excluded[name], table.c[name])
     if "version" in table.c:
         updates["version"] = table.c.version + 1
     conn.execute(stmt.on_conflict_do_update(index_elements=[table.c[key]], set_=updates), rows)
@@ -126,6 +129,8 @@ def _write_rows(
 def add_organisations(conn: Connection, orgs: Sequence[Organisation], *, replace: bool) -> int:
     _check_new_ids(conn, schema.organisations, "organisation", [o.id for o in orgs], replace)
     _write_rows(conn, schema.organisations, [mapping.organisation_row(o) for o in orgs], replace=replace)
+    if replace:  # a rewritten row may change what a remembered credential grants (store/accounts.py)
+        accounts.bump_auth_epoch(conn)
     return len(orgs)
 
 
@@ -557,8 +562,10 @@ def context_areas(conn: Connection, layer: str) -> list[ContextArea]:
 
 
 def meta(conn: Connection) -> dict[str, str]:
+    """The store's metadata, without the credentials epoch (bookkeeping of the web service, store/accounts.py)."""
     t = schema.sapper_meta
-    return {r.key: r.value for r in conn.execute(select(t.c.key, t.c.value).order_by(t.c.key))}
+    return {r.key: r.value for r in conn.execute(select(t.c.key, t.c.value).where(t.c.key != accounts.AUTH_EPOCH_KEY)
+                                                 .order_by(t.c.key))}
 
 
 def plan(conn: Connection, run_id: int) -> PlanRun:

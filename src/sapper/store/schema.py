@@ -8,6 +8,8 @@ the two agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -39,6 +41,12 @@ def _synthetic() -> Column[int]:
     return Column("synthetic", Integer, nullable=False, server_default="0")
 
 
+def _imsma_columns() -> tuple[Column[Any], Column[Any]]:
+    """IMSMA Core's identifier of the record (NULL: the store's default, the type prefix and the fid) and its
+    links to IMSMA records sapper does not keep (comma-separated; NULL when none)."""
+    return Column("imsma_id", Text, nullable=True), Column("imsma_links", Text, nullable=True)
+
+
 organisations = Table(
     "organisations",
     metadata,
@@ -46,6 +54,7 @@ organisations = Table(
     Column("name", Text, nullable=False),
     Column("kind", Text, nullable=False),
     Column("authority", Integer, nullable=False, server_default="0"),
+    Column("imsma_id", Text, nullable=True),  # revision 0008
 )
 
 hazard_areas = Table(
@@ -69,6 +78,8 @@ hazard_areas = Table(
     Column("clearance_depth_cm", Real, nullable=True),  # revision 0005
     Column("marking", Text, nullable=False, server_default="unknown"),  # revision 0005
     Column("source_attributes", Text, nullable=False, server_default="{}"),  # revision 0007
+    *_imsma_columns(),  # revision 0008
+    Column("beneficiaries_sadd", Text, nullable=True),  # revision 0008: JSON object of the eight groups
     sqlite_autoincrement=True,
 )
 
@@ -110,6 +121,9 @@ activities = Table(
     Column("clearance_depth_cm", Real, nullable=True),
     _version(),
     Column("direct_evidence", Text, nullable=False, server_default=""),  # revision 0005
+    *_imsma_columns(),  # revision 0008
+    Column("benchmark_lon", Real, nullable=True),  # revision 0008: benchmark of the land released
+    Column("benchmark_lat", Real, nullable=True),
     sqlite_autoincrement=True,
 )
 
@@ -141,6 +155,7 @@ devices_found = Table(
     Column("fuze", Text, nullable=False, server_default=""),
     Column("disposal", Text, nullable=True),
     Column("disposal_date", Date, nullable=True),
+    *_imsma_columns(),  # revision 0008
     sqlite_autoincrement=True,
 )
 
@@ -523,6 +538,67 @@ jobs = Table(
     sqlite_autoincrement=True,
 )
 
+# Task orders (revision 0009, store/taskorders.py): one row per order, the plan lots it holds (a snapshot), and
+# every change of its state.
+
+#: States of a task order (sapper.domain.taskorders.OrderState).
+ORDER_STATES = ("issued", "acknowledged", "completed", "cancelled")
+
+task_orders = Table(
+    "task_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", Text, nullable=False, unique=True),
+    Column("unit_id", Text, nullable=False),
+    Column("unit_role", Text, nullable=False),
+    Column("organisation_id", Text, nullable=True),
+    Column("site_kind", Text, nullable=False),
+    Column("site_id", Text, nullable=False),
+    Column("plan_run_id", Integer, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("issued_at", GpkgDateTime(), nullable=False),
+    Column("access_lon", Real, nullable=False),
+    Column("access_lat", Real, nullable=False),
+    Column("access_note", Text, nullable=False, server_default=""),
+    Column("forms", Text, nullable=False, server_default=""),
+    Index("ix_task_orders_unit", "unit_id"),
+    CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in ORDER_STATES) + ")", name="ck_task_orders_state"),
+    sqlite_autoincrement=True,
+)
+
+task_order_lots = Table(
+    "task_order_lots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("task_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("task_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("method", Text, nullable=False, server_default=""),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("work", Real, nullable=False),
+    Column("work_unit", Text, nullable=False),
+    Index("ix_task_order_lots_order_id", "order_id"),
+    sqlite_autoincrement=True,
+)
+
+task_order_events = Table(
+    "task_order_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("task_orders.id", ondelete="CASCADE"), nullable=False),
+    Column("from_state", Text, nullable=True),
+    Column("to_state", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", GpkgDateTime(), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Index("ix_task_order_events_order_id", "order_id"),
+    CheckConstraint("trim(actor) <> ''", name="ck_task_order_events_actor"),
+    sqlite_autoincrement=True,
+)
+
 #: Spatial layers (tables) and their GeoPackage geometry type; each has an R-tree ``rtree_<table>_geom``.
 SPATIAL_LAYERS: dict[str, str] = {
     "hazard_areas": "GEOMETRY",
@@ -542,7 +618,8 @@ SPATIAL_LAYERS: dict[str, str] = {
 ATTRIBUTE_TABLES = ("organisations", "teams", "brigades", "sapper_meta", "plan_runs", "plan_tasks",
                     "qa_visits", "non_conformities", "land_release_events",
                     "field_submissions", "field_submission_events",
-                    "users", "api_tokens", "sessions", "audit", "jobs", "calendar_holidays")
+                    "users", "api_tokens", "sessions", "audit", "jobs",
+                    "task_orders", "task_order_lots", "task_order_events", "calendar_holidays")
 
 #: Spatial views over the latest plan, registered as feature layers (no R-tree of their own).
 PLAN_VIEWS = ("planned_hazard_release", "planned_asset_restoration")

@@ -8,6 +8,7 @@ already open in this thread, so ``with store.write(): store.add_hazards(...)`` i
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,14 +28,17 @@ from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
+from sapper.domain.taskorders import OrderState, TaskOrder
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
-from sapper.store import accounts, mapping, schema
+from sapper.messages import msg
+from sapper.store import accounts, mapping, schema, whatifjson
 from sapper.store import engine as engines
 from sapper.store import features as feats
 from sapper.store import repository as repo
 from sapper.store.fieldstaging import FieldStaging
-from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun
+from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun, SavedWhatIf
+from sapper.store.taskorders import TaskOrders
 
 
 class UnitOfWork:
@@ -130,6 +134,11 @@ class UnitOfWork:
     def field_staging(self) -> FieldStaging:
         """Field-data staging (ODK Central / KoboToolbox submissions, their review, progress) in this unit of work."""
         return FieldStaging(self._conn, self.touched)
+
+    @property
+    def task_orders(self) -> TaskOrders:
+        """Task orders (issue, change state, read) in this unit of work."""
+        return TaskOrders(self._conn, self.touched)
 
     def existing_ids(self, layer: str, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` already in ``layer`` (a table with text ids: hazard_areas, assets, teams…)."""
@@ -429,6 +438,15 @@ class Store:
         with self._reading() as conn:
             return repo.meta(conn)
 
+    def save_whatif(self, comparison: SavedWhatIf) -> None:
+        """Keep ``comparison`` as the latest what-if comparison (replacing the one before)."""
+        self.set_meta({whatifjson.KEY: whatifjson.whatif_to_text(comparison)})
+
+    def latest_whatif(self) -> SavedWhatIf | None:
+        """The latest what-if comparison saved (None: none yet)."""
+        text = self.meta().get(whatifjson.KEY)
+        return whatifjson.whatif_from_text(text) if text else None
+
     def release_rules(self) -> ReleaseRules:
         """The programme's land-release settings: those stored, the documented defaults for the rest."""
         return mapping.release_rules_from(self.meta())
@@ -461,6 +479,12 @@ class Store:
         """Progress reported from the field (applied clearance and brigade submissions), by work date."""
         with self._reading() as conn:
             return FieldStaging(conn, set()).progress()
+
+    def task_orders(self, *, unit_ids: Iterable[str] | None = None, states: Iterable[OrderState] | None = None,
+                    numbers: Iterable[str] | None = None) -> list[TaskOrder]:
+        """Task orders with their lots and history, in the order issued (filtered as ``TaskOrders.select``)."""
+        with self._reading() as conn:
+            return TaskOrders(conn, set()).select(unit_ids=unit_ids, states=states, numbers=numbers)
 
     def counts(self) -> dict[str, int]:
         """Rows per table, by table name."""
@@ -507,6 +531,26 @@ class Store:
         with self._reading() as conn:
             return accounts.token_principal(conn, token_hash)
 
+    def token_grant(self, token_hash: str) -> tuple[Principal, dt.datetime, str] | None:
+        """The user a live API token belongs to, when the token expires, and the credentials epoch read before
+        them in the same transaction (so a revocation committed in between shows as a new epoch), or None."""
+        with self._reading() as conn:
+            epoch = accounts.auth_epoch(conn)
+            found = accounts.token_grant(conn, token_hash)
+        return None if found is None else (found[0], found[1], epoch)
+
+    def auth_epoch(self) -> str:
+        """The credentials epoch: it changes with every revocation, password change or authority change."""
+        self._check_open()
+        if getattr(self._local, "uow", None) is not None:
+            with self._reading() as conn:
+                return accounts.auth_epoch(conn)
+        try:
+            with self._engine.connect() as conn:
+                return accounts.auth_epoch_now(conn)
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be read: {self._message(exc)}") from None
+
     def session_principal(self, session_hash: str) -> tuple[Principal, str] | None:
         """The user and CSRF token of a live browser session (its SHA-256), or None."""
         with self._reading() as conn:
@@ -540,11 +584,12 @@ def open_store(target: str | Path, *, create: bool = False) -> Store:
 
 def _check_probe(found: engines.Probe, where: str, *, create: bool) -> None:
     if found.kind == "foreign":
-        raise StoreError(f"{where} is not a sapper store: {found.reason}")
+        raise StoreError(msg("{where} is not a sapper store: {reason}", where=where, reason=found.reason))
     if found.kind == "empty" and not create:
         raise StoreError(f"{where} is not a sapper store: {found.reason} (open it with create=True to make one)")
     if found.kind == "sapper" and found.revision is not None and found.revision not in engines.known_revisions():
-        raise StoreError(f"{where} was made by a newer sapper (schema revision {found.revision}); upgrade sapper")
+        raise StoreError(msg("{where} was made by a newer sapper (schema revision {revision}); upgrade sapper",
+                               where=where, revision=found.revision))
 
 
 def _open_database(target: engines.Target, *, create: bool) -> Store:
@@ -559,10 +604,8 @@ def _open_database(target: engines.Target, *, create: bool) -> Store:
                 raise StoreError(f"the store {target.display} cannot be opened: {message.strip().splitlines()[0]}") \
                     from None
             if not create:
-                raise NotFoundError(
-                    f"no store at {target.display}: the database does not exist "
-                    f"(create one with `sapper init --db URL`)"
-                ) from None
+                raise NotFoundError(msg("no store at {url}: the database does not exist (create one with `sapper init "
+                                        "--db URL`)", url=target.display)) from None
             engine.dispose()
             try:
                 engines.create_database(target.url)
@@ -586,9 +629,10 @@ def _open_file(target: engines.Target, p: Path, *, create: bool) -> Store:
     created = False
     if not p.exists():
         if not create:
-            raise NotFoundError(f"no store at {p} (create one with `sapper init --db {p}`)")
+            raise NotFoundError(msg("no store at {path} (create one with `sapper init --db {path}`)", path=p))
         if not p.parent.is_dir():
-            raise NotFoundError(f"cannot create a store at {p}: the folder {p.parent} does not exist")
+            raise NotFoundError(msg("cannot create a store at {path}: the folder {folder} does not exist", path=p,
+                                      folder=p.parent))
         created = True
     elif p.is_dir():
         raise StoreError(f"{p} is a folder, not a store file")

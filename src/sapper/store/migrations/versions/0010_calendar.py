@@ -2,7 +2,7 @@
 stand-downs of deminers and builders in ``sapper_meta`` (``calendar.*``), as the programme's land-release rules are.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-07
 
 ``calendar_holidays`` holds one row per day nobody works (its date, a name). Column types are frozen here. On
@@ -21,7 +21,7 @@ from alembic import op
 from sapper.store import ddl, gpkg
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -154,8 +154,14 @@ function setMode(mode) {
   renderLegend();
 }
 
+// The colour goes in a data attribute and is set through the DOM after the list is written (paintSwatches): the
+// service's Content-Security-Policy allows no inline style attribute.
 function swatch(colour, label) {
-  return `<li><span class="swatch" style="background:${colour}"></span>${escapeHtml(label)}</li>`;
+  return `<li><span class="swatch" data-colour="${escapeHtml(colour)}"></span>${escapeHtml(label)}</li>`;
+}
+
+function paintSwatches(list) {
+  for (const el of list.querySelectorAll(".swatch[data-colour]")) el.style.backgroundColor = el.dataset.colour;
 }
 
 function rampSwatches() {
@@ -172,8 +178,10 @@ function renderLegend() {
   const hazards = state.mode === "state"
     ? Object.entries(STATE_COLOURS).map(([phase, colour]) => swatch(colour, t(`state.${phase}`))).join("")
     : rampSwatches();
-  document.getElementById("legend-items").innerHTML =
+  const legend = document.getElementById("legend-items");
+  legend.innerHTML =
     `<h3>${escapeHtml(t("map.hazards"))}</h3><ul>${hazards}</ul><h3>${escapeHtml(t("map.assets"))}</h3><ul>${rampSwatches()}</ul>`;
+  paintSwatches(legend);
 }
 
 function dl(rows) {
