@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import math
@@ -466,6 +467,7 @@ def main() -> None:
                    for b in boxes(gpkg, args.boxes, args.seed)]
         with postgis(args.pg, gpkg) as pg_url:
             env = {k: v for k, v in os.environ.items() if k not in ("SAPPER_DB",)}
+            env["SAPPER_DATA_KEY"] = base64.b64encode(os.urandom(32)).decode()  # sapper serve needs a real key
             for key, label, db in (("sapper_gpkg", "sapper, GeoPackage", str(gpkg)),
                                    ("sapper_postgis", "sapper, PostGIS", pg_url)):
                 port = free_port()

@@ -100,6 +100,13 @@ class StoreError(SapperError):
     exit_code = 4
 
 
+class DataKeyError(StoreError):
+    """The data key that encrypts personal data is missing, malformed, a placeholder, or not the one a stored value
+    was encrypted with (or the value was altered). The message never holds the key."""
+
+    code = "data_key_error"
+
+
 class ConflictError(SapperError):
     """A record changed since it was read: the update named a row version the store no longer holds.
 

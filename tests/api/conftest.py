@@ -24,9 +24,13 @@ from sapper.domain.users import Role
 from sapper.services import accounts
 from sapper.store import accounts as account_rows
 from sapper.store import open_store
+from sapper.store.cipher import DataKey
 
 PASSWORD = "correct horse battery"
 CHEAP_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+#: The data key the test service runs with (a fresh random one per session, as in production).
+DATA_KEY = DataKey.generate().text
 
 #: user name → (role, organisation)
 USERS = {
@@ -101,5 +105,5 @@ def fill(target: str | Path) -> None:
 def api(store_target: str | Path) -> Iterator[Api]:
     """The app over a filled store on each backend."""
     fill(store_target)
-    with TestClient(create_app(Settings(db=store_target))) as client:
+    with TestClient(create_app(Settings(db=store_target, data_key=DATA_KEY))) as client:
         yield Api(client, store_target)

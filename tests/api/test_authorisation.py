@@ -29,7 +29,7 @@ def _operations(openapi: dict[str, object]) -> list[tuple[str, str, dict[str, ob
 
 def test_every_route_declares_an_authorisation_rule(tmp_path: Path) -> None:
     """Each operation in the OpenAPI document has x-sapper-auth, and each route really runs its rule's check."""
-    app = create_app(Settings(db=tmp_path / "unused.gpkg"))  # nothing is opened until the app starts
+    app = create_app(Settings(db=tmp_path / "unused.gpkg", development=True))  # nothing is opened until the app starts
     operations = _operations(app.openapi())
     assert len(operations) > 20
     missing = [f"{m.upper()} {p}" for p, m, op in operations if "x-sapper-auth" not in op]

@@ -18,6 +18,7 @@ Write requests carry a stale ``If-Match`` or an empty body, so an allowed write 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from pathlib import Path
@@ -27,6 +28,8 @@ import pytest
 from fastapi import FastAPI
 
 from sapper.api import Settings, create_app
+from sapper.domain.accidents import Accident, AccidentKind, Sensitivity
+from sapper.domain.hazards import DeviceCategory
 from sapper.store import open_store
 from tests.api.conftest import USERS, Api
 
@@ -60,6 +63,8 @@ def _requests(path: str) -> list[tuple[str, str | None]]:
         return out
     if "{hazard_id}" in path:
         return [(path.replace("{hazard_id}", "HA-A1"), "op-a"), (path.replace("{hazard_id}", "HA-B1"), "op-b")]
+    if "{accident_id}" in path:
+        return [(path.replace("{accident_id}", "AC-A"), "op-a"), (path.replace("{accident_id}", "AC-B"), "op-b")]
     return [(re.sub(r"\{[^}]+\}", "999", path), None)]
 
 
@@ -73,7 +78,17 @@ def _call(api: Api, method: str, url: str, user: str | None) -> Any:
                               auth=None if user is None else api.auth(user))
 
 
+def _accidents(api: Api) -> None:
+    """A public accident of each operator (public: every role of the organisation may read it)."""
+    with open_store(api.target) as store, store.write() as uow:
+        for org in ("a", "b"):
+            uow.put_accident(Accident(f"AC-{org.upper()}", dt.date(2025, 6, 1), AccidentKind.MINE,
+                                      DeviceCategory.AP_MINE, place="road", organisation_id=f"op-{org}",
+                                      sensitivity=Sensitivity.PUBLIC))
+
+
 def test_every_operation_for_every_user_and_organisation(api: Api) -> None:
+    _accidents(api)
     spec = api.client.get("/api").json()
     operations = _operations(spec)
     tally: Counter[str] = Counter()
@@ -120,6 +135,7 @@ def test_every_operation_for_every_user_and_organisation(api: Api) -> None:
     with open_store(api.target) as store:  # nothing the matrix sent changed the register
         assert store.audit_entries() == []
         assert store.hazard("HA-B1").name == "Field B1" and store.hazard("HA-A1").name == "Field A1"
+        assert [a.id for a in store.accidents()] == ["AC-A", "AC-B"] and store.counts()["victims"] == 0
 
 
 def test_scoped_collections_list_only_the_callers_organisation(api: Api) -> None:
@@ -141,7 +157,7 @@ def _undeclared(app: FastAPI) -> list[str]:
 
 def test_a_new_route_without_a_rule_fails_the_suite(tmp_path: Path) -> None:
     """The check the matrix and tests/api/test_authorisation.py rely on catches a route added without ``guard``."""
-    app = create_app(Settings(db=tmp_path / "unused.gpkg"))
+    app = create_app(Settings(db=tmp_path / "unused.gpkg", development=True))
     assert _undeclared(app) == []
 
     @app.get("/api/v1/forgotten")

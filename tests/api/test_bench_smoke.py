@@ -16,6 +16,7 @@ import pytest
 
 from sapper.services import accounts
 from sapper.store import open_store
+from sapper.store.cipher import DataKey
 from tests.api.conftest import fill
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -57,6 +58,7 @@ def test_both_servers_answer_with_features(tmp_path: Path) -> None:
         src.backup(dst)
     headers = {"Authorization": f"Bearer {token}"}
     env = {k: v for k, v in os.environ.items() if k != "SAPPER_DB"}
+    env["SAPPER_DATA_KEY"] = DataKey.generate().text  # sapper serve refuses to start without a real key
     sapper_port, pygeoapi_port = bench.free_port(), bench.free_port()
     config = bench.pygeoapi_config(tmp_path, own, pygeoapi_port, (35.0, 50.0, 35.4, 50.4))
     servers = [

@@ -18,6 +18,7 @@ from sapper.errors import ValidationError
 from sapper.services import accounts
 from sapper.store import accounts as account_rows
 from sapper.store import open_store
+from tests.api.conftest import DATA_KEY
 
 from .conftest import PASSWORD, fill
 
@@ -31,7 +32,8 @@ def store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(store: Path) -> Iterator[TestClient]:
-    settings = Settings(db=store, max_body_bytes=4096, sign_in_failures_per_name=3, sign_in_failures_per_address=5)
+    settings = Settings(db=store, max_body_bytes=4096, sign_in_failures_per_name=3, sign_in_failures_per_address=5,
+                        data_key=DATA_KEY)
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -63,7 +65,7 @@ def test_the_policy_forbids_inline_script_and_framing() -> None:
 
 
 def test_hsts_behind_https(store: Path) -> None:
-    with TestClient(create_app(Settings(db=store, secure_cookies=True))) as c:
+    with TestClient(create_app(Settings(db=store, secure_cookies=True, data_key=DATA_KEY))) as c:
         assert c.get("/api").headers["strict-transport-security"].startswith("max-age=")
 
 
@@ -182,7 +184,7 @@ def test_a_geometry_with_too_many_vertices_is_refused(store: Path) -> None:
                "properties": {"name": "Jagged", "hazard_class": "SHA", "evidence": "indirect", "land_use": "forest"}}
     with open_store(store) as s:
         before = s.counts()["hazard_areas"]
-    with TestClient(create_app(Settings(db=store))) as c:
+    with TestClient(create_app(Settings(db=store, data_key=DATA_KEY))) as c:
         r = c.post("/collections/hazard_areas/items", json=feature, auth=("plan-a", PASSWORD))
     assert r.status_code == 422 and f"{n:,} vertices" in r.json()["detail"], r.text
     with open_store(store) as s:

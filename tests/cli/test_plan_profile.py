@@ -22,7 +22,8 @@ from sapper.store import open_store
 from tests.cli.entry import run
 
 BASE = Point(35.0, 50.0)
-THREAT_FIRST = "name = \"threat-first\"\n[hazard]\nbeneficiaries = 0.1\nland_use = 0.1\nthreat = 0.8\n"
+THREAT_FIRST = ("name = \"threat-first\"\n[hazard]\nbeneficiaries = 0.1\nland_use = 0.1\nthreat = 0.8\n"
+                "likelihood = 0.0\n")
 
 
 @pytest.fixture(scope="module")

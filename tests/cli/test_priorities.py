@@ -38,7 +38,8 @@ def test_sapper_priorities_lists_and_explains(db: Path, monkeypatch: pytest.Monk
     a bad profile is exit code 2."""
     code, out, err = run(monkeypatch, capsys, "priorities", "--db", db)
     assert code == 0, err
-    assert "hazard areas by score (3 open)" in out and "A-1" in out and "threat 0.3000" in out
+    assert "hazard areas by score (3 open)" in out and "A-1" in out and "threat 0.1500" in out
+    assert "likelihood 0.1275 (0.85 → 0.850 × 0.15)" in out  # a CHA without a fitted model: its class prior
     code, out, err = run(monkeypatch, capsys, "priorities", "--db", db, "--json", "--profile",
                          EXAMPLES / "default.toml")
     assert code == 0, err

@@ -11,8 +11,10 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
+from sapper.domain.accidents import Accident, AccidentKind, Gender, Victim, VictimOutcome
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
 from sapper.domain.calendar import Holiday, ProgrammeCalendar
+from sapper.domain.hazards import DeviceCategory
 from sapper.domain.landrelease import LandRelease, NonConformity, QAVisit, Severity
 from sapper.domain.taskorders import OrderLot, OrderState, SiteKind, TaskOrder, UnitRole
 from sapper.domain.users import AuditEntry, Role
@@ -21,6 +23,7 @@ from sapper.services import fielddata as fd
 from sapper.services.copy import copy_register, copy_store, init_store
 from sapper.store import ContextArea, HazardEdit, PlannedTask, PlanRun, Settlement, Store, open_store
 from sapper.store import accounts as accounts_repo
+from sapper.store.cipher import DataKey, FieldCipher
 from tests.conftest import PostgisServer
 from tests.io.field_exports import clearance, odk_zip
 from tests.services.test_fielddata import AT, approve
@@ -29,6 +32,11 @@ from tests.store.conftest import fill
 from tests.store.test_land_release_store import save
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
+KEY = DataKey.generate()
+ACCIDENT = Accident("AC-1", dt.date(2025, 6, 3), AccidentKind.DEMINING, DeviceCategory.AP_MINE, place="lane 4",
+                    lon=35.2, lat=50.2, hazard_id="H-2", activity_id="A-H2-1", victim_count=1,
+                    investigation="fuze sensitive to vibration")
+VICTIM = Victim("VI-1", "AC-1", "Іван Тест", Gender.MALE, VictimOutcome.INJURED, birth_date=dt.date(1990, 1, 1))
 UUID = "uuid:0a1b861f-a5fd-4f49-846a-78dcf06cfc1b"
 
 
@@ -82,6 +90,9 @@ def full_register(target: str | Path, tmp_path: Path) -> None:
                 dt.date(2026, 4, 14), OrderState.ISSUED, T0, (lot,), Point(35.2, 50.2), "base", ("sapper_nts",))],
                 actor="ops", at=T0)
             uow.task_orders.transition([order.number], OrderState.ACKNOWLEDGED, actor="tl", reason="", at=T0)
+        with store.write() as uow:  # accidents and victims (revision 0012): victims travel as ciphertext
+            uow.put_accident(ACCIDENT)
+            uow.add_victim(VICTIM, FieldCipher(KEY))
 
 
 def contents(store: Store) -> dict[str, object]:
@@ -97,7 +108,13 @@ def contents(store: Store) -> dict[str, object]:
         "plans": [store.plan(1), store.plan(2)], "latest": store.latest_plan(),
         "submissions": store.field_submissions(), "progress": store.field_progress(),
         "task_orders": store.task_orders(), "calendar": store.calendar(),
+        "accidents": store.accidents(), "victims": _victims(store),
     }
+
+
+def _victims(store: Store) -> list[Victim]:
+    with store.dry_run() as uow:
+        return uow.victims("AC-1", FieldCipher(KEY))
 
 
 def test_copy_geopackage_to_postgis_and_back(seeded: Path, tmp_path: Path, postgis: PostgisServer) -> None:

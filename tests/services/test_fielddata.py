@@ -199,9 +199,10 @@ def test_rejected_rows_are_reported_and_the_rest_staged(db: Path, tmp_path: Path
 
 
 def test_victims_personal_data_is_never_staged(db: Path, tmp_path: Path, reg: Store) -> None:
-    """An accident report is staged without its victims' names and details; apply says it does not apply it."""
+    """An accident report is staged without its victims' names and details; apply writes the accident (IMAS 10.60,
+    audited, restricted), never the victims, and says their details go through the API."""
     report = Report(A, {"accident_date": "2025-06-01", "accident_location": (50.2, 35.2), "accident_type": "mine",
-                        "victim_count": "1"},
+                        "device_category": "at_mine", "victim_count": "1"},
                     {"victims": [{"victim_name": "Олег Шевченко", "victim_gender": "male",
                                   "victim_birth_date": "1980-01-02", "victim_outcome": "injured"}]})
     summary = fd.import_export(reg, odk_zip(tmp_path / "sapper_accident.zip", "sapper_accident", [report]), at=AT)
@@ -210,8 +211,28 @@ def test_victims_personal_data_is_never_staged(db: Path, tmp_path: Path, reg: St
     assert "Шевченко" not in raw and "1980-01-02" not in raw
     approve(db, 1)
     result = fd.apply_approved(reg, at=AT)
-    assert result.faults == [f"1 (accident, {A}, version 1): accident reports are not applied: the register has no "
-                             "accident records yet"]
+    assert result.faults == [] and result.applied == [f"1 (accident, {A}, version 1)"]
+    assert any("1 people killed or injured: their details are not taken from the form" in n for n in result.notes)
+    (accident,) = reg.accidents()
+    assert (accident.id, accident.kind.value, accident.device_category.value, accident.victim_count,
+            accident.sensitivity.value, accident.date.isoformat()) == (
+        fd.accident_id(A), "mine", "at_mine", 1, "restricted", "2025-06-01")
+    assert (accident.lon, accident.lat) == pytest.approx((35.2, 50.2))
+    assert [e.action for e in reg.audit_entries(table_name="accidents", record_id=accident.id)] == ["insert"]
+    assert reg.counts()["victims"] == 0
+    raw = dump(db)
+    assert "Шевченко" not in raw and "1980-01-02" not in raw
+    assert fd.apply_approved(reg, at=AT).applied == []  # applying again changes nothing
+
+
+def test_accident_report_without_device_category_is_not_applied(db: Path, tmp_path: Path, reg: Store) -> None:
+    """An accident report missing a required answer stays approved with the reason; nothing is written."""
+    report = Report(A, {"accident_date": "2025-06-01", "accident_location": (50.2, 35.2), "accident_type": "mine"})
+    fd.import_export(reg, odk_zip(tmp_path / "sapper_accident.zip", "sapper_accident", [report]), at=AT)
+    approve(db, 1)
+    result = fd.apply_approved(reg, at=AT)
+    assert result.faults == [f"1 (accident, {A}, version 1): device_category: is empty"]
+    assert reg.accidents() == []
 
 
 # ----------------------------------------------------------------------------------------------------

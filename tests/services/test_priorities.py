@@ -4,11 +4,13 @@ tests/cli/test_priorities.py)."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
 import pytest
 
+from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardClass
 from sapper.errors import NotFoundError, ValidationError
 from sapper.plan import Engine
 from sapper.prioritise import DEFAULT_PROFILE, WeightProfile, score_asset, score_hazard
@@ -41,7 +43,8 @@ def kursk() -> Scenario:
 def test_every_score_of_the_scenario_is_the_exact_sum_of_its_contributions(kursk: Scenario) -> None:
     """Over every hazard area and asset of kursk-border, under the default and another profile, the contributions
     (normalised × weight), added in order, give the score exactly — no rounding."""
-    other = WeightProfile("services", hazard={"beneficiaries": 0.7, "land_use": 0.1, "threat": 0.2},
+    other = WeightProfile("services", hazard={"beneficiaries": 0.7, "land_use": 0.1, "threat": 0.1,
+                                              "likelihood": 0.1},
                           asset={"criticality": 0.2, "people_served": 0.7, "damage": 0.1})
     for profile in (DEFAULT_PROFILE, other):
         p = rank(kursk.hazards, kursk.assets, profile)
@@ -58,12 +61,17 @@ def test_every_score_of_the_scenario_is_the_exact_sum_of_its_contributions(kursk
         assert scores == sorted(scores, reverse=True)
 
 
-def test_every_areas_explanation_is_the_planners_own_priority_exactly(kursk: Scenario) -> None:
+@pytest.mark.parametrize("with_model", [False, True], ids=["prior", "model"])
+def test_every_areas_explanation_is_the_planners_own_priority_exactly(kursk: Scenario, with_model: bool) -> None:
     """For every open area of kursk-border, own score + the sum of the scores of the assets it unlocks (added in
     order) equals, exactly, the priority the planner gives its survey and clearance lots; the unlocked assets are
-    those whose work site it blocks, and the weights are the objective's."""
-    compiled = compile_problem(kursk.hazards, kursk.assets, kursk.teams, kursk.brigades, start_date=kursk.start_date)
-    why = area_explanations(compiled, kursk.hazards, kursk.assets)
+    those whose work site it blocks, and the weights are the objective's. Also when the contamination model gives
+    every other area a probability (the rest score with their class prior)."""
+    rng = random.Random(7)
+    likelihood = {h.id: rng.random() for h in kursk.hazards[::2]} if with_model else None
+    compiled = compile_problem(kursk.hazards, kursk.assets, kursk.teams, kursk.brigades, start_date=kursk.start_date,
+                               likelihood=likelihood)
+    why = area_explanations(compiled, kursk.hazards, kursk.assets, likelihood=likelihood)
     prio = {i.hazard_id: p for i, p in zip(compiled.info, compiled.priority, strict=True) if i.kind is TaskKind.NTS}
     weights = {i.hazard_id or i.asset_id: t.weight for t, i in zip(compiled.problem.tasks, compiled.info, strict=True)
                if i.kind in (TaskKind.RELEASED, TaskKind.RESTORED)}
@@ -80,11 +88,18 @@ def test_every_areas_explanation_is_the_planners_own_priority_exactly(kursk: Sce
         assert unlocked == e.unlocked, hid
         assert e.plan_score + e.unlocked == e.priority == prio[hid], hid
         assert e.plan_score == e.ranked.score.value  # the default profile is the planner's
+        part = next(c for c in e.ranked.score.contributions if c.criterion == "likelihood")
+        assert part.normalised == (likelihood[hid] if likelihood and hid in likelihood
+                                   else PRIOR_CONTAMINATION[e_class(kursk, hid)])
         assert e.plan_weight == weights[hid]
         unlocking += bool(e.unlocks)
     assert unlocking > 100  # the test covers areas that unblock reconstruction, not only lone ones
     ranks = sorted(e.priority_rank for e in why.values())
     assert ranks == list(range(1, len(why) + 1))
+
+
+def e_class(sc: Scenario, hid: str) -> HazardClass:
+    return next(h.hazard_class for h in sc.hazards if h.id == hid)
 
 
 # --- profiles ---------------------------------------------------------------------------------------------------
@@ -107,7 +122,8 @@ def test_every_example_profile_loads() -> None:
 
 def test_a_profile_changes_scores_as_its_weights_say(kursk: Scenario) -> None:
     """With all the weight on threat, a CHA scores 1 and an SHA with indirect evidence 0.5."""
-    p = WeightProfile("threat", hazard={"beneficiaries": 0, "land_use": 0, "threat": 1.0})
+    p = WeightProfile("threat", hazard={"beneficiaries": 0, "land_use": 0, "threat": 1.0,
+                                             "likelihood": 0})
     for h in kursk.hazards[:200]:
         s = score_hazard(h, p.hazard).value
         assert s in (0.5, 1.0)

@@ -1,4 +1,4 @@
-"""Migration 0010 (the programme's calendar) down and up on both backends, and the calendar's round trip: the week,
+"""Migration 0013 (the programme's calendar) down and up on both backends, and the calendar's round trip: the week,
 the stand-downs and the holidays read back as written; down drops holidays and the calendar settings (the store then
 plans with the defaults), up brings an empty holidays table back; a copied store keeps its calendar."""
 
@@ -45,13 +45,13 @@ def test_calendar_round_trips(target: str | Path) -> None:
         assert store.calendar() == ProgrammeCalendar()
 
 
-def test_migration_0010_down_and_up(target: str | Path) -> None:
-    """Down to 0009 drops the holidays table and the calendar settings (the default calendar is read by the older
+def test_migration_0013_down_and_up(target: str | Path) -> None:
+    """Down to 0012 drops the holidays table and the calendar settings (the default calendar is read by the older
     code's defaults); up again gives an empty holidays table and the default calendar."""
-    _migrate(target, "0009", down=True)
+    _migrate(target, "0012", down=True)
     with pytest.raises(NoSuchTableError):
         _columns(target, "calendar_holidays")
-    _migrate(target, "0010", down=False)
+    _migrate(target, "0013", down=False)
     assert _columns(target, "calendar_holidays") == {"day", "name"}
     with open_store(target) as store:
         assert store.calendar() == ProgrammeCalendar()

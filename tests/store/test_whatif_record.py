@@ -33,7 +33,8 @@ def test_the_latest_comparison_round_trips_and_is_replaced(store_target: str | P
 
 
 def test_a_plans_profile_survives_its_json() -> None:
-    people = WeightProfile("people-first", hazard={"beneficiaries": 0.6, "land_use": 0.25, "threat": 0.15})
+    people = WeightProfile("people-first",
+                           hazard={"beneficiaries": 0.6, "land_use": 0.25, "threat": 0.15, "likelihood": 0.0})
     back = params_from_json(params_to_json(PlanParams(profile=people)), "plan run 1")
     assert back.profile == people and back.profile.digest == people.digest
     assert "profile" not in params_to_json(PlanParams())  # the default is not written: old plans read the same

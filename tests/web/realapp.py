@@ -92,7 +92,8 @@ class LiveServer:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.bind(("127.0.0.1", 0))
         self.socket.listen(64)
-        config = uvicorn.Config(create_app(Settings(db=store_path)), log_level="warning", lifespan="on")
+        app = create_app(Settings(db=store_path, development=True))
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 

@@ -16,11 +16,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from sapper.api import ogc, problems, rest
+from sapper.api import accidents, ogc, problems, rest
 from sapper.api.auth import PUBLIC, Runtime, guard
 from sapper.api.guards import LoginThrottle, SecurityHeaders
 from sapper.api.settings import Settings
-from sapper.services import accounts, jobs
+from sapper.services import accounts, datakeys, jobs
 from sapper.store import open_store
 
 
@@ -37,7 +37,9 @@ def _static_dir(settings: Settings) -> Path | None:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The web service over the store ``settings.db`` (opened at startup)."""
+    """The web service over the store ``settings.db`` (opened at startup). DataKeyError, before anything starts,
+    when the data key is missing or a placeholder outside development (``settings.development``)."""
+    cipher = datakeys.check_for_service(settings.data_key, development=settings.development)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         throttle = LoginThrottle(per_name=settings.sign_in_failures_per_name,
                                  per_address=settings.sign_in_failures_per_address)
         app.state.runtime = Runtime(store, accounts.CredentialCache(settings.credential_cache_seconds),
-                                    settings.secure_cookies, throttle)
+                                    settings.secure_cookies, throttle, cipher)
         try:
             yield
         finally:
@@ -60,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     app.include_router(ogc.router)
     app.include_router(rest.router)
+    app.include_router(accidents.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

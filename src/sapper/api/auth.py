@@ -28,6 +28,7 @@ from sapper.api.problems import HTTPProblem
 from sapper.domain.users import Principal, Role
 from sapper.services import accounts
 from sapper.store import Store
+from sapper.store.cipher import FieldCipher
 
 SESSION_COOKIE = "sapper_session"
 CSRF_COOKIE = "sapper_csrf"
@@ -54,13 +55,15 @@ PUBLIC = Rule(None)
 
 @dataclass
 class Runtime:
-    """What the app holds while it runs: the open store, the verified credentials it remembers and the sign-in
-    throttle."""
+    """What the app holds while it runs: the open store, the verified credentials it remembers, the sign-in
+    throttle, and the cipher of the data key (None when the service runs without one, in development: the victim
+    routes then answer 503)."""
 
     store: Store
     credentials: accounts.CredentialCache
     secure_cookies: bool
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    cipher: FieldCipher | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -1,6 +1,6 @@
 """Running the app under uvicorn (``sapper serve``). With several workers uvicorn imports the app by name in each
-worker process, so the factory takes the store from ``SAPPER_SERVE_DB``, set by :func:`serve` itself; nothing
-reads it at import time."""
+worker process, so the factory takes the store from ``SAPPER_SERVE_DB`` (set by :func:`serve` itself), the data key
+from ``SAPPER_DATA_KEY`` and development mode from ``SAPPER_DEV``; nothing reads them at import time."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from sapper.store import open_store
 
 _DB_VARIABLE = "SAPPER_SERVE_DB"
 _THREADS_VARIABLE = "SAPPER_SERVE_THREADS"
+_KEY_VARIABLE = "SAPPER_DATA_KEY"
+_DEV_VARIABLE = "SAPPER_DEV"
 
 
 def factory() -> FastAPI:
@@ -24,18 +26,26 @@ def factory() -> FastAPI:
     db = os.environ.get(_DB_VARIABLE)
     if not db:
         raise StoreError(f"{_DB_VARIABLE} is not set: start the service with `sapper serve --db ...`")
-    return create_app(Settings(db=db, threads=int(os.environ.get(_THREADS_VARIABLE) or DEFAULT_THREADS)))
+    return create_app(Settings(db=db, threads=int(os.environ.get(_THREADS_VARIABLE) or DEFAULT_THREADS),
+                               data_key=os.environ.get(_KEY_VARIABLE),
+                               development=os.environ.get(_DEV_VARIABLE) == "1"))
 
 
 def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          threads: int = DEFAULT_THREADS, access_log: bool = True) -> None:
+          threads: int = DEFAULT_THREADS, access_log: bool = True, data_key: str | None = None,
+          development: bool = False) -> None:
     """Serve the store ``db`` on ``host:port`` with ``workers`` processes of ``threads`` threads each until
-    interrupted (``access_log``: a line per request on standard output)."""
+    interrupted (``access_log``: a line per request on standard output). Refuses to start (DataKeyError) without a
+    real data key unless ``development``."""
+    app = create_app(Settings(db=db, threads=threads, data_key=data_key, development=development))  # key checked
     open_store(db).close()  # a clear error now (no store, wrong schema) rather than in every worker
     options = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
     if workers <= 1:
-        uvicorn.run(create_app(Settings(db=db, threads=threads)), **options)  # type: ignore[arg-type]
+        uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
     os.environ[_DB_VARIABLE] = str(db)
     os.environ[_THREADS_VARIABLE] = str(threads)
+    if data_key is not None:
+        os.environ[_KEY_VARIABLE] = data_key
+    os.environ[_DEV_VARIABLE] = "1" if development else "0"
     uvicorn.run("sapper.api.serving:factory", factory=True, workers=workers, **options)  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Requests a worker process runs at once, unless told otherwise (``Settings.threads``).
@@ -28,6 +28,10 @@ class Settings:
     Limits (``sapper.api.guards``): ``max_body_bytes``, the largest request body (413 beyond it, before it is read);
     ``sign_in_failures_per_name`` / ``_per_address``, failed password checks per user name / client address in a
     minute before sign-in answers 429.
+
+    ``data_key``: the base64 AES-256 key of victims' personal data (``SAPPER_DATA_KEY``; never in a repr).
+    ``development``: accept a placeholder or missing key (``sapper serve --dev``); otherwise the service refuses to
+    start without a real one (``sapper.services.datakeys.check_for_service``).
     """
 
     db: str | Path
@@ -36,6 +40,8 @@ class Settings:
     credential_cache_seconds: float = 60.0
     threads: int = DEFAULT_THREADS
     title: str = "sapper"
+    data_key: str | None = field(default=None, repr=False)
+    development: bool = False
     max_body_bytes: int = 16 * 2**20
     sign_in_failures_per_name: int = 10
     sign_in_failures_per_address: int = 30

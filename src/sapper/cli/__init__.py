@@ -4,10 +4,10 @@ Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS,
 under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
 
 One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``whatif``,
-``priorities``, ``bench``, ``release``, ``field``, ``tasks``): a command parses its options, calls one service and
-prints what it returns. This module builds the app, the run's :class:`~sapper.services.settings.Settings` (once, in
-the app's callback) and maps every :class:`~sapper.errors.SapperError` to its message and exit code in one place,
-:func:`main`.
+``priorities``, ``likelihood``, ``bench``, ``release``, ``field``, ``tasks``, ``web``, ``trust``): a command parses
+its options, calls one service and prints what it returns. This module builds the app, the run's
+:class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every
+:class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ from sapper.cli import (
     forecast,
     forms,
     imports,
+    likelihood,
     plan,
     priorities,
     release,
     scenario,
     store,
     tasks,
+    trust,
     web,
     whatif,
 )
@@ -87,6 +89,7 @@ app.command()(plan.demo)
 app.command()(forecast.forecast)
 app.command()(whatif.whatif)
 app.command()(priorities.priorities)
+app.command()(likelihood.likelihood)
 app.add_typer(bench.bench_app, name="bench")
 app.add_typer(release.release_app, name="release")
 app.add_typer(field.field_app, name="field")
@@ -95,6 +98,10 @@ app.add_typer(tasks.task_order_app, name="task-order")
 app.command()(web.serve)
 app.add_typer(web.org_app, name="org")
 app.add_typer(web.user_app, name="user")
+app.command()(trust.backup)
+app.command()(trust.restore)
+app.command()(trust.audit)
+app.add_typer(trust.keys_app, name="keys")
 
 
 def _fault(fault: Fault) -> str:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from sapper.services.imports import Kind
 
 import_app = typer.Typer(no_args_is_help=True, help="Import hazard areas, assets or the workforce from files.")
-export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas, assets, IMSMA files or the plan's charts.")
+export_app = typer.Typer(no_args_is_help=True, help="Export hazard areas, assets, accidents, IMSMA files or the "
+                                                     "plan's charts.")
 
 VectorFileArg = Annotated[
     Path, typer.Argument(help="GeoPackage, GeoJSON, CSV, XLSX, KML/KMZ or zipped Shapefile (.zip).")
@@ -310,6 +311,25 @@ def export_plan(
     where = "generalised footprints" if done.generalised else "exact hazard polygons: sensitive, share with care"
     extra = f"; {done.without_geometry} without a site (no longer in the register)" if done.without_geometry else ""
     lines([f"exported {done.rows} lots of plan run {done.plan_id} to {done.path} ({done.format}, {where}{extra})"])
+
+
+@export_app.command("accidents")
+def export_accidents(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Output .csv or .geojson.")],
+    db: Db,
+    level: Annotated[str, typer.Option("--level", help="The most sensitive class written: public, restricted or "
+                                                       "confidential (victims are never exported).")] = "public",
+) -> None:
+    """Export accidents up to a sensitivity class (no victim field, ever)."""
+    from sapper.services.accidents import export, parse_level
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        written, left_out = export(store, file, level=parse_level(level))
+    lines([tr_n("exported {n} accident to {file}", "exported {n} accidents to {file}", written, file=file)
+           + (tr_n(" ({n} above {level} left out)", " ({n} above {level} left out)", left_out, level=level)
+              if left_out else "")])
 
 
 @export_app.command("imsma")

@@ -23,6 +23,7 @@ user_app = typer.Typer(no_args_is_help=True, help="Users of the web service and 
 
 
 def serve(
+    ctx: typer.Context,
     db: Db,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -31,15 +32,20 @@ def serve(
                                                            "20).")] = 16,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log",
                                              help="A line per request on standard output.")] = True,
+    dev: Annotated[bool, typer.Option("--dev", help="Development only: start without a real data key "
+                                                    "(SAPPER_DEV=1 does the same).")] = False,
 ) -> None:
-    """Serve the store as OGC API – Features and the REST API (see docs/api.md)."""
+    """Serve the store as OGC API – Features and the REST API (see docs/api.md). Needs the data key of victims'
+    personal data in SAPPER_DATA_KEY (docs/security.md) unless --dev."""
     from sapper.api.serving import serve as run  # the server extra, only when serving
 
     if workers < 1:
         raise ValidationError("serve", [Fault("serve", f"--workers {workers} is less than 1", "workers")])
     if not 1 <= threads <= 20:
         raise ValidationError("serve", [Fault("serve", f"--threads {threads} is not between 1 and 20", "threads")])
-    run(db, host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+    s = settings(ctx, db=db)
+    run(db, host=host, port=port, workers=workers, threads=threads, access_log=access_log, data_key=s.data_key,
+        development=dev or s.development)
 
 
 @org_app.command("add")

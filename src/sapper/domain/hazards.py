@@ -107,6 +107,12 @@ BENEFICIARY_GROUPS = tuple(f"{kind}_{who}" for kind in ("direct", "indirect") fo
 #: ~94 %; Landmine Monitor 2018), made larger for confirmed areas. Assumption.
 DEFAULT_CLEARANCE_SHARE: dict[HazardClass, float] = {HazardClass.SHA: 0.05, HazardClass.CHA: 0.35}
 
+#: Prior chance that an area holds devices, by class, when the register has too few recorded outcomes to fit the
+#: contamination model (sapper.likelihood). A CHA rests on direct evidence (IMAS 08.10), yet survey may still find
+#: nothing where the evidence was a single item removed; an SHA rests on indirect evidence, and survey cancels most
+#: suspected land (BiH 2016: 46.9 of 58.6 km² released by cancellation, DOMAIN.md). Assumption (docs/likelihood.md).
+PRIOR_CONTAMINATION: dict[HazardClass, float] = {HazardClass.SHA: 0.3, HazardClass.CHA: 0.85}
+
 
 @dataclass(frozen=True, slots=True)
 class HazardArea:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sapper.domain.accidents import Sensitivity
+
 
 class Role(StrEnum):
     """What a user may do. ``admin`` and ``im-officer`` manage the register; ``planner`` edits and plans; ``field``
@@ -62,6 +64,19 @@ class Principal:
         """Whether this user may see hazard geometry as recorded (a viewer sees a generalised footprint)."""
         return self.role is not Role.VIEWER
 
+    @property
+    def reads_victims(self) -> bool:
+        """Whether this user holds the victim permission (reads victims' personal data, every read audited)."""
+        return self.role in VICTIM_READERS
+
+    @property
+    def clearance(self) -> Sensitivity:
+        """The most sensitive class of record this user may see (OCHA): viewers public records only; field users
+        and planners restricted; officers confidential; holders of the victim permission strictly confidential."""
+        if self.reads_victims:
+            return Sensitivity.STRICTLY_CONFIDENTIAL
+        return _CLEARANCE[self.role]
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -103,6 +118,14 @@ class Job:
     plan_id: int | None
     cancel_requested: bool
     params: str
+
+
+#: Roles with the victim permission: only they read victims' personal data (each read audited).
+VICTIM_READERS: frozenset[Role] = frozenset({Role.ADMIN, Role.IM_OFFICER})
+
+_CLEARANCE = {Role.ADMIN: Sensitivity.CONFIDENTIAL, Role.IM_OFFICER: Sensitivity.CONFIDENTIAL,
+              Role.PLANNER: Sensitivity.RESTRICTED, Role.FIELD: Sensitivity.RESTRICTED,
+              Role.VIEWER: Sensitivity.PUBLIC}
 
 
 #: The shortest password accepted (NIST SP 800-63B asks at least 8 and a check against common choices; a register of

@@ -42,6 +42,10 @@ class ForecastTasks:
       ``released`` (its release milestone task); per asset: ``asset_class``, ``restored`` (its milestone task).
     - ``modes``: the mode each task runs in (as planned); ``order``: the plan's start order (every predecessor first).
     - ``weather_groups``: the groups whose pools stand down in bad weather and have accidents (demining).
+    - ``tilt`` (per hazard, optional): the contamination model's probability that the area holds devices over the
+      mean probability of its class; the area's expected share left for clearance is scaled by it (an area twice as
+      likely as its class to hold devices keeps, on average, twice the share for clearance; at most the whole area).
+      None: 1.
     """
 
     kind: Ints
@@ -61,6 +65,7 @@ class ForecastTasks:
     modes: tuple[int, ...]
     order: Ints
     weather_groups: frozenset[str]
+    tilt: Floats | None = None
 
     def validate(self, problem: Problem) -> None:
         """Every inconsistency with ``problem`` at once, as a ValidationError."""
@@ -73,6 +78,9 @@ class ForecastTasks:
         if len(self.modes) != n:
             faults.append(Fault(rec, f"modes has {len(self.modes)} entries for {n} tasks", "modes"))
         h = len(self.hazard_class)
+        if self.tilt is not None and (len(self.tilt) != h or not np.all(np.isfinite(self.tilt))
+                                      or np.any(self.tilt <= 0)):
+            faults.append(Fault(rec, f"tilt needs {h} finite entries > 0, one per hazard area", "tilt"))
         for name in ("planned_share", "hazard_area_m2", "released"):
             if len(getattr(self, name)) != h:
                 faults.append(Fault(rec, f"{name} has {len(getattr(self, name))} entries for {h} hazard areas", name))

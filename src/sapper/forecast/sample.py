@@ -66,9 +66,11 @@ class Sampler:
     mean: Floats
     sd: Floats
     unit_sd: Floats
-    #: Per hazard area: class index, planned share, the sd of its own factor; per class: Beta α, β and prior mean.
+    #: Per hazard area: class index, planned share, the log of its tilt (``ForecastTasks.tilt``), the sd of its own
+    #: factor; per class: Beta α, β and prior mean.
     hazard_class: Ints
     planned_share: Floats
+    log_tilt: Floats
     area_sd: Floats
     alpha: Floats
     beta: Floats
@@ -121,6 +123,8 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
         mean=mean, sd=sd, unit_sd=unit_sd[unit_group],
         hazard_class=np.array([classes.index(c) for c in tasks.hazard_class], dtype=np.int64),
         planned_share=np.asarray(tasks.planned_share, dtype=np.float64),
+        log_tilt=(np.zeros(len(tasks.planned_share)) if tasks.tilt is None
+                  else np.log(np.asarray(tasks.tilt, dtype=np.float64))),
         area_sd=np.array([model.outcome(c).area_sd for c in tasks.hazard_class]),
         alpha=np.array([o.alpha for o in outcomes]), beta=np.array([o.beta for o in outcomes]),
         prior_mean=np.array([model.prior_outcome(c).mean for c in classes]),
@@ -146,8 +150,10 @@ class Shared:
 
 def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
     """The shared draws of ``runs`` runs, in a fixed order from ``rng``. An area's share left for clearance is its
-    planned share × the class draw over its prior mean × its own lognormal factor, at most 1: its log relative to
-    the planned share is min(log scale + own, −log planned share), with no exponential or logarithm per area."""
+    planned share × the class draw over its prior mean × its tilt (the contamination model's probability over the
+    mean of its class; 1 without a model) × its own lognormal factor, at most 1: its log relative to the planned
+    share is min(log scale + log tilt + own, −log planned share), with no exponential or logarithm per area in the
+    loop."""
     h = len(s.hazard_class)
     if h:
         a, b = s.alpha, s.beta
@@ -161,6 +167,7 @@ def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
         log_share = rng.standard_normal((runs, h))
         log_share *= s.area_sd
         log_share += log_scale[:, s.hazard_class] - s.area_sd**2 / 2
+        log_share += s.log_tilt
         np.minimum(log_share, ceiling, out=log_share)
     else:
         log_share = np.zeros((runs, 0))

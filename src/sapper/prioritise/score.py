@@ -1,8 +1,9 @@
 """Scores for assets and hazard areas, each explained criterion by criterion.
 
 Criteria follow the ones used in practice (DOMAIN.md, "Prioritisation in practice"): people nearby, access to
-services, agricultural land, blocked reconstruction, evidence strength. Each criterion is normalised to 0–1 and
-weighted; the weights are parameters and sum to 1, so a score lies in 0–1.
+services, agricultural land, blocked reconstruction, evidence strength, and the likelihood that the area holds
+devices (``sapper.likelihood``: survey goes first where contamination is likely). Each criterion is normalised to 0–1
+and weighted; the weights are parameters and sum to 1, so a score lies in 0–1.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sapper.domain.assets import Asset, DamageLevel
-from sapper.domain.hazards import Evidence, HazardArea, HazardClass, LandUse
+from sapper.domain.hazards import PRIOR_CONTAMINATION, Evidence, HazardArea, HazardClass, LandUse
 from sapper.errors import Fault, ValidationError
 
 #: People count at which the "people" criterion saturates (log scale): a town of 10,000.
 PEOPLE_SATURATION = 10_000
 
 ASSET_CRITERIA: Mapping[str, float] = {"criticality": 0.5, "people_served": 0.4, "damage": 0.1}
-HAZARD_CRITERIA: Mapping[str, float] = {"beneficiaries": 0.4, "land_use": 0.3, "threat": 0.3}
+HAZARD_CRITERIA: Mapping[str, float] = {"beneficiaries": 0.4, "land_use": 0.3, "threat": 0.15, "likelihood": 0.15}
 
 _DAMAGE = {DamageLevel.LIGHT: 0.25, DamageLevel.MODERATE: 0.5, DamageLevel.SEVERE: 0.75, DamageLevel.DESTROYED: 1.0}
 _LAND_USE = {
@@ -82,14 +83,18 @@ def score_asset(asset: Asset, weights: Mapping[str, float] = ASSET_CRITERIA) -> 
     return Score(f"asset {asset.id}", sum(c.value for c in parts), parts)
 
 
-def score_hazard(hazard: HazardArea, weights: Mapping[str, float] = HAZARD_CRITERIA) -> Score:
-    """How urgent releasing ``hazard`` is for its own sake: people nearby, land use, strength of the threat."""
+def score_hazard(hazard: HazardArea, weights: Mapping[str, float] = HAZARD_CRITERIA, *,
+                 likelihood: float | None = None) -> Score:
+    """How urgent releasing ``hazard`` is for its own sake: people nearby, land use, strength of the threat, and the
+    ``likelihood`` that it holds devices (the contamination model's probability; None: the prior of its class)."""
     _check_weights(weights, HAZARD_CRITERIA)
     confirmed = hazard.hazard_class is HazardClass.CHA or hazard.evidence is Evidence.DIRECT
+    p = PRIOR_CONTAMINATION[hazard.hazard_class] if likelihood is None else min(1.0, max(0.0, likelihood))
     parts = (
         Contribution("beneficiaries", hazard.beneficiaries, _people(hazard.beneficiaries),
                      weights.get("beneficiaries", 0)),
         Contribution("land_use", hazard.land_use.value, _LAND_USE[hazard.land_use], weights.get("land_use", 0)),
         Contribution("threat", hazard.hazard_class.value, 1.0 if confirmed else 0.5, weights.get("threat", 0)),
+        Contribution("likelihood", round(p, 3), p, weights.get("likelihood", 0)),
     )
     return Score(f"hazard area {hazard.id}", sum(c.value for c in parts), parts)

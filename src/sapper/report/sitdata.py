@@ -24,6 +24,7 @@ from sapper.prioritise.score import Contribution, score_asset, score_hazard
 from sapper.report.model import GanttBar, Town
 from sapper.scenario.compile import TaskKind
 from sapper.services.forecast import Forecast, forecast_plan
+from sapper.services.likelihood import likelihood_by_id
 from sapper.store import open_store
 from sapper.store.records import PlanRun, SavedWhatIf
 
@@ -225,6 +226,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         admin = store.context_areas("admin_areas")
         zone = store.context_areas("contested_zone")
         counts = store.counts()
+        likelihood = likelihood_by_id(store) if hazards else None  # the planner's own probabilities, or None: prior
         # One query per area (the store reads a history by area): skipped when no area has any history yet.
         events = {h.id: store.release_events(h.id) if counts.get("land_release_events") else [] for h in hazards}
         run = store.latest_plan()
@@ -286,7 +288,8 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
     open_ids = {h.id for h in sit_hazards if h.state in (ReleaseState.SUSPECTED, ReleaseState.CONFIRMED)}
     profile = run.params.profile if run is not None else DEFAULT_PROFILE
     prios = [Priority(h.id, h.name, "hazard", s.value, s.contributions, released.get(h.id))
-             for h in hazards if h.id in open_ids for s in (score_hazard(h, profile.hazard),)]
+             for h in hazards if h.id in open_ids
+             for s in (score_hazard(h, profile.hazard, likelihood=(likelihood or {}).get(h.id)),)]
     prios.sort(key=lambda p: (-p.score, p.record_id))
     aprios = [Priority(a.id, a.name, "asset", s.value, s.contributions, restored.get(a.id))
               for a in assets for s in (score_asset(a, profile.asset),)]

@@ -40,6 +40,8 @@ def _raw(sp: Speaker, raw: object) -> str:
     }
     if isinstance(raw, bool):
         return str(raw)
+    if isinstance(raw, float) and 0.0 < raw < 1.0:  # a probability (the likelihood criterion): two decimals
+        return sp.fmt_num(raw, digits=2)
     if isinstance(raw, int | float):
         return sp.fmt_num(float(raw))
     return words.get(str(raw), str(raw))
@@ -49,6 +51,7 @@ def explain(sp: Speaker, parts: tuple[Contribution, ...]) -> str:
     """A score's parts in words: ``people nearby: 1,200 (0.77 × 0.40)``."""
     names = {
         "beneficiaries": sp._("people nearby"), "land_use": sp._("land use"), "threat": sp._("evidence of mines"),
+        "likelihood": sp._("chance of devices"),
         "criticality": sp._("criticality (1–5)"), "people_served": sp._("people served"), "damage": sp._("damage"),
     }
     return "; ".join(f"{names.get(c.criterion, c.criterion)}: {_raw(sp, c.raw)} "

@@ -322,6 +322,7 @@ def compile_problem(
     lots: Mapping[WorkKey, LotPlan] | None = None,
     blocked: Mapping[str, Sequence[str]] | None = None,
     processed: Mapping[str, Processed] | None = None,
+    likelihood: Mapping[str, float] | None = None,
 ) -> CompiledPlan:
     """The scheduling problem of releasing ``hazards`` and repairing ``assets`` with ``teams`` and ``brigades``.
 
@@ -331,7 +332,9 @@ def compile_problem(
     land-release record says is done) plans only what is left of those areas (:class:`Processed`): a fully processed
     area gets no NTS, EOD, TS or clearance, only its ``released`` milestone, ``inspection_lag_days`` after the start
     (or after its last activity, if later) when land was reduced or cleared; a partly processed one the work of
-    :func:`remaining_survey_plan`. Pieces of work named in ``lots`` are planned as ``lots`` says.
+    :func:`remaining_survey_plan`. Pieces of work named in ``lots`` are planned as ``lots`` says. ``likelihood``
+    (hazard id → the contamination model's probability that it holds devices) feeds the areas' scores; an area it
+    does not name scores with the prior of its class.
     """
     params = params or CompileParams()
     lots = lots or {}
@@ -430,7 +433,7 @@ def compile_problem(
         return ids
 
     for h in open_hazards:
-        own = score_hazard(h, params.profile.hazard).value
+        own = score_hazard(h, params.profile.hazard, likelihood=(likelihood or {}).get(h.id)).value
         # A person clears first what matters most: its own value plus the reconstruction it unblocks.
         prio = own + sum(hazard_blocks.get(h.id, []))
         weight = 1 + round(params.weight_scale * own / 4)

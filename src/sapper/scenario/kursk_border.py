@@ -41,15 +41,19 @@ from sapper.scenario._network import (
     synthetic_villages,
 )
 from sapper.scenario._synth import to_wgs84_many
+from sapper.scenario._truth import AreaTruth, contamination_truth
 from sapper.scenario._workforce import ORGANISATIONS, builder_brigades, deminer_teams
 from sapper.scenario._zone import border_section, contested_zone, largest_polygon
 from sapper.scenario.model import Scenario
 
-__all__ = ["SCENARIO_NAME", "HazardComponent", "KurskBorderConfig", "build_kursk_border"]
+__all__ = ["SCENARIO_NAME", "AreaTruth", "HazardComponent", "KurskBorderConfig", "build_kursk_border",
+           "build_kursk_border_truth"]
 
 SCENARIO_NAME = "kursk-border"
 OBLAST = "Kursk Oblast"
 NEIGHBOURS = ("Sumy Oblast", "Belgorod Oblast")
+#: The hidden truth's own random stream: ``default_rng([seed, TRUTH_STREAM])``.
+TRUTH_STREAM = 7
 
 #: Teams per method: 40 survey teams of 6 (240 people: NTS and TS), 45 manual of 8 (360), 10 dog of 6 (60), 18
 #: mechanical of 10 (180) and 20 BAC/EOD teams of 8 (160) for the ERW-only areas (battle area clearance and EOD spot
@@ -212,7 +216,17 @@ class KurskBorderConfig:
 
 def build_kursk_border(seed: int = 2025, *, config: KurskBorderConfig | None = None) -> Scenario:
     """Build the ``kursk-border`` reference scenario for ``seed`` (deterministic; a few seconds)."""
-    cfg = config or KurskBorderConfig()
+    return _build(seed, config or KurskBorderConfig(), truth=False)[0]
+
+
+def build_kursk_border_truth(seed: int = 2025, *, config: KurskBorderConfig | None = None
+                             ) -> tuple[Scenario, tuple[AreaTruth, ...]]:
+    """The scenario ``build_kursk_border`` builds, and its hidden truth: which areas hold devices and where
+    (``_truth``; drawn from a stream of its own, so the scenario is the same). For benchmarks only."""
+    return _build(seed, config or KurskBorderConfig(), truth=True)
+
+
+def _build(seed: int, cfg: KurskBorderConfig, *, truth: bool) -> tuple[Scenario, tuple[AreaTruth, ...]]:
     rng = np.random.default_rng(seed)
 
     # Real geography, in a local equal-area projection centred on the oblast.
@@ -312,6 +326,10 @@ def build_kursk_border(seed: int = 2025, *, config: KurskBorderConfig | None = N
     zone_wgs = largest_polygon(proj.to_wgs84(zone))
     border_wgs = proj.to_wgs84(section)
     assert isinstance(border_wgs, LineString)
+    hidden: tuple[AreaTruth, ...] = ()
+    if truth:
+        hidden = contamination_truth(np.random.default_rng([seed, TRUTH_STREAM]), frame, hazard_drafts,
+                                     [h.id for h in hazards], to_wgs)
     return Scenario(
         name=SCENARIO_NAME,
         seed=seed,
@@ -329,7 +347,7 @@ def build_kursk_border(seed: int = 2025, *, config: KurskBorderConfig | None = N
         attributions=(_geodata.NATURAL_EARTH_ATTRIBUTION, _geodata.GEONAMES_ATTRIBUTION),
         notes=_notes(cfg, {"hazards": len(hazards), "assets": len(assets), "villages": len(villages),
                            "roads": len(roads), "rivers": len(rivers), "substations": len(substations)}),
-    )
+    ), hidden
 
 
 def _point(geom: object) -> Point:

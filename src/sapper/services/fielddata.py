@@ -6,7 +6,8 @@
 * :func:`change_state` moves a staged version along the workflow (staged → reviewed → approved, or rejected), with
   who and why.
 * :func:`apply_approved` writes, per submission, the latest approved version to the register: clearance and brigade
-  progress to ``field_progress`` (for the re-planner), NTS and TS reports as activities (``Store.add_activities``).
+  progress to ``field_progress`` (for the re-planner), NTS and TS reports as activities (``Store.add_activities``),
+  accident reports as accidents (IMAS 10.60; their victims' fields were never staged, see SENSITIVE_FIELDS).
   A version that cannot be applied (an unknown hazard area, asset, team or brigade; answers that do not fit) stays
   approved with the reason in ``apply_fault``, and the others are applied. Applying again changes nothing.
 
@@ -29,6 +30,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from sapper.domain.accidents import Accident, AccidentKind
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound, Disposal
 from sapper.domain.fielddata import (
     ProgressKind,
@@ -55,7 +57,7 @@ APPLY_ACTOR = "sapper field apply"
 #: The kind of a submission whose form is not one of sapper's templates.
 UNKNOWN_FORM = "unknown"
 #: The kinds ``apply`` writes to the register (form keys of FIELD_NAMES).
-APPLIED_KINDS = ("clearance", "brigade", "nts", "ts")
+APPLIED_KINDS = ("clearance", "brigade", "nts", "ts", "accident")
 #: The template fields ``apply`` reads, per form key ("devices" is the repeat group of TS and clearance).
 APPLY_READS: Mapping[str, tuple[str, ...]] = {
     "clearance": ("hazard_id", "team_id", "work_date", "cleared_m2", "cleared_shape", "deminers_working",
@@ -66,12 +68,15 @@ APPLY_READS: Mapping[str, tuple[str, ...]] = {
             "marking"),
     "ts": ("hazard_id", "survey_date", "organisation_id", "method", "reduced_shape", "devices_found", "benchmark",
            "marking"),
+    "accident": ("accident_date", "accident_location", "place_description", "accident_type", "organisation_id",
+                 "hazard_id", "device_category", "device_type", "description", "victim_count"),
     "devices": ("device_position", "device_category", "device_type", "device_condition", "device_depth_cm",
                 "device_quantity", "device_fuze", "device_disposal", "device_disposal_date"),
 }
 #: What a GeoJSON export calls a feature's geometry (it does not say which question it answers).
 FEATURE_GEOMETRY = "geometry"
-#: Fields never staged: personal data of accident victims (sapper has no encrypted store for them yet).
+#: Fields never staged: personal data of accident victims. Staging holds submissions as plaintext, so victims are
+#: entered through the API (the victim permission; encrypted per field, docs/security.md), not from the form.
 SENSITIVE_FIELDS = frozenset(name for form in FIELD_NAMES.values() for name in form.sensitive)
 
 
@@ -681,13 +686,50 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | tuple[Activi
     return activity, marked
 
 
-_Effect = ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea]
+def accident_id(submission_key: str) -> str:
+    """The id of the accident an accident report becomes (the same for every version of it)."""
+    return "field-" + submission_key.removeprefix("uuid:")
+
+
+def _accident(e: _Effects) -> Accident | None:
+    """The accident report as an accident (restricted, the default class); victims are not in it."""
+    r = e.read
+    day = r.date("accident_date", required=True)
+    where = r.geometry("accident_location", kind="point")
+    place = r.text("place_description") or ""
+    kind = r.choice("accident_type", AccidentKind, required=True)
+    organisation, hazard = r.text("organisation_id"), r.text("hazard_id")
+    device = r.choice("device_category", DeviceCategory, required=True)
+    device_type, description = r.text("device_type") or "", r.text("description") or ""
+    people = r.integer("victim_count") or 0
+    e.known("organisations", "organisation", "organisation_id", organisation)
+    e.known("hazard_areas", "hazard area", "hazard_id", hazard)
+    if e.done() or day is None or kind is None or device is None:
+        return None
+    point = where if isinstance(where, Point) else None
+    try:
+        accident = Accident(accident_id(e.sub.submission_key), day, kind, device, place=place,
+                            lon=point.x if point else None, lat=point.y if point else None,
+                            organisation_id=organisation, hazard_id=hazard, device_type=device_type,
+                            description=description, victim_count=people, source=e.sub.submission_key)
+    except ValidationError as exc:
+        e.faults += [Fault(e.sub.record, f.reason, f.field) for f in exc.faults]
+        return None
+    if people:
+        e.notes.append(f"{e.sub.record}: {people} people killed or injured: their details are not taken from the "
+                       "form; enter them through the API (victim permission)")
+    return accident
+
+
+_Effect = (ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea]
+           | Accident)
 
 _BUILDERS: dict[str, Callable[[_Effects], _Effect | None]] = {
     "clearance": _clearance,
     "brigade": _brigade,
     "nts": lambda e: _survey(e, ActivityType.NTS),
     "ts": lambda e: _survey(e, ActivityType.TS),
+    "accident": _accident,
 }
 
 
@@ -719,8 +761,7 @@ def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | 
 
 def _not_applied(s: StagedSubmission) -> str:
     """Why a version of a form apply has no builder for is not applied."""
-    return ("accident reports are not applied: the register has no accident records yet" if s.kind == "accident"
-            else f"form {s.submission.form_id} is not one of sapper's templates")
+    return f"form {s.submission.form_id} is not one of sapper's templates"
 
 
 def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[StagedSubmission], *, actor: str,

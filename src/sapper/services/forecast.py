@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +27,7 @@ from sapper.domain.assets import Asset
 from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.fielddata import ProgressKind
 from sapper.domain.geometry import area_m2
-from sapper.domain.hazards import HazardArea
+from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardArea
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import Method
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
@@ -42,10 +42,12 @@ from sapper.forecast import (
     learn,
     run_forecast,
 )
+from sapper.forecast.inputs import Floats
 from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, warm_up
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
 from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
+from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import processed_work, with_calendar, with_release_rules
 from sapper.services.remaining import remaining_work
 from sapper.store import Store
@@ -139,8 +141,10 @@ def _compile_params(run: PlanRun, rules: ReleaseRules, calendar: ProgrammeCalend
 
 
 def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardArea],
-                    asset_types: dict[str, str]) -> ForecastTasks:
-    """The Monte Carlo's inputs: ``compiled``'s tasks in ``run``'s order and modes."""
+                    asset_types: dict[str, str], *, likelihood: Mapping[str, float] | None = None) -> ForecastTasks:
+    """The Monte Carlo's inputs: ``compiled``'s tasks in ``run``'s order and modes. ``likelihood`` (the contamination
+    model's probability per area, None when it is not fitted) tilts each area's survey outcome: its expected share
+    left for clearance is scaled by its probability over its class prior (``ForecastTasks.tilt``)."""
     problem, cal = compiled.problem, compiled.calendar
     saved = {t.task_id: t for t in run.tasks}
     unknown = [t.name for t in problem.tasks if t.name not in saved]
@@ -197,7 +201,20 @@ def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardAr
         planned_share=np.array([hazard_by_id[h].clearance_share for h in hazard_ids]),
         hazard_area_m2=np.array([hazard_by_id[h].area_m2 for h in hazard_ids]), released=released,
         asset_class=tuple(asset_types[a] for a in asset_ids), restored=restored, modes=tuple(modes),
-        order=activity_list(problem, key), weather_groups=frozenset(m.value for m in Method))
+        order=activity_list(problem, key), weather_groups=frozenset(m.value for m in Method),
+        tilt=survey_tilt(likelihood, [hazard_by_id[h] for h in hazard_ids]))
+
+
+def survey_tilt(likelihood: Mapping[str, float] | None, hazards: Sequence[HazardArea]) -> Floats | None:
+    """Each area's probability of devices over the mean probability of its survey class among ``hazards`` (None: no
+    model, no tilt): the class's expected share for clearance is kept, and shared out by the model's odds."""
+    if likelihood is None or not hazards:
+        return None
+    p = np.array([likelihood.get(h.id, PRIOR_CONTAMINATION[h.hazard_class]) for h in hazards], dtype=np.float64)
+    p = np.maximum(p, 1e-3)  # a probability of 0 would leave nothing for clearance whatever survey finds
+    cls = [(h.hazard_class, h.evidence) for h in hazards]
+    means = {c: float(np.mean([q for q, k in zip(p, cls, strict=True) if k == c])) for c in set(cls)}
+    return np.asarray(p / np.array([means[c] for c in cls]), dtype=np.float64)
 
 
 def progress_reports(store: Store, hazards: list[HazardArea]) -> tuple[list[PaceReport], list[SurveyReport]]:
@@ -260,8 +277,8 @@ def dask_chunk_map(workers: int | None = None, *, processes: bool = True) -> Ite
         yield run
 
 
-def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
-                        assets: list[Asset]) -> tuple[CompiledPlan, list[HazardArea]]:
+def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea], assets: list[Asset],
+                        likelihood: Mapping[str, float] | None = None) -> tuple[CompiledPlan, list[HazardArea]]:
     """The problem ``run`` was solved on (with a longer calendar) and the hazard areas as it planned them.
 
     A plan from ``sapper plan`` starts on the programme's start date with the whole register, less what the open
@@ -278,7 +295,7 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
         params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())),
                                  store.release_rules(), store.calendar())
         return compile_problem(hazards, assets, teams, brigades, start_date=start, params=params,
-                               processed=processed_work(store, hazards)), hazards
+                               processed=processed_work(store, hazards), likelihood=likelihood), hazards
     previous = store.plan(replan.replan_of)
     start = replan.as_of
     cparams = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())),
@@ -289,7 +306,7 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea],
                           holidays=previous.params.holidays,
                           params=cparams)
     return compile_problem(left.hazards, left.assets, teams, brigades, start_date=start, params=cparams,
-                           lots=left.plans, blocked=left.blocked), left.hazards
+                           lots=left.plans, blocked=left.blocked, likelihood=likelihood), left.hazards
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,9 +334,11 @@ def prepare_forecast(store: Store, *, progress: bool = True, model: UncertaintyM
     if run is None:
         raise NotFoundError("the store has no plan to forecast: run sapper plan first")
     hazards, assets = store.hazards(), store.assets()
-    compiled, planned_hazards = _compile_as_planned(store, run, hazards, assets)
+    likelihood = likelihood_by_id(store)
+    compiled, planned_hazards = _compile_as_planned(store, run, hazards, assets, likelihood)
     start = compiled.calendar.start
-    tasks = forecast_inputs(compiled, run, planned_hazards, {a.id: a.asset_type.value for a in assets})
+    tasks = forecast_inputs(compiled, run, planned_hazards, {a.id: a.asset_type.value for a in assets},
+                            likelihood=likelihood)
     prior = model or UncertaintyModel()
     pace, surveys = progress_reports(store, hazards) if progress else ([], [])
     # Runs may take up to three times the plan's length (and at least two more years) before they count as beyond

@@ -21,6 +21,7 @@ from sapper.plan.assign import assign_units
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, Processed, TaskKind, compile_problem
 from sapper.services import landrelease
+from sapper.services.likelihood import likelihood_by_id
 from sapper.store import Store
 from sapper.store.planjson import plan_document
 from sapper.store.planjson import summary_to_json as summary_to_json
@@ -118,7 +119,7 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     settings = dataclasses.replace(settings, compile=with_calendar(
         with_release_rules(settings.compile, store.release_rules()), store.calendar()))
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
-                               processed=done)
+                               processed=done, likelihood=likelihood_by_id(store))
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
     result = solve(compiled.problem, priority=compiled.priority,
                    params=SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers,

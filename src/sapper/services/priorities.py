@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.jsontypes import JsonObject
 from sapper.prioritise import DEFAULT_PROFILE, Score, WeightProfile, profile_from_mapping, score_asset, score_hazard
 from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
+from sapper.services.likelihood import likelihood_by_id
 from sapper.store import Store
 from sapper.store.records import PlannedTask
 
@@ -73,11 +74,14 @@ def _ranked(items: Sequence[Ranked]) -> tuple[Ranked, ...]:
     return tuple(sorted(items, key=lambda r: (-r.score.value, r.record_id)))
 
 
-def rank(hazards: Sequence[HazardArea], assets: Sequence[Asset], profile: WeightProfile) -> Priorities:
-    """Score every open hazard area and every asset with ``profile``."""
+def rank(hazards: Sequence[HazardArea], assets: Sequence[Asset], profile: WeightProfile,
+         likelihood: Mapping[str, float] | None = None) -> Priorities:
+    """Score every open hazard area and every asset with ``profile``; ``likelihood``: the contamination model's
+    probability per area (None, or an area it does not name: the prior of its class)."""
+    lk = likelihood or {}
     return Priorities(
         profile,
-        _ranked([Ranked(h.id, _hazard_label(h), score_hazard(h, profile.hazard))
+        _ranked([Ranked(h.id, _hazard_label(h), score_hazard(h, profile.hazard, likelihood=lk.get(h.id)))
                  for h in hazards if h.status is HazardStatus.OPEN]),
         _ranked([Ranked(a.id, a.asset_type.value, score_asset(a, profile.asset)) for a in assets]),
     )
@@ -85,10 +89,10 @@ def rank(hazards: Sequence[HazardArea], assets: Sequence[Asset], profile: Weight
 
 def priorities(store: Store, profile: WeightProfile | None = None) -> Priorities:
     """The store's open hazard areas and assets by score under ``profile`` (None: the profile the latest plan was
-    made with, else the default)."""
+    made with, else the default), with the contamination model's likelihood of each area."""
     planned = plan_profile(store)
-    return dataclasses.replace(rank(store.hazards(), store.assets(), profile or planned or DEFAULT_PROFILE),
-                               plan_profile=planned)
+    return dataclasses.replace(rank(store.hazards(), store.assets(), profile or planned or DEFAULT_PROFILE,
+                                    likelihood_by_id(store)), plan_profile=planned)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -171,10 +175,11 @@ class AssetExplanation:
 
 
 def area_explanations(compiled: CompiledPlan, hazards: Sequence[HazardArea], assets: Sequence[Asset],
-                      profile: WeightProfile = DEFAULT_PROFILE, planned: WeightProfile = DEFAULT_PROFILE
-                      ) -> dict[str, AreaExplanation]:
-    """Each open area of ``compiled`` (the register compiled by the planner with the ``planned`` profile) explained,
-    without plan dates; ``ranked`` under ``profile``."""
+                      profile: WeightProfile = DEFAULT_PROFILE, planned: WeightProfile = DEFAULT_PROFILE,
+                      likelihood: Mapping[str, float] | None = None) -> dict[str, AreaExplanation]:
+    """Each open area of ``compiled`` (the register compiled by the planner with the ``planned`` profile and
+    ``likelihood``) explained, without plan dates; ``ranked`` under ``profile``."""
+    lk = likelihood or {}
     by_hazard = {h.id: h for h in hazards}
     by_asset = {a.id: a for a in assets}
     weight: dict[str, int] = {}
@@ -194,11 +199,11 @@ def area_explanations(compiled: CompiledPlan, hazards: Sequence[HazardArea], ass
     out: dict[str, AreaExplanation] = {}
     for place, hid in enumerate(order, start=1):
         h = by_hazard[hid]
-        own = score_hazard(h, planned.hazard).value
+        own = score_hazard(h, planned.hazard, likelihood=lk.get(hid)).value
         parts = tuple(unlocks[hid])
         unlocked = sum(u.score for u in parts)
-        out[hid] = AreaExplanation(Ranked(hid, _hazard_label(h), score_hazard(h, profile.hazard)), own, weight[hid],
-                                   parts, unlocked, own + unlocked, place, len(order))
+        ranked = Ranked(hid, _hazard_label(h), score_hazard(h, profile.hazard, likelihood=lk.get(hid)))
+        out[hid] = AreaExplanation(ranked, own, weight[hid], parts, unlocked, own + unlocked, place, len(order))
     return out
 
 
@@ -245,10 +250,12 @@ def explain(store: Store, record_id: str, profile: WeightProfile | None = None
     params = run.params.compile_params() if run is not None else CompileParams()
     planned = run.params.profile if run is not None else None
     profile = profile or planned or DEFAULT_PROFILE
-    compiled = compile_problem(hazards, assets, store.teams(), store.brigades(), start_date=start, params=params)
+    likelihood = likelihood_by_id(store)
+    compiled = compile_problem(hazards, assets, store.teams(), store.brigades(), start_date=start, params=params,
+                               likelihood=likelihood)
     plan_id = run.id if run is not None else None
     if asset is None:
-        base = area_explanations(compiled, hazards, assets, profile, params.profile)[record_id]
+        base = area_explanations(compiled, hazards, assets, profile, params.profile, likelihood)[record_id]
         tasks = store.latest_plan_tasks(hazard_id=record_id) if run is not None else []
         work = _work(tasks)
         return dataclasses.replace(base, plan_id=plan_id, work=work, released=_milestone(tasks, TaskKind.RELEASED),

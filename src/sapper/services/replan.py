@@ -43,6 +43,7 @@ from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_
 from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
 from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind, WorkKey, compile_problem
+from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import PlanSettings, plan_run, with_calendar, with_release_rules
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.services.teamchanges import LotFacts, TeamChanges, UnitUse, team_changes, team_lines, unit_use
@@ -210,7 +211,7 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                           weekdays=previous.params.weekdays, holidays=previous.params.holidays,
                           params=cparams)
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
-                               lots=left.plans, blocked=left.blocked)
+                               lots=left.plans, blocked=left.blocked, likelihood=likelihood_by_id(store))
     frame = build_frame(compiled, left, move_cost_days=settings.move_cost_days)
     problem = frame.problem if settings.stable else frame.problem.replace(move_cost=0)
     compiled = dataclasses.replace(compiled, problem=problem)

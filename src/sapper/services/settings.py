@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sapper.errors import Fault, ValidationError
 
 #: The environment variables :meth:`Settings.from_env` reads, and the field each sets.
-ENVIRONMENT = {"SAPPER_DB": "db", "SAPPER_TIME_LIMIT": "time_limit_s", "SAPPER_WORKERS": "workers"}
+ENVIRONMENT = {"SAPPER_DB": "db", "SAPPER_TIME_LIMIT": "time_limit_s", "SAPPER_WORKERS": "workers",
+               "SAPPER_DATA_KEY": "data_key", "SAPPER_DEV": "development"}
+_TEXT = frozenset({"db", "data_key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +26,16 @@ class Settings:
     ``db`` is the store: a file path (SQLite/GeoPackage) or a database URL, as text; None until an option or
     ``SAPPER_DB`` names one. ``time_limit_s`` and ``workers`` are the planner's defaults (solver time limit in
     seconds, CP-SAT threads).
+
+    ``data_key`` is the base64 AES-256 key that encrypts victims' personal data (``SAPPER_DATA_KEY``; never shown
+    in a repr or message). ``development`` (``SAPPER_DEV=1``) lets ``sapper serve`` start without a real key.
     """
 
     db: str | None = None
     time_limit_s: float = 60.0
     workers: int = 2
+    data_key: str | None = field(default=None, repr=False)
+    development: bool = False
 
     def __post_init__(self) -> None:
         faults = []
@@ -42,7 +49,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from ``SAPPER_DB``, ``SAPPER_TIME_LIMIT`` and ``SAPPER_WORKERS`` in ``environ`` (defaults for
+        """Settings from the ``SAPPER_*`` variables of ENVIRONMENT in ``environ`` (defaults for
         the rest); every unusable value is a fault, all reported at once."""
         values: dict[str, object] = {}
         faults = []
@@ -50,8 +57,13 @@ class Settings:
             text = environ.get(name)
             if text is None or text == "":
                 continue
-            if key == "db":
+            if key in _TEXT:
                 values[key] = text
+                continue
+            if key == "development":
+                if text not in ("0", "1"):
+                    faults.append(Fault(name, f"{text!r} is not 0 or 1"))
+                values[key] = text == "1"
                 continue
             try:
                 values[key] = float(text) if key == "time_limit_s" else int(text)

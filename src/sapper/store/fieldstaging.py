@@ -32,6 +32,7 @@ from sqlalchemy import Row, and_, delete, func, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from sapper.domain.accidents import Accident
 from sapper.domain.activities import Activity, DeviceCondition, DeviceFound
 from sapper.domain.fielddata import (
     ProgressKind,
@@ -45,9 +46,12 @@ from sapper.domain.fielddata import (
     check_transition,
 )
 from sapper.domain.hazards import DeviceCategory, HazardArea
+from sapper.domain.users import AuditEntry
 from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.store import accidents as accident_rows
 from sapper.store import repository as repo
 from sapper.store import schema
+from sapper.store.accounts import audit_json, write_audit
 
 _S = schema.field_submissions
 _E = schema.field_submission_events
@@ -390,19 +394,26 @@ class FieldStaging:
     # Applying ---------------------------------------------------------------------------------------
 
     def apply(self, staged_id: int,
-              effect: ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea], *,
+              effect: (ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea]
+                       | Accident), *,
               actor: str, at: dt.datetime, supersede: Sequence[int] = ()) -> None:
         """Write what version ``staged_id`` says to the register and mark it applied; versions ``supersede`` become
-        superseded. All of it or none of it (a savepoint): a refusal by the database is a ValidationError naming
+        superseded. Every hazard area, activity and accident written gets an audit row (who applied it, from which
+        submission). All of it or none of it (a savepoint): a refusal by the database is a ValidationError naming
         the version, and leaves the rest of the unit of work alone."""
         staged = self.get(staged_id)
         where = f"version {staged.version}"
+        why = f"field submission {staged.submission.submission_key} {where}"
         try:
             with self._conn.begin_nested():
                 if isinstance(effect, tuple) and isinstance(effect[1], HazardArea):  # a survey that marked the area
                     survey, marked = effect
                     assert isinstance(survey, Activity)
+                    self._audit_activity(survey, actor, why)
                     repo.add_activities(self._conn, [survey], replace=True)
+                    self._audit(actor, "hazard_areas", marked.id, "update", why,
+                                {"benchmark": None if marked.benchmark is None else marked.benchmark.wkt,
+                                 "marking": marked.marking.value})
                     repo.add_hazards(self._conn, [marked], replace=True)
                     self._touched.update((*ACTIVITY_TABLES, "hazard_areas", "hazard_points"))
                     what = f"activity {survey.id} and the benchmark and marking of hazard area {marked.id}"
@@ -410,13 +421,21 @@ class FieldStaging:
                     report, cleared = effect
                     assert isinstance(report, ProgressReport) and isinstance(cleared, Activity)
                     self._write_progress(report, staged_id)
+                    self._audit_activity(cleared, actor, why)
                     repo.add_activities(self._conn, [cleared], replace=True)
                     self._touched.update(ACTIVITY_TABLES)
                     what = f"{report.kind.value} progress of {report.work_date} and activity {cleared.id}"
                 elif isinstance(effect, ProgressReport):
                     self._write_progress(effect, staged_id)
                     what = f"{effect.kind.value} progress of {effect.work_date}"
+                elif isinstance(effect, Accident):
+                    new = accident_rows.put_accident(self._conn, effect)
+                    self._audit(actor, "accidents", effect.id, "insert" if new else "update", why,
+                                dataclasses.asdict(effect))
+                    self._touched.add("accidents")
+                    what = f"accident {effect.id}"
                 else:
+                    self._audit_activity(effect, actor, why)
                     repo.add_activities(self._conn, [effect], replace=True)
                     self._touched.update(ACTIVITY_TABLES)
                     what = f"activity {effect.id}"
@@ -428,6 +447,16 @@ class FieldStaging:
         except sa_exc.IntegrityError as exc:
             reason = str(exc.orig).strip() or "refused by the database"
             raise ValidationError(staged.record, [Fault(staged.record, f"refused by the store: {reason}")]) from None
+
+    def _audit(self, actor: str, table: str, record_id: str, action: str, reason: str,
+               after: dict[str, Any]) -> None:
+        write_audit(self._conn, AuditEntry(actor, None, table, record_id, action, reason, None, audit_json(after)))
+
+    def _audit_activity(self, activity: Activity, actor: str, reason: str) -> None:
+        known = self._conn.execute(select(schema.activities.c.id).where(schema.activities.c.id == activity.id)).first()
+        self._audit(actor, "activities", activity.id, "insert" if known is None else "update", reason,
+                    {"hazard_id": activity.hazard_id, "activity_type": activity.activity_type.value,
+                     "status": activity.status.value, "start": activity.start, "end": activity.end})
 
     def _write_progress(self, report: ProgressReport, staged_id: int) -> None:
         old = self._conn.execute(select(_P.c.fid).where(_P.c.submission_key == report.submission_key)).scalar()

@@ -222,7 +222,7 @@ sapper_meta = Table(
     Column("value", Text, nullable=False),
 )
 
-calendar_holidays = Table(  # revision 0010; the working week and stand-downs are sapper_meta calendar.*
+calendar_holidays = Table(  # revision 0013; the working week and stand-downs are sapper_meta calendar.*
     "calendar_holidays",
     metadata,
     Column("day", Date, primary_key=True),
@@ -514,7 +514,7 @@ audit = Table(
     Column("reason", Text, nullable=False, server_default=""),
     Column("before_json", Text, nullable=True),
     Column("after_json", Text, nullable=True),
-    CheckConstraint("action IN ('insert', 'update', 'delete')", name="ck_audit_action"),
+    CheckConstraint("action IN ('insert', 'update', 'delete', 'read')", name="ck_audit_action"),
     CheckConstraint("trim(actor) <> ''", name="ck_audit_actor"),
     Index("ix_audit_table_record", "table_name", "record_id"),
     sqlite_autoincrement=True,
@@ -599,6 +599,58 @@ task_order_events = Table(
     sqlite_autoincrement=True,
 )
 
+# Accidents and victims (revision 0012, IMAS 10.60). A victim's personal fields hold ciphertext only
+# (``sapper.store.cipher``: ``v1:<key id>:<base64>``); ``key_id`` is the key they were all encrypted with.
+
+#: OCHA's sensitivity classes (sapper.domain.accidents.Sensitivity).
+SENSITIVITIES = ("public", "restricted", "confidential", "strictly_confidential")
+
+#: What an audit row records (revision 0012 adds ``read``: every read of a victim).
+AUDIT_ACTIONS = ("insert", "update", "delete", "read")
+
+accidents = Table(
+    "accidents",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("accident_date", Date, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("device_category", Text, nullable=False),
+    Column("place", Text, nullable=False, server_default=""),
+    Column("lon", Real, nullable=True),
+    Column("lat", Real, nullable=True),
+    Column("organisation_id", Text, ForeignKey("organisations.id"), nullable=True),
+    Column("hazard_id", Text, ForeignKey("hazard_areas.id"), nullable=True),
+    Column("activity_id", Text, ForeignKey("activities.id"), nullable=True),
+    Column("device_type", Text, nullable=False, server_default=""),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("investigation", Text, nullable=False, server_default=""),
+    Column("victim_count", Integer, nullable=False, server_default="0"),
+    Column("sensitivity", Text, nullable=False, server_default="restricted"),
+    Column("source", Text, nullable=False, server_default=""),
+    Column("synthetic", Integer, nullable=False, server_default="0"),
+    _version(),
+    CheckConstraint("kind IN ('demining', 'mine')", name="ck_accidents_kind"),
+    CheckConstraint("sensitivity IN (" + ", ".join(f"'{s}'" for s in SENSITIVITIES) + ")",
+                    name="ck_accidents_sensitivity"),
+)
+
+victims = Table(
+    "victims",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("accident_id", Text, ForeignKey("accidents.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("gender", Text, nullable=False),
+    Column("birth_date", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("activity", Text, nullable=False),
+    Column("key_id", Text, nullable=False),
+    Column("sensitivity", Text, nullable=False, server_default="strictly_confidential"),
+    _version(),
+    CheckConstraint("sensitivity = 'strictly_confidential'", name="ck_victims_sensitivity"),
+)
+
 #: Spatial layers (tables) and their GeoPackage geometry type; each has an R-tree ``rtree_<table>_geom``.
 SPATIAL_LAYERS: dict[str, str] = {
     "hazard_areas": "GEOMETRY",
@@ -619,7 +671,8 @@ ATTRIBUTE_TABLES = ("organisations", "teams", "brigades", "sapper_meta", "plan_r
                     "qa_visits", "non_conformities", "land_release_events",
                     "field_submissions", "field_submission_events",
                     "users", "api_tokens", "sessions", "audit", "jobs",
-                    "task_orders", "task_order_lots", "task_order_events", "calendar_holidays")
+                    "task_orders", "task_order_lots", "task_order_events", "accidents", "victims",
+                    "calendar_holidays")
 
 #: Spatial views over the latest plan, registered as feature layers (no R-tree of their own).
 PLAN_VIEWS = ("planned_hazard_release", "planned_asset_restoration")

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from sapper.domain.accidents import Accident, Victim
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
 from sapper.domain.calendar import ProgrammeCalendar
@@ -32,10 +33,12 @@ from sapper.domain.taskorders import OrderState, TaskOrder
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
 from sapper.messages import msg
+from sapper.store import accidents as accident_rows
 from sapper.store import accounts, mapping, schema, whatifjson
 from sapper.store import engine as engines
 from sapper.store import features as feats
 from sapper.store import repository as repo
+from sapper.store.cipher import FieldCipher
 from sapper.store.fieldstaging import FieldStaging
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun, SavedWhatIf
 from sapper.store.taskorders import TaskOrders
@@ -124,6 +127,35 @@ class UnitOfWork:
     def audit(self, entry: AuditEntry) -> None:
         """Append an audit row in this unit of work (so it commits with the write it describes)."""
         accounts.write_audit(self._conn, entry)
+
+    def put_accident(self, accident: Accident) -> bool:
+        """Insert an accident or replace the one with its id (use sapper.services.accidents, which audits it);
+        True when it was new."""
+        self.touched.add("accidents")
+        return accident_rows.put_accident(self._conn, accident)
+
+    def accident(self, accident_id: str) -> Accident:
+        return accident_rows.accident(self._conn, accident_id)
+
+    def accident_version(self, accident_id: str) -> int:
+        return accident_rows.accident_version(self._conn, accident_id)
+
+    def add_victim(self, victim: Victim, cipher: FieldCipher) -> None:
+        """Insert a victim, each personal field encrypted with ``cipher`` (use sapper.services.accidents)."""
+        self.touched.add("victims")
+        accident_rows.add_victim(self._conn, victim, cipher)
+
+    def victims(self, accident_id: str, cipher: FieldCipher) -> list[Victim]:
+        """An accident's victims, decrypted (in this unit of work, so the audit of the read commits with it)."""
+        return accident_rows.victims(self._conn, accident_id, cipher)
+
+    def victim_ids(self, accident_id: str) -> list[str]:
+        return accident_rows.victim_ids(self._conn, accident_id)
+
+    def reencrypt_victims(self, old: FieldCipher, new: FieldCipher) -> list[str]:
+        """Re-encrypt every victim not under ``new``'s key (see sapper.services.datakeys)."""
+        self.touched.add("victims")
+        return accident_rows.reencrypt_victims(self._conn, old, new)
 
     def delete_hazard(self, hazard_id: str, *, expected_version: int) -> None:
         """Delete a hazard area still at ``expected_version`` (ConflictError when it moved on)."""
@@ -561,6 +593,21 @@ class Store:
         """Audit rows, newest first (of one table and record, if given)."""
         with self._reading() as conn:
             return accounts.audit_entries(conn, table_name=table_name, record_id=record_id, limit=limit)
+
+    def accidents(self, *, scope: str | None = None) -> list[Accident]:
+        """Accidents (no victim data), of organisation ``scope`` only when given."""
+        with self._reading() as conn:
+            return accident_rows.accidents(conn, scope=scope)
+
+    def accident_versions(self) -> dict[str, int]:
+        """Every accident's row version, by id."""
+        with self._reading() as conn:
+            return accident_rows.accident_versions(conn)
+
+    def victim_key_ids(self) -> dict[str, int]:
+        """How many victims each data key id encrypted."""
+        with self._reading() as conn:
+            return accident_rows.victim_key_ids(conn)
 
     def revision(self) -> str | None:
         """The schema revision of the file (Alembic)."""

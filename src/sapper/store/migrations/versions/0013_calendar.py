@@ -1,8 +1,8 @@
 """The programme's working calendar (issue 15): holidays in their own table; the working week and the seasonal
 stand-downs of deminers and builders in ``sapper_meta`` (``calendar.*``), as the programme's land-release rules are.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07
 
 ``calendar_holidays`` holds one row per day nobody works (its date, a name). Column types are frozen here. On
@@ -20,8 +20,8 @@ from alembic import op
 
 from sapper.store import ddl, gpkg
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
