@@ -13,6 +13,7 @@ from shapely.geometry import Point
 
 from sapper.domain.accidents import Accident, AccidentKind, Gender, Victim, VictimOutcome
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+from sapper.domain.calendar import Holiday, ProgrammeCalendar
 from sapper.domain.hazards import DeviceCategory
 from sapper.domain.landrelease import LandRelease, NonConformity, QAVisit, Severity
 from sapper.domain.taskorders import OrderLot, OrderState, SiteKind, TaskOrder, UnitRole
@@ -66,6 +67,7 @@ def full_register(target: str | Path, tmp_path: Path) -> None:
             uow.add_context_areas("admin_areas", [ContextArea("oblast", shapely.box(34, 50, 36, 52), "NE", False)])
             uow.add_context_areas("contested_zone", [ContextArea("zone", shapely.box(35, 51, 36, 52), "synth", True)])
             uow.set_meta({"scenario": "copy test", "start_date": "2025-06-02"})
+            uow.set_calendar(ProgrammeCalendar(holidays=(Holiday(dt.date(2025, 8, 24), "День Незалежності"),)))
         tasks = (PlannedTask("survey-h-1", "survey", dt.date(2026, 4, 1), dt.date(2026, 4, 3), 8000.0, "m2",
                              hazard_id="h-1", mode="survey", resource="survey", unit_id="t-1"),
                  PlannedTask("repair-a-road", "repair", dt.date(2026, 4, 4), dt.date(2026, 5, 1), 120.0,
@@ -105,7 +107,7 @@ def contents(store: Store) -> dict[str, object]:
         "versions": {h: store.hazard_version(h) for h in hazard_ids},
         "plans": [store.plan(1), store.plan(2)], "latest": store.latest_plan(),
         "submissions": store.field_submissions(), "progress": store.field_progress(),
-        "task_orders": store.task_orders(),
+        "task_orders": store.task_orders(), "calendar": store.calendar(),
         "accidents": store.accidents(), "victims": _victims(store),
     }
 

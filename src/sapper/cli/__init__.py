@@ -21,6 +21,7 @@ import typer
 
 from sapper.cli import (
     bench,
+    calendar,
     field,
     forecast,
     forms,
@@ -80,6 +81,7 @@ app.add_typer(imports.import_app, name="import")
 app.add_typer(imports.export_app, name="export")
 app.add_typer(scenario.scenario_app, name="scenario")
 app.add_typer(forms.forms_app, name="forms")
+app.add_typer(calendar.calendar_app, name="calendar")
 app.command()(plan.plan)
 app.command()(plan.replan)
 app.command()(plan.report)

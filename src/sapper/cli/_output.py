@@ -16,6 +16,7 @@ from sapper.report.i18n import Lang, Speaker
 
 if TYPE_CHECKING:
     from sapper.services.planning import PlanSummary
+    from sapper.services.replan import ReplanSummary
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -66,6 +67,29 @@ def _fmt(x: object) -> str:
     return f"{x:,.0f}" if isinstance(x, int | float) else str(x)
 
 
+def _against(s: PlanSummary, r: ReplanSummary | None) -> str:
+    """How the plan compares with its baseline, in words that cannot be read as the optimiser making things worse: a
+    re-plan that keeps more lots in place than the repaired previous plan may complete later, by choice."""
+    pct = s.improvement_over_baseline_pct
+    if pct is None or s.objective is None or s.baseline_objective is None:
+        return ""
+    if s.objective == s.baseline_objective:
+        return tr("— this plan is the same")
+    if pct == 0:  # a difference below the rounding of the percentage
+        diff = _fmt(abs(s.baseline_objective - s.objective))
+        if s.objective < s.baseline_objective:
+            return tr("— this plan is {diff} lower (better), under 0.01 %", diff=diff)
+        return tr("— this plan is {diff} higher, under 0.01 %", diff=diff)
+    if pct > 0:
+        return tr("— this plan is {pct} % lower (better)", pct=f"{pct:g}")
+    c = r.counts if r is not None else None
+    if c is not None and c.anchored_moved is not None and c.repair_moved > c.anchored_moved:
+        return tr("— this plan is {pct} % higher because it keeps more lots where they were: it moves {moved} lots "
+                  "where the repaired plan moves {repaired} (stability first, --moves fewest)",
+                  pct=f"{-pct:g}", moved=c.anchored_moved, repaired=c.repair_moved)
+    return tr("— this plan is {pct} % higher: the optimiser kept lots in place the move cost protects", pct=f"{-pct:g}")
+
+
 def plan_summary(s: PlanSummary) -> None:
     """A plan's (or re-plan's) summary as aligned text: status, objective, baseline, bound, dates, progress."""
     if s.synthetic:
@@ -77,13 +101,13 @@ def plan_summary(s: PlanSummary) -> None:
     if r is not None and r.move_cost_total is not None:  # the objective includes the moves, the baseline is repaired
         lines([tr("objective        : {objective}  (priority-weighted completion {completion} + move cost {moves})",
                  objective=_fmt(s.objective), completion=_fmt(r.weighted_completion), moves=_fmt(r.move_cost_total)),
-              tr("baseline         : {baseline}  ({meaning}; improvement {pct} %)", baseline=_fmt(s.baseline_objective),
-                 meaning=r.baseline_meaning, pct=s.improvement_over_baseline_pct)])
+              tr("compared with    : {baseline}  ({meaning}) {verdict}", baseline=_fmt(s.baseline_objective),
+                 meaning=r.baseline_meaning, verdict=_against(s, r))])
     else:
         lines([tr("objective        : {objective}  (priority-weighted completion: Σ weight × working day)",
                  objective=_fmt(s.objective)),
-              tr("greedy baseline  : {baseline}  (improvement {pct} %)", baseline=_fmt(s.baseline_objective),
-                 pct=s.improvement_over_baseline_pct)])
+              tr("greedy baseline  : {baseline}  (the priority-list plan a planner makes by hand) {verdict}",
+                 baseline=_fmt(s.baseline_objective), verdict=_against(s, None))])
     lines([tr("lower bound      : {bound}  (gap {gap} %)", bound=_fmt(s.lower_bound), gap=s.gap_pct),
           tr("start → finish   : {start} → {finish}", start=s.start_date.isoformat(),
              finish=s.finish_date.isoformat() if s.finish_date else None),

@@ -288,6 +288,31 @@ def export_burndown(ctx: typer.Context, file: FigureFile, db: Db, lang: LangOpt 
     lines([tr("wrote the burn-down chart to {file}", file=file)])
 
 
+@export_app.command("plan")
+def export_plan(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Output .gpkg (one layer), .csv or .xlsx (one sheet); replaced.")],
+    db: Db,
+    plan_id: Annotated[
+        int | None, typer.Option("--plan", help="The plan run to export (its id); default: the latest plan.")
+    ] = None,
+    generalise: Annotated[
+        bool, typer.Option("--generalise", help="Hazard areas as the 100 m generalised footprint viewers see, "
+                                                "instead of their exact polygons (for sharing outside the programme).")
+    ] = False,
+) -> None:
+    """Export the plan's lots, one row each (unit, task kind, method, dates, release and restoration dates, site
+    geometry), for GIS, spreadsheets and other schedulers."""
+    from sapper.services.planexport import export_plan as run
+    from sapper.services.register import open_register
+
+    with open_register(settings(ctx, db=db)) as store:
+        done = run(store, file, plan_id=plan_id, generalise=generalise)
+    where = "generalised footprints" if done.generalised else "exact hazard polygons: sensitive, share with care"
+    extra = f"; {done.without_geometry} without a site (no longer in the register)" if done.without_geometry else ""
+    lines([f"exported {done.rows} lots of plan run {done.plan_id} to {done.path} ({done.format}, {where}{extra})"])
+
+
 @export_app.command("accidents")
 def export_accidents(
     ctx: typer.Context,

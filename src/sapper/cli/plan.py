@@ -99,6 +99,10 @@ def replan(
                                                 "delay of a median-weight release or restoration (with --moves "
                                                 "priced; 0: moves cost nothing).")
     ] = 20.0,
+    idle_weeks: Annotated[
+        int, typer.Option("--idle-weeks", help="List the teams and brigades the new plan leaves without work for this "
+                                               "many weeks or more (besides those given no work at all).")
+    ] = 4,
     workers: Workers = 2,
     seed: Seed = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan summary and the changes as JSON.")] = False,
@@ -112,7 +116,8 @@ def replan(
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     params = ReplanSettings(as_of=parse_day("--as-of", as_of), time_limit_s=run.time_limit_s, workers=run.workers,
-                            seed=seed, move_cost_days=move_cost, moves=MovePolicy.parse(moves))
+                            seed=seed, move_cost_days=move_cost, moves=MovePolicy.parse(moves),
+                            idle_weeks=idle_weeks)
     with open_register(run) as store:
         outcome = replan_store(store, settings=params, progress=None if as_json else say)
     if out_file:

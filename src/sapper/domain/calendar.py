@@ -7,9 +7,11 @@ winter and spring waterlogging delays the restart (DRC); its dates are a paramet
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from sapper.errors import Fault, ValidationError
 
@@ -98,3 +100,129 @@ class Calendar:
         if open_at is not None:
             spans.append((open_at, len(self._days)))
         return spans
+
+
+class StandDownGroup(StrEnum):
+    """Who a seasonal stand-down stops: deminer teams (every method) or builder brigades (every trade)."""
+
+    DEMINERS = "deminers"
+    BUILDERS = "builders"
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    """A day nobody works (a public holiday, a one-off stop), with its name."""
+
+    day: dt.date
+    name: str = ""
+
+
+#: Day names for parsing and printing a working week (0 = Monday).
+DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ProgrammeCalendar:
+    """The programme's working calendar, stored in the register (``sapper calendar``): the working days of the week,
+    holidays, and a seasonal stand-down for deminers and one for builders (None: they work all year). Plan, re-plan
+    and forecast count time in its working days; a stand-down takes a whole pool's capacity for its window."""
+
+    weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
+    holidays: tuple[Holiday, ...] = ()
+    deminers_stand_down: SeasonalWindow | None = WINTER_STAND_DOWN
+    builders_stand_down: SeasonalWindow | None = None
+
+    def __post_init__(self) -> None:
+        faults = []
+        if not self.weekdays or not self.weekdays <= set(range(7)):
+            faults.append(Fault("calendar", "the working week needs at least one day, each 0–6 (0 = Monday)",
+                                "weekdays"))
+        days = [h.day for h in self.holidays]
+        if len(set(days)) != len(days):
+            faults.append(Fault("calendar", "a holiday is listed twice", "holidays"))
+        ValidationError.raise_if("calendar", faults)
+        object.__setattr__(self, "holidays", tuple(sorted(self.holidays, key=lambda h: h.day)))
+
+    @property
+    def holiday_dates(self) -> frozenset[dt.date]:
+        """The holidays' dates."""
+        return frozenset(h.day for h in self.holidays)
+
+    def stand_down(self, group: StandDownGroup) -> SeasonalWindow | None:
+        """The stand-down of ``group``."""
+        return self.deminers_stand_down if group is StandDownGroup.DEMINERS else self.builders_stand_down
+
+    def with_stand_down(self, group: StandDownGroup, window: SeasonalWindow | None) -> ProgrammeCalendar:
+        """This calendar with ``group``'s stand-down set to ``window`` (None: none)."""
+        if group is StandDownGroup.DEMINERS:
+            return dataclasses.replace(self, deminers_stand_down=window)
+        return dataclasses.replace(self, builders_stand_down=window)
+
+
+def week_text(weekdays: frozenset[int]) -> str:
+    """A working week as day names, runs joined (a run may wrap over the weekend): ``mon-sat``, ``mon-fri``,
+    ``sun-thu``, ``mon,wed,fri``; all seven days are ``mon-sun``."""
+    if len(weekdays) == 7:
+        return "mon-sun"
+    first = min((d for d in weekdays if (d - 1) % 7 not in weekdays), default=0)
+    runs: list[list[int]] = []
+    for k in range(7):
+        d = (first + k) % 7
+        if d not in weekdays:
+            continue
+        if runs and (runs[-1][-1] + 1) % 7 == d:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ",".join(DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}-{DAY_NAMES[r[-1]]}" for r in runs)
+
+
+def parse_week(text: str) -> frozenset[int]:
+    """A working week from day names (English, three letters or whole): ``mon-sat``, ``mon-fri``, ``sun-thu`` (a range
+    may wrap over the weekend), ``mon,tue,thu``. ValidationError naming what is not a day."""
+    names = {n: i for i, n in enumerate(DAY_NAMES)} | {
+        full: i for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                          "sunday"))}
+    days: set[int] = set()
+    bad: list[str] = []
+    for part in (p.strip().lower() for p in text.split(",")):
+        first, sep, last = part.partition("-")
+        if first not in names or (sep and last not in names):
+            bad.append(part or "(empty)")
+            continue
+        a = names[first]
+        b = names[last] if sep else a
+        days.update((a + k) % 7 for k in range((b - a) % 7 + 1))
+    if bad or not days:
+        raise ValidationError("calendar", [Fault("working week", f"{', '.join(bad) or text!r} is not a day or a "
+                                                 "range of days (mon, tue, wed, thu, fri, sat, sun; e.g. mon-sat)",
+                                                 "weekdays")])
+    return frozenset(days)
+
+
+def window_text(window: SeasonalWindow | None) -> str:
+    """``12-01..03-15`` (month-day to month-day, inclusive), or ``none``."""
+    if window is None:
+        return "none"
+    return f"{window.start[0]:02d}-{window.start[1]:02d}..{window.end[0]:02d}-{window.end[1]:02d}"
+
+
+def parse_month_day(text: str, what: str) -> tuple[int, int]:
+    """``MM-DD`` (e.g. ``12-01``) as (month, day); ValidationError naming ``what`` otherwise."""
+    try:
+        m, d = (int(p) for p in text.strip().split("-"))
+        dt.date(2001, m, d)  # as SeasonalWindow: 29 February is not a day of every year
+    except ValueError:
+        raise ValidationError("calendar", [Fault("stand-down", f"{what} {text!r} is not a day of the year as MM-DD "
+                                                 "(e.g. 12-01)", what)]) from None
+    return (m, d)
+
+
+def parse_window(text: str) -> SeasonalWindow | None:
+    """The inverse of :func:`window_text`."""
+    if text.strip() == "none":
+        return None
+    start, sep, end = text.partition("..")
+    if not sep:
+        raise ValidationError("calendar", [Fault("stand-down", f"{text!r} is not MM-DD..MM-DD or none", "window")])
+    return SeasonalWindow(parse_month_day(start, "start"), parse_month_day(end, "end"))

@@ -262,6 +262,44 @@ def write_tables(path: str | Path, tables: Sequence[Table]) -> Format:
     return fmt
 
 
+def write_table(path: str | Path, table: Table) -> Format:
+    """Write one ``table`` to the file ``path`` (replaced, whole or not at all): ``.csv`` one CSV file (geometry as a
+    ``wkt`` column), ``.xlsx`` a workbook of one sheet, ``.gpkg`` a GeoPackage of one layer (WGS84). Returns the
+    format; any other suffix is a ValidationError."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    fmt: Format
+    if suffix in (".csv", ".xlsx", ".gpkg"):
+        fmt = "csv" if suffix == ".csv" else "xlsx" if suffix == ".xlsx" else "gpkg"
+    else:
+        raise ValidationError("export", [Fault("export", f"cannot write {target.name}: give a .gpkg, .csv or .xlsx "
+                                                         "file", "path")])
+    if not target.parent.is_dir():
+        raise ImportFileError(f"{target}: the folder {target.parent} does not exist")
+    if target.is_dir():
+        raise ImportFileError(f"{target}: is a folder; give a file name")
+    tmp = target.with_name(f".{target.stem}.part{target.suffix}")
+    tmp.unlink(missing_ok=True)
+    try:
+        if fmt == "csv":
+            columns, rows = _text_rows(table)
+            try:
+                with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+                    writer = csv.writer(f)
+                    writer.writerow(columns)
+                    writer.writerows([_csv_cell(row.get(c)) for c in columns] for row in rows)
+            except OSError as exc:
+                raise ImportFileError(f"{target}: cannot be written ({exc.strerror or exc})") from None
+        elif fmt == "xlsx":
+            _write_xlsx(tmp, [table])
+        else:
+            _write_gpkg(tmp, [table])
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return fmt
+
+
 # ----------------------------------------------------------------------------------------------------
 # Reading
 # ----------------------------------------------------------------------------------------------------

@@ -16,13 +16,15 @@ not convert with pyxform, or when the field names differ from ``sapper.io.form_f
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
 import io
 import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -68,6 +70,8 @@ class Question:
     appearance: str = ""
     default: str = ""
     parameters: str = ""
+    #: XLSForm ``choice_filter`` (only for questions whose choices come from a file; the shipped templates use none).
+    choice_filter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -716,28 +720,32 @@ def _blank(value: str) -> Cell:
     return value or None
 
 
-def _question_row(q: Question) -> tuple[Cell, ...]:
-    return (q.type, q.name, *_texts(q.label), *_texts(q.hint), "yes" if q.required else None, _blank(q.relevant),
-            _blank(q.constraint), *_texts(q.constraint_message), _blank(q.appearance), _blank(q.default), None,
-            _blank(q.parameters))
+def _question_row(q: Question, *, filters: bool = False) -> tuple[Cell, ...]:
+    row = (q.type, q.name, *_texts(q.label), *_texts(q.hint), "yes" if q.required else None, _blank(q.relevant),
+           _blank(q.constraint), *_texts(q.constraint_message), _blank(q.appearance), _blank(q.default), None,
+           _blank(q.parameters))
+    return (*row, _blank(q.choice_filter)) if filters else row
 
 
-def _repeat_rows(r: Repeat) -> Rows:
-    width = len(SURVEY_COLUMNS)
+def _repeat_rows(r: Repeat, *, filters: bool = False) -> Rows:
+    width = len(SURVEY_COLUMNS) + (1 if filters else 0)
     begin: list[Cell] = [None] * width
     begin[:5] = ["begin_repeat", r.name, *r.label.values()]
     begin[SURVEY_COLUMNS.index("relevant")] = _blank(r.relevant)
     begin[SURVEY_COLUMNS.index("repeat_count")] = _blank(r.repeat_count)
     end: list[Cell] = [None] * width
     end[0] = "end_repeat"
-    return [tuple(begin), *(_question_row(q) for q in r.questions), tuple(end)]
+    return [tuple(begin), *(_question_row(q, filters=filters) for q in r.questions), tuple(end)]
 
 
 def sheet_rows(form: Form) -> dict[str, Rows]:
-    """The cells of each sheet (``survey``, ``choices``, ``settings``), header first; empty cells are None."""
-    survey: Rows = [SURVEY_COLUMNS]
+    """The cells of each sheet (``survey``, ``choices``, ``settings``), header first; empty cells are None. The
+    ``choice_filter`` column is there only when a question uses one."""
+    filters = any(q.choice_filter for q in form.questions())
+    survey: Rows = [(*SURVEY_COLUMNS, "choice_filter") if filters else SURVEY_COLUMNS]
     for item in form.items:
-        survey.extend(_repeat_rows(item) if isinstance(item, Repeat) else [_question_row(item)])
+        survey.extend(_repeat_rows(item, filters=filters) if isinstance(item, Repeat)
+                      else [_question_row(item, filters=filters)])
     choices: Rows = [CHOICE_COLUMNS]
     for list_name, options in form.choice_lists().items():
         choices.extend((list_name, c.name, *c.label.values()) for c in options)
@@ -830,6 +838,116 @@ def copy_templates(directory: Path, keys: Sequence[str] | None = None) -> list[P
     for target, data in contents:
         target.write_bytes(data)
     return [target for target, _ in contents]
+
+
+# --- forms that know the register ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    """One choice of a list read from a CSV attachment: its value (the register's id), its label, and the columns a
+    ``choice_filter`` uses (e.g. the organisation of a team)."""
+
+    name: str
+    label: str
+    organisation_id: str = ""
+
+
+@dataclass(frozen=True)
+class RegisterLists:
+    """The register's ids a field user picks from instead of typing them (``sapper forms write --db``)."""
+
+    organisations: tuple[ListItem, ...]
+    teams: tuple[ListItem, ...]
+    brigades: tuple[ListItem, ...]
+    hazard_areas: tuple[ListItem, ...]  # open hazard areas only
+    assets: tuple[ListItem, ...]
+
+    def files(self) -> dict[str, tuple[ListItem, ...]]:
+        """Each list by the file name of its CSV attachment."""
+        return {"organisations.csv": self.organisations, "teams.csv": self.teams, "brigades.csv": self.brigades,
+                "hazard_areas.csv": self.hazard_areas, "assets.csv": self.assets}
+
+
+#: Which question takes its choices from which attachment, and the filter that narrows units to the organisation
+#: chosen before them.
+_FROM_FILE: Final[Mapping[str, tuple[str, str]]] = {
+    "organisation_id": ("organisations.csv", ""),
+    "team_id": ("teams.csv", "organisation_id = ${organisation_id}"),
+    "brigade_id": ("brigades.csv", "organisation_id = ${organisation_id}"),
+    "hazard_id": ("hazard_areas.csv", ""),
+    "asset_id": ("assets.csv", ""),
+}
+_PICK: Final = Text("Pick from the register's list (type to search).",
+                    "Виберіть зі списку реєстру (введіть, щоб шукати).",
+                    "Выберите из списка реестра (введите для поиска).")
+
+
+def _from_file(q: Question, has_organisation: bool) -> Question:
+    if q.type != "text" or q.name not in _FROM_FILE:
+        return q
+    file_name, choice_filter = _FROM_FILE[q.name]
+    if not has_organisation:
+        choice_filter = ""
+    return replace(q, type=f"select_one_from_file {file_name}", hint=_PICK, appearance="autocomplete",
+                   choice_filter=choice_filter)
+
+
+def register_form(form: Form, version_suffix: str) -> Form:
+    """``form`` with its id questions (organisation, team, brigade, hazard area, asset) as ``select_one_from_file``
+    over the register's lists, and ``version_suffix`` added to its version (a new version when the lists change, so
+    ODK Central and Kobo take the new attachments)."""
+    # A unit picked from a list filtered by organisation needs the organisation asked first, always: a form that
+    # asks it only sometimes (the accident form) keeps its lists unfiltered.
+    org = [q for q in form.questions() if q.name == "organisation_id"]
+    filtered = bool(org) and not org[0].relevant
+
+    def convert(item: Question | Repeat) -> Question | Repeat:
+        if isinstance(item, Repeat):
+            return replace(item, questions=tuple(_from_file(q, filtered) for q in item.questions))
+        return _from_file(item, filtered)
+
+    return replace(form, version=f"{form.version}-{version_suffix}", items=tuple(convert(i) for i in form.items))
+
+
+def list_digest(lists: RegisterLists) -> str:
+    """Eight hex digits that change whenever a list's content changes."""
+    h = hashlib.sha256()
+    for file_name, items in lists.files().items():
+        h.update(file_name.encode())
+        for item in items:
+            h.update(f"\x1f{item.name}\x1e{item.label}\x1e{item.organisation_id}".encode())
+    return h.hexdigest()[:8]
+
+
+def write_list(path: Path, items: Sequence[ListItem]) -> Path:
+    """One CSV attachment (UTF-8, columns ``name``, ``label``, ``organisation_id``), replaced atomically."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("name", "label", "organisation_id"))
+    writer.writerows((i.name, i.label, i.organisation_id) for i in items)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_register_forms(directory: Path, lists: RegisterLists, keys: Sequence[str] | None = None) -> list[Path]:
+    """The forms named by ``keys`` (all by default) with their id questions picking from ``lists``, and the CSV
+    attachments they use, written into ``directory`` (created if needed); the files written, forms first."""
+    forms = _select(keys)
+    if directory.exists() and not directory.is_dir():
+        raise ImportFileError(f"{directory} is not a folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    suffix = list_digest(lists)
+    written = [write_form(register_form(f, suffix), directory / f.file_name) for f in forms]
+    used = {q.type.partition(" ")[2] for f in forms for q in register_form(f, suffix).questions()
+            if q.type.startswith("select_one_from_file ")}
+    written += [write_list(directory / name, items) for name, items in lists.files().items() if name in used]
+    return written
 
 
 if __name__ == "__main__":  # regenerate the shipped templates after editing a form

@@ -89,6 +89,8 @@ class CompileParams:
     weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
     demining_stand_down: SeasonalWindow | None = WINTER_STAND_DOWN
     building_stand_down: SeasonalWindow | None = None
+    #: Days nobody works (the programme's holidays, ``ProgrammeCalendar``; services set them from the store).
+    holidays: frozenset[dt.date] = frozenset()
     horizon_days: int = 365 * 8
     weight_scale: int = 100
     #: Working days between the end of an area's clearance and its release milestone (inspection, acceptance,
@@ -337,7 +339,7 @@ def compile_problem(
     params = params or CompileParams()
     lots = lots or {}
     processed = processed or {}
-    days_of = Calendar(start_date, weekdays=params.weekdays,
+    days_of = Calendar(start_date, weekdays=params.weekdays, holidays=params.holidays,
                        horizon_days=max([params.horizon_days, *(
                            (p.last_activity - start_date).days + 366 for p in processed.values()
                            if p.last_activity is not None)]))
@@ -554,7 +556,7 @@ def compile_problem(
 
     if not tasks:
         raise PlanError("nothing to plan: the store has no open hazard areas and no assets")
-    calendar = Calendar(start_date, weekdays=params.weekdays,
+    calendar = Calendar(start_date, weekdays=params.weekdays, holidays=params.holidays,
                         horizon_days=max(days_of.horizon_days, _horizon_days_needed(tasks, pools, params)))
     resources = tuple(
         Resource(name, cap, tuple((s, e, cap) for s, e in calendar.blocked_spans(window)) if window and cap else ())

@@ -24,6 +24,7 @@ import numpy as np
 
 from sapper.domain.activities import ActivityStatus, ActivityType
 from sapper.domain.assets import Asset
+from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.fielddata import ProgressKind
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardArea
@@ -47,7 +48,7 @@ from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
 from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
 from sapper.services.likelihood import likelihood_by_id
-from sapper.services.planning import processed_work, with_release_rules
+from sapper.services.planning import processed_work, with_calendar, with_release_rules
 from sapper.services.remaining import remaining_work
 from sapper.store import Store
 from sapper.store.records import PlanRun
@@ -130,10 +131,11 @@ class Forecast:
     learned: Learned
 
 
-def _compile_params(run: PlanRun, rules: ReleaseRules) -> CompileParams:
-    """The parameters the plan was compiled with (its land-release fields from the programme's ``rules``, as
-    ``sapper plan`` compiles them), with a calendar long enough for slow runs."""
-    planned = with_release_rules(run.params.compile_params(), rules)
+def _compile_params(run: PlanRun, rules: ReleaseRules, calendar: ProgrammeCalendar) -> CompileParams:
+    """The parameters the plan was compiled with (its land-release fields from the programme's ``rules`` and its
+    working week, holidays and stand-downs from the programme's ``calendar``, as ``sapper plan`` compiles them), with
+    a calendar long enough for slow runs."""
+    planned = with_calendar(with_release_rules(run.params.compile_params(), rules), calendar)
     span = (run.finish_date - run.created_at.date()).days if run.finish_date else 0
     return dataclasses.replace(planned, horizon_days=max(planned.horizon_days, 3 * abs(span) + 2 * 365))
 
@@ -291,16 +293,17 @@ def _compile_as_planned(store: Store, run: PlanRun, hazards: list[HazardArea], a
         meta = store.meta()
         start = dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date()
         params = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())),
-                                 store.release_rules())
+                                 store.release_rules(), store.calendar())
         return compile_problem(hazards, assets, teams, brigades, start_date=start, params=params,
                                processed=processed_work(store, hazards), likelihood=likelihood), hazards
     previous = store.plan(replan.replan_of)
     start = replan.as_of
     cparams = _compile_params(dataclasses.replace(run, created_at=dt.datetime.combine(start, dt.time())),
-                              store.release_rules())
+                              store.release_rules(), store.calendar())
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades,
                           progress=store.field_progress(), activities=store.activities(), as_of=start,
-                          progress_from=previous.params.progress_through, weekdays=cparams.weekdays,
+                          progress_from=previous.params.progress_through, weekdays=previous.params.weekdays,
+                          holidays=previous.params.holidays,
                           params=cparams)
     return compile_problem(left.hazards, left.assets, teams, brigades, start_date=start, params=cparams,
                            lots=left.plans, blocked=left.blocked, likelihood=likelihood), left.hazards

@@ -1,10 +1,14 @@
-"""The XLSForm templates sapper ships for field data collection (ODK, Kobo), written out for a field team."""
+"""The XLSForm templates sapper ships for field data collection (ODK, Kobo), written out for a field team; with a
+register, forms whose id questions pick from the register's lists (CSV attachments) instead of free text."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from sapper.io.xlsform import copy_templates
+from sapper.domain.hazards import HazardStatus
+from sapper.io.xlsform import ListItem, RegisterLists, copy_templates, write_register_forms
+from sapper.store import Store
 
 
 def write_templates(directory: Path, form: str | None = None) -> list[Path]:
@@ -12,3 +16,46 @@ def write_templates(directory: Path, form: str | None = None) -> list[Path]:
     created if needed; the files written. NotFoundError for an unknown form, ImportFileError when ``directory`` is a
     file."""
     return copy_templates(directory, [form] if form else None)
+
+
+@dataclass(frozen=True)
+class RegisterForms:
+    """What ``write_register_forms`` wrote: the files (forms, then attachments), the rows of each list, and notes."""
+
+    paths: tuple[Path, ...]
+    list_rows: dict[str, int]
+    notes: tuple[str, ...]
+
+
+def register_lists(store: Store) -> RegisterLists:
+    """The lists a field user picks from: organisations, teams, brigades, open hazard areas, assets (by id)."""
+    orgs = store.organisations()
+    return RegisterLists(
+        organisations=tuple(ListItem(o.id, f"{o.id} — {o.name}" if o.name and o.name != o.id else o.id)
+                            for o in sorted(orgs, key=lambda o: o.id)),
+        teams=tuple(ListItem(t.id, f"{t.id} ({t.method.value}, {t.organisation_id})", t.organisation_id)
+                    for t in sorted(store.teams(), key=lambda t: t.id)),
+        brigades=tuple(ListItem(b.id, f"{b.id} ({b.trade.value}, {b.organisation_id})", b.organisation_id)
+                       for b in sorted(store.brigades(), key=lambda b: b.id)),
+        hazard_areas=tuple(
+            ListItem(h.id, " ".join(p for p in (h.id, h.name) if p) + f" ({h.hazard_class.value}, "
+                     f"{h.area_m2 / 10_000:,.1f} ha)")
+            for h in sorted(store.hazards(), key=lambda h: h.id) if h.status is HazardStatus.OPEN),
+        assets=tuple(ListItem(a.id, " ".join(p for p in (a.id, a.name) if p) + f" ({a.asset_type.value}, "
+                                                                              f"{a.damage.value})")
+                     for a in sorted(store.assets(), key=lambda a: a.id)),
+    )
+
+
+def write_register_forms_from(store: Store, directory: Path, form: str | None = None) -> RegisterForms:
+    """Write the form ``form`` (all when None) into ``directory`` with its organisation, team, brigade, hazard-area
+    and asset questions as ``select_one_from_file`` over the register's current lists, and those lists as CSV
+    attachments beside it. Open task orders are not a list yet: the forms ask for no task order (a note says so)."""
+    lists = register_lists(store)
+    paths = write_register_forms(directory, lists, [form] if form else None)
+    rows = {name: len(items) for name, items in lists.files().items() if any(p.name == name for p in paths)}
+    notes = [f"{name} is empty: the register has none; the question cannot be answered until it has"
+             for name, n in rows.items() if n == 0]
+    notes.append("open task orders: the forms have no task-order question yet (the field importer reads none), so no "
+                 "task_orders.csv list was written")
+    return RegisterForms(tuple(paths), rows, tuple(notes))

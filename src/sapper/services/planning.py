@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sapper.domain.activities import ActivityType
 from sapper.domain.assets import Asset
+from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.landrelease import LandRelease
 from sapper.domain.releaserules import ReleaseRules
@@ -90,6 +91,15 @@ def with_release_rules(params: CompileParams, rules: ReleaseRules) -> CompilePar
                                dog_excluded_hazards=rules.dog_excluded_hazards)
 
 
+def with_calendar(params: CompileParams, calendar: ProgrammeCalendar) -> CompileParams:
+    """``params`` with the working week, holidays and stand-downs of the programme's calendar (the store's
+    ``calendar()``, set with ``sapper calendar``): the one source of truth of when teams and brigades work, for plan,
+    re-plan and forecast alike."""
+    return dataclasses.replace(params, weekdays=calendar.weekdays, holidays=calendar.holiday_dates,
+                               demining_stand_down=calendar.deminers_stand_down,
+                               building_stand_down=calendar.builders_stand_down)
+
+
 def plan_store(store: Store, *, settings: PlanSettings | None = None,
                progress: Callable[[str], None] | None = None) -> PlanOutcome:
     """Plan every open hazard area and asset in ``store`` and save the plan in it."""
@@ -106,7 +116,8 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     if done:
         say(f"{len(done)} open hazard areas have land-release records: planning what is left of them")
     say("compiling the register into a scheduling problem")
-    settings = dataclasses.replace(settings, compile=with_release_rules(settings.compile, store.release_rules()))
+    settings = dataclasses.replace(settings, compile=with_calendar(
+        with_release_rules(settings.compile, store.release_rules()), store.calendar()))
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
                                processed=done, likelihood=likelihood_by_id(store))
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
@@ -188,7 +199,7 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     params = PlanParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                         engine=settings.engine, lot_max_days=c.lot_max_days, weekdays=c.weekdays,
                         demining_stand_down=c.demining_stand_down, building_stand_down=c.building_stand_down,
-                        replan=replan, profile=c.profile)
+                        replan=replan, profile=c.profile, holidays=c.holidays)
     return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                    status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
                    baseline_objective=result.baseline_objective,

@@ -209,10 +209,11 @@ def remaining_work(
     progress_from: dt.date | None,
     weekdays: frozenset[int],
     params: CompileParams | None = None,
+    holidays: frozenset[dt.date] = frozenset(),
 ) -> WorkLeft:
     """The work left as of ``as_of`` (see the module docstring). Reports dated in [``progress_from``, ``as_of``) count
-    (from the beginning when ``progress_from`` is None); ``weekdays`` is the previous plan's working week, ``params``
-    how the register is compiled (the defaults when None)."""
+    (from the beginning when ``progress_from`` is None); ``weekdays`` and ``holidays`` are the previous plan's working
+    calendar, ``params`` how the register is compiled (the defaults when None)."""
     params = params or CompileParams(weekdays=weekdays)
     plan_start = previous.start_date
     hz = {h.id: h for h in hazards}
@@ -260,7 +261,7 @@ def remaining_work(
 
     # NTS, TS, EOD spot tasks: no daily form. A lot progresses as planned, day by day; clearance that has begun means
     # survey is done.
-    cal = Calendar(plan_start, weekdays=weekdays,
+    cal = Calendar(plan_start, weekdays=weekdays, holidays=holidays,
                    horizon_days=(max([as_of, *(t.end_date for t in pending)]) - plan_start).days + 14)
     cleared_started = {k[1] for k, rows in reports.items() if k[0] == "clearance" and rows} | {
         t.hazard_id for t in history if t.kind is TaskKind.CLEARANCE}

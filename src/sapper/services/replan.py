@@ -44,8 +44,9 @@ from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
 from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind, WorkKey, compile_problem
 from sapper.services.likelihood import likelihood_by_id
-from sapper.services.planning import PlanSettings, plan_run, with_release_rules
+from sapper.services.planning import PlanSettings, plan_run, with_calendar, with_release_rules
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
+from sapper.services.teamchanges import LotFacts, TeamChanges, UnitUse, team_changes, team_lines, unit_use
 from sapper.store import Store
 from sapper.store.planjson import JsonObject, plan_document, replan_counts_to_json
 from sapper.store.records import (
@@ -54,9 +55,9 @@ from sapper.store.records import (
     PlanSummary,
     ReplanCounts,
     ReplanParams,
-    ReplanSummary,
     ShiftStats,
 )
+from sapper.store.records import ReplanSummary as ReplanSummary  # re-exported for the entry points
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
@@ -76,6 +77,8 @@ class ReplanSettings:
     move_cost_days: float = MOVE_COST_DAYS
     stable: bool = True
     moves: MovePolicy = MovePolicy.FEWEST
+    #: List the units idle this many weeks or more (working days outside stand-downs) besides those given no work.
+    idle_weeks: int = 4
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,10 @@ class MovedLot:
     reason: str
     cause: str
     must_move: bool
+    old_end: dt.date | None = None
+    new_end: dt.date | None = None
+    old_unit: str | None = None  # the unit(s) of the previous plan, comma-separated
+    new_unit: str | None = None  # the unit(s) of the new plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +159,10 @@ class ReplanChanges:
     added_tasks: tuple[AddedLot, ...] = ()
     removed_tasks: tuple[RemovedLot, ...] = ()
     finished_tasks: tuple[FinishedLot, ...] = ()
+    #: Per team and brigade, every lot it finished, lost, gained or keeps with new dates (``services.teamchanges``).
+    teams: tuple[TeamChanges, ...] = ()
+    #: Units the new plan leaves idle for ``ReplanSettings.idle_weeks`` or more, and units it gives no work.
+    unit_use: UnitUse | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     faults = []
     if settings.move_cost_days < 0:
         faults.append(Fault("re-plan", f"move cost cannot be negative, got {settings.move_cost_days}", "move_cost"))
+    if settings.idle_weeks < 1:
+        faults.append(Fault("re-plan", f"idle weeks must be at least 1, got {settings.idle_weeks}", "idle_weeks"))
     ValidationError.raise_if("re-plan settings", faults)
     previous = store.latest_plan()
     if previous is None:
@@ -190,10 +203,12 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     if as_of < plan_start:
         raise ValidationError("re-plan", [Fault("re-plan", f"as-of date {as_of} is before the start of the previous "
                                             f"plan ({plan_start})", "as_of")])
-    cparams = with_release_rules(previous.params.compile_params(), store.release_rules())
+    cparams = with_calendar(with_release_rules(previous.params.compile_params(), store.release_rules()),
+                            store.calendar())
     say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
-                          activities=activities, as_of=as_of, progress_from=progress_from, weekdays=cparams.weekdays,
+                          activities=activities, as_of=as_of, progress_from=progress_from,
+                          weekdays=previous.params.weekdays, holidays=previous.params.holidays,
                           params=cparams)
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
                                lots=left.plans, blocked=left.blocked, likelihood=likelihood_by_id(store))
@@ -238,8 +253,32 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                              "the greedy plan in the best of the planner's order and the priority rules, "
                              "running lots first"))
     run = dataclasses.replace(run, summary=summary)
+    changes = _with_teams(changes, previous, left, compiled, frame, run.tasks,
+                          register_units=[u.id for u in teams] + [b.id for b in brigades],
+                          idle_weeks=settings.idle_weeks, weekdays=len(cparams.weekdays))
     run = dataclasses.replace(run, id=store.save_plan(run))
     return ReplanOutcome(summary, run, compiled, result, frame, changes)
+
+
+def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, frame: Frame,
+                tasks: Sequence[PlannedTask], *, register_units: Sequence[str], idle_weeks: int,
+                weekdays: int) -> ReplanChanges:
+    """``changes`` with the per-unit view (``services.teamchanges``) of the saved plan's ``tasks``."""
+    moved = {m.task_id: m.reason + (f": {m.cause}" if m.cause and m.cause != m.reason else "")
+             for m in changes.moved_tasks}
+    unpinned = {frame.lots[j].task.task_id: why for j, why in frame.unpinned.items() if j in frame.lots}
+    facts = [LotFacts(lot.task,
+                      finished_by=(",".join(lot.by) or lot.task.unit_id or "") if lot.status is LotStatus.DONE
+                      else None,
+                      removed_because=lot.why or "no longer needed" if lot.status is LotStatus.REMOVED else None,
+                      moved_because=moved.get(tid), not_continuing=unpinned.get(tid), reported_by=lot.by,
+                      running=lot.status in (LotStatus.RUNNING, LotStatus.EARLY))
+             for tid, lot in sorted(left.lots.items()) if lot.task.kind in WORK_KINDS]
+    teams = team_changes(facts, tasks, added={a.task_id: a.reason for a in changes.added_tasks},
+                         register_units=register_units, pool_causes=_pool_causes(previous, left, compiled, frame))
+    use = unit_use(tasks, units=compiled.units, problem=compiled.problem, calendar=compiled.calendar,
+                   min_weeks=idle_weeks, working_days_per_week=weekdays)
+    return dataclasses.replace(changes, teams=teams, unit_use=use)
 
 
 def _scratch_priority(problem: Problem, planner: Sequence[float]) -> list[float]:
@@ -394,7 +433,7 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
     schedule = result.schedule
     plan_start = previous.start_date
     horizon_end = cal.date_of(cal.working_days - 1)
-    prev_cal = Calendar(plan_start, weekdays=previous.params.weekdays,
+    prev_cal = Calendar(plan_start, weekdays=previous.params.weekdays, holidays=previous.params.holidays,
                         horizon_days=(horizon_end - plan_start).days + 7)
     pools = _pool_causes(previous, left, compiled, frame)
     status = Counter(lot.status.value for lot in left.lots.values())
@@ -416,8 +455,11 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
             reason, cause = reasons[j]
             new_date = cal.date_of(new)
             old_date = lot.task.start_date if lot.status is not LotStatus.RUNNING else left.as_of
+            duration = problem.tasks[j].modes[schedule.modes[j]].duration
             moved.append(MovedLot(problem.tasks[j].name, lot.status, old_date, new_date,
-                                  _shift(prev_cal, old_date, new_date), reason, cause, j in must))
+                                  _shift(prev_cal, old_date, new_date), reason, cause, j in must,
+                                  old_end=lot.task.end_date, new_end=cal.end_date_of(new + duration),
+                                  old_unit=lot.task.unit_id, new_unit=units[j] or None))
     shifts = [m.shift_working_days for m in moved]
     added = []
     for j, t in enumerate(problem.tasks):
@@ -634,7 +676,9 @@ def changes_to_json(changes: ReplanChanges) -> JsonObject:
     doc = replan_counts_to_json(changes.counts)
     doc["notes"] = list(changes.notes)
     doc["moved_tasks"] = [{"task_id": m.task_id, "status": m.status.value, "old_start": m.old_start.isoformat(),
-                           "new_start": m.new_start.isoformat(), "shift_working_days": m.shift_working_days,
+                           "new_start": m.new_start.isoformat(), "old_end": _day(m.old_end),
+                           "new_end": _day(m.new_end), "old_unit": m.old_unit, "new_unit": m.new_unit,
+                           "shift_working_days": m.shift_working_days,
                            "reason": m.reason, "cause": m.cause, "must_move": m.must_move}
                           for m in changes.moved_tasks]
     doc["added_tasks"] = [{"task_id": a.task_id, "reason": a.reason, "work": a.work, "work_unit": a.work_unit}
@@ -642,7 +686,21 @@ def changes_to_json(changes: ReplanChanges) -> JsonObject:
     doc["removed_tasks"] = [{"task_id": r.task_id, "reason": r.reason} for r in changes.removed_tasks]
     doc["finished_tasks"] = [{"task_id": f.task_id, "work": f.work, "work_unit": f.work_unit, "by": f.by}
                              for f in changes.finished_tasks]
+    doc["teams"] = [{"unit_id": tc.unit_id, "changes": [
+        {"task_id": c.task_id, "change": c.kind.value, "task_kind": c.task_kind.value, "target": c.target,
+         "old_unit": c.old_unit, "new_unit": c.new_unit, "old_start": _day(c.old_start), "old_end": _day(c.old_end),
+         "new_start": _day(c.new_start), "new_end": _day(c.new_end), "reason": c.reason} for c in tc.changes]}
+        for tc in changes.teams]
+    use = changes.unit_use
+    if use is not None:
+        doc["idle_units"] = {"min_weeks": use.min_weeks, "unused": list(use.unused), "idle": [
+            {"unit_id": s.unit_id, "first_day": s.first_day.isoformat(), "last_day": s.last_day.isoformat(),
+             "working_days": s.working_days, "after_last_lot": s.after_last_lot} for s in use.idle]}
     return doc
+
+
+def _day(d: dt.date | None) -> str | None:
+    return d.isoformat() if d is not None else None
 
 
 def change_lines(changes: ReplanChanges) -> list[str]:
@@ -674,4 +732,4 @@ def change_lines(changes: ReplanChanges) -> list[str]:
         if counts:
             out.append(f"{name}: " + "; ".join(f"{k} {v}" for k, v in counts.items()))
     out += [f"note: {n}" for n in changes.notes]
-    return out
+    return out + team_lines(changes.teams, changes.unit_use)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sapper.domain.calendar import WINTER_STAND_DOWN
+from sapper.domain.calendar import WINTER_STAND_DOWN, ProgrammeCalendar
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, StoreError, ValidationError
 from sapper.jsontypes import JsonObject
@@ -213,17 +213,27 @@ class Workforce:
 
 
 class _VariantView(Store):
-    """The source store as a variant sees it: the variant's teams, brigades and start date, and its plan (kept in
-    memory; before it is made, ``previous``: the plan a re-plan continues); everything else read from the source. It
-    never writes: a write raises StoreError."""
+    """The source store as a variant sees it: the variant's teams, brigades, start date and winter work (the
+    programme's calendar with its stand-downs lifted or the default winter one), and its plan (kept in memory; before
+    it is made, ``previous``: the plan a re-plan continues); everything else read from the source. It never writes: a
+    write raises StoreError."""
 
     def __init__(self, source: Store, *, teams: Sequence[DeminerTeam], brigades: Sequence[BuilderBrigade],
-                 start: dt.date, previous: PlanRun | None = None) -> None:
+                 start: dt.date, previous: PlanRun | None = None, winter_work: bool | None = None) -> None:
         super().__init__(source._target, source._engine)  # the source's open engine, shared read-only
         self._teams = list(teams)
         self._brigades = list(brigades)
         self._start = start
         self._plan: PlanRun | None = previous  # until the variant's own plan is saved: the plan a re-plan continues
+        self._winter_work = winter_work
+
+    def calendar(self) -> ProgrammeCalendar:
+        cal = super().calendar()
+        if self._winter_work is True:
+            return dataclasses.replace(cal, deminers_stand_down=None, builders_stand_down=None)
+        if self._winter_work is False:
+            return dataclasses.replace(cal, deminers_stand_down=WINTER_STAND_DOWN)
+        return cal
 
     def close(self) -> None:
         """Nothing to close: the engine is the source's."""
@@ -397,7 +407,8 @@ def run_variant(store: Store, run: PlanRun, variant: Variant, *, start: dt.date,
     begin = variant.start_date or start
 
     def view_of(previous: PlanRun | None) -> _VariantView:
-        return _VariantView(store, teams=teams, brigades=brigades, start=begin, previous=previous)
+        return _VariantView(store, teams=teams, brigades=brigades, start=begin, previous=previous,
+                            winter_work=variant.winter_work)
 
     try:
         t0 = time.perf_counter()

@@ -28,6 +28,7 @@ from sapper.domain.activities import (
     Disposal,
 )
 from sapper.domain.assets import Asset, AssetType, DamageLevel
+from sapper.domain.calendar import Holiday, ProgrammeCalendar, StandDownGroup, parse_window, window_text
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import (
     BENEFICIARY_GROUPS,
@@ -748,3 +749,44 @@ def release_rules_from(meta: Mapping[str, str]) -> ReleaseRules:
             faults.extend(e.faults)
     ValidationError.raise_if(record, faults)
     return ReleaseRules(**values)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The programme's calendar: working week and stand-downs in sapper_meta ``calendar.*``, holidays in their table
+# ----------------------------------------------------------------------------------------------------
+
+CALENDAR_PREFIX = "calendar."
+
+
+def calendar_meta(cal: ProgrammeCalendar) -> dict[str, str]:
+    """The working week and the stand-downs as sapper_meta rows."""
+    return {CALENDAR_PREFIX + "weekdays": ",".join(str(d) for d in sorted(cal.weekdays)),
+            **{f"{CALENDAR_PREFIX}stand_down.{g.value}": window_text(cal.stand_down(g)) for g in StandDownGroup}}
+
+
+def calendar_from(meta: Mapping[str, str], holidays: Sequence[Holiday]) -> ProgrammeCalendar:
+    """The programme's calendar from sapper_meta and its holidays: each setting stored, else its default."""
+    record = "store metadata (calendar)"
+    d = ProgrammeCalendar()
+    weekdays = d.weekdays
+    stand_downs = {g: d.stand_down(g) for g in StandDownGroup}
+    faults = []
+    text = meta.get(CALENDAR_PREFIX + "weekdays")
+    if text is not None:
+        try:
+            weekdays = frozenset(int(x) for x in text.split(",") if x.strip())
+        except ValueError:
+            faults.append(Fault(record, f"calendar.weekdays = {text!r} is not a list of days 0-6", "weekdays"))
+    for g in StandDownGroup:
+        text = meta.get(f"{CALENDAR_PREFIX}stand_down.{g.value}")
+        if text is None:
+            continue
+        try:
+            stand_downs[g] = parse_window(text)
+        except ValidationError:
+            faults.append(Fault(record, f"calendar.stand_down.{g.value} = {text!r} is not MM-DD..MM-DD or none",
+                                "stand_down"))
+    ValidationError.raise_if(record, faults)
+    return ProgrammeCalendar(weekdays=weekdays, holidays=tuple(holidays),
+                             deminers_stand_down=stand_downs[StandDownGroup.DEMINERS],
+                             builders_stand_down=stand_downs[StandDownGroup.BUILDERS])

@@ -56,6 +56,8 @@ def params_to_json(p: PlanParams) -> JsonObject:
         "demining_stand_down": _window(p.demining_stand_down),
         "building_stand_down": _window(p.building_stand_down),
     }
+    if p.holidays:  # plans made without holidays keep the keys they always had
+        out["holidays"] = [d.isoformat() for d in sorted(p.holidays)]
     if not p.profile.is_default or p.profile.name != DEFAULT_PROFILE.name:
         out["profile"] = {"name": p.profile.name, "hash": p.profile.digest, "hazard": dict(p.profile.hazard),
                           "asset": dict(p.profile.asset)}
@@ -287,7 +289,19 @@ def params_from_json(data: object, record: str) -> PlanParams:
                       seed=f.whole("seed", d.seed), engine=Engine(engine),
                       lot_max_days=f.whole("lot_max_days", d.lot_max_days), weekdays=frozenset(weekdays),
                       demining_stand_down=f.window("demining_stand_down", WINTER_STAND_DOWN),
-                      building_stand_down=f.window("building_stand_down", None), replan=replan)
+                      building_stand_down=f.window("building_stand_down", None), replan=replan,
+                      holidays=_holidays(f))
+
+
+def _holidays(f: _Fields) -> frozenset[dt.date]:
+    """The ``holidays`` of a plan's parameters (none in plans made before the programme had a calendar)."""
+    v = f.data.get("holidays", [])
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise f._bad("holidays", "a list of dates YYYY-MM-DD")
+    try:
+        return frozenset(dt.date.fromisoformat(x) for x in v)
+    except ValueError:
+        raise f._bad("holidays", "a list of dates YYYY-MM-DD") from None
 
 
 def _checkpoint(f: _Fields) -> Checkpoint:

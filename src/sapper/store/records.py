@@ -206,12 +206,15 @@ class PlanParams:
     replan: ReplanParams | None = None
     #: The weight profile the plan was made with (a plan saved before profiles were recorded: the default).
     profile: WeightProfile = DEFAULT_PROFILE
+    #: The programme's holidays the plan was made with.
+    holidays: frozenset[dt.date] = frozenset()
 
     def compile_params(self) -> CompileParams:
         """The compile parameters the plan was made with (defaults for what it does not record)."""
         return CompileParams(lot_max_days=self.lot_max_days, weekdays=self.weekdays,
                              demining_stand_down=self.demining_stand_down,
-                             building_stand_down=self.building_stand_down, profile=self.profile)
+                             building_stand_down=self.building_stand_down, profile=self.profile,
+                             holidays=self.holidays)
 
     @property
     def progress_through(self) -> dt.date | None:

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection
 
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
+from sapper.domain.calendar import Holiday, ProgrammeCalendar
 from sapper.domain.hazards import HazardArea
 from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
@@ -303,6 +304,21 @@ def set_meta(conn: Connection, values: Mapping[str, object]) -> None:
     faults = [Fault("meta", "key is empty", "key") for r in rows if not r["key"].strip()]
     ValidationError.raise_if("store metadata", faults)
     _write_rows(conn, schema.sapper_meta, rows, replace=True, key="key")
+
+
+def holidays(conn: Connection) -> list[Holiday]:
+    t = schema.calendar_holidays
+    return [Holiday(r.day, r.name) for r in conn.execute(select(t.c.day, t.c.name).order_by(t.c.day))]
+
+
+def set_calendar(conn: Connection, cal: ProgrammeCalendar) -> None:
+    """Keep ``cal`` as the programme's calendar: its week and stand-downs in sapper_meta, its holidays replacing the
+    stored ones."""
+    set_meta(conn, mapping.calendar_meta(cal))
+    t = schema.calendar_holidays
+    conn.execute(delete(t))
+    if cal.holidays:
+        conn.execute(t.insert(), [{"day": h.day, "name": h.name} for h in cal.holidays])
 
 
 def save_plan(conn: Connection, run: PlanRun) -> int:

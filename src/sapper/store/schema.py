@@ -222,6 +222,13 @@ sapper_meta = Table(
     Column("value", Text, nullable=False),
 )
 
+calendar_holidays = Table(  # revision 0013; the working week and stand-downs are sapper_meta calendar.*
+    "calendar_holidays",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
+)
+
 plan_runs = Table(
     "plan_runs",
     metadata,
@@ -664,7 +671,8 @@ ATTRIBUTE_TABLES = ("organisations", "teams", "brigades", "sapper_meta", "plan_r
                     "qa_visits", "non_conformities", "land_release_events",
                     "field_submissions", "field_submission_events",
                     "users", "api_tokens", "sessions", "audit", "jobs",
-                    "task_orders", "task_order_lots", "task_order_events", "accidents", "victims")
+                    "task_orders", "task_order_lots", "task_order_events", "accidents", "victims",
+                    "calendar_holidays")
 
 #: Spatial views over the latest plan, registered as feature layers (no R-tree of their own).
 PLAN_VIEWS = ("planned_hazard_release", "planned_asset_restoration")

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sapper.domain.accidents import Accident, Victim
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
+from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.fielddata import ProgressReport, StagedSubmission, StagingState
 from sapper.domain.hazards import HazardArea
 from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
@@ -94,6 +95,12 @@ class UnitOfWork:
     def set_release_rules(self, rules: ReleaseRules) -> None:
         """Keep the programme's land-release settings (sapper_meta ``release_rules.*``)."""
         self.set_meta(mapping.release_rules_meta(rules))
+
+    def set_calendar(self, cal: ProgrammeCalendar) -> None:
+        """Keep the programme's working calendar (week and stand-downs in sapper_meta ``calendar.*``, holidays in
+        ``calendar_holidays``, replaced)."""
+        self.touched.update(("sapper_meta", "calendar_holidays"))
+        repo.set_calendar(self._conn, cal)
 
     def update_hazard(self, hazard_id: str, edit: HazardEdit, *, expected_version: int) -> int:
         """See :meth:`Store.update_hazard`."""
@@ -475,6 +482,11 @@ class Store:
     def release_rules(self) -> ReleaseRules:
         """The programme's land-release settings: those stored, the documented defaults for the rest."""
         return mapping.release_rules_from(self.meta())
+
+    def calendar(self) -> ProgrammeCalendar:
+        """The programme's working calendar: the week, holidays and stand-downs stored, the defaults for the rest."""
+        with self._reading() as conn:
+            return mapping.calendar_from(repo.meta(conn), repo.holidays(conn))
 
     def latest_plan(self) -> PlanRun | None:
         with self._reading() as conn:
