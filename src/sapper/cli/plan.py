@@ -122,7 +122,8 @@ def replan(
         outcome = replan_store(store, settings=params, progress=None if as_json else say)
     if out_file:
         write_replan_json(outcome, out_file)
-    _show(outcome.summary, as_json=as_json, then=change_lines(outcome.changes))
+    _show(outcome.summary, as_json=as_json, profile=outcome.run.params.profile,
+          then=change_lines(outcome.changes))
 
 
 def report(
