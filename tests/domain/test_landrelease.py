@@ -994,3 +994,4 @@ def test_register_refuses_direct_evidence_in_an_sha_and_a_benchmark_inside() -> 
     assert ok.marking is Marking.FENCED
     with pytest.raises(ValidationError, match="give the benchmark"):
         HazardArea("H-1", HazardClass.SHA, FIELD, Evidence.INDIRECT, turning_points=(Point(35.30, 51.30),))
+

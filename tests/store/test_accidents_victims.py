@@ -225,8 +225,9 @@ def test_migration_0012_down_and_up(migrated: str | Path) -> None:
     finally:
         engine.dispose()
     _migrate(migrated, "0012", down=False)
-    with open_store(migrated) as store:
-        assert store.revision() == "0012" and store.accidents() == []
+    assert "accidents" in _tables(migrated) and "victims" in _tables(migrated)
+    with open_store(migrated) as store:  # (opening upgrades to the head: the revisions after 0012 come too)
+        assert store.accidents() == []
         with store.write() as uow:
             uow.audit(AuditEntry("ima", None, "victims", "VI-1", "read", "", None, None))
         assert [e.action for e in store.audit_entries()] == ["read", "insert"]

@@ -782,6 +782,12 @@ class LandRelease:
             if activity is None:
                 raise ValidationError(where, [Fault(where, "an activity event needs its activity", "activity")])
             effects = self._activity(activity, legacy=legacy)
+            if recorded is not None and not legacy:
+                # Replaying: whether land was physically processed is what the event recorded. Its kept geometry,
+                # taken to WGS84 and back, can lose a processed sliver of a few square millimetres entirely, and
+                # the inspection it made due would silently vanish from the replayed record.
+                physical = recorded.reduced_m2 + recorded.cleared_m2 > 0
+                effects = dataclasses.replace(effects, inspection_due=True if physical else None)
         elif kind is EventKind.RECLASSIFIED:
             effects = _Effects(to_state=ReleaseState.CONFIRMED, hazard_class=HazardClass.CHA, evidence_pending="")
         elif kind is EventKind.RELEASED:
