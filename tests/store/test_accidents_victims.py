@@ -5,12 +5,10 @@ audit trail refuses UPDATE and DELETE, and migration 0012 goes down and up."""
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from sapper.domain.accidents import Accident, AccidentKind, Gender, Sensitivity, Victim, VictimOutcome
 from sapper.domain.hazards import DeviceCategory
@@ -21,7 +19,9 @@ from sapper.services import datakeys
 from sapper.store import Store, open_store
 from sapper.store import engine as engines
 from sapper.store.cipher import EXAMPLE_KEY, DataKey, FieldCipher
-from tests.conftest import PostgisServer
+from tests.store.migrating import migrate as _migrate
+from tests.store.migrating import new_store
+from tests.store.migrating import tables as _tables
 
 NAME = "Олена Коваленко-Тестова"
 ADDRESS = "вул. Садова 17, Суджа"
@@ -173,36 +173,10 @@ def test_audit_records_reads(store: Store) -> None:
     assert [e.action for e in store.audit_entries()] == ["read"]
 
 
-def _migrate(target: str | Path, revision: str, *, down: bool) -> None:
-    engine = engines.make_engine(target)
-    try:
-        with engine.connect() as conn:
-            conn = conn.execution_options(**{engines.WRITE: True})
-            with conn.begin():
-                (command.downgrade if down else command.upgrade)(engines.alembic_config(conn), revision)
-    finally:
-        engine.dispose()
-
-
-def _tables(target: str | Path) -> set[str]:
-    engine = engines.make_engine(target)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["gpkg", "postgis"])
 def migrated(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
     """A store at head on each backend with an accident, a victim and audit rows (one of them a read)."""
-    if request.param == "gpkg":
-        where: str | Path = tmp_path / "m.gpkg"
-        open_store(where, create=True).close()
-    else:
-        server: PostgisServer = request.getfixturevalue("postgis")
-        where = server.clean_store_database()
+    where = new_store(request, tmp_path, "m.gpkg")
     with open_store(where) as store:
         _fill(store)
         with store.write() as uow:

@@ -12,8 +12,9 @@ from sqlalchemy.exc import NoSuchTableError
 
 from sapper.domain.calendar import Holiday, ProgrammeCalendar, SeasonalWindow
 from sapper.store import open_store
-from tests.conftest import PostgisServer
-from tests.store.test_source_attributes_migration import _columns, _migrate
+from tests.store.migrating import columns as _columns
+from tests.store.migrating import migrate as _migrate
+from tests.store.migrating import new_store
 
 CAL = ProgrammeCalendar(weekdays=frozenset({0, 1, 2, 3, 4}),
                         holidays=(Holiday(dt.date(2027, 8, 24), "День Незалежності"), Holiday(dt.date(2027, 1, 1))),
@@ -24,12 +25,7 @@ CAL = ProgrammeCalendar(weekdays=frozenset({0, 1, 2, 3, 4}),
 @pytest.fixture(params=["gpkg", "postgis"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
     """A store at head on each backend, holding the calendar ``CAL``."""
-    if request.param == "gpkg":
-        where: str | Path = tmp_path / "s.gpkg"
-        open_store(where, create=True).close()
-    else:
-        server: PostgisServer = request.getfixturevalue("postgis")
-        where = server.clean_store_database()
+    where = new_store(request, tmp_path, "s.gpkg")
     with open_store(where) as store, store.write() as uow:
         uow.set_calendar(CAL)
     return where

@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from alembic import command
-
 from sapper.store import engine as engines
 from sapper.store import open_store
+from tests.store.migrating import migrate as _migrate
 
 TABLES = {"field_submissions": "attributes", "field_submission_events": "attributes", "field_progress": "features",
           "field_progress_devices": "features"}
@@ -23,17 +22,6 @@ def _state(path: Path) -> tuple[set[str], dict[str, str], str]:
     finally:
         conn.close()
     return names, contents, revision
-
-
-def _migrate(path: Path, target: str, *, down: bool) -> None:
-    engine = engines.make_engine(path)
-    try:
-        with engine.connect() as conn:
-            conn = conn.execution_options(**{engines.WRITE: True})
-            with conn.begin():
-                (command.downgrade if down else command.upgrade)(engines.alembic_config(conn), target)
-    finally:
-        engine.dispose()
 
 
 def test_field_staging_migration_down_and_up(tmp_path: Path) -> None:

@@ -5,21 +5,19 @@ upsert that brings none keeps the stored one."""
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from pathlib import Path
 
 import pytest
 import shapely
-from alembic import command
 from shapely.geometry import Point
-from sqlalchemy import inspect
 
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCategory, DeviceFound, Disposal
 from sapper.domain.hazards import Beneficiaries, Evidence, HazardArea, HazardClass
 from sapper.domain.resources import Organisation, OrgKind
-from sapper.store import engine as engines
 from sapper.store import open_store
-from tests.conftest import PostgisServer
+from tests.store.migrating import columns as _columns
+from tests.store.migrating import migrate as _migrate
+from tests.store.migrating import new_store
 
 AREA = shapely.box(35.30, 51.30, 35.302, 51.301)
 SADD = Beneficiaries(direct_women=12, direct_men=10, direct_girls=4, direct_boys=5, indirect_women=300,
@@ -40,36 +38,10 @@ COLUMNS = {"organisations": {"imsma_id"}, "hazard_areas": {"imsma_id", "imsma_li
            "devices_found": {"imsma_id", "imsma_links"}}
 
 
-def _migrate(target: str | Path, revision: str, *, down: bool) -> None:
-    engine = engines.make_engine(target)
-    try:
-        with engine.connect() as conn:
-            conn = conn.execution_options(**{engines.WRITE: True})
-            with conn.begin():
-                (command.downgrade if down else command.upgrade)(engines.alembic_config(conn), revision)
-    finally:
-        engine.dispose()
-
-
-def _columns(target: str | Path, table: str) -> set[str]:
-    engine = engines.make_engine(target)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SQLAlchemy does not know PostGIS's geometry type: columns are enough
-            return {c["name"] for c in inspect(engine).get_columns(table)}
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["gpkg", "postgis"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
     """A store at head on each backend holding an organisation, two hazard areas, an activity with two devices."""
-    if request.param == "gpkg":
-        where: str | Path = tmp_path / "s.gpkg"
-        open_store(where, create=True).close()
-    else:
-        server: PostgisServer = request.getfixturevalue("postgis")
-        where = server.clean_store_database()
+    where = new_store(request, tmp_path, "s.gpkg")
     with open_store(where) as store, store.write() as uow:
         uow.add_organisations([ORG, Organisation("ORG-B", "Operator B", OrgKind.OPERATOR)])
         uow.add_hazards([HAZARD, PLAIN])

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import shapely
-from alembic import command
 from shapely.geometry import Point
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
@@ -23,6 +22,7 @@ from sapper.store import engine as engines
 from sapper.store import gpkg, mapping, open_store
 from sapper.store.types import format_datetime
 from tests.conftest import PostgisServer
+from tests.store.migrating import migrate as _migrate
 
 T0 = dt.datetime(2025, 6, 17, 8, 0, tzinfo=dt.UTC)
 FIELD = shapely.box(35.30, 51.30, 35.302, 51.301)
@@ -32,17 +32,6 @@ _OLD_EVENT_COLUMNS = {
     "hazard_id", "seq", "kind", "occurred_at", "actor", "reason", "from_state", "to_state", "cancelled_m2",
     "reduced_m2", "cleared_m2", "clipped_m2", "remaining_m2", "activity_id", "visit_id", "non_conformity_id",
     "nc_status", "evidence", "recipient"}
-
-
-def _migrate(path: str | Path, target: str, *, down: bool) -> None:
-    engine = engines.make_engine(path)
-    try:
-        with engine.connect() as conn:
-            conn = conn.execution_options(**{engines.WRITE: True})
-            with conn.begin():
-                (command.downgrade if down else command.upgrade)(engines.alembic_config(conn), target)
-    finally:
-        engine.dispose()
 
 
 def _insert(conn: sqlite3.Connection, table: str, row: dict[str, object]) -> None:

@@ -4,18 +4,17 @@ rows) and come back empty, the rest of the register stays; at head, an order rou
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from pathlib import Path
 
 import pytest
 from shapely.geometry import Point
-from sqlalchemy import inspect
 
 from sapper.domain.taskorders import OrderLot, OrderState, SiteKind, TaskOrder, UnitRole
-from sapper.store import engine as engines
 from sapper.store import open_store
-from tests.conftest import PostgisServer
-from tests.store.test_source_attributes_migration import AREA, _migrate
+from tests.store.migrating import migrate as _migrate
+from tests.store.migrating import new_store
+from tests.store.migrating import tables as _tables
+from tests.store.test_source_attributes_migration import AREA
 
 TABLES = {"task_orders", "task_order_lots", "task_order_events"}
 AT = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)
@@ -26,25 +25,10 @@ ORDER = TaskOrder("", "T-1", UnitRole.TEAM, "OP-1", SiteKind.HAZARD_AREA, "H-1",
                   Point(35.301, 51.3005), "road:R-1", ("sapper_clearance", "sapper_accident"))
 
 
-def _tables(target: str | Path) -> set[str]:
-    engine = engines.make_engine(target)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["gpkg", "postgis"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
     """A store at head on each backend with one hazard area and one task order."""
-    if request.param == "gpkg":
-        where: str | Path = tmp_path / "s.gpkg"
-        open_store(where, create=True).close()
-    else:
-        server: PostgisServer = request.getfixturevalue("postgis")
-        where = server.clean_store_database()
+    where = new_store(request, tmp_path, "s.gpkg")
     with open_store(where) as store, store.write() as uow:
         uow.add_hazards([AREA])
         uow.task_orders.issue([ORDER], actor="ops", at=AT)
