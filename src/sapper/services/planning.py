@@ -15,8 +15,9 @@ from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.landrelease import LandRelease
 from sapper.domain.releaserules import ReleaseRules
+from sapper.errors import PlanError
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
-from sapper.plan import Result, SolveParams, solve
+from sapper.plan import Result, SolveParams, check_units, solve
 from sapper.plan.assign import assign_units
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, Processed, TaskKind, compile_problem
@@ -182,6 +183,11 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     if schedule is not None:
         units = [compiled.units[r.name] for r in problem.resources]
         assigned = assign_units(problem, schedule, units, prefer=prefer)
+        faults = check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
+                             setup=compiled.role_change_days)
+        if faults:
+            raise PlanError("the teams and brigades given to the plan failed the independent check: "
+                            + "; ".join(str(f) for f in faults[:5]))
         for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
             mode = task.modes[schedule.modes[j]]
             s = schedule.starts[j]
