@@ -22,24 +22,46 @@ START = dt.date(2025, 4, 1)
 def _register() -> tuple[list[HazardArea], list[Asset], list[DeminerTeam], list[BuilderBrigade]]:
     """Two confirmed areas with clearance, a bridge over one; one survey team, two manual teams, a road brigade
     that can also build bridges and a bridge brigade."""
-    hazards = [HazardArea(f"H-{k}", HazardClass.CHA, shapely.box(35.30 + k / 100, 51.30, 35.3015 + k / 100, 51.301),
-                          Evidence.DIRECT, land_use=LandUse.RESIDENTIAL, expected_clearance_share=0.5)
-               for k in (1, 2)]
-    bridge = Asset("A-1", AssetType.BRIDGE, shapely.LineString([(35.309, 51.3005), (35.313, 51.3005)]),
-                   DamageLevel.SEVERE, {Trade.BRIDGE: 400.0})
-    teams = [DeminerTeam("S-1", "op", Method.SURVEY, 6, BASE, 20_000.0),
-             DeminerTeam("M-1", "op", Method.MANUAL, 8, BASE, 180.0),
-             DeminerTeam("M-2", "op", Method.MANUAL, 8, BASE, 180.0, capabilities=frozenset({Method.DOG}))]
-    brigades = [BuilderBrigade("B-1", "con", Trade.ROAD, 25, BASE, trades=frozenset({Trade.BRIDGE})),
-                BuilderBrigade("B-2", "con", Trade.BRIDGE, 25, BASE)]
+    hazards = [
+        HazardArea(
+            f"H-{k}",
+            HazardClass.CHA,
+            shapely.box(35.30 + k / 100, 51.30, 35.3015 + k / 100, 51.301),
+            Evidence.DIRECT,
+            land_use=LandUse.RESIDENTIAL,
+            expected_clearance_share=0.5,
+        )
+        for k in (1, 2)
+    ]
+    bridge = Asset(
+        "A-1",
+        AssetType.BRIDGE,
+        shapely.LineString([(35.309, 51.3005), (35.313, 51.3005)]),
+        DamageLevel.SEVERE,
+        {Trade.BRIDGE: 400.0},
+    )
+    teams = [
+        DeminerTeam("S-1", "op", Method.SURVEY, 6, BASE, 20_000.0),
+        DeminerTeam("M-1", "op", Method.MANUAL, 8, BASE, 180.0),
+        DeminerTeam("M-2", "op", Method.MANUAL, 8, BASE, 180.0, capabilities=frozenset({Method.DOG})),
+    ]
+    brigades = [
+        BuilderBrigade("B-1", "con", Trade.ROAD, 25, BASE, trades=frozenset({Trade.BRIDGE})),
+        BuilderBrigade("B-2", "con", Trade.BRIDGE, 25, BASE),
+    ]
     return hazards, [bridge], teams, brigades
 
 
 def _compile(pools: PoolPolicy, setup: int = 3) -> CompiledPlan:
     hazards, assets, teams, brigades = _register()
-    return compile_problem(hazards, assets, teams, brigades, start_date=START,
-                           params=CompileParams(pools=pools, role_change_days=setup, demining_stand_down=None,
-                                                lot_max_days=10))
+    return compile_problem(
+        hazards,
+        assets,
+        teams,
+        brigades,
+        start_date=START,
+        params=CompileParams(pools=pools, role_change_days=setup, demining_stand_down=None, lot_max_days=10),
+    )
 
 
 def test_team_methods_default_to_manual_and_survey_and_the_register_can_name_others() -> None:
@@ -64,8 +86,13 @@ def test_capability_pools_give_each_lot_a_mode_per_capable_pool_with_set_up_in_a
     manual pool; a bridge lot to the road brigade that can build bridges (with set-up) or the bridge brigade."""
     c = _compile(PoolPolicy.CAPABILITIES)
     names = c.resource_names()
-    assert names == ["deminers:survey+manual", "deminers:manual+dog", "deminers:manual+survey", "builders:road+bridge",
-                     "builders:bridge"]
+    assert names == [
+        "deminers:survey+manual",
+        "deminers:manual+dog",
+        "deminers:manual+survey",
+        "builders:road+bridge",
+        "builders:bridge",
+    ]
     assert c.units["deminers:manual+dog"] == ("M-2",)
     for task, info in zip(c.problem.tasks, c.info, strict=True):
         pools = [names[m.demands[0][0]] for m in task.modes if m.demands]
@@ -92,11 +119,12 @@ def test_capabilities_put_the_idle_survey_team_on_clearance_and_finish_sooner() 
         values[pools] = result.objective
         units = [c.units[r.name] for r in c.problem.resources]
         assigned = assign_units(c.problem, result.schedule, units)
-        assert check_units(c.problem, result.schedule, assigned, roles=c.roles, home=c.home,
-                           setup=c.role_change_days) == []
+        assert (
+            check_units(c.problem, result.schedule, assigned, roles=c.roles, home=c.home, setup=c.role_change_days)
+            == []
+        )
         if pools is PoolPolicy.CAPABILITIES:
-            on_clearance = {u for j, info in enumerate(c.info) if info.kind is TaskKind.CLEARANCE
-                            for u in assigned[j]}
+            on_clearance = {u for j, info in enumerate(c.info) if info.kind is TaskKind.CLEARANCE for u in assigned[j]}
             assert "S-1" in on_clearance
     assert values[PoolPolicy.CAPABILITIES] < values[PoolPolicy.FIXED]
 
@@ -107,18 +135,30 @@ def test_the_checker_rejects_a_lot_on_a_team_without_the_method() -> None:
     j = next(j for j, info in enumerate(c.info) if info.kind is TaskKind.CLEARANCE)
     task = c.problem.tasks[j]
     # No dog pool is rated (no team has dog as its own method), so forge a dog-role mode for the check.
-    forged = c.problem.replace(tasks=tuple(
-        Task(t.name, (*t.modes, Mode(t.modes[0].duration, t.modes[0].demands, "dog")), t.weight, t.release)
-        if k == j else t for k, t in enumerate(c.problem.tasks)))
+    forged = c.problem.replace(
+        tasks=tuple(
+            Task(t.name, (*t.modes, Mode(t.modes[0].duration, t.modes[0].demands, "dog")), t.weight, t.release)
+            if k == j
+            else t
+            for k, t in enumerate(c.problem.tasks)
+        )
+    )
     result = solve(c.problem, priority=c.priority, params=SolveParams(engine="greedy"))
     assert result.schedule is not None
     modes = list(result.schedule.modes)
     modes[j] = len(task.modes)
-    assigned = [list(x) for x in assign_units(c.problem, result.schedule, [c.units[r.name]
-                                                                            for r in c.problem.resources])]
+    assigned = [
+        list(x) for x in assign_units(c.problem, result.schedule, [c.units[r.name] for r in c.problem.resources])
+    ]
     assigned[j] = ["M-1"]
-    faults = check_units(forged, Schedule(result.schedule.starts, tuple(modes)), assigned, roles=c.roles,
-                         home=c.home, setup=c.role_change_days)
+    faults = check_units(
+        forged,
+        Schedule(result.schedule.starts, tuple(modes)),
+        assigned,
+        roles=c.roles,
+        home=c.home,
+        setup=c.role_change_days,
+    )
     assert any("M-1, which cannot work in role dog" in str(f) for f in faults)
 
 
@@ -141,10 +181,17 @@ def test_the_checker_rejects_a_borrowed_role_without_set_up() -> None:
     for k in (own, borrowed):
         chosen[j] = k
         assigned[j] = ("S-1",)
-        faults = check_units(c.problem, Schedule(tuple(starts), tuple(chosen)), assigned, roles=c.roles,
-                             home=c.home, setup=c.role_change_days)
+        faults = check_units(
+            c.problem,
+            Schedule(tuple(starts), tuple(chosen)),
+            assigned,
+            roles=c.roles,
+            home=c.home,
+            setup=c.role_change_days,
+        )
         if k == own:
             assert [f.reason for f in faults] == [
-                "S-1 takes up role manual (its own is survey) with 0 periods of set-up, fewer than 3"]
+                "S-1 takes up role manual (its own is survey) with 0 periods of set-up, fewer than 3"
+            ]
         else:
             assert faults == []

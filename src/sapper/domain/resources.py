@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from shapely.geometry import Point
 
@@ -30,6 +33,27 @@ class Trade(StrEnum):
     POWER = "power"
     WATER = "water"
     BUILDING = "building"
+
+
+_R = TypeVar("_R", Method, Trade)
+
+
+def roles_text(roles: Iterable[Method] | Iterable[Trade]) -> str:
+    """Methods or trades as the store and the workforce CSV keep them: values in declaration order, ``;`` between."""
+    chosen = {r.value for r in roles}
+    return ";".join(v for v in [*(m.value for m in Method), *(t.value for t in Trade)] if v in chosen)
+
+
+def parse_roles(enum: type[_R], text: str, record: str, field_name: str = "capabilities") -> frozenset[_R]:
+    """The values of ``text`` separated by ``;`` (or ``,``, ``|`` or spaces: a CSV cell need not be quoted); empty:
+    none. ValidationError naming ``record`` and every unknown value with the accepted ones."""
+    values = [v.lower() for v in re.split(r"[;,|\s]+", text) if v]
+    known = {e.value for e in enum}
+    bad = [v for v in values if v not in known]
+    if bad:
+        raise ValidationError(record, [Fault(record, f"unknown {field_name} {', '.join(map(repr, bad))} (accepted: "
+                                                     f"{', '.join(e.value for e in enum)})", field_name)])
+    return frozenset(enum(v) for v in values)
 
 
 class OrgKind(StrEnum):

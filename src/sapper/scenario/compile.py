@@ -97,6 +97,16 @@ class PoolPolicy(StrEnum):
     FIXED = "fixed"  # one pool per method and per trade: a unit works only in its own role
     CAPABILITIES = "capabilities"  # one pool per kind of unit: a lot goes to any pool able to do it
 
+    @classmethod
+    def parse(cls, value: str) -> PoolPolicy:
+        """The pool policy named ``value``; ValidationError naming the choices when there is none."""
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(p.value for p in cls)
+            raise ValidationError("pools", [Fault("pools", f"pools must be one of {choices}, got {value!r}",
+                                                  "pools")]) from None
+
 
 @dataclass(frozen=True, slots=True)
 class CompileParams:
@@ -239,6 +249,7 @@ class CompiledPlan:
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     home: dict[str, str] = field(default_factory=dict)
     role_change_days: int = 0
+    pools: PoolPolicy = PoolPolicy.FIXED
 
     def resource_names(self) -> list[str]:
         return [r.name for r in self.problem.resources]
@@ -635,4 +646,5 @@ def compile_problem(
     )
     problem = Problem(resources, tuple(tasks), tuple(precedences), calendar.working_days)
     return CompiledPlan(problem, tuple(info), tuple(priority), calendar, pools.units, blocking,
-                        roles=pools.roles, home=pools.home, role_change_days=pools.setup)
+                        roles=pools.roles, home=pools.home, role_change_days=pools.setup,
+                        pools=params.pools)
