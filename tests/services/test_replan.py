@@ -310,8 +310,9 @@ def test_cli_replan_end_to_end(db: Path, tmp_path: Path) -> None:
 
 def test_cli_plan_and_replan_json_keep_their_keys(db: Path) -> None:
     """`sapper plan --json` prints the summary with the keys it printed before the summary was typed, then the use of
-    units (`utilisation`); `sapper replan --json` adds the re-plan's four before it; both read back from the store as the same summary. Both end with the weight
-    profile the plan was made with (name and hash), which the command adds to the summary."""
+    units (`utilisation`); `sapper replan --json` adds the re-plan's four before it; both read back from the store as
+    the same summary. Both end with the weight profile the plan was made with (name and hash), which the command adds
+    to the summary."""
     proc = _run("plan", "--db", str(db), "--time-limit", "3", "--json")
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)
