@@ -195,3 +195,16 @@ def test_the_checker_rejects_a_borrowed_role_without_set_up() -> None:
             ]
         else:
             assert faults == []
+
+
+def test_cpsat_plans_the_capability_problem_and_its_bound_holds() -> None:
+    """CP-SAT on the small capability problem: a checked plan no worse than the greedy one, its units pass the unit
+    check, and the lower bound stays at or below the objective."""
+    c = _compile(PoolPolicy.CAPABILITIES)
+    greedy = solve(c.problem, priority=c.priority, params=SolveParams(engine="greedy"))
+    result = solve(c.problem, priority=c.priority, params=SolveParams(time_limit_s=5, workers=1))
+    assert result.schedule is not None and result.objective is not None and greedy.objective is not None
+    assert result.objective <= greedy.objective
+    assert result.lower_bound is not None and result.lower_bound <= result.objective
+    assigned = assign_units(c.problem, result.schedule, [c.units[r.name] for r in c.problem.resources])
+    assert check_units(c.problem, result.schedule, assigned, roles=c.roles, home=c.home, setup=c.role_change_days) == []
