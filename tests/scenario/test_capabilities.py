@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import shapely
 from shapely.geometry import Point
 
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass, LandUse
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
-from sapper.plan import Mode, Schedule, Task, check_units
+from sapper.errors import ValidationError
+from sapper.plan import Mode, Problem, Resource, Schedule, Task, check_units
 from sapper.plan.assign import assign_units
 from sapper.plan.solve import SolveParams, solve
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, TaskKind, compile_problem
@@ -208,3 +210,11 @@ def test_cpsat_plans_the_capability_problem_and_its_bound_holds() -> None:
     assert result.lower_bound is not None and result.lower_bound <= result.objective
     assigned = assign_units(c.problem, result.schedule, [c.units[r.name] for r in c.problem.resources])
     assert check_units(c.problem, result.schedule, assigned, roles=c.roles, home=c.home, setup=c.role_change_days) == []
+
+
+def test_a_mode_whose_set_up_exceeds_its_duration_is_refused() -> None:
+    """Set-up is part of a mode's duration: more set-up than duration is a fault naming the task."""
+    with pytest.raises(ValidationError, match=r"mode 0 has set-up 4 outside 0\.\.duration"):
+        Problem((Resource("r", 1),), (Task("t", (Mode(3, ((0, 1),), "manual", setup=4),)),), (), 10)
+    with pytest.raises(ValidationError, match="role_change_days cannot be negative"):
+        CompileParams(role_change_days=-1)
