@@ -1,7 +1,8 @@
 """Benchmark: plan the kursk-border reference scenario; greedy baseline and optimiser side by side, in one run.
 
     .venv/bin/python benchmarks/plan_kursk_border.py [--seed 2025] [--time-limits 30 60 120] [--workers 2]
-                                                      [--pools fixed capabilities] [--write docs/benchmarks.md]
+                                                      [--pools fixed capabilities] [--note TEXT]
+                                                      [--write docs/benchmarks.md]
 
 The scenario is built once (fixed seed); each configuration then plans a fresh copy of the store through the
 installed CLI (`sapper plan --json`) in its own process, so the peak memory reported is that process's own
@@ -11,7 +12,9 @@ to the baseline, the lower bound and the gap, wall time and peak memory. ``--poo
 each pool policy (``sapper plan --pools``: fixed pools per method and trade, or teams and brigades by capabilities)
 in the same run, from the same store, at the same time limits; the table then gives, per policy, the finish date,
 the weighted completion, the deminers' share of their available days and the units idle four weeks or more, and a
-comparison line per time limit. With ``--write`` the results replace the section between the markers in the file.
+comparison line per time limit. ``--note`` adds a line under the run's machine (e.g. that the machine was busy, so
+wall times are not comparable with a quiet run's). With ``--write`` the results replace the section between the
+markers in the file.
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--pools", nargs="+", choices=["fixed", "capabilities"], default=["fixed", "capabilities"],
                     help="Pool policies to plan with, side by side (sapper plan --pools).")
+    ap.add_argument("--note", default="", help="A line written under the machine, e.g. that it was busy.")
     ap.add_argument("--write", type=Path, default=None, help="Markdown file whose kursk-border section is replaced.")
     args = ap.parse_args()
 
@@ -127,13 +131,14 @@ def main() -> None:
         f"Scenario kursk-border, seed {args.seed}: {first['task_count']:,} tasks "
         f"({first['work_task_count']:,} with work), {first['hazard_areas']:,} hazard areas "
         f"({first['hazard_area_km2']} km²), {first['assets']:,} assets. Workers: {args.workers}. "
-        f"Run on {time.strftime('%Y-%m-%d')}, {machine()}.",
+        f"Run on {time.strftime('%Y-%m-%d')}, {machine()}." + (f" {args.note}" if args.note else ""),
         "",
         _land_release(first),
         "",
         "Command: `.venv/bin/python benchmarks/plan_kursk_border.py "
         f"--seed {args.seed} --time-limits {' '.join(f'{t:g}' for t in args.time_limits)} --workers {args.workers} "
-        f"--pools {' '.join(args.pools)} --write docs/benchmarks.md`",
+        f"--pools {' '.join(args.pools)}" + (f" --note '{args.note}'" if args.note else "")
+        + " --write docs/benchmarks.md`",
         "",
         "| pools | engine | time limit (s) | greedy baseline | best heuristic | objective | vs baseline | lower bound "
         f"| gap | finish | deminers: busy, idle ≥ {IDLE_WEEKS} weeks | builders: busy, idle ≥ {IDLE_WEEKS} weeks "
