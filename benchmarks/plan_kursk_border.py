@@ -160,11 +160,16 @@ def main() -> None:
             by = {p: r for e, t, p, r in rows if (e, t) == (engine, limit)}
             f, c = by["fixed"], by["capabilities"]
             change = 100 * (c["objective"] - f["objective"]) / f["objective"] if f["objective"] else None
+            units = (c.get("utilisation") or {}).get("units", [])
+            charged = sum(x["set_up_days"] for x in units)
+            changes = sum(x.get("role_changes", 0) for x in units)
             lines.append(
                 f"- {engine}{'' if engine == 'greedy' else f' {limit:g} s'}, same run: capabilities finish "
                 f"{c['finish_date']} against fixed pools {f['finish_date']}; weighted completion "
                 f"{_fmt(c['objective'])} against {_fmt(f['objective'])}"
-                + ("" if change is None else f" ({change:+.1f} %)") + "."
+                + ("" if change is None else f" ({change:+.1f} %)")
+                + f"; set-up charged {charged:,} unit-days for {changes:,} role changes (set-up per lot in a "
+                "borrowed role, docs/planning.md)."
             )
     lines.append(END)
     text = "\n".join(lines)
