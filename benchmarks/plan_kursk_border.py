@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -137,7 +138,7 @@ def main() -> None:
         "",
         "Command: `.venv/bin/python benchmarks/plan_kursk_border.py "
         f"--seed {args.seed} --time-limits {' '.join(f'{t:g}' for t in args.time_limits)} --workers {args.workers} "
-        f"--pools {' '.join(args.pools)}" + (f" --note '{args.note}'" if args.note else "")
+        f"--pools {' '.join(args.pools)}" + (f" --note {shlex.quote(args.note)}" if args.note else "")
         + " --write docs/benchmarks.md`",
         "",
         "| pools | engine | time limit (s) | greedy baseline | best heuristic | objective | vs baseline | lower bound "
