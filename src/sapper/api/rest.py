@@ -28,6 +28,7 @@ from sapper.domain.fielddata import StagingState
 from sapper.domain.geometry import require_vertices_at_most
 from sapper.domain.hazards import HazardStatus
 from sapper.domain.landrelease import LandRelease, state_of
+from sapper.domain.resources import Method
 from sapper.domain.users import ALL_ROLES, EDITORS, MANAGERS, Job, Principal, Role
 from sapper.errors import Fault, ValidationError
 from sapper.scenario.compile import TaskKind
@@ -223,6 +224,8 @@ class TeamPublic(BaseModel):
     method: str
     size: int
     productivity_m2_per_day: float
+    #: Every method the team can work by: its own and its capabilities (the default: manual and survey).
+    methods: list[str]
 
 
 class TeamList(BaseModel):
@@ -233,7 +236,8 @@ class TeamList(BaseModel):
 def teams(request: Request, caller: Caller) -> TeamList:
     found = runtime(request).store.teams()
     return TeamList(items=[TeamPublic(id=t.id, organisation_id=t.organisation_id, method=t.method.value,
-                                      size=t.size, productivity_m2_per_day=t.productivity_m2_per_day)
+                                      size=t.size, productivity_m2_per_day=t.productivity_m2_per_day,
+                                      methods=[m.value for m in Method if m in t.methods])
                            for t in found if caller.scope is None or t.organisation_id == caller.scope])
 
 

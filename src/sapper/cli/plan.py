@@ -61,16 +61,31 @@ def plan(
                                                     "scores behind each area's and asset's weight; default: the "
                                                     "built-in profile.")
     ] = None,
+    pools: Annotated[
+        str, typer.Option("--pools", help="fixed: one pool per method and trade, a team works only by its own "
+                                          "method; capabilities: a lot goes to any team or brigade able to do it "
+                                          "(the register's capabilities; every team can survey and clear by hand).")
+    ] = "fixed",
+    role_change_days: Annotated[
+        int | None, typer.Option("--role-change-days", help="Working days of set-up a lot in a role that is not the "
+                                                            "unit's own takes (with --pools capabilities); default: "
+                                                            "3, an assumption (docs/planning.md).")
+    ] = None,
+    idle_weeks: Annotated[
+        int, typer.Option("--idle-weeks", help="Name the teams and brigades the plan leaves without work for this "
+                                               "many weeks in a row or more (stand-downs not counted).")
+    ] = 12,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
-    from sapper.services.planning import Engine, PlanSettings, plan_store, with_profile, write_plan_json
+    from sapper.services.planning import Engine, PlanSettings, plan_store, with_pools, with_profile, write_plan_json
     from sapper.services.priorities import load_profile
     from sapper.services.register import open_register
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
-    params = with_profile(PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed,
-                                       engine=Engine.parse(engine), start_date=parse_day("--start-date", start_date)),
-                          load_profile(profile))
+    params = with_profile(with_pools(
+        PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
+                     start_date=parse_day("--start-date", start_date), idle_weeks=idle_weeks),
+        pools, role_change_days=role_change_days), load_profile(profile))
     with open_register(run) as store:
         outcome = plan_store(store, settings=params, progress=None if as_json else say)
     if out_file:

@@ -79,6 +79,14 @@ NTS_CANCEL_SHARE = Figure(round(2.45 / 5.23, 3), "share of area",
 #: BAC/EOD team before technical survey. One task per ERW-only area; assumption, a parameter.
 EOD_SPOT_DAYS = Figure(1.0, "team-days per area", "assumption: one EOD spot task per ERW-only area, a parameter")
 
+#: Working days a team or brigade needs to take up a role that is not its own (a survey team's lot of manual
+#: clearance, a road brigade's lot of bridge work): drawing and checking the other kit, a refresher on the standing
+#: operating procedure, the operator's quality check before work starts. The accreditation for the method (IMAS 07.30)
+#: is taken as held: the register lists only methods a team is trained and equipped for. Assumption, a parameter
+#: (``sapper plan --role-change-days``); no public source gives the time.
+ROLE_CHANGE_DAYS = Figure(3.0, "working days per lot in a borrowed role",
+                          "assumption: kit, procedure refresher and quality check before work in another role")
+
 #: Manual team make-ups reported by operators, for the manual team size of 8 (leader + 6 deminers + medic), which is
 #: sapper's assumption between them: FSD in Iraq fields a team leader, 5 deminers and a medic (7); DDG a section
 #: leader and 6 deminers (7, without its medic).

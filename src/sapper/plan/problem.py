@@ -48,11 +48,16 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Mode:
-    """One way to run a task: ``duration`` periods using ``demands`` = ((resource index, units), ...)."""
+    """One way to run a task: ``duration`` periods using ``demands`` = ((resource index, units), ...).
+
+    ``name`` is the role the mode works in (a method or trade); ``setup`` of the ``duration`` periods, at its start,
+    are set-up time: a unit taking up a role that is not its own (see ``solution.check_units``).
+    """
 
     duration: int
     demands: tuple[tuple[int, int], ...] = ()
     name: str = ""
+    setup: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,8 @@ class Problem:
             for m, mode in enumerate(task.modes):
                 if mode.duration < 0:
                     faults.append(Fault(rec, f"mode {m} has a negative duration", "duration"))
+                if not 0 <= mode.setup <= max(0, mode.duration):
+                    faults.append(Fault(rec, f"mode {m} has set-up {mode.setup} outside 0..duration", "setup"))
                 for r, units in mode.demands:
                     if not 0 <= r < n_res:
                         faults.append(Fault(rec, f"mode {m} uses unknown resource {r}", "demands"))

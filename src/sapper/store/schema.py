@@ -171,6 +171,8 @@ teams = Table(
     Column("base_lat", Real, nullable=False),
     _synthetic(),
     _version(),
+    #: Methods besides its own, ``;``-separated (empty: the default, manual and survey; migration 0016).
+    Column("capabilities", Text, nullable=False, server_default=""),
 )
 
 brigades = Table(
@@ -184,6 +186,8 @@ brigades = Table(
     Column("base_lat", Real, nullable=False),
     _synthetic(),
     _version(),
+    #: Further trades, ``;``-separated (empty: its own trade only; migration 0016).
+    Column("capabilities", Text, nullable=False, server_default=""),
 )
 
 settlements = Table(
