@@ -10,8 +10,8 @@ enforced links, so a multi-mode task's end was not tied to its start at all, and
 instance that was not closed at once was ever proven). Two redundant families, implied by the mode intervals, give
 CP-SAT the task as a whole (``_task_variables``, ``_task_cumulatives``): the task's duration, one of its modes'
 durations, with ``end == start + duration``; and, per renewable resource, a cumulative over the tasks' own intervals
-with each task's demand one of its modes' demands. They never decide a plan alone: the mode intervals and their
-cumulatives, unchanged, still hold every constraint.
+with each task's demand one of its modes' demands (tasks whose every mode uses the resource). They never decide a
+plan alone: the mode intervals and their cumulatives, unchanged, still hold every constraint.
 """
 
 from __future__ import annotations
@@ -142,8 +142,12 @@ def _resources(model: Model) -> None:
 
 
 def _task_cumulatives(model: Model) -> None:
-    """Redundant, per renewable resource used by a multi-mode task: one cumulative over the tasks' own intervals,
-    each demanding one of its modes' demands (module docstring). Outages as in ``_resources``."""
+    """Redundant, per renewable resource that every mode of some multi-mode task uses: one cumulative over the tasks'
+    own intervals, each demanding one of its modes' demands (module docstring). A multi-mode task with a mode that
+    does not use the resource (alternative pools: a clearance lot by manual teams *or* dogs) is left out: with a
+    demand that may be 0 it has no compulsory part and no energy before its mode is chosen, when the mode's own
+    interval already counts; a cumulative over fewer tasks is still implied. Region-sized models, whose multi-mode
+    tasks choose between pools, so stay as they were. Outages as in ``_resources``."""
     problem = model.problem
     for r in problem.renewable:
         res = problem.resources[r]
@@ -158,6 +162,8 @@ def _task_cumulatives(model: Model) -> None:
             if tv.interval is None:
                 intervals.append(tv.modes[0][1])
                 demands.append(units[0])
+                continue
+            if min(units) == 0:
                 continue
             multi = True
             intervals.append(tv.interval)
