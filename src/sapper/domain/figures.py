@@ -19,6 +19,20 @@ class Figure:
     source: str
 
 
+#: Technical survey (IMAS 08.20) by one survey team per working day, over the land non-technical survey does not
+#: cancel. No public source gives it (DOMAIN.md: make it a parameter): it is a programme parameter (each survey
+#: team's ``productivity_m2_per_day`` in the workforce file; ``KurskBorderConfig.survey_m2_per_team_day`` for the
+#: reference scenario), and this default is an ASSUMPTION calibrated to Bosnia and Herzegovina's stated national
+#: throughput (35–40 km² a year by clearance and technical survey with about 2,500 deminers, BHMAC): a BiH-sized
+#: register planned with it releases about that much by TS and clearance in its first year
+#: (``benchmarks/forecast_pace.py``, docs/forecast.md "Pace against real programmes").
+TS_M2_PER_TEAM_DAY = Figure(
+    3000.0,
+    "m²/team-day",
+    "assumption calibrated to BiH's stated 35–40 km²/yr by clearance and TS (BHMAC) on a BiH-sized register "
+    "(benchmarks/forecast_pace.py); no public source gives a technical-survey rate",
+)
+
 #: Productivity of one deminer team per working day, by method (m² per team-day), and typical team size.
 METHOD_FIGURES: dict[Method, tuple[Figure, int]] = {
     Method.MANUAL: (
@@ -40,11 +54,11 @@ METHOD_FIGURES: dict[Method, tuple[Figure, int]] = {
     ),
     Method.SURVEY: (
         Figure(
-            10000.0,
+            TS_M2_PER_TEAM_DAY.value,
             "m²/team-day",
             "technical survey (IMAS 08.20): targeted physical investigation of the land non-technical survey does not "
-            "cancel; no good public source (DOMAIN.md): assumption, a parameter. Non-technical survey is planned per "
-            "area (NTS_DAYS), not per m²",
+            "cancel; no good public source (DOMAIN.md): TS_M2_PER_TEAM_DAY, an assumption calibrated to BiH's "
+            "throughput, a parameter. Non-technical survey is planned per area (NTS_DAYS), not per m²",
         ),
         6,
     ),
