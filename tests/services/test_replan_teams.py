@@ -179,6 +179,7 @@ def test_cli_replan_names_the_orders_in_ukrainian(db: Path) -> None:
     number = issued["B-ROAD-1"][0]
     assert "за групами та бригадами" in text and "переміщено repair A-1 road/1" in text
     assert "попередник запізнюється: повільніше, ніж планувалося" in text
+    assert "(попередній план, виправлений відповідно до нових фактів)" in text  # the baseline line names its reference
     assert f"завдання {number} (B-ROAD-1, A-1, з плану № 1): видайте його заново" in text
     proc = subprocess.run([SAPPER, "replan", "--db", str(db), "--time-limit", "3", "--json"],
                           capture_output=True, text=True, timeout=120, check=False)

@@ -255,9 +255,9 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         objective_meaning=("priority-weighted completion (Σ weight × completion, working days from the as-of "
                            "date) plus the move cost of each lot that does not keep its previous start"),
         replan=ReplanSummary(changes.counts, weighted, moves,
-                             "the previous plan repaired to the new facts" if settings.stable else
-                             "the greedy plan in the best of the planner's order and the priority rules, "
-                             "running lots first"))
+                             msg("the previous plan repaired to the new facts") if settings.stable else
+                             msg("the greedy plan in the best of the planner's order and the priority rules, "
+                                 "running lots first")))
     run = dataclasses.replace(run, summary=summary)
     changes = _with_teams(changes, previous, left, compiled, frame, run.tasks,
                           register_units=[u.id for u in teams] + [b.id for b in brigades],

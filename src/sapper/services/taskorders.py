@@ -196,8 +196,9 @@ def _units_of(task: PlannedTask) -> list[str]:
 def order_changes(orders: Iterable[TaskOrder], plan: PlanRun) -> list[OrderChange]:
     """Of ``orders``, those whose lots ``plan`` does differently (removed, given to another unit, other dates), or
     whose lots a re-plan holds as all done, with each lot's old and new unit and dates. A lot a re-plan holds as
-    history (ending before its as-of date) is finished; an order with some lots finished and the others as they were
-    is not changed. Orders issued from ``plan`` itself are never changed by it."""
+    history (ending before its as-of date) is finished; a lot under way on the as-of date, which the re-plan holds from
+    that date, has moved only if its end moved; an order with some lots finished and the others as they were is not
+    changed. Orders issued from ``plan`` itself are never changed by it."""
     assert plan.id is not None
     tasks = {t.task_id: t for t in plan.tasks}
     done_before = plan.params.replan.as_of if plan.params.replan is not None else None
@@ -216,7 +217,7 @@ def order_changes(orders: Iterable[TaskOrder], plan: PlanRun) -> list[OrderChang
                 kind = LotChangeKind.FINISHED
             elif order.unit_id not in units:
                 kind = LotChangeKind.UNIT_CHANGED
-            elif (task.start_date, task.end_date) != (lot.start, lot.end):
+            elif (task.start_date, task.end_date) != (_from(lot.start, done_before), lot.end):
                 kind = LotChangeKind.DATES_MOVED
             else:
                 continue
@@ -227,6 +228,11 @@ def order_changes(orders: Iterable[TaskOrder], plan: PlanRun) -> list[OrderChang
             out.append(OrderChange(order.number, order.unit_id, order.site_id, order.plan_run_id, plan.id,
                                    tuple(changes), len(order.lots)))
     return out
+
+
+def _from(start: dt.date, as_of: dt.date | None) -> dt.date:
+    """A lot's start as a re-plan from ``as_of`` would keep it: a lot under way on that date continues from it."""
+    return max(start, as_of) if as_of is not None else start
 
 
 def orders_affected(store: Store, plan_id: int | None = None) -> list[OrderChange]:
