@@ -156,6 +156,9 @@ def test_a_replan_names_the_orders_it_changes_per_team_and_what_to_do(db: Path, 
     # B-BLD-1's repair of A-3 was under way on the as-of date and ends as planned: the re-plan holds it from that
     # date, which is no change to the order
     assert not [n for n in issued["B-BLD-1"] if n in orders]
+    with open_store(db) as store:  # and issuing from the re-plan orders none of it again
+        again = issue_orders(store, OrderRequest(unit="B-BLD-1", weeks=10), actor="ops")
+    assert again.new == 0 and again.changed == ()
     text = "\n".join(change_lines(outcome.changes))
     number = road[0].number
     assert f"order {number} (B-ROAD-1, A-1, from plan run 1): re-issue it: sapper tasks --team B-ROAD-1" in text

@@ -476,7 +476,9 @@ def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.date
     changed = order_changes((o for o in held if o.state in ACTIVE), plan)
     changed_numbers = {c.number for c in changed}
     held = [o for o in held if o.number not in changed_numbers]
-    covered = {(o.unit_id, lot.task_id, lot.start, lot.end) for o in held for lot in o.lots}
+    # A lot under way on a re-plan's as-of date is held from that date: the order that holds it still covers it.
+    as_of = plan.params.replan.as_of if plan.params.replan is not None else None
+    covered = {(o.unit_id, lot.task_id, _from(lot.start, as_of), lot.end) for o in held for lot in o.lots}
     register = _Register(store, plan)
     sites: dict[tuple[SiteKind, str], OrderSite] = {}
 
