@@ -21,9 +21,9 @@ def forms_write(
         str | None, typer.Option(help="Only this template: nts, ts, clearance, accident or brigade.")
     ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", help="A register: organisation, team, brigade, hazard-area and asset "
-                                              "questions pick from its lists (CSV attachments written beside the "
-                                              "forms) instead of free text.")
+        str | None, typer.Option("--db", help="A register: organisation, team, brigade, hazard-area, asset and "
+                                              "task-order questions pick from its lists (CSV attachments written "
+                                              "beside the forms) instead of free text.")
     ] = None,
 ) -> None:
     """Write the XLSForm templates (NTS, TS, clearance progress, accident, brigade progress) into a folder; with
