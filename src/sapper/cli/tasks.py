@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, parse_day, settings
-from sapper.cli._output import lines, out
+from sapper.cli._output import lines, out, tr_n
 from sapper.errors import Fault, ValidationError
 
 task_order_app = typer.Typer(
@@ -109,7 +109,9 @@ def task_order_list(
 
     def said(number: str) -> str:
         r = reported.get(number)
-        return f"{r.reports} reports to {r.last_day.isoformat()}" if r and r.last_day else "-"
+        if r is None or r.last_day is None:
+            return "-"
+        return tr_n("{n} report to {day}", "{n} reports to {day}", r.reports, day=r.last_day.isoformat())
 
     lines([f"{'order':<13} {'state':<12} {'unit':<12} {'site':<10} {'from':<10} {'to':<10} {'plan':<5} reported"])
     lines([f"{o.number:<13} {o.state.value:<12} {o.unit_id:<12} {o.site_id:<10} {o.start.isoformat():<10} "

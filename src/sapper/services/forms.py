@@ -9,6 +9,7 @@ from pathlib import Path
 from sapper.domain.hazards import HazardStatus
 from sapper.domain.taskorders import ACTIVE
 from sapper.io.xlsform import TASK_ORDERS_CSV, ListItem, RegisterLists, copy_templates, write_register_forms
+from sapper.messages import msg
 from sapper.store import Store
 
 
@@ -66,6 +67,6 @@ def write_register_forms_from(store: Store, directory: Path, form: str | None = 
     notes = [f"{name} is empty: the register has none; the question cannot be answered until it has"
              for name, n in rows.items() if n == 0 and name != TASK_ORDERS_CSV]
     if rows.get(TASK_ORDERS_CSV) == 0:
-        notes.append(f"{TASK_ORDERS_CSV} is empty: no task order is in force; the order question stays empty until "
-                     "orders are issued (sapper tasks) and the forms written again")
+        notes.append(msg("{file} is empty: no task order is in force; the order question stays empty until orders "
+                         "are issued (sapper tasks) and the forms written again", file=TASK_ORDERS_CSV))
     return RegisterForms(tuple(paths), rows, tuple(notes))
