@@ -5,6 +5,7 @@ one-line reason, and nothing is applied."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import uuid
@@ -45,6 +46,19 @@ def _clearance(team: str, hazard: str, order: str, day: str = "2025-06-03") -> d
             "devices_found": "no", "task_order": order}
 
 
+def test_a_day_worked_before_the_order_ended_is_applied_under_it(db: Path) -> None:
+    """An order completed (or cancelled) after the day reported: the report of that day is still applied under it
+    (reports reach the office later than the work)."""
+    number = _orders(db)[("T-MAN-1", "H-1")]
+    with open_store(db) as store:
+        change_state(store, [number], OrderState.ACKNOWLEDGED, actor="tl", at=dt.datetime(2025, 6, 2, tzinfo=dt.UTC))
+        change_state(store, [number], OrderState.COMPLETED, actor="tl", at=dt.datetime(2025, 6, 20, tzinfo=dt.UTC))
+    _stage(db, _clearance("T-MAN-1", "H-1", number, day="2025-06-06"))
+    with open_store(db) as store:
+        summary = apply_approved(store, actor="tester")
+        assert summary.faults == [] and [p.task_order for p in store.field_progress()] == [number]
+
+
 def test_progress_keeps_the_order_it_was_done_under(db: Path) -> None:
     """A week of reports, each naming its unit's order: every applied report keeps the order's number, and the
     order listing (text and JSON) counts the reports and the work done under each order."""
@@ -76,7 +90,8 @@ def test_progress_keeps_the_order_it_was_done_under(db: Path) -> None:
     ("typo", "{typo} is not a task order; did you mean {T-MAN-1}"),
     ("other unit", "task order {T-MAN-2} is for T-MAN-2, not T-MAN-1"),
     ("other site", "task order {T-MAN-1} is for hazard area H-1, not H-3"),
-    ("cancelled", "task order {T-MAN-1} is cancelled: report under an order in force"),
+    ("cancelled", "task order {T-MAN-1} was cancelled on 2025-06-02, before this work: report under an order in "
+                  "force"),
 ])
 def test_a_wrong_order_is_refused_with_its_reason(db: Path, case: str, reason: str) -> None:
     """The order a report names must exist, be for the reporting team and the site, and be in force; else apply
@@ -92,7 +107,8 @@ def test_a_wrong_order_is_refused_with_its_reason(db: Path, case: str, reason: s
         fields = _clearance("T-MAN-1", "H-3", by_unit["T-MAN-1"])
     else:
         with open_store(db) as store:
-            change_state(store, [by_unit["T-MAN-1"]], OrderState.CANCELLED, actor="ops", reason="re-plan")
+            change_state(store, [by_unit["T-MAN-1"]], OrderState.CANCELLED, actor="ops", reason="re-plan",
+                         at=dt.datetime(2025, 6, 2, 18, 0, tzinfo=dt.UTC))
         fields = _clearance("T-MAN-1", "H-1", by_unit["T-MAN-1"])
     _stage(db, fields)
     with open_store(db) as store:

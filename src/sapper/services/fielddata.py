@@ -581,8 +581,9 @@ class _Effects:
 
     def task_order(self, unit: str | None, site: str | None, day: dt.date | None) -> str | None:
         """The task order the report names (``task_order``), checked: an order of the store, in force (issued or
-        acknowledged), for the reporting unit and site; a typo gets the nearest number. A day outside the order's
-        dates is a note, not a fault (work is reported as done)."""
+        acknowledged) on the day of the work — a report of a day before the order was completed or cancelled is
+        applied after it —, for the reporting unit and site; a typo gets the nearest number. A day outside the
+        order's dates is a note, not a fault (work is reported as done)."""
         number = self.read.text("task_order")
         if number is None:
             return None
@@ -593,9 +594,10 @@ class _Effects:
             self.fault("task_order", f"{number} is not a task order; did you mean {' or '.join(near[:3])}?" if near
                        else f"{number} is not a task order in the store")
             return None
-        if order.state not in ACTIVE:
-            self.fault("task_order", f"task order {number} is {order.state.value}: report under an order in force "
-                                     "(issued or acknowledged)")
+        ended = next((e.at.date() for e in reversed(order.history) if e.to_state not in ACTIVE), None)
+        if order.state not in ACTIVE and (day is None or ended is None or day > ended):
+            self.fault("task_order", f"task order {number} was {order.state.value} on {ended}, before this work: "
+                                     "report under an order in force (issued or acknowledged)")
         if unit is not None and order.unit_id != unit:
             self.fault("task_order", f"task order {number} is for {order.unit_id}, not {unit}")
         if site is not None and order.site_id != site:
