@@ -42,8 +42,15 @@ def _stage(db: Path, fields: dict[str, str], *, form: str = "sapper_clearance", 
 
 
 def _clearance(team: str, hazard: str, order: str, day: str = "2025-06-03") -> dict[str, str]:
-    return {"work_date": day, "hazard_id": hazard, "team_id": team, "cleared_m2": "250", "clearance_depth_cm": "13",
-            "devices_found": "no", "task_order": order}
+    return {
+        "work_date": day,
+        "hazard_id": hazard,
+        "team_id": team,
+        "cleared_m2": "250",
+        "clearance_depth_cm": "13",
+        "devices_found": "no",
+        "task_order": order,
+    }
 
 
 def test_a_day_worked_before_the_order_ended_is_applied_under_it(db: Path) -> None:
@@ -69,30 +76,42 @@ def test_progress_keeps_the_order_it_was_done_under(db: Path) -> None:
     report(db, rows)
     with open_store(db) as store:
         progress = store.field_progress()
-    assert progress and all(p.task_order == orders[(p.team_id or p.brigade_id or "", p.hazard_id or p.asset_id or "")]
-                            for p in progress)
+    assert progress and all(
+        p.task_order == orders[(p.team_id or p.brigade_id or "", p.hazard_id or p.asset_id or "")] for p in progress
+    )
     number = orders[("T-MAN-1", "H-1")]
     mine = [p for p in progress if p.task_order == number]
-    proc = subprocess.run([SAPPER, "task-order", "list", "--db", str(db), "--json"], capture_output=True, text=True,
-                          timeout=60, check=False)
+    proc = subprocess.run(
+        [SAPPER, "task-order", "list", "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     listed = {o["number"]: o for o in json.loads(proc.stdout)}
     reported = listed[number]["reported"]
     assert reported["reports"] == len(mine) and reported["last_day"] == max(p.work_date for p in mine).isoformat()
     assert reported["m2"] == pytest.approx(sum(p.area_cleared_m2 or 0.0 for p in mine), abs=0.1)
-    text = subprocess.run([SAPPER, "task-order", "list", "--db", str(db)], capture_output=True, text=True,
-                          timeout=60, check=False).stdout
+    text = subprocess.run(
+        [SAPPER, "task-order", "list", "--db", str(db)], capture_output=True, text=True, timeout=60, check=False
+    ).stdout
     (line,) = [x for x in text.splitlines() if x.startswith(number)]
     assert f"{len(mine)} reports to {max(p.work_date for p in mine).isoformat()}" in line
 
 
-@pytest.mark.parametrize(("case", "reason"), [
-    ("typo", "{typo} is not a task order; did you mean {T-MAN-1}"),
-    ("other unit", "task order {T-MAN-2} is for T-MAN-2, not T-MAN-1"),
-    ("other site", "task order {T-MAN-1} is for hazard area H-1, not H-3"),
-    ("cancelled", "task order {T-MAN-1} was cancelled on 2025-06-02, before this work: report under an order in "
-                  "force"),
-])
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("typo", "{typo} is not a task order; did you mean {T-MAN-1}"),
+        ("other unit", "task order {T-MAN-2} is for T-MAN-2, not T-MAN-1"),
+        ("other site", "task order {T-MAN-1} is for hazard area H-1, not H-3"),
+        (
+            "cancelled",
+            "task order {T-MAN-1} was cancelled on 2025-06-02, before this work: report under an order in force",
+        ),
+    ],
+)
 def test_a_wrong_order_is_refused_with_its_reason(db: Path, case: str, reason: str) -> None:
     """The order a report names must exist, be for the reporting team and the site, and be in force; else apply
     refuses the report with one reason (naming the nearest number for a typo) and stores no progress."""
@@ -107,8 +126,14 @@ def test_a_wrong_order_is_refused_with_its_reason(db: Path, case: str, reason: s
         fields = _clearance("T-MAN-1", "H-3", by_unit["T-MAN-1"])
     else:
         with open_store(db) as store:
-            change_state(store, [by_unit["T-MAN-1"]], OrderState.CANCELLED, actor="ops", reason="re-plan",
-                         at=dt.datetime(2025, 6, 2, 18, 0, tzinfo=dt.UTC))
+            change_state(
+                store,
+                [by_unit["T-MAN-1"]],
+                OrderState.CANCELLED,
+                actor="ops",
+                reason="re-plan",
+                at=dt.datetime(2025, 6, 2, 18, 0, tzinfo=dt.UTC),
+            )
         fields = _clearance("T-MAN-1", "H-1", by_unit["T-MAN-1"])
     _stage(db, fields)
     with open_store(db) as store:

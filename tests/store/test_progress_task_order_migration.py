@@ -38,8 +38,15 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
         staged = uow.field_staging.stage(sub, kind="clearance", source_file="t", actor="t", at=AT)
         for state in (StagingState.REVIEWED, StagingState.APPROVED):
             uow.field_staging.transition(staged.staged_id, state, actor="t", reason="", at=AT)
-        report = ProgressReport("uuid:1", ProgressKind.CLEARANCE, dt.date(2026, 12, 7), hazard_id=AREA.id,
-                                team_id="T-1", area_cleared_m2=120.0, task_order="TO-2026-0007")
+        report = ProgressReport(
+            "uuid:1",
+            ProgressKind.CLEARANCE,
+            dt.date(2026, 12, 7),
+            hazard_id=AREA.id,
+            team_id="T-1",
+            area_cleared_m2=120.0,
+            task_order="TO-2026-0007",
+        )
         uow.field_staging.apply(staged.staged_id, report, actor="t", at=AT)
     return where
 
