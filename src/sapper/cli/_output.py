@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from sapper.messages import Msg
+from sapper.messages import Msg, phrases
 from sapper.report.i18n import Lang, Speaker
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def plan_summary(s: PlanSummary) -> None:
         lines([tr("objective        : {objective}  (priority-weighted completion {completion} + move cost {moves})",
                  objective=_fmt(s.objective), completion=_fmt(r.weighted_completion), moves=_fmt(r.move_cost_total)),
               tr("compared with    : {baseline}  ({meaning}) {verdict}", baseline=_fmt(s.baseline_objective),
-                 meaning=r.baseline_meaning, verdict=_against(s, r))])
+                 meaning=phrases(r.baseline_meaning), verdict=_against(s, r))])
     else:
         lines([tr("objective        : {objective}  (priority-weighted completion: Σ weight × working day)",
                  objective=_fmt(s.objective)),

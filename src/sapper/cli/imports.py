@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Crs, Db, settings
-from sapper.cli._output import language, lines, tr, tr_n
+from sapper.cli._output import language, lines, localise, tr, tr_n
 
 if TYPE_CHECKING:
     from sapper.services.imports import Kind
@@ -245,7 +245,7 @@ def _export(ctx: typer.Context, kind: Kind, file: Path, db: str, fields: str | N
 
     picked = tuple(f for f in fields.split(",")) if fields is not None else None
     with open_register(settings(ctx, db=db)) as store:
-        return export_records(store, file, kind, ExportOptions(picked, styles, generalise))
+        return export_records(store, file, kind, ExportOptions(picked, styles, generalise, say=localise))
 
 
 @export_app.command("hazards")

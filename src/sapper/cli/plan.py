@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,16 +22,19 @@ if TYPE_CHECKING:
     from sapper.services.priorities import WeightProfile
 
 
-def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = (), profile: WeightProfile | None = None
-          ) -> None:
+def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = (), profile: WeightProfile | None = None,
+          changes: Mapping[str, object] | None = None) -> None:
     """The summary as JSON, or as text followed by ``then``; exit 5 when there is no plan (after printing it).
-    ``profile``: the weight profile the plan was made with (said in both)."""
+    ``profile``: the weight profile the plan was made with (said in both); ``changes``: a re-plan's changes, the last
+    key of the JSON."""
     from sapper.services.planning import summary_to_json
 
     if as_json:
         doc = summary_to_json(summary)
         if profile is not None:
             doc["profile"] = {"name": profile.name, "hash": profile.digest}
+        if changes is not None:
+            doc["changes"] = changes
         print(json.dumps(doc, indent=1, ensure_ascii=False))
     else:
         plan_summary(summary)
@@ -127,7 +130,14 @@ def replan(
 ) -> None:
     """Re-plan from the latest plan and the progress reported since; keep the plan stable; say what changed and why."""
     from sapper.services.register import open_register
-    from sapper.services.replan import MovePolicy, ReplanSettings, change_lines, replan_store, write_replan_json
+    from sapper.services.replan import (
+        MovePolicy,
+        ReplanSettings,
+        change_lines,
+        changes_to_json,
+        replan_store,
+        write_replan_json,
+    )
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     params = ReplanSettings(as_of=parse_day("--as-of", as_of), time_limit_s=run.time_limit_s, workers=run.workers,
@@ -138,7 +148,7 @@ def replan(
     if out_file:
         write_replan_json(outcome, out_file)
     _show(outcome.summary, as_json=as_json, profile=outcome.run.params.profile,
-          then=change_lines(outcome.changes))
+          then=change_lines(outcome.changes), changes=changes_to_json(outcome.changes) if as_json else None)
 
 
 def report(

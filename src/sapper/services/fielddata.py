@@ -43,6 +43,7 @@ from sapper.domain.fielddata import (
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import DeviceCategory, HazardArea, Marking
 from sapper.domain.resources import Method
+from sapper.domain.taskorders import ACTIVE, SiteKind, TaskOrder
 from sapper.errors import Fault, ValidationError
 from sapper.io.fieldanswers import AnswerReader
 from sapper.io.fieldexport import RowFault, read_field_export
@@ -93,13 +94,15 @@ def form_kind(form_id: str, columns: frozenset[str]) -> str:
     """The template an export was filled in on (a key of FIELD_NAMES), or ``UNKNOWN_FORM``.
 
     By form id first (ODK Central names its export after it; ``--form`` names a Kobo one); otherwise the template
-    every one of whose top-level fields is a column of the export (the one with most fields, if several are).
+    every one of whose top-level fields is a column of the export (the one with most fields, if several are); fields
+    a later version of a form added are not asked for, so an export from an earlier version is still recognised.
     """
     for key, form in FIELD_NAMES.items():
         if form.form_id == form_id:
             return key
     names = dict.fromkeys(columns)
-    matches = [key for key, form in FIELD_NAMES.items() if all(find_key(names, f) for f in form.fields)]
+    matches = [key for key, form in FIELD_NAMES.items()
+               if all(find_key(names, f) for f in form.fields if f not in form.added)]
     return max(matches, key=lambda k: len(FIELD_NAMES[k].fields)) if matches else UNKNOWN_FORM
 
 
@@ -483,11 +486,19 @@ def nearest_ids(value: str, ids: Iterable[str], *, cutoff: float = SUGGEST_CUTOF
 
 
 class RegisterIds:
-    """The register's ids, read once per table, to check a submission's ids and suggest the nearest for a typo."""
+    """The register's ids, read once per table, to check a submission's ids and suggest the nearest for a typo; and
+    its task orders, read once, to check the order a report names."""
 
     def __init__(self, staging: FieldStaging) -> None:
         self._staging = staging
         self._ids: dict[str, set[str]] = {}
+        self._orders: dict[str, TaskOrder] | None = None
+
+    def orders(self, store: Store) -> dict[str, TaskOrder]:
+        """Every task order by number."""
+        if self._orders is None:
+            self._orders = {o.number: o for o in store.task_orders()}
+        return self._orders
 
     def all(self, table: str) -> set[str]:
         if table not in self._ids:
@@ -568,6 +579,35 @@ class _Effects:
             self.fault("devices_found", f"is no, but {entries} devices are recorded")
         return tuple(found)
 
+    def task_order(self, unit: str | None, site: str | None, day: dt.date | None) -> str | None:
+        """The task order the report names (``task_order``), checked: an order of the store, in force (issued or
+        acknowledged) on the day of the work — a report of a day before the order was completed or cancelled is
+        applied after it —, for the reporting unit and site; a typo gets the nearest number. A day outside the
+        order's dates is a note, not a fault (work is reported as done)."""
+        number = self.read.text("task_order")
+        if number is None:
+            return None
+        orders = self.ids.orders(self.store)
+        order = orders.get(number)
+        if order is None:
+            near = nearest_ids(number, orders)
+            self.fault("task_order", f"{number} is not a task order; did you mean {' or '.join(near[:3])}?" if near
+                       else f"{number} is not a task order in the store")
+            return None
+        ended = next((e.at.date() for e in reversed(order.history) if e.to_state not in ACTIVE), None)
+        if order.state not in ACTIVE and (day is None or ended is None or day > ended):
+            self.fault("task_order", f"task order {number} was {order.state.value} on {ended}, before this work: "
+                                     "report under an order in force (issued or acknowledged)")
+        if unit is not None and order.unit_id != unit:
+            self.fault("task_order", f"task order {number} is for {order.unit_id}, not {unit}")
+        if site is not None and order.site_id != site:
+            what = "hazard area" if order.site_kind is SiteKind.HAZARD_AREA else "asset"
+            self.fault("task_order", f"task order {number} is for {what} {order.site_id}, not {site}")
+        if day is not None and not order.start <= day <= order.end:
+            self.notes.append(f"{self.sub.record}: work on {day.isoformat()} under task order {number}, whose lots run "
+                              f"{order.start.isoformat()} to {order.end.isoformat()}")
+        return number
+
     def done(self) -> list[Fault]:
         return [*self.read.faults, *self.faults]
 
@@ -593,11 +633,12 @@ def _clearance(e: _Effects) -> ProgressReport | tuple[ProgressReport, Activity] 
     e.known("hazard_areas", "hazard area", "hazard_id", hazard)
     e.known("teams", "team", "team_id", team, NEW_TEAM)
     e.known("organisations", "organisation", "organisation_id", organisation)
+    order = e.task_order(team, hazard, day)
     if e.done() or day is None:
         return None
     report = ProgressReport(e.sub.submission_key, ProgressKind.CLEARANCE, day, hazard_id=hazard, team_id=team,
                             area_cleared_m2=cleared, deminers=deminers, hours_worked=hours, geometry=outline,
-                            devices=devices)
+                            devices=devices, task_order=order)
     if outline is None or hazard is None:
         return report
     try:
@@ -622,11 +663,12 @@ def _brigade(e: _Effects) -> ProgressReport | None:
     where = r.geometry("blocking_location", kind="point")
     e.known("assets", "asset", "asset_id", asset)
     e.known("brigades", "brigade", "brigade_id", brigade, NEW_TEAM)
+    order = e.task_order(brigade, asset, day)
     if e.done() or day is None:
         return None
     return ProgressReport(e.sub.submission_key, ProgressKind.BRIGADE, day, asset_id=asset, brigade_id=brigade,
                           builder_days=days, percent_complete=percent, blocked_by_hazard=blocked,
-                          blocking_hazard_id=blocking_id, geometry=where)
+                          blocking_hazard_id=blocking_id, geometry=where, task_order=order)
 
 
 def activity_id(submission_key: str) -> str:

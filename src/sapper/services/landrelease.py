@@ -29,7 +29,7 @@ from pathlib import Path
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType, ReleaseBalance
 from sapper.domain.handover import HandoverCertificate as HandoverCertificate  # re-exported for the entry points
 from sapper.domain.handover import completion_record
 from sapper.domain.hazards import HazardArea
@@ -52,10 +52,11 @@ from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
 from sapper.io.vector import read_outline
 from sapper.jsontypes import JsonObject
+from sapper.messages import Joined, msg, phrases
 from sapper.store import Store, UnitOfWork
 
 #: Reason of the first event of a history the service starts.
-START_REASON = "land-release history starts from the register's record of the area"
+START_REASON = msg("land-release history starts from the register's record of the area")
 #: Reason of the event that takes an activity written outside this service into the history.
 ADOPT_REASON = "adopted: activity {id} was in the store without a land-release event"
 
@@ -70,20 +71,25 @@ class HazardHistory:
     record: LandRelease | None
 
     def lines(self) -> list[str]:
-        """The state and balance, each non-conformity, then one line per event (``sapper release history``)."""
+        """The state and balance, each non-conformity, then one line per event (``sapper release history``);
+        messages, said in the user's language."""
         h, record = self.hazard, self.record
         if record is None:
-            return [f"hazard area {h.id}: no land-release history yet; the register has it {h.hazard_class.value}, "
-                    f"{h.status.value}, {h.area_m2:,.0f} m²"]
+            return [msg("hazard area {id}: no land-release history yet; the register has it {cls}, {status}, {m2} m²",
+                        id=h.id, cls=h.hazard_class.value, status=h.status.value, m2=f"{h.area_m2:,.0f}")]
         b = record.balance
-        out = [f"hazard area {h.id} is {record.state.value} ({record.hazard_class.value}): original "
-               f"{b.original_m2:,.0f} m² = cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared "
-               f"{b.cleared_m2:,.0f} + remaining {b.remaining_m2:,.0f} (residual {b.residual_m2:,.1f} m², tolerance "
-               f"{b.tolerance_m2:,.0f} m²)"]
-        out += [f"  non-conformity {nc.id} ({nc.severity.value}, {nc.status.value}): {nc.description}"
+        out: list[str] = [
+            msg("hazard area {id} is {state} ({cls}): original {original} m² = cancelled {cancelled} + reduced "
+                "{reduced} + cleared {cleared} + remaining {remaining} (residual {residual} m², tolerance {tolerance} "
+                "m²)", id=h.id, state=record.state.value, cls=record.hazard_class.value, **_balance(b),
+                residual=f"{b.residual_m2:,.1f}")]
+        out += [msg("  non-conformity {id} ({severity}, {status}): {description}", id=nc.id,
+                    severity=nc.severity.value, status=nc.status.value, description=nc.description)
                 for nc in record.non_conformities.values()]
-        out += [f"{e.seq:>4}  {e.at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {e.kind.value:<14} "
-                f"{e.from_state or 'new'} → {e.to_state.value}  by {e.actor}: {e.describe()} (reason: {e.reason})"
+        out += [msg("{seq}  {at}  {kind} {from_state} → {to_state}  by {actor}: {summary} (reason: {reason})",
+                    seq=f"{e.seq:>4}", at=e.at.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=f"{e.kind.value:<14}",
+                    from_state=e.from_state or "new", to_state=e.to_state.value, actor=e.actor,
+                    summary=e.describe(), reason=phrases(e.reason))
                 for e in record.history]
         return out
 
@@ -134,27 +140,34 @@ class Transition:
     events: tuple[ReleaseEvent, ...]
 
     def lines(self) -> list[str]:
-        """One line per appended event, then the balance, then anything holding back release."""
-        out = [
-            f"event {e.seq} ({e.kind.value}): {e.from_state or 'new'} → {e.to_state.value}: {e.describe()}"
+        """One line per appended event, then the balance, then anything holding back release; messages, said in the
+        user's language."""
+        out: list[str] = [
+            msg("event {seq} ({kind}): {from_state} → {to_state}: {summary}", seq=e.seq, kind=e.kind.value,
+                from_state=e.from_state or "new", to_state=e.to_state.value, summary=e.describe())
             for e in self.events
         ]
         b = self.record.balance
-        out.append(
-            f"hazard area {self.record.hazard_id} is {self.record.state.value}: original {b.original_m2:,.0f} m² = "
-            f"cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared {b.cleared_m2:,.0f} + "
-            f"remaining {b.remaining_m2:,.0f} (tolerance {b.tolerance_m2:,.0f} m²)"
-        )
+        out.append(msg("hazard area {id} is {state}: original {original} m² = cancelled {cancelled} + reduced "
+                       "{reduced} + cleared {cleared} + remaining {remaining} (tolerance {tolerance} m²)",
+                       id=self.record.hazard_id, state=self.record.state.value, **_balance(b)))
         if self.record.awaiting_release:
             holds = self.record.release_holds
             if holds:
-                out.append("all land is processed; release awaits: " + "; ".join(holds))
+                out.append(msg("all land is processed; release awaits: {holds}", holds=Joined("; ", holds)))
             else:
-                out.append("all land is processed and inspected: the authority may accept it as released")
+                out.append(msg("all land is processed and inspected: the authority may accept it as released"))
         for activity_id, depth in self.record.deep_finds:
-            out.append(f"flag: activity {activity_id} found a device at {depth:g} cm, below the required clearance "
-                       f"depth of {self.record.required_depth_cm:g} cm (IMAS 09.10): review the depth")
+            out.append(msg("flag: activity {activity} found a device at {depth} cm, below the required clearance "
+                           "depth of {required} cm (IMAS 09.10): review the depth", activity=activity_id,
+                           depth=f"{depth:g}", required=f"{self.record.required_depth_cm:g}"))
         return out
+
+
+def _balance(b: ReleaseBalance) -> dict[str, str]:
+    """The balance's areas as the lines print them (m², no decimals)."""
+    return {k: f"{getattr(b, k + '_m2'):,.0f}" for k in ("original", "cancelled", "reduced", "cleared", "remaining",
+                                                          "tolerance")}
 
 
 def _now() -> dt.datetime:

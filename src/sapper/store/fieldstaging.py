@@ -173,6 +173,7 @@ def _progress_row(report: ProgressReport, staged_id: int) -> dict[str, Any]:
         "percent_complete": report.percent_complete,
         "blocked_by_hazard": None if report.blocked_by_hazard is None else int(report.blocked_by_hazard),
         "blocking_hazard_id": report.blocking_hazard_id,
+        "task_order": report.task_order,
     }
 
 
@@ -192,6 +193,7 @@ def _progress_from(row: Any, devices: Sequence[Any]) -> ProgressReport:
         percent_complete=row.percent_complete,
         blocked_by_hazard=None if row.blocked_by_hazard is None else bool(row.blocked_by_hazard),
         blocking_hazard_id=row.blocking_hazard_id,
+        task_order=row.task_order,
         geometry=row.geom,
         devices=tuple(DeviceFound(d.geom, DeviceCategory(d.category), d.device_type, DeviceCondition(d.condition),
                                   d.depth_cm) for d in devices),
