@@ -344,7 +344,7 @@ class ApplyPublic(BaseModel):
 @router.post("/submissions/apply", response_model=ApplyPublic,
              summary="Write the approved submissions into the register (audited)", **guard(OFFICERS))
 def apply_submissions(request: Request, caller: Caller) -> ApplyPublic:
-    done = review.apply(runtime(request).store, caller)
+    done = review.apply(runtime(request).store, caller, cipher=runtime(request).cipher)
     return ApplyPublic(applied=done.applied, superseded=done.superseded, not_applied=done.faults, notes=done.notes)
 
 

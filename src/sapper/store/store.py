@@ -128,6 +128,10 @@ class UnitOfWork:
         """Append an audit row in this unit of work (so it commits with the write it describes)."""
         accounts.write_audit(self._conn, entry)
 
+    def audit_many(self, entries: Iterable[AuditEntry]) -> int:
+        """Append the audit rows of a bulk write in this unit of work, in one statement; how many."""
+        return accounts.write_audits(self._conn, list(entries))
+
     def put_accident(self, accident: Accident) -> bool:
         """Insert an accident or replace the one with its id (use sapper.services.accidents, which audits it);
         True when it was new."""
