@@ -40,7 +40,8 @@ def problem(status: int, code: str, title: str, detail: str, *, field: str | Non
 _EVERY = {400: "Bad request", 401: "Not signed in", 403: "Not allowed for this role or organisation",
           404: "No such record (or not the caller's)", 413: "Body too large", 415: "Unsupported media type",
           422: "Invalid input, naming the field", 429: "Too many failed sign-ins", 503: "Store unavailable"}
-_WRITES = {409: "Changed since read, or refused by the rules", 412: "Precondition failed (If-Match)",
+_WRITES = {405: "The collection is read-only", 409: "Changed since read, or refused by the rules",
+           412: "Precondition failed (If-Match)",
            428: "Precondition required (If-Match)"}
 _SCHEMA = {"type": "object", "required": ["type", "title", "status", "detail", "code"], "properties": {
     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
