@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from sapper.api import Settings, create_app
 from sapper.store import open_store, rowscope
 from tests.api.conftest import DATA_KEY, PASSWORD, fill
+from tests.cli.entry import run
 from tests.conftest import PostgisServer
 from tests.store.migrating import migrate
 
@@ -133,3 +135,36 @@ def test_migration_0015_down_and_up(postgis: PostgisServer) -> None:
     assert scoped() == 0
     migrate(url, "0015", down=False)
     assert scoped() == len(rowscope.SCOPED_TABLES)
+
+
+def test_grant_service_role_on_the_command_line(
+    postgis: PostgisServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``sapper grant-service-role`` grants a role its rights (it can then read, scoped); an unknown role or an SQLite
+    store is one line, exit 4."""
+    url = postgis.clean_store_database()
+    fill(url)
+    with postgis.admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE}).first()
+        conn.execute(text(f"{'ALTER' if exists else 'CREATE'} ROLE {ROLE} LOGIN PASSWORD 'cli-test-pw-1'"))
+    try:
+        code, out, err = run(monkeypatch, capsys, "grant-service-role", ROLE, "--db", url)
+        assert code == 0, err
+        assert f"{ROLE} may now run the web service" in out
+        as_app = make_url(url).set(username=ROLE, password="cli-test-pw-1", drivername="postgresql+psycopg")
+        engine = create_engine(as_app, poolclass=NullPool)
+        assert raw(engine, "op-b", "SELECT id FROM hazard_areas") == ["HA-B1"]
+        engine.dispose()
+        code, _, err = run(monkeypatch, capsys, "grant-service-role", "no_such_role_xyz", "--db", url)
+        assert code == 4 and len(err.strip().splitlines()) == 1 and "no_such_role_xyz" in err
+        sqlite = tmp_path / "s.gpkg"
+        open_store(sqlite, create=True).close()
+        code, _, err = run(monkeypatch, capsys, "grant-service-role", ROLE, "--db", sqlite)
+        assert code == 4 and "SQLite store" in err
+    finally:
+        owner = create_engine(make_url(url).set(drivername="postgresql+psycopg"), poolclass=NullPool)
+        with owner.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {ROLE}"))
+        owner.dispose()
+        with postgis.admin.connect() as conn:
+            conn.execute(text(f"DROP ROLE {ROLE}"))
