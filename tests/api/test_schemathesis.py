@@ -32,8 +32,9 @@ CALLERS = ("admin", "viewer")
 def not_a_server_error(ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> bool:
     """A 5xx is a failure, whatever the document says."""
     if response.status_code >= 500:
-        raise AssertionError(f"{case.method} {case.formatted_path} answered {response.status_code}: "
-                             f"{response.text[:300]}")
+        raise AssertionError(
+            f"{case.method} {case.formatted_path} answered {response.status_code}: {response.text[:300]}"
+        )
     return True
 
 
@@ -56,8 +57,14 @@ def _failures(schema: schemathesis.BaseSchema, caller: str) -> list[str]:
         operation = result.ok()
 
         @seed(2026)
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def call(case: schemathesis.Case) -> None:
             case.call_and_validate(auth=(caller, PASSWORD), checks=CHECKS)
@@ -94,10 +101,23 @@ def test_stateful_scenarios_answer_without_server_error_and_as_documented(schema
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
             return {"auth": ("admin", PASSWORD)}
 
-        def validate_response(self, response: schemathesis.Response, case: schemathesis.Case,
-                              additional_checks: object = None, **kwargs: object) -> None:
+        def validate_response(
+            self,
+            response: schemathesis.Response,
+            case: schemathesis.Case,
+            additional_checks: object = None,
+            **kwargs: object,
+        ) -> None:
             case.validate_response(response, checks=CHECKS)
 
-    AsAdmin.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=6, deadline=None, database=None,
-                                  derandomize=True, suppress_health_check=list(HealthCheck),
-                                  phases=[Phase.explicit, Phase.generate]))
+    AsAdmin.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
+    )

@@ -17,22 +17,36 @@ from sapper.io.archives import MAX_FILE_BYTES
 from sapper.io.fieldexport import read_field_export
 from sapper.io.imsma import read_imsma
 
-FUZZ = settings(max_examples=8, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=20)
+    max_leaves=20,
+)
 coords = st.lists(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=3), max_size=6)
-features = st.fixed_dictionaries({
-    "type": st.sampled_from(["Feature", "feature", "Point", ""]),
-    "properties": st.dictionaries(st.sampled_from(["id", "hazard_class", "status", "organisation_id", "name", "x"]),
-                                  json_values, max_size=5) | json_values,
-    "geometry": st.fixed_dictionaries({"type": st.sampled_from(["Polygon", "Point", "LineString", "MultiPolygon",
-                                                                "Nonsense"]),
-                                       "coordinates": st.lists(coords, max_size=3) | json_values}) | json_values,
-})
+features = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["Feature", "feature", "Point", ""]),
+        "properties": st.dictionaries(
+            st.sampled_from(["id", "hazard_class", "status", "organisation_id", "name", "x"]), json_values, max_size=5
+        )
+        | json_values,
+        "geometry": st.fixed_dictionaries(
+            {
+                "type": st.sampled_from(["Polygon", "Point", "LineString", "MultiPolygon", "Nonsense"]),
+                "coordinates": st.lists(coords, max_size=3) | json_values,
+            }
+        )
+        | json_values,
+    }
+)
 
 
 def one_line(exc: SapperError) -> None:
@@ -40,8 +54,15 @@ def one_line(exc: SapperError) -> None:
 
 
 @FUZZ
-@given(doc=st.fixed_dictionaries({"type": st.sampled_from(["FeatureCollection", "Feature", "x"]),
-                                  "features": st.lists(features, max_size=4) | json_values}) | json_values)
+@given(
+    doc=st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["FeatureCollection", "Feature", "x"]),
+            "features": st.lists(features, max_size=4) | json_values,
+        }
+    )
+    | json_values
+)
 def test_fuzzed_geojson_fails_only_with_sapper_errors(tmp_path: Path, doc: object) -> None:
     """Any JSON document as a GeoJSON hazard file: read, or refused with a sapper error (never another exception)."""
     path = tmp_path / "fuzz.geojson"
@@ -53,9 +74,14 @@ def test_fuzzed_geojson_fails_only_with_sapper_errors(tmp_path: Path, doc: objec
 
 
 @FUZZ
-@given(rows=st.lists(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
-                              min_size=1, max_size=6), min_size=1, max_size=6),
-       header=st.sampled_from(["id,hazard_class,wkt", "id,lon,lat,hazard_class", "id,x,y", "wkt", ""]))
+@given(
+    rows=st.lists(
+        st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), min_size=1, max_size=6),
+        min_size=1,
+        max_size=6,
+    ),
+    header=st.sampled_from(["id,hazard_class,wkt", "id,lon,lat,hazard_class", "id,x,y", "wkt", ""]),
+)
 def test_fuzzed_csv_fails_only_with_sapper_errors(tmp_path: Path, rows: list[list[str]], header: str) -> None:
     """Any CSV text as a hazard table (with a CRS given): read, or refused with a sapper error."""
     path = tmp_path / "fuzz.csv"
@@ -68,8 +94,13 @@ def test_fuzzed_csv_fails_only_with_sapper_errors(tmp_path: Path, rows: list[lis
 
 
 @FUZZ
-@given(blob=st.binary(max_size=400), members=st.lists(st.sampled_from(
-    ["form.csv", "form-devices.csv", "media/x.jpg", "a.shp", "a.dbf", "[Content_Types].xml"]), max_size=3))
+@given(
+    blob=st.binary(max_size=400),
+    members=st.lists(
+        st.sampled_from(["form.csv", "form-devices.csv", "media/x.jpg", "a.shp", "a.dbf", "[Content_Types].xml"]),
+        max_size=3,
+    ),
+)
 def test_fuzzed_zips_fail_only_with_sapper_errors(tmp_path: Path, blob: bytes, members: list[str]) -> None:
     """A zip of random members as an ODK export, a zipped Shapefile, an IMSMA workbook: sapper errors only."""
     path = tmp_path / "fuzz.zip"
@@ -94,8 +125,10 @@ def bomb(path: Path, member: str, size: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("name", "member"), [("export.zip", "sapper_clearance.csv"), ("hazards.zip", "a.shp"),
-                                              ("imsma.xlsx", "xl/worksheets/sheet1.xml")])
+@pytest.mark.parametrize(
+    ("name", "member"),
+    [("export.zip", "sapper_clearance.csv"), ("hazards.zip", "a.shp"), ("imsma.xlsx", "xl/worksheets/sheet1.xml")],
+)
 def test_a_zip_bomb_is_refused_before_it_is_inflated(tmp_path: Path, name: str, member: str) -> None:
     """A 50 MB member packed into ~50 kB (ratio ~1000) is refused from the zip's directory, one line."""
     path = bomb(tmp_path / name, member, 50 * 1024**2)
@@ -119,14 +152,17 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
 def test_xml_entity_bombs_are_not_expanded(tmp_path: Path) -> None:
     """A KML and an XLSX whose XML defines a billion-laughs entity: refused with a sapper error, nothing expanded
     (GDAL's expat stops the expansion; openpyxl reads workbooks through defusedxml)."""
-    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-              + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
-                        for i in range(1, 10))
-              + "]>")
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+        + "]>"
+    )
     kml = tmp_path / "bomb.kml"
-    kml.write_text(laughs + '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>&lol9;</name>'
-                   "<Polygon><outerBoundaryIs><LinearRing><coordinates>35,50 35.01,50 35.01,50.01 35,50"
-                   "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>")
+    kml.write_text(
+        laughs + '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>&lol9;</name>'
+        "<Polygon><outerBoundaryIs><LinearRing><coordinates>35,50 35.01,50 35.01,50.01 35,50"
+        "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>"
+    )
     with pytest.raises(SapperError) as err:
         read_hazards(kml)
     one_line(err.value)
@@ -144,12 +180,20 @@ def polygon_file(path: Path, n: int) -> Path:
     repeated string, fast) and a square ("small")."""
     small = [[[35.0, 50.0], [35.01, 50.0], [35.01, 50.01], [35.0, 50.01], [35.0, 50.0]]]
     with path.open("w", encoding="utf-8") as f:
-        f.write('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"big",'
-                '"hazard_class":"SHA"},"geometry":{"type":"Polygon","coordinates":[[[35.0,50.0],')
+        f.write(
+            '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"big",'
+            '"hazard_class":"SHA"},"geometry":{"type":"Polygon","coordinates":[[[35.0,50.0],'
+        )
         f.write("[35.01,50.0]," * n)
         f.write("[35.01,50.01],[35.0,50.0]]]}},")
-        json.dump({"type": "Feature", "properties": {"id": "small", "hazard_class": "SHA"},
-                   "geometry": {"type": "Polygon", "coordinates": small}}, f)
+        json.dump(
+            {
+                "type": "Feature",
+                "properties": {"id": "small", "hazard_class": "SHA"},
+                "geometry": {"type": "Polygon", "coordinates": small},
+            },
+            f,
+        )
         f.write("]}")
     return path
 

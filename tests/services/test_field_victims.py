@@ -30,12 +30,35 @@ KEY = FieldCipher(DataKey(os.urandom(32)))
 
 
 def report(instance: str = A, *, key: str | None = None, name: str = NAME, edits: int = 0) -> Report:
-    return Report(instance, {"accident_date": "2025-06-01", "accident_location": (50.2, 35.2),
-                             "accident_type": "mine", "device_category": "at_mine", "victim_count": "2"},
-                  {"victims": [{"victim_name": name, "victim_gender": "male", "victim_birth_date": BORN,
-                                "victim_outcome": "injured", "victim_activity": "farming"},
-                               {"victim_name": "Марія Коваль", "victim_gender": "female", "victim_outcome": "killed",
-                                "victim_activity": "collecting"}]}, key=key, edits=edits)
+    return Report(
+        instance,
+        {
+            "accident_date": "2025-06-01",
+            "accident_location": (50.2, 35.2),
+            "accident_type": "mine",
+            "device_category": "at_mine",
+            "victim_count": "2",
+        },
+        {
+            "victims": [
+                {
+                    "victim_name": name,
+                    "victim_gender": "male",
+                    "victim_birth_date": BORN,
+                    "victim_outcome": "injured",
+                    "victim_activity": "farming",
+                },
+                {
+                    "victim_name": "Марія Коваль",
+                    "victim_gender": "female",
+                    "victim_outcome": "killed",
+                    "victim_activity": "collecting",
+                },
+            ]
+        },
+        key=key,
+        edits=edits,
+    )
 
 
 def victims_of(store: Store, accident_id: str) -> list[Victim]:
@@ -71,7 +94,8 @@ def test_victims_are_staged_encrypted_and_applied_as_encrypted_victims(db: Path,
     victims = victims_of(reg, accident_id)
     assert [(v.id, v.name, v.gender, v.outcome, v.activity) for v in victims] == [
         (f"{accident_id}-v1", NAME, Gender.MALE, VictimOutcome.INJURED, "farming"),
-        (f"{accident_id}-v2", "Марія Коваль", Gender.FEMALE, VictimOutcome.KILLED, "collecting")]
+        (f"{accident_id}-v2", "Марія Коваль", Gender.FEMALE, VictimOutcome.KILLED, "collecting"),
+    ]
     assert victims[0].birth_date is not None and victims[0].birth_date.isoformat() == BORN
     trail = [e for v in victims for e in reg.audit_entries(table_name="victims", record_id=v.id)]
     assert [e.action for e in trail] == ["insert", "insert"]
@@ -99,7 +123,9 @@ def test_a_new_version_replaces_the_victims_of_the_one_before(db: Path, tmp_path
     accident_id = fd.accident_id(A)
     assert [v.name for v in victims_of(reg, accident_id)] == ["Олег Шевчук", "Марія Коваль"]
     assert [e.action for e in reg.audit_entries(table_name="victims", record_id=f"{accident_id}-v1")] == [
-        "update", "insert"]
+        "update",
+        "insert",
+    ]
     assert "Шевчук" not in dump(db)
 
 

@@ -78,8 +78,9 @@ def test_the_app_role_sees_only_the_organisation_it_names(app_role: tuple[str, s
                 conn.execute(text("UPDATE teams SET organisation_id = 'op-b' WHERE id = 'T-A'"))
         with engine.connect() as conn:
             owner = conn.execute(text("SELECT tableowner FROM pg_tables WHERE tablename = 'hazard_areas'")).scalar()
-            forced = conn.execute(text("SELECT relrowsecurity AND relforcerowsecurity FROM pg_class "
-                                       "WHERE relname = 'hazard_areas'")).scalar()
+            forced = conn.execute(
+                text("SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = 'hazard_areas'")
+            ).scalar()
         assert owner != ROLE and forced is True
     finally:
         engine.dispose()
@@ -90,6 +91,7 @@ def test_the_service_running_as_the_app_role_scopes_every_transaction(app_role: 
     authority's officer all of them; another organisation's area is a 404."""
     _, as_app = app_role
     with TestClient(create_app(Settings(db=as_app, data_key=DATA_KEY))) as client:
+
         def ids(user: str, path: str = "/collections/hazard_areas/items?f=json") -> list[str]:
             got = client.get(path, auth=(user, PASSWORD))
             assert got.status_code == 200, got.text
@@ -119,8 +121,10 @@ def test_migration_0015_down_and_up(postgis: PostgisServer) -> None:
     """Down to 0013 drops the policies and turns row-level security off on every scoped table; up brings both back
     (enabled and forced)."""
     url = postgis.clean_store_database()
-    query = ("SELECT count(*) FROM pg_class c JOIN pg_policies p ON p.tablename = c.relname "
-             "WHERE c.relrowsecurity AND c.relforcerowsecurity AND p.policyname = 'sapper_org_scope'")
+    query = (
+        "SELECT count(*) FROM pg_class c JOIN pg_policies p ON p.tablename = c.relname "
+        "WHERE c.relrowsecurity AND c.relforcerowsecurity AND p.policyname = 'sapper_org_scope'"
+    )
 
     def scoped() -> int:
         engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"), poolclass=NullPool)

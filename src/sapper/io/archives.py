@@ -48,9 +48,13 @@ def check_archive(path: Path, *, max_unpacked: int = MAX_UNPACKED_BYTES, max_rat
         return  # the reader says what is wrong with it
     total = sum(m.file_size for m in members)
     if total > max_unpacked:
-        raise ImportFileError(f"{path}: unpacks to {total:,} bytes, more than the {max_unpacked:,} an import "
-                              "reads (a zip bomb, or split it)")
+        raise ImportFileError(
+            f"{path}: unpacks to {total:,} bytes, more than the {max_unpacked:,} an import "
+            "reads (a zip bomb, or split it)"
+        )
     for m in members:
         if m.file_size > RATIO_FLOOR_BYTES and m.file_size > max_ratio * max(m.compress_size, 1):
-            raise ImportFileError(f"{path}: {m.filename} unpacks {m.file_size // max(m.compress_size, 1):,} times "
-                                  f"its packed size, more than the {max_ratio} an export does (a zip bomb?)")
+            raise ImportFileError(
+                f"{path}: {m.filename} unpacks {m.file_size // max(m.compress_size, 1):,} times "
+                f"its packed size, more than the {max_ratio} an export does (a zip bomb?)"
+            )
