@@ -49,11 +49,14 @@ from sapper.domain.releaserules import land_uses_of as land_uses_of
 from sapper.domain.releaserules import list_text as list_text
 from sapper.domain.releaserules import parse_list as parse_list
 from sapper.domain.resources import Method
+from sapper.domain.users import AuditEntry
 from sapper.errors import Fault, ValidationError
 from sapper.io.vector import read_outline
 from sapper.jsontypes import JsonObject
 from sapper.messages import Joined, msg, phrases
+from sapper.services.audit import audit_written, summary
 from sapper.store import Store, UnitOfWork
+from sapper.store.accounts import audit_json
 
 #: Reason of the first event of a history the service starts.
 START_REASON = msg("land-release history starts from the register's record of the area")
@@ -201,12 +204,16 @@ def _load(store: Store, hazard_id: str) -> tuple[HazardArea, LandRelease | None]
     return hazard, (_replayed(store, hazard, events) if events else None)
 
 
-def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...]) -> None:
-    """The records the events bring (activities as clipped, QA visits, status changes), then the events."""
+def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...], *, actor: str, audit: bool) -> None:
+    """The records the events bring (activities as clipped, QA visits, status changes), then the events; each
+    activity audited when ``audit``."""
     for e in events:
         if e.activity is not None:
             replace = bool(uow.existing_ids("activities", [e.activity.id]))
             uow.add_activities([e.activity], replace=replace)
+            if audit:
+                audit_written(uow, [e.activity], existing=[e.activity.id] if replace else [], actor=actor,
+                              reason=e.reason)
         if e.visit is not None:
             uow.add_qa_visit(e.visit)
         if e.non_conformity_id is not None and e.nc_status is not None:
@@ -215,12 +222,17 @@ def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...]) -> None:
 
 
 def _advance(
-    store: Store, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command
+    store: Store, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command,
+    audit: bool = True,
 ) -> Transition:
+    """Replay, apply ``command``, write. With ``audit`` (the command line's path; the web service writes its own,
+    richer rows) every activity written and the hazard area whose history moved get an audit row in the same
+    transaction."""
     when = at if at is not None else _now()
     with store.write() as uow:
         hazard, record = _load(store, locate(store))
         before = 0 if record is None else len(record.history)
+        state_before = None if record is None else record.state
         if record is None:
             record = LandRelease.start(hazard, actor=actor, at=when, reason=START_REASON,
                                        rules=store.release_rules())
@@ -230,10 +242,15 @@ def _advance(
             record = record.record_activity(act, actor=actor, at=when, reason=ADOPT_REASON.format(id=act.id))
         record = command(record, when)
         appended = record.history[before:]
-        _write(uow, appended)
+        _write(uow, appended, actor=actor, audit=audit)
         updated = record.register_record(hazard)
         if updated != hazard:
             uow.add_hazards([updated], replace=True)
+        if audit and appended:
+            uow.audit(AuditEntry(actor, None, "hazard_areas", hazard.id, "update", appended[-1].reason,
+                                 audit_json({"state": state_before.value if state_before else None}),
+                                 audit_json({"change": "land release", "events": [e.kind.value for e in appended],
+                                             "state": record.state.value, **summary(updated)})))
     return Transition(record, appended)
 
 
@@ -244,10 +261,11 @@ def history(store: Store, hazard_id: str) -> HazardHistory:
 
 
 def record_activity(
-    store: Store, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None, audit: bool = True
 ) -> Transition:
-    """Record an NTS, TS, clearance, BAC or EOD activity (outcomes clipped; it may release the area)."""
-    return _advance(store, lambda _: activity.hazard_id, actor=actor, at=at,
+    """Record an NTS, TS, clearance, BAC or EOD activity (outcomes clipped; it may release the area). ``audit``:
+    write the audit rows (the web service's routes write their own and pass False)."""
+    return _advance(store, lambda _: activity.hazard_id, actor=actor, at=at, audit=audit,
                     command=lambda r, when: r.record_activity(activity, actor=actor, at=when, reason=reason))
 
 

@@ -1,7 +1,7 @@
 """Capabilities of teams and brigades (issue 17 item 1): what each unit can work in besides its own role.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07
 
 ``teams.capabilities`` lists the methods a deminer team is trained and equipped for besides its own ``method``
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
