@@ -45,7 +45,8 @@ import shapely
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from sapper.domain.hazards import Evidence, HazardArea, HazardClass
+from sapper.domain.accidents import Accident, AccidentKind
+from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass
 from sapper.domain.resources import OrgKind
 from sapper.domain.users import Role
 from sapper.services import accounts
@@ -79,6 +80,7 @@ class Outcome:
     version_mismatches: int
     audit_mismatches: int
     errors: list[str] = field(default_factory=list)
+    resource: str = "hazard_areas"
 
     @property
     def ok(self) -> bool:
@@ -92,8 +94,23 @@ class Outcome:
         )
 
 
-def record_ids(records: int) -> list[str]:
-    return [f"HA-C{i:02d}" for i in range(records)]
+#: What the writers edit: hazard areas through OGC API Part 4 (ETag / If-Match), accidents through the REST API
+#: (the ``version`` field in the body). Per resource: the table, its counter column, and the URL of one record.
+RESOURCES = {
+    "hazard_areas": ("hazard_areas", "beneficiaries", "/collections/hazard_areas/items/{}"),
+    "accidents": ("accidents", "victim_count", "/api/v1/accidents/{}"),
+}
+
+
+#: How the section names what was edited.
+LABELS = {
+    "hazard_areas": "hazard areas (OGC API `PATCH`, `If-Match`)",
+    "accidents": "accidents (`PATCH /api/v1/accidents/{id}`, `version`)",
+}
+
+
+def record_ids(records: int, resource: str = "hazard_areas") -> list[str]:
+    return [f"{'HA' if resource == 'hazard_areas' else 'ACC'}-C{i:02d}" for i in range(records)]
 
 
 def build(target: str | Path, records: int) -> None:
@@ -116,6 +133,19 @@ def build(target: str | Path, records: int) -> None:
                 for i, hid in enumerate(record_ids(records))
             ]
         )
+        with store.write() as uow:
+            for aid in record_ids(records, "accidents"):
+                uow.put_accident(
+                    Accident(
+                        aid,
+                        dt.date(2026, 11, 2),
+                        AccidentKind.MINE,
+                        DeviceCategory.AT_MINE,
+                        place="near Sudzha (synthetic)",
+                        organisation_id="NMAA",
+                        synthetic=True,
+                    )
+                )
 
 
 def _free_port() -> int:
@@ -202,6 +232,7 @@ def _writer(
     accepted: Counter[str],
     errors: list[str],
     lock: threading.Lock,
+    resource: str,
 ) -> None:
     rng = random.Random(seed)
     mine: Counter[int] = Counter()
@@ -210,22 +241,27 @@ def _writer(
     with httpx.Client(base_url=base, auth=(USER, PASSWORD), timeout=60) as client:
         for _ in range(updates):
             hid = rng.choice(ids)
-            url = f"/collections/hazard_areas/items/{hid}"
+            url = RESOURCES[resource][2].format(hid)
             got = client.get(url)
             if got.status_code != 200:
                 mine[got.status_code] += 1
                 seen.append(f"GET {hid}: {got.status_code} {got.text[:200]}")
                 continue
-            count = int(got.json()["properties"]["beneficiaries"])
-            sent = client.patch(
-                url,
-                headers={
-                    "If-Match": got.headers["etag"],
-                    "Content-Type": "application/merge-patch+json",
-                    "Sapper-Reason": "concurrency benchmark",
-                },
-                content=json.dumps({"properties": {"beneficiaries": count + 1}}),
-            )
+            if resource == "hazard_areas":
+                count = int(got.json()["properties"]["beneficiaries"])
+                sent = client.patch(
+                    url,
+                    headers={
+                        "If-Match": got.headers["etag"],
+                        "Content-Type": "application/merge-patch+json",
+                        "Sapper-Reason": "concurrency benchmark",
+                    },
+                    content=json.dumps({"properties": {"beneficiaries": count + 1}}),
+                )
+            else:
+                read = got.json()
+                body = {"version": read["version"], "victim_count": read["victim_count"] + 1, "reason": "benchmark"}
+                sent = client.patch(url, json=body)
             mine[sent.status_code] += 1
             if sent.status_code in ACCEPTED:
                 won[hid] += 1
@@ -237,8 +273,11 @@ def _writer(
         errors.extend(seen)
 
 
-def _stored(target: str | Path, ids: list[str]) -> tuple[dict[str, tuple[int, int]], Counter[str]]:
-    """Per record (beneficiaries, version), and the number of update audit rows per record."""
+def _stored(
+    target: str | Path, ids: list[str], resource: str = "hazard_areas"
+) -> tuple[dict[str, tuple[int, int]], Counter[str]]:
+    """Per record (its counter, its version), and the number of update audit rows per record."""
+    table, counter, _ = RESOURCES[resource]
     url = (
         make_url(str(target)).set(drivername="postgresql+psycopg")
         if isinstance(target, str) and "://" in str(target)
@@ -247,10 +286,10 @@ def _stored(target: str | Path, ids: list[str]) -> tuple[dict[str, tuple[int, in
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, beneficiaries, version FROM hazard_areas")).all()
+            rows = conn.execute(text(f"SELECT id, {counter}, version FROM {table}")).all()
             audits = conn.execute(
                 text(
-                    "SELECT record_id, count(*) FROM audit WHERE table_name = 'hazard_areas' "
+                    f"SELECT record_id, count(*) FROM audit WHERE table_name = '{table}' "
                     "AND action = 'update' GROUP BY record_id"
                 )
             ).all()
@@ -263,12 +302,20 @@ def _stored(target: str | Path, ids: list[str]) -> tuple[dict[str, tuple[int, in
 
 
 def run(
-    target: str | Path, backend: str, *, writers: int, updates: int, records: int, workers: int, seed: int
+    target: str | Path,
+    backend: str,
+    *,
+    writers: int,
+    updates: int,
+    records: int,
+    workers: int,
+    seed: int,
+    resource: str = "hazard_areas",
 ) -> Outcome:
-    """Build the store at ``target``, serve it, run the writers, and check what was stored."""
+    """Build the store at ``target``, serve it, run the writers on ``resource``, and check what was stored."""
     build(target, records)
-    ids = record_ids(records)
-    before = _stored(target, ids)[0]
+    ids = record_ids(records, resource)
+    before = _stored(target, ids, resource)[0]
     statuses: Counter[int] = Counter()
     accepted: Counter[str] = Counter()
     errors: list[str] = []
@@ -276,7 +323,8 @@ def run(
     with Server(target, workers=workers) as server:
         threads = [
             threading.Thread(
-                target=_writer, args=(server.base, ids, updates, seed * 1000 + w, statuses, accepted, errors, lock)
+                target=_writer,
+                args=(server.base, ids, updates, seed * 1000 + w, statuses, accepted, errors, lock, resource),
             )
             for w in range(writers)
         ]
@@ -286,7 +334,7 @@ def run(
         for t in threads:
             t.join()
         seconds = time.perf_counter() - started
-    after, audits = _stored(target, ids)
+    after, audits = _stored(target, ids, resource)
     lost = sum(accepted[h] - (after[h][0] - before[h][0]) for h in ids)
     versions = sum(1 for h in ids if after[h][1] - before[h][1] != accepted[h])
     audit_off = sum(1 for h in ids if audits[h] != accepted[h])
@@ -306,6 +354,7 @@ def run(
         version_mismatches=versions,
         audit_mismatches=audit_off,
         errors=errors[:20],
+        resource=resource,
     )
 
 
@@ -334,14 +383,15 @@ def drop_database(server_url: str, database_url: str) -> None:
 def markdown(res: dict[str, Any]) -> str:
     """The docs/reliability.md section for the results ``res`` (as stored in the JSON file)."""
     rows = [
-        "| backend | writers × attempts | records | worker processes | accepted (200) | rejected 412 | "
-        "rejected 409 | 5xx | other | lost updates | version or audit mismatches | seconds |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| backend | records edited | writers × attempts | records | worker processes | accepted (200) | "
+        "rejected 412 | rejected 409 | 5xx | other | lost updates | version or audit mismatches | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for o in res["outcomes"]:
         s = o["statuses"]
         rows.append(
-            f"| {o['backend']} | {o['writers']} × {o['updates']} | {o['records']} | {o['workers']} | "
+            f"| {o['backend']} | {LABELS[o.get('resource', 'hazard_areas')]} | "
+            f"{o['writers']} × {o['updates']} | {o['records']} | {o['workers']} | "
             f"{o['accepted']:,} | {s.get('412', 0):,} | {s.get('409', 0):,} | {o['server_errors']} | "
             f"{o['other']} | {o['lost_updates']} | {o['version_mismatches'] + o['audit_mismatches']} | "
             f"{o['seconds']} |"
@@ -353,11 +403,12 @@ def markdown(res: dict[str, Any]) -> str:
             "",
             *rows,
             "",
-            "Each attempt is a GET (the record's count and ETag) and a PATCH with `If-Match` and the count + 1, "
-            "through `sapper serve` over HTTP; a lost update would show as a stored count lower than the accepted "
-            "PATCHes. "
-            "Rejections are the optimistic lock doing its job: 412 when the ETag was stale at the If-Match check, 409 "
-            "when another writer committed between that check and the write.",
+            "Each attempt is a GET (the record's count and version) and a PATCH of the count + 1 naming the version "
+            "read (a hazard area's `beneficiaries` with `If-Match: <ETag>`; an accident's `victim_count` with "
+            "`version` in the body), through `sapper serve` over HTTP; a lost update would show as a stored count "
+            "lower than the accepted PATCHes. Rejections are the optimistic lock doing its job: 412 when the ETag "
+            "was stale at the If-Match check, 409 when another writer committed between that check (or the read "
+            "of the version) and the write.",
             END,
         ]
     )
@@ -371,6 +422,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--backends", default="sqlite,postgis")
+    parser.add_argument("--resources", default="hazard_areas,accidents")
     parser.add_argument(
         "--pg", default=os.environ.get("SAPPER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
@@ -386,7 +438,7 @@ def main() -> None:
     outcomes: list[Outcome] = []
     import tempfile
 
-    for backend in args.backends.split(","):
+    for backend, resource in [(b, r) for b in args.backends.split(",") for r in args.resources.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
             target: str | Path = Path(tmp) / "concurrency.gpkg"
             if backend == "postgis":
@@ -400,6 +452,7 @@ def main() -> None:
                     records=args.records,
                     workers=args.workers,
                     seed=args.seed,
+                    resource=resource,
                 )
             finally:
                 if backend == "postgis":
