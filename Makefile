@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= demo
 TIME_LIMIT ?= 60
 
-.PHONY: demo test lint bench bench-psplib bench-store bench-api clean install postgis web chromium pdf catalogues
+.PHONY: demo test lint bench bench-psplib bench-store bench-api bench-reliability clean install postgis web chromium pdf catalogues
 
 install: $(STAMP)
 
@@ -98,6 +98,15 @@ bench-api: $(STAMP) postgis
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libsqlite3-mod-spatialite); } || \
 	  echo "libsqlite3-mod-spatialite is missing and cannot be installed here: pygeoapi will not start"
 	$(BIN)/python benchmarks/api_latency.py --write docs/benchmarks.md
+
+# Issue 16's reliability figures (docs/reliability.md, benchmarks/results/reliability_*.json): 16 writers x 500 updates
+# through the API on GeoPackage and PostGIS; kill -9 during a 10,000-feature import and a plan save (50 runs each);
+# 1,000 acknowledged writes across immediate stops of a throwaway PostgreSQL cluster of its own (needs root). Long:
+# the crash runs start a sapper process two or three times per run.
+bench-reliability: $(STAMP) postgis
+	$(BIN)/python benchmarks/reliability_concurrency.py --write docs/reliability.md
+	$(BIN)/python benchmarks/reliability_crash.py --write docs/reliability.md
+	$(BIN)/python benchmarks/reliability_durability.py --write docs/reliability.md
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import subprocess
+import tempfile
 from pathlib import Path
 
 
@@ -35,9 +37,11 @@ def machine() -> str:
 def write_section(path: Path, begin: str, end: str, section: str, new_heading: str = "") -> None:
     """Replace the text between the ``begin`` and ``end`` markers of ``path`` with ``section`` (which carries the
     markers); without markers yet, append ``new_heading`` and the section. Other sections are left as they are."""
-    doc = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if begin in doc and end in doc:
-        doc = doc[: doc.index(begin)] + section + doc[doc.index(end) + len(end):]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + (new_heading + "\n\n" if new_heading else "") + section + "\n"
-    path.write_text(doc, encoding="utf-8")
+    with open(Path(tempfile.gettempdir()) / f"sapper-doc-{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two benchmarks may write sections of the same file at once
+        doc = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+        if begin in doc and end in doc:
+            doc = doc[: doc.index(begin)] + section + doc[doc.index(end) + len(end):]
+        else:
+            doc = doc.rstrip("\n") + "\n\n" + (new_heading + "\n\n" if new_heading else "") + section + "\n"
+        path.write_text(doc, encoding="utf-8")

@@ -155,8 +155,7 @@ def _cipher(request: Request) -> FieldCipher:
             "sensitivity clearance are left out)", **guard(READ))
 def accident_list(request: Request, caller: Caller) -> AccidentList:
     store = runtime(request).store
-    versions = service.versions(store)
-    return AccidentList(items=[_accident(a, versions.get(a.id, 1)) for a in service.listed(store, caller)])
+    return AccidentList(items=[_accident(a, version) for a, version in service.listed_versioned(store, caller)])
 
 
 @router.post("/accidents", status_code=201, response_model=AccidentPublic, summary="Record an accident (audited)",
@@ -184,8 +183,7 @@ def accident_counts(request: Request, caller: Caller) -> AccidentCountsPublic:
             **guard(READ))
 def accident_one(request: Request, accident_id: str, caller: Caller) -> AccidentPublic:
     store = runtime(request).store
-    found = service.one(store, caller, accident_id)
-    return _accident(found, service.versions(store).get(found.id, 1))
+    return _accident(*service.one_versioned(store, caller, accident_id))
 
 
 @router.patch("/accidents/{accident_id}", response_model=AccidentPublic, summary="Change an accident: the "

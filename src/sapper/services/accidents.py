@@ -33,7 +33,7 @@ from sapper.domain.accidents import (
 )
 from sapper.domain.hazards import DeviceCategory
 from sapper.domain.users import AuditEntry, Principal
-from sapper.errors import ConflictError, EditForbidden, Fault, NotFoundError, ValidationError
+from sapper.errors import EditForbidden, Fault, NotFoundError, ValidationError
 from sapper.io.accidents import write_accidents
 from sapper.store import Store
 from sapper.store.accounts import audit_json
@@ -87,8 +87,19 @@ def listed(store: Store, principal: Principal) -> list[Accident]:
 
 def one(store: Store, principal: Principal, accident_id: str) -> Accident:
     """One accident, or NotFoundError when there is none or ``principal`` may not see it (the same answer)."""
-    found = next((a for a in store.accidents(scope=principal.scope) if a.id == accident_id), None)
-    if found is None or not visible(principal, found):
+    return one_versioned(store, principal, accident_id)[0]
+
+
+def listed_versioned(store: Store, principal: Principal) -> list[tuple[Accident, int]]:
+    """The accidents ``principal`` may see, each with the row version of the values read (what a change names)."""
+    return [(a, v) for a, v in store.versioned_accidents(scope=principal.scope) if visible(principal, a)]
+
+
+def one_versioned(store: Store, principal: Principal, accident_id: str) -> tuple[Accident, int]:
+    """One accident and the row version of the values read; NotFoundError as :func:`one`."""
+    found = next(((a, v) for a, v in store.versioned_accidents(scope=principal.scope) if a.id == accident_id),
+                 None)
+    if found is None or not visible(principal, found[0]):
         raise NotFoundError(f"no accident {accident_id!r}")
     return found
 
@@ -150,26 +161,17 @@ def change_accident(store: Store, principal: Principal, accident_id: str, change
                     expected_version: int, reason: str = "") -> tuple[Accident, int]:
     """Change an accident the caller can see, still at ``expected_version`` (ConflictError, nothing written, when it
     moved on); audited with before and after. Returns the accident and its new version."""
-    before = one(store, principal, accident_id)
-    if change.sensitivity is not None and not principal.clearance.allows(change.sensitivity):
-        raise EditForbidden(f"{principal.name} is cleared for {principal.clearance.value} records, not "
-                            f"{change.sensitivity.value}")
     values = {k: v for k, v in dataclasses.asdict(change).items() if v is not None}
-    after = dataclasses.replace(before, **values)
     with store.write() as uow:
-        found = uow.accident_version(accident_id)
-        if found != expected_version:
-            raise ConflictError(f"accident {accident_id} is at version {found}, not {expected_version}: read it "
-                                "again and redo the change")
-        uow.put_accident(after)
+        before = one(store, principal, accident_id)  # read in the unit of work that writes
+        if change.sensitivity is not None and not principal.clearance.allows(change.sensitivity):
+            raise EditForbidden(f"{principal.name} is cleared for {principal.clearance.value} records, not "
+                                f"{change.sensitivity.value}")
+        after = dataclasses.replace(before, **values)
+        uow.update_accident(after, expected_version=expected_version)  # ConflictError when it moved on
         uow.audit(AuditEntry(principal.name, principal.organisation_id, "accidents", accident_id, "update", reason,
                              audit_json(_public(before)), audit_json(_public(after))))
     return after, expected_version + 1
-
-
-def versions(store: Store) -> dict[str, int]:
-    """Every accident's row version (what a change names as ``expected_version``), by id."""
-    return store.accident_versions()
 
 
 def _check_links(store: Store, accident: Accident) -> None:

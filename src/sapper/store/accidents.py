@@ -20,7 +20,7 @@ from sapper.domain.accidents import (
     VictimOutcome,
 )
 from sapper.domain.hazards import DeviceCategory
-from sapper.errors import NotFoundError
+from sapper.errors import ConflictError, NotFoundError
 from sapper.store import schema
 from sapper.store.cipher import FieldCipher
 
@@ -51,16 +51,38 @@ def put_accident(conn: Connection, accident: Accident) -> bool:
     if found is None:
         conn.execute(insert(_A).values(**values))
         return True
-    conn.execute(update(_A).where(_A.c.id == accident.id).values(**values, version=found.version + 1))
+    conn.execute(update(_A).where(_A.c.id == accident.id).values(**values, version=_A.c.version + 1))
     return False
+
+
+def update_accident(conn: Connection, accident: Accident, *, expected_version: int) -> int:
+    """Write ``accident`` over the stored one of its id if that row is still at ``expected_version``; the new
+    version. The UPDATE names the version (``WHERE id = :id AND version = :expected``), so of two changes made from
+    the same read exactly one matches: on PostgreSQL the second waits for the first's row lock and then finds the
+    version moved on (a check by SELECT first would let both through there, under READ COMMITTED; found by
+    ``benchmarks/reliability_concurrency.py``). The loser gets ConflictError and nothing of it is written."""
+    result = conn.execute(update(_A).where(_A.c.id == accident.id, _A.c.version == expected_version)
+                          .values(**_accident_row(accident), version=_A.c.version + 1))
+    if result.rowcount != 1:
+        found = accident_version(conn, accident.id)  # NotFoundError when it is gone
+        raise ConflictError(f"accident {accident.id} is at version {found}, not {expected_version}: read it again "
+                            "and redo the change")
+    return expected_version + 1
 
 
 def accidents(conn: Connection, *, scope: str | None = None) -> list[Accident]:
     """Every accident (of organisation ``scope`` only, when given), by date then id."""
+    return [a for a, _ in versioned_accidents(conn, scope=scope)]
+
+
+def versioned_accidents(conn: Connection, *, scope: str | None = None) -> list[tuple[Accident, int]]:
+    """Every accident with its row version, read by one statement (so each version is the version of the values
+    beside it: read apart, a change committed in between would pair old values with the new version, and a client
+    changing them with that version would undo the change unseen), by date then id."""
     stmt = select(_A).order_by(_A.c.accident_date, _A.c.id)
     if scope is not None:
         stmt = stmt.where(_A.c.organisation_id == scope)
-    return [_accident(r) for r in conn.execute(stmt)]
+    return [(_accident(r), int(r.version)) for r in conn.execute(stmt)]
 
 
 def accident(conn: Connection, accident_id: str) -> Accident:
@@ -76,11 +98,6 @@ def accident_version(conn: Connection, accident_id: str) -> int:
     if found is None:
         raise NotFoundError(f"no accident {accident_id!r}")
     return int(found.version)
-
-
-def accident_versions(conn: Connection) -> dict[str, int]:
-    """Every accident's row version, by id."""
-    return {str(i): int(v) for i, v in conn.execute(select(_A.c.id, _A.c.version))}
 
 
 def _where(victim_id: str, name: str) -> str:

@@ -144,6 +144,11 @@ class UnitOfWork:
     def accident_version(self, accident_id: str) -> int:
         return accident_rows.accident_version(self._conn, accident_id)
 
+    def update_accident(self, accident: Accident, *, expected_version: int) -> int:
+        """Change a stored accident still at ``expected_version`` (ConflictError otherwise); the new version."""
+        self.touched.add("accidents")
+        return accident_rows.update_accident(self._conn, accident, expected_version=expected_version)
+
     def add_victim(self, victim: Victim, cipher: FieldCipher) -> None:
         """Insert a victim, each personal field encrypted with ``cipher`` (use sapper.services.accidents)."""
         self.touched.add("victims")
@@ -614,10 +619,10 @@ class Store:
         with self._reading() as conn:
             return accident_rows.accidents(conn, scope=scope)
 
-    def accident_versions(self) -> dict[str, int]:
-        """Every accident's row version, by id."""
+    def versioned_accidents(self, *, scope: str | None = None) -> list[tuple[Accident, int]]:
+        """Accidents (no victim data) each with its row version, read together (of ``scope`` only when given)."""
         with self._reading() as conn:
-            return accident_rows.accident_versions(conn)
+            return accident_rows.versioned_accidents(conn, scope=scope)
 
     def victim_key_ids(self) -> dict[str, int]:
         """How many victims each data key id encrypted."""
