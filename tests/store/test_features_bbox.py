@@ -13,6 +13,7 @@ import pytest
 import shapely
 
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
+from sapper.domain.resources import Organisation, OrgKind
 from sapper.errors import NotFoundError
 from sapper.store import Store
 from sapper.store.features import FeatureQuery
@@ -75,6 +76,7 @@ def test_one_feature_scoped_without_deprecated_sqlalchemy(gpkg_store: Store) -> 
     """One feature read within an organisation's scope binds the scope at execute: no SQLAlchemy deprecation
     warning (``params()`` on a clause, deprecated in 2.1), and another organisation's area is not found."""
     store = gpkg_store
+    store.add_organisations([Organisation("op-a", "Operator A", OrgKind.OPERATOR)])
     store.add_hazards([HazardArea("HA-1", HazardClass.SHA, shapely.box(35, 50, 35.1, 50.1), Evidence.INDIRECT,
                                   organisation_id="op-a")])
     with warnings.catch_warnings():
