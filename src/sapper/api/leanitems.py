@@ -3,10 +3,10 @@
 straight from a pure ASGI wrapper in one trip to the thread pool, without FastAPI's routing, parameter validation,
 dependency solving and second thread-pool trip.
 
-Measured before it was written (py-spy and cProfile of a worker under ``benchmarks/api_latency.py``'s 50 clients):
-an items page cost about 4 ms of CPU in sapper's own code (query, rows, GeoJSON) and 1.5-2 ms more in the
-framework between the socket and the route, and each request went to the thread pool twice (the authorisation
-dependency, then the route), queueing twice behind the other requests.
+Measured before it was written (py-spy and cProfile of a worker under ``benchmarks/api_latency.py``'s 50 clients,
+and the app called in-process; a busy machine, so rough): an items page cost 3-4 ms of CPU in sapper's own code
+(query, rows, GeoJSON) and 0.5-2 ms more in the framework between the socket and the route, and each request went
+to the thread pool twice (the authorisation dependency, then the route), queueing twice behind the others.
 
 What it takes: a GET whose path is exactly ``/collections/{collectionId}/items`` and whose ``limit`` and
 ``offset``, when given, are plain decimal numbers (at most nine digits) with ``limit`` ≥ 1 (FastAPI's own checks on
