@@ -19,6 +19,7 @@ from sapper.api import listening
 from sapper.api.app import create_app
 from sapper.api.settings import DEFAULT_THREADS, Settings
 from sapper.errors import Fault, StoreError, ValidationError
+from sapper.messages import msg
 from sapper.store import open_store
 
 _DB_VARIABLE = "SAPPER_SERVE_DB"
@@ -60,8 +61,8 @@ def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8000, workers:
         try:
             options["port"] = port = listening.free_port(host, port)
         except OSError as exc:
-            raise ValidationError("serve", [Fault("serve", f"cannot listen on {host}:{port}: {exc.strerror}",
-                                                  "port")]) from None
+            reason = msg("cannot listen on {host}:{port}: {why}", host=host, port=port, why=exc.strerror)
+            raise ValidationError("serve", [Fault("serve", reason, "port")]) from None
     os.environ[_DB_VARIABLE] = str(db)
     os.environ[_THREADS_VARIABLE] = str(threads)
     if data_key is not None:
