@@ -6,10 +6,15 @@ GeoPackage.)"""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pytest
 import shapely
 
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
+from sapper.domain.resources import Organisation, OrgKind
+from sapper.errors import NotFoundError
 from sapper.store import Store
 from sapper.store.features import FeatureQuery
 
@@ -65,3 +70,17 @@ def test_same_rows_as_envelope_arithmetic(gpkg_store: Store) -> None:
         page = store.features(FeatureQuery("hazard_areas", limit=1000, bbox=box))
         assert {f.id for f in page.features} == want
         assert page.number_matched == len(want)
+
+
+def test_one_feature_scoped_without_deprecated_sqlalchemy(gpkg_store: Store) -> None:
+    """One feature read within an organisation's scope binds the scope at execute: no SQLAlchemy deprecation
+    warning (``params()`` on a clause, deprecated in 2.1), and another organisation's area is not found."""
+    store = gpkg_store
+    store.add_organisations([Organisation("op-a", "Operator A", OrgKind.OPERATOR)])
+    store.add_hazards([HazardArea("HA-1", HazardClass.SHA, shapely.box(35, 50, 35.1, 50.1), Evidence.INDIRECT,
+                                  organisation_id="op-a")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert store.feature("hazard_areas", "HA-1", scope="op-a").id == "HA-1"
+        with pytest.raises(NotFoundError):
+            store.feature("hazard_areas", "HA-1", scope="op-b")

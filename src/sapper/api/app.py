@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from sapper.api import accidents, ogc, problems, rest
 from sapper.api.auth import PUBLIC, Runtime, guard
 from sapper.api.guards import LoginThrottle, SecurityHeaders
+from sapper.api.leanitems import LeanItems
 from sapper.api.settings import Settings
 from sapper.services import accounts, datakeys, jobs
 from sapper.store import open_store
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title=settings.title, version="1", lifespan=lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None, description="sapper's register as OGC API – Features (Parts 1–4) and a REST API.")
+    app.add_middleware(LeanItems)  # inside the security headers (the last added is the outermost)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies, max_body_bytes=settings.max_body_bytes)
     problems.install(app)
     app.include_router(ogc.router)

@@ -132,7 +132,7 @@ def check_password(request: Request, name: str, password: str, *, key: str | Non
     return principal
 
 
-def _checker(rule: Rule) -> Callable[[Request], Principal | None]:
+def checker(rule: Rule) -> Callable[[Request], Principal | None]:
     def check(request: Request) -> Principal | None:
         if rule.roles is None:  # a public route: whatever credentials came (or failed) do not matter
             return None
@@ -151,7 +151,7 @@ def _checker(rule: Rule) -> Callable[[Request], Principal | None]:
 
 def guard(rule: Rule) -> dict[str, Any]:
     """Route keyword arguments that enforce ``rule`` and declare it in the OpenAPI document."""
-    return {"dependencies": [Depends(_checker(rule))], "openapi_extra": {"x-sapper-auth": rule.describe()}}
+    return {"dependencies": [Depends(checker(rule))], "openapi_extra": {"x-sapper-auth": rule.describe()}}
 
 
 def caller_of(request: Request) -> Principal:

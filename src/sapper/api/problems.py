@@ -68,16 +68,21 @@ def _title(exc: SapperError) -> str:
     return type(exc).__name__ if not isinstance(exc, HTTPProblem) else exc.code.replace("_", " ")
 
 
+def from_error(exc: SapperError) -> JSONResponse:
+    """The problem document of a SapperError (its status, code, message and, for a validation error, the field)."""
+    field = None
+    if isinstance(exc, ValidationError) and exc.faults:
+        field = exc.faults[0].field
+    headers = exc.headers if isinstance(exc, HTTPProblem) else None
+    return problem(exc.http_status, exc.code, _title(exc), exc.message, field=field, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
     @app.exception_handler(SapperError)
     async def sapper_error(request: Request, exc: SapperError) -> JSONResponse:
-        field = None
-        if isinstance(exc, ValidationError) and exc.faults:
-            field = exc.faults[0].field
-        headers = exc.headers if isinstance(exc, HTTPProblem) else None
-        return problem(exc.http_status, exc.code, _title(exc), exc.message, field=field, headers=headers)
+        return from_error(exc)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,24 +1,37 @@
 """Running the app under uvicorn (``sapper serve``). With several workers uvicorn imports the app by name in each
 worker process, so the factory takes the store from ``SAPPER_SERVE_DB`` (set by :func:`serve` itself), the data key
-from ``SAPPER_DATA_KEY`` and development mode from ``SAPPER_DEV``; nothing reads them at import time."""
+from ``SAPPER_DATA_KEY`` and development mode from ``SAPPER_DEV``; nothing reads them at import time.
+
+Several workers on Linux: each listens on a socket of its own (``sapper.api.listening``), so that the kernel
+spreads connections over them; elsewhere they share the socket uvicorn binds."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
+from sapper.api import listening
 from sapper.api.app import create_app
 from sapper.api.settings import DEFAULT_THREADS, Settings
-from sapper.errors import StoreError
+from sapper.errors import Fault, StoreError, ValidationError
+from sapper.messages import msg
 from sapper.store import open_store
 
 _DB_VARIABLE = "SAPPER_SERVE_DB"
 _THREADS_VARIABLE = "SAPPER_SERVE_THREADS"
 _KEY_VARIABLE = "SAPPER_DATA_KEY"
 _DEV_VARIABLE = "SAPPER_DEV"
+
+#: Seconds uvicorn's supervisor waits for a worker to answer its health check before it kills the worker as hung
+#: (uvicorn's default, 5 s, is shorter than a new worker takes to start on a busy machine: it imports the command
+#: line and the app first; with two cores shared by a dozen busy processes, workers were killed and started again
+#: in a loop).
+HEALTHCHECK_SECONDS = 30
 
 
 def factory() -> FastAPI:
@@ -43,9 +56,25 @@ def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8000, workers:
     if workers <= 1:
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
+    balanced = listening.reuse_port_balances()
+    if balanced:  # before anything changes: the workers' sockets would join another service's on a busy port
+        try:
+            options["port"] = port = listening.free_port(host, port)
+        except OSError as exc:
+            reason = msg("cannot listen on {host}:{port}: {why}", host=host, port=port, why=exc.strerror)
+            raise ValidationError("serve", [Fault("serve", reason, "port")]) from None
     os.environ[_DB_VARIABLE] = str(db)
     os.environ[_THREADS_VARIABLE] = str(threads)
     if data_key is not None:
         os.environ[_KEY_VARIABLE] = data_key
     os.environ[_DEV_VARIABLE] = "1" if development else "0"
-    uvicorn.run("sapper.api.serving:factory", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    options["timeout_worker_healthcheck"] = HEALTHCHECK_SECONDS
+    if not balanced:
+        uvicorn.run("sapper.api.serving:factory", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        return
+    config = uvicorn.Config("sapper.api.serving:factory", factory=True, workers=workers,
+                            **options)  # type: ignore[arg-type]
+    logging.getLogger("uvicorn.error").info("Uvicorn running on http://%s:%d with %d workers, each listening on a "
+                                            "socket of its own (SO_REUSEPORT)", host, port, workers)
+    # Each worker unpickles the listener into a socket of its own (sapper.api.listening).
+    Multiprocess(config, sockets=[listening.Listener(host, port)]).run()  # type: ignore[list-item]

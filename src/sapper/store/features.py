@@ -298,13 +298,6 @@ def _raw_geometry(dialect: str, geom: ColumnElement[Any]) -> ColumnElement[Any]:
     return type_coerce(geom, LargeBinary()).label("geom")
 
 
-def _where(conn: Connection, spec: Layer, src: _Source, query: FeatureQuery) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of ``query``, with its values bound (``_conditions`` with ``_params``)."""
-    params = _params(spec, query)
-    where = [w.params(params) for w in _conditions(conn.dialect.name, spec.name, **_flags(spec, query))]
-    return [*where, *_filter(conn.dialect.name, spec, src, query)]
-
-
 def _flags(spec: Layer, query: FeatureQuery) -> dict[str, bool]:
     return {"scope": query.scope is not None and spec.organisation_column is not None,
             "bbox": query.bbox is not None, "start": query.start is not None, "end": query.end is not None}
@@ -476,12 +469,14 @@ def feature(conn: Connection, name: str, feature_id: str, *, scope: str | None =
             key = int(feature_id)
         except ValueError:
             raise NotFoundError(f"{spec.name} feature {feature_id} does not exist") from None
-    where = _where(conn, spec, src, FeatureQuery(spec.name, scope=scope))
+    query = FeatureQuery(spec.name, scope=scope)
+    # The scope's condition names its value as a parameter, given to execute (as a page's are).
+    where = _conditions(conn.dialect.name, spec.name, **_flags(spec, query))
     stmt = select(src.key.label("_key"), _raw_geometry(conn.dialect.name, src.geom),
                   *(c.label(p) for p, c in src.columns.items()),
                   *([src.version.label("_version")] if src.version is not None else [])
                   ).select_from(src.table).where(src.key == key, *where)
-    row = conn.execute(stmt).mappings().first()
+    row = conn.execute(stmt, _params(spec, query)).mappings().first()
     if row is None:
         raise NotFoundError(f"{spec.name} feature {feature_id} does not exist")
     geom = _decode(conn.dialect.name, [None if row["geom"] is None else bytes(row["geom"])])[0]
