@@ -19,7 +19,13 @@ def test_costs_prints_totals_and_breakdowns(
     code, out, err = run(monkeypatch, capsys, "costs", "--db", tour)
     assert code == 0, err
     assert out.startswith("costs of plan run 1 at 2025 prices in USD")
-    for title in ("by year:", "by organisation:", "by district:", "by method:", "by asset class:"):
+    for title in (
+        "by year (total, demining, reconstruction):",
+        "by organisation:",
+        "by district:",
+        "by method:",
+        "by asset class:",
+    ):
         assert title in out
     assert "per km² released" in out and "per asset restored" in out
 

@@ -16,7 +16,7 @@ from sapper.io.pricing import default_pricing_text, load_pricing, pricing_from_t
 
 
 def _asset(kind: AssetType, geom: object, damage: DamageLevel = DamageLevel.DESTROYED) -> Asset:
-    return Asset(f"a-{kind.value}", kind, geom, damage, {Trade.ROAD: 10.0})  # type: ignore[arg-type]
+    return Asset(f"a-{kind.value}", kind, geom, damage, {Trade.ROAD: 10.0})
 
 
 def test_every_default_has_a_domain_source_or_says_assumption() -> None:
@@ -117,3 +117,22 @@ def test_an_unreadable_file_is_one_line(tmp_path: Path) -> None:
     """A missing file names the file."""
     with pytest.raises(ValidationError, match=r"nope\.toml"):
         load_pricing(tmp_path / "nope.toml")
+
+
+def test_docs_quote_the_shipped_prices() -> None:
+    """docs/costs.md names the default prices it explains; they are the shipped profile's."""
+    text = (Path(__file__).parents[2] / "docs" / "costs.md").read_text(encoding="utf-8")
+    p = load_pricing()
+    quoted = {
+        ReleaseActivity.MANUAL: "US$10 per m²",
+        ReleaseActivity.DOG: "US$2,500 per dog-team-day",
+        ReleaseActivity.MECHANICAL: "US$15,000 per mechanical team-day",
+        ReleaseActivity.TS: "US$0.5/m²",
+    }
+    for activity, phrase in quoted.items():
+        assert phrase in text
+        assert phrase.startswith(f"US${p.release[activity].amount:,g}")
+    shares = {o.name: o.share for o in p.overheads}
+    assert "QA 5 %" in text and shares["quality assurance"] == 0.05
+    assert "medical cover 3 %" in text and shares["medical cover"] == 0.03
+    assert "management 10 %" in text and shares["management"] == 0.10

@@ -91,8 +91,15 @@ def cost_lines(c: PlanCosts) -> list[str]:
             n=c.assets_restored,
         ),
     ]
+    demining = {r.key: r.total for r in c.demining_by_year}
+    reconstruction = {r.key: r.total for r in c.reconstruction_by_year}
+    out.append(tr("by year (total, demining, reconstruction):"))
+    out.extend(
+        f"  {r.key:<10} {_amount(r.total, cur):>20} {_amount(demining.get(r.key, 0.0), cur):>20} "
+        f"{_amount(reconstruction.get(r.key, 0.0), cur):>20}"
+        for r in c.by_year
+    )
     for title, rows in (
-        (tr("by year"), c.by_year),
         (tr("by organisation"), c.by_organisation),
         (tr("by district"), c.by_district),
         (tr("by method"), c.by_method),

@@ -143,6 +143,9 @@ class PlanCosts:
     reconstruction: float
     overheads: tuple[tuple[str, float, tuple[str, ...]], ...]
     by_year: tuple[CostLine, ...]
+    #: The cost by calendar year of demining lots alone, and of repair lots alone (what the annual budgets cap).
+    demining_by_year: tuple[CostLine, ...]
+    reconstruction_by_year: tuple[CostLine, ...]
     by_organisation: tuple[CostLine, ...]
     by_district: tuple[CostLine, ...]
     by_method: tuple[CostLine, ...]
@@ -250,11 +253,6 @@ def price_run(
     km2 = sum(hazards[h].area_m2 for h in released if h in hazards) / 1e6
     demining = sum(c.total for c in priced if c.family is Family.DEMINING)
     reconstruction = sum(c.total for c in priced if c.family is Family.RECONSTRUCTION)
-    years: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for c in priced:
-        for year, amount in c.by_year:
-            years[str(year)][0] += amount
-            years[str(year)][1] += amount * (c.direct / c.total if c.total else 0.0)
     return PlanCosts(
         plan_id=run.id,
         pricing_name=pricing.name,
@@ -265,7 +263,9 @@ def price_run(
         demining=demining,
         reconstruction=reconstruction,
         overheads=tuple((o.name, o.share, tuple(f.value for f in o.applies_to)) for o in pricing.overheads),
-        by_year=tuple(CostLine(k, v[0], v[1]) for k, v in sorted(years.items())),
+        by_year=_years(priced),
+        demining_by_year=_years([c for c in priced if c.family is Family.DEMINING]),
+        reconstruction_by_year=_years([c for c in priced if c.family is Family.RECONSTRUCTION]),
         by_organisation=_lines(priced, lambda c: c.organisation_id),
         by_district=_lines(priced, lambda c: c.district),
         by_method=_lines(priced, lambda c: c.method),
@@ -277,6 +277,16 @@ def price_run(
         cheapest=tuple(_cheapest(run.tasks, pricing, hazards, params, productivity, calendar_days)),
         tasks=tuple(priced),
     )
+
+
+def _years(priced: Sequence[TaskCost]) -> tuple[CostLine, ...]:
+    """Totals by calendar year (each lot's share by its working days in the year), in year order."""
+    years: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for c in priced:
+        for year, amount in c.by_year:
+            years[str(year)][0] += amount
+            years[str(year)][1] += amount * (c.direct / c.total if c.total else 0.0)
+    return tuple(CostLine(k, v[0], v[1]) for k, v in sorted(years.items()))
 
 
 def _method_label(t: PlannedTask) -> str:
@@ -413,6 +423,8 @@ def costs_document(c: PlanCosts) -> JsonObject:
         "reconstruction": _money(c.reconstruction),
         "overheads": [{"name": n, "share": s, "applies_to": list(f)} for n, s, f in c.overheads],
         "by_year": _rows(c.by_year),
+        "demining_by_year": _rows(c.demining_by_year),
+        "reconstruction_by_year": _rows(c.reconstruction_by_year),
         "by_organisation": _rows(c.by_organisation),
         "by_district": _rows(c.by_district),
         "by_method": _rows(c.by_method),
