@@ -137,3 +137,12 @@ def test_the_effect_lists_what_the_budget_delays() -> None:
     assert (effect.milestones, effect.delayed, effect.max_delay_days) == (2, 1, 120)
     assert effect.finish_delay_days == 61
     assert effect.most_delayed == (("H1", d(2027, 1, 1), d(2027, 5, 1)),)
+
+
+def test_a_lot_dearer_than_a_years_budget_is_refused_naming_it() -> None:
+    """Before solving: each lot whose cheapest mode costs more than a year's money is named, with its cost."""
+    compiled, assets = _compiled()
+    with pytest.raises(ValidationError) as info:
+        with_budgets(compiled, load_pricing(), AnnualBudgets(5_000.0, None), assets)
+    assert all("more than a year's demining budget (5,000 USD)" in f.reason for f in info.value.faults)
+    assert any(f.record.startswith("lot clearance H1/") for f in info.value.faults)

@@ -8,6 +8,10 @@ never counts less than ``sapper costs`` reports: a plan the checker accepts spen
 as ``sapper costs`` counts it too. Demining lots (NTS, TS, EOD, clearance) spend the demining budget, repair lots the
 reconstruction budget; a family without a budget is not capped.
 
+A lot whose cheapest mode costs more than a year's budget is refused before solving (ValidationError naming every
+such lot): a lot crossing New Year could in principle be paid from two years, but survey and clearance stand down
+in winter, so it rarely can.
+
 A budget can stretch a plan over more years than the usual horizon: the register is compiled again with a horizon
 long enough to spend the cheapest plan's cost at the yearly amounts (plus the usual slack).
 
@@ -147,17 +151,29 @@ def with_budgets(
                 windows.append((a, z, amount))
         budget_list.append(PeriodBudget(f.value, tuple(windows)))
     tasks = []
+    too_dear: list[Fault] = []
     for j, task in enumerate(problem.tasks):
         family = family_of(compiled.info[j].kind)
         if family not in index:
             tasks.append(task)
             continue
+        cheapest = min(mode_cost(pricing, compiled, j, m, assets) for m in task.modes)
+        yearly = budgets.of(family) or 0.0
+        if cheapest > yearly:
+            too_dear.append(
+                Fault(
+                    f"lot {task.name}",
+                    f"costs {cheapest:,.0f} {pricing.currency}, more than a year's "
+                    f"{family.value} budget ({yearly:,.0f} {pricing.currency})",
+                )
+            )
         modes = []
         for mode in task.modes:
             cost = mode_cost(pricing, compiled, j, mode, assets)
             rate = math.ceil(cost / mode.duration - 1e-9) if mode.duration and cost > 0 else 0
             modes.append(dataclasses.replace(mode, costs=((index[family], rate),) if rate else ()))
         tasks.append(Task(task.name, tuple(modes), task.weight, task.release, task.deadline, task.anchor))
+    ValidationError.raise_if("--budget-per-year", too_dear)
     capped: Problem = problem.replace(tasks=tuple(tasks), budgets=tuple(budget_list))
     return dataclasses.replace(compiled, problem=capped)
 
