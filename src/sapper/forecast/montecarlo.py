@@ -133,20 +133,30 @@ def _costs(job: Job, log_share: Floats, days: Ints, starts: Ints) -> tuple[Float
         fixed[:, shared] *= mult[:, s.hazard[shared]]
     cost = days * c.per_day + fixed  # runs × tasks
     total = cost.sum(axis=1)
-    by_year = np.zeros((days.shape[0], len(c.years)))
-    if len(c.years):
-        ends = starts + days
-        bounds = np.append(c.year_starts, np.iinfo(np.int64).max)
-        spread = np.divide(cost, days, out=np.zeros_like(cost), where=days > 0)
-        for k in range(len(c.years)):
-            inside = np.clip(np.minimum(ends, bounds[k + 1]) - np.maximum(starts, bounds[k]), 0, None)
-            by_year[:, k] = (inside * spread).sum(axis=1)
-            if k == 0:  # a lot of no days (none here: milestones cost nothing) counts in the year it starts
-                by_year[:, k] += np.where((days == 0) & (starts < bounds[1]), cost, 0.0).sum(axis=1)
-            else:
-                by_year[:, k] += np.where((days == 0) & (starts >= bounds[k]) & (starts < bounds[k + 1]), cost,
-                                          0.0).sum(axis=1)
-    return total, by_year
+    runs, years = days.shape[0], len(c.years)
+    if not years:
+        return total, np.zeros((runs, 0))
+    # Each lot's cost goes to the year it starts in, less the part of its days after the next New Year, which goes
+    # to the years after (a lot spans at most a few): one weighted count per boundary crossed, not a pass per year.
+    ends = (starts + days).ravel()
+    first = (np.searchsorted(c.year_starts, starts, side="right") - 1).ravel()
+    slot = (np.arange(runs)[:, None] * years).repeat(days.shape[1], axis=1).ravel() + first
+    flat = cost.ravel()
+    by_year = np.bincount(slot, weights=flat, minlength=runs * years)
+    # Lots crossing New Year (few): move the part after each boundary they cross to the year after.
+    bounds = np.append(c.year_starts, np.iinfo(np.int64).max)
+    idx = np.flatnonzero(ends > bounds[first + 1])
+    spread = flat[idx] / np.maximum(days.ravel()[idx], 1)
+    year = first[idx]
+    while idx.size:
+        moved = (ends[idx] - bounds[year + 1]) * spread
+        np.subtract.at(by_year, slot[idx], moved)
+        year = year + 1
+        slot[idx] += 1
+        np.add.at(by_year, slot[idx], moved)
+        keep = ends[idx] > bounds[year + 1]
+        idx, spread, year = idx[keep], spread[keep], year[keep]
+    return np.asarray(total, dtype=np.float64), np.asarray(by_year, dtype=np.float64).reshape(runs, years)
 
 
 def local_map(fn: Callable[[Job, ChunkSpec], ChunkResult], job: Job, specs: Sequence[ChunkSpec]) -> list[ChunkResult]:
