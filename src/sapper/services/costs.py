@@ -78,6 +78,18 @@ def family_of(kind: TaskKind) -> Family:
     return Family.RECONSTRUCTION if kind in (TaskKind.REPAIR, TaskKind.RESTORED) else Family.DEMINING
 
 
+def lot_cost(pricing: PricingProfile, kind: str, method: str, *, work: float, start: dt.date, end: dt.date,
+             days: WorkingDays, asset: Asset | None = None) -> float:
+    """The cost of one lot (overheads included) done from ``start`` to ``end`` (``days``: the plan's working days),
+    as ``sapper costs`` prices it; 0 for a kind that is not work."""
+    try:
+        task_kind = TaskKind(kind)
+    except ValueError:
+        return 0.0
+    direct = task_direct_cost(pricing, task_kind, method, work=work, team_days=days.between(start, end), asset=asset)
+    return pricing.with_overheads(direct, family_of(task_kind))
+
+
 @dataclass(frozen=True, slots=True)
 class TaskCost:
     """One priced lot of a plan: what, who, where, when, and its cost by calendar year (overheads included)."""
@@ -210,7 +222,7 @@ def price_run(
     if run.id is None:
         raise ValidationError("plan", [Fault("plan", "is not saved")])
     params = run.params.compile_params()
-    calendar_days = _WorkingDays(params.weekdays, params.holidays)
+    calendar_days = WorkingDays(params.weekdays, params.holidays)
     district_of = _Districts(admin_areas)
     priced: list[TaskCost] = []
     for t in run.tasks:
@@ -314,7 +326,7 @@ def _cheapest(
     hazards: Mapping[str, HazardArea],
     params: CompileParams,
     productivity: Mapping[Method, float],
-    days: _WorkingDays,
+    days: WorkingDays,
 ) -> list[MethodSaving]:
     """Per hazard area with clearance lots: the planned clearance against the cheapest method suited to it (same
     m², the method's own team-days at its teams' mean productivity), where the cheapest differs from the plan."""
@@ -360,7 +372,7 @@ def _cheapest(
     return out
 
 
-class _WorkingDays:
+class WorkingDays:
     """Working days between two dates of a plan's calendar (its week and holidays), and a cost spread over them."""
 
     def __init__(self, weekdays: frozenset[int], holidays: frozenset[dt.date]) -> None:
