@@ -14,6 +14,7 @@ holds its site's representative point; the kursk-border demo holds only oblasts,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -25,6 +26,7 @@ import shapely
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
 from sapper.domain.pricing import Family, PricingProfile, ReleaseActivity
+from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import DeminerTeam, Method
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.jsontypes import JsonObject, JsonValue
@@ -196,6 +198,7 @@ def plan_costs(store: Store, pricing: PricingProfile, *, plan_id: int | None = N
         organisations=orgs,
         admin_areas=admin,
         productivity=mean_productivity(teams),
+        rules=store.release_rules(),
     )
 
 
@@ -216,12 +219,17 @@ def price_run(
     organisations: Mapping[str, str],
     admin_areas: Sequence[tuple[str, shapely.Geometry]],
     productivity: Mapping[Method, float],
+    rules: ReleaseRules | None = None,
 ) -> PlanCosts:
-    """Price every lot of ``run`` (module docstring). ``productivity``: m² per team-day of each method's teams, for
-    the cheapest-method comparison."""
+    """Price every lot of ``run`` (module docstring). ``productivity``: m² per team-day of each method's teams, and
+    ``rules``: where the programme sends no dogs (default: the built-in rules), for the cheapest-method comparison."""
     if run.id is None:
         raise ValidationError("plan", [Fault("plan", "is not saved")])
     params = run.params.compile_params()
+    if rules is not None:
+        params = dataclasses.replace(params, dog_excluded_devices=rules.dog_excluded_devices,
+                                     dog_excluded_land_uses=rules.dog_excluded_land_uses,
+                                     dog_excluded_hazards=rules.dog_excluded_hazards)
     calendar_days = WorkingDays(params.weekdays, params.holidays)
     district_of = _Districts(admin_areas)
     priced: list[TaskCost] = []
