@@ -8,19 +8,28 @@ from pathlib import Path
 
 import pytest
 
+from sapper.domain.pricing import Family
+from sapper.io.pricing import load_pricing
+from sapper.services.costs import plan_costs
+from sapper.store import open_store
 from tests.cli.entry import run
 
 
 def test_a_budget_capped_plan_spends_within_its_budgets(
     tour: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Budgets below what the unconstrained plan spends in its busiest year: every year within them, a later
-    finish, said in the summary and recorded in the plan's details."""
+    """Budgets below what the unconstrained plan spends in its busiest year (and above its dearest lot): every year
+    within them, a later finish, said in the summary and recorded in the plan's details."""
     _, out, _ = run(monkeypatch, capsys, "costs", "--db", tour, "--json")
     free = json.loads(out)
     peak_demining = max(r["total"] for r in free["demining_by_year"])
     peak_reconstruction = max(r["total"] for r in free["reconstruction_by_year"])
-    demining, reconstruction = round(peak_demining * 0.6), round(peak_reconstruction * 0.6)
+    with open_store(tour) as store:  # a lot is paid within one year: no budget below the dearest lot's cost
+        lots = plan_costs(store, load_pricing()).tasks
+    dearest = {f: max(c.total for c in lots if c.family is f) for f in Family}
+    demining = round(max(peak_demining * 0.6, dearest[Family.DEMINING] * 1.05))
+    reconstruction = round(max(peak_reconstruction * 0.6, dearest[Family.RECONSTRUCTION] * 1.05))
+    assert demining < peak_demining and reconstruction < peak_reconstruction
     code, out, err = run(
         monkeypatch,
         capsys,
@@ -66,5 +75,7 @@ def test_a_bad_budget_is_one_line_and_plans_nothing(
     code, out, err = run(monkeypatch, capsys, "plan", "--db", tour, "--budget-per-year", "roads=5m")
     assert code == 2 and out == ""
     assert "--budget-per-year" in err and len(err.strip().splitlines()) == 1
+    code, out, err = run(monkeypatch, capsys, "plan", "--db", tour, "--budget-per-year", "demining=100")
+    assert code == 2 and "more than a year's demining budget (100 USD)" in err
     _, after, _ = run(monkeypatch, capsys, "costs", "--db", tour, "--json")
     assert json.loads(after)["plan_id"] == json.loads(before)["plan_id"]

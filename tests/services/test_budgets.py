@@ -146,3 +146,10 @@ def test_a_lot_dearer_than_a_years_budget_is_refused_naming_it() -> None:
         with_budgets(compiled, load_pricing(), AnnualBudgets(5_000.0, None), assets)
     assert all("more than a year's demining budget (5,000 USD)" in f.reason for f in info.value.faults)
     assert any(f.record.startswith("lot clearance H1/") for f in info.value.faults)
+
+
+def test_budgets_that_would_take_too_many_years_are_refused() -> None:
+    """Money for a sliver of the work each year: refused, naming how many years it would take."""
+    compiled, assets = _compiled()
+    with pytest.raises(ValidationError, match=r"the work would take \d+ years at these budgets"):
+        years_needed(compiled, load_pricing(), AnnualBudgets(None, 1_000.0), assets)

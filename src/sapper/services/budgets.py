@@ -36,6 +36,9 @@ from sapper.scenario.compile import CompiledPlan, TaskKind
 from sapper.services.costs import family_of, task_direct_cost
 from sapper.store.records import PlannedTask
 
+#: The most calendar years a budget-capped plan may take (a longer one is refused: raise the budgets).
+MAX_YEARS = 50
+
 
 @dataclass(frozen=True, slots=True)
 class AnnualBudgets:
@@ -128,7 +131,18 @@ def years_needed(
     for j, task in enumerate(compiled.problem.tasks):
         need[family_of(compiled.info[j].kind)] += min(mode_cost(pricing, compiled, j, m, assets) for m in task.modes)
     years = [need[f] / amount for f in Family if (amount := budgets.of(f)) is not None]
-    return max(1, math.ceil(max(years, default=0.0)))
+    count = max(1, math.ceil(max(years, default=0.0)))
+    if count > MAX_YEARS:
+        raise ValidationError(
+            "--budget-per-year",
+            [
+                Fault(
+                    "--budget-per-year",
+                    f"the work would take {count} years at these budgets (more than {MAX_YEARS}): raise them",
+                )
+            ],
+        )
+    return count
 
 
 def with_budgets(

@@ -129,23 +129,26 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
         with_release_rules(settings.compile, store.release_rules()), store.calendar()))
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
                                processed=done, likelihood=likelihood_by_id(store))
+    synthetic = meta.get("synthetic") == "true"
+    capped: CompiledPlan | None = None
+    pricing = settings.pricing or load_pricing()
+    if settings.budgets is not None and settings.budgets.any:  # checked (a lot dearer than a year's) before solving
+        by_id = {a.id: a for a in assets}
+        capped = with_budgets(compiled, pricing, settings.budgets, by_id)
+        wanted = (years_needed(compiled, pricing, settings.budgets, by_id) + 1) * 366 + 365
+        if wanted > compiled.calendar.horizon_days:  # the budgets spread the work over more years
+            longer = compile_problem(hazards, assets, teams, brigades, start_date=start,
+                                     params=dataclasses.replace(settings.compile, horizon_days=wanted),
+                                     processed=done, likelihood=likelihood_by_id(store))
+            capped = with_budgets(longer, pricing, settings.budgets, by_id)
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
     solve_params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                engine=settings.engine)
     result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
-    synthetic = meta.get("synthetic") == "true"
     effect: BudgetEffect | None = None
-    if settings.budgets is not None and settings.budgets.any:
+    if capped is not None and settings.budgets is not None:
         free_run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
-        pricing = settings.pricing or load_pricing()
-        by_id = {a.id: a for a in assets}
-        years = years_needed(compiled, pricing, settings.budgets, by_id)
-        wanted = (years + 1) * 366 + 365
-        if wanted > compiled.calendar.horizon_days:  # the budgets spread the work over more years
-            compiled = compile_problem(hazards, assets, teams, brigades, start_date=start,
-                                       params=dataclasses.replace(settings.compile, horizon_days=wanted),
-                                       processed=done, likelihood=likelihood_by_id(store))
-        compiled = with_budgets(compiled, pricing, settings.budgets, by_id)
+        compiled = capped
         say(f"solving again within {settings.budgets.describe(pricing.currency)}")
         result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
         run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
