@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, settings
-from sapper.cli._output import out
+from sapper.cli._output import lines, out, tr
 from sapper.cli.costs import PricingFile
 
 
@@ -55,8 +55,9 @@ def forecast(
     cost = result.cost
     if cost is not None:
         cur = cost.currency
-        out.print(f"cost ({cur}, {cost.price_year} prices): planned {cost.planned:,.0f}  P50 {cost.total.p50:,.0f}  "
-                  f"P80 {cost.total.p80:,.0f}  P90 {cost.total.p90:,.0f}")
+        lines([tr("cost ({currency}, {year} prices): planned {planned}  P50 {p50}  P80 {p80}  P90 {p90}",
+                  currency=cur, year=cost.price_year, planned=f"{cost.planned:,.0f}", p50=f"{cost.total.p50:,.0f}",
+                  p80=f"{cost.total.p80:,.0f}", p90=f"{cost.total.p90:,.0f}")])
         for year, money in cost.by_year:
             out.print(f"  {year}           : P50 {money.p50:>16,.0f}  P80 {money.p80:>16,.0f}")
     learned = result.learned
