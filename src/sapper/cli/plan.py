@@ -101,10 +101,10 @@ def budget_lines(effect: BudgetEffect, budgets: str) -> list[str]:
     out = [tr("annual budgets   : {budgets}; every year's spending within them (checked)", budgets=budgets)]
     if effect.finish_delay_days is None:
         return out
-    out.append(tr("without budgets  : finish {free} → with them {finish} ({days:+d} days); {late} of {n} releases "
+    out.append(tr("without budgets  : finish {free} → with them {finish} ({days} days); {late} of {n} releases "
                   "and restorations later, by up to {most} days (mean {mean})",
                   free=effect.unconstrained_finish.isoformat() if effect.unconstrained_finish else "-",
-                  finish=effect.finish.isoformat() if effect.finish else "-", days=effect.finish_delay_days,
+                  finish=effect.finish.isoformat() if effect.finish else "-", days=f"{effect.finish_delay_days:+d}",
                   late=effect.delayed, n=effect.milestones, most=effect.max_delay_days,
                   mean=f"{effect.mean_delay_days:.0f}"))
     out.extend(f"  {what:<20} {before.isoformat()} → {after.isoformat()}" for what, before, after in
