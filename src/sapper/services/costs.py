@@ -80,8 +80,17 @@ def family_of(kind: TaskKind) -> Family:
     return Family.RECONSTRUCTION if kind in (TaskKind.REPAIR, TaskKind.RESTORED) else Family.DEMINING
 
 
-def lot_cost(pricing: PricingProfile, kind: str, method: str, *, work: float, start: dt.date, end: dt.date,
-             days: WorkingDays, asset: Asset | None = None) -> float:
+def lot_cost(
+    pricing: PricingProfile,
+    kind: str,
+    method: str,
+    *,
+    work: float,
+    start: dt.date,
+    end: dt.date,
+    days: WorkingDays,
+    asset: Asset | None = None,
+) -> float:
     """The cost of one lot (overheads included) done from ``start`` to ``end`` (``days``: the plan's working days),
     as ``sapper costs`` prices it; 0 for a kind that is not work."""
     try:
@@ -227,9 +236,12 @@ def price_run(
         raise ValidationError("plan", [Fault("plan", "is not saved")])
     params = run.params.compile_params()
     if rules is not None:
-        params = dataclasses.replace(params, dog_excluded_devices=rules.dog_excluded_devices,
-                                     dog_excluded_land_uses=rules.dog_excluded_land_uses,
-                                     dog_excluded_hazards=rules.dog_excluded_hazards)
+        params = dataclasses.replace(
+            params,
+            dog_excluded_devices=rules.dog_excluded_devices,
+            dog_excluded_land_uses=rules.dog_excluded_land_uses,
+            dog_excluded_hazards=rules.dog_excluded_hazards,
+        )
     calendar_days = WorkingDays(params.weekdays, params.holidays)
     district_of = _Districts(admin_areas)
     priced: list[TaskCost] = []
