@@ -50,7 +50,7 @@ from sapper.forecast import (
     run_forecast,
     sample_worlds,
 )
-from sapper.forecast.model import Productivity, SurveyOutcome, Weather
+from sapper.forecast.model import Productivity, Spread, SurveyOutcome, Weather
 from sapper.plan import Mode, Precedence, Problem, Resource, Task
 from sapper.plan.evolve import activity_list, decode, simulate
 
@@ -136,14 +136,16 @@ def region(rng: np.random.Generator) -> tuple[Problem, ForecastTasks]:
 
 
 def wider(model: UncertaintyModel) -> UncertaintyModel:
-    """The truth's distribution: every log-sd 1.4 times the prior's, survey outcomes half as concentrated."""
+    """The truth's distribution: every log-sd 1.4 times the prior's assumed one, survey outcomes half as concentrated.
+    A world's spreads are what they are: the model's uncertainty about its own spreads (``Spread``) is the
+    forecaster's, not the world's, so the truth has none (its worlds are the same as before the model had it)."""
     def w(p: Productivity) -> Productivity:
         return Productivity(p.mean, p.sd * 1.4, p.unit_sd * 1.4, p.day_sd * 1.4)
     return dataclasses.replace(
         model, productivity={g: w(p) for g, p in model.productivity.items()}, fallback=w(model.fallback),
         survey={c: SurveyOutcome(o.alpha / 2, o.beta / 2, o.area_sd * 1.4) for c, o in model.survey.items()},
         survey_prior=model.survey, weather=Weather(model.weather.days_per_year, model.weather.shape / 1.5),
-        damage=dataclasses.replace(model.damage, sd=model.damage.sd * 1.4))
+        damage=dataclasses.replace(model.damage, sd=model.damage.sd * 1.4), spread=Spread(1.0, 0.0))
 
 
 def progress(tasks: ForecastTasks, truth_days: np.ndarray, truth_starts: np.ndarray, stood: np.ndarray,

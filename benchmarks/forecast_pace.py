@@ -1,6 +1,6 @@
 """Benchmark: why the forecast's P50 lies after the plan, and sapper's pace beside real programmes.
 
-    .venv/bin/python benchmarks/forecast_pace.py [--seed 2025] [--runs 1000] [--write docs/forecast.md]
+    .venv/bin/python benchmarks/forecast_pace.py [--seed 2025] [--runs 1000] [--ts-rate M2] [--write docs/forecast.md]
 
 Two registers are built with the scenario builder into temporary stores and planned by the greedy engine:
 
@@ -20,6 +20,10 @@ compiled work of its lots: what NTS is expected to cancel is the area less the t
 its m² less what goes to clearance, clearance is credited to the method each lot is planned in. "Per year" is the
 land released in the first 365 days of the plan (the programme at full strength), and the mean over the whole plan.
 
+``--ts-rate`` plans both registers with another technical-survey rate (m² per survey team-day; default sapper's
+``TS_M2_PER_TEAM_DAY``, which was calibrated with it: the rate at which the BiH-sized register's first planned year
+releases about BiH's stated 35–40 km² by TS and clearance).
+
 Results go to benchmarks/results/forecast_pace.json and, with ``--write``, replace the sections between the markers.
 """
 
@@ -37,6 +41,7 @@ from pathlib import Path
 
 from _common import machine, write_section
 
+from sapper.domain.figures import TS_M2_PER_TEAM_DAY
 from sapper.domain.resources import Method
 from sapper.forecast import Source, UncertaintyModel
 from sapper.plan import Engine
@@ -52,8 +57,8 @@ RESULTS = Path(__file__).parent / "results" / "forecast_pace.json"
 BIH_SCALE = 2.5
 
 
-def bih_config() -> KurskBorderConfig:
-    base = KurskBorderConfig()
+def bih_config(ts_rate: float = TS_M2_PER_TEAM_DAY.value) -> KurskBorderConfig:
+    base = KurskBorderConfig(survey_m2_per_team_day=ts_rate)
     split = tuple((m, round(n * BIH_SCALE)) for m, n in DEFAULT_TEAM_SPLIT)
     sizes = dict(base.team_sizes)
     return dataclasses.replace(
@@ -132,14 +137,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--runs", type=int, default=1000)
+    ap.add_argument("--ts-rate", type=float, default=TS_M2_PER_TEAM_DAY.value,
+                    help="technical-survey rate of the survey teams, m² per team-day (default: sapper's)")
     ap.add_argument("--write", type=Path, default=None)
     args = ap.parse_args()
     here = machine()
     doc: dict[str, object] = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": here,
-                              "seed": args.seed, "runs": args.runs}
+                              "seed": args.seed, "runs": args.runs, "ts_rate": args.ts_rate}
     with tempfile.TemporaryDirectory() as tmp:
         results: dict[str, object] = {}
-        for name, config in (("kursk-border", None), ("bih-sized", bih_config())):
+        for name, config in (("kursk-border", KurskBorderConfig(survey_m2_per_team_day=args.ts_rate)),
+                             ("bih-sized", bih_config(args.ts_rate))):
             print(f"building and planning {name}", file=sys.stderr, flush=True)
             db, facts = register(Path(tmp), name, args.seed, config)
             with open_store(db) as store:
@@ -164,7 +172,8 @@ def main() -> None:
     RESULTS.write_text(json.dumps(doc, indent=1) + "\n")
     print(json.dumps(doc, indent=1))
     if args.write:
-        command = (f"`.venv/bin/python benchmarks/forecast_pace.py --seed {args.seed} --runs {args.runs} "
+        rate = "" if args.ts_rate == TS_M2_PER_TEAM_DAY.value else f"--ts-rate {args.ts_rate:g} "
+        command = (f"`.venv/bin/python benchmarks/forecast_pace.py --seed {args.seed} --runs {args.runs} {rate}"
                    f"--write {args.write}`")
         write_section(args.write, *GAP, gap_text(doc, command), "## Why the forecast's P50 lies after the plan")
         write_section(args.write, *PACE, pace_text(doc, command), "## Pace against real programmes")
@@ -235,7 +244,8 @@ WAYS = {"nts": "NTS cancelled", "ts": "TS reduced", "clearance:manual": "cleared
 def pace_text(doc: dict[str, object], command: str) -> str:
     regs = doc["registers"]  # type: ignore[index]
     lines = [PACE[0], "", f"Measured {doc['date']} on {doc['machine']} by {command} (greedy plans; forecast P50 of "
-             f"each area's release over {doc['runs']} runs, seed 1, default model, no progress).", "",
+             f"each area's release over {doc['runs']} runs, seed 1, default model, no progress; technical survey at "
+             f"{doc['ts_rate']:,g} m² per survey team-day).", "",
              "| register | deminers (teams) | hazard areas (km²) | plan finish | planned km² in year 1 | "
              "planned km²/week in year 1 | planned mean km²/year | forecast P50 km² in year 1 | "
              "forecast P50 mean km²/year | planned km²/year per 1,000 deminers (year 1) |",

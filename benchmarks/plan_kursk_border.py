@@ -1,14 +1,20 @@
 """Benchmark: plan the kursk-border reference scenario; greedy baseline and optimiser side by side, in one run.
 
     .venv/bin/python benchmarks/plan_kursk_border.py [--seed 2025] [--time-limits 30 60 120] [--workers 2]
+                                                      [--pools fixed capabilities] [--note TEXT]
                                                       [--write docs/benchmarks.md]
 
 The scenario is built once (fixed seed); each configuration then plans a fresh copy of the store through the
 installed CLI (`sapper plan --json`) in its own process, so the peak memory reported is that process's own
 (``wait4`` rusage). The table gives, for each solver time limit: the greedy baseline (serial schedule generation
 with the priority list a planner would use by hand), the best of the heuristics, the final objective, its ratio
-to the baseline, the lower bound and the gap, wall time and peak memory. With ``--write`` the results replace the
-section between the markers in the file.
+to the baseline, the lower bound and the gap, wall time and peak memory. ``--pools`` plans each configuration with
+each pool policy (``sapper plan --pools``: fixed pools per method and trade, or teams and brigades by capabilities)
+in the same run, from the same store, at the same time limits; the table then gives, per policy, the finish date,
+the weighted completion, the deminers' share of their available days and the units idle four weeks or more, and a
+comparison line per time limit. ``--note`` adds a line under the run's machine (e.g. that the machine was busy, so
+wall times are not comparable with a quiet run's). With ``--write`` the results replace the section between the
+markers in the file.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,17 +33,19 @@ from typing import Any
 
 from _common import machine, write_section
 
+#: Weeks in a row without work after which the table counts a unit idle (``sapper plan --idle-weeks``): half a year.
+IDLE_WEEKS = 26
 BEGIN = "<!-- kursk-border:begin -->"
 END = "<!-- kursk-border:end -->"
 SAPPER = str(Path(sys.executable).with_name("sapper"))
 
 
-def _plan(db: Path, time_limit: float, workers: int, engine: str) -> dict[str, Any]:
+def _plan(db: Path, time_limit: float, workers: int, engine: str, pools: str) -> dict[str, Any]:
     """Plan ``db`` with the CLI in a child process; its JSON plus wall time and the child's own peak RSS, and the
     plan's tasks (``--out``) under ``tasks``."""
     tasks_file = db.with_suffix(".plan.json")
     args = [SAPPER, "plan", "--db", str(db), "--time-limit", str(time_limit), "--workers", str(workers),
-            "--engine", engine, "--json", "--out", str(tasks_file)]
+            "--engine", engine, "--pools", pools, "--idle-weeks", str(IDLE_WEEKS), "--json", "--out", str(tasks_file)]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
@@ -78,11 +87,25 @@ def _fmt(x: float | None) -> str:
     return "—" if x is None else f"{x:,.0f}"
 
 
+def _use(doc: dict[str, Any], kind: str) -> str:
+    """The busy share of the available days of the units of ``kind`` (all together), and how many of them are idle
+    ``IDLE_WEEKS`` or more in a row, e.g. ``85.1 %, 16 of 133``."""
+    u = doc.get("utilisation") or {}
+    mine = [x for x in u.get("units", []) if x["pool"].startswith(f"{kind}:")]
+    avail = sum(x["available_days"] for x in mine)
+    idle = set(u.get("idle", []))
+    share = f"{100 * sum(x['busy_days'] for x in mine) / avail:.1f} %" if avail else "—"
+    return f"{share}, {sum(1 for x in mine if x['unit_id'] in idle)} of {len(mine)}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--time-limits", type=float, nargs="+", default=[30.0, 60.0, 120.0])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pools", nargs="+", choices=["fixed", "capabilities"], default=["fixed", "capabilities"],
+                    help="Pool policies to plan with, side by side (sapper plan --pools).")
+    ap.add_argument("--note", default="", help="A line written under the machine, e.g. that it was busy.")
     ap.add_argument("--write", type=Path, default=None, help="Markdown file whose kursk-border section is replaced.")
     args = ap.parse_args()
 
@@ -93,40 +116,62 @@ def main() -> None:
     rows = []
     configs = [("greedy", 0.0), *(("cpsat", t) for t in args.time_limits)]
     for engine, limit in configs:
-        db = work / f"{engine}-{limit:g}.gpkg"
-        shutil.copy(base, db)
-        r = _plan(db, max(limit, 1.0), args.workers, engine)
-        rows.append((engine, limit, r))
-        print(f"{engine:>6} {limit:>5g} s: objective {_fmt(r['objective'])}, baseline {_fmt(r['baseline_objective'])}, "
-              f"bound {_fmt(r['lower_bound'])}, {r['wall_seconds']} s, {r['peak_rss_mib']} MiB", flush=True)
+        for pools in args.pools:
+            db = work / f"{engine}-{limit:g}-{pools}.gpkg"
+            shutil.copy(base, db)
+            r = _plan(db, max(limit, 1.0), args.workers, engine, pools)
+            rows.append((engine, limit, pools, r))
+            print(f"{engine:>6} {limit:>5g} s {pools:>12}: objective {_fmt(r['objective'])}, baseline "
+                  f"{_fmt(r['baseline_objective'])}, bound {_fmt(r['lower_bound'])}, finish {r['finish_date']}, "
+                  f"{r['wall_seconds']} s, {r['peak_rss_mib']} MiB", flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
-    first = rows[0][2]
+    first = rows[0][3]
     lines = [
         BEGIN,
         f"Scenario kursk-border, seed {args.seed}: {first['task_count']:,} tasks "
         f"({first['work_task_count']:,} with work), {first['hazard_areas']:,} hazard areas "
         f"({first['hazard_area_km2']} km²), {first['assets']:,} assets. Workers: {args.workers}. "
-        f"Run on {time.strftime('%Y-%m-%d')}, {machine()}.",
+        f"Run on {time.strftime('%Y-%m-%d')}, {machine()}." + (f" {args.note}" if args.note else ""),
         "",
         _land_release(first),
         "",
         "Command: `.venv/bin/python benchmarks/plan_kursk_border.py "
         f"--seed {args.seed} --time-limits {' '.join(f'{t:g}' for t in args.time_limits)} --workers {args.workers} "
-        "--write docs/benchmarks.md`",
+        f"--pools {' '.join(args.pools)}" + (f" --note {shlex.quote(args.note)}" if args.note else "")
+        + " --write docs/benchmarks.md`",
         "",
-        "| engine | time limit (s) | greedy baseline | best heuristic | objective | vs baseline | lower bound | gap "
-        "| finish | wall (s) | peak RSS (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| pools | engine | time limit (s) | greedy baseline | best heuristic | objective | vs baseline | lower bound "
+        f"| gap | finish | deminers: busy, idle ≥ {IDLE_WEEKS} weeks | builders: busy, idle ≥ {IDLE_WEEKS} weeks "
+        "| wall (s) | peak RSS (MiB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
-    for _engine, limit, r in rows:
+    for _engine, limit, pools, r in rows:
         ratio = r["objective"] / r["baseline_objective"] if r["baseline_objective"] else None
         lines.append(
-            f"| {r['engine']} | {limit:g} | {_fmt(r['baseline_objective'])} | "
+            f"| {pools} | {r['engine']} | {limit:g} | {_fmt(r['baseline_objective'])} | "
             f"{_fmt(r['details'].get('heuristic_objective'))} | {_fmt(r['objective'])} | "
             f"{'—' if ratio is None else f'{ratio:.3f}'} | {_fmt(r['lower_bound'])} | {r['gap_pct']} % | "
-            f"{r['finish_date']} | {r['wall_seconds']} | {r['peak_rss_mib']} |"
+            f"{r['finish_date']} | {_use(r, 'deminers')} | {_use(r, 'builders')} | {r['wall_seconds']} | "
+            f"{r['peak_rss_mib']} |"
         )
+    if {"fixed", "capabilities"} <= set(args.pools):
+        lines.append("")
+        for engine, limit in configs:
+            by = {p: r for e, t, p, r in rows if (e, t) == (engine, limit)}
+            f, c = by["fixed"], by["capabilities"]
+            change = 100 * (c["objective"] - f["objective"]) / f["objective"] if f["objective"] else None
+            units = (c.get("utilisation") or {}).get("units", [])
+            charged = sum(x["set_up_days"] for x in units)
+            changes = sum(x.get("role_changes", 0) for x in units)
+            lines.append(
+                f"- {engine}{'' if engine == 'greedy' else f' {limit:g} s'}, same run: capabilities finish "
+                f"{c['finish_date']} against fixed pools {f['finish_date']}; weighted completion "
+                f"{_fmt(c['objective'])} against {_fmt(f['objective'])}"
+                + ("" if change is None else f" ({change:+.1f} %)")
+                + f"; set-up charged {charged:,} unit-days for {changes:,} role changes (set-up per lot in a "
+                "borrowed role, docs/planning.md)."
+            )
     lines.append(END)
     text = "\n".join(lines)
     print(text)

@@ -3,10 +3,15 @@
 For every instance both engines get the same time limit, workers and seed, one right after the other, so that the
 machine's load at that moment is the same for both. sapper's figures come from ``sapper.services.bench`` (the code
 behind ``sapper bench psplib``: every schedule verified by the independent checker); PyJobShop's from
-``benchmarks/pyjobshop_runner.py``. Seconds are wall time of reading + model + solve for both.
+``benchmarks/pyjobshop_runner.py``. Seconds are wall time of reading + model + solve for both. The ``j30-1s`` set
+adds a third engine, a plain CP-SAT model under CP-SAT's defaults (``benchmarks/plain_cpsat.py``), which the engine
+must not lose to at a 1 s limit (``--plain`` adds it to any set).
 
-    python benchmarks/psplib_compare.py --write docs/benchmarks.md          # all three sets (about 25 minutes)
+    python benchmarks/psplib_compare.py --write docs/benchmarks.md          # every set (about 40 minutes)
+    python benchmarks/psplib_compare.py --sets mm_j30 --write docs/benchmarks.md   # the 552 MM-J30 instances, 10 s
     python benchmarks/psplib_compare.py --sets mm_j10 --limit 20            # a quick look
+    python benchmarks/psplib_compare.py --sets mm_j30 --every 10 --time-limit 3 --workers 1 --json /tmp/x.json
+                                                                            # a subset on a busy machine
     python benchmarks/psplib_compare.py --render-only --write docs/benchmarks.md  # the section again, from the results
 
 tests/test_benchmark_docs.py fails when docs/benchmarks.md's section is not what this script renders from
@@ -36,27 +41,36 @@ from sapper.io.psplib import read_references
 from sapper.services.bench import InstanceResult, compare, instance_files, solve_instance, summarise
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "psplib"
-#: set → (folder, pattern, time limit per instance in seconds). The J60 selection and 10 s are the issue's.
-SETS: dict[str, tuple[str, str, float]] = {
-    "j30": ("j30", "j30*_*.sm", 5.0),
-    "mm_j10": ("mm_j10", "j10*_*.mm", 10.0),
-    "j60": ("j60", "j60*_1.sm", 10.0),
+#: set → (folder, pattern, time limit per instance in seconds, with the plain CP-SAT model as a third engine). The
+#: J60 selection, MM-J30's 10 s and J30 at 1 s against a plain CP-SAT model are the issues'.
+SETS: dict[str, tuple[str, str, float, bool]] = {
+    "j30": ("j30", "j30*_*.sm", 5.0, False),
+    "j30-1s": ("j30", "j30*_*.sm", 1.0, True),
+    "mm_j10": ("mm_j10", "j10*_*.mm", 10.0, False),
+    "mm_j30": ("mm_j30", "j30*_*.mm", 10.0, False),
+    "j60": ("j60", "j60*_1.sm", 10.0, False),
 }
+#: The engines a set's results may hold, in the order the table shows them.
+ENGINES = {"sapper": "sapper", "pyjobshop": "PyJobShop", "plain": "plain CP-SAT"}
 BEGIN, END = "<!-- psplib:begin -->", "<!-- psplib:end -->"
 RESULTS = Path(__file__).resolve().parent / "results" / "psplib_compare.json"
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
-def run_set(key: str, *, limit: int | None, time_limit: float | None, workers: int, seed: int) -> dict[str, Any]:
+def run_set(key: str, *, limit: int | None, time_limit: float | None, workers: int, seed: int, every: int = 1,
+            plain: bool = False) -> dict[str, Any]:
+    from plain_cpsat import solve_plain
     from pyjobshop_runner import solve_with_pyjobshop  # the bench extra: not needed to render the markdown
 
-    folder, pattern, default_limit = SETS[key]
+    folder, pattern, default_limit, with_plain = SETS[key]
+    plain = plain or with_plain
     directory = DATA / folder
     tl = time_limit if time_limit is not None else default_limit
     refs = read_references(directory)
     sapper_rows: list[InstanceResult] = []
     pjs_rows: list[InstanceResult] = []
-    for path in instance_files(directory, pattern, limit):
+    plain_rows: list[InstanceResult] = []
+    for path in instance_files(directory, pattern, limit)[::max(1, every)]:
         ref = refs.get(path.name)
         mine = solve_instance(path, ref, time_limit_s=tl, workers=workers, seed=seed) if ref else None
         if mine is None:
@@ -67,11 +81,21 @@ def run_set(key: str, *, limit: int | None, time_limit: float | None, workers: i
         theirs = compare(path.name, ref, makespan=run.makespan, proven_optimal=run.proven_optimal, lower_bound=None,
                          seconds=run.seconds + run.build_seconds, status=run.status)
         pjs_rows.append(theirs)
-        print(f"{key} {path.name}: sapper {mine.makespan} ({mine.seconds:.2f} s) pyjobshop {theirs.makespan} "
-              f"({theirs.seconds:.2f} s) reference {theirs.reference}", file=sys.stderr, flush=True)
-    return {"set": key, "pattern": pattern, "time_limit_s": tl, "workers": workers, "seed": seed,
-            "sapper": {"summary": summarise(sapper_rows), "instances": [asdict(r) for r in sapper_rows]},
-            "pyjobshop": {"summary": summarise(pjs_rows), "instances": [asdict(r) for r in pjs_rows]}}
+        line = (f"{key} {path.name}: sapper {mine.makespan} ({mine.seconds:.2f} s) pyjobshop {theirs.makespan} "
+                f"({theirs.seconds:.2f} s)")
+        if plain:
+            bare = solve_plain(path, time_limit_s=tl, workers=workers, seed=seed)
+            plain_rows.append(compare(path.name, ref, makespan=bare.makespan, proven_optimal=bare.proven_optimal,
+                                      lower_bound=None, seconds=bare.seconds, status=bare.status))
+            line += f" plain {bare.makespan} ({bare.seconds:.2f} s)"
+        print(f"{line} reference {theirs.reference}", file=sys.stderr, flush=True)
+    out: dict[str, Any] = {"set": key, "pattern": pattern, "time_limit_s": tl, "workers": workers, "seed": seed}
+    if every > 1:
+        out["every"] = every
+    for engine, rows in (("sapper", sapper_rows), ("pyjobshop", pjs_rows), ("plain", plain_rows)):
+        if engine != "plain" or plain:
+            out[engine] = {"summary": summarise(rows), "instances": [asdict(r) for r in rows]}
+    return out
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -112,9 +136,10 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
-        for engine in ("sapper", "pyjobshop"):
+        for engine in (e for e in ENGINES if e in res):
             s = res[engine]["summary"]
-            lines.append(f"| {res['set']} (`{res['pattern']}`) | {s['count']} | {res['time_limit_s']:g} s | {engine} | "
+            pattern = res["pattern"] + (f", every {res['every']}th" if res.get("every", 1) > 1 else "")
+            lines.append(f"| {res['set']} (`{pattern}`) | {s['count']} | {res['time_limit_s']:g} s | {engine} | "
                          f"{s['at_reference']}/{s['count']} | {s['proven_optimal']} | {s['mean_deviation_pct']} | "
                          f"{s['max_deviation_pct']} | {s['mean_seconds']} | {s['false_proofs']} | "
                          f"{s.get('impossible', 'not checked')} |")
@@ -124,6 +149,16 @@ def markdown(results: list[dict[str, Any]]) -> str:
         a, b = res["sapper"]["summary"], res["pyjobshop"]["summary"]
         lines.append(f"| {res['set']} | {_ratio(a['mean_deviation_pct'], b['mean_deviation_pct'])} | "
                      f"{_ratio(a['mean_seconds'], b['mean_seconds'])} |")
+    plain = [res for res in results if "plain" in res]
+    if plain:
+        lines += ["", "Against the plain CP-SAT model (`benchmarks/plain_cpsat.py`: CP-SAT's defaults, no starting "
+                  "plan) in the same run:", "", "| set | at reference, sapper – plain | mean deviation ratio | "
+                  "mean seconds ratio |", "|---|---|---|---|"]
+        for res in plain:
+            a, c = res["sapper"]["summary"], res["plain"]["summary"]
+            lines.append(f"| {res['set']} | {a['at_reference']} – {c['at_reference']} | "
+                         f"{_ratio(a['mean_deviation_pct'], c['mean_deviation_pct'])} | "
+                         f"{_ratio(a['mean_seconds'], c['mean_seconds'])} |")
     lines += ["", "Instances where the two engines differ, or either misses the reference:", "",
               "| set | instance | reference | sapper | PyJobShop |", "|---|---|---|---|---|"]
     for res in results:
@@ -138,8 +173,12 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sets", default="j30,mm_j10,j60", help="comma-separated: " + ", ".join(SETS))
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
     parser.add_argument("--limit", type=int, default=None, help="first N instances of each set, by name")
+    parser.add_argument("--every", type=int, default=1,
+                        help="every Nth instance of each set, by name (a subset: the table says so)")
+    parser.add_argument("--plain", action="store_true",
+                        help="add the plain CP-SAT model as a third engine to every set (j30-1s always has it)")
     parser.add_argument("--time-limit", type=float, default=None, help="override the per-set time limits")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -156,7 +195,7 @@ def main() -> None:
     for key in [] if args.render_only else args.sets.split(","):
         t0 = time.perf_counter()
         res = run_set(key.strip(), limit=args.limit, time_limit=args.time_limit, workers=args.workers,
-                      seed=args.seed)
+                      seed=args.seed, every=args.every, plain=args.plain)
         res.update(command=command, seconds=round(time.perf_counter() - t0), machine=machine(),
                    date=time.strftime("%Y-%m-%d"),
                    versions={"ortools": version("ortools"), "pyjobshop": version("pyjobshop")})

@@ -73,7 +73,7 @@ NO_DAILY_FORM = frozenset({"survey", "nts", "ts", "eod"})
 def _small_store(db: Path, seed: int) -> None:
     """A kursk-border built with fewer hazards, assets, teams and brigades (for a quick run)."""
     sizes = dict(DEFAULT_TEAM_SIZES)
-    split = ((Method.SURVEY, 4), (Method.MANUAL, 6), (Method.DOG, 1), (Method.MECHANICAL, 2))
+    split = ((Method.SURVEY, 4), (Method.MANUAL, 6), (Method.DOG, 1), (Method.MECHANICAL, 2), (Method.BAC, 2))
     bsplit = ((Trade.ROAD, 4), (Trade.BRIDGE, 1), (Trade.POWER, 3), (Trade.WATER, 2), (Trade.BUILDING, 10))
     cfg = KurskBorderConfig(hazard_count=240, asset_count=130, village_count=40, team_split=split,
                             deminers=sum(n * sizes[m] for m, n in split), brigade_split=bsplit,

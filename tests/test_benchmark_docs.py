@@ -64,3 +64,37 @@ def test_every_psplib_row_counts_instances_with_a_reference(scripts: Callable[[s
         assert summary["count"] == len(res["sapper"]["instances"]) == len(res["pyjobshop"]["instances"]), key
         assert all(i["reference"] is not None for i in res["sapper"]["instances"]), key
         assert key in mod.SETS
+
+
+def _fake_set(key: str, engines: tuple[str, ...], every: int = 1) -> dict[str, Any]:
+    row = {"name": "j3010_1.mm", "makespan": 27, "reference": 26, "proven_optimal": False, "deviation_pct": 3.8462,
+           "seconds": 1.0, "lower_bound": None, "status": "feasible", "false_proof": False, "impossible": False}
+    summary = {"count": 1, "at_reference": 0, "proven_optimal": 0, "mean_deviation_pct": 3.8462,
+               "max_deviation_pct": 3.8462, "mean_seconds": 1.0, "false_proofs": 0, "impossible": 0}
+    res: dict[str, Any] = {"set": key, "pattern": "j30*_*.mm", "time_limit_s": 10.0, "workers": 2, "seed": 0,
+                           "command": "python benchmarks/psplib_compare.py", "seconds": 60, "machine": "m",
+                           "date": "2026-12-07", "versions": {"ortools": "9.15.6755", "pyjobshop": "0.0.9"}}
+    if every > 1:
+        res["every"] = every
+    for engine in engines:
+        res[engine] = {"summary": summary, "instances": [row]}
+    return res
+
+
+def test_psplib_section_renders_mm_j30_a_subset_and_the_plain_model(scripts: Callable[[str], ModuleType]) -> None:
+    """The MM-J30 set and the plain CP-SAT engine get their rows; a subset run says it is one."""
+    mod = scripts("psplib_compare")
+    assert {"mm_j30", "j30-1s"} <= set(mod.SETS) and mod.SETS["j30-1s"][2:] == (1.0, True)
+    text = mod.markdown([_fake_set("mm_j30", ("sapper", "pyjobshop"), every=10),
+                         _fake_set("j30-1s", ("sapper", "pyjobshop", "plain"))])
+    assert "| mm_j30 (`j30*_*.mm, every 10th`) | 1 | 10 s | sapper |" in text
+    assert "| j30-1s (`j30*_*.mm`) | 1 | 10 s | plain |" in text
+    assert "| j30-1s | 0 – 0 | 1.00 | 1.00 |" in text
+    assert "| mm_j30 | j3010_1.mm | 26 | 27 | 27 |" in text
+
+
+def test_plain_cpsat_model_reaches_a_known_multi_mode_optimum(scripts: Callable[[str], ModuleType]) -> None:
+    """The third engine is a working model: PSPLIB MM-J10 j1010_1 (optimum 17), proven."""
+    mod = scripts("plain_cpsat")
+    res = mod.solve_plain(ROOT / "tests" / "data" / "psplib" / "j1010_1.mm", time_limit_s=10, workers=1)
+    assert res.makespan == 17 and res.proven_optimal

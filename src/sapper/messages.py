@@ -9,7 +9,7 @@ translated when they are messages too. Text that is not a ``Msg`` is printed as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 Translate = Callable[[str], str]
@@ -55,3 +55,60 @@ def msg(template: str, /, **params: Any) -> Msg:
 def msg_n(singular: str, plural: str, n: int, /, **params: Any) -> Msg:
     """A translatable message with a count ``n`` (also available as ``{n}``)."""
     return Msg(singular, plural, n=n, **params)
+
+
+#: How a reason joins its parts ("predecessor late: slower than planned", "pool busy: team lost, not started as
+#: planned"), tried in this order when the whole text is not in the catalogue.
+_JOINS = (": ", "; ", ", ")
+
+
+def _by_phrase(text: str, gettext: Translate, joins: tuple[str, ...] = _JOINS) -> str:
+    said = gettext(text)
+    if said != text or not joins:
+        return said
+    sep, rest = joins[0], joins[1:]
+    if sep not in text:
+        return _by_phrase(text, gettext, rest)
+    return sep.join(_by_phrase(part, gettext, rest) for part in text.split(sep))
+
+
+class Phrases(Msg):
+    """Text built from fixed phrases, each marked with :func:`msg` where it is made (a reason and its cause joined by
+    ``: ``, several causes by ``, ``), kept as plain text in records and files: said in the user's language phrase by
+    phrase where the catalogue has the phrase, as it is elsewhere (an id, a name). Never formatted, so braces in a
+    name are safe."""
+
+    def __new__(cls, text: str) -> Phrases:
+        obj = str.__new__(cls, text)
+        obj.template, obj.plural, obj.params = str(text), None, {}
+        return obj
+
+    def __reduce__(self) -> tuple[Callable[..., Msg], tuple[str]]:  # type: ignore[override]
+        return Phrases, (self.template,)
+
+    def translated(self, gettext: Translate, ngettext: TranslatePlural) -> str:
+        return _by_phrase(self.template, gettext)
+
+
+def phrases(text: str) -> Msg:
+    """``text`` (a reason made of marked phrases) translatable phrase by phrase; a message stays as it is."""
+    return text if isinstance(text, Msg) else Phrases(text)
+
+
+class Joined(Msg):
+    """Messages (or plain text) joined by a separator, each said in the user's language."""
+
+    sep: str
+    parts: tuple[str, ...]
+
+    def __new__(cls, sep: str, parts: Sequence[str]) -> Joined:
+        obj = str.__new__(cls, sep.join(parts))
+        obj.template, obj.plural, obj.params = str(obj), None, {}
+        obj.sep, obj.parts = sep, tuple(parts)
+        return obj
+
+    def __reduce__(self) -> tuple[Callable[..., Msg], tuple[str, tuple[str, ...]]]:  # type: ignore[override]
+        return Joined, (self.sep, self.parts)
+
+    def translated(self, gettext: Translate, ngettext: TranslatePlural) -> str:
+        return self.sep.join(p.translated(gettext, ngettext) if isinstance(p, Msg) else p for p in self.parts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -186,25 +187,56 @@ def test_scanner_no_victim_value_in_any_response_without_the_permission(api: Api
     assert VICTIM["name"] in r.text  # the scanner would have seen it, had it leaked
 
 
+def _contents(path: Path) -> list[tuple[str, bytes]]:
+    """The bytes a reader of ``path`` gets: the file's, or each member's of a zipped one (KMZ, XLSX, a zipped
+    Shapefile), whose compressed bytes would hide a value from the scan."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            return [(f"{path.name}/{n}", z.read(n)) for n in z.namelist()]
+    return [(path.name, path.read_bytes())]
+
+
 def test_scanner_no_victim_value_in_any_export(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    """Every export format (hazards and assets as GeoPackage, GeoJSON, CSV; IMSMA workbook, GeoPackage and CSV
-    folder; the situation report; a backup and a copy of the store) holds none of the victim's values: victims
-    are never exported, and a whole-store copy holds them as ciphertext only."""
+    """Every export command and format (hazards in each of the seven formats, assets in six — a Shapefile holds one
+    geometry kind —, both also generalised; the IMSMA
+    workbook, GeoPackage and CSV folder; the plan's lots, Gantt chart and burn-down; every unit's task orders as CSV,
+    KML, GPX and HTML; the field forms with the register's lists; the situation report; accidents at each level; a
+    backup) holds none of the victim's values, zipped files read member by member: victims are never exported, and a
+    whole-store copy holds them as ciphertext only."""
     _with_victim(api)
     db = str(api.target)
     made: list[Path] = []
+
+    def export(*args: str) -> None:
+        code, _, err = run(monkeypatch, capsys, *args, "--db", db)
+        assert code == 0, (args, err)
+
     for kind in ("hazards", "assets"):
-        for ext in ("gpkg", "geojson", "csv"):
+        for ext in ("gpkg", "geojson", "csv", "xlsx", "kml", "kmz", "shp.zip"):
+            if (kind, ext) == ("assets", "shp.zip"):  # a road and a bridge: a Shapefile holds one geometry kind
+                continue
             out = tmp_path / f"{kind}.{ext}"
-            code, _, err = run(monkeypatch, capsys, "export", kind, str(out), "--db", db)
-            assert code == 0, err
+            export("export", kind, str(out))
             made.append(out)
+        out = tmp_path / f"{kind}-public.geojson"
+        export("export", kind, str(out), "--generalise")
+        made.append(out)
     for name in ("imsma.xlsx", "imsma.gpkg", "imsma-csv"):
         out = tmp_path / name
-        code, _, err = run(monkeypatch, capsys, "export", "imsma", str(out), "--db", db)
-        assert code == 0, err
+        export("export", "imsma", str(out))
         made.append(out)
+    export("plan", "--engine", "greedy", "--time-limit", "5")
+    for name in ("plan.gpkg", "plan.csv", "plan.xlsx", "gantt.svg", "burndown.svg"):
+        out = tmp_path / name
+        export("export", name.split(".")[0] if name.startswith(("gantt", "burndown")) else "plan", str(out))
+        made.append(out)
+    for fmt in ("csv", "kml", "gpx", "html"):
+        out = tmp_path / f"orders-{fmt}"
+        export("tasks", "--all", "--weeks", "52", "--format", fmt, "--out", str(out), "--actor", "ops")
+        made.append(out)
+    export("forms", "write", str(tmp_path / "forms"))
+    made.append(tmp_path / "forms")
     report = tmp_path / "situation.html"
     code, _, err = run(monkeypatch, capsys, "report", "--db", db, "--out", str(report))
     assert code == 0, err
@@ -212,20 +244,19 @@ def test_scanner_no_victim_value_in_any_export(api: Api, tmp_path: Path, monkeyp
     for level in ("public", "restricted", "confidential"):
         for ext in ("csv", "geojson"):
             out = tmp_path / f"accidents-{level}.{ext}"
-            code, _, err = run(monkeypatch, capsys, "export", "accidents", str(out), "--level", level, "--db", db)
-            assert code == 0, err
+            export("export", "accidents", str(out), "--level", level)
             made.append(out)
     assert ACCIDENT["place"] in (tmp_path / "accidents-restricted.csv").read_text(encoding="utf-8")
     backup = tmp_path / "backup.bin"
     code, _, err = run(monkeypatch, capsys, "backup", "--db", db, "--out", str(backup))
     assert code == 0, err
     made.append(backup)
-    files = [f for m in made for f in ([m] if m.is_file() else sorted(m.rglob("*")))]
-    assert len(files) >= 18
+    files = [f for m in made for f in ([m] if m.is_file() else sorted(p for p in m.rglob("*") if p.is_file()))]
+    assert len(files) >= 40 and {f.suffix for f in files} >= {".gpx", ".kml", ".kmz", ".xlsx", ".svg", ".html"}
     for f in files:
-        raw = f.read_bytes()
-        leaked = [s for s in SECRETS if s.encode("utf-8") in raw]
-        assert not leaked, f"{f.name}: {leaked}"
+        for name, raw in _contents(f):
+            leaked = [s for s in SECRETS if s.encode("utf-8") in raw]
+            assert not leaked, f"{name}: {leaked}"
 
 
 def test_accident_exports_omit_records_above_the_level(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -78,6 +78,7 @@ def test_operator_lists_only_its_own_records(api: Api) -> None:
     assert ids("plan-a", "activities") == ["ACT-A"]
     teams = api.client.get("/api/v1/teams", auth=api.auth("plan-a")).json()["items"]
     assert [t["id"] for t in teams] == ["T-A", "T-S"]
+    assert all({t["method"], "manual", "survey"} <= set(t["methods"]) for t in teams)  # the default capabilities
 
 
 def test_cross_organisation_write_is_refused(api: Api) -> None:

@@ -3,10 +3,13 @@ summaries and errors come from the catalogues, with the language's plural forms;
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
 
+from sapper.messages import Joined, Msg, msg, phrases
+from sapper.report.i18n import Lang, Speaker
 from tests.cli.entry import run
 
 
@@ -75,3 +78,17 @@ def test_charts_follow_the_run_language(tour: Path, tmp_path: Path, monkeypatch:
     assert "Графік груп і бригад" in svg.read_text(encoding="utf-8")
     code, _, _ = run(monkeypatch, capsys, "--lang", "uk", "export", "gantt", svg, "--db", tour, "--lang", "ru")
     assert code == 0 and "График групп и бригад" in svg.read_text(encoding="utf-8")
+
+
+def test_reasons_are_said_phrase_by_phrase() -> None:
+    """A reason kept as plain text (a re-plan's saved counts, a land-release event's reason) is said phrase by phrase
+    where the catalogue has the phrase — an id or a name stays as it is, braces in it are safe; joined messages are
+    each translated; both survive a pickle (a background job's result) as messages."""
+    sp = Speaker(Lang.UK)
+    said = phrases("predecessor late: slower than planned, team lost, H-{7}").translated(sp._, sp.n_)
+    assert said == "попередник запізнюється: повільніше, ніж планувалося, групу втрачено, H-{7}"
+    joined = Joined("; ", [msg("started early"), "T-MAN-1"])
+    assert str(joined) == "started early; T-MAN-1" and joined.translated(sp._, sp.n_) == "розпочато раніше; T-MAN-1"
+    again = pickle.loads(pickle.dumps(joined))
+    assert isinstance(again, Joined) and again.translated(sp._, sp.n_) == "розпочато раніше; T-MAN-1"
+    assert isinstance(pickle.loads(pickle.dumps(phrases("team lost"))), Msg)

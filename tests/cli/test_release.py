@@ -120,3 +120,22 @@ def test_reopen_extend_and_rules(db: str, tmp_path: Path, invoke: Invoke) -> Non
     code, out = invoke("inspect", "H-1", "--db", db, "--id", "QC-9", "--date", "18/06/2025", "--sample-m2",
                        "5", "--org", "QA", "--actor", "qa", "--reason", "r")
     assert code == 2 and "'18/06/2025' is not a date YYYY-MM-DD" in out
+
+
+def test_history_and_reasons_in_ukrainian_and_russian(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`sapper --lang uk release history` says the state, the balance and each event in Ukrainian (ids, figures and
+    the reason a person typed stay as they are); a failed inspection and what holds release back, in Russian."""
+    code, out, err = run(monkeypatch, capsys, "--lang", "uk", "release", "history", "H-1", "--db", db)
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("небезпечна ділянка H-1: ")
+    assert "початково " in out and "розміновано на глибину 13 см" in out and "залишається 0 м²" in out
+    assert "(причина: report)" in out and "(причина: історія звільнення земель починається із запису реєстру" in out
+    lane = geojson(tmp_path / "lane.geojson", LANE)
+    code, out, err = run(monkeypatch, capsys, "--lang", "ru", "release", "inspect", "H-1", "--db", db, "--id", "QC-1",
+                         "--date", "2025-06-18", "--sample-m2", "500", "--org", "NMAA QA", "--failed",
+                         "--failed-area", str(lane), "--finding", "mine in lane 3", "--actor", "qa", "--reason",
+                         "QC 1", "--at", "2025-06-18T10:00:00Z")
+    assert code == 0, err
+    assert "проверка QC-1, исполнитель NMAA QA (2025-06-18), выборка 500 м²: НЕ ПРОЙДЕНА (mine in lane 3)" in out
+    assert "опасный участок H-1: " in out and "FAILED" not in out

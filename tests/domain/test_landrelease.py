@@ -533,7 +533,7 @@ def test_technical_survey_reduces_and_clearance_clears_the_rest() -> None:
     assert r.history[-1].to_state is ReleaseState.RELEASED
     assert r.balance.reduced_m2 + r.balance.cleared_m2 == pytest.approx(r.original_m2, rel=1e-5)
     assert DeviceCategory.AP_MINE in r.register_record(sha()).device_categories
-    assert "1 device(s) found" in r.history[-3].describe()
+    assert "1 device found" in r.history[-3].describe()
 
 
 def test_outcomes_are_clipped_and_the_clipped_area_reported() -> None:
@@ -834,7 +834,7 @@ def test_eod_spot_task_releases_nothing_but_its_find_confirms_the_area() -> None
     eod = Activity("A-1", "H-1", ActivityType.EOD, ActivityStatus.COMPLETED, devices=(uxo,))
     r = started().record_activity(eod, actor="eod team", at=later(1), reason="spot task report")
     act_event, auto = r.history[-2:]
-    assert act_event.released_m2 == 0 and "3 device(s) found" in act_event.describe()
+    assert act_event.released_m2 == 0 and "3 devices found" in act_event.describe()
     assert (auto.kind, auto.from_state, auto.to_state) == (EventKind.RECLASSIFIED, ReleaseState.SUSPECTED,
                                                            ReleaseState.CONFIRMED)
     assert auto.evidence == "3 device(s) found by EOD A-1" and auto.reason.startswith("automatic")

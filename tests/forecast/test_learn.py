@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from sapper.errors import ValidationError
 from sapper.forecast import PaceReport, Productivity, SurveyOutcome, SurveyReport, UncertaintyModel, learn
 from sapper.forecast.learn import update_productivity, update_survey
+from sapper.forecast.model import Spread
 
 from .conftest import CHA, SHA
 
@@ -61,3 +63,20 @@ def test_bad_reports_are_named_at_once() -> None:
         learn(UncertaintyModel(), [PaceReport("manual", 500.0, 0.0, 100.0)], [SurveyReport(SHA, 100.0, 150.0)])
     text = str(err.value)
     assert "pace report 0 (manual)" in text and "survey report 0" in text
+
+
+def test_learning_counts_the_spread_uncertainty_in_each_report() -> None:
+    """With the model's spread uncertainty each report's variance is E[k²] times the assumed one (the closed form
+    with the inflated variances), so the same reports move the programme factor less."""
+    prior = Productivity(mean=-0.1, sd=0.3, unit_sd=0.2, day_sd=0.4)
+    model = UncertaintyModel(productivity={"manual": prior}, spread=Spread(1.25, 0.2))
+    inflation = 1.25**2 * math.exp(2 * 0.2**2)
+    assert model.spread.variance_factor == pytest.approx(inflation, rel=1e-12)
+    report = PaceReport("manual", work=800.0, unit_days=10.0, planned_rate=100.0)
+    v = (0.2**2 + 0.4**2 / 10) * inflation
+    precision = 1 / 0.3**2 + 1 / v
+    post = learn(model, [report], []).of("manual")
+    assert post.mean == pytest.approx((-0.1 / 0.3**2 + math.log(0.8) / v) / precision, rel=1e-12)
+    assert post.sd == pytest.approx(math.sqrt(1 / precision), rel=1e-12)
+    plain = learn(dataclasses.replace(model, spread=Spread(1.0, 0.0)), [report], []).of("manual")
+    assert abs(plain.mean - math.log(0.8)) < abs(post.mean - math.log(0.8))

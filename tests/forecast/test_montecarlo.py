@@ -21,7 +21,9 @@ from sapper.forecast import (
     run_forecast,
     sample_worlds,
 )
+from sapper.forecast.model import Spread
 from sapper.forecast.montecarlo import ChunkSpec, make_job, run_chunk_job
+from sapper.forecast.sample import draw_shared, sampler
 from sapper.plan import Mode, Problem, Task, check
 from sapper.plan.evolve import decode, simulate
 from sapper.plan.solution import Schedule
@@ -159,6 +161,26 @@ def test_the_programme_factor_widens_the_interval() -> None:
     naive = run_forecast(problem, tasks, dataclasses.replace(quiet, independent=True), runs=400, rng=rng,
                          horizon=800)
     assert joint.overall.p90 - joint.overall.p10 > 1.5 * (naive.overall.p90 - naive.overall.p10)
+
+
+def test_the_spread_uncertainty_mixes_wider_worlds_in() -> None:
+    """Spread(1, 0) draws every other shared factor exactly as a model without it; a median above one and a spread
+    widen the runs' programme and team factors (each run's own multiplier) and the region's P10–P90."""
+    problem, tasks = programme(lots=12, winter=False)
+    base = UncertaintyModel(weather=Weather(0.0), accidents=Accidents(0.0))
+    s0 = sampler(tasks, dataclasses.replace(base, spread=Spread(1.0, 0.0)), horizon=800)
+    s1 = sampler(tasks, dataclasses.replace(base, spread=Spread(1.5, 0.3)), horizon=800)
+    a = draw_shared(s0, 300, np.random.default_rng(8))
+    b = draw_shared(s1, 300, np.random.default_rng(8))
+    assert (a.spread == 1.0).all() and (a.weather_rate == b.weather_rate).all() and (a.damage == b.damage).all()
+    assert np.allclose(b.programme - s1.mean, (a.programme - s0.mean) * b.spread[:, None])
+    assert np.allclose(b.per_unit, a.per_unit * b.spread[:, None])
+    assert np.median(b.spread) == pytest.approx(1.5, rel=0.1)
+    plain = run_forecast(problem, tasks, dataclasses.replace(base, spread=Spread(1.0, 0.0)), runs=400,
+                         rng=np.random.default_rng(12), horizon=800)
+    wide = run_forecast(problem, tasks, dataclasses.replace(base, spread=Spread(1.5, 0.3)), runs=400,
+                        rng=np.random.default_rng(12), horizon=800)
+    assert wide.overall.p90 - wide.overall.p10 > plain.overall.p90 - plain.overall.p10
 
 
 def test_runs_past_the_horizon_are_counted() -> None:

@@ -7,8 +7,10 @@ finished lots ran again and the work left could start before the as-of date, in 
 What must hold instead. A world without variance is the serial scheme over the re-plan's order on the work left:
 every date on or after the as-of date and never after the re-plan's own (a stable re-plan keeps lots where they were,
 so it may be later than the scheme, which starts each lot as soon as it can — never earlier). Without learning from
-progress the defaults are pessimistic (10 % off the planned rates, weather, accidents, damage), so every P50 falls on
-or after that world's date, and no P10 before the as-of date."""
+progress the defaults are pessimistic (10 % off the planned rates, weather, accidents, damage), so no P50 falls more
+than a week before that world's date (the bug put them months before; a day or two before is the survey outcome's
+own factor, whose mean is one and median below it, wider with the model's spread uncertainty), and no P10 before the
+as-of date."""
 
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ def test_a_replan_is_forecast_from_its_as_of_date(replanned: Path) -> None:
     assert len(dated) >= 8 and dated.keys() == still.keys()
     for name, (planned, p) in still.items():
         assert as_of <= p.p10 and p.p50 <= planned, f"{name}: still {p.p50}, as of {as_of}, re-planned {planned}"
-    early = [(name, still[name][1].p50, p.p50) for name, (_, p) in dated.items() if p.p50 < still[name][1].p50]
-    assert not early, f"P50 before the same plan without variance: {early}"
+    early = [(name, still[name][1].p50, p.p50) for name, (_, p) in dated.items()
+             if p.p50 < still[name][1].p50 - dt.timedelta(days=7)]
+    assert not early, f"P50 over a week before the same plan without variance: {early}"
     assert min(p.p10 for _, p in dated.values()) >= as_of
     assert f.overall.p10 >= as_of

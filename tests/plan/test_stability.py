@@ -353,3 +353,24 @@ def test_repair_moving_only_the_freed_tasks() -> None:
     freed = _repair_moving(p, start, [frozenset({1})])
     assert freed is not None and check(p, freed) == [] and moved_tasks(p, freed) == [1]
     assert freed.starts[1] >= 9
+
+
+def test_compact_keeps_the_moves_and_pulls_free_tasks_forward() -> None:
+    """A fewest-moves plan as CP-SAT may return it when it optimises moves alone: the anchored lots at their anchors,
+    one moved lot and a new (unanchored) lot left far later than they need be. Compacted, the same single lot moves
+    and both start as soon as the kept lots allow, so the weighted completion falls."""
+    from sapper.plan.stability import compact
+
+    one = ((0, 1),)
+    tasks = (Task("run", (Mode(5, one),), release=0, deadline=5, anchor=0),
+             Task("a", (Mode(2, one),), weight=1, anchor=3),
+             Task("b", (Mode(2, one),), weight=1, anchor=7),
+             Task("new", (Mode(2, one),), weight=5))
+    p = Problem((Resource("u", 1),), tasks, (), 40, move_cost=100)
+    lazy = Schedule((0, 20, 7, 30), (0, 0, 0, 0))
+    assert check(p, lazy) == [] and moved_tasks(p, lazy) == [1]
+    tight = compact(p, lazy)
+    assert check(p, tight) == [] and moved_tasks(p, tight) == [1]
+    assert tight.starts == (0, 5, 7, 9)
+    assert objective_value(p, tight) < objective_value(p, lazy)
+    assert compact(p, tight) is tight  # nothing left to win

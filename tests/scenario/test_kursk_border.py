@@ -13,12 +13,13 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Polygon
 
 from sapper.domain.assets import Asset, AssetType
-from sapper.domain.figures import BRIGADE_SIZE, METHOD_FIGURES
+from sapper.domain.figures import BRIGADE_SIZE, METHOD_FIGURES, TS_M2_PER_TEAM_DAY
 from sapper.domain.geometry import LocalProjection, area_m2
 from sapper.domain.hazards import Evidence, HazardArea, HazardClass
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import NotFoundError, ValidationError
 from sapper.scenario._synth import irregular_polygon, sample_sizes
+from sapper.scenario._workforce import deminer_teams
 from sapper.scenario.kursk_border import KurskBorderConfig, build_kursk_border
 from sapper.scenario.model import Scenario
 
@@ -358,3 +359,15 @@ def test_irregular_polygon_is_simple_with_exact_area() -> None:
             poly = irregular_polygon(rng, area, (1_000.0, -2_000.0))
             assert poly.is_valid and 8 <= len(poly.exterior.coords) - 1 <= 16
             assert abs(poly.area / area - 1) < 1e-9
+
+
+def test_the_technical_survey_rate_is_a_programme_parameter() -> None:
+    """The survey teams get the configured TS rate (default TS_M2_PER_TEAM_DAY, METHOD_FIGURES' survey figure), the
+    other methods keep theirs; a rate that is not positive is refused naming the field."""
+    assert KurskBorderConfig().survey_m2_per_team_day == TS_M2_PER_TEAM_DAY.value == METHOD_FIGURES[Method.SURVEY][
+        0].value
+    teams = deminer_teams(((Method.SURVEY, 2), (Method.MANUAL, 1)), {Method.SURVEY: 6, Method.MANUAL: 8},
+                          [shapely.Point(35.3, 51.2)], productivity={Method.SURVEY: 2500.0})
+    assert [t.productivity_m2_per_day for t in teams] == [2500.0, 2500.0, METHOD_FIGURES[Method.MANUAL][0].value]
+    with pytest.raises(ValidationError, match="survey_m2_per_team_day"):
+        KurskBorderConfig(survey_m2_per_team_day=0.0)

@@ -212,7 +212,7 @@ def test_victims_personal_data_is_never_staged(db: Path, tmp_path: Path, reg: St
     approve(db, 1)
     result = fd.apply_approved(reg, at=AT)
     assert result.faults == [] and result.applied == [f"1 (accident, {A}, version 1)"]
-    assert any("1 people killed or injured: their details are not taken from the form" in n for n in result.notes)
+    assert any("1 people killed or injured, 0 recorded with their details in the form" in n for n in result.notes)
     (accident,) = reg.accidents()
     assert (accident.id, accident.kind.value, accident.device_category.value, accident.victim_count,
             accident.sensitivity.value, accident.date.isoformat()) == (

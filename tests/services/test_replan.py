@@ -309,21 +309,24 @@ def test_cli_replan_end_to_end(db: Path, tmp_path: Path) -> None:
 
 
 def test_cli_plan_and_replan_json_keep_their_keys(db: Path) -> None:
-    """`sapper plan --json` prints the summary with the keys it printed before the summary was typed; `sapper replan
-    --json` adds the re-plan's four; both read back from the store as the same summary. Both end with the weight
-    profile the plan was made with (name and hash), which the command adds to the summary."""
+    """`sapper plan --json` prints the summary with the keys it printed before the summary was typed, then the use of
+    units (`utilisation`); `sapper replan --json` adds the re-plan's four before it and, last, its changes; both read
+    back from the store as the same summary. Both end with the weight profile the plan was made with (name and hash),
+    which the command adds to the summary."""
     proc = _run("plan", "--db", str(db), "--time-limit", "3", "--json")
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(proc.stdout)
     assert plan.pop("profile")["name"] == "default"
-    assert list(plan) == PLAN_KEYS and plan["start_date"] == START.isoformat()
+    assert list(plan) == [*PLAN_KEYS, "utilisation"] and plan["start_date"] == START.isoformat()
     assert plan["status"] == _plan(db).status
     report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
     proc = _run("replan", "--db", str(db), "--time-limit", "3", "--json")
     assert proc.returncode == 0, proc.stderr
     replan = json.loads(proc.stdout)
     assert replan.pop("profile")["name"] == "default"
-    assert list(replan) == PLAN_KEYS + REPLAN_KEYS and replan["replan"]["moved"] == 1
+    changes = replan.pop("changes")  # the re-plan's changes, as plan.json's "changes" (per team: lots and orders)
+    assert changes["moved"] == 1 and [t["unit_id"] for t in changes["teams"]]
+    assert list(replan) == [*PLAN_KEYS, *REPLAN_KEYS, "utilisation"] and replan["replan"]["moved"] == 1
     saved = _plan(db).summary
     assert saved is not None and summary_to_json(saved) == replan
 

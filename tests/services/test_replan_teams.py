@@ -13,7 +13,9 @@ import subprocess
 from pathlib import Path
 
 from sapper.domain.resources import BuilderBrigade, Trade
-from sapper.services.replan import write_replan_json
+from sapper.domain.taskorders import OrderState
+from sapper.services.replan import change_lines, write_replan_json
+from sapper.services.taskorders import LotChangeKind, OrderAction, OrderRequest, change_state, issue_orders
 from sapper.services.teamchanges import ChangeKind, TeamChanges
 from sapper.store import open_store
 from tests.services.test_replan import (
@@ -122,3 +124,71 @@ def test_cli_replan_prints_per_team_and_a_baseline_that_names_its_reference(db: 
     bad = subprocess.run([SAPPER, "replan", "--db", str(db), "--idle-weeks", "0"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and "idle weeks must be at least 1" in bad.stderr
+
+
+def _orders(db: Path) -> dict[str, list[str]]:
+    """Issue the plan's orders for every unit for 10 weeks; each unit's order numbers."""
+    with open_store(db) as store:
+        result = issue_orders(store, OrderRequest(all_units=True, weeks=10), actor="ops")
+    return {u.unit.id: [s.order.number for s in u.sheets] for u in result.units if u.sheets}
+
+
+def test_a_replan_names_the_orders_it_changes_per_team_and_what_to_do(db: Path, tmp_path: Path) -> None:
+    """Orders issued from the first plan, then a slow week: the re-plan lists, under each unit, the orders in force
+    it changes with what changed in each (dates moved, done) and what to do (re-issue and cancel, complete); the
+    survey team's orders, all of whose lots were reported done, are to be completed; the text, the --json and the
+    plan.json say the same; a unit whose orders are unchanged has none listed."""
+    issued = _orders(db)
+    report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
+    with open_store(db) as store:  # the survey team reports its NTS and TS of H-1 and H-3 done (as the lots it had)
+        for number in issued["T-SUR-1"]:
+            change_state(store, [number], OrderState.ACKNOWLEDGED, actor="team leader")
+    outcome = _replan(db, _settings())
+    orders = {o.number: o for o in outcome.changes.orders}
+    road = [orders[n] for n in issued["B-ROAD-1"] if n in orders]
+    assert road and all(o.action is OrderAction.REISSUE for o in road)
+    assert {lot.change for o in road for lot in o.lots} == {LotChangeKind.DATES_MOVED}
+    (moved,) = [lot for o in road for lot in o.lots]
+    assert moved.task_id == "repair A-1 road/1" and moved.new_start is not None and moved.new_start > moved.old_start
+    survey = [orders[n] for n in issued["T-SUR-1"] if n in orders]
+    assert survey and {o.action for o in survey} == {OrderAction.COMPLETE}
+    assert not [n for n in issued.get("T-MAN-2", []) if n in orders]  # T-MAN-2's work did not change
+    # B-BLD-1's repair of A-3 was under way on the as-of date and ends as planned: the re-plan holds it from that
+    # date, which is no change to the order
+    assert not [n for n in issued["B-BLD-1"] if n in orders]
+    with open_store(db) as store:  # and issuing from the re-plan orders none of it again
+        again = issue_orders(store, OrderRequest(unit="B-BLD-1", weeks=10), actor="ops")
+    assert again.new == 0 and again.changed == ()
+    text = "\n".join(change_lines(outcome.changes))
+    number = road[0].number
+    assert f"order {number} (B-ROAD-1, A-1, from plan run 1): re-issue it: sapper tasks --team B-ROAD-1" in text
+    assert f"sapper task-order cancel {number} --reason \"re-plan {outcome.run.id}\"" in text
+    assert "repair A-1 road/1: dates moved " in text
+    assert f"order {survey[0].number} (T-SUR-1, " in text and "complete it (sapper task-order complete" in text
+    doc = json.loads(write_replan_json(outcome, tmp_path / "replan.json").read_text(encoding="utf-8"))
+    by_unit = {t["unit_id"]: t for t in doc["changes"]["teams"]}
+    (listed,) = [o for o in by_unit["B-ROAD-1"]["orders"] if o["number"] == number]
+    assert listed["action"] == "re-issue" and listed["lots"][0]["change"] == "dates_moved"
+    assert listed["lots"][0]["old_unit"] == listed["lots"][0]["new_unit"] == "B-ROAD-1"
+    assert {o["action"] for o in by_unit["T-SUR-1"]["orders"]} == {"complete"}
+
+
+def test_cli_replan_names_the_orders_in_ukrainian(db: Path) -> None:
+    """`sapper --lang uk replan`: the per-team section, the order to re-issue and the reasons in Ukrainian; --json
+    names the order under its unit."""
+    issued = _orders(db)
+    report(db, week_as_planned(db, pace={"T-MAN-1": 0.5}))
+    proc = subprocess.run([SAPPER, "--lang", "uk", "replan", "--db", str(db), "--time-limit", "3"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    number = issued["B-ROAD-1"][0]
+    assert "за групами та бригадами" in text and "переміщено repair A-1 road/1" in text
+    assert "попередник запізнюється: повільніше, ніж планувалося" in text
+    assert "(попередній план, виправлений відповідно до нових фактів)" in text  # the baseline line names its reference
+    assert f"завдання {number} (B-ROAD-1, A-1, з плану № 1): видайте його заново" in text
+    proc = subprocess.run([SAPPER, "replan", "--db", str(db), "--time-limit", "3", "--json"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    teams = {t["unit_id"]: t for t in json.loads(proc.stdout)["changes"]["teams"]}
+    assert number in {o["number"] for o in teams["B-ROAD-1"]["orders"]}

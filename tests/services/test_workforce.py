@@ -123,3 +123,26 @@ def test_store_built_from_files_can_be_planned(store: Path, tmp_path: Path) -> N
     repairs = [t for t in doc["tasks"] if t["kind"] == "repair" and t["asset_id"] == "A-1"]
     assert repairs and all(t["start_date"] > released["H-1"] for t in repairs)
     assert all(t["unit_id"] for t in doc["tasks"] if t["kind"] in ("survey", "clearance", "repair"))
+
+
+def test_a_capabilities_column_names_further_methods_and_trades(store: Path, tmp_path: Path) -> None:
+    """``capabilities`` (``;``, ``,``, ``|`` or spaces between values) names a team's further methods and a brigade's
+    further trades; an empty cell keeps the default; an unknown value rejects the row naming it."""
+    csv = tmp_path / "wf.csv"
+    csv.write_text("id,kind,organisation_id,method,trade,size,base_lon,base_lat,capabilities\n"
+                   "T-1,team,op-a,manual,,8,35.3,51.5,\"manual;survey;dog\"\n"
+                   "T-2,team,op-a,survey,,6,35.3,51.5,\n"
+                   "T-3,team,op-a,manual,,8,35.3,51.5,mechanical|survey\n"
+                   "T-4,team,op-a,manual,,8,35.3,51.5,dog;laser\n"
+                   "B-1,brigade,con-b,,road,25,35.2,51.6,bridge water\n", encoding="utf-8")
+    summary = _import(store, csv)
+    assert summary.imported == 4
+    assert [(i.id, i.reason) for i in summary.rejected] == [
+        ("T-4", "unknown capabilities 'laser' (accepted: survey, manual, dog, mechanical, bac)")]
+    with open_store(store) as opened:
+        teams = {t.id: t for t in opened.teams()}
+        brigades = {b.id: b for b in opened.brigades()}
+    assert teams["T-1"].methods == {Method.MANUAL, Method.SURVEY, Method.DOG}
+    assert teams["T-2"].capabilities == frozenset() and teams["T-2"].methods == {Method.SURVEY, Method.MANUAL}
+    assert teams["T-3"].methods == {Method.MANUAL, Method.MECHANICAL, Method.SURVEY}
+    assert brigades["B-1"].all_trades == {Trade.ROAD, Trade.BRIDGE, Trade.WATER}

@@ -66,8 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                             routes=app.routes)
+            app.openapi_schema = problems.document(get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

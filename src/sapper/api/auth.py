@@ -27,7 +27,7 @@ from sapper.api.guards import LoginThrottle
 from sapper.api.problems import HTTPProblem
 from sapper.domain.users import Principal, Role
 from sapper.services import accounts
-from sapper.store import Store
+from sapper.store import Store, rowscope
 from sapper.store.cipher import FieldCipher
 
 SESSION_COOKIE = "sapper_session"
@@ -143,6 +143,7 @@ def _checker(rule: Rule) -> Callable[[Request], Principal | None]:
             raise HTTPProblem(403, "forbidden", f"the role {principal.role.value} may not do this "
                                                 f"(allowed: {', '.join(sorted(r.value for r in rule.roles))})")
         request.state.principal = principal
+        rowscope.admit(principal.scope)  # PostgreSQL's row-level security: the caller's organisation's rows only
         return principal
 
     return check

@@ -32,6 +32,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 
 from sapper.api.problems import PROBLEM, HTTPProblem
+from sapper.store import rowscope
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,6 +67,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        with rowscope.request_scope():  # no organisation's rows until the route's rule admits the caller's
+            await self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = self.headers
         if self.max_body_bytes is not None:
             declared = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), None)

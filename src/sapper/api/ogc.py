@@ -377,13 +377,13 @@ def _allowed_to(request: Request, caller: Principal, name: str, one: bool) -> st
 
 
 @router.options("/collections/{collectionId}/items", summary="Methods allowed on items (for the caller)",
-                **guard(READ))
+                status_code=204, response_class=Response, **guard(READ))
 def items_options(request: Request, collectionId: str, caller: Caller) -> Response:
     return Response(status_code=204, headers={"Allow": _allowed_to(request, caller, _layer(collectionId), False)})
 
 
 @router.options("/collections/{collectionId}/items/{featureId}", summary="Methods allowed on a feature (for the "
-                "caller)", **guard(READ))
+                "caller)", status_code=204, response_class=Response, **guard(READ))
 def item_options(request: Request, collectionId: str, featureId: str, caller: Caller) -> Response:
     name = _layer(collectionId)
     allow = _allowed_to(request, caller, name, True)

@@ -4,6 +4,7 @@ status, FastAPI's request validation by field, anything else as a 500 without in
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +34,34 @@ def problem(status: int, code: str, title: str, detail: str, *, field: str | Non
     if field is not None:
         body["field"] = field
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+#: The refusals every operation may answer (as problem documents), and those only writes may answer.
+_EVERY = {400: "Bad request", 401: "Not signed in", 403: "Not allowed for this role or organisation",
+          404: "No such record (or not the caller's)", 413: "Body too large", 415: "Unsupported media type",
+          422: "Invalid input, naming the field", 429: "Too many failed sign-ins", 503: "Store unavailable"}
+_WRITES = {405: "The collection is read-only", 409: "Changed since read, or refused by the rules",
+           412: "Precondition failed (If-Match)",
+           428: "Precondition required (If-Match)"}
+_SCHEMA = {"type": "object", "required": ["type", "title", "status", "detail", "code"], "properties": {
+    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+    "detail": {"type": "string"}, "code": {"type": "string"}, "field": {"type": "string"}}}
+
+
+def document(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Declare in ``openapi`` (in place; returned) the problem documents every operation may answer: the refusals
+    above, each ``application/problem+json`` with the Problem schema (FastAPI's own 422 is replaced: the handler
+    below answers it as a problem)."""
+    openapi.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _SCHEMA
+    for path in openapi.get("paths", {}).values():
+        for method, operation in path.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = {**_EVERY, **(_WRITES if method in ("post", "put", "patch", "delete") else {})}
+            for status, why in codes.items():
+                operation["responses"][str(status)] = {
+                    "description": why, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return openapi
 
 
 def _title(exc: SapperError) -> str:

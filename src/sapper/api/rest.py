@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import shapely.geometry
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel
 from shapely.geometry.base import BaseGeometry
 
@@ -28,6 +29,7 @@ from sapper.domain.fielddata import StagingState
 from sapper.domain.geometry import require_vertices_at_most
 from sapper.domain.hazards import HazardStatus
 from sapper.domain.landrelease import LandRelease, state_of
+from sapper.domain.resources import Method
 from sapper.domain.users import ALL_ROLES, EDITORS, MANAGERS, Job, Principal, Role
 from sapper.errors import Fault, ValidationError
 from sapper.scenario.compile import TaskKind
@@ -35,6 +37,9 @@ from sapper.services import accounts, jobs, outcomes, planview, review
 from sapper.services import features as features_service
 from sapper.store import Store
 from sapper.store.records import PlannedTask
+
+#: A stored row's id in a path: a positive 64-bit integer (a larger one is a 422, not a driver overflow).
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 router = APIRouter(prefix="/api")
 Caller = Annotated[Principal, Depends(principal)]
@@ -223,6 +228,8 @@ class TeamPublic(BaseModel):
     method: str
     size: int
     productivity_m2_per_day: float
+    #: Every method the team can work by: its own and its capabilities (the default: manual and survey).
+    methods: list[str]
 
 
 class TeamList(BaseModel):
@@ -233,7 +240,8 @@ class TeamList(BaseModel):
 def teams(request: Request, caller: Caller) -> TeamList:
     found = runtime(request).store.teams()
     return TeamList(items=[TeamPublic(id=t.id, organisation_id=t.organisation_id, method=t.method.value,
-                                      size=t.size, productivity_m2_per_day=t.productivity_m2_per_day)
+                                      size=t.size, productivity_m2_per_day=t.productivity_m2_per_day,
+                                      methods=[m.value for m in Method if m in t.methods])
                            for t in found if caller.scope is None or t.organisation_id == caller.scope])
 
 
@@ -271,13 +279,13 @@ def list_jobs(request: Request, caller: Caller) -> schemas.JobList:
 
 @router.get("/v1/jobs/{job_id}", response_model=schemas.JobPublic, summary="One job's state and progress",
             **guard(PLANNERS))
-def get_job(request: Request, job_id: int, caller: Caller) -> schemas.JobPublic:
+def get_job(request: Request, job_id: RowId, caller: Caller) -> schemas.JobPublic:
     return _job(jobs.get(runtime(request).store, job_id))
 
 
 @router.post("/v1/jobs/{job_id}/cancel", response_model=schemas.JobPublic, summary="Cancel a job",
              **guard(PLANNERS))
-def cancel_job(request: Request, job_id: int, caller: Caller) -> schemas.JobPublic:
+def cancel_job(request: Request, job_id: RowId, caller: Caller) -> schemas.JobPublic:
     return _job(jobs.cancel(runtime(request).store, job_id))
 
 
@@ -324,13 +332,13 @@ def _decide(request: Request, caller: Principal, staged_id: int, to: StagingStat
 
 @router.post("/submissions/{staged_id}/approve", response_model=DecisionPublic, summary="Approve a submission",
              **guard(OFFICERS))
-def approve(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
+def approve(request: Request, staged_id: RowId, caller: Caller, body: Decision) -> DecisionPublic:
     return _decide(request, caller, staged_id, StagingState.APPROVED, body.reason)
 
 
 @router.post("/submissions/{staged_id}/review", response_model=DecisionPublic,
              summary="Mark a staged submission reviewed (the step before approval)", **guard(OFFICERS))
-def mark_reviewed(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
+def mark_reviewed(request: Request, staged_id: RowId, caller: Caller, body: Decision) -> DecisionPublic:
     return _decide(request, caller, staged_id, StagingState.REVIEWED, body.reason)
 
 
@@ -344,13 +352,13 @@ class ApplyPublic(BaseModel):
 @router.post("/submissions/apply", response_model=ApplyPublic,
              summary="Write the approved submissions into the register (audited)", **guard(OFFICERS))
 def apply_submissions(request: Request, caller: Caller) -> ApplyPublic:
-    done = review.apply(runtime(request).store, caller)
+    done = review.apply(runtime(request).store, caller, cipher=runtime(request).cipher)
     return ApplyPublic(applied=done.applied, superseded=done.superseded, not_applied=done.faults, notes=done.notes)
 
 
 @router.post("/submissions/{staged_id}/reject", response_model=DecisionPublic, summary="Reject a submission",
              **guard(OFFICERS))
-def reject(request: Request, staged_id: int, caller: Caller, body: Decision) -> DecisionPublic:
+def reject(request: Request, staged_id: RowId, caller: Caller, body: Decision) -> DecisionPublic:
     return _decide(request, caller, staged_id, StagingState.REJECTED, body.reason)
 
 

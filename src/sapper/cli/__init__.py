@@ -104,6 +104,7 @@ app.command()(trust.backup)
 app.command()(trust.restore)
 app.command()(trust.audit)
 app.add_typer(trust.keys_app, name="keys")
+app.command("grant-service-role")(trust.grant_service_role)
 
 
 def _fault(fault: Fault) -> str:

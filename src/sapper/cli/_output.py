@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from sapper.messages import Msg
+from sapper.messages import Msg, phrases
 from sapper.report.i18n import Lang, Speaker
 
 if TYPE_CHECKING:
     from sapper.services.planning import PlanSummary
     from sapper.services.replan import ReplanSummary
+    from sapper.services.utilisation import Utilisation
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -102,7 +103,7 @@ def plan_summary(s: PlanSummary) -> None:
         lines([tr("objective        : {objective}  (priority-weighted completion {completion} + move cost {moves})",
                  objective=_fmt(s.objective), completion=_fmt(r.weighted_completion), moves=_fmt(r.move_cost_total)),
               tr("compared with    : {baseline}  ({meaning}) {verdict}", baseline=_fmt(s.baseline_objective),
-                 meaning=r.baseline_meaning, verdict=_against(s, r))])
+                 meaning=phrases(r.baseline_meaning), verdict=_against(s, r))])
     else:
         lines([tr("objective        : {objective}  (priority-weighted completion: Σ weight × working day)",
                  objective=_fmt(s.objective)),
@@ -115,6 +116,29 @@ def plan_summary(s: PlanSummary) -> None:
     for p in s.progress:
         out.print(f"  {p.date.isoformat()}     : {p.hazard_area_released_km2:>8} km² ({p.hazard_area_released_pct} %)"
                   f"      {p.critical_assets_restored_pct} %")
+    if s.utilisation is not None:
+        unit_use(s.utilisation)
+
+
+#: Idle units named by the summary before "and N more".
+IDLE_NAMED = 12
+
+
+def unit_use(u: Utilisation) -> None:
+    """Utilisation per role (units, borrowed, working days, share of the kind's days) and the idle units named."""
+    lines([tr("use of units     : {pools} pools; idle means {weeks} weeks or more in a row without work",
+              pools=u.pools, weeks=u.idle_weeks)])
+    for r in u.roles:
+        lines([tr("  {kind} {role}: {units} units ({borrowed} in a borrowed role), {days} working days, {share} % of "
+                  "the {kind} days", kind=r.kind, role=r.role, units=r.units, borrowed=r.borrowed_by,
+                  days=f"{r.working_days:,}", share=r.share_pct)])
+    idle = u.idle
+    named = ", ".join(tr("{unit} ({days} days from {first})", unit=x.unit_id, days=x.longest_idle_days,
+                         first=x.idle_from.isoformat() if x.idle_from else "") for x in idle[:IDLE_NAMED])
+    if len(idle) > IDLE_NAMED:
+        named += " " + tr_n("and {n} more", "and {n} more", len(idle) - IDLE_NAMED)
+    lines([tr_n("{n} unit idle {weeks} weeks or more: {names}", "{n} units idle {weeks} weeks or more: {names}",
+                len(idle), weeks=u.idle_weeks, names=named or "—")])
 
 # ----------------------------------------------------------------------------------------------------
 # Language: the command line's own messages through the catalogues (SAPPER_LANG / sapper --lang)

@@ -110,9 +110,12 @@ def field_reject(ctx: typer.Context, db: Db, actor: FieldActor, staged_ids: Stag
 
 @field_app.command("apply")
 def field_apply(ctx: typer.Context, db: Db) -> None:
-    """Apply the latest approved version of each submission: progress reports, NTS and TS activities."""
+    """Apply the latest approved version of each submission: progress reports, NTS and TS activities, accidents
+    and the victims they record (encrypted with SAPPER_DATA_KEY)."""
+    from sapper.services.datakeys import from_environment
     from sapper.services.fielddata import apply_approved
     from sapper.services.register import open_register
 
+    cipher = from_environment()
     with open_register(settings(ctx, db=db)) as store:
-        lines(apply_approved(store).lines())
+        lines(apply_approved(store, cipher=cipher).lines())

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import settings
-from sapper.cli._output import lines
+from sapper.cli._output import lines, tr
 
 forms_app = typer.Typer(no_args_is_help=True, help="XLSForm templates for field data collection (ODK, Kobo).")
 
@@ -21,9 +21,9 @@ def forms_write(
         str | None, typer.Option(help="Only this template: nts, ts, clearance, accident or brigade.")
     ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", help="A register: organisation, team, brigade, hazard-area and asset "
-                                              "questions pick from its lists (CSV attachments written beside the "
-                                              "forms) instead of free text.")
+        str | None, typer.Option("--db", help="A register: organisation, team, brigade, hazard-area, asset and "
+                                              "task-order questions pick from its lists (CSV attachments written "
+                                              "beside the forms) instead of free text.")
     ] = None,
 ) -> None:
     """Write the XLSForm templates (NTS, TS, clearance progress, accident, brigade progress) into a folder; with
@@ -40,4 +40,4 @@ def forms_write(
         done = write_register_forms_from(store, dir, form)
     lines(f"wrote {path}" + (f" ({done.list_rows[path.name]} rows)" if path.name in done.list_rows else "")
           for path in done.paths)
-    lines(f"note: {n}" for n in done.notes)
+    lines(tr("note: {note}", note=n) for n in done.notes)

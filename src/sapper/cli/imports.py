@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Crs, Db, settings
-from sapper.cli._output import language, lines, tr, tr_n
+from sapper.cli._output import language, lines, localise, tr, tr_n
 
 if TYPE_CHECKING:
     from sapper.services.imports import Kind
@@ -212,12 +212,15 @@ def import_field(
     ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 2 if any submission was rejected or in conflict.")] = False,
 ) -> None:
-    """Stage the submissions of an ODK Central or KoboToolbox export for review; importing twice changes nothing."""
+    """Stage the submissions of an ODK Central or KoboToolbox export for review; importing twice changes nothing.
+    Victims' answers are staged encrypted with SAPPER_DATA_KEY, or dropped without it."""
+    from sapper.services.datakeys import from_environment
     from sapper.services.fielddata import import_export
     from sapper.services.register import open_register
 
+    cipher = from_environment()
     with open_register(settings(ctx, db=db)) as store:
-        summary = import_export(store, file, form_id=form)
+        summary = import_export(store, file, form_id=form, cipher=cipher)
     lines(summary.lines())
     if strict and (summary.faults or summary.conflicts):
         raise typer.Exit(2)
@@ -245,7 +248,7 @@ def _export(ctx: typer.Context, kind: Kind, file: Path, db: str, fields: str | N
 
     picked = tuple(f for f in fields.split(",")) if fields is not None else None
     with open_register(settings(ctx, db=db)) as store:
-        return export_records(store, file, kind, ExportOptions(picked, styles, generalise))
+        return export_records(store, file, kind, ExportOptions(picked, styles, generalise, say=localise))
 
 
 @export_app.command("hazards")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,16 +24,19 @@ if TYPE_CHECKING:
     from sapper.services.priorities import WeightProfile
 
 
-def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = (), profile: WeightProfile | None = None
-          ) -> None:
+def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = (), profile: WeightProfile | None = None,
+          changes: Mapping[str, object] | None = None) -> None:
     """The summary as JSON, or as text followed by ``then``; exit 5 when there is no plan (after printing it).
-    ``profile``: the weight profile the plan was made with (said in both)."""
+    ``profile``: the weight profile the plan was made with (said in both); ``changes``: a re-plan's changes, the last
+    key of the JSON."""
     from sapper.services.planning import summary_to_json
 
     if as_json:
         doc = summary_to_json(summary)
         if profile is not None:
             doc["profile"] = {"name": profile.name, "hash": profile.digest}
+        if changes is not None:
+            doc["changes"] = changes
         print(json.dumps(doc, indent=1, ensure_ascii=False))
     else:
         plan_summary(summary)
@@ -63,6 +66,20 @@ def plan(
                                                     "scores behind each area's and asset's weight; default: the "
                                                     "built-in profile.")
     ] = None,
+    pools: Annotated[
+        str, typer.Option("--pools", help="fixed: one pool per method and trade, a team works only by its own "
+                                          "method; capabilities: a lot goes to any team or brigade able to do it "
+                                          "(the register's capabilities; every team can survey and clear by hand).")
+    ] = "fixed",
+    role_change_days: Annotated[
+        int | None, typer.Option("--role-change-days", help="Working days of set-up a lot in a role that is not the "
+                                                            "unit's own takes (with --pools capabilities); default: "
+                                                            "3, an assumption (docs/planning.md).")
+    ] = None,
+    idle_weeks: Annotated[
+        int, typer.Option("--idle-weeks", help="Name the teams and brigades the plan leaves without work for this "
+                                               "many weeks in a row or more (stand-downs not counted).")
+    ] = 12,
     budget_per_year: Annotated[
         str | None, typer.Option("--budget-per-year", help="Money per calendar year: demining=AMOUNT,"
                                                            "reconstruction=AMOUNT (either or both; e.g. 25m, 750k), "
@@ -73,17 +90,18 @@ def plan(
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
     from sapper.services.budgets import parse_budgets
-    from sapper.services.planning import Engine, PlanSettings, plan_store, with_profile, write_plan_json
+    from sapper.services.planning import Engine, PlanSettings, plan_store, with_pools, with_profile, write_plan_json
     from sapper.services.pricing import load_pricing
     from sapper.services.priorities import load_profile
     from sapper.services.register import open_register
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     budgets = parse_budgets(budget_per_year) if budget_per_year is not None else None
-    params = with_profile(PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed,
-                                       engine=Engine.parse(engine), start_date=parse_day("--start-date", start_date),
-                                       budgets=budgets, pricing=load_pricing(pricing)),
-                          load_profile(profile))
+    params = with_profile(with_pools(
+        PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
+                     start_date=parse_day("--start-date", start_date), idle_weeks=idle_weeks, budgets=budgets,
+                     pricing=load_pricing(pricing)),
+        pools, role_change_days=role_change_days), load_profile(profile))
     with open_register(run) as store:
         outcome = plan_store(store, settings=params, progress=None if as_json else say)
     if out_file:
@@ -143,7 +161,14 @@ def replan(
 ) -> None:
     """Re-plan from the latest plan and the progress reported since; keep the plan stable; say what changed and why."""
     from sapper.services.register import open_register
-    from sapper.services.replan import MovePolicy, ReplanSettings, change_lines, replan_store, write_replan_json
+    from sapper.services.replan import (
+        MovePolicy,
+        ReplanSettings,
+        change_lines,
+        changes_to_json,
+        replan_store,
+        write_replan_json,
+    )
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     params = ReplanSettings(as_of=parse_day("--as-of", as_of), time_limit_s=run.time_limit_s, workers=run.workers,
@@ -154,7 +179,7 @@ def replan(
     if out_file:
         write_replan_json(outcome, out_file)
     _show(outcome.summary, as_json=as_json, profile=outcome.run.params.profile,
-          then=change_lines(outcome.changes))
+          then=change_lines(outcome.changes), changes=changes_to_json(outcome.changes) if as_json else None)
 
 
 def report(

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, parse_day, settings
-from sapper.cli._output import lines, out
+from sapper.cli._output import lines, out, tr_n
 from sapper.errors import Fault, ValidationError
 
 task_order_app = typer.Typer(
@@ -92,21 +92,30 @@ def task_order_list(
         "--state", help="Only orders in this state: issued, acknowledged, completed, cancelled.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: every lot and the whole history.")] = False,
 ) -> None:
-    """List task orders: number, state, unit, site, dates, plan run."""
+    """List task orders: number, state, unit, site, dates, plan run, and the field reports applied under each."""
     from sapper.services.register import open_register
-    from sapper.services.taskorders import list_orders, order_to_json
+    from sapper.services.taskorders import Reported, list_orders, order_to_json, reported_to_json, reported_under
 
     with open_register(settings(ctx, db=db)) as store:
         orders = list_orders(store, unit=team, state=state)
+        reported = reported_under(store)
     if as_json:
-        print(json.dumps([order_to_json(o) for o in orders], indent=1, ensure_ascii=False))
+        print(json.dumps([order_to_json(o) | {"reported": reported_to_json(reported.get(o.number, Reported()))}
+                          for o in orders], indent=1, ensure_ascii=False))
         return
     if not orders:
         out.print("no task orders" + (" matching the filters" if team or state else ""))
         return
-    lines([f"{'order':<13} {'state':<12} {'unit':<12} {'site':<10} {'from':<10} {'to':<10} plan"])
+
+    def said(number: str) -> str:
+        r = reported.get(number)
+        if r is None or r.last_day is None:
+            return "-"
+        return tr_n("{n} report to {day}", "{n} reports to {day}", r.reports, day=r.last_day.isoformat())
+
+    lines([f"{'order':<13} {'state':<12} {'unit':<12} {'site':<10} {'from':<10} {'to':<10} {'plan':<5} reported"])
     lines([f"{o.number:<13} {o.state.value:<12} {o.unit_id:<12} {o.site_id:<10} {o.start.isoformat():<10} "
-           f"{o.end.isoformat():<10} {o.plan_run_id}" for o in orders])
+           f"{o.end.isoformat():<10} {o.plan_run_id:<5} {said(o.number)}" for o in orders])
 
 
 Orders = Annotated[list[str], typer.Argument(help="Order numbers (TO-2026-0001); several in one command.",

@@ -1,4 +1,5 @@
-"""Keeping the register safe: ``sapper backup``, ``sapper restore``, ``sapper audit`` and ``sapper keys rotate``.
+"""Keeping the register safe: ``sapper backup``, ``sapper restore``, ``sapper audit``, ``sapper keys rotate`` and
+``sapper grant-service-role``.
 
 Each command parses, calls one service, prints. Errors are SapperErrors, printed as one line by ``cli.main``.
 """
@@ -14,7 +15,7 @@ import typer
 from sapper.cli._options import AsJson, Db, settings
 from sapper.cli._output import lines
 from sapper.services import audit as audit_service
-from sapper.services import backups, datakeys
+from sapper.services import backups, datakeys, register
 from sapper.services.register import open_register
 
 keys_app = typer.Typer(no_args_is_help=True, help="The data key that encrypts victims' personal data.")
@@ -85,3 +86,15 @@ def keys_rotate(
     by_key = ", ".join(f"{k}: {n}" for k, n in sorted(done.by_key.items())) or "no victims"
     lines([f"re-encrypted {done.reencrypted} victims from key {done.old_key_id} to key {done.new_key_id} "
            f"(victims per key now: {by_key}); set SAPPER_DATA_KEY to the new key"])
+
+
+def grant_service_role(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Argument(help="The database role the web service connects as (it must exist).")],
+    db: Db,
+) -> None:
+    """Let a PostgreSQL role that does not own the tables run the web service: read and write sapper's tables and
+    sequences, bound by row-level security. Run it as the owner, after `sapper init` or an upgrade."""
+    with open_register(settings(ctx, db=db)) as store:
+        register.grant_service_role(store, role)
+    lines([f"{role} may now run the web service on {store.url}; connect `sapper serve --db` as {role}"])

@@ -150,6 +150,14 @@ class Victim:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportedAccident:
+    """An accident as an accident report (the XLSForm) gives it, with the victims the report recorded."""
+
+    accident: Accident
+    victims: tuple[Victim, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class AccidentCounts:
     """Accidents aggregated for reports and maps: no victim field, no single record's details."""
 

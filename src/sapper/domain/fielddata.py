@@ -260,6 +260,8 @@ class ProgressReport:
     devices: tuple[DeviceFound, ...] = ()
     #: The staged version this report came from (set by the store).
     staged_id: int | None = None
+    #: The task order the work was done under (``TO-2026-0001``; checked against the orders when applied).
+    task_order: str | None = None
 
     def __post_init__(self) -> None:
         record = f"progress report {self.submission_key}"

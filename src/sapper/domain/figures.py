@@ -19,6 +19,20 @@ class Figure:
     source: str
 
 
+#: Technical survey (IMAS 08.20) by one survey team per working day, over the land non-technical survey does not
+#: cancel. No public source gives it (DOMAIN.md: make it a parameter): it is a programme parameter (each survey
+#: team's ``productivity_m2_per_day`` in the workforce file; ``KurskBorderConfig.survey_m2_per_team_day`` for the
+#: reference scenario), and this default is an ASSUMPTION calibrated to Bosnia and Herzegovina's stated national
+#: throughput (35–40 km² a year by clearance and technical survey with about 2,500 deminers, BHMAC): a BiH-sized
+#: register planned with it releases about that much by TS and clearance in its first year
+#: (``benchmarks/forecast_pace.py``, docs/forecast.md "Pace against real programmes").
+TS_M2_PER_TEAM_DAY = Figure(
+    3000.0,
+    "m²/team-day",
+    "assumption calibrated to BiH's stated 35–40 km²/yr by clearance and TS (BHMAC) on a BiH-sized register "
+    "(benchmarks/forecast_pace.py); no public source gives a technical-survey rate",
+)
+
 #: Productivity of one deminer team per working day, by method (m² per team-day), and typical team size.
 METHOD_FIGURES: dict[Method, tuple[Figure, int]] = {
     Method.MANUAL: (
@@ -40,11 +54,11 @@ METHOD_FIGURES: dict[Method, tuple[Figure, int]] = {
     ),
     Method.SURVEY: (
         Figure(
-            10000.0,
+            TS_M2_PER_TEAM_DAY.value,
             "m²/team-day",
             "technical survey (IMAS 08.20): targeted physical investigation of the land non-technical survey does not "
-            "cancel; no good public source (DOMAIN.md): assumption, a parameter. Non-technical survey is planned per "
-            "area (NTS_DAYS), not per m²",
+            "cancel; no good public source (DOMAIN.md): TS_M2_PER_TEAM_DAY, an assumption calibrated to BiH's "
+            "throughput, a parameter. Non-technical survey is planned per area (NTS_DAYS), not per m²",
         ),
         6,
     ),
@@ -78,6 +92,14 @@ NTS_CANCEL_SHARE = Figure(round(2.45 / 5.23, 3), "share of area",
 #: area): the items non-technical survey reports on the surface of an ERW-only area are destroyed or removed by a
 #: BAC/EOD team before technical survey. One task per ERW-only area; assumption, a parameter.
 EOD_SPOT_DAYS = Figure(1.0, "team-days per area", "assumption: one EOD spot task per ERW-only area, a parameter")
+
+#: Working days a team or brigade needs to take up a role that is not its own (a survey team's lot of manual
+#: clearance, a road brigade's lot of bridge work): drawing and checking the other kit, a refresher on the standing
+#: operating procedure, the operator's quality check before work starts. The accreditation for the method (IMAS 07.30)
+#: is taken as held: the register lists only methods a team is trained and equipped for. Assumption, a parameter
+#: (``sapper plan --role-change-days``); no public source gives the time.
+ROLE_CHANGE_DAYS = Figure(3.0, "working days per lot in a borrowed role",
+                          "assumption: kit, procedure refresher and quality check before work in another role")
 
 #: Manual team make-ups reported by operators, for the manual team size of 8 (leader + 6 deminers + medic), which is
 #: sapper's assumption between them: FSD in Iraq fields a team leader, 5 deminers and a medic (7); DDG a section

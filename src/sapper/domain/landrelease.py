@@ -47,6 +47,7 @@ from sapper.domain.geometry import LocalProjection, in_wgs84_range, projection_n
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus
 from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, TransitionError, ValidationError
+from sapper.messages import Joined, msg, msg_n
 
 
 class ReleaseState(StrEnum):
@@ -356,51 +357,68 @@ class ReleaseEvent:
         return self.cancelled_m2 + self.reduced_m2 + self.cleared_m2
 
     def describe(self) -> str:
-        """One line saying what happened, for people."""
+        """One line saying what happened, for people (a message: said in the user's language)."""
         if self.kind is EventKind.RECORDED:
             cls = "CHA" if self.to_state is ReleaseState.CONFIRMED else "SHA"
-            return f"recorded as {cls}: {self.remaining_m2:,.0f} m² suspected or confirmed hazardous"
+            return msg("recorded as {cls}: {m2} m² suspected or confirmed hazardous", cls=cls,
+                       m2=f"{self.remaining_m2:,.0f}")
         if self.kind is EventKind.ACTIVITY and self.activity is not None:
             a = self.activity
-            parts = [f"{a.activity_type.value.upper()} {a.id}"]
-            parts += [f"{k} {getattr(self, k + '_m2'):,.0f} m²" for k in ("cancelled", "reduced", "cleared")
-                      if getattr(self, k + "_m2") > 0]
+            parts: list[str] = [f"{a.activity_type.value.upper()} {a.id}"]
+            if self.cancelled_m2 > 0:
+                parts.append(msg("cancelled {m2} m²", m2=f"{self.cancelled_m2:,.0f}"))
+            if self.reduced_m2 > 0:
+                parts.append(msg("reduced {m2} m²", m2=f"{self.reduced_m2:,.0f}"))
+            if self.cleared_m2 > 0:
+                parts.append(msg("cleared {m2} m²", m2=f"{self.cleared_m2:,.0f}"))
             if self.clipped_m2 > 0:
-                parts.append(f"{self.clipped_m2:,.0f} m² of its outcomes lay outside what was still hazardous "
-                             "and was clipped off")
+                parts.append(msg("{m2} m² of its outcomes lay outside what was still hazardous and was clipped off",
+                                 m2=f"{self.clipped_m2:,.0f}"))
             if a.devices:
-                parts.append(f"{sum(d.quantity for d in a.devices)} device(s) found")
+                parts.append(msg_n("{n} device found", "{n} devices found", sum(d.quantity for d in a.devices)))
             if a.clearance_depth_cm is not None:
-                parts.append(f"cleared to {a.clearance_depth_cm:g} cm")
-            parts.append(f"{self.remaining_m2:,.0f} m² remain")
-            return "; ".join(parts)
+                parts.append(msg("cleared to {depth} cm", depth=f"{a.clearance_depth_cm:g}"))
+            parts.append(msg("{m2} m² remain", m2=f"{self.remaining_m2:,.0f}"))
+            return Joined("; ", parts)
         if self.kind is EventKind.RECLASSIFIED:
-            return f"reclassified SHA → CHA on direct evidence: {self.evidence}"
+            return msg("reclassified SHA → CHA on direct evidence: {evidence}", evidence=self.evidence)
         if self.kind is EventKind.RELEASED:
-            return f"released: nothing hazardous remains ({self.remaining_m2:,.0f} m² left, within tolerance)"
+            return msg("released: nothing hazardous remains ({m2} m² left, within tolerance)",
+                       m2=f"{self.remaining_m2:,.0f}")
         if self.kind is EventKind.ACCEPTED:
-            return f"accepted as released by {self.authority} ({self.remaining_m2:,.2f} m² left)"
+            return msg("accepted as released by {authority} ({m2} m² left)", authority=self.authority,
+                       m2=f"{self.remaining_m2:,.2f}")
         if self.kind is EventKind.INSPECTED and self.inspection is not None:
             i = self.inspection
-            head = (f"inspection {i.id} by {i.organisation} ({i.date}), sample {i.sample_m2:,.0f} m²"
-                    + (f" ({i.plan})" if i.plan else ""))
+            head = (msg("inspection {id} by {organisation} ({date}), sample {m2} m² ({plan})", id=i.id,
+                        organisation=i.organisation, date=i.date, m2=f"{i.sample_m2:,.0f}", plan=i.plan) if i.plan
+                    else msg("inspection {id} by {organisation} ({date}), sample {m2} m²", id=i.id,
+                             organisation=i.organisation, date=i.date, m2=f"{i.sample_m2:,.0f}"))
             if i.passed:
-                return f"{head}: passed"
-            return (f"{head}: FAILED ({i.finding}); {self.reopened_m2:,.0f} m² reopened, "
-                    f"{self.remaining_m2:,.0f} m² remain")
+                return msg("{head}: passed", head=head)
+            return msg("{head}: FAILED ({finding}); {reopened} m² reopened, {m2} m² remain", head=head,
+                       finding=i.finding, reopened=f"{self.reopened_m2:,.0f}", m2=f"{self.remaining_m2:,.0f}")
         if self.kind is EventKind.REOPENED:
-            found = f" on {self.evidence}" if self.evidence else ""
-            return (f"reopened {self.reopened_m2:,.0f} m²{found}; residual risk: {self.residual_risk}; "
-                    f"{self.remaining_m2:,.0f} m² remain")
+            if self.evidence:
+                return msg("reopened {reopened} m² on {evidence}; residual risk: {risk}; {m2} m² remain",
+                           reopened=f"{self.reopened_m2:,.0f}", evidence=self.evidence, risk=self.residual_risk,
+                           m2=f"{self.remaining_m2:,.0f}")
+            return msg("reopened {reopened} m²; residual risk: {risk}; {m2} m² remain",
+                       reopened=f"{self.reopened_m2:,.0f}", risk=self.residual_risk, m2=f"{self.remaining_m2:,.0f}")
         if self.kind is EventKind.EXTENDED:
-            return f"perimeter extended by {self.extended_m2:,.0f} m²; {self.remaining_m2:,.0f} m² remain"
+            return msg("perimeter extended by {extended} m²; {m2} m² remain", extended=f"{self.extended_m2:,.0f}",
+                       m2=f"{self.remaining_m2:,.0f}")
         if self.kind is EventKind.HANDED_OVER:
-            return f"handed over to {self.recipient}"
+            return msg("handed over to {recipient}", recipient=self.recipient)
         if self.kind is EventKind.QA_VISIT and self.visit is not None:
             v = self.visit
-            found = ", ".join(f"{nc.id} ({nc.severity.value})" for nc in v.non_conformities) or "none"
-            return f"QA visit {v.id} on activity {v.activity_id} ({v.date}): non-conformities {found}"
-        return f"non-conformity {self.non_conformity_id} is now {self.nc_status}"
+            found = ", ".join(f"{nc.id} ({nc.severity.value})" for nc in v.non_conformities)
+            if not found:
+                return msg("QA visit {id} on activity {activity} ({date}): non-conformities none", id=v.id,
+                           activity=v.activity_id, date=v.date)
+            return msg("QA visit {id} on activity {activity} ({date}): non-conformities {found}", id=v.id,
+                       activity=v.activity_id, date=v.date, found=found)
+        return msg("non-conformity {id} is now {status}", id=self.non_conformity_id, status=self.nc_status)
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -685,15 +703,16 @@ class LandRelease:
         """Why the area cannot be accepted as released now (empty when it can)."""
         holds: list[str] = []
         if self.state not in OPEN_STATES:
-            return (f"the area is {self.state.value}",)
+            return (msg("the area is {state}", state=self.state.value),)
         if not self.nothing_remains:
             holds.append(self.rules.widest_m(self._remaining))
         if self.evidence_pending:
-            holds.append(f"direct evidence awaits reclassification: {self.evidence_pending}")
+            holds.append(msg("direct evidence awaits reclassification: {evidence}", evidence=self.evidence_pending))
         if self.inspection_due:
-            holds.append("no post-clearance inspection has passed since land was last reduced, cleared or "
-                         "reopened (IMAS 09.20)")
-        holds += [f"critical non-conformity {nc.id} ({nc.status.value}) is not closed" for nc in self.blockers]
+            holds.append(msg("no post-clearance inspection has passed since land was last reduced, cleared or "
+                             "reopened (IMAS 09.20)"))
+        holds += [msg("critical non-conformity {id} ({status}) is not closed", id=nc.id, status=nc.status.value)
+                  for nc in self.blockers]
         return tuple(holds)
 
     @property

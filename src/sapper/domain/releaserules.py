@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.hazards import DeviceCategory, LandUse
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 #: Where dogs are not sent by default (IMAS 09.40/09.41 leave the conditions to the national authority and the
 #: operator's accredited procedures): areas with tripwires or booby traps (a dog can set one off) and areas with
@@ -96,9 +97,10 @@ class ReleaseRules:
         """Says why ``remaining_local`` is not negligible, for error messages."""
         area = float(remaining_local.area)
         if area > self.residual_area_m2:
-            return f"{area:,.1f} m² is still hazardous (programme threshold {self.residual_area_m2:g} m²)"
-        return (f"{area:,.2f} m² is still hazardous and part of it is wider than {self.residual_width_m:g} m "
-                "(programme sliver width)")
+            return msg("{m2} m² is still hazardous (programme threshold {threshold} m²)", m2=f"{area:,.1f}",
+                       threshold=f"{self.residual_area_m2:g}")
+        return msg("{m2} m² is still hazardous and part of it is wider than {width} m (programme sliver width)",
+                   m2=f"{area:,.2f}", width=f"{self.residual_width_m:g}")
 
 
 def parse_list(key: str, text: str) -> frozenset[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from shapely.geometry import Point
 
@@ -11,8 +14,9 @@ from sapper.errors import Fault, ValidationError
 
 
 class Method(StrEnum):
-    """How a deminer team works. ``survey`` teams do non-technical and technical survey; ``bac`` teams do battle area
-    clearance and EOD spot tasks (IMAS 09.11) where the contamination is explosive remnants of war only."""
+    """How a deminer team works (its role in a plan). ``survey`` teams do non-technical and technical survey; ``bac``
+    teams do battle area clearance and EOD spot tasks (IMAS 09.11) where the contamination is explosive remnants of
+    war only."""
 
     SURVEY = "survey"
     MANUAL = "manual"
@@ -29,6 +33,27 @@ class Trade(StrEnum):
     POWER = "power"
     WATER = "water"
     BUILDING = "building"
+
+
+_R = TypeVar("_R", Method, Trade)
+
+
+def roles_text(roles: Iterable[Method] | Iterable[Trade]) -> str:
+    """Methods or trades as the store and the workforce CSV keep them: values in declaration order, ``;`` between."""
+    chosen = {r.value for r in roles}
+    return ";".join(v for v in [*(m.value for m in Method), *(t.value for t in Trade)] if v in chosen)
+
+
+def parse_roles(enum: type[_R], text: str, record: str, field_name: str = "capabilities") -> frozenset[_R]:
+    """The values of ``text`` separated by ``;`` (or ``,``, ``|`` or spaces: a CSV cell need not be quoted); empty:
+    none. ValidationError naming ``record`` and every unknown value with the accepted ones."""
+    values = [v.lower() for v in re.split(r"[;,|\s]+", text) if v]
+    known = {e.value for e in enum}
+    bad = [v for v in values if v not in known]
+    if bad:
+        raise ValidationError(record, [Fault(record, f"unknown {field_name} {', '.join(map(repr, bad))} (accepted: "
+                                                     f"{', '.join(e.value for e in enum)})", field_name)])
+    return frozenset(enum(v) for v in values)
 
 
 class OrgKind(StrEnum):
@@ -64,9 +89,19 @@ def _base_faults(record: str, size: int, base: Point) -> list[Fault]:
     return faults
 
 
+#: The methods every deminer team can take up besides its own, when the register names none (scenario default):
+#: manual clearance and survey need no dog or machine. Dogs, machines and BAC/EOD only where the register says so.
+DEFAULT_TEAM_CAPABILITIES: frozenset[Method] = frozenset({Method.MANUAL, Method.SURVEY})
+
+
 @dataclass(frozen=True, slots=True)
 class DeminerTeam:
-    """A deminer team: ``size`` people working by one ``method`` at ``productivity_m2_per_day`` per working day."""
+    """A deminer team: ``size`` people working by one ``method`` (its own role) at ``productivity_m2_per_day`` per
+    working day.
+
+    ``capabilities`` are the methods the team is trained and equipped for besides ``method`` (empty: the scenario
+    default, :data:`DEFAULT_TEAM_CAPABILITIES`); :attr:`methods` is everything it can do.
+    """
 
     id: str
     organisation_id: str
@@ -75,6 +110,12 @@ class DeminerTeam:
     base: Point
     productivity_m2_per_day: float
     synthetic: bool = False
+    capabilities: frozenset[Method] = frozenset()
+
+    @property
+    def methods(self) -> frozenset[Method]:
+        """Every method the team can work by: its own, and its capabilities (or the scenario default)."""
+        return frozenset({self.method}) | (self.capabilities or DEFAULT_TEAM_CAPABILITIES)
 
     def __post_init__(self) -> None:
         record = f"team {self.id}"
@@ -86,7 +127,10 @@ class DeminerTeam:
 
 @dataclass(frozen=True, slots=True)
 class BuilderBrigade:
-    """A builder brigade of ``size`` people of one ``trade``; its capacity is ``size`` builder-days per working day."""
+    """A builder brigade of ``size`` people of one ``trade``; its capacity is ``size`` builder-days per working day.
+
+    ``trades`` are further trades the brigade is skilled and equipped for (default none: its own trade only).
+    """
 
     id: str
     organisation_id: str
@@ -94,6 +138,12 @@ class BuilderBrigade:
     size: int
     base: Point
     synthetic: bool = False
+    trades: frozenset[Trade] = frozenset()
+
+    @property
+    def all_trades(self) -> frozenset[Trade]:
+        """Every trade the brigade can work in: its own and its further ``trades``."""
+        return frozenset({self.trade}) | self.trades
 
     def __post_init__(self) -> None:
         record = f"brigade {self.id}"

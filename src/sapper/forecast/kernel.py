@@ -73,7 +73,7 @@ def run_chunk(state: _U,
               kind: _I, group: _I, unit: _I, hazard: _I, asset: _I, log_base: _F, noise_sd: _F, weather: _B,
               longest: _I, fixed: _I, minimum: _I,
               # per run (rows) and what they are shared by (columns)
-              programme: _F, per_unit: _F, log_share: _F, damage: _F, weather_rate: _F,
+              programme: _F, per_unit: _F, log_share: _F, damage: _F, weather_rate: _F, spread: _F,
               # scalars
               horizon: int, accident_rate: float, accident_min: int, accident_max: int, damage_mean: float,
               damage_sd: float, damage_per_task: bool, schedule: bool, round_up: bool,
@@ -85,7 +85,7 @@ def run_chunk(state: _U,
               counts: _I, kept_days: _I, kept_stood: _I, kept_starts: _I) -> None:
     """Sample and schedule ``programme.shape[0]`` runs.
 
-    Each work task's days: exp(log planned days (−inf for none) − (noise_sd × Z + programme[group] +
+    Each work task's days: exp(log planned days (−inf for none) − (noise_sd × spread × Z + programme[group] +
     per_unit[unit]) + log_share [clearance] + damage [repair]), capped at the horizon and rounded up (kind 0, a
     milestone, takes no time); with ``round_up`` false, rounded down or up at random with the fraction as the chance
     of up (unbiased). A weather task then stands still for floor(days × weather_rate + U) days and, with
@@ -115,7 +115,7 @@ def run_chunk(state: _U,
             d = 0
             if kind[j] != 0:
                 z = _normal(state, spare)
-                log_days = log_base[j] - noise_sd[j] * z
+                log_days = log_base[j] - noise_sd[j] * spread[i] * z
                 g = group[j]
                 if g >= 0:
                     log_days -= programme[i, g]

@@ -110,6 +110,23 @@ class Damage:
     sd: float = 0.25
 
 
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """How little the spreads are known: each run multiplies every productivity spread (programme factor, team
+    factor, day-to-day noise, of every method and trade) and each area's own survey-outcome spread by one factor
+    k = ``median`` × exp(``sd`` × Z). A run is then a programme more or less variable than assumed, and the forecast
+    is the mixture over k: wider, with heavier tails, than the assumed spreads alone (a scale mixture of normals, as
+    a Student t is). The median is above 1 because assumed spreads are too narrow (docs/forecast.md)."""
+
+    median: float = 1.0
+    sd: float = 0.0
+
+    @property
+    def variance_factor(self) -> float:
+        """E[k²]: how much the spread uncertainty inflates every variance it scales, on average."""
+        return self.median**2 * math.exp(2.0 * self.sd**2)
+
+
 def _default_productivity() -> Mapping[str, Productivity]:
     out: dict[str, Productivity] = {m.value: Productivity(-0.1, 0.3, 0.2, 0.5) for m in Method}
     out.update({t.value: Productivity(-0.1, 0.2, 0.15, 0.3) for t in Trade})
@@ -136,6 +153,7 @@ class UncertaintyModel:
     weather: Weather = Weather()
     accidents: Accidents = Accidents()
     damage: Damage = Damage()
+    spread: Spread = Spread(1.25, 0.2)
     independent: bool = False
     #: The survey outcomes the plan's shares were set against (before any learning); None: ``survey`` itself.
     survey_prior: Mapping[SurveyClass, SurveyOutcome] | None = None
@@ -157,6 +175,10 @@ class UncertaintyModel:
                                 "accidents"))
         if not self.damage.sd >= 0:
             faults.append(Fault("forecast model", "damage sd must be ≥ 0", "damage"))
+        if not (math.isfinite(self.spread.sd) and self.spread.sd >= 0
+                and math.isfinite(self.spread.median) and self.spread.median > 0):
+            faults.append(Fault("forecast model", f"spread needs a finite median > 0 and sd ≥ 0, got median "
+                                f"{self.spread.median} and sd {self.spread.sd}", "spread"))
         ValidationError.raise_if("forecast model", faults)
 
     @classmethod
@@ -167,7 +189,8 @@ class UncertaintyModel:
         still = Productivity(0.0, 0.0, 0.0, 0.0)
         return cls(productivity={}, fallback=still,
                    survey={k: SurveyOutcome(v.alpha, v.beta, 0.0) for k, v in _default_survey().items()},
-                   weather=Weather(0.0, 0.0), accidents=Accidents(0.0), damage=Damage(0.0, 0.0), independent=True)
+                   weather=Weather(0.0, 0.0), accidents=Accidents(0.0), damage=Damage(0.0, 0.0),
+                   spread=Spread(1.0, 0.0), independent=True)
 
     def only(self, *sources: Source) -> UncertaintyModel:
         """This model with every source of variation but ``sources`` switched off (planned rates, planned survey

@@ -111,10 +111,10 @@ def run_chunk_job(job: Job, spec: ChunkSpec, *, keep: bool = False) -> ChunkResu
     days, stood, starts = (np.zeros((rows, n), dtype=np.int64) for _ in range(3))
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               job.longest, s.fixed, s.minimum, shared.programme, shared.per_unit, shared.log_share, shared.damage,
-              shared.weather_rate, s.horizon, s.accident_rate, s.accident_min, s.accident_max, s.damage_mean,
-              s.damage_sd, s.independent, True, s.round_up, job.order, job.cap, job.rel, job.lend, job.dem_ptr,
-              job.dem_r, job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released, job.restored, spans,
-              rel_end, res_end, on_path, counts, days, stood, starts)
+              shared.weather_rate, shared.spread, s.horizon, s.accident_rate, s.accident_min, s.accident_max,
+              s.damage_mean, s.damage_sd, s.independent, True, s.round_up, job.order, job.cap, job.rel, job.lend,
+              job.dem_ptr, job.dem_r, job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released, job.restored,
+              spans, rel_end, res_end, on_path, counts, days, stood, starts)
     total, by_year = (None, None) if job.costs is None else _costs(job, shared.log_share, days, starts)
     return ChunkResult(spec.index, spans, rel_end, res_end, on_path, int(counts[0]), int(counts[1]),
                        days if keep else None, starts if keep else None, total, by_year)

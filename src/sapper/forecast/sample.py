@@ -86,6 +86,10 @@ class Sampler:
     damage_mean: float
     damage_sd: float
     round_up: bool = True
+    #: Each run's multiplier on every productivity spread and the survey outcome's per-area spread (``Spread``):
+    #: its median and log-sd (1 and 0: the spreads as assumed).
+    spread_median: float = 1.0
+    spread_sd: float = 0.0
 
 
 def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
@@ -100,8 +104,9 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
     g = np.maximum(tasks.group, 0)
     has = tasks.unit >= 0
     day_sd = np.array([p.day_sd for p in prods])[g] / np.sqrt(np.maximum(tasks.base_days, 1.0))
-    # The naive model: each task's deviate carries the programme's, the unit's and its own variance alone.
-    total = np.sqrt(sd[g] ** 2 + np.where(has, unit_sd[g] ** 2, 0.0) + day_sd**2)
+    # The naive model: each task's deviate carries the programme's, the unit's and its own variance alone (with the
+    # spread uncertainty's mean inflation, E[k²]: the same per-task variance as the correlated model's).
+    total = np.sqrt((sd[g] ** 2 + np.where(has, unit_sd[g] ** 2, 0.0) + day_sd**2) * model.spread.variance_factor)
     noise_sd = total if model.independent else day_sd
     with np.errstate(divide="ignore"):
         log_base = np.where(work & (tasks.base_days > 0), np.log(np.maximum(tasks.base_days, 1e-300)), -np.inf)
@@ -132,20 +137,23 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
         weather_days=model.weather.days_per_year, weather_shape=model.weather.shape,
         accident_rate=model.accidents.per_team_year / WORKING_DAYS_PER_YEAR, accident_min=model.accidents.min_days,
         accident_max=model.accidents.max_days, damage_mean=model.damage.mean, damage_sd=model.damage.sd,
-        round_up=model.round_up)
+        round_up=model.round_up, spread_median=1.0 if model.independent else model.spread.median,
+        spread_sd=0.0 if model.independent else model.spread.sd)
 
 
 @dataclass(frozen=True, eq=False)
 class Shared:
     """What each run of a chunk (rows) shares across tasks: programme factor per group, factor per unit, the log of
     each hazard area's share left for clearance relative to its planned share, damage per asset, weather stand-down
-    rate per working day."""
+    rate per working day, and the multiplier of the day-to-day noise's spread (``Spread``; already applied to the
+    programme and unit factors)."""
 
     programme: Floats
     per_unit: Floats
     log_share: Floats
     damage: Floats
     weather_rate: Floats
+    spread: Floats
 
 
 def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
@@ -164,13 +172,7 @@ def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
         with np.errstate(divide="ignore"):
             log_scale = np.log(scale)
             ceiling = -np.log(s.planned_share)
-        log_share = rng.standard_normal((runs, h))
-        log_share *= s.area_sd
-        log_share += log_scale[:, s.hazard_class] - s.area_sd**2 / 2
-        log_share += s.log_tilt
-        np.minimum(log_share, ceiling, out=log_share)
-    else:
-        log_share = np.zeros((runs, 0))
+        own = rng.standard_normal((runs, h))
     groups, units = len(s.mean), len(s.unit_sd)
     if s.independent:
         programme = np.broadcast_to(s.mean, (runs, groups)).copy()
@@ -184,7 +186,20 @@ def draw_shared(s: Sampler, runs: int, rng: np.random.Generator) -> Shared:
         rate = np.full(runs, s.weather_days)
     else:
         rate = rng.gamma(s.weather_shape, s.weather_days / s.weather_shape, size=runs)
-    return Shared(programme, per_unit, log_share, damage, rate / WORKING_DAYS_PER_YEAR)
+    spread = np.ones(runs)
+    if s.spread_sd > 0 or s.spread_median != 1.0:  # drawn last: a model without it draws the rest as before
+        spread = s.spread_median * np.exp(rng.standard_normal(runs) * s.spread_sd)
+        programme = (programme - s.mean) * spread[:, None] + s.mean
+        per_unit *= spread[:, None]
+    if h:
+        area_sd = s.area_sd * spread[:, None]  # runs × areas
+        log_share = own * area_sd
+        log_share += log_scale[:, s.hazard_class] - area_sd**2 / 2
+        log_share += s.log_tilt
+        np.minimum(log_share, ceiling, out=log_share)
+    else:
+        log_share = np.zeros((runs, 0))
+    return Shared(programme, per_unit, log_share, damage, rate / WORKING_DAYS_PER_YEAR, spread)
 
 
 def task_state(rng: np.random.Generator) -> npt.NDArray[np.uint64]:
@@ -207,8 +222,8 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
     no_ends = np.zeros((runs, 0), dtype=np.int32)
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               np.full(n, horizon, dtype=np.int64), s.fixed, s.minimum, shared.programme, shared.per_unit,
-              shared.log_share, shared.damage, shared.weather_rate, horizon, s.accident_rate, s.accident_min,
-              s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up,
+              shared.log_share, shared.damage, shared.weather_rate, shared.spread, horizon, s.accident_rate,
+              s.accident_min, s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up,
               none, np.zeros((1, 1), dtype=np.int64), none, none, none, none, none, none, none, none, none, none,
               np.zeros(runs, dtype=np.int64), no_ends, no_ends, np.zeros(n, dtype=np.int64),
               np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64))

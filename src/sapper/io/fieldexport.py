@@ -49,6 +49,7 @@ from shapely.geometry.base import BaseGeometry
 from sapper.domain.fielddata import RepeatRow, Submission, SubmissionSource
 from sapper.domain.geometry import in_wgs84_range
 from sapper.errors import ImportFileError, ValidationError
+from sapper.io.archives import check_file
 
 #: The suffixes read, and what they are taken for.
 SUFFIXES = {".zip": "ODK Central CSV zip", ".csv": "ODK Central or KoboToolbox CSV",
@@ -701,8 +702,8 @@ def read_kobo_xlsx(path: str | Path, *, form_id: str | None = None) -> FieldExpo
     faults: list[RowFault] = []
     try:
         book = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ImportFileError(f"{p}: cannot be read as an XLSX workbook ({exc})") from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        raise ImportFileError(f"{p}: cannot be read as an XLSX workbook ({' '.join(str(exc).split())})") from None
     try:
         tables = [_table(ws.title, ws.iter_rows(values_only=True), short_rows_ok=True) for ws in book.worksheets]
     finally:
@@ -869,6 +870,7 @@ def read_field_export(path: str | Path, *, form_id: str | None = None) -> FieldE
     p = Path(path)
     if not p.is_file():
         raise ImportFileError(f"{p}: no such file")
+    check_file(p)
     suffix = p.suffix.lower()
     if suffix == ".zip":
         return read_odk_central(p, form_id=form_id)

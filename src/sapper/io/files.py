@@ -40,8 +40,9 @@ from pyproj import CRS, Transformer
 from pyproj.enums import WktVersion
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.geometry import WGS84, require_crs
+from sapper.domain.geometry import MAX_VERTICES, WGS84, require_crs
 from sapper.errors import CRSError, Fault, ImportFileError, ValidationError
+from sapper.io.archives import check_file
 from sapper.io.coords import geometry_from_columns
 from sapper.io.crscheck import crs_faults
 from sapper.io.fields import FORMULA_START, is_missing
@@ -262,6 +263,10 @@ def _decode_wkb(wkb: Sequence[bytes | None]) -> tuple[list[BaseGeometry | None],
                     geoms[i] = shapely.from_wkb(blob)
                 except shapely.errors.ShapelyError as exc:
                     faults[i] = f"geometry cannot be read ({str(exc).splitlines()[0]})"
+        counts = shapely.get_num_coordinates(np.asarray(geoms, dtype=object))
+        for i in map(int, np.flatnonzero(counts > MAX_VERTICES)):  # dropped at once: checks would cost seconds
+            faults[i] = f"the geometry has {int(counts[i]):,} vertices, more than the {MAX_VERTICES:,} allowed"
+            geoms[i] = None
     return geoms, faults
 
 
@@ -274,6 +279,7 @@ def read_layer(
         raise _fail(p, msg("no such file"))
     if p.is_file() and p.stat().st_size == 0:
         raise _fail(p, msg("is empty"))
+    check_file(p)
     if p.suffix.lower() in _TABLE_SUFFIXES:
         return _tabular(p, layer, crs, preferred_layer)
     # GDAL parses a whole GeoJSON file each time it opens one (a second per 10 MB), and it has one layer: open it

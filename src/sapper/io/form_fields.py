@@ -39,6 +39,9 @@ class FormFields:
     fields: Mapping[str, str]
     repeats: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     sensitive: frozenset[str] = frozenset()
+    #: Fields added in a later version of the form: an export collected on an earlier version lacks their columns
+    #: and is still this form (``services.fielddata.form_kind`` does not ask for them).
+    added: frozenset[str] = frozenset()
 
     def repeat_of(self, name: str) -> str | None:
         """The repeat group holding field ``name``, or None for a top-level field."""
@@ -119,6 +122,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
     ),
     "clearance": FormFields(
         form_id="sapper_clearance",
+        added=frozenset({"task_order"}),  # version 2026120701
         fields={
             "start": "start",
             "end": "end",
@@ -126,6 +130,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "organisation_id": "text",
             "team_id": "text",
             "hazard_id": "text",
+            "task_order": "text",
             "method": "select_one method",
             "cleared_m2": "decimal",
             "cleared_shape": "geoshape",
@@ -167,6 +172,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
     ),
     "brigade": FormFields(
         form_id="sapper_brigade",
+        added=frozenset({"task_order"}),  # version 2026120701
         fields={
             "start": "start",
             "end": "end",
@@ -174,6 +180,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "organisation_id": "text",
             "brigade_id": "text",
             "asset_id": "text",
+            "task_order": "text",
             "trade": "select_one trade",
             "builder_days": "decimal",
             "percent_complete": "integer",

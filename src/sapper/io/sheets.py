@@ -37,6 +37,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.errors import Fault, ImportFileError, ValidationError
+from sapper.io.archives import check_file
 from sapper.io.fields import FORMULA_START, is_missing, unguard
 from sapper.io.files import read_layer
 
@@ -382,12 +383,13 @@ def _read_xlsx(path: Path, names: Sequence[str]) -> RawTables:
         raise ImportFileError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise ImportFileError(f"{path}: is empty")
+    check_file(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, EOFError):
         raise ImportFileError(f"{path}: cannot be read as an XLSX workbook (a damaged or truncated zip)") from None
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise ImportFileError(f"{path}: cannot be read as an XLSX workbook ({exc})") from None
+    except (InvalidFileException, OSError, KeyError, ValueError, SyntaxError) as exc:  # an XML ParseError too
+        raise ImportFileError(f"{path}: cannot be read as an XLSX workbook ({' '.join(str(exc).split())})") from None
     try:
         sheets = {str(s).strip().lower(): str(s) for s in book.sheetnames}
         out = RawTables(path, "xlsx", unused=sorted(s for k, s in sheets.items() if k not in names))

@@ -15,11 +15,13 @@ A style is a list of :class:`StyleClass` — a label, a colour and a :class:`Con
 * KML: one shared ``Style`` per class (``#<class id>``), chosen per placemark by :meth:`Condition.matches`.
 
 Column names go through ``names`` (a Shapefile's 10-character names), so the rules name the columns as the file
-spells them.
+spells them. Titles and legend labels are messages: :meth:`LayerStyle.said` puts them in the user's language (``sapper
+--lang``) before they are written; the style's name, its rules and the values they test stay as they are.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,10 +30,12 @@ from enum import IntEnum
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from sapper.messages import msg
+
 #: The map page's colours of a hazard area by release phase (web/static/js/map.js STATE_COLOURS).
 PHASE_COLOURS = {"open": "#d7301f", "in_progress": "#fd8d3c", "processed": "#f2d600", "released": "#1a9850"}
-PHASE_LABELS = {"open": "open: nothing processed yet", "in_progress": "in progress: part processed",
-                "processed": "processed: awaiting release", "released": "released"}
+PHASE_LABELS = {"open": msg("open: nothing processed yet"), "in_progress": msg("in progress: part processed"),
+                "processed": msg("processed: awaiting release"), "released": msg("released")}
 #: Grey of a record without a planned date (map.js NO_DATE).
 NO_DATE = "#9e9e9e"
 #: Earliest, middle and latest planned date (map.js DATE_RAMP).
@@ -106,6 +110,12 @@ class LayerStyle:
     classes: tuple[StyleClass, ...]
     kinds: tuple[Kind, ...]
 
+    def said(self, say: Callable[[str], str]) -> LayerStyle:
+        """The style with its title and legend labels in a language (``say`` turns a message into it; the name,
+        which identifies the style, stays)."""
+        return dataclasses.replace(self, title=say(self.title), classes=tuple(
+            dataclasses.replace(c, label=say(c.label)) for c in self.classes))
+
     def class_of(self, row: Mapping[Any, Any]) -> StyleClass | None:
         """The first class whose condition the row (by long column name) meets."""
         return next((c for c in self.classes if c.when.matches(row.get(c.when.column))), None)
@@ -131,7 +141,7 @@ def kinds_of(dimensions: Iterable[int]) -> tuple[Kind, ...]:
 def phase_style(kinds: Sequence[Kind]) -> LayerStyle:
     classes = tuple(StyleClass(f"phase-{p}", PHASE_LABELS[p], c, Condition("release_phase", value=p))
                     for p, c in PHASE_COLOURS.items())
-    return LayerStyle("land release state", "Hazard areas by land-release state (as the map page)", classes,
+    return LayerStyle("land release state", msg("Hazard areas by land-release state (as the map page)"), classes,
                       tuple(kinds))
 
 
@@ -153,7 +163,7 @@ def date_style(name: str, title: str, column: str, dates: Iterable[dt.date | Non
             colour = ramp((i + 0.5) / n) if n > 1 else DATE_RAMP[0]
             classes.append(StyleClass(f"date-{i + 1}", label, colour,
                                       Condition(column, low=lo.isoformat(), high=hi.isoformat(), closed=closed)))
-    classes.append(StyleClass("date-none", "not planned", NO_DATE, Condition(column)))
+    classes.append(StyleClass("date-none", msg("not planned"), NO_DATE, Condition(column)))
     return LayerStyle(name, title, tuple(classes), tuple(kinds))
 
 

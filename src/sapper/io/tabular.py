@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sapper.errors import ImportFileError
+from sapper.io.archives import check_file
 from sapper.io.fields import is_missing
 from sapper.messages import msg
 
@@ -130,11 +131,12 @@ def _open_xlsx(path: Path) -> Any:
         raise _fail(path, msg("no such file"))
     if path.stat().st_size == 0:
         raise _fail(path, msg("is empty"))
+    check_file(path)
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, SyntaxError) as exc:
         reason = "a damaged or truncated zip" if isinstance(exc, zipfile.BadZipFile | EOFError) else str(exc)
-        raise _fail(path, f"cannot be read as an XLSX workbook ({reason})") from None
+        raise _fail(path, f"cannot be read as an XLSX workbook ({' '.join(reason.split())})") from None
 
 
 def read_xlsx(path: Path, sheet: str) -> TextTable:

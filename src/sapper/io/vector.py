@@ -54,6 +54,7 @@ from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer
 from sapper.io.profile import ImportProfile
 from sapper.io.result import FeatureIssue, ReadResult, SourceAttributes
 from sapper.io.styles import LayerStyle, date_style, kinds_of, phase_style
+from sapper.messages import msg
 
 T = TypeVar("T")
 
@@ -576,12 +577,14 @@ def write_hazards(
     progress: Mapping[str, HazardProgress] | None = None,
     fields: Sequence[str] | None = None,
     styles: bool = True,
+    say: Callable[[str], str] = str,
 ) -> int:
     """Write hazards to ``path`` (GeoPackage layer ``hazard_areas``, GeoJSON, CSV, XLSX, KML/KMZ or a zipped
     Shapefile with :data:`SHORT_NAMES`); returns the count. ``attributes`` (by id) adds the ``source_attributes``
     column; ``progress`` (by id) the ``state``, ``release_phase`` and ``planned_release_date`` columns, which the
     styles colour by (``styles``: GeoPackage ``layer_styles``, the Shapefile's ``.qml``, KML styles). ``fields``
-    picks and orders the columns (:func:`sapper.io.exports.pick_fields`)."""
+    picks and orders the columns (:func:`sapper.io.exports.pick_fields`); ``say`` puts the styles' titles and legend
+    labels in the user's language."""
     items = list(hazards)
     frame, geoms = hazards_frame(items)
     if progress is not None:
@@ -596,9 +599,10 @@ def write_hazards(
     kinds = kinds_of(_dimensions(geoms))
     layer_styles: tuple[LayerStyle, ...] = ()
     if styles and progress is not None:
-        layer_styles = (phase_style(kinds),
-                        date_style("planned release date", "Hazard areas by planned release date (latest plan)",
-                                   "planned_release_date", (p.planned_release_date for p in progress.values()), kinds))
+        layer_styles = (phase_style(kinds).said(say),
+                        date_style("planned release date", msg("Hazard areas by planned release date (latest plan)"),
+                                   "planned_release_date", (p.planned_release_date for p in progress.values()),
+                                   kinds).said(say))
     layer = ExportLayer(frame, geoms, "hazard_areas", _HAZARD_TEXT, SHORT_NAMES, DESCRIPTIONS, layer_styles)
     write_export(path, pick_fields(layer, fields, with_wkt=_is_table(path)))
     return len(items)
@@ -612,10 +616,11 @@ def write_assets(
     progress: Mapping[str, AssetProgress] | None = None,
     fields: Sequence[str] | None = None,
     styles: bool = True,
+    say: Callable[[str], str] = str,
 ) -> int:
     """Write assets to ``path`` (the formats of :func:`write_hazards`; layer ``assets``); returns the count.
     ``progress`` adds ``planned_restoration_date``, which the styles colour by; ``attributes``, ``fields``:
-    as for hazards."""
+    ``say``: as for hazards."""
     items = list(assets)
     frame, geoms = assets_frame(items)
     if progress is not None:
@@ -624,9 +629,9 @@ def write_assets(
     frame = _with_sources(frame, [a.id for a in items], attributes)
     layer_styles: tuple[LayerStyle, ...] = ()
     if styles and progress is not None:
-        layer_styles = (date_style("planned restoration date", "Assets by planned restoration date (latest plan)",
+        layer_styles = (date_style("planned restoration date", msg("Assets by planned restoration date (latest plan)"),
                                    "planned_restoration_date", (p.planned_restoration_date for p in progress.values()),
-                                   kinds_of(_dimensions(geoms))),)
+                                   kinds_of(_dimensions(geoms))).said(say),)
     layer = ExportLayer(frame, geoms, "assets", _ASSET_TEXT, SHORT_NAMES, DESCRIPTIONS, layer_styles)
     write_export(path, pick_fields(layer, fields, with_wkt=_is_table(path)))
     return len(items)

@@ -12,6 +12,11 @@ Columns (names are case-insensitive):
 | ``size`` | yes | people |
 | ``base_lon``, ``base_lat`` | yes | where it is based, WGS84 decimal degrees |
 | ``productivity_m2_per_day`` | no | m² per team-day; default: the method's figure in ``sapper.domain.figures`` |
+| ``capabilities`` | no | further methods (teams) or trades (brigades), e.g. ``manual;survey;dog`` (below) |
+
+``capabilities``: a team's further methods it is trained and equipped for; empty (or no column, as in older files):
+manual clearance and survey, the default. A brigade's further trades (``road;bridge``); empty: its own trade only.
+Values are separated by ``;``, ``,``, ``|`` or spaces.
 
 A CSV may be UTF-8 or cp1251, separated by ``,`` or ``;`` (decimal commas in a ``;`` file), as
 :mod:`sapper.io.tabular` reads it. Each row is checked on its own; a bad row is rejected with its number, id and
@@ -28,14 +33,14 @@ import pyogrio
 from shapely.geometry import Point
 
 from sapper.domain.figures import METHOD_FIGURES
-from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
+from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade, parse_roles
 from sapper.errors import ImportFileError, ValidationError
 from sapper.io.fields import FieldReader
 from sapper.io.result import FeatureIssue
 from sapper.io.tabular import read_csv
 
 REQUIRED = ("id", "kind", "organisation_id", "size", "base_lon", "base_lat")
-OPTIONAL = ("method", "trade", "productivity_m2_per_day", "synthetic")
+OPTIONAL = ("method", "trade", "productivity_m2_per_day", "synthetic", "capabilities")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,7 @@ def read_workforce(path: str | Path, *, layer: str | None = None) -> WorkforceRe
             fields.faults.append("organisation_id is empty")
         base = Point(lon if lon is not None else 999.0, lat if lat is not None else 999.0)
         record: DeminerTeam | BuilderBrigade | None = None
+        can = fields.text("capabilities")
         try:
             if kind == "team":
                 method = fields.enum("method", Method)
@@ -103,13 +109,15 @@ def read_workforce(path: str | Path, *, layer: str | None = None) -> WorkforceRe
                 if method is not None and not fields.faults:
                     if productivity is None:
                         productivity = METHOD_FIGURES[method][0].value
-                    record = DeminerTeam(rid, org, method, size, base, productivity, synthetic)
+                    record = DeminerTeam(rid, org, method, size, base, productivity, synthetic,
+                                         capabilities=parse_roles(Method, can, f"team {rid}"))
             elif kind == "brigade":
                 trade = fields.enum("trade", Trade)
                 if trade is None and not fields.faults:
                     fields.faults.append("trade is required for a brigade")
                 if trade is not None and not fields.faults:
-                    record = BuilderBrigade(rid, org, trade, size, base, synthetic)
+                    record = BuilderBrigade(rid, org, trade, size, base, synthetic,
+                                            trades=parse_roles(Trade, can, f"brigade {rid}"))
             else:
                 fields.faults.append(f"kind {kind!r} is not one of team, brigade")
         except ValidationError as exc:

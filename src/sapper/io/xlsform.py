@@ -279,7 +279,7 @@ CHOICES: Final[Mapping[str, tuple[Choice, ...]]] = {
 
 # --- shared questions ---------------------------------------------------------------------------------------------
 
-_VERSION: Final = "2026112501"  # yyyymmddnn; ODK Central needs a new version for each changed form definition
+_VERSION: Final = "2026120701"  # yyyymmddnn; ODK Central needs a new version for each changed form definition
 
 _META: Final = (Question("start", "start"), Question("end", "end"))
 
@@ -316,6 +316,20 @@ def _hazard(*, required: bool = True, relevant: str = "") -> Question:
         label = Text("Hazard area id, if known", "Ідентифікатор небезпечної території, якщо відомий",
                      "Идентификатор опасного района, если известен")
     return Question("text", "hazard_id", label, required=required, relevant=relevant)
+
+
+def _task_order() -> Question:
+    """The task order the day's work was done under (``sapper tasks``): free text in the template, a pick from the
+    unit's open orders at the site in forms written with the register (``task_orders.csv``)."""
+    return Question("text", "task_order",
+                    Text("Task order number, if the work is under one", "Номер завдання, якщо роботу виконують за ним",
+                         "Номер задания, если работу выполняют по нему"),
+                    Text("As on the order, e.g. TO-2026-0001.", "Як у завданні, напр. TO-2026-0001.",
+                         "Как в задании, напр. TO-2026-0001."),
+                    constraint="regex(., '^TO-[0-9]{4}-[0-9]{4,}$')",
+                    constraint_message=Text("An order number: TO-, the year, -, the number (TO-2026-0001).",
+                                            "Номер завдання: TO-, рік, -, номер (TO-2026-0001).",
+                                            "Номер задания: TO-, год, -, номер (TO-2026-0001)."))
 
 
 def _method(label: Text) -> Question:
@@ -533,6 +547,7 @@ CLEARANCE: Final = Form(
         _organisation(),
         _team(),
         _hazard(),
+        _task_order(),
         _method(Text("Clearance method", "Спосіб розмінування", "Способ разминирования")),
         Question("decimal", "cleared_m2",
                  Text("Area cleared today, m²", "Розміновано сьогодні, м²", "Разминировано сегодня, м²"),
@@ -649,6 +664,7 @@ BRIGADE: Final = Form(
                       "Дорога, міст, лінія чи будівля, яку відновлюють, як у реєстрі.",
                       "Дорога, мост, линия или здание, которое восстанавливают, как в реестре."),
                  required=True),
+        _task_order(),
         Question("select_one trade", "trade", Text("Type of work", "Вид робіт", "Вид работ"), required=True),
         Question("decimal", "builder_days",
                  Text("Work done today, builder-days", "Виконано сьогодні, людино-днів",
@@ -851,6 +867,10 @@ class ListItem:
     name: str
     label: str
     organisation_id: str = ""
+    #: For a task order: the team or brigade it is for and its site (a hazard area or asset id), the columns the
+    #: order question's ``choice_filter`` uses.
+    unit_id: str = ""
+    site_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -862,11 +882,18 @@ class RegisterLists:
     brigades: tuple[ListItem, ...]
     hazard_areas: tuple[ListItem, ...]  # open hazard areas only
     assets: tuple[ListItem, ...]
+    task_orders: tuple[ListItem, ...] = ()  # orders in force (issued or acknowledged) only
 
     def files(self) -> dict[str, tuple[ListItem, ...]]:
         """Each list by the file name of its CSV attachment."""
         return {"organisations.csv": self.organisations, "teams.csv": self.teams, "brigades.csv": self.brigades,
-                "hazard_areas.csv": self.hazard_areas, "assets.csv": self.assets}
+                "hazard_areas.csv": self.hazard_areas, "assets.csv": self.assets, TASK_ORDERS_CSV: self.task_orders}
+
+
+#: The attachment of open task orders, and its columns (the other lists have the first three).
+TASK_ORDERS_CSV: Final = "task_orders.csv"
+_LIST_COLUMNS: Final = ("name", "label", "organisation_id")
+_ORDER_COLUMNS: Final = (*_LIST_COLUMNS, "unit_id", "site_id")
 
 
 #: Which question takes its choices from which attachment, and the filter that narrows units to the organisation
@@ -877,18 +904,36 @@ _FROM_FILE: Final[Mapping[str, tuple[str, str]]] = {
     "brigade_id": ("brigades.csv", "organisation_id = ${organisation_id}"),
     "hazard_id": ("hazard_areas.csv", ""),
     "asset_id": ("assets.csv", ""),
+    "task_order": (TASK_ORDERS_CSV, ""),  # filtered by the unit and site asked before it (``_order_filter``)
 }
+_PICK_ORDER: Final = Text("The open task orders of your unit at this site (type to search); leave empty if none.",
+                          "Відкриті завдання вашого підрозділу на цій ділянці (введіть, щоб шукати); залиште "
+                          "порожнім, якщо немає.",
+                          "Открытые задания вашего подразделения на этом участке (введите для поиска); оставьте "
+                          "пустым, если нет.")
 _PICK: Final = Text("Pick from the register's list (type to search).",
                     "Виберіть зі списку реєстру (введіть, щоб шукати).",
                     "Выберите из списка реестра (введите для поиска).")
 
 
-def _from_file(q: Question, has_organisation: bool) -> Question:
+def _order_filter(form: Form) -> str:
+    """The task-order question's filter: the orders of the team or brigade and of the site chosen before it."""
+    names = [q.name for q in form.questions()]
+    before = names[:names.index("task_order")] if "task_order" in names else []
+    unit = next((n for n in ("team_id", "brigade_id") if n in before), None)
+    site = next((n for n in ("hazard_id", "asset_id") if n in before), None)
+    return " and ".join(f"{column} = ${{{name}}}" for column, name in (("unit_id", unit), ("site_id", site)) if name)
+
+
+def _from_file(q: Question, has_organisation: bool, order_filter: str = "") -> Question:
     if q.type != "text" or q.name not in _FROM_FILE:
         return q
     file_name, choice_filter = _FROM_FILE[q.name]
     if not has_organisation:
         choice_filter = ""
+    if q.name == "task_order":
+        return replace(q, type=f"select_one_from_file {file_name}", hint=_PICK_ORDER, appearance="autocomplete",
+                       choice_filter=order_filter, constraint="", constraint_message=None)
     return replace(q, type=f"select_one_from_file {file_name}", hint=_PICK, appearance="autocomplete",
                    choice_filter=choice_filter)
 
@@ -901,11 +946,12 @@ def register_form(form: Form, version_suffix: str) -> Form:
     # asks it only sometimes (the accident form) keeps its lists unfiltered.
     org = [q for q in form.questions() if q.name == "organisation_id"]
     filtered = bool(org) and not org[0].relevant
+    orders = _order_filter(form)
 
     def convert(item: Question | Repeat) -> Question | Repeat:
         if isinstance(item, Repeat):
-            return replace(item, questions=tuple(_from_file(q, filtered) for q in item.questions))
-        return _from_file(item, filtered)
+            return replace(item, questions=tuple(_from_file(q, filtered, orders) for q in item.questions))
+        return _from_file(item, filtered, orders)
 
     return replace(form, version=f"{form.version}-{version_suffix}", items=tuple(convert(i) for i in form.items))
 
@@ -917,15 +963,22 @@ def list_digest(lists: RegisterLists) -> str:
         h.update(file_name.encode())
         for item in items:
             h.update(f"\x1f{item.name}\x1e{item.label}\x1e{item.organisation_id}".encode())
+            if item.unit_id or item.site_id:
+                h.update(f"\x1e{item.unit_id}\x1e{item.site_id}".encode())
     return h.hexdigest()[:8]
 
 
 def write_list(path: Path, items: Sequence[ListItem]) -> Path:
-    """One CSV attachment (UTF-8, columns ``name``, ``label``, ``organisation_id``), replaced atomically."""
+    """One CSV attachment (UTF-8, columns ``name``, ``label``, ``organisation_id``; the task orders' also
+    ``unit_id`` and ``site_id``), replaced atomically."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("name", "label", "organisation_id"))
-    writer.writerows((i.name, i.label, i.organisation_id) for i in items)
+    if path.name == TASK_ORDERS_CSV:
+        writer.writerow(_ORDER_COLUMNS)
+        writer.writerows((i.name, i.label, i.organisation_id, i.unit_id, i.site_id) for i in items)
+    else:
+        writer.writerow(_LIST_COLUMNS)
+        writer.writerows((i.name, i.label, i.organisation_id) for i in items)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(buffer.getvalue(), encoding="utf-8")

@@ -5,7 +5,7 @@ numpy, so every CP-SAT answer is verified by code that does not share the model.
 """
 
 from sapper.plan.problem import Mode, Objective, PeriodBudget, Precedence, Problem, Resource, Task
-from sapper.plan.solution import Schedule, check, objective_value, spending
+from sapper.plan.solution import Schedule, check, check_units, objective_value, spending
 from sapper.plan.solve import Engine, MovePolicy, Result, SolveParams, Status, solve
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Status",
     "Task",
     "check",
+    "check_units",
     "objective_value",
     "solve",
     "spending",

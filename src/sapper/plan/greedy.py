@@ -321,14 +321,16 @@ def earliest_start_bound(problem: Problem) -> list[int]:
 
 
 
-def longest_tail_rule(problem: Problem) -> list[float]:
-    """A priority rule for the makespan: the longest path (shortest durations, lags) from a task to the end.
+def longest_tail_rule(problem: Problem, modes: Sequence[int] | None = None) -> list[float]:
+    """A priority rule for the makespan: the longest path (shortest durations, or those of ``modes``, and lags) from a
+    task to the end.
 
     The classic latest-finish-time rule: a task with much work still behind it goes first.
     """
     tail = [0.0] * len(problem.tasks)
     for j in reversed(problem.topological_order):
-        d = min(m.duration for m in problem.tasks[j].modes)
+        task_modes = problem.tasks[j].modes
+        d = task_modes[modes[j]].duration if modes is not None else min(m.duration for m in task_modes)
         tail[j] = d + max((tail[k] + lag for k, lag in problem.successors[j]), default=0.0)
     return tail
 

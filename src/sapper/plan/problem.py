@@ -61,11 +61,16 @@ class PeriodBudget:
 @dataclass(frozen=True, slots=True)
 class Mode:
     """One way to run a task: ``duration`` periods using ``demands`` = ((resource index, units), ...), spending
-    ``costs`` = ((period budget index, amount per period), ...)."""
+    ``costs`` = ((period budget index, amount per period), ...).
+
+    ``name`` is the role the mode works in (a method or trade); ``setup`` of the ``duration`` periods, at its start,
+    are set-up time: a unit taking up a role that is not its own (see ``solution.check_units``).
+    """
 
     duration: int
     demands: tuple[tuple[int, int], ...] = ()
     name: str = ""
+    setup: int = 0
     costs: tuple[tuple[int, int], ...] = ()
 
 
@@ -158,6 +163,8 @@ class Problem:
             for m, mode in enumerate(task.modes):
                 if mode.duration < 0:
                     faults.append(Fault(rec, f"mode {m} has a negative duration", "duration"))
+                if not 0 <= mode.setup <= max(0, mode.duration):
+                    faults.append(Fault(rec, f"mode {m} has set-up {mode.setup} outside 0..duration", "setup"))
                 for b, rate in mode.costs:
                     if not 0 <= b < len(self.budgets):
                         faults.append(Fault(rec, f"mode {m} spends from unknown budget {b}", "costs"))

@@ -6,6 +6,7 @@ alone, so a CP-SAT or greedy bug cannot hide behind its own bookkeeping.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,3 +155,48 @@ def verify(problem: Problem, schedule: Schedule, what: str) -> None:
     faults = check(problem, schedule)
     if faults:
         raise PlanError(f"{what} failed the independent check: " + "; ".join(str(f) for f in faults[:5]))
+
+
+def check_units(problem: Problem, schedule: Schedule, assigned: Sequence[Sequence[str]], *,
+                roles: Mapping[str, frozenset[str]], home: Mapping[str, str], setup: int,
+                max_faults: int = 50) -> list[Fault]:
+    """Every way the units ``assigned`` to ``schedule``'s tasks break the register: a unit it does not know, a unit
+    given a lot in a role (the mode's name) it cannot work in (``roles``: unit → the roles it can take), a unit in two
+    lots at once, and a lot in a borrowed role (not the unit's ``home`` role) that does not leave the unit ``setup``
+    periods to take it up: the periods since its previous lot (or the start), when that lot was in another role, plus
+    the set-up the lot's mode carries. Milestones and lots without a role are not checked. Empty when all is well."""
+    faults: list[Fault] = []
+    if len(assigned) != len(problem.tasks):
+        return [Fault("assignment", f"names units for {len(assigned)} tasks of {len(problem.tasks)}")]
+    lots: dict[str, list[tuple[int, int, str, int, int]]] = {}
+    for j, task in enumerate(problem.tasks):
+        mode = task.modes[schedule.modes[j]]
+        if mode.duration == 0 or not mode.name:
+            continue
+        rec = f"task {j} ({task.name})"
+        for u in assigned[j]:
+            if u not in roles:
+                faults.append(Fault(rec, f"is given to {u}, which is not in the register"))
+                continue
+            if mode.name not in roles[u]:
+                faults.append(Fault(rec, f"is given to {u}, which cannot work in role {mode.name} "
+                                         f"(it can: {', '.join(sorted(roles[u]))})"))
+            lots.setdefault(u, []).append((schedule.starts[j], schedule.starts[j] + mode.duration, mode.name,
+                                           mode.setup, j))
+    for u, mine in sorted(lots.items()):
+        mine.sort()
+        prev: tuple[int, int, str, int, int] | None = None
+        for s, e, role, set_up, j in mine:
+            rec = f"task {j} ({problem.tasks[j].name})"
+            if prev is not None and s < prev[1]:
+                faults.append(Fault(rec, f"{u} is on task {prev[4]} ({problem.tasks[prev[4]].name}) until "
+                                         f"{prev[1]} but starts this at {s}"))
+            elif role != home.get(u) and (prev is None or prev[2] != role):
+                free = s - (prev[1] if prev is not None else 0)
+                if free + set_up < setup:
+                    faults.append(Fault(rec, f"{u} takes up role {role} (its own is {home.get(u)}) with "
+                                             f"{free + set_up} periods of set-up, fewer than {setup}"))
+            prev = (s, e, role, set_up, j)
+            if len(faults) >= max_faults:
+                return faults
+    return faults[:max_faults]

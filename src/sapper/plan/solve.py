@@ -2,8 +2,9 @@
 
 1. The baseline: the serial schedule-generation scheme with the planner's own priority order (a person's plan).
 2. Starting solutions from other priority rules (weighted completion: descendant weight and unlock ratio; makespan:
-   longest tail, then forward–backward improvement), each with the serial and the parallel scheme; the best is
-   CP-SAT's hint.
+   longest tail, then forward–backward improvement), each with the serial and the parallel scheme; for a multi-mode
+   makespan problem also in modes chosen together by CP-SAT on a relaxation that keeps every budget
+   (``cpsat.modes``); the best is CP-SAT's hint.
 3. CP-SAT improves it within the time limit and proves a bound.
 4. The independent checker verifies the schedule returned; a schedule it rejects is never returned.
 5. The lower bound is the best of CP-SAT's proven bound and sapper's own (precedence and outages, no capacity),
@@ -162,7 +163,9 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     details: dict[str, object] = {}
     model = problem  # what CP-SAT optimises: ``problem``, or with moves priced above any gain (``FEWEST``)
     if start is None:
-        baseline, baseline_obj, candidates = _greedy_plans(problem, priority, details)
+        baseline, baseline_obj, candidates = _greedy_plans(problem, priority, details,
+                                                           solver=params.engine is Engine.CPSAT,
+                                                           time_limit_s=params.time_limit_s)
         try:
             bound = own_lower_bound(problem)
         except PlanError as exc:  # some task cannot run even alone
@@ -193,7 +196,10 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
         caps: list[tuple[Objective, int]] = []
         for k, stage in enumerate(stages):
             left = params.time_limit_s - (time.perf_counter() - t0)
-            remaining = max(1.0 if k == 0 else 0.2, left / (len(stages) - k))
+            # CP-SAT keeps what the heuristics left of the limit; at least half the limit (a second at most) for
+            # the first stage, so that a short limit is kept rather than overrun by the heuristics' share.
+            floor = min(1.0, 0.5 * params.time_limit_s) if k == 0 else 0.2
+            remaining = max(floor, left / (len(stages) - k))
             out = _cpsat_stage(model_problem, stage, caps, best, remaining, params, details)
             prefix = "cpsat" if k == 0 else f"cpsat_stage{k + 1}"
             details.update({f"{prefix}_status": out.status, f"{prefix}_objective": out.objective,
@@ -240,10 +246,15 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
 
 
-def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: dict[str, object]
+def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: dict[str, object], *,
+                  solver: bool = False, time_limit_s: float = 10.0
                   ) -> tuple[Schedule | None, float | None, list[tuple[float, str, Schedule]]]:
     """The baseline (the serial scheme in ``priority``, default: weights; None when its order cannot meet the
-    deadlines) with its objective, and every checked greedy plan as (objective, engine name, schedule)."""
+    deadlines) with its objective, and every checked greedy plan as (objective, engine name, schedule).
+
+    With ``solver`` (the CP-SAT engine), a multi-mode makespan problem also gets plans in the modes CP-SAT picks on a
+    relaxation that keeps every budget (``cpsat.modes.relaxed_modes``): the schemes' own mode choice, one task at a
+    time, may find no budget-feasible plan at all."""
     base_priority = list(priority) if priority is not None else [float(t.weight) for t in problem.tasks]
     candidates: list[tuple[float, str, Schedule]] = []
     baseline: Schedule | None = None
@@ -271,6 +282,21 @@ def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: d
                 continue
             verify(problem, alt, f"greedy ({name}{scheme})")
             candidates.append((float(objective_value(problem, alt)), name + scheme, alt))
+    if solver and problem.objective is Objective.MAKESPAN and len(problem.tasks) <= LARGE_PROBLEM_TASKS \
+            and any(len(t.modes) > 1 for t in problem.tasks):
+        from sapper.plan.cpsat.modes import relaxed_modes
+
+        modes = relaxed_modes(problem, time_limit_s=max(0.2, 0.1 * time_limit_s))
+        details["relaxed_modes"] = modes is not None
+        if modes is not None:
+            order = longest_tail_rule(problem, modes)
+            for scheme, sgs in schemes:
+                try:
+                    alt = sgs(problem, order, modes)
+                except PlanError:
+                    continue
+                verify(problem, alt, f"greedy (relaxed modes{scheme})")
+                candidates.append((float(objective_value(problem, alt)), "greedy-modes" + scheme, alt))
     if problem.objective is Objective.MAKESPAN:
         for obj, _, sched in list(candidates):
             improved = justify(problem, sched)

@@ -28,7 +28,7 @@ from sapper.services.forecast import Forecast, forecast_plan
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.pricing import load_pricing
 from sapper.store import open_store
-from sapper.store.records import PlanRun, SavedWhatIf
+from sapper.store.records import PlanRun, SavedWhatIf, Utilisation
 
 #: How many hazard areas and assets the priorities section lists.
 TOP_N = 10
@@ -148,6 +148,9 @@ class SituationData:
     #: than the one it started from.
     whatif: SavedWhatIf | None = None
     whatif_stale: bool = False
+    #: How the latest plan uses its units, per unit and per role, with the idle units (None: no plan, or a plan saved
+    #: before it was recorded).
+    unit_use: Utilisation | None = None
     #: What the latest plan costs at sapper's default prices (None: no plan).
     costs: PlanCosts | None = None
 
@@ -335,6 +338,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         plan_finish=run.finish_date if run is not None else None,
         plan_start=run.start_date if run is not None and run.summary is not None else None,
         plan_at=run.created_at if run is not None else None,
+        unit_use=run.summary.utilisation if run is not None and run.summary is not None else None,
         release_series=tuple(_release_series(all_events, run)),
         priorities=tuple(prios[:TOP_N] + aprios[:TOP_N]),
         changes=changes,

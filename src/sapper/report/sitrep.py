@@ -89,6 +89,39 @@ def utilisation(data: SituationData, sp: Speaker) -> list[UtilLine]:
     return out
 
 
+@dataclass(frozen=True)
+class RoleLine:
+    role: str
+    units: int
+    borrowed: int
+    days: int
+    share: float | None
+
+
+def role_lines(data: SituationData, sp: Speaker) -> list[RoleLine]:
+    """Per role (method or trade) of the latest plan: units in it, of them in a borrowed role, working days, share
+    of the available days of all deminers or builders (the plan's utilisation; none for a plan without one)."""
+    use = data.unit_use
+    if use is None:
+        return []
+    return [RoleLine(gantt.role_name(sp, r.role), r.units, r.borrowed_by, r.working_days,
+                     None if r.share_pct is None else r.share_pct / 100) for r in use.roles]
+
+
+def idle_named(data: SituationData, sp: Speaker) -> str:
+    """The units the latest plan leaves idle its idle threshold or more, longest first: the first ``IDLE_NAMED`` by
+    name with their idle working days, then how many more ("" without a utilisation)."""
+    use = data.unit_use
+    if use is None:
+        return ""
+    idle = use.idle
+    named = ", ".join(f"{u.unit_id} ({sp.fmt_int(u.longest_idle_days)})" for u in idle[:IDLE_NAMED])
+    if len(idle) > IDLE_NAMED:
+        more = len(idle) - IDLE_NAMED
+        named += " " + sp.n_("and {n} more", "and {n} more", more).format(n=sp.fmt_int(more))
+    return named or "—"
+
+
 def _planned_release_km2(data: SituationData) -> list[tuple[dt.date, float]]:
     by_day: dict[dt.date, float] = defaultdict(float)
     for h in data.hazards:
@@ -176,6 +209,9 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "gantt_pages": [Markup(gantt.page_svg(p, domain, sp)) for p in gantt_pages],
         "idle_total": sum(1 for u in data.units if u.busy_days == 0),
         "util": utilisation(data, sp),
+        "roles": role_lines(data, sp),
+        "idle_named": idle_named(data, sp),
+        "unit_use": data.unit_use,
         "profile": data.profile,
         "whatif_chart": Markup(chart) if data.whatif is not None and (chart := vega.whatif_chart(data.whatif, sp))
         else None,

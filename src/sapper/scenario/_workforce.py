@@ -7,7 +7,7 @@ the base towns, nearest to the contested zone first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from shapely.geometry import Point
 
@@ -46,9 +46,11 @@ METHOD_CODES: dict[Method, str] = {Method.SURVEY: "SUR", Method.MANUAL: "MAN", M
                                    Method.MECHANICAL: "MEC", Method.BAC: "BAC"}
 
 
-def deminer_teams(split: Sequence[tuple[Method, int]], sizes: dict[Method, int], bases: Sequence[Point]
-                  ) -> list[DeminerTeam]:
-    """``split`` gives the number of teams per method; productivity comes from METHOD_FIGURES."""
+def deminer_teams(split: Sequence[tuple[Method, int]], sizes: dict[Method, int], bases: Sequence[Point], *,
+                  productivity: Mapping[Method, float] | None = None) -> list[DeminerTeam]:
+    """``split`` gives the number of teams per method; productivity comes from ``productivity`` (m² per team-day)
+    for the methods it names, else from METHOD_FIGURES."""
+    rates = {m: f.value for m, (f, _) in METHOD_FIGURES.items()} | dict(productivity or {})
     teams: list[DeminerTeam] = []
     for method, count in split:
         orgs = TEAM_OPERATORS[method]
@@ -59,7 +61,7 @@ def deminer_teams(split: Sequence[tuple[Method, int]], sizes: dict[Method, int],
                 method=method,
                 size=sizes[method],
                 base=bases[k % len(bases)],
-                productivity_m2_per_day=METHOD_FIGURES[method][0].value,
+                productivity_m2_per_day=rates[method],
                 synthetic=True,
             ))
     return teams

@@ -21,7 +21,17 @@ Tasks, in working days of one calendar, following the land-release rules (docs/l
 - **repair** of each asset per trade by builder brigades, split into lots; every repair lot waits for the release of
   every hazard area that intersects the asset's work site (asset + work buffer);
 - **restored**: a zero-length milestone once every repair lot of the asset is done.
-Resources are pools (one per method and per trade) of teams and brigades; a pool's capacity is its number of units.
+Resources are pools of teams and brigades; a pool's capacity is its number of units (``CompileParams.pools``):
+- **fixed** (``PoolPolicy.FIXED``): one pool per method and per trade; a team works only by its own method, a brigade
+  only in its own trade;
+- **capabilities** (``PoolPolicy.CAPABILITIES``): one pool per kind of unit, units of the same own role and the same
+  capabilities (``DeminerTeam.methods``: every team can survey and clear by hand unless the register says otherwise;
+  dogs, machines and BAC/EOD only where it has them; ``BuilderBrigade.all_trades``). A lot gets one mode per pool able
+  to do it, and the plan chooses among them. A lot in a role that is not the pool's own role takes
+  ``role_change_days`` more (set-up: kit, procedure refresher, quality check; ``figures.ROLE_CHANGE_DAYS``, an
+  assumption), charged on every such lot: two lots in a row in the same borrowed role pay it twice (conservative),
+  and going back to the own role is free (the unit's own kit). A method's rate (m² per team-day) is the mean of the
+  teams whose own method it is, whoever does the lot; a method no team has as its own is not planned.
 Clearance and survey pools stand down in winter. The objective weights are the priority scores: the completion of
 each ``restored`` and ``released`` milestone, weighted by ``asset_weight`` and ``hazard_weight``.
 
@@ -48,7 +58,7 @@ import shapely
 
 from sapper.domain.assets import Asset
 from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
-from sapper.domain.figures import EOD_SPOT_DAYS, NTS_CANCEL_SHARE, NTS_DAYS
+from sapper.domain.figures import EOD_SPOT_DAYS, NTS_CANCEL_SHARE, NTS_DAYS, ROLE_CHANGE_DAYS
 from sapper.domain.geometry import LocalProjection
 from sapper.domain.hazards import DeviceCategory, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.releaserules import DOG_EXCLUDED_DEVICES
@@ -79,6 +89,23 @@ ERW_CATEGORIES = frozenset({DeviceCategory.ERW_UXO, DeviceCategory.ERW_AXO, Devi
 def is_erw_only(h: HazardArea) -> bool:
     """True when the register lists explosive remnants of war in ``h`` and nothing else (see ERW_CATEGORIES)."""
     return bool(h.device_categories) and h.device_categories <= ERW_CATEGORIES
+
+
+class PoolPolicy(StrEnum):
+    """How teams and brigades become the plan's resources (module docstring)."""
+
+    FIXED = "fixed"  # one pool per method and per trade: a unit works only in its own role
+    CAPABILITIES = "capabilities"  # one pool per kind of unit: a lot goes to any pool able to do it
+
+    @classmethod
+    def parse(cls, value: str) -> PoolPolicy:
+        """The pool policy named ``value``; ValidationError naming the choices when there is none."""
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(p.value for p in cls)
+            raise ValidationError("pools", [Fault("pools", f"pools must be one of {choices}, got {value!r}",
+                                                  "pools")]) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +141,11 @@ class CompileParams:
     #: The programme's weight profile: the priority scores behind each area's and asset's weight in the objective
     #: and the greedy order (``sapper plan --profile``; docs/priorities.md).
     profile: WeightProfile = DEFAULT_PROFILE
+    #: Fixed pools per method and trade, or pools of units by capabilities (``sapper plan --pools``).
+    pools: PoolPolicy = PoolPolicy.FIXED
+    #: Working days of set-up a lot in a borrowed role takes (figures.ROLE_CHANGE_DAYS, an assumption; capabilities
+    #: only: fixed pools never borrow).
+    role_change_days: int = round(ROLE_CHANGE_DAYS.value)
 
     def __post_init__(self) -> None:
         faults = []
@@ -130,6 +162,8 @@ class CompileParams:
             faults.append(Fault("compile parameters", "lot_max_days must be at least 1", "lot_max_days"))
         if self.weight_scale < 1:
             faults.append(Fault("compile parameters", "weight_scale must be at least 1", "weight_scale"))
+        if self.role_change_days < 0:
+            faults.append(Fault("compile parameters", "role_change_days cannot be negative", "role_change_days"))
         if self.inspection_lag_days < 0:
             faults.append(Fault("compile parameters", "inspection_lag_days cannot be negative",
                                 "inspection_lag_days"))
@@ -210,6 +244,12 @@ class CompiledPlan:
     calendar: Calendar
     units: dict[str, tuple[str, ...]]  # resource name → team or brigade ids, in resource order
     blocking: dict[str, tuple[str, ...]] = field(default_factory=dict)  # asset id → hazard ids blocking it
+    #: The register's roles per unit (team or brigade id → the methods or trades it can work in), the unit's own role,
+    #: and the set-up a borrowed role takes: what ``plan.check_units`` verifies an assignment against.
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    home: dict[str, str] = field(default_factory=dict)
+    role_change_days: int = 0
+    pools: PoolPolicy = PoolPolicy.FIXED
 
     def resource_names(self) -> list[str]:
         return [r.name for r in self.problem.resources]
@@ -311,6 +351,78 @@ def clearance_methods(h: HazardArea, params: CompileParams) -> tuple[Method, ...
     return tuple(m for m in METHODS_BY_LAND_USE[h.land_use] if not (m is Method.DOG and no_dogs))
 
 
+@dataclass(frozen=True)
+class _Pools:
+    """The resources teams and brigades become (:class:`PoolPolicy`), and the modes a lot gets in each role."""
+
+    specs: list[tuple[str, int, SeasonalWindow | None]]  # (name, capacity, stand-down window), in resource order
+    units: dict[str, tuple[str, ...]]
+    by_role: dict[str, list[tuple[int, int]]]  # role → (resource index, set-up days), own role first
+    productivity: dict[Method, float]  # m² per team-day of a method: the mean of the teams whose own method it is
+    brigade_size: dict[Trade, float]  # builders per brigade of a trade: the mean of the brigades of that trade
+    roles: dict[str, frozenset[str]]
+    home: dict[str, str]
+    setup: int
+
+    def modes(self, role: Method | Trade, days: int) -> tuple[Mode, ...]:
+        """One mode per pool able to work in ``role``: ``days`` of work, plus set-up in a borrowed role."""
+        return tuple(Mode(days + setup, ((r, 1),), role.value, setup) for r, setup in self.by_role.get(role.value, []))
+
+
+def _pools(teams: Sequence[DeminerTeam], brigades: Sequence[BuilderBrigade], params: CompileParams) -> _Pools:
+    """The pools of ``params.pools``, in a fixed order: deminers by method, then builders by trade."""
+    capable = params.pools is PoolPolicy.CAPABILITIES
+    setup = params.role_change_days if capable else 0
+    specs: list[tuple[str, int, SeasonalWindow | None]] = []
+    units: dict[str, tuple[str, ...]] = {}
+    by_role: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    productivity: dict[Method, float] = {}
+    for method in Method:
+        own = [t for t in teams if t.method is method]
+        if own:
+            productivity[method] = sum(t.productivity_m2_per_day for t in own) / len(own)
+    brigade_size: dict[Trade, float] = {}
+    for trade in Trade:
+        own_b = [b for b in brigades if b.trade is trade]
+        if own_b:
+            brigade_size[trade] = sum(b.size for b in own_b) / len(own_b)
+
+    def add(kind: str, home: str, can: Sequence[str], ids: list[str], window: SeasonalWindow | None,
+            rated: set[str]) -> None:
+        extra = [c for c in can if c != home]
+        name = f"{kind}:{home}" + "".join(f"+{c}" for c in extra)
+        r = len(specs)
+        specs.append((name, len(ids), window))
+        units[name] = tuple(sorted(ids))
+        for role in (home, *extra):
+            if role in rated:
+                by_role[role].append((r, 0 if role == home else setup))
+
+    rated_methods = {m.value for m in productivity}
+    team_groups: dict[tuple[int, tuple[str, ...]], list[str]] = defaultdict(list)
+    order_m = list(Method)
+    for t in teams:
+        can = tuple(m.value for m in order_m if m in t.methods) if capable else (t.method.value,)
+        team_groups[(order_m.index(t.method), can)].append(t.id)
+    for (home_i, can), ids in sorted(team_groups.items()):
+        add("deminers", order_m[home_i].value, can, ids, params.demining_stand_down, rated_methods)
+    rated_trades = {t.value for t in brigade_size}
+    brigade_groups: dict[tuple[int, tuple[str, ...]], list[str]] = defaultdict(list)
+    order_t = list(Trade)
+    for b in brigades:
+        can = tuple(x.value for x in order_t if x in b.all_trades) if capable else (b.trade.value,)
+        brigade_groups[(order_t.index(b.trade), can)].append(b.id)
+    for (home_i, can), ids in sorted(brigade_groups.items()):
+        add("builders", order_t[home_i].value, can, ids, params.building_stand_down, rated_trades)
+    for lst in by_role.values():
+        lst.sort(key=lambda x: (x[1], x[0]))
+    roles = {t.id: frozenset(m.value for m in t.methods) for t in teams}
+    roles.update({b.id: frozenset(x.value for x in b.all_trades) for b in brigades})
+    home = {t.id: t.method.value for t in teams}
+    home.update({b.id: b.trade.value for b in brigades})
+    return _Pools(specs, units, dict(by_role), productivity, brigade_size, roles, home, setup)
+
+
 def compile_problem(
     hazards: Sequence[HazardArea],
     assets: Sequence[Asset],
@@ -344,37 +456,8 @@ def compile_problem(
                            (p.last_activity - start_date).days + 366 for p in processed.values()
                            if p.last_activity is not None)]))
 
-    # Resource pools: one per method, one per trade, in a fixed order.
-    team_pools: dict[Method, list[DeminerTeam]] = defaultdict(list)
-    for t in sorted(teams, key=lambda t: t.id):
-        team_pools[t.method].append(t)
-    brigade_pools: dict[Trade, list[BuilderBrigade]] = defaultdict(list)
-    for b in sorted(brigades, key=lambda b: b.id):
-        brigade_pools[b.trade].append(b)
-    # (name, capacity, stand-down window), in resource order; the calendar comes once the workload is known.
-    pools: list[tuple[str, int, SeasonalWindow | None]] = []
-    index: dict[str, int] = {}
-    units: dict[str, tuple[str, ...]] = {}
-    productivity: dict[Method, float] = {}
-    for method in Method:
-        pool = team_pools.get(method, [])
-        if not pool:
-            continue
-        name = f"deminers:{method.value}"
-        index[name] = len(pools)
-        pools.append((name, len(pool), params.demining_stand_down))
-        units[name] = tuple(t.id for t in pool)
-        productivity[method] = sum(t.productivity_m2_per_day for t in pool) / len(pool)
-    brigade_size: dict[Trade, float] = {}
-    for trade in Trade:
-        bpool = brigade_pools.get(trade, [])
-        if not bpool:
-            continue
-        name = f"builders:{trade.value}"
-        index[name] = len(pools)
-        pools.append((name, len(bpool), params.building_stand_down))
-        units[name] = tuple(b.id for b in bpool)
-        brigade_size[trade] = sum(b.size for b in bpool) / len(bpool)
+    pools = _pools(teams, brigades, params)
+    productivity, brigade_size = pools.productivity, pools.brigade_size
 
     faults: list[Fault] = []
     open_hazards = [h for h in sorted(hazards, key=lambda h: h.id) if h.status is HazardStatus.OPEN]
@@ -420,15 +503,16 @@ def compile_problem(
 
     # Land release: NTS → (EOD spot task) → TS → clearance → (inspection lag) → released.
     released: dict[str, int] = {}
-    survey_pool = index.get("deminers:survey", -1)
+    pool_names = [name for name, _, _ in pools.specs]
 
     def add_lots(kind: TaskKind, h: HazardArea, prio: float, unit: str,
-                 lots_: Sequence[tuple[int, float, tuple[Mode, ...]]], names: tuple[str, ...]) -> list[int]:
+                 lots_: Sequence[tuple[int, float, tuple[Mode, ...]]]) -> list[int]:
         ids = []
         for k, w, modes in lots_:
             ids.append(len(tasks))
             tasks.append(Task(f"{kind.value} {h.id}/{k}", modes))
-            info.append(TaskInfo(kind, hazard_id=h.id, work=w, work_unit=unit, mode_methods=names))
+            info.append(TaskInfo(kind, hazard_id=h.id, work=w, work_unit=unit,
+                                 mode_methods=tuple(pool_names[m.demands[0][0]] for m in modes if m.demands)))
             priority.append(prio)
         return ids
 
@@ -440,7 +524,6 @@ def compile_problem(
         area = h.area_m2
         known = processed.get(h.id)
         plan = survey_plan(h, params) if known is None else remaining_survey_plan(h, known, params)
-        survey_mode = ((survey_pool, 1),)
 
         # Non-technical survey: one task, days by the area's size band (none once the record says it is done).
         full_days = nts_days(area, params.nts_days)
@@ -459,8 +542,8 @@ def compile_problem(
         else:
             nts = [(1, area)]
         nts_ids = add_lots(TaskKind.NTS, h, prio, "m²", [
-            (k, w, (Mode(max(1, math.ceil(full_days * min(1.0, w / area) - 1e-9)), survey_mode, "survey"),))
-            for k, w in nts], ("deminers:survey",))
+            (k, w, pools.modes(Method.SURVEY, max(1, math.ceil(full_days * min(1.0, w / area) - 1e-9))))
+            for k, w in nts])
 
         # EOD spot task of an ERW-only area: BAC/EOD team time, no area released.
         eod: list[tuple[int, float]] = []
@@ -473,10 +556,9 @@ def compile_problem(
                     eod.append((max([lp.first_new, *(k + 1 for k, _ in lp.lots)]), lp.extra))
             elif eod_left:
                 eod = [(1, 1.0)]
-        bac = index.get(f"deminers:{Method.BAC.value}", -1)
         eod_ids = add_lots(TaskKind.EOD, h, prio, "spot tasks", [
-            (k, w, (Mode(max(1, math.ceil(params.eod_spot_days * min(1.0, w) - 1e-9)), ((bac, 1),),
-                         Method.BAC.value),)) for k, w in eod], (f"deminers:{Method.BAC.value}",))
+            (k, w, pools.modes(Method.BAC, max(1, math.ceil(params.eod_spot_days * min(1.0, w) - 1e-9))))
+            for k, w in eod])
 
         # Technical survey over the part NTS does not cancel, per m².
         ts_rate = productivity[Method.SURVEY]
@@ -488,7 +570,7 @@ def compile_problem(
         else:
             ts = []
         ts_ids = add_lots(TaskKind.TS, h, prio, "m²", [
-            (k, w, (Mode(_days(w, ts_rate), survey_mode, "survey"),)) for k, w in ts], ("deminers:survey",))
+            (k, w, pools.modes(Method.SURVEY, _days(w, ts_rate))) for k, w in ts])
 
         # Clearance of what survey is expected not to release: BAC in an ERW-only area, else mine clearance.
         methods = [m for m in clearance_methods(h, params) if m in productivity]
@@ -501,8 +583,8 @@ def compile_problem(
             n_lots = _lots(plan.clear_m2 / slowest, params.lot_max_days)
             clear_lots = [(k + 1, plan.clear_m2 / n_lots) for k in range(n_lots)]
         clear_ids = add_lots(TaskKind.CLEARANCE, h, prio, "m²", [
-            (k, w, tuple(Mode(max(1, math.ceil(w / productivity[m])), ((index[f"deminers:{m.value}"], 1),), m.value)
-                         for m in methods)) for k, w in clear_lots], tuple(f"deminers:{m.value}" for m in methods))
+            (k, w, tuple(mode for m in methods for mode in pools.modes(m, max(1, math.ceil(w / productivity[m])))))
+            for k, w in clear_lots])
 
         precedences.extend(Precedence(a, b) for a in nts_ids for b in eod_ids + ts_ids)
         precedences.extend(Precedence(a, b) for a in eod_ids for b in ts_ids)
@@ -539,13 +621,13 @@ def compile_problem(
                 n_lots = _lots(days, params.lot_max_days)
                 d = max(1, math.ceil(days / n_lots))
                 repair_lots = [(k + 1, builder_days / n_lots, d) for k in range(n_lots)]
-            name = f"builders:{trade.value}"
             for k, w, d in repair_lots:
                 j = len(tasks)
                 lots_of_asset.append(j)
-                tasks.append(Task(f"repair {a.id} {trade.value}/{k}", (Mode(d, ((index[name], 1),), trade.value),)))
-                info.append(TaskInfo(TaskKind.REPAIR, asset_id=a.id, trade=trade, work=w,
-                                     work_unit="builder-days", mode_methods=(name,)))
+                modes = pools.modes(trade, d)
+                tasks.append(Task(f"repair {a.id} {trade.value}/{k}", modes))
+                info.append(TaskInfo(TaskKind.REPAIR, asset_id=a.id, trade=trade, work=w, work_unit="builder-days",
+                                     mode_methods=tuple(pool_names[m.demands[0][0]] for m in modes)))
                 priority.append(score)
                 precedences.extend(Precedence(released[hid], j) for hid in blocking.get(a.id, ()))
         done = len(tasks)
@@ -557,10 +639,12 @@ def compile_problem(
     if not tasks:
         raise PlanError("nothing to plan: the store has no open hazard areas and no assets")
     calendar = Calendar(start_date, weekdays=params.weekdays, holidays=params.holidays,
-                        horizon_days=max(days_of.horizon_days, _horizon_days_needed(tasks, pools, params)))
+                        horizon_days=max(days_of.horizon_days, _horizon_days_needed(tasks, pools.specs, params)))
     resources = tuple(
         Resource(name, cap, tuple((s, e, cap) for s, e in calendar.blocked_spans(window)) if window and cap else ())
-        for name, cap, window in pools
+        for name, cap, window in pools.specs
     )
     problem = Problem(resources, tuple(tasks), tuple(precedences), calendar.working_days)
-    return CompiledPlan(problem, tuple(info), tuple(priority), calendar, units, blocking)
+    return CompiledPlan(problem, tuple(info), tuple(priority), calendar, pools.units, blocking,
+                        roles=pools.roles, home=pools.home, role_change_days=pools.setup,
+                        pools=params.pools)

@@ -14,6 +14,7 @@ for byte.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon
 
 from sapper.domain.assets import Asset, AssetType
-from sapper.domain.figures import BRIGADE_SIZE, METHOD_FIGURES, HazardSizeDistribution
+from sapper.domain.figures import BRIGADE_SIZE, METHOD_FIGURES, TS_M2_PER_TEAM_DAY, HazardSizeDistribution
 from sapper.domain.geometry import WGS84, LocalProjection
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.places import SYNTHETIC_SOURCE, Settlement
@@ -143,6 +144,9 @@ class KurskBorderConfig:
     deminers: int = 1_000
     team_split: tuple[tuple[Method, int], ...] = DEFAULT_TEAM_SPLIT
     team_sizes: tuple[tuple[Method, int], ...] = DEFAULT_TEAM_SIZES
+    #: The technical-survey rate of the survey teams (m² per team-day): a programme parameter with no public source;
+    #: its default is calibrated to Bosnia and Herzegovina's stated throughput (``TS_M2_PER_TEAM_DAY``).
+    survey_m2_per_team_day: float = TS_M2_PER_TEAM_DAY.value
     #: Builders: brigades per trade of ``brigade_size`` (BRIGADE_SIZE), and the total they must add up to.
     builders: int = 5_000
     brigade_split: tuple[tuple[Trade, int], ...] = DEFAULT_BRIGADE_SPLIT
@@ -188,6 +192,9 @@ class KurskBorderConfig:
     def _workforce_faults(self) -> list[Fault]:
         rec = "config"
         faults: list[Fault] = []
+        if not (math.isfinite(self.survey_m2_per_team_day) and self.survey_m2_per_team_day > 0):
+            faults.append(Fault(rec, f"must be a positive number of m² per team-day, got "
+                                     f"{self.survey_m2_per_team_day}", "survey_m2_per_team_day"))
         sizes = dict(self.team_sizes)
         methods = [m for m, _ in self.team_split]
         if len(set(methods)) != len(methods):
@@ -314,7 +321,8 @@ def _build(seed: int, cfg: KurskBorderConfig, *, truth: bool) -> tuple[Scenario,
     # Workforce, based at real towns outside the zone, nearest first.
     bases = sorted(cfg.base_towns, key=lambda n: (zone.distance(_point(proj.to_local(towns[n].point))), n))
     base_points = [towns[n].point for n in bases]
-    teams = deminer_teams(cfg.team_split, dict(cfg.team_sizes), base_points)
+    teams = deminer_teams(cfg.team_split, dict(cfg.team_sizes), base_points,
+                          productivity={Method.SURVEY: cfg.survey_m2_per_team_day})
     brigades = builder_brigades(cfg.brigade_split, cfg.brigade_size, base_points)
 
     village_points = to_wgs84_many([v.point for v in villages], to_wgs)

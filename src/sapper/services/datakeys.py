@@ -7,6 +7,7 @@ which the service runs with ``SAPPER_DATA_KEY=NEW``. See docs/security.md.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sapper.domain.users import AuditEntry
@@ -25,6 +26,13 @@ def cipher(key_text: str | None, *, name: str = "SAPPER_DATA_KEY") -> FieldCiphe
     if key_text is None or not key_text.strip():
         raise DataKeyError(f"no data key: set {name} to 32 random bytes, base64-encoded (docs/security.md)")
     return FieldCipher(DataKey.parse(key_text, name=name))
+
+
+def from_environment(variable: str = "SAPPER_DATA_KEY") -> FieldCipher | None:
+    """The cipher of the key in the environment variable ``variable`` (read when called), or None when it is unset
+    or empty; DataKeyError when it is malformed. The command line's field import and apply use it."""
+    text = os.environ.get(variable)
+    return cipher(text, name=variable) if text and text.strip() else None
 
 
 def check_for_service(key_text: str | None, *, development: bool) -> FieldCipher | None:

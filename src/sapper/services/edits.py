@@ -434,7 +434,7 @@ def record_activity(store: Store, principal: Principal, given: ActivityInput, ge
         hazard = store.feature("hazard_areas", str(given.hazard_id), scope=principal.scope)
         activity, repairs = _activity(activity_id, given, hazard, principal, geometry)
         step = landrelease.record_activity(store, activity, actor=principal.name,
-                                           reason=reason or "recorded through the web service")
+                                           reason=reason or "recorded through the web service", audit=False)
         after = store.feature("activities", activity_id)
         uow.audit(_audit(principal, "activities", activity_id, "insert", reason, None, after))
     clipped = sum(e.clipped_m2 for e in step.events if e.activity is not None and e.activity.id == activity_id)

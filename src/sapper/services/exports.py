@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -40,11 +40,14 @@ _PAGE = 10_000
 @dataclass(frozen=True, slots=True)
 class ExportOptions:
     """``fields``: the columns to write, in order (None: all); ``styles``: write the layer styles (GeoPackage,
-    Shapefile, KML); ``generalise``: a viewer's geometry and no source attributes."""
+    Shapefile, KML), their titles and legend labels through ``say``; ``generalise``: a viewer's geometry and no
+    source attributes."""
 
     fields: tuple[str, ...] | None = None
     styles: bool = True
     generalise: bool = False
+    #: Puts the styles' titles and legend labels in the user's language (the command line's ``localise``).
+    say: Callable[[str], str] = str
 
 
 def _check_target(store: Store, target: Path) -> None:
@@ -100,12 +103,12 @@ def export_records(store: Store, file_path: str | Path, kind: Kind, options: Exp
             hazards = [dataclasses.replace(h, geometry=generalised_footprint(h.geometry)) for h in hazards]
         attributes = None if opts.generalise else store.source_attributes("hazard_areas")
         return write_hazards(target, hazards, attributes=attributes, progress=progress, fields=fields,
-                             styles=opts.styles)
+                             styles=opts.styles, say=opts.say)
     if kind == "assets":
         assets = store.assets()
         asset_progress = {i: AssetProgress(_day(p.get("planned_restoration_date")))
                           for i, p in _derived(store, "assets").items()}
         attributes = None if opts.generalise else store.source_attributes("assets")
         return write_assets(target, assets, attributes=attributes, progress=asset_progress, fields=fields,
-                            styles=opts.styles)
+                            styles=opts.styles, say=opts.say)
     raise ValidationError(msg("export"), [Fault("export", f"unknown kind {kind!r}: hazards or assets", "kind")])

@@ -7,9 +7,17 @@
   who and why.
 * :func:`apply_approved` writes, per submission, the latest approved version to the register: clearance and brigade
   progress to ``field_progress`` (for the re-planner), NTS and TS reports as activities (``Store.add_activities``),
-  accident reports as accidents (IMAS 10.60; their victims' fields were never staged, see SENSITIVE_FIELDS).
+  accident reports as accidents (IMAS 10.60) with their victims (see below).
   A version that cannot be applied (an unknown hazard area, asset, team or brigade; answers that do not fit) stays
   approved with the reason in ``apply_fault``, and the others are applied. Applying again changes nothing.
+
+Victims' answers (SENSITIVE_FIELDS, the accident form's ``victims`` repeat) are personal data. With the data key
+(``cipher``, ``SAPPER_DATA_KEY``) :func:`import_export` stages each of them **encrypted** on its own (AES-256-GCM,
+bound to the submission, repeat entry and field), and compares versions by keyed fingerprints (HMAC) rather than by
+the answers, so nothing personal is ever staged in clear; :func:`apply_approved` decrypts them, writes each victim
+encrypted in ``victims`` (audited: ids and field names only), and takes the victims' answers out of every staged
+version of that submission. Without the key they are dropped at import, as before (the summary says so), and an
+accident report holding encrypted victims is not applied without it.
 
 The field names are those of sapper's XLSForm templates (``sapper.io.form_fields.FIELD_NAMES``); ``APPLY_READS``
 lists the ones read here, and a test checks the templates have them.
@@ -23,6 +31,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +39,12 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.accidents import Accident, AccidentKind
+from sapper.domain.accidents import Accident, AccidentKind, Gender, ReportedAccident, Victim, VictimOutcome
 from sapper.domain.activities import Activity, ActivityStatus, ActivityType, DeviceCondition, DeviceFound, Disposal
 from sapper.domain.fielddata import (
     ProgressKind,
     ProgressReport,
+    RepeatRow,
     StagedSubmission,
     StagingState,
     Submission,
@@ -43,12 +53,14 @@ from sapper.domain.fielddata import (
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import DeviceCategory, HazardArea, Marking
 from sapper.domain.resources import Method
-from sapper.errors import Fault, ValidationError
+from sapper.domain.taskorders import ACTIVE, SiteKind, TaskOrder
+from sapper.errors import DataKeyError, Fault, ValidationError
 from sapper.io.fieldanswers import AnswerReader
 from sapper.io.fieldexport import RowFault, read_field_export
 from sapper.io.form_fields import FIELD_NAMES
 from sapper.jsontypes import JsonObject
 from sapper.store import Store
+from sapper.store.cipher import FieldCipher, is_ciphertext
 from sapper.store.fieldstaging import FieldStaging, StageOutcome
 
 #: Who the import and apply steps are recorded as, when no person is named.
@@ -75,8 +87,7 @@ APPLY_READS: Mapping[str, tuple[str, ...]] = {
 }
 #: What a GeoJSON export calls a feature's geometry (it does not say which question it answers).
 FEATURE_GEOMETRY = "geometry"
-#: Fields never staged: personal data of accident victims. Staging holds submissions as plaintext, so victims are
-#: entered through the API (the victim permission; encrypted per field, docs/security.md), not from the form.
+#: Personal data of accident victims: never staged in clear (encrypted with the data key, or dropped without it).
 SENSITIVE_FIELDS = frozenset(name for form in FIELD_NAMES.values() for name in form.sensitive)
 
 
@@ -93,14 +104,56 @@ def form_kind(form_id: str, columns: frozenset[str]) -> str:
     """The template an export was filled in on (a key of FIELD_NAMES), or ``UNKNOWN_FORM``.
 
     By form id first (ODK Central names its export after it; ``--form`` names a Kobo one); otherwise the template
-    every one of whose top-level fields is a column of the export (the one with most fields, if several are).
+    every one of whose top-level fields is a column of the export (the one with most fields, if several are); fields
+    a later version of a form added are not asked for, so an export from an earlier version is still recognised.
     """
     for key, form in FIELD_NAMES.items():
         if form.form_id == form_id:
             return key
     names = dict.fromkeys(columns)
-    matches = [key for key, form in FIELD_NAMES.items() if all(find_key(names, f) for f in form.fields)]
+    matches = [key for key, form in FIELD_NAMES.items()
+               if all(find_key(names, f) for f in form.fields if f not in form.added)]
     return max(matches, key=lambda k: len(FIELD_NAMES[k].fields)) if matches else UNKNOWN_FORM
+
+
+def _sensitive(name: str) -> bool:
+    return name.replace("-", "/").rsplit("/", 1)[-1] in SENSITIVE_FIELDS
+
+
+def _where(instance_id: str, entry: str, name: str) -> str:
+    """The associated data of a staged victim answer: the submission version, repeat entry and field."""
+    return f"field_submissions/{instance_id}/{entry}/{name}"
+
+
+def _seal(how: Callable[..., str], prefix: str, name: str, value: str) -> str:
+    return how(value, where=prefix + name)
+
+
+def _sealed(sub: Submission, cipher: FieldCipher) -> tuple[Submission, str, list[str]]:
+    """``sub`` with every personal answer of a repeat entry encrypted on its own, the content hash its answers are
+    compared by (keyed fingerprints in place of the personal answers), and the personal names dropped instead
+    (outside a repeat entry, or a geometry: the templates have none)."""
+    plain, dropped = _without_sensitive(sub)
+    sealed_repeats: dict[str, list[RepeatRow]] = {}
+    hashed_repeats: dict[str, list[RepeatRow]] = {}
+    names: set[str] = set()
+
+    def entry(r: RepeatRow, seal: Callable[[str, str], str]) -> RepeatRow:
+        return dataclasses.replace(
+            r, geometries={k: g for k, g in r.geometries.items() if not _sensitive(k)},
+            fields={k: seal(k, v) if _sensitive(k) else v for k, v in r.fields.items()})
+
+    for path, rows in sub.repeats.items():
+        names.update(k for r in rows for k in r.fields if _sensitive(k))
+        sealed = [entry(r, partial(_seal, cipher.encrypt, _where(sub.instance_id, r.key, ""))) for r in rows]
+        hashed = [entry(r, partial(_seal, cipher.fingerprint, _where(sub.instance_id, r.key, ""))) for r in rows]
+        keep = [n for n, r in enumerate(sealed) if r.fields or r.geometries]
+        if keep:
+            sealed_repeats[path] = [sealed[n] for n in keep]
+            hashed_repeats[path] = [hashed[n] for n in keep]
+    hashed_sub = dataclasses.replace(plain, repeats=hashed_repeats)
+    return (dataclasses.replace(plain, repeats=sealed_repeats), hashed_sub.content_hash(),
+            sorted(set(dropped) - names))
 
 
 def _without_sensitive(sub: Submission) -> tuple[Submission, list[str]]:
@@ -168,9 +221,10 @@ class FieldImportSummary:
 
 def import_export(
     store: Store, file_path: str | Path, *, form_id: str | None = None, actor: str = IMPORT_ACTOR,
-    at: dt.datetime | None = None,
+    at: dt.datetime | None = None, cipher: FieldCipher | None = None,
 ) -> FieldImportSummary:
-    """Stage the submissions of an ODK Central or KoboToolbox export in ``store``, all in one transaction.
+    """Stage the submissions of an ODK Central or KoboToolbox export in ``store``, all in one transaction; victims'
+    answers encrypted with ``cipher`` (dropped without it; the module docstring).
 
     Raises ImportFileError when the file cannot be used at all (nothing is written).
     """
@@ -192,12 +246,20 @@ def import_export(
     conflicts: list[str] = []
     staged: list[int] = []
     dropped: set[str] = set()
+    sealed = 0
     with store.write() as uow:
         staging = uow.field_staging
         for sub in export.submissions:
-            clean, left_out = _without_sensitive(sub)
+            digest: str | None = None
+            if cipher is None:
+                clean, left_out = _without_sensitive(sub)
+            else:
+                clean, digest, left_out = _sealed(sub, cipher)
+                sealed += any(is_ciphertext(v) for rows in clean.repeats.values() for r in rows
+                              for v in r.fields.values())
             dropped.update(left_out)
-            result = staging.stage(clean, kind=kind, source_file=export.path.name, actor=actor, at=when)
+            result = staging.stage(clean, kind=kind, source_file=export.path.name, actor=actor, at=when,
+                                   content_hash=digest)
             counts[result.outcome] += 1
             if result.outcome is StageOutcome.CONFLICT:
                 conflicts.append(f"submission {sub.instance_id} is already staged (id {result.staged_id}) with other "
@@ -205,8 +267,13 @@ def import_export(
             elif result.outcome in (StageOutcome.NEW, StageOutcome.VERSION):
                 staged.append(result.staged_id)
     if dropped:
-        notes.append(f"personal data not kept: {', '.join(sorted(dropped))} (sapper has no encrypted store for it; "
+        why = ("set SAPPER_DATA_KEY to stage victims' answers encrypted" if cipher is None
+               else "only a repeat entry's answers are kept, encrypted")
+        notes.append(f"personal data not kept: {', '.join(sorted(dropped))} ({why}; "
                      "keep it in the server's protected form data)")
+    if sealed:
+        notes.append(f"victims' answers of {sealed} submissions staged encrypted (key "
+                     f"{cipher.key_id if cipher else ''}); applying them needs the same key")
     return FieldImportSummary(
         file=export.path.name, source=export.source.value, form_id=export.form_id, kind=kind,
         new=counts[StageOutcome.NEW], versions=counts[StageOutcome.VERSION],
@@ -483,11 +550,19 @@ def nearest_ids(value: str, ids: Iterable[str], *, cutoff: float = SUGGEST_CUTOF
 
 
 class RegisterIds:
-    """The register's ids, read once per table, to check a submission's ids and suggest the nearest for a typo."""
+    """The register's ids, read once per table, to check a submission's ids and suggest the nearest for a typo; and
+    its task orders, read once, to check the order a report names."""
 
     def __init__(self, staging: FieldStaging) -> None:
         self._staging = staging
         self._ids: dict[str, set[str]] = {}
+        self._orders: dict[str, TaskOrder] | None = None
+
+    def orders(self, store: Store) -> dict[str, TaskOrder]:
+        """Every task order by number."""
+        if self._orders is None:
+            self._orders = {o.number: o for o in store.task_orders()}
+        return self._orders
 
     def all(self, table: str) -> set[str]:
         if table not in self._ids:
@@ -512,8 +587,9 @@ class _Effects:
     """Builds what one staged version means for the register, collecting faults; reads the store as needed."""
 
     def __init__(self, store: Store, staging: FieldStaging, staged: StagedSubmission,
-                 ids: RegisterIds | None = None) -> None:
+                 ids: RegisterIds | None = None, cipher: FieldCipher | None = None) -> None:
         self.store = store
+        self.cipher = cipher
         self.staging = staging
         self.ids = ids or RegisterIds(staging)
         self.staged = staged
@@ -568,6 +644,69 @@ class _Effects:
             self.fault("devices_found", f"is no, but {entries} devices are recorded")
         return tuple(found)
 
+    def task_order(self, unit: str | None, site: str | None, day: dt.date | None) -> str | None:
+        """The task order the report names (``task_order``), checked: an order of the store, in force (issued or
+        acknowledged) on the day of the work — a report of a day before the order was completed or cancelled is
+        applied after it —, for the reporting unit and site; a typo gets the nearest number. A day outside the
+        order's dates is a note, not a fault (work is reported as done)."""
+        number = self.read.text("task_order")
+        if number is None:
+            return None
+        orders = self.ids.orders(self.store)
+        order = orders.get(number)
+        if order is None:
+            near = nearest_ids(number, orders)
+            self.fault("task_order", f"{number} is not a task order; did you mean {' or '.join(near[:3])}?" if near
+                       else f"{number} is not a task order in the store")
+            return None
+        ended = next((e.at.date() for e in reversed(order.history) if e.to_state not in ACTIVE), None)
+        if order.state not in ACTIVE and (day is None or ended is None or day > ended):
+            self.fault("task_order", f"task order {number} was {order.state.value} on {ended}, before this work: "
+                                     "report under an order in force (issued or acknowledged)")
+        if unit is not None and order.unit_id != unit:
+            self.fault("task_order", f"task order {number} is for {order.unit_id}, not {unit}")
+        if site is not None and order.site_id != site:
+            what = "hazard area" if order.site_kind is SiteKind.HAZARD_AREA else "asset"
+            self.fault("task_order", f"task order {number} is for {what} {order.site_id}, not {site}")
+        if day is not None and not order.start <= day <= order.end:
+            self.notes.append(f"{self.sub.record}: work on {day.isoformat()} under task order {number}, whose lots run "
+                              f"{order.start.isoformat()} to {order.end.isoformat()}")
+        return number
+
+    def victims(self, accident: str) -> tuple[Victim, ...]:
+        """The victims the report's ``victims`` entries record (decrypted with the data key; a fault without it)."""
+        rows = self.sub.repeat("victims")
+        if not any(is_ciphertext(v) for r in rows for v in r.fields.values()):
+            return ()
+        if self.cipher is None:
+            self.fault("victims", "the victims' answers are encrypted: apply with SAPPER_DATA_KEY set to the key "
+                                  "they were imported with")
+            return ()
+        found = []
+        for n, row in enumerate(rows, start=1):
+            record = f"{self.sub.record} victims[{n}]"
+            try:
+                plain = {k: self.cipher.decrypt(v, where=_where(self.sub.instance_id, row.key, k))
+                         if is_ciphertext(v) else v for k, v in row.fields.items()}
+            except DataKeyError as exc:
+                self.faults.append(Fault(record, exc.message))
+                continue
+            r = AnswerReader(dataclasses.replace(row, fields=plain), record)
+            name = r.text("victim_name") or ""
+            gender = r.choice("victim_gender", Gender) or Gender.UNKNOWN
+            outcome = r.choice("victim_outcome", VictimOutcome, required=True)
+            born = r.date("victim_birth_date")
+            activity = r.text("victim_activity") or ""
+            self.faults += r.faults
+            if r.faults or outcome is None:
+                continue
+            try:
+                found.append(Victim(f"{accident}-v{n}", accident, name, gender, outcome, birth_date=born,
+                                    activity=activity))
+            except ValidationError as exc:
+                self.faults += [Fault(record, f.reason, f.field) for f in exc.faults]
+        return tuple(found)
+
     def done(self) -> list[Fault]:
         return [*self.read.faults, *self.faults]
 
@@ -593,11 +732,12 @@ def _clearance(e: _Effects) -> ProgressReport | tuple[ProgressReport, Activity] 
     e.known("hazard_areas", "hazard area", "hazard_id", hazard)
     e.known("teams", "team", "team_id", team, NEW_TEAM)
     e.known("organisations", "organisation", "organisation_id", organisation)
+    order = e.task_order(team, hazard, day)
     if e.done() or day is None:
         return None
     report = ProgressReport(e.sub.submission_key, ProgressKind.CLEARANCE, day, hazard_id=hazard, team_id=team,
                             area_cleared_m2=cleared, deminers=deminers, hours_worked=hours, geometry=outline,
-                            devices=devices)
+                            devices=devices, task_order=order)
     if outline is None or hazard is None:
         return report
     try:
@@ -622,11 +762,12 @@ def _brigade(e: _Effects) -> ProgressReport | None:
     where = r.geometry("blocking_location", kind="point")
     e.known("assets", "asset", "asset_id", asset)
     e.known("brigades", "brigade", "brigade_id", brigade, NEW_TEAM)
+    order = e.task_order(brigade, asset, day)
     if e.done() or day is None:
         return None
     return ProgressReport(e.sub.submission_key, ProgressKind.BRIGADE, day, asset_id=asset, brigade_id=brigade,
                           builder_days=days, percent_complete=percent, blocked_by_hazard=blocked,
-                          blocking_hazard_id=blocking_id, geometry=where)
+                          blocking_hazard_id=blocking_id, geometry=where, task_order=order)
 
 
 def activity_id(submission_key: str) -> str:
@@ -691,8 +832,8 @@ def accident_id(submission_key: str) -> str:
     return "field-" + submission_key.removeprefix("uuid:")
 
 
-def _accident(e: _Effects) -> Accident | None:
-    """The accident report as an accident (restricted, the default class); victims are not in it."""
+def _accident(e: _Effects) -> ReportedAccident | None:
+    """The accident report as an accident (restricted, the default class) and the victims it records."""
     r = e.read
     day = r.date("accident_date", required=True)
     where = r.geometry("accident_location", kind="point")
@@ -704,6 +845,7 @@ def _accident(e: _Effects) -> Accident | None:
     people = r.integer("victim_count") or 0
     e.known("organisations", "organisation", "organisation_id", organisation)
     e.known("hazard_areas", "hazard area", "hazard_id", hazard)
+    victims = e.victims(accident_id(e.sub.submission_key))
     if e.done() or day is None or kind is None or device is None:
         return None
     point = where if isinstance(where, Point) else None
@@ -715,14 +857,14 @@ def _accident(e: _Effects) -> Accident | None:
     except ValidationError as exc:
         e.faults += [Fault(e.sub.record, f.reason, f.field) for f in exc.faults]
         return None
-    if people:
-        e.notes.append(f"{e.sub.record}: {people} people killed or injured: their details are not taken from the "
-                       "form; enter them through the API (victim permission)")
-    return accident
+    if people > len(victims):
+        e.notes.append(f"{e.sub.record}: {people} people killed or injured, {len(victims)} recorded with their "
+                       "details in the form; enter the others through the API (victim permission)")
+    return ReportedAccident(accident, victims)
 
 
 _Effect = (ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea]
-           | Accident)
+           | ReportedAccident)
 
 _BUILDERS: dict[str, Callable[[_Effects], _Effect | None]] = {
     "clearance": _clearance,
@@ -744,8 +886,10 @@ def _describe(s: StagedSubmission) -> str:
     return f"{s.id} ({s.kind}, {s.submission.instance_id}, version {s.version})"
 
 
-def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | None = None) -> ApplySummary:
-    """Apply, for each submission, its latest approved version (see the module docstring); one transaction."""
+def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | None = None,
+                   cipher: FieldCipher | None = None) -> ApplySummary:
+    """Apply, for each submission, its latest approved version (see the module docstring); one transaction.
+    ``cipher``: the data key, to write the victims an accident report staged encrypted."""
     when = at or _now()
     summary = ApplySummary()
     with store.write() as uow:
@@ -755,8 +899,17 @@ def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | 
             approved.setdefault(s.submission.submission_key, []).append(s)
         ids = RegisterIds(staging)
         for key, group in approved.items():
-            _apply_one(store, staging, key, group, actor=actor, at=when, summary=summary, ids=ids)
+            _apply_one(store, staging, key, group, actor=actor, at=when, summary=summary, ids=ids, cipher=cipher)
     return summary
+
+
+def _forget_victims(staging: FieldStaging, versions: Sequence[StagedSubmission]) -> None:
+    """Take the victims' answers (encrypted) out of every staged version of a report now applied: they live in
+    ``victims`` from here on, and staging keeps no second copy."""
+    for v in versions:
+        clean, dropped = _without_sensitive(v.submission)
+        if dropped:
+            staging.replace_answers(v.id, clean)
 
 
 def _not_applied(s: StagedSubmission) -> str:
@@ -765,7 +918,7 @@ def _not_applied(s: StagedSubmission) -> str:
 
 
 def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[StagedSubmission], *, actor: str,
-               at: dt.datetime, summary: ApplySummary, ids: RegisterIds) -> None:
+               at: dt.datetime, summary: ApplySummary, ids: RegisterIds, cipher: FieldCipher | None) -> None:
     versions = staging.versions(key)
     rank = _ranks(versions)
     latest = max(group, key=lambda v: rank[v.id])
@@ -782,7 +935,7 @@ def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[St
         staging.set_apply_fault(latest.id, why)
         summary.faults.append(f"{_describe(latest)}: {why}")
         return
-    effects = _Effects(store, staging, latest, ids)
+    effects = _Effects(store, staging, latest, ids, cipher)
     try:
         effect = builder(effects)
     except ValidationError as exc:  # e.g. a field name that matches two fields
@@ -792,10 +945,12 @@ def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[St
     if effect is not None and not faults:
         older = [v.id for v in group if v is not latest] + ([current.id] if current is not None else [])
         try:
-            staging.apply(latest.id, effect, actor=actor, at=at, supersede=older)
+            staging.apply(latest.id, effect, actor=actor, at=at, supersede=older, cipher=cipher)
         except ValidationError as exc:
             faults = list(exc.faults)
         else:
+            if isinstance(effect, ReportedAccident):
+                _forget_victims(staging, versions)
             summary.applied.append(_describe(latest))
             summary.superseded.extend(_describe(v) for v in [*group, *([current] if current else [])]
                                       if v is not latest)

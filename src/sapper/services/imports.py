@@ -45,6 +45,7 @@ from sapper.io.result import SourceAttributes, ValueGap
 from sapper.io.workforce import read_workforce
 from sapper.jsontypes import JsonObject
 from sapper.messages import msg
+from sapper.services.audit import audit_written
 from sapper.services.exports import export_records
 from sapper.store import Store, UnitOfWork
 
@@ -52,6 +53,8 @@ Kind = Literal["hazards", "assets"]
 
 #: Records per INSERT batch inside the one import transaction.
 BATCH_SIZE = 500
+#: Who a file import is audited as (the command).
+IMPORT_ACTOR = "sapper import {kind}"
 #: Two geometries are the same record's when every vertex agrees to this many degrees (about 0.1 mm).
 SAME_VERTEX_DEG = 1e-9
 #: Two numbers are the same value when they agree to this relative tolerance (a Shapefile keeps 15 digits).
@@ -380,7 +383,10 @@ def import_file(
         screened = _screen(uow, kind, result.indexes, records, replace=replace, skip_existing=skip_existing,
                            upsert=upsert, attributes=result.attributes)
         if not dry_run:
+            existing = uow.existing_ids(_LAYER[kind], [r.id for r in screened.accepted])
             _write(uow, kind, screened.accepted, replace=replace or upsert)
+            audit_written(uow, screened.accepted, existing=existing, actor=IMPORT_ACTOR.format(kind=kind),
+                          reason=f"import of {Path(file_path).name}")
             chosen = {i.id for i in screened.accepted}
             attrs = {r.id: a for r, a in zip(records, result.attributes, strict=True) if r.id in chosen}
             if attrs and (any(attrs.values()) or upsert or replace):

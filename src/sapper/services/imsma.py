@@ -40,9 +40,12 @@ from sapper.io.imsma import (
     write_mdr_report,
 )
 from sapper.io.profile import ImportProfile
+from sapper.services.audit import audit_written
 from sapper.store import Store, UnitOfWork
 from sapper.store.engine import probe
 
+#: Who an IMSMA import is audited as (the command).
+IMPORT_ACTOR = "sapper import imsma"
 _WHAT = {ORGANISATION: "organisation", HAZARD: "hazard area", ACTIVITY: "activity", DEVICE: "device found"}
 
 
@@ -222,11 +225,14 @@ def import_imsma(store: Store, path: str | Path, *, profile: ImportProfile | Non
         # an organisation found by its IMSMA id under another sapper id: records name the store's
         renamed = {oid: m.id for oid, m in matched.items() if m is not None and m.id != oid}
         uow.add_organisations(new_orgs)
-        uow.add_hazards([dataclasses.replace(h, organisation_id=renamed.get(h.organisation_id, h.organisation_id))
-                         if h.organisation_id in renamed else h for h in read.hazards])
+        hazards = [dataclasses.replace(h, organisation_id=renamed.get(h.organisation_id, h.organisation_id))
+                   if h.organisation_id in renamed else h for h in read.hazards]
+        uow.add_hazards(hazards)
         if read.source_attributes:
             uow.set_source_attributes("hazard_areas", read.source_attributes)
-        uow.add_activities([dataclasses.replace(a, organisation_id=renamed.get(a.organisation_id, a.organisation_id))
-                            if a.organisation_id in renamed else a for a in read.activities])
+        activities = [dataclasses.replace(a, organisation_id=renamed.get(a.organisation_id, a.organisation_id))
+                      if a.organisation_id in renamed else a for a in read.activities]
+        uow.add_activities(activities)
+        audit_written(uow, [*hazards, *activities], existing=(), actor=IMPORT_ACTOR, reason=what)
     counts = ExchangeCounts(read.format, len(new_orgs), len(read.hazards), len(read.activities), read.devices)
     return ImsmaImportSummary(p, counts, kept, [*notes, *read.notes])

@@ -29,7 +29,7 @@ from pathlib import Path
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.activities import Activity, ActivityStatus, ActivityType
+from sapper.domain.activities import Activity, ActivityStatus, ActivityType, ReleaseBalance
 from sapper.domain.handover import HandoverCertificate as HandoverCertificate  # re-exported for the entry points
 from sapper.domain.handover import completion_record
 from sapper.domain.hazards import HazardArea
@@ -49,13 +49,17 @@ from sapper.domain.releaserules import land_uses_of as land_uses_of
 from sapper.domain.releaserules import list_text as list_text
 from sapper.domain.releaserules import parse_list as parse_list
 from sapper.domain.resources import Method
+from sapper.domain.users import AuditEntry
 from sapper.errors import Fault, ValidationError
 from sapper.io.vector import read_outline
 from sapper.jsontypes import JsonObject
+from sapper.messages import Joined, msg, phrases
+from sapper.services.audit import audit_written, summary
 from sapper.store import Store, UnitOfWork
+from sapper.store.accounts import audit_json
 
 #: Reason of the first event of a history the service starts.
-START_REASON = "land-release history starts from the register's record of the area"
+START_REASON = msg("land-release history starts from the register's record of the area")
 #: Reason of the event that takes an activity written outside this service into the history.
 ADOPT_REASON = "adopted: activity {id} was in the store without a land-release event"
 
@@ -70,20 +74,25 @@ class HazardHistory:
     record: LandRelease | None
 
     def lines(self) -> list[str]:
-        """The state and balance, each non-conformity, then one line per event (``sapper release history``)."""
+        """The state and balance, each non-conformity, then one line per event (``sapper release history``);
+        messages, said in the user's language."""
         h, record = self.hazard, self.record
         if record is None:
-            return [f"hazard area {h.id}: no land-release history yet; the register has it {h.hazard_class.value}, "
-                    f"{h.status.value}, {h.area_m2:,.0f} m²"]
+            return [msg("hazard area {id}: no land-release history yet; the register has it {cls}, {status}, {m2} m²",
+                        id=h.id, cls=h.hazard_class.value, status=h.status.value, m2=f"{h.area_m2:,.0f}")]
         b = record.balance
-        out = [f"hazard area {h.id} is {record.state.value} ({record.hazard_class.value}): original "
-               f"{b.original_m2:,.0f} m² = cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared "
-               f"{b.cleared_m2:,.0f} + remaining {b.remaining_m2:,.0f} (residual {b.residual_m2:,.1f} m², tolerance "
-               f"{b.tolerance_m2:,.0f} m²)"]
-        out += [f"  non-conformity {nc.id} ({nc.severity.value}, {nc.status.value}): {nc.description}"
+        out: list[str] = [
+            msg("hazard area {id} is {state} ({cls}): original {original} m² = cancelled {cancelled} + reduced "
+                "{reduced} + cleared {cleared} + remaining {remaining} (residual {residual} m², tolerance {tolerance} "
+                "m²)", id=h.id, state=record.state.value, cls=record.hazard_class.value, **_balance(b),
+                residual=f"{b.residual_m2:,.1f}")]
+        out += [msg("  non-conformity {id} ({severity}, {status}): {description}", id=nc.id,
+                    severity=nc.severity.value, status=nc.status.value, description=nc.description)
                 for nc in record.non_conformities.values()]
-        out += [f"{e.seq:>4}  {e.at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {e.kind.value:<14} "
-                f"{e.from_state or 'new'} → {e.to_state.value}  by {e.actor}: {e.describe()} (reason: {e.reason})"
+        out += [msg("{seq}  {at}  {kind} {from_state} → {to_state}  by {actor}: {summary} (reason: {reason})",
+                    seq=f"{e.seq:>4}", at=e.at.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=f"{e.kind.value:<14}",
+                    from_state=e.from_state or "new", to_state=e.to_state.value, actor=e.actor,
+                    summary=e.describe(), reason=phrases(e.reason))
                 for e in record.history]
         return out
 
@@ -134,27 +143,34 @@ class Transition:
     events: tuple[ReleaseEvent, ...]
 
     def lines(self) -> list[str]:
-        """One line per appended event, then the balance, then anything holding back release."""
-        out = [
-            f"event {e.seq} ({e.kind.value}): {e.from_state or 'new'} → {e.to_state.value}: {e.describe()}"
+        """One line per appended event, then the balance, then anything holding back release; messages, said in the
+        user's language."""
+        out: list[str] = [
+            msg("event {seq} ({kind}): {from_state} → {to_state}: {summary}", seq=e.seq, kind=e.kind.value,
+                from_state=e.from_state or "new", to_state=e.to_state.value, summary=e.describe())
             for e in self.events
         ]
         b = self.record.balance
-        out.append(
-            f"hazard area {self.record.hazard_id} is {self.record.state.value}: original {b.original_m2:,.0f} m² = "
-            f"cancelled {b.cancelled_m2:,.0f} + reduced {b.reduced_m2:,.0f} + cleared {b.cleared_m2:,.0f} + "
-            f"remaining {b.remaining_m2:,.0f} (tolerance {b.tolerance_m2:,.0f} m²)"
-        )
+        out.append(msg("hazard area {id} is {state}: original {original} m² = cancelled {cancelled} + reduced "
+                       "{reduced} + cleared {cleared} + remaining {remaining} (tolerance {tolerance} m²)",
+                       id=self.record.hazard_id, state=self.record.state.value, **_balance(b)))
         if self.record.awaiting_release:
             holds = self.record.release_holds
             if holds:
-                out.append("all land is processed; release awaits: " + "; ".join(holds))
+                out.append(msg("all land is processed; release awaits: {holds}", holds=Joined("; ", holds)))
             else:
-                out.append("all land is processed and inspected: the authority may accept it as released")
+                out.append(msg("all land is processed and inspected: the authority may accept it as released"))
         for activity_id, depth in self.record.deep_finds:
-            out.append(f"flag: activity {activity_id} found a device at {depth:g} cm, below the required clearance "
-                       f"depth of {self.record.required_depth_cm:g} cm (IMAS 09.10): review the depth")
+            out.append(msg("flag: activity {activity} found a device at {depth} cm, below the required clearance "
+                           "depth of {required} cm (IMAS 09.10): review the depth", activity=activity_id,
+                           depth=f"{depth:g}", required=f"{self.record.required_depth_cm:g}"))
         return out
+
+
+def _balance(b: ReleaseBalance) -> dict[str, str]:
+    """The balance's areas as the lines print them (m², no decimals)."""
+    return {k: f"{getattr(b, k + '_m2'):,.0f}" for k in ("original", "cancelled", "reduced", "cleared", "remaining",
+                                                          "tolerance")}
 
 
 def _now() -> dt.datetime:
@@ -188,12 +204,16 @@ def _load(store: Store, hazard_id: str) -> tuple[HazardArea, LandRelease | None]
     return hazard, (_replayed(store, hazard, events) if events else None)
 
 
-def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...]) -> None:
-    """The records the events bring (activities as clipped, QA visits, status changes), then the events."""
+def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...], *, actor: str, audit: bool) -> None:
+    """The records the events bring (activities as clipped, QA visits, status changes), then the events; each
+    activity audited when ``audit``."""
     for e in events:
         if e.activity is not None:
             replace = bool(uow.existing_ids("activities", [e.activity.id]))
             uow.add_activities([e.activity], replace=replace)
+            if audit:
+                audit_written(uow, [e.activity], existing=[e.activity.id] if replace else [], actor=actor,
+                              reason=e.reason)
         if e.visit is not None:
             uow.add_qa_visit(e.visit)
         if e.non_conformity_id is not None and e.nc_status is not None:
@@ -202,12 +222,17 @@ def _write(uow: UnitOfWork, events: tuple[ReleaseEvent, ...]) -> None:
 
 
 def _advance(
-    store: Store, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command
+    store: Store, locate: Callable[[Store], str], *, actor: str, at: dt.datetime | None, command: Command,
+    audit: bool = True,
 ) -> Transition:
+    """Replay, apply ``command``, write. With ``audit`` (the command line's path; the web service writes its own,
+    richer rows) every activity written and the hazard area whose history moved get an audit row in the same
+    transaction."""
     when = at if at is not None else _now()
     with store.write() as uow:
         hazard, record = _load(store, locate(store))
         before = 0 if record is None else len(record.history)
+        state_before = None if record is None else record.state
         if record is None:
             record = LandRelease.start(hazard, actor=actor, at=when, reason=START_REASON,
                                        rules=store.release_rules())
@@ -217,10 +242,15 @@ def _advance(
             record = record.record_activity(act, actor=actor, at=when, reason=ADOPT_REASON.format(id=act.id))
         record = command(record, when)
         appended = record.history[before:]
-        _write(uow, appended)
+        _write(uow, appended, actor=actor, audit=audit)
         updated = record.register_record(hazard)
         if updated != hazard:
             uow.add_hazards([updated], replace=True)
+        if audit and appended:
+            uow.audit(AuditEntry(actor, None, "hazard_areas", hazard.id, "update", appended[-1].reason,
+                                 audit_json({"state": state_before.value if state_before else None}),
+                                 audit_json({"change": "land release", "events": [e.kind.value for e in appended],
+                                             "state": record.state.value, **summary(updated)})))
     return Transition(record, appended)
 
 
@@ -231,10 +261,11 @@ def history(store: Store, hazard_id: str) -> HazardHistory:
 
 
 def record_activity(
-    store: Store, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None
+    store: Store, activity: Activity, *, actor: str, reason: str, at: dt.datetime | None = None, audit: bool = True
 ) -> Transition:
-    """Record an NTS, TS, clearance, BAC or EOD activity (outcomes clipped; it may release the area)."""
-    return _advance(store, lambda _: activity.hazard_id, actor=actor, at=at,
+    """Record an NTS, TS, clearance, BAC or EOD activity (outcomes clipped; it may release the area). ``audit``:
+    write the audit rows (the web service's routes write their own and pass False)."""
+    return _advance(store, lambda _: activity.hazard_id, actor=actor, at=at, audit=audit,
                     command=lambda r, when: r.record_activity(activity, actor=actor, at=when, reason=reason))
 
 

@@ -154,7 +154,8 @@ def record_outcome(store: Store, principal: Principal, hazard_id: str, given: Ou
                                                                                    ActivityType.BAC) else None,
                             **{kind.value: geom})
         before = store.release_events(hazard_id)
-        transition = record_activity(store, activity, actor=principal.name, reason=given.reason, at=when)
+        transition = record_activity(store, activity, actor=principal.name, reason=given.reason, at=when,
+                                     audit=False)
         event = next(e for e in transition.events if e.activity is not None and e.activity.id == activity.id)
         area = getattr(event, f"{kind.value}_m2")
         if area <= 0:

@@ -16,15 +16,17 @@ from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.landrelease import LandRelease
 from sapper.domain.pricing import PricingProfile
 from sapper.domain.releaserules import ReleaseRules
+from sapper.errors import Fault, PlanError, ValidationError
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
-from sapper.plan import Result, SolveParams, solve
+from sapper.plan import Result, SolveParams, check_units, solve
 from sapper.plan.assign import assign_units
 from sapper.prioritise import WeightProfile
-from sapper.scenario.compile import CompiledPlan, CompileParams, Processed, TaskKind, compile_problem
+from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, Processed, TaskKind, compile_problem
 from sapper.services import landrelease
 from sapper.services.budgets import AnnualBudgets, BudgetEffect, budget_effect, with_budgets, years_needed
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.pricing import load_pricing
+from sapper.services.utilisation import IDLE_WEEKS, utilisation
 from sapper.store import Store
 from sapper.store.planjson import plan_document
 from sapper.store.planjson import summary_to_json as summary_to_json
@@ -70,6 +72,22 @@ class PlanSettings:
     budgets: AnnualBudgets | None = None
     #: The prices the budgets are spent at; None: sapper's default profile.
     pricing: PricingProfile | None = None
+    #: Weeks without work after which the summary names a unit idle (``sapper plan --idle-weeks``).
+    idle_weeks: int = IDLE_WEEKS
+
+    def __post_init__(self) -> None:
+        if self.idle_weeks < 1:
+            raise ValidationError("plan settings", [Fault("plan settings", f"idle weeks must be at least 1, got "
+                                                                           f"{self.idle_weeks}", "idle_weeks")])
+
+
+def with_pools(settings: PlanSettings, pools: str, *, role_change_days: int | None = None) -> PlanSettings:
+    """``settings`` with the pools named ``pools`` (``fixed`` or ``capabilities``, ``sapper plan --pools``) and the
+    set-up days of a borrowed role (None: as they are); ValidationError naming the choices for another name."""
+    c = settings.compile
+    return dataclasses.replace(settings, compile=dataclasses.replace(
+        c, pools=PoolPolicy.parse(pools),
+        role_change_days=c.role_change_days if role_change_days is None else role_change_days))
 
 
 def with_profile(settings: PlanSettings, profile: WeightProfile) -> PlanSettings:
@@ -223,9 +241,16 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     schedule = result.schedule
     tasks: list[PlannedTask] = list(history)
     finish = max([cal.start, *(t.end_date for t in history)])
+    use = None
     if schedule is not None:
         units = [compiled.units[r.name] for r in problem.resources]
         assigned = assign_units(problem, schedule, units, prefer=prefer)
+        faults = check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
+                             setup=compiled.role_change_days)
+        if faults:
+            raise PlanError("the teams and brigades given to the plan failed the independent check: "
+                            + "; ".join(str(f) for f in faults[:5]))
+        use = utilisation(compiled, schedule, assigned, idle_weeks=settings.idle_weeks)
         for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
             mode = task.modes[schedule.modes[j]]
             s = schedule.starts[j]
@@ -238,12 +263,14 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
                                      asset_id=info.asset_id, mode=mode.name, resource=resource,
                                      unit_id=",".join(assigned[j]), start_date=start_date, end_date=end_date,
                                      work=info.work, work_unit=info.work_unit))
-    summary = _summary(compiled, result, tasks, hazards, assets, finish, synthetic=synthetic)
+    summary = dataclasses.replace(_summary(compiled, result, tasks, hazards, assets, finish, synthetic=synthetic),
+                                  utilisation=use)
     c = settings.compile
     params = PlanParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                         engine=settings.engine, lot_max_days=c.lot_max_days, weekdays=c.weekdays,
                         demining_stand_down=c.demining_stand_down, building_stand_down=c.building_stand_down,
-                        replan=replan, profile=c.profile, holidays=c.holidays)
+                        replan=replan, profile=c.profile, holidays=c.holidays, pools=c.pools,
+                        role_change_days=c.role_change_days)
     return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                    status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
                    baseline_objective=result.baseline_objective,

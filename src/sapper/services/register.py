@@ -55,3 +55,9 @@ class RegisterInfo:
 def describe(store: Store) -> RegisterInfo:
     """Rows per table and the metadata of ``store`` (read only)."""
     return RegisterInfo(store.counts(), store.meta())
+
+
+def grant_service_role(store: Store, role: str) -> None:
+    """Let the PostgreSQL role ``role`` run the web service on ``store`` under row-level security (docs/security.md):
+    it reads and writes sapper's tables without owning them. StoreError on SQLite or when the database refuses."""
+    store.grant_service_role(role)

@@ -47,6 +47,7 @@ from sapper.domain.fielddata import ProgressKind, ProgressReport
 from sapper.domain.geometry import LocalProjection, area_m2
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.resources import BuilderBrigade
+from sapper.messages import msg
 from sapper.scenario.compile import SURVEY_KINDS, WORK_KINDS, CompileParams, LotPlan, TaskKind, WorkKey, survey_plan
 from sapper.store.records import PlannedTask, PlanRun
 
@@ -433,29 +434,29 @@ def _lot(f: _Fill, key: WorkKey, as_of: dt.date, status: LotStatus, *, left: flo
 def _gone(key: WorkKey, hazards: Mapping[str, HazardArea], assets: Mapping[str, Asset]) -> str:
     if key[0] == "repair":
         if key[1] not in assets:
-            return "the asset is no longer in the register"
-        return f"the asset needs no {key[2]} work any more"
+            return msg("the asset is no longer in the register")
+        return msg("the asset needs no {trade} work any more", trade=key[2])
     h = hazards.get(key[1])
     if h is None:
-        return "the hazard area is no longer in the register"
+        return msg("the hazard area is no longer in the register")
     if h.status is not HazardStatus.OPEN:
-        return f"the hazard area is {h.status.value}"
+        return msg("the hazard area is {status}", status=h.status.value)
     if key[0] == TaskKind.SURVEY:
-        return "survey is now planned as non-technical and technical survey (NTS, TS)"
+        return msg("survey is now planned as non-technical and technical survey (NTS, TS)")
     if key[0] in (TaskKind.EOD, TaskKind.TS):
-        return f"the hazard area needs no {key[0].upper()} any more"
-    return "the hazard area needs no clearance any more"
+        return msg("the hazard area needs no {kind} any more", kind=key[0].upper())
+    return msg("the hazard area needs no clearance any more")
 
 
 def _why_less(key: WorkKey, need: float, planned: float, tol: float) -> str:
     if need < planned - tol:
-        return "hazard area smaller than planned" if key[0] != "repair" else "less repair work than planned"
-    return "more work done than planned"
+        return msg("hazard area smaller than planned") if key[0] != "repair" else msg("less repair work than planned")
+    return msg("more work done than planned")
 
 
 def _why_more(key: WorkKey) -> str:
     """Why a piece of work needs more than its lots hold (for a hazard area, only a larger area can make it so)."""
-    return "hazard area larger than planned" if key[0] != "repair" else "more repair work than planned"
+    return msg("hazard area larger than planned") if key[0] != "repair" else msg("more repair work than planned")
 
 
 def _reached(previous: PlanRun, plan_start: dt.date, lots: Mapping[str, Lot], open_hazards: set[str],

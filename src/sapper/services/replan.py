@@ -36,7 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from sapper.domain.calendar import Calendar
+from sapper.domain.taskorders import ACTIVE
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
+from sapper.messages import Joined, msg, phrases
 from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, solve
 from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
@@ -46,6 +48,7 @@ from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import PlanSettings, plan_run, with_calendar, with_release_rules
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
+from sapper.services.taskorders import OrderChange, change_to_json, order_changes
 from sapper.services.teamchanges import LotFacts, TeamChanges, UnitUse, team_changes, team_lines, unit_use
 from sapper.store import Store
 from sapper.store.planjson import JsonObject, plan_document, replan_counts_to_json
@@ -163,6 +166,9 @@ class ReplanChanges:
     teams: tuple[TeamChanges, ...] = ()
     #: Units the new plan leaves idle for ``ReplanSettings.idle_weeks`` or more, and units it gives no work.
     unit_use: UnitUse | None = None
+    #: The task orders in force (issued or acknowledged) the new plan changes, each with what to do with it
+    #: (``services.taskorders.order_changes``: re-issue, cancel or complete).
+    orders: tuple[OrderChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -249,14 +255,15 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         objective_meaning=("priority-weighted completion (Σ weight × completion, working days from the as-of "
                            "date) plus the move cost of each lot that does not keep its previous start"),
         replan=ReplanSummary(changes.counts, weighted, moves,
-                             "the previous plan repaired to the new facts" if settings.stable else
-                             "the greedy plan in the best of the planner's order and the priority rules, "
-                             "running lots first"))
+                             msg("the previous plan repaired to the new facts") if settings.stable else
+                             msg("the greedy plan in the best of the planner's order and the priority rules, "
+                                 "running lots first")))
     run = dataclasses.replace(run, summary=summary)
     changes = _with_teams(changes, previous, left, compiled, frame, run.tasks,
                           register_units=[u.id for u in teams] + [b.id for b in brigades],
                           idle_weeks=settings.idle_weeks, weekdays=len(cparams.weekdays))
     run = dataclasses.replace(run, id=store.save_plan(run))
+    changes = dataclasses.replace(changes, orders=tuple(order_changes(store.task_orders(states=ACTIVE), run)))
     return ReplanOutcome(summary, run, compiled, result, frame, changes)
 
 
@@ -270,7 +277,7 @@ def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compi
     facts = [LotFacts(lot.task,
                       finished_by=(",".join(lot.by) or lot.task.unit_id or "") if lot.status is LotStatus.DONE
                       else None,
-                      removed_because=lot.why or "no longer needed" if lot.status is LotStatus.REMOVED else None,
+                      removed_because=lot.why or msg("no longer needed") if lot.status is LotStatus.REMOVED else None,
                       moved_because=moved.get(tid), not_continuing=unpinned.get(tid), reported_by=lot.by,
                       running=lot.status in (LotStatus.RUNNING, LotStatus.EARLY))
              for tid, lot in sorted(left.lots.items()) if lot.task.kind in WORK_KINDS]
@@ -374,9 +381,10 @@ def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float
         mode = anchored.tasks[j].modes[0]
         resource = anchored.resources[mode.demands[0][0]].name if mode.demands else ""
         if lot.unit is not None and lot.unit not in compiled.units.get(resource, ()):
-            unpinned[j] = "team lost"
+            unpinned[j] = msg("team lost")
         elif first.starts[j] != 0:
-            unpinned[j] = "winter stand-down" if first.pushed_by[j] == NOT_PUSHED else "waits for a predecessor"
+            unpinned[j] = (msg("winter stand-down") if first.pushed_by[j] == NOT_PUSHED
+                           else msg("waits for a predecessor"))
         else:
             pins[resource].append((j, mode.duration))
     for resource, items in pins.items():
@@ -389,7 +397,8 @@ def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float
                     load[k] += 1
                 tasks[j] = dataclasses.replace(anchored.tasks[j], release=0, deadline=d)
             else:
-                unpinned[j] = "team lost" if len(compiled.units.get(resource, ())) < len(items) else "pool busy"
+                unpinned[j] = (msg("team lost") if len(compiled.units.get(resource, ())) < len(items)
+                               else msg("pool busy"))
     problem = p.replace(tasks=tuple(tasks), move_cost=move_cost)
     order = [-(k if k is not None else 0.0) for k in key]
     sequences: dict[str, list[tuple[int, dt.date, int]]] = defaultdict(list)
@@ -467,7 +476,7 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
         if j in frame.lots or info.kind not in WORK_KINDS:
             continue
         k = _info_key(info)
-        why = left.added[k][1] if k in left.added else "new in the register"
+        why = left.added[k][1] if k in left.added else msg("new in the register")
         added.append(AddedLot(t.name, why, round(info.work, 1), info.work_unit))
     removed = [RemovedLot(lot.task.task_id, lot.why) for lot in left.lots.values()
                if lot.status is LotStatus.REMOVED]
@@ -533,24 +542,25 @@ def _pool_causes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, fram
             old[t.resource].update(u for u in t.unit_id.split(",") if u)
     for pool, ids in old.items():
         if ids - set(compiled.units.get(pool, ())):
-            found[pool].add("team lost")
+            found[pool].add(msg("team lost"))
     for j, lot in frame.lots.items():
         pool = lot.task.resource
         if lot.status is LotStatus.LATE:
-            found[pool].add("not started as planned")
+            found[pool].add(msg("not started as planned"))
         elif j in frame.unpinned:
             found[pool].add(frame.unpinned[j])
         elif lot.status is LotStatus.RUNNING:
             planned_end = cal.index_of(lot.task.end_date) + 1 if lot.task.end_date >= left.as_of else 0
             if problem.tasks[j].modes[0].duration > planned_end:
-                found[pool].add("slower than planned")
+                found[pool].add(msg("slower than planned"))
     for j, info in enumerate(compiled.info):
         if j in frame.lots or info.kind not in WORK_KINDS:
             continue
         k = _info_key(info)
         for mode in problem.tasks[j].modes:
             for r, _ in mode.demands:
-                found[problem.resources[r].name].add(left.added[k][1] if k in left.added else "new in the register")
+                found[problem.resources[r].name].add(left.added[k][1] if k in left.added
+                                                     else msg("new in the register"))
     return {pool: ", ".join(sorted(causes)) for pool, causes in found.items()}
 
 
@@ -587,38 +597,39 @@ def _explain(compiled: CompiledPlan, schedule: Schedule, frame: Frame, left: Wor
         info, pred = compiled.info[j], compiled.info[binding[1]]
         if info.kind is TaskKind.REPAIR and pred.kind is TaskKind.RELEASED and \
                 pred.hazard_id in left.blocked.get(info.asset_id or "", ()):
-            return f"reported blocked by hazard area {pred.hazard_id}"
+            return msg("reported blocked by hazard area {hazard}", hazard=pred.hazard_id)
         return late.get(binding[1], "")
 
     def why_not_at(j: int, old: int) -> tuple[str, str]:
         lot = frame.lots[j]
         if lot.status is LotStatus.LATE:
-            return "not started as planned", ""
+            return msg("not started as planned"), ""
         if lot.status is LotStatus.EARLY:
-            return "started early", ""
+            return msg("started early"), ""
         binding = latest_pred(j)
         if j in frame.unpinned:
             return frame.unpinned[j], cause_of(j, binding) if binding and binding[0] > 0 else ""
         if binding is not None and binding[0] > old:
-            return "predecessor late", cause_of(j, binding)
+            return msg("predecessor late"), cause_of(j, binding)
         start = schedule.starts[j]
         if start < old:
-            return "optimiser's choice", "moved earlier"
+            return msg("optimiser's choice"), msg("moved earlier")
         mode = problem.tasks[j].modes[schedule.modes[j]]
         span = slice(old, min(old + mode.duration, horizon))
         for r, u in mode.demands:
             if r not in cap:
                 continue
             if (cap[r][span] < u).any():
-                return "winter stand-down", "longer than planned"  # the old slot was clear of it for the old lot
+                # the old slot was clear of it for the old lot
+                return msg("winter stand-down"), msg("longer than planned")
             own = np.zeros(span.stop - span.start, dtype=np.int64)
             t0, t1 = max(start, old), min(ends[j], span.stop)
             if t1 > t0:
                 own[t0 - old:t1 - old] = u
             if (load[r][span] - own + u > cap[r][span]).any():
                 busy.append((j, r, span.start, span.stop))
-                return "pool busy", pools.get(problem.resources[r].name, "")
-        return "optimiser's choice", ""
+                return msg("pool busy"), pools.get(problem.resources[r].name, "")
+        return msg("optimiser's choice"), ""
 
     for j in problem.topological_order:
         task = problem.tasks[j]
@@ -632,11 +643,11 @@ def _explain(compiled: CompiledPlan, schedule: Schedule, frame: Frame, left: Wor
             late[j] = late.get(binding[1], "") if binding else ""
         elif lot is None:
             k = _info_key(compiled.info[j])
-            late[j] = left.added[k][1] if k in left.added else "new in the register"
+            late[j] = left.added[k][1] if k in left.added else msg("new in the register")
         elif lot.status is LotStatus.RUNNING:
-            late[j] = "slower than planned"
+            late[j] = msg("slower than planned")
         else:
-            late[j] = "longer than planned"
+            late[j] = msg("longer than planned")
     # A lot whose old slot is taken: the cause of the moved or new lots that took it (they may have been pushed
     # there themselves, so a few rounds), else what its pool lost or gained, else "other lots moved".
     by_resource: dict[int, list[int]] = defaultdict(list)
@@ -651,14 +662,14 @@ def _explain(compiled: CompiledPlan, schedule: Schedule, frame: Frame, left: Wor
                              if k != j and schedule.starts[k] < b and ends[k] > a and late.get(k))
             cause = out[j][1] or (takers.most_common(1)[0][0] if takers else "")
             if cause != out[j][1]:
-                out[j] = ("pool busy", cause)
+                out[j] = (msg("pool busy"), cause)
                 late[j] = cause
                 changed = True
         if not changed:
             break
     for j, _, _, _ in busy:
         if not out[j][1]:
-            out[j] = ("pool busy", "other lots moved")
+            out[j] = (msg("pool busy"), msg("other lots moved"))
     return out
 
 
@@ -686,11 +697,17 @@ def changes_to_json(changes: ReplanChanges) -> JsonObject:
     doc["removed_tasks"] = [{"task_id": r.task_id, "reason": r.reason} for r in changes.removed_tasks]
     doc["finished_tasks"] = [{"task_id": f.task_id, "work": f.work, "work_unit": f.work_unit, "by": f.by}
                              for f in changes.finished_tasks]
-    doc["teams"] = [{"unit_id": tc.unit_id, "changes": [
+    orders: dict[str, list[OrderChange]] = defaultdict(list)
+    for o in changes.orders:
+        orders[o.unit_id].append(o)
+    teams = {tc.unit_id: tc for tc in changes.teams}
+    doc["teams"] = [{"unit_id": unit, "changes": [
         {"task_id": c.task_id, "change": c.kind.value, "task_kind": c.task_kind.value, "target": c.target,
          "old_unit": c.old_unit, "new_unit": c.new_unit, "old_start": _day(c.old_start), "old_end": _day(c.old_end),
-         "new_start": _day(c.new_start), "new_end": _day(c.new_end), "reason": c.reason} for c in tc.changes]}
-        for tc in changes.teams]
+         "new_start": _day(c.new_start), "new_end": _day(c.new_end), "reason": c.reason}
+        for c in (teams[unit].changes if unit in teams else ())],
+        "orders": [change_to_json(o) for o in orders.get(unit, ())]}
+        for unit in sorted(set(teams) | set(orders))]
     use = changes.unit_use
     if use is not None:
         doc["idle_units"] = {"min_weeks": use.min_weeks, "unused": list(use.unused), "idle": [
@@ -704,32 +721,34 @@ def _day(d: dt.date | None) -> str | None:
 
 
 def change_lines(changes: ReplanChanges) -> list[str]:
-    """What changed, in a few lines for a person."""
+    """What changed, in a few lines for a person (messages: said in the user's language; reasons phrase by phrase)."""
     c = changes.counts
-    out = [f"re-plan of plan run {c.previous_plan_id} as of {c.as_of.isoformat()} "
-           f"({c.progress_reports} progress reports)",
-           f"lots: {c.finished} finished, {c.running} continuing, {c.started_early} started "
-           f"early, {c.not_started_as_planned} not started as planned, {c.removed} removed, "
-           f"{c.added} added",
-           f"moved: {c.moved} of {c.lots_compared} lots ({c.moved_earlier} earlier, "
-           f"{c.moved_later} later); {c.must_move} must move in any plan, "
-           f"{c.pushed_forward} move when the previous plan is pushed forward team by team, the repaired "
-           "previous plan "
-           f"moves {c.repair_moved}"]
+    out: list[str] = [
+        msg("re-plan of plan run {plan} as of {day} ({reports} progress reports)", plan=c.previous_plan_id,
+            day=c.as_of.isoformat(), reports=c.progress_reports),
+        msg("lots: {finished} finished, {running} continuing, {early} started early, {late} not started as planned, "
+            "{removed} removed, {added} added", finished=c.finished, running=c.running, early=c.started_early,
+            late=c.not_started_as_planned, removed=c.removed, added=c.added),
+        msg("moved: {moved} of {compared} lots ({earlier} earlier, {later} later); {must} must move in any plan, "
+            "{pushed} move when the previous plan is pushed forward team by team, the repaired previous plan moves "
+            "{repaired}", moved=c.moved, compared=c.lots_compared, earlier=c.moved_earlier, later=c.moved_later,
+            must=c.must_move, pushed=c.pushed_forward, repaired=c.repair_moved)]
     if c.fewest_moves_bound is not None:
-        proven = "the minimum (proven)" if c.fewest_moves_proven else (
-            f"no plan moves fewer than {c.fewest_moves_bound}")
-        out.append(f"lots with a previous start still ahead that moved: {c.anchored_moved}; "
-                   f"fewest found: {c.fewest_moves}, {proven}")
+        proven = msg("the minimum (proven)") if c.fewest_moves_proven else msg(
+            "no plan moves fewer than {bound}", bound=c.fewest_moves_bound)
+        out.append(msg("lots with a previous start still ahead that moved: {moved}; fewest found: {fewest}, {proven}",
+                       moved=c.anchored_moved, fewest=c.fewest_moves, proven=proven))
     sh = c.shift_working_days
     if sh:
-        out.append(f"shift in working days: min {sh.min}, median {sh.median:g}, max {sh.max}")
-    for name, counts in (("moved, by reason", c.moved_by_reason),
-                         ("moved, by first cause", c.moved_by_cause),
-                         ("removed, by reason", c.removed_by_reason),
-                         ("added, by reason", c.added_by_reason),
-                         ("running lots that do not simply continue", c.running_not_continuing)):
+        out.append(msg("shift in working days: min {min}, median {median}, max {max}", min=sh.min,
+                       median=f"{sh.median:g}", max=sh.max))
+    for name, counts in ((msg("moved, by reason"), c.moved_by_reason),
+                         (msg("moved, by first cause"), c.moved_by_cause),
+                         (msg("removed, by reason"), c.removed_by_reason),
+                         (msg("added, by reason"), c.added_by_reason),
+                         (msg("running lots that do not simply continue"), c.running_not_continuing)):
         if counts:
-            out.append(f"{name}: " + "; ".join(f"{k} {v}" for k, v in counts.items()))
-    out += [f"note: {n}" for n in changes.notes]
-    return out + team_lines(changes.teams, changes.unit_use)
+            listed = Joined("; ", [msg("{reason} {n}", reason=phrases(k), n=v) for k, v in counts.items()])
+            out.append(msg("{name}: {counts}", name=name, counts=listed))
+    out += [msg("note: {note}", note=phrases(n)) for n in changes.notes]
+    return out + team_lines(changes.teams, changes.unit_use, changes.orders)

@@ -15,6 +15,7 @@ from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.io.form_fields import FIELD_NAMES
 from sapper.services.fielddata import OPEN_STATES, ApplySummary, ReviewRow, apply_approved, parse_state, review_rows
 from sapper.store import Store
+from sapper.store.cipher import FieldCipher
 
 
 def staged(store: Store, state: str | None) -> list[StagedSubmission]:
@@ -45,12 +46,12 @@ def decide(store: Store, principal: Principal, staged_id: int, to_state: Staging
     return after
 
 
-def apply(store: Store, principal: Principal) -> ApplySummary:
+def apply(store: Store, principal: Principal, *, cipher: FieldCipher | None = None) -> ApplySummary:
     """Write what review let through into the register as ``principal`` (``fielddata.apply_approved``), with one
     audit row per submission applied, superseded or left approved with a fault, in the same transaction."""
     with store.write() as uow:
         before = {s.id: s.state for s in store.field_submissions(StagingState.APPROVED)}
-        summary = apply_approved(store, actor=principal.name)
+        summary = apply_approved(store, actor=principal.name, cipher=cipher)
         for s in store.field_submissions():
             if s.id in before and (s.state is not before[s.id] or s.apply_fault):
                 uow.audit(AuditEntry(principal.name, principal.organisation_id, "field_submissions", str(s.id),

@@ -6,12 +6,15 @@ from pathlib import Path
 
 from sapper.errors import NotFoundError, StoreError
 from sapper.scenario.kursk_border import KurskBorderConfig, build_kursk_border
+from sapper.services.audit import audit_written
 from sapper.services.register import create_register
 from sapper.services.settings import Settings
 from sapper.store import Store
 from sapper.store.records import ContextArea
 
 SCENARIOS = ("kursk-border",)
+#: Who a scenario build is audited as (the command).
+BUILD_ACTOR = "sapper scenario build"
 
 
 def check_scenario(name: str) -> None:
@@ -35,6 +38,8 @@ def build_scenario(store: Store, name: str, *, seed: int = 2025, config: KurskBo
         uow.add_organisations(sc.organisations)
         uow.add_hazards(sc.hazards)
         uow.add_assets(sc.assets)
+        audit_written(uow, [*sc.hazards, *sc.assets], existing=(), actor=BUILD_ACTOR,
+                      reason=f"scenario {name} built with seed {seed}")
         uow.add_teams(sc.teams)
         uow.add_brigades(sc.brigades)
         uow.add_settlements(sc.settlements)

@@ -67,8 +67,9 @@ from sapper.services.pricing import load_pricing
 from sapper.store import Store
 from sapper.store.records import PlannedTask, PlanRun
 
-__all__ = ["IssueResult", "OrderChange", "OrderRequest", "OrderState", "UnitOrders", "change_state",
-           "change_to_json", "issue_orders", "list_orders", "order_changes", "order_to_json", "orders_affected"]
+__all__ = ["IssueResult", "LotChangeKind", "OrderAction", "OrderChange", "OrderRequest", "OrderState", "UnitOrders",
+           "change_state", "change_to_json", "issue_orders", "list_orders", "order_changes", "order_to_json",
+           "orders_affected", "reported_to_json", "reported_under"]
 
 NO_PLAN = "there is no plan yet: plan the register first (sapper plan)"
 #: Other hazard areas and roads within this distance of a site are drawn on its map (metres).
@@ -116,9 +117,18 @@ class UnitOrders:
 
 
 class LotChangeKind(StrEnum):
-    REMOVED = "removed"  # the later plan has no such lot (finished, or no longer needed)
-    UNIT_CHANGED = "unit_changed"  # another team or brigade does it
+    REMOVED = "removed"  # the later plan has no such lot (no longer needed): the order's work there is cancelled
+    UNIT_CHANGED = "unit_changed"  # another team or brigade does it: the lot is handed over
     DATES_MOVED = "dates_moved"  # the same unit, other dates
+    FINISHED = "finished"  # a re-plan holds it as history: reported done before the re-plan's as-of date
+
+
+class OrderAction(StrEnum):
+    """What the operations manager does with an order a later plan changes."""
+
+    REISSUE = "re-issue"  # some of its work stays with the unit on other dates: issue anew, cancel this one
+    CANCEL = "cancel"  # none of its work is left for the unit (handed over or no longer needed)
+    COMPLETE = "complete"  # every lot is reported done
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +155,19 @@ class OrderChange:
     order_plan_id: int
     plan_id: int
     lots: tuple[LotChange, ...]
+
+    @property
+    def action(self) -> OrderAction:
+        """Complete it when every lot of it is done; cancel it when no lot is left for its unit (every lot handed
+        over, no longer needed or done); else re-issue it (``sapper tasks`` orders the lots anew, then cancel it)."""
+        kinds = {lot.change for lot in self.lots}
+        if kinds == {LotChangeKind.FINISHED} and len(self.lots) == self.total_lots:
+            return OrderAction.COMPLETE
+        kept = self.total_lots - sum(1 for lot in self.lots if lot.change is not LotChangeKind.DATES_MOVED)
+        return OrderAction.REISSUE if kept > 0 else OrderAction.CANCEL
+
+    #: How many lots the order holds (the changed ones and those the later plan keeps as they were).
+    total_lots: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +196,14 @@ def _units_of(task: PlannedTask) -> list[str]:
 
 
 def order_changes(orders: Iterable[TaskOrder], plan: PlanRun) -> list[OrderChange]:
-    """Of ``orders``, those whose lots ``plan`` does differently (removed, given to another unit, other dates),
-    with each lot's old and new unit and dates. Orders issued from ``plan`` itself are never changed by it."""
+    """Of ``orders``, those whose lots ``plan`` does differently (removed, given to another unit, other dates), or
+    whose lots a re-plan holds as all done, with each lot's old and new unit and dates. A lot a re-plan holds as
+    history (ending before its as-of date) is finished; a lot under way on the as-of date, which the re-plan holds from
+    that date, has moved only if its end moved; an order with some lots finished and the others as they were is not
+    changed. Orders issued from ``plan`` itself are never changed by it."""
     assert plan.id is not None
     tasks = {t.task_id: t for t in plan.tasks}
+    done_before = plan.params.replan.as_of if plan.params.replan is not None else None
     out = []
     for order in orders:
         if order.plan_run_id == plan.id:
@@ -188,18 +215,26 @@ def order_changes(orders: Iterable[TaskOrder], plan: PlanRun) -> list[OrderChang
                 changes.append(LotChange(lot.task_id, LotChangeKind.REMOVED, order.unit_id, lot.start, lot.end))
                 continue
             units = _units_of(task)
-            if order.unit_id not in units:
+            if done_before is not None and task.end_date < done_before:
+                kind = LotChangeKind.FINISHED
+            elif order.unit_id not in units:
                 kind = LotChangeKind.UNIT_CHANGED
-            elif (task.start_date, task.end_date) != (lot.start, lot.end):
+            elif (task.start_date, task.end_date) != (_from(lot.start, done_before), lot.end):
                 kind = LotChangeKind.DATES_MOVED
             else:
                 continue
             changes.append(LotChange(lot.task_id, kind, order.unit_id, lot.start, lot.end, ",".join(units) or None,
                                      task.start_date, task.end_date))
-        if changes:
+        finished = sum(1 for c in changes if c.change is LotChangeKind.FINISHED)
+        if changes and (finished < len(changes) or finished == len(order.lots)):
             out.append(OrderChange(order.number, order.unit_id, order.site_id, order.plan_run_id, plan.id,
-                                   tuple(changes)))
+                                   tuple(changes), len(order.lots)))
     return out
+
+
+def _from(start: dt.date, as_of: dt.date | None) -> dt.date:
+    """A lot's start as a re-plan from ``as_of`` would keep it: a lot under way on that date continues from it."""
+    return max(start, as_of) if as_of is not None else start
 
 
 def orders_affected(store: Store, plan_id: int | None = None) -> list[OrderChange]:
@@ -443,7 +478,9 @@ def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.date
     changed = order_changes((o for o in held if o.state in ACTIVE), plan)
     changed_numbers = {c.number for c in changed}
     held = [o for o in held if o.number not in changed_numbers]
-    covered = {(o.unit_id, lot.task_id, lot.start, lot.end) for o in held for lot in o.lots}
+    # A lot under way on a re-plan's as-of date is held from that date: the order that holds it still covers it.
+    as_of = plan.params.replan.as_of if plan.params.replan is not None else None
+    covered = {(o.unit_id, lot.task_id, _from(lot.start, as_of), lot.end) for o in held for lot in o.lots}
     register = _Register(store, plan)
     sites: dict[tuple[SiteKind, str], OrderSite] = {}
 
@@ -530,6 +567,38 @@ def list_orders(store: Store, *, unit: str | None = None, state: str | None = No
     return store.task_orders(unit_ids=[unit] if unit else None, states=states)
 
 
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """The field reports applied under one order (``task_order`` of the clearance and brigade forms): how many, from
+    and to which day, and the work they report (m² cleared, builder-days)."""
+
+    reports: int = 0
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    m2: float = 0.0
+    builder_days: float = 0.0
+
+
+def reported_under(store: Store) -> dict[str, Reported]:
+    """Per order number, the progress reports applied under it (orders without any are left out)."""
+    out: dict[str, Reported] = {}
+    for p in store.field_progress():
+        if p.task_order is None:
+            continue
+        r = out.get(p.task_order, Reported())
+        out[p.task_order] = Reported(r.reports + 1, min(filter(None, (r.first_day, p.work_date))),
+                                     max(filter(None, (r.last_day, p.work_date))), r.m2 + (p.area_cleared_m2 or 0.0),
+                                     r.builder_days + (p.builder_days or 0.0))
+    return out
+
+
+def reported_to_json(r: Reported) -> JsonObject:
+    """What was reported under an order, as JSON."""
+    return {"reports": r.reports, "first_day": r.first_day.isoformat() if r.first_day else None,
+            "last_day": r.last_day.isoformat() if r.last_day else None, "m2": round(r.m2, 1),
+            "builder_days": round(r.builder_days, 2)}
+
+
 def order_to_json(o: TaskOrder) -> JsonObject:
     """An order as JSON: its record, lots and history."""
     return {
@@ -551,7 +620,7 @@ def change_to_json(c: OrderChange) -> JsonObject:
         return d.isoformat() if d else None
 
     return {"number": c.number, "unit_id": c.unit_id, "site_id": c.site_id, "order_plan_id": c.order_plan_id,
-            "plan_id": c.plan_id,
+            "plan_id": c.plan_id, "action": c.action.value,
             "lots": [{"task_id": x.task_id, "change": x.change.value, "old_unit": x.old_unit,
                       "old_start": day(x.old_start), "old_end": day(x.old_end), "new_unit": x.new_unit,
                       "new_start": day(x.new_start), "new_end": day(x.new_end)} for x in c.lots]}

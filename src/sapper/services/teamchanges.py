@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sapper.domain.calendar import Calendar
+from sapper.messages import Joined, Msg, msg, msg_n, phrases
 from sapper.plan import Problem
 from sapper.scenario.compile import WORK_KINDS, TaskKind
+from sapper.services.taskorders import LotChangeKind, OrderAction, OrderChange
 from sapper.store.records import PlannedTask
 
 
@@ -142,11 +144,11 @@ def team_changes(previous: Iterable[LotFacts], new_tasks: Sequence[PlannedTask],
         seen.add(old.task_id)
         if lot.finished_by is not None:
             for u in _units(lot.finished_by) or _units(old.unit_id):
-                change(u, ChangeKind.FINISHED, old, None, "progress reported")
+                change(u, ChangeKind.FINISHED, old, None, msg("progress reported"))
             continue
         new = now.get(old.task_id)
         if lot.removed_because is not None or new is None:
-            reason = lot.removed_because or "no longer in the plan"
+            reason = lot.removed_because or msg("no longer in the plan")
             for u in _units(old.unit_id):
                 change(u, ChangeKind.REMOVED, old, None, reason)
             continue
@@ -154,21 +156,23 @@ def team_changes(previous: Iterable[LotFacts], new_tasks: Sequence[PlannedTask],
         dates_moved = (old.end_date != new.end_date if lot.running
                        else (old.start_date, old.end_date) != (new.start_date, new.end_date))
         for u in sorted(before - after):
+            why: str
             if u not in present:
-                why = f"{u} is no longer in the register"
+                why = msg("{unit} is no longer in the register", unit=u)
             elif lot.reported_by and after <= set(lot.reported_by):
-                why = f"{', '.join(lot.reported_by)} reported work on it"
+                why = msg("{units} reported work on it", units=", ".join(lot.reported_by))
             elif lot.not_continuing:
                 why = lot.not_continuing
             else:
                 cause = pool_causes.get(old.resource, "")
-                why = f"re-assigned within {old.resource}" + (f" ({cause})" if cause else "")
+                why = (msg("re-assigned within {pool} ({cause})", pool=old.resource, cause=phrases(cause)) if cause
+                       else msg("re-assigned within {pool}", pool=old.resource))
             change(u, ChangeKind.HANDED_OVER, old, new, why)
             for v in sorted(after - before):
                 change(v, ChangeKind.TAKEN_OVER, old, new, why)
         if not before - after:
             for v in sorted(after - before):  # a lot that needed more units now
-                change(v, ChangeKind.TAKEN_OVER, old, new, "the lot needs another unit")
+                change(v, ChangeKind.TAKEN_OVER, old, new, msg("the lot needs another unit"))
         if dates_moved:
             for u in sorted(before & after):
                 change(u, ChangeKind.MOVED, old, new, lot.moved_because or _end_moved(lot, old, new))
@@ -187,8 +191,8 @@ def team_changes(previous: Iterable[LotFacts], new_tasks: Sequence[PlannedTask],
 def _end_moved(lot: LotFacts, old: PlannedTask, new: PlannedTask) -> str:
     """Why a lot that keeps its start (or is under way) ends on another day."""
     if lot.running:
-        return "slower than planned" if new.end_date > old.end_date else "faster than planned"
-    return "takes longer than planned" if new.end_date > old.end_date else "takes less time than planned"
+        return msg("slower than planned") if new.end_date > old.end_date else msg("faster than planned")
+    return msg("takes longer than planned") if new.end_date > old.end_date else msg("takes less time than planned")
 
 
 def unit_use(tasks: Sequence[PlannedTask], *, units: Mapping[str, Sequence[str]], problem: Problem,
@@ -240,30 +244,99 @@ def unit_use(tasks: Sequence[PlannedTask], *, units: Mapping[str, Sequence[str]]
     return UnitUse(min_weeks, tuple(idle), tuple(sorted(unused)))
 
 
-def team_lines(teams: Sequence[TeamChanges], use: UnitUse | None) -> list[str]:
-    """The per-unit changes and the idle units, in lines for a person."""
+def team_lines(teams: Sequence[TeamChanges], use: UnitUse | None, orders: Sequence[OrderChange] = ()) -> list[str]:
+    """The per-unit changes, the task orders in force each unit's changes touch (what changed in each and what to
+    do with it), and the idle units, in lines for a person (messages: said in the user's language)."""
     out: list[str] = []
-    if teams:
-        out.append(f"per team and brigade ({len(teams)} with changes):")
-    for tc in teams:
-        counts = ", ".join(f"{len(tc.of(k))} {k.value}" for k in ChangeKind if tc.of(k))
-        out.append(f"  {tc.unit_id}: {counts}")
+    by_unit: dict[str, list[OrderChange]] = defaultdict(list)
+    for o in orders:
+        by_unit[o.unit_id].append(o)
+    changed = {tc.unit_id: tc for tc in teams}
+    units = sorted(set(changed) | set(by_unit))
+    if units:
+        out.append(msg_n("per team and brigade ({n} with changes):", "per team and brigade ({n} with changes):",
+                         len(units)))
+    for unit in units:
+        tc = changed.get(unit, TeamChanges(unit, ()))
+        parts = [_count(k, len(tc.of(k))) for k in ChangeKind if tc.of(k)]
+        if by_unit.get(unit):
+            parts.append(msg_n("{n} task order to act on", "{n} task orders to act on", len(by_unit[unit])))
+        out.append(msg("  {unit}: {counts}", unit=unit, counts=Joined(", ", parts)))
         for c in tc.changes:
-            out.append(f"    {_describe(c)}")
+            out.append(msg("    {change}", change=_describe(c)))
+        for o in by_unit.get(unit, ()):
+            out += order_lines(o, indent="    ")
     if use is not None:
         if use.unused:
-            out.append(f"units given no work ({len(use.unused)}): {', '.join(use.unused)}")
+            out.append(msg_n("units given no work ({n}): {units}", "units given no work ({n}): {units}",
+                             len(use.unused), units=", ".join(use.unused)))
         if use.idle:
             spans: dict[str, list[IdleSpan]] = defaultdict(list)
             for s in use.idle:
                 spans[s.unit_id].append(s)
-            out.append(f"units idle for {use.min_weeks} weeks or more ({len(spans)}; working days outside "
-                       "stand-downs, most idle first):")
+            out.append(msg_n("units idle for {weeks} weeks or more ({n}; working days outside stand-downs, most idle "
+                             "first):", "units idle for {weeks} weeks or more ({n}; working days outside stand-downs, "
+                             "most idle first):", len(spans), weeks=use.min_weeks))
             for unit, idle in sorted(spans.items(), key=lambda kv: (-sum(s.working_days for s in kv[1]), kv[0])):
-                listed = ", ".join(f"{s.first_day.isoformat()} → {s.last_day.isoformat()} ({s.working_days}"
-                                   f"{', no more work' if s.after_last_lot else ''})"
-                                   for s in sorted(idle, key=lambda s: s.first_day))
-                out.append(f"  {unit}: {sum(s.working_days for s in idle)} working days: {listed}")
+                listed = [msg("{first} → {last} ({days}, no more work)", first=s.first_day.isoformat(),
+                              last=s.last_day.isoformat(), days=s.working_days) if s.after_last_lot else
+                          msg("{first} → {last} ({days})", first=s.first_day.isoformat(),
+                              last=s.last_day.isoformat(), days=s.working_days)
+                          for s in sorted(idle, key=lambda s: s.first_day)]
+                out.append(msg_n("  {unit}: {n} working day: {spans}", "  {unit}: {n} working days: {spans}",
+                                 sum(s.working_days for s in idle), unit=unit, spans=Joined(", ", listed)))
+    return out
+
+
+def _count(kind: ChangeKind, n: int) -> Msg:
+    """How many lots of a unit changed in one way."""
+    if kind is ChangeKind.FINISHED:
+        return msg_n("{n} finished", "{n} finished", n)
+    if kind is ChangeKind.REMOVED:
+        return msg_n("{n} removed", "{n} removed", n)
+    if kind is ChangeKind.ADDED:
+        return msg_n("{n} added", "{n} added", n)
+    if kind is ChangeKind.MOVED:
+        return msg_n("{n} moved", "{n} moved", n)
+    if kind is ChangeKind.HANDED_OVER:
+        return msg_n("{n} handed over", "{n} handed over", n)
+    return msg_n("{n} taken over", "{n} taken over", n)
+
+
+def order_lines(o: OrderChange, *, indent: str = "") -> list[str]:
+    """An order a re-plan changes: its number, unit and site, each changed lot (dates moved, handed over, no longer
+    needed, done) and what to do: re-issue it (``sapper tasks`` for the unit, then cancel it), cancel it, or complete
+    it."""
+    head = {
+        OrderAction.REISSUE: msg("{indent}order {number} ({unit}, {site}, from plan run {old}): re-issue it: sapper "
+                                 "tasks --team {unit} issues the new order, then sapper task-order cancel {number} "
+                                 "--reason \"re-plan {new}\"", indent=indent, number=o.number, unit=o.unit_id,
+                                 site=o.site_id, old=o.order_plan_id, new=o.plan_id),
+        OrderAction.CANCEL: msg("{indent}order {number} ({unit}, {site}, from plan run {old}): cancel it, no work of "
+                                "it is left for {unit}: sapper task-order cancel {number} --reason \"re-plan {new}\"",
+                                indent=indent, number=o.number, unit=o.unit_id, site=o.site_id, old=o.order_plan_id,
+                                new=o.plan_id),
+        OrderAction.COMPLETE: msg("{indent}order {number} ({unit}, {site}, from plan run {old}): all its work is "
+                                  "reported done: complete it (sapper task-order complete {number}, once "
+                                  "acknowledged)", indent=indent, number=o.number, unit=o.unit_id, site=o.site_id,
+                                  old=o.order_plan_id),
+    }[o.action]
+    out: list[str] = [head]
+    for x in o.lots:
+        old = _span(x.old_start, x.old_end)
+        if x.change is LotChangeKind.DATES_MOVED:
+            line = msg("{indent}  {task}: dates moved {old} → {new}", indent=indent, task=x.task_id, old=old,
+                       new=_span(x.new_start, x.new_end))
+        elif x.change is LotChangeKind.UNIT_CHANGED:
+            line = msg("{indent}  {task}: handed over to {unit} ({old} → {new})", indent=indent, task=x.task_id,
+                       unit=x.new_unit or "?", old=old, new=_span(x.new_start, x.new_end))
+        elif x.change is LotChangeKind.FINISHED:
+            line = msg("{indent}  {task}: done ({new})", indent=indent, task=x.task_id,
+                       new=_span(x.new_start, x.new_end))
+        else:
+            line = msg("{indent}  {task}: cancelled, no longer in the plan (was {old})", indent=indent,
+                       task=x.task_id, old=old)
+        out.append(line)
     return out
 
 
@@ -271,18 +344,20 @@ def _span(start: dt.date | None, end: dt.date | None) -> str:
     return f"{start.isoformat() if start else '?'}–{end.isoformat() if end else '?'}"
 
 
-def _describe(c: LotChange) -> str:
-    what = f"{c.task_id}"
+def _describe(c: LotChange) -> Msg:
+    what, reason = c.task_id, phrases(c.reason)
+    old, new = _span(c.old_start, c.old_end), _span(c.new_start, c.new_end)
     if c.kind is ChangeKind.FINISHED:
-        return f"finished {what} (planned {_span(c.old_start, c.old_end)}): {c.reason}"
+        return msg("finished {task} (planned {old}): {reason}", task=what, old=old, reason=reason)
     if c.kind is ChangeKind.REMOVED:
-        return f"removed {what} (was {_span(c.old_start, c.old_end)}): {c.reason}"
+        return msg("removed {task} (was {old}): {reason}", task=what, old=old, reason=reason)
     if c.kind is ChangeKind.ADDED:
-        return f"new {what} {_span(c.new_start, c.new_end)}: {c.reason}"
+        return msg("new {task} {new}: {reason}", task=what, new=new, reason=reason)
     if c.kind is ChangeKind.MOVED:
-        return f"moved {what} {_span(c.old_start, c.old_end)} → {_span(c.new_start, c.new_end)}: {c.reason}"
-    dates = (_span(c.old_start, c.old_end) if (c.old_start, c.old_end) == (c.new_start, c.new_end)
-             else f"{_span(c.old_start, c.old_end)} → {_span(c.new_start, c.new_end)}")
+        return msg("moved {task} {old} → {new}: {reason}", task=what, old=old, new=new, reason=reason)
+    dates = old if (c.old_start, c.old_end) == (c.new_start, c.new_end) else f"{old} → {new}"
     if c.kind is ChangeKind.HANDED_OVER:
-        return f"handed over {what} {dates} to {c.new_unit}: {c.reason}"
-    return f"taken over {what} {dates} from {c.old_unit}: {c.reason}"
+        return msg("handed over {task} {dates} to {unit}: {reason}", task=what, dates=dates, unit=c.new_unit or "?",
+                   reason=reason)
+    return msg("taken over {task} {dates} from {unit}: {reason}", task=what, dates=dates, unit=c.old_unit or "?",
+               reason=reason)

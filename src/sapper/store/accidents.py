@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from sapper.domain.accidents import (
@@ -98,6 +98,11 @@ def add_victim(conn: Connection, victim: Victim, cipher: FieldCipher) -> None:
     """Insert ``victim`` with each personal field encrypted on its own."""
     values = {name: cipher.encrypt(_plain(victim, name), where=_where(victim.id, name)) for name in VICTIM_FIELDS}
     conn.execute(insert(_V).values(id=victim.id, accident_id=victim.accident_id, key_id=cipher.key_id, **values))
+
+
+def delete_victim(conn: Connection, victim_id: str) -> None:
+    """Remove one victim (an accident report applied again in a new version replaces the victims it wrote)."""
+    conn.execute(delete(_V).where(_V.c.id == victim_id))
 
 
 def _victim(row: Any, cipher: FieldCipher) -> Victim:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -190,6 +191,18 @@ def write_audit(conn: Connection, entry: AuditEntry) -> None:
         at=_now(), actor=entry.actor, organisation_id=entry.organisation_id, table_name=entry.table_name,
         record_id=entry.record_id, action=entry.action, reason=entry.reason,
         before_json=entry.before_json, after_json=entry.after_json))
+
+
+def write_audits(conn: Connection, entries: Sequence[AuditEntry]) -> int:
+    """Append ``entries`` on ``conn`` in one statement (a bulk write's rows, committed with it); how many."""
+    if not entries:
+        return 0
+    at = _now()
+    conn.execute(insert(schema.audit), [
+        {"at": at, "actor": e.actor, "organisation_id": e.organisation_id, "table_name": e.table_name,
+         "record_id": e.record_id, "action": e.action, "reason": e.reason, "before_json": e.before_json,
+         "after_json": e.after_json} for e in entries])
+    return len(entries)
 
 
 def audit_entries(conn: Connection, *, table_name: str | None = None, record_id: str | None = None,

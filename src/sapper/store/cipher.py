@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass, field
 
@@ -93,6 +94,14 @@ class FieldCipher:
     @property
     def key_id(self) -> str:
         return self.key.key_id
+
+    def fingerprint(self, plaintext: str, *, where: str) -> str:
+        """A keyed digest of ``plaintext`` in the field ``where`` (HMAC-SHA256 under a key derived from the data
+        key): equal for equal values, so a staged submission's answers can be compared without keeping them in
+        clear, and useless without the key (a name or birth date cannot be guessed from it by trying values)."""
+        derived = hmac.new(self.key.secret, b"sapper fingerprint v1", hashlib.sha256).digest()
+        digest = hmac.new(derived, where.encode("utf-8") + b"\0" + plaintext.encode("utf-8"), hashlib.sha256)
+        return f"h1:{self.key.key_id}:{digest.hexdigest()}"
 
     def encrypt(self, plaintext: str, *, where: str) -> str:
         """``plaintext`` encrypted for the field ``where`` (``table/record/field``, the associated data)."""

@@ -41,7 +41,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from sapper.errors import StoreError
-from sapper.store import gpkg
+from sapper.store import gpkg, rowscope
 
 #: Connections a store's pool keeps open (and as many more, closed again when returned, at a peak).
 POOL_SIZE = 20
@@ -166,6 +166,7 @@ def _pg_engine(url: URL) -> Engine:
     engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, connect_args={"connect_timeout": 10})
     event.listen(engine, "checkin", _on_checkin)
     event.listen(engine, "checkout", _on_checkout)
+    event.listen(engine, "begin", rowscope.on_begin)  # sapper.org for row-level security (revision 0015)
     return engine
 
 

@@ -32,7 +32,7 @@ from sqlalchemy import Row, and_, delete, func, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from sapper.domain.accidents import Accident
+from sapper.domain.accidents import VICTIM_FIELDS, ReportedAccident
 from sapper.domain.activities import Activity, DeviceCondition, DeviceFound
 from sapper.domain.fielddata import (
     ProgressKind,
@@ -47,11 +47,12 @@ from sapper.domain.fielddata import (
 )
 from sapper.domain.hazards import DeviceCategory, HazardArea
 from sapper.domain.users import AuditEntry
-from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.errors import DataKeyError, Fault, NotFoundError, ValidationError
 from sapper.store import accidents as accident_rows
 from sapper.store import repository as repo
 from sapper.store import schema
 from sapper.store.accounts import audit_json, write_audit
+from sapper.store.cipher import FieldCipher
 
 _S = schema.field_submissions
 _E = schema.field_submission_events
@@ -173,6 +174,7 @@ def _progress_row(report: ProgressReport, staged_id: int) -> dict[str, Any]:
         "percent_complete": report.percent_complete,
         "blocked_by_hazard": None if report.blocked_by_hazard is None else int(report.blocked_by_hazard),
         "blocking_hazard_id": report.blocking_hazard_id,
+        "task_order": report.task_order,
     }
 
 
@@ -192,6 +194,7 @@ def _progress_from(row: Any, devices: Sequence[Any]) -> ProgressReport:
         percent_complete=row.percent_complete,
         blocked_by_hazard=None if row.blocked_by_hazard is None else bool(row.blocked_by_hazard),
         blocking_hazard_id=row.blocking_hazard_id,
+        task_order=row.task_order,
         geometry=row.geom,
         devices=tuple(DeviceFound(d.geom, DeviceCategory(d.category), d.device_type, DeviceCondition(d.condition),
                                   d.depth_cm) for d in devices),
@@ -298,10 +301,12 @@ class FieldStaging:
             return False
         return cls._same_root(staged, sub)
 
-    def stage(self, sub: Submission, *, kind: str, source_file: str, actor: str, at: dt.datetime) -> StageResult:
+    def stage(self, sub: Submission, *, kind: str, source_file: str, actor: str, at: dt.datetime,
+              content_hash: str | None = None) -> StageResult:
         """Stage one version (see the module docstring for which submission it joins); writes nothing when it is
-        already staged, or staged with other answers (a conflict)."""
-        content_hash = sub.content_hash()
+        already staged, or staged with other answers (a conflict). ``content_hash``: what its answers are compared
+        by, when not ``sub.content_hash()`` (answers staged encrypted are compared by their keyed fingerprints)."""
+        content_hash = content_hash or sub.content_hash()
         same = self._conn.execute(select(_S).where(_S.c.instance_id == sub.instance_id)).first()
         if same is not None:
             result = StageResult(StageOutcome.UNCHANGED, int(same.id), int(same.version), str(same.submission_key))
@@ -336,6 +341,12 @@ class FieldStaging:
         self._event(staged_id, None, StagingState.STAGED, actor, at, why)
         self._touched.update(STAGING_TABLES)
         return StageResult(StageOutcome.VERSION if version > 1 else StageOutcome.NEW, staged_id, version, key)
+
+    def replace_answers(self, staged_id: int, sub: Submission) -> None:
+        """Keep ``sub`` as the answers of version ``staged_id``, its content hash unchanged (so the same export
+        imported again is still "unchanged"): used to take victims' answers out of staging once they are applied."""
+        self._conn.execute(update(_S).where(_S.c.id == staged_id).values(payload=_payload(sub)))
+        self._touched.update(STAGING_TABLES)
 
     def _event(self, staged_id: int, from_state: StagingState | None, to_state: StagingState, actor: str,
                at: dt.datetime, reason: str) -> None:
@@ -395,8 +406,8 @@ class FieldStaging:
 
     def apply(self, staged_id: int,
               effect: (ProgressReport | Activity | tuple[ProgressReport, Activity] | tuple[Activity, HazardArea]
-                       | Accident), *,
-              actor: str, at: dt.datetime, supersede: Sequence[int] = ()) -> None:
+                       | ReportedAccident), *,
+              actor: str, at: dt.datetime, supersede: Sequence[int] = (), cipher: FieldCipher | None = None) -> None:
         """Write what version ``staged_id`` says to the register and mark it applied; versions ``supersede`` become
         superseded. Every hazard area, activity and accident written gets an audit row (who applied it, from which
         submission). All of it or none of it (a savepoint): a refusal by the database is a ValidationError naming
@@ -428,12 +439,15 @@ class FieldStaging:
                 elif isinstance(effect, ProgressReport):
                     self._write_progress(effect, staged_id)
                     what = f"{effect.kind.value} progress of {effect.work_date}"
-                elif isinstance(effect, Accident):
-                    new = accident_rows.put_accident(self._conn, effect)
-                    self._audit(actor, "accidents", effect.id, "insert" if new else "update", why,
-                                dataclasses.asdict(effect))
+                elif isinstance(effect, ReportedAccident):
+                    accident = effect.accident
+                    new = accident_rows.put_accident(self._conn, accident)
+                    self._audit(actor, "accidents", accident.id, "insert" if new else "update", why,
+                                dataclasses.asdict(accident))
                     self._touched.add("accidents")
-                    what = f"accident {effect.id}"
+                    what = f"accident {accident.id}"
+                    if effect.victims:
+                        what += self._put_victims(effect, actor, why, cipher)
                 else:
                     self._audit_activity(effect, actor, why)
                     repo.add_activities(self._conn, [effect], replace=True)
@@ -447,6 +461,27 @@ class FieldStaging:
         except sa_exc.IntegrityError as exc:
             reason = str(exc.orig).strip() or "refused by the database"
             raise ValidationError(staged.record, [Fault(staged.record, f"refused by the store: {reason}")]) from None
+
+    def _put_victims(self, effect: ReportedAccident, actor: str, why: str, cipher: FieldCipher | None) -> str:
+        """Write the report's victims (each field encrypted), replacing those an earlier version of it wrote; one
+        audit row per victim written or removed (ids, key id and field names: no personal value)."""
+        if cipher is None:
+            raise DataKeyError("the report's victims cannot be written without the data key (SAPPER_DATA_KEY)")
+        accident_id = effect.accident.id
+        old = set(accident_rows.victim_ids(self._conn, accident_id))
+        ours = {v.id for v in effect.victims}
+        for gone in sorted(old - ours):
+            if gone.startswith(accident_id + "-v"):  # only those a version of this report wrote
+                accident_rows.delete_victim(self._conn, gone)
+                self._audit(actor, "victims", gone, "delete", why, {"accident_id": accident_id})
+        for victim in effect.victims:
+            if victim.id in old:
+                accident_rows.delete_victim(self._conn, victim.id)
+            accident_rows.add_victim(self._conn, victim, cipher)
+            self._audit(actor, "victims", victim.id, "update" if victim.id in old else "insert", why,
+                        {"accident_id": accident_id, "key_id": cipher.key_id, "fields": list(VICTIM_FIELDS)})
+        self._touched.add("victims")
+        return f" with {len(effect.victims)} victims"
 
     def _audit(self, actor: str, table: str, record_id: str, action: str, reason: str,
                after: dict[str, Any]) -> None:

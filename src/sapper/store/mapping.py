@@ -53,7 +53,16 @@ from sapper.domain.landrelease import (
 )
 from sapper.domain.places import Settlement
 from sapper.domain.releaserules import ReleaseRules, devices_of, land_uses_of, list_text, parse_list
-from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
+from sapper.domain.resources import (
+    BuilderBrigade,
+    DeminerTeam,
+    Method,
+    Organisation,
+    OrgKind,
+    Trade,
+    parse_roles,
+    roles_text,
+)
 from sapper.errors import Fault, StoreError, ValidationError
 from sapper.store import planjson
 from sapper.store.records import ContextArea, PlannedTask, PlanRun
@@ -372,6 +381,7 @@ def team_row(t: DeminerTeam) -> dict[str, Any]:
         "base_lon": t.base.x,
         "base_lat": t.base.y,
         "synthetic": int(t.synthetic),
+        "capabilities": roles_text(t.capabilities),
     }
 
 
@@ -385,6 +395,7 @@ def team_from(row: Row) -> DeminerTeam:
         base=Point(float(row["base_lon"]), float(row["base_lat"])),
         productivity_m2_per_day=float(row["productivity_m2_per_day"]),
         synthetic=bool(row["synthetic"]),
+        capabilities=parse_roles(Method, str(row["capabilities"] or ""), record),
     )
 
 
@@ -397,6 +408,7 @@ def brigade_row(b: BuilderBrigade) -> dict[str, Any]:
         "base_lon": b.base.x,
         "base_lat": b.base.y,
         "synthetic": int(b.synthetic),
+        "capabilities": roles_text(b.trades),
     }
 
 
@@ -409,6 +421,7 @@ def brigade_from(row: Row) -> BuilderBrigade:
         size=int(row["size"]),
         base=Point(float(row["base_lon"]), float(row["base_lat"])),
         synthetic=bool(row["synthetic"]),
+        trades=parse_roles(Trade, str(row["capabilities"] or ""), record),
     )
 
 

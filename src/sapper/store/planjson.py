@@ -17,6 +17,7 @@ from sapper.domain.calendar import WINTER_STAND_DOWN, SeasonalWindow
 from sapper.errors import SapperError, StoreError
 from sapper.plan import Engine, MovePolicy, Status
 from sapper.prioritise import DEFAULT_PROFILE, profile_from_mapping
+from sapper.scenario.compile import PoolPolicy
 from sapper.store.records import (
     Checkpoint,
     PlannedTask,
@@ -25,8 +26,11 @@ from sapper.store.records import (
     ReplanCounts,
     ReplanParams,
     ReplanSummary,
+    RoleUtilisation,
     Scalar,
     ShiftStats,
+    UnitUtilisation,
+    Utilisation,
 )
 
 #: A JSON object as ``json.dumps`` takes it and ``json.loads`` gives it.
@@ -58,6 +62,8 @@ def params_to_json(p: PlanParams) -> JsonObject:
     }
     if p.holidays:  # plans made without holidays keep the keys they always had
         out["holidays"] = [d.isoformat() for d in sorted(p.holidays)]
+    if p.pools is not PoolPolicy.FIXED:  # plans on fixed pools keep the keys they always had
+        out.update(pools=p.pools.value, role_change_days=p.role_change_days)
     if not p.profile.is_default or p.profile.name != DEFAULT_PROFILE.name:
         out["profile"] = {"name": p.profile.name, "hash": p.profile.digest, "hazard": dict(p.profile.hazard),
                           "asset": dict(p.profile.asset)}
@@ -95,6 +101,22 @@ def replan_counts_to_json(c: ReplanCounts) -> JsonObject:
     }
 
 
+def utilisation_to_json(u: Utilisation) -> JsonObject:
+    """How a plan uses its units, as the ``utilisation`` object of the summary (idle units named in ``idle``)."""
+    return {
+        "pools": u.pools, "idle_weeks": u.idle_weeks, "idle_days": u.idle_days,
+        "idle": [x.unit_id for x in u.idle],
+        "roles": [{"role": r.role, "kind": r.kind, "units": r.units, "borrowed_by": r.borrowed_by,
+                   "working_days": r.working_days, "share_pct": r.share_pct} for r in u.roles],
+        "units": [{"unit_id": x.unit_id, "pool": x.pool, "own_role": x.own_role, "available_days": x.available_days,
+                   "busy_days": x.busy_days, "set_up_days": x.set_up_days, "role_changes": x.role_changes,
+                   "days_by_role": dict(x.days_by_role),
+                   "share_pct": None if x.share is None else round(100 * x.share, 1),
+                   "longest_idle_days": x.longest_idle_days, "idle_from": _day(x.idle_from),
+                   "idle_to": _day(x.idle_to)} for x in u.units],
+    }
+
+
 def summary_to_json(s: PlanSummary) -> JsonObject:
     """``s`` as the JSON object the store keeps in ``plan_runs.summary`` and ``sapper plan --json`` prints. The
     re-plan's figures are there only for a re-plan (the weighted completion and move cost only with a plan)."""
@@ -116,6 +138,8 @@ def summary_to_json(s: PlanSummary) -> JsonObject:
         if s.replan.move_cost_total is not None:
             out["move_cost_total"] = s.replan.move_cost_total
         out["baseline_meaning"] = s.replan.baseline_meaning
+    if s.utilisation is not None:
+        out["utilisation"] = utilisation_to_json(s.utilisation)
     return out
 
 
@@ -290,7 +314,33 @@ def params_from_json(data: object, record: str) -> PlanParams:
                       lot_max_days=f.whole("lot_max_days", d.lot_max_days), weekdays=frozenset(weekdays),
                       demining_stand_down=f.window("demining_stand_down", WINTER_STAND_DOWN),
                       building_stand_down=f.window("building_stand_down", None), replan=replan,
-                      holidays=_holidays(f))
+                      holidays=_holidays(f), pools=_pools(f), role_change_days=f.whole("role_change_days",
+                                                                                      d.role_change_days))
+
+
+def _pools(f: _Fields) -> PoolPolicy:
+    """The ``pools`` of a plan's parameters (fixed in plans made before capabilities)."""
+    v = f.text("pools", PoolPolicy.FIXED.value)
+    if v not in {p.value for p in PoolPolicy}:
+        raise f._bad("pools", "a pool policy (" + ", ".join(p.value for p in PoolPolicy) + ")")
+    return PoolPolicy(v)
+
+
+def _utilisation(f: _Fields) -> Utilisation:
+    units = []
+    for x in f.objects("units"):
+        days = x.counts("days_by_role")
+        units.append(UnitUtilisation(
+            unit_id=x.text("unit_id"), pool=x.text("pool", ""), own_role=x.text("own_role", ""),
+            available_days=x.whole("available_days", 0), busy_days=x.whole("busy_days", 0),
+            set_up_days=x.whole("set_up_days", 0), role_changes=x.whole("role_changes", 0), days_by_role=days,
+            longest_idle_days=x.whole("longest_idle_days", 0), idle_from=x.opt_day("idle_from"),
+            idle_to=x.opt_day("idle_to")))
+    roles = [RoleUtilisation(role=r.text("role"), kind=r.text("kind", ""), units=r.whole("units", 0),
+                             borrowed_by=r.whole("borrowed_by", 0), working_days=r.whole("working_days", 0),
+                             share_pct=r.opt_num("share_pct")) for r in f.objects("roles")]
+    return Utilisation(pools=f.text("pools", PoolPolicy.FIXED.value), idle_weeks=f.whole("idle_weeks", 0),
+                       idle_days=f.whole("idle_days", 0), units=tuple(units), roles=tuple(roles))
 
 
 def _holidays(f: _Fields) -> frozenset[dt.date]:
@@ -358,7 +408,9 @@ def summary_from_json(data: object, record: str) -> PlanSummary | None:
         objective_meaning=f.text("objective_meaning", ""), hazard_areas=f.whole("hazard_areas", 0),
         hazard_area_km2=f.num("hazard_area_km2", 0.0), assets=f.whole("assets", 0),
         critical_assets=f.whole("critical_assets", 0), progress=tuple(_checkpoint(c) for c in f.objects("progress")),
-        details=f.scalars("details"), synthetic=f.flag("synthetic", False), replan=replan)
+        details=f.scalars("details"), synthetic=f.flag("synthetic", False), replan=replan,
+        utilisation=_utilisation(_Fields(f.data["utilisation"], record, "summary utilisation"))
+        if f.has("utilisation") else None)
 
 
 __all__ = [
@@ -371,4 +423,5 @@ __all__ = [
     "summary_from_json",
     "summary_to_json",
     "task_to_json",
+    "utilisation_to_json",
 ]

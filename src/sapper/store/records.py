@@ -14,7 +14,7 @@ from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, LandUse
 from sapper.errors import Fault, StoreError, ValidationError
 from sapper.plan import Engine, MovePolicy, Status
 from sapper.prioritise import DEFAULT_PROFILE, WeightProfile
-from sapper.scenario.compile import CompileParams, TaskKind
+from sapper.scenario.compile import CompileParams, PoolPolicy, TaskKind
 
 #: A value of the engine's diagnostics (``PlanSummary.details``).
 Scalar = int | float | str | bool | None
@@ -140,6 +140,65 @@ class ReplanSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitUtilisation:
+    """How a plan uses one team or brigade, in working days from the plan's start to the last working day any unit of
+    its kind (deminers or builders) works: the days its pool is available (stand-downs left out), the days it has
+    work (set-up included), of which set-up, the days per role it works in, and its longest idle spell (available
+    days in a row without work; ``idle_from``/``idle_to`` its first and last day, None without one)."""
+
+    unit_id: str
+    pool: str
+    own_role: str
+    available_days: int
+    busy_days: int
+    set_up_days: int
+    days_by_role: Mapping[str, int]
+    longest_idle_days: int
+    idle_from: dt.date | None = None
+    idle_to: dt.date | None = None
+    #: Times the unit takes up a borrowed role after a lot in another role (or at the start): the set-up it needs;
+    #: ``set_up_days`` is what the plan charges (per lot in a borrowed role, docs/planning.md), at least as much.
+    role_changes: int = 0
+
+    @property
+    def share(self) -> float | None:
+        """Busy days over available days (None when the unit has no available day)."""
+        return self.busy_days / self.available_days if self.available_days else None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleUtilisation:
+    """A role (method or trade) across a plan: the units that work in it (and how many of them borrow it), its working
+    days (set-up left out), and its share of the available days of every unit of its kind."""
+
+    role: str
+    kind: str
+    units: int
+    borrowed_by: int
+    working_days: int
+    share_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Utilisation:
+    """Utilisation per unit and per role, how the pools were made (``fixed`` or ``capabilities``), and the idle
+    threshold: a unit is idle when its longest idle spell is at least ``idle_days`` working days (``idle_weeks``
+    weeks of the programme's working week)."""
+
+    pools: str
+    idle_weeks: int
+    idle_days: int
+    units: tuple[UnitUtilisation, ...] = ()
+    roles: tuple[RoleUtilisation, ...] = ()
+
+    @property
+    def idle(self) -> tuple[UnitUtilisation, ...]:
+        """The units idle at least ``idle_days`` in a row, the longest idle first."""
+        return tuple(sorted((u for u in self.units if u.longest_idle_days >= self.idle_days),
+                            key=lambda u: (-u.longest_idle_days, u.unit_id)))
+
+
+@dataclass(frozen=True, slots=True)
 class PlanSummary:
     """How a plan went, for a person and for the next re-plan: the solve (status, objective, bound, baseline, the
     engine that found the plan — e.g. ``cpsat``, ``greedy-dw``, ``warm-start`` — and its time), the calendar, what
@@ -167,6 +226,8 @@ class PlanSummary:
     details: Mapping[str, Scalar] = field(default_factory=dict)
     synthetic: bool = False
     replan: ReplanSummary | None = None
+    #: How the plan uses its teams and brigades (None: a plan without one, or saved before it was recorded).
+    utilisation: Utilisation | None = None
 
     @property
     def has_plan(self) -> bool:
@@ -208,13 +269,16 @@ class PlanParams:
     profile: WeightProfile = DEFAULT_PROFILE
     #: The programme's holidays the plan was made with.
     holidays: frozenset[dt.date] = frozenset()
+    #: Fixed pools or pools by capabilities, and the set-up of a borrowed role (saved before: fixed pools).
+    pools: PoolPolicy = _COMPILE.pools
+    role_change_days: int = _COMPILE.role_change_days
 
     def compile_params(self) -> CompileParams:
         """The compile parameters the plan was made with (defaults for what it does not record)."""
         return CompileParams(lot_max_days=self.lot_max_days, weekdays=self.weekdays,
                              demining_stand_down=self.demining_stand_down,
                              building_stand_down=self.building_stand_down, profile=self.profile,
-                             holidays=self.holidays)
+                             holidays=self.holidays, pools=self.pools, role_change_days=self.role_change_days)
 
     @property
     def progress_through(self) -> dt.date | None:

@@ -171,6 +171,8 @@ teams = Table(
     Column("base_lat", Real, nullable=False),
     _synthetic(),
     _version(),
+    #: Methods besides its own, ``;``-separated (empty: the default, manual and survey; migration 0016).
+    Column("capabilities", Text, nullable=False, server_default=""),
 )
 
 brigades = Table(
@@ -184,6 +186,8 @@ brigades = Table(
     Column("base_lat", Real, nullable=False),
     _synthetic(),
     _version(),
+    #: Further trades, ``;``-separated (empty: its own trade only; migration 0016).
+    Column("capabilities", Text, nullable=False, server_default=""),
 )
 
 settlements = Table(
@@ -434,9 +438,11 @@ field_progress = Table(
     Column("percent_complete", Real, nullable=True),
     Column("blocked_by_hazard", Integer, nullable=True),
     Column("blocking_hazard_id", Text, nullable=True),
+    Column("task_order", Text, nullable=True),  # revision 0014: the order the work was done under
     UniqueConstraint("submission_key", name="uq_field_progress_submission_key"),
     Index("ix_field_progress_hazard_date", "hazard_id", "work_date"),
     Index("ix_field_progress_asset_date", "asset_id", "work_date"),
+    Index("ix_field_progress_task_order", "task_order"),
     CheckConstraint("kind IN ('clearance', 'brigade')", name="ck_field_progress_kind"),
     sqlite_autoincrement=True,
 )

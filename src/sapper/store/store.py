@@ -34,7 +34,7 @@ from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
 from sapper.messages import msg
 from sapper.store import accidents as accident_rows
-from sapper.store import accounts, mapping, schema, whatifjson
+from sapper.store import accounts, mapping, rowscope, schema, whatifjson
 from sapper.store import engine as engines
 from sapper.store import features as feats
 from sapper.store import repository as repo
@@ -127,6 +127,10 @@ class UnitOfWork:
     def audit(self, entry: AuditEntry) -> None:
         """Append an audit row in this unit of work (so it commits with the write it describes)."""
         accounts.write_audit(self._conn, entry)
+
+    def audit_many(self, entries: Iterable[AuditEntry]) -> int:
+        """Append the audit rows of a bulk write in this unit of work, in one statement; how many."""
+        return accounts.write_audits(self._conn, list(entries))
 
     def put_accident(self, accident: Accident) -> bool:
         """Insert an accident or replace the one with its id (use sapper.services.accidents, which audits it);
@@ -284,6 +288,17 @@ class Store:
             raise ValidationError("write", [Fault("store", f"refused by the database: {self._message(exc)}")]) from None
         except sa_exc.DBAPIError as exc:
             raise StoreError(f"the store {self.url} cannot be written: {self._message(exc)}") from None
+
+    def grant_service_role(self, role: str) -> None:
+        """Give the database role ``role`` what the web service needs on this PostgreSQL store (``rowscope``); the
+        role must exist and should not own the tables. StoreError on SQLite, or when the database refuses."""
+        self._check_open()
+        if self.backend is not engines.Backend.POSTGRESQL:
+            raise StoreError(f"{self.url} is an SQLite store: database roles and row-level security are PostgreSQL's")
+        try:
+            rowscope.grant_app_role(self._engine, role)
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"cannot grant {role!r} its rights on {self.url}: {self._message(exc)}") from None
 
     @contextmanager
     def dry_run(self) -> Iterator[UnitOfWork]:

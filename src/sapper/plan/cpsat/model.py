@@ -3,6 +3,15 @@
 Each mode has its own optional interval with its own start and end variables, linked to the task's start and end by
 the mode's presence literal. Sharing one start/end pair between all modes has produced false optimality proofs in
 OR-Tools 9.14/9.15 (google/or-tools #5293); this formulation avoids it.
+
+The mode intervals alone propagate little until a mode is chosen: CP-SAT does not reason over the disjunction of
+enforced links, so a multi-mode task's end was not tied to its start at all, and a chain of such tasks gave no bound
+(on PSPLIB's multi-mode J30 CP-SAT's makespan bound stayed at 6–9 where the critical path alone gives over 30, and no
+instance that was not closed at once was ever proven). Two redundant families, implied by the mode intervals, give
+CP-SAT the task as a whole (``_task_variables``, ``_task_cumulatives``): the task's duration, one of its modes'
+durations, with ``end == start + duration``; and, per renewable resource, a cumulative over the tasks' own intervals
+with each task's demand one of its modes' demands (tasks whose every mode uses the resource). They never decide a
+plan alone: the mode intervals and their cumulatives, unchanged, still hold every constraint.
 """
 
 from __future__ import annotations
@@ -20,6 +29,11 @@ from sapper.plan.solution import Schedule
 class TaskVars:
     start: cp_model.IntVar
     end: cp_model.IntVar
+    #: A multi-mode task's duration (one of its modes') and its own interval [start, end); None with a single mode.
+    duration: cp_model.IntVar | None = None
+    interval: cp_model.IntervalVar | None = None
+    #: A multi-mode task's demand on each renewable resource its modes use differently: resource → (var, per mode).
+    demands: dict[int, tuple[cp_model.IntVar, tuple[int, ...]]] = field(default_factory=dict)
     # per mode: (presence literal or None when the task has a single mode, interval, start, end)
     modes: list[tuple[cp_model.IntVar | None, cp_model.IntervalVar, cp_model.IntVar, cp_model.IntVar]] = field(
         default_factory=list
@@ -47,6 +61,7 @@ def build(problem: Problem, *, objective: Objective | None = None,
     model = Model(problem, cp, _task_variables(cp, problem))
     _precedences(model)
     _resources(model)
+    _task_cumulatives(model)
     _budgets(model)
     _period_budgets(model)
     for obj, value in caps:
@@ -86,6 +101,11 @@ def _task_variables(cp: cp_model.CpModel, problem: Problem) -> list[TaskVars]:
                 presences.append(p)
                 tv.modes.append((p, iv, sm, em))
             cp.add_exactly_one(presences)
+            durations = [mode.duration for mode in task.modes]
+            tv.duration = cp.new_int_var_from_domain(cp_model.Domain.from_values(sorted(set(durations))), f"d{j}")
+            for p, d in zip(presences, durations, strict=True):
+                cp.add(tv.duration == d).only_enforce_if(p)
+            tv.interval = cp.new_interval_var(start, tv.duration, end, f"t{j}")
         out.append(tv)
     return out
 
@@ -120,6 +140,49 @@ def _resources(model: Model) -> None:
             model.cp.add_no_overlap(intervals)
         else:
             model.cp.add_cumulative(intervals, demands, res.capacity)
+
+
+def _task_cumulatives(model: Model) -> None:
+    """Redundant, per renewable resource that every mode of some multi-mode task uses: one cumulative over the tasks'
+    own intervals, each demanding one of its modes' demands (module docstring). A multi-mode task with a mode that
+    does not use the resource (alternative pools: a clearance lot by manual teams *or* dogs) is left out: with a
+    demand that may be 0 it has no compulsory part and no energy before its mode is chosen, when the mode's own
+    interval already counts; a cumulative over fewer tasks is still implied. Region-sized models, whose multi-mode
+    tasks choose between pools, so stay as they were. Outages as in ``_resources``."""
+    problem = model.problem
+    for r in problem.renewable:
+        res = problem.resources[r]
+        intervals: list[cp_model.IntervalVar] = []
+        demands: list[cp_model.LinearExprT] = []
+        multi = False
+        for j, task in enumerate(problem.tasks):
+            tv = model.tasks[j]
+            units = tuple(sum(u for rr, u in mode.demands if rr == r) if mode.duration else 0 for mode in task.modes)
+            if not any(units):
+                continue
+            if tv.interval is None:
+                intervals.append(tv.modes[0][1])
+                demands.append(units[0])
+                continue
+            if min(units) == 0:
+                continue
+            multi = True
+            intervals.append(tv.interval)
+            if len(set(units)) == 1:
+                demands.append(units[0])
+                continue
+            var = model.cp.new_int_var_from_domain(cp_model.Domain.from_values(sorted(set(units))), f"u{j}_{r}")
+            for (p, *_), u in zip(tv.modes, units, strict=True):
+                assert p is not None
+                model.cp.add(var == u).only_enforce_if(p)
+            tv.demands[r] = (var, units)
+            demands.append(var)
+        if not multi:
+            continue
+        for k, (s, e, u) in enumerate(res.unavailable):
+            intervals.append(model.cp.new_fixed_size_interval_var(s, e - s, f"offt{r}_{k}"))
+            demands.append(u)
+        model.cp.add_cumulative(intervals, demands, res.capacity)
 
 
 def _budgets(model: Model) -> None:
@@ -233,6 +296,10 @@ def add_hint(model: Model, schedule: Schedule) -> None:
         e = s + problem.tasks[j].modes[chosen].duration
         cp.add_hint(tv.start, s)
         cp.add_hint(tv.end, e)
+        if tv.duration is not None:
+            cp.add_hint(tv.duration, problem.tasks[j].modes[chosen].duration)
+        for var, units in tv.demands.values():
+            cp.add_hint(var, units[chosen])
         if len(tv.modes) > 1:
             for m, (p, _, sm, em) in enumerate(tv.modes):
                 assert p is not None
