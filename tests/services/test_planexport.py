@@ -103,3 +103,19 @@ def test_cli_export_plan(db: Path, tmp_path: Path) -> None:
     bad = subprocess.run([SAPPER, "export", "plan", str(tmp_path / "plan.shp"), "--db", str(db)],
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+
+def test_each_lot_carries_its_cost(db: Path, tmp_path: Path) -> None:
+    """The cost columns are each lot's price as sapper costs gives it; they add up to the plan's total."""
+    from sapper.io.pricing import load_pricing
+    from sapper.services.costs import plan_costs
+
+    with open_store(db) as store:
+        export_plan(store, tmp_path / "lots.csv")
+        total = plan_costs(store, load_pricing()).total
+    with open(tmp_path / "lots.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["currency"] for r in rows} == {"USD"}
+    assert sum(float(r["cost"]) for r in rows) == pytest.approx(total, abs=0.01 * len(rows))
+    assert all(float(r["cost"]) >= float(r["direct_cost"]) > 0 for r in rows)

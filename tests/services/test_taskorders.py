@@ -16,9 +16,12 @@ from shapely.geometry import LineString, Point
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass
 from sapper.domain.places import Settlement
+from sapper.domain.pricing import Family, ReleaseActivity
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organisation, OrgKind, Trade
 from sapper.domain.taskorders import OrderState, SiteKind
 from sapper.errors import NotFoundError, TransitionError, ValidationError
+from sapper.io.pricing import load_pricing
+from sapper.io.taskorders import csv_rows
 from sapper.scenario.compile import TaskKind
 from sapper.services.taskorders import (
     LotChangeKind,
@@ -232,3 +235,20 @@ def test_the_period_starts_on_a_replans_as_of_date(store: Store) -> None:
     assert (result.period_start, result.period_end) == (dt.date(2026, 3, 9), dt.date(2026, 3, 15))
     [sheet] = result.units[0].sheets
     assert [lot.task_id for lot in sheet.order.lots] == ["clearance H-1/1", "clearance H-1/2"]
+
+
+def test_each_order_carries_the_cost_of_its_lots(store: Store) -> None:
+    """An order's lots are priced as sapper costs prices them (a manual clearance lot per m², overheads included);
+    the CSV carries each lot's cost, the order's and the currency."""
+    first = issue_orders(store, OrderRequest(unit="T-MAN-001", weeks=4), actor="ops", at=AT)
+    [sheet] = first.units[0].sheets
+    pricing = load_pricing()
+    manual = pricing.release_cost(ReleaseActivity.MANUAL, m2=1.0, team_days=1.0)
+    expected = {lot.task_id: lot.work * manual * (1 + pricing.overhead_share(Family.DEMINING))
+                for lot in sheet.order.lots}
+    assert dict(sheet.lot_costs) == pytest.approx(expected)
+    assert sheet.cost == pytest.approx(sum(expected.values())) and sheet.currency == "USD"
+    rows = list(csv_rows([sheet]))
+    assert [float(r["lot_cost"]) for r in rows] == pytest.approx([expected[r["task_id"]] for r in rows], abs=0.01)
+    assert {r["order_cost"] for r in rows} == {f"{sheet.cost:.2f}"} and {r["currency"] for r in rows} == {"USD"}
+

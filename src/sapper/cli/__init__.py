@@ -4,8 +4,8 @@ Exit codes: 0 success; 1 unexpected error; 2 invalid input (file, geometry, CRS,
 under ``--strict``); 3 not found; 4 store problem; 5 planning problem. See docs/cli.md.
 
 One module per command group (``store``, ``imports``, ``scenario``, ``forms``, ``plan``, ``forecast``, ``whatif``,
-``priorities``, ``likelihood``, ``bench``, ``release``, ``field``, ``tasks``, ``web``, ``trust``): a command parses
-its options, calls one service and prints what it returns. This module builds the app, the run's
+``costs``, ``priorities``, ``likelihood``, ``bench``, ``release``, ``field``, ``tasks``, ``web``, ``trust``): a
+command parses its options, calls one service and prints what it returns. This module builds the app, the run's
 :class:`~sapper.services.settings.Settings` (once, in the app's callback) and maps every
 :class:`~sapper.errors.SapperError` to its message and exit code in one place, :func:`main`.
 """
@@ -22,6 +22,7 @@ import typer
 from sapper.cli import (
     bench,
     calendar,
+    costs,
     field,
     forecast,
     forms,
@@ -87,6 +88,7 @@ app.command()(plan.replan)
 app.command()(plan.report)
 app.command()(plan.demo)
 app.command()(forecast.forecast)
+app.command()(costs.costs)
 app.command()(whatif.whatif)
 app.command()(priorities.priorities)
 app.command()(likelihood.likelihood)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, settings
-from sapper.cli._output import out
+from sapper.cli._output import lines, out, tr
+from sapper.cli.costs import PricingFile
 
 
 def forecast(
@@ -21,17 +22,20 @@ def forecast(
                                                      "extra); the same seed gives the same forecast.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Dask worker processes (default: one "
                                                                           "per core); with --dask only.")] = None,
+    pricing: PricingFile = None,
 ) -> None:
-    """Forecast the latest plan: P10/P50/P80/P90 dates for the region, each hazard area and each asset."""
+    """Forecast the latest plan: P10/P50/P80/P90 dates for the region, each hazard area and each asset, and what
+    it will cost (P50/P80, in total and by year)."""
     from contextlib import nullcontext
 
     from sapper.services.forecast import dask_chunk_map, forecast_document, forecast_plan
+    from sapper.services.pricing import load_pricing
     from sapper.services.register import open_register
 
     if workers is not None and not dask:
         raise typer.BadParameter("--workers needs --dask", param_hint="--workers")
     with open_register(settings(ctx, db=db)) as store, (dask_chunk_map(workers) if dask else nullcontext()) as cmap:
-        result = forecast_plan(store, runs=runs, seed=seed, chunk_map=cmap)
+        result = forecast_plan(store, runs=runs, seed=seed, chunk_map=cmap, pricing=load_pricing(pricing))
     if as_json:
         print(json.dumps(forecast_document(result), indent=1, ensure_ascii=False))
         return
@@ -48,6 +52,14 @@ def forecast(
         for a in critical:
             out.print(f"  {a.asset_id:<14} {a.asset_type:<11} planned {a.planned}  P50 {a.restoration.p50}  "
                       f"P80 {a.restoration.p80}")
+    cost = result.cost
+    if cost is not None:
+        cur = cost.currency
+        lines([tr("cost ({currency}, {year} prices): planned {planned}  P50 {p50}  P80 {p80}  P90 {p90}",
+                  currency=cur, year=cost.price_year, planned=f"{cost.planned:,.0f}", p50=f"{cost.total.p50:,.0f}",
+                  p80=f"{cost.total.p80:,.0f}", p90=f"{cost.total.p90:,.0f}")])
+        for year, money in cost.by_year:
+            out.print(f"  {year}           : P50 {money.p50:>16,.0f}  P80 {money.p80:>16,.0f}")
     learned = result.learned
     out.print(f"learned from     : {learned.pace_reports} team/brigade pace reports, {learned.survey_reports} "
               "completed technical surveys")

@@ -303,14 +303,20 @@ def export_plan(
         bool, typer.Option("--generalise", help="Hazard areas as the 100 m generalised footprint viewers see, "
                                                 "instead of their exact polygons (for sharing outside the programme).")
     ] = False,
+    pricing: Annotated[
+        Path | None, typer.Option("--pricing", help="The pricing profile each lot's cost is priced at (TOML, as "
+                                                    "sapper costs --pricing); default: sapper's.")
+    ] = None,
 ) -> None:
-    """Export the plan's lots, one row each (unit, task kind, method, dates, release and restoration dates, site
-    geometry), for GIS, spreadsheets and other schedulers."""
+    """Export the plan's lots, one row each (unit, task kind, method, dates, release and restoration dates, cost,
+    site geometry), for GIS, spreadsheets and other schedulers."""
     from sapper.services.planexport import export_plan as run
+    from sapper.services.pricing import load_pricing
     from sapper.services.register import open_register
 
+    prices = load_pricing(pricing)
     with open_register(settings(ctx, db=db)) as store:
-        done = run(store, file, plan_id=plan_id, generalise=generalise)
+        done = run(store, file, plan_id=plan_id, generalise=generalise, pricing=prices)
     where = "generalised footprints" if done.generalised else "exact hazard polygons: sensitive, share with care"
     extra = f"; {done.without_geometry} without a site (no longer in the register)" if done.without_geometry else ""
     lines([f"exported {done.rows} lots of plan run {done.plan_id} to {done.path} ({done.format}, {where}{extra})"])

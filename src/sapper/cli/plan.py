@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Db, Seed, TimeLimit, Workers, parse_day, settings
-from sapper.cli._output import Spinner, error_line, lines, out, plan_summary, say
+from sapper.cli._output import Spinner, error_line, lines, out, plan_summary, say, tr
+from sapper.cli.costs import PricingFile
 
 if TYPE_CHECKING:
+    from sapper.services.budgets import BudgetEffect
     from sapper.services.planning import PlanSummary
     from sapper.services.priorities import WeightProfile
 
@@ -78,25 +80,54 @@ def plan(
         int, typer.Option("--idle-weeks", help="Name the teams and brigades the plan leaves without work for this "
                                                "many weeks in a row or more (stand-downs not counted).")
     ] = 12,
+    budget_per_year: Annotated[
+        str | None, typer.Option("--budget-per-year", help="Money per calendar year: demining=AMOUNT,"
+                                                           "reconstruction=AMOUNT (either or both; e.g. 25m, 750k), "
+                                                           "in the pricing profile's currency; no year's spending "
+                                                           "goes above it. Plans twice: with and without.")
+    ] = None,
+    pricing: PricingFile = None,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
+    from sapper.services.budgets import parse_budgets
     from sapper.services.planning import Engine, PlanSettings, plan_store, with_pools, with_profile, write_plan_json
+    from sapper.services.pricing import load_pricing
     from sapper.services.priorities import load_profile
     from sapper.services.register import open_register
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
+    budgets = parse_budgets(budget_per_year) if budget_per_year is not None else None
     params = with_profile(with_pools(
         PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
-                     start_date=parse_day("--start-date", start_date), idle_weeks=idle_weeks),
+                     start_date=parse_day("--start-date", start_date), idle_weeks=idle_weeks, budgets=budgets,
+                     pricing=load_pricing(pricing)),
         pools, role_change_days=role_change_days), load_profile(profile))
     with open_register(run) as store:
         outcome = plan_store(store, settings=params, progress=None if as_json else say)
     if out_file:
         write_plan_json(outcome, out_file)
     used = outcome.run.params.profile
-    _show(outcome.summary, as_json=as_json, profile=used,
-          then=[f"weight profile   : {used.name} ({used.digest})" + ("" if used.is_default else
-                                                                     ", not the default weights")])
+    then = [f"weight profile   : {used.name} ({used.digest})"
+            + ("" if used.is_default else ", not the default weights")]
+    if outcome.budget is not None and budgets is not None and params.pricing is not None:
+        then += budget_lines(outcome.budget, budgets.describe(params.pricing.currency))
+    _show(outcome.summary, as_json=as_json, profile=used, then=then)
+
+
+def budget_lines(effect: BudgetEffect, budgets: str) -> list[str]:
+    """What the annual budgets delay against the plan without them."""
+    out = [tr("annual budgets   : {budgets}; every year's spending within them (checked)", budgets=budgets)]
+    if effect.finish_delay_days is None:
+        return out
+    out.append(tr("without budgets  : finish {free} → with them {finish} ({days} days); {late} of {n} releases "
+                  "and restorations later, by up to {most} days (mean {mean})",
+                  free=effect.unconstrained_finish.isoformat() if effect.unconstrained_finish else "-",
+                  finish=effect.finish.isoformat() if effect.finish else "-", days=f"{effect.finish_delay_days:+d}",
+                  late=effect.delayed, n=effect.milestones, most=effect.max_delay_days,
+                  mean=f"{effect.mean_delay_days:.0f}"))
+    out.extend(f"  {what:<20} {before.isoformat()} → {after.isoformat()}" for what, before, after in
+               effect.most_delayed)
+    return out
 
 
 def replan(

@@ -239,7 +239,15 @@ class OrderSite:
 
 @dataclass(frozen=True, slots=True)
 class OrderSheet:
-    """One order with its site: what a document (PDF, HTML, CSV, KML, GPX) shows of it."""
+    """One order with its site: what a document (PDF, HTML, CSV, KML, GPX) shows of it; ``lot_costs`` (task id →
+    cost, overheads included, in ``currency``) when it was priced."""
 
     order: TaskOrder
     site: OrderSite
+    lot_costs: tuple[tuple[str, float], ...] = ()
+    currency: str = ""
+
+    @property
+    def cost(self) -> float | None:
+        """What the order's lots cost (None: not priced)."""
+        return sum(c for _, c in self.lot_costs) if self.lot_costs else None

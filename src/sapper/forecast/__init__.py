@@ -4,7 +4,7 @@ A layer above ``plan`` (it imports ``sapper.plan`` and ``sapper.domain`` only); 
 ``Generator`` passed in. See docs/forecast.md.
 """
 
-from sapper.forecast.inputs import ForecastTasks, WorkKind
+from sapper.forecast.inputs import ForecastTasks, TaskCosts, WorkKind
 from sapper.forecast.learn import PaceReport, SurveyReport, learn, update_productivity, update_survey
 from sapper.forecast.model import (
     Accidents,
@@ -35,6 +35,7 @@ __all__ = [
     "SurveyClass",
     "SurveyOutcome",
     "SurveyReport",
+    "TaskCosts",
     "UncertaintyModel",
     "Weather",
     "WorkKind",

@@ -110,3 +110,30 @@ class ForecastTasks:
         if np.any(self.asset[self.kind == WorkKind.REPAIR] < 0):
             faults.append(Fault(rec, "a repair task needs an asset", "asset"))
         ValidationError.raise_if(rec, faults)
+
+
+@dataclass(frozen=True, eq=False)
+class TaskCosts:
+    """What each task costs in a run, for cost forecasts, all arrays indexed by problem task.
+
+    A task costs ``per_day`` × its sampled working days (team-day prices: a slower lot costs more) plus ``fixed``
+    (prices per m², per task, or an asset's price); ``fixed`` of a task with ``by_share`` grows with the run's
+    survey outcome for its hazard area (the m² left for clearance). A run's cost in calendar year k is what its lots
+    spend in periods [``year_starts[k]``, ``year_starts[k + 1]``) (the last to the horizon), each lot's cost spread
+    evenly over its days. Amounts include overheads, in the pricing profile's currency.
+    """
+
+    per_day: Floats
+    fixed: Floats
+    by_share: npt.NDArray[np.bool_]
+    year_starts: Ints
+    years: tuple[int, ...]
+
+    def validate(self, problem: Problem) -> None:
+        n = len(problem.tasks)
+        faults = [Fault("forecast costs", f"{name} has {len(getattr(self, name))} entries for {n} tasks", name)
+                  for name in ("per_day", "fixed", "by_share") if len(getattr(self, name)) != n]
+        if len(self.year_starts) != len(self.years) or (len(self.year_starts) and self.year_starts[0] != 0) \
+                or np.any(np.diff(self.year_starts) <= 0):
+            faults.append(Fault("forecast costs", "year_starts must start at 0 and rise, one per year", "years"))
+        ValidationError.raise_if("forecast costs", faults)

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sapper.errors import Fault, ValidationError
-from sapper.forecast.inputs import Floats, ForecastTasks, Ints
+from sapper.forecast.inputs import Floats, ForecastTasks, Ints, TaskCosts
 from sapper.forecast.kernel import column_ranks, run_chunk, slot_sums
 from sapper.forecast.model import UncertaintyModel
 from sapper.forecast.sample import Conditions, Sampler, draw_shared, sampler, task_state
@@ -56,6 +56,10 @@ class Job:
     pred_lag: Ints
     released: Ints
     restored: Ints
+    #: What tasks cost, for cost forecasts (None: no costs).
+    costs: TaskCosts | None = None
+    #: Per hazard area, the largest survey-outcome multiplier (the whole area left for clearance).
+    share_ceiling: Floats | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,9 @@ class ChunkResult:
     #: With ``keep``: each run's days and starts (runs × tasks), to check its schedule; else None.
     days: Ints | None = None
     starts: Ints | None = None
+    #: With costs: each run's total cost, and its cost by calendar year (runs × years).
+    cost_total: Floats | None = None
+    cost_year: Floats | None = None
 
 
 #: How chunks are run: ``chunk_map(run_chunk_job, job, specs)`` returns the results of every spec, in any order.
@@ -100,7 +107,7 @@ def run_chunk_job(job: Job, spec: ChunkSpec, *, keep: bool = False) -> ChunkResu
     res_end = np.zeros((spec.runs, len(job.restored)), dtype=np.int32)
     on_path = np.zeros(n, dtype=np.int64)
     counts = np.zeros(2, dtype=np.int64)
-    rows = spec.runs if keep else 1
+    rows = spec.runs if keep or job.costs is not None else 1
     days, stood, starts = (np.zeros((rows, n), dtype=np.int64) for _ in range(3))
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               job.longest, s.fixed, s.minimum, shared.programme, shared.per_unit, shared.log_share, shared.damage,
@@ -108,8 +115,48 @@ def run_chunk_job(job: Job, spec: ChunkSpec, *, keep: bool = False) -> ChunkResu
               s.damage_mean, s.damage_sd, s.independent, True, s.round_up, job.order, job.cap, job.rel, job.lend,
               job.dem_ptr, job.dem_r, job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released, job.restored,
               spans, rel_end, res_end, on_path, counts, days, stood, starts)
+    total, by_year = (None, None) if job.costs is None else _costs(job, shared.log_share, days, starts)
     return ChunkResult(spec.index, spans, rel_end, res_end, on_path, int(counts[0]), int(counts[1]),
-                       days if keep else None, starts if keep else None)
+                       days if keep else None, starts if keep else None, total, by_year)
+
+
+def _costs(job: Job, log_share: Floats, days: Ints, starts: Ints) -> tuple[Floats, Floats]:
+    """Each run's cost and its cost by calendar year (``TaskCosts``), from its sampled days and starts."""
+    c = job.costs
+    assert c is not None
+    s = job.sampler
+    fixed = np.broadcast_to(c.fixed, days.shape).copy()
+    shared = np.flatnonzero(c.by_share)
+    if shared.size and log_share.shape[1]:
+        ceiling = job.share_ceiling if job.share_ceiling is not None else np.full(log_share.shape[1], np.inf)
+        mult = np.minimum(np.exp(log_share), ceiling)
+        fixed[:, shared] *= mult[:, s.hazard[shared]]
+    cost = days * c.per_day + fixed  # runs × tasks
+    total = cost.sum(axis=1)
+    runs, years = days.shape[0], len(c.years)
+    if not years:
+        return total, np.zeros((runs, 0))
+    # Each lot's cost goes to the year it starts in, less the part of its days after the next New Year, which goes
+    # to the years after (a lot spans at most a few): one weighted count per boundary crossed, not a pass per year.
+    ends = (starts + days).ravel()
+    first = (np.searchsorted(c.year_starts, starts, side="right") - 1).ravel()
+    slot = (np.arange(runs)[:, None] * years).repeat(days.shape[1], axis=1).ravel() + first
+    flat = cost.ravel()
+    by_year = np.bincount(slot, weights=flat, minlength=runs * years)
+    # Lots crossing New Year (few): move the part after each boundary they cross to the year after.
+    bounds = np.append(c.year_starts, np.iinfo(np.int64).max)
+    idx = np.flatnonzero(ends > bounds[first + 1])
+    spread = flat[idx] / np.maximum(days.ravel()[idx], 1)
+    year = first[idx]
+    while idx.size:
+        moved = (ends[idx] - bounds[year + 1]) * spread
+        np.subtract.at(by_year, slot[idx], moved)
+        year = year + 1
+        slot[idx] += 1
+        np.add.at(by_year, slot[idx], moved)
+        keep = ends[idx] > bounds[year + 1]
+        idx, spread, year = idx[keep], spread[keep], year[keep]
+    return np.asarray(total, dtype=np.float64), np.asarray(by_year, dtype=np.float64).reshape(runs, years)
 
 
 def local_map(fn: Callable[[Job, ChunkSpec], ChunkResult], job: Job, specs: Sequence[ChunkSpec]) -> list[ChunkResult]:
@@ -129,15 +176,16 @@ def chunk_specs(runs: int, rng: np.random.Generator) -> list[ChunkSpec]:
 
 
 def make_job(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
-             conditions: Conditions | None = None) -> Job:
-    """The job of a forecast of ``tasks`` on ``problem`` over ``horizon`` periods."""
+             conditions: Conditions | None = None, costs: TaskCosts | None = None) -> Job:
+    """The job of a forecast of ``tasks`` on ``problem`` over ``horizon`` periods (``costs``: also what it costs)."""
     arr = scheme_arrays(problem, tasks.modes, horizon=horizon)
     rel = arr.rel if conditions is None else np.maximum(arr.rel, conditions.earliest).astype(np.int64)
     n = len(problem.tasks)
     return Job(sampler(tasks, model, horizon=horizon, conditions=conditions), _longest_windows(problem, tasks, horizon),
                np.ascontiguousarray(tasks.order, dtype=np.int64), arr.cap, rel, np.full(n, horizon, dtype=np.int64),
                arr.dem_ptr, arr.dem_r, arr.dem_u, arr.pred_ptr, arr.pred_idx, arr.pred_lag,
-               np.asarray(tasks.released, dtype=np.int64), np.asarray(tasks.restored, dtype=np.int64))
+               np.asarray(tasks.released, dtype=np.int64), np.asarray(tasks.restored, dtype=np.int64), costs,
+               1.0 / np.maximum(tasks.planned_share, 1e-9) if costs is not None else None)
 
 
 _WARM: list[bool] = []
@@ -209,22 +257,29 @@ class MonteCarloResult:
     clipped: int
     makespans: Ints
     restored_ends: npt.NDArray[np.int32]
+    #: With costs: every run's total cost, and its cost by calendar year (runs × ``TaskCosts.years``).
+    cost_total: Floats | None = None
+    cost_year: Floats | None = None
 
 
 def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *, runs: int,
                  rng: np.random.Generator, horizon: int, conditions: Conditions | None = None,
-                 fan_points: int = 60, chunk_map: ChunkMap | None = None) -> MonteCarloResult:
+                 fan_points: int = 60, chunk_map: ChunkMap | None = None,
+                 costs: TaskCosts | None = None) -> MonteCarloResult:
     """``runs`` Monte Carlo runs of the plan ``tasks`` describes, on ``problem``'s capacities over ``horizon``
     periods; all randomness from ``rng`` (see the module's note on chunks). ``chunk_map`` runs the chunks (default:
-    a thread per core); any map gives the same result."""
+    a thread per core); any map gives the same result. ``costs``: also each run's cost, in total and by year (the
+    same draws: costs change the time of nothing)."""
     ValidationError.raise_if("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")]
                              if runs < 1 else [])
     ValidationError.raise_if("forecast", [Fault("forecast", f"horizon must be positive, got {horizon}", "horizon")]
                              if horizon < 1 else [])
     tasks.validate(problem)
+    if costs is not None:
+        costs.validate(problem)
     warm_up()
     t0 = time.perf_counter()
-    job = make_job(problem, tasks, model, horizon=horizon, conditions=conditions)
+    job = make_job(problem, tasks, model, horizon=horizon, conditions=conditions, costs=costs)
     specs = chunk_specs(runs, rng)
     done = sorted((chunk_map or local_map)(run_chunk_job, job, specs), key=lambda r: r.index)
     if [r.index for r in done] != [s.index for s in specs]:
@@ -242,7 +297,9 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
         asset_classes={c: Percentiles.of(res_ends[:, idx].max(axis=1)) for c, idx in sorted(classes.items())},
         criticality=on_path / runs, fan=_fan(rel_ends, res_ends, tasks.hazard_area_m2, spans, fan_points),
         beyond_horizon=int((spans >= horizon).sum()), clipped=sum(r.clipped for r in done), makespans=spans,
-        restored_ends=res_ends)
+        restored_ends=res_ends,
+        cost_total=None if costs is None else np.concatenate([r.cost_total for r in done if r.cost_total is not None]),
+        cost_year=None if costs is None else np.concatenate([r.cost_year for r in done if r.cost_year is not None]))
 
 
 def _ranks(runs: int) -> Ints:

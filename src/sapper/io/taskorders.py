@@ -29,7 +29,8 @@ CSV_COLUMNS = (
     "order", "state", "unit", "plan_run", "period_start", "period_end", "site_kind", "site_id", "site_name",
     "task_id", "kind", "method", "start", "end", "work", "work_unit", "hazard_class", "devices", "area_m2",
     "access_lon", "access_lat", "access_from", "nearest_road", "road_m", "nearest_settlement", "settlement_m",
-    "settlement_direction", "medical_facility", "medical_m", "forms", "synthetic",
+    "settlement_direction", "medical_facility", "medical_m", "forms", "lot_cost", "order_cost", "currency",
+    "synthetic",
 )
 
 
@@ -54,10 +55,16 @@ def _m(value: float | None) -> str:
     return "" if value is None else str(round(value))
 
 
+def _money(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
 def csv_rows(sheets: Sequence[OrderSheet]) -> Iterator[dict[str, object]]:
     """The CSV's rows (one per lot), as written before the formula guard."""
     for sheet in sheets:
         o, s = sheet.order, sheet.site
+        costs = dict(sheet.lot_costs)
+        total = sheet.cost
         for lot in o.lots:
             yield {
                 "order": o.number, "state": o.state.value, "unit": o.unit_id, "plan_run": o.plan_run_id,
@@ -73,6 +80,7 @@ def csv_rows(sheets: Sequence[OrderSheet]) -> Iterator[dict[str, object]]:
                 "settlement_direction": s.settlement.direction if s.settlement else "",
                 "medical_facility": s.medical.id if s.medical else "",
                 "medical_m": _m(s.medical.distance_m if s.medical else None), "forms": ",".join(o.forms),
+                "lot_cost": _money(costs.get(lot.task_id)), "order_cost": _money(total), "currency": sheet.currency,
                 "synthetic": str(s.synthetic).lower(),
             }
 

@@ -4,8 +4,8 @@ Only ``plan/cpsat`` imports OR-Tools. The rest (problem, checker, greedy baselin
 numpy, so every CP-SAT answer is verified by code that does not share the model.
 """
 
-from sapper.plan.problem import Mode, Objective, Precedence, Problem, Resource, Task
-from sapper.plan.solution import Schedule, check, check_units, objective_value
+from sapper.plan.problem import Mode, Objective, PeriodBudget, Precedence, Problem, Resource, Task
+from sapper.plan.solution import Schedule, check, check_units, objective_value, spending
 from sapper.plan.solve import Engine, MovePolicy, Result, SolveParams, Status, solve
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Mode",
     "MovePolicy",
     "Objective",
+    "PeriodBudget",
     "Precedence",
     "Problem",
     "Resource",
@@ -25,4 +26,5 @@ __all__ = [
     "check_units",
     "objective_value",
     "solve",
+    "spending",
 ]

@@ -52,8 +52,9 @@ def _compiled(func: _F) -> _F:
 
 
 def applies(problem: Problem) -> bool:
-    """Whether the search can improve ``problem``'s plans: makespan first, no move cost, no negative lag."""
-    return (problem.objective is Objective.MAKESPAN and not problem.move_cost
+    """Whether the search can improve ``problem``'s plans: makespan first, no move cost, no budget per period, no
+    negative lag."""
+    return (problem.objective is Objective.MAKESPAN and not problem.move_cost and not problem.has_period_budgets
             and all(p.lag >= 0 for p in problem.precedences))
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sapper.errors import PlanError
-from sapper.plan.problem import Precedence, Problem, Resource
+from sapper.plan.problem import Mode, Precedence, Problem, Resource
 from sapper.plan.solution import Schedule
 
 
@@ -41,7 +41,9 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
 
     Ties go to the lower task index. Each task takes the mode that finishes earliest (ties: lower mode index) among
     those that leave enough of every budget (non-renewable resource) for the cheapest modes of the tasks still to
-    come; ``modes`` fixes the mode of every task instead. Raises PlanError if a task cannot be placed.
+    come; ``modes`` fixes the mode of every task instead. A task starts only where what it spends in each window of
+    a budget per period fits what is left there (a task may wait for next year's money). Raises PlanError if a task
+    cannot be placed.
     """
     n = len(problem.tasks)
     if len(priority) != n:
@@ -49,6 +51,7 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     horizon = problem.horizon
     free = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
     budget = _Budget(problem)
+    money = _Money(problem)
     preds = problem.predecessors
     succs = problem.successors
     waiting = [len(p) for p in preds]
@@ -65,7 +68,7 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
         for m, mode in enumerate(task.modes):
             if (modes is not None and m != modes[j]) or not budget.allows(j, m):
                 continue
-            t = _fit(free, mode.demands, mode.duration, est[j], horizon)
+            t = _fit(free, mode.demands, mode.duration, est[j], horizon, money.starts_ok(mode))
             if t is None or (task.deadline is not None and t + mode.duration > task.deadline):
                 continue
             cand = (t + mode.duration, m, t)
@@ -73,10 +76,11 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
                 best = cand
         if best is None:
             raise PlanError(f"task {j} ({task.name}) cannot be placed within the horizon of {horizon} periods"
-                            + (" and the budgets" if problem.non_renewable else ""))
+                            + (" and the budgets" if problem.non_renewable or money.active else ""))
         end, m, t = best
         starts[j], chosen[j] = t, m
         budget.spend(j, m)
+        money.spend(task.modes[m], t)
         for r, units in task.modes[m].demands:
             if r in free:
                 free[r][t:end] -= units
@@ -104,6 +108,7 @@ def parallel_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[in
     horizon = problem.horizon
     free = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
     budget = _Budget(problem)
+    money = _Money(problem)
     succs = problem.successors
     waiting = [len(p) for p in problem.predecessors]
     est = [t.release for t in problem.tasks]
@@ -111,7 +116,8 @@ def parallel_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[in
     chosen = [0] * n
     ready = {j for j in range(n) if waiting[j] == 0}
     events = sorted({0, *(est[j] for j in ready)}
-                    | {x for r in problem.renewable for s, e, _ in problem.resources[r].unavailable for x in (s, e)})
+                    | {x for r in problem.renewable for s, e, _ in problem.resources[r].unavailable for x in (s, e)}
+                    | {s for b in problem.budgets for s, _, _ in b.windows})
     heapq.heapify(events)
     placed = 0
     t = -1
@@ -121,7 +127,8 @@ def parallel_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[in
         if not events or events[0] > horizon:
             j = min(ready, key=lambda k: (-priority[k], k))
             raise PlanError(f"task {j} ({problem.tasks[j].name}) cannot be placed within the horizon of "
-                            f"{horizon} periods" + (" and the budgets" if problem.non_renewable else ""))
+                            f"{horizon} periods" + (" and the budgets" if problem.non_renewable or money.active
+                                                    else ""))
         t = heapq.heappop(events)
         started = True
         while started:  # a task of zero duration may make its successors ready at the same time
@@ -135,7 +142,8 @@ def parallel_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[in
                     end = t + mode.duration
                     if end > horizon or (task.deadline is not None and end > task.deadline):
                         continue
-                    if _fits_at(free, mode.demands, mode.duration, t) and (best is None or (end, m) < best):
+                    if _fits_at(free, mode.demands, mode.duration, t) and money.allows(mode, t) \
+                            and (best is None or (end, m) < best):
                         best = (end, m)
                 if best is None:
                     shortest = min(mode.duration for mode in task.modes)
@@ -146,6 +154,7 @@ def parallel_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[in
                 end, m = best
                 starts[j], chosen[j] = t, m
                 budget.spend(j, m)
+                money.spend(task.modes[m], t)
                 for r, units in task.modes[m].demands:
                     if r in free:
                         free[r][t:end] -= units
@@ -173,9 +182,20 @@ def _fits_at(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], du
 
 
 def _fit(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], duration: int, est: int,
-         horizon: int) -> int | None:
-    """Earliest start >= ``est`` where every renewable demand fits for ``duration`` periods within the horizon."""
+         horizon: int, starts_ok: np.ndarray | None = None) -> int | None:
+    """Earliest start >= ``est`` where every renewable demand fits for ``duration`` periods within the horizon (and,
+    given ``starts_ok``, a start it allows: the budgets per period)."""
     renewable = [(r, u) for r, u in demands if r in free]
+    if starts_ok is not None and duration > 0:
+        ok = np.ones(horizon, dtype=bool)
+        for r, units in renewable:
+            ok &= free[r] >= units
+        blocked = np.concatenate(([0], np.cumsum(~ok)))
+        if duration > horizon:
+            return None
+        fits = (blocked[duration:] - blocked[:horizon - duration + 1] == 0) & starts_ok[:horizon - duration + 1]
+        found = np.flatnonzero(fits[est:]) if est <= horizon - duration else np.empty(0, dtype=np.int64)
+        return est + int(found[0]) if found.size else None
     if duration == 0 or not renewable:
         return est if est + duration <= horizon else None
     ok = np.ones(horizon, dtype=bool)
@@ -183,6 +203,49 @@ def _fit(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], durati
         ok &= free[r] >= units
     t = _earliest_fit(ok, est, duration)
     return t if t is not None and t + duration <= horizon else None
+
+
+class _Money:
+    """What is left of each budget per period in each of its windows (``PeriodBudget``)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.active = problem.has_period_budgets
+        self.left = [[cap for _, _, cap in b.windows] for b in problem.budgets]
+        self.times = np.arange(problem.horizon, dtype=np.int64)
+
+    def _inside(self, a: int, z: int, s: np.ndarray | int, d: int) -> np.ndarray:
+        inside: np.ndarray = np.clip(np.minimum(np.asarray(s) + d, z) - np.maximum(np.asarray(s), a), 0, None)
+        return inside
+
+    def starts_ok(self, mode: Mode) -> np.ndarray | None:
+        """For every period, whether ``mode`` may start there as far as the budgets go (None: it spends nothing)."""
+        if not self.active or not mode.costs or mode.duration == 0:
+            return None
+        ok = np.ones(self.problem.horizon, dtype=bool)
+        for b, rate in mode.costs:
+            if not rate:
+                continue
+            for (a, z, _), left in zip(self.problem.budgets[b].windows, self.left[b], strict=True):
+                ok &= rate * self._inside(a, z, self.times, mode.duration) <= left
+        return ok
+
+    def allows(self, mode: Mode, t: int) -> bool:
+        """Whether ``mode`` started at ``t`` fits what is left in every window it runs in."""
+        if not self.active or not mode.costs or mode.duration == 0:
+            return True
+        for b, rate in mode.costs:
+            for (a, z, _), left in zip(self.problem.budgets[b].windows, self.left[b], strict=True):
+                if rate * int(self._inside(a, z, t, mode.duration)) > left:
+                    return False
+        return True
+
+    def spend(self, mode: Mode, t: int) -> None:
+        if not self.active or not mode.costs or mode.duration == 0:
+            return
+        for b, rate in mode.costs:
+            for w, (a, z, _) in enumerate(self.problem.budgets[b].windows):
+                self.left[b][w] -= rate * int(self._inside(a, z, t, mode.duration))
 
 
 class _Budget:
@@ -280,7 +343,7 @@ def justify(problem: Problem, schedule: Schedule, rounds: int = 3) -> Schedule:
     each is moved as early as possible. Neither pass lengthens the plan; a round often shortens it. Problems with
     release dates or deadlines are returned unchanged (their reversal is not a plain scheduling problem).
     """
-    if any(t.release or t.deadline is not None for t in problem.tasks):
+    if any(t.release or t.deadline is not None for t in problem.tasks) or problem.has_period_budgets:
         return schedule
     best = schedule
     best_mk = max(schedule.ends(problem), default=0)

@@ -7,6 +7,7 @@ current schedule are freed, everything else stays fixed, and the window becomes 
   start (− lag) of its fixed successors;
 - fixed tasks' resource use becomes unavailable capacity, and what their modes spend of each budget (non-renewable
   resource) is spent by one extra task of no duration and no weight, placed last;
+- what fixed tasks spend in each window of a budget per period is taken off that window's capacity;
 - resource-free milestones (e.g. "released", "restored") whose predecessors are freed are freed too, so an earlier
   finish shows in the objective;
 - a freed task keeps its anchor (its start in a previous plan) and the sub-problem the move cost, so a window weighs
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapper.plan.problem import Mode, Precedence, Problem, Resource, Task
+from sapper.plan.problem import Mode, PeriodBudget, Precedence, Problem, Resource, Task
 from sapper.plan.solution import Schedule, objective_value
 
 #: A sub-solver: (problem, hint, time limit) → improved schedule or None. The CP-SAT one is passed in by ``solve``.
@@ -102,7 +103,19 @@ def _window_problem(problem: Problem, schedule: Schedule, free: list[int]) -> tu
         tasks.append(Task("budget spent outside the window", (Mode(0, tuple(spent)),)))
         starts.append(0)
         modes.append(0)
-    sub = Problem(tuple(resources), tuple(tasks), precs, horizon, problem.objective, move_cost=problem.move_cost)
+    budgets = []
+    for k, budget in enumerate(problem.budgets):
+        left = [cap for _, _, cap in budget.windows]
+        for j in fixed:
+            mode = problem.tasks[j].modes[schedule.modes[j]]
+            rate = sum(r for bb, r in mode.costs if bb == k)
+            if rate and mode.duration:
+                for w, (w_start, w_end, _) in enumerate(budget.windows):
+                    left[w] -= rate * max(0, min(int(ends[j]), w_end) - max(schedule.starts[j], w_start))
+        budgets.append(PeriodBudget(budget.name, tuple((w_start, w_end, max(0, c)) for (w_start, w_end, _), c
+                                                       in zip(budget.windows, left, strict=True))))
+    sub = Problem(tuple(resources), tuple(tasks), precs, horizon, problem.objective, move_cost=problem.move_cost,
+                  budgets=tuple(budgets))
     return sub, Schedule(tuple(starts), tuple(modes))
 
 

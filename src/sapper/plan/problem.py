@@ -5,9 +5,11 @@ duration and demands on renewable resources. A resource has a capacity, reduced 
 winter stand-down takes all of a clearance pool). A precedence ``(pred, succ, lag)`` means
 ``start[succ] >= end[pred] + lag`` (a negative lag lets the successor start before its predecessor ends).
 A non-renewable resource (a budget) is consumed once by the mode a task runs in; the chosen modes together may not use
-more than its capacity. The objective is the weighted sum of task completion times or the makespan, optionally
-followed by further objectives ranked lexicographically (``then``): each is minimised while the ones before it keep
-their best value found.
+more than its capacity. A budget per period (``PeriodBudget``, e.g. a donor's money per calendar year) caps what the
+tasks running in each of its windows spend: a mode spends its ``costs`` rate in every period it runs, so a task that
+crosses a window's edge spends in both windows in proportion to its periods in each. The objective is the weighted
+sum of task completion times or the makespan, optionally followed by further objectives ranked lexicographically
+(``then``): each is minimised while the ones before it keep their best value found.
 
 Stability (re-planning): a task may carry an ``anchor``, the start it had in the previous plan (in this problem's
 time frame). Every anchored task that does not start at its anchor adds ``move_cost`` to the first objective, so a
@@ -47,8 +49,19 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodBudget:
+    """Money per window of periods: ``windows`` = ((start, end, capacity), ...), in order and disjoint, each capping
+    what the modes running in [start, end) spend there (``Mode.costs``: a rate per period). Periods outside every
+    window are not capped."""
+
+    name: str
+    windows: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Mode:
-    """One way to run a task: ``duration`` periods using ``demands`` = ((resource index, units), ...).
+    """One way to run a task: ``duration`` periods using ``demands`` = ((resource index, units), ...), spending
+    ``costs`` = ((period budget index, amount per period), ...).
 
     ``name`` is the role the mode works in (a method or trade); ``setup`` of the ``duration`` periods, at its start,
     are set-up time: a unit taking up a role that is not its own (see ``solution.check_units``).
@@ -58,6 +71,7 @@ class Mode:
     demands: tuple[tuple[int, int], ...] = ()
     name: str = ""
     setup: int = 0
+    costs: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +108,8 @@ class Problem:
     then: tuple[Objective, ...] = ()
     #: Added to the first objective for each anchored task that does not start at its anchor.
     move_cost: int = 0
+    #: Budgets per window of periods (``PeriodBudget``), referred to by index from ``Mode.costs``.
+    budgets: tuple[PeriodBudget, ...] = ()
     _topo: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +137,16 @@ class Problem:
                     faults.append(Fault(rec, f"unavailable span [{s}, {e}) is outside [0, {self.horizon})"))
                 if not 0 < u <= res.capacity:
                     faults.append(Fault(rec, f"unavailable units {u} must be in 1..capacity"))
+        for b, budget in enumerate(self.budgets):
+            rec = f"budget {b} ({budget.name})"
+            last = 0
+            for s, e, cap in budget.windows:
+                if not last <= s < e <= self.horizon:
+                    faults.append(Fault(rec, f"window [{s}, {e}) is not after the one before and inside "
+                                        f"[0, {self.horizon}]", "windows"))
+                if cap < 0:
+                    faults.append(Fault(rec, f"window [{s}, {e}) has a negative capacity {cap}", "windows"))
+                last = max(last, e)
         n_res = len(self.resources)
         for j, task in enumerate(self.tasks):
             rec = f"task {j} ({task.name})"
@@ -139,6 +165,11 @@ class Problem:
                     faults.append(Fault(rec, f"mode {m} has a negative duration", "duration"))
                 if not 0 <= mode.setup <= max(0, mode.duration):
                     faults.append(Fault(rec, f"mode {m} has set-up {mode.setup} outside 0..duration", "setup"))
+                for b, rate in mode.costs:
+                    if not 0 <= b < len(self.budgets):
+                        faults.append(Fault(rec, f"mode {m} spends from unknown budget {b}", "costs"))
+                    elif rate < 0:
+                        faults.append(Fault(rec, f"mode {m} spends a negative amount {rate} per period", "costs"))
                 for r, units in mode.demands:
                     if not 0 <= r < n_res:
                         faults.append(Fault(rec, f"mode {m} uses unknown resource {r}", "demands"))
@@ -203,6 +234,11 @@ class Problem:
     def non_renewable(self) -> tuple[int, ...]:
         """Indices of the non-renewable resources (budgets for the whole plan)."""
         return tuple(r for r, res in enumerate(self.resources) if not res.renewable)
+
+    @cached_property
+    def has_period_budgets(self) -> bool:
+        """Whether some mode spends from a budget per period (``PeriodBudget``)."""
+        return bool(self.budgets) and any(m.costs for t in self.tasks for m in t.modes)
 
     def capacity_profile(self, r: int) -> list[int]:
         """Capacity of resource ``r`` in each period of the horizon."""

@@ -57,7 +57,7 @@ def objective_values(problem: Problem, schedule: Schedule) -> tuple[int, ...]:
 
 def check(problem: Problem, schedule: Schedule, *, max_faults: int = 50) -> list[Fault]:
     """Every way ``schedule`` breaks ``problem``: modes, release, deadline, horizon, precedence, capacity per period,
-    budgets of non-renewable resources.
+    budgets of non-renewable resources, budgets per window of periods (:func:`spending`).
 
     Returns an empty list when the schedule is feasible.
     """
@@ -121,7 +121,33 @@ def check(problem: Problem, schedule: Schedule, *, max_faults: int = 50) -> list
             faults.append(Fault(f"resource {r} ({res.name})",
                                 f"over capacity in {over.size} periods, first at {t}: "
                                 f"{int(load[t])} > {res.capacity} (unavailable spans included)"))
+    if problem.budgets and all(0 <= m < len(t.modes) for m, t in zip(schedule.modes, problem.tasks, strict=True)):
+        for b, (budget, per_window) in enumerate(zip(problem.budgets, spending(problem, schedule), strict=True)):
+            for (s, e, cap), used in zip(budget.windows, per_window, strict=True):
+                if used > cap:
+                    faults.append(Fault(f"budget {b} ({budget.name})",
+                                        f"the tasks running in periods [{s}, {e}) spend {used} > {cap}"))
     return faults[:max_faults]
+
+
+def spending(problem: Problem, schedule: Schedule) -> list[list[int]]:
+    """For each budget per period, what ``schedule`` spends in each of its windows: every mode's rate × the periods
+    of its run inside the window."""
+    out: list[list[int]] = []
+    for b, budget in enumerate(problem.budgets):
+        spent = [0] * len(budget.windows)
+        for j, task in enumerate(problem.tasks):
+            mode = task.modes[schedule.modes[j]]
+            rate = sum(r for bb, r in mode.costs if bb == b)
+            if not rate or not mode.duration:
+                continue
+            s, e = schedule.starts[j], schedule.starts[j] + mode.duration
+            for w, (a, z, _) in enumerate(budget.windows):
+                inside = min(e, z) - max(s, a)
+                if inside > 0:
+                    spent[w] += rate * inside
+        out.append(spent)
+    return out
 
 
 def verify(problem: Problem, schedule: Schedule, what: str) -> None:

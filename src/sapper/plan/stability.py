@@ -168,8 +168,8 @@ def repair(problem: Problem, order: Sequence[float], modes: Sequence[int | None]
     n = len(problem.tasks)
     if len(order) != n or len(modes) != n:
         raise PlanError(f"order and modes need {n} values each, got {len(order)} and {len(modes)}")
-    if problem.non_renewable:
-        raise PlanError("repair does not handle budgets (non-renewable resources)")
+    if problem.non_renewable or problem.has_period_budgets:
+        raise PlanError("repair does not handle budgets (non-renewable resources, budgets per period)")
     horizon = problem.horizon
     cap = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
     used = {r: np.zeros(horizon, dtype=np.int64) for r in cap}

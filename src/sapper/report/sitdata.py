@@ -23,8 +23,10 @@ from sapper.prioritise import DEFAULT_PROFILE, WeightProfile
 from sapper.prioritise.score import Contribution, score_asset, score_hazard
 from sapper.report.model import GanttBar, Town
 from sapper.scenario.compile import TaskKind
+from sapper.services.costs import PlanCosts, plan_costs
 from sapper.services.forecast import Forecast, forecast_plan
 from sapper.services.likelihood import likelihood_by_id
+from sapper.services.pricing import load_pricing
 from sapper.store import open_store
 from sapper.store.records import PlanRun, SavedWhatIf, Utilisation
 
@@ -149,6 +151,8 @@ class SituationData:
     #: How the latest plan uses its units, per unit and per role, with the idle units (None: no plan, or a plan saved
     #: before it was recorded).
     unit_use: Utilisation | None = None
+    #: What the latest plan costs at sapper's default prices (None: no plan).
+    costs: PlanCosts | None = None
 
 
 def _state(h: HazardArea, events: list[ReleaseEvent]) -> ReleaseState:
@@ -239,11 +243,13 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         whatif = store.latest_whatif()
         forecast: Forecast | None = None
         note = ""
+        pricing = load_pricing()
+        costs = plan_costs(store, pricing) if run is not None else None
         if run is None:
             note = "no plan"
         elif forecast_runs > 0:
             try:
-                forecast = forecast_plan(store, runs=forecast_runs, seed=seed)
+                forecast = forecast_plan(store, runs=forecast_runs, seed=seed, pricing=pricing)
             except (PlanError, NotFoundError) as e:
                 note = str(e)
     if not hazards and not assets:
@@ -343,4 +349,5 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         profile=profile,
         whatif=whatif,
         whatif_stale=whatif is not None and (run is None or whatif.plan_id != run.id),
+        costs=costs,
     )

@@ -225,6 +225,7 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "teams": sum(1 for u in data.units if u.kind == "team"),
         "brigades": sum(1 for u in data.units if u.kind == "brigade"),
         "assets_planned": sum(1 for a in data.assets if a.restore_date is not None),
+        "cost_of": lambda lines, key: next((x.total for x in lines if x.key == key), 0.0),
     }
     return environment(lang).get_template("situation.html.j2").render(context)
 

@@ -28,6 +28,7 @@ from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.fielddata import ProgressKind
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardArea
+from sapper.domain.pricing import Basis, PricingProfile
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import Method
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
@@ -42,11 +43,12 @@ from sapper.forecast import (
     learn,
     run_forecast,
 )
-from sapper.forecast.inputs import Floats
+from sapper.forecast.inputs import Floats, TaskCosts
 from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, warm_up
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
-from sapper.scenario.compile import CompiledPlan, CompileParams, compile_problem
+from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
+from sapper.services.costs import activity_of, family_of, task_direct_cost
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import processed_work, with_calendar, with_release_rules
 from sapper.services.remaining import remaining_work
@@ -111,6 +113,34 @@ class Learned:
     factor_after: dict[str, float]
 
 
+@dataclass(frozen=True, slots=True)
+class MoneyPercentiles:
+    """P10, P50, P80, P90 of an amount over the runs."""
+
+    p10: float
+    p50: float
+    p80: float
+    p90: float
+
+    @classmethod
+    def of(cls, samples: Floats) -> MoneyPercentiles:
+        q = np.percentile(samples, (10, 50, 80, 90), method="inverted_cdf")
+        return cls(*(float(x) for x in q))
+
+
+@dataclass(frozen=True)
+class CostForecast:
+    """What the plan will cost: the planned cost (every lot as planned, as ``sapper costs`` prices it) and the
+    percentiles over the runs, in total and by calendar year, in ``currency`` at ``price_year`` prices."""
+
+    currency: str
+    price_year: int
+    pricing: str
+    planned: float
+    total: MoneyPercentiles
+    by_year: tuple[tuple[int, MoneyPercentiles], ...]
+
+
 @dataclass(frozen=True)
 class Forecast:
     """The forecast of one saved plan. ``seconds`` is the Monte Carlo's own time."""
@@ -129,6 +159,8 @@ class Forecast:
     beyond_horizon: int
     clipped_lots: int
     learned: Learned
+    #: With a pricing profile: what the plan will cost (None: not asked).
+    cost: CostForecast | None = None
 
 
 def _compile_params(run: PlanRun, rules: ReleaseRules, calendar: ProgrammeCalendar) -> CompileParams:
@@ -350,29 +382,66 @@ def prepare_forecast(store: Store, *, progress: bool = True, model: UncertaintyM
 
 
 def run_prepared(prep: PreparedForecast, *, runs: int, seed: int, model: UncertaintyModel | None = None,
-                 chunk_map: ChunkMap | None = None) -> Forecast:
+                 chunk_map: ChunkMap | None = None, pricing: PricingProfile | None = None) -> Forecast:
     """Forecast ``prep`` with ``runs`` runs from ``seed``, under ``model`` if given (as it is: no learning) else
-    under the prepared (learned) model."""
+    under the prepared (learned) model; with ``pricing``, also what it costs (the same runs)."""
     if runs < 1:
         raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
     used = model or prep.model
+    costs = None if pricing is None else task_costs(prep, pricing)
     result = run_forecast(prep.compiled.problem, prep.tasks, used, runs=runs, rng=np.random.default_rng(seed),
-                          horizon=prep.horizon, chunk_map=chunk_map)
+                          horizon=prep.horizon, chunk_map=chunk_map, costs=costs)
     groups = prep.tasks.groups
     learned = Learned(prep.pace_reports, prep.survey_reports, {g: round(prep.prior.of(g).mean, 4) for g in groups},
                       {g: round(used.of(g).mean, 4) for g in groups})
-    return _forecast(prep.compiled, prep.run, result, prep.tasks, seed, learned, list(prep.assets))
+    forecast = _forecast(prep.compiled, prep.run, result, prep.tasks, seed, learned, list(prep.assets))
+    if pricing is None or costs is None or result.cost_total is None or result.cost_year is None:
+        return forecast
+    planned = float((costs.per_day * prep.tasks.base_days).sum() + costs.fixed.sum())
+    by_year = tuple((y, p) for k, y in enumerate(costs.years)
+                    if (p := MoneyPercentiles.of(result.cost_year[:, k])).p90 > 0)
+    return dataclasses.replace(forecast, cost=CostForecast(pricing.currency, pricing.price_year, pricing.name, planned,
+                                                           MoneyPercentiles.of(result.cost_total), by_year))
+
+
+def task_costs(prep: PreparedForecast, pricing: PricingProfile) -> TaskCosts:
+    """What each task of ``prep`` costs per sampled day and fixed, at ``pricing``'s prices (overheads included), as
+    ``sapper costs`` prices a lot (``services.costs``), and the plan calendar's year boundaries."""
+    compiled = prep.compiled
+    problem, cal = compiled.problem, compiled.calendar
+    assets = {a.id: a for a in prep.assets}
+    n = len(problem.tasks)
+    per_day, fixed = np.zeros(n), np.zeros(n)
+    by_share = np.zeros(n, dtype=np.bool_)
+    for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
+        mode = task.modes[prep.tasks.modes[j]]
+        if not mode.duration:
+            continue
+        factor = 1.0 + pricing.overhead_share(family_of(info.kind))
+        asset = assets.get(info.asset_id) if info.asset_id is not None else None
+        activity = activity_of(info.kind, mode.name)
+        if activity is not None and pricing.release[activity].basis is Basis.TEAM_DAY:
+            per_day[j] = pricing.release[activity].amount * factor
+        else:
+            fixed[j] = task_direct_cost(pricing, info.kind, mode.name, work=info.work, team_days=mode.duration,
+                                        asset=asset) * factor
+            by_share[j] = info.kind is TaskKind.CLEARANCE
+    last = cal.date_of(min(prep.horizon, problem.horizon) - 1)
+    years = tuple(range(cal.start.year, last.year + 1))
+    starts = np.array([0, *(cal.index_of(dt.date(y, 1, 1)) for y in years[1:])], dtype=np.int64)
+    return TaskCosts(per_day, fixed, by_share, starts, years)
 
 
 def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: bool = True,
-                  model: UncertaintyModel | None = None, chunk_map: ChunkMap | None = None) -> Forecast:
+                  model: UncertaintyModel | None = None, chunk_map: ChunkMap | None = None,
+                  pricing: PricingProfile | None = None) -> Forecast:
     """Forecast the store's latest plan with ``runs`` Monte Carlo runs from ``seed``; with ``progress``, the model
     first learns from the progress reported in the store. ``chunk_map`` runs the Monte Carlo's chunks elsewhere
-    (e.g. :func:`dask_chunk_map`); the result is the same."""
+    (e.g. :func:`dask_chunk_map`); the result is the same. ``pricing``: also what the plan costs."""
     if runs < 1:
         raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
     return run_prepared(prepare_forecast(store, progress=progress, model=model), runs=runs, seed=seed,
-                        chunk_map=chunk_map)
+                        chunk_map=chunk_map, pricing=pricing)
 
 
 def _forecast(compiled: CompiledPlan, run: PlanRun, result: MonteCarloResult, tasks: ForecastTasks, seed: int,
@@ -428,8 +497,17 @@ def forecast_document(f: Forecast) -> JsonObject:
         "learned": {"pace_reports": f.learned.pace_reports, "survey_reports": f.learned.survey_reports,
                     "factor_before": f.learned.factor_before, "factor_after": f.learned.factor_after},
         "percentile_meaning": "share of Monte Carlo runs finished by the date (the last working day of the work)",
+        "cost": None if f.cost is None else {
+            "currency": f.cost.currency, "price_year": f.cost.price_year, "pricing": f.cost.pricing,
+            "planned": round(f.cost.planned, 2), "total": _money(f.cost.total),
+            "by_year": [{"year": y, **_money(p)} for y, p in f.cost.by_year],
+        },
     }
 
 
-__all__ = ["Forecast", "PreparedForecast", "dask_chunk_map", "forecast_document", "forecast_inputs", "forecast_plan",
-           "prepare_forecast", "progress_reports", "run_prepared"]
+def _money(p: MoneyPercentiles) -> dict[str, float]:
+    return {"p10": round(p.p10, 2), "p50": round(p.p50, 2), "p80": round(p.p80, 2), "p90": round(p.p90, 2)}
+
+
+__all__ = ["CostForecast", "Forecast", "MoneyPercentiles", "PreparedForecast", "dask_chunk_map", "forecast_document",
+           "forecast_inputs", "forecast_plan", "prepare_forecast", "progress_reports", "run_prepared", "task_costs"]

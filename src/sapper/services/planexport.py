@@ -2,7 +2,8 @@
 
 GIS users open the GeoPackage in QGIS and colour the lots by team or month; programme officers sort the spreadsheet
 by team; other schedulers read the CSV. Each row is one lot of work (NTS, TS, EOD spot task, clearance, repair) with
-its unit, the method, dates and amount of work, and the two dates a lot leads to: the planned **release** of its
+its unit, the method, dates and amount of work, its cost at the programme's prices (``services.costs``), and the
+two dates a lot leads to: the planned **release** of its
 hazard area (the area's ``released`` milestone: its last clearance lot plus the inspection lag) and the planned
 **restoration** of its asset (the asset's ``restored`` milestone: its last repair lot, which itself waits for the
 release of every hazard area its work site crosses). docs/planning.md explains the two views.
@@ -19,10 +20,13 @@ from pathlib import Path
 
 from shapely.geometry.base import BaseGeometry
 
+from sapper.domain.pricing import PricingProfile
 from sapper.domain.sensitive import generalised_footprint
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.io.sheets import Format, Kind, Table, write_table
 from sapper.scenario.compile import WORK_KINDS, TaskKind
+from sapper.services.costs import mean_productivity, price_run
+from sapper.services.pricing import load_pricing
 from sapper.store import Store
 from sapper.store.engine import probe
 from sapper.store.records import PlanRun
@@ -32,7 +36,8 @@ COLUMNS: dict[str, Kind] = {
     "plan_run": "int", "task_id": "text", "task_kind": "text", "status": "text", "hazard_id": "text",
     "asset_id": "text", "site_name": "text", "method": "text", "pool": "text", "unit_id": "text",
     "organisation_id": "text", "start_date": "date", "end_date": "date", "work": "float", "work_unit": "text",
-    "area_release_date": "date", "asset_restoration_date": "date", "synthetic": "bool",
+    "area_release_date": "date", "asset_restoration_date": "date", "cost": "float", "direct_cost": "float",
+    "currency": "text", "synthetic": "bool",
 }
 
 
@@ -48,11 +53,18 @@ class PlanExport:
     generalised: bool
 
 
-def plan_table(run: PlanRun, store: Store, *, generalise: bool = False) -> tuple[Table, int]:
-    """The lots of ``run`` as a table (see the module docstring), and how many rows have no site geometry."""
+def plan_table(run: PlanRun, store: Store, *, generalise: bool = False,
+               pricing: PricingProfile | None = None) -> tuple[Table, int]:
+    """The lots of ``run`` as a table (see the module docstring), and how many rows have no site geometry. Each lot's
+    ``cost`` (overheads included) and ``direct_cost`` are priced by ``pricing`` (default: sapper's profile) as
+    ``sapper costs`` prices them, in ``currency``."""
     hazards = {h.id: h for h in store.hazards()}
     assets = {a.id: a for a in store.assets()}
-    orgs = {t.id: t.organisation_id for t in store.teams()} | {b.id: b.organisation_id for b in store.brigades()}
+    teams = store.teams()
+    orgs = {t.id: t.organisation_id for t in teams} | {b.id: b.organisation_id for b in store.brigades()}
+    prices = pricing or load_pricing()
+    costs = {c.task_id: c for c in price_run(run, prices, hazards=hazards, assets=assets, organisations=orgs,
+                                             admin_areas=[], productivity=mean_productivity(teams)).tasks}
     synthetic = store.meta().get("synthetic") == "true"
     start = run.summary.start_date if run.summary is not None else None
     released = {t.hazard_id: t.end_date for t in run.tasks if t.kind is TaskKind.RELEASED}
@@ -82,6 +94,9 @@ def plan_table(run: PlanRun, store: Store, *, generalise: bool = False) -> tuple
             "start_date": t.start_date, "end_date": t.end_date, "work": round(t.work, 1), "work_unit": t.work_unit,
             "area_release_date": released.get(t.hazard_id) if t.hazard_id else None,
             "asset_restoration_date": restored.get(t.asset_id) if t.asset_id else None,
+            "cost": round(costs[t.task_id].total, 2) if t.task_id in costs else None,
+            "direct_cost": round(costs[t.task_id].direct, 2) if t.task_id in costs else None,
+            "currency": prices.currency,
             "synthetic": synthetic,
         })
         geometries.append(geom)
@@ -89,7 +104,7 @@ def plan_table(run: PlanRun, store: Store, *, generalise: bool = False) -> tuple
 
 
 def export_plan(store: Store, path: str | Path, *, plan_id: int | None = None,
-                generalise: bool = False) -> PlanExport:
+                generalise: bool = False, pricing: PricingProfile | None = None) -> PlanExport:
     """Write the lots of the latest plan (or plan run ``plan_id``) to ``path`` (``.gpkg``, ``.csv`` or ``.xlsx``,
     replaced whole)."""
     target = Path(path)
@@ -102,6 +117,6 @@ def export_plan(store: Store, path: str | Path, *, plan_id: int | None = None,
     run = store.plan(plan_id) if plan_id is not None else store.latest_plan()
     if run is None or run.id is None:
         raise NotFoundError("the store holds no plan to export: run sapper plan first")
-    table, missing = plan_table(run, store, generalise=generalise)
+    table, missing = plan_table(run, store, generalise=generalise, pricing=pricing)
     fmt = write_table(target, table)
     return PlanExport(target, fmt, run.id, len(table.rows), missing, generalise)

@@ -14,6 +14,7 @@ from sapper.domain.assets import Asset
 from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.landrelease import LandRelease
+from sapper.domain.pricing import PricingProfile
 from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, PlanError, ValidationError
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
@@ -22,7 +23,9 @@ from sapper.plan.assign import assign_units
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, Processed, TaskKind, compile_problem
 from sapper.services import landrelease
+from sapper.services.budgets import AnnualBudgets, BudgetEffect, budget_effect, with_budgets, years_needed
 from sapper.services.likelihood import likelihood_by_id
+from sapper.services.pricing import load_pricing
 from sapper.services.utilisation import IDLE_WEEKS, utilisation
 from sapper.store import Store
 from sapper.store.planjson import plan_document
@@ -65,6 +68,10 @@ class PlanSettings:
     #: The plan's first day; None: the programme's start date the store records (``sapper init --start-date``, a
     #: scenario's), else today.
     start_date: dt.date | None = None
+    #: Money per calendar year for demining and reconstruction (``sapper plan --budget-per-year``); None: no cap.
+    budgets: AnnualBudgets | None = None
+    #: The prices the budgets are spent at; None: sapper's default profile.
+    pricing: PricingProfile | None = None
     #: Weeks without work after which the summary names a unit idle (``sapper plan --idle-weeks``).
     idle_weeks: int = IDLE_WEEKS
 
@@ -96,6 +103,8 @@ class PlanOutcome:
     run: PlanRun
     compiled: CompiledPlan
     result: Result
+    #: With annual budgets: what they delay against the plan without them (None: no budgets).
+    budget: BudgetEffect | None = None
 
 
 def with_release_rules(params: CompileParams, rules: ReleaseRules) -> CompileParams:
@@ -138,13 +147,48 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
         with_release_rules(settings.compile, store.release_rules()), store.calendar()))
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
                                processed=done, likelihood=likelihood_by_id(store))
+    synthetic = meta.get("synthetic") == "true"
+    capped: CompiledPlan | None = None
+    pricing = settings.pricing or load_pricing()
+    if settings.budgets is not None and settings.budgets.any:  # checked (a lot dearer than a year's) before solving
+        by_id = {a.id: a for a in assets}
+        capped = with_budgets(compiled, pricing, settings.budgets, by_id)
+        wanted = (years_needed(compiled, pricing, settings.budgets, by_id) + 1) * 366 + 365
+        if wanted > compiled.calendar.horizon_days:  # the budgets spread the work over more years
+            longer = compile_problem(hazards, assets, teams, brigades, start_date=start,
+                                     params=dataclasses.replace(settings.compile, horizon_days=wanted),
+                                     processed=done, likelihood=likelihood_by_id(store))
+            capped = with_budgets(longer, pricing, settings.budgets, by_id)
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
-    result = solve(compiled.problem, priority=compiled.priority,
-                   params=SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers,
-                                      seed=settings.seed, engine=settings.engine))
-    run = plan_run(compiled, result, settings, hazards, assets, synthetic=meta.get("synthetic") == "true")
+    solve_params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
+                               engine=settings.engine)
+    result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
+    effect: BudgetEffect | None = None
+    if capped is not None and settings.budgets is not None:
+        free_run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
+        compiled = capped
+        say(f"solving again within {settings.budgets.describe(pricing.currency)}")
+        result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
+        run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
+        effect = budget_effect(run.tasks, free_run.tasks, finish=run.finish_date, free_finish=free_run.finish_date)
+        result = dataclasses.replace(result, details={**result.details, **_budget_details(
+            settings.budgets, pricing, effect)})
+    run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
     run = dataclasses.replace(run, id=store.save_plan(run))
-    return PlanOutcome(_summary_of(run), run, compiled, result)
+    return PlanOutcome(_summary_of(run), run, compiled, result, effect)
+
+
+def _budget_details(budgets: AnnualBudgets, pricing: PricingProfile, effect: BudgetEffect) -> dict[str, object]:
+    """What a budget-capped plan records in its summary's details (``sapper plan --json``)."""
+    return {
+        "budget_demining_per_year": budgets.demining, "budget_reconstruction_per_year": budgets.reconstruction,
+        "budget_currency": pricing.currency, "budget_price_year": pricing.price_year,
+        "budget_pricing": pricing.name,
+        "unconstrained_finish": effect.unconstrained_finish.isoformat() if effect.unconstrained_finish else None,
+        "budget_finish_delay_days": effect.finish_delay_days, "budget_delayed": effect.delayed,
+        "budget_milestones": effect.milestones, "budget_max_delay_days": effect.max_delay_days,
+        "budget_mean_delay_days": round(effect.mean_delay_days, 1),
+    }
 
 
 #: Activity types after which NTS is not planned again (survey precedes them), and those that start clearance.

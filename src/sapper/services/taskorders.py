@@ -61,7 +61,9 @@ from sapper.domain.taskorders import (
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.jsontypes import JsonObject
 from sapper.scenario.compile import WORK_KINDS, TaskKind
+from sapper.services.costs import WorkingDays, lot_cost
 from sapper.services.fielddata import nearest_ids
+from sapper.services.pricing import load_pricing
 from sapper.store import Store
 from sapper.store.records import PlannedTask, PlanRun
 
@@ -510,10 +512,20 @@ def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.date
     for o in [*in_period, *issued]:
         by_unit[o.unit_id].append(o)
     fresh_numbers = {o.number for o in issued}
+    pricing = load_pricing()
+    days = WorkingDays(plan.params.weekdays, plan.params.holidays)
+    assets = {a.id: a for a in store.assets()}
+
+    def sheet(o: TaskOrder) -> OrderSheet:
+        asset = assets.get(o.site_id) if o.site_kind is SiteKind.ASSET else None
+        costs = tuple((lot.task_id, lot_cost(pricing, lot.kind, lot.method, work=lot.work, start=lot.start,
+                                             end=lot.end, days=days, asset=asset)) for lot in o.lots)
+        return OrderSheet(o, site_of(o.site_kind, o.site_id), costs, pricing.currency)
+
     result_units = []
     for unit in chosen:
         orders = sorted(by_unit.get(unit.id, []), key=lambda o: (o.start, o.number))
-        sheets = tuple(OrderSheet(o, site_of(o.site_kind, o.site_id)) for o in orders)
+        sheets = tuple(sheet(o) for o in orders)
         result_units.append(UnitOrders(unit, sheets, sum(1 for o in orders if o.number in fresh_numbers),
                                        None if orders else later.get(unit.id)))
     return IssueResult(plan.id, plan.created_at, bool(plan.summary and plan.summary.synthetic), start, end,

@@ -2,8 +2,11 @@
 
 A variant changes the workforce (``deminers``/``builders``: total people, every method's or trade's teams scaled in
 proportion and rounded to whole teams, at least one where there was one; ``<method>_teams``/``<trade>_brigades``:
-absolute or ``+N``/``-N``), winter work or the start date. Added teams copy an existing team of their method (its
-organisation, size, base and productivity), taken in turn; removed ones are the last by id.
+absolute or ``+N``/``-N``), winter work, the start date, or the money per calendar year (``demining_budget``,
+``reconstruction_budget``: an amount such as ``25m``, or ``+20%``/``-10%`` of the latest plan's budget, which must
+then have one; the variant is planned under the budgets as ``sapper plan --budget-per-year`` plans, at sapper's
+default prices, and a variant without budget keys keeps the latest plan's budgets). Added teams copy an existing team
+of their method (its organisation, size, base and productivity), taken in turn; removed ones are the last by id.
 
 A variant never touches the store: it is planned and forecast through a read-only view of the store
 (:class:`_VariantView`) that shows the variant's workforce and start date and keeps the variant's plan in memory;
@@ -27,11 +30,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from sapper.domain.calendar import WINTER_STAND_DOWN, ProgrammeCalendar
+from sapper.domain.pricing import Family
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, StoreError, ValidationError
 from sapper.jsontypes import JsonObject
 from sapper.prioritise import score_asset
 from sapper.scenario.compile import CompileParams
+from sapper.services.budgets import AnnualBudgets, parse_amount
 from sapper.services.forecast import DatePercentiles, FanPoint, Forecast, forecast_plan
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.services.replan import ReplanSettings, replan_store
@@ -44,6 +49,7 @@ CURRENT = "current"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _COUNT = re.compile(r"^([+-]?)(\d+)$")
+_PERCENT = re.compile(r"^([+-]\d+(?:\.\d+)?)%$")
 _TRUE = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -73,12 +79,14 @@ class Variant:
     winter_work: bool | None = None
     start_date: dt.date | None = None
     text: str = ""
+    #: Money per calendar year: (family, amount or percent change, whether it is a percent change of the latest plan's).
+    budgets: tuple[tuple[Family, float, bool], ...] = ()
 
 
 def variant_keys() -> tuple[str, ...]:
     """Every key a variant may set."""
     return ("deminers", "builders", *(f"{m.value}_teams" for m in Method), *(f"{t.value}_brigades" for t in Trade),
-            "winter_work", "start_date")
+            "winter_work", "start_date", *(f"{f.value}_budget" for f in Family))
 
 
 def parse_variant(text: str) -> Variant:
@@ -98,6 +106,8 @@ def parse_variant(text: str) -> Variant:
     brigades: list[tuple[Trade, Count]] = []
     methods = {f"{m.value}_teams": m for m in Method}
     trades = {f"{t.value}_brigades": t for t in Trade}
+    money = {f"{f.value}_budget": f for f in Family}
+    budgets: list[tuple[Family, float, bool]] = []
     pairs = [p for p in body.split(",") if p.strip()]  # none: a control, re-planned the way variants are
     seen: set[str] = set()
     for pair in pairs:
@@ -131,6 +141,14 @@ def parse_variant(text: str) -> Variant:
                 values[key] = dt.date.fromisoformat(raw)
             except ValueError:
                 faults.append(Fault(record, f"{raw!r} is not a date YYYY-MM-DD", key))
+        elif key in money:
+            pct = _PERCENT.match(raw)
+            amount = parse_amount(raw) if pct is None else float(pct[1])
+            if amount is None or (pct is None and not amount > 0) or (pct is not None and amount <= -100):
+                faults.append(Fault(record, f"{raw!r} is not a positive amount (e.g. 25m, 750k) nor a change such as "
+                                    "+20% or -10%", key))
+            else:
+                budgets.append((money[key], amount, pct is not None))
         else:
             faults.append(Fault(record, f"unknown key {key!r} (known: {', '.join(variant_keys())})", key))
     ValidationError.raise_if(record, faults)
@@ -139,7 +157,7 @@ def parse_variant(text: str) -> Variant:
     return Variant(name, deminers if isinstance(deminers, Count) else None,
                    builders if isinstance(builders, Count) else None, tuple(teams), tuple(brigades),
                    winter if isinstance(winter, bool) else None, start if isinstance(start, dt.date) else None,
-                   text=body.strip())
+                   text=body.strip(), budgets=tuple(budgets))
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -360,11 +378,37 @@ def _winter(params: P, variant: Variant) -> P:
     return params
 
 
+def variant_budgets(run: PlanRun, variant: Variant) -> AnnualBudgets | None:
+    """The money per calendar year ``variant`` plans with: the latest plan's budgets (its summary's details), changed
+    by the variant's budget keys; None when neither has any. ValidationError naming the variant and key."""
+    details = run.summary.details if run.summary is not None else {}
+    current: dict[Family, float | None] = {}
+    for f in Family:
+        value = details.get(f"budget_{f.value}_per_year")
+        current[f] = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    record = f"variant {variant.name}"
+    faults = []
+    for family, amount, percent in variant.budgets:
+        if not percent:
+            current[family] = amount
+            continue
+        base = current[family]
+        if base is None:
+            faults.append(Fault(record, f"a change in percent needs a latest plan with a {family.value} budget "
+                                "(sapper plan --budget-per-year); give an amount instead", f"{family.value}_budget"))
+        else:
+            current[family] = base * (1.0 + amount / 100.0)
+    ValidationError.raise_if(record, faults)
+    budgets = AnnualBudgets(current[Family.DEMINING], current[Family.RECONSTRUCTION])
+    return budgets if budgets.any else None
+
+
 def _settings(run: PlanRun, variant: Variant, *, start: dt.date, time_limit_s: float | None) -> PlanSettings:
     p = run.params
     compile_params = _winter(p.compile_params(), variant)
     return PlanSettings(time_limit_s=time_limit_s if time_limit_s is not None else p.time_limit_s,
-                        workers=p.workers, seed=p.seed, engine=p.engine, compile=compile_params, start_date=start)
+                        workers=p.workers, seed=p.seed, engine=p.engine, compile=compile_params, start_date=start,
+                        budgets=variant_budgets(run, variant))
 
 
 def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run: PlanRun, variant: Variant,
@@ -375,6 +419,10 @@ def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run
     rp = run.params.replan
     if rp is None or rp.replan_of is None:
         return None
+    if variant.budgets:
+        raise ValidationError(f"variant {variant.name}", [Fault(
+            f"variant {variant.name}", "budget keys need a latest plan from sapper plan: a re-plan does not keep to "
+            "budgets yet", f"{variant.budgets[0][0].value}_budget")])
     try:
         previous = store.plan(rp.replan_of)
     except NotFoundError:
@@ -447,8 +495,9 @@ def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, see
     run = store.latest_plan()
     if run is None:
         raise NotFoundError("the store has no plan to compare with: run sapper plan first")
-    for v in variants:  # every variant's workforce checked before anything slow runs
+    for v in variants:  # every variant's workforce and budgets checked before anything slow runs
         variant_workforce(store, v)
+        variant_budgets(run, v)
     meta = store.meta()
     start = (run.summary.start_date if run.summary is not None else
              dt.date.fromisoformat(meta["start_date"]) if "start_date" in meta else run.created_at.date())

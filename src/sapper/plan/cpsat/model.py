@@ -63,6 +63,7 @@ def build(problem: Problem, *, objective: Objective | None = None,
     _resources(model)
     _task_cumulatives(model)
     _budgets(model)
+    _period_budgets(model)
     for obj, value in caps:
         cp.add(_objective_expr(model, obj) <= value)
     if moves_only:
@@ -201,6 +202,43 @@ def _budgets(model: Model) -> None:
                         terms.append(units * presence)
         if terms or fixed:
             model.cp.add(sum(terms) + fixed <= problem.resources[r].capacity)
+
+
+def _period_budgets(model: Model) -> None:
+    """For each window [a, z) of each budget per period: Σ rate × (periods of the chosen mode's run inside it) <= its
+    capacity. A task that may cross the window's edge gets a variable at least its overlap, min(end, z) − max(start,
+    a), when its mode is chosen (0 when not): spending is only bounded from above, so that suffices."""
+    problem = model.problem
+    cp = model.cp
+    for b, budget in enumerate(problem.budgets):
+        for w, (a, z, cap) in enumerate(budget.windows):
+            terms: list[cp_model.LinearExprT] = []
+            for j, task in enumerate(problem.tasks):
+                for m, mode in enumerate(task.modes):
+                    rate = sum(r for bb, r in mode.costs if bb == b)
+                    d = mode.duration
+                    if not rate or not d:
+                        continue
+                    presence, _, sm, em = model.tasks[j].modes[m]
+                    s_lo, s_hi = _bounds(sm)
+                    if s_hi + d <= a or s_lo >= z:
+                        continue  # never runs in the window
+                    if a <= s_lo and s_hi + d <= z:  # always wholly inside the window
+                        terms.append(rate * d * (1 if presence is None else presence))
+                        continue
+                    lo = cp.new_int_var(min(a, s_lo), max(a, s_hi), f"lo{b}_{w}_{j}_{m}")
+                    hi = cp.new_int_var(min(z, s_lo + d), max(z, s_hi + d), f"hi{b}_{w}_{j}_{m}")
+                    cp.add_max_equality(lo, [sm, a])
+                    cp.add_min_equality(hi, [em, z])
+                    inside = cp.new_int_var(0, min(d, z - a), f"in{b}_{w}_{j}_{m}")
+                    if presence is None:
+                        cp.add(inside >= hi - lo)
+                    else:
+                        cp.add(inside >= hi - lo).only_enforce_if(presence)
+                        cp.add(inside == 0).only_enforce_if(~presence)
+                    terms.append(rate * inside)
+            if terms:
+                cp.add(sum(terms) <= cap)
 
 
 def _objective_expr(model: Model, objective: Objective) -> cp_model.LinearExprT:
