@@ -206,8 +206,9 @@ def test_a_ten_million_vertex_polygon_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_polygon_over_the_vertex_limit_is_rejected_by_its_count(tmp_path: Path) -> None:
-    """A 200,000-vertex polygon is rejected (that feature, naming its count); the others are read."""
-    result = read_hazards(polygon_file(tmp_path / "big.geojson", 200_000))
+    """A polygon of a million vertices and more is rejected (that feature, naming its count); the others are read.
+    (A 100,000-vertex outline is imported: tests/services/test_messy_import.py.)"""
+    result = read_hazards(polygon_file(tmp_path / "big.geojson", 1_000_000))
     assert [h.id for h in result.records] == ["small"]
     (rejected,) = result.rejected
-    assert rejected.id == "big" and "200,003 vertices, more than the 100,000 allowed" in rejected.reason
+    assert rejected.id == "big" and "1,000,003 vertices, more than the 1,000,000 allowed" in rejected.reason

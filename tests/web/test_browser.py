@@ -284,7 +284,9 @@ def test_draw_an_outcome_changes_the_register(browser: Browser, server: LiveServ
     activity = events[-1].activity
     assert activity is not None and activity.activity_type.value == "ts" and events[-1].actor == "ima"
     assert events[-1].reduced_m2 > 0 and events[-1].clipped_m2 > 0
-    assert [(e.actor, e.reason) for e in audit] == [("ima", "TS report 12")]
+    # newest first: the outcome drawn on the map, then the fixture's `sapper import hazards` (bulk writes are audited)
+    assert [(e.actor, e.reason) for e in audit] == [("ima", "TS report 12"),
+                                                    ("sapper import hazards", "import of survey.geojson")]
     assert browser.evaluate("window.sapperMap.lastOutcome.hazard.release_phase") == "in_progress"
     assert_offline(browser, server)
 

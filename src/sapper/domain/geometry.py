@@ -108,6 +108,11 @@ def require_crs(crs: object | None, *, record: str) -> CRS:
 #: cost seconds each).
 MAX_VERTICES = 100_000
 
+#: The most vertices one geometry may have in an imported file: a digitised outline from a messy GIS can carry a
+#: hundred thousand (the messy-import benchmark imports such polygons, repairing a bow-tie of that size); ten million
+#: is refused before it costs memory. Ten times the web service's limit.
+MAX_IMPORT_VERTICES = 1_000_000
+
 
 def require_vertices_at_most(geom: BaseGeometry, limit: int = MAX_VERTICES, *, record: str) -> None:
     """Refuse a geometry with more than ``limit`` vertices (one line naming the record and the count)."""

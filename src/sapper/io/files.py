@@ -40,7 +40,7 @@ from pyproj import CRS, Transformer
 from pyproj.enums import WktVersion
 from shapely.geometry.base import BaseGeometry
 
-from sapper.domain.geometry import MAX_VERTICES, WGS84, require_crs
+from sapper.domain.geometry import MAX_IMPORT_VERTICES, WGS84, require_crs
 from sapper.errors import CRSError, Fault, ImportFileError, ValidationError
 from sapper.io.archives import check_file
 from sapper.io.coords import geometry_from_columns
@@ -264,8 +264,8 @@ def _decode_wkb(wkb: Sequence[bytes | None]) -> tuple[list[BaseGeometry | None],
                 except shapely.errors.ShapelyError as exc:
                     faults[i] = f"geometry cannot be read ({str(exc).splitlines()[0]})"
         counts = shapely.get_num_coordinates(np.asarray(geoms, dtype=object))
-        for i in map(int, np.flatnonzero(counts > MAX_VERTICES)):  # dropped at once: checks would cost seconds
-            faults[i] = f"the geometry has {int(counts[i]):,} vertices, more than the {MAX_VERTICES:,} allowed"
+        for i in map(int, np.flatnonzero(counts > MAX_IMPORT_VERTICES)):  # dropped at once: checks cost seconds
+            faults[i] = f"the geometry has {int(counts[i]):,} vertices, more than the {MAX_IMPORT_VERTICES:,} allowed"
             geoms[i] = None
     return geoms, faults
 

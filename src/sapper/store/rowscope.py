@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
@@ -78,7 +79,15 @@ def on_begin(conn: Connection) -> None:
     """Engine hook (PostgreSQL): set ``sapper.org`` for the transaction being begun, straight through the driver."""
     driver = conn.connection.driver_connection
     assert driver is not None
-    driver.execute("SELECT set_config(%s, %s, true)", (SETTING, current()))
+    sql, params = "SELECT set_config(%s, %s, true)", (SETTING, current())
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        driver.execute(sql, params)
+    except dbapi.Error as exc:  # straight through the driver, so SQLAlchemy did not wrap it: do as it would
+        gone = conn.dialect.is_disconnect(exc, driver, None)
+        if gone:
+            conn.invalidate(exc)  # a server restarted under a pooled connection: the pool opens a new one
+        raise sa_exc.DBAPIError.instance(sql, params, exc, dbapi.Error, connection_invalidated=gone) from None
 
 
 def grant_app_role(engine: Engine, role: str) -> None:
