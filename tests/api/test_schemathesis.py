@@ -1,7 +1,8 @@
 """Property-based tests of the whole OpenAPI document with schemathesis: every operation, called with generated
 parameters and bodies by an authenticated admin and a viewer, in process (ASGI) against the real app over a filled
-store. No answer may be a server error (5xx), and every answer must match the document: its status is one the
-operation declares, its body validates against the declared schema and its content type is the declared one.
+store (a GeoPackage, and a PostGIS database). No answer may be a server error (5xx), and every answer must match the
+document: its status is one the operation declares, its body validates against the declared schema and its content
+type is the declared one.
 
 Bounded for the suite (``EXAMPLES`` cases per operation and caller, no shrinking of passing runs, a fixed seed);
 ``SAPPER_SCHEMATHESIS_EXAMPLES=N`` runs more (docs/reliability.md)."""
@@ -41,14 +42,20 @@ def not_a_server_error(ctx: object, response: schemathesis.Response, case: schem
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-@pytest.fixture(scope="module")
-def schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
-    target: Path = tmp_path_factory.mktemp("schemathesis") / "sapper.gpkg"
+@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+def schema(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
+    """The app's OpenAPI document as schemathesis reads it, served over a filled GeoPackage or PostGIS store."""
+    server = request.getfixturevalue("postgis") if request.param == "postgis" else None
+    target: str | Path = (tmp_path_factory.mktemp("schemathesis") / "sapper.gpkg" if server is None
+                          else server.new_store_database())
     fill(target)
     app = create_app(Settings(db=target, data_key=DATA_KEY))
     # Not generated: starting a plan job (a background CP-SAT run of up to time_limit_s = 3,600 s, which would outlive
     # the test and abort the interpreter at exit); tests/api/test_jobs_api.py covers it.
     yield schemathesis.openapi.from_asgi("/api", app).exclude(method="POST", path="/api/v1/plans/jobs")
+    if server is not None:
+        server.drop(str(target))  # its own database, dropped with the app's connections still open (FORCE)
 
 
 def _failures(schema: schemathesis.BaseSchema, caller: str) -> list[str]:

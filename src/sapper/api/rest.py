@@ -38,8 +38,9 @@ from sapper.services import features as features_service
 from sapper.store import Store
 from sapper.store.records import PlannedTask
 
-#: A stored row's id in a path: a positive 64-bit integer (a larger one is a 422, not a driver overflow).
-RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+#: A stored row's id in a path: a positive integer that fits the id columns (INTEGER: 32 bits on PostgreSQL, 64 on
+#: SQLite); a larger one is a 422, not a driver overflow (schemathesis found both: tests/api/test_schemathesis.py).
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 router = APIRouter(prefix="/api")
 Caller = Annotated[Principal, Depends(principal)]
