@@ -399,7 +399,8 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(
         [
             BEGIN,
-            f"Measured {res['date']} with `{res['command']}` on {res['machine']}; {res['note']}",
+            f"Measured {res['date']} with `{res['command']}` on {res['machine']}"
+            + (f"; {res['note']}" if res['note'] else ""),
             "",
             *rows,
             "",
@@ -426,7 +427,7 @@ def main() -> None:
     parser.add_argument(
         "--pg", default=os.environ.get("SAPPER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
-    parser.add_argument("--note", default="the machine was shared with other work (busy).")
+    parser.add_argument("--note", default="", help="a line on the machine, e.g. that it was busy")
     parser.add_argument("--write", type=Path, default=None, help="replace this section of that file")
     parser.add_argument("--render-only", action="store_true", help="re-render the section from the JSON results")
     args = parser.parse_args()

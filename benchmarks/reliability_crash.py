@@ -452,7 +452,8 @@ def markdown(res: dict[str, Any]) -> str:
             else f"a register of {s['plan_hazards']:,} hazard areas and the examples' teams"
         )
         measured.append(
-            f"- `{s['series']}`: measured {s['date']} with `{s['command']}` ({size}) on {s['machine']}; {s['note']}"
+            f"- `{s['series']}`: measured {s['date']} with `{s['command']}` ({size}) on {s['machine']}"
+            + (f"; {s['note']}" if s['note'] else "")
         )
     return "\n".join(
         [
@@ -500,7 +501,7 @@ def main() -> None:
         help="run the import a third time (a no-op) after every Nth killed run",
     )
     parser.add_argument("--only", choices=("import", "plan"), default=None)
-    parser.add_argument("--note", default="the machine was shared with other work (busy).")
+    parser.add_argument("--note", default="", help="a line on the machine, e.g. that it was busy")
     parser.add_argument("--write", type=Path, default=None, help="replace this section of that file")
     parser.add_argument("--render-only", action="store_true", help="re-render the section from the JSON results")
     args = parser.parse_args()

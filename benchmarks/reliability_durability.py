@@ -266,7 +266,8 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(
         [
             BEGIN,
-            f"Measured {res['date']} with `{res['command']}` on {res['machine']}; {res['note']}",
+            f"Measured {res['date']} with `{res['command']}` on {res['machine']}"
+            + (f"; {res['note']}" if res['note'] else ""),
             "",
             "| acknowledged writes | immediate stops during them | missing after restart | audit rows missing | "
             "failed attempts (not acknowledged, retried) | committed but not acknowledged | first acknowledged write "
@@ -290,7 +291,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=1000)
     parser.add_argument("--stops", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--note", default="the machine was shared with other work (busy).")
+    parser.add_argument("--note", default="", help="a line on the machine, e.g. that it was busy")
     parser.add_argument("--write", type=Path, default=None, help="replace this section of that file")
     parser.add_argument("--render-only", action="store_true", help="re-render the section from the JSON results")
     args = parser.parse_args()
