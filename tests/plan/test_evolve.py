@@ -4,6 +4,7 @@ checker, it never returns a longer plan than it was given, and it finds known op
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,16 @@ def test_problems_it_does_not_apply_to_are_refused() -> None:
     start = serial_sgs(weighted, [1.0] * len(p.tasks))
     with pytest.raises(PlanError, match="makespan"):
         evolve(weighted, start, time_limit_s=1.0)
+
+
+def test_the_search_stops_at_a_proven_bound() -> None:
+    """Given the optimum as ``target`` (a bound CP-SAT proved), the search returns a plan of that length as soon as
+    it finds one instead of running until its limit (five minutes, no generation limit)."""
+    p = read_instance(DATA / "j301_1.sm")
+    optimum = read_references(DATA)["j301_1.sm"].optimum
+    assert optimum is not None
+    start = serial_sgs(p, longest_tail_rule(p))
+    began = time.perf_counter()
+    found = evolve(p, start, time_limit_s=300.0, seed=0, population=60, target=optimum)
+    assert _makespan(p, found) == optimum and check(p, found) == []
+    assert time.perf_counter() - began < 150.0

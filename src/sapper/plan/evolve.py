@@ -583,11 +583,12 @@ _FRESH_MODES = 0.5
 
 
 def evolve(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int = 0, population: int = 200,
-           generations: int | None = None, stall: int = 60, mutation: float = 0.05, vary_modes: bool = True
-           ) -> Schedule:
+           generations: int | None = None, stall: int = 60, mutation: float = 0.05, vary_modes: bool = True,
+           target: int = 0) -> Schedule:
     """The shortest plan found within ``time_limit_s`` (or ``generations`` in all); ``start`` itself unless a shorter
     plan turns up. A population that has not improved for ``stall`` generations is replaced by a new random one (the
-    best plan found so far is kept aside).
+    best plan found so far is kept aside). The search stops as soon as it finds a plan of makespan ``target`` or
+    less (a proven lower bound: nothing shorter exists, so the rest of the time is better spent proving it).
 
     With ``vary_modes`` (and tasks with more than one mode) each individual also carries a mode per task: the first
     population has ``start``'s modes, half of it with every mode redrawn at random where the budgets allow; children
@@ -617,7 +618,8 @@ def evolve(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int 
     done = 0
 
     def more() -> bool:
-        return (generations is None or done < generations) and time.perf_counter() - t0 < time_limit_s
+        return (generations is None or done < generations) and time.perf_counter() - t0 < time_limit_s \
+            and best_fit > target
 
     while more():
         pop = np.empty((size, n), dtype=np.int64)
@@ -638,7 +640,7 @@ def evolve(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int 
         idx = np.argsort(fit, kind="stable")
         pop, pmodes, fit = pop[idx].copy(), pmodes[idx].copy(), fit[idx].copy()
         since = 0
-        while since < stall and more():
+        while since < stall and fit[0] > target and more():
             before = fit[0]
             _generation(pop, pmodes, fit, *modes_args, tables.width, *base, mutation, mutation if vary else 0.0)
             done += 1
