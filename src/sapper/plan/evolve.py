@@ -13,13 +13,13 @@ F. Ballestín and S. Quintanilla (EJOR 165:375–386, 2005).
 The population starts from random orders, not from the plan to improve: seeded with it, the population took it over
 within a few generations and stalled there (PSPLIB j6029_1 from CP-SAT's plan of 111: 111 in two seeds of three;
 from random orders 105–106). The plan to improve gives the first modes. On multi-mode problems each individual also
-carries a mode per task (S. Hartmann, Naval Research Logistics 48:183–200, 2001): crossover passes each task's mode
-with the task, mutation redraws a mode where the budgets (non-renewable resources) allow, and modes that overspend
-are repaired towards the budgets; a plan over budget is never returned. With modes fixed (the plan's, as before),
-PSPLIB's multi-mode J30 spent the search's share of the time limit on plans CP-SAT had already beaten. The search
-applies to makespan problems without move cost whose precedence lags are all non-negative
-(``applies``). Plans may run past the problem's horizon while the search works (beyond it at full capacity); only a
-plan shorter than the one to improve is returned, and every plan returned is checked by the caller.
+carries a mode per task (S. Hartmann, Annals of Operations Research 102:111–135, 2001): crossover passes each task's
+mode with the task, mutation redraws a mode where the budgets (non-renewable resources) allow, and modes that
+overspend are repaired towards the budgets; a plan over budget is never returned. With modes fixed (the plan's, as
+before), PSPLIB's multi-mode J30 spent the search's share of the time limit on plans CP-SAT had already beaten. The
+search applies to makespan problems without move cost whose precedence lags are all non-negative (``applies``).
+Plans may run past the problem's horizon while the search works (beyond it at full capacity); only a plan shorter
+than the one to improve is returned, and every plan returned is checked by the caller.
 Runs are deterministic for a seed and a number of generations; ``time_limit_s`` stops them early.
 """
 
@@ -456,7 +456,7 @@ def _seed(seed: int) -> None:
 @_compiled
 def _crossover(mother: _I, father: _I, mmodes: _I, fmodes: _I, q1: int, q2: int, child: _I, cmodes: _I) -> None:
     """Two-point crossover of activity lists: mother's first q1, father's next q2 − q1 unused, mother's rest; each
-    task keeps the mode it has in the parent it was taken from (S. Hartmann, Naval Research Logistics 48:183–200,
+    task keeps the mode it has in the parent it was taken from (S. Hartmann, Annals of Operations Research 102:111–135,
     2001, for multi-mode lists)."""
     n = mother.shape[0]
     used = np.zeros(n, dtype=np.bool_)
