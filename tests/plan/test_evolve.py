@@ -4,6 +4,7 @@ checker, it never returns a longer plan than it was given, and it finds known op
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -64,12 +65,46 @@ def test_the_compiled_serial_scheme_places_tasks_as_the_python_one_does(seed: in
 
 @pytest.mark.parametrize("seed", range(15))
 def test_evolved_plans_pass_the_checker_and_are_never_longer(seed: int) -> None:
+    """With modes searched (the default) and with the start's modes fixed; the checker also checks the budgets."""
     p = _makespan_problem(seed, n=14)
     start = serial_sgs(p, [float(t.weight) for t in p.tasks])
+    fixed = evolve(p, start, time_limit_s=600.0, seed=seed, population=20, generations=15, vary_modes=False)
+    assert check(p, fixed) == []
+    assert fixed.modes == start.modes
+    assert _makespan(p, fixed) <= _makespan(p, start)
     found = evolve(p, start, time_limit_s=600.0, seed=seed, population=20, generations=15)
     assert check(p, found) == []
-    assert found.modes == start.modes
     assert _makespan(p, found) <= _makespan(p, start)
+
+
+def test_searching_modes_finds_a_multi_mode_optimum_the_start_modes_cannot() -> None:
+    """PSPLIB j1030_1 (two budgets) from the longest-tail plan: in that plan's modes the search ends well above the
+    proven optimum (j10opt.mm); searching modes, the same seed and generations find it, in modes that keep every
+    budget (the checker)."""
+    p = read_instance(DATA / "j1030_1.mm")
+    optimum = read_references(DATA)["j1030_1.mm"].optimum
+    assert optimum is not None
+    start = serial_sgs(p, longest_tail_rule(p))
+    fixed = evolve(p, start, time_limit_s=600.0, seed=0, population=60, generations=60, vary_modes=False)
+    assert _makespan(p, fixed) > optimum
+    found = evolve(p, start, time_limit_s=600.0, seed=0, population=60, generations=60)
+    assert check(p, found) == []
+    assert _makespan(p, found) == optimum
+
+
+def test_modes_that_overspend_a_budget_are_repaired_or_never_returned() -> None:
+    """Two tasks, each fast and dear (1 period, 2 units) or slow and cheap (3 periods, 1 unit), a budget of 3: the
+    start runs both slow (6 periods on one crew); the best plan runs one fast (4); both fast (2) is over budget."""
+    crew = Resource("crew", 1)
+    budget = Resource("budget", 3, renewable=False)
+    modes = (Mode(1, ((0, 1), (1, 2))), Mode(3, ((0, 1), (1, 1))))
+    p = Problem((crew, budget), (Task("A", modes), Task("B", modes)), (), 20, Objective.MAKESPAN)
+    start = Schedule((0, 3), (1, 1))
+    assert check(p, start) == []
+    found = evolve(p, start, time_limit_s=600.0, seed=3, population=10, generations=10)
+    assert check(p, found) == []
+    assert _makespan(p, found) == 4 and sorted(found.modes) == [0, 1]
+    assert evolve(p, start, time_limit_s=600.0, seed=3, population=10, generations=10, vary_modes=False) is start
 
 
 def test_same_seed_and_generations_give_the_same_plan() -> None:
@@ -116,3 +151,16 @@ def test_problems_it_does_not_apply_to_are_refused() -> None:
     start = serial_sgs(weighted, [1.0] * len(p.tasks))
     with pytest.raises(PlanError, match="makespan"):
         evolve(weighted, start, time_limit_s=1.0)
+
+
+def test_the_search_stops_at_a_proven_bound() -> None:
+    """Given the optimum as ``target`` (a bound CP-SAT proved), the search returns a plan of that length as soon as
+    it finds one instead of running until its limit (five minutes, no generation limit)."""
+    p = read_instance(DATA / "j301_1.sm")
+    optimum = read_references(DATA)["j301_1.sm"].optimum
+    assert optimum is not None
+    start = serial_sgs(p, longest_tail_rule(p))
+    began = time.perf_counter()
+    found = evolve(p, start, time_limit_s=300.0, seed=0, population=60, target=optimum)
+    assert _makespan(p, found) == optimum and check(p, found) == []
+    assert time.perf_counter() - began < 150.0

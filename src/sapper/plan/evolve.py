@@ -12,10 +12,14 @@ F. Ballestín and S. Quintanilla (EJOR 165:375–386, 2005).
 
 The population starts from random orders, not from the plan to improve: seeded with it, the population took it over
 within a few generations and stalled there (PSPLIB j6029_1 from CP-SAT's plan of 111: 111 in two seeds of three;
-from random orders 105–106). The plan to improve still gives the modes, which are fixed, so budgets are kept as they
-were. The search applies to makespan problems without move cost whose precedence lags are all non-negative
-(``applies``). Plans may run past the problem's horizon while the search works (beyond it at full capacity); only a
-plan shorter than the one to improve is returned, and every plan returned is checked by the caller.
+from random orders 105–106). The plan to improve gives the first modes. On multi-mode problems each individual also
+carries a mode per task (S. Hartmann, Annals of Operations Research 102:111–135, 2001): crossover passes each task's
+mode with the task, mutation redraws a mode where the budgets (non-renewable resources) allow, and modes that
+overspend are repaired towards the budgets; a plan over budget is never returned. With modes fixed (the plan's, as
+before), PSPLIB's multi-mode J30 spent the search's share of the time limit on plans CP-SAT had already beaten. The
+search applies to makespan problems without move cost whose precedence lags are all non-negative (``applies``).
+Plans may run past the problem's horizon while the search works (beyond it at full capacity); only a plan shorter
+than the one to improve is returned, and every plan returned is checked by the caller.
 Runs are deterministic for a seed and a number of generations; ``time_limit_s`` stops them early.
 """
 
@@ -41,6 +45,8 @@ _FAIL = -1
 _ROUNDS = 3
 #: Fitness of a list that misses a deadline.
 _MISSED = 1 << 60
+#: Fitness of modes that overspend a budget, before the excess is added (below ``_MISSED``, above any makespan).
+_OVER = 1 << 50
 
 _I = npt.NDArray[np.int64]
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -113,6 +119,149 @@ def _csr(n: int, edges: list[tuple[int, int, int]]) -> tuple[_I, _I, _I]:
     idx = np.array([b for _, b, _ in edges] or [0], dtype=np.int64)
     lag = np.array([c for _, _, c in edges] or [0], dtype=np.int64)
     return ptr, idx, lag
+
+
+class _Modes:
+    """Every mode of every task as flat arrays, for a search whose individuals carry a mode per task: mode ``m`` of
+    task ``j`` is row ``ptr[j] + m`` of ``dur`` (duration), of the renewable demands in CSR form (``dem_ptr``,
+    ``dem_r``, ``dem_u``: columns of the renewable resources, as in ``_Arrays``) and of ``use`` (units of each
+    non-renewable resource, whose capacities are ``cap``; one dummy budget of ample capacity when there is none).
+    ``width`` bounds the demands of one mode vector: the scratch size of ``_set_modes``."""
+
+    def __init__(self, problem: Problem) -> None:
+        renewable = list(problem.renewable)
+        col = {r: k for k, r in enumerate(renewable)}
+        budgets = list(problem.non_renewable)
+        bcol = {r: k for k, r in enumerate(budgets)}
+        ptr = [0]
+        dur: list[int] = []
+        dem_ptr = [0]
+        dem_r: list[int] = []
+        dem_u: list[int] = []
+        use: list[list[int]] = []
+        width = 0
+        for task in problem.tasks:
+            most = 0
+            for mode in task.modes:
+                dur.append(mode.duration)
+                row = [0] * max(1, len(budgets))
+                count = 0
+                for r, u in mode.demands:
+                    if r in col and mode.duration > 0:
+                        dem_r.append(col[r])
+                        dem_u.append(u)
+                        count += 1
+                    elif r in bcol:
+                        row[bcol[r]] += u
+                dem_ptr.append(len(dem_r))
+                use.append(row)
+                most = max(most, count)
+            width += most
+            ptr.append(len(dur))
+        self.ptr = np.array(ptr, dtype=np.int64)
+        self.dur = np.array(dur, dtype=np.int64)
+        self.dem_ptr = np.array(dem_ptr, dtype=np.int64)
+        self.dem_r = np.array(dem_r or [0], dtype=np.int64)
+        self.dem_u = np.array(dem_u or [0], dtype=np.int64)
+        self.use = np.array(use, dtype=np.int64).reshape(len(dur), max(1, len(budgets)))
+        self.cap = np.array([problem.resources[r].capacity for r in budgets] or [1 << 40], dtype=np.int64)
+        self.width = max(1, width)
+        self.multi = any(len(t.modes) > 1 for t in problem.tasks)
+
+
+@_compiled
+def _set_modes(modes: _I, ptr: _I, mdur: _I, mdem_ptr: _I, mdem_r: _I, mdem_u: _I, dur: _I, dem_ptr: _I,
+               dem_r: _I, dem_u: _I) -> None:
+    """The durations and renewable demands (CSR) of the tasks in ``modes``, written into ``dur`` and ``dem_*``."""
+    pos = 0
+    dem_ptr[0] = 0
+    for j in range(modes.shape[0]):
+        k = ptr[j] + modes[j]
+        dur[j] = mdur[k]
+        for q in range(mdem_ptr[k], mdem_ptr[k + 1]):
+            dem_r[pos] = mdem_r[q]
+            dem_u[pos] = mdem_u[q]
+            pos += 1
+        dem_ptr[j + 1] = pos
+
+
+@_compiled
+def _usage(modes: _I, ptr: _I, use: _I) -> _I:
+    """Units of each non-renewable resource the tasks use in ``modes``."""
+    total = np.zeros(use.shape[1], dtype=np.int64)
+    for j in range(modes.shape[0]):
+        total += use[ptr[j] + modes[j]]
+    return total
+
+
+@_compiled
+def _excess(total: _I, cap: _I) -> int:
+    """Units of non-renewable resources used beyond their capacities (0: every budget is kept)."""
+    ex = 0
+    for q in range(cap.shape[0]):
+        if total[q] > cap[q]:
+            ex += total[q] - cap[q]
+    return ex
+
+
+@_compiled
+def _repair(modes: _I, ptr: _I, use: _I, cap: _I) -> int:
+    """Change modes, task by task in random order (three passes at most), each to the mode that most lowers the
+    excess over the budgets, until every budget is kept. The excess left (0 when repaired). Draws no random number
+    when ``modes`` already keep every budget."""
+    total = _usage(modes, ptr, use)
+    ex = _excess(total, cap)
+    n = modes.shape[0]
+    for _ in range(3):
+        if ex == 0:
+            break
+        for j in np.random.permutation(n):
+            cur = ptr[j] + modes[j]
+            best_m = modes[j]
+            best_ex = ex
+            for m in range(ptr[j + 1] - ptr[j]):
+                k = ptr[j] + m
+                e = 0
+                for q in range(cap.shape[0]):
+                    u = total[q] - use[cur, q] + use[k, q]
+                    if u > cap[q]:
+                        e += u - cap[q]
+                if e < best_ex:
+                    best_ex = e
+                    best_m = m
+            if best_m != modes[j]:
+                total += use[ptr[j] + best_m] - use[cur]
+                modes[j] = best_m
+                ex = best_ex
+            if ex == 0:
+                break
+    return ex
+
+
+@_compiled
+def _mutate_modes(modes: _I, ptr: _I, use: _I, cap: _I, rate: float) -> None:
+    """Each task with more than one mode takes, with probability ``rate``, another mode at random, unless that would
+    overspend a budget the modes kept (or raise the excess of modes that did not). Tasks with one mode draw no random
+    number, so a single-mode search runs as it did before modes were searched."""
+    total = _usage(modes, ptr, use)
+    for j in range(modes.shape[0]):
+        count = ptr[j + 1] - ptr[j]
+        if count < 2 or rate <= 0.0 or np.random.random() >= rate:
+            continue
+        m = np.random.randint(0, count - 1)
+        if m >= modes[j]:
+            m += 1
+        cur = ptr[j] + modes[j]
+        new = ptr[j] + m
+        ok = True
+        for q in range(cap.shape[0]):
+            after = total[q] - use[cur, q] + use[new, q]
+            if after > cap[q] and after > total[q]:
+                ok = False
+                break
+        if ok:
+            total += use[new] - use[cur]
+            modes[j] = m
 
 
 @_compiled
@@ -305,13 +454,16 @@ def _seed(seed: int) -> None:
 
 
 @_compiled
-def _crossover(mother: _I, father: _I, q1: int, q2: int, child: _I) -> None:
-    """Two-point crossover of activity lists: mother's first q1, father's next q2 − q1 unused, mother's rest."""
+def _crossover(mother: _I, father: _I, mmodes: _I, fmodes: _I, q1: int, q2: int, child: _I, cmodes: _I) -> None:
+    """Two-point crossover of activity lists: mother's first q1, father's next q2 − q1 unused, mother's rest; each
+    task keeps the mode it has in the parent it was taken from (S. Hartmann, Annals of Operations Research 102:111–135,
+    2001, for multi-mode lists)."""
     n = mother.shape[0]
     used = np.zeros(n, dtype=np.bool_)
     pos = 0
     for i in range(q1):
         child[pos] = mother[i]
+        cmodes[mother[i]] = mmodes[mother[i]]
         used[mother[i]] = True
         pos += 1
     for i in range(n):
@@ -319,11 +471,13 @@ def _crossover(mother: _I, father: _I, q1: int, q2: int, child: _I) -> None:
             break
         if not used[father[i]]:
             child[pos] = father[i]
+            cmodes[father[i]] = fmodes[father[i]]
             used[father[i]] = True
             pos += 1
     for i in range(n):
         if not used[mother[i]]:
             child[pos] = mother[i]
+            cmodes[mother[i]] = mmodes[mother[i]]
             used[mother[i]] = True
             pos += 1
 
@@ -347,101 +501,157 @@ def _mutate(order: _I, pred_ptr: _I, pred_idx: _I, rate: float) -> None:
 
 
 @_compiled
-def _generation(pop: _I, fit: _I, a_cap: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I,
-                pred_ptr: _I, pred_idx: _I, pred_lag: _I, succ_ptr: _I, succ_idx: _I, succ_lag: _I, rank: _I,
-                rate: float) -> None:
-    """One generation on population ``pop`` (rows: activity lists) with makespans ``fit`` (sorted, best first):
-    parents and children compete, duplicates (same makespan and same list) are dropped."""
+def _evaluate(order: _I, modes: _I, ptr: _I, mdur: _I, mdem_ptr: _I, mdem_r: _I, mdem_u: _I, use: _I, bcap: _I,
+              a_cap: _I, rel: _I, lend: _I, pred_ptr: _I, pred_idx: _I, pred_lag: _I, succ_ptr: _I, succ_idx: _I,
+              succ_lag: _I, rank: _I, starts: _I, dur: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, rounds: int) -> int:
+    """The fitness of an individual (activity list ``order``, a mode per task ``modes``): ``_OVER`` plus the excess
+    when its modes overspend a budget (not decoded), ``_MISSED`` when its plan misses a deadline, else the makespan of
+    its decoded plan (``_decode``: ``order`` becomes the plan's start order, ``starts`` its starts)."""
+    ex = _excess(_usage(modes, ptr, use), bcap)
+    if ex > 0:
+        return _OVER + ex
+    _set_modes(modes, ptr, mdur, mdem_ptr, mdem_r, mdem_u, dur, dem_ptr, dem_r, dem_u)
+    made = _decode(order, a_cap, dur, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, succ_ptr,
+                   succ_idx, succ_lag, rank, starts, rounds)
+    return _MISSED if made < 0 else made
+
+
+@_compiled
+def _generation(pop: _I, pmodes: _I, fit: _I, ptr: _I, mdur: _I, mdem_ptr: _I, mdem_r: _I, mdem_u: _I, use: _I,
+                bcap: _I, width: int, a_cap: _I, rel: _I, lend: _I, pred_ptr: _I, pred_idx: _I, pred_lag: _I,
+                succ_ptr: _I, succ_idx: _I, succ_lag: _I, rank: _I, rate: float, mode_rate: float) -> None:
+    """One generation on population ``pop`` (rows: activity lists) with modes ``pmodes`` (rows: a mode per task) and
+    fitness ``fit`` (sorted, best first): parents and children compete, duplicates (same fitness, list and modes) are
+    dropped. A child's modes are mutated (``mode_rate``) and repaired towards the budgets (``_repair``)."""
     size, n = pop.shape
     starts = np.empty(n, dtype=np.int64)
+    dur = np.empty(n, dtype=np.int64)
+    dem_ptr = np.empty(n + 1, dtype=np.int64)
+    dem_r = np.empty(width, dtype=np.int64)
+    dem_u = np.empty(width, dtype=np.int64)
     kids = np.empty((size, n), dtype=np.int64)
+    kmodes = np.empty((size, n), dtype=np.int64)
     kfit = np.empty(size, dtype=np.int64)
     perm = np.random.permutation(size)
     for h in range(size // 2):
-        mother = pop[perm[2 * h]]
-        father = pop[perm[2 * h + 1]]
+        a = perm[2 * h]
+        b = perm[2 * h + 1]
         q1 = np.random.randint(0, n + 1)
         q2 = np.random.randint(0, n + 1)
         if q1 > q2:
             q1, q2 = q2, q1
-        _crossover(mother, father, q1, q2, kids[2 * h])
-        _crossover(father, mother, q1, q2, kids[2 * h + 1])
+        _crossover(pop[a], pop[b], pmodes[a], pmodes[b], q1, q2, kids[2 * h], kmodes[2 * h])
+        _crossover(pop[b], pop[a], pmodes[b], pmodes[a], q1, q2, kids[2 * h + 1], kmodes[2 * h + 1])
         for c in range(2 * h, 2 * h + 2):
             _mutate(kids[c], pred_ptr, pred_idx, rate)
-            kfit[c] = _decode(kids[c], a_cap, dur, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag,
-                              succ_ptr, succ_idx, succ_lag, rank, starts, _ROUNDS)
-            if kfit[c] < 0:
-                kfit[c] = _MISSED
+            _mutate_modes(kmodes[c], ptr, use, bcap, mode_rate)
+            _repair(kmodes[c], ptr, use, bcap)
+            kfit[c] = _evaluate(kids[c], kmodes[c], ptr, mdur, mdem_ptr, mdem_r, mdem_u, use, bcap, a_cap, rel, lend,
+                                pred_ptr, pred_idx, pred_lag, succ_ptr, succ_idx, succ_lag, rank, starts, dur,
+                                dem_ptr, dem_r, dem_u, _ROUNDS)
     allfit = np.concatenate((fit, kfit))
     allpop = np.vstack((pop, kids))
+    allmodes = np.vstack((pmodes, kmodes))
     k = 0
     for i in np.argsort(allfit, kind="mergesort"):
         if k >= size:
             break
         dup = False
         for q in range(k):
-            if fit[q] == allfit[i] and np.array_equal(pop[q], allpop[i]):
+            if fit[q] == allfit[i] and np.array_equal(pop[q], allpop[i]) and np.array_equal(pmodes[q], allmodes[i]):
                 dup = True
                 break
         if not dup:
             pop[k] = allpop[i]
+            pmodes[k] = allmodes[i]
             fit[k] = allfit[i]
             k += 1
     while k < size:  # too few distinct lists: copies of the best fill the population
         pop[k] = pop[0]
+        pmodes[k] = pmodes[0]
         fit[k] = fit[0]
         k += 1
 
 
+def _longest(task: Task) -> int:
+    """The index of ``task``'s longest mode."""
+    return max(range(len(task.modes)), key=lambda m: task.modes[m].duration)
+
+
+#: Share of a multi-mode search's first population whose modes are drawn afresh (the others: the start's modes).
+_FRESH_MODES = 0.5
+
+
 def evolve(problem: Problem, start: Schedule, *, time_limit_s: float, seed: int = 0, population: int = 200,
-           generations: int | None = None, stall: int = 60, mutation: float = 0.05) -> Schedule:
-    """The shortest plan found within ``time_limit_s`` (or ``generations`` in all), in ``start``'s modes; ``start``
-    itself unless a shorter plan turns up. A population that has not improved for ``stall`` generations is replaced
-    by a new random one (the best plan found so far is kept aside)."""
+           generations: int | None = None, stall: int = 60, mutation: float = 0.05, vary_modes: bool = True,
+           target: int = 0) -> Schedule:
+    """The shortest plan found within ``time_limit_s`` (or ``generations`` in all); ``start`` itself unless a shorter
+    plan turns up. A population that has not improved for ``stall`` generations is replaced by a new random one (the
+    best plan found so far is kept aside). The search stops as soon as it finds a plan of makespan ``target`` or
+    less (a proven lower bound: nothing shorter exists, so the rest of the time is better spent proving it).
+
+    With ``vary_modes`` (and tasks with more than one mode) each individual also carries a mode per task: the first
+    population has ``start``'s modes, half of it with every mode redrawn at random where the budgets allow; children
+    take each task's mode from the parent the task came from, a task's mode changes with probability ``mutation``
+    where the budgets allow, and modes that overspend a budget are repaired towards it (``_repair``); an individual
+    still over budget ranks behind every one within it and is never returned. Without, ``start``'s modes are kept."""
     if not applies(problem):
         raise PlanError("the genetic search needs a makespan problem without move cost and with non-negative lags")
     _ready()  # compiling (or loading the compiled code) is not search time
     t0 = time.perf_counter()
     n = len(problem.tasks)
-    arr = _Arrays(problem, start.modes)
-    args = (arr.cap, arr.dur, arr.rel, arr.lend, arr.dem_ptr, arr.dem_r, arr.dem_u, arr.pred_ptr, arr.pred_idx,
-            arr.pred_lag, arr.succ_ptr, arr.succ_idx, arr.succ_lag, arr.rank)
+    tables = _Modes(problem)
+    vary = vary_modes and tables.multi
+    longest = tuple(_longest(t) if vary else start.modes[j] for j, t in enumerate(problem.tasks))
+    arr = _Arrays(problem, longest)  # the capacity profile over a horizon every mode vector fits in
+    modes_args = (tables.ptr, tables.dur, tables.dem_ptr, tables.dem_r, tables.dem_u, tables.use, tables.cap)
+    base = (arr.cap, arr.rel, arr.lend, arr.pred_ptr, arr.pred_idx, arr.pred_lag, arr.succ_ptr, arr.succ_idx,
+            arr.succ_lag, arr.rank)
+    starts = np.empty(n, dtype=np.int64)
+    scratch = (starts, np.empty(n, dtype=np.int64), np.empty(n + 1, dtype=np.int64),
+               np.empty(tables.width, dtype=np.int64), np.empty(tables.width, dtype=np.int64))
+    first_modes = np.asarray(start.modes, dtype=np.int64)
     rng = np.random.default_rng(seed)
     _seed(seed)
     size = max(2, population + population % 2)
-    starts = np.empty(n, dtype=np.int64)
-    best_fit, best = _MISSED, np.empty(0, dtype=np.int64)
+    best_fit, best, best_modes = _MISSED, np.empty(0, dtype=np.int64), first_modes
     done = 0
 
     def more() -> bool:
-        return (generations is None or done < generations) and time.perf_counter() - t0 < time_limit_s
+        return (generations is None or done < generations) and time.perf_counter() - t0 < time_limit_s \
+            and best_fit > target
 
     while more():
         pop = np.empty((size, n), dtype=np.int64)
+        pmodes = np.empty((size, n), dtype=np.int64)
         fit = np.empty(size, dtype=np.int64)
         made = 0
         while made < size and (made < 2 or more()):  # on a large problem time may run out first
             order = _topological(problem, rng.uniform(0.0, 1.0, n))
-            fit[made] = _decode(order, *args, starts, _ROUNDS)
+            modes = first_modes.copy()
+            if vary and made % 2 == 1 and made < 2 * _FRESH_MODES * size:
+                _mutate_modes(modes, tables.ptr, tables.use, tables.cap, 1.0)
+            fit[made] = _evaluate(order, modes, *modes_args, *base, *scratch, _ROUNDS)
             pop[made] = order
+            pmodes[made] = modes
             made += 1
         made -= made % 2
-        pop, fit = pop[:made], fit[:made]
-        fit[fit < 0] = _MISSED
+        pop, pmodes, fit = pop[:made], pmodes[:made], fit[:made]
         idx = np.argsort(fit, kind="stable")
-        pop, fit = pop[idx].copy(), fit[idx].copy()
+        pop, pmodes, fit = pop[idx].copy(), pmodes[idx].copy(), fit[idx].copy()
         since = 0
-        while since < stall and more():
+        while since < stall and fit[0] > target and more():
             before = fit[0]
-            _generation(pop, fit, *args, mutation)
+            _generation(pop, pmodes, fit, *modes_args, tables.width, *base, mutation, mutation if vary else 0.0)
             done += 1
             since = 0 if fit[0] < before else since + 1
         if fit[0] < best_fit:
-            best_fit, best = int(fit[0]), pop[0].copy()
-    if best_fit >= _MISSED:
+            best_fit, best, best_modes = int(fit[0]), pop[0].copy(), pmodes[0].copy()
+    if best_fit >= _OVER:
         return start
-    _decode(best, *args, starts, _ROUNDS)  # the best list holds its plan's start order: this plan or a shorter one
-    result = Schedule(tuple(int(x) for x in starts), start.modes)
+    # the best list holds its plan's start order: this plan or a shorter one
+    _evaluate(best, best_modes, *modes_args, *base, *scratch, _ROUNDS)
+    result = Schedule(tuple(int(x) for x in starts), tuple(int(m) for m in best_modes))
     if max(result.ends(problem), default=0) >= max(start.ends(problem), default=0):
         return start
     return result
