@@ -107,6 +107,7 @@ bench-reliability: $(STAMP) postgis
 	$(BIN)/python benchmarks/reliability_concurrency.py --write docs/reliability.md
 	$(BIN)/python benchmarks/reliability_crash.py --write docs/reliability.md
 	$(BIN)/python benchmarks/reliability_crash.py --backend postgis --write docs/reliability.md
+	$(BIN)/python benchmarks/fuzz_importers.py --write docs/reliability.md
 	$(BIN)/python benchmarks/reliability_durability.py --write docs/reliability.md
 
 clean:

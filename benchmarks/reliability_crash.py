@@ -63,7 +63,7 @@ from sapper.services.planning import PlanSettings, plan_store
 from sapper.store import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, write_section
+from _common import command_line, machine, write_section
 
 BEGIN, END = "<!-- reliability-crash:begin -->", "<!-- reliability-crash:end -->"
 RESULTS = Path(__file__).resolve().parent / "results" / "reliability_crash.json"
@@ -673,8 +673,9 @@ def markdown(res: dict[str, Any]) -> str:
             *rows,
             "",
             "Half the kills are drawn over the command's whole reference duration, half within its write window "
-            "once the write lock is seen held (killed mid-write: on a GeoPackage the lock was held with rows in the WAL "
-            "just before the kill; on PostGIS a backend of the run's database held a transaction id and a row lock). "
+            "once the write lock is seen held (killed mid-write: on a GeoPackage the lock was held with rows in the "
+            "WAL just before the kill; on PostGIS a backend of the run's database held a transaction id and a row "
+            "lock). "
             "After each kill: integrity and foreign keys checked (on PostGIS: amcheck on every B-tree index, and every "
             "foreign-key value's parent looked up; the hazard and task rows compared without their `fid`, which the "
             "non-transactional sequence moves on), then the command re-run "
@@ -736,7 +737,7 @@ def main() -> None:
         return
     meta = {
         "date": dt.date.today().isoformat(),
-        "command": ("python benchmarks/reliability_crash.py " + " ".join(sys.argv[1:])).strip(),
+        "command": command_line("reliability_crash.py", sys.argv[1:]),
         "machine": machine(),
         "note": args.note,
     }
