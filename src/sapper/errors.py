@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sapper.messages import Msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +33,23 @@ _VISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x0A: "\\n", 0x0D
 
 
 def one_line(text: str) -> str:
-    """``text`` with its control characters (line breaks included) written as escapes: one line, safe to print."""
+    """``text`` with its control characters (line breaks included) written as escapes: one line, safe to print.
+    A translatable message keeps its template: its values are escaped instead (and so is any translation of it)."""
+    if not any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return text
+    if isinstance(text, Msg):
+        values = {k: _escaped_value(v) for k, v in text.params.items()}
+        return Msg(text.template, text.plural, **values)
     return text.translate(_VISIBLE)
+
+
+def _escaped_value(value: Any) -> Any:
+    if isinstance(value, Msg):
+        return one_line(value)
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    shown = str(value)
+    return shown.translate(_VISIBLE) if shown.translate(_VISIBLE) != shown else value
 
 
 class SapperError(Exception):
