@@ -106,6 +106,8 @@ bench-api: $(STAMP) postgis
 bench-reliability: $(STAMP) postgis
 	$(BIN)/python benchmarks/reliability_concurrency.py --write docs/reliability.md
 	$(BIN)/python benchmarks/reliability_crash.py --write docs/reliability.md
+	$(BIN)/python benchmarks/reliability_crash.py --backend postgis --write docs/reliability.md
+	$(BIN)/python benchmarks/fuzz_importers.py --write docs/reliability.md
 	$(BIN)/python benchmarks/reliability_durability.py --write docs/reliability.md
 
 clean:

@@ -45,3 +45,10 @@ def write_section(path: Path, begin: str, end: str, section: str, new_heading: s
         else:
             doc = doc.rstrip("\n") + "\n\n" + (new_heading + "\n\n" if new_heading else "") + section + "\n"
         path.write_text(doc, encoding="utf-8")
+
+
+def command_line(script: str, argv: list[str]) -> str:
+    """The command that ran ``script`` with ``argv``, quoted so that it can be pasted into a shell again."""
+    import shlex
+
+    return shlex.join(["python", f"benchmarks/{script}", *argv])

@@ -53,7 +53,7 @@ from sapper.services import accounts
 from sapper.store import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, write_section
+from _common import command_line, machine, write_section
 
 BEGIN, END = "<!-- reliability-concurrency:begin -->", "<!-- reliability-concurrency:end -->"
 RESULTS = Path(__file__).resolve().parent / "results" / "reliability_concurrency.json"
@@ -460,7 +460,7 @@ def main() -> None:
                     drop_database(args.pg, str(target))
         print(json.dumps(asdict(o)), flush=True)
         outcomes.append(o)
-    command = "python benchmarks/reliability_concurrency.py " + " ".join(sys.argv[1:])
+    command = command_line("reliability_concurrency.py", sys.argv[1:])
     res = {
         "date": dt.date.today().isoformat(),
         "command": command.strip(),

@@ -55,7 +55,7 @@ from sapper.services import features as service
 from sapper.store import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, write_section
+from _common import command_line, machine, write_section
 
 BEGIN, END = "<!-- reliability-durability:begin -->", "<!-- reliability-durability:end -->"
 RESULTS = Path(__file__).resolve().parent / "results" / "reliability_durability.json"
@@ -310,7 +310,7 @@ def main() -> None:
             [str(cluster.bin / "postgres"), "--version"], capture_output=True, text=True, check=False
         ).stdout.split()[2]
     print(json.dumps(asdict(outcome)), flush=True)
-    command = "python benchmarks/reliability_durability.py " + " ".join(sys.argv[1:])
+    command = command_line("reliability_durability.py", sys.argv[1:])
     res = {
         "date": dt.date.today().isoformat(),
         "command": command.strip(),

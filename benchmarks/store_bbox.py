@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from _common import machine, write_section
+from _common import command_line, machine, write_section
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -173,7 +173,7 @@ def main() -> None:
     pg_url = make_url(args.pg).set(database=f"sapper_bench_{os.getpid()}_{secrets.token_hex(3)}")
     url = pg_url.render_as_string(hide_password=False)
     res: dict[str, Any] = {
-        "command": ("python benchmarks/store_bbox.py " + " ".join(sys.argv[1:])).strip(),
+        "command": command_line("store_bbox.py", sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), "load": load_avg,
         "features": args.features, "queries": args.queries, "seed": args.seed, "box_km": "200 × 200",
         "area_median_m2": statistics.median(h.geometry.area * 111_320 * 110_540 * math.cos(math.radians(44.5))

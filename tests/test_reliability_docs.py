@@ -1,6 +1,6 @@
 """The figures of docs/reliability.md cannot drift from what was measured: each section a reliability benchmark
-writes (concurrency, crash atomicity, PostgreSQL durability) must be exactly what that script renders today from its
-results file (``benchmarks/results/reliability_*.json``)."""
+writes (concurrency, crash atomicity, PostgreSQL durability, fuzzing) must be exactly what that script renders today from its
+results file (``benchmarks/results/*.json``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ BENCH = ROOT / "benchmarks"
 DOC = ROOT / "docs" / "reliability.md"
 
 
-@pytest.fixture(params=["reliability_concurrency", "reliability_crash", "reliability_durability"])
+@pytest.fixture(params=["reliability_concurrency", "reliability_crash", "reliability_durability", "fuzz_importers"])
 def script(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
     sys.path.insert(0, str(BENCH))
     try:

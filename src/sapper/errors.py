@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sapper.messages import Msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +27,41 @@ class Fault:
         return f"{where}: {self.reason}"
 
 
+#: Control characters as they are written in a message: a value from a file (a column name, a cell) that holds a
+#: line break or another control character cannot break the message's single line or the terminal's state.
+_VISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters (line breaks included) written as escapes: one line, safe to print.
+    A translatable message keeps its template: its values are escaped instead (and so is any translation of it)."""
+    if not any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return text
+    if isinstance(text, Msg):
+        values = {k: _escaped_value(v) for k, v in text.params.items()}
+        return Msg(text.template, text.plural, **values)
+    return text.translate(_VISIBLE)
+
+
+def _escaped_value(value: Any) -> Any:
+    if isinstance(value, Msg):
+        return one_line(value)
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    shown = str(value)
+    return shown.translate(_VISIBLE) if shown.translate(_VISIBLE) != shown else value
+
+
 class SapperError(Exception):
-    """Base of every error sapper raises on purpose."""
+    """Base of every error sapper raises on purpose. Its message is one line: control characters that came in with
+    a value from a file are written as escapes (``\\n``), so what a user reads is never split or garbled."""
 
     code = "sapper_error"
     http_status = 500
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
 
@@ -72,7 +102,7 @@ class TransitionError(ValidationError):
 
     def __init__(self, what: str, faults: Sequence[Fault]) -> None:
         super().__init__(what, faults)
-        self.message = "; ".join(str(f) for f in self.faults)
+        self.message = one_line("; ".join(str(f) for f in self.faults))
         self.args = (self.message,)
 
 

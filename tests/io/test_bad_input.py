@@ -212,3 +212,68 @@ def test_a_polygon_over_the_vertex_limit_is_rejected_by_its_count(tmp_path: Path
     assert [h.id for h in result.records] == ["small"]
     (rejected,) = result.rejected
     assert rejected.id == "big" and "1,000,003 vertices, more than the 1,000,000 allowed" in rejected.reason
+
+
+# The findings of the first atheris run (benchmarks/fuzz_importers.py), kept as plain regression tests.
+
+
+def test_a_column_name_with_a_line_break_keeps_the_error_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text('id,"name\nx",hazard_class\nA,b,SHA\n', encoding="utf-8")
+    with pytest.raises(SapperError) as err:
+        read_hazards(path, crs="EPSG:4326")
+    one_line(err.value)
+    assert "name\\nx" in err.value.message
+
+
+def test_a_shapefile_whose_dbf_is_empty_is_read_without_attributes_or_refused(tmp_path: Path) -> None:
+    """An intact .shp with a 0-byte .dbf: no traceback (before: a ValueError from zip(strict=True))."""
+    import pyogrio
+    import shapely
+
+    gdf = pytest.importorskip("geopandas").GeoDataFrame(
+        {"id": ["A", "B"]}, geometry=[shapely.box(35.2, 51.2, 35.21, 51.21), shapely.box(35.3, 51.2, 35.31, 51.21)],
+        crs="EPSG:4326",
+    )
+    shp = tmp_path / "shp" / "h.shp"
+    shp.parent.mkdir()
+    pyogrio.write_dataframe(gdf, shp)
+    shp.with_suffix(".dbf").write_bytes(b"")
+    archive = tmp_path / "h.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in shp.parent.iterdir():
+            z.write(part, part.name)
+    try:
+        read = read_hazards(archive)
+    except SapperError as exc:
+        one_line(exc)
+    else:
+        assert len(read.records) + len(read.rejected) == 2
+
+
+def test_a_workbook_sheet_with_damaged_xml_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A sheet whose XML openpyxl cannot build (an unknown attribute): before, a TypeError from inside openpyxl."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "hazard_areas"
+    sheet.append(["id", "hazard_class"])
+    sheet.append(["A", "SHA"])
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            blob = src.read(name)
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"summaryBelow" in blob
+                blob = blob.replace(b"summaryBelow", b"su2maryBelow")  # the fuzzer's one-byte change
+            dst.writestr(name, blob)
+    from sapper.io.sheets import read_tables
+
+    assert "hazard_areas" in read_tables(good, ["hazard_areas"]).tables
+    with pytest.raises(SapperError) as err:
+        read_tables(bad, ["hazard_areas"])
+    one_line(err.value)

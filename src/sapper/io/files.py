@@ -313,6 +313,11 @@ def read_layer(
     geoms, faults = _decode_wkb(wkb)
     rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
                                   for r in attrs.astype(object).to_dict(orient="records")]
+    if not names:  # no attribute columns at all (a Shapefile whose .dbf is empty): features with geometry only
+        rows = [{} for _ in geoms]
+    elif len(rows) != len(geoms):  # found by fuzzing: a damaged .dbf beside an intact .shp
+        raise _fail(p, msg("its attribute table holds {rows} rows for {geoms} geometries (is a part of it damaged?)",
+                           rows=f"{len(rows):,}", geoms=f"{len(geoms):,}"))
     spelled = {low: str(orig) for orig, low in renames.items()}
     return _checked(RawLayer(p, name, columns, rows, geoms, faults, (), False, [], spelled), source_crs)
 

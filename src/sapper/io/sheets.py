@@ -375,6 +375,16 @@ def _read_csv(folder: Path, names: Sequence[str]) -> RawTables:
     return out
 
 
+def _sheet_cells(book: Any, sheet: str, path: Path) -> list[list[tuple[Any, str]]]:
+    """Every row of ``sheet`` as (value, openpyxl data type) per cell. A sheet whose XML openpyxl cannot parse
+    (found by fuzzing: a damaged attribute gives a TypeError deep inside openpyxl) is refused in one line."""
+    try:
+        return [[(c.value, str(c.data_type)) for c in row] for row in book[sheet].iter_rows()]
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, SyntaxError, zipfile.BadZipFile) as exc:
+        first = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ImportFileError(f"{path}: sheet {sheet} cannot be read as XLSX ({first})") from None
+
+
 def _read_xlsx(path: Path, names: Sequence[str]) -> RawTables:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -396,20 +406,20 @@ def _read_xlsx(path: Path, names: Sequence[str]) -> RawTables:
         for name in names:
             if name not in sheets:
                 continue
-            rows = book[sheets[name]].iter_rows()
+            rows = iter(_sheet_cells(book, sheets[name], path))
             header = next(rows, None)
             if header is None:
                 out.tables[name] = RawTable(name, [], [], [], [], [], [])
                 continue
-            columns = _header([c.value for c in header], f"{path.name} sheet {name}")
+            columns = _header([value for value, _ in header], f"{path.name} sheet {name}")
             cells: list[tuple[list[Any], str, list[tuple[str, str]]]] = []
             for n, row in enumerate(rows, start=2):
                 # A formula's cell is a fault of its own, and its value (the formula's text) is not read.
-                values = [None if c.data_type == "f" else c.value for c in row]
+                values = [None if kind == "f" else value for value, kind in row]
                 faults = [
                     (columns[i] if i < len(columns) else "", "holds a formula; sapper reads values only "
                      "(paste the values instead)")
-                    for i, c in enumerate(row) if c.data_type == "f"
+                    for i, (_, kind) in enumerate(row) if kind == "f"
                 ]
                 if not faults and all(is_missing(v) for v in values):
                     continue
