@@ -7,7 +7,7 @@ import random
 import pytest
 
 from sapper.plan import Mode, Precedence, Problem, Resource, Task
-from sapper.plan.bounds import chain_lower_bound, fluid_lower_bound, resource_groups
+from sapper.plan.bounds import _Chains, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
 from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import earliest_start_bound
 from sapper.plan.solve import own_lower_bound
@@ -126,5 +126,8 @@ def test_chain_bound_never_above_a_proven_optimum(seed: int) -> None:
         out = solve_cpsat(p, time_limit_s=20, workers=2, seed=0)
         assert out.status == "optimal" and out.objective is not None
         ends = earliest_start_bound(p)
-        assert chain_lower_bound(p, ends) <= out.objective + 1e-6
-        assert own_lower_bound(p) == pytest.approx(max(fluid_lower_bound(p, ends), chain_lower_bound(p, ends)))
+        chains = _Chains(p, ends)
+        for transfer in _Transfer:  # each variant on its own, not only the largest
+            assert chains.bound(transfer=transfer) <= out.objective + 1e-6
+        assert own_lower_bound(p) == pytest.approx(chain_lower_bound(p, ends))
+        assert own_lower_bound(p) >= fluid_lower_bound(p, ends)

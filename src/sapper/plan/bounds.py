@@ -45,8 +45,10 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    lets a job finish in part, which costs about half a job's work per job; where that matters (few units, long
    tasks) Smith's rule of 4 is larger, and the larger of the two is taken.
 
-Per group, the larger of this and the jobs' precedence bounds is taken, as in 5. ``own_lower_bound`` in
-``plan.solve`` reports the larger of the fluid and the chain bounds.
+Per group, the larger of this and the jobs' precedence bounds is taken, as in 5. ``chain_lower_bound`` returns the
+larger of the fluid bound and the chain bound's variants (weights kept; moved onto the ancestor estimated to end
+last; split over the nearest weighted ancestors in proportion to their work, since ``C_j ≥ Σ_h λ_h·(C_h + d(h, j))``
+for shares ``λ`` summing to one); ``own_lower_bound`` in ``plan.solve`` reports it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
+from enum import StrEnum
 from statistics import median
 
 import numpy as np
@@ -213,12 +216,22 @@ def _with_outages(smith: float, weights: float, total: float, cap: float, profil
 
 
 def chain_lower_bound(problem: Problem, earliest_ends: Sequence[int]) -> float:
-    """A lower bound on Σ weight × end that follows the chains behind each job (see ``chain bound`` in the module
-    doc): the larger of the bound with each job's weight on its own work and with it moved to a weighted ancestor."""
+    """A lower bound on the objective: the larger of the fluid bound and, for Σ weight × end, the chain bound (see
+    **Chain bound** in the module doc) with each job's weight kept, moved onto the ancestor estimated to end last,
+    and split over its ancestors."""
+    fluid = fluid_lower_bound(problem, earliest_ends)
     if problem.objective is Objective.MAKESPAN or not any(t.weight for t in problem.tasks):
-        return fluid_lower_bound(problem, earliest_ends)
+        return fluid
     chains = _Chains(problem, earliest_ends)
-    return max(chains.bound(transfer=False), chains.bound(transfer=True))
+    return max(fluid, *(chains.bound(transfer=t) for t in _Transfer))
+
+
+class _Transfer(StrEnum):
+    """Where a job's weight goes before the groups are bounded (module doc, 7)."""
+
+    NONE = "none"  # each job keeps its weight
+    LATEST = "latest"  # onto the weighted ancestor estimated to end last
+    SPLIT = "split"  # onto every nearest weighted ancestor, in proportion to its work
 
 
 class _Chains:
@@ -293,13 +306,13 @@ class _Chains:
                 stack.extend((h, lag + self.shortest[i] + d) for h, lag in self.problem.predecessors[i])
         return best
 
-    def bound(self, *, transfer: bool) -> float:
+    def bound(self, *, transfer: _Transfer) -> float:
         """Σ over groups of each group's bound on its jobs' weighted ends (module doc); with ``transfer``, a job's
-        weight first moves to the weighted ancestor estimated to end last, plus the path between them."""
+        weight first moves onto its weighted ancestors (with the paths between them)."""
         weight = {j: float(self.problem.tasks[j].weight) for j in self.jobs}
         const = dict.fromkeys(self.jobs, 0.0)  # Σ weight × path of the jobs moved onto each job
         precedence = {j: weight[j] * self.ends[j] for j in self.jobs}
-        if transfer:
+        if transfer is not _Transfer.NONE:
             estimate = self._estimated_ends(weight)
             for j in reversed(self.problem.topological_order):
                 if weight.get(j, 0.0) <= 0:
@@ -307,10 +320,18 @@ class _Chains:
                 ancestors = self._ancestors(j)
                 if not ancestors:
                     continue
-                h = max(ancestors, key=lambda a: (estimate[a] + ancestors[a], -a))
-                weight[h] += weight[j]
-                const[h] += const[j] + weight[j] * ancestors[h]
-                precedence[h] += precedence[j]
+                # C_j ≥ C_h + d(h, j) for each ancestor h, so C_j ≥ Σ_h λ_h·(C_h + d(h, j)) for shares λ summing to 1.
+                if transfer is _Transfer.LATEST:
+                    shares = {max(ancestors, key=lambda a: (estimate[a] + ancestors[a], -a)): 1.0}
+                else:
+                    size = {h: sum(w.get(h, 0.0) / c for w, c in zip(self.work, self.caps, strict=True) if c > 0)
+                            for h in ancestors}
+                    total = sum(size.values())
+                    shares = {h: size[h] / total if total > 0 else 1.0 / len(ancestors) for h in ancestors}
+                for h, share in shares.items():
+                    weight[h] += share * weight[j]
+                    const[h] += share * (const[j] + weight[j] * ancestors[h])
+                    precedence[h] += share * precedence[j]
                 weight[j], const[j], precedence[j] = 0.0, 0.0, 0.0
         live = [j for j in self.jobs if weight[j] > 0]
         home = {j: self._home(j) for j in live}

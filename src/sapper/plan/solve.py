@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from sapper.errors import Fault, PlanError, ValidationError
-from sapper.plan.bounds import chain_lower_bound, fluid_lower_bound
+from sapper.plan.bounds import chain_lower_bound
 from sapper.plan.greedy import (
     descendant_weight_rule,
     earliest_start_bound,
@@ -143,8 +143,7 @@ def own_lower_bound(problem: Problem) -> float:
     """A bound every plan respects: each task ends no earlier than precedence, release and outages allow, and no
     resource group does more work than its capacity: the larger of the fluid and the chain bounds of
     :mod:`sapper.plan.bounds` (both valid, so their maximum is)."""
-    ends = earliest_start_bound(problem)
-    return max(fluid_lower_bound(problem, ends), chain_lower_bound(problem, ends))
+    return chain_lower_bound(problem, earliest_start_bound(problem))
 
 
 def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequence[float] | None = None,
