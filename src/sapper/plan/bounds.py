@@ -88,29 +88,35 @@ def resource_groups(problem: Problem) -> list[list[int]]:
     return [groups[k] for k in sorted(groups)]
 
 
-def _speeds(problem: Problem, group: list[int]) -> dict[int, float]:
-    """Work per unit-day of each resource of ``group``: the median duration ratio to the group's most used resource.
+def _speeds(problem: Problem, groups: list[list[int]]) -> dict[int, float]:
+    """Work per unit-day of each resource of each group: the median duration ratio to its group's most used resource.
 
-    Any positive speeds keep the bound valid; these make it tight when durations follow a common workload.
+    Any positive speeds keep the bound valid; these make it tight when durations follow a common workload. One pass
+    over the tasks serves every group.
     """
-    fastest: list[dict[int, int]] = []  # per task: shortest unit-days on each resource of the group
+    group_of = {r: g for g, rs in enumerate(groups) for r in rs}
+    fastest: list[list[dict[int, int]]] = [[] for _ in groups]  # per group, per task: shortest unit-days per resource
     for task in problem.tasks:
-        dur: dict[int, int] = {}
+        durs: dict[int, dict[int, int]] = {}
         for mode in task.modes:
             for r, units in mode.demands:
-                if r in group and mode.duration > 0 and units > 0:
+                if r in group_of and mode.duration > 0 and units > 0:
+                    dur = durs.setdefault(group_of[r], {})
                     dur[r] = min(dur.get(r, mode.duration * units), mode.duration * units)
-        if dur:
-            fastest.append(dur)
-    ref = max(group, key=lambda r: sum(r in d for d in fastest))
-    ratios: dict[int, list[float]] = {r: [] for r in group}
-    for dur in fastest:
-        if ref in dur:
-            for r, d in dur.items():
-                ratios[r].append(dur[ref] / d)
-    speeds = {r: median(v) for r, v in ratios.items() if v}
-    top = max(speeds.values(), default=1.0)
-    return {r: speeds.get(r, top) for r in group}
+        for g, dur in durs.items():
+            fastest[g].append(dur)
+    speeds: dict[int, float] = {}
+    for group, found in zip(groups, fastest, strict=True):
+        ref = max(group, key=lambda r: sum(r in d for d in found))
+        ratios: dict[int, list[float]] = {r: [] for r in group}
+        for dur in found:
+            if ref in dur:
+                for r, d in dur.items():
+                    ratios[r].append(dur[ref] / d)
+        own = {r: median(v) for r, v in ratios.items() if v}
+        top = max(own.values(), default=1.0)
+        speeds.update({r: own.get(r, top) for r in group})
+    return speeds
 
 
 def _charges(problem: Problem) -> list[int]:
@@ -144,10 +150,9 @@ def fluid_lower_bound(problem: Problem, earliest_ends: Sequence[int]) -> float:
     work: list[dict[int, float]] = [{} for _ in groups]
     caps: list[float] = []
     group_of = {r: g for g, rs in enumerate(groups) for r in rs}
-    speeds: dict[int, float] = {}
+    speeds = _speeds(problem, groups)
     profiles: list[np.ndarray] = []  # work the group can do in each period
     for rs in groups:
-        speeds.update(_speeds(problem, rs))
         caps.append(sum(problem.resources[r].capacity * speeds[r] for r in rs))
         profiles.append(sum((np.asarray(problem.capacity_profile(r), dtype=float) * speeds[r] for r in rs),
                             np.zeros(problem.horizon)))
@@ -244,11 +249,10 @@ class _Chains:
         owner = _charges(problem)
         self.groups = resource_groups(problem)
         group_of = {r: g for g, rs in enumerate(self.groups) for r in rs}
-        speeds: dict[int, float] = {}
+        speeds = _speeds(problem, self.groups)
         self.caps: list[float] = []
         self.profiles: list[np.ndarray] = []
         for rs in self.groups:
-            speeds.update(_speeds(problem, rs))
             self.caps.append(sum(problem.resources[r].capacity * speeds[r] for r in rs))
             self.profiles.append(sum((np.asarray(problem.capacity_profile(r), dtype=float) * speeds[r] for r in rs),
                                      np.zeros(problem.horizon)))
@@ -277,6 +281,7 @@ class _Chains:
                 self.tail[g][job] = min(self.tail[g].get(job, to_job[k]), to_job[k])
                 self.head[g][job] = max(self.head[g].get(job, self.ends[k]), self.ends[k])
         self.jobs = [j for j in range(n) if problem.tasks[j].weight > 0]
+        self._found: dict[int, dict[int, float]] = {}
 
     def _home(self, j: int) -> int:
         """The group where the job's charged work, over the group's capacity, and its tail take longest (−1: none)."""
@@ -289,6 +294,11 @@ class _Chains:
 
     def _ancestors(self, j: int) -> dict[int, float]:
         """The nearest weighted ancestors of ``j``, each with the longest path found from its end to ``j``'s end."""
+        if j not in self._found:
+            self._found[j] = self._search_ancestors(j)
+        return self._found[j]
+
+    def _search_ancestors(self, j: int) -> dict[int, float]:
         tasks = self.problem.tasks
         best: dict[int, float] = {}
         seen: dict[int, float] = {}
