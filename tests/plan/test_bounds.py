@@ -117,6 +117,22 @@ def test_chain_bound_follows_the_capacity_curve() -> None:
     assert chain_lower_bound(p, earliest_start_bound(p)) == pytest.approx(1 + 2 + 3 + sum(range(10, 17)))
 
 
+def test_chain_bound_sees_that_a_task_takes_its_days() -> None:
+    """Two five-day tasks on a pool of two: both end at 5 (10 in all). The fluid view lets the pool finish the first
+    after 2.5 days; the mean busy periods (each task ends (5 + 1)/2 after its mean period) give the optimum."""
+    tasks = tuple(Task(f"j{i}", (Mode(5, ((0, 1),)),), weight=1) for i in range(2))
+    p = Problem((Resource("pool", 2),), tasks, (), 40)
+    assert fluid_lower_bound(p, earliest_start_bound(p)) == pytest.approx(10.0)  # the precedence bound, 5 + 5
+    assert _Chains(p, earliest_start_bound(p)).bound(transfer=_Transfer.NONE) == pytest.approx(10.0)
+    long = Problem((Resource("pool", 2),), (*tasks, Task("j2", (Mode(5, ((0, 1),)),), weight=1)), (), 40)
+    # A third task: the first two at 5, the third at 10: 20. Fluid: Smith on a machine of 2 a day, 2.5 + 5 + 7.5 = 15.
+    # Mean busy periods: the tasks take the pool's days 0,0,1,1,2 / 2,3,3,4,4 / 5,5,6,6,7 (means 0.8, 3.2, 5.8), each
+    # ends 3 after its mean: 3.8 + 6.2 + 8.8 = 18.8.
+    ends = earliest_start_bound(long)
+    assert fluid_lower_bound(long, ends) == pytest.approx(15.0)
+    assert chain_lower_bound(long, ends) == pytest.approx(18.8)
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_chain_bound_never_above_a_proven_optimum(seed: int) -> None:
     """On small regions (chains, milestones, lags, multi-mode lots, outages, a budget) and on the random problems,

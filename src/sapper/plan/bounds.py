@@ -45,10 +45,19 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    lets a job finish in part, which costs about half a job's work per job; where that matters (few units, long
    tasks) Smith's rule of 4 is larger, and the larger of the two is taken.
 
-Per group, the larger of this and the jobs' precedence bounds is taken, as in 5. ``chain_lower_bound`` returns the
-larger of the fluid bound and the chain bound's variants (weights kept; moved onto the ancestor estimated to end
-last; split over the nearest weighted ancestors in proportion to their work, since ``C_j ≥ Σ_h λ_h·(C_h + d(h, j))``
-for shares ``λ`` summing to one); ``own_lower_bound`` in ``plan.solve`` reports it.
+9. **Mean busy periods.** A task runs contiguously, so it ends ``(p + 1)/2`` after its mean period ``M_k``
+   (period indices) in whichever mode; so ``C_j ≥ M_k + (p_k + 1)/2 + tail_k`` for each charged task ``k`` of
+   group ``g``, and, averaging with the tasks' shares of the work ``a_k/a_j``, ``C_j ≥ M_j + Σ_k (a_k/a_j)·((p_k +
+   1)/2 + tail_k)``, where ``M_j`` is the work-weighted mean period of the job's tasks. Running ``a_k`` of each
+   task's work evenly over its periods uses no more than the group's capacity, so ``Σ_j w_j·M_j`` is at least the
+   least cost of giving each job ``a_j`` of the capacity curve at ``w_j/a_j`` per unit and period: the jobs in
+   Smith's order, each taking the next ``a_j`` of the curve. This sees that a release needs its lots' days, which
+   the knapsack of 8 (a whole group on one area at once) does not.
+
+Per group, the largest of 8 (with the tails), 4 (with the tails), 9 and the jobs' precedence bound is taken.
+``chain_lower_bound`` returns the larger of the fluid bound and the chain bound's variants (weights kept; moved onto
+the ancestor estimated to end last; split over the nearest weighted ancestors in proportion to their work, since
+``C_j ≥ Σ_h λ_h·(C_h + d(h, j))`` for shares ``λ`` summing to one); ``own_lower_bound`` in ``plan.solve`` reports it.
 """
 
 from __future__ import annotations
@@ -268,6 +277,7 @@ class _Chains:
         self.work: list[dict[int, float]] = [{} for _ in self.groups]
         self.tail: list[dict[int, float]] = [{} for _ in self.groups]  # least path from a charged task to the job
         self.head: list[dict[int, float]] = [{} for _ in self.groups]  # latest earliest end of a charged task
+        self.after: list[dict[int, float]] = [{} for _ in self.groups]  # work-weighted time from mean to job end
         for k, task in enumerate(problem.tasks):
             job = owner[k]
             if job < 0:
@@ -280,6 +290,9 @@ class _Chains:
                 self.work[g][job] = self.work[g].get(job, 0.0) + amount
                 self.tail[g][job] = min(self.tail[g].get(job, to_job[k]), to_job[k])
                 self.head[g][job] = max(self.head[g].get(job, self.ends[k]), self.ends[k])
+                # Σ a_k·((p_k + 1)/2 + tail_k): a task runs contiguously, so it ends (p + 1)/2 after its mean period
+                after = amount * ((self.shortest[k] + 1) / 2 + to_job[k])
+                self.after[g][job] = self.after[g].get(job, 0.0) + after
         self.jobs = [j for j in range(n) if problem.tasks[j].weight > 0]
         self._found: dict[int, dict[int, float]] = {}
 
@@ -357,7 +370,10 @@ class _Chains:
             smith = float(np.dot(weights[order], np.cumsum(work[order])))  # Σ w·cum in Smith's order, as in 4
             fluid = max(fluid, _with_outages(smith, float(weights.sum()), float(work.sum()), self.caps[g],
                                              self.profiles[g]))
-            fluid += sum(weight[j] * self.tail[g][j] + const[j] for j in members)
+            fluid += sum(weight[j] * self.tail[g][j] for j in members)
+            after = np.array([self.after[g][j] for j in members])
+            fluid = max(fluid, _mean_busy(work, weights, after, self.profiles[g]))
+            fluid += sum(const[j] for j in members)
             total += max(fluid, sum(precedence[j] for j in members))
         return total
 
@@ -382,6 +398,26 @@ class _Chains:
 
 #: Steps of the search for a job's weighted ancestors (a path found is valid; stopping early only weakens the bound).
 _MAX_STEPS = 10_000
+
+
+def _mean_busy(work: np.ndarray, weight: np.ndarray, after: np.ndarray, profile: np.ndarray) -> float:
+    """A lower bound on Σ weight × C over jobs whose charged tasks (``work`` in all) run on a machine doing
+    ``profile[t]`` work in period ``t``, where ``after[j] = Σ_k a_k·((p_k + 1)/2 + tail_k)`` over the job's tasks
+    (module doc, 9): Σ_j w_j·M_j + Σ_j w_j·after_j/a_j, with Σ_j w_j·M_j (the work-weighted mean periods) at least
+    what the capacity curve allows when the jobs take it in Smith's order."""
+    order = np.argsort(work / weight, kind="stable")
+    cum_cap = np.concatenate(([0.0], np.cumsum(profile)))  # K(t)
+    periods = np.arange(len(profile), dtype=float)
+    area = np.concatenate(([0.0], np.cumsum(periods * profile)))  # G(K(t)) = Σ_{s<t} s·c(s)
+
+    def integral(x: np.ndarray) -> np.ndarray:
+        """G(x) = ∫_0^x g, g(x) the period in which the x-th unit of work is done (the last one past the horizon)."""
+        t = np.clip(np.searchsorted(cum_cap, x, side="right") - 1, 0, len(profile) - 1)
+        return np.asarray(area[t] + periods[t] * (x - cum_cap[t]))
+
+    ends = np.cumsum(work[order])
+    slot = integral(ends) - integral(ends - work[order])  # ∫ of the periods over each job's share of the capacity
+    return float(np.sum(weight[order] * slot / work[order]) + np.sum(weight * after / work))
 
 
 def _unfinished_weight(work: np.ndarray, weight: np.ndarray, head: np.ndarray, profile: np.ndarray) -> float:
