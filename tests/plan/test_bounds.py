@@ -1,11 +1,13 @@
-"""The capacity-aware (fluid) lower bound: exact where theory says so, never above a proven optimum."""
+"""The capacity-aware lower bounds (fluid and chain): exact where theory says so, never above a proven optimum."""
 
 from __future__ import annotations
+
+import random
 
 import pytest
 
 from sapper.plan import Mode, Precedence, Problem, Resource, Task
-from sapper.plan.bounds import fluid_lower_bound, resource_groups
+from sapper.plan.bounds import _Chains, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
 from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import earliest_start_bound
 from sapper.plan.solve import own_lower_bound
@@ -59,3 +61,89 @@ def test_bound_never_above_a_proven_optimum(seed: int) -> None:
         bound = own_lower_bound(p)
         assert bound <= out.objective + 1e-6
         assert bound >= sum(t.weight * e for t, e in zip(p.tasks, earliest_start_bound(p), strict=True))
+
+
+def _chain_problem(seed: int) -> Problem:
+    """A small region: areas surveyed, then cleared (by hand or by the survey teams, spending a budget), then
+    released (a weighted milestone, an inspection lag); repairs wait for some areas' release and end in a weighted
+    milestone. Survey and clearance stand down together; every pool is scarce, so the chains and capacity matter."""
+    rng = random.Random(seed)
+    resources = (Resource("survey", rng.randint(1, 2), ((6, 10, 1),)), Resource("clear", 1, ((6, 10, 1),)),
+                 Resource("build", 1), Resource("money", rng.randint(3, 8), renewable=False))
+    tasks: list[Task] = []
+    precedences: list[Precedence] = []
+    released: list[int] = []
+    for a in range(rng.randint(3, 4)):
+        survey = len(tasks)
+        tasks.append(Task(f"survey {a}", (Mode(rng.randint(1, 4), ((0, 1),)),)))
+        lots = []
+        for lot in range(rng.randint(1, 2)):
+            lots.append(len(tasks))
+            tasks.append(Task(f"clear {a}/{lot}", (Mode(rng.randint(1, 4), ((1, 1), (3, rng.randint(1, 3)))),
+                                                   Mode(rng.randint(2, 6), ((0, 1),)))))
+            precedences.append(Precedence(survey, lots[-1]))
+        released.append(len(tasks))
+        tasks.append(Task(f"released {a}", (Mode(0),), weight=rng.randint(1, 5)))
+        precedences += [Precedence(lot, released[-1], rng.choice((0, 2))) for lot in lots]
+    for b in range(rng.randint(1, 2)):
+        repair = len(tasks)
+        tasks.append(Task(f"repair {b}", (Mode(rng.randint(1, 4), ((2, 1),)),)))
+        precedences += [Precedence(r, repair) for r in rng.sample(released, rng.randint(1, len(released)))]
+        tasks.append(Task(f"restored {b}", (Mode(0),), weight=rng.randint(1, 8)))
+        precedences.append(Precedence(repair, len(tasks) - 1))
+    return Problem(resources, tuple(tasks), tuple(precedences), 80)
+
+
+def test_chain_bound_sees_the_chain_behind_a_milestone() -> None:
+    """Two areas on one survey team; an asset (weight 10) waits for area a's release and a repair: a goes first
+    (4 + 10·6 + 5·10 = 114). The fluid bound charges the asset only its repair and so lets b go first (100); the
+    chain bound moves the asset's weight onto a's release, with the repair's 2 days, and finds the optimum."""
+    tasks = (Task("survey a", (Mode(4, ((0, 1),)),)), Task("survey b", (Mode(6, ((0, 1),)),)),
+             Task("released a", (Mode(0),), weight=1), Task("released b", (Mode(0),), weight=5),
+             Task("repair", (Mode(2, ((1, 1),)),)), Task("restored", (Mode(0),), weight=10))
+    precedences = (Precedence(0, 2), Precedence(1, 3), Precedence(2, 4), Precedence(4, 5))
+    p = Problem((Resource("team", 1), Resource("builders", 1)), tasks, precedences, 40)
+    ends = earliest_start_bound(p)
+    assert fluid_lower_bound(p, ends) == pytest.approx(5 * 6 + 1 * 10 + 10 * 6)
+    assert chain_lower_bound(p, ends) == pytest.approx(114.0)
+    out = solve_cpsat(p, time_limit_s=10, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective == 114
+
+
+def test_chain_bound_follows_the_capacity_curve() -> None:
+    """Ten unit jobs on one team that stands down in periods 3–8: the fourth job ends at 10, not 4."""
+    tasks = tuple(Task(f"j{i}", (Mode(1, ((0, 1),)),), weight=1) for i in range(10))
+    p = Problem((Resource("team", 1, ((3, 9, 1),)),), tasks, (), 40)
+    assert chain_lower_bound(p, earliest_start_bound(p)) == pytest.approx(1 + 2 + 3 + sum(range(10, 17)))
+
+
+def test_chain_bound_sees_that_a_task_takes_its_days() -> None:
+    """Two five-day tasks on a pool of two: both end at 5 (10 in all). The fluid view lets the pool finish the first
+    after 2.5 days; the mean busy periods (each task ends (5 + 1)/2 after its mean period) give the optimum."""
+    tasks = tuple(Task(f"j{i}", (Mode(5, ((0, 1),)),), weight=1) for i in range(2))
+    p = Problem((Resource("pool", 2),), tasks, (), 40)
+    assert fluid_lower_bound(p, earliest_start_bound(p)) == pytest.approx(10.0)  # the precedence bound, 5 + 5
+    assert _Chains(p, earliest_start_bound(p)).bound(transfer=_Transfer.NONE) == pytest.approx(10.0)
+    long = Problem((Resource("pool", 2),), (*tasks, Task("j2", (Mode(5, ((0, 1),)),), weight=1)), (), 40)
+    # A third task: the first two at 5, the third at 10: 20. Fluid: Smith on a machine of 2 a day, 2.5 + 5 + 7.5 = 15.
+    # Mean busy periods: the tasks take the pool's days 0,0,1,1,2 / 2,3,3,4,4 / 5,5,6,6,7 (means 0.8, 3.2, 5.8), each
+    # ends 3 after its mean: 3.8 + 6.2 + 8.8 = 18.8.
+    ends = earliest_start_bound(long)
+    assert fluid_lower_bound(long, ends) == pytest.approx(15.0)
+    assert chain_lower_bound(long, ends) == pytest.approx(18.8)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_chain_bound_never_above_a_proven_optimum(seed: int) -> None:
+    """On small regions (chains, milestones, lags, multi-mode lots, outages, a budget) and on the random problems,
+    the reported bound (the larger of fluid and chain) stays at or below CP-SAT's proven optimum."""
+    problems = [_chain_problem(seed), random_problem(seed, n=8, multi_mode=seed % 2 == 0)]
+    for p in problems:
+        out = solve_cpsat(p, time_limit_s=20, workers=2, seed=0)
+        assert out.status == "optimal" and out.objective is not None
+        ends = earliest_start_bound(p)
+        chains = _Chains(p, ends)
+        for transfer in _Transfer:  # each variant on its own, not only the largest
+            assert chains.bound(transfer=transfer) <= out.objective + 1e-6
+        assert own_lower_bound(p) == pytest.approx(chain_lower_bound(p, ends))
+        assert own_lower_bound(p) >= fluid_lower_bound(p, ends)

@@ -23,12 +23,49 @@ when a few pools carry most of the work. This bound uses the pools' capacity:
 
 ``fluid_lower_bound(problem, earliest_ends)`` returns the bound (a float); it is valid for any feasible schedule and
 tested against optimal schedules of small problems.
+
+**Chain bound** (``chain_lower_bound``). The fluid bound charges a job only the work of the tasks whose nearest
+weighted descendant it is, and lets that work start and end with the job: a milestone at the end of a chain (an asset
+restored after its areas are surveyed, cleared and released) then gets little more than its precedence bound, and a
+pool's outages enter only through a line below the true capacity curve. On kursk-border that left a 58–66 % gap.
+The chain bound keeps the same groups, speeds and charges and adds three things, each a valid inequality:
+
+6. **Tails.** With ``C^g_j`` the end of the last task charged to job ``j`` in group ``g``, ``C_j ≥ C^g_j + tail``,
+   where ``tail`` is the least, over those tasks, of the longest path (shortest modes, lags) from the task's end to
+   the job's end through tasks charged to the job (a clearance lot, the inspection lag, then the release).
+7. **Weight moved up a chain.** A job ``j`` that waits for a weighted ancestor ``h`` (the nearest ones, through
+   unweighted tasks) ends no earlier than ``C_h + d(h, j)``, the longest such path found; so ``w_j·C_j ≥
+   w_j·C_h + w_j·d(h, j)``: ``j``'s weight can be added to ``h``'s and the constant kept. Any ancestor is valid;
+   the one whose end is estimated latest (Smith's order on its home group) is taken. The bound is computed with
+   and without moving weights, and the larger is reported.
+8. **Exact capacity curve.** ``Σ_j w_j·C^g_j = Σ_t W(t)``, the weight unfinished at each period ``t``. By ``t`` the
+   group has done at most ``K(t)`` work (its cumulative capacity, outages included), so ``W(t)`` is at least the
+   total weight less the most weight that ``K(t)`` work can finish (a fractional knapsack: jobs in Smith's order),
+   and at least the weight of the jobs whose charged tasks cannot end by ``t`` (their earliest ends). The knapsack
+   lets a job finish in part, which costs about half a job's work per job; where that matters (few units, long
+   tasks) Smith's rule of 4 is larger, and the larger of the two is taken.
+
+9. **Mean busy periods.** A task runs contiguously, so it ends ``(p + 1)/2`` after its mean period ``M_k``
+   (period indices) in whichever mode; so ``C_j ≥ M_k + (p_k + 1)/2 + tail_k`` for each charged task ``k`` of
+   group ``g``, and, averaging with the tasks' shares of the work ``a_k/a_j``, ``C_j ≥ M_j + Σ_k (a_k/a_j)·((p_k +
+   1)/2 + tail_k)``, where ``M_j`` is the work-weighted mean period of the job's tasks. Running ``a_k`` of each
+   task's work evenly over its periods uses no more than the group's capacity, so ``Σ_j w_j·M_j`` is at least the
+   least cost of giving each job ``a_j`` of the capacity curve at ``w_j/a_j`` per unit and period: the jobs in
+   Smith's order, each taking the next ``a_j`` of the curve. This sees that a release needs its lots' days, which
+   the knapsack of 8 (a whole group on one area at once) does not.
+
+Per group, the largest of 8 (with the tails), 4 (with the tails), 9 and the jobs' precedence bound is taken.
+``chain_lower_bound`` returns the larger of the fluid bound and the chain bound's variants (weights kept; moved onto
+the ancestor estimated to end last; split over the nearest weighted ancestors in proportion to their work, since
+``C_j ≥ Σ_h λ_h·(C_h + d(h, j))`` for shares ``λ`` summing to one); ``own_lower_bound`` in ``plan.solve`` reports it.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
+from enum import StrEnum
 from statistics import median
 
 import numpy as np
@@ -60,29 +97,35 @@ def resource_groups(problem: Problem) -> list[list[int]]:
     return [groups[k] for k in sorted(groups)]
 
 
-def _speeds(problem: Problem, group: list[int]) -> dict[int, float]:
-    """Work per unit-day of each resource of ``group``: the median duration ratio to the group's most used resource.
+def _speeds(problem: Problem, groups: list[list[int]]) -> dict[int, float]:
+    """Work per unit-day of each resource of each group: the median duration ratio to its group's most used resource.
 
-    Any positive speeds keep the bound valid; these make it tight when durations follow a common workload.
+    Any positive speeds keep the bound valid; these make it tight when durations follow a common workload. One pass
+    over the tasks serves every group.
     """
-    fastest: list[dict[int, int]] = []  # per task: shortest unit-days on each resource of the group
+    group_of = {r: g for g, rs in enumerate(groups) for r in rs}
+    fastest: list[list[dict[int, int]]] = [[] for _ in groups]  # per group, per task: shortest unit-days per resource
     for task in problem.tasks:
-        dur: dict[int, int] = {}
+        durs: dict[int, dict[int, int]] = {}
         for mode in task.modes:
             for r, units in mode.demands:
-                if r in group and mode.duration > 0 and units > 0:
+                if r in group_of and mode.duration > 0 and units > 0:
+                    dur = durs.setdefault(group_of[r], {})
                     dur[r] = min(dur.get(r, mode.duration * units), mode.duration * units)
-        if dur:
-            fastest.append(dur)
-    ref = max(group, key=lambda r: sum(r in d for d in fastest))
-    ratios: dict[int, list[float]] = {r: [] for r in group}
-    for dur in fastest:
-        if ref in dur:
-            for r, d in dur.items():
-                ratios[r].append(dur[ref] / d)
-    speeds = {r: median(v) for r, v in ratios.items() if v}
-    top = max(speeds.values(), default=1.0)
-    return {r: speeds.get(r, top) for r in group}
+        for g, dur in durs.items():
+            fastest[g].append(dur)
+    speeds: dict[int, float] = {}
+    for group, found in zip(groups, fastest, strict=True):
+        ref = max(group, key=lambda r: sum(r in d for d in found))
+        ratios: dict[int, list[float]] = {r: [] for r in group}
+        for dur in found:
+            if ref in dur:
+                for r, d in dur.items():
+                    ratios[r].append(dur[ref] / d)
+        own = {r: median(v) for r, v in ratios.items() if v}
+        top = max(own.values(), default=1.0)
+        speeds.update({r: own.get(r, top) for r in group})
+    return speeds
 
 
 def _charges(problem: Problem) -> list[int]:
@@ -116,10 +159,9 @@ def fluid_lower_bound(problem: Problem, earliest_ends: Sequence[int]) -> float:
     work: list[dict[int, float]] = [{} for _ in groups]
     caps: list[float] = []
     group_of = {r: g for g, rs in enumerate(groups) for r in rs}
-    speeds: dict[int, float] = {}
+    speeds = _speeds(problem, groups)
     profiles: list[np.ndarray] = []  # work the group can do in each period
     for rs in groups:
-        speeds.update(_speeds(problem, rs))
         caps.append(sum(problem.resources[r].capacity * speeds[r] for r in rs))
         profiles.append(sum((np.asarray(problem.capacity_profile(r), dtype=float) * speeds[r] for r in rs),
                             np.zeros(problem.horizon)))
@@ -185,3 +227,213 @@ def _with_outages(smith: float, weights: float, total: float, cap: float, profil
         beta = float(np.min(t - alpha * k_next))
         best = max(best, alpha * smith + beta * weights)
     return best
+
+
+def chain_lower_bound(problem: Problem, earliest_ends: Sequence[int]) -> float:
+    """A lower bound on the objective: the larger of the fluid bound and, for Σ weight × end, the chain bound (see
+    **Chain bound** in the module doc) with each job's weight kept, moved onto the ancestor estimated to end last,
+    and split over its ancestors."""
+    fluid = fluid_lower_bound(problem, earliest_ends)
+    if problem.objective is Objective.MAKESPAN or not any(t.weight for t in problem.tasks):
+        return fluid
+    chains = _Chains(problem, earliest_ends)
+    return max(fluid, *(chains.bound(transfer=t) for t in _Transfer))
+
+
+class _Transfer(StrEnum):
+    """Where a job's weight goes before the groups are bounded (module doc, 7)."""
+
+    NONE = "none"  # each job keeps its weight
+    LATEST = "latest"  # onto the weighted ancestor estimated to end last
+    SPLIT = "split"  # onto every nearest weighted ancestor, in proportion to its work
+
+
+class _Chains:
+    """What the chain bound needs of a problem: per group and job, the charged work, its tail and its head."""
+
+    def __init__(self, problem: Problem, earliest_ends: Sequence[int]) -> None:
+        self.problem = problem
+        self.ends = [float(e) for e in earliest_ends]
+        n = len(problem.tasks)
+        owner = _charges(problem)
+        self.groups = resource_groups(problem)
+        group_of = {r: g for g, rs in enumerate(self.groups) for r in rs}
+        speeds = _speeds(problem, self.groups)
+        self.caps: list[float] = []
+        self.profiles: list[np.ndarray] = []
+        for rs in self.groups:
+            self.caps.append(sum(problem.resources[r].capacity * speeds[r] for r in rs))
+            self.profiles.append(sum((np.asarray(problem.capacity_profile(r), dtype=float) * speeds[r] for r in rs),
+                                     np.zeros(problem.horizon)))
+        self.shortest = [min(m.duration for m in t.modes) for t in problem.tasks]
+        # Longest path (shortest modes, lags) from a task's end to its job's end, through tasks charged to that job.
+        to_job: list[float] = [0.0] * n
+        for k in reversed(problem.topological_order):
+            job = owner[k]
+            if job < 0 or job == k:
+                continue
+            to_job[k] = max((lag + self.shortest[s] + to_job[s] for s, lag in problem.successors[k]
+                             if owner[s] == job), default=0.0)
+        self.work: list[dict[int, float]] = [{} for _ in self.groups]
+        self.tail: list[dict[int, float]] = [{} for _ in self.groups]  # least path from a charged task to the job
+        self.head: list[dict[int, float]] = [{} for _ in self.groups]  # latest earliest end of a charged task
+        self.after: list[dict[int, float]] = [{} for _ in self.groups]  # work-weighted time from mean to job end
+        for k, task in enumerate(problem.tasks):
+            job = owner[k]
+            if job < 0:
+                continue
+            for g in {group_of[r] for mode in task.modes for r, _ in mode.demands if r in group_of}:
+                amount = min(sum(units * speeds[r] for r, units in mode.demands if group_of.get(r) == g)
+                             * mode.duration for mode in task.modes)
+                if amount <= 0:
+                    continue
+                self.work[g][job] = self.work[g].get(job, 0.0) + amount
+                self.tail[g][job] = min(self.tail[g].get(job, to_job[k]), to_job[k])
+                self.head[g][job] = max(self.head[g].get(job, self.ends[k]), self.ends[k])
+                # Σ a_k·((p_k + 1)/2 + tail_k): a task runs contiguously, so it ends (p + 1)/2 after its mean period
+                after = amount * ((self.shortest[k] + 1) / 2 + to_job[k])
+                self.after[g][job] = self.after[g].get(job, 0.0) + after
+        self.jobs = [j for j in range(n) if problem.tasks[j].weight > 0]
+        self._found: dict[int, dict[int, float]] = {}
+
+    def _home(self, j: int) -> int:
+        """The group where the job's charged work, over the group's capacity, and its tail take longest (−1: none)."""
+        best, best_t = -1, 0.0
+        for g, work in enumerate(self.work):
+            a = work.get(j, 0.0)
+            if a > 0 and self.caps[g] > 0 and a / self.caps[g] + self.tail[g][j] > best_t:
+                best, best_t = g, a / self.caps[g] + self.tail[g][j]
+        return best
+
+    def _ancestors(self, j: int) -> dict[int, float]:
+        """The nearest weighted ancestors of ``j``, each with the longest path found from its end to ``j``'s end."""
+        if j not in self._found:
+            self._found[j] = self._search_ancestors(j)
+        return self._found[j]
+
+    def _search_ancestors(self, j: int) -> dict[int, float]:
+        tasks = self.problem.tasks
+        best: dict[int, float] = {}
+        seen: dict[int, float] = {}
+        stack = [(i, lag + float(self.shortest[j])) for i, lag in self.problem.predecessors[j]]
+        steps = 0
+        while stack and steps < _MAX_STEPS:
+            steps += 1
+            i, d = stack.pop()
+            if d <= seen.get(i, -math.inf):
+                continue
+            seen[i] = d
+            if tasks[i].weight > 0:
+                best[i] = d
+            else:
+                stack.extend((h, lag + self.shortest[i] + d) for h, lag in self.problem.predecessors[i])
+        return best
+
+    def bound(self, *, transfer: _Transfer) -> float:
+        """Σ over groups of each group's bound on its jobs' weighted ends (module doc); with ``transfer``, a job's
+        weight first moves onto its weighted ancestors (with the paths between them)."""
+        weight = {j: float(self.problem.tasks[j].weight) for j in self.jobs}
+        const = dict.fromkeys(self.jobs, 0.0)  # Σ weight × path of the jobs moved onto each job
+        precedence = {j: weight[j] * self.ends[j] for j in self.jobs}
+        if transfer is not _Transfer.NONE:
+            estimate = self._estimated_ends(weight)
+            for j in reversed(self.problem.topological_order):
+                if weight.get(j, 0.0) <= 0:
+                    continue
+                ancestors = self._ancestors(j)
+                if not ancestors:
+                    continue
+                # C_j ≥ C_h + d(h, j) for each ancestor h, so C_j ≥ Σ_h λ_h·(C_h + d(h, j)) for shares λ summing to 1.
+                if transfer is _Transfer.LATEST:
+                    shares = {max(ancestors, key=lambda a: (estimate[a] + ancestors[a], -a)): 1.0}
+                else:
+                    size = {h: sum(w.get(h, 0.0) / c for w, c in zip(self.work, self.caps, strict=True) if c > 0)
+                            for h in ancestors}
+                    total = sum(size.values())
+                    shares = {h: size[h] / total if total > 0 else 1.0 / len(ancestors) for h in ancestors}
+                for h, share in shares.items():
+                    weight[h] += share * weight[j]
+                    const[h] += share * (const[j] + weight[j] * ancestors[h])
+                    precedence[h] += share * precedence[j]
+                weight[j], const[j], precedence[j] = 0.0, 0.0, 0.0
+        live = [j for j in self.jobs if weight[j] > 0]
+        home = {j: self._home(j) for j in live}
+        total = sum(precedence[j] for j in live if home[j] == -1)
+        for g in range(len(self.groups)):
+            members = [j for j in live if home[j] == g]
+            if not members:
+                continue
+            work = np.array([self.work[g][j] for j in members])
+            weights = np.array([weight[j] for j in members])
+            fluid = _unfinished_weight(work, weights, np.array([self.head[g][j] for j in members]), self.profiles[g])
+            order = np.argsort(work / weights, kind="stable")
+            smith = float(np.dot(weights[order], np.cumsum(work[order])))  # Σ w·cum in Smith's order, as in 4
+            fluid = max(fluid, _with_outages(smith, float(weights.sum()), float(work.sum()), self.caps[g],
+                                             self.profiles[g]))
+            fluid += sum(weight[j] * self.tail[g][j] for j in members)
+            after = np.array([self.after[g][j] for j in members])
+            fluid = max(fluid, _mean_busy(work, weights, after, self.profiles[g]))
+            fluid += sum(const[j] for j in members)
+            total += max(fluid, sum(precedence[j] for j in members))
+        return total
+
+    def _estimated_ends(self, weight: dict[int, float]) -> dict[int, float]:
+        """Each job's end in Smith's order on its home group (capacity without outages) plus its tail: only used
+        to choose where a job's weight goes, so any estimate keeps the bound valid."""
+        estimate = dict.fromkeys(self.jobs, 0.0)
+        by_group: dict[int, list[int]] = {}
+        for j in self.jobs:
+            g = self._home(j)
+            if g < 0:
+                estimate[j] = self.ends[j]
+            else:
+                by_group.setdefault(g, []).append(j)
+        for g, members in by_group.items():
+            done = 0.0
+            for j in sorted(members, key=lambda j: self.work[g][j] / weight[j]):
+                done += self.work[g][j]
+                estimate[j] = max(self.ends[j], done / self.caps[g] + self.tail[g][j])
+        return estimate
+
+
+#: Steps of the search for a job's weighted ancestors (a path found is valid; stopping early only weakens the bound).
+_MAX_STEPS = 10_000
+
+
+def _mean_busy(work: np.ndarray, weight: np.ndarray, after: np.ndarray, profile: np.ndarray) -> float:
+    """A lower bound on Σ weight × C over jobs whose charged tasks (``work`` in all) run on a machine doing
+    ``profile[t]`` work in period ``t``, where ``after[j] = Σ_k a_k·((p_k + 1)/2 + tail_k)`` over the job's tasks
+    (module doc, 9): Σ_j w_j·M_j + Σ_j w_j·after_j/a_j, with Σ_j w_j·M_j (the work-weighted mean periods) at least
+    what the capacity curve allows when the jobs take it in Smith's order."""
+    order = np.argsort(work / weight, kind="stable")
+    cum_cap = np.concatenate(([0.0], np.cumsum(profile)))  # K(t)
+    periods = np.arange(len(profile), dtype=float)
+    area = np.concatenate(([0.0], np.cumsum(periods * profile)))  # G(K(t)) = Σ_{s<t} s·c(s)
+
+    def integral(x: np.ndarray) -> np.ndarray:
+        """G(x) = ∫_0^x g, g(x) the period in which the x-th unit of work is done (the last one past the horizon)."""
+        t = np.clip(np.searchsorted(cum_cap, x, side="right") - 1, 0, len(profile) - 1)
+        return np.asarray(area[t] + periods[t] * (x - cum_cap[t]))
+
+    ends = np.cumsum(work[order])
+    slot = integral(ends) - integral(ends - work[order])  # ∫ of the periods over each job's share of the capacity
+    return float(np.sum(weight[order] * slot / work[order]) + np.sum(weight * after / work))
+
+
+def _unfinished_weight(work: np.ndarray, weight: np.ndarray, head: np.ndarray, profile: np.ndarray) -> float:
+    """A lower bound on Σ weight × C over jobs that need ``work`` on a machine doing ``profile[t]`` work in period
+    ``t``, none ending before its ``head``: Σ_t of the weight unfinished at ``t``, which is at least the weight of
+    the jobs whose head is after ``t`` and at least the total less the most weight ``K(t)`` work can finish
+    (fractional knapsack: jobs in Smith's order)."""
+    order = np.argsort(work / weight, kind="stable")
+    cum_work = np.concatenate(([0.0], np.cumsum(work[order])))
+    cum_weight = np.concatenate(([0.0], np.cumsum(weight[order])))
+    total = float(cum_weight[-1])
+    done = np.concatenate(([0.0], np.cumsum(profile)))[:-1]  # K(t): work the periods before t can do
+    full = np.minimum(np.searchsorted(cum_work, done, side="right") - 1, len(work) - 1)
+    part = np.clip((done - cum_work[full]) / work[order][full], 0.0, 1.0)
+    finished = np.minimum(cum_weight[full] + weight[order][full] * part, total)
+    late = np.zeros(len(profile) + 1)
+    np.add.at(late, np.minimum(head.astype(np.int64), len(profile)), weight)
+    not_before = total - np.cumsum(late)[:-1]  # weight of the jobs whose head is after t: head > t
+    return float(np.maximum(total - finished, not_before).sum())

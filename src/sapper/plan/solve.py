@@ -7,8 +7,9 @@
    (``cpsat.modes``); the best is CP-SAT's hint.
 3. CP-SAT improves it within the time limit and proves a bound.
 4. The independent checker verifies the schedule returned; a schedule it rejects is never returned.
-5. The lower bound is the best of CP-SAT's proven bound and sapper's own (precedence and outages, no capacity),
-   so it stays valid even if CP-SAT's proof were wrong; a claimed optimum above a heuristic solution is flagged.
+5. The lower bound is the best of CP-SAT's proven bound and sapper's own (precedence, outages and the pools'
+   capacity along the chains: ``plan.bounds``), so it stays valid even if CP-SAT's proof were wrong; a claimed
+   optimum above a heuristic solution is flagged.
 
 With ``start`` (a re-plan: the previous plan repaired to the new facts, ``plan.stability.warm_start``) steps 1–2 are
 replaced by that schedule, which is then the baseline; with ``moves=MovePolicy.FEWEST`` the fewest moves any plan
@@ -26,7 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from sapper.errors import Fault, PlanError, ValidationError
-from sapper.plan.bounds import fluid_lower_bound
+from sapper.plan.bounds import chain_lower_bound
 from sapper.plan.greedy import (
     descendant_weight_rule,
     earliest_start_bound,
@@ -140,8 +141,9 @@ class Result:
 
 def own_lower_bound(problem: Problem) -> float:
     """A bound every plan respects: each task ends no earlier than precedence, release and outages allow, and no
-    resource group does more work than its capacity (the fluid bound of :mod:`sapper.plan.bounds`)."""
-    return fluid_lower_bound(problem, earliest_start_bound(problem))
+    resource group does more work than its capacity: the larger of the fluid and the chain bounds of
+    :mod:`sapper.plan.bounds` (both valid, so their maximum is)."""
+    return chain_lower_bound(problem, earliest_start_bound(problem))
 
 
 def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequence[float] | None = None,
