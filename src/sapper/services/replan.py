@@ -38,7 +38,7 @@ import numpy as np
 from sapper.domain.calendar import Calendar
 from sapper.domain.taskorders import ACTIVE
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
-from sapper.messages import Joined, msg, phrases
+from sapper.messages import Joined, msg, msg_n, phrases
 from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, solve
 from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
@@ -211,7 +211,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                                             f"plan ({plan_start})", "as_of")])
     cparams = with_calendar(with_release_rules(previous.params.compile_params(), store.release_rules()),
                             store.calendar())
-    say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
+    say(msg("work left as of {day} (plan run {plan} started {start})", day=as_of.isoformat(), plan=previous.id,
+            start=plan_start.isoformat()))
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
                           activities=activities, as_of=as_of, progress_from=progress_from,
                           weekdays=previous.params.weekdays, holidays=previous.params.holidays,
@@ -225,8 +226,10 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     repaired = warm_start(problem, frame.order, frame.modes)
     params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                          engine=settings.engine)
-    start_from = "the repaired previous plan" if settings.stable else "scratch"
-    say(f"solving {len(problem.tasks)} tasks (from {start_from}, {settings.engine}, {settings.time_limit_s:g} s)")
+    start_from = msg("the repaired previous plan") if settings.stable else msg("scratch")
+    say(msg_n("solving {n} task (from {start}, {engine}, {seconds} s)",
+              "solving {n} tasks (from {start}, {engine}, {seconds} s)", len(problem.tasks), start=start_from,
+              engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))
     if settings.stable:
         result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
