@@ -138,7 +138,7 @@ def task_order_list(
 
     lines([f"{tr('order'):<13} {tr('state'):<12} {tr('unit'):<12} {tr('site'):<10} {tr('from'):<10} {tr('to'):<10} "
            f"{tr('plan'):<5} {tr('reported')}"])
-    lines([f"{o.number:<13} {_word(o.state.value):<12} {o.unit_id:<12} {o.site_id:<10} {o.start.isoformat():<10} "
+    lines([f"{o.number:<13} {o.state.value:<12} {o.unit_id:<12} {o.site_id:<10} {o.start.isoformat():<10} "
            f"{o.end.isoformat():<10} {o.plan_run_id:<5} {said(o.number)}" for o in orders])
 
 
