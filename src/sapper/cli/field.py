@@ -31,7 +31,7 @@ AllValid = Annotated[bool, typer.Option(
 
 
 #: The states a review moves a version to, marked for the catalogues (said in the run's language).
-WORDS = {w: w for w in (msg("reviewed"), msg("approved"), msg("rejected"))}
+WORDS: dict[str, str] = {w: w for w in (msg("reviewed"), msg("approved"), msg("rejected"))}
 
 
 def _word(value: str) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 import typer
 
 from sapper.cli._options import AsJson, Db, parse_at, settings
-from sapper.cli._output import lines
+from sapper.cli._output import lines, tr
 
 if TYPE_CHECKING:
     from sapper.services.landrelease import HandoverCertificate
@@ -284,7 +284,7 @@ def release_certificate(
     for target, kind in ((html, Format.HTML), (out_file, out_format)):
         if target is not None:
             write_certificate(cert, target, fmt=kind, lang=language)
-            lines([f"wrote {target}"])
+            lines([tr("wrote {path}", path=target)])
     if as_json:
         print(json.dumps(_certificate_json(cert), indent=1, ensure_ascii=False))
     elif html is None and out_file is None:

@@ -24,8 +24,8 @@ Actor = Annotated[str | None, typer.Option(
 
 #: The states of an order and the changes of its lots, as printed (their stable English values), marked for the
 #: catalogues: said in the run's language.
-WORDS = {w: w for w in (msg("issued"), msg("acknowledged"), msg("completed"), msg("cancelled"), msg("removed"),
-                        msg("unit_changed"), msg("dates_moved"), msg("finished"))}
+WORDS: dict[str, str] = {w: w for w in (msg("issued"), msg("acknowledged"), msg("completed"), msg("cancelled"),
+                                        msg("removed"), msg("unit_changed"), msg("dates_moved"), msg("finished"))}
 
 
 def _word(value: str) -> str:
@@ -136,8 +136,9 @@ def task_order_list(
             return "-"
         return tr_n("{n} report to {day}", "{n} reports to {day}", r.reports, day=r.last_day.isoformat())
 
-    lines([f"{tr('order'):<13} {tr('state'):<12} {tr('unit'):<12} {tr('site'):<10} {tr('from'):<10} {tr('to'):<10} "
-           f"{tr('plan'):<5} {tr('reported')}"])
+    head = (tr("order"), tr("state"), tr("unit"), tr("site"), tr("from"), tr("to"), tr("plan"), tr("reported"))
+    lines([f"{head[0]:<13} {head[1]:<12} {head[2]:<12} {head[3]:<10} {head[4]:<10} {head[5]:<10} {head[6]:<5} "
+           f"{head[7]}"])
     lines([f"{o.number:<13} {o.state.value:<12} {o.unit_id:<12} {o.site_id:<10} {o.start.isoformat():<10} "
            f"{o.end.isoformat():<10} {o.plan_run_id:<5} {said(o.number)}" for o in orders])
 

@@ -334,7 +334,7 @@ _COLUMNS: Mapping[str, tuple[str | None, str | None, str | None]] = {
     "accident": (None, None, "accident_date"),
 }
 #: The states of a task order, as a fault names them, marked for the catalogues.
-_STATE_WORDS = {w: w for w in (msg("issued"), msg("acknowledged"), msg("completed"), msg("cancelled"))}
+_STATE_WORDS: dict[str, str] = {w: w for w in (msg("issued"), msg("acknowledged"), msg("completed"), msg("cancelled"))}
 
 _SHAPES = {"clearance": "cleared_shape", "nts": "cancelled_shape", "ts": "reduced_shape"}
 
@@ -453,9 +453,11 @@ REVIEW_HEADER = (f"{'id':>5}  {'state':<10} {'v':<4} {'form':<10} {'team':<12} {
 
 def review_header(say: Callable[[str], str]) -> str:
     """:data:`REVIEW_HEADER` with its words said by ``say`` (the command line's ``tr``)."""
-    return (f"{'id':>5}  {say(msg('state')):<10} {'v':<4} {say(msg('form')):<10} {say(msg('team')):<12} "
-            f"{say(msg('hazard/asset')):<12} {say(msg('date')):<10}  {say(msg('m² / b-days')):>16}  "
-            f"{say(msg('dev')):>3}  {say(msg('verdict'))}")
+    state, form, team, target, day, amount, dev, verdict = (say(w) for w in (
+        msg("state"), msg("form"), msg("team"), msg("hazard/asset"), msg("date"), msg("m² / b-days"), msg("dev"),
+        msg("verdict")))
+    return (f"{'id':>5}  {state:<10} {'v':<4} {form:<10} {team:<12} {target:<12} {day:<10}  {amount:>16}  "
+            f"{dev:>3}  {verdict}")
 
 
 def parse_state(value: StagingState | str) -> StagingState:
@@ -987,7 +989,7 @@ def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[St
                                       if v is not latest)
             summary.notes.extend(effects.notes + effects.read.notes)
             return
-    why: str = Joined("; ", [_fault_text(f, latest.submission.record) for f in faults]) if faults else msg(
+    why = Joined("; ", [_fault_text(f, latest.submission.record) for f in faults]) if faults else msg(
         "nothing to apply")
     staging.set_apply_fault(latest.id, why)
     summary.faults.append(Joined(": ", [_describe(latest), why]))
