@@ -746,7 +746,7 @@ class LandRelease:
     # ------------------------------------------------------------------------------------------------
 
     def _refuse(self, reason: str) -> TransitionError:
-        what = f"hazard area {self.hazard_id}"
+        what = msg("hazard area {id}", id=self.hazard_id)
         return TransitionError(what, [Fault(what, reason)])
 
     def _step(

@@ -274,8 +274,8 @@ def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compi
                 tasks: Sequence[PlannedTask], *, register_units: Sequence[str], idle_weeks: int,
                 weekdays: int) -> ReplanChanges:
     """``changes`` with the per-unit view (``services.teamchanges``) of the saved plan's ``tasks``."""
-    moved = {m.task_id: m.reason + (f": {m.cause}" if m.cause and m.cause != m.reason else "")
-             for m in changes.moved_tasks}
+    moved: dict[str, str] = {m.task_id: Joined(": ", [phrases(m.reason), phrases(m.cause)])
+                             if m.cause and m.cause != m.reason else m.reason for m in changes.moved_tasks}
     unpinned = {frame.lots[j].task.task_id: why for j, why in frame.unpinned.items() if j in frame.lots}
     facts = [LotFacts(lot.task,
                       finished_by=(",".join(lot.by) or lot.task.unit_id or "") if lot.status is LotStatus.DONE
