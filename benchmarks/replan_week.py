@@ -119,8 +119,11 @@ def simulate_week(plan: PlanOutcome, rng: np.random.Generator, *, calendar_days:
     slow = sorted(str(u) for u in rng.choice(units, size=max(1, round(SLOW_SHARE * len(units))), replace=False))
     factor = dict.fromkeys(by_unit, 1.0) | dict.fromkeys(slow, SLOW_FACTOR)
     # One clearance lot running through the week and planned to end after it is finished early by a normal team.
-    running = [j for j in work if info[j].kind == "clearance" and schedule.starts[j] <= days - 3
-               and schedule.starts[j] + duration[j] > days and unit_of[problem.tasks[j].name] not in slow]
+    # (A small register may have none that starts three days before the week ends: then one that starts in the week.)
+    through = [j for j in work if info[j].kind == "clearance" and schedule.starts[j] + duration[j] > days
+               and unit_of[problem.tasks[j].name] not in slow]
+    running = ([j for j in through if schedule.starts[j] <= days - 3]
+               or [j for j in through if schedule.starts[j] < days - 1])
     early = int(rng.choice(running)) if running else None
     done = defaultdict(float)
     end: dict[int, int] = {}
@@ -199,6 +202,20 @@ def _replan(db: Path, settings: ReplanSettings) -> tuple[ReplanOutcome, float]:
     return out, time.perf_counter() - t0
 
 
+def _larger(week: Week) -> str:
+    """What the week's re-survey found, in words (a week with no clearance reported finds nothing larger)."""
+    if week.larger_hazard is None:
+        return "no hazard area was found larger (none was cleared in the week)"
+    return f"hazard area {week.larger_hazard} found {LARGER_FACTOR:g} × larger"
+
+
+def _early(week: Week) -> str:
+    """Which lot finished early, in words (a week with no clearance lot running through it has none)."""
+    if week.early_lot is None:
+        return "no lot finished early (no clearance lot by a team at the planned pace ran through the week)"
+    return f"lot `{week.early_lot}` finished early"
+
+
 def _fmt(x: float | None) -> str:
     return "—" if x is None else f"{x:,.0f}"
 
@@ -227,7 +244,7 @@ def main() -> None:
     week = simulate_week(plan, np.random.default_rng(args.seed))
     applied = write_week(base, week, args.seed)
     print(f"week: {applied} synthetic reports applied, {len(week.slow_units)} slower units, larger hazard "
-          f"{week.larger_hazard}, finished early {week.early_lot}", flush=True)
+          f"{week.larger_hazard or 'none'}, finished early {week.early_lot or 'none'}", flush=True)
     runs: dict[str, tuple[ReplanOutcome, float]] = {}
     default = ReplanSettings().move_cost_days
     for n, (name, stable, moves, days) in enumerate((
@@ -289,8 +306,8 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         "",
         f"The week (SYNTHETIC, {week.days} working days, re-planned as of {c.as_of}): {applied:,} clearance and "
         f"brigade reports, applied through field-data staging; {len(week.slow_units)} of the teams and brigades with "
-        f"work at {SLOW_FACTOR:.0%} of the planned pace; hazard area {week.larger_hazard} found {LARGER_FACTOR:g} × "
-        f"larger; lot `{week.early_lot}` finished early. The previous plan's lots: {c.finished} finished, "
+        f"work at {SLOW_FACTOR:.0%} of the planned pace; {_larger(week)}; {_early(week)}. The previous plan's "
+        f"lots: {c.finished} finished, "
         f"{c.running} continuing, {c.not_started_as_planned} not started as planned, {c.removed} removed; "
         f"{c.added} added; {c.lots_compared:,} lots still to do compared.",
         "",

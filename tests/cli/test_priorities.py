@@ -51,7 +51,7 @@ def test_sapper_priorities_lists_and_explains(db: Path, monkeypatch: pytest.Monk
         assert total == r["score"]
     code, out, err = run(monkeypatch, capsys, "priorities", "--db", db, "--explain", "H-1")
     assert code == 0, err
-    assert "unlocks 1 assets" in out and "A-1" in out and "released 20" in out
+    assert "unlocks 1 asset " in out and "A-1" in out and "released 20" in out
     code, out, err = run(monkeypatch, capsys, "priorities", "--db", db, "--explain", "A-3", "--json")
     assert code == 0, err
     assert json.loads(out)["waits_for"][0]["hazard_id"] == "H-2"

@@ -108,7 +108,8 @@ app.command("grant-service-role")(trust.grant_service_role)
 
 
 def _fault(fault: Fault) -> str:
-    where = f"{fault.record}.{fault.field}" if fault.field else fault.record
+    record = localise(fault.record)  # a record named by a message ("hazard area H-1") is said in the language
+    where = f"{record}.{fault.field}" if fault.field else record
     return f"{where}: {localise(fault.reason)}"
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.services.settings import Settings
 
 Db = Annotated[
@@ -42,8 +43,8 @@ def parse_at(at: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(at)
     except ValueError:
-        raise ValidationError("--at", [Fault("--at", f"{at!r} is not an ISO 8601 time such as "
-                                                   "2025-07-01T09:30:00Z")]) from None
+        raise ValidationError("--at", [Fault("--at", msg("{value} is not an ISO 8601 time such as "
+                                                       "2025-07-01T09:30:00Z", value=repr(at)))]) from None
 
 
 def parse_day(name: str, value: str | None) -> dt.date | None:
@@ -51,4 +52,5 @@ def parse_day(name: str, value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        raise ValidationError(name, [Fault(name, f"{value!r} is not a date YYYY-MM-DD")]) from None
+        raise ValidationError(name, [Fault(name, msg("{value} is not a date YYYY-MM-DD", value=repr(value)))]
+                              ) from None

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from sapper.messages import Msg, phrases
 from sapper.report.i18n import Lang, Speaker
@@ -24,8 +25,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def say(msg: str) -> None:
-    """A progress line on standard error: ``… msg``."""
-    err.print(f"[dim]… {msg}[/dim]")
+    """A progress line on standard error: ``… msg`` (a message said in the run's language)."""
+    err.print(f"[dim]… {escape(localise(msg))}[/dim]")
 
 
 def lines(text: Iterable[str]) -> None:
@@ -49,7 +50,7 @@ class Spinner:
     """A status spinner on a terminal; a plain progress line otherwise (CI logs stay clean)."""
 
     def __init__(self, msg: str) -> None:
-        self.msg = msg
+        self.msg = localise(msg)
         self.status: Any = None
 
     def __enter__(self) -> None:
@@ -57,7 +58,7 @@ class Spinner:
             self.status = err.status(self.msg)
             self.status.__enter__()
         else:
-            say(self.msg)
+            err.print(f"[dim]… {escape(self.msg)}[/dim]")
 
     def __exit__(self, *exc: object) -> None:
         if self.status is not None:

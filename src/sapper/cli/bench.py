@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Seed
-from sapper.cli._output import counts, say
+from sapper.cli._output import counts, say, tr
 
 if TYPE_CHECKING:
     from sapper.services.bench import InstanceResult
@@ -19,8 +19,9 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the scheduling
 def _show(r: InstanceResult) -> None:
     mark = "optimal" if r.proven_optimal else "feasible"
     dev = "" if r.deviation_pct is None else f" {r.deviation_pct:+.2f} %"
-    say(f"{r.name}: {r.makespan} ({mark}) reference {r.reference}{dev} in {r.seconds:.2f} s"
-        + (" FALSE PROOF" if r.false_proof else ""))
+    said = tr("{name}: {makespan} ({mark}) reference {reference}{dev} in {seconds} s", name=r.name,
+              makespan=r.makespan, mark=mark, reference=r.reference, dev=dev, seconds=f"{r.seconds:.2f}")
+    say(said + (" " + tr("FALSE PROOF") if r.false_proof else ""))
 
 
 @bench_app.command("psplib")

@@ -67,12 +67,13 @@ def calendar_add_holiday(
 ) -> None:
     """Add a holiday (or every day from DAY to --to): nobody works that day."""
     from sapper.errors import Fault, ValidationError
+    from sapper.messages import msg
     from sapper.services.calendar import add_holidays
     from sapper.services.register import open_register
 
     first = parse_day("DAY", day)
     if first is None:
-        raise ValidationError("DAY", [Fault("DAY", "an empty day is not a date YYYY-MM-DD")])
+        raise ValidationError("DAY", [Fault("DAY", msg("an empty day is not a date YYYY-MM-DD"))])
     with open_register(settings(ctx, db=db)) as store:
         _done(add_holidays(store, first, last=parse_day("--to", to), name=name or ""))
 
@@ -106,12 +107,13 @@ def calendar_remove(
 ) -> None:
     """Remove holidays (--holiday DAY [--to DAY]) or lift a group's stand-down (--standdown deminers|builders)."""
     from sapper.errors import Fault, ValidationError
+    from sapper.messages import msg
     from sapper.services.calendar import remove_holidays, remove_stand_down
     from sapper.services.register import open_register
 
     if (holiday is None) == (standdown is None) or (to is not None and holiday is None):
-        raise ValidationError("calendar remove", [Fault("calendar remove", "give either --holiday DAY [--to DAY] "
-                                                        "or --standdown deminers|builders", "holiday")])
+        raise ValidationError("calendar remove", [Fault("calendar remove", msg(
+            "give either --holiday DAY [--to DAY] or --standdown deminers|builders"), "holiday")])
     first = parse_day("--holiday", holiday)
     with open_register(settings(ctx, db=db)) as store:
         if first is not None:

@@ -27,12 +27,14 @@ PricingFile = Annotated[
 
 def _parse_plan(value: str) -> int | None:
     from sapper.errors import Fault, ValidationError
+    from sapper.messages import msg
 
     if value == "latest":
         return None
     if value.isdigit():
         return int(value)
-    raise ValidationError("--plan", [Fault("--plan", f"{value!r} is neither 'latest' nor a plan run id")])
+    raise ValidationError("--plan", [Fault("--plan", msg("{value} is neither 'latest' nor a plan run id",
+                                                       value=repr(value)))])
 
 
 def costs(

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, parse_day, settings
-from sapper.cli._output import lines, out
+from sapper.cli._output import lines, localise, tr, tr_n
+from sapper.messages import msg
 
 field_app = typer.Typer(
     no_args_is_help=True, help="Field data from ODK Central and KoboToolbox: review staged submissions, apply them."
@@ -29,6 +30,14 @@ AllValid = Annotated[bool, typer.Option(
     "--all-valid", help="Every version that would apply (verdict valid in `sapper field list`).")]
 
 
+#: The states a review moves a version to, marked for the catalogues (said in the run's language).
+WORDS: dict[str, str] = {w: w for w in (msg("reviewed"), msg("approved"), msg("rejected"))}
+
+
+def _word(value: str) -> str:
+    return localise(WORDS.get(value, value))
+
+
 @field_app.command("list")
 def field_list(
     ctx: typer.Context,
@@ -43,7 +52,7 @@ def field_list(
 ) -> None:
     """List staged versions in columns: id, state, version, form, team, hazard/asset, date, m² or builder-days,
     devices found and the verdict (valid, or the first fault); and why any was not applied."""
-    from sapper.services.fielddata import REVIEW_HEADER, review_line, staged_to_json
+    from sapper.services.fielddata import review_header, review_line, staged_to_json
     from sapper.services.register import open_register
     from sapper.services.review import Selection, listing
 
@@ -55,10 +64,15 @@ def field_list(
                          ensure_ascii=False))
         return
     if not rows:
-        out.print("no staged submissions" + (f" in state {state}" if state else "")
-                  + (" matching the filters" if team or form or since else ""))
+        filtered = bool(team or form or since)
+        if state:
+            said = (tr("no staged submissions in state {state} matching the filters", state=state) if filtered else
+                    tr("no staged submissions in state {state}", state=state))
+        else:
+            said = tr("no staged submissions matching the filters") if filtered else tr("no staged submissions")
+        lines([said])
         return
-    lines([REVIEW_HEADER])
+    lines([review_header(localise)])
     for r in rows:
         lines(review_line(r))
 
@@ -74,12 +88,14 @@ def _batch(ctx: typer.Context, to_state: str, db: str, actor: str, reason: str |
     with open_register(settings(ctx, db=db)) as store:
         done = batch(store, to_state, selection, actor=actor, reason=reason or "")
     if not done:
-        out.print(f"no staged submission can become {to_state} with these filters; nothing was changed")
+        lines([tr("no staged submission can become {state} with these filters; nothing was changed",
+                  state=_word(to_state))])
         return
-    lines([f"staged submission {d.id} ({d.submission.instance_id}, version {d.version}) is now {d.state.value}"
-           for d in done])
+    lines([tr("staged submission {id} ({instance}, version {version}) is now {state}", id=d.id,
+              instance=d.submission.instance_id, version=d.version, state=_word(d.state.value)) for d in done])
     if len(done) > 1:
-        lines([f"{len(done)} staged submissions are now {to_state} (one transaction)"])
+        lines([tr_n("{n} staged submission is now {state} (one transaction)",
+                    "{n} staged submissions are now {state} (one transaction)", len(done), state=_word(to_state))])
 
 
 @field_app.command("review")

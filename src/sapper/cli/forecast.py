@@ -6,9 +6,10 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sapper.cli._options import Db, settings
-from sapper.cli._output import lines, out, tr
+from sapper.cli._output import lines, out, tr, tr_n
 from sapper.cli.costs import PricingFile
 
 
@@ -33,25 +34,27 @@ def forecast(
     from sapper.services.register import open_register
 
     if workers is not None and not dask:
-        raise typer.BadParameter("--workers needs --dask", param_hint="--workers")
+        raise typer.BadParameter(tr("--workers needs --dask"), param_hint="--workers")
     with open_register(settings(ctx, db=db)) as store, (dask_chunk_map(workers) if dask else nullcontext()) as cmap:
         result = forecast_plan(store, runs=runs, seed=seed, chunk_map=cmap, pricing=load_pricing(pricing))
     if as_json:
         print(json.dumps(forecast_document(result), indent=1, ensure_ascii=False))
         return
     o = result.overall
-    out.print(f"forecast of plan {result.plan_id}: {result.runs} runs, seed {result.seed}, {result.seconds:.1f} s")
-    out.print(f"planned finish   : {result.planned_finish}")
-    out.print(f"region done      : P10 {o.p10}  P50 {o.p50}  P80 {o.p80}  P90 {o.p90}")
-    out.print("by asset type    :            P50          P80          P90")
-    for name, p in result.asset_types.items():
-        out.print(f"  {name:<14} : {p.p50}   {p.p80}   {p.p90}")
+    lines([tr_n("forecast of plan {plan}: {n} run, seed {seed}, {seconds} s",
+                "forecast of plan {plan}: {n} runs, seed {seed}, {seconds} s", result.runs, plan=result.plan_id,
+                seed=result.seed, seconds=f"{result.seconds:.1f}"),
+           tr("planned finish   : {day}", day=result.planned_finish),
+           tr("region done      : P10 {p10}  P50 {p50}  P80 {p80}  P90 {p90}", p10=o.p10, p50=o.p50, p80=o.p80,
+              p90=o.p90),
+           tr("by asset type    :            P50          P80          P90")])
+    lines([f"  {name:<14} : {p.p50}   {p.p80}   {p.p90}" for name, p in result.asset_types.items()])
     critical = sorted((a for a in result.assets if a.criticality >= 4), key=lambda a: a.restoration.p80)[-10:]
     if critical:
-        out.print("critical assets restored last (P50 / P80):")
-        for a in critical:
-            out.print(f"  {a.asset_id:<14} {a.asset_type:<11} planned {a.planned}  P50 {a.restoration.p50}  "
-                      f"P80 {a.restoration.p80}")
+        lines([tr("critical assets restored last (P50 / P80):")])
+        lines([tr("  {asset} {kind} planned {planned}  P50 {p50}  P80 {p80}", asset=f"{a.asset_id:<14}",
+                  kind=f"{a.asset_type:<11}", planned=a.planned, p50=a.restoration.p50, p80=a.restoration.p80)
+               for a in critical])
     cost = result.cost
     if cost is not None:
         cur = cost.currency
@@ -61,8 +64,11 @@ def forecast(
         for year, money in cost.by_year:
             out.print(f"  {year}           : P50 {money.p50:>16,.0f}  P80 {money.p80:>16,.0f}")
     learned = result.learned
-    out.print(f"learned from     : {learned.pace_reports} team/brigade pace reports, {learned.survey_reports} "
-              "completed technical surveys")
+    lines([tr("learned from     : {pace}, {surveys}",
+              pace=tr_n("{n} team/brigade pace report", "{n} team/brigade pace reports", learned.pace_reports),
+              surveys=tr_n("{n} completed technical survey", "{n} completed technical surveys",
+                           learned.survey_reports))])
     if result.beyond_horizon:
-        out.print(f"[yellow]{result.beyond_horizon} runs did not finish within the forecast horizon (counted at "
-                  "its end)[/yellow]")
+        text = tr_n("{n} run did not finish within the forecast horizon (counted at its end)",
+                    "{n} runs did not finish within the forecast horizon (counted at its end)", result.beyond_horizon)
+        out.print(f"[yellow]{escape(text)}[/yellow]")

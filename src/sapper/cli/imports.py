@@ -127,7 +127,7 @@ def _import(ctx: typer.Context, kind: Kind, file: Path, db: str, c: _Choices) ->
     profile = build_profile(c.profile, maps=c.maps, values=c.values, defaults=c.defaults, kind=kind, crs=c.crs)
     if c.save_profile is not None:
         if profile is None:
-            raise typer.BadParameter("give --map, --value, --default or --profile to save a profile",
+            raise typer.BadParameter(tr("give --map, --value, --default or --profile to save a profile"),
                                      param_hint="--save-profile")
         keep_profile(c.save_profile, profile)
     with open_register(settings(ctx, db=db)) as store:
@@ -317,9 +317,13 @@ def export_plan(
     prices = load_pricing(pricing)
     with open_register(settings(ctx, db=db)) as store:
         done = run(store, file, plan_id=plan_id, generalise=generalise, pricing=prices)
-    where = "generalised footprints" if done.generalised else "exact hazard polygons: sensitive, share with care"
-    extra = f"; {done.without_geometry} without a site (no longer in the register)" if done.without_geometry else ""
-    lines([f"exported {done.rows} lots of plan run {done.plan_id} to {done.path} ({done.format}, {where}{extra})"])
+    where = tr("generalised footprints") if done.generalised else tr("exact hazard polygons: sensitive, share with "
+                                                                      "care")
+    extra = tr_n("; {n} without a site (no longer in the register)", "; {n} without a site (no longer in the register)",
+                 done.without_geometry) if done.without_geometry else ""
+    lines([tr_n("exported {n} lot of plan run {plan} to {path} ({format}, {where}{extra})",
+                "exported {n} lots of plan run {plan} to {path} ({format}, {where}{extra})", done.rows,
+                plan=done.plan_id, path=done.path, format=done.format, where=where, extra=extra)])
 
 
 @export_app.command("accidents")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import AsJson, Db, settings
-from sapper.cli._output import lines
+from sapper.cli._output import lines, localise, tr, tr_n
 
 
 def likelihood(
@@ -33,12 +33,14 @@ def likelihood(
                          ensure_ascii=False))
         return
     if result.fitted:
-        head = (f"model fitted on {result.labelled} areas with a recorded outcome ({result.positives} with devices); "
-                f"seed {seed}")
+        head = tr_n("model fitted on {n} area with a recorded outcome ({positives} with devices); seed {seed}",
+                    "model fitted on {n} areas with a recorded outcome ({positives} with devices); seed {seed}",
+                    result.labelled, positives=result.positives, seed=seed)
     else:
         prior = ", ".join(f"{c} {p:g}" for c, p in view.prior.items())
-        head = f"too few outcomes to fit the model: {result.reason}; every area gets its class prior ({prior})"
-    text = [head, f"open hazard areas by chance of devices ({len(view.open_ids)} open):"]
-    found = {True: "; devices found", False: "; processed, none found", None: ""}
+        head = tr("too few outcomes to fit the model: {reason}; every area gets its class prior ({prior})",
+                  reason=localise(result.reason), prior=prior)
+    text = [head, tr("open hazard areas by chance of devices ({n} open):", n=len(view.open_ids))]
+    found = {True: tr("; devices found"), False: tr("; processed, none found"), None: ""}
     text += [f"  {a.hazard_id:<14} {a.probability:.3f}  ({a.source.value}{found[a.outcome]})" for a in view.ranked(n)]
     lines(text)

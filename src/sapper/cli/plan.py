@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Db, Seed, TimeLimit, Workers, parse_day, settings
-from sapper.cli._output import Spinner, error_line, lines, out, plan_summary, say, tr
+from sapper.cli._output import Spinner, error_line, lines, plan_summary, say, tr
 from sapper.cli.costs import PricingFile
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _show(summary: PlanSummary, *, as_json: bool, then: Iterable[str] = (), prof
         plan_summary(summary)
         lines(then)
     if not summary.has_plan:
-        error_line(f"sapper: no plan: status {summary.status.value}")
+        error_line(tr("sapper: no plan: status {status}", status=summary.status.value))
         raise typer.Exit(5)
 
 
@@ -107,8 +107,8 @@ def plan(
     if out_file:
         write_plan_json(outcome, out_file)
     used = outcome.run.params.profile
-    then = [f"weight profile   : {used.name} ({used.digest})"
-            + ("" if used.is_default else ", not the default weights")]
+    then = [tr("weight profile   : {name} ({digest})", name=used.name, digest=used.digest) if used.is_default else
+            tr("weight profile   : {name} ({digest}), not the default weights", name=used.name, digest=used.digest)]
     if outcome.budget is not None and budgets is not None and params.pricing is not None:
         then += budget_lines(outcome.budget, budgets.describe(params.pricing.currency))
     _show(outcome.summary, as_json=as_json, profile=used, then=then)
@@ -207,7 +207,7 @@ def report(
 
     path = write_situation(str(settings(ctx, db=db).db), out_file, fmt=Format.parse(fmt), lang=Lang.parse(lang),
                            forecast_runs=forecast_runs, since=parse_day("--since", since))
-    out.print(f"wrote {path}")
+    lines([tr("wrote {path}", path=path)])
 
 
 def demo(
@@ -228,13 +228,15 @@ def demo(
     db = out_dir / "sapper.gpkg"
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     t0 = time.perf_counter()
-    with Spinner("building the kursk-border scenario (synthetic hazards and assets on real geography)"):
+    with Spinner(tr("building the kursk-border scenario (synthetic hazards and assets on real geography)")):
         counts = build_scenario_register(run, "kursk-border", seed=seed, replace=True)
-    say(f"scenario: {counts}")
-    with Spinner(f"planning (CP-SAT, up to {run.time_limit_s:g} s)"), open_register(run) as store:
+    say(tr("scenario: {counts}", counts=counts))
+    planning = tr("planning (CP-SAT, up to {seconds} s)", seconds=f"{run.time_limit_s:g}")
+    with Spinner(planning), open_register(run) as store:
         outcome = plan_store(store, settings=PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers))
     write_plan_json(outcome, out_dir / "plan.json")
-    with Spinner("writing the report"):
+    with Spinner(tr("writing the report")):
         write_situation(db, out_dir / "report.html")
     plan_summary(outcome.summary)
-    out.print(f"\nwrote {db}, {out_dir / 'plan.json'}, {out_dir / 'report.html'} in {time.perf_counter() - t0:.0f} s")
+    lines(["", tr("wrote {db}, {plan}, {report} in {seconds} s", db=db, plan=out_dir / "plan.json",
+                  report=out_dir / "report.html", seconds=f"{time.perf_counter() - t0:.0f}")])

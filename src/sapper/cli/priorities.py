@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Db, settings
-from sapper.cli._output import lines
+from sapper.cli._output import lines, tr, tr_n
 
 if TYPE_CHECKING:
     from sapper.services.priorities import AreaExplanation, AssetExplanation, Ranked, WeightProfile
@@ -27,41 +27,47 @@ def _named(p: WeightProfile) -> str:
 
 def _plan_profile(e: AreaExplanation | AssetExplanation) -> str:
     if e.plan_profile is None:
-        return "the default profile, which sapper plan uses unless given --profile"
-    return f"profile {_named(e.plan_profile)}, which the latest plan was made with"
+        return tr("the default profile, which sapper plan uses unless given --profile")
+    return tr("profile {profile}, which the latest plan was made with", profile=_named(e.plan_profile))
 
 
 def _explanation(e: AreaExplanation | AssetExplanation) -> list[str]:
     from sapper.services.priorities import AreaExplanation
 
     r = e.ranked
-    text = [f"{r.record_id} ({r.label}): score {r.score.value:.4f} = {_parts(r)}"]
+    text = [tr("{id} ({label}): score {score} = {parts}", id=r.record_id, label=r.label,
+               score=f"{r.score.value:.4f}", parts=_parts(r))]
     if isinstance(e, AreaExplanation):
-        text.append(f"plan weight of its release: {e.plan_weight} (from its score {e.plan_score:.4f} under "
-                    f"{_plan_profile(e)})")
-        text.append(f"priority of its survey and clearance lots: {e.priority:.4f} = own score {e.plan_score:.4f} + "
-                    f"the scores of the assets it unlocks {e.unlocked:.4f}; rank {e.priority_rank} of {e.areas} "
-                    "open areas in the planner's own order")
+        text.append(tr("plan weight of its release: {weight} (from its score {score} under {profile})",
+                       weight=e.plan_weight, score=f"{e.plan_score:.4f}", profile=_plan_profile(e)))
+        text.append(tr("priority of its survey and clearance lots: {priority} = own score {score} + the scores of the "
+                       "assets it unlocks {unlocked}; rank {rank} of {areas} open areas in the planner's own order",
+                       priority=f"{e.priority:.4f}", score=f"{e.plan_score:.4f}", unlocked=f"{e.unlocked:.4f}",
+                       rank=e.priority_rank, areas=e.areas))
         if e.unlocks:
-            text.append(f"unlocks {len(e.unlocks)} assets (their work sites cross it):")
-            text += [f"  {u.asset_id:<14} {u.asset_type:<11} score {u.score:.4f}  plan weight {u.plan_weight}"
+            text.append(tr_n("unlocks {n} asset (their work sites cross it):",
+                             "unlocks {n} assets (their work sites cross it):", len(e.unlocks)))
+            text += [tr("  {asset} {kind} score {score}  plan weight {weight}", asset=f"{u.asset_id:<14}",
+                        kind=f"{u.asset_type:<11}", score=f"{u.score:.4f}", weight=u.plan_weight)
                      for u in e.unlocks]
         else:
-            text.append("unlocks no asset: it is planned for its own score")
-        done = f"released {e.released}" if e.released else "not in the latest plan"
+            text.append(tr("unlocks no asset: it is planned for its own score"))
+        done = tr("released {day}", day=e.released) if e.released else tr("not in the latest plan")
     else:
-        text.append(f"plan weight of its restoration: {e.plan_weight} (from its score {e.plan_score:.4f} under "
-                    f"{_plan_profile(e)})")
+        text.append(tr("plan weight of its restoration: {weight} (from its score {score} under {profile})",
+                       weight=e.plan_weight, score=f"{e.plan_score:.4f}", profile=_plan_profile(e)))
         if e.waits_for:
-            text.append("its repair waits for the release of: " + ", ".join(
-                f"{b.hazard_id} ({b.released or 'not planned'})" for b in e.waits_for))
+            unplanned = tr("not planned")
+            text.append(tr("its repair waits for the release of: {areas}", areas=", ".join(
+                f"{b.hazard_id} ({b.released or unplanned})" for b in e.waits_for)))
         else:
-            text.append("its repair waits for no hazard area")
-        done = f"restored {e.restored}" if e.restored else "not in the latest plan"
+            text.append(tr("its repair waits for no hazard area"))
+        done = tr("restored {day}", day=e.restored) if e.restored else tr("not in the latest plan")
     if e.plan_id is None:
-        text.append("no plan yet: run sapper plan")
+        text.append(tr("no plan yet: run sapper plan"))
     else:
-        text.append(f"in plan {e.plan_id}: first lot in week {e.week or '-'}, {done}")
+        text.append(tr("in plan {plan}: first lot in week {week}, {done}", plan=e.plan_id, week=e.week or "-",
+                       done=done))
         text += [f"  {w.task_id:<28} {w.mode:<11} {w.unit_id:<14} {w.start} – {w.end}" for w in e.work]
     return text
 
@@ -95,12 +101,16 @@ def priorities(
     if as_json:
         print(json.dumps(svc.priorities_document(result, limit=n), indent=1, ensure_ascii=False))
         return
-    text = [f"profile {_named(result.profile)}; " + (
-        "no plan yet" if result.plan_profile is None else
-        f"the latest plan was made with profile {_named(result.plan_profile)}"
-        + ("" if result.plan_profile.digest == result.profile.digest else " (other weights: its order differs)")),
-            f"hazard areas by score ({len(result.hazards)} open):"]
+    if result.plan_profile is None:
+        made = tr("no plan yet")
+    elif result.plan_profile.digest == result.profile.digest:
+        made = tr("the latest plan was made with profile {profile}", profile=_named(result.plan_profile))
+    else:
+        made = tr("the latest plan was made with profile {profile} (other weights: its order differs)",
+                  profile=_named(result.plan_profile))
+    text = [tr("profile {profile}; {made}", profile=_named(result.profile), made=made),
+            tr("hazard areas by score ({n} open):", n=len(result.hazards))]
     text += [f"  {r.record_id:<14} {r.score.value:.4f} = {_parts(r)}" for r in result.hazards[:n]]
-    text.append(f"assets by score ({len(result.assets)}):")
+    text.append(tr("assets by score ({n}):", n=len(result.assets)))
     text += [f"  {r.record_id:<14} {r.score.value:.4f} = {_parts(r)}" for r in result.assets[:n]]
     lines(text)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 import typer
 
 from sapper.cli._options import AsJson, Db, parse_at, settings
-from sapper.cli._output import lines
+from sapper.cli._output import language, lines, localise, tr
+from sapper.messages import phrases
 
 if TYPE_CHECKING:
     from sapper.services.landrelease import HandoverCertificate
@@ -284,7 +285,7 @@ def release_certificate(
     for target, kind in ((html, Format.HTML), (out_file, out_format)):
         if target is not None:
             write_certificate(cert, target, fmt=kind, lang=language)
-            lines([f"wrote {target}"])
+            lines([tr("wrote {path}", path=target)])
     if as_json:
         print(json.dumps(_certificate_json(cert), indent=1, ensure_ascii=False))
     elif html is None and out_file is None:
@@ -343,26 +344,40 @@ def release_rules(
           for f in dataclasses.fields(current))
 
 
+def _risk(text: str) -> str:
+    """The residual-risk statement with its standard part in the run's language (the person's words as typed)."""
+    from sapper.report.certificate import residual_risk
+    from sapper.report.i18n import Lang, Speaker
+
+    return text if language() is Lang.EN else residual_risk(Speaker(language()), text)
+
+
 def _certificate_lines(cert: HandoverCertificate) -> list[str]:
+    bench = (f"{cert.benchmark.y:.6f} N {cert.benchmark.x:.6f} E" if cert.benchmark is not None
+             else tr("not recorded"))
     out = [
-        f"hazard area {cert.hazard_id} ({cert.hazard_class.value}, {cert.state.value}): {cert.area_m2:,.0f} m² "
-        f"(cancelled {cert.cancelled_m2:,.0f}, reduced {cert.reduced_m2:,.0f}, cleared {cert.cleared_m2:,.0f}); "
-        f"released {cert.released_on.date()}",
-        "benchmark: " + (f"{cert.benchmark.y:.6f} N {cert.benchmark.x:.6f} E" if cert.benchmark is not None
-                         else "not recorded") + f"; {len(cert.turning_points)} turning point(s); marking "
-        f"{cert.marking.value}",
-        "method: " + ("; ".join(cert.methods) or "none"),
-        f"depth: required {cert.required_depth_cm:g} cm; reported "
-        + (", ".join(f"{d:g} cm" for d in cert.reported_depths_cm) or "none"),
-        f"devices: {cert.devices_total}",
+        tr("hazard area {id} ({cls}, {state}): {m2} m² (cancelled {cancelled}, reduced {reduced}, cleared {cleared}); "
+           "released {day}", id=cert.hazard_id, cls=cert.hazard_class.value, state=cert.state.value,
+           m2=f"{cert.area_m2:,.0f}", cancelled=f"{cert.cancelled_m2:,.0f}", reduced=f"{cert.reduced_m2:,.0f}",
+           cleared=f"{cert.cleared_m2:,.0f}", day=cert.released_on.date()),
+        tr("benchmark: {benchmark}; {points} turning point(s); marking {marking}", benchmark=bench,
+           points=len(cert.turning_points), marking=cert.marking.value),
+        tr("method: {methods}", methods="; ".join(cert.methods) or tr("none")),
+        tr("depth: required {required} cm; reported {reported}", required=f"{cert.required_depth_cm:g}",
+           reported=", ".join(f"{d:g} cm" for d in cert.reported_depths_cm) or tr("none")),
+        tr("devices: {n}", n=cert.devices_total),
     ]
-    out += [f"  {d.quantity} × {d.category.value} {d.device_type} by {d.activity_id}"
-            + (f", {d.disposal.value}" if d.disposal else "")
-            + (" (FLAG: below the required depth)" if d.below_required_depth else "") for d in cert.devices]
-    out += [f"inspection {i}" for i in cert.inspections]
-    out += [f"{s.role}: {s.name}" + (f" for {s.on_behalf_of}" if s.on_behalf_of else "") + f" ({s.at.date()})"
+    flag = tr(" (FLAG: below the required depth)")
+    out += [tr("  {quantity} × {category} {kind} by {activity}", quantity=d.quantity, category=d.category.value,
+               kind=d.device_type, activity=d.activity_id)
+            + (f", {d.disposal.value}" if d.disposal else "") + (flag if d.below_required_depth else "")
+            for d in cert.devices]
+    out += [tr("inspection {what}", what=localise(i)) for i in cert.inspections]
+    out += [(tr("{role}: {name} for {on_behalf_of} ({day})", role=localise(phrases(s.role)), name=s.name,
+                on_behalf_of=s.on_behalf_of, day=s.at.date()) if s.on_behalf_of else
+             tr("{role}: {name} ({day})", role=localise(phrases(s.role)), name=s.name, day=s.at.date()))
             for s in cert.signatories]
-    out.append(f"residual risk: {cert.residual_risk}")
+    out.append(tr("residual risk: {risk}", risk=_risk(cert.residual_risk)))
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, settings
-from sapper.cli._output import counts, out
+from sapper.cli._output import counts, lines, tr
 
 scenario_app = typer.Typer(no_args_is_help=True, help="Reference scenarios.")
 
@@ -24,5 +24,5 @@ def scenario_build(
     from sapper.services.scenario import build_scenario_register
 
     built = build_scenario_register(settings(ctx, db=db), name, seed=seed, replace=replace)
-    out.print(f"built {name} (seed {seed}, SYNTHETIC hazards and assets) into {db}")
+    lines([tr("built {name} (seed {seed}, SYNTHETIC hazards and assets) into {db}", name=name, seed=seed, db=db)])
     counts(built, width=20)

@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, parse_day, settings
-from sapper.cli._output import lines, out, tr_n
+from sapper.cli._output import lines, localise, tr, tr_n
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 task_order_app = typer.Typer(
     no_args_is_help=True, help="Task orders given from a plan: list them, acknowledge, complete or cancel them.")
@@ -21,13 +22,25 @@ Actor = Annotated[str | None, typer.Option(
     "--actor", help="Who does it (a name or id), kept in the order's history; default: the login name.")]
 
 
+#: The states of an order and the changes of its lots, as printed (their stable English values), marked for the
+#: catalogues: said in the run's language.
+WORDS: dict[str, str] = {w: w for w in (msg("issued"), msg("acknowledged"), msg("completed"), msg("cancelled"),
+                                        msg("removed"), msg("unit_changed"), msg("dates_moved"), msg("finished"))}
+
+
+def _word(value: str) -> str:
+    """A state or change in the run's language."""
+    return localise(WORDS.get(value, value))
+
+
 def _actor(actor: str | None) -> str:
     if actor is not None:
         return actor
     try:
         return getpass.getuser()
     except (KeyError, OSError):
-        raise ValidationError("task orders", [Fault("--actor", "no login name: say who with --actor")]) from None
+        raise ValidationError(msg("task orders"), [Fault("--actor", msg("no login name: say who with --actor"))]
+                              ) from None
 
 
 def tasks(
@@ -57,29 +70,39 @@ def tasks(
 
     kind = fmt.strip().lower()
     if kind not in FORMATS:
-        raise ValidationError("task orders", [Fault("--format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")])
+        raise ValidationError(msg("task orders"), [Fault("--format", msg("must be one of {allowed}, got {value}",
+                                                                       allowed=", ".join(FORMATS), value=repr(fmt)))])
     language = Lang.parse(lang)
     request = OrderRequest(unit=team, organisation=org, all_units=all_units, start=parse_day("--from", start),
                            weeks=weeks)
     with open_register(settings(ctx, db=db)) as store:
         result = issue_orders(store, request, actor=_actor(actor))
     paths = write_orders(result, out_dir, kind, lang=language)
-    report = [f"plan run {result.plan_id}, {result.period_start.isoformat()} to {result.period_end.isoformat()}: "
-              f"{result.new} orders issued, {result.kept} already issued"]
+    report = [tr("plan run {plan}, {start} to {end}: {issued}, {kept}", plan=result.plan_id,
+                 start=result.period_start.isoformat(), end=result.period_end.isoformat(),
+                 issued=tr_n("{n} order issued", "{n} orders issued", result.new),
+                 kept=tr_n("{n} already issued", "{n} already issued", result.kept))]
     for u in result.units:
         if u.sheets:
             numbers = ", ".join(s.order.number for s in u.sheets)
-            report.append(f"{u.unit.id}: {len(u.sheets)} orders ({u.new} new): {numbers}")
+            report.append(tr_n("{unit}: {n} order ({new} new): {numbers}", "{unit}: {n} orders ({new} new): {numbers}",
+                               len(u.sheets), unit=u.unit.id, new=u.new, numbers=numbers))
         elif u.next_lot is not None:
-            report.append(f"{u.unit.id}: no work in the period; next: {u.next_lot.task_id} from "
-                          f"{u.next_lot.start_date.isoformat()}")
+            report.append(tr("{unit}: no work in the period; next: {lot} from {day}", unit=u.unit.id,
+                             lot=u.next_lot.task_id, day=u.next_lot.start_date.isoformat()))
         elif request.unit is not None:
-            report.append(f"{u.unit.id}: no work in the period, nor after it, in plan run {result.plan_id}")
+            report.append(tr("{unit}: no work in the period, nor after it, in plan run {plan}", unit=u.unit.id,
+                             plan=result.plan_id))
     for c in result.changed:
-        report.append(f"{c.number} ({c.unit_id}, {c.site_id}, plan run {c.order_plan_id}) is changed by plan run "
-                      f"{c.plan_id} ({len(c.lots)} lots: {', '.join(sorted({x.change.value for x in c.lots}))}); "
-                      f"its lots are ordered anew: cancel it with sapper task-order cancel {c.number} --reason ...")
-    report += [f"wrote {p}" for p in paths]
+        report.append(tr_n("{number} ({unit}, {site}, plan run {old}) is changed by plan run {plan} ({n} lot: "
+                           "{changes}); its lots are ordered anew: cancel it with sapper task-order cancel {number} "
+                           "--reason ...",
+                           "{number} ({unit}, {site}, plan run {old}) is changed by plan run {plan} ({n} lots: "
+                           "{changes}); its lots are ordered anew: cancel it with sapper task-order cancel {number} "
+                           "--reason ...", len(c.lots), number=c.number, unit=c.unit_id, site=c.site_id,
+                           old=c.order_plan_id, plan=c.plan_id,
+                           changes=", ".join(sorted({_word(x.change.value) for x in c.lots}))))
+    report += [tr("wrote {path}", path=p) for p in paths]
     lines(report)
 
 
@@ -104,7 +127,7 @@ def task_order_list(
                           for o in orders], indent=1, ensure_ascii=False))
         return
     if not orders:
-        out.print("no task orders" + (" matching the filters" if team or state else ""))
+        lines([tr("no task orders matching the filters") if team or state else tr("no task orders")])
         return
 
     def said(number: str) -> str:
@@ -113,7 +136,9 @@ def task_order_list(
             return "-"
         return tr_n("{n} report to {day}", "{n} reports to {day}", r.reports, day=r.last_day.isoformat())
 
-    lines([f"{'order':<13} {'state':<12} {'unit':<12} {'site':<10} {'from':<10} {'to':<10} {'plan':<5} reported"])
+    head = (tr("order"), tr("state"), tr("unit"), tr("site"), tr("from"), tr("to"), tr("plan"), tr("reported"))
+    lines([f"{head[0]:<13} {head[1]:<12} {head[2]:<12} {head[3]:<10} {head[4]:<10} {head[5]:<10} {head[6]:<5} "
+           f"{head[7]}"])
     lines([f"{o.number:<13} {o.state.value:<12} {o.unit_id:<12} {o.site_id:<10} {o.start.isoformat():<10} "
            f"{o.end.isoformat():<10} {o.plan_run_id:<5} {said(o.number)}" for o in orders])
 
@@ -130,7 +155,8 @@ def _change(ctx: typer.Context, db: str, numbers: list[str], to_state: str, acto
 
     with open_register(settings(ctx, db=db)) as store:
         done = change_state(store, numbers, OrderState(to_state), actor=_actor(actor), reason=reason or "")
-    lines([f"task order {o.number} ({o.unit_id}, {o.site_id}) is now {o.state.value}" for o in done])
+    lines([tr("task order {number} ({unit}, {site}) is now {state}", number=o.number, unit=o.unit_id, site=o.site_id,
+              state=_word(o.state.value)) for o in done])
 
 
 @task_order_app.command("ack")
@@ -172,9 +198,10 @@ def task_order_changes(
         print(json.dumps([change_to_json(c) for c in changes], indent=1, ensure_ascii=False))
         return
     if not changes:
-        out.print("no order in force is changed by the plan")
+        lines([tr("no order in force is changed by the plan")])
         return
     for c in changes:
-        lines([f"{c.number} ({c.unit_id}, {c.site_id}): plan run {c.order_plan_id} → {c.plan_id}"])
-        lines([f"  {x.task_id}: {x.change.value}: {x.old_unit} {x.old_start}–{x.old_end}"
+        lines([tr("{number} ({unit}, {site}): plan run {old} → {plan}", number=c.number, unit=c.unit_id,
+                  site=c.site_id, old=c.order_plan_id, plan=c.plan_id)])
+        lines([f"  {x.task_id}: {_word(x.change.value)}: {x.old_unit} {x.old_start}–{x.old_end}"
                + (f" → {x.new_unit} {x.new_start}–{x.new_end}" if x.new_start else "") for x in c.lots])

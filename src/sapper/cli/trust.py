@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import AsJson, Db, settings
-from sapper.cli._output import lines
+from sapper.cli._output import lines, tr, tr_n
 from sapper.services import audit as audit_service
 from sapper.services import backups, datakeys, register
 from sapper.services.register import open_register
@@ -28,7 +28,8 @@ def backup(
 ) -> None:
     """Back a store up into one file, while the service may go on writing (SQLite online backup; pg_dump)."""
     done = backups.backup(settings(ctx, db=db).db or "", out)
-    lines([f"backed up to {done.out} ({done.size_bytes:,} bytes)"])
+    lines([tr_n("backed up to {path} ({size} byte)", "backed up to {path} ({size} bytes)", done.size_bytes,
+                path=done.out, size=f"{done.size_bytes:,}")])
 
 
 def restore(
@@ -40,7 +41,8 @@ def restore(
 ) -> None:
     """Restore a backup into a new store (or over one, with --replace) and say what it holds."""
     done = backups.restore(source, settings(ctx, db=db).db or "", replace=replace)
-    lines([f"restored {source} into {done.target} (schema revision {done.revision})",
+    lines([tr("restored {source} into {target} (schema revision {revision})", source=source, target=done.target,
+              revision=done.revision),
            *(f"{name:>28}: {n}" for name, n in done.counts.items())])
 
 
@@ -63,7 +65,8 @@ def audit(
                          indent=1, ensure_ascii=False))
         return
     if not found:
-        lines([f"no audit rows for record {record}" + (f" in {table}" if table else "")])
+        lines([tr("no audit rows for record {record} in {table}", record=record, table=table) if table else
+               tr("no audit rows for record {record}", record=record)])
         return
     lines(f"{e.at}  {e.table_name}/{e.record_id}  {e.action:<6}  {e.actor}"
           + (f" ({e.organisation_id})" if e.organisation_id else "") + (f"  — {e.reason}" if e.reason else "")
@@ -83,9 +86,12 @@ def keys_rotate(
     """Re-encrypt every victim from the old data key to the new one, in one transaction (all or nothing)."""
     with open_register(settings(ctx, db=db)) as store:
         done = datakeys.rotate(store, old=old, new=new)
-    by_key = ", ".join(f"{k}: {n}" for k, n in sorted(done.by_key.items())) or "no victims"
-    lines([f"re-encrypted {done.reencrypted} victims from key {done.old_key_id} to key {done.new_key_id} "
-           f"(victims per key now: {by_key}); set SAPPER_DATA_KEY to the new key"])
+    by_key = ", ".join(f"{k}: {n}" for k, n in sorted(done.by_key.items())) or tr("no victims")
+    lines([tr_n("re-encrypted {n} victim from key {old} to key {new} (victims per key now: {by_key}); set "
+                "SAPPER_DATA_KEY to the new key",
+                "re-encrypted {n} victims from key {old} to key {new} (victims per key now: {by_key}); set "
+                "SAPPER_DATA_KEY to the new key", done.reencrypted, old=done.old_key_id, new=done.new_key_id,
+                by_key=by_key)])
 
 
 def grant_service_role(
@@ -97,4 +103,5 @@ def grant_service_role(
     sequences, bound by row-level security. Run it as the owner, after `sapper init` or an upgrade."""
     with open_register(settings(ctx, db=db)) as store:
         register.grant_service_role(store, role)
-    lines([f"{role} may now run the web service on {store.url}; connect `sapper serve --db` as {role}"])
+    lines([tr("{role} may now run the web service on {url}; connect `sapper serve --db` as {role}", role=role,
+              url=store.url)])

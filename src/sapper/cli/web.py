@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, settings
+from sapper.cli._output import error_line, lines, tr, tr_n
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.services import accounts
 from sapper.services.accounts import OrgKind, Role
 from sapper.services.register import open_register
@@ -40,9 +42,10 @@ def serve(
     from sapper.api.serving import serve as run  # the server extra, only when serving
 
     if workers < 1:
-        raise ValidationError("serve", [Fault("serve", f"--workers {workers} is less than 1", "workers")])
+        raise ValidationError("serve", [Fault("serve", msg("--workers {n} is less than 1", n=workers), "workers")])
     if not 1 <= threads <= 20:
-        raise ValidationError("serve", [Fault("serve", f"--threads {threads} is not between 1 and 20", "threads")])
+        raise ValidationError("serve", [Fault("serve", msg("--threads {n} is not between 1 and 20", n=threads),
+                                              "threads")])
     s = settings(ctx, db=db)
     run(db, host=host, port=port, workers=workers, threads=threads, access_log=access_log, data_key=s.data_key,
         development=dev or s.development)
@@ -62,7 +65,8 @@ def org_add(
     kind = OrgKind.AUTHORITY if authority else OrgKind.OPERATOR
     with open_register(settings(ctx, db=db)) as store:
         org = accounts.add_organisation(store, name, name=title, kind=kind, authority=authority)
-    typer.echo(f"organisation {org.id} added" + (" (national authority)" if authority else ""))
+    lines([tr("organisation {org} added (national authority)", org=org.id) if authority else
+           tr("organisation {org} added", org=org.id)])
 
 
 @user_app.command("add")
@@ -77,12 +81,12 @@ def user_add(
 ) -> None:
     """Add a user (the password is argon2-hashed; it is read from standard input, never from an argument)."""
     if not password_stdin:
-        raise ValidationError(f"user {name}", [Fault(f"user {name}", "give the password on standard input with "
-                                                                      "--password-stdin", "password")])
+        raise ValidationError(f"user {name}", [Fault(f"user {name}", msg("give the password on standard input with "
+                                                                          "--password-stdin"), "password")])
     password = sys.stdin.readline().rstrip("\r\n")
     with open_register(settings(ctx, db=db)) as store:
         user = accounts.add_user(store, name, role=role, organisation_id=org, password=password)
-    typer.echo(f"user {user.name} added ({user.role.value}, {user.organisation_id})")
+    lines([tr("user {name} added ({role}, {org})", name=user.name, role=user.role.value, org=user.organisation_id)])
 
 
 @user_app.command("token")
@@ -96,7 +100,7 @@ def user_token(
     with open_register(settings(ctx, db=db)) as store:
         issued = accounts.issue_token(store, name, days=days)
     typer.echo(issued.token)
-    typer.echo(f"expires {issued.expires_at.isoformat(timespec='seconds')}", err=True)
+    error_line(tr("expires {at}", at=issued.expires_at.isoformat(timespec="seconds")))
 
 
 
@@ -111,4 +115,4 @@ def user_revoke(
     with open_register(settings(ctx, db=db)) as store:
         accounts.require_user(store, name)
         count = accounts.revoke_tokens(store, name)
-    typer.echo(f"{count} token{'s' if count != 1 else ''} of {name} revoked")
+    lines([tr_n("{n} token of {name} revoked", "{n} tokens of {name} revoked", count, name=name)])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Db, parse_day, settings
-from sapper.cli._output import lines, say
+from sapper.cli._output import lines, say, tr_n
 
 if TYPE_CHECKING:
     from sapper.services.whatif import WhatIf
@@ -68,7 +68,8 @@ def whatif(
     day = parse_day("--by", by)
     with open_register(settings(ctx, db=db)) as store:
         if not as_json:
-            say(f"forecasting the latest plan and re-planning {len(parsed)} variants")
+            say(tr_n("forecasting the latest plan and re-planning {n} variant",
+                     "forecasting the latest plan and re-planning {n} variants", len(parsed)))
         result = compare(store, parsed, runs=runs, seed=seed, time_limit_s=time_limit, by=day, critical=critical)
         if save:
             save_comparison(store, result)

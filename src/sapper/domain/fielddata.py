@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from sapper.domain.activities import DeviceFound
 from sapper.domain.text import normalise_key
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 
 class SubmissionSource(StrEnum):
@@ -183,13 +184,13 @@ def check_transition(record: str, current: StagingState, wanted: StagingState, *
     """Refuse a change the workflow does not allow, one without an actor, or a rejection without a reason."""
     faults = []
     if wanted not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "nothing (it is final)"
-        faults.append(Fault(record, f"is {current.value} and cannot become {wanted.value}; it can become {allowed}",
-                            "state"))
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or msg("nothing (it is final)")
+        faults.append(Fault(record, msg("is {state} and cannot become {wanted}; it can become {allowed}",
+                                        state=current.value, wanted=wanted.value, allowed=allowed), "state"))
     if not actor.strip():
-        faults.append(Fault(record, "the actor (who makes the change) is empty", "actor"))
+        faults.append(Fault(record, msg("the actor (who makes the change) is empty"), "actor"))
     if wanted is StagingState.REJECTED and not reason.strip():
-        faults.append(Fault(record, "a rejection needs a reason", "reason"))
+        faults.append(Fault(record, msg("a rejection needs a reason"), "reason"))
     ValidationError.raise_if(record, faults)
 
 
@@ -269,23 +270,24 @@ class ProgressReport:
         if self.kind is ProgressKind.CLEARANCE:
             for name in ("hazard_id", "team_id"):
                 if not getattr(self, name):
-                    faults.append(Fault(record, f"{name} is empty", name))
+                    faults.append(Fault(record, msg("{name} is empty", name=name), name))
             if self.area_cleared_m2 is None:
-                faults.append(Fault(record, "area cleared is missing", "area_cleared_m2"))
+                faults.append(Fault(record, msg("area cleared is missing"), "area_cleared_m2"))
         else:
             for name in ("asset_id", "brigade_id"):
                 if not getattr(self, name):
-                    faults.append(Fault(record, f"{name} is empty", name))
+                    faults.append(Fault(record, msg("{name} is empty", name=name), name))
             if self.devices:
-                faults.append(Fault(record, "a brigade report has no devices", "devices"))
+                faults.append(Fault(record, msg("a brigade report has no devices"), "devices"))
         for name in ("area_cleared_m2", "deminers", "hours_worked", "builder_days"):
             value = getattr(self, name)
             if value is not None and not value >= 0:
-                faults.append(Fault(record, f"cannot be negative, got {value}", name))
+                faults.append(Fault(record, msg("cannot be negative, got {value}", value=value), name))
         if self.hours_worked is not None and self.hours_worked > 24:
-            faults.append(Fault(record, f"a day has 24 hours, got {self.hours_worked}", "hours_worked"))
+            faults.append(Fault(record, msg("a day has 24 hours, got {value}", value=self.hours_worked),
+                                "hours_worked"))
         if self.percent_complete is not None and not 0 <= self.percent_complete <= 100:
-            faults.append(Fault(record, f"must be between 0 and 100, got {self.percent_complete}",
+            faults.append(Fault(record, msg("must be between 0 and 100, got {value}", value=self.percent_complete),
                                 "percent_complete"))
         ValidationError.raise_if(record, faults)
 

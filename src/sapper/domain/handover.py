@@ -19,6 +19,7 @@ from sapper.domain.activities import Disposal
 from sapper.domain.hazards import DeviceCategory, HazardArea, HazardClass, Marking
 from sapper.domain.landrelease import EventKind, LandRelease, ReleaseState
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 #: The residual-risk statement when no find reopened the area (IMAS 07.14: released land carries a residual risk).
 STANDARD_RESIDUAL_RISK = (
@@ -112,9 +113,11 @@ def completion_record(hazard: HazardArea, record: LandRelease, *,
     for e in record.history:
         if e.kind is EventKind.INSPECTED and e.inspection is not None:
             i = e.inspection
-            inspections.append(f"{i.id} ({i.date}) by {i.organisation}: sample {i.sample_m2:,.0f} m²"
-                               + (f", {i.plan}" if i.plan else "") + (": passed" if i.passed
-                                                                      else f": failed ({i.finding})"))
+            said = dict(id=i.id, date=str(i.date), org=i.organisation, m2=f"{i.sample_m2:,.0f}",
+                        plan=f", {i.plan}" if i.plan else "")
+            inspections.append(msg("{id} ({date}) by {org}: sample {m2} m²{plan}: passed", **said) if i.passed else
+                               msg("{id} ({date}) by {org}: sample {m2} m²{plan}: failed ({finding})",
+                                   finding=i.finding, **said))
         elif e.to_state is ReleaseState.RELEASED and e.from_state is not ReleaseState.RELEASED:
             # an accepted event, or a legacy one (released before acceptance was its own step)
             authority = e.authority or "(implied: released before acceptance was recorded)"

@@ -47,7 +47,7 @@ from sapper.domain.geometry import LocalProjection, in_wgs84_range, projection_n
 from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardClass, HazardStatus
 from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, TransitionError, ValidationError
-from sapper.messages import Joined, msg, msg_n
+from sapper.messages import Joined, Msg, msg, msg_n
 
 
 class ReleaseState(StrEnum):
@@ -108,18 +108,23 @@ OUTCOMES_BY_TYPE: Mapping[ActivityType, frozenset[str]] = {
 }
 
 _VERB = {
-    EventKind.RECORDED: "start the land-release history",
-    EventKind.ACTIVITY: "record an activity",
-    EventKind.RECLASSIFIED: "reclassify the area as CHA",
-    EventKind.RELEASED: "release the area",
-    EventKind.HANDED_OVER: "hand the area over",
-    EventKind.QA_VISIT: "record a QA visit",
-    EventKind.NON_CONFORMITY: "change a non-conformity",
-    EventKind.INSPECTED: "record a post-clearance inspection",
-    EventKind.ACCEPTED: "accept the area as released",
-    EventKind.REOPENED: "reopen land",
-    EventKind.EXTENDED: "extend the perimeter",
+    EventKind.RECORDED: msg("start the land-release history"),
+    EventKind.ACTIVITY: msg("record an activity"),
+    EventKind.RECLASSIFIED: msg("reclassify the area as CHA"),
+    EventKind.RELEASED: msg("release the area"),
+    EventKind.HANDED_OVER: msg("hand the area over"),
+    EventKind.QA_VISIT: msg("record a QA visit"),
+    EventKind.NON_CONFORMITY: msg("change a non-conformity"),
+    EventKind.INSPECTED: msg("record a post-clearance inspection"),
+    EventKind.ACCEPTED: msg("accept the area as released"),
+    EventKind.REOPENED: msg("reopen land"),
+    EventKind.EXTENDED: msg("extend the perimeter"),
 }
+
+
+def _cannot(verb: str, why: str) -> Msg:
+    """A refusal: ``cannot {verb}: {why}``, both parts messages said in the user's language."""
+    return msg("cannot {verb}: {why}", verb=verb, why=why)
 
 
 def state_of(hazard_class: HazardClass, status: HazardStatus) -> ReleaseState:
@@ -527,8 +532,9 @@ class LandRelease:
         """A new history of ``hazard``: one ``recorded`` event, from the register's class (the area must be open)."""
         blank = cls._blank(hazard, state_of(hazard.hazard_class, hazard.status), rules or ReleaseRules())
         if hazard.status is not HazardStatus.OPEN:
-            raise blank._refuse(f"cannot start the land-release history: the register has the area "
-                                f"{hazard.status.value}; a history starts with an open area")
+            raise blank._refuse(_cannot(_VERB[EventKind.RECORDED], msg(
+                "the register has the area {status}; a history starts with an open area",
+                status=hazard.status.value)))
         return blank._step(EventKind.RECORDED, actor=actor, at=at, reason=reason)
 
     @classmethod
@@ -740,7 +746,7 @@ class LandRelease:
     # ------------------------------------------------------------------------------------------------
 
     def _refuse(self, reason: str) -> TransitionError:
-        what = f"hazard area {self.hazard_id}"
+        what = msg("hazard area {id}", id=self.hazard_id)
         return TransitionError(what, [Fault(what, reason)])
 
     def _step(
@@ -777,23 +783,24 @@ class LandRelease:
         allowed_from = {f for f, _ in TRANSITIONS[kind]}
         if from_state not in allowed_from:
             if from_state is None:
-                raise self._refuse(f"cannot {_VERB[kind]}: its land-release history has not started "
-                                   "(the first event is 'recorded')")
+                raise self._refuse(_cannot(_VERB[kind], msg("its land-release history has not started (the first "
+                                                            "event is 'recorded')")))
             if kind is EventKind.RECORDED:
-                raise self._refuse(f"cannot {_VERB[kind]}: it started with event 1")
-            names = ", ".join(sorted(s.value for s in allowed_from if s is not None)) or "never"
-            raise self._refuse(f"cannot {_VERB[kind]}: the area is {from_state.value}; allowed only when it is "
-                               f"{names}")
+                raise self._refuse(_cannot(_VERB[kind], msg("it started with event 1")))
+            names = ", ".join(sorted(s.value for s in allowed_from if s is not None)) or msg("never")
+            raise self._refuse(_cannot(_VERB[kind], msg("the area is {state}; allowed only when it is {states}",
+                                                        state=from_state.value, states=names)))
         if self.history and at < self.history[-1].at:
             last = self.history[-1]
-            raise self._refuse(f"cannot {_VERB[kind]} at {at.isoformat()}: it is before event {last.seq} "
-                               f"({last.at.isoformat()}); the history only grows forward")
+            raise self._refuse(msg("cannot {verb} at {at}: it is before event {seq} ({then}); the history only "
+                                   "grows forward", verb=_VERB[kind], at=at.isoformat(), seq=last.seq,
+                                   then=last.at.isoformat()))
         if recorded is not None and (recorded.seq != seq or recorded.hazard_id != self.hazard_id):
             raise ValidationError(where, [Fault(where, f"stored as event {recorded.seq} of hazard area "
                                                 f"{recorded.hazard_id}; expected event {seq} of this area")])
         if self.evidence_pending and kind is not EventKind.RECLASSIFIED:
-            raise self._refuse(f"cannot {_VERB[kind]}: direct evidence ({self.evidence_pending}) makes the area a "
-                               "CHA first (IMAS 08.10)")
+            raise self._refuse(_cannot(_VERB[kind], msg("direct evidence ({evidence}) makes the area a CHA first "
+                                                        "(IMAS 08.10)", evidence=self.evidence_pending)))
 
         if kind is EventKind.RECORDED:
             effects = _Effects(to_state=self.state)
@@ -811,8 +818,8 @@ class LandRelease:
             effects = _Effects(to_state=ReleaseState.CONFIRMED, hazard_class=HazardClass.CHA, evidence_pending="")
         elif kind is EventKind.RELEASED:
             if not legacy:
-                raise self._refuse("cannot release the area without the authority's acceptance: record a passed "
-                                   "inspection and accept it ('accepted' event)")
+                raise self._refuse(msg("cannot release the area without the authority's acceptance: record a "
+                                       "passed inspection and accept it ('accepted' event)"))
             effects = self._release()
         elif kind is EventKind.ACCEPTED:
             effects = self._accept(authority)
@@ -826,7 +833,7 @@ class LandRelease:
         elif kind is EventKind.EXTENDED:
             effects = self._extend(area)
         elif kind is EventKind.HANDED_OVER:
-            self._check_unblocked("hand the area over")
+            self._check_unblocked(_VERB[EventKind.HANDED_OVER])
             effects = _Effects(to_state=ReleaseState.HANDED_OVER)
         elif kind is EventKind.QA_VISIT:
             if visit is None:
@@ -836,8 +843,8 @@ class LandRelease:
             effects = self._non_conformity(nc_id, nc_status)
 
         if (from_state, effects.to_state) not in TRANSITIONS[kind]:  # the handlers only make allowed moves
-            raise self._refuse(f"cannot {_VERB[kind]}: {from_state} → {effects.to_state} is not a land-release "
-                               "transition")
+            raise self._refuse(_cannot(_VERB[kind], msg("{before} → {after} is not a land-release transition",
+                                                        before=str(from_state), after=str(effects.to_state))))
         remaining = effects.remaining if effects.remaining is not None else self._remaining
         event = ReleaseEvent(
             hazard_id=self.hazard_id,
@@ -939,31 +946,33 @@ class LandRelease:
         blockers = self.blockers
         if blockers:
             listed = ", ".join(f"{nc.id} ({nc.status.value})" for nc in blockers)
-            raise self._refuse(f"cannot {verb}: critical non-conformity {listed} is not closed")
+            raise self._refuse(_cannot(verb, msg("critical non-conformity {listed} is not closed", listed=listed)))
 
     def _release(self) -> _Effects:
         """A legacy ``released`` event: nothing left within the balance tolerance (the rule before 0005)."""
         if self.remaining_m2 > self.tolerance_m2:
-            raise self._refuse(f"cannot release the area: {self.remaining_m2:,.0f} m² is still hazardous "
-                               f"(tolerance {self.tolerance_m2:,.0f} m²)")
-        self._check_unblocked("release the area")
+            raise self._refuse(_cannot(_VERB[EventKind.RELEASED], msg(
+                "{m2} m² is still hazardous (tolerance {tolerance} m²)", m2=f"{self.remaining_m2:,.0f}",
+                tolerance=f"{self.tolerance_m2:,.0f}")))
+        self._check_unblocked(_VERB[EventKind.RELEASED])
         return _Effects(to_state=ReleaseState.RELEASED)
 
     def _accept(self, authority: str) -> _Effects:
         if not authority.strip():
             raise ValidationError(f"hazard area {self.hazard_id}", [Fault(
-                f"hazard area {self.hazard_id}", "acceptance needs the accepting authority", "authority")])
+                f"hazard area {self.hazard_id}", msg("acceptance needs the accepting authority"), "authority")])
         holds = self.release_holds
         if holds:
-            raise self._refuse("cannot accept the area as released: " + "; ".join(holds))
+            raise self._refuse(_cannot(_VERB[EventKind.ACCEPTED], Joined("; ", holds)))
         return _Effects(to_state=ReleaseState.RELEASED)
 
     def _local_polygon(self, geom: BaseGeometry | None, what: str, name: str) -> BaseGeometry:
         where = f"hazard area {self.hazard_id}"
         if geom is None or geom.is_empty:
-            raise ValidationError(where, [Fault(where, f"{what} needs its area", name)])
+            raise ValidationError(where, [Fault(where, msg("{what} needs its area", what=what), name)])
         if not isinstance(geom, Polygon | MultiPolygon) or not geom.is_valid or not in_wgs84_range(geom):
-            raise ValidationError(where, [Fault(where, f"{what}: the area must be a valid WGS84 polygon", name)])
+            raise ValidationError(where, [Fault(where, msg("{what}: the area must be a valid WGS84 polygon", what=what),
+                                                name)])
         return _polygonal(self._proj.to_local(geom))
 
     def _put_back(self, local: BaseGeometry, what: str) -> tuple[BaseGeometry, float]:
@@ -971,24 +980,26 @@ class LandRelease:
         processed = _polygonal(shapely.difference(self._outline, self._remaining))
         part = _polygonal(shapely.intersection(local, processed))
         if float(part.area) <= self.rules.residual_area_m2:
-            raise self._refuse(f"cannot reopen land for {what}: its area does not overlap land this area has "
-                               "processed or released")
+            raise self._refuse(msg("cannot reopen land for {what}: its area does not overlap land this area has "
+                                   "processed or released", what=what))
         return _polygonal(shapely.union(self._remaining, part)), float(part.area)
 
     def _inspect(self, inspection: Inspection) -> _Effects:
-        what = f"inspection {inspection.id}"
+        record = msg("record inspection {id}", id=inspection.id)
         if any(e.inspection is not None and e.inspection.id == inspection.id for e in self.history):
-            raise self._refuse(f"cannot record {what}: it is already in the history")
+            raise self._refuse(_cannot(record, msg("it is already in the history")))
         processed = self.processed_m2
         if processed <= self.rules.residual_area_m2:
-            raise self._refuse(f"cannot record {what}: no land of the area has been processed yet")
+            raise self._refuse(_cannot(record, msg("no land of the area has been processed yet")))
         if inspection.sample_m2 > processed + self.tolerance_m2:
-            raise self._refuse(f"cannot record {what}: its sample of {inspection.sample_m2:,.0f} m² is larger "
-                               f"than the {processed:,.0f} m² processed")
+            raise self._refuse(_cannot(record, msg("its sample of {sample} m² is larger than the {processed} m² "
+                                                   "processed", sample=f"{inspection.sample_m2:,.0f}",
+                                                   processed=f"{processed:,.0f}")))
         if inspection.passed:
             return _Effects(to_state=self.state, inspection_due=False)
-        local = self._local_polygon(inspection.failed_area, what, "failed_area")
-        remaining, put_back = self._put_back(local, what)
+        said = msg("inspection {id}", id=inspection.id)
+        local = self._local_polygon(inspection.failed_area, said, "failed_area")
+        remaining, put_back = self._put_back(local, said)
         evidence = (f"{inspection.devices_found} device(s) found by inspection {inspection.id}: {inspection.finding}"
                     if inspection.devices_found and self.hazard_class is HazardClass.SHA else None)
         return _Effects(to_state=self.state, remaining=remaining, reopened_m2=put_back, inspection_due=True,
@@ -997,59 +1008,64 @@ class LandRelease:
     def _reopen(self, area: BaseGeometry | None, residual_risk: str, evidence: str) -> _Effects:
         where = f"hazard area {self.hazard_id}"
         if not residual_risk.strip():
-            raise ValidationError(where, [Fault(where, "reopening needs a residual-risk statement (IMAS 07.14)",
+            raise ValidationError(where, [Fault(where, msg("reopening needs a residual-risk statement (IMAS 07.14)"),
                                                 "residual_risk")])
-        local = self._local_polygon(area, "reopening", "area")
-        remaining, put_back = self._put_back(local, "reopening")
+        local = self._local_polygon(area, msg("reopening"), "area")
+        remaining, put_back = self._put_back(local, msg("reopening"))
         to_state = ReleaseState.CONFIRMED if self.hazard_class is HazardClass.CHA else ReleaseState.SUSPECTED
         pending = evidence if evidence.strip() and self.hazard_class is HazardClass.SHA else None
         return _Effects(to_state=to_state, remaining=remaining, reopened_m2=put_back, inspection_due=True,
                         evidence_pending=pending)
 
     def _extend(self, area: BaseGeometry | None) -> _Effects:
-        local = self._local_polygon(area, "extension", "area")
+        local = self._local_polygon(area, msg("extension"), "area")
         added = _polygonal(shapely.difference(local, self._outline))
         if float(added.area) <= self.rules.residual_area_m2:
-            raise self._refuse("cannot extend the perimeter: the extension lies within it")
+            raise self._refuse(_cannot(_VERB[EventKind.EXTENDED], msg("the extension lies within it")))
         return _Effects(to_state=self.state, remaining=_polygonal(shapely.union(self._remaining, added)),
                         perimeter=_polygonal(shapely.union(self._outline, added)), extended_m2=float(added.area))
 
     def _check_outcomes(self, activity: Activity) -> None:
         """The rules an activity recorded now must follow (legacy events were recorded before them)."""
-        what = f"activity {activity.id}"
+        record = msg("record activity {id}", id=activity.id)
         kind = activity.activity_type
         wrong = sorted(set(activity.outcomes) - OUTCOMES_BY_TYPE[kind])
         if wrong:
-            allowed = ", ".join(sorted(OUTCOMES_BY_TYPE[kind])) or "no area (it destroys items; IMAS 09.30)"
-            raise self._refuse(f"cannot record {what}: a {kind.value.upper()} activity may not record "
-                               f"{' or '.join(wrong)} land; it yields {allowed} (IMAS 07.11: NTS cancels, TS "
-                               "reduces, clearance and BAC clear, an EOD spot task releases no area)")
+            allowed = ", ".join(sorted(OUTCOMES_BY_TYPE[kind])) or msg("no area (it destroys items; IMAS 09.30)")
+            raise self._refuse(_cannot(record, msg(
+                "a {kind} activity may not record {wrong} land; it yields {allowed} (IMAS 07.11: NTS cancels, TS "
+                "reduces, clearance and BAC clear, an EOD spot task releases no area)", kind=kind.value.upper(),
+                wrong=", ".join(wrong), allowed=allowed)))
         if (self.hazard_class is HazardClass.CHA and "cancelled" in activity.outcomes
                 and not self.rules.nts_may_cancel_in_cha):
-            raise self._refuse(f"cannot record {what}: it cancels land in a confirmed area (CHA); land with direct "
-                               "evidence is reduced by technical survey or cleared, not cancelled (IMAS 08.10; "
-                               "the programme does not allow NTS to cancel in a CHA)")
+            raise self._refuse(_cannot(record, msg(
+                "it cancels land in a confirmed area (CHA); land with direct evidence is reduced by technical survey "
+                "or cleared, not cancelled (IMAS 08.10; the programme does not allow NTS to cancel in a CHA)")))
         if kind in (ActivityType.CLEARANCE, ActivityType.BAC) and "cleared" in activity.outcomes:
             depth = activity.clearance_depth_cm
             if depth is None:
-                raise self._refuse(f"cannot record {what}: a clearance report must state the clearance depth "
-                                   f"(required {self.required_depth_cm:g} cm, IMAS 09.10)")
+                raise self._refuse(_cannot(record, msg("a clearance report must state the clearance depth (required "
+                                                       "{required} cm, IMAS 09.10)",
+                                                       required=f"{self.required_depth_cm:g}")))
             if depth < self.required_depth_cm:
-                raise self._refuse(f"cannot record {what}: cleared to {depth:g} cm, shallower than the required "
-                                   f"{self.required_depth_cm:g} cm (IMAS 09.10)")
+                raise self._refuse(_cannot(record, msg("cleared to {depth} cm, shallower than the required {required} "
+                                                       "cm (IMAS 09.10)", depth=f"{depth:g}",
+                                                       required=f"{self.required_depth_cm:g}")))
 
     def _activity(self, activity: Activity, *, legacy: bool = False) -> _Effects:
         what = f"activity {activity.id}"
+        record = msg("record activity {id}", id=activity.id)
         if activity.hazard_id != self.hazard_id:
-            raise self._refuse(f"cannot record {what}: it belongs to hazard area {activity.hazard_id}")
+            raise self._refuse(_cannot(record, msg("it belongs to hazard area {id}", id=activity.hazard_id)))
         if activity.id in self.activities:
-            raise self._refuse(f"cannot record {what}: it is already in the history")
+            raise self._refuse(_cannot(record, msg("it is already in the history")))
         if activity.status is ActivityStatus.PLANNED:
-            raise self._refuse(f"cannot record {what}: it is only planned; record it when it has results")
+            raise self._refuse(_cannot(record, msg("it is only planned; record it when it has results")))
         if legacy:
             if self.hazard_class is HazardClass.CHA and "cancelled" in activity.outcomes:
-                raise self._refuse(f"cannot record {what}: it cancels land in a confirmed area (CHA); land with "
-                                   "direct evidence is reduced by technical survey or cleared, not cancelled")
+                raise self._refuse(_cannot(record, msg("it cancels land in a confirmed area (CHA); land with direct "
+                                                       "evidence is reduced by technical survey or cleared, not "
+                                                       "cancelled")))
         else:
             self._check_outcomes(activity)
         faults = []
@@ -1105,18 +1121,18 @@ class LandRelease:
         return None if geom.is_empty else geom
 
     def _qa_visit(self, visit: QAVisit) -> _Effects:
-        what = f"QA visit {visit.id}"
+        record = msg("record QA visit {id}", id=visit.id)
         if visit.activity_id not in self.activities:
-            raise self._refuse(f"cannot record {what}: activity {visit.activity_id} is not in this area's "
-                               "land-release history")
+            raise self._refuse(_cannot(record, msg("activity {id} is not in this area's land-release history",
+                                                   id=visit.activity_id)))
         if visit.id in self.visits:
-            raise self._refuse(f"cannot record {what}: it is already in the history")
+            raise self._refuse(_cannot(record, msg("it is already in the history")))
         for nc in visit.non_conformities:
             if nc.id in self.non_conformities:
-                raise self._refuse(f"cannot record {what}: non-conformity {nc.id} is already recorded")
+                raise self._refuse(_cannot(record, msg("non-conformity {id} is already recorded", id=nc.id)))
             if nc.status is not NCStatus.OPEN:
-                raise self._refuse(f"cannot record {what}: non-conformity {nc.id} is {nc.status.value}; a new "
-                                   "finding is open")
+                raise self._refuse(_cannot(record, msg("non-conformity {id} is {status}; a new finding is open",
+                                                       id=nc.id, status=nc.status.value)))
         return _Effects(to_state=self.state)
 
     def _non_conformity(self, nc_id: str | None, status: NCStatus | None) -> _Effects:
@@ -1125,9 +1141,11 @@ class LandRelease:
                 Fault(f"hazard area {self.hazard_id}", "a non-conformity change needs its id and new status")])
         nc = self.non_conformities.get(nc_id)
         if nc is None:
-            raise self._refuse(f"cannot change non-conformity {nc_id}: no QA visit of this area recorded it")
+            raise self._refuse(msg("cannot change non-conformity {id}: no QA visit of this area recorded it",
+                                   id=nc_id))
         if status not in NC_TRANSITIONS[nc.status]:
-            allowed = ", ".join(sorted(s.value for s in NC_TRANSITIONS[nc.status])) or "nothing (it is closed)"
-            raise self._refuse(f"cannot move non-conformity {nc_id} from {nc.status.value} to {status.value}; "
-                               f"from {nc.status.value} it may go to {allowed}")
+            allowed = ", ".join(sorted(s.value for s in NC_TRANSITIONS[nc.status])) or msg("nothing (it is closed)")
+            raise self._refuse(msg("cannot move non-conformity {id} from {before} to {after}; from {before} it may go "
+                                   "to {allowed}", id=nc_id, before=nc.status.value, after=status.value,
+                                   allowed=allowed))
         return _Effects(to_state=self.state, non_conformity=dataclasses.replace(nc, status=status))

@@ -27,6 +27,7 @@ from sapper.domain.fielddata import RepeatRow, Submission
 from sapper.domain.text import normalise_key
 from sapper.errors import Fault, ValidationError
 from sapper.io.fieldexport import parse_geo
+from sapper.messages import msg
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -41,14 +42,14 @@ def parse_decimal(text: str) -> float:
     """A number typed as ``12.5``, ``12,5`` or ``1 250,5``; ValueError naming the problem otherwise."""
     t = _SPACES.sub("", text)
     if "," in t and "." in t:
-        raise ValueError(f"{text!r} has both '.' and ',' (write 1250.5 or 1250,5)")
+        raise ValueError(msg("{text} has both '.' and ',' (write 1250.5 or 1250,5)", text=repr(text)))
     if t.count(",") == 1:
         t = t.replace(",", ".")
     if not _PLAIN.match(t):
-        raise ValueError(f"{text!r} is not a number")
+        raise ValueError(msg("{text} is not a number", text=repr(text)))
     value = float(t)
     if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(msg("{text} is not a finite number", text=repr(text)))
     return value
 
 
@@ -63,7 +64,13 @@ def parse_date(text: str) -> dt.date:
             return dt.datetime.fromisoformat(t.replace("Z", "+00:00")).date()
         return dt.date.fromisoformat(t)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
+        raise ValueError(msg("{text} is not a date (YYYY-MM-DD or DD.MM.YYYY)", text=repr(text))) from None
+
+
+def _reason(exc: ValueError) -> str:
+    """The reason a value was refused: the message it was raised with (a message stays translatable)."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, str) else str(exc)
 
 
 class AnswerReader:
@@ -89,7 +96,7 @@ class AnswerReader:
             self.faults += exc.faults
             return None
         if value is None and required:
-            self._fault(name, "is empty")
+            self._fault(name, msg("is empty"))
         return value
 
     def number(self, name: str, *, required: bool = False) -> float | None:
@@ -99,7 +106,7 @@ class AnswerReader:
         try:
             return parse_decimal(text)
         except ValueError as exc:
-            self._fault(name, str(exc))
+            self._fault(name, _reason(exc))
             return None
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
@@ -107,7 +114,7 @@ class AnswerReader:
         if value is None:
             return None
         if not value.is_integer():
-            self._fault(name, f"must be a whole number, got {self.text(name)!r}")
+            self._fault(name, msg("must be a whole number, got {value}", value=repr(self.text(name))))
             return None
         return int(value)
 
@@ -118,7 +125,7 @@ class AnswerReader:
         try:
             return parse_date(text)
         except ValueError as exc:
-            self._fault(name, str(exc))
+            self._fault(name, _reason(exc))
             return None
 
     def yes_no(self, name: str) -> bool | None:
@@ -129,7 +136,7 @@ class AnswerReader:
             return True
         if text.strip().lower() in _FALSE:
             return False
-        self._fault(name, f"must be yes or no, got {text!r}")
+        self._fault(name, msg("must be yes or no, got {value}", value=repr(text)))
         return None
 
     def choice(self, name: str, cls: type[E], *, required: bool = False) -> E | None:
@@ -140,7 +147,8 @@ class AnswerReader:
         for member in cls:
             if normalise_key(member.value) == wanted:
                 return member
-        self._fault(name, f"{text!r} is not one of {', '.join(m.value for m in cls)}")
+        self._fault(name, msg("{value} is not one of {allowed}", value=repr(text),
+                              allowed=", ".join(m.value for m in cls)))
         return None
 
     def geometry(self, name: str, *, kind: str, required: bool = False) -> BaseGeometry | None:
@@ -161,23 +169,23 @@ class AnswerReader:
             try:
                 geom = parse_geo(text)
             except ValueError as exc:
-                self._fault(name, f"is not a {_WHAT[kind]}: {exc}")
+                self._fault(name, msg("is not a {kind}: {why}", kind=_WHAT[kind], why=str(exc)))
                 return None
         if kind == "polygon" and isinstance(geom, LineString) and len(geom.coords) >= 3:
             geom = Polygon([*geom.coords, geom.coords[0]])
         wanted = {"point": Point, "line": LineString, "polygon": Polygon}[kind]
         if not isinstance(geom, wanted):
-            self._fault(name, f"is a {geom.geom_type}, not a {_WHAT[kind]}")
+            self._fault(name, msg("is a {shape}, not a {kind}", shape=geom.geom_type, kind=_WHAT[kind]))
             return None
         if not geom.is_valid:
             reason = shapely.is_valid_reason(geom)
             fixed = shapely.make_valid(geom)
             parts = [p for p in shapely.get_parts(fixed) if shapely.get_dimensions(p) == 2 and not p.is_empty]
             if kind != "polygon" or not parts:
-                self._fault(name, f"is invalid ({reason})")
+                self._fault(name, msg("is invalid ({reason})", reason=reason))
                 return None
             geom = shapely.union_all(parts)
-            self.notes.append(f"{self.record}: {name} repaired ({reason})")
+            self.notes.append(msg("{record}: {name} repaired ({reason})", record=self.record, name=name, reason=reason))
         return geom
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeAlias, TypeVar
 
+from sapper.messages import Msg, msg, phrases
+
 T = TypeVar("T")
 
 #: A source attribute value: JSON's scalars.
@@ -38,6 +40,12 @@ class FeatureIssue:
     def __str__(self) -> str:
         where = f"feature {self.index}" + (f" (id {self.id})" if self.id else "")
         return f"{where}: {self.reason}"
+
+    def said(self) -> Msg:
+        """The same line as a message: said in the user's language, the reason phrase by phrase."""
+        if self.id:
+            return msg("feature {index} (id {id}): {reason}", index=self.index, id=self.id, reason=phrases(self.reason))
+        return msg("feature {index}: {reason}", index=self.index, reason=phrases(self.reason))
 
 
 @dataclass(frozen=True, slots=True)

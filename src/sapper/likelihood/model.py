@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardClass
 from sapper.errors import Fault, ValidationError
 from sapper.likelihood.features import CATEGORICAL, FEATURES, FeatureTable
+from sapper.messages import msg_n
 
 Floats = npt.NDArray[np.float64]
 
@@ -112,8 +113,11 @@ def too_few(labels: Sequence[bool], params: ModelParams) -> str:
     pos = sum(labels)
     neg = len(labels) - pos
     if len(labels) < params.min_labels or min(pos, neg) < params.min_each:
-        return (f"{len(labels)} areas have a recorded outcome ({pos} with devices, {neg} without); the model needs "
-                f"at least {params.min_labels}, with {params.min_each} of each")
+        return msg_n("{n} area has a recorded outcome ({pos} with devices, {neg} without); the model needs at least "
+                     "{least}, with {each} of each",
+                     "{n} areas have a recorded outcome ({pos} with devices, {neg} without); the model needs at least "
+                     "{least}, with {each} of each", len(labels), pos=pos, neg=neg, least=params.min_labels,
+                     each=params.min_each)
     return ""
 
 

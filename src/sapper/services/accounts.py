@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sapper.domain.resources import Organisation, OrgKind
 from sapper.domain.users import Principal, Role, User, password_faults
 from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.messages import msg
 from sapper.store import Store
 from sapper.store import accounts as repo
 
@@ -209,5 +210,5 @@ def end_session(store: Store, secret: str) -> None:
 def require_user(store: Store, name: str) -> Principal:
     found = store.user_credentials(name)
     if found is None:
-        raise NotFoundError(f"user {name} is not in the store")
+        raise NotFoundError(msg("user {name} is not in the store", name=name))
     return found[0]

@@ -59,6 +59,7 @@ from sapper.io.fieldanswers import AnswerReader
 from sapper.io.fieldexport import RowFault, read_field_export
 from sapper.io.form_fields import FIELD_NAMES
 from sapper.jsontypes import JsonObject
+from sapper.messages import Joined, msg, msg_n, phrases
 from sapper.store import Store
 from sapper.store.cipher import FieldCipher, is_ciphertext
 from sapper.store.fieldstaging import FieldStaging, StageOutcome
@@ -209,13 +210,18 @@ class FieldImportSummary:
         return len(named) + sum(1 for f in self.faults if not f.submission)
 
     def lines(self) -> list[str]:
-        out = [f"{self.file}: {self.source} form {self.form_id} ({self.kind}): staged {self.new} new, "
-               f"{self.versions} new versions, {self.unchanged} already staged, {len(self.conflicts)} conflicts, "
-               f"{self.rejected} rejected" + (f", {self.completed} completed with repeat groups" if self.completed
-                                              else "")]
+        counts = dict(file=self.file, source=self.source, form=self.form_id, kind=self.kind, new=self.new,
+                      versions=self.versions, unchanged=self.unchanged, conflicts=len(self.conflicts),
+                      rejected=self.rejected)
+        out: list[str] = [
+            msg("{file}: {source} form {form} ({kind}): staged {new} new, {versions} new versions, {unchanged} already "
+                "staged, {conflicts} conflicts, {rejected} rejected, {completed} completed with repeat groups",
+                completed=self.completed, **counts) if self.completed else
+            msg("{file}: {source} form {form} ({kind}): staged {new} new, {versions} new versions, {unchanged} already "
+                "staged, {conflicts} conflicts, {rejected} rejected", **counts)]
         out += self.notes
-        out += [f"conflict: {c}" for c in self.conflicts]
-        out += [f"rejected {f}" for f in self.faults]
+        out += [msg("conflict: {what}", what=c) for c in self.conflicts]
+        out += [msg("rejected {what}", what=f) for f in self.faults]
         return out
 
 
@@ -233,15 +239,15 @@ def import_export(
     when = at or _now()
     notes = list(export.notes)
     if kind == UNKNOWN_FORM:
-        notes.append(f"form {export.form_id} is not one of sapper's templates (forms: "
-                     f"{', '.join(f.form_id for f in FIELD_NAMES.values())}); its submissions are staged but cannot "
-                     "be applied (name the form with --form if it is one)")
+        notes.append(msg("form {form} is not one of sapper's templates (forms: {forms}); its submissions are staged "
+                         "but cannot be applied (name the form with --form if it is one)", form=export.form_id,
+                         forms=", ".join(f.form_id for f in FIELD_NAMES.values())))
     template = FIELD_NAMES.get(kind)
     if template is not None and template.repeats and not any(find_key(dict.fromkeys(export.columns), r)
                                                             for r in template.repeats):
-        notes.append(f"{export.path.name} has no repeat groups ({', '.join(template.repeats)}): its submissions are "
-                     "staged without them; import the export that has them (ODK Central's CSV zip, Kobo's XLSX) "
-                     "to complete them before approving")
+        notes.append(msg("{file} has no repeat groups ({groups}): its submissions are staged without them; import the "
+                         "export that has them (ODK Central's CSV zip, Kobo's XLSX) to complete them before "
+                         "approving", file=export.path.name, groups=", ".join(template.repeats)))
     counts = {o: 0 for o in StageOutcome}
     conflicts: list[str] = []
     staged: list[int] = []
@@ -327,6 +333,9 @@ _COLUMNS: Mapping[str, tuple[str | None, str | None, str | None]] = {
     "ts": (None, "hazard_id", "survey_date"),
     "accident": (None, None, "accident_date"),
 }
+#: The states of a task order, as a fault names them, marked for the catalogues.
+_STATE_WORDS: dict[str, str] = {w: w for w in (msg("issued"), msg("acknowledged"), msg("completed"), msg("cancelled"))}
+
 _SHAPES = {"clearance": "cleared_shape", "nts": "cancelled_shape", "ts": "reduced_shape"}
 
 
@@ -353,7 +362,7 @@ class ReviewRow:
         """``valid``, the first fault, or ``-`` for a version no longer open to review (applied, rejected…)."""
         if self.faults is None:
             return "-"
-        return self.faults[0] if self.faults else "valid"
+        return self.faults[0] if self.faults else msg("valid")
 
 
 def _number_text(value: float) -> str:
@@ -414,7 +423,7 @@ def validate(store: Store, staged: Sequence[StagedSubmission]) -> dict[int, tupl
                 effects.faults += list(exc.faults)
                 effect = None
             faults = tuple(_fault_text(f, s.submission.record) for f in effects.done())
-            out[s.id] = faults if faults or effect is not None else ("nothing to apply",)
+            out[s.id] = faults if faults or effect is not None else (msg("nothing to apply"),)
     return out
 
 
@@ -429,17 +438,26 @@ def review_line(row: ReviewRow) -> list[str]:
     hazard area or asset, date, m² or builder-days, devices found, verdict), and one more when apply refused it."""
     s = row.staged
     devices = "-" if row.devices is None else str(row.devices)
-    out = [f"{s.id:>5}  {s.state.value:<10} v{s.version:<3} {s.kind:<10} {row.unit or '-':<12} "
-           f"{row.target or '-':<12} {row.day.isoformat() if row.day else '-':<10}  {row.amount or '-':>16}  "
-           f"{devices:>3}  {row.verdict}"]
+    out: list[str] = [Joined("", [f"{s.id:>5}  {s.state.value:<10} v{s.version:<3} {s.kind:<10} {row.unit or '-':<12} "
+                                  f"{row.target or '-':<12} {row.day.isoformat() if row.day else '-':<10}  "
+                                  f"{row.amount or '-':>16}  {devices:>3}  ", row.verdict])]
     if s.apply_fault:
-        out.append(f"       not applied: {s.apply_fault}")
+        out.append(msg("       not applied: {why}", why=phrases(s.apply_fault)))
     return out
 
 
 #: The header of :func:`review_line`'s columns.
 REVIEW_HEADER = (f"{'id':>5}  {'state':<10} {'v':<4} {'form':<10} {'team':<12} {'hazard/asset':<12} {'date':<10}  "
                  f"{'m² / b-days':>16}  {'dev':>3}  verdict")
+
+
+def review_header(say: Callable[[str], str]) -> str:
+    """:data:`REVIEW_HEADER` with its words said by ``say`` (the command line's ``tr``)."""
+    state, form, team, target, day, amount, dev, verdict = (say(w) for w in (
+        msg("state"), msg("form"), msg("team"), msg("hazard/asset"), msg("date"), msg("m² / b-days"), msg("dev"),
+        msg("verdict")))
+    return (f"{'id':>5}  {state:<10} {'v':<4} {form:<10} {team:<12} {target:<12} {day:<10}  {amount:>16}  "
+            f"{dev:>3}  {verdict}")
 
 
 def parse_state(value: StagingState | str) -> StagingState:
@@ -452,7 +470,8 @@ def _state(value: StagingState | str) -> StagingState:
         return StagingState(value)
     except ValueError:
         allowed = ", ".join(s.value for s in StagingState)
-        raise ValidationError("state", [Fault("state", f"{value!r} is not one of {allowed}", "state")]) from None
+        raise ValidationError(msg("state"), [Fault("state", msg("{value} is not one of {allowed}", value=repr(value),
+                                                                allowed=allowed), "state")]) from None
 
 
 def change_state(
@@ -466,9 +485,9 @@ def change_state(
     """
     wanted = _state(to_state)
     if wanted in (StagingState.APPLIED, StagingState.SUPERSEDED, StagingState.STAGED):
-        raise ValidationError(f"staged submission {staged_id}", [Fault(
-            f"staged submission {staged_id}", f"cannot be set to {wanted.value} by hand (use review, approve, "
-            "reject; `sapper field apply` applies)", "state")])
+        raise ValidationError(msg("staged submission {id}", id=staged_id), [Fault(
+            f"staged submission {staged_id}", msg("cannot be set to {state} by hand (use review, approve, reject; "
+                                                  "`sapper field apply` applies)", state=wanted.value), "state")])
     with store.write() as uow:
         return uow.field_staging.transition(staged_id, wanted, actor=actor, reason=reason, at=at or _now())
 
@@ -489,11 +508,12 @@ class ApplySummary:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"applied {len(self.applied)}, superseded {len(self.superseded)}, not applied {len(self.faults)}"]
-        out += [f"applied {a}" for a in self.applied]
-        out += [f"superseded {s}" for s in self.superseded]
+        out: list[str] = [msg("applied {applied}, superseded {superseded}, not applied {faults}",
+                              applied=len(self.applied), superseded=len(self.superseded), faults=len(self.faults))]
+        out += [msg("applied {what}", what=a) for a in self.applied]
+        out += [msg("superseded {what}", what=s) for s in self.superseded]
         out += self.notes
-        out += [f"not applied: {f}" for f in self.faults]
+        out += [msg("not applied: {why}", why=phrases(f)) for f in self.faults]
         return out
 
 
@@ -513,8 +533,8 @@ def _ranks(versions: Sequence[StagedSubmission]) -> dict[int, tuple[int, int, in
 
 
 #: What a team or brigade that is not in the store is told when no id in the store is close to it.
-NEW_TEAM = (" (no id in the store is close to it: correct the submission, or, if the register lacks this unit, add "
-            "it with sapper import workforce)")
+NEW_TEAM = msg(" (no id in the store is close to it: correct the submission, or, if the register lacks this unit, "
+              "add it with sapper import workforce)")
 #: How close (difflib ratio, ids compared without case and leading zeros) an id must be to be suggested.
 SUGGEST_CUTOFF = 0.8
 _NUMBER = re.compile(r"\d+")
@@ -576,11 +596,17 @@ class RegisterIds:
         """Why ``value`` is refused: ``T-MAN-1 is not a team; did you mean T-MAN-001?``, or, when no id in the
         store is close (or ``suggest`` is off), that it is not in the store, with ``hint``. A suggestion never
         advises adding the id to the register: a typo must not become a phantom team."""
-        article = "an" if what[:1] in "aeiou" else "a"
+        said = _WHAT.get(what, what)
         near = nearest_ids(value, self.all(table)) if suggest else []
         if near:
-            return f"{value} is not {article} {what}; did you mean {' or '.join(near[:3])}?"
-        return f"{value} is not {article} {what} in the store{hint}"
+            return msg("{value} is not {what}; did you mean {near}?", value=value, what=said,
+                       near=", ".join(near[:3]))
+        return msg("{value} is not {what} in the store{hint}", value=value, what=said, hint=hint)
+
+
+#: The kinds of id a submission names, as :meth:`RegisterIds.unknown` says them ("T-9 is not a team").
+_WHAT = {"hazard area": msg("a hazard area"), "team": msg("a team"), "organisation": msg("an organisation"),
+         "asset": msg("an asset"), "brigade": msg("a brigade"), "accident": msg("an accident")}
 
 
 class _Effects:
@@ -611,7 +637,7 @@ class _Effects:
         if geom is None and not find_key(self.sub.fields, name) and find_key(self.sub.geometries, FEATURE_GEOMETRY):
             geom = self.read.geometry(FEATURE_GEOMETRY, kind="polygon")
         if geom is None and required:
-            self.fault(name, "is empty")
+            self.fault(name, msg("is empty"))
         return geom
 
     def devices(self) -> tuple[DeviceFound, ...]:
@@ -639,9 +665,10 @@ class _Effects:
         said = self.read.yes_no("devices_found")
         entries = len(self.sub.repeat("devices"))
         if said is True and entries == 0:
-            self.fault("devices_found", "is yes, but no device is recorded")
+            self.fault("devices_found", msg("is yes, but no device is recorded"))
         if said is False and entries:
-            self.fault("devices_found", f"is no, but {entries} devices are recorded")
+            self.fault("devices_found", msg_n("is no, but {n} device is recorded",
+                                              "is no, but {n} devices are recorded", entries))
         return tuple(found)
 
     def task_order(self, unit: str | None, site: str | None, day: dt.date | None) -> str | None:
@@ -656,21 +683,27 @@ class _Effects:
         order = orders.get(number)
         if order is None:
             near = nearest_ids(number, orders)
-            self.fault("task_order", f"{number} is not a task order; did you mean {' or '.join(near[:3])}?" if near
-                       else f"{number} is not a task order in the store")
+            self.fault("task_order", msg("{number} is not a task order; did you mean {near}?", number=number,
+                                         near=", ".join(near[:3])) if near
+                       else msg("{number} is not a task order in the store", number=number))
             return None
         ended = next((e.at.date() for e in reversed(order.history) if e.to_state not in ACTIVE), None)
         if order.state not in ACTIVE and (day is None or ended is None or day > ended):
-            self.fault("task_order", f"task order {number} was {order.state.value} on {ended}, before this work: "
-                                     "report under an order in force (issued or acknowledged)")
+            self.fault("task_order", msg("task order {number} was {state} on {day}, before this work: report under an "
+                                         "order in force (issued or acknowledged)", number=number,
+                                         state=_STATE_WORDS.get(order.state.value, order.state.value), day=ended))
         if unit is not None and order.unit_id != unit:
-            self.fault("task_order", f"task order {number} is for {order.unit_id}, not {unit}")
+            self.fault("task_order", msg("task order {number} is for {unit}, not {other}", number=number,
+                                         unit=order.unit_id, other=unit))
         if site is not None and order.site_id != site:
-            what = "hazard area" if order.site_kind is SiteKind.HAZARD_AREA else "asset"
-            self.fault("task_order", f"task order {number} is for {what} {order.site_id}, not {site}")
+            self.fault("task_order", msg("task order {number} is for hazard area {site}, not {other}", number=number,
+                                         site=order.site_id, other=site) if order.site_kind is SiteKind.HAZARD_AREA
+                       else msg("task order {number} is for asset {site}, not {other}", number=number,
+                                site=order.site_id, other=site))
         if day is not None and not order.start <= day <= order.end:
-            self.notes.append(f"{self.sub.record}: work on {day.isoformat()} under task order {number}, whose lots run "
-                              f"{order.start.isoformat()} to {order.end.isoformat()}")
+            self.notes.append(msg("{record}: work on {day} under task order {number}, whose lots run {start} to {end}",
+                                  record=self.sub.record, day=day.isoformat(), number=number,
+                                  start=order.start.isoformat(), end=order.end.isoformat()))
         return number
 
     def victims(self, accident: str) -> tuple[Victim, ...]:
@@ -679,8 +712,8 @@ class _Effects:
         if not any(is_ciphertext(v) for r in rows for v in r.fields.values()):
             return ()
         if self.cipher is None:
-            self.fault("victims", "the victims' answers are encrypted: apply with SAPPER_DATA_KEY set to the key "
-                                  "they were imported with")
+            self.fault("victims", msg("the victims' answers are encrypted: apply with SAPPER_DATA_KEY set to the key "
+                                      "they were imported with"))
             return ()
         found = []
         for n, row in enumerate(rows, start=1):
@@ -783,8 +816,8 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | tuple[Activi
     organisation = r.text("organisation_id")
     hint = ""
     if activity_type is ActivityType.NTS and r.yes_no("new_area"):
-        hint = (" (the survey registers a new area: add it to the register with sapper import hazards, then apply "
-                "again)")
+        hint = msg(" (the survey registers a new area: add it to the register with sapper import hazards, then "
+                   "apply again)")
     if hazard is not None and not e.ids.has("hazard_areas", hazard):
         e.fault("hazard_id", e.ids.unknown("hazard_areas", "hazard area", hazard, hint, suggest=not hint))
     e.known("organisations", "organisation", "organisation_id", organisation)
@@ -879,7 +912,7 @@ def _fault_text(f: Fault, record: str) -> str:
     """A fault of a submission being applied, without repeating the submission (but naming a repeat entry)."""
     entry = f.record.removeprefix(record).strip() if f.record.startswith(record) else ""
     where = ".".join(p for p in (entry, f.field or "") if p)
-    return f"{where}: {f.reason}" if where else f.reason
+    return Joined(": ", [where, phrases(f.reason)]) if where else phrases(f.reason)
 
 
 def _describe(s: StagedSubmission) -> str:
@@ -914,7 +947,7 @@ def _forget_victims(staging: FieldStaging, versions: Sequence[StagedSubmission])
 
 def _not_applied(s: StagedSubmission) -> str:
     """Why a version of a form apply has no builder for is not applied."""
-    return f"form {s.submission.form_id} is not one of sapper's templates"
+    return msg("form {form} is not one of sapper's templates", form=s.submission.form_id)
 
 
 def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[StagedSubmission], *, actor: str,
@@ -933,7 +966,7 @@ def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[St
     if builder is None:
         why = _not_applied(latest)
         staging.set_apply_fault(latest.id, why)
-        summary.faults.append(f"{_describe(latest)}: {why}")
+        summary.faults.append(Joined(": ", [_describe(latest), why]))
         return
     effects = _Effects(store, staging, latest, ids, cipher)
     try:
@@ -956,6 +989,7 @@ def _apply_one(store: Store, staging: FieldStaging, key: str, group: Sequence[St
                                       if v is not latest)
             summary.notes.extend(effects.notes + effects.read.notes)
             return
-    why = "; ".join(_fault_text(f, latest.submission.record) for f in faults) or "nothing to apply"
+    why = Joined("; ", [_fault_text(f, latest.submission.record) for f in faults]) if faults else msg(
+        "nothing to apply")
     staging.set_apply_fault(latest.id, why)
-    summary.faults.append(f"{_describe(latest)}: {why}")
+    summary.faults.append(Joined(": ", [_describe(latest), why]))

@@ -159,10 +159,10 @@ class ImportSummary:
         if gaps:
             out.append(gaps)
         if features:
-            out += [msg("repaired {feature}", feature=str(issue)) for issue in self.repaired]
-            out += [msg("rejected {feature}", feature=str(issue)) for issue in self.rejected]
-            out += [msg("conflict {feature}", feature=str(issue)) for issue in self.conflicts]
-            out += [msg("updated {feature}", feature=str(issue)) for issue in self.updated]
+            out += [msg("repaired {feature}", feature=issue.said()) for issue in self.repaired]
+            out += [msg("rejected {feature}", feature=issue.said()) for issue in self.rejected]
+            out += [msg("conflict {feature}", feature=issue.said()) for issue in self.conflicts]
+            out += [msg("updated {feature}", feature=issue.said()) for issue in self.updated]
         if self.ignored_columns:
             out.append(msg("columns not used: {columns}", columns=", ".join(self.ignored_columns)))
         return out
@@ -296,10 +296,10 @@ def _screen(
             if given.get(record.id, {}) != kept.get(record.id, {}):
                 diff.append("source attributes")
             if not diff:
-                out.unchanged.append(FeatureIssue(index, record.id, "already in the store, unchanged"))
+                out.unchanged.append(FeatureIssue(index, record.id, msg("already in the store, unchanged")))
                 continue
             if org is not None and org not in orgs:
-                out.refused.append(FeatureIssue(index, record.id, f"organisation {org} is not in the store"))
+                out.refused.append(FeatureIssue(index, record.id, msg("organisation {id} is not in the store", id=org)))
                 continue
             guarded = [d for d in diff if d in _LEDGER_FIELDS]
             if record.id in ledgered and guarded:
@@ -316,11 +316,11 @@ def _screen(
                 reason = f"id {record.id} is in the store with different {', '.join(diff)}; the stored record is kept"
                 out.conflicts.append(FeatureIssue(index, record.id, reason))
             else:
-                out.skipped.append(FeatureIssue(index, record.id, "already in the store, identical"))
+                out.skipped.append(FeatureIssue(index, record.id, msg("already in the store, identical")))
         elif record.id in taken:
-            out.refused.append(FeatureIssue(index, record.id, f"id {record.id} already exists in the store"))
+            out.refused.append(FeatureIssue(index, record.id, msg("id {id} already exists in the store", id=record.id)))
         elif org is not None and org not in orgs:
-            out.refused.append(FeatureIssue(index, record.id, f"organisation {org} is not in the store"))
+            out.refused.append(FeatureIssue(index, record.id, msg("organisation {id} is not in the store", id=org)))
         else:
             out.accepted.append(record)
     return out
@@ -430,7 +430,7 @@ def import_workforce(store: Store, file_path: str | Path, *, layer: str | None =
     with store.write() as uow:
         taken = uow.existing_ids("teams", [t.id for t in result.teams])
         taken |= uow.existing_ids("brigades", [b.id for b in result.brigades])
-        refused = [FeatureIssue(result.rows[r.id], r.id, f"id {r.id} already exists in the store")
+        refused = [FeatureIssue(result.rows[r.id], r.id, msg("id {id} already exists in the store", id=r.id))
                    for r in records if r.id in taken]
         accepted = [r for r in records if r.id not in taken]
         wanted = {r.organisation_id: isinstance(r, DeminerTeam) for r in accepted}

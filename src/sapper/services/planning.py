@@ -17,6 +17,7 @@ from sapper.domain.landrelease import LandRelease
 from sapper.domain.pricing import PricingProfile
 from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, PlanError, ValidationError
+from sapper.messages import msg, msg_n
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Result, SolveParams, check_units, solve
 from sapper.plan.assign import assign_units
@@ -141,8 +142,9 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
                                     else dt.date.today())
     done = processed_work(store, hazards)
     if done:
-        say(f"{len(done)} open hazard areas have land-release records: planning what is left of them")
-    say("compiling the register into a scheduling problem")
+        say(msg_n("{n} open hazard area has land-release records: planning what is left of it",
+                  "{n} open hazard areas have land-release records: planning what is left of them", len(done)))
+    say(msg("compiling the register into a scheduling problem"))
     settings = dataclasses.replace(settings, compile=with_calendar(
         with_release_rules(settings.compile, store.release_rules()), store.calendar()))
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
@@ -159,7 +161,8 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
                                      params=dataclasses.replace(settings.compile, horizon_days=wanted),
                                      processed=done, likelihood=likelihood_by_id(store))
             capped = with_budgets(longer, pricing, settings.budgets, by_id)
-    say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
+    say(msg_n("solving {n} task ({engine}, {seconds} s)", "solving {n} tasks ({engine}, {seconds} s)",
+              len(compiled.problem.tasks), engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))
     solve_params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                engine=settings.engine)
     result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
@@ -167,7 +170,7 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     if capped is not None and settings.budgets is not None:
         free_run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
         compiled = capped
-        say(f"solving again within {settings.budgets.describe(pricing.currency)}")
+        say(msg("solving again within {budgets}", budgets=settings.budgets.describe(pricing.currency)))
         result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
         run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
         effect = budget_effect(run.tasks, free_run.tasks, finish=run.finish_date, free_finish=free_run.finish_date)

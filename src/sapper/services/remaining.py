@@ -248,8 +248,8 @@ def remaining_work(
         elif r.kind is ProgressKind.BRIGADE and r.asset_id and r.brigade_id:
             trade = trade_of.get(r.brigade_id)
             if trade is None:
-                notes.append(f"brigade {r.brigade_id} is not in the store: its report of {r.work_date} on asset "
-                             f"{r.asset_id} is not counted")
+                notes.append(msg("brigade {brigade} is not in the store: its report of {day} on asset {asset} is not "
+                                 "counted", brigade=r.brigade_id, day=r.work_date.isoformat(), asset=r.asset_id))
                 continue
             key = ("repair", r.asset_id, trade)
             reports[key].append((r.work_date, r.brigade_id, r.builder_days or 0.0))
@@ -370,37 +370,48 @@ def _blocked(reports: Sequence[ProgressReport], progress_from: dt.date | None, h
         if not r.blocked_by_hazard:
             links.pop(r.asset_id, None)
             continue
-        who = f"brigade {r.brigade_id} reported asset {r.asset_id} blocked on {r.work_date}"
+        who = {"brigade": r.brigade_id, "asset": r.asset_id, "day": r.work_date.isoformat()}
         say = notes if progress_from is None or r.work_date >= progress_from else quiet
         named = r.blocking_hazard_id
         if named and named in open_ids:
             links[r.asset_id].add(named)
-            say.append(f"{who} by hazard area {named}: its remaining work now waits for that area's release")
+            say.append(msg("brigade {brigade} reported asset {asset} blocked on {day} by hazard area {hazard}: its "
+                           "remaining work now waits for that area's release", hazard=named, **who))
             continue
         if named:
             if named not in hazards:
-                state = "not in the register"
+                state = msg("not in the register")
             elif hazards[named].status is HazardStatus.OPEN:
-                state = "open but has no work left to plan"
+                state = msg("open but has no work left to plan")
+            elif hazards[named].status is HazardStatus.CLOSED:
+                state = msg("closed")
             else:
-                state = f"{hazards[named].status.value}"
-            say.append(f"{who} by hazard area {named}, which is {state}: nothing linked; check it on the ground")
+                state = msg("handed_over")
+            say.append(msg("brigade {brigade} reported asset {asset} blocked on {day} by hazard area {hazard}, which "
+                           "is {state}: nothing linked; check it on the ground", hazard=named, state=state, **who))
             if r.geometry is None:
                 continue
         if r.geometry is None:
-            say.append(f"{who} without naming the area or giving its location: nothing linked")
+            say.append(msg("brigade {brigade} reported asset {asset} blocked on {day} without naming the area or "
+                           "giving its location: nothing linked", **who))
             continue
         found = _nearest_open(r.geometry, open_hazards)
         if found is None:
             lon, lat = r.geometry.centroid.x, r.geometry.centroid.y
-            say.append(f"{who} at {lat:.5f}, {lon:.5f}, more than {BLOCKING_NEAR_M:g} m from any open hazard area: "
-                       "a hazard not in the register? Survey it (non-technical survey) and add it")
+            say.append(msg("brigade {brigade} reported asset {asset} blocked on {day} at {lat}, {lon}, more than "
+                           "{near} m from any open hazard area: a hazard not in the register? Survey it "
+                           "(non-technical survey) and add it", lat=f"{lat:.5f}", lon=f"{lon:.5f}",
+                           near=f"{BLOCKING_NEAR_M:g}", **who))
             continue
         hid, distance = found
         links[r.asset_id].add(hid)
-        where = "inside" if distance == 0 else f"{distance:.0f} m from"
-        say.append(f"{who} at a point {where} hazard area {hid}: its remaining work now waits for that area's "
-                   "release")
+        if distance == 0:
+            say.append(msg("brigade {brigade} reported asset {asset} blocked on {day} at a point inside hazard area "
+                           "{hazard}: its remaining work now waits for that area's release", hazard=hid, **who))
+        else:
+            say.append(msg("brigade {brigade} reported asset {asset} blocked on {day} at a point {m} m from hazard "
+                           "area {hazard}: its remaining work now waits for that area's release", hazard=hid,
+                           m=f"{distance:.0f}", **who))
     return {a: tuple(sorted(ids)) for a, ids in sorted(links.items())}
 
 

@@ -38,7 +38,7 @@ import numpy as np
 from sapper.domain.calendar import Calendar
 from sapper.domain.taskorders import ACTIVE
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
-from sapper.messages import Joined, msg, phrases
+from sapper.messages import Joined, msg, msg_n, phrases
 from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, solve
 from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
@@ -211,7 +211,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                                             f"plan ({plan_start})", "as_of")])
     cparams = with_calendar(with_release_rules(previous.params.compile_params(), store.release_rules()),
                             store.calendar())
-    say(f"work left as of {as_of} (plan run {previous.id} started {plan_start})")
+    say(msg("work left as of {day} (plan run {plan} started {start})", day=as_of.isoformat(), plan=previous.id,
+            start=plan_start.isoformat()))
     left = remaining_work(previous, hazards=hazards, assets=assets, brigades=brigades, progress=reports,
                           activities=activities, as_of=as_of, progress_from=progress_from,
                           weekdays=previous.params.weekdays, holidays=previous.params.holidays,
@@ -225,8 +226,10 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     repaired = warm_start(problem, frame.order, frame.modes)
     params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                          engine=settings.engine)
-    start_from = "the repaired previous plan" if settings.stable else "scratch"
-    say(f"solving {len(problem.tasks)} tasks (from {start_from}, {settings.engine}, {settings.time_limit_s:g} s)")
+    start_from = msg("the repaired previous plan") if settings.stable else msg("scratch")
+    say(msg_n("solving {n} task (from {start}, {engine}, {seconds} s)",
+              "solving {n} tasks (from {start}, {engine}, {seconds} s)", len(problem.tasks), start=start_from,
+              engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))
     if settings.stable:
         result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
@@ -271,8 +274,8 @@ def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compi
                 tasks: Sequence[PlannedTask], *, register_units: Sequence[str], idle_weeks: int,
                 weekdays: int) -> ReplanChanges:
     """``changes`` with the per-unit view (``services.teamchanges``) of the saved plan's ``tasks``."""
-    moved = {m.task_id: m.reason + (f": {m.cause}" if m.cause and m.cause != m.reason else "")
-             for m in changes.moved_tasks}
+    moved: dict[str, str] = {m.task_id: Joined(": ", [phrases(m.reason), phrases(m.cause)])
+                             if m.cause and m.cause != m.reason else m.reason for m in changes.moved_tasks}
     unpinned = {frame.lots[j].task.task_id: why for j, why in frame.unpinned.items() if j in frame.lots}
     facts = [LotFacts(lot.task,
                       finished_by=(",".join(lot.by) or lot.task.unit_id or "") if lot.status is LotStatus.DONE

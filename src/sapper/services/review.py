@@ -13,6 +13,7 @@ from sapper.domain.fielddata import StagedSubmission, StagingState
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.io.form_fields import FIELD_NAMES
+from sapper.messages import msg, phrases
 from sapper.services.fielddata import OPEN_STATES, ApplySummary, ReviewRow, apply_approved, parse_state, review_rows
 from sapper.store import Store
 from sapper.store.cipher import FieldCipher
@@ -34,8 +35,8 @@ def decide(store: Store, principal: Principal, staged_id: int, to_state: Staging
            reason: str = "") -> StagedSubmission:
     """Approve, review or reject one staged version as ``principal`` (a rejection needs a reason); audited."""
     if to_state not in (StagingState.REVIEWED, StagingState.APPROVED, StagingState.REJECTED):
-        raise ValidationError(f"staged submission {staged_id}", [Fault(
-            f"staged submission {staged_id}", f"cannot be set to {to_state.value} by hand", "state")])
+        raise ValidationError(msg("staged submission {id}", id=staged_id), [Fault(
+            f"staged submission {staged_id}", msg("cannot be set to {state} by hand", state=to_state.value), "state")])
     with store.write() as uow:
         before = store.field_submission(staged_id)
         after = uow.field_staging.transition(staged_id, to_state, actor=principal.name, reason=reason,
@@ -122,13 +123,13 @@ def select(store: Store, selection: Selection, *, states: frozenset[StagingState
     _check_form(selection.form)
     if selection.ids:
         if selection.filtered:
-            raise ValidationError("selection", [Fault("selection", "give staged ids or filters (--team, --form, "
-                                                      "--since, --all-valid), not both", "ids")])
+            raise ValidationError(msg("selection"), [Fault("selection", msg(
+                "give staged ids or filters (--team, --form, --since, --all-valid), not both"), "ids")])
         wanted = list(dict.fromkeys(selection.ids))
         found = {s.id: s for s in store.field_submissions() if s.id in set(wanted)}
         missing = next((i for i in wanted if i not in found), None)
         if missing is not None:
-            raise NotFoundError(f"staged submission {missing} is not in the store; nothing was changed")
+            raise NotFoundError(msg("staged submission {id} is not in the store; nothing was changed", id=missing))
         return review_rows(store, [found[i] for i in wanted])
     candidates = [s for s in store.field_submissions() if states is None or s.state in states]
     return [r for r in review_rows(store, candidates) if selection.matches(r)]
@@ -140,8 +141,9 @@ def decide_many(store: Store, rows: Sequence[ReviewRow], to_state: StagingState,
     them, or, when one cannot be moved, none, with a one-line error naming the first that cannot. Audited as
     ``principal`` when given (the web service), in the same transaction."""
     if to_state not in SELECTABLE:
-        raise ValidationError("state", [Fault("state", f"cannot be set to {to_state.value} by hand (use review, "
-                                              "approve, reject; `sapper field apply` applies)", "state")])
+        raise ValidationError(msg("state"), [Fault("state", msg(
+            "cannot be set to {state} by hand (use review, approve, reject; `sapper field apply` applies)",
+            state=to_state.value), "state")])
     when = at or dt.datetime.now(dt.UTC)
     with store.write() as uow:
         try:
@@ -151,8 +153,8 @@ def decide_many(store: Store, rows: Sequence[ReviewRow], to_state: StagingState,
             if len(rows) == 1:
                 raise
             first = exc.faults[0]
-            raise ValidationError(f"batch of {len(rows)}", [Fault(
-                first.record, f"{first.reason}; nothing was changed")]) from None
+            raise ValidationError(msg("batch of {n}", n=len(rows)), [Fault(
+                first.record, msg("{reason}; nothing was changed", reason=phrases(first.reason)))]) from None
         if principal is not None:
             for before, after in zip(rows, done, strict=True):
                 uow.audit(AuditEntry(principal.name, principal.organisation_id, "field_submissions",
@@ -173,7 +175,7 @@ def batch(store: Store, to_state: str, selection: Selection, *, actor: str, reas
     """
     wanted = parse_state(to_state)
     if not selection.ids and not selection.filtered:
-        raise ValidationError("selection", [Fault("selection", "name the staged ids, or select them with "
-                                                  "--all-valid, --team, --form or --since", "ids")])
+        raise ValidationError(msg("selection"), [Fault("selection", msg(
+            "name the staged ids, or select them with --all-valid, --team, --form or --since"), "ids")])
     rows = select(store, selection, states=SELECTABLE.get(wanted, frozenset()))
     return decide_many(store, rows, wanted, actor=actor, reason=reason)

@@ -60,6 +60,7 @@ from sapper.domain.taskorders import (
 )
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.jsontypes import JsonObject
+from sapper.messages import msg
 from sapper.scenario.compile import WORK_KINDS, TaskKind
 from sapper.services.costs import WorkingDays, lot_cost
 from sapper.services.fielddata import nearest_ids
@@ -71,7 +72,7 @@ __all__ = ["IssueResult", "LotChangeKind", "OrderAction", "OrderChange", "OrderR
            "change_state", "change_to_json", "issue_orders", "list_orders", "order_changes", "order_to_json",
            "orders_affected", "reported_to_json", "reported_under"]
 
-NO_PLAN = "there is no plan yet: plan the register first (sapper plan)"
+NO_PLAN = msg("there is no plan yet: plan the register first (sapper plan)")
 #: Other hazard areas and roads within this distance of a site are drawn on its map (metres).
 NEAR_M = 1_500.0
 #: At most this many neighbouring hazard areas are listed on a map.
@@ -268,14 +269,15 @@ def _units(store: Store) -> dict[str, Unit]:
 def _chosen(store: Store, units: dict[str, Unit], request: OrderRequest) -> list[Unit]:
     given = sum((request.unit is not None, request.organisation is not None, request.all_units))
     if given != 1:
-        raise ValidationError("task orders", [Fault("--team, --org or --all", "name exactly one: a team or brigade "
-                                                                         "(--team), an organisation (--org) or --all")])
+        raise ValidationError(msg("task orders"), [Fault("--team, --org or --all", msg(
+            "name exactly one: a team or brigade (--team), an organisation (--org) or --all"))])
     if request.unit is not None:
         unit = units.get(request.unit.strip())
         if unit is None:
             near = nearest_ids(request.unit.strip(), units)
-            hint = f"; did you mean {' or '.join(near[:3])}?" if near else " in the store"
-            raise NotFoundError(f"{request.unit} is not a team or brigade{hint}")
+            raise NotFoundError(msg("{unit} is not a team or brigade; did you mean {near}?", unit=request.unit,
+                                    near=", ".join(near[:3])) if near else
+                                msg("{unit} is not a team or brigade in the store", unit=request.unit))
         return [unit]
     if request.organisation is not None:
         org = request.organisation.strip()
@@ -283,11 +285,12 @@ def _chosen(store: Store, units: dict[str, Unit], request: OrderRequest) -> list
         wanted = org if org in names else next((i for i, n in names.items() if n.casefold() == org.casefold()), None)
         if wanted is None:
             near = nearest_ids(org, names)
-            hint = f"; did you mean {' or '.join(near[:3])}?" if near else " in the store"
-            raise NotFoundError(f"{org} is not an organisation{hint}")
+            raise NotFoundError(msg("{org} is not an organisation; did you mean {near}?", org=org,
+                                    near=", ".join(near[:3])) if near else
+                                msg("{org} is not an organisation in the store", org=org))
         chosen = [u for u in units.values() if u.organisation_id == wanted]
         if not chosen:
-            raise NotFoundError(f"organisation {wanted} has no team or brigade")
+            raise NotFoundError(msg("organisation {org} has no team or brigade", org=wanted))
         return sorted(chosen, key=lambda u: u.id)
     return sorted(units.values(), key=lambda u: u.id)
 
@@ -392,8 +395,11 @@ class _Register:
 
     def site(self, kind: SiteKind, site_id: str) -> OrderSite:
         if site_id not in (self.hazards if kind is SiteKind.HAZARD_AREA else self.assets):
-            raise NotFoundError(f"{kind.value.replace('_', ' ')} {site_id}, where the plan orders work, is not in the "
-                                "register any more: plan again (sapper plan or sapper replan)")
+            raise NotFoundError(msg("hazard area {site}, where the plan orders work, is not in the register any "
+                                    "more: plan again (sapper plan or sapper replan)", site=site_id)
+                                if kind is SiteKind.HAZARD_AREA else
+                                msg("asset {site}, where the plan orders work, is not in the register any more: "
+                                    "plan again (sapper plan or sapper replan)", site=site_id))
         if kind is SiteKind.HAZARD_AREA:
             h: HazardArea = self.hazards[site_id]
             g = self.h_local[site_id] if site_id in self.h_local else self.local(h.geometry)
@@ -443,9 +449,10 @@ def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.date
     return every order of those units in the period, new and already issued, with what the documents show."""
     at = at or dt.datetime.now(dt.UTC)
     if not 1 <= request.weeks <= MAX_WEEKS:
-        raise ValidationError("task orders", [Fault("--weeks", f"must be 1 to {MAX_WEEKS}, got {request.weeks}")])
+        raise ValidationError(msg("task orders"), [Fault("--weeks", msg("must be 1 to {most}, got {value}",
+                                                                         most=MAX_WEEKS, value=request.weeks))])
     if not actor.strip():
-        raise ValidationError("task orders", [Fault("--actor", "who issues the orders is empty")])
+        raise ValidationError(msg("task orders"), [Fault("--actor", msg("who issues the orders is empty"))])
     plan = store.latest_plan()
     if plan is None:
         raise NotFoundError(NO_PLAN)
@@ -542,14 +549,16 @@ def change_state(store: Store, numbers: Sequence[str], to_state: OrderState, *, 
     """Acknowledge, complete or cancel orders (all in one transaction, or none: see ``TaskOrders.transition``); an
     unknown number is refused with the nearest existing number."""
     if not numbers:
-        raise ValidationError("task orders", [Fault("ORDERS", "name at least one order number (TO-2026-0001)")])
+        raise ValidationError(msg("task orders"), [Fault("ORDERS", msg("name at least one order number "
+                                                                       "(TO-2026-0001)"))])
     with store.write() as uow:
         known = set(uow.task_orders.numbers())
         for n in numbers:
             if n not in known:
                 near = nearest_ids(n, known)
-                hint = f"; did you mean {' or '.join(near[:3])}?" if near else " in the store"
-                raise NotFoundError(f"{n} is not a task order{hint}")
+                raise NotFoundError(msg("{number} is not a task order; did you mean {near}?", number=n,
+                                        near=", ".join(near[:3])) if near else
+                                    msg("{number} is not a task order in the store", number=n))
         return uow.task_orders.transition(numbers, to_state, actor=actor, reason=reason,
                                           at=at or dt.datetime.now(dt.UTC))
 
@@ -562,7 +571,8 @@ def list_orders(store: Store, *, unit: str | None = None, state: str | None = No
             states = [OrderState(state.strip().lower())]
         except ValueError:
             allowed = ", ".join(s.value for s in OrderState)
-            raise ValidationError("task orders", [Fault("--state", f"must be one of {allowed}, got {state!r}")]
+            raise ValidationError(msg("task orders"), [Fault("--state", msg("must be one of {allowed}, got {value}",
+                                                                             allowed=allowed, value=repr(state)))]
                                   ) from None
     return store.task_orders(unit_ids=[unit] if unit else None, states=states)
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from sapper.domain.users import AuditEntry, Job, JobState, Principal, Role, User
 from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.messages import msg
 from sapper.store import schema
 
 
@@ -73,7 +74,7 @@ def set_authority(conn: Connection, org_id: str, authority: bool) -> None:
     """Mark an organisation as the national authority (or not); NotFoundError when there is none."""
     t = schema.organisations
     if conn.execute(update(t).where(t.c.id == org_id).values(authority=int(authority))).rowcount != 1:
-        raise NotFoundError(f"organisation {org_id} is not in the store")
+        raise NotFoundError(msg("organisation {id} is not in the store", id=org_id))
     bump_auth_epoch(conn)
 
 
@@ -90,7 +91,8 @@ def add_user(conn: Connection, name: str, role: Role, organisation_id: str, pass
     elif conn.execute(select(t.c.id).where(t.c.name == name)).first() is not None:
         faults.append(Fault(f"user {name}", "a user with this name exists", "name"))
     if organisation_id not in organisation_ids(conn):
-        faults.append(Fault(f"user {name}", f"organisation {organisation_id} is not in the store", "organisation"))
+        faults.append(Fault(f"user {name}", msg("organisation {id} is not in the store", id=organisation_id),
+                            "organisation"))
     ValidationError.raise_if(f"user {name}", faults)
     new_id = conn.execute(insert(t).values(
         name=name, role=role.value, organisation_id=organisation_id, password_hash=password_hash,
@@ -124,7 +126,7 @@ def add_token(conn: Connection, user_name: str, token_hash: str, expires_at: dt.
     """Store a token (its hash) for the user ``user_name``; NotFoundError when there is no such user."""
     found = user_credentials(conn, user_name)
     if found is None:
-        raise NotFoundError(f"user {user_name} is not in the store")
+        raise NotFoundError(msg("user {name} is not in the store", name=user_name))
     conn.execute(insert(schema.api_tokens).values(
         user_id=found[0].user_id, token_hash=token_hash, created_at=_now(), expires_at=expires_at))
 
@@ -240,7 +242,7 @@ def add_job(conn: Connection, kind: str, actor: str, params: str) -> Job:
 def job(conn: Connection, job_id: int) -> Job:
     row = conn.execute(select(schema.jobs).where(schema.jobs.c.id == job_id)).first()
     if row is None:
-        raise NotFoundError(f"job {job_id} is not in the store")
+        raise NotFoundError(msg("job {id} is not in the store", id=job_id))
     return _job(row)
 
 
@@ -263,7 +265,7 @@ def update_job(conn: Connection, job_id: int, *, state: JobState | None = None, 
     if cancel is not None:
         values["cancel_requested"] = int(cancel)
     if conn.execute(update(schema.jobs).where(schema.jobs.c.id == job_id).values(**values)).rowcount != 1:
-        raise NotFoundError(f"job {job_id} is not in the store")
+        raise NotFoundError(msg("job {id} is not in the store", id=job_id))
 
 
 def interrupt_running_jobs(conn: Connection) -> int:

@@ -46,6 +46,7 @@ from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import ConflictError, Fault, NotFoundError, StoreError, ValidationError
+from sapper.messages import msg
 from sapper.store import accounts, gpkg, mapping, schema
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
 
@@ -158,7 +159,7 @@ def hazard_version(conn: Connection, hazard_id: str) -> int:
     t = schema.hazard_areas
     found = conn.execute(select(t.c.version).where(t.c.id == hazard_id)).scalar()
     if found is None:
-        raise NotFoundError(f"hazard area {hazard_id} is not in the store")
+        raise NotFoundError(msg("hazard area {id} is not in the store", id=hazard_id))
     return int(found)
 
 
@@ -180,7 +181,7 @@ def update_hazard(conn: Connection, hazard_id: str, edit: HazardEdit, *, expecte
     t = schema.hazard_areas
     row = conn.execute(select(t).where(t.c.id == hazard_id)).mappings().first()
     if row is None:
-        raise NotFoundError(f"hazard area {hazard_id} is not in the store")
+        raise NotFoundError(msg("hazard area {id} is not in the store", id=hazard_id))
     if int(row["version"]) != expected_version:
         raise _conflict(hazard_id, int(row["version"]), expected_version)
     updated = dataclasses.replace(
@@ -342,10 +343,11 @@ def add_qa_visit(conn: Connection, visit: QAVisit) -> None:
     taken = existing_ids(conn, schema.non_conformities, [nc.id for nc in visit.non_conformities])
     faults += [Fault(f"non-conformity {i}", "id already exists in the store", "id") for i in sorted(taken)]
     if not existing_ids(conn, schema.activities, [visit.activity_id]):
-        faults.append(Fault(what, f"activity {visit.activity_id} is not in the store", "activity_id"))
+        faults.append(Fault(what, msg("activity {id} is not in the store", id=visit.activity_id), "activity_id"))
     orgs = {o for o in (visit.inspecting_organisation_id, visit.inspected_organisation_id) if o is not None}
     missing = orgs - existing_ids(conn, schema.organisations, orgs)
-    faults += [Fault(what, f"organisation {o} is not in the store", "organisation_id") for o in sorted(missing)]
+    faults += [Fault(what, msg("organisation {id} is not in the store", id=o), "organisation_id")
+               for o in sorted(missing)]
     ValidationError.raise_if(what, faults)
     row, ncs = mapping.qa_visit_rows(visit)
     conn.execute(schema.qa_visits.insert(), row)
@@ -358,7 +360,7 @@ def set_non_conformity_status(conn: Connection, nc_id: str, status: NCStatus) ->
     t = schema.non_conformities
     result = conn.execute(update(t).where(t.c.id == nc_id).values(status=status.value))
     if result.rowcount == 0:
-        raise NotFoundError(f"non-conformity {nc_id} is not in the store")
+        raise NotFoundError(msg("non-conformity {id} is not in the store", id=nc_id))
 
 
 def append_release_events(conn: Connection, events: Sequence[ReleaseEvent]) -> int:
@@ -439,7 +441,7 @@ def hazards(conn: Connection, ids: Sequence[str] | None = None) -> list[HazardAr
 def hazard(conn: Connection, hazard_id: str) -> HazardArea:
     found = hazards(conn, [hazard_id])
     if not found:
-        raise NotFoundError(f"hazard area {hazard_id} is not in the store")
+        raise NotFoundError(msg("hazard area {id} is not in the store", id=hazard_id))
     return found[0]
 
 
@@ -523,7 +525,7 @@ def hazard_of_activity(conn: Connection, activity_id: str) -> str:
     a = schema.activities
     found = conn.execute(select(a.c.hazard_id).where(a.c.id == activity_id)).scalar()
     if found is None:
-        raise NotFoundError(f"activity {activity_id} is not in the store")
+        raise NotFoundError(msg("activity {id} is not in the store", id=activity_id))
     return str(found)
 
 
@@ -537,7 +539,7 @@ def hazard_of_non_conformity(conn: Connection, nc_id: str) -> str:
     )
     found = conn.execute(stmt).scalar()
     if found is None:
-        raise NotFoundError(f"non-conformity {nc_id} is not in the store")
+        raise NotFoundError(msg("non-conformity {id} is not in the store", id=nc_id))
     return str(found)
 
 
@@ -571,7 +573,7 @@ def meta(conn: Connection) -> dict[str, str]:
 def plan(conn: Connection, run_id: int) -> PlanRun:
     row = conn.execute(select(schema.plan_runs).where(schema.plan_runs.c.id == run_id)).mappings().first()
     if row is None:
-        raise NotFoundError(f"plan run {run_id} is not in the store")
+        raise NotFoundError(msg("plan run {id} is not in the store", id=run_id))
     t = schema.plan_tasks
     tasks = list(conn.execute(select(t).where(t.c.run_id == run_id).order_by(t.c.fid)).mappings())
     return mapping.plan_run_from(row, tasks)

@@ -1,0 +1,177 @@
+"""Whole commands in Ukrainian and Russian leave no English sentence behind (issue 14): `sapper tasks` and the
+task-order commands, the progress lines on standard error, a field-review verdict, a land-release refusal and a
+re-plan on work a brigade reported blocked. Ids, file names, numbers, dates and codes (states, methods) stay as they
+are; what is checked is that no English *message* is printed: neither a fragment of a catalogue message nor a run of
+English words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from sapper.report.i18n import Lang, catalogue_path
+from sapper.services.planning import Engine, PlanSettings, plan_store
+from sapper.store import open_store
+from tests.cli.conftest import EXAMPLES
+from tests.cli.entry import run
+from tests.services.test_replan import _blocked_report, _register, report, week_as_planned
+
+#: Words of English that also stand in sapper's Ukrainian and Russian output as codes a user types or reads in other
+#: tools (method, role, state and engine values; option names are caught by their leading dashes).
+CODES = frozenset({"deminers", "builders", "manual", "survey", "dog", "bac", "mechanical", "fixed", "capabilities",
+                   "greedy", "cpsat", "unlock", "feasible", "optimal", "staged", "reviewed", "approved", "applied",
+                   "issued", "acknowledged", "completed", "cancelled", "clearance", "repair", "nts", "eod", "road",
+                   "building", "power", "bridge", "water", "house", "school", "sapper", "default", "none"})
+_WORD = re.compile(r"(?<![\w./:-])[A-Za-z][a-z]{2,}(?![\w/-])")
+_PLACEHOLDER = re.compile(r"\{\w*\}|%\(\w+\)s")
+
+
+@cache
+def _english() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The words of sapper's English messages that no translation keeps, and the messages' literal fragments of two
+    words or more (a message left untranslated prints one of them)."""
+    with catalogue_path(Lang.EN).open("rb") as f:
+        ids = [m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f, locale="en") if m.id]
+    kept: set[str] = set()
+    for lang in (Lang.UK, Lang.RU):
+        with catalogue_path(lang).open("rb") as f:
+            for m in read_po(f, locale=lang.value):
+                for s in [m.string] if isinstance(m.string, str) else m.string:
+                    kept.update(w.lower() for w in _WORD.findall(s or ""))
+    words = {w.lower() for i in ids for w in _WORD.findall(i)} - kept - CODES
+    fragments = {f.strip() for i in ids for f in _PLACEHOLDER.split(i)}
+    return frozenset(words), tuple(sorted(f for f in fragments if len(_WORD.findall(f)) >= 2
+                                          and not (set(w.lower() for w in _WORD.findall(f)) <= kept | CODES)))
+
+
+def english_left(text: str, *, keep: tuple[str, ...] = ()) -> list[str]:
+    """The lines of ``text`` that still hold English: a fragment of an English message, or two English words in a
+    row (``keep``: text that is the user's own, such as a reason typed on the command line, removed first)."""
+    words, fragments = _english()
+    found = []
+    for line in text.splitlines():
+        for k in keep:
+            line = line.replace(k, " ")
+        tokens = [t.lower() for t in _WORD.findall(line)]
+        pair = any(a in words and b in words for a, b in pairwise(tokens))
+        if pair or any(f in line for f in fragments):
+            found.append(line)
+    return found
+
+
+def test_the_scan_finds_english(tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The same command in English is caught by the scan (else the tests below would pass on nothing)."""
+    code, out, err = run(monkeypatch, capsys, "--lang", "en", "task-order", "changes", "--db", tour)
+    assert code == 0, err
+    assert english_left(out) == ["no order in force is changed by the plan"]
+    assert english_left("завдання TO-1 тепер у стані «видано»") == []
+
+
+@pytest.fixture
+def register(tour: Path, tmp_path: Path) -> Path:
+    """A copy of the README tour's register (planned with the greedy engine), to change."""
+    return Path(shutil.copy(tour, tmp_path / "tour.gpkg"))
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_tasks_and_task_orders_say_everything_in_the_language(register: Path, tmp_path: Path, lang: str,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`sapper tasks`, `task-order list|ack|changes` and an unknown order number: nothing English."""
+    said = []
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "tasks", "--db", register, "--all", "--format", "csv",
+                         "--out", tmp_path / "orders", "--actor", "planner")
+    assert code == 0, err
+    number = re.search(r"TO-\d{4}-\d{4}", out)
+    assert number is not None, out
+    said += [out, err]
+    for args in (["task-order", "list"], ["task-order", "ack", number.group(0), "--actor", "lead"],
+                 ["task-order", "changes"]):
+        code, out, err = run(monkeypatch, capsys, "--lang", lang, *args, "--db", register)
+        assert code == 0, err
+        said += [out, err]
+    assert ("тепер у стані «підтверджено»" if lang == "uk" else "теперь в состоянии «подтверждено»") in said[4]
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "task-order", "ack", "TO-1999-0001", "--db", register,
+                         "--actor", "lead")
+    assert code == 3 and out == ""
+    said.append(err)
+    assert [line for text in said for line in english_left(text)] == []
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_progress_on_stderr_is_in_the_language(register: Path, lang: str, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`sapper plan`'s progress lines on standard error and its summary, in the language."""
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "plan", "--db", register, "--engine", "greedy")
+    assert code == 0, err
+    assert err.count("…") >= 2
+    assert ("перетворення реєстру на задачу планування" if lang == "uk" else
+            "преобразование реестра в задачу планирования") in err
+    assert english_left(err) == [] and english_left(out) == []
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_a_field_review_verdict_and_a_land_release_refusal(tmp_path: Path, lang: str,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A clearance report for a team the register lacks: `field list` gives the verdict in the language; with the
+    team added it is reviewed, approved and applied; accepting the area as released is then refused, in the
+    language, with the reasons."""
+    db = tmp_path / "f.gpkg"
+    said = []
+    for args in (["init", "--db", db, "--start-date", "2026-11-02"],
+                 ["import", "hazards", EXAMPLES / "survey.geojson", "--db", db],
+                 ["import", "field", EXAMPLES / "odk_clearance.zip", "--db", db],
+                 ["field", "list", "--db", db]):
+        code, out, err = run(monkeypatch, capsys, "--lang", lang, *args)
+        assert code == 0, (args, err)
+        said += [out, err]
+    verdict = said[-2].splitlines()[1]
+    assert "T-MAN-1" in verdict and ("немає такого запису (група)" if lang == "uk" else
+                                     "нет такой записи (группа)") in verdict, verdict
+    for args in (["import", "workforce", EXAMPLES / "teams.csv", "--db", db],
+                 ["field", "list", "--db", db],
+                 ["field", "review", "--db", db, "--actor", "im", "--all-valid"],
+                 ["field", "approve", "--db", db, "--actor", "im", "--all-valid"],
+                 ["field", "apply", "--db", db]):
+        code, out, err = run(monkeypatch, capsys, "--lang", lang, *args)
+        assert code == 0, (args, err)
+        said += [out, err]
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "release", "accept", "EX-H2", "--db", db,
+                         "--authority", "NMAA", "--actor", "d", "--reason", "r")
+    assert code == 2 and out == ""
+    assert err.startswith("sapper: помилка [illegal_transition]: небезпечна ділянка EX-H2: " if lang == "uk" else
+                          "sapper: ошибка [illegal_transition]: опасный участок EX-H2: ")
+    assert ("неможливо прийняти ділянку як звільнену: " if lang == "uk" else
+            "невозможно принять участок как высвобожденный: ") in err
+    said.append(err)
+    assert [line for text in said for line in english_left(text)] == []
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_a_replan_on_blocked_work_explains_itself_in_the_language(tmp_path: Path, lang: str,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A week of reports with brigade B-BLD-1 blocked by hazard area H-2: `sapper replan`'s notes, changes and
+    progress lines, all in the language."""
+    db = tmp_path / "register.gpkg"
+    _register(db)
+    with open_store(db) as store:
+        plan_store(store, settings=PlanSettings(time_limit_s=5, engine=Engine.GREEDY))
+    report(db, [*week_as_planned(db), _blocked_report(dt.date(2025, 6, 6), blocked_by_hazard="yes",
+                                                      blocking_hazard_id="H-2")])
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "replan", "--db", db, "--time-limit", "3")
+    assert code == 0, err
+    assert ("бригада B-BLD-1 повідомила 2025-06-06, що роботи на об'єкті A-3 заблоковано небезпечною ділянкою H-2"
+            if lang == "uk" else
+            "бригада B-BLD-1 сообщила 2025-06-06, что работы на объекте A-3 заблокированы опасным участком H-2") in out
+    assert english_left(out) == [] and english_left(err) == []
