@@ -1,6 +1,6 @@
 """The figures of docs/reliability.md cannot drift from what was measured: each section a reliability benchmark
-writes (concurrency, crash atomicity, PostgreSQL durability, fuzzing) must be exactly what that script renders today from its
-results file (``benchmarks/results/*.json``)."""
+writes (concurrency, crash atomicity, PostgreSQL durability, fuzzing) must be exactly what that script renders today
+from its results file (``benchmarks/results/*.json``)."""
 
 from __future__ import annotations
 
