@@ -123,6 +123,7 @@ class _Context:
     chains: list[list[int]]  # per weighted milestone: its chain of work tasks and milestones
     heads: list[int]  # the weighted milestone of each chain
     work_set: set[int] = field(default_factory=set)
+    chain_of: list[list[int]] = field(default_factory=list)  # per task: the chains it is in
     groups: list[list[int]] = field(default_factory=list)
 
 
@@ -200,11 +201,14 @@ def _release_chain(ctx: _Context, best: Schedule, size: int) -> list[int]:
     hi = max((int(ends[j]) for j in chosen), default=0)
     rivals = [j for j in ctx.work if j not in chain_set and lo <= best.starts[j] < hi
               and any(r in pools for r in _uses(problem, best, j))]
-    room = max(0, size - len(chosen))
-    if len(rivals) > room:
-        pick = ctx.rng.choice(len(rivals), size=room, replace=False)
-        rivals = [rivals[k] for k in sorted(pick.tolist())]
-    return sorted(set(chosen) | set(ctx.chains[c]) | set(rivals))
+    # A rival is freed with its whole chain: alone it could not make way, its fixed successors pinning it in place.
+    candidates = sorted({k for j in rivals for k in ctx.chain_of[j] if k != c})
+    freed = set(ctx.chains[c])
+    for k in ctx.rng.permutation(len(candidates)).tolist():
+        if len(freed) >= size:
+            break
+        freed.update(ctx.chains[candidates[k]])
+    return sorted(freed)
 
 
 def _district(ctx: _Context, best: Schedule, size: int) -> list[int]:
@@ -230,6 +234,10 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
     chains, heads = _chains(problem)
     ctx = _Context(problem, np.random.default_rng(seed), work, earliest_start_bound(problem), chains, heads)
     ctx.work_set = set(work)
+    ctx.chain_of = [[] for _ in problem.tasks]
+    for c, chain in enumerate(chains):
+        for j in chain:
+            ctx.chain_of[j].append(c)
     ops = [_Operator("release-chain", _release_chain, params.start_size),
            _Operator("pool-window", _pool_window, params.start_size),
            _Operator("time-window", _time_window, params.start_size)]
