@@ -68,18 +68,26 @@ def test_alns_improves_a_poor_start_and_never_makes_it_worse(seed: int) -> None:
     assert stats.iterations == 25 == sum(o.calls for o in stats.operators)
     assert stats.improved == sum(o.improved for o in stats.operators) > 0
     assert sum(o.gain for o in stats.operators) == pytest.approx(stats.start_objective - stats.objective)
-    assert {o.name for o in stats.operators} == {"release-chain", "pool-window", "time-window"}
+    assert {o.name for o in stats.operators} == {"release-chain", "pool-window", "time-window", "priority-search"}
 
 
 def test_alns_keeps_the_plan_when_the_sub_solver_finds_nothing() -> None:
-    """A sub-solver that returns nothing (or the hint) leaves the plan as it was: no call makes it worse."""
+    """A sub-solver that returns nothing (or the hint) leaves the plan as it was: no call makes it worse; the
+    priority search alone only ever replaces it by a better plan."""
     p = _region(3)
     start = _poor_start(p)
+    cp_only = AlnsParams(priority_search=False)
     nothing, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=10,
-                          max_iterations=10)
+                          max_iterations=10, params=cp_only)
     assert nothing == start and stats.improved == 0 and stats.objective == stats.start_objective
-    same, _ = alns(p, start, lambda sub, hint, limit: SubOutcome(hint, True), time_limit_s=10, max_iterations=10)
+    same, _ = alns(p, start, lambda sub, hint, limit: SubOutcome(hint, True), time_limit_s=10, max_iterations=10,
+                   params=cp_only)
     assert same == start
+    alone, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=30,
+                        max_iterations=30)
+    assert check(p, alone) == [] and stats.objective == objective_value(p, alone) <= stats.start_objective
+    search = next(o for o in stats.operators if o.name == "priority-search")
+    assert search.calls > 0 and stats.improved == search.improved
 
 
 def test_alns_is_the_same_search_for_the_same_seed_and_sizes_adapt() -> None:

@@ -92,13 +92,17 @@ class AlnsParams:
     shrink: float = 0.7
     decay: float = 0.8
     floor: float = 0.1  # an operator's weight is at least this share of the largest
+    #: Whether whole plans by the serial scheme in bottleneck-weighted priority orders are one of the moves.
+    priority_search: bool = True
 
 
 @dataclass
 class _Operator:
     name: str
-    pick: Callable[[_Context, Schedule, int], list[int]]
+    pick: Callable[[_Context, Schedule, int], list[int]] | None
     size: int
+    #: A whole-plan move instead of a sub-problem: (context, incumbent) → a schedule of the whole problem or None.
+    propose: Callable[[_Context, Schedule], Schedule | None] | None = None
     weight: float = 1.0
     calls: int = 0
     improved: int = 0
@@ -125,6 +129,12 @@ class _Context:
     work_set: set[int] = field(default_factory=set)
     chain_of: list[list[int]] = field(default_factory=list)  # per task: the chains it is in
     groups: list[list[int]] = field(default_factory=list)
+    alpha: float = 2.0  # the priority search's bottleneck exponent and work unit that gave the incumbent
+    per_capacity: bool = True
+    tried: int = 0
+    trying: tuple[float, bool] = (2.0, True)
+    milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
+    ancestors: list[list[int]] = field(default_factory=list)
 
 
 def _work_tasks(problem: Problem) -> list[int]:
@@ -220,6 +230,64 @@ def _district(ctx: _Context, best: Schedule, size: int) -> list[int]:
     return order[a:a + size]
 
 
+def _pressure(problem: Problem, schedule: Schedule) -> np.ndarray:
+    """Each pool's busy share over the incumbent's span: its work in the plan over its capacity-days until the end."""
+    ends = schedule.ends(problem)
+    span = max(ends, default=1) or 1
+    load = np.zeros(len(problem.resources))
+    for j, t in enumerate(problem.tasks):
+        mode = t.modes[schedule.modes[j]]
+        for r, u in mode.demands:
+            load[r] += mode.duration * u
+    pressure = np.zeros(len(problem.resources))
+    for r in problem.renewable:
+        days = float(sum(problem.capacity_profile(r)[:span]))
+        pressure[r] = load[r] / days if days > 0 else 0.0
+    return pressure
+
+
+def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, noise: float,
+                         per_capacity: bool) -> list[float]:
+    """The unlock ratio (``greedy.unlock_ratio_rule``: Smith's rule over each milestone's chain) with each pool's
+    work (unit-days, or with ``per_capacity`` days of the whole pool) weighted by its pressure to the power ``alpha``,
+    so that work on the bottleneck pool counts and work on idle pools hardly does; each milestone's ratio times
+    ``exp(noise · N(0, 1))``."""
+    problem = ctx.problem
+    scale = pressure ** alpha
+    if per_capacity:
+        scale = scale / np.array([max(1, r.capacity) for r in problem.resources])
+    work = [min((sum(m.duration * u * scale[r] for r, u in m.demands
+                     if problem.resources[r].renewable) for m in t.modes), default=0.0) for t in problem.tasks]
+    score = [0.0] * len(problem.tasks)
+    jitter = np.exp(noise * ctx.rng.standard_normal(len(ctx.milestones))) if noise else np.ones(len(ctx.milestones))
+    for k, (m, seen) in enumerate(zip(ctx.milestones, ctx.ancestors, strict=True)):
+        ratio = jitter[k] * problem.tasks[m].weight / (1e-3 + sum(work[x] for x in seen))
+        for x in seen:
+            score[x] += ratio
+    return score
+
+
+def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
+    """A whole plan by the serial scheme in a bottleneck-weighted priority order: first two starting points, then
+    exponents, work units and jitter around the ones that gave the incumbent."""
+    from sapper.errors import PlanError
+    from sapper.plan.greedy import serial_sgs
+
+    ctx.tried += 1
+    if ctx.tried <= 2:  # the two starting points: pool-days (measured best on fixed pools), unit-days
+        alpha, noise, per_capacity = (2.0, 0.0, True) if ctx.tried == 1 else (1.0, 0.0, False)
+    else:
+        alpha = float(np.clip(ctx.alpha * np.exp(0.5 * ctx.rng.standard_normal()), 0.0, 12.0))
+        noise = float(ctx.rng.choice([0.0, 0.05, 0.15, 0.3]))
+        per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
+    ctx.trying = (alpha, per_capacity)
+    try:
+        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, _pressure(ctx.problem, best), alpha, noise,
+                                                            per_capacity))
+    except PlanError:  # deadlines this order cannot meet
+        return None
+
+
 def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_limit_s: float, seed: int = 0,
          groups: Sequence[int] | None = None, params: AlnsParams | None = None,
          max_iterations: int | None = None, clock: Callable[[], float] = time.perf_counter
@@ -251,6 +319,10 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             ops.insert(2, _Operator("district", _district, params.start_size))
     if not chains:
         ops = [o for o in ops if o.name != "release-chain"]
+    if params.priority_search:
+        ctx.milestones = [j for j, t in enumerate(problem.tasks) if t.weight > 0]
+        ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
+        ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj
     iterations = improved = 0
@@ -261,13 +333,26 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         weights = np.maximum(weights, params.floor * weights.max())
         op = ops[int(ctx.rng.choice(len(ops), p=weights / weights.sum()))]
         began = clock()
-        core = op.pick(ctx, best, min(op.size, len(work)))
-        free = with_milestones(problem, core)
-        sub, hint = window_problem(problem, best, free)
-        limit = min(params.sub_seconds, time_limit_s - (clock() - t0))
-        if limit < 0.1:
-            break
-        out = sub_solver(sub, hint, limit)
+        left = time_limit_s - (clock() - t0)
+        if op.propose is not None:
+            if op.calls and op.seconds / op.calls > left:  # it would not finish in time
+                op.weight = 0.0
+                if all(o.weight == 0.0 for o in ops):
+                    break
+                continue
+            found = op.propose(ctx, best)
+            out = SubOutcome(found, False)
+            limit = left
+            free = list(range(len(problem.tasks)))
+        else:
+            assert op.pick is not None
+            core = op.pick(ctx, best, min(op.size, len(work)))
+            free = with_milestones(problem, core)
+            sub, hint = window_problem(problem, best, free)
+            limit = min(params.sub_seconds, left)
+            if limit < 0.1:
+                break
+            out = sub_solver(sub, hint, limit)
         gain = 0.0
         if out.schedule is not None:
             starts = list(best.starts)
@@ -281,6 +366,8 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
                 best, best_obj = cand, obj
                 improved += 1
                 op.improved += 1
+                if op.propose is not None:
+                    ctx.alpha, ctx.per_capacity = ctx.trying
         spent = clock() - began
         iterations += 1
         op.calls += 1
@@ -293,7 +380,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             op.optimal += 1
             if spent < 0.5 * limit:
                 op.size = min(params.max_size, max(op.size + 1, int(op.size * params.grow)))
-        elif spent >= 0.9 * limit:
+        elif op.propose is None and spent >= 0.9 * limit:
             op.timeouts += 1
             op.size = max(params.min_size, int(op.size * params.shrink))
     stats = AlnsStats(iterations, improved, start_obj, best_obj, round(clock() - t0, 3),
