@@ -7,15 +7,15 @@
 The scenario is built once (fixed seed); each configuration then plans a fresh copy of the store through the
 installed CLI (`sapper plan --json`) in its own process, so the peak memory reported is that process's own
 (``wait4`` rusage). The table gives, for each solver time limit: the greedy baseline (serial schedule generation
-with the priority list a planner would use by hand), the best of the heuristics, the final objective, its ratio
-to the baseline, the gain over the best heuristic ((heuristic − final) / heuristic: what the optimiser earned
-in its time, ``plan.alns``), the lower bound and the gap, wall time and peak memory. ``--pools`` plans each configuration with
-each pool policy (``sapper plan --pools``: fixed pools per method and trade, or teams and brigades by capabilities)
-in the same run, from the same store, at the same time limits; the table then gives, per policy, the finish date,
-the weighted completion, the deminers' share of their available days and the units idle four weeks or more, and a
-comparison line per time limit. ``--note`` adds a line under the run's machine (e.g. that the machine was busy, so
-wall times are not comparable with a quiet run's). With ``--write`` the results replace the section between the
-markers in the file.
+with the priority list a planner would use by hand), the best of the heuristics, the final objective, its ratio to
+the baseline, the gain over the best heuristic ((heuristic − final) / heuristic: what the optimiser earned in its
+time, ``plan.alns``), the lower bound and the gap, wall time and peak memory. ``--pools`` plans each configuration
+with each pool policy (``sapper plan --pools``: fixed pools per method and trade, or teams and brigades by
+capabilities) in the same run, from the same store, at the same time limits; the table then gives, per policy, the
+finish date, the weighted completion, the deminers' share of their available days and the units idle four weeks or
+more, and a comparison line per time limit. ``--note`` adds a line under the run's machine (e.g. that the machine
+was busy, so wall times are not comparable with a quiet run's). With ``--write`` the results replace the section
+between the markers in the file.
 """
 
 from __future__ import annotations
