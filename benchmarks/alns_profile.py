@@ -42,24 +42,24 @@ SAPPER = str(Path(sys.executable).with_name("sapper"))
 class _Compiled(Exception):
     """Raised by the stand-in for ``solve`` to hand the compiled problem back."""
 
-    def __init__(self, problem: Problem, priority: object) -> None:
+    def __init__(self, problem: Problem, priority: object, groups: object) -> None:
         super().__init__("compiled")
-        self.problem, self.priority = problem, priority
+        self.problem, self.priority, self.groups = problem, priority, groups
 
 
-def _compile(db: Path, pools: str) -> tuple[Problem, list[float]]:
-    """The problem ``sapper plan --pools POOLS`` would solve, compiled by the service itself."""
+def _compile(db: Path, pools: str) -> tuple[Problem, list[float], list[int]]:
+    """The problem ``sapper plan --pools POOLS`` would solve, compiled by the service itself, with its districts."""
     real = planning.solve
 
     def stop(problem: Problem, **kw: object) -> None:
-        raise _Compiled(problem, kw.get("priority"))
+        raise _Compiled(problem, kw.get("priority"), kw.get("groups"))
 
     planning.solve = stop  # type: ignore[assignment]
     try:
         with open_store(db) as store:
             plan_store(store, settings=with_pools(PlanSettings(), pools))
     except _Compiled as got:
-        return got.problem, list(got.priority or [])  # type: ignore[call-overload]
+        return got.problem, list(got.priority or []), list(got.groups or [])  # type: ignore[call-overload]
     finally:
         planning.solve = real
     raise SystemExit("the planning service did not reach the solver")
@@ -98,7 +98,7 @@ def main() -> None:
         return SubOutcome(out.schedule, out.status == "optimal")
 
     for pools in args.pools:
-        problem, priority = _compile(db, pools)
+        problem, priority, groups = _compile(db, pools)
         t0 = time.perf_counter()
         _, _, candidates = _greedy_plans(problem, priority, {})
         heuristic_s = time.perf_counter() - t0
@@ -112,7 +112,7 @@ def main() -> None:
         lines.append(f"| {pools} | time windows (`plan.lns`) | time-window | {w.windows} "
                      f"| {sum(c[0] for c in calls)} | {sum(c[1] for c in calls)} | {w.improved} "
                      f"| {h_obj - w.objective:,.0f} | {w.seconds:.1f} | {100 * (h_obj - w.objective) / h_obj:.3f} % |")
-        found, a = alns(problem, start, cpsat, time_limit_s=left, seed=args.seed)
+        found, a = alns(problem, start, cpsat, time_limit_s=left, seed=args.seed, groups=groups)
         verify(problem, found, "adaptive search")
         for op in a.operators:
             lines.append(f"| {pools} | adaptive (`plan.alns`) | {op.name} | {op.calls} | {op.optimal} | {op.timeouts} "

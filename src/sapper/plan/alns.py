@@ -129,8 +129,10 @@ class _Context:
     work_set: set[int] = field(default_factory=set)
     chain_of: list[list[int]] = field(default_factory=list)  # per task: the chains it is in
     groups: list[list[int]] = field(default_factory=list)
-    alpha: float = 2.0  # the priority search's bottleneck exponent and work unit that gave the incumbent
-    per_capacity: bool = True
+    #: The priority search's bottleneck exponent and work unit that gave the incumbent; at first the plain unlock
+    #: ratio (α = 0 in unit-days), the rule the best heuristic plan usually comes from.
+    alpha: float = 0.0
+    per_capacity: bool = False
     tried: int = 0
     trying: tuple[float, bool] = (2.0, True)
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
@@ -277,7 +279,7 @@ def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
     if ctx.tried <= 2:  # the two starting points: pool-days (measured best on fixed pools), unit-days
         alpha, noise, per_capacity = (2.0, 0.0, True) if ctx.tried == 1 else (1.0, 0.0, False)
     else:
-        alpha = float(np.clip(ctx.alpha * np.exp(0.5 * ctx.rng.standard_normal()), 0.0, 12.0))
+        alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
         noise = float(ctx.rng.choice([0.0, 0.05, 0.15, 0.3]))
         per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
     ctx.trying = (alpha, per_capacity)
