@@ -104,8 +104,8 @@ def main() -> None:
         heuristic_s = time.perf_counter() - t0
         h_obj, h_name, start = min(candidates, key=lambda c: c[0])
         left = max(1.0, args.time_limit - heuristic_s)
-        lines.append(f"| {pools} | heuristics ({h_name} best) | — | {len(candidates)} plans | — | — | — "
-                     f"| {h_obj:,.0f} | {heuristic_s:.1f} | — |")
+        lines.append(f"| {pools} | heuristics: {len(candidates)} plans, the best ({h_name}) {h_obj:,.0f} | — | — "
+                     f"| — | — | — | — | {heuristic_s:.1f} | — |")
         calls.clear()
         found, w = window_lns(problem, start, lambda s, h, lim: cpsat(s, h, lim).schedule, time_limit_s=left)
         verify(problem, found, "window search")
