@@ -252,7 +252,7 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
                          per_capacity: bool) -> list[float]:
     """The unlock ratio (``greedy.unlock_ratio_rule``: Smith's rule over each milestone's chain) with each pool's
     work (unit-days, or with ``per_capacity`` days of the whole pool) weighted by its pressure to the power ``alpha``,
-    so that work on the bottleneck pool counts and work on idle pools hardly does; each milestone's ratio times
+    so that work on the bottleneck pool counts and work on idle pools hardly does; each task's priority times
     ``exp(noise · N(0, 1))``."""
     problem = ctx.problem
     scale = pressure ** alpha
@@ -260,13 +260,12 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
         scale = scale / np.array([max(1, r.capacity) for r in problem.resources])
     work = [min((sum(m.duration * u * scale[r] for r, u in m.demands
                      if problem.resources[r].renewable) for m in t.modes), default=0.0) for t in problem.tasks]
-    score = [0.0] * len(problem.tasks)
-    jitter = np.exp(noise * ctx.rng.standard_normal(len(ctx.milestones))) if noise else np.ones(len(ctx.milestones))
-    for k, (m, seen) in enumerate(zip(ctx.milestones, ctx.ancestors, strict=True)):
-        ratio = jitter[k] * problem.tasks[m].weight / (1e-3 + sum(work[x] for x in seen))
-        for x in seen:
-            score[x] += ratio
-    return score
+    score = np.zeros(len(problem.tasks))
+    for m, seen in zip(ctx.milestones, ctx.ancestors, strict=True):
+        score[seen] += problem.tasks[m].weight / (1e-3 + sum(work[x] for x in seen))
+    if noise:
+        score *= np.exp(noise * ctx.rng.standard_normal(len(score)))
+    return score.tolist()
 
 
 def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
@@ -276,16 +275,22 @@ def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
     from sapper.plan.greedy import serial_sgs
 
     ctx.tried += 1
-    if ctx.tried <= 2:  # the two starting points: pool-days (measured best on fixed pools), unit-days
+    pressure = _pressure(ctx.problem, best)
+    top = sorted(pressure, reverse=True)
+    if ctx.tried <= 2 and len(top) > 1 and top[0] >= 1.5 * top[1]:
+        # One pool is the bottleneck: start from it weighted in pool-days (measured best with fixed pools), then
+        # in unit-days.
         alpha, noise, per_capacity = (2.0, 0.0, True) if ctx.tried == 1 else (1.0, 0.0, False)
+    elif ctx.tried <= 2:
+        # No single bottleneck (pools by capabilities, all busy): jitter the plain unlock ratio.
+        alpha, noise, per_capacity = 0.0, 0.1, False
     else:
         alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
-        noise = float(ctx.rng.choice([0.0, 0.05, 0.15, 0.3]))
+        noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
         per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
     ctx.trying = (alpha, per_capacity)
     try:
-        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, _pressure(ctx.problem, best), alpha, noise,
-                                                            per_capacity))
+        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity))
     except PlanError:  # deadlines this order cannot meet
         return None
 
