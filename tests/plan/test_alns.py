@@ -135,3 +135,16 @@ def test_solve_reports_the_search_on_large_problems(monkeypatch: pytest.MonkeyPa
     assert isinstance(heuristic, float) and r.objective <= heuristic == r.search.start_objective
     assert r.details["lns_windows"] == r.search.iterations
     assert r.details["alns_release_chain_calls"] == r.search.operators[0].calls
+
+
+def test_alns_leaves_the_priority_search_out_of_re_plans() -> None:
+    """With anchored tasks (a re-plan) whole plans in a new order would ignore the anchors: no priority search."""
+    p = _region(7)
+    start = _poor_start(p)
+    anchored = p.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline, start.starts[j])
+                                     for j, t in enumerate(p.tasks)), move_cost=5)
+    _, stats = alns(anchored, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=10,
+                    max_iterations=5)
+    assert "priority-search" not in {o.name for o in stats.operators}
+    _, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=10, max_iterations=5)
+    assert "priority-search" in {o.name for o in stats.operators}

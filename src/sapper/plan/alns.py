@@ -13,7 +13,11 @@ and in changing the order in which a pool works through areas. The operators fre
 - ``pool-window``: a stretch of one pool's sequence (the tasks a pool works on, in start order), so a pool's order
   changes over months rather than days;
 - ``district``: the tasks whose hazard area or asset lies in one group (a district), given by the caller;
-- ``time-window``: the tasks that start in a window of time (``plan.lns``), kept as one operator.
+- ``time-window``: the tasks that start in a window of time (``plan.lns``), kept as one operator;
+- ``priority-search``: not a sub-problem but a whole plan by the serial scheme in an unlock-ratio order whose work
+  is weighted by each pool's pressure in the incumbent (docs/planning.md): what moves areas across years on the
+  bottleneck pool, which no sub-problem of a few hundred tasks holds. Off in re-plans (anchored tasks), whose
+  orders it would ignore.
 
 Each operator has its own neighbourhood size: it grows when a sub-problem is solved to optimality within half its
 time (there is room for a bigger one) and shrinks when the sub-solver runs out of time. An operator is picked by
@@ -326,7 +330,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             ops.insert(2, _Operator("district", _district, params.start_size))
     if not chains:
         ops = [o for o in ops if o.name != "release-chain"]
-    if params.priority_search:
+    if params.priority_search and not problem.anchored:
         ctx.milestones = [j for j, t in enumerate(problem.tasks) if t.weight > 0]
         ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
         ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
@@ -337,7 +341,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         if max_iterations is not None and iterations >= max_iterations:
             break
         weights = np.array([o.weight for o in ops])
-        weights = np.maximum(weights, params.floor * weights.max())
+        weights = np.maximum(weights, max(params.floor * weights.max(), 1e-12))  # never all zero
         op = ops[int(ctx.rng.choice(len(ops), p=weights / weights.sum()))]
         began = clock()
         left = time_limit_s - (clock() - t0)
