@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from sapper.errors import Fault, PlanError, ValidationError
+from sapper.plan.alns import AlnsStats, SubOutcome, alns
 from sapper.plan.bounds import chain_lower_bound
 from sapper.plan.greedy import (
     descendant_weight_rule,
@@ -123,6 +124,9 @@ class Result:
     engine: str
     solve_seconds: float
     details: dict[str, object] = field(default_factory=dict)
+    #: The neighbourhood search's record on a region-sized problem (``plan.alns``): per operator, calls, improving
+    #: calls, objective gained, seconds; None when it did not run.
+    search: AlnsStats | None = None
 
     @property
     def gap(self) -> float | None:
@@ -147,7 +151,8 @@ def own_lower_bound(problem: Problem) -> float:
 
 
 def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequence[float] | None = None,
-          start: Schedule | None = None, moves: MovePolicy = MovePolicy.PRICED) -> Result:
+          start: Schedule | None = None, moves: MovePolicy = MovePolicy.PRICED,
+          groups: Sequence[int] | None = None) -> Result:
     """Plan ``problem`` (module docstring). ``priority`` (higher first) is the planner's own order for the baseline;
     default: weights.
 
@@ -159,6 +164,9 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     objective, so no plan with more moves is ever taken. ``details`` then holds ``fewest_moves``,
     ``fewest_moves_bound`` and ``fewest_moves_proven``. The engine named in the result is "warm-start" or
     "fewest-moves" when CP-SAT did not improve on those.
+
+    ``groups``: a group per task (e.g. the district of its hazard area or asset; −1 for none) for the district
+    neighbourhood of the search on region-sized problems (``plan.alns``).
     """
     params = params or SolveParams()
     t0 = time.perf_counter()
@@ -181,13 +189,14 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     best_obj: float | None = None
     best: Schedule | None = None
     engine = "greedy"
+    search: AlnsStats | None = None
     if candidates:
         best_obj, engine, best = min(candidates, key=lambda c: c[0])
     if start is None:
         details.update(own_lower_bound=bound, heuristic_objective=best_obj)
     if params.engine is Engine.CPSAT and best is not None and best_obj is not None \
             and len(problem.tasks) > LARGE_PROBLEM_TASKS:
-        best_obj, engine, best = _large(model, (best_obj, engine, best), params, t0, details)
+        (best_obj, engine, best), search = _large(model, (best_obj, engine, best), params, t0, details, groups)
     elif params.engine is Engine.CPSAT:
 
         # A makespan plan of the heuristic's length exists, so CP-SAT may search within it: tighter domains.
@@ -236,7 +245,7 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
             details["objectives"] = {o.value: objective_value(problem, best, o) for o in stages}
     if best is None or best_obj is None:
         return Result(Status.UNKNOWN, None, None, bound, baseline_obj, baseline, engine, time.perf_counter() - t0,
-                      details)
+                      details, search)
     if model is not problem:
         best_obj = float(objective_value(problem, best))
     if best_obj < bound - 1e-6:
@@ -245,7 +254,8 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     own = details.get("own_lower_bound")
     if status is Status.OPTIMAL:  # what the claim rests on: sapper's own bound, or CP-SAT's proof (docs/planning.md)
         details["proof"] = "own-bound" if isinstance(own, (int, float)) and abs(best_obj - own) <= 1e-6 else "cpsat"
-    return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details)
+    return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details,
+                  search)
 
 
 def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: dict[str, object], *,
@@ -408,22 +418,27 @@ def within_horizon(problem: Problem, horizon: int) -> Problem:
 
 
 def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: SolveParams, t0: float,
-           details: dict[str, object]) -> tuple[float, str, Schedule]:
-    """Region-sized problems: CP-SAT on time windows of the best heuristic plan (see ``plan.lns``)."""
+           details: dict[str, object], groups: Sequence[int] | None = None
+           ) -> tuple[tuple[float, str, Schedule], AlnsStats]:
+    """Region-sized problems: adaptive large-neighbourhood search from the best heuristic plan (``plan.alns``): CP-SAT
+    on release chains, stretches of a pool's sequence, districts (``groups``) and time windows."""
     from sapper.plan.cpsat import ORTOOLS_VERSION, solve_cpsat
-    from sapper.plan.lns import window_lns
 
-    def sub_solver(sub: Problem, hint: Schedule, limit: float) -> Schedule | None:
+    def sub_solver(sub: Problem, hint: Schedule, limit: float) -> SubOutcome:
         out = solve_cpsat(sub, time_limit_s=limit, workers=params.workers, seed=params.seed, hint=hint)
-        return out.schedule
+        return SubOutcome(out.schedule, out.status == "optimal")
 
     start_obj, _, start = incumbent
     remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
-    schedule, stats = window_lns(problem, start, sub_solver, time_limit_s=remaining)
-    verify(problem, schedule, "CP-SAT window search schedule")
-    details.update(lns_windows=stats.windows, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
+    schedule, stats = alns(problem, start, sub_solver, time_limit_s=remaining, seed=params.seed, groups=groups)
+    verify(problem, schedule, "CP-SAT neighbourhood search schedule")
+    details.update(lns_windows=stats.iterations, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
                    ortools=ORTOOLS_VERSION)
+    for op in stats.operators:
+        key = op.name.replace("-", "_")
+        details.update({f"alns_{key}_calls": op.calls, f"alns_{key}_improved": op.improved,
+                        f"alns_{key}_gain": op.gain})
     obj = float(objective_value(problem, schedule))
     if obj < start_obj:
-        return obj, "cpsat-lns", schedule
-    return incumbent
+        return (obj, "cpsat-lns", schedule), stats
+    return incumbent, stats

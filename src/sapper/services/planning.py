@@ -96,6 +96,27 @@ def with_profile(settings: PlanSettings, profile: WeightProfile) -> PlanSettings
     return dataclasses.replace(settings, compile=dataclasses.replace(settings.compile, profile=profile))
 
 
+#: Side of the map cells (degrees) that stand for districts in the neighbourhood search (about 20 km at 50° N).
+DISTRICT_CELL_DEG = 0.25
+
+
+def districts(compiled: CompiledPlan, hazards: Sequence[HazardArea], assets: Sequence[Asset]) -> list[int]:
+    """A district per task of ``compiled`` for the search's district neighbourhood (``plan.alns``): the map cell of
+    ``DISTRICT_CELL_DEG`` degrees its hazard area or asset lies in (the register has no districts), −1 for none."""
+    where = {h.id: h.geometry.representative_point() for h in hazards}
+    where.update({a.id: a.geometry.representative_point() for a in assets})
+    cells: dict[tuple[int, int], int] = {}
+    out: list[int] = []
+    for info in compiled.info:
+        point = where.get(info.hazard_id or info.asset_id or "")
+        if point is None:
+            out.append(-1)
+            continue
+        cell = (int(point.x // DISTRICT_CELL_DEG), int(point.y // DISTRICT_CELL_DEG))
+        out.append(cells.setdefault(cell, len(cells)))
+    return out
+
+
 @dataclass(frozen=True)
 class PlanOutcome:
     """A saved plan: its summary, the run as saved (with its id), the compiled problem and the solver's result."""
@@ -165,13 +186,15 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
               len(compiled.problem.tasks), engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))
     solve_params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                engine=settings.engine)
-    result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
+    result = solve(compiled.problem, priority=compiled.priority, params=solve_params,
+                   groups=districts(compiled, hazards, assets))
     effect: BudgetEffect | None = None
     if capped is not None and settings.budgets is not None:
         free_run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
         compiled = capped
         say(msg("solving again within {budgets}", budgets=settings.budgets.describe(pricing.currency)))
-        result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
+        result = solve(compiled.problem, priority=compiled.priority, params=solve_params,
+                       groups=districts(compiled, hazards, assets))
         run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
         effect = budget_effect(run.tasks, free_run.tasks, finish=run.finish_date, free_finish=free_run.finish_date)
         result = dataclasses.replace(result, details={**result.details, **_budget_details(

@@ -1,0 +1,399 @@
+"""Adaptive large-neighbourhood search (ALNS) for region-sized problems: neighbourhoods that follow the structure.
+
+``plan.lns`` frees the work tasks that start in one window of time. Measured on kursk-border (docs/planning.md): the
+greedy plan is already optimal inside such windows (windows of 50–100 tasks: CP-SAT proves the hint optimal in under
+a second), and windows large enough to hold a change (600 tasks) time out at 4 s with almost nothing found (14 windows
+in 60 s, 3 improved, 0.0001 % together). A weighted-completion plan gains by moving work across long spans of time:
+an area is released when its *last* lot is cleared, so the gain is in pulling an area's lots together and earlier,
+and in changing the order in which a pool works through areas. The operators free such sets of tasks:
+
+- ``release-chain``: an area's survey and clearance lots, its release, the repairs it unlocks and their
+  restoration (a chain picked by roulette on weight × delay over its earliest possible end), with the work that
+  competes for the same pools in the span the chain could move into;
+- ``pool-window``: a stretch of one pool's sequence (the tasks a pool works on, in start order), so a pool's order
+  changes over months rather than days;
+- ``district``: the tasks whose hazard area or asset lies in one group (a district), given by the caller;
+- ``time-window``: the tasks that start in a window of time (``plan.lns``), kept as one operator;
+- ``priority-search``: not a sub-problem but a whole plan by the serial scheme in an unlock-ratio order whose work
+  is weighted by each pool's pressure in the incumbent (docs/planning.md): what moves areas across years on the
+  bottleneck pool, which no sub-problem of a few hundred tasks holds. Off in re-plans (anchored tasks), whose
+  orders it would ignore.
+
+Each operator has its own neighbourhood size: it grows when a sub-problem is solved to optimality within half its
+time (there is room for a bigger one) and shrinks when the sub-solver runs out of time. An operator is picked by
+roulette on weights that follow its recent reward (objective gained per second of its calls, decayed), with a floor
+so that no operator is starved. Every sub-problem starts from the incumbent (the hint), so no call makes the plan
+worse; the caller checks the schedule returned with the independent checker. The choices are drawn from a numpy
+Generator seeded by the caller: given the seed and the sub-solver's answers, the search is the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sapper.plan.greedy import earliest_start_bound
+from sapper.plan.lns import _window_problem as window_problem
+from sapper.plan.lns import _with_milestones as with_milestones
+from sapper.plan.problem import Problem
+from sapper.plan.solution import Schedule, objective_value
+
+
+@dataclass(frozen=True, slots=True)
+class SubOutcome:
+    """What a sub-solver returned: a schedule of the sub-problem (None: nothing found) and whether it is proven
+    optimal."""
+
+    schedule: Schedule | None
+    optimal: bool
+
+
+#: A sub-solver: (sub-problem, hint, time limit in s) → its outcome. ``solve`` passes CP-SAT's.
+SubSolver = Callable[[Problem, Schedule, float], SubOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorStats:
+    """One operator's record over a search: calls, how many improved the plan, were proven optimal or timed out,
+    the objective it gained in total, its seconds, and its neighbourhood size and roulette weight at the end."""
+
+    name: str
+    calls: int
+    improved: int
+    optimal: int
+    timeouts: int
+    gain: float
+    seconds: float
+    size: int
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlnsStats:
+    """A search's record: iterations, improving ones, objective at the start and the end, seconds, per operator."""
+
+    iterations: int
+    improved: int
+    start_objective: float
+    objective: float
+    seconds: float
+    operators: tuple[OperatorStats, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlnsParams:
+    """Tuning of the search: seconds per sub-problem, first neighbourhood size (work tasks), the limits of the
+    size, how fast it grows and shrinks, and the weight's decay (share of the old weight kept after each call)."""
+
+    sub_seconds: float = 2.0
+    start_size: int = 120
+    min_size: int = 20
+    max_size: int = 1500
+    grow: float = 1.25
+    shrink: float = 0.7
+    decay: float = 0.8
+    floor: float = 0.1  # an operator's weight is at least this share of the largest
+    #: Whether whole plans by the serial scheme in bottleneck-weighted priority orders are one of the moves.
+    priority_search: bool = True
+
+
+@dataclass
+class _Operator:
+    name: str
+    pick: Callable[[_Context, Schedule, int], list[int]] | None
+    size: int
+    #: A whole-plan move instead of a sub-problem: (context, incumbent) → a schedule of the whole problem or None.
+    propose: Callable[[_Context, Schedule], Schedule | None] | None = None
+    weight: float = 1.0
+    calls: int = 0
+    improved: int = 0
+    optimal: int = 0
+    timeouts: int = 0
+    gain: float = 0.0
+    seconds: float = 0.0
+
+    def stats(self) -> OperatorStats:
+        return OperatorStats(self.name, self.calls, self.improved, self.optimal, self.timeouts, self.gain,
+                             round(self.seconds, 3), self.size, round(self.weight, 6))
+
+
+@dataclass
+class _Context:
+    """What the operators share: the problem, its structure, the seeded generator."""
+
+    problem: Problem
+    rng: np.random.Generator
+    work: list[int]
+    earliest: list[int]
+    chains: list[list[int]]  # per weighted milestone: its chain of work tasks and milestones
+    heads: list[int]  # the weighted milestone of each chain
+    work_set: set[int] = field(default_factory=set)
+    chain_of: list[list[int]] = field(default_factory=list)  # per task: the chains it is in
+    groups: list[list[int]] = field(default_factory=list)
+    #: The priority search's bottleneck exponent and work unit that gave the incumbent; at first the plain unlock
+    #: ratio (α = 0 in unit-days), the rule the best heuristic plan usually comes from.
+    alpha: float = 0.0
+    per_capacity: bool = False
+    tried: int = 0
+    trying: tuple[float, bool] = (2.0, True)
+    milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
+    ancestors: list[list[int]] = field(default_factory=list)
+
+
+def _work_tasks(problem: Problem) -> list[int]:
+    return [j for j, t in enumerate(problem.tasks) if any(m.demands and m.duration for m in t.modes)]
+
+
+def _ancestors(problem: Problem, j: int) -> list[int]:
+    seen = {j}
+    stack = [j]
+    while stack:
+        k = stack.pop()
+        for p, _ in problem.predecessors[k]:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return sorted(seen)
+
+
+def _chains(problem: Problem) -> tuple[list[list[int]], list[int]]:
+    """For each weighted milestone whose predecessors include work (an area's release): the work before it and the
+    repairs it unlocks (its work successors), their milestones included."""
+    chains: list[list[int]] = []
+    heads: list[int] = []
+    for j, t in enumerate(problem.tasks):
+        if not t.weight or any(m.demands for m in t.modes) or not problem.predecessors[j]:
+            continue
+        before = _ancestors(problem, j)
+        after = [s for s, _ in problem.successors[j]]
+        chain = sorted(set(before) | set(after))
+        if len(chain) > 1:
+            chains.append(chain)
+            heads.append(j)
+    return chains, heads
+
+
+def _uses(problem: Problem, schedule: Schedule, j: int) -> tuple[int, ...]:
+    return tuple(r for r, _ in problem.tasks[j].modes[schedule.modes[j]].demands)
+
+
+def _time_window(ctx: _Context, best: Schedule, size: int) -> list[int]:
+    order = sorted(ctx.work, key=lambda j: (best.starts[j], j))
+    a = int(ctx.rng.integers(0, max(1, len(order) - size)))
+    return order[a:a + size]
+
+
+def _pool_window(ctx: _Context, best: Schedule, size: int) -> list[int]:
+    problem = ctx.problem
+    by_pool: dict[int, list[int]] = {}
+    for j in ctx.work:
+        for r in _uses(problem, best, j):
+            if problem.resources[r].renewable:
+                by_pool.setdefault(r, []).append(j)
+    pools = sorted(by_pool)
+    sizes = np.array([len(by_pool[r]) for r in pools], dtype=float)
+    r = pools[int(ctx.rng.choice(len(pools), p=sizes / sizes.sum()))]
+    order = sorted(by_pool[r], key=lambda j: (best.starts[j], j))
+    a = int(ctx.rng.integers(0, max(1, len(order) - size)))
+    return order[a:a + size]
+
+
+def _release_chain(ctx: _Context, best: Schedule, size: int) -> list[int]:
+    """A chain picked by roulette on weight × delay, then more chains and competitors in its span up to ``size``."""
+    problem = ctx.problem
+    ends = np.asarray(best.starts) + np.array([problem.tasks[j].modes[best.modes[j]].duration
+                                                for j in range(len(best.starts))])
+    delay = np.array([problem.tasks[h].weight * max(0, int(ends[h]) - ctx.earliest[h]) for h in ctx.heads], float)
+    if not delay.sum():
+        return _time_window(ctx, best, size)
+    c = int(ctx.rng.choice(len(ctx.heads), p=delay / delay.sum()))
+    chosen = [j for j in ctx.chains[c] if j in ctx.work_set]
+    chain_set = set(ctx.chains[c])
+    pools = {r for j in chosen for r in _uses(problem, best, j)}
+    lo = min((ctx.earliest[j] for j in chosen), default=0)
+    hi = max((int(ends[j]) for j in chosen), default=0)
+    rivals = [j for j in ctx.work if j not in chain_set and lo <= best.starts[j] < hi
+              and any(r in pools for r in _uses(problem, best, j))]
+    # A rival is freed with its whole chain: alone it could not make way, its fixed successors pinning it in place.
+    candidates = sorted({k for j in rivals for k in ctx.chain_of[j] if k != c})
+    freed = set(ctx.chains[c])
+    for k in ctx.rng.permutation(len(candidates)).tolist():
+        if len(freed) >= size:
+            break
+        freed.update(ctx.chains[candidates[k]])
+    return sorted(freed)
+
+
+def _district(ctx: _Context, best: Schedule, size: int) -> list[int]:
+    group = ctx.groups[int(ctx.rng.integers(0, len(ctx.groups)))]
+    if len(group) <= size:
+        return group
+    order = sorted(group, key=lambda j: (best.starts[j], j))
+    a = int(ctx.rng.integers(0, len(order) - size + 1))
+    return order[a:a + size]
+
+
+def _pressure(problem: Problem, schedule: Schedule) -> np.ndarray:
+    """Each pool's busy share over the incumbent's span: its work in the plan over its capacity-days until the end."""
+    ends = schedule.ends(problem)
+    span = max(ends, default=1) or 1
+    load = np.zeros(len(problem.resources))
+    for j, t in enumerate(problem.tasks):
+        mode = t.modes[schedule.modes[j]]
+        for r, u in mode.demands:
+            load[r] += mode.duration * u
+    pressure = np.zeros(len(problem.resources))
+    for r in problem.renewable:
+        days = float(sum(problem.capacity_profile(r)[:span]))
+        pressure[r] = load[r] / days if days > 0 else 0.0
+    return pressure
+
+
+def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, noise: float,
+                         per_capacity: bool) -> list[float]:
+    """The unlock ratio (``greedy.unlock_ratio_rule``: Smith's rule over each milestone's chain) with each pool's
+    work (unit-days, or with ``per_capacity`` days of the whole pool) weighted by its pressure to the power ``alpha``,
+    so that work on the bottleneck pool counts and work on idle pools hardly does; each task's priority times
+    ``exp(noise · N(0, 1))``."""
+    problem = ctx.problem
+    scale = pressure ** alpha
+    if per_capacity:
+        scale = scale / np.array([max(1, r.capacity) for r in problem.resources])
+    work = [min((sum(m.duration * u * scale[r] for r, u in m.demands
+                     if problem.resources[r].renewable) for m in t.modes), default=0.0) for t in problem.tasks]
+    score = np.zeros(len(problem.tasks))
+    for m, seen in zip(ctx.milestones, ctx.ancestors, strict=True):
+        score[seen] += problem.tasks[m].weight / (1e-3 + sum(work[x] for x in seen))
+    if noise:
+        score *= np.exp(noise * ctx.rng.standard_normal(len(score)))
+    return score.tolist()
+
+
+def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
+    """A whole plan by the serial scheme in a bottleneck-weighted priority order: first two starting points, then
+    exponents, work units and jitter around the ones that gave the incumbent."""
+    from sapper.errors import PlanError
+    from sapper.plan.greedy import serial_sgs
+
+    ctx.tried += 1
+    pressure = _pressure(ctx.problem, best)
+    top = sorted(pressure, reverse=True)
+    if ctx.tried <= 2 and len(top) > 1 and top[0] >= 1.5 * top[1]:
+        # One pool is the bottleneck: start from it weighted in pool-days (measured best with fixed pools), then
+        # in unit-days.
+        alpha, noise, per_capacity = (2.0, 0.0, True) if ctx.tried == 1 else (1.0, 0.0, False)
+    elif ctx.tried <= 2:
+        # No single bottleneck (pools by capabilities, all busy): jitter the plain unlock ratio.
+        alpha, noise, per_capacity = 0.0, 0.1, False
+    else:
+        alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
+        noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
+        per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
+    ctx.trying = (alpha, per_capacity)
+    try:
+        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity))
+    except PlanError:  # deadlines this order cannot meet
+        return None
+
+
+def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_limit_s: float, seed: int = 0,
+         groups: Sequence[int] | None = None, params: AlnsParams | None = None,
+         max_iterations: int | None = None, clock: Callable[[], float] = time.perf_counter
+         ) -> tuple[Schedule, AlnsStats]:
+    """Improve ``schedule`` for ``time_limit_s`` seconds (or ``max_iterations`` sub-problems); see the module
+    docstring. ``groups``: a group (e.g. a district) per task, −1 for none; enables the ``district`` operator.
+    ``clock`` measures the seconds the rewards, sizes and limit count (a test passes one that does not depend on
+    the machine)."""
+    params = params or AlnsParams()
+    t0 = clock()
+    work = _work_tasks(problem)
+    chains, heads = _chains(problem)
+    ctx = _Context(problem, np.random.default_rng(seed), work, earliest_start_bound(problem), chains, heads)
+    ctx.work_set = set(work)
+    ctx.chain_of = [[] for _ in problem.tasks]
+    for c, chain in enumerate(chains):
+        for j in chain:
+            ctx.chain_of[j].append(c)
+    ops = [_Operator("release-chain", _release_chain, params.start_size),
+           _Operator("pool-window", _pool_window, params.start_size),
+           _Operator("time-window", _time_window, params.start_size)]
+    if groups is not None:
+        by: dict[int, list[int]] = {}
+        for j, g in enumerate(groups):
+            if g >= 0 and j in ctx.work_set:
+                by.setdefault(g, []).append(j)
+        ctx.groups = [by[g] for g in sorted(by)]
+        if ctx.groups:
+            ops.insert(2, _Operator("district", _district, params.start_size))
+    if not chains:
+        ops = [o for o in ops if o.name != "release-chain"]
+    if params.priority_search and not problem.anchored:
+        ctx.milestones = [j for j, t in enumerate(problem.tasks) if t.weight > 0]
+        ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
+        ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
+    start_obj = float(objective_value(problem, schedule))
+    best, best_obj = schedule, start_obj
+    iterations = improved = 0
+    while clock() - t0 < time_limit_s - 0.3 and work:
+        if max_iterations is not None and iterations >= max_iterations:
+            break
+        weights = np.array([o.weight for o in ops])
+        weights = np.maximum(weights, max(params.floor * weights.max(), 1e-12))  # never all zero
+        op = ops[int(ctx.rng.choice(len(ops), p=weights / weights.sum()))]
+        began = clock()
+        left = time_limit_s - (clock() - t0)
+        if op.propose is not None:
+            if op.calls and op.seconds / op.calls > left:  # it would not finish in time
+                op.weight = 0.0
+                if all(o.weight == 0.0 for o in ops):
+                    break
+                continue
+            found = op.propose(ctx, best)
+            out = SubOutcome(found, False)
+            limit = left
+            free = list(range(len(problem.tasks)))
+        else:
+            assert op.pick is not None
+            core = op.pick(ctx, best, min(op.size, len(work)))
+            free = with_milestones(problem, core)
+            sub, hint = window_problem(problem, best, free)
+            limit = min(params.sub_seconds, left)
+            if limit < 0.1:
+                break
+            out = sub_solver(sub, hint, limit)
+        gain = 0.0
+        if out.schedule is not None:
+            starts = list(best.starts)
+            modes = list(best.modes)
+            for k, j in enumerate(free):
+                starts[j], modes[j] = out.schedule.starts[k], out.schedule.modes[k]
+            cand = Schedule(tuple(starts), tuple(modes))
+            obj = float(objective_value(problem, cand))
+            if obj < best_obj:
+                gain = best_obj - obj
+                best, best_obj = cand, obj
+                improved += 1
+                op.improved += 1
+                if op.propose is not None:
+                    ctx.alpha, ctx.per_capacity = ctx.trying
+        spent = clock() - began
+        iterations += 1
+        op.calls += 1
+        op.gain += gain
+        op.seconds += spent
+        # Reward: share of the objective gained per second, so that operators of different sizes compare.
+        reward = gain / max(start_obj, 1.0) / max(spent, 1e-3) * 1e4
+        op.weight = params.decay * op.weight + (1 - params.decay) * reward
+        if out.optimal:
+            op.optimal += 1
+            if spent < 0.5 * limit:
+                op.size = min(params.max_size, max(op.size + 1, int(op.size * params.grow)))
+        elif op.propose is None and spent >= 0.9 * limit:
+            op.timeouts += 1
+            op.size = max(params.min_size, int(op.size * params.shrink))
+    stats = AlnsStats(iterations, improved, start_obj, best_obj, round(clock() - t0, 3),
+                      tuple(o.stats() for o in ops))
+    return best, stats

@@ -1,0 +1,150 @@
+"""Adaptive neighbourhood search on a small region-like problem: survey → clearance lots → release → repairs."""
+
+from __future__ import annotations
+
+import importlib
+import random
+
+import pytest
+
+from sapper.plan import Mode, Precedence, Problem, Resource, Task, check, objective_value, solve
+from sapper.plan.alns import AlnsParams, AlnsStats, OperatorStats, SubOutcome, alns
+from sapper.plan.cpsat import solve_cpsat
+from sapper.plan.greedy import serial_sgs
+from sapper.plan.solution import Schedule
+from sapper.plan.solve import SolveParams
+
+SURVEY, MANUAL, BUILDERS = 0, 1, 2
+solve_module = importlib.import_module("sapper.plan.solve")
+
+
+def _region(seed: int, areas: int = 14) -> Problem:
+    """Areas with a survey, 1–3 clearance lots and a weighted release; a third of them unlock a repair whose
+    restoration is weighted too. Survey and clearance pools of two teams, one brigade pool of two."""
+    rng = random.Random(seed)
+    tasks: list[Task] = []
+    precs: list[Precedence] = []
+    for a in range(areas):
+        survey = len(tasks)
+        tasks.append(Task(f"ts A{a}", (Mode(rng.randint(2, 6), ((SURVEY, 1),), "survey"),)))
+        lots = []
+        for k in range(rng.randint(1, 3)):
+            lots.append(len(tasks))
+            tasks.append(Task(f"clearance A{a}/{k}", (Mode(rng.randint(3, 9), ((MANUAL, 1),), "manual"),)))
+            precs.append(Precedence(survey, lots[-1]))
+        released = len(tasks)
+        tasks.append(Task(f"released A{a}", (Mode(0),), weight=rng.randint(1, 20)))
+        precs.extend(Precedence(lot, released, 2) for lot in lots)
+        if a % 3 == 0:
+            repair = len(tasks)
+            tasks.append(Task(f"repair S{a}", (Mode(rng.randint(2, 5), ((BUILDERS, 1),), "building"),)))
+            tasks.append(Task(f"restored S{a}", (Mode(0),), weight=rng.randint(5, 30)))
+            precs += [Precedence(released, repair), Precedence(repair, repair + 1)]
+    resources = (Resource("survey", 2), Resource("manual", 2), Resource("builders", 2))
+    return Problem(resources, tuple(tasks), tuple(precs), 400)
+
+
+def _poor_start(problem: Problem) -> Schedule:
+    """The serial scheme with the lightest work first: a deliberately poor plan."""
+    return serial_sgs(problem, [-float(t.weight) - j * 1e-3 for j, t in enumerate(problem.tasks)])
+
+
+def _cpsat(problem: Problem, hint: Schedule, limit: float) -> SubOutcome:
+    out = solve_cpsat(problem, time_limit_s=limit, workers=1, seed=0, hint=hint)
+    return SubOutcome(out.schedule, out.status == "optimal")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_alns_improves_a_poor_start_and_never_makes_it_worse(seed: int) -> None:
+    """From a poor plan the search finds a better one the checker accepts, and every operator is recorded."""
+    p = _region(seed)
+    start = _poor_start(p)
+    params = AlnsParams(sub_seconds=1.0, start_size=12, min_size=4)
+    found, stats = alns(p, start, _cpsat, time_limit_s=30, seed=seed, params=params, max_iterations=25)
+    assert check(p, found) == []
+    assert isinstance(stats, AlnsStats) and all(isinstance(o, OperatorStats) for o in stats.operators)
+    assert stats.start_objective == objective_value(p, start)
+    assert stats.objective == objective_value(p, found) < 0.97 * stats.start_objective
+    assert stats.iterations == 25 == sum(o.calls for o in stats.operators)
+    assert stats.improved == sum(o.improved for o in stats.operators) > 0
+    assert sum(o.gain for o in stats.operators) == pytest.approx(stats.start_objective - stats.objective)
+    assert {o.name for o in stats.operators} == {"release-chain", "pool-window", "time-window", "priority-search"}
+
+
+def test_alns_keeps_the_plan_when_the_sub_solver_finds_nothing() -> None:
+    """A sub-solver that returns nothing (or the hint) leaves the plan as it was: no call makes it worse; the
+    priority search alone only ever replaces it by a better plan."""
+    p = _region(3)
+    start = _poor_start(p)
+    cp_only = AlnsParams(priority_search=False)
+    nothing, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=10,
+                          max_iterations=10, params=cp_only)
+    assert nothing == start and stats.improved == 0 and stats.objective == stats.start_objective
+    same, _ = alns(p, start, lambda sub, hint, limit: SubOutcome(hint, True), time_limit_s=10, max_iterations=10,
+                   params=cp_only)
+    assert same == start
+    alone, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=30,
+                        max_iterations=30)
+    assert check(p, alone) == [] and stats.objective == objective_value(p, alone) <= stats.start_objective
+    search = next(o for o in stats.operators if o.name == "priority-search")
+    assert search.calls > 0 and stats.improved == search.improved
+
+
+def test_alns_is_the_same_search_for_the_same_seed_and_sizes_adapt() -> None:
+    """Given the seed and the sub-solver's answers the search repeats; sizes grow when sub-problems close fast."""
+    p = _region(4)
+    start = _poor_start(p)
+    params = AlnsParams(sub_seconds=10.0, start_size=6, min_size=4, max_size=16)
+    runs = []
+    for _ in range(2):
+        ticks = iter(range(1_000_000))
+        runs.append(alns(p, start, _cpsat, time_limit_s=1e5, seed=7, params=params, max_iterations=12,
+                         clock=lambda: 0.01 * next(ticks)))  # noqa: B023 - each run its own clock
+    assert runs[0][0] == runs[1][0]
+    assert [o.calls for o in runs[0][1].operators] == [o.calls for o in runs[1][1].operators]
+    assert any(o.size > 6 for o in runs[0][1].operators)  # proven optimal quickly: the neighbourhood grew
+
+
+def test_alns_district_operator_frees_one_group() -> None:
+    """With a group per task the district operator is used, and only tasks of one group (and milestones) move."""
+    p = _region(5)
+    start = _poor_start(p)
+    groups = [int(t.name.split()[1].lstrip("AS").split("/")[0]) % 3 for t in p.tasks]  # the area's number mod 3
+    freed: list[set[int]] = []
+
+    def spy(sub: Problem, hint: Schedule, limit: float) -> SubOutcome:
+        freed.append({groups[next(j for j, t in enumerate(p.tasks) if t.name == s.name)] for s in sub.tasks
+                      if s.modes[0].demands})
+        return SubOutcome(None, False)
+
+    _, stats = alns(p, start, spy, time_limit_s=10, seed=0, groups=groups, max_iterations=40,
+                    params=AlnsParams(start_size=5))
+    district = next(o for o in stats.operators if o.name == "district")
+    assert district.calls > 0
+    assert any(len(f) == 1 for f in freed)
+
+
+def test_solve_reports_the_search_on_large_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the size limit ``solve`` runs the search from the best heuristic plan and reports it, typed."""
+    monkeypatch.setattr(solve_module, "LARGE_PROBLEM_TASKS", 10)
+    p = _region(6)
+    r = solve(p, params=SolveParams(time_limit_s=4, workers=1, seed=0))
+    assert r.search is not None and r.search.iterations > 0
+    assert r.objective is not None and r.schedule is not None and check(p, r.schedule) == []
+    heuristic = r.details["heuristic_objective"]
+    assert isinstance(heuristic, float) and r.objective <= heuristic == r.search.start_objective
+    assert r.details["lns_windows"] == r.search.iterations
+    assert r.details["alns_release_chain_calls"] == r.search.operators[0].calls
+
+
+def test_alns_leaves_the_priority_search_out_of_re_plans() -> None:
+    """With anchored tasks (a re-plan) whole plans in a new order would ignore the anchors: no priority search."""
+    p = _region(7)
+    start = _poor_start(p)
+    anchored = p.replace(tasks=tuple(Task(t.name, t.modes, t.weight, t.release, t.deadline, start.starts[j])
+                                     for j, t in enumerate(p.tasks)), move_cost=5)
+    _, stats = alns(anchored, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=10,
+                    max_iterations=5)
+    assert "priority-search" not in {o.name for o in stats.operators}
+    _, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=10, max_iterations=5)
+    assert "priority-search" in {o.name for o in stats.operators}
