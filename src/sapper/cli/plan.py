@@ -198,15 +198,18 @@ def report(
         str | None, typer.Option("--since", help="Report what changed since this day (YYYY-MM-DD); default: the day "
                                                  "the plan before the latest was made, else the start of the work.")
     ] = None,
+    pricing: PricingFile = None,
 ) -> None:
     """Write the situation report of the latest plan (map, land release, forecast, teams, priorities, schedule) as
     an offline HTML page or a PDF, in English, Ukrainian or Russian."""
     from sapper.report.i18n import Lang
     from sapper.report.pages import Format
     from sapper.report.sitrep import write_situation
+    from sapper.services.pricing import load_pricing
 
     path = write_situation(str(settings(ctx, db=db).db), out_file, fmt=Format.parse(fmt), lang=Lang.parse(lang),
-                           forecast_runs=forecast_runs, since=parse_day("--since", since))
+                           forecast_runs=forecast_runs, since=parse_day("--since", since),
+                           pricing=load_pricing(pricing))
     out.print(f"wrote {path}")
 
 

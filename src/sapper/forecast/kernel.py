@@ -76,7 +76,7 @@ def run_chunk(state: _U,
               programme: _F, per_unit: _F, log_share: _F, damage: _F, weather_rate: _F, spread: _F,
               # scalars
               horizon: int, accident_rate: float, accident_min: int, accident_max: int, damage_mean: float,
-              damage_sd: float, damage_per_task: bool, schedule: bool, round_up: bool,
+              damage_sd: float, damage_per_task: bool, schedule: bool, round_up: _B,
               # the scheme
               order: _I, cap: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
               pred_idx: _I, pred_lag: _I, released: _I, restored: _I,
@@ -87,8 +87,8 @@ def run_chunk(state: _U,
 
     Each work task's days: exp(log planned days (−inf for none) − (noise_sd × spread × Z + programme[group] +
     per_unit[unit]) + log_share [clearance] + damage [repair]), capped at the horizon and rounded up (kind 0, a
-    milestone, takes no time); with ``round_up`` false, rounded down or up at random with the fraction as the chance
-    of up (unbiased). A weather task then stands still for floor(days × weather_rate + U) days and, with
+    milestone, takes no time); where ``round_up`` (per task) is false, rounded down or up at random with the fraction
+    as the chance of up (unbiased). A weather task then stands still for floor(days × weather_rate + U) days and, with
     probability 1 − exp(−days × accident_rate), for an accident of ``accident_min``–``accident_max`` days (the
     conditional uniform U / p picks them). ``fixed`` ≥ 0 replaces the days (work done), ``minimum`` bounds them below
     (work running), and days beyond ``longest`` (the pool's longest season) are cut to it (``counts[0]``).
@@ -129,7 +129,7 @@ def run_chunk(state: _U,
                     else:
                         log_days += damage[i, asset[j]]
                 x = min(np.exp(log_days), float(horizon))
-                d = int(np.ceil(x - 1e-4)) if round_up else int(np.floor(x + _uniform(state)))
+                d = int(np.ceil(x - 1e-4)) if round_up[j] else int(np.floor(x + _uniform(state)))
             stood = 0
             if weather[j]:
                 stood = int(np.floor(d * weather_rate[i] + _uniform(state)))

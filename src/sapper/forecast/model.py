@@ -47,6 +47,9 @@ class Productivity:
     sd: float = 0.25
     unit_sd: float = 0.2
     day_sd: float = 0.5
+    #: Whether ``mean`` was learned from pace reports (``sapper.forecast.learn``): a learned pace is a ratio of sums
+    #: (work over whole days worked), the mean pace of a lot as worked, not the median of its lognormal.
+    learned: bool = False
 
     def faults(self, record: str) -> list[Fault]:
         out = []
@@ -160,6 +163,11 @@ class UncertaintyModel:
     #: A sampled lot's days are rounded up to whole days (a conservative bias, the default the calibration was
     #: measured with); False: rounded down or up at random with the fraction as the chance of up (unbiased).
     round_up: bool = True
+    #: How a learned pace (``Productivity.learned``) is used: True, as the mean pace it is (the lots of its method or
+    #: trade drawn with their day-to-day noise mean-preserving, E[days] = planned days / pace, and rounded without
+    #: bias, as its whole days are in it already); False, as a median like the prior's (the forecast then counts
+    #: the noise's mean effect and the rounding twice and runs late after learning: docs/forecast.md).
+    learned_pace_is_mean: bool = True
 
     def __post_init__(self) -> None:
         faults = self.fallback.faults("forecast model: fallback productivity")
@@ -201,7 +209,8 @@ class UncertaintyModel:
 
         def prod(p: Productivity) -> Productivity:
             return Productivity(p.mean if Source.BIAS in on else 0.0, p.sd if Source.PROGRAMME in on else 0.0,
-                                p.unit_sd if Source.UNIT in on else 0.0, p.day_sd if Source.DAY in on else 0.0)
+                                p.unit_sd if Source.UNIT in on else 0.0, p.day_sd if Source.DAY in on else 0.0,
+                                p.learned)
 
         def still(o: SurveyOutcome) -> SurveyOutcome:
             return SurveyOutcome(o.mean * 1e16, (1.0 - o.mean) * 1e16, 0.0)
