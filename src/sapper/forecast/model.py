@@ -168,6 +168,10 @@ class UncertaintyModel:
     #: bias, as its whole days are in it already); False, as a median like the prior's (the forecast then counts
     #: the noise's mean effect and the rounding twice and runs late after learning: docs/forecast.md).
     learned_pace_is_mean: bool = True
+    #: A lot running when its pool stands down (winter) pauses over the stand-down and resumes after it (its working
+    #: days unchanged); False: the plan's own rule, a lot placed whole, so one that no longer fits before the
+    #: stand-down waits for its end (pessimistic: docs/forecast.md).
+    pause_over_stand_down: bool = True
 
     def __post_init__(self) -> None:
         faults = self.fallback.faults("forecast model: fallback productivity")
@@ -192,17 +196,19 @@ class UncertaintyModel:
     @classmethod
     def certain(cls) -> UncertaintyModel:
         """A world equal to the plan's assumptions: planned rates and survey shares, no weather days, accidents or
-        damage beyond the assessment, no noise. Every run is then the plan's serial schedule (tested: a forecast under
-        it finishes on the plan's dates)."""
+        damage beyond the assessment, no noise, and the plan's own rule of lots placed whole (no pause over a
+        stand-down). Every run is then the plan's serial schedule (tested: a forecast under it finishes on the plan's
+        dates)."""
         still = Productivity(0.0, 0.0, 0.0, 0.0)
         return cls(productivity={}, fallback=still,
                    survey={k: SurveyOutcome(v.alpha, v.beta, 0.0) for k, v in _default_survey().items()},
                    weather=Weather(0.0, 0.0), accidents=Accidents(0.0), damage=Damage(0.0, 0.0),
-                   spread=Spread(1.0, 0.0), independent=True)
+                   spread=Spread(1.0, 0.0), independent=True, pause_over_stand_down=False)
 
     def only(self, *sources: Source) -> UncertaintyModel:
         """This model with every source of variation but ``sources`` switched off (planned rates, planned survey
-        shares, no weather days, accidents or extra damage): ``only()`` is a world equal to the plan's assumptions,
+        shares, no weather days, accidents or extra damage, lots placed whole as the plan places them: no pause over a
+        stand-down): ``only()`` is a world equal to the plan's assumptions,
         ``only(Source.WEATHER)`` adds this model's weather alone. The correlated model is kept (a survey class
         switched off draws its mean with a Beta of α + β = 10¹⁶, i.e. the planned mean to within 10⁻⁶ of it)."""
         on = set(sources)
@@ -223,7 +229,7 @@ class UncertaintyModel:
             survey_prior=self.survey_prior if Source.SURVEY in on else None,
             weather=self.weather if Source.WEATHER in on else Weather(0.0, 0.0),
             accidents=self.accidents if Source.ACCIDENTS in on else Accidents(0.0),
-            damage=self.damage if Source.DAMAGE in on else Damage(0.0, 0.0))
+            damage=self.damage if Source.DAMAGE in on else Damage(0.0, 0.0), pause_over_stand_down=False)
 
     def of(self, group: str) -> Productivity:
         """The productivity model of a method or trade."""

@@ -88,6 +88,8 @@ class Sampler:
     #: Per task: whether its days are rounded up, else without bias (``UncertaintyModel.round_up``,
     #: ``learned_pace_is_mean``).
     round_up: npt.NDArray[np.bool_]
+    #: Whether a lot running when its pool stands down pauses and resumes (``UncertaintyModel.pause_over_stand_down``).
+    pause: bool
     #: Each run's multiplier on every productivity spread and the survey outcome's per-area spread (``Spread``):
     #: its median and log-sd (1 and 0: the spreads as assumed).
     spread_median: float = 1.0
@@ -147,7 +149,8 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
         weather_days=model.weather.days_per_year, weather_shape=model.weather.shape,
         accident_rate=model.accidents.per_team_year / WORKING_DAYS_PER_YEAR, accident_min=model.accidents.min_days,
         accident_max=model.accidents.max_days, damage_mean=model.damage.mean, damage_sd=model.damage.sd,
-        round_up=round_up, spread_median=1.0 if model.independent else model.spread.median,
+        round_up=round_up, pause=model.pause_over_stand_down,
+        spread_median=1.0 if model.independent else model.spread.median,
         spread_sd=0.0 if model.independent else model.spread.sd)
 
 
@@ -233,7 +236,7 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               np.full(n, horizon, dtype=np.int64), s.fixed, s.minimum, shared.programme, shared.per_unit,
               shared.log_share, shared.damage, shared.weather_rate, shared.spread, horizon, s.accident_rate,
-              s.accident_min, s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up,
+              s.accident_min, s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up, False,
               none, np.zeros((1, 1), dtype=np.int64), none, none, none, none, none, none, none, none, none, none,
               np.zeros(runs, dtype=np.int64), no_ends, no_ends, np.zeros(n, dtype=np.int64),
               np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64))
