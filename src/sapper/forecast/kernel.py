@@ -164,15 +164,17 @@ def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I
         if d == 0:
             end = t
         elapsed[j] = end - t
-        if d > 0:
-            for tau in range(t, end):
-                if elapsed[j] > d and _closed_at(closed, dem_ptr, dem_r, j, tau, tau + 1) >= 0:
-                    continue  # paused
-                for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                    r = dem_r[k]
+        lo = t
+        while lo < end:  # the capacity taken in each working segment (none while paused)
+            stop = _closed_at(closed, dem_ptr, dem_r, j, lo, end) if elapsed[j] > d else -1
+            hi = end if stop < 0 else stop
+            for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                r = dem_r[k]
+                for tau in range(lo, hi):
                     avail[r, tau] -= dem_u[k]
                     if avail[r, tau] <= 0:
                         bits[r, tau >> 6] |= np.uint64(1) << np.uint64(tau & 63)
+            lo = end if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
         makespan = max(makespan, end)
     return makespan
 
