@@ -422,8 +422,8 @@ def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run
         return None
     if variant.budgets:
         raise ValidationError(f"variant {variant.name}", [Fault(
-            f"variant {variant.name}", "budget keys need a latest plan from sapper plan: a re-plan does not keep to "
-            "budgets yet", f"{variant.budgets[0][0].value}_budget")])
+            f"variant {variant.name}", "budget keys need a latest plan from sapper plan: a variant of a re-plan "
+            "cannot change its budgets yet", f"{variant.budgets[0][0].value}_budget")])
     try:
         previous = store.plan(rp.replan_of)
     except NotFoundError:
