@@ -142,3 +142,17 @@ def test_spent_before_spreads_each_lot_over_its_working_days() -> None:
         Family.DEMINING: pytest.approx(700.0)}
     assert spent_before([first], dt.date(2026, 1, 5), weekdays=week, holidays=frozenset()) == {
         Family.DEMINING: pytest.approx(200.0)}
+
+
+def test_replan_reads_its_pricing_file(
+    tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sapper replan --pricing FILE``: a bad profile is refused naming the entry, before anything is re-planned."""
+    from sapper.io.pricing import default_pricing_text
+
+    prices = tmp_path / "prices.toml"
+    prices.write_text(default_pricing_text().replace('source = "assumption: rural school"', 'source = "guess"'),
+                      encoding="utf-8")
+    code, out, err = run(monkeypatch, capsys, "replan", "--db", tour, "--pricing", prices)
+    assert code == 2 and out == ""
+    assert "reconstruction.school.source" in err and "Traceback" not in err
