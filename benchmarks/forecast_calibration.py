@@ -10,17 +10,19 @@ teams and road, building and power brigades, a winter stand-down of the demining
 scheme's plan in priority order, with planned durations.
 
 The truth of a world (its programme's real productivity per method and trade, each team's, each lot's, each area's
-share left for clearance, damage, weather and accidents) is drawn once and kept hidden, from a distribution WIDER than
-the forecast's prior (every log-sd 1.4 times, the survey-outcome Beta half as concentrated, weather 1.5 times as
-variable); its outcome is the plan's order re-scheduled with the true durations. The forecast sees the plan, and at
-4 and 8 weeks the progress the truth produced by then: pace reports per team (work done and days worked, the days
-standing still for weather or an accident left out, as a daily report comes from a day worked) and the
-outcome of every survey finished; work finished is known, work running keeps its start. Measured against the truth:
-coverage of P50 and P80 (share of worlds finishing on or before them) for the region's completion and each asset's
-restoration, pinball loss (working days, mean over P10/P50/P80/P90), the PIT histogram (where the truth falls in the
-forecast's distribution; flat is honest) and the mean P10–P90 width. The naive forecast — independent durations with
-the same per-task variance, no programme, team or class-wide factor — is run on the same worlds and progress.
-"""
+share left for clearance, damage, weather and accidents) is drawn once and kept hidden, from a distribution WIDER
+than the forecast's prior (every log-sd 1.4 times, the survey-outcome Beta half as concentrated, weather 1.5 times as
+variable); its outcome is the plan's order re-scheduled with the true durations by the forecast's own serial scheme,
+a lot running when its pool stands down pausing over the winter and resuming after it, as the forecast assumes
+(``UncertaintyModel.pause_over_stand_down``; before that assumption the truth placed lots whole, as the plan does).
+The forecast sees the plan, and at 4 and 8 weeks the progress the truth produced by then: pace reports per team (work
+done and days worked, the days standing still for weather or an accident left out, as a daily report comes from a day
+worked) and the outcome of every survey finished; work finished is known, work running keeps its start. Measured
+against the truth: coverage of P50 and P80 (share of worlds finishing on or before them) for the region's completion
+and each asset's restoration, pinball loss (working days, mean over P10/P50/P80/P90), the PIT histogram (where the
+truth falls in the forecast's distribution; flat is honest) and the mean P10–P90 width. The naive forecast —
+independent durations with the same per-task variance, no programme, team or class-wide factor — is run on the same
+worlds and progress. """
 
 from __future__ import annotations
 
@@ -51,8 +53,9 @@ from sapper.forecast import (
     sample_worlds,
 )
 from sapper.forecast.model import Productivity, Spread, SurveyOutcome, Weather
+from sapper.forecast.montecarlo import ChunkResult, ChunkSpec, make_job, run_chunk_job
 from sapper.plan import Mode, Precedence, Problem, Resource, Task
-from sapper.plan.evolve import activity_list, decode, simulate
+from sapper.plan.evolve import activity_list, decode
 
 BEGIN, END = "<!-- forecast-calibration:begin -->", "<!-- forecast-calibration:end -->"
 RESULTS = Path(__file__).parent / "results" / "forecast_calibration.json"
@@ -207,15 +210,14 @@ def main() -> None:
         problem, tasks = region(rng)
         hidden = np.random.default_rng([args.seed, world, 1])
         true = sample_worlds(tasks, truth_model, 1, hidden, horizon=HORIZON)
-        truth_days = np.minimum(true.durations, _longest(problem, tasks))
-        out = simulate(problem, tasks.modes, tasks.order, truth_days, horizon=HORIZON)
-        if out.makespan[0] < 0:
+        out = _schedule(problem, tasks, truth_model, true.durations[0])
+        if out.failed:
             print(f"world {world}: truth past the horizon, skipped", file=sys.stderr)
             continue
-        t_starts, t_days = out.starts[0], truth_days[0]
-        t_ends = t_starts + t_days
-        t_finish = float(out.makespan[0])
-        t_assets = t_ends[tasks.restored].astype(float)
+        assert out.starts is not None and out.days is not None
+        t_starts, t_days = out.starts[0], out.days[0]
+        t_finish = float(out.spans[0])
+        t_assets = out.restored_end[0].astype(float)
         for week in STAGES:
             cond, pace, surveys = (progress(tasks, t_days, t_starts, true.stood[0], true.shares[0], week) if week
                                    else (None, [], []))
@@ -275,9 +277,14 @@ def main() -> None:
         write_section(args.write, BEGIN, END, "\n".join(lines), "## Forecast calibration: coverage over hidden worlds")
 
 
-def _longest(problem: Problem, tasks: ForecastTasks) -> np.ndarray:
-    from sapper.forecast.montecarlo import _longest_windows
-    return _longest_windows(problem, tasks, HORIZON)
+def _schedule(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, days: np.ndarray) -> ChunkResult:
+    """The plan's order scheduled once with ``days`` (every task's, known) by the forecast's kernel under ``model``'s
+    rules (lots pausing over a stand-down)."""
+    n = len(tasks.kind)
+    known = Conditions(known=np.arange(n), known_days=np.asarray(days, dtype=np.int64),
+                       earliest=np.zeros(n, dtype=np.int64))
+    job = make_job(problem, tasks, model, horizon=HORIZON, conditions=known)
+    return run_chunk_job(job, ChunkSpec(0, 1, np.random.SeedSequence(0)), keep=True)
 
 
 if __name__ == "__main__":

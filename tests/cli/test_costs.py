@@ -97,3 +97,16 @@ def test_a_bad_pricing_file_lists_its_faults(
     code, out, err = run(monkeypatch, capsys, "costs", "--db", tour, "--pricing", prices)
     assert code == 2 and out == ""
     assert "reconstruction.school.source" in err
+
+
+def test_the_report_prices_at_a_programme_pricing_file(
+    tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sapper report --pricing``: the costs section in the file's currency; without it, sapper's (US$)."""
+    prices = tmp_path / "prices.toml"
+    prices.write_text(default_pricing_text().replace('currency = "USD"', 'currency = "EUR"'), encoding="utf-8")
+    for extra, currency in (([], "USD"), (["--pricing", prices], "EUR")):
+        page = tmp_path / f"{currency}.html"
+        code, _, err = run(monkeypatch, capsys, "report", "--db", tour, "--out", page, "--forecast-runs", "0", *extra)
+        assert code == 0, err
+        assert f"prices in {currency}, overheads" in page.read_text(encoding="utf-8")

@@ -3,6 +3,8 @@ and `sapper costs` of the saved plan shows every year's spending within them."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -79,3 +81,78 @@ def test_a_bad_budget_is_one_line_and_plans_nothing(
     assert code == 2 and "more than a year's demining budget (100 USD)" in err
     _, after, _ = run(monkeypatch, capsys, "costs", "--db", tour, "--json")
     assert json.loads(after)["plan_id"] == json.loads(before)["plan_id"]
+
+
+def test_a_replan_keeps_the_plans_budgets(
+    tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The budgets are saved with the plan (``sapper plan --budget-per-year``), and ``sapper replan`` keeps to the
+    saved budgets: the unconstrained plan saved again with budgets below its busiest year is re-planned within them
+    in every year by ``sapper costs`` (its parameters carry them on), where the same re-plan without them spends more
+    than them in some year."""
+    import shutil
+
+    db = Path(shutil.copy(tour, tmp_path / "budgeted.gpkg"))
+    with open_store(db) as store:
+        free = store.plan(1)
+        lots = plan_costs(store, load_pricing(), plan_id=1)
+    dearest = max(c.total for c in lots.tasks if c.family is Family.DEMINING)
+    peak = max(r.total for r in lots.demining_by_year)
+    demining = round(max(peak * 0.6, dearest * 1.05))
+    code, _, err = run(monkeypatch, capsys, "plan", "--db", db, "--engine", "greedy", "--budget-per-year",
+                       f"demining={demining}")
+    assert code == 0, err
+    with open_store(db) as store:
+        capped = store.latest_plan()
+        assert capped is not None and capped.params.budget_demining == demining
+        assert capped.params.budget_reconstruction is None and capped.params.budget_pricing == load_pricing().name
+    as_of = (free.start_date + dt.timedelta(days=7)).isoformat()
+    spent = {}
+    for budget in (demining, None):
+        with open_store(db) as store:  # the unconstrained plan as the latest, with or without the budgets
+            store.save_plan(dataclasses.replace(free, id=None, params=dataclasses.replace(
+                free.params, budget_demining=budget, budget_pricing=load_pricing().name if budget else None)))
+        code, _, err = run(monkeypatch, capsys, "replan", "--db", db, "--time-limit", "5", "--as-of", as_of)
+        assert code == 0, err
+        with open_store(db) as store:
+            replanned = store.latest_plan()
+            assert replanned is not None and replanned.params.replan is not None
+            assert replanned.params.budget_demining == budget
+            spent[budget] = [r.total for r in plan_costs(store, load_pricing(), plan_id=replanned.id)
+                             .demining_by_year]
+    assert max(spent[demining]) <= demining
+    assert max(spent[None]) > demining
+
+
+def test_spent_before_spreads_each_lot_over_its_working_days() -> None:
+    """A lot of 10 working days (Mon–Fri) costing 1,000 from Monday 29 Dec 2025: 3 days fall in 2025, so before
+    12 Jan 2026 it has spent 700 in 2026 (7 of its days), before 5 Jan 2026 200 (2 days); a later lot nothing."""
+    from sapper.scenario.compile import TaskKind
+    from sapper.services.budgets import spent_before
+    from sapper.services.costs import TaskCost
+
+    def lot(start: dt.date, end: dt.date) -> TaskCost:
+        return TaskCost("clearance H-1/1", TaskKind.CLEARANCE, Family.DEMINING, "manual", "ORG", "D", None, "H-1",
+                        None, start, end, 10, 900.0, 1000.0, ())
+
+    week = frozenset(range(5))
+    first = lot(dt.date(2025, 12, 29), dt.date(2026, 1, 9))
+    later = lot(dt.date(2026, 2, 2), dt.date(2026, 2, 13))
+    assert spent_before([first, later], dt.date(2026, 1, 12), weekdays=week, holidays=frozenset()) == {
+        Family.DEMINING: pytest.approx(700.0)}
+    assert spent_before([first], dt.date(2026, 1, 5), weekdays=week, holidays=frozenset()) == {
+        Family.DEMINING: pytest.approx(200.0)}
+
+
+def test_replan_reads_its_pricing_file(
+    tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sapper replan --pricing FILE``: a bad profile is refused naming the entry, before anything is re-planned."""
+    from sapper.io.pricing import default_pricing_text
+
+    prices = tmp_path / "prices.toml"
+    prices.write_text(default_pricing_text().replace('source = "assumption: rural school"', 'source = "guess"'),
+                      encoding="utf-8")
+    code, out, err = run(monkeypatch, capsys, "replan", "--db", tour, "--pricing", prices)
+    assert code == 2 and out == ""
+    assert "reconstruction.school.source" in err and "Traceback" not in err

@@ -108,3 +108,25 @@ def test_task_order_commands_and_one_line_errors(db: Path, tmp_path: Path, monke
     assert code == 0 and [line.split()[:2] for line in out.splitlines()[1:]] == [["TO-2026-0001", "acknowledged"]]
     code, out, _ = run(monkeypatch, capsys, "task-order", "changes", "--db", db)
     assert code == 0 and out.strip() == "no order in force is changed by the plan"
+
+
+def test_a_programme_pricing_file_prices_the_orders(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``--pricing``: the CSV's costs in the file's currency, clearance at twice the default m² price costs twice as
+    much; without it, sapper's default prices (US$)."""
+    from sapper.io.pricing import default_pricing_text
+
+    code, _, err = _tasks(monkeypatch, capsys, db, tmp_path / "a", "csv")
+    assert code == 0, err
+    with (tmp_path / "a" / "T-MAN-001_2026-03-02.csv").open(encoding="utf-8-sig") as f:
+        default = list(csv.DictReader(f))
+    prices = tmp_path / "prices.toml"
+    prices.write_text(default_pricing_text().replace('currency = "USD"', 'currency = "EUR"')
+                      .replace("amount = 10.0", "amount = 20.0"), encoding="utf-8")
+    code, _, err = _tasks(monkeypatch, capsys, db, tmp_path / "b", "csv", "--pricing", str(prices))
+    assert code == 0, err
+    with (tmp_path / "b" / "T-MAN-001_2026-03-02.csv").open(encoding="utf-8-sig") as f:
+        priced = list(csv.DictReader(f))
+    assert {r["currency"] for r in default} == {"USD"} and {r["currency"] for r in priced} == {"EUR"}
+    for a, b in zip(default, priced, strict=True):
+        assert float(b["lot_cost"]) == pytest.approx(2 * float(a["lot_cost"]), rel=1e-6)

@@ -59,3 +59,20 @@ def test_sapper_whatif_json_and_a_bad_key(db: Path, monkeypatch: pytest.MonkeyPa
     assert code == 2
     assert err.strip().count("\n") == 0
     assert "variant double" in err and "deminerz" in err
+
+
+def test_whatif_plans_budget_variants_at_the_pricing_files_prices(
+        db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--pricing``: a budget variant is planned at the file's prices (here a non-technical survey a million times
+    dearer, in EUR, so that a lot costs more than the year's budget: refused naming each such lot, in EUR)."""
+    from sapper.io.pricing import default_pricing_text
+
+    prices = tmp_path / "prices.toml"
+    prices.write_text(default_pricing_text().replace('currency = "USD"', 'currency = "EUR"')
+                      .replace("amount = 1200.0", "amount = 1200000000.0"), encoding="utf-8")
+    code, out, err = run(monkeypatch, capsys, "whatif", "--db", db, "--variant", "money:demining_budget=2m",
+                         "--runs", "20", "--time-limit", "5", "--pricing", prices)
+    assert code == 2 and out == ""
+    assert "fault: lot nts H-1/1: costs 1,416,000,000 EUR, more than a year's demining budget" in err
+    assert err.strip().splitlines()[-1].startswith("sapper: error [validation_error]: variant money:")
+    assert "Traceback" not in err

@@ -5,6 +5,7 @@ percentiles are ordered."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,11 @@ def test_a_world_without_variance_costs_the_plan(planned: Path) -> None:
         assert p == pytest.approx(priced.total, rel=1e-9)
     years = {str(y): p.p50 for y, p in f.cost.by_year}
     assert years == pytest.approx({r.key: r.total for r in priced.by_year}, rel=1e-9)
+    running, expected = 0.0, {}
+    for r in sorted(priced.by_year, key=lambda r: r.key):
+        running += r.total
+        expected[r.key] = running
+    assert {str(y): p.p50 for y, p in f.cost.cumulative} == pytest.approx(expected, rel=1e-9)
 
 
 def test_slower_worlds_cost_more_by_the_team_day(planned: Path) -> None:
@@ -78,8 +84,13 @@ def test_uncertain_costs_are_ordered_and_in_the_json(planned: Path) -> None:
         prep = prepare_forecast(store, progress=False)
         f = run_prepared(prep, runs=250, seed=1, pricing=load_pricing())
     assert f.cost is not None
-    for p in (f.cost.total, *(p for _, p in f.cost.by_year)):
+    for p in (f.cost.total, *(p for _, p in f.cost.by_year), *(p for _, p in f.cost.cumulative)):
         assert p.p10 <= p.p50 <= p.p80 <= p.p90
+    # The cost fan: spending by each year's end never falls, and by the last year's end it is the total.
+    cum = [p for _, p in f.cost.cumulative]
+    assert len(cum) >= 2 and all(a.p10 <= b.p10 and a.p90 <= b.p90 for a, b in itertools.pairwise(cum))
+    assert cum[-1].p50 == pytest.approx(f.cost.total.p50, rel=1e-9)
     doc = forecast_document(f)
     cost = doc["cost"]
     assert isinstance(cost, dict) and cost["currency"] == "USD" and cost["total"]["p80"] >= cost["total"]["p50"]  # type: ignore[index]
+    assert [c["year"] for c in cost["cumulative_by_year"]] == [y for y, _ in f.cost.cumulative]  # type: ignore[index,union-attr]

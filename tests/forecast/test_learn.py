@@ -28,6 +28,7 @@ def test_productivity_posterior_is_the_closed_form() -> None:
     assert post.mean == pytest.approx(mean, rel=1e-12)
     assert post.sd == pytest.approx(math.sqrt(1 / precision), rel=1e-12)
     assert (post.unit_sd, post.day_sd) == (0.2, 0.4)
+    assert post.learned and not prior.learned and not update_productivity(prior, []).learned
 
 
 def test_many_reports_move_the_mean_to_the_real_pace() -> None:
@@ -80,3 +81,32 @@ def test_learning_counts_the_spread_uncertainty_in_each_report() -> None:
     assert post.sd == pytest.approx(math.sqrt(1 / precision), rel=1e-12)
     plain = learn(dataclasses.replace(model, spread=Spread(1.0, 0.0)), [report], []).of("manual")
     assert abs(plain.mean - math.log(0.8)) < abs(post.mean - math.log(0.8))
+
+
+def test_a_learned_pace_is_used_as_the_mean_pace_it_is() -> None:
+    """A pace learned from reports (work over whole days worked) is a mean: the lots of a learned method average
+    planned days / pace (day-to-day noise drawn mean-preserving, days rounded without bias), where the same pace used
+    as a median, as before, averages more (the noise's mean effect and a rounding up counted a second time)."""
+    import numpy as np
+
+    from sapper.forecast import WorkKind, sample_worlds
+    from sapper.forecast.model import Source
+
+    from .conftest import GROUPS, programme
+
+    problem, tasks = programme(winter=False)
+    work = tasks.kind != WorkKind.MILESTONE
+    learned = {g: Productivity(math.log(0.8), 0.0, 0.0, 0.5, learned=True) for g in GROUPS}
+    model = dataclasses.replace(UncertaintyModel().only(Source.DAY), productivity=learned)
+    expected = float((tasks.base_days[work] / 0.8).mean())
+    means = {}
+    for as_mean in (True, False):
+        worlds = sample_worlds(tasks, dataclasses.replace(model, learned_pace_is_mean=as_mean), 4000,
+                               np.random.default_rng(7), horizon=problem.horizon)
+        means[as_mean] = float(worlds.durations[:, work].mean())
+    assert means[True] == pytest.approx(expected, rel=0.02)
+    assert means[False] - means[True] > 0.4
+    prior = dataclasses.replace(model, productivity={g: dataclasses.replace(p, learned=False)
+                                                     for g, p in learned.items()})
+    unlearned = sample_worlds(tasks, prior, 4000, np.random.default_rng(7), horizon=problem.horizon)
+    assert float(unlearned.durations[:, work].mean()) == pytest.approx(means[False], rel=1e-12)  # the prior as before

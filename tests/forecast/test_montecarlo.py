@@ -86,7 +86,8 @@ def test_every_kernel_run_passes_the_checker() -> None:
     earliest[tasks.order[:3]] = 0
     cond = Conditions(known=tasks.order[:3].copy(), known_days=np.array([5, 5, 7]), earliest=earliest,
                       running=tasks.order[3:4].copy(), running_days=np.array([4]))
-    job = make_job(problem, tasks, _noisy(), horizon=3000, conditions=cond)
+    whole = dataclasses.replace(_noisy(), pause_over_stand_down=False)  # the checker's lots are whole intervals
+    job = make_job(problem, tasks, whole, horizon=3000, conditions=cond)
     out = run_chunk_job(job, ChunkSpec(0, 40, np.random.SeedSequence(9)), keep=True)
     assert out.days is not None and out.starts is not None and out.failed == 0
     assert (out.days[:, tasks.order[:3]] == [5, 5, 7]).all() and (out.days[:, tasks.order[3]] >= 5).all()
@@ -199,3 +200,54 @@ def test_bad_input_is_refused() -> None:
                      runs=10, rng=np.random.default_rng(0), horizon=400)
     with pytest.raises(ValidationError, match="runs must be at least 1"):
         run_forecast(problem, tasks, UncertaintyModel(), runs=0, rng=np.random.default_rng(0), horizon=400)
+
+
+def _closed(problem: Problem, horizon: int) -> np.ndarray:
+    """Per pool and period, whether it stands down (no capacity at all)."""
+    cap = np.array([[r.capacity] * horizon for r in problem.resources], dtype=np.int64)
+    for k, r in enumerate(problem.resources):
+        for s, e, u in r.unavailable:
+            cap[k, s:min(e, horizon)] -= u
+    return cap <= 0
+
+
+def test_kernel_runs_with_pausing_lots_keep_every_rule() -> None:
+    """With lots pausing over the winter (the default): in every run each lot works its days only in periods its pool
+    works, starting in one; no pool is over capacity in any period; every successor starts after its predecessors'
+    ends; the kernel's makespan and milestone ends are those ends; and some lot did pause."""
+    problem, tasks = programme()
+    horizon = 3000
+    job = make_job(problem, tasks, _noisy(), horizon=horizon)
+    out = run_chunk_job(job, ChunkSpec(0, 40, np.random.SeedSequence(9)), keep=True)
+    assert out.days is not None and out.starts is not None and out.failed == 0
+    closed = _closed(problem, horizon)
+    paused = 0
+    for i in range(40):
+        used = np.zeros((len(problem.resources), horizon), dtype=np.int64)
+        ends = []
+        for j, task in enumerate(problem.tasks):
+            start, left = int(out.starts[i, j]), int(out.days[i, j])
+            demands = task.modes[tasks.modes[j]].demands if left else ()
+            tau = start
+            if demands:
+                assert not any(closed[r, start] for r, _ in demands)
+            while left > 0:
+                if any(closed[r, tau] for r, _ in demands):
+                    tau += 1
+                    continue
+                for r, u in demands:
+                    used[r, tau] += u
+                left -= 1
+                tau += 1
+            paused += tau - start > out.days[i, j]
+            ends.append(tau)
+        for k, r in enumerate(problem.resources):
+            profile = np.full(horizon, r.capacity) - sum(
+                np.where((np.arange(horizon) >= s) & (np.arange(horizon) < e), u, 0) for s, e, u in r.unavailable)
+            assert (used[k] <= np.maximum(profile, 0)).all()
+        for p in problem.precedences:
+            assert out.starts[i, p.succ] >= ends[p.pred] + p.lag
+        assert max(ends) == out.spans[i]
+        assert [ends[j] for j in tasks.released] == out.released_end[i].tolist()
+        assert [ends[j] for j in tasks.restored] == out.restored_end[i].tolist()
+    assert paused > 0

@@ -51,6 +51,19 @@ def test_the_costs_section_shows_the_plans_cost_and_forecast(planned: Path) -> N
         assert Speaker(lang).fmt_int(priced.total) in _section(render_situation(data, lang=lang))
 
 
+def test_the_cost_fan_follows_the_time_fan(planned: Path) -> None:
+    """Beside the released-land fan, a chart of the money the same runs spend by each year's end (P10–P90 band,
+    median, plan); its caption names the currency and price year; none without a forecast."""
+    data = gather(planned, forecast_runs=60)
+    assert data.forecast is not None and data.forecast.cost is not None and data.forecast.cost.cumulative
+    html = render_situation(data, lang=Lang.EN)
+    caption = html.index("What the same runs spend, in USD at 2025 prices")
+    assert html.index("<svg", caption) < html.index("</figure>", caption)
+    assert html.index("8 runs in 10 (P10 to P90), the line is the median.") < caption  # after the time fan
+    assert "spent, USD (cumulative)" in html
+    assert "What the same runs spend" not in render_situation(gather(planned, forecast_runs=0), lang=Lang.EN)
+
+
 def test_without_a_plan_there_is_nothing_to_price(tmp_path: Path) -> None:
     """A register without a plan: the section says so."""
     db = tmp_path / "r.gpkg"

@@ -65,7 +65,9 @@ def _params(*, replan: bool) -> PlanParams:
                       building_stand_down=None,
                       replan=ReplanParams(replan_of=1, as_of=dt.date(2025, 6, 9), progress_through=dt.date(2025, 6, 9),
                                           stable=True, moves=MovePolicy.PRICED, move_cost=300, move_cost_days=20.0)
-                      if replan else None)
+                      if replan else None,
+                      # a re-plan of a budget-capped plan keeps its budgets (saved with it)
+                      budget_demining=25e6 if replan else None, budget_pricing="sapper default" if replan else None)
 
 
 def _task() -> PlannedTask:
@@ -75,7 +77,8 @@ def _task() -> PlannedTask:
 
 @pytest.mark.parametrize("replan", [False, True])
 def test_typed_plan_run_round_trips_through_the_store(store: Store, replan: bool) -> None:
-    """A plan run with typed parameters and summary (a plan, and a re-plan with its counts) comes back equal."""
+    """A plan run with typed parameters and summary (a plan, and a re-plan with its counts and budgets) comes back
+    equal."""
     run = PlanRun("feasible", objective=1234.0, params=_params(replan=replan), summary=_summary(replan=replan),
                   tasks=(_task(),))
     saved = store.plan(store.save_plan(run))

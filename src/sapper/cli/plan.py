@@ -158,8 +158,10 @@ def replan(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Also write plan.json (summary, tasks, every change).")
     ] = None,
+    pricing: PricingFile = None,
 ) -> None:
     """Re-plan from the latest plan and the progress reported since; keep the plan stable; say what changed and why."""
+    from sapper.services.pricing import load_pricing
     from sapper.services.register import open_register
     from sapper.services.replan import (
         MovePolicy,
@@ -173,7 +175,7 @@ def replan(
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     params = ReplanSettings(as_of=parse_day("--as-of", as_of), time_limit_s=run.time_limit_s, workers=run.workers,
                             seed=seed, move_cost_days=move_cost, moves=MovePolicy.parse(moves),
-                            idle_weeks=idle_weeks)
+                            idle_weeks=idle_weeks, pricing=load_pricing(pricing) if pricing is not None else None)
     with open_register(run) as store:
         outcome = replan_store(store, settings=params, progress=None if as_json else say)
     if out_file:
@@ -198,15 +200,18 @@ def report(
         str | None, typer.Option("--since", help="Report what changed since this day (YYYY-MM-DD); default: the day "
                                                  "the plan before the latest was made, else the start of the work.")
     ] = None,
+    pricing: PricingFile = None,
 ) -> None:
     """Write the situation report of the latest plan (map, land release, forecast, teams, priorities, schedule) as
     an offline HTML page or a PDF, in English, Ukrainian or Russian."""
     from sapper.report.i18n import Lang
     from sapper.report.pages import Format
     from sapper.report.sitrep import write_situation
+    from sapper.services.pricing import load_pricing
 
     path = write_situation(str(settings(ctx, db=db).db), out_file, fmt=Format.parse(fmt), lang=Lang.parse(lang),
-                           forecast_runs=forecast_runs, since=parse_day("--since", since))
+                           forecast_runs=forecast_runs, since=parse_day("--since", since),
+                           pricing=load_pricing(pricing))
     lines([tr("wrote {path}", path=path)])
 
 

@@ -12,6 +12,7 @@ import typer
 
 from sapper.cli._options import Db, parse_day, settings
 from sapper.cli._output import lines, localise, tr, tr_n
+from sapper.cli.costs import PricingFile
 from sapper.errors import Fault, ValidationError
 from sapper.messages import msg
 
@@ -60,11 +61,13 @@ def tasks(
     lang: Annotated[str | None, typer.Option("--lang", envvar="SAPPER_LANG",
                                              help="Language of PDF and HTML orders: en, uk or ru.")] = None,
     actor: Actor = None,
+    pricing: PricingFile = None,
 ) -> None:
     """Issue the latest plan's task orders for a period (one per team or brigade and site; running it again issues
     nothing twice) and write each unit's orders: map, work, dates, access point, emergency information, forms."""
     from sapper.report.i18n import Lang
     from sapper.report.taskorders import FORMATS, write_orders
+    from sapper.services.pricing import load_pricing
     from sapper.services.register import open_register
     from sapper.services.taskorders import OrderRequest, issue_orders
 
@@ -76,7 +79,7 @@ def tasks(
     request = OrderRequest(unit=team, organisation=org, all_units=all_units, start=parse_day("--from", start),
                            weeks=weeks)
     with open_register(settings(ctx, db=db)) as store:
-        result = issue_orders(store, request, actor=_actor(actor))
+        result = issue_orders(store, request, actor=_actor(actor), pricing=load_pricing(pricing))
     paths = write_orders(result, out_dir, kind, lang=language)
     report = [tr("plan run {plan}, {start} to {end}: {issued}, {kept}", plan=result.plan_id,
                  start=result.period_start.isoformat(), end=result.period_end.isoformat(),

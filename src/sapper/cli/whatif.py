@@ -11,6 +11,7 @@ import typer
 
 from sapper.cli._options import Db, parse_day, settings
 from sapper.cli._output import lines, say, tr_n
+from sapper.cli.costs import PricingFile
 
 if TYPE_CHECKING:
     from sapper.services.whatif import WhatIf
@@ -58,9 +59,11 @@ def whatif(
     save: Annotated[bool, typer.Option("--save/--no-save", help="Keep the comparison in the store for the "
                                        "situation report (it replaces the one before; the plans are never saved).")
                     ] = True,
+    pricing: PricingFile = None,
 ) -> None:
     """Compare the latest plan with variants of it, each re-planned (never saved) and forecast: finish P50/P80,
     released km² by a date and the critical assets' dates."""
+    from sapper.services.pricing import load_pricing
     from sapper.services.register import open_register
     from sapper.services.whatif import compare, parse_variant, save_comparison, whatif_document, write_whatif_json
 
@@ -70,7 +73,8 @@ def whatif(
         if not as_json:
             say(tr_n("forecasting the latest plan and re-planning {n} variant",
                      "forecasting the latest plan and re-planning {n} variants", len(parsed)))
-        result = compare(store, parsed, runs=runs, seed=seed, time_limit_s=time_limit, by=day, critical=critical)
+        result = compare(store, parsed, runs=runs, seed=seed, time_limit_s=time_limit, by=day, critical=critical,
+                         pricing=load_pricing(pricing) if pricing is not None else None)
         if save:
             save_comparison(store, result)
     if out_file is not None:

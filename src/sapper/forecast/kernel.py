@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from sapper.plan.evolve import exhausted_periods, serial_scheme, trace_chain
+from sapper.plan.evolve import _first_exhausted, _first_open, exhausted_periods, serial_scheme, trace_chain
 
 _U = npt.NDArray[np.uint64]
 _I = npt.NDArray[np.int64]
@@ -67,6 +67,118 @@ def _normal(s: _U, spare: _F) -> float:
     return float(u * f)
 
 
+@njit(cache=True)
+def _closed_at(closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, j: int, lo: int, hi: int) -> int:
+    """The first period of [lo, hi) in which one of task ``j``'s pools stands down (``closed``); −1 if none."""
+    first = -1
+    for k in range(dem_ptr[j], dem_ptr[j + 1]):
+        c = _first_exhausted(closed, dem_r[k], lo, hi)
+        if c >= 0 and (first < 0 or c < first):
+            first = c
+    return first
+
+
+@njit(cache=True)
+def _reopen(closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, j: int, t: int) -> int:
+    """The first period at or after ``t`` in which none of task ``j``'s pools stands down."""
+    while True:
+        u = t
+        for k in range(dem_ptr[j], dem_ptr[j + 1]):
+            u = _first_open(closed, dem_r[k], u)
+        if u == t:
+            return t
+        t = u
+
+
+@njit(cache=True)
+def _clash_in(avail: _I, bits: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, dem_u: _I, j: int, lo: int,
+              hi: int) -> int:
+    """The first period of [lo, hi) where task ``j``'s demands do not fit what is left; −1 if they fit."""
+    clash = -1
+    for k in range(dem_ptr[j], dem_ptr[j + 1]):
+        r = dem_r[k]
+        if dem_u[k] == 1:
+            c = _first_exhausted(bits, r, lo, hi)
+        else:
+            c = -1
+            for tau in range(lo, hi):
+                if avail[r, tau] < dem_u[k]:
+                    c = tau
+                    break
+        if c >= 0 and (clash < 0 or c < clash):
+            clash = c
+    return clash
+
+
+@njit(cache=True)
+def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
+                   pred_idx: _I, pred_lag: _I, starts: _I, elapsed: _I, avail: _I, bits: npt.NDArray[np.uint64],
+                   closed: npt.NDArray[np.uint64]) -> int:
+    """The serial scheme of ``sapper.plan.evolve`` (each task of ``order`` at its earliest precedence- and
+    resource-feasible start, on what is left in ``avail`` and its exhausted-period map ``bits``), except that a lot
+    running when one of its pools stands down (``closed``: the periods of the pristine profile without capacity, as
+    :func:`~sapper.plan.evolve.exhausted_periods` maps them) pauses over the stand-down and resumes after it,
+    instead of waiting whole for it to end: its ``dur`` working days are counted only in periods its pools work, and
+    its capacity is taken only then. It starts only in a period its pools work. ``elapsed`` gets each task's span
+    from start to end (its working days plus the days paused), which its successors wait for. Makespan, or −1 when
+    a task would end past its latest end ``lend`` or the horizon."""
+    horizon = avail.shape[1] - 1
+    makespan = 0
+    for j in order:
+        t = rel[j]
+        for k in range(pred_ptr[j], pred_ptr[j + 1]):
+            p = pred_idx[k]
+            t = max(t, starts[p] + elapsed[p] + pred_lag[k])
+        d = dur[j]
+        end = t
+        while d > 0:
+            for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                t = _first_open(bits, dem_r[k], t)  # a stand-down is exhausted in ``bits`` too: t is not in one
+            if t + d > lend[j] or t + d > horizon:
+                return -1
+            clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, t, t + d)
+            if clash < 0:  # fits whole: no stand-down inside either (the serial scheme's case, as fast)
+                end = t + d
+                break
+            if _closed_at(closed, dem_ptr, dem_r, j, clash, clash + 1) < 0:
+                t = clash + 1  # a busy period, not a stand-down: start after it
+                continue
+            tau, left, clash = t, d, -1
+            while left > 0:  # a stand-down inside: segments of working periods between stand-downs
+                if tau + left > lend[j] or tau + left > horizon:
+                    return -1
+                stop = _closed_at(closed, dem_ptr, dem_r, j, tau, tau + left)
+                hi = tau + left if stop < 0 else stop
+                clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, tau, hi)
+                if clash >= 0:
+                    break
+                left -= hi - tau
+                tau = hi if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
+            if clash < 0:
+                end = tau
+                break
+            t = clash + 1
+        if t > lend[j] or t > horizon:
+            return -1
+        starts[j] = t
+        if d == 0:
+            end = t
+        elapsed[j] = end - t
+        lo = t
+        while lo < end:  # the capacity taken in each working segment (none while paused)
+            stop = _closed_at(closed, dem_ptr, dem_r, j, lo, end) if elapsed[j] > d else -1
+            hi = end if stop < 0 else stop
+            for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                r = dem_r[k]
+                for tau in range(lo, hi):
+                    avail[r, tau] -= dem_u[k]
+                    if avail[r, tau] <= 0:
+                        bits[r, tau >> 6] |= np.uint64(1) << np.uint64(tau & 63)
+            lo = end if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
+        makespan = max(makespan, end)
+    return makespan
+
+
 @njit(cache=True, nogil=True)
 def run_chunk(state: _U,
               # per task
@@ -76,7 +188,7 @@ def run_chunk(state: _U,
               programme: _F, per_unit: _F, log_share: _F, damage: _F, weather_rate: _F, spread: _F,
               # scalars
               horizon: int, accident_rate: float, accident_min: int, accident_max: int, damage_mean: float,
-              damage_sd: float, damage_per_task: bool, schedule: bool, round_up: bool,
+              damage_sd: float, damage_per_task: bool, schedule: bool, round_up: _B, pause: bool,
               # the scheme
               order: _I, cap: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
               pred_idx: _I, pred_lag: _I, released: _I, restored: _I,
@@ -87,22 +199,24 @@ def run_chunk(state: _U,
 
     Each work task's days: exp(log planned days (−inf for none) − (noise_sd × spread × Z + programme[group] +
     per_unit[unit]) + log_share [clearance] + damage [repair]), capped at the horizon and rounded up (kind 0, a
-    milestone, takes no time); with ``round_up`` false, rounded down or up at random with the fraction as the chance
-    of up (unbiased). A weather task then stands still for floor(days × weather_rate + U) days and, with
+    milestone, takes no time); where ``round_up`` (per task) is false, rounded down or up at random with the fraction
+    as the chance of up (unbiased). A weather task then stands still for floor(days × weather_rate + U) days and, with
     probability 1 − exp(−days × accident_rate), for an accident of ``accident_min``–``accident_max`` days (the
     conditional uniform U / p picks them). ``fixed`` ≥ 0 replaces the days (work done), ``minimum`` bounds them below
     (work running), and days beyond ``longest`` (the pool's longest season) are cut to it (``counts[0]``).
 
-    With ``schedule``: the serial scheme over ``order`` gives ``span`` (the horizon for a run past it), the end of
-    each ``released`` and ``restored`` milestone (at most the horizon) and adds the chain that decides the finish to
-    ``on_path`` (runs past the horizon are not traced). ``kept_*`` with as many rows as runs keep each run's days,
-    stand-still days and starts (for checking); with one row they are left alone."""
+    With ``schedule``: the serial scheme over ``order`` (with ``pause``, :func:`pausing_scheme`: a lot running when
+    its pool stands down pauses and resumes after it; ``days`` stay its working days) gives ``span`` (the horizon for
+    a run past it), the end of each ``released`` and ``restored`` milestone (at most the horizon) and adds the chain
+    that decides the finish to ``on_path`` (runs past the horizon are not traced). ``kept_*`` with as many rows as
+    runs keep each run's days, stand-still days and starts (for checking); with one row they are left alone."""
     runs = programme.shape[0]
     n = kind.shape[0]
     keep = kept_days.shape[0] == runs
     spare = np.zeros(2)
     days = np.zeros(n, dtype=np.int64)
     starts = np.zeros(n, dtype=np.int64)
+    elapsed = days if not pause else np.zeros(n, dtype=np.int64)  # each task's span, start to end
     avail = cap.copy()
     bits0 = exhausted_periods(cap)
     bits = bits0.copy()
@@ -129,7 +243,7 @@ def run_chunk(state: _U,
                     else:
                         log_days += damage[i, asset[j]]
                 x = min(np.exp(log_days), float(horizon))
-                d = int(np.ceil(x - 1e-4)) if round_up else int(np.floor(x + _uniform(state)))
+                d = int(np.ceil(x - 1e-4)) if round_up[j] else int(np.floor(x + _uniform(state)))
             stood = 0
             if weather[j]:
                 stood = int(np.floor(d * weather_rate[i] + _uniform(state)))
@@ -156,8 +270,12 @@ def run_chunk(state: _U,
             avail[:, :dirty] = cap[:, :dirty]
             words = min(bits.shape[1], (dirty >> 6) + 1)
             bits[:, :words] = bits0[:, :words]
-        made = serial_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
-                             avail, bits)
+        if pause:
+            made = pausing_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
+                                  elapsed, avail, bits, bits0)
+        else:
+            made = serial_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag,
+                                 starts, avail, bits)
         dirty = made if made >= 0 else width
         if keep:
             kept_starts[i, :] = starts
@@ -169,10 +287,10 @@ def run_chunk(state: _U,
             continue
         span[i] = made
         for k in range(released.shape[0]):
-            released_end[i, k] = min(starts[released[k]] + days[released[k]], horizon)
+            released_end[i, k] = min(starts[released[k]] + elapsed[released[k]], horizon)
         for k in range(restored.shape[0]):
-            restored_end[i, k] = min(starts[restored[k]] + days[restored[k]], horizon)
-        trace_chain(starts, days, rel, dem_ptr, dem_r, pred_ptr, pred_idx, pred_lag, width, marks)
+            restored_end[i, k] = min(starts[restored[k]] + elapsed[restored[k]], horizon)
+        trace_chain(starts, elapsed, rel, dem_ptr, dem_r, pred_ptr, pred_idx, pred_lag, width, marks)
         for j in range(n):
             if marks[j]:
                 on_path[j] += 1

@@ -70,13 +70,15 @@ def update_productivity(prior: Productivity, reports: Iterable[PaceReport], *, i
     if math.isinf(precision):
         return prior
     weighted = prior.mean * precision
+    seen = prior.learned
     for r in reports:
+        seen = True
         var = (prior.unit_sd**2 + prior.day_sd**2 / r.unit_days) * inflation
         var = max(var, 1e-12)
         y = math.log(r.work / r.unit_days / r.planned_rate)
         precision += 1.0 / var
         weighted += y / var
-    return dataclasses.replace(prior, mean=weighted / precision, sd=math.sqrt(1.0 / precision))
+    return dataclasses.replace(prior, mean=weighted / precision, sd=math.sqrt(1.0 / precision), learned=seen)
 
 
 def update_survey(prior: SurveyOutcome, reports: Iterable[SurveyReport]) -> SurveyOutcome:

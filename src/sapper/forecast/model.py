@@ -47,6 +47,9 @@ class Productivity:
     sd: float = 0.25
     unit_sd: float = 0.2
     day_sd: float = 0.5
+    #: Whether ``mean`` was learned from pace reports (``sapper.forecast.learn``): a learned pace is a ratio of sums
+    #: (work over whole days worked), the mean pace of a lot as worked, not the median of its lognormal.
+    learned: bool = False
 
     def faults(self, record: str) -> list[Fault]:
         out = []
@@ -160,6 +163,15 @@ class UncertaintyModel:
     #: A sampled lot's days are rounded up to whole days (a conservative bias, the default the calibration was
     #: measured with); False: rounded down or up at random with the fraction as the chance of up (unbiased).
     round_up: bool = True
+    #: How a learned pace (``Productivity.learned``) is used: True, as the mean pace it is (the lots of its method or
+    #: trade drawn with their day-to-day noise mean-preserving, E[days] = planned days / pace, and rounded without
+    #: bias, as its whole days are in it already); False, as a median like the prior's (the forecast then counts
+    #: the noise's mean effect and the rounding twice and runs late after learning: docs/forecast.md).
+    learned_pace_is_mean: bool = True
+    #: A lot running when its pool stands down (winter) pauses over the stand-down and resumes after it (its working
+    #: days unchanged); False: the plan's own rule, a lot placed whole, so one that no longer fits before the
+    #: stand-down waits for its end (pessimistic: docs/forecast.md).
+    pause_over_stand_down: bool = True
 
     def __post_init__(self) -> None:
         faults = self.fallback.faults("forecast model: fallback productivity")
@@ -184,24 +196,27 @@ class UncertaintyModel:
     @classmethod
     def certain(cls) -> UncertaintyModel:
         """A world equal to the plan's assumptions: planned rates and survey shares, no weather days, accidents or
-        damage beyond the assessment, no noise. Every run is then the plan's serial schedule (tested: a forecast under
-        it finishes on the plan's dates)."""
+        damage beyond the assessment, no noise, and the plan's own rule of lots placed whole (no pause over a
+        stand-down). Every run is then the plan's serial schedule (tested: a forecast under it finishes on the plan's
+        dates)."""
         still = Productivity(0.0, 0.0, 0.0, 0.0)
         return cls(productivity={}, fallback=still,
                    survey={k: SurveyOutcome(v.alpha, v.beta, 0.0) for k, v in _default_survey().items()},
                    weather=Weather(0.0, 0.0), accidents=Accidents(0.0), damage=Damage(0.0, 0.0),
-                   spread=Spread(1.0, 0.0), independent=True)
+                   spread=Spread(1.0, 0.0), independent=True, pause_over_stand_down=False)
 
     def only(self, *sources: Source) -> UncertaintyModel:
         """This model with every source of variation but ``sources`` switched off (planned rates, planned survey
-        shares, no weather days, accidents or extra damage): ``only()`` is a world equal to the plan's assumptions,
+        shares, no weather days, accidents or extra damage, lots placed whole as the plan places them: no pause over a
+        stand-down): ``only()`` is a world equal to the plan's assumptions,
         ``only(Source.WEATHER)`` adds this model's weather alone. The correlated model is kept (a survey class
         switched off draws its mean with a Beta of α + β = 10¹⁶, i.e. the planned mean to within 10⁻⁶ of it)."""
         on = set(sources)
 
         def prod(p: Productivity) -> Productivity:
             return Productivity(p.mean if Source.BIAS in on else 0.0, p.sd if Source.PROGRAMME in on else 0.0,
-                                p.unit_sd if Source.UNIT in on else 0.0, p.day_sd if Source.DAY in on else 0.0)
+                                p.unit_sd if Source.UNIT in on else 0.0, p.day_sd if Source.DAY in on else 0.0,
+                                p.learned)
 
         def still(o: SurveyOutcome) -> SurveyOutcome:
             return SurveyOutcome(o.mean * 1e16, (1.0 - o.mean) * 1e16, 0.0)
@@ -214,7 +229,7 @@ class UncertaintyModel:
             survey_prior=self.survey_prior if Source.SURVEY in on else None,
             weather=self.weather if Source.WEATHER in on else Weather(0.0, 0.0),
             accidents=self.accidents if Source.ACCIDENTS in on else Accidents(0.0),
-            damage=self.damage if Source.DAMAGE in on else Damage(0.0, 0.0))
+            damage=self.damage if Source.DAMAGE in on else Damage(0.0, 0.0), pause_over_stand_down=False)
 
     def of(self, group: str) -> Productivity:
         """The productivity model of a method or trade."""

@@ -112,8 +112,9 @@ def run_chunk_job(job: Job, spec: ChunkSpec, *, keep: bool = False) -> ChunkResu
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               job.longest, s.fixed, s.minimum, shared.programme, shared.per_unit, shared.log_share, shared.damage,
               shared.weather_rate, shared.spread, s.horizon, s.accident_rate, s.accident_min, s.accident_max,
-              s.damage_mean, s.damage_sd, s.independent, True, s.round_up, job.order, job.cap, job.rel, job.lend,
-              job.dem_ptr, job.dem_r, job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released, job.restored,
+              s.damage_mean, s.damage_sd, s.independent, True, s.round_up, s.pause, job.order, job.cap, job.rel,
+              job.lend, job.dem_ptr, job.dem_r, job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released,
+              job.restored,
               spans, rel_end, res_end, on_path, counts, days, stood, starts)
     total, by_year = (None, None) if job.costs is None else _costs(job, shared.log_share, days, starts)
     return ChunkResult(spec.index, spans, rel_end, res_end, on_path, int(counts[0]), int(counts[1]),
@@ -181,7 +182,9 @@ def make_job(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *,
     arr = scheme_arrays(problem, tasks.modes, horizon=horizon)
     rel = arr.rel if conditions is None else np.maximum(arr.rel, conditions.earliest).astype(np.int64)
     n = len(problem.tasks)
-    return Job(sampler(tasks, model, horizon=horizon, conditions=conditions), _longest_windows(problem, tasks, horizon),
+    longest = (np.full(len(tasks.kind), horizon, dtype=np.int64) if model.pause_over_stand_down  # a lot pauses
+               else _longest_windows(problem, tasks, horizon))
+    return Job(sampler(tasks, model, horizon=horizon, conditions=conditions), longest,
                np.ascontiguousarray(tasks.order, dtype=np.int64), arr.cap, rel, np.full(n, horizon, dtype=np.int64),
                arr.dem_ptr, arr.dem_r, arr.dem_u, arr.pred_ptr, arr.pred_idx, arr.pred_lag,
                np.asarray(tasks.released, dtype=np.int64), np.asarray(tasks.restored, dtype=np.int64), costs,

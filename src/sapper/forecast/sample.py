@@ -85,7 +85,11 @@ class Sampler:
     accident_max: int
     damage_mean: float
     damage_sd: float
-    round_up: bool = True
+    #: Per task: whether its days are rounded up, else without bias (``UncertaintyModel.round_up``,
+    #: ``learned_pace_is_mean``).
+    round_up: npt.NDArray[np.bool_]
+    #: Whether a lot running when its pool stands down pauses and resumes (``UncertaintyModel.pause_over_stand_down``).
+    pause: bool
     #: Each run's multiplier on every productivity spread and the survey outcome's per-area spread (``Spread``):
     #: its median and log-sd (1 and 0: the spreads as assumed).
     spread_median: float = 1.0
@@ -110,6 +114,14 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
     noise_sd = total if model.independent else day_sd
     with np.errstate(divide="ignore"):
         log_base = np.where(work & (tasks.base_days > 0), np.log(np.maximum(tasks.base_days, 1e-300)), -np.inf)
+    round_up = np.full(n, model.round_up, dtype=bool)
+    if model.learned_pace_is_mean and not model.independent:
+        # A learned pace is the mean pace of a lot as worked (work over whole days): its lots are drawn with the
+        # day-to-day noise mean-preserving (E[k²] σ²/2 off the log days; the noise's mean effect is in the pace
+        # already) and rounded without bias (the whole days are in it too).
+        learned = np.array([p.learned for p in prods], dtype=bool)[g] & (tasks.group >= 0)
+        log_base = np.where(learned, log_base - model.spread.variance_factor * day_sd**2 / 2, log_base)
+        round_up &= ~learned
     unit_group = np.zeros(max(1, tasks.units), dtype=np.int64)
     unit_group[tasks.unit[has]] = g[has]
     weather_of = np.array([name in tasks.weather_groups for name in tasks.groups] or [False], dtype=bool)
@@ -137,7 +149,8 @@ def sampler(tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
         weather_days=model.weather.days_per_year, weather_shape=model.weather.shape,
         accident_rate=model.accidents.per_team_year / WORKING_DAYS_PER_YEAR, accident_min=model.accidents.min_days,
         accident_max=model.accidents.max_days, damage_mean=model.damage.mean, damage_sd=model.damage.sd,
-        round_up=model.round_up, spread_median=1.0 if model.independent else model.spread.median,
+        round_up=round_up, pause=model.pause_over_stand_down,
+        spread_median=1.0 if model.independent else model.spread.median,
         spread_sd=0.0 if model.independent else model.spread.sd)
 
 
@@ -223,7 +236,7 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               np.full(n, horizon, dtype=np.int64), s.fixed, s.minimum, shared.programme, shared.per_unit,
               shared.log_share, shared.damage, shared.weather_rate, shared.spread, horizon, s.accident_rate,
-              s.accident_min, s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up,
+              s.accident_min, s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up, False,
               none, np.zeros((1, 1), dtype=np.int64), none, none, none, none, none, none, none, none, none, none,
               np.zeros(runs, dtype=np.int64), no_ends, no_ends, np.zeros(n, dtype=np.int64),
               np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64))

@@ -137,7 +137,8 @@ def shift(problem: Problem, order: Sequence[float], modes: Sequence[int | None])
             release = t.anchor
         kept.append(which)
         tasks.append(Task(t.name, tuple(t.modes[m] for m in which), t.weight, release, t.deadline))
-    shifted = Problem(problem.resources, tuple(tasks), problem.precedences, problem.horizon, problem.objective)
+    shifted = Problem(problem.resources, tuple(tasks), problem.precedences, problem.horizon, problem.objective,
+                      budgets=problem.budgets)  # a budget-capped re-plan's repair keeps to its budgets too
     s = serial_sgs(shifted, order)
     return Schedule(s.starts, tuple(kept[j][m] for j, m in enumerate(s.modes)))
 

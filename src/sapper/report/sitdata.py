@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.hazards import HazardArea, HazardClass, HazardStatus
 from sapper.domain.landrelease import EventKind, ReleaseEvent, ReleaseState
+from sapper.domain.pricing import PricingProfile
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
 from sapper.prioritise import DEFAULT_PROFILE, WeightProfile
 from sapper.prioritise.score import Contribution, score_asset, score_hazard
@@ -218,8 +219,9 @@ def _previous_plan(store_plan: PlanRun | None, load: object) -> PlanRun | None:
 
 
 def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt.date | None = None,
-           now: dt.datetime | None = None) -> SituationData:
-    """Everything the situation report of the store at ``db`` shows (see the module docstring)."""
+           now: dt.datetime | None = None, pricing: PricingProfile | None = None) -> SituationData:
+    """Everything the situation report of the store at ``db`` shows (see the module docstring), its costs at
+    ``pricing``'s prices (None: sapper's default profile)."""
     if forecast_runs < 0:
         raise ValidationError("report", [Fault("--forecast-runs",
                                                f"must be 0 (no forecast) or more, got {forecast_runs}")])
@@ -243,7 +245,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         whatif = store.latest_whatif()
         forecast: Forecast | None = None
         note = ""
-        pricing = load_pricing()
+        pricing = pricing or load_pricing()
         costs = plan_costs(store, pricing) if run is not None else None
         if run is None:
             note = "no plan"

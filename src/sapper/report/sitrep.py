@@ -16,6 +16,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from sapper.domain.landrelease import ReleaseState
+from sapper.domain.pricing import PricingProfile
 from sapper.prioritise.score import Contribution
 from sapper.report import gantt, vega
 from sapper.report.i18n import Lang, Speaker
@@ -188,6 +189,9 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
     prios: list[Priority] = list(data.priorities)
     f = data.forecast
     fan = vega.forecast_fan_chart(f, sp, planned=_planned_release_km2(data)) if f is not None else None
+    planned_cost = [(int(y.key), y.total) for y in data.costs.by_year if y.key.isdigit()] if data.costs else []
+    cost_fan = (vega.cost_fan_chart(f, sp, planned=planned_cost, start=data.plan_start or data.start_date)
+                if f is not None else None)
     release_chart = vega.land_release_chart(data.release_series, sp)
     assets_chart = vega.assets_by_class_chart(data.assets, sp)
     assets_fc = sorted((a for a in data.assets if a.forecast_p50 is not None),
@@ -203,6 +207,7 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "release_chart": Markup(release_chart) if release_chart else None,
         "assets_chart": Markup(assets_chart) if assets_chart else None,
         "fan_chart": Markup(fan) if fan else None,
+        "cost_fan_chart": Markup(cost_fan) if cost_fan else None,
         "assets_fc": assets_fc,
         "asset_type": lambda v: vega.asset_type_name(sp, v),
         "gantt_legend": Markup(gantt.legend_svg(sp)),
@@ -231,8 +236,10 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
 
 
 def write_situation(db: str | Path, path: str | Path, *, fmt: Format = Format.HTML, lang: Lang = Lang.EN,
-                    forecast_runs: int = 500, since: dt.date | None = None) -> Path:
-    """Write the situation report of the store at ``db`` to ``path`` as HTML or PDF in ``lang``; return the path.
-    The file is written whole or not at all (a temporary file beside it, renamed)."""
-    data = gather(db, forecast_runs=forecast_runs, since=since)
+                    forecast_runs: int = 500, since: dt.date | None = None,
+                    pricing: PricingProfile | None = None) -> Path:
+    """Write the situation report of the store at ``db`` to ``path`` as HTML or PDF in ``lang``, its costs at
+    ``pricing``'s prices (None: sapper's default profile); return the path. The file is written whole or not at all
+    (a temporary file beside it, renamed)."""
+    data = gather(db, forecast_runs=forecast_runs, since=since, pricing=pricing)
     return write_page(render_situation(data, lang=lang, pdf=fmt is Format.PDF), path, fmt)

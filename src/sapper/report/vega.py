@@ -176,3 +176,44 @@ def forecast_fan_chart(forecast: Forecast, sp: Speaker, *, planned: Sequence[tup
                                          "scale": {"domain": [median, plan], "range": [[1, 0], [5, 3]]}}}},
         ],
     }, sp)
+
+
+def cost_fan_chart(forecast: Forecast, sp: Speaker, *, planned: Sequence[tuple[int, float]] = (),
+                   start: dt.date | None = None, width: int = 600) -> str | None:
+    """Money spent (cumulative) by the end of each calendar year in the forecast's runs: the band from P10 to P90,
+    the median, and the plan (``planned``: the plan's cost by year, summed here). From ``start`` (nothing spent)."""
+    cost = forecast.cost
+    if cost is None or not cost.cumulative:
+        return None
+    first = dt.date(cost.cumulative[0][0], 1, 1) if start is None else start
+
+    def end(year: int) -> str:
+        return dt.date(year, 12, 31).isoformat()
+
+    band = [{"d": first.isoformat(), "lo": 0.0, "mid": 0.0, "hi": 0.0}]
+    band += [{"d": end(y), "lo": p.p10, "mid": p.p50, "hi": p.p90} for y, p in cost.cumulative]
+    median, plan = sp._("median forecast (P50)"), sp._("plan")
+    lines = [{"d": b["d"], "v": b["mid"], "s": median} for b in band]
+    total = 0.0
+    plan_points = [{"d": first.isoformat(), "v": 0.0, "s": plan}] if planned else []
+    for y, amount in sorted(planned):
+        total += amount
+        plan_points.append({"d": end(y), "v": total, "s": plan})
+    return render({
+        "width": width, "height": 220,
+        "layer": [
+            {"data": {"values": band}, "mark": {"type": "area", "color": PALETTE[2], "opacity": 0.22},
+             "encoding": {"x": {"field": "d", "type": "temporal", "title": None,
+                                "axis": {"format": "%Y", "tickCount": "year", "labelAngle": 0}},
+                          "y": {"field": "lo", "type": "quantitative",
+                                "title": sp._("spent, %(currency)s (cumulative)") % {"currency": cost.currency},
+                                "axis": {"format": "~s"}},
+                          "y2": {"field": "hi"}}},
+            {"data": {"values": lines + plan_points}, "mark": {"type": "line", "strokeWidth": 2},
+             "encoding": {"x": {"field": "d", "type": "temporal"}, "y": {"field": "v", "type": "quantitative"},
+                          "color": {"field": "s", "type": "nominal", "title": None,
+                                    "scale": {"domain": [median, plan], "range": [PALETTE[2], "#000000"]}},
+                          "strokeDash": {"field": "s", "type": "nominal", "title": None,
+                                         "scale": {"domain": [median, plan], "range": [[1, 0], [5, 3]]}}}},
+        ],
+    }, sp)

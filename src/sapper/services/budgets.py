@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sapper.domain.assets import Asset
@@ -33,7 +33,7 @@ from sapper.domain.pricing import Family, PricingProfile
 from sapper.errors import Fault, ValidationError
 from sapper.plan import Mode, PeriodBudget, Problem, Task
 from sapper.scenario.compile import CompiledPlan, TaskKind
-from sapper.services.costs import family_of, task_direct_cost
+from sapper.services.costs import TaskCost, WorkingDays, family_of, task_direct_cost
 from sapper.store.records import PlannedTask
 
 #: The most calendar years a budget-capped plan may take (a longer one is refused: raise the budgets).
@@ -146,9 +146,12 @@ def years_needed(
 
 
 def with_budgets(
-    compiled: CompiledPlan, pricing: PricingProfile, budgets: AnnualBudgets, assets: Mapping[str, Asset]
+    compiled: CompiledPlan, pricing: PricingProfile, budgets: AnnualBudgets, assets: Mapping[str, Asset], *,
+    spent: Mapping[Family, float] | None = None,
 ) -> CompiledPlan:
-    """``compiled`` with one budget per calendar year for each family ``budgets`` caps (module docstring)."""
+    """``compiled`` with one budget per calendar year for each family ``budgets`` caps (module docstring);
+    ``spent``: what each family has already spent in the first calendar year before the plan's start (a re-plan's
+    year so far), taken off that year's window."""
     problem = compiled.problem
     cal = compiled.calendar
     families = [f for f in Family if budgets.of(f) is not None]
@@ -161,8 +164,9 @@ def with_budgets(
         for year in range(cal.start.year, last.year + 1):
             a = 0 if year == cal.start.year else cal.index_of(dt.date(year, 1, 1))
             z = min(problem.horizon, cal.index_of(dt.date(year + 1, 1, 1)))
+            left = max(0, math.floor(amount - (spent or {}).get(f, 0.0))) if year == cal.start.year else amount
             if a < z:
-                windows.append((a, z, amount))
+                windows.append((a, z, left))
         budget_list.append(PeriodBudget(f.value, tuple(windows)))
     tasks = []
     too_dear: list[Fault] = []
@@ -239,3 +243,20 @@ def budget_effect(
         mean_delay_days=sum(d for d, _ in late) / len(late) if late else 0.0,
         most_delayed=tuple((k.split(" ", 1)[1], without[k], with_b[k]) for _, k in late[:5]),
     )
+
+
+def spent_before(costs: Sequence[TaskCost], day: dt.date, *, weekdays: frozenset[int],
+                 holidays: frozenset[dt.date]) -> dict[Family, float]:
+    """What the priced lots ``costs`` (a plan's, ``services.costs``) spend in ``day``'s calendar year before ``day``,
+    per family: each lot's cost spread evenly over its working days, as ``sapper costs`` spreads it."""
+    days = WorkingDays(weekdays, holidays)
+    first = dt.date(day.year, 1, 1)
+    out: dict[Family, float] = {}
+    for c in costs:
+        if c.start_date >= day or c.end_date < first or c.total <= 0:
+            continue
+        share = dict(days.spread(c.start_date, min(c.end_date, day - dt.timedelta(days=1)), 1.0))
+        worked = days.between(c.start_date, min(c.end_date, day - dt.timedelta(days=1)))
+        whole = days.between(c.start_date, c.end_date)
+        out[c.family] = out.get(c.family, 0.0) + c.total * share.get(day.year, 0.0) * worked / whole
+    return out

@@ -139,6 +139,9 @@ class CostForecast:
     planned: float
     total: MoneyPercentiles
     by_year: tuple[tuple[int, MoneyPercentiles], ...]
+    #: The cost spent by the end of each calendar year (the runs' cumulative sums, then their percentiles: the cost
+    #: fan of the report), from the first year with spending to the last.
+    cumulative: tuple[tuple[int, MoneyPercentiles], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -400,8 +403,13 @@ def run_prepared(prep: PreparedForecast, *, runs: int, seed: int, model: Uncerta
     planned = float((costs.per_day * prep.tasks.base_days).sum() + costs.fixed.sum())
     by_year = tuple((y, p) for k, y in enumerate(costs.years)
                     if (p := MoneyPercentiles.of(result.cost_year[:, k])).p90 > 0)
+    spent = np.flatnonzero(result.cost_year.max(axis=0) > 0) if result.cost_year.size else np.zeros(0, dtype=int)
+    cum = np.cumsum(result.cost_year, axis=1)
+    cumulative = tuple((costs.years[k], MoneyPercentiles.of(cum[:, k]))
+                       for k in range(int(spent[0]), int(spent[-1]) + 1)) if len(spent) else ()
     return dataclasses.replace(forecast, cost=CostForecast(pricing.currency, pricing.price_year, pricing.name, planned,
-                                                           MoneyPercentiles.of(result.cost_total), by_year))
+                                                           MoneyPercentiles.of(result.cost_total), by_year,
+                                                           cumulative))
 
 
 def task_costs(prep: PreparedForecast, pricing: PricingProfile) -> TaskCosts:
@@ -501,6 +509,7 @@ def forecast_document(f: Forecast) -> JsonObject:
             "currency": f.cost.currency, "price_year": f.cost.price_year, "pricing": f.cost.pricing,
             "planned": round(f.cost.planned, 2), "total": _money(f.cost.total),
             "by_year": [{"year": y, **_money(p)} for y, p in f.cost.by_year],
+            "cumulative_by_year": [{"year": y, **_money(p)} for y, p in f.cost.cumulative],
         },
     }
 

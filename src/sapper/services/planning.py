@@ -297,6 +297,10 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
                         demining_stand_down=c.demining_stand_down, building_stand_down=c.building_stand_down,
                         replan=replan, profile=c.profile, holidays=c.holidays, pools=c.pools,
                         role_change_days=c.role_change_days)
+    b = settings.budgets
+    if b is not None and b.any:  # the budgets the plan keeps to, which its re-plans keep to as well
+        params = dataclasses.replace(params, budget_demining=b.demining, budget_reconstruction=b.reconstruction,
+                                     budget_pricing=(settings.pricing or load_pricing()).name)
     return PlanRun(id=None, created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
                    status=result.status.value, objective=result.objective, lower_bound=result.lower_bound,
                    baseline_objective=result.baseline_objective,

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from sapper.domain.calendar import Calendar
+from sapper.domain.pricing import PricingProfile
 from sapper.domain.taskorders import ACTIVE
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
 from sapper.messages import Joined, msg, msg_n, phrases
@@ -45,8 +46,11 @@ from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_
 from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
 from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind, WorkKey, compile_problem
+from sapper.services.budgets import AnnualBudgets, spent_before, with_budgets, years_needed
+from sapper.services.costs import plan_costs
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import PlanSettings, plan_run, with_calendar, with_release_rules
+from sapper.services.pricing import load_pricing
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.services.taskorders import OrderChange, change_to_json, order_changes
 from sapper.services.teamchanges import LotFacts, TeamChanges, UnitUse, team_changes, team_lines, unit_use
@@ -82,6 +86,8 @@ class ReplanSettings:
     moves: MovePolicy = MovePolicy.FEWEST
     #: List the units idle this many weeks or more (working days outside stand-downs) besides those given no work.
     idle_weeks: int = 4
+    #: The prices a budget-capped plan's budgets are spent at (None: sapper's default profile).
+    pricing: PricingProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,21 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                           params=cparams)
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
                                lots=left.plans, blocked=left.blocked, likelihood=likelihood_by_id(store))
+    budgets = AnnualBudgets(previous.params.budget_demining, previous.params.budget_reconstruction)
+    pricing = settings.pricing or load_pricing()
+    if budgets.any:  # the plan's budgets kept; what the work done spent this year so far is taken off its window
+        by_id = {a.id: a for a in assets}
+        wanted = (years_needed(compiled, pricing, budgets, by_id) + 1) * 366 + 365
+        if wanted > compiled.calendar.horizon_days:  # the budgets spread the work over more years
+            compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of,
+                                       params=dataclasses.replace(cparams, horizon_days=wanted), lots=left.plans,
+                                       blocked=left.blocked, likelihood=likelihood_by_id(store))
+        done = {t.task_id: t for t in [*left.history, *_finished(left), *left.reached]}
+        paid = [dataclasses.replace(c, start_date=done[c.task_id].start_date, end_date=done[c.task_id].end_date)
+                for c in plan_costs(store, pricing, plan_id=previous.id).tasks if c.task_id in done]
+        spent = spent_before(paid, as_of, weekdays=previous.params.weekdays, holidays=previous.params.holidays)
+        say(f"keeping to the plan's {budgets.describe(pricing.currency)}")
+        compiled = with_budgets(compiled, pricing, budgets, by_id, spent=spent)
     frame = build_frame(compiled, left, move_cost_days=settings.move_cost_days)
     problem = frame.problem if settings.stable else frame.problem.replace(move_cost=0)
     compiled = dataclasses.replace(compiled, problem=problem)
@@ -237,7 +258,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
                                earliest=earliest(problem))
     plan_settings = PlanSettings(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
-                                 engine=settings.engine, compile=cparams)
+                                 engine=settings.engine, compile=cparams,
+                                 budgets=budgets if budgets.any else None, pricing=pricing)
     history = [*left.history, *_finished(left), *left.reached]
     planned = {t.name for t in problem.tasks}
     history = [t for t in history if t.task_id not in planned]

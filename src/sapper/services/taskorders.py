@@ -41,6 +41,7 @@ from sapper.domain.assets import Asset, AssetType
 from sapper.domain.geometry import LocalProjection
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.domain.places import Settlement
+from sapper.domain.pricing import PricingProfile
 from sapper.domain.resources import BuilderBrigade, DeminerTeam
 from sapper.domain.taskorders import (
     ACCESS_FROM_BASE,
@@ -444,9 +445,11 @@ def _forms(lots: Iterable[OrderLot]) -> tuple[str, ...]:
     return (*forms, ACCIDENT_FORM)
 
 
-def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.datetime | None = None) -> IssueResult:
+def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.datetime | None = None,
+                 pricing: PricingProfile | None = None) -> IssueResult:
     """Issue the orders of the latest plan for the units and period ``request`` names (see the module docstring);
-    return every order of those units in the period, new and already issued, with what the documents show."""
+    return every order of those units in the period, new and already issued, with what the documents show (costs
+    at ``pricing``'s prices; None: sapper's default profile)."""
     at = at or dt.datetime.now(dt.UTC)
     if not 1 <= request.weeks <= MAX_WEEKS:
         raise ValidationError(msg("task orders"), [Fault("--weeks", msg("must be 1 to {most}, got {value}",
@@ -519,7 +522,7 @@ def issue_orders(store: Store, request: OrderRequest, *, actor: str, at: dt.date
     for o in [*in_period, *issued]:
         by_unit[o.unit_id].append(o)
     fresh_numbers = {o.number for o in issued}
-    pricing = load_pricing()
+    pricing = pricing or load_pricing()
     days = WorkingDays(plan.params.weekdays, plan.params.holidays)
     assets = {a.id: a for a in store.assets()}
 

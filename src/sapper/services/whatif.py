@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sapper.domain.calendar import WINTER_STAND_DOWN, ProgrammeCalendar
-from sapper.domain.pricing import Family
+from sapper.domain.pricing import Family, PricingProfile
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, StoreError, ValidationError
 from sapper.jsontypes import JsonObject
@@ -403,12 +403,13 @@ def variant_budgets(run: PlanRun, variant: Variant) -> AnnualBudgets | None:
     return budgets if budgets.any else None
 
 
-def _settings(run: PlanRun, variant: Variant, *, start: dt.date, time_limit_s: float | None) -> PlanSettings:
+def _settings(run: PlanRun, variant: Variant, *, start: dt.date, time_limit_s: float | None,
+              pricing: PricingProfile | None = None) -> PlanSettings:
     p = run.params
     compile_params = _winter(p.compile_params(), variant)
     return PlanSettings(time_limit_s=time_limit_s if time_limit_s is not None else p.time_limit_s,
                         workers=p.workers, seed=p.seed, engine=p.engine, compile=compile_params, start_date=start,
-                        budgets=variant_budgets(run, variant))
+                        budgets=variant_budgets(run, variant), pricing=pricing)
 
 
 def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run: PlanRun, variant: Variant,
@@ -421,8 +422,8 @@ def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run
         return None
     if variant.budgets:
         raise ValidationError(f"variant {variant.name}", [Fault(
-            f"variant {variant.name}", "budget keys need a latest plan from sapper plan: a re-plan does not keep to "
-            "budgets yet", f"{variant.budgets[0][0].value}_budget")])
+            f"variant {variant.name}", "budget keys need a latest plan from sapper plan: a variant of a re-plan "
+            "cannot change its budgets yet", f"{variant.budgets[0][0].value}_budget")])
     try:
         previous = store.plan(rp.replan_of)
     except NotFoundError:
@@ -447,7 +448,8 @@ def variant_workforce(store: Store, variant: Variant) -> tuple[list[DeminerTeam]
 
 
 def run_variant(store: Store, run: PlanRun, variant: Variant, *, start: dt.date, runs: int, seed: int,
-                time_limit_s: float | None) -> tuple[PlanRun, Forecast, Workforce, float]:
+                time_limit_s: float | None, pricing: PricingProfile | None = None
+                ) -> tuple[PlanRun, Forecast, Workforce, float]:
     """Plan ``variant`` of the store's register (never written to the store) and forecast it: the plan, the
     forecast, the variant's workforce and the planning seconds. Errors name the variant."""
     record = f"variant {variant.name}"
@@ -463,7 +465,8 @@ def run_variant(store: Store, run: PlanRun, variant: Variant, *, start: dt.date,
         view = _replan(store, view_of, run, variant, time_limit_s)
         if view is None:
             view = view_of(None)
-            plan_store(view, settings=_settings(run, variant, start=begin, time_limit_s=time_limit_s))
+            plan_store(view, settings=_settings(run, variant, start=begin, time_limit_s=time_limit_s,
+                                                pricing=pricing))
         seconds = time.perf_counter() - t0
         made = view.latest_plan()
         if made is None or made.finish_date is None:
@@ -478,7 +481,8 @@ def run_variant(store: Store, run: PlanRun, variant: Variant, *, start: dt.date,
 
 
 def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, seed: int = 0,
-            time_limit_s: float | None = None, by: dt.date | None = None, critical: int = 5) -> WhatIf:
+            time_limit_s: float | None = None, by: dt.date | None = None, critical: int = 5,
+            pricing: PricingProfile | None = None) -> WhatIf:
     """The latest plan and each of ``variants``, re-planned and forecast with ``runs`` runs from ``seed``.
 
     ``by``: the date released km² are compared at (default: the latest plan's planned finish). ``critical``: how
@@ -512,7 +516,7 @@ def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, see
                        Workforce.of(store.teams(), store.brigades()), top, day, 0.0)]
     for v in variants:
         plan, forecast, workforce, seconds = run_variant(store, run, v, start=start, runs=runs, seed=seed,
-                                                         time_limit_s=time_limit_s)
+                                                         time_limit_s=time_limit_s, pricing=pricing)
         columns.append(_column(v.name, v.text, plan, forecast, workforce, top, day, seconds))
     total = sum(a.area_m2 for a in current.areas) / 1e6
     rule = (f"the {len(top)} assets with the highest priority score (profile {weights.name} of the latest plan: "

@@ -67,6 +67,9 @@ def params_to_json(p: PlanParams) -> JsonObject:
     if not p.profile.is_default or p.profile.name != DEFAULT_PROFILE.name:
         out["profile"] = {"name": p.profile.name, "hash": p.profile.digest, "hazard": dict(p.profile.hazard),
                           "asset": dict(p.profile.asset)}
+    if p.budget_demining is not None or p.budget_reconstruction is not None:  # plans without budgets keep their keys
+        out.update(budget_demining=p.budget_demining, budget_reconstruction=p.budget_reconstruction,
+                   budget_pricing=p.budget_pricing)
     if p.replan is not None:
         r = p.replan
         out.update(replan_of=r.replan_of, as_of=r.as_of.isoformat(), progress_through=r.progress_through.isoformat(),
@@ -315,7 +318,20 @@ def params_from_json(data: object, record: str) -> PlanParams:
                       demining_stand_down=f.window("demining_stand_down", WINTER_STAND_DOWN),
                       building_stand_down=f.window("building_stand_down", None), replan=replan,
                       holidays=_holidays(f), pools=_pools(f), role_change_days=f.whole("role_change_days",
-                                                                                      d.role_change_days))
+                                                                                      d.role_change_days),
+                      budget_demining=_budget(f, "budget_demining"),
+                      budget_reconstruction=_budget(f, "budget_reconstruction"),
+                      budget_pricing=f.text("budget_pricing") if f.data.get("budget_pricing") is not None else None)
+
+
+def _budget(f: _Fields, key: str) -> float | None:
+    """A yearly budget of a plan's parameters (None: not capped, as in plans made before budgets were saved)."""
+    if f.data.get(key) is None:
+        return None
+    value = f.num(key, 0.0)
+    if not value > 0:
+        raise f._bad(key, "a positive amount")
+    return value
 
 
 def _pools(f: _Fields) -> PoolPolicy:

@@ -272,6 +272,12 @@ class PlanParams:
     #: Fixed pools or pools by capabilities, and the set-up of a borrowed role (saved before: fixed pools).
     pools: PoolPolicy = _COMPILE.pools
     role_change_days: int = _COMPILE.role_change_days
+    #: Money per calendar year for demining and for reconstruction the plan keeps to (``sapper plan
+    #: --budget-per-year``), in the currency of the pricing profile named ``budget_pricing``; None: not capped. A
+    #: re-plan of the plan keeps to the same budgets.
+    budget_demining: float | None = None
+    budget_reconstruction: float | None = None
+    budget_pricing: str | None = None
 
     def compile_params(self) -> CompileParams:
         """The compile parameters the plan was made with (defaults for what it does not record)."""
