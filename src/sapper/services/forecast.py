@@ -47,7 +47,7 @@ from sapper.forecast.inputs import Floats, TaskCosts
 from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, warm_up
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
-from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
+from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem, planned_mode
 from sapper.services.costs import activity_of, family_of, task_direct_cost
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import processed_work, with_calendar, with_release_rules
@@ -203,7 +203,7 @@ def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardAr
     faults: list[Fault] = []
     for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
         planned = saved[task.name]
-        m = next((k for k, mode in enumerate(task.modes) if mode.name == planned.mode), None)
+        m = planned_mode(problem, j, planned.mode, planned.resource)
         if m is None:
             faults.append(Fault(f"planned task {task.name}", f"mode {planned.mode!r} is not one of the task's modes"))
             m = 0
