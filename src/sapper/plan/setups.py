@@ -101,9 +101,11 @@ def per_change_setup(problem: Problem, schedule: Schedule, units: Sequence[Seque
     """``schedule`` (of ``problem``, set-up on every lot in a borrowed role) with set-up paid per change of role on
     the units ``units[r]`` of each resource (module docstring). ``roles``, ``home`` and ``setup`` as for
     ``check_units``; ``prefer`` as for ``assign_units``."""
-    solved = SetupPlan(problem, schedule, tuple(assign_units(problem, schedule, units, prefer=prefer)), 0, False)
+    def solved() -> SetupPlan:
+        return SetupPlan(problem, schedule, tuple(assign_units(problem, schedule, units, prefer=prefer)), 0, False)
+
     if setup <= 0 or not any(m.setup for t in problem.tasks for m in t.modes):
-        return solved
+        return solved()
     assigned = assign_units(problem, schedule, units, prefer=prefer, by_role=True)
     exact, cont = with_continuing_modes(problem)
     n = len(problem.tasks)
@@ -157,7 +159,7 @@ def per_change_setup(problem: Problem, schedule: Schedule, units: Sequence[Seque
     shifted = Schedule(tuple(starts), tuple(modes))
     if check(exact, shifted) or check_units(exact, shifted, assigned, roles=roles, home=home, setup=setup) \
             or objective_value(exact, shifted) > objective_value(problem, schedule):
-        return solved
+        return solved()
     return SetupPlan(exact, shifted, tuple(assigned), continued, True)
 
 
