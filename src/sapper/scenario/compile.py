@@ -255,13 +255,16 @@ class CompiledPlan:
         return [r.name for r in self.problem.resources]
 
 
-def planned_mode(problem: Problem, j: int, role: str, pool: str) -> int | None:
+def planned_mode(problem: Problem, j: int, role: str, pool: str, days: int | None = None) -> int | None:
     """The mode of task ``j`` a saved plan names by its role (the mode's name) and pool (the resource's name): with
-    capabilities several pools work in one role, so the role alone does not say which; a plan whose pool is gone (the
-    register changed) gets the first mode in that role. None when no mode works in ``role``."""
-    named = [m for m, mode in enumerate(problem.tasks[j].modes) if mode.name == role]
-    return next((m for m in named if any(problem.resources[r].name == pool
-                                         for r, _ in problem.tasks[j].modes[m].demands)), named[0] if named else None)
+    capabilities several pools work in one role, so the role alone does not say which; among those, the one of
+    ``days`` working days when there is one (a lot that kept its unit's role has a mode without set-up,
+    ``plan.setups``). A plan whose pool is gone (the register changed) gets the first mode in that role. None when no
+    mode works in ``role``."""
+    modes = problem.tasks[j].modes
+    named = [m for m, mode in enumerate(modes) if mode.name == role]
+    on_pool = [m for m in named if any(problem.resources[r].name == pool for r, _ in modes[m].demands)]
+    return next((m for m in on_pool if modes[m].duration == days), next(iter(on_pool or named), None))
 
 
 def _horizon_days_needed(tasks: Sequence[Task], pools: Sequence[tuple[str, int, SeasonalWindow | None]],
