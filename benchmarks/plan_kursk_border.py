@@ -168,13 +168,22 @@ def main() -> None:
             units = (c.get("utilisation") or {}).get("units", [])
             charged = sum(x["set_up_days"] for x in units)
             changes = sum(x.get("role_changes", 0) for x in units)
+            details = c.get("details") or {}
+            solved = details.get("solved_objective")
+            per_change = (
+                f"; set-up paid per change of role: {charged:,} unit-days for {changes:,} role changes, "
+                f"{details.get('set_up_saved_lots', 0):,} lots kept their unit's role and set up no more; the solver's "
+                f"plan, set-up on every lot in a borrowed role, {_fmt(solved)} (docs/planning.md)"
+                if solved is not None
+                else f"; set-up charged {charged:,} unit-days for {changes:,} role changes (the solver's plan with "
+                "set-up on every lot in a borrowed role stands, docs/planning.md)"
+            )
             lines.append(
                 f"- {engine}{'' if engine == 'greedy' else f' {limit:g} s'}, same run: capabilities finish "
                 f"{c['finish_date']} against fixed pools {f['finish_date']}; weighted completion "
                 f"{_fmt(c['objective'])} against {_fmt(f['objective'])}"
                 + ("" if change is None else f" ({change:+.1f} %)")
-                + f"; set-up charged {charged:,} unit-days for {changes:,} role changes (set-up per lot in a "
-                "borrowed role, docs/planning.md)."
+                + per_change + "."
             )
     lines.append(END)
     text = "\n".join(lines)

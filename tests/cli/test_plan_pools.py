@@ -44,6 +44,9 @@ def test_plan_with_capabilities_records_the_pools_and_the_use_of_units(
     assert use["pools"] == "capabilities" and use["idle_weeks"] == 1 and use["idle_days"] == 6
     assert {u["unit_id"] for u in use["units"]} >= {"T-SUR-1", "T-MAN-1", "B-ROAD-1"}
     assert {r["role"] for r in use["roles"]} >= {"survey", "manual"}
+    # Set-up per change of role: each unit is charged the 2 days exactly once per change to a borrowed role.
+    assert any(u["role_changes"] for u in use["units"])
+    assert all(u["set_up_days"] == 2 * u["role_changes"] for u in use["units"]), use["units"]
     with open_store(db) as store:
         plan = store.latest_plan()
         teams = {t.id: t for t in store.teams()}
@@ -57,11 +60,14 @@ def test_plan_with_capabilities_records_the_pools_and_the_use_of_units(
 def test_plan_summary_names_the_use_of_units(
     db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without --json the summary ends with the use of units per role and the idle units."""
-    code, out, _ = run(monkeypatch, capsys, "plan", "--db", db, "--engine", "greedy", "--idle-weeks", "1")
-    assert code == 0
-    assert "use of units     : fixed pools; idle means 1 weeks or more in a row without work" in out
-    assert "  deminers manual: " in out and "idle 1 weeks or more: " in out
+    """Without --json the summary ends with the use of units per role and the idle units; the pools are by
+    capabilities unless --pools fixed says otherwise."""
+    for pools in ((), ("--pools", "fixed")):
+        code, out, _ = run(monkeypatch, capsys, "plan", "--db", db, "--engine", "greedy", "--idle-weeks", "1", *pools)
+        assert code == 0
+        name = pools[1] if pools else "capabilities"
+        assert f"use of units     : {name} pools; idle means 1 weeks or more in a row without work" in out
+        assert "  deminers manual: " in out and "idle 1 weeks or more: " in out
 
 
 def test_an_unknown_pool_policy_is_one_line(

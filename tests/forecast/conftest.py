@@ -97,13 +97,24 @@ def _sapper(*args: str | Path) -> None:
 
 @pytest.fixture(scope="session")
 def replanned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tour's register: planned, a day of clearance reported and applied, re-planned."""
-    db = tmp_path_factory.mktemp("replanned") / "my.gpkg"
+    """The tour's register: planned on fixed pools, a day of clearance reported and applied, re-planned (a plan by
+    capabilities, the default, is :func:`replanned_by_capabilities`)."""
+    return _replanned(tmp_path_factory, "fixed")
+
+
+@pytest.fixture(scope="session")
+def replanned_by_capabilities(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tour's register: planned by capabilities (the default pools), a day of clearance applied, re-planned."""
+    return _replanned(tmp_path_factory, "capabilities")
+
+
+def _replanned(tmp_path_factory: pytest.TempPathFactory, pools: str) -> Path:
+    db = tmp_path_factory.mktemp(f"replanned-{pools}") / "my.gpkg"
     _sapper("init", "--db", db, "--start-date", "2026-11-02")
     _sapper("import", "hazards", EXAMPLES / "survey.geojson", "--db", db)
     _sapper("import", "assets", EXAMPLES / "damage.csv", "--crs", "EPSG:4326", "--db", db)
     _sapper("import", "workforce", EXAMPLES / "teams.csv", "--db", db)
-    _sapper("plan", "--db", db, "--engine", "greedy")
+    _sapper("plan", "--db", db, "--engine", "greedy", "--pools", pools)
     _sapper("import", "field", EXAMPLES / "odk_clearance.zip", "--db", db)
     _sapper("field", "review", "1", "--actor", "IM officer", "--db", db)
     _sapper("field", "approve", "1", "--actor", "IM officer", "--db", db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,6 +15,7 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import ValidationError
 from sapper.plan import Mode, Problem, Resource, Schedule, Task, check_units
 from sapper.plan.assign import assign_units
+from sapper.plan.setups import per_change_setup
 from sapper.plan.solve import SolveParams, solve
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, TaskKind, compile_problem
 
@@ -218,3 +220,30 @@ def test_a_mode_whose_set_up_exceeds_its_duration_is_refused() -> None:
         Problem((Resource("r", 1),), (Task("t", (Mode(3, ((0, 1),), "manual", setup=4),)),), (), 10)
     with pytest.raises(ValidationError, match="role_change_days cannot be negative"):
         CompileParams(role_change_days=-1)
+
+
+def test_set_up_is_paid_exactly_where_a_units_role_changes_for_teams_and_brigades() -> None:
+    """Solved by capabilities, then set-up per change of role (``plan.setups``): on every unit, a lot carries set-up
+    exactly when its role is borrowed and differs from the unit's previous lot's; the road brigade that also builds
+    bridges does several bridge lots in a row and sets up once for them (a bridge of 2,000 builder-days: 8 lots)."""
+    hazards, (bridge,), teams, brigades = _register()
+    c = compile_problem(hazards, [dataclasses.replace(bridge, repair_work={Trade.BRIDGE: 2000.0})], teams, brigades,
+                        start_date=START, params=CompileParams(pools=PoolPolicy.CAPABILITIES, role_change_days=3,
+                                                               demining_stand_down=None, lot_max_days=10))
+    result = solve(c.problem, priority=c.priority, params=SolveParams(engine="greedy"))
+    assert result.schedule is not None
+    units = [c.units[r.name] for r in c.problem.resources]
+    out = per_change_setup(c.problem, result.schedule, units, roles=c.roles, home=c.home, setup=c.role_change_days)
+    assert out.applied and out.continued > 0
+    lots: dict[str, list[tuple[int, str, int]]] = {}
+    for j, task in enumerate(out.problem.tasks):
+        mode = task.modes[out.schedule.modes[j]]
+        for u in out.assigned[j]:
+            lots.setdefault(u, []).append((out.schedule.starts[j], mode.name, mode.setup))
+    for u, mine in lots.items():
+        prev = None
+        for _, role, set_up in sorted(mine):
+            assert set_up == (c.role_change_days if role != c.home[u] and role != prev else 0), (u, role, prev)
+            prev = role
+    bridge_by_b1 = [x for x in lots.get("B-1", []) if x[1] == "bridge"]
+    assert len(bridge_by_b1) >= 2 and sum(x[2] for x in bridge_by_b1) == c.role_change_days

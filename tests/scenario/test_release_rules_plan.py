@@ -85,13 +85,15 @@ def test_erw_only_area_gets_only_bac_lots_on_bac_teams_and_an_eod_spot_task() ->
     team time that releases no area; a mined area beside it gets mine-clearance methods and no BAC, no EOD task."""
     compiled = _compile([_hazard("H-ERW", 0, {D.ERW_UXO, D.CLUSTER}, land=LandUse.OTHER),
                          _hazard("H-MIX", 1, {D.ERW_UXO, D.AP_MINE}, land=LandUse.OTHER)])
-    bac = compiled.resource_names().index("deminers:bac")
+    names = compiled.resource_names()
+    # The BAC/EOD teams' pool (by capabilities: the teams whose own method is BAC; they may also survey and clear).
+    (bac,) = [r for r, name in enumerate(names) if name.split(":")[1].split("+")[0] == "bac"]
     erw_lots = _of(compiled, "H-ERW", TaskKind.CLEARANCE)
     assert erw_lots
     for j in erw_lots:
         modes = compiled.problem.tasks[j].modes
         assert [m.name for m in modes] == ["bac"] and modes[0].demands == ((bac, 1),)
-        assert compiled.info[j].mode_methods == ("deminers:bac",)
+        assert compiled.info[j].mode_methods == (names[bac],)
     (eod,) = _of(compiled, "H-ERW", TaskKind.EOD)
     assert _mode_names(compiled, eod) == {"bac"} and compiled.info[eod].work_unit == "spot tasks"
     assert compiled.problem.tasks[eod].modes[0].duration == NO_WINTER.eod_spot_days

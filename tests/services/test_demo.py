@@ -20,8 +20,9 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from sapper.plan.solution import Schedule, check
-from sapper.scenario.compile import compile_problem
+from sapper.plan.setups import with_continuing_modes
+from sapper.plan.solution import Schedule, check, check_units
+from sapper.scenario.compile import PoolPolicy, compile_problem, planned_mode
 from sapper.store import open_store
 
 SAPPER = str(Path(sys.executable).with_name("sapper"))
@@ -81,23 +82,32 @@ def test_plan_json_beats_greedy_above_the_bound(plan_doc: dict[str, Any]) -> Non
 
 
 def test_saved_plan_passes_the_independent_checker(demo_dir: Path) -> None:
-    """The plan saved in the store, turned back into a schedule, passes the checker (precedence, capacity)."""
+    """The plan saved in the store, turned back into a schedule, passes the checker (precedence, capacity) and its
+    units the unit check (roles, set-up exactly where a unit's role changes). By capabilities (the default), each
+    lot's mode is its role on its pool, without set-up where the lot kept its unit's role (``plan.setups``)."""
     with open_store(demo_dir / "sapper.gpkg") as store:
         compiled = compile_problem(store.hazards(), store.assets(), store.teams(), store.brigades(),
                                    start_date=dt.date.fromisoformat(store.meta()["start_date"]))
         run = store.latest_plan()
-    assert run is not None
-    problem, cal = compiled.problem, compiled.calendar
+    assert run is not None and run.params.pools is PoolPolicy.CAPABILITIES
+    problem, cal = with_continuing_modes(compiled.problem)[0], compiled.calendar
     by_name = {t.task_id: t for t in run.tasks}
-    starts, modes = [], []
-    for task in problem.tasks:
+    starts, modes, assigned = [], [], []
+    for j, task in enumerate(problem.tasks):
         saved = by_name[task.name]
-        m = next(i for i, mode in enumerate(task.modes) if mode.name == saved.mode)
+        days = cal.index_of(saved.end_date) + 1 - cal.index_of(saved.start_date) if saved.resource else None
+        m = planned_mode(problem, j, saved.mode, saved.resource, days)
+        assert m is not None
         d = task.modes[m].duration
+        assert days is None or d == days, task.name
         # Work tasks start on their start date; milestones sit at the end of the day before.
         starts.append(cal.index_of(saved.start_date) if d else cal.index_of(saved.end_date) + 1)
         modes.append(m)
-    assert check(problem, Schedule(tuple(starts), tuple(modes))) == []
+        assigned.append(tuple(u for u in saved.unit_id.split(",") if u))
+    schedule = Schedule(tuple(starts), tuple(modes))
+    assert check(problem, schedule) == []
+    assert check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
+                       setup=compiled.role_change_days) == []
 
 
 def test_no_repair_before_its_land_is_released(demo_dir: Path) -> None:

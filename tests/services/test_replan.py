@@ -32,7 +32,7 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Organis
 from sapper.plan import MovePolicy, check
 from sapper.scenario.compile import compile_problem
 from sapper.services.fielddata import apply_approved
-from sapper.services.planning import PlanSettings, plan_store
+from sapper.services.planning import PlanSettings, plan_store, with_pools
 from sapper.services.remaining import LotStatus, remaining_work
 from sapper.services.replan import ReplanOutcome, ReplanSettings, build_frame, replan_store
 from sapper.store import open_store
@@ -77,11 +77,13 @@ def _register(db: Path) -> None:
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The hand-built store with one plan (CP-SAT proves it optimal well within the limit)."""
+    """The hand-built store with one plan (CP-SAT proves it optimal well within the limit), on fixed pools: these
+    tests follow what happens to the lots of a plan whose teams work by their own method only; a plan by capabilities
+    is re-planned in tests/services/test_replan_capabilities.py."""
     db = tmp_path_factory.mktemp("replan") / "register.gpkg"
     _register(db)
     with open_store(db) as store:
-        outcome = plan_store(store, settings=PlanSettings(time_limit_s=5))
+        outcome = plan_store(store, settings=with_pools(PlanSettings(time_limit_s=5), "fixed"))
     assert outcome.summary.status == "optimal"
     return db
 

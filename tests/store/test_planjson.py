@@ -14,7 +14,7 @@ import pytest
 from sapper.domain.calendar import WINTER_STAND_DOWN, SeasonalWindow
 from sapper.errors import StoreError
 from sapper.plan import Engine, MovePolicy, Status
-from sapper.scenario.compile import TaskKind
+from sapper.scenario.compile import PoolPolicy, TaskKind
 from sapper.store import PlannedTask, PlanRun, Store
 from sapper.store.planjson import params_from_json, params_to_json, summary_from_json, summary_to_json
 from sapper.store.records import (
@@ -161,7 +161,9 @@ def test_plans_saved_in_the_old_format_load(gpkg_store: Store, db_path: Path) ->
                                                                        OLD_REPLAN_SUMMARY), ("old", "{}", "{}")])
     store = gpkg_store
     plan, replan, bare = store.plan(1), store.plan(2), store.plan(3)
-    assert plan.params == PlanParams() and plan.params.compile_params().demining_stand_down == WINTER_STAND_DOWN
+    # Made before pools by capabilities (now the default) existed: on fixed pools, as it was.
+    made_then = PlanParams(pools=PoolPolicy.FIXED)
+    assert plan.params == made_then and plan.params.compile_params().demining_stand_down == WINTER_STAND_DOWN
     assert plan.summary is not None and plan.summary.status is Status.OPTIMAL
     assert plan.summary.start_date == dt.date(2025, 6, 2) and plan.summary.finish_date == dt.date(2026, 5, 1)
     assert plan.summary.progress == (Checkpoint(dt.date(2025, 12, 31), 0.02, 66.7, 100.0, 50.0),)
@@ -174,7 +176,7 @@ def test_plans_saved_in_the_old_format_load(gpkg_store: Store, db_path: Path) ->
     assert r is not None and (r.weighted_completion, r.move_cost_total) == (1100.0, 300)
     assert r.counts.moved == 1 and r.counts.fewest_moves is None and r.counts.team_changed == 0
     assert r.counts.shift_working_days == ShiftStats(4, 4, 4)
-    assert bare.params == PlanParams() and bare.summary is None
+    assert bare.params == made_then and bare.summary is None
     with pytest.raises(StoreError, match="plan run 3 has no summary"):
         _ = bare.start_date
     # Saved again, the typed records write what they read.

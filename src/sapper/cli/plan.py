@@ -67,14 +67,16 @@ def plan(
                                                     "built-in profile.")
     ] = None,
     pools: Annotated[
-        str, typer.Option("--pools", help="fixed: one pool per method and trade, a team works only by its own "
-                                          "method; capabilities: a lot goes to any team or brigade able to do it "
-                                          "(the register's capabilities; every team can survey and clear by hand).")
-    ] = "fixed",
+        str, typer.Option("--pools", help="capabilities (the default): a lot goes to any team or brigade able to do "
+                                          "it (the register's capabilities; every team can survey and clear by "
+                                          "hand); fixed: one pool per method and trade, a unit works only in its "
+                                          "own role.")
+    ] = "capabilities",
     role_change_days: Annotated[
-        int | None, typer.Option("--role-change-days", help="Working days of set-up a lot in a role that is not the "
-                                                            "unit's own takes (with --pools capabilities); default: "
-                                                            "3, an assumption (docs/planning.md).")
+        int | None, typer.Option("--role-change-days", help="Working days of set-up a team or brigade takes when it "
+                                                            "changes to a role that is not its own (with --pools "
+                                                            "capabilities); default: 3, an assumption "
+                                                            "(docs/planning.md).")
     ] = None,
     idle_weeks: Annotated[
         int, typer.Option("--idle-weeks", help="Name the teams and brigades the plan leaves without work for this "

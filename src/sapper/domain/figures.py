@@ -98,7 +98,7 @@ EOD_SPOT_DAYS = Figure(1.0, "team-days per area", "assumption: one EOD spot task
 #: operating procedure, the operator's quality check before work starts. The accreditation for the method (IMAS 07.30)
 #: is taken as held: the register lists only methods a team is trained and equipped for. Assumption, a parameter
 #: (``sapper plan --role-change-days``); no public source gives the time.
-ROLE_CHANGE_DAYS = Figure(3.0, "working days per lot in a borrowed role",
+ROLE_CHANGE_DAYS = Figure(3.0, "working days per change to a borrowed role",
                           "assumption: kit, procedure refresher and quality check before work in another role")
 
 #: Manual team make-ups reported by operators, for the manual team size of 8 (leader + 6 deminers + medic), which is

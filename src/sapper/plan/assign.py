@@ -5,7 +5,9 @@ is free at its start always succeeds (interval graphs are perfect). Among free u
 is taken first (best fit), which keeps units' work contiguous; ties go to the lower unit index. A re-plan may name
 units it prefers per task (the team already on it): a preferred unit that is free at the task's start is taken first;
 otherwise the free unit that a later task wants last (or never), so that taking it spoils as few later preferences
-as possible. Any free unit keeps the colouring possible, so a preference never makes an assignment fail.
+as possible. Any free unit keeps the colouring possible, so a preference never makes an assignment fail. With
+``by_role``, a free unit whose previous task was in the same role (the mode's name) goes before the others, so a unit
+that has taken up a role keeps it (``plan.setups``: set-up is paid per change of role).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from sapper.plan.solution import Schedule
 
 
 def assign_units(problem: Problem, schedule: Schedule, units: Sequence[Sequence[str]], *,
-                 prefer: Sequence[Sequence[str]] | None = None) -> list[tuple[str, ...]]:
+                 prefer: Sequence[Sequence[str]] | None = None, by_role: bool = False) -> list[tuple[str, ...]]:
     """For each task, the ids of the units it uses (empty for tasks that use none).
 
     ``units[r]`` lists the unit ids of resource ``r``; its length must equal the resource's capacity. Unavailable
     spans take units too (as placeholders), so a unit is never given work during its stand-down. ``prefer[j]`` names
-    units task j should keep when they are free at its start.
+    units task j should keep when they are free at its start; ``by_role``: keep units in the role they are in (module
+    docstring).
     """
     faults = [f"resource {r.name} has capacity {r.capacity} but {len(units[i])} units"
               for i, r in enumerate(problem.resources) if len(units[i]) != r.capacity]
@@ -51,6 +54,7 @@ def assign_units(problem: Problem, schedule: Schedule, units: Sequence[Sequence[
                     wants[index[x]].append(pos)
         wants = [w[::-1] for w in wants]  # next wanting event last
         free: dict[int, int] = dict.fromkeys(range(res.capacity), 0)  # unit index -> free since
+        last_role: dict[int, str] = {}  # unit index -> role of its previous task (by_role)
         busy: list[tuple[int, int]] = []  # (free_at, unit index)
         for pos, (s, e, u, j) in enumerate(events):
             while busy and busy[0][0] <= s:
@@ -62,14 +66,18 @@ def assign_units(problem: Problem, schedule: Schedule, units: Sequence[Sequence[
             for w in wants:
                 while w and w[-1] <= pos:
                     w.pop()
+            role = problem.tasks[j].modes[schedule.modes[j]].name if by_role and j >= 0 else None
             for _ in range(u):
                 pick = next((w for w in wanted if w in free), None)
                 if pick is not None:
                     k = pick
                 elif prefer is not None:
-                    k = max(free, key=lambda x: (wants[x][-1] if wants[x] else len(events), free[x], -x))
+                    k = max(free, key=lambda x: (wants[x][-1] if wants[x] else len(events),
+                                                 role is not None and last_role.get(x) == role, free[x], -x))
                 else:
-                    k = max(free, key=lambda x: (free[x], -x))
+                    k = max(free, key=lambda x: (role is not None and last_role.get(x) == role, free[x], -x))
+                if role is not None:
+                    last_role[k] = role
                 del free[k]
                 heapq.heappush(busy, (e, k))
                 if j >= 0:

@@ -141,8 +141,8 @@ class CompileParams:
     #: The programme's weight profile: the priority scores behind each area's and asset's weight in the objective
     #: and the greedy order (``sapper plan --profile``; docs/priorities.md).
     profile: WeightProfile = DEFAULT_PROFILE
-    #: Fixed pools per method and trade, or pools of units by capabilities (``sapper plan --pools``).
-    pools: PoolPolicy = PoolPolicy.FIXED
+    #: Pools of units by capabilities (the default), or fixed pools per method and trade (``sapper plan --pools``).
+    pools: PoolPolicy = PoolPolicy.CAPABILITIES
     #: Working days of set-up a lot in a borrowed role takes (figures.ROLE_CHANGE_DAYS, an assumption; capabilities
     #: only: fixed pools never borrow).
     role_change_days: int = round(ROLE_CHANGE_DAYS.value)
@@ -253,6 +253,18 @@ class CompiledPlan:
 
     def resource_names(self) -> list[str]:
         return [r.name for r in self.problem.resources]
+
+
+def planned_mode(problem: Problem, j: int, role: str, pool: str, days: int | None = None) -> int | None:
+    """The mode of task ``j`` a saved plan names by its role (the mode's name) and pool (the resource's name): with
+    capabilities several pools work in one role, so the role alone does not say which; among those, the one of
+    ``days`` working days when there is one (a lot that kept its unit's role has a mode without set-up,
+    ``plan.setups``). A plan whose pool is gone (the register changed) gets the first mode in that role. None when no
+    mode works in ``role``."""
+    modes = problem.tasks[j].modes
+    named = [m for m, mode in enumerate(modes) if mode.name == role]
+    on_pool = [m for m in named if any(problem.resources[r].name == pool for r, _ in modes[m].demands)]
+    return next((m for m in on_pool if modes[m].duration == days), next(iter(on_pool or named), None))
 
 
 def _horizon_days_needed(tasks: Sequence[Task], pools: Sequence[tuple[str, int, SeasonalWindow | None]],

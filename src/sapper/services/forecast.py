@@ -47,7 +47,8 @@ from sapper.forecast.inputs import Floats, TaskCosts
 from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, warm_up
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
-from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
+from sapper.plan.setups import with_continuing_modes
+from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem, planned_mode
 from sapper.services.costs import activity_of, family_of, task_direct_cost
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import processed_work, with_calendar, with_release_rules
@@ -206,7 +207,8 @@ def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardAr
     faults: list[Fault] = []
     for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
         planned = saved[task.name]
-        m = next((k for k, mode in enumerate(task.modes) if mode.name == planned.mode), None)
+        days = cal.index_of(planned.end_date) + 1 - cal.index_of(planned.start_date) if planned.resource else None
+        m = planned_mode(problem, j, planned.mode, planned.resource, days)
         if m is None:
             faults.append(Fault(f"planned task {task.name}", f"mode {planned.mode!r} is not one of the task's modes"))
             m = 0
@@ -371,6 +373,8 @@ def prepare_forecast(store: Store, *, progress: bool = True, model: UncertaintyM
     hazards, assets = store.hazards(), store.assets()
     likelihood = likelihood_by_id(store)
     compiled, planned_hazards = _compile_as_planned(store, run, hazards, assets, likelihood)
+    # The plan paid set-up per change of role: its lots that kept their unit's role have modes without it.
+    compiled = dataclasses.replace(compiled, problem=with_continuing_modes(compiled.problem)[0])
     start = compiled.calendar.start
     tasks = forecast_inputs(compiled, run, planned_hazards, {a.id: a.asset_type.value for a in assets},
                             likelihood=likelihood)

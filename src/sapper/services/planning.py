@@ -19,8 +19,8 @@ from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, PlanError, ValidationError
 from sapper.messages import msg, msg_n
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
-from sapper.plan import Result, SolveParams, check_units, solve
-from sapper.plan.assign import assign_units
+from sapper.plan import Problem, Result, Schedule, SolveParams, Status, check_units, objective_value, solve
+from sapper.plan.setups import lower_bound, per_change_setup
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, Processed, TaskKind, compile_problem
 from sapper.services import landrelease
@@ -270,13 +270,17 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     use = None
     if schedule is not None:
         units = [compiled.units[r.name] for r in problem.resources]
-        assigned = assign_units(problem, schedule, units, prefer=prefer)
+        exact = per_change_setup(problem, schedule, units, roles=compiled.roles, home=compiled.home,
+                                 setup=compiled.role_change_days, prefer=prefer)
+        problem, schedule, assigned = exact.problem, exact.schedule, exact.assigned
+        if exact.applied:
+            result = _per_change_result(result, exact.problem, exact.schedule, exact.continued)
         faults = check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
                              setup=compiled.role_change_days)
         if faults:
             raise PlanError("the teams and brigades given to the plan failed the independent check: "
                             + "; ".join(str(f) for f in faults[:5]))
-        use = utilisation(compiled, schedule, assigned, idle_weeks=settings.idle_weeks)
+        use = utilisation(compiled, schedule, assigned, idle_weeks=settings.idle_weeks, problem=problem)
         for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
             mode = task.modes[schedule.modes[j]]
             s = schedule.starts[j]
@@ -307,6 +311,19 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
                    finish_date=finish if schedule is not None else None,
                    solve_seconds=round(result.solve_seconds, 2), task_count=len(problem.tasks),
                    params=params, summary=summary, tasks=tuple(tasks))
+
+
+def _per_change_result(result: Result, problem: Problem, schedule: Schedule, continued: int) -> Result:
+    """``result`` for the plan with set-up per change of role (``plan.setups``): its objective; the bound of the
+    problem in which every lot may skip its set-up (the solver's bound was for set-up on every borrowed lot, so it is
+    no bound here); not proven optimal. ``details`` keep the solver's objective and count the lots that kept their
+    unit's role."""
+    objective = objective_value(problem, schedule)
+    bound = lower_bound(problem)
+    status = Status.FEASIBLE if result.status is Status.OPTIMAL and objective != result.objective else result.status
+    return dataclasses.replace(result, schedule=schedule, objective=objective, lower_bound=bound, status=status,
+                               details={**result.details, "solved_objective": result.objective,
+                                        "set_up_saved_lots": continued})
 
 
 def _summary(compiled: CompiledPlan, result: Result, tasks: list[PlannedTask], hazards: list[HazardArea],

@@ -45,7 +45,15 @@ from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry po
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
 from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
-from sapper.scenario.compile import WORK_KINDS, CompiledPlan, TaskInfo, TaskKind, WorkKey, compile_problem
+from sapper.scenario.compile import (
+    WORK_KINDS,
+    CompiledPlan,
+    TaskInfo,
+    TaskKind,
+    WorkKey,
+    compile_problem,
+    planned_mode,
+)
 from sapper.services.budgets import AnnualBudgets, spent_before, with_budgets, years_needed
 from sapper.services.costs import plan_costs
 from sapper.services.likelihood import likelihood_by_id
@@ -363,7 +371,7 @@ def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float
             continue
         lots[j] = lot
         old = cal.index_of(lot.task.start_date) if lot.task.start_date >= left.as_of else None
-        m_old = next((m for m, mode in enumerate(t.modes) if mode.name == lot.task.mode), None)
+        m_old = planned_mode(p, j, lot.task.mode, lot.task.resource)
         planned_units = tuple(u for u in (lot.task.unit_id or "").split(",") if u)
         if lot.status in (LotStatus.RUNNING, LotStatus.EARLY):
             if m_old is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sapper.plan import Schedule
+from sapper.plan import Problem, Schedule
 from sapper.scenario.compile import CompiledPlan
 from sapper.store.records import RoleUtilisation, UnitUtilisation
 from sapper.store.records import Utilisation as Utilisation
@@ -32,11 +32,13 @@ def _kind(pool: str) -> str:
 
 
 def utilisation(
-    compiled: CompiledPlan, schedule: Schedule, assigned: Sequence[Sequence[str]], *, idle_weeks: int = IDLE_WEEKS
+    compiled: CompiledPlan, schedule: Schedule, assigned: Sequence[Sequence[str]], *, idle_weeks: int = IDLE_WEEKS,
+    problem: Problem | None = None,
 ) -> Utilisation:
     """Utilisation of every unit of ``compiled`` in ``schedule`` with the units ``assigned`` per task (module
-    docstring)."""
-    problem = compiled.problem
+    docstring); ``problem``: the problem ``schedule``'s modes index, when not ``compiled.problem`` (set-up per change
+    of role, ``plan.setups``)."""
+    problem = problem or compiled.problem
     cal = compiled.calendar
     lots: dict[str, list[tuple[int, int, str, int]]] = defaultdict(list)  # unit → (start, end, role, set-up)
     end_of_kind: dict[str, int] = defaultdict(int)

@@ -157,7 +157,8 @@ class UnitUtilisation:
     idle_from: dt.date | None = None
     idle_to: dt.date | None = None
     #: Times the unit takes up a borrowed role after a lot in another role (or at the start): the set-up it needs;
-    #: ``set_up_days`` is what the plan charges (per lot in a borrowed role, docs/planning.md), at least as much.
+    #: ``set_up_days`` is what the plan charges: as much when set-up is paid per change of role (``plan.setups``),
+    #: more when the solver's plan, set-up on every lot in a borrowed role, stands (docs/planning.md).
     role_changes: int = 0
 
     @property

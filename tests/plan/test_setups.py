@@ -1,0 +1,133 @@
+"""Set-up per change of role: the unit check wants it exactly where a unit's role changes; plans pay it only there."""
+
+from __future__ import annotations
+
+from sapper.plan import Mode, Precedence, Problem, Resource, Schedule, Task, check, check_units, objective_value
+from sapper.plan.greedy import earliest_start_bound
+from sapper.plan.setups import earliest_ends, lower_bound, per_change_setup, with_continuing_modes
+from tests.plan.conftest import random_problem
+
+SETUP = 3
+ROLES = {"T-1": frozenset({"manual", "dog", "survey"})}
+
+
+def _chain(roles_and_setups: list[tuple[str, int]]) -> Problem:
+    """One unit (T-1), a chain of 5-day lots, each in the role given with the set-up given; the last weighted."""
+    n = len(roles_and_setups)
+    tasks = tuple(
+        Task(f"lot {k}", (Mode(5 + su, ((0, 1),), role, su),), weight=1 if k == n - 1 else 0)
+        for k, (role, su) in enumerate(roles_and_setups)
+    )
+    return Problem((Resource("deminers", 1),), tasks, tuple(Precedence(k, k + 1) for k in range(n - 1)), 200)
+
+
+def _back_to_back(problem: Problem) -> Schedule:
+    starts, t = [], 0
+    for task in problem.tasks:
+        starts.append(t)
+        t += task.modes[0].duration
+    return Schedule(tuple(starts), (0,) * len(starts))
+
+
+def _faults(problem: Problem, schedule: Schedule, home: str) -> list[str]:
+    return [f.reason for f in check_units(problem, schedule, [("T-1",)] * len(problem.tasks), roles=ROLES,
+                                          home={"T-1": home}, setup=SETUP)]
+
+
+def test_manual_manual_dog_needs_one_set_up_where_the_role_changes() -> None:
+    """A manual team doing manual → manual → dog back to back: set-up on the dog lot alone passes the unit check."""
+    p = _chain([("manual", 0), ("manual", 0), ("dog", SETUP)])
+    assert _faults(p, _back_to_back(p), "manual") == []
+
+
+def test_a_missing_set_up_where_the_role_changes_is_rejected() -> None:
+    """The same sequence with the dog lot carrying no set-up, right after the manual lot, is rejected, naming it."""
+    p = _chain([("manual", 0), ("manual", 0), ("dog", 0)])
+    assert _faults(p, _back_to_back(p), "manual") == [
+        "T-1 takes up role dog (its own is manual) with 0 periods of set-up, fewer than 3"]
+
+
+def test_a_second_lot_in_the_same_borrowed_role_needs_none_but_the_first_does() -> None:
+    """A survey team on manual → manual: set-up on the first lot only passes; none on the first is rejected; back to
+    survey (its own role) needs none."""
+    ok = _chain([("manual", SETUP), ("manual", 0), ("survey", 0)])
+    assert _faults(ok, _back_to_back(ok), "survey") == []
+    bad = _chain([("manual", 0), ("manual", SETUP), ("survey", 0)])
+    assert _faults(bad, _back_to_back(bad), "survey") == [
+        "T-1 takes up role manual (its own is survey) with 0 periods of set-up, fewer than 3"]
+    # manual → dog → manual: each change of role pays again.
+    again = _chain([("manual", SETUP), ("dog", SETUP), ("manual", 0)])
+    assert _faults(again, _back_to_back(again), "survey") == [
+        "T-1 takes up role manual (its own is survey) with 0 periods of set-up, fewer than 3"]
+
+
+def test_set_up_in_idle_time_before_the_lot_counts() -> None:
+    """A borrowed lot without set-up in its mode passes when the unit was idle long enough before it, not otherwise."""
+    p = _chain([("survey", 0), ("manual", 0)])
+    assert _faults(p, Schedule((0, 5 + SETUP), (0, 0)), "survey") == []
+    assert len(_faults(p, Schedule((0, 5 + SETUP - 1), (0, 0)), "survey")) == 1
+
+
+def _solved_conservatively(roles: list[str], home: str) -> tuple[Problem, Schedule]:
+    """What the pools give: set-up on every lot in a role that is not the unit's own, lots back to back."""
+    p = _chain([(r, 0 if r == home else SETUP) for r in roles])
+    return p, _back_to_back(p)
+
+
+def test_per_change_set_up_drops_it_on_a_lot_that_keeps_the_role_and_shifts_the_rest() -> None:
+    """A survey team on manual → manual → manual → dog: set-up on the first manual lot and the dog lot only; the
+    chain ends 2 × 3 days sooner; the plan passes both checkers."""
+    p, s = _solved_conservatively(["manual", "manual", "manual", "dog"], "survey")
+    out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert out.applied and out.continued == 2
+    setups = [out.problem.tasks[j].modes[out.schedule.modes[j]].setup for j in range(4)]
+    assert setups == [SETUP, 0, 0, SETUP]
+    assert out.schedule.starts == (0, 8, 13, 18)
+    assert objective_value(out.problem, out.schedule) == objective_value(p, s) - 2 * SETUP
+    assert check(out.problem, out.schedule) == []
+    assert check_units(out.problem, out.schedule, out.assigned, roles=ROLES, home={"T-1": "survey"},
+                       setup=SETUP) == []
+
+
+def test_per_change_set_up_keeps_every_change_of_role() -> None:
+    """manual → dog → manual on a survey team: every lot changes role, so every lot keeps its set-up."""
+    p, s = _solved_conservatively(["manual", "dog", "manual"], "survey")
+    out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert out.continued == 0
+    assert out.schedule == s
+
+
+def test_the_left_shift_never_moves_work_into_a_stand_down() -> None:
+    """With the pool stood down over periods 8–20, the second manual lot (3 days shorter) does not move into it."""
+    p0, s = _solved_conservatively(["manual", "manual"], "survey")
+    p = p0.replace(resources=(Resource("deminers", 1, ((8, 20, 1),)),))
+    s = Schedule((0, 20), s.modes)
+    assert check(p, s) == []
+    out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert out.applied and out.schedule.starts == (0, 20)
+    assert out.problem.tasks[1].modes[out.schedule.modes[1]].duration == 5
+
+
+def test_continuing_modes_come_after_the_tasks_own_modes() -> None:
+    """The mode without set-up is appended, so the solved mode indices keep their meaning."""
+    p, _ = _solved_conservatively(["manual", "survey"], "survey")
+    exact, cont = with_continuing_modes(p)
+    assert cont == {(0, 0): 1}
+    assert exact.tasks[0].modes[0] == p.tasks[0].modes[0]
+    assert exact.tasks[0].modes[1] == Mode(5, ((0, 1),), "manual", 0)
+
+
+def test_earliest_ends_agree_with_the_greedy_bound() -> None:
+    """The faster earliest-end bound gives the same ends as ``greedy.earliest_start_bound`` (outages included)."""
+    for seed in range(20):
+        p = random_problem(seed, n=9)
+        assert earliest_ends(p) == earliest_start_bound(p)
+
+
+def test_the_per_change_bound_holds_for_a_plan_with_set_up_per_change() -> None:
+    """The bound of the problem in which any lot may skip its set-up stays at or below the per-change plan's
+    objective, and below the conservative plan's bound when set-up is skipped somewhere."""
+    p, s = _solved_conservatively(["manual", "manual", "manual", "dog"], "survey")
+    out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert lower_bound(out.problem) <= objective_value(out.problem, out.schedule)
+    assert lower_bound(out.problem) < lower_bound(p)
