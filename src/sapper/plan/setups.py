@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from sapper.errors import PlanError
 from sapper.plan.assign import assign_units
-from sapper.plan.bounds import fluid_lower_bound
+from sapper.plan.bounds import chain_lower_bound
 from sapper.plan.problem import Mode, Problem, Task
 from sapper.plan.solution import Schedule, check, check_units, objective_value
 
@@ -199,7 +199,7 @@ def earliest_ends(problem: Problem) -> list[int]:
 
 
 def lower_bound(problem: Problem) -> float:
-    """The fluid bound (``plan.bounds``) of ``problem`` with :func:`earliest_ends`: for a problem from
-    :func:`with_continuing_modes`, in which any lot may skip its set-up, a bound on every plan with set-up per change
-    of role."""
-    return fluid_lower_bound(problem, earliest_ends(problem))
+    """The bound of ``plan.bounds`` (the larger of the fluid and the chain bounds) of ``problem`` with
+    :func:`earliest_ends`: for a problem from :func:`with_continuing_modes`, in which any lot may skip its set-up, a
+    bound on every plan with set-up per change of role."""
+    return chain_lower_bound(problem, earliest_ends(problem))
