@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 
+import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -200,3 +203,57 @@ class HazardArea:
         if self.expected_clearance_share is not None:
             return self.expected_clearance_share
         return DEFAULT_CLEARANCE_SHARE[self.hazard_class]
+
+
+#: HazardArea's fields and their defaults, for :func:`hazards_in_bulk`.
+_HAZARD_DEFAULTS: dict[str, object] = {
+    f.name: (f.default_factory() if f.default_factory is not MISSING else f.default)
+    for f in fields(HazardArea) if f.default is not MISSING or f.default_factory is not MISSING
+}
+
+
+def hazards_in_bulk(values: Sequence[Mapping[str, object]]) -> list[HazardArea] | None:
+    """Hazard areas from their fields (``HazardArea``'s keyword arguments, without benchmark or turning points), the
+    rules of :meth:`HazardArea.faults` checked for all of them at once (vectorised, GEOS validity in one call); None
+    when any of them breaks one, so that the caller builds them one by one and says which and why.
+
+    A bulk import of a clean file builds 100,000 areas this way in well under a second; one by one, each checking
+    itself, they take several seconds. ``tests/domain`` checks that both ways agree.
+    """
+    n = len(values)
+    if n == 0:
+        return []
+    if any(v.get("benchmark") is not None or v.get("turning_points") or v.get("clearance_depth_cm") is not None
+           for v in values):
+        return None
+    geoms = np.empty(n, dtype=object)
+    geoms[:] = [v["geometry"] for v in values]
+    if shapely.is_missing(geoms).any():
+        return None
+    types = shapely.get_type_id(geoms)
+    if not np.isin(types, (3, 6)).all() or shapely.is_empty(geoms).any():  # Polygon, MultiPolygon
+        return None
+    with np.errstate(invalid="ignore"):
+        bounds = shapely.bounds(geoms)
+        in_range = ((bounds[:, 0] >= -180.0) & (bounds[:, 2] <= 180.0) & (bounds[:, 1] >= -90.0)
+                    & (bounds[:, 3] <= 90.0))
+    if not in_range.all() or not shapely.is_valid(geoms).all():
+        return None
+    for v in values:
+        hazard_class, evidence = v["hazard_class"], v["evidence"]
+        share = v.get("expected_clearance_share")
+        if (not str(v["id"]).strip() or not isinstance(hazard_class, HazardClass) or not isinstance(evidence, Evidence)
+                or (hazard_class is HazardClass.CHA) != (evidence is Evidence.DIRECT)
+                or int(v.get("beneficiaries", 0)) < 0  # type: ignore[call-overload]
+                or (share is not None and not 0.0 <= share <= 1.0)):  # type: ignore[operator]
+            return None
+    out: list[HazardArea] = []
+    setter = object.__setattr__
+    for v in values:
+        record = object.__new__(HazardArea)
+        for name, default in _HAZARD_DEFAULTS.items():
+            setter(record, name, default)
+        for name, value in v.items():
+            setter(record, name, value)
+        out.append(record)
+    return out

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
 from sapper.domain.calendar import Holiday, ProgrammeCalendar
+from sapper.domain.geometry import areas_m2
 from sapper.domain.hazards import HazardArea
 from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
@@ -98,6 +99,21 @@ def _check_refs(
     ValidationError.raise_if(f"{what}s to add", faults)
 
 
+def _encode_geometry(conn: Connection, rows: list[dict[str, Any]], column: str = "geom") -> None:
+    """Encode the ``column`` geometries of ``rows`` for ``conn``'s backend all at once (GeoPackage binary, or WKB
+    for PostGIS), in place: the column type passes bytes through, so a bulk write does not encode row by row."""
+    geoms = [row[column] for row in rows]
+    if not geoms or any(g is None for g in geoms):
+        return
+    if conn.dialect.name == "postgresql":
+        blobs: list[bytes | None] = [bytes(b) for b in shapely.to_wkb(np.asarray(geoms, dtype=object),
+                                                                      output_dimension=2)]
+    else:
+        blobs = gpkg.encode_many(geoms)
+    for row, blob in zip(rows, blobs, strict=True):
+        row[column] = blob
+
+
 def _write_rows(
     conn: Connection, table: Table, rows: list[dict[str, Any]], *, replace: bool, key: str = "id"
 ) -> None:
@@ -143,7 +159,10 @@ def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: boo
         schema.organisations,
         "organisation",
     )
-    _write_rows(conn, schema.hazard_areas, [mapping.hazard_row(h) for h in hazards], replace=replace)
+    areas = areas_m2([h.geometry for h in hazards])
+    rows = [mapping.hazard_row(h, area) for h, area in zip(hazards, areas, strict=True)]
+    _encode_geometry(conn, rows)
+    _write_rows(conn, schema.hazard_areas, rows, replace=replace)
     if replace:
         for chunk in _chunks([h.id for h in hazards]):
             conn.execute(delete(schema.hazard_points).where(schema.hazard_points.c.hazard_id.in_(chunk)))
@@ -221,7 +240,9 @@ def delete_hazard(conn: Connection, hazard_id: str, *, expected_version: int) ->
 
 def add_assets(conn: Connection, assets: Sequence[Asset], *, replace: bool) -> int:
     _check_new_ids(conn, schema.assets, "asset", [a.id for a in assets], replace)
-    _write_rows(conn, schema.assets, [mapping.asset_row(a) for a in assets], replace=replace)
+    rows = [mapping.asset_row(a) for a in assets]
+    _encode_geometry(conn, rows)
+    _write_rows(conn, schema.assets, rows, replace=replace)
     return len(assets)
 
 
