@@ -63,11 +63,12 @@ def _distinct(values: list[Any], read: Callable[[FieldReader, str], Any], name: 
     a fault (the per-record path says which feature)."""
     cell: dict[str, Any] = {}
     reader = FieldReader(cell)
-    memo: dict[tuple[type, Any], Any] = {}
+    memo: dict[Any, Any] = {}
     out: list[Any] = []
+    plain = all(type(v) is str for v in values)  # text keys alone (1 and 1.0 and True are one key: not mixed here)
     try:
         for value in values:
-            key = (type(value), value)
+            key = value if plain else (type(value), value)
             if key not in memo:
                 cell[name] = value
                 memo[key] = read(reader, name)
@@ -79,7 +80,7 @@ def _distinct(values: list[Any], read: Callable[[FieldReader, str], Any], name: 
     return out
 
 
-def _hazard_values(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]] | None:
+def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]] | None:
     """HazardArea's fields for each feature, read as :func:`sapper.io.vector._hazard` reads them; None on a fault."""
     def column(name: str) -> list[Any]:
         return columns.get(name, [None] * n)
@@ -108,8 +109,7 @@ def _hazard_values(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]
         return None  # a class or an id missing, or an id repeated: said feature by feature
     by_class = {HazardClass.SHA: Evidence.INDIRECT, HazardClass.CHA: Evidence.DIRECT}
     parsed["evidence"] = [e or by_class[c] for e, c in zip(parsed["evidence"], parsed["hazard_class"], strict=True)]
-    names = list(parsed)
-    return [dict(zip(names, row, strict=True)) for row in zip(*parsed.values(), strict=True)]
+    return parsed
 
 
 def read_clean_hazards(path: str | Path, *, layer: str | None = None, crs: str | None = None
@@ -162,8 +162,7 @@ def _read_clean(p: Path, layer: str | None, crs: str | None) -> ReadResult[Hazar
     values = _hazard_values(columns, n)
     if values is None:
         return None
-    for v, geom in zip(values, wgs84, strict=True):
-        v["geometry"] = geom
+    values["geometry"] = wgs84
     arr = np.empty(n, dtype=object)
     arr[:] = wgs84
     if n and (shapely.is_missing(arr).any() or len(set(shapely.to_wkb(shapely.normalize(arr)))) != n):

@@ -150,7 +150,20 @@ def add_organisations(conn: Connection, orgs: Sequence[Organisation], *, replace
     return len(orgs)
 
 
-def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: bool) -> int:
+def _with_source_attributes(rows: list[dict[str, Any]], attributes: Sequence[Mapping[str, Any]] | None,
+                            *, replace: bool) -> None:
+    """Each new row's source attributes as its ``source_attributes`` column (JSON, as :func:`set_source_attributes`
+    writes it), so that a bulk insert needs no UPDATE after it."""
+    if attributes is None:
+        return
+    if replace:
+        raise ValueError("source attributes go with new rows only: with replace, use set_source_attributes")
+    for row, attrs in zip(rows, attributes, strict=True):
+        row["source_attributes"] = json.dumps(dict(attrs), ensure_ascii=False, sort_keys=True)
+
+
+def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: bool,
+                source_attributes: Sequence[Mapping[str, Any]] | None = None) -> int:
     _check_new_ids(conn, schema.hazard_areas, "hazard area", [h.id for h in hazards], replace)
     _check_refs(
         conn,
@@ -162,6 +175,7 @@ def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: boo
     areas = areas_m2([h.geometry for h in hazards])
     rows = [mapping.hazard_row(h, area) for h, area in zip(hazards, areas, strict=True)]
     _encode_geometry(conn, rows)
+    _with_source_attributes(rows, source_attributes, replace=replace)
     _write_rows(conn, schema.hazard_areas, rows, replace=replace)
     if replace:
         for chunk in _chunks([h.id for h in hazards]):
@@ -238,10 +252,12 @@ def delete_hazard(conn: Connection, hazard_id: str, *, expected_version: int) ->
         raise _conflict(hazard_id, hazard_version(conn, hazard_id), expected_version)
 
 
-def add_assets(conn: Connection, assets: Sequence[Asset], *, replace: bool) -> int:
+def add_assets(conn: Connection, assets: Sequence[Asset], *, replace: bool,
+               source_attributes: Sequence[Mapping[str, Any]] | None = None) -> int:
     _check_new_ids(conn, schema.assets, "asset", [a.id for a in assets], replace)
     rows = [mapping.asset_row(a) for a in assets]
     _encode_geometry(conn, rows)
+    _with_source_attributes(rows, source_attributes, replace=replace)
     _write_rows(conn, schema.assets, rows, replace=replace)
     return len(assets)
 
