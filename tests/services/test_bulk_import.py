@@ -45,13 +45,15 @@ def clean_file(path: Path, n: int = 40, *, bad_class_at: int | None = None) -> P
     return path
 
 
-def stored(db: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The hazard rows (every column) and their audit rows (without time and row id) of a GeoPackage store."""
+def stored(db: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The hazard rows (every column), their audit rows (without time and row id) and their R-tree boxes of a
+    GeoPackage store."""
     with sqlite3.connect(db) as conn:
         hazards = conn.execute("SELECT * FROM hazard_areas ORDER BY fid").fetchall()
         audit = conn.execute("SELECT actor, organisation_id, table_name, record_id, action, reason, before_json, "
                              "after_json FROM audit ORDER BY id").fetchall()
-    return hazards, audit
+        boxes = conn.execute("SELECT * FROM rtree_hazard_areas_geom ORDER BY id").fetchall()
+    return hazards, audit, boxes
 
 
 def imported(db: Path, path: Path) -> list[str]:
@@ -71,11 +73,31 @@ def test_the_fast_path_stores_what_the_per_record_path_stores(tmp_path: Path,
     slow_lines = imported(tmp_path / "slow.gpkg", path)
     assert fast_lines == slow_lines
     fast, slow = stored(tmp_path / "fast.gpkg"), stored(tmp_path / "slow.gpkg")
-    assert len(fast[0]) == 40 and len(fast[1]) == 40
+    assert len(fast[0]) == 40 and len(fast[1]) == 40 and len(fast[2]) == 40
     assert fast == slow
     with sqlite3.connect(tmp_path / "fast.gpkg") as conn:
         attrs = json.loads(conn.execute("SELECT source_attributes FROM hazard_areas WHERE id = 'H-001'").fetchone()[0])
     assert set(attrs) == {"Survey_Ref", "depth"} and attrs["Survey_Ref"] == "S/1"
+
+
+def test_a_bulk_insert_indexes_every_row_and_keeps_the_trigger(tmp_path: Path) -> None:
+    """Past the bulk size the R-tree is filled without its insert trigger: every row gets its box (the one the
+    trigger writes, checked against a row added one at a time after), and the trigger is back afterwards."""
+    path = clean_file(tmp_path / "many.gpkg", n=450)
+    imported(tmp_path / "store.gpkg", path)
+    with sqlite3.connect(tmp_path / "store.gpkg") as conn:
+        boxes = conn.execute("SELECT count(*) FROM rtree_hazard_areas_geom r JOIN hazard_areas h ON h.fid = r.id")
+        assert boxes.fetchone()[0] == 450
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
+                            "name = 'rtree_hazard_areas_geom_insert'").fetchone()[0] == 1
+    with open_store(tmp_path / "store.gpkg") as store:
+        one = store.hazard("H-001")
+        store.add_hazards([type(one)(**{**{f: getattr(one, f) for f in one.__slots__}, "id": "again"})])
+        near = store.hazards()
+    with sqlite3.connect(tmp_path / "store.gpkg") as conn:
+        rows = conn.execute("SELECT r.minx, r.maxx, r.miny, r.maxy FROM rtree_hazard_areas_geom r JOIN hazard_areas h "
+                            "ON h.fid = r.id WHERE h.id IN ('H-001', 'again') ORDER BY h.fid").fetchall()
+    assert len(near) == 451 and len(rows) == 2 and rows[0] == rows[1]
 
 
 def test_one_bad_feature_goes_record_by_record(tmp_path: Path) -> None:
