@@ -138,7 +138,7 @@ def _insert_indexed(conn: Connection, table: Table, rows: list[dict[str, Any]]) 
         return
     conn.exec_driver_sql(f'DROP TRIGGER "{trigger}"')
     try:
-        conn.execute(table.insert(), rows)
+        _insert_plain(conn, table, rows)
         fids: dict[str, int] = {}
         for chunk in _chunks([row["id"] for row in rows]):
             fids.update((str(i), int(f)) for i, f in conn.execute(select(table.c.id, table.c.fid)
@@ -148,6 +148,21 @@ def _insert_indexed(conn: Connection, table: Table, rows: list[dict[str, Any]]) 
             conn.exec_driver_sql(f'INSERT OR REPLACE INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', boxes)
     finally:
         conn.exec_driver_sql(str(ddl))
+
+
+def _insert_plain(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``table.insert()`` of ``rows`` on SQLite, straight to the driver when every value is one SQLite takes as it
+    is (text, numbers, None, bytes: what SQLAlchemy would bind unchanged for these columns): SQLAlchemy's per-row
+    parameter processing is a fifth of a bulk import's time. Anything else goes through SQLAlchemy."""
+    names = list(rows[0])
+    plain = (str, int, float, bytes, type(None))
+    if (conn.dialect.name != "sqlite" or any(list(row) != names for row in rows)
+            or not all(isinstance(v, plain) for row in rows for v in row.values())):
+        conn.execute(table.insert(), rows)
+        return
+    columns = ", ".join(f'"{table.c[n].name}"' for n in names)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})',
+                         [tuple(row.values()) for row in rows])
 
 
 def _write_rows(
