@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= demo
 TIME_LIMIT ?= 60
 
-.PHONY: demo test lint bench bench-psplib bench-store bench-api bench-reliability clean install postgis web chromium pdf catalogues
+.PHONY: demo test lint bench bench-psplib bench-store bench-api bench-import bench-reliability clean install postgis web chromium pdf catalogues
 
 install: $(STAMP)
 
@@ -98,6 +98,12 @@ bench-api: $(STAMP) postgis
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libsqlite3-mod-spatialite); } || \
 	  echo "libsqlite3-mod-spatialite is missing and cannot be installed here: pygeoapi will not start"
 	$(BIN)/python benchmarks/api_latency.py --write docs/benchmarks.md
+
+# Issue 17's bulk import: 100,000 clean hazard polygons (GeoPackage, fixed seed) imported in-process, beside pyogrio's
+# raw read of the same file (about 1 minute on a quiet machine); writes docs/benchmarks.md and
+# benchmarks/results/import_bulk.json.
+bench-import: $(STAMP)
+	$(BIN)/python benchmarks/import_bulk.py --write docs/benchmarks.md
 
 # Issue 16's reliability figures (docs/reliability.md, benchmarks/results/reliability_*.json): 16 writers x 500 updates
 # through the API on GeoPackage and PostGIS; kill -9 during a 10,000-feature import and a plan save (50 runs each);

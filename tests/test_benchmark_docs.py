@@ -56,6 +56,11 @@ def test_api_latency_section_is_rendered_from_its_results(scripts: Callable[[str
     assert _section(mod.BEGIN, mod.END) == mod.markdown(_results("api_latency.json"))
 
 
+def test_import_bulk_section_is_rendered_from_its_results(scripts: Callable[[str], ModuleType]) -> None:
+    mod = scripts("import_bulk")
+    assert _section(mod.BEGIN, mod.END) == mod.markdown(_results("import_bulk.json"))
+
+
 def test_every_psplib_row_counts_instances_with_a_reference(scripts: Callable[[str], ModuleType]) -> None:
     """A row's *instances* is the number of instances it covers: never more than the set's results hold."""
     mod = scripts("psplib_compare")

@@ -151,3 +151,30 @@ def test_two_workers_share_the_connections(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(20)
         log.close()
+
+
+def test_a_worker_settles_what_start_up_made(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The worker factory freezes start-up's objects (so full collections no longer walk them), after building the
+    app."""
+    from sapper.api import serving
+
+    monkeypatch.setenv("SAPPER_SERVE_DB", str(tmp_path / "store.gpkg"))
+    monkeypatch.setenv("SAPPER_DEV", "1")
+    made: list[str] = []
+    monkeypatch.setattr(serving, "create_app", lambda settings: made.append(str(settings.db)) or "app")
+    monkeypatch.setattr(serving, "settle", lambda: made.append("settled"))
+    assert serving.factory() == "app"
+    assert made == [str(tmp_path / "store.gpkg"), "settled"]
+
+
+def test_settling_freezes_the_objects_alive() -> None:
+    """After ``settle`` the objects alive are in the permanent generation (the collector skips them)."""
+    import gc
+
+    from sapper.api.serving import settle
+
+    try:
+        settle()
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shapely
@@ -101,11 +102,12 @@ def test_failure_after_first_batch_leaves_store_as_before(
     original = UnitOfWork.add_hazards
     calls: list[int] = []
 
-    def fail_second(self: UnitOfWork, hazards: Iterable[HazardArea], *, replace: bool = False) -> int:
+    def fail_second(self: UnitOfWork, hazards: Iterable[HazardArea], *, replace: bool = False,
+                    source_attributes: Any = None) -> int:
         calls.append(1)
         if len(calls) == 2:
             raise OSError("disk full")
-        return original(self, hazards, replace=replace)
+        return original(self, hazards, replace=replace, source_attributes=source_attributes)
 
     monkeypatch.setattr(UnitOfWork, "add_hazards", fail_second)
     with pytest.raises(OSError, match="disk full"):

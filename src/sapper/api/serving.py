@@ -7,6 +7,7 @@ spreads connections over them; elsewhere they share the socket uvicorn binds."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from pathlib import Path
@@ -34,14 +35,27 @@ _DEV_VARIABLE = "SAPPER_DEV"
 HEALTHCHECK_SECONDS = 30
 
 
+def settle() -> None:
+    """Move everything start-up made (the imported modules, the app) out of the garbage collector's sight.
+
+    A worker starts with about 230,000 objects that live as long as it does; every full collection walked them all
+    (over a second measured on a busy machine; tens of milliseconds on a quiet one), stalling whichever requests were
+    in flight: a tail-latency spike. ``gc.freeze()`` after a collection moves them to a generation the collector
+    never visits (CPython's advice for pre-forked servers); what requests allocate is collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def factory() -> FastAPI:
-    """The app for a uvicorn worker process (the store named by ``SAPPER_SERVE_DB``)."""
+    """The app for a uvicorn worker process (the store named by ``SAPPER_SERVE_DB``), start-up's objects settled."""
     db = os.environ.get(_DB_VARIABLE)
     if not db:
         raise StoreError(f"{_DB_VARIABLE} is not set: start the service with `sapper serve --db ...`")
-    return create_app(Settings(db=db, threads=int(os.environ.get(_THREADS_VARIABLE) or DEFAULT_THREADS),
-                               data_key=os.environ.get(_KEY_VARIABLE),
-                               development=os.environ.get(_DEV_VARIABLE) == "1"))
+    app = create_app(Settings(db=db, threads=int(os.environ.get(_THREADS_VARIABLE) or DEFAULT_THREADS),
+                              data_key=os.environ.get(_KEY_VARIABLE),
+                              development=os.environ.get(_DEV_VARIABLE) == "1"))
+    settle()
+    return app
 
 
 def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
@@ -54,6 +68,7 @@ def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8000, workers:
     open_store(db).close()  # a clear error now (no store, wrong schema) rather than in every worker
     options = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
     if workers <= 1:
+        settle()
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return
     balanced = listening.reuse_port_balances()

@@ -7,9 +7,11 @@ within a few hundred kilometres of the centre are off by well under 1 %). Geomet
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
@@ -34,7 +36,13 @@ class LocalProjection:
 
     @cached_property
     def _forward(self) -> Transformer:
-        return Transformer.from_crs(WGS84, self.crs, always_xy=True)
+        # The pipeline PROJ builds for WGS84 (lon/lat) → this projection, written out: the same figures to the bit
+        # (tests/domain/test_geometry_bulk.py), built without PROJ's database search (about 5 × faster: a bulk
+        # import across a region builds dozens of them).
+        return Transformer.from_pipeline(
+            "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+            f"+step +proj=laea +lat_0={self.lat:.6f} +lon_0={self.lon:.6f} +x_0=0 +y_0=0 +ellps=WGS84"
+        )
 
     @cached_property
     def _inverse(self) -> Transformer:
@@ -89,6 +97,28 @@ def area_m2(geom: BaseGeometry) -> float:
         return 0.0
     minx, miny, maxx, maxy = geom.bounds
     return _area_projection(round(minx + maxx) / 2, round(miny + maxy) / 2).area_m2(geom)
+
+
+def areas_m2(geoms: Sequence[BaseGeometry | None]) -> list[float]:
+    """:func:`area_m2` of many WGS84 geometries at once (None and empty give 0.0), the same figures to the bit: each
+    geometry is projected with the same shared projection :func:`area_m2` chooses, one PROJ call per projection
+    rather than per geometry (a bulk import's 100,000 areas in a fraction of a second instead of ten)."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    out = np.zeros(len(arr), dtype=float)
+    present = ~shapely.is_missing(arr)
+    present[present] = ~shapely.is_empty(arr[present])
+    if not present.any():
+        return out.tolist()
+    idx = np.flatnonzero(present)
+    bounds = shapely.bounds(arr[idx])
+    keys = np.column_stack((np.round(bounds[:, 0] + bounds[:, 2]) / 2, np.round(bounds[:, 1] + bounds[:, 3]) / 2))
+    for key in np.unique(keys, axis=0):
+        mine = idx[(keys[:, 0] == key[0]) & (keys[:, 1] == key[1])]
+        forward = _area_projection(float(key[0]), float(key[1]))._forward
+        local = shapely.transform(arr[mine], lambda xy, f=forward: _stack(f.transform(xy[:, 0], xy[:, 1])))
+        out[mine] = shapely.area(local)
+    return [float(a) for a in out]
 
 
 def require_crs(crs: object | None, *, record: str) -> CRS:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 from pyproj import CRS
+from pyproj._crs import AreaOfUse
 from shapely.geometry.base import BaseGeometry
 
 #: How far beyond a CRS's published area of use (degrees) a feature may lie before it is refused.
@@ -72,8 +73,7 @@ def _geographic_fault(b: np.ndarray, crs: CRS) -> str | None:
     return f"coordinates are not {label} lon/lat ({_span(b)}): {hint}"
 
 
-def _area_fault(w: np.ndarray, crs: CRS) -> str | None:
-    area = crs.area_of_use
+def _area_fault(w: np.ndarray, crs: CRS, area: AreaOfUse | None) -> str | None:
     if area is None or not np.isfinite(w).all():
         return None if area is None else f"cannot be placed on the earth from {_name(crs)} (coordinates beyond it)"
     m = AREA_MARGIN_DEG
@@ -105,6 +105,7 @@ def crs_faults(
     usable = np.isfinite(src_bounds).all(axis=1)
     geographic = bool(crs.is_geographic)
     swapped = _swap_faults(out_bounds, usable) if geographic else [None] * len(out_bounds)
+    area = crs.area_of_use  # a new object at each call: asked once, not per feature
     faults: list[str | None] = []
     for ok, b, w, swap in zip(usable, src_bounds, out_bounds, swapped, strict=True):
         if not ok:
@@ -118,7 +119,7 @@ def crs_faults(
                      "origin): looks like EPSG:4326; declare --crs EPSG:4326")
         else:
             fault = None
-        faults.append(fault or _area_fault(w, crs) or swap)
+        faults.append(fault or _area_fault(w, crs, area) or swap)
     return faults
 
 

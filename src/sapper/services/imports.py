@@ -326,13 +326,17 @@ def _screen(
     return out
 
 
-def _write(uow: UnitOfWork, kind: str, records: Sequence[HazardArea | Asset], *, replace: bool) -> None:
+def _write(uow: UnitOfWork, kind: str, records: Sequence[HazardArea | Asset], *, replace: bool,
+           attributes: Sequence[SourceAttributes] | None = None) -> None:
+    """Write ``records`` in batches; ``attributes`` (new records only): their source attributes, in the same
+    INSERT."""
     for start in range(0, len(records), BATCH_SIZE):
         batch = records[start : start + BATCH_SIZE]
+        attrs = None if attributes is None else attributes[start : start + BATCH_SIZE]
         if kind == "hazards":
-            uow.add_hazards([r for r in batch if isinstance(r, HazardArea)], replace=replace)
+            uow.add_hazards([r for r in batch if isinstance(r, HazardArea)], replace=replace, source_attributes=attrs)
         else:
-            uow.add_assets([r for r in batch if isinstance(r, Asset)], replace=replace)
+            uow.add_assets([r for r in batch if isinstance(r, Asset)], replace=replace, source_attributes=attrs)
 
 
 def import_file(
@@ -384,13 +388,17 @@ def import_file(
                            upsert=upsert, attributes=result.attributes)
         if not dry_run:
             existing = uow.existing_ids(_LAYER[kind], [r.id for r in screened.accepted])
-            _write(uow, kind, screened.accepted, replace=replace or upsert)
-            audit_written(uow, screened.accepted, existing=existing, actor=IMPORT_ACTOR.format(kind=kind),
-                          reason=f"import of {Path(file_path).name}")
             chosen = {i.id for i in screened.accepted}
             attrs = {r.id: a for r, a in zip(records, result.attributes, strict=True) if r.id in chosen}
-            if attrs and (any(attrs.values()) or upsert or replace):
-                uow.set_source_attributes(_LAYER[kind], attrs)
+            if existing or upsert or replace:
+                _write(uow, kind, screened.accepted, replace=replace or upsert)
+                if attrs and (any(attrs.values()) or upsert or replace):
+                    uow.set_source_attributes(_LAYER[kind], attrs)
+            else:  # all new: each record's source attributes go in its INSERT
+                _write(uow, kind, screened.accepted, replace=False,
+                       attributes=[attrs.get(r.id, {}) for r in screened.accepted])
+            audit_written(uow, screened.accepted, existing=existing, actor=IMPORT_ACTOR.format(kind=kind),
+                          reason=f"import of {Path(file_path).name}")
     summary = ImportSummary(
         kind=kind,
         imported=len(screened.accepted),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -123,8 +124,10 @@ def decode_many(blobs: Sequence[bytes | None]) -> list[BaseGeometry | None]:
     return list(shapely.from_wkb(np.asarray(wkbs, dtype=object)))
 
 
+@lru_cache(maxsize=8)
 def envelope(blob: bytes) -> tuple[float, float, float, float] | None:
-    """(minx, maxx, miny, maxy) of a blob, from its header when present; None for an empty geometry."""
+    """(minx, maxx, miny, maxy) of a blob, from its header when present; None for an empty geometry. Remembered for
+    the last few blobs: an R-tree trigger asks five times of each row it indexes (ST_IsEmpty, ST_MinX, …)."""
     flags, length = _header_length(blob)
     if flags & _FLAG_EMPTY:
         return None

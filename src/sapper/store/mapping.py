@@ -171,7 +171,8 @@ def _sadd_from(text: str | None, record: str) -> Beneficiaries | None:
     return Beneficiaries(**{g: int(value.get(g, 0)) for g in BENEFICIARY_GROUPS})
 
 
-def hazard_row(h: HazardArea) -> dict[str, Any]:
+def hazard_row(h: HazardArea, area: float | None = None) -> dict[str, Any]:
+    """The ``hazard_areas`` row of ``h``; ``area``: its area in m² when already computed (:func:`areas_m2`)."""
     return {
         "geom": h.geometry,
         "id": h.id,
@@ -184,7 +185,7 @@ def hazard_row(h: HazardArea) -> dict[str, Any]:
         "beneficiaries": h.beneficiaries,
         "organisation_id": h.organisation_id,
         "expected_clearance_share": h.expected_clearance_share,
-        "area_m2": area_m2(h.geometry),
+        "area_m2": area_m2(h.geometry) if area is None else area,
         "synthetic": int(h.synthetic),
         "clearance_depth_cm": h.clearance_depth_cm,
         "marking": h.marking.value,

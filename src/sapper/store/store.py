@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -59,13 +59,18 @@ class UnitOfWork:
         self.touched.add("organisations")
         return repo.add_organisations(self._conn, list(orgs), replace=replace)
 
-    def add_hazards(self, hazards: Iterable[HazardArea], *, replace: bool = False) -> int:
+    def add_hazards(self, hazards: Iterable[HazardArea], *, replace: bool = False,
+                    source_attributes: Sequence[Mapping[str, Any]] | None = None) -> int:
+        """Add hazard areas (``replace``: or update those stored); ``source_attributes``: each new area's, written
+        in the same INSERT (not with ``replace``: :meth:`set_source_attributes` then)."""
         self.touched.update(("hazard_areas", "hazard_points"))
-        return repo.add_hazards(self._conn, list(hazards), replace=replace)
+        return repo.add_hazards(self._conn, list(hazards), replace=replace, source_attributes=source_attributes)
 
-    def add_assets(self, assets: Iterable[Asset], *, replace: bool = False) -> int:
+    def add_assets(self, assets: Iterable[Asset], *, replace: bool = False,
+                   source_attributes: Sequence[Mapping[str, Any]] | None = None) -> int:
+        """Add assets, as :meth:`add_hazards`."""
         self.touched.add("assets")
-        return repo.add_assets(self._conn, list(assets), replace=replace)
+        return repo.add_assets(self._conn, list(assets), replace=replace, source_attributes=source_attributes)
 
     def add_activities(self, activities: Iterable[Activity], *, replace: bool = False) -> int:
         self.touched.update(("activities", "land_release_outcomes", "devices_found"))
