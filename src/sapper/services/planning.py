@@ -20,12 +20,14 @@ from sapper.errors import Fault, PlanError, ValidationError
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Result, SolveParams, check_units, solve
 from sapper.plan.assign import assign_units
+from sapper.plan.decompose import DecomposeParams
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, Processed, TaskKind, compile_problem
 from sapper.services import landrelease
 from sapper.services.budgets import AnnualBudgets, BudgetEffect, budget_effect, with_budgets, years_needed
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.pricing import load_pricing
+from sapper.services.regions import RegionSettings, has_regions, solve_by_regions, with_region_details
 from sapper.services.utilisation import IDLE_WEEKS, utilisation
 from sapper.store import Store
 from sapper.store.planjson import plan_document
@@ -74,6 +76,10 @@ class PlanSettings:
     pricing: PricingProfile | None = None
     #: Weeks without work after which the summary names a unit idle (``sapper plan --idle-weeks``).
     idle_weeks: int = IDLE_WEEKS
+    #: Plan by regions on Dask (``sapper plan --decompose``); None: when the store names its regions
+    #: (``national-synthetic``). ``regions``: the workers or scheduler, coordination rounds and travel days.
+    decompose: bool | None = None
+    regions: RegionSettings = field(default_factory=RegionSettings)
 
     def __post_init__(self) -> None:
         if self.idle_weeks < 1:
@@ -162,7 +168,14 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     say(f"solving {len(compiled.problem.tasks)} tasks ({settings.engine}, {settings.time_limit_s:g} s)")
     solve_params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                engine=settings.engine)
-    result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
+    if settings.decompose or (settings.decompose is None and has_regions(store)):
+        if capped is not None:
+            raise PlanError("annual budgets are not split between regions: plan with --no-decompose")
+        say(f"planning by regions on Dask ({settings.regions.scheduler or f'{settings.regions.workers} workers'})")
+        result = with_region_details(solve_by_regions(
+            store, compiled, hazards, assets, decompose_params(settings), settings.regions, say=say))
+    else:
+        result = solve(compiled.problem, priority=compiled.priority, params=solve_params)
     effect: BudgetEffect | None = None
     if capped is not None and settings.budgets is not None:
         free_run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
@@ -176,6 +189,13 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
     run = dataclasses.replace(run, id=store.save_plan(run))
     return PlanOutcome(_summary_of(run), run, compiled, result, effect)
+
+
+def decompose_params(settings: PlanSettings) -> DecomposeParams:
+    """The decomposition's settings from the plan's: its time limit, seed and engine, the regions' rounds and travel."""
+    r = settings.regions
+    return DecomposeParams(time_limit_s=settings.time_limit_s, rounds=r.rounds, travel_days=r.travel_days,
+                           parallel=r.workers, seed=settings.seed, engine=settings.engine)
 
 
 def _budget_details(budgets: AnnualBudgets, pricing: PricingProfile, effect: BudgetEffect) -> dict[str, object]:
