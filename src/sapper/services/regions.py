@@ -95,7 +95,7 @@ def dask_map(settings: RegionSettings) -> Iterator[MapFn[Any, Any]]:
             yield runner(client)
         return
     with (LocalCluster(n_workers=settings.workers, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
-                       dashboard_address=None, silence_logs=logging.ERROR, host="127.0.0.1") as cluster,
+                       dashboard_address=":0", silence_logs=logging.ERROR, host="127.0.0.1") as cluster,
           Client(cluster) as client):  # type: ignore[no-untyped-call]
         yield runner(client)
 
