@@ -87,20 +87,39 @@ def plan(
                                                            "goes above it. Plans twice: with and without.")
     ] = None,
     pricing: PricingFile = None,
+    decompose: Annotated[
+        bool | None, typer.Option("--decompose/--no-decompose",
+                                  help="Plan by regions (the store's admin areas) on Dask, coordinating the shared "
+                                       "pools; default: when the store names its regions (national-synthetic).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="A Dask scheduler's address (tcp://HOST:PORT) to plan the "
+                                                     "regions on; default: a LocalCluster of --workers processes.")
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option("--rounds", help="Coordination rounds of a plan by regions: teams move from regions that "
+                                           "finish early to those that finish late.")
+    ] = 2,
+    travel_days: Annotated[
+        int, typer.Option("--travel-days", help="Working days a team or brigade moved to another region travels and "
+                                                "sets up (an assumption).")
+    ] = 5,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
     from sapper.services.budgets import parse_budgets
     from sapper.services.planning import Engine, PlanSettings, plan_store, with_pools, with_profile, write_plan_json
     from sapper.services.pricing import load_pricing
     from sapper.services.priorities import load_profile
+    from sapper.services.regions import RegionSettings
     from sapper.services.register import open_register
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     budgets = parse_budgets(budget_per_year) if budget_per_year is not None else None
+    regions = RegionSettings(workers=run.workers, scheduler=scheduler, rounds=rounds, travel_days=travel_days)
     params = with_profile(with_pools(
         PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
                      start_date=parse_day("--start-date", start_date), idle_weeks=idle_weeks, budgets=budgets,
-                     pricing=load_pricing(pricing)),
+                     pricing=load_pricing(pricing), decompose=decompose, regions=regions),
         pools, role_change_days=role_change_days), load_profile(profile))
     with open_register(run) as store:
         outcome = plan_store(store, settings=params, progress=None if as_json else say)
