@@ -58,18 +58,22 @@ def test_sub_problem_leaves_out_modes_its_region_cannot_run() -> None:
     assert maps == ((1,),) and sub.tasks[0].modes == (Mode(3, ((1, 1),)),)
 
 
-@pytest.mark.parametrize("engine", [Engine.GREEDY, Engine.CPSAT])
-def test_coordination_moves_idle_units_to_the_late_region(engine: Engine) -> None:
+@pytest.mark.parametrize(("engine", "limit"), [(Engine.GREEDY, 4.0), (Engine.CPSAT, 8.0)])
+def test_coordination_moves_idle_units_to_the_late_region(engine: Engine, limit: float) -> None:
     """A finishes early and its units travel to B: B finishes sooner, the whole plan passes the checker, and the
     objective is below the uncoordinated one."""
     problem = _problem(8, 80)
     labels = ["A"] * 8 + ["B"] * 80
-    out = decompose_solve(problem, labels, params=DecomposeParams(time_limit_s=4, rounds=2, travel_days=2,
+    out = decompose_solve(problem, labels, params=DecomposeParams(time_limit_s=limit, rounds=2, travel_days=2,
                                                                   engine=engine), map_fn=serial_map)
     assert out.result.schedule is not None
     assert check(problem, out.result.schedule) == []
     assert out.result.baseline is not None and check(problem, out.result.baseline) == []
     assert out.result.objective == objective_value(problem, out.result.schedule)
+    assert out.result.objective <= out.uncoordinated_objective
+    if engine is Engine.CPSAT and out.moves == 0:  # a busy machine left no time for a round: nothing moved
+        assert out.result.details["coordination_stopped"] == "time"
+        return
     assert out.moves >= 1 and out.result.objective < out.uncoordinated_objective
     by = {r.name: r for r in out.regions}
     assert by["A"].moved == {"pool": -by["B"].moved["pool"]} and by["B"].moved["pool"] > 0
@@ -83,3 +87,13 @@ def test_budgets_are_not_split() -> None:
     problem = Problem((Resource("pool", 1),), (task,), (), horizon=10, budgets=(PeriodBudget("b", ((0, 10, 5),)),))
     with pytest.raises(PlanError, match="does not split budgets"):
         decompose_solve(problem, ["a"], map_fn=serial_map)
+
+
+def test_a_round_that_cannot_finish_in_the_limit_is_not_started() -> None:
+    """With no time left after round 0, no teams move: the plan is the uncoordinated one, and says why."""
+    problem = _problem(8, 80)
+    out = decompose_solve(problem, ["A"] * 8 + ["B"] * 80,
+                          params=DecomposeParams(time_limit_s=0.0, rounds=2, engine=Engine.GREEDY), map_fn=serial_map)
+    assert out.moves == 0 and out.result.objective == out.uncoordinated_objective
+    assert out.result.details["coordination_stopped"] == "time"
+    assert all(not r.moved for r in out.regions)

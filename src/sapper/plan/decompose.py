@@ -118,20 +118,21 @@ def regions_of(problem: Problem, labels: Sequence[str]) -> list[tuple[str, list[
 
 
 def base_shares(problem: Problem, regions: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Units of each pool per region, proportional to the region's work on it (the duration of each task's first mode
-    using it); at least one unit where a region needs a pool it cannot do without; never more than the pool."""
+    """Units of each pool per region, proportional to the region's work it could do (each task's shortest duration,
+    counted for every pool one of its modes uses); at least one unit where a region needs a pool it cannot do without;
+    never more than the pool."""
     n_res = len(problem.resources)
     work = [[0.0] * n_res for _ in regions]
     need = [[False] * n_res for _ in regions]
     for i, tasks in enumerate(regions):
         for j in tasks:
             task = problem.tasks[j]
-            for m, mode in enumerate(task.modes):
-                for r, _units in mode.demands:
-                    if m == 0:
-                        work[i][r] += mode.duration
-                    if len(task.modes) == 1 or all(r2 == r for md in task.modes for r2, _ in md.demands):
-                        need[i][r] = True
+            shortest = min(mode.duration for mode in task.modes)
+            usable = {r for mode in task.modes for r, _ in mode.demands}
+            for r in usable:  # every pool able to do the task counts its shortest duration
+                work[i][r] += shortest
+                if len(usable) == 1:
+                    need[i][r] = True
     shares = [[0] * n_res for _ in regions]
     for r, res in enumerate(problem.resources):
         if not res.renewable:
@@ -308,7 +309,8 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
     solves = [1] * len(regions)
     tell(f"solving {len(regions)} regions ({', '.join(names)}), {budgets[0]:.0f} s")
     jobs, maps = jobs_for(list(range(len(regions))), budgets[0])
-    for i, (res, mm) in enumerate(zip(run(_solve_job, jobs), maps, strict=True)):
+    first_results = run(_solve_job, jobs)
+    for i, (res, mm) in enumerate(zip(first_results, maps, strict=True)):
         if res.schedule is None or res.objective is None:
             raise PlanError(f"region {names[i]}: no plan ({res.status.value}) within its share of the pools")
         best.append(_to_whole(res.schedule, mm))
@@ -319,16 +321,26 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
     _verify_whole(problem, uncoordinated, "the uncoordinated regions")
     n_moves = 0
     done_rounds = 0
+    slowest = max(r.solve_seconds for r in first_results)  # the longest region solve: a wave's least time
+    stopped = ""
     for k in range(1, rounds + 1):
         receivers, moves = _coordinate(problem, members, best, shares, moved, params.travel_days)
-        n_moves += len(moves)
         if not receivers:
             tell(f"round {k}: no region finishes a pool early enough to give teams away")
             break
         which = sorted(receivers)
+        left = params.time_limit_s - (time.perf_counter() - t0)
+        if slowest * math.ceil(len(which) / max(1, params.parallel)) > left:
+            stopped = "time"
+            tell(f"round {k}: not started, {left:.0f} s left of the limit ({slowest:.0f} s per region solve)")
+            _undo(shares, moved, moves, params.travel_days)
+            break
+        n_moves += len(moves)
         tell(f"round {k}: {len(moves)} moves of teams between regions; solving {len(which)} regions again")
         jobs, maps = jobs_for(which, budgets[k])
-        for i, job, mm, res in zip(which, jobs, maps, run(_solve_job, jobs), strict=True):
+        results = run(_solve_job, jobs)
+        slowest = max(r.solve_seconds for r in results)
+        for i, job, mm, res in zip(which, jobs, maps, results, strict=True):
             # The region's previous schedule is feasible with the new shares (it keeps what it used): check it.
             previous = _to_sub(best[i], mm)
             if previous is None or check(job.problem, previous):
@@ -348,7 +360,7 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
                  for i in range(len(regions)))
     details: dict[str, object] = {"decomposed_regions": len(regions), "coordination_rounds": done_rounds,
                                   "coordination_moves": n_moves, "uncoordinated_objective": first_obj,
-                                  "travel_days": params.travel_days}
+                                  "travel_days": params.travel_days, "coordination_stopped": stopped or None}
     result = Result(Status.FEASIBLE, merged, obj, None, first_obj, uncoordinated, "decomposed",
                     time.perf_counter() - t0, details)
     return Decomposed(result, first_obj, runs, done_rounds, n_moves)
@@ -370,6 +382,17 @@ def _verify_whole(problem: Problem, schedule: Schedule, what: str) -> None:
     if faults:
         raise PlanError(f"{what} failed the independent check as one whole problem: "
                         + "; ".join(str(f) for f in faults))
+
+
+def _undo(shares: list[list[Share]], moved: list[dict[str, int]], moves: Sequence[tuple[int, int, int, int, int]],
+          travel: int) -> None:
+    """Take back ``moves`` (pool, from, to, units, from period) of a round that is not run."""
+    for r, i, j, units, t in reversed(moves):
+        shares[i][r] = _set_from(shares[i][r], t, units)
+        shares[j][r] = _set_from(shares[j][r], t + travel, -units)
+        key = list(moved[i])[r]
+        moved[i][key] += units
+        moved[j][key] -= units
 
 
 def _coordinate(problem: Problem, members: Sequence[Sequence[int]], best: Sequence[Schedule], shares: list[list[Share]],
