@@ -128,6 +128,13 @@ def plan(
     used = outcome.run.params.profile
     then = [f"weight profile   : {used.name} ({used.digest})"
             + ("" if used.is_default else ", not the default weights")]
+    details = outcome.summary.details
+    if outcome.result.engine == "decomposed":
+        free = details.get("uncoordinated_objective")
+        then.append(tr("by regions       : {regions} regions on Dask, {moves} moves of teams between them; without "
+                       "coordination the objective was {free}", regions=details.get("decomposed_regions"),
+                       moves=details.get("coordination_moves"),
+                       free=f"{free:,.0f}" if isinstance(free, int | float) else "-"))
     if outcome.budget is not None and budgets is not None and params.pricing is not None:
         then += budget_lines(outcome.budget, budgets.describe(params.pricing.currency))
     _show(outcome.summary, as_json=as_json, profile=used, then=then)
