@@ -69,3 +69,14 @@ def test_planning_by_regions_on_dask_passes_the_whole_check(store_path: Path) ->
     assert isinstance(uncoordinated, float) and result.objective is not None
     assert result.objective <= uncoordinated
     assert outcome.summary.synthetic and outcome.run.id is not None
+
+
+def test_a_scheduler_address_is_connected_to_not_a_new_cluster() -> None:
+    """``--scheduler ADDRESS``: the regions run on that scheduler's workers (here an in-process cluster's)."""
+    from dask.distributed import LocalCluster
+
+    from sapper.services.regions import dask_map
+
+    cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=":0")  # type: ignore[no-untyped-call]
+    with cluster, dask_map(RegionSettings(scheduler=cluster.scheduler_address)) as run:
+        assert run(abs, [-1, -2, 3]) == [1, 2, 3]
