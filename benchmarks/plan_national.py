@@ -93,6 +93,7 @@ def main() -> None:
                 "wall_seconds": round(wall, 1), "peak_rss_mib": mib, "objective": doc.get("objective"),
                 "round0_objective": det.get("uncoordinated_objective"),
                 "moves": det.get("coordination_moves"), "rounds": det.get("coordination_rounds"),
+                "stopped": det.get("coordination_stopped"),
                 "tasks": doc.get("task_count"), "finish": doc.get("finish_date"),
                 "solve_seconds": doc.get("solve_seconds")}
             print(name, results["runs"][name], flush=True)
@@ -114,13 +115,15 @@ def section(r: dict[str, Any]) -> str:
         lines.append(f"Note: {r['note']}")
     lines += ["", f"Build: `{r['build_command']}` took {r['build_seconds']:.0f} s "
                   f"(peak {r['build_peak_rss_mib']:,} MiB).", "",
-              "| run | command | tasks | wall (s) | build + plan (s) | objective | round 0 objective | moves | "
-              "finish | peak MiB |", "|---|---|---|---|---|---|---|---|---|---|"]
+              "| run | command | tasks | wall (s) | build + plan (s) | objective | round 0 objective | rounds | "
+              "moves | finish | peak MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, x in runs.items():
         obj = f"{x['objective']:,.0f}" if x.get("objective") is not None else "-"
         r0 = f"{x['round0_objective']:,.0f}" if x.get("round0_objective") is not None else "-"
+        rounds = f"{x.get('rounds') or 0}" + (f" (stopped: {x['stopped']})" if x.get("stopped") else "")
         lines.append(f"| {name} | `{x['command']}` | {x.get('tasks') or 0:,} | {x['wall_seconds']:.0f} | "
-                     f"{r['build_seconds'] + x['wall_seconds']:.0f} | {obj} | {r0} | {x.get('moves') or 0} | "
+                     f"{r['build_seconds'] + x['wall_seconds']:.0f} | {obj} | {r0} | {rounds} | "
+                     f"{x.get('moves') or 0} | "
                      f"{x.get('finish') or '-'} | {x['peak_rss_mib']:,} |")
     lines.append("")
     if "w1" in runs and "w2" in runs:
@@ -133,7 +136,8 @@ def section(r: dict[str, Any]) -> str:
                      f"(whole limit), {100 * (b - a) / b:+.2f} %.")
     target = max((r["build_seconds"] + x["wall_seconds"] for x in runs.values()), default=0.0)
     lines += [f"Target build + plan ≤ 600 s: {'met' if target <= 600 else 'not met'} (slowest run {target:.0f} s).",
-              "", END]
+              "Rounds: the coordination rounds run; a round that could not finish within the time limit is not "
+              "started (`coordination_stopped`).", "", END]
     return "\n".join(lines)
 
 
