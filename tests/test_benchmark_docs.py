@@ -103,3 +103,9 @@ def test_plain_cpsat_model_reaches_a_known_multi_mode_optimum(scripts: Callable[
     mod = scripts("plain_cpsat")
     res = mod.solve_plain(ROOT / "tests" / "data" / "psplib" / "j1010_1.mm", time_limit_s=10, workers=1)
     assert res.makespan == 17 and res.proven_optimal
+
+
+def test_plan_national_section_is_rendered_from_its_results(scripts: Callable[[str], ModuleType]) -> None:
+    mod = scripts("plan_national")
+    assert _section(mod.BEGIN, mod.END) == mod.section(_results("plan_national.json")), \
+        "python benchmarks/plan_national.py --render-only --write docs/benchmarks.md"

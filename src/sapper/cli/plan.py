@@ -89,20 +89,39 @@ def plan(
                                                            "goes above it. Plans twice: with and without.")
     ] = None,
     pricing: PricingFile = None,
+    decompose: Annotated[
+        bool | None, typer.Option("--decompose/--no-decompose",
+                                  help="Plan by regions (the store's admin areas) on Dask, coordinating the shared "
+                                       "pools; default: when the store names its regions (national-synthetic).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="A Dask scheduler's address (tcp://HOST:PORT) to plan the "
+                                                     "regions on; default: a LocalCluster of --workers processes.")
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option("--rounds", help="Coordination rounds of a plan by regions: teams move from regions that "
+                                           "finish early to those that finish late.")
+    ] = 2,
+    travel_days: Annotated[
+        int, typer.Option("--travel-days", help="Working days a team or brigade moved to another region travels and "
+                                                "sets up (an assumption).")
+    ] = 5,
 ) -> None:
     """Plan every open hazard area and damaged asset in the store; save the plan in it."""
     from sapper.services.budgets import parse_budgets
     from sapper.services.planning import Engine, PlanSettings, plan_store, with_pools, with_profile, write_plan_json
     from sapper.services.pricing import load_pricing
     from sapper.services.priorities import load_profile
+    from sapper.services.regions import RegionSettings
     from sapper.services.register import open_register
 
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     budgets = parse_budgets(budget_per_year) if budget_per_year is not None else None
+    regions = RegionSettings(workers=run.workers, scheduler=scheduler, rounds=rounds, travel_days=travel_days)
     params = with_profile(with_pools(
         PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers, seed=seed, engine=Engine.parse(engine),
                      start_date=parse_day("--start-date", start_date), idle_weeks=idle_weeks, budgets=budgets,
-                     pricing=load_pricing(pricing)),
+                     pricing=load_pricing(pricing), decompose=decompose, regions=regions),
         pools, role_change_days=role_change_days), load_profile(profile))
     with open_register(run) as store:
         outcome = plan_store(store, settings=params, progress=None if as_json else say)
@@ -111,6 +130,13 @@ def plan(
     used = outcome.run.params.profile
     then = [tr("weight profile   : {name} ({digest})", name=used.name, digest=used.digest) if used.is_default else
             tr("weight profile   : {name} ({digest}), not the default weights", name=used.name, digest=used.digest)]
+    details = outcome.summary.details
+    if outcome.result.engine == "decomposed":
+        free = details.get("uncoordinated_objective")
+        then.append(tr("by regions       : {regions} regions on Dask, {moves} moves of teams between them; without "
+                       "coordination the objective was {free}", regions=details.get("decomposed_regions"),
+                       moves=details.get("coordination_moves"),
+                       free=f"{free:,.0f}" if isinstance(free, int | float) else "-"))
     if outcome.budget is not None and budgets is not None and params.pricing is not None:
         then += budget_lines(outcome.budget, budgets.describe(params.pricing.currency))
     _show(outcome.summary, as_json=as_json, profile=used, then=then)

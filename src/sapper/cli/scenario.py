@@ -15,7 +15,7 @@ scenario_app = typer.Typer(no_args_is_help=True, help="Reference scenarios.")
 @scenario_app.command("build")
 def scenario_build(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Scenario name: kursk-border.")],
+    name: Annotated[str, typer.Argument(help="Scenario name: kursk-border or national-synthetic.")],
     db: Db,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same scenario.")] = 2025,
     replace: Annotated[bool, typer.Option(help="Delete an existing store file first.")] = False,

@@ -20,6 +20,7 @@ from sapper.errors import Fault, PlanError, ValidationError
 from sapper.messages import msg, msg_n
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Problem, Result, Schedule, SolveParams, Status, check_units, objective_value, solve
+from sapper.plan.decompose import DecomposeParams
 from sapper.plan.setups import lower_bound, per_change_setup
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, Processed, TaskKind, compile_problem
@@ -27,6 +28,7 @@ from sapper.services import landrelease
 from sapper.services.budgets import AnnualBudgets, BudgetEffect, budget_effect, with_budgets, years_needed
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.pricing import load_pricing
+from sapper.services.regions import RegionSettings, has_regions, solve_by_regions, with_region_details
 from sapper.services.utilisation import IDLE_WEEKS, utilisation
 from sapper.store import Store
 from sapper.store.planjson import plan_document
@@ -75,6 +77,10 @@ class PlanSettings:
     pricing: PricingProfile | None = None
     #: Weeks without work after which the summary names a unit idle (``sapper plan --idle-weeks``).
     idle_weeks: int = IDLE_WEEKS
+    #: Plan by regions on Dask (``sapper plan --decompose``); None: when the store names its regions
+    #: (``national-synthetic``). ``regions``: the workers or scheduler, coordination rounds and travel days.
+    decompose: bool | None = None
+    regions: RegionSettings = field(default_factory=RegionSettings)
 
     def __post_init__(self) -> None:
         if self.idle_weeks < 1:
@@ -186,8 +192,16 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
               len(compiled.problem.tasks), engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))
     solve_params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                engine=settings.engine)
-    result = solve(compiled.problem, priority=compiled.priority, params=solve_params,
-                   groups=districts(compiled, hazards, assets))
+    if settings.decompose or (settings.decompose is None and has_regions(store)):
+        if capped is not None:
+            raise PlanError(msg("annual budgets are not split between regions: plan with --no-decompose"))
+        say(msg("planning by regions on Dask ({where})",
+                where=settings.regions.scheduler or msg_n("{n} worker", "{n} workers", settings.regions.workers)))
+        result = with_region_details(solve_by_regions(
+            store, compiled, hazards, assets, decompose_params(settings), settings.regions, say=say))
+    else:
+        result = solve(compiled.problem, priority=compiled.priority, params=solve_params,
+                       groups=districts(compiled, hazards, assets))
     effect: BudgetEffect | None = None
     if capped is not None and settings.budgets is not None:
         free_run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
@@ -202,6 +216,13 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
     run = dataclasses.replace(run, id=store.save_plan(run))
     return PlanOutcome(_summary_of(run), run, compiled, result, effect)
+
+
+def decompose_params(settings: PlanSettings) -> DecomposeParams:
+    """The decomposition's settings from the plan's: its time limit, seed and engine, the regions' rounds and travel."""
+    r = settings.regions
+    return DecomposeParams(time_limit_s=settings.time_limit_s, rounds=r.rounds, travel_days=r.travel_days,
+                           parallel=r.workers, seed=settings.seed, engine=settings.engine)
 
 
 def _budget_details(budgets: AnnualBudgets, pricing: PricingProfile, effect: BudgetEffect) -> dict[str, object]:

@@ -6,13 +6,15 @@ from pathlib import Path
 
 from sapper.errors import NotFoundError, StoreError
 from sapper.scenario.kursk_border import KurskBorderConfig, build_kursk_border
+from sapper.scenario.national_synthetic import SCENARIO_NAME as NATIONAL
+from sapper.scenario.national_synthetic import NationalConfig, build_national_synthetic
 from sapper.services.audit import audit_written
 from sapper.services.register import create_register
 from sapper.services.settings import Settings
 from sapper.store import Store
 from sapper.store.records import ContextArea
 
-SCENARIOS = ("kursk-border",)
+SCENARIOS = ("kursk-border", NATIONAL)
 #: Who a scenario build is audited as (the command).
 BUILD_ACTOR = "sapper scenario build"
 
@@ -23,8 +25,8 @@ def check_scenario(name: str) -> None:
         raise NotFoundError(f"no scenario {name!r}; known: {', '.join(SCENARIOS)}")
 
 
-def build_scenario(store: Store, name: str, *, seed: int = 2025, config: KurskBorderConfig | None = None
-                   ) -> dict[str, int]:
+def build_scenario(store: Store, name: str, *, seed: int = 2025,
+                   config: KurskBorderConfig | NationalConfig | None = None) -> dict[str, int]:
     """Build scenario ``name`` with ``seed`` (and ``config``, default the reference one) into ``store`` in one
     transaction; the counts per layer.
 
@@ -33,7 +35,19 @@ def build_scenario(store: Store, name: str, *, seed: int = 2025, config: KurskBo
     check_scenario(name)
     if any(store.counts().values()):
         raise StoreError(f"{store.url} already holds records; build the scenario into a new store")
-    sc = build_kursk_border(seed, config=config)
+    regions: list[ContextArea]
+    extra: dict[str, str] = {}
+    if name == NATIONAL:
+        national = build_national_synthetic(seed, config=config if isinstance(config, NationalConfig) else None)
+        sc = national.scenario
+        regions = [ContextArea(n, poly, "Natural Earth", False) for n, poly in national.regions]
+        zones = [ContextArea(f"contested zone, {n} (synthetic)", poly, "synthetic", True) for n, poly in national.zones]
+        extra["regions"] = "\n".join(n for n, _ in national.regions)  # the plan's regions (sapper plan --decompose)
+    else:
+        sc = build_kursk_border(seed, config=config if isinstance(config, KurskBorderConfig) else None)
+        regions = [ContextArea(sc_name, poly, "Natural Earth", False)
+                   for sc_name, poly in (("Kursk Oblast", sc.oblast), *sc.neighbours)]
+        zones = [ContextArea("contested zone (synthetic)", sc.contested_zone, "synthetic", True)]
     with store.write() as uow:
         uow.add_organisations(sc.organisations)
         uow.add_hazards(sc.hazards)
@@ -43,10 +57,8 @@ def build_scenario(store: Store, name: str, *, seed: int = 2025, config: KurskBo
         uow.add_teams(sc.teams)
         uow.add_brigades(sc.brigades)
         uow.add_settlements(sc.settlements)
-        uow.add_context_areas("admin_areas", [ContextArea(sc_name, poly, "Natural Earth", False)
-                                              for sc_name, poly in (("Kursk Oblast", sc.oblast), *sc.neighbours)])
-        uow.add_context_areas("contested_zone", [ContextArea("contested zone (synthetic)", sc.contested_zone,
-                                                             "synthetic", True)])
+        uow.add_context_areas("admin_areas", regions)
+        uow.add_context_areas("contested_zone", zones)
         uow.set_meta({
             "scenario": sc.name,
             "seed": str(sc.seed),
@@ -55,12 +67,13 @@ def build_scenario(store: Store, name: str, *, seed: int = 2025, config: KurskBo
             "attributions": "\n".join(sc.attributions),
             "notes": "\n".join(sc.notes),
             "border_wkt": sc.border.wkt,
+            **extra,
         })
     return store.counts()
 
 
-def build_scenario_register(settings: Settings, name: str, *, seed: int = 2025, replace: bool = False
-                            ) -> dict[str, int]:
+def build_scenario_register(settings: Settings, name: str, *, seed: int = 2025, replace: bool = False,
+                            config: KurskBorderConfig | NationalConfig | None = None) -> dict[str, int]:
     """Build scenario ``name`` into a new store at ``settings.db``; the counts per layer.
 
     A store file must not exist, unless ``replace`` is set (the file is then deleted first, once the name is known
@@ -79,4 +92,4 @@ def build_scenario_register(settings: Settings, name: str, *, seed: int = 2025, 
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     with create_register(settings) as store:
-        return build_scenario(store, name, seed=seed)
+        return build_scenario(store, name, seed=seed, config=config)
