@@ -18,8 +18,6 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-import pytest
-
 from sapper.forecast import Accidents, Damage, Productivity, UncertaintyModel, Weather
 from sapper.services.forecast import DatePercentiles, Forecast, forecast_plan
 from sapper.store import open_store
@@ -44,9 +42,6 @@ def test_a_replan_is_forecast_from_its_as_of_date(replanned: Path) -> None:
     _check_replan_forecast(replanned)
 
 
-@pytest.mark.xfail(strict=True, reason="known: by capabilities, the world without variance ends an area or two a day "
-                                       "or two after the re-plan's own date (EX-H1, EX-H4 on the tour's register), "
-                                       "with set-up 0 too; not yet explained")
 def test_a_capability_replan_is_forecast_from_its_as_of_date(replanned_by_capabilities: Path) -> None:
     """By capabilities (the default pools): the same must hold."""
     _check_replan_forecast(replanned_by_capabilities)
