@@ -190,15 +190,24 @@ def cost_fan_chart(forecast: Forecast, sp: Speaker, *, planned: Sequence[tuple[i
     def end(year: int) -> str:
         return dt.date(year, 12, 31).isoformat()
 
+    # Amounts in millions (or thousands) with the unit in the axis title: a reader of the report knows "million", not
+    # the SI prefix "G" that an axis format such as "~s" writes for a billion.
+    top = max((p.p90 for _, p in cost.cumulative), default=0.0)
+    if top >= 1e6:
+        scale, title = 1e6, sp._("spent, million %(currency)s (cumulative)")
+    elif top >= 1e3:
+        scale, title = 1e3, sp._("spent, thousand %(currency)s (cumulative)")
+    else:
+        scale, title = 1.0, sp._("spent, %(currency)s (cumulative)")
     band = [{"d": first.isoformat(), "lo": 0.0, "mid": 0.0, "hi": 0.0}]
-    band += [{"d": end(y), "lo": p.p10, "mid": p.p50, "hi": p.p90} for y, p in cost.cumulative]
+    band += [{"d": end(y), "lo": p.p10 / scale, "mid": p.p50 / scale, "hi": p.p90 / scale} for y, p in cost.cumulative]
     median, plan = sp._("median forecast (P50)"), sp._("plan")
     lines = [{"d": b["d"], "v": b["mid"], "s": median} for b in band]
     total = 0.0
     plan_points = [{"d": first.isoformat(), "v": 0.0, "s": plan}] if planned else []
     for y, amount in sorted(planned):
         total += amount
-        plan_points.append({"d": end(y), "v": total, "s": plan})
+        plan_points.append({"d": end(y), "v": total / scale, "s": plan})
     return render({
         "width": width, "height": 220,
         "layer": [
@@ -206,8 +215,8 @@ def cost_fan_chart(forecast: Forecast, sp: Speaker, *, planned: Sequence[tuple[i
              "encoding": {"x": {"field": "d", "type": "temporal", "title": None,
                                 "axis": {"format": "%Y", "tickCount": "year", "labelAngle": 0}},
                           "y": {"field": "lo", "type": "quantitative",
-                                "title": sp._("spent, %(currency)s (cumulative)") % {"currency": cost.currency},
-                                "axis": {"format": "~s"}},
+                                "title": title % {"currency": cost.currency},
+                                "axis": {"format": ",~r"}},
                           "y2": {"field": "hi"}}},
             {"data": {"values": lines + plan_points}, "mark": {"type": "line", "strokeWidth": 2},
              "encoding": {"x": {"field": "d", "type": "temporal"}, "y": {"field": "v", "type": "quantitative"},
