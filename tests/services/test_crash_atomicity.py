@@ -28,9 +28,10 @@ def harness() -> Iterator[ModuleType]:
 
 
 def test_killed_imports_are_all_or_nothing_and_resume(harness: ModuleType, tmp_path: Path) -> None:
-    """Three kills of a 1,000-feature import: each store sound, holding all of the import or none of it; the re-run
-    with --skip-existing completes it exactly, and once more imports nothing."""
-    series = harness.import_series(tmp_path, runs=3, features=1000, seed=3, idempotent_every=2)
+    """Three kills of a 4,000-feature import (enough for its write transaction, now a fast bulk write, to be seen and
+    hit): each store sound, holding all of the import or none of it; the re-run with --skip-existing completes it
+    exactly, and once more imports nothing."""
+    series = harness.import_series(tmp_path, runs=3, features=4000, seed=3, idempotent_every=2)
     assert [k.state for k in series.kills if k.state == "partial"] == []
     assert all(k.integrity == "ok" and k.dangling == 0 for k in series.kills), [asdict(k) for k in series.kills]
     assert all(k.rerun_ok for k in series.kills), [asdict(k) for k in series.kills]
