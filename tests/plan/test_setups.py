@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sapper.plan import Mode, Precedence, Problem, Resource, Schedule, Task, check, check_units, objective_value
 from sapper.plan.greedy import earliest_start_bound
-from sapper.plan.setups import earliest_ends, lower_bound, per_change_setup, with_continuing_modes
+from sapper.plan.setups import lower_bound, per_change_setup, with_continuing_modes
 from tests.plan.conftest import random_problem
 
 SETUP = 3
@@ -117,11 +117,32 @@ def test_continuing_modes_come_after_the_tasks_own_modes() -> None:
     assert exact.tasks[0].modes[1] == Mode(5, ((0, 1),), "manual", 0)
 
 
-def test_earliest_ends_agree_with_the_greedy_bound() -> None:
-    """The faster earliest-end bound gives the same ends as ``greedy.earliest_start_bound`` (outages included)."""
+def _earliest_ends_mode_by_mode(p: Problem) -> list[int]:
+    """The earliest-end bound written plainly, mode by mode over a boolean fit mask (the reference)."""
+    caps = [p.capacity_profile(r) for r in range(len(p.resources))]
+    es = [t.release for t in p.tasks]
+    ef = [0] * len(p.tasks)
+    for j in p.topological_order:
+        ends = []
+        for mode in p.tasks[j].modes:
+            fits = [all(caps[r][k] >= u for r, u in mode.demands) for k in range(p.horizon)]
+            t = es[j]
+            while t + mode.duration <= p.horizon and not all(fits[t:t + mode.duration]):
+                t += 1
+            if t + mode.duration <= p.horizon:
+                ends.append(t + mode.duration)
+        ef[j] = min(ends)
+        for k, lag in p.successors[j]:
+            es[k] = max(es[k], ef[j] + lag)
+    return ef
+
+
+def test_earliest_ends_agree_with_a_plain_reference() -> None:
+    """``greedy.earliest_start_bound`` (demands' fit computed once each) gives the plain mode-by-mode ends, outages
+    included."""
     for seed in range(20):
         p = random_problem(seed, n=9)
-        assert earliest_ends(p) == earliest_start_bound(p)
+        assert earliest_start_bound(p) == _earliest_ends_mode_by_mode(p)
 
 
 def test_the_per_change_bound_holds_for_a_plan_with_set_up_per_change() -> None:

@@ -292,33 +292,40 @@ def descendant_weight_rule(problem: Problem) -> list[float]:
 def earliest_start_bound(problem: Problem) -> list[int]:
     """A lower bound on each task's end: precedence, release and full-capacity outages, ignoring other tasks.
 
-    A mode may only run where each resource it uses has enough capacity left after the ``unavailable`` spans.
+    A mode may only run where each resource it uses has enough capacity left after the ``unavailable`` spans. The
+    periods in which a demand does not fit are found once per distinct demand (a region holds thousands of lots with
+    the same demand), not once per mode.
     """
     horizon = problem.horizon
-    caps = [np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in range(len(problem.resources))]
+    profiles = [problem.capacity_profile(r) for r in range(len(problem.resources))]
+    bad_after: dict[tuple[tuple[int, int], ...], list[int]] = {}
     es = [t.release for t in problem.tasks]
     ef = [0] * len(problem.tasks)
     for j in problem.topological_order:
         task = problem.tasks[j]
-        best = None
+        best: int | None = None
         for mode in task.modes:
-            if mode.duration == 0 or not mode.demands:
-                t: int | None = es[j]
-            else:
-                ok = np.ones(horizon, dtype=bool)
-                for r, units in mode.demands:
-                    ok &= caps[r] >= units
-                t = _earliest_fit(ok, es[j], mode.duration)
-            if t is not None:
-                end = t + mode.duration
-                best = end if best is None else min(best, end)
+            t = es[j]
+            if mode.duration > 0 and mode.demands:
+                nxt = bad_after.get(mode.demands)
+                if nxt is None:  # first period ≥ t in which some demand does not fit (horizon when none)
+                    nxt = [horizon] * (horizon + 1)
+                    for k in range(horizon - 1, -1, -1):
+                        fits = all(profiles[r][k] >= units for r, units in mode.demands)
+                        nxt[k] = nxt[k + 1] if fits else k
+                    bad_after[mode.demands] = nxt
+                while t + mode.duration <= horizon and nxt[t] < t + mode.duration:
+                    t = nxt[t] + 1
+                if t + mode.duration > horizon:
+                    continue
+            end = t + mode.duration
+            best = end if best is None else min(best, end)
         if best is None:
             raise PlanError(f"task {j} ({task.name}) cannot run within the horizon even alone")
         ef[j] = best
         for k, lag in problem.successors[j]:
             es[k] = max(es[k], best + lag)
     return ef
-
 
 
 def longest_tail_rule(problem: Problem, modes: Sequence[int] | None = None) -> list[float]:

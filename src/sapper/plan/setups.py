@@ -27,9 +27,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sapper.errors import PlanError
 from sapper.plan.assign import assign_units
 from sapper.plan.bounds import chain_lower_bound
+from sapper.plan.greedy import earliest_start_bound
 from sapper.plan.problem import Mode, Problem, Task
 from sapper.plan.solution import Schedule, check, check_units, objective_value
 
@@ -163,43 +163,8 @@ def per_change_setup(problem: Problem, schedule: Schedule, units: Sequence[Seque
     return SetupPlan(exact, shifted, tuple(assigned), continued, True)
 
 
-def earliest_ends(problem: Problem) -> list[int]:
-    """A lower bound on each task's end: precedence, release and outages, ignoring other tasks (the same bound as
-    ``greedy.earliest_start_bound``, with the periods each demand fits in computed once per demand, not per mode)."""
-    horizon = problem.horizon
-    profiles = [problem.capacity_profile(r) for r in range(len(problem.resources))]
-    bad_after: dict[tuple[tuple[int, int], ...], list[int]] = {}
-    es = [t.release for t in problem.tasks]
-    ef = [0] * len(problem.tasks)
-    for j in problem.topological_order:
-        task = problem.tasks[j]
-        best: int | None = None
-        for mode in task.modes:
-            t = es[j]
-            if mode.duration > 0 and mode.demands:
-                nxt = bad_after.get(mode.demands)
-                if nxt is None:  # first period ≥ t in which some demand does not fit (horizon when none)
-                    nxt = [horizon] * (horizon + 1)
-                    for k in range(horizon - 1, -1, -1):
-                        fits = all(profiles[r][k] >= units for r, units in mode.demands)
-                        nxt[k] = nxt[k + 1] if fits else k
-                    bad_after[mode.demands] = nxt
-                while t + mode.duration <= horizon and nxt[t] < t + mode.duration:
-                    t = nxt[t] + 1
-                if t + mode.duration > horizon:
-                    continue
-            end = t + mode.duration
-            best = end if best is None else min(best, end)
-        if best is None:
-            raise PlanError(f"task {j} ({task.name}) cannot run within the horizon even alone")
-        ef[j] = best
-        for k, lag in problem.successors[j]:
-            es[k] = max(es[k], best + lag)
-    return ef
-
-
 def lower_bound(problem: Problem) -> float:
     """The bound of ``plan.bounds`` (the larger of the fluid and the chain bounds) of ``problem`` with
-    :func:`earliest_ends`: for a problem from :func:`with_continuing_modes`, in which any lot may skip its set-up, a
-    bound on every plan with set-up per change of role."""
-    return chain_lower_bound(problem, earliest_ends(problem))
+    ``greedy.earliest_start_bound``: for a problem from :func:`with_continuing_modes`, in which any lot may skip its
+    set-up, a bound on every plan with set-up per change of role."""
+    return chain_lower_bound(problem, earliest_start_bound(problem))
