@@ -10,6 +10,7 @@ from sapper.report import gantt
 from sapper.report.i18n import Lang, Speaker
 from sapper.report.model import GanttBar
 from sapper.report.sitdata import Unit
+from sapper.services.planview import BarKind
 
 D = dt.date
 SVG = "{http://www.w3.org/2000/svg}"
@@ -18,8 +19,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 def _units() -> tuple[list[Unit], list[GanttBar]]:
     units = [Unit(f"T-MAN-{i:03d}", "Operator <A>", "team", "manual", 8, 0, None, None) for i in range(1, 61)]
     units += [Unit("B-POW-1", "Builder", "brigade", "power", 10, 0, None, None)]
-    bars = [GanttBar(u.id, "", "H-1", "clearance", D(2025, 6, 2), D(2025, 6, 20)) for u in units[:59]]
-    bars += [GanttBar("T-MAN-001", "", "H-2", "clearance", D(2025, 6, 23), D(2025, 7, 4))]  # merges with the first
+    bars = [GanttBar(u.id, "", "H-1", BarKind.CLEARANCE, D(2025, 6, 2), D(2025, 6, 20)) for u in units[:59]]
+    bars += [GanttBar("T-MAN-001", "", "H-2", BarKind.CLEARANCE, D(2025, 6, 23), D(2025, 7, 4))]  # merges with 1st
     return units, bars
 
 
@@ -34,7 +35,7 @@ def test_every_unit_has_one_lane_under_its_group_and_idle_ones_are_kept() -> Non
     assert headings == ["Builder — power brigades: 1 unit, 1 without planned work",
                         "Operator <A> — manual clearance teams: 60 units, 1 without planned work"]
     first = next(r for r in lanes if r.unit and r.unit.id == "T-MAN-001")
-    assert first.spans == ((D(2025, 6, 2), D(2025, 7, 4), "clearance"),)
+    assert first.spans == ((D(2025, 6, 2), D(2025, 7, 4), BarKind.CLEARANCE),)
     assert {r.unit.id for r in lanes if r.unit and not r.spans} == {"B-POW-1", "T-MAN-060"}
 
 

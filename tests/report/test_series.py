@@ -8,11 +8,12 @@ import pytest
 
 from sapper.report.model import GanttBar
 from sapper.report.series import NOT_PLANNED_COLOUR, date_bins, viridis
+from sapper.services.planview import BarKind
 
 D = dt.date
 
 
-def bar(lane: str, kind: str, start: dt.date, end: dt.date, group: str = "g") -> GanttBar:
+def bar(lane: str, kind: BarKind, start: dt.date, end: dt.date, group: str = "g") -> GanttBar:
     return GanttBar(lane, group, f"{lane}:{start}", kind, start, end)
 
 
@@ -73,4 +74,4 @@ def test_bar_cannot_end_before_it_starts() -> None:
     from sapper.errors import ValidationError
 
     with pytest.raises(ValidationError):
-        bar("T-1", "survey", D(2025, 7, 2), D(2025, 7, 1))
+        bar("T-1", BarKind.SURVEY, D(2025, 7, 2), D(2025, 7, 1))

@@ -16,12 +16,13 @@ from sapper.report.i18n import Speaker
 from sapper.report.model import GanttBar
 from sapper.report.sitdata import Unit
 from sapper.report.svg import TimeScale, el, svg_root, text
+from sapper.services.planview import BarKind
 
 WIDTH = 1000.0
 LABEL_W = 150.0
 ROW_H = 14.0
 HEAD_H = 34.0
-KIND_COLOURS = {"survey": "#E69F00", "clearance": "#0072B2", "repair": "#009E73"}
+KIND_COLOURS = {BarKind.SURVEY: "#E69F00", BarKind.CLEARANCE: "#0072B2", BarKind.RESTORATION: "#009E73"}
 #: Tasks of one kind in one lane closer than this are drawn as one bar.
 MERGE_GAP = dt.timedelta(days=7)
 
@@ -32,7 +33,7 @@ class Row:
 
     heading: str
     unit: Unit | None
-    spans: tuple[tuple[dt.date, dt.date, str], ...] = ()
+    spans: tuple[tuple[dt.date, dt.date, BarKind], ...] = ()
 
 
 def role_name(sp: Speaker, role: str) -> str:
@@ -46,8 +47,8 @@ def role_name(sp: Speaker, role: str) -> str:
     return names.get(role, role)
 
 
-def _merged(bars: Sequence[GanttBar]) -> tuple[tuple[dt.date, dt.date, str], ...]:
-    out: list[tuple[dt.date, dt.date, str]] = []
+def _merged(bars: Sequence[GanttBar]) -> tuple[tuple[dt.date, dt.date, BarKind], ...]:
+    out: list[tuple[dt.date, dt.date, BarKind]] = []
     for b in sorted(bars, key=lambda b: (b.start, b.end)):
         if out and out[-1][2] == b.kind and b.start - out[-1][1] <= MERGE_GAP:
             out[-1] = (out[-1][0], max(out[-1][1], b.end), b.kind)
@@ -145,7 +146,8 @@ def page_svg(page: Sequence[Row], domain: tuple[dt.date, dt.date], sp: Speaker, 
 
 
 def legend_svg(sp: Speaker, *, width: float = WIDTH) -> str:
-    items = [("survey", sp._("survey")), ("clearance", sp._("clearance")), ("repair", sp._("repair"))]
+    items = [(BarKind.SURVEY, sp._("survey")), (BarKind.CLEARANCE, sp._("clearance")),
+             (BarKind.RESTORATION, sp._("repair"))]
     parts, x = [], 4.0
     for kind, label in items:
         parts.append(el("rect", x=x, y=4.0, width=22.0, height=9.0, fill=KIND_COLOURS[kind]))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from shapely.geometry import Point
 
 from sapper.errors import Fault, ValidationError
+from sapper.services.planview import BarKind
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class GanttBar:
     lane: str
     lane_group: str
     label: str
-    kind: str  # "survey" | "clearance" | "repair"
+    kind: BarKind
     start: dt.date
     end: dt.date
 

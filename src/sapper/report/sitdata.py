@@ -27,16 +27,13 @@ from sapper.scenario.compile import TaskKind
 from sapper.services.costs import PlanCosts, plan_costs
 from sapper.services.forecast import Forecast, forecast_plan
 from sapper.services.likelihood import likelihood_by_id
+from sapper.services.planview import bar_kind
 from sapper.services.pricing import load_pricing
 from sapper.store import open_store
 from sapper.store.records import PlanRun, SavedWhatIf, Utilisation
 
 #: How many hazard areas and assets the priorities section lists.
 TOP_N = 10
-
-#: How the Gantt chart draws each kind of work: survey (NTS, TS), clearance (mine clearance, BAC, EOD), repair.
-_BAR_KIND = {TaskKind.NTS: "survey", TaskKind.TS: "survey", TaskKind.SURVEY: "survey", TaskKind.EOD: "clearance",
-             TaskKind.CLEARANCE: "clearance", TaskKind.REPAIR: "repair"}
 
 
 @dataclass(frozen=True)
@@ -280,7 +277,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
     group_of = {t.id: f"{orgs.get(t.organisation_id, t.organisation_id)}\x1f{t.method.value}" for t in teams}
     group_of |= {b.id: f"{orgs.get(b.organisation_id, b.organisation_id)}\x1f{b.trade.value}" for b in brigades}
     for t in run.tasks if run is not None else ():
-        bar = _BAR_KIND.get(t.kind)
+        bar = bar_kind(t.kind)
         if bar is None or not t.unit_id:
             continue
         for unit in t.unit_id.split(","):

@@ -42,6 +42,12 @@ _BARS = {TaskKind.NTS: BarKind.SURVEY, TaskKind.TS: BarKind.SURVEY, TaskKind.SUR
          TaskKind.EOD: BarKind.CLEARANCE, TaskKind.CLEARANCE: BarKind.CLEARANCE, TaskKind.REPAIR: BarKind.RESTORATION}
 
 
+def bar_kind(kind: TaskKind) -> BarKind | None:
+    """How a Gantt draws a task of this kind (survey: NTS, TS; clearance: mine clearance, BAC, EOD; restoration), or
+    None for tasks drawn as no bar (milestones). The map's plan page and the report's Gantt both draw by it."""
+    return _BARS.get(kind)
+
+
 @dataclass(frozen=True, slots=True)
 class GanttBar:
     """One task on one lane; ``end`` is exclusive (the day after the last day worked)."""
@@ -121,7 +127,7 @@ def gantt(store: Store) -> Gantt:
     asset_names = {a.id: a.name for a in store.assets()}
     bars: dict[str, list[GanttBar]] = {}
     for t in run.tasks:
-        kind = _BARS.get(t.kind)
+        kind = bar_kind(t.kind)
         if kind is None or not t.unit_id:
             continue
         target = t.hazard_id or t.asset_id or t.task_id
