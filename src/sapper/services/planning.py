@@ -174,8 +174,9 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
     say(msg("compiling the register into a scheduling problem"))
     settings = dataclasses.replace(settings, compile=with_calendar(
         with_release_rules(settings.compile, store.release_rules()), store.calendar()))
+    likelihood = likelihood_by_id(store)  # fitted once: the longer horizon below compiles with the same model
     compiled = compile_problem(hazards, assets, teams, brigades, start_date=start, params=settings.compile,
-                               processed=done, likelihood=likelihood_by_id(store))
+                               processed=done, likelihood=likelihood)
     synthetic = meta.get("synthetic") == "true"
     capped: CompiledPlan | None = None
     pricing = settings.pricing or load_pricing()
@@ -186,7 +187,7 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
         if wanted > compiled.calendar.horizon_days:  # the budgets spread the work over more years
             longer = compile_problem(hazards, assets, teams, brigades, start_date=start,
                                      params=dataclasses.replace(settings.compile, horizon_days=wanted),
-                                     processed=done, likelihood=likelihood_by_id(store))
+                                     processed=done, likelihood=likelihood)
             capped = with_budgets(longer, pricing, settings.budgets, by_id)
     say(msg_n("solving {n} task ({engine}, {seconds} s)", "solving {n} tasks ({engine}, {seconds} s)",
               len(compiled.problem.tasks), engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))

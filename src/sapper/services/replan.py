@@ -231,8 +231,9 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                           activities=activities, as_of=as_of, progress_from=progress_from,
                           weekdays=previous.params.weekdays, holidays=previous.params.holidays,
                           params=cparams)
+    likelihood = likelihood_by_id(store)  # fitted once: the longer horizon below compiles with the same model
     compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of, params=cparams,
-                               lots=left.plans, blocked=left.blocked, likelihood=likelihood_by_id(store))
+                               lots=left.plans, blocked=left.blocked, likelihood=likelihood)
     budgets = AnnualBudgets(previous.params.budget_demining, previous.params.budget_reconstruction)
     pricing = settings.pricing or load_pricing()
     if budgets.any:  # the plan's budgets kept; what the work done spent this year so far is taken off its window
@@ -241,7 +242,7 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         if wanted > compiled.calendar.horizon_days:  # the budgets spread the work over more years
             compiled = compile_problem(left.hazards, left.assets, teams, brigades, start_date=as_of,
                                        params=dataclasses.replace(cparams, horizon_days=wanted), lots=left.plans,
-                                       blocked=left.blocked, likelihood=likelihood_by_id(store))
+                                       blocked=left.blocked, likelihood=likelihood)
         done = {t.task_id: t for t in [*left.history, *_finished(left), *left.reached]}
         paid = [dataclasses.replace(c, start_date=done[c.task_id].start_date, end_date=done[c.task_id].end_date)
                 for c in plan_costs(store, pricing, plan_id=previous.id).tasks if c.task_id in done]
