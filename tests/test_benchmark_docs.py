@@ -3,15 +3,15 @@ from a results file (``benchmarks/results/*.json``) must be exactly what that sc
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.benchmark_scripts import load
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
@@ -19,12 +19,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 
 
 @pytest.fixture()
-def scripts() -> Iterator[Callable[[str], ModuleType]]:
-    sys.path.insert(0, str(BENCH))
-    try:
-        yield importlib.import_module
-    finally:
-        sys.path.remove(str(BENCH))
+def scripts() -> Callable[[str], ModuleType]:
+    return load
 
 
 def _section(begin: str, end: str) -> str:

@@ -4,14 +4,13 @@ from its results file (``benchmarks/results/*.json``)."""
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.benchmark_scripts import load
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
@@ -19,12 +18,8 @@ DOC = ROOT / "docs" / "reliability.md"
 
 
 @pytest.fixture(params=["reliability_concurrency", "reliability_crash", "reliability_durability", "fuzz_importers"])
-def script(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
-    sys.path.insert(0, str(BENCH))
-    try:
-        yield importlib.import_module(request.param)
-    finally:
-        sys.path.remove(str(BENCH))
+def script(request: pytest.FixtureRequest) -> ModuleType:
+    return load(request.param)
 
 
 def test_section_is_rendered_from_its_results(script: ModuleType) -> None:

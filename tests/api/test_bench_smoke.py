@@ -9,7 +9,6 @@ import contextlib
 import importlib.util
 import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,7 @@ from sapper.services import accounts
 from sapper.store import open_store
 from sapper.store.cipher import DataKey
 from tests.api.conftest import fill
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.benchmark_scripts import load
 
 
 def _spatialite() -> bool:
@@ -44,11 +42,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_both_servers_answer_with_features(tmp_path: Path) -> None:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import api_latency as bench
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    bench = load("api_latency")
     db = tmp_path / "small.gpkg"
     fill(db)
     with open_store(db) as store:

@@ -5,25 +5,17 @@ whose code this test runs."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.benchmark_scripts import load
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import reliability_concurrency
-
-        yield reliability_concurrency
-    finally:
-        sys.path.remove(str(BENCH))
+def harness() -> ModuleType:
+    return load("reliability_concurrency")
 
 
 @pytest.mark.parametrize("resource", ["hazard_areas", "accidents"])

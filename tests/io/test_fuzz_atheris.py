@@ -5,27 +5,20 @@ when it was first run are kept as plain regression tests in ``tests/io/test_bad_
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.benchmark_scripts import load
+
 pytest.importorskip("atheris", reason="atheris (a dev dependency on Linux x86_64, CPython < 3.13) is not installed")
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import fuzz_importers
-
-        yield fuzz_importers
-    finally:
-        sys.path.remove(str(BENCH))
+def harness() -> ModuleType:
+    return load("fuzz_importers")
 
 
 @pytest.mark.parametrize("target", ["geojson", "csv", "odk-zip", "shp-zip", "imsma-csv", "imsma-xlsx"])

@@ -5,7 +5,6 @@ foreign keys), no partial import or plan, and a re-run that ends where an uninte
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -13,18 +12,12 @@ from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.benchmark_scripts import load
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import reliability_crash
-
-        yield reliability_crash
-    finally:
-        sys.path.remove(str(BENCH))
+def harness() -> ModuleType:
+    return load("reliability_crash")
 
 
 def test_killed_imports_are_all_or_nothing_and_resume(harness: ModuleType, tmp_path: Path) -> None:

@@ -8,25 +8,16 @@ writes, three stops) is ``benchmarks/reliability_durability.py``, whose code thi
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.benchmark_scripts import load
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import reliability_durability
-
-        yield reliability_durability
-    finally:
-        sys.path.remove(str(BENCH))
+def harness() -> ModuleType:
+    return load("reliability_durability")
 
 
 def test_acknowledged_writes_survive_an_immediate_stop(harness: ModuleType) -> None:
