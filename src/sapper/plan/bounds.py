@@ -63,11 +63,12 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    sum of those minima less ``Σ λ·capacity``. Any prices are valid; they are set from Smith's order on the group
    (``λ_r(t) = v_r·Λ(t)``, ``Λ(t)`` the ratios ``w/a`` of the jobs the order puts after ``t``, which are the LP's
    prices of 9: with a task's whole run and its release dates left out, the bound would be about 9), and as ``Λ``
-   is convex the best start is found by bisection. It adds what 9 leaves out: a task runs whole from a start no earlier than its predecessors
-   allow, in the days of the mode it runs in (a lot done by hand takes its own days, not the machine's); each mode
-   pays for its own resources, so a fast mode on a small pool is priced as that pool's days. On kursk-border under
-   capabilities it adds 0.6 %: prices improved by subgradient steps or moved pool by pool did not raise it further,
-   which says this relaxation (and the LP of 9 it generalises) is near its ceiling there.
+   is convex the best start is found by bisection. It adds what 9 leaves out: a task runs whole from a start no
+   earlier than its predecessors allow, in the days of the mode it runs in (a lot done by hand takes its own days,
+   not the machine's); each mode pays for its own resources, so a fast mode on a small pool is priced as that
+   pool's days. On kursk-border under capabilities it adds 0.6 %: prices improved by subgradient steps or moved
+   pool by pool did not raise it further, so this relaxation (and the LP of 9 it generalises) is near its ceiling
+   there.
 
 Per group, the largest of 8 (with the tails), 4 (with the tails), 9, 10 and the jobs' precedence bound is taken.
 ``chain_lower_bound`` returns the larger of the fluid bound and the chain bound's variants (weights kept; moved onto
