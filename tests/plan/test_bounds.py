@@ -7,7 +7,7 @@ import random
 import pytest
 
 from sapper.plan import Mode, Precedence, Problem, Resource, Task
-from sapper.plan.bounds import _Chains, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
+from sapper.plan.bounds import _Chains, _Runs, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
 from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import earliest_start_bound
 from sapper.plan.setups import lower_bound as setup_free_bound
@@ -222,3 +222,16 @@ def test_bound_never_above_a_proven_optimum_with_capabilities(seed: int) -> None
     assert own_lower_bound(p) <= out.objective + 1e-6
     free, _ = with_continuing_modes(p)
     assert setup_free_bound(free) <= out.objective + 1e-6
+
+
+def test_priced_capacity_never_lowers_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The priced capacity joins a maximum per group, so no bound goes down with it (kursk-border's fixed pools
+    included): on small regions, with and without capabilities, the bound with it is at least the bound without
+    it, and above it on some."""
+    problems = [f(seed) for seed in range(10) for f in (_capabilities_problem, _chain_problem)]
+    ends = [earliest_start_bound(p) for p in problems]
+    with_it = [chain_lower_bound(p, e) for p, e in zip(problems, ends, strict=True)]
+    monkeypatch.setattr(_Runs, "bound", lambda *_args, **_kwargs: 0.0)
+    without = [chain_lower_bound(p, e) for p, e in zip(problems, ends, strict=True)]
+    assert all(a >= b - 1e-9 for a, b in zip(with_it, without, strict=True))
+    assert sum(a > b + 1e-9 for a, b in zip(with_it, without, strict=True)) >= 3
