@@ -7,9 +7,12 @@ import random
 import pytest
 
 from sapper.plan import Mode, Precedence, Problem, Resource, Task
-from sapper.plan.bounds import _Chains, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
+from sapper.plan.bounds import _Chains, _Runs, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
 from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import earliest_start_bound
+from sapper.plan.setups import lower_bound as setup_free_bound
+from sapper.plan.setups import with_continuing_modes
+from sapper.plan.solution import check, objective_value
 from sapper.plan.solve import own_lower_bound
 from tests.plan.conftest import random_problem
 
@@ -147,3 +150,88 @@ def test_chain_bound_never_above_a_proven_optimum(seed: int) -> None:
             assert chains.bound(transfer=transfer) <= out.objective + 1e-6
         assert own_lower_bound(p) == pytest.approx(chain_lower_bound(p, ends))
         assert own_lower_bound(p) >= fluid_lower_bound(p, ends)
+
+
+def test_lagrangian_sees_a_release_and_a_tasks_days_together() -> None:
+    """One team; a one-day task released at 5 and a ten-day task (weight 1 each). Best: the long task first, 10 + 11
+    = 21. Precedence says 6 + 10 = 16, the mean busy periods 1 + 11 = 12. Capacity priced from Smith's order
+    (Λ = 1.0, 0.9, …, 0.1, 0 from period 0) with each task a whole run from its earliest start: the short task at 5
+    costs 6 + 0.5, the long one at 0 costs 10 + 5.5, less the capacity's worth 5.5: 16.5."""
+    tasks = (Task("short", (Mode(1, ((0, 1),)),), weight=1, release=5), Task("long", (Mode(10, ((0, 1),)),), weight=1))
+    p = Problem((Resource("team", 1),), tasks, (), 40)
+    ends = earliest_start_bound(p)
+    assert sum(ends) == 16
+    assert _Chains(p, ends).bound(transfer=_Transfer.NONE) == pytest.approx(16.5)
+    out = solve_cpsat(p, time_limit_s=10, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective == 21
+
+
+def _capabilities_problem(seed: int) -> Problem:
+    """A small region planned by capabilities: three pools of teams (survey, manual, mechanical), each able to
+    survey and clear by hand (its own role at once, another role after a day's set-up), the mechanical team also
+    clearing some lots in a fraction of the days; a shared stand-down; areas surveyed, cleared in lots, released
+    after an inspection lag (weighted); a repair waits for some releases and ends in a weighted milestone."""
+    rng = random.Random(seed)
+    stand_down = ((8, 12, 1),)
+    resources = (Resource("survey", 1, stand_down), Resource("manual", rng.randint(1, 2), stand_down),
+                 Resource("mechanical", 1, stand_down), Resource("build", 1))
+    own = {"survey": 0, "manual": 1}
+
+    def by_hand(role: str, days: int) -> tuple[Mode, ...]:
+        return tuple(Mode(days if r == own[role] else days + 1, ((r, 1),), role, 0 if r == own[role] else 1)
+                     for r in range(3))
+
+    tasks: list[Task] = []
+    precedences: list[Precedence] = []
+    released: list[int] = []
+    for a in range(rng.randint(2, 3)):
+        survey = len(tasks)
+        tasks.append(Task(f"survey {a}", by_hand("survey", rng.randint(1, 3))))
+        lots = []
+        for lot in range(rng.randint(1, 2)):
+            lots.append(len(tasks))
+            days = rng.randint(2, 6)
+            fast = (Mode(max(1, days // 3), ((2, 1),), "mechanical"),) if rng.random() < 0.6 else ()
+            tasks.append(Task(f"clear {a}/{lot}", (*by_hand("manual", days), *fast)))
+            precedences.append(Precedence(survey, lots[-1]))
+        released.append(len(tasks))
+        tasks.append(Task(f"released {a}", (Mode(0),), weight=rng.randint(1, 5)))
+        precedences += [Precedence(lot, released[-1], rng.choice((0, 2))) for lot in lots]
+    repair = len(tasks)
+    tasks.append(Task("repair", (Mode(rng.randint(1, 3), ((3, 1),), "building"),)))
+    precedences += [Precedence(r, repair) for r in rng.sample(released, rng.randint(1, len(released)))]
+    tasks.append(Task("restored", (Mode(0),), weight=rng.randint(1, 8)))
+    precedences.append(Precedence(repair, len(tasks) - 1))
+    return Problem(resources, tuple(tasks), tuple(precedences), 80)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_bound_never_above_a_proven_optimum_with_capabilities(seed: int) -> None:
+    """Teams by capabilities (every pool surveys and clears, set-up for a borrowed role, a fast mechanical mode):
+    CP-SAT's optimum, checked independently, is at or above every variant of the bound, and at or above the bound of
+    the problem in which every lot may skip its set-up (the one reported for plans with set-up per change of role)."""
+    p = _capabilities_problem(seed)
+    out = solve_cpsat(p, time_limit_s=20, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective is not None and out.schedule is not None
+    assert check(p, out.schedule) == []
+    assert objective_value(p, out.schedule) == out.objective
+    ends = earliest_start_bound(p)
+    chains = _Chains(p, ends)
+    for transfer in _Transfer:
+        assert chains.bound(transfer=transfer) <= out.objective + 1e-6
+    assert own_lower_bound(p) <= out.objective + 1e-6
+    free, _ = with_continuing_modes(p)
+    assert setup_free_bound(free) <= out.objective + 1e-6
+
+
+def test_priced_capacity_never_lowers_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The priced capacity joins a maximum per group, so no bound goes down with it (kursk-border's fixed pools
+    included): on small regions, with and without capabilities, the bound with it is at least the bound without
+    it, and above it on some."""
+    problems = [f(seed) for seed in range(10) for f in (_capabilities_problem, _chain_problem)]
+    ends = [earliest_start_bound(p) for p in problems]
+    with_it = [chain_lower_bound(p, e) for p, e in zip(problems, ends, strict=True)]
+    monkeypatch.setattr(_Runs, "bound", lambda *_args, **_kwargs: 0.0)
+    without = [chain_lower_bound(p, e) for p, e in zip(problems, ends, strict=True)]
+    assert all(a >= b - 1e-9 for a, b in zip(with_it, without, strict=True))
+    assert sum(a > b + 1e-9 for a, b in zip(with_it, without, strict=True)) >= 3

@@ -54,7 +54,23 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    Smith's order, each taking the next ``a_j`` of the curve. This sees that a release needs its lots' days, which
    the knapsack of 8 (a whole group on one area at once) does not.
 
-Per group, the largest of 8 (with the tails), 4 (with the tails), 9 and the jobs' precedence bound is taken.
+10. **Capacity priced (Lagrangian relaxation).** For prices ``λ_r(t) ≥ 0`` on each resource and period,
+   ``Σ_r,t λ_r(t)·(use_r(t) − capacity_r(t)) ≤ 0`` in every plan, so ``Σ_j w_j·C_j`` is at least ``Σ_j w_j·C_j +
+   Σ λ·use − Σ λ·capacity``. With ``C_j ≥ S_k + p_k + tail_k`` for each charged task ``k`` (start ``S_k``, the
+   duration ``p_k`` of its mode), averaged with the shares ``a_k/a_j`` as in 9, the capacity is the only link between
+   tasks, so each task may be placed alone: its best mode and start ``S ≥`` its earliest start (precedence, release)
+   of ``c_k·(S + p + tail_k) + Σ_{t∈[S, S+p)} Σ_r units_r·λ_r(t)``, with ``c_k = w_j·a_k/a_j``; the bound is the
+   sum of those minima less ``Σ λ·capacity``. Any prices are valid; they are set from Smith's order on the group
+   (``λ_r(t) = v_r·Λ(t)``, ``Λ(t)`` the ratios ``w/a`` of the jobs the order puts after ``t``, which are the LP's
+   prices of 9: with a task's whole run and its release dates left out, the bound would be about 9), and as ``Λ``
+   is convex the best start is found by bisection. It adds what 9 leaves out: a task runs whole from a start no
+   earlier than its predecessors allow, in the days of the mode it runs in (a lot done by hand takes its own days,
+   not the machine's); each mode pays for its own resources, so a fast mode on a small pool is priced as that
+   pool's days. On kursk-border under capabilities it adds 0.6 %: prices improved by subgradient steps or moved
+   pool by pool did not raise it further, so this relaxation (and the LP of 9 it generalises) is near its ceiling
+   there.
+
+Per group, the largest of 8 (with the tails), 4 (with the tails), 9, 10 and the jobs' precedence bound is taken.
 ``chain_lower_bound`` returns the larger of the fluid bound and the chain bound's variants (weights kept; moved onto
 the ancestor estimated to end last; split over the nearest weighted ancestors in proportion to their work, since
 ``C_j ≥ Σ_h λ_h·(C_h + d(h, j))`` for shares ``λ`` summing to one); ``own_lower_bound`` in ``plan.solve`` reports it.
@@ -70,7 +86,7 @@ from statistics import median
 
 import numpy as np
 
-from sapper.plan.problem import Objective, Problem
+from sapper.plan.problem import Objective, Problem, Task
 
 
 def resource_groups(problem: Problem) -> list[list[int]]:
@@ -278,6 +294,7 @@ class _Chains:
         self.tail: list[dict[int, float]] = [{} for _ in self.groups]  # least path from a charged task to the job
         self.head: list[dict[int, float]] = [{} for _ in self.groups]  # latest earliest end of a charged task
         self.after: list[dict[int, float]] = [{} for _ in self.groups]  # work-weighted time from mean to job end
+        self.runs = [_Runs(rs, speeds) for rs in self.groups]
         for k, task in enumerate(problem.tasks):
             job = owner[k]
             if job < 0:
@@ -287,6 +304,8 @@ class _Chains:
                              * mode.duration for mode in task.modes)
                 if amount <= 0:
                     continue
+                earliest_start = max([task.release, *(self.ends[a] + lag for a, lag in problem.predecessors[k])])
+                self.runs[g].add(task, job, amount, to_job[k], earliest_start)
                 self.work[g][job] = self.work[g].get(job, 0.0) + amount
                 self.tail[g][job] = min(self.tail[g].get(job, to_job[k]), to_job[k])
                 self.head[g][job] = max(self.head[g].get(job, self.ends[k]), self.ends[k])
@@ -372,7 +391,8 @@ class _Chains:
                                              self.profiles[g]))
             fluid += sum(weight[j] * self.tail[g][j] for j in members)
             after = np.array([self.after[g][j] for j in members])
-            fluid = max(fluid, _mean_busy(work, weights, after, self.profiles[g]))
+            fluid = max(fluid, _mean_busy(work, weights, after, self.profiles[g]),
+                        self.runs[g].bound(members, weights, work, self.profiles[g]))
             fluid += sum(const[j] for j in members)
             total += max(fluid, sum(precedence[j] for j in members))
         return total
@@ -437,3 +457,76 @@ def _unfinished_weight(work: np.ndarray, weight: np.ndarray, head: np.ndarray, p
     np.add.at(late, np.minimum(head.astype(np.int64), len(profile)), weight)
     not_before = total - np.cumsum(late)[:-1]  # weight of the jobs whose head is after t: head > t
     return float(np.maximum(total - finished, not_before).sum())
+
+
+class _Runs:
+    """The charged tasks of one group as the Lagrangian relaxation of its capacity sees them (module doc, 10): one row
+    per task and mode (its duration, its units on the group's resources, the task's work, tail and earliest start)."""
+
+    def __init__(self, group: list[int], speeds: dict[int, float]) -> None:
+        self.column = {r: i for i, r in enumerate(group)}
+        self.speed = [speeds[r] for r in group]
+        self.rows: list[tuple[int, int, float, int, float, float, float]] = []
+        self._tasks = 0
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def add(self, task: Task, job: int, amount: float, tail: float, earliest_start: float) -> None:
+        """Rows for ``task`` (charged to ``job``, ``amount`` of work here): one per mode, each with its units on the
+        group weighted by the resources' speeds (a row's price per period is that sum times Λ)."""
+        for mode in task.modes:
+            per_unit = sum(u * self.speed[self.column[r]] for r, u in mode.demands if r in self.column)
+            self.rows.append((self._tasks, job, amount, mode.duration, per_unit, tail, earliest_start))
+        self._tasks += 1
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        if not self._arrays and self.rows:
+            table = np.array(self.rows, dtype=float)
+            for i, name in enumerate(("task", "job", "work", "duration", "per_unit", "tail", "earliest")):
+                self._arrays[name] = table[:, i]
+        return self._arrays
+
+    def bound(self, members: Sequence[int], weights: np.ndarray, work: np.ndarray, profile: np.ndarray) -> float:
+        """A lower bound on Σ weight × C over ``members`` (jobs with ``weights`` and charged ``work`` here): the
+        Lagrangian relaxation of the group's capacity with prices from Smith's order (module doc, 10)."""
+        rows = self._columns()
+        if not rows or not len(members):
+            return 0.0
+        horizon = len(profile)
+        job = rows["job"].astype(np.int64)
+        place = np.full(int(max(job.max(), max(members))) + 1, -1, dtype=np.int64)
+        place[np.asarray(members, dtype=np.int64)] = np.arange(len(members))
+        keep = place[job] >= 0
+        if not keep.any():
+            return 0.0
+        ratio = weights / work  # ρ_j = w_j / a_j
+        cost = ratio[place[job[keep]]] * rows["work"][keep]  # c_k = w_j·a_k/a_j
+        duration = rows["duration"][keep].astype(np.int64)
+        tail = rows["tail"][keep]
+        per_unit = rows["per_unit"][keep]
+        earliest = np.minimum(np.ceil(rows["earliest"][keep]), horizon).astype(np.int64)
+        task = rows["task"][keep].astype(np.int64)
+        # Prices: λ_r(t) = v_r·Λ(t), Λ(t) = Σ_{s>t} ρ(s), ρ(s) the ratio of the job Smith's order has in period s.
+        order = np.argsort(-ratio, kind="stable")
+        cum_work = np.cumsum(work[order])
+        before = np.cumsum(profile) - profile  # work the periods before s can do
+        at = np.minimum(np.searchsorted(cum_work, before + 1e-9), len(order) - 1)
+        rho = np.where(before < cum_work[-1] - 1e-9, ratio[order][at], 0.0)
+        price = np.concatenate((np.cumsum(rho[::-1])[::-1][1:], [0.0, 0.0]))  # Λ(0 … horizon), Λ(horizon) = 0
+        prefix = np.concatenate(([0.0], np.cumsum(price)))  # Σ_{s<t} Λ(s)
+        # The best start S ≥ earliest of c·(S + p + tail) + per_unit·Σ_{t∈[S, S+p)} Λ(t): convex in S (Λ is convex),
+        # so the first S whose next step gains nothing, c + per_unit·(Λ(S+p) − Λ(S)) ≥ 0 (at most horizon − p).
+        lo = earliest.copy()
+        hi = np.maximum(horizon - duration, lo)
+        while True:
+            active = lo < hi
+            if not active.any():
+                break
+            mid = (lo + hi) // 2
+            gain = cost + per_unit * (price[np.minimum(mid + duration, horizon)] - price[mid])
+            hi = np.where(active & (gain >= 0), mid, hi)
+            lo = np.where(active & (gain < 0), mid + 1, lo)
+        start = np.minimum(lo, horizon)
+        value = cost * (start + duration + tail) + per_unit * (prefix[np.minimum(start + duration, horizon + 1)]
+                                                               - prefix[start])
+        first = np.flatnonzero(np.diff(task, prepend=-1))
+        return float(np.minimum.reduceat(value, first).sum() - np.dot(price[:horizon], profile))
