@@ -266,8 +266,9 @@ plan_tasks = Table(
     Column("end_date", Date, nullable=False),
     Column("work", Real, nullable=False),
     Column("work_unit", Text, nullable=False),
-    Index("ix_plan_tasks_run_hazard", "run_id", "hazard_id"),
-    Index("ix_plan_tasks_run_asset", "run_id", "asset_id"),
+    # Covering the latest plan's milestone of an area or asset (max end_date of a kind): revision 0017.
+    Index("ix_plan_tasks_run_hazard_kind_end", "run_id", "hazard_id", "kind", "end_date"),
+    Index("ix_plan_tasks_run_asset_kind_end", "run_id", "asset_id", "kind", "end_date"),
     sqlite_autoincrement=True,
 )
 
