@@ -137,8 +137,12 @@ class _Context:
     #: ratio (α = 0 in unit-days), the rule the best heuristic plan usually comes from.
     alpha: float = 0.0
     per_capacity: bool = False
+    #: The set-up weight of the decoding that gave the incumbent (``greedy.serial_sgs(setup_weight=...)``: how much
+    #: later a mode in a borrowed role counts as ending), and whether any mode has set-up at all (else always 0).
+    setup_weight: float = 0.0
+    has_setup: bool = False
     tried: int = 0
-    trying: tuple[float, bool] = (2.0, True)
+    trying: tuple[float, bool, float] = (2.0, True, 0.0)
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
     ancestors: list[list[int]] = field(default_factory=list)
 
@@ -272,29 +276,57 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
     return score.tolist()
 
 
+#: The set-up weights the priority search tries first when modes carry set-up: half a decade apart, from a
+#: borrowed mode counting as ending 3 set-ups later to 100 (at 1000 on kursk-border units no longer borrow at all:
+#: the plan of fixed pools).
+SETUP_WEIGHTS = (3.0, 10.0, 30.0, 100.0)
+
+
+def _starting_points(ctx: _Context, pressure: np.ndarray) -> list[tuple[float, float, bool, float]]:
+    """The priority search's first decodings as (α, jitter σ, per capacity, set-up weight).
+
+    When one pool is the bottleneck (its pressure at least 1.5 times the next pool's) it is weighted in pool-days
+    (α = 2, measured best with fixed pools), then in unit-days (α = 1); otherwise (pools by capabilities, all busy)
+    the plain unlock ratio is jittered (σ = 0.1), twice when no mode has set-up. When modes carry set-up (a unit in
+    a borrowed role) the plain unlock ratio is then decoded with each of ``SETUP_WEIGHTS``: the serial scheme picks
+    the mode that ends first, so a unit borrows a role for any gain of a day however much set-up it pays, and the
+    work it takes is then missing from its own role."""
+    top = sorted(pressure, reverse=True)
+    points: list[tuple[float, float, bool, float]]
+    if len(top) > 1 and top[0] >= 1.5 * top[1]:
+        points = [(2.0, 0.0, True, 0.0), (1.0, 0.0, False, 0.0)]
+    elif ctx.has_setup:
+        points = [(0.0, 0.1, False, 0.0)]
+    else:
+        points = [(0.0, 0.1, False, 0.0), (0.0, 0.1, False, 0.0)]
+    if ctx.has_setup:
+        points += [(0.0, 0.0, False, w) for w in SETUP_WEIGHTS]
+    return points
+
+
 def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
-    """A whole plan by the serial scheme in a bottleneck-weighted priority order: first two starting points, then
-    exponents, work units and jitter around the ones that gave the incumbent."""
+    """A whole plan by the serial scheme in a bottleneck-weighted priority order, with modes in borrowed roles
+    weighted by their set-up: first a few starting points (``_starting_points``), then exponents, work units,
+    set-up weights and jitter around the ones that gave the incumbent."""
     from sapper.errors import PlanError
     from sapper.plan.greedy import serial_sgs
 
     ctx.tried += 1
     pressure = _pressure(ctx.problem, best)
-    top = sorted(pressure, reverse=True)
-    if ctx.tried <= 2 and len(top) > 1 and top[0] >= 1.5 * top[1]:
-        # One pool is the bottleneck: start from it weighted in pool-days (measured best with fixed pools), then
-        # in unit-days.
-        alpha, noise, per_capacity = (2.0, 0.0, True) if ctx.tried == 1 else (1.0, 0.0, False)
-    elif ctx.tried <= 2:
-        # No single bottleneck (pools by capabilities, all busy): jitter the plain unlock ratio.
-        alpha, noise, per_capacity = 0.0, 0.1, False
+    starting = _starting_points(ctx, pressure)
+    if ctx.tried <= len(starting):
+        alpha, noise, per_capacity, setup_weight = starting[ctx.tried - 1]
     else:
         alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
         noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
         per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
-    ctx.trying = (alpha, per_capacity)
+        setup_weight = 0.0
+        if ctx.has_setup:  # around the incumbent's weight (a factor of about 1.6 either way), from 1 if it was 0
+            setup_weight = float(max(ctx.setup_weight, 1.0) * np.exp(0.5 * ctx.rng.standard_normal()))
+    ctx.trying = (alpha, per_capacity, setup_weight)
     try:
-        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity))
+        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
+                          setup_weight=setup_weight)
     except PlanError:  # deadlines this order cannot meet
         return None
 
@@ -333,6 +365,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
     if params.priority_search and not problem.anchored:
         ctx.milestones = [j for j, t in enumerate(problem.tasks) if t.weight > 0]
         ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
+        ctx.has_setup = any(m.setup for t in problem.tasks for m in t.modes)
         ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj
@@ -378,7 +411,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
                 improved += 1
                 op.improved += 1
                 if op.propose is not None:
-                    ctx.alpha, ctx.per_capacity = ctx.trying
+                    ctx.alpha, ctx.per_capacity, ctx.setup_weight = ctx.trying
         spent = clock() - began
         iterations += 1
         op.calls += 1
