@@ -166,3 +166,24 @@ def test_priority_search_weighs_the_set_up_of_borrowed_roles() -> None:
                         max_iterations=30)
     assert check(p, found) == [] and objective_value(p, found) == 39 and found.modes == (0, 0, 0, 0)
     assert next(o for o in stats.operators if o.name == "priority-search").improved > 0
+
+
+def test_sub_problems_keep_own_role_modes_and_the_incumbents() -> None:
+    """A sub-problem's task keeps its modes without set-up and the one the incumbent uses; the hint and the
+    sub-solver's answer are mapped between the two numberings, and the search with the cut is still checked."""
+    from sapper.plan.alns import _modes_back, own_role_modes
+
+    lot = (Mode(2, ((0, 1),), "a"), Mode(5, ((1, 1),), "a", setup=3), Mode(3, ((2, 1),), "a"),
+           Mode(6, ((2, 1),), "a", setup=3))
+    p = Problem((Resource("A", 1), Resource("B", 1), Resource("C", 1)),
+                (Task("x", lot, weight=1), Task("y", lot, weight=1), Task("z", (Mode(1, ((1, 1),), "b"),))), (), 30)
+    hint = Schedule((0, 0, 5), (0, 3, 0))
+    sub, sub_hint, kept = own_role_modes(p, hint)
+    assert kept == [(0, 2), (0, 2, 3), (0,)]
+    assert [len(t.modes) for t in sub.tasks] == [2, 3, 1] and sub_hint == Schedule((0, 0, 5), (0, 2, 0))
+    assert check(sub, sub_hint) == []
+    back = _modes_back(SubOutcome(Schedule((0, 2, 5), (1, 0, 0)), True), kept)
+    assert back.schedule == Schedule((0, 2, 5), (2, 0, 0)) and back.optimal
+    assert _modes_back(SubOutcome(None, False), kept).schedule is None
+    same, _, _ = own_role_modes(_region(1), _poor_start(_region(1)))
+    assert same == _region(1)  # no set-up anywhere: the sub-problem as it was

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sapper.plan.greedy import earliest_start_bound
+from sapper.plan.greedy import earliest_start_bound, unlock_ratio_rule
 from sapper.plan.lns import _window_problem as window_problem
 from sapper.plan.lns import _with_milestones as with_milestones
-from sapper.plan.problem import Problem
+from sapper.plan.problem import Problem, Task
 from sapper.plan.solution import Schedule, objective_value
 
 
@@ -98,6 +98,9 @@ class AlnsParams:
     floor: float = 0.1  # an operator's weight is at least this share of the largest
     #: Whether whole plans by the serial scheme in bottleneck-weighted priority orders are one of the moves.
     priority_search: bool = True
+    #: Whether a sub-problem's tasks keep only their modes without set-up and the incumbent's mode
+    #: (``own_role_modes``).
+    own_roles: bool = True
 
 
 @dataclass
@@ -141,6 +144,7 @@ class _Context:
     #: later a mode in a borrowed role counts as ending), and whether any mode has set-up at all (else always 0).
     setup_weight: float = 0.0
     has_setup: bool = False
+    unlock: np.ndarray | None = None  # ``greedy.unlock_ratio_rule`` of the problem, once needed
     tried: int = 0
     trying: tuple[float, bool, float] = (2.0, True, 0.0)
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
@@ -231,6 +235,37 @@ def _release_chain(ctx: _Context, best: Schedule, size: int) -> list[int]:
     return sorted(freed)
 
 
+def own_role_modes(sub: Problem, hint: Schedule) -> tuple[Problem, Schedule, list[tuple[int, ...]]]:
+    """``sub`` with each task's modes cut to those without set-up (a unit in its own role) and the one ``hint``
+    uses, the hint in the new mode indices, and per task the original index of each mode kept.
+
+    With teams by capabilities a clearance lot has a mode per pool able to do it (five or six), each an optional
+    interval in CP-SAT, and sub-problems of 20 tasks ran out of their 2 s on kursk-border (``benchmarks/
+    alns_profile.py``). A borrowed role pays its set-up on every lot in the sub-problem as in the whole one, so a
+    move into one rarely gains; the priority search (``setup_weight``) is what changes roles across the plan. The
+    hint stays feasible (its modes are kept), so no sub-problem makes the plan worse."""
+    tasks: list[Task] = []
+    kept: list[tuple[int, ...]] = []
+    modes: list[int] = []
+    for j, t in enumerate(sub.tasks):
+        keep = tuple(m for m, mode in enumerate(t.modes) if mode.setup == 0 or m == hint.modes[j])
+        kept.append(keep)
+        modes.append(keep.index(hint.modes[j]))
+        tasks.append(t if len(keep) == len(t.modes) else
+                     Task(t.name, tuple(t.modes[m] for m in keep), t.weight, t.release, t.deadline, t.anchor))
+    if all(len(k) == len(t.modes) for k, t in zip(kept, sub.tasks, strict=True)):
+        return sub, hint, kept
+    return sub.replace(tasks=tuple(tasks)), Schedule(hint.starts, tuple(modes)), kept
+
+
+def _modes_back(out: SubOutcome, kept: list[tuple[int, ...]]) -> SubOutcome:
+    """``out`` with its schedule's modes in the indices of the sub-problem before ``own_role_modes``."""
+    if out.schedule is None:
+        return out
+    modes = tuple(kept[j][m] for j, m in enumerate(out.schedule.modes))
+    return SubOutcome(Schedule(out.schedule.starts, modes), out.optimal)
+
+
 def _district(ctx: _Context, best: Schedule, size: int) -> list[int]:
     group = ctx.groups[int(ctx.rng.integers(0, len(ctx.groups)))]
     if len(group) <= size:
@@ -261,8 +296,14 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
     """The unlock ratio (``greedy.unlock_ratio_rule``: Smith's rule over each milestone's chain) with each pool's
     work (unit-days, or with ``per_capacity`` days of the whole pool) weighted by its pressure to the power ``alpha``,
     so that work on the bottleneck pool counts and work on idle pools hardly does; each task's priority times
-    ``exp(noise · N(0, 1))``."""
+    ``exp(noise · N(0, 1))``. At α = 0 in unit-days the rule itself (``greedy.unlock_ratio_rule``), so that the
+    set-up weights are tried on the order the best heuristic plan usually comes from."""
     problem = ctx.problem
+    if alpha == 0.0 and not per_capacity:  # the plain rule, as the heuristics compute it (once)
+        if ctx.unlock is None:
+            ctx.unlock = np.asarray(unlock_ratio_rule(problem), dtype=float)
+        plain = ctx.unlock * np.exp(noise * ctx.rng.standard_normal(len(ctx.unlock))) if noise else ctx.unlock
+        return [float(x) for x in plain]
     scale = pressure ** alpha
     if per_capacity:
         scale = scale / np.array([max(1, r.capacity) for r in problem.resources])
@@ -278,8 +319,8 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
 
 #: The set-up weights the priority search tries first when modes carry set-up: half a decade apart, from a
 #: borrowed mode counting as ending 3 set-ups later to 100 (at 1000 on kursk-border units no longer borrow at all:
-#: the plan of fixed pools).
-SETUP_WEIGHTS = (3.0, 10.0, 30.0, 100.0)
+#: the plan of fixed pools), middle out.
+SETUP_WEIGHTS = (10.0, 30.0, 3.0, 100.0)
 
 
 def _starting_points(ctx: _Context, pressure: np.ndarray) -> list[tuple[float, float, bool, float]]:
@@ -287,16 +328,17 @@ def _starting_points(ctx: _Context, pressure: np.ndarray) -> list[tuple[float, f
 
     When one pool is the bottleneck (its pressure at least 1.5 times the next pool's) it is weighted in pool-days
     (α = 2, measured best with fixed pools), then in unit-days (α = 1); otherwise (pools by capabilities, all busy)
-    the plain unlock ratio is jittered (σ = 0.1), twice when no mode has set-up. When modes carry set-up (a unit in
-    a borrowed role) the plain unlock ratio is then decoded with each of ``SETUP_WEIGHTS``: the serial scheme picks
-    the mode that ends first, so a unit borrows a role for any gain of a day however much set-up it pays, and the
-    work it takes is then missing from its own role."""
+    the plain unlock ratio is jittered (σ = 0.1) twice. When modes carry set-up (a unit in a borrowed role) the
+    plain unlock ratio is instead decoded with each of ``SETUP_WEIGHTS``: the serial scheme picks the mode that ends
+    first, so a unit borrows a role for any gain of a day however much set-up it pays, and the work it takes is then
+    missing from its own role (measured on kursk-border by capabilities: the jittered orders found 0.5 % in a
+    minute, a set-up weight alone 2 %)."""
     top = sorted(pressure, reverse=True)
     points: list[tuple[float, float, bool, float]]
     if len(top) > 1 and top[0] >= 1.5 * top[1]:
         points = [(2.0, 0.0, True, 0.0), (1.0, 0.0, False, 0.0)]
     elif ctx.has_setup:
-        points = [(0.0, 0.1, False, 0.0)]
+        points = []
     else:
         points = [(0.0, 0.1, False, 0.0), (0.0, 0.1, False, 0.0)]
     if ctx.has_setup:
@@ -396,7 +438,11 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             limit = min(params.sub_seconds, left)
             if limit < 0.1:
                 break
-            out = sub_solver(sub, hint, limit)
+            if params.own_roles:
+                sub, hint, kept = own_role_modes(sub, hint)
+                out = _modes_back(sub_solver(sub, hint, limit), kept)
+            else:
+                out = sub_solver(sub, hint, limit)
         gain = 0.0
         if out.schedule is not None:
             starts = list(best.starts)
