@@ -148,3 +148,42 @@ def test_alns_leaves_the_priority_search_out_of_re_plans() -> None:
     assert "priority-search" not in {o.name for o in stats.operators}
     _, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=10, max_iterations=5)
     assert "priority-search" in {o.name for o in stats.operators}
+
+
+def test_priority_search_weighs_the_set_up_of_borrowed_roles() -> None:
+    """Three short lots of pool A's role, the third of which ends a period earlier borrowed on pool B (set-up
+    included), and a heavier lot only B can do, released a period later. The serial scheme lends B to the third
+    lot, so the heavy lot waits for it (objective 49); the priority search's set-up weights keep the third lot on A
+    and the heavy lot starts on B at its release (39)."""
+    a, b = 0, 1
+    lot = (Mode(2, ((a, 1),), "a"), Mode(5, ((b, 1),), "a", setup=3))
+    tasks = (Task("x1", lot, weight=2), Task("x2", lot, weight=2), Task("x3", lot, weight=2),
+             Task("y", (Mode(4, ((b, 1),), "b"),), weight=3, release=1))
+    p = Problem((Resource("A", 1), Resource("B", 1)), tasks, (), 40)
+    start = serial_sgs(p, [4.0, 3.0, 2.0, 1.0])
+    assert start.modes == (0, 0, 1, 0) and objective_value(p, start) == 49
+    found, stats = alns(p, start, lambda sub, hint, limit: SubOutcome(None, False), time_limit_s=30,
+                        max_iterations=30)
+    assert check(p, found) == [] and objective_value(p, found) == 39 and found.modes == (0, 0, 0, 0)
+    assert next(o for o in stats.operators if o.name == "priority-search").improved > 0
+
+
+def test_sub_problems_keep_own_role_modes_and_the_incumbents() -> None:
+    """A sub-problem's task keeps its modes without set-up and the one the incumbent uses; the hint and the
+    sub-solver's answer are mapped between the two numberings, and the search with the cut is still checked."""
+    from sapper.plan.alns import _modes_back, own_role_modes
+
+    lot = (Mode(2, ((0, 1),), "a"), Mode(5, ((1, 1),), "a", setup=3), Mode(3, ((2, 1),), "a"),
+           Mode(6, ((2, 1),), "a", setup=3))
+    p = Problem((Resource("A", 1), Resource("B", 1), Resource("C", 1)),
+                (Task("x", lot, weight=1), Task("y", lot, weight=1), Task("z", (Mode(1, ((1, 1),), "b"),))), (), 30)
+    hint = Schedule((0, 0, 5), (0, 3, 0))
+    sub, sub_hint, kept = own_role_modes(p, hint)
+    assert kept == [(0, 2), (0, 2, 3), (0,)]
+    assert [len(t.modes) for t in sub.tasks] == [2, 3, 1] and sub_hint == Schedule((0, 0, 5), (0, 2, 0))
+    assert check(sub, sub_hint) == []
+    back = _modes_back(SubOutcome(Schedule((0, 2, 5), (1, 0, 0)), True), kept)
+    assert back.schedule == Schedule((0, 2, 5), (2, 0, 0)) and back.optimal
+    assert _modes_back(SubOutcome(None, False), kept).schedule is None
+    same, _, _ = own_role_modes(_region(1), _poor_start(_region(1)))
+    assert same == _region(1)  # no set-up anywhere: the sub-problem as it was

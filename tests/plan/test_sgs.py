@@ -104,3 +104,74 @@ def test_solve_keeps_the_better_scheme() -> None:
     p = _one_machine_example()
     r = solve(p, params=SolveParams(engine="greedy"))
     assert r.objective is not None and r.objective <= objective_value(p, parallel_sgs(p, longest_tail_rule(p))) == 9
+
+
+def _reference_serial(problem: Problem, priority: list[float], setup_weight: float = 0.0) -> Schedule:
+    """The serial scheme written plainly: every mode, every start from the task's earliest on, period by period;
+    the mode whose end (plus ``setup_weight`` × its set-up) is least, ties to the lower mode."""
+    n = len(problem.tasks)
+    free = {r: list(problem.capacity_profile(r)) for r in problem.renewable}
+    starts, modes, ends = [0] * n, [0] * n, [0] * n
+    done: set[int] = set()
+    while len(done) < n:
+        j = max((k for k in range(n) if k not in done and all(p in done for p, _ in problem.predecessors[k])),
+                key=lambda k: (priority[k], -k))
+        task = problem.tasks[j]
+        est = max([task.release, *(ends[p] + lag for p, lag in problem.predecessors[j])])
+        best: tuple[float, int, int] | None = None
+        for m, mode in enumerate(task.modes):
+            for t in range(est, problem.horizon - mode.duration + 1):
+                if all(free[r][x] >= u for r, u in mode.demands for x in range(t, t + mode.duration)):
+                    if best is None or (t + mode.duration + setup_weight * mode.setup, m) < best[:2]:
+                        best = (t + mode.duration + setup_weight * mode.setup, m, t)
+                    break
+        assert best is not None
+        _, m, t = best
+        starts[j], modes[j], ends[j] = t, m, t + task.modes[m].duration
+        for r, u in task.modes[m].demands:
+            for x in range(t, ends[j]):
+                free[r][x] -= u
+        done.add(j)
+    return Schedule(tuple(starts), tuple(modes))
+
+
+def _borrowing_problem(seed: int, n: int = 40) -> Problem:
+    """Two pools with stand-downs; each task has its own pool's mode and, for half of them, the other pool's mode
+    in a borrowed role: longer by a set-up of 2 (as ``scenario.compile`` gives teams by capabilities)."""
+    rng = np.random.default_rng(seed)
+    resources = (Resource("a", 2, ((30, 45, 2), (120, 130, 1))), Resource("b", 3, ((60, 90, 3),)))
+    tasks = []
+    for j in range(n):
+        own = int(rng.integers(0, 2))
+        d = int(rng.integers(1, 25))
+        modes = [Mode(d, ((own, 1),), f"r{own}")]
+        if j % 2:
+            modes.append(Mode(d + 2, ((1 - own, 1),), f"r{own}", setup=2))
+        tasks.append(Task(f"t{j}", tuple(modes), weight=int(rng.integers(0, 5)), release=int(rng.integers(0, 20))))
+    precs = tuple(Precedence(i, j, int(rng.integers(0, 3))) for j in range(n) for i in range(j)
+                  if rng.random() < 0.05)
+    return Problem(resources, tuple(tasks), precs, 1000)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_serial_scheme_matches_a_plain_reference(seed: int) -> None:
+    """The serial scheme's search for a start (a stretch of the profiles at a time, from the first free period,
+    no later than a start that could still beat the best mode) gives the plan a plain period-by-period scheme
+    gives, with and without a set-up weight."""
+    problem = _borrowing_problem(seed)
+    rng = np.random.default_rng(100 + seed)
+    priority = rng.random(len(problem.tasks)).tolist()
+    for weight in (0.0, 1.5, 20.0):
+        assert serial_sgs(problem, priority, setup_weight=weight) == _reference_serial(problem, priority, weight)
+
+
+def test_set_up_weight_keeps_units_in_their_own_role() -> None:
+    """A lot that would end a day earlier on another pool, set-up included, is borrowed at weight 0 and kept in its
+    own pool's role once the set-up counts double (weight 2: 3 + 2 × 2 > 4)."""
+    problem = Problem((Resource("own", 1), Resource("other", 1)),
+                      (Task("first", (Mode(2, ((0, 1),), "own"),), weight=1),
+                       Task("lot", (Mode(2, ((0, 1),), "own"), Mode(3, ((1, 1),), "own", setup=2)), weight=1)),
+                      (), 20)
+    assert serial_sgs(problem, [2.0, 1.0]).modes == (0, 1)
+    assert serial_sgs(problem, [2.0, 1.0], setup_weight=2.0).modes == (0, 0)
+    assert serial_sgs(problem, [2.0, 1.0], setup_weight=2.0).starts == (0, 2)

@@ -17,7 +17,11 @@ and in changing the order in which a pool works through areas. The operators fre
 - ``priority-search``: not a sub-problem but a whole plan by the serial scheme in an unlock-ratio order whose work
   is weighted by each pool's pressure in the incumbent (docs/planning.md): what moves areas across years on the
   bottleneck pool, which no sub-problem of a few hundred tasks holds. Off in re-plans (anchored tasks), whose
-  orders it would ignore.
+  orders it would ignore. Where modes carry set-up (units by capabilities in a borrowed role) it also searches the
+  set-up weight of the decoder (``greedy.serial_sgs(setup_weight=...)``): the mode choice across the whole plan.
+
+A sub-problem's tasks keep only their modes without set-up and the incumbent's mode (``own_role_modes``): with a mode
+per pool able to do a lot, CP-SAT closed no sub-problem of 20 tasks in 2 s.
 
 Each operator has its own neighbourhood size: it grows when a sub-problem is solved to optimality within half its
 time (there is room for a bigger one) and shrinks when the sub-solver runs out of time. An operator is picked by
@@ -35,10 +39,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sapper.plan.greedy import earliest_start_bound
+from sapper.plan.greedy import earliest_start_bound, unlock_ratio_rule
 from sapper.plan.lns import _window_problem as window_problem
 from sapper.plan.lns import _with_milestones as with_milestones
-from sapper.plan.problem import Problem
+from sapper.plan.problem import Problem, Task
 from sapper.plan.solution import Schedule, objective_value
 
 
@@ -98,6 +102,9 @@ class AlnsParams:
     floor: float = 0.1  # an operator's weight is at least this share of the largest
     #: Whether whole plans by the serial scheme in bottleneck-weighted priority orders are one of the moves.
     priority_search: bool = True
+    #: Whether a sub-problem's tasks keep only their modes without set-up and the incumbent's mode
+    #: (``own_role_modes``).
+    own_roles: bool = True
 
 
 @dataclass
@@ -137,8 +144,13 @@ class _Context:
     #: ratio (α = 0 in unit-days), the rule the best heuristic plan usually comes from.
     alpha: float = 0.0
     per_capacity: bool = False
+    #: The set-up weight of the decoding that gave the incumbent (``greedy.serial_sgs(setup_weight=...)``: how much
+    #: later a mode in a borrowed role counts as ending), and whether any mode has set-up at all (else always 0).
+    setup_weight: float = 0.0
+    has_setup: bool = False
+    unlock: np.ndarray | None = None  # ``greedy.unlock_ratio_rule`` of the problem, once needed
     tried: int = 0
-    trying: tuple[float, bool] = (2.0, True)
+    trying: tuple[float, bool, float] = (2.0, True, 0.0)
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
     ancestors: list[list[int]] = field(default_factory=list)
 
@@ -227,6 +239,37 @@ def _release_chain(ctx: _Context, best: Schedule, size: int) -> list[int]:
     return sorted(freed)
 
 
+def own_role_modes(sub: Problem, hint: Schedule) -> tuple[Problem, Schedule, list[tuple[int, ...]]]:
+    """``sub`` with each task's modes cut to those without set-up (a unit in its own role) and the one ``hint``
+    uses, the hint in the new mode indices, and per task the original index of each mode kept.
+
+    With teams by capabilities a clearance lot has a mode per pool able to do it (five or six), each an optional
+    interval in CP-SAT, and sub-problems of 20 tasks ran out of their 2 s on kursk-border (``benchmarks/
+    alns_profile.py``). A borrowed role pays its set-up on every lot in the sub-problem as in the whole one, so a
+    move into one rarely gains; the priority search (``setup_weight``) is what changes roles across the plan. The
+    hint stays feasible (its modes are kept), so no sub-problem makes the plan worse."""
+    tasks: list[Task] = []
+    kept: list[tuple[int, ...]] = []
+    modes: list[int] = []
+    for j, t in enumerate(sub.tasks):
+        keep = tuple(m for m, mode in enumerate(t.modes) if mode.setup == 0 or m == hint.modes[j])
+        kept.append(keep)
+        modes.append(keep.index(hint.modes[j]))
+        tasks.append(t if len(keep) == len(t.modes) else
+                     Task(t.name, tuple(t.modes[m] for m in keep), t.weight, t.release, t.deadline, t.anchor))
+    if all(len(k) == len(t.modes) for k, t in zip(kept, sub.tasks, strict=True)):
+        return sub, hint, kept
+    return sub.replace(tasks=tuple(tasks)), Schedule(hint.starts, tuple(modes)), kept
+
+
+def _modes_back(out: SubOutcome, kept: list[tuple[int, ...]]) -> SubOutcome:
+    """``out`` with its schedule's modes in the indices of the sub-problem before ``own_role_modes``."""
+    if out.schedule is None:
+        return out
+    modes = tuple(kept[j][m] for j, m in enumerate(out.schedule.modes))
+    return SubOutcome(Schedule(out.schedule.starts, modes), out.optimal)
+
+
 def _district(ctx: _Context, best: Schedule, size: int) -> list[int]:
     group = ctx.groups[int(ctx.rng.integers(0, len(ctx.groups)))]
     if len(group) <= size:
@@ -257,8 +300,14 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
     """The unlock ratio (``greedy.unlock_ratio_rule``: Smith's rule over each milestone's chain) with each pool's
     work (unit-days, or with ``per_capacity`` days of the whole pool) weighted by its pressure to the power ``alpha``,
     so that work on the bottleneck pool counts and work on idle pools hardly does; each task's priority times
-    ``exp(noise · N(0, 1))``."""
+    ``exp(noise · N(0, 1))``. At α = 0 in unit-days the rule itself (``greedy.unlock_ratio_rule``), so that the
+    set-up weights are tried on the order the best heuristic plan usually comes from."""
     problem = ctx.problem
+    if alpha == 0.0 and not per_capacity:  # the plain rule, as the heuristics compute it (once)
+        if ctx.unlock is None:
+            ctx.unlock = np.asarray(unlock_ratio_rule(problem), dtype=float)
+        plain = ctx.unlock * np.exp(noise * ctx.rng.standard_normal(len(ctx.unlock))) if noise else ctx.unlock
+        return [float(x) for x in plain]
     scale = pressure ** alpha
     if per_capacity:
         scale = scale / np.array([max(1, r.capacity) for r in problem.resources])
@@ -272,29 +321,63 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
     return score.tolist()
 
 
+#: The set-up weights the priority search tries first when modes carry set-up: half a decade apart, from a
+#: borrowed mode counting as ending 3 set-ups later to 100 (at 1000 on kursk-border units no longer borrow at all:
+#: the plan of fixed pools), middle out.
+SETUP_WEIGHTS = (10.0, 30.0, 3.0, 100.0)
+
+
+def _starting_points(ctx: _Context, pressure: np.ndarray) -> list[tuple[float, float, bool, float]]:
+    """The priority search's first decodings as (α, jitter σ, per capacity, set-up weight).
+
+    When one pool is the bottleneck (its pressure at least 1.5 times the next pool's) it is weighted in pool-days
+    (α = 2, measured best with fixed pools), then in unit-days (α = 1); otherwise (pools by capabilities, all busy)
+    the plain unlock ratio is jittered (σ = 0.1) twice. When modes carry set-up (a unit in a borrowed role) the
+    plain unlock ratio is instead decoded with each of ``SETUP_WEIGHTS``: the serial scheme picks the mode that ends
+    first, so a unit borrows a role for any gain of a day however much set-up it pays, and the work it takes is then
+    missing from its own role (measured on kursk-border by capabilities: the jittered orders found 0.5 % in a
+    minute, a set-up weight alone 2 %)."""
+    top = sorted(pressure, reverse=True)
+    points: list[tuple[float, float, bool, float]]
+    if len(top) > 1 and top[0] >= 1.5 * top[1]:
+        points = [(2.0, 0.0, True, 0.0), (1.0, 0.0, False, 0.0)]
+    elif ctx.has_setup:
+        points = []
+    else:
+        points = [(0.0, 0.1, False, 0.0), (0.0, 0.1, False, 0.0)]
+    if ctx.has_setup:
+        points += [(0.0, 0.0, False, w) for w in SETUP_WEIGHTS]
+    return points
+
+
 def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
-    """A whole plan by the serial scheme in a bottleneck-weighted priority order: first two starting points, then
-    exponents, work units and jitter around the ones that gave the incumbent."""
+    """A whole plan by the serial scheme in a bottleneck-weighted priority order, with modes in borrowed roles
+    weighted by their set-up: first a few starting points (``_starting_points``), then exponents, work units,
+    set-up weights and jitter around the ones that gave the incumbent."""
     from sapper.errors import PlanError
     from sapper.plan.greedy import serial_sgs
 
     ctx.tried += 1
     pressure = _pressure(ctx.problem, best)
-    top = sorted(pressure, reverse=True)
-    if ctx.tried <= 2 and len(top) > 1 and top[0] >= 1.5 * top[1]:
-        # One pool is the bottleneck: start from it weighted in pool-days (measured best with fixed pools), then
-        # in unit-days.
-        alpha, noise, per_capacity = (2.0, 0.0, True) if ctx.tried == 1 else (1.0, 0.0, False)
-    elif ctx.tried <= 2:
-        # No single bottleneck (pools by capabilities, all busy): jitter the plain unlock ratio.
-        alpha, noise, per_capacity = 0.0, 0.1, False
+    starting = _starting_points(ctx, pressure)
+    if ctx.tried <= len(starting):
+        alpha, noise, per_capacity, setup_weight = starting[ctx.tried - 1]
     else:
         alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
         noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
         per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
-    ctx.trying = (alpha, per_capacity)
+        setup_weight = 0.0
+        if ctx.has_setup:
+            # Mostly the incumbent's order, jittered a little, its set-up weight moved by a factor of about 1.3
+            # either way (from 1 if it was 0): on kursk-border by capabilities such steps around the best weight
+            # found still gained, where σ = 0.1–0.2 and new exponents did not.
+            if ctx.rng.random() < 0.75:
+                alpha, noise = ctx.alpha, float(ctx.rng.choice([0.0, 0.02, 0.05]))
+            setup_weight = float(max(ctx.setup_weight, 1.0) * np.exp(0.25 * ctx.rng.standard_normal()))
+    ctx.trying = (alpha, per_capacity, setup_weight)
     try:
-        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity))
+        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
+                          setup_weight=setup_weight)
     except PlanError:  # deadlines this order cannot meet
         return None
 
@@ -333,6 +416,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
     if params.priority_search and not problem.anchored:
         ctx.milestones = [j for j, t in enumerate(problem.tasks) if t.weight > 0]
         ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
+        ctx.has_setup = any(m.setup for t in problem.tasks for m in t.modes)
         ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj
@@ -363,7 +447,11 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             limit = min(params.sub_seconds, left)
             if limit < 0.1:
                 break
-            out = sub_solver(sub, hint, limit)
+            if params.own_roles:
+                sub, hint, kept = own_role_modes(sub, hint)
+                out = _modes_back(sub_solver(sub, hint, limit), kept)
+            else:
+                out = sub_solver(sub, hint, limit)
         gain = 0.0
         if out.schedule is not None:
             starts = list(best.starts)
@@ -378,7 +466,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
                 improved += 1
                 op.improved += 1
                 if op.propose is not None:
-                    ctx.alpha, ctx.per_capacity = ctx.trying
+                    ctx.alpha, ctx.per_capacity, ctx.setup_weight = ctx.trying
         spent = clock() - began
         iterations += 1
         op.calls += 1

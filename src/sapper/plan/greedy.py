@@ -13,6 +13,7 @@ both with several priority rules and gives the best plan to CP-SAT as its starti
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,7 +37,44 @@ def _earliest_fit(ok: np.ndarray, est: int, duration: int) -> int | None:
     return est + int(starts[fits[0]])
 
 
-def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None = None) -> Schedule:
+def _first_free(free: np.ndarray, t: int) -> int:
+    """The first period >= ``t`` with a unit free in the profile ``free`` (its length when none)."""
+    nz = np.flatnonzero(free[t:] > 0)
+    return t + int(nz[0]) if nz.size else int(free.size)
+
+
+def _fit_from(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], duration: int, lo: int,
+              latest: int) -> int | None:
+    """The earliest start in [``lo``, ``latest``] where every renewable demand fits for ``duration`` (> 0) periods,
+    or None; the same start as ``_fit`` without budgets per period, found by looking at a stretch of the profiles
+    after ``lo`` at a time (doubling it) rather than the whole horizon."""
+    renewable = [(free[r], u) for r, u in demands if r in free]
+    if not renewable:
+        return lo if lo <= latest else None
+    if lo <= latest and all(f[lo:lo + duration].min() >= u for f, u in renewable):
+        return lo  # free at once: the common case
+    width = max(64, 4 * duration)
+    while lo <= latest:
+        stop = min(latest + duration, lo + width)  # a fit starting at t <= latest needs periods up to t + duration
+        ok = renewable[0][0][lo:stop] >= renewable[0][1]
+        for f, u in renewable[1:]:
+            ok &= f[lo:stop] >= u
+        bad = np.flatnonzero(~ok)
+        begins = np.concatenate(([0], bad + 1))
+        ends = np.concatenate((bad, [ok.size]))
+        fits = np.flatnonzero(ends - begins >= duration)
+        if fits.size:
+            t = lo + int(begins[fits[0]])
+            return t if t <= latest else None
+        if stop >= latest + duration:
+            return None
+        lo += int(begins[-1])  # the last run of free periods may continue past the stretch
+        width *= 2
+    return None
+
+
+def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None = None, *,
+               setup_weight: float = 0.0) -> Schedule:
     """Schedule tasks one by one, highest ``priority`` first among those whose predecessors are scheduled.
 
     Ties go to the lower task index. Each task takes the mode that finishes earliest (ties: lower mode index) among
@@ -44,12 +82,18 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     come; ``modes`` fixes the mode of every task instead. A task starts only where what it spends in each window of
     a budget per period fits what is left there (a task may wait for next year's money). Raises PlanError if a task
     cannot be placed.
+
+    ``setup_weight`` (≥ 0) makes a mode with set-up (``Mode.setup``: a unit in a borrowed role) count as ending
+    ``setup_weight × setup`` periods later when the modes are compared, so that units keep to their own roles unless
+    borrowing gains that much: 0 (the default) compares the ends alone.
     """
     n = len(problem.tasks)
     if len(priority) != n:
         raise PlanError(f"priority has {len(priority)} values for {n} tasks")
     horizon = problem.horizon
     free = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
+    # Per resource, the first period with a unit free: no work on it starts earlier (free only ever decreases).
+    first = {r: _first_free(f, 0) for r, f in free.items()}
     budget = _Budget(problem)
     money = _Money(problem)
     preds = problem.predecessors
@@ -64,26 +108,43 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     while heap:
         _, j = heapq.heappop(heap)
         task = problem.tasks[j]
-        best: tuple[int, int, int] | None = None  # (end, mode, start)
+        best: tuple[float, int, int] | None = None  # (end, with set-up weighted; mode, start)
         for m, mode in enumerate(task.modes):
             if (modes is not None and m != modes[j]) or not budget.allows(j, m):
                 continue
-            t = _fit(free, mode.demands, mode.duration, est[j], horizon, money.starts_ok(mode))
-            if t is None or (task.deadline is not None and t + mode.duration > task.deadline):
+            extra = setup_weight * mode.setup
+            latest = horizon - mode.duration
+            if best is not None:  # a later start would not beat the best mode (ties: the lower mode)
+                latest = min(latest, math.ceil(best[0] - mode.duration - extra) - 1)
+            if task.deadline is not None:
+                latest = min(latest, task.deadline - mode.duration)
+            if est[j] > latest:
                 continue
-            cand = (t + mode.duration, m, t)
+            starts_ok = money.starts_ok(mode)
+            if starts_ok is None and mode.duration > 0:
+                t = _fit_from(free, mode.demands, mode.duration, max(est[j], *(first[r] for r, _ in mode.demands
+                                                                              if r in first)), latest)
+            else:
+                t = _fit(free, mode.demands, mode.duration, est[j], horizon, starts_ok)
+            if t is None or t > latest:
+                continue
+            cand = (t + mode.duration + extra, m, t)
             if best is None or cand < best:
                 best = cand
         if best is None:
             raise PlanError(f"task {j} ({task.name}) cannot be placed within the horizon of {horizon} periods"
                             + (" and the budgets" if problem.non_renewable or money.active else ""))
-        end, m, t = best
+        _, m, t = best
+        end = t + task.modes[m].duration
         starts[j], chosen[j] = t, m
         budget.spend(j, m)
         money.spend(task.modes[m], t)
         for r, units in task.modes[m].demands:
             if r in free:
                 free[r][t:end] -= units
+                if t <= first[r] < end:  # the first period with a free unit moved on
+                    nz = np.flatnonzero(free[r][first[r]:] > 0)
+                    first[r] = first[r] + int(nz[0]) if nz.size else horizon
         placed += 1
         for k, lag in succs[j]:
             est[k] = max(est[k], end + lag)
