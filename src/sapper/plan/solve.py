@@ -50,6 +50,10 @@ LARGE_PROBLEM_TASKS = 3000
 #: Share of a makespan search's time, after CP-SAT's first second, given to the genetic search (``plan.evolve``).
 GENETIC_SHARE = 0.3
 
+#: On a multi-mode makespan problem CP-SAT's first second keeps the LP at its strongest (``focus="bound"``), and a
+#: genetic plan that reaches that run's bound ends the search (``_cpsat_stage``).
+MULTI_MODE_BOUND_RUN = True
+
 
 class Status(StrEnum):
     OPTIMAL = "optimal"  # proven optimal (objective equals the lower bound)
@@ -375,7 +379,8 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
     if limit < 2.0:
         return run(limit, "proof", hint, params.seed)
     t0 = time.perf_counter()
-    first = run(1.0, "proof", hint, params.seed)
+    multi_mode = MULTI_MODE_BOUND_RUN and any(len(t.modes) > 1 for t in problem.tasks)
+    first = run(1.0, "bound" if multi_mode else "proof", hint, params.seed)
     if first.status in ("optimal", "infeasible"):
         return first
     rest = limit - (time.perf_counter() - t0)
@@ -394,6 +399,9 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
             verify(problem, found, "genetic search")
             start = found
             outcomes.append(replace(first, status="feasible", schedule=found, objective=float(value)))
+            if first.bound is not None and value <= target and MULTI_MODE_BOUND_RUN:
+                # The search reached the first run's bound: its plan is optimal, the restart has nothing to do.
+                return replace(outcomes[-1], status="optimal", bound=first.bound, seconds=time.perf_counter() - t0)
         # CP-SAT keeps its share even when the search ran over (the first search of a process may compile it).
         rest = max(rest - budget, limit - (time.perf_counter() - t0))
     second = run(max(0.05, rest), "proof", start, params.seed + 1)
