@@ -244,7 +244,8 @@ def test_a_multi_mode_search_proves_first_and_stops_when_the_genetic_plan_reache
     result = solve(p, params=SolveParams(time_limit_s=10))
     assert focuses == ["bound"]  # one CP-SAT run: no restart after the genetic search met the bound
     assert result.details["genetic_objective"] == optimum
-    assert result.status is Status.OPTIMAL and result.objective == optimum and check(p, result.schedule) == []
+    assert result.status is Status.OPTIMAL and result.objective == optimum
+    assert result.schedule is not None and check(p, result.schedule) == []
 
 
 def test_the_bound_focus_proves_a_multi_mode_optimum() -> None:
