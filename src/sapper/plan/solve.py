@@ -362,8 +362,10 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
     bound kept is the better of the two runs' bounds (both are bounds of the same model).
 
     Between the two runs a genetic search (``plan.evolve``) takes ``GENETIC_SHARE`` of the time left, where it
-    applies, on a multi-mode problem searching modes too; it stops early when it reaches the first run's bound. The
-    restart begins from its plan when that is shorter (``details`` gets ``genetic_objective`` and
+    applies, on a multi-mode problem searching modes too; it stops early when it reaches the first run's bound, and
+    its plan is then returned as proven optimal without the restart. On a multi-mode problem the first run keeps the
+    LP (``focus="bound"``: the budgets' bound is the LP's; docs/planning.md). The restart begins from its plan when
+    that is shorter (``details`` gets ``genetic_objective`` and
     ``genetic_seconds``). On the nine 60-job instances CP-SAT does not close at once this took the mean deviation
     from the best-known plans (over all 48 of the set) from 0.22–0.27 % to 0.12–0.16 % (docs/benchmarks.md).
     """
