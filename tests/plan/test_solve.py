@@ -21,7 +21,7 @@ from sapper.plan import (
     solve,
 )
 from sapper.plan.assign import assign_units
-from sapper.plan.greedy import serial_sgs
+from sapper.plan.greedy import longest_tail_rule, serial_sgs
 from sapper.plan.solution import Schedule
 
 from .conftest import random_problem
@@ -214,3 +214,49 @@ def test_an_optimum_says_what_proves_it() -> None:
     result = solve(problem, params=SolveParams(time_limit_s=5, workers=1, seed=1))
     assert result.status is Status.OPTIMAL and result.objective == 43
     assert result.details["proof"] == ("own-bound" if result.details["own_lower_bound"] == 43 else "cpsat")
+
+
+def test_a_multi_mode_search_proves_first_and_stops_when_the_genetic_plan_reaches_that_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a multi-mode makespan problem CP-SAT's first second runs with the LP kept (``focus="bound"``). Here it is
+    made to come back unproven with a plan above the optimum (the longest-tail plan in the scheme's own modes) and the
+    proven optimum as its bound (j10opt.mm); the genetic search reaches that bound, so its plan is returned as proven
+    optimal without the restart."""
+    from pathlib import Path
+
+    import sapper.plan.cpsat as cpsat_pkg
+    from sapper.io.psplib import read_instance, read_references
+    from sapper.plan.cpsat.backend import CpSatOutcome
+
+    data = Path(__file__).parents[1] / "data" / "psplib"
+    p = read_instance(data / "j1030_1.mm")  # two budgets
+    optimum = read_references(data)["j1030_1.mm"].optimum
+    assert optimum is not None
+    above = serial_sgs(p, longest_tail_rule(p))
+    assert objective_value(p, above) > optimum
+    focuses: list[object] = []
+
+    def first_unproven(problem: Problem, **kw: object) -> CpSatOutcome:
+        focuses.append(kw["focus"])
+        return CpSatOutcome("feasible", above, float(objective_value(problem, above)), float(optimum), 0.0, "test")
+
+    monkeypatch.setattr(cpsat_pkg, "solve_cpsat", first_unproven)
+    result = solve(p, params=SolveParams(time_limit_s=10))
+    assert focuses == ["bound"]  # one CP-SAT run: no restart after the genetic search met the bound
+    assert result.details["genetic_objective"] == optimum
+    assert result.status is Status.OPTIMAL and result.objective == optimum
+    assert result.schedule is not None and check(p, result.schedule) == []
+
+
+def test_the_bound_focus_proves_a_multi_mode_optimum() -> None:
+    """CP-SAT with the LP kept (the first second of a multi-mode search) proves j1030_1's known optimum."""
+    from pathlib import Path
+
+    from sapper.io.psplib import read_instance, read_references
+    from sapper.plan.cpsat import solve_cpsat
+
+    data = Path(__file__).parents[1] / "data" / "psplib"
+    p = read_instance(data / "j1030_1.mm")
+    out = solve_cpsat(p, time_limit_s=30, workers=2, focus="bound")
+    assert out.status == "optimal" and out.objective == read_references(data)["j1030_1.mm"].optimum
+    assert out.schedule is not None and check(p, out.schedule) == []
