@@ -1,7 +1,6 @@
 # ruff: noqa: E501
-"""The commands' and options' help texts, for the catalogues: written by ``make catalogues`` (:func:`sapper.cli._library.write_help_texts`)
- from the command tree; do not edit. The help pages say them in the run's language
-(:mod:`sapper.cli._library`)."""
+"""The commands' and options' help texts, for the catalogues: written from the command tree by ``make catalogues``
+(:func:`sapper.cli._library.write_help_texts`); do not edit. The help pages say them in the run's language."""
 
 from sapper.cli._library import N_
 

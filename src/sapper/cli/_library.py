@@ -29,7 +29,7 @@ from sapper.cli._output import _Voice, tr
 from sapper.report.i18n import Lang
 
 
-def N_(text: str) -> str:  # noqa: N802 (gettext's name for a marker that translates later)
+def N_(text: str) -> str:
     """Mark ``text`` for the catalogues (``make catalogues`` extracts ``N_``); it is said later."""
     return text
 
@@ -243,6 +243,6 @@ def write_help_texts(path: str) -> None:
         f.write("# ruff: noqa: E501\n"
                 '"""The commands\' and options\' help texts, for the catalogues: written from the command tree by '
                 '``make catalogues``\n(:func:`sapper.cli._library.write_help_texts`); do not edit. The help pages '
-                'say them in the run\'s language."""\n\n"
+                'say them in the run\'s language."""\n\n'
                 "from sapper.cli._library import N_\n\nHELP = (\n" + body + ")\n")
 
