@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import AsJson, Db, parse_day, settings
-from sapper.cli._output import language, lines, localise, out, tr
+from sapper.cli._output import language, lines, localise, out, tr, tr_n
 from sapper.messages import msg
 from sapper.report.i18n import Lang
 
@@ -55,6 +55,17 @@ _TABLES = {
 }
 
 
+#: The scenario's metadata as ``sapper info`` names it (its own key in English and under ``--json``).
+_META = {
+    "attributions": msg("attributions"), "border_wkt": msg("border (WKT)"), "notes": msg("notes"),
+    "scenario": msg("scenario"), "seed": msg("seed"), "start_date": msg("start date"), "synthetic": msg("synthetic"),
+}
+
+
+def _meta_name(key: str) -> str:
+    return key if language() is Lang.EN else localise(_META.get(key, key))
+
+
 def _table_name(name: str) -> str:
     return name if language() is Lang.EN else localise(_TABLES.get(name, name))
 
@@ -71,5 +82,8 @@ def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:
     for k, n in found.counts.items():
         out.print(f"{_table_name(k):>28}: {n}", markup=False, highlight=False)
     for k, v in found.meta.items():
-        text = v if len(v) <= 200 else f"{v[:80]} … ({len(v):,} characters; see --json)"
-        out.print(f"{k:>28}: {text}", markup=False, highlight=False)
+        text = v if len(v) <= 200 else tr_n("{head} … ({n:,} character; see --json)",
+                                            "{head} … ({n:,} characters; see --json)", len(v), head=v[:80])
+        if language() is not Lang.EN and text in ("true", "false"):
+            text = tr("yes") if text == "true" else tr("no")
+        out.print(f"{_meta_name(k):>28}: {text}", markup=False, highlight=False)

@@ -943,13 +943,13 @@ def _polygonal(row: _Row, geom: BaseGeometry | None, fault: str | None, column: 
         return None
     assert usable is not None
     if not isinstance(usable, Polygon | MultiPolygon):
-        row.fault(f"must be a polygon or multipolygon, got {usable.geom_type}", column)
+        row.fault(msg("must be a polygon or multipolygon, got {kind}", kind=usable.geom_type), column)
         return None
     if not in_wgs84_range(usable):
         row.fault("coordinates are not WGS84 longitude/latitude", column)
         return None
     if repaired is not None:
-        notes.append(f"repaired {row.record} {column}: {repaired}")
+        notes.append(msg("repaired {record} {column}: {reason}", record=row.record, column=column, reason=repaired))
     return usable
 
 
