@@ -47,8 +47,9 @@ _RICH = {
     "ABORTED_TEXT": N_("Aborted."),
     "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
 }
-#: The help option's text (the vendored click's ``help_option``).
+#: The help option's text (the vendored click's ``help_option``) and the usage line's prefix (its ``write_usage``).
 N_("Show this message and exit.")
+N_("Usage:")
 
 
 def _say(text: str) -> str:
