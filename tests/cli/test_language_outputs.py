@@ -221,7 +221,7 @@ def test_usage_errors_and_help_are_in_the_language(lang: str, monkeypatch: pytes
         said.append(err)
     assert ("Немає такого параметра: --bogus" if lang == "uk" else "Нет такого параметра: --bogus") in said[0]
     assert ("Бракує параметра '--db'" if lang == "uk" else "Не хватает параметра '--db'") in said[1]
-    assert ("не число" if lang == "uk" else "не число") in said[2]
+    assert "не число" in said[2]
     assert ("Немає такої команди 'bogus'" if lang == "uk" else "Нет такой команды 'bogus'") in said[3]
     code, out, err = run(monkeypatch, capsys, "--lang", lang, "plan", "--help")
     assert code == 0, err
