@@ -321,3 +321,18 @@ def test_release_rules_info_and_utilisation_name_things_in_the_language(register
     assert ("групи ручного розмінування" if lang == "uk" else "группы ручного разминирования") in out
     said.append(out)
     assert [line for text in said for line in english_left(text)] == []
+
+
+def test_every_help_text_is_translated() -> None:
+    """Every help text of the command tree (commands, options, arguments) is translated in both catalogues: a help
+    text changed without `make catalogues` (which writes sapper/cli/_helptexts.py from the tree) fails here."""
+    from sapper.cli._library import help_texts
+
+    texts = help_texts()
+    assert len(texts) > 200 and "Plan every open hazard area and damaged asset in the store; save the plan in it." \
+        in texts
+    for lang in (Lang.UK, Lang.RU):
+        with catalogue_path(lang).open("rb") as f:
+            catalogue = read_po(f, locale=lang.value)
+        missing = [t for t in texts if (m := catalogue.get(t)) is None or not m.string]
+        assert missing == [], (lang, missing[:5])
