@@ -39,10 +39,13 @@ PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 pdf:
 	dpkg -s $(PDF_DEBS) >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(PDF_DEBS))
 
-# The catalogues (src/sapper/locale/*/LC_MESSAGES/sapper.po: the reports and the command line): extract the marked messages (babel.cfg) and merge
+# The catalogues (src/sapper/locale/*/LC_MESSAGES/sapper.po: the reports and the command line): write the commands' help
+# texts (src/sapper/cli/_helptexts.py, from the command tree), extract the marked messages (babel.cfg) and merge
 # them into each language's .po (new ones untranslated: tests/report/test_catalogue.py fails until they are).
 catalogues: $(STAMP)
 	mkdir -p build
+	PYTHONPATH=src $(BIN)/python -c "from sapper.cli._library import write_help_texts; \
+	  write_help_texts('src/sapper/cli/_helptexts.py')"
 	$(BIN)/pybabel extract -F babel.cfg -k n_:1,2 -k msg -k msg_n:1,2 -k tr -k tr_n:1,2 --no-location --sort-output -w 120 -o build/sapper.pot .
 	for lang in en uk ru; do $(BIN)/pybabel update -i build/sapper.pot -d src/sapper/locale -D sapper -l $$lang \
 	  --no-fuzzy-matching --ignore-obsolete -w 120; done

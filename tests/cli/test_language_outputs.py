@@ -8,6 +8,7 @@ English words.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from functools import cache
@@ -175,3 +176,163 @@ def test_a_replan_on_blocked_work_explains_itself_in_the_language(tmp_path: Path
             if lang == "uk" else
             "бригада B-BLD-1 сообщила 2025-06-06, что работы на объекте A-3 заблокированы опасным участком H-2") in out
     assert english_left(out) == [] and english_left(err) == []
+
+
+# ----------------------------------------------------------------------------------------------------
+# The last English strings (issue 14 item 5): the whatif table, the command-line library's words, record checks,
+# file readers' reasons, release-rule names, `sapper info`'s table names and the roles of the utilisation lines
+# ----------------------------------------------------------------------------------------------------
+
+#: Role codes (methods, trades) and pool kinds: what the utilisation and whatif lines said before they named roles.
+_ROLE_CODE = re.compile(r"(?<![\w-])(survey|manual|dog|mechanical|bac|road|bridge|power|water|building|deminers|"
+                        r"builders)(?![\w-])")
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_the_whatif_table_is_in_the_language(register: Path, lang: str, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`sapper whatif`: headers, row labels, the critical assets' rule, what each column is, the roles named."""
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "whatif", "--db", register, "--variant",
+                         "more:deminers=+10", "--runs", "20", "--time-limit", "2", "--no-save")
+    assert code == 0, err
+    head = out.splitlines()[0]
+    assert head.startswith("варіант" if lang == "uk" else "вариант"), head
+    assert ("що означає кожен стовпець:" if lang == "uk" else "что означает каждый столбец:") in out
+    assert ("групи ручного розмінування: " if lang == "uk" else "группы ручного разминирования: ") in out
+    columns = [line for line in out.splitlines() if line.startswith(("  current:", "  more:"))]
+    assert len(columns) == 2 and not any(_ROLE_CODE.search(line.replace("deminers=+10", "")) for line in columns)
+    assert english_left(out, keep=("deminers=+10",)) == [] and english_left(err) == []
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_usage_errors_and_help_are_in_the_language(lang: str, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The library's words (usage line, where to find help, the error) and sapper's own help texts: an unknown
+    option, a missing one, a value that is not a number, an unknown command; `--help` of a command and of a group,
+    the language given by --lang or by $SAPPER_LANG."""
+    monkeypatch.delenv("SAPPER_DB", raising=False)
+    monkeypatch.delenv("SAPPER_TIME_LIMIT", raising=False)
+    said = []
+    for args in (["plan", "--bogus"], ["plan"], ["plan", "--db", "x.gpkg", "--time-limit", "abc"], ["bogus"]):
+        code, out, err = run(monkeypatch, capsys, "--lang", lang, *args)
+        assert code == 2 and out == "", (args, err)
+        assert ("Помилка: " if lang == "uk" else "Ошибка: ") in err, err
+        assert err.startswith("Використання: " if lang == "uk" else "Использование: "), err
+        said.append(err)
+    assert ("Немає такого параметра: --bogus" if lang == "uk" else "Нет такого параметра: --bogus") in said[0]
+    assert ("Бракує параметра '--db'" if lang == "uk" else "Не хватает параметра '--db'") in said[1]
+    assert "не число" in said[2]
+    assert ("Немає такої команди 'bogus'" if lang == "uk" else "Нет такой команды 'bogus'") in said[3]
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "plan", "--help")
+    assert code == 0, err
+    assert ("Параметри" if lang == "uk" else "Параметры") in out
+    assert ("Спланувати кожну відкриту небезпечну ділянку" if lang == "uk" else
+            "Спланировать каждый открытый опасный участок") in out
+    assert ("Показати це повідомлення й вийти." if lang == "uk" else "Показать это сообщение и выйти.") in \
+        " ".join(out.replace("│", " ").split())
+    said.append(out)
+    monkeypatch.setenv("SAPPER_LANG", lang)
+    code, out, err = run(monkeypatch, capsys, "release", "--help")
+    assert code == 0, err
+    assert ("Команди" if lang == "uk" else "Команды") in out
+    said.append(out)
+    assert [line for text in said for line in english_left(text)] == []
+
+
+def test_usage_errors_and_help_stay_as_the_library_says_them_in_english(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """In English the library's own text is unchanged (a run in another language before does not leak into it)."""
+    run(monkeypatch, capsys, "--lang", "uk", "plan", "--bogus")
+    code, _, err = run(monkeypatch, capsys, "--lang", "en", "plan", "--bogus")
+    assert code == 2
+    assert err.startswith("Usage: ") and "plan [OPTIONS]\nTry '" in err and "plan --help' for help.\n" in err
+    assert "Error: No such option: --bogus" in err
+    code, out, _ = run(monkeypatch, capsys, "plan", "--help")
+    assert code == 0 and "Usage: " in out and "Options" in out and "Plan every open hazard area" in out
+
+
+#: A hazard-area file with a bow tie (repaired), a feature without geometry, one whose id came before and one with a
+#: class sapper does not know (rejected).
+_MESSY = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"id": "bow", "hazard_class": "SHA"},
+     "geometry": {"type": "Polygon", "coordinates": [[[35.0, 51.0], [35.01, 51.01], [35.01, 51.0], [35.0, 51.01],
+                                                      [35.0, 51.0]]]}},
+    {"type": "Feature", "properties": {"id": "nothing", "hazard_class": "SHA"}, "geometry": None},
+    {"type": "Feature", "properties": {"id": "bow", "hazard_class": "CHA"},
+     "geometry": {"type": "Polygon", "coordinates": [[[35.1, 51.1], [35.11, 51.1], [35.11, 51.11], [35.1, 51.1]]]}},
+    {"type": "Feature", "properties": {"id": "odd", "hazard_class": "XYZ", "beneficiaries": "1,5"},
+     "geometry": {"type": "Polygon", "coordinates": [[[35.2, 51.2], [35.21, 51.2], [35.21, 51.21], [35.2, 51.2]]]}},
+]}
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_file_readers_reasons_and_record_checks_are_in_the_language(tmp_path: Path, lang: str,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """An import's repaired and rejected features (GEOS's reason with its place, a missing geometry, a repeated id,
+    an unknown value, a count with a decimal comma) and a check of a record below the services (a release rule out
+    of range), in the language."""
+    db, src = tmp_path / "r.gpkg", tmp_path / "messy.geojson"
+    src.write_text(json.dumps(_MESSY), encoding="utf-8")
+    code, _, err = run(monkeypatch, capsys, "--lang", lang, "init", "--db", db)
+    assert code == 0, err
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "import", "hazards", src, "--db", db)
+    assert code == 0, err
+    assert ("самоперетин [35.005 51.005]" if lang == "uk" else "самопересечение [35.005 51.005]") in out, out
+    assert ("геометрії немає" if lang == "uk" else "геометрии нет") in out
+    assert ("уже трапляється раніше у файлі" if lang == "uk" else "уже встречается раньше в файле") in out
+    assert ("beneficiaries має бути цілим числом, отримано '1,5'" if lang == "uk" else
+            "beneficiaries должно быть целым числом, получено '1,5'") in out
+    said = [out, err]
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "release", "rules", "--db", db,
+                         "--residual-area-m2", "-1")
+    assert code == 2 and out == ""
+    assert ("залишкова площа має бути ≥ 0 м²" if lang == "uk" else "остаточная площадь должна быть ≥ 0 м²") in err
+    assert ("правила звільнення" if lang == "uk" else "правила высвобождения") in err
+    said.append(err)
+    assert [line for text in said for line in english_left(text)] == []
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_release_rules_info_and_utilisation_name_things_in_the_language(register: Path, lang: str,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`sapper release rules` names each setting (its own name in brackets), `sapper info` its tables, and the plan's
+    utilisation lines the roles, in the language; `--json` keeps the codes."""
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "release", "rules", "--db", register)
+    assert code == 0, err
+    assert not re.search(r"^residual_area_m2 = ", out, re.M)
+    assert ("найбільша залишкова площа, яку можна звільнити, м² (residual_area_m2) = 1.0" if lang == "uk" else
+            "наибольшая остаточная площадь, которую можно высвободить, м² (residual_area_m2) = 1.0") in out
+    said = [out]
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "info", "--db", register)
+    assert code == 0, err
+    names = [line.split(":")[0].strip() for line in out.splitlines()]
+    assert "hazard_areas" not in names and ("небезпечні ділянки" if lang == "uk" else "опасные участки") in names
+    said.append(out)
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "info", "--db", register, "--json")
+    assert code == 0 and json.loads(out)["counts"]["hazard_areas"] == 6
+    code, out, err = run(monkeypatch, capsys, "--lang", lang, "plan", "--db", register, "--engine", "greedy")
+    assert code == 0, err
+    roles = [line for line in out.splitlines() if line.startswith("  ") and "%" in line and ":" in line
+             and not line.strip()[0].isdigit()]
+    assert len(roles) >= 4, out
+    assert not any(_ROLE_CODE.search(line) for line in roles), roles
+    assert ("групи ручного розмінування" if lang == "uk" else "группы ручного разминирования") in out
+    said.append(out)
+    assert [line for text in said for line in english_left(text)] == []
+
+
+def test_every_help_text_is_translated() -> None:
+    """Every help text of the command tree (commands, options, arguments) is translated in both catalogues: a help
+    text changed without `make catalogues` (which writes sapper/cli/_helptexts.py from the tree) fails here."""
+    from sapper.cli._library import help_texts
+
+    texts = help_texts()
+    assert len(texts) > 200 and "Plan every open hazard area and damaged asset in the store; save the plan in it." \
+        in texts
+    for lang in (Lang.UK, Lang.RU):
+        with catalogue_path(lang).open("rb") as f:
+            catalogue = read_po(f, locale=lang.value)
+        missing = [t for t in texts if (m := catalogue.get(t)) is None or not m.string]
+        assert missing == [], (lang, missing[:5])

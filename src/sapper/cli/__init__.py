@@ -38,6 +38,7 @@ from sapper.cli import (
     web,
     whatif,
 )
+from sapper.cli._library import usage_error
 from sapper.cli._output import error_line, localise, tr, tr_n, use_language
 from sapper.errors import Fault, SapperError, TransitionError, ValidationError
 from sapper.report.i18n import Lang
@@ -136,8 +137,28 @@ def _report(exc: SapperError) -> None:
         error_line(tr("sapper: error [{code}]: {message}", code=exc.code, message=_message(exc)))
 
 
+def _early_language(argv: list[str]) -> Lang:
+    """The language named before the command (``--lang X``, ``--lang=X``) or by $SAPPER_LANG, for what is said before
+    the app's callback runs (a usage error, ``--help``); English when it cannot be read (the callback refuses it)."""
+    value = None
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+            break
+        if arg.startswith("--lang="):
+            value = arg.removeprefix("--lang=")
+            break
+        if not arg.startswith("-"):  # the command: options after it are its own
+            break
+    try:
+        return Lang.parse(value)
+    except SapperError:
+        return Lang.EN
+
+
 def main() -> None:
     """Entry point: run the app; map sapper errors to their lines and exit code."""
+    use_language(_early_language(sys.argv[1:]))
     try:
         code = app(standalone_mode=False)  # returns the code of typer.Exit instead of raising it
     except SapperError as exc:
@@ -149,8 +170,6 @@ def main() -> None:
         error_line(tr("sapper: aborted"))
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors (unknown command, missing or bad option): click's message
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
+        usage_error(exc)
         sys.exit(int(getattr(exc, "exit_code", 2)))
     sys.exit(code if isinstance(code, int) else 0)

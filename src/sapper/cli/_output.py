@@ -131,8 +131,8 @@ def unit_use(u: Utilisation) -> None:
               pools=u.pools, weeks=u.idle_weeks)])
     for r in u.roles:
         lines([tr("  {kind} {role}: {units} units ({borrowed} in a borrowed role), {days} working days, {share} % of "
-                  "the {kind} days", kind=r.kind, role=r.role, units=r.units, borrowed=r.borrowed_by,
-                  days=f"{r.working_days:,}", share=r.share_pct)])
+                  "the {kind} days", kind=kind_label(r.kind), role=role_label(r.role), units=r.units,
+                  borrowed=r.borrowed_by, days=f"{r.working_days:,}", share=r.share_pct)])
     idle = u.idle
     named = ", ".join(tr("{unit} ({days} days from {first})", unit=x.unit_id, days=x.longest_idle_days,
                          first=x.idle_from.isoformat() if x.idle_from else "") for x in idle[:IDLE_NAMED])
@@ -153,8 +153,11 @@ class _Voice:
 
 
 def use_language(lang: Lang) -> None:
-    """Say every later message in ``lang``."""
+    """Say every later message in ``lang`` (the command-line library's words too: usage errors, ``--help``)."""
+    from sapper.cli._library import speak
+
     _Voice.speaker = None if lang is Lang.EN else Speaker(lang)
+    speak(lang)
 
 
 def language() -> Lang:
@@ -168,6 +171,29 @@ def localise(text: object) -> str:
     if sp is None or not isinstance(text, Msg):
         return str(text)
     return text.translated(sp._, sp.n_)
+
+
+def role_label(code: str) -> str:
+    """A method's or trade's code (``manual``, ``road``) as the reports name it, in the run's language; the code
+    itself in English (what a user types in options and files)."""
+    from sapper.report.gantt import role_name
+
+    sp = _Voice.speaker
+    return code if sp is None else role_name(sp, code)
+
+
+def kind_label(code: str) -> str:
+    """``deminers`` or ``builders`` (a pool's kind) in the run's language."""
+    words = {"deminers": tr("deminers"), "builders": tr("builders")}
+    return words.get(code, code)
+
+
+def asset_label(code: str) -> str:
+    """An asset type's code (``power_line``) as the reports name it, in the run's language; the code in English."""
+    from sapper.report.taskorders import coded_word
+
+    sp = _Voice.speaker
+    return code if sp is None else coded_word(sp, "asset", code)
 
 
 def tr(template: str, /, **params: object) -> str:

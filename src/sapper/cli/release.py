@@ -13,7 +13,8 @@ import typer
 
 from sapper.cli._options import AsJson, Db, parse_at, settings
 from sapper.cli._output import language, lines, localise, tr
-from sapper.messages import phrases
+from sapper.messages import msg, phrases
+from sapper.report.i18n import Lang
 
 if TYPE_CHECKING:
     from sapper.services.landrelease import HandoverCertificate
@@ -340,8 +341,33 @@ def release_rules(
         )
         if changed != current:
             current = set_rules(store, changed)
-    lines(f"{f.name} = {list_text(v) if isinstance(v := getattr(current, f.name), frozenset) else v}"
-          for f in dataclasses.fields(current))
+    if language() is Lang.EN:  # the settings' own names, as the options and the store name them
+        lines(f"{f.name} = {list_text(v) if isinstance(v := getattr(current, f.name), frozenset) else v}"
+              for f in dataclasses.fields(current))
+        return
+    for f in dataclasses.fields(current):
+        v = getattr(current, f.name)
+        shown = v
+        if isinstance(v, frozenset):
+            shown = list_text(v) or "—"
+        elif isinstance(v, bool):
+            shown = tr("yes") if v else tr("no")
+        lines([tr("{setting} ({key}) = {value}", setting=localise(_RULE_NAMES.get(f.name, f.name)), key=f.name,
+                  value=shown)])
+
+
+#: The land-release settings as ``sapper release rules`` names them in Ukrainian and Russian (their own names, which
+#: the options and the store use, follow in brackets).
+_RULE_NAMES = {
+    "residual_area_m2": msg("largest remaining area that may be released, m²"),
+    "residual_width_m": msg("widest remaining sliver that may be released, m"),
+    "nts_may_cancel_in_cha": msg("non-technical survey may cancel land in a confirmed hazardous area"),
+    "clearance_depth_cm": msg("required clearance depth where an area sets none, cm"),
+    "inspection_lag_working_days": msg("working days for inspection, acceptance and handover after clearance"),
+    "dog_excluded_devices": msg("device categories where no dogs are sent"),
+    "dog_excluded_land_uses": msg("land uses where no dogs are sent"),
+    "dog_excluded_hazards": msg("hazard areas where no dogs are sent"),
+}
 
 
 def _risk(text: str) -> str:

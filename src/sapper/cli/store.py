@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import AsJson, Db, parse_day, settings
-from sapper.cli._output import lines, out, tr
+from sapper.cli._output import language, lines, localise, out, tr, tr_n
+from sapper.messages import msg
+from sapper.report.i18n import Lang
 
 
 def init(
@@ -35,6 +37,39 @@ def copy(
     lines(copy_register(source, target).lines())
 
 
+#: The store's tables as ``sapper info`` names them (the table's own name in English and under ``--json``).
+_TABLES = {
+    "accidents": msg("accidents"), "activities": msg("land-release activities"), "admin_areas": msg("admin areas"),
+    "api_tokens": msg("API tokens"), "assets": msg("damaged assets"), "audit": msg("audit entries"),
+    "brigades": msg("builder brigades"), "calendar_holidays": msg("holidays"),
+    "contested_zone": msg("contested zone"), "devices_found": msg("devices found"),
+    "field_progress": msg("field progress reports"), "field_progress_devices": msg("devices in field reports"),
+    "field_submission_events": msg("field submission events"), "field_submissions": msg("field submissions"),
+    "hazard_areas": msg("hazard areas"), "hazard_points": msg("hazard points"), "jobs": msg("jobs"),
+    "land_release_events": msg("land-release events"), "land_release_outcomes": msg("land-release outcomes"),
+    "non_conformities": msg("non-conformities"), "organisations": msg("organisations"), "plan_runs": msg("plans"),
+    "plan_tasks": msg("planned tasks"), "qa_visits": msg("QA visits"), "sapper_meta": msg("metadata entries"),
+    "sessions": msg("sessions"), "settlements": msg("settlements"), "task_order_events": msg("task-order events"),
+    "task_order_lots": msg("task-order lots"), "task_orders": msg("task orders"), "teams": msg("deminer teams"),
+    "users": msg("users"), "victims": msg("victims"),
+}
+
+
+#: The scenario's metadata as ``sapper info`` names it (its own key in English and under ``--json``).
+_META = {
+    "attributions": msg("attributions"), "border_wkt": msg("border (WKT)"), "notes": msg("notes"),
+    "scenario": msg("scenario"), "seed": msg("seed"), "start_date": msg("start date"), "synthetic": msg("synthetic"),
+}
+
+
+def _meta_name(key: str) -> str:
+    return key if language() is Lang.EN else localise(_META.get(key, key))
+
+
+def _table_name(name: str) -> str:
+    return name if language() is Lang.EN else localise(_TABLES.get(name, name))
+
+
 def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:
     """What the store holds: counts per layer and the scenario's metadata."""
     from sapper.services.register import describe, open_register
@@ -45,7 +80,10 @@ def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:
         print(json.dumps(found.to_json(), indent=1, ensure_ascii=False))
         return
     for k, n in found.counts.items():
-        out.print(f"{k:>28}: {n}")
+        out.print(f"{_table_name(k):>28}: {n}", markup=False, highlight=False)
     for k, v in found.meta.items():
-        text = v if len(v) <= 200 else f"{v[:80]} … ({len(v):,} characters; see --json)"
-        out.print(f"{k:>28}: {text}", markup=False, highlight=False)
+        text = v if len(v) <= 200 else tr_n("{head} … ({n:,} character; see --json)",
+                                            "{head} … ({n:,} characters; see --json)", len(v), head=v[:80])
+        if language() is not Lang.EN and text in ("true", "false"):
+            text = tr("yes") if text == "true" else tr("no")
+        out.print(f"{_meta_name(k):>28}: {text}", markup=False, highlight=False)

@@ -10,34 +10,52 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sapper.cli._options import Db, parse_day, settings
-from sapper.cli._output import lines, say, tr_n
+from sapper.cli._output import asset_label, lines, localise, role_label, say, tr, tr_n
 from sapper.cli.costs import PricingFile
 
 if TYPE_CHECKING:
-    from sapper.services.whatif import WhatIf
+    from sapper.services.whatif import WhatIf, Workforce
+
+
+def _workforce(w: Workforce) -> str:
+    """People and units of a column, the roles named in the run's language."""
+    teams = ", ".join(tr("{n} {role}", n=n, role=role_label(m)) for m, n in w.teams)
+    brigades = ", ".join(tr("{n} {role}", n=n, role=role_label(t)) for t, n in w.brigades)
+    return tr("{deminers} deminers ({teams}), {builders} builders ({brigades})", deminers=w.deminers,
+              teams=teams or "—", builders=w.builders, brigades=brigades or "—")
 
 
 def _table(w: WhatIf) -> list[str]:
-    width = max(12, *(len(c.name) for c in w.columns))
-    text = [f"{'variant':<{width}}  {'finish P50':<10}  {'finish P80':<10}  released km² by {w.by} (P50)",
-            *(f"{c.name:<{width}}  {c.finish.p50}  {c.finish.p80}  {c.released_km2[1]:.2f} of {w.hazard_area_km2:.2f}"
+    variant, p50, p80 = tr("variant"), tr("finish P50"), tr("finish P80")
+    width = max(12, len(variant), *(len(c.name) for c in w.columns))
+    cols = max(10, len(p50), len(p80))
+    released = tr("released km² by {date} (P50)", date=w.by)
+    text = [f"{variant:<{width}}  {p50:<{cols}}  {p80:<{cols}}  {released}",
+            *(f"{c.name:<{width}}  {c.finish.p50!s:<{cols}}  {c.finish.p80!s:<{cols}}  "
+              + tr("{released:.2f} of {total:.2f}", released=c.released_km2[1], total=w.hazard_area_km2)
               for c in w.columns)]
     if w.columns[0].critical:
-        text.append(f"critical assets (P50 / P80): {w.critical_rule}")
+        text.append(tr("critical assets (P50 / P80): {rule}", rule=w.critical_rule))
         for a in w.columns[0].critical:
             cells = "  ".join(f"{c.name} {x.p50} / {x.p80}" for c in w.columns for x in c.critical
                               if x.asset_id == a.asset_id)
-            text.append(f"  {a.asset_id} ({a.asset_type}, score {a.score:.3f}): {cells}")
-    text.append("what each column is:")
+            text.append(tr("  {asset} ({type}, score {score:.3f}): {cells}", asset=a.asset_id,
+                           type=asset_label(a.asset_type), score=a.score, cells=cells))
+    text.append(tr("what each column is:"))
     for c in w.columns:
-        winter = "works in winter" if c.winter_work else "stands down in winter"
-        seconds = f"re-planned in {c.plan_seconds:.1f} s, " if c.name != "current" else ""
-        changes = c.changes or "no change (a control: re-planned as the variants are)"
-        text.append(f"  {c.name}: {changes} → {c.workforce.describe()}; demining {winter}; starts "
-                    f"{c.start_date}; plan {c.plan_status}, planned finish {c.planned_finish}; {seconds}forecast "
-                    f"{c.forecast_seconds:.1f} s" + (f"; {c.beyond_horizon} runs beyond the horizon"
-                                                     if c.beyond_horizon else ""))
-    text.append(f"{w.runs} runs, seed {w.seed}, the same for every column")
+        winter = tr("demining works in winter") if c.winter_work else tr("demining stands down in winter")
+        changes = localise(c.changes) or tr("no change (a control: re-planned as the variants are)")
+        parts = [tr("  {name}: {changes} → {workforce}; {winter}; starts {start}; plan {status}, planned "
+                    "finish {finish}", name=c.name, changes=changes, workforce=_workforce(c.workforce), winter=winter,
+                    start=c.start_date, status=c.plan_status, finish=c.planned_finish)]
+        if c.name != "current":
+            parts.append(tr("re-planned in {seconds:.1f} s", seconds=c.plan_seconds))
+        parts.append(tr("forecast {seconds:.1f} s", seconds=c.forecast_seconds))
+        if c.beyond_horizon:
+            parts.append(tr_n("{n} run beyond the horizon", "{n} runs beyond the horizon", c.beyond_horizon))
+        text.append("; ".join(parts))
+    text.append(tr_n("{n} run, seed {seed}, the same for every column", "{n} runs, seed {seed}, the same for every "
+                     "column", w.runs, seed=w.seed))
     return text
 
 

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from sapper.domain.hazards import DeviceCategory
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 
 class Sensitivity(StrEnum):
@@ -96,23 +97,24 @@ class Accident:
     synthetic: bool = False
 
     def __post_init__(self) -> None:
-        record = f"accident {self.id}"
+        record = msg("accident {id}", id=self.id)
         faults = []
         if not self.id.strip():
-            faults.append(Fault("accident", "has no id", "id"))
+            faults.append(Fault(msg("accident"), msg("has no id"), "id"))
         if (self.lon is None) != (self.lat is None):
-            faults.append(Fault(record, "gives one of lon and lat: give both or neither", "lon"))
+            faults.append(Fault(record, msg("gives one of lon and lat: give both or neither"), "lon"))
         if self.lon is not None and not (math.isfinite(self.lon) and -180 <= self.lon <= 180):
-            faults.append(Fault(record, f"lon {self.lon} is not a longitude (-180 to 180)", "lon"))
+            faults.append(Fault(record, msg("lon {lon} is not a longitude (-180 to 180)", lon=self.lon), "lon"))
         if self.lat is not None and not (math.isfinite(self.lat) and -90 <= self.lat <= 90):
-            faults.append(Fault(record, f"lat {self.lat} is not a latitude (-90 to 90)", "lat"))
+            faults.append(Fault(record, msg("lat {lat} is not a latitude (-90 to 90)", lat=self.lat), "lat"))
         if self.lon is None and not self.place.strip():
-            faults.append(Fault(record, "has neither a position (lon, lat) nor a place", "place"))
+            faults.append(Fault(record, msg("has neither a position (lon, lat) nor a place"), "place"))
         if self.victim_count < 0:
-            faults.append(Fault(record, f"victim_count {self.victim_count} is negative", "victim_count"))
+            faults.append(Fault(record, msg("victim_count {victim_count} is negative",
+                                            victim_count=self.victim_count), "victim_count"))
         if self.kind is AccidentKind.MINE and self.activity_id:
-            faults.append(Fault(record, "is a mine/ERW accident (not during demining) but names a demining "
-                                        f"activity {self.activity_id}", "activity_id"))
+            faults.append(Fault(record, msg("is a mine/ERW accident (not during demining) but names a demining "
+                                            "activity {activity_id}", activity_id=self.activity_id), "activity_id"))
         ValidationError.raise_if(record, faults)
 
 
@@ -134,14 +136,14 @@ class Victim:
     activity: str = ""
 
     def __post_init__(self) -> None:
-        record = f"victim {self.id}"
+        record = msg("victim {id}", id=self.id)
         faults = []
         if not self.id.strip():
-            faults.append(Fault("victim", "has no id", "id"))
+            faults.append(Fault(msg("victim"), msg("has no id"), "id"))
         if not self.accident_id.strip():
-            faults.append(Fault(record, "names no accident", "accident_id"))
+            faults.append(Fault(record, msg("names no accident"), "accident_id"))
         if self.birth_date is not None and self.birth_date > dt.date.today():
-            faults.append(Fault(record, "birth date is in the future", "birth_date"))
+            faults.append(Fault(record, msg("birth date is in the future"), "birth_date"))
         ValidationError.raise_if(record, faults)
 
     @property

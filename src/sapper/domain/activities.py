@@ -18,6 +18,7 @@ from sapper.domain.geometry import in_wgs84_range, projection_near
 from sapper.domain.hazards import DeviceCategory, HazardArea
 from sapper.domain.resources import Method
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 #: Relative tolerance of the land-release balance (0.1 % of the original area, at least 1 m²).
 AREA_TOLERANCE = 1e-3
@@ -80,14 +81,15 @@ class DeviceFound:
     def __post_init__(self) -> None:
         faults = []
         if self.depth_cm is not None and self.depth_cm < 0:
-            faults.append(Fault("device", "depth cannot be negative (cm)", "depth_cm"))
+            faults.append(Fault(msg("device"), msg("depth cannot be negative (cm)"), "depth_cm"))
         if self.position.is_empty:
-            faults.append(Fault("device", "position is empty", "position"))
+            faults.append(Fault(msg("device"), msg("position is empty"), "position"))
         if self.quantity < 1:
-            faults.append(Fault("device", f"quantity must be at least 1, got {self.quantity}", "quantity"))
+            faults.append(Fault(msg("device"), msg("quantity must be at least 1, got {quantity}",
+                                                   quantity=self.quantity), "quantity"))
         if self.disposal_date is not None and self.disposal is None:
-            faults.append(Fault("device", "a disposal date needs the disposal (destroyed in place, moved, handed "
-                                "over)", "disposal"))
+            faults.append(Fault(msg("device"), msg("a disposal date needs the disposal (destroyed in place, moved, "
+                                              "handed over)"), "disposal"))
         ValidationError.raise_if("device", faults)
 
     def below(self, depth_cm: float) -> bool:
@@ -129,23 +131,24 @@ class Activity:
     imsma_links: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        record = f"activity {self.id}"
+        record = msg("activity {id}", id=self.id)
         faults = []
         if self.benchmark is not None:
             if not isinstance(self.benchmark, Point) or self.benchmark.is_empty \
                     or not in_wgs84_range(self.benchmark):
-                faults.append(Fault(record, "benchmark must be a WGS84 point", "benchmark"))
+                faults.append(Fault(record, msg("benchmark must be a WGS84 point"), "benchmark"))
             elif any(not g.disjoint(self.benchmark) for g in self.outcomes.values()):
-                faults.append(Fault(record, "benchmark lies inside the land it released; it must be a fixed point "
-                                    "outside it", "benchmark"))
+                faults.append(Fault(record, msg("benchmark lies inside the land it released; it must be a "
+                                                "fixed point outside it"), "benchmark"))
         if self.start and self.end and self.end < self.start:
-            faults.append(Fault(record, f"ends ({self.end}) before it starts ({self.start})", "end"))
+            faults.append(Fault(record, msg("ends ({end}) before it starts ({start})", end=self.end,
+                                            start=self.start), "end"))
         if self.activity_type is ActivityType.NTS and (self.reduced is not None or self.cleared is not None):
-            faults.append(Fault(record, "a non-technical survey can only cancel land", "reduced"))
+            faults.append(Fault(record, msg("a non-technical survey can only cancel land"), "reduced"))
         if self.activity_type is ActivityType.TS and self.cleared is not None:
-            faults.append(Fault(record, "a technical survey reduces land; clearance clears it", "cleared"))
+            faults.append(Fault(record, msg("a technical survey reduces land; clearance clears it"), "cleared"))
         if self.clearance_depth_cm is not None and self.clearance_depth_cm <= 0:
-            faults.append(Fault(record, "clearance depth must be positive (cm)", "clearance_depth_cm"))
+            faults.append(Fault(record, msg("clearance depth must be positive (cm)"), "clearance_depth_cm"))
         ValidationError.raise_if(record, faults)
 
     @property
@@ -203,14 +206,16 @@ def release_balance(hazard: HazardArea, activities: list[Activity]) -> ReleaseBa
     faults = []
     for act in sorted(activities, key=lambda a: (a.end or a.start or dt.date.min, a.id)):
         if act.hazard_id != hazard.id:
-            faults.append(Fault(f"activity {act.id}", f"belongs to hazard {act.hazard_id}, not {hazard.id}"))
+            faults.append(Fault(msg("activity {id}", id=act.id), msg("belongs to hazard {hazard_id}, not {id}",
+                                                          hazard_id=act.hazard_id, id=hazard.id)))
             continue
         for kind, geom in act.outcomes.items():
             local = proj.to_local(geom)
             inside = shapely.intersection(local, remaining)
             if local.area - inside.area > tol:
-                faults.append(Fault(f"activity {act.id}", f"{kind} land lies {local.area - inside.area:.0f} m² "
-                                    "outside what was still hazardous", kind))
+                faults.append(Fault(msg("activity {id}", id=act.id), msg("{kind} land lies {value:.0f} m² outside what "
+                                                              "was still hazardous", kind=kind,
+                                                              value=local.area - inside.area), kind))
             totals[kind] += inside.area
             remaining = shapely.difference(remaining, inside)
     ValidationError.raise_if(f"hazard area {hazard.id}", faults)

@@ -16,6 +16,7 @@ from sapper.domain.figures import WORK_BUFFER_M
 from sapper.domain.geometry import LocalProjection, in_wgs84_range, is_valid
 from sapper.domain.resources import Trade
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 
 class AssetType(StrEnum):
@@ -65,34 +66,37 @@ class Asset:
         ValidationError.raise_if(f"asset {self.id}", self.faults())
 
     def faults(self) -> list[Fault]:
-        record = f"asset {self.id}"
+        record = msg("asset {id}", id=self.id)
         faults: list[Fault] = []
         if not self.id.strip():
-            faults.append(Fault("asset", "id is empty", "id"))
+            faults.append(Fault(msg("asset"), msg("id is empty"), "id"))
         if self.geometry is None or self.geometry.is_empty:
-            faults.append(Fault(record, "geometry is empty", "geometry"))
+            faults.append(Fault(record, msg("geometry is empty"), "geometry"))
         else:
             kind = self.geometry.geom_type
             if self.asset_type in _LINEAR and kind not in ("LineString", "MultiLineString"):
-                faults.append(Fault(record, f"a {self.asset_type} must be a line, got {kind}", "geometry"))
+                faults.append(Fault(record, msg("a {asset_type} must be a line, got {kind}",
+                                                asset_type=self.asset_type, kind=kind), "geometry"))
             if not is_valid(self.geometry):
-                faults.append(Fault(record, "geometry is not valid", "geometry"))
+                faults.append(Fault(record, msg("geometry is not valid"), "geometry"))
             elif not in_wgs84_range(self.geometry):
-                faults.append(Fault(record, "coordinates are not WGS84 lon/lat", "geometry"))
+                faults.append(Fault(record, msg("coordinates are not WGS84 lon/lat"), "geometry"))
         if not 1 <= self.criticality <= 5:
-            faults.append(Fault(record, f"criticality must be 1–5, got {self.criticality}", "criticality"))
+            faults.append(Fault(record, msg("criticality must be 1–5, got {criticality}",
+                                            criticality=self.criticality), "criticality"))
         if self.people_served < 0:
-            faults.append(Fault(record, "people served cannot be negative", "people_served"))
+            faults.append(Fault(record, msg("people served cannot be negative"), "people_served"))
         if not self.repair_work:
-            faults.append(Fault(record, "repair work is empty: name builder-days for at least one trade",
+            faults.append(Fault(record, msg("repair work is empty: name builder-days for at least one trade"),
                                 "repair_work"))
         for trade, days in self.repair_work.items():
             if not isinstance(trade, Trade):
-                faults.append(Fault(record, f"unknown trade {trade!r}", "repair_work"))
+                faults.append(Fault(record, msg("unknown trade {trade!r}", trade=trade), "repair_work"))
             elif not days > 0:
-                faults.append(Fault(record, f"{trade} work must be positive builder-days, got {days}", "repair_work"))
+                faults.append(Fault(record, msg("{trade} work must be positive builder-days, got {days}",
+                                                trade=trade, days=days), "repair_work"))
         if self.work_buffer_m is not None and self.work_buffer_m < 0:
-            faults.append(Fault(record, "work buffer cannot be negative (m)", "work_buffer_m"))
+            faults.append(Fault(record, msg("work buffer cannot be negative (m)"), "work_buffer_m"))
         return faults
 
     @property

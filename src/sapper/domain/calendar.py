@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,8 @@ class SeasonalWindow:
             try:
                 dt.date(2001, m, d)
             except ValueError:
-                faults.append(Fault("seasonal window", f"{name} {m}-{d} is not a day of the year", name))
+                faults.append(Fault(msg("seasonal window"), msg("{name} {m}-{d} is not a day of the year",
+                                                                name=name, m=m, d=d), name))
         ValidationError.raise_if("seasonal window", faults)
 
     def contains(self, day: dt.date) -> bool:
@@ -56,9 +58,10 @@ class Calendar:
     def __post_init__(self) -> None:
         faults = []
         if not self.weekdays or not self.weekdays <= set(range(7)):
-            faults.append(Fault("calendar", "weekdays must be a non-empty subset of 0–6 (0 = Monday)", "weekdays"))
+            faults.append(Fault(msg("calendar"), msg("weekdays must be a non-empty subset of 0–6 (0 = Monday)"),
+                                "weekdays"))
         if self.horizon_days <= 0:
-            faults.append(Fault("calendar", "horizon must be positive", "horizon_days"))
+            faults.append(Fault(msg("calendar"), msg("horizon must be positive"), "horizon_days"))
         ValidationError.raise_if("calendar", faults)
         days = []
         for i in range(self.horizon_days):
@@ -75,7 +78,8 @@ class Calendar:
     def date_of(self, index: int) -> dt.date:
         """The date of working day ``index`` (0 = the first working day on or after ``start``)."""
         if not 0 <= index < len(self._days):
-            raise ValidationError("calendar", [Fault("calendar", f"working day {index} is beyond the horizon")])
+            raise ValidationError("calendar", [Fault(msg("calendar"), msg("working day {index} is beyond the horizon",
+                                                                     index=index))])
         return self._days[index]
 
     def end_date_of(self, end_index: int) -> dt.date:
@@ -135,11 +139,11 @@ class ProgrammeCalendar:
     def __post_init__(self) -> None:
         faults = []
         if not self.weekdays or not self.weekdays <= set(range(7)):
-            faults.append(Fault("calendar", "the working week needs at least one day, each 0–6 (0 = Monday)",
+            faults.append(Fault(msg("calendar"), msg("the working week needs at least one day, each 0–6 (0 = Monday)"),
                                 "weekdays"))
         days = [h.day for h in self.holidays]
         if len(set(days)) != len(days):
-            faults.append(Fault("calendar", "a holiday is listed twice", "holidays"))
+            faults.append(Fault(msg("calendar"), msg("a holiday is listed twice"), "holidays"))
         ValidationError.raise_if("calendar", faults)
         object.__setattr__(self, "holidays", tuple(sorted(self.holidays, key=lambda h: h.day)))
 
@@ -194,8 +198,9 @@ def parse_week(text: str) -> frozenset[int]:
         b = names[last] if sep else a
         days.update((a + k) % 7 for k in range((b - a) % 7 + 1))
     if bad or not days:
-        raise ValidationError("calendar", [Fault("working week", f"{', '.join(bad) or text!r} is not a day or a "
-                                                 "range of days (mon, tue, wed, thu, fri, sat, sun; e.g. mon-sat)",
+        raise ValidationError("calendar", [Fault(msg("working week"), msg("{value!r} is not a day or a range of "
+                                                                     "days (mon, tue, wed, thu, fri, sat, sun; "
+                                                                     "e.g. mon-sat)", value=', '.join(bad) or text),
                                                  "weekdays")])
     return frozenset(days)
 
@@ -213,8 +218,9 @@ def parse_month_day(text: str, what: str) -> tuple[int, int]:
         m, d = (int(p) for p in text.strip().split("-"))
         dt.date(2001, m, d)  # as SeasonalWindow: 29 February is not a day of every year
     except ValueError:
-        raise ValidationError("calendar", [Fault("stand-down", f"{what} {text!r} is not a day of the year as MM-DD "
-                                                 "(e.g. 12-01)", what)]) from None
+        raise ValidationError("calendar", [Fault(msg("stand-down"), msg("{what} {text!r} is not a day of the year "
+                                                                        "as MM-DD (e.g. 12-01)", what=what, text=text),
+                                                 what)]) from None
     return (m, d)
 
 
@@ -224,5 +230,6 @@ def parse_window(text: str) -> SeasonalWindow | None:
         return None
     start, sep, end = text.partition("..")
     if not sep:
-        raise ValidationError("calendar", [Fault("stand-down", f"{text!r} is not MM-DD..MM-DD or none", "window")])
+        raise ValidationError("calendar", [Fault(msg("stand-down"), msg("{text!r} is not MM-DD..MM-DD or none",
+                                                                        text=text), "window")])
     return SeasonalWindow(parse_month_day(start, "start"), parse_month_day(end, "end"))

@@ -54,7 +54,8 @@ def _lookup(keys: Mapping[str, object], name: str, record: str) -> str | None:
     found = find_key(keys, name)
     if len(found) > 1:
         raise ValidationError(
-            record, [Fault(record, f"{len(found)} fields match {name!r} ({', '.join(sorted(found))})", name)]
+            record, [Fault(record, msg("{value} fields match {name!r} ({value2})", value=len(found), name=name,
+                                       value2=', '.join(sorted(found))), name)]
         )
     return found[0] if found else None
 
@@ -109,14 +110,14 @@ class Submission:
     tool_meta: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        record = f"submission {self.instance_id or '(no instance id)'}"
+        record = msg("submission {value}", value=self.instance_id or '(no instance id)')
         faults = []
         if not self.instance_id.strip():
-            faults.append(Fault(record, "instance id is empty", "instance_id"))
+            faults.append(Fault(record, msg("instance id is empty"), "instance_id"))
         if not self.submission_key.strip():
-            faults.append(Fault(record, "submission key is empty", "submission_key"))
+            faults.append(Fault(record, msg("submission key is empty"), "submission_key"))
         if self.edits < 0:
-            faults.append(Fault(record, f"edits cannot be negative, got {self.edits}", "edits"))
+            faults.append(Fault(record, msg("edits cannot be negative, got {edits}", edits=self.edits), "edits"))
         ValidationError.raise_if(record, faults)
 
     @property
@@ -265,7 +266,7 @@ class ProgressReport:
     task_order: str | None = None
 
     def __post_init__(self) -> None:
-        record = f"progress report {self.submission_key}"
+        record = msg("progress report {submission_key}", submission_key=self.submission_key)
         faults = []
         if self.kind is ProgressKind.CLEARANCE:
             for name in ("hazard_id", "team_id"):

@@ -124,13 +124,16 @@ def areas_m2(geoms: Sequence[BaseGeometry | None]) -> list[float]:
 def require_crs(crs: object | None, *, record: str) -> CRS:
     """Return ``crs`` as a pyproj CRS; refuse data that has none (sapper never guesses a CRS)."""
     from sapper.errors import CRSError, Fault
+    from sapper.messages import msg
 
     if crs is None or crs == "":
-        raise CRSError(record, [Fault(record, "has no coordinate reference system; sapper does not guess one")])
+        raise CRSError(record, [Fault(record, msg("has no coordinate reference system; sapper does not guess "
+                                                  "one"))])
     try:
         return CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises CRSError with an internal message
-        raise CRSError(record, [Fault(record, f"has an unreadable coordinate reference system ({crs!r})")]) from exc
+        raise CRSError(record, [Fault(record, msg("has an unreadable coordinate reference system ({crs!r})",
+                                                  crs=crs))]) from exc
 
 
 #: The most vertices one geometry may have when it is written through the web service: a surveyed hazard polygon has
@@ -147,11 +150,12 @@ MAX_IMPORT_VERTICES = 1_000_000
 def require_vertices_at_most(geom: BaseGeometry, limit: int = MAX_VERTICES, *, record: str) -> None:
     """Refuse a geometry with more than ``limit`` vertices (one line naming the record and the count)."""
     from sapper.errors import Fault, ValidationError
+    from sapper.messages import msg
 
     count = int(shapely.get_num_coordinates(geom))
     if count > limit:
-        raise ValidationError(record, [Fault(record, f"the geometry has {count:,} vertices, more than the "
-                                                     f"{limit:,} allowed", "geometry")])
+        raise ValidationError(record, [Fault(record, msg("the geometry has {count:,} vertices, more than the "
+                                                         "{limit:,} allowed", count=count, limit=limit), "geometry")])
 
 
 #: Validity of geometries still alive, so that a geometry checked on import is not checked again when the record

@@ -88,10 +88,10 @@ class HandoverCertificate:
 def completion_record(hazard: HazardArea, record: LandRelease, *,
                       organisations: Mapping[str, str] | None = None) -> HandoverCertificate:
     """The certificate of ``hazard`` from its land-release ``record``; refused unless the area is released."""
-    what = f"hazard area {hazard.id}"
+    what = msg("hazard area {id}", id=hazard.id)
     if record.state not in (ReleaseState.RELEASED, ReleaseState.HANDED_OVER):
-        raise ValidationError(what, [Fault(what, f"is {record.state.value}: only released land has a completion "
-                                           "report and handover certificate")])
+        raise ValidationError(what, [Fault(what, msg("is {value}: only released land has a completion report "
+                                                     "and handover certificate", value=record.state.value))])
     names = organisations or {}
     acts = list(record.activities.values())
     methods = []

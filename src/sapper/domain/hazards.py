@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.geometry import area_m2, in_wgs84_range, is_valid
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 
 class HazardClass(StrEnum):
@@ -85,7 +86,7 @@ class Beneficiaries:
     indirect_boys: int = 0
 
     def __post_init__(self) -> None:
-        faults = [Fault("beneficiaries", f"{name.replace('_', ' ')} cannot be negative", name)
+        faults = [Fault(msg("beneficiaries"), msg("{value} cannot be negative", value=name.replace('_', ' ')), name)
                   for name in BENEFICIARY_GROUPS if getattr(self, name) < 0]
         ValidationError.raise_if("beneficiaries", faults)
 
@@ -155,42 +156,45 @@ class HazardArea:
         ValidationError.raise_if(f"hazard area {self.id}", self.faults())
 
     def faults(self) -> list[Fault]:
-        record = f"hazard area {self.id}"
+        record = msg("hazard area {id}", id=self.id)
         faults: list[Fault] = []
         if not self.id.strip():
-            faults.append(Fault("hazard area", "id is empty", "id"))
+            faults.append(Fault(msg("hazard area"), msg("id is empty"), "id"))
         if not isinstance(self.geometry, Polygon | MultiPolygon):
-            faults.append(Fault(record, f"geometry must be a polygon, got {self.geometry.geom_type}", "geometry"))
+            faults.append(Fault(record, msg("geometry must be a polygon, got {geom_type}",
+                                            geom_type=self.geometry.geom_type), "geometry"))
         elif self.geometry.is_empty:
-            faults.append(Fault(record, "geometry is empty", "geometry"))
+            faults.append(Fault(record, msg("geometry is empty"), "geometry"))
         elif not is_valid(self.geometry):
-            faults.append(Fault(record, "geometry is not valid (repair it with make_valid on import)", "geometry"))
+            faults.append(Fault(record, msg("geometry is not valid (repair it with make_valid on import)"), "geometry"))
         elif not in_wgs84_range(self.geometry):
-            faults.append(Fault(record, "coordinates are not WGS84 lon/lat", "geometry"))
+            faults.append(Fault(record, msg("coordinates are not WGS84 lon/lat"), "geometry"))
         if self.hazard_class is HazardClass.CHA and self.evidence is not Evidence.DIRECT:
-            faults.append(Fault(record, "a CHA needs direct evidence (IMAS 08.10)", "evidence"))
+            faults.append(Fault(record, msg("a CHA needs direct evidence (IMAS 08.10)"), "evidence"))
         if self.hazard_class is HazardClass.SHA and self.evidence is Evidence.DIRECT:
-            faults.append(Fault(record, "direct evidence makes a CHA, not an SHA (IMAS 08.10): record it as a CHA",
+            faults.append(Fault(record, msg("direct evidence makes a CHA, not an SHA (IMAS 08.10): record it "
+                                            "as a CHA"),
                                 "evidence"))
         if self.clearance_depth_cm is not None and not self.clearance_depth_cm > 0:
-            faults.append(Fault(record, "clearance depth must be positive (cm)", "clearance_depth_cm"))
+            faults.append(Fault(record, msg("clearance depth must be positive (cm)"), "clearance_depth_cm"))
         if self.benchmark is not None:
             if not isinstance(self.benchmark, Point) or self.benchmark.is_empty or not in_wgs84_range(self.benchmark):
-                faults.append(Fault(record, "benchmark must be a WGS84 point", "benchmark"))
+                faults.append(Fault(record, msg("benchmark must be a WGS84 point"), "benchmark"))
             elif isinstance(self.geometry, Polygon | MultiPolygon) and not self.geometry.disjoint(self.benchmark):
-                faults.append(Fault(record, "benchmark lies inside the area; it must be a fixed point outside it "
-                                    "(IMAS 08.30)", "benchmark"))
+                faults.append(Fault(record, msg("benchmark lies inside the area; it must be a fixed point "
+                                                "outside it (IMAS 08.30)"), "benchmark"))
         for i, tp in enumerate(self.turning_points, start=1):
             if not isinstance(tp, Point) or tp.is_empty or not in_wgs84_range(tp):
-                faults.append(Fault(record, f"turning point {i} must be a WGS84 point", "turning_points"))
+                faults.append(Fault(record, msg("turning point {i} must be a WGS84 point", i=i), "turning_points"))
         if self.turning_points and self.benchmark is None:
-            faults.append(Fault(record, "turning points are measured from a benchmark: give the benchmark",
+            faults.append(Fault(record, msg("turning points are measured from a benchmark: give the benchmark"),
                                 "benchmark"))
         if self.beneficiaries < 0:
-            faults.append(Fault(record, "beneficiaries cannot be negative", "beneficiaries"))
+            faults.append(Fault(record, msg("beneficiaries cannot be negative"), "beneficiaries"))
         share = self.expected_clearance_share
         if share is not None and not 0.0 <= share <= 1.0:
-            faults.append(Fault(record, f"expected clearance share must be in [0, 1], got {share}", "share"))
+            faults.append(Fault(record, msg("expected clearance share must be in [0, 1], got {share}", share=share),
+                                "share"))
         return faults
 
     @property

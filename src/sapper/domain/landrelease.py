@@ -175,12 +175,12 @@ class NonConformity:
     status: NCStatus = NCStatus.OPEN
 
     def __post_init__(self) -> None:
-        record = f"non-conformity {self.id}"
+        record = msg("non-conformity {id}", id=self.id)
         faults = []
         if not self.id.strip():
-            faults.append(Fault("non-conformity", "id is empty", "id"))
+            faults.append(Fault(msg("non-conformity"), msg("id is empty"), "id"))
         if not self.description.strip():
-            faults.append(Fault(record, "description is empty", "description"))
+            faults.append(Fault(record, msg("description is empty"), "description"))
         ValidationError.raise_if(record, faults)
 
     @property
@@ -203,16 +203,16 @@ class QAVisit:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "non_conformities", tuple(self.non_conformities))
-        record = f"QA visit {self.id}"
+        record = msg("QA visit {id}", id=self.id)
         faults = []
         if not self.id.strip():
-            faults.append(Fault("QA visit", "id is empty", "id"))
+            faults.append(Fault(msg("QA visit"), msg("id is empty"), "id"))
         if not self.activity_id.strip():
-            faults.append(Fault(record, "activity id is empty", "activity_id"))
+            faults.append(Fault(record, msg("activity id is empty"), "activity_id"))
         seen: set[str] = set()
         for nc in self.non_conformities:
             if nc.id in seen:
-                faults.append(Fault(record, f"non-conformity {nc.id} appears twice", "non_conformities"))
+                faults.append(Fault(record, msg("non-conformity {id} appears twice", id=nc.id), "non_conformities"))
             seen.add(nc.id)
         ValidationError.raise_if(record, faults)
 
@@ -238,39 +238,41 @@ class Inspection:
     devices_found: int = 0
 
     def __post_init__(self) -> None:
-        record = f"inspection {self.id}"
+        record = msg("inspection {id}", id=self.id)
         faults = []
         if not self.id.strip():
-            faults.append(Fault("inspection", "id is empty", "id"))
+            faults.append(Fault(msg("inspection"), msg("id is empty"), "id"))
         if not (math.isfinite(self.sample_m2) and self.sample_m2 > 0):
-            faults.append(Fault(record, f"sample size must be a positive area (m²), got {self.sample_m2}",
+            faults.append(Fault(record, msg("sample size must be a positive area (m²), got {sample_m2}",
+                                            sample_m2=self.sample_m2),
                                 "sample_m2"))
         if not self.organisation.strip():
-            faults.append(Fault(record, "inspecting organisation is empty", "organisation"))
+            faults.append(Fault(record, msg("inspecting organisation is empty"), "organisation"))
         if self.devices_found < 0:
-            faults.append(Fault(record, "devices found cannot be negative", "devices_found"))
+            faults.append(Fault(record, msg("devices found cannot be negative"), "devices_found"))
         if self.passed:
             if self.failed_area is not None:
-                faults.append(Fault(record, "a passed inspection has no failed area", "failed_area"))
+                faults.append(Fault(record, msg("a passed inspection has no failed area"), "failed_area"))
             if self.devices_found:
-                faults.append(Fault(record, "a device found in the sample fails the inspection (IMAS 09.20)",
+                faults.append(Fault(record, msg("a device found in the sample fails the inspection (IMAS 09.20)"),
                                     "passed"))
         else:
             if self.failed_area is None or self.failed_area.is_empty:
-                faults.append(Fault(record, "a failed inspection needs the failed area (the lot or lane to "
-                                    "clear again)", "failed_area"))
+                faults.append(Fault(record, msg("a failed inspection needs the failed area (the lot or lane to "
+                                                "clear again)"), "failed_area"))
             elif not isinstance(self.failed_area, Polygon | MultiPolygon) or not self.failed_area.is_valid \
                     or not in_wgs84_range(self.failed_area):
-                faults.append(Fault(record, "failed area must be a valid WGS84 polygon", "failed_area"))
+                faults.append(Fault(record, msg("failed area must be a valid WGS84 polygon"), "failed_area"))
             if not self.finding.strip():
-                faults.append(Fault(record, "a failed inspection needs its finding", "finding"))
+                faults.append(Fault(record, msg("a failed inspection needs its finding"), "finding"))
         ValidationError.raise_if(record, faults)
 
 
 def _utc(value: dt.datetime, record: str) -> dt.datetime:
     """``value`` in UTC to the millisecond (what the store keeps); a time without a time zone is refused."""
     if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(record, [Fault(record, f"time {value} has no time zone; give it in UTC", "at")])
+        raise ValidationError(record, [Fault(record, msg("time {value} has no time zone; give it in UTC",
+                                                         value=value), "at")])
     value = value.astimezone(dt.UTC)
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
@@ -313,20 +315,21 @@ class ReleaseEvent:
     legacy: bool = False  # recorded before store revision 0005: its release is an implied acceptance
 
     def __post_init__(self) -> None:
-        record = f"event {self.seq} of hazard area {self.hazard_id}"
+        record = msg("event {seq} of hazard area {hazard_id}", seq=self.seq, hazard_id=self.hazard_id)
         object.__setattr__(self, "at", _utc(self.at, record))
         faults = []
         if self.seq < 1:
-            faults.append(Fault(record, "sequence numbers start at 1", "seq"))
+            faults.append(Fault(record, msg("sequence numbers start at 1"), "seq"))
         if not self.actor.strip():
-            faults.append(Fault(record, "actor is empty: say who made the change", "actor"))
+            faults.append(Fault(record, msg("actor is empty: say who made the change"), "actor"))
         if not self.reason.strip():
-            faults.append(Fault(record, "reason is empty: say why the change was made", "reason"))
+            faults.append(Fault(record, msg("reason is empty: say why the change was made"), "reason"))
         for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "clipped_m2", "remaining_m2", "extended_m2",
                      "reopened_m2"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                faults.append(Fault(record, f"{name} must be a non-negative area, got {value}", name))
+                faults.append(Fault(record, msg("{name} must be a non-negative area, got {value}", name=name,
+                                                value=value), name))
         k = self.kind
         wants: dict[str, bool | None] = {  # True: required, False: refused, None: optional
             "activity": k is EventKind.ACTIVITY,
@@ -343,7 +346,8 @@ class ReleaseEvent:
         if self.legacy and k not in (EventKind.RECORDED, EventKind.ACTIVITY, EventKind.RECLASSIFIED,
                                      EventKind.RELEASED, EventKind.HANDED_OVER, EventKind.QA_VISIT,
                                      EventKind.NON_CONFORMITY):
-            faults.append(Fault(record, f"a {k} event cannot be legacy: the kind is newer than the legacy rules",
+            faults.append(Fault(record, msg("a {k} event cannot be legacy: the kind is newer than the legacy "
+                                            "rules", k=k),
                                 "legacy"))
         for name, wanted in wants.items():
             value = getattr(self, name)
@@ -351,9 +355,11 @@ class ReleaseEvent:
             if wanted is None:
                 continue
             if wanted and not given:
-                faults.append(Fault(record, f"a {self.kind} event needs {name.replace('_', ' ')}", name))
+                faults.append(Fault(record, msg("a {kind} event needs {value}", kind=self.kind,
+                                                value=name.replace('_', ' ')), name))
             elif given and not wanted:
-                faults.append(Fault(record, f"a {self.kind} event has no {name.replace('_', ' ')}", name))
+                faults.append(Fault(record, msg("a {kind} event has no {value}", kind=self.kind,
+                                                value=name.replace('_', ' ')), name))
         ValidationError.raise_if(record, faults)
 
     @property
@@ -546,12 +552,13 @@ class LandRelease:
         agree with what the rules compute (state after it, areas within tolerance); otherwise ValidationError
         names the event and says why.
         """
-        record = f"land-release history of hazard area {hazard.id}"
+        record = msg("land-release history of hazard area {id}", id=hazard.id)
         if not events:
-            raise ValidationError(record, [Fault(record, "has no events")])
+            raise ValidationError(record, [Fault(record, msg("has no events"))])
         first = events[0]
         if first.kind is not EventKind.RECORDED:
-            raise ValidationError(record, [Fault(record, f"starts with a {first.kind} event, not 'recorded'")])
+            raise ValidationError(record, [Fault(record, msg("starts with a {kind} event, not 'recorded'",
+                                                             kind=first.kind))])
         state = first.to_state if first.to_state in OPEN_STATES else ReleaseState.SUSPECTED
         current = cls._blank(hazard, state, rules or ReleaseRules())
         for event in events:
@@ -731,7 +738,8 @@ class LandRelease:
         """``hazard`` (the register's record of this area) updated to this state: class, status, evidence, devices."""
         if hazard.id != self.hazard_id:
             raise ValidationError(f"hazard area {hazard.id}", [
-                Fault(f"hazard area {hazard.id}", f"is not the area of this history ({self.hazard_id})", "id")])
+                Fault(msg("hazard area {id}", id=hazard.id), msg("is not the area of this history ({hazard_id})",
+                                                      hazard_id=self.hazard_id), "id")])
         evidence = Evidence.DIRECT if self.hazard_class is HazardClass.CHA else hazard.evidence
         return dataclasses.replace(
             hazard,
@@ -775,9 +783,9 @@ class LandRelease:
         at = _utc(at, where)
         faults = []
         if not actor.strip():
-            faults.append(Fault(where, "actor is empty: say who made the change", "actor"))
+            faults.append(Fault(where, msg("actor is empty: say who made the change"), "actor"))
         if not reason.strip():
-            faults.append(Fault(where, "reason is empty: say why the change was made", "reason"))
+            faults.append(Fault(where, msg("reason is empty: say why the change was made"), "reason"))
         ValidationError.raise_if(where, faults)
         from_state = self.state if self.history else None
         allowed_from = {f for f, _ in TRANSITIONS[kind]}
@@ -796,8 +804,9 @@ class LandRelease:
                                    "grows forward", verb=_VERB[kind], at=at.isoformat(), seq=last.seq,
                                    then=last.at.isoformat()))
         if recorded is not None and (recorded.seq != seq or recorded.hazard_id != self.hazard_id):
-            raise ValidationError(where, [Fault(where, f"stored as event {recorded.seq} of hazard area "
-                                                f"{recorded.hazard_id}; expected event {seq} of this area")])
+            raise ValidationError(where, [Fault(where, msg("stored as event {seq} of hazard area {hazard_id}; "
+                                                           "expected event {seq2} of this area", seq=recorded.seq,
+                                                           hazard_id=recorded.hazard_id, seq2=seq))])
         if self.evidence_pending and kind is not EventKind.RECLASSIFIED:
             raise self._refuse(_cannot(_VERB[kind], msg("direct evidence ({evidence}) makes the area a CHA first "
                                                         "(IMAS 08.10)", evidence=self.evidence_pending)))
@@ -806,7 +815,7 @@ class LandRelease:
             effects = _Effects(to_state=self.state)
         elif kind is EventKind.ACTIVITY:
             if activity is None:
-                raise ValidationError(where, [Fault(where, "an activity event needs its activity", "activity")])
+                raise ValidationError(where, [Fault(where, msg("an activity event needs its activity"), "activity")])
             effects = self._activity(activity, legacy=legacy)
             if recorded is not None and not legacy:
                 # Replaying: whether land was physically processed is what the event recorded. Its kept geometry,
@@ -825,7 +834,7 @@ class LandRelease:
             effects = self._accept(authority)
         elif kind is EventKind.INSPECTED:
             if inspection is None:
-                raise ValidationError(where, [Fault(where, "an inspection event needs its inspection",
+                raise ValidationError(where, [Fault(where, msg("an inspection event needs its inspection"),
                                                     "inspection")])
             effects = self._inspect(inspection)
         elif kind is EventKind.REOPENED:
@@ -837,7 +846,7 @@ class LandRelease:
             effects = _Effects(to_state=ReleaseState.HANDED_OVER)
         elif kind is EventKind.QA_VISIT:
             if visit is None:
-                raise ValidationError(where, [Fault(where, "a QA visit event needs its visit", "visit")])
+                raise ValidationError(where, [Fault(where, msg("a QA visit event needs its visit"), "visit")])
             effects = self._qa_visit(visit)
         else:
             effects = self._non_conformity(nc_id, nc_status)
@@ -920,26 +929,31 @@ class LandRelease:
                              self.remaining_m2, self._remaining,  # areas only: no need to project back to WGS84
                              self.extended_m2, self.reopened_m2)
         if not bal.balanced:
-            what = f"hazard area {self.hazard_id}"
+            what = msg("hazard area {hazard_id}", hazard_id=self.hazard_id)
             raise ValidationError(what, [Fault(what, (
-                f"land-release balance broken after event {event.seq}: original {bal.original_m2:,.1f} m² "
-                f"+ extended {bal.extended_m2:,.1f} + reopened {bal.reopened_m2:,.1f} ≠ "
-                f"cancelled {bal.cancelled_m2:,.1f} + reduced {bal.reduced_m2:,.1f} + cleared "
-                f"{bal.cleared_m2:,.1f} + remaining {bal.remaining_m2:,.1f} (residual {bal.residual_m2:,.1f} m², "
-                f"tolerance {bal.tolerance_m2:,.1f} m²)"))])
+                msg("land-release balance broken after event {seq}: original {original_m2:,.1f} m² + extended "
+                    "{extended_m2:,.1f} + reopened {reopened_m2:,.1f} ≠ cancelled {cancelled_m2:,.1f} + "
+                    "reduced {reduced_m2:,.1f} + cleared {cleared_m2:,.1f} + remaining {remaining_m2:,.1f} "
+                    "(residual {residual_m2:,.1f} m², tolerance {tolerance_m2:,.1f} m²)", seq=event.seq,
+                    original_m2=bal.original_m2, extended_m2=bal.extended_m2, reopened_m2=bal.reopened_m2,
+                    cancelled_m2=bal.cancelled_m2, reduced_m2=bal.reduced_m2, cleared_m2=bal.cleared_m2,
+                    remaining_m2=bal.remaining_m2, residual_m2=bal.residual_m2, tolerance_m2=bal.tolerance_m2)))])
 
     def _check_replayed(self, recorded: ReleaseEvent, computed: ReleaseEvent) -> None:
         where = f"event {recorded.seq} of hazard area {self.hazard_id}"
         faults = []
         if recorded.from_state != computed.from_state or recorded.to_state != computed.to_state:
-            faults.append(Fault(where, f"is stored as {recorded.from_state} → {recorded.to_state}, but the rules "
-                                f"give {computed.from_state} → {computed.to_state}", "to_state"))
+            faults.append(Fault(where, msg("is stored as {from_state} → {to_state}, but the rules give "
+                                           "{from_state2} → {to_state2}", from_state=recorded.from_state,
+                                           to_state=recorded.to_state, from_state2=computed.from_state,
+                                           to_state2=computed.to_state), "to_state"))
         tol = self.tolerance_m2
         for name in ("cancelled_m2", "reduced_m2", "cleared_m2", "remaining_m2", "extended_m2", "reopened_m2"):
             stored, now = getattr(recorded, name), getattr(computed, name)
             if abs(stored - now) > tol:
-                faults.append(Fault(where, f"is stored with {name} {stored:,.1f}, but its outcomes give "
-                                    f"{now:,.1f} (tolerance {tol:,.1f} m²)", name))
+                faults.append(Fault(where, msg("is stored with {name} {stored:,.1f}, but its outcomes give "
+                                               "{now:,.1f} (tolerance {tol:,.1f} m²)", name=name, stored=stored,
+                                               now=now, tol=tol), name))
         ValidationError.raise_if(where, faults)
 
     def _check_unblocked(self, verb: str) -> None:
@@ -960,7 +974,8 @@ class LandRelease:
     def _accept(self, authority: str) -> _Effects:
         if not authority.strip():
             raise ValidationError(f"hazard area {self.hazard_id}", [Fault(
-                f"hazard area {self.hazard_id}", msg("acceptance needs the accepting authority"), "authority")])
+                msg("hazard area {hazard_id}", hazard_id=self.hazard_id),
+                msg("acceptance needs the accepting authority"), "authority")])
         holds = self.release_holds
         if holds:
             raise self._refuse(_cannot(_VERB[EventKind.ACCEPTED], Joined("; ", holds)))
@@ -1053,7 +1068,7 @@ class LandRelease:
                                                        required=f"{self.required_depth_cm:g}")))
 
     def _activity(self, activity: Activity, *, legacy: bool = False) -> _Effects:
-        what = f"activity {activity.id}"
+        what = msg("activity {id}", id=activity.id)
         record = msg("record activity {id}", id=activity.id)
         if activity.hazard_id != self.hazard_id:
             raise self._refuse(_cannot(record, msg("it belongs to hazard area {id}", id=activity.hazard_id)))
@@ -1071,11 +1086,12 @@ class LandRelease:
         faults = []
         for kind, geom in activity.outcomes.items():
             if not isinstance(geom, Polygon | MultiPolygon):
-                faults.append(Fault(what, f"{kind} land must be a polygon, got {geom.geom_type}", kind))
+                faults.append(Fault(what, msg("{kind} land must be a polygon, got {geom_type}", kind=kind,
+                                              geom_type=geom.geom_type), kind))
             elif not geom.is_valid:
-                faults.append(Fault(what, f"{kind} land is not a valid polygon", kind))
+                faults.append(Fault(what, msg("{kind} land is not a valid polygon", kind=kind), kind))
             elif not in_wgs84_range(geom):
-                faults.append(Fault(what, f"{kind} land is not in WGS84 lon/lat", kind))
+                faults.append(Fault(what, msg("{kind} land is not in WGS84 lon/lat", kind=kind), kind))
         ValidationError.raise_if(what, faults)
 
         remaining = self._remaining
@@ -1138,7 +1154,8 @@ class LandRelease:
     def _non_conformity(self, nc_id: str | None, status: NCStatus | None) -> _Effects:
         if nc_id is None or status is None:
             raise ValidationError(f"hazard area {self.hazard_id}", [
-                Fault(f"hazard area {self.hazard_id}", "a non-conformity change needs its id and new status")])
+                Fault(msg("hazard area {hazard_id}", hazard_id=self.hazard_id),
+                      msg("a non-conformity change needs its id and new status"))])
         nc = self.non_conformities.get(nc_id)
         if nc is None:
             raise self._refuse(msg("cannot change non-conformity {id}: no QA visit of this area recorded it",

@@ -8,6 +8,7 @@ from shapely.geometry import Point
 
 from sapper.domain.geometry import in_wgs84_range
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 #: ``Settlement.source`` of a generated (synthetic) place.
 SYNTHETIC_SOURCE = "synthetic"
@@ -26,12 +27,12 @@ class Settlement:
     synthetic: bool = False
 
     def __post_init__(self) -> None:
-        record = f"settlement {self.name!r}"
+        record = msg("settlement {name!r}", name=self.name)
         faults = []
         if not self.name.strip():
-            faults.append(Fault("settlement", "name is empty", "name"))
+            faults.append(Fault(msg("settlement"), msg("name is empty"), "name"))
         if self.population < 0:
-            faults.append(Fault(record, "population cannot be negative", "population"))
+            faults.append(Fault(record, msg("population cannot be negative"), "population"))
         if not isinstance(self.point, Point) or self.point.is_empty or not in_wgs84_range(self.point):
-            faults.append(Fault(record, "point must be a non-empty WGS84 lon/lat point", "point"))
+            faults.append(Fault(record, msg("point must be a non-empty WGS84 lon/lat point"), "point"))
         ValidationError.raise_if(record, faults)

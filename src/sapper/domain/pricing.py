@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.assets import Asset, AssetType, DamageLevel
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 
 class ReleaseActivity(StrEnum):
@@ -94,7 +95,8 @@ def source_faults(record: str, source: str) -> list[Fault]:
         return []
     return [
         Fault(
-            record, f"source must cite a DOMAIN.md figure ('DOMAIN.md …') or say 'assumption', got {source!r}", "source"
+            record, msg("source must cite a DOMAIN.md figure ('DOMAIN.md …') or say 'assumption', got "
+                        "{source!r}", source=source), "source"
         )
     ]
 
@@ -109,15 +111,16 @@ class ReleasePrice:
     source: str
 
     def __post_init__(self) -> None:
-        record = f"price of {self.activity.value}"
+        record = msg("price of {value}", value=self.activity.value)
         faults = source_faults(record, self.source)
         if not self.amount >= 0:
-            faults.append(Fault(record, f"amount cannot be negative, got {self.amount}", "amount"))
+            faults.append(Fault(record, msg("amount cannot be negative, got {amount}", amount=self.amount), "amount"))
         if self.basis is Basis.TASK and self.activity not in (ReleaseActivity.NTS, ReleaseActivity.EOD):
             faults.append(
                 Fault(
                     record,
-                    "only NTS and EOD spot tasks are priced per task (one per area); price it per m2 or team_day",
+                    msg("only NTS and EOD spot tasks are priced per task (one per area); price it per m2 or "
+                        "team_day"),
                     "basis",
                 )
             )
@@ -142,21 +145,22 @@ class AssetPrice:
     source: str
 
     def __post_init__(self) -> None:
-        record = f"price of {self.asset_type.value}"
+        record = msg("price of {value}", value=self.asset_type.value)
         faults = source_faults(record, self.source)
         if self.unit is not ASSET_UNITS[self.asset_type]:
             faults.append(
                 Fault(
                     record,
-                    f"a {self.asset_type.value} is priced per {ASSET_UNITS[self.asset_type]}, got {self.unit.value}",
+                    msg("a {value} is priced per {value2}, got {value3}", value=self.asset_type.value,
+                        value2=ASSET_UNITS[self.asset_type], value3=self.unit.value),
                     "unit",
                 )
             )
         missing = [d.value for d in DamageLevel if d not in self.by_damage]
         if missing:
-            faults.append(Fault(record, f"no price for damage {', '.join(missing)}", "by_damage"))
+            faults.append(Fault(record, msg("no price for damage {value}", value=', '.join(missing)), "by_damage"))
         faults.extend(
-            Fault(record, f"price at {d} cannot be negative, got {v}", "by_damage")
+            Fault(record, msg("price at {d} cannot be negative, got {v}", d=d, v=v), "by_damage")
             for d, v in self.by_damage.items()
             if not v >= 0
         )
@@ -173,12 +177,12 @@ class Overhead:
     source: str
 
     def __post_init__(self) -> None:
-        record = f"overhead {self.name}"
+        record = msg("overhead {name}", name=self.name)
         faults = source_faults(record, self.source)
         if not 0.0 <= self.share <= 1.0:
-            faults.append(Fault(record, f"share must be in [0, 1], got {self.share}", "share"))
+            faults.append(Fault(record, msg("share must be in [0, 1], got {share}", share=self.share), "share"))
         if not self.applies_to:
-            faults.append(Fault(record, "applies to nothing: name demining, reconstruction or both", "applies_to"))
+            faults.append(Fault(record, msg("applies to nothing: name demining, reconstruction or both"), "applies_to"))
         ValidationError.raise_if(record, faults)
 
 
@@ -207,40 +211,45 @@ class PricingProfile:
     price_year_source: str = "assumption"
 
     def __post_init__(self) -> None:
-        record = f"pricing profile {self.name}"
+        record = msg("pricing profile {name}", name=self.name)
         faults: list[Fault] = []
         if len(self.currency.strip()) != 3 or not self.currency.isalpha() or not self.currency.isupper():
             faults.append(
-                Fault(record, f"currency must be an ISO 4217 code such as USD, got {self.currency!r}", "currency")
+                Fault(record, msg("currency must be an ISO 4217 code such as USD, got {currency!r}",
+                                  currency=self.currency), "currency")
             )
         if not 1990 <= self.price_year <= 2100:
-            faults.append(Fault(record, f"price year must be a year, got {self.price_year}", "price_year"))
+            faults.append(Fault(record, msg("price year must be a year, got {price_year}",
+                                            price_year=self.price_year), "price_year"))
         faults.extend(
-            Fault(record, f"no price for {a.value}", "release") for a in ReleaseActivity if a not in self.release
+            Fault(record, msg("no price for {value}", value=a.value), "release")
+            for a in ReleaseActivity if a not in self.release
         )
         faults.extend(
-            Fault(record, f"the price listed under {a.value} is for {p.activity.value}", "release")
+            Fault(record, msg("the price listed under {value} is for {value2}", value=a.value,
+                              value2=p.activity.value), "release")
             for a, p in self.release.items()
             if p.activity is not a
         )
         faults.extend(
-            Fault(record, f"no price for {t.value}", "reconstruction")
+            Fault(record, msg("no price for {value}", value=t.value), "reconstruction")
             for t in AssetType
             if t not in self.reconstruction
         )
         faults.extend(
-            Fault(record, f"the price listed under {t.value} is for {p.asset_type.value}", "reconstruction")
+            Fault(record, msg("the price listed under {value} is for {value2}", value=t.value,
+                              value2=p.asset_type.value), "reconstruction")
             for t, p in self.reconstruction.items()
             if p.asset_type is not t
         )
         if not self.bridge_length_m.value > 0:
-            faults.append(Fault(record, "bridge length must be positive (m)", "bridge_length_m"))
+            faults.append(Fault(record, msg("bridge length must be positive (m)"), "bridge_length_m"))
         faults.extend(source_faults(f"{record}: bridge length", self.bridge_length_m.source))
         faults.extend(source_faults(f"{record}: currency", self.currency_source))
         faults.extend(source_faults(f"{record}: price year", self.price_year_source))
         names = [o.name for o in self.overheads]
         faults.extend(
-            Fault(record, f"overhead {n} is listed twice", "overheads")
+            Fault(record, msg("overhead {count} is listed twice", count=n), "overheads")
             for n in sorted({n for n in names if names.count(n) > 1})
         )
         ValidationError.raise_if(record, faults)

@@ -63,24 +63,27 @@ class ReleaseRules:
     dog_excluded_hazards: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        record = "release rules"
+        record = msg("release rules")
         faults = []
         if not self.residual_area_m2 >= 0:
-            faults.append(Fault(record, "residual area must be ≥ 0 m²", "residual_area_m2"))
+            faults.append(Fault(record, msg("residual area must be ≥ 0 m²"), "residual_area_m2"))
         if not self.residual_width_m >= 0:
-            faults.append(Fault(record, "residual width must be ≥ 0 m", "residual_width_m"))
+            faults.append(Fault(record, msg("residual width must be ≥ 0 m"), "residual_width_m"))
         if not self.clearance_depth_cm > 0:
-            faults.append(Fault(record, "clearance depth must be positive (cm)", "clearance_depth_cm"))
+            faults.append(Fault(record, msg("clearance depth must be positive (cm)"), "clearance_depth_cm"))
         if self.inspection_lag_working_days < 0:
-            faults.append(Fault(record, "inspection lag cannot be negative (working days)",
+            faults.append(Fault(record, msg("inspection lag cannot be negative (working days)"),
                                 "inspection_lag_working_days"))
-        faults += [Fault(record, f"{v!r} is not a device category ({', '.join(m.value for m in DeviceCategory)})",
+        faults += [Fault(record, msg("{v!r} is not a device category ({value})", v=v,
+                                     value=', '.join(m.value for m in DeviceCategory)),
                          "dog_excluded_devices")
                    for v in self.dog_excluded_devices if not isinstance(v, DeviceCategory)]
-        faults += [Fault(record, f"{v!r} is not a land use ({', '.join(m.value for m in LandUse)})",
+        faults += [Fault(record, msg("{v!r} is not a land use ({value})", v=v,
+                                     value=', '.join(m.value for m in LandUse)),
                          "dog_excluded_land_uses")
                    for v in self.dog_excluded_land_uses if not isinstance(v, LandUse)]
-        faults += [Fault(record, f"{v!r} is not a hazard area id (empty, or with a comma or spaces around it)",
+        faults += [Fault(record, msg("{v!r} is not a hazard area id (empty, or with a comma or spaces around "
+                                     "it)", v=v),
                          "dog_excluded_hazards") for v in self.dog_excluded_hazards
                    if not isinstance(v, str) or not v or "," in v or v != v.strip()]
         ValidationError.raise_if(record, faults)
@@ -125,7 +128,8 @@ def _enums(cls: type[E], key: str, text: str, record: str) -> frozenset[E]:
             out.append(cls(v))
         except ValueError:
             allowed = ", ".join(m.value for m in cls)
-            raise ValidationError(record, [Fault(record, f"{key}: {v!r} is not one of {allowed}", key)]) from None
+            raise ValidationError(record, [Fault(record, msg("{key}: {v!r} is not one of {allowed}", key=key, v=v,
+                                                             allowed=allowed), key)]) from None
     return frozenset(out)
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 from shapely.geometry import Point
 
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 
 class Method(StrEnum):
@@ -51,8 +52,9 @@ def parse_roles(enum: type[_R], text: str, record: str, field_name: str = "capab
     known = {e.value for e in enum}
     bad = [v for v in values if v not in known]
     if bad:
-        raise ValidationError(record, [Fault(record, f"unknown {field_name} {', '.join(map(repr, bad))} (accepted: "
-                                                     f"{', '.join(e.value for e in enum)})", field_name)])
+        raise ValidationError(record, [Fault(record, msg("unknown {field_name} {value} (accepted: {value2})",
+                                                         field_name=field_name, value=', '.join(map(repr, bad)),
+                                                         value2=', '.join(e.value for e in enum)), field_name)])
     return frozenset(enum(v) for v in values)
 
 
@@ -74,18 +76,18 @@ class Organisation:
     def __post_init__(self) -> None:
         faults = []
         if not self.id.strip():
-            faults.append(Fault("organisation", "id is empty", "id"))
+            faults.append(Fault(msg("organisation"), msg("id is empty"), "id"))
         if not self.name.strip():
-            faults.append(Fault(f"organisation {self.id}", "name is empty", "name"))
+            faults.append(Fault(msg("organisation {id}", id=self.id), msg("name is empty"), "name"))
         ValidationError.raise_if(f"organisation {self.id}", faults)
 
 
 def _base_faults(record: str, size: int, base: Point) -> list[Fault]:
     faults = []
     if size <= 0:
-        faults.append(Fault(record, f"size must be at least 1 person, got {size}", "size"))
+        faults.append(Fault(record, msg("size must be at least 1 person, got {size}", size=size), "size"))
     if base.is_empty or not (-180 <= base.x <= 180 and -90 <= base.y <= 90):
-        faults.append(Fault(record, "base must be a WGS84 lon/lat point", "base"))
+        faults.append(Fault(record, msg("base must be a WGS84 lon/lat point"), "base"))
     return faults
 
 
@@ -118,10 +120,11 @@ class DeminerTeam:
         return frozenset({self.method}) | (self.capabilities or DEFAULT_TEAM_CAPABILITIES)
 
     def __post_init__(self) -> None:
-        record = f"team {self.id}"
+        record = msg("team {id}", id=self.id)
         faults = _base_faults(record, self.size, self.base)
         if not self.productivity_m2_per_day > 0:
-            faults.append(Fault(record, "productivity must be positive (m² per team-day)", "productivity_m2_per_day"))
+            faults.append(Fault(record, msg("productivity must be positive (m² per team-day)"),
+                                "productivity_m2_per_day"))
         ValidationError.raise_if(record, faults)
 
 
@@ -146,5 +149,5 @@ class BuilderBrigade:
         return frozenset({self.trade}) | self.trades
 
     def __post_init__(self) -> None:
-        record = f"brigade {self.id}"
+        record = msg("brigade {id}", id=self.id)
         ValidationError.raise_if(record, _base_faults(record, self.size, self.base))

@@ -24,6 +24,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from sapper.errors import Fault, TransitionError, ValidationError
+from sapper.messages import msg
 
 
 class OrderState(StrEnum):
@@ -92,16 +93,17 @@ ACCIDENT_FORM = "sapper_accident"
 def check_transition(number: str, current: OrderState, wanted: OrderState, *, actor: str, reason: str) -> None:
     """Refuse a change the order's workflow does not allow (TransitionError), one without an actor, or a
     cancellation without a reason."""
-    record = f"task order {number}"
+    record = msg("task order {number}", number=number)
     if wanted not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "nothing (it is final)"
-        raise TransitionError(record, [Fault(record, f"is {current.value} and cannot become {wanted.value}; it can "
-                                                     f"become {allowed}", "state")])
+        raise TransitionError(record, [Fault(record, msg("is {value} and cannot become {value2}; it can become "
+                                                         "{allowed}", value=current.value, value2=wanted.value,
+                                                         allowed=allowed), "state")])
     faults = []
     if not actor.strip():
-        faults.append(Fault(record, "the actor (who makes the change) is empty", "actor"))
+        faults.append(Fault(record, msg("the actor (who makes the change) is empty"), "actor"))
     if wanted is OrderState.CANCELLED and not reason.strip():
-        faults.append(Fault(record, "a cancellation needs a reason (--reason)", "reason"))
+        faults.append(Fault(record, msg("a cancellation needs a reason (--reason)"), "reason"))
     ValidationError.raise_if(record, faults)
 
 
@@ -154,15 +156,16 @@ class TaskOrder:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        record = f"task order {self.number or '(new)'}"
+        record = msg("task order {value}", value=self.number or '(new)')
         faults = []
         if not self.lots:
-            faults.append(Fault(record, "orders no lot", "lots"))
+            faults.append(Fault(record, msg("orders no lot"), "lots"))
         if self.period_end < self.period_start:
-            faults.append(Fault(record, f"its period ends ({self.period_end}) before it starts ({self.period_start})",
+            faults.append(Fault(record, msg("its period ends ({period_end}) before it starts ({period_start})",
+                                            period_end=self.period_end, period_start=self.period_start),
                                 "period_end"))
         if not self.unit_id.strip() or not self.site_id.strip():
-            faults.append(Fault(record, "unit and site must be named", "unit_id"))
+            faults.append(Fault(record, msg("unit and site must be named"), "unit_id"))
         ValidationError.raise_if(record, faults)
 
     @property

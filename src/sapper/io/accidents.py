@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sapper.domain.accidents import Accident
 from sapper.errors import Fault, ImportFileError, ValidationError
+from sapper.messages import msg
 
 #: The columns written, in order.
 COLUMNS = ("id", "date", "kind", "device_category", "device_type", "place", "lon", "lat", "organisation_id",
@@ -31,8 +32,8 @@ def write_accidents(path: Path, accidents: Sequence[Accident]) -> int:
     """Write ``accidents`` to ``path`` (``.csv`` or ``.geojson``), whole or not at all; returns how many."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ValidationError("export", [Fault("export", f"{path.name}: accidents are written as "
-                                                         f"{' or '.join(FORMATS)}", "file_path")])
+        raise ValidationError("export", [Fault(msg("export"), msg("{name}: accidents are written as {value}",
+                                                             name=path.name, value=' or '.join(FORMATS)), "file_path")])
     if not path.parent.is_dir():
         raise ImportFileError(f"cannot write {path}: the folder {path.parent} does not exist")
     part = path.with_name(f".{path.name}.part")

@@ -27,6 +27,7 @@ from sapper.domain.fielddata import RepeatRow, Submission
 from sapper.domain.text import normalise_key
 from sapper.errors import Fault, ValidationError
 from sapper.io.fieldexport import parse_geo
+from sapper.io.vector import geos_reason
 from sapper.messages import msg
 
 E = TypeVar("E", bound=StrEnum)
@@ -178,7 +179,7 @@ class AnswerReader:
             self._fault(name, msg("is a {shape}, not a {kind}", shape=geom.geom_type, kind=_WHAT[kind]))
             return None
         if not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
+            reason = geos_reason(shapely.is_valid_reason(geom))
             fixed = shapely.make_valid(geom)
             parts = [p for p in shapely.get_parts(fixed) if shapely.get_dimensions(p) == 2 and not p.is_empty]
             if kind != "polygon" or not parts:

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sapper.domain.text import normalise_key
+from sapper.messages import msg
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -98,10 +99,10 @@ class FieldReader:
         try:
             number = float(str(value).strip()) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
-            self.faults.append(f"{name} must be a whole number, got {value!r}")
+            self.faults.append(msg("{name} must be a whole number, got {value!r}", name=name, value=value))
             return default
         if not number.is_integer():
-            self.faults.append(f"{name} must be a whole number, got {value!r}")
+            self.faults.append(msg("{name} must be a whole number, got {value!r}", name=name, value=value))
             return default
         return int(number)
 
@@ -110,16 +111,19 @@ class FieldReader:
         if value is None:
             return None
         if isinstance(value, bool):
-            self.faults.append(f"{name} must be a number, got {value!r}")
+            self.faults.append(msg("{name} must be a number, got {value!r}", name=name, value=value))
             return None
         try:
             number = float(value.strip()) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
-            hint = " (use a decimal point)" if isinstance(value, str) and "," in value else ""
-            self.faults.append(f"{name} must be a number, got {value!r}{hint}")
+            if isinstance(value, str) and "," in value:
+                self.faults.append(msg("{name} must be a number, got {value!r} (use a decimal point)", name=name,
+                                       value=value))
+            else:
+                self.faults.append(msg("{name} must be a number, got {value!r}", name=name, value=value))
             return None
         if not math.isfinite(number):
-            self.faults.append(f"{name} must be a finite number, got {value!r}")
+            self.faults.append(msg("{name} must be a finite number, got {value!r}", name=name, value=value))
             return None
         return number
 
@@ -134,7 +138,7 @@ class FieldReader:
             return True
         if text in _FALSE:
             return False
-        self.faults.append(f"{name} must be true or false (1 or 0), got {value!r}")
+        self.faults.append(msg("{name} must be true or false (1 or 0), got {value!r}", name=name, value=value))
         return default
 
     def enum(self, name: str, cls: type[E]) -> E | None:
@@ -162,5 +166,6 @@ class FieldReader:
         if member is not None:
             return member  # type: ignore[return-value]
         allowed = ", ".join(m.value for m in cls)
-        self.faults.append(f"{name} {text.strip()!r} is not one of {allowed}")
+        self.faults.append(msg("{name} {text!r} is not one of {allowed}", name=name, text=text.strip(),
+                               allowed=allowed))
         return None

@@ -336,8 +336,9 @@ def driver_for(path: Path) -> str:
             "export",
             [
                 Fault(
-                    "export",
-                    f"cannot write {path.suffix or 'files without a suffix'}: use one of {allowed}",
+                    msg("export"),
+                    msg("cannot write {value}: use one of {allowed}", value=path.suffix or 'files without a suffix',
+                        allowed=allowed),
                     "path",
                 )
             ],
@@ -366,8 +367,8 @@ def _shapefile_geometry_type(geometries: Sequence[BaseGeometry]) -> str:
     if len(kinds) > 1:
         raise ValidationError(
             "export",
-            [Fault("export", "a Shapefile holds one kind of geometry, and these records mix points, lines and "
-                   "polygons: export to .gpkg or .geojson instead", "path")],
+            [Fault(msg("export"), msg("a Shapefile holds one kind of geometry, and these records mix points, lines "
+                                 "and polygons: export to .gpkg or .geojson instead"), "path")],
         )
     return {0: "MultiPoint", 1: "MultiLineString"}.get(kinds.pop() if kinds else 2, "MultiPolygon")
 
@@ -382,7 +383,7 @@ def _write_shapefile_zip(
     too_long = [c for c in out.columns if len(str(c)) > SHAPEFILE_NAME_LIMIT]
     if too_long:
         raise ValidationError(
-            "export", [Fault("export", f"no Shapefile name for column {c}", "columns") for c in too_long]
+            "export", [Fault(msg("export"), msg("no Shapefile name for column {c}", c=c), "columns") for c in too_long]
         )
     geometry_type = _shapefile_geometry_type(geometries)
     gdf = gpd.GeoDataFrame(out, geometry=list(geometries), crs="EPSG:4326")

@@ -66,6 +66,7 @@ from sapper.io.fields import FORMULA_START, FieldReader, is_missing
 from sapper.io.profile import ImportProfile
 from sapper.io.sheets import Format, Kind, RawTable, Table, read_tables, write_tables
 from sapper.io.vector import check_geometry
+from sapper.messages import msg
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -412,10 +413,12 @@ class ValueNames:
         for column, table in self.profile.values.items():
             vocabulary = known.get(column)
             if vocabulary is None:
-                out.append(Fault("value map", f"{column} is not an IMSMA column with value names (those are: "
-                                 f"{', '.join(sorted(known))})", column))
+                out.append(Fault(msg("value map"), msg("{column} is not an IMSMA column with value names (those "
+                                                       "are: {value})", column=column,
+                                                       value=", ".join(sorted(known))), column))
                 continue
-            out += [Fault("value map", f"{source!r} maps to {target!r}, which is not one of {vocabulary.allowed()}",
+            out += [Fault(msg("value map"), msg("{source!r} maps to {target!r}, which is not one of {value}",
+                                           source=source, target=target, value=vocabulary.allowed()),
                           column) for source, target in table.items() if vocabulary.parse(str(target)) is None]
         return out
 
@@ -471,7 +474,8 @@ def write_mdr_report(path: str | Path, gaps: Sequence[MdrGap]) -> None:
 
     p = Path(path)
     if p.suffix.lower() != ".csv":
-        raise ValidationError("MDR report", [Fault("MDR report", f"{p.name}: give a .csv file", "path")])
+        raise ValidationError("MDR report", [Fault(msg("MDR report"), msg("{name}: give a .csv file", name=p.name),
+                                                   "path")])
 
     def cell(text: str) -> str:
         return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
@@ -550,18 +554,20 @@ def _check_ids(organisations: Sequence[Organisation], hazards: Sequence[HazardAr
     ]
     for record, imsma_id, _, links in records:
         if not imsma_id.strip():
-            faults.append(Fault(record, "has no IMSMA id (export from a store: it gives every record one)",
+            faults.append(Fault(record, msg("has no IMSMA id (export from a store: it gives every record one)"),
                                 "imsma_id"))
         elif "," in imsma_id or imsma_id != imsma_id.strip() or len(imsma_id) > imsmaids.MAX_ID:
-            faults.append(Fault(record, f"IMSMA id {imsma_id!r} cannot travel in a comma-separated imsma_links "
-                                f"field (no commas, no surrounding spaces, at most {imsmaids.MAX_ID} characters)",
+            faults.append(Fault(record, msg("IMSMA id {imsma_id!r} cannot travel in a comma-separated "
+                                            "imsma_links field (no commas, no surrounding spaces, at most "
+                                            "{MAX_ID} characters)", imsma_id=imsma_id, MAX_ID=imsmaids.MAX_ID),
                                 "imsma_id"))
         elif imsma_id in seen:
-            faults.append(Fault(record, f"IMSMA id {imsma_id} is also the id of {seen[imsma_id]}", "imsma_id"))
+            faults.append(Fault(record, msg("IMSMA id {imsma_id} is also the id of {value}", imsma_id=imsma_id,
+                                            value=seen[imsma_id]), "imsma_id"))
         else:
             seen[imsma_id] = record
         if any("," in link for link in links):
-            faults.append(Fault(record, "a kept link holds a comma", "imsma_links"))
+            faults.append(Fault(record, msg("a kept link holds a comma"), "imsma_links"))
     ValidationError.raise_if("IMSMA export", faults)
 
 
@@ -571,8 +577,8 @@ def _text_columns(fields: Sequence[MdrField]) -> dict[str, Kind]:
 
 def _links_fault(record: str, links: str) -> list[Fault]:
     if len(links) > imsmaids.MAX_LINKS:
-        return [Fault(record, f"imsma_links holds {len(links):,} characters; IMSMA Core takes at most "
-                      f"{imsmaids.MAX_LINKS:,}", "imsma_links")]
+        return [Fault(record, msg("imsma_links holds {value:,} characters; IMSMA Core takes at most "
+                                  "{MAX_LINKS:,}", value=len(links), MAX_LINKS=imsmaids.MAX_LINKS), "imsma_links")]
     return []
 
 
@@ -808,7 +814,7 @@ class _Row:
         return f"{_LABEL[self.kind]} {self.id}" if self.id else f"{_LABEL[self.kind]} ({self.where})"
 
     def fault(self, reason: str, column: str | None) -> None:
-        self.faults.append(Fault(self.record, f"{reason} ({self.where})", column))
+        self.faults.append(Fault(self.record, msg("{reason} ({where})", reason=reason, where=self.where), column))
 
     def _typed(self, column: str, read: Callable[[FieldReader], Any]) -> Any:
         reader = FieldReader(self.values)
@@ -937,13 +943,13 @@ def _polygonal(row: _Row, geom: BaseGeometry | None, fault: str | None, column: 
         return None
     assert usable is not None
     if not isinstance(usable, Polygon | MultiPolygon):
-        row.fault(f"must be a polygon or multipolygon, got {usable.geom_type}", column)
+        row.fault(msg("must be a polygon or multipolygon, got {kind}", kind=usable.geom_type), column)
         return None
     if not in_wgs84_range(usable):
         row.fault("coordinates are not WGS84 longitude/latitude", column)
         return None
     if repaired is not None:
-        notes.append(f"repaired {row.record} {column}: {repaired}")
+        notes.append(msg("repaired {record} {column}: {reason}", record=row.record, column=column, reason=repaired))
     return usable
 
 
@@ -1269,8 +1275,8 @@ def _value_fault(ctx: _Context) -> list[Fault]:
     if not refused:
         return []
     listed = ", ".join(f"{column} {text!r} ×{n}" for (column, text), n in refused)
-    return [Fault("value map", f"values not in the value map: {listed}; add them with --value "
-                  "\"COLUMN:IMSMA NAME=sapper value\" or a profile's [values.COLUMN]", None)]
+    return [Fault(msg("value map"), msg('values not in the value map: {listed}; add them with --value "COLUMN:IMSMA '
+                                   'NAME=sapper value" or a profile\'s [values.COLUMN]', listed=listed), None)]
 
 
 def read_imsma(path: str | Path, *, names: ValueNames | None = None, known: KnownRecords | None = None) -> ImsmaRead:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from sapper.errors import Fault, ValidationError
 from sapper.io.fields import FORMULA_START
 from sapper.io.result import FeatureIssue
+from sapper.messages import msg
 
 Outcome = Literal["repaired", "rejected", "skipped", "conflict", "updated"]
 REPORT_SUFFIXES = (".csv", ".json")
@@ -45,13 +46,13 @@ def check_report_path(path: str | Path, *, not_one_of: Sequence[str | Path] = ()
     p = Path(path)
     faults = []
     if p.suffix.lower() not in REPORT_SUFFIXES:
-        faults.append(Fault("--report", f"{p.name} must end in .csv or .json", "report"))
+        faults.append(Fault("--report", msg("{name} must end in .csv or .json", name=p.name), "report"))
     if not p.parent.is_dir():
-        faults.append(Fault("--report", f"the folder {p.parent} does not exist", "report"))
+        faults.append(Fault("--report", msg("the folder {parent} does not exist", parent=p.parent), "report"))
     if p.is_dir():
-        faults.append(Fault("--report", f"{p} is a folder", "report"))
+        faults.append(Fault("--report", msg("{p} is a folder", p=p), "report"))
     if any(p.resolve() == Path(other).resolve() for other in not_one_of):
-        faults.append(Fault("--report", f"{p} is the file being imported or the store", "report"))
+        faults.append(Fault("--report", msg("{p} is the file being imported or the store", p=p), "report"))
     ValidationError.raise_if("report", faults)
     return p
 

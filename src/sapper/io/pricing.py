@@ -23,6 +23,7 @@ from sapper.domain.pricing import (
     ReleasePrice,
 )
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 #: Name under which the shipped default profile is reported.
 DEFAULT_NAME = "sapper default (sapper/io/data/pricing.toml)"
@@ -53,20 +54,21 @@ def load_pricing(path: str | Path | None = None) -> PricingProfile:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(f"pricing profile {p}", [Fault(str(p), f"cannot be read ({exc.strerror})")]) from None
+        raise ValidationError(f"pricing profile {p}", [Fault(str(p), msg("cannot be read ({strerror})",
+                                                                         strerror=exc.strerror))]) from None
     except UnicodeDecodeError:
-        raise ValidationError(f"pricing profile {p}", [Fault(str(p), "is not UTF-8 text")]) from None
+        raise ValidationError(f"pricing profile {p}", [Fault(str(p), msg("is not UTF-8 text"))]) from None
     return pricing_from_toml(text, str(p))
 
 
 def pricing_from_toml(text: str, origin: str) -> PricingProfile:
     """Parse a profile from TOML ``text``; ``origin`` names it in errors."""
-    what = f"pricing profile {origin}"
+    what = msg("pricing profile {origin}", origin=origin)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(what, [Fault(origin, f"is not valid TOML ({exc})")]) from None
-    faults: list[Fault] = [Fault(origin, f"unknown key {k!r}", k) for k in sorted(set(data) - _TOP)]
+        raise ValidationError(what, [Fault(origin, msg("is not valid TOML ({exc})", exc=exc))]) from None
+    faults: list[Fault] = [Fault(origin, msg("unknown key {k!r}", k=k), k) for k in sorted(set(data) - _TOP)]
     release: dict[ReleaseActivity, ReleasePrice] = {}
     for key, entry in _table(data, "release", origin, faults).items():
         rec = f"{origin}: release.{key}"
@@ -98,12 +100,12 @@ def pricing_from_toml(text: str, origin: str) -> PricingProfile:
     overheads: list[Overhead] = []
     raw_overheads = data.get("overheads", [])
     if not isinstance(raw_overheads, list):
-        faults.append(Fault(origin, "overheads must be a list of [[overheads]] tables", "overheads"))
+        faults.append(Fault(origin, msg("overheads must be a list of [[overheads]] tables"), "overheads"))
         raw_overheads = []
     for i, entry in enumerate(raw_overheads, start=1):
         rec = f"{origin}: overheads #{i}"
         if not isinstance(entry, dict):
-            faults.append(Fault(rec, "must be a table"))
+            faults.append(Fault(rec, msg("must be a table")))
             continue
         families = entry.get("applies_to", [])
         try:
@@ -120,7 +122,8 @@ def pricing_from_toml(text: str, origin: str) -> PricingProfile:
             faults.append(
                 Fault(
                     rec,
-                    f"applies_to must list {' and/or '.join(f.value for f in Family)}, got {families!r}",
+                    msg("applies_to must list {value}, got {families!r}",
+                        value=' and/or '.join(f.value for f in Family), families=families),
                     "applies_to",
                 )
             )
@@ -128,7 +131,7 @@ def pricing_from_toml(text: str, origin: str) -> PricingProfile:
             faults.extend(Fault(rec, f.reason, f.field) for f in exc.faults)
     bridge = data.get("bridge_length_m", {"value": 30.0, "unit": "m", "source": "assumption"})
     if not isinstance(bridge, dict):
-        faults.append(Fault(origin, "bridge_length_m must be a table (value, unit, source)", "bridge_length_m"))
+        faults.append(Fault(origin, msg("bridge_length_m must be a table (value, unit, source)"), "bridge_length_m"))
         bridge = {}
     rec = f"{origin}: bridge_length_m"
     bridge_figure = Figure(_number(bridge, "value", rec, faults), "m", _text(bridge, "source", rec, faults))
@@ -136,7 +139,7 @@ def pricing_from_toml(text: str, origin: str) -> PricingProfile:
     currency = _text(data, "currency", origin, faults)
     year = data.get("price_year")
     if not isinstance(year, int) or isinstance(year, bool):
-        faults.append(Fault(origin, f"price_year must be a whole year, got {year!r}", "price_year"))
+        faults.append(Fault(origin, msg("price_year must be a whole year, got {year!r}", year=year), "price_year"))
         year = 0
     ValidationError.raise_if(what, faults)
     try:
@@ -158,7 +161,7 @@ def pricing_from_toml(text: str, origin: str) -> PricingProfile:
 def _table(data: dict[str, object], key: str, origin: str, faults: list[Fault]) -> dict[str, dict[str, object]]:
     raw = data.get(key, {})
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-        faults.append(Fault(origin, f"{key} must hold one table per entry ([{key}.NAME])", key))
+        faults.append(Fault(origin, msg("{key} must hold one table per entry ([{key}.NAME])", key=key), key))
         return {}
     return raw
 
@@ -166,7 +169,7 @@ def _table(data: dict[str, object], key: str, origin: str, faults: list[Fault]) 
 def _text(entry: dict[str, object], key: str, record: str, faults: list[Fault]) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
-        faults.append(Fault(record, f"{key} must be a non-empty text", key))
+        faults.append(Fault(record, msg("{key} must be a non-empty text", key=key), key))
         return ""
     return value
 
@@ -174,7 +177,7 @@ def _text(entry: dict[str, object], key: str, record: str, faults: list[Fault]) 
 def _number(entry: dict[str, object], key: str, record: str, faults: list[Fault]) -> float:
     value = entry.get(key)
     if not isinstance(value, int | float) or isinstance(value, bool):
-        faults.append(Fault(record, f"{key} must be a number, got {value!r}", key))
+        faults.append(Fault(record, msg("{key} must be a number, got {value!r}", key=key, value=value), key))
         return 0.0
     return float(value)
 
@@ -189,5 +192,7 @@ def _choice(
 ) -> Fault:
     """The fault of an unknown entry name or an unknown ``field`` value."""
     if key not in {n.value for n in names}:
-        return Fault(record, f"unknown entry {key!r}: use one of {', '.join(n.value for n in names)}")
-    return Fault(record, f"{field} must be one of {', '.join(k.value for k in kinds)}, got {entry.get(field)!r}", field)
+        return Fault(record, msg("unknown entry {key!r}: use one of {value}", key=key,
+                                 value=', '.join(n.value for n in names)))
+    return Fault(record, msg("{field} must be one of {value}, got {value2!r}", field=field,
+                             value=', '.join(k.value for k in kinds), value2=entry.get(field)), field)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from sapper.errors import Fault, ImportFileError, ValidationError
+from sapper.messages import msg
 
 
 def value_key(text: Any) -> str:
@@ -89,14 +90,16 @@ class ImportProfile:
     def check(self, fields: Sequence[str], *, what: str = "import profile") -> None:
         """ValidationError naming every entry about a field that is not one of ``fields``, or a source column
         mapped to two fields."""
-        faults = [Fault(what, f"{target!r} is not a field sapper imports here (fields: {', '.join(fields)})", part)
+        faults = [Fault(what, msg("{target!r} is not a field sapper imports here (fields: {value})", target=target,
+                                  value=', '.join(fields)), part)
                   for part, names in (("map", self.columns), ("values", self.values), ("defaults", self.defaults))
                   for target in names if target not in fields]
         seen: dict[str, str] = {}
         for target, source in self.columns.items():
             key = source.strip().lower()
             if key in seen:
-                faults.append(Fault(what, f"column {source!r} is mapped to both {seen[key]} and {target}", "map"))
+                faults.append(Fault(what, msg("column {source!r} is mapped to both {value} and {target}",
+                                              source=source, value=seen[key], target=target), "map"))
             seen[key] = target
         ValidationError.raise_if(what, faults)
 
@@ -124,7 +127,8 @@ def _q(text: str) -> str:
 def _split(text: str, sep: str, option: str, example: str) -> tuple[str, str]:
     left, found, right = text.partition(sep)
     if not found or not left.strip() or not right.strip():
-        raise ValidationError(option, [Fault(option, f"{text!r} is not {example}", option.lstrip("-"))])
+        raise ValidationError(option, [Fault(option, msg("{text!r} is not {example}", text=text, example=example),
+                                             option.lstrip("-"))])
     return left.strip(), right.strip()
 
 

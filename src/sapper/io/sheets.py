@@ -40,6 +40,7 @@ from sapper.errors import Fault, ImportFileError, ValidationError
 from sapper.io.archives import check_file
 from sapper.io.fields import FORMULA_START, is_missing, unguard
 from sapper.io.files import read_layer
+from sapper.messages import msg
 
 Format = Literal["csv", "xlsx", "gpkg"]
 Kind = Literal["text", "int", "float", "bool", "date"]
@@ -107,8 +108,8 @@ def table_format(path: str | Path) -> Format:
         return "csv"
     raise ValidationError(
         "exchange file",
-        [Fault("exchange file", f"cannot use {p.name}: give a .xlsx workbook, a .gpkg GeoPackage, or a folder "
-               "for one CSV file per record type", "path")],
+        [Fault(msg("exchange file"), msg("cannot use {name}: give a .xlsx workbook, a .gpkg GeoPackage, or a folder "
+                                    "for one CSV file per record type", name=p.name), "path")],
     )
 
 
@@ -172,12 +173,13 @@ def _xlsx_faults(table: Table, columns: list[str], rows: list[dict[str, Any]]) -
             value = row.get(column)
             if not isinstance(value, str):
                 continue
-            record = f"{table.name} {row.get(table.key)}"
+            record = msg("{name} {value}", name=table.name, value=row.get(table.key))
             if len(value) > XLSX_CELL_LIMIT:
-                faults.append(Fault(record, f"{len(value):,} characters do not fit an XLSX cell (at most "
-                                            f"{XLSX_CELL_LIMIT:,}); export to a GeoPackage or CSV instead", column))
+                faults.append(Fault(record, msg("{value:,} characters do not fit an XLSX cell (at most "
+                                                "{XLSX_CELL_LIMIT:,}); export to a GeoPackage or CSV instead",
+                                                value=len(value), XLSX_CELL_LIMIT=XLSX_CELL_LIMIT), column))
             elif _XLSX_ILLEGAL.search(value):
-                faults.append(Fault(record, "holds control characters an XLSX file cannot store", column))
+                faults.append(Fault(record, msg("holds control characters an XLSX file cannot store"), column))
     return faults
 
 
@@ -273,8 +275,8 @@ def write_table(path: str | Path, table: Table) -> Format:
     if suffix in (".csv", ".xlsx", ".gpkg"):
         fmt = "csv" if suffix == ".csv" else "xlsx" if suffix == ".xlsx" else "gpkg"
     else:
-        raise ValidationError("export", [Fault("export", f"cannot write {target.name}: give a .gpkg, .csv or .xlsx "
-                                                         "file", "path")])
+        raise ValidationError("export", [Fault(msg("export"), msg("cannot write {name}: give a .gpkg, .csv or .xlsx "
+                                                             "file", name=target.name), "path")])
     if not target.parent.is_dir():
         raise ImportFileError(f"{target}: the folder {target.parent} does not exist")
     if target.is_dir():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,7 +55,7 @@ from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer
 from sapper.io.profile import ImportProfile
 from sapper.io.result import FeatureIssue, ReadResult, SourceAttributes
 from sapper.io.styles import LayerStyle, date_style, kinds_of, phase_style
-from sapper.messages import msg
+from sapper.messages import Joined, Msg, msg
 
 T = TypeVar("T")
 
@@ -181,15 +182,46 @@ def _assemble(parts: list[BaseGeometry], dimension: int) -> BaseGeometry:
     return shapely.union_all(parts) if dimension == 0 else shapely.line_merge(shapely.union_all(parts))
 
 
+def N_(text: str) -> str:
+    """gettext's marker: ``make catalogues`` extracts ``text``; it is said later, with its values."""
+    return text
+
+
+#: GEOS's reasons for an invalid geometry (``shapely.is_valid_reason``: ``Self-intersection[35.1 51.2]``), as
+#: messages that keep the place; the English text is GEOS's own.
+_GEOS_REASONS = {
+    "Self-intersection": N_("Self-intersection[{point}]"),
+    "Ring Self-intersection": N_("Ring Self-intersection[{point}]"),
+    "Hole lies outside shell": N_("Hole lies outside shell[{point}]"),
+    "Holes are nested": N_("Holes are nested[{point}]"),
+    "Interior is disconnected": N_("Interior is disconnected[{point}]"),
+    "Nested shells": N_("Nested shells[{point}]"),
+    "Duplicate Rings": N_("Duplicate Rings[{point}]"),
+    "Too few distinct points in geometry component": N_("Too few distinct points in geometry component[{point}]"),
+    "Invalid Coordinate": N_("Invalid Coordinate[{point}]"),
+    "Ring is not closed": N_("Ring is not closed[{point}]"),
+    "Repeated Point": N_("Repeated Point[{point}]"),
+}
+_GEOS_REASON = re.compile(r"(?P<name>[^\[]+)\[(?P<point>[^\]]*)\]")
+
+
+def geos_reason(text: str) -> str:
+    """GEOS's reason for an invalid geometry as a message (said in the user's language, the place kept); a reason
+    GEOS words otherwise as it is."""
+    found = _GEOS_REASON.fullmatch(text)
+    if found is None or found["name"] not in _GEOS_REASONS:
+        return text
+    return Msg(_GEOS_REASONS[found["name"]], point=found["point"])
+
+
 def _out_of_range(geom: BaseGeometry) -> str | None:
     """Why ``geom`` cannot be WGS84 lon/lat (coordinates beyond ±180°/±90°), or None."""
     if in_wgs84_range(geom):
         return None
     minx, miny, maxx, maxy = geom.bounds
-    return (
-        f"coordinates are not WGS84 lon/lat (x {minx:.10g} to {maxx:.10g}, y {miny:.10g} to {maxy:.10g}): "
-        "projected coordinates, such as metres, in a file whose CRS says degrees? Correct the file's CRS"
-    )
+    return msg("coordinates are not WGS84 lon/lat (x {minx:.10g} to {maxx:.10g}, y {miny:.10g} to {maxy:.10g}): "
+               "projected coordinates, such as metres, in a file whose CRS says degrees? Correct the file's CRS",
+               minx=minx, maxx=maxx, miny=miny, maxy=maxy)
 
 
 def _repair(geom: BaseGeometry) -> BaseGeometry:
@@ -214,25 +246,27 @@ def check_geometry(
     if read_fault is not None:
         return None, None, read_fault
     if geom is None:
-        return None, None, "geometry is null"
+        return None, None, msg("geometry is null")
     if geom.is_empty:
-        return None, None, "geometry is empty"
+        return None, None, msg("geometry is empty")
     if not np.isfinite(shapely.get_coordinates(geom)).all():
-        return None, None, "coordinates are not finite numbers (NaN or infinity)"
+        return None, None, msg("coordinates are not finite numbers (NaN or infinity)")
     out_of_range = _out_of_range(geom)
     if out_of_range is not None:
         return None, None, out_of_range
     if is_valid(geom):
         return geom, None, None
-    reason = shapely.is_valid_reason(geom)
+    reason = geos_reason(shapely.is_valid_reason(geom))
     dimension = 2 if polygonal else int(shapely.get_dimensions(geom))
     try:
         parts = _parts_of_dimension(_repair(geom), dimension)
     except shapely.errors.GEOSException as exc:
-        return None, None, f"geometry is invalid ({reason}) and cannot be repaired ({str(exc).splitlines()[0]})"
+        return None, None, msg("geometry is invalid ({reason}) and cannot be repaired ({error})", reason=reason,
+                               error=str(exc).splitlines()[0])
     if not parts:
-        what = "no polygon" if dimension == 2 else "nothing of it"
-        return None, None, f"geometry is invalid ({reason}) and {what} remains after repair"
+        if dimension == 2:
+            return None, None, msg("geometry is invalid ({reason}) and no polygon remains after repair", reason=reason)
+        return None, None, msg("geometry is invalid ({reason}) and nothing of it remains after repair", reason=reason)
     return _assemble(parts, dimension), reason, None
 
 
@@ -315,9 +349,10 @@ def _read(
         fid = fields.text("id") or None
         id_reasons = []
         if fid is None:
-            id_reasons.append("id is empty")
+            id_reasons.append(msg("id is empty"))
         elif fid in first_seen:
-            id_reasons.append(f"id {fid} appears earlier in the file (feature {first_seen[fid]})")
+            id_reasons.append(msg("id {id} appears earlier in the file (feature {feature})", id=fid,
+                                  feature=first_seen[fid]))
         record: T | None = None
         domain_reasons: list[str] = []
         try:
@@ -329,7 +364,7 @@ def _read(
             # Rejected features count too: a later feature with the same id is as ambiguous either way.
             first_seen.setdefault(fid, n)
         if reasons or record is None:
-            result.rejected.append(FeatureIssue(n, fid, "; ".join(reasons) or "cannot be read"))
+            result.rejected.append(FeatureIssue(n, fid, Joined("; ", reasons) if reasons else msg("cannot be read")))
             continue
         assert fid is not None
         if repaired:
@@ -355,7 +390,7 @@ def read_outline(path: str | Path, *, layer: str | None = None, crs: str | None 
     checked = check_geometries(raw.geometries, raw.geometry_faults, polygonal=True)
     for n, (geom, fixed, rejected) in enumerate(checked, start=1):
         if rejected is None and geom is not None and geom.geom_type not in ("Polygon", "MultiPolygon"):
-            rejected = f"is a {geom.geom_type}, not a polygon"
+            rejected = msg("is a {kind}, not a polygon", kind=geom.geom_type)
         if rejected is not None or geom is None:
             bad.append(f"feature {n}: {rejected}")
             continue
@@ -378,8 +413,9 @@ def _without_repeated_geometry(result: ReadResult[HazardArea]) -> ReadResult[Haz
     for k, (key, n, record) in enumerate(zip(keys, result.indexes, result.records, strict=True)):
         earlier = first.setdefault(key, k)
         if earlier != k:
-            repeated[k] = FeatureIssue(n, record.id, f"same geometry as feature {result.indexes[earlier]} "
-                                                     f"(id {result.records[earlier].id})")
+            repeated[k] = FeatureIssue(n, record.id, msg("same geometry as feature {feature} (id {id})",
+                                                         feature=result.indexes[earlier],
+                                                         id=result.records[earlier].id))
     if not repeated:
         return result
     dropped = {issue.index for issue in repeated.values()}

@@ -107,6 +107,12 @@ def _distance(sp: Speaker, metres: float) -> str:
     return sp._("{n} m").format(n=sp.fmt_int(metres))
 
 
+def coded_word(sp: Speaker, kind: str, value: str) -> str:
+    """A coded value (``kind`` ``asset``, ``method``, ``device``…) in words of ``sp``'s language; the value itself
+    when it has none."""
+    return _words(sp).get((kind, value), value)
+
+
 def _label_at(geom: BaseGeometry) -> tuple[float, float] | None:
     """Where to write a feature's label: the middle of a line, a point inside anything else."""
     if geom.is_empty:

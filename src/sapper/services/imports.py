@@ -313,7 +313,8 @@ def _screen(
         elif record.id in stored:
             diff = differences(record, stored[record.id])
             if diff:
-                reason = f"id {record.id} is in the store with different {', '.join(diff)}; the stored record is kept"
+                reason = msg("id {id} is in the store with different {fields}; the stored record is kept", id=record.id,
+                             fields=", ".join(diff))
                 out.conflicts.append(FeatureIssue(index, record.id, reason))
             else:
                 out.skipped.append(FeatureIssue(index, record.id, msg("already in the store, identical")))

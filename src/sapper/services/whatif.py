@@ -34,6 +34,7 @@ from sapper.domain.pricing import Family, PricingProfile
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, StoreError, ValidationError
 from sapper.jsontypes import JsonObject
+from sapper.messages import msg, msg_n
 from sapper.prioritise import score_asset
 from sapper.scenario.compile import CompileParams
 from sapper.services.budgets import AnnualBudgets, parse_amount
@@ -512,15 +513,18 @@ def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, see
     top = ranked[:critical]
     current = forecast_plan(store, runs=runs, seed=seed)
     day = by or run.finish_date or current.overall.p50
-    columns = [_column(CURRENT, f"the store's latest plan ({run.id})", run, current,
+    columns = [_column(CURRENT, msg("the store's latest plan ({id})", id=run.id), run, current,
                        Workforce.of(store.teams(), store.brigades()), top, day, 0.0)]
     for v in variants:
         plan, forecast, workforce, seconds = run_variant(store, run, v, start=start, runs=runs, seed=seed,
                                                          time_limit_s=time_limit_s, pricing=pricing)
         columns.append(_column(v.name, v.text, plan, forecast, workforce, top, day, seconds))
     total = sum(a.area_m2 for a in current.areas) / 1e6
-    rule = (f"the {len(top)} assets with the highest priority score (profile {weights.name} of the latest plan: "
-            "criticality, people served, damage; see sapper priorities), ties by id; the same assets in every column")
+    rule = msg_n("the {n} asset with the highest priority score (profile {profile} of the latest plan: criticality, "
+                 "people served, damage; see sapper priorities), ties by id; the same asset in every column",
+                 "the {n} assets with the highest priority score (profile {profile} of the latest plan: criticality, "
+                 "people served, damage; see sapper priorities), ties by id; the same assets in every column",
+                 len(top), profile=weights.name)
     return WhatIf(day, runs, seed, rule, round(total, 3), tuple(columns), run.id)
 
 
