@@ -242,12 +242,6 @@ def _finish_by_pool(problem: Problem, tasks: Sequence[int], sched: Schedule) -> 
     return out
 
 
-def _work_after(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int, t: int) -> int:
-    """Periods of work on resource ``r`` the region's schedule runs from period ``t`` on."""
-    return sum(max(0, s + mode.duration - max(t, s)) for s, mode in _runs(problem, tasks, sched)
-               if any(rr == r for rr, _ in mode.demands))
-
-
 def _region_objective(problem: Problem, tasks: Sequence[int], sched: Schedule) -> float:
     ends = [(problem.tasks[j].weight, s + mode.duration) for j, (s, mode) in zip(tasks, _runs(problem, tasks, sched),
                                                                                 strict=True)]
@@ -411,6 +405,16 @@ def _usage(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int) -> n
     return np.cumsum(diff)[:problem.horizon]
 
 
+def _active(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int) -> np.ndarray:
+    """Runs of the region's schedule using resource ``r`` in each period (whatever their units)."""
+    diff = np.zeros(problem.horizon + 1, dtype=np.int64)
+    for s, mode in _runs(problem, tasks, sched):
+        if mode.duration and any(rr == r for rr, _ in mode.demands):
+            diff[s] += 1
+            diff[min(s + mode.duration, problem.horizon)] -= 1
+    return np.cumsum(diff)[:problem.horizon]
+
+
 def _capacity(res: Resource, horizon: int) -> np.ndarray:
     """``res``'s units in each period (its stand-downs taken off)."""
     diff = np.zeros(horizon + 1, dtype=np.int64)
@@ -456,6 +460,10 @@ def _coordinate(problem: Problem, members: Sequence[Sequence[int]], best: Sequen
     for r, res in enumerate(problem.resources):
         got_r: set[int] = set()
         lasting = [_lasting_spare(problem, members[i], best[i], shares[i][r], r) for i in range(n)]
+        # Periods of work on the pool from each period on, per region (a suffix sum, not a pass over the tasks per
+        # question).
+        left = [np.concatenate([np.cumsum(_active(problem, members[j], best[j], r)[::-1])[::-1], [0]])
+                for j in range(n)]
         for i in sorted(range(n), key=lambda i: (finish[i][r], i)):
             if i in got_r:  # it received this pool in this round: it does not give it away again
                 continue
@@ -465,7 +473,7 @@ def _coordinate(problem: Problem, members: Sequence[Sequence[int]], best: Sequen
                     break
                 # Receivers: regions still working with the pool after the units arrive and using all of their own
                 # units at some time after that (a region with units idle for good has no use for more).
-                later = [(j, _work_after(problem, members[j], best[j], r, arrive)) for j in range(n)
+                later = [(j, int(left[j][min(arrive, horizon)])) for j in range(n)
                          if j != i and finish[j][r] > arrive + travel and lasting[j][arrive] <= 0]
                 later = [(j, w) for j, w in later if w > 0]
                 total = sum(w for _, w in later)

@@ -361,7 +361,8 @@ def _per_change_result(result: Result, problem: Problem, schedule: Schedule, con
     no bound here); not proven optimal. ``details`` keep the solver's objective and count the lots that kept their
     unit's role."""
     objective = objective_value(problem, schedule)
-    bound = lower_bound(problem)
+    # A plan by regions has no bound (docs/planning.md): not computed (half a minute on a national register).
+    bound = None if result.engine == "decomposed" else lower_bound(problem)
     status = Status.FEASIBLE if result.status is Status.OPTIMAL and objective != result.objective else result.status
     return dataclasses.replace(result, schedule=schedule, objective=objective, lower_bound=bound, status=status,
                                details={**result.details, "solved_objective": result.objective,
