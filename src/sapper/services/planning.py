@@ -157,9 +157,10 @@ def with_calendar(params: CompileParams, calendar: ProgrammeCalendar) -> Compile
 
 
 #: Seconds per task a plan keeps back from its time limit for what follows the solver — giving teams and brigades to
-#: the tasks, the checks, the summary and saving — so that the limit bounds the whole command (measured on
-#: national-synthetic, 160,000 tasks: see docs/planning.md).
-AFTER_SOLVE_S_PER_TASK = 0.0004
+#: the tasks, the set-up and unit checks, utilisation, the summary and saving — so that the limit bounds the whole
+#: command. An estimate from one profile (2026-12-07, busy machine, CPU time): a 5,000-area national-synthetic plan
+#: of 32,561 tasks spent 37 s under cProfile on these steps (about half that without the profiler), 1.1 ms a task.
+AFTER_SOLVE_S_PER_TASK = 0.0006
 #: The solver's least share of the limit, however long loading and compiling took.
 SOLVER_MIN_SHARE = 0.25
 
