@@ -50,10 +50,6 @@ LARGE_PROBLEM_TASKS = 3000
 #: Share of a makespan search's time, after CP-SAT's first second, given to the genetic search (``plan.evolve``).
 GENETIC_SHARE = 0.3
 
-#: Share of the time limit the further priority rules may take on a problem of more than ``LARGE_PROBLEM_TASKS``
-#: (the planner's own order always runs).
-GREEDY_SHARE = 0.4
-
 
 class Status(StrEnum):
     OPTIMAL = "optimal"  # proven optimal (objective equals the lower bound)
@@ -271,7 +267,6 @@ def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: d
     With ``solver`` (the CP-SAT engine), a multi-mode makespan problem also gets plans in the modes CP-SAT picks on a
     relaxation that keeps every budget (``cpsat.modes.relaxed_modes``): the schemes' own mode choice, one task at a
     time, may find no budget-feasible plan at all."""
-    started = time.perf_counter()
     base_priority = list(priority) if priority is not None else [float(t.weight) for t in problem.tasks]
     candidates: list[tuple[float, str, Schedule]] = []
     baseline: Schedule | None = None
@@ -290,16 +285,7 @@ def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: d
     # On region-sized problems the parallel scheme took 3–10 s per rule and gave no better plan (docs/planning.md).
     schemes = [("", serial_sgs)] if len(problem.tasks) > LARGE_PROBLEM_TASKS else \
         [("", serial_sgs), ("-parallel", parallel_sgs)]
-    large = len(problem.tasks) > LARGE_PROBLEM_TASKS
-    skipped: list[str] = []
     for name, rule in rules[problem.objective]:
-        spent = time.perf_counter() - started
-        plans = max(1, len(candidates))
-        if large and spent + spent / plans > GREEDY_SHARE * time_limit_s:
-            # A region of a national register: each serial scheme takes about as long as the one before (10–30 s on
-            # 50,000 tasks), so a further rule runs only while the heuristics stay within their share of the limit.
-            skipped.append(name)
-            continue
         order = rule(problem)
         for scheme, sgs in schemes:
             try:
@@ -308,8 +294,6 @@ def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: d
                 continue
             verify(problem, alt, f"greedy ({name}{scheme})")
             candidates.append((float(objective_value(problem, alt)), name + scheme, alt))
-    if skipped:
-        details["greedy_rules_skipped"] = ", ".join(skipped)
     if solver and problem.objective is Objective.MAKESPAN and len(problem.tasks) <= LARGE_PROBLEM_TASKS \
             and any(len(t.modes) > 1 for t in problem.tasks):
         from sapper.plan.cpsat.modes import relaxed_modes
