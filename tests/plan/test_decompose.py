@@ -80,6 +80,24 @@ def test_coordination_moves_idle_units_to_the_late_region(engine: Engine, limit:
     assert by["A"].objective == by["A"].uncoordinated_objective  # A is never solved again: it only gave
 
 
+def test_units_idle_before_a_region_finishes_move_too() -> None:
+    """A keeps one unit busy on a long task to the end but leaves the others idle after its short tasks: those move
+    to B long before A finishes, B finishes sooner, and the whole plan passes the checker."""
+    short, long = 8, 200
+    tasks = (*(Task(f"A{j}", (Mode(1, ((0, 1),)),), weight=1) for j in range(short)),
+             Task("A-long", (Mode(150, ((0, 1),)),), weight=1),
+             *(Task(f"B{j}", (Mode(1, ((0, 1),)),), weight=1) for j in range(long)))
+    problem = Problem(resources=(Resource("pool", 6),), tasks=tasks, precedences=(), horizon=400)
+    labels = ["A"] * (short + 1) + ["B"] * long
+    out = decompose_solve(problem, labels, params=DecomposeParams(time_limit_s=30.0, rounds=1, travel_days=2,
+                                                                  engine=Engine.GREEDY), map_fn=serial_map)
+    assert out.result.schedule is not None and check(problem, out.result.schedule) == []
+    assert out.moves >= 1 and out.result.objective < out.uncoordinated_objective
+    by = {r.name: r for r in out.regions}
+    assert by["B"].moved["pool"] > 0 and by["A"].moved["pool"] == -by["B"].moved["pool"]
+    assert max(out.result.schedule.starts[short + 1:]) < 60  # B done far sooner than on its own share (67)
+
+
 def test_budgets_are_not_split() -> None:
     from sapper.plan import PeriodBudget
 

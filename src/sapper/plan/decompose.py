@@ -12,11 +12,13 @@ solves the regions side by side (``map`` runs them: in turn, or on Dask workers 
   in that period (its stand-downs included). The shares never add up to more than the pool, so the regions' schedules
   together never use more than the whole problem's capacity: the merged schedule is feasible for the whole problem,
   which :func:`sapper.plan.solution.check` verifies.
-* **Coordination.** After each round, for each pool, a region that finishes its work on that pool early gives its
-  share from that day on to the regions that finish later (in proportion to their work left), which receive it
-  ``travel_days`` later: the units are in neither region while they travel and set up. Only the receiving regions are
-  solved again; a receiving region keeps its previous schedule when the new one is not better (the previous one is
-  still feasible: its capacity only grew), so coordination is never worse than none, region by region.
+* **Coordination.** After each round, for each pool, a region whose schedule leaves some of its units idle for good
+  from some day on — all of them once its work with the pool is done, some of them once its load falls — gives those
+  units from that day on to the regions still working with the pool later (in proportion to their work left), which
+  receive them ``travel_days`` later: the units are in neither region while they travel and set up. Only the receiving
+  regions are solved again; a receiving region keeps its previous schedule when the new one is not better (the
+  previous one is still feasible: its capacity only grew), and a giving region's schedule never used what it gave, so
+  coordination is never worse than none, region by region.
 
 The objective must be separable by task (weighted completion or makespan); budgets and anchors are not split
 (``PlanError``).
@@ -30,6 +32,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+import numpy as np
 
 from sapper.errors import PlanError
 from sapper.plan.problem import Mode, Objective, Precedence, Problem, Resource
@@ -238,12 +242,6 @@ def _finish_by_pool(problem: Problem, tasks: Sequence[int], sched: Schedule) -> 
     return out
 
 
-def _work_after(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int, t: int) -> int:
-    """Periods of work on resource ``r`` the region's schedule runs from period ``t`` on."""
-    return sum(max(0, s + mode.duration - max(t, s)) for s, mode in _runs(problem, tasks, sched)
-               if any(rr == r for rr, _ in mode.demands))
-
-
 def _region_objective(problem: Problem, tasks: Sequence[int], sched: Schedule) -> float:
     ends = [(problem.tasks[j].weight, s + mode.duration) for j, (s, mode) in zip(tasks, _runs(problem, tasks, sched),
                                                                                 strict=True)]
@@ -395,42 +393,106 @@ def _undo(shares: list[list[Share]], moved: list[dict[str, int]], moves: Sequenc
         moved[j][key] -= units
 
 
+def _usage(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int) -> np.ndarray:
+    """Units of resource ``r`` the region's schedule uses in each period."""
+    diff = np.zeros(problem.horizon + 1, dtype=np.int64)
+    for s, mode in _runs(problem, tasks, sched):
+        if mode.duration:
+            for rr, units in mode.demands:
+                if rr == r:
+                    diff[s] += units
+                    diff[min(s + mode.duration, problem.horizon)] -= units
+    return np.cumsum(diff)[:problem.horizon]
+
+
+def _active(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int) -> np.ndarray:
+    """Runs of the region's schedule using resource ``r`` in each period (whatever their units)."""
+    diff = np.zeros(problem.horizon + 1, dtype=np.int64)
+    for s, mode in _runs(problem, tasks, sched):
+        if mode.duration and any(rr == r for rr, _ in mode.demands):
+            diff[s] += 1
+            diff[min(s + mode.duration, problem.horizon)] -= 1
+    return np.cumsum(diff)[:problem.horizon]
+
+
+def _capacity(res: Resource, horizon: int) -> np.ndarray:
+    """``res``'s units in each period (its stand-downs taken off)."""
+    diff = np.zeros(horizon + 1, dtype=np.int64)
+    diff[0] += res.capacity
+    for s, e, u in res.unavailable:
+        diff[min(s, horizon)] -= u
+        diff[min(e, horizon)] += u
+    return np.cumsum(diff)[:horizon]
+
+
+def _lasting_spare(problem: Problem, tasks: Sequence[int], sched: Schedule, share: Share, r: int) -> np.ndarray:
+    """Per period, the units of resource ``r`` the region's schedule leaves unused in every period from then on."""
+    horizon = problem.horizon
+    spare = _capacity(region_resource(problem.resources[r], share, horizon), horizon) - \
+        _usage(problem, tasks, sched, r)
+    return np.minimum.accumulate(spare[::-1])[::-1] if len(spare) else spare
+
+
+def _idle_steps(lasting: np.ndarray, share: Share) -> list[tuple[int, int]]:
+    """When a region's units fall idle for good (``lasting``: :func:`_lasting_spare`): (from period, units) in order,
+    each step the units idle from then on beyond the steps before. Giving them away from then on keeps its schedule
+    feasible: removing ``g`` units of share takes at most ``g`` units of capacity from any period
+    (``floor(a × s / C) − floor(a × (s − g) / C) ≤ g`` for ``a ≤ C``)."""
+    steps: list[tuple[int, int]] = []
+    given = 0
+    for t in np.flatnonzero(np.diff(np.concatenate([[0], np.maximum(lasting, 0)])) > 0):
+        units = min(int(lasting[t]), _at(share, int(t))) - given
+        if units > 0:
+            steps.append((int(t), units))
+            given += units
+    return steps
+
+
 def _coordinate(problem: Problem, members: Sequence[Sequence[int]], best: Sequence[Schedule], shares: list[list[Share]],
                 moved: list[dict[str, int]], travel: int) -> tuple[set[int], list[tuple[int, int, int, int, int]]]:
-    """Move each pool's units from the regions that finish with it early to those that finish later (module
-    docstring); the regions whose shares grew, and the moves (pool, from, to, units, from period)."""
+    """Move each pool's units from the regions that leave them idle for good to those that still work with the pool
+    later (module docstring); the regions whose shares grew, and the moves (pool, from, to, units, from period)."""
     receivers: set[int] = set()
     moves: list[tuple[int, int, int, int, int]] = []
     horizon = problem.horizon
     finish = [_finish_by_pool(problem, tasks, sched) for tasks, sched in zip(members, best, strict=True)]
     n = len(members)
     for r, res in enumerate(problem.resources):
-        order = sorted(range(n), key=lambda i: (finish[i][r], i))
-        for i in order:
-            t = finish[i][r]
-            units = _at(shares[i][r], t)
-            arrive = t + travel
-            if units <= 0 or arrive >= horizon:
+        got_r: set[int] = set()
+        lasting = [_lasting_spare(problem, members[i], best[i], shares[i][r], r) for i in range(n)]
+        # Periods of work on the pool from each period on, per region (a suffix sum, not a pass over the tasks per
+        # question).
+        left = [np.concatenate([np.cumsum(_active(problem, members[j], best[j], r)[::-1])[::-1], [0]])
+                for j in range(n)]
+        for i in sorted(range(n), key=lambda i: (finish[i][r], i)):
+            if i in got_r:  # it received this pool in this round: it does not give it away again
                 continue
-            later = [(j, _work_after(problem, members[j], best[j], r, arrive)) for j in range(n)
-                     if j != i and finish[j][r] > arrive + travel]
-            later = [(j, w) for j, w in later if w > 0]
-            total = sum(w for _, w in later)
-            if not later or total <= 0:
-                continue
-            # Give the whole share from ``t`` on, split by work left (largest remainder, ties by index).
-            raw = [units * w / total for _, w in later]
-            got = [math.floor(x) for x in raw]
-            for k in sorted(range(len(later)), key=lambda k: (-(raw[k] - got[k]), k))[:units - sum(got)]:
-                got[k] += 1
-            shares[i][r] = _set_from(shares[i][r], t, -units)
-            moved[i][res.name] -= units
-            for (j, _), g in zip(later, got, strict=True):
-                if g:
-                    shares[j][r] = _set_from(shares[j][r], arrive, g)
-                    moved[j][res.name] += g
-                    receivers.add(j)
-                    moves.append((r, i, j, g, t))
+            for t, units in _idle_steps(lasting[i], shares[i][r]):
+                arrive = t + travel
+                if arrive >= horizon:
+                    break
+                # Receivers: regions still working with the pool after the units arrive and using all of their own
+                # units at some time after that (a region with units idle for good has no use for more).
+                later = [(j, int(left[j][min(arrive, horizon)])) for j in range(n)
+                         if j != i and finish[j][r] > arrive + travel and lasting[j][arrive] <= 0]
+                later = [(j, w) for j, w in later if w > 0]
+                total = sum(w for _, w in later)
+                if not later or total <= 0:
+                    continue
+                # The idle units from ``t`` on, split by work left (largest remainder, ties by index).
+                raw = [units * w / total for _, w in later]
+                got = [math.floor(x) for x in raw]
+                for k in sorted(range(len(later)), key=lambda k: (-(raw[k] - got[k]), k))[:units - sum(got)]:
+                    got[k] += 1
+                shares[i][r] = _set_from(shares[i][r], t, -units)
+                moved[i][res.name] -= units
+                for (j, _), g in zip(later, got, strict=True):
+                    if g:
+                        shares[j][r] = _set_from(shares[j][r], arrive, g)
+                        moved[j][res.name] += g
+                        receivers.add(j)
+                        got_r.add(j)
+                        moves.append((r, i, j, g, t))
     return receivers, moves
 
 

@@ -73,6 +73,11 @@ class Mode:
     setup: int = 0
     costs: tuple[tuple[int, int], ...] = ()
 
+    def __reduce__(self) -> tuple[type[Mode], tuple[object, ...]]:
+        # Pickled field by field, not through dataclasses' generic state (which looks the fields up for every
+        # object: a quarter of a national plan's time went to sending its regions to the Dask workers).
+        return (Mode, (self.duration, self.demands, self.name, self.setup, self.costs))
+
 
 @dataclass(frozen=True, slots=True)
 class Task:
@@ -88,12 +93,18 @@ class Task:
     deadline: int | None = None
     anchor: int | None = None
 
+    def __reduce__(self) -> tuple[type[Task], tuple[object, ...]]:
+        return (Task, (self.name, self.modes, self.weight, self.release, self.deadline, self.anchor))
+
 
 @dataclass(frozen=True, slots=True)
 class Precedence:
     pred: int
     succ: int
     lag: int = 0
+
+    def __reduce__(self) -> tuple[type[Precedence], tuple[object, ...]]:
+        return (Precedence, (self.pred, self.succ, self.lag))
 
 
 @dataclass(frozen=True)

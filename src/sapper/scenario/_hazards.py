@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import MultiLineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -23,6 +24,7 @@ from sapper.domain.hazards import DeviceCategory, Evidence, HazardClass, LandUse
 from sapper.errors import Fault, ValidationError
 from sapper.scenario._network import Frame, Link, Place
 from sapper.scenario._synth import (
+    Along,
     OverlapGrid,
     irregular_polygon,
     offset_point,
@@ -168,7 +170,8 @@ class _LocationSampler:
         near_roads = shapely.intersection(MultiLineString([r.line for r in roads]), near_zone)
         if near_roads.is_empty or near_roads.length == 0:
             raise ValidationError("scenario", [Fault("scenario", "no road runs near the contested zone")])
-        self.near_roads = near_roads
+        self.near_roads = Along(near_roads)
+        self.front = Along(frame.front)
         t = frame.intensity([p.point for p in places])
         self.hot = [(p, float(w)) for p, w in zip(places, t, strict=True) if w >= 0.3]
         if not self.hot:
@@ -180,7 +183,7 @@ class _LocationSampler:
         rng, frame = self.rng, self.frame
         if comp in (Component.FRONT, Component.DEPTH):
             scale = self.params.front_scale_m if comp is Component.FRONT else self.params.depth_scale_m
-            return offset_point(rng, point_along(rng, frame.front), float(rng.exponential(scale)))
+            return offset_point(rng, point_along(rng, self.front), float(rng.exponential(scale)))
         if comp is Component.INSIDE:
             return random_points_in(rng, frame.zone, 1)[0]
         if comp is Component.ROADS:
@@ -202,8 +205,8 @@ def _attributes(
     geoms: list[Polygon],
 ) -> list[HazardDraft]:
     arr = np.array(geoms, dtype=object)
-    road_d = shapely.distance(MultiLineString([r.line for r in roads]), arr)
-    river_d = (shapely.distance(shapely.union_all(rivers), arr) if rivers else np.full(len(geoms), np.inf))
+    road_d = _distance_to(MultiLineString([r.line for r in roads]), arr)
+    river_d = _distance_to(shapely.union_all(rivers), arr) if rivers else np.full(len(geoms), np.inf)
     cx, cy = shapely.get_x(shapely.centroid(arr)), shapely.get_y(shapely.centroid(arr))
     px = np.array([p.point.x for p in places])
     py = np.array([p.point.y for p in places])
@@ -235,6 +238,19 @@ def _attributes(
         beneficiaries = round(place.population * max(0.0, 1.0 - d_place / radius))
         out.append(HazardDraft(poly, comp, hazard_class, evidence, devices, land, beneficiaries,
                                round(share, 3)))
+    return out
+
+
+def _distance_to(lines: BaseGeometry, geoms: NDArray[np.object_]) -> NDArray[np.float64]:
+    """Each of ``geoms``' distance to ``lines`` (a (Multi)LineString): the nearest of its parts by an STRtree, the
+    same figure as ``shapely.distance`` against the whole, which measures every part for every geometry."""
+    parts = np.array(list(getattr(lines, "geoms", [lines])), dtype=object)
+    parts = parts[~shapely.is_empty(parts)]
+    out = np.full(len(geoms), np.inf)
+    if not len(parts) or not len(geoms):
+        return out
+    (which, _), dist = shapely.STRtree(parts).query_nearest(geoms, return_distance=True, all_matches=False)
+    out[which] = dist
     return out
 
 

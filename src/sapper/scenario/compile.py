@@ -59,7 +59,7 @@ import shapely
 from sapper.domain.assets import Asset
 from sapper.domain.calendar import WINTER_STAND_DOWN, Calendar, SeasonalWindow
 from sapper.domain.figures import EOD_SPOT_DAYS, NTS_CANCEL_SHARE, NTS_DAYS, ROLE_CHANGE_DAYS
-from sapper.domain.geometry import LocalProjection
+from sapper.domain.geometry import LocalProjection, areas_m2
 from sapper.domain.hazards import DeviceCategory, HazardArea, HazardClass, HazardStatus, LandUse
 from sapper.domain.releaserules import DOG_EXCLUDED_DEVICES
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
@@ -321,10 +321,12 @@ class Processed:
     last_activity: dt.date | None = None
 
 
-def remaining_survey_plan(h: HazardArea, done: Processed, params: CompileParams) -> SurveyPlan:
+def remaining_survey_plan(h: HazardArea, done: Processed, params: CompileParams, *,
+                          area_m2: float | None = None) -> SurveyPlan:
     """The land release still to plan for ``h``, whose record says ``done``: nothing when nothing remains; clearance
     of all that remains once clearance has started; else what :func:`survey_plan` gives for the remaining area (NTS
-    cancels nothing once it is done), clearance capped at the area's clearance share of its original area."""
+    cancels nothing once it is done), clearance capped at the area's clearance share of its original area
+    (``area_m2``: ``h.area_m2`` found beforehand)."""
     erw = is_erw_only(h)
     left = max(0.0, done.remaining_m2)
     if done.nothing_remains:
@@ -335,13 +337,14 @@ def remaining_survey_plan(h: HazardArea, done: Processed, params: CompileParams)
     may_cancel = (h.hazard_class is HazardClass.SHA or params.nts_may_cancel_in_cha) and not done.surveyed
     cancel = left * min(params.nts_cancel_share, 1.0 - share) if may_cancel else 0.0
     ts = left - cancel
-    return SurveyPlan(erw, cancel, ts, min(ts, h.area_m2 * share))
+    return SurveyPlan(erw, cancel, ts, min(ts, (h.area_m2 if area_m2 is None else area_m2) * share))
 
 
-def survey_plan(h: HazardArea, params: CompileParams) -> SurveyPlan:
+def survey_plan(h: HazardArea, params: CompileParams, *, area_m2: float | None = None) -> SurveyPlan:
     """NTS cancels ``nts_cancel_share`` of a suspected area (never more than the share that needs no clearance; nothing
-    in a confirmed area unless ``nts_may_cancel_in_cha``); TS covers the rest; clearance the area's clearance share."""
-    area = h.area_m2
+    in a confirmed area unless ``nts_may_cancel_in_cha``); TS covers the rest; clearance the area's clearance share
+    (``area_m2``: ``h.area_m2`` found beforehand)."""
+    area = h.area_m2 if area_m2 is None else area_m2
     share = h.clearance_share
     may_cancel = h.hazard_class is HazardClass.SHA or params.nts_may_cancel_in_cha
     cancel = min(params.nts_cancel_share, 1.0 - share) if may_cancel else 0.0
@@ -528,14 +531,18 @@ def compile_problem(
             priority.append(prio)
         return ids
 
+    # Every area at once (the same figures as ``HazardArea.area_m2``, one projection call per 0.5° cell, not three
+    # per area: 30 % of compiling a national register).
+    area_of = dict(zip([h.id for h in open_hazards], areas_m2([h.geometry for h in open_hazards]), strict=True))
     for h in open_hazards:
         own = score_hazard(h, params.profile.hazard, likelihood=(likelihood or {}).get(h.id)).value
         # A person clears first what matters most: its own value plus the reconstruction it unblocks.
         prio = own + sum(hazard_blocks.get(h.id, []))
         weight = 1 + round(params.weight_scale * own / 4)
-        area = h.area_m2
+        area = area_of[h.id]
         known = processed.get(h.id)
-        plan = survey_plan(h, params) if known is None else remaining_survey_plan(h, known, params)
+        plan = survey_plan(h, params, area_m2=area) if known is None else \
+            remaining_survey_plan(h, known, params, area_m2=area)
 
         # Non-technical survey: one task, days by the area's size band (none once the record says it is done).
         full_days = nts_days(area, params.nts_days)
@@ -610,7 +617,7 @@ def compile_problem(
             after = 0 if known.last_activity is None else days_of.index_of(known.last_activity + dt.timedelta(days=1))
             not_before = after + (params.inspection_lag_days if known.needs_inspection else 0)
         tasks.append(Task(f"released {h.id}", (Mode(0),), weight=weight, release=not_before))
-        info.append(TaskInfo(TaskKind.RELEASED, hazard_id=h.id, work=h.area_m2, work_unit="m²"))
+        info.append(TaskInfo(TaskKind.RELEASED, hazard_id=h.id, work=area_of[h.id], work_unit="m²"))
         priority.append(prio)
         if clear_ids:  # cleared land is inspected and accepted before the land is worked on
             precedences.extend(Precedence(j, rel, params.inspection_lag_days) for j in clear_ids)

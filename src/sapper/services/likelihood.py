@@ -136,7 +136,7 @@ def likelihood_by_id(store: Store) -> dict[str, float] | None:
     """The model's probability of each area, for scoring (the planner, ``sapper priorities``, the forecast); None
     when the register has too few recorded outcomes to fit it (or no area): every area then scores with its class
     prior."""
-    if not store.hazards():
+    if not store.counts().get("hazard_areas"):  # counted, not read: a national register's read takes seconds
         return None
     result = area_likelihoods(store)
     return result.by_id() if result.fitted else None

@@ -5,9 +5,10 @@ as one whole problem (:mod:`sapper.plan.decompose`)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -103,13 +104,21 @@ def dask_map(settings: RegionSettings) -> Iterator[MapFn[Any, Any]]:
 def solve_by_regions(store: Store, compiled: CompiledPlan, hazards: Sequence[HazardArea], assets: Sequence[Asset],
                      params: DecomposeParams, settings: RegionSettings, *,
                      say: Callable[[str], None] | None = None, map_fn: MapFn[Any, Any] | None = None) -> Decomposed:
-    """Plan ``compiled`` by the store's regions (module docstring); ``map_fn``: run on it instead of Dask."""
+    """Plan ``compiled`` by the store's regions (module docstring); ``map_fn``: run on it instead of Dask.
+    ``params.time_limit_s`` includes finding the regions and starting the Dask cluster (at least half of it is left
+    to the regions' solves)."""
+    started = time.perf_counter()
     labels = task_regions(compiled, hazards, assets, region_areas(store))
+
+    def left() -> DecomposeParams:
+        spent = time.perf_counter() - started
+        return replace(params, time_limit_s=max(0.5 * params.time_limit_s, params.time_limit_s - spent))
+
     if map_fn is not None:
-        return decompose_solve(compiled.problem, labels, params=params, priority=compiled.priority, map_fn=map_fn,
+        return decompose_solve(compiled.problem, labels, params=left(), priority=compiled.priority, map_fn=map_fn,
                                say=say)
     with dask_map(settings) as run:
-        return decompose_solve(compiled.problem, labels, params=params, priority=compiled.priority, map_fn=run,
+        return decompose_solve(compiled.problem, labels, params=left(), priority=compiled.priority, map_fn=run,
                                say=say)
 
 
@@ -125,6 +134,4 @@ def region_details(out: Decomposed) -> dict[str, object]:
 
 def with_region_details(out: Decomposed) -> Result:
     """The merged result with the regions' figures in its details."""
-    from dataclasses import replace
-
     return replace(out.result, details=region_details(out))
