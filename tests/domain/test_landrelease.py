@@ -301,6 +301,7 @@ def test_random_histories_keep_every_rule(data: st.DataObject, hazard: HazardAre
         assert event.at >= before.history[-1].at
         bal = record.balance
         assert abs(bal.residual_m2) <= tol, f"balance broken after event {event.seq}: {bal}"
+        assert record.perimeter.is_valid and record.remaining.is_valid, "geometries in WGS84 stay valid"
         if step.kind not in ("reopen", "extend", "inspect"):
             assert bal.remaining_m2 <= before.remaining_m2 + 1e-6
         if event.to_state is ReleaseState.RELEASED and before.state in OPEN_STATES:

@@ -669,7 +669,7 @@ class LandRelease:
     @property
     def remaining(self) -> BaseGeometry:
         """What is still hazardous, in WGS84."""
-        return self._proj.to_wgs84(self._remaining)
+        return self._wgs84(self._remaining)
 
     @property
     def _outline(self) -> BaseGeometry:
@@ -678,7 +678,7 @@ class LandRelease:
     @property
     def perimeter(self) -> BaseGeometry:
         """The perimeter with its extensions, in WGS84."""
-        return self.geometry if self._perimeter is None else self._proj.to_wgs84(self._perimeter)
+        return self.geometry if self._perimeter is None else self._wgs84(self._perimeter)
 
     @property
     def processed_m2(self) -> float:
@@ -1128,12 +1128,16 @@ class LandRelease:
                         activity=recorded, inspection_due=True if physical and not legacy else None,
                         evidence_pending=pending)
 
+    def _wgs84(self, local: BaseGeometry) -> BaseGeometry:
+        """``local`` in WGS84, valid: the inverse projection can make two near edges of a union cross (a
+        self-intersection of a fraction of a millimetre), which later overlays refuse; such a ring is repaired."""
+        geom = self._proj.to_wgs84(local)
+        return geom if geom.is_valid else _polygonal(shapely.make_valid(geom))
+
     def _to_wgs84(self, local: BaseGeometry) -> BaseGeometry | None:
         if local.is_empty:
             return None
-        geom = self._proj.to_wgs84(local)
-        if not geom.is_valid:
-            geom = _polygonal(shapely.make_valid(geom))
+        geom = self._wgs84(local)
         return None if geom.is_empty else geom
 
     def _qa_visit(self, visit: QAVisit) -> _Effects:
