@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,26 @@ from shapely.geometry.base import BaseGeometry
 from sapper.domain.activities import Activity
 from sapper.domain.assets import Asset
 from sapper.domain.geometry import area_m2, areas_m2
-from sapper.domain.hazards import HazardArea
+from sapper.domain.hazards import (
+    DeviceCategory,
+    Evidence,
+    HazardArea,
+    HazardClass,
+    HazardStatus,
+    LandUse,
+    Marking,
+)
 from sapper.domain.users import AuditEntry
 from sapper.store import Store, UnitOfWork
 from sapper.store.accounts import audit_json
 
 #: The most rows one trail shows.
 TRAIL_LIMIT = 10_000
+
+#: The value of each member of a hazard area's enumerations, looked up rather than read through Enum's descriptor
+#: (a bulk import's audit rows read half a million). StrEnum members equal their values: no two texts collide.
+_HAZARD_ENUM_VALUE: dict[StrEnum, str] = {
+    m: m.value for cls in (HazardClass, HazardStatus, Evidence, LandUse, DeviceCategory, Marking) for m in cls}
 
 #: The table each kind of record is written to.
 _TABLE = {HazardArea: "hazard_areas", Asset: "assets", Activity: "activities"}
@@ -64,16 +78,17 @@ def summary(record: HazardArea | Asset | Activity, shape: dict[str, Any] | None 
     """What a bulk audit row says of ``record`` after the write (attributes, geometry as hash and area);
     ``shape``: the hash and area of a hazard area's or asset's geometry when already computed (:func:`_shapes`)."""
     if isinstance(record, HazardArea):
+        value = _HAZARD_ENUM_VALUE
         return {
-            "hazard_class": record.hazard_class.value,
-            "status": record.status.value,
-            "evidence": record.evidence.value,
+            "hazard_class": value[record.hazard_class],
+            "status": value[record.status],
+            "evidence": value[record.evidence],
             "organisation_id": record.organisation_id,
             "name": record.name,
-            "land_use": record.land_use.value,
+            "land_use": value[record.land_use],
             "beneficiaries": record.beneficiaries,
-            "device_categories": sorted(d.value for d in record.device_categories),
-            "marking": record.marking.value,
+            "device_categories": sorted([value[d] for d in record.device_categories]),
+            "marking": value[record.marking],
             **(shape or _shape(record.geometry)),
         }
     if isinstance(record, Asset):
