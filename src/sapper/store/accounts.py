@@ -209,7 +209,8 @@ def write_audits(conn: Connection, entries: Sequence[AuditEntry]) -> int:
     if conn.dialect.name == "sqlite":
         # Straight to the driver, the time bound once as the column type binds it: SQLAlchemy's per-row parameter
         # processing (the same timestamp formatted 100,000 times) was most of a bulk import's audit time.
-        stamp = schema.audit.c.at.type.bind_processor(conn.dialect)(at)
+        bind = schema.audit.c.at.type.bind_processor(conn.dialect)
+        stamp = at if bind is None else bind(at)
         values = [(stamp, e.actor, e.organisation_id, e.table_name, e.record_id, e.action, e.reason, e.before_json,
                    e.after_json) for e in entries]
         if set(map(type, itertools.chain.from_iterable(values))) <= {str, type(None)}:

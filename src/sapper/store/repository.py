@@ -174,8 +174,8 @@ def _fids_hold(conn: Connection, table: Table, fids: Sequence[int], ids: Sequenc
     """Whether the rows just inserted with ``ids`` have ``fids`` (checked at both ends and by count)."""
     if not fids:
         return True
-    got = dict(conn.exec_driver_sql(f'SELECT fid, id FROM "{table.name}" WHERE fid IN (?, ?)',
-                                    (fids[0], fids[-1])).fetchall())
+    got: dict[int, str] = {int(f): str(i) for f, i in conn.exec_driver_sql(
+        f'SELECT fid, id FROM "{table.name}" WHERE fid IN (?, ?)', (fids[0], fids[-1]))}
     return got.get(fids[0]) == ids[0] and got.get(fids[-1]) == ids[-1] and fids[-1] - fids[0] + 1 == len(ids)
 
 
@@ -274,7 +274,10 @@ def _with_source_attributes(rows: list[dict[str, Any]], attributes: Sequence[Map
 
 
 def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: bool,
-                source_attributes: Sequence[Mapping[str, Any]] | None = None) -> int:
+                source_attributes: Sequence[Mapping[str, Any]] | None = None,
+                areas: Sequence[float] | None = None) -> int:
+    """Insert (``replace``: or update) ``hazards``; ``areas``: their areas in m² as :func:`areas_m2` gives them,
+    when the caller has them already (a bulk import computes them once for the rows and the audit)."""
     _check_new_ids(conn, schema.hazard_areas, "hazard area", [h.id for h in hazards], replace)
     _check_refs(
         conn,
@@ -283,7 +286,8 @@ def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: boo
         schema.organisations,
         "organisation",
     )
-    areas = areas_m2([h.geometry for h in hazards])
+    if areas is None:
+        areas = areas_m2([h.geometry for h in hazards])
     rows = [mapping.hazard_row(h, area) for h, area in zip(hazards, areas, strict=True)]
     _encode_geometry(conn, rows)
     _with_source_attributes(rows, source_attributes, replace=replace)
