@@ -390,7 +390,10 @@ def import_file(
         screened = _screen(uow, kind, result.indexes, records, replace=replace, skip_existing=skip_existing,
                            upsert=upsert, attributes=result.attributes)
         if not dry_run:
-            existing = uow.existing_ids(_LAYER[kind], [r.id for r in screened.accepted])
+            # Without replace or upsert no record accepted is stored (_screen refused or skipped those that are, in
+            # this transaction): nothing to look up.
+            existing = (uow.existing_ids(_LAYER[kind], [r.id for r in screened.accepted]) if replace or upsert
+                        else set())
             chosen = {i.id for i in screened.accepted}
             attrs = {r.id: a for r, a in zip(records, result.attributes, strict=True) if r.id in chosen}
             # Each area once, for the rows and their audit rows alike.
