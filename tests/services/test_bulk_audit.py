@@ -128,3 +128,25 @@ def test_release_commands_audit_the_activity_and_the_hazard_area(store_target: s
         with pytest.raises(ValidationError):
             lr.reclassify(store, "H-1", evidence="", actor="imo", reason="bad", at=T0)
         assert len(rows(store, "hazard_areas")) == 1 and len(rows(store, "activities")) == 1
+
+
+def test_a_hazard_areas_audit_text_is_the_generic_encoding() -> None:
+    """The hazard area's audit JSON written from its values' text is the text ``audit_json(summary(...))`` gives:
+    names with quotes, backslashes and Cyrillic, no organisation and one, no device category and several, an area
+    with one decimal and one whole, an empty geometry."""
+    from sapper.domain.hazards import DeviceCategory, HazardStatus, LandUse, Marking
+    from sapper.services.audit import _hazard_json, _shapes, summary
+    from sapper.store.accounts import audit_json
+
+    areas = [
+        HazardArea("h-1", HazardClass.SHA, shapely.box(36, 51, 36.01, 51.01), Evidence.INDIRECT),
+        HazardArea("h-2", HazardClass.CHA, shapely.box(36, 51, 36.02, 51.005), Evidence.DIRECT,
+                   device_categories=frozenset({DeviceCategory.AT_MINE, DeviceCategory.AP_MINE}),
+                   land_use=LandUse.FOREST, status=HazardStatus.OPEN, beneficiaries=1_250, organisation_id="org \"1\"",
+                   name='Поле "Схід" \\ ліс\t№7', marking=Marking.FENCED),
+        HazardArea("h-3", HazardClass.SHA, shapely.box(0, 0, 1e-7, 1e-7), Evidence.INDIRECT, name="x" * 300),
+    ]
+    shapes = [*_shapes([a.geometry for a in areas]), {"geometry_sha256": None, "area_m2": 0.0}]
+    cases = [*zip(areas, shapes[:3], strict=True), (areas[0], shapes[3])]
+    for record, shape in cases:
+        assert _hazard_json(record, shape) == audit_json(summary(record, shape))

@@ -56,7 +56,7 @@ def stored(db: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list
     return hazards, audit, boxes
 
 
-def imported(db: Path, path: Path) -> list[str]:
+def imported(db: str | Path, path: Path) -> list[str]:
     with open_store(db, create=True) as store:
         store.add_organisations([Organisation("org-1", "Operator One", OrgKind.OPERATOR)])
         return import_file(store, path, "hazards").lines()
@@ -115,3 +115,44 @@ def test_one_bad_feature_goes_record_by_record(tmp_path: Path) -> None:
         assert [str(issue) for issue in summary.rejected] == [
             "feature 7 (id H-006): hazard_class 'XHA' is not one of SHA, CHA"]
         assert {h.id for h in store.hazards()} == {f"H-{k:03d}" for k in range(40)} - {"H-006"}
+
+
+def _pg_stored(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The hazard rows (every column, geometry as WKB) and their audit rows (without time and row id) of a PostGIS
+    store."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT * FROM hazard_areas LIMIT 0")).keys()
+            columns = [c for c in names if c != "geom"]
+            hazards = [tuple(r) for r in conn.execute(text(
+                f"SELECT {', '.join(columns)}, ST_AsBinary(geom) FROM hazard_areas ORDER BY fid"))]
+            audit = [tuple(r) for r in conn.execute(text(
+                "SELECT actor, organisation_id, table_name, record_id, action, reason, before_json, after_json "
+                "FROM audit ORDER BY id"))]
+    finally:
+        engine.dispose()
+    return hazards, audit
+
+
+@pytest.mark.usefixtures("postgis")
+def test_the_fast_path_stores_on_postgis_what_the_per_record_path_stores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """On PostGIS too, a clean file read by the fast path and record by record stores the same rows (every column,
+    the geometry's WKB, areas, source attributes) and the same audit rows."""
+    server = request.getfixturevalue("postgis")
+    path = clean_file(tmp_path / "clean.gpkg", n=450)
+    assert read_clean_hazards(path) is not None
+    url = server.clean_store_database()
+    fast_lines = imported(url, path)
+    fast = _pg_stored(url)
+    monkeypatch.setattr("sapper.io.bulk.read_clean_hazards", lambda *args, **kwargs: None)
+    url = server.clean_store_database()
+    slow_lines = imported(url, path)
+    slow = _pg_stored(url)
+    assert fast_lines == slow_lines
+    assert len(fast[0]) == 450 and len(fast[1]) == 450
+    assert fast == slow

@@ -103,11 +103,11 @@ def test_failure_after_first_batch_leaves_store_as_before(
     calls: list[int] = []
 
     def fail_second(self: UnitOfWork, hazards: Iterable[HazardArea], *, replace: bool = False,
-                    source_attributes: Any = None) -> int:
+                    source_attributes: Any = None, areas: Any = None) -> int:
         calls.append(1)
         if len(calls) == 2:
             raise OSError("disk full")
-        return original(self, hazards, replace=replace, source_attributes=source_attributes)
+        return original(self, hazards, replace=replace, source_attributes=source_attributes, areas=areas)
 
     monkeypatch.setattr(UnitOfWork, "add_hazards", fail_second)
     with pytest.raises(OSError, match="disk full"):

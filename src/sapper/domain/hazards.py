@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import shapely
@@ -252,16 +254,34 @@ def hazards_in_bulk(columns: Mapping[str, Sequence[object]]) -> list[HazardArea]
         return None
     if any(s is not None and not 0.0 <= s <= 1.0 for s in columns.get("expected_clearance_share", ())):  # type: ignore[operator]
         return None
-    names = list(columns)
-    defaults = [(name, value) for name, value in _HAZARD_DEFAULTS.items() if name not in columns]
-    setter = object.__setattr__
-    new = object.__new__
-    out: list[HazardArea] = []
-    for row in zip(*columns.values(), strict=True):
-        record = new(HazardArea)
-        for name, value in defaults:
-            setter(record, name, value)
-        for name, value in zip(names, row):  # noqa: B905 (row is one value per name)
-            setter(record, name, value)
-        out.append(record)
-    return out
+    return _builder(tuple(columns))(*columns.values())
+
+
+@lru_cache(maxsize=8)
+def _builder(names: tuple[str, ...]) -> Callable[..., list[HazardArea]]:
+    """A function building hazard areas from the columns ``names`` (in that order), the other fields their
+    defaults, without :meth:`HazardArea.__post_init__` (the caller has checked the rules): each field set by
+    ``object.__setattr__`` as the frozen dataclass's own ``__init__`` sets it, written out per field as dataclasses
+    writes ``__init__`` (a loop over the fields of each record was a tenth of a bulk import's reading)."""
+    known = {f.name for f in fields(HazardArea)}
+    if not set(names) <= known or len(set(names)) != len(names):
+        raise ValueError(f"not fields of a hazard area, or repeated: {', '.join(names)}")
+    defaults = {name: value for name, value in _HAZARD_DEFAULTS.items() if name not in names}
+    args = [f"c{k}" for k in range(len(names))]
+    values = [f"v{k}" for k in range(len(names))]
+    body = [
+        f"def build({', '.join(args)}):",
+        "    out = []",
+        "    append = out.append",
+        f"    for {', '.join(values)}, in zip({', '.join(args)}, strict=True):",
+        "        record = new(cls)",
+        *(f"        setter(record, {name!r}, {value})" for name, value in zip(names, values, strict=True)),
+        *(f"        setter(record, {name!r}, _d_{name})" for name in defaults),
+        "        append(record)",
+        "    return out",
+    ]
+    scope: dict[str, Any] = {"new": object.__new__, "cls": HazardArea, "setter": object.__setattr__,
+                             **{f"_d_{name}": value for name, value in defaults.items()}}
+    exec("\n".join(body), scope)  # the source is built here from HazardArea's own field names
+    build: Callable[..., list[HazardArea]] = scope["build"]
+    return build

@@ -46,7 +46,7 @@ from sapper.io.columnmap import (
     computed_columns,
     source_value,
 )
-from sapper.io.crscheck import crs_faults
+from sapper.io.crscheck import all_fit
 from sapper.io.fields import FieldReader
 from sapper.io.files import _PYOGRIO_ERRORS, _choose_layer, _decode_wkb, _source_crs, to_wgs84
 from sapper.io.result import ReadResult, SourceAttributes
@@ -63,21 +63,27 @@ def _distinct(values: list[Any], read: Callable[[FieldReader, str], Any], name: 
     a fault (the per-record path says which feature)."""
     cell: dict[str, Any] = {}
     reader = FieldReader(cell)
-    memo: dict[Any, Any] = {}
-    out: list[Any] = []
     plain = all(type(v) is str for v in values)  # text keys alone (1 and 1.0 and True are one key: not mixed here)
     try:
-        for value in values:
-            key = value if plain else (type(value), value)
-            if key not in memo:
-                cell[name] = value
-                memo[key] = read(reader, name)
-                if reader.faults:
-                    return None
-            out.append(memo[key])
+        keys: list[Any] = values if plain else list(zip(map(type, values), values, strict=True))
+        memo = dict.fromkeys(keys)
     except TypeError:  # an unhashable cell: not a clean file's
         return None
-    return out
+    for key in memo:
+        cell[name] = key if plain else key[1]
+        memo[key] = read(reader, name)
+        if reader.faults:
+            return None
+    return list(map(memo.__getitem__, keys))
+
+
+def _text(values: list[Any]) -> list[str] | None:
+    """``FieldReader.text`` of each value (a file's own text, not a CSV's) when every value is text: the text
+    stripped, a blank one "" (its default); None when some value is not text (then read through FieldReader). A
+    column of ids or names has as many distinct values as features: this reads them without a call each."""
+    if not all(type(v) is str for v in values):
+        return None
+    return [v.strip() for v in values]
 
 
 def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]] | None:
@@ -100,7 +106,9 @@ def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]
     }
     parsed: dict[str, list[Any]] = {}
     for target, (source, method) in read.items():
-        got = _distinct(column(source), method, source)
+        got = _text(column(source)) if target in ("id", "name") else None
+        if got is None:
+            got = _distinct(column(source), method, source)
         if got is None:
             return None
         parsed[target] = got
@@ -157,7 +165,7 @@ def _read_clean(p: Path, layer: str | None, crs: str | None) -> ReadResult[Hazar
     wgs84 = to_wgs84(geoms, source_crs)
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        if any(f is not None for f in crs_faults(geoms, wgs84, source_crs)):
+        if not all_fit(geoms, wgs84, source_crs):
             return None
     values = _hazard_values(columns, n)
     if values is None:

@@ -123,6 +123,37 @@ def crs_faults(
     return faults
 
 
+def all_fit(source: Sequence[BaseGeometry | None], wgs84: Sequence[BaseGeometry | None], crs: CRS) -> bool:
+    """True when :func:`crs_faults` finds no fault in any feature, the same checks made on every feature at once (a
+    clean file's 100,000 features in a few array operations rather than a Python step each); False when some
+    feature has one (then :func:`crs_faults` says which and why)."""
+    src = np.empty(len(source), dtype=object)
+    src[:] = list(source)
+    out = np.empty(len(wgs84), dtype=object)
+    out[:] = list(wgs84)
+    with np.errstate(invalid="ignore"):
+        src_bounds = shapely.bounds(src)
+        out_bounds = shapely.bounds(out)
+    usable = np.isfinite(src_bounds).all(axis=1)
+    b, w = src_bounds[usable], out_bounds[usable]
+    in_degrees = (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
+    if crs.is_geographic:
+        if not in_degrees.all() or any(f is not None for f in _swap_faults(out_bounds, usable)):
+            return False
+    elif in_degrees.any():
+        return False
+    area = crs.area_of_use
+    if area is None:
+        return True
+    if not np.isfinite(w).all():
+        return False
+    m = AREA_MARGIN_DEG
+    inside = (area.south - m <= w[:, 1]) & (w[:, 3] <= area.north + m)
+    if not area.west > area.east:  # not across the antimeridian: longitude too
+        inside &= (area.west - m <= w[:, 0]) & (w[:, 2] <= area.east + m)
+    return bool(inside.all())
+
+
 def _swap_faults(bounds: np.ndarray, usable: np.ndarray) -> list[str | None]:
     """For each feature far from most of the file's (its centre more than :data:`SWAP_FAR_DEG` from the median
     centre) whose swapped centre falls among them (within the box of the others, widened by :data:`SWAP_NEAR_DEG`):

@@ -182,7 +182,9 @@ def is_wgs84(crs: CRS) -> bool:
 
 def to_wgs84(geoms: Sequence[BaseGeometry | None], crs: CRS) -> list[BaseGeometry | None]:
     """``geoms`` (None allowed) from ``crs`` to WGS84 lon/lat, 2D; coordinates kept as they are if WGS84."""
-    arr = shapely.force_2d(np.asarray(geoms, dtype=object))
+    arr = np.asarray(geoms, dtype=object)
+    if shapely.has_z(arr).any() or shapely.has_m(arr).any():  # already 2D: no copy of every geometry
+        arr = shapely.force_2d(arr)
     if not is_wgs84(crs):
         transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
 

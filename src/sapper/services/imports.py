@@ -35,6 +35,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sapper.domain.assets import Asset
+from sapper.domain.geometry import areas_m2
 from sapper.domain.hazards import HazardArea
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation, OrgKind
 from sapper.errors import Fault, ValidationError
@@ -51,8 +52,9 @@ from sapper.store import Store, UnitOfWork
 
 Kind = Literal["hazards", "assets"]
 
-#: Records per INSERT batch inside the one import transaction.
-BATCH_SIZE = 500
+#: Records per INSERT batch inside the one import transaction (each batch's rows are built in memory at once; a
+#: batch of a bulk import is one statement for its rows and one for their R-tree boxes).
+BATCH_SIZE = 20_000
 #: Who a file import is audited as (the command).
 IMPORT_ACTOR = "sapper import {kind}"
 #: Two geometries are the same record's when every vertex agrees to this many degrees (about 0.1 mm).
@@ -328,14 +330,15 @@ def _screen(
 
 
 def _write(uow: UnitOfWork, kind: str, records: Sequence[HazardArea | Asset], *, replace: bool,
-           attributes: Sequence[SourceAttributes] | None = None) -> None:
+           attributes: Sequence[SourceAttributes] | None = None, areas: Sequence[float] | None = None) -> None:
     """Write ``records`` in batches; ``attributes`` (new records only): their source attributes, in the same
-    INSERT."""
+    INSERT; ``areas``: the hazard areas' areas, when already computed."""
     for start in range(0, len(records), BATCH_SIZE):
         batch = records[start : start + BATCH_SIZE]
         attrs = None if attributes is None else attributes[start : start + BATCH_SIZE]
         if kind == "hazards":
-            uow.add_hazards([r for r in batch if isinstance(r, HazardArea)], replace=replace, source_attributes=attrs)
+            uow.add_hazards([r for r in batch if isinstance(r, HazardArea)], replace=replace, source_attributes=attrs,
+                            areas=None if areas is None else areas[start : start + BATCH_SIZE])
         else:
             uow.add_assets([r for r in batch if isinstance(r, Asset)], replace=replace, source_attributes=attrs)
 
@@ -388,18 +391,23 @@ def import_file(
         screened = _screen(uow, kind, result.indexes, records, replace=replace, skip_existing=skip_existing,
                            upsert=upsert, attributes=result.attributes)
         if not dry_run:
-            existing = uow.existing_ids(_LAYER[kind], [r.id for r in screened.accepted])
+            # Without replace or upsert no record accepted is stored (_screen refused or skipped those that are, in
+            # this transaction): nothing to look up.
+            existing = (uow.existing_ids(_LAYER[kind], [r.id for r in screened.accepted]) if replace or upsert
+                        else set())
             chosen = {i.id for i in screened.accepted}
             attrs = {r.id: a for r, a in zip(records, result.attributes, strict=True) if r.id in chosen}
+            # Each area once, for the rows and their audit rows alike.
+            areas = areas_m2([r.geometry for r in screened.accepted]) if kind == "hazards" else None
             if existing or upsert or replace:
-                _write(uow, kind, screened.accepted, replace=replace or upsert)
+                _write(uow, kind, screened.accepted, replace=replace or upsert, areas=areas)
                 if attrs and (any(attrs.values()) or upsert or replace):
                     uow.set_source_attributes(_LAYER[kind], attrs)
             else:  # all new: each record's source attributes go in its INSERT
                 _write(uow, kind, screened.accepted, replace=False,
-                       attributes=[attrs.get(r.id, {}) for r in screened.accepted])
+                       attributes=[attrs.get(r.id, {}) for r in screened.accepted], areas=areas)
             audit_written(uow, screened.accepted, existing=existing, actor=IMPORT_ACTOR.format(kind=kind),
-                          reason=f"import of {Path(file_path).name}")
+                          reason=f"import of {Path(file_path).name}", areas=areas)
     summary = ImportSummary(
         kind=kind,
         imported=len(screened.accepted),

@@ -40,6 +40,9 @@ _ENVELOPE_XY = 1
 _ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
 _HEADER_XY = struct.Struct("<2sBBi4d")
 _HEADER_BARE = struct.Struct("<2sBBi")
+#: _HEADER_XY as a packed numpy record (the same 40 bytes), to write many headers at once.
+_HEADER_RECORD = np.dtype([("magic", "S2"), ("version", "u1"), ("flags", "u1"), ("srs_id", "<i4"),
+                           ("envelope", "<f8", (4,))])
 
 
 class GeometryBlobError(ValueError):
@@ -71,15 +74,17 @@ def encode_many(geoms: Sequence[BaseGeometry | None], srs_id: int = WGS84_SRS_ID
     wkbs = shapely.to_wkb(sub, flavor="iso", byte_order=1)
     bounds = shapely.bounds(sub)
     empty = shapely.is_empty(sub)
-    for slot, wkb, box, is_empty in zip(np.flatnonzero(present), wkbs, bounds, empty, strict=True):
-        if is_empty:
-            header = _HEADER_BARE.pack(_MAGIC, 0, _FLAG_LITTLE_ENDIAN | _FLAG_EMPTY, srs_id)
-        else:
-            minx, miny, maxx, maxy = (float(v) for v in box)
-            header = _HEADER_XY.pack(
-                _MAGIC, 0, _FLAG_LITTLE_ENDIAN | (_ENVELOPE_XY << 1), srs_id, minx, maxx, miny, maxy
-            )
-        out[int(slot)] = header + bytes(wkb)
+    # Every header at once: the bytes _HEADER_XY.pack writes, laid out by a packed numpy record.
+    headers = np.zeros(len(sub), dtype=_HEADER_RECORD)
+    headers["magic"] = _MAGIC
+    headers["flags"] = _FLAG_LITTLE_ENDIAN | (_ENVELOPE_XY << 1)
+    headers["srs_id"] = srs_id
+    headers["envelope"] = bounds[:, [0, 2, 1, 3]]
+    raw = headers.tobytes()
+    size = _HEADER_XY.size
+    bare = _HEADER_BARE.pack(_MAGIC, 0, _FLAG_LITTLE_ENDIAN | _FLAG_EMPTY, srs_id)
+    for k, (slot, wkb, is_empty) in enumerate(zip(np.flatnonzero(present).tolist(), wkbs, empty, strict=True)):
+        out[slot] = (bare if is_empty else raw[k * size : (k + 1) * size]) + wkb
     return out
 
 
@@ -140,6 +145,18 @@ def envelope(blob: bytes) -> tuple[float, float, float, float] | None:
         return None
     x0, y0, x1, y1 = geom.bounds
     return float(x0), float(x1), float(y0), float(y1)
+
+
+def envelopes(blobs: Sequence[bytes]) -> np.ndarray | None:
+    """:func:`envelope` of many blobs at once, as an ``(n, 4)`` array of (minx, maxx, miny, maxy), when every blob
+    has the header :func:`encode_many` writes for a geometry that is not empty (little-endian, xy envelope); None
+    otherwise (ask :func:`envelope` blob by blob)."""
+    if not blobs:
+        return np.zeros((0, 4))
+    xy = _FLAG_LITTLE_ENDIAN | (_ENVELOPE_XY << 1)
+    if any(len(b) < _HEADER_XY.size or b[:2] != _MAGIC or b[3] != xy for b in blobs):
+        return None
+    return np.frombuffer(b"".join([b[8:_HEADER_XY.size] for b in blobs]), dtype="<f8").reshape(-1, 4)
 
 
 def is_empty(blob: bytes) -> bool:

@@ -171,27 +171,40 @@ def _sadd_from(text: str | None, record: str) -> Beneficiaries | None:
     return Beneficiaries(**{g: int(value.get(g, 0)) for g in BENEFICIARY_GROUPS})
 
 
+#: The value of each member of a hazard area's enumerations, looked up (a bulk write reads hundreds of thousands;
+#: ``member.value`` goes through Enum's descriptor, a tenth of building a row). StrEnum members equal their values, so
+#: a member of another enumeration with the same text finds the same value.
+_HAZARD_ENUM_VALUE: dict[StrEnum, str] = {
+    m: m.value for cls in (HazardClass, HazardStatus, Evidence, LandUse, DeviceCategory, Marking) for m in cls}
+
+
 def hazard_row(h: HazardArea, area: float | None = None) -> dict[str, Any]:
     """The ``hazard_areas`` row of ``h``; ``area``: its area in m² when already computed (:func:`areas_m2`)."""
+    value = _HAZARD_ENUM_VALUE
+    cats = h.device_categories
     return {
         "geom": h.geometry,
         "id": h.id,
         "name": h.name,
-        "hazard_class": h.hazard_class.value,
-        "status": h.status.value,
-        "evidence": h.evidence.value,
-        "device_categories": ",".join(sorted(c.value for c in h.device_categories)),
-        "land_use": h.land_use.value,
+        "hazard_class": value[h.hazard_class],
+        "status": value[h.status],
+        "evidence": value[h.evidence],
+        "device_categories": ",".join(sorted([value[c] for c in cats])) if cats else "",
+        "land_use": value[h.land_use],
         "beneficiaries": h.beneficiaries,
         "organisation_id": h.organisation_id,
         "expected_clearance_share": h.expected_clearance_share,
         "area_m2": area_m2(h.geometry) if area is None else area,
         "synthetic": int(h.synthetic),
         "clearance_depth_cm": h.clearance_depth_cm,
-        "marking": h.marking.value,
-        "beneficiaries_sadd": _sadd_json(h.beneficiaries_sadd),
-        **_imsma_columns(h.imsma_id, h.imsma_links),
+        "marking": value[h.marking],
+        "beneficiaries_sadd": None if h.beneficiaries_sadd is None else _sadd_json(h.beneficiaries_sadd),
+        **(_imsma_columns(h.imsma_id, h.imsma_links) if h.imsma_id or h.imsma_links else _NO_IMSMA),
     }
+
+
+#: :func:`_imsma_columns` of a record with no IMSMA id and no links.
+_NO_IMSMA: dict[str, Any] = {"imsma_id": None, "imsma_links": None}
 
 
 def hazard_point_rows(h: HazardArea) -> list[dict[str, Any]]:

@@ -60,11 +60,14 @@ class UnitOfWork:
         return repo.add_organisations(self._conn, list(orgs), replace=replace)
 
     def add_hazards(self, hazards: Iterable[HazardArea], *, replace: bool = False,
-                    source_attributes: Sequence[Mapping[str, Any]] | None = None) -> int:
+                    source_attributes: Sequence[Mapping[str, Any]] | None = None,
+                    areas: Sequence[float] | None = None) -> int:
         """Add hazard areas (``replace``: or update those stored); ``source_attributes``: each new area's, written
-        in the same INSERT (not with ``replace``: :meth:`set_source_attributes` then)."""
+        in the same INSERT (not with ``replace``: :meth:`set_source_attributes` then); ``areas``: their areas
+        (``sapper.domain.geometry.areas_m2``) when already computed."""
         self.touched.update(("hazard_areas", "hazard_points"))
-        return repo.add_hazards(self._conn, list(hazards), replace=replace, source_attributes=source_attributes)
+        return repo.add_hazards(self._conn, list(hazards), replace=replace, source_attributes=source_attributes,
+                                areas=areas)
 
     def add_assets(self, assets: Iterable[Asset], *, replace: bool = False,
                    source_attributes: Sequence[Mapping[str, Any]] | None = None) -> int:
