@@ -55,27 +55,34 @@ def test_every_run_keeps_the_budget_and_passes_the_checker() -> None:
     spec = ChunkSpec(0, 40, np.random.SeedSequence(5))
     out = run_chunk_job(capped, spec, keep=True)
     loose = run_chunk_job(free, spec, keep=True)
-    assert out.days is not None and out.starts is not None and out.cost_year is not None and out.failed == 0
+    assert out.days is not None and out.starts is not None and out.cost_year is not None
     assert loose.days is not None and (loose.days == out.days).all()  # the same worlds
-    for i in range(40):
+    # A run fails (beyond the horizon) only when one of its lots costs more than two years' money: it could not
+    # be paid even across a New Year.
+    dear = (out.days * PRICE > 2 * MONEY).any(axis=1)
+    assert ((out.spans >= 3000) <= dear).all() and out.failed < 40
+    for i in np.flatnonzero(out.spans < 3000):
         own = _checked_problem(problem, out.days[i], 3000)
         schedule = Schedule(tuple(int(x) for x in out.starts[i]), tasks.modes)
         assert check(own, schedule) == []
         assert max(schedule.ends(own)) == out.spans[i]
     assert (out.cost_year <= MONEY + 1e-6).all()
-    assert out.cost_total is not None and np.allclose(out.cost_year.sum(axis=1), out.cost_total)
+    ended = out.spans < 3000
+    assert out.cost_total is not None and np.allclose(out.cost_year[ended].sum(axis=1), out.cost_total[ended])
     assert loose.cost_year is not None and (loose.cost_year.max(axis=1) > MONEY).all()  # without, it spends more
-    assert (out.spans >= loose.spans).all() and (out.spans > loose.spans).any()
+    assert out.spans[ended].mean() > loose.spans[ended].mean()  # the budget delays the runs
 
 
 def test_pausing_runs_keep_the_budget_too() -> None:
     """With lots pausing over the winter stand-down (the default), every year's spending stays within the budget
-    and the total is every lot's cost."""
+    and, in every run that ends, the total is every lot's cost."""
     problem, tasks = programme()
     costs, budgets = _priced(problem, tasks.kind)
     job = make_job(problem, tasks, _noisy(), horizon=3000, costs=costs, budgets=budgets)
     out = run_chunk_job(job, ChunkSpec(0, 60, np.random.SeedSequence(11)), keep=True)
-    assert out.cost_year is not None and out.days is not None and out.failed == 0
+    assert out.cost_year is not None and out.days is not None
     assert (out.cost_year <= MONEY + 1e-6).all()
     work = tasks.kind != int(WorkKind.MILESTONE)
-    assert np.allclose(out.cost_year.sum(axis=1), (out.days[:, work] * PRICE).sum(axis=1))
+    done = out.spans < 3000
+    assert done.sum() > 40
+    assert np.allclose(out.cost_year[done].sum(axis=1), (out.days[done][:, work] * PRICE).sum(axis=1))
