@@ -3,6 +3,7 @@ variant with more money finishing no later than the latest budget-capped plan.""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,10 @@ from sapper.errors import ValidationError
 from sapper.plan import Engine
 from sapper.services.budgets import AnnualBudgets
 from sapper.services.planning import PlanSettings, plan_store
-from sapper.services.whatif import compare, parse_variant, variant_budgets
+from sapper.services.replan import ReplanSettings, replan_store
+from sapper.services.whatif import compare, parse_variant, run_variant, variant_budgets
 from sapper.store import open_store
+from tests.services.test_forecast import _slow_clearance
 from tests.services.test_whatif import _register
 
 
@@ -76,3 +79,25 @@ def test_more_money_finishes_no_later(capped: Path) -> None:
     assert current.planned_finish is not None and double.planned_finish is not None
     assert double.planned_finish <= current.planned_finish
     assert before is not None and after is not None and before.id == after.id
+
+
+def test_a_replan_variant_takes_budget_keys(capped: Path, tmp_path: Path) -> None:
+    """When the latest plan is a re-plan of a budget-capped plan, a variant with a budget key re-plans under the
+    changed budget (a percent of the re-plan's own), one without keeps it; the store keeps its plans."""
+    db = tmp_path / "replanned.gpkg"
+    shutil.copy(capped, db)
+    _slow_clearance(db, 1.0, days=20)
+    with open_store(db) as store:
+        replan_store(store, settings=ReplanSettings(engine=Engine.GREEDY, time_limit_s=5))
+        latest = store.latest_plan()
+        assert latest is not None and latest.params.replan is not None
+        assert latest.params.budget_demining == 250_000.0
+        before = store.counts()
+        more, _, _, _ = run_variant(store, latest, parse_variant("more:demining_budget=+100%"),
+                                    start=latest.start_date, runs=20, seed=2, time_limit_s=5)
+        same, _, _, _ = run_variant(store, latest, parse_variant("same:"), start=latest.start_date, runs=20, seed=2,
+                                    time_limit_s=5)
+        assert store.counts() == before and store.latest_plan() == latest
+    assert more.params.replan is not None and more.params.budget_demining == 500_000.0
+    assert same.params.budget_demining == 250_000.0
+    assert more.finish_date is not None and same.finish_date is not None and more.finish_date <= same.finish_date

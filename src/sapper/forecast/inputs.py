@@ -137,3 +137,24 @@ class TaskCosts:
                 or np.any(np.diff(self.year_starts) <= 0):
             faults.append(Fault("forecast costs", "year_starts must start at 0 and rise, one per year", "years"))
         ValidationError.raise_if("forecast costs", faults)
+
+
+@dataclass(frozen=True, eq=False)
+class TaskBudgets:
+    """The money per calendar year a plan was made under, for the Monte Carlo's re-scheduling: ``family[j]`` is the
+    budget task j spends (an index into the rows of ``amounts``; −1: not capped) and ``amounts[b, y]`` what budget b
+    holds in calendar year y of ``TaskCosts.years`` (the engine's ``PeriodBudget`` windows)."""
+
+    family: Ints
+    amounts: Floats
+
+    def validate(self, problem: Problem, costs: TaskCosts) -> None:
+        n, years = len(problem.tasks), len(costs.years)
+        faults = []
+        if len(self.family) != n:
+            faults.append(Fault("forecast budgets", f"family has {len(self.family)} entries for {n} tasks", "family"))
+        if self.amounts.ndim != 2 or self.amounts.shape[1] != years:
+            faults.append(Fault("forecast budgets", f"amounts must have one column per year ({years})", "amounts"))
+        elif len(self.family) and int(self.family.max(initial=-1)) >= self.amounts.shape[0]:
+            faults.append(Fault("forecast budgets", "a task spends a budget that has no amounts", "family"))
+        ValidationError.raise_if("forecast budgets", faults)

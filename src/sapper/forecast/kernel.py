@@ -111,9 +111,75 @@ def _clash_in(avail: _I, bits: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, d
 
 
 @njit(cache=True)
+def _place(avail: _I, bits: npt.NDArray[np.uint64], closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I,
+           dem_u: _I, lend: _I, horizon: int, j: int, t: int, d: int) -> tuple[int, int]:
+    """The earliest start at or after ``t`` where task ``j``'s ``d`` working days fit what is left (pausing over
+    its pools' stand-downs, see :func:`pausing_scheme`), and its end; (−1, −1) past ``lend`` or the horizon."""
+    end = t
+    while d > 0:
+        for k in range(dem_ptr[j], dem_ptr[j + 1]):
+            t = _first_open(bits, dem_r[k], t)  # a stand-down is exhausted in ``bits`` too: t is not in one
+        if t + d > lend[j] or t + d > horizon:
+            return -1, -1
+        clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, t, t + d)
+        if clash < 0:  # fits whole: no stand-down inside either (the serial scheme's case, as fast)
+            end = t + d
+            break
+        if _closed_at(closed, dem_ptr, dem_r, j, clash, clash + 1) < 0:
+            t = clash + 1  # a busy period, not a stand-down: start after it
+            continue
+        tau, left, clash = t, d, -1
+        while left > 0:  # a stand-down inside: segments of working periods between stand-downs
+            if tau + left > lend[j] or tau + left > horizon:
+                return -1, -1
+            stop = _closed_at(closed, dem_ptr, dem_r, j, tau, tau + left)
+            hi = tau + left if stop < 0 else stop
+            clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, tau, hi)
+            if clash >= 0:
+                break
+            left -= hi - tau
+            tau = hi if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
+        if clash < 0:
+            end = tau
+            break
+        t = clash + 1
+    return t, end
+
+
+@njit(cache=True)
+def _money_short(closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, j: int, t: int, end: int, d: int,
+                 rate: float, wstart: _I, left: _F, per: _F) -> int:
+    """Whether task ``j`` working from ``t`` to ``end`` (``d`` working days, paused over its pools' stand-downs in
+    ``closed``) at ``rate`` a working day fits the money ``left`` in each window [``wstart[y]``, ``wstart[y + 1]``):
+    −1 if it does (``per`` then holds what it spends in each window), else the first window it overspends."""
+    per[:] = 0.0
+    y = 0
+    lo = t
+    if d == 0:
+        while y + 1 < wstart.shape[0] - 1 and wstart[y + 1] <= t:
+            y += 1
+        per[y] = rate
+    while lo < end:
+        stop = _closed_at(closed, dem_ptr, dem_r, j, lo, end) if end - t > d else -1
+        hi = end if stop < 0 else stop
+        while lo < hi:
+            while y + 1 < wstart.shape[0] - 1 and wstart[y + 1] <= lo:
+                y += 1
+            top = min(hi, wstart[y + 1]) if y + 1 < wstart.shape[0] - 1 else hi
+            per[y] += rate * (top - lo)
+            lo = top
+        lo = end if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
+    for y in range(per.shape[0]):
+        if per[y] > 0.0 and per[y] > left[y] * (1.0 + 1e-12) + 1e-9:
+            return y
+    return -1
+
+
+@njit(cache=True)
 def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
                    pred_idx: _I, pred_lag: _I, starts: _I, elapsed: _I, avail: _I, bits: npt.NDArray[np.uint64],
-                   closed: npt.NDArray[np.uint64]) -> int:
+                   closed: npt.NDArray[np.uint64], fam: _I, rate: _F, wstart: _I, money: _F, spent: _F,
+                   per: _F) -> int:
     """The serial scheme of ``sapper.plan.evolve`` (each task of ``order`` at its earliest precedence- and
     resource-feasible start, on what is left in ``avail`` and its exhausted-period map ``bits``), except that a lot
     running when one of its pools stands down (``closed``: the periods of the pristine profile without capacity, as
@@ -121,7 +187,13 @@ def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I
     instead of waiting whole for it to end: its ``dur`` working days are counted only in periods its pools work, and
     its capacity is taken only then. It starts only in a period its pools work. ``elapsed`` gets each task's span
     from start to end (its working days plus the days paused), which its successors wait for. Makespan, or −1 when
-    a task would end past its latest end ``lend`` or the horizon."""
+    a task would end past its latest end ``lend`` or the horizon.
+
+    Money (the engine's per-period budgets, ``PeriodBudget``): a task with a budget ``fam[j]`` ≥ 0 spends ``rate[j]``
+    a working day (all of it in its start's window if it takes no days); what it would spend in each window
+    [``wstart[y]``, ``wstart[y + 1]``) must fit ``money[fam[j], y]``, else it starts later — past the periods it
+    would overspend its start's window by, or at the start of a later window it overspends — where the money is.
+    ``spent[y]`` adds what every task spends in window y (budgeted or not, at ``rate``); ``per`` is scratch."""
     horizon = avail.shape[1] - 1
     makespan = 0
     for j in order:
@@ -130,40 +202,35 @@ def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I
             p = pred_idx[k]
             t = max(t, starts[p] + elapsed[p] + pred_lag[k])
         d = dur[j]
-        end = t
-        while d > 0:
-            for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                t = _first_open(bits, dem_r[k], t)  # a stand-down is exhausted in ``bits`` too: t is not in one
-            if t + d > lend[j] or t + d > horizon:
+        while True:  # a place where the pools fit, then (with a budget) where the money does too
+            t, end = _place(avail, bits, closed, dem_ptr, dem_r, dem_u, lend, horizon, j, t, d)
+            if t < 0:
                 return -1
-            clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, t, t + d)
-            if clash < 0:  # fits whole: no stand-down inside either (the serial scheme's case, as fast)
-                end = t + d
+            if fam[j] < 0 or rate[j] <= 0.0:
                 break
-            if _closed_at(closed, dem_ptr, dem_r, j, clash, clash + 1) < 0:
-                t = clash + 1  # a busy period, not a stand-down: start after it
-                continue
-            tau, left, clash = t, d, -1
-            while left > 0:  # a stand-down inside: segments of working periods between stand-downs
-                if tau + left > lend[j] or tau + left > horizon:
-                    return -1
-                stop = _closed_at(closed, dem_ptr, dem_r, j, tau, tau + left)
-                hi = tau + left if stop < 0 else stop
-                clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, tau, hi)
-                if clash >= 0:
-                    break
-                left -= hi - tau
-                tau = hi if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
-            if clash < 0:
-                end = tau
+            y = _money_short(closed, dem_ptr, dem_r, j, t, end, d, rate[j], wstart, money[fam[j]], per)
+            if y < 0:
                 break
-            t = clash + 1
+            if t < wstart[y]:  # a later window it spills into: start there
+                t = wstart[y]
+            elif d > 0:  # its start's window: start later by as many working days as it is short there
+                t += max(1, int(np.ceil((per[y] - money[fam[j], y]) / rate[j])))
+            else:
+                t = wstart[y + 1]
+            if t > lend[j] or t > horizon:
+                return -1
         if t > lend[j] or t > horizon:
             return -1
         starts[j] = t
         if d == 0:
             end = t
         elapsed[j] = end - t
+        if rate[j] > 0.0:
+            _money_short(closed, dem_ptr, dem_r, j, t, end, d, rate[j], wstart, spent, per)
+            for y in range(per.shape[0]):
+                spent[y] += per[y]
+                if fam[j] >= 0:
+                    money[fam[j], y] -= per[y]
         lo = t
         while lo < end:  # the capacity taken in each working segment (none while paused)
             stop = _closed_at(closed, dem_ptr, dem_r, j, lo, end) if elapsed[j] > d else -1
@@ -192,9 +259,11 @@ def run_chunk(state: _U,
               # the scheme
               order: _I, cap: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
               pred_idx: _I, pred_lag: _I, released: _I, restored: _I,
+              # money: budget per task (−1 none), prices, and the budgets per window (year)
+              fam: _I, price_day: _F, price_fixed: _F, by_share: _B, share_mult: _F, wstart: _I, money0: _F,
               # out
               span: _I, released_end: npt.NDArray[np.int32], restored_end: npt.NDArray[np.int32], on_path: _I,
-              counts: _I, kept_days: _I, kept_stood: _I, kept_starts: _I) -> None:
+              counts: _I, kept_days: _I, kept_stood: _I, kept_starts: _I, cost_year: _F) -> None:
     """Sample and schedule ``programme.shape[0]`` runs.
 
     Each work task's days: exp(log planned days (−inf for none) − (noise_sd × spread × Z + programme[group] +
@@ -209,7 +278,13 @@ def run_chunk(state: _U,
     its pool stands down pauses and resumes after it; ``days`` stay its working days) gives ``span`` (the horizon for
     a run past it), the end of each ``released`` and ``restored`` milestone (at most the horizon) and adds the chain
     that decides the finish to ``on_path`` (runs past the horizon are not traced). ``kept_*`` with as many rows as
-    runs keep each run's days, stand-still days and starts (for checking); with one row they are left alone."""
+    runs keep each run's days, stand-still days and starts (for checking); with one row they are left alone.
+
+    With as many rows of ``cost_year`` as runs (a priced forecast), each task costs ``price_day`` × its days
+    plus ``price_fixed`` (× ``share_mult[run, hazard]`` where ``by_share``), spread over its working days, and the
+    run's cost in each window [``wstart[y]``, ``wstart[y + 1]``) goes to ``cost_year``; a task with a budget
+    (``fam`` ≥ 0) keeps within ``money0[fam, y]`` what its budget's tasks spend in each window
+    (:func:`pausing_scheme`'s money rule)."""
     runs = programme.shape[0]
     n = kind.shape[0]
     keep = kept_days.shape[0] == runs
@@ -224,6 +299,11 @@ def run_chunk(state: _U,
     marks = np.zeros(n, dtype=np.bool_)
     width = cap.shape[1]
     cut = 0
+    priced = cost_year.shape[0] == runs
+    rate = np.zeros(n)
+    money = money0.copy()
+    per = np.zeros(wstart.shape[0] - 1)
+    stands = bits0 if pause else np.zeros_like(bits0)  # without pausing, no pools stand down for the money scheme
     for i in range(runs):
         for j in range(n):
             d = 0
@@ -270,9 +350,16 @@ def run_chunk(state: _U,
             avail[:, :dirty] = cap[:, :dirty]
             words = min(bits.shape[1], (dirty >> 6) + 1)
             bits[:, :words] = bits0[:, :words]
-        if pause:
+        if priced:
+            for j in range(n):
+                c = days[j] * price_day[j] + price_fixed[j] * (share_mult[i, hazard[j]] if by_share[j] else 1.0)
+                rate[j] = c / days[j] if days[j] > 0 else c
+            money[:, :] = money0
             made = pausing_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
-                                  elapsed, avail, bits, bits0)
+                                  elapsed, avail, bits, stands, fam, rate, wstart, money, cost_year[i], per)
+        elif pause:
+            made = pausing_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
+                                  elapsed, avail, bits, bits0, fam, rate, wstart, money, per, per)
         else:
             made = serial_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag,
                                  starts, avail, bits)

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sapper.errors import Fault, ValidationError
-from sapper.forecast.inputs import Floats, ForecastTasks, Ints, TaskCosts
+from sapper.forecast.inputs import Floats, ForecastTasks, Ints, TaskBudgets, TaskCosts
 from sapper.forecast.kernel import column_ranks, run_chunk, slot_sums
 from sapper.forecast.model import UncertaintyModel
 from sapper.forecast.sample import Conditions, Sampler, draw_shared, sampler, task_state
@@ -60,6 +60,8 @@ class Job:
     costs: TaskCosts | None = None
     #: Per hazard area, the largest survey-outcome multiplier (the whole area left for clearance).
     share_ceiling: Floats | None = None
+    #: The plan's money per calendar year (None: not capped); needs ``costs``.
+    budgets: TaskBudgets | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +111,49 @@ def run_chunk_job(job: Job, spec: ChunkSpec, *, keep: bool = False) -> ChunkResu
     counts = np.zeros(2, dtype=np.int64)
     rows = spec.runs if keep or job.costs is not None else 1
     days, stood, starts = (np.zeros((rows, n), dtype=np.int64) for _ in range(3))
+    m = _money(job, shared.log_share, spec.runs)
     run_chunk(task_state(rng), s.kind, s.group, s.unit, s.hazard, s.asset, s.log_base, s.noise_sd, s.weather,
               job.longest, s.fixed, s.minimum, shared.programme, shared.per_unit, shared.log_share, shared.damage,
               shared.weather_rate, shared.spread, s.horizon, s.accident_rate, s.accident_min, s.accident_max,
               s.damage_mean, s.damage_sd, s.independent, True, s.round_up, s.pause, job.order, job.cap, job.rel,
               job.lend, job.dem_ptr, job.dem_r, job.dem_u, job.pred_ptr, job.pred_idx, job.pred_lag, job.released,
-              job.restored,
-              spans, rel_end, res_end, on_path, counts, days, stood, starts)
+              job.restored, m.family, m.per_day, m.fixed, m.by_share, m.share_mult, m.wstart, m.amounts,
+              spans, rel_end, res_end, on_path, counts, days, stood, starts, m.cost_year)
     total, by_year = (None, None) if job.costs is None else _costs(job, shared.log_share, days, starts)
+    if job.budgets is not None:  # the kernel spent it, where each lot worked
+        by_year = m.cost_year
     return ChunkResult(spec.index, spans, rel_end, res_end, on_path, int(counts[0]), int(counts[1]),
                        days if keep else None, starts if keep else None, total, by_year)
+
+
+@dataclass(frozen=True, eq=False)
+class _Money:
+    """The kernel's money arguments for a chunk (empty when the plan has no budgets)."""
+
+    family: Ints
+    per_day: Floats
+    fixed: Floats
+    by_share: npt.NDArray[np.bool_]
+    share_mult: Floats
+    wstart: Ints
+    amounts: Floats
+    cost_year: Floats
+
+
+def _money(job: Job, log_share: Floats, runs: int) -> _Money:
+    n = len(job.sampler.kind)
+    c, b = job.costs, job.budgets
+    if c is None or b is None:
+        return _Money(np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.bool_),
+                      np.zeros((1, 1)), np.array([0, np.iinfo(np.int64).max], dtype=np.int64), np.zeros((1, 1)),
+                      np.zeros((1, 1)))
+    ceiling = job.share_ceiling if job.share_ceiling is not None else np.full(log_share.shape[1], np.inf)
+    mult = np.minimum(np.exp(log_share), ceiling) if log_share.shape[1] else np.ones((runs, 1))
+    wstart = np.append(c.year_starts, np.iinfo(np.int64).max).astype(np.int64)
+    return _Money(np.ascontiguousarray(b.family, dtype=np.int64), np.asarray(c.per_day, dtype=np.float64),
+                  np.asarray(c.fixed, dtype=np.float64), np.asarray(c.by_share, dtype=np.bool_),
+                  np.ascontiguousarray(mult, dtype=np.float64), wstart,
+                  np.ascontiguousarray(b.amounts, dtype=np.float64), np.zeros((runs, len(c.years))))
 
 
 def _costs(job: Job, log_share: Floats, days: Ints, starts: Ints) -> tuple[Floats, Floats]:
@@ -177,8 +212,10 @@ def chunk_specs(runs: int, rng: np.random.Generator) -> list[ChunkSpec]:
 
 
 def make_job(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *, horizon: int,
-             conditions: Conditions | None = None, costs: TaskCosts | None = None) -> Job:
-    """The job of a forecast of ``tasks`` on ``problem`` over ``horizon`` periods (``costs``: also what it costs)."""
+             conditions: Conditions | None = None, costs: TaskCosts | None = None,
+             budgets: TaskBudgets | None = None) -> Job:
+    """The job of a forecast of ``tasks`` on ``problem`` over ``horizon`` periods (``costs``: also what it costs;
+    ``budgets``: within the plan's money per year)."""
     arr = scheme_arrays(problem, tasks.modes, horizon=horizon)
     rel = arr.rel if conditions is None else np.maximum(arr.rel, conditions.earliest).astype(np.int64)
     n = len(problem.tasks)
@@ -188,7 +225,8 @@ def make_job(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *,
                np.ascontiguousarray(tasks.order, dtype=np.int64), arr.cap, rel, np.full(n, horizon, dtype=np.int64),
                arr.dem_ptr, arr.dem_r, arr.dem_u, arr.pred_ptr, arr.pred_idx, arr.pred_lag,
                np.asarray(tasks.released, dtype=np.int64), np.asarray(tasks.restored, dtype=np.int64), costs,
-               1.0 / np.maximum(tasks.planned_share, 1e-9) if costs is not None else None)
+               1.0 / np.maximum(tasks.planned_share, 1e-9) if costs is not None else None,
+               budgets if costs is not None else None)
 
 
 _WARM: list[bool] = []
@@ -268,11 +306,13 @@ class MonteCarloResult:
 def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel, *, runs: int,
                  rng: np.random.Generator, horizon: int, conditions: Conditions | None = None,
                  fan_points: int = 60, chunk_map: ChunkMap | None = None,
-                 costs: TaskCosts | None = None) -> MonteCarloResult:
+                 costs: TaskCosts | None = None, budgets: TaskBudgets | None = None) -> MonteCarloResult:
     """``runs`` Monte Carlo runs of the plan ``tasks`` describes, on ``problem``'s capacities over ``horizon``
     periods; all randomness from ``rng`` (see the module's note on chunks). ``chunk_map`` runs the chunks (default:
     a thread per core); any map gives the same result. ``costs``: also each run's cost, in total and by year (the
-    same draws: costs change the time of nothing)."""
+    same draws: costs change the time of nothing). ``budgets`` (with ``costs``): each run re-schedules within the
+    plan's money per calendar year, as the engine's per-period budgets do (a lot starts when its year's money is
+    there; see ``kernel.pausing_scheme``), and its cost by year is what it spends where its lots work."""
     ValidationError.raise_if("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")]
                              if runs < 1 else [])
     ValidationError.raise_if("forecast", [Fault("forecast", f"horizon must be positive, got {horizon}", "horizon")]
@@ -280,9 +320,13 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
     tasks.validate(problem)
     if costs is not None:
         costs.validate(problem)
+    if budgets is not None:
+        if costs is None:
+            raise ValidationError("forecast budgets", [Fault("forecast budgets", "budgets need the tasks' costs")])
+        budgets.validate(problem, costs)
     warm_up()
     t0 = time.perf_counter()
-    job = make_job(problem, tasks, model, horizon=horizon, conditions=conditions, costs=costs)
+    job = make_job(problem, tasks, model, horizon=horizon, conditions=conditions, costs=costs, budgets=budgets)
     specs = chunk_specs(runs, rng)
     done = sorted((chunk_map or local_map)(run_chunk_job, job, specs), key=lambda r: r.index)
     if [r.index for r in done] != [s.index for s in specs]:

@@ -238,7 +238,9 @@ def sample_worlds(tasks: ForecastTasks, model: UncertaintyModel, runs: int, rng:
               shared.log_share, shared.damage, shared.weather_rate, shared.spread, horizon, s.accident_rate,
               s.accident_min, s.accident_max, s.damage_mean, s.damage_sd, s.independent, False, s.round_up, False,
               none, np.zeros((1, 1), dtype=np.int64), none, none, none, none, none, none, none, none, none, none,
+              np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.bool_), np.zeros((1, 1)),
+              np.array([0, np.iinfo(np.int64).max], dtype=np.int64), np.zeros((1, 1)),
               np.zeros(runs, dtype=np.int64), no_ends, no_ends, np.zeros(n, dtype=np.int64),
-              np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64))
+              np.zeros(2, dtype=np.int64), days, stood, np.zeros((runs, n), dtype=np.int64), np.zeros((1, 1)))
     shares = np.minimum(1.0, s.planned_share * np.exp(shared.log_share)) if len(s.planned_share) else shared.log_share
     return Worlds(days, shares, stood)

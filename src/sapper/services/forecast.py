@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,7 +29,7 @@ from sapper.domain.calendar import ProgrammeCalendar
 from sapper.domain.fielddata import ProgressKind
 from sapper.domain.geometry import area_m2
 from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardArea
-from sapper.domain.pricing import Basis, PricingProfile
+from sapper.domain.pricing import Basis, Family, PricingProfile
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import Method
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
@@ -43,7 +44,7 @@ from sapper.forecast import (
     learn,
     run_forecast,
 )
-from sapper.forecast.inputs import Floats, TaskCosts
+from sapper.forecast.inputs import Floats, TaskBudgets, TaskCosts
 from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, warm_up
 from sapper.jsontypes import JsonObject
 from sapper.plan.evolve import activity_list
@@ -52,6 +53,7 @@ from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compi
 from sapper.services.costs import activity_of, family_of, task_direct_cost
 from sapper.services.likelihood import likelihood_by_id
 from sapper.services.planning import processed_work, with_calendar, with_release_rules
+from sapper.services.pricing import load_pricing
 from sapper.services.remaining import remaining_work
 from sapper.store import Store
 from sapper.store.records import PlanRun
@@ -395,9 +397,12 @@ def run_prepared(prep: PreparedForecast, *, runs: int, seed: int, model: Uncerta
     if runs < 1:
         raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
     used = model or prep.model
-    costs = None if pricing is None else task_costs(prep, pricing)
+    capped = prep.run.params.budget_demining is not None or prep.run.params.budget_reconstruction is not None
+    priced = pricing or (load_pricing() if capped else None)  # a capped plan's money is spent at default prices
+    costs = None if priced is None else task_costs(prep, priced)
     result = run_forecast(prep.compiled.problem, prep.tasks, used, runs=runs, rng=np.random.default_rng(seed),
-                          horizon=prep.horizon, chunk_map=chunk_map, costs=costs)
+                          horizon=prep.horizon, chunk_map=chunk_map, costs=costs,
+                          budgets=None if costs is None else plan_budgets(prep, costs))
     groups = prep.tasks.groups
     learned = Learned(prep.pace_reports, prep.survey_reports, {g: round(prep.prior.of(g).mean, 4) for g in groups},
                       {g: round(used.of(g).mean, 4) for g in groups})
@@ -442,6 +447,21 @@ def task_costs(prep: PreparedForecast, pricing: PricingProfile) -> TaskCosts:
     years = tuple(range(cal.start.year, last.year + 1))
     starts = np.array([0, *(cal.index_of(dt.date(y, 1, 1)) for y in years[1:])], dtype=np.int64)
     return TaskCosts(per_day, fixed, by_share, starts, years)
+
+
+def plan_budgets(prep: PreparedForecast, costs: TaskCosts) -> TaskBudgets | None:
+    """The money per calendar year ``prep``'s plan was made under (``sapper plan --budget-per-year``), per year of
+    ``costs``, as ``services.budgets.with_budgets`` gives it to the engine (whole currency units; demining lots
+    spend the demining budget, repair lots the reconstruction budget); None when the plan has none."""
+    params = prep.run.params
+    amounts = {Family.DEMINING: params.budget_demining, Family.RECONSTRUCTION: params.budget_reconstruction}
+    families = [f for f in Family if amounts[f] is not None]
+    if not families:
+        return None
+    index = {f: k for k, f in enumerate(families)}
+    family = np.array([index.get(family_of(info.kind), -1) for info in prep.compiled.info], dtype=np.int64)
+    table = np.array([[math.floor(amounts[f] or 0.0)] * len(costs.years) for f in families], dtype=np.float64)
+    return TaskBudgets(family, table.reshape(len(families), len(costs.years)))
 
 
 def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: bool = True,

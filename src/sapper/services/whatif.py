@@ -384,8 +384,9 @@ def variant_budgets(run: PlanRun, variant: Variant) -> AnnualBudgets | None:
     by the variant's budget keys; None when neither has any. ValidationError naming the variant and key."""
     details = run.summary.details if run.summary is not None else {}
     current: dict[Family, float | None] = {}
+    kept = {Family.DEMINING: run.params.budget_demining, Family.RECONSTRUCTION: run.params.budget_reconstruction}
     for f in Family:
-        value = details.get(f"budget_{f.value}_per_year")
+        value = details.get(f"budget_{f.value}_per_year", kept[f])  # a re-plan keeps its plan's, in its params
         current[f] = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
     record = f"variant {variant.name}"
     faults = []
@@ -414,27 +415,29 @@ def _settings(run: PlanRun, variant: Variant, *, start: dt.date, time_limit_s: f
 
 
 def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run: PlanRun, variant: Variant,
-            time_limit_s: float | None) -> _VariantView | None:
+            time_limit_s: float | None, pricing: PricingProfile | None = None) -> _VariantView | None:
     """Re-plan ``variant`` as the latest plan, itself a re-plan, was made: from the plan it continues, as of its date
     (or the variant's start date), from scratch (a variant must be free to use its own teams: the stable re-plan
     keeps lots where they were). None when the latest plan is not a re-plan or the plan it continues is gone."""
     rp = run.params.replan
     if rp is None or rp.replan_of is None:
         return None
-    if variant.budgets:
-        raise ValidationError(f"variant {variant.name}", [Fault(
-            f"variant {variant.name}", "budget keys need a latest plan from sapper plan: a variant of a re-plan "
-            "cannot change its budgets yet", f"{variant.budgets[0][0].value}_budget")])
     try:
         previous = store.plan(rp.replan_of)
     except NotFoundError:
         return None
-    previous = dataclasses.replace(previous, params=_winter(previous.params, variant))
+    params = _winter(previous.params, variant)
+    if variant.budgets:  # the re-plan keeps the budgets of the plan it continues: the variant's replace them
+        money = variant_budgets(run, variant)
+        params = dataclasses.replace(params, budget_demining=money.demining if money else None,
+                                     budget_reconstruction=money.reconstruction if money else None)
+    previous = dataclasses.replace(previous, params=params)
     view = view_of(previous)
     p = run.params
     replan_store(view, settings=ReplanSettings(
         as_of=variant.start_date or rp.as_of, time_limit_s=time_limit_s if time_limit_s is not None else p.time_limit_s,
-        workers=p.workers, seed=p.seed, engine=p.engine, move_cost_days=rp.move_cost_days, stable=False))
+        workers=p.workers, seed=p.seed, engine=p.engine, move_cost_days=rp.move_cost_days, stable=False,
+        pricing=pricing))
     return view
 
 
@@ -463,7 +466,7 @@ def run_variant(store: Store, run: PlanRun, variant: Variant, *, start: dt.date,
 
     try:
         t0 = time.perf_counter()
-        view = _replan(store, view_of, run, variant, time_limit_s)
+        view = _replan(store, view_of, run, variant, time_limit_s, pricing)
         if view is None:
             view = view_of(None)
             plan_store(view, settings=_settings(run, variant, start=begin, time_limit_s=time_limit_s,
