@@ -18,7 +18,7 @@ from tests.cli.entry import run
 
 
 def test_a_budget_capped_plan_spends_within_its_budgets(
-    tour: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tour: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Budgets below what the unconstrained plan spends in its busiest year (and above its dearest lot): every year
     within them, a later finish, said in the summary and recorded in the plan's details."""
@@ -52,6 +52,17 @@ def test_a_budget_capped_plan_spends_within_its_budgets(
     assert all(r["total"] <= demining for r in capped["demining_by_year"])
     assert all(r["total"] <= reconstruction for r in capped["reconstruction_by_year"])
     assert len(capped["by_year"]) > len(free["by_year"])
+    # The forecast spends the budgets at the plan's prices: another pricing profile is refused in one line.
+    other = tmp_path / "other.toml"
+    default = Path(__file__).resolve().parents[2] / "src" / "sapper" / "io" / "data" / "pricing.toml"
+    other.write_text(default.read_text(encoding="utf-8").replace('name = "sapper default"', 'name = "donor prices"',
+                                                                   1), encoding="utf-8")
+    code, out, err = run(monkeypatch, capsys, "forecast", "--db", tour, "--runs", "20", "--pricing", other)
+    assert code != 0 and out == "" and len(err.strip().splitlines()) == 1
+    assert "'sapper default'" in err and "'donor prices'" in err and "--pricing" in err
+    code, out, err = run(monkeypatch, capsys, "forecast", "--db", tour, "--runs", "20", "--json")
+    assert code == 0, err
+    assert json.loads(out)["cost"]["pricing"] == "sapper default"
     code, out, _ = run(
         monkeypatch,
         capsys,

@@ -47,6 +47,7 @@ from sapper.forecast import (
 from sapper.forecast.inputs import Floats, TaskBudgets, TaskCosts
 from sapper.forecast.montecarlo import ChunkMap, ChunkResult, ChunkSpec, Job, warm_up
 from sapper.jsontypes import JsonObject
+from sapper.messages import msg
 from sapper.plan.evolve import activity_list
 from sapper.plan.setups import with_continuing_modes
 from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem, planned_mode
@@ -399,6 +400,12 @@ def run_prepared(prep: PreparedForecast, *, runs: int, seed: int, model: Uncerta
     used = model or prep.model
     capped = prep.run.params.budget_demining is not None or prep.run.params.budget_reconstruction is not None
     priced = pricing or (load_pricing() if capped else None)  # a capped plan's money is spent at default prices
+    wanted = prep.run.params.budget_pricing
+    if capped and priced is not None and wanted is not None and priced.name != wanted:
+        raise ValidationError(msg("forecast"), [Fault("forecast", msg(
+            "the plan's budgets are in the prices of the pricing profile {plan}, and this forecast prices with "
+            "{profile}: give the plan's pricing file (--pricing)", plan=repr(wanted), profile=repr(priced.name)),
+            "pricing")])
     costs = None if priced is None else task_costs(prep, priced)
     result = run_forecast(prep.compiled.problem, prep.tasks, used, runs=runs, rng=np.random.default_rng(seed),
                           horizon=prep.horizon, chunk_map=chunk_map, costs=costs,
