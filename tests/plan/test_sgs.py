@@ -175,3 +175,14 @@ def test_set_up_weight_keeps_units_in_their_own_role() -> None:
     assert serial_sgs(problem, [2.0, 1.0]).modes == (0, 1)
     assert serial_sgs(problem, [2.0, 1.0], setup_weight=2.0).modes == (0, 0)
     assert serial_sgs(problem, [2.0, 1.0], setup_weight=2.0).starts == (0, 2)
+
+
+def test_a_mode_that_needs_no_unit_is_placed_at_its_earliest_start() -> None:
+    """A task whose mode takes days but no unit (e.g. a waiting period) starts at its release; the scheme's search
+    from each resource's first free period must not need a resource (it raised TypeError on max() of one value)."""
+    crew = Resource("crew", 1)
+    tasks = (Task("work", (Mode(5, ((0, 1),)),), weight=1), Task("wait", (Mode(3, ()),), weight=1, release=2))
+    problem = Problem((crew,), tasks, (), 30, Objective.MAKESPAN)
+    schedule = serial_sgs(problem, [1.0, 0.0])
+    assert list(schedule.starts) == [0, 2]
+    check(problem, schedule)

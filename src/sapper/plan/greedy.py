@@ -122,8 +122,8 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
                 continue
             starts_ok = money.starts_ok(mode)
             if starts_ok is None and mode.duration > 0:
-                t = _fit_from(free, mode.demands, mode.duration, max(est[j], *(first[r] for r, _ in mode.demands
-                                                                              if r in first)), latest)
+                t = _fit_from(free, mode.demands, mode.duration, max([est[j], *(first[r] for r, _ in mode.demands
+                                                                               if r in first)]), latest)
             else:
                 t = _fit(free, mode.demands, mode.duration, est[j], horizon, starts_ok)
             if t is None or t > latest:
