@@ -249,7 +249,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
         elif forecast_runs > 0:
             try:
                 forecast = forecast_plan(store, runs=forecast_runs, seed=seed, pricing=pricing)
-            except (PlanError, NotFoundError) as e:
+            except (PlanError, NotFoundError, ValidationError) as e:  # e.g. a capped plan priced at another profile
                 note = str(e)
     if not hazards and not assets:
         raise NotFoundError(f"{db} holds no hazard areas and no assets: nothing to report")
