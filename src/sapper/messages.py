@@ -52,6 +52,12 @@ def msg(template: str, /, **params: Any) -> Msg:
     return Msg(template, **params)
 
 
+def N_(text: str) -> str:
+    """gettext's marker: ``make catalogues`` extracts ``text``, which is said later (through a catalogue) where it is
+    used, with its values."""
+    return text
+
+
 def msg_n(singular: str, plural: str, n: int, /, **params: Any) -> Msg:
     """A translatable message with a count ``n`` (also available as ``{n}``)."""
     return Msg(singular, plural, n=n, **params)

@@ -26,13 +26,8 @@ import typer.rich_utils as rich_utils
 from typer import _click as click
 
 from sapper.cli._output import _Voice, tr
+from sapper.messages import N_ as N_  # the marker _helptexts.py imports from here
 from sapper.report.i18n import Lang
-
-
-def N_(text: str) -> str:
-    """Mark ``text`` for the catalogues (``make catalogues`` extracts ``N_``); it is said later."""
-    return text
-
 
 #: Typer's gettext phrases (``typer.rich_utils``), as it spells them.
 _RICH = {

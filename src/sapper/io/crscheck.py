@@ -89,12 +89,9 @@ def _area_fault(w: np.ndarray, crs: CRS, area: AreaOfUse | None) -> str | None:
             f"{w[2]:.6g}, latitude {w[1]:.6g} to {w[3]:.6g}: is the declared CRS the file's?")
 
 
-def crs_faults(
-    source: Sequence[BaseGeometry | None], wgs84: Sequence[BaseGeometry | None], crs: CRS
-) -> list[str | None]:
-    """Why each feature cannot be in ``crs`` (None when it fits, or has no usable geometry: that is said elsewhere).
-
-    ``source`` holds the geometries as the file wrote them, ``wgs84`` the same reprojected from ``crs``."""
+def _bounds(source: Sequence[BaseGeometry | None], wgs84: Sequence[BaseGeometry | None]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each feature's bounds as the file wrote it and reprojected (NaN for none), and which have usable bounds."""
     src = np.empty(len(source), dtype=object)
     src[:] = list(source)
     out = np.empty(len(wgs84), dtype=object)
@@ -102,7 +99,16 @@ def crs_faults(
     with np.errstate(invalid="ignore"):
         src_bounds = shapely.bounds(src)
         out_bounds = shapely.bounds(out)
-    usable = np.isfinite(src_bounds).all(axis=1)
+    return src_bounds, out_bounds, np.isfinite(src_bounds).all(axis=1)
+
+
+def crs_faults(
+    source: Sequence[BaseGeometry | None], wgs84: Sequence[BaseGeometry | None], crs: CRS
+) -> list[str | None]:
+    """Why each feature cannot be in ``crs`` (None when it fits, or has no usable geometry: that is said elsewhere).
+
+    ``source`` holds the geometries as the file wrote them, ``wgs84`` the same reprojected from ``crs``."""
+    src_bounds, out_bounds, usable = _bounds(source, wgs84)
     geographic = bool(crs.is_geographic)
     swapped = _swap_faults(out_bounds, usable) if geographic else [None] * len(out_bounds)
     area = crs.area_of_use  # a new object at each call: asked once, not per feature
@@ -127,14 +133,7 @@ def all_fit(source: Sequence[BaseGeometry | None], wgs84: Sequence[BaseGeometry 
     """True when :func:`crs_faults` finds no fault in any feature, the same checks made on every feature at once (a
     clean file's 100,000 features in a few array operations rather than a Python step each); False when some
     feature has one (then :func:`crs_faults` says which and why)."""
-    src = np.empty(len(source), dtype=object)
-    src[:] = list(source)
-    out = np.empty(len(wgs84), dtype=object)
-    out[:] = list(wgs84)
-    with np.errstate(invalid="ignore"):
-        src_bounds = shapely.bounds(src)
-        out_bounds = shapely.bounds(out)
-    usable = np.isfinite(src_bounds).all(axis=1)
+    src_bounds, out_bounds, usable = _bounds(source, wgs84)
     b, w = src_bounds[usable], out_bounds[usable]
     in_degrees = (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
     if crs.is_geographic:

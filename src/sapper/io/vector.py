@@ -55,7 +55,7 @@ from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer
 from sapper.io.profile import ImportProfile
 from sapper.io.result import FeatureIssue, ReadResult, SourceAttributes
 from sapper.io.styles import LayerStyle, date_style, kinds_of, phase_style
-from sapper.messages import Joined, Msg, msg
+from sapper.messages import N_, Joined, Msg, msg
 
 T = TypeVar("T")
 
@@ -180,11 +180,6 @@ def _assemble(parts: list[BaseGeometry], dimension: int) -> BaseGeometry:
         multi = MultiPolygon(parts)
         return multi if multi.is_valid else shapely.union_all(parts)
     return shapely.union_all(parts) if dimension == 0 else shapely.line_merge(shapely.union_all(parts))
-
-
-def N_(text: str) -> str:
-    """gettext's marker: ``make catalogues`` extracts ``text``; it is said later, with its values."""
-    return text
 
 
 #: GEOS's reasons for an invalid geometry (``shapely.is_valid_reason``: ``Self-intersection[35.1 51.2]``), as
