@@ -115,6 +115,48 @@ def _versions(res: dict[str, Any]) -> str:
             "(the pins of pyproject.toml)")
 
 
+def _verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def targets(res: dict[str, Any]) -> str | None:
+    """The issues' target for a set, judged from its rows alone (so the verdict is the script's, like the figures);
+    None for a set without one. A subset run is judged but says it covers a subset."""
+    key = res["set"]
+    a = res["sapper"]["summary"]
+    b = res["pyjobshop"]["summary"]
+    n = a["count"]
+    no_false = a["false_proofs"] == 0 and a.get("impossible", 0) in (0, "not checked")
+    if key == "j30":
+        text = (f"all {n} at the optimum and mean ≤ 0.3 s: {a['at_reference']}/{n}, {a['mean_seconds']} s, "
+                f"{_verdict(a['at_reference'] == n and a['mean_seconds'] <= 0.3 and no_false)}")
+    elif key == "j60":
+        text = (f"mean deviation ≤ 0.2 % and below PyJobShop's: {a['mean_deviation_pct']} % against "
+                f"{b['mean_deviation_pct']} %, "
+                f"{_verdict(a['mean_deviation_pct'] <= 0.2 and a['mean_deviation_pct'] < b['mean_deviation_pct'])}")
+    elif key == "mm_j10":
+        text = (f"every instance at its optimum, no false proof: {a['at_reference']}/{n}, {a['false_proofs']} false "
+                f"proofs, {_verdict(a['at_reference'] == n and no_false)}")
+    elif key == "mm_j30":
+        met = (a["at_reference"] >= b["at_reference"] and a["mean_deviation_pct"] <= b["mean_deviation_pct"]
+               and a["mean_seconds"] <= b["mean_seconds"] and no_false)
+        text = (f"at reference on at least as many as PyJobShop, mean deviation and mean seconds no worse, no false "
+                f"proof: {a['at_reference']} against {b['at_reference']}, {a['mean_deviation_pct']} % against "
+                f"{b['mean_deviation_pct']} %, {a['mean_seconds']} s against {b['mean_seconds']} s, "
+                f"{_verdict(met)}")
+    elif key == "j30-1s" and "plain" in res:
+        c = res["plain"]["summary"]
+        met = a["at_reference"] >= c["at_reference"] and a["mean_deviation_pct"] <= c["mean_deviation_pct"]
+        text = (f"no worse than the plain CP-SAT model at 1 s: {a['at_reference']} against {c['at_reference']} at "
+                f"reference, mean deviation {a['mean_deviation_pct']} % against {c['mean_deviation_pct']} %, "
+                f"{_verdict(met)}")
+    else:
+        return None
+    if res.get("every", 1) > 1:
+        text += f" (every {res['every']}th instance only: a subset)"
+    return f"- {key}: {text}"
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
     runs = "; ".join(f"{r['set']}: `{r['command']}` on {r['date']}, {r['seconds'] / 60:.0f} min" for r in results)
     machines = sorted({r["machine"] for r in results})
@@ -149,6 +191,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
         a, b = res["sapper"]["summary"], res["pyjobshop"]["summary"]
         lines.append(f"| {res['set']} | {_ratio(a['mean_deviation_pct'], b['mean_deviation_pct'])} | "
                      f"{_ratio(a['mean_seconds'], b['mean_seconds'])} |")
+    verdicts = [t for t in (targets(res) for res in results) if t]
+    if verdicts:
+        lines += ["", "Targets (the issues'), judged by the script from the rows above:", "", *verdicts]
     plain = [res for res in results if "plain" in res]
     if plain:
         lines += ["", "Against the plain CP-SAT model (`benchmarks/plain_cpsat.py`: CP-SAT's defaults, no starting "

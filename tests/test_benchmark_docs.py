@@ -94,6 +94,27 @@ def test_psplib_section_renders_mm_j30_a_subset_and_the_plain_model(scripts: Cal
     assert "| mm_j30 | j3010_1.mm | 26 | 27 | 27 |" in text
 
 
+def test_psplib_targets_are_judged_from_the_rows(scripts: Callable[[str], ModuleType]) -> None:
+    """The verdicts under the table follow the rows: MM-J30 is met only when sapper is level with PyJobShop on all
+    three figures and has no false proof; a subset says so; a faster peer or one false proof makes it "not met"."""
+    mod = scripts("psplib_compare")
+    level = _fake_set("mm_j30", ("sapper", "pyjobshop"))
+    assert mod.targets(level).endswith(", met")
+    slower = _fake_set("mm_j30", ("sapper", "pyjobshop"), every=10)
+    slower["pyjobshop"] = {**slower["pyjobshop"], "summary": {**slower["pyjobshop"]["summary"], "mean_seconds": 0.5}}
+    verdict = mod.targets(slower)
+    assert "**not met**" in verdict and "every 10th instance only: a subset" in verdict
+    proof = _fake_set("mm_j30", ("sapper", "pyjobshop"))
+    proof["sapper"] = {**proof["sapper"], "summary": {**proof["sapper"]["summary"], "false_proofs": 1}}
+    assert "**not met**" in mod.targets(proof)
+    ahead = _fake_set("j30-1s", ("sapper", "pyjobshop", "plain"))
+    assert mod.targets(ahead).endswith(", met")
+    behind = _fake_set("j30-1s", ("sapper", "pyjobshop", "plain"))
+    behind["plain"] = {**behind["plain"], "summary": {**behind["plain"]["summary"], "at_reference": 1}}
+    assert "**not met**" in mod.targets(behind)
+    assert "Targets (the issues'), judged by the script" in mod.markdown([level])
+
+
 def test_plain_cpsat_model_reaches_a_known_multi_mode_optimum(scripts: Callable[[str], ModuleType]) -> None:
     """The third engine is a working model: PSPLIB MM-J10 j1010_1 (optimum 17), proven."""
     mod = scripts("plain_cpsat")
