@@ -141,3 +141,45 @@ def test_a_wrong_order_is_refused_with_its_reason(db: Path, case: str, reason: s
         assert store.field_progress() == []
     (fault,) = summary.faults
     assert f"task_order: {reason.format_map(by_unit)}" in fault and "\n" not in fault
+
+
+def _survey(kind: str, order: str, *, team: str = "T-SUR-1", day: str = "2025-06-02") -> dict[str, str]:
+    """An NTS (outcome: the area stays suspected) or a TS (nothing reduced) of H-1 naming ``order``."""
+    common = {"survey_date": day, "team_id": team, "hazard_id": "H-1", "task_order": order}
+    if kind == "nts":
+        return common | {"new_area": "no", "evidence_found": "yes", "evidence": "indirect", "land_use": "agriculture",
+                         "beneficiaries": "40", "outcome": "sha"}
+    return common | {"ts_type": "targeted", "method": "manual", "devices_found": "no"}
+
+
+def test_surveys_keep_the_order_they_were_done_under(db: Path) -> None:
+    """An NTS and a TS report naming the survey team's order for the area: each becomes an activity of the area's
+    record that keeps the order's number, and the order listing counts both as surveys reported under it (and no
+    cleared m²)."""
+    number = _orders(db)[("T-SUR-1", "H-1")]
+    _stage(db, _survey("nts", number), form="sapper_nts", kind="nts")
+    _stage(db, _survey("ts", number, day="2025-06-04"), form="sapper_ts", kind="ts")
+    with open_store(db) as store:
+        summary = apply_approved(store, actor="tester")
+        assert summary.faults == []
+        surveys = [a for a in store.activities("H-1") if a.activity_type.value in ("nts", "ts")]
+    assert sorted((a.activity_type.value, a.task_order) for a in surveys) == [("nts", number), ("ts", number)]
+    proc = subprocess.run([SAPPER, "task-order", "list", "--db", str(db), "--json"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    reported = {o["number"]: o for o in json.loads(proc.stdout)}[number]["reported"]
+    assert reported == {"reports": 2, "first_day": "2025-06-02", "last_day": "2025-06-04", "m2": 0.0,
+                        "builder_days": 0.0, "surveys": 2}
+
+
+def test_a_survey_under_another_units_order_is_refused(db: Path) -> None:
+    """A survey report naming a clearance team's order: refused with its one-line reason, and no activity added."""
+    orders = _orders(db)
+    other = orders[("T-MAN-1", "H-1")]
+    _stage(db, _survey("nts", other), form="sapper_nts", kind="nts")
+    with open_store(db) as store:
+        before = store.activities("H-1")
+        summary = apply_approved(store, actor="tester")
+        assert store.activities("H-1") == before
+    (fault,) = summary.faults
+    assert f"task_order: task order {other} is for T-MAN-1, not T-SUR-1" in fault and "\n" not in fault

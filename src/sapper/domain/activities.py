@@ -125,6 +125,9 @@ class Activity:
     #: The benchmark of the land it released (GICHD MDR, land release product: "Benchmark and perimeter of all
     #: cancelled/reduced/cleared areas"): a fixed point outside that land, WGS84.
     benchmark: Point | None = None
+    #: The number of the task order the activity was done under (``TO-2026-0001``), from the field report that
+    #: recorded it; None when none was named (or the activity did not come from a report).
+    task_order: str | None = None
     #: The record's identifier in IMSMA Core (``activity_7``) and its links to IMSMA records sapper does not keep;
     #: metadata, not part of the value.
     imsma_id: str = field(default="", compare=False)

@@ -73,6 +73,7 @@ _DEVICES: Final[Mapping[str, str]] = {
 FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
     "nts": FormFields(
         form_id="sapper_nts",
+        added=frozenset({"task_order"}),  # version 2026120702
         fields={
             "start": "start",
             "end": "end",
@@ -81,6 +82,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "team_id": "text",
             "new_area": "select_one yes_no",
             "hazard_id": "text",
+            "task_order": "text",
             "area_shape": "geoshape",
             "evidence_found": "select_one yes_no",
             "evidence": "select_one evidence",
@@ -103,6 +105,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
     ),
     "ts": FormFields(
         form_id="sapper_ts",
+        added=frozenset({"task_order"}),  # version 2026120702
         fields={
             "start": "start",
             "end": "end",
@@ -110,6 +113,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
             "organisation_id": "text",
             "team_id": "text",
             "hazard_id": "text",
+            "task_order": "text",
             "ts_type": "select_one ts_type",
             "method": "select_one method",
             "reduced_shape": "geoshape",
@@ -122,7 +126,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
     ),
     "clearance": FormFields(
         form_id="sapper_clearance",
-        added=frozenset({"task_order"}),  # version 2026120701
+        added=frozenset({"task_order"}),  # version 2026120701 (clearance, brigade), 2026120702 (nts, ts)
         fields={
             "start": "start",
             "end": "end",
@@ -172,7 +176,7 @@ FIELD_NAMES: Final[Mapping[str, FormFields]] = MappingProxyType({
     ),
     "brigade": FormFields(
         form_id="sapper_brigade",
-        added=frozenset({"task_order"}),  # version 2026120701
+        added=frozenset({"task_order"}),  # version 2026120701 (clearance, brigade), 2026120702 (nts, ts)
         fields={
             "start": "start",
             "end": "end",

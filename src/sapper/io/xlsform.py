@@ -279,7 +279,7 @@ CHOICES: Final[Mapping[str, tuple[Choice, ...]]] = {
 
 # --- shared questions ---------------------------------------------------------------------------------------------
 
-_VERSION: Final = "2026120701"  # yyyymmddnn; ODK Central needs a new version for each changed form definition
+_VERSION: Final = "2026120702"  # yyyymmddnn; ODK Central needs a new version for each changed form definition
 
 _META: Final = (Question("start", "start"), Question("end", "end"))
 
@@ -318,7 +318,7 @@ def _hazard(*, required: bool = True, relevant: str = "") -> Question:
     return Question("text", "hazard_id", label, required=required, relevant=relevant)
 
 
-def _task_order() -> Question:
+def _task_order(*, relevant: str = "") -> Question:
     """The task order the day's work was done under (``sapper tasks``): free text in the template, a pick from the
     unit's open orders at the site in forms written with the register (``task_orders.csv``)."""
     return Question("text", "task_order",
@@ -329,7 +329,8 @@ def _task_order() -> Question:
                     constraint="regex(., '^TO-[0-9]{4}-[0-9]{4,}$')",
                     constraint_message=Text("An order number: TO-, the year, -, the number (TO-2026-0001).",
                                             "Номер завдання: TO-, рік, -, номер (TO-2026-0001).",
-                                            "Номер задания: TO-, год, -, номер (TO-2026-0001)."))
+                                            "Номер задания: TO-, год, -, номер (TO-2026-0001)."),
+                    relevant=relevant)
 
 
 def _method(label: Text) -> Question:
@@ -428,6 +429,7 @@ NTS: Final = Form(
                       "Это новый район, которого ещё нет в реестре?"),
                  required=True),
         _hazard(relevant="${new_area} = 'no'"),
+        _task_order(relevant="${new_area} = 'no'"),
         Question("geoshape", "area_shape",
                  Text("Outline of the suspected area", "Контур підозрілої території",
                       "Контур предположительно опасного района"),
@@ -515,6 +517,7 @@ TS: Final = Form(
         _organisation(),
         _team(),
         _hazard(),
+        _task_order(),
         Question("select_one ts_type", "ts_type",
                  Text("Type of technical survey", "Вид технічного обстеження", "Вид технического обследования"),
                  required=True),

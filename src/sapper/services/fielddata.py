@@ -776,7 +776,8 @@ def _clearance(e: _Effects) -> ProgressReport | tuple[ProgressReport, Activity] 
     try:
         cleared_land = Activity(activity_id(e.sub.submission_key), hazard, ActivityType.CLEARANCE,
                                 ActivityStatus.ONGOING, organisation_id=organisation, method=method, start=day,
-                                end=day, cleared=outline, clearance_depth_cm=depth, devices=devices)
+                                end=day, cleared=outline, clearance_depth_cm=depth, devices=devices,
+                                task_order=order)
     except ValidationError as exc:
         e.faults += list(exc.faults)
         return None
@@ -814,6 +815,7 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | tuple[Activi
     hazard = r.text("hazard_id", required=True)
     day = r.date("survey_date", required=True)
     organisation = r.text("organisation_id")
+    team = r.text("team_id")
     hint = ""
     if activity_type is ActivityType.NTS and r.yes_no("new_area"):
         hint = msg(" (the survey registers a new area: add it to the register with sapper import hazards, then "
@@ -844,11 +846,12 @@ def _survey(e: _Effects, activity_type: ActivityType) -> Activity | tuple[Activi
         values["devices"] = e.devices()
     benchmark = r.geometry("benchmark", kind="point")
     marking = r.choice("marking", Marking)
+    order = e.task_order(team, hazard, day)
     if e.done() or hazard is None or day is None:
         return None
     try:
         activity = Activity(activity_id(e.sub.submission_key), hazard, activity_type, ActivityStatus.COMPLETED,
-                            organisation_id=organisation, start=day, end=day, **values)
+                            organisation_id=organisation, start=day, end=day, task_order=order, **values)
         if benchmark is None and marking is None:
             return activity
         known = e.store.hazard(hazard)

@@ -24,6 +24,7 @@ planner uses for work sites); the direction of a feature is one of the 8 compass
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -582,26 +583,36 @@ def list_orders(store: Store, *, unit: str | None = None, state: str | None = No
 
 @dataclass(frozen=True, slots=True)
 class Reported:
-    """The field reports applied under one order (``task_order`` of the clearance and brigade forms): how many, from
-    and to which day, and the work they report (m² cleared, builder-days)."""
+    """The field reports applied under one order (``task_order`` of every field form but the accident report): how
+    many, from and to which day, and the work they report (m² cleared, builder-days, surveys)."""
 
     reports: int = 0
     first_day: dt.date | None = None
     last_day: dt.date | None = None
     m2: float = 0.0
     builder_days: float = 0.0
+    surveys: int = 0
 
 
 def reported_under(store: Store) -> dict[str, Reported]:
-    """Per order number, the progress reports applied under it (orders without any are left out)."""
+    """Per order number, the reports applied under it: progress reports (clearance, brigade) and surveys (NTS, TS);
+    orders without any are left out. A clearance report with the outline of its land is one report, though it also
+    adds an activity to the area's record."""
     out: dict[str, Reported] = {}
     for p in store.field_progress():
         if p.task_order is None:
             continue
         r = out.get(p.task_order, Reported())
-        out[p.task_order] = Reported(r.reports + 1, min(filter(None, (r.first_day, p.work_date))),
-                                     max(filter(None, (r.last_day, p.work_date))), r.m2 + (p.area_cleared_m2 or 0.0),
-                                     r.builder_days + (p.builder_days or 0.0))
+        out[p.task_order] = dataclasses.replace(
+            r, reports=r.reports + 1, first_day=min(filter(None, (r.first_day, p.work_date))),
+            last_day=max(filter(None, (r.last_day, p.work_date))), m2=r.m2 + (p.area_cleared_m2 or 0.0),
+            builder_days=r.builder_days + (p.builder_days or 0.0))
+    for s in store.surveys_under_orders():
+        r = out.get(s.task_order, Reported())
+        days = (r.first_day, s.day)
+        out[s.task_order] = dataclasses.replace(
+            r, reports=r.reports + 1, surveys=r.surveys + 1, first_day=min(filter(None, days), default=None),
+            last_day=max(filter(None, (r.last_day, s.day)), default=None))
     return out
 
 
@@ -609,7 +620,7 @@ def reported_to_json(r: Reported) -> JsonObject:
     """What was reported under an order, as JSON."""
     return {"reports": r.reports, "first_day": r.first_day.isoformat() if r.first_day else None,
             "last_day": r.last_day.isoformat() if r.last_day else None, "m2": round(r.m2, 1),
-            "builder_days": round(r.builder_days, 2)}
+            "builder_days": round(r.builder_days, 2), "surveys": r.surveys}
 
 
 def order_to_json(o: TaskOrder) -> JsonObject:

@@ -312,6 +312,7 @@ def activity_rows(a: Activity) -> tuple[dict[str, Any], list[dict[str, Any]], li
         "direct_evidence": a.direct_evidence,
         "benchmark_lon": None if a.benchmark is None else a.benchmark.x,
         "benchmark_lat": None if a.benchmark is None else a.benchmark.y,
+        "task_order": a.task_order,
         **_imsma_columns(a.imsma_id, a.imsma_links),
     }
     outcome_rows = [
@@ -376,6 +377,7 @@ def activity_from(row: Row, outcomes: Sequence[Row], devices: Sequence[Row]) -> 
         direct_evidence=row["direct_evidence"] or "",
         benchmark=None if row.get("benchmark_lon") is None or row.get("benchmark_lat") is None
         else Point(float(row["benchmark_lon"]), float(row["benchmark_lat"])),
+        task_order=row.get("task_order"),
         **_imsma_values(row, "activity"),
     )
 

@@ -21,6 +21,16 @@ Scalar = int | float | str | bool | None
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyUnderOrder:
+    """A survey activity (NTS or TS) a field report recorded under a task order: the order's number, the activity
+    and its day (``Activity.start``)."""
+
+    task_order: str
+    activity_id: str
+    day: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedTask:
     """One task of a saved plan: what (``kind``, hazard or asset), who (``unit_id``), when, how much.
 

@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from sapper.domain.activities import Activity
+from sapper.domain.activities import Activity, ActivityType
 from sapper.domain.assets import Asset
 from sapper.domain.calendar import Holiday, ProgrammeCalendar
 from sapper.domain.geometry import areas_m2
@@ -51,7 +51,7 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import ConflictError, Fault, NotFoundError, StoreError, ValidationError
 from sapper.messages import msg
 from sapper.store import accounts, gpkg, mapping, schema
-from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun
+from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun, SurveyUnderOrder
 
 T = TypeVar("T")
 #: Bound parameters per IN (...) list; SQLite's default limit is far higher, this keeps statements small.
@@ -627,6 +627,15 @@ def activities(conn: Connection, hazard_id: str | None = None) -> list[Activity]
         for r in conn.execute(select(d).where(d.c.activity_id.in_(chunk)).order_by(d.c.fid)).mappings():
             devices[r["activity_id"]].append(r)
     return [mapping.activity_from(r, outcomes[r["id"]], devices[r["id"]]) for r in rows]
+
+
+def surveys_under_orders(conn: Connection) -> list[SurveyUnderOrder]:
+    """The NTS and TS activities that name a task order (revision 0018), without their geometry."""
+    a = schema.activities
+    surveys = [ActivityType.NTS.value, ActivityType.TS.value]
+    stmt = (select(a.c.task_order, a.c.id, a.c.start_date)
+            .where(a.c.task_order.is_not(None), a.c.activity_type.in_(surveys)).order_by(a.c.fid))
+    return [SurveyUnderOrder(r.task_order, r.id, r.start_date) for r in conn.execute(stmt)]
 
 
 def qa_visits(

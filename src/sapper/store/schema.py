@@ -124,6 +124,7 @@ activities = Table(
     *_imsma_columns(),  # revision 0008
     Column("benchmark_lon", Real, nullable=True),  # revision 0008: benchmark of the land released
     Column("benchmark_lat", Real, nullable=True),
+    Column("task_order", Text, nullable=True, index=True),  # revision 0018: the order a field report names
     sqlite_autoincrement=True,
 )
 

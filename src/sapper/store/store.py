@@ -40,7 +40,15 @@ from sapper.store import features as feats
 from sapper.store import repository as repo
 from sapper.store.cipher import FieldCipher
 from sapper.store.fieldstaging import FieldStaging
-from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlannedTask, PlanRun, SavedWhatIf
+from sapper.store.records import (
+    ContextArea,
+    HazardEdit,
+    LayerFeature,
+    PlannedTask,
+    PlanRun,
+    SavedWhatIf,
+    SurveyUnderOrder,
+)
 from sapper.store.taskorders import TaskOrders
 
 
@@ -454,6 +462,11 @@ class Store:
     def activities(self, hazard_id: str | None = None) -> list[Activity]:
         with self._reading() as conn:
             return repo.activities(conn, hazard_id)
+
+    def surveys_under_orders(self) -> list[SurveyUnderOrder]:
+        """The survey activities (NTS, TS) that name the task order they were done under."""
+        with self._reading() as conn:
+            return repo.surveys_under_orders(conn)
 
     def release_events(self, hazard_id: str) -> list[ReleaseEvent]:
         """The land-release history of a hazard area, in sequence (empty when it has none)."""
