@@ -12,7 +12,7 @@ from sapper.io.pricing import load_pricing
 from sapper.plan import Engine
 from sapper.report.i18n import Lang, Speaker
 from sapper.report.sitdata import gather
-from sapper.report.sitrep import render_situation
+from sapper.report.sitrep import cost_line_name, render_situation
 from sapper.services.costs import plan_costs
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.store import open_store
@@ -50,6 +50,24 @@ def test_the_costs_section_shows_the_plans_cost_and_forecast(planned: Path) -> N
     assert "Even chance (P50)" in section and sp.fmt_int(data.forecast.cost.total.p50) in section
     for lang in (Lang.UK, Lang.RU):  # amounts in each language's number format
         assert Speaker(lang).fmt_int(priced.total) in _section(render_situation(data, lang=lang))
+
+
+def test_cost_lines_are_named_in_words_not_codes(planned: Path) -> None:
+    """The by-method table names each line as a reader says it, in each language ("manual clearance", "repair:
+    roads"), never the planner's codes (``manual``, ``ts``, ``repair: road``); and no caption ends in two full
+    stops where a date already ends in one (Ukrainian and Russian dates end with "р." / "г.")."""
+    data = gather(planned, forecast_runs=0)
+    assert data.costs is not None and data.costs.by_method
+    codes = {line.key for line in data.costs.by_method}
+    for lang in Lang:
+        sp = Speaker(lang)
+        section = _section(render_situation(data, lang=lang))
+        cells = set(re.findall(r"<tr><td>([^<]*)</td><td class=\"n\">", section.split(sp._("By method"))[1]))
+        assert cells == {cost_line_name(sp, key) for key in codes}, lang
+        assert not cells & codes, lang
+        assert ".." not in render_situation(data, lang=lang), lang
+    assert cost_line_name(Speaker(Lang.UK), "manual") == "ручне розмінування"
+    assert cost_line_name(Speaker(Lang.EN), "repair: road") == "repair: roads"
 
 
 def test_the_cost_fan_follows_the_time_fan(planned: Path) -> None:

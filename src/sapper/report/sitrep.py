@@ -99,6 +99,22 @@ class RoleLine:
     share: float | None
 
 
+def cost_line_name(sp: Speaker, key: str) -> str:
+    """The words for a cost line's method (``services.costs``: a survey or clearance mode, or ``repair: <trade>``),
+    not its code: ``manual`` is "manual clearance", ``repair: road`` "repair: roads"."""
+    methods = {"nts": sp._("non-technical survey"), "ts": sp._("technical survey"), "manual": sp._("manual clearance"),
+               "mechanical": sp._("mechanical clearance"), "dog": sp._("mine detection dogs"),
+               "bac": sp._("battle area clearance"), "eod": sp._("EOD spot task")}
+    trades = {"road": sp._("roads"), "bridge": sp._("bridges"), "power": sp._("power"), "water": sp._("water"),
+              "building": sp._("buildings")}
+    if key in methods:
+        return methods[key]
+    if key == "repair" or key.startswith("repair: "):
+        trade = key.removeprefix("repair").removeprefix(": ")
+        return f"{sp._('repair')}: {trades.get(trade, trade)}" if trade else sp._("repair")
+    return key
+
+
 def role_lines(data: SituationData, sp: Speaker) -> list[RoleLine]:
     """Per role (method or trade) of the latest plan: units in it, of them in a borrowed role, working days, share
     of the available days of all deminers or builders (the plan's utilisation; none for a plan without one)."""
@@ -210,6 +226,7 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "cost_fan_chart": Markup(cost_fan) if cost_fan else None,
         "assets_fc": assets_fc,
         "asset_type": lambda v: vega.asset_type_name(sp, v),
+        "cost_line_name": lambda key: cost_line_name(sp, key),
         "gantt_legend": Markup(gantt.legend_svg(sp)),
         "gantt_pages": [Markup(gantt.page_svg(p, domain, sp)) for p in gantt_pages],
         "idle_total": sum(1 for u in data.units if u.busy_days == 0),
