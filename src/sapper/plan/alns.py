@@ -105,6 +105,9 @@ class AlnsParams:
     #: Whether a sub-problem's tasks keep only their modes without set-up and the incumbent's mode
     #: (``own_role_modes``).
     own_roles: bool = True
+    #: Whether the priority search's set-up weight on a pool falls with the pool's own-role work still to place
+    #: (``greedy.serial_sgs(setup_fades=True)``), so that units whose own role has run out of work are re-tasked.
+    setup_fades: bool = True
 
 
 @dataclass
@@ -148,6 +151,7 @@ class _Context:
     #: later a mode in a borrowed role counts as ending), and whether any mode has set-up at all (else always 0).
     setup_weight: float = 0.0
     has_setup: bool = False
+    setup_fades: bool = True  # ``AlnsParams.setup_fades``
     unlock: np.ndarray | None = None  # ``greedy.unlock_ratio_rule`` of the problem, once needed
     tried: int = 0
     trying: tuple[float, bool, float] = (2.0, True, 0.0)
@@ -377,7 +381,7 @@ def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
     ctx.trying = (alpha, per_capacity, setup_weight)
     try:
         return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
-                          setup_weight=setup_weight)
+                          setup_weight=setup_weight, setup_fades=ctx.setup_fades)
     except PlanError:  # deadlines this order cannot meet
         return None
 
@@ -417,6 +421,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         ctx.milestones = [j for j, t in enumerate(problem.tasks) if t.weight > 0]
         ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
         ctx.has_setup = any(m.setup for t in problem.tasks for m in t.modes)
+        ctx.setup_fades = params.setup_fades
         ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj
