@@ -19,6 +19,8 @@ and in changing the order in which a pool works through areas. The operators fre
   bottleneck pool, which no sub-problem of a few hundred tasks holds. Off in re-plans (anchored tasks), whose
   orders it would ignore. Where modes carry set-up (units by capabilities in a borrowed role) it also searches the
   set-up weight of the decoder (``greedy.serial_sgs(setup_weight=...)``): the mode choice across the whole plan.
+  The weight on a pool fades with the pool's own-role work still to place (``setup_fades``): a weight that keeps
+  units in their roles while their own work lasts would otherwise keep them idle once it has run out (issue 17).
 
 A sub-problem's tasks keep only their modes without set-up and the incumbent's mode (``own_role_modes``): with a mode
 per pool able to do a lot, CP-SAT closed no sub-problem of 20 tasks in 2 s.
