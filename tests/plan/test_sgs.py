@@ -111,7 +111,7 @@ def _reference_serial(problem: Problem, priority: list[float], setup_weight: flo
     """The serial scheme written plainly: every mode, every start from the task's earliest on, period by period;
     the mode whose end (plus ``setup_weight`` × its set-up) is least, ties to the lower mode. With ``fades`` the
     weight of a mode with set-up is scaled by the share of its pool's own-role work (the largest duration × units of
-    each unplaced task's modes without set-up on the pool) not yet placed."""
+    each unplaced task's modes without set-up on the pool) not yet placed, 0 for a pool with no such work."""
     n = len(problem.tasks)
     free = {r: list(problem.capacity_profile(r)) for r in problem.renewable}
 
@@ -132,7 +132,8 @@ def _reference_serial(problem: Problem, priority: list[float], setup_weight: flo
         for m, mode in enumerate(task.modes):
             weight = setup_weight
             if fades and mode.setup:
-                weight *= min([own_work(r, unplaced) / totals[r] for r, _ in mode.demands if totals[r]], default=1.0)
+                weight *= min([own_work(r, unplaced) / totals[r] if totals[r] else 0.0 for r, _ in mode.demands],
+                              default=1.0)
             for t in range(est, problem.horizon - mode.duration + 1):
                 if all(free[r][x] >= u for r, u in mode.demands for x in range(t, t + mode.duration)):
                     if best is None or (t + mode.duration + weight * mode.setup, m) < best[:2]:
@@ -227,6 +228,16 @@ def test_set_up_weight_fades_once_the_own_role_has_no_work_left() -> None:
     assert (idle_periods(p, fading, 0), max(fading.ends(p))) == (0, 75)
     assert fading.modes[:2] == (0, 0) and sum(fading.modes[2:]) == 5  # survey at home; 5 manual lots borrowed
     assert objective_value(p, fading) < objective_value(p, plain) < objective_value(p, kept)
+
+
+def test_a_pool_without_own_role_work_borrows_at_any_set_up_weight() -> None:
+    """A pool none of whose units has work of its own lends them at once with the fade (they lose nothing of their
+    own by it), where the set-up weight alone keeps the lot waiting on its own pool."""
+    lot = (Mode(4, ((0, 1),), "own"), Mode(6, ((1, 1),), "own", setup=2))
+    p = Problem((Resource("own", 1), Resource("spare", 1)), (Task("a", lot, weight=1), Task("b", lot, weight=1)),
+                (), 30)
+    assert serial_sgs(p, [2.0, 1.0], setup_weight=50.0).modes == (0, 0)
+    assert serial_sgs(p, [2.0, 1.0], setup_weight=50.0, setup_fades=True).modes == (0, 1)
 
 
 def test_a_mode_that_needs_no_unit_is_placed_at_its_earliest_start() -> None:

@@ -182,11 +182,11 @@ class _OwnWork:
         self.left = self.total.copy()
 
     def share_left(self, mode: Mode) -> float:
-        """The smallest share of own-role work left among the pools ``mode`` uses (1 for a pool without any)."""
+        """The smallest share of own-role work left among the pools ``mode`` uses (0 for a pool with no own-role
+        work at all: its units lose nothing of their own by borrowing)."""
         share = 1.0
         for r, _ in mode.demands:
-            if self.total[r] > 0:
-                share = min(share, float(self.left[r] / self.total[r]))
+            share = min(share, float(self.left[r] / self.total[r]) if self.total[r] > 0 else 0.0)
         return share
 
     def place(self, j: int) -> None:
