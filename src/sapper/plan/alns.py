@@ -328,8 +328,9 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
 
 
 #: The set-up weights the priority search tries first when modes carry set-up: half a decade apart, from a
-#: borrowed mode counting as ending 3 set-ups later to 100 (at 1000 on kursk-border units no longer borrow at all:
-#: the plan of fixed pools), middle out.
+#: borrowed mode counting as ending 3 set-ups later to 100 (at 1000 without the fade, units on kursk-border no
+#: longer borrow at all: the plan of fixed pools; with it, ``AlnsParams.setup_fades``, they borrow once their own
+#: role's work is placed), middle out.
 SETUP_WEIGHTS = (10.0, 30.0, 3.0, 100.0)
 
 
