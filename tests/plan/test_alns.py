@@ -187,3 +187,22 @@ def test_sub_problems_keep_own_role_modes_and_the_incumbents() -> None:
     assert _modes_back(SubOutcome(None, False), kept).schedule is None
     same, _, _ = own_role_modes(_region(1), _poor_start(_region(1)))
     assert same == _region(1)  # no set-up anywhere: the sub-problem as it was
+
+
+def test_the_priority_search_re_tasks_a_unit_whose_own_role_ran_out() -> None:
+    """From the plan in which the survey team keeps to survey and stands idle 87 of 110 days (set-up weight 30, as
+    a priority search without fading left kursk-border, issue 17), the search with the weight fading as a pool's
+    own-role work runs out (``AlnsParams.setup_fades``, the default) re-tasks the survey team to clearance: no idle
+    day before the plan's end and a better objective, checked; without fading it leaves the team idle longer."""
+    from .test_sgs import idle_periods, role_runs_out
+
+    p = role_runs_out()
+    start = serial_sgs(p, [float(len(p.tasks) - j) for j in range(len(p.tasks))], setup_weight=30.0)
+    assert idle_periods(p, start, 0) == 87
+    nothing = lambda sub, hint, limit: SubOutcome(None, False)  # noqa: E731 - the priority search alone
+    found, stats = alns(p, start, nothing, time_limit_s=30, max_iterations=30)
+    assert check(p, found) == [] and idle_periods(p, found, 0) == 0
+    assert objective_value(p, found) < objective_value(p, start) and max(found.ends(p)) <= max(start.ends(p))
+    assert next(o for o in stats.operators if o.name == "priority-search").improved > 0
+    kept, _ = alns(p, start, nothing, time_limit_s=30, max_iterations=30, params=AlnsParams(setup_fades=False))
+    assert idle_periods(p, kept, 0) > 0 and objective_value(p, kept) > objective_value(p, found)

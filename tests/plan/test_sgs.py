@@ -106,11 +106,20 @@ def test_solve_keeps_the_better_scheme() -> None:
     assert r.objective is not None and r.objective <= objective_value(p, parallel_sgs(p, longest_tail_rule(p))) == 9
 
 
-def _reference_serial(problem: Problem, priority: list[float], setup_weight: float = 0.0) -> Schedule:
+def _reference_serial(problem: Problem, priority: list[float], setup_weight: float = 0.0,
+                      fades: bool = False) -> Schedule:
     """The serial scheme written plainly: every mode, every start from the task's earliest on, period by period;
-    the mode whose end (plus ``setup_weight`` × its set-up) is least, ties to the lower mode."""
+    the mode whose end (plus ``setup_weight`` × its set-up) is least, ties to the lower mode. With ``fades`` the
+    weight of a mode with set-up is scaled by the share of its pool's own-role work (the largest duration × units of
+    each unplaced task's modes without set-up on the pool) not yet placed, 0 for a pool with no such work."""
     n = len(problem.tasks)
     free = {r: list(problem.capacity_profile(r)) for r in problem.renewable}
+
+    def own_work(r: int, tasks: list[int]) -> float:
+        return float(sum(max((m.duration * u for m in problem.tasks[k].modes if m.setup == 0 and m.duration
+                              for rr, u in m.demands if rr == r), default=0) for k in tasks))
+
+    totals = {r: own_work(r, list(range(n))) for r in range(len(problem.resources))}
     starts, modes, ends = [0] * n, [0] * n, [0] * n
     done: set[int] = set()
     while len(done) < n:
@@ -119,11 +128,16 @@ def _reference_serial(problem: Problem, priority: list[float], setup_weight: flo
         task = problem.tasks[j]
         est = max([task.release, *(ends[p] + lag for p, lag in problem.predecessors[j])])
         best: tuple[float, int, int] | None = None
+        unplaced = [k for k in range(n) if k not in done]
         for m, mode in enumerate(task.modes):
+            weight = setup_weight
+            if fades and mode.setup:
+                weight *= min([own_work(r, unplaced) / totals[r] if totals[r] else 0.0 for r, _ in mode.demands],
+                              default=1.0)
             for t in range(est, problem.horizon - mode.duration + 1):
                 if all(free[r][x] >= u for r, u in mode.demands for x in range(t, t + mode.duration)):
-                    if best is None or (t + mode.duration + setup_weight * mode.setup, m) < best[:2]:
-                        best = (t + mode.duration + setup_weight * mode.setup, m, t)
+                    if best is None or (t + mode.duration + weight * mode.setup, m) < best[:2]:
+                        best = (t + mode.duration + weight * mode.setup, m, t)
                     break
         assert best is not None
         _, m, t = best
@@ -163,6 +177,8 @@ def test_serial_scheme_matches_a_plain_reference(seed: int) -> None:
     priority = rng.random(len(problem.tasks)).tolist()
     for weight in (0.0, 1.5, 20.0):
         assert serial_sgs(problem, priority, setup_weight=weight) == _reference_serial(problem, priority, weight)
+        assert serial_sgs(problem, priority, setup_weight=weight, setup_fades=True) == \
+            _reference_serial(problem, priority, weight, fades=True)
 
 
 def test_set_up_weight_keeps_units_in_their_own_role() -> None:
@@ -175,6 +191,53 @@ def test_set_up_weight_keeps_units_in_their_own_role() -> None:
     assert serial_sgs(problem, [2.0, 1.0]).modes == (0, 1)
     assert serial_sgs(problem, [2.0, 1.0], setup_weight=2.0).modes == (0, 0)
     assert serial_sgs(problem, [2.0, 1.0], setup_weight=2.0).starts == (0, 2)
+
+
+def role_runs_out() -> Problem:
+    """A survey team and a manual team (one unit each): two 5-day survey lots (8 days borrowed by the manual team,
+    set-up 3 included) weighing 3, and twelve 10-day manual lots (13 days borrowed by the survey team) weighing 1.
+    The survey team's own work is gone after 10 days; the manual lots are most of the work."""
+    survey = (Mode(5, ((0, 1),), "survey"), Mode(8, ((1, 1),), "survey", setup=3))
+    manual = (Mode(10, ((1, 1),), "manual"), Mode(13, ((0, 1),), "manual", setup=3))
+    tasks = [Task(f"ts {k}", survey, weight=3) for k in range(2)]
+    tasks += [Task(f"clearance {k}", manual, weight=1) for k in range(12)]
+    return Problem((Resource("survey", 1), Resource("manual", 1)), tuple(tasks), (), 400)
+
+
+def idle_periods(problem: Problem, schedule: Schedule, r: int) -> int:
+    """Periods before the plan's last end in which resource ``r`` (one unit) has no work."""
+    ends = schedule.ends(problem)
+    busy = {x for j, t in enumerate(problem.tasks) for rr, _ in t.modes[schedule.modes[j]].demands if rr == r
+            for x in range(schedule.starts[j], ends[j])}
+    return max(ends) - len(busy)
+
+
+def test_set_up_weight_fades_once_the_own_role_has_no_work_left() -> None:
+    """With a set-up weight of 30 the survey team keeps to survey, stands idle 87 of the plan's 110 days and the
+    manual team does 11 of the 12 manual lots (the regression issue 17 saw: units idle for half a year); with the
+    weight fading as survey runs out, the survey team clears as soon as its survey is placed: no idle day, a plan of
+    75 days, better than the plain scheme (which sends a survey lot to the manual team, as it ends first) and than
+    the weighted one."""
+    p = role_runs_out()
+    priority = [float(len(p.tasks) - j) for j in range(len(p.tasks))]
+    plain = serial_sgs(p, priority)
+    kept = serial_sgs(p, priority, setup_weight=30.0)
+    fading = serial_sgs(p, priority, setup_weight=30.0, setup_fades=True)
+    assert check(p, fading) == []
+    assert (idle_periods(p, kept, 0), max(kept.ends(p))) == (87, 110)
+    assert (idle_periods(p, fading, 0), max(fading.ends(p))) == (0, 75)
+    assert fading.modes[:2] == (0, 0) and sum(fading.modes[2:]) == 5  # survey at home; 5 manual lots borrowed
+    assert objective_value(p, fading) < objective_value(p, plain) < objective_value(p, kept)
+
+
+def test_a_pool_without_own_role_work_borrows_at_any_set_up_weight() -> None:
+    """A pool none of whose units has work of its own lends them at once with the fade (they lose nothing of their
+    own by it), where the set-up weight alone keeps the lot waiting on its own pool."""
+    lot = (Mode(4, ((0, 1),), "own"), Mode(6, ((1, 1),), "own", setup=2))
+    p = Problem((Resource("own", 1), Resource("spare", 1)), (Task("a", lot, weight=1), Task("b", lot, weight=1)),
+                (), 30)
+    assert serial_sgs(p, [2.0, 1.0], setup_weight=50.0).modes == (0, 0)
+    assert serial_sgs(p, [2.0, 1.0], setup_weight=50.0, setup_fades=True).modes == (0, 1)
 
 
 def test_a_mode_that_needs_no_unit_is_placed_at_its_earliest_start() -> None:

@@ -19,6 +19,8 @@ and in changing the order in which a pool works through areas. The operators fre
   bottleneck pool, which no sub-problem of a few hundred tasks holds. Off in re-plans (anchored tasks), whose
   orders it would ignore. Where modes carry set-up (units by capabilities in a borrowed role) it also searches the
   set-up weight of the decoder (``greedy.serial_sgs(setup_weight=...)``): the mode choice across the whole plan.
+  The weight on a pool fades with the pool's own-role work still to place (``setup_fades``): a weight that keeps
+  units in their roles while their own work lasts would otherwise keep them idle once it has run out (issue 17).
 
 A sub-problem's tasks keep only their modes without set-up and the incumbent's mode (``own_role_modes``): with a mode
 per pool able to do a lot, CP-SAT closed no sub-problem of 20 tasks in 2 s.
@@ -105,6 +107,9 @@ class AlnsParams:
     #: Whether a sub-problem's tasks keep only their modes without set-up and the incumbent's mode
     #: (``own_role_modes``).
     own_roles: bool = True
+    #: Whether the priority search's set-up weight on a pool falls with the pool's own-role work still to place
+    #: (``greedy.serial_sgs(setup_fades=True)``), so that units whose own role has run out of work are re-tasked.
+    setup_fades: bool = True
 
 
 @dataclass
@@ -148,6 +153,7 @@ class _Context:
     #: later a mode in a borrowed role counts as ending), and whether any mode has set-up at all (else always 0).
     setup_weight: float = 0.0
     has_setup: bool = False
+    setup_fades: bool = True  # ``AlnsParams.setup_fades``
     unlock: np.ndarray | None = None  # ``greedy.unlock_ratio_rule`` of the problem, once needed
     tried: int = 0
     trying: tuple[float, bool, float] = (2.0, True, 0.0)
@@ -322,8 +328,9 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
 
 
 #: The set-up weights the priority search tries first when modes carry set-up: half a decade apart, from a
-#: borrowed mode counting as ending 3 set-ups later to 100 (at 1000 on kursk-border units no longer borrow at all:
-#: the plan of fixed pools), middle out.
+#: borrowed mode counting as ending 3 set-ups later to 100 (at 1000 without the fade, units on kursk-border no
+#: longer borrow at all: the plan of fixed pools; with it, ``AlnsParams.setup_fades``, they borrow once their own
+#: role's work is placed), middle out.
 SETUP_WEIGHTS = (10.0, 30.0, 3.0, 100.0)
 
 
@@ -377,7 +384,7 @@ def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
     ctx.trying = (alpha, per_capacity, setup_weight)
     try:
         return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
-                          setup_weight=setup_weight)
+                          setup_weight=setup_weight, setup_fades=ctx.setup_fades)
     except PlanError:  # deadlines this order cannot meet
         return None
 
@@ -417,6 +424,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         ctx.milestones = [j for j, t in enumerate(problem.tasks) if t.weight > 0]
         ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
         ctx.has_setup = any(m.setup for t in problem.tasks for m in t.modes)
+        ctx.setup_fades = params.setup_fades
         ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj

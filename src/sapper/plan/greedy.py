@@ -74,7 +74,7 @@ def _fit_from(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], d
 
 
 def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None = None, *,
-               setup_weight: float = 0.0) -> Schedule:
+               setup_weight: float = 0.0, setup_fades: bool = False) -> Schedule:
     """Schedule tasks one by one, highest ``priority`` first among those whose predecessors are scheduled.
 
     Ties go to the lower task index. Each task takes the mode that finishes earliest (ties: lower mode index) among
@@ -85,7 +85,9 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
 
     ``setup_weight`` (≥ 0) makes a mode with set-up (``Mode.setup``: a unit in a borrowed role) count as ending
     ``setup_weight × setup`` periods later when the modes are compared, so that units keep to their own roles unless
-    borrowing gains that much: 0 (the default) compares the ends alone.
+    borrowing gains that much: 0 (the default) compares the ends alone. With ``setup_fades`` the weight of a mode
+    with set-up on a pool falls with the pool's own-role work still to place (``_OwnWork``): in full while none of
+    it is placed, to 0 once all of it is, so a unit whose own role has run out of work takes any lot it ends first.
     """
     n = len(problem.tasks)
     if len(priority) != n:
@@ -104,6 +106,7 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     chosen = [0] * n
     heap = [(-priority[j], j) for j in range(n) if waiting[j] == 0]
     heapq.heapify(heap)
+    own = _OwnWork(problem) if setup_fades and setup_weight and modes is None else None
     placed = 0
     while heap:
         _, j = heapq.heappop(heap)
@@ -113,6 +116,8 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
             if (modes is not None and m != modes[j]) or not budget.allows(j, m):
                 continue
             extra = setup_weight * mode.setup
+            if own is not None and mode.setup:
+                extra *= own.share_left(mode)
             latest = horizon - mode.duration
             if best is not None:  # a later start would not beat the best mode (ties: the lower mode)
                 latest = min(latest, math.ceil(best[0] - mode.duration - extra) - 1)
@@ -137,6 +142,8 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
         _, m, t = best
         end = t + task.modes[m].duration
         starts[j], chosen[j] = t, m
+        if own is not None:
+            own.place(j)
         budget.spend(j, m)
         money.spend(task.modes[m], t)
         for r, units in task.modes[m].demands:
@@ -154,6 +161,37 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     if placed != n:
         raise PlanError("precedences left tasks unscheduled (cycle)")
     return Schedule(tuple(starts), tuple(chosen))
+
+
+class _OwnWork:
+    """Per pool, the work (duration × units) of its own role still to place: the modes without set-up on it of the
+    tasks not yet placed, each task counted on every pool it could do without set-up (``serial_sgs(setup_fades)``)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.of_task: list[list[tuple[int, float]]] = []
+        self.total = np.zeros(len(problem.resources))
+        for task in problem.tasks:
+            mine: dict[int, float] = {}
+            for mode in task.modes:
+                if mode.setup == 0 and mode.duration:
+                    for r, u in mode.demands:
+                        mine[r] = max(mine.get(r, 0.0), float(mode.duration * u))
+            self.of_task.append(list(mine.items()))
+            for r, w in mine.items():
+                self.total[r] += w
+        self.left = self.total.copy()
+
+    def share_left(self, mode: Mode) -> float:
+        """The smallest share of own-role work left among the pools ``mode`` uses (0 for a pool with no own-role
+        work at all: its units lose nothing of their own by borrowing)."""
+        share = 1.0
+        for r, _ in mode.demands:
+            share = min(share, float(self.left[r] / self.total[r]) if self.total[r] > 0 else 0.0)
+        return share
+
+    def place(self, j: int) -> None:
+        for r, w in self.of_task[j]:
+            self.left[r] -= w
 
 
 def parallel_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None = None) -> Schedule:
