@@ -235,3 +235,52 @@ def test_priced_capacity_never_lowers_the_bound(monkeypatch: pytest.MonkeyPatch)
     without = [chain_lower_bound(p, e) for p, e in zip(problems, ends, strict=True)]
     assert all(a >= b - 1e-9 for a, b in zip(with_it, without, strict=True))
     assert sum(a > b + 1e-9 for a, b in zip(with_it, without, strict=True)) >= 3
+
+
+def _asset_behind_two_areas() -> Problem:
+    """One team clears area a (2 days) and area b (3 days), each released with weight 1; an asset (weight 10) waits for
+    both releases and a one-day repair by a builder."""
+    tasks = (Task("a", (Mode(2, ((0, 1),)),)), Task("b", (Mode(3, ((0, 1),)),)),
+             Task("released a", (Mode(0),), weight=1), Task("released b", (Mode(0),), weight=1),
+             Task("repair", (Mode(1, ((1, 1),)),)), Task("restored", (Mode(0),), weight=10))
+    precedences = (Precedence(0, 2), Precedence(1, 3), Precedence(2, 4), Precedence(3, 4), Precedence(4, 5))
+    return Problem((Resource("team", 1), Resource("builders", 1)), tasks, precedences, 40)
+
+
+def test_after_all_by_hand() -> None:
+    """The relaxation of 11 (module doc) on `_asset_behind_two_areas`. Prices from Smith's order with the asset's
+    weight on a (its ancestor of the longest path, ties to the first): a (ratio 11/2) in periods 0–1, b (1/3) in 2–4,
+    so Λ = 6.5, 1, 2/3, 1/3, 0, … and the capacity is worth 8.5. f_a(C) = C + Λ over [C − 2, C): 9.5 at 2, 4⅔ at 3,
+    5 at 4; f_b(C) = C + Λ over [C − 3, C): 11⅙ at 3, 6 at 4 and 5. The asset ends at T ≥ both + 1: 10·T + the least
+    f_a and f_b up to T − 1: 55⅚ at T = 4 (a at 3, b at 3), 60⅔ at T = 5. Bound 55⅚ − 8.5 = 47⅓; the optimum is 67
+    (a, b, repair: 2 + 5 + 60)."""
+    p = _asset_behind_two_areas()
+    chains = _Chains(p, earliest_start_bound(p))
+    assert chains.bound(transfer=_Transfer.ALL) == pytest.approx(47 + 1 / 3)
+    out = solve_cpsat(p, time_limit_s=10, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective == 67
+
+
+def test_after_all_raises_the_bound_on_some_regions() -> None:
+    """An asset that waits for several areas ends after the last of them: on small regions (with and without
+    capabilities) the variant is above every other variant on some (it joins the maximum, so never lowers it)."""
+    problems = [f(seed) for seed in range(40) for f in (_capabilities_problem, _chain_problem)]
+    higher = 0
+    for p in problems:
+        chains = _Chains(p, earliest_start_bound(p))
+        others = max(chains.bound(transfer=t) for t in _Transfer if t is not _Transfer.ALL)
+        higher += chains.bound(transfer=_Transfer.ALL) > others + 1e-9
+    assert higher >= 3
+
+
+def test_an_inflated_after_all_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The validity tests can fail: with the relaxation of 11 half as large again, the reported bound of a small
+    region (chain problem, seed 16) is above CP-SAT's proven optimum."""
+    p = _chain_problem(16)
+    out = solve_cpsat(p, time_limit_s=20, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective is not None
+    ends = earliest_start_bound(p)
+    assert chain_lower_bound(p, ends) <= out.objective + 1e-6
+    after_all = _Runs.after_all
+    monkeypatch.setattr(_Runs, "after_all", lambda *args, **kwargs: 1.5 * after_all(*args, **kwargs))
+    assert chain_lower_bound(p, ends) > out.objective + 1e-6

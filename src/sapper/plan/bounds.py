@@ -70,10 +70,33 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    pool by pool did not raise it further, so this relaxation (and the LP of 9 it generalises) is near its ceiling
    there.
 
+11. **A job ends after all its weighted ancestors, and after all its own tasks.** Moving a job's weight onto one
+   ancestor (7) forgets that an asset waits for *every* area that blocks it, and the averaging of 9 and 10 that a
+   job waits for *every* one of its tasks. Both are kept in a second Lagrangian relaxation of the group's capacity
+   (prices ``λ_r(t) = v_r·Λ(t)`` as in 10, any of them valid): a job ``j`` of the group ends at some ``C_j`` with
+   ``C_j ≥ E_k + tail_k`` for *each* charged task ``k`` (end ``E_k``), and a job ``a`` that waits for weighted
+   ancestors (an asset) is attached to the group of the one estimated to end last, with ``C_a ≥ C_h + d(h, a)`` for
+   each of its ancestors ``h`` there (the longest path found, as in 7) and its own weight counted there only. With
+   the capacity priced, each job's tasks are linked to other jobs' only through the attachments, so for a given
+   ``C_j`` each task takes, alone, its cheapest mode and start ``S ≥`` its earliest start with ``S + p ≤ C_j −
+   tail_k``; as ``Λ`` does not increase, that is the latest such start. So ``f_j(C) = w_j·C + Σ_k min_mode
+   Σ_{t∈[C − tail_k − p, C − tail_k)} units·λ(t)`` is the job's least cost at ``C``, found for every integer ``C``
+   from the first at which every task fits (and the job's precedence bound) to the first from which every window
+   is free (``f_j(C) = w_j·C`` beyond, and ``f_j ≥ w_j·C`` throughout, so the scan of a job stops once ``w_j·C``
+   reaches its best). A job with nothing attached adds ``min f_j``; an attached job adds ``min over T ≥ its
+   precedence bound`` of ``w_a·T + Σ_h θ_h·min_{C ≤ T − d(h, a)} f_h(C)``, where an ancestor ``h`` shared by
+   several attached jobs is split among them with shares ``θ_h`` summing to one (its copies may then choose
+   different ends, which only lowers the minimum: at the plan's own ends the copies add up to ``f_h``). Less
+   ``Σ λ·capacity``, that is a bound for any prices. The prices are Smith's order on the group's jobs with each
+   attached job's weight on the ancestor of its longest path. This variant keeps each job's weight (7's
+   transfers are replaced by the attachments); per group it is the largest of the relaxation, 4, 8, 9 and 10 on the
+   unattached jobs plus the attached ones' precedence bounds, and the precedence bound.
+
 Per group, the largest of 8 (with the tails), 4 (with the tails), 9, 10 and the jobs' precedence bound is taken.
 ``chain_lower_bound`` returns the larger of the fluid bound and the chain bound's variants (weights kept; moved onto
 the ancestor estimated to end last; split over the nearest weighted ancestors in proportion to their work, since
-``C_j ≥ Σ_h λ_h·(C_h + d(h, j))`` for shares ``λ`` summing to one); ``own_lower_bound`` in ``plan.solve`` reports it.
+``C_j ≥ Σ_h λ_h·(C_h + d(h, j))`` for shares ``λ`` summing to one; weights kept with the attachments of 11);
+``own_lower_bound`` in ``plan.solve`` reports it.
 """
 
 from __future__ import annotations
@@ -248,7 +271,7 @@ def _with_outages(smith: float, weights: float, total: float, cap: float, profil
 def chain_lower_bound(problem: Problem, earliest_ends: Sequence[int]) -> float:
     """A lower bound on the objective: the larger of the fluid bound and, for Σ weight × end, the chain bound (see
     **Chain bound** in the module doc) with each job's weight kept, moved onto the ancestor estimated to end last,
-    and split over its ancestors."""
+    split over its ancestors, and kept with each job ending after all its ancestors (11)."""
     fluid = fluid_lower_bound(problem, earliest_ends)
     if problem.objective is Objective.MAKESPAN or not any(t.weight for t in problem.tasks):
         return fluid
