@@ -623,8 +623,15 @@ class _Runs:
         keep = np.flatnonzero(place[job] >= 0)
         if not len(keep):
             return 0.0
-        # Rows by job, each task's modes together (rows are added task by task, so a stable sort keeps them so).
-        keep = keep[np.argsort(place[job[keep]], kind="stable")]
+        # Rows by job, each task's modes together, within a task by units then duration; a mode that needs no fewer
+        # units and no fewer periods than another of its task's never costs less, nor fits where the other does not.
+        task_all = rows["task"].astype(np.int64)
+        keep = keep[np.lexsort((rows["duration"][keep], rows["per_unit"][keep], task_all[keep], place[job[keep]]))]
+        big = float(rows["duration"].max()) + 1.0
+        rank = np.cumsum(np.diff(task_all[keep], prepend=-1) != 0)  # 1, 2, … by task in this order
+        value = rows["duration"][keep] + (rank[-1] + 1 - rank) * big  # earlier tasks' values are all larger
+        before = np.concatenate(([np.inf], np.minimum.accumulate(value)[:-1]))
+        keep = keep[before > value]
         owner = place[job[keep]]
         duration = rows["duration"][keep].astype(np.int64)
         tail = np.floor(rows["tail"][keep] + 1e-9).astype(np.int64)  # a shorter path keeps the bound valid
