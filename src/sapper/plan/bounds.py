@@ -87,8 +87,10 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    precedence bound`` of ``w_a·T + Σ_h θ_h·min_{C ≤ T − d(h, a)} f_h(C)``, where an ancestor ``h`` shared by
    several attached jobs is split among them with shares ``θ_h`` summing to one (its copies may then choose
    different ends, which only lowers the minimum: at the plan's own ends the copies add up to ``f_h``). Less
-   ``Σ λ·capacity``, that is a bound for any prices. The prices are Smith's order on the group's jobs with each
-   attached job's weight on the ancestor of its longest path. This variant keeps each job's weight (7's
+   ``Σ λ·capacity``, that is a bound for any prices. The prices are Smith's order on the group's jobs, each job's
+   ratio ``w/a`` raised to that of the whole of any attached job's chain (the attached job's weight and its
+   ancestors', over their work), then scaled by tenths while the bound rises (the relaxation's value is concave
+   along a ray of prices, so the first fall ends the search). This variant keeps each job's weight (7's
    transfers are replaced by the attachments); per group it is the largest of the relaxation, 4, 8, 9 and 10 on the
    unattached jobs plus the attached ones' precedence bounds, and the precedence bound.
 
@@ -611,8 +613,8 @@ class _Runs:
                   stars: Sequence[tuple[float, float, dict[int, float]]], profile: np.ndarray) -> float:
         """A lower bound on Σ weight × C over ``members`` (jobs with ``weights``, charged ``work`` here, none ending
         before ``lower``) and the attached jobs ``stars`` (weight, own lower end, {member index: path}): the
-        Lagrangian relaxation of 11 (module doc), prices from Smith's order with each attached job's weight on the
-        member it waits longest for."""
+        Lagrangian relaxation of 11 (module doc), prices from Smith's order with each member's ratio at least that of
+        the chains it is in, scaled while the bound rises."""
         rows = self._columns()
         if not rows or not len(members):
             return 0.0
@@ -644,65 +646,82 @@ class _Runs:
         n = len(members)
         if len(job_first) != n:  # a member with no row here: nothing to add for this group
             return 0.0
-        price_weights = weights.astype(float).copy()
+        ratio = weights / work
         for w, _, anc in stars:
-            price_weights[max(anc, key=lambda i: (anc[i], -i))] += w
-        price = _smith_prices(price_weights / work, work, profile)
-        prefix = np.concatenate(([0.0], np.cumsum(price[:horizon])))  # Σ_{s<t} Λ(s), t = 0 … horizon
-        positive = np.flatnonzero(price[:horizon] > 0)
-        free_from = int(positive[-1]) + 1 if len(positive) else 0  # Λ(t) = 0 from here on
-        # C_j from lo_j: every task has a mode that fits; from hi_j every window is free, so f_j(C) = w_j·C beyond.
-        need = np.minimum.reduceat(earliest + duration + tail, task_first)
-        lo = np.maximum(np.maximum.reduceat(need, job_first), np.ceil(lower - 1e-9).astype(np.int64))
-        hi = np.maximum(lo, free_from + np.maximum.reduceat(duration + tail, np.flatnonzero(
-            np.diff(owner, prepend=-1))))
-        first_c, last_c = int(lo.min()), int(hi.max())
-        best = np.full(n, np.inf)
-        in_star = np.zeros(n, dtype=bool)
-        for _, _, anc in stars:
-            in_star[list(anc)] = True
-        star_rows = np.flatnonzero(in_star)
-        curve = np.full((len(star_rows), last_c - first_c + 1), np.inf)  # f_h(C) of the members jobs wait for
-        curve_of = np.full(n, -1, dtype=np.int64)
-        curve_of[star_rows] = np.arange(len(star_rows))
-        row_first = np.flatnonzero(np.diff(owner, prepend=-1))
-        row_count = np.diff(np.append(row_first, len(owner)))
-        block = 32
-        for c0 in range(first_c, last_c + 1, block):
-            cs = np.arange(c0, min(c0 + block, last_c + 1))
-            # f_j(C) ≥ w_j·C ≥ best_j: nothing better from C on (the prefix minimum stays as it is)
-            live = np.flatnonzero((lo <= cs[-1]) & (hi >= cs[0]) & (weights * cs[0] < best))
-            if not len(live):
-                continue
-            starts, counts = row_first[live], row_count[live]
-            sel = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-            end = cs[None, :] - tail[sel][:, None]  # each task's latest end for the job's C
-            begin = end - duration[sel][:, None]
-            cost = per_unit[sel][:, None] * (prefix[np.clip(end, 0, horizon)] - prefix[np.clip(begin, 0, horizon)])
-            cost = np.where(begin >= earliest[sel][:, None], cost, np.inf)
-            t_first = np.flatnonzero(np.diff(task[sel], prepend=-1))
-            per_task = np.minimum.reduceat(cost, t_first, axis=0)
-            j_first = np.flatnonzero(np.diff(owner[sel][t_first], prepend=-1))
-            value = np.add.reduceat(per_task, j_first, axis=0) + weights[live][:, None] * cs[None, :]
-            value = np.where((cs[None, :] >= lo[live][:, None]) & (cs[None, :] <= hi[live][:, None]), value, np.inf)
-            best[live] = np.minimum(best[live], value.min(axis=1))
-            which = curve_of[live] >= 0
-            if which.any():
-                curve[curve_of[live][which], cs[0] - first_c:cs[-1] - first_c + 1] = value[which]
-        shares = np.zeros(n)
-        for _, _, anc in stars:
-            shares[list(anc)] += 1.0
-        total = float(best[~in_star].sum())
-        prefix_min = np.minimum.accumulate(curve, axis=1) if len(star_rows) else curve
-        for w, own, anc in stars:
-            # min over T of w·T + Σ_h θ_h·min_{C_h ≤ T − d_h} f_h(C_h), θ_h = 1/(jobs waiting for h)
-            paths = {h: math.floor(d + 1e-9) for h, d in anc.items()}
-            t_lo = max([math.ceil(own - 1e-9), *(int(lo[h]) + d for h, d in paths.items())])
-            t_hi = max(t_lo, *(int(hi[h]) + d for h, d in paths.items()))
-            times = np.arange(t_lo, t_hi + 1)
-            acc = w * times.astype(float)
-            for h, d in paths.items():
-                x = np.clip(times - d - first_c, 0, last_c - first_c)
-                acc = acc + prefix_min[curve_of[h]][x] / shares[h]
-            total += float(acc.min())
-        return total - float(np.dot(price[:horizon], profile))
+            nodes = list(anc)
+            composite = (w + weights[nodes].sum()) / work[nodes].sum()
+            ratio[nodes] = np.maximum(ratio[nodes], composite)
+        smith = _smith_prices(ratio, work, profile)
+        def value_at(price: np.ndarray) -> float:
+            prefix = np.concatenate(([0.0], np.cumsum(price[:horizon])))  # Σ_{s<t} Λ(s), t = 0 … horizon
+            positive = np.flatnonzero(price[:horizon] > 0)
+            free_from = int(positive[-1]) + 1 if len(positive) else 0  # Λ(t) = 0 from here on
+            # C_j from lo_j: every task has a mode that fits; from hi_j every window is free, so f_j(C) = w_j·C beyond.
+            need = np.minimum.reduceat(earliest + duration + tail, task_first)
+            lo = np.maximum(np.maximum.reduceat(need, job_first), np.ceil(lower - 1e-9).astype(np.int64))
+            hi = np.maximum(lo, free_from + np.maximum.reduceat(duration + tail, np.flatnonzero(
+                np.diff(owner, prepend=-1))))
+            first_c, last_c = int(lo.min()), int(hi.max())
+            best = np.full(n, np.inf)
+            in_star = np.zeros(n, dtype=bool)
+            for _, _, anc in stars:
+                in_star[list(anc)] = True
+            star_rows = np.flatnonzero(in_star)
+            curve = np.full((len(star_rows), last_c - first_c + 1), np.inf)  # f_h(C) of the members jobs wait for
+            curve_of = np.full(n, -1, dtype=np.int64)
+            curve_of[star_rows] = np.arange(len(star_rows))
+            row_first = np.flatnonzero(np.diff(owner, prepend=-1))
+            row_count = np.diff(np.append(row_first, len(owner)))
+            block = 32
+            for c0 in range(first_c, last_c + 1, block):
+                cs = np.arange(c0, min(c0 + block, last_c + 1))
+                # f_j(C) ≥ w_j·C ≥ best_j: nothing better from C on (the prefix minimum stays as it is)
+                live = np.flatnonzero((lo <= cs[-1]) & (hi >= cs[0]) & (weights * cs[0] < best))
+                if not len(live):
+                    continue
+                starts, counts = row_first[live], row_count[live]
+                sel = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+                end = cs[None, :] - tail[sel][:, None]  # each task's latest end for the job's C
+                begin = end - duration[sel][:, None]
+                cost = per_unit[sel][:, None] * (prefix[np.clip(end, 0, horizon)] - prefix[np.clip(begin, 0, horizon)])
+                cost = np.where(begin >= earliest[sel][:, None], cost, np.inf)
+                t_first = np.flatnonzero(np.diff(task[sel], prepend=-1))
+                per_task = np.minimum.reduceat(cost, t_first, axis=0)
+                j_first = np.flatnonzero(np.diff(owner[sel][t_first], prepend=-1))
+                value = np.add.reduceat(per_task, j_first, axis=0) + weights[live][:, None] * cs[None, :]
+                value = np.where((cs[None, :] >= lo[live][:, None]) & (cs[None, :] <= hi[live][:, None]), value, np.inf)
+                best[live] = np.minimum(best[live], value.min(axis=1))
+                which = curve_of[live] >= 0
+                if which.any():
+                    curve[curve_of[live][which], cs[0] - first_c:cs[-1] - first_c + 1] = value[which]
+            shares = np.zeros(n)
+            for _, _, anc in stars:
+                shares[list(anc)] += 1.0
+            total = float(best[~in_star].sum())
+            prefix_min = np.minimum.accumulate(curve, axis=1) if len(star_rows) else curve
+            for w, own, anc in stars:
+                # min over T of w·T + Σ_h θ_h·min_{C_h ≤ T − d_h} f_h(C_h), θ_h = 1/(jobs waiting for h)
+                paths = {h: math.floor(d + 1e-9) for h, d in anc.items()}
+                t_lo = max([math.ceil(own - 1e-9), *(int(lo[h]) + d for h, d in paths.items())])
+                t_hi = max(t_lo, *(int(hi[h]) + d for h, d in paths.items()))
+                times = np.arange(t_lo, t_hi + 1)
+                acc = w * times.astype(float)
+                for h, d in paths.items():
+                    x = np.clip(times - d - first_c, 0, last_c - first_c)
+                    acc = acc + prefix_min[curve_of[h]][x] / shares[h]
+                total += float(acc.min())
+            return total - float(np.dot(price[:horizon], profile))
+
+        # Any prices are valid and the relaxation is concave along a ray of prices: scale Smith's prices by
+        # steps of a tenth while the bound rises.
+        values = {10: value_at(smith)}
+        for step in (1, -1):
+            k = 10 + step
+            while 0 < k <= 30:
+                values[k] = value_at(smith * (k / 10))
+                if values[k] <= values[k - step]:
+                    break
+                k += step
+            if len(values) > 2 or values.get(11, -math.inf) > values[10]:
+                break
+        return max(values.values())
