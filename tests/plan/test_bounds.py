@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
-from sapper.plan import Mode, Precedence, Problem, Resource, Task
+from sapper.plan import Mode, Precedence, Problem, Resource, Task, bounds
 from sapper.plan.bounds import _Chains, _Runs, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
 from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import earliest_start_bound
@@ -286,3 +287,24 @@ def test_an_inflated_after_all_is_caught(monkeypatch: pytest.MonkeyPatch) -> Non
     after_all = _Runs.after_all
     monkeypatch.setattr(_Runs, "after_all", lambda *args, **kwargs: 1.5 * after_all(*args, **kwargs))
     assert chain_lower_bound(p, ends) > out.objective + 1e-6
+
+
+def test_large_problems_leave_the_after_all_relaxation_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``AFTER_ALL_MAX_TASKS`` tasks the reported bound does not compute the relaxation of 11 (it scans every
+    end of every job); at or below, it does."""
+    p = _chain_problem(35)
+    ends = earliest_start_bound(p)
+    calls: list[int] = []
+    after_all = _Runs.after_all
+
+    def counted(*args: Any, **kwargs: Any) -> float:
+        calls.append(1)
+        return after_all(*args, **kwargs)
+
+    monkeypatch.setattr(_Runs, "after_all", counted)
+    chain_lower_bound(p, ends)
+    assert calls
+    calls.clear()
+    monkeypatch.setattr(bounds, "AFTER_ALL_MAX_TASKS", len(p.tasks) - 1)
+    chain_lower_bound(p, ends)
+    assert not calls
