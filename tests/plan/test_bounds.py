@@ -308,3 +308,40 @@ def test_large_problems_leave_the_after_all_relaxation_out(monkeypatch: pytest.M
     monkeypatch.setattr(bounds, "AFTER_ALL_MAX_TASKS", len(p.tasks) - 1)
     chain_lower_bound(p, ends)
     assert not calls
+
+
+def _shared_areas_problem(seed: int) -> Problem:
+    """Areas cleared in one or two lots by a pool of one or two teams that stands down, released after a lag; two or
+    three assets each wait for a random set of releases (so some areas block several assets) and a repair."""
+    rng = random.Random(seed)
+    resources = (Resource("teams", rng.randint(1, 2), ((5, 8, 1),)), Resource("builders", 1))
+    tasks: list[Task] = []
+    precedences: list[Precedence] = []
+    released: list[int] = []
+    for a in range(rng.randint(3, 4)):
+        lots = []
+        for lot in range(rng.randint(1, 2)):
+            lots.append(len(tasks))
+            tasks.append(Task(f"clear {a}/{lot}", (Mode(rng.randint(1, 4), ((0, 1),)),)))
+        released.append(len(tasks))
+        tasks.append(Task(f"released {a}", (Mode(0),), weight=rng.randint(0, 3)))
+        precedences += [Precedence(lot, released[-1], rng.choice((0, 1))) for lot in lots]
+    for b in range(rng.randint(2, 3)):
+        repair = len(tasks)
+        tasks.append(Task(f"repair {b}", (Mode(rng.randint(1, 2), ((1, 1),)),)))
+        precedences += [Precedence(r, repair) for r in rng.sample(released, rng.randint(1, len(released)))]
+        tasks.append(Task(f"restored {b}", (Mode(0),), weight=rng.randint(2, 9)))
+        precedences.append(Precedence(repair, len(tasks) - 1))
+    return Problem(resources, tuple(tasks), tuple(precedences), 60)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_after_all_never_above_a_proven_optimum_with_shared_areas(seed: int) -> None:
+    """Assets that share the areas they wait for (each area's copies split among them): the after-all variant, and
+    the reported bound, stay at or below CP-SAT's proven optimum."""
+    p = _shared_areas_problem(seed)
+    out = solve_cpsat(p, time_limit_s=20, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective is not None
+    ends = earliest_start_bound(p)
+    assert _Chains(p, ends).bound(transfer=_Transfer.ALL) <= out.objective + 1e-6
+    assert chain_lower_bound(p, ends) <= out.objective + 1e-6
