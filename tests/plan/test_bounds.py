@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
-from sapper.plan import Mode, Precedence, Problem, Resource, Task
+from sapper.plan import Mode, Precedence, Problem, Resource, Task, bounds
 from sapper.plan.bounds import _Chains, _Runs, _Transfer, chain_lower_bound, fluid_lower_bound, resource_groups
 from sapper.plan.cpsat import solve_cpsat
 from sapper.plan.greedy import earliest_start_bound
@@ -230,8 +231,117 @@ def test_priced_capacity_never_lowers_the_bound(monkeypatch: pytest.MonkeyPatch)
     it, and above it on some."""
     problems = [f(seed) for seed in range(10) for f in (_capabilities_problem, _chain_problem)]
     ends = [earliest_start_bound(p) for p in problems]
+    monkeypatch.setattr(_Runs, "after_all", lambda *_args, **_kwargs: 0.0)  # the relaxation of 11 left out of both
     with_it = [chain_lower_bound(p, e) for p, e in zip(problems, ends, strict=True)]
     monkeypatch.setattr(_Runs, "bound", lambda *_args, **_kwargs: 0.0)
     without = [chain_lower_bound(p, e) for p, e in zip(problems, ends, strict=True)]
     assert all(a >= b - 1e-9 for a, b in zip(with_it, without, strict=True))
     assert sum(a > b + 1e-9 for a, b in zip(with_it, without, strict=True)) >= 3
+
+
+def _asset_behind_two_areas() -> Problem:
+    """One team clears area a (2 days) and area b (3 days), each released with weight 1; an asset (weight 10) waits for
+    both releases and a one-day repair by a builder."""
+    tasks = (Task("a", (Mode(2, ((0, 1),)),)), Task("b", (Mode(3, ((0, 1),)),)),
+             Task("released a", (Mode(0),), weight=1), Task("released b", (Mode(0),), weight=1),
+             Task("repair", (Mode(1, ((1, 1),)),)), Task("restored", (Mode(0),), weight=10))
+    precedences = (Precedence(0, 2), Precedence(1, 3), Precedence(2, 4), Precedence(3, 4), Precedence(4, 5))
+    return Problem((Resource("team", 1), Resource("builders", 1)), tasks, precedences, 40)
+
+
+def test_after_all_by_hand() -> None:
+    """The relaxation of 11 (module doc) on `_asset_behind_two_areas`. Prices from Smith's order with each area's
+    ratio at least the asset's whole chain's, (10 + 1 + 1)/(2 + 3) = 2.4: a in periods 0–1, b in 2–4, so Λ = 9.6,
+    7.2, 4.8, 2.4, 0, … and the capacity is worth 24. f_a(C) = C + Λ over [C − 2, C): 18.8 at 2, 15 at 3, 11.2 at
+    4, 7.4 at 5, 6 at 6; f_b(C) = C + Λ over [C − 3, C): 24.6 at 3, 18.4 at 4, 12.2 at 5, 8.4 at 6, 7 at 7. The
+    asset ends at T ≥ both + 1: 10·T + the least f_a and f_b up to T − 1 is 79.6 at T = 4, 5 and 6, 84.4 at 7.
+    Bound 79.6 − 24 = 55.6 (the prices scaled by 0.9 or 1.1 give less); the optimum is 67 (a, b, repair: 2 + 5 +
+    60)."""
+    p = _asset_behind_two_areas()
+    chains = _Chains(p, earliest_start_bound(p))
+    assert chains.bound(transfer=_Transfer.ALL) == pytest.approx(55.6)
+    out = solve_cpsat(p, time_limit_s=10, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective == 67
+
+
+def test_after_all_raises_the_bound_on_some_regions() -> None:
+    """An asset that waits for several areas ends after the last of them: on small regions (with and without
+    capabilities) the variant is above every other variant on some (it joins the maximum, so never lowers it)."""
+    problems = [f(seed) for seed in range(40) for f in (_capabilities_problem, _chain_problem)]
+    higher = 0
+    for p in problems:
+        chains = _Chains(p, earliest_start_bound(p))
+        others = max(chains.bound(transfer=t) for t in _Transfer if t is not _Transfer.ALL)
+        higher += chains.bound(transfer=_Transfer.ALL) > others + 1e-9
+    assert higher >= 3
+
+
+def test_an_inflated_after_all_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The validity tests can fail: with the relaxation of 11 half as large again, the reported bound of a small
+    region (chain problem, seed 16) is above CP-SAT's proven optimum."""
+    p = _chain_problem(16)
+    out = solve_cpsat(p, time_limit_s=20, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective is not None
+    ends = earliest_start_bound(p)
+    assert chain_lower_bound(p, ends) <= out.objective + 1e-6
+    after_all = _Runs.after_all
+    monkeypatch.setattr(_Runs, "after_all", lambda *args, **kwargs: 1.5 * after_all(*args, **kwargs))
+    assert chain_lower_bound(p, ends) > out.objective + 1e-6
+
+
+def test_large_problems_leave_the_after_all_relaxation_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``AFTER_ALL_MAX_TASKS`` tasks the reported bound does not compute the relaxation of 11 (it scans every
+    end of every job); at or below, it does."""
+    p = _chain_problem(35)
+    ends = earliest_start_bound(p)
+    calls: list[int] = []
+    after_all = _Runs.after_all
+
+    def counted(*args: Any, **kwargs: Any) -> float:
+        calls.append(1)
+        return after_all(*args, **kwargs)
+
+    monkeypatch.setattr(_Runs, "after_all", counted)
+    chain_lower_bound(p, ends)
+    assert calls
+    calls.clear()
+    monkeypatch.setattr(bounds, "AFTER_ALL_MAX_TASKS", len(p.tasks) - 1)
+    chain_lower_bound(p, ends)
+    assert not calls
+
+
+def _shared_areas_problem(seed: int) -> Problem:
+    """Areas cleared in one or two lots by a pool of one or two teams that stands down, released after a lag; two or
+    three assets each wait for a random set of releases (so some areas block several assets) and a repair."""
+    rng = random.Random(seed)
+    resources = (Resource("teams", rng.randint(1, 2), ((5, 8, 1),)), Resource("builders", 1))
+    tasks: list[Task] = []
+    precedences: list[Precedence] = []
+    released: list[int] = []
+    for a in range(rng.randint(3, 4)):
+        lots = []
+        for lot in range(rng.randint(1, 2)):
+            lots.append(len(tasks))
+            tasks.append(Task(f"clear {a}/{lot}", (Mode(rng.randint(1, 4), ((0, 1),)),)))
+        released.append(len(tasks))
+        tasks.append(Task(f"released {a}", (Mode(0),), weight=rng.randint(0, 3)))
+        precedences += [Precedence(lot, released[-1], rng.choice((0, 1))) for lot in lots]
+    for b in range(rng.randint(2, 3)):
+        repair = len(tasks)
+        tasks.append(Task(f"repair {b}", (Mode(rng.randint(1, 2), ((1, 1),)),)))
+        precedences += [Precedence(r, repair) for r in rng.sample(released, rng.randint(1, len(released)))]
+        tasks.append(Task(f"restored {b}", (Mode(0),), weight=rng.randint(2, 9)))
+        precedences.append(Precedence(repair, len(tasks) - 1))
+    return Problem(resources, tuple(tasks), tuple(precedences), 60)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_after_all_never_above_a_proven_optimum_with_shared_areas(seed: int) -> None:
+    """Assets that share the areas they wait for (each area's copies split among them): the after-all variant, and
+    the reported bound, stay at or below CP-SAT's proven optimum."""
+    p = _shared_areas_problem(seed)
+    out = solve_cpsat(p, time_limit_s=20, workers=2, seed=0)
+    assert out.status == "optimal" and out.objective is not None
+    ends = earliest_start_bound(p)
+    assert _Chains(p, ends).bound(transfer=_Transfer.ALL) <= out.objective + 1e-6
+    assert chain_lower_bound(p, ends) <= out.objective + 1e-6

@@ -70,10 +70,36 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    pool by pool did not raise it further, so this relaxation (and the LP of 9 it generalises) is near its ceiling
    there.
 
+11. **A job ends after all its weighted ancestors, and after all its own tasks.** Moving a job's weight onto one
+   ancestor (7) forgets that an asset waits for *every* area that blocks it, and the averaging of 9 and 10 that a
+   job waits for *every* one of its tasks. Both are kept in a second Lagrangian relaxation of the group's capacity
+   (prices ``λ_r(t) = v_r·Λ(t)`` as in 10, any of them valid): a job ``j`` of the group ends at some ``C_j`` with
+   ``C_j ≥ E_k + tail_k`` for *each* charged task ``k`` (end ``E_k``), and a job ``a`` that waits for weighted
+   ancestors (an asset) is attached to the group of the one estimated to end last, with ``C_a ≥ C_h + d(h, a)`` for
+   each of its ancestors ``h`` there (the longest path found, as in 7) and its own weight counted there only. With
+   the capacity priced, each job's tasks are linked to other jobs' only through the attachments, so for a given
+   ``C_j`` each task takes, alone, its cheapest mode and start ``S ≥`` its earliest start with ``S + p ≤ C_j −
+   tail_k``; as ``Λ`` does not increase, that is the latest such start. So ``f_j(C) = w_j·C + Σ_k min_mode
+   Σ_{t∈[C − tail_k − p, C − tail_k)} units·λ(t)`` is the job's least cost at ``C``, found for every integer ``C``
+   from the first at which every task fits (and the job's precedence bound) to the first from which every window
+   is free (``f_j(C) = w_j·C`` beyond, and ``f_j ≥ w_j·C`` throughout, so the scan of a job stops once ``w_j·C``
+   reaches its best). A job with nothing attached adds ``min f_j``; an attached job adds ``min over T ≥ its
+   precedence bound`` of ``w_a·T + Σ_h θ_h·min_{C ≤ T − d(h, a)} f_h(C)``, where an ancestor ``h`` shared by
+   several attached jobs is split among them with shares ``θ_h`` summing to one (its copies may then choose
+   different ends, which only lowers the minimum: at the plan's own ends the copies add up to ``f_h``). Less
+   ``Σ λ·capacity``, that is a bound for any prices. The prices are Smith's order on the group's jobs, each job's
+   ratio ``w/a`` raised to that of the whole of any attached job's chain (the attached job's weight and its
+   ancestors', over their work), then scaled by tenths while the bound rises (the relaxation's value is concave
+   along a ray of prices, so the first fall ends the search). This variant keeps each job's weight (7's
+   transfers are replaced by the attachments); per group it is the largest of the relaxation, 4, 8, 9 and 10 on the
+   unattached jobs plus the attached ones' precedence bounds, and the precedence bound. It scans every end of every
+   job, so problems of more than ``AFTER_ALL_MAX_TASKS`` tasks leave it out.
+
 Per group, the largest of 8 (with the tails), 4 (with the tails), 9, 10 and the jobs' precedence bound is taken.
 ``chain_lower_bound`` returns the larger of the fluid bound and the chain bound's variants (weights kept; moved onto
 the ancestor estimated to end last; split over the nearest weighted ancestors in proportion to their work, since
-``C_j ≥ Σ_h λ_h·(C_h + d(h, j))`` for shares ``λ`` summing to one); ``own_lower_bound`` in ``plan.solve`` reports it.
+``C_j ≥ Σ_h λ_h·(C_h + d(h, j))`` for shares ``λ`` summing to one; weights kept with the attachments of 11);
+``own_lower_bound`` in ``plan.solve`` reports it.
 """
 
 from __future__ import annotations
@@ -245,15 +271,23 @@ def _with_outages(smith: float, weights: float, total: float, cap: float, profil
     return best
 
 
+#: Problems of more tasks leave out the relaxation of 11 (module doc): on a national-synthetic region (55,000 tasks
+#: over 15,553 periods) it took 10–15 s of CPU for under 0.1 %, and each region's solve computes the bound.
+AFTER_ALL_MAX_TASKS = 30_000
+
+
 def chain_lower_bound(problem: Problem, earliest_ends: Sequence[int]) -> float:
     """A lower bound on the objective: the larger of the fluid bound and, for Σ weight × end, the chain bound (see
     **Chain bound** in the module doc) with each job's weight kept, moved onto the ancestor estimated to end last,
-    and split over its ancestors."""
+    split over its ancestors, and kept with each job ending after all its ancestors (11; problems of at most
+    ``AFTER_ALL_MAX_TASKS`` tasks)."""
     fluid = fluid_lower_bound(problem, earliest_ends)
     if problem.objective is Objective.MAKESPAN or not any(t.weight for t in problem.tasks):
         return fluid
     chains = _Chains(problem, earliest_ends)
-    return max(fluid, *(chains.bound(transfer=t) for t in _Transfer))
+    variants = [t for t in _Transfer if t is not _Transfer.ALL or len(problem.tasks) <= AFTER_ALL_MAX_TASKS]
+    return max(fluid, *(chains.bound(transfer=t) for t in variants))
+
 
 
 class _Transfer(StrEnum):
@@ -262,6 +296,7 @@ class _Transfer(StrEnum):
     NONE = "none"  # each job keeps its weight
     LATEST = "latest"  # onto the weighted ancestor estimated to end last
     SPLIT = "split"  # onto every nearest weighted ancestor, in proportion to its work
+    ALL = "all"  # kept, and a job that waits for weighted ancestors ends after all of them (module doc, 11)
 
 
 class _Chains:
@@ -351,6 +386,8 @@ class _Chains:
     def bound(self, *, transfer: _Transfer) -> float:
         """Σ over groups of each group's bound on its jobs' weighted ends (module doc); with ``transfer``, a job's
         weight first moves onto its weighted ancestors (with the paths between them)."""
+        if transfer is _Transfer.ALL:
+            return self._bound_after_all()
         weight = {j: float(self.problem.tasks[j].weight) for j in self.jobs}
         const = dict.fromkeys(self.jobs, 0.0)  # Σ weight × path of the jobs moved onto each job
         precedence = {j: weight[j] * self.ends[j] for j in self.jobs}
@@ -396,6 +433,51 @@ class _Chains:
             fluid += sum(const[j] for j in members)
             total += max(fluid, sum(precedence[j] for j in members))
         return total
+
+    def _bound_after_all(self) -> float:
+        """The chain bound with each job's weight kept and, per group, the Lagrangian relaxation of 11 (module doc):
+        a job that waits for weighted ancestors (an asset for its areas' releases) is attached to the group of the
+        ancestor estimated to end last and ends no earlier than the last of its ancestors there."""
+        weight = {j: float(self.problem.tasks[j].weight) for j in self.jobs}
+        ancestors = {j: self._ancestors(j) for j in self.jobs}
+        targets = {h for anc in ancestors.values() for h in anc}
+        home = {j: self._home(j) for j in self.jobs}
+        estimate = self._estimated_ends(weight)
+        attached: dict[int, tuple[int, dict[int, float]]] = {}  # job → (group, {ancestor: path})
+        for a, anc in ancestors.items():
+            near = {h: d for h, d in anc.items() if home[h] >= 0}
+            if a in targets or not near:  # an ancestor itself keeps its own job (one level of attachment)
+                continue
+            g = home[max(near, key=lambda h: (estimate[h] + near[h], -h))]
+            attached[a] = (g, {h: d for h, d in near.items() if home[h] == g})
+        free = [j for j in self.jobs if j not in attached]
+        total = sum(weight[j] * self.ends[j] for j in free if home[j] == -1)
+        for g in range(len(self.groups)):
+            members = [j for j in free if home[j] == g]
+            joined = [(a, anc) for a, (h, anc) in attached.items() if h == g]
+            if not members:
+                continue
+            work = np.array([self.work[g][j] for j in members])
+            weights = np.array([weight[j] for j in members])
+            others = self._group_bound(g, members, weights, work) + sum(weight[a] * self.ends[a] for a, _ in joined)
+            place = {j: i for i, j in enumerate(members)}
+            stars = [(weight[a], self.ends[a], {place[h]: d for h, d in anc.items()}) for a, anc in joined]
+            lower = np.array([self.ends[j] for j in members])
+            after_all = self.runs[g].after_all(members, weights, work, lower, stars, self.profiles[g])
+            total += max(others, after_all, float(np.dot(weights, lower)) + sum(w * e for w, e, _ in stars))
+        return total
+
+    def _group_bound(self, g: int, members: list[int], weights: np.ndarray, work: np.ndarray) -> float:
+        """The largest of 8, 4, 9 and 10 (module doc) for the jobs ``members`` of group ``g``, weights kept."""
+        fluid = _unfinished_weight(work, weights, np.array([self.head[g][j] for j in members]), self.profiles[g])
+        order = np.argsort(work / weights, kind="stable")
+        smith = float(np.dot(weights[order], np.cumsum(work[order])))
+        fluid = max(fluid, _with_outages(smith, float(weights.sum()), float(work.sum()), self.caps[g],
+                                         self.profiles[g]))
+        fluid += float(sum(weights[i] * self.tail[g][j] for i, j in enumerate(members)))
+        after = np.array([self.after[g][j] for j in members])
+        return max(fluid, _mean_busy(work, weights, after, self.profiles[g]),
+                   self.runs[g].bound(members, weights, work, self.profiles[g]))
 
     def _estimated_ends(self, weight: dict[int, float]) -> dict[int, float]:
         """Each job's end in Smith's order on its home group (capacity without outages) plus its tail: only used
@@ -459,6 +541,17 @@ def _unfinished_weight(work: np.ndarray, weight: np.ndarray, head: np.ndarray, p
     return float(np.maximum(total - finished, not_before).sum())
 
 
+def _smith_prices(ratio: np.ndarray, work: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """Prices of a group's capacity from Smith's order (module doc, 10): Λ(t) = Σ_{s>t} ρ(s), ρ(s) the ratio ``w/a``
+    of the job Smith's order has in period s; Λ(0 … horizon + 1), non-increasing, zero from the horizon on."""
+    order = np.argsort(-ratio, kind="stable")
+    cum_work = np.cumsum(work[order])
+    before = np.cumsum(profile) - profile  # work the periods before s can do
+    at = np.minimum(np.searchsorted(cum_work, before + 1e-9), len(order) - 1)
+    rho = np.where(before < cum_work[-1] - 1e-9, ratio[order][at], 0.0)
+    return np.concatenate((np.cumsum(rho[::-1])[::-1][1:], [0.0, 0.0]))
+
+
 class _Runs:
     """The charged tasks of one group as the Lagrangian relaxation of its capacity sees them (module doc, 10): one row
     per task and mode (its duration, its units on the group's resources, the task's work, tail and earliest start)."""
@@ -505,13 +598,7 @@ class _Runs:
         per_unit = rows["per_unit"][keep]
         earliest = np.minimum(np.ceil(rows["earliest"][keep]), horizon).astype(np.int64)
         task = rows["task"][keep].astype(np.int64)
-        # Prices: λ_r(t) = v_r·Λ(t), Λ(t) = Σ_{s>t} ρ(s), ρ(s) the ratio of the job Smith's order has in period s.
-        order = np.argsort(-ratio, kind="stable")
-        cum_work = np.cumsum(work[order])
-        before = np.cumsum(profile) - profile  # work the periods before s can do
-        at = np.minimum(np.searchsorted(cum_work, before + 1e-9), len(order) - 1)
-        rho = np.where(before < cum_work[-1] - 1e-9, ratio[order][at], 0.0)
-        price = np.concatenate((np.cumsum(rho[::-1])[::-1][1:], [0.0, 0.0]))  # Λ(0 … horizon), Λ(horizon) = 0
+        price = _smith_prices(ratio, work, profile)
         prefix = np.concatenate(([0.0], np.cumsum(price)))  # Σ_{s<t} Λ(s)
         # The best start S ≥ earliest of c·(S + p + tail) + per_unit·Σ_{t∈[S, S+p)} Λ(t): convex in S (Λ is convex),
         # so the first S whose next step gains nothing, c + per_unit·(Λ(S+p) − Λ(S)) ≥ 0 (at most horizon − p).
@@ -530,3 +617,120 @@ class _Runs:
                                                                - prefix[start])
         first = np.flatnonzero(np.diff(task, prepend=-1))
         return float(np.minimum.reduceat(value, first).sum() - np.dot(price[:horizon], profile))
+
+    def after_all(self, members: Sequence[int], weights: np.ndarray, work: np.ndarray, lower: np.ndarray,
+                  stars: Sequence[tuple[float, float, dict[int, float]]], profile: np.ndarray) -> float:
+        """A lower bound on Σ weight × C over ``members`` (jobs with ``weights``, charged ``work`` here, none ending
+        before ``lower``) and the attached jobs ``stars`` (weight, own lower end, {member index: path}): the
+        Lagrangian relaxation of 11 (module doc), prices from Smith's order with each member's ratio at least that of
+        the chains it is in, scaled while the bound rises."""
+        rows = self._columns()
+        if not rows or not len(members):
+            return 0.0
+        horizon = len(profile)
+        job = rows["job"].astype(np.int64)
+        place = np.full(int(max(job.max(), max(members))) + 1, -1, dtype=np.int64)
+        place[np.asarray(members, dtype=np.int64)] = np.arange(len(members))
+        keep = np.flatnonzero(place[job] >= 0)
+        if not len(keep):
+            return 0.0
+        # Rows by job, each task's modes together, within a task by units then duration; a mode that needs no fewer
+        # units and no fewer periods than another of its task's never costs less, nor fits where the other does not.
+        task_all = rows["task"].astype(np.int64)
+        keep = keep[np.lexsort((rows["duration"][keep], rows["per_unit"][keep], task_all[keep], place[job[keep]]))]
+        big = float(rows["duration"].max()) + 1.0
+        rank = np.cumsum(np.diff(task_all[keep], prepend=-1) != 0)  # 1, 2, … by task in this order
+        value = rows["duration"][keep] + (rank[-1] + 1 - rank) * big  # earlier tasks' values are all larger
+        before = np.concatenate(([np.inf], np.minimum.accumulate(value)[:-1]))
+        keep = keep[before > value]
+        owner = place[job[keep]]
+        duration = rows["duration"][keep].astype(np.int64)
+        tail = np.floor(rows["tail"][keep] + 1e-9).astype(np.int64)  # a shorter path keeps the bound valid
+        per_unit = rows["per_unit"][keep]
+        earliest = np.ceil(rows["earliest"][keep] - 1e-9).astype(np.int64)
+        task = rows["task"][keep].astype(np.int64)
+        task_first = np.flatnonzero(np.diff(task, prepend=-1))  # first row of each task
+        task_job = owner[task_first]
+        job_first = np.flatnonzero(np.diff(task_job, prepend=-1))  # first task of each job (every member has one)
+        n = len(members)
+        if len(job_first) != n:  # a member with no row here: nothing to add for this group
+            return 0.0
+        ratio = weights / work
+        for w, _, anc in stars:
+            nodes = list(anc)
+            composite = (w + weights[nodes].sum()) / work[nodes].sum()
+            ratio[nodes] = np.maximum(ratio[nodes], composite)
+        smith = _smith_prices(ratio, work, profile)
+        def value_at(price: np.ndarray) -> float:
+            prefix = np.concatenate(([0.0], np.cumsum(price[:horizon])))  # Σ_{s<t} Λ(s), t = 0 … horizon
+            positive = np.flatnonzero(price[:horizon] > 0)
+            free_from = int(positive[-1]) + 1 if len(positive) else 0  # Λ(t) = 0 from here on
+            # C_j from lo_j: every task has a mode that fits; from hi_j every window is free, so f_j(C) = w_j·C beyond.
+            need = np.minimum.reduceat(earliest + duration + tail, task_first)
+            lo = np.maximum(np.maximum.reduceat(need, job_first), np.ceil(lower - 1e-9).astype(np.int64))
+            hi = np.maximum(lo, free_from + np.maximum.reduceat(duration + tail, np.flatnonzero(
+                np.diff(owner, prepend=-1))))
+            first_c, last_c = int(lo.min()), int(hi.max())
+            best = np.full(n, np.inf)
+            in_star = np.zeros(n, dtype=bool)
+            for _, _, anc in stars:
+                in_star[list(anc)] = True
+            star_rows = np.flatnonzero(in_star)
+            curve = np.full((len(star_rows), last_c - first_c + 1), np.inf)  # f_h(C) of the members jobs wait for
+            curve_of = np.full(n, -1, dtype=np.int64)
+            curve_of[star_rows] = np.arange(len(star_rows))
+            row_first = np.flatnonzero(np.diff(owner, prepend=-1))
+            row_count = np.diff(np.append(row_first, len(owner)))
+            block = 32
+            for c0 in range(first_c, last_c + 1, block):
+                cs = np.arange(c0, min(c0 + block, last_c + 1))
+                # f_j(C) ≥ w_j·C ≥ best_j: nothing better from C on (the prefix minimum stays as it is)
+                live = np.flatnonzero((lo <= cs[-1]) & (hi >= cs[0]) & (weights * cs[0] < best))
+                if not len(live):
+                    continue
+                starts, counts = row_first[live], row_count[live]
+                sel = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+                end = cs[None, :] - tail[sel][:, None]  # each task's latest end for the job's C
+                begin = end - duration[sel][:, None]
+                cost = per_unit[sel][:, None] * (prefix[np.clip(end, 0, horizon)] - prefix[np.clip(begin, 0, horizon)])
+                cost = np.where(begin >= earliest[sel][:, None], cost, np.inf)
+                t_first = np.flatnonzero(np.diff(task[sel], prepend=-1))
+                per_task = np.minimum.reduceat(cost, t_first, axis=0)
+                j_first = np.flatnonzero(np.diff(owner[sel][t_first], prepend=-1))
+                value = np.add.reduceat(per_task, j_first, axis=0) + weights[live][:, None] * cs[None, :]
+                value = np.where((cs[None, :] >= lo[live][:, None]) & (cs[None, :] <= hi[live][:, None]), value, np.inf)
+                best[live] = np.minimum(best[live], value.min(axis=1))
+                which = curve_of[live] >= 0
+                if which.any():
+                    curve[curve_of[live][which], cs[0] - first_c:cs[-1] - first_c + 1] = value[which]
+            shares = np.zeros(n)
+            for _, _, anc in stars:
+                shares[list(anc)] += 1.0
+            total = float(best[~in_star].sum())
+            prefix_min = np.minimum.accumulate(curve, axis=1) if len(star_rows) else curve
+            for w, own, anc in stars:
+                # min over T of w·T + Σ_h θ_h·min_{C_h ≤ T − d_h} f_h(C_h), θ_h = 1/(jobs waiting for h)
+                paths = {h: math.floor(d + 1e-9) for h, d in anc.items()}
+                t_lo = max([math.ceil(own - 1e-9), *(int(lo[h]) + d for h, d in paths.items())])
+                t_hi = max(t_lo, *(int(hi[h]) + d for h, d in paths.items()))
+                times = np.arange(t_lo, t_hi + 1)
+                acc = w * times.astype(float)
+                for h, d in paths.items():
+                    x = np.clip(times - d - first_c, 0, last_c - first_c)
+                    acc = acc + prefix_min[curve_of[h]][x] / shares[h]
+                total += float(acc.min())
+            return total - float(np.dot(price[:horizon], profile))
+
+        # Any prices are valid and the relaxation is concave along a ray of prices: scale Smith's prices by
+        # steps of a tenth while the bound rises.
+        values = {10: value_at(smith)}
+        for step in (1, -1):
+            k = 10 + step
+            while 0 < k <= 30:
+                values[k] = value_at(smith * (k / 10))
+                if values[k] <= values[k - step]:
+                    break
+                k += step
+            if len(values) > 2 or values.get(11, -math.inf) > values[10]:
+                break
+        return max(values.values())
