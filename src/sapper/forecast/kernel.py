@@ -249,6 +249,26 @@ def budget_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I,
                    bits, closed, True, fam, rate, wstart, money, spent, per)
 
 
+@njit(cache=True)
+def _in_order(order: _I, ptr: _I, idx: _I, val: _I, pos: _I, remap: bool) -> tuple[_I, _I, _I]:
+    """The CSR rows (``ptr``, ``idx``, ``val``) of the tasks of ``order``, in that order: row q is task
+    ``order[q]``'s, its ``idx`` mapped to places in ``order`` (``pos``) when ``remap``."""
+    n = order.shape[0]
+    size = max(1, ptr[ptr.shape[0] - 1] if n else 0)
+    optr = np.zeros(n + 1, dtype=np.int64)
+    oidx = np.zeros(size, dtype=np.int64)
+    oval = np.zeros(size, dtype=np.int64)
+    m = 0
+    for q in range(n):
+        j = order[q]
+        for k in range(ptr[j], ptr[j + 1]):
+            oidx[m] = pos[idx[k]] if remap else idx[k]
+            oval[m] = val[k]
+            m += 1
+        optr[q + 1] = m
+    return optr, oidx, oval
+
+
 @njit(cache=True, nogil=True)
 def run_chunk(state: _U,
               # per task
@@ -287,7 +307,11 @@ def run_chunk(state: _U,
     plus ``price_fixed`` (× ``share_mult[run, hazard]`` where ``by_share``), spread over its working days, and the
     run's cost in each window [``wstart[y]``, ``wstart[y + 1]``) goes to ``cost_year``; a task with a budget
     (``fam`` ≥ 0) keeps within ``money0[fam, y]`` what its budget's tasks spend in each window
-    (:func:`pausing_scheme`'s money rule)."""
+    (:func:`pausing_scheme`'s money rule).
+
+    The scheme runs on the tasks renumbered in the plan's order (its arrays permuted once per chunk), so that it walks
+    each per-task array front to back instead of jumping about it (a cache miss per array per task on a large plan);
+    the draws, their order and every result are those of the tasks' own numbering."""
     runs = programme.shape[0]
     n = kind.shape[0]
     keep = kept_days.shape[0] == runs
@@ -307,6 +331,19 @@ def run_chunk(state: _U,
     money = money0.copy()
     per = np.zeros(wstart.shape[0] - 1)
     stands = bits0 if pause else np.zeros_like(bits0)  # without pausing, no pools stand down for the money scheme
+    # The scheme's arrays in the plan's order (task q is order[q]; pos[j] is task j's place in it).
+    m = order.shape[0] if schedule else 0
+    pos = np.zeros(n, dtype=np.int64)
+    for q in range(m):
+        pos[order[q]] = q
+    o_order = np.arange(m)
+    o_rel, o_lend, o_fam = rel[order], lend[order], fam[order]
+    o_dem_ptr, o_dem_r, o_dem_u = _in_order(order, dem_ptr, dem_r, dem_u, pos, False)
+    o_pred_ptr, o_pred_idx, o_pred_lag = _in_order(order, pred_ptr, pred_idx, pred_lag, pos, True)
+    o_days = np.zeros(m, dtype=np.int64)
+    o_starts = np.zeros(m, dtype=np.int64)
+    o_elapsed = o_days if not pause else np.zeros(m, dtype=np.int64)
+    o_rate = np.zeros(m)
     for i in range(runs):
         for j in range(n):
             d = 0
@@ -353,19 +390,27 @@ def run_chunk(state: _U,
             avail[:, :dirty] = cap[:, :dirty]
             words = min(bits.shape[1], (dirty >> 6) + 1)
             bits[:, :words] = bits0[:, :words]
+        for q in range(m):
+            o_days[q] = days[order[q]]
         if priced:
             for j in range(n):
                 c = days[j] * price_day[j] + price_fixed[j] * (share_mult[i, hazard[j]] if by_share[j] else 1.0)
                 rate[j] = c / days[j] if days[j] > 0 else c
+            for q in range(m):
+                o_rate[q] = rate[order[q]]
             money[:, :] = money0
-            made = budget_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
-                                 elapsed, avail, bits, stands, fam, rate, wstart, money, cost_year[i], per)
+            made = budget_scheme(o_order, o_days, o_rel, o_lend, o_dem_ptr, o_dem_r, o_dem_u, o_pred_ptr, o_pred_idx,
+                                 o_pred_lag, o_starts, o_elapsed, avail, bits, stands, o_fam, o_rate, wstart, money,
+                                 cost_year[i], per)
         elif pause:
-            made = pausing_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
-                                  elapsed, avail, bits, bits0)
+            made = pausing_scheme(o_order, o_days, o_rel, o_lend, o_dem_ptr, o_dem_r, o_dem_u, o_pred_ptr, o_pred_idx,
+                                  o_pred_lag, o_starts, o_elapsed, avail, bits, bits0)
         else:
-            made = serial_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag,
-                                 starts, avail, bits)
+            made = serial_scheme(o_order, o_days, o_rel, o_lend, o_dem_ptr, o_dem_r, o_dem_u, o_pred_ptr, o_pred_idx,
+                                 o_pred_lag, o_starts, avail, bits)
+        for q in range(m):
+            starts[order[q]] = o_starts[q]
+            elapsed[order[q]] = o_elapsed[q]
         dirty = made if made >= 0 else width
         if keep:
             kept_starts[i, :] = starts
