@@ -14,7 +14,15 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from sapper.plan.evolve import _first_exhausted, _first_open, exhausted_periods, serial_scheme, trace_chain
+from sapper.plan.evolve import (
+    clash_in,
+    exhausted_periods,
+    first_exhausted,
+    first_open,
+    serial_scheme,
+    trace_chain,
+    use_capacity,
+)
 
 _U = npt.NDArray[np.uint64]
 _I = npt.NDArray[np.int64]
@@ -29,7 +37,7 @@ def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _next(s: _U) -> np.uint64:
     """xoshiro256**: the next 64 random bits of state ``s`` (four words, not all zero)."""
     result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
@@ -43,13 +51,13 @@ def _next(s: _U) -> np.uint64:
     return result
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _uniform(s: _U) -> float:
     """Uniform on [0, 1), 53 bits."""
     return float(_next(s) >> np.uint64(11)) * _TO_UNIT
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _normal(s: _U, spare: _F) -> float:
     """Standard normal (Marsaglia's polar method; the second deviate of each pair is kept in ``spare``)."""
     if spare[0] != 0.0:
@@ -67,86 +75,30 @@ def _normal(s: _U, spare: _F) -> float:
     return float(u * f)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _closed_at(closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, j: int, lo: int, hi: int) -> int:
     """The first period of [lo, hi) in which one of task ``j``'s pools stands down (``closed``); −1 if none."""
     first = -1
     for k in range(dem_ptr[j], dem_ptr[j + 1]):
-        c = _first_exhausted(closed, dem_r[k], lo, hi)
+        c = first_exhausted(closed, dem_r[k], lo, hi)
         if c >= 0 and (first < 0 or c < first):
             first = c
     return first
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reopen(closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, j: int, t: int) -> int:
     """The first period at or after ``t`` in which none of task ``j``'s pools stands down."""
     while True:
         u = t
         for k in range(dem_ptr[j], dem_ptr[j + 1]):
-            u = _first_open(closed, dem_r[k], u)
+            u = first_open(closed, dem_r[k], u)
         if u == t:
             return t
         t = u
 
 
-@njit(cache=True)
-def _clash_in(avail: _I, bits: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, dem_u: _I, j: int, lo: int,
-              hi: int) -> int:
-    """The first period of [lo, hi) where task ``j``'s demands do not fit what is left; −1 if they fit."""
-    clash = -1
-    for k in range(dem_ptr[j], dem_ptr[j + 1]):
-        r = dem_r[k]
-        if dem_u[k] == 1:
-            c = _first_exhausted(bits, r, lo, hi)
-        else:
-            c = -1
-            for tau in range(lo, hi):
-                if avail[r, tau] < dem_u[k]:
-                    c = tau
-                    break
-        if c >= 0 and (clash < 0 or c < clash):
-            clash = c
-    return clash
-
-
-@njit(cache=True)
-def _place(avail: _I, bits: npt.NDArray[np.uint64], closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I,
-           dem_u: _I, lend: _I, horizon: int, j: int, t: int, d: int) -> tuple[int, int]:
-    """The earliest start at or after ``t`` where task ``j``'s ``d`` working days fit what is left (pausing over
-    its pools' stand-downs, see :func:`pausing_scheme`), and its end; (−1, −1) past ``lend`` or the horizon."""
-    end = t
-    while d > 0:
-        for k in range(dem_ptr[j], dem_ptr[j + 1]):
-            t = _first_open(bits, dem_r[k], t)  # a stand-down is exhausted in ``bits`` too: t is not in one
-        if t + d > lend[j] or t + d > horizon:
-            return -1, -1
-        clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, t, t + d)
-        if clash < 0:  # fits whole: no stand-down inside either (the serial scheme's case, as fast)
-            end = t + d
-            break
-        if _closed_at(closed, dem_ptr, dem_r, j, clash, clash + 1) < 0:
-            t = clash + 1  # a busy period, not a stand-down: start after it
-            continue
-        tau, left, clash = t, d, -1
-        while left > 0:  # a stand-down inside: segments of working periods between stand-downs
-            if tau + left > lend[j] or tau + left > horizon:
-                return -1, -1
-            stop = _closed_at(closed, dem_ptr, dem_r, j, tau, tau + left)
-            hi = tau + left if stop < 0 else stop
-            clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, tau, hi)
-            if clash >= 0:
-                break
-            left -= hi - tau
-            tau = hi if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
-        if clash < 0:
-            end = tau
-            break
-        t = clash + 1
-    return t, end
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _money_short(closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, j: int, t: int, end: int, d: int,
                  rate: float, wstart: _I, left: _F, per: _F) -> int:
     """Whether task ``j`` working from ``t`` to ``end`` (``d`` working days, paused over its pools' stand-downs in
@@ -175,25 +127,13 @@ def _money_short(closed: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, j: int,
     return -1
 
 
-@njit(cache=True)
-def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
-                   pred_idx: _I, pred_lag: _I, starts: _I, elapsed: _I, avail: _I, bits: npt.NDArray[np.uint64],
-                   closed: npt.NDArray[np.uint64], fam: _I, rate: _F, wstart: _I, money: _F, spent: _F,
-                   per: _F) -> int:
-    """The serial scheme of ``sapper.plan.evolve`` (each task of ``order`` at its earliest precedence- and
-    resource-feasible start, on what is left in ``avail`` and its exhausted-period map ``bits``), except that a lot
-    running when one of its pools stands down (``closed``: the periods of the pristine profile without capacity, as
-    :func:`~sapper.plan.evolve.exhausted_periods` maps them) pauses over the stand-down and resumes after it,
-    instead of waiting whole for it to end: its ``dur`` working days are counted only in periods its pools work, and
-    its capacity is taken only then. It starts only in a period its pools work. ``elapsed`` gets each task's span
-    from start to end (its working days plus the days paused), which its successors wait for. Makespan, or −1 when
-    a task would end past its latest end ``lend`` or the horizon.
-
-    Money (the engine's per-period budgets, ``PeriodBudget``): a task with a budget ``fam[j]`` ≥ 0 spends ``rate[j]``
-    a working day (all of it in its start's window if it takes no days); what it would spend in each window
-    [``wstart[y]``, ``wstart[y + 1]``) must fit ``money[fam[j], y]``, else it starts later — past the periods it
-    would overspend its start's window by, or at the start of a later window it overspends — where the money is.
-    ``spent[y]`` adds what every task spends in window y (budgeted or not, at ``rate``); ``per`` is scratch."""
+@njit(cache=True, inline="always")
+def _scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I, pred_idx: _I,
+            pred_lag: _I, starts: _I, elapsed: _I, avail: _I, bits: npt.NDArray[np.uint64],
+            closed: npt.NDArray[np.uint64], budgeted: bool, fam: _I, rate: _F, wstart: _I, money: _F, spent: _F,
+            per: _F) -> int:
+    """:func:`pausing_scheme`, and with ``budgeted`` :func:`budget_scheme`: one body, inlined into each, where
+    ``budgeted`` is a constant, so that the scheme without budgets compiles without the money's code."""
     horizon = avail.shape[1] - 1
     makespan = 0
     for j in order:
@@ -203,10 +143,42 @@ def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I
             t = max(t, starts[p] + elapsed[p] + pred_lag[k])
         d = dur[j]
         while True:  # a place where the pools fit, then (with a budget) where the money does too
-            t, end = _place(avail, bits, closed, dem_ptr, dem_r, dem_u, lend, horizon, j, t, d)
-            if t < 0:
-                return -1
-            if fam[j] < 0 or rate[j] <= 0.0:
+            # The earliest start at or after t where the d working days fit what is left, pausing over the pools'
+            # stand-downs, and its end. (Written here, not called: a call passing arrays counts their references,
+            # which cost more than the search on a large plan.)
+            end = t
+            while d > 0:
+                for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                    t = first_open(bits, dem_r[k], t)  # a stand-down is exhausted in ``bits`` too: t is not in one
+                if t + d > lend[j] or t + d > horizon:
+                    return -1
+                clash = clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, t, t + d)
+                if clash < 0:  # fits whole: no stand-down inside either (the serial scheme's case, as fast)
+                    end = t + d
+                    break
+                shut = False  # whether a pool stands down at the clash (tested here: see above)
+                for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                    if (closed[dem_r[k], clash >> 6] >> np.uint64(clash & 63)) & np.uint64(1):
+                        shut = True
+                if not shut:
+                    t = clash + 1  # a busy period, not a stand-down: start after it
+                    continue
+                tau, left, clash = t, d, -1
+                while left > 0:  # a stand-down inside: segments of working periods between stand-downs
+                    if tau + left > lend[j] or tau + left > horizon:
+                        return -1
+                    stop = _closed_at(closed, dem_ptr, dem_r, j, tau, tau + left)
+                    hi = tau + left if stop < 0 else stop
+                    clash = clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, tau, hi)
+                    if clash >= 0:
+                        break
+                    left -= hi - tau
+                    tau = hi if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
+                if clash < 0:
+                    end = tau
+                    break
+                t = clash + 1
+            if not budgeted or fam[j] < 0 or rate[j] <= 0.0:
                 break
             y = _money_short(closed, dem_ptr, dem_r, j, t, end, d, rate[j], wstart, money[fam[j]], per)
             if y < 0:
@@ -225,25 +197,76 @@ def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I
         if d == 0:
             end = t
         elapsed[j] = end - t
-        if rate[j] > 0.0:
+        if budgeted and rate[j] > 0.0:
             _money_short(closed, dem_ptr, dem_r, j, t, end, d, rate[j], wstart, spent, per)
             for y in range(per.shape[0]):
                 spent[y] += per[y]
                 if fam[j] >= 0:
                     money[fam[j], y] -= per[y]
-        lo = t
-        while lo < end:  # the capacity taken in each working segment (none while paused)
-            stop = _closed_at(closed, dem_ptr, dem_r, j, lo, end) if elapsed[j] > d else -1
-            hi = end if stop < 0 else stop
-            for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                r = dem_r[k]
-                for tau in range(lo, hi):
-                    avail[r, tau] -= dem_u[k]
-                    if avail[r, tau] <= 0:
-                        bits[r, tau >> 6] |= np.uint64(1) << np.uint64(tau & 63)
-            lo = end if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
+        if elapsed[j] == d:  # not paused: one working segment (the serial scheme's case)
+            use_capacity(avail, bits, dem_ptr, dem_r, dem_u, j, t, end)
+        else:
+            lo = t
+            while lo < end:  # the capacity taken in each working segment (none while paused)
+                stop = _closed_at(closed, dem_ptr, dem_r, j, lo, end)
+                hi = end if stop < 0 else stop
+                use_capacity(avail, bits, dem_ptr, dem_r, dem_u, j, lo, hi)
+                lo = end if stop < 0 else _reopen(closed, dem_ptr, dem_r, j, stop)
         makespan = max(makespan, end)
     return makespan
+
+
+@njit(cache=True)
+def pausing_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
+                   pred_idx: _I, pred_lag: _I, starts: _I, elapsed: _I, avail: _I, bits: npt.NDArray[np.uint64],
+                   closed: npt.NDArray[np.uint64]) -> int:
+    """The serial scheme of ``sapper.plan.evolve`` (each task of ``order`` at its earliest precedence- and
+    resource-feasible start, on what is left in ``avail`` and its exhausted-period map ``bits``; its steps are the
+    shared ones of ``sapper.plan.evolve``), except that a lot running when one of its pools stands down
+    (``closed``: the periods of the pristine profile without capacity, as
+    :func:`~sapper.plan.evolve.exhausted_periods` maps them) pauses over the stand-down and resumes after it,
+    instead of waiting whole for it to end: its ``dur`` working days are counted only in periods its pools work, and
+    its capacity is taken only then. It starts only in a period its pools work. ``elapsed`` gets each task's span
+    from start to end (its working days plus the days paused), which its successors wait for. Makespan, or −1 when
+    a task would end past its latest end ``lend`` or the horizon. Without money: see :func:`budget_scheme`."""
+    none = np.zeros(0)
+    return _scheme(order, dur, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts, elapsed, avail,
+                   bits, closed, False, dur, none, dur, np.zeros((0, 0)), none, none)
+
+
+@njit(cache=True)
+def budget_scheme(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u: _I, pred_ptr: _I,
+                  pred_idx: _I, pred_lag: _I, starts: _I, elapsed: _I, avail: _I, bits: npt.NDArray[np.uint64],
+                  closed: npt.NDArray[np.uint64], fam: _I, rate: _F, wstart: _I, money: _F, spent: _F,
+                  per: _F) -> int:
+    """:func:`pausing_scheme` with money (the engine's per-period budgets, ``PeriodBudget``): a task with a budget
+    ``fam[j]`` ≥ 0 spends ``rate[j]`` a working day (all of it in its start's window if it takes no days); what it
+    would spend in each window [``wstart[y]``, ``wstart[y + 1]``) must fit ``money[fam[j], y]``, else it starts
+    later — past the periods it would overspend its start's window by, or at the start of a later window it
+    overspends — where the money is. ``spent[y]`` adds what every task spends in window y (budgeted or not, at
+    ``rate``); ``per`` is scratch. (Without pausing, ``closed`` maps no period.)"""
+    return _scheme(order, dur, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts, elapsed, avail,
+                   bits, closed, True, fam, rate, wstart, money, spent, per)
+
+
+@njit(cache=True)
+def _in_order(order: _I, ptr: _I, idx: _I, val: _I, pos: _I, remap: bool) -> tuple[_I, _I, _I]:
+    """The CSR rows (``ptr``, ``idx``, ``val``) of the tasks of ``order``, in that order: row q is task
+    ``order[q]``'s, its ``idx`` mapped to places in ``order`` (``pos``) when ``remap``."""
+    n = order.shape[0]
+    size = max(1, ptr[ptr.shape[0] - 1] if n else 0)
+    optr = np.zeros(n + 1, dtype=np.int64)
+    oidx = np.zeros(size, dtype=np.int64)
+    oval = np.zeros(size, dtype=np.int64)
+    m = 0
+    for q in range(n):
+        j = order[q]
+        for k in range(ptr[j], ptr[j + 1]):
+            oidx[m] = pos[idx[k]] if remap else idx[k]
+            oval[m] = val[k]
+            m += 1
+        optr[q + 1] = m
+    return optr, oidx, oval
 
 
 @njit(cache=True, nogil=True)
@@ -284,7 +307,11 @@ def run_chunk(state: _U,
     plus ``price_fixed`` (× ``share_mult[run, hazard]`` where ``by_share``), spread over its working days, and the
     run's cost in each window [``wstart[y]``, ``wstart[y + 1]``) goes to ``cost_year``; a task with a budget
     (``fam`` ≥ 0) keeps within ``money0[fam, y]`` what its budget's tasks spend in each window
-    (:func:`pausing_scheme`'s money rule)."""
+    (:func:`pausing_scheme`'s money rule).
+
+    The scheme runs on the tasks renumbered in the plan's order (its arrays permuted once per chunk), so that it walks
+    each per-task array front to back instead of jumping about it (a cache miss per array per task on a large plan);
+    the draws, their order and every result are those of the tasks' own numbering."""
     runs = programme.shape[0]
     n = kind.shape[0]
     keep = kept_days.shape[0] == runs
@@ -304,6 +331,19 @@ def run_chunk(state: _U,
     money = money0.copy()
     per = np.zeros(wstart.shape[0] - 1)
     stands = bits0 if pause else np.zeros_like(bits0)  # without pausing, no pools stand down for the money scheme
+    # The scheme's arrays in the plan's order (task q is order[q]; pos[j] is task j's place in it).
+    m = order.shape[0] if schedule else 0
+    pos = np.zeros(n, dtype=np.int64)
+    for q in range(m):
+        pos[order[q]] = q
+    o_order = np.arange(m)
+    o_rel, o_lend, o_fam = rel[order], lend[order], fam[order]
+    o_dem_ptr, o_dem_r, o_dem_u = _in_order(order, dem_ptr, dem_r, dem_u, pos, False)
+    o_pred_ptr, o_pred_idx, o_pred_lag = _in_order(order, pred_ptr, pred_idx, pred_lag, pos, True)
+    o_days = np.zeros(m, dtype=np.int64)
+    o_starts = np.zeros(m, dtype=np.int64)
+    o_elapsed = o_days if not pause else np.zeros(m, dtype=np.int64)
+    o_rate = np.zeros(m)
     for i in range(runs):
         for j in range(n):
             d = 0
@@ -350,19 +390,27 @@ def run_chunk(state: _U,
             avail[:, :dirty] = cap[:, :dirty]
             words = min(bits.shape[1], (dirty >> 6) + 1)
             bits[:, :words] = bits0[:, :words]
+        for q in range(m):
+            o_days[q] = days[order[q]]
         if priced:
             for j in range(n):
                 c = days[j] * price_day[j] + price_fixed[j] * (share_mult[i, hazard[j]] if by_share[j] else 1.0)
                 rate[j] = c / days[j] if days[j] > 0 else c
+            for q in range(m):
+                o_rate[q] = rate[order[q]]
             money[:, :] = money0
-            made = pausing_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
-                                  elapsed, avail, bits, stands, fam, rate, wstart, money, cost_year[i], per)
+            made = budget_scheme(o_order, o_days, o_rel, o_lend, o_dem_ptr, o_dem_r, o_dem_u, o_pred_ptr, o_pred_idx,
+                                 o_pred_lag, o_starts, o_elapsed, avail, bits, stands, o_fam, o_rate, wstart, money,
+                                 cost_year[i], per)
         elif pause:
-            made = pausing_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag, starts,
-                                  elapsed, avail, bits, bits0, fam, rate, wstart, money, per, per)
+            made = pausing_scheme(o_order, o_days, o_rel, o_lend, o_dem_ptr, o_dem_r, o_dem_u, o_pred_ptr, o_pred_idx,
+                                  o_pred_lag, o_starts, o_elapsed, avail, bits, bits0)
         else:
-            made = serial_scheme(order, days, rel, lend, dem_ptr, dem_r, dem_u, pred_ptr, pred_idx, pred_lag,
-                                 starts, avail, bits)
+            made = serial_scheme(o_order, o_days, o_rel, o_lend, o_dem_ptr, o_dem_r, o_dem_u, o_pred_ptr, o_pred_idx,
+                                 o_pred_lag, o_starts, avail, bits)
+        for q in range(m):
+            starts[order[q]] = o_starts[q]
+            elapsed[order[q]] = o_elapsed[q]
         dirty = made if made >= 0 else width
         if keep:
             kept_starts[i, :] = starts

@@ -312,7 +312,7 @@ def run_forecast(problem: Problem, tasks: ForecastTasks, model: UncertaintyModel
     a thread per core); any map gives the same result. ``costs``: also each run's cost, in total and by year (the
     same draws: costs change the time of nothing). ``budgets`` (with ``costs``): each run re-schedules within the
     plan's money per calendar year, as the engine's per-period budgets do (a lot starts when its year's money is
-    there; see ``kernel.pausing_scheme``), and its cost by year is what it spends where its lots work."""
+    there; see ``kernel.budget_scheme``), and its cost by year is what it spends where its lots work."""
     ValidationError.raise_if("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")]
                              if runs < 1 else [])
     ValidationError.raise_if("forecast", [Fault("forecast", f"horizon must be positive, got {horizon}", "horizon")]

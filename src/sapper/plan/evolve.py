@@ -57,6 +57,13 @@ def _compiled(func: _F) -> _F:
     return cast(_F, njit(cache=True)(func))
 
 
+def _inlined(func: _F) -> _F:
+    """As :func:`_compiled`, and inlined into its compiled callers by Numba (not merely by LLVM): a call in a hot
+    loop then passes no arrays, so it costs no reference counting (an atomic increment and decrement per array per
+    call, on counts that every thread running the same arrays shares)."""
+    return cast(_F, njit(cache=True, inline="always")(func))
+
+
 def applies(problem: Problem) -> bool:
     """Whether the search can improve ``problem``'s plans: makespan first, no move cost, no budget per period, no
     negative lag."""
@@ -304,7 +311,7 @@ def _exhausted(avail: _I) -> npt.NDArray[np.uint64]:
     return bits
 
 
-@_compiled
+@_inlined
 def _first_open(bits: npt.NDArray[np.uint64], r: int, t: int) -> int:
     """The first period at or after ``t`` not exhausted on resource ``r`` (the horizon is never exhausted)."""
     w = t >> 6
@@ -315,7 +322,7 @@ def _first_open(bits: npt.NDArray[np.uint64], r: int, t: int) -> int:
     return (w << 6) + int(_ctz(x))
 
 
-@_compiled
+@_inlined
 def _first_exhausted(bits: npt.NDArray[np.uint64], r: int, lo: int, hi: int) -> int:
     """The first exhausted period of [lo, hi) on resource ``r``; −1 if none."""
     w = lo >> 6
@@ -328,6 +335,41 @@ def _first_exhausted(bits: npt.NDArray[np.uint64], r: int, lo: int, hi: int) -> 
         if w << 6 >= hi:
             return -1
         x = bits[r, w]
+
+
+@_inlined
+def _clash_in(avail: _I, bits: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, dem_u: _I, j: int, lo: int,
+              hi: int) -> int:
+    """The first period of [lo, hi) where task ``j``'s demands do not fit what is left in ``avail``; −1 if they fit.
+    A demand of one unit finds it in the exhausted-period map ``bits`` a word at a time; a larger one scans."""
+    clash = -1
+    for k in range(dem_ptr[j], dem_ptr[j + 1]):
+        r = dem_r[k]
+        if dem_u[k] == 1:
+            c = _first_exhausted(bits, r, lo, hi)
+        else:
+            c = -1
+            for tau in range(lo, hi):
+                if avail[r, tau] < dem_u[k]:
+                    c = tau
+                    break
+        if c >= 0 and (clash < 0 or c < clash):
+            clash = c
+    return clash
+
+
+@_inlined
+def _use(avail: _I, bits: npt.NDArray[np.uint64], dem_ptr: _I, dem_r: _I, dem_u: _I, j: int, lo: int,
+         hi: int) -> None:
+    """Task ``j``'s demands taken from ``avail`` over [lo, hi), and the periods left without capacity marked in
+    ``bits``."""
+    for k in range(dem_ptr[j], dem_ptr[j + 1]):
+        r = dem_r[k]
+        u = dem_u[k]
+        for tau in range(lo, hi):
+            avail[r, tau] -= u
+            if avail[r, tau] <= 0:
+                bits[r, tau >> 6] |= _ONE << np.uint64(tau & 63)
 
 
 @_compiled
@@ -351,31 +393,14 @@ def _serial(order: _I, dur: _I, rel: _I, lend: _I, dem_ptr: _I, dem_r: _I, dem_u
                 t = _first_open(bits, dem_r[k], t)
             if t + d > lend[j] or t + d > horizon:
                 return _FAIL
-            clash = -1
-            for k in range(dem_ptr[j], dem_ptr[j + 1]):
-                r = dem_r[k]
-                if dem_u[k] == 1:
-                    c = _first_exhausted(bits, r, t, t + d)
-                else:
-                    c = -1
-                    for tau in range(t, t + d):
-                        if avail[r, tau] < dem_u[k]:
-                            c = tau
-                            break
-                if c >= 0 and (clash < 0 or c < clash):
-                    clash = c
+            clash = _clash_in(avail, bits, dem_ptr, dem_r, dem_u, j, t, t + d)
             if clash < 0:
                 break
             t = clash + 1
         if t + d > lend[j] or t + d > horizon:
             return _FAIL
         starts[j] = t
-        for k in range(dem_ptr[j], dem_ptr[j + 1]):
-            r = dem_r[k]
-            for tau in range(t, t + d):
-                avail[r, tau] -= dem_u[k]
-                if avail[r, tau] <= 0:
-                    bits[r, tau >> 6] |= _ONE << np.uint64(tau & 63)
+        _use(avail, bits, dem_ptr, dem_r, dem_u, j, t, t + d)
         makespan = max(makespan, t + d)
     return makespan
 
@@ -802,10 +827,16 @@ def scheme_arrays(problem: Problem, modes: tuple[int, ...], *, horizon: int) -> 
 
 
 #: The compiled serial scheme on preallocated scratch (``_serial``), the exhausted-period map it needs
-#: (``_exhausted``) and the chain trace (``_trace``), for compiled callers that run many worlds in one call.
+#: (``_exhausted``) and the chain trace (``_trace``), for compiled callers that run many worlds in one call; and the
+#: scheme's own steps (inlined where they are called), for a compiled scheme built on them: the first open and the
+#: first exhausted period of a resource in the map, the first period where a task's demands clash, and taking them.
 serial_scheme = _serial
 exhausted_periods = _exhausted
 trace_chain = _trace
+first_open = _first_open
+first_exhausted = _first_exhausted
+clash_in = _clash_in
+use_capacity = _use
 
 
 def activity_list(problem: Problem, key: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
