@@ -3,10 +3,13 @@ keep, and the forecast's figures for a seed are those of the kernel before the t
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from sapper.forecast import sample_worlds
-from sapper.forecast.kernel import budget_scheme, pausing_scheme
+from sapper.forecast.kernel import budget_scheme, forget_stale_cache, pausing_scheme
 from sapper.forecast.montecarlo import run_forecast
 from sapper.plan.evolve import exhausted_periods, scheme_arrays
 
@@ -63,3 +66,22 @@ def test_the_forecast_of_a_seed_is_as_before_the_split() -> None:
     assert (r.released[0].p10, r.released[0].p50, r.released[0].p80, r.released[0].p90) == (7, 15, 29, 50)
     assert (r.restored[1].p10, r.restored[1].p50, r.restored[1].p80, r.restored[1].p90) == (34, 56, 95, 109)
     assert int(r.makespans.sum()) == 35849
+
+
+def test_the_kernels_cache_is_dropped_when_evolve_is_newer(tmp_path: Path) -> None:
+    """The kernel inlines plan.evolve's helpers, but Numba keys its cache on kernel.py alone: cache files older than
+    evolve.py are dropped (all of the kernel's, none of another module's); none when the cache is newer."""
+    evolve = tmp_path / "evolve.py"
+    evolve.write_text("# helpers\n")
+    kept = tmp_path / "evolve._serial-375.py311.nbi"
+    files = [tmp_path / "kernel.run_chunk-272.py311.nbi", tmp_path / "kernel.run_chunk-272.py311.1.nbc", kept]
+    for f in files:
+        f.write_bytes(b"x")
+        os.utime(f, (1_000_000, 1_000_000))
+    os.utime(evolve, (2_000_000, 2_000_000))
+    assert forget_stale_cache(tmp_path, evolve) == 2
+    assert [f.exists() for f in files] == [False, False, True]
+    fresh = tmp_path / "kernel.run_chunk-272.py311.nbi"
+    fresh.write_bytes(b"x")
+    os.utime(fresh, (3_000_000, 3_000_000))
+    assert forget_stale_cache(tmp_path, evolve) == 0 and fresh.exists()

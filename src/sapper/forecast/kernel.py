@@ -10,10 +10,13 @@ method. Everything is deterministic for a chunk's seed, whichever thread or proc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from sapper.plan import evolve
 from sapper.plan.evolve import (
     clash_in,
     exhausted_periods,
@@ -23,6 +26,27 @@ from sapper.plan.evolve import (
     trace_chain,
     use_capacity,
 )
+
+
+def forget_stale_cache(cache: Path, dependency: Path) -> int:
+    """Drop the kernel's Numba cache files in ``cache`` when ``dependency`` is newer than any of them; the number
+    of files dropped. Numba keys a module's cache on that module's own file alone, but the kernel inlines
+    ``plan/evolve.py``'s helpers: after an edit (or a checkout) of evolve.py only, the cached kernel would keep the
+    old helpers. Run at import on the cache beside the source (``__pycache__``, where Numba puts it in a writable
+    tree); an installed release changes both files together."""
+    try:
+        stamp = dependency.stat().st_mtime
+        files = list(cache.glob("kernel.*.nb[ic]"))
+        if not any(f.stat().st_mtime < stamp for f in files):
+            return 0
+        for f in files:
+            f.unlink(missing_ok=True)
+        return len(files)
+    except OSError:  # a read-only or vanished cache: Numba copes (it recompiles, or caches elsewhere)
+        return 0
+
+
+forget_stale_cache(Path(__file__).parent / "__pycache__", Path(evolve.__file__))
 
 _U = npt.NDArray[np.uint64]
 _I = npt.NDArray[np.int64]
