@@ -173,7 +173,7 @@ def _read_clean(p: Path, layer: str | None, crs: str | None) -> ReadResult[Hazar
     values["geometry"] = wgs84
     arr = np.empty(n, dtype=object)
     arr[:] = wgs84
-    if n and (shapely.is_missing(arr).any() or len(set(shapely.to_wkb(shapely.normalize(arr)))) != n):
+    if n and (shapely.is_missing(arr).any() or _repeated(arr)):
         return None  # no geometry, or the same geometry twice: said feature by feature
     records = hazards_in_bulk(values)
     if records is None:
@@ -182,6 +182,23 @@ def _read_clean(p: Path, layer: str | None, crs: str | None) -> ReadResult[Hazar
     attributes = _attributes(columns, kept, spelled, n)
     notes = [f"columns kept as source attributes: {', '.join(spelled[c] for c in kept)}"] if kept else []
     return ReadResult(records=records, indexes=list(range(1, n + 1)), attributes=attributes, notes=notes)
+
+
+def _repeated(geoms: np.ndarray) -> bool:
+    """Whether two of ``geoms`` (none missing) are the same geometry: the same normalised WKB. Two such have the same
+    coordinates, so the same bounds: only those whose bounds another has (or that have no bounds, being empty) are
+    normalised and compared, which for a clean file is none."""
+    bounds = shapely.bounds(geoms)
+    order = np.lexsort(bounds.T[::-1])
+    ordered = bounds[order]
+    same = np.all(ordered[1:] == ordered[:-1], axis=1)
+    suspects = np.zeros(len(geoms), dtype=bool)
+    suspects[order[1:][same]] = True
+    suspects[order[:-1][same]] = True
+    suspects |= np.isnan(bounds).any(axis=1)
+    if not suspects.any():
+        return False
+    return len(set(shapely.to_wkb(shapely.normalize(geoms[suspects])))) != int(suspects.sum())
 
 
 def _attributes(columns: dict[str, list[Any]], kept: Sequence[str], spelled: dict[str, str], n: int
