@@ -63,7 +63,7 @@ def _distinct(values: list[Any], read: Callable[[FieldReader, str], Any], name: 
     a fault (the per-record path says which feature)."""
     cell: dict[str, Any] = {}
     reader = FieldReader(cell)
-    plain = all(type(v) is str for v in values)  # text keys alone (1 and 1.0 and True are one key: not mixed here)
+    plain = set(map(type, values)) <= {str}  # text keys alone (1 and 1.0 and True are one key: not mixed here)
     try:
         keys: list[Any] = values if plain else list(zip(map(type, values), values, strict=True))
         memo = dict.fromkeys(keys)
@@ -81,9 +81,9 @@ def _text(values: list[Any]) -> list[str] | None:
     """``FieldReader.text`` of each value (a file's own text, not a CSV's) when every value is text: the text
     stripped, a blank one "" (its default); None when some value is not text (then read through FieldReader). A
     column of ids or names has as many distinct values as features: this reads them without a call each."""
-    if not all(type(v) is str for v in values):
+    if not set(map(type, values)) <= {str}:
         return None
-    return [v.strip() for v in values]
+    return list(map(str.strip, values))
 
 
 def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]] | None:
@@ -106,6 +106,12 @@ def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]
     }
     parsed: dict[str, list[Any]] = {}
     for target, (source, method) in read.items():
+        if source not in columns:  # no such column: every feature's value is what an empty cell reads as
+            default = _distinct([None], method, source)
+            if default is None:
+                return None
+            parsed[target] = default * n
+            continue
         got = _text(column(source)) if target in ("id", "name") else None
         if got is None:
             got = _distinct(column(source), method, source)
@@ -113,7 +119,7 @@ def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]
             return None
         parsed[target] = got
     ids = parsed["id"]
-    if any(c is None for c in parsed["hazard_class"]) or not all(ids) or len(set(ids)) != n:
+    if None in parsed["hazard_class"] or not all(ids) or len(set(ids)) != n:
         return None  # a class or an id missing, or an id repeated: said feature by feature
     by_class = {HazardClass.SHA: Evidence.INDIRECT, HazardClass.CHA: Evidence.DIRECT}
     parsed["evidence"] = [e or by_class[c] for e, c in zip(parsed["evidence"], parsed["hazard_class"], strict=True)]

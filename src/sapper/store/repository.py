@@ -165,6 +165,7 @@ def _insert_tuples_indexed(conn: Connection, table: Table, names: Sequence[str],
         return
     conn.exec_driver_sql(f'DROP TRIGGER "{trigger}"')
     try:
+        _room_for(conn, values)
         at_id, at_geom = names.index("id"), names.index("geom")
         ids = [row[at_id] for row in values]
         conn.exec_driver_sql(sql, list(values))
@@ -189,6 +190,24 @@ def _insert_tuples_indexed(conn: Connection, table: Table, names: Sequence[str],
             conn.exec_driver_sql(f'INSERT OR REPLACE INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', boxes)
     finally:
         conn.exec_driver_sql(str(ddl))
+
+
+#: The most page cache (KiB) a bulk insert asks for on its connection: room for the pages it dirties, so that SQLite
+#: need not write them out to the WAL before the commit does (SQLite's default is 2 MiB).
+BULK_CACHE_KIB = 262_144
+
+
+def _room_for(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+    """Raise the connection's page cache for a bulk insert of ``values`` (and the audit rows after it), to about
+    three times their size, at most :data:`BULK_CACHE_KIB`; kept for the connection, never lowered. Memory only:
+    what is written, and when it is made durable, do not change (journal mode and synchronous are left as they
+    are)."""
+    size = sum(len(v) if isinstance(v, bytes | str) else 8 for v in values[0]) if values else 0
+    wanted = min(BULK_CACHE_KIB, 3 * size * len(values) // 1024)
+    current = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    have = -current if current < 0 else current * 4  # pages of (at most) 4 KiB
+    if wanted > have:
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{wanted}")
 
 
 def _fids_hold(conn: Connection, table: Table, fids: Sequence[int], ids: Sequence[str]) -> bool:
