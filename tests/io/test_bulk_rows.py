@@ -106,17 +106,16 @@ def test_an_import_pauses_the_cyclic_collector_and_resumes_it(tmp_path: Path,
     """Collection is paused while an import reads and writes and on again after it, also when the import fails; an
     import does not turn on a collector someone else paused."""
     from sapper.domain.resources import Organisation, OrgKind
-    from sapper.services import imports
+    from sapper.io import read_hazards as read
 
     path = clean_file(tmp_path / "clean.gpkg", n=5)
     during: list[bool] = []
-    read = imports.read_hazards
 
     def watched(*args: object, **kwargs: object) -> object:
         during.append(gc.isenabled())
         return read(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(imports, "read_hazards", watched)
+    monkeypatch.setattr("sapper.services.imports.read_hazards", watched)
     with open_store(tmp_path / "store.gpkg", create=True) as store:
         store.add_organisations([Organisation("org-1", "Operator One", OrgKind.OPERATOR)])
         assert gc.isenabled()
