@@ -220,13 +220,14 @@ def _categories_text(categories: frozenset[DeviceCategory]) -> str:
     return ",".join(sorted([_HAZARD_ENUM_VALUE[c] for c in categories])) if categories else ""
 
 
-def hazard_values(hazards: Sequence[HazardArea], areas: Sequence[float], blobs: Sequence[bytes | None],
+def hazard_values(hazards: Sequence[HazardArea], areas: Sequence[float], blobs: Sequence[bytes | str | None],
                   extra: Sequence[str] | None = None) -> list[tuple[Any, ...]] | None:
     """:func:`hazard_row` of each of ``hazards`` as a tuple of :data:`HAZARD_VALUE_COLUMNS`' values, the geometry
-    given encoded (``blobs``), each area given (``areas``), ``extra`` (when given) one more value of each: the
-    values a bulk insert hands the driver, without a dict per row. None when some record has what this does not
-    write (beneficiaries by sex and age, IMSMA ids or links, a benchmark or turning points, which have rows of their
-    own) or a value of another type than :data:`_PLAIN_HAZARD` (then build rows with :func:`hazard_row`)."""
+    given encoded (``blobs``: GeoPackage binary, or hex EWKB for PostGIS's COPY), each area given (``areas``),
+    ``extra`` (when given) one more value of each: the values a bulk insert hands the driver, without a dict per
+    row. None when some record has what this does not write (beneficiaries by sex and age, IMSMA ids or links, a
+    benchmark or turning points, which have rows of their own) or a value of another type than
+    :data:`_PLAIN_HAZARD` (then build rows with :func:`hazard_row`)."""
     kinds = {(type(h.id), type(h.name), type(h.beneficiaries), type(h.organisation_id),
               type(h.expected_clearance_share), type(h.synthetic), type(h.clearance_depth_cm),
               type(h.device_categories), h.beneficiaries_sadd is None and h.benchmark is None
@@ -234,7 +235,7 @@ def hazard_values(hazards: Sequence[HazardArea], areas: Sequence[float], blobs: 
     if any(not plain or any(t not in allowed for t, allowed in zip(types, _PLAIN_HAZARD, strict=True))
            for *types, plain in kinds):
         return None
-    if not set(map(type, areas)) <= {float} or not set(map(type, blobs)) <= {bytes}:
+    if not set(map(type, areas)) <= {float} or set(map(type, blobs)) not in ({bytes}, {str}, set()):
         return None
     value = _HAZARD_ENUM_VALUE
     cats = _categories_text
