@@ -97,8 +97,8 @@ def measure(features: int, seed: int, repeat: int) -> dict[str, Any]:
             sapper.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             counts.add(summary.counts)
-            print(f"run {i + 1}: pyogrio {raw[-1]:.2f} s, sapper {sapper[-1]:.2f} s (CPU {cpu[-1]:.2f} s; "
-                  f"{summary.counts})", file=sys.stderr)
+            print(f"run {i + 1}: pyogrio {raw[-1]:.2f} s, sapper {sapper[-1]:.2f} s (CPU {cpu[-1]:.2f} s, "
+                  f"{features / cpu[-1]:,.0f} features per CPU second; {summary.counts})", file=sys.stderr)
     if len(counts) != 1:
         raise SystemExit(f"runs disagree: {counts}")
     return {"features": features, "seed": seed, "repeat": repeat, "counts": counts.pop(),

@@ -141,15 +141,28 @@ def _pg_stored(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 @pytest.mark.usefixtures("postgis")
 def test_the_fast_path_stores_on_postgis_what_the_per_record_path_stores(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """On PostGIS too, a clean file read by the fast path and record by record stores the same rows (every column,
-    the geometry's WKB, areas, source attributes) and the same audit rows."""
+    """On PostGIS too, a clean file read by the fast path (its rows by COPY) and record by record (SQLAlchemy's
+    INSERT) stores the same rows (every column, the geometry's WKB, areas, source attributes) and the same audit
+    rows."""
     server = request.getfixturevalue("postgis")
     path = clean_file(tmp_path / "clean.gpkg", n=450)
     assert read_clean_hazards(path) is not None
     url = server.clean_store_database()
+    from sapper.store import repository
+
+    copied: list[int] = []
+    copy_in = repository._copy_in
+
+    def counted(conn: Any, table: Any, names: Any, values: Any) -> None:
+        copied.append(len(values))
+        copy_in(conn, table, names, values)
+
+    monkeypatch.setattr(repository, "_copy_in", counted)
     fast_lines = imported(url, path)
+    assert copied == [450]  # the rows went by COPY
     fast = _pg_stored(url)
     monkeypatch.setattr("sapper.io.bulk.read_clean_hazards", lambda *args, **kwargs: None)
+    monkeypatch.setattr("sapper.store.repository.BULK_RTREE_ROWS", 10**9)
     url = server.clean_store_database()
     slow_lines = imported(url, path)
     slow = _pg_stored(url)

@@ -245,14 +245,20 @@ def hazards_in_bulk(columns: Mapping[str, Sequence[object]]) -> list[HazardArea]
                     & (bounds[:, 3] <= 90.0))
     if not in_range.all() or not shapely.is_valid(geoms).all():
         return None
-    if not all(isinstance(i, str) and i.strip() for i in columns["id"]):
+    ids = columns["id"]
+    if not set(map(type, ids)) <= {str} or not all(map(str.strip, ids)):  # type: ignore[arg-type]
         return None
     pairs = set(zip(columns["hazard_class"], columns["evidence"], strict=True))
     if not pairs <= {(HazardClass.CHA, Evidence.DIRECT), (HazardClass.SHA, Evidence.INDIRECT)}:
         return None
-    if any(int(b) < 0 for b in columns.get("beneficiaries", ())):  # type: ignore[call-overload]
+    counts = columns.get("beneficiaries", ())
+    if set(map(type, counts)) <= {int}:  # ints (not bools): the least is enough
+        if counts and min(counts) < 0:  # type: ignore[type-var, operator]
+            return None
+    elif any(int(b) < 0 for b in counts):  # type: ignore[call-overload]
         return None
-    if any(s is not None and not 0.0 <= s <= 1.0 for s in columns.get("expected_clearance_share", ())):  # type: ignore[operator]
+    shares = [s for s in columns.get("expected_clearance_share", ()) if s is not None]
+    if any(not 0.0 <= s <= 1.0 for s in shares):  # type: ignore[operator]
         return None
     return _builder(tuple(columns))(*columns.values())
 
@@ -260,9 +266,10 @@ def hazards_in_bulk(columns: Mapping[str, Sequence[object]]) -> list[HazardArea]
 @lru_cache(maxsize=8)
 def _builder(names: tuple[str, ...]) -> Callable[..., list[HazardArea]]:
     """A function building hazard areas from the columns ``names`` (in that order), the other fields their
-    defaults, without :meth:`HazardArea.__post_init__` (the caller has checked the rules): each field set by
-    ``object.__setattr__`` as the frozen dataclass's own ``__init__`` sets it, written out per field as dataclasses
-    writes ``__init__`` (a loop over the fields of each record was a tenth of a bulk import's reading)."""
+    defaults, without :meth:`HazardArea.__post_init__` (the caller has checked the rules): each field set through
+    its slot's descriptor, as ``object.__setattr__`` in the frozen dataclass's own ``__init__`` sets it, written
+    out per field as dataclasses writes ``__init__`` (a loop over the fields of each record was a tenth of a bulk
+    import's reading)."""
     known = {f.name for f in fields(HazardArea)}
     if not set(names) <= known or len(set(names)) != len(names):
         raise ValueError(f"not fields of a hazard area, or repeated: {', '.join(names)}")
@@ -275,12 +282,14 @@ def _builder(names: tuple[str, ...]) -> Callable[..., list[HazardArea]]:
         "    append = out.append",
         f"    for {', '.join(values)}, in zip({', '.join(args)}, strict=True):",
         "        record = new(cls)",
-        *(f"        setter(record, {name!r}, {value})" for name, value in zip(names, values, strict=True)),
-        *(f"        setter(record, {name!r}, _d_{name})" for name in defaults),
+        *(f"        _s_{name}(record, {value})" for name, value in zip(names, values, strict=True)),
+        *(f"        _s_{name}(record, _d_{name})" for name in defaults),
         "        append(record)",
         "    return out",
     ]
-    scope: dict[str, Any] = {"new": object.__new__, "cls": HazardArea, "setter": object.__setattr__,
+    # Each field's slot set through its descriptor, as object.__setattr__ does after looking the descriptor up.
+    scope: dict[str, Any] = {"new": object.__new__, "cls": HazardArea,
+                             **{f"_s_{f.name}": getattr(HazardArea, f.name).__set__ for f in fields(HazardArea)},
                              **{f"_d_{name}": value for name, value in defaults.items()}}
     exec("\n".join(body), scope)  # the source is built here from HazardArea's own field names
     build: Callable[..., list[HazardArea]] = scope["build"]

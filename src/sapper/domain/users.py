@@ -5,6 +5,7 @@ Pure data: no I/O, no hashing (that is ``services.accounts``), no web framework.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -103,6 +104,27 @@ class AuditEntry:
     after_json: str | None
     id: int = 0
     at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditBatch:
+    """The audit rows of one bulk write to one table, in order: the same actor, organisation and reason for all of
+    them, and for each record its id, the action and the record after the write (JSON); no record before. The rows
+    :class:`AuditEntry` would give one by one, without an object per row (a bulk import writes 100,000)."""
+
+    actor: str
+    organisation_id: str | None
+    table_name: str
+    reason: str
+    record_ids: Sequence[str]
+    actions: Sequence[str]
+    after_json: Sequence[str | None]
+
+    def entries(self) -> list[AuditEntry]:
+        """The rows one by one."""
+        return [AuditEntry(self.actor, self.organisation_id, self.table_name, record_id, action, self.reason, None,
+                           after)
+                for record_id, action, after in zip(self.record_ids, self.actions, self.after_json, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

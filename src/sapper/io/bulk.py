@@ -63,7 +63,7 @@ def _distinct(values: list[Any], read: Callable[[FieldReader, str], Any], name: 
     a fault (the per-record path says which feature)."""
     cell: dict[str, Any] = {}
     reader = FieldReader(cell)
-    plain = all(type(v) is str for v in values)  # text keys alone (1 and 1.0 and True are one key: not mixed here)
+    plain = set(map(type, values)) <= {str}  # text keys alone (1 and 1.0 and True are one key: not mixed here)
     try:
         keys: list[Any] = values if plain else list(zip(map(type, values), values, strict=True))
         memo = dict.fromkeys(keys)
@@ -81,9 +81,9 @@ def _text(values: list[Any]) -> list[str] | None:
     """``FieldReader.text`` of each value (a file's own text, not a CSV's) when every value is text: the text
     stripped, a blank one "" (its default); None when some value is not text (then read through FieldReader). A
     column of ids or names has as many distinct values as features: this reads them without a call each."""
-    if not all(type(v) is str for v in values):
+    if not set(map(type, values)) <= {str}:
         return None
-    return [v.strip() for v in values]
+    return list(map(str.strip, values))
 
 
 def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]] | None:
@@ -106,6 +106,12 @@ def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]
     }
     parsed: dict[str, list[Any]] = {}
     for target, (source, method) in read.items():
+        if source not in columns:  # no such column: every feature's value is what an empty cell reads as
+            default = _distinct([None], method, source)
+            if default is None:
+                return None
+            parsed[target] = default * n
+            continue
         got = _text(column(source)) if target in ("id", "name") else None
         if got is None:
             got = _distinct(column(source), method, source)
@@ -113,7 +119,7 @@ def _hazard_values(columns: dict[str, list[Any]], n: int) -> dict[str, list[Any]
             return None
         parsed[target] = got
     ids = parsed["id"]
-    if any(c is None for c in parsed["hazard_class"]) or not all(ids) or len(set(ids)) != n:
+    if None in parsed["hazard_class"] or not all(ids) or len(set(ids)) != n:
         return None  # a class or an id missing, or an id repeated: said feature by feature
     by_class = {HazardClass.SHA: Evidence.INDIRECT, HazardClass.CHA: Evidence.DIRECT}
     parsed["evidence"] = [e or by_class[c] for e, c in zip(parsed["evidence"], parsed["hazard_class"], strict=True)]
@@ -173,7 +179,7 @@ def _read_clean(p: Path, layer: str | None, crs: str | None) -> ReadResult[Hazar
     values["geometry"] = wgs84
     arr = np.empty(n, dtype=object)
     arr[:] = wgs84
-    if n and (shapely.is_missing(arr).any() or len(set(shapely.to_wkb(shapely.normalize(arr)))) != n):
+    if n and (shapely.is_missing(arr).any() or _repeated(arr)):
         return None  # no geometry, or the same geometry twice: said feature by feature
     records = hazards_in_bulk(values)
     if records is None:
@@ -182,6 +188,23 @@ def _read_clean(p: Path, layer: str | None, crs: str | None) -> ReadResult[Hazar
     attributes = _attributes(columns, kept, spelled, n)
     notes = [f"columns kept as source attributes: {', '.join(spelled[c] for c in kept)}"] if kept else []
     return ReadResult(records=records, indexes=list(range(1, n + 1)), attributes=attributes, notes=notes)
+
+
+def _repeated(geoms: np.ndarray) -> bool:
+    """Whether two of ``geoms`` (none missing) are the same geometry: the same normalised WKB. Two such have the same
+    coordinates, so the same bounds: only those whose bounds another has (or that have no bounds, being empty) are
+    normalised and compared, which for a clean file is none."""
+    bounds = shapely.bounds(geoms)
+    order = np.lexsort(bounds.T[::-1])
+    ordered = bounds[order]
+    same = np.all(ordered[1:] == ordered[:-1], axis=1)
+    suspects = np.zeros(len(geoms), dtype=bool)
+    suspects[order[1:][same]] = True
+    suspects[order[:-1][same]] = True
+    suspects |= np.isnan(bounds).any(axis=1)
+    if not suspects.any():
+        return False
+    return len(set(shapely.to_wkb(shapely.normalize(geoms[suspects])))) != int(suspects.sum())
 
 
 def _attributes(columns: dict[str, list[Any]], kept: Sequence[str], spelled: dict[str, str], n: int

@@ -37,7 +37,7 @@ from sapper.domain.hazards import (
     LandUse,
     Marking,
 )
-from sapper.domain.users import AuditEntry
+from sapper.domain.users import AuditBatch, AuditEntry
 from sapper.store import Store, UnitOfWork
 from sapper.store.accounts import audit_json
 
@@ -136,6 +136,11 @@ def audit_written(
     texts = [_hazard_json(r, shape) if type(r) is HazardArea else
              audit_json(summary(r, shape if isinstance(r, HazardArea | Asset) else None))
              for r, shape in zip(records, shapes, strict=True)]
+    kinds = set(map(type, records))
+    if len(kinds) == 1:  # one table: one batch, no object per row
+        ids = [r.id for r in records]
+        actions = ["update" if i in before else "insert" for i in ids] if before else ["insert"] * len(ids)
+        return uow.audit_batch(AuditBatch(actor, organisation_id, _TABLE[kinds.pop()], reason, ids, actions, texts))
     return uow.audit_many(
         AuditEntry(actor, organisation_id, _TABLE[type(r)], r.id, "update" if r.id in before else "insert", reason,
                    None, text)

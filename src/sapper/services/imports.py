@@ -25,11 +25,14 @@ with their counts. ``dry_run`` does everything but write, and says what would ha
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -343,6 +346,39 @@ def _write(uow: UnitOfWork, kind: str, records: Sequence[HazardArea | Asset], *,
             uow.add_assets([r for r in batch if isinstance(r, Asset)], replace=replace, source_attributes=attrs)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_GC_LOCK = threading.Lock()
+_gc_pausers = 0
+
+
+def _cyclic_gc_paused(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``func`` run with Python's cyclic garbage collector paused (reference counting frees as always). An import
+    allocates hundreds of thousands of objects that live until it ends (records, rows, their values); each few
+    hundred allocations started a collection that walked them all again, about a sixth of a bulk import of 100,000
+    areas (CPU seconds, alternating runs). Collection resumes when the last import running returns, unless something
+    else had paused it before."""
+    @functools.wraps(func)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        global _gc_pausers
+        with _GC_LOCK:
+            counted = _gc_pausers > 0 or gc.isenabled()  # not when paused by something else: leave it to that
+            if counted:
+                _gc_pausers += 1
+                gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if counted:
+                with _GC_LOCK:
+                    _gc_pausers -= 1
+                    if _gc_pausers == 0:
+                        gc.enable()
+
+    return paused
+
+
+@_cyclic_gc_paused
 def import_file(
     store: Store,
     file_path: str | Path,

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
-from sapper.domain.users import AuditEntry, Job, JobState, Principal, Role, User
+from sapper.domain.users import AuditBatch, AuditEntry, Job, JobState, Principal, Role, User
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.messages import msg
 from sapper.store import schema
@@ -233,6 +233,30 @@ def write_audits(conn: Connection, entries: Sequence[AuditEntry]) -> int:
          "record_id": e.record_id, "action": e.action, "reason": e.reason, "before_json": e.before_json,
          "after_json": e.after_json} for e in entries])
     return len(entries)
+
+
+def write_audit_batch(conn: Connection, batch: AuditBatch) -> int:
+    """Append the rows of ``batch`` on ``conn`` in one statement, as :func:`write_audits` appends its entries; how
+    many."""
+    if conn.dialect.name != "sqlite":
+        return write_audits(conn, batch.entries())
+    common = (batch.actor, batch.organisation_id, batch.table_name, batch.reason)
+    plain = {str, type(None)}
+    if (not set(map(type, common)) <= plain or not set(map(type, batch.record_ids)) <= plain
+            or not set(map(type, batch.actions)) <= plain or not set(map(type, batch.after_json)) <= plain):
+        return write_audits(conn, batch.entries())
+    if not batch.record_ids:
+        return 0
+    bind = schema.audit.c.at.type.bind_processor(conn.dialect)
+    at = _now()
+    stamp = at if bind is None else bind(at)
+    actor, org, table_name, reason = common
+    values = [(stamp, actor, org, table_name, record_id, action, reason, None, after)
+              for record_id, action, after in zip(batch.record_ids, batch.actions, batch.after_json, strict=True)]
+    conn.exec_driver_sql(
+        "INSERT INTO audit (at, actor, organisation_id, table_name, record_id, action, reason, before_json, "
+        "after_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+    return len(values)
 
 
 def audit_entries(conn: Connection, *, table_name: str | None = None, record_id: str | None = None,

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from enum import Enum, StrEnum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import shapely
@@ -201,6 +202,52 @@ def hazard_row(h: HazardArea, area: float | None = None) -> dict[str, Any]:
         "beneficiaries_sadd": None if h.beneficiaries_sadd is None else _sadd_json(h.beneficiaries_sadd),
         **(_imsma_columns(h.imsma_id, h.imsma_links) if h.imsma_id or h.imsma_links else _NO_IMSMA),
     }
+
+
+#: The ``hazard_areas`` columns of :func:`hazard_values`, in the order of :func:`hazard_row`'s keys.
+HAZARD_VALUE_COLUMNS: tuple[str, ...] = (
+    "geom", "id", "name", "hazard_class", "status", "evidence", "device_categories", "land_use", "beneficiaries",
+    "organisation_id", "expected_clearance_share", "area_m2", "synthetic", "clearance_depth_cm", "marking",
+    "beneficiaries_sadd", "imsma_id", "imsma_links")
+#: The types of (id, name, beneficiaries, organisation_id, expected_clearance_share, synthetic, clearance_depth_cm,
+#: device_categories) :func:`hazard_values` writes (what SQLite's driver binds as SQLAlchemy would).
+_PLAIN_HAZARD = frozenset({str}), frozenset({str}), frozenset({int}), frozenset({str, type(None)}), \
+    frozenset({float, int, type(None)}), frozenset({bool}), frozenset({float, int, type(None)}), frozenset({frozenset})
+
+
+@lru_cache(maxsize=256)
+def _categories_text(categories: frozenset[DeviceCategory]) -> str:
+    return ",".join(sorted([_HAZARD_ENUM_VALUE[c] for c in categories])) if categories else ""
+
+
+def hazard_values(hazards: Sequence[HazardArea], areas: Sequence[float], blobs: Sequence[bytes | str | None],
+                  extra: Sequence[str] | None = None) -> list[tuple[Any, ...]] | None:
+    """:func:`hazard_row` of each of ``hazards`` as a tuple of :data:`HAZARD_VALUE_COLUMNS`' values, the geometry
+    given encoded (``blobs``: GeoPackage binary, or hex EWKB for PostGIS's COPY), each area given (``areas``),
+    ``extra`` (when given) one more value of each: the values a bulk insert hands the driver, without a dict per
+    row. None when some record has what this does not write (beneficiaries by sex and age, IMSMA ids or links, a
+    benchmark or turning points, which have rows of their own) or a value of another type than
+    :data:`_PLAIN_HAZARD` (then build rows with :func:`hazard_row`)."""
+    kinds = {(type(h.id), type(h.name), type(h.beneficiaries), type(h.organisation_id),
+              type(h.expected_clearance_share), type(h.synthetic), type(h.clearance_depth_cm),
+              type(h.device_categories), h.beneficiaries_sadd is None and h.benchmark is None
+              and not h.turning_points and not h.imsma_id and not h.imsma_links) for h in hazards}
+    if any(not plain or any(t not in allowed for t, allowed in zip(types, _PLAIN_HAZARD, strict=True))
+           for *types, plain in kinds):
+        return None
+    if not set(map(type, areas)) <= {float} or set(map(type, blobs)) not in ({bytes}, {str}, set()):
+        return None
+    value = _HAZARD_ENUM_VALUE
+    cats = _categories_text
+    if extra is None:
+        return [(blob, h.id, h.name, value[h.hazard_class], value[h.status], value[h.evidence],
+                 cats(h.device_categories), value[h.land_use], h.beneficiaries, h.organisation_id,
+                 h.expected_clearance_share, area, int(h.synthetic), h.clearance_depth_cm, value[h.marking], None,
+                 None, None) for h, area, blob in zip(hazards, areas, blobs, strict=True)]
+    return [(blob, h.id, h.name, value[h.hazard_class], value[h.status], value[h.evidence],
+             cats(h.device_categories), value[h.land_use], h.beneficiaries, h.organisation_id,
+             h.expected_clearance_share, area, int(h.synthetic), h.clearance_depth_cm, value[h.marking], None,
+             None, None, more) for h, area, blob, more in zip(hazards, areas, blobs, extra, strict=True)]
 
 
 #: :func:`_imsma_columns` of a record with no IMSMA id and no links.

@@ -132,32 +132,54 @@ BULK_RTREE_ROWS = 200
 def _insert_indexed(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (geometry already encoded) into the spatial ``table``. On a GeoPackage with many rows, the
     R-tree's insert trigger is set aside for the statement and the boxes written in one statement from the rows'
-    headers: the trigger calls five Python functions per row (ST_IsEmpty, ST_MinX, …), two thirds of a bulk
-    import's time in SQLite. The trigger is put back in the same transaction (DDL in SQLite is transactional: a
-    failure rolls both back, and no other writer can come between, the write lock being held)."""
+    headers (:func:`_insert_tuples_indexed`)."""
     if not rows:
         return
     if conn.dialect.name != "sqlite" or len(rows) < BULK_RTREE_ROWS or not isinstance(rows[0].get("geom"), bytes):
         conn.execute(table.insert(), rows)
         return
+    names = list(rows[0])
+    values = _plain_values(rows, names)
+    if values is None:
+        conn.execute(table.insert(), rows)
+        return
+    _insert_tuples_indexed(conn, table, names, values)
+
+
+def _insert_tuples_indexed(conn: Connection, table: Table, names: Sequence[str],
+                           values: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``values`` (rows of ``names``' values, each of a :data:`_PLAIN` type, ``id`` and the encoded ``geom``
+    among them) into the spatial ``table`` of a GeoPackage store, straight to the driver. The R-tree's insert
+    trigger is set aside for the statement and the boxes written in one statement from the rows' headers: the
+    trigger calls five Python functions per row (ST_IsEmpty, ST_MinX, …), two thirds of a bulk import's time in
+    SQLite. The trigger is put back in the same transaction (DDL in SQLite is transactional: a failure rolls both
+    back, and no other writer can come between, the write lock being held)."""
+    columns = ", ".join(f'"{table.c[n].name}"' for n in names)
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
     rtree = gpkg.rtree_name(table.name)
     trigger = f"{rtree}_insert"
     ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
                                (trigger,)).scalar()
     if ddl is None:
-        conn.execute(table.insert(), rows)
+        conn.exec_driver_sql(sql, list(values))
         return
     conn.exec_driver_sql(f'DROP TRIGGER "{trigger}"')
     try:
-        ids = [row["id"] for row in rows]
-        fids = _insert_plain(conn, table, rows)
+        _room_for(conn, values)
+        at_id, at_geom = names.index("id"), names.index("geom")
+        ids = [row[at_id] for row in values]
+        conn.exec_driver_sql(sql, list(values))
+        fids: list[int] | None = None
+        if "fid" not in names and "fid" in table.c:
+            last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+            fids = list(range(last - len(values) + 1, last + 1))
         if fids is None or not _fids_hold(conn, table, fids, ids):
             found: dict[str, int] = {}
             for chunk in _chunks(ids):
                 found.update((str(i), int(f)) for i, f in conn.execute(select(table.c.id, table.c.fid)
                                                                        .where(table.c.id.in_(chunk))))
             fids = [found[i] for i in ids]
-        blobs = [row["geom"] for row in rows]
+        blobs = [row[at_geom] for row in values]
         envelopes = gpkg.envelopes(blobs)
         if envelopes is None:
             boxes = [(fid, *env) for fid, blob in zip(fids, blobs, strict=True)
@@ -170,6 +192,61 @@ def _insert_indexed(conn: Connection, table: Table, rows: list[dict[str, Any]]) 
         conn.exec_driver_sql(str(ddl))
 
 
+def _can_copy(conn: Connection, table: Table) -> bool:
+    """Whether new rows can go into ``table`` by ``COPY ... FROM STDIN`` on this PostgreSQL connection: not when
+    row-level security applies to it (PostgreSQL refuses COPY FROM then; the web service's role), nor through a
+    driver other than psycopg 3."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.name != "postgresql" or not hasattr(driver, "cursor") or not hasattr(driver, "pgconn"):
+        return False
+    return not bool(conn.exec_driver_sql(f"SELECT row_security_active('{table.name}')").scalar())
+
+
+def _ewkb_hex(geoms: Sequence[BaseGeometry | None]) -> list[str | None]:
+    """Each geometry as hex EWKB with SRID 4326, 2D: PostGIS's text input for the geometry ``ST_GeomFromWKB`` of
+    its WKB with that SRID gives (what an INSERT binds, :mod:`sapper.store.types`)."""
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    present = ~shapely.is_missing(arr)
+    out: list[str | None] = [None] * len(arr)
+    if present.any():
+        texts = shapely.to_wkb(shapely.set_srid(arr[present], 4326), hex=True, include_srid=True,
+                               output_dimension=2)
+        for k, text_ in zip(np.flatnonzero(present).tolist(), texts, strict=True):
+            out[k] = str(text_)
+    return out
+
+
+def _copy_in(conn: Connection, table: Table, names: Sequence[str], values: Sequence[tuple[Any, ...]]) -> None:
+    """``values`` (rows of ``names``' values: text, numbers, None; geometry as hex EWKB) into ``table`` by one
+    ``COPY ... FROM STDIN`` in the connection's transaction: on PostGIS a bulk import's rows in a fraction of the
+    time of batched INSERTs, the same rows (``tests/services/test_bulk_import.py`` compares them)."""
+    driver: Any = conn.connection.driver_connection
+    columns = ", ".join(f'"{table.c[n].name}"' for n in names)
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in values:
+            write(row)
+
+
+#: The most page cache (KiB) a bulk insert asks for on its connection: room for the pages it dirties, so that SQLite
+#: need not write them out to the WAL before the commit does (SQLite's default is 2 MiB).
+BULK_CACHE_KIB = 262_144
+
+
+def _room_for(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+    """Raise the connection's page cache for a bulk insert of ``values`` (and the audit rows after it), to about
+    three times their size, at most :data:`BULK_CACHE_KIB`; kept for the connection, never lowered. Memory only:
+    what is written, and when it is made durable, do not change (journal mode and synchronous are left as they
+    are)."""
+    size = sum(len(v) if isinstance(v, bytes | str) else 8 for v in values[0]) if values else 0
+    wanted = min(BULK_CACHE_KIB, 3 * size * len(values) // 1024)
+    current = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    have = -current if current < 0 else current * 4  # pages of (at most) 4 KiB
+    if wanted > have:
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{wanted}")
+
+
 def _fids_hold(conn: Connection, table: Table, fids: Sequence[int], ids: Sequence[str]) -> bool:
     """Whether the rows just inserted with ``ids`` have ``fids`` (checked at both ends and by count)."""
     if not fids:
@@ -177,27 +254,6 @@ def _fids_hold(conn: Connection, table: Table, fids: Sequence[int], ids: Sequenc
     got: dict[int, str] = {int(f): str(i) for f, i in conn.exec_driver_sql(
         f'SELECT fid, id FROM "{table.name}" WHERE fid IN (?, ?)', (fids[0], fids[-1]))}
     return got.get(fids[0]) == ids[0] and got.get(fids[-1]) == ids[-1] and fids[-1] - fids[0] + 1 == len(ids)
-
-
-def _insert_plain(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int] | None:
-    """``table.insert()`` of ``rows`` on SQLite, straight to the driver when every value is one SQLite takes as it
-    is (text, numbers, None, bytes: what SQLAlchemy would bind unchanged for these columns): SQLAlchemy's per-row
-    parameter processing is a fifth of a bulk import's time. Anything else goes through SQLAlchemy.
-
-    The rows' fids when they went to the driver (None otherwise): one statement inserting many rows into a table
-    with an integer primary key that none of them gives numbers them one after the other (``max(fid) + 1``, or
-    past the table's AUTOINCREMENT high-water mark), the last being ``last_insert_rowid()``; the caller checks."""
-    names = list(rows[0])
-    values = _plain_values(rows, names) if conn.dialect.name == "sqlite" else None
-    if values is None:
-        conn.execute(table.insert(), rows)
-        return None
-    columns = ", ".join(f'"{table.c[n].name}"' for n in names)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})', values)
-    if "fid" in names or "fid" not in table.c:
-        return None
-    last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
-    return list(range(last - len(rows) + 1, last + 1))
 
 
 #: Value types SQLite's driver binds as SQLAlchemy would for sapper's columns (text, numbers, NULL, blobs).
@@ -268,9 +324,14 @@ def _with_source_attributes(rows: list[dict[str, Any]], attributes: Sequence[Map
         return
     if replace:
         raise ValueError("source attributes go with new rows only: with replace, use set_source_attributes")
+    for row, encoded in zip(rows, _source_texts(attributes), strict=True):
+        row["source_attributes"] = encoded
+
+
+def _source_texts(attributes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each of ``attributes`` as the JSON text :func:`set_source_attributes` writes."""
     encode = _SOURCE_JSON.encode
-    for row, attrs in zip(rows, attributes, strict=True):
-        row["source_attributes"] = encode(dict(attrs))
+    return [encode(attrs if type(attrs) is dict else dict(attrs)) for attrs in attributes]
 
 
 def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: bool,
@@ -288,6 +349,19 @@ def add_hazards(conn: Connection, hazards: Sequence[HazardArea], *, replace: boo
     )
     if areas is None:
         areas = areas_m2([h.geometry for h in hazards])
+    sqlite = conn.dialect.name == "sqlite"
+    if not replace and len(hazards) >= BULK_RTREE_ROWS and (sqlite or _can_copy(conn, schema.hazard_areas)):
+        geoms = [h.geometry for h in hazards]
+        blobs: Sequence[bytes | str | None] = gpkg.encode_many(geoms) if sqlite else _ewkb_hex(geoms)
+        texts = None if source_attributes is None else _source_texts(source_attributes)
+        values = mapping.hazard_values(hazards, areas, blobs, texts)
+        if values is not None:  # no points either (hazard_values says None for an area with some)
+            names = [*mapping.HAZARD_VALUE_COLUMNS, *(() if texts is None else ("source_attributes",))]
+            if sqlite:
+                _insert_tuples_indexed(conn, schema.hazard_areas, names, values)
+            else:
+                _copy_in(conn, schema.hazard_areas, names, values)
+            return len(hazards)
     rows = [mapping.hazard_row(h, area) for h, area in zip(hazards, areas, strict=True)]
     _encode_geometry(conn, rows)
     _with_source_attributes(rows, source_attributes, replace=replace)

@@ -30,7 +30,7 @@ from sapper.domain.places import Settlement
 from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.domain.taskorders import OrderState, TaskOrder
-from sapper.domain.users import AuditEntry, Principal
+from sapper.domain.users import AuditBatch, AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, StoreError, ValidationError
 from sapper.messages import msg
 from sapper.store import accidents as accident_rows
@@ -147,6 +147,10 @@ class UnitOfWork:
     def audit_many(self, entries: Iterable[AuditEntry]) -> int:
         """Append the audit rows of a bulk write in this unit of work, in one statement; how many."""
         return accounts.write_audits(self._conn, list(entries))
+
+    def audit_batch(self, batch: AuditBatch) -> int:
+        """Append the audit rows of a bulk write to one table in this unit of work, in one statement; how many."""
+        return accounts.write_audit_batch(self._conn, batch)
 
     def put_accident(self, accident: Accident) -> bool:
         """Insert an accident or replace the one with its id (use sapper.services.accidents, which audits it);
