@@ -130,3 +130,27 @@ def test_an_import_pauses_the_cyclic_collector_and_resumes_it(tmp_path: Path,
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_bulk_inserts_page_cache_is_lowered_when_its_connection_goes_back(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk insert raises its connection's page cache (memory only, until the commit); back in the pool the
+    connection has SQLite's default again, so a pool of connections does not keep up to 256 MiB each."""
+    from sapper.domain.resources import Organisation, OrgKind
+    from sapper.store import repository
+
+    raised: list[int] = []
+    room_for = repository._room_for
+
+    def watched(conn: object, values: object) -> None:
+        room_for(conn, values)  # type: ignore[arg-type]
+        raised.append(int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one()))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(repository, "_room_for", watched)
+    path = clean_file(tmp_path / "clean.gpkg", n=3000)
+    with open_store(tmp_path / "store.gpkg", create=True) as store:
+        store.add_organisations([Organisation("org-1", "Operator One", OrgKind.OPERATOR)])
+        assert import_file(store, path, "hazards").imported == 3000
+        assert raised and raised[0] < -2000  # raised during the insert (negative: KiB)
+        with store._engine.connect() as conn:  # the pool's connection, back from the import
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -2000

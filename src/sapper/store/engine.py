@@ -160,6 +160,19 @@ def _on_checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
         raise sa_exc.DisconnectionError(str(exc)) from exc
 
 
+#: Set in a connection's info when a bulk insert raised its page cache (``repository._room_for``); the pool sets
+#: SQLite's default page cache (:data:`SQLITE_DEFAULT_CACHE`, 2 MiB) again on check-in.
+BULK_CACHE_KEY = "sapper_bulk_cache"
+SQLITE_DEFAULT_CACHE = -2000
+
+
+def _sqlite_checkin(dbapi_conn: Any, record: Any) -> None:
+    """A connection whose page cache a bulk insert raised (``repository._room_for``) gets SQLite's default again
+    when it goes back to the pool: a pool of connections each keeping up to 256 MiB would hold memory for nothing."""
+    if record.info.pop(BULK_CACHE_KEY, False):
+        dbapi_conn.execute(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")
+
+
 def _pg_engine(url: URL) -> Engine:
     # No GeoAlchemy2 (not a dependency): 0.18's table-creation hooks fail on SQLAlchemy 2.1 (ColumnCollection), and
     # sapper's own Geometry type (store/types.py) binds and reads PostGIS geometry without it.
@@ -176,6 +189,7 @@ def _sqlite_engine(path: Path) -> Engine:
                            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "checkin", _sqlite_checkin)
     return engine
 
 

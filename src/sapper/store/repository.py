@@ -51,6 +51,7 @@ from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import ConflictError, Fault, NotFoundError, StoreError, ValidationError
 from sapper.messages import msg
 from sapper.store import accounts, gpkg, mapping, schema
+from sapper.store.engine import BULK_CACHE_KEY
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun, SurveyUnderOrder
 
 T = TypeVar("T")
@@ -236,15 +237,16 @@ BULK_CACHE_KIB = 262_144
 
 def _room_for(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
     """Raise the connection's page cache for a bulk insert of ``values`` (and the audit rows after it), to about
-    three times their size, at most :data:`BULK_CACHE_KIB`; kept for the connection, never lowered. Memory only:
-    what is written, and when it is made durable, do not change (journal mode and synchronous are left as they
-    are)."""
+    three times their size, at most :data:`BULK_CACHE_KIB`, until the connection goes back to the pool (which sets
+    SQLite's default again: ``store.engine.BULK_CACHE_KEY``). Memory only: what is written, and when it is
+    made durable, do not change (journal mode and synchronous are left as they are)."""
     size = sum(len(v) if isinstance(v, bytes | str) else 8 for v in values[0]) if values else 0
     wanted = min(BULK_CACHE_KIB, 3 * size * len(values) // 1024)
     current = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
     have = -current if current < 0 else current * 4  # pages of (at most) 4 KiB
     if wanted > have:
         conn.exec_driver_sql(f"PRAGMA cache_size = -{wanted}")
+        conn.info[BULK_CACHE_KEY] = True
 
 
 def _fids_hold(conn: Connection, table: Table, fids: Sequence[int], ids: Sequence[str]) -> bool:
