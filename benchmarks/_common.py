@@ -11,7 +11,8 @@ from pathlib import Path
 
 
 def machine() -> str:
-    """Cores (``nproc``), CPU model, memory, OS and Python of this machine, in one line."""
+    """Cores (``nproc``), CPU model, memory, OS and Python of this machine, in one line; and, when the benchmark runs
+    under ``benchmarks/quiet.sh`` (``SAPPER_BENCH_QUIET=nice19``), that the other work was held at nice 19."""
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -30,8 +31,10 @@ def machine() -> str:
         nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
     except OSError:
         nproc = ""
+    held = ("; other work on the machine held at nice 19 by `benchmarks/quiet.sh`"
+            if os.environ.get("SAPPER_BENCH_QUIET") == "nice19" else "")
     return (f"{nproc or os.cpu_count()} cores (`nproc`; {cpu}){mem}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+            f"Python {platform.python_version()}{held}")
 
 
 def write_section(path: Path, begin: str, end: str, section: str, new_heading: str = "") -> None:
