@@ -470,7 +470,8 @@ def _state(value: StagingState | str) -> StagingState:
         return StagingState(value)
     except ValueError:
         allowed = ", ".join(s.value for s in StagingState)
-        raise ValidationError(msg("state"), [Fault("state", msg("{value} is not one of {allowed}", value=repr(value),
+        raise ValidationError(msg("state"), [Fault(msg("state"), msg("{value} is not one of {allowed}",
+                                                                     value=repr(value),
                                                                 allowed=allowed), "state")]) from None
 
 
