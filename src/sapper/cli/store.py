@@ -75,7 +75,7 @@ def table_name(name: str) -> str:
 def table_counts(counts: Mapping[str, int]) -> str:
     """The tables that hold records, with their counts (``hazard_areas 2400, assets 1300``), in the run's
     language."""
-    return ", ".join(f"{table_name(k)} {n:,}" for k, n in counts.items() if n)
+    return ", ".join(f"{table_name(k)} {n}" for k, n in counts.items() if n)
 
 
 def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:
