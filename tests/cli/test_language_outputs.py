@@ -439,7 +439,7 @@ def test_errors_below_the_command_line_stay_as_they_were_in_english(
     db = _store(tmp_path / "en.gpkg", monkeypatch, capsys)
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
     for (args, exit_code), english in zip(_error_cases(db, files), _ENGLISH, strict=True):
-        code, out, err = run(monkeypatch, capsys, "--lang", "en", *args)
+        code, _, err = run(monkeypatch, capsys, "--lang", "en", *args)
         assert code == exit_code and english in err, (args, err)
 
 

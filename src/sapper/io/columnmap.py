@@ -163,7 +163,7 @@ class _Translator:
 
 def _ids(rows: list[dict[str, Any]], geoms: Sequence[BaseGeometry | None], has_id: bool) -> list[str]:
     """Ids repeated in the file made distinct (value and ordinal), missing ones derived from the geometry."""
-    notes = []
+    notes: list[str] = []
     values = [None if is_missing(r.get("id")) else str(r["id"]).strip() for r in rows]
     values = [str(int(float(v))) if v is not None and _whole(v) else v for v in values]
     counts = Counter(v for v in values if v is not None)

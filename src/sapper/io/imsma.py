@@ -508,7 +508,7 @@ def mdr_gaps(hazards: Sequence[HazardArea], activities: Sequence[Activity]) -> l
         if missing:
             gaps.append(MdrGap(msg("hazard area {id}", id=h.id), h.imsma_id, tuple(missing)))
     for a in sorted(activities, key=lambda a: a.id):
-        missing: list[str] = []
+        missing = []
         if a.organisation_id is None:
             missing.append(msg("implementing organisation"))
         if a.method is None:
@@ -527,7 +527,7 @@ def mdr_gaps(hazards: Sequence[HazardArea], activities: Sequence[Activity]) -> l
         if missing:
             gaps.append(MdrGap(msg("activity {id}", id=a.id), a.imsma_id, tuple(missing)))
         for n, d in enumerate(a.devices, start=1):
-            missing: list[str] = []
+            missing = []
             if not d.device_type.strip():
                 missing.append(msg("model"))
             if d.condition is DeviceCondition.UNKNOWN:

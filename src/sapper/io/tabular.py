@@ -90,7 +90,7 @@ def read_csv(path: Path) -> TextTable:
     except OSError as exc:
         raise _fail(path, msg("cannot be read ({reason})", reason=exc.strerror or exc)) from None
     text, encoding = decode(path, data)
-    notes = [] if encoding == "utf-8" else [
+    notes: list[str] = [] if encoding == "utf-8" else [
         msg("{file}: read as Windows-1251 (cp1251) text: it is not UTF-8", file=path.name)]
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _delimiter(first)
