@@ -917,7 +917,8 @@ def _fault_text(f: Fault, record: str) -> str:
 
 
 def _describe(s: StagedSubmission) -> str:
-    return f"{s.id} ({s.kind}, {s.submission.instance_id}, version {s.version})"
+    return msg("{id} ({kind}, {instance}, version {version})", id=s.id, kind=s.kind, instance=s.submission.instance_id,
+               version=s.version)
 
 
 def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | None = None,
