@@ -72,3 +72,19 @@ def test_without_a_plan_there_is_nothing_to_price(tmp_path: Path) -> None:
     _register(db)
     section = _section(render_situation(gather(db, forecast_runs=0), lang=Lang.EN))
     assert "No costs: there is no plan to price yet." in section
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    (Lang.EN, {"manual clearance", "repair: roads", "non-technical survey"}),
+    (Lang.UK, {"ручне розмінування", "ремонт: дороги", "нетехнічне обстеження"}),
+    (Lang.RU, {"ручное разминирование", "ремонт: дороги", "нетехническое обследование"}),
+])
+def test_costs_by_method_name_the_methods_in_words(planned: Path, lang: Lang, words: set[str]) -> None:
+    """The lines of the costs by method are the methods and trades in words of the report's language, not the codes
+    (`manual`, `repair: road`) the costs are keyed by."""
+    data = gather(planned, forecast_runs=0)
+    assert data.costs is not None
+    section = _section(render_situation(data, lang=lang))
+    shown = set(re.findall(r"<tr><td>([^<]*)</td><td class=\"n\">", section))
+    assert words <= shown, shown
+    assert not shown & {m.key for m in data.costs.by_method}, shown
