@@ -231,5 +231,6 @@ def parse_level(text: str) -> Sensitivity:
     try:
         return Sensitivity(text.strip().lower().replace("-", "_"))
     except ValueError:
-        raise ValidationError("--level", [Fault("--level", f"{text!r} is not one of "
-                                          f"{', '.join(s.value for s in Sensitivity)}", "level")]) from None
+        raise ValidationError("--level", [Fault("--level", msg("{value} is not one of {allowed}", value=repr(text),
+                                                               allowed=", ".join(s.value for s in Sensitivity)),
+                                                "level")]) from None

@@ -223,9 +223,9 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         dates = [r.work_date for r in reports if progress_from is None or r.work_date >= progress_from]
         as_of = max(dates) + dt.timedelta(days=1) if dates else plan_start
     if as_of < plan_start:
-        raise ValidationError(msg("re-plan"), [Fault(msg("re-plan"),
-                                                     f"as-of date {as_of} is before the start of the previous "
-                                            f"plan ({plan_start})", "as_of")])
+        raise ValidationError(msg("re-plan"), [Fault(msg("re-plan"), msg(
+            "as-of date {as_of} is before the start of the previous plan ({start})", as_of=as_of, start=plan_start),
+                                                     "as_of")])
     cparams = with_calendar(with_release_rules(previous.params.compile_params(), store.release_rules()),
                             store.calendar())
     say(msg("work left as of {day} (plan run {plan} started {start})", day=as_of.isoformat(), plan=previous.id,
