@@ -20,7 +20,6 @@ from sapper.domain.hazards import HazardArea, HazardClass, HazardStatus
 from sapper.domain.landrelease import EventKind, ReleaseEvent, ReleaseState
 from sapper.domain.pricing import PricingProfile
 from sapper.errors import Fault, NotFoundError, PlanError, SapperError, ValidationError
-from sapper.messages import msg
 from sapper.prioritise import DEFAULT_PROFILE, WeightProfile
 from sapper.prioritise.score import Contribution, score_asset, score_hazard
 from sapper.report.model import GanttBar, Town
@@ -221,7 +220,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
     """Everything the situation report of the store at ``db`` shows (see the module docstring), its costs at
     ``pricing``'s prices (None: sapper's default profile)."""
     if forecast_runs < 0:
-        raise ValidationError(msg("report"), [Fault("--forecast-runs",
+        raise ValidationError("report", [Fault("--forecast-runs",  # not a message, as in io.issues
                                                f"must be 0 (no forecast) or more, got {forecast_runs}")])
     with open_store(db) as store:
         meta = store.meta()
