@@ -8,6 +8,7 @@ English words.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 import shutil
@@ -336,3 +337,167 @@ def test_every_help_text_is_translated() -> None:
             catalogue = read_po(f, locale=lang.value)
         missing = [t for t in texts if (m := catalogue.get(t)) is None or not m.string]
         assert missing == [], (lang, missing[:5])
+
+
+# ----------------------------------------------------------------------------------------------------
+# Errors below the command line (issue 14 item 5, last pass): record names of validation errors, the file
+# readers' refusals, the argument parser's conversion errors, the demo's scenario line
+# ----------------------------------------------------------------------------------------------------
+
+#: A hazard-area file whose columns are not sapper's (no id, no hazard_class).
+_FOREIGN = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"fid": "P1", "kind": "SHA"},
+     "geometry": {"type": "Polygon", "coordinates": [[[35.0, 51.0], [35.01, 51.0], [35.01, 51.01], [35.0, 51.0]]]}}]}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """Files an import refuses: foreign columns, bytes in neither UTF-8 nor cp1251, a CSV without its CRS, an
+    unreadable profile, a vector file with no feature to outline."""
+    found = {"foreign": tmp_path / "foreign.geojson", "binary": tmp_path / "binary.csv",
+             "nocrs": tmp_path / "nocrs.csv", "profile": tmp_path / "profile.toml", "empty": tmp_path / "empty.geojson"}
+    found["foreign"].write_text(json.dumps(_FOREIGN), encoding="utf-8")
+    found["binary"].write_bytes(b"id,\x88\x98x\n")
+    found["nocrs"].write_text("id,hazard_class,wkt\nA1,SHA,\"POLYGON((35 51,35.01 51,35.01 51.01,35 51))\"\n",
+                              encoding="cp1251")
+    found["profile"].write_text("bogus = 1\n", encoding="utf-8")
+    found["empty"].write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    return found
+
+
+def _store(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A store with the examples' hazard areas (EX-H1 … EX-H6) and nothing else."""
+    for args in (["init", "--db", db, "--start-date", "2026-11-02"],
+                 ["import", "hazards", EXAMPLES / "survey.geojson", "--db", db]):
+        code, _, err = run(monkeypatch, capsys, *args)
+        assert code == 0, err
+    return db
+
+
+def _error_cases(db: Path, files: dict[str, Path]) -> list[tuple[list[str | Path], int]]:
+    """Commands that fail on bad input (their arguments and exit code): one per surface of the last pass."""
+    return [
+        (["calendar", "add-holiday", "2026-12-25", "--to", "2026-12-01", "--db", db], 2),
+        (["calendar", "add-standdown", "--for", "sappers", "--from", "12-01", "--to", "03-15", "--db", db], 2),
+        (["calendar", "remove", "--holiday", "2020-01-01", "--db", db], 3),
+        (["import", "hazards", files["foreign"], "--db", db], 2),
+        (["import", "hazards", files["binary"], "--db", db], 2),
+        (["import", "hazards", files["nocrs"], "--db", db], 2),
+        (["import", "hazards", files["foreign"], "--profile", files["profile"], "--db", db], 2),
+        (["import", "hazards", files["foreign"], "--db", db, "--crs", "EPSG:32636"], 2),
+        (["import", "assets", files["foreign"], "--db", db], 2),
+        (["import", "workforce", files["binary"], "--db", db], 2),
+        (["import", "field", files["binary"], "--db", db], 2),
+        (["release", "record", "EX-H1", "--type", "clearance", "--id", "A1", "--date", "2026-11-03", "--cleared",
+          files["empty"], "--actor", "a", "--reason", "r", "--db", db], 2),
+        (["forecast", "--db", db, "--workers", "0"], 2),
+        (["user", "add", "bob", "--role", "chief", "--org", "NMAA", "--password-stdin", "--db", db], 2),
+        (["plan", "--db", db, "--pools", "shared"], 2),
+        (["plan", "--db", db, "--time-limit", "-5"], 2),
+        (["whatif", "--db", db, "--variant", "current:manual_teams=+1"], 2),
+        (["whatif", "--db", db, "--variant", "more:bogus=1"], 2),
+        (["priorities", "--db", db, "--explain", "NOPE"], 3),
+        (["release", "certificate", "EX-H1", "--out", db.with_suffix(".pdf"), "--db", db], 2),
+        (["init", "--db", db], 4),
+        (["scenario", "build", "kursk-border", "--db", db], 4),
+    ]
+
+
+#: Each case's English error (what a script may match: unchanged by the catalogues), in the order of _error_cases.
+_ENGLISH = [
+    "calendar is invalid: holidays.to: --to 2026-12-01 is before 2026-12-25",
+    "calendar is invalid: stand-down.for: 'sappers' is not deminers or builders",
+    "no holiday on 2020-01-01 in the calendar (sapper calendar show lists them)",
+    "foreign.geojson: missing required columns id, hazard_class (or haz_class or hazard_cla) (found: none)",
+    "binary.csv: is neither UTF-8 nor Windows-1251 (cp1251) text (byte 4 is 0x88): save it as CSV UTF-8",
+    "nocrs.csv: a CSV file has no coordinate reference system of its own: pass it with --crs",
+    "profile.toml: unknown entries bogus (a profile has kind, crs, [map], [values.FIELD] and [defaults])",
+    "the file says its coordinate reference system is EPSG:4326, but --crs says EPSG:32636",
+    "foreign.geojson: missing required columns id, asset_type, damage (found: none)",
+    "binary.csv: is neither UTF-8 nor Windows-1251 (cp1251) text",
+    "binary.csv: is neither an ODK Central export (no KEY column) nor a KoboToolbox export",
+    "empty.geojson: holds no feature",
+    "Error: Invalid value for '--workers': Input should be greater than or equal to 1",
+    "Error: Invalid value for '--role': Value error, 'chief' is not one of 'admin', 'im-officer', 'planner', 'field', "
+    "'viewer'.",
+    "pools is invalid: pools.pools: pools must be one of fixed, capabilities, got 'shared'",
+    "settings is invalid: settings.time_limit_s: must be above 0, not -5.0",
+    "variant current is invalid: variant current: 'current' names the latest plan's column: pick another name",
+    "variant more is invalid: variant more.bogus: unknown key 'bogus'",
+    "'NOPE' is no record: give the id of an open hazard area or of an asset",
+    "hazard area EX-H1 is invalid: hazard area EX-H1: has no land-release history: nothing to certify",
+    "already exists; sapper init does not overwrite a file",
+    "already exists; pass --replace to build the scenario over it",
+]
+
+
+def test_errors_below_the_command_line_stay_as_they_were_in_english(
+        tmp_path: Path, files: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The same errors in English read as before the catalogues (scripts may match them): the record names, the
+    readers' reasons, the parser's own words (a range, a choice)."""
+    db = _store(tmp_path / "en.gpkg", monkeypatch, capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
+    for (args, exit_code), english in zip(_error_cases(db, files), _ENGLISH, strict=True):
+        code, _, err = run(monkeypatch, capsys, "--lang", "en", *args)
+        assert code == exit_code and english in err, (args, err)
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_errors_below_the_command_line_leave_no_english(tmp_path: Path, files: dict[str, Path], lang: str,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every error case above in Ukrainian or Russian: the exit code is the same, no English sentence is left (the
+    stop-list scan), and one sentence per surface reads as the catalogue says it."""
+    db = _store(tmp_path / "store.gpkg", monkeypatch, capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
+    said = []
+    for args, exit_code in _error_cases(db, files):
+        code, out, err = run(monkeypatch, capsys, "--lang", lang, *args)
+        assert code == exit_code and out == "", (args, err)
+        said.append(err)
+    uk = lang == "uk"
+    expected = [
+        "календар: неприйнятні дані: свята.to: --to 2026-12-01 раніше за 2026-12-25" if uk else
+        "календарь: недопустимые данные: праздники.to: --to 2026-12-01 раньше 2026-12-25",
+        "бракує обов'язкових стовпців id, hazard_class (або haz_class або hazard_cla) (знайдено: немає)" if uk else
+        "не хватает обязательных столбцов id, hazard_class (или haz_class или hazard_cla) (найдено: нет)",
+        "не є текстом ні в UTF-8, ні в Windows-1251 (cp1251)" if uk else
+        "не является текстом ни в UTF-8, ни в Windows-1251 (cp1251)",
+        "файл CSV не має власної системи координат" if uk else "у файла CSV нет собственной системы координат",
+        "Неприпустиме значення для '--workers': має бути не менше 1, отримано 0" if uk else
+        "Недопустимое значение для '--workers': должно быть не меньше 1, получено 0",
+        "'chief' не є одним із 'admin', 'im-officer', 'planner', 'field', 'viewer'." if uk else
+        "'chief' не является одним из 'admin', 'im-officer', 'planner', 'field', 'viewer'.",
+        "небезпечна ділянка EX-H1: неприйнятні дані: небезпечна ділянка EX-H1: не має історії звільнення земель" if uk
+        else "опасный участок EX-H1: недопустимые данные: опасный участок EX-H1: не имеет истории высвобождения земель",
+    ]
+    text = "\n".join(said)
+    assert [e for e in expected if e not in text] == []
+    # The usage line names the command (its words are sapper's commands, not English sentences).
+    shown = [line for err in said for line in err.splitlines() if not line.startswith(("Використання:", "Довідка:",
+                                                                                           "Использование:",
+                                                                                           "Справка:"))]
+    assert [line for line in shown if english_left(line)] == []
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+def test_the_demo_and_scenario_lines_name_the_tables_in_the_language(lang: str, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's progress line after the scenario is built names the tables that hold records in the language
+    (it printed a Python dict of table names before); in English it names them as the store does."""
+    from sapper.cli._output import say, tr, use_language
+    from sapper.cli.store import table_counts
+
+    counts = {"accidents": 0, "hazard_areas": 2400, "assets": 1300}
+    try:
+        use_language(Lang(lang))
+        say(tr("scenario: {counts}", counts=table_counts(counts)))
+        use_language(Lang.EN)
+        say(tr("scenario: {counts}", counts=table_counts(counts)))
+    finally:
+        use_language(Lang.EN)
+    said, english = capsys.readouterr().err.splitlines()
+    assert said == ("… сценарій: небезпечні ділянки 2400, пошкоджені об'єкти 1300" if lang == "uk" else
+                    "… сценарий: опасные участки 2400, повреждённые объекты 1300"), said
+    assert english == "… scenario: hazard_areas 2400, assets 1300"

@@ -253,4 +253,4 @@ def test_foreign_file_reads_through_its_profile(tmp_path: Path) -> None:
     assert got.attributes[0] == {"oblast": "Курская", "comments": "синтетика"}
     assert got.attributes[4]["comments"] == "площа 1,5 га"  # text keeps its comma: only whole numbers convert
     assert any("2 features share 1 source id" in n for n in got.notes)
-    assert any("1 features have no id" in n for n in got.notes)
+    assert any("1 feature has no id" in n for n in got.notes)

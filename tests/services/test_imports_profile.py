@@ -82,7 +82,7 @@ def test_profile_import_reports_every_decision_and_a_second_adds_nothing(store: 
             "beneficiaries ← benef") in lines
     assert "id: 2 features share 1 source id; each got the source id and an ordinal in file order (145-1, -2, …)" \
         in lines
-    assert "id: 1 features have no id; their ids are derived from their geometry (geo-…)" in lines
+    assert "id: 1 feature has no id; its id is derived from its geometry (geo-…)" in lines
     assert "status: default 'open' used for 5 features" in lines
     assert "columns kept as source attributes: oblast, comments" in lines
     stored = _rows(store)

@@ -7,7 +7,9 @@ two places the library offers: the help page (``rich_utils.rich_format_help``, w
 options' help and its subcommands' help are said from the catalogues) and the usage line's prefix
 (``HelpFormatter.write_usage``); usage errors are said by :func:`usage_error` from the exception's own fields (the
 option, the command, the possibilities), never by re-parsing a sentence of the library, except for the few messages
-the parser makes as text (an option that needs an argument, a command that does not exist).
+the parser makes as text (an option that needs an argument, a command that does not exist, a path that fails
+its checks); a conversion error is said from pydantic's error (its type, limit and input; the choices from the
+parameter's type).
 
 The English texts are the msgids: the library's phrases are listed here (``N_``), the commands' and options' help
 texts in :mod:`sapper.cli._helptexts` (written by ``python -m sapper.cli._helptexts`` from the live command tree,
@@ -19,7 +21,8 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from enum import Enum
+from typing import Any, Literal, get_args, get_origin
 
 import typer
 import typer.rich_utils as rich_utils
@@ -113,7 +116,20 @@ def _translate_help(command: Any, ctx: Any) -> None:
 _REQUIRES = re.compile(r"^Option (?P<name>'[^']*') requires (?:an argument|(?P<n>\d+) arguments)\.$")
 _NO_VALUE = re.compile(r"^Option (?P<name>'[^']*') does not take a value\.$")
 _NO_COMMAND = re.compile(r"^No such command (?P<name>'[^']*')(?:\. Did you mean (?P<like>.*)\?)?\.?$")
-_EXTRA = re.compile(r"^Got unexpected extra arguments? \((?P<args>.*)\)$")
+_EXTRA = re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)$")
+#: What the vendored click says of a path that fails its checks (``typer._param_types.coerce_cli_path``).
+_PATH = re.compile(r"^(?P<kind>file|dir|path) (?P<name>'.*') (?P<what>does not exist|is a file|is a directory|is not "
+                   r"readable|is not writable)\.$")
+_PATH_SAID = {"does not exist": N_("{kind} {name} does not exist."), "is a file": N_("{kind} {name} is a file."),
+              "is a directory": N_("{kind} {name} is a directory."),
+              "is not readable": N_("{kind} {name} is not readable."),
+              "is not writable": N_("{kind} {name} is not writable.")}
+_PATH_KIND = {"file": N_("file"), "dir": N_("folder"), "path": N_("path")}
+#: What pydantic (typer's conversion) says of a number out of its range, by the error's type; its limit in ``ctx``.
+_RANGE = {"greater_than_equal": ("ge", N_("must be at least {limit}, got {value}")),
+          "greater_than": ("gt", N_("must be above {limit}, got {value}")),
+          "less_than_equal": ("le", N_("must be at most {limit}, got {value}")),
+          "less_than": ("lt", N_("must be below {limit}, got {value}"))}
 _TAKES = re.compile(r"^Argument (?P<name>'[^']*') takes (?P<n>\d+) values\.$")
 #: What typer's conversion (pydantic) says of a value of the wrong type, as sapper says it.
 _VALUE = {
@@ -143,6 +159,45 @@ def _value(text: str) -> str:
     return text
 
 
+def _choices(param: Any) -> list[str] | None:
+    """The values an enum or ``Literal`` parameter accepts (``None`` for any other parameter)."""
+    runtime = getattr(param, "get_runtime_param", None)
+    annotation = getattr(runtime(), "annotation", None) if runtime is not None else None
+    if get_origin(annotation) is Literal:
+        return [str(c) for c in get_args(annotation)]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [str(c.value) for c in annotation]
+    return None
+
+
+def _conversion(exc: Exception, param: Any) -> str | None:
+    """What typer's conversion (pydantic, the exception's cause) found wrong, from the error's own fields: a number out
+    of its range, a value that is not one of the choices; ``None`` for what is said from the text."""
+    errors = getattr(exc.__cause__, "errors", None)
+    if errors is None:
+        return None
+    try:
+        first = errors(include_url=False)[0]
+    except (IndexError, TypeError):
+        return None
+    kind, ctx, value = first.get("type"), first.get("ctx") or {}, first.get("input")
+    if kind in _RANGE and _RANGE[kind][0] in ctx:
+        key, template = _RANGE[kind]
+        return tr(template, limit=ctx[key], value=value)
+    choices = _choices(param)
+    if kind == "value_error" and choices is not None:
+        return tr("{value} is not one of {choices}.", value=repr(value), choices=", ".join(map(repr, choices)))
+    return None
+
+
+def _path(text: str) -> str | None:
+    """A path that fails the parameter's checks (does not exist, is a folder), rebuilt from the message's parts."""
+    if m := _PATH.match(text):
+        template = _PATH_SAID[m["what"]]
+        return tr(template, kind=_say(_PATH_KIND[m["kind"]]), name=m["name"])
+    return None
+
+
 def _message(exc: Exception) -> str:
     """The error itself (after ``Error:``) in the run's language."""
     ctx = getattr(exc, "ctx", None)
@@ -163,8 +218,10 @@ def _message(exc: Exception) -> str:
         if extra and extra.startswith("Choose from:"):
             said += " " + tr("Choose from: {choices}", choices=extra.removeprefix("Choose from:").strip())
         return said
+    if isinstance(exc, click.exceptions.FileError):
+        return tr("Could not open file {name}: {reason}", name=repr(exc.ui_filename), reason=exc.message)
     if isinstance(exc, click.exceptions.BadParameter):
-        value = _value(text)
+        value = _conversion(exc, param) or _path(text) or _value(text)
         if param is None and exc.param_hint is None:
             return tr("Invalid value: {message}", message=value)
         hint = _hint(param, ctx) if param is not None else str(exc.param_hint)
@@ -190,6 +247,9 @@ def _message(exc: Exception) -> str:
 def usage_error(exc: typer.TyperException) -> None:
     """A usage error as click shows it (usage line, where to find help, the error), in the run's language."""
     ctx = getattr(exc, "ctx", None)
+    if _Voice.speaker is not None and isinstance(exc, click.exceptions.FileError):
+        print(tr("Error: {message}", message=_message(exc)), file=sys.stderr)  # as click shows it: no usage line
+        return
     if _Voice.speaker is None or not isinstance(exc, click.exceptions.UsageError) or isinstance(
             exc, click.exceptions.NoArgsIsHelpError):
         show = getattr(exc, "show", None)

@@ -95,8 +95,8 @@ def _against(s: PlanSummary, r: ReplanSummary | None) -> str:
 def plan_summary(s: PlanSummary) -> None:
     """A plan's (or re-plan's) summary as aligned text: status, objective, baseline, bound, dates, progress."""
     if s.synthetic:
-        out.print(f"[bold yellow]{tr('SYNTHETIC scenario: hazards, assets and workforce split are generated.')}"
-                  "[/bold yellow]")
+        synthetic = tr("SYNTHETIC scenario: hazards, assets and workforce split are generated.")
+        out.print(f"[bold yellow]{escape(synthetic)}[/bold yellow]")
     lines([tr("plan status      : {status} ({engine}, {seconds} s, {tasks} tasks)", status=s.status.value,
              engine=s.engine, seconds=s.solve_seconds, tasks=s.task_count)])
     r = s.replan

@@ -9,6 +9,7 @@ import typer
 
 from sapper.cli._options import Db, parse_day, settings
 from sapper.cli._output import lines
+from sapper.messages import msg
 
 if TYPE_CHECKING:
     from sapper.services.calendar import CalendarChange
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 calendar_app = typer.Typer(no_args_is_help=True, help="The programme's working calendar: working week, holidays, "
                                                       "stand-downs (used by plan, replan and forecast).")
 
-_AFTER = "the saved plan is unchanged: sapper plan or sapper replan plans with the new calendar"
+_AFTER = msg("the saved plan is unchanged: sapper plan or sapper replan plans with the new calendar")
 
 
 def _done(change: CalendarChange) -> None:
@@ -112,7 +113,7 @@ def calendar_remove(
     from sapper.services.register import open_register
 
     if (holiday is None) == (standdown is None) or (to is not None and holiday is None):
-        raise ValidationError("calendar remove", [Fault("calendar remove", msg(
+        raise ValidationError(msg("calendar remove"), [Fault(msg("calendar remove"), msg(
             "give either --holiday DAY [--to DAY] or --standdown deminers|builders"), "holiday")])
     first = parse_day("--holiday", holiday)
     with open_register(settings(ctx, db=db)) as store:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import settings
-from sapper.cli._output import lines, tr
+from sapper.cli._output import lines, tr, tr_n
 
 forms_app = typer.Typer(no_args_is_help=True, help="XLSForm templates for field data collection (ODK, Kobo).")
 
@@ -31,13 +31,13 @@ def forms_write(
     if db is None:
         from sapper.services.forms import write_templates
 
-        lines(f"wrote {path}" for path in write_templates(dir, form))
+        lines(tr("wrote {path}", path=path) for path in write_templates(dir, form))
         return
     from sapper.services.forms import write_register_forms_from
     from sapper.services.register import open_register
 
     with open_register(settings(ctx, db=db)) as store:
         done = write_register_forms_from(store, dir, form)
-    lines(f"wrote {path}" + (f" ({done.list_rows[path.name]} rows)" if path.name in done.list_rows else "")
-          for path in done.paths)
+    lines(tr_n("wrote {path} ({n} row)", "wrote {path} ({n} rows)", done.list_rows[path.name], path=path)
+          if path.name in done.list_rows else tr("wrote {path}", path=path) for path in done.paths)
     lines(tr("note: {note}", note=n) for n in done.notes)

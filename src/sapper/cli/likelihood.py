@@ -42,5 +42,7 @@ def likelihood(
                   reason=localise(result.reason), prior=prior)
     text = [head, tr("open hazard areas by chance of devices ({n} open):", n=len(view.open_ids))]
     found = {True: tr("; devices found"), False: tr("; processed, none found"), None: ""}
-    text += [f"  {a.hazard_id:<14} {a.probability:.3f}  ({a.source.value}{found[a.outcome]})" for a in view.ranked(n)]
+    source = {"model": tr("model"), "prior": tr("prior")}
+    text += [f"  {a.hazard_id:<14} {a.probability:.3f}  "
+             f"({source.get(a.source.value, a.source.value)}{found[a.outcome]})" for a in view.ranked(n)]
     lines(text)

@@ -17,6 +17,7 @@ import typer
 from sapper.cli._options import Db, Seed, TimeLimit, Workers, parse_day, settings
 from sapper.cli._output import Spinner, error_line, lines, plan_summary, say, tr
 from sapper.cli.costs import PricingFile
+from sapper.cli.store import table_counts
 
 if TYPE_CHECKING:
     from sapper.services.budgets import BudgetEffect
@@ -263,7 +264,7 @@ def demo(
     t0 = time.perf_counter()
     with Spinner(tr("building the kursk-border scenario (synthetic hazards and assets on real geography)")):
         counts = build_scenario_register(run, "kursk-border", seed=seed, replace=True)
-    say(tr("scenario: {counts}", counts=counts))
+    say(tr("scenario: {counts}", counts=table_counts(counts)))
     planning = tr("planning (CP-SAT, up to {seconds} s)", seconds=f"{run.time_limit_s:g}")
     with Spinner(planning), open_register(run) as store:
         outcome = plan_store(store, settings=PlanSettings(time_limit_s=run.time_limit_s, workers=run.workers))

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from sapper.cli._options import Db, settings
-from sapper.cli._output import counts, lines, tr
+from sapper.cli._output import lines, tr
+from sapper.cli.store import table_name
 
 scenario_app = typer.Typer(no_args_is_help=True, help="Reference scenarios.")
 
@@ -25,4 +26,5 @@ def scenario_build(
 
     built = build_scenario_register(settings(ctx, db=db), name, seed=seed, replace=replace)
     lines([tr("built {name} (seed {seed}, SYNTHETIC hazards and assets) into {db}", name=name, seed=seed, db=db)])
-    counts(built, width=20)
+    for table, n in built.items():
+        lines([f"{table_name(table):>20}: {n}"])

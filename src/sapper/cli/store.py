@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
@@ -66,8 +67,15 @@ def _meta_name(key: str) -> str:
     return key if language() is Lang.EN else localise(_META.get(key, key))
 
 
-def _table_name(name: str) -> str:
+def table_name(name: str) -> str:
+    """A store table's name (``hazard_areas``) as a reader says it in the run's language; the name in English."""
     return name if language() is Lang.EN else localise(_TABLES.get(name, name))
+
+
+def table_counts(counts: Mapping[str, int]) -> str:
+    """The tables that hold records, with their counts (``hazard_areas 2400, assets 1300``), in the run's
+    language."""
+    return ", ".join(f"{table_name(k)} {n}" for k, n in counts.items() if n)
 
 
 def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:
@@ -80,7 +88,7 @@ def info(ctx: typer.Context, db: Db, as_json: AsJson = False) -> None:
         print(json.dumps(found.to_json(), indent=1, ensure_ascii=False))
         return
     for k, n in found.counts.items():
-        out.print(f"{_table_name(k):>28}: {n}", markup=False, highlight=False)
+        out.print(f"{table_name(k):>28}: {n}", markup=False, highlight=False)
     for k, v in found.meta.items():
         text = v if len(v) <= 200 else tr_n("{head} … ({n:,} character; see --json)",
                                             "{head} … ({n:,} characters; see --json)", len(v), head=v[:80])

@@ -42,9 +42,11 @@ def serve(
     from sapper.api.serving import serve as run  # the server extra, only when serving
 
     if workers < 1:
-        raise ValidationError("serve", [Fault("serve", msg("--workers {n} is less than 1", n=workers), "workers")])
+        raise ValidationError(msg("serve"), [Fault(msg("serve"), msg("--workers {n} is less than 1", n=workers),
+                                                   "workers")])
     if not 1 <= threads <= 20:
-        raise ValidationError("serve", [Fault("serve", msg("--threads {n} is not between 1 and 20", n=threads),
+        raise ValidationError(msg("serve"), [Fault(msg("serve"), msg("--threads {n} is not between 1 and 20",
+                                                                     n=threads),
                                               "threads")])
     s = settings(ctx, db=db)
     run(db, host=host, port=port, workers=workers, threads=threads, access_log=access_log, data_key=s.data_key,

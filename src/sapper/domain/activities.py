@@ -90,7 +90,7 @@ class DeviceFound:
         if self.disposal_date is not None and self.disposal is None:
             faults.append(Fault(msg("device"), msg("a disposal date needs the disposal (destroyed in place, moved, "
                                               "handed over)"), "disposal"))
-        ValidationError.raise_if("device", faults)
+        ValidationError.raise_if(msg("device"), faults)
 
     def below(self, depth_cm: float) -> bool:
         """True when the device was found deeper than ``depth_cm`` (the required clearance depth): flagged."""
@@ -221,6 +221,6 @@ def release_balance(hazard: HazardArea, activities: list[Activity]) -> ReleaseBa
                                                               value=local.area - inside.area), kind))
             totals[kind] += inside.area
             remaining = shapely.difference(remaining, inside)
-    ValidationError.raise_if(f"hazard area {hazard.id}", faults)
+    ValidationError.raise_if(msg("hazard area {id}", id=hazard.id), faults)
     return ReleaseBalance(original.area, totals["cancelled"], totals["reduced"], totals["cleared"],
                           remaining.area, proj.to_wgs84(remaining))

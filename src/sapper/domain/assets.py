@@ -63,7 +63,7 @@ class Asset:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_frozen_work", tuple(sorted(self.repair_work.items())))
-        ValidationError.raise_if(f"asset {self.id}", self.faults())
+        ValidationError.raise_if(msg("asset {id}", id=self.id), self.faults())
 
     def faults(self) -> list[Fault]:
         record = msg("asset {id}", id=self.id)

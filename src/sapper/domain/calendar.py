@@ -32,7 +32,7 @@ class SeasonalWindow:
             except ValueError:
                 faults.append(Fault(msg("seasonal window"), msg("{name} {m}-{d} is not a day of the year",
                                                                 name=name, m=m, d=d), name))
-        ValidationError.raise_if("seasonal window", faults)
+        ValidationError.raise_if(msg("seasonal window"), faults)
 
     def contains(self, day: dt.date) -> bool:
         key = (day.month, day.day)
@@ -62,7 +62,7 @@ class Calendar:
                                 "weekdays"))
         if self.horizon_days <= 0:
             faults.append(Fault(msg("calendar"), msg("horizon must be positive"), "horizon_days"))
-        ValidationError.raise_if("calendar", faults)
+        ValidationError.raise_if(msg("calendar"), faults)
         days = []
         for i in range(self.horizon_days):
             d = self.start + dt.timedelta(days=i)
@@ -78,7 +78,8 @@ class Calendar:
     def date_of(self, index: int) -> dt.date:
         """The date of working day ``index`` (0 = the first working day on or after ``start``)."""
         if not 0 <= index < len(self._days):
-            raise ValidationError("calendar", [Fault(msg("calendar"), msg("working day {index} is beyond the horizon",
+            raise ValidationError(msg("calendar"), [Fault(msg("calendar"),
+                                                          msg("working day {index} is beyond the horizon",
                                                                      index=index))])
         return self._days[index]
 
@@ -144,7 +145,7 @@ class ProgrammeCalendar:
         days = [h.day for h in self.holidays]
         if len(set(days)) != len(days):
             faults.append(Fault(msg("calendar"), msg("a holiday is listed twice"), "holidays"))
-        ValidationError.raise_if("calendar", faults)
+        ValidationError.raise_if(msg("calendar"), faults)
         object.__setattr__(self, "holidays", tuple(sorted(self.holidays, key=lambda h: h.day)))
 
     @property
@@ -198,7 +199,7 @@ def parse_week(text: str) -> frozenset[int]:
         b = names[last] if sep else a
         days.update((a + k) % 7 for k in range((b - a) % 7 + 1))
     if bad or not days:
-        raise ValidationError("calendar", [Fault(msg("working week"), msg("{value!r} is not a day or a range of "
+        raise ValidationError(msg("calendar"), [Fault(msg("working week"), msg("{value!r} is not a day or a range of "
                                                                      "days (mon, tue, wed, thu, fri, sat, sun; "
                                                                      "e.g. mon-sat)", value=', '.join(bad) or text),
                                                  "weekdays")])
@@ -218,7 +219,7 @@ def parse_month_day(text: str, what: str) -> tuple[int, int]:
         m, d = (int(p) for p in text.strip().split("-"))
         dt.date(2001, m, d)  # as SeasonalWindow: 29 February is not a day of every year
     except ValueError:
-        raise ValidationError("calendar", [Fault(msg("stand-down"), msg("{what} {text!r} is not a day of the year "
+        raise ValidationError(msg("calendar"), [Fault(msg("stand-down"), msg("{what} {text!r} is not a day of the year "
                                                                         "as MM-DD (e.g. 12-01)", what=what, text=text),
                                                  what)]) from None
     return (m, d)
@@ -230,6 +231,6 @@ def parse_window(text: str) -> SeasonalWindow | None:
         return None
     start, sep, end = text.partition("..")
     if not sep:
-        raise ValidationError("calendar", [Fault(msg("stand-down"), msg("{text!r} is not MM-DD..MM-DD or none",
+        raise ValidationError(msg("calendar"), [Fault(msg("stand-down"), msg("{text!r} is not MM-DD..MM-DD or none",
                                                                         text=text), "window")])
     return SeasonalWindow(parse_month_day(start, "start"), parse_month_day(end, "end"))

@@ -90,7 +90,7 @@ class Beneficiaries:
     def __post_init__(self) -> None:
         faults = [Fault(msg("beneficiaries"), msg("{value} cannot be negative", value=name.replace('_', ' ')), name)
                   for name in BENEFICIARY_GROUPS if getattr(self, name) < 0]
-        ValidationError.raise_if("beneficiaries", faults)
+        ValidationError.raise_if(msg("beneficiaries"), faults)
 
     @property
     def direct(self) -> int:
@@ -155,7 +155,7 @@ class HazardArea:
     imsma_links: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        ValidationError.raise_if(f"hazard area {self.id}", self.faults())
+        ValidationError.raise_if(msg("hazard area {id}", id=self.id), self.faults())
 
     def faults(self) -> list[Fault]:
         record = msg("hazard area {id}", id=self.id)

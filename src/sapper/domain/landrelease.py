@@ -737,7 +737,7 @@ class LandRelease:
     def register_record(self, hazard: HazardArea) -> HazardArea:
         """``hazard`` (the register's record of this area) updated to this state: class, status, evidence, devices."""
         if hazard.id != self.hazard_id:
-            raise ValidationError(f"hazard area {hazard.id}", [
+            raise ValidationError(msg("hazard area {id}", id=hazard.id), [
                 Fault(msg("hazard area {id}", id=hazard.id), msg("is not the area of this history ({hazard_id})",
                                                       hazard_id=self.hazard_id), "id")])
         evidence = Evidence.DIRECT if self.hazard_class is HazardClass.CHA else hazard.evidence
@@ -973,7 +973,7 @@ class LandRelease:
 
     def _accept(self, authority: str) -> _Effects:
         if not authority.strip():
-            raise ValidationError(f"hazard area {self.hazard_id}", [Fault(
+            raise ValidationError(msg("hazard area {id}", id=self.hazard_id), [Fault(
                 msg("hazard area {hazard_id}", hazard_id=self.hazard_id),
                 msg("acceptance needs the accepting authority"), "authority")])
         holds = self.release_holds
@@ -982,7 +982,7 @@ class LandRelease:
         return _Effects(to_state=ReleaseState.RELEASED)
 
     def _local_polygon(self, geom: BaseGeometry | None, what: str, name: str) -> BaseGeometry:
-        where = f"hazard area {self.hazard_id}"
+        where = msg("hazard area {id}", id=self.hazard_id)
         if geom is None or geom.is_empty:
             raise ValidationError(where, [Fault(where, msg("{what} needs its area", what=what), name)])
         if not isinstance(geom, Polygon | MultiPolygon) or not geom.is_valid or not in_wgs84_range(geom):
@@ -1021,7 +1021,7 @@ class LandRelease:
                         evidence_pending=evidence)
 
     def _reopen(self, area: BaseGeometry | None, residual_risk: str, evidence: str) -> _Effects:
-        where = f"hazard area {self.hazard_id}"
+        where = msg("hazard area {id}", id=self.hazard_id)
         if not residual_risk.strip():
             raise ValidationError(where, [Fault(where, msg("reopening needs a residual-risk statement (IMAS 07.14)"),
                                                 "residual_risk")])
@@ -1157,7 +1157,7 @@ class LandRelease:
 
     def _non_conformity(self, nc_id: str | None, status: NCStatus | None) -> _Effects:
         if nc_id is None or status is None:
-            raise ValidationError(f"hazard area {self.hazard_id}", [
+            raise ValidationError(msg("hazard area {id}", id=self.hazard_id), [
                 Fault(msg("hazard area {hazard_id}", hazard_id=self.hazard_id),
                       msg("a non-conformity change needs its id and new status"))])
         nc = self.non_conformities.get(nc_id)

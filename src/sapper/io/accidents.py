@@ -32,7 +32,7 @@ def write_accidents(path: Path, accidents: Sequence[Accident]) -> int:
     """Write ``accidents`` to ``path`` (``.csv`` or ``.geojson``), whole or not at all; returns how many."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ValidationError("export", [Fault(msg("export"), msg("{name}: accidents are written as {value}",
+        raise ValidationError(msg("export"), [Fault(msg("export"), msg("{name}: accidents are written as {value}",
                                                              name=path.name, value=' or '.join(FORMATS)), "file_path")])
     if not path.parent.is_dir():
         raise ImportFileError(f"cannot write {path}: the folder {path.parent} does not exist")

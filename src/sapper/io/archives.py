@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from sapper.errors import ImportFileError
+from sapper.messages import msg
 
 #: The largest file an import reads (bytes on disk).
 MAX_FILE_BYTES = 1024**3
@@ -32,7 +33,8 @@ def check_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> None:
         return
     size = path.stat().st_size
     if size > max_bytes:
-        raise ImportFileError(f"{path}: is {size:,} bytes, more than the {max_bytes:,} an import reads; split it")
+        raise ImportFileError(msg("{path}: is {size:,} bytes, more than the {most:,} an import reads; split it",
+                                  path=path, size=size, most=max_bytes))
     check_archive(path)
 
 
@@ -48,13 +50,10 @@ def check_archive(path: Path, *, max_unpacked: int = MAX_UNPACKED_BYTES, max_rat
         return  # the reader says what is wrong with it
     total = sum(m.file_size for m in members)
     if total > max_unpacked:
-        raise ImportFileError(
-            f"{path}: unpacks to {total:,} bytes, more than the {max_unpacked:,} an import "
-            "reads (a zip bomb, or split it)"
-        )
+        raise ImportFileError(msg("{path}: unpacks to {size:,} bytes, more than the {most:,} an import reads (a zip "
+                                  "bomb, or split it)", path=path, size=total, most=max_unpacked))
     for m in members:
         if m.file_size > RATIO_FLOOR_BYTES and m.file_size > max_ratio * max(m.compress_size, 1):
-            raise ImportFileError(
-                f"{path}: {m.filename} unpacks {m.file_size // max(m.compress_size, 1):,} times "
-                f"its packed size, more than the {max_ratio} an export does (a zip bomb?)"
-            )
+            raise ImportFileError(msg("{path}: {member} unpacks {ratio:,} times its packed size, more than the {most} "
+                                      "an export does (a zip bomb?)", path=path, member=m.filename,
+                                      ratio=m.file_size // max(m.compress_size, 1), most=max_ratio))

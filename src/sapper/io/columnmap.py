@@ -39,6 +39,7 @@ from sapper.io.fields import is_missing
 from sapper.io.files import RawLayer
 from sapper.io.profile import ImportProfile, value_key
 from sapper.io.result import SourceAttributes, SourceValue, ValueGap
+from sapper.messages import Joined, msg, msg_n
 
 #: Degrees a geometry is rounded to before its id is derived from it (about 1 cm).
 ID_PRECISION_DEG = 1e-7
@@ -111,12 +112,13 @@ def geometry_id(geom: BaseGeometry) -> str:
 
 def _used_columns(raw: RawLayer, profile: ImportProfile, spec: FieldSpec) -> dict[str, str]:
     """Target field → lower-cased source column, for every field the layer provides."""
-    missing = [f"{source!r} (for {target})" for target, source in profile.columns.items()
-               if source.strip().lower() not in raw.columns]
+    missing = [msg("{column} (for {field})", column=repr(source), field=target)
+               for target, source in profile.columns.items() if source.strip().lower() not in raw.columns]
     if missing:
-        raise ImportFileError(f"{raw.path}: the profile maps column{'s' if len(missing) > 1 else ''} "
-                              f"{', '.join(missing)}, not in the file (its columns: "
-                              f"{', '.join(raw.spelled.get(c, c) for c in raw.columns) or 'none'})")
+        raise ImportFileError(msg_n("{path}: the profile maps column {columns}, not in the file (its columns: {found})",
+                                    "{path}: the profile maps columns {columns}, not in the file (its columns: "
+                                    "{found})", len(missing), path=raw.path, columns=Joined(", ", missing),
+                                    found=", ".join(raw.spelled.get(c, c) for c in raw.columns) or msg("none")))
     used = {target: source.strip().lower() for target, source in profile.columns.items()}
     sources = set(used.values())
     for name in spec.fields:
@@ -161,7 +163,7 @@ class _Translator:
 
 def _ids(rows: list[dict[str, Any]], geoms: Sequence[BaseGeometry | None], has_id: bool) -> list[str]:
     """Ids repeated in the file made distinct (value and ordinal), missing ones derived from the geometry."""
-    notes = []
+    notes: list[str] = []
     values = [None if is_missing(r.get("id")) else str(r["id"]).strip() for r in rows]
     values = [str(int(float(v))) if v is not None and _whole(v) else v for v in values]
     counts = Counter(v for v in values if v is not None)
@@ -173,17 +175,21 @@ def _ids(rows: list[dict[str, Any]], geoms: Sequence[BaseGeometry | None], has_i
                 seen[v] += 1
                 values[i] = f"{v}-{seen[v]}"
         features = sum(counts[v] for v in repeated)
-        ids = f"{len(repeated)} source id{'s' if len(repeated) > 1 else ''}"
-        notes.append(f"id: {features} features share {ids}; each got the source id and an "
-                     f"ordinal in file order ({next(iter(sorted(repeated)))}-1, -2, …)")
+        ids = msg_n("{n} source id", "{n} source ids", len(repeated))
+        notes.append(msg("id: {features} features share {ids}; each got the source id and an ordinal in file order "
+                         "({first}-1, -2, …)", features=features, ids=ids, first=next(iter(sorted(repeated)))))
     derived = 0
     for i, (v, geom) in enumerate(zip(values, geoms, strict=True)):
         if v is None and geom is not None and not geom.is_empty:
             values[i] = geometry_id(geom)
             derived += 1
     if derived:
-        why = "have no id" if has_id else "have no id column"
-        notes.append(f"id: {derived} features {why}; their ids are derived from their geometry (geo-…)")
+        notes.append(msg_n("id: {n} feature has no id; its id is derived from its geometry (geo-…)",
+                           "id: {n} features have no id; their ids are derived from their geometry (geo-…)", derived)
+                     if has_id else
+                     msg_n("id: {n} feature has no id column; its id is derived from its geometry (geo-…)",
+                           "id: {n} features have no id column; their ids are derived from their geometry (geo-…)",
+                           derived))
     for row, v in zip(rows, values, strict=True):
         row["id"] = v
     return notes
@@ -242,14 +248,15 @@ def apply_profile(raw: RawLayer, profile: ImportProfile | None, spec: FieldSpec)
     if profile is not None:
         renamed = [f"{t} ← {raw.spelled.get(s, s)}" for t, s in used.items() if t != s]
         if renamed:
-            notes.append(f"columns mapped: {', '.join(renamed)}")
+            notes.append(msg("columns mapped: {columns}", columns=", ".join(renamed)))
         notes += _ids(rows, raw.geometries, "id" in used)
         for target, n in filled.items():
-            notes.append(f"{target}: default {chosen.defaults[target]!r} used for {n} features")
+            notes.append(msg_n("{field}: default {value} used for {n} feature", "{field}: default {value} used for {n} "
+                               "features", n, field=target, value=repr(chosen.defaults[target])))
     if kept:
         names = [raw.spelled.get(c, c) for c in kept if c not in (SOURCE_COLUMN, SOURCE_COLUMN_SHORT)]
         if names:
-            notes.append(f"columns kept as source attributes: {', '.join(names)}")
+            notes.append(msg("columns kept as source attributes: {columns}", columns=", ".join(names)))
     columns = [*used, *(["id"] if profile is not None and "id" not in used else []),
                *(t for t in chosen.defaults if t not in used)]
     mapped = replace(raw, columns=list(dict.fromkeys(columns)), rows=rows, geometry_columns=())

@@ -187,7 +187,8 @@ def write_gpkg_styles(path: Path, layer: str, styles: Sequence[LayerStyle]) -> N
         table["useAsDefault"] = table["useAsDefault"].astype(bool)
         pyogrio.write_dataframe(table, path, layer=STYLES_TABLE, driver="GPKG", layer_options={"FID": "id"})
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
-        raise ImportFileError(f"{path}: the layer styles cannot be written ({exc})") from None
+        raise ImportFileError(msg("{path}: the layer styles cannot be written ({reason})",
+                                  path=path, reason=exc)) from None
 
 
 # ----------------------------------------------------------------------------------------------------

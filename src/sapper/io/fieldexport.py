@@ -50,6 +50,7 @@ from sapper.domain.fielddata import RepeatRow, Submission, SubmissionSource
 from sapper.domain.geometry import in_wgs84_range
 from sapper.errors import ImportFileError, ValidationError
 from sapper.io.archives import check_file
+from sapper.messages import Joined, msg
 
 #: The suffixes read, and what they are taken for.
 SUFFIXES = {".zip": "ODK Central CSV zip", ".csv": "ODK Central or KoboToolbox CSV",
@@ -251,7 +252,7 @@ def _csv_table(name: str, text: str, delimiter: str) -> _Table:
     try:
         return _table(name, (list(r) for r in reader))
     except csv.Error as exc:
-        raise ImportFileError(f"{name}: is not readable CSV ({exc})") from None
+        raise ImportFileError(msg("{path}: is not readable CSV ({reason})", path=name, reason=exc)) from None
 
 
 _KNOWN_COLUMNS = {"KEY", "meta-instanceID", "_uuid", "_id", "meta/instanceID", "SubmissionDate", "_submission_time"}
@@ -476,26 +477,26 @@ def _odk_tables(path: Path, form_id: str | None, notes: list[str]) -> tuple[str,
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportFileError(f"{path}: is not a readable zip file ({exc})") from None
+        raise ImportFileError(msg("{path}: is not a readable zip file ({reason})", path=path, reason=exc)) from None
     tables: list[_Table] = []
     with archive:
         for info in archive.infolist():
             if info.is_dir() or "/" in info.filename or not info.filename.lower().endswith(".csv"):
                 continue  # media/ holds the attachments
             if info.file_size > MAX_MEMBER_BYTES:
-                raise ImportFileError(f"{path}: {info.filename} unpacks to more than "
-                                      f"{MAX_MEMBER_BYTES // 2**20} MB; sapper does not read it")
+                raise ImportFileError(msg("{path}: {member} unpacks to more than {mb} MB; sapper does not read it",
+                                          path=path, member=info.filename, mb=MAX_MEMBER_BYTES // 2**20))
             text = _decode(Path(info.filename), archive.read(info), notes)
             tables.append(_csv_table(info.filename, text, ","))
     roots = [t for t in tables if "KEY" in t.header and "PARENT_KEY" not in t.header]
     chosen = [t for t in roots if form_id is None or Path(t.name).stem == form_id]
     if len(chosen) != 1:
-        found = ", ".join(sorted(Path(t.name).stem for t in roots)) or "none"
-        wanted = f"of form {form_id}" if form_id else "of one form"
-        raise ImportFileError(
-            f"{path}: is not an ODK Central export {wanted}: it needs one root file <formId>.csv with a KEY column "
-            f"(forms found: {found})" + ("; choose one with --form" if len(chosen) > 1 else "")
-        )
+        found = ", ".join(sorted(Path(t.name).stem for t in roots)) or msg("none")
+        said = msg("{path}: is not an ODK Central export of form {form}: it needs one root file <formId>.csv with a "
+                   "KEY column (forms found: {found})", path=path, form=form_id, found=found) if form_id else \
+            msg("{path}: is not an ODK Central export of one form: it needs one root file <formId>.csv with a KEY "
+                "column (forms found: {found})", path=path, found=found)
+        raise ImportFileError(Joined("; ", [said, msg("choose one with --form")]) if len(chosen) > 1 else said)
     root = chosen[0]
     stem = Path(root.name).stem
     repeats = [t for t in tables if "PARENT_KEY" in t.header and Path(t.name).stem.startswith(stem + "-")]
@@ -509,7 +510,8 @@ def read_odk_central(path: str | Path, *, form_id: str | None = None) -> FieldEx
     faults: list[RowFault] = []
     form, root, repeat_tables = _odk_tables(p, form_id, notes)
     if "KEY" not in root.header:
-        raise ImportFileError(f"{p}: {root.name} has no KEY column, so it is not an ODK Central export")
+        raise ImportFileError(msg("{path}: {table} has no KEY column, so it is not an ODK Central export", path=p,
+                                  table=root.name))
     if "meta-instanceID" not in root.header:
         notes.append(f"{root.name} has no meta-instanceID column: each submission's KEY is taken as its instance "
                      "id, so an edited version cannot be told from the one before")
@@ -617,8 +619,9 @@ def _kobo_values(reader: _Reader, number: int, cells: Sequence[str | None], form
 def _kobo_main(path: Path, table: _Table, form_id: str | None, faults: list[RowFault], notes: list[str]
                ) -> tuple[_Reader, str]:
     if not {"_uuid", "meta/instanceID"} & set(table.header):
-        raise ImportFileError(f"{path}: {table.name} has neither meta/instanceID nor _uuid, so it is not a "
-                              f"KoboToolbox export (columns: {', '.join(table.header[:12]) or 'none'})")
+        raise ImportFileError(msg("{path}: {table} has neither meta/instanceID nor _uuid, so it is not a KoboToolbox "
+                                  "export (columns: {columns})", path=path, table=table.name,
+                                  columns=", ".join(table.header[:12]) or msg("none")))
     reader = _Reader(table, SubmissionSource.KOBOTOOLBOX, faults)
     for number, reason in table.bad:
         reader.fault(number, None, None, reason)
@@ -703,7 +706,8 @@ def read_kobo_xlsx(path: str | Path, *, form_id: str | None = None) -> FieldExpo
     try:
         book = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
-        raise ImportFileError(f"{p}: cannot be read as an XLSX workbook ({' '.join(str(exc).split())})") from None
+        raise ImportFileError(msg("{path}: cannot be read as an XLSX workbook ({reason})", path=p,
+                                  reason=" ".join(str(exc).split()))) from None
     try:
         tables = [_table(ws.title, ws.iter_rows(values_only=True), short_rows_ok=True) for ws in book.worksheets]
     finally:
@@ -711,8 +715,8 @@ def read_kobo_xlsx(path: str | Path, *, form_id: str | None = None) -> FieldExpo
     main = next((t for t in tables if "_parent_index" not in t.header and {"_uuid", "meta/instanceID"} & set(t.header)),
                 None)
     if main is None:
-        raise ImportFileError(f"{p}: no sheet has meta/instanceID or _uuid, so it is not a KoboToolbox export "
-                              f"(sheets: {', '.join(t.name for t in tables)})")
+        raise ImportFileError(msg("{path}: no sheet has meta/instanceID or _uuid, so it is not a KoboToolbox export "
+                                  "(sheets: {sheets})", path=p, sheets=", ".join(t.name for t in tables)))
     reader, form = _kobo_main(p, main, form_id, faults, notes)
     pending = _kobo_rows(reader, form)
     # The rows each sheet's _index names, so that _parent_index can be followed.
@@ -795,10 +799,10 @@ def read_kobo_geojson(path: str | Path, *, form_id: str | None = None) -> FieldE
     try:
         doc = json.loads(_decode(p, p.read_bytes(), notes))
     except json.JSONDecodeError as exc:
-        raise ImportFileError(f"{p}: is not JSON ({exc})") from None
+        raise ImportFileError(msg("{path}: is not JSON ({reason})", path=p, reason=exc)) from None
     if not (isinstance(doc, dict) and doc.get("type") == "FeatureCollection" and isinstance(doc.get("features"),
                                                                                            list)):
-        raise ImportFileError(f"{p}: is not a GeoJSON FeatureCollection")
+        raise ImportFileError(msg("{path}: is not a GeoJSON FeatureCollection", path=p))
     features = [f if isinstance(f, dict) else {} for f in doc["features"]]
     header: list[str] = []
     for feat in features:
@@ -851,14 +855,14 @@ def _csv_kind(path: Path) -> SubmissionSource:
     try:
         first = next(csv.reader([text.split("\n", 1)[0]], delimiter=_sniff_delimiter(text)), [])
     except csv.Error as exc:
-        raise ImportFileError(f"{path}: is not readable CSV ({exc})") from None
+        raise ImportFileError(msg("{path}: is not readable CSV ({reason})", path=path, reason=exc)) from None
     header = {h.strip() for h in first}
     if "KEY" in header and not {"_uuid", "_id"} & header:
         return SubmissionSource.ODK_CENTRAL
     if {"_uuid", "_id", "meta/instanceID"} & header:
         return SubmissionSource.KOBOTOOLBOX
-    raise ImportFileError(f"{path}: is neither an ODK Central export (no KEY column) nor a KoboToolbox export "
-                          "(no _uuid, _id or meta/instanceID column)")
+    raise ImportFileError(msg("{path}: is neither an ODK Central export (no KEY column) nor a KoboToolbox export "
+                              "(no _uuid, _id or meta/instanceID column)", path=path))
 
 
 def read_field_export(path: str | Path, *, form_id: str | None = None) -> FieldExport:
@@ -869,7 +873,7 @@ def read_field_export(path: str | Path, *, form_id: str | None = None) -> FieldE
     """
     p = Path(path)
     if not p.is_file():
-        raise ImportFileError(f"{p}: no such file")
+        raise ImportFileError(msg("{path}: no such file", path=p))
     check_file(p)
     suffix = p.suffix.lower()
     if suffix == ".zip":
@@ -883,5 +887,8 @@ def read_field_export(path: str | Path, *, form_id: str | None = None) -> FieldE
     if suffix in (".geojson", ".json"):
         return read_kobo_geojson(p, form_id=form_id)
     allowed = ", ".join(f"{s} ({what})" for s, what in SUFFIXES.items())
-    hint = " (save it as .xlsx)" if suffix == ".xls" else ""
-    raise ImportFileError(f"{p}: cannot read {suffix or 'a file without a suffix'}{hint}; sapper reads {allowed}")
+    if suffix == ".xls":
+        raise ImportFileError(msg("{path}: cannot read .xls (save it as .xlsx); sapper reads {allowed}", path=p,
+                                  allowed=allowed))
+    raise ImportFileError(msg("{path}: cannot read {suffix}; sapper reads {allowed}", path=p,
+                              suffix=suffix or msg("a file without a suffix"), allowed=allowed))

@@ -120,7 +120,7 @@ def _choose_layer(path: Path, layer: str | None, preferred: str, layers: list[st
         try:
             layers = [str(row[0]) for row in pyogrio.list_layers(path)]
         except _PYOGRIO_ERRORS as exc:
-            raise _fail(path, f"cannot be read as a vector file ({_first_line(exc)})") from None
+            raise _fail(path, msg("cannot be read as a vector file ({reason})", reason=_first_line(exc))) from None
     if not layers:
         raise _fail(path, msg("has no layers"))
     if layer is not None:
@@ -143,7 +143,7 @@ def _sidecar_crs(path: Path) -> CRS | None:
     try:
         return CRS.from_user_input(prj.read_text(encoding="utf-8", errors="replace").strip())
     except Exception:  # pyproj's CRSError carries PROJ internals
-        raise _crs_error(path, f"the coordinate reference system in {prj.name} cannot be read") from None
+        raise _crs_error(path, msg("the coordinate reference system in {file} cannot be read", file=prj.name)) from None
 
 
 def _source_crs(path: Path, file_crs: Any, crs: str | None, *, is_csv: bool) -> CRS:
@@ -151,28 +151,21 @@ def _source_crs(path: Path, file_crs: Any, crs: str | None, *, is_csv: bool) -> 
     if is_csv:
         found = given or _sidecar_crs(path)
         if found is None:
-            what = "an XLSX sheet" if path.suffix.lower() == ".xlsx" else "a CSV file"
-            raise _crs_error(
-                path,
-                f"{what} has no coordinate reference system of its own: pass it with --crs "
-                "(e.g. --crs EPSG:4326 for lon/lat degrees) or put a .prj file next to it",
-            )
+            raise _crs_error(path, msg(
+                "an XLSX sheet has no coordinate reference system of its own: pass it with --crs (e.g. --crs "
+                "EPSG:4326 for lon/lat degrees) or put a .prj file next to it") if path.suffix.lower() == ".xlsx"
+                else msg("a CSV file has no coordinate reference system of its own: pass it with --crs (e.g. --crs "
+                         "EPSG:4326 for lon/lat degrees) or put a .prj file next to it"))
         return found
     if file_crs is None or file_crs == "":
         if given is None:
-            raise _crs_error(
-                path,
-                "has no coordinate reference system; sapper does not guess one: pass it with "
-                "--crs if you know it (e.g. --crs EPSG:4326)",
-            )
+            raise _crs_error(path, msg("has no coordinate reference system; sapper does not guess one: pass it with "
+                                       "--crs if you know it (e.g. --crs EPSG:4326)"))
         return given
     own = CRS.from_user_input(file_crs)
     if given is not None and not own.equals(given, ignore_axis_order=True):
-        raise _crs_error(
-            path,
-            f"the file says its coordinate reference system is {own.to_string()}, "
-            f"but --crs says {given.to_string()}; leave out --crs to use the file's",
-        )
+        raise _crs_error(path, msg("the file says its coordinate reference system is {own}, but --crs says {given}; "
+                                   "leave out --crs to use the file's", own=own.to_string(), given=given.to_string()))
     return own
 
 
@@ -219,16 +212,14 @@ def _tabular(path: Path, layer: str | None, crs: str | None, preferred: str) -> 
     rows = [{k: (row[i] if i < len(row) else None) for i, k in enumerate(keys) if k} for row in table.rows]
     found = geometry_from_columns(columns, rows)
     if found is None:
-        raise _fail(
-            path,
+        raise _fail(path, msg(
             "a table needs its geometry in a 'wkt' (or 'geometry') column of WKT, or points in 'lon' and 'lat' "
             "(decimal degrees or degrees-minutes-seconds), 'mgrs', or 'easting' and 'northing' (with 'utm_zone') "
-            f"columns; found columns: {', '.join(table.columns) or 'none'}",
-        )
+            "columns; found columns: {columns}", columns=", ".join(table.columns) or msg("none")))
     if found.self_crs is not None:
         if crs is not None and not require_crs(crs, record="--crs").equals(found.self_crs, ignore_axis_order=True):
-            raise _crs_error(path, f"{found.notation} coordinates are WGS84 by definition, but --crs says {crs}; "
-                                   "leave out --crs")
+            raise _crs_error(path, msg("{notation} coordinates are WGS84 by definition, but --crs says {crs}; "
+                                       "leave out --crs", notation=found.notation, crs=crs))
         source_crs = found.self_crs
     else:
         source_crs = _source_crs(path, None, crs, is_csv=True)
@@ -264,10 +255,11 @@ def _decode_wkb(wkb: Sequence[bytes | None]) -> tuple[list[BaseGeometry | None],
                 try:
                     geoms[i] = shapely.from_wkb(blob)
                 except shapely.errors.ShapelyError as exc:
-                    faults[i] = f"geometry cannot be read ({str(exc).splitlines()[0]})"
+                    faults[i] = msg("geometry cannot be read ({reason})", reason=str(exc).splitlines()[0])
         counts = shapely.get_num_coordinates(np.asarray(geoms, dtype=object))
         for i in map(int, np.flatnonzero(counts > MAX_IMPORT_VERTICES)):  # dropped at once: checks cost seconds
-            faults[i] = f"the geometry has {int(counts[i]):,} vertices, more than the {MAX_IMPORT_VERTICES:,} allowed"
+            faults[i] = msg("the geometry has {n:,} vertices, more than the {most:,} allowed", n=int(counts[i]),
+                             most=MAX_IMPORT_VERTICES)
             geoms[i] = None
     return geoms, faults
 
@@ -296,16 +288,18 @@ def read_layer(
             warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
             meta, _, wkb, field_data = pyogrio.raw.read(p, layer=None if one_layer else name)
         if meta.get("geometry_type") is None:
-            raise _fail(p, f"layer {name!r} has no geometry")
+            raise _fail(p, msg("layer {layer} has no geometry",
+                                layer=repr(name)))
         if wkb is None:
             wkb = [None] * (len(field_data[0]) if field_data else 0)
         names = [str(f) for f in meta["fields"]]
         frame = pd.DataFrame(dict(zip(names, field_data, strict=True)), columns=names)
         file_crs = meta["crs"]
     except _PYOGRIO_ERRORS as exc:
-        raise _fail(p, f"cannot be read ({_first_line(exc)})") from None
+        raise _fail(p, msg("cannot be read ({reason})", reason=_first_line(exc))) from None
     except UnicodeDecodeError as exc:
-        raise _fail(p, f"cannot be read: its text is not in the encoding it declares ({exc.reason})") from None
+        raise _fail(p, msg("cannot be read: its text is not in the encoding it declares ({reason})",
+                           reason=exc.reason)) from None
     source_crs = _source_crs(p, file_crs, crs, is_csv=False)
     if p.suffix.lower() in (".kml", ".kmz"):  # how Google Earth draws a placemark, not what it records
         frame = frame.drop(columns=[c for c in frame.columns if str(c).lower() in _KML_STYLE])
@@ -334,8 +328,7 @@ def driver_for(path: Path) -> str:
     driver = next((d for suffix, d in WRITE_DRIVERS.items() if name.endswith(suffix)), None)
     if driver is None:
         allowed = ", ".join(sorted(WRITE_DRIVERS))
-        raise ValidationError(
-            "export",
+        raise ValidationError(msg("export"),
             [
                 Fault(
                     msg("export"),
@@ -367,8 +360,7 @@ def _shapefile_geometry_type(geometries: Sequence[BaseGeometry]) -> str:
     polygons (a Shapefile holds one kind)."""
     kinds = {int(d) for d in shapely.get_dimensions(np.asarray(geometries, dtype=object))}
     if len(kinds) > 1:
-        raise ValidationError(
-            "export",
+        raise ValidationError(msg("export"),
             [Fault(msg("export"), msg("a Shapefile holds one kind of geometry, and these records mix points, lines "
                                  "and polygons: export to .gpkg or .geojson instead"), "path")],
         )
@@ -384,8 +376,8 @@ def _write_shapefile_zip(
     out = frame.rename(columns=short_names)
     too_long = [c for c in out.columns if len(str(c)) > SHAPEFILE_NAME_LIMIT]
     if too_long:
-        raise ValidationError(
-            "export", [Fault(msg("export"), msg("no Shapefile name for column {c}", c=c), "columns") for c in too_long]
+        raise ValidationError(msg("export"), [Fault(msg("export"), msg("no Shapefile name for column {c}", c=c),
+                                                    "columns") for c in too_long]
         )
     geometry_type = _shapefile_geometry_type(geometries)
     gdf = gpd.GeoDataFrame(out, geometry=list(geometries), crs="EPSG:4326")
@@ -465,4 +457,4 @@ def write_layer(
             **options,
         )
     except _PYOGRIO_ERRORS as exc:
-        raise ImportFileError(f"{p}: cannot be written ({exc})") from None
+        raise ImportFileError(msg("{path}: cannot be written ({reason})", path=p, reason=exc)) from None

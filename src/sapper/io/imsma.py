@@ -66,7 +66,7 @@ from sapper.io.fields import FORMULA_START, FieldReader, is_missing
 from sapper.io.profile import ImportProfile
 from sapper.io.sheets import Format, Kind, RawTable, Table, read_tables, write_tables
 from sapper.io.vector import check_geometry
-from sapper.messages import msg
+from sapper.messages import Joined, msg
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -464,7 +464,8 @@ class MdrGap:
     missing: tuple[str, ...]
 
     def line(self) -> str:
-        return f"MDR: {self.record} ({self.imsma_id}) lacks {', '.join(self.missing)}"
+        return msg("MDR: {record} ({id}) lacks {items}", record=self.record, id=self.imsma_id,
+                   items=Joined(", ", self.missing))
 
 
 def write_mdr_report(path: str | Path, gaps: Sequence[MdrGap]) -> None:
@@ -486,7 +487,7 @@ def write_mdr_report(path: str | Path, gaps: Sequence[MdrGap]) -> None:
             writer.writerow(["record", "imsma_id", "missing"])
             writer.writerows([cell(g.record), cell(g.imsma_id), "; ".join(g.missing)] for g in gaps)
     except OSError as exc:
-        raise ImportFileError(f"{p}: cannot be written ({exc.strerror or exc})") from None
+        raise ImportFileError(msg("{path}: cannot be written ({reason})", path=p, reason=exc.strerror or exc)) from None
 
 
 def mdr_gaps(hazards: Sequence[HazardArea], activities: Sequence[Activity]) -> list[MdrGap]:
@@ -495,48 +496,48 @@ def mdr_gaps(hazards: Sequence[HazardArea], activities: Sequence[Activity]) -> l
     gaps = []
     evidence = {a.hazard_id for a in activities if a.devices or a.direct_evidence.strip()}
     for h in sorted(hazards, key=lambda h: h.id):
-        missing = []
+        missing: list[str] = []
         if h.benchmark is None:
-            missing.append("benchmark (Graphic Location/Benchmark)")
+            missing.append(msg("benchmark (Graphic Location/Benchmark)"))
         if not h.device_categories:
-            missing.append("category of devices suspected or confirmed")
+            missing.append(msg("category of devices suspected or confirmed"))
         if h.hazard_class is HazardClass.CHA and h.id not in evidence:
-            missing.append("type and location of direct evidence found")
+            missing.append(msg("type and location of direct evidence found"))
         if h.beneficiaries_sadd is None:
-            missing.append("beneficiaries by sex and age")
+            missing.append(msg("beneficiaries by sex and age"))
         if missing:
-            gaps.append(MdrGap(f"hazard area {h.id}", h.imsma_id, tuple(missing)))
+            gaps.append(MdrGap(msg("hazard area {id}", id=h.id), h.imsma_id, tuple(missing)))
     for a in sorted(activities, key=lambda a: a.id):
         missing = []
         if a.organisation_id is None:
-            missing.append("implementing organisation")
+            missing.append(msg("implementing organisation"))
         if a.method is None:
-            missing.append("operational method")
+            missing.append(msg("operational method"))
         if a.status is not ActivityStatus.PLANNED and a.start is None:
-            missing.append("start date")
+            missing.append(msg("start date"))
         if a.status is ActivityStatus.COMPLETED and a.end is None:
-            missing.append("end date")
+            missing.append(msg("end date"))
         if not a.outcomes and not a.devices:
             if a.status is not ActivityStatus.PLANNED:
-                missing.append("graphic location (no land released, no device found)")
+                missing.append(msg("graphic location (no land released, no device found)"))
         elif a.outcomes and a.benchmark is None:
-            missing.append("benchmark of the land released")
+            missing.append(msg("benchmark of the land released"))
         if "cleared" in a.outcomes and a.clearance_depth_cm is None:
-            missing.append("depth to which the area is cleared")
+            missing.append(msg("depth to which the area is cleared"))
         if missing:
-            gaps.append(MdrGap(f"activity {a.id}", a.imsma_id, tuple(missing)))
+            gaps.append(MdrGap(msg("activity {id}", id=a.id), a.imsma_id, tuple(missing)))
         for n, d in enumerate(a.devices, start=1):
             missing = []
             if not d.device_type.strip():
-                missing.append("model")
+                missing.append(msg("model"))
             if d.condition is DeviceCondition.UNKNOWN:
-                missing.append("condition")
+                missing.append(msg("condition"))
             if d.depth_cm is None:
-                missing.append("depth found")
+                missing.append(msg("depth found"))
             if d.disposal is None:
-                missing.append("disposal (found and destroyed)")
+                missing.append(msg("disposal (found and destroyed)"))
             if missing:
-                gaps.append(MdrGap(f"device {n} of activity {a.id}", d.imsma_id, tuple(missing)))
+                gaps.append(MdrGap(msg("device {n} of activity {id}", n=n, id=a.id), d.imsma_id, tuple(missing)))
     return gaps
 
 
@@ -547,7 +548,7 @@ def _check_ids(organisations: Sequence[Organisation], hazards: Sequence[HazardAr
     seen: dict[str, str] = {}
     records: list[tuple[str, str, str, tuple[str, ...]]] = [
         *((f"organisation {o.id}", o.imsma_id, "", ()) for o in organisations),
-        *((f"hazard area {h.id}", h.imsma_id, "", h.imsma_links) for h in hazards),
+        *((msg("hazard area {id}", id=h.id), h.imsma_id, "", h.imsma_links) for h in hazards),
         *((f"activity {a.id}", a.imsma_id, "", a.imsma_links) for a in activities),
         *((f"device {n} of activity {a.id}", d.imsma_id, "", d.imsma_links) for a in activities
           for n, d in enumerate(a.devices, start=1)),
@@ -619,7 +620,7 @@ def export_tables(
         area, _ = measure(h.geometry)
         links = imsmaids.join_links([*([org_imsma.get(h.organisation_id, "")] if h.organisation_id else []),
                                      *by_hazard.get(h.id, []), *h.imsma_links])
-        faults += _links_fault(f"hazard area {h.id}", links)
+        faults += _links_fault(msg("hazard area {id}", id=h.id), links)
         fact = facts.get(h.id, ReleaseFacts())
         sadd = h.beneficiaries_sadd
         hazard_rows.append({
@@ -723,8 +724,9 @@ class ExchangeCounts:
     devices: int
 
     def describe(self) -> str:
-        return (f"{self.organisations} organisations, {self.hazards} hazard areas, {self.activities} activities, "
-                f"{self.devices} devices found")
+        return msg("{organisations} organisations, {hazards} hazard areas, {activities} activities, {devices} devices "
+                   "found", organisations=self.organisations, hazards=self.hazards, activities=self.activities,
+                   devices=self.devices)
 
 
 def write_imsma(
@@ -1291,7 +1293,8 @@ def read_imsma(path: str | Path, *, names: ValueNames | None = None, known: Know
     known = known or KnownRecords()
     raw = read_tables(p, RECORD_TYPES)
     if not raw.tables:
-        raise ImportFileError(f"{p}: holds none of the IMSMA record types ({', '.join(RECORD_TYPES)})")
+        raise ImportFileError(msg("{path}: holds none of the IMSMA record types ({types})",
+                                  path=p, types=', '.join(RECORD_TYPES)))
     for table in raw.tables.values():
         _required_columns(table, p)
     out = ImsmaRead(raw.format)

@@ -53,7 +53,7 @@ def check_report_path(path: str | Path, *, not_one_of: Sequence[str | Path] = ()
         faults.append(Fault("--report", msg("{p} is a folder", p=p), "report"))
     if any(p.resolve() == Path(other).resolve() for other in not_one_of):
         faults.append(Fault("--report", msg("{p} is the file being imported or the store", p=p), "report"))
-    ValidationError.raise_if("report", faults)
+    ValidationError.raise_if("report", faults)  # not a message: "report" is also a reason people type
     return p
 
 

@@ -54,10 +54,11 @@ def load_pricing(path: str | Path | None = None) -> PricingProfile:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(f"pricing profile {p}", [Fault(str(p), msg("cannot be read ({strerror})",
+        raise ValidationError(msg("pricing profile {name}", name=p), [Fault(str(p), msg("cannot be read ({strerror})",
                                                                          strerror=exc.strerror))]) from None
     except UnicodeDecodeError:
-        raise ValidationError(f"pricing profile {p}", [Fault(str(p), msg("is not UTF-8 text"))]) from None
+        raise ValidationError(msg("pricing profile {name}", name=p), [Fault(str(p),
+                                                                            msg("is not UTF-8 text"))]) from None
     return pricing_from_toml(text, str(p))
 
 

@@ -87,7 +87,7 @@ class ImportProfile:
             crs=over.crs or self.crs,
         )
 
-    def check(self, fields: Sequence[str], *, what: str = "import profile") -> None:
+    def check(self, fields: Sequence[str], *, what: str = msg("import profile")) -> None:
         """ValidationError naming every entry about a field that is not one of ``fields``, or a source column
         mapped to two fields."""
         faults = [Fault(what, msg("{target!r} is not a field sapper imports here (fields: {value})", target=target,
@@ -149,7 +149,7 @@ def from_options(
 
 def _strings(data: Any, where: str, path: Path) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(v, str | int | float | bool) for v in data.values()):
-        raise ImportFileError(f"{path}: [{where}] must be a table of names to text values")
+        raise ImportFileError(msg("{path}: [{where}] must be a table of names to text values", path=path, where=where))
     return {str(k): str(v) for k, v in data.items()}
 
 
@@ -159,21 +159,21 @@ def load_profile(path: str | Path) -> ImportProfile:
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except OSError as exc:
-        raise ImportFileError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+        raise ImportFileError(msg("{path}: cannot be read ({reason})", path=p, reason=exc.strerror or exc)) from None
     except UnicodeDecodeError:
-        raise ImportFileError(f"{p}: is not UTF-8 text (a profile is a TOML file)") from None
+        raise ImportFileError(msg("{path}: is not UTF-8 text (a profile is a TOML file)", path=p)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ImportFileError(f"{p}: is not a readable TOML profile ({exc})") from None
+        raise ImportFileError(msg("{path}: is not a readable TOML profile ({reason})", path=p, reason=exc)) from None
     unknown = sorted(set(data) - {"kind", "crs", "map", "values", "defaults"})
     if unknown:
-        raise ImportFileError(f"{p}: unknown entries {', '.join(unknown)} (a profile has kind, crs, [map], "
-                              "[values.FIELD] and [defaults])")
+        raise ImportFileError(msg("{path}: unknown entries {entries} (a profile has kind, crs, [map], [values.FIELD] "
+                                  "and [defaults])", path=p, entries=", ".join(unknown)))
     values_data = data.get("values", {})
     if not isinstance(values_data, dict):
-        raise ImportFileError(f"{p}: [values] must hold one table per field, [values.FIELD]")
+        raise ImportFileError(msg("{path}: [values] must hold one table per field, [values.FIELD]", path=p))
     for key in ("kind", "crs"):
         if key in data and not isinstance(data[key], str):
-            raise ImportFileError(f"{p}: {key} must be text")
+            raise ImportFileError(msg("{path}: {key} must be text", path=p, key=key))
     return ImportProfile(
         columns=_strings(data.get("map", {}), "map", p),
         values={str(k): _strings(v, f"values.{k}", p) for k, v in values_data.items()},
@@ -187,7 +187,7 @@ def save_profile(path: str | Path, profile: ImportProfile) -> None:
     """Write ``profile`` to ``path`` as TOML, atomically (a reader never sees half a profile)."""
     p = Path(path)
     if not p.parent.is_dir():
-        raise ImportFileError(f"{p}: the folder {p.parent} does not exist")
+        raise ImportFileError(msg("{path}: the folder {folder} does not exist", path=p, folder=p.parent))
     fd, tmp = tempfile.mkstemp(prefix=".sapper-profile-", dir=p.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -195,4 +195,4 @@ def save_profile(path: str | Path, profile: ImportProfile) -> None:
         os.replace(tmp, p)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise ImportFileError(f"{p}: cannot be written ({exc.strerror or exc})") from None
+        raise ImportFileError(msg("{path}: cannot be written ({reason})", path=p, reason=exc.strerror or exc)) from None

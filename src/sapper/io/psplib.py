@@ -25,6 +25,7 @@ from pathlib import Path
 import psplib
 
 from sapper.errors import ImportFileError
+from sapper.messages import msg
 from sapper.plan import Mode, Objective, Precedence, Problem, Resource, Task
 
 #: PSPLIB's marker, in solution tables, of an instance that has no feasible schedule.
@@ -69,7 +70,8 @@ def read_instance(path: str | Path) -> Problem:
     try:
         inst = psplib.parse(path, instance_format="psplib")
     except (OSError, ValueError, IndexError) as exc:
-        raise ImportFileError(f"{path.name}: not a readable PSPLIB instance ({exc})") from exc
+        raise ImportFileError(msg("{path}: not a readable PSPLIB instance ({reason})",
+                                  path=path.name, reason=exc)) from exc
     resources = tuple(
         Resource(f"{'R' if r.renewable else 'N'}{k + 1}", int(r.capacity), renewable=bool(r.renewable))
         for k, r in enumerate(inst.resources)
@@ -86,7 +88,8 @@ def read_instance(path: str | Path) -> Problem:
             if all(u <= resources[r].capacity for r, u in enumerate(m.demands))
         )
         if not modes:
-            raise ImportFileError(f"{path.name}: job {j + 1} has no mode within the resource capacities")
+            raise ImportFileError(msg("{path}: job {job} has no mode within the resource capacities",
+                                      path=path.name, job=j + 1))
         horizon += max(m.duration for m in modes)
         tasks.append(Task(f"job {j + 1}", modes))
         precedences.extend(Precedence(j, int(s)) for s in act.successors)
@@ -148,7 +151,7 @@ def _read_csv(path: Path) -> dict[str, Reference]:
     lines = text.splitlines()
     header_at = next((i for i, line in enumerate(lines) if "Ref1" in line.split(";")), None)
     if header_at is None:
-        raise ImportFileError(f"{path.name}: no header row with a Ref1 column")
+        raise ImportFileError(msg("{path}: no header row with a Ref1 column", path=path.name))
     reader = csv.DictReader(lines[header_at:], delimiter=";")
     out: dict[str, Reference] = {}
     for row in reader:

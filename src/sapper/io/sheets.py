@@ -106,8 +106,7 @@ def table_format(path: str | Path) -> Format:
         return "gpkg"
     if p.is_dir() or suffix == "":
         return "csv"
-    raise ValidationError(
-        "exchange file",
+    raise ValidationError(msg("exchange file"),
         [Fault(msg("exchange file"), msg("cannot use {name}: give a .xlsx workbook, a .gpkg GeoPackage, or a folder "
                                     "for one CSV file per record type", name=p.name), "path")],
     )
@@ -154,9 +153,9 @@ def _csv_cell(value: Any) -> str:
 
 def _write_csv(folder: Path, tables: Sequence[Table]) -> None:
     if folder.exists() and not folder.is_dir():
-        raise ImportFileError(f"{folder}: is a file; CSV exchange writes a folder of CSV files")
+        raise ImportFileError(msg("{path}: is a file; CSV exchange writes a folder of CSV files", path=folder))
     if not folder.parent.is_dir():
-        raise ImportFileError(f"{folder}: the folder {folder.parent} does not exist")
+        raise ImportFileError(msg("{path}: the folder {parent} does not exist", path=folder, parent=folder.parent))
     folder.mkdir(exist_ok=True)
     for table in tables:
         columns, rows = _text_rows(table)
@@ -216,7 +215,8 @@ def _write_xlsx(path: Path, tables: Sequence[Table]) -> None:
     try:
         book.save(path)
     except OSError as exc:
-        raise ImportFileError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        raise ImportFileError(msg("{path}: cannot be written ({reason})",
+                                  path=path, reason=exc.strerror or exc)) from None
 
 
 _DTYPES: dict[Kind, str] = {"text": "object", "int": "Int64", "float": "float64", "bool": "bool", "date": "object"}
@@ -245,7 +245,7 @@ def _write_gpkg(path: Path, tables: Sequence[Table]) -> None:
             )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
             pyogrio.errors.GeometryError, pyogrio.errors.CRSError) as exc:
-        raise ImportFileError(f"{path}: cannot be written ({exc})") from None
+        raise ImportFileError(msg("{path}: cannot be written ({reason})", path=path, reason=exc)) from None
 
 
 def write_tables(path: str | Path, tables: Sequence[Table]) -> Format:
@@ -275,12 +275,13 @@ def write_table(path: str | Path, table: Table) -> Format:
     if suffix in (".csv", ".xlsx", ".gpkg"):
         fmt = "csv" if suffix == ".csv" else "xlsx" if suffix == ".xlsx" else "gpkg"
     else:
-        raise ValidationError("export", [Fault(msg("export"), msg("cannot write {name}: give a .gpkg, .csv or .xlsx "
+        raise ValidationError(msg("export"), [Fault(msg("export"),
+                                                    msg("cannot write {name}: give a .gpkg, .csv or .xlsx "
                                                              "file", name=target.name), "path")])
     if not target.parent.is_dir():
-        raise ImportFileError(f"{target}: the folder {target.parent} does not exist")
+        raise ImportFileError(msg("{path}: the folder {parent} does not exist", path=target, parent=target.parent))
     if target.is_dir():
-        raise ImportFileError(f"{target}: is a folder; give a file name")
+        raise ImportFileError(msg("{path}: is a folder; give a file name", path=target))
     tmp = target.with_name(f".{target.stem}.part{target.suffix}")
     tmp.unlink(missing_ok=True)
     try:
@@ -292,7 +293,8 @@ def write_table(path: str | Path, table: Table) -> Format:
                     writer.writerow(columns)
                     writer.writerows([_csv_cell(row.get(c)) for c in columns] for row in rows)
             except OSError as exc:
-                raise ImportFileError(f"{target}: cannot be written ({exc.strerror or exc})") from None
+                raise ImportFileError(msg("{path}: cannot be written ({reason})",
+                                          path=target, reason=exc.strerror or exc)) from None
         elif fmt == "xlsx":
             _write_xlsx(tmp, [table])
         else:
@@ -315,7 +317,7 @@ def _header(values: Sequence[Any], where: str) -> list[str]:
     seen: set[str] = set()
     for column in columns:
         if column and column in seen:
-            raise ImportFileError(f"{where}: the column {column!r} appears twice")
+            raise ImportFileError(msg("{path}: the column {column} appears twice", path=where, column=repr(column)))
         seen.add(column)
     return columns
 
@@ -351,7 +353,7 @@ def _read_csv_file(path: Path, name: str) -> RawTable:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError(f"{path}: is not UTF-8 text (save it as CSV UTF-8)") from None
+        raise ImportFileError(msg("{path}: is not UTF-8 text (save it as CSV UTF-8)", path=path)) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first and "," not in first else ","
     lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -368,7 +370,7 @@ def _read_csv_file(path: Path, name: str) -> RawTable:
 
 def _read_csv(folder: Path, names: Sequence[str]) -> RawTables:
     if not folder.is_dir():
-        raise ImportFileError(f"{folder}: no such folder")
+        raise ImportFileError(msg("{path}: no such folder", path=folder))
     files = {p.stem.lower(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv"}
     out = RawTables(folder, "csv", unused=sorted(p.name for stem, p in files.items() if stem not in names))
     for name in names:
@@ -384,7 +386,8 @@ def _sheet_cells(book: Any, sheet: str, path: Path) -> list[list[tuple[Any, str]
         return [[(c.value, str(c.data_type)) for c in row] for row in book[sheet].iter_rows()]
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, SyntaxError, zipfile.BadZipFile) as exc:
         first = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise ImportFileError(f"{path}: sheet {sheet} cannot be read as XLSX ({first})") from None
+        raise ImportFileError(msg("{path}: sheet {sheet} cannot be read as XLSX ({reason})",
+                                  path=path, sheet=sheet, reason=first)) from None
 
 
 def _read_xlsx(path: Path, names: Sequence[str]) -> RawTables:
@@ -392,16 +395,18 @@ def _read_xlsx(path: Path, names: Sequence[str]) -> RawTables:
     from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
+        raise ImportFileError(msg("{path}: no such file", path=path))
     if path.stat().st_size == 0:
-        raise ImportFileError(f"{path}: is empty")
+        raise ImportFileError(msg("{path}: is empty", path=path))
     check_file(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, EOFError):
-        raise ImportFileError(f"{path}: cannot be read as an XLSX workbook (a damaged or truncated zip)") from None
+        raise ImportFileError(msg("{path}: cannot be read as an XLSX workbook (a damaged or truncated zip)",
+                                  path=path)) from None
     except (InvalidFileException, OSError, KeyError, ValueError, SyntaxError) as exc:  # an XML ParseError too
-        raise ImportFileError(f"{path}: cannot be read as an XLSX workbook ({' '.join(str(exc).split())})") from None
+        raise ImportFileError(msg("{path}: cannot be read as an XLSX workbook ({reason})",
+                                  path=path, reason=" ".join(str(exc).split()))) from None
     try:
         sheets = {str(s).strip().lower(): str(s) for s in book.sheetnames}
         out = RawTables(path, "xlsx", unused=sorted(s for k, s in sheets.items() if k not in names))
@@ -434,11 +439,11 @@ def _read_xlsx(path: Path, names: Sequence[str]) -> RawTables:
 
 def _read_gpkg(path: Path, names: Sequence[str]) -> RawTables:
     if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
+        raise ImportFileError(msg("{path}: no such file", path=path))
     try:
         layers = {str(row[0]).lower(): (str(row[0]), row[1]) for row in pyogrio.list_layers(path)}
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise ImportFileError(f"{path}: cannot be read as a GeoPackage ({exc})") from None
+        raise ImportFileError(msg("{path}: cannot be read as a GeoPackage ({reason})", path=path, reason=exc)) from None
     out = RawTables(path, "gpkg", unused=sorted(n for k, (n, _) in layers.items() if k not in names))
     for name in names:
         if name not in layers:
@@ -448,7 +453,8 @@ def _read_gpkg(path: Path, names: Sequence[str]) -> RawTables:
             try:
                 frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
             except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-                raise ImportFileError(f"{path}: layer {layer} cannot be read ({exc})") from None
+                raise ImportFileError(msg("{path}: layer {layer} cannot be read ({reason})",
+                                          path=path, layer=layer, reason=exc)) from None
             frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
             rows: list[dict[str, Any]] = frame.astype(object).to_dict(orient="records")
             count = len(rows)

@@ -29,7 +29,7 @@ from typing import Any
 from sapper.errors import ImportFileError
 from sapper.io.archives import check_file
 from sapper.io.fields import is_missing
-from sapper.messages import msg
+from sapper.messages import msg, msg_n
 
 #: Encodings tried, in order (``utf-8-sig`` is UTF-8 whose byte-order mark is dropped).
 ENCODINGS = ("utf-8-sig", "cp1251")
@@ -61,7 +61,8 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
         if data.startswith(codecs.BOM_UTF8):
-            raise _fail(path, f"starts as UTF-8 but byte {exc.start + 1} is not UTF-8: the file is damaged") from None
+            raise _fail(path, msg("starts as UTF-8 but byte {at} is not UTF-8: the file is damaged",
+                                  at=exc.start + 1)) from None
         utf8_fault = exc
     try:
         text = data.decode("cp1251")
@@ -69,8 +70,8 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
         text = ""
     if not text or _CONTROL.search(text):
         at = utf8_fault.start
-        raise _fail(path, f"is neither UTF-8 nor Windows-1251 (cp1251) text (byte {at + 1} is 0x{data[at]:02x}): "
-                          "save it as CSV UTF-8") from None
+        raise _fail(path, msg("is neither UTF-8 nor Windows-1251 (cp1251) text (byte {at} is 0x{byte}): save it as "
+                              "CSV UTF-8", at=at + 1, byte=f"{data[at]:02x}")) from None
     return text, "cp1251"
 
 
@@ -87,17 +88,17 @@ def read_csv(path: Path) -> TextTable:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _fail(path, f"cannot be read ({exc.strerror or exc})") from None
+        raise _fail(path, msg("cannot be read ({reason})", reason=exc.strerror or exc)) from None
     text, encoding = decode(path, data)
-    notes = [] if encoding == "utf-8" else [
-        f"{path.name}: read as Windows-1251 (cp1251) text: it is not UTF-8"]
+    notes: list[str] = [] if encoding == "utf-8" else [
+        msg("{file}: read as Windows-1251 (cp1251) text: it is not UTF-8", file=path.name)]
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _delimiter(first)
     try:
         lines = [line for line in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
                  if any(cell.strip() for cell in line)]
     except csv.Error as exc:
-        raise _fail(path, f"is not readable CSV ({exc})") from None
+        raise _fail(path, msg("is not readable CSV ({reason})", reason=exc)) from None
     if not lines:
         raise _fail(path, msg("is empty"))
     header, rows = [c.strip() for c in lines[0]], lines[1:]
@@ -109,8 +110,10 @@ def read_csv(path: Path) -> TextTable:
                     row[i] = cell.replace(",", ".")
                     converted += 1
         if converted:
-            notes.append(f"{path.name}: {converted} numbers with a decimal comma read as decimals (the file "
-                         f"separates columns with {'a tab' if delimiter == chr(9) else repr(delimiter)})")
+            notes.append(msg_n("{file}: {n} number with a decimal comma read as a decimal (the file separates "
+                               "columns with {separator})", "{file}: {n} numbers with a decimal comma read as decimals "
+                               "(the file separates columns with {separator})", converted, file=path.name,
+                               separator=msg("a tab") if delimiter == chr(9) else repr(delimiter)))
     return TextTable(header, [list(r) for r in rows], notes)
 
 
@@ -135,8 +138,9 @@ def _open_xlsx(path: Path) -> Any:
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, SyntaxError) as exc:
-        reason = "a damaged or truncated zip" if isinstance(exc, zipfile.BadZipFile | EOFError) else str(exc)
-        raise _fail(path, f"cannot be read as an XLSX workbook ({' '.join(reason.split())})") from None
+        reason = msg("a damaged or truncated zip") if isinstance(exc, zipfile.BadZipFile | EOFError) else \
+            " ".join(str(exc).split())
+        raise _fail(path, msg("cannot be read as an XLSX workbook ({reason})", reason=reason)) from None
 
 
 def read_xlsx(path: Path, sheet: str) -> TextTable:
@@ -152,7 +156,8 @@ def read_xlsx(path: Path, sheet: str) -> TextTable:
             columns.pop()
         body = [list(r) for r in rows if any(not is_missing(v) for v in r)]
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
-        raise _fail(path, f"sheet {sheet!r} cannot be read ({exc or 'damaged'})") from None
+        raise _fail(path, msg("sheet {sheet} cannot be read ({reason})", sheet=repr(sheet),
+                              reason=exc or msg("damaged"))) from None
     finally:
         book.close()
     return TextTable(columns, body)

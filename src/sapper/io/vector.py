@@ -55,7 +55,7 @@ from sapper.io.files import SHAPEFILE_NAME_LIMIT, RawLayer, read_layer
 from sapper.io.profile import ImportProfile
 from sapper.io.result import FeatureIssue, ReadResult, SourceAttributes
 from sapper.io.styles import LayerStyle, date_style, kinds_of, phase_style
-from sapper.messages import N_, Joined, Msg, msg
+from sapper.messages import N_, Joined, Msg, msg, msg_n
 
 T = TypeVar("T")
 
@@ -314,16 +314,25 @@ def _canonical(raw: RawLayer, known: Sequence[str]) -> RawLayer:
     return replace(raw, columns=[renames.get(c, c) for c in raw.columns], rows=rows)
 
 
+def _either(names: Sequence[str]) -> str:
+    """``a or b or c``, said in the user's language."""
+    said = names[0]
+    for name in names[1:]:
+        said = msg("{a} or {b}", a=said, b=name)
+    return said
+
+
 def _require(raw: RawLayer, required: Sequence[str]) -> None:
     if not raw.rows and not raw.columns:
         return  # no features and so no columns (an empty GeoJSON): nothing to import, nothing missing
     missing = [c for c in required if c not in raw.columns]
     if missing:
-        found = ", ".join(raw.columns) or "none"
-        named = ", ".join(f"{c} (or {' or '.join(_aliases(c))})" if _aliases(c) else c for c in missing)
-        raise ImportFileError(
-            f"{raw.path}: missing required column{'s' if len(missing) > 1 else ''} {named} (found: {found})"
-        )
+        found = ", ".join(raw.columns) or msg("none")
+        named = Joined(", ", [msg("{column} (or {aliases})", column=c, aliases=_either(_aliases(c)))
+                              if _aliases(c) else c for c in missing])
+        raise ImportFileError(msg_n("{path}: missing required column {columns} (found: {found})",
+                                    "{path}: missing required columns {columns} (found: {found})", len(missing),
+                                    path=raw.path, columns=named, found=found))
 
 
 def _read(
@@ -378,7 +387,7 @@ def read_outline(path: str | Path, *, layer: str | None = None, crs: str | None 
     beyond repair — fails the whole file, naming every such feature: an outcome must not be recorded in part."""
     raw = read_layer(path, layer=layer, crs=crs)
     if not raw.geometries:
-        raise ImportFileError(f"{path}: holds no feature")
+        raise ImportFileError(msg("{path}: holds no feature", path=path))
     usable: list[BaseGeometry] = []
     repaired: list[FeatureIssue] = []
     bad: list[str] = []
@@ -387,13 +396,13 @@ def read_outline(path: str | Path, *, layer: str | None = None, crs: str | None 
         if rejected is None and geom is not None and geom.geom_type not in ("Polygon", "MultiPolygon"):
             rejected = msg("is a {kind}, not a polygon", kind=geom.geom_type)
         if rejected is not None or geom is None:
-            bad.append(f"feature {n}: {rejected}")
+            bad.append(msg("feature {n}: {reason}", n=n, reason=rejected))
             continue
         if fixed:
             repaired.append(FeatureIssue(n, None, fixed))
         usable.append(geom)
     if bad:
-        raise ImportFileError(f"{path}: " + "; ".join(bad))
+        raise ImportFileError(msg("{path}: {reason}", path=path, reason=Joined("; ", bad)))
     return shapely.union_all(usable), repaired
 
 
@@ -529,10 +538,9 @@ def read_assets(
     mapped = apply_profile(raw, profile, ASSET_SPEC)
     _require(mapped.raw, ASSET_REQUIRED)
     if mapped.raw.columns and not any(c in mapped.raw.columns for c in TRADE_COLUMNS.values()):
-        raise ImportFileError(
-            f"{raw.path}: needs at least one builder-day column "
-            f"({', '.join(TRADE_COLUMNS.values())}); found: {', '.join(raw.spelled.get(c, c) for c in raw.columns)}"
-        )
+        raise ImportFileError(msg("{path}: needs at least one builder-day column ({columns}); found: {found}",
+                                  path=raw.path, columns=", ".join(TRADE_COLUMNS.values()),
+                                  found=", ".join(raw.spelled.get(c, c) for c in raw.columns)))
     return _read(mapped, polygonal=False, build=_asset)  # type: ignore[arg-type]
 
 

@@ -38,6 +38,7 @@ from sapper.errors import ImportFileError, ValidationError
 from sapper.io.fields import FieldReader
 from sapper.io.result import FeatureIssue
 from sapper.io.tabular import read_csv
+from sapper.messages import msg, msg_n
 
 REQUIRED = ("id", "kind", "organisation_id", "size", "base_lon", "base_lat")
 OPTIONAL = ("method", "trade", "productivity_m2_per_day", "synthetic", "capabilities")
@@ -75,8 +76,10 @@ def read_workforce(path: str | Path, *, layer: str | None = None) -> WorkforceRe
     columns = {c.strip().lower(): c for c in names}
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise ImportFileError(f"{p}: missing required columns {', '.join(missing)} "
-                              f"(found: {', '.join(sorted(columns)) or 'none'})")
+        raise ImportFileError(msg_n("{path}: missing required column {columns} (found: {found})",
+                                    "{path}: missing required columns {columns} (found: {found})", len(missing),
+                                    path=p, columns=", ".join(missing),
+                                    found=", ".join(sorted(columns)) or msg("none")))
     out = WorkforceRead(ignored_columns=sorted(c for c in columns if c not in REQUIRED + OPTIONAL))
     seen: set[str] = set()
     is_csv = p.suffix.lower() == ".csv"

@@ -34,6 +34,7 @@ from sapper.domain.activities import DeviceCondition, Disposal
 from sapper.domain.hazards import DeviceCategory, Evidence, LandUse, Marking
 from sapper.domain.resources import Method, Trade
 from sapper.errors import ImportFileError, NotFoundError
+from sapper.messages import msg
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -841,7 +842,7 @@ def template_bytes(key: str) -> bytes:
     (form,) = _select([key])
     resource = resources.files("sapper.io").joinpath("forms", form.file_name)
     if not resource.is_file():
-        raise NotFoundError(f"the {key} template {form.file_name} is not installed with sapper")
+        raise NotFoundError(msg("the {key} template {file} is not installed with sapper", key=key, file=form.file_name))
     return resource.read_bytes()
 
 
@@ -852,7 +853,7 @@ def copy_templates(directory: Path, keys: Sequence[str] | None = None) -> list[P
     """
     contents = [(directory / f.file_name, template_bytes(f.key)) for f in _select(keys)]
     if directory.exists() and not directory.is_dir():
-        raise ImportFileError(f"{directory} is not a folder")
+        raise ImportFileError(msg("{directory} is not a folder", directory=directory))
     directory.mkdir(parents=True, exist_ok=True)
     for target, data in contents:
         target.write_bytes(data)
@@ -996,7 +997,7 @@ def write_register_forms(directory: Path, lists: RegisterLists, keys: Sequence[s
     attachments they use, written into ``directory`` (created if needed); the files written, forms first."""
     forms = _select(keys)
     if directory.exists() and not directory.is_dir():
-        raise ImportFileError(f"{directory} is not a folder")
+        raise ImportFileError(msg("{directory} is not a folder", directory=directory))
     directory.mkdir(parents=True, exist_ok=True)
     suffix = list_digest(lists)
     written = [write_form(register_form(f, suffix), directory / f.file_name) for f in forms]

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from sapper.errors import Fault, PlanError, ValidationError
+from sapper.messages import msg
 from sapper.plan.alns import AlnsStats, SubOutcome, alns
 from sapper.plan.bounds import chain_lower_bound
 from sapper.plan.greedy import (
@@ -94,7 +95,8 @@ def _parse(cls: type[_E], value: str, what: str) -> _E:
         return cls(value)
     except ValueError:
         choices = ", ".join(e.value for e in cls)
-        raise ValidationError(what, [Fault(what, f"{what} must be one of {choices}, got {value!r}", what)]) from None
+        raise ValidationError(what, [Fault(what, msg("{what} must be one of {choices}, got {value}", what=what,
+                                                     choices=choices, value=repr(value)), what)]) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.prioritise.score import ASSET_CRITERIA, HAZARD_CRITERIA
 
 #: The two kinds of record a profile weighs, by their section name in the TOML file.
@@ -23,20 +24,22 @@ KINDS: Mapping[str, Mapping[str, float]] = MappingProxyType({"hazard": HAZARD_CR
 
 def _weight_faults(record: str, kind: str, weights: Mapping[str, object]) -> list[Fault]:
     expected = KINDS[kind]
-    faults = [Fault(record, f"[{kind}] has no criterion {k!r} (known: {', '.join(expected)})", k)
+    faults = [Fault(record, msg("[{kind}] has no criterion {k} (known: {known})", kind=kind, k=repr(k),
+                                known=', '.join(expected)), k)
               for k in weights if k not in expected]
-    faults += [Fault(record, f"[{kind}] misses {k!r} (give 0 to leave it out)", k)
+    faults += [Fault(record, msg("[{kind}] misses {k} (give 0 to leave it out)", kind=kind, k=repr(k)), k)
                for k in expected if k not in weights]
     values: list[float] = []
     for k, w in weights.items():
         if isinstance(w, bool) or not isinstance(w, int | float):
-            faults.append(Fault(record, f"[{kind}] {k} must be a number, got {w!r}", k))
+            faults.append(Fault(record, msg("[{kind}] {k} must be a number, got {w}", kind=kind, k=k, w=repr(w)), k))
         elif w < 0:
-            faults.append(Fault(record, f"[{kind}] {k} must be ≥ 0, got {w}", k))
+            faults.append(Fault(record, msg("[{kind}] {k} must be ≥ 0, got {w}", kind=kind, k=k, w=w), k))
         else:
             values.append(float(w))
     if not faults and abs(sum(values) - 1.0) > 1e-9:
-        faults.append(Fault(record, f"[{kind}] weights must sum to 1, they sum to {sum(values):.6g}", kind))
+        faults.append(Fault(record, msg("[{kind}] weights must sum to 1, they sum to {total:.6g}", kind=kind,
+                                        total=sum(values)), kind))
     return faults
 
 
@@ -50,8 +53,8 @@ class WeightProfile:
     asset: Mapping[str, float] = field(default_factory=lambda: dict(ASSET_CRITERIA))
 
     def __post_init__(self) -> None:
-        record = f"weight profile {self.name!r}"
-        faults = [] if self.name.strip() else [Fault("weight profile", "the profile needs a name", "name")]
+        record = msg("weight profile {name}", name=repr(self.name))
+        faults = [] if self.name.strip() else [Fault(msg("weight profile"), msg("the profile needs a name"), "name")]
         faults += _weight_faults(record, "hazard", self.hazard) + _weight_faults(record, "asset", self.asset)
         ValidationError.raise_if(record, faults)
 
@@ -75,21 +78,21 @@ DEFAULT_PROFILE = WeightProfile("default")
 def profile_from_mapping(data: Mapping[str, object], *, source: str) -> WeightProfile:
     """The profile a parsed TOML document describes: ``name`` (default: ``source``), ``[hazard]`` and ``[asset]``
     tables (a missing table keeps the default weights). Every fault is reported at once, naming ``source``."""
-    faults = [Fault(source, f"unknown key {k!r} (known: name, hazard, asset)", k)
+    faults = [Fault(source, msg("unknown key {k} (known: name, hazard, asset)", k=repr(k)), k)
               for k in data if k not in ("name", "hazard", "asset")]
     name = data.get("name", source)
     if not isinstance(name, str):
-        faults.append(Fault(source, f"name must be text, got {name!r}", "name"))
+        faults.append(Fault(source, msg("name must be text, got {name}", name=repr(name)), "name"))
         name = source
     sections: dict[str, dict[str, float]] = {}
     for kind, defaults in KINDS.items():
         table = data.get(kind, defaults)
         if not isinstance(table, Mapping):
-            faults.append(Fault(source, f"[{kind}] must be a table of criterion = weight", kind))
+            faults.append(Fault(source, msg("[{kind}] must be a table of criterion = weight", kind=kind), kind))
             continue
         found = _weight_faults(source, kind, table)
         faults += found
         if not found:
             sections[kind] = {str(k): float(v) for k, v in table.items()}
-    ValidationError.raise_if(f"weight profile {source}", faults)
+    ValidationError.raise_if(msg("weight profile {name}", name=source), faults)
     return WeightProfile(name, hazard=sections["hazard"], asset=sections["asset"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sapper.domain.assets import Asset, DamageLevel
 from sapper.domain.hazards import PRIOR_CONTAMINATION, Evidence, HazardArea, HazardClass, LandUse
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 #: People count at which the "people" criterion saturates (log scale): a town of 10,000.
 PEOPLE_SATURATION = 10_000
@@ -64,11 +65,11 @@ def _people(n: int) -> float:
 
 
 def _check_weights(weights: Mapping[str, float], expected: Mapping[str, float]) -> None:
-    faults = [Fault("weights", f"unknown criterion {k!r}") for k in weights if k not in expected]
-    faults += [Fault("weights", f"{k} weight must be ≥ 0") for k, w in weights.items() if w < 0]
+    faults = [Fault(msg("weights"), msg("unknown criterion {k}", k=repr(k))) for k in weights if k not in expected]
+    faults += [Fault(msg("weights"), msg("{k} weight must be ≥ 0", k=k)) for k, w in weights.items() if w < 0]
     if not faults and abs(sum(weights.values()) - 1.0) > 1e-9:
-        faults.append(Fault("weights", f"must sum to 1, sum to {sum(weights.values()):.3f}"))
-    ValidationError.raise_if("priority weights", faults)
+        faults.append(Fault(msg("weights"), msg("must sum to 1, sum to {values:.3f}", values=sum(weights.values()))))
+    ValidationError.raise_if(msg("priority weights"), faults)
 
 
 def score_asset(asset: Asset, weights: Mapping[str, float] = ASSET_CRITERIA) -> Score:

@@ -39,7 +39,8 @@ _SUFFIXES = (".svg", ".png")
 def _check(path: Path) -> None:
     if path.suffix.lower() not in _SUFFIXES:
         what = path.suffix or "a file without a suffix"
-        raise ValidationError(msg("export"), [Fault("export", msg("cannot draw a chart as {what}: use .svg or .png",
+        raise ValidationError(msg("export"), [Fault(msg("export"),
+                                                    msg("cannot draw a chart as {what}: use .svg or .png",
                                                              what=what), "file")])
 
 

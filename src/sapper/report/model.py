@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from shapely.geometry import Point
 
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.services.planview import BarKind
 
 
@@ -40,5 +41,6 @@ class GanttBar:
         if self.end < self.start:
             raise ValidationError(
                 f"Gantt bar {self.label!r} of {self.lane}",
-                [Fault(self.lane, f"ends ({self.end}) before it starts ({self.start})", field="end")],
+                [Fault(self.lane, msg("ends ({end}) before it starts ({start})", end=self.end, start=self.start),
+                       field="end")],
             )

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from sapper.domain.landrelease import ReleaseState
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.report.i18n import Lang, Speaker, translations
 
 
@@ -24,7 +25,8 @@ class Format(StrEnum):
         try:
             return cls(value.strip().lower())
         except ValueError:
-            raise ValidationError("report format", [Fault("--format", f"must be html or pdf, got {value!r}")]) from None
+            raise ValidationError(msg("report format"), [Fault("--format", msg("must be html or pdf, got {value}",
+                                                                               value=repr(value)))]) from None
 
 
 @lru_cache(maxsize=4)

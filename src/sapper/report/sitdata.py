@@ -220,7 +220,7 @@ def gather(db: str | Path, *, forecast_runs: int = 500, seed: int = 0, since: dt
     """Everything the situation report of the store at ``db`` shows (see the module docstring), its costs at
     ``pricing``'s prices (None: sapper's default profile)."""
     if forecast_runs < 0:
-        raise ValidationError("report", [Fault("--forecast-runs",
+        raise ValidationError("report", [Fault("--forecast-runs",  # not a message, as in io.issues
                                                f"must be 0 (no forecast) or more, got {forecast_runs}")])
     with open_store(db) as store:
         meta = store.meta()

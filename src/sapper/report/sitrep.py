@@ -24,6 +24,7 @@ from sapper.report.pages import Format, environment, font_faces, state_name, wri
 from sapper.report.series import date_bins
 from sapper.report.sitdata import Priority, SituationData, Unit, gather
 from sapper.report.sitmap import HAZARD_COLOURS, bin_label, map_svg
+from sapper.report.taskorders import coded_word
 
 #: Gantt rows (group headings and lanes) on one landscape A4 page, and on the first (under the heading and legend).
 ROWS_PER_PAGE, FIRST_PAGE_ROWS = 44, 36
@@ -97,22 +98,6 @@ class RoleLine:
     borrowed: int
     days: int
     share: float | None
-
-
-def cost_line_name(sp: Speaker, key: str) -> str:
-    """The words for a cost line's method (``services.costs``: a survey or clearance mode, or ``repair: <trade>``),
-    not its code: ``manual`` is "manual clearance", ``repair: road`` "repair: roads"."""
-    methods = {"nts": sp._("non-technical survey"), "ts": sp._("technical survey"), "manual": sp._("manual clearance"),
-               "mechanical": sp._("mechanical clearance"), "dog": sp._("mine detection dogs"),
-               "bac": sp._("battle area clearance"), "eod": sp._("EOD spot task")}
-    trades = {"road": sp._("roads"), "bridge": sp._("bridges"), "power": sp._("power"), "water": sp._("water"),
-              "building": sp._("buildings")}
-    if key in methods:
-        return methods[key]
-    if key == "repair" or key.startswith("repair: "):
-        trade = key.removeprefix("repair").removeprefix(": ")
-        return f"{sp._('repair')}: {trades.get(trade, trade)}" if trade else sp._("repair")
-    return key
 
 
 def role_lines(data: SituationData, sp: Speaker) -> list[RoleLine]:
@@ -193,6 +178,16 @@ def _whatif_assets(data: SituationData) -> list[tuple[str, str, list[tuple[dt.da
     return [(a.asset_id, a.asset_type, [col.get(a.asset_id, (None, None)) for col in per]) for a in first]
 
 
+def method_words(sp: Speaker, key: str) -> str:
+    """A line of the costs by method (``nts``, ``manual``, ``repair: road``) in words a reader understands, in
+    ``sp``'s language (the key itself when it has none)."""
+    kind, _, trade = key.partition(": ")
+    if trade:
+        return f"{coded_word(sp, 'kind', kind)}: {coded_word(sp, 'method', trade)}"
+    method = coded_word(sp, "method", key)
+    return method if method != key else coded_word(sp, "kind", key)
+
+
 def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> str:
     """The report page (HTML) for ``data`` in ``lang``; with ``pdf``, laid out for WeasyPrint (A4, fonts)."""
     sp = Speaker(lang)
@@ -226,7 +221,6 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "cost_fan_chart": Markup(cost_fan) if cost_fan else None,
         "assets_fc": assets_fc,
         "asset_type": lambda v: vega.asset_type_name(sp, v),
-        "cost_line_name": lambda key: cost_line_name(sp, key),
         "gantt_legend": Markup(gantt.legend_svg(sp)),
         "gantt_pages": [Markup(gantt.page_svg(p, domain, sp)) for p in gantt_pages],
         "idle_total": sum(1 for u in data.units if u.busy_days == 0),
@@ -248,6 +242,7 @@ def render_situation(data: SituationData, *, lang: Lang, pdf: bool = False) -> s
         "brigades": sum(1 for u in data.units if u.kind == "brigade"),
         "assets_planned": sum(1 for a in data.assets if a.restore_date is not None),
         "cost_of": lambda lines, key: next((x.total for x in lines if x.key == key), 0.0),
+        "method": lambda key: method_words(sp, key),
     }
     return environment(lang).get_template("situation.html.j2").render(context)
 

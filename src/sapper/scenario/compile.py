@@ -64,6 +64,7 @@ from sapper.domain.hazards import DeviceCategory, HazardArea, HazardClass, Hazar
 from sapper.domain.releaserules import DOG_EXCLUDED_DEVICES
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Method, Trade
 from sapper.errors import Fault, PlanError, ValidationError
+from sapper.messages import msg, msg_n
 from sapper.plan.problem import Mode, Precedence, Problem, Resource, Task
 from sapper.prioritise import DEFAULT_PROFILE, WeightProfile, score_asset, score_hazard
 
@@ -104,8 +105,9 @@ class PoolPolicy(StrEnum):
             return cls(value)
         except ValueError:
             choices = ", ".join(p.value for p in cls)
-            raise ValidationError("pools", [Fault("pools", f"pools must be one of {choices}, got {value!r}",
-                                                  "pools")]) from None
+            raise ValidationError(msg("pools"), [Fault(msg("pools"), msg("pools must be one of {choices}, got {value}",
+                                                                         choices=choices, value=repr(value)), "pools")]
+                                  ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,20 +479,25 @@ def compile_problem(
     faults: list[Fault] = []
     open_hazards = [h for h in sorted(hazards, key=lambda h: h.id) if h.status is HazardStatus.OPEN]
     if open_hazards and Method.SURVEY not in productivity:
-        faults.append(Fault("workforce", "open hazard areas need at least one survey team"))
+        faults.append(Fault(msg("workforce"), msg("open hazard areas need at least one survey team")))
     needs_clearance = any(h.clearance_share > 0 for h in open_hazards if not is_erw_only(h))
     if needs_clearance and Method.MANUAL not in productivity:
-        faults.append(Fault("workforce", "clearance needs at least one manual team"))
+        faults.append(Fault(msg("workforce"), msg("clearance needs at least one manual team")))
     erw_only = [h.id for h in open_hazards if is_erw_only(h)
                 and (h.clearance_share > 0 or params.eod_spot_days > 0)]
     if erw_only and Method.BAC not in productivity:
-        faults.append(Fault("workforce", f"{len(erw_only)} ERW-only hazard areas (e.g. {erw_only[0]}) need battle "
-                            "area clearance and EOD spot tasks (IMAS 09.11) but there is no BAC/EOD team (method bac)"))
+        faults.append(Fault(msg("workforce"), msg_n(
+            "{n} ERW-only hazard area (e.g. {first}) needs battle area clearance and EOD spot tasks (IMAS 09.11) but "
+            "there is no BAC/EOD team (method bac)", "{n} ERW-only hazard areas (e.g. {first}) need battle area "
+            "clearance and EOD spot tasks (IMAS 09.11) but there is no BAC/EOD team (method bac)", len(erw_only),
+            first=erw_only[0])))
     for a in assets:
         for trade in a.repair_work:
             if trade not in brigade_size:
-                faults.append(Fault(f"asset {a.id}", f"needs {trade.value} work but there is no {trade.value} brigade"))
-    ValidationError.raise_if("planning input", faults)
+                faults.append(Fault(msg("asset {id}", id=a.id),
+                                    msg("needs {trade} work but there is no {trade} brigade",
+                                                                     trade=trade.value)))
+    ValidationError.raise_if(msg("planning input"), faults)
 
     tasks: list[Task] = []
     info: list[TaskInfo] = []

@@ -35,6 +35,7 @@ from sapper.domain.hazards import DeviceCategory
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import EditForbidden, Fault, NotFoundError, ValidationError
 from sapper.io.accidents import write_accidents
+from sapper.messages import msg
 from sapper.store import Store
 from sapper.store.accounts import audit_json
 from sapper.store.cipher import FieldCipher
@@ -179,12 +180,13 @@ def _check_links(store: Store, accident: Accident) -> None:
     record = f"accident {accident.id}"
     faults = []
     with store.write() as uow:
-        for layer, what, name, value in (("hazard_areas", "hazard area", "hazard_id", accident.hazard_id),
-                                         ("activities", "activity", "activity_id", accident.activity_id),
-                                         ("organisations", "organisation", "organisation_id",
+        for layer, what, name, value in (("hazard_areas", msg("hazard area"), "hazard_id", accident.hazard_id),
+                                         ("activities", msg("activity"), "activity_id", accident.activity_id),
+                                         ("organisations", msg("organisation"), "organisation_id",
                                           accident.organisation_id)):
             if value is not None and not uow.existing_ids(layer, [value]):
-                faults.append(Fault(record, f"names {what} {value}, which is not in the register", name))
+                faults.append(Fault(record, msg("names {what} {value}, which is not in the register", what=what,
+                                                value=value), name))
     ValidationError.raise_if(record, faults)
 
 
@@ -229,5 +231,6 @@ def parse_level(text: str) -> Sensitivity:
     try:
         return Sensitivity(text.strip().lower().replace("-", "_"))
     except ValueError:
-        raise ValidationError("--level", [Fault("--level", f"{text!r} is not one of "
-                                          f"{', '.join(s.value for s in Sensitivity)}", "level")]) from None
+        raise ValidationError("--level", [Fault("--level", msg("{value} is not one of {allowed}", value=repr(text),
+                                                               allowed=", ".join(s.value for s in Sensitivity)),
+                                                "level")]) from None

@@ -79,7 +79,7 @@ class IssuedToken:
 def issue_token(store: Store, name: str, *, days: int = TOKEN_DAYS) -> IssuedToken:
     """A new API token for the user ``name``, valid ``days`` days; NotFoundError when there is no such user."""
     if days < 1:
-        raise ValidationError("token", [Fault(f"user {name}", f"days {days} is less than 1", "days")])
+        raise ValidationError(msg("token"), [Fault(f"user {name}", f"days {days} is less than 1", "days")])
     token = secrets.token_urlsafe(32)
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
     with store.write() as uow:

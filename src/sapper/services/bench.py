@@ -20,6 +20,7 @@ from pathlib import Path
 from sapper.errors import ImportFileError
 from sapper.io.psplib import Reference, read_instance, read_references
 from sapper.jsontypes import JsonObject
+from sapper.messages import msg
 from sapper.plan import SolveParams, Status, solve
 
 INSTANCE_SUFFIXES = (".sm", ".mm")
@@ -86,7 +87,7 @@ def instance_files(directory: Path, pattern: str | None = None, limit: int | Non
     """Instance files of ``directory`` (``.sm``/``.mm``, reference tables excluded) matching ``pattern``, sorted by
     name (plain character order, as ``ls`` shows them); the first ``limit`` of them."""
     if not directory.is_dir():
-        raise ImportFileError(f"{directory} is not a folder of PSPLIB instances")
+        raise ImportFileError(msg("{directory} is not a folder of PSPLIB instances", directory=directory))
     files = [p for p in directory.iterdir()
              if p.suffix.lower() in INSTANCE_SUFFIXES and not _is_table(p.name)
              and (pattern is None or fnmatch.fnmatch(p.name, pattern))]
@@ -94,7 +95,9 @@ def instance_files(directory: Path, pattern: str | None = None, limit: int | Non
     if limit is not None:
         files = files[: max(0, limit)]
     if not files:
-        raise ImportFileError(f"no instance in {directory}" + (f" matches {pattern!r}" if pattern else ""))
+        raise ImportFileError(msg("no instance in {directory} matches {pattern}", directory=directory,
+                                  pattern=repr(pattern)) if pattern else msg("no instance in {directory}",
+                                                                             directory=directory))
     return files
 
 

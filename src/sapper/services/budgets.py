@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from sapper.domain.assets import Asset
 from sapper.domain.pricing import Family, PricingProfile
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.plan import Mode, PeriodBudget, Problem, Task
 from sapper.scenario.compile import CompiledPlan, TaskKind
 from sapper.services.costs import TaskCost, WorkingDays, family_of, task_direct_cost
@@ -50,7 +51,7 @@ class AnnualBudgets:
 
     def __post_init__(self) -> None:
         faults = [
-            Fault("budget", f"{name} budget must be positive, got {value:g}", name)
+            Fault(msg("budget"), msg("{name} budget must be positive, got {value:g}", name=name, value=value), name)
             for name, value in (("demining", self.demining), ("reconstruction", self.reconstruction))
             if value is not None and not value > 0
         ]
@@ -78,19 +79,22 @@ def parse_budgets(text: str) -> AnnualBudgets:
         key, sep, raw = part.partition("=")
         key = key.strip()
         if not sep or key not in ("demining", "reconstruction"):
-            faults.append(Fault("--budget-per-year", f"{part!r}: use demining=AMOUNT and/or reconstruction=AMOUNT"))
+            faults.append(Fault("--budget-per-year", msg("{value}: use demining=AMOUNT and/or reconstruction=AMOUNT",
+                                                         value=repr(part))))
             continue
         amount = parse_amount(raw)
         if amount is None:
             faults.append(
-                Fault("--budget-per-year", f"{key}: {raw.strip()!r} is not an amount (e.g. 25000000, 25m, 750k)", key)
+                Fault("--budget-per-year", msg("{key}: {value} is not an amount (e.g. 25000000, 25m, 750k)", key=key,
+                                               value=repr(raw.strip())), key)
             )
         elif key in values:
-            faults.append(Fault("--budget-per-year", f"{key} is given twice", key))
+            faults.append(Fault("--budget-per-year", msg("{key} is given twice", key=key), key))
         else:
             values[key] = amount
     if not values and not faults:
-        faults.append(Fault("--budget-per-year", "name at least one budget: demining=AMOUNT or reconstruction=AMOUNT"))
+        faults.append(Fault("--budget-per-year",
+                            msg("name at least one budget: demining=AMOUNT or reconstruction=AMOUNT")))
     ValidationError.raise_if("--budget-per-year", faults)
     return AnnualBudgets(values.get("demining"), values.get("reconstruction"))
 

@@ -24,6 +24,7 @@ from sapper.domain.calendar import (
 )
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.jsontypes import JsonObject
+from sapper.messages import Joined, msg, msg_n
 from sapper.store import Store
 
 #: The longest run of holidays one command adds (a guard against a mistyped year).
@@ -55,18 +56,20 @@ def set_week(store: Store, days: str) -> CalendarChange:
     cal = store.calendar()
     before = week_text(cal.weekdays)
     return _save(store, dataclasses.replace(cal, weekdays=weekdays),
-                 f"working week {before} → {week_text(weekdays)} ({len(weekdays)} days)")
+                 msg_n("working week {before} → {after} ({n} day)", "working week {before} → {after} ({n} days)",
+                       len(weekdays), before=before, after=week_text(weekdays)))
 
 
 def _days(first: dt.date, last: dt.date | None) -> list[dt.date]:
     last = last or first
     if last < first:
-        raise ValidationError("calendar", [Fault("holidays", f"--to {last} is before {first}", "to")])
+        raise ValidationError(msg("calendar"), [Fault(msg("holidays"), msg("--to {last} is before {first}", last=last,
+                                                                           first=first), "to")])
     n = (last - first).days + 1
     if n > MAX_HOLIDAY_RUN_DAYS:
-        raise ValidationError("calendar", [Fault("holidays", f"{first} to {last} is {n} days; at most "
-                                                 f"{MAX_HOLIDAY_RUN_DAYS} at once (a stand-down that repeats every "
-                                                 "year is add-standdown)", "to")])
+        raise ValidationError(msg("calendar"), [Fault(msg("holidays"), msg(
+            "{first} to {last} is {n} days; at most {most} at once (a stand-down that repeats every year is "
+            "add-standdown)", first=first, last=last, n=n, most=MAX_HOLIDAY_RUN_DAYS), "to")])
     return [first + dt.timedelta(days=i) for i in range(n)]
 
 
@@ -79,10 +82,12 @@ def add_holidays(store: Store, first: dt.date, *, last: dt.date | None = None, n
     known = sum(1 for d in days if d in held)
     for d in days:
         held[d] = Holiday(d, name.strip())
-    span = f"{first}" if len(days) == 1 else f"{first} to {days[-1]}"
-    did = f"holidays: added {len(days) - known} ({span}{', ' + name.strip() if name.strip() else ''})"
+    span = f"{first}" if len(days) == 1 else msg("{first} to {last}", first=first, last=days[-1])
+    named = msg("{span}, {name}", span=span, name=name.strip()) if name.strip() else span
+    did: str = msg("holidays: added {added} ({span})", added=len(days) - known, span=named)
     if known:
-        did += f"; {known} already listed" + (f", {renamed} renamed" if renamed else "")
+        did = Joined("; ", [did, msg("{n} already listed", n=known)]) if not renamed else Joined("; ", [
+            did, msg("{n} already listed, {renamed} renamed", n=known, renamed=renamed)])
     return _save(store, dataclasses.replace(cal, holidays=tuple(held.values())), did)
 
 
@@ -92,10 +97,11 @@ def remove_holidays(store: Store, first: dt.date, *, last: dt.date | None = None
     cal = store.calendar()
     kept = tuple(h for h in cal.holidays if h.day not in days)
     removed = len(cal.holidays) - len(kept)
-    span = f"{first}" if last is None or last == first else f"{first} to {last}"
+    span = f"{first}" if last is None or last == first else msg("{first} to {last}", first=first, last=last)
     if not removed:
-        raise NotFoundError(f"no holiday on {span} in the calendar (sapper calendar show lists them)")
-    return _save(store, dataclasses.replace(cal, holidays=kept), f"holidays: removed {removed} ({span})")
+        raise NotFoundError(msg("no holiday on {span} in the calendar (sapper calendar show lists them)", span=span))
+    return _save(store, dataclasses.replace(cal, holidays=kept), msg("holidays: removed {removed} ({span})",
+                                                                          removed=removed, span=span))
 
 
 def group_of(text: str) -> StandDownGroup:
@@ -103,8 +109,8 @@ def group_of(text: str) -> StandDownGroup:
     try:
         return StandDownGroup(text.strip().lower())
     except ValueError:
-        raise ValidationError("calendar", [Fault("stand-down", f"{text!r} is not deminers or builders",
-                                                 "for")]) from None
+        raise ValidationError(msg("calendar"), [Fault(msg("stand-down"), msg("{value} is not deminers or builders",
+                                                                             value=repr(text)), "for")]) from None
 
 
 def set_stand_down(store: Store, group: str, start: str, end: str) -> CalendarChange:
@@ -114,7 +120,8 @@ def set_stand_down(store: Store, group: str, start: str, end: str) -> CalendarCh
     window = SeasonalWindow(parse_month_day(start, "from"), parse_month_day(end, "to"))
     cal = store.calendar()
     before = cal.stand_down(g)
-    did = f"stand-down of {g.value}: {window_text(before)} → {window_text(window)}"
+    did = msg("stand-down of {group}: {before} → {after}", group=g.value, before=_window(before),
+              after=_window(window))
     return _save(store, cal.with_stand_down(g, window), did)
 
 
@@ -124,15 +131,26 @@ def remove_stand_down(store: Store, group: str) -> CalendarChange:
     cal = store.calendar()
     before = cal.stand_down(g)
     if before is None:
-        raise NotFoundError(f"{g.value} have no stand-down in the calendar")
-    return _save(store, cal.with_stand_down(g, None), f"stand-down of {g.value}: {window_text(before)} → none")
+        raise NotFoundError(msg("{value} have no stand-down in the calendar", value=g.value))
+    return _save(store, cal.with_stand_down(g, None), msg("stand-down of {group}: {before} → {after}",
+                                                                      group=g.value, before=_window(before),
+                                                                      after=_window(None)))
+
+
+def _window(window: SeasonalWindow | None) -> str:
+    """``12-01..03-15``, or ``none`` (said in the user's language)."""
+    return msg("none") if window is None else window_text(window)
 
 
 def calendar_lines(cal: ProgrammeCalendar) -> list[str]:
     """The calendar for a person."""
-    out = [f"working week : {week_text(cal.weekdays)} ({len(cal.weekdays)} days)",
-           "stand-downs  : " + "; ".join(f"{g.value} {window_text(cal.stand_down(g))}" for g in StandDownGroup),
-           f"holidays     : {len(cal.holidays)}"]
+    out: list[str] = [
+        msg_n("working week : {week} ({n} day)", "working week : {week} ({n} days)", len(cal.weekdays),
+              week=week_text(cal.weekdays)),
+        msg("stand-downs  : {windows}", windows=Joined("; ", [msg("{group} {window}", group=g.value,
+                                                                   window=_window(cal.stand_down(g)))
+                                                               for g in StandDownGroup])),
+        msg("holidays     : {n}", n=len(cal.holidays))]
     out += [f"  {h.day.isoformat()}  {h.name}".rstrip() for h in cal.holidays]
     return out
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sapper.errors import StoreError
+from sapper.messages import msg
 from sapper.store import Store, open_store
 
 
@@ -91,11 +92,12 @@ def init_store(target: str | Path, *, start_date: dt.date | None = None) -> str:
     if not isinstance(target, str) or "://" not in target:
         path = Path(target).expanduser()
         if path.exists():
-            raise StoreError(f"{path} already exists; sapper init does not overwrite a file")
+            raise StoreError(msg("{path} already exists; sapper init does not overwrite a file", path=path))
     with open_store(target, create=True) as store:
         held = {name: n for name, n in store.counts().items() if n}
         if held:
-            raise StoreError(f"{store.url} already holds a sapper store with records; sapper init does not touch it")
+            raise StoreError(msg("{url} already holds a sapper store with records; sapper init does not touch it",
+                                 url=store.url))
         if start_date is not None:
             store.set_meta({"start_date": start_date.isoformat()})
         return store.url

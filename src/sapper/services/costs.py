@@ -30,6 +30,7 @@ from sapper.domain.releaserules import ReleaseRules
 from sapper.domain.resources import DeminerTeam, Method
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.jsontypes import JsonObject, JsonValue
+from sapper.messages import msg
 from sapper.scenario.compile import CompileParams, TaskKind, clearance_methods
 from sapper.store import Store
 from sapper.store.records import PlannedTask, PlanRun
@@ -233,7 +234,7 @@ def price_run(
     """Price every lot of ``run`` (module docstring). ``productivity``: m² per team-day of each method's teams, and
     ``rules``: where the programme sends no dogs (default: the built-in rules), for the cheapest-method comparison."""
     if run.id is None:
-        raise ValidationError("plan", [Fault("plan", "is not saved")])
+        raise ValidationError(msg("plan"), [Fault(msg("plan"), msg("is not saved"))])
     params = run.params.compile_params()
     if rules is not None:
         params = dataclasses.replace(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sapper.domain.users import AuditEntry
 from sapper.errors import DataKeyError
+from sapper.messages import msg
 from sapper.store import Store
 from sapper.store.accounts import audit_json
 from sapper.store.cipher import DataKey, FieldCipher
@@ -24,7 +25,8 @@ def cipher(key_text: str | None, *, name: str = "SAPPER_DATA_KEY") -> FieldCiphe
     """The cipher of the data key ``key_text`` (called ``name`` in messages); DataKeyError when there is none or it
     is malformed."""
     if key_text is None or not key_text.strip():
-        raise DataKeyError(f"no data key: set {name} to 32 random bytes, base64-encoded (docs/security.md)")
+        raise DataKeyError(msg("no data key: set {name} to 32 random bytes, base64-encoded (docs/security.md)",
+                               name=name))
     return FieldCipher(DataKey.parse(key_text, name=name))
 
 
@@ -42,8 +44,8 @@ def check_for_service(key_text: str | None, *, development: bool) -> FieldCipher
     if key_text is None or not key_text.strip():
         if development:
             return None
-        raise DataKeyError("no data key: set SAPPER_DATA_KEY to 32 random bytes, base64-encoded, or start with "
-                           "--dev (SAPPER_DEV=1) for development only")
+        raise DataKeyError(msg("no data key: set SAPPER_DATA_KEY to 32 random bytes, base64-encoded, or start with "
+                               "--dev (SAPPER_DEV=1) for development only"))
     found = cipher(key_text)
     if found.key.is_placeholder and not development:
         raise DataKeyError(f"SAPPER_DATA_KEY is a placeholder (key {found.key_id}, from the documentation or all "
@@ -67,7 +69,8 @@ def rotate(store: Store, *, old: str, new: str, actor: str = CLI_ACTOR) -> Rotat
     old_cipher = cipher(old, name="the old key (--old)")
     new_cipher = cipher(new, name="the new key (--new)")
     if old_cipher.key_id == new_cipher.key_id:
-        raise DataKeyError(f"--old and --new are the same key ({new_cipher.key_id}): nothing to rotate")
+        raise DataKeyError(msg("--old and --new are the same key ({key_id}): nothing to rotate",
+                               key_id=new_cipher.key_id))
     with store.write() as uow:
         done = uow.reencrypt_victims(old_cipher, new_cipher)
         for victim_id in done:

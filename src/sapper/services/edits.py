@@ -38,6 +38,7 @@ from sapper.domain.places import Settlement
 from sapper.domain.resources import Method, OrgKind, Trade
 from sapper.domain.users import EDITORS, MANAGERS, AuditEntry, Principal, Role
 from sapper.errors import ConflictError, EditForbidden, Fault, NotFoundError, ValidationError
+from sapper.messages import msg
 from sapper.services import landrelease
 from sapper.services.features import EditResult, repair_geometry
 from sapper.store import Store
@@ -131,12 +132,13 @@ def _enum(kind: type[E], value: str, record: str, field: str) -> E:
     try:
         return kind(value)
     except ValueError:
-        raise ValidationError(record, [Fault(record, f"{value!r} is not one of {', '.join(v.value for v in kind)}",
+        raise ValidationError(record, [Fault(record, msg("{value} is not one of {allowed}", value=repr(value),
+                                                         allowed=', '.join(v.value for v in kind)),
                                              field)]) from None
 
 
 def _required(record: str, **values: object) -> None:
-    ValidationError.raise_if(record, [Fault(record, f"{name} is required", name)
+    ValidationError.raise_if(record, [Fault(record, msg("{name} is required", name=name), name)
                                       for name, value in values.items() if value is None])
 
 
@@ -171,7 +173,7 @@ def asset_geometry(record: str, asset_type: AssetType, geometry: BaseGeometry | 
     """The asset's geometry, repaired when a polygon's make_valid leaves a polygon; refused naming ``geometry``
     when missing, of the wrong kind or invalid beyond repair."""
     if geometry is None or geometry.is_empty:
-        raise ValidationError(record, [Fault(record, "geometry is missing or empty", "geometry")])
+        raise ValidationError(record, [Fault(record, msg("geometry is missing or empty"), "geometry")])
     if isinstance(geometry, Polygon | MultiPolygon):
         return repair_geometry(record, geometry)
     if not isinstance(geometry, Point | LineString | MultiLineString) or not shapely.is_valid(geometry):
@@ -183,7 +185,7 @@ def asset_geometry(record: str, asset_type: AssetType, geometry: BaseGeometry | 
 
 def _asset(asset_id: str, given: AssetInput, base: Asset | None, geometry: BaseGeometry | None,
            ) -> tuple[Asset, tuple[str, ...]]:
-    record = f"asset {asset_id}"
+    record = msg("asset {id}", id=asset_id)
     if base is None:
         _required(record, asset_type=given.asset_type, damage=given.damage)
     kind = (_enum(AssetType, given.asset_type, record, "asset_type") if given.asset_type is not None
@@ -285,7 +287,8 @@ def _settlement(record: str, given: SettlementInput, base: Settlement | None,
     point = base.point if base is not None and geometry is None else geometry
     if not isinstance(point, Point) or point.is_empty or not shapely.is_valid(point):
         kind = "nothing" if point is None else point.geom_type
-        raise ValidationError(record, [Fault(record, f"a settlement is a point, got {kind}", "geometry")])
+        raise ValidationError(record, [Fault(record, msg("a settlement is a point, got {kind}", kind=kind),
+                                             "geometry")])
     try:
         return Settlement(
             name=given.name if given.name is not None else base.name if base is not None else "",
@@ -393,7 +396,8 @@ def _activity(activity_id: str, given: ActivityInput, hazard: FeatureRow, princi
     kind = _enum(ActivityType, given.activity_type or "", record, "activity_type")
     outcome = given.outcome or OUTCOME_OF[kind]
     if outcome not in ("cancelled", "reduced", "cleared"):
-        raise ValidationError(record, [Fault(record, f"{outcome!r} is not one of cancelled, reduced, cleared",
+        raise ValidationError(record, [Fault(record, msg("{outcome} is not one of cancelled, reduced, cleared",
+                                                         outcome=repr(outcome)),
                                              "outcome")])
     repairs: tuple[str, ...] = ()
     outcomes: dict[str, BaseGeometry] = {}

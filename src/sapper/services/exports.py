@@ -55,13 +55,15 @@ def _check_target(store: Store, target: Path) -> None:
     if not name.endswith(SUFFIXES):
         what = target.suffix or "a file without a suffix"
         reason = msg("cannot write {what}: use one of {suffixes}", what=what, suffixes=", ".join(SUFFIXES))
-        raise ValidationError(msg("export"), [Fault("export", reason, "file")])
+        raise ValidationError(msg("export"), [Fault(msg("export"), reason, "file")])
     if store.path is not None and target.resolve() == store.path.resolve():
-        raise ValidationError(msg("export"), [Fault("export", msg("the export file is the store itself; choose another "
+        raise ValidationError(msg("export"), [Fault(msg("export"),
+                                                    msg("the export file is the store itself; choose another "
                                                                  "path"), "file")])
     if name.endswith(".gpkg") and target.is_file() and probe(target).kind == "sapper":
         # GDAL would replace the store's table with one without its constraints (unique id, foreign keys).
-        raise ValidationError(msg("export"), [Fault("export", msg("{path} is a sapper store; export to a new file (use "
+        raise ValidationError(msg("export"), [Fault(msg("export"),
+                                                    msg("{path} is a sapper store; export to a new file (use "
                                                              "sapper import to fill a store)", path=target), "file")])
 
 
@@ -111,4 +113,5 @@ def export_records(store: Store, file_path: str | Path, kind: Kind, options: Exp
         attributes = None if opts.generalise else store.source_attributes("assets")
         return write_assets(target, assets, attributes=attributes, progress=asset_progress, fields=fields,
                             styles=opts.styles, say=opts.say)
-    raise ValidationError(msg("export"), [Fault("export", f"unknown kind {kind!r}: hazards or assets", "kind")])
+    raise ValidationError(msg("export"), [Fault(msg("export"), msg("unknown kind {kind}: hazards or assets",
+                                                                   kind=repr(kind)), "kind")])

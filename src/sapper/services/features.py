@@ -24,6 +24,7 @@ from sapper.domain.hazards import DeviceCategory, Evidence, HazardArea, HazardCl
 from sapper.domain.sensitive import generalised_footprint
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.messages import msg
 from sapper.store import Store
 from sapper.store.accounts import audit_json
 from sapper.store.features import FeaturePage, FeatureQuery, FeatureRow, Value
@@ -81,9 +82,10 @@ class EditResult:
 def repair_geometry(record: str, geom: BaseGeometry | None) -> tuple[BaseGeometry, tuple[str, ...]]:
     """A valid (multi)polygon from ``geom``, repaired by make_valid if need be, and what was repaired."""
     if geom is None or geom.is_empty:
-        raise ValidationError(record, [Fault(record, "geometry is missing or empty", "geometry")])
+        raise ValidationError(record, [Fault(record, msg("geometry is missing or empty"), "geometry")])
     if not isinstance(geom, Polygon | MultiPolygon):
-        raise ValidationError(record, [Fault(record, f"geometry must be a polygon, got {geom.geom_type}",
+        raise ValidationError(record, [Fault(record, msg("geometry must be a polygon, got {geom_type}",
+                                                         geom_type=geom.geom_type),
                                              "geometry")])
     if shapely.is_valid(geom):
         return geom, ()
@@ -91,7 +93,8 @@ def repair_geometry(record: str, geom: BaseGeometry | None) -> tuple[BaseGeometr
     fixed = shapely.make_valid(geom)
     polys = [g for g in getattr(fixed, "geoms", [fixed]) if isinstance(g, Polygon | MultiPolygon)]
     if not polys:
-        raise ValidationError(record, [Fault(record, f"geometry is invalid ({reason}) and cannot be repaired",
+        raise ValidationError(record, [Fault(record, msg("geometry is invalid ({reason}) and cannot be repaired",
+                                                         reason=reason),
                                              "geometry")])
     merged = shapely.union_all(polys)
     return merged, (f"geometry repaired with make_valid: {reason}",)
@@ -105,7 +108,8 @@ def _enum(kind: type[E], value: str, record: str, field: str) -> E:
         return kind(value)
     except ValueError:
         allowed = ", ".join(v.value for v in kind)
-        raise ValidationError(record, [Fault(record, f"{value!r} is not one of {allowed}", field)]) from None
+        raise ValidationError(record, [Fault(record, msg("{value} is not one of {allowed}", value=repr(value),
+                                                         allowed=allowed), field)]) from None
 
 
 def _categories(text: str, record: str) -> frozenset[DeviceCategory]:
@@ -118,7 +122,7 @@ def _owner(principal: Principal, wanted: str | None, record: str) -> str | None:
         return wanted
     if wanted is None:
         return principal.scope
-    raise ValidationError(record, [Fault(record, "an operator records hazard areas for its own organisation only",
+    raise ValidationError(record, [Fault(record, msg("an operator records hazard areas for its own organisation only"),
                                          "organisation_id")])
 
 
@@ -141,7 +145,7 @@ def create_hazard(store: Store, principal: Principal, given: HazardInput, geomet
                   reason: str = "") -> EditResult:
     """Record a new hazard area with a server-assigned id (``HA-`` + 8 hex digits); audited."""
     hazard_id = f"HA-{secrets.token_hex(4).upper()}"
-    record = f"hazard area {hazard_id}"
+    record = msg("hazard area {id}", id=hazard_id)
     geom, repairs = repair_geometry(record, geometry)
     if given.status not in (None, HazardStatus.OPEN.value):
         raise ValidationError(record, [Fault(record, "a new hazard area is open; status changes only through "
@@ -170,11 +174,11 @@ def edit_hazard(store: Store, principal: Principal, hazard_id: str, given: Hazar
                 ) -> EditResult:
     """Change a hazard area at ``expected_version`` (PUT when ``replace``: unsent attributes take their defaults;
     PATCH otherwise: unsent attributes stay). Class and status cannot change here; audited."""
-    record = f"hazard area {hazard_id}"
+    record = msg("hazard area {id}", id=hazard_id)
     with store.write() as uow:
         before = store.feature("hazard_areas", hazard_id, scope=principal.scope)
         current = store.hazard(hazard_id)
-        faults = [Fault(record, f"{name} changes only through land-release activities", name)
+        faults = [Fault(record, msg("{name} changes only through land-release activities", name=name), name)
                   for name, sent, now in (("hazard_class", given.hazard_class, current.hazard_class.value),
                                           ("status", given.status, current.status.value))
                   if sent is not None and sent != now]

@@ -470,7 +470,8 @@ def _state(value: StagingState | str) -> StagingState:
         return StagingState(value)
     except ValueError:
         allowed = ", ".join(s.value for s in StagingState)
-        raise ValidationError(msg("state"), [Fault("state", msg("{value} is not one of {allowed}", value=repr(value),
+        raise ValidationError(msg("state"), [Fault(msg("state"), msg("{value} is not one of {allowed}",
+                                                                     value=repr(value),
                                                                 allowed=allowed), "state")]) from None
 
 
@@ -919,7 +920,8 @@ def _fault_text(f: Fault, record: str) -> str:
 
 
 def _describe(s: StagedSubmission) -> str:
-    return f"{s.id} ({s.kind}, {s.submission.instance_id}, version {s.version})"
+    return msg("{id} ({kind}, {instance}, version {version})", id=s.id, kind=s.kind, instance=s.submission.instance_id,
+               version=s.version)
 
 
 def apply_approved(store: Store, *, actor: str = APPLY_ACTOR, at: dt.datetime | None = None,

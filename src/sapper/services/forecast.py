@@ -231,7 +231,7 @@ def forecast_inputs(compiled: CompiledPlan, run: PlanRun, hazards: list[HazardAr
             key[j] = cal.index_of(planned.end_date) + 1
         hazard[j] = h_index.get(info.hazard_id or "", -1)
         asset[j] = a_index.get(info.asset_id or "", -1)
-    ValidationError.raise_if("plan", faults)
+    ValidationError.raise_if(msg("plan"), faults)
     released = np.array([j for j, i in enumerate(compiled.info) if i.kind == "released"], dtype=np.int64)
     restored = np.array([j for j, i in enumerate(compiled.info) if i.kind == "restored"], dtype=np.int64)
     return ForecastTasks(
@@ -301,7 +301,8 @@ def dask_chunk_map(workers: int | None = None, *, processes: bool = True) -> Ite
         raise SapperError("forecasting on Dask needs the scale extra: pip install 'sapper[scale]'") from exc
     n = workers or os.cpu_count() or 1
     if n < 1:
-        raise ValidationError("forecast", [Fault("forecast", f"workers must be at least 1, got {n}", "workers")])
+        raise ValidationError(msg("forecast"), [Fault(msg("forecast"), msg("workers must be at least 1, got {n}", n=n),
+                                                      "workers")])
     where = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process; processes over loopback only
     with (LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,  # type: ignore[no-untyped-call]
                        dashboard_address=None, silence_logs=logging.ERROR, **where) as cluster,
@@ -396,13 +397,14 @@ def run_prepared(prep: PreparedForecast, *, runs: int, seed: int, model: Uncerta
     """Forecast ``prep`` with ``runs`` runs from ``seed``, under ``model`` if given (as it is: no learning) else
     under the prepared (learned) model; with ``pricing``, also what it costs (the same runs)."""
     if runs < 1:
-        raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
+        raise ValidationError(msg("forecast"), [Fault(msg("forecast"), msg("runs must be at least 1, got {runs}",
+                                                                           runs=runs), "runs")])
     used = model or prep.model
     capped = prep.run.params.budget_demining is not None or prep.run.params.budget_reconstruction is not None
     priced = pricing or (load_pricing() if capped else None)  # a capped plan's money is spent at default prices
     wanted = prep.run.params.budget_pricing
     if capped and priced is not None and wanted is not None and priced.name != wanted:
-        raise ValidationError(msg("forecast"), [Fault("forecast", msg(
+        raise ValidationError(msg("forecast"), [Fault(msg("forecast"), msg(
             "the plan's budgets are in the prices of the pricing profile {plan}, and this forecast prices with "
             "{profile}: give the plan's pricing file (--pricing)", plan=repr(wanted), profile=repr(priced.name)),
             "pricing")])
@@ -478,7 +480,8 @@ def forecast_plan(store: Store, *, runs: int = 10_000, seed: int = 0, progress: 
     first learns from the progress reported in the store. ``chunk_map`` runs the Monte Carlo's chunks elsewhere
     (e.g. :func:`dask_chunk_map`); the result is the same. ``pricing``: also what the plan costs."""
     if runs < 1:
-        raise ValidationError("forecast", [Fault("forecast", f"runs must be at least 1, got {runs}", "runs")])
+        raise ValidationError(msg("forecast"), [Fault(msg("forecast"), msg("runs must be at least 1, got {runs}",
+                                                                           runs=runs), "runs")])
     return run_prepared(prepare_forecast(store, progress=progress, model=model), runs=runs, seed=seed,
                         chunk_map=chunk_map, pricing=pricing)
 

@@ -202,7 +202,8 @@ def build_profile(
         return None
     base = load_profile(path) if path is not None else ImportProfile()
     if kind is not None and base.kind is not None and base.kind != kind:
-        raise ValidationError("import profile", [Fault(str(path), f"is a profile for {base.kind}, not {kind}",
+        raise ValidationError(msg("import profile"), [Fault(str(path), msg("is a profile for {kind}, not {kind2}",
+                                                                           kind=base.kind, kind2=kind),
                                                        "kind")])
     return base.merged(ImportProfile(given.columns, given.values, given.defaults, kind=kind, crs=crs))
 
@@ -214,9 +215,8 @@ def keep_profile(path: str | Path, profile: ImportProfile) -> None:
 
 def _check_kind(kind: str) -> None:
     if kind not in _KINDS:
-        raise ValidationError(
-            "import", [Fault("import", f"kind {kind!r} is not one of {', '.join(_KINDS)}", "kind")]
-        )
+        raise ValidationError(msg("import"), [Fault(msg("import"), msg(
+            "kind {kind} is not one of {allowed}", kind=repr(kind), allowed=", ".join(_KINDS)), "kind")])
 
 
 def same_geometry(a: BaseGeometry, b: BaseGeometry) -> bool:
@@ -406,8 +406,8 @@ def import_file(
     """
     _check_kind(kind)
     if replace and skip_existing:
-        raise ValidationError(
-            "import", [Fault("import", "choose replace or skip_existing, not both", "skip_existing")]
+        raise ValidationError(msg("import"), [Fault(msg("import"), msg("choose replace or skip_existing, not both"),
+                                                    "skip_existing")]
         )
     upsert = profile is not None and not replace and not skip_existing
     if report is not None and not dry_run:

@@ -40,6 +40,7 @@ from sapper.io.imsma import (
     write_mdr_report,
 )
 from sapper.io.profile import ImportProfile
+from sapper.messages import Joined, msg, msg_n
 from sapper.services.audit import audit_written
 from sapper.store import Store, UnitOfWork
 from sapper.store.engine import probe
@@ -64,18 +65,23 @@ class ImsmaExportSummary:
     report: Path | None = None
 
     def lines(self) -> list[str]:
-        out = [f"exported {self.counts.describe()} to {self.path} ({self.counts.format})"]
+        out: list[str] = [msg("exported {what} to {path} ({format})", what=self.counts.describe(), path=self.path,
+                              format=self.counts.format)]
         if not self.gaps:
             return out
-        out.append(f"{len(self.gaps)} records lack GICHD MDR items (written all the same):")
+        out.append(msg_n("{n} record lacks GICHD MDR items (written all the same):",
+                         "{n} records lack GICHD MDR items (written all the same):", len(self.gaps)))
         out += [g.line() for g in self.gaps[:SHOWN_GAPS]]
         if len(self.gaps) > SHOWN_GAPS:
             per_item = Counter(item for g in self.gaps for item in g.missing)
-            where = f"every record is in {self.report}" if self.report else "--mdr-report FILE.csv lists every record"
-            out.append(f"… and {len(self.gaps) - SHOWN_GAPS:,} more records ({where}); lacking, in all: "
-                       + ", ".join(f"{item} {n:,}" for item, n in per_item.most_common()))
+            where = msg("every record is in {path}", path=self.report) if self.report else \
+                msg("--mdr-report FILE.csv lists every record")
+            out.append(msg("… and {more:,} more records ({where}); lacking, in all: {items}",
+                           more=len(self.gaps) - SHOWN_GAPS, where=where,
+                           items=Joined(", ", [msg("{item} {n:,}", item=item, n=n)
+                                               for item, n in per_item.most_common()])))
         elif self.report is not None:
-            out.append(f"the list is also in {self.report}")
+            out.append(msg("the list is also in {path}", path=self.report))
         return out
 
 
@@ -90,9 +96,11 @@ class ImsmaImportSummary:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"imported {self.counts.describe()} from {self.path} ({self.counts.format})"]
+        out: list[str] = [msg("imported {what} from {path} ({format})", what=self.counts.describe(), path=self.path,
+                              format=self.counts.format)]
         if self.kept_organisations:
-            out.append(f"organisations already in the store, kept as stored: {', '.join(self.kept_organisations)}")
+            out.append(msg("organisations already in the store, kept as stored: {ids}",
+                           ids=", ".join(self.kept_organisations)))
         return out + self.notes
 
 
@@ -102,7 +110,8 @@ def _names(profile: ImportProfile | None) -> ValueNames:
     names = ValueNames(profile or ImportProfile())
     faults = names.faults()
     if profile is not None and (profile.columns or profile.defaults):
-        faults.append(Fault("value map", "the IMSMA exchange reads only a profile's [values.COLUMN] tables; its [map] "
+        faults.append(Fault(msg("value map"),
+                            "the IMSMA exchange reads only a profile's [values.COLUMN] tables; its [map] "
                             "and [defaults] are for sapper import hazards/assets", None))
     ValidationError.raise_if("IMSMA value map", faults)
     return names
@@ -141,9 +150,9 @@ def export_imsma(store: Store, path: str | Path, *, profile: ImportProfile | Non
     names = _names(profile)
     faults = []
     if store.path is not None and target.resolve() == store.path.resolve():
-        faults.append(Fault("export", "the export file is the store itself; choose another path", "path"))
+        faults.append(Fault(msg("export"), msg("the export file is the store itself; choose another path"), "path"))
     elif target.suffix.lower() == ".gpkg" and target.is_file() and probe(target).kind == "sapper":
-        faults.append(Fault("export", f"{target} is a sapper store; export to a new file (sapper import imsma "
+        faults.append(Fault(msg("export"), f"{target} is a sapper store; export to a new file (sapper import imsma "
                                       "fills a store)", "path"))
     ValidationError.raise_if("IMSMA export", faults)
     hazards = store.hazards()
@@ -187,7 +196,7 @@ def _store_faults(uow: UnitOfWork, read: ImsmaRead, known: KnownRecords, stored_
     claimed = [
         *((f"organisation {o.id}", o.imsma_id) for o in read.organisations if o.id not in stored_orgs
           and taken.get(o.imsma_id, (ORGANISATION, o.id))[0] != ORGANISATION),
-        *((f"hazard area {h.id}", h.imsma_id) for h in read.hazards),
+        *((msg("hazard area {id}", id=h.id), h.imsma_id) for h in read.hazards),
         *((f"activity {a.id}", a.imsma_id) for a in read.activities),
         *((f"device {d.imsma_id} of activity {a.id}", d.imsma_id) for a in read.activities for d in a.devices),
     ]

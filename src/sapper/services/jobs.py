@@ -13,6 +13,7 @@ import threading
 
 from sapper.domain.users import Job, JobState, Principal
 from sapper.errors import Fault, SapperError, ValidationError
+from sapper.messages import msg
 from sapper.plan import Engine
 from sapper.services.planning import PlanSettings, plan_store
 from sapper.store import Store
@@ -49,7 +50,7 @@ def start_plan(store: Store, principal: Principal, *, time_limit_s: float, seed:
                wait: bool = False) -> Job:
     """Queue a plan of the whole register and run it on a background thread (``wait``: join it, for tests)."""
     if time_limit_s <= 0:
-        raise ValidationError("job", [Fault("job", "time_limit_s must be positive", "time_limit_s")])
+        raise ValidationError(msg("job"), [Fault(msg("job"), msg("time_limit_s must be positive"), "time_limit_s")])
     params = json.dumps({"time_limit_s": time_limit_s, "seed": seed})
     with store.write() as uow:
         job = repo.add_job(uow.connection, "plan", principal.name, params)

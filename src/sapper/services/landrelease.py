@@ -180,7 +180,7 @@ def _now() -> dt.datetime:
 def _replayed(store: Store, hazard: HazardArea, events: list[ReleaseEvent]) -> LandRelease:
     """The record the stored history gives, refused when the register was changed behind the history's back."""
     record = LandRelease.replay(hazard, events, store.release_rules())
-    what = f"hazard area {hazard.id}"
+    what = msg("hazard area {id}", id=hazard.id)
     faults = []
     if (hazard.hazard_class, state_of(hazard.hazard_class, hazard.status)) != (record.hazard_class, record.state):
         faults.append(Fault(what, (
@@ -315,7 +315,9 @@ def set_non_conformity(
 ) -> Transition:
     """Move a non-conformity to ``status`` (open → corrected → closed, or corrected → open)."""
     if status not in {s.value for s in NCStatus}:
-        raise ValidationError("status", [Fault("status", f"{status!r} is not one of open, corrected, closed")])
+        raise ValidationError(msg("status"), [Fault(msg("status"),
+                                                    msg("{status} is not one of open, corrected, closed",
+                                                        status=repr(status)))])
     wanted = NCStatus(status)
     return _advance(store, lambda store: store.hazard_of_non_conformity(nc_id), actor=actor, at=at,
                     command=lambda r, when: r.set_non_conformity(nc_id, wanted, actor=actor, at=when, reason=reason))
@@ -367,8 +369,8 @@ def certificate(store: Store, hazard_id: str) -> HandoverCertificate:
     hazard, record = _load(store, hazard_id)
     organisations = {o.id: o.name for o in store.organisations()}
     if record is None:
-        what = f"hazard area {hazard_id}"
-        raise ValidationError(what, [Fault(what, "has no land-release history: nothing to certify")])
+        what = msg("hazard area {id}", id=hazard_id)
+        raise ValidationError(what, [Fault(what, msg("has no land-release history: nothing to certify"))])
     return completion_record(hazard, record, organisations=organisations)
 
 
@@ -393,13 +395,14 @@ def _day(name: str, value: str | None, faults: list[Fault]) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        faults.append(Fault(name, f"{value!r} is not a date YYYY-MM-DD"))
+        faults.append(Fault(name, msg("{value} is not a date YYYY-MM-DD", value=repr(value))))
         return None
 
 
 def _choice(name: str, value: str, allowed: type[StrEnum], faults: list[Fault]) -> None:
     if value not in {m.value for m in allowed}:
-        faults.append(Fault(name, f"{value!r} is not one of {', '.join(m.value for m in allowed)}"))
+        faults.append(Fault(name, msg("{value} is not one of {allowed}", value=repr(value),
+                                      allowed=', '.join(m.value for m in allowed))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,7 +529,7 @@ def record_inspection(
     faults: list[Fault] = []
     day = _day("date", report.date, faults)
     if day is None and not faults:
-        faults.append(Fault("date", "is empty: give the day of the inspection, YYYY-MM-DD"))
+        faults.append(Fault(msg("date"), msg("is empty: give the day of the inspection, YYYY-MM-DD")))
     ValidationError.raise_if(f"inspection {report.inspection_id}", faults)
     assert day is not None
     area, repairs = (None, ()) if report.failed_area is None else _read_area(report.failed_area, report.crs)

@@ -25,6 +25,7 @@ from sapper.domain.geometry import in_wgs84_range
 from sapper.domain.landrelease import OUTCOMES_BY_TYPE
 from sapper.domain.users import AuditEntry, Principal
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.services.features import repair_geometry
 from sapper.services.landrelease import Transition, record_activity
 from sapper.store import Store
@@ -101,7 +102,8 @@ def _check(record: str, given: OutcomeInput, today: dt.date) -> tuple[OutcomeKin
     if given.kind in {k.value for k in OutcomeKind}:
         kind = OutcomeKind(given.kind)
     else:
-        faults.append(Fault(record, f"kind {given.kind!r} is not one of cancelled, reduced, cleared", "kind"))
+        faults.append(Fault(record, msg("kind {kind} is not one of cancelled, reduced, cleared",
+                                        kind=repr(given.kind)), "kind"))
     activity = DEFAULT_ACTIVITY.get(kind) if kind is not None else None
     if given.activity_type is not None:
         if given.activity_type not in {a.value for a in ActivityType}:
@@ -121,14 +123,15 @@ def _check(record: str, given: OutcomeInput, today: dt.date) -> tuple[OutcomeKin
             faults.append(Fault(record, f"date {given.date} is in the future: record an outcome once the work is "
                                 "done", "date"))
     except ValueError:
-        faults.append(Fault(record, f"date {given.date!r} is not a date YYYY-MM-DD", "date"))
+        faults.append(Fault(record, msg("date {date} is not a date YYYY-MM-DD", date=repr(given.date)), "date"))
     if not given.reason.strip():
-        faults.append(Fault(record, "reason is empty: say why (e.g. the completion report's reference)", "reason"))
+        faults.append(Fault(record, msg("reason is empty: say why (e.g. the completion report's reference)"), "reason"))
     if kind is OutcomeKind.CLEARED and given.depth_cm is None:
-        faults.append(Fault(record, "a clearance outcome must state the clearance depth (cm, IMAS 09.10)",
+        faults.append(Fault(record, msg("a clearance outcome must state the clearance depth (cm, IMAS 09.10)"),
                             "depth_cm"))
     if given.depth_cm is not None and not given.depth_cm > 0:
-        faults.append(Fault(record, f"depth_cm must be positive, got {given.depth_cm:g}", "depth_cm"))
+        faults.append(Fault(record, msg("depth_cm must be positive, got {depth_cm:g}", depth_cm=given.depth_cm),
+                            "depth_cm"))
     ValidationError.raise_if(record, faults)
     assert kind is not None and activity is not None and day is not None
     return kind, activity, day
@@ -139,14 +142,14 @@ def record_outcome(store: Store, principal: Principal, hazard_id: str, given: Ou
     """Record ``given`` on the hazard area ``hazard_id`` as ``principal`` (NotFoundError for an area of another
     organisation, ValidationError naming the field for bad input, TransitionError when the land-release rules
     refuse it); audited in the same transaction."""
-    record = f"hazard area {hazard_id}"
+    record = msg("hazard area {id}", id=hazard_id)
     when = at if at is not None else dt.datetime.now(dt.UTC)
     with store.write() as uow:
         store.feature("hazard_areas", hazard_id, scope=principal.scope)  # 404 for another organisation's area
         kind, activity_type, day = _check(record, given, when.date())
         geom, repairs = repair_geometry(record, given.geometry)
         if not in_wgs84_range(geom):
-            raise ValidationError(record, [Fault(record, "geometry is not in WGS84 lon/lat (CRS84)", "geometry")])
+            raise ValidationError(record, [Fault(record, msg("geometry is not in WGS84 lon/lat (CRS84)"), "geometry")])
         hazard = store.hazard(hazard_id)
         activity = Activity(f"ACT-{secrets.token_hex(4).upper()}", hazard_id, activity_type, ActivityStatus.COMPLETED,
                             organisation_id=hazard.organisation_id or principal.organisation_id, start=day, end=day,

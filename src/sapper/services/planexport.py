@@ -24,6 +24,7 @@ from sapper.domain.pricing import PricingProfile
 from sapper.domain.sensitive import generalised_footprint
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.io.sheets import Format, Kind, Table, write_table
+from sapper.messages import msg
 from sapper.scenario.compile import WORK_KINDS, TaskKind
 from sapper.services.costs import mean_productivity, price_run
 from sapper.services.pricing import load_pricing
@@ -109,10 +110,13 @@ def export_plan(store: Store, path: str | Path, *, plan_id: int | None = None,
     replaced whole)."""
     target = Path(path)
     if store.path is not None and target.resolve() == store.path.resolve():
-        raise ValidationError("export", [Fault("export", "the export file is the store itself; choose another path",
+        raise ValidationError(msg("export"), [Fault(msg("export"),
+                                                    msg("the export file is the store itself; choose another path"),
                                                "path")])
     if target.suffix.lower() == ".gpkg" and target.is_file() and probe(target).kind == "sapper":
-        raise ValidationError("export", [Fault("export", f"{target} is a sapper store; export to a new file",
+        raise ValidationError(msg("export"), [Fault(msg("export"),
+                                                    msg("{target} is a sapper store; export to a new file",
+                                                        target=target),
                                                "path")])
     run = store.plan(plan_id) if plan_id is not None else store.latest_plan()
     if run is None or run.id is None:

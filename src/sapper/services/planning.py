@@ -85,7 +85,8 @@ class PlanSettings:
 
     def __post_init__(self) -> None:
         if self.idle_weeks < 1:
-            raise ValidationError("plan settings", [Fault("plan settings", f"idle weeks must be at least 1, got "
+            raise ValidationError(msg("plan settings"), [Fault(msg("plan settings"),
+                                                               f"idle weeks must be at least 1, got "
                                                                            f"{self.idle_weeks}", "idle_weeks")])
 
 

@@ -23,6 +23,7 @@ from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea, HazardStatus
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.jsontypes import JsonObject
+from sapper.messages import msg
 from sapper.prioritise import DEFAULT_PROFILE, Score, WeightProfile, profile_from_mapping, score_asset, score_hazard
 from sapper.scenario.compile import CompiledPlan, CompileParams, TaskKind, compile_problem
 from sapper.services.likelihood import likelihood_by_id
@@ -41,7 +42,8 @@ def load_profile(path: str | Path | None) -> WeightProfile:
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"weight profile {p}", [Fault(str(p), f"not a TOML file: {exc}")]) from None
+        raise ValidationError(msg("weight profile {name}", name=p), [Fault(str(p), msg("not a TOML file: {reason}",
+                                                                        reason=exc))]) from None
     return profile_from_mapping(data, source=p.stem)
 
 
@@ -239,8 +241,11 @@ def explain(store: Store, record_id: str, profile: WeightProfile | None = None
     open_ids = {h.id for h in hazards if h.status is HazardStatus.OPEN}
     asset = next((a for a in assets if a.id == record_id), None)
     if record_id not in open_ids and asset is None:
-        known = "a closed hazard area (not planned)" if any(h.id == record_id for h in hazards) else "no record"
-        raise NotFoundError(f"{record_id!r} is {known}: give the id of an open hazard area or of an asset")
+        if any(h.id == record_id for h in hazards):
+            raise NotFoundError(msg("{id} is a closed hazard area (not planned): give the id of an open hazard area or "
+                                    "of an asset", id=repr(record_id)))
+        raise NotFoundError(msg("{id} is no record: give the id of an open hazard area or of an asset",
+                                id=repr(record_id)))
     run = store.latest_plan()
     meta = store.meta()
     if run is not None and run.summary is not None:

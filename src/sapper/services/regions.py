@@ -17,6 +17,7 @@ import shapely
 from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
 from sapper.errors import Fault, SapperError, ValidationError
+from sapper.messages import msg
 from sapper.plan import Result
 from sapper.plan.decompose import TRAVEL_DAYS, Decomposed, DecomposeParams, MapFn, decompose_solve
 from sapper.scenario.compile import CompiledPlan
@@ -40,12 +41,15 @@ class RegionSettings:
     def __post_init__(self) -> None:
         faults = []
         if self.workers < 1:
-            faults.append(Fault("regions", f"workers must be at least 1, got {self.workers}", "workers"))
+            faults.append(Fault(msg("regions"), msg("workers must be at least 1, got {workers}", workers=self.workers),
+                                "workers"))
         if self.rounds < 0:
-            faults.append(Fault("regions", f"rounds cannot be negative, got {self.rounds}", "rounds"))
+            faults.append(Fault(msg("regions"), msg("rounds cannot be negative, got {rounds}", rounds=self.rounds),
+                                "rounds"))
         if self.travel_days < 0:
-            faults.append(Fault("regions", f"travel days cannot be negative, got {self.travel_days}", "travel_days"))
-        ValidationError.raise_if("regional planning", faults)
+            faults.append(Fault(msg("regions"), msg("travel days cannot be negative, got {travel_days}",
+                                                    travel_days=self.travel_days), "travel_days"))
+        ValidationError.raise_if(msg("regional planning"), faults)
 
 
 def has_regions(store: Store) -> bool:

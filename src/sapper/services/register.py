@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sapper.errors import Fault, StoreError, ValidationError
+from sapper.messages import msg
 from sapper.services.settings import Settings
 from sapper.store import Store, open_store
 
@@ -18,7 +19,8 @@ __all__ = ["RegisterInfo", "Store", "create_register", "describe", "open_registe
 
 def _target(settings: Settings) -> str:
     if settings.db is None:
-        raise ValidationError("settings", [Fault("settings", "no store named (give --db or set SAPPER_DB)", "db")])
+        raise ValidationError(msg("settings"), [Fault(msg("settings"),
+                                                      msg("no store named (give --db or set SAPPER_DB)"), "db")])
     return settings.db
 
 
@@ -36,7 +38,7 @@ def create_register(settings: Settings) -> Store:
         return open_store(target, create=True)
     db = Path(target)
     if db.exists():
-        raise StoreError(f"{db} already exists; sapper init does not overwrite a file")
+        raise StoreError(msg("{path} already exists; sapper init does not overwrite a file", path=db))
     return open_store(db, create=True)
 
 

@@ -204,10 +204,12 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     say = progress or (lambda _msg: None)
     faults = []
     if settings.move_cost_days < 0:
-        faults.append(Fault("re-plan", f"move cost cannot be negative, got {settings.move_cost_days}", "move_cost"))
+        faults.append(Fault(msg("re-plan"), msg("move cost cannot be negative, got {move_cost_days}",
+                                                move_cost_days=settings.move_cost_days), "move_cost"))
     if settings.idle_weeks < 1:
-        faults.append(Fault("re-plan", f"idle weeks must be at least 1, got {settings.idle_weeks}", "idle_weeks"))
-    ValidationError.raise_if("re-plan settings", faults)
+        faults.append(Fault(msg("re-plan"), msg("idle weeks must be at least 1, got {idle_weeks}",
+                                                idle_weeks=settings.idle_weeks), "idle_weeks"))
+    ValidationError.raise_if(msg("re-plan settings"), faults)
     previous = store.latest_plan()
     if previous is None:
         raise NotFoundError("the store holds no plan to re-plan: run sapper plan first")
@@ -221,8 +223,9 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         dates = [r.work_date for r in reports if progress_from is None or r.work_date >= progress_from]
         as_of = max(dates) + dt.timedelta(days=1) if dates else plan_start
     if as_of < plan_start:
-        raise ValidationError("re-plan", [Fault("re-plan", f"as-of date {as_of} is before the start of the previous "
-                                            f"plan ({plan_start})", "as_of")])
+        raise ValidationError(msg("re-plan"), [Fault(msg("re-plan"), msg(
+            "as-of date {as_of} is before the start of the previous plan ({start})", as_of=as_of, start=plan_start),
+                                                     "as_of")])
     cparams = with_calendar(with_release_rules(previous.params.compile_params(), store.release_rules()),
                             store.calendar())
     say(msg("work left as of {day} (plan run {plan} started {start})", day=as_of.isoformat(), plan=previous.id,

@@ -27,7 +27,8 @@ def staged(store: Store, state: str | None) -> list[StagedSubmission]:
             wanted = StagingState(state)
         except ValueError:
             allowed = ", ".join(s.value for s in StagingState)
-            raise ValidationError("state", [Fault("state", f"{state!r} is not one of {allowed}", "state")]) from None
+            raise ValidationError(msg("state"), [Fault(msg("state"), msg(
+                "{state} is not one of {allowed}", state=repr(state), allowed=allowed), "state")]) from None
     return store.field_submissions(wanted)
 
 
@@ -109,7 +110,9 @@ def _check_form(form: str | None) -> None:
     known = {k for k in FIELD_NAMES} | {f.form_id for f in FIELD_NAMES.values()}
     if form.strip().casefold() not in known:
         allowed = ", ".join(sorted(FIELD_NAMES))
-        raise ValidationError("form", [Fault("form", f"{form!r} is not one of {allowed} (or their form ids)", "form")])
+        raise ValidationError(msg("form"), [Fault(msg("form"),
+                                                  msg("{form} is not one of {allowed} (or their form ids)",
+                                                      form=repr(form), allowed=allowed), "form")])
 
 
 def select(store: Store, selection: Selection, *, states: frozenset[StagingState] | None = None
@@ -123,7 +126,7 @@ def select(store: Store, selection: Selection, *, states: frozenset[StagingState
     _check_form(selection.form)
     if selection.ids:
         if selection.filtered:
-            raise ValidationError(msg("selection"), [Fault("selection", msg(
+            raise ValidationError(msg("selection"), [Fault(msg("selection"), msg(
                 "give staged ids or filters (--team, --form, --since, --all-valid), not both"), "ids")])
         wanted = list(dict.fromkeys(selection.ids))
         found = {s.id: s for s in store.field_submissions() if s.id in set(wanted)}
@@ -141,7 +144,7 @@ def decide_many(store: Store, rows: Sequence[ReviewRow], to_state: StagingState,
     them, or, when one cannot be moved, none, with a one-line error naming the first that cannot. Audited as
     ``principal`` when given (the web service), in the same transaction."""
     if to_state not in SELECTABLE:
-        raise ValidationError(msg("state"), [Fault("state", msg(
+        raise ValidationError(msg("state"), [Fault(msg("state"), msg(
             "cannot be set to {state} by hand (use review, approve, reject; `sapper field apply` applies)",
             state=to_state.value), "state")])
     when = at or dt.datetime.now(dt.UTC)
@@ -175,7 +178,7 @@ def batch(store: Store, to_state: str, selection: Selection, *, actor: str, reas
     """
     wanted = parse_state(to_state)
     if not selection.ids and not selection.filtered:
-        raise ValidationError(msg("selection"), [Fault("selection", msg(
+        raise ValidationError(msg("selection"), [Fault(msg("selection"), msg(
             "name the staged ids, or select them with --all-valid, --team, --form or --since"), "ids")])
     rows = select(store, selection, states=SELECTABLE.get(wanted, frozenset()))
     return decide_many(store, rows, wanted, actor=actor, reason=reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sapper.errors import NotFoundError, StoreError
+from sapper.messages import msg
 from sapper.scenario.kursk_border import KurskBorderConfig, build_kursk_border
 from sapper.scenario.national_synthetic import SCENARIO_NAME as NATIONAL
 from sapper.scenario.national_synthetic import NationalConfig, build_national_synthetic
@@ -22,7 +23,7 @@ BUILD_ACTOR = "sapper scenario build"
 def check_scenario(name: str) -> None:
     """NotFoundError unless ``name`` is a reference scenario."""
     if name not in SCENARIOS:
-        raise NotFoundError(f"no scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        raise NotFoundError(msg("no scenario {name}; known: {known}", name=repr(name), known=', '.join(SCENARIOS)))
 
 
 def build_scenario(store: Store, name: str, *, seed: int = 2025,
@@ -34,7 +35,7 @@ def build_scenario(store: Store, name: str, *, seed: int = 2025,
     """
     check_scenario(name)
     if any(store.counts().values()):
-        raise StoreError(f"{store.url} already holds records; build the scenario into a new store")
+        raise StoreError(msg("{url} already holds records; build the scenario into a new store", url=store.url))
     regions: list[ContextArea]
     extra: dict[str, str] = {}
     if name == NATIONAL:
@@ -82,13 +83,13 @@ def build_scenario_register(settings: Settings, name: str, *, seed: int = 2025, 
     check_scenario(name)
     if settings.db is not None and "://" in settings.db:  # a database: it must be new or empty, never dropped here
         if replace:
-            raise StoreError("--replace deletes a store file; empty or drop the database instead")
+            raise StoreError(msg("--replace deletes a store file; empty or drop the database instead"))
         db = None
     else:
         db = Path(settings.db) if settings.db is not None else None
     if db is not None and db.exists():
         if not replace:
-            raise StoreError(f"{db} already exists; pass --replace to build the scenario over it")
+            raise StoreError(msg("{db} already exists; pass --replace to build the scenario over it", db=db))
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     with create_register(settings) as store:

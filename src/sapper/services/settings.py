@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 
 #: The environment variables :meth:`Settings.from_env` reads, and the field each sets.
 ENVIRONMENT = {"SAPPER_DB": "db", "SAPPER_TIME_LIMIT": "time_limit_s", "SAPPER_WORKERS": "workers",
@@ -40,12 +41,14 @@ class Settings:
     def __post_init__(self) -> None:
         faults = []
         if not self.time_limit_s > 0:
-            faults.append(Fault("settings", f"must be above 0, not {self.time_limit_s}", "time_limit_s"))
+            faults.append(Fault(msg("settings"), msg("must be above 0, not {time_limit_s}",
+                                                     time_limit_s=self.time_limit_s), "time_limit_s"))
         if self.workers < 1:
-            faults.append(Fault("settings", f"must be at least 1, not {self.workers}", "workers"))
+            faults.append(Fault(msg("settings"), msg("must be at least 1, not {workers}", workers=self.workers),
+                                "workers"))
         if self.db is not None and not self.db.strip():
-            faults.append(Fault("settings", "is empty", "db"))
-        ValidationError.raise_if("settings", faults)
+            faults.append(Fault(msg("settings"), msg("is empty"), "db"))
+        ValidationError.raise_if(msg("settings"), faults)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -62,15 +65,15 @@ class Settings:
                 continue
             if key == "development":
                 if text not in ("0", "1"):
-                    faults.append(Fault(name, f"{text!r} is not 0 or 1"))
+                    faults.append(Fault(name, msg("{text} is not 0 or 1", text=repr(text))))
                 values[key] = text == "1"
                 continue
             try:
                 values[key] = float(text) if key == "time_limit_s" else int(text)
             except ValueError:
-                kind = "a number" if key == "time_limit_s" else "a whole number"
-                faults.append(Fault(name, f"{text!r} is not {kind}"))
-        ValidationError.raise_if("environment", faults)
+                kind = msg("a number") if key == "time_limit_s" else msg("a whole number")
+                faults.append(Fault(name, msg("{text} is not {kind}", text=repr(text), kind=kind)))
+        ValidationError.raise_if(msg("environment"), faults)
         return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Settings:

@@ -94,13 +94,13 @@ def parse_variant(text: str) -> Variant:
     """``NAME:KEY=VALUE[,KEY=VALUE...]`` as a :class:`Variant`; ValidationError naming the variant and key."""
     name, sep, body = text.partition(":")
     name = name.strip()
-    record = f"variant {name}" if name else f"variant {text!r}"
+    record = msg("variant {name}", name=name) if name else msg("variant {name}", name=repr(text))
     if not sep or not _NAME.match(name):
-        raise ValidationError(record, [Fault(record, f"{text!r} is not NAME:KEY=VALUE[,KEY=VALUE...] (a name of "
-                                                     "letters, digits, '_', '-' or '.')")])
+        raise ValidationError(record, [Fault(record, msg("{value} is not NAME:KEY=VALUE[,KEY=VALUE...] (a name of "
+                                                         "letters, digits, '_', '-' or '.')", value=repr(text)))])
     if name == CURRENT:
-        raise ValidationError(record, [Fault(record, f"{CURRENT!r} names the latest plan's column: pick another "
-                                                     "name")])
+        raise ValidationError(record, [Fault(record, msg("{name} names the latest plan's column: pick another name",
+                                                         name=repr(CURRENT)))])
     faults: list[Fault] = []
     values: dict[str, object] = {}
     teams: list[tuple[Method, Count]] = []
@@ -114,16 +114,17 @@ def parse_variant(text: str) -> Variant:
     for pair in pairs:
         key, eq, raw = (s.strip() for s in pair.partition("="))
         if not eq or not raw:
-            faults.append(Fault(record, f"{pair.strip()!r} is not KEY=VALUE", key or None))
+            faults.append(Fault(record, msg("{value} is not KEY=VALUE", value=repr(pair.strip())), key or None))
             continue
         if key in seen:
-            faults.append(Fault(record, "given twice", key))
+            faults.append(Fault(record, msg("given twice"), key))
             continue
         seen.add(key)
         if key in ("deminers", "builders") or key in methods or key in trades:
             m = _COUNT.match(raw)
             if m is None:
-                faults.append(Fault(record, f"{raw!r} is not a whole number (absolute, or +N / -N)", key))
+                faults.append(Fault(record, msg("{raw} is not a whole number (absolute, or +N / -N)", raw=repr(raw)),
+                                    key))
                 continue
             count = Count(int(m[2]) * (-1 if m[1] == "-" else 1), relative=bool(m[1]))
             if key in methods:
@@ -134,14 +135,14 @@ def parse_variant(text: str) -> Variant:
                 values[key] = count
         elif key == "winter_work":
             if raw.lower() not in _TRUE:
-                faults.append(Fault(record, f"{raw!r} is not true or false", key))
+                faults.append(Fault(record, msg("{raw} is not true or false", raw=repr(raw)), key))
             else:
                 values[key] = _TRUE[raw.lower()]
         elif key == "start_date":
             try:
                 values[key] = dt.date.fromisoformat(raw)
             except ValueError:
-                faults.append(Fault(record, f"{raw!r} is not a date YYYY-MM-DD", key))
+                faults.append(Fault(record, msg("{raw} is not a date YYYY-MM-DD", raw=repr(raw)), key))
         elif key in money:
             pct = _PERCENT.match(raw)
             amount = parse_amount(raw) if pct is None else float(pct[1])
@@ -151,7 +152,8 @@ def parse_variant(text: str) -> Variant:
             else:
                 budgets.append((money[key], amount, pct is not None))
         else:
-            faults.append(Fault(record, f"unknown key {key!r} (known: {', '.join(variant_keys())})", key))
+            faults.append(Fault(record, msg("unknown key {key} (known: {known})", key=repr(key),
+                                            known=', '.join(variant_keys())), key))
     ValidationError.raise_if(record, faults)
     deminers, builders = values.get("deminers"), values.get("builders")
     winter, start = values.get("winter_work"), values.get("start_date")
@@ -190,9 +192,10 @@ def _apply(units: Sequence[U], group: Callable[[U], str], total: Count | None,
         target = total.of(people)
         key = "deminers" if what == "team" else "builders"
         if people == 0:
-            faults.append(Fault(record, f"the register has no {what}s to scale", key))
+            faults.append(Fault(record, msg("the register has no teams to scale") if what == "team" else
+                          msg("the register has no brigades to scale"), key))
         elif target < 1:
-            faults.append(Fault(record, f"gives {target} people: at least 1 is needed", key))
+            faults.append(Fault(record, msg("gives {target} people: at least 1 is needed", target=target), key))
         else:
             by_group = {g: _resize(us, max(1, round(len(us) * target / people))) for g, us in by_group.items()}
     for g, count in counts:
@@ -200,9 +203,11 @@ def _apply(units: Sequence[U], group: Callable[[U], str], total: Count | None,
         have = by_group.get(g, [])
         n = count.of(len(have))
         if n < 0:
-            faults.append(Fault(record, f"gives {n} {what}s ({len(have)} now)", key))
+            faults.append(Fault(record, msg("gives {n} teams ({count} now)", n=n, count=len(have)) if what == "team"
+                                else msg("gives {n} brigades ({count} now)", n=n, count=len(have)), key))
         elif n > 0 and not have:
-            faults.append(Fault(record, f"the register has no {g} {what} to copy", key))
+            faults.append(Fault(record, msg("the register has no {group} team to copy", group=g) if what == "team"
+                                else msg("the register has no {group} brigade to copy", group=g), key))
         else:
             by_group[g] = _resize(have, n)
     ValidationError.raise_if(record, faults)
@@ -388,7 +393,7 @@ def variant_budgets(run: PlanRun, variant: Variant) -> AnnualBudgets | None:
     for f in Family:
         value = details.get(f"budget_{f.value}_per_year", kept[f])  # a re-plan keeps its plan's, in its params
         current[f] = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    record = f"variant {variant.name}"
+    record = msg("variant {name}", name=variant.name)
     faults = []
     for family, amount, percent in variant.budgets:
         if not percent:
@@ -443,7 +448,7 @@ def _replan(store: Store, view_of: Callable[[PlanRun | None], _VariantView], run
 
 def variant_workforce(store: Store, variant: Variant) -> tuple[list[DeminerTeam], list[BuilderBrigade]]:
     """The teams and brigades ``variant`` plans with; ValidationError naming the variant and key."""
-    record = f"variant {variant.name}"
+    record = msg("variant {name}", name=variant.name)
     teams = _apply(store.teams(), lambda t: t.method.value, variant.deminers,
                    [(m.value, c) for m, c in variant.teams], record, "team")
     brigades = _apply(store.brigades(), lambda b: b.trade.value, variant.builders,
@@ -456,7 +461,7 @@ def run_variant(store: Store, run: PlanRun, variant: Variant, *, start: dt.date,
                 ) -> tuple[PlanRun, Forecast, Workforce, float]:
     """Plan ``variant`` of the store's register (never written to the store) and forecast it: the plan, the
     forecast, the variant's workforce and the planning seconds. Errors name the variant."""
-    record = f"variant {variant.name}"
+    record = msg("variant {name}", name=variant.name)
     teams, brigades = variant_workforce(store, variant)
     begin = variant.start_date or start
 
@@ -494,12 +499,13 @@ def compare(store: Store, variants: Sequence[Variant], *, runs: int = 2_000, see
     """
     faults = []
     if runs < 1:
-        faults.append(Fault("whatif", f"runs must be at least 1, got {runs}", "runs"))
+        faults.append(Fault(msg("whatif"), msg("runs must be at least 1, got {runs}", runs=runs), "runs"))
     if critical < 0:
-        faults.append(Fault("whatif", f"critical must be 0 or more, got {critical}", "critical"))
+        faults.append(Fault(msg("whatif"), msg("critical must be 0 or more, got {critical}", critical=critical),
+                            "critical"))
     names = Counter(v.name for v in variants)
-    faults += [Fault(f"variant {n}", "given twice") for n, k in names.items() if k > 1]
-    ValidationError.raise_if("whatif", faults)
+    faults += [Fault(msg("variant {name}", name=n), msg("given twice")) for n, k in names.items() if k > 1]
+    ValidationError.raise_if(msg("whatif"), faults)
     run = store.latest_plan()
     if run is None:
         raise NotFoundError("the store has no plan to compare with: run sapper plan first")
@@ -590,7 +596,8 @@ def write_whatif_json(w: WhatIf, path: str | Path) -> Path:
     try:
         p.write_text(json.dumps(whatif_document(w), indent=1, ensure_ascii=False), encoding="utf-8")
     except OSError as exc:
-        raise ValidationError("--out", [Fault(str(p), f"cannot be written: {exc.strerror}")]) from None
+        raise ValidationError("--out", [Fault(str(p), msg("cannot be written: {reason}",
+                                                          reason=exc.strerror))]) from None
     return p
 
 

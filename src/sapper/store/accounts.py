@@ -98,7 +98,7 @@ def add_user(conn: Connection, name: str, role: Role, organisation_id: str, pass
     t = schema.users
     faults = []
     if not name.strip():
-        faults.append(Fault("user", "name is empty", "name"))
+        faults.append(Fault(msg("user"), msg("name is empty"), "name"))
     elif conn.execute(select(t.c.id).where(t.c.name == name)).first() is not None:
         faults.append(Fault(f"user {name}", "a user with this name exists", "name"))
     if organisation_id not in organisation_ids(conn):

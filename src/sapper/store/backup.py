@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from sapper.errors import NotFoundError, StoreError
+from sapper.messages import msg
 from sapper.store import engine as engines
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -69,7 +70,8 @@ def _kind_of(file: Path) -> engines.Backend:
         return engines.Backend.SQLITE
     if head.startswith(_PG_MAGIC):
         return engines.Backend.POSTGRESQL
-    raise StoreError(f"{file} is not a sapper backup (neither a SQLite file nor a pg_dump custom-format archive)")
+    raise StoreError(msg("{file} is not a sapper backup (neither a SQLite file nor a pg_dump custom-format archive)",
+                         file=file))
 
 
 def _temp_beside(out: Path) -> Path:
@@ -80,9 +82,10 @@ def _temp_beside(out: Path) -> Path:
 
 def _check_out(out: Path) -> None:
     if not out.parent.is_dir():
-        raise NotFoundError(f"cannot write the backup {out}: the folder {out.parent} does not exist")
+        raise NotFoundError(msg("cannot write the backup {out}: the folder {parent} does not exist",
+                                out=out, parent=out.parent))
     if out.is_dir():
-        raise StoreError(f"{out} is a folder: give the backup a file name")
+        raise StoreError(msg("{out} is a folder: give the backup a file name", out=out))
 
 
 def backup(target: engines.Target, out: Path) -> None:
@@ -102,7 +105,7 @@ def backup(target: engines.Target, out: Path) -> None:
 
 def _sqlite_copy(source: Path, dest: Path) -> None:
     if not source.is_file():
-        raise NotFoundError(f"no store at {source}")
+        raise NotFoundError(msg("no store at {source}", source=source))
     # A read-write connection (that only reads): a read-only one would leave the store's -wal and -shm behind.
     src = sqlite3.connect(f"file:{source}?mode=rw", uri=True, timeout=engines.BUSY_TIMEOUT_MS / 1000)
     dst = sqlite3.connect(dest)
@@ -111,9 +114,11 @@ def _sqlite_copy(source: Path, dest: Path) -> None:
         dst.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
         found = dst.execute("PRAGMA integrity_check").fetchone()
         if found is None or found[0] != "ok":
-            raise StoreError(f"the copy of {source} fails its integrity check: {found[0] if found else 'no answer'}")
+            raise StoreError(msg("the copy of {source} fails its integrity check: {reason}",
+                                 source=source, reason=found[0] if found else msg("no answer")))
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot copy {source}: {str(exc).strip().splitlines()[0]}") from None
+        raise StoreError(msg("cannot copy {source}: {reason}",
+                             source=source, reason=str(exc).strip().splitlines()[0])) from None
     finally:
         dst.close()
         src.close()
@@ -144,7 +149,7 @@ def _run(target: engines.Target, args: list[str], env: dict[str, str], what: str
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         first = target.scrub(lines[0] if lines else f"exit code {done.returncode}")
-        raise StoreError(f"{what} failed: {first}")
+        raise StoreError(msg("{what} failed: {reason}", what=what, reason=first))
 
 
 def _pg_dump(target: engines.Target, out: Path) -> None:
@@ -158,7 +163,7 @@ def restore(backup_file: Path, target: engines.Target, *, replace: bool = False)
     the store there). StoreError when the backup's kind does not match the target's, or the target holds a store
     and ``replace`` is not given."""
     if not backup_file.is_file():
-        raise NotFoundError(f"no backup at {backup_file}")
+        raise NotFoundError(msg("no backup at {backup_file}", backup_file=backup_file))
     kind = _kind_of(backup_file)
     if kind is not target.backend:
         raise StoreError(f"{backup_file} is a {kind.value} backup and {target.display} is a {target.backend.value} "
@@ -172,19 +177,23 @@ def restore(backup_file: Path, target: engines.Target, *, replace: bool = False)
 
 def _sqlite_restore(backup_file: Path, dest: Path, *, replace: bool) -> None:
     if dest.exists() and not replace:
-        raise StoreError(f"{dest} exists: restore into a new path, or give --replace to overwrite the store there")
+        raise StoreError(msg("{dest} exists: restore into a new path, or give --replace to overwrite the store there",
+                             dest=dest))
     if not dest.parent.is_dir():
-        raise NotFoundError(f"cannot restore to {dest}: the folder {dest.parent} does not exist")
+        raise NotFoundError(msg("cannot restore to {dest}: the folder {parent} does not exist",
+                                dest=dest, parent=dest.parent))
     src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     dst = sqlite3.connect(dest, timeout=engines.BUSY_TIMEOUT_MS / 1000)
     try:
         found = src.execute("PRAGMA integrity_check").fetchone()
         if found is None or found[0] != "ok":
-            raise StoreError(f"{backup_file} fails its integrity check: {found[0] if found else 'no answer'}")
+            raise StoreError(msg("{backup_file} fails its integrity check: {reason}",
+                                 backup_file=backup_file, reason=found[0] if found else msg("no answer")))
         src.backup(dst)
         dst.execute("PRAGMA journal_mode = WAL")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot restore {backup_file}: {str(exc).strip().splitlines()[0]}") from None
+        raise StoreError(msg("cannot restore {backup_file}: {reason}",
+                             backup_file=backup_file, reason=str(exc).strip().splitlines()[0])) from None
     finally:
         dst.close()
         src.close()
@@ -237,7 +246,7 @@ def store_digests(db: str | Path) -> dict[str, TableDigest]:
     if target.backend is engines.Backend.SQLITE:
         assert target.path is not None
         if not target.path.is_file():
-            raise NotFoundError(f"no store at {target.path}")
+            raise NotFoundError(msg("no store at {path}", path=target.path))
         engine = create_engine("sqlite+pysqlite:///", creator=lambda: sqlite3.connect(
             f"file:{target.path}?mode=ro", uri=True, check_same_thread=False))
     else:
@@ -250,7 +259,7 @@ def store_digests(db: str | Path) -> dict[str, TableDigest]:
 
 def _check_is_store(path: Path) -> None:
     if not path.exists():
-        raise NotFoundError(f"no store at {path}")
+        raise NotFoundError(msg("no store at {path}", path=path))
     found = engines.probe(path)
     if found.kind != "sapper":
-        raise StoreError(f"{path} is not a sapper store: {found.reason}")
+        raise StoreError(msg("{path} is not a sapper store: {reason}", path=path, reason=found.reason))

@@ -41,6 +41,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from sapper.errors import StoreError
+from sapper.messages import msg
 from sapper.store import gpkg, rowscope
 
 #: Connections a store's pool keeps open (and as many more, closed again when returned, at a peak).
@@ -263,19 +264,23 @@ def probe(path: Path) -> Probe:
             }
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            return Probe("foreign", reason=f"it is not an SQLite database ({exc})")
+            return Probe("foreign", reason=msg("it is not an SQLite database ({reason})", reason=exc))
         if not tables:
-            return Probe("empty", reason="it is an empty SQLite database")
-        what = "a GeoPackage" if app_id == gpkg.APPLICATION_ID else "an SQLite database"
+            return Probe("empty", reason=msg("it is an empty SQLite database"))
+        gpkg_file = app_id == gpkg.APPLICATION_ID
         if "alembic_version" not in tables:
-            return Probe("foreign", reason=f"it is {what} without sapper's tables")
+            return Probe("foreign", reason=msg("it is a GeoPackage without sapper's tables") if gpkg_file else
+                         msg("it is an SQLite database without sapper's tables"))
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         revision = None if row is None else str(row[0])
         if revision in known_revisions() or "sapper_meta" in tables:
             return Probe("sapper", revision=revision)
         if revision is None and tables == {"alembic_version"}:
             return Probe("sapper", revision=None)  # a store downgraded to its base: upgrade rebuilds it
-        return Probe("foreign", reason=f"it is {what} of another application (schema revision {revision})")
+        return Probe("foreign", reason=msg("it is a GeoPackage of another application (schema revision {revision})",
+                                           revision=revision) if gpkg_file else
+                     msg("it is an SQLite database of another application (schema revision {revision})",
+                         revision=revision))
     finally:
         conn.close()
 
@@ -291,9 +296,9 @@ def probe_database(engine: Engine, display: str) -> Probe:
         names = set(inspect(conn).get_table_names()) | set(inspect(conn).get_view_names())
         tables = names - _POSTGIS_TABLES
         if not tables:
-            return Probe("empty", reason="it is an empty database")
+            return Probe("empty", reason=msg("it is an empty database"))
         if "alembic_version" not in tables:
-            return Probe("foreign", reason="it is a database without sapper's tables")
+            return Probe("foreign", reason=msg("it is a database without sapper's tables"))
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         conn.rollback()
     revision = None if row is None else str(row[0])
@@ -301,7 +306,8 @@ def probe_database(engine: Engine, display: str) -> Probe:
         return Probe("sapper", revision=revision)
     if revision is None and tables == {"alembic_version"}:
         return Probe("sapper", revision=None)
-    return Probe("foreign", reason=f"it is a database of another application (schema revision {revision})")
+    return Probe("foreign", reason=msg("it is a database of another application (schema revision {revision})",
+                                       revision=revision))
 
 
 def create_database(url: URL) -> None:

@@ -48,6 +48,7 @@ from sapper.domain.fielddata import (
 from sapper.domain.hazards import DeviceCategory, HazardArea
 from sapper.domain.users import AuditEntry
 from sapper.errors import DataKeyError, Fault, NotFoundError, ValidationError
+from sapper.messages import msg
 from sapper.store import accidents as accident_rows
 from sapper.store import repository as repo
 from sapper.store import schema
@@ -460,7 +461,8 @@ class FieldStaging:
                 self._conn.execute(update(_S).where(_S.c.id == staged_id).values(apply_fault=None))
         except sa_exc.IntegrityError as exc:
             reason = str(exc.orig).strip() or "refused by the database"
-            raise ValidationError(staged.record, [Fault(staged.record, f"refused by the store: {reason}")]) from None
+            raise ValidationError(staged.record, [Fault(staged.record, msg("refused by the store: {reason}",
+                                                                           reason=reason))]) from None
 
     def _put_victims(self, effect: ReportedAccident, actor: str, why: str, cipher: FieldCipher | None) -> str:
         """Write the report's victims (each field encrypted), replacing those an earlier version of it wrote; one

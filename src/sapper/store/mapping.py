@@ -65,6 +65,7 @@ from sapper.domain.resources import (
     roles_text,
 )
 from sapper.errors import Fault, StoreError, ValidationError
+from sapper.messages import msg
 from sapper.store import planjson
 from sapper.store.records import ContextArea, PlannedTask, PlanRun
 
@@ -87,7 +88,8 @@ def _enum(cls: type[E], value: Any, record: str, field: str) -> E:
         return cls(value)
     except ValueError:
         allowed = ", ".join(m.value for m in cls)
-        raise ValidationError(record, [Fault(record, f"{value!r} is not one of {allowed}", field)]) from None
+        raise ValidationError(record, [Fault(record, msg("{value} is not one of {allowed}", value=repr(value),
+                                                         allowed=allowed), field)]) from None
 
 
 def _opt_enum(cls: type[E], value: Any, record: str, field: str) -> E | None:
@@ -96,7 +98,7 @@ def _opt_enum(cls: type[E], value: Any, record: str, field: str) -> E | None:
 
 def _geometry(value: Any, record: str, field: str = "geom") -> BaseGeometry:
     if value is None:
-        raise ValidationError(record, [Fault(record, "geometry is missing in the store", field)])
+        raise ValidationError(record, [Fault(record, msg("geometry is missing in the store"), field)])
     return value
 
 
@@ -129,7 +131,8 @@ def to_json(value: Mapping[str, Any], record: str, field: str) -> str:
     try:
         return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(record, [Fault(record, f"cannot be saved as JSON: {exc}", field)]) from None
+        raise ValidationError(record, [Fault(record, msg("cannot be saved as JSON: {reason}", reason=exc),
+                                             field)]) from None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -167,7 +170,8 @@ def _sadd_from(text: str | None, record: str) -> Beneficiaries | None:
         return None
     value = _json_object(text, record, "beneficiaries_sadd")
     if not isinstance(value, dict) or set(value) - set(BENEFICIARY_GROUPS):
-        raise ValidationError(record, [Fault(record, "stored beneficiaries by sex and age are not the eight groups",
+        raise ValidationError(record, [Fault(record,
+                                             msg("stored beneficiaries by sex and age are not the eight groups"),
                                              "beneficiaries_sadd")])
     return Beneficiaries(**{g: int(value.get(g, 0)) for g in BENEFICIARY_GROUPS})
 
@@ -265,7 +269,7 @@ def hazard_point_rows(h: HazardArea) -> list[dict[str, Any]]:
 
 def hazard_from(row: Row, points: Sequence[Row] = ()) -> HazardArea:
     """A hazard area from its row and its ``hazard_points`` rows (benchmark and turning points)."""
-    record = f"hazard area {row['id']}"
+    record = msg("hazard area {id}", id=row['id'])
     cats = [c.strip() for c in (row["device_categories"] or "").split(",") if c.strip()]
     benchmark = next((_point(p["geom"], record) for p in points if p["kind"] == "benchmark"), None)
     turning = tuple(_point(p["geom"], record) for p in sorted(points, key=lambda p: int(p["ordinal"]))
@@ -295,7 +299,8 @@ def hazard_from(row: Row, points: Sequence[Row] = ()) -> HazardArea:
 def _point(value: Any, record: str) -> Point:
     geom = _geometry(value, record)
     if not isinstance(geom, Point):
-        raise ValidationError(record, [Fault(record, f"benchmark or turning point is a {geom.geom_type}", "geom")])
+        raise ValidationError(record, [Fault(record, msg("benchmark or turning point is a {geom_type}",
+                                                         geom_type=geom.geom_type), "geom")])
     return geom
 
 
@@ -317,7 +322,7 @@ def asset_row(a: Asset) -> dict[str, Any]:
 
 
 def asset_from(row: Row) -> Asset:
-    record = f"asset {row['id']}"
+    record = msg("asset {id}", id=row['id'])
     work = {
         trade: float(row[col])
         for trade, col in TRADE_COLUMN.items()
@@ -405,7 +410,8 @@ def activity_from(row: Row, outcomes: Sequence[Row], devices: Sequence[Row]) -> 
     by_kind: dict[str, BaseGeometry] = {}
     for o in outcomes:
         if o["outcome"] in by_kind:
-            raise ValidationError(record, [Fault(record, f"has two '{o['outcome']}' outcomes", "outcome")])
+            raise ValidationError(record, [Fault(record, msg("has two '{outcome}' outcomes", outcome=o['outcome']),
+                                                 "outcome")])
         by_kind[o["outcome"]] = _geometry(o["geom"], record)
     return Activity(
         id=row["id"],
@@ -692,7 +698,8 @@ def _from_wkb(text: str | None, record: str) -> BaseGeometry | None:
     try:
         return shapely.from_wkb(text)
     except Exception as exc:  # shapely raises GEOSException for bad WKB
-        raise ValidationError(record, [Fault(record, f"area is not valid WKB ({exc})", "area_wkb")]) from exc
+        raise ValidationError(record, [Fault(record, msg("area is not valid WKB ({reason})", reason=exc),
+                                             "area_wkb")]) from exc
 
 
 def _inspection_columns(i: Inspection | None) -> dict[str, Any]:
@@ -721,9 +728,10 @@ def release_event_from(row: Row, activity: Activity | None, visit: QAVisit | Non
     record = f"event {row['seq']} of hazard area {row['hazard_id']}"
     faults = []
     if row["activity_id"] is not None and activity is None:
-        faults.append(Fault(record, f"activity {row['activity_id']} is not an activity of this area", "activity_id"))
+        faults.append(Fault(record, msg("activity {activity} is not an activity of this area",
+                                        activity=row['activity_id']), "activity_id"))
     if row["visit_id"] is not None and visit is None:
-        faults.append(Fault(record, f"QA visit {row['visit_id']} is not in the store", "visit_id"))
+        faults.append(Fault(record, msg("QA visit {visit} is not in the store", visit=row['visit_id']), "visit_id"))
     ValidationError.raise_if(record, faults)
     area = _from_wkb(row["area_wkb"], record)
     inspection = _inspection_from(row, area, record)
@@ -797,7 +805,8 @@ def release_rules_from(meta: Mapping[str, str]) -> ReleaseRules:
         try:
             meta[RULES_PREFIX + "inspection_lag_working_days"] = str(round(int(meta[_OLD_LAG]) * 6 / 7))
         except ValueError:
-            faults.append(Fault(record, f"{_OLD_LAG} = {meta[_OLD_LAG]!r} is not an int", "inspection_lag_days"))
+            faults.append(Fault(record, msg("{key} = {value} is not an int", key=_OLD_LAG,
+                                            value=repr(meta[_OLD_LAG])), "inspection_lag_days"))
     for f in dataclasses.fields(ReleaseRules):
         text = meta.get(RULES_PREFIX + f.name)
         if text is None:
@@ -819,8 +828,8 @@ def release_rules_from(meta: Mapping[str, str]) -> ReleaseRules:
             else:
                 values[f.name] = float(text)
         except ValueError:
-            faults.append(Fault(record, f"{RULES_PREFIX}{f.name} = {text!r} is not a {type(default).__name__}",
-                                f.name))
+            faults.append(Fault(record, msg("{prefix}{name} = {text} is not a {kind}", prefix=RULES_PREFIX,
+                                            name=f.name, text=repr(text), kind=type(default).__name__), f.name))
         except ValidationError as e:
             faults.extend(e.faults)
     ValidationError.raise_if(record, faults)
@@ -852,7 +861,8 @@ def calendar_from(meta: Mapping[str, str], holidays: Sequence[Holiday]) -> Progr
         try:
             weekdays = frozenset(int(x) for x in text.split(",") if x.strip())
         except ValueError:
-            faults.append(Fault(record, f"calendar.weekdays = {text!r} is not a list of days 0-6", "weekdays"))
+            faults.append(Fault(record, msg("calendar.weekdays = {text} is not a list of days 0-6", text=repr(text)),
+                                "weekdays"))
     for g in StandDownGroup:
         text = meta.get(f"{CALENDAR_PREFIX}stand_down.{g.value}")
         if text is None:
@@ -860,7 +870,8 @@ def calendar_from(meta: Mapping[str, str], holidays: Sequence[Holiday]) -> Progr
         try:
             stand_downs[g] = parse_window(text)
         except ValidationError:
-            faults.append(Fault(record, f"calendar.stand_down.{g.value} = {text!r} is not MM-DD..MM-DD or none",
+            faults.append(Fault(record, msg("calendar.stand_down.{value} = {text} is not MM-DD..MM-DD or none",
+                                            value=g.value, text=repr(text)),
                                 "stand_down"))
     ValidationError.raise_if(record, faults)
     return ProgrammeCalendar(weekdays=weekdays, holidays=tuple(holidays),

@@ -49,7 +49,7 @@ from sapper.domain.landrelease import NCStatus, QAVisit, ReleaseEvent
 from sapper.domain.places import Settlement
 from sapper.domain.resources import BuilderBrigade, DeminerTeam, Organisation
 from sapper.errors import ConflictError, Fault, NotFoundError, StoreError, ValidationError
-from sapper.messages import msg
+from sapper.messages import Joined, msg
 from sapper.store import accounts, gpkg, mapping, schema
 from sapper.store.engine import BULK_CACHE_KEY
 from sapper.store.records import ContextArea, HazardEdit, LayerFeature, PlanRun, SurveyUnderOrder
@@ -981,8 +981,8 @@ def copy_tables(source: Connection, target: Connection) -> dict[str, int]:
     """
     held = {name: n for name, n in counts(target).items() if n}
     if held:
-        listed = ", ".join(f"{n} in {name}" for name, n in sorted(held.items())[:5])
-        raise StoreError(f"the target store is not empty ({listed}): copy into a new or empty store")
+        listed = Joined(", ", [msg("{n} in {table}", n=n, table=name) for name, n in sorted(held.items())[:5]])
+        raise StoreError(msg("the target store is not empty ({listed}): copy into a new or empty store", listed=listed))
     copied: dict[str, int] = {}
     for table in schema.metadata.sorted_tables:
         stmt = select(table).order_by(*table.primary_key.columns)

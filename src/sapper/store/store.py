@@ -205,7 +205,8 @@ class UnitOfWork:
         """Those of ``ids`` already in ``layer`` (a table with text ids: hazard_areas, assets, teams…)."""
         table = schema.metadata.tables.get(layer)
         if table is None or "id" not in table.c or layer in ("plan_runs",):
-            raise ValidationError("id lookup", [Fault("id lookup", f"{layer!r} has no text ids", "layer")])
+            raise ValidationError(msg("id lookup"), [Fault(msg("id lookup"), msg("{layer} has no text ids",
+                                                                                 layer=repr(layer)), "layer")])
         return repo.existing_ids(self._conn, table, ids)
 
     def set_source_attributes(self, layer: str, attributes: Mapping[str, Mapping[str, Any]]) -> None:
@@ -310,7 +311,8 @@ class Store:
                     finally:
                         self._local.uow = None
         except sa_exc.IntegrityError as exc:
-            raise ValidationError("write", [Fault("store", f"refused by the database: {self._message(exc)}")]) from None
+            raise ValidationError(msg("write"), [Fault(msg("store"), msg("refused by the database: {reason}",
+                                                                         reason=self._message(exc)))]) from None
         except sa_exc.DBAPIError as exc:
             raise StoreError(f"the store {self.url} cannot be written: {self._message(exc)}") from None
 

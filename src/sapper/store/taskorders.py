@@ -27,6 +27,7 @@ from sapper.domain.taskorders import (
     order_number,
 )
 from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.messages import msg
 from sapper.store import schema
 
 _O = schema.task_orders
@@ -114,7 +115,8 @@ class TaskOrders:
         if not orders:
             return []
         if not actor.strip():
-            raise ValidationError("task orders", [Fault("task orders", "who issues them (the actor) is empty",
+            raise ValidationError(msg("task orders"), [Fault(msg("task orders"),
+                                                             msg("who issues them (the actor) is empty"),
                                                         "actor")])
         seq = self._next_seq(at.year)
         numbers = []
