@@ -996,3 +996,26 @@ def test_register_refuses_direct_evidence_in_an_sha_and_a_benchmark_inside() -> 
     with pytest.raises(ValidationError, match="give the benchmark"):
         HazardArea("H-1", HazardClass.SHA, FIELD, Evidence.INDIRECT, turning_points=(Point(35.30, 51.30),))
 
+
+
+def test_a_ring_the_local_projection_makes_cross_is_repaired() -> None:
+    """A valid WGS84 polygon (found by the random-history test) whose projection to the local metric plane makes
+    a hole's edges cross: the land-release overlays got a GEOS TopologyException; projected through ``_local`` it
+    is valid, with the same area."""
+    from sapper.domain.geometry import LocalProjection
+    from sapper.domain.landrelease import _local
+
+    geom = shapely.from_wkt(
+        "POLYGON ((35.30013128038314 51.30010464170084, 35.29986902963512 51.30002518060277, "
+        "35.29963152607471 51.30015477619334, 35.299637288599854 51.30016596637818, 35.29969219936672 "
+        "51.30027259699864, 35.299973805589644 51.30014793330992, 35.300061809368515 51.300262190967736, "
+        "35.29991382616965 51.30045432204319, 35.30015678478041 51.30056195431492, 35.300263655819606 "
+        "51.300351572661434, 35.30049209266231 51.30016636271972, 35.30013128038314 51.30010464170084), "
+        "(35.29989980332031 51.30005185369498, 35.29994219065987 51.30010688664684, 35.299912925813736 "
+        "51.300068891098675, 35.299886883363534 51.30005746990589, 35.299637288599854 51.30016596637818, "
+        "35.29989980332031 51.30005185369498))")
+    proj = LocalProjection(lon=35.5, lat=51.5)
+    assert geom.is_valid and not proj.to_local(geom).is_valid  # the case: valid in WGS84, not once projected
+    local = _local(proj, geom)
+    assert local.is_valid and local.area == pytest.approx(proj.to_local(geom).buffer(0).area, rel=1e-6)
+    shapely.difference(local, local.buffer(-1.0))  # an overlay GEOS refused before

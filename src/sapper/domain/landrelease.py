@@ -432,6 +432,14 @@ class ReleaseEvent:
         return msg("non-conformity {id} is now {status}", id=self.non_conformity_id, status=self.nc_status)
 
 
+def _local(proj: LocalProjection, geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` (valid, WGS84) in the local metric projection, valid: the forward projection can make two near edges
+    cross (a self-intersection of a fraction of a millimetre, as the inverse can, ``LandRelease._wgs84``), which the
+    overlays that follow refuse (a GEOS TopologyException); such a ring is repaired."""
+    local = proj.to_local(geom)
+    return _polygonal(local if local.is_valid else shapely.make_valid(local))
+
+
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """The polygonal part of ``geom`` (overlays can return lines or points where boundaries touch)."""
     if isinstance(geom, Polygon | MultiPolygon):
@@ -511,7 +519,7 @@ class LandRelease:
     @classmethod
     def _blank(cls, hazard: HazardArea, state: ReleaseState, rules: ReleaseRules) -> LandRelease:
         proj = projection_near(hazard.geometry)
-        original = _polygonal(proj.to_local(hazard.geometry))
+        original = _local(proj, hazard.geometry)
         return cls(
             hazard_id=hazard.id,
             geometry=hazard.geometry,
@@ -988,7 +996,7 @@ class LandRelease:
         if not isinstance(geom, Polygon | MultiPolygon) or not geom.is_valid or not in_wgs84_range(geom):
             raise ValidationError(where, [Fault(where, msg("{what}: the area must be a valid WGS84 polygon", what=what),
                                                 name)])
-        return _polygonal(self._proj.to_local(geom))
+        return _local(self._proj, geom)
 
     def _put_back(self, local: BaseGeometry, what: str) -> tuple[BaseGeometry, float]:
         """``local`` ∩ the processed land, added back to what remains: (remaining after, area put back)."""
@@ -1099,7 +1107,7 @@ class LandRelease:
         kept: dict[str, BaseGeometry | None] = {}
         clipped = 0.0
         for kind, geom in activity.outcomes.items():
-            local = self._proj.to_local(geom)
+            local = _local(self._proj, geom)
             inside = _polygonal(shapely.intersection(local, remaining))
             clipped += max(0.0, float(local.area - inside.area))
             remaining = _polygonal(shapely.difference(remaining, local))
