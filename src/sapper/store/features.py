@@ -9,7 +9,7 @@ Geometry comes back raw and is decoded for the page at once (as ``repository.bbo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,8 +32,9 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import column as sa_column
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import table as sa_table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -394,14 +395,17 @@ def features(conn: Connection, query: FeatureQuery) -> FeaturePage:
     src = _source(spec.name)
     params = {**_params(spec, query), "q_limit": query.limit, "q_offset": query.offset}
     dialect = conn.dialect.name
+    rows: Sequence[Sequence[Any]]
     if query.filter:
         count, page = _statements(dialect, spec.name, _filter(dialect, spec, src, query), **_flags(spec, query))
+        # positional: the count, _key, geom, the properties in order, [_version]
+        rows = conn.execute(page, params).all()
+        # The count rides on the page's rows (one statement, one round trip); an empty page asks it on its own.
+        matched = int(rows[0][0]) if rows else int(conn.execute(count, params).scalar_one())
     else:
-        count, page = _prepared(dialect, spec.name, **_flags(spec, query))
-    # positional: the count, _key, geom, the properties in order, [_version]
-    rows = conn.execute(page, params).all()
-    # The count rides on the page's rows (one statement, one round trip); an empty page asks it on its own.
-    matched = int(rows[0][0]) if rows else int(conn.execute(count, params).scalar_one())
+        direct = _direct(conn.dialect, spec.name, **_flags(spec, query))
+        rows = direct.page.rows(conn, params)
+        matched = int(rows[0][0]) if rows else int(direct.count.rows(conn, params)[0][0])
     geoms = _decode(dialect, [None if r[2] is None else bytes(r[2]) for r in rows])
     n = len(spec.properties)
     names = spec.properties
@@ -451,6 +455,91 @@ def _prepared(dialect: str, name: str, *, scope: bool, bbox: bool, start: bool,
     """``_statements`` without a CQL filter, built once per layer and kind of query (SQLAlchemy then finds their
     compiled form in its cache at once; a request only binds values)."""
     return _statements(dialect, name, [], scope=scope, bbox=bbox, start=start, end=end)
+
+
+class _Direct:
+    """A compiled statement run straight through the driver's cursor, inside the connection's transaction (which
+    SQLAlchemy began, so the begin hooks ran: SQLite's ``BEGIN``, PostgreSQL's ``sapper.org``): what SQLAlchemy's
+    execution would do for it (bind and result processors of the statement's types, positional or named
+    parameters, the driver's errors raised as SQLAlchemy's), without its per-execution work (compiled-cache
+    lookup, execution context, result metadata and ``Row`` objects). The rows are the driver's tuples, with the
+    column types' result processors applied (e.g. ``Date`` on SQLite, numerics on PostgreSQL)."""
+
+    def __init__(self, stmt: Select[Any], dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.compiled = compiled
+        self.dialect = dialect
+        self.positional: tuple[str, ...] | None = (tuple(compiled.positiontup or ()) if dialect.positional
+                                                   else None)
+        # (a tuple-valued processor is for a tuple IN list, which these statements do not have)
+        self.binds: dict[str, Callable[[Any], Any]] = {
+            k: proc for k, proc in compiled._bind_processors.items() if callable(proc)}
+        self.types = [c[3] for c in compiled._result_columns]
+        self._processors: dict[tuple[object, ...], list[tuple[int, Callable[[Any], Any]]]] = {}
+
+    def _params(self, params: Mapping[str, object]) -> Any:
+        full = self.compiled.construct_params(params, _check=False)
+        for key, proc in self.binds.items():
+            if key in full and full[key] is not None:
+                full[key] = proc(full[key])
+        if self.positional is not None:
+            return tuple(full[k] for k in self.positional)
+        return full
+
+    def _result(self, description: Sequence[Any]) -> list[tuple[int, Callable[[Any], Any]]]:
+        codes = tuple(d[1] for d in description)
+        found = self._processors.get(codes)
+        if found is None:
+            found = []
+            for i, (kind, code) in enumerate(zip(self.types, codes, strict=True)):
+                proc = kind.dialect_impl(self.dialect).result_processor(self.dialect, code)
+                if proc is not None:
+                    found.append((i, proc))
+            self._processors[codes] = found
+        return found
+
+    def rows(self, conn: Connection, params: Mapping[str, object]) -> list[Any]:
+        """The statement's rows for ``params`` (tuples, or lists when a column was processed)."""
+        driver: Any = conn.connection.driver_connection
+        args = self._params(params)
+        dbapi: Any = self.dialect.loaded_dbapi
+        try:
+            cur = driver.cursor()
+            try:
+                cur.execute(self.sql, args)
+                rows: list[Any] = cur.fetchall()
+                description = cur.description
+            finally:
+                cur.close()
+        except dbapi.Error as exc:  # straight through the driver, so SQLAlchemy did not wrap it: do as it would
+            gone = self.dialect.is_disconnect(exc, driver, None)
+            if gone:
+                conn.invalidate(exc)
+            raise sa_exc.DBAPIError.instance(self.sql, args, exc, dbapi.Error, connection_invalidated=gone) from None
+        procs = self._result(description) if rows else []
+        if procs:
+            processed = []
+            for row in rows:
+                values = list(row)
+                for i, proc in procs:
+                    values[i] = proc(values[i])
+                processed.append(values)
+            return processed
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class _DirectPair:
+    count: _Direct
+    page: _Direct
+
+
+@lru_cache(maxsize=128)
+def _direct(dialect: Dialect, name: str, *, scope: bool, bbox: bool, start: bool, end: bool) -> _DirectPair:
+    """``_prepared``'s count and page compiled once for ``dialect`` (one engine's), run through the driver."""
+    count, page = _prepared(dialect.name, name, scope=scope, bbox=bbox, start=start, end=end)
+    return _DirectPair(_Direct(count, dialect), _Direct(page, dialect))
 
 
 def _row(spec: Layer, row: Mapping[Any, Any], geom: BaseGeometry | None) -> FeatureRow:
