@@ -17,8 +17,8 @@ from sapper.domain.users import Principal, Role
 from sapper.services import accounts
 from sapper.store import Store, open_store
 from sapper.store import accounts as account_rows
-from sapper.store.features import release_phase, release_phase_sql
-from tests.api.conftest import Api
+from sapper.store.features import FeaturePage, FeatureQuery, StaleCredentials, release_phase, release_phase_sql
+from tests.api.conftest import Api, fill
 
 ITEMS = "/collections/hazard_areas/items?limit=100"
 
@@ -35,10 +35,11 @@ def _ids(api: Api, headers: dict[str, str]) -> set[str]:
 
 
 def test_a_token_is_verified_once_then_remembered(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The token join runs on the first request only; every request still reads the epoch."""
+    """The token join runs on the first request only; every request still reads the epoch: on its own before the
+    page (the first) or within the page's own transaction (the items path's remembered tokens)."""
     headers = _bearer(api, "plan-a")
-    calls = {"grant": 0, "epoch": 0}
-    grant, epoch = Store.token_grant, Store.auth_epoch
+    calls = {"grant": 0, "epoch": 0, "page_with_epoch": 0}
+    grant, epoch, features = Store.token_grant, Store.auth_epoch, Store.features
 
     def counted_grant(self: Store, token_hash: str) -> object:
         calls["grant"] += 1
@@ -48,12 +49,36 @@ def test_a_token_is_verified_once_then_remembered(api: Api, monkeypatch: pytest.
         calls["epoch"] += 1
         return epoch(self)
 
+    def counted_features(self: Store, query: FeatureQuery) -> FeaturePage:
+        calls["page_with_epoch"] += query.epoch is not None
+        return features(self, query)
+
     monkeypatch.setattr(Store, "token_grant", counted_grant)
     monkeypatch.setattr(Store, "auth_epoch", counted_epoch)
+    monkeypatch.setattr(Store, "features", counted_features)
     for _ in range(5):
         assert _ids(api, headers) == {"HA-A1", "HA-A2"}  # op-a's areas only
     assert calls["grant"] == 1
-    assert calls["epoch"] >= 5
+    assert calls["epoch"] + calls["page_with_epoch"] >= 5
+    assert calls["page_with_epoch"] >= 4  # after the first, in the page's transaction
+
+
+def test_a_page_asked_under_an_old_epoch_is_refused(store_target: str | Path) -> None:
+    """``FeatureQuery.epoch``: the page is answered only while the credentials epoch is the one named (read in the
+    page's own transaction, on both backends, with and without a bbox); otherwise StaleCredentials, and nothing."""
+    fill(store_target)
+    with open_store(store_target) as store:
+        now = store.auth_epoch()
+        for bbox in (None, (-180.0, -90.0, 180.0, 90.0)):
+            page = store.features(FeatureQuery("hazard_areas", limit=10, bbox=bbox, epoch=now))
+            assert page.number_matched == len(page.features) > 0
+            with pytest.raises(StaleCredentials):
+                store.features(FeatureQuery("hazard_areas", limit=10, bbox=bbox, epoch=now + "-old"))
+        with store.write() as uow:  # as a revocation does
+            account_rows.bump_auth_epoch(uow.connection)
+        with pytest.raises(StaleCredentials):
+            store.features(FeatureQuery("hazard_areas", limit=10, epoch=now))
+        assert store.features(FeatureQuery("hazard_areas", limit=10, epoch=store.auth_epoch())).features
 
 
 def test_a_revoked_token_is_refused_at_once_by_a_worker_that_remembers_it(api: Api) -> None:

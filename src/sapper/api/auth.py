@@ -149,6 +149,28 @@ def checker(rule: Rule) -> Callable[[Request], Principal | None]:
     return check
 
 
+def remembered(request: Request, rule: Rule) -> tuple[Principal, str] | None:
+    """The caller of a request that carries a bearer token the credential cache remembers, and the credentials
+    epoch it was verified under, admitted as ``checker(rule)`` would admit them — or None (no such token, or a role
+    the rule does not allow), when ``checker(rule)`` must decide. The epoch is NOT checked here: whatever is then
+    done for the caller must read it in its own transaction and start again with ``checker(rule)`` when it has
+    moved (``FeatureQuery.epoch``), so a revoked or changed credential is still refused at once."""
+    if rule.roles is None:
+        return None
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    found = accounts.remembered_token(credentials.strip(), runtime(request).credentials)
+    if found is None or found[0].role not in rule.roles:
+        return None
+    request.state.principal = found[0]
+    rowscope.admit(found[0].scope)
+    return found
+
+
 def guard(rule: Rule) -> dict[str, Any]:
     """Route keyword arguments that enforce ``rule`` and declare it in the OpenAPI document."""
     return {"dependencies": [Depends(checker(rule))], "openapi_extra": {"x-sapper-auth": rule.describe()}}

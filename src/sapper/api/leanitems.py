@@ -29,7 +29,10 @@ from starlette.responses import Response
 
 from sapper.api import ogc, problems
 from sapper.api.auth import checker
+from sapper.api.auth import remembered as remembered_caller
+from sapper.domain.users import Principal
 from sapper.errors import SapperError
+from sapper.store.features import StaleCredentials
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,10 +66,20 @@ def _count(text: str | None, default: int, least: int) -> int | None:
 
 
 def _answer(request: Request, name: str, limit: int, offset: int) -> Response:
+    remembered = remembered_caller(request, ogc.READ)
+    if remembered is not None:  # a token verified before: its epoch is checked in the page's own transaction
+        try:
+            return _items(request, name, remembered[0], limit, offset, remembered[1])
+        except StaleCredentials:  # something was revoked or changed since: verify the caller again
+            pass
     caller = _CHECK(request)
     assert caller is not None  # READ is not public: the check raises 401 instead
+    return _items(request, name, caller, limit, offset, None)
+
+
+def _items(request: Request, name: str, caller: Principal, limit: int, offset: int, epoch: str | None) -> Response:
     q = request.query_params
-    return ogc.items(
+    return ogc.items_response(
         request,
         name,
         caller,
@@ -80,6 +93,7 @@ def _answer(request: Request, name: str, limit: int, offset: int) -> Response:
         filter_lang=q.get("filter-lang"),
         filter_crs=q.get("filter-crs"),
         f=q.get("f"),
+        epoch=epoch,
     )
 
 

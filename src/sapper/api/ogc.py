@@ -287,7 +287,18 @@ def items(
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
     f: str | None = None,
 ) -> Response:
-    name = _layer(collectionId)
+    return items_response(request, _layer(collectionId), caller, limit=limit, offset=offset, bbox=bbox,
+                          bbox_crs=bbox_crs, crs=crs, datetime=datetime, filter=filter, filter_lang=filter_lang,
+                          filter_crs=filter_crs, f=f)
+
+
+def items_response(request: Request, name: str, caller: Principal, *, limit: int, offset: int, bbox: str | None,
+                   bbox_crs: str | None, crs: str | None, datetime: str | None, filter: str | None,
+                   filter_lang: str | None, filter_crs: str | None, f: str | None,
+                   epoch: str | None = None) -> Response:
+    """The items route's answer (``name`` a collection id as sent); with ``epoch``, the page is read only while the
+    credentials epoch is still that one (``FeatureQuery.epoch``: StaleCredentials otherwise)."""
+    name = _layer(name)
     out_crs = crsmod.check(crs, "crs")
     if filter_lang is not None and filter_lang not in FILTER_LANGS:
         raise ValidationError("filter-lang", [Fault("filter-lang", f"{filter_lang!r} is not cql2-text",
@@ -297,7 +308,7 @@ def items(
     limit = min(limit, 10_000)
     start, end = _interval(datetime)
     query = FeatureQuery(name, limit=limit, offset=offset, bbox=_bbox(bbox, crsmod.check(bbox_crs, "bbox-crs")),
-                         filter=filter, start=start, end=end)
+                         filter=filter, start=start, end=end, epoch=epoch)
     found = service.page(runtime(request).store, caller, query)
     base = _base(request)
     url = request.url

@@ -139,6 +139,23 @@ class CredentialCache:
                 return None
             return principal
 
+    def peek(self, key: str) -> tuple[Principal, str] | None:
+        """The principal remembered under ``key`` and the epoch it was verified under, WITHOUT reading the store's
+        epoch: whoever uses it must read the epoch in the same transaction as what it does for that principal (a
+        ``FeatureQuery``'s ``epoch``) and verify the credential again (``get``) when it has moved. None when
+        nothing is remembered, or it is past its time or the credential's own expiry."""
+        if self.seconds <= 0:
+            return None
+        with self._lock:
+            found = self._seen.get(key)
+            if found is None:
+                return None
+            deadline, expires_at, at_epoch, principal = found
+            if (deadline <= time.monotonic() or at_epoch != self._epoch
+                    or (expires_at is not None and expires_at <= dt.datetime.now(dt.UTC))):
+                return None
+            return principal, at_epoch
+
     def put(self, key: str, principal: Principal, epoch: str, expires_at: dt.datetime | None = None) -> None:
         """Remember ``principal`` under ``key``, verified under ``epoch`` (read BEFORE the credential was)."""
         if self.seconds <= 0:
@@ -163,6 +180,12 @@ def authenticate_token(store: Store, token: str, cache: CredentialCache | None =
     if cache is not None:
         cache.put("token:" + key, principal, epoch, expires_at)
     return principal
+
+
+def remembered_token(token: str, cache: CredentialCache) -> tuple[Principal, str] | None:
+    """The user of an API token as ``cache`` remembers it, and the credentials epoch it was verified under, without
+    reading the store (``CredentialCache.peek``: the epoch must be checked in the caller's own transaction)."""
+    return cache.peek("token:" + secret_hash(token))
 
 
 def authenticate_basic(store: Store, key: str, name: str, password: str,

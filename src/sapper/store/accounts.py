@@ -36,12 +36,13 @@ def _now() -> dt.datetime:
 
 #: The ``sapper_meta`` key of the credentials epoch (see the module docstring).
 AUTH_EPOCH_KEY = "auth_epoch"
-_EPOCH_SQL = f"SELECT value FROM sapper_meta WHERE key = '{AUTH_EPOCH_KEY}'"
+#: The statement that reads the credentials epoch (one row, or none before the first change).
+EPOCH_SQL = f"SELECT value FROM sapper_meta WHERE key = '{AUTH_EPOCH_KEY}'"
 
 
 def auth_epoch(conn: Connection) -> str:
     """The credentials epoch ("" before the first change)."""
-    row = conn.exec_driver_sql(_EPOCH_SQL).first()
+    row = conn.exec_driver_sql(EPOCH_SQL).first()
     return "" if row is None else str(row[0])
 
 
@@ -60,7 +61,7 @@ def auth_epoch_now(conn: Connection) -> str:
     try:
         cur = driver.cursor()
         try:
-            cur.execute(_EPOCH_SQL)
+            cur.execute(EPOCH_SQL)
             row = cur.fetchone()
         finally:
             cur.close()

@@ -75,11 +75,16 @@ def admit(organisation: str | None) -> None:
         found.org = EVERY if organisation is None else organisation
 
 
+def begin_statement() -> tuple[str, tuple[str, str]]:
+    """The statement (and its parameters) a transaction on PostgreSQL runs first: ``sapper.org`` for it."""
+    return "SELECT set_config(%s, %s, true)", (SETTING, current())
+
+
 def on_begin(conn: Connection) -> None:
     """Engine hook (PostgreSQL): set ``sapper.org`` for the transaction being begun, straight through the driver."""
     driver = conn.connection.driver_connection
     assert driver is not None
-    sql, params = "SELECT set_config(%s, %s, true)", (SETTING, current())
+    sql, params = begin_statement()
     dbapi = conn.dialect.loaded_dbapi
     try:
         driver.execute(sql, params)

@@ -587,8 +587,31 @@ class Store:
 
     def features(self, query: feats.FeatureQuery) -> feats.FeaturePage:
         """One page of a collection's features (OGC API – Features), filtered and counted in SQL."""
+        if (self.backend is engines.Backend.POSTGRESQL and feats.pipelined(query)
+                and getattr(self._local, "uow", None) is None):
+            return self._features_pipelined(query)
         with self._reading() as conn:
             return feats.features(conn, query)
+
+    def _features_pipelined(self, query: feats.FeatureQuery) -> feats.FeaturePage:
+        """``features`` on PostgreSQL in one round trip (``features.features_pipelined``) on a pooled connection."""
+        self._check_open()
+        dialect = self._engine.dialect
+        dbapi: Any = dialect.loaded_dbapi
+        try:
+            raw = self._engine.raw_connection()
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"the store {self.url} cannot be read: {self._message(exc)}") from None
+        driver = raw.driver_connection
+        try:
+            return feats.features_pipelined(driver, dialect, query, rowscope.begin_statement())
+        except dbapi.Error as exc:
+            if dialect.is_disconnect(exc, driver, None):
+                raw.invalidate(exc)  # a server restarted under a pooled connection: the pool opens a new one
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"the store {self.url} cannot be read: {self._target.scrub(first)}") from None
+        finally:
+            raw.close()  # back to the pool (which rolls back whatever an error left open)
 
     def feature(self, layer: str, feature_id: str, *, scope: str | None = None) -> feats.FeatureRow:
         """One feature of a collection; NotFoundError when there is none (or another organisation owns it)."""
