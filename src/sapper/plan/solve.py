@@ -50,9 +50,14 @@ LARGE_PROBLEM_TASKS = 3000
 #: Share of a makespan search's time, after CP-SAT's first second, given to the genetic search (``plan.evolve``).
 GENETIC_SHARE = 0.3
 
-#: On a multi-mode makespan problem CP-SAT's first second keeps the LP at its strongest (``focus="bound"``), and a
-#: genetic plan that reaches that run's bound ends the search (``_cpsat_stage``).
+#: On a multi-mode makespan problem CP-SAT's first run keeps the LP at its strongest (``focus="dual"``: beside the
+#: full search without it), and a genetic plan that reaches that run's bound ends the search (``_cpsat_stage``).
 MULTI_MODE_BOUND_RUN = True
+
+#: The first CP-SAT run's focus on a multi-mode makespan problem (``cpsat.solve_cpsat``) ...
+MULTI_MODE_FIRST_FOCUS = "dual"
+#: ... and its share of the stage's time limit (1 s at least; a single-mode problem's first run is 1 s).
+MULTI_MODE_FIRST_SHARE = 0.3
 
 
 class Status(StrEnum):
@@ -382,7 +387,10 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
         return run(limit, "proof", hint, params.seed)
     t0 = time.perf_counter()
     multi_mode = MULTI_MODE_BOUND_RUN and any(len(t.modes) > 1 for t in problem.tasks)
-    first = run(1.0, "bound" if multi_mode else "proof", hint, params.seed)
+    if multi_mode:
+        first = run(max(1.0, MULTI_MODE_FIRST_SHARE * limit), MULTI_MODE_FIRST_FOCUS, hint, params.seed)
+    else:
+        first = run(1.0, "proof", hint, params.seed)
     if first.status in ("optimal", "infeasible"):
         return first
     rest = limit - (time.perf_counter() - t0)
