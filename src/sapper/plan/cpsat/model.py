@@ -24,6 +24,13 @@ from ortools.sat.python import cp_model
 from sapper.plan.problem import Objective, Problem
 from sapper.plan.solution import Schedule
 
+#: Whether the redundant task-level cumulatives of a makespan model also hold the multi-mode tasks with a mode that
+#: does not use the resource (``_task_cumulatives``).
+ZERO_DEMAND_TASKS = True
+#: Whether the mode intervals of a resource with a task-level cumulative holding every task (``_task_level``) also
+#: get their own cumulative.
+MODE_CUMULATIVES = False
+
 
 @dataclass
 class TaskVars:
@@ -120,6 +127,8 @@ def _resources(model: Model) -> None:
     """One cumulative per resource; unavailable spans are fixed intervals taking their units."""
     problem = model.problem
     for r in problem.renewable:
+        if not MODE_CUMULATIVES and _task_level(problem, r):
+            continue
         res = problem.resources[r]
         intervals: list[cp_model.IntervalVar] = []
         demands: list[int] = []
@@ -140,6 +149,14 @@ def _resources(model: Model) -> None:
             model.cp.add_no_overlap(intervals)
         else:
             model.cp.add_cumulative(intervals, demands, res.capacity)
+
+
+def _task_level(problem: Problem, r: int) -> bool:
+    """Whether renewable resource ``r`` gets a task-level cumulative that holds every task using it: a makespan
+    problem (with ``ZERO_DEMAND_TASKS``) where some multi-mode task uses ``r`` in some mode."""
+    return ZERO_DEMAND_TASKS and problem.objective is Objective.MAKESPAN and any(
+        len(t.modes) > 1 and any(m.duration and any(rr == r and u for rr, u in m.demands) for m in t.modes)
+        for t in problem.tasks)
 
 
 def _task_cumulatives(model: Model) -> None:
@@ -164,7 +181,7 @@ def _task_cumulatives(model: Model) -> None:
                 intervals.append(tv.modes[0][1])
                 demands.append(units[0])
                 continue
-            if min(units) == 0:
+            if min(units) == 0 and not (ZERO_DEMAND_TASKS and problem.objective is Objective.MAKESPAN):
                 continue
             multi = True
             intervals.append(tv.interval)
