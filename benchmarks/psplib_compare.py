@@ -12,6 +12,7 @@ must not lose to at a 1 s limit (``--plain`` adds it to any set).
     python benchmarks/psplib_compare.py --sets mm_j10 --limit 20            # a quick look
     python benchmarks/psplib_compare.py --sets mm_j30 --every 10 --time-limit 3 --workers 1 --json /tmp/x.json
                                                                             # a subset on a busy machine
+    python benchmarks/psplib_compare.py --sets mm_j30 --pattern 'j3029_*.mm' --json /tmp/x.json   # one parameter
     python benchmarks/psplib_compare.py --render-only --write docs/benchmarks.md  # the section again, from the results
 
 tests/test_benchmark_docs.py fails when docs/benchmarks.md's section is not what this script renders from
@@ -58,11 +59,12 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def run_set(key: str, *, limit: int | None, time_limit: float | None, workers: int, seed: int, every: int = 1,
-            plain: bool = False) -> dict[str, Any]:
+            plain: bool = False, pattern: str | None = None) -> dict[str, Any]:
     from plain_cpsat import solve_plain
     from pyjobshop_runner import solve_with_pyjobshop  # the bench extra: not needed to render the markdown
 
-    folder, pattern, default_limit, with_plain = SETS[key]
+    folder, set_pattern, default_limit, with_plain = SETS[key]
+    pattern = pattern or set_pattern
     plain = plain or with_plain
     directory = DATA / folder
     tl = time_limit if time_limit is not None else default_limit
@@ -224,6 +226,9 @@ def main() -> None:
                         help="every Nth instance of each set, by name (a subset: the table says so)")
     parser.add_argument("--plain", action="store_true",
                         help="add the plain CP-SAT model as a third engine to every set (j30-1s always has it)")
+    parser.add_argument("--pattern", default=None,
+                        help="glob of the instances inside each set's folder, instead of the set's own (a subset: "
+                             "the table shows the pattern), e.g. 'j3029_*.mm'")
     parser.add_argument("--time-limit", type=float, default=None, help="override the per-set time limits")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -240,7 +245,7 @@ def main() -> None:
     for key in [] if args.render_only else args.sets.split(","):
         t0 = time.perf_counter()
         res = run_set(key.strip(), limit=args.limit, time_limit=args.time_limit, workers=args.workers,
-                      seed=args.seed, every=args.every, plain=args.plain)
+                      seed=args.seed, every=args.every, plain=args.plain, pattern=args.pattern)
         res.update(command=command, seconds=round(time.perf_counter() - t0), machine=machine(),
                    date=time.strftime("%Y-%m-%d"),
                    versions={"ortools": version("ortools"), "pyjobshop": version("pyjobshop")})

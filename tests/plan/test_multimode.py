@@ -106,3 +106,32 @@ def test_relaxed_modes_are_budget_feasible_on_psplib(name: str) -> None:
         assert used <= problem.resources[r].capacity
     plan = serial_sgs(problem, [0.0] * len(problem.tasks), modes)
     assert check(problem, plan) == []
+
+
+def _resource_constraints(problem: Problem) -> tuple[int, int]:
+    """(cumulative, no-overlap) constraints in ``problem``'s CP-SAT model."""
+    cs = build(problem).cp.proto.constraints
+    return sum(1 for c in cs if c.has_cumulative()), sum(1 for c in cs if c.has_no_overlap())
+
+
+def test_a_makespan_model_holds_each_resource_in_one_cumulative_over_the_tasks() -> None:
+    """The chain's tasks use machine a *or* crew b (the other mode demands none). On a makespan problem each pool is
+    one cumulative over the tasks' own intervals, a task's demand 0 or 1 by its mode (PyJobShop's shape); the mode
+    intervals get no cumulative of their own. A weighted-completion problem keeps one per pool over the mode
+    intervals (capacity 1: no-overlap) and no task-level one."""
+    chain = _chain(3)
+    assert _resource_constraints(chain) == (2, 0)
+    assert _resource_constraints(chain.replace(objective=Objective.WEIGHTED_COMPLETION)) == (0, 2)
+
+
+@pytest.mark.parametrize("name", ["j1010_1.mm", "j1020_1.mm", "j1030_1.mm", "j1064_1.mm"])
+def test_the_task_level_model_proves_the_known_multi_mode_optima(name: str) -> None:
+    """No false proof with the task-level cumulatives: CP-SAT (the first run's dual focus) proves exactly PSPLIB's
+    proven optimum (j10opt.mm), and the plan passes the independent checker."""
+    from sapper.io.psplib import read_references
+    from sapper.plan.cpsat import solve_cpsat
+
+    problem = read_instance(DATA / name)
+    out = solve_cpsat(problem, time_limit_s=30, workers=2, focus="dual")
+    assert out.status == "optimal" and out.objective == read_references(DATA)[name].optimum == out.bound
+    assert out.schedule is not None and check(problem, out.schedule) == []

@@ -218,10 +218,11 @@ def test_an_optimum_says_what_proves_it() -> None:
 
 def test_a_multi_mode_search_proves_first_and_stops_when_the_genetic_plan_reaches_that_bound(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a multi-mode makespan problem CP-SAT's first second runs with the LP kept (``focus="bound"``). Here it is
-    made to come back unproven with a plan above the optimum (the longest-tail plan in the scheme's own modes) and the
-    proven optimum as its bound (j10opt.mm); the genetic search reaches that bound, so its plan is returned as proven
-    optimal without the restart."""
+    """On a multi-mode makespan problem CP-SAT's first run (``MULTI_MODE_FIRST_SHARE`` of the time) runs the full
+    searches with and without the LP side by side (``focus="dual"``). Here it is made to come back unproven with a
+    plan above the optimum (the longest-tail plan in the scheme's own modes) and the proven optimum as its bound
+    (j10opt.mm); the genetic search reaches that bound, so its plan is returned as proven optimal without the
+    restart."""
     from pathlib import Path
 
     import sapper.plan.cpsat as cpsat_pkg
@@ -235,14 +236,18 @@ def test_a_multi_mode_search_proves_first_and_stops_when_the_genetic_plan_reache
     above = serial_sgs(p, longest_tail_rule(p))
     assert objective_value(p, above) > optimum
     focuses: list[object] = []
+    limits: list[object] = []
 
     def first_unproven(problem: Problem, **kw: object) -> CpSatOutcome:
         focuses.append(kw["focus"])
+        limits.append(kw["time_limit_s"])
         return CpSatOutcome("feasible", above, float(objective_value(problem, above)), float(optimum), 0.0, "test")
 
     monkeypatch.setattr(cpsat_pkg, "solve_cpsat", first_unproven)
     result = solve(p, params=SolveParams(time_limit_s=10))
-    assert focuses == ["bound"]  # one CP-SAT run: no restart after the genetic search met the bound
+    assert focuses == ["dual"]  # one CP-SAT run: no restart after the genetic search met the bound
+    first = limits[0]
+    assert isinstance(first, float) and 1.0 < first <= 0.3 * 10  # its share of what the heuristics left
     assert result.details["genetic_objective"] == optimum
     assert result.status is Status.OPTIMAL and result.objective == optimum
     assert result.schedule is not None and check(p, result.schedule) == []
@@ -260,3 +265,37 @@ def test_the_bound_focus_proves_a_multi_mode_optimum() -> None:
     out = solve_cpsat(p, time_limit_s=30, workers=2, focus="bound")
     assert out.status == "optimal" and out.objective == read_references(data)["j1030_1.mm"].optimum
     assert out.schedule is not None and check(p, out.schedule) == []
+
+
+def test_the_dual_focus_proves_a_multi_mode_optimum_the_search_without_the_lp_does_not_see() -> None:
+    """MM-J30 j308_6 (best known 46): the budgets' bound is the LP's, which the full search without the LP does not
+    have (docs/planning.md: bound 24 after 4 s). With both full searches side by side (``focus="dual"``) CP-SAT proves
+    a plan of the best-known makespan optimal: neither above a known plan (a false proof) nor below it."""
+    from pathlib import Path
+
+    from sapper.io.psplib import read_instance, read_references
+    from sapper.plan.cpsat import solve_cpsat
+
+    data = Path(__file__).parents[1] / "data" / "psplib" / "mm_j30"
+    p = read_instance(data / "j308_6.mm")
+    out = solve_cpsat(p, time_limit_s=30, workers=2, focus="dual")
+    assert out.status == "optimal" and out.objective == read_references(data)["j308_6.mm"].best_known
+    assert out.bound == out.objective
+    assert out.schedule is not None and check(p, out.schedule) == []
+
+
+def test_a_multi_mode_plan_proven_in_the_first_run_is_checked_and_says_so() -> None:
+    """The engine on j308_6 at 10 s: the first run proves the best-known makespan, so no genetic search runs; the
+    claim rests on CP-SAT's proof (sapper's own bound is lower) and the plan passes the checker."""
+    from pathlib import Path
+
+    from sapper.io.psplib import read_instance, read_references
+
+    data = Path(__file__).parents[1] / "data" / "psplib" / "mm_j30"
+    p = read_instance(data / "j308_6.mm")
+    result = solve(p, params=SolveParams(time_limit_s=10, workers=2))
+    best = read_references(data)["j308_6.mm"].best_known
+    assert result.status is Status.OPTIMAL and result.objective == best == result.lower_bound
+    assert "genetic_objective" not in result.details and "false_proof" not in result.details
+    assert result.details["proof"] == "cpsat"
+    assert result.schedule is not None and check(p, result.schedule) == []

@@ -48,12 +48,17 @@ if TYPE_CHECKING:
 #: Above this many tasks CP-SAT works on windows of the plan rather than on the whole model at once.
 LARGE_PROBLEM_TASKS = 3000
 
-#: Share of a makespan search's time, after CP-SAT's first second, given to the genetic search (``plan.evolve``).
+#: Share of a makespan search's time, after CP-SAT's first run, given to the genetic search (``plan.evolve``).
 GENETIC_SHARE = 0.3
 
-#: On a multi-mode makespan problem CP-SAT's first second keeps the LP at its strongest (``focus="bound"``), and a
-#: genetic plan that reaches that run's bound ends the search (``_cpsat_stage``).
+#: On a multi-mode makespan problem CP-SAT's first run keeps the LP at its strongest (``focus="dual"``: beside the
+#: full search without it), and a genetic plan that reaches that run's bound ends the search (``_cpsat_stage``).
 MULTI_MODE_BOUND_RUN = True
+
+#: The first CP-SAT run's focus on a multi-mode makespan problem (``cpsat.solve_cpsat``) ...
+MULTI_MODE_FIRST_FOCUS = "dual"
+#: ... and its share of the stage's time limit (1 s at least; a single-mode problem's first run is 1 s).
+MULTI_MODE_FIRST_SHARE = 0.3
 
 
 class Status(StrEnum):
@@ -365,11 +370,13 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
 
     Between the two runs a genetic search (``plan.evolve``) takes ``GENETIC_SHARE`` of the time left, where it
     applies, on a multi-mode problem searching modes too; it stops early when it reaches the first run's bound, and
-    its plan is then returned as proven optimal without the restart. On a multi-mode problem the first run keeps the
-    LP (``focus="bound"``: the budgets' bound is the LP's; docs/planning.md). The restart begins from its plan when
-    that is shorter (``details`` gets ``genetic_objective`` and
-    ``genetic_seconds``). On the nine 60-job instances CP-SAT does not close at once this took the mean deviation
-    from the best-known plans (over all 48 of the set) from 0.22–0.27 % to 0.12–0.16 % (docs/benchmarks.md).
+    its plan is then returned as proven optimal without the restart. On a multi-mode problem the first run is longer
+    (``MULTI_MODE_FIRST_SHARE`` of the time) and runs two full searches side by side, one keeping the LP at its
+    strongest (the budgets' bound is the LP's) and one without it (``focus="dual"``; docs/planning.md), so that
+    instances a second does not close are closed there rather than after the genetic search. The restart begins from
+    the genetic search's plan when that is shorter (``details`` gets ``genetic_objective`` and ``genetic_seconds``).
+    On the nine 60-job instances CP-SAT does not close at once this took the mean deviation from the best-known plans
+    (over all 48 of the set) from 0.22–0.27 % to 0.12–0.16 % (docs/benchmarks.md).
     """
     from sapper.plan import evolve
     from sapper.plan.cpsat import solve_cpsat
@@ -384,7 +391,10 @@ def _cpsat_stage(problem: Problem, stage: Objective, caps: list[tuple[Objective,
         return run(limit, "proof", hint, params.seed)
     t0 = time.perf_counter()
     multi_mode = MULTI_MODE_BOUND_RUN and any(len(t.modes) > 1 for t in problem.tasks)
-    first = run(1.0, "bound" if multi_mode else "proof", hint, params.seed)
+    if multi_mode:
+        first = run(max(1.0, MULTI_MODE_FIRST_SHARE * limit), MULTI_MODE_FIRST_FOCUS, hint, params.seed)
+    else:
+        first = run(1.0, "proof", hint, params.seed)
     if first.status in ("optimal", "infeasible"):
         return first
     rest = limit - (time.perf_counter() - t0)

@@ -62,8 +62,9 @@ def solve_cpsat(
     ``objective`` (default: the problem's first) is minimised with each of ``caps`` (objective, value) kept at or
     below its value: one stage of a lexicographic solve. ``focus`` "proof" tunes a makespan search towards proving
     optimality (see below); "bound" likewise, with the full-search worker keeping the LP relaxation at its
-    strongest (a multi-mode problem's budgets and mode choices live there); "default" leaves CP-SAT's portfolio as
-    it is.
+    strongest (a multi-mode problem's budgets and mode choices live there); "dual" runs both of those full searches
+    side by side instead of a full search and the neighbourhoods (two workers); "default" leaves CP-SAT's portfolio
+    as it is.
     """
 
     t0 = time.perf_counter()
@@ -93,6 +94,12 @@ def solve_cpsat(
             # (PSPLIB j308_6.mm, multi-mode, 30 jobs: proven at once with the LP, bound 24 for an optimum of 46
             # after 4 s without). ``solve`` runs it first, for a second, on multi-mode makespan problems.
             params.subsolvers.append("max_lp")
+        elif focus == "dual" and workers <= 2:
+            # Both full searches at once, without the neighbourhood worker: the one without the LP (it proves by
+            # propagation) beside the one with the LP at its strongest (it proves the budgets' bound). Measured on
+            # MM-J30 (docs/planning.md): either alone leaves instances the other closes in a fraction of a second.
+            params.subsolvers.extend(["no_lp", "max_lp"])
+            params.num_full_subsolvers = 2
     return _run(model, solver, t0)
 
 

@@ -10,8 +10,17 @@ enforced links, so a multi-mode task's end was not tied to its start at all, and
 instance that was not closed at once was ever proven). Two redundant families, implied by the mode intervals, give
 CP-SAT the task as a whole (``_task_variables``, ``_task_cumulatives``): the task's duration, one of its modes'
 durations, with ``end == start + duration``; and, per renewable resource, a cumulative over the tasks' own intervals
-with each task's demand one of its modes' demands (tasks whose every mode uses the resource). They never decide a
-plan alone: the mode intervals and their cumulatives, unchanged, still hold every constraint.
+with each task's demand one of its modes' demands (tasks whose every mode uses the resource). On a weighted-completion
+problem they never decide a plan alone: the mode intervals and their cumulatives still hold every constraint.
+
+On a makespan problem (the PSPLIB shape) the task-level cumulative holds every task that uses the resource in any
+mode, with a demand that may be 0 (the mode that does not use it), and is then the resource's only cumulative: the
+mode intervals are left out of it (``MODE_CUMULATIVES``), so a resource is one cumulative over one interval per task
+with its demand and duration set by the chosen mode, as PyJobShop builds it. The mode intervals' duplicate made the
+model weaker, not stronger: on PSPLIB MM-J30 j3029_1 (best known 46) CP-SAT's bound stayed at 39–40 in 20 s on a
+busy machine with both, and 46 was proven in 14 s with the task level alone (PyJobShop's model: 17 s, same run). The
+start and end are still not shared between modes: each mode keeps its own, linked by its literal (#5293 above).
+No false proof on the 536 MM-J10 instances with proven optima (tested on four of them).
 """
 
 from __future__ import annotations
@@ -23,6 +32,13 @@ from ortools.sat.python import cp_model
 
 from sapper.plan.problem import Objective, Problem
 from sapper.plan.solution import Schedule
+
+#: Whether the redundant task-level cumulatives of a makespan model also hold the multi-mode tasks with a mode that
+#: does not use the resource (``_task_cumulatives``).
+ZERO_DEMAND_TASKS = True
+#: Whether the mode intervals of a resource with a task-level cumulative holding every task (``_task_level``) also
+#: get their own cumulative.
+MODE_CUMULATIVES = False
 
 
 @dataclass
@@ -120,6 +136,8 @@ def _resources(model: Model) -> None:
     """One cumulative per resource; unavailable spans are fixed intervals taking their units."""
     problem = model.problem
     for r in problem.renewable:
+        if not MODE_CUMULATIVES and _task_level(problem, r):
+            continue
         res = problem.resources[r]
         intervals: list[cp_model.IntervalVar] = []
         demands: list[int] = []
@@ -142,13 +160,23 @@ def _resources(model: Model) -> None:
             model.cp.add_cumulative(intervals, demands, res.capacity)
 
 
+def _task_level(problem: Problem, r: int) -> bool:
+    """Whether renewable resource ``r`` gets a task-level cumulative that holds every task using it: a makespan
+    problem (with ``ZERO_DEMAND_TASKS``) where some multi-mode task uses ``r`` in some mode."""
+    return ZERO_DEMAND_TASKS and problem.objective is Objective.MAKESPAN and any(
+        len(t.modes) > 1 and any(m.duration and any(rr == r and u for rr, u in m.demands) for m in t.modes)
+        for t in problem.tasks)
+
+
 def _task_cumulatives(model: Model) -> None:
-    """Redundant, per renewable resource that every mode of some multi-mode task uses: one cumulative over the tasks'
-    own intervals, each demanding one of its modes' demands (module docstring). A multi-mode task with a mode that
-    does not use the resource (alternative pools: a clearance lot by manual teams *or* dogs) is left out: with a
-    demand that may be 0 it has no compulsory part and no energy before its mode is chosen, when the mode's own
-    interval already counts; a cumulative over fewer tasks is still implied. Region-sized models, whose multi-mode
-    tasks choose between pools, so stay as they were. Outages as in ``_resources``."""
+    """Per renewable resource that some multi-mode task uses: one cumulative over the tasks' own intervals, each
+    demanding one of its modes' demands (module docstring). On a makespan problem it holds every task that uses the
+    resource in any mode and replaces the mode intervals' cumulative (``_task_level``). Otherwise it is redundant and
+    a multi-mode task with a mode that does not use the resource (alternative pools: a clearance lot by manual teams
+    *or* dogs) is left out: with a demand that may be 0 it has no compulsory part and no energy before its mode is
+    chosen, when the mode's own interval already counts; a cumulative over fewer tasks is still implied.
+    Weighted-completion models (the region problems, whose multi-mode tasks choose between pools) so stay as they
+    were. Outages as in ``_resources``."""
     problem = model.problem
     for r in problem.renewable:
         res = problem.resources[r]
@@ -164,7 +192,7 @@ def _task_cumulatives(model: Model) -> None:
                 intervals.append(tv.modes[0][1])
                 demands.append(units[0])
                 continue
-            if min(units) == 0:
+            if min(units) == 0 and not (ZERO_DEMAND_TASKS and problem.objective is Objective.MAKESPAN):
                 continue
             multi = True
             intervals.append(tv.interval)
