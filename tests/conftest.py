@@ -13,6 +13,11 @@ Everything is dropped at the end of the session.
 
 When the server cannot be reached, the PostGIS tests are skipped with the reason (``-ra`` prints it); with the
 environment variable ``CI`` set they fail instead, so CI cannot pass without running them.
+
+Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) each worker is its own session: its own template and
+working databases (the names hold the worker's pid) and its own temporary folders. The tests that share something a
+test module or the session builds once (a planned register, a browser, a server) are put in one ``xdist_group``, so
+one worker builds it once; every other test goes to whichever worker is free.
 """
 
 from __future__ import annotations
@@ -120,6 +125,40 @@ class PostgisServer:
             if name in self._made:
                 self.drop(self.url_of(name))
         self.admin.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use one fixture built once per module or per session by the suite (not ``postgis``: every worker
+    has its own) share an ``xdist_group`` with every other test of that module or of that fixture."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    shared: dict[str, list[str]] = {}
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        keys = []
+        for name in item.fixturenames:
+            defs = info.name2fixturedefs.get(name)
+            if not defs or name == "postgis" or not getattr(defs[-1].func, "__module__", "").startswith("tests."):
+                continue
+            if defs[-1].scope == "module":
+                keys.append("module:" + item.nodeid.split("::", 1)[0])
+            elif defs[-1].scope in ("package", "session"):
+                keys.append("session:" + name)
+        if keys:
+            shared[item.nodeid] = keys
+            for key in keys[1:]:
+                parent[root(key)] = root(keys[0])
+    for item in items:
+        if item.nodeid in shared:
+            item.add_marker(pytest.mark.xdist_group(root(shared[item.nodeid][0]).split(":", 1)[1]))
 
 
 def _empty(conn: Connection) -> None:
