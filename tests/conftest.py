@@ -132,7 +132,9 @@ class PostgisServer:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use one fixture built once per module or per session by the suite (not the store templates
     ``postgis`` and ``gpkg_template``: cheap, and every worker has its own) share an ``xdist_group`` with every other
-    test of that module or of that fixture."""
+    test of that module or of that fixture. The tests marked ``slow`` (the README tour, minutes) are put first, so
+    that under xdist one worker is not left running them alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
