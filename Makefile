@@ -51,9 +51,12 @@ catalogues: $(STAMP)
 	  --no-fuzzy-matching --ignore-obsolete -w 120; done
 
 # Lint (ruff, mypy --strict, import-linter contracts), then the test suite (on SQLite and on PostGIS; the map UI in
-# headless Chromium; the PDF reports through WeasyPrint and poppler).
+# headless Chromium; the PDF reports through WeasyPrint and poppler) on TEST_WORKERS processes (pytest-xdist; `auto`
+# is one per core, 0 runs it in this process). Each worker has its own PostGIS databases and temporary folders; the
+# tests of a file that shares a browser or a built register go to one worker (xdist_group, tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(STAMP) lint postgis chromium pdf
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # PostgreSQL 15 + PostGIS 3 for the store tests on PostGIS (SAPPER_TEST_PG, default
 # postgresql://postgres@127.0.0.1:5432/postgres): installed when missing (as root, with apt), with trust

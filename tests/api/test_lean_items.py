@@ -20,17 +20,34 @@ from sapper.domain.users import Principal
 from sapper.services import accounts
 from sapper.store import open_store
 from tests.api.conftest import DATA_KEY, PASSWORD, fill
+from tests.conftest import PostgisServer
 
 _EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 
 
-@pytest.fixture
-def clients(store_target: str | Path) -> Iterator[tuple[TestClient, TestClient, str]]:
-    """The app as served (lean path in front) and the same app without it, over one filled store; an API token of
-    the IM officer."""
-    fill(store_target)
-    with open_store(store_target) as store:
+@pytest.fixture(scope="module", params=["sqlite", "postgis"])
+def filled(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str | Path, str]]:
+    """One filled store per backend for the module's tests, which only read it (GET); an API token of the IM
+    officer. Filling a store per test cost these ~150 tests most of their time."""
+    if request.param == "sqlite":
+        target: str | Path = tmp_path_factory.mktemp("lean") / "sapper.gpkg"
+    else:
+        server: PostgisServer = request.getfixturevalue("postgis")
+        target = server.new_store_database()
+    fill(target)
+    with open_store(target) as store:
         token = accounts.issue_token(store, "ima").token
+    yield target, token
+    if request.param == "postgis":
+        server.drop(str(target))
+
+
+@pytest.fixture
+def clients(filled: tuple[str | Path, str]) -> Iterator[tuple[TestClient, TestClient, str]]:
+    """The app as served (lean path in front) and the same app without it, over the filled store (new apps per
+    test: their sign-in throttles and credential caches start empty); the IM officer's API token."""
+    store_target, token = filled
     lean = create_app(Settings(db=store_target, data_key=DATA_KEY))
     plain = create_app(Settings(db=store_target, data_key=DATA_KEY))
     assert any(m.cls is LeanItems for m in plain.user_middleware)

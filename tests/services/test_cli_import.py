@@ -27,7 +27,7 @@ def sapper(*args: str | Path, cwd: Path, width: int | None = 1000) -> subprocess
         env["COLUMNS"] = str(width)
     return subprocess.run(
         [SAPPER, *map(str, args)], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=60, check=False,
+        timeout=600, check=False,  # a guard against a hang only: a 10,000-feature import took 55 s on a loaded host
     )
 
 

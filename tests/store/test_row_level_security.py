@@ -4,6 +4,7 @@ caller in every transaction."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,8 @@ from tests.cli.entry import run
 from tests.conftest import PostgisServer
 from tests.store.migrating import migrate
 
-ROLE = "sapper_rls_test"
+#: A login role is the whole server's, not one database's: one per test process (xdist workers run side by side).
+ROLE = f"sapper_rls_test_{os.getpid()}"
 
 
 @pytest.fixture
