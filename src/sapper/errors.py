@@ -7,11 +7,11 @@ message and an exit code (see ``docs/cli.md``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sapper.messages import Msg
+from sapper.messages import Msg, msg, msg_n
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +162,22 @@ class EditForbidden(SapperError):
     code = "forbidden"
     http_status = 403
     exit_code = 7
+
+
+def error_text(exc: SapperError, say: Callable[[object], str]) -> str:
+    """``exc``'s message with each part said by ``say`` (a :class:`~sapper.messages.Msg` in the reader's language,
+    other text as it is): a validation error's record and each fault's record and reason one by one, so that the
+    command line and the web service say the same error in the same words."""
+
+    def fault(f: Fault) -> str:
+        record = say(f.record)  # a record named by a message ("hazard area H-1") is said in the language
+        return f"{record}.{f.field}: {say(f.reason)}" if f.field else f"{record}: {say(f.reason)}"
+
+    if isinstance(exc, TransitionError):
+        return "; ".join(fault(f) for f in exc.faults)
+    if isinstance(exc, ValidationError):
+        shown = "; ".join(fault(f) for f in exc.faults[:10])
+        more = len(exc.faults) - 10
+        text = say(msg("{what} is invalid: {faults}", what=say(exc.what), faults=shown))
+        return text + (say(msg_n(" (and {n} more)", " (and {n} more)", more)) if more > 0 else "")
+    return say(exc.message)

@@ -184,3 +184,45 @@ def test_submission_steps_and_apply_are_audited(api: Api) -> None:
         assert after.state.value == "approved" and after.apply_fault and done["not_applied"]
     assert [e.actor for e in audit] == ["ima"] * 3
     assert json.loads(audit[0].after_json or "{}")["state"] == after.state.value
+
+
+def test_errors_are_said_in_the_language_the_page_asks_for(api: Api) -> None:
+    """The problem document's detail follows Accept-Language (the map pages send the language chosen in them): the
+    land-release refusal and a record check in Ukrainian or Russian, from the catalogues the command line uses;
+    code and field stay as they are, and without the header (QGIS, GDAL, scripts) the detail is English as before."""
+    import re
+
+    cancel = _outcome("cancelled", _ring(35.10, 50.10, 35.105, 50.11))
+    no_depth = _outcome("cleared", _ring(35.10, 50.10, 35.105, 50.11))
+    said: dict[str, dict[str, str]] = {}
+    for header in (None, "uk", "ru-RU,ru;q=0.9,en;q=0.5", "fr-FR, uk;q=0.8, en;q=0.5"):
+        headers = {"Accept-Language": header} if header else {}
+        refused = api.client.post("/api/hazards/HA-A2/outcomes", auth=api.auth("ima"), json=cancel, headers=headers)
+        invalid = api.client.post("/api/hazards/HA-A2/outcomes", auth=api.auth("ima"), json=no_depth,
+                                  headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (409, "illegal_transition"), refused.text
+        assert (invalid.status_code, invalid.json()["field"]) == (422, "depth_cm"), invalid.text
+        said[header or "none"] = {  # the activity's id is new on every request
+            kind: re.sub(r"ACT-[0-9A-F]+", "ACT-…", r.json()["detail"]) for kind, r in (("refused", refused),
+                                                                                     ("invalid", invalid))}
+    english = said["none"]
+    assert "CHA" in english["refused"] and "depth_cm" in english["invalid"]
+    for header, lang_said in said.items():
+        if header == "none":
+            continue
+        for kind, text in lang_said.items():
+            assert text != english[kind] and re.search("[а-яіїєґ]{4,}", text), (header, kind, text)
+            assert not re.search(r"\b(cannot|must|the|is)\b", text), (header, kind, text)
+    assert said["uk"] == said["fr-FR, uk;q=0.8, en;q=0.5"]  # the first language sapper speaks, by weight
+    assert said["uk"] != said["ru-RU,ru;q=0.9,en;q=0.5"]
+
+
+def test_the_accept_language_header_is_read_by_weight() -> None:
+    """Highest weight first, a region dropped (uk-UA is uk), a q=0 refused; English when none is spoken here."""
+    from sapper.api.problems import language
+    from sapper.report.i18n import Lang
+
+    assert language(None) is Lang.EN and language("") is Lang.EN and language("de, fr;q=0.5") is Lang.EN
+    assert language("uk-UA") is Lang.UK and language("ru_RU") is Lang.RU
+    assert language("en;q=0.4, ru;q=0.9") is Lang.RU and language("uk;q=0, ru") is Lang.RU
+    assert language("uk;q=abc, en") is Lang.EN

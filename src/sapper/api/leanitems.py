@@ -117,5 +117,5 @@ class LeanItems:
         try:
             response = await run_in_threadpool(_answer, request, name, limit, offset)
         except SapperError as exc:
-            response = problems.from_error(exc)
+            response = problems.from_error(exc, problems.language(request.headers.get("accept-language")))
         await response(scope, receive, send)

@@ -1,5 +1,9 @@
 """One place that turns errors into ``application/problem+json`` (RFC 9457): SapperError by its code and HTTP
-status, FastAPI's request validation by field, anything else as a 500 without internals."""
+status, FastAPI's request validation by field, anything else as a 500 without internals.
+
+A SapperError's ``detail`` is said in the language the request's ``Accept-Language`` asks for first among English,
+Ukrainian and Russian (the map pages send the language chosen in them; QGIS, GDAL and scripts that send none get
+English), from the catalogues the command line uses; ``code``, ``title`` and ``field`` never change with it."""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sapper.errors import SapperError, ValidationError
+from sapper.errors import SapperError, ValidationError, error_text
+from sapper.messages import Msg
+from sapper.report.i18n import Lang, Speaker
 
 PROBLEM = "application/problem+json"
 _LOG = logging.getLogger("sapper.api")
@@ -68,13 +74,40 @@ def _title(exc: SapperError) -> str:
     return type(exc).__name__ if not isinstance(exc, HTTPProblem) else exc.code.replace("_", " ")
 
 
-def from_error(exc: SapperError) -> JSONResponse:
-    """The problem document of a SapperError (its status, code, message and, for a validation error, the field)."""
+def language(accept: str | None) -> Lang:
+    """The first of English, Ukrainian and Russian an ``Accept-Language`` header asks for (highest weight first,
+    ``uk-UA`` as ``uk``); English without one, or when it names none of them."""
+    wanted: list[tuple[float, int, str]] = []
+    for n, part in enumerate((accept or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if tag and weight > 0:
+            wanted.append((-weight, n, tag.strip().lower().replace("_", "-").split("-")[0]))
+    for _, _, code in sorted(wanted):
+        if code in {lang.value for lang in Lang}:
+            return Lang(code)
+    return Lang.EN
+
+
+def from_error(exc: SapperError, lang: Lang = Lang.EN) -> JSONResponse:
+    """The problem document of a SapperError (its status, code, message in ``lang`` and, for a validation error, the
+    field)."""
     field = None
     if isinstance(exc, ValidationError) and exc.faults:
         field = exc.faults[0].field
     headers = exc.headers if isinstance(exc, HTTPProblem) else None
-    return problem(exc.http_status, exc.code, _title(exc), exc.message, field=field, headers=headers)
+    sp = Speaker(lang)
+
+    def say(text: object) -> str:
+        return text.translated(sp._, sp.n_) if isinstance(text, Msg) and lang is not Lang.EN else str(text)
+
+    detail = exc.message if lang is Lang.EN else error_text(exc, say)
+    return problem(exc.http_status, exc.code, _title(exc), detail, field=field, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -82,7 +115,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SapperError)
     async def sapper_error(request: Request, exc: SapperError) -> JSONResponse:
-        return from_error(exc)
+        return from_error(exc, language(request.headers.get("accept-language")))
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -39,8 +39,8 @@ from sapper.cli import (
     whatif,
 )
 from sapper.cli._library import usage_error
-from sapper.cli._output import error_line, localise, tr, tr_n, use_language
-from sapper.errors import Fault, SapperError, TransitionError, ValidationError
+from sapper.cli._output import error_line, localise, tr, use_language
+from sapper.errors import Fault, SapperError, ValidationError, error_text
 from sapper.report.i18n import Lang
 from sapper.services.settings import Settings
 
@@ -116,14 +116,7 @@ def _fault(fault: Fault) -> str:
 
 def _message(exc: SapperError) -> str:
     """The error's message in the run's language (the faults' reasons translated one by one)."""
-    if isinstance(exc, TransitionError):
-        return "; ".join(_fault(f) for f in exc.faults)
-    if isinstance(exc, ValidationError):
-        shown = "; ".join(_fault(f) for f in exc.faults[:10])
-        more = len(exc.faults) - 10
-        text = tr("{what} is invalid: {faults}", what=localise(exc.what), faults=shown)
-        return text + (tr_n(" (and {n} more)", " (and {n} more)", more) if more > 0 else "")
-    return localise(exc.message)
+    return error_text(exc, localise)
 
 
 def _report(exc: SapperError) -> None:

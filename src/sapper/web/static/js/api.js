@@ -1,10 +1,18 @@
 // The server's two APIs as the pages use them (docs/web.md is the contract): OGC API – Features for map layers and the
 // REST API under /api for records, plans and decisions. Same-origin only; writes carry the CSRF header.
+import { language } from "./i18n.js";
+
 const CSRF_COOKIE = "sapper_csrf";
 const CSRF_HEADER = "X-CSRF-Token";
 // Says "this page handles 401 itself": the server then sends no Basic challenge, which would make the browser pop
 // up its own password dialog instead of the page going to its sign-in form.
 const SCRIPT = { "X-Requested-With": "sapper-web" };
+
+/** The headers every request of the pages carries: SCRIPT, and the page's language, in which the server says its
+ * errors (the problem document's detail; docs/api.md). */
+function common() {
+  return { ...SCRIPT, "Accept-Language": language() };
+}
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -25,7 +33,7 @@ async function problem(response) {
 }
 
 export async function getJSON(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { ...SCRIPT, Accept: "application/json" } });
+  const response = await fetch(url, { credentials: "same-origin", headers: { ...common(), Accept: "application/json" } });
   if (!response.ok) throw await problem(response);
   return response.json();
 }
@@ -37,7 +45,7 @@ export function csrfToken() {
 
 /** A write (POST, DELETE, …) with the session's CSRF header; the JSON answer, or null for 204. */
 export async function sendJSON(method, url, body = undefined) {
-  const headers = { ...SCRIPT, Accept: "application/json", [CSRF_HEADER]: csrfToken() };
+  const headers = { ...common(), Accept: "application/json", [CSRF_HEADER]: csrfToken() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
     method,
@@ -58,7 +66,7 @@ export async function signIn(name, password) {
   const response = await fetch("/api/session", {
     method: "POST",
     credentials: "same-origin",
-    headers: { ...SCRIPT, "Content-Type": "application/json", Accept: "application/json" },
+    headers: { ...common(), "Content-Type": "application/json", Accept: "application/json" },
     body: JSON.stringify({ name, password }),
   });
   if (!response.ok) throw await problem(response);
