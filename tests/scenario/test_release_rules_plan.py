@@ -110,7 +110,7 @@ def test_erw_only_area_gets_only_bac_lots_on_bac_teams_and_an_eod_spot_task() ->
 def test_erw_only_areas_need_a_bac_team() -> None:
     """Without a BAC/EOD team an ERW-only area is refused with one line naming it, not cleared by mine-clearance
     teams."""
-    with pytest.raises(ValidationError, match=r"ERW-only hazard areas \(e\.g\. H-ERW\).*no BAC/EOD team"):
+    with pytest.raises(ValidationError, match=r"1 ERW-only hazard area \(e\.g\. H-ERW\) needs.*no BAC/EOD team"):
         _compile([_hazard("H-ERW", 0, {D.ERW_UXO})], methods=(Method.SURVEY, Method.MANUAL))
 
 
