@@ -226,3 +226,24 @@ def test_the_accept_language_header_is_read_by_weight() -> None:
     assert language("uk-UA") is Lang.UK and language("ru_RU") is Lang.RU
     assert language("en;q=0.4, ru;q=0.9") is Lang.RU and language("uk;q=0, ru") is Lang.RU
     assert language("uk;q=abc, en") is Lang.EN
+
+
+def test_http_refusals_are_said_in_the_language_too(api: Api) -> None:
+    """The web service's own refusals (401 without credentials, 403 for a role, 412 for a stale ETag) follow
+    Accept-Language as the record errors do; their codes do not change."""
+    import re
+
+    no_credentials = api.client.get("/collections/hazard_areas/items",
+                                    headers={"Accept-Language": "uk", "X-Requested-With": "x"})
+    assert no_credentials.status_code == 401 and no_credentials.json()["code"] == "unauthorised"
+    assert no_credentials.json()["detail"].startswith("потрібні облікові дані")
+    english = api.client.get("/collections/hazard_areas/items", headers={"X-Requested-With": "x"})
+    assert english.json()["detail"].startswith("credentials are needed")
+    item = api.client.get("/collections/hazard_areas/items/HA-A1", auth=api.auth("ima"))
+    assert item.status_code == 200, item.text
+    stale = api.client.patch("/collections/hazard_areas/items/HA-A1", auth=api.auth("ima"),
+                             json={"properties": {"name": "x"}},
+                             headers={"If-Match": '"0"', "Content-Type": "application/merge-patch+json",
+                                      "Accept-Language": "ru"})
+    assert stale.status_code == 412 and stale.json()["code"] == "precondition_failed", stale.text
+    assert re.search("прочитайте запись снова", stale.json()["detail"]), stale.text

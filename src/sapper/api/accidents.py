@@ -18,6 +18,7 @@ from sapper.api.problems import HTTPProblem
 from sapper.domain.accidents import Accident, AccidentKind, Gender, Sensitivity, Victim, VictimOutcome
 from sapper.domain.hazards import DeviceCategory
 from sapper.domain.users import ALL_ROLES, EDITORS, VICTIM_READERS, Principal
+from sapper.messages import msg
 from sapper.services import accidents as service
 from sapper.store.cipher import FieldCipher
 
@@ -146,8 +147,8 @@ Visible = Annotated[str, Depends(_visible_accident)]
 def _cipher(request: Request) -> FieldCipher:
     found = runtime(request).cipher
     if found is None:
-        raise HTTPProblem(503, "no_data_key", "the service runs without a data key (development): victims cannot be "
-                                              "read or written; set SAPPER_DATA_KEY")
+        raise HTTPProblem(503, "no_data_key", msg("the service runs without a data key (development): victims "
+                                                  "cannot be read or written; set SAPPER_DATA_KEY"))
     return found
 
 

@@ -26,6 +26,7 @@ from fastapi import Depends, Request
 from sapper.api.guards import LoginThrottle
 from sapper.api.problems import HTTPProblem
 from sapper.domain.users import Principal, Role
+from sapper.messages import msg
 from sapper.services import accounts
 from sapper.store import Store, rowscope
 from sapper.store.cipher import FieldCipher
@@ -93,27 +94,29 @@ def authenticate(request: Request) -> Principal | None:
             try:
                 name, _, password = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                raise _unauthorised("the Basic credentials are not base64 of name:password", request) from None
+                raise _unauthorised(msg("the Basic credentials are not base64 of name:password"), request) from None
             key = hashlib.sha256(header.encode("utf-8")).hexdigest()
             principal = check_password(request, name, password, key=key)
             if principal is None:
-                raise _unauthorised("unknown user or wrong password", request)
+                raise _unauthorised(msg("unknown user or wrong password"), request)
             return principal
         if scheme.lower() == "bearer":
             principal = accounts.authenticate_token(rt.store, credentials.strip(), rt.credentials)
             if principal is None:
-                raise _unauthorised("the token is unknown, expired or revoked", request)
+                raise _unauthorised(msg("the token is unknown, expired or revoked"), request)
             return principal
-        raise _unauthorised(f"unsupported authorization scheme {scheme!r} (use Basic or Bearer)", request)
+        raise _unauthorised(msg("unsupported authorization scheme {scheme} (use Basic or Bearer)",
+                                 scheme=repr(scheme)), request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         found = accounts.session(rt.store, cookie)
         if found is None:
-            raise _unauthorised("the session has expired; sign in again", request)
+            raise _unauthorised(msg("the session has expired; sign in again"), request)
         principal, csrf = found
         if request.method not in _SAFE and request.headers.get(CSRF_HEADER) != csrf:
-            raise HTTPProblem(403, "csrf_failed", f"a write from a browser session needs the {CSRF_HEADER} header "
-                                                  f"holding the {CSRF_COOKIE} cookie's value")
+            raise HTTPProblem(403, "csrf_failed", msg("a write from a browser session needs the {header} header "
+                                                      "holding the {cookie} cookie's value", header=CSRF_HEADER,
+                                                      cookie=CSRF_COOKIE))
         return principal
     return None
 
@@ -138,10 +141,12 @@ def checker(rule: Rule) -> Callable[[Request], Principal | None]:
             return None
         principal = authenticate(request)
         if principal is None:
-            raise _unauthorised("credentials are needed (HTTP Basic, a bearer token, or a browser session)", request)
+            raise _unauthorised(msg("credentials are needed (HTTP Basic, a bearer token, or a browser session)"),
+                                request)
         if principal.role not in rule.roles:
-            raise HTTPProblem(403, "forbidden", f"the role {principal.role.value} may not do this "
-                                                f"(allowed: {', '.join(sorted(r.value for r in rule.roles))})")
+            raise HTTPProblem(403, "forbidden", msg("the role {role} may not do this (allowed: {allowed})",
+                                                    role=principal.role.value,
+                                                    allowed=", ".join(sorted(r.value for r in rule.roles))))
         request.state.principal = principal
         rowscope.admit(principal.scope)  # PostgreSQL's row-level security: the caller's organisation's rows only
         return principal
@@ -180,7 +185,7 @@ def caller_of(request: Request) -> Principal:
     """The caller of a guarded, non-public route (set by its rule's dependency)."""
     found: Principal | None = getattr(request.state, "principal", None)
     if found is None:
-        raise _unauthorised("credentials are needed", request)
+        raise _unauthorised(msg("credentials are needed"), request)
     return found
 
 

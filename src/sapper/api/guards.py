@@ -32,6 +32,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 
 from sapper.api.problems import PROBLEM, HTTPProblem
+from sapper.messages import msg
 from sapper.store import rowscope
 
 Scope = MutableMapping[str, Any]
@@ -131,7 +132,8 @@ class LoginThrottle:
                 if len(seen) >= limit:
                     wait = max(1, int(seen[0] + self.window - now + 0.999))
                     raise HTTPProblem(429, "too_many_attempts",
-                                      f"too many failed sign-ins for this {key.split(':')[0]}; try again in {wait} s",
+                                      msg("too many failed sign-ins for this {what}; try again in {wait} s",
+                                          what=key.split(":")[0], wait=wait),
                                       headers={"Retry-After": str(wait)})
 
     def failed(self, name: str, address: str | None) -> None:

@@ -35,6 +35,7 @@ from sapper.api.problems import HTTPProblem
 from sapper.domain.geometry import require_vertices_at_most
 from sapper.domain.users import ALL_ROLES, EDITORS, Principal
 from sapper.errors import Fault, NotFoundError, ValidationError
+from sapper.messages import msg
 from sapper.services import edits
 from sapper.services import features as service
 from sapper.store.features import LAYERS, FeatureQuery, FeatureRow, queryables
@@ -416,7 +417,7 @@ def _check_if_match(request: Request, caller: Principal, name: str, featureId: s
     403 when their role or organisation may not edit it, 412 when stale. Without If-Match: 428 when ``required``
     (PUT), else the ETag just read (PATCH and DELETE, which QGIS sends without If-Match)."""
     if edits.EDITING.get(name, edits.Editing.READ) is edits.Editing.READ:
-        raise _not_allowed(name, True, f"the collection {name} is read-only")
+        raise _not_allowed(name, True, msg("the collection {name} is read-only", name=name))
     store = runtime(request).store
     current = edits.etag(service.one(store, caller, name, featureId))
     if edits.EDITING[name] is edits.Editing.APPEND:
@@ -426,14 +427,16 @@ def _check_if_match(request: Request, caller: Principal, name: str, featureId: s
     if header is None and not required:
         return current
     if header is None:
-        raise HTTPProblem(428, "precondition_required", f"{name} {featureId}: send If-Match with the ETag you read "
-                                                        f"(currently \"{current}\")")
+        raise HTTPProblem(428, "precondition_required", msg("{name} {id}: send If-Match with the ETag you read "
+                                                            "(currently \"{current}\")", name=name, id=featureId,
+                                                            current=current))
     wanted = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
     if "*" in wanted:
         return current
     if current not in wanted:
-        raise HTTPProblem(412, "precondition_failed", f"{name} {featureId} is at version {current}, not "
-                                                      f"{header}: read it again and redo the edit",
+        raise HTTPProblem(412, "precondition_failed", msg("{name} {id} is at version {current}, not {header}: "
+                                                          "read it again and redo the edit", name=name,
+                                                          id=featureId, current=current, header=header),
                           headers=_etag(current))
     return current
 
@@ -535,7 +538,7 @@ _WRITE_DOC = {"x-sapper-auth": WRITE.describe(), "x-sapper-collection-rules": {
 async def create(request: Request, collectionId: str, caller: Caller) -> Response:
     name = _layer(collectionId)
     if edits.EDITING.get(name, edits.Editing.READ) is edits.Editing.READ:
-        raise _not_allowed(name, False, f"the collection {name} is read-only")
+        raise _not_allowed(name, False, msg("the collection {name} is read-only", name=name))
     store = runtime(request).store
     await run_in_threadpool(edits.check_may_edit, store, caller, name)
     source_crs = crsmod.content_crs(request.headers.get("content-crs"))
@@ -572,7 +575,8 @@ async def _edit(request: Request, collectionId: str, featureId: str, caller: Pri
     else:
         media = request.headers.get("content-type", "").split(";")[0].strip()
         if media not in (MERGE_PATCH, "application/json", GEOJSON):
-            raise HTTPProblem(415, "unsupported_media_type", f"PATCH takes {MERGE_PATCH}, not {media or 'nothing'}")
+            raise HTTPProblem(415, "unsupported_media_type",
+                              msg("PATCH takes {wanted}, not {media}", wanted=MERGE_PATCH, media=media or "nothing"))
         patch = _parse(schemas.FeaturePatch, raw)
         props, geom = patch.properties, _geometry(patch.geometry, source_crs)
     reason = _reason(request)

@@ -32,6 +32,7 @@ from sapper.domain.landrelease import LandRelease, state_of
 from sapper.domain.resources import Method
 from sapper.domain.users import ALL_ROLES, EDITORS, MANAGERS, Job, Principal, Role
 from sapper.errors import Fault, ValidationError
+from sapper.messages import msg
 from sapper.scenario.compile import TaskKind
 from sapper.services import accounts, jobs, outcomes, planview, review
 from sapper.services import features as features_service
@@ -60,7 +61,7 @@ def sign_in(request: Request, response: Response, body: schemas.SessionCreate) -
     rt = runtime(request)
     found = check_password(request, body.name, body.password)
     if found is None:
-        raise HTTPProblem(401, "unauthorised", "unknown user or wrong password")
+        raise HTTPProblem(401, "unauthorised", msg("unknown user or wrong password"))
     session = accounts.start_session(rt.store, found)
     max_age = int((session.expires_at - session.expires_at.now(session.expires_at.tzinfo)).total_seconds())
     response.set_cookie(SESSION_COOKIE, session.secret, max_age=max_age, httponly=True, samesite="strict",
