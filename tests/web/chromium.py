@@ -57,6 +57,12 @@ def find_chromium() -> str | None:
     return None
 
 
+#: What Chromium answers a Runtime.evaluate that meets a navigation (the old page's context gone, the new one not yet
+#: there).
+_NAVIGATING = ("Inspected target navigated or closed", "Cannot find context with specified id",
+               "Execution context was destroyed")
+
+
 class CdpError(RuntimeError):
     """Chromium answered a command with an error, or did not answer in time."""
 
@@ -195,10 +201,17 @@ class Browser:
         return reply["result"].get("value")
 
     def wait_for(self, expression: str, *, timeout: float = 30) -> Any:
-        """Poll a JavaScript expression until it is truthy; its value."""
+        """Poll a JavaScript expression until it is truthy; its value. A poll that meets a navigation (the page
+        going to the next one after a sign-in: Chromium answers "Inspected target navigated or closed", or finds no
+        execution context yet) is not an answer: the next poll asks the new page."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            value = self.evaluate(f"(() => {{ try {{ return {expression}; }} catch (e) {{ return null; }} }})()")
+            try:
+                value = self.evaluate(f"(() => {{ try {{ return {expression}; }} catch (e) {{ return null; }} }})()")
+            except CdpError as exc:
+                if not any(s in str(exc) for s in _NAVIGATING):
+                    raise
+                value = None
             if value:
                 return value
             time.sleep(0.1)
