@@ -541,6 +541,14 @@ def _unfinished_weight(work: np.ndarray, weight: np.ndarray, head: np.ndarray, p
     return float(np.maximum(total - finished, not_before).sum())
 
 
+def _placed(jobs: np.ndarray, members: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' jobs as integers and each job's place among ``members`` (-1 for a job not among them)."""
+    job = jobs.astype(np.int64)
+    place = np.full(int(max(job.max(), max(members))) + 1, -1, dtype=np.int64)
+    place[np.asarray(members, dtype=np.int64)] = np.arange(len(members))
+    return job, place
+
+
 def _smith_prices(ratio: np.ndarray, work: np.ndarray, profile: np.ndarray) -> np.ndarray:
     """Prices of a group's capacity from Smith's order (module doc, 10): Λ(t) = Σ_{s>t} ρ(s), ρ(s) the ratio ``w/a``
     of the job Smith's order has in period s; Λ(0 … horizon + 1), non-increasing, zero from the horizon on."""
@@ -585,9 +593,7 @@ class _Runs:
         if not rows or not len(members):
             return 0.0
         horizon = len(profile)
-        job = rows["job"].astype(np.int64)
-        place = np.full(int(max(job.max(), max(members))) + 1, -1, dtype=np.int64)
-        place[np.asarray(members, dtype=np.int64)] = np.arange(len(members))
+        job, place = _placed(rows["job"], members)
         keep = place[job] >= 0
         if not keep.any():
             return 0.0
@@ -628,9 +634,7 @@ class _Runs:
         if not rows or not len(members):
             return 0.0
         horizon = len(profile)
-        job = rows["job"].astype(np.int64)
-        place = np.full(int(max(job.max(), max(members))) + 1, -1, dtype=np.int64)
-        place[np.asarray(members, dtype=np.int64)] = np.arange(len(members))
+        job, place = _placed(rows["job"], members)
         keep = np.flatnonzero(place[job] >= 0)
         if not len(keep):
             return 0.0
