@@ -160,12 +160,15 @@ def targets(res: dict[str, Any]) -> str | None:
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
-    runs = "; ".join(f"{r['set']}: `{r['command']}` on {r['date']}, {r['seconds'] / 60:.0f} min" for r in results)
     machines = sorted({r["machine"] for r in results})
+    named = {m: f"machine {chr(ord('A') + i)}" for i, m in enumerate(machines)} if len(machines) > 1 else {}
+    runs = "; ".join(f"{r['set']}: `{r['command']}` on {r['date']}, {r['seconds'] / 60:.0f} min"
+                     + (f", {named[r['machine']]}" if named else "") for r in results)
     versions = sorted({_versions(r) for r in results})
     lines = [
         BEGIN,
-        f"Runs: {runs}. Machine: {'; '.join(machines)}; {'; '.join(versions)}. Each instance is solved by sapper, "
+        f"Runs: {runs}. Machine: {'; '.join(f'{named[m]}: {m}' if named else m for m in machines)}; "
+        f"{'; '.join(versions)}. Each instance is solved by sapper, "
         "then at once by PyJobShop, with the same "
         "time limit, workers and seed. Seconds are wall time per instance including reading and model building. "
         "*At reference*: makespan equal to the proven optimum, or at most the best known upper bound where the "
