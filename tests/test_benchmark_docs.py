@@ -4,6 +4,7 @@ from a results file (``benchmarks/results/*.json``) must be exactly what that sc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -126,3 +127,30 @@ def test_plan_national_section_is_rendered_from_its_results(scripts: Callable[[s
     mod = scripts("plan_national")
     assert _section(mod.BEGIN, mod.END) == mod.section(_results("plan_national.json")), \
         "python benchmarks/plan_national.py --render-only --write docs/benchmarks.md"
+
+
+
+# The README's figures that are not measurements: settings and the issues' targets, each with where it comes from.
+# A measured figure is not typed into the README at all: docs/benchmarks.md has it, written by its script.
+README_NOT_MEASURED = {
+    "10 s": "SQLite's busy timeout, a setting (sapper.store)",
+    "20 %": "issue 17's target for the gap to the lower bound",
+}
+FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s?(%|ms|s|×|MiB|GiB|min|features/s|req/s)(?!\w)")
+
+
+def _stray_figures(text: str) -> list[str]:
+    return [f"{m.group(1)} {m.group(2)}" for m in FIGURE.finditer(text)
+            if f"{m.group(1)} {m.group(2)}" not in README_NOT_MEASURED]
+
+
+def test_readme_holds_no_measured_figure() -> None:
+    """A figure with a unit in the README is a setting or a target named above; what was measured is in
+    docs/benchmarks.md, written by the script that measured it, so the README cannot hold a stale copy."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert _stray_figures(readme) == [], "measured figures typed into the README (link docs/benchmarks.md instead)"
+
+
+def test_readme_figure_check_catches_a_typed_figure() -> None:
+    text = "the coordinated plan is 0.22 % worse, at 972.8 req/s, in 11 s, with a 10 s busy timeout"
+    assert _stray_figures(text) == ["0.22 %", "972.8 req/s", "11 s"]
