@@ -6,6 +6,10 @@ areas, not millions) learns from their features (:mod:`sapper.likelihood.feature
 too few labelled areas, or labels of one kind only, it does not fit and every area gets the documented prior of its
 class (:data:`sapper.domain.hazards.PRIOR_CONTAMINATION`). The result is advice for the order of survey: it never
 releases land (docs/likelihood.md).
+
+scikit-learn (and SciPy under it) is imported where a model is fitted, not with this module: every command that
+scores areas imports this module, and a register with too few outcomes never fits (``python -X importtime`` showed
+scikit-learn as most of a command's start-up).
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits
 
 from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardClass
 from sapper.errors import Fault, ValidationError
 from sapper.likelihood.features import CATEGORICAL, FEATURES, FeatureTable
 from sapper.messages import msg_n
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 Floats = npt.NDArray[np.float64]
 
@@ -90,6 +96,8 @@ class Likelihoods:
 
 def classifier(params: ModelParams) -> HistGradientBoostingClassifier:
     """The gradient-boosted trees with ``params`` (land use categorical; missing values handled by the trees)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(
         max_iter=params.max_iter, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
         min_samples_leaf=params.min_samples_leaf, l2_regularization=params.l2_regularization,
@@ -102,6 +110,8 @@ def fit_predict(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, p
 
     On one thread: a register's few thousand rows need no more, and scikit-learn's OpenMP threads spin-wait on a busy
     machine (profiled on two shared, busy cores: a fit on 731 areas took 38 s, most of it threads spinning)."""
+    from threadpoolctl import threadpool_limits
+
     model = classifier(params)
     with threadpool_limits(limits=1, user_api="openmp"):
         model.fit(train, labels.astype(np.int64))
