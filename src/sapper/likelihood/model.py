@@ -14,7 +14,10 @@ scikit-learn as most of a command's start-up).
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -118,6 +121,36 @@ def fit_predict(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, p
         return np.asarray(model.predict_proba(predict)[:, 1], dtype=np.float64)
 
 
+#: The last fits, by what determines them (the rows, labels and settings): a command that scores the same register
+#: twice (``sapper report``: its priorities, then its forecast; ``sapper whatif``: each variant's plan) fits once.
+_FITS: OrderedDict[bytes, Floats] = OrderedDict()
+_FITS_KEPT = 4
+_FITS_LOCK = threading.Lock()
+
+
+def _fit_key(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, params: ModelParams) -> bytes:
+    h = hashlib.sha256(repr((train.shape, labels.shape, predict.shape, params)).encode())
+    for a in (train, labels, predict):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.digest()
+
+
+def fitted(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, params: ModelParams) -> Floats:
+    """:func:`fit_predict`, remembered: the same rows, labels and settings give the same probabilities (the fit is
+    seeded), so a second call returns a copy of the first's instead of fitting again."""
+    key = _fit_key(train, labels, predict, params)
+    with _FITS_LOCK:
+        if key in _FITS:
+            _FITS.move_to_end(key)
+            return _FITS[key].copy()
+    probs = fit_predict(train, labels, predict, params)
+    with _FITS_LOCK:
+        _FITS[key] = probs.copy()
+        while len(_FITS) > _FITS_KEPT:
+            _FITS.popitem(last=False)
+    return probs
+
+
 def too_few(labels: Sequence[bool], params: ModelParams) -> str:
     """Why ``labels`` are too few to fit (empty when they are enough)."""
     pos = sum(labels)
@@ -144,7 +177,7 @@ def likelihoods(table: FeatureTable, classes: Mapping[str, HazardClass], outcome
         probs = np.array([PRIOR_CONTAMINATION[classes[i]] for i in ids], dtype=np.float64)
         source = Source.PRIOR
     else:
-        probs = fit_predict(table.values[mask], labels, table.values, params)
+        probs = fitted(table.values[mask], labels, table.values, params)
         source = Source.MODEL
     areas = tuple(AreaLikelihood(i, _round(float(p)), source, outcomes.get(i)) for i, p in zip(ids, probs, strict=True))
     return Likelihoods(areas, int(mask.sum()), int(labels.sum()), params, reason)
