@@ -9,7 +9,7 @@ translated when they are messages too. Text that is not a ``Msg`` is printed as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 Translate = Callable[[str], str]
@@ -68,37 +68,47 @@ def msg_n(singular: str, plural: str, n: int, /, **params: Any) -> Msg:
 _JOINS = (": ", "; ", ", ")
 
 
-def _by_phrase(text: str, gettext: Translate, joins: tuple[str, ...] = _JOINS) -> str:
-    said = gettext(text)
+def _by_phrase(text: str, gettext: Translate, ours: frozenset[str] | None, joins: tuple[str, ...] = _JOINS) -> str:
+    said = gettext(text) if ours is None or text in ours else text
     if said != text or not joins:
         return said
     sep, rest = joins[0], joins[1:]
     if sep not in text:
-        return _by_phrase(text, gettext, rest)
-    return sep.join(_by_phrase(part, gettext, rest) for part in text.split(sep))
+        return _by_phrase(text, gettext, ours, rest)
+    return sep.join(_by_phrase(part, gettext, ours, rest) for part in text.split(sep))
 
 
 class Phrases(Msg):
     """Text built from fixed phrases, each marked with :func:`msg` where it is made (a reason and its cause joined by
     ``: ``, several causes by ``, ``), kept as plain text in records and files: said in the user's language phrase by
     phrase where the catalogue has the phrase, as it is elsewhere (an id, a name). Never formatted, so braces in a
-    name are safe."""
+    name are safe. ``ours``: the only phrases said in the user's language (None: any the catalogue has)."""
 
-    def __new__(cls, text: str) -> Phrases:
+    ours: frozenset[str] | None
+
+    def __new__(cls, text: str, ours: frozenset[str] | None = None) -> Phrases:
         obj = str.__new__(cls, text)
         obj.template, obj.plural, obj.params = str(text), None, {}
+        obj.ours = ours
         return obj
 
-    def __reduce__(self) -> tuple[Callable[..., Msg], tuple[str]]:  # type: ignore[override]
-        return Phrases, (self.template,)
+    def __reduce__(self) -> tuple[Callable[..., Msg], tuple[str, frozenset[str] | None]]:  # type: ignore[override]
+        return Phrases, (self.template, self.ours)
 
     def translated(self, gettext: Translate, ngettext: TranslatePlural) -> str:
-        return _by_phrase(self.template, gettext)
+        return _by_phrase(self.template, gettext, self.ours)
 
 
-def phrases(text: str) -> Msg:
-    """``text`` (a reason made of marked phrases) translatable phrase by phrase; a message stays as it is."""
-    return text if isinstance(text, Msg) else Phrases(text)
+def phrases(text: str, *, ours: Collection[str] | None = None) -> Msg:
+    """``text`` (a reason made of marked phrases) translatable phrase by phrase; a message stays as it is.
+
+    Text that may hold a person's words (a reason typed with ``--reason``, a field report's) names ``ours``: the
+    phrases sapper itself writes there, the only ones said in the user's language; a person's reason is shown as they
+    wrote it, also when it (or a part of it between ``: ``, ``; `` or ``, ``) happens to be one of sapper's messages.
+    Without ``ours`` every phrase the catalogue has is said: only for text sapper made whole."""
+    if isinstance(text, Msg):
+        return text
+    return Phrases(text, None if ours is None else frozenset(ours))
 
 
 class Joined(Msg):

@@ -92,3 +92,17 @@ def test_reasons_are_said_phrase_by_phrase() -> None:
     again = pickle.loads(pickle.dumps(joined))
     assert isinstance(again, Joined) and again.translated(sp._, sp.n_) == "розпочато раніше; T-MAN-1"
     assert isinstance(pickle.loads(pickle.dumps(phrases("team lost"))), Msg)
+
+
+def test_only_our_phrases_are_said_when_the_caller_names_them() -> None:
+    """Text that may hold a person's words names sapper's own phrases (``ours``): only those are translated; a typed
+    reason that equals a message, whole or part by part, stays as written; ``ours`` survives a pickle."""
+    sp = Speaker(Lang.UK)
+    typed = phrases("team lost", ours=["started early"])
+    assert typed.translated(sp._, sp.n_) == "team lost"
+    assert phrases("team lost").translated(sp._, sp.n_) == "групу втрачено"  # without ours: any phrase (sapper's text)
+    mixed = phrases("started early: team lost, H-1", ours={"started early"})
+    assert mixed.translated(sp._, sp.n_) == "розпочато раніше: team lost, H-1"
+    again = pickle.loads(pickle.dumps(mixed))
+    assert isinstance(again, Msg) and again.translated(sp._, sp.n_) == "розпочато раніше: team lost, H-1"
+    assert phrases("team lost", ours=()).translated(sp._, sp.n_) == "team lost"

@@ -122,6 +122,23 @@ def test_reopen_extend_and_rules(db: str, tmp_path: Path, invoke: Invoke) -> Non
     assert code == 2 and "'18/06/2025' is not a date YYYY-MM-DD" in out
 
 
+def test_a_typed_reason_that_reads_like_a_message_stays_as_typed(store_target: str | Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A reason a person typed is shown as written in every language, also when it (or each of its parts) is one of
+    sapper's messages ("started early", "team lost"); the reason sapper wrote itself is still translated."""
+    with open_store(store_target, create=True) as store:
+        with store.write() as uow:
+            uow.add_hazards([HazardArea("H-1", HazardClass.CHA, FIELD, Evidence.DIRECT)])
+        lr.record_activity(store, Activity("A-1", "H-1", ActivityType.CLEARANCE, ActivityStatus.COMPLETED,
+                                           cleared=FIELD, clearance_depth_cm=13.0), actor="team",
+                           reason="started early, team lost", at=dt.datetime(2025, 6, 17, tzinfo=dt.UTC))
+    code, out, err = run(monkeypatch, capsys, "--lang", "uk", "release", "history", "H-1", "--db", str(store_target))
+    assert code == 0, err
+    assert "(причина: started early, team lost)" in out and "розпочато раніше" not in out
+    assert "(причина: історія звільнення земель починається із запису реєстру" in out
+
+
 def test_history_and_reasons_in_ukrainian_and_russian(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """`sapper --lang uk release history` says the state, the balance and each event in Ukrainian (ids, figures and

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,6 +37,7 @@ from sapper.likelihood import (
     block_cv,
     feature_table,
     likelihoods,
+    model,
     spatial_blocks,
 )
 from sapper.likelihood.features import CONTEST_DAYS_MAX, CONTEST_DAYS_MIN
@@ -137,6 +139,7 @@ def test_the_model_is_deterministic_and_learns_from_the_labels() -> None:
     zone = shapely.box(34.9, 49.9, 35.06, 50.2)  # the west half lies inside the contested zone
     table = feature_table(hz, Context(zone=zone))
     one = likelihoods(table, classes, outcome, ModelParams(seed=4))
+    model._FITS.clear()  # fitted again, not remembered
     two = likelihoods(feature_table(hz, Context(zone=zone)), classes, outcome, ModelParams(seed=4))
     assert one.areas == two.areas and one.fitted
     assert {a.source for a in one.areas} == {Source.MODEL}
@@ -144,6 +147,31 @@ def test_the_model_is_deterministic_and_learns_from_the_labels() -> None:
     west = np.mean([p[h.hazard_id] for k, h in enumerate(hz) if k % 12 < 6])
     east = np.mean([p[h.hazard_id] for k, h in enumerate(hz) if k % 12 >= 6])
     assert west > east + 0.3
+
+
+def test_the_same_register_is_fitted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second scoring of the same rows, labels and settings (``sapper report``'s priorities then its forecast) is
+    not fitted again and gives the same probabilities; another seed or another label is a new fit."""
+    hz, outcome, classes = _labelled()
+    table = feature_table(hz, Context())
+    fits: list[int] = []
+    real = model.fit_predict
+
+    def counted(*args: Any) -> Any:
+        fits.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(model, "fit_predict", counted)
+    model._FITS.clear()
+    first = likelihoods(table, classes, outcome, ModelParams(seed=1))
+    again = likelihoods(feature_table(hz, Context()), classes, outcome, ModelParams(seed=1))
+    assert len(fits) == 1 and again.areas == first.areas
+    likelihoods(table, classes, outcome, ModelParams(seed=2))
+    flipped = dict(outcome)
+    some = next(iter(flipped))
+    flipped[some] = not flipped[some]
+    likelihoods(table, classes, flipped, ModelParams(seed=1))
+    assert len(fits) == 3
 
 
 def test_too_few_outcomes_fall_back_to_the_class_prior() -> None:

@@ -105,6 +105,20 @@ def test_numbers_and_dates_follow_the_locale() -> None:
     assert Speaker(Lang.RU).fmt_fixed(0.3, 2) == "0,30"
 
 
+def test_a_date_in_text_has_no_full_stop_of_its_own() -> None:
+    """A date a sentence may end with: the medium date without the year's abbreviation (whose full stop doubled the
+    sentence's in "Since …" and "compared on …"); English unchanged."""
+    day = dt.date(2025, 6, 2)
+    assert Speaker(Lang.EN).fmt_date_in_text(day) == Speaker(Lang.EN).fmt_date(day) == "Jun 2, 2025"
+    assert Speaker(Lang.UK).fmt_date_in_text(day) == "2 черв. 2025"
+    assert Speaker(Lang.RU).fmt_date_in_text(dt.datetime(2025, 6, 2, 17, 45)) == "2 июн. 2025"
+    assert Speaker(Lang.UK).fmt_date_in_text(None) == "—"
+    for lang in Lang:
+        sp = Speaker(lang)
+        since = sp._("Since %(date)s.") % {"date": sp.fmt_date_in_text(day)}
+        assert since.endswith("2025.") and ".." not in since, since
+
+
 def test_language_from_the_option_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """--lang wins; else SAPPER_LANG (a locale name such as uk_UA.UTF-8 is understood); else English; others refused
     with the accepted values named."""

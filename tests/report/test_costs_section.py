@@ -53,12 +53,15 @@ def test_the_costs_section_shows_the_plans_cost_and_forecast(planned: Path) -> N
 
 
 def test_no_caption_ends_in_two_full_stops(planned: Path) -> None:
-    """Ukrainian and Russian dates end with "р." / "г.": a caption that ends a sentence with a date (the changes'
-    "Since …") has one full stop, not two."""
+    """Ukrainian and Russian medium dates end with "р." / "г.": the changes' caption ("Since …") says its date
+    without it, so the sentence has one full stop, in every language; and no two full stops anywhere."""
     data = gather(planned, forecast_runs=0)
     for lang in Lang:
+        sp = Speaker(lang)
         html = render_situation(data, lang=lang)
-        assert Speaker(lang).fmt_date(data.changes.since) in html, lang
+        caption = sp._("Since %(date)s.") % {"date": sp.fmt_date_in_text(data.changes.since)}
+        assert f'<p class="caption">{caption}</p>' in html, lang
+        assert caption.endswith(f"{data.changes.since.year}."), caption
         assert ".." not in html, lang
 
 

@@ -70,6 +70,7 @@ def test_a_saved_comparison_is_shown_in_each_language(compared: Path, tmp_path: 
             assert a.asset_id in section
             assert f"{sp.fmt_date(a.p50, style='short')} / {sp.fmt_date(a.p80, style='short')}" in section
         assert "No what-if comparison" not in section
+        assert f"{sp.fmt_date_in_text(saved.made_at)}. " in section and ".." not in section, lang  # one full stop
     assert sp.fmt_date(saved.columns[0].p50) in section
     uk = _section(render_situation(data, lang=Lang.UK))
     assert "Що як" in uk and "останній план" in uk

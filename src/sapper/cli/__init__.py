@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
@@ -51,6 +50,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split
 
 def _version(show: bool) -> None:
     if show:
+        from importlib.metadata import PackageNotFoundError, version  # ~0.1 s of imports: only for --version
+
         try:
             number = version("sapper")
         except PackageNotFoundError:  # run from a source tree that was never installed

@@ -14,9 +14,6 @@ import typer
 
 from sapper.cli._options import AsJson, Db, settings
 from sapper.cli._output import lines, tr, tr_n
-from sapper.services import audit as audit_service
-from sapper.services import backups, datakeys, register
-from sapper.services.register import open_register
 
 keys_app = typer.Typer(no_args_is_help=True, help="The data key that encrypts victims' personal data.")
 
@@ -27,6 +24,8 @@ def backup(
     out: Annotated[Path, typer.Option("--out", help="The backup file to write (replaced only once complete).")],
 ) -> None:
     """Back a store up into one file, while the service may go on writing (SQLite online backup; pg_dump)."""
+    from sapper.services import backups
+
     done = backups.backup(settings(ctx, db=db).db or "", out)
     lines([tr_n("backed up to {path} ({size} byte)", "backed up to {path} ({size} bytes)", done.size_bytes,
                 path=done.out, size=f"{done.size_bytes:,}")])
@@ -40,6 +39,8 @@ def restore(
                                                             "new file or an empty database).")] = False,
 ) -> None:
     """Restore a backup into a new store (or over one, with --replace) and say what it holds."""
+    from sapper.services import backups
+
     done = backups.restore(source, settings(ctx, db=db).db or "", replace=replace)
     lines([tr("restored {source} into {target} (schema revision {revision})", source=source, target=done.target,
               revision=done.revision),
@@ -55,6 +56,9 @@ def audit(
     as_json: AsJson = False,
 ) -> None:
     """The audit trail of one record, oldest first: who, when, what, why."""
+    from sapper.services import audit as audit_service
+    from sapper.services.register import open_register
+
     with open_register(settings(ctx, db=db)) as store:
         found = audit_service.trail(store, record, table=table)
     if as_json:
@@ -84,6 +88,9 @@ def keys_rotate(
                                      "bytes; better from SAPPER_NEW_DATA_KEY).")],
 ) -> None:
     """Re-encrypt every victim from the old data key to the new one, in one transaction (all or nothing)."""
+    from sapper.services import datakeys
+    from sapper.services.register import open_register
+
     with open_register(settings(ctx, db=db)) as store:
         done = datakeys.rotate(store, old=old, new=new)
     by_key = ", ".join(f"{k}: {n}" for k, n in sorted(done.by_key.items())) or tr("no victims")
@@ -101,7 +108,9 @@ def grant_service_role(
 ) -> None:
     """Let a PostgreSQL role that does not own the tables run the web service: read and write sapper's tables and
     sequences, bound by row-level security. Run it as the owner, after `sapper init` or an upgrade."""
-    with open_register(settings(ctx, db=db)) as store:
+    from sapper.services import register
+
+    with register.open_register(settings(ctx, db=db)) as store:
         register.grant_service_role(store, role)
     lines([tr("{role} may now run the web service on {url}; connect `sapper serve --db` as {role}", role=role,
               url=store.url)])

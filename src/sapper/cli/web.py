@@ -14,9 +14,7 @@ from sapper.cli._options import Db, settings
 from sapper.cli._output import error_line, lines, tr, tr_n
 from sapper.errors import Fault, ValidationError
 from sapper.messages import msg
-from sapper.services import accounts
-from sapper.services.accounts import OrgKind, Role
-from sapper.services.register import open_register
+from sapper.services.roles import TOKEN_DAYS, Role
 
 org_app = typer.Typer(no_args_is_help=True, help="Organisations (the national authority sees every organisation's "
                                                  "records).")
@@ -64,7 +62,10 @@ def org_add(
     title: Annotated[str | None, typer.Option("--title", help="The organisation's full name.")] = None,
 ) -> None:
     """Add an organisation."""
-    kind = OrgKind.AUTHORITY if authority else OrgKind.OPERATOR
+    from sapper.services import accounts
+    from sapper.services.register import open_register
+
+    kind = accounts.OrgKind.AUTHORITY if authority else accounts.OrgKind.OPERATOR
     with open_register(settings(ctx, db=db)) as store:
         org = accounts.add_organisation(store, name, name=title, kind=kind, authority=authority)
     lines([tr("organisation {org} added (national authority)", org=org.id) if authority else
@@ -85,6 +86,9 @@ def user_add(
     if not password_stdin:
         raise ValidationError(f"user {name}", [Fault(f"user {name}", msg("give the password on standard input with "
                                                                           "--password-stdin"), "password")])
+    from sapper.services import accounts
+    from sapper.services.register import open_register
+
     password = sys.stdin.readline().rstrip("\r\n")
     with open_register(settings(ctx, db=db)) as store:
         user = accounts.add_user(store, name, role=role, organisation_id=org, password=password)
@@ -96,9 +100,12 @@ def user_token(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="The user the token is for.")],
     db: Db,
-    days: Annotated[int, typer.Option("--days", help="Days until the token expires.")] = accounts.TOKEN_DAYS,
+    days: Annotated[int, typer.Option("--days", help="Days until the token expires.")] = TOKEN_DAYS,
 ) -> None:
     """Print a new API token for a user (shown once; only its hash is stored)."""
+    from sapper.services import accounts
+    from sapper.services.register import open_register
+
     with open_register(settings(ctx, db=db)) as store:
         issued = accounts.issue_token(store, name, days=days)
     typer.echo(issued.token)
@@ -114,6 +121,9 @@ def user_revoke(
     db: Db,
 ) -> None:
     """Revoke every live API token of a user (refused on their next request; a lost or leaked token)."""
+    from sapper.services import accounts
+    from sapper.services.register import open_register
+
     with open_register(settings(ctx, db=db)) as store:
         accounts.require_user(store, name)
         count = accounts.revoke_tokens(store, name)

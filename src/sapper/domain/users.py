@@ -10,18 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sapper.domain.accidents import Sensitivity
-
-
-class Role(StrEnum):
-    """What a user may do. ``admin`` and ``im-officer`` manage the register; ``planner`` edits and plans; ``field``
-    edits activities and submits field data; ``viewer`` reads, and sees hazard geometry only generalised."""
-
-    ADMIN = "admin"
-    IM_OFFICER = "im-officer"
-    PLANNER = "planner"
-    FIELD = "field"
-    VIEWER = "viewer"
-
+from sapper.domain.roles import Role as Role  # defined apart so that the command line can name roles cheaply
 
 #: Every role.
 ALL_ROLES: frozenset[Role] = frozenset(Role)

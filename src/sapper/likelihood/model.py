@@ -6,24 +6,33 @@ areas, not millions) learns from their features (:mod:`sapper.likelihood.feature
 too few labelled areas, or labels of one kind only, it does not fit and every area gets the documented prior of its
 class (:data:`sapper.domain.hazards.PRIOR_CONTAMINATION`). The result is advice for the order of survey: it never
 releases land (docs/likelihood.md).
+
+scikit-learn (and SciPy under it) is imported where a model is fitted, not with this module: every command that
+scores areas imports this module, and a register with too few outcomes never fits (``python -X importtime`` showed
+scikit-learn as most of a command's start-up).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits
 
 from sapper.domain.hazards import PRIOR_CONTAMINATION, HazardClass
 from sapper.errors import Fault, ValidationError
 from sapper.likelihood.features import CATEGORICAL, FEATURES, FeatureTable
 from sapper.messages import msg_n
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 Floats = npt.NDArray[np.float64]
 
@@ -90,6 +99,8 @@ class Likelihoods:
 
 def classifier(params: ModelParams) -> HistGradientBoostingClassifier:
     """The gradient-boosted trees with ``params`` (land use categorical; missing values handled by the trees)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(
         max_iter=params.max_iter, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
         min_samples_leaf=params.min_samples_leaf, l2_regularization=params.l2_regularization,
@@ -102,10 +113,42 @@ def fit_predict(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, p
 
     On one thread: a register's few thousand rows need no more, and scikit-learn's OpenMP threads spin-wait on a busy
     machine (profiled on two shared, busy cores: a fit on 731 areas took 38 s, most of it threads spinning)."""
+    from threadpoolctl import threadpool_limits
+
     model = classifier(params)
     with threadpool_limits(limits=1, user_api="openmp"):
         model.fit(train, labels.astype(np.int64))
         return np.asarray(model.predict_proba(predict)[:, 1], dtype=np.float64)
+
+
+#: The last fits, by what determines them (the rows, labels and settings): a command that scores the same register
+#: twice (``sapper report``: its priorities, then its forecast; ``sapper whatif``: each variant's plan) fits once.
+_FITS: OrderedDict[bytes, Floats] = OrderedDict()
+_FITS_KEPT = 4
+_FITS_LOCK = threading.Lock()
+
+
+def _fit_key(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, params: ModelParams) -> bytes:
+    h = hashlib.sha256(repr((train.shape, labels.shape, predict.shape, params)).encode())
+    for a in (train, labels, predict):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.digest()
+
+
+def fitted(train: Floats, labels: npt.NDArray[np.bool_], predict: Floats, params: ModelParams) -> Floats:
+    """:func:`fit_predict`, remembered: the same rows, labels and settings give the same probabilities (the fit is
+    seeded), so a second call returns a copy of the first's instead of fitting again."""
+    key = _fit_key(train, labels, predict, params)
+    with _FITS_LOCK:
+        if key in _FITS:
+            _FITS.move_to_end(key)
+            return _FITS[key].copy()
+    probs = fit_predict(train, labels, predict, params)
+    with _FITS_LOCK:
+        _FITS[key] = probs.copy()
+        while len(_FITS) > _FITS_KEPT:
+            _FITS.popitem(last=False)
+    return probs
 
 
 def too_few(labels: Sequence[bool], params: ModelParams) -> str:
@@ -134,7 +177,7 @@ def likelihoods(table: FeatureTable, classes: Mapping[str, HazardClass], outcome
         probs = np.array([PRIOR_CONTAMINATION[classes[i]] for i in ids], dtype=np.float64)
         source = Source.PRIOR
     else:
-        probs = fit_predict(table.values[mask], labels, table.values, params)
+        probs = fitted(table.values[mask], labels, table.values, params)
         source = Source.MODEL
     areas = tuple(AreaLikelihood(i, _round(float(p)), source, outcomes.get(i)) for i, p in zip(ids, probs, strict=True))
     return Likelihoods(areas, int(mask.sum()), int(labels.sum()), params, reason)

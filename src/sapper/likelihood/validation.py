@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import GroupKFold
 
 from sapper.errors import Fault, ValidationError
 from sapper.likelihood.features import FeatureTable
@@ -51,6 +49,8 @@ class CrossValidation:
 
 def scores(truth: Bools, probability: Floats) -> tuple[float, float]:
     """ROC-AUC and PR-AUC (average precision) of ``probability`` against ``truth``."""
+    from sklearn.metrics import average_precision_score, roc_auc_score  # scikit-learn only when scoring (see model)
+
     return float(roc_auc_score(truth, probability)), float(average_precision_score(truth, probability))
 
 
@@ -60,6 +60,8 @@ def block_cv(groups: Ints, truth: Bools, trainable: Bools, features_for: Callabl
     ``trainable`` areas outside the fold (with ``truth`` as label) on the features ``features_for(known)`` gives when
     the areas of ``known`` are those whose outcome is known (trainable and outside the fold), and predicts every
     area in the fold."""
+    from sklearn.model_selection import GroupKFold  # scikit-learn only when validating (see model)
+
     params = params or ModelParams()
     n = len(groups)
     prob = np.full(n, np.nan)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -19,6 +20,7 @@ from importlib import resources
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
+from babel.dates import get_date_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -67,6 +69,16 @@ def translations(lang: Lang) -> Translations:
     return Translations(buf, domain=DOMAIN)
 
 
+#: A quoted word and its full stop closing a date pattern (CLDR's ``d MMM y 'р'.``), with the space before it.
+_TRAILING_ABBREVIATION = re.compile(r"\s*'[^']+'\.$")
+
+
+@lru_cache(maxsize=4)
+def _text_pattern(lang: Lang) -> str:
+    """The locale's medium date pattern without a closing abbreviation (unchanged where there is none: English)."""
+    return _TRAILING_ABBREVIATION.sub("", get_date_format("medium", locale=lang.value).pattern)
+
+
 @dataclass(frozen=True)
 class Speaker:
     """Words, numbers and dates in one language: ``_`` and ``n_`` translate, the ``fmt_*`` format for the locale."""
@@ -109,6 +121,11 @@ class Speaker:
 
     def fmt_date(self, d: dt.date | dt.datetime | None, *, style: str = "medium") -> str:
         return "—" if d is None else _babel_date(d, format=style, locale=self.lang.value)
+
+    def fmt_date_in_text(self, d: dt.date | dt.datetime | None) -> str:
+        """A date a sentence may end with: the medium date without the abbreviation Ukrainian and Russian write after
+        the year (``7 груд. 2026``, not ``7 груд. 2026 р.``), whose full stop the sentence's own would double."""
+        return "—" if d is None else _babel_date(d, format=_text_pattern(self.lang), locale=self.lang.value)
 
     def fmt_month(self, d: dt.date) -> str:
         """A month and year for an axis or a table (``Jun 2025``, ``черв. 2025 р.``, ``июнь 2025 г.``)."""

@@ -28,13 +28,12 @@ from sapper.domain.resources import Organisation, OrgKind
 from sapper.domain.users import Principal, Role, User, password_faults
 from sapper.errors import Fault, NotFoundError, ValidationError
 from sapper.messages import msg
+from sapper.services.roles import TOKEN_DAYS as TOKEN_DAYS  # here for the command line's options, without the store
 from sapper.store import Store
 from sapper.store import accounts as repo
 
 __all__ = ["OrgKind", "Organisation", "Principal", "Role", "User"]  # re-exported for the entry points
 
-#: How long an API token lives unless told otherwise.
-TOKEN_DAYS = 90
 #: How long a browser session lives.
 SESSION_HOURS = 12
 

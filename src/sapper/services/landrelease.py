@@ -62,6 +62,9 @@ from sapper.store.accounts import audit_json
 START_REASON = msg("land-release history starts from the register's record of the area")
 #: Reason of the event that takes an activity written outside this service into the history.
 ADOPT_REASON = "adopted: activity {id} was in the store without a land-release event"
+#: The event reasons this service writes itself: the only ones a history says in the user's language (the others were
+#: typed by a person, with ``--reason`` or in a field report, and are shown as they were written).
+_OUR_REASONS = (START_REASON.template,)
 
 Command = Callable[[LandRelease, dt.datetime], LandRelease]
 
@@ -92,7 +95,7 @@ class HazardHistory:
         out += [msg("{seq}  {at}  {kind} {from_state} → {to_state}  by {actor}: {summary} (reason: {reason})",
                     seq=f"{e.seq:>4}", at=e.at.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=f"{e.kind.value:<14}",
                     from_state=e.from_state or "new", to_state=e.to_state.value, actor=e.actor,
-                    summary=e.describe(), reason=phrases(e.reason))
+                    summary=e.describe(), reason=phrases(e.reason, ours=_OUR_REASONS))
                 for e in record.history]
         return out
 
