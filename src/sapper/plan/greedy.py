@@ -92,6 +92,8 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     n = len(problem.tasks)
     if len(priority) != n:
         raise PlanError(f"priority has {len(priority)} values for {n} tasks")
+    if compiled(problem):
+        return _serial_compiled(problem, priority, modes, setup_weight=setup_weight, setup_fades=setup_fades)
     horizon = problem.horizon
     free = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
     # Per resource, the first period with a unit free: no work on it starts earlier (free only ever decreases).
@@ -161,6 +163,34 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     if placed != n:
         raise PlanError("precedences left tasks unscheduled (cycle)")
     return Schedule(tuple(starts), tuple(chosen))
+
+
+#: Problems of at least this many tasks (and without budgets) are scheduled by the compiled serial scheme
+#: (``evolve.serial_modes``, the same plans): on kursk-border (16,000 tasks, five or six modes per lot by
+#: capabilities) a decoding took about 0.5 CPU-seconds in Python; below this size the Python scheme is quick enough
+#: and needs no compiled code loaded.
+COMPILED_MIN_TASKS = 2000
+
+
+def compiled(problem: Problem) -> bool:
+    """Whether ``serial_sgs`` schedules ``problem`` by the compiled scheme: at least ``COMPILED_MIN_TASKS`` tasks
+    and no budgets (the compiled scheme keeps none)."""
+    return len(problem.tasks) >= COMPILED_MIN_TASKS and not problem.non_renewable and not problem.has_period_budgets
+
+
+def _serial_compiled(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None, *,
+                     setup_weight: float, setup_fades: bool) -> Schedule:
+    """``serial_sgs`` by the compiled scheme (``evolve.serial_modes``); the same plan, the same errors."""
+    from sapper.plan.evolve import serial_modes  # Numba is loaded only when a problem is this large
+
+    starts, chosen, failed = serial_modes(problem, priority, modes, setup_weight=setup_weight,
+                                          fades=bool(setup_fades and setup_weight and modes is None))
+    if failed == -2:
+        raise PlanError("precedences left tasks unscheduled (cycle)")
+    if failed >= 0:
+        raise PlanError(f"task {failed} ({problem.tasks[failed].name}) cannot be placed within the horizon of "
+                        f"{problem.horizon} periods")
+    return Schedule(tuple(starts.tolist()), tuple(chosen.tolist()))
 
 
 class _OwnWork:
