@@ -206,3 +206,32 @@ def test_the_priority_search_re_tasks_a_unit_whose_own_role_ran_out() -> None:
     assert next(o for o in stats.operators if o.name == "priority-search").improved > 0
     kept, _ = alns(p, start, nothing, time_limit_s=30, max_iterations=30, params=AlnsParams(setup_fades=False))
     assert idle_periods(p, kept, 0) > 0 and objective_value(p, kept) > objective_value(p, found)
+
+
+def test_the_priority_search_decodes_a_batch_where_the_scheme_is_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the serial scheme is compiled (``greedy.compiled``) each call of the priority search decodes
+    ``AlnsParams.priority_batch`` orders and proposes the best; the search stays the same for the same seed, and
+    re-tasks the unit whose own role ran out as with one decoding per call."""
+    import sapper.plan.greedy as greedy
+
+    from .test_sgs import idle_periods, role_runs_out
+
+    monkeypatch.setattr(greedy, "COMPILED_MIN_TASKS", 0)
+    p = role_runs_out()
+    start = serial_sgs(p, [float(len(p.tasks) - j) for j in range(len(p.tasks))], setup_weight=30.0)
+    decoded: list[float] = []
+    plain = greedy.serial_sgs
+
+    def counted(*args: object, **kw: float) -> Schedule:
+        decoded.append(kw.get("setup_weight", 0.0))
+        return plain(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(greedy, "serial_sgs", counted)
+    nothing = lambda sub, hint, limit: SubOutcome(None, False)  # noqa: E731 - the priority search alone
+    params = AlnsParams(priority_batch=5, priority_search=True)
+    found, stats = alns(p, start, nothing, time_limit_s=30, max_iterations=12, seed=3, params=params)
+    search = next(o for o in stats.operators if o.name == "priority-search")
+    assert search.calls > 0 and len(decoded) == 5 * search.calls
+    assert check(p, found) == [] and idle_periods(p, found, 0) == 0 and search.improved > 0
+    again, _ = alns(p, start, nothing, time_limit_s=30, max_iterations=12, seed=3, params=params)
+    assert again == found

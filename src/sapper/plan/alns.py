@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sapper.plan.greedy import earliest_start_bound, unlock_ratio_rule
+from sapper.plan.greedy import compiled, earliest_start_bound, unlock_ratio_rule
 from sapper.plan.lns import _window_problem as window_problem
 from sapper.plan.lns import _with_milestones as with_milestones
 from sapper.plan.problem import Problem, Task
@@ -110,6 +110,11 @@ class AlnsParams:
     #: Whether the priority search's set-up weight on a pool falls with the pool's own-role work still to place
     #: (``greedy.serial_sgs(setup_fades=True)``), so that units whose own role has run out of work are re-tasked.
     setup_fades: bool = True
+    #: Decodings per call of the priority search (the best is proposed) where the serial scheme is compiled
+    #: (``greedy.compiled``: a region without budgets); one elsewhere. A compiled decoding of kursk-border takes
+    #: about 10 ms, a CP-SAT sub-problem up to ``sub_seconds``: one decoding per call left the priority search a few
+    #: percent of the time the roulette gave it.
+    priority_batch: int = 8
 
 
 @dataclass
@@ -156,6 +161,7 @@ class _Context:
     setup_fades: bool = True  # ``AlnsParams.setup_fades``
     unlock: np.ndarray | None = None  # ``greedy.unlock_ratio_rule`` of the problem, once needed
     tried: int = 0
+    batch: int = 1  # decodings per call of the priority search (``AlnsParams.priority_batch``)
     trying: tuple[float, bool, float] = (2.0, True, 0.0)
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
     ancestors: list[list[int]] = field(default_factory=list)
@@ -358,35 +364,44 @@ def _starting_points(ctx: _Context, pressure: np.ndarray) -> list[tuple[float, f
 
 
 def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
-    """A whole plan by the serial scheme in a bottleneck-weighted priority order, with modes in borrowed roles
-    weighted by their set-up: first a few starting points (``_starting_points``), then exponents, work units,
-    set-up weights and jitter around the ones that gave the incumbent."""
+    """The best of ``ctx.batch`` whole plans by the serial scheme in bottleneck-weighted priority orders, with modes
+    in borrowed roles weighted by their set-up: first a few starting points (``_starting_points``), then exponents,
+    work units, set-up weights and jitter around the ones that gave the incumbent. The parameters of the best plan
+    are left in ``ctx.trying`` (the search takes them when the plan improves on the incumbent)."""
     from sapper.errors import PlanError
     from sapper.plan.greedy import serial_sgs
 
-    ctx.tried += 1
     pressure = _pressure(ctx.problem, best)
     starting = _starting_points(ctx, pressure)
-    if ctx.tried <= len(starting):
-        alpha, noise, per_capacity, setup_weight = starting[ctx.tried - 1]
-    else:
-        alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
-        noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
-        per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
-        setup_weight = 0.0
-        if ctx.has_setup:
-            # Mostly the incumbent's order, jittered a little, its set-up weight moved by a factor of about 1.3
-            # either way (from 1 if it was 0): on kursk-border by capabilities such steps around the best weight
-            # found still gained, where σ = 0.1–0.2 and new exponents did not.
-            if ctx.rng.random() < 0.75:
-                alpha, noise = ctx.alpha, float(ctx.rng.choice([0.0, 0.02, 0.05]))
-            setup_weight = float(max(ctx.setup_weight, 1.0) * np.exp(0.25 * ctx.rng.standard_normal()))
-    ctx.trying = (alpha, per_capacity, setup_weight)
-    try:
-        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
-                          setup_weight=setup_weight, setup_fades=ctx.setup_fades)
-    except PlanError:  # deadlines this order cannot meet
+    found: tuple[float, Schedule, tuple[float, bool, float]] | None = None
+    for _ in range(ctx.batch):
+        ctx.tried += 1
+        if ctx.tried <= len(starting):
+            alpha, noise, per_capacity, setup_weight = starting[ctx.tried - 1]
+        else:
+            alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
+            noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
+            per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
+            setup_weight = 0.0
+            if ctx.has_setup:
+                # Mostly the incumbent's order, jittered a little, its set-up weight moved by a factor of about 1.3
+                # either way (from 1 if it was 0): on kursk-border by capabilities such steps around the best weight
+                # found still gained, where σ = 0.1–0.2 and new exponents did not.
+                if ctx.rng.random() < 0.75:
+                    alpha, noise = ctx.alpha, float(ctx.rng.choice([0.0, 0.02, 0.05]))
+                setup_weight = float(max(ctx.setup_weight, 1.0) * np.exp(0.25 * ctx.rng.standard_normal()))
+        try:
+            plan = serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
+                              setup_weight=setup_weight, setup_fades=ctx.setup_fades)
+        except PlanError:  # deadlines this order cannot meet
+            continue
+        obj = float(objective_value(ctx.problem, plan))
+        if found is None or obj < found[0]:
+            found = (obj, plan, (alpha, per_capacity, setup_weight))
+    if found is None:
         return None
+    ctx.trying = found[2]
+    return found[1]
 
 
 def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_limit_s: float, seed: int = 0,
@@ -425,6 +440,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
         ctx.has_setup = any(m.setup for t in problem.tasks for m in t.modes)
         ctx.setup_fades = params.setup_fades
+        ctx.batch = max(1, params.priority_batch) if compiled(problem) else 1
         ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj

@@ -712,12 +712,13 @@ def _ready() -> None:
 
 
 def warm_up() -> None:
-    """Compile the search (Numba caches the machine code beside this module; ``make install`` calls this), so that
-    the first plan does not spend its time limit compiling."""
+    """Compile the search and the serial scheme with modes (Numba caches the machine code beside this module;
+    ``make install`` calls this), so that the first plan does not spend its time limit compiling."""
     task = Task("t", (Mode(1, ((0, 1),)),))
     problem = Problem((Resource("r", 1),), (task, task), (), 4, objective=Objective.MAKESPAN)
     evolve(problem, Schedule((0, 1), (0, 0)), time_limit_s=60.0, population=2, generations=1)
     simulate(problem, (0, 0), np.array([0, 1]), np.ones((1, 2), dtype=np.int64), horizon=4)
+    _ready_serial()
 
 
 @njit(cache=True, parallel=True)
