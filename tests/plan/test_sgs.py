@@ -260,14 +260,16 @@ def compiled_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _python_scheme(problem: Problem, priority: list[float], modes: tuple[int, ...] | None = None, *,
-                   setup_weight: float = 0.0, setup_fades: bool = False) -> Schedule:
+                   setup_weight: float = 0.0, setup_fades: bool = False,
+                   role_weights: dict[tuple[int, str], float] | None = None) -> Schedule:
     """``serial_sgs`` by its Python code, whatever the problem's size."""
     import sapper.plan.greedy as greedy
 
     size = greedy.COMPILED_MIN_TASKS
     greedy.COMPILED_MIN_TASKS = len(problem.tasks) + 1
     try:
-        return serial_sgs(problem, priority, modes, setup_weight=setup_weight, setup_fades=setup_fades)
+        return serial_sgs(problem, priority, modes, setup_weight=setup_weight, setup_fades=setup_fades,
+                          role_weights=role_weights)
     finally:
         greedy.COMPILED_MIN_TASKS = size
 
@@ -292,6 +294,9 @@ def test_compiled_serial_scheme_matches_the_plain_reference(seed: int, compiled_
         _python_scheme(problem, tied, setup_weight=5.0, setup_fades=True)
     modes = tuple(int(m) for m in rng.integers(0, 2, len(problem.tasks)) % [len(t.modes) for t in problem.tasks])
     assert serial_sgs(problem, priority, modes) == _python_scheme(problem, priority, modes)
+    roles = {(0, "r1"): 3.0, (1, "r0"): 0.25}  # a factor per (pool, role) of a borrowed mode's set-up weight
+    assert serial_sgs(problem, priority, setup_weight=4.0, setup_fades=True, role_weights=roles) == \
+        _python_scheme(problem, priority, setup_weight=4.0, setup_fades=True, role_weights=roles)
 
 
 def test_compiled_serial_scheme_on_a_larger_region_is_the_python_plan() -> None:
@@ -320,3 +325,24 @@ def test_compiled_serial_scheme_names_a_task_it_cannot_place(compiled_scheme: No
         serial_sgs(Problem((crew,), tasks, (), 8), [1.0, 0.0])
     tasks = (Task("work", (Mode(5, ((0, 1),)),), weight=1), Task("wait", (Mode(3, ()),), weight=1, release=2))
     assert list(serial_sgs(Problem((crew,), tasks, (), 30), [1.0, 0.0]).starts) == [0, 2]
+
+
+@pytest.mark.parametrize("scheme", ["python", "compiled"])
+def test_role_weights_scale_the_set_up_weight_per_pool_and_role(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pools A and B are busy until period 4; pool C (two units) is free. A lot of A's role "a" and one of B's
+    role "b" each end at 6 in their own pool and at 3 borrowed on C (set-up 2 included): at set-up weight 1 both
+    are borrowed (3 + 2 < 6); with the factor 2 on C's role "a" (3 + 4 > 6) only lot b is, and with the factor on
+    C's role "b" only lot a; the same in both schemes."""
+    import sapper.plan.greedy as greedy
+
+    if scheme == "compiled":
+        monkeypatch.setattr(greedy, "COMPILED_MIN_TASKS", 0)
+    tasks = (Task("busy a", (Mode(4, ((0, 1),), "a"),), weight=9), Task("busy b", (Mode(4, ((1, 1),), "b"),), weight=9),
+             Task("lot a", (Mode(2, ((0, 1),), "a"), Mode(3, ((2, 1),), "a", setup=2)), weight=1),
+             Task("lot b", (Mode(2, ((1, 1),), "b"), Mode(3, ((2, 1),), "b", setup=2)), weight=1))
+    problem = Problem((Resource("A", 1), Resource("B", 1), Resource("C", 2)), tasks, (), 30)
+    order = [4.0, 3.0, 2.0, 1.0]
+    assert greedy.role_of(tasks[2].modes[1]) == (2, "a")
+    assert serial_sgs(problem, order, setup_weight=1.0).modes[2:] == (1, 1)
+    assert serial_sgs(problem, order, setup_weight=1.0, role_weights={(2, "a"): 2.0}).modes[2:] == (0, 1)
+    assert serial_sgs(problem, order, setup_weight=1.0, role_weights={(2, "b"): 2.0}).modes[2:] == (1, 0)

@@ -35,7 +35,7 @@ import heapq
 import math
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -45,6 +45,7 @@ from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 
 from sapper.errors import PlanError
+from sapper.plan.greedy import role_of
 from sapper.plan.problem import Mode, Objective, Problem, Resource, Task
 from sapper.plan.solution import Schedule
 
@@ -901,6 +902,11 @@ class _ModeArrays:
         self.tptr = np.asarray(tptr, dtype=np.int64)
         self.mdur = np.asarray(mdur, dtype=np.int64)
         self.msetup = np.asarray(msetup, dtype=np.int64)
+        #: Per mode with set-up, the index of its (pool, role) in ``roles`` (0 for the others: never weighed).
+        self.roles: dict[tuple[int, str], int] = {}
+        role = [self.roles.setdefault(role_of(mode), len(self.roles)) if mode.setup else 0
+                for task in problem.tasks for mode in task.modes]
+        self.mrole = np.asarray(role, dtype=np.int64)
         self.dptr = np.asarray(dptr, dtype=np.int64)
         self.dres = np.asarray(dres, dtype=np.int64)
         self.dunits = np.asarray(dunits, dtype=np.int64)
@@ -990,15 +996,17 @@ def _fit_modes(free: _I, dptr: _I, dres: _I, dunits: _I, renewable: npt.NDArray[
 
 
 @_compiled
-def _serial_modes(priority: npt.NDArray[np.float64], fixed: _I, setup_weight: float, fades: bool, free: _I,
+def _serial_modes(priority: npt.NDArray[np.float64], fixed: _I, setup_weight: float, fades: bool,
+                  role_weight: npt.NDArray[np.float64], mrole: _I, free: _I,
                   renewable: npt.NDArray[np.bool_], tptr: _I, mdur: _I, msetup: _I, dptr: _I, dres: _I, dunits: _I,
                   release: _I, deadline: _I, succ_ptr: _I, succ_idx: _I, succ_lag: _I, npred: _I, own_ptr: _I,
                   own_res: _I, own_work: npt.NDArray[np.float64], own_total: npt.NDArray[np.float64], starts: _I,
                   chosen: _I) -> int:
     """``greedy.serial_sgs`` without budgets, compiled: the same plan (same ties, same mode choice, same fade of the
-    set-up weight) into ``starts`` and ``chosen``. ``free`` (resources × periods) is used up in place; ``fixed[0]``
-    < 0 lets the scheme choose the modes. Returns −1 when every task is placed, the index of a task that cannot be,
-    or −2 when precedences leave tasks unplaced (a cycle)."""
+    set-up weight, the same factor ``role_weight[mrole[m]]`` on it per pool and role) into ``starts`` and
+    ``chosen``. ``free`` (resources × periods) is used up in place; ``fixed[0]`` < 0 lets the scheme choose the
+    modes. Returns −1 when every task is placed, the index of a task that cannot be, or −2 when precedences leave
+    tasks unplaced (a cycle)."""
     n = priority.size
     horizon = free.shape[1]
     nres = free.shape[0]
@@ -1032,6 +1040,8 @@ def _serial_modes(priority: npt.NDArray[np.float64], fixed: _I, setup_weight: fl
                 continue
             d = mdur[m]
             extra = setup_weight * msetup[m]
+            if msetup[m] != 0:
+                extra *= role_weight[mrole[m]]
             if fades and msetup[m] != 0:
                 share = 1.0
                 for q in range(dptr[m], dptr[m + 1]):
@@ -1093,10 +1103,11 @@ _MODE_ARRAYS: dict[int, tuple[weakref.ref[Problem], _ModeArrays]] = {}
 
 
 def serial_modes(problem: Problem, priority: npt.ArrayLike, modes: npt.ArrayLike | None, *, setup_weight: float,
-                 fades: bool) -> tuple[_I, _I, int]:
+                 fades: bool, role_weights: Mapping[tuple[int, str], float] | None = None) -> tuple[_I, _I, int]:
     """Starts, modes and −1 (or a task that cannot be placed, −2 for a cycle) of the serial scheme of
     ``greedy.serial_sgs`` on a problem without budgets, compiled; ``fades``: the set-up weight on a pool falls with
-    its own-role work still to place (``greedy._OwnWork``). The problem's arrays are kept while the problem lives,
+    its own-role work still to place (``greedy._OwnWork``); ``role_weights``: a factor on it per (pool, role) of a
+    mode with set-up (``greedy.role_of``; 1 where not given). The problem's arrays are kept while the problem lives,
     so the priority search's decodings of one problem build them once."""
     _ready_serial()
     held = _MODE_ARRAYS.get(id(problem))
@@ -1112,10 +1123,13 @@ def serial_modes(problem: Problem, priority: npt.ArrayLike, modes: npt.ArrayLike
     fixed = np.full(1, -1, dtype=np.int64) if modes is None else np.asarray(modes, dtype=np.int64)
     if fixed.size == 0:  # no task at all
         fixed = np.full(1, -1, dtype=np.int64)
-    failed = _serial_modes(np.asarray(priority, dtype=np.float64), fixed, float(setup_weight), fades,
-                           arr.free.copy(), arr.renewable, arr.tptr, arr.mdur, arr.msetup, arr.dptr, arr.dres,
-                           arr.dunits, arr.release, arr.deadline, arr.succ_ptr, arr.succ_idx, arr.succ_lag, arr.npred,
-                           arr.own_ptr, arr.own_res, arr.own_work, arr.own_total, starts, chosen)
+    factors = np.ones(max(1, len(arr.roles)))
+    for role, k in arr.roles.items():
+        factors[k] = float((role_weights or {}).get(role, 1.0))
+    failed = _serial_modes(np.asarray(priority, dtype=np.float64), fixed, float(setup_weight), fades, factors,
+                           arr.mrole, arr.free.copy(), arr.renewable, arr.tptr, arr.mdur, arr.msetup, arr.dptr,
+                           arr.dres, arr.dunits, arr.release, arr.deadline, arr.succ_ptr, arr.succ_idx, arr.succ_lag,
+                           arr.npred, arr.own_ptr, arr.own_res, arr.own_work, arr.own_total, starts, chosen)
     return starts, chosen, int(failed)
 
 
@@ -1143,8 +1157,8 @@ def _ready_serial() -> None:
     if not _SERIAL_LOADED:
         _SERIAL_LOADED.append(True)
         one = np.zeros(1, dtype=np.int64)
-        _serial_modes(np.zeros(1), np.full(1, -1, dtype=np.int64), 1.0, True, np.ones((1, 2), dtype=np.int64),
-                      np.ones(1, dtype=np.bool_), np.array([0, 1]), np.array([1]), np.array([0]), np.array([0, 1]),
-                      np.array([0]), np.array([1]), one.copy(), np.array([-1]), np.array([0, 0]),
-                      np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), one.copy(), np.array([0, 1]),
-                      np.array([0]), np.array([1.0]), np.array([1.0]), one.copy(), one.copy())
+        _serial_modes(np.zeros(1), np.full(1, -1, dtype=np.int64), 1.0, True, np.ones(1), one.copy(),
+                      np.ones((1, 2), dtype=np.int64), np.ones(1, dtype=np.bool_), np.array([0, 1]), np.array([1]),
+                      np.array([0]), np.array([0, 1]), np.array([0]), np.array([1]), one.copy(), np.array([-1]),
+                      np.array([0, 0]), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), one.copy(),
+                      np.array([0, 1]), np.array([0]), np.array([1.0]), np.array([1.0]), one.copy(), one.copy())
