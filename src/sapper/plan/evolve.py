@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -879,7 +880,7 @@ def _topological(problem: Problem, key: np.ndarray) -> np.ndarray:
 
 class _ModeArrays:
     """``problem``'s tasks, modes, demands and successors as flat arrays for ``_serial_modes``, with each pool's
-    own-role work (``greedy._OwnWork``): built once per problem (``mode_arrays``) and reused by every decoding."""
+    own-role work (``greedy._OwnWork``): built once per problem (``serial_modes``) and reused by every decoding."""
 
     def __init__(self, problem: Problem) -> None:
         n = len(problem.tasks)
@@ -1100,6 +1101,7 @@ def _serial_modes(priority: npt.NDArray[np.float64], fixed: _I, setup_weight: fl
 
 
 _MODE_ARRAYS: dict[int, tuple[weakref.ref[Problem], _ModeArrays]] = {}
+_MODE_ARRAYS_LOCK = threading.Lock()
 
 
 def serial_modes(problem: Problem, priority: npt.ArrayLike, modes: npt.ArrayLike | None, *, setup_weight: float,
@@ -1110,12 +1112,13 @@ def serial_modes(problem: Problem, priority: npt.ArrayLike, modes: npt.ArrayLike
     mode with set-up (``greedy.role_of``; 1 where not given). The problem's arrays are kept while the problem lives,
     so the priority search's decodings of one problem build them once."""
     _ready_serial()
-    held = _MODE_ARRAYS.get(id(problem))
-    if held is None or held[0]() is not problem:
-        for key in [k for k, (ref, _) in _MODE_ARRAYS.items() if ref() is None]:
-            del _MODE_ARRAYS[key]
-        held = (weakref.ref(problem), _ModeArrays(problem))
-        _MODE_ARRAYS[id(problem)] = held
+    with _MODE_ARRAYS_LOCK:  # regions may be solved side by side in threads (a Dask worker's)
+        held = _MODE_ARRAYS.get(id(problem))
+        if held is None or held[0]() is not problem:
+            for key in [k for k, (ref, _) in _MODE_ARRAYS.items() if ref() is None]:
+                del _MODE_ARRAYS[key]
+            held = (weakref.ref(problem), _ModeArrays(problem))
+            _MODE_ARRAYS[id(problem)] = held
     arr = held[1]
     n = len(problem.tasks)
     starts = np.zeros(n, dtype=np.int64)
