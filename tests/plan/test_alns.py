@@ -193,7 +193,9 @@ def test_the_priority_search_re_tasks_a_unit_whose_own_role_ran_out() -> None:
     """From the plan in which the survey team keeps to survey and stands idle 87 of 110 days (set-up weight 30, as
     a priority search without fading left kursk-border, issue 17), the search with the weight fading as a pool's
     own-role work runs out (``AlnsParams.setup_fades``, the default) re-tasks the survey team to clearance: no idle
-    day before the plan's end and a better objective, checked; without fading it leaves the team idle longer."""
+    day before the plan's end and a better objective, checked; without fading (and without a weight per pool and
+    role, which can lower the survey team's weight alone) it leaves the team idle longer; with the weights per role
+    and no fading it re-tasks the team too."""
     from .test_sgs import idle_periods, role_runs_out
 
     p = role_runs_out()
@@ -204,5 +206,63 @@ def test_the_priority_search_re_tasks_a_unit_whose_own_role_ran_out() -> None:
     assert check(p, found) == [] and idle_periods(p, found, 0) == 0
     assert objective_value(p, found) < objective_value(p, start) and max(found.ends(p)) <= max(start.ends(p))
     assert next(o for o in stats.operators if o.name == "priority-search").improved > 0
-    kept, _ = alns(p, start, nothing, time_limit_s=30, max_iterations=30, params=AlnsParams(setup_fades=False))
+    kept, _ = alns(p, start, nothing, time_limit_s=30, max_iterations=30,
+                   params=AlnsParams(setup_fades=False, role_weights=False))
     assert idle_periods(p, kept, 0) > 0 and objective_value(p, kept) > objective_value(p, found)
+    by_role, _ = alns(p, start, nothing, time_limit_s=30, max_iterations=30, params=AlnsParams(setup_fades=False))
+    assert check(p, by_role) == [] and idle_periods(p, by_role, 0) == 0
+
+
+def test_the_priority_search_decodes_a_batch_where_the_scheme_is_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the serial scheme is compiled (``greedy.compiled``) each call of the priority search decodes
+    ``AlnsParams.priority_batch`` orders and proposes the best; the search stays the same for the same seed, and
+    re-tasks the unit whose own role ran out as with one decoding per call."""
+    import sapper.plan.greedy as greedy
+
+    from .test_sgs import idle_periods, role_runs_out
+
+    monkeypatch.setattr(greedy, "COMPILED_MIN_TASKS", 0)
+    p = role_runs_out()
+    start = serial_sgs(p, [float(len(p.tasks) - j) for j in range(len(p.tasks))], setup_weight=30.0)
+    decoded: list[float] = []
+    plain = greedy.serial_sgs
+
+    def counted(*args: object, **kw: float) -> Schedule:
+        decoded.append(kw.get("setup_weight", 0.0))
+        return plain(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(greedy, "serial_sgs", counted)
+    nothing = lambda sub, hint, limit: SubOutcome(None, False)  # noqa: E731 - the priority search alone
+    params = AlnsParams(priority_batch=5, priority_search=True)
+    found, stats = alns(p, start, nothing, time_limit_s=30, max_iterations=12, seed=3, params=params)
+    search = next(o for o in stats.operators if o.name == "priority-search")
+    assert search.calls > 0 and len(decoded) == 5 * search.calls
+    assert check(p, found) == [] and idle_periods(p, found, 0) == 0 and search.improved > 0
+    again, _ = alns(p, start, nothing, time_limit_s=30, max_iterations=12, seed=3, params=params)
+    assert again == found
+
+
+def test_the_priority_search_arrays_give_the_plain_rule_and_objective() -> None:
+    """``alns._Tables``: the bottleneck-weighted unlock ratio from arrays is the rule computed task by task (each
+    milestone's weight over the pressure-weighted work of its ancestors, summed over the milestones a task leads
+    to), and the objective from the weighted tasks' ends is ``objective_value``."""
+    import numpy as np
+
+    from sapper.plan.alns import _ancestors, _bottleneck_priority, _Context, _pressure
+
+    p = _region(4)
+    start = _poor_start(p)
+    milestones = [j for j, t in enumerate(p.tasks) if t.weight > 0]
+    ctx = _Context(p, np.random.default_rng(0), [], [], [], [], milestones=milestones,
+                   ancestors=[_ancestors(p, m) for m in milestones])
+    pressure = _pressure(p, start)
+    for alpha in (1.0, 2.5):
+        scale = pressure ** alpha
+        work = [min(sum(m.duration * u * scale[r] for r, u in m.demands) for m in t.modes) for t in p.tasks]
+        plain = [0.0] * len(p.tasks)
+        for m, seen in zip(ctx.milestones, ctx.ancestors, strict=True):
+            for x in seen:
+                plain[x] += p.tasks[m].weight / (1e-3 + sum(work[y] for y in seen))
+        assert _bottleneck_priority(ctx, pressure, alpha, 0.0, False) == pytest.approx(plain, rel=1e-12)
+    for plan in (start, serial_sgs(p, [float(t.weight) for t in p.tasks])):
+        assert ctx.tables().objective(p, plan) == objective_value(p, plan)

@@ -249,3 +249,100 @@ def test_a_mode_that_needs_no_unit_is_placed_at_its_earliest_start() -> None:
     schedule = serial_sgs(problem, [1.0, 0.0])
     assert list(schedule.starts) == [0, 2]
     check(problem, schedule)
+
+
+@pytest.fixture
+def compiled_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every problem without budgets goes to the compiled serial scheme (``evolve.serial_modes``), however small."""
+    import sapper.plan.greedy as greedy
+
+    monkeypatch.setattr(greedy, "COMPILED_MIN_TASKS", 0)
+
+
+def _python_scheme(problem: Problem, priority: list[float], modes: tuple[int, ...] | None = None, *,
+                   setup_weight: float = 0.0, setup_fades: bool = False,
+                   role_weights: dict[tuple[int, str], float] | None = None) -> Schedule:
+    """``serial_sgs`` by its Python code, whatever the problem's size."""
+    import sapper.plan.greedy as greedy
+
+    size = greedy.COMPILED_MIN_TASKS
+    greedy.COMPILED_MIN_TASKS = len(problem.tasks) + 1
+    try:
+        return serial_sgs(problem, priority, modes, setup_weight=setup_weight, setup_fades=setup_fades,
+                          role_weights=role_weights)
+    finally:
+        greedy.COMPILED_MIN_TASKS = size
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_serial_scheme_matches_the_plain_reference(seed: int, compiled_scheme: None) -> None:
+    """The compiled serial scheme (releases, lags, stand-downs, borrowed roles with set-up) gives the plan of the
+    plain period-by-period scheme, with and without a set-up weight and its fade, and of the Python scheme with
+    ties in the priority and with the modes fixed."""
+    from sapper.plan import greedy
+
+    problem = _borrowing_problem(seed)
+    assert greedy.compiled(problem)
+    rng = np.random.default_rng(100 + seed)
+    priority = rng.random(len(problem.tasks)).tolist()
+    for weight in (0.0, 1.5, 20.0):
+        assert serial_sgs(problem, priority, setup_weight=weight) == _reference_serial(problem, priority, weight)
+        assert serial_sgs(problem, priority, setup_weight=weight, setup_fades=True) == \
+            _reference_serial(problem, priority, weight, fades=True)
+    tied = rng.integers(0, 3, len(problem.tasks)).astype(float).tolist()
+    assert serial_sgs(problem, tied, setup_weight=5.0, setup_fades=True) == \
+        _python_scheme(problem, tied, setup_weight=5.0, setup_fades=True)
+    modes = tuple(int(m) for m in rng.integers(0, 2, len(problem.tasks)) % [len(t.modes) for t in problem.tasks])
+    assert serial_sgs(problem, priority, modes) == _python_scheme(problem, priority, modes)
+    roles = {(0, "r1"): 3.0, (1, "r0"): 0.25}  # a factor per (pool, role) of a borrowed mode's set-up weight
+    assert serial_sgs(problem, priority, setup_weight=4.0, setup_fades=True, role_weights=roles) == \
+        _python_scheme(problem, priority, setup_weight=4.0, setup_fades=True, role_weights=roles)
+
+
+def test_compiled_serial_scheme_on_a_larger_region_is_the_python_plan() -> None:
+    """On a problem of ``COMPILED_MIN_TASKS`` tasks (where ``serial_sgs`` compiles by default) the plan is the
+    Python scheme's, with the set-up weight fading; the compiled plan passes the checker."""
+    from sapper.plan import greedy
+
+    problem = _borrowing_problem(7, n=greedy.COMPILED_MIN_TASKS)
+    problem = problem.replace(horizon=40_000)
+    assert greedy.compiled(problem)
+    priority = np.random.default_rng(7).random(len(problem.tasks)).tolist()
+    fast = serial_sgs(problem, priority, setup_weight=10.0, setup_fades=True)
+    assert fast == _python_scheme(problem, priority, setup_weight=10.0, setup_fades=True)
+    assert check(problem, fast) == []
+
+
+def test_compiled_serial_scheme_names_a_task_it_cannot_place(compiled_scheme: None) -> None:
+    """A deadline the order cannot meet and a task beyond the horizon raise PlanError naming the task, as in the
+    Python scheme; a task whose mode needs no unit starts at its release."""
+    crew = Resource("crew", 1)
+    tasks = (Task("first", (Mode(5, ((0, 1),)),), weight=5), Task("late", (Mode(4, ((0, 1),)),), deadline=6))
+    with pytest.raises(PlanError, match=r"task 1 \(late\).*horizon of 30"):
+        serial_sgs(Problem((crew,), tasks, (Precedence(0, 1),), 30), [1.0, 0.0])
+    tasks = (Task("a", (Mode(5, ((0, 1),)),)), Task("b", (Mode(4, ((0, 1),)),)))
+    with pytest.raises(PlanError, match=r"task 1 \(b\).*horizon of 8"):
+        serial_sgs(Problem((crew,), tasks, (), 8), [1.0, 0.0])
+    tasks = (Task("work", (Mode(5, ((0, 1),)),), weight=1), Task("wait", (Mode(3, ()),), weight=1, release=2))
+    assert list(serial_sgs(Problem((crew,), tasks, (), 30), [1.0, 0.0]).starts) == [0, 2]
+
+
+@pytest.mark.parametrize("scheme", ["python", "compiled"])
+def test_role_weights_scale_the_set_up_weight_per_pool_and_role(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pools A and B are busy until period 4; pool C (two units) is free. A lot of A's role "a" and one of B's
+    role "b" each end at 6 in their own pool and at 3 borrowed on C (set-up 2 included): at set-up weight 1 both
+    are borrowed (3 + 2 < 6); with the factor 2 on C's role "a" (3 + 4 > 6) only lot b is, and with the factor on
+    C's role "b" only lot a; the same in both schemes."""
+    import sapper.plan.greedy as greedy
+
+    if scheme == "compiled":
+        monkeypatch.setattr(greedy, "COMPILED_MIN_TASKS", 0)
+    tasks = (Task("busy a", (Mode(4, ((0, 1),), "a"),), weight=9), Task("busy b", (Mode(4, ((1, 1),), "b"),), weight=9),
+             Task("lot a", (Mode(2, ((0, 1),), "a"), Mode(3, ((2, 1),), "a", setup=2)), weight=1),
+             Task("lot b", (Mode(2, ((1, 1),), "b"), Mode(3, ((2, 1),), "b", setup=2)), weight=1))
+    problem = Problem((Resource("A", 1), Resource("B", 1), Resource("C", 2)), tasks, (), 30)
+    order = [4.0, 3.0, 2.0, 1.0]
+    assert greedy.role_of(tasks[2].modes[1]) == (2, "a")
+    assert serial_sgs(problem, order, setup_weight=1.0).modes[2:] == (1, 1)
+    assert serial_sgs(problem, order, setup_weight=1.0, role_weights={(2, "a"): 2.0}).modes[2:] == (0, 1)
+    assert serial_sgs(problem, order, setup_weight=1.0, role_weights={(2, "b"): 2.0}).modes[2:] == (1, 0)

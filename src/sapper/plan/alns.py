@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sapper.plan.greedy import earliest_start_bound, unlock_ratio_rule
+from sapper.plan.greedy import compiled, earliest_start_bound, role_of, unlock_ratio_rule
 from sapper.plan.lns import _window_problem as window_problem
 from sapper.plan.lns import _with_milestones as with_milestones
-from sapper.plan.problem import Problem, Task
+from sapper.plan.problem import Objective, Problem, Task
 from sapper.plan.solution import Schedule, objective_value
 
 
@@ -110,6 +110,14 @@ class AlnsParams:
     #: Whether the priority search's set-up weight on a pool falls with the pool's own-role work still to place
     #: (``greedy.serial_sgs(setup_fades=True)``), so that units whose own role has run out of work are re-tasked.
     setup_fades: bool = True
+    #: Decodings per call of the priority search (the best is proposed) where the serial scheme is compiled
+    #: (``greedy.compiled``: a region without budgets); one elsewhere. A compiled decoding of kursk-border takes
+    #: about 10 ms, a CP-SAT sub-problem up to ``sub_seconds``: one decoding per call left the priority search a few
+    #: percent of the time the roulette gave it.
+    priority_batch: int = 8
+    #: Whether the priority search also moves a factor on the set-up weight per pool and role
+    #: (``greedy.serial_sgs(role_weights=...)``), not only the one weight for every borrowed role.
+    role_weights: bool = True
 
 
 @dataclass
@@ -156,9 +164,60 @@ class _Context:
     setup_fades: bool = True  # ``AlnsParams.setup_fades``
     unlock: np.ndarray | None = None  # ``greedy.unlock_ratio_rule`` of the problem, once needed
     tried: int = 0
-    trying: tuple[float, bool, float] = (2.0, True, 0.0)
+    batch: int = 1  # decodings per call of the priority search (``AlnsParams.priority_batch``)
+    trying: tuple[float, bool, float, dict[tuple[int, str], float]] = (2.0, True, 0.0, {})
+    #: The (pool, role) of every mode with set-up (``greedy.role_of``), and the factor on the set-up weight of each
+    #: in the decoding that gave the incumbent (1 where not given).
+    roles: list[tuple[int, str]] = field(default_factory=list)
+    role_weights: dict[tuple[int, str], float] = field(default_factory=dict)
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
     ancestors: list[list[int]] = field(default_factory=list)
+    _tables: _Tables | None = None
+
+    def tables(self) -> _Tables:
+        """The priority search's arrays (``_Tables``), built at the first call."""
+        if self._tables is None:
+            self._tables = _Tables.of(self.problem, self.milestones, self.ancestors)
+        return self._tables
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The priority search's arrays: per mode its work on each renewable pool (duration × units; rows by task,
+    ``first_mode`` the first row of each task), per weighted milestone its weight, and every (milestone, ancestor)
+    pair as ``chain`` (the milestone's place in ``_Context.milestones``) and ``member`` (the task); per task its
+    weight and first mode's row for the objective."""
+
+    mode_work: np.ndarray
+    first_mode: np.ndarray
+    duration: np.ndarray
+    weight: np.ndarray
+    chain: np.ndarray
+    member: np.ndarray
+    weighted: np.ndarray
+    task_weight: np.ndarray
+
+    @classmethod
+    def of(cls, problem: Problem, milestones: list[int], ancestors: list[list[int]]) -> _Tables:
+        rows = [m for t in problem.tasks for m in t.modes]
+        mode_work = np.zeros((len(rows), len(problem.resources)))
+        for i, mode in enumerate(rows):
+            for r, u in mode.demands:
+                if problem.resources[r].renewable:
+                    mode_work[i, r] += mode.duration * u
+        first = np.cumsum([0] + [len(t.modes) for t in problem.tasks])[:-1]
+        weighted = np.array([j for j, t in enumerate(problem.tasks) if t.weight], dtype=np.int64)
+        return cls(mode_work, first.astype(np.int64), np.array([m.duration for m in rows], dtype=np.int64),
+                   np.array([problem.tasks[m].weight for m in milestones], dtype=float),
+                   np.repeat(np.arange(len(milestones)), [len(a) for a in ancestors]).astype(np.int64),
+                   np.array([x for a in ancestors for x in a], dtype=np.int64), weighted,
+                   np.array([problem.tasks[j].weight for j in weighted], dtype=np.int64))
+
+    def objective(self, problem: Problem, schedule: Schedule) -> int:
+        """``objective_value`` of a plan of a weighted-completion problem without anchors, from the arrays."""
+        starts = np.asarray(schedule.starts, dtype=np.int64)[self.weighted]
+        modes = np.asarray(schedule.modes, dtype=np.int64)[self.weighted]
+        return int(np.dot(self.task_weight, starts + self.duration[self.first_mode[self.weighted] + modes]))
 
 
 def _work_tasks(problem: Problem) -> list[int]:
@@ -317,14 +376,15 @@ def _bottleneck_priority(ctx: _Context, pressure: np.ndarray, alpha: float, nois
     scale = pressure ** alpha
     if per_capacity:
         scale = scale / np.array([max(1, r.capacity) for r in problem.resources])
-    work = [min((sum(m.duration * u * scale[r] for r, u in m.demands
-                     if problem.resources[r].renewable) for m in t.modes), default=0.0) for t in problem.tasks]
-    score = np.zeros(len(problem.tasks))
-    for m, seen in zip(ctx.milestones, ctx.ancestors, strict=True):
-        score[seen] += problem.tasks[m].weight / (1e-3 + sum(work[x] for x in seen))
+    tables = ctx.tables()
+    work = np.minimum.reduceat(tables.mode_work @ scale, tables.first_mode)
+    chain = np.bincount(tables.chain, weights=work[tables.member], minlength=len(ctx.milestones))
+    score = np.bincount(tables.member, weights=(tables.weight / (1e-3 + chain))[tables.chain],
+                        minlength=len(problem.tasks))
     if noise:
         score *= np.exp(noise * ctx.rng.standard_normal(len(score)))
-    return score.tolist()
+    priority: list[float] = score.tolist()
+    return priority
 
 
 #: The set-up weights the priority search tries first when modes carry set-up: half a decade apart, from a
@@ -358,35 +418,52 @@ def _starting_points(ctx: _Context, pressure: np.ndarray) -> list[tuple[float, f
 
 
 def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
-    """A whole plan by the serial scheme in a bottleneck-weighted priority order, with modes in borrowed roles
-    weighted by their set-up: first a few starting points (``_starting_points``), then exponents, work units,
-    set-up weights and jitter around the ones that gave the incumbent."""
+    """The best of ``ctx.batch`` whole plans by the serial scheme in bottleneck-weighted priority orders, with modes
+    in borrowed roles weighted by their set-up: first a few starting points (``_starting_points``), then exponents,
+    work units, set-up weights and jitter around the ones that gave the incumbent. The parameters of the best plan
+    are left in ``ctx.trying`` (the search takes them when the plan improves on the incumbent)."""
     from sapper.errors import PlanError
     from sapper.plan.greedy import serial_sgs
 
-    ctx.tried += 1
     pressure = _pressure(ctx.problem, best)
     starting = _starting_points(ctx, pressure)
-    if ctx.tried <= len(starting):
-        alpha, noise, per_capacity, setup_weight = starting[ctx.tried - 1]
-    else:
-        alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
-        noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
-        per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
-        setup_weight = 0.0
-        if ctx.has_setup:
-            # Mostly the incumbent's order, jittered a little, its set-up weight moved by a factor of about 1.3
-            # either way (from 1 if it was 0): on kursk-border by capabilities such steps around the best weight
-            # found still gained, where σ = 0.1–0.2 and new exponents did not.
-            if ctx.rng.random() < 0.75:
-                alpha, noise = ctx.alpha, float(ctx.rng.choice([0.0, 0.02, 0.05]))
-            setup_weight = float(max(ctx.setup_weight, 1.0) * np.exp(0.25 * ctx.rng.standard_normal()))
-    ctx.trying = (alpha, per_capacity, setup_weight)
-    try:
-        return serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
-                          setup_weight=setup_weight, setup_fades=ctx.setup_fades)
-    except PlanError:  # deadlines this order cannot meet
+    fast = ctx.problem.objective is Objective.WEIGHTED_COMPLETION and not ctx.problem.move_cost
+    found: tuple[float, Schedule, tuple[float, bool, float, dict[tuple[int, str], float]]] | None = None
+    for _ in range(ctx.batch):
+        ctx.tried += 1
+        roles = ctx.role_weights
+        if ctx.tried <= len(starting):
+            alpha, noise, per_capacity, setup_weight = starting[ctx.tried - 1]
+        else:
+            alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
+            noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
+            per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
+            setup_weight = 0.0
+            if ctx.has_setup:
+                # Mostly the incumbent's order, jittered a little, its set-up weight moved by a factor of about 1.3
+                # either way (from 1 if it was 0): on kursk-border by capabilities such steps around the best weight
+                # found still gained, where σ = 0.1–0.2 and new exponents did not.
+                if ctx.rng.random() < 0.75:
+                    alpha, noise = ctx.alpha, float(ctx.rng.choice([0.0, 0.02, 0.05]))
+                setup_weight = float(max(ctx.setup_weight, 1.0) * np.exp(0.25 * ctx.rng.standard_normal()))
+                # Half the time one (pool, role)'s factor on the weight moved by a factor of about 1.6 either way:
+                # a borrowed survey lot costs a clearance team as much set-up as a borrowed clearance lot costs a
+                # survey team, but not as much of the lot (docs/planning.md).
+                if ctx.roles and ctx.rng.random() < 0.5:
+                    role = ctx.roles[int(ctx.rng.integers(0, len(ctx.roles)))]
+                    roles = {**roles, role: roles.get(role, 1.0) * float(np.exp(0.5 * ctx.rng.standard_normal()))}
+        try:
+            plan = serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
+                              setup_weight=setup_weight, setup_fades=ctx.setup_fades, role_weights=roles)
+        except PlanError:  # deadlines this order cannot meet
+            continue
+        obj = float(ctx.tables().objective(ctx.problem, plan)) if fast else float(objective_value(ctx.problem, plan))
+        if found is None or obj < found[0]:
+            found = (obj, plan, (alpha, per_capacity, setup_weight, roles))
+    if found is None:
         return None
+    ctx.trying = found[2]
+    return found[1]
 
 
 def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_limit_s: float, seed: int = 0,
@@ -425,6 +502,9 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         ctx.ancestors = [_ancestors(problem, m) for m in ctx.milestones]
         ctx.has_setup = any(m.setup for t in problem.tasks for m in t.modes)
         ctx.setup_fades = params.setup_fades
+        ctx.batch = max(1, params.priority_batch) if compiled(problem) else 1
+        if params.role_weights:
+            ctx.roles = sorted({role_of(m) for t in problem.tasks for m in t.modes if m.setup})
         ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj
@@ -474,7 +554,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
                 improved += 1
                 op.improved += 1
                 if op.propose is not None:
-                    ctx.alpha, ctx.per_capacity, ctx.setup_weight = ctx.trying
+                    ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights = ctx.trying
         spent = clock() - began
         iterations += 1
         op.calls += 1

@@ -21,13 +21,22 @@ search applies to makespan problems without move cost whose precedence lags are 
 Plans may run past the problem's horizon while the search works (beyond it at full capacity); only a plan shorter
 than the one to improve is returned, and every plan returned is checked by the caller.
 Runs are deterministic for a seed and a number of generations; ``time_limit_s`` stops them early.
+
+The module also holds ``greedy.serial_sgs`` compiled for region-sized problems without budgets (``serial_modes``):
+the scheme that chooses each task's mode (the one ending first, a borrowed role's set-up weighted and fading as in
+``greedy``), the same plans as the Python scheme (tested), about 10 ms a decoding of kursk-border by capabilities
+where the Python scheme took about 0.5 CPU-seconds, so that the ALNS's priority search (``plan.alns``) can decode
+many orders in the time a CP-SAT sub-problem takes.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -37,6 +46,7 @@ from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 
 from sapper.errors import PlanError
+from sapper.plan.greedy import role_of
 from sapper.plan.problem import Mode, Objective, Problem, Resource, Task
 from sapper.plan.solution import Schedule
 
@@ -704,12 +714,13 @@ def _ready() -> None:
 
 
 def warm_up() -> None:
-    """Compile the search (Numba caches the machine code beside this module; ``make install`` calls this), so that
-    the first plan does not spend its time limit compiling."""
+    """Compile the search and the serial scheme with modes (Numba caches the machine code beside this module;
+    ``make install`` calls this), so that the first plan does not spend its time limit compiling."""
     task = Task("t", (Mode(1, ((0, 1),)),))
     problem = Problem((Resource("r", 1),), (task, task), (), 4, objective=Objective.MAKESPAN)
     evolve(problem, Schedule((0, 1), (0, 0)), time_limit_s=60.0, population=2, generations=1)
     simulate(problem, (0, 0), np.array([0, 1]), np.ones((1, 2), dtype=np.int64), horizon=4)
+    _ready_serial()
 
 
 @njit(cache=True, parallel=True)
@@ -862,3 +873,295 @@ def _topological(problem: Problem, key: np.ndarray) -> np.ndarray:
             if indeg[s] == 0:
                 heapq.heappush(ready, (float(key[s]), s))
     return out
+
+
+# --- The serial scheme with its choice of modes, compiled (``greedy.serial_sgs`` on region-sized problems) ---------
+
+
+class _ModeArrays:
+    """``problem``'s tasks, modes, demands and successors as flat arrays for ``_serial_modes``, with each pool's
+    own-role work (``greedy._OwnWork``): built once per problem (``serial_modes``) and reused by every decoding."""
+
+    def __init__(self, problem: Problem) -> None:
+        n = len(problem.tasks)
+        horizon = problem.horizon
+        self.free = np.zeros((len(problem.resources), horizon), dtype=np.int64)
+        for r in problem.renewable:
+            self.free[r] = np.asarray(problem.capacity_profile(r), dtype=np.int64)
+        self.renewable = np.zeros(len(problem.resources), dtype=np.bool_)
+        self.renewable[list(problem.renewable)] = True
+        tptr, mdur, msetup, dptr, dres, dunits = [0], [], [], [0], [], []
+        for task in problem.tasks:
+            for mode in task.modes:
+                mdur.append(mode.duration)
+                msetup.append(mode.setup)
+                for r, u in mode.demands:
+                    dres.append(r)
+                    dunits.append(u)
+                dptr.append(len(dres))
+            tptr.append(len(mdur))
+        self.tptr = np.asarray(tptr, dtype=np.int64)
+        self.mdur = np.asarray(mdur, dtype=np.int64)
+        self.msetup = np.asarray(msetup, dtype=np.int64)
+        #: Per mode with set-up, the index of its (pool, role) in ``roles`` (0 for the others: never weighed).
+        self.roles: dict[tuple[int, str], int] = {}
+        role = [self.roles.setdefault(role_of(mode), len(self.roles)) if mode.setup else 0
+                for task in problem.tasks for mode in task.modes]
+        self.mrole = np.asarray(role, dtype=np.int64)
+        self.dptr = np.asarray(dptr, dtype=np.int64)
+        self.dres = np.asarray(dres, dtype=np.int64)
+        self.dunits = np.asarray(dunits, dtype=np.int64)
+        self.release = np.asarray([t.release for t in problem.tasks], dtype=np.int64)
+        self.deadline = np.asarray([-1 if t.deadline is None else t.deadline for t in problem.tasks], dtype=np.int64)
+        self.succ_ptr, self.succ_idx, self.succ_lag = _csr(n, [(p.pred, p.succ, p.lag) for p in problem.precedences])
+        self.npred = np.bincount(np.asarray([p.succ for p in problem.precedences], dtype=np.int64),
+                                 minlength=n).astype(np.int64)
+        of_task, total = _own_work(problem)
+        optr, ores, owork = [0], [], []
+        for mine in of_task:
+            for r, w in mine:
+                ores.append(r)
+                owork.append(w)
+            optr.append(len(ores))
+        self.own_ptr = np.asarray(optr, dtype=np.int64)
+        self.own_res = np.asarray(ores, dtype=np.int64)
+        self.own_work = np.asarray(owork, dtype=np.float64)
+        self.own_total = np.asarray(total, dtype=np.float64)
+
+
+@_inlined
+def _heap_less(key: npt.NDArray[np.float64], idx: _I, a: int, b: int) -> bool:
+    """Whether heap entry ``a`` comes before ``b``: the smaller key, ties to the lower task."""
+    return bool(key[a] < key[b] or (key[a] == key[b] and idx[a] < idx[b]))
+
+
+@_compiled
+def _heap_push(key: npt.NDArray[np.float64], idx: _I, size: int, k: float, j: int) -> int:
+    """Push (``k``, ``j``) on the binary heap of ``size`` entries (smallest key first, ties: lower ``j``)."""
+    i = size
+    key[i] = k
+    idx[i] = j
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _heap_less(key, idx, i, parent):
+            break
+        key[i], key[parent] = key[parent], key[i]
+        idx[i], idx[parent] = idx[parent], idx[i]
+        i = parent
+    return size + 1
+
+
+@_compiled
+def _heap_pop(key: npt.NDArray[np.float64], idx: _I, size: int) -> int:
+    """Remove the smallest entry (the caller has read ``idx[0]``); the new size."""
+    size -= 1
+    key[0] = key[size]
+    idx[0] = idx[size]
+    i = 0
+    while True:
+        a = 2 * i + 1
+        if a >= size:
+            break
+        c = a
+        if a + 1 < size and _heap_less(key, idx, a + 1, a):
+            c = a + 1
+        if not _heap_less(key, idx, c, i):
+            break
+        key[i], key[c] = key[c], key[i]
+        idx[i], idx[c] = idx[c], idx[i]
+        i = c
+    return size
+
+
+@_compiled
+def _fit_modes(free: _I, dptr: _I, dres: _I, dunits: _I, renewable: npt.NDArray[np.bool_], m: int, duration: int,
+               lo: int, latest: int) -> int:
+    """The earliest start in [``lo``, ``latest``] where every renewable demand of mode ``m`` fits for ``duration``
+    (> 0) periods, or −1 (``greedy._fit_from``): on a clash the window jumps past the latest period that clashes."""
+    t = lo
+    while t <= latest:
+        clash = -1
+        for q in range(dptr[m], dptr[m + 1]):
+            r = dres[q]
+            if not renewable[r]:
+                continue
+            u = dunits[q]
+            for s in range(t + duration - 1, max(clash, t - 1), -1):
+                if free[r, s] < u:
+                    clash = s
+                    break
+        if clash < 0:
+            return t
+        t = clash + 1
+    return -1
+
+
+@_compiled
+def _serial_modes(priority: npt.NDArray[np.float64], fixed: _I, setup_weight: float, fades: bool,
+                  role_weight: npt.NDArray[np.float64], mrole: _I, free: _I,
+                  renewable: npt.NDArray[np.bool_], tptr: _I, mdur: _I, msetup: _I, dptr: _I, dres: _I, dunits: _I,
+                  release: _I, deadline: _I, succ_ptr: _I, succ_idx: _I, succ_lag: _I, npred: _I, own_ptr: _I,
+                  own_res: _I, own_work: npt.NDArray[np.float64], own_total: npt.NDArray[np.float64], starts: _I,
+                  chosen: _I) -> int:
+    """``greedy.serial_sgs`` without budgets, compiled: the same plan (same ties, same mode choice, same fade of the
+    set-up weight, the same factor ``role_weight[mrole[m]]`` on it per pool and role) into ``starts`` and
+    ``chosen``. ``free`` (resources × periods) is used up in place; ``fixed[0]`` < 0 lets the scheme choose the
+    modes. Returns −1 when every task is placed, the index of a task that cannot be, or −2 when precedences leave
+    tasks unplaced (a cycle)."""
+    n = priority.size
+    horizon = free.shape[1]
+    nres = free.shape[0]
+    first = np.full(nres, horizon, dtype=np.int64)
+    for r in range(nres):
+        if renewable[r]:
+            for s in range(horizon):
+                if free[r, s] > 0:
+                    first[r] = s
+                    break
+    waiting = npred.copy()
+    est = release.copy()
+    left = own_total.copy()
+    key = np.empty(n, dtype=np.float64)
+    idx = np.empty(n, dtype=np.int64)
+    size = 0
+    for j in range(n):
+        if waiting[j] == 0:
+            size = _heap_push(key, idx, size, -priority[j], j)
+    choose = fixed[0] < 0
+    placed = 0
+    while size > 0:
+        j = idx[0]
+        size = _heap_pop(key, idx, size)
+        found = False
+        best_end = 0.0
+        best_m = -1
+        best_t = 0
+        for m in range(tptr[j], tptr[j + 1]):
+            if not choose and m - tptr[j] != fixed[j]:
+                continue
+            d = mdur[m]
+            extra = setup_weight * msetup[m]
+            if msetup[m] != 0:
+                extra *= role_weight[mrole[m]]
+            if fades and msetup[m] != 0:
+                share = 1.0
+                for q in range(dptr[m], dptr[m + 1]):
+                    r = dres[q]
+                    v = left[r] / own_total[r] if own_total[r] > 0 else 0.0
+                    share = min(share, v)
+                extra *= share
+            latest = horizon - d
+            if found:
+                latest = min(latest, math.ceil(best_end - d - extra) - 1)
+            if deadline[j] >= 0:
+                latest = min(latest, deadline[j] - d)
+            if est[j] > latest:
+                continue
+            if d == 0:
+                t = est[j]
+            else:
+                lo = est[j]
+                for q in range(dptr[m], dptr[m + 1]):
+                    if renewable[dres[q]]:
+                        lo = max(lo, first[dres[q]])
+                t = _fit_modes(free, dptr, dres, dunits, renewable, m, d, lo, latest)
+            if t < 0 or t > latest:
+                continue
+            end = t + d + extra
+            if not found or end < best_end:
+                found = True
+                best_end, best_m, best_t = end, m, t
+        if not found:
+            return int(j)
+        t = best_t
+        end_i = t + mdur[best_m]
+        starts[j] = t
+        chosen[j] = best_m - tptr[j]
+        if fades:
+            for q in range(own_ptr[j], own_ptr[j + 1]):
+                left[own_res[q]] -= own_work[q]
+        for q in range(dptr[best_m], dptr[best_m + 1]):
+            r = dres[q]
+            if renewable[r]:
+                for s in range(t, end_i):
+                    free[r, s] -= dunits[q]
+                if t <= first[r] < end_i:  # the first period with a free unit moved on
+                    s = first[r]
+                    while s < horizon and free[r, s] <= 0:
+                        s += 1
+                    first[r] = s
+        placed += 1
+        for q in range(succ_ptr[j], succ_ptr[j + 1]):
+            k = succ_idx[q]
+            est[k] = max(est[k], end_i + succ_lag[q])
+            waiting[k] -= 1
+            if waiting[k] == 0:
+                size = _heap_push(key, idx, size, -priority[k], k)
+    return -1 if placed == n else -2
+
+
+_MODE_ARRAYS: dict[int, tuple[weakref.ref[Problem], _ModeArrays]] = {}
+_MODE_ARRAYS_LOCK = threading.Lock()
+
+
+def serial_modes(problem: Problem, priority: npt.ArrayLike, modes: npt.ArrayLike | None, *, setup_weight: float,
+                 fades: bool, role_weights: Mapping[tuple[int, str], float] | None = None) -> tuple[_I, _I, int]:
+    """Starts, modes and −1 (or a task that cannot be placed, −2 for a cycle) of the serial scheme of
+    ``greedy.serial_sgs`` on a problem without budgets, compiled; ``fades``: the set-up weight on a pool falls with
+    its own-role work still to place (``greedy._OwnWork``); ``role_weights``: a factor on it per (pool, role) of a
+    mode with set-up (``greedy.role_of``; 1 where not given). The problem's arrays are kept while the problem lives,
+    so the priority search's decodings of one problem build them once."""
+    _ready_serial()
+    with _MODE_ARRAYS_LOCK:  # regions may be solved side by side in threads (a Dask worker's)
+        held = _MODE_ARRAYS.get(id(problem))
+        if held is None or held[0]() is not problem:
+            for key in [k for k, (ref, _) in _MODE_ARRAYS.items() if ref() is None]:
+                del _MODE_ARRAYS[key]
+            held = (weakref.ref(problem), _ModeArrays(problem))
+            _MODE_ARRAYS[id(problem)] = held
+    arr = held[1]
+    n = len(problem.tasks)
+    starts = np.zeros(n, dtype=np.int64)
+    chosen = np.zeros(n, dtype=np.int64)
+    fixed = np.full(1, -1, dtype=np.int64) if modes is None else np.asarray(modes, dtype=np.int64)
+    if fixed.size == 0:  # no task at all
+        fixed = np.full(1, -1, dtype=np.int64)
+    factors = np.ones(max(1, len(arr.roles)))
+    for role, k in arr.roles.items():
+        factors[k] = float((role_weights or {}).get(role, 1.0))
+    failed = _serial_modes(np.asarray(priority, dtype=np.float64), fixed, float(setup_weight), fades, factors,
+                           arr.mrole, arr.free.copy(), arr.renewable, arr.tptr, arr.mdur, arr.msetup, arr.dptr,
+                           arr.dres, arr.dunits, arr.release, arr.deadline, arr.succ_ptr, arr.succ_idx, arr.succ_lag,
+                           arr.npred, arr.own_ptr, arr.own_res, arr.own_work, arr.own_total, starts, chosen)
+    return starts, chosen, int(failed)
+
+
+def _own_work(problem: Problem) -> tuple[list[list[tuple[int, float]]], npt.NDArray[np.float64]]:
+    """Per task its own-role work per pool and each pool's total, as ``greedy._OwnWork`` counts them."""
+    of_task: list[list[tuple[int, float]]] = []
+    total = np.zeros(len(problem.resources))
+    for task in problem.tasks:
+        mine: dict[int, float] = {}
+        for mode in task.modes:
+            if mode.setup == 0 and mode.duration:
+                for r, u in mode.demands:
+                    mine[r] = max(mine.get(r, 0.0), float(mode.duration * u))
+        of_task.append(list(mine.items()))
+        for r, w in mine.items():
+            total[r] += w
+    return of_task, total
+
+
+_SERIAL_LOADED: list[bool] = []
+
+
+def _ready_serial() -> None:
+    """Compile ``_serial_modes``, or load it from Numba's cache, once per process (before any problem's arrays)."""
+    if not _SERIAL_LOADED:
+        _SERIAL_LOADED.append(True)
+        one = np.zeros(1, dtype=np.int64)
+        _serial_modes(np.zeros(1), np.full(1, -1, dtype=np.int64), 1.0, True, np.ones(1), one.copy(),
+                      np.ones((1, 2), dtype=np.int64), np.ones(1, dtype=np.bool_), np.array([0, 1]), np.array([1]),
+                      np.array([0]), np.array([0, 1]), np.array([0]), np.array([1]), one.copy(), np.array([-1]),
+                      np.array([0, 0]), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), one.copy(),
+                      np.array([0, 1]), np.array([0]), np.array([1.0]), np.array([1.0]), one.copy(), one.copy())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -74,7 +74,8 @@ def _fit_from(free: dict[int, np.ndarray], demands: Sequence[tuple[int, int]], d
 
 
 def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None = None, *,
-               setup_weight: float = 0.0, setup_fades: bool = False) -> Schedule:
+               setup_weight: float = 0.0, setup_fades: bool = False,
+               role_weights: Mapping[tuple[int, str], float] | None = None) -> Schedule:
     """Schedule tasks one by one, highest ``priority`` first among those whose predecessors are scheduled.
 
     Ties go to the lower task index. Each task takes the mode that finishes earliest (ties: lower mode index) among
@@ -88,10 +89,15 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     borrowing gains that much: 0 (the default) compares the ends alone. With ``setup_fades`` the weight of a mode
     with set-up on a pool falls with the pool's own-role work still to place (``_OwnWork``): in full while none of
     it is placed, to 0 once all of it is, so a unit whose own role has run out of work takes any lot it ends first.
+    ``role_weights`` scales the weight per pool and role of a mode with set-up (``role_of``; 1 where not given), so
+    that, say, a clearance team borrowed for survey counts its set-up more than a survey team borrowed to clear.
     """
     n = len(problem.tasks)
     if len(priority) != n:
         raise PlanError(f"priority has {len(priority)} values for {n} tasks")
+    if compiled(problem):
+        return _serial_compiled(problem, priority, modes, setup_weight=setup_weight, setup_fades=setup_fades,
+                                role_weights=role_weights)
     horizon = problem.horizon
     free = {r: np.asarray(problem.capacity_profile(r), dtype=np.int64) for r in problem.renewable}
     # Per resource, the first period with a unit free: no work on it starts earlier (free only ever decreases).
@@ -116,6 +122,8 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
             if (modes is not None and m != modes[j]) or not budget.allows(j, m):
                 continue
             extra = setup_weight * mode.setup
+            if role_weights and mode.setup:
+                extra *= role_weights.get(role_of(mode), 1.0)
             if own is not None and mode.setup:
                 extra *= own.share_left(mode)
             latest = horizon - mode.duration
@@ -161,6 +169,42 @@ def serial_sgs(problem: Problem, priority: Sequence[float], modes: Sequence[int]
     if placed != n:
         raise PlanError("precedences left tasks unscheduled (cycle)")
     return Schedule(tuple(starts), tuple(chosen))
+
+
+#: Problems of at least this many tasks (and without budgets) are scheduled by the compiled serial scheme
+#: (``evolve.serial_modes``, the same plans): on kursk-border (16,000 tasks, five or six modes per lot by
+#: capabilities) a decoding took about 0.5 CPU-seconds in Python; below this size the Python scheme is quick enough
+#: and needs no compiled code loaded.
+COMPILED_MIN_TASKS = 2000
+
+
+def role_of(mode: Mode) -> tuple[int, str]:
+    """A mode's pool (its first demand's resource, −1 without any) and role (its name): what ``serial_sgs``'s
+    ``role_weights`` are keyed by."""
+    return (mode.demands[0][0] if mode.demands else -1, mode.name)
+
+
+def compiled(problem: Problem) -> bool:
+    """Whether ``serial_sgs`` schedules ``problem`` by the compiled scheme: at least ``COMPILED_MIN_TASKS`` tasks
+    and no budgets (the compiled scheme keeps none)."""
+    return len(problem.tasks) >= COMPILED_MIN_TASKS and not problem.non_renewable and not problem.has_period_budgets
+
+
+def _serial_compiled(problem: Problem, priority: Sequence[float], modes: Sequence[int] | None, *,
+                     setup_weight: float, setup_fades: bool,
+                     role_weights: Mapping[tuple[int, str], float] | None) -> Schedule:
+    """``serial_sgs`` by the compiled scheme (``evolve.serial_modes``); the same plan, the same errors."""
+    from sapper.plan.evolve import serial_modes  # Numba is loaded only when a problem is this large
+
+    starts, chosen, failed = serial_modes(problem, priority, modes, setup_weight=setup_weight,
+                                          fades=bool(setup_fades and setup_weight and modes is None),
+                                          role_weights=role_weights)
+    if failed == -2:
+        raise PlanError("precedences left tasks unscheduled (cycle)")
+    if failed >= 0:
+        raise PlanError(f"task {failed} ({problem.tasks[failed].name}) cannot be placed within the horizon of "
+                        f"{problem.horizon} periods")
+    return Schedule(tuple(starts.tolist()), tuple(chosen.tolist()))
 
 
 class _OwnWork:
