@@ -687,8 +687,8 @@ class _Runs:
         # Windows that keep out of the stand-downs (periods in which the group has no capacity): per distinct
         # duration, the latest end ≤ E of an open window and the first end ≥ E of one (module doc, 11).
         durations, by_duration = np.unique(duration, return_inverse=True)
-        latest_end, first_end = _open_windows(profile, durations,
-                                              horizon + int(duration.max()) + int(tail.max()) + int(lower.max()) + 2)
+        past = max(horizon + int(duration.max()), int((earliest + duration).max()), math.ceil(lower.max()))
+        latest_end, first_end = _open_windows(profile, durations, past + int(tail.max()) + 2)  # every end scanned
         length = latest_end.shape[1]
 
         def value_at(price: np.ndarray) -> float:
