@@ -264,8 +264,8 @@ def test_after_all_by_hand() -> None:
     7.2, 4.8, 2.4, 0, … and the capacity is worth 24. f_a(C) = C + Λ over [C − 2, C): 18.8 at 2, 15 at 3, 11.2 at
     4, 7.4 at 5, 6 at 6; f_b(C) = C + Λ over [C − 3, C): 24.6 at 3, 18.4 at 4, 12.2 at 5, 8.4 at 6, 7 at 7. The
     asset ends at T ≥ both + 1: 10·T + the least f_a and f_b up to T − 1 is 79.6 at T = 4, 5 and 6, 84.4 at 7.
-    Bound 79.6 − 24 = 55.6 (the prices scaled by 0.9 or 1.1 give less); the optimum is 67 (a, b, repair: 2 + 5 +
-    60)."""
+    Bound 79.6 − 24 = 55.6 (the prices scaled by 0.9, 0.95, 1.05 or 1.1 give no more); the optimum is 67 (a, b,
+    repair: 2 + 5 + 60)."""
     p = _asset_behind_two_areas()
     chains = _Chains(p, earliest_start_bound(p))
     assert chains.bound(transfer=_Transfer.ALL) == pytest.approx(55.6)
