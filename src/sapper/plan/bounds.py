@@ -79,18 +79,23 @@ The chain bound keeps the same groups, speeds and charges and adds three things,
    each of its ancestors ``h`` there (the longest path found, as in 7) and its own weight counted there only. With
    the capacity priced, each job's tasks are linked to other jobs' only through the attachments, so for a given
    ``C_j`` each task takes, alone, its cheapest mode and start ``S ≥`` its earliest start with ``S + p ≤ C_j −
-   tail_k``; as ``Λ`` does not increase, that is the latest such start. So ``f_j(C) = w_j·C + Σ_k min_mode
-   Σ_{t∈[C − tail_k − p, C − tail_k)} units·λ(t)`` is the job's least cost at ``C``, found for every integer ``C``
-   from the first at which every task fits (and the job's precedence bound) to the first from which every window
-   is free (``f_j(C) = w_j·C`` beyond, and ``f_j ≥ w_j·C`` throughout, so the scan of a job stops once ``w_j·C``
-   reaches its best). A job with nothing attached adds ``min f_j``; an attached job adds ``min over T ≥ its
+   tail_k``, its ``p`` periods all *open*: a stand-down (a period in which the group has no capacity) closes every
+   pool of the group and every mode of a charged task uses the group, so no plan runs a task there (formally, a
+   price ``+∞`` in the closed periods, which costs nothing in ``Σ λ·capacity`` since the capacity there is zero).
+   As ``Λ`` does not increase, the cheapest is the latest open window ending by ``C_j − tail_k`` (any earlier one
+   has, period by period, prices no lower). So ``f_j(C) = w_j·C + Σ_k min_mode Σ_{t∈[e − p, e)} units·λ(t)``, ``e``
+   that latest open end, is the job's least cost at ``C``, found for every integer ``C`` from the first at which
+   every task fits (and the job's precedence bound) to the first at which every task has an open window in the
+   periods without price (``f_j(C) = w_j·C`` beyond, and ``f_j ≥ w_j·C`` throughout, so the scan of a job stops once
+   ``w_j·C`` reaches its best). A job with nothing attached adds ``min f_j``; an attached job adds ``min over T ≥ its
    precedence bound`` of ``w_a·T + Σ_h θ_h·min_{C ≤ T − d(h, a)} f_h(C)``, where an ancestor ``h`` shared by
    several attached jobs is split among them with shares ``θ_h`` summing to one (its copies may then choose
    different ends, which only lowers the minimum: at the plan's own ends the copies add up to ``f_h``). Less
    ``Σ λ·capacity``, that is a bound for any prices. The prices are Smith's order on the group's jobs, each job's
    ratio ``w/a`` raised to that of the whole of any attached job's chain (the attached job's weight and its
    ancestors', over their work), then scaled by tenths while the bound rises (the relaxation's value is concave
-   along a ray of prices, so the first fall ends the search). This variant keeps each job's weight (7's
+   along a ray of prices, so the first fall ends the search), and by a twentieth either side of the best tenth
+   (on kursk-border 0.05 %, two evaluations more). This variant keeps each job's weight (7's
    transfers are replaced by the attachments); per group it is the largest of the relaxation, 4, 8, 9 and 10 on the
    unattached jobs plus the attached ones' precedence bounds, and the precedence bound. It scans every end of every
    job, so problems of more than ``AFTER_ALL_MAX_TASKS`` tasks leave it out.
@@ -560,6 +565,21 @@ def _smith_prices(ratio: np.ndarray, work: np.ndarray, profile: np.ndarray) -> n
     return np.concatenate((np.cumsum(rho[::-1])[::-1][1:], [0.0, 0.0]))
 
 
+def _open_windows(profile: np.ndarray, durations: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each duration ``p`` and each end ``e`` (0 … ``length`` − 1): the latest end ``≤ e`` and the first end
+    ``≥ e`` of ``p`` periods in a row that all have capacity (``profile > 0``; open past the profile's end); −1 and
+    ``length`` where there is none."""
+    closed = np.zeros(length, dtype=bool)
+    closed[:len(profile)] = profile[:length] <= 0
+    ends = np.arange(length)
+    closed_to = np.maximum.accumulate(np.where(closed, ends + 1, 0))  # just after the last closed period ≤ t
+    open_run = ends - np.concatenate(([0], closed_to[:-1]))  # open periods in a row before end e
+    fits = open_run[None, :] >= durations[:, None]
+    latest = np.maximum.accumulate(np.where(fits, ends, -1), axis=1)
+    first = np.minimum.accumulate(np.where(fits, ends, length)[:, ::-1], axis=1)[:, ::-1]
+    return latest, first
+
+
 class _Runs:
     """The charged tasks of one group as the Lagrangian relaxation of its capacity sees them (module doc, 10): one row
     per task and mode (its duration, its units on the group's resources, the task's work, tail and earliest start)."""
@@ -665,15 +685,23 @@ class _Runs:
             composite = (w + weights[nodes].sum()) / work[nodes].sum()
             ratio[nodes] = np.maximum(ratio[nodes], composite)
         smith = _smith_prices(ratio, work, profile)
+        # Windows that keep out of the stand-downs (periods in which the group has no capacity): per distinct
+        # duration, the latest end ≤ E of an open window and the first end ≥ E of one (module doc, 11).
+        durations, by_duration = np.unique(duration, return_inverse=True)
+        past = max(horizon + int(duration.max()), int((earliest + duration).max()), math.ceil(lower.max()))
+        latest_end, first_end = _open_windows(profile, durations, past + int(tail.max()) + 2)  # every end scanned
+        length = latest_end.shape[1]
+
         def value_at(price: np.ndarray) -> float:
             prefix = np.concatenate(([0.0], np.cumsum(price[:horizon])))  # Σ_{s<t} Λ(s), t = 0 … horizon
             positive = np.flatnonzero(price[:horizon] > 0)
             free_from = int(positive[-1]) + 1 if len(positive) else 0  # Λ(t) = 0 from here on
-            # C_j from lo_j: every task has a mode that fits; from hi_j every window is free, so f_j(C) = w_j·C beyond.
+            # C_j from lo_j: every task has a mode that fits; from hi_j every task has an open window in the free
+            # periods, so f_j(C) = w_j·C beyond.
             need = np.minimum.reduceat(earliest + duration + tail, task_first)
             lo = np.maximum(np.maximum.reduceat(need, job_first), np.ceil(lower - 1e-9).astype(np.int64))
-            hi = np.maximum(lo, free_from + np.maximum.reduceat(duration + tail, np.flatnonzero(
-                np.diff(owner, prepend=-1))))
+            free_end = first_end[by_duration, np.minimum(free_from + duration, length - 1)]
+            hi = np.maximum(lo, np.maximum.reduceat(free_end + tail, np.flatnonzero(np.diff(owner, prepend=-1))))
             first_c, last_c = int(lo.min()), int(hi.max())
             best = np.full(n, np.inf)
             in_star = np.zeros(n, dtype=bool)
@@ -694,7 +722,8 @@ class _Runs:
                     continue
                 starts, counts = row_first[live], row_count[live]
                 sel = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-                end = cs[None, :] - tail[sel][:, None]  # each task's latest end for the job's C
+                # each task's latest end for the job's C, in the latest open window (Λ does not increase)
+                end = latest_end[by_duration[sel][:, None], np.clip(cs[None, :] - tail[sel][:, None], 0, length - 1)]
                 begin = end - duration[sel][:, None]
                 cost = per_unit[sel][:, None] * (prefix[np.clip(end, 0, horizon)] - prefix[np.clip(begin, 0, horizon)])
                 cost = np.where(begin >= earliest[sel][:, None], cost, np.inf)
@@ -726,7 +755,7 @@ class _Runs:
             return total - float(np.dot(price[:horizon], profile))
 
         # Any prices are valid and the relaxation is concave along a ray of prices: scale Smith's prices by
-        # steps of a tenth while the bound rises.
+        # steps of a tenth while the bound rises, then try a twentieth either side of the best.
         values = {10: value_at(smith)}
         for step in (1, -1):
             k = 10 + step
@@ -737,4 +766,7 @@ class _Runs:
                 k += step
             if len(values) > 2 or values.get(11, -math.inf) > values[10]:
                 break
-        return max(values.values())
+        # Then a twentieth either side of the best tenth: the maximum lies within a tenth of it (concave).
+        top = max(values, key=lambda k: values[k])
+        halves = [value_at(smith * ((top + h) / 10)) for h in (-0.5, 0.5) if top + h > 0]
+        return max(values[top], *halves)
