@@ -160,3 +160,26 @@ def test_random_capability_problems_pass_both_checkers_and_never_pay_more_set_up
             if keep:
                 assert paid <= sum(1 for j, t in enumerate(p.tasks) if t.modes[s0.modes[j]].setup)
             assert objective_value(exact, s) > 0
+
+
+def _gap_problem(b_release: int, c_days: int) -> Problem:
+    """A survey team: manual lot A (set-up), manual lot B released at ``b_release`` (continues A's role), and a
+    survey lot C of ``c_days`` solved last."""
+    tasks = (Task("A", (Mode(5 + SETUP, ((0, 1),), "manual", SETUP),), 1),
+             Task("B", (Mode(5 + SETUP, ((0, 1),), "manual", SETUP),), 1, b_release),
+             Task("C", (Mode(c_days, ((0, 1),), "survey"),), 1))
+    return Problem((Resource("deminers", 1),), tasks, (), 100)
+
+
+def test_a_lot_goes_into_a_gap_only_where_the_lot_after_it_keeps_its_set_up() -> None:
+    """C fits the idle gap between A and B when B keeps 3 idle days to set up again (C breaks B's run of manual);
+    6 days of C in a gap of 8 would leave B 2, so C goes after B; without filling gaps, always after B."""
+    home = {"T-1": "survey"}
+    p = _gap_problem(30, 5)
+    exact, s, _ = _decode(p, Schedule((0, 30, 40), (0, 0, 0)), [("T-1",)], ROLES, home)
+    assert s.starts == (0, 30, 8) and _setups(exact, s) == [SETUP, 0, 0]
+    _, s, _ = _decode(p, Schedule((0, 30, 40), (0, 0, 0)), [("T-1",)], ROLES, home, fill_gaps=False)
+    assert s.starts == (0, 30, 35)
+    tight = _gap_problem(16, 6)
+    _, s, _ = _decode(tight, Schedule((0, 16, 40), (0, 0, 0)), [("T-1",)], ROLES, home)
+    assert s.starts == (0, 16, 21)
