@@ -138,6 +138,9 @@ class Result:
     #: The neighbourhood search's record on a region-sized problem (``plan.alns``): per operator, calls, improving
     #: calls, objective gained, seconds; None when it did not run.
     search: AlnsStats | None = None
+    #: The best heuristic plan (checked) the solver started from, when ``solve`` made one: with set-up per change of
+    #: role its order can decode better unit by unit than the solver's plan (``plan.unitlist``).
+    heuristic: Schedule | None = None
 
     @property
     def gap(self) -> float | None:
@@ -203,6 +206,7 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     search: AlnsStats | None = None
     if candidates:
         best_obj, engine, best = min(candidates, key=lambda c: c[0])
+    heuristic = best if start is None else None
     if start is None:
         details.update(own_lower_bound=bound, heuristic_objective=best_obj)
     if params.engine is Engine.CPSAT and best is not None and best_obj is not None \
@@ -266,7 +270,7 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     if status is Status.OPTIMAL:  # what the claim rests on: sapper's own bound, or CP-SAT's proof (docs/planning.md)
         details["proof"] = "own-bound" if isinstance(own, (int, float)) and abs(best_obj - own) <= 1e-6 else "cpsat"
     return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details,
-                  search)
+                  search, heuristic)
 
 
 def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: dict[str, object], *,

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,10 @@ from sapper.domain.releaserules import ReleaseRules
 from sapper.errors import Fault, PlanError, ValidationError
 from sapper.messages import msg, msg_n
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
-from sapper.plan import Problem, Result, Schedule, SolveParams, Status, check_units, objective_value, solve
+from sapper.plan import Problem, Result, Schedule, SolveParams, Status, check, check_units, objective_value, solve
 from sapper.plan.decompose import DecomposeParams
-from sapper.plan.setups import lower_bound, per_change_setup
+from sapper.plan.setups import lower_bound, per_change_setup, with_continuing_modes
+from sapper.plan.unitlist import unit_list_schedule
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, Processed, TaskKind, compile_problem
 from sapper.services import landrelease
@@ -318,8 +320,15 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
         exact = per_change_setup(problem, schedule, units, roles=compiled.roles, home=compiled.home,
                                  setup=compiled.role_change_days, prefer=prefer)
         problem, schedule, assigned = exact.problem, exact.schedule, exact.assigned
+        solved = result
         if exact.applied:
-            result = _per_change_result(result, exact.problem, exact.schedule, exact.continued)
+            result = _per_change_result(solved, exact.problem, exact.schedule, exact.continued)
+        if replan is None and solved.engine != "decomposed":
+            decoded = _decoded_by_units(compiled, solved, units, float(objective_value(problem, schedule)))
+            if decoded is not None:
+                problem, schedule, assigned = decoded
+                result = _per_change_result(solved, problem, schedule,
+                                            _continued(problem, schedule, assigned, compiled.home))
         faults = check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
                              setup=compiled.role_change_days)
         if faults:
@@ -356,6 +365,54 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
                    finish_date=finish if schedule is not None else None,
                    solve_seconds=round(result.solve_seconds, 2), task_count=len(problem.tasks),
                    params=params, summary=summary, tasks=tuple(tasks))
+
+
+def _decoded_by_units(compiled: CompiledPlan, result: Result, units: Sequence[Sequence[str]], beat: float
+                      ) -> tuple[Problem, Schedule, tuple[tuple[str, ...], ...]] | None:
+    """The best plan decoded unit by unit (``plan.unitlist``: set-up paid per change of role, units and modes chosen
+    afresh) from the orders of the solver's plan and of the best heuristic plan, when one passes both independent
+    checkers and its objective is below ``beat``; None otherwise. Only where some mode carries set-up (teams by
+    capabilities). Re-plans and plans by regions keep ``per_change_setup``'s plan: the decoding does not keep a
+    re-plan's teams on their lots, nor a region's share of a pool."""
+    problem = compiled.problem
+    if compiled.role_change_days <= 0 or not any(m.setup for t in problem.tasks for m in t.modes):
+        return None
+    best: tuple[Problem, Schedule, tuple[tuple[str, ...], ...]] | None = None
+    exact, _ = with_continuing_modes(problem)
+    for order in (result.schedule, result.heuristic):
+        if order is None:
+            continue
+        decoded = unit_list_schedule(problem, order, units, roles=compiled.roles, home=compiled.home,
+                                     setup=compiled.role_change_days)
+        if decoded is None:
+            continue
+        schedule, assigned = decoded
+        if check(exact, schedule) or check_units(exact, schedule, assigned, roles=compiled.roles,
+                                                 home=compiled.home, setup=compiled.role_change_days):
+            continue
+        value = float(objective_value(exact, schedule))
+        if value < beat:
+            best, beat = (exact, schedule, assigned), value
+    return best
+
+
+def _continued(problem: Problem, schedule: Schedule, assigned: Sequence[Sequence[str]],
+               home: Mapping[str, str]) -> int:
+    """Lots in a borrowed role whose every unit's previous lot was in the same role (so set up no more)."""
+    by_unit: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for j, task in enumerate(problem.tasks):
+        if task.modes[schedule.modes[j]].duration > 0:
+            for u in assigned[j]:
+                by_unit[u].append((schedule.starts[j], j))
+    keeps = [bool(assigned[j]) for j in range(len(problem.tasks))]
+    for u, lots in by_unit.items():
+        lots.sort()
+        prev: str | None = None
+        for _, j in lots:
+            role = problem.tasks[j].modes[schedule.modes[j]].name
+            keeps[j] = keeps[j] and prev == role and role != home.get(u)
+            prev = role
+    return sum(keeps)
 
 
 def _per_change_result(result: Result, problem: Problem, schedule: Schedule, continued: int) -> Result:

@@ -13,6 +13,7 @@ available days of all units of its kind.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -72,6 +73,15 @@ def utilisation(
             for s, e, role, su in mine:
                 if role != before and role != compiled.home.get(u):
                     changes += 1
+                    # Set-up taken in idle days before the lot (``plan.unitlist``): its mode carries less than
+                    # the set-up a change of role needs, the rest was done on the open days just before it.
+                    idle_set_up = max(0, compiled.role_change_days - su)
+                    if idle_set_up:
+                        i = bisect_left(open_days, min(s, end))
+                        before_lot = open_days[max(0, i - idle_set_up):i]
+                        for t in before_lot:
+                            busy[t] = True
+                        set_up += idle_set_up
                 before = role
                 for t in range(s, min(e, end)):
                     busy[t] = True
