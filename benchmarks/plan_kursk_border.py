@@ -170,10 +170,17 @@ def main() -> None:
             changes = sum(x.get("role_changes", 0) for x in units)
             details = c.get("details") or {}
             solved = details.get("solved_objective")
+            heur = details.get("heuristic_objective")
+            own_gain = (f" ({100 * (heur - solved) / heur:.2f} % below the best heuristic plan, as the solver "
+                        "counts it)" if solved is not None and heur else "")
+            source = {"solver": "the solver's plan", "heuristic": "the best heuristic plan"}.get(
+                str(details.get("unit_decoded_from", "")))
+            decoded = (f"; the plan kept is {source}'s order decoded unit by unit" if source
+                       else "; the plan kept is the solver's plan shifted left on its units")
             per_change = (
                 f"; set-up paid per change of role: {charged:,} unit-days for {changes:,} role changes, "
                 f"{details.get('set_up_saved_lots', 0):,} lots kept their unit's role and set up no more; the solver's "
-                f"plan, set-up on every lot in a borrowed role, {_fmt(solved)} (docs/planning.md)"
+                f"plan, set-up on every lot in a borrowed role, {_fmt(solved)}{own_gain}{decoded} (docs/planning.md)"
                 if solved is not None
                 else f"; set-up charged {charged:,} unit-days for {changes:,} role changes (the solver's plan with "
                 "set-up on every lot in a borrowed role stands, docs/planning.md)"

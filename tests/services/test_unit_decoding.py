@@ -36,7 +36,8 @@ def test_the_decoded_plan_passes_both_checkers_and_beats_what_it_must() -> None:
     beat = float(objective_value(shifted.problem, shifted.schedule))
     decoded = _decoded_by_units(c, result, units, math.inf)
     assert decoded is not None
-    problem, schedule, assigned = decoded
+    problem, schedule, assigned, source = decoded
+    assert source == "solver"  # a plan of the heuristics alone is its own heuristic plan: decoded once
     assert check(problem, schedule) == []
     assert check_units(problem, schedule, assigned, roles=c.roles, home=c.home, setup=c.role_change_days) == []
     value = float(objective_value(problem, schedule))
@@ -76,3 +77,17 @@ def test_set_up_in_idle_days_counts_as_set_up_and_busy() -> None:
     assert row.set_up_days == c.role_change_days
     assert row.role_changes == 1
     assert row.busy_days == exact.tasks[j].modes[m_cont].duration + c.role_change_days
+
+
+def test_a_plan_decoded_unit_by_unit_keeps_time_back_for_it() -> None:
+    """By capabilities the solver gets less of the limit (the decoding follows it within the limit); with fixed
+    pools, no set-up, nothing is decoded and nothing more is kept back."""
+    from sapper.services.planning import _decodes, solver_seconds
+
+    hazards, assets, teams, brigades = _register()
+    fixed = compile_problem(hazards, assets, teams, brigades, start_date=START,
+                            params=CompileParams(pools=PoolPolicy.FIXED, demining_stand_down=None))
+    assert _decodes(_compiled()) and not _decodes(fixed)
+    plain = solver_seconds(60.0, elapsed_s=5.0, tasks=16_000)
+    decoded = solver_seconds(60.0, elapsed_s=5.0, tasks=16_000, decodes=True)
+    assert decoded < plain < 55.0

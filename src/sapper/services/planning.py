@@ -168,11 +168,24 @@ AFTER_SOLVE_S_PER_TASK = 0.0006
 SOLVER_MIN_SHARE = 0.25
 
 
-def solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int) -> float:
+#: Seconds per task kept back, besides ``AFTER_SOLVE_S_PER_TASK``, where the plan is decoded unit by unit after the
+#: solve (teams by capabilities, ``_decoded_by_units``: two decodings, their checks and the bound of the problem with
+#: set-up per change of role). An estimate: on kursk-border by capabilities (16,006 tasks) a 60 s plan took 64 s of
+#: wall time without it (2026-12-07, docs/benchmarks.md's run of that day, other work held back).
+DECODE_S_PER_TASK = 0.0006
+
+
+def _decodes(compiled: CompiledPlan) -> bool:
+    """Whether ``plan_run`` decodes the plan unit by unit: set-up per change of role (teams by capabilities)."""
+    return compiled.role_change_days > 0 and any(m.setup for t in compiled.problem.tasks for m in t.modes)
+
+
+def solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int, decodes: bool = False) -> float:
     """What the solver gets of a plan's time limit ``limit_s`` (wall seconds for the whole plan): what is left after
-    ``elapsed_s`` (reading and compiling) less the reserve for the ``tasks``' saving; at least ``SOLVER_MIN_SHARE``
-    of the limit."""
-    return max(SOLVER_MIN_SHARE * limit_s, limit_s - elapsed_s - AFTER_SOLVE_S_PER_TASK * tasks)
+    ``elapsed_s`` (reading and compiling) less the reserve for the ``tasks``' saving (and their decoding unit by
+    unit when ``decodes``); at least ``SOLVER_MIN_SHARE`` of the limit."""
+    reserve = (AFTER_SOLVE_S_PER_TASK + (DECODE_S_PER_TASK if decodes else 0.0)) * tasks
+    return max(SOLVER_MIN_SHARE * limit_s, limit_s - elapsed_s - reserve)
 
 
 def plan_store(store: Store, *, settings: PlanSettings | None = None,
@@ -211,13 +224,15 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
                                      params=dataclasses.replace(settings.compile, horizon_days=wanted),
                                      processed=done, likelihood=likelihood)
             capped = with_budgets(longer, pricing, settings.budgets, by_id)
+    by_regions = bool(settings.decompose or (settings.decompose is None and has_regions(store)))
     limit = settings.time_limit_s if capped is not None else solver_seconds(
-        settings.time_limit_s, elapsed_s=time.perf_counter() - started, tasks=len(compiled.problem.tasks))
+        settings.time_limit_s, elapsed_s=time.perf_counter() - started, tasks=len(compiled.problem.tasks),
+        decodes=not by_regions and _decodes(compiled))
     say(msg_n("solving {n} task ({engine}, {seconds} s)", "solving {n} tasks ({engine}, {seconds} s)",
               len(compiled.problem.tasks), engine=settings.engine.value, seconds=f"{round(limit, 1):g}"))
     solve_params = SolveParams(time_limit_s=limit, workers=settings.workers, seed=settings.seed,
                                engine=settings.engine)
-    if settings.decompose or (settings.decompose is None and has_regions(store)):
+    if by_regions:
         if capped is not None:
             raise PlanError(msg("annual budgets are not split between regions: plan with --no-decompose"))
         say(msg("planning by regions on Dask ({where})",
@@ -320,15 +335,16 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
         exact = per_change_setup(problem, schedule, units, roles=compiled.roles, home=compiled.home,
                                  setup=compiled.role_change_days, prefer=prefer)
         problem, schedule, assigned = exact.problem, exact.schedule, exact.assigned
-        solved = result
-        if exact.applied:
-            result = _per_change_result(solved, exact.problem, exact.schedule, exact.continued)
-        if replan is None and solved.engine != "decomposed":
-            decoded = _decoded_by_units(compiled, solved, units, float(objective_value(problem, schedule)))
+        continued, changed, decoded_from = exact.continued, exact.applied, ""
+        if replan is None and result.engine != "decomposed":
+            decoded = _decoded_by_units(compiled, result, units, float(objective_value(problem, schedule)))
             if decoded is not None:
-                problem, schedule, assigned = decoded
-                result = _per_change_result(solved, problem, schedule,
-                                            _continued(problem, schedule, assigned, compiled.home))
+                problem, schedule, assigned, decoded_from = decoded
+                continued, changed = _continued(problem, schedule, assigned, compiled.home), True
+        if changed:
+            result = _per_change_result(result, problem, schedule, continued)
+            if decoded_from:
+                result = dataclasses.replace(result, details={**result.details, "unit_decoded_from": decoded_from})
         faults = check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
                              setup=compiled.role_change_days)
         if faults:
@@ -368,18 +384,22 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
 
 
 def _decoded_by_units(compiled: CompiledPlan, result: Result, units: Sequence[Sequence[str]], beat: float
-                      ) -> tuple[Problem, Schedule, tuple[tuple[str, ...], ...]] | None:
+                      ) -> tuple[Problem, Schedule, tuple[tuple[str, ...], ...], str] | None:
     """The best plan decoded unit by unit (``plan.unitlist``: set-up paid per change of role, units and modes chosen
     afresh) from the orders of the solver's plan and of the best heuristic plan, when one passes both independent
-    checkers and its objective is below ``beat``; None otherwise. Only where some mode carries set-up (teams by
+    checkers and its objective is below ``beat``, with the order it came from (``solver`` or ``heuristic``); None
+    otherwise. Only where some mode carries set-up (teams by
     capabilities). Re-plans and plans by regions keep ``per_change_setup``'s plan: the decoding does not keep a
     re-plan's teams on their lots, nor a region's share of a pool."""
     problem = compiled.problem
-    if compiled.role_change_days <= 0 or not any(m.setup for t in problem.tasks for m in t.modes):
+    if not _decodes(compiled):
         return None
-    best: tuple[Problem, Schedule, tuple[tuple[str, ...], ...]] | None = None
+    best: tuple[Problem, Schedule, tuple[tuple[str, ...], ...], str] | None = None
     exact, _ = with_continuing_modes(problem)
-    for order in (result.schedule, result.heuristic):
+    orders = [("solver", result.schedule)]
+    if result.heuristic is not None and result.heuristic != result.schedule:  # a plan of the heuristics alone: once
+        orders.append(("heuristic", result.heuristic))
+    for name, order in orders:
         if order is None:
             continue
         decoded = unit_list_schedule(problem, order, units, roles=compiled.roles, home=compiled.home,
@@ -392,7 +412,7 @@ def _decoded_by_units(compiled: CompiledPlan, result: Result, units: Sequence[Se
             continue
         value = float(objective_value(exact, schedule))
         if value < beat:
-            best, beat = (exact, schedule, assigned), value
+            best, beat = (exact, schedule, assigned, name), value
     return best
 
 
