@@ -393,7 +393,7 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
     def left() -> float:
         return params.time_limit_s - (time.perf_counter() - t0)
 
-    overhead = 0.0  # the most a batch took beyond its longest job's solves: building, sending, receiving
+    overhead = 0.0  # what the last batch took beyond its longest job's solves: building, sending, receiving
 
     def run_batch(jobs: Sequence[Sequence[tuple[int, float]]], engine: Engine) -> float:
         """Solve the jobs' pieces (region, seconds) side by side; each region keeps the better of its plan and the
@@ -416,8 +416,7 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
                 built[-1].append((_Piece(sub, prio[i], sp, start if engine is Engine.CPSAT else None), maps))
         results = run(_solve_pieces, [[piece for piece, _ in job] for job in built])
         slowest = 0.0
-        overhead = max(overhead, time.perf_counter() - began - max(sum(r.solve_seconds for r in outs)
-                                                                   for outs in results))
+        overhead = max(0.0, time.perf_counter() - began - max(sum(r.solve_seconds for r in outs) for outs in results))
         for job, made, outs in zip(jobs, built, results, strict=True):
             for (i, _), (_, maps), res in zip(job, made, outs, strict=True):
                 solves[i] += 1
