@@ -12,6 +12,7 @@ from sapper.plan.decompose import (
     DecomposeParams,
     base_shares,
     decompose_solve,
+    packing,
     region_resource,
     regions_of,
     serial_map,
@@ -77,7 +78,7 @@ def test_coordination_moves_idle_units_to_the_late_region(engine: Engine, limit:
     assert out.moves >= 1 and out.result.objective < out.uncoordinated_objective
     by = {r.name: r for r in out.regions}
     assert by["A"].moved == {"pool": -by["B"].moved["pool"]} and by["B"].moved["pool"] > 0
-    assert by["A"].objective == by["A"].uncoordinated_objective  # A is never solved again: it only gave
+    assert by["A"].objective == by["A"].uncoordinated_objective  # A only gave: its first plan was already optimal
 
 
 def test_units_idle_before_a_region_finishes_move_too() -> None:
@@ -115,3 +116,54 @@ def test_a_round_that_cannot_finish_in_the_limit_is_not_started() -> None:
     assert out.moves == 0 and out.result.objective == out.uncoordinated_objective
     assert out.result.details["coordination_stopped"] == "time"
     assert all(not r.moved for r in out.regions)
+
+
+@pytest.mark.parametrize(("regions", "workers"), [(3, 2), (5, 2), (4, 2), (2, 2), (3, 1), (1, 2), (7, 3), (2, 5)])
+def test_packing_shares_the_workers_time_equally_and_never_solves_a_region_twice_at_once(regions: int,
+                                                                                         workers: int) -> None:
+    """Every region gets min(workers, regions) / regions of the time; a batch has a job per busy worker, all of the
+    batch's length; a region is in at most one job of a batch."""
+    from fractions import Fraction
+
+    batches = packing(regions, workers)
+    got = dict.fromkeys(range(regions), Fraction(0))
+    for jobs in batches:
+        assert 1 <= len(jobs) <= min(workers, regions)
+        assert len({sum(f for _, f in job) for job in jobs}) == 1  # every worker busy for the whole batch
+        seen = [i for job in jobs for i, _ in job]
+        assert len(seen) == len(set(seen))
+        for job in jobs:
+            for i, f in job:
+                got[i] += f
+    assert set(got.values()) == {Fraction(min(workers, regions), regions)}
+    assert sum(max(sum(f for _, f in job) for job in jobs) for jobs in batches) == 1
+
+
+def _three_regions() -> tuple[Problem, list[str]]:
+    """Three regions on one pool of 6: A short, B and C long, with chains so that the heuristics leave room."""
+    tasks = []
+    labels = []
+    for name, count in (("A", 6), ("B", 40), ("C", 40)):
+        for j in range(count):
+            tasks.append(Task(f"{name}{j}", (Mode(1 + j % 3, ((0, 1),)), Mode(1, ((0, 2),))), weight=1 + j % 4))
+            labels.append(name)
+    return Problem(resources=(Resource("pool", 6),), tasks=tuple(tasks), precedences=(), horizon=600), labels
+
+
+@pytest.mark.parametrize("rounds", [0, 2])
+def test_three_regions_on_two_workers_are_never_worse_than_their_round_0(rounds: int) -> None:
+    """The regions wrap over two workers (one solved in two pieces); each region's plan is no worse than its round 0
+    (with coordination, its heuristic plan), and the whole plan passes the checker."""
+    problem, labels = _three_regions()
+    out = decompose_solve(problem, labels, params=DecomposeParams(time_limit_s=6.0, rounds=rounds, travel_days=2,
+                                                                  parallel=2, engine=Engine.CPSAT),
+                          map_fn=serial_map)
+    assert out.result.schedule is not None and check(problem, out.result.schedule) == []
+    assert out.result.objective == objective_value(problem, out.result.schedule)
+    assert out.result.objective <= out.uncoordinated_objective
+    assert all(r.objective <= r.uncoordinated_objective for r in out.regions)
+    # Two batches (the wrap-around splits two regions); with coordination, round 0 and a round before each batch.
+    assert out.rounds == (2 if rounds else 0)
+    assert sorted(r.solves for r in out.regions) == ([2, 3, 3] if rounds else [1, 2, 2])
+    if not rounds:
+        assert out.result.objective == out.uncoordinated_objective and out.moves == 0

@@ -12,13 +12,20 @@ solves the regions side by side (``map`` runs them: in turn, or on Dask workers 
   in that period (its stand-downs included). The shares never add up to more than the pool, so the regions' schedules
   together never use more than the whole problem's capacity: the merged schedule is feasible for the whole problem,
   which :func:`sapper.plan.solution.check` verifies.
-* **Coordination.** After each round, for each pool, a region whose schedule leaves some of its units idle for good
-  from some day on — all of them once its work with the pool is done, some of them once its load falls — gives those
-  units from that day on to the regions still working with the pool later (in proportion to their work left), which
-  receive them ``travel_days`` later: the units are in neither region while they travel and set up. Only the receiving
-  regions are solved again; a receiving region keeps its previous schedule when the new one is not better (the
-  previous one is still feasible: its capacity only grew), and a giving region's schedule never used what it gave, so
-  coordination is never worse than none, region by region.
+* **Time.** The regions share the workers' time equally, no worker idle (:func:`packing`, McNaughton's wrap-around
+  rule): three regions on two workers get two thirds of the time each (in waves, half each and one worker idle for
+  half the time), one region solved in two pieces on two workers, the second from the first's plan.
+* **Coordination.** Round 0 is the heuristics' plans of every region (the greedy plans any solve makes first): the
+  moves are decided on those, at no more than the heuristics' cost. Before each batch of solves (at most ``rounds``
+  times), for each pool, a region whose plan leaves some of its units idle for good from some day on — all of them
+  once its work with the pool is done, some of them once its load falls — gives those units from that day on to the
+  regions still working with the pool later (in proportion to their work left), which receive them ``travel_days``
+  later: the units are in neither region while they travel and set up. Every solve then improves its region's
+  current plan (a warm start), which is still feasible under the new shares: the giver never used what it gave, the
+  receiver only gained capacity. A region keeps its plan when a solve finds no better one, so each region ends no
+  worse than its round 0. What the moves gain against what the heuristics' round costs is measured on
+  national-synthetic (docs/benchmarks.md); before, round 0 was an optimisation with half the limit, and the time the
+  later rounds took from it was not paid back there.
 
 The objective must be separable by task (weighted completion or makespan); budgets and anchors are not split
 (``PlanError``).
@@ -27,10 +34,12 @@ The objective must be separable by task (weighted completion or makespan); budge
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TypeVar
 
 import numpy as np
@@ -60,9 +69,10 @@ class DecomposeParams:
     """The decomposition's settings: the whole time limit (s), coordination rounds and travel days, the solver's."""
 
     time_limit_s: float = 60.0
+    #: Rounds of coordination at most: one after round 0, one before each later batch of solves (0: none).
     rounds: int = 2
     travel_days: int = TRAVEL_DAYS
-    #: Regions solved at once (the workers ``map`` runs on): how the time limit is shared within a round.
+    #: Regions solved at once (the workers ``map`` runs on): how the time limit is shared (:func:`packing`).
     parallel: int = 1
     seed: int = 0
     engine: Engine = Engine.CPSAT
@@ -216,14 +226,27 @@ def sub_problem(problem: Problem, tasks: Sequence[int], shares: Sequence[Share]
 
 
 @dataclass(frozen=True)
-class _Job:
+class _Piece:
+    """One solve of one region: its problem under its shares at the time, the planner's order, the solver's settings,
+    and the plan it improves (None: from the heuristics, as any ``solve``)."""
+
     problem: Problem
     priority: tuple[float, ...] | None
     params: SolveParams
+    start: Schedule | None = None
 
 
-def _solve_job(job: _Job) -> Result:
-    return solve(job.problem, params=job.params, priority=job.priority)
+def _solve_pieces(pieces: Sequence[_Piece]) -> list[Result]:
+    """Solve ``pieces`` in turn, on one worker; a piece gets less time when those before it ran over theirs."""
+    t0 = time.perf_counter()
+    planned = 0.0
+    out = []
+    for p in pieces:
+        planned += p.params.time_limit_s
+        limit = max(MIN_PIECE_S, planned - (time.perf_counter() - t0))
+        out.append(solve(p.problem, params=dataclasses.replace(p.params, time_limit_s=limit), priority=p.priority,
+                         start=p.start))
+    return out
 
 
 def _runs(problem: Problem, tasks: Sequence[int], sched: Schedule) -> Iterator[tuple[int, Mode]]:
@@ -232,14 +255,43 @@ def _runs(problem: Problem, tasks: Sequence[int], sched: Schedule) -> Iterator[t
         yield sched.starts[k], problem.tasks[j].modes[sched.modes[k]]
 
 
-def _finish_by_pool(problem: Problem, tasks: Sequence[int], sched: Schedule) -> list[int]:
-    """Per resource, the period after the last one in which the region's schedule uses it (0: never)."""
-    out = [0] * len(problem.resources)
-    for s, mode in _runs(problem, tasks, sched):
-        if mode.duration:
-            for r, _ in mode.demands:
-                out[r] = max(out[r], s + mode.duration)
-    return out
+@dataclass(frozen=True)
+class _Use:
+    """A region's schedule as arrays: each task's start and end, and the units of each resource its mode takes."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    units: np.ndarray  # tasks × resources
+
+    @classmethod
+    def of(cls, problem: Problem, tasks: Sequence[int], sched: Schedule) -> _Use:
+        starts = np.asarray(sched.starts, dtype=np.int64)
+        ends = starts.copy()
+        units = np.zeros((len(tasks), len(problem.resources)), dtype=np.int64)
+        for k, (s, mode) in enumerate(_runs(problem, tasks, sched)):
+            ends[k] = s + mode.duration
+            for r, u in mode.demands:
+                units[k, r] += u
+        return cls(starts, ends, units)
+
+    def finish(self, r: int) -> int:
+        """The period after the last one in which the schedule uses resource ``r`` (0: never)."""
+        busy = (self.units[:, r] > 0) & (self.ends > self.starts)
+        return int(self.ends[busy].max()) if busy.any() else 0
+
+    def _profile(self, weights: np.ndarray, horizon: int) -> np.ndarray:
+        diff = np.zeros(horizon + 1, dtype=np.int64)
+        np.add.at(diff, np.minimum(self.starts, horizon), weights)
+        np.add.at(diff, np.minimum(self.ends, horizon), -weights)
+        return np.cumsum(diff)[:horizon]
+
+    def usage(self, r: int, horizon: int) -> np.ndarray:
+        """Units of resource ``r`` the schedule uses in each period."""
+        return self._profile(self.units[:, r], horizon)
+
+    def active(self, r: int, horizon: int) -> np.ndarray:
+        """Runs of the schedule using resource ``r`` in each period (whatever their units)."""
+        return self._profile((self.units[:, r] > 0).astype(np.int64), horizon)
 
 
 def _region_objective(problem: Problem, tasks: Sequence[int], sched: Schedule) -> float:
@@ -269,10 +321,53 @@ def _set_from(share: Share, t: int, delta: int) -> Share:
     return tuple((p, _at(share, p) + (delta if p >= t else 0)) for p in points)
 
 
+#: A batch of jobs run side by side, one job per worker: each job its pieces (region, share of the time) in turn.
+Batch = list[list[tuple[int, Fraction]]]
+
+
+def packing(regions: int, workers: int) -> list[Batch]:
+    """Batches of solves giving each of ``regions`` the same share of ``workers`` workers' time, none idle (McNaughton's
+    wrap-around rule): the regions laid end to end over the workers' time lines, each ``min(workers, regions) /
+    regions`` of one (a share of 1 is the whole time). A region that wraps from the end of worker ``w`` to the start
+    of worker ``w + 1`` runs there first and at the end of ``w`` later, from the plan its first piece found; a batch
+    ends where such a second piece begins, so a region is never solved in two places at once and every batch ends
+    with every region's plan known (where coordination may move units). Shares in each batch, as fractions of the
+    whole time."""
+    n = max(1, regions)
+    p = max(1, min(workers, n))
+    width = Fraction(p, n)
+    pieces: list[tuple[int, Fraction, Fraction, int]] = []  # (worker, from, to on its time line, region)
+    cuts = {Fraction(0), Fraction(1)}
+    for i in range(regions):
+        a, b = i * width, (i + 1) * width
+        w = math.floor(a)
+        if b > w + 1:  # wraps: the piece at the end of worker w starts after the one at the start of w + 1 ends
+            pieces += [(w, a - w, Fraction(1), i), (w + 1, Fraction(0), b - w - 1, i)]
+            cuts.add(a - w)
+        else:
+            pieces.append((w, a - w, b - w, i))
+    edges = sorted(cuts)
+    batches: list[Batch] = []
+    for lo, hi in itertools.pairwise(edges):
+        jobs = []
+        for w in range(p):
+            job = [(i, min(b, hi) - max(a, lo)) for ww, a, b, i in sorted(pieces, key=lambda x: x[1])
+                   if ww == w and min(b, hi) > max(a, lo)]
+            if job:
+                jobs.append(job)
+        batches.append(jobs)
+    return batches
+
+
+#: Seconds a piece of a region's solve gets at least (when the heuristics or the machine took the rest of the limit).
+MIN_PIECE_S = 1.0
+
+
 def decompose_solve(problem: Problem, labels: Sequence[str], *, params: DecomposeParams | None = None,
-                    priority: Sequence[float] | None = None, map_fn: MapFn[_Job, Result] | None = None,
+                    priority: Sequence[float] | None = None,
+                    map_fn: MapFn[Sequence[_Piece], list[Result]] | None = None,
                     say: Callable[[str], None] | None = None) -> Decomposed:
-    """Solve ``problem`` region by region (``labels``: each task's region), coordinate the pools for
+    """Solve ``problem`` region by region (``labels``: each task's region), coordinate the pools for up to
     ``params.rounds`` rounds, and return the merged schedule checked as one whole problem (module docstring)."""
     params = params or DecomposeParams()
     run = map_fn or serial_map
@@ -285,83 +380,130 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
     regions = regions_of(problem, labels)
     names = [name for name, _ in regions]
     members = [tasks for _, tasks in regions]
+    n = len(regions)
     base = base_shares(problem, members)
-    shares: list[list[Share]] = [[((0, base[i][r]),) for r in range(len(problem.resources))]
-                                 for i in range(len(regions))]
+    shares: list[list[Share]] = [[((0, base[i][r]),) for r in range(len(problem.resources))] for i in range(n)]
     moved = [dict.fromkeys([res.name for res in problem.resources], 0) for _ in regions]
     prio = [tuple(priority[j] for j in tasks) if priority is not None else None for tasks in members]
     rounds = max(0, params.rounds)
-    # Round 0 takes half the limit, each coordination round an equal part of the rest.
-    budgets = [params.time_limit_s] if rounds == 0 else \
-        [params.time_limit_s * 0.5] + [params.time_limit_s * 0.5 / rounds] * rounds
+    best: list[Schedule | None] = [None] * n  # per region: its tasks' starts and whole-problem mode indices
+    objs = [math.inf] * n
+    solves = [0] * n
 
-    def jobs_for(which: list[int], budget: float) -> tuple[list[_Job], list[tuple[tuple[int, ...], ...]]]:
-        waves = math.ceil(len(which) / max(1, params.parallel))
-        limit = max(1.0, budget / max(1, waves))
-        sp = SolveParams(time_limit_s=limit, workers=1, seed=params.seed, engine=params.engine)
-        made = [sub_problem(problem, members[i], shares[i]) for i in which]
-        return [_Job(sub, prio[i], sp) for i, (sub, _) in zip(which, made, strict=True)], [m for _, m in made]
+    def left() -> float:
+        return params.time_limit_s - (time.perf_counter() - t0)
 
-    best: list[Schedule] = []  # per region: its tasks' starts and whole-problem mode indices
-    objs: list[float] = []
-    solves = [1] * len(regions)
-    tell(f"solving {len(regions)} regions ({', '.join(names)}), {budgets[0]:.0f} s")
-    jobs, maps = jobs_for(list(range(len(regions))), budgets[0])
-    first_results = run(_solve_job, jobs)
-    for i, (res, mm) in enumerate(zip(first_results, maps, strict=True)):
-        if res.schedule is None or res.objective is None:
-            raise PlanError(f"region {names[i]}: no plan ({res.status.value}) within its share of the pools")
-        best.append(_to_whole(res.schedule, mm))
-        objs.append(_region_objective(problem, members[i], best[i]))
-    first = list(best)
-    uncoordinated = _merge(problem, members, best)
-    first_obj = float(objective_value(problem, uncoordinated))
-    _verify_whole(problem, uncoordinated, "the uncoordinated regions")
-    n_moves = 0
-    done_rounds = 0
-    slowest = max(r.solve_seconds for r in first_results)  # the longest region solve: a wave's least time
-    stopped = ""
-    for k in range(1, rounds + 1):
-        receivers, moves = _coordinate(problem, members, best, shares, moved, params.travel_days)
-        if not receivers:
-            tell(f"round {k}: no region finishes a pool early enough to give teams away")
-            break
-        which = sorted(receivers)
-        left = params.time_limit_s - (time.perf_counter() - t0)
-        if slowest * math.ceil(len(which) / max(1, params.parallel)) > left:
-            stopped = "time"
-            tell(f"round {k}: not started, {left:.0f} s left of the limit ({slowest:.0f} s per region solve)")
-            _undo(shares, moved, moves, params.travel_days)
-            break
-        n_moves += len(moves)
-        tell(f"round {k}: {len(moves)} moves of teams between regions; solving {len(which)} regions again")
-        jobs, maps = jobs_for(which, budgets[k])
-        results = run(_solve_job, jobs)
-        slowest = max(r.solve_seconds for r in results)
-        for i, job, mm, res in zip(which, jobs, maps, results, strict=True):
-            # The region's previous schedule is feasible with the new shares (it keeps what it used): check it.
-            previous = _to_sub(best[i], mm)
-            if previous is None or check(job.problem, previous):
-                raise PlanError(f"region {names[i]}: its previous plan broke its new share: decomposition fault")
-            solves[i] += 1
-            if res.schedule is not None:
-                cand = _to_whole(res.schedule, mm)
+    overhead = 0.0  # what the last batch took beyond its longest job's solves: building, sending, receiving
+
+    def run_batch(jobs: Sequence[Sequence[tuple[int, float]]], engine: Engine) -> float:
+        """Solve the jobs' pieces (region, seconds) side by side; each region keeps the better of its plan and the
+        new one. The longest piece's seconds."""
+        nonlocal overhead
+        began = time.perf_counter()
+        built: list[list[tuple[_Piece, tuple[tuple[int, ...], ...]]]] = []
+        for job in jobs:
+            built.append([])
+            for i, seconds in job:
+                sub, maps = sub_problem(problem, members[i], shares[i])
+                start = None
+                previous = best[i]
+                if previous is not None:  # its capacity only grew, or it gave units its plan left idle
+                    start = _to_sub(previous, maps)
+                    # A solve from ``start`` verifies it itself (on the worker); a heuristic re-plan does not see it.
+                    if start is None or (engine is Engine.GREEDY and check(sub, start, max_faults=1)):
+                        raise PlanError(f"region {names[i]}: its plan broke its new share: decomposition fault")
+                sp = SolveParams(time_limit_s=seconds, workers=1, seed=params.seed, engine=engine)
+                built[-1].append((_Piece(sub, prio[i], sp, start if engine is Engine.CPSAT else None), maps))
+        results = run(_solve_pieces, [[piece for piece, _ in job] for job in built])
+        slowest = 0.0
+        overhead = max(0.0, time.perf_counter() - began - max(sum(r.solve_seconds for r in outs) for outs in results))
+        for job, made, outs in zip(jobs, built, results, strict=True):
+            for (i, _), (_, maps), res in zip(job, made, outs, strict=True):
+                solves[i] += 1
+                slowest = max(slowest, res.solve_seconds)
+                if res.schedule is None:
+                    if best[i] is None:
+                        raise PlanError(f"region {names[i]}: no plan ({res.status.value}) within its share of the "
+                                        "pools")
+                    continue
+                cand = _to_whole(res.schedule, maps)
                 obj = _region_objective(problem, members[i], cand)
                 if obj < objs[i]:
                     best[i], objs[i] = cand, obj
+        return slowest
+
+    n_moves = 0
+    done_rounds = 0
+    stopped = ""
+
+    def coordinate(k: int) -> set[int]:
+        nonlocal n_moves, done_rounds
+        receivers, moves = _coordinate(problem, members, _known(best), shares, moved,
+                                       params.travel_days)
         done_rounds = k
-    merged = _merge(problem, members, best)
+        n_moves += len(moves)
+        tell(f"round {k}: {len(moves)} moves of teams between regions" if receivers else
+             f"round {k}: no region leaves units of a pool idle for good while another still needs them")
+        return receivers
+
+    first: list[Schedule] = []
+    slowest = 0.0
+    if rounds or params.engine is Engine.GREEDY:
+        # Round 0: the heuristics' plans of every region (the greedy plans a solve makes first), to coordinate on.
+        tell(f"round 0: heuristic plans of {n} regions ({', '.join(names)})")
+        slowest = run_batch([[(i, MIN_PIECE_S)] for i in range(n)], Engine.GREEDY)
+        first = _known(best)
+    if params.engine is Engine.GREEDY:  # a round re-plans the regions that received units, from their new shares
+        for k in range(1, rounds + 1):
+            if slowest > left():  # the slowest solve of the round before would not fit in what is left
+                stopped = "time"
+                tell(f"round {k}: not started, {max(0.0, left()):.0f} s left of the limit")
+                break
+            which = sorted(coordinate(k))
+            if not which:
+                break
+            slowest = run_batch([[(i, MIN_PIECE_S)] for i in which], Engine.GREEDY)
+    else:
+        # The time left, shared equally by the regions over the workers (``packing``); with coordination, each
+        # region's solve improves its heuristic plan, and a round of coordination precedes each batch.
+        # Each batch's pieces are scaled to what is left, less the overhead of a batch for it and each one after it.
+        batches = packing(n, params.parallel)
+        total = max(0.0, left() - overhead * len(batches))
+        tell(f"optimising {n} regions on {params.parallel} workers, {total:.0f} s")
+        done = Fraction(0)
+        for k, jobs in enumerate(batches):
+            if done_rounds < rounds:
+                coordinate(done_rounds + 1)
+            planned = float(1 - done) * total
+            scale = max(0.0, left() - overhead * (len(batches) - k)) / planned if planned > 0 else 0.0
+            run_batch([[(i, max(MIN_PIECE_S, float(f) * total * scale)) for i, f in job] for job in jobs],
+                      Engine.CPSAT)
+            done += max(sum(f for _, f in job) for job in jobs)
+    final = _known(best)
+    first = first or final
+    merged = _merge(problem, members, final)
     _verify_whole(problem, merged, "the decomposed plan")
+    uncoordinated = _merge(problem, members, first)
+    if first is not final:
+        _verify_whole(problem, uncoordinated, "the uncoordinated regions")
+    first_obj = float(objective_value(problem, uncoordinated))
     obj = float(objective_value(problem, merged))
     runs = tuple(RegionRun(names[i], len(members[i]), objs[i], _region_objective(problem, members[i], first[i]),
-                           solves[i], {n: v for n, v in moved[i].items() if v})
-                 for i in range(len(regions)))
-    details: dict[str, object] = {"decomposed_regions": len(regions), "coordination_rounds": done_rounds,
+                           solves[i], {name: v for name, v in moved[i].items() if v}) for i in range(n))
+    details: dict[str, object] = {"decomposed_regions": n, "coordination_rounds": done_rounds,
                                   "coordination_moves": n_moves, "uncoordinated_objective": first_obj,
                                   "travel_days": params.travel_days, "coordination_stopped": stopped or None}
     result = Result(Status.FEASIBLE, merged, obj, None, first_obj, uncoordinated, "decomposed",
                     time.perf_counter() - t0, details)
     return Decomposed(result, first_obj, runs, done_rounds, n_moves)
+
+
+def _known(plans: Sequence[Schedule | None]) -> list[Schedule]:
+    """Every region's plan (each region has one after its first solve)."""
+    out = [s for s in plans if s is not None]
+    if len(out) != len(plans):
+        raise PlanError("a region has no plan: decomposition fault")
+    return out
 
 
 def _merge(problem: Problem, members: Sequence[Sequence[int]], schedules: Sequence[Schedule]) -> Schedule:
@@ -382,39 +524,6 @@ def _verify_whole(problem: Problem, schedule: Schedule, what: str) -> None:
                         + "; ".join(str(f) for f in faults))
 
 
-def _undo(shares: list[list[Share]], moved: list[dict[str, int]], moves: Sequence[tuple[int, int, int, int, int]],
-          travel: int) -> None:
-    """Take back ``moves`` (pool, from, to, units, from period) of a round that is not run."""
-    for r, i, j, units, t in reversed(moves):
-        shares[i][r] = _set_from(shares[i][r], t, units)
-        shares[j][r] = _set_from(shares[j][r], t + travel, -units)
-        key = list(moved[i])[r]
-        moved[i][key] += units
-        moved[j][key] -= units
-
-
-def _usage(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int) -> np.ndarray:
-    """Units of resource ``r`` the region's schedule uses in each period."""
-    diff = np.zeros(problem.horizon + 1, dtype=np.int64)
-    for s, mode in _runs(problem, tasks, sched):
-        if mode.duration:
-            for rr, units in mode.demands:
-                if rr == r:
-                    diff[s] += units
-                    diff[min(s + mode.duration, problem.horizon)] -= units
-    return np.cumsum(diff)[:problem.horizon]
-
-
-def _active(problem: Problem, tasks: Sequence[int], sched: Schedule, r: int) -> np.ndarray:
-    """Runs of the region's schedule using resource ``r`` in each period (whatever their units)."""
-    diff = np.zeros(problem.horizon + 1, dtype=np.int64)
-    for s, mode in _runs(problem, tasks, sched):
-        if mode.duration and any(rr == r for rr, _ in mode.demands):
-            diff[s] += 1
-            diff[min(s + mode.duration, problem.horizon)] -= 1
-    return np.cumsum(diff)[:problem.horizon]
-
-
 def _capacity(res: Resource, horizon: int) -> np.ndarray:
     """``res``'s units in each period (its stand-downs taken off)."""
     diff = np.zeros(horizon + 1, dtype=np.int64)
@@ -425,11 +534,11 @@ def _capacity(res: Resource, horizon: int) -> np.ndarray:
     return np.cumsum(diff)[:horizon]
 
 
-def _lasting_spare(problem: Problem, tasks: Sequence[int], sched: Schedule, share: Share, r: int) -> np.ndarray:
-    """Per period, the units of resource ``r`` the region's schedule leaves unused in every period from then on."""
+def _lasting_spare(problem: Problem, use: _Use, share: Share, r: int) -> np.ndarray:
+    """Per period, the units of resource ``r`` the region's schedule (``use``) leaves unused in every period from then
+    on."""
     horizon = problem.horizon
-    spare = _capacity(region_resource(problem.resources[r], share, horizon), horizon) - \
-        _usage(problem, tasks, sched, r)
+    spare = _capacity(region_resource(problem.resources[r], share, horizon), horizon) - use.usage(r, horizon)
     return np.minimum.accumulate(spare[::-1])[::-1] if len(spare) else spare
 
 
@@ -455,14 +564,15 @@ def _coordinate(problem: Problem, members: Sequence[Sequence[int]], best: Sequen
     receivers: set[int] = set()
     moves: list[tuple[int, int, int, int, int]] = []
     horizon = problem.horizon
-    finish = [_finish_by_pool(problem, tasks, sched) for tasks, sched in zip(members, best, strict=True)]
+    uses = [_Use.of(problem, tasks, sched) for tasks, sched in zip(members, best, strict=True)]
+    finish = [[use.finish(r) for r in range(len(problem.resources))] for use in uses]
     n = len(members)
     for r, res in enumerate(problem.resources):
         got_r: set[int] = set()
-        lasting = [_lasting_spare(problem, members[i], best[i], shares[i][r], r) for i in range(n)]
+        lasting = [_lasting_spare(problem, uses[i], shares[i][r], r) for i in range(n)]
         # Periods of work on the pool from each period on, per region (a suffix sum, not a pass over the tasks per
         # question).
-        left = [np.concatenate([np.cumsum(_active(problem, members[j], best[j], r)[::-1])[::-1], [0]])
+        left = [np.concatenate([np.cumsum(uses[j].active(r, horizon)[::-1])[::-1], [0]])
                 for j in range(n)]
         for i in sorted(range(n), key=lambda i: (finish[i][r], i)):
             if i in got_r:  # it received this pool in this round: it does not give it away again
