@@ -311,14 +311,14 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         f"{c.running} continuing, {c.not_started_as_planned} not started as planned, {c.removed} removed; "
         f"{c.added} added; {c.lots_compared:,} lots still to do compared.",
         "",
-        f"Lots that must move by precedences and stand-downs alone: **{c.must_move}** "
-        f"(the {c.not_started_as_planned} not started as planned among them); **{c.pushed_forward}** move when "
+        f"Lots that must move by precedences and stand-downs alone: **{c.must_move:,}** "
+        f"(the {c.not_started_as_planned} not started as planned among them); **{c.pushed_forward:,}** move when "
         f"the previous plan is pushed forward team by team (each team keeps its lots in order). The default re-plan "
-        f"(`--moves fewest`) moved **{c.moved}**: the {c.moved - (c.anchored_moved or 0)} lots without a start "
-        f"left to keep, and {c.anchored_moved} of the lots whose previous start was still ahead, where no plan "
-        f"can move fewer than **{c.fewest_moves_bound}** of them"
+        f"(`--moves fewest`) moved **{c.moved:,}**: the {c.moved - (c.anchored_moved or 0):,} lots without a start "
+        f"left to keep, and {c.anchored_moved or 0:,} of the lots whose previous start was still ahead, where no plan "
+        f"can move fewer than **{c.fewest_moves_bound or 0:,}** of them"
         + (" (so that is the minimum: the plan meets the proven bound)" if c.fewest_moves_proven else
-           f" (the fewest found: {c.fewest_moves}; not proven the minimum)")
+           f" (the fewest found: {c.fewest_moves or 0:,}; not proven the minimum)")
         + f". Move cost: {c.move_cost:,} per lot moved "
         f"({ReplanSettings().move_cost_days:g} working days × the median weight of a release or restoration).",
         "",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sapper.plan import Mode, Precedence, Problem, Resource, Schedule, Task, check, check_units, objective_value
 from sapper.plan.greedy import earliest_start_bound
-from sapper.plan.setups import lower_bound, per_change_setup, with_continuing_modes
+from sapper.plan.setups import continuing_mode, lower_bound, per_change_setup, with_continuing_modes
 from tests.plan.conftest import random_problem
 
 SETUP = 3
@@ -152,3 +154,64 @@ def test_the_per_change_bound_holds_for_a_plan_with_set_up_per_change() -> None:
     out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
     assert lower_bound(out.problem) <= objective_value(out.problem, out.schedule)
     assert lower_bound(out.problem) < lower_bound(p)
+
+
+def _replanned(roles: list[str], home: str, *, continuing: set[int]) -> Problem:
+    """A chain as ``_solved_conservatively`` gives, where the lots in ``continuing`` also have the mode without their
+    set-up after their own (what a re-plan gives a lot that continued its unit's role)."""
+    p, _ = _solved_conservatively(roles, home)
+    tasks = [dataclasses.replace(t, modes=(*t.modes, continuing_mode(t.modes[0]))) if k in continuing else t
+             for k, t in enumerate(p.tasks)]
+    return p.replace(tasks=tuple(tasks))
+
+
+def test_a_lot_that_continues_its_role_keeps_its_mode_without_set_up() -> None:
+    """A survey team on manual → manual, the second lot solved in its mode without set-up right after the first: it
+    keeps that mode, its start and its duration; nothing gets set-up back; the checkers accept it."""
+    p = _replanned(["manual", "manual"], "survey", continuing={1})
+    s = Schedule((0, 5 + SETUP), (0, 1))
+    out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert out.restored == 0 and out.continued == 1
+    assert out.schedule == s
+    assert out.problem.tasks[1].modes[out.schedule.modes[1]].duration == 5
+    assert check(out.problem, out.schedule) == []
+    assert check_units(out.problem, out.schedule, out.assigned, roles=ROLES, home={"T-1": "survey"},
+                       setup=SETUP) == []
+
+
+def test_a_lot_solved_without_set_up_after_a_change_of_role_gets_it_back() -> None:
+    """The solver puts the manual lot in its mode without set-up right after a dog lot (the unit changes role) and a
+    second manual lot after it: the first manual lot gets its set-up back, so it and the lot after it end later;
+    the second keeps its mode without set-up (its unit is in the role now); the checkers accept the plan."""
+    p = _replanned(["dog", "manual", "manual"], "survey", continuing={1, 2})
+    s = Schedule((0, 5 + SETUP, 10 + SETUP), (0, 1, 1))
+    assert check(p, s) == []
+    assert len(_faults(p, s, "survey")) == 1  # the solved plan breaks the unit check
+    out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert out.applied and out.restored == 1
+    assert [out.problem.tasks[j].modes[out.schedule.modes[j]].setup for j in range(3)] == [SETUP, SETUP, 0]
+    assert out.schedule.starts == (0, 8, 16)
+    assert check(out.problem, out.schedule) == []
+    assert check_units(out.problem, out.schedule, out.assigned, roles=ROLES, home={"T-1": "survey"},
+                       setup=SETUP) == []
+
+
+def test_a_lot_solved_without_set_up_keeps_it_after_idle_time_enough_for_the_set_up() -> None:
+    """A manual lot without set-up after the unit's own survey lot and SETUP idle periods: set up in the idle time."""
+    p = _replanned(["survey", "manual"], "survey", continuing={1})
+    s = Schedule((0, 5 + SETUP), (0, 1))
+    out = per_change_setup(p, s, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert out.restored == 0 and out.schedule == s
+    tight = Schedule((0, 5 + SETUP - 1), (0, 1))
+    out = per_change_setup(p, tight, [("T-1",)], roles=ROLES, home={"T-1": "survey"}, setup=SETUP)
+    assert out.restored == 1 and out.schedule.starts == (0, 5) and out.schedule.modes == (0, 0)
+    assert check_units(out.problem, out.schedule, out.assigned, roles=ROLES, home={"T-1": "survey"},
+                       setup=SETUP) == []
+
+
+def test_continuing_modes_a_task_has_are_not_added_again() -> None:
+    """A task that already has the mode without set-up keeps it as the continuing mode (no duplicate)."""
+    p = _replanned(["manual", "manual"], "survey", continuing={1})
+    exact, cont = with_continuing_modes(p)
+    assert cont == {(0, 0): 1, (1, 0): 1}
+    assert len(exact.tasks[1].modes) == 2

@@ -3,12 +3,14 @@ chose, every unit is able to work in its lots' roles, and task orders go to the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
+from sapper.domain.calendar import Calendar
 from sapper.plan import check
 from sapper.scenario.compile import PoolPolicy, TaskKind
 from sapper.services.planning import PlanSettings, plan_store
@@ -81,3 +83,45 @@ def test_task_orders_go_to_the_units_a_capability_plan_chose(db: Path) -> None:
                 assert lot.method == planned.mode
                 issued += 1
     assert issued > 0
+
+
+def _continued_lot(db: Path) -> tuple[str, dt.date, dt.date]:
+    """Save a previous plan in which the survey team, after its manual lot on H-2, does a second manual lot of H-2
+    straight after without set-up (it continued its role, as ``plan.setups`` plans it); the lot and its dates."""
+    with open_store(db) as store:
+        prev = store.latest_plan()
+        assert prev is not None
+        by_id = {t.task_id: t for t in prev.tasks}
+        first = by_id["clearance H-2/3"]
+        assert first.mode == "manual" and first.unit_id == "T-SUR-1"  # a borrowed role: set-up on this lot
+        cal = Calendar(prev.start_date, weekdays=prev.params.weekdays, holidays=prev.params.holidays)
+        days = cal.index_of(first.end_date) + 1 - cal.index_of(first.start_date)
+        start = cal.index_of(first.end_date) + 1
+        end = start + days - prev.params.role_change_days
+        second = dataclasses.replace(by_id["clearance H-2/2"], mode=first.mode, resource=first.resource,
+                                     unit_id=first.unit_id, start_date=cal.date_of(start),
+                                     end_date=cal.end_date_of(end))
+        released = by_id["released H-2"]
+        later = second.end_date - first.end_date  # the release waits for the second lot
+        released = dataclasses.replace(released, start_date=released.start_date + later,
+                                       end_date=released.end_date + later)
+        tasks = tuple(second if t.task_id == second.task_id else released if t.task_id == released.task_id else t
+                      for t in prev.tasks)
+        store.save_plan(dataclasses.replace(prev, id=None, tasks=tasks))
+    return second.task_id, second.start_date, second.end_date
+
+
+def test_a_lot_that_continued_its_role_keeps_its_start_and_duration(db: Path) -> None:
+    """With ``keep_continued``, a lot the previous plan gave no set-up (its unit did a lot in the same borrowed role
+    just before) keeps its start, its end and its unit in the re-plan after a week as planned, and the saved plan
+    passes the unit check (``plan_run`` runs it)."""
+    lot, start, end = _continued_lot(db)
+    report(db, week_as_planned(db))
+    with open_store(db) as store:
+        outcome = replan_store(store, settings=ReplanSettings(as_of=AS_OF, time_limit_s=5.0, keep_continued=True))
+    assert outcome.result.schedule is not None
+    assert check(outcome.compiled.problem, outcome.result.schedule) == []
+    new = {t.task_id: t for t in outcome.run.tasks}[lot]
+    assert (new.start_date, new.end_date, new.unit_id) == (start, end, "T-SUR-1")
+    assert len(outcome.frame.continued) == 1
+    assert lot not in {m.task_id for m in outcome.changes.moved_tasks}

@@ -8,6 +8,11 @@ was wherever the facts allow, and what changed and why.
    reported on it) when its predecessors are done, its unit is still in the store and its pool has room; every other
    lot of the previous plan that was not due yet gets its previous start as its *anchor*, and moving it costs
    ``move_cost`` (``Problem.move_cost``; ``--move-cost`` days × the median weight of a release or restoration).
+   With ``ReplanSettings.keep_continued``, a pending lot that ran without set-up in the previous plan (its unit
+   continued a borrowed role, ``plan.setups``) keeps that mode without set-up, so the previous plan stays feasible as
+   it was; after the solve, the set-up step (``plan.setups.per_change_setup``, the previous units preferred) gives
+   the set-up back where the units given do not continue the role, and the changes are counted on that plan, the one
+   saved. Off by default: measured on kursk-border, the set-up put back ripples through busy pools (docs/planning.md).
 3. **The warm start** is the previous plan repaired to the new facts (``plan.stability.warm_start``: in the previous
    plan's order, each lot at its previous start where it can be, else where it moves no other lot unless that costs
    more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
@@ -40,9 +45,10 @@ from sapper.domain.pricing import PricingProfile
 from sapper.domain.taskorders import ACTIVE
 from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
 from sapper.messages import Joined, msg, msg_n, phrases
-from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, solve
+from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, Status, Task, solve
 from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
+from sapper.plan.setups import continuing_mode, per_change_setup
 from sapper.plan.solution import moved_tasks, objective_value
 from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
 from sapper.scenario.compile import (
@@ -96,6 +102,11 @@ class ReplanSettings:
     idle_weeks: int = 4
     #: The prices a budget-capped plan's budgets are spent at (None: sapper's default profile).
     pricing: PricingProfile | None = None
+    #: Keep a pending lot that ran without set-up in the previous plan (its unit continued a borrowed role) in its
+    #: mode without set-up, set-up put back after the solve where the units given do not continue the role. Off by
+    #: default: the pools' plan does not say which unit does what, and on kursk-border after a week the set-up put
+    #: back delays far more lots than it keeps (docs/planning.md, "Lots that continued a role").
+    keep_continued: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,9 @@ class Frame:
     move_cost: int
     #: Each unit's lots in the previous plan's order (running first), as precedences: a unit does one lot at a time.
     chains: tuple[Precedence, ...] = ()
+    #: Lots still to do that ran without set-up in the previous plan (their unit continued the role): they keep the
+    #: mode without it, appended after the task's modes (``plan.setups.continuing_mode``).
+    continued: tuple[int, ...] = ()
 
     def pushed_forward(self, problem: Problem) -> Propagation:
         """The previous plan pushed forward team by team: precedences, stand-downs and each unit's own sequence."""
@@ -252,7 +266,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         spent = spent_before(paid, as_of, weekdays=previous.params.weekdays, holidays=previous.params.holidays)
         say(f"keeping to the plan's {budgets.describe(pricing.currency)}")
         compiled = with_budgets(compiled, pricing, budgets, by_id, spent=spent)
-    frame = build_frame(compiled, left, move_cost_days=settings.move_cost_days)
+    frame = build_frame(compiled, left, move_cost_days=settings.move_cost_days,
+                        keep_continued=settings.keep_continued and settings.stable)
     problem = frame.problem if settings.stable else frame.problem.replace(move_cost=0)
     compiled = dataclasses.replace(compiled, problem=problem)
     prop = frame.pushed_forward(problem)
@@ -267,6 +282,9 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
         result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
+    if frame.continued:  # the changes counted on the plan as saved, set-up back where a unit does not continue
+        compiled, result = _per_change(compiled, result, frame)
+        problem = compiled.problem
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
                                earliest=earliest(problem))
     plan_settings = PlanSettings(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
@@ -325,6 +343,26 @@ def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compi
     return dataclasses.replace(changes, teams=teams, unit_use=use)
 
 
+def _per_change(compiled: CompiledPlan, result: Result, frame: Frame) -> tuple[CompiledPlan, Result]:
+    """The solved re-plan with set-up per change of role (``plan.setups.per_change_setup``, the units of the previous
+    plan preferred): a lot that kept its continuing mode where its unit does not continue the role gets its set-up
+    back, so the changes are counted on the plan that is saved. Unchanged when no set-up applies."""
+    if result.schedule is None or compiled.role_change_days <= 0:
+        return compiled, result
+    problem = compiled.problem
+    units = [compiled.units[r.name] for r in problem.resources]
+    exact = per_change_setup(problem, result.schedule, units, roles=compiled.roles, home=compiled.home,
+                             setup=compiled.role_change_days, prefer=frame.prefer)
+    if not exact.applied:
+        return compiled, result
+    objective = objective_value(exact.problem, exact.schedule)
+    status = Status.FEASIBLE if result.status is Status.OPTIMAL and objective != result.objective else result.status
+    details = {**result.details, "solved_objective": result.objective,
+               "set_up_kept_from_previous": len(frame.continued), "set_up_restored_lots": exact.restored}
+    return (dataclasses.replace(compiled, problem=exact.problem),
+            dataclasses.replace(result, schedule=exact.schedule, objective=objective, status=status, details=details))
+
+
 def _scratch_priority(problem: Problem, planner: Sequence[float]) -> list[float]:
     """The priority order for a re-plan from scratch: the best (by the objective of the serial scheme's plan) of the
     planner's order and the priority rules ``solve`` tries (descendant weight, unlock ratio), with the running lots
@@ -355,8 +393,10 @@ def _median_weight(problem: Problem) -> float:
     return statistics.median(weights) if weights else 1.0
 
 
-def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float) -> Frame:
-    """The re-plan problem: anchors, running lots pinned, methods kept, the previous order (module docstring)."""
+def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float,
+                keep_continued: bool = False) -> Frame:
+    """The re-plan problem: anchors, running lots pinned, methods kept, the previous order (module docstring);
+    ``keep_continued``: lots that continued a role keep their mode without set-up (``ReplanSettings``)."""
     p = compiled.problem
     cal = compiled.calendar
     n = len(p.tasks)
@@ -366,6 +406,7 @@ def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float
     modes: list[int | None] = [None] * n
     key: list[float | None] = [None] * n
     prefer: list[tuple[str, ...]] = [()] * n
+    continued: list[int] = []
     for j, t in enumerate(p.tasks):
         if all(not m.demands for m in t.modes):
             key[j] = -2e9  # milestones: as soon as they may
@@ -390,6 +431,10 @@ def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float
             modes[j] = m_old
             prefer[j] = planned_units
             if lot.status is LotStatus.PENDING and old is not None:
+                days = cal.index_of(lot.task.end_date) + 1 - old
+                planned = t.modes[m_old] if m_old is not None else None
+                if planned is not None and planned.setup and planned.duration - planned.setup == days:
+                    continued.append(j)  # it continued its unit's role: kept below where the unit still can
                 tasks[j] = dataclasses.replace(t, anchor=old)
                 old_start[j] = old
                 key[j] = float(old)
@@ -436,7 +481,6 @@ def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float
             else:
                 unpinned[j] = (msg("team lost") if len(compiled.units.get(resource, ())) < len(items)
                                else msg("pool busy"))
-    problem = p.replace(tasks=tuple(tasks), move_cost=move_cost)
     order = [-(k if k is not None else 0.0) for k in key]
     sequences: dict[str, list[tuple[int, dt.date, int]]] = defaultdict(list)
     for j, lot in lots.items():
@@ -445,7 +489,49 @@ def build_frame(compiled: CompiledPlan, left: WorkLeft, *, move_cost_days: float
         if unit:
             sequences[unit].append((0 if running else 1, lot.task.start_date, j))
     chains = tuple(Precedence(a[2], b[2]) for seq in sequences.values() for a, b in itertools.pairwise(sorted(seq)))
-    return Frame(problem, lots, old_start, modes, order, prefer, unpinned, move_cost, chains)
+    keep = _still_continuing(continued, tasks, modes, sequences, old_start, setup=compiled.role_change_days) \
+        if keep_continued else {}
+    for j in keep:
+        t, m = tasks[j], modes[j]
+        if m is not None:
+            tasks[j] = dataclasses.replace(t, modes=(*t.modes, continuing_mode(t.modes[m])))
+            modes[j] = len(t.modes)
+    # A lot that continues a role stays after the lot of its unit it continues, so that unit is free for it.
+    after = tuple(Precedence(prev, j) for j, prev in keep.items() if prev is not None)
+    problem = p.replace(tasks=tuple(tasks), move_cost=move_cost, precedences=p.precedences + after)
+    continued = list(keep)
+    return Frame(problem, lots, old_start, modes, order, prefer, unpinned, move_cost, chains, tuple(continued))
+
+
+def _still_continuing(candidates: Sequence[int], tasks: Sequence[Task], modes: Sequence[int | None],
+                      sequences: Mapping[str, Sequence[tuple[int, dt.date, int]]], old_start: Mapping[int, int | None],
+                      *, setup: int) -> dict[int, int | None]:
+    """Of the lots that ran without set-up in the previous plan (``candidates``), those whose unit can still do them
+    so at their previous start: after a pending lot of the unit in the same role; after a running lot (which takes
+    its set-up again, ``build_frame``) only when that lot ends by then; as the unit's first lot left (the lot before
+    it is done) only when ``setup`` days come before it, in which the unit may set up (``plan.check_units``)."""
+    before: dict[int, int | None] = {}
+    for seq in sequences.values():
+        ordered = sorted(seq)
+        for k, (_, _, j) in enumerate(ordered):
+            before[j] = ordered[k - 1][2] if k else None
+    out: dict[int, int | None] = {}
+    for j in candidates:
+        old, m = old_start.get(j), modes[j]
+        if old is None or m is None or j not in before:
+            continue
+        role = tasks[j].modes[m].name
+        prev = before[j]
+        if prev is None:
+            keep = old >= setup
+        elif tasks[prev].anchor == 0 and (end := tasks[prev].deadline) is not None:  # running, pinned at the start
+            keep = old >= end and tasks[prev].modes[0].name == role
+        else:
+            pm = modes[prev]
+            keep = pm is not None and tasks[prev].modes[pm].name == role
+        if keep:
+            out[j] = prev
+    return out
 
 
 def _finished(left: WorkLeft) -> list[PlannedTask]:
@@ -522,6 +608,11 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
     fewest = result.details.get("fewest_moves")
     fewest_bound = result.details.get("fewest_moves_bound")
     proven = result.details.get("fewest_moves_proven")
+    anchored_moved = len(moved_tasks(problem, schedule)) if schedule is not None else None
+    if isinstance(fewest, int) and anchored_moved is not None and anchored_moved < fewest:
+        # The fewest moves search stops at its share of the time; the plan after it may move fewer still.
+        fewest = anchored_moved
+        proven = isinstance(fewest_bound, int) and fewest <= fewest_bound
     counts = ReplanCounts(
         previous_plan_id=previous.id,
         previous_start_date=plan_start,
@@ -546,7 +637,7 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
         moved_by_reason=dict(Counter(m.reason for m in moved).most_common()),
         moved_by_cause=dict(Counter(m.cause for m in moved if m.cause).most_common()),
         must_move=len(must),
-        anchored_moved=len(moved_tasks(problem, schedule)) if schedule is not None else None,
+        anchored_moved=anchored_moved,
         fewest_moves=fewest if isinstance(fewest, int) else None,
         fewest_moves_bound=fewest_bound if isinstance(fewest_bound, int) else None,
         fewest_moves_proven=proven if isinstance(proven, bool) else None,
