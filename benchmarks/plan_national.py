@@ -133,7 +133,8 @@ def section(r: dict[str, Any]) -> str:
     if "w2" in runs and "w2-uncoordinated" in runs:
         a, b = runs["w2"]["objective"], runs["w2-uncoordinated"]["objective"]
         lines.append(f"Coordination: {a:,.0f} with coordination against {b:,.0f} for the regions solved without it "
-                     f"(whole limit), {100 * (b - a) / b:+.2f} %.")
+                     f"(same limit): coordination {abs(100 * (b - a) / b):.2f} % {'better' if a < b else 'worse'} "
+                     "(lower weighted completion is better; one run each).")
     target = max((r["build_seconds"] + x["wall_seconds"] for x in runs.values()), default=0.0)
     lines += [f"Target build + plan ≤ 600 s: {'met' if target <= 600 else 'not met'} (slowest run {target:.0f} s).",
               "Rounds: the coordination rounds run; a round that could not finish within the time limit is not "
