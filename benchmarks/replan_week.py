@@ -104,26 +104,28 @@ def simulate_week(plan: PlanOutcome, rng: np.random.Generator, *, calendar_days:
     """A week of work following the plan (see the module docstring); reports of clearance and repair work."""
     problem = plan.compiled.problem
     info = plan.compiled.info
-    schedule = plan.result.schedule
-    assert schedule is not None
     cal = plan.compiled.calendar
     days = cal.index_of(cal.start + dt.timedelta(days=calendar_days))
-    unit_of = {t.task_id: (t.unit_id or "").split(",")[0] for t in plan.run.tasks}
+    # The saved plan's dates and units (the solver's schedule may differ: set-up per change of role, decoded unit by
+    # unit, docs/planning.md), in working-day periods.
+    saved = {t.task_id: t for t in plan.run.tasks}
+    unit_of = {name: (t.unit_id or "").split(",")[0] for name, t in saved.items()}
     work = [j for j, t in enumerate(problem.tasks) if any(m.demands for m in t.modes)]
+    starts = {j: cal.index_of(saved[problem.tasks[j].name].start_date) for j in work}
+    duration = {j: cal.index_of(saved[problem.tasks[j].name].end_date) + 1 - starts[j] for j in work}
     by_unit: dict[str, list[int]] = defaultdict(list)
-    for j in sorted(work, key=lambda j: (schedule.starts[j], j)):
+    for j in sorted(work, key=lambda j: (starts[j], j)):
         by_unit[unit_of[problem.tasks[j].name]].append(j)
-    duration = {j: problem.tasks[j].modes[schedule.modes[j]].duration for j in work}
     rate = {j: info[j].work / duration[j] for j in work}
     units = sorted(u for u in by_unit if any(info[j].kind not in NO_DAILY_FORM for j in by_unit[u]))
     slow = sorted(str(u) for u in rng.choice(units, size=max(1, round(SLOW_SHARE * len(units))), replace=False))
     factor = dict.fromkeys(by_unit, 1.0) | dict.fromkeys(slow, SLOW_FACTOR)
     # One clearance lot running through the week and planned to end after it is finished early by a normal team.
     # (A small register may have none that starts three days before the week ends: then one that starts in the week.)
-    through = [j for j in work if info[j].kind == "clearance" and schedule.starts[j] + duration[j] > days
+    through = [j for j in work if info[j].kind == "clearance" and starts[j] + duration[j] > days
                and unit_of[problem.tasks[j].name] not in slow]
-    running = ([j for j in through if schedule.starts[j] <= days - 3]
-               or [j for j in through if schedule.starts[j] < days - 1])
+    running = ([j for j in through if starts[j] <= days - 3]
+               or [j for j in through if starts[j] < days - 1])
     early = int(rng.choice(running)) if running else None
     done = defaultdict(float)
     end: dict[int, int] = {}
@@ -144,7 +146,7 @@ def simulate_week(plan: PlanOutcome, rng: np.random.Generator, *, calendar_days:
             if not queue:
                 continue
             j = queue[0]
-            if schedule.starts[j] > d or not all(finished_by(p, d) for p, _ in problem.predecessors[j]):
+            if starts[j] > d or not all(finished_by(p, d) for p, _ in problem.predecessors[j]):
                 continue
             amount = rate[j] * factor[unit]
             if j == early:
@@ -239,7 +241,7 @@ def main() -> None:
     with open_store(base) as store:
         plan = plan_store(store, settings=PlanSettings(time_limit_s=args.time_limit, workers=args.workers))
     plan_seconds = time.perf_counter() - t0
-    print(f"planned: {plan.summary.task_count} tasks, objective {_fmt(plan.result.objective)}, "
+    print(f"planned: {plan.summary.task_count} tasks, objective {_fmt(plan.run.objective)}, "
           f"{plan_seconds:.1f} s", flush=True)
     week = simulate_week(plan, np.random.default_rng(args.seed))
     applied = write_week(base, week, args.seed)
@@ -297,7 +299,7 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
     lines = [
         BEGIN,
         f"Scenario {scenario}, seed {args.seed}: {plan.summary.task_count:,} tasks planned from "
-        f"{plan.summary.start_date} (`sapper plan`, {args.time_limit:g} s, objective {_fmt(plan.result.objective)})."
+        f"{plan.summary.start_date} (`sapper plan`, {args.time_limit:g} s, objective {_fmt(plan.run.objective)})."
         f" Run on {time.strftime('%Y-%m-%d')}, {machine()}, CP-SAT workers: {args.workers}.",
         "",
         "Command: `.venv/bin/python benchmarks/replan_week.py "
