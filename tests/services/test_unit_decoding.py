@@ -9,10 +9,10 @@ import math
 
 from sapper.domain.resources import Trade
 from sapper.plan import Schedule, check, check_units, objective_value
-from sapper.plan.setups import per_change_setup, with_continuing_modes
+from sapper.plan.setups import continued_lots, per_change_setup, with_continuing_modes
 from sapper.plan.solve import SolveParams, solve
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, compile_problem
-from sapper.services.planning import _continued, _decoded_by_units
+from sapper.services.planning import _decoded_by_units
 from sapper.services.utilisation import utilisation
 from tests.scenario.test_capabilities import START, _register
 
@@ -53,7 +53,7 @@ def test_continued_counts_lots_whose_unit_was_already_in_the_borrowed_role() -> 
     units = [c.units[r.name] for r in c.problem.resources]
     out = per_change_setup(c.problem, result.schedule, units, roles=c.roles, home=c.home, setup=c.role_change_days)
     assert out.applied and out.continued > 0
-    assert _continued(out.problem, out.schedule, out.assigned, c.home) == out.continued
+    assert continued_lots(out.problem, out.schedule, out.assigned, c.home) == out.continued
 
 
 def test_set_up_in_idle_days_counts_as_set_up_and_busy() -> None:

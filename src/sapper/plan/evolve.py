@@ -46,7 +46,7 @@ from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 
 from sapper.errors import PlanError
-from sapper.plan.greedy import role_of
+from sapper.plan.greedy import own_role_work, role_of
 from sapper.plan.problem import Mode, Objective, Problem, Resource, Task
 from sapper.plan.solution import Schedule
 
@@ -916,7 +916,7 @@ class _ModeArrays:
         self.succ_ptr, self.succ_idx, self.succ_lag = _csr(n, [(p.pred, p.succ, p.lag) for p in problem.precedences])
         self.npred = np.bincount(np.asarray([p.succ for p in problem.precedences], dtype=np.int64),
                                  minlength=n).astype(np.int64)
-        of_task, total = _own_work(problem)
+        of_task, total = own_role_work(problem)
         optr, ores, owork = [0], [], []
         for mine in of_task:
             for r, w in mine:
@@ -1134,22 +1134,6 @@ def serial_modes(problem: Problem, priority: npt.ArrayLike, modes: npt.ArrayLike
                            arr.dres, arr.dunits, arr.release, arr.deadline, arr.succ_ptr, arr.succ_idx, arr.succ_lag,
                            arr.npred, arr.own_ptr, arr.own_res, arr.own_work, arr.own_total, starts, chosen)
     return starts, chosen, int(failed)
-
-
-def _own_work(problem: Problem) -> tuple[list[list[tuple[int, float]]], npt.NDArray[np.float64]]:
-    """Per task its own-role work per pool and each pool's total, as ``greedy._OwnWork`` counts them."""
-    of_task: list[list[tuple[int, float]]] = []
-    total = np.zeros(len(problem.resources))
-    for task in problem.tasks:
-        mine: dict[int, float] = {}
-        for mode in task.modes:
-            if mode.setup == 0 and mode.duration:
-                for r, u in mode.demands:
-                    mine[r] = max(mine.get(r, 0.0), float(mode.duration * u))
-        of_task.append(list(mine.items()))
-        for r, w in mine.items():
-            total[r] += w
-    return of_task, total
 
 
 _SERIAL_LOADED: list[bool] = []

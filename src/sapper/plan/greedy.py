@@ -207,22 +207,29 @@ def _serial_compiled(problem: Problem, priority: Sequence[float], modes: Sequenc
     return Schedule(tuple(starts.tolist()), tuple(chosen.tolist()))
 
 
+def own_role_work(problem: Problem) -> tuple[list[list[tuple[int, float]]], np.ndarray]:
+    """Per task, its own-role work (duration × units of its longest mode without set-up) on each pool it could do
+    without set-up, and each pool's total: what ``serial_sgs(setup_fades)`` counts down as tasks are placed."""
+    of_task: list[list[tuple[int, float]]] = []
+    total = np.zeros(len(problem.resources))
+    for task in problem.tasks:
+        mine: dict[int, float] = {}
+        for mode in task.modes:
+            if mode.setup == 0 and mode.duration:
+                for r, u in mode.demands:
+                    mine[r] = max(mine.get(r, 0.0), float(mode.duration * u))
+        of_task.append(list(mine.items()))
+        for r, w in mine.items():
+            total[r] += w
+    return of_task, total
+
+
 class _OwnWork:
     """Per pool, the work (duration × units) of its own role still to place: the modes without set-up on it of the
     tasks not yet placed, each task counted on every pool it could do without set-up (``serial_sgs(setup_fades)``)."""
 
     def __init__(self, problem: Problem) -> None:
-        self.of_task: list[list[tuple[int, float]]] = []
-        self.total = np.zeros(len(problem.resources))
-        for task in problem.tasks:
-            mine: dict[int, float] = {}
-            for mode in task.modes:
-                if mode.setup == 0 and mode.duration:
-                    for r, u in mode.demands:
-                        mine[r] = max(mine.get(r, 0.0), float(mode.duration * u))
-            self.of_task.append(list(mine.items()))
-            for r, w in mine.items():
-                self.total[r] += w
+        self.of_task, self.total = own_role_work(problem)
         self.left = self.total.copy()
 
     def share_left(self, mode: Mode) -> float:

@@ -84,7 +84,7 @@ def continuing_mode(mode: Mode) -> Mode:
     return dataclasses.replace(mode, duration=mode.duration - mode.setup, setup=0)
 
 
-def _topological(problem: Problem, starts: Sequence[int]) -> list[int]:
+def order_by_starts(problem: Problem, starts: Sequence[int]) -> list[int]:
     """Tasks in order of ``starts``, every predecessor before its successors (ties: task index)."""
     n = len(problem.tasks)
     indeg = [0] * n
@@ -216,7 +216,7 @@ def _repair(exact: Problem, schedule: Schedule, modes: Sequence[int], assigned: 
     starts = list(schedule.starts)
     ends = [0] * n
     unit_free: dict[str, int] = defaultdict(int)
-    for j in _topological(exact, schedule.starts):
+    for j in order_by_starts(exact, schedule.starts):
         task = exact.tasks[j]
         mode = task.modes[modes[j]]
         old = schedule.starts[j]
@@ -240,6 +240,25 @@ def _repair(exact: Problem, schedule: Schedule, modes: Sequence[int], assigned: 
         for u in assigned[j]:
             unit_free[u] = ends[j]
     return Schedule(tuple(starts), tuple(modes))
+
+
+def continued_lots(problem: Problem, schedule: Schedule, assigned: Sequence[Sequence[str]],
+               home: Mapping[str, str]) -> int:
+    """Lots in a borrowed role whose every unit's previous lot was in the same role (so set up no more)."""
+    by_unit: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for j, task in enumerate(problem.tasks):
+        if task.modes[schedule.modes[j]].duration > 0:
+            for u in assigned[j]:
+                by_unit[u].append((schedule.starts[j], j))
+    keeps = [bool(assigned[j]) for j in range(len(problem.tasks))]
+    for u, lots in by_unit.items():
+        lots.sort()
+        prev: str | None = None
+        for _, j in lots:
+            role = problem.tasks[j].modes[schedule.modes[j]].name
+            keeps[j] = keeps[j] and prev == role and role != home.get(u)
+            prev = role
+    return sum(keeps)
 
 
 def lower_bound(problem: Problem) -> float:

@@ -29,7 +29,6 @@ checkers pass (``check``, ``check_units``) and its objective beats the alternati
 
 from __future__ import annotations
 
-import heapq
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
@@ -37,29 +36,12 @@ import numpy as np
 import numpy.typing as npt
 
 from sapper.plan.problem import Problem
-from sapper.plan.setups import with_continuing_modes
+from sapper.plan.setups import order_by_starts, with_continuing_modes
 from sapper.plan.solution import Schedule
 
 IntArray = npt.NDArray[np.int64]
 #: An end no task can reach (a unit that cannot take the lot).
 _NEVER = np.int64(1 << 40)
-
-
-def _order(problem: Problem, starts: Sequence[int]) -> list[int]:
-    """Tasks in order of ``starts``, every predecessor before its successors (ties: task index)."""
-    n = len(problem.tasks)
-    indeg = [len(p) for p in problem.predecessors]
-    heap = [(starts[j], j) for j in range(n) if indeg[j] == 0]
-    heapq.heapify(heap)
-    out: list[int] = []
-    while heap:
-        _, j = heapq.heappop(heap)
-        out.append(j)
-        for k, _lag in problem.successors[j]:
-            indeg[k] -= 1
-            if indeg[k] == 0:
-                heapq.heappush(heap, (starts[k], k))
-    return out
 
 
 class _Pool:
@@ -205,7 +187,7 @@ def unit_list_schedule(problem: Problem, schedule: Schedule, units: Sequence[Seq
     ends = [0] * n
     modes = [0] * n
     assigned: list[tuple[str, ...]] = [()] * n
-    for j in _order(problem, schedule.starts):
+    for j in order_by_starts(problem, schedule.starts):
         task = problem.tasks[j]
         est = max([task.release, *(ends[a] + lag for a, lag in problem.predecessors[j])])
         if task.anchor is not None:

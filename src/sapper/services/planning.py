@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import json
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from sapper.messages import msg, msg_n
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Problem, Result, Schedule, SolveParams, Status, check, check_units, objective_value, solve
 from sapper.plan.decompose import DecomposeParams
-from sapper.plan.setups import lower_bound, per_change_setup, with_continuing_modes
+from sapper.plan.setups import continued_lots, lower_bound, per_change_setup, with_continuing_modes
 from sapper.plan.unitlist import unit_list_schedule
 from sapper.prioritise import WeightProfile
 from sapper.scenario.compile import CompiledPlan, CompileParams, PoolPolicy, Processed, TaskKind, compile_problem
@@ -340,7 +339,7 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
             decoded = _decoded_by_units(compiled, result, units, float(objective_value(problem, schedule)))
             if decoded is not None:
                 problem, schedule, assigned, decoded_from = decoded
-                continued, changed = _continued(problem, schedule, assigned, compiled.home), True
+                continued, changed = continued_lots(problem, schedule, assigned, compiled.home), True
         if changed:
             result = _per_change_result(result, problem, schedule, continued)
             if decoded_from:
@@ -414,25 +413,6 @@ def _decoded_by_units(compiled: CompiledPlan, result: Result, units: Sequence[Se
         if value < beat:
             best, beat = (exact, schedule, assigned, name), value
     return best
-
-
-def _continued(problem: Problem, schedule: Schedule, assigned: Sequence[Sequence[str]],
-               home: Mapping[str, str]) -> int:
-    """Lots in a borrowed role whose every unit's previous lot was in the same role (so set up no more)."""
-    by_unit: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for j, task in enumerate(problem.tasks):
-        if task.modes[schedule.modes[j]].duration > 0:
-            for u in assigned[j]:
-                by_unit[u].append((schedule.starts[j], j))
-    keeps = [bool(assigned[j]) for j in range(len(problem.tasks))]
-    for u, lots in by_unit.items():
-        lots.sort()
-        prev: str | None = None
-        for _, j in lots:
-            role = problem.tasks[j].modes[schedule.modes[j]].name
-            keeps[j] = keeps[j] and prev == role and role != home.get(u)
-            prev = role
-    return sum(keeps)
 
 
 def _per_change_result(result: Result, problem: Problem, schedule: Schedule, continued: int) -> Result:
