@@ -45,3 +45,13 @@ def test_a_plan_by_regions_has_the_whole_problems_bound_and_its_gap(store_path: 
     assert any(m.startswith("bounding the whole problem") for m in progress)
     assert progress.index(next(m for m in progress if m.startswith("bounding"))) < progress.index(
         next(m for m in progress if m.startswith("solving")))  # within the limit: the solver gets what is left
+
+
+def test_a_plan_by_regions_keeps_back_its_own_measured_reserve() -> None:
+    """By regions the solves get what the reading, compiling and bound left, less the by-regions reserve per task:
+    less than the limit left, more than the whole-problem plans' reserve would give, never below the least share."""
+    from sapper.services.planning import SOLVER_MIN_SHARE, regions_solver_seconds, solver_seconds
+
+    by_regions = regions_solver_seconds(420.0, elapsed_s=15.0, tasks=164_032)
+    assert solver_seconds(420.0, elapsed_s=15.0, tasks=164_032) < by_regions < 420.0 - 15.0
+    assert regions_solver_seconds(60.0, elapsed_s=55.0, tasks=164_032) == SOLVER_MIN_SHARE * 60.0
