@@ -9,7 +9,8 @@ then plans a fresh copy of the store with ``sapper plan --time-limit T --json`` 
 process's peak memory): ``w1`` on a LocalCluster of one Dask worker, ``w2`` of two (both with the default two rounds of
 coordination), ``w2-uncoordinated`` of two with ``--rounds 0`` (the regions solved once, with the whole time limit, no
 teams moved). Each coordinated run also reports its own round-0 objective (``uncoordinated_objective``, with half the
-limit). The target (issue 17): build + plan within 10 minutes on 2 cores. The results go to
+limit), and the plan's lower bound and gap (``sapper plan --json``). The target (issue 17): build + plan within 10
+minutes on 2 cores. The results go to
 ``benchmarks/results/plan_national.json``; with ``--write`` the section between the markers in the file is replaced.
 """
 
@@ -91,6 +92,7 @@ def main() -> None:
             results["runs"][name] = {
                 "command": shlex.join(["sapper", *cmd[1:2], *cmd[4:]]), "workers": workers,
                 "wall_seconds": round(wall, 1), "peak_rss_mib": mib, "objective": doc.get("objective"),
+                "lower_bound": doc.get("lower_bound"), "gap_pct": doc.get("gap_pct"),
                 "round0_objective": det.get("uncoordinated_objective"),
                 "moves": det.get("coordination_moves"), "rounds": det.get("coordination_rounds"),
                 "stopped": det.get("coordination_stopped"),
@@ -126,6 +128,14 @@ def section(r: dict[str, Any]) -> str:
                      f"{x.get('moves') or 0} | "
                      f"{x.get('finish') or '-'} | {x['peak_rss_mib']:,} |")
     lines.append("")
+    bounded = {name: x for name, x in runs.items() if x.get("lower_bound") is not None}
+    if bounded:  # results from before plans by regions had a bound have none
+        lines.append("Lower bound (the whole problem's, computed before the regions solve, within the limit; "
+                     "docs/planning.md): " + "; ".join(
+                         f"{name} {x['lower_bound']:,.0f}, gap {x['gap_pct']:.2f} %" for name, x in bounded.items())
+                     + ".")
+        lines.append(f"Time limit {r['time_limit_s']:g} s: plan wall time "
+                     + ", ".join(f"{name} {x['wall_seconds']:.0f} s" for name, x in runs.items()) + ".")
     if "w1" in runs and "w2" in runs:
         lines.append(f"Scaling 1 → 2 workers: plan wall time {runs['w1']['wall_seconds']:.0f} s → "
                      f"{runs['w2']['wall_seconds']:.0f} s (the time limit bounds both; the objective at the same "

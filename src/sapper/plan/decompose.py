@@ -46,6 +46,7 @@ import numpy as np
 
 from sapper.errors import PlanError
 from sapper.plan.problem import Mode, Objective, Precedence, Problem, Resource
+from sapper.plan.setups import lower_bound, with_continuing_modes
 from sapper.plan.solution import Schedule, check, objective_value
 from sapper.plan.solve import Engine, Result, SolveParams, Status, solve
 
@@ -498,6 +499,16 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
     return Decomposed(result, first_obj, runs, done_rounds, n_moves)
 
 
+def whole_lower_bound(problem: Problem) -> float:
+    """A lower bound on every plan by regions of ``problem``: ``plan.setups.lower_bound`` of the *whole* problem in
+    which any lot may skip its set-up (``with_continuing_modes``). The merged plan is a plan of the whole problem
+    (:func:`decompose_solve` checks it as one), and so is that plan with set-up paid per change of role, of the
+    relaxation; a bound of the relaxation is one of both. A sum of the regions' own bounds would not be: each sees only
+    its share of the pools, and coordination moves units (docs/planning.md)."""
+    free, _ = with_continuing_modes(problem)
+    return lower_bound(free)
+
+
 def _known(plans: Sequence[Schedule | None]) -> list[Schedule]:
     """Every region's plan (each region has one after its first solve)."""
     out = [s for s in plans if s is not None]
@@ -607,4 +618,4 @@ def _coordinate(problem: Problem, members: Sequence[Sequence[int]], best: Sequen
 
 
 __all__ = ["TRAVEL_DAYS", "DecomposeParams", "Decomposed", "MapFn", "RegionRun", "base_shares", "decompose_solve",
-           "region_resource", "regions_of", "serial_map", "sub_problem"]
+           "region_resource", "regions_of", "serial_map", "sub_problem", "whole_lower_bound"]

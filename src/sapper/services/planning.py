@@ -21,7 +21,7 @@ from sapper.errors import Fault, PlanError, ValidationError
 from sapper.messages import msg, msg_n
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Problem, Result, Schedule, SolveParams, Status, check, check_units, objective_value, solve
-from sapper.plan.decompose import DecomposeParams
+from sapper.plan.decompose import DecomposeParams, whole_lower_bound
 from sapper.plan.setups import continued_lots, lower_bound, per_change_setup, with_continuing_modes
 from sapper.plan.unitlist import unit_list_schedule
 from sapper.prioritise import WeightProfile
@@ -165,6 +165,13 @@ def with_calendar(params: CompileParams, calendar: ProgrammeCalendar) -> Compile
 AFTER_SOLVE_S_PER_TASK = 0.0006
 #: The solver's least share of the limit, however long loading and compiling took.
 SOLVER_MIN_SHARE = 0.25
+#: Seconds per task a plan by regions keeps back instead of ``AFTER_SOLVE_S_PER_TASK`` (the Dask cluster's shutdown is
+#: kept back by ``services.regions``). Measured on national-synthetic (164,032 tasks, limit 420 s; one instrumented
+#: run on a shared machine, 2026-12-07): after the regions' solve, giving units with set-up per change of role took
+#: 20 s, the rest of ``plan_run`` 4 s, saving 5 s — 29 s, 0.18 ms a task, where ``AFTER_SOLVE_S_PER_TASK`` kept back
+#: 98 s and the command ended 70 s before its limit. Twice the measured cost, for a busier machine and a
+#: region's solve that ends a few seconds late.
+REGIONS_AFTER_SOLVE_S_PER_TASK = 0.00035
 
 
 #: Seconds per task kept back, besides ``AFTER_SOLVE_S_PER_TASK``, where the plan is decoded unit by unit after the
@@ -185,6 +192,13 @@ def solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int, decodes: boo
     unit when ``decodes``); at least ``SOLVER_MIN_SHARE`` of the limit."""
     reserve = (AFTER_SOLVE_S_PER_TASK + (DECODE_S_PER_TASK if decodes else 0.0)) * tasks
     return max(SOLVER_MIN_SHARE * limit_s, limit_s - elapsed_s - reserve)
+
+
+def regions_solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int) -> float:
+    """What a plan by regions gives its regions' solves (Dask included) of its time limit ``limit_s``: what is left
+    after ``elapsed_s`` (reading, compiling and the bound) less ``REGIONS_AFTER_SOLVE_S_PER_TASK`` per task; at least
+    ``SOLVER_MIN_SHARE`` of the limit."""
+    return max(SOLVER_MIN_SHARE * limit_s, limit_s - elapsed_s - REGIONS_AFTER_SOLVE_S_PER_TASK * tasks)
 
 
 def plan_store(store: Store, *, settings: PlanSettings | None = None,
@@ -224,9 +238,17 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
                                      processed=done, likelihood=likelihood)
             capped = with_budgets(longer, pricing, settings.budgets, by_id)
     by_regions = bool(settings.decompose or (settings.decompose is None and has_regions(store)))
-    limit = settings.time_limit_s if capped is not None else solver_seconds(
-        settings.time_limit_s, elapsed_s=time.perf_counter() - started, tasks=len(compiled.problem.tasks),
-        decodes=not by_regions and _decodes(compiled))
+    bound: float | None = None
+    if by_regions and capped is None:  # before the solve: the solver's share is what the bound leaves of the limit
+        say("bounding the whole problem (a plan by regions is one of its plans)")
+        bound = whole_lower_bound(compiled.problem)
+    elapsed, n_tasks = time.perf_counter() - started, len(compiled.problem.tasks)
+    if capped is not None:
+        limit = settings.time_limit_s
+    elif by_regions:
+        limit = regions_solver_seconds(settings.time_limit_s, elapsed_s=elapsed, tasks=n_tasks)
+    else:
+        limit = solver_seconds(settings.time_limit_s, elapsed_s=elapsed, tasks=n_tasks, decodes=_decodes(compiled))
     say(msg_n("solving {n} task ({engine}, {seconds} s)", "solving {n} tasks ({engine}, {seconds} s)",
               len(compiled.problem.tasks), engine=settings.engine.value, seconds=f"{round(limit, 1):g}"))
     solve_params = SolveParams(time_limit_s=limit, workers=settings.workers, seed=settings.seed,
@@ -236,9 +258,9 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
             raise PlanError(msg("annual budgets are not split between regions: plan with --no-decompose"))
         say(msg("planning by regions on Dask ({where})",
                 where=settings.regions.scheduler or msg_n("{n} worker", "{n} workers", settings.regions.workers)))
-        result = with_region_details(solve_by_regions(
+        result = dataclasses.replace(with_region_details(solve_by_regions(
             store, compiled, hazards, assets, dataclasses.replace(decompose_params(settings), time_limit_s=limit),
-            settings.regions, say=say))
+            settings.regions, say=say)), lower_bound=bound)
     else:
         result = solve(compiled.problem, priority=compiled.priority, params=solve_params,
                        groups=districts(compiled, hazards, assets))
@@ -418,11 +440,11 @@ def _decoded_by_units(compiled: CompiledPlan, result: Result, units: Sequence[Se
 def _per_change_result(result: Result, problem: Problem, schedule: Schedule, continued: int) -> Result:
     """``result`` for the plan with set-up per change of role (``plan.setups``): its objective; the bound of the
     problem in which every lot may skip its set-up (the solver's bound was for set-up on every borrowed lot, so it is
-    no bound here); not proven optimal. ``details`` keep the solver's objective and count the lots that kept their
-    unit's role."""
+    no bound here; a plan by regions has it already, computed before its solve by
+    :func:`sapper.plan.decompose.whole_lower_bound` on the whole problem); not proven optimal. ``details`` keep the
+    solver's objective and count the lots that kept their unit's role."""
     objective = objective_value(problem, schedule)
-    # A plan by regions has no bound (docs/planning.md): not computed (half a minute on a national register).
-    bound = None if result.engine == "decomposed" else lower_bound(problem)
+    bound = result.lower_bound if result.engine == "decomposed" else lower_bound(problem)
     status = Status.FEASIBLE if result.status is Status.OPTIMAL and objective != result.objective else result.status
     return dataclasses.replace(result, schedule=schedule, objective=objective, lower_bound=bound, status=status,
                                details={**result.details, "solved_objective": result.objective,
