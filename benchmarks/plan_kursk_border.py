@@ -103,7 +103,7 @@ def _use(doc: dict[str, Any], kind: str) -> str:
 
 #: What ``details.unit_decoded_from`` names: the order the plan kept was decoded from.
 _SOURCES = {"solver": "the solver's plan", "heuristic": "the best heuristic plan",
-            "search": "the search's best order"}
+            "search": "the search's best plan"}
 
 
 def _search_gain(limit: float, r: dict[str, Any]) -> str:

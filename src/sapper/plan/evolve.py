@@ -1314,6 +1314,10 @@ def _units_decode(order: _I, lead_weight: float, fill_gaps: bool, setup: int, h:
                     for u in range(uptr[r], uptr[r + 1]):
                         if taken[u] or not able[u, rc]:
                             continue
+                        # A unit ends no sooner than it is free plus the work: one that cannot beat the best unit
+                        # of this pool, or the best choice of the task so far, is not looked at (the same plan).
+                        if (c_u >= 0 and free[u] + d_c > c_key) or (found and free[u] + d_c > b_key):
+                            continue
                         lu = setup if rc != 0 and uhome[u] != rc and last[u] != rc else 0
                         y = _open_from(nxt, opn, r, max(free[u], est - lu), lu + d_c, h)
                         eu = y + lu + d_c

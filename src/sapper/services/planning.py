@@ -171,9 +171,10 @@ SOLVER_MIN_SHARE = 0.25
 #: Seconds per task kept back, besides ``AFTER_SOLVE_S_PER_TASK``, where the plan is decoded unit by unit after the
 #: solve (teams by capabilities, ``_decoded_by_units``: two decodings, their checks and the bound of the problem with
 #: set-up per change of role). An estimate: on kursk-border by capabilities (16,006 tasks) a 60 s plan took 64 s of
-#: wall time without it (2026-12-07, docs/benchmarks.md's run of that day, other work held back); a third decoding
-#: (the search's order, ``Result.unit_order``) adds about 1.7 s there (one run, 2026-12-07).
-DECODE_S_PER_TASK = 0.0008
+#: wall time without it (2026-12-07, docs/benchmarks.md's run of that day, other work held back). Still two
+#: decodings where the search decodes its orders unit by unit (``solve(units=...)``): its plan on the pools is then
+#: the heuristic's (decoded once), and its best order the second.
+DECODE_S_PER_TASK = 0.0006
 
 
 def _units_of(compiled: CompiledPlan) -> Units:
