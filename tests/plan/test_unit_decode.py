@@ -229,6 +229,9 @@ def test_the_search_judges_orders_unit_by_unit(monkeypatch: pytest.MonkeyPatch) 
     assert again is not None and objective_value(first.problem, again[0]) == stats.unit_objective
     _, twice = alns(p, start, nothing, time_limit_s=30, max_iterations=10, seed=2, params=params, units=model)
     assert twice.unit_order == stats.unit_order
+    _, threaded = alns(p, start, nothing, time_limit_s=30, max_iterations=10, seed=2, params=params, units=model,
+                       threads=2)
+    assert threaded.unit_order == stats.unit_order and threaded.unit_objective == stats.unit_objective
 
 
 def test_without_units_the_search_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,11 @@ from sapper.plan.problem import Objective, Problem, Task, Units
 from sapper.plan.solution import Schedule, objective_value
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
     from sapper.plan.evolve import UnitDecoder
+
+    _I = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +206,7 @@ class _Context:
     unit_ends: np.ndarray | None = None
     lead_weight: float = 0.0
     unit_gain: float = 0.0  # what the last call of the unit-level search gained
+    executor: ThreadPoolExecutor | None = None  # threads decoding a batch side by side (``alns(threads=...)``)
     chain_share: float = 0.34
     window_share: float = 0.33
 
@@ -555,6 +561,9 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
     ctx.unit_gain = 0.0
     before = ctx.unit_objective
     pressure = _pressure(ctx.problem, best)
+    # The batch's orders are drawn from the best plan at the start of the call, then decoded (side by side in
+    # ``ctx.threads`` threads: the compiled decoding releases the GIL) and taken in the order drawn.
+    drawn: list[tuple[np.ndarray, float, bool, tuple[float, bool, float, dict[tuple[int, str], float]]]] = []
     for _ in range(ctx.batch):
         ctx.tried += 1
         roles = ctx.role_weights
@@ -590,7 +599,16 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
                 except PlanError:  # deadlines this order cannot meet
                     continue
                 order = decoder.order_of_starts(plan.starts)
-        out = decoder.run(order, lead_weight=lead_weight, fill_gaps=True)
+        drawn.append((order, lead_weight, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
+        if ctx.tried == 1:
+            break  # the moves of the best order need it decoded first
+
+    def decode(one: tuple[np.ndarray, float, bool, object]) -> tuple[_I, _I, _I, _I, _I, int] | None:
+        return decoder.run(one[0], lead_weight=one[1], fill_gaps=True)
+
+    outs = list(ctx.executor.map(decode, drawn)) if ctx.executor is not None else [decode(d) for d in drawn]
+    for (order, lead_weight, moved, (alpha, per_capacity, setup_weight, roles)), out in zip(drawn, outs,
+                                                                                             strict=True):
         if out is None:  # a deadline or the horizon this order cannot keep on the units
             continue
         _, ends, _, _, _, value = out
@@ -601,9 +619,9 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
         # An order moved in place that decodes to a plan as good is taken too: the moves then drift over the
         # plateau (on kursk-border by capabilities 1.8 % in 25 s against 1.5–1.7 %, two runs each on a shared
         # machine, 2026-12-07).
-        if obj < ctx.unit_objective or (shifted is not None and obj == ctx.unit_objective):
+        if obj < ctx.unit_objective or (moved and obj == ctx.unit_objective):
             ctx.unit_objective, ctx.unit_order, ctx.unit_ends = obj, order, ends
-            if shifted is None:
+            if not moved:
                 ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights, ctx.lead_weight = \
                     alpha, per_capacity, setup_weight, roles, lead_weight
     if before < float("inf"):
@@ -614,14 +632,15 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
 def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_limit_s: float, seed: int = 0,
          groups: Sequence[int] | None = None, params: AlnsParams | None = None,
          max_iterations: int | None = None, clock: Callable[[], float] = time.perf_counter,
-         units: Units | None = None) -> tuple[Schedule, AlnsStats]:
+         units: Units | None = None, threads: int = 1) -> tuple[Schedule, AlnsStats]:
     """Improve ``schedule`` for ``time_limit_s`` seconds (or ``max_iterations`` sub-problems); see the module
     docstring. ``groups``: a group (e.g. a district) per task, −1 for none; enables the ``district`` operator.
     ``clock`` measures the seconds the rewards, sizes and limit count (a test passes one that does not depend on
     the machine). ``units``: the units behind the pools (teams by capabilities, set-up per change of role): where
     the serial scheme is compiled and nothing is anchored, the priority search judges its orders decoded unit by
     unit (``_unit_search``) and the stats carry the best order (``AlnsStats.unit_order``); with
-    ``AlnsParams.units_only`` it is then the only operator."""
+    ``AlnsParams.units_only`` it is then the only operator, its batches decoded in ``threads`` threads side by
+    side (the same search for any number)."""
     params = params or AlnsParams()
     t0 = clock()
     work = _work_tasks(problem)
@@ -661,6 +680,8 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             ctx.chain_share, ctx.window_share = params.chain_share, params.window_share
             if params.units_only:
                 ops = []
+            if threads > 1:
+                ctx.executor = ThreadPoolExecutor(threads, thread_name_prefix="unit-search")
         ops.append(_Operator("priority-search", None, 0,
                              propose=_unit_search if ctx.decoder is not None else _priority_search))
     start_obj = float(objective_value(problem, schedule))
@@ -731,6 +752,8 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         elif op.propose is None and spent >= 0.9 * limit:
             op.timeouts += 1
             op.size = max(params.min_size, int(op.size * params.shrink))
+    if ctx.executor is not None:
+        ctx.executor.shutdown()
     stats = AlnsStats(iterations, improved, start_obj, best_obj, round(clock() - t0, 3),
                       tuple(o.stats() for o in ops),
                       tuple(ctx.unit_order.tolist()) if ctx.unit_order is not None else None,

@@ -1248,7 +1248,7 @@ def _open_from(nxt: _I, opn: _I, r: int, lo: int, length: int, h: int) -> int:
     return int(y)
 
 
-@_compiled
+@njit(cache=True, nogil=True)
 def _units_decode(order: _I, lead_weight: float, fill_gaps: bool, setup: int, h: int, release: _I, deadline: _I,
                   pred_ptr: _I,
                   pred_idx: _I, pred_lag: _I, tptr: _I, norig: _I, mdur: _I, msetup: _I, mrole: _I, mcont: _I,
@@ -1482,7 +1482,7 @@ def _first_gap(gaps: _I, gcount: _I, u: int, t: int) -> int:
     return lo
 
 
-@_compiled
+@njit(cache=True, nogil=True)
 def _list_order(key: npt.NDArray[np.float64], succ_ptr: _I, succ_idx: _I, npred: _I) -> _I:
     """The tasks by increasing ``key``, each after its predecessors (ties: lower index): a plan's order of starts
     (``setups.order_by_starts``) or, with ``key`` = −priority, the order in which the serial scheme takes them."""

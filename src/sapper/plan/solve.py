@@ -467,7 +467,7 @@ def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: Sol
     start_obj, _, start = incumbent
     remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
     schedule, stats = alns(problem, start, sub_solver, time_limit_s=remaining, seed=params.seed, groups=groups,
-                           units=units)
+                           units=units, threads=params.workers)
     verify(problem, schedule, "CP-SAT neighbourhood search schedule")
     details.update(lns_windows=stats.iterations, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
                    ortools=ORTOOLS_VERSION)

@@ -171,10 +171,11 @@ SOLVER_MIN_SHARE = 0.25
 #: Seconds per task kept back, besides ``AFTER_SOLVE_S_PER_TASK``, where the plan is decoded unit by unit after the
 #: solve (teams by capabilities, ``_decoded_by_units``: two decodings, their checks and the bound of the problem with
 #: set-up per change of role). An estimate: on kursk-border by capabilities (16,006 tasks) a 60 s plan took 64 s of
-#: wall time without it (2026-12-07, docs/benchmarks.md's run of that day, other work held back). Still two
-#: decodings where the search decodes its orders unit by unit (``solve(units=...)``): its plan on the pools is then
-#: the heuristic's (decoded once), and its best order the second.
-DECODE_S_PER_TASK = 0.0006
+#: wall time without it (2026-12-07, docs/benchmarks.md's run of that day, other work held back), the neighbourhood
+#: search's CP-SAT calls then running past their share. The search by units (``solve(units=...)``) runs no CP-SAT
+#: and keeps its limit, and still two orders are decoded (its plan on the pools is the heuristic's, decoded once, and
+#: its best order): with 0.0006 the same plan took 48.3 s of wall time (one run, 2026-12-07, busy machine).
+DECODE_S_PER_TASK = 0.0002
 
 
 def _units_of(compiled: CompiledPlan) -> Units:
