@@ -37,15 +37,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sapper.plan.greedy import compiled, earliest_start_bound, role_of, unlock_ratio_rule
 from sapper.plan.lns import _window_problem as window_problem
 from sapper.plan.lns import _with_milestones as with_milestones
-from sapper.plan.problem import Objective, Problem, Task
+from sapper.plan.problem import Objective, Problem, Task, Units
 from sapper.plan.solution import Schedule, objective_value
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from sapper.plan.evolve import UnitDecoder
+
+    _I = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,12 @@ class AlnsStats:
     objective: float
     seconds: float
     operators: tuple[OperatorStats, ...]
+    #: With units (``alns(units=...)``): the priority search's best order (every predecessor first) decoded unit by
+    #: unit, its objective there, and that of the first order decoded (the incumbent's order of starts: the best
+    #: heuristic plan's); None without units.
+    unit_order: tuple[int, ...] | None = None
+    unit_objective: float | None = None
+    unit_start_objective: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +133,15 @@ class AlnsParams:
     #: Whether the priority search also moves a factor on the set-up weight per pool and role
     #: (``greedy.serial_sgs(role_weights=...)``), not only the one weight for every borrowed role.
     role_weights: bool = True
+    #: With units (``alns(units=...)``): decodings per call of the unit-level priority search, and the shares of them
+    #: that move one of the best order's release chains earlier (``_chain_shift``) or jitter a stretch of it
+    #: (``_window_jitter``) rather than the decoder's parameters.
+    unit_batch: int = 8
+    chain_share: float = 0.34
+    window_share: float = 0.33
+    #: With units, whether only the priority search runs: the sub-problems improve the pool-level objective (set-up
+    #: on every borrowed lot), which the plan kept, decoded unit by unit, does not use (docs/planning.md).
+    units_only: bool = True
 
 
 @dataclass
@@ -173,6 +197,18 @@ class _Context:
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
     ancestors: list[list[int]] = field(default_factory=list)
     _tables: _Tables | None = None
+    #: With units: the compiled unit-level decoder (``evolve.UnitDecoder``) and the best unit-level plan found: its
+    #: order, objective, ends, and the decoder's lead weight that gave it (``_unit_search``).
+    decoder: UnitDecoder | None = None
+    unit_order: np.ndarray | None = None
+    unit_objective: float = float("inf")
+    unit_start: float | None = None
+    unit_ends: np.ndarray | None = None
+    lead_weight: float = 0.0
+    unit_gain: float = 0.0  # what the last call of the unit-level search gained
+    executor: ThreadPoolExecutor | None = None  # threads decoding a batch side by side (``alns(threads=...)``)
+    chain_share: float = 0.34
+    window_share: float = 0.33
 
     def tables(self) -> _Tables:
         """The priority search's arrays (``_Tables``), built at the first call."""
@@ -466,14 +502,145 @@ def _priority_search(ctx: _Context, best: Schedule) -> Schedule | None:
     return found[1]
 
 
+#: The set-up weights the unit-level priority search tries first (after the incumbent's order itself): on kursk-border
+#: by capabilities, decoded unit by unit, weights of 3 and more made the plan worse and 1 better (one run on a shared
+#: machine, 2026-12-07).
+UNIT_SETUP_WEIGHTS = (1.0, 0.5, 2.0)
+
+
+def _chain_shift(ctx: _Context) -> np.ndarray:
+    """The best unit-level order with one weighted milestone's chain (the milestone and its ancestors) moved
+    earlier by an exponentially drawn number of places (mean 1,000), the chain picked by roulette on weight × end in
+    the best plan; every predecessor still first."""
+    assert ctx.decoder is not None and ctx.unit_order is not None and ctx.unit_ends is not None
+    tables = ctx.tables()
+    score = tables.weight * ctx.unit_ends[np.asarray(ctx.milestones, dtype=np.int64)] + 1e-9
+    c = int(ctx.rng.choice(len(ctx.milestones), p=score / score.sum()))
+    key = np.empty(len(ctx.unit_order))
+    key[ctx.unit_order] = np.arange(len(ctx.unit_order), dtype=float)
+    key[np.asarray(ctx.ancestors[c], dtype=np.int64)] -= ctx.rng.exponential(1000.0)
+    order: np.ndarray = ctx.decoder.order_of_priority(-key)
+    return order
+
+
+#: The stretch of the best unit-level order ``_window_jitter`` moves (places) and the spread of the moves (its share
+#: of the stretch): on kursk-border by capabilities stretches of 300 places gained half as much in 20 s as 1,500,
+#: stretches of 6,000 nothing (one run each on a shared machine, 2026-12-07).
+WINDOW_PLACES = 1500
+WINDOW_SPREAD = 0.3
+
+
+def _window_jitter(ctx: _Context) -> np.ndarray:
+    """The best unit-level order with the tasks of one stretch of ``WINDOW_PLACES`` places each moved by a normal
+    draw of ``WINDOW_SPREAD`` × the stretch; every predecessor still first."""
+    assert ctx.decoder is not None and ctx.unit_order is not None
+    n = len(ctx.unit_order)
+    key = np.empty(n)
+    key[ctx.unit_order] = np.arange(n, dtype=float)
+    a = int(ctx.rng.integers(0, n))
+    inside = (key >= a) & (key < a + WINDOW_PLACES)
+    key[inside] += ctx.rng.standard_normal(int(inside.sum())) * WINDOW_PLACES * WINDOW_SPREAD
+    order: np.ndarray = ctx.decoder.order_of_priority(-key)
+    return order
+
+
+def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
+    """The priority search with units (``alns(units=...)``): ``ctx.batch`` orders, each decoded unit by unit with
+    set-up per change of role and idle gaps filled (``evolve.UnitDecoder``), judged by that plan's objective. An
+    order is the order of starts of the serial scheme's plan in a bottleneck-weighted priority order with set-up
+    weights (as ``_priority_search``, around the parameters of the best unit-level plan) and the decoder's lead
+    weight moved, or the best order with a release chain moved earlier (``_chain_shift``, ``AlnsParams.chain_share``
+    of them) or a stretch of it jittered (``_window_jitter``, ``AlnsParams.window_share``). The first call decodes
+    the incumbent's own order (the best heuristic plan's). The best plan's order stays in ``ctx.unit_order``;
+    ``ctx.unit_gain`` is what the call gained. Returns None: the pool-level incumbent is left as it is."""
+    from sapper.errors import PlanError
+    from sapper.plan.greedy import serial_sgs
+
+    decoder = ctx.decoder
+    assert decoder is not None
+    ctx.unit_gain = 0.0
+    before = ctx.unit_objective
+    pressure = _pressure(ctx.problem, best)
+    # The batch's orders are drawn from the best plan at the start of the call, then decoded (side by side in
+    # ``ctx.threads`` threads: the compiled decoding releases the GIL) and taken in the order drawn.
+    drawn: list[tuple[np.ndarray, float, bool, tuple[float, bool, float, dict[tuple[int, str], float]]]] = []
+    for _ in range(ctx.batch):
+        ctx.tried += 1
+        roles = ctx.role_weights
+        alpha, noise, per_capacity, setup_weight, lead_weight = ctx.alpha, 0.0, ctx.per_capacity, \
+            ctx.setup_weight, ctx.lead_weight
+        shifted: Callable[[_Context], np.ndarray] | None = None
+        if ctx.tried == 1:  # the incumbent's (the best heuristic plan's) order itself
+            order = decoder.order_of_starts(best.starts)
+        else:
+            if ctx.tried - 2 < len(UNIT_SETUP_WEIGHTS):
+                alpha, setup_weight, lead_weight = 0.0, UNIT_SETUP_WEIGHTS[ctx.tried - 2], 0.0
+            elif ctx.unit_order is not None and (draw := ctx.rng.random()) < ctx.chain_share + ctx.window_share:
+                shifted = _chain_shift if draw < ctx.chain_share else _window_jitter
+            else:
+                noise = float(ctx.rng.choice([0.0, 0.02, 0.05]))
+                if ctx.rng.random() < 0.25:
+                    alpha = float(np.clip(ctx.alpha + ctx.rng.standard_normal(), 0.0, 8.0))
+                    noise = float(ctx.rng.choice([0.0, 0.05, 0.1, 0.2]))
+                    per_capacity = ctx.per_capacity if ctx.rng.random() < 0.8 else not ctx.per_capacity
+                if ctx.rng.random() < 0.5:
+                    setup_weight = float(max(ctx.setup_weight, 0.3) * np.exp(0.25 * ctx.rng.standard_normal()))
+                if ctx.roles and ctx.rng.random() < 0.3:
+                    role = ctx.roles[int(ctx.rng.integers(0, len(ctx.roles)))]
+                    roles = {**roles, role: roles.get(role, 1.0) * float(np.exp(0.5 * ctx.rng.standard_normal()))}
+                if ctx.rng.random() < 0.3:
+                    lead_weight = float(max(ctx.lead_weight, 0.1) * np.exp(0.4 * ctx.rng.standard_normal()))
+            if shifted is not None:
+                order = shifted(ctx)
+            else:
+                try:
+                    plan = serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
+                                      setup_weight=setup_weight, setup_fades=ctx.setup_fades, role_weights=roles)
+                except PlanError:  # deadlines this order cannot meet
+                    continue
+                order = decoder.order_of_starts(plan.starts)
+        drawn.append((order, lead_weight, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
+        if ctx.tried == 1:
+            break  # the moves of the best order need it decoded first
+
+    def decode(one: tuple[np.ndarray, float, bool, object]) -> tuple[_I, _I, _I, _I, _I, int] | None:
+        return decoder.run(one[0], lead_weight=one[1], fill_gaps=True)
+
+    outs = list(ctx.executor.map(decode, drawn)) if ctx.executor is not None else [decode(d) for d in drawn]
+    for (order, lead_weight, moved, (alpha, per_capacity, setup_weight, roles)), out in zip(drawn, outs,
+                                                                                             strict=True):
+        if out is None:  # a deadline or the horizon this order cannot keep on the units
+            continue
+        _, ends, _, _, _, value = out
+        obj = float(value) if value >= 0 else float(objective_value(decoder.exact, Schedule(
+            tuple(out[0].tolist()), tuple(out[2].tolist()))))
+        if ctx.unit_start is None:
+            ctx.unit_start = obj
+        # An order moved in place that decodes to a plan as good is taken too: the moves then drift over the
+        # plateau (on kursk-border by capabilities 1.8 % in 25 s against 1.5–1.7 %, two runs each on a shared
+        # machine, 2026-12-07).
+        if obj < ctx.unit_objective or (moved and obj == ctx.unit_objective):
+            ctx.unit_objective, ctx.unit_order, ctx.unit_ends = obj, order, ends
+            if not moved:
+                ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights, ctx.lead_weight = \
+                    alpha, per_capacity, setup_weight, roles, lead_weight
+    if before < float("inf"):
+        ctx.unit_gain = before - ctx.unit_objective
+    return None
+
+
 def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_limit_s: float, seed: int = 0,
          groups: Sequence[int] | None = None, params: AlnsParams | None = None,
-         max_iterations: int | None = None, clock: Callable[[], float] = time.perf_counter
-         ) -> tuple[Schedule, AlnsStats]:
+         max_iterations: int | None = None, clock: Callable[[], float] = time.perf_counter,
+         units: Units | None = None, threads: int = 1) -> tuple[Schedule, AlnsStats]:
     """Improve ``schedule`` for ``time_limit_s`` seconds (or ``max_iterations`` sub-problems); see the module
     docstring. ``groups``: a group (e.g. a district) per task, −1 for none; enables the ``district`` operator.
     ``clock`` measures the seconds the rewards, sizes and limit count (a test passes one that does not depend on
-    the machine)."""
+    the machine). ``units``: the units behind the pools (teams by capabilities, set-up per change of role): where
+    the serial scheme is compiled and nothing is anchored, the priority search judges its orders decoded unit by
+    unit (``_unit_search``) and the stats carry the best order (``AlnsStats.unit_order``); with
+    ``AlnsParams.units_only`` it is then the only operator, its batches decoded in ``threads`` threads side by
+    side (the same search for any number)."""
     params = params or AlnsParams()
     t0 = clock()
     work = _work_tasks(problem)
@@ -505,7 +672,18 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         ctx.batch = max(1, params.priority_batch) if compiled(problem) else 1
         if params.role_weights:
             ctx.roles = sorted({role_of(m) for t in problem.tasks for m in t.modes if m.setup})
-        ops.append(_Operator("priority-search", None, 0, propose=_priority_search))
+        if units is not None and compiled(problem) and ctx.milestones:
+            from sapper.plan.evolve import UnitDecoder
+
+            ctx.decoder = UnitDecoder(problem, units)
+            ctx.batch = max(1, params.unit_batch)
+            ctx.chain_share, ctx.window_share = params.chain_share, params.window_share
+            if params.units_only:
+                ops = []
+            if threads > 1:
+                ctx.executor = ThreadPoolExecutor(threads, thread_name_prefix="unit-search")
+        ops.append(_Operator("priority-search", None, 0,
+                             propose=_unit_search if ctx.decoder is not None else _priority_search))
     start_obj = float(objective_value(problem, schedule))
     best, best_obj = schedule, start_obj
     iterations = improved = 0
@@ -541,6 +719,10 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             else:
                 out = sub_solver(sub, hint, limit)
         gain = 0.0
+        if op.propose is _unit_search and ctx.unit_gain > 0:  # a better plan unit by unit
+            gain = ctx.unit_gain
+            improved += 1
+            op.improved += 1
         if out.schedule is not None:
             starts = list(best.starts)
             modes = list(best.modes)
@@ -549,7 +731,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             cand = Schedule(tuple(starts), tuple(modes))
             obj = float(objective_value(problem, cand))
             if obj < best_obj:
-                gain = best_obj - obj
+                gain += best_obj - obj
                 best, best_obj = cand, obj
                 improved += 1
                 op.improved += 1
@@ -570,6 +752,10 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         elif op.propose is None and spent >= 0.9 * limit:
             op.timeouts += 1
             op.size = max(params.min_size, int(op.size * params.shrink))
+    if ctx.executor is not None:
+        ctx.executor.shutdown()
     stats = AlnsStats(iterations, improved, start_obj, best_obj, round(clock() - t0, 3),
-                      tuple(o.stats() for o in ops))
+                      tuple(o.stats() for o in ops),
+                      tuple(ctx.unit_order.tolist()) if ctx.unit_order is not None else None,
+                      ctx.unit_objective if ctx.unit_order is not None else None, ctx.unit_start)
     return best, stats

@@ -47,7 +47,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 
 from sapper.errors import PlanError
 from sapper.plan.greedy import own_role_work, role_of
-from sapper.plan.problem import Mode, Objective, Problem, Resource, Task
+from sapper.plan.problem import Mode, Objective, Problem, Resource, Task, Units
 from sapper.plan.solution import Schedule
 
 _FAIL = -1
@@ -1149,3 +1149,454 @@ def _ready_serial() -> None:
                       np.array([0]), np.array([0, 1]), np.array([0]), np.array([1]), one.copy(), np.array([-1]),
                       np.array([0, 0]), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), one.copy(),
                       np.array([0, 1]), np.array([0]), np.array([1.0]), np.array([1.0]), one.copy(), one.copy())
+
+
+# --- The unit-by-unit decoding, compiled (``unitlist.unit_list_schedule`` without gap filling) --------------------
+
+
+#: An end no unit can reach (``unitlist._NEVER``).
+_NEVER = 1 << 40
+
+
+class _UnitArrays:
+    """``problem`` with its modes without set-up (``setups.with_continuing_modes``) and ``units`` as flat arrays for
+    ``_units_decode``: per mode its duration, set-up, role code (0: no role), the mode a unit continuing its role
+    takes, its demands on renewable pools; per unit its pool, own role and the roles it can take (a table unit ×
+    role); per pool the first closed period ≥ t and the first open one (``unitlist._Pool``)."""
+
+    def __init__(self, problem: Problem, units: Units) -> None:
+        from sapper.plan.setups import with_continuing_modes
+
+        exact, cont = with_continuing_modes(problem)
+        self.exact = exact
+        n = len(problem.tasks)
+        h = problem.horizon
+        self.horizon = h
+        codes: dict[str, int] = {"": 0}
+        tptr, norig, mdur, msetup, mrole, mcont, dptr, dres, dunits = [0], [], [], [], [], [], [0], [], []
+        most = []
+        for j, task in enumerate(exact.tasks):
+            norig.append(len(problem.tasks[j].modes))
+            top = 0
+            for m, mode in enumerate(task.modes):
+                mdur.append(mode.duration)
+                msetup.append(mode.setup)
+                mrole.append(codes.setdefault(mode.name, len(codes)))
+                mcont.append(cont.get((j, m), m))
+                k = 0
+                for r, u in mode.demands:
+                    if problem.resources[r].renewable:
+                        dres.append(r)
+                        dunits.append(u)
+                        k += u
+                dptr.append(len(dres))
+                if m < len(problem.tasks[j].modes):
+                    top = max(top, k)
+            tptr.append(len(mdur))
+            most.append(top)
+        self.tptr = np.asarray(tptr, dtype=np.int64)
+        self.norig = np.asarray(norig, dtype=np.int64)
+        self.mdur = np.asarray(mdur, dtype=np.int64)
+        self.msetup = np.asarray(msetup, dtype=np.int64)
+        self.mrole = np.asarray(mrole, dtype=np.int64)
+        self.mcont = np.asarray(mcont, dtype=np.int64)
+        self.dptr = np.asarray(dptr, dtype=np.int64)
+        self.dres = np.asarray(dres or [0], dtype=np.int64)
+        self.dunits = np.asarray(dunits or [0], dtype=np.int64)
+        #: Per task, where its units go in ``aunits`` (the most units any of its modes takes).
+        self.aptr = np.concatenate(([0], np.cumsum(most))).astype(np.int64)
+        self.release = np.asarray([t.release for t in problem.tasks], dtype=np.int64)
+        self.deadline = np.asarray([-1 if t.deadline is None else t.deadline for t in problem.tasks], dtype=np.int64)
+        self.weight = np.asarray([t.weight for t in problem.tasks], dtype=np.int64)
+        self.pred_ptr, self.pred_idx, self.pred_lag = _csr(n, [(p.succ, p.pred, p.lag) for p in problem.precedences])
+        self.succ_ptr, self.succ_idx, _ = _csr(n, [(p.pred, p.succ, p.lag) for p in problem.precedences])
+        self.npred = np.bincount(np.asarray([p.succ for p in problem.precedences], dtype=np.int64),
+                                 minlength=n).astype(np.int64)
+        ids: list[str] = []
+        uptr = [0]
+        for r, res in enumerate(problem.resources):
+            if res.renewable:
+                ids += list(units.units[r])
+            uptr.append(len(ids))
+        self.ids = ids
+        self.uptr = np.asarray(uptr, dtype=np.int64)
+        self.uhome = np.asarray([codes.setdefault(units.home.get(u, ""), len(codes)) for u in ids], dtype=np.int64)
+        self.able = np.zeros((max(1, len(ids)), len(codes)), dtype=np.bool_)
+        self.able[:, 0] = True
+        for role, c in codes.items():
+            if role:
+                for i, uid in enumerate(ids):
+                    self.able[i, c] = role in units.roles.get(uid, frozenset())
+        self.nxt = np.full((len(problem.resources), h + 1), _NEVER, dtype=np.int64)
+        self.opn = np.tile(np.arange(h + 1, dtype=np.int64), (len(problem.resources), 1))
+        idx = np.arange(h + 1, dtype=np.int64)
+        for r, res in enumerate(problem.resources):
+            closed = np.zeros(h + 1, dtype=bool)
+            for s, e, _u in res.unavailable:
+                closed[s:e] = True
+            self.nxt[r] = np.minimum.accumulate(np.where(closed, idx, _NEVER)[::-1])[::-1]
+            self.opn[r] = np.minimum.accumulate(np.where(closed, np.int64(h), idx)[::-1])[::-1]
+        self.setup = units.setup
+
+
+@_inlined
+def _open_from(nxt: _I, opn: _I, r: int, lo: int, length: int, h: int) -> int:
+    """The first y ≥ ``lo`` with [y, y + ``length``) open in pool ``r`` (``unitlist._Pool.window1``)."""
+    y = opn[r, min(lo, h)]
+    while nxt[r, y] < y + length:
+        y = opn[r, min(nxt[r, y] + 1, h)]
+    return int(y)
+
+
+@njit(cache=True, nogil=True)
+def _units_decode(order: _I, lead_weight: float, fill_gaps: bool, setup: int, h: int, release: _I, deadline: _I,
+                  pred_ptr: _I,
+                  pred_idx: _I, pred_lag: _I, tptr: _I, norig: _I, mdur: _I, msetup: _I, mrole: _I, mcont: _I,
+                  dptr: _I, dres: _I, dunits: _I, uptr: _I, uhome: _I, able: npt.NDArray[np.bool_], nxt: _I,
+                  opn: _I, aptr: _I, starts: _I, ends: _I, modes: _I, aunits: _I, acount: _I) -> int:
+    """``unitlist.unit_list_schedule`` without anchors, compiled: the tasks of ``order`` placed one by one at their
+    earliest end over every unit and mode, in a unit's idle gap too with ``fill_gaps`` (module section above).
+    ``lead_weight`` > 0 ranks a choice by its end plus ``lead_weight`` × its set-up periods (0: the rule itself).
+    Writes each task's start, end, mode (of the problem with continuing modes) and units (global unit indices from
+    ``aptr[j]``, ``acount[j]`` of them); returns −1, or the first task that cannot be placed."""
+    nunits = uhome.size
+    free = np.zeros(nunits, dtype=np.int64)
+    last = np.full(nunits, -1, dtype=np.int64)
+    # Per unit its idle gaps in time order (``unitlist._Pool.gaps``): start, end, role before, role after, the idle
+    # set-up periods the lot after relies on; ``gcount`` of them, the rows grown when one fills up.
+    gaps = np.zeros((nunits, 16, 5), dtype=np.int64)
+    gcount = np.zeros(nunits, dtype=np.int64)
+    taken = np.zeros(nunits, dtype=np.bool_)
+    most = 1
+    for j in range(aptr.size - 1):
+        most = max(most, aptr[j + 1] - aptr[j])
+    pick = np.empty(most, dtype=np.int64)
+    best_pick = np.empty(most, dtype=np.int64)
+    for j in order:
+        est = release[j]
+        for q in range(pred_ptr[j], pred_ptr[j + 1]):
+            est = max(est, ends[pred_idx[q]] + pred_lag[q])
+        limit = h if deadline[j] < 0 else min(h, deadline[j])
+        found = False
+        b_key = 0.0
+        b_end = 0
+        b_lead = 0
+        b_nfree = 0
+        b_unit = 0
+        b_start = 0
+        b_mode = 0
+        b_count = 0
+        b_gap = -1
+        for m in range(tptr[j], tptr[j] + norig[j]):
+            d = mdur[m]
+            if d == 0 or dptr[m + 1] == dptr[m]:
+                e0 = est + d
+                if not found or e0 < b_key:
+                    found = True
+                    b_key, b_end, b_lead, b_nfree, b_unit, b_start, b_mode, b_count = e0, e0, 0, 0, 0, est, m, 0
+                    b_gap = -1
+                continue
+            d_c = d - msetup[m]
+            rc = mrole[m]
+            npick = 0
+            lead = 0
+            latest_free = 0
+            first_end = 0
+            ok = True
+            for q in range(dptr[m], dptr[m + 1]):
+                r = dres[q]
+                here = npick
+                for _ in range(dunits[q]):
+                    c_u = -1
+                    c_key = 0.0
+                    c_lead = 0
+                    c_end = 0
+                    for u in range(uptr[r], uptr[r + 1]):
+                        if taken[u] or not able[u, rc]:
+                            continue
+                        # A unit ends no sooner than it is free plus the work: one that cannot beat the best unit
+                        # of this pool, or the best choice of the task so far, is not looked at (the same plan).
+                        if (c_u >= 0 and free[u] + d_c > c_key) or (found and free[u] + d_c > b_key):
+                            continue
+                        lu = setup if rc != 0 and uhome[u] != rc and last[u] != rc else 0
+                        y = _open_from(nxt, opn, r, max(free[u], est - lu), lu + d_c, h)
+                        eu = y + lu + d_c
+                        ku = eu + lead_weight * lu
+                        if c_u < 0 or ku < c_key or (ku == c_key and (lu < c_lead or (
+                                lu == c_lead and free[u] > free[c_u]))):
+                            c_u, c_key, c_lead, c_end = u, ku, lu, eu
+                    if c_u < 0:
+                        ok = False
+                        break
+                    taken[c_u] = True
+                    pick[npick] = c_u
+                    npick += 1
+                    lead = max(lead, c_lead)
+                    latest_free = max(latest_free, free[c_u])
+                    first_end = c_end
+                for i in range(here, npick):  # each demand picks from its whole pool (``unitlist``)
+                    taken[pick[i]] = False
+                if not ok:
+                    break
+            if fill_gaps and dptr[m + 1] - dptr[m] == 1 and dunits[dptr[m]] == 1:
+                r = dres[dptr[m]]
+                bound = limit + 1
+                if found:
+                    bound = min(bound, b_key)
+                if ok:
+                    bound = min(bound, first_end)
+                for u in range(uptr[r], uptr[r + 1]):
+                    if not able[u, rc] or gcount[u] == 0 or gaps[u, gcount[u] - 1, 1] < est + d_c:
+                        continue
+                    g = _first_gap(gaps, gcount, u, est + d_c - 1)
+                    while g < gcount[u]:  # ``unitlist._in_gap``
+                        g0 = gaps[u, g, 0]
+                        g1 = gaps[u, g, 1]
+                        if g0 + d_c >= bound:
+                            break
+                        lu = setup if rc != 0 and rc != uhome[u] and rc != gaps[u, g, 2] else 0
+                        keep = gaps[u, g, 4] if gaps[u, g, 4] != 0 and rc != gaps[u, g, 3] else 0
+                        y = _open_from(nxt, opn, r, max(g0, est - lu), lu + d_c, h)
+                        eu = y + lu + d_c
+                        if eu < bound and eu <= g1 - keep and (keep == 0 or g1 - keep >= g1
+                                                                 or nxt[r, g1 - keep] >= g1):
+                            s0 = msetup[m]
+                            if lu > 0 and 0 < s0 <= lu and y + lu - s0 >= est:
+                                start, mm = y + lu - s0, m
+                            else:
+                                start, mm = y + lu, tptr[j] + mcont[m]
+                            key = eu + lead_weight * lu
+                            unit0 = u - uptr[r]
+                            better = not found or key < b_key
+                            if found and key == b_key:
+                                better = (lu, 0, unit0, start, mm) < (b_lead, b_nfree, b_unit, b_start, b_mode)
+                            if better:
+                                found = True
+                                b_key, b_end, b_lead, b_nfree, b_unit, b_start, b_mode = key, eu, lu, 0, unit0, \
+                                    start, mm
+                                b_count = 1
+                                best_pick[0] = u
+                                b_gap = g
+                                bound = key
+                            break
+                        g += 1
+            if not ok:
+                continue
+            if npick == 1:
+                y0 = first_end - lead - d_c
+            else:  # several units start together: the latest of them, the longest lead, every pool open
+                y0 = max(latest_free, est - lead)
+                moved = True
+                while moved:
+                    moved = False
+                    for q in range(dptr[m], dptr[m + 1]):
+                        z = _open_from(nxt, opn, dres[q], y0, lead + d_c, h)
+                        if z != y0:
+                            y0 = z
+                            moved = True
+            end0 = y0 + lead + d_c
+            if end0 > limit:
+                continue
+            s0 = msetup[m]
+            if lead > 0 and 0 < s0 <= lead and y0 + lead - s0 >= est:
+                start, mm = y0 + lead - s0, m
+            else:
+                start, mm = y0 + lead, tptr[j] + mcont[m]
+            key = end0 + lead_weight * lead
+            unit0 = pick[0] - uptr[dres[dptr[m]]]
+            better = not found or key < b_key
+            if found and key == b_key:
+                better = (lead, -latest_free, unit0, start, mm) < (b_lead, b_nfree, b_unit, b_start, b_mode)
+            if better:
+                found = True
+                b_key, b_end, b_lead, b_nfree, b_unit, b_start, b_mode = key, end0, lead, -latest_free, unit0, start, mm
+                b_count = npick
+                b_gap = -1
+                for i in range(npick):
+                    best_pick[i] = pick[i]
+        if not found:
+            return int(j)
+        starts[j] = b_start
+        ends[j] = b_end
+        modes[j] = b_mode - tptr[j]
+        acount[j] = b_count
+        role = mrole[b_mode]
+        for i in range(b_count):
+            u = best_pick[i]
+            aunits[aptr[j] + i] = u
+            # The idle set-up periods the lot relies on (``unitlist``: set-up taken in the idle days before it).
+            need = 0
+            if role != 0 and uhome[u] != role and msetup[b_mode] < setup:
+                need = setup - msetup[b_mode]
+            if gcount[u] + 2 > gaps.shape[1]:
+                grown = np.zeros((nunits, 2 * gaps.shape[1], 5), dtype=np.int64)
+                grown[:, :gaps.shape[1], :] = gaps
+                gaps = grown
+            if b_gap >= 0:  # ``_Pool.split``: the gap's parts before and after the lot, the empty ones dropped
+                g = b_gap
+                g0, g1, before, after, need_after = gaps[u, g, 0], gaps[u, g, 1], gaps[u, g, 2], gaps[u, g, 3], \
+                    gaps[u, g, 4]
+                parts = 0
+                if g0 < b_start:
+                    parts += 1
+                if b_end < g1:
+                    parts += 1
+                if parts != 1:  # shift the later gaps by parts − 1
+                    if parts == 2:
+                        for k in range(gcount[u] - 1, g, -1):
+                            gaps[u, k + 1, :] = gaps[u, k, :]
+                    else:
+                        for k in range(g + 1, gcount[u]):
+                            gaps[u, k - 1, :] = gaps[u, k, :]
+                    gcount[u] += parts - 1
+                k = g
+                if g0 < b_start:
+                    gaps[u, k, 0], gaps[u, k, 1], gaps[u, k, 2], gaps[u, k, 3], gaps[u, k, 4] = \
+                        g0, b_start, before, role, need
+                    k += 1
+                if b_end < g1:
+                    gaps[u, k, 0], gaps[u, k, 1], gaps[u, k, 2], gaps[u, k, 3], gaps[u, k, 4] = \
+                        b_end, g1, role, after, need_after
+            else:  # ``_Pool.append``: the idle days before the lot are a gap
+                if b_start > free[u]:
+                    k = gcount[u]
+                    gaps[u, k, 0], gaps[u, k, 1], gaps[u, k, 2], gaps[u, k, 3], gaps[u, k, 4] = \
+                        free[u], b_start, last[u], role, need
+                    gcount[u] += 1
+                free[u] = b_end
+                last[u] = role
+    return -1
+
+
+@_inlined
+def _first_gap(gaps: _I, gcount: _I, u: int, t: int) -> int:
+    """The first of unit ``u``'s gaps that ends after ``t`` (``bisect_right`` on the gaps' ends)."""
+    lo = 0
+    hi = gcount[u]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if gaps[u, mid, 1] <= t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _list_order(key: npt.NDArray[np.float64], succ_ptr: _I, succ_idx: _I, npred: _I) -> _I:
+    """The tasks by increasing ``key``, each after its predecessors (ties: lower index): a plan's order of starts
+    (``setups.order_by_starts``) or, with ``key`` = −priority, the order in which the serial scheme takes them."""
+    n = key.size
+    waiting = npred.copy()
+    hkey = np.empty(n, dtype=np.float64)
+    idx = np.empty(n, dtype=np.int64)
+    size = 0
+    for j in range(n):
+        if waiting[j] == 0:
+            size = _heap_push(hkey, idx, size, key[j], j)
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    while size > 0:
+        j = idx[0]
+        size = _heap_pop(hkey, idx, size)
+        out[k] = j
+        k += 1
+        for q in range(succ_ptr[j], succ_ptr[j + 1]):
+            s = succ_idx[q]
+            waiting[s] -= 1
+            if waiting[s] == 0:
+                size = _heap_push(hkey, idx, size, key[s], s)
+    return out[:k]
+
+
+@dataclass(frozen=True, eq=False)
+class UnitPlan:
+    """A plan decoded unit by unit (``unit_decode``): the problem with continuing modes it is a plan of, its
+    schedule, the units of each task, and its first objective."""
+
+    problem: Problem
+    schedule: Schedule
+    assigned: tuple[tuple[str, ...], ...]
+    objective: int
+
+
+class UnitDecoder:
+    """``unitlist.unit_list_schedule(fill_gaps=False)`` of one problem without anchors on its ``units``, compiled:
+    built once (the arrays), then each decoding of kursk-border (16,006 tasks) takes some ms. ``decode`` takes an
+    explicit order (every predecessor first); ``order_of_starts`` and ``order_of_priority`` make one."""
+
+    def __init__(self, problem: Problem, units: Units) -> None:
+        if problem.anchored:
+            raise PlanError("the compiled unit decoding keeps no anchors (a re-plan): use plan.unitlist")
+        _ready_units()
+        self.problem = problem
+        self.units = units
+        self._a = _UnitArrays(problem, units)
+        self._fast = problem.objective is Objective.WEIGHTED_COMPLETION and not problem.move_cost
+
+    @property
+    def exact(self) -> Problem:
+        """The problem with continuing modes (``setups.with_continuing_modes``) the decoded plans are plans of."""
+        return self._a.exact
+
+    def order_of_starts(self, starts: npt.ArrayLike) -> _I:
+        """Tasks in order of ``starts``, predecessors first, ties by index (``setups.order_by_starts``)."""
+        a = self._a
+        return _list_order(np.asarray(starts, dtype=np.float64), a.succ_ptr, a.succ_idx, a.npred)
+
+    def order_of_priority(self, priority: npt.ArrayLike) -> _I:
+        """Tasks in the order the serial scheme takes them: the highest ``priority`` among those whose predecessors
+        are placed, ties by index."""
+        a = self._a
+        return _list_order(-np.asarray(priority, dtype=np.float64), a.succ_ptr, a.succ_idx, a.npred)
+
+    def run(self, order: npt.ArrayLike, *, lead_weight: float = 0.0,
+            fill_gaps: bool = False) -> tuple[_I, _I, _I, _I, _I, int] | None:
+        """Starts, ends, modes, units (``aunits`` from ``aptr[j]``) and unit counts of ``order`` decoded, with its
+        weighted completion (or −1 for another objective); None when a task cannot be placed."""
+        a = self._a
+        n = len(self.problem.tasks)
+        order = np.asarray(order, dtype=np.int64)
+        if order.size != n:
+            raise PlanError(f"an order of {order.size} tasks for {n}")
+        starts = np.zeros(n, dtype=np.int64)
+        ends = np.zeros(n, dtype=np.int64)
+        modes = np.zeros(n, dtype=np.int64)
+        aunits = np.full(max(1, int(a.aptr[-1])), -1, dtype=np.int64)
+        acount = np.zeros(n, dtype=np.int64)
+        failed = _units_decode(order, float(lead_weight), fill_gaps, a.setup, a.horizon, a.release, a.deadline,
+                               a.pred_ptr, a.pred_idx, a.pred_lag, a.tptr, a.norig, a.mdur, a.msetup, a.mrole,
+                               a.mcont, a.dptr, a.dres, a.dunits, a.uptr, a.uhome, a.able, a.nxt, a.opn, a.aptr,
+                               starts, ends, modes, aunits, acount)
+        if failed >= 0:
+            return None
+        value = int(np.dot(a.weight, ends)) if self._fast else -1
+        return starts, ends, modes, aunits, acount, value
+
+    def decode(self, order: npt.ArrayLike, *, lead_weight: float = 0.0, fill_gaps: bool = False) -> UnitPlan | None:
+        """``order`` decoded unit by unit as a plan (None when a task cannot be placed)."""
+        out = self.run(order, lead_weight=lead_weight, fill_gaps=fill_gaps)
+        if out is None:
+            return None
+        starts, _ends, modes, aunits, acount, value = out
+        a = self._a
+        schedule = Schedule(tuple(starts.tolist()), tuple(modes.tolist()))
+        assigned = tuple(tuple(a.ids[u] for u in aunits[a.aptr[j]:a.aptr[j] + acount[j]].tolist())
+                         for j in range(len(starts)))
+        if value < 0:
+            from sapper.plan.solution import objective_value
+
+            value = int(objective_value(self.exact, schedule))
+        return UnitPlan(self.exact, schedule, assigned, value)
+
+
+_UNITS_LOADED: list[bool] = []
+
+
+def _ready_units() -> None:
+    """Compile ``_units_decode`` and ``_list_order``, or load them from Numba's cache, once per process."""
+    if not _UNITS_LOADED:
+        _UNITS_LOADED.append(True)
+        problem = Problem((Resource("pool", 1),), (Task("a", (Mode(2, ((0, 1),), "x", 1), Mode(1))),), (), 5)
+        decoder = UnitDecoder(problem, Units((("u",),), {"u": frozenset({"x"})}, {"u": "y"}, 1))
+        decoder.run(decoder.order_of_priority(np.zeros(1)))

@@ -19,7 +19,7 @@ task that need not move stays where it was unless moving it gains more than ``mo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -259,6 +259,39 @@ class Problem:
             for t in range(s, e):
                 cap[t] -= u
         return cap
+
+
+@dataclass(frozen=True, eq=False)
+class Units:
+    """The units (teams, brigades) behind a problem's renewable pools, for plans with set-up paid per change of role
+    (teams by capabilities): ``units[r]`` the unit ids of resource ``r`` (empty for a budget), ``roles`` each unit's
+    roles it can work in, ``home`` its own role (no set-up in it), ``setup`` the periods a unit needs to take up
+    another role (as ``solution.check_units``). ``solve(..., units=...)``: the priority search decodes its orders
+    on these units (``evolve.unit_decode``)."""
+
+    units: tuple[tuple[str, ...], ...]
+    roles: Mapping[str, frozenset[str]]
+    home: Mapping[str, str]
+    setup: int
+
+    def __post_init__(self) -> None:
+        faults = []
+        if self.setup < 0:
+            faults.append(Fault("units", f"set-up cannot be negative, got {self.setup}", "setup"))
+        seen: set[str] = set()
+        for r, ids in enumerate(self.units):
+            for u in ids:
+                if u in seen:
+                    faults.append(Fault(f"unit {u}", f"is listed twice (again in resource {r})", "units"))
+                seen.add(u)
+        ValidationError.raise_if("units", faults)
+
+    def fits(self, problem: Problem) -> bool:
+        """Whether these are units of ``problem``: a list per resource, as many units as each renewable pool's
+        capacity."""
+        return len(self.units) == len(problem.resources) and all(
+            len(ids) == res.capacity for ids, res in zip(self.units, problem.resources, strict=True)
+            if res.renewable)
 
 
 def _topological_order(n: int, precedences: Sequence[Precedence]) -> list[int] | None:

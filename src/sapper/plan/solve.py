@@ -39,7 +39,7 @@ from sapper.plan.greedy import (
     serial_sgs,
     unlock_ratio_rule,
 )
-from sapper.plan.problem import Objective, Problem, Resource
+from sapper.plan.problem import Objective, Problem, Resource, Units
 from sapper.plan.solution import Schedule, moved_tasks, objective_value, objective_values, verify
 
 if TYPE_CHECKING:
@@ -141,6 +141,9 @@ class Result:
     #: The best heuristic plan (checked) the solver started from, when ``solve`` made one: with set-up per change of
     #: role its order can decode better unit by unit than the solver's plan (``plan.unitlist``).
     heuristic: Schedule | None = None
+    #: With ``solve(units=...)`` on a region-sized problem: the best order (every predecessor first) the search
+    #: found decoded unit by unit (``plan.alns``'s priority search), for ``plan.unitlist`` to decode again.
+    unit_order: tuple[int, ...] | None = None
 
     @property
     def gap(self) -> float | None:
@@ -166,7 +169,7 @@ def own_lower_bound(problem: Problem) -> float:
 
 def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequence[float] | None = None,
           start: Schedule | None = None, moves: MovePolicy = MovePolicy.PRICED,
-          groups: Sequence[int] | None = None) -> Result:
+          groups: Sequence[int] | None = None, units: Units | None = None) -> Result:
     """Plan ``problem`` (module docstring). ``priority`` (higher first) is the planner's own order for the baseline;
     default: weights.
 
@@ -181,6 +184,11 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
 
     ``groups``: a group per task (e.g. the district of its hazard area or asset; −1 for none) for the district
     neighbourhood of the search on region-sized problems (``plan.alns``).
+
+    ``units``: the units behind the pools where set-up is paid per change of role (teams by capabilities; None:
+    planning on the pools alone). On a region-sized problem the search then judges its orders decoded unit by unit
+    and ``Result.unit_order`` carries the best one; ``details`` get ``unit_heuristic_objective`` (the best heuristic
+    plan's order decoded) and ``unit_search_objective`` (the best order's).
     """
     params = params or SolveParams()
     t0 = time.perf_counter()
@@ -211,7 +219,8 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
         details.update(own_lower_bound=bound, heuristic_objective=best_obj)
     if params.engine is Engine.CPSAT and best is not None and best_obj is not None \
             and len(problem.tasks) > LARGE_PROBLEM_TASKS:
-        (best_obj, engine, best), search = _large(model, (best_obj, engine, best), params, t0, details, groups)
+        (best_obj, engine, best), search = _large(model, (best_obj, engine, best), params, t0, details, groups,
+                                                  units)
     elif params.engine is Engine.CPSAT:
 
         # A makespan plan of the heuristic's length exists, so CP-SAT may search within it: tighter domains.
@@ -270,7 +279,7 @@ def solve(problem: Problem, *, params: SolveParams | None = None, priority: Sequ
     if status is Status.OPTIMAL:  # what the claim rests on: sapper's own bound, or CP-SAT's proof (docs/planning.md)
         details["proof"] = "own-bound" if isinstance(own, (int, float)) and abs(best_obj - own) <= 1e-6 else "cpsat"
     return Result(status, best, best_obj, bound, baseline_obj, baseline, engine, time.perf_counter() - t0, details,
-                  search, heuristic)
+                  search, heuristic, search.unit_order if search is not None else None)
 
 
 def _greedy_plans(problem: Problem, priority: Sequence[float] | None, details: dict[str, object], *,
@@ -444,10 +453,11 @@ def within_horizon(problem: Problem, horizon: int) -> Problem:
 
 
 def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: SolveParams, t0: float,
-           details: dict[str, object], groups: Sequence[int] | None = None
+           details: dict[str, object], groups: Sequence[int] | None = None, units: Units | None = None
            ) -> tuple[tuple[float, str, Schedule], AlnsStats]:
     """Region-sized problems: adaptive large-neighbourhood search from the best heuristic plan (``plan.alns``): CP-SAT
-    on release chains, stretches of a pool's sequence, districts (``groups``) and time windows."""
+    on release chains, stretches of a pool's sequence, districts (``groups``) and time windows; with ``units``, the
+    priority search on orders decoded unit by unit."""
     from sapper.plan.cpsat import ORTOOLS_VERSION, solve_cpsat
 
     def sub_solver(sub: Problem, hint: Schedule, limit: float) -> SubOutcome:
@@ -456,10 +466,14 @@ def _large(problem: Problem, incumbent: tuple[float, str, Schedule], params: Sol
 
     start_obj, _, start = incumbent
     remaining = max(1.0, params.time_limit_s - (time.perf_counter() - t0))
-    schedule, stats = alns(problem, start, sub_solver, time_limit_s=remaining, seed=params.seed, groups=groups)
+    schedule, stats = alns(problem, start, sub_solver, time_limit_s=remaining, seed=params.seed, groups=groups,
+                           units=units, threads=params.workers)
     verify(problem, schedule, "CP-SAT neighbourhood search schedule")
     details.update(lns_windows=stats.iterations, lns_improved=stats.improved, lns_seconds=round(stats.seconds, 2),
                    ortools=ORTOOLS_VERSION)
+    if stats.unit_order is not None:
+        details.update(unit_heuristic_objective=stats.unit_start_objective,
+                       unit_search_objective=stats.unit_objective)
     for op in stats.operators:
         key = op.name.replace("-", "_")
         details.update({f"alns_{key}_calls": op.calls, f"alns_{key}_improved": op.improved,

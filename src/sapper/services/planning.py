@@ -22,6 +22,7 @@ from sapper.messages import msg, msg_n
 from sapper.plan import Engine as Engine  # re-exported for the entry points, as PlanSummary, summary_to_json
 from sapper.plan import Problem, Result, Schedule, SolveParams, Status, check, check_units, objective_value, solve
 from sapper.plan.decompose import DecomposeParams, whole_lower_bound
+from sapper.plan.problem import Units
 from sapper.plan.setups import continued_lots, lower_bound, per_change_setup, with_continuing_modes
 from sapper.plan.unitlist import unit_list_schedule
 from sapper.prioritise import WeightProfile
@@ -177,8 +178,17 @@ REGIONS_AFTER_SOLVE_S_PER_TASK = 0.00035
 #: Seconds per task kept back, besides ``AFTER_SOLVE_S_PER_TASK``, where the plan is decoded unit by unit after the
 #: solve (teams by capabilities, ``_decoded_by_units``: two decodings, their checks and the bound of the problem with
 #: set-up per change of role). An estimate: on kursk-border by capabilities (16,006 tasks) a 60 s plan took 64 s of
-#: wall time without it (2026-12-07, docs/benchmarks.md's run of that day, other work held back).
-DECODE_S_PER_TASK = 0.0006
+#: wall time without it (2026-12-07, docs/benchmarks.md's run of that day, other work held back), the neighbourhood
+#: search's CP-SAT calls then running past their share. The search by units (``solve(units=...)``) runs no CP-SAT
+#: and keeps its limit, and still two orders are decoded (its plan on the pools is the heuristic's, decoded once, and
+#: its best order): with 0.0006 the same plan took 48.3 s of wall time (one run, 2026-12-07, busy machine).
+DECODE_S_PER_TASK = 0.0002
+
+
+def _units_of(compiled: CompiledPlan) -> Units:
+    """The units behind ``compiled``'s pools, for the search to decode its orders on (``solve(units=...)``)."""
+    return Units(tuple(tuple(compiled.units.get(r.name, ())) for r in compiled.problem.resources), compiled.roles,
+                 compiled.home, compiled.role_change_days)
 
 
 def _decodes(compiled: CompiledPlan) -> bool:
@@ -263,7 +273,8 @@ def plan_store(store: Store, *, settings: PlanSettings | None = None,
             settings.regions, say=say)), lower_bound=bound)
     else:
         result = solve(compiled.problem, priority=compiled.priority, params=solve_params,
-                       groups=districts(compiled, hazards, assets))
+                       groups=districts(compiled, hazards, assets),
+                       units=_units_of(compiled) if _decodes(compiled) else None)
     effect: BudgetEffect | None = None
     if capped is not None and settings.budgets is not None:
         free_run = plan_run(compiled, result, settings, hazards, assets, synthetic=synthetic)
@@ -407,11 +418,11 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
 def _decoded_by_units(compiled: CompiledPlan, result: Result, units: Sequence[Sequence[str]], beat: float
                       ) -> tuple[Problem, Schedule, tuple[tuple[str, ...], ...], str] | None:
     """The best plan decoded unit by unit (``plan.unitlist``: set-up paid per change of role, units and modes chosen
-    afresh) from the orders of the solver's plan and of the best heuristic plan, when one passes both independent
-    checkers and its objective is below ``beat``, with the order it came from (``solver`` or ``heuristic``); None
-    otherwise. Only where some mode carries set-up (teams by
-    capabilities). Re-plans and plans by regions keep ``per_change_setup``'s plan: the decoding does not keep a
-    re-plan's teams on their lots, nor a region's share of a pool."""
+    afresh) from the orders of the solver's plan, of the best heuristic plan and of the search's best order decoded
+    unit by unit (``Result.unit_order``), when one passes both independent checkers and its objective is below
+    ``beat``, with the order it came from (``solver``, ``heuristic`` or ``search``); None otherwise. Only where
+    some mode carries set-up (teams by capabilities). Re-plans and plans by regions keep ``per_change_setup``'s
+    plan: the decoding does not keep a re-plan's teams on their lots, nor a region's share of a pool."""
     problem = compiled.problem
     if not _decodes(compiled):
         return None
@@ -420,6 +431,12 @@ def _decoded_by_units(compiled: CompiledPlan, result: Result, units: Sequence[Se
     orders = [("solver", result.schedule)]
     if result.heuristic is not None and result.heuristic != result.schedule:  # a plan of the heuristics alone: once
         orders.append(("heuristic", result.heuristic))
+    if result.unit_order is not None and len(result.unit_order) == len(problem.tasks):
+        # The order as starts (each task's place in it): ``unit_list_schedule`` takes the tasks in that order.
+        place = [0] * len(problem.tasks)
+        for k, j in enumerate(result.unit_order):
+            place[j] = k
+        orders.append(("search", Schedule(tuple(place), (0,) * len(place))))
     for name, order in orders:
         if order is None:
             continue
