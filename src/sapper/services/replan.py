@@ -9,21 +9,33 @@ was wherever the facts allow, and what changed and why.
    lot of the previous plan that was not due yet gets its previous start as its *anchor*, and moving it costs
    ``move_cost`` (``Problem.move_cost``; ``--move-cost`` days × the median weight of a release or restoration).
    With ``ReplanSettings.keep_continued``, a pending lot that ran without set-up in the previous plan (its unit
-   continued a borrowed role, ``plan.setups``) keeps that mode without set-up, so the previous plan stays feasible as
-   it was; after the solve, the set-up step (``plan.setups.per_change_setup``, the previous units preferred) gives
-   the set-up back where the units given do not continue the role, and the changes are counted on that plan, the one
-   saved. Off by default: measured on kursk-border, the set-up put back ripples through busy pools (docs/planning.md).
+   continued a borrowed role, ``plan.setups``) keeps that mode without set-up in the solvers' problem. Off by
+   default: with the decoding of 4. it moved more lots, not fewer (docs/planning.md).
 3. **The warm start** is the previous plan repaired to the new facts (``plan.stability.warm_start``: in the previous
    plan's order, each lot at its previous start where it can be, else where it moves no other lot unless that costs
    more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
    (``plan.solve`` with ``start``). With ``moves=MovePolicy.FEWEST`` (the default) CP-SAT first finds the fewest lots
    any plan must move (proving it where it can) and then plans as well as it can without moving one more; with
    ``PRICED`` a lot that need not move may still move when what it gains outweighs the move cost.
-4. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
+4. **Units** (a plan by capabilities, set-up per change of role): the solvers plan on pools, where every lot in a
+   borrowed role carries its set-up, so the previous plan — whose lots after a lot in the same role on their unit
+   carry none — is not feasible there as it stands. After the solve the plan is therefore also decoded unit by unit
+   (``plan.unitlist``, :func:`unit_plans`): each unit in the role it is in at the as-of date (:func:`initial_roles`:
+   its running lot's, else its last lot's), each running lot pinned at the start on the unit that reported on it,
+   and each lot at its previous start where it can be (a soft anchor), on its previous unit first, the previous
+   plan's slots held for the lots not placed yet; a lot that must move takes free time, and a held slot only where
+   it finds none or (priced) where waiting costs more than the move. The plan saved is the best, by the re-plan's
+   criterion (fewest moved lots, then the objective; with ``PRICED`` and from scratch the objective, move cost
+   included), of those decodings and of the set-up step on the solver's plan (``plan.setups.per_change_setup``)
+   that pass both independent checkers (``check``, and ``check_units`` with the roles at the as-of date); the
+   summary's details name where it came from (``unit_decoded_from``) and what each candidate's objective was. From
+   scratch the solver's and the heuristic's orders are decoded as for a first plan, without anchors.
+5. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
    it was not started or started early, its predecessor is late (slower than planned, a hazard area larger than
    planned, …), the winter stand-down, its pool is busier (or lost a team), or the optimiser chose to (the gain
    outweighed the move cost). The lots that *must* move (``plan.stability.propagate``: the old plan pushed forward
-   through precedences and stand-downs) are counted too, so the plan's moves can be compared with them.
+   through precedences and stand-downs) are counted too, so the plan's moves can be compared with them. They are
+   counted on the plan saved, with its units.
 """
 
 from __future__ import annotations
@@ -105,9 +117,9 @@ class ReplanSettings:
     #: The prices a budget-capped plan's budgets are spent at (None: sapper's default profile).
     pricing: PricingProfile | None = None
     #: Keep a pending lot that ran without set-up in the previous plan (its unit continued a borrowed role) in its
-    #: mode without set-up, set-up put back after the solve where the units given do not continue the role. Off by
-    #: default: the pools' plan does not say which unit does what, and on kursk-border after a week the set-up put
-    #: back delays far more lots than it keeps (docs/planning.md, "Lots that continued a role").
+    #: mode without set-up in the solvers' problem. Off by default: the plan saved is decoded unit by unit anyway
+    #: (module docstring, 4.), and with it on the small replan-week store moved more lots and ended later
+    #: (docs/planning.md, "Lots that continued a role").
     keep_continued: bool = False
 
 
@@ -767,6 +779,12 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
     fewest_bound = result.details.get("fewest_moves_bound")
     proven = result.details.get("fewest_moves_proven")
     anchored_moved = len(moved_tasks(problem, schedule)) if schedule is not None else None
+    if isinstance(fewest_bound, int) and anchored_moved is not None and anchored_moved < fewest_bound:
+        # The solver's bound holds for its problem on pools, in which every lot in a borrowed role sets up; a plan
+        # decoded unit by unit (set-up per change of role) may move fewer. What holds for it: the lots that must
+        # move by precedences and stand-downs alone, in any mode.
+        fewest_bound = sum(1 for j in problem.anchored if earliest.starts[j] > (problem.tasks[j].anchor or 0))
+        proven = isinstance(fewest, int) and min(fewest, anchored_moved) <= fewest_bound
     if isinstance(fewest, int) and anchored_moved is not None and anchored_moved < fewest:
         # The fewest moves search stops at its share of the time; the plan after it may move fewer still.
         fewest = anchored_moved
