@@ -490,7 +490,7 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
     runs: list[tuple[str, Schedule, list[int] | None]] = []
     holds: dict[int, Hold] = {}
     if stable:
-        first = earliest(exact).starts
+        first = earliest(exact).starts  # with the modes without set-up: each lot as early as any plan may start it
         cal = compiled.calendar
         for j, old in frame.old_start.items():
             m = frame.modes[j]
@@ -501,10 +501,9 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
             days = cal.index_of(lot.task.end_date) + 1 - old if lot.status is LotStatus.PENDING else mode.duration
             holds[j] = Hold(tuple(frame.prefer[j]), cont.get((j, m), m) if mode.setup and days < mode.duration
                             else m)
-        soonest = earliest(problem).starts
         previous, early = (Schedule(tuple(old if (old := frame.old_start.get(j)) is not None else other[j]
                                           for j in range(len(problem.tasks))), repaired.modes)
-                           for other in (repaired.starts, soonest))
+                           for other in (repaired.starts, first))
         priced = _patience(problem, frame.move_cost)
         main, other = (None, priced) if fewest else (priced, None)
         runs = [("previous", previous, main), ("previous", previous, other), ("previous-early", early, main),
