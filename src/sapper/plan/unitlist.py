@@ -357,17 +357,14 @@ class _Line:
                 return
             k -= 1
 
-    def gap(self, k: int, initial: int) -> tuple[int, int, int, int]:
-        """Gap k (before item k): its start, the role before it, its end, and the idle set-up the item after it
-        needs unless the lot before it is in that item's role (with that role: ``after``)."""
+    def gap(self, k: int, initial: int) -> tuple[int, int, int]:
+        """Gap k (before item k): its start, the role before it (``initial`` before the first item) and its end."""
         if k:
             p = self.items[k - 1]
             g0, before = p[1], _HELD if p[5] else p[2]
         else:
             g0, before = 0, initial
-        if k < len(self.items):
-            return g0, before, self.items[k][0], k
-        return g0, before, int(_NEVER), k
+        return g0, before, self.items[k][0] if k < len(self.items) else int(_NEVER)
 
     def keep(self, k: int, role: int) -> int:
         """The idle periods a lot in ``role`` put into gap k must leave before the item after it."""
@@ -390,7 +387,7 @@ def _first_fit(pool: _Pool, line: _Line, initial: int, u: int, est: int, bound: 
     home = int(pool.home[u])
     n = len(line.items)
     for k in range(bisect_right(line.starts, est), n + 1):
-        g0, before, g1, _ = line.gap(k, initial)
+        g0, before, g1 = line.gap(k, initial)
         if g0 + d_c >= bound:
             return None
         lead = _lead(role, home, before, setup)
@@ -412,7 +409,7 @@ def _at_anchor(pool: _Pool, line: _Line, initial: int, u: int, a: int, limit: in
     k = bisect_right(line.starts, a)
     if k and line.items[k - 1][1] > a:
         return None
-    g0, before, g1, _ = line.gap(k, initial)
+    g0, before, g1 = line.gap(k, initial)
     lead = _lead(role, int(pool.home[u]), before, setup)
     keep = line.keep(k, role)
     top = min(limit, g1 - keep)
@@ -440,10 +437,12 @@ def _soft_schedule(problem: Problem, schedule: Schedule, units: Sequence[Sequenc
     ``initial``) or has idle open days to set up in before it, else in its own mode; otherwise at its earliest end
     over every able unit and mode, in any gap between a unit's lots and held slots that keeps what the items after it
     rely on, after the unit's last item at the latest. So a task that must move takes only free time and leaves the
-    slots other anchored tasks hold. A held slot passes no role on: a lot after it sets up unless it is placed where
-    the unit continues a role (its task may yet move away). A task of several units (k > 1, or several pools) takes
-    its own mode (set-up inside), all units starting together. Once a task is placed, the slots held by successors it
-    pushes past their anchors are given up."""
+    slots other anchored tasks hold — unless it finds no free time by its deadline and the horizon, or would end more
+    than ``patience`` periods later than by taking held slots: it then takes them, and their tasks move. A held slot
+    passes no role on: a lot after it sets up unless it is placed where the unit continues a role (its task may yet
+    move away). A task of several units (k > 1, or several pools) starts on all of them together, in the mode
+    without set-up where each unit continues the role or sets up in idle days before it, else in its own mode. Once
+    a task is placed, the slots held by successors it pushes past their anchors are given up."""
     exact, cont = with_continuing_modes(problem)
     codes: dict[str, int] = {"": -2}
     pools = [_Pool(problem, r, units[r], home, roles, codes, initial) if res.renewable else None
@@ -650,7 +649,7 @@ def _earliest_free(pool: _Pool, line: _Line, t: int, duration: int, role: int) -
     """The first start from ``t`` at which the unit of ``line`` is free for ``duration`` open periods, leaving what
     the item after them relies on; None when none."""
     for k in range(bisect_right(line.starts, t), len(line.items) + 1):
-        g0, _, g1, _ = line.gap(k, -1)
+        g0, _, g1 = line.gap(k, -1)
         keep = line.keep(k, role)
         y = pool.window1(max(g0, t), duration)
         if y >= pool.horizon:
