@@ -352,10 +352,13 @@ def _summary_of(run: PlanRun) -> PlanSummary:
 
 def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, hazards: list[HazardArea],
              assets: list[Asset], *, synthetic: bool, prefer: Sequence[Sequence[str]] | None = None,
-             history: Sequence[PlannedTask] = (), replan: ReplanParams | None = None) -> PlanRun:
+             history: Sequence[PlannedTask] = (), replan: ReplanParams | None = None,
+             assigned: Sequence[Sequence[str]] | None = None, initial: Mapping[str, str] | None = None) -> PlanRun:
     """The plan run to save: every task of ``result``'s schedule with its dates and team or brigade (``prefer``: the
     units each task should keep when free, see ``assign_units``), after the ``history`` (tasks already done, which a
-    re-plan keeps), with the summary and the parameters (``replan``: the re-plan's)."""
+    re-plan keeps), with the summary and the parameters (``replan``: the re-plan's). ``assigned``: the units of each
+    task, chosen with the set-up per change of role by the caller (a re-plan, ``services.replan``: the plan is then
+    saved as given, after the unit check); ``initial``: each unit's role at time 0, for that check."""
     problem = compiled.problem
     cal = compiled.calendar
     schedule = result.schedule
@@ -364,25 +367,28 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     use = None
     if schedule is not None:
         units = [compiled.units[r.name] for r in problem.resources]
-        exact = per_change_setup(problem, schedule, units, roles=compiled.roles, home=compiled.home,
-                                 setup=compiled.role_change_days, prefer=prefer)
-        problem, schedule, assigned = exact.problem, exact.schedule, exact.assigned
-        continued, changed, decoded_from = exact.continued, exact.applied, ""
+        if assigned is not None:  # the caller's units and set-up (a re-plan): the plan saved as given
+            given, continued, changed, decoded_from = tuple(tuple(a) for a in assigned), 0, False, ""
+        else:
+            exact = per_change_setup(problem, schedule, units, roles=compiled.roles, home=compiled.home,
+                                     setup=compiled.role_change_days, prefer=prefer)
+            problem, schedule, given = exact.problem, exact.schedule, exact.assigned
+            continued, changed, decoded_from = exact.continued, exact.applied, ""
         if replan is None and result.engine != "decomposed":
             decoded = _decoded_by_units(compiled, result, units, float(objective_value(problem, schedule)))
             if decoded is not None:
-                problem, schedule, assigned, decoded_from = decoded
-                continued, changed = continued_lots(problem, schedule, assigned, compiled.home), True
+                problem, schedule, given, decoded_from = decoded
+                continued, changed = continued_lots(problem, schedule, given, compiled.home), True
         if changed:
             result = _per_change_result(result, problem, schedule, continued)
             if decoded_from:
                 result = dataclasses.replace(result, details={**result.details, "unit_decoded_from": decoded_from})
-        faults = check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
-                             setup=compiled.role_change_days)
+        faults = check_units(problem, schedule, given, roles=compiled.roles, home=compiled.home,
+                             setup=compiled.role_change_days, initial=initial)
         if faults:
             raise PlanError("the teams and brigades given to the plan failed the independent check: "
                             + "; ".join(str(f) for f in faults[:5]))
-        use = utilisation(compiled, schedule, assigned, idle_weeks=settings.idle_weeks, problem=problem)
+        use = utilisation(compiled, schedule, given, idle_weeks=settings.idle_weeks, problem=problem)
         for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
             mode = task.modes[schedule.modes[j]]
             s = schedule.starts[j]
@@ -393,7 +399,7 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
             finish = max(finish, end_date)
             tasks.append(PlannedTask(task_id=task.name, kind=info.kind, hazard_id=info.hazard_id,
                                      asset_id=info.asset_id, mode=mode.name, resource=resource,
-                                     unit_id=",".join(assigned[j]), start_date=start_date, end_date=end_date,
+                                     unit_id=",".join(given[j]), start_date=start_date, end_date=end_date,
                                      work=info.work, work_unit=info.work_unit))
     summary = dataclasses.replace(_summary(compiled, result, tasks, hazards, assets, finish, synthetic=synthetic),
                                   utilisation=use)
