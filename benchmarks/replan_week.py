@@ -326,7 +326,8 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         + f". Move cost: {c.move_cost:,} per lot moved "
         f"({ReplanSettings().move_cost_days:g} working days × the median weight of a release or restoration).",
         "",
-        "| plan | lots moved | weighted completion | move cost | seconds |",
+        f"| plan | lots moved | weighted completion | move cost | seconds (limit {args.time_limit:g} s, the whole "
+        "re-plan) |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, moved, weighted, cost, seconds in rows:

@@ -196,11 +196,13 @@ def _decodes(compiled: CompiledPlan) -> bool:
     return compiled.role_change_days > 0 and any(m.setup for t in compiled.problem.tasks for m in t.modes)
 
 
-def solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int, decodes: bool = False) -> float:
+def solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int, decodes: bool = False,
+                   more_s_per_task: float = 0.0) -> float:
     """What the solver gets of a plan's time limit ``limit_s`` (wall seconds for the whole plan): what is left after
     ``elapsed_s`` (reading and compiling) less the reserve for the ``tasks``' saving (and their decoding unit by
-    unit when ``decodes``); at least ``SOLVER_MIN_SHARE`` of the limit."""
-    reserve = (AFTER_SOLVE_S_PER_TASK + (DECODE_S_PER_TASK if decodes else 0.0)) * tasks
+    unit when ``decodes``; ``more_s_per_task``: what else the caller does per task after the solve, a re-plan's
+    decodings); at least ``SOLVER_MIN_SHARE`` of the limit."""
+    reserve = (AFTER_SOLVE_S_PER_TASK + (DECODE_S_PER_TASK if decodes else 0.0) + more_s_per_task) * tasks
     return max(SOLVER_MIN_SHARE * limit_s, limit_s - elapsed_s - reserve)
 
 
@@ -382,7 +384,10 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
         if changed:
             result = _per_change_result(result, problem, schedule, continued)
             if decoded_from:
-                result = dataclasses.replace(result, details={**result.details, "unit_decoded_from": decoded_from})
+                # The plan kept came from the search on plans decoded unit by unit: the engine says so (the
+                # result's own engine names the plan on the pools, which that search leaves as the heuristic's).
+                result = dataclasses.replace(result, details={**result.details, "unit_decoded_from": decoded_from},
+                                             engine="units-search" if decoded_from == "search" else result.engine)
         faults = check_units(problem, schedule, given, roles=compiled.roles, home=compiled.home,
                              setup=compiled.role_change_days, initial=initial)
         if faults:

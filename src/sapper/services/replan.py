@@ -45,6 +45,7 @@ import datetime as dt
 import itertools
 import json
 import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ from sapper.scenario.compile import (
 from sapper.services.budgets import AnnualBudgets, spent_before, with_budgets, years_needed
 from sapper.services.costs import plan_costs
 from sapper.services.likelihood import likelihood_by_id
-from sapper.services.planning import PlanSettings, plan_run, with_calendar, with_release_rules
+from sapper.services.planning import PlanSettings, plan_run, solver_seconds, with_calendar, with_release_rules
 from sapper.services.pricing import load_pricing
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.services.taskorders import OrderChange, change_to_json, order_changes
@@ -96,6 +97,12 @@ from sapper.store.records import ReplanSummary as ReplanSummary  # re-exported f
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
+#: Seconds per task kept back from the solver of a re-plan by capabilities for its decodings unit by unit after the
+#: solve (``unit_plans``: four orders, their checks and the bound), the count of the changes and the units' view, on
+#: top of ``services.planning.AFTER_SOLVE_S_PER_TASK``. An estimate: on kursk-border (16,006 tasks) the decodings
+#: and checks took 10–20 s after a 30 s solve (one run on a shared machine, 2026-12-07); benchmarks/replan_week.py
+#: reports each re-plan's seconds beside its limit.
+REPLAN_DECODE_S_PER_TASK = 0.001
 
 
 @dataclass(frozen=True)
@@ -231,6 +238,7 @@ class ReplanOutcome:
 def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                  progress: Callable[[str], None] | None = None) -> ReplanOutcome:
     """Re-plan ``store`` from its latest plan and the progress reported since; save the new plan in it."""
+    started = time.perf_counter()
     settings = settings or ReplanSettings()
     say = progress or (lambda _msg: None)
     faults = []
@@ -289,12 +297,15 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     compiled = dataclasses.replace(compiled, problem=problem)
     prop = frame.pushed_forward(problem)
     repaired = warm_start(problem, frame.order, frame.modes)
-    params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
-                         engine=settings.engine)
+    # The limit bounds the whole re-plan, as a plan's: the solver gets what reading, compiling and the warm start
+    # left, less the reserve for the unit-by-unit decodings (by capabilities), the changes and saving.
+    limit = solver_seconds(settings.time_limit_s, elapsed_s=time.perf_counter() - started, tasks=len(problem.tasks),
+                           more_s_per_task=REPLAN_DECODE_S_PER_TASK if compiled.role_change_days > 0 else 0.0)
+    params = SolveParams(time_limit_s=limit, workers=settings.workers, seed=settings.seed, engine=settings.engine)
     start_from = msg("the repaired previous plan") if settings.stable else msg("scratch")
     say(msg_n("solving {n} task (from {start}, {engine}, {seconds} s)",
               "solving {n} tasks (from {start}, {engine}, {seconds} s)", len(problem.tasks), start=start_from,
-              engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))
+              engine=settings.engine.value, seconds=f"{round(limit, 1):g}"))
     if settings.stable:
         result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
