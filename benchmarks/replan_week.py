@@ -20,7 +20,9 @@ simply continues has not moved). For scale: "must move" are the lots whose earli
 stand-downs alone is after their previous start (they move in every plan); "pushed forward" those that move when
 the previous plan is pushed forward team by team (``sapper.plan.stability.propagate`` with each team's lots
 chained); the previous plan shifted and repaired are the two warm starts (``plan.stability.shift``,
-``plan.stability.warm_start``). With ``--write`` the results replace the section between the markers in the file.
+``plan.stability.warm_start``). The plan by capabilities is re-planned unit by unit (``services.replan``: soft anchors,
+the previous plan's slots held); each run says which order its saved plan was decoded from. With ``--write`` the
+results replace the section between the markers in the file.
 """
 
 from __future__ import annotations
@@ -324,7 +326,8 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         + f". Move cost: {c.move_cost:,} per lot moved "
         f"({ReplanSettings().move_cost_days:g} working days × the median weight of a release or restoration).",
         "",
-        "| plan | lots moved | weighted completion | move cost | seconds |",
+        f"| plan | lots moved | weighted completion | move cost | seconds (limit {args.time_limit:g} s, the whole "
+        "re-plan) |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, moved, weighted, cost, seconds in rows:
@@ -334,9 +337,20 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
         ch = out.changes.counts
         lines.append(f"- {name}: {ch.moved_earlier:,} lots moved earlier and {ch.moved_later:,} later. By "
                      f"reason: {_counts(ch.moved_by_reason)}. By first cause: {_counts(ch.moved_by_cause)}. "
-                     f"{ch.team_changed:,} lots keep their start with another team or brigade.")
+                     f"{ch.team_changed:,} lots keep their start with another team or brigade. {_source(out)}")
     lines.append(END)
     return "\n".join(lines)
+
+
+def _source(out: ReplanOutcome) -> str:
+    """Where the plan saved came from (``services.replan``: the set-up step on the solver's plan, or a decoding unit
+    by unit of an order; ``unit_decoded_from`` in the details)."""
+    src = out.result.details.get("unit_decoded_from")
+    if src:
+        return f"Plan saved: decoded unit by unit from the order `{src}`."
+    if "unit_decoded_per_change" in out.result.details:
+        return "Plan saved: the set-up step on the solver's plan (no decoding unit by unit did better)."
+    return ""
 
 
 def _counts(counts: Mapping[str, int]) -> str:

@@ -165,12 +165,15 @@ def verify(problem: Problem, schedule: Schedule, what: str) -> None:
 
 def check_units(problem: Problem, schedule: Schedule, assigned: Sequence[Sequence[str]], *,
                 roles: Mapping[str, frozenset[str]], home: Mapping[str, str], setup: int,
-                max_faults: int = 50) -> list[Fault]:
+                initial: Mapping[str, str] | None = None, max_faults: int = 50) -> list[Fault]:
     """Every way the units ``assigned`` to ``schedule``'s tasks break the register: a unit it does not know, a unit
     given a lot in a role (the mode's name) it cannot work in (``roles``: unit → the roles it can take), a unit in two
     lots at once, and a lot in a borrowed role (not the unit's ``home`` role) that does not leave the unit ``setup``
     periods to take it up: the periods since its previous lot (or the start), when that lot was in another role, plus
-    the set-up the lot's mode carries. Milestones and lots without a role are not checked. Empty when all is well."""
+    the set-up the lot's mode carries. ``initial``: the role each unit is set up in at time 0 (a re-plan: the role of
+    its running lot, or of its last lot before the as-of date), so its first lot in that role needs no set-up; None
+    (or a unit it does not name): none. Milestones and lots without a role are not checked. Empty when all is
+    well."""
     faults: list[Fault] = []
     if len(assigned) != len(problem.tasks):
         return [Fault("assignment", f"names units for {len(assigned)} tasks of {len(problem.tasks)}")]
@@ -197,7 +200,8 @@ def check_units(problem: Problem, schedule: Schedule, assigned: Sequence[Sequenc
             if prev is not None and s < prev[1]:
                 faults.append(Fault(rec, f"{u} is on task {prev[4]} ({problem.tasks[prev[4]].name}) until "
                                          f"{prev[1]} but starts this at {s}"))
-            elif role != home.get(u) and (prev is None or prev[2] != role):
+            elif role != home.get(u) and (prev[2] != role if prev is not None else
+                                          initial is None or initial.get(u) != role):
                 free = s - (prev[1] if prev is not None else 0)
                 if free + set_up < setup:
                     faults.append(Fault(rec, f"{u} takes up role {role} (its own is {home.get(u)}) with "

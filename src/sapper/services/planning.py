@@ -196,11 +196,13 @@ def _decodes(compiled: CompiledPlan) -> bool:
     return compiled.role_change_days > 0 and any(m.setup for t in compiled.problem.tasks for m in t.modes)
 
 
-def solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int, decodes: bool = False) -> float:
+def solver_seconds(limit_s: float, *, elapsed_s: float, tasks: int, decodes: bool = False,
+                   more_s_per_task: float = 0.0) -> float:
     """What the solver gets of a plan's time limit ``limit_s`` (wall seconds for the whole plan): what is left after
     ``elapsed_s`` (reading and compiling) less the reserve for the ``tasks``' saving (and their decoding unit by
-    unit when ``decodes``); at least ``SOLVER_MIN_SHARE`` of the limit."""
-    reserve = (AFTER_SOLVE_S_PER_TASK + (DECODE_S_PER_TASK if decodes else 0.0)) * tasks
+    unit when ``decodes``; ``more_s_per_task``: what else the caller does per task after the solve, a re-plan's
+    decodings); at least ``SOLVER_MIN_SHARE`` of the limit."""
+    reserve = (AFTER_SOLVE_S_PER_TASK + (DECODE_S_PER_TASK if decodes else 0.0) + more_s_per_task) * tasks
     return max(SOLVER_MIN_SHARE * limit_s, limit_s - elapsed_s - reserve)
 
 
@@ -352,10 +354,13 @@ def _summary_of(run: PlanRun) -> PlanSummary:
 
 def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, hazards: list[HazardArea],
              assets: list[Asset], *, synthetic: bool, prefer: Sequence[Sequence[str]] | None = None,
-             history: Sequence[PlannedTask] = (), replan: ReplanParams | None = None) -> PlanRun:
+             history: Sequence[PlannedTask] = (), replan: ReplanParams | None = None,
+             assigned: Sequence[Sequence[str]] | None = None, initial: Mapping[str, str] | None = None) -> PlanRun:
     """The plan run to save: every task of ``result``'s schedule with its dates and team or brigade (``prefer``: the
     units each task should keep when free, see ``assign_units``), after the ``history`` (tasks already done, which a
-    re-plan keeps), with the summary and the parameters (``replan``: the re-plan's)."""
+    re-plan keeps), with the summary and the parameters (``replan``: the re-plan's). ``assigned``: the units of each
+    task, chosen with the set-up per change of role by the caller (a re-plan, ``services.replan``: the plan is then
+    saved as given, after the unit check); ``initial``: each unit's role at time 0, for that check."""
     problem = compiled.problem
     cal = compiled.calendar
     schedule = result.schedule
@@ -364,25 +369,31 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
     use = None
     if schedule is not None:
         units = [compiled.units[r.name] for r in problem.resources]
-        exact = per_change_setup(problem, schedule, units, roles=compiled.roles, home=compiled.home,
-                                 setup=compiled.role_change_days, prefer=prefer)
-        problem, schedule, assigned = exact.problem, exact.schedule, exact.assigned
-        continued, changed, decoded_from = exact.continued, exact.applied, ""
+        if assigned is not None:  # the caller's units and set-up (a re-plan): the plan saved as given
+            given, continued, changed, decoded_from = tuple(tuple(a) for a in assigned), 0, False, ""
+        else:
+            exact = per_change_setup(problem, schedule, units, roles=compiled.roles, home=compiled.home,
+                                     setup=compiled.role_change_days, prefer=prefer)
+            problem, schedule, given = exact.problem, exact.schedule, exact.assigned
+            continued, changed, decoded_from = exact.continued, exact.applied, ""
         if replan is None and result.engine != "decomposed":
             decoded = _decoded_by_units(compiled, result, units, float(objective_value(problem, schedule)))
             if decoded is not None:
-                problem, schedule, assigned, decoded_from = decoded
-                continued, changed = continued_lots(problem, schedule, assigned, compiled.home), True
+                problem, schedule, given, decoded_from = decoded
+                continued, changed = continued_lots(problem, schedule, given, compiled.home), True
         if changed:
             result = _per_change_result(result, problem, schedule, continued)
             if decoded_from:
-                result = dataclasses.replace(result, details={**result.details, "unit_decoded_from": decoded_from})
-        faults = check_units(problem, schedule, assigned, roles=compiled.roles, home=compiled.home,
-                             setup=compiled.role_change_days)
+                # The plan kept came from the search on plans decoded unit by unit: the engine says so (the
+                # result's own engine names the plan on the pools, which that search leaves as the heuristic's).
+                result = dataclasses.replace(result, details={**result.details, "unit_decoded_from": decoded_from},
+                                             engine="units-search" if decoded_from == "search" else result.engine)
+        faults = check_units(problem, schedule, given, roles=compiled.roles, home=compiled.home,
+                             setup=compiled.role_change_days, initial=initial)
         if faults:
             raise PlanError("the teams and brigades given to the plan failed the independent check: "
                             + "; ".join(str(f) for f in faults[:5]))
-        use = utilisation(compiled, schedule, assigned, idle_weeks=settings.idle_weeks, problem=problem)
+        use = utilisation(compiled, schedule, given, idle_weeks=settings.idle_weeks, problem=problem)
         for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
             mode = task.modes[schedule.modes[j]]
             s = schedule.starts[j]
@@ -393,7 +404,7 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
             finish = max(finish, end_date)
             tasks.append(PlannedTask(task_id=task.name, kind=info.kind, hazard_id=info.hazard_id,
                                      asset_id=info.asset_id, mode=mode.name, resource=resource,
-                                     unit_id=",".join(assigned[j]), start_date=start_date, end_date=end_date,
+                                     unit_id=",".join(given[j]), start_date=start_date, end_date=end_date,
                                      work=info.work, work_unit=info.work_unit))
     summary = dataclasses.replace(_summary(compiled, result, tasks, hazards, assets, finish, synthetic=synthetic),
                                   utilisation=use)

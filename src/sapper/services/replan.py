@@ -9,21 +9,33 @@ was wherever the facts allow, and what changed and why.
    lot of the previous plan that was not due yet gets its previous start as its *anchor*, and moving it costs
    ``move_cost`` (``Problem.move_cost``; ``--move-cost`` days × the median weight of a release or restoration).
    With ``ReplanSettings.keep_continued``, a pending lot that ran without set-up in the previous plan (its unit
-   continued a borrowed role, ``plan.setups``) keeps that mode without set-up, so the previous plan stays feasible as
-   it was; after the solve, the set-up step (``plan.setups.per_change_setup``, the previous units preferred) gives
-   the set-up back where the units given do not continue the role, and the changes are counted on that plan, the one
-   saved. Off by default: measured on kursk-border, the set-up put back ripples through busy pools (docs/planning.md).
+   continued a borrowed role, ``plan.setups``) keeps that mode without set-up in the solvers' problem. Off by
+   default: with the decoding of 4. it moved more lots, not fewer (docs/planning.md).
 3. **The warm start** is the previous plan repaired to the new facts (``plan.stability.warm_start``: in the previous
    plan's order, each lot at its previous start where it can be, else where it moves no other lot unless that costs
    more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
    (``plan.solve`` with ``start``). With ``moves=MovePolicy.FEWEST`` (the default) CP-SAT first finds the fewest lots
    any plan must move (proving it where it can) and then plans as well as it can without moving one more; with
    ``PRICED`` a lot that need not move may still move when what it gains outweighs the move cost.
-4. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
+4. **Units** (a plan by capabilities, set-up per change of role): the solvers plan on pools, where every lot in a
+   borrowed role carries its set-up, so the previous plan — whose lots after a lot in the same role on their unit
+   carry none — is not feasible there as it stands. After the solve the plan is therefore also decoded unit by unit
+   (``plan.unitlist``, :func:`unit_plans`): each unit in the role it is in at the as-of date (:func:`initial_roles`:
+   its running lot's, else its last lot's), each running lot pinned at the start on the unit that reported on it,
+   and each lot at its previous start where it can be (a soft anchor), on its previous unit first, the previous
+   plan's slots held for the lots not placed yet; a lot that must move takes free time, and a held slot only where
+   it finds none or (priced) where waiting costs more than the move. The plan saved is the best, by the re-plan's
+   criterion (fewest moved lots, then the objective; with ``PRICED`` and from scratch the objective, move cost
+   included), of those decodings and of the set-up step on the solver's plan (``plan.setups.per_change_setup``)
+   that pass both independent checkers (``check``, and ``check_units`` with the roles at the as-of date); the
+   summary's details name where it came from (``unit_decoded_from``) and what each candidate's objective was. From
+   scratch the solver's and the heuristic's orders are decoded as for a first plan, without anchors.
+5. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
    it was not started or started early, its predecessor is late (slower than planned, a hazard area larger than
    planned, …), the winter stand-down, its pool is busier (or lost a team), or the optimiser chose to (the gain
    outweighed the move cost). The lots that *must* move (``plan.stability.propagate``: the old plan pushed forward
-   through precedences and stand-downs) are counted too, so the plan's moves can be compared with them.
+   through precedences and stand-downs) are counted too, so the plan's moves can be compared with them. They are
+   counted on the plan saved, with its units.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import datetime as dt
 import itertools
 import json
 import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,9 +61,11 @@ from sapper.messages import Joined, msg, msg_n, phrases
 from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, Status, Task, solve
 from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
-from sapper.plan.setups import continuing_mode, per_change_setup
-from sapper.plan.solution import moved_tasks, objective_value
-from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start
+from sapper.plan.setups import continued_lots, continuing_mode, per_change_setup, with_continuing_modes
+from sapper.plan.setups import lower_bound as setup_lower_bound
+from sapper.plan.solution import check, check_units, moved_tasks, objective_value
+from sapper.plan.stability import NOT_PUSHED, Propagation, earliest, propagate, warm_start, without_anchors
+from sapper.plan.unitlist import Hold, unit_list_schedule
 from sapper.scenario.compile import (
     WORK_KINDS,
     CompiledPlan,
@@ -63,7 +78,7 @@ from sapper.scenario.compile import (
 from sapper.services.budgets import AnnualBudgets, spent_before, with_budgets, years_needed
 from sapper.services.costs import plan_costs
 from sapper.services.likelihood import likelihood_by_id
-from sapper.services.planning import PlanSettings, plan_run, with_calendar, with_release_rules
+from sapper.services.planning import PlanSettings, plan_run, solver_seconds, with_calendar, with_release_rules
 from sapper.services.pricing import load_pricing
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.services.taskorders import OrderChange, change_to_json, order_changes
@@ -82,6 +97,12 @@ from sapper.store.records import ReplanSummary as ReplanSummary  # re-exported f
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
+#: Seconds per task kept back from the solver of a re-plan by capabilities for its decodings unit by unit after the
+#: solve (``unit_plans``: four orders, their checks and the bound), the count of the changes and the units' view, on
+#: top of ``services.planning.AFTER_SOLVE_S_PER_TASK``. An estimate: on kursk-border (16,006 tasks) the decodings
+#: and checks took 10–20 s after a 30 s solve (one run on a shared machine, 2026-12-07); benchmarks/replan_week.py
+#: reports each re-plan's seconds beside its limit.
+REPLAN_DECODE_S_PER_TASK = 0.001
 
 
 @dataclass(frozen=True)
@@ -103,9 +124,9 @@ class ReplanSettings:
     #: The prices a budget-capped plan's budgets are spent at (None: sapper's default profile).
     pricing: PricingProfile | None = None
     #: Keep a pending lot that ran without set-up in the previous plan (its unit continued a borrowed role) in its
-    #: mode without set-up, set-up put back after the solve where the units given do not continue the role. Off by
-    #: default: the pools' plan does not say which unit does what, and on kursk-border after a week the set-up put
-    #: back delays far more lots than it keeps (docs/planning.md, "Lots that continued a role").
+    #: mode without set-up in the solvers' problem. Off by default: the plan saved is decoded unit by unit anyway
+    #: (module docstring, 4.), and with it on the small replan-week store moved more lots and ended later
+    #: (docs/planning.md, "Lots that continued a role").
     keep_continued: bool = False
 
 
@@ -209,11 +230,15 @@ class ReplanOutcome:
     result: Result
     frame: Frame
     changes: ReplanChanges
+    #: The role each unit is set up in at the as-of date (:func:`initial_roles`), which the unit check of the saved
+    #: plan knows.
+    initial: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                  progress: Callable[[str], None] | None = None) -> ReplanOutcome:
     """Re-plan ``store`` from its latest plan and the progress reported since; save the new plan in it."""
+    started = time.perf_counter()
     settings = settings or ReplanSettings()
     say = progress or (lambda _msg: None)
     faults = []
@@ -272,21 +297,28 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     compiled = dataclasses.replace(compiled, problem=problem)
     prop = frame.pushed_forward(problem)
     repaired = warm_start(problem, frame.order, frame.modes)
-    params = SolveParams(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
-                         engine=settings.engine)
+    # The limit bounds the whole re-plan, as a plan's: the solver gets what reading, compiling and the warm start
+    # left, less the reserve for the unit-by-unit decodings (by capabilities), the changes and saving.
+    limit = solver_seconds(settings.time_limit_s, elapsed_s=time.perf_counter() - started, tasks=len(problem.tasks),
+                           more_s_per_task=REPLAN_DECODE_S_PER_TASK if compiled.role_change_days > 0 else 0.0)
+    params = SolveParams(time_limit_s=limit, workers=settings.workers, seed=settings.seed, engine=settings.engine)
     start_from = msg("the repaired previous plan") if settings.stable else msg("scratch")
     say(msg_n("solving {n} task (from {start}, {engine}, {seconds} s)",
               "solving {n} tasks (from {start}, {engine}, {seconds} s)", len(problem.tasks), start=start_from,
-              engine=settings.engine.value, seconds=f"{settings.time_limit_s:g}"))
+              engine=settings.engine.value, seconds=f"{round(limit, 1):g}"))
     if settings.stable:
         result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
         result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
-    if frame.continued:  # the changes counted on the plan as saved, set-up back where a unit does not continue
-        compiled, result = _per_change(compiled, result, frame)
+    assigned: tuple[tuple[str, ...], ...] | None = None
+    initial = initial_roles(left)
+    if result.schedule is not None and compiled.role_change_days > 0:
+        # Set-up per change of role: the plan saved is the best of the set-up step on the solver's plan and the
+        # plans decoded unit by unit; the changes are counted on it.
+        compiled, result, assigned = _by_units(compiled, result, frame, left, repaired, initial, settings)
         problem = compiled.problem
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
-                               earliest=earliest(problem))
+                               earliest=earliest(problem), assigned=assigned)
     plan_settings = PlanSettings(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                  engine=settings.engine, compile=cparams,
                                  budgets=budgets if budgets.any else None, pricing=pricing)
@@ -294,7 +326,7 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     planned = {t.name for t in problem.tasks}
     history = [t for t in history if t.task_id not in planned]
     run = plan_run(compiled, result, plan_settings, hazards, assets, synthetic=meta.get("synthetic") == "true",
-                   prefer=frame.prefer, history=history,
+                   prefer=frame.prefer, history=history, assigned=assigned, initial=initial,
                    replan=ReplanParams(replan_of=previous.id, as_of=as_of, progress_through=as_of,
                                        stable=settings.stable, moves=settings.moves, move_cost=problem.move_cost,
                                        move_cost_days=settings.move_cost_days))
@@ -319,7 +351,7 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
                           idle_weeks=settings.idle_weeks, weekdays=len(cparams.weekdays))
     run = dataclasses.replace(run, id=store.save_plan(run))
     changes = dataclasses.replace(changes, orders=tuple(order_changes(store.task_orders(states=ACTIVE), run)))
-    return ReplanOutcome(summary, run, compiled, result, frame, changes)
+    return ReplanOutcome(summary, run, compiled, result, frame, changes, initial)
 
 
 def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, frame: Frame,
@@ -343,24 +375,171 @@ def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compi
     return dataclasses.replace(changes, teams=teams, unit_use=use)
 
 
-def _per_change(compiled: CompiledPlan, result: Result, frame: Frame) -> tuple[CompiledPlan, Result]:
-    """The solved re-plan with set-up per change of role (``plan.setups.per_change_setup``, the units of the previous
-    plan preferred): a lot that kept its continuing mode where its unit does not continue the role gets its set-up
-    back, so the changes are counted on the plan that is saved. Unchanged when no set-up applies."""
-    if result.schedule is None or compiled.role_change_days <= 0:
-        return compiled, result
+def initial_roles(left: WorkLeft) -> dict[str, str]:
+    """The role each unit is set up in at the as-of date: that of the lot it is running, else of the last lot it
+    worked on before (a lot done since the previous plan, or the previous plan's history). Units without either are
+    in none (their first lot in a borrowed role sets up)."""
+    last: dict[str, tuple[int, dt.date, str]] = {}
+
+    def saw(unit: str, rank: int, day: dt.date, role: str) -> None:
+        if unit and role and (unit not in last or (rank, day) >= last[unit][:2]):
+            last[unit] = (rank, day, role)
+
+    for t in left.history:
+        if t.kind in WORK_KINDS:
+            for u in (t.unit_id or "").split(","):
+                saw(u, 0, t.end_date, t.mode)
+    for lot in left.lots.values():
+        t = lot.task
+        if t.kind not in WORK_KINDS:
+            continue
+        if lot.status is LotStatus.DONE:
+            for u in lot.by or tuple((t.unit_id or "").split(",")):
+                saw(u, 0, lot.last_report or t.end_date, t.mode)
+        elif lot.status in (LotStatus.RUNNING, LotStatus.EARLY) and lot.unit:
+            saw(lot.unit, 1, left.as_of, t.mode)
+    return {u: role for u, (_, _, role) in last.items()}
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    """A re-plan with set-up per change of role: the problem its modes index, the schedule, the units per task and
+    where it came from (``per-change``: the set-up step on the solver's plan; else the order decoded unit by unit)."""
+
+    problem: Problem
+    schedule: Schedule
+    assigned: tuple[tuple[str, ...], ...]
+    source: str
+    applied: bool = True
+
+
+def _by_units(compiled: CompiledPlan, result: Result, frame: Frame, left: WorkLeft, repaired: Schedule,
+              initial: Mapping[str, str], settings: ReplanSettings
+              ) -> tuple[CompiledPlan, Result, tuple[tuple[str, ...], ...]]:
+    """The re-plan as saved, with set-up per change of role: the best, by the re-plan's criterion (fewest moved lots
+    then the objective with ``MovePolicy.FEWEST``; the objective with the move cost otherwise, and from scratch), of
+    the set-up step on the solver's plan (``plan.setups.per_change_setup``, the units of the previous plan preferred:
+    what a re-plan saved before) and the plans decoded unit by unit (:func:`unit_plans`) that pass both independent
+    checkers, the units' roles at the as-of date given (``initial``). The compiled plan (its problem with the modes
+    without set-up), the result (its schedule, objective and bound) and the units per task."""
     problem = compiled.problem
+    assert result.schedule is not None
     units = [compiled.units[r.name] for r in problem.resources]
-    exact = per_change_setup(problem, result.schedule, units, roles=compiled.roles, home=compiled.home,
-                             setup=compiled.role_change_days, prefer=frame.prefer)
-    if not exact.applied:
-        return compiled, result
-    objective = objective_value(exact.problem, exact.schedule)
+    setup = compiled.role_change_days
+    step = per_change_setup(problem, result.schedule, units, roles=compiled.roles, home=compiled.home, setup=setup,
+                            prefer=frame.prefer)
+    fewest = settings.stable and settings.moves is MovePolicy.FEWEST
+
+    def key(plan: UnitPlan) -> tuple[int, int]:
+        value = objective_value(plan.problem, plan.schedule)
+        return (len(moved_tasks(plan.problem, plan.schedule)) if fewest else 0, value)
+
+    best = UnitPlan(step.problem, step.schedule, step.assigned, "per-change", step.applied)
+    best_key = key(best)
+    tried: dict[str, object] = {"unit_decoded_per_change": best_key[1]}
+    for plan in unit_plans(compiled, result, frame, repaired, initial, stable=settings.stable, fewest=fewest):
+        k = key(plan)
+        tried[f"unit_decoded_{plan.source}"] = k[1]
+        if k < best_key:
+            best, best_key = plan, k
+    details: dict[str, object] = {**result.details, **tried}
+    if frame.continued:
+        details |= {"set_up_kept_from_previous": len(frame.continued), "set_up_restored_lots": step.restored}
+    if not best.applied:  # the solver's plan as it stands (set-up on every borrowed lot)
+        return compiled, dataclasses.replace(result, details=details), best.assigned
+    objective = objective_value(best.problem, best.schedule)
     status = Status.FEASIBLE if result.status is Status.OPTIMAL and objective != result.objective else result.status
-    details = {**result.details, "solved_objective": result.objective,
-               "set_up_kept_from_previous": len(frame.continued), "set_up_restored_lots": exact.restored}
-    return (dataclasses.replace(compiled, problem=exact.problem),
-            dataclasses.replace(result, schedule=exact.schedule, objective=objective, status=status, details=details))
+    details |= {"solved_objective": result.objective,
+                "set_up_saved_lots": continued_lots(best.problem, best.schedule, best.assigned, compiled.home)}
+    if best.source != "per-change":
+        details["unit_decoded_from"] = best.source
+    return (dataclasses.replace(compiled, problem=best.problem),
+            dataclasses.replace(result, schedule=best.schedule, objective=objective, status=status,
+                                lower_bound=setup_lower_bound(best.problem), details=details),
+            best.assigned)
+
+
+def _patience(problem: Problem, cost: float) -> list[int]:
+    """Per task, the periods it may wait for free time before it takes a slot held for another lot (which then
+    moves): ``cost`` over the weight of the task and of all that follows it (a task followed twice by one counts it
+    twice, as ``greedy.descendant_weight_rule``); the horizon for a task nothing weighted follows."""
+    down = [float(t.weight) for t in problem.tasks]
+    for j in reversed(problem.topological_order):
+        for k, _ in problem.successors[j]:
+            down[j] += down[k]
+    return [min(problem.horizon, int(np.ceil(cost / d))) if d > 0 else problem.horizon for d in down]
+
+
+def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: Schedule,
+               initial: Mapping[str, str], *, stable: bool, fewest: bool = True) -> list[UnitPlan]:
+    """The re-plan decoded unit by unit (``plan.unitlist.unit_list_schedule``), from several orders, each plan kept
+    when it passes both independent checkers (``check``; ``check_units`` with the units' roles at the as-of date,
+    ``initial``). Running lots pinned at the start keep the unit that reported on them (``fixed``).
+
+    A stable re-plan decodes with soft anchors: each lot at its previous start where it can be, on its previous unit
+    first; the previous plan's slots (units and mode, the mode without set-up for a lot that continued a role) held
+    for the lots not placed yet, except those that must move by precedences alone. A lot that must move takes a held
+    slot only where it finds no free time, or (*priced*) where waiting for free time costs more than the move: the
+    move cost over the weight of the lot and all that follows it, in periods (:func:`_patience`). Orders: the
+    previous plan's (its lots at their previous starts, the others where the repaired plan puts them, or as early as
+    they may start), and the solver's; with ``fewest`` (``MovePolicy.FEWEST``) each without taking held slots and the
+    previous plan's order priced too, else the other way round. From scratch: no anchors, the solver's and the best
+    heuristic plan's orders, as a first plan."""
+    problem = compiled.problem
+    assert result.schedule is not None
+    units = [compiled.units[r.name] for r in problem.resources]
+    setup = compiled.role_change_days
+    exact, cont = with_continuing_modes(problem)
+    known = {u for us in units for u in us}
+    fixed: dict[int, tuple[str, ...]] = {}
+    taken: set[str] = set()
+    for j, lot in sorted(frame.lots.items()):
+        if (lot.status in (LotStatus.RUNNING, LotStatus.EARLY) and j not in frame.unpinned
+                and problem.tasks[j].deadline is not None and lot.unit in known and lot.unit not in taken):
+            fixed[j] = (lot.unit,)
+            taken.add(lot.unit)
+    runs: list[tuple[str, Schedule, list[int] | None]] = []
+    holds: dict[int, Hold] = {}
+    if stable:
+        first = earliest(exact).starts  # with the modes without set-up: each lot as early as any plan may start it
+        cal = compiled.calendar
+        for j, old in frame.old_start.items():
+            m = frame.modes[j]
+            lot = frame.lots[j]
+            if old is None or m is None or first[j] > old or problem.tasks[j].anchor != old or not frame.prefer[j]:
+                continue
+            mode = problem.tasks[j].modes[m]
+            days = cal.index_of(lot.task.end_date) + 1 - old if lot.status is LotStatus.PENDING else mode.duration
+            holds[j] = Hold(tuple(frame.prefer[j]), cont.get((j, m), m) if mode.setup and days < mode.duration
+                            else m)
+        previous, early = (Schedule(tuple(old if (old := frame.old_start.get(j)) is not None else other[j]
+                                          for j in range(len(problem.tasks))), repaired.modes)
+                           for other in (repaired.starts, first))
+        priced = _patience(problem, frame.move_cost)
+        main, other = (None, priced) if fewest else (priced, None)
+        runs = [("previous", previous, main), ("previous", previous, other), ("previous-early", early, main),
+                ("solver", result.schedule, main)]
+        decode_on = problem
+    else:
+        runs = [("solver", result.schedule, None)]
+        if result.heuristic is not None and result.heuristic != result.schedule:
+            runs.append(("heuristic", result.heuristic, None))
+        decode_on = without_anchors(problem)
+    out: list[UnitPlan] = []
+    for name, given, wait in runs:
+        # Running lots pinned at the start first, so that their units are theirs.
+        order = Schedule(tuple(-1 if j in fixed else t for j, t in enumerate(given.starts)), given.modes)
+        decoded = unit_list_schedule(decode_on, order, units, roles=compiled.roles, home=compiled.home, setup=setup,
+                                     initial=initial, fixed=fixed, soft_anchors=stable, holds=holds or None,
+                                     prefer=frame.prefer if stable else None, patience=wait)
+        if decoded is None:
+            continue
+        schedule, assigned = decoded
+        if check(exact, schedule) or check_units(exact, schedule, assigned, roles=compiled.roles,
+                                                 home=compiled.home, setup=setup, initial=initial):
+            continue
+        out.append(UnitPlan(exact, schedule, assigned, name if wait is None else f"{name}-priced"))
+    return out
 
 
 def _scratch_priority(problem: Problem, planner: Sequence[float]) -> list[float]:
@@ -553,7 +732,8 @@ def _shift(previous_cal: Calendar, old: dt.date, new: dt.date) -> int:
 
 
 def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, frame: Frame, prop: Propagation,
-                     repaired: Schedule, result: Result, *, stable: bool, earliest: Propagation) -> ReplanChanges:
+                     repaired: Schedule, result: Result, *, stable: bool, earliest: Propagation,
+                     assigned: Sequence[Sequence[str]] | None = None) -> ReplanChanges:
     """What changed from the previous plan and why (see the module docstring): counts and, per lot, the details.
 
     ``prop`` is the previous plan pushed forward team by team (``Frame.pushed_forward``); ``earliest`` the earliest
@@ -575,7 +755,7 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
     moved: list[MovedLot] = []
     team_changed = 0
     if schedule is not None:
-        units = _units(problem, schedule, compiled, frame)
+        units = [",".join(a) for a in assigned] if assigned is not None else _units(problem, schedule, compiled, frame)
         reasons = _explain(compiled, schedule, frame, left, pools)
         for j, old in sorted(frame.old_start.items()):
             lot = frame.lots[j]
@@ -609,6 +789,12 @@ def describe_changes(previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, 
     fewest_bound = result.details.get("fewest_moves_bound")
     proven = result.details.get("fewest_moves_proven")
     anchored_moved = len(moved_tasks(problem, schedule)) if schedule is not None else None
+    if isinstance(fewest_bound, int) and anchored_moved is not None and anchored_moved < fewest_bound:
+        # The solver's bound holds for its problem on pools, in which every lot in a borrowed role sets up; a plan
+        # decoded unit by unit (set-up per change of role) may move fewer. What holds for it: the lots that must
+        # move by precedences and stand-downs alone, in any mode.
+        fewest_bound = sum(1 for j in problem.anchored if earliest.starts[j] > (problem.tasks[j].anchor or 0))
+        proven = isinstance(fewest, int) and min(fewest, anchored_moved) <= fewest_bound
     if isinstance(fewest, int) and anchored_moved is not None and anchored_moved < fewest:
         # The fewest moves search stops at its share of the time; the plan after it may move fewer still.
         fewest = anchored_moved
