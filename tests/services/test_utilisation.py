@@ -87,6 +87,24 @@ def test_utilisation_per_role_and_the_units_named_idle() -> None:
     assert utilisation(compiled, schedule, [("S",), ("M",), ("S",), ()], idle_weeks=2).idle == ()
 
 
+def test_a_unit_set_up_in_a_borrowed_role_at_the_start_makes_no_change_of_role() -> None:
+    """A re-plan: S's first lot is by hand, and S was already clearing by hand at the as-of date (``initial``), with
+    the lot's mode carrying no set-up: no change of role, no set-up days; without ``initial`` the same lot counts one
+    change and its set-up taken in idle days before it."""
+    compiled, _ = _plan()
+    problem = compiled.problem.replace(tasks=(
+        compiled.problem.tasks[0], compiled.problem.tasks[1],
+        Task("clearance H/2", (Mode(4, ((0, 1),), "manual"),)), compiled.problem.tasks[3]))
+    schedule = Schedule((5, 0, 0, 10), (0, 0, 0, 0))
+    assigned = [("S",), ("M",), ("S",), ()]
+    kept = utilisation(compiled, schedule, assigned, idle_weeks=1, problem=problem, initial={"S": "manual"})
+    fresh = utilisation(compiled, schedule, assigned, idle_weeks=1, problem=problem)
+    s_kept = next(u for u in kept.units if u.unit_id == "S")
+    s_fresh = next(u for u in fresh.units if u.unit_id == "S")
+    assert (s_kept.role_changes, s_kept.set_up_days) == (0, 0)  # back to its own role (survey) is no change
+    assert (s_fresh.role_changes, s_fresh.set_up_days) == (1, 3)
+
+
 def test_utilisation_round_trips_through_the_plan_json() -> None:
     """The summary's utilisation reads back equal from the JSON the store keeps."""
     compiled, schedule = _plan()

@@ -393,7 +393,7 @@ def plan_run(compiled: CompiledPlan, result: Result, settings: PlanSettings, haz
         if faults:
             raise PlanError("the teams and brigades given to the plan failed the independent check: "
                             + "; ".join(str(f) for f in faults[:5]))
-        use = utilisation(compiled, schedule, given, idle_weeks=settings.idle_weeks, problem=problem)
+        use = utilisation(compiled, schedule, given, idle_weeks=settings.idle_weeks, problem=problem, initial=initial)
         for j, (task, info) in enumerate(zip(problem.tasks, compiled.info, strict=True)):
             mode = task.modes[schedule.modes[j]]
             s = schedule.starts[j]

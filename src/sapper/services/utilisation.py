@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sapper.plan import Problem, Schedule
 from sapper.scenario.compile import CompiledPlan
@@ -34,11 +34,12 @@ def _kind(pool: str) -> str:
 
 def utilisation(
     compiled: CompiledPlan, schedule: Schedule, assigned: Sequence[Sequence[str]], *, idle_weeks: int = IDLE_WEEKS,
-    problem: Problem | None = None,
+    problem: Problem | None = None, initial: Mapping[str, str] | None = None,
 ) -> Utilisation:
     """Utilisation of every unit of ``compiled`` in ``schedule`` with the units ``assigned`` per task (module
     docstring); ``problem``: the problem ``schedule``'s modes index, when not ``compiled.problem`` (set-up per change
-    of role, ``plan.setups``)."""
+    of role, ``plan.setups``); ``initial``: the role each unit is set up in at the start (a re-plan: its role at the
+    as-of date, as ``solution.check_units``), so a first lot in it is no change of role (default: its own role)."""
     problem = problem or compiled.problem
     cal = compiled.calendar
     lots: dict[str, list[tuple[int, int, str, int]]] = defaultdict(list)  # unit → (start, end, role, set-up)
@@ -69,7 +70,7 @@ def utilisation(
             busy = [False] * end
             by_role: dict[str, int] = defaultdict(int)
             set_up = changes = 0
-            before = compiled.home.get(u, "")
+            before = (initial or {}).get(u) or compiled.home.get(u, "")
             for s, e, role, su in mine:
                 if role != before and role != compiled.home.get(u):
                     changes += 1
