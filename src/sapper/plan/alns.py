@@ -198,15 +198,15 @@ class _Context:
     ancestors: list[list[int]] = field(default_factory=list)
     _tables: _Tables | None = None
     #: With units: the compiled unit-level decoder (``evolve.UnitDecoder``) and the best unit-level plan found: its
-    #: order, objective, ends, and the decoder's lead weight that gave it (``_unit_search``).
+    #: order, objective and ends (``_unit_search``).
     decoder: UnitDecoder | None = None
     unit_order: np.ndarray | None = None
     unit_objective: float = float("inf")
     unit_start: float | None = None
     unit_ends: np.ndarray | None = None
-    lead_weight: float = 0.0
     unit_gain: float = 0.0  # what the last call of the unit-level search gained
     executor: ThreadPoolExecutor | None = None  # threads decoding a batch side by side (``alns(threads=...)``)
+    pressure: tuple[Schedule, np.ndarray] | None = None  # ``_pressure`` of the incumbent, computed once per incumbent
     chain_share: float = 0.34
     window_share: float = 0.33
 
@@ -548,11 +548,16 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
     """The priority search with units (``alns(units=...)``): ``ctx.batch`` orders, each decoded unit by unit with
     set-up per change of role and idle gaps filled (``evolve.UnitDecoder``), judged by that plan's objective. An
     order is the order of starts of the serial scheme's plan in a bottleneck-weighted priority order with set-up
-    weights (as ``_priority_search``, around the parameters of the best unit-level plan) and the decoder's lead
-    weight moved, or the best order with a release chain moved earlier (``_chain_shift``, ``AlnsParams.chain_share``
-    of them) or a stretch of it jittered (``_window_jitter``, ``AlnsParams.window_share``). The first call decodes
-    the incumbent's own order (the best heuristic plan's). The best plan's order stays in ``ctx.unit_order``;
-    ``ctx.unit_gain`` is what the call gained. Returns None: the pool-level incumbent is left as it is."""
+    weights (as ``_priority_search``, around the parameters of the best unit-level plan), or the best order with
+    a release chain moved earlier (``_chain_shift``, ``AlnsParams.chain_share`` of them) or a stretch of it jittered
+    (``_window_jitter``, ``AlnsParams.window_share``). The first call decodes the incumbent's own order (the best
+    heuristic plan's). The best plan's order stays in ``ctx.unit_order``;
+    ``ctx.unit_gain`` is what the call gained. Returns None: the pool-level incumbent is left as it is.
+
+    Orders are decoded as ``unitlist.unit_list_schedule`` decodes them (no lead weight in the decoder's ranking):
+    the plan kept is the best order decoded again there, so an order judged with a lead weight need not give the
+    plan it was judged by (on kursk-border by capabilities a search's best 15,916,360 gave 15,978,512 at lead weight
+    0, one run on a shared machine, 2026-12-07)."""
     from sapper.errors import PlanError
     from sapper.plan.greedy import serial_sgs
 
@@ -560,21 +565,22 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
     assert decoder is not None
     ctx.unit_gain = 0.0
     before = ctx.unit_objective
-    pressure = _pressure(ctx.problem, best)
+    if ctx.pressure is None or ctx.pressure[0] is not best:  # with units only, the incumbent stays the heuristic's
+        ctx.pressure = (best, _pressure(ctx.problem, best))
+    pressure = ctx.pressure[1]
     # The batch's orders are drawn from the best plan at the start of the call, then decoded (side by side in
     # ``ctx.threads`` threads: the compiled decoding releases the GIL) and taken in the order drawn.
-    drawn: list[tuple[np.ndarray, float, bool, tuple[float, bool, float, dict[tuple[int, str], float]]]] = []
+    drawn: list[tuple[np.ndarray, bool, tuple[float, bool, float, dict[tuple[int, str], float]]]] = []
     for _ in range(ctx.batch):
         ctx.tried += 1
         roles = ctx.role_weights
-        alpha, noise, per_capacity, setup_weight, lead_weight = ctx.alpha, 0.0, ctx.per_capacity, \
-            ctx.setup_weight, ctx.lead_weight
+        alpha, noise, per_capacity, setup_weight = ctx.alpha, 0.0, ctx.per_capacity, ctx.setup_weight
         shifted: Callable[[_Context], np.ndarray] | None = None
         if ctx.tried == 1:  # the incumbent's (the best heuristic plan's) order itself
             order = decoder.order_of_starts(best.starts)
         else:
             if ctx.tried - 2 < len(UNIT_SETUP_WEIGHTS):
-                alpha, setup_weight, lead_weight = 0.0, UNIT_SETUP_WEIGHTS[ctx.tried - 2], 0.0
+                alpha, setup_weight = 0.0, UNIT_SETUP_WEIGHTS[ctx.tried - 2]
             elif ctx.unit_order is not None and (draw := ctx.rng.random()) < ctx.chain_share + ctx.window_share:
                 shifted = _chain_shift if draw < ctx.chain_share else _window_jitter
             else:
@@ -588,8 +594,6 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
                 if ctx.roles and ctx.rng.random() < 0.3:
                     role = ctx.roles[int(ctx.rng.integers(0, len(ctx.roles)))]
                     roles = {**roles, role: roles.get(role, 1.0) * float(np.exp(0.5 * ctx.rng.standard_normal()))}
-                if ctx.rng.random() < 0.3:
-                    lead_weight = float(max(ctx.lead_weight, 0.1) * np.exp(0.4 * ctx.rng.standard_normal()))
             if shifted is not None:
                 order = shifted(ctx)
             else:
@@ -599,16 +603,15 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
                 except PlanError:  # deadlines this order cannot meet
                     continue
                 order = decoder.order_of_starts(plan.starts)
-        drawn.append((order, lead_weight, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
+        drawn.append((order, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
         if ctx.tried == 1:
             break  # the moves of the best order need it decoded first
 
-    def decode(one: tuple[np.ndarray, float, bool, object]) -> tuple[_I, _I, _I, _I, _I, int] | None:
-        return decoder.run(one[0], lead_weight=one[1], fill_gaps=True)
+    def decode(one: tuple[np.ndarray, bool, object]) -> tuple[_I, _I, _I, _I, _I, int] | None:
+        return decoder.run(one[0], fill_gaps=True)
 
     outs = list(ctx.executor.map(decode, drawn)) if ctx.executor is not None else [decode(d) for d in drawn]
-    for (order, lead_weight, moved, (alpha, per_capacity, setup_weight, roles)), out in zip(drawn, outs,
-                                                                                             strict=True):
+    for (order, moved, (alpha, per_capacity, setup_weight, roles)), out in zip(drawn, outs, strict=True):
         if out is None:  # a deadline or the horizon this order cannot keep on the units
             continue
         _, ends, _, _, _, value = out
@@ -622,8 +625,8 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
         if obj < ctx.unit_objective or (moved and obj == ctx.unit_objective):
             ctx.unit_objective, ctx.unit_order, ctx.unit_ends = obj, order, ends
             if not moved:
-                ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights, ctx.lead_weight = \
-                    alpha, per_capacity, setup_weight, roles, lead_weight
+                ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights = alpha, per_capacity, setup_weight, \
+                    roles
     if before < float("inf"):
         ctx.unit_gain = before - ctx.unit_objective
     return None
