@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -511,7 +512,7 @@ UNIT_SETUP_WEIGHTS = (1.0, 0.5, 2.0)
 def _chain_shift(ctx: _Context) -> np.ndarray:
     """The best unit-level order with one weighted milestone's chain (the milestone and its ancestors) moved
     earlier by an exponentially drawn number of places (mean 1,000), the chain picked by roulette on weight × end in
-    the best plan; every predecessor still first."""
+    the best plan, as each task's key (``UnitDecoder.order_of_priority(-key)``: every predecessor still first)."""
     assert ctx.decoder is not None and ctx.unit_order is not None and ctx.unit_ends is not None
     tables = ctx.tables()
     score = tables.weight * ctx.unit_ends[np.asarray(ctx.milestones, dtype=np.int64)] + 1e-9
@@ -519,8 +520,7 @@ def _chain_shift(ctx: _Context) -> np.ndarray:
     key = np.empty(len(ctx.unit_order))
     key[ctx.unit_order] = np.arange(len(ctx.unit_order), dtype=float)
     key[np.asarray(ctx.ancestors[c], dtype=np.int64)] -= ctx.rng.exponential(1000.0)
-    order: np.ndarray = ctx.decoder.order_of_priority(-key)
-    return order
+    return key
 
 
 #: The stretch of the best unit-level order ``_window_jitter`` moves (places) and the spread of the moves (its share
@@ -532,7 +532,7 @@ WINDOW_SPREAD = 0.3
 
 def _window_jitter(ctx: _Context) -> np.ndarray:
     """The best unit-level order with the tasks of one stretch of ``WINDOW_PLACES`` places each moved by a normal
-    draw of ``WINDOW_SPREAD`` × the stretch; every predecessor still first."""
+    draw of ``WINDOW_SPREAD`` × the stretch, as each task's key (as ``_chain_shift``)."""
     assert ctx.decoder is not None and ctx.unit_order is not None
     n = len(ctx.unit_order)
     key = np.empty(n)
@@ -540,7 +540,22 @@ def _window_jitter(ctx: _Context) -> np.ndarray:
     a = int(ctx.rng.integers(0, n))
     inside = (key >= a) & (key < a + WINDOW_PLACES)
     key[inside] += ctx.rng.standard_normal(int(inside.sum())) * WINDOW_PLACES * WINDOW_SPREAD
-    order: np.ndarray = ctx.decoder.order_of_priority(-key)
+    return key
+
+
+def _scheme_order(ctx: _Context, decoder: UnitDecoder, priority: list[float], setup_weight: float,
+                  roles: dict[tuple[int, str], float]) -> np.ndarray | None:
+    """The order of starts of the serial scheme's plan in ``priority`` with set-up weights (the parameter moves of
+    ``_unit_search``), or None where the plan cannot meet a deadline."""
+    from sapper.errors import PlanError
+    from sapper.plan.greedy import serial_sgs
+
+    try:
+        plan = serial_sgs(ctx.problem, priority, setup_weight=setup_weight, setup_fades=ctx.setup_fades,
+                          role_weights=roles)
+    except PlanError:
+        return None
+    order: np.ndarray = decoder.order_of_starts(plan.starts)
     return order
 
 
@@ -558,9 +573,6 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
     the plan kept is the best order decoded again there, so an order judged with a lead weight need not give the
     plan it was judged by (on kursk-border by capabilities a search's best 15,916,360 gave 15,978,512 at lead weight
     0, one run on a shared machine, 2026-12-07)."""
-    from sapper.errors import PlanError
-    from sapper.plan.greedy import serial_sgs
-
     decoder = ctx.decoder
     assert decoder is not None
     ctx.unit_gain = 0.0
@@ -568,16 +580,20 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
     if ctx.pressure is None or ctx.pressure[0] is not best:  # with units only, the incumbent stays the heuristic's
         ctx.pressure = (best, _pressure(ctx.problem, best))
     pressure = ctx.pressure[1]
-    # The batch's orders are drawn from the best plan at the start of the call, then decoded (side by side in
-    # ``ctx.threads`` threads: the compiled decoding releases the GIL) and taken in the order drawn.
-    drawn: list[tuple[np.ndarray, bool, tuple[float, bool, float, dict[tuple[int, str], float]]]] = []
+    # The batch's moves are drawn from the best plan at the start of the call (every random draw here, in the order
+    # of the moves), then each order is made (the serial scheme's plan, or a key's order) and decoded side by side in
+    # ``ctx.executor``'s threads (the compiled scheme, ordering and decoding release the GIL), and the orders are
+    # taken in the order drawn: the same search for any number of threads.
+    drawn: list[tuple[Callable[[], np.ndarray | None], bool, tuple[float, bool, float,
+                                                                   dict[tuple[int, str], float]]]] = []
     for _ in range(ctx.batch):
         ctx.tried += 1
         roles = ctx.role_weights
         alpha, noise, per_capacity, setup_weight = ctx.alpha, 0.0, ctx.per_capacity, ctx.setup_weight
         shifted: Callable[[_Context], np.ndarray] | None = None
+        make: Callable[[], np.ndarray | None]
         if ctx.tried == 1:  # the incumbent's (the best heuristic plan's) order itself
-            order = decoder.order_of_starts(best.starts)
+            make = partial(decoder.order_of_starts, best.starts)
         else:
             if ctx.tried - 2 < len(UNIT_SETUP_WEIGHTS):
                 alpha, setup_weight = 0.0, UNIT_SETUP_WEIGHTS[ctx.tried - 2]
@@ -595,25 +611,27 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
                     role = ctx.roles[int(ctx.rng.integers(0, len(ctx.roles)))]
                     roles = {**roles, role: roles.get(role, 1.0) * float(np.exp(0.5 * ctx.rng.standard_normal()))}
             if shifted is not None:
-                order = shifted(ctx)
+                make = partial(decoder.order_of_priority, -shifted(ctx))
             else:
-                try:
-                    plan = serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
-                                      setup_weight=setup_weight, setup_fades=ctx.setup_fades, role_weights=roles)
-                except PlanError:  # deadlines this order cannot meet
-                    continue
-                order = decoder.order_of_starts(plan.starts)
-        drawn.append((order, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
+                make = partial(_scheme_order, ctx, decoder, _bottleneck_priority(ctx, pressure, alpha, noise,
+                                                                                 per_capacity), setup_weight, roles)
+        drawn.append((make, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
         if ctx.tried == 1:
             break  # the moves of the best order need it decoded first
 
-    def decode(one: tuple[np.ndarray, bool, object]) -> tuple[_I, _I, _I, _I, _I, int] | None:
-        return decoder.run(one[0], fill_gaps=True)
+    def decode(one: tuple[Callable[[], np.ndarray | None], bool, object]
+               ) -> tuple[np.ndarray, tuple[_I, _I, _I, _I, _I, int]] | None:
+        order = one[0]()
+        if order is None:  # deadlines the serial scheme cannot meet in this order
+            return None
+        out = decoder.run(order, fill_gaps=True)
+        return None if out is None else (order, out)
 
     outs = list(ctx.executor.map(decode, drawn)) if ctx.executor is not None else [decode(d) for d in drawn]
-    for (order, moved, (alpha, per_capacity, setup_weight, roles)), out in zip(drawn, outs, strict=True):
-        if out is None:  # a deadline or the horizon this order cannot keep on the units
+    for (_, moved, (alpha, per_capacity, setup_weight, roles)), made in zip(drawn, outs, strict=True):
+        if made is None:  # a deadline or the horizon this order cannot keep (on the pools or on the units)
             continue
+        order, out = made
         _, ends, _, _, _, value = out
         obj = float(value) if value >= 0 else float(objective_value(decoder.exact, Schedule(
             tuple(out[0].tolist()), tuple(out[2].tolist()))))
