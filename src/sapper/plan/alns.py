@@ -203,8 +203,8 @@ class _Context:
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
     ancestors: list[list[int]] = field(default_factory=list)
     _tables: _Tables | None = None
-    #: With units: the compiled unit-level decoder (``evolve.UnitDecoder``) and the best unit-level plan found: its
-    #: order, objective and ends (``_unit_search``).
+    #: With units: the compiled unit-level decoder (``evolve.UnitDecoder``) and the best unit-level plan of the
+    #: current climb (``_unit_search``): its order, objective and ends.
     decoder: UnitDecoder | None = None
     unit_order: np.ndarray | None = None
     unit_objective: float = float("inf")
@@ -577,8 +577,10 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
     weights (as ``_priority_search``, around the parameters of the best unit-level plan), or the best order with
     a release chain moved earlier (``_chain_shift``, ``AlnsParams.chain_share`` of them) or a stretch of it jittered
     (``_window_jitter``, ``AlnsParams.window_share``). The first call decodes the incumbent's own order (the best
-    heuristic plan's). The best plan's order stays in ``ctx.unit_order``;
-    ``ctx.unit_gain`` is what the call gained. Returns None: the pool-level incumbent is left as it is.
+    heuristic plan's). The climb's best plan stays in ``ctx.unit_order``, the best of every climb in
+    ``ctx.best_order`` (after ``AlnsParams.unit_restart`` calls without a better plan the climb starts again from the
+    incumbent's order, its parameters afresh); ``ctx.unit_gain`` is what the call gained on the best of all.
+    Returns None: the pool-level incumbent is left as it is.
 
     Orders are decoded as ``unitlist.unit_list_schedule`` decodes them (no lead weight in the decoder's ranking):
     the plan kept is the best order decoded again there, so an order judged with a lead weight need not give the
