@@ -145,8 +145,10 @@ class AlnsParams:
     units_only: bool = True
     #: With units: after this many calls in a row in which the unit-level search's climb found no better plan, it
     #: starts a new climb from the incumbent's order (its best plan kept); 0: never. On kursk-border by capabilities,
-    #: 300 calls of 8 decodings, 30 gained more than none on three seeds of three (1.69–1.83 % against 1.55–1.67 %,
-    #: one run each on a shared machine, 2026-12-08): climbs stall at different heights, the best of several is kept.
+    #: 300 calls of 8 decodings, 30 gained more than none on five seeds of five (1.42–2.48 %, mean 1.84 %, against
+    #: 1.33–1.67 %, mean 1.52 %; on two of them 15 gained 1.63 and 1.74 % where 30 gained 1.42 and 2.48 %, and 60
+    #: never restarted; one run each on a shared machine, 2026-12-08): climbs stall at different heights, and the
+    #: best of several is kept.
     unit_restart: int = 30
 
 
