@@ -247,3 +247,71 @@ def test_without_units_the_search_is_unchanged(monkeypatch: pytest.MonkeyPatch) 
     again, other = alns(p, start, nothing, time_limit_s=30, max_iterations=10, seed=2, units=None)
     assert found == again and stats.unit_order is None and other.unit_order is None
     assert "priority-search" in [o.name for o in stats.operators] and len(stats.operators) > 1
+
+
+def test_the_search_s_best_order_gives_its_plan_when_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Property: on problems by capabilities and several seeds, the best order the search reports decodes in Python
+    (``unit_list_schedule``, as the planning service decodes it, without a lead weight) to the objective the search
+    reports: the search judges its orders by the same decoding, so the plan kept is the plan found."""
+    import sapper.plan.greedy as greedy
+
+    monkeypatch.setattr(greedy, "COMPILED_MIN_TASKS", 0)
+    leads: list[float] = []
+    run = UnitDecoder.run
+
+    def recorded(self: UnitDecoder, order: np.ndarray, *, lead_weight: float = 0.0,
+                 fill_gaps: bool = False) -> object:
+        leads.append(lead_weight)
+        return run(self, order, lead_weight=lead_weight, fill_gaps=fill_gaps)
+
+    monkeypatch.setattr(UnitDecoder, "run", recorded)
+    nothing = lambda sub, hint, limit: SubOutcome(None, False)  # noqa: E731 - no sub-problem may run
+    for case in range(6):
+        p, units, roles, home = _capability_problem(case)
+        model = Units(tuple(units), roles, home, SETUP)
+        start = solve(p, params=SolveParams(time_limit_s=0, engine=Engine.GREEDY)).schedule
+        assert start is not None
+        exact = UnitDecoder(p, model).exact
+        for seed in range(4):
+            _, stats = alns(p, start, nothing, time_limit_s=30, max_iterations=25, seed=seed,
+                            params=AlnsParams(unit_batch=4), units=model)
+            assert stats.unit_order is not None
+            place = [0] * len(p.tasks)
+            for k, j in enumerate(stats.unit_order):
+                place[j] = k
+            again = unit_list_schedule(p, Schedule(tuple(place), (0,) * len(place)), units, roles=roles,
+                                       home=home, setup=SETUP)
+            assert again is not None
+            assert objective_value(exact, again[0]) == stats.unit_objective, (case, seed)
+    assert len(leads) > 100 and set(leads) == {0.0}  # every order judged as unit_list_schedule decodes it
+
+
+def test_restarted_climbs_keep_the_best_plan_of_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``AlnsParams.unit_restart`` the search starts new climbs from the incumbent's order (decoded again) and
+    reports the best plan of every climb: the least objective of all the orders it decoded."""
+    import sapper.plan.greedy as greedy
+
+    monkeypatch.setattr(greedy, "COMPILED_MIN_TASKS", 0)
+    seen: list[tuple[tuple[int, ...], int]] = []
+    run = UnitDecoder.run
+
+    def recorded(self: UnitDecoder, order: np.ndarray, *, lead_weight: float = 0.0,
+                 fill_gaps: bool = False) -> object:
+        out = run(self, order, lead_weight=lead_weight, fill_gaps=fill_gaps)
+        if out is not None and self.problem is p:  # not the warm-up's problem of one task
+            seen.append((tuple(np.asarray(order).tolist()), out[-1]))
+        return out
+
+    p, units, roles, home = _capability_problem(9)  # one the search improves (460 to 399)
+    monkeypatch.setattr(UnitDecoder, "run", recorded)
+    nothing = lambda sub, hint, limit: SubOutcome(None, False)  # noqa: E731 - no sub-problem may run
+    model = Units(tuple(units), roles, home, SETUP)
+    start = solve(p, params=SolveParams(time_limit_s=0, engine=Engine.GREEDY)).schedule
+    assert start is not None
+    first = tuple(UnitDecoder(p, model).order_of_starts(start.starts).tolist())
+    _, stats = alns(p, start, nothing, time_limit_s=30, max_iterations=40, seed=1,
+                    params=AlnsParams(unit_batch=4, unit_restart=2), units=model)
+    assert sum(1 for order, _ in seen if order == first) >= 2  # climbs started again from the incumbent's order
+    assert stats.unit_start_objective is not None and stats.unit_objective < stats.unit_start_objective
+    assert stats.unit_objective == min(value for _, value in seen)
+    assert stats.unit_order is not None and (stats.unit_order, stats.unit_objective) in seen

@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -142,6 +143,13 @@ class AlnsParams:
     #: With units, whether only the priority search runs: the sub-problems improve the pool-level objective (set-up
     #: on every borrowed lot), which the plan kept, decoded unit by unit, does not use (docs/planning.md).
     units_only: bool = True
+    #: With units: after this many calls in a row in which the unit-level search's climb found no better plan, it
+    #: starts a new climb from the incumbent's order (its best plan kept); 0: never. On kursk-border by capabilities,
+    #: 300 calls of 8 decodings, 30 gained more than none on five seeds of five (1.42–2.48 %, mean 1.84 %, against
+    #: 1.33–1.67 %, mean 1.52 %; on two of them 15 gained 1.63 and 1.74 % where 30 gained 1.42 and 2.48 %, and 60
+    #: never restarted; one run each on a shared machine, 2026-12-08): climbs stall at different heights, and the
+    #: best of several is kept.
+    unit_restart: int = 30
 
 
 @dataclass
@@ -197,16 +205,22 @@ class _Context:
     milestones: list[int] = field(default_factory=list)  # weighted tasks, and each one's ancestors (itself too)
     ancestors: list[list[int]] = field(default_factory=list)
     _tables: _Tables | None = None
-    #: With units: the compiled unit-level decoder (``evolve.UnitDecoder``) and the best unit-level plan found: its
-    #: order, objective, ends, and the decoder's lead weight that gave it (``_unit_search``).
+    #: With units: the compiled unit-level decoder (``evolve.UnitDecoder``) and the best unit-level plan of the
+    #: current climb (``_unit_search``): its order, objective and ends.
     decoder: UnitDecoder | None = None
     unit_order: np.ndarray | None = None
     unit_objective: float = float("inf")
     unit_start: float | None = None
     unit_ends: np.ndarray | None = None
-    lead_weight: float = 0.0
+    #: The best unit-level plan of every climb (``AlnsParams.unit_restart``): its order and objective; the calls in
+    #: a row in which the current climb found nothing better, and after how many it restarts (0: never).
+    best_order: np.ndarray | None = None
+    best_objective: float = float("inf")
+    stale: int = 0
+    restart: int = 0
     unit_gain: float = 0.0  # what the last call of the unit-level search gained
     executor: ThreadPoolExecutor | None = None  # threads decoding a batch side by side (``alns(threads=...)``)
+    pressure: tuple[Schedule, np.ndarray] | None = None  # ``_pressure`` of the incumbent, computed once per incumbent
     chain_share: float = 0.34
     window_share: float = 0.33
 
@@ -511,7 +525,7 @@ UNIT_SETUP_WEIGHTS = (1.0, 0.5, 2.0)
 def _chain_shift(ctx: _Context) -> np.ndarray:
     """The best unit-level order with one weighted milestone's chain (the milestone and its ancestors) moved
     earlier by an exponentially drawn number of places (mean 1,000), the chain picked by roulette on weight × end in
-    the best plan; every predecessor still first."""
+    the best plan, as each task's key (``UnitDecoder.order_of_priority(-key)``: every predecessor still first)."""
     assert ctx.decoder is not None and ctx.unit_order is not None and ctx.unit_ends is not None
     tables = ctx.tables()
     score = tables.weight * ctx.unit_ends[np.asarray(ctx.milestones, dtype=np.int64)] + 1e-9
@@ -519,8 +533,7 @@ def _chain_shift(ctx: _Context) -> np.ndarray:
     key = np.empty(len(ctx.unit_order))
     key[ctx.unit_order] = np.arange(len(ctx.unit_order), dtype=float)
     key[np.asarray(ctx.ancestors[c], dtype=np.int64)] -= ctx.rng.exponential(1000.0)
-    order: np.ndarray = ctx.decoder.order_of_priority(-key)
-    return order
+    return key
 
 
 #: The stretch of the best unit-level order ``_window_jitter`` moves (places) and the spread of the moves (its share
@@ -532,7 +545,7 @@ WINDOW_SPREAD = 0.3
 
 def _window_jitter(ctx: _Context) -> np.ndarray:
     """The best unit-level order with the tasks of one stretch of ``WINDOW_PLACES`` places each moved by a normal
-    draw of ``WINDOW_SPREAD`` × the stretch; every predecessor still first."""
+    draw of ``WINDOW_SPREAD`` × the stretch, as each task's key (as ``_chain_shift``)."""
     assert ctx.decoder is not None and ctx.unit_order is not None
     n = len(ctx.unit_order)
     key = np.empty(n)
@@ -540,7 +553,22 @@ def _window_jitter(ctx: _Context) -> np.ndarray:
     a = int(ctx.rng.integers(0, n))
     inside = (key >= a) & (key < a + WINDOW_PLACES)
     key[inside] += ctx.rng.standard_normal(int(inside.sum())) * WINDOW_PLACES * WINDOW_SPREAD
-    order: np.ndarray = ctx.decoder.order_of_priority(-key)
+    return key
+
+
+def _scheme_order(ctx: _Context, decoder: UnitDecoder, priority: list[float], setup_weight: float,
+                  roles: dict[tuple[int, str], float]) -> np.ndarray | None:
+    """The order of starts of the serial scheme's plan in ``priority`` with set-up weights (the parameter moves of
+    ``_unit_search``), or None where the plan cannot meet a deadline."""
+    from sapper.errors import PlanError
+    from sapper.plan.greedy import serial_sgs
+
+    try:
+        plan = serial_sgs(ctx.problem, priority, setup_weight=setup_weight, setup_fades=ctx.setup_fades,
+                          role_weights=roles)
+    except PlanError:
+        return None
+    order: np.ndarray = decoder.order_of_starts(plan.starts)
     return order
 
 
@@ -548,33 +576,43 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
     """The priority search with units (``alns(units=...)``): ``ctx.batch`` orders, each decoded unit by unit with
     set-up per change of role and idle gaps filled (``evolve.UnitDecoder``), judged by that plan's objective. An
     order is the order of starts of the serial scheme's plan in a bottleneck-weighted priority order with set-up
-    weights (as ``_priority_search``, around the parameters of the best unit-level plan) and the decoder's lead
-    weight moved, or the best order with a release chain moved earlier (``_chain_shift``, ``AlnsParams.chain_share``
-    of them) or a stretch of it jittered (``_window_jitter``, ``AlnsParams.window_share``). The first call decodes
-    the incumbent's own order (the best heuristic plan's). The best plan's order stays in ``ctx.unit_order``;
-    ``ctx.unit_gain`` is what the call gained. Returns None: the pool-level incumbent is left as it is."""
-    from sapper.errors import PlanError
-    from sapper.plan.greedy import serial_sgs
+    weights (as ``_priority_search``, around the parameters of the best unit-level plan), or the best order with
+    a release chain moved earlier (``_chain_shift``, ``AlnsParams.chain_share`` of them) or a stretch of it jittered
+    (``_window_jitter``, ``AlnsParams.window_share``). The first call decodes the incumbent's own order (the best
+    heuristic plan's). The climb's best plan stays in ``ctx.unit_order``, the best of every climb in
+    ``ctx.best_order`` (after ``AlnsParams.unit_restart`` calls without a better plan the climb starts again from the
+    incumbent's order, its parameters afresh); ``ctx.unit_gain`` is what the call gained on the best of all.
+    Returns None: the pool-level incumbent is left as it is.
 
+    Orders are decoded as ``unitlist.unit_list_schedule`` decodes them (no lead weight in the decoder's ranking):
+    the plan kept is the best order decoded again there, so an order judged with a lead weight need not give the
+    plan it was judged by (on kursk-border by capabilities a search's best 15,916,360 gave 15,978,512 at lead weight
+    0, one run on a shared machine, 2026-12-07)."""
     decoder = ctx.decoder
     assert decoder is not None
     ctx.unit_gain = 0.0
-    before = ctx.unit_objective
-    pressure = _pressure(ctx.problem, best)
-    # The batch's orders are drawn from the best plan at the start of the call, then decoded (side by side in
-    # ``ctx.threads`` threads: the compiled decoding releases the GIL) and taken in the order drawn.
-    drawn: list[tuple[np.ndarray, float, bool, tuple[float, bool, float, dict[tuple[int, str], float]]]] = []
+    before = ctx.best_objective
+    climbed = ctx.unit_objective
+    if ctx.pressure is None or ctx.pressure[0] is not best:  # with units only, the incumbent stays the heuristic's
+        ctx.pressure = (best, _pressure(ctx.problem, best))
+    pressure = ctx.pressure[1]
+    # The batch's moves are drawn from the best plan at the start of the call (every random draw here, in the order
+    # of the moves), then each order is made (the serial scheme's plan, or a key's order) and decoded side by side in
+    # ``ctx.executor``'s threads (the compiled scheme, ordering and decoding release the GIL), and the orders are
+    # taken in the order drawn: the same search for any number of threads.
+    drawn: list[tuple[Callable[[], np.ndarray | None], bool, tuple[float, bool, float,
+                                                                   dict[tuple[int, str], float]]]] = []
     for _ in range(ctx.batch):
         ctx.tried += 1
         roles = ctx.role_weights
-        alpha, noise, per_capacity, setup_weight, lead_weight = ctx.alpha, 0.0, ctx.per_capacity, \
-            ctx.setup_weight, ctx.lead_weight
+        alpha, noise, per_capacity, setup_weight = ctx.alpha, 0.0, ctx.per_capacity, ctx.setup_weight
         shifted: Callable[[_Context], np.ndarray] | None = None
+        make: Callable[[], np.ndarray | None]
         if ctx.tried == 1:  # the incumbent's (the best heuristic plan's) order itself
-            order = decoder.order_of_starts(best.starts)
+            make = partial(decoder.order_of_starts, best.starts)
         else:
             if ctx.tried - 2 < len(UNIT_SETUP_WEIGHTS):
-                alpha, setup_weight, lead_weight = 0.0, UNIT_SETUP_WEIGHTS[ctx.tried - 2], 0.0
+                alpha, setup_weight = 0.0, UNIT_SETUP_WEIGHTS[ctx.tried - 2]
             elif ctx.unit_order is not None and (draw := ctx.rng.random()) < ctx.chain_share + ctx.window_share:
                 shifted = _chain_shift if draw < ctx.chain_share else _window_jitter
             else:
@@ -588,29 +626,28 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
                 if ctx.roles and ctx.rng.random() < 0.3:
                     role = ctx.roles[int(ctx.rng.integers(0, len(ctx.roles)))]
                     roles = {**roles, role: roles.get(role, 1.0) * float(np.exp(0.5 * ctx.rng.standard_normal()))}
-                if ctx.rng.random() < 0.3:
-                    lead_weight = float(max(ctx.lead_weight, 0.1) * np.exp(0.4 * ctx.rng.standard_normal()))
             if shifted is not None:
-                order = shifted(ctx)
+                make = partial(decoder.order_of_priority, -shifted(ctx))
             else:
-                try:
-                    plan = serial_sgs(ctx.problem, _bottleneck_priority(ctx, pressure, alpha, noise, per_capacity),
-                                      setup_weight=setup_weight, setup_fades=ctx.setup_fades, role_weights=roles)
-                except PlanError:  # deadlines this order cannot meet
-                    continue
-                order = decoder.order_of_starts(plan.starts)
-        drawn.append((order, lead_weight, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
+                make = partial(_scheme_order, ctx, decoder, _bottleneck_priority(ctx, pressure, alpha, noise,
+                                                                                 per_capacity), setup_weight, roles)
+        drawn.append((make, shifted is not None, (alpha, per_capacity, setup_weight, roles)))
         if ctx.tried == 1:
             break  # the moves of the best order need it decoded first
 
-    def decode(one: tuple[np.ndarray, float, bool, object]) -> tuple[_I, _I, _I, _I, _I, int] | None:
-        return decoder.run(one[0], lead_weight=one[1], fill_gaps=True)
+    def decode(one: tuple[Callable[[], np.ndarray | None], bool, object]
+               ) -> tuple[np.ndarray, tuple[_I, _I, _I, _I, _I, int]] | None:
+        order = one[0]()
+        if order is None:  # deadlines the serial scheme cannot meet in this order
+            return None
+        out = decoder.run(order, fill_gaps=True)
+        return None if out is None else (order, out)
 
     outs = list(ctx.executor.map(decode, drawn)) if ctx.executor is not None else [decode(d) for d in drawn]
-    for (order, lead_weight, moved, (alpha, per_capacity, setup_weight, roles)), out in zip(drawn, outs,
-                                                                                             strict=True):
-        if out is None:  # a deadline or the horizon this order cannot keep on the units
+    for (_, moved, (alpha, per_capacity, setup_weight, roles)), made in zip(drawn, outs, strict=True):
+        if made is None:  # a deadline or the horizon this order cannot keep (on the pools or on the units)
             continue
+        order, out = made
         _, ends, _, _, _, value = out
         obj = float(value) if value >= 0 else float(objective_value(decoder.exact, Schedule(
             tuple(out[0].tolist()), tuple(out[2].tolist()))))
@@ -621,11 +658,17 @@ def _unit_search(ctx: _Context, best: Schedule) -> Schedule | None:
         # machine, 2026-12-07).
         if obj < ctx.unit_objective or (moved and obj == ctx.unit_objective):
             ctx.unit_objective, ctx.unit_order, ctx.unit_ends = obj, order, ends
+            if obj < ctx.best_objective:
+                ctx.best_objective, ctx.best_order = obj, order
             if not moved:
-                ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights, ctx.lead_weight = \
-                    alpha, per_capacity, setup_weight, roles, lead_weight
+                ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights = alpha, per_capacity, setup_weight, \
+                    roles
     if before < float("inf"):
-        ctx.unit_gain = before - ctx.unit_objective
+        ctx.unit_gain = before - ctx.best_objective
+    ctx.stale = ctx.stale + 1 if ctx.unit_objective >= climbed else 0
+    if ctx.restart and ctx.stale >= ctx.restart:  # a new climb from the incumbent's order, its parameters afresh
+        ctx.unit_order, ctx.unit_objective, ctx.unit_ends, ctx.stale, ctx.tried = None, float("inf"), None, 0, 0
+        ctx.alpha, ctx.per_capacity, ctx.setup_weight, ctx.role_weights = 0.0, False, 0.0, {}
     return None
 
 
@@ -678,6 +721,7 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
             ctx.decoder = UnitDecoder(problem, units)
             ctx.batch = max(1, params.unit_batch)
             ctx.chain_share, ctx.window_share = params.chain_share, params.window_share
+            ctx.restart = params.unit_restart
             if params.units_only:
                 ops = []
             if threads > 1:
@@ -756,6 +800,6 @@ def alns(problem: Problem, schedule: Schedule, sub_solver: SubSolver, *, time_li
         ctx.executor.shutdown()
     stats = AlnsStats(iterations, improved, start_obj, best_obj, round(clock() - t0, 3),
                       tuple(o.stats() for o in ops),
-                      tuple(ctx.unit_order.tolist()) if ctx.unit_order is not None else None,
-                      ctx.unit_objective if ctx.unit_order is not None else None, ctx.unit_start)
+                      tuple(ctx.best_order.tolist()) if ctx.best_order is not None else None,
+                      ctx.best_objective if ctx.best_order is not None else None, ctx.unit_start)
     return best, stats

@@ -996,7 +996,7 @@ def _fit_modes(free: _I, dptr: _I, dres: _I, dunits: _I, renewable: npt.NDArray[
     return -1
 
 
-@_compiled
+@njit(cache=True, nogil=True)  # the unit-level search runs it in threads side by side (``alns._unit_search``)
 def _serial_modes(priority: npt.NDArray[np.float64], fixed: _I, setup_weight: float, fades: bool,
                   role_weight: npt.NDArray[np.float64], mrole: _I, free: _I,
                   renewable: npt.NDArray[np.bool_], tptr: _I, mdur: _I, msetup: _I, dptr: _I, dres: _I, dunits: _I,
