@@ -78,7 +78,14 @@ from sapper.scenario.compile import (
 from sapper.services.budgets import AnnualBudgets, spent_before, with_budgets, years_needed
 from sapper.services.costs import plan_costs
 from sapper.services.likelihood import likelihood_by_id
-from sapper.services.planning import PlanSettings, plan_run, solver_seconds, with_calendar, with_release_rules
+from sapper.services.planning import (
+    AFTER_SOLVE_S_PER_TASK,
+    PlanSettings,
+    plan_run,
+    solver_seconds,
+    with_calendar,
+    with_release_rules,
+)
 from sapper.services.pricing import load_pricing
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.services.taskorders import OrderChange, change_to_json, order_changes
@@ -315,7 +322,9 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     if result.schedule is not None and compiled.role_change_days > 0:
         # Set-up per change of role: the plan saved is the best of the set-up step on the solver's plan and the
         # plans decoded unit by unit; the changes are counted on it.
-        compiled, result, assigned = _by_units(compiled, result, frame, left, repaired, initial, settings)
+        # No decoding started once only the saving's reserve is left of the limit.
+        deadline = started + settings.time_limit_s - AFTER_SOLVE_S_PER_TASK * len(problem.tasks)
+        compiled, result, assigned = _by_units(compiled, result, frame, left, repaired, initial, settings, deadline)
         problem = compiled.problem
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
                                earliest=earliest(problem), assigned=assigned)
@@ -414,7 +423,7 @@ class UnitPlan:
 
 
 def _by_units(compiled: CompiledPlan, result: Result, frame: Frame, left: WorkLeft, repaired: Schedule,
-              initial: Mapping[str, str], settings: ReplanSettings
+              initial: Mapping[str, str], settings: ReplanSettings, deadline: float | None = None
               ) -> tuple[CompiledPlan, Result, tuple[tuple[str, ...], ...]]:
     """The re-plan as saved, with set-up per change of role: the best, by the re-plan's criterion (fewest moved lots
     then the objective with ``MovePolicy.FEWEST``; the objective with the move cost otherwise, and from scratch), of
@@ -437,7 +446,8 @@ def _by_units(compiled: CompiledPlan, result: Result, frame: Frame, left: WorkLe
     best = UnitPlan(step.problem, step.schedule, step.assigned, "per-change", step.applied)
     best_key = key(best)
     tried: dict[str, object] = {"unit_decoded_per_change": best_key[1]}
-    for plan in unit_plans(compiled, result, frame, repaired, initial, stable=settings.stable, fewest=fewest):
+    for plan in unit_plans(compiled, result, frame, repaired, initial, stable=settings.stable, fewest=fewest,
+                           deadline=deadline):
         k = key(plan)
         tried[f"unit_decoded_{plan.source}"] = k[1]
         if k < best_key:
@@ -476,7 +486,8 @@ def _waits(wait: list[int] | None, priced: list[int]) -> str:
 
 
 def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: Schedule,
-               initial: Mapping[str, str], *, stable: bool, fewest: bool = True) -> list[UnitPlan]:
+               initial: Mapping[str, str], *, stable: bool, fewest: bool = True,
+               deadline: float | None = None) -> list[UnitPlan]:
     """The re-plan decoded unit by unit (``plan.unitlist.unit_list_schedule``), from several orders, each plan kept
     when it passes both independent checkers (``check``; ``check_units`` with the units' roles at the as-of date,
     ``initial``). Running lots pinned at the start keep the unit that reported on them (``fixed``).
@@ -491,7 +502,8 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
     previous plan's order priced too, else the other way round; and the previous plan's order with its lots
     without a start placed as the previous plan repaired at ten times the move cost places them, decoded as the
     first and with ten times the patience (``previous-calm``, ``previous-patient``). From scratch: no anchors, the
-    solver's and the best heuristic plan's orders, as a first plan."""
+    solver's and the best heuristic plan's orders, as a first plan. ``deadline`` (a ``time.perf_counter()``
+    value): no decoding is started after it once one plan is decoded."""
     problem = compiled.problem
     assert result.schedule is not None
     units = [compiled.units[r.name] for r in problem.resources]
@@ -535,9 +547,12 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
         calm = warm_start(problem.replace(move_cost=10 * frame.move_cost), frame.order, frame.modes)
         patient_order = Schedule(tuple(old if (old := frame.old_start.get(j)) is not None else calm.starts[j]
                                        for j in range(len(problem.tasks))), calm.modes)
-        runs = [(f"previous{_waits(w, priced)}", previous, w) for w in (main, other)]
-        runs += [("previous-patient", patient_order, patient), (f"previous-calm{_waits(main, priced)}",
-                                                                 patient_order, main)]
+        # The decodings that won on kursk-border first (calm by fewest moves, patient priced; one run each,
+        # 2026-12-08): past the deadline no other is started.
+        calm_run = (f"previous-calm{_waits(main, priced)}", patient_order, main)
+        patient_run = ("previous-patient", patient_order, patient)
+        runs = [calm_run, patient_run] if fewest else [patient_run, calm_run]
+        runs += [(f"previous{_waits(w, priced)}", previous, w) for w in (main, other)]
         runs += [(f"previous-early{_waits(main, priced)}", early, main), (f"solver{_waits(main, priced)}",
                                                                           result.schedule, main)]
         decode_on = problem
@@ -548,6 +563,8 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
         decode_on = without_anchors(problem)
     out: list[UnitPlan] = []
     for name, given, wait in runs:
+        if out and deadline is not None and time.perf_counter() > deadline:
+            break  # the time limit bounds the whole re-plan: the best so far
         # Running lots pinned at the start first, so that their units are theirs.
         order = Schedule(tuple(-1 if j in fixed else t for j, t in enumerate(given.starts)), given.modes)
         decoded = unit_list_schedule(decode_on, order, units, roles=compiled.roles, home=compiled.home, setup=setup,
