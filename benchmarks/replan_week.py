@@ -335,7 +335,8 @@ def _section(args: argparse.Namespace, plan: PlanOutcome, week: Week, applied: i
     lines += ["", "Moved lots:", ""]
     for name, (out, _) in runs.items():
         ch = out.changes.counts
-        lines.append(f"- {name}: {ch.moved_earlier:,} lots moved earlier and {ch.moved_later:,} later. By "
+        lines.append(f"- {name}: {ch.moved_earlier:,} lot{'' if ch.moved_earlier == 1 else 's'} moved earlier and "
+                     f"{ch.moved_later:,} later. By "
                      f"reason: {_counts(ch.moved_by_reason)}. By first cause: {_counts(ch.moved_by_cause)}. "
                      + ("1 lot keeps its" if ch.team_changed == 1 else f"{ch.team_changed:,} lots keep their")
                      + f" start with another team or brigade. {_source(out)}")
