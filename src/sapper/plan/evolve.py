@@ -1360,11 +1360,7 @@ def _units_decode(order: _I, lead_weight: float, fill_gaps: bool, setup: int, h:
                         eu = y + lu + d_c
                         if eu < bound and eu <= g1 - keep and (keep == 0 or g1 - keep >= g1
                                                                  or nxt[r, g1 - keep] >= g1):
-                            s0 = msetup[m]
-                            if lu > 0 and 0 < s0 <= lu and y + lu - s0 >= est:
-                                start, mm = y + lu - s0, m
-                            else:
-                                start, mm = y + lu, tptr[j] + mcont[m]
+                            start, mm = _mode_at(y, lu, est, m, msetup[m], tptr[j] + mcont[m])
                             key = eu + lead_weight * lu
                             unit0 = u - uptr[r]
                             better = not found or key < b_key
@@ -1397,11 +1393,7 @@ def _units_decode(order: _I, lead_weight: float, fill_gaps: bool, setup: int, h:
             end0 = y0 + lead + d_c
             if end0 > limit:
                 continue
-            s0 = msetup[m]
-            if lead > 0 and 0 < s0 <= lead and y0 + lead - s0 >= est:
-                start, mm = y0 + lead - s0, m
-            else:
-                start, mm = y0 + lead, tptr[j] + mcont[m]
+            start, mm = _mode_at(y0, lead, est, m, msetup[m], tptr[j] + mcont[m])
             key = end0 + lead_weight * lead
             unit0 = pick[0] - uptr[dres[dptr[m]]]
             better = not found or key < b_key
@@ -1466,6 +1458,16 @@ def _units_decode(order: _I, lead_weight: float, fill_gaps: bool, setup: int, h:
                 free[u] = b_end
                 last[u] = role
     return -1
+
+
+@_inlined
+def _mode_at(y: int, lead: int, est: int, m: int, own_setup: int, cont: int) -> tuple[int, int]:
+    """``unitlist._mode_at``: the start and mode of mode ``m`` in the open window from ``y`` of ``lead`` periods of
+    set-up: ``m`` itself with its set-up inside the lot where that starts no earlier than ``est``, else its mode
+    without set-up (``cont``) after the set-up in idle days."""
+    if lead > 0 and 0 < own_setup <= lead and y + lead - own_setup >= est:
+        return y + lead - own_setup, m
+    return y + lead, cont
 
 
 @_inlined
