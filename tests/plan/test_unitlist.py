@@ -8,6 +8,7 @@ from sapper.plan import Mode, Precedence, Problem, Resource, Schedule, Task, che
 from sapper.plan.setups import with_continuing_modes
 from sapper.plan.solve import Engine, SolveParams, solve
 from sapper.plan.unitlist import unit_list_schedule
+from tests.plan.test_setups import _back_to_back
 
 SETUP = 3
 
@@ -18,14 +19,6 @@ def _chain(roles: list[str], home: str, *, pool: Resource | None = None) -> Prob
     tasks = tuple(Task(f"lot {k}", (Mode(5 + (0 if r == home else SETUP), ((0, 1),), r, 0 if r == home else SETUP),),
                        weight=1) for k, r in enumerate(roles))
     return Problem((pool or Resource("deminers", 1),), tasks, tuple(Precedence(k, k + 1) for k in range(n - 1)), 200)
-
-
-def _back_to_back(problem: Problem) -> Schedule:
-    starts, t = [], 0
-    for task in problem.tasks:
-        starts.append(t)
-        t += task.modes[0].duration
-    return Schedule(tuple(starts), (0,) * len(starts))
 
 
 def _decode(problem: Problem, schedule: Schedule, units: list[tuple[str, ...]], roles: dict[str, frozenset[str]],
