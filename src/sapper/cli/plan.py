@@ -177,6 +177,11 @@ def replan(
                                                 "delay of a median-weight release or restoration (with --moves "
                                                 "priced; 0: moves cost nothing).")
     ] = 20.0,
+    max_wait_weeks: Annotated[
+        int, typer.Option("--max-wait-weeks", help="With --moves fewest, in a plan by capabilities: a lot that must "
+                                                   "move waits at most this many weeks for a free unit, then takes "
+                                                   "the slot of another lot, which moves (0 or more).")
+    ] = 4,
     idle_weeks: Annotated[
         int, typer.Option("--idle-weeks", help="List the teams and brigades the new plan leaves without work for this "
                                                "many weeks or more (besides those given no work at all).")
@@ -204,7 +209,8 @@ def replan(
     run = settings(ctx, db=db, time_limit_s=time_limit, workers=workers)
     params = ReplanSettings(as_of=parse_day("--as-of", as_of), time_limit_s=run.time_limit_s, workers=run.workers,
                             seed=seed, move_cost_days=move_cost, moves=MovePolicy.parse(moves),
-                            idle_weeks=idle_weeks, pricing=load_pricing(pricing) if pricing is not None else None)
+                            max_wait_weeks=max_wait_weeks, idle_weeks=idle_weeks,
+                            pricing=load_pricing(pricing) if pricing is not None else None)
     with open_register(run) as store:
         outcome = replan_store(store, settings=params, progress=None if as_json else say)
     if out_file:

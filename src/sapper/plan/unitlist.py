@@ -193,7 +193,7 @@ def unit_list_schedule(problem: Problem, schedule: Schedule, units: Sequence[Seq
                        fixed: Mapping[int, Sequence[str]] | None = None, soft_anchors: bool = False,
                        holds: Mapping[int, Hold] | None = None,
                        prefer: Sequence[Sequence[str]] | None = None,
-                       patience: int | Sequence[int] | None = None,
+                       patience: int | Sequence[int] | None = None, chain: int | None = None,
                        ) -> tuple[Schedule, tuple[tuple[str, ...], ...]] | None:
     """``schedule``'s order of starts rebuilt on the units ``units[r]`` of each resource, set-up paid per change of
     role (module docstring): the schedule over ``setups.with_continuing_modes(problem)`` and the units per task; None
@@ -209,11 +209,13 @@ def unit_list_schedule(problem: Problem, schedule: Schedule, units: Sequence[Seq
     soft anchors): each anchored task's units and mode in the previous plan, whose time no other task takes until it
     is placed, unless a task finds no free time by its deadline and the horizon, or (``patience``) would end more
     than that many periods later for it (per task, or one for all; None: only when it finds none): it then takes
-    the held slots, whose tasks move."""
+    the held slots, whose tasks move; ``chain``: how many tasks in a row may take held slots for their patience (a
+    task whose held slot another took for its patience, and so on; None: no limit) — the last then waits for free
+    time."""
     if soft_anchors:
         return _soft_schedule(problem, schedule, units, roles=roles, home=home, setup=setup, keep_modes=keep_modes,
                               initial=initial or {}, fixed=fixed or {}, holds=holds or {}, prefer=prefer,
-                              patience=patience)
+                              patience=patience, chain=chain)
     if holds:
         raise ValueError("holds keep anchored tasks' time: they need soft anchors")
     exact, cont = with_continuing_modes(problem)
@@ -428,7 +430,8 @@ def _soft_schedule(problem: Problem, schedule: Schedule, units: Sequence[Sequenc
                    roles: Mapping[str, frozenset[str]], home: Mapping[str, str], setup: int, keep_modes: bool,
                    initial: Mapping[str, str], fixed: Mapping[int, Sequence[str]], holds: Mapping[int, Hold],
                    prefer: Sequence[Sequence[str]] | None,
-                   patience: int | Sequence[int] | None) -> tuple[Schedule, tuple[tuple[str, ...], ...]] | None:
+                   patience: int | Sequence[int] | None, chain: int | None = None
+                   ) -> tuple[Schedule, tuple[tuple[str, ...], ...]] | None:
     """``unit_list_schedule`` with soft anchors, for a re-plan. Each unit keeps a timeline of its lots and of the
     slots held for anchored tasks not placed yet (``holds``: the previous plan's units and mode of each). In the
     order of ``schedule``'s starts each task (its own held slots given up first) starts at its anchor where its
@@ -438,7 +441,8 @@ def _soft_schedule(problem: Problem, schedule: Schedule, units: Sequence[Sequenc
     over every able unit and mode, in any gap between a unit's lots and held slots that keeps what the items after it
     rely on, after the unit's last item at the latest. So a task that must move takes only free time and leaves the
     slots other anchored tasks hold — unless it finds no free time by its deadline and the horizon, or would end more
-    than ``patience`` periods later than by taking held slots: it then takes them, and their tasks move. A held slot
+    than ``patience`` periods later than by taking held slots: it then takes them, and their tasks move (a task
+    ``chain`` steps down such a chain waits for free time whatever its patience: 1, one moves for another). A held slot
     passes no role on: a lot after it sets up unless it is placed where the unit continues a role (its task may yet
     move away). A task of several units (k > 1, or several pools) starts on all of them together, in the mode
     without set-up where each unit continues the role or sets up in idle days before it, else in its own mode. Once
@@ -498,6 +502,7 @@ def _soft_schedule(problem: Problem, schedule: Schedule, units: Sequence[Sequenc
     ends = [0] * n
     modes = [0] * n
     assigned: list[tuple[str, ...]] = [()] * n
+    bumped: dict[int, int] = {}  # tasks whose held slot another took for its patience: how far down the chain
     for j in order_by_starts(problem, schedule.starts):
         give_up(j)
         task = problem.tasks[j]
@@ -574,14 +579,19 @@ def _soft_schedule(problem: Problem, schedule: Schedule, units: Sequence[Sequenc
             if best is not None:
                 break
         wait = patience if isinstance(patience, int) else patience[j] if patience is not None else None
+        if chain is not None and bumped.get(j, 0) >= chain:
+            wait = None
         if taking is not None and (best is None or (wait is not None and taking[0][1] + wait < best[0][1])):
             # No free time, or waiting for it costs more than ``patience``: the lot takes held slots, whose tasks
             # move.
+            for_patience = best is not None
             best = taking
             (r, u), = taking[3]
             for item in list(lines[r, u].items):
                 if item[5] and item[0] < taking[0][1] and item[1] > taken_from:
                     give_up(item[4])
+                    if for_patience:
+                        bumped[item[4]] = bumped.get(j, 0) + 1
         if best is None:
             return None
         _, start, mm, picks = best

@@ -24,18 +24,21 @@ was wherever the facts allow, and what changed and why.
    its running lot's, else its last lot's), each running lot pinned at the start on the unit that reported on it,
    and each lot at its previous start where it can be (a soft anchor), on its previous unit first, the previous
    plan's slots held for the lots not placed yet; a lot that must move takes free time, and a held slot only where
-   it finds none or (priced) where waiting costs more than the move. The plan saved is the best, by the re-plan's
-   criterion (fewest moved lots, then the objective; with ``PRICED`` and from scratch the objective, move cost
-   included), of those decodings and of the set-up step on the solver's plan (``plan.setups.per_change_setup``)
-   that pass both independent checkers (``check``, and ``check_units`` with the roles at the as-of date); the
-   summary's details name where it came from (``unit_decoded_from``) and what each candidate's objective was. From
-   scratch the solver's and the heuristic's orders are decoded as for a first plan, without anchors.
+   it finds none, (priced) where waiting costs more than the move, or (fewest) where it would wait longer than
+   ``max_wait_weeks`` — the lot moved to make room then waits for free time. The plan saved is the best, by the
+   re-plan's criterion (no lot the facts moved waiting longer than the bound, then fewest moved lots, then the
+   objective; with ``PRICED`` and from scratch the objective, move cost included), of those decodings and of the
+   set-up step on the solver's plan (``plan.setups.per_change_setup``) that pass both independent checkers
+   (``check``, and ``check_units`` with the roles at the as-of date); the summary's details name where it came from
+   (``unit_decoded_from``) and what each candidate's objective was. From scratch the solver's and the heuristic's
+   orders are decoded as for a first plan, without anchors.
 5. **What changed**: lots finished, removed and added, and every lot that moved with the reason when it can be named:
    it was not started or started early, its predecessor is late (slower than planned, a hazard area larger than
    planned, …), the winter stand-down, its pool is busier (or lost a team), or the optimiser chose to (the gain
    outweighed the move cost). The lots that *must* move (``plan.stability.propagate``: the old plan pushed forward
    through precedences and stand-downs) are counted too, so the plan's moves can be compared with them. They are
-   counted on the plan saved, with its units.
+   counted on the plan saved, with its units; by capabilities also the lots that wait for a free unit and the lots
+   moved to make room for another (:func:`lot_waits`, :func:`made_room`).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from sapper.domain.calendar import Calendar
 from sapper.domain.pricing import PricingProfile
@@ -104,6 +108,11 @@ from sapper.store.records import ReplanSummary as ReplanSummary  # re-exported f
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
+#: Default bound, in weeks of the programme's working week, on how long a lot that must move waits for free time on a
+#: unit before it takes a slot held for another lot, which then moves (``ReplanSettings.max_wait_weeks``): two
+#: periods of the task orders ``sapper tasks`` issues by default. On the small replan-week store 2, 4 and 12 weeks
+#: gave the same plan (one run on a shared machine, 2026-12-08; docs/planning.md, "Lots that continued a role").
+MAX_WAIT_WEEKS = 4
 #: Seconds per task kept back from the solver of a re-plan by capabilities for its decodings unit by unit after the
 #: solve (``unit_plans``: four orders, their checks and the bound), the count of the changes and the units' view, on
 #: top of ``services.planning.AFTER_SOLVE_S_PER_TASK``. An estimate: on kursk-border (16,006 tasks) four decodings
@@ -126,6 +135,10 @@ class ReplanSettings:
     move_cost_days: float = MOVE_COST_DAYS
     stable: bool = True
     moves: MovePolicy = MovePolicy.FEWEST
+    #: With FEWEST and a plan by capabilities (decoded unit by unit): a lot of the previous plan that must move waits
+    #: at most this many weeks (of the working week) for free time on a unit before it takes a slot held for another
+    #: lot, which then moves; the plan saved keeps every such wait within it where a decoding does (``_by_units``).
+    max_wait_weeks: int = MAX_WAIT_WEEKS
     #: List the units idle this many weeks or more (working days outside stand-downs) besides those given no work.
     idle_weeks: int = 4
     #: The prices a budget-capped plan's budgets are spent at (None: sapper's default profile).
@@ -207,6 +220,27 @@ class FinishedLot:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class WaitedLot:
+    """A lot of the previous plan that waits for a free unit (``lot_waits``): the day it could start (its previous
+    start, or later where its predecessors end later), its new start, and the working days between them outside its
+    pool's stand-downs."""
+
+    task_id: str
+    could_start: dt.date
+    new_start: dt.date
+    working_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class TakenSlot:
+    """A lot moved from its previous slot on ``unit`` that a lot which had to move (``by``) now takes."""
+
+    task_id: str
+    by: str
+    unit: str
+
+
 @dataclass(frozen=True)
 class ReplanChanges:
     """What changed from the previous plan and why: the counts (saved with the plan's summary), the notes on the
@@ -225,6 +259,12 @@ class ReplanChanges:
     #: The task orders in force (issued or acknowledged) the new plan changes, each with what to do with it
     #: (``services.taskorders.order_changes``: re-issue, cancel or complete).
     orders: tuple[OrderChange, ...] = ()
+    #: By capabilities (decoded unit by unit): the lots of the previous plan that wait for a free unit, longest
+    #: first; the lots moved because a lot that had to move took their slot; and (``--moves fewest``) the longest
+    #: wait allowed before a lot takes a held slot, in working days (``ReplanSettings.max_wait_weeks``).
+    waited: tuple[WaitedLot, ...] = ()
+    taken: tuple[TakenSlot, ...] = ()
+    max_wait_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +295,9 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     if settings.idle_weeks < 1:
         faults.append(Fault(msg("re-plan"), msg("idle weeks must be at least 1, got {idle_weeks}",
                                                 idle_weeks=settings.idle_weeks), "idle_weeks"))
+    if settings.max_wait_weeks < 0:
+        faults.append(Fault(msg("re-plan"), msg("max wait weeks cannot be negative, got {max_wait_weeks}",
+                                                max_wait_weeks=settings.max_wait_weeks), "max_wait_weeks"))
     ValidationError.raise_if(msg("re-plan settings"), faults)
     previous = store.latest_plan()
     if previous is None:
@@ -324,10 +367,16 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         # plans decoded unit by unit; the changes are counted on it.
         # No decoding started once only the saving's reserve is left of the limit.
         deadline = started + settings.time_limit_s - AFTER_SOLVE_S_PER_TASK * len(problem.tasks)
-        compiled, result, assigned = _by_units(compiled, result, frame, left, repaired, initial, settings, deadline)
+        compiled, result, assigned = _by_units(compiled, result, frame, left, repaired, initial, settings, deadline,
+                                               max_wait=settings.max_wait_weeks * len(cparams.weekdays))
         problem = compiled.problem
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
                                earliest=earliest(problem), assigned=assigned)
+    if assigned is not None and result.schedule is not None and settings.stable:
+        wait = result.details.get("max_wait_days")
+        waited, taken = _waited(compiled, result.schedule, assigned, frame)
+        changes = dataclasses.replace(changes, waited=waited, taken=taken,
+                                      max_wait_days=wait if isinstance(wait, int) else None)
     plan_settings = PlanSettings(time_limit_s=settings.time_limit_s, workers=settings.workers, seed=settings.seed,
                                  engine=settings.engine, compile=cparams,
                                  budgets=budgets if budgets.any else None, pricing=pricing)
@@ -423,14 +472,19 @@ class UnitPlan:
 
 
 def _by_units(compiled: CompiledPlan, result: Result, frame: Frame, left: WorkLeft, repaired: Schedule,
-              initial: Mapping[str, str], settings: ReplanSettings, deadline: float | None = None
-              ) -> tuple[CompiledPlan, Result, tuple[tuple[str, ...], ...]]:
-    """The re-plan as saved, with set-up per change of role: the best, by the re-plan's criterion (fewest moved lots
-    then the objective with ``MovePolicy.FEWEST``; the objective with the move cost otherwise, and from scratch), of
-    the set-up step on the solver's plan (``plan.setups.per_change_setup``, the units of the previous plan preferred:
-    what a re-plan saved before) and the plans decoded unit by unit (:func:`unit_plans`) that pass both independent
-    checkers, the units' roles at the as-of date given (``initial``). The compiled plan (its problem with the modes
-    without set-up), the result (its schedule, objective and bound) and the units per task."""
+              initial: Mapping[str, str], settings: ReplanSettings, deadline: float | None = None,
+              max_wait: int | None = None) -> tuple[CompiledPlan, Result, tuple[tuple[str, ...], ...]]:
+    """The re-plan as saved, with set-up per change of role: the best, by the re-plan's criterion, of the set-up
+    step on the solver's plan (``plan.setups.per_change_setup``, the units of the previous plan preferred: what a
+    re-plan saved before) and the plans decoded unit by unit (:func:`unit_plans`) that pass both independent
+    checkers, the units' roles at the as-of date given (``initial``). The criterion with ``MovePolicy.FEWEST``:
+    whether a lot of the previous plan, other than one moved to make room for another (:func:`made_room`), waits
+    longer than ``max_wait`` periods (:func:`lot_waits`; never without a bound), then the fewest moved lots, then the
+    objective — so a plan that keeps such a lot waiting years loses to one that keeps every such wait within the
+    bound by moving more (by how much the longest exceeds a lower bound, first, chose the set-up step's plan on
+    kursk-border: thousands of moves, docs/planning.md); with ``PRICED``, and from scratch, the objective with the
+    move cost. The compiled plan (its problem with the modes without set-up), the result (its schedule, objective
+    and bound) and the units per task."""
     problem = compiled.problem
     assert result.schedule is not None
     units = [compiled.units[r.name] for r in problem.resources]
@@ -439,20 +493,28 @@ def _by_units(compiled: CompiledPlan, result: Result, frame: Frame, left: WorkLe
                             prefer=frame.prefer)
     fewest = settings.stable and settings.moves is MovePolicy.FEWEST
 
-    def key(plan: UnitPlan) -> tuple[int, int]:
+    bound = max_wait if fewest else None
+
+    def key(plan: UnitPlan) -> tuple[int, int, int]:
         value = objective_value(plan.problem, plan.schedule)
-        return (len(moved_tasks(plan.problem, plan.schedule)) if fewest else 0, value)
+        if not fewest:
+            return (0, 0, value)
+        return (int(_over_wait(plan.problem, plan.schedule, plan.assigned, frame, bound) > 0),
+                len(moved_tasks(plan.problem, plan.schedule)), value)
 
     best = UnitPlan(step.problem, step.schedule, step.assigned, "per-change", step.applied)
     best_key = key(best)
-    tried: dict[str, object] = {"unit_decoded_per_change": best_key[1]}
+    tried: dict[str, object] = {"unit_decoded_per_change": best_key[2]}
     for plan in unit_plans(compiled, result, frame, repaired, initial, stable=settings.stable, fewest=fewest,
-                           deadline=deadline):
+                           deadline=deadline, max_wait=bound):
         k = key(plan)
-        tried[f"unit_decoded_{plan.source}"] = k[1]
+        tried[f"unit_decoded_{plan.source}"] = k[2]
         if k < best_key:
             best, best_key = plan, k
     details: dict[str, object] = {**result.details, **tried}
+    if bound is not None:
+        details |= {"max_wait_days": bound,
+                    "max_wait_exceeded_days": _over_wait(best.problem, best.schedule, best.assigned, frame, bound)}
     if frame.continued:
         details |= {"set_up_kept_from_previous": len(frame.continued), "set_up_restored_lots": step.restored}
     if not best.applied:  # the solver's plan as it stands (set-up on every borrowed lot)
@@ -469,6 +531,89 @@ def _by_units(compiled: CompiledPlan, result: Result, frame: Frame, left: WorkLe
             best.assigned)
 
 
+def lot_waits(problem: Problem, schedule: Schedule, frame: Frame) -> dict[int, tuple[int, int]]:
+    """Per lot of the previous plan that ``schedule`` starts later than it could, (the working days it waits, the
+    period from which it could start): from the later of its previous start (none for a lot not started as
+    planned) and the end of its predecessors and its release in ``schedule``, to its start, less the periods in
+    which a pool of its mode stands down (nothing could start it then). Lots that keep their start or move earlier
+    do not wait; a lot added since is not counted (it had no place to keep)."""
+    ends = schedule.ends(problem)
+    closed: dict[int, npt.NDArray[np.int64]] = {}  # per resource, the closed periods before each period
+
+    def closed_before(r: int) -> npt.NDArray[np.int64]:
+        if r not in closed:
+            shut = np.zeros(problem.horizon + 1, dtype=np.int64)
+            for s, e, _ in problem.resources[r].unavailable:
+                shut[max(s, 0):max(min(e, problem.horizon), 0)] = 1
+            closed[r] = np.concatenate(([0], np.cumsum(shut)))
+        return closed[r]
+
+    out: dict[int, tuple[int, int]] = {}
+    for j, old in frame.old_start.items():
+        start = schedule.starts[j]
+        if old is not None and start <= old:
+            continue
+        task = problem.tasks[j]
+        ready = max([task.release, old or 0, *(ends[a] + lag for a, lag in problem.predecessors[j])])
+        if start <= ready:
+            continue
+        lo, hi = min(ready, problem.horizon), min(start, problem.horizon)
+        shut = max((int(c[hi] - c[lo]) for r, _ in task.modes[schedule.modes[j]].demands
+                    if problem.resources[r].renewable for c in (closed_before(r),)), default=0)
+        if start - ready - shut > 0:
+            out[j] = (start - ready - shut, ready)
+    return out
+
+
+def made_room(problem: Problem, schedule: Schedule, assigned: Sequence[Sequence[str]],
+              frame: Frame) -> dict[int, tuple[int, str]]:
+    """Per lot of the previous plan that ``schedule`` moves and whose previous slot on one of its previous units (its
+    previous start and mode) another lot of the previous plan that moved now uses: that lot, the first by start, and
+    the unit — the lot moved to make room for it."""
+    ends = schedule.ends(problem)
+    moved = {j for j, old in frame.old_start.items() if old is None or schedule.starts[j] != old}
+    on_unit: dict[str, list[int]] = defaultdict(list)
+    for k in sorted(moved, key=lambda k: (schedule.starts[k], k)):
+        for unit in assigned[k]:
+            on_unit[unit].append(k)
+    out: dict[int, tuple[int, str]] = {}
+    for j in sorted(moved):
+        old, m = frame.old_start[j], frame.modes[j]
+        if old is None or m is None:
+            continue
+        end = old + problem.tasks[j].modes[m].duration
+        found = next(((k, unit) for unit in frame.prefer[j] for k in on_unit.get(unit, ())
+                      if k != j and schedule.starts[k] < end and ends[k] > old), None)
+        if found is not None:
+            out[j] = found
+    return out
+
+
+def _over_wait(problem: Problem, schedule: Schedule, assigned: Sequence[Sequence[str]], frame: Frame,
+               max_wait: int | None) -> int:
+    """The working days by which the longest wait (:func:`lot_waits`) of a lot of the previous plan that the new
+    facts moved exceeds ``max_wait`` (0 within it, or without a bound); a lot moved to make room for another
+    (:func:`made_room`) is not bound."""
+    if max_wait is None:
+        return 0
+    room = made_room(problem, schedule, assigned, frame)
+    return max([0, *(w - max_wait for j, (w, _) in lot_waits(problem, schedule, frame).items() if j not in room)])
+
+
+def _waited(compiled: CompiledPlan, schedule: Schedule, assigned: Sequence[Sequence[str]],
+            frame: Frame) -> tuple[tuple[WaitedLot, ...], tuple[TakenSlot, ...]]:
+    """The waits and the slots taken of ``ReplanChanges`` for the plan saved (``waited``, ``taken``): each lot of the
+    previous plan that waits (:func:`lot_waits`), longest first; and each lot moved to make room for another
+    (:func:`made_room`)."""
+    problem, cal = compiled.problem, compiled.calendar
+    waits = lot_waits(problem, schedule, frame)
+    waited = tuple(WaitedLot(problem.tasks[j].name, cal.date_of(ready), cal.date_of(schedule.starts[j]), w)
+                   for j, (w, ready) in sorted(waits.items(), key=lambda kv: (-kv[1][0], kv[0])))
+    taken = tuple(TakenSlot(problem.tasks[j].name, problem.tasks[k].name, unit)
+                  for j, (k, unit) in made_room(problem, schedule, assigned, frame).items())
+    return waited, taken
+
+
 def _patience(problem: Problem, cost: float) -> list[int]:
     """Per task, the periods it may wait for free time before it takes a slot held for another lot (which then
     moves): ``cost`` over the weight of the task and of all that follows it (a task followed twice by one counts it
@@ -481,13 +626,14 @@ def _patience(problem: Problem, cost: float) -> list[int]:
 
 
 def _waits(wait: list[int] | None, priced: list[int]) -> str:
-    """The name of a decoding's patience (``unit_plans``): none, the move cost's (``-priced``) or ten times it."""
-    return "" if wait is None else "-priced" if wait is priced else "-patient"
+    """The name of a decoding's patience (``unit_plans``): the policy's own (none; with ``fewest`` and a bound, the
+    bounded wait) or the move cost's (``-priced``)."""
+    return "-priced" if wait is priced else ""
 
 
 def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: Schedule,
                initial: Mapping[str, str], *, stable: bool, fewest: bool = True,
-               deadline: float | None = None) -> list[UnitPlan]:
+               deadline: float | None = None, max_wait: int | None = None) -> list[UnitPlan]:
     """The re-plan decoded unit by unit (``plan.unitlist.unit_list_schedule``), from several orders, each plan kept
     when it passes both independent checkers (``check``; ``check_units`` with the units' roles at the as-of date,
     ``initial``). Running lots pinned at the start keep the unit that reported on them (``fixed``).
@@ -501,9 +647,12 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
     they may start), and the solver's; with ``fewest`` (``MovePolicy.FEWEST``) each without taking held slots and the
     previous plan's order priced too, else the other way round; and the previous plan's order with its lots
     without a start placed as the previous plan repaired at ten times the move cost places them, decoded as the
-    first and with ten times the patience (``previous-calm``, ``previous-patient``). From scratch: no anchors, the
-    solver's and the best heuristic plan's orders, as a first plan. ``deadline`` (a ``time.perf_counter()``
-    value): no decoding is started after it once one plan is decoded."""
+    first and with ten times the patience (``previous-calm``, ``previous-patient``). With ``fewest`` and
+    ``max_wait`` (periods), a lot of the previous plan does not wait for free time without bound: it takes held
+    slots where free time would end it more than ``max_wait`` periods later (lots added since still wait), and the
+    lot moved to make room waits for free time (``chain`` 1); the priced and patient decodings keep their patience.
+    From scratch: no anchors, the solver's and the best heuristic plan's orders, as a first plan. ``deadline`` (a
+    ``time.perf_counter()`` value): no decoding is started after it once one plan is decoded."""
     problem = compiled.problem
     assert result.schedule is not None
     units = [compiled.units[r.name] for r in problem.resources]
@@ -519,6 +668,7 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
             taken.add(lot.unit)
     runs: list[tuple[str, Schedule, list[int] | None]] = []
     holds: dict[int, Hold] = {}
+    bounded: list[int] | None = None  # with ``fewest`` and ``max_wait``: each lot's patience
     if stable:
         first = earliest(exact).starts  # with the modes without set-up: each lot as early as any plan may start it
         cal = compiled.calendar
@@ -535,7 +685,9 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
                                           for j in range(len(problem.tasks))), repaired.modes)
                            for other in (repaired.starts, first))
         priced = _patience(problem, frame.move_cost)
-        main, other = (None, priced) if fewest else (priced, None)
+        if fewest and max_wait is not None:
+            bounded = [max_wait if j in frame.old_start else problem.horizon for j in range(len(problem.tasks))]
+        main, other = (bounded, priced) if fewest else (priced, None)
         # The previous order with the lots without a start placed as the previous plan repaired at ten times the
         # move cost places them, and ten times the patience: after the replan-week benchmark's week on kursk-border
         # (one run, 2026-12-08) the re-plan at ten times the move cost moved fewer lots than the default's
@@ -569,7 +721,8 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
         order = Schedule(tuple(-1 if j in fixed else t for j, t in enumerate(given.starts)), given.modes)
         decoded = unit_list_schedule(decode_on, order, units, roles=compiled.roles, home=compiled.home, setup=setup,
                                      initial=initial, fixed=fixed, soft_anchors=stable, holds=holds or None,
-                                     prefer=frame.prefer if stable else None, patience=wait)
+                                     prefer=frame.prefer if stable else None, patience=wait,
+                                     chain=1 if wait is bounded and wait is not None else None)
         if decoded is None:
             continue
         schedule, assigned = decoded
@@ -1060,6 +1213,11 @@ def changes_to_json(changes: ReplanChanges) -> JsonObject:
         for c in (teams[unit].changes if unit in teams else ())],
         "orders": [change_to_json(o) for o in orders.get(unit, ())]}
         for unit in sorted(set(teams) | set(orders))]
+    doc["max_wait_days"] = changes.max_wait_days
+    doc["waited_lots"] = [{"task_id": w.task_id, "could_start": w.could_start.isoformat(),
+                           "new_start": w.new_start.isoformat(), "working_days": w.working_days}
+                          for w in changes.waited]
+    doc["slots_taken"] = [{"task_id": t.task_id, "by": t.by, "unit": t.unit} for t in changes.taken]
     use = changes.unit_use
     if use is not None:
         doc["idle_units"] = {"min_weeks": use.min_weeks, "unused": list(use.unused), "idle": [
@@ -1102,5 +1260,18 @@ def change_lines(changes: ReplanChanges) -> list[str]:
         if counts:
             listed = Joined("; ", [msg("{reason} {n}", reason=phrases(k), n=v) for k, v in counts.items()])
             out.append(msg("{name}: {counts}", name=name, counts=listed))
+    if changes.waited:
+        w = changes.waited[0]
+        bound = (msg("; at most {days} allowed before a lot takes another's slot", days=changes.max_wait_days)
+                 if changes.max_wait_days is not None else "")
+        out.append(msg_n("waiting for a free unit: {n} lot; the longest wait: {task}, {days} working days from {day}"
+                         "{bound}", "waiting for a free unit: {n} lots; the longest wait: {task}, {days} working days "
+                         "from {day}{bound}", len(changes.waited), task=w.task_id, days=w.working_days,
+                         day=w.could_start.isoformat(), bound=bound))
+    if changes.taken:
+        shown = Joined("; ", [msg("{task} for {by} (on {unit})", task=t.task_id, by=t.by, unit=t.unit)
+                              for t in changes.taken[:5]])
+        more = msg(" and {n} more", n=len(changes.taken) - 5) if len(changes.taken) > 5 else ""
+        out.append(msg("moved to make room for a lot that had to move: {lots}{more}", lots=shown, more=more))
     out += [msg("note: {note}", note=phrases(n)) for n in changes.notes]
     return out + team_lines(changes.teams, changes.unit_use, changes.orders)
