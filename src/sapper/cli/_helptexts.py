@@ -270,7 +270,7 @@ HELP = (
     N_('Why; kept in its history. Needed to reject.'),
     N_('Why; kept in the history. Needed to cancel.'),
     N_('Widest remaining sliver that may be released (m).'),
-    N_('With --moves fewest, in a plan by capabilities: a lot that must move waits at most this many weeks for a free unit, then takes the slot of another lot, which moves (0 or more).'),
+    N_('With --moves fewest, in a plan by capabilities: a lot that must move waits at most this many weeks for a free unit, then takes the slot of another lot, which moves (0 or more; default: no bound).'),
     N_('Worker processes.'),
     N_('Working days a team or brigade moved to another region travels and sets up (an assumption).'),
     N_('Working days of set-up a team or brigade takes when it changes to a role that is not its own (with --pools capabilities); default: 3, an assumption (docs/planning.md).'),

@@ -178,10 +178,11 @@ def replan(
                                                 "priced; 0: moves cost nothing).")
     ] = 20.0,
     max_wait_weeks: Annotated[
-        int, typer.Option("--max-wait-weeks", help="With --moves fewest, in a plan by capabilities: a lot that must "
-                                                   "move waits at most this many weeks for a free unit, then takes "
-                                                   "the slot of another lot, which moves (0 or more).")
-    ] = 4,
+        int | None, typer.Option("--max-wait-weeks", help="With --moves fewest, in a plan by capabilities: a lot "
+                                                          "that must move waits at most this many weeks for a free "
+                                                          "unit, then takes the slot of another lot, which moves (0 or "
+                                                          "more; default: no bound).")
+    ] = None,
     idle_weeks: Annotated[
         int, typer.Option("--idle-weeks", help="List the teams and brigades the new plan leaves without work for this "
                                                "many weeks or more (besides those given no work at all).")

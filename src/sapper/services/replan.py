@@ -108,11 +108,6 @@ from sapper.store.records import ReplanSummary as ReplanSummary  # re-exported f
 
 #: Default cost of moving one lot, in working days of delay of a release or restoration of median weight.
 MOVE_COST_DAYS = 20.0
-#: Default bound, in weeks of the programme's working week, on how long a lot that must move waits for free time on a
-#: unit before it takes a slot held for another lot, which then moves (``ReplanSettings.max_wait_weeks``): two
-#: periods of the task orders ``sapper tasks`` issues by default. On the small replan-week store 2, 4 and 12 weeks
-#: gave the same plan (one run on a shared machine, 2026-12-08; docs/planning.md, "Lots that continued a role").
-MAX_WAIT_WEEKS = 4
 #: Seconds per task kept back from the solver of a re-plan by capabilities for its decodings unit by unit after the
 #: solve (``unit_plans``: four orders, their checks and the bound), the count of the changes and the units' view, on
 #: top of ``services.planning.AFTER_SOLVE_S_PER_TASK``. An estimate: on kursk-border (16,006 tasks) four decodings
@@ -138,7 +133,9 @@ class ReplanSettings:
     #: With FEWEST and a plan by capabilities (decoded unit by unit): a lot of the previous plan that must move waits
     #: at most this many weeks (of the working week) for free time on a unit before it takes a slot held for another
     #: lot, which then moves; the plan saved keeps every such wait within it where a decoding does (``_by_units``).
-    max_wait_weeks: int = MAX_WAIT_WEEKS
+    #: None (the default): no bound — on kursk-border a bound of 4 weeks moved the two-year wait onto the lots moved
+    #: to make room, with more lots moved and a worse objective (docs/planning.md, "Lots that continued a role").
+    max_wait_weeks: int | None = None
     #: List the units idle this many weeks or more (working days outside stand-downs) besides those given no work.
     idle_weeks: int = 4
     #: The prices a budget-capped plan's budgets are spent at (None: sapper's default profile).
@@ -295,7 +292,7 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     if settings.idle_weeks < 1:
         faults.append(Fault(msg("re-plan"), msg("idle weeks must be at least 1, got {idle_weeks}",
                                                 idle_weeks=settings.idle_weeks), "idle_weeks"))
-    if settings.max_wait_weeks < 0:
+    if settings.max_wait_weeks is not None and settings.max_wait_weeks < 0:
         faults.append(Fault(msg("re-plan"), msg("max wait weeks cannot be negative, got {max_wait_weeks}",
                                                 max_wait_weeks=settings.max_wait_weeks), "max_wait_weeks"))
     ValidationError.raise_if(msg("re-plan settings"), faults)
@@ -368,7 +365,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
         # No decoding started once only the saving's reserve is left of the limit.
         deadline = started + settings.time_limit_s - AFTER_SOLVE_S_PER_TASK * len(problem.tasks)
         compiled, result, assigned = _by_units(compiled, result, frame, left, repaired, initial, settings, deadline,
-                                               max_wait=settings.max_wait_weeks * len(cparams.weekdays))
+                                               max_wait=None if settings.max_wait_weeks is None
+                                               else settings.max_wait_weeks * len(cparams.weekdays))
         problem = compiled.problem
     changes = describe_changes(previous, left, compiled, frame, prop, repaired, result, stable=settings.stable,
                                earliest=earliest(problem), assigned=assigned)
