@@ -417,10 +417,11 @@ def start_capacities(problem: Problem, members: Sequence[Sequence[int]], start: 
         left = np.cumsum(use[:, ::-1], axis=1)[:, ::-1]
         weight = np.repeat(left[:, cuts], lengths, axis=1) if horizon else left
         total = weight.sum(axis=0)
-        raw = np.divide(spare * weight, total, out=np.zeros(weight.shape), where=total > 0)
-        got = np.floor(raw + 1e-9).astype(np.int64)
-        rest = np.where(total > 0, spare - got.sum(axis=0), 0)
-        order = np.argsort(-(raw - got), axis=0, kind="stable")
+        split = spare * weight  # in integers: the floors and remainders exact
+        got = np.floor_divide(split, total, out=np.zeros_like(split), where=total > 0)
+        rest = spare - got.sum(axis=0)
+        rest[total == 0] = 0
+        order = np.argsort(-np.remainder(split, np.maximum(total, 1)), axis=0, kind="stable")
         rank = np.argsort(order, axis=0, kind="stable")
         cap = cap + got + (rank < rest)
         if (cap < use).any() or (cap.sum(axis=0) > avail).any():
