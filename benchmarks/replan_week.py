@@ -3,6 +3,7 @@ cost; from scratch); count the tasks each moves against those that had to move.
 
     .venv/bin/python benchmarks/replan_week.py [--seed 2025] [--time-limit 60] [--workers 2] [--small]
                                                [--write docs/benchmarks.md]
+    .venv/bin/python benchmarks/replan_week.py --national [--seed 2025] [--time-limit 120] [--plan-time-limit 420]
 
 The week of progress is SYNTHETIC and generated here (fixed seed), day by day from the plan: each team and brigade works
 its planned lots in order, a lot starting no earlier than planned and only once its predecessors are done; most work at
@@ -23,6 +24,10 @@ chained); the previous plan shifted and repaired are the two warm starts (``plan
 ``plan.stability.warm_start``). The plan by capabilities is re-planned unit by unit (``services.replan``: soft anchors,
 the previous plan's slots held); each run says which order its saved plan was decoded from. With ``--write`` the
 results replace the section between the markers in the file.
+
+``--national`` builds national-synthetic instead, plans it by regions on Dask (``--plan-time-limit``), makes the same
+kind of week and re-plans it (fewest moves) by regions, as the plan was made, and as one whole problem
+(``--no-decompose``), side by side: seconds, lots moved, the objective. It prints the comparison and writes nothing.
 """
 
 from __future__ import annotations
@@ -231,7 +236,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--small", action="store_true", help="A smaller store built from the scenario (quick run).")
     ap.add_argument("--write", type=Path, default=None, help="Markdown file whose replan-week section is replaced.")
+    ap.add_argument("--national", action="store_true",
+                    help="national-synthetic planned by regions: re-planned by regions and as one whole problem.")
+    ap.add_argument("--plan-time-limit", type=float, default=420.0, help="With --national: the plan's time limit.")
     args = ap.parse_args()
+    if args.national:
+        if args.write:
+            raise SystemExit("--national prints its comparison and writes nothing")
+        national(args)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="sapper-replan-"))
     base = work / "base.gpkg"
@@ -269,6 +282,43 @@ def main() -> None:
     print(text)
     if args.write:
         write_section(args.write, BEGIN, END, text, "## Re-plan after a week of progress")
+
+
+def national(args: argparse.Namespace) -> None:
+    """Build national-synthetic, plan it by regions, make a week of progress and compare the re-plans (module
+    docstring)."""
+    work = Path(tempfile.mkdtemp(prefix="sapper-replan-national-"))
+    base = work / "base.gpkg"
+    t0 = time.perf_counter()
+    build_scenario_register(Settings(db=str(base)), "national-synthetic", seed=args.seed)
+    print(f"built national-synthetic in {time.perf_counter() - t0:.0f} s", flush=True)
+    t0 = time.perf_counter()
+    with open_store(base) as store:
+        plan = plan_store(store, settings=PlanSettings(time_limit_s=args.plan_time_limit, workers=args.workers))
+    print(f"planned by regions: {plan.summary.task_count:,} tasks, objective {_fmt(plan.run.objective)}, "
+          f"{time.perf_counter() - t0:.0f} s", flush=True)
+    week = simulate_week(plan, np.random.default_rng(args.seed))
+    applied = write_week(base, week, args.seed)
+    print(f"week: {applied:,} synthetic reports applied", flush=True)
+    print(by_regions_against_whole(base, time_limit=args.time_limit, workers=args.workers))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def by_regions_against_whole(db: Path, *, time_limit: float, workers: int) -> str:
+    """Re-plan copies of ``db`` (its latest plan made by regions, progress reported since) by regions and as one
+    whole problem, fewest moves first; a table of the two."""
+    rows = ["| re-plan (fewest moves) | engine | lots moved | must move | fewest moves found | objective | "
+            f"weighted completion | seconds (limit {time_limit:g} s) |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, decompose in (("by regions (default)", True), ("whole problem (--no-decompose)", False)):
+        copy = db.with_name(f"replan-{'regions' if decompose else 'whole'}.gpkg")
+        shutil.copy(db, copy)
+        out, seconds = _replan(copy, ReplanSettings(time_limit_s=time_limit, workers=workers, decompose=decompose))
+        c, r = out.changes.counts, out.summary.replan
+        rows.append(f"| {name} | {out.result.engine} | {c.moved:,} | {c.must_move:,} | "
+                    f"{_fmt(c.fewest_moves)} | {_fmt(out.result.objective)} | "
+                    f"{_fmt(r.weighted_completion if r else None)} | {seconds:.0f} |")
+        print(rows[-1], flush=True)
+    return "\n".join(rows)
 
 
 def _moves(out: ReplanOutcome, starts: tuple[int, ...]) -> int:

@@ -154,6 +154,7 @@ HELP = (
     N_('Random seed: the same seed builds the same scenario.'),
     N_('Random seed: the same seed gives the same forecast.'),
     N_('Re-encrypt every victim from the old data key to the new one, in one transaction (all or nothing).'),
+    N_('Re-plan by the regions on Dask, each region from its part of the previous plan; default: when the previous plan was made by regions.'),
     N_('Re-plan from the latest plan and the progress reported since; keep the plan stable; say what changed and why.'),
     N_('Read the password from the first line of standard input.'),
     N_('Reclassify a suspected area (SHA) as confirmed (CHA) on direct evidence.'),

@@ -194,9 +194,19 @@ def replan(
         Path | None, typer.Option("--out", help="Also write plan.json (summary, tasks, every change).")
     ] = None,
     pricing: PricingFile = None,
+    decompose: Annotated[
+        bool | None, typer.Option("--decompose/--no-decompose",
+                                  help="Re-plan by the regions on Dask, each region from its part of the previous "
+                                       "plan; default: when the previous plan was made by regions.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="A Dask scheduler's address (tcp://HOST:PORT) to plan the "
+                                                     "regions on; default: a LocalCluster of --workers processes.")
+    ] = None,
 ) -> None:
     """Re-plan from the latest plan and the progress reported since; keep the plan stable; say what changed and why."""
     from sapper.services.pricing import load_pricing
+    from sapper.services.regions import RegionSettings
     from sapper.services.register import open_register
     from sapper.services.replan import (
         MovePolicy,
@@ -211,13 +221,18 @@ def replan(
     params = ReplanSettings(as_of=parse_day("--as-of", as_of), time_limit_s=run.time_limit_s, workers=run.workers,
                             seed=seed, move_cost_days=move_cost, moves=MovePolicy.parse(moves),
                             max_wait_weeks=max_wait_weeks, idle_weeks=idle_weeks,
-                            pricing=load_pricing(pricing) if pricing is not None else None)
+                            pricing=load_pricing(pricing) if pricing is not None else None,
+                            decompose=decompose, regions=RegionSettings(workers=run.workers, scheduler=scheduler))
     with open_register(run) as store:
         outcome = replan_store(store, settings=params, progress=None if as_json else say)
     if out_file:
         write_replan_json(outcome, out_file)
+    then = change_lines(outcome.changes)
+    if outcome.result.engine == "decomposed":
+        then.append(tr("by regions       : {regions} regions on Dask, each from its part of the previous plan",
+                       regions=outcome.summary.details.get("decomposed_regions")))
     _show(outcome.summary, as_json=as_json, profile=outcome.run.params.profile,
-          then=change_lines(outcome.changes), changes=changes_to_json(outcome.changes) if as_json else None)
+          then=then, changes=changes_to_json(outcome.changes) if as_json else None)
 
 
 def report(

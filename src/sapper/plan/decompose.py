@@ -27,8 +27,18 @@ solves the regions side by side (``map`` runs them: in turn, or on Dask workers 
   national-synthetic (docs/benchmarks.md); before, round 0 was an optimisation with half the limit, and the time the
   later rounds took from it was not paid back there.
 
-The objective must be separable by task (weighted completion or makespan); budgets and anchors are not split
-(``PlanError``).
+* **Re-plans** (``start``: the previous plan repaired to the new facts, its tasks anchored at their previous starts,
+  ``sapper replan`` of a plan made by regions). The regions are the plan's; each region's capacity of a pool is, in
+  each block of ``START_BLOCK`` periods, the most its part of ``start`` uses in the block, and the pool's spare there
+  (what no region's part uses) goes to the regions in proportion to the work they have left with the pool from that
+  block on (:func:`start_capacities`): the capacities never add up to more than the pool, and every region's part of
+  ``start`` fits its own, so each region's solve improves its part (``solve(start=..., moves=...)``: anchors, the move
+  cost and the move policy are the region's) and keeps it when it finds no better. The previous plan's coordination
+  is in its use of the pools, so no round of coordination follows (the shares are capacities, not units of a pool:
+  they follow the stand-downs exactly and cannot be moved from one day on as units can).
+
+The objective must be separable by task (weighted completion or makespan, with the move cost per task moved);
+budgets are not split (``PlanError``), nor anchors outside a re-plan.
 """
 
 from __future__ import annotations
@@ -47,8 +57,8 @@ import numpy as np
 from sapper.errors import PlanError
 from sapper.plan.problem import Mode, Objective, Precedence, Problem, Resource
 from sapper.plan.setups import lower_bound, with_continuing_modes
-from sapper.plan.solution import Schedule, check, objective_value
-from sapper.plan.solve import Engine, Result, SolveParams, Status, solve
+from sapper.plan.solution import Schedule, check, moved_tasks, objective_value
+from sapper.plan.solve import Engine, MovePolicy, Result, SolveParams, Status, solve
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -206,10 +216,16 @@ def sub_problem(problem: Problem, tasks: Sequence[int], shares: Sequence[Share]
     """The region of ``tasks`` with the pools' ``shares`` (one per resource), indices renumbered in order, and per
     task the whole problem's index of each of its modes: a mode needing more of a pool than the region ever has is
     left out (PlanError when a task keeps none)."""
+    resources = tuple(region_resource(res, shares[r], problem.horizon) for r, res in enumerate(problem.resources))
+    return _with_resources(problem, tasks, resources)
+
+
+def _with_resources(problem: Problem, tasks: Sequence[int], resources: Sequence[Resource]
+                    ) -> tuple[Problem, tuple[tuple[int, ...], ...]]:
+    """The region of ``tasks`` with its ``resources`` (:func:`sub_problem`); anchors and the move cost kept."""
     index = {j: k for k, j in enumerate(tasks)}
     precedences = tuple(Precedence(index[p.pred], index[p.succ], p.lag) for p in problem.precedences
                         if p.pred in index)
-    resources = tuple(region_resource(res, shares[r], problem.horizon) for r, res in enumerate(problem.resources))
     sub_tasks = []
     mode_maps = []
     for j in tasks:
@@ -221,20 +237,21 @@ def sub_problem(problem: Problem, tasks: Sequence[int], shares: Sequence[Share]
         mode_maps.append(tuple(keep))
         sub_tasks.append(task if len(keep) == len(task.modes) else
                          dataclasses.replace(task, modes=tuple(task.modes[m] for m in keep)))
-    sub = Problem(resources=resources, tasks=tuple(sub_tasks), precedences=precedences, horizon=problem.horizon,
-                  objective=problem.objective, then=problem.then)
+    sub = Problem(resources=tuple(resources), tasks=tuple(sub_tasks), precedences=precedences,
+                  horizon=problem.horizon, objective=problem.objective, then=problem.then, move_cost=problem.move_cost)
     return sub, tuple(mode_maps)
 
 
 @dataclass(frozen=True)
 class _Piece:
     """One solve of one region: its problem under its shares at the time, the planner's order, the solver's settings,
-    and the plan it improves (None: from the heuristics, as any ``solve``)."""
+    the plan it improves (None: from the heuristics, as any ``solve``) and how moves off the anchors count."""
 
     problem: Problem
     priority: tuple[float, ...] | None
     params: SolveParams
     start: Schedule | None = None
+    moves: MovePolicy = MovePolicy.PRICED
 
 
 def _solve_pieces(pieces: Sequence[_Piece]) -> list[Result]:
@@ -246,7 +263,7 @@ def _solve_pieces(pieces: Sequence[_Piece]) -> list[Result]:
         planned += p.params.time_limit_s
         limit = max(MIN_PIECE_S, planned - (time.perf_counter() - t0))
         out.append(solve(p.problem, params=dataclasses.replace(p.params, time_limit_s=limit), priority=p.priority,
-                         start=p.start))
+                         start=p.start, moves=p.moves))
     return out
 
 
@@ -298,9 +315,16 @@ class _Use:
 def _region_objective(problem: Problem, tasks: Sequence[int], sched: Schedule) -> float:
     ends = [(problem.tasks[j].weight, s + mode.duration) for j, (s, mode) in zip(tasks, _runs(problem, tasks, sched),
                                                                                 strict=True)]
+    moves = problem.move_cost * _region_moves(problem, tasks, sched)
     if problem.objective is Objective.MAKESPAN:
-        return float(max((e for _, e in ends), default=0))
-    return float(sum(w * e for w, e in ends))
+        return float(max((e for _, e in ends), default=0) + moves)
+    return float(sum(w * e for w, e in ends) + moves)
+
+
+def _region_moves(problem: Problem, tasks: Sequence[int], sched: Schedule) -> int:
+    """The region's anchored tasks that ``sched`` (the region's) does not start at their anchor."""
+    return sum(1 for j, s in zip(tasks, sched.starts, strict=True)
+               if problem.tasks[j].anchor is not None and s != problem.tasks[j].anchor)
 
 
 def _to_whole(sched: Schedule, maps: Sequence[Sequence[int]]) -> Schedule:
@@ -362,22 +386,80 @@ def packing(regions: int, workers: int) -> list[Batch]:
 
 #: Seconds a piece of a region's solve gets at least (when the heuristics or the machine took the rest of the limit).
 MIN_PIECE_S = 1.0
+#: Periods (working days) in which a re-plan's region keeps the same capacity of a pool where it can
+#: (:func:`start_capacities`): fewer steps in the regions' capacities, at the cost of some of the pool's spare.
+START_BLOCK = 20
+
+
+def start_capacities(problem: Problem, members: Sequence[Sequence[int]], start: Schedule, *,
+                     block: int = START_BLOCK) -> list[tuple[Resource, ...]]:
+    """Per region (``members``: its tasks), its capacity of each pool for a re-plan from ``start`` (a feasible
+    schedule of the whole ``problem``): in each block of ``block`` periods in which the pool's capacity does not
+    change, the most the region's part of ``start`` uses in the block, or, where those maxima add up to more than the
+    pool, its use period by period; and the pool's spare on top, split by the work (unit-periods) each region's part
+    uses of the pool from the block on (largest remainder). The capacities never add up to more than the pool's in any
+    period, and each region's part of ``start`` fits its own (PlanError otherwise: a fault)."""
+    horizon = problem.horizon
+    n = len(members)
+    uses = [_Use.of(problem, tasks, Schedule(tuple(start.starts[j] for j in tasks),
+                                             tuple(start.modes[j] for j in tasks))) for tasks in members]
+    out: list[list[Resource]] = [[] for _ in members]
+    for r, res in enumerate(problem.resources):
+        avail = _capacity(res, horizon)
+        use = np.array([u.usage(r, horizon) for u in uses], dtype=np.int64).reshape(n, horizon)
+        cuts = np.union1d(np.arange(0, horizon, max(1, block)), np.flatnonzero(np.diff(avail)) + 1)
+        lengths = np.diff(np.append(cuts, horizon))
+        need = np.repeat(np.maximum.reduceat(use, cuts, axis=1), lengths, axis=1) if horizon else use
+        fits = need.sum(axis=0) <= avail  # the block's maxima fit in the pool (the same in every period of a block)
+        cap = np.where(fits, need, use)
+        spare = np.maximum(avail - cap.sum(axis=0), 0)
+        # Work left with the pool from each block's first period on, per region.
+        left = np.cumsum(use[:, ::-1], axis=1)[:, ::-1]
+        weight = np.repeat(left[:, cuts], lengths, axis=1) if horizon else left
+        total = weight.sum(axis=0)
+        split = spare * weight  # in integers: the floors and remainders exact
+        got = np.floor_divide(split, total, out=np.zeros_like(split), where=total > 0)
+        rest = spare - got.sum(axis=0)
+        rest[total == 0] = 0
+        order = np.argsort(-np.remainder(split, np.maximum(total, 1)), axis=0, kind="stable")
+        rank = np.argsort(order, axis=0, kind="stable")
+        cap = cap + got + (rank < rest)
+        if (cap < use).any() or (cap.sum(axis=0) > avail).any():
+            raise PlanError(f"pool {res.name}: the regions' capacities do not hold the plan: decomposition fault")
+        for i in range(n):
+            out[i].append(_profile_resource(res.name, cap[i]))
+    return [tuple(x) for x in out]
+
+
+def _profile_resource(name: str, cap: np.ndarray) -> Resource:
+    """A resource of ``cap[t]`` units in each period ``t``: its most, less spans where it has fewer."""
+    top = int(cap.max()) if len(cap) else 0
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(cap)) + 1]) if len(cap) else np.zeros(0, dtype=np.int64)
+    ends = np.append(starts[1:], len(cap))
+    spans = tuple((int(a), int(b), top - int(cap[a])) for a, b in zip(starts, ends, strict=True) if cap[a] < top)
+    return Resource(name, top, spans)
 
 
 def decompose_solve(problem: Problem, labels: Sequence[str], *, params: DecomposeParams | None = None,
-                    priority: Sequence[float] | None = None,
+                    priority: Sequence[float] | None = None, start: Schedule | None = None,
+                    moves: MovePolicy = MovePolicy.PRICED,
                     map_fn: MapFn[Sequence[_Piece], list[Result]] | None = None,
                     say: Callable[[str], None] | None = None) -> Decomposed:
     """Solve ``problem`` region by region (``labels``: each task's region), coordinate the pools for up to
-    ``params.rounds`` rounds, and return the merged schedule checked as one whole problem (module docstring)."""
+    ``params.rounds`` rounds, and return the merged schedule checked as one whole problem (module docstring).
+
+    ``start``: a re-plan, each region's solve improving its part of ``start`` (``solve(start=..., moves=moves)``)
+    within its capacities from :func:`start_capacities`, no round of coordination (module docstring)."""
     params = params or DecomposeParams()
     run = map_fn or serial_map
     tell = say or (lambda _m: None)
     t0 = time.perf_counter()
-    if problem.budgets or any(t.anchor is not None for t in problem.tasks):
+    if problem.budgets or (start is None and any(t.anchor is not None for t in problem.tasks)):
         raise PlanError("a decomposed plan does not split budgets or keep anchors: plan the whole problem")
     if problem.objective not in (Objective.WEIGHTED_COMPLETION, Objective.MAKESPAN) or problem.then:
         raise PlanError("a decomposed plan needs a single weighted-completion or makespan objective")
+    if start is not None:
+        _verify_whole(problem, start, "the start of a re-plan by regions")
     regions = regions_of(problem, labels)
     names = [name for name, _ in regions]
     members = [tasks for _, tasks in regions]
@@ -386,10 +468,26 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
     shares: list[list[Share]] = [[((0, base[i][r]),) for r in range(len(problem.resources))] for i in range(n)]
     moved = [dict.fromkeys([res.name for res in problem.resources], 0) for _ in regions]
     prio = [tuple(priority[j] for j in tasks) if priority is not None else None for tasks in members]
-    rounds = max(0, params.rounds)
+    rounds = max(0, params.rounds) if start is None else 0
     best: list[Schedule | None] = [None] * n  # per region: its tasks' starts and whole-problem mode indices
     objs = [math.inf] * n
     solves = [0] * n
+    fewest = start is not None and moves is MovePolicy.FEWEST
+    n_moved = [0] * n  # per region, the anchored tasks its plan moves (ranked first with ``fewest``)
+    fixed: list[tuple[Resource, ...]] | None = None  # a re-plan's capacities per region (``start_capacities``)
+    if start is not None:
+        fixed = start_capacities(problem, members, start)
+        for i, tasks in enumerate(members):
+            part = Schedule(tuple(start.starts[j] for j in tasks), tuple(start.modes[j] for j in tasks))
+            best[i], objs[i], n_moved[i] = (part, _region_objective(problem, tasks, part),
+                                            _region_moves(problem, tasks, part))
+        tell(f"re-planning {n} regions ({', '.join(names)}) from the repaired previous plan, each within the "
+             "capacity its part of it uses and a share of the pools' spare")
+
+    def region(i: int) -> tuple[Problem, tuple[tuple[int, ...], ...]]:
+        if fixed is not None:
+            return _with_resources(problem, members[i], fixed[i])
+        return sub_problem(problem, members[i], shares[i])
 
     def left() -> float:
         return params.time_limit_s - (time.perf_counter() - t0)
@@ -405,16 +503,17 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
         for job in jobs:
             built.append([])
             for i, seconds in job:
-                sub, maps = sub_problem(problem, members[i], shares[i])
-                start = None
+                sub, maps = region(i)
+                warm = None
                 previous = best[i]
                 if previous is not None:  # its capacity only grew, or it gave units its plan left idle
-                    start = _to_sub(previous, maps)
-                    # A solve from ``start`` verifies it itself (on the worker); a heuristic re-plan does not see it.
-                    if start is None or (engine is Engine.GREEDY and check(sub, start, max_faults=1)):
+                    warm = _to_sub(previous, maps)
+                    # A solve from ``warm`` verifies it itself (on the worker); a heuristic re-plan does not see it.
+                    if warm is None or (engine is Engine.GREEDY and check(sub, warm, max_faults=1)):
                         raise PlanError(f"region {names[i]}: its plan broke its new share: decomposition fault")
                 sp = SolveParams(time_limit_s=seconds, workers=1, seed=params.seed, engine=engine)
-                built[-1].append((_Piece(sub, prio[i], sp, start if engine is Engine.CPSAT else None), maps))
+                keep = engine is Engine.CPSAT or start is not None  # a re-plan improves its start with any engine
+                built[-1].append((_Piece(sub, prio[i], sp, warm if keep else None, moves), maps))
         results = run(_solve_pieces, [[piece for piece, _ in job] for job in built])
         slowest = 0.0
         overhead = max(0.0, time.perf_counter() - began - max(sum(r.solve_seconds for r in outs) for outs in results))
@@ -429,8 +528,9 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
                     continue
                 cand = _to_whole(res.schedule, maps)
                 obj = _region_objective(problem, members[i], cand)
-                if obj < objs[i]:
-                    best[i], objs[i] = cand, obj
+                shifted = _region_moves(problem, members[i], cand)
+                if (shifted if fewest else 0, obj) < (n_moved[i] if fewest else 0, objs[i]):
+                    best[i], objs[i], n_moved[i] = cand, obj, shifted
         return slowest
 
     n_moves = 0
@@ -447,14 +547,15 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
              f"round {k}: no region leaves units of a pool idle for good while another still needs them")
         return receivers
 
-    first: list[Schedule] = []
+    first: list[Schedule] = _known(best) if start is not None else []  # a re-plan's round 0: its start
     slowest = 0.0
-    if rounds or params.engine is Engine.GREEDY:
+    if start is None and (rounds or params.engine is Engine.GREEDY):
         # Round 0: the heuristics' plans of every region (the greedy plans a solve makes first), to coordinate on.
         tell(f"round 0: heuristic plans of {n} regions ({', '.join(names)})")
         slowest = run_batch([[(i, MIN_PIECE_S)] for i in range(n)], Engine.GREEDY)
         first = _known(best)
-    if params.engine is Engine.GREEDY:  # a round re-plans the regions that received units, from their new shares
+    if params.engine is Engine.GREEDY and start is None:
+        # A round re-plans the regions that received units, from their new shares.
         for k in range(1, rounds + 1):
             if slowest > left():  # the slowest solve of the round before would not fit in what is left
                 stopped = "time"
@@ -478,14 +579,14 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
             planned = float(1 - done) * total
             scale = max(0.0, left() - overhead * (len(batches) - k)) / planned if planned > 0 else 0.0
             run_batch([[(i, max(MIN_PIECE_S, float(f) * total * scale)) for i, f in job] for job in jobs],
-                      Engine.CPSAT)
+                      Engine.CPSAT if start is None else params.engine)
             done += max(sum(f for _, f in job) for job in jobs)
     final = _known(best)
     first = first or final
     merged = _merge(problem, members, final)
     _verify_whole(problem, merged, "the decomposed plan")
     uncoordinated = _merge(problem, members, first)
-    if first is not final:
+    if first is not final and start is None:  # a re-plan's start was checked before
         _verify_whole(problem, uncoordinated, "the uncoordinated regions")
     first_obj = float(objective_value(problem, uncoordinated))
     obj = float(objective_value(problem, merged))
@@ -494,6 +595,10 @@ def decompose_solve(problem: Problem, labels: Sequence[str], *, params: Decompos
     details: dict[str, object] = {"decomposed_regions": n, "coordination_rounds": done_rounds,
                                   "coordination_moves": n_moves, "uncoordinated_objective": first_obj,
                                   "travel_days": params.travel_days, "coordination_stopped": stopped or None}
+    if start is not None:  # round 0 is the repaired previous plan; the moves found region by region
+        details.update(replanned_by_regions=True, warm_start_moved=len(moved_tasks(problem, start)))
+        if fewest:
+            details["fewest_moves"] = len(moved_tasks(problem, merged))
     result = Result(Status.FEASIBLE, merged, obj, None, first_obj, uncoordinated, "decomposed",
                     time.perf_counter() - t0, details)
     return Decomposed(result, first_obj, runs, done_rounds, n_moves)
@@ -617,5 +722,6 @@ def _coordinate(problem: Problem, members: Sequence[Sequence[int]], best: Sequen
     return receivers, moves
 
 
-__all__ = ["TRAVEL_DAYS", "DecomposeParams", "Decomposed", "MapFn", "RegionRun", "base_shares", "decompose_solve",
-           "region_resource", "regions_of", "serial_map", "sub_problem", "whole_lower_bound"]
+__all__ = ["START_BLOCK", "TRAVEL_DAYS", "DecomposeParams", "Decomposed", "MapFn", "RegionRun", "base_shares",
+           "decompose_solve", "region_resource", "regions_of", "serial_map", "start_capacities", "sub_problem",
+           "whole_lower_bound"]

@@ -1,6 +1,7 @@
 """Planning by regions (``sapper plan --decompose``): each task's region from the store's admin areas, the regions
 solved on Dask (a ``LocalCluster`` by default, or the scheduler at ``--scheduler``), coordinated, merged and checked
-as one whole problem (:mod:`sapper.plan.decompose`)."""
+as one whole problem (:mod:`sapper.plan.decompose`). A re-plan of a plan made by regions (``sapper replan``,
+``services.replan``) solves by the same regions, each from its part of the repaired previous plan."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sapper.domain.assets import Asset
 from sapper.domain.hazards import HazardArea
 from sapper.errors import Fault, SapperError, ValidationError
 from sapper.messages import msg
-from sapper.plan import Result
+from sapper.plan import MovePolicy, Result, Schedule
 from sapper.plan.decompose import TRAVEL_DAYS, Decomposed, DecomposeParams, MapFn, decompose_solve
 from sapper.scenario.compile import CompiledPlan
 from sapper.store import Store
@@ -110,10 +111,11 @@ def dask_map(settings: RegionSettings) -> Iterator[MapFn[Any, Any]]:
 
 def solve_by_regions(store: Store, compiled: CompiledPlan, hazards: Sequence[HazardArea], assets: Sequence[Asset],
                      params: DecomposeParams, settings: RegionSettings, *,
-                     say: Callable[[str], None] | None = None, map_fn: MapFn[Any, Any] | None = None) -> Decomposed:
+                     say: Callable[[str], None] | None = None, map_fn: MapFn[Any, Any] | None = None,
+                     start: Schedule | None = None, moves: MovePolicy = MovePolicy.PRICED) -> Decomposed:
     """Plan ``compiled`` by the store's regions (module docstring); ``map_fn``: run on it instead of Dask.
     ``params.time_limit_s`` includes finding the regions and starting and closing the Dask cluster (at least half of
-    it is left to the regions' solves)."""
+    it is left to the regions' solves). ``start`` and ``moves``: a re-plan (``decompose_solve``)."""
     started = time.perf_counter()
     labels = task_regions(compiled, hazards, assets, region_areas(store))
     closing = CLUSTER_CLOSE_S if map_fn is None and not settings.scheduler else 0.0
@@ -123,11 +125,11 @@ def solve_by_regions(store: Store, compiled: CompiledPlan, hazards: Sequence[Haz
         return replace(params, time_limit_s=max(0.5 * params.time_limit_s, params.time_limit_s - spent))
 
     if map_fn is not None:
-        return decompose_solve(compiled.problem, labels, params=left(), priority=compiled.priority, map_fn=map_fn,
-                               say=say)
+        return decompose_solve(compiled.problem, labels, params=left(), priority=compiled.priority, start=start,
+                               moves=moves, map_fn=map_fn, say=say)
     with dask_map(settings) as run:
-        return decompose_solve(compiled.problem, labels, params=left(), priority=compiled.priority, map_fn=run,
-                               say=say)
+        return decompose_solve(compiled.problem, labels, params=left(), priority=compiled.priority, start=start,
+                               moves=moves, map_fn=run, say=say)
 
 
 def region_details(out: Decomposed) -> dict[str, object]:

@@ -16,7 +16,11 @@ was wherever the facts allow, and what changed and why.
    more than the move cost; or the previous plan simply shifted, whichever is better); CP-SAT improves it
    (``plan.solve`` with ``start``). With ``moves=MovePolicy.FEWEST`` (the default) CP-SAT first finds the fewest lots
    any plan must move (proving it where it can) and then plans as well as it can without moving one more; with
-   ``PRICED`` a lot that need not move may still move when what it gains outweighs the move cost.
+   ``PRICED`` a lot that need not move may still move when what it gains outweighs the move cost. A re-plan of a plan
+   made by regions (``sapper plan --decompose``) is solved by the same regions on Dask (``services.regions``,
+   ``plan.decompose``: each region improves its part of the repaired plan within the capacity that part uses and a
+   share of the pools' spare, with the same anchors, move cost and move policy), and the merged plan is checked as
+   one whole problem; ``ReplanSettings.decompose`` False re-plans the whole problem as one.
 4. **Units** (a plan by capabilities, set-up per change of role): the solvers plan on pools, where every lot in a
    borrowed role carries its set-up, so the previous plan — whose lots after a lot in the same role on their unit
    carry none — is not feasible there as it stands. After the solve the plan is therefore also decoded unit by unit
@@ -64,6 +68,7 @@ from sapper.errors import Fault, NotFoundError, PlanError, ValidationError
 from sapper.messages import Joined, msg, msg_n, phrases
 from sapper.plan import Engine, Precedence, Problem, Result, Schedule, SolveParams, Status, Task, solve
 from sapper.plan import MovePolicy as MovePolicy  # re-exported for the entry points
+from sapper.plan.decompose import DecomposeParams
 from sapper.plan.greedy import descendant_weight_rule, serial_sgs, unlock_ratio_rule
 from sapper.plan.setups import continued_lots, continuing_mode, per_change_setup, with_continuing_modes
 from sapper.plan.setups import lower_bound as setup_lower_bound
@@ -91,6 +96,7 @@ from sapper.services.planning import (
     with_release_rules,
 )
 from sapper.services.pricing import load_pricing
+from sapper.services.regions import RegionSettings, region_details, solve_by_regions
 from sapper.services.remaining import Lot, LotStatus, WorkLeft, remaining_work
 from sapper.services.taskorders import OrderChange, change_to_json, order_changes
 from sapper.services.teamchanges import LotFacts, TeamChanges, UnitUse, team_changes, team_lines, unit_use
@@ -145,6 +151,10 @@ class ReplanSettings:
     #: (module docstring, 4.), and with it on the small replan-week store moved more lots and ended later
     #: (docs/planning.md, "Lots that continued a role").
     keep_continued: bool = False
+    #: Re-plan by regions on Dask (``sapper replan --decompose``); None: when the previous plan was made by regions
+    #: (a re-plan from scratch never is). ``regions``: the Dask workers or scheduler.
+    decompose: bool | None = None
+    regions: RegionSettings = dataclasses.field(default_factory=RegionSettings)
 
 
 @dataclass(frozen=True)
@@ -353,7 +363,17 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     say(msg_n("solving {n} task (from {start}, {engine}, {seconds} s)",
               "solving {n} tasks (from {start}, {engine}, {seconds} s)", len(problem.tasks), start=start_from,
               engine=settings.engine.value, seconds=f"{round(limit, 1):g}"))
-    if settings.stable:
+    if settings.stable and by_regions(previous, settings):
+        if problem.budgets:
+            raise PlanError(msg("annual budgets are not split between regions: plan with --no-decompose"))
+        say(msg("planning by regions on Dask ({where})",
+                where=settings.regions.scheduler or msg_n("{n} worker", "{n} workers", settings.regions.workers)))
+        by = solve_by_regions(store, compiled, left.hazards, left.assets,
+                              DecomposeParams(time_limit_s=limit, rounds=0, parallel=settings.regions.workers,
+                                              seed=settings.seed, engine=settings.engine),
+                              settings.regions, say=say, start=repaired, moves=settings.moves)
+        result = dataclasses.replace(by.result, details=region_details(by))
+    elif settings.stable:
         result = solve(problem, params=params, start=repaired, moves=settings.moves)
     else:
         result = solve(problem, priority=_scratch_priority(problem, compiled.priority), params=params)
@@ -408,6 +428,15 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     run = dataclasses.replace(run, id=store.save_plan(run))
     changes = dataclasses.replace(changes, orders=tuple(order_changes(store.task_orders(states=ACTIVE), run)))
     return ReplanOutcome(summary, run, compiled, result, frame, changes, initial)
+
+
+def by_regions(previous: PlanRun, settings: ReplanSettings) -> bool:
+    """Whether the re-plan is solved by regions: asked for, or by default when ``previous`` was planned by regions
+    (its summary names its regions); never from scratch."""
+    if not settings.stable or settings.decompose is False:
+        return False
+    made = previous.summary is not None and "decomposed_regions" in previous.summary.details
+    return bool(settings.decompose) or made
 
 
 def _with_teams(changes: ReplanChanges, previous: PlanRun, left: WorkLeft, compiled: CompiledPlan, frame: Frame,
