@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import numpy as np
 import pytest
 
 from sapper.errors import ValidationError
@@ -374,3 +375,53 @@ def test_compact_keeps_the_moves_and_pulls_free_tasks_forward() -> None:
     assert tight.starts == (0, 5, 7, 9)
     assert objective_value(p, tight) < objective_value(p, lazy)
     assert compact(p, tight) is tight  # nothing left to win
+
+
+def test_first_fit_in_windows_is_the_first_fit_of_the_whole_horizon() -> None:
+    """``_first_fit_from`` asks for the free periods in doubling windows from the earliest start; it finds the same
+    first fit as ``_first_fit`` over the whole horizon, a fit across two windows' border included, and None where
+    there is none."""
+    from sapper.plan.stability import _first_fit, _first_fit_from
+
+    rng = np.random.default_rng(7)
+    asked: list[tuple[int, int]] = []
+    for case in range(3000):
+        horizon = int(rng.integers(1, 900))
+        ok = rng.random(horizon) < rng.choice([0.5, 0.9, 0.99, 1.0])
+        if case % 3 == 0:  # long busy stretches, so that fits lie far beyond the first window
+            ok[: int(rng.integers(0, horizon + 1))] = False
+        est = int(rng.integers(0, horizon + 5))
+        duration = int(rng.integers(0, 80))
+
+        def part(lo: int, hi: int, ok: np.ndarray = ok) -> np.ndarray:
+            asked.append((lo, hi))
+            return ok[lo:hi]
+
+        assert _first_fit_from(part, est, duration, horizon) == _first_fit(ok, est, duration), (case, est, duration)
+    assert any(lo > 0 and hi - lo > 64 for lo, hi in asked)  # later, wider windows were asked for
+
+
+def test_warm_start_past_its_deadline_starts_no_further_repair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The busy pool above: past its deadline the warm start makes the first repair (cascade 1) and the shift and
+    keeps the better; without a deadline it tries every cascade."""
+    import sapper.plan.stability as stability
+
+    one = ((0, 1),)
+    tasks = (Task("run", (Mode(4, one),), release=0, deadline=4, anchor=0),
+             *(Task(f"lot{k}", (Mode(3, one),), weight=1, anchor=3 * k) for k in range(1, 5)))
+    p = Problem((Resource("u", 1),), tasks, (), 40, move_cost=50)
+    order = [-float(t.anchor or 0) for t in p.tasks]
+    modes: list[int | None] = [0] * len(p.tasks)
+    first = min((repair(p, order, modes, cascade=1.0), shift(p, order, modes)), key=lambda s: objective_value(p, s))
+    cascades: list[float] = []
+
+    def counted(*args: object, cascade: float = 1.0, **kw: object) -> Schedule:
+        cascades.append(cascade)
+        return repair(*args, cascade=cascade, **kw)
+
+    monkeypatch.setattr(stability, "repair", counted)
+    assert warm_start(p, order, modes, deadline=0.0) == first
+    assert cascades == [1.0]
+    cascades.clear()
+    warm_start(p, order, modes)
+    assert cascades == list(stability.CASCADES)

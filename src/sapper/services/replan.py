@@ -353,7 +353,8 @@ def replan_store(store: Store, *, settings: ReplanSettings | None = None,
     problem = frame.problem if settings.stable else frame.problem.replace(move_cost=0)
     compiled = dataclasses.replace(compiled, problem=problem)
     prop = frame.pushed_forward(problem)
-    repaired = warm_start(problem, frame.order, frame.modes)
+    # Half the limit at most for the repairs after the first (the solver gets what is left, at least its floor).
+    repaired = warm_start(problem, frame.order, frame.modes, deadline=started + 0.5 * settings.time_limit_s)
     # The limit bounds the whole re-plan, as a plan's: the solver gets what reading, compiling and the warm start
     # left, less the reserve for the unit-by-unit decodings (by capabilities), the changes and saving.
     limit = solver_seconds(settings.time_limit_s, elapsed_s=time.perf_counter() - started, tasks=len(problem.tasks),
@@ -723,7 +724,8 @@ def unit_plans(compiled: CompiledPlan, result: Result, frame: Frame, repaired: S
         patient = _patience(problem, 10 * frame.move_cost)
         # The patient decoding's order: the lots without a start where the previous plan repaired at ten times the
         # move cost puts them (later, rather than in slots other lots hold).
-        calm = warm_start(problem.replace(move_cost=10 * frame.move_cost), frame.order, frame.modes)
+        calm = warm_start(problem.replace(move_cost=10 * frame.move_cost), frame.order, frame.modes,
+                          deadline=deadline)
         patient_order = Schedule(tuple(old if (old := frame.old_start.get(j)) is not None else calm.starts[j]
                                        for j in range(len(problem.tasks))), calm.modes)
         # The decodings that won on kursk-border first (calm by fewest moves, patient priced; one run each,
